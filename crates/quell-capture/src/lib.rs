@@ -1,0 +1,1 @@
+//! Live syscall capture with eBPF. Work in progress (issue 3).

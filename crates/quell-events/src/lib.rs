@@ -1,0 +1,1 @@
+//! quell's event model. TODO

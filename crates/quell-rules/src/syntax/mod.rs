@@ -1,0 +1,3 @@
+//! The condition language: parser, syntax tree and canonical string form.
+pub mod ast;
+pub use ast::*;
