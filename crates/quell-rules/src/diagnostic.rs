@@ -211,3 +211,16 @@ impl Diagnostic {
         self.locations.last().map(|l| &l.position)
     }
 }
+
+/// The result of loading one rules file, as Falco reports it per file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadResult {
+    /// The file's name as given to the loader.
+    pub name: String,
+    /// False when any error was reported for this file.
+    pub successful: bool,
+    /// Errors, in the order found.
+    pub errors: Vec<Diagnostic>,
+    /// Warnings, in the order found.
+    pub warnings: Vec<Diagnostic>,
+}
