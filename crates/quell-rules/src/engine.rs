@@ -1,1 +1,169 @@
-//! TODO
+//! The engine: load rules files in order (as Falco's `load_rules` does), keep the
+//! compiled rules, and evaluate events against them.
+//!
+//! ```
+//! use quell_rules::engine::{Engine, RuleMatching};
+//! let mut engine = Engine::new();
+//! let res = engine.load("rules.yaml", r#"
+//! - rule: Shell in container
+//!   desc: a shell ran
+//!   condition: evt.type = execve and proc.name in (bash, sh)
+//!   output: shell %proc.name
+//!   priority: WARNING
+//! "#);
+//! assert!(res.successful, "{res:?}");
+//! let rule = engine.rule("Shell in container").unwrap();
+//! assert_eq!(rule.condition_compiled, "(evt.type = execve and proc.name in (bash, sh))");
+//! ```
+
+use std::collections::{HashMap, HashSet};
+
+use crate::compile::{self, CompiledRule};
+use crate::diagnostic::{Diagnostic, LoadResult, Severity};
+use crate::field::Event;
+use crate::fields_table::{registry, Registry};
+use crate::load::Collector;
+
+/// Whether evaluation stops at the first matching rule (Falco's default) or runs them all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RuleMatching {
+    /// Stop at the first rule that matches.
+    #[default]
+    First,
+    /// Report every rule that matches.
+    All,
+}
+
+/// Loaded and compiled rules, indexed by event type.
+#[derive(Default)]
+pub struct Engine {
+    collector: Collector,
+    sources: HashMap<String, String>,
+    rules: Vec<CompiledRule>,
+    /// Rule indices per event type, in load order, unrestricted rules last.
+    by_type: HashMap<String, Vec<usize>>,
+    /// For event types no rule names: rules excluding some types, then unrestricted rules.
+    fallback: Vec<usize>,
+    /// For events without a type: unrestricted rules only.
+    untyped: Vec<usize>,
+    /// Diagnostics of the previous compilation, to attribute only new ones to the next file.
+    seen: HashSet<String>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("rules", &self.rules.len()).finish()
+    }
+}
+
+fn diag_key(d: &Diagnostic) -> String {
+    format!("{:?}|{}|{:?}", d.code, d.message, d.locations)
+}
+
+impl Engine {
+    /// An engine with no rules.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The field registry the engine compiles against.
+    pub fn registry(&self) -> &'static Registry {
+        registry()
+    }
+
+    /// Loads one rules file on top of what is already loaded (later files append
+    /// to and override earlier ones) and recompiles everything. Returns this
+    /// file's diagnostics. Rules that fail to compile are left out; nothing
+    /// already accepted is lost.
+    pub fn load(&mut self, name: &str, content: &str) -> LoadResult {
+        self.sources.insert(name.to_string(), content.to_string());
+        let mut diags = Vec::new();
+        self.collector.read(name, content, &mut diags);
+        let mut compile_diags = Vec::new();
+        self.rules = compile::compile(&self.collector, registry(), &self.sources, &mut compile_diags);
+        // A compilation re-reports problems of earlier files: keep only new ones.
+        let mut seen = HashSet::new();
+        for d in compile_diags {
+            let k = diag_key(&d);
+            if !self.seen.contains(&k) {
+                diags.push(d);
+            }
+            seen.insert(k);
+        }
+        self.seen = seen;
+        self.reindex();
+        let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.severity() == Severity::Error);
+        LoadResult { name: name.to_string(), successful: errors.is_empty(), errors, warnings }
+    }
+
+    fn reindex(&mut self) {
+        let mut named: HashSet<&str> = HashSet::new();
+        for r in &self.rules {
+            match &r.evttypes {
+                compile::EvtTypes::Only(s) | compile::EvtTypes::AllBut(s) => named.extend(s.iter().map(String::as_str)),
+            }
+        }
+        let unrestricted: Vec<usize> = (0..self.rules.len()).filter(|&i| self.rules[i].evttypes.is_all()).collect();
+        let order = |t: Option<&str>| -> Vec<usize> {
+            let mut v: Vec<usize> = (0..self.rules.len())
+                .filter(|&i| {
+                    let e = &self.rules[i].evttypes;
+                    !e.is_all()
+                        && match t {
+                            Some(t) => e.contains(t),
+                            None => matches!(e, compile::EvtTypes::AllBut(_)),
+                        }
+                })
+                .collect();
+            v.extend(&unrestricted);
+            v
+        };
+        self.by_type = named.iter().map(|t| (t.to_string(), order(Some(t)))).collect();
+        self.fallback = order(None);
+        self.untyped = unrestricted.clone();
+    }
+
+    /// Every compiled rule, in evaluation (first definition) order.
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// A rule by name.
+    pub fn rule(&self, name: &str) -> Option<&CompiledRule> {
+        self.rules.iter().find(|r| r.name == name)
+    }
+
+    /// Enables or disables a rule; returns false when no rule has that name.
+    pub fn set_enabled(&mut self, name: &str, enabled: bool) -> bool {
+        let mut found = false;
+        for r in self.rules.iter_mut().filter(|r| r.name == name) {
+            r.enabled = enabled;
+            found = true;
+        }
+        found
+    }
+
+    /// Whether one rule's condition matches an event (ignores `enabled`).
+    pub fn matches(&self, rule: &CompiledRule, ev: &dyn Event) -> bool {
+        rule.matches(ev)
+    }
+
+    /// The enabled rules that match an event, in evaluation order (at most one with [`RuleMatching::First`]).
+    pub fn evaluate<'a>(&'a self, ev: &dyn Event, matching: RuleMatching) -> Vec<&'a CompiledRule> {
+        let candidates = match ev.evt_type() {
+            Some(t) => self.by_type.get(t).unwrap_or(&self.fallback),
+            None => &self.untyped,
+        };
+        let mut out = Vec::new();
+        for &i in candidates {
+            let r = &self.rules[i];
+            if r.enabled && r.matches(ev) {
+                out.push(r);
+                if matching == RuleMatching::First {
+                    break;
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,1 +1,9 @@
-fn main() {}
+//! The `quell` command-line tool. See `quell --help`.
+mod alerts;
+mod cli;
+mod cmd;
+mod ruleset;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,1 +1,392 @@
-//! TODO
+//! Compilation: from collected items to evaluable rules.
+//!
+//! Falco's order, reproduced: exceptions are built into the condition text,
+//! lists are substituted textually, the text is parsed, macros are resolved on
+//! the syntax tree, fields are resolved against the registry and operators are
+//! checked against field types. The fully expanded tree, printed in canonical
+//! form, is the rule's `condition_compiled`.
+
+pub mod evttypes;
+mod evttypes_table;
+mod lower;
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::diagnostic::{Code, Diagnostic, Location, Position};
+use crate::eval::Node;
+use crate::fields_table::Registry;
+use crate::load::{self, Collector, Priority};
+use crate::output::OutputFormat;
+use crate::syntax::{self, Expr, Pos};
+
+pub use evttypes::EvtTypes;
+
+/// A rule ready to evaluate.
+#[derive(Debug)]
+pub struct CompiledRule {
+    /// The rule's name.
+    pub name: String,
+    /// Its description.
+    pub desc: String,
+    /// Its priority.
+    pub priority: Priority,
+    /// Its event source (`syscall`).
+    pub source: String,
+    /// Its tags, sorted and de-duplicated (Falco keeps them in a set).
+    pub tags: Vec<String>,
+    /// Whether it runs by default.
+    pub enabled: bool,
+    /// The output template (`%field` tokens).
+    pub output: String,
+    /// The fully expanded condition in Falco's canonical string form.
+    pub condition_compiled: String,
+    /// The event types the condition can match.
+    pub evttypes: EvtTypes,
+    /// Fields named by the rule's exceptions.
+    pub exception_fields: BTreeSet<String>,
+    /// The parsed output template.
+    pub format: OutputFormat,
+    /// The expanded condition tree (macros resolved).
+    pub expr: Expr,
+    pub(crate) node: Node,
+}
+
+impl CompiledRule {
+    /// Evaluates this rule's condition on an event (ignores `enabled`).
+    pub fn matches(&self, ev: &dyn crate::field::Event) -> bool {
+        self.node.eval(ev)
+    }
+}
+
+/// Names a condition the way Falco's contexts do: whole if short, else the first 17 characters and `...`.
+pub fn condition_excerpt(cond: &str) -> String {
+    let flat: String = cond.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    if flat.chars().count() <= 20 {
+        flat
+    } else {
+        let head: String = flat.chars().take(17).collect();
+        format!("{head}...")
+    }
+}
+
+/// Maps a position inside a condition string onto the rules file, as Falco does
+/// (parser position plus the YAML node's mark).
+pub fn file_position(base: &Position, pos: Pos) -> Position {
+    let line = base.line + pos.line.saturating_sub(1);
+    let column = if pos.line <= 1 { base.column + pos.col.saturating_sub(1) } else { pos.col };
+    Position { name: base.name.clone(), line, column, offset: base.offset + pos.idx }
+}
+
+/// Builds a diagnostic with its snippet from the sources loaded so far.
+pub(crate) fn diag(
+    code: Code,
+    message: impl Into<String>,
+    locations: Vec<Location>,
+    sources: &HashMap<String, String>,
+) -> Diagnostic {
+    let src = locations
+        .last()
+        .and_then(|l| sources.get(&l.position.name))
+        .map(String::as_str)
+        .unwrap_or("");
+    load::make_diag(code, message.into(), locations, src)
+}
+
+struct MacroSlot {
+    parsed: Option<Expr>,
+    resolved: Option<Result<Expr, (String, Pos)>>,
+    visibility: usize,
+    index: usize,
+}
+
+/// Resolves macro references in `expr`, using the macros visible below `visibility`.
+/// Marks referenced macros as used. Errors name the first undefined macro, or a loop.
+fn resolve_macros(
+    expr: &Expr,
+    visibility: usize,
+    slots: &mut Vec<MacroSlot>,
+    by_name: &HashMap<String, usize>,
+    used: &mut [bool],
+    stack: &mut Vec<usize>,
+    names: &[String],
+) -> Result<Expr, (String, Pos)> {
+    Ok(match expr {
+        Expr::And(v) => Expr::And(
+            v.iter()
+                .map(|e| resolve_macros(e, visibility, slots, by_name, used, stack, names))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Or(v) => Expr::Or(
+            v.iter()
+                .map(|e| resolve_macros(e, visibility, slots, by_name, used, stack, names))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Not(e) => Expr::Not(Box::new(resolve_macros(e, visibility, slots, by_name, used, stack, names)?)),
+        Expr::Check(c) => Expr::Check(c.clone()),
+        Expr::Ident { name, pos } => {
+            let Some(&i) = by_name.get(name) else {
+                return Err((format!("Undefined macro '{name}' used in filter."), *pos));
+            };
+            if slots[i].index >= visibility {
+                return Err((format!("Undefined macro '{name}' used in filter."), *pos));
+            }
+            used[i] = true;
+            macro_body(i, slots, by_name, used, stack, names).map_err(|(m, _)| (m, *pos))?
+        }
+    })
+}
+
+fn macro_body(
+    i: usize,
+    slots: &mut Vec<MacroSlot>,
+    by_name: &HashMap<String, usize>,
+    used: &mut [bool],
+    stack: &mut Vec<usize>,
+    names: &[String],
+) -> Result<Expr, (String, Pos)> {
+    if let Some(r) = &slots[i].resolved {
+        return r.clone();
+    }
+    if stack.contains(&i) {
+        return Err((format!("reference loop in macro '{}'", names[i]), Pos::default()));
+    }
+    let Some(parsed) = slots[i].parsed.clone() else {
+        // The macro's own condition did not parse: that error is reported on the macro.
+        return Err((format!("Undefined macro '{}' used in filter.", names[i]), Pos::default()));
+    };
+    stack.push(i);
+    let vis = slots[i].visibility;
+    let r = resolve_macros(&parsed, vis, slots, by_name, used, stack, names);
+    stack.pop();
+    slots[i].resolved = Some(r.clone());
+    r
+}
+
+/// Compiles everything collected so far. Diagnostics go to `diags`; rules with
+/// errors are left out of the result.
+pub fn compile(
+    col: &Collector,
+    registry: &Registry,
+    sources: &HashMap<String, String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<CompiledRule> {
+    let lists = col.lists();
+    let mut list_used = vec![false; lists.len()];
+    mark_lists_used_by_lists(lists, &mut list_used);
+
+    // Macros: substitute visible lists, parse.
+    let macros = col.macros();
+    let names: Vec<String> = macros.iter().map(|m| m.name.clone()).collect();
+    let by_name: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+    let mut slots = Vec::with_capacity(macros.len());
+    for m in macros {
+        let visible = lists.iter().take_while(|l| l.index < m.visibility).count();
+        let text = load::substitute_lists(&m.cond, &lists[..visible], &mut list_used[..visible]);
+        let parsed = match syntax::parse(&text) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                diags.push(diag(
+                    Code::LoadErrCompileCondition,
+                    e.message.clone(),
+                    vec![
+                        m.loc.clone(),
+                        Location {
+                            item_type: "condition expression".into(),
+                            item_name: condition_excerpt(&m.cond),
+                            position: file_position(&m.cond_pos, e.pos),
+                        },
+                    ],
+                    sources,
+                ));
+                None
+            }
+        };
+        slots.push(MacroSlot { parsed, resolved: None, visibility: m.visibility, index: m.index });
+    }
+    let mut macro_used = vec![false; macros.len()];
+    // Resolve every macro (so that errors inside unused macros are reported too).
+    for (i, m) in macros.iter().enumerate() {
+        if slots[i].parsed.is_none() {
+            continue;
+        }
+        let mut stack = Vec::new();
+        if let Err((msg, pos)) = macro_body(i, &mut slots, &by_name, &mut macro_used, &mut stack, &names) {
+            // Report only errors that originate in this macro's own text.
+            let own = slots[i]
+                .parsed
+                .as_ref()
+                .map(|p| direct_error(p, &msg, &by_name, &slots, m.visibility))
+                .unwrap_or(false);
+            if own || msg.starts_with("reference loop") {
+                diags.push(diag(
+                    Code::LoadErrValidate,
+                    msg,
+                    vec![
+                        m.loc.clone(),
+                        Location {
+                            item_type: "condition expression".into(),
+                            item_name: condition_excerpt(&m.cond),
+                            position: file_position(&m.cond_pos, pos),
+                        },
+                    ],
+                    sources,
+                ));
+            }
+        }
+    }
+
+    let mut out = Vec::new();
+    for r in col.rules() {
+        let rule_loc = r.loc.clone();
+        let cond_loc = |pos: Pos| Location {
+            item_type: "condition expression".into(),
+            item_name: condition_excerpt(&r.cond),
+            position: file_position(&r.cond_pos, pos),
+        };
+        let text = match load::build_exception_condition(r) {
+            Ok(t) => t,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        let text = load::substitute_lists(&text, lists, &mut list_used);
+        let parsed = match syntax::parse(&text) {
+            Ok(e) => e,
+            Err(e) => {
+                diags.push(diag(
+                    Code::LoadErrCompileCondition,
+                    e.message,
+                    vec![rule_loc, cond_loc(e.pos)],
+                    sources,
+                ));
+                continue;
+            }
+        };
+        let mut stack = Vec::new();
+        let expr = match resolve_macros(
+            &parsed,
+            usize::MAX,
+            &mut slots,
+            &by_name,
+            &mut macro_used,
+            &mut stack,
+            &names,
+        ) {
+            Ok(e) => e,
+            Err((msg, pos)) => {
+                diags.push(diag(Code::LoadErrValidate, msg, vec![rule_loc, cond_loc(pos)], sources));
+                continue;
+            }
+        };
+        if r.source != "syscall" {
+            continue;
+        }
+        let mut warnings = Vec::new();
+        let lowered = lower::lower(&expr, registry, &mut warnings);
+        let format = OutputFormat::parse(&r.output, registry);
+        let skip_unknown = |msg: &str| {
+            r.skip_if_unknown_filter
+                && ["nonexistent field", "invalid formatting token", "unknown event type", "unknown filter:"]
+                    .iter()
+                    .any(|k| msg.contains(k))
+        };
+        let node = match lowered {
+            Ok(n) => n,
+            Err((msg, pos)) => {
+                let code = if skip_unknown(&msg) { Code::LoadUnknownFilter } else { Code::LoadErrCompileCondition };
+                diags.push(diag(code, msg, vec![rule_loc, cond_loc(pos)], sources));
+                continue;
+            }
+        };
+        let format = match format {
+            Ok(f) => f,
+            Err(msg) => {
+                let code = if skip_unknown(&msg) { Code::LoadUnknownFilter } else { Code::LoadErrCompileOutput };
+                let loc = Location {
+                    item_type: "rule output".into(),
+                    item_name: String::new(),
+                    position: r.output_pos.clone(),
+                };
+                diags.push(diag(code, msg, vec![rule_loc, loc], sources));
+                continue;
+            }
+        };
+        for (msg, pos) in warnings {
+            diags.push(diag(Code::LoadCompileCondition, msg, vec![rule_loc.clone(), cond_loc(pos)], sources));
+        }
+        let evttypes = evttypes::extract(&expr);
+        if r.warn_evttypes && evttypes.too_many() {
+            diags.push(diag(
+                Code::LoadNoEvttype,
+                "Rule matches too many evt.type values. This has a significant performance penalty.",
+                vec![rule_loc.clone()],
+                sources,
+            ));
+        }
+        let exception_fields = r.exceptions.iter().flat_map(|e| e.fields.scalars()).collect();
+        out.push(CompiledRule {
+            name: r.name.clone(),
+            desc: r.desc.clone(),
+            priority: r.priority,
+            source: r.source.clone(),
+            tags: r.tags.iter().cloned().collect(),
+            enabled: r.enabled,
+            output: r.output.clone(),
+            condition_compiled: expr.to_string(),
+            evttypes,
+            exception_fields,
+            format,
+            expr,
+            node,
+        });
+    }
+
+    for (m, used) in macros.iter().zip(&macro_used) {
+        if !used {
+            diags.push(diag(
+                Code::LoadUnusedMacro,
+                "Macro not referred to by any other rule/macro",
+                vec![m.loc.clone()],
+                sources,
+            ));
+        }
+    }
+    for (l, used) in lists.iter().zip(&list_used) {
+        if !used {
+            diags.push(diag(
+                Code::LoadUnusedList,
+                "List not referred to by any other rule/macro",
+                vec![l.loc.clone()],
+                sources,
+            ));
+        }
+    }
+    out
+}
+
+/// Lists named inside other lists' items count as used (Falco inlines them).
+fn mark_lists_used_by_lists(lists: &[load::ListInfo], used: &mut [bool]) {
+    for l in lists {
+        for item in l.referenced_lists() {
+            if let Some(j) = lists.iter().position(|o| o.name == item && o.index < l.visibility) {
+                used[j] = true;
+            }
+        }
+    }
+}
+
+/// True when an undefined-macro error comes from this expression's own identifiers
+/// (not from a macro it references, which reports its own error).
+fn direct_error(
+    expr: &Expr,
+    msg: &str,
+    by_name: &HashMap<String, usize>,
+    slots: &[MacroSlot],
+    visibility: usize,
+) -> bool {
+    expr.idents().iter().any(|(name, _)| {
+        msg == format!("Undefined macro '{name}' used in filter.")
+            && by_name.get(*name).map(|&i| slots[i].index >= visibility).unwrap_or(true)
+    })
+}

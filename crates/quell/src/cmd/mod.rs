@@ -1,0 +1,4 @@
+//! One module per subcommand.
+pub mod replay;
+pub mod rules;
+pub mod validate;

@@ -1,0 +1,95 @@
+//! `quell rules`: list the loaded rules, or show one rule's compiled condition.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use quell_rules::compile::{CompiledRule, EvtTypes};
+use serde_json::{json, Value as Json};
+
+use crate::ruleset;
+
+fn evttypes_json(e: &EvtTypes) -> Json {
+    match e {
+        EvtTypes::Only(s) => json!(s),
+        EvtTypes::AllBut(s) if s.is_empty() => json!("all"),
+        EvtTypes::AllBut(s) => json!({ "all_except": s }),
+    }
+}
+
+fn evttypes_text(e: &EvtTypes) -> String {
+    match e {
+        EvtTypes::Only(s) => s.iter().cloned().collect::<Vec<_>>().join(","),
+        EvtTypes::AllBut(s) if s.is_empty() => "(all)".into(),
+        EvtTypes::AllBut(s) => format!("(all except {})", s.iter().cloned().collect::<Vec<_>>().join(",")),
+    }
+}
+
+fn rule_json(r: &CompiledRule) -> Json {
+    json!({
+        "name": r.name,
+        "desc": r.desc,
+        "priority": r.priority.as_str(),
+        "source": r.source,
+        "tags": r.tags,
+        "enabled": r.enabled,
+        "output": r.output,
+        "evttypes": evttypes_json(&r.evttypes),
+        "exception_fields": r.exception_fields,
+        "condition_compiled": r.condition_compiled,
+    })
+}
+
+/// Runs `quell rules`.
+pub fn run(rules: &[PathBuf], json: bool, name: Option<&str>) -> Result<ExitCode> {
+    let engine = ruleset::load(rules)?;
+    match name {
+        Some(n) => {
+            let Some(r) = engine.rule(n) else {
+                let close: Vec<&str> = engine
+                    .rules()
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .filter(|m| m.to_lowercase().contains(&n.to_lowercase()))
+                    .take(5)
+                    .collect();
+                if close.is_empty() {
+                    bail!("no rule named '{n}' (run `quell rules` to list them)");
+                }
+                bail!("no rule named '{n}'; did you mean: {}?", close.join("; "));
+            };
+            if json {
+                println!("{}", rule_json(r));
+            } else {
+                println!("rule:      {}", r.name);
+                println!("priority:  {}", r.priority.as_str());
+                println!("source:    {}", r.source);
+                println!("enabled:   {}", r.enabled);
+                println!("tags:      {}", r.tags.join(", "));
+                println!("evttypes:  {}", evttypes_text(&r.evttypes));
+                println!("output:    {}", r.output);
+                println!("condition_compiled:");
+                println!("{}", r.condition_compiled);
+            }
+        }
+        None => {
+            if json {
+                let all: Vec<Json> = engine.rules().iter().map(rule_json).collect();
+                println!("{}", json!({ "rules": all }));
+            } else {
+                println!("{:<60} {:<13} {:<8} {:<7} EVTTYPES", "RULE", "PRIORITY", "SOURCE", "ENABLED");
+                for r in engine.rules() {
+                    println!(
+                        "{:<60} {:<13} {:<8} {:<7} {}",
+                        r.name,
+                        r.priority.as_str(),
+                        r.source,
+                        r.enabled,
+                        evttypes_text(&r.evttypes)
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
