@@ -151,3 +151,25 @@ pub trait Event {
     /// For a field with `all_levels`, every level the event carries, as [`Value::List`].
     fn field(&self, f: &FieldRef) -> Option<Value<'_>>;
 }
+
+impl Value<'_> {
+    /// A borrowed view of this value: text is not copied (lists still allocate their vector).
+    pub fn borrowed(&self) -> Value<'_> {
+        match self {
+            Value::Str(s) => Value::Str(Cow::Borrowed(s.as_ref())),
+            Value::Int(i) => Value::Int(*i),
+            Value::Uint(u) => Value::Uint(*u),
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Ip(ip) => Value::Ip(*ip),
+            Value::List(v) => Value::List(v.iter().map(Value::borrowed).collect()),
+        }
+    }
+
+    /// The text of a [`Value::Str`], if it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
