@@ -25,6 +25,7 @@ pub mod diagnostic;
 pub mod field;
 pub mod fields_table;
 pub mod load;
+pub mod ops;
 pub mod output;
 pub mod syntax;
 
