@@ -369,3 +369,338 @@ impl Glob {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Exponential reference: plain recursive backtracking over the same tokens.
+    fn reference(g: &Glob, s: &[u8]) -> bool {
+        fn rec(g: &Glob, t: &[Tok], s: &[u8]) -> bool {
+            match t.split_first() {
+                None => s.is_empty(),
+                Some((Tok::Star, rest)) => (0..=s.len()).any(|k| rec(g, rest, &s[k..])),
+                Some((tok, rest)) => match s.split_first() {
+                    Some((&b, srest)) => g.one(tok, b) && rec(g, rest, srest),
+                    None => false,
+                },
+            }
+        }
+        rec(g, &g.toks, s)
+    }
+
+    /// (pattern, subject, casefold, glibc's answer). Every answer was checked
+    /// against glibc `fnmatch` (see `against_c_fnmatch`).
+    const CASES: &[(&str, &str, bool, bool)] = &[
+        ("*", "", false, true),
+        ("*", "/etc/passwd", false, true),
+        ("*", ".hidden", false, true),
+        ("/home/*/.ssh/*", "/home/bob/.ssh/id_rsa", false, true),
+        ("/home/*/.ssh/*", "/home/a/b/.ssh/x", false, true), // '*' crosses '/'
+        ("/home/*/.ssh/*", "/home/bob/.ssh", false, false),
+        ("*../*../*", "a/../../b", false, true),
+        ("/proc/*/environ", "/proc/1/environ", false, true),
+        ("?", "", false, false),
+        ("?", "/", false, true),
+        ("a?c", "abc", false, true),
+        ("a?c", "ac", false, false),
+        ("[abc]", "b", false, true),
+        ("[abc]", "d", false, false),
+        ("[a-z]", "m", false, true),
+        ("[a-z]", "M", false, false),
+        ("[a-z]", "M", true, true),
+        ("[!a]", "b", false, true),
+        ("[!a]", "a", false, false),
+        ("[^a]", "b", false, true),
+        ("[^a]", "a", false, false),
+        ("[]]", "]", false, true),
+        ("[!]]", "]", false, false),
+        ("[!]]", "a", false, true),
+        ("[a-]", "-", false, true),
+        ("[-a]", "-", false, true),
+        ("[z-a]", "m", false, false),
+        ("[[:alpha:]]", "x", false, true),
+        ("[[:alpha:]]", "1", false, false),
+        ("[[:digit:][:upper:]]", "Q", false, true),
+        ("[[:upper:]]", "a", true, false), // classes test the unfolded byte
+        ("[[:foo:]]", "x", false, false),  // unknown class: matches nothing
+        ("[[:foo:]]*", "xyz", false, false),
+        ("[[.a.]]", "a", false, true),
+        ("[[=a=]]", "a", false, true),
+        ("[\\]]", "]", false, true),
+        ("[\\", "[", false, false),
+        ("[a", "[a", false, true), // unterminated: literal '['
+        ("[a", "a", false, false),
+        ("[[", "[[", false, true),
+        ("[]", "[]", false, true),
+        ("x[", "x[", false, true),
+        ("[!", "[!", false, true),
+        ("\\*", "*", false, true),
+        ("\\*", "a", false, false),
+        ("\\", "\\", false, false), // trailing backslash matches nothing
+        ("a\\", "a\\", false, false),
+        ("\\a", "a", false, true),
+        ("{a,b}", "a", false, false), // no brace alternation
+        ("{a,b}", "{a,b}", false, true),
+        ("*.TXT", "notes.txt", true, true),
+        ("*.TXT", "notes.txt", false, false),
+        ("ABC", "abc", true, true),
+        ("[A-Z]x", "qX", true, true),
+        ("**a**b", "xxaxxbxx", false, false),
+        ("**a**b", "xxaxxb", false, true),
+        (
+            "*a*a*a*a*a*a*a*a*b",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            false,
+            false,
+        ),
+    ];
+
+    #[test]
+    fn table() {
+        for &(p, s, cf, want) in CASES {
+            assert_eq!(
+                fnmatch(p, s, cf),
+                want,
+                "fnmatch({p:?}, {s:?}, casefold={cf})"
+            );
+        }
+    }
+
+    #[test]
+    fn nul_cuts_both_sides() {
+        assert!(fnmatch("abc\0zzz", "abc", false));
+        assert!(fnmatch("abc", "abc\0zzz", false));
+        assert!(!fnmatch("abc", "ab\0c", false));
+    }
+
+    #[test]
+    fn long_inputs_are_fast() {
+        // A pattern that is exponential for naive backtracking.
+        let p = "*a".repeat(40) + "b";
+        let s = "a".repeat(5000);
+        let t = std::time::Instant::now();
+        assert!(!fnmatch(&p, &s, false));
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    /// Where Falco's `glob` differs from the `globset` crate (default builder:
+    /// `*` crosses `/`, like fnmatch with flags 0).
+    #[test]
+    fn differs_from_globset() {
+        let gs = |p: &str, s: &str| {
+            globset::Glob::new(p)
+                .map(|g| g.compile_matcher().is_match(s))
+                .unwrap_or(false)
+        };
+        // Brace alternation: globset expands it, fnmatch treats braces literally.
+        assert!(gs("{a,b}", "a"));
+        assert!(!fnmatch("{a,b}", "a", false));
+        assert!(fnmatch("{a,b}", "{a,b}", false));
+        // An unterminated '[' is an error for globset, a literal for fnmatch.
+        assert!(globset::Glob::new("[a").is_err());
+        assert!(fnmatch("[a", "[a", false));
+        // `[^a]` is negation in both.
+        assert!(fnmatch("[^a]", "b", false));
+        assert!(gs("[^a]", "b"));
+        // Malformed pieces: errors in globset, defined (literal or no match) in fnmatch.
+        assert!(globset::Glob::new("\\").is_err()); // dangling escape
+        assert!(!fnmatch("\\", "\\", false));
+        assert!(globset::Glob::new("[z-a]").is_err()); // reversed range
+        assert!(!fnmatch("[z-a]", "m", false));
+        // An unknown class makes the bracket match nothing in glibc.
+        assert!(!fnmatch("[[:foo:]]", "f", false));
+        assert!(!fnmatch("[[:foo:]]", "f]", false));
+        // POSIX classes work in both.
+        assert!(fnmatch("[[:digit:]]", "7", false));
+        assert!(gs("[[:digit:]]", "7"));
+        // Same answers: '*' crosses '/', a leading '.' is not special, '\*' escapes.
+        for (p, s) in [
+            ("/home/*", "/home/a/b"),
+            ("*", ".x"),
+            ("\\*", "*"),
+            ("a?c", "abc"),
+        ] {
+            assert_eq!(gs(p, s), fnmatch(p, s, false), "{p:?} {s:?}");
+            assert!(fnmatch(p, s, false));
+        }
+        // `**` is special in globset only as a whole path component; fnmatch
+        // treats it as `*`.
+        assert!(fnmatch("a**b", "a/x/b", false));
+    }
+
+    /// Differential check against the real glibc `fnmatch` through a tiny C
+    /// program built in a scratch directory (skipped when there is no C compiler).
+    #[test]
+    fn against_c_fnmatch() {
+        let Some(oracle) = c_oracle() else {
+            eprintln!("no C compiler: skipping the glibc differential test");
+            return;
+        };
+        let mut inputs: Vec<(String, String, bool)> = CASES
+            .iter()
+            .map(|&(p, s, cf, _)| (p.to_string(), s.to_string(), cf))
+            .collect();
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        const ATOMS: &[&str] = &[
+            "a",
+            "b",
+            "A",
+            "/",
+            ".",
+            "-",
+            "!",
+            "^",
+            "]",
+            "[",
+            "*",
+            "?",
+            "\\",
+            ":",
+            "=",
+            "{",
+            ",",
+            "[:alpha:]",
+            "[:upper:]",
+            "[:nope:]",
+            "[.a.]",
+            "[=b=]",
+            "[a-c]",
+            "[!b]",
+            "[]a]",
+        ];
+        const CHARS: &[u8] = b"abAB/.-!^][*?\\:={,x";
+        for _ in 0..20_000 {
+            let n = (next() % 7) as usize;
+            let p: String = (0..n)
+                .map(|_| ATOMS[(next() % ATOMS.len() as u64) as usize])
+                .collect();
+            let m = (next() % 6) as usize;
+            let s: String = (0..m)
+                .map(|_| CHARS[(next() % CHARS.len() as u64) as usize] as char)
+                .collect();
+            inputs.push((p, s, next() % 4 == 0));
+        }
+        let want = oracle(&inputs);
+        let mut bad = Vec::new();
+        for ((p, s, cf), w) in inputs.iter().zip(&want) {
+            if fnmatch(p, s, *cf) != *w {
+                bad.push(format!("fnmatch({p:?}, {s:?}, casefold={cf}) glibc={w}"));
+            }
+        }
+        for &(p, s, cf, w) in CASES {
+            let i = inputs
+                .iter()
+                .position(|x| x.0 == p && x.1 == s && x.2 == cf);
+            assert_eq!(
+                i.map(|i| want[i]),
+                Some(w),
+                "table entry {p:?} {s:?} vs glibc"
+            );
+        }
+        assert!(
+            bad.is_empty(),
+            "{} mismatches:\n{}",
+            bad.len(),
+            bad[..bad.len().min(30)].join("\n")
+        );
+    }
+
+    /// Builds the C oracle; returns a function answering a batch of queries.
+    fn c_oracle() -> Option<impl Fn(&[(String, String, bool)]) -> Vec<bool>> {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        const SRC: &str = r#"
+#define _GNU_SOURCE
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+static void unhex(const char *h, char *out) {
+    size_t n = strlen(h) / 2;
+    for (size_t i = 0; i < n; i++) { unsigned v; sscanf(h + 2 * i, "%2x", &v); out[i] = (char)v; }
+    out[n] = 0;
+}
+int main(void) {
+    static char line[8192], p[4096], s[4096], hp[4096], hs[4096];
+    int f;
+    while (fgets(line, sizeof line, stdin)) {
+        if (sscanf(line, "%4095s %4095s %d", hp, hs, &f) != 3) continue;
+        unhex(strcmp(hp, "-") ? hp : "", p);
+        unhex(strcmp(hs, "-") ? hs : "", s);
+        printf("%d\n", fnmatch(p, s, f ? FNM_CASEFOLD : 0) == 0);
+    }
+    return 0;
+}
+"#;
+        let dir = std::env::temp_dir().join(format!("quell-fnmatch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let src = dir.join("fnm.c");
+        let bin = dir.join("fnm");
+        std::fs::write(&src, SRC).ok()?;
+        let ok = Command::new("cc")
+            .arg("-O1")
+            .arg("-o")
+            .arg(&bin)
+            .arg(&src)
+            .status()
+            .ok()?
+            .success();
+        if !ok {
+            return None;
+        }
+        Some(move |qs: &[(String, String, bool)]| {
+            let hex = |x: &str| {
+                if x.is_empty() {
+                    "-".to_string()
+                } else {
+                    x.bytes().map(|b| format!("{b:02x}")).collect()
+                }
+            };
+            let input: String = qs
+                .iter()
+                .map(|(p, s, cf)| format!("{} {} {}\n", hex(p), hex(s), u8::from(*cf)))
+                .collect();
+            let mut child = Command::new(&bin)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("run the C oracle");
+            let mut stdin = child.stdin.take().expect("stdin");
+            let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+            let out = child.wait_with_output().expect("oracle output");
+            writer.join().expect("writer").expect("write");
+            let res: Vec<bool> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(|l| l == "1")
+                .collect();
+            assert_eq!(res.len(), qs.len(), "oracle answered every query");
+            res
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(p in "\\PC{0,40}", s in "\\PC{0,40}", cf in any::<bool>()) {
+            let _ = fnmatch(&p, &s, cf);
+        }
+
+        #[test]
+        fn never_panics_on_bracket_soup(p in "[\\[\\]!^:a-c.=\\\\*?-]{0,24}", s in "[\\[\\]!^:a-c.=\\\\*?-]{0,12}") {
+            let _ = fnmatch(&p, &s, false);
+            let _ = fnmatch(&p, &s, true);
+        }
+
+        #[test]
+        fn agrees_with_reference(p in "[ab*?\\[\\]!^\\\\/.-]{0,10}", s in "[ab/.\\[\\]*?-]{0,10}", cf in any::<bool>()) {
+            let g = Glob::new(&p, cf);
+            prop_assert_eq!(g.matches(&s), reference(&g, s.as_bytes()));
+        }
+    }
+}
