@@ -1,1 +1,19 @@
-//! quell's event model. TODO
+//! quell's event model: flat JSON Lines events.
+//!
+//! One event per line: a JSON object whose keys are Falco field names (`"evt.type"`,
+//! `"proc.name"`, `"proc.aname[2]"`, `"evt.arg.flags"`) and whose values are strings,
+//! numbers, booleans or arrays of strings, coerced to the field's registry type. A key that
+//! is absent, `null`, or the string `<NA>` is a missing field. Ancestor fields come one key
+//! per level (`proc.aname[1]` is the parent). A Falco JSON alert line (it has `rule` and
+//! `output_fields`) is also accepted, as an event made of its output fields.
+//!
+//! [`FlatEvent`] implements [`quell_rules::Event`]; [`EventReader`] reads a stream of lines,
+//! reporting each bad line with its number and going on with the rest.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod flat;
+mod reader;
+
+pub use flat::{EventError, FlatEvent};
+pub use reader::{EventReader, LineError};

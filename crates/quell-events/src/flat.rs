@@ -1,0 +1,745 @@
+//! [`FlatEvent`]: one flat JSON event, and its coercion to field types.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use quell_rules::fields_table::{registry, Registry};
+use quell_rules::output::{parse_falco_time, time_field};
+use quell_rules::{Event, FieldRef, FieldType, Value};
+use serde_json::{Map, Number, Value as Json};
+
+/// Why a line is not an event.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// The line is not JSON.
+    #[error("not valid JSON: {0}")]
+    Json(String),
+    /// The line is JSON but not an object.
+    #[error("expected a JSON object, found {0}")]
+    NotAnObject(&'static str),
+    /// A value cannot be converted to its field's type.
+    #[error("key `{key}`: {message}")]
+    BadValue {
+        /// The key as written in the line.
+        key: String,
+        /// What is wrong with its value.
+        message: String,
+    },
+    /// A Falco alert line whose `output_fields` is not an object.
+    #[error("alert line: `output_fields` must be an object, found {0}")]
+    BadAlert(&'static str),
+}
+
+/// One event: Falco field names (canonical keys: `evt.arg.flags`, `proc.aname[2]`) to values.
+///
+/// Keys set with [`FlatEvent::set`] are used as given, so they should be in canonical form.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlatEvent {
+    fields: BTreeMap<String, Value<'static>>,
+}
+
+/// Timestamp renderings: a number given for one of them is the event time in nanoseconds.
+const TIME_FIELDS: &[&str] = &[
+    "evt.time",
+    "evt.time.s",
+    "evt.time.iso8601",
+    "evt.datetime",
+    "evt.datetime.s",
+];
+
+/// How many ancestor levels an unindexed ancestor field looks at, at most.
+const MAX_LEVELS: usize = 256;
+
+fn kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+fn bad(key: &str, message: String) -> EventError {
+    EventError::BadValue {
+        key: key.to_string(),
+        message,
+    }
+}
+
+fn owned(s: impl Into<String>) -> Value<'static> {
+    Value::Str(Cow::Owned(s.into()))
+}
+
+/// A number or boolean as text, for text fields.
+fn scalar_text(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A value for a key that is not a registered field: kept as close to the input as possible.
+fn untyped(key: &str, v: &Json) -> Result<Value<'static>, EventError> {
+    Ok(match v {
+        Json::String(s) => owned(s.as_str()),
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, Some(u)) => Value::Uint(u),
+            _ => owned(n.to_string()),
+        },
+        Json::Array(items) => Value::List(text_list(key, items)?),
+        Json::Null | Json::Object(_) => {
+            return Err(bad(key, format!("unsupported value: {}", kind(v))));
+        }
+    })
+}
+
+fn text_list(key: &str, items: &[Json]) -> Result<Vec<Value<'static>>, EventError> {
+    items
+        .iter()
+        .map(|x| {
+            scalar_text(x).map(owned).ok_or_else(|| {
+                bad(
+                    key,
+                    format!("array elements must be strings, found {}", kind(x)),
+                )
+            })
+        })
+        .collect()
+}
+
+fn parse_int(key: &str, v: &Json) -> Result<i64, EventError> {
+    let err = || bad(key, format!("expected an integer, found {}", show(v)));
+    match v {
+        Json::Number(n) => n.as_i64().ok_or_else(err),
+        Json::String(s) => s.trim().parse().map_err(|_| err()),
+        _ => Err(err()),
+    }
+}
+
+fn parse_uint(key: &str, v: &Json) -> Result<u64, EventError> {
+    let err = || {
+        bad(
+            key,
+            format!("expected an unsigned integer, found {}", show(v)),
+        )
+    };
+    match v {
+        Json::Number(n) => n.as_u64().ok_or_else(err),
+        Json::String(s) => s.trim().parse().map_err(|_| err()),
+        _ => Err(err()),
+    }
+}
+
+/// A short rendering of a bad value for error messages.
+fn show(v: &Json) -> String {
+    let mut s = v.to_string();
+    if s.len() > 60 {
+        let mut end = 57;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push_str("...");
+    }
+    format!("{} {s}", kind(v))
+}
+
+/// Converts a JSON value to the type of field `f`. `Ok(None)` means missing.
+fn coerce(
+    key: &str,
+    f: &FieldRef,
+    list_field: bool,
+    v: &Json,
+) -> Result<Option<Value<'static>>, EventError> {
+    if v.is_null() || v.as_str() == Some("<NA>") {
+        return Ok(None);
+    }
+    if let Json::Array(items) = v {
+        if list_field || f.all_levels {
+            return Ok(Some(Value::List(text_list(key, items)?)));
+        }
+        return Err(bad(key, "an array is only allowed for a list field".into()));
+    }
+    if let Json::Object(_) = v {
+        return Err(bad(key, "an object is not a field value".into()));
+    }
+    Ok(Some(match f.ty {
+        FieldType::Str | FieldType::Path | FieldType::Bytes | FieldType::IpNet => {
+            owned(scalar_text(v).unwrap_or_default())
+        }
+        FieldType::Int => Value::Int(parse_int(key, v)?),
+        FieldType::Uint => Value::Uint(parse_uint(key, v)?),
+        FieldType::Bool => match v {
+            Json::Bool(b) => Value::Bool(*b),
+            Json::String(s) if s == "true" => Value::Bool(true),
+            Json::String(s) if s == "false" => Value::Bool(false),
+            Json::Number(n) if n.as_u64() == Some(1) => Value::Bool(true),
+            Json::Number(n) if n.as_u64() == Some(0) => Value::Bool(false),
+            _ => {
+                return Err(bad(
+                    key,
+                    format!("expected true or false, found {}", show(v)),
+                ))
+            }
+        },
+        FieldType::Ip => match v {
+            Json::String(s) => Value::Ip(
+                s.trim()
+                    .parse::<IpAddr>()
+                    .map_err(|_| bad(key, format!("expected an IP address, found {}", show(v))))?,
+            ),
+            _ => {
+                return Err(bad(
+                    key,
+                    format!("expected an IP address, found {}", show(v)),
+                ))
+            }
+        },
+    }))
+}
+
+/// For ancestor level 0 and 1: the plain field that holds the same value.
+fn ancestor_fallback(name: &str, level: &str) -> Option<&'static str> {
+    Some(match (name, level) {
+        ("proc.aname", "0") => "proc.name",
+        ("proc.aname", "1") => "proc.pname",
+        ("proc.apid", "0") => "proc.pid",
+        ("proc.apid", "1") => "proc.ppid",
+        ("proc.aexe", "0") => "proc.exe",
+        ("proc.aexe", "1") => "proc.pexe",
+        ("proc.aexepath", "0") => "proc.exepath",
+        ("proc.aexepath", "1") => "proc.pexepath",
+        ("proc.acmdline", "0") => "proc.cmdline",
+        ("proc.acmdline", "1") => "proc.pcmdline",
+        ("proc.aenv", "0") => "proc.env",
+        _ => return None,
+    })
+}
+
+impl FlatEvent {
+    /// An empty event.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets a field. The key is used as given: write it in canonical form
+    /// (`evt.arg.flags`, `proc.aname[2]`).
+    pub fn set(&mut self, key: impl Into<String>, v: Value<'static>) {
+        self.fields.insert(key.into(), v);
+    }
+
+    /// The value stored under a key.
+    pub fn get(&self, key: &str) -> Option<&Value<'static>> {
+        self.fields.get(key)
+    }
+
+    /// Removes a field, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<Value<'static>> {
+        self.fields.remove(key)
+    }
+
+    /// Every key and value, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value<'static>)> {
+        self.fields.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// True when the event has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Parses one line: a flat event object, or a Falco JSON alert (an object with `rule`
+    /// and `output_fields`), which becomes an event made of its output fields (and its
+    /// `time` as `evt.rawtime` when the fields do not give the time).
+    pub fn from_json_line(line: &str) -> Result<FlatEvent, EventError> {
+        Self::from_json_line_with(line, registry())
+    }
+
+    /// [`FlatEvent::from_json_line`] against a given registry.
+    pub fn from_json_line_with(line: &str, reg: &Registry) -> Result<FlatEvent, EventError> {
+        let json: Json = serde_json::from_str(line).map_err(|e| EventError::Json(e.to_string()))?;
+        let Json::Object(obj) = json else {
+            return Err(EventError::NotAnObject(kind(&json)));
+        };
+        if obj.contains_key("rule") && obj.contains_key("output_fields") {
+            let fields = match obj.get("output_fields") {
+                Some(Json::Object(m)) => m,
+                Some(other) => return Err(EventError::BadAlert(kind(other))),
+                None => return Err(EventError::BadAlert("nothing")),
+            };
+            let mut ev = Self::from_map(fields, reg)?;
+            if ev.timestamp_ns().is_none() {
+                if let Some(ts) = obj
+                    .get("time")
+                    .and_then(Json::as_str)
+                    .and_then(parse_falco_time)
+                {
+                    ev.set("evt.rawtime", Value::Uint(ts));
+                }
+            }
+            return Ok(ev);
+        }
+        Self::from_map(&obj, reg)
+    }
+
+    fn from_map(obj: &Map<String, Json>, reg: &Registry) -> Result<FlatEvent, EventError> {
+        let mut ev = FlatEvent::new();
+        let mut time_ns: Option<u64> = None;
+        for (key, v) in obj {
+            let Ok(f) = reg.resolve_text(key) else {
+                // Not a known field: keep it so nothing is lost.
+                if !v.is_null() && v.as_str() != Some("<NA>") {
+                    ev.set(key.as_str(), untyped(key, v)?);
+                }
+                continue;
+            };
+            if TIME_FIELDS.contains(&f.key.as_str()) && v.is_number() {
+                // Falco's JSON gives timestamp renderings as integer nanoseconds.
+                let ts = parse_uint(key, v)?;
+                time_ns.get_or_insert(ts);
+                continue;
+            }
+            let list_field = f.name == "fd.types";
+            if let Some(value) = coerce(key, &f, list_field, v)? {
+                ev.fields.insert(f.key, value);
+            }
+        }
+        if let Some(ts) = time_ns {
+            ev.fields
+                .entry("evt.rawtime".to_string())
+                .or_insert(Value::Uint(ts));
+        }
+        Ok(ev)
+    }
+
+    /// The event as one JSON line (keys in order); reading it back gives the same event.
+    pub fn to_json_line(&self) -> String {
+        let map: Map<String, Json> = self
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), value_to_json(v)))
+            .collect();
+        Json::Object(map).to_string()
+    }
+
+    /// The event time in nanoseconds since the epoch: `evt.rawtime`, else a numeric `evt.time`.
+    /// (An alert line's `time` is stored as `evt.rawtime` when it is read.)
+    pub fn timestamp_ns(&self) -> Option<u64> {
+        let num = |v: &Value<'_>| match v {
+            Value::Uint(u) => Some(*u),
+            Value::Int(i) => u64::try_from(*i).ok(),
+            _ => None,
+        };
+        self.fields
+            .get("evt.rawtime")
+            .and_then(num)
+            .or_else(|| self.fields.get("evt.time").and_then(num))
+    }
+
+    fn all_levels(&self, f: &FieldRef) -> Option<Value<'_>> {
+        let mut levels = Vec::new();
+        let mut key = String::with_capacity(f.name.len() + 5);
+        for n in 1..=MAX_LEVELS {
+            key.clear();
+            key.push_str(f.name);
+            key.push('[');
+            key.push_str(itoa(n, &mut [0u8; 20]));
+            key.push(']');
+            let v = self.fields.get(key.as_str()).or_else(|| {
+                if n == 1 {
+                    ancestor_fallback(f.name, "1").and_then(|p| self.fields.get(p))
+                } else {
+                    None
+                }
+            });
+            match v {
+                Some(v) => levels.push(v.borrowed()),
+                None => break,
+            }
+        }
+        if levels.is_empty() {
+            // An event may also give every level at once, as an array under the plain name.
+            if let Some(list @ Value::List(_)) = self.fields.get(f.key.as_str()) {
+                return Some(list.borrowed());
+            }
+            return None;
+        }
+        Some(Value::List(levels))
+    }
+}
+
+/// Formats a small number without allocating.
+fn itoa(mut n: usize, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("0")
+}
+
+fn value_to_json(v: &Value<'_>) -> Json {
+    match v {
+        Value::Str(s) => Json::String(s.to_string()),
+        Value::Int(i) => Json::Number(Number::from(*i)),
+        Value::Uint(u) => Json::Number(Number::from(*u)),
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Ip(ip) => Json::String(ip.to_string()),
+        Value::List(items) => Json::Array(items.iter().map(value_to_json).collect()),
+    }
+}
+
+impl Event for FlatEvent {
+    fn evt_type(&self) -> Option<&str> {
+        self.fields.get("evt.type").and_then(|v| v.as_str())
+    }
+
+    fn field(&self, f: &FieldRef) -> Option<Value<'_>> {
+        if f.all_levels {
+            return self.all_levels(f);
+        }
+        if let Some(v) = self.fields.get(f.key.as_str()) {
+            return Some(v.borrowed());
+        }
+        // Level 0 is the process itself, level 1 its parent.
+        if let Some(level) = f.arg.as_deref() {
+            if let Some(plain) = ancestor_fallback(f.name, level) {
+                return self.fields.get(plain).map(|v| v.borrowed());
+            }
+            return None;
+        }
+        if f.name.starts_with("evt.") {
+            let ts = self.timestamp_ns()?;
+            return match f.name {
+                "evt.rawtime.s" => Some(Value::Uint(ts / 1_000_000_000)),
+                "evt.rawtime.ns" => Some(Value::Uint(ts % 1_000_000_000)),
+                "evt.rawtime" => Some(Value::Uint(ts)),
+                _ => time_field(f.name, ts).map(|s| Value::Str(Cow::Owned(s))),
+            };
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ev(line: &str) -> FlatEvent {
+        FlatEvent::from_json_line(line).unwrap()
+    }
+
+    fn err(line: &str) -> String {
+        FlatEvent::from_json_line(line).unwrap_err().to_string()
+    }
+
+    fn fref(text: &str) -> FieldRef {
+        registry().resolve_text(text).unwrap()
+    }
+
+    fn s(x: &str) -> Value<'static> {
+        Value::Str(Cow::Owned(x.to_string()))
+    }
+
+    #[test]
+    fn coerces_each_type() {
+        let e = ev(
+            r#"{"proc.name":"bash","proc.pid":"42","fd.num":-1,"proc.tty":"34816",
+            "user.uid":0,"evt.failed":"true","fd.connected":false,"container.privileged":1,
+            "fd.sip":"10.0.0.1","fd.cip":" ::1 ","evt.arg.uid":1000,"evt.arg.flags":"O_RDONLY",
+            "fd.types":["file","ipv4"],"evt.buffer":"abc","user.loginuid":-1}"#,
+        );
+        assert_eq!(e.get("proc.name"), Some(&s("bash")));
+        assert_eq!(e.get("proc.pid"), Some(&Value::Int(42)));
+        assert_eq!(e.get("fd.num"), Some(&Value::Int(-1)));
+        assert_eq!(e.get("proc.tty"), Some(&Value::Uint(34816)));
+        assert_eq!(e.get("user.uid"), Some(&Value::Uint(0)));
+        assert_eq!(e.get("user.loginuid"), Some(&Value::Int(-1)));
+        assert_eq!(e.get("evt.failed"), Some(&Value::Bool(true)));
+        assert_eq!(e.get("fd.connected"), Some(&Value::Bool(false)));
+        assert_eq!(e.get("container.privileged"), Some(&Value::Bool(true)));
+        assert_eq!(
+            e.get("fd.sip"),
+            Some(&Value::Ip("10.0.0.1".parse().unwrap()))
+        );
+        assert_eq!(e.get("fd.cip"), Some(&Value::Ip("::1".parse().unwrap())));
+        // evt.arg.* are text: a number becomes its decimal text.
+        assert_eq!(e.get("evt.arg.uid"), Some(&s("1000")));
+        assert_eq!(e.get("evt.arg.flags"), Some(&s("O_RDONLY")));
+        assert_eq!(
+            e.get("fd.types"),
+            Some(&Value::List(vec![s("file"), s("ipv4")]))
+        );
+        assert_eq!(e.get("evt.buffer"), Some(&s("abc")));
+    }
+
+    #[test]
+    fn keys_are_canonical() {
+        let e = ev(r#"{"evt.arg[flags]":"O_TRUNC","proc.aname[02]":"sshd"}"#);
+        assert_eq!(e.get("evt.arg.flags"), Some(&s("O_TRUNC")));
+        assert_eq!(e.get("proc.aname[2]"), Some(&s("sshd")));
+        assert_eq!(e.get("evt.arg[flags]"), None);
+    }
+
+    #[test]
+    fn missing_values() {
+        let e = ev(
+            r#"{"proc.name":"<NA>","fd.name":null,"proc.pid":"<NA>","x.unknown":"<NA>","evt.type":"open"}"#,
+        );
+        assert_eq!(e.len(), 1);
+        assert_eq!(e.field(&fref("proc.name")), None);
+        assert_eq!(e.field(&fref("proc.pid")), None);
+        assert_eq!(e.evt_type(), Some("open"));
+        assert_eq!(FlatEvent::new().evt_type(), None);
+    }
+
+    #[test]
+    fn unknown_keys_are_kept() {
+        let e = ev(r#"{"my.field":"x","other":3,"neg":-3,"flt":1.5,"b":true,"arr":["a",1]}"#);
+        assert_eq!(e.get("my.field"), Some(&s("x")));
+        assert_eq!(e.get("other"), Some(&Value::Int(3)));
+        assert_eq!(e.get("neg"), Some(&Value::Int(-3)));
+        assert_eq!(e.get("flt"), Some(&s("1.5")));
+        assert_eq!(e.get("b"), Some(&Value::Bool(true)));
+        assert_eq!(e.get("arr"), Some(&Value::List(vec![s("a"), s("1")])));
+        assert!(err(r#"{"x":{"a":1}}"#).contains("`x`"));
+    }
+
+    #[test]
+    fn wrong_typed_values_name_the_key() {
+        for (line, key) in [
+            (r#"{"proc.pid":"abc"}"#, "proc.pid"),
+            (r#"{"proc.pid":1.5}"#, "proc.pid"),
+            (r#"{"proc.tty":-1}"#, "proc.tty"),
+            (r#"{"evt.num":true}"#, "evt.num"),
+            (r#"{"evt.failed":"yes"}"#, "evt.failed"),
+            (r#"{"evt.failed":2}"#, "evt.failed"),
+            (r#"{"fd.sip":"not-an-ip"}"#, "fd.sip"),
+            (r#"{"fd.sip":17}"#, "fd.sip"),
+            (r#"{"proc.name":["a"]}"#, "proc.name"),
+            (r#"{"proc.name":{"a":1}}"#, "proc.name"),
+            (r#"{"fd.types":[{}]}"#, "fd.types"),
+            (r#"{"proc.pid":99999999999999999999}"#, "proc.pid"),
+        ] {
+            let e = err(line);
+            assert!(e.starts_with(&format!("key `{key}`: ")), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn not_an_object() {
+        assert_eq!(err("[1]"), "expected a JSON object, found an array");
+        assert_eq!(err("3"), "expected a JSON object, found a number");
+        assert!(err("{").starts_with("not valid JSON"));
+        assert!(err("").starts_with("not valid JSON"));
+        assert!(err(r#"{"a":1} x"#).starts_with("not valid JSON"));
+    }
+
+    #[test]
+    fn alert_lines() {
+        let line = r#"{"hostname":"node-1","output":"x","output_fields":{"container.id":"3ad7b26ded6d","evt.time":1785501296123456789,"evt.type":"openat","fd.name":"/var/log/dpkg.log","k8s.ns.name":null,"proc.tty":34816,"user.loginuid":-1,"proc.aname[2]":"systemd","proc.aname[3]":null},"priority":"Warning","rule":"Clear Log Activities","source":"syscall","tags":["a"],"time":"2026-07-31T12:34:56.123456789Z"}"#;
+        let e = ev(line);
+        assert_eq!(e.evt_type(), Some("openat"));
+        assert_eq!(e.get("proc.tty"), Some(&Value::Uint(34816)));
+        assert_eq!(e.get("user.loginuid"), Some(&Value::Int(-1)));
+        assert_eq!(e.get("k8s.ns.name"), None);
+        assert_eq!(e.get("rule"), None);
+        assert_eq!(e.get("evt.time"), None);
+        assert_eq!(e.timestamp_ns(), Some(1_785_501_296_123_456_789));
+        assert_eq!(e.field(&fref("evt.time")), Some(s("12:34:56.123456789")));
+        assert_eq!(e.field(&fref("proc.aname[2]")), Some(s("systemd")));
+        // Without evt.time in the fields, the alert's time is used.
+        let e = ev(
+            r#"{"rule":"r","output_fields":{"proc.name":"cat"},"time":"2016-08-04T16:17:57.881781397Z"}"#,
+        );
+        assert_eq!(e.timestamp_ns(), Some(1_470_327_477_881_781_397));
+        assert_eq!(e.get("proc.name"), Some(&s("cat")));
+        assert_eq!(
+            err(r#"{"rule":"r","output_fields":3}"#),
+            "alert line: `output_fields` must be an object, found a number"
+        );
+        assert!(err(r#"{"rule":"r","output_fields":{"proc.pid":"x"}}"#).contains("proc.pid"));
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(
+            ev(r#"{"evt.rawtime":5,"evt.time":7}"#).timestamp_ns(),
+            Some(5)
+        );
+        assert_eq!(ev(r#"{"evt.time":7}"#).timestamp_ns(), Some(7));
+        assert_eq!(ev(r#"{"evt.rawtime":"9"}"#).timestamp_ns(), Some(9));
+        assert_eq!(ev(r#"{"evt.type":"x"}"#).timestamp_ns(), None);
+        let e = ev(r#"{"evt.rawtime":1500000000}"#);
+        assert_eq!(e.field(&fref("evt.rawtime.s")), Some(Value::Uint(1)));
+        assert_eq!(
+            e.field(&fref("evt.rawtime.ns")),
+            Some(Value::Uint(500_000_000))
+        );
+        assert_eq!(e.field(&fref("evt.time.s")), Some(s("00:00:01")));
+        // A textual evt.time is kept as given.
+        let e = ev(r#"{"evt.rawtime":1500000000,"evt.time":"whenever"}"#);
+        assert_eq!(e.field(&fref("evt.time")), Some(s("whenever")));
+    }
+
+    #[test]
+    fn ancestors() {
+        let e = ev(
+            r#"{"proc.name":"cat","proc.pid":10,"proc.pname":"bash","proc.ppid":9,
+            "proc.aname[2]":"sshd","proc.aname[3]":"systemd","proc.apid[2]":1}"#,
+        );
+        assert_eq!(e.field(&fref("proc.aname[0]")), Some(s("cat")));
+        assert_eq!(e.field(&fref("proc.aname[1]")), Some(s("bash")));
+        assert_eq!(e.field(&fref("proc.aname[2]")), Some(s("sshd")));
+        assert_eq!(e.field(&fref("proc.aname[4]")), None);
+        assert_eq!(e.field(&fref("proc.apid[0]")), Some(Value::Int(10)));
+        assert_eq!(e.field(&fref("proc.apid[1]")), Some(Value::Int(9)));
+        // Without an index: levels 1..N (the process itself is not included, as in libsinsp).
+        assert_eq!(
+            e.field(&fref("proc.aname")),
+            Some(Value::List(vec![s("bash"), s("sshd"), s("systemd")]))
+        );
+        assert_eq!(
+            e.field(&fref("proc.apid")),
+            Some(Value::List(vec![Value::Int(9), Value::Int(1)]))
+        );
+        // Stops at the first missing level.
+        let gap = ev(r#"{"proc.aname[1]":"a","proc.aname[3]":"c"}"#);
+        assert_eq!(
+            gap.field(&fref("proc.aname")),
+            Some(Value::List(vec![s("a")]))
+        );
+        assert_eq!(ev(r#"{"proc.name":"x"}"#).field(&fref("proc.aname")), None);
+        assert_eq!(ev(r#"{"proc.name":"x"}"#).field(&fref("proc.aexe")), None);
+        // An explicit level key wins over the fallback.
+        let both = ev(r#"{"proc.pname":"p","proc.aname[1]":"q"}"#);
+        assert_eq!(both.field(&fref("proc.aname[1]")), Some(s("q")));
+        assert_eq!(
+            both.field(&fref("proc.aname")),
+            Some(Value::List(vec![s("q")]))
+        );
+    }
+
+    #[test]
+    fn field_borrows_text() {
+        let e = ev(r#"{"fd.name":"/etc/passwd"}"#);
+        match e.field(&fref("fd.name")) {
+            Some(Value::Str(Cow::Borrowed(x))) => assert_eq!(x, "/etc/passwd"),
+            other => panic!("expected borrowed text, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn set_get_remove_iter() {
+        let mut e = FlatEvent::new();
+        assert!(e.is_empty());
+        e.set("proc.name", s("a"));
+        e.set("evt.num", Value::Uint(3));
+        assert_eq!(e.get("proc.name"), Some(&s("a")));
+        let keys: Vec<&str> = e.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["evt.num", "proc.name"]);
+        assert_eq!(e.remove("proc.name"), Some(s("a")));
+        assert_eq!(e.get("proc.name"), None);
+        assert_eq!(e.to_json_line(), r#"{"evt.num":3}"#);
+    }
+
+    #[test]
+    fn to_json_line_round_trips() {
+        let line = r#"{"evt.type":"connect","fd.sip":"2001:db8::1","fd.types":["a"],"proc.aname[1]":"x","user.loginuid":-1,"evt.arg.uid":5,"x.y":1.25,"evt.failed":false}"#;
+        let e = ev(line);
+        assert_eq!(ev(&e.to_json_line()), e);
+    }
+
+    const KEYS: &[&str] = &[
+        "evt.type",
+        "evt.num",
+        "evt.rawtime",
+        "evt.time",
+        "proc.name",
+        "proc.pid",
+        "proc.tty",
+        "user.loginuid",
+        "fd.sip",
+        "fd.types",
+        "evt.failed",
+        "proc.aname[1]",
+        "proc.aname[2]",
+        "evt.arg.flags",
+        "evt.arg[mode]",
+        "container.mount.dest[/etc]",
+        "unknown.key",
+        "rule",
+    ];
+
+    fn json_value() -> impl Strategy<Value = Json> {
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            any::<i64>().prop_map(|i| Json::Number(i.into())),
+            any::<u64>().prop_map(|u| Json::Number(u.into())),
+            (-1e6f64..1e6)
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number)),
+            "\\PC{0,12}".prop_map(Json::String),
+            Just(Json::String("<NA>".into())),
+            Just(Json::String("10.1.2.3".into())),
+            Just(Json::String("42".into())),
+            Just(Json::String("true".into())),
+        ];
+        leaf.prop_recursive(2, 8, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                prop::collection::btree_map("[a-z.]{1,6}", inner, 0..3)
+                    .prop_map(|m| Json::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_lines_never_panic(line in "\\PC{0,80}") {
+            let _ = FlatEvent::from_json_line(&line);
+        }
+
+        #[test]
+        fn arbitrary_objects_never_panic_and_round_trip(
+            entries in prop::collection::vec((prop::sample::select(KEYS), json_value()), 0..10),
+            alert in any::<bool>(),
+        ) {
+            let mut obj = Map::new();
+            for (k, v) in entries {
+                obj.insert(k.to_string(), v);
+            }
+            let line = if alert {
+                serde_json::json!({"rule": "r", "output_fields": Json::Object(obj), "time": "2020-01-01T00:00:00Z"}).to_string()
+            } else {
+                Json::Object(obj).to_string()
+            };
+            if let Ok(e) = FlatEvent::from_json_line(&line) {
+                let again = FlatEvent::from_json_line(&e.to_json_line());
+                prop_assert_eq!(again.as_ref(), Ok(&e));
+                for k in KEYS {
+                    if let Ok(f) = registry().resolve_text(k) {
+                        let _ = e.field(&f);
+                    }
+                }
+            }
+        }
+    }
+}
