@@ -75,3 +75,96 @@ impl std::fmt::Display for IpNet {
         write!(f, "{}", self.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    /// From libsinsp's `filter_op_net_compare.ut.cpp`.
+    #[test]
+    fn libsinsp_cases() {
+        let server = ip("142.251.111.147");
+        assert!(IpNet::parse("142.0.0.0/4").unwrap().contains(server));
+        assert!(IpNet::parse("142.251.0.0/8").unwrap().contains(server));
+        assert!(IpNet::parse("142.251.111.0/16").unwrap().contains(server));
+        assert!(!IpNet::parse("10.0.0.0/8").unwrap().contains(server));
+        assert!(!IpNet::parse("2001:db8:abcd:0012::0/64")
+            .unwrap()
+            .contains(server));
+        let v6 = ip("2001:4860:4860::8888");
+        assert!(IpNet::parse("2001::0/16").unwrap().contains(v6));
+        assert!(IpNet::parse("2001:4860::0/32").unwrap().contains(v6));
+        assert!(IpNet::parse("2001:4860:4860::8888/48")
+            .unwrap()
+            .contains(v6));
+        assert!(!IpNet::parse("10::0/16").unwrap().contains(v6));
+        assert!(!IpNet::parse("10.0.0.0/8").unwrap().contains(v6));
+    }
+
+    #[test]
+    fn falco_rules_networks() {
+        // `fd.net != "127.0.0.0/8"` and `fd.snet in (rfc_1918_addresses)`.
+        let lo = IpNet::parse("127.0.0.0/8").unwrap();
+        assert!(lo.contains(ip("127.1.2.3")));
+        assert!(!lo.contains(ip("128.0.0.1")));
+        let rfc1918: Vec<IpNet> = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+            .iter()
+            .map(|s| IpNet::parse(s).unwrap())
+            .collect();
+        let inside = |a: &str| rfc1918.iter().any(|n| n.contains(ip(a)));
+        assert!(inside("10.255.0.1"));
+        assert!(inside("172.31.255.255"));
+        assert!(!inside("172.32.0.0"));
+        assert!(inside("192.168.1.1"));
+        assert!(!inside("8.8.8.8"));
+        assert!(!inside("::1"));
+    }
+
+    #[test]
+    fn bare_addresses_and_prefixes() {
+        let h = IpNet::parse("10.1.2.3").unwrap();
+        assert_eq!(h.prefix_len(), 32);
+        assert!(h.contains(ip("10.1.2.3")));
+        assert!(!h.contains(ip("10.1.2.4")));
+        let h6 = IpNet::parse("::1").unwrap();
+        assert_eq!(h6.prefix_len(), 128);
+        assert!(h6.contains(ip("::1")));
+        assert!(IpNet::parse("::1/128").unwrap().contains(ip("::1")));
+        assert!(IpNet::parse("0.0.0.0/0").unwrap().contains(ip("1.2.3.4")));
+        assert!(IpNet::parse("::/0").unwrap().contains(ip("fe80::1")));
+        assert_eq!(
+            IpNet::parse("142.251.0.0/8").unwrap().network(),
+            ip("142.0.0.0")
+        );
+        assert_eq!(
+            IpNet::parse_strict("10.1.2.3").unwrap_err(),
+            "unrecognized IP network 10.1.2.3"
+        );
+        assert!(IpNet::parse_strict("10.0.0.0/8").is_ok());
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            IpNet::parse("10.0.0.0/33").unwrap_err(),
+            "invalid netmask 33"
+        );
+        assert_eq!(IpNet::parse("10.0.0.0/x").unwrap_err(), "invalid netmask x");
+        assert_eq!(IpNet::parse("10.0.0.0/").unwrap_err(), "invalid netmask ");
+        assert_eq!(IpNet::parse("::/129").unwrap_err(), "invalid netmask 129");
+        assert_eq!(
+            IpNet::parse("10.0.0/8").unwrap_err(),
+            "unrecognized IP address 10.0.0/8"
+        );
+        assert_eq!(
+            IpNet::parse("bogus").unwrap_err(),
+            "unrecognized IP address bogus"
+        );
+        assert!(IpNet::parse("").is_err());
+        assert!(IpNet::parse("::ffff:1.2.3.4/96").is_err()); // a '.' means IPv4, like libsinsp
+    }
+}

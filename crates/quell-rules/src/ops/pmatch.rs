@@ -146,3 +146,126 @@ impl PathPrefixSet {
         self.root.matches(&comps)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn set(paths: &[&str]) -> PathPrefixSet {
+        PathPrefixSet::new(&paths.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn header_examples() {
+        let s = set(&["/var/run", "/etc", "/lib", "/usr/lib"]);
+        assert!(s.matches("/var/run/docker"));
+        assert!(s.matches("/var/run"));
+        assert!(!s.matches("/var/runx"));
+        assert!(!s.matches("/boot"));
+        assert!(!s.matches("/var/lib/messages"));
+        assert!(!s.matches("/var")); // partial match of /var/run only
+        assert!(s.matches("/usr/lib/x.so"));
+        assert!(!s.matches("/usr"));
+    }
+
+    /// The cases of libsinsp's `filter_op_pmatch.ut.cpp`, on `/opt/dir/subdir/file.txt`.
+    #[test]
+    fn libsinsp_cases() {
+        let path = "/opt/dir/subdir/file.txt";
+        let cases: &[(&[&str], bool)] = &[
+            (&["/opt/dir"], true),
+            (&["/opt/dir/subdir"], true),
+            (&["/opt/dir2"], false),
+            (&["/opt/dir", "/opt/dir2"], true),
+            (&["/opt/dir3", "/opt/dir2"], false),
+            (&["/opt/*"], true),
+            (&["/opt/*/subdir"], true),
+            (&["/opt/di?/subdir"], true),
+            (&["/opt/dii?/subdir"], false),
+            (&["/opt/di[r]/subdir"], true),
+            (&["/opt/di[!r]/subdir"], false),
+            (&["/opt/di/subdir"], false),
+            (&["/opt/di[t]/subdir"], false),
+            (&["/opt/*/subdir2"], false),
+            (&["/opt/*/*"], true),
+            (&["/opt/*/*/subsubdir"], false),
+        ];
+        for (paths, want) in cases {
+            assert_eq!(set(paths).matches(path), *want, "{paths:?}");
+        }
+    }
+
+    #[test]
+    fn empty_components_and_roots() {
+        let s = set(&["/var//run/"]);
+        assert!(s.matches("/var/run/x"));
+        assert!(s.matches("//var///run"));
+        assert!(s.matches("var/run/x")); // relative paths are rooted too
+        assert!(set(&["/"]).matches("/anything/at/all"));
+        assert!(set(&[""]).matches("/x"));
+        assert!(set(&["/"]).matches(""));
+        assert!(!set(&["/a"]).matches(""));
+        assert!(!set(&[]).matches("/"));
+        // A component literally named like the internal root marker.
+        assert!(set(&["/root"]).matches("/root/.bashrc"));
+        assert!(!set(&["/root"]).matches("/"));
+    }
+
+    #[test]
+    fn order_of_insertion_does_not_matter() {
+        for paths in [["/usr", "/usr/lib"], ["/usr/lib", "/usr"]] {
+            let s = set(&paths);
+            assert!(s.matches("/usr/bin/x"), "{paths:?}");
+            assert!(s.matches("/usr"), "{paths:?}");
+        }
+    }
+
+    #[test]
+    fn glob_siblings_are_all_tried() {
+        // libsinsp may miss this one depending on hash order (see module docs).
+        let s = set(&["/a/x*/foo", "/a/*y/bar"]);
+        assert!(s.matches("/a/xy/bar"));
+        assert!(s.matches("/a/xy/foo"));
+        assert!(!s.matches("/a/xy/baz"));
+        // A glob never spans components: '*' stops at '/'.
+        assert!(!set(&["/a/*/c"]).matches("/a/b/x/c"));
+        // Plain and glob entries at one level: the plain one failing falls back.
+        let s = set(&["/a/b/c", "/a/?/d"]);
+        assert!(s.matches("/a/b/d"));
+        assert!(s.matches("/a/b/c/e"));
+    }
+
+    /// Reference: some search path's components are a prefix of the path's.
+    fn reference(paths: &[String], path: &str) -> bool {
+        let pc: Vec<&str> = components(path).collect();
+        paths.iter().any(|sp| {
+            let sc: Vec<&str> = components(sp).collect();
+            sc.len() <= pc.len()
+                && sc.iter().zip(&pc).all(|(s, p)| {
+                    if is_glob(s) {
+                        super::super::fnmatch::fnmatch(s, p, false)
+                    } else {
+                        s == p
+                    }
+                })
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_reference(
+            paths in proptest::collection::vec("(/[ab*?]{0,2}){0,3}/?", 0..5),
+            path in "(/[ab]{0,2}){0,4}/?",
+        ) {
+            let s = PathPrefixSet::new(&paths);
+            prop_assert_eq!(s.matches(&path), reference(&paths, &path));
+        }
+
+        #[test]
+        fn never_panics(paths in proptest::collection::vec("\\PC{0,20}", 0..5), path in "\\PC{0,30}") {
+            let s = PathPrefixSet::new(&paths);
+            let _ = s.matches(&path);
+        }
+    }
+}
