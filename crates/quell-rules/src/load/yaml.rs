@@ -1,0 +1,458 @@
+//! A small YAML node tree with positions, built from `yaml-rust2`'s event parser.
+//!
+//! Every node carries the mark where it starts (1-based line and column, byte offset),
+//! so the loader can say where a problem is. Semantics follow what Falco's YAML library
+//! (yaml-cpp) does with rules files: plain `~`/`null`/empty scalars are null, everything
+//! else is a string (a bare `=` is the string `"="`), aliases are expanded, and a file
+//! may hold several documents.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// Expanding aliases may not produce more nodes than this (guards against
+/// "billion laughs" documents).
+const MAX_NODES: usize = 2_000_000;
+
+/// Where a node starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Mark {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column (in characters).
+    pub column: u32,
+    /// 0-based byte offset into the content.
+    pub offset: usize,
+}
+
+/// The shape of a node.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Kind {
+    /// `~`, `null`, an empty plain value.
+    Null,
+    /// Any other scalar, as text.
+    Scalar(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in document order (duplicate keys are kept; lookups see the first).
+    Map(Vec<(Node, Node)>),
+}
+
+/// A YAML node with its position.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Node {
+    pub kind: Kind,
+    pub mark: Mark,
+}
+
+impl Node {
+    /// The value for `key` when this node is a mapping with that (scalar) key.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The key node and value node for `key`.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        match &self.kind {
+            Kind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| matches!(&k.kind, Kind::Scalar(s) if s == key))
+                .map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    /// True when this node is a mapping holding `key` (with any value, null included).
+    pub fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, Kind::Null)
+    }
+
+    pub fn is_map(&self) -> bool {
+        matches!(self.kind, Kind::Map(_))
+    }
+
+    pub fn as_scalar(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.kind {
+            Kind::Seq(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.kind {
+            Kind::Map(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A YAML syntax error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct YamlError {
+    pub message: String,
+    pub mark: Mark,
+}
+
+/// Converts the parser's character-based markers into byte offsets.
+struct Positions {
+    /// Byte offset of each char index; empty when the content is ASCII (identity).
+    char_to_byte: Vec<usize>,
+    len: usize,
+}
+
+impl Positions {
+    fn new(content: &str) -> Positions {
+        let char_to_byte = if content.is_ascii() {
+            Vec::new()
+        } else {
+            content.char_indices().map(|(b, _)| b).collect()
+        };
+        Positions {
+            char_to_byte,
+            len: content.len(),
+        }
+    }
+
+    fn mark(&self, m: &Marker) -> Mark {
+        let offset = if self.char_to_byte.is_empty() {
+            m.index().min(self.len)
+        } else {
+            self.char_to_byte
+                .get(m.index())
+                .copied()
+                .unwrap_or(self.len)
+        };
+        Mark {
+            line: u32::try_from(m.line()).unwrap_or(u32::MAX).max(1),
+            column: u32::try_from(m.col())
+                .unwrap_or(u32::MAX - 1)
+                .saturating_add(1),
+            offset,
+        }
+    }
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        mark: Mark,
+        anchor: usize,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        key: Option<Node>,
+        mark: Mark,
+        anchor: usize,
+    },
+}
+
+struct Builder<'a> {
+    pos: &'a Positions,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    docs: Vec<Option<Node>>,
+    current: Option<Node>,
+    in_doc: bool,
+    nodes: usize,
+    too_big: Option<Mark>,
+}
+
+fn count_nodes(n: &Node) -> usize {
+    // Iterative, so deep documents cannot overflow the stack.
+    let mut total = 0usize;
+    let mut todo = vec![n];
+    while let Some(x) = todo.pop() {
+        total += 1;
+        match &x.kind {
+            Kind::Seq(v) => todo.extend(v.iter()),
+            Kind::Map(v) => {
+                for (k, val) in v {
+                    todo.push(k);
+                    todo.push(val);
+                }
+            }
+            _ => {}
+        }
+    }
+    total
+}
+
+impl Builder<'_> {
+    fn push_node(&mut self, node: Node, anchor: usize) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                Some(k) => entries.push((k, node)),
+                None => *key = Some(node),
+            },
+            None => self.current = Some(node),
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder<'_> {
+    fn on_event(&mut self, ev: Event, marker: Marker) {
+        if self.too_big.is_some() {
+            return;
+        }
+        let mark = self.pos.mark(&marker);
+        match ev {
+            Event::DocumentStart => {
+                self.in_doc = true;
+                self.current = None;
+            }
+            Event::DocumentEnd => {
+                if self.in_doc {
+                    self.docs.push(self.current.take());
+                }
+                self.in_doc = false;
+                self.stack.clear();
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                self.nodes += 1;
+                let is_null_tag = tag.as_ref().is_some_and(|t| t.suffix == "null");
+                let plain = style == TScalarStyle::Plain;
+                let kind = if is_null_tag
+                    || (plain
+                        && tag.is_none()
+                        && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+                {
+                    Kind::Null
+                } else {
+                    Kind::Scalar(value)
+                };
+                self.push_node(Node { kind, mark }, anchor);
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.nodes += 1;
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    mark,
+                    anchor,
+                });
+            }
+            Event::MappingStart(anchor, _) => {
+                self.nodes += 1;
+                self.stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    key: None,
+                    mark,
+                    anchor,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = match self.stack.pop() {
+                    Some(Frame::Seq {
+                        items,
+                        mark,
+                        anchor,
+                    }) => (
+                        Node {
+                            kind: Kind::Seq(items),
+                            mark,
+                        },
+                        anchor,
+                    ),
+                    Some(Frame::Map {
+                        mut entries,
+                        key,
+                        mark,
+                        anchor,
+                    }) => {
+                        // The parser marks a block mapping where it recognises the first
+                        // key; report the mapping where that key starts instead.
+                        let mark = entries
+                            .first()
+                            .map(|(k, _)| k.mark)
+                            .or(key.as_ref().map(|k| k.mark))
+                            .map_or(mark, |m| {
+                                if (m.line, m.column) < (mark.line, mark.column) {
+                                    m
+                                } else {
+                                    mark
+                                }
+                            });
+                        if let Some(k) = key {
+                            // A key without a value: treat the value as null.
+                            let m = k.mark;
+                            entries.push((
+                                k,
+                                Node {
+                                    kind: Kind::Null,
+                                    mark: m,
+                                },
+                            ));
+                        }
+                        (
+                            Node {
+                                kind: Kind::Map(entries),
+                                mark,
+                            },
+                            anchor,
+                        )
+                    }
+                    None => return,
+                };
+                self.push_node(node, anchor);
+            }
+            Event::Alias(id) => {
+                let node = match self.anchors.get(&id) {
+                    Some(n) => {
+                        let c = count_nodes(n);
+                        self.nodes = self.nodes.saturating_add(c);
+                        if self.nodes > MAX_NODES {
+                            self.too_big = Some(mark);
+                            return;
+                        }
+                        let mut n = n.clone();
+                        n.mark = mark;
+                        n
+                    }
+                    None => Node {
+                        kind: Kind::Null,
+                        mark,
+                    },
+                };
+                self.push_node(node, 0);
+            }
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+        if self.nodes > MAX_NODES && self.too_big.is_none() {
+            self.too_big = Some(mark);
+        }
+    }
+}
+
+/// Parses every document of `content`. `None` stands for an empty document.
+pub(crate) fn parse_documents(content: &str) -> Result<Vec<Option<Node>>, YamlError> {
+    let pos = Positions::new(content);
+    let mut b = Builder {
+        pos: &pos,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        docs: Vec::new(),
+        current: None,
+        in_doc: false,
+        nodes: 0,
+        too_big: None,
+    };
+    let mut parser = Parser::new_from_str(content);
+    if let Err(e) = parser.load(&mut b, true) {
+        let mark = pos.mark(e.marker());
+        return Err(YamlError {
+            message: format!(
+                "yaml: error at line {}, column {}: {}",
+                mark.line,
+                mark.column,
+                e.info()
+            ),
+            mark,
+        });
+    }
+    if let Some(mark) = b.too_big {
+        return Err(YamlError {
+            message: format!("yaml: error at line {}, column {}: document too large (more than {MAX_NODES} nodes after alias expansion)", mark.line, mark.column),
+            mark,
+        });
+    }
+    Ok(b.docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(src: &str) -> Node {
+        let docs = parse_documents(src).expect("parses");
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        docs.into_iter().next().flatten().expect("non-empty")
+    }
+
+    #[test]
+    fn scalars_nulls_and_equals() {
+        let n = one("a: =\nb: ~\nc:\nd: 'null'\ne: [=, contains]\nf: \"\"\n");
+        assert_eq!(n.get("a").and_then(Node::as_scalar), Some("="));
+        assert!(n.get("b").is_some_and(Node::is_null));
+        assert!(n.get("c").is_some_and(Node::is_null));
+        assert_eq!(n.get("d").and_then(Node::as_scalar), Some("null"));
+        let e = n.get("e").and_then(Node::as_seq).expect("seq");
+        assert_eq!(e[0].as_scalar(), Some("="));
+        assert_eq!(e[1].as_scalar(), Some("contains"));
+        assert_eq!(n.get("f").and_then(Node::as_scalar), Some(""));
+        assert!(n.get("zz").is_none());
+    }
+
+    #[test]
+    fn marks_are_one_based_with_byte_offsets() {
+        let src = "- list: a\n  items: [x, y]\n- rule: é\n  desc: d\n";
+        let n = one(src);
+        let items = n.as_seq().expect("seq");
+        let list = &items[0];
+        assert_eq!((list.mark.line, list.mark.column), (1, 3));
+        let it = list.get("items").expect("items");
+        assert_eq!((it.mark.line, it.mark.column), (2, 10));
+        assert_eq!(&src[it.mark.offset..it.mark.offset + 1], "[");
+        let desc = items[1].get("desc").expect("desc");
+        assert_eq!(desc.mark.line, 4);
+        assert_eq!(&src[desc.mark.offset..desc.mark.offset + 1], "d");
+    }
+
+    #[test]
+    fn multi_documents_and_empty_ones() {
+        let docs = parse_documents("- a: 1\n---\n---\n- b: 2\n").expect("parses");
+        assert_eq!(docs.len(), 3);
+        assert!(docs[0].is_some());
+        assert!(docs[1].as_ref().map_or(true, Node::is_null));
+        assert!(docs[2].is_some());
+        assert!(parse_documents("")
+            .expect("empty")
+            .iter()
+            .all(|d| d.as_ref().map_or(true, Node::is_null)));
+    }
+
+    #[test]
+    fn aliases_expand() {
+        let n = one("a: &x [1, 2]\nb: *x\n");
+        assert_eq!(
+            n.get("b").and_then(Node::as_seq).map(<[Node]>::len),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let e = parse_documents("- rule: x\n  desc: [a, b\n").expect_err("must fail");
+        assert!(
+            e.message.starts_with("yaml: error at line"),
+            "{}",
+            e.message
+        );
+        assert!(e.mark.line >= 2);
+    }
+
+    #[test]
+    fn billion_laughs_is_refused() {
+        let mut src = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for c in ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] {
+            src.push_str(&format!("{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            prev = c;
+        }
+        assert!(parse_documents(&src).is_err());
+    }
+}
