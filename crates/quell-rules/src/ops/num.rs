@@ -129,3 +129,119 @@ pub fn parse_ip(s: &str) -> Result<std::net::IpAddr, String> {
             .map_err(|_| format!("unrecognized IPv6 address {s}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Answers checked against glibc `sscanf("%" SCNd64 "%c")` / `SCNu64`.
+    #[test]
+    fn like_sscanf() {
+        let ok: &[(&str, i64)] = &[
+            ("0", 0),
+            ("12", 12),
+            (" 12", 12),
+            ("\t7", 7),
+            ("+5", 5),
+            ("-0", 0),
+            ("-1", -1),
+            ("00012", 12),
+            ("-22", -22),
+            ("4294967295", 4_294_967_295),
+            ("99999999999999999999", i64::MAX),
+            ("9223372036854775808", i64::MAX),
+            ("-99999999999999999999", i64::MIN),
+            ("-9223372036854775808", i64::MIN),
+        ];
+        for &(s, v) in ok {
+            assert_eq!(parse_int_sinsp(s), Ok(v), "{s:?}");
+            assert_eq!(parse_int(s), Ok(v), "{s:?}");
+        }
+        for bad in [
+            "", "-", "+-1", "12 ", "1.5", "1e3", "0x10", "abc", "12abc", "- 1",
+        ] {
+            assert_eq!(
+                parse_int_sinsp(bad),
+                Err(format!("{bad} is not a valid number")),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hex_is_an_extension() {
+        assert_eq!(parse_int("0x10"), Ok(16));
+        assert_eq!(parse_int("0XfF"), Ok(255));
+        assert_eq!(parse_int("-0x10"), Ok(-16));
+        assert_eq!(parse_int("0x7fffffffffffffff"), Ok(i64::MAX));
+        assert_eq!(parse_int("0xffffffffffffffffff"), Ok(i64::MAX));
+        assert!(parse_int("0x").is_err());
+        assert!(parse_int("0xg").is_err());
+        assert!(parse_int_sinsp("0x10").is_err());
+    }
+
+    #[test]
+    fn unsigned_like_strtoul() {
+        assert_eq!(parse_uint("12"), Ok(12));
+        assert_eq!(parse_uint("-1"), Ok(u64::MAX));
+        assert_eq!(parse_uint("-2"), Ok(u64::MAX - 1));
+        assert_eq!(parse_uint("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_uint("18446744073709551616"), Ok(u64::MAX));
+        assert_eq!(parse_uint("-99999999999999999999"), Ok(u64::MAX));
+        assert_eq!(
+            parse_uint("9223372036854775808"),
+            Ok(9_223_372_036_854_775_808)
+        );
+        assert_eq!(parse_uint("0x10"), Ok(16));
+        assert_eq!(parse_uint("x"), Err("x is not a valid number".to_string()));
+    }
+
+    #[test]
+    fn bools_and_ips() {
+        assert_eq!(parse_bool("true"), Ok(true));
+        assert_eq!(parse_bool("false"), Ok(false));
+        assert_eq!(
+            parse_bool("True"),
+            Err("filter error: unrecognized boolean value True".to_string())
+        );
+        assert_eq!(
+            parse_ip("142.251.111.147").unwrap().to_string(),
+            "142.251.111.147"
+        );
+        assert_eq!(parse_ip("0:0:0:0:0:0:0:1").unwrap().to_string(), "::1");
+        assert_eq!(
+            parse_ip("1.2.3").unwrap_err(),
+            "unrecognized IPv4 address 1.2.3"
+        );
+        assert_eq!(
+            parse_ip("::ffff:1.2.3.4").unwrap_err(),
+            "unrecognized IPv4 address ::ffff:1.2.3.4"
+        );
+        assert_eq!(parse_ip("zz").unwrap_err(), "unrecognized IPv6 address zz");
+        assert!(parse_ip("10.0.0.0/8").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_roundtrip(v in any::<i64>()) {
+            prop_assert_eq!(parse_int(&v.to_string()), Ok(v));
+            prop_assert_eq!(parse_int_sinsp(&v.to_string()), Ok(v));
+        }
+
+        #[test]
+        fn unsigned_roundtrip(v in any::<u64>()) {
+            prop_assert_eq!(parse_uint(&v.to_string()), Ok(v));
+            prop_assert_eq!(parse_uint(&format!("{v:#x}")), Ok(v));
+        }
+
+        #[test]
+        fn never_panics(s in "\\PC{0,30}") {
+            let _ = parse_int(&s);
+            let _ = parse_int_sinsp(&s);
+            let _ = parse_uint(&s);
+            let _ = parse_bool(&s);
+            let _ = parse_ip(&s);
+        }
+    }
+}

@@ -88,12 +88,18 @@ pub fn bstartswith(buf: &[u8], prefix: &[u8]) -> bool {
 /// constructs (`\d`, `\w`, `\b`, `(?i)`, lazy `*?`) are accepted here where RE2's
 /// POSIX mode may reject them.
 pub fn compile_regex(pat: &str) -> Result<regex::Regex, String> {
-    let anchored = format!(r"\A(?:{})\z", c_str(pat));
-    regex::RegexBuilder::new(&anchored)
-        .size_limit(8 << 20)
-        .dfa_size_limit(8 << 20)
-        .build()
-        .map_err(|e| format!("invalid regex pattern: {}", regex_error_text(&e)))
+    let pat = c_str(pat);
+    let build = |p: &str| {
+        regex::RegexBuilder::new(p)
+            .size_limit(8 << 20)
+            .dfa_size_limit(8 << 20)
+            .build()
+            .map_err(|e| format!("invalid regex pattern: {}", regex_error_text(&e)))
+    };
+    // Validate the pattern on its own first: wrapped, an unbalanced `)(` could
+    // close the anchoring group and escape the full-match semantics.
+    build(pat)?;
+    build(&format!(r"\A(?:{pat})\z"))
 }
 
 /// The error text without the anchoring wrapper's noise.
@@ -107,5 +113,132 @@ fn regex_error_text(e: &regex::Error) -> String {
             .unwrap_or_else(|| s.clone()),
         regex::Error::CompiledTooBig(n) => format!("pattern too large (compiled size limit {n})"),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn c_str_cuts_at_nul() {
+        assert_eq!(c_str("abc"), "abc");
+        assert_eq!(c_str("ab\0c"), "ab");
+        assert_eq!(c_str("\0"), "");
+        assert_eq!(c_str(""), "");
+    }
+
+    #[test]
+    fn icontains_is_strcasestr() {
+        assert!(icontains("/usr/bin/NC", "/nc"));
+        assert!(icontains("Hello World", "WORLD"));
+        assert!(icontains("abc", ""));
+        assert!(icontains("", ""));
+        assert!(!icontains("", "a"));
+        assert!(!icontains("ab", "abc"));
+        assert!(!icontains("ab\0cd", "cd")); // C string: stops at NUL
+                                             // Only ASCII folds (C locale): 'É' and 'é' differ.
+        assert!(!icontains("CAFÉ", "café"));
+        assert!(icontains("CAFÉ", "cafÉ"));
+    }
+
+    #[test]
+    fn plain_string_ops() {
+        assert!(contains("/etc/shadow", "shad"));
+        assert!(!contains("/etc/sha\0dow", "dow"));
+        assert!(startswith("/etc/passwd", "/etc/"));
+        assert!(startswith("x", ""));
+        assert!(!startswith("/et", "/etc"));
+        assert!(endswith("bash_history", "_history"));
+        assert!(endswith("x", ""));
+        assert!(!endswith("ab\0c", "c"));
+    }
+
+    #[test]
+    fn hex_operands() {
+        assert_eq!(parse_hex("cafebabe").unwrap(), vec![0xca, 0xfe, 0xba, 0xbe]);
+        assert_eq!(parse_hex("48545450").unwrap(), b"HTTP".to_vec());
+        assert_eq!(
+            parse_hex("12AB001fC5").unwrap(),
+            vec![0x12, 0xab, 0x00, 0x1f, 0xc5]
+        );
+        assert_eq!(parse_hex("").unwrap(), Vec::<u8>::new());
+        for bad in ["abc", "0x12", "zz", "12 34", "ü1"] {
+            assert_eq!(parse_hex(bad).unwrap_err(), HEX_ONLY_ERROR, "{bad:?}");
+        }
+        assert_eq!(
+            HEX_ONLY_ERROR,
+            "filter error: bcontains and bstartswith operator support hex strings only"
+        );
+    }
+
+    #[test]
+    fn byte_ops() {
+        let buf = b"\x00\x01GET / HTTP/1.1";
+        assert!(bcontains(buf, b"HTTP"));
+        assert!(bcontains(buf, b"\x00\x01"));
+        assert!(bcontains(buf, b""));
+        assert!(!bcontains(b"ab", b"abc"));
+        assert!(bstartswith(buf, b"\x00\x01G"));
+        assert!(!bstartswith(buf, b"GET"));
+        assert!(bstartswith(buf, b""));
+        assert!(!bstartswith(b"a", b"ab"));
+    }
+
+    #[test]
+    fn regex_is_full_match() {
+        let re = compile_regex("ab+c").unwrap();
+        assert!(re.is_match("abbc"));
+        assert!(!re.is_match("xabbc"));
+        assert!(!re.is_match("abbcx"));
+        // Alternation stays inside the anchors.
+        let re = compile_regex("a|b").unwrap();
+        assert!(re.is_match("b"));
+        assert!(!re.is_match("ab"));
+        let re = compile_regex("/usr/(s?bin)/.*").unwrap();
+        assert!(re.is_match("/usr/sbin/sshd"));
+        assert!(!re.is_match("x/usr/bin/sh"));
+        // A trailing newline is not absorbed by the end anchor.
+        assert!(!compile_regex("a").unwrap().is_match("a\n"));
+        // The empty pattern matches only the empty string.
+        assert!(compile_regex("").unwrap().is_match(""));
+        assert!(!compile_regex("").unwrap().is_match("a"));
+    }
+
+    #[test]
+    fn regex_errors() {
+        for bad in ["(", "a)", "[a", "*a", "a{2,1}", "(?<n>"] {
+            let e = compile_regex(bad).unwrap_err();
+            assert!(e.starts_with("invalid regex pattern: "), "{bad:?}: {e}");
+            assert!(e.len() > "invalid regex pattern: ".len(), "{bad:?}: {e}");
+        }
+        // Unbalanced parentheses cannot close the anchoring group early.
+        assert!(compile_regex(")(").is_err());
+        assert!(compile_regex("a)|(.*").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(h in "\\PC{0,30}", n in "\\PC{0,5}", p in "\\PC{0,20}") {
+            let _ = icontains(&h, &n);
+            let _ = contains(&h, &n);
+            let _ = parse_hex(&n);
+            let _ = bcontains(h.as_bytes(), n.as_bytes());
+            if let Ok(re) = compile_regex(&p) {
+                let _ = re.is_match(&h);
+            }
+        }
+
+        #[test]
+        fn icontains_matches_lowercased_contains(h in "[a-cA-C\\-]{0,12}", n in "[a-cA-C]{0,3}") {
+            prop_assert_eq!(icontains(&h, &n), h.to_ascii_lowercase().contains(&n.to_ascii_lowercase()));
+        }
+
+        #[test]
+        fn hex_roundtrip(b in proptest::collection::vec(any::<u8>(), 0..16)) {
+            let s: String = b.iter().map(|x| format!("{x:02X}")).collect();
+            prop_assert_eq!(parse_hex(&s).unwrap(), b);
+        }
     }
 }
