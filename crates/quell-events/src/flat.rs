@@ -424,16 +424,21 @@ impl Event for FlatEvent {
             }
             return None;
         }
-        if f.name.starts_with("evt.") {
-            let ts = self.timestamp_ns()?;
-            return match f.name {
-                "evt.rawtime.s" => Some(Value::Uint(ts / 1_000_000_000)),
-                "evt.rawtime.ns" => Some(Value::Uint(ts % 1_000_000_000)),
-                "evt.rawtime" => Some(Value::Uint(ts)),
-                _ => time_field(f.name, ts).map(|s| Value::Str(Cow::Owned(s))),
-            };
+        // Renderings of the timestamp are derived from it when the event does not carry them.
+        match f.name {
+            "evt.rawtime" => self.timestamp_ns().map(Value::Uint),
+            "evt.rawtime.s" => self
+                .timestamp_ns()
+                .map(|ts| Value::Uint(ts / 1_000_000_000)),
+            "evt.rawtime.ns" => self
+                .timestamp_ns()
+                .map(|ts| Value::Uint(ts % 1_000_000_000)),
+            name if TIME_FIELDS.contains(&name) => {
+                let ts = self.timestamp_ns()?;
+                time_field(name, ts).map(|s| Value::Str(Cow::Owned(s)))
+            }
+            _ => None,
         }
-        None
     }
 }
 

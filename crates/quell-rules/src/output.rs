@@ -94,7 +94,7 @@ fn parse_field(rest: &str, reg: &Registry) -> Result<Option<(FieldRef, usize)>, 
     let f = reg.resolve(name, arg)?;
     if desc.filter_only {
         return Err(format!(
-            "invalid formatting token {rest}: '{name}' can only be used in filters"
+            "{rest} is filter only and cannot be used as a display field"
         ));
     }
     Ok(Some((f, len)))
@@ -191,7 +191,7 @@ impl OutputFormat {
                         continue;
                     };
                     let text = match ev.field(f) {
-                        Some(v) => v.to_string(),
+                        Some(v) => display(&v, f),
                         None => self
                             .timestamp(ev)
                             .and_then(|ts| time_field(f.key.as_str(), ts))
@@ -235,6 +235,18 @@ impl OutputFormat {
             m.insert(f.key.clone(), v);
         }
         m
+    }
+}
+
+/// A value as Falco's text output prints it: list fields as `(a,b)`, every level of an
+/// ancestor field written without an index space-separated.
+fn display(v: &Value<'_>, f: &FieldRef) -> String {
+    match v {
+        Value::List(items) if !f.all_levels => {
+            let parts: Vec<String> = items.iter().map(|x| display(x, f)).collect();
+            format!("({})", parts.join(","))
+        }
+        _ => v.to_string(),
     }
 }
 
@@ -524,6 +536,15 @@ mod tests {
     }
 
     #[test]
+    fn list_fields_print_in_parentheses() {
+        let ev = sample().with("fd.types", Value::List(vec![s("file"), s("ipv4")]));
+        let f = parse("%fd.types|%proc.aname").unwrap();
+        assert_eq!(f.render(&ev), "(file,ipv4)|sh sshd");
+        let m = serde_json::to_string(&f.output_fields(&ev)).unwrap();
+        assert_eq!(m, r#"{"fd.types":["file","ipv4"],"proc.aname":"sh sshd"}"#);
+    }
+
+    #[test]
     fn width_pads_and_truncates() {
         let f = parse("[%6proc.name][%2fd.name][%3k8s.pod.name]").unwrap();
         assert_eq!(f.render(&sample()), "[bash  ][/v][<NA]");
@@ -548,7 +569,10 @@ mod tests {
             "invalid formatting token % sure"
         );
         assert_eq!(parse("% x").unwrap_err(), "invalid formatting token  x");
-        assert!(parse("%fd.net").is_err());
+        assert_eq!(
+            parse("%fd.net x").unwrap_err(),
+            "fd.net x is filter only and cannot be used as a display field"
+        );
         assert!(parse("").unwrap().fields().is_empty());
         assert_eq!(parse("no fields").unwrap().render(&sample()), "no fields");
     }
