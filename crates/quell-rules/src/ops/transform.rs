@@ -283,3 +283,233 @@ pub fn getopt_selector(arg: &str) -> Result<u8, String> {
         _ => Err("getopt() field argument must be a single option character".to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn v(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// Cases from libsinsp's `filter_transformer.ut.cpp`.
+    #[test]
+    fn case_mapping() {
+        assert_eq!(toupper("hello"), "HELLO");
+        assert_eq!(toupper("eXcItED"), "EXCITED");
+        assert_eq!(toupper(""), "");
+        assert_eq!(tolower("HELLO"), "hello");
+        assert_eq!(tolower("NoT_eXcItED"), "not_excited");
+        assert_eq!(tolower("ÉCOLE"), "École"); // ASCII only
+        assert_eq!(tolower("AB\0CD"), "ab");
+    }
+
+    #[test]
+    fn base64() {
+        assert_eq!(b64_decode("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(b64_decode("d29ybGQgIQ==").unwrap(), b"world !");
+        assert_eq!(b64_decode("").unwrap(), b"");
+        assert_eq!(b64_decode("dGVzdA==").unwrap(), b"test");
+        // Padding is optional and not counted.
+        assert_eq!(b64_decode("QQ").unwrap(), b"A");
+        assert_eq!(b64_decode("QQ=").unwrap(), b"A");
+        assert_eq!(b64_decode("QQ==").unwrap(), b"A");
+        assert_eq!(b64_decode("QUJD=").unwrap(), b"ABC");
+        assert_eq!(b64_decode("+/+/").unwrap(), vec![0xfb, 0xff, 0xbf]);
+        // Invalid: rejected, the field is then missing.
+        for bad in [
+            "!!!",
+            "=",
+            "==",
+            "Q",
+            "QUJDR",
+            "QR==",
+            "QUJ=D",
+            "QQ===",
+            "aGVs bG8=",
+            "a-_b",
+        ] {
+            assert_eq!(b64_decode(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn base64_agrees_with_the_base64_crate_on_canonical_input() {
+        use base64::Engine;
+        for data in [
+            &b""[..],
+            b"f",
+            b"fo",
+            b"foo",
+            b"foob",
+            b"fooba",
+            b"foobar",
+            b"\x00\xff\x10",
+        ] {
+            let padded = base64::engine::general_purpose::STANDARD.encode(data);
+            let bare = base64::engine::general_purpose::STANDARD_NO_PAD.encode(data);
+            assert_eq!(b64_decode(&padded).as_deref(), Some(data), "{padded}");
+            assert_eq!(b64_decode(&bare).as_deref(), Some(data), "{bare}");
+        }
+    }
+
+    #[test]
+    fn basenames() {
+        assert_eq!(basename("/home/ubuntu/hello.txt"), "hello.txt");
+        assert_eq!(basename("/usr/local/bin/cat"), "cat");
+        assert_eq!(basename("/"), "");
+        assert_eq!(basename(""), "");
+        assert_eq!(basename("/hello/"), "");
+        assert_eq!(basename("hello"), "hello");
+        assert_eq!(basename("/tmp/file_to_run"), "file_to_run");
+    }
+
+    #[test]
+    fn lengths() {
+        assert_eq!(len_str("hello"), 5);
+        assert_eq!(len_str(""), 0);
+        assert_eq!(len_str("héllo"), 6); // bytes
+        assert_eq!(len_str("ab\0cd"), 2); // strnlen
+        assert_eq!(len_bytes(b"ab\0cd"), 5);
+        assert_eq!(len_list(&v(&["a", "b", "c"])), 3);
+        assert_eq!(len_list::<String>(&[]), 0);
+    }
+
+    #[test]
+    fn join_and_concat() {
+        assert_eq!(join(",", &v(&["a", "b", "c"])), "a,b,c");
+        assert_eq!(join(" ", &v(&["-c", "echo hi"])), "-c echo hi");
+        assert_eq!(join(",", &v(&[])), "");
+        assert_eq!(join(",", &v(&["only"])), "only");
+        assert_eq!(join("", &v(&["a", "b"])), "ab");
+        assert_eq!(join("-", &v(&["a\0x", "b"])), "a-b");
+        assert_eq!(concat(&v(&["/usr/bin/", "bash"])), "/usr/bin/bash");
+        assert_eq!(concat(&v(&["a", "", "b", "c"])), "abc");
+        assert_eq!(concat(&v(&["a\0z", "b"])), "ab");
+    }
+
+    #[test]
+    fn getopt_selected_values() {
+        let nt = "nt:";
+        // The brief's cases: `-n -t value` and `-tvalue`.
+        assert_eq!(
+            getopt_select(&v(&["-n", "-t", "value"]), nt, b't').as_deref(),
+            Some("value")
+        );
+        assert_eq!(
+            getopt_select(&v(&["-tvalue"]), nt, b't').as_deref(),
+            Some("value")
+        );
+        assert_eq!(
+            getopt_select(&v(&["-ntvalue"]), nt, b't').as_deref(),
+            Some("value")
+        );
+        assert_eq!(
+            getopt_select(&v(&["-nt", "v"]), nt, b't').as_deref(),
+            Some("v")
+        );
+        // An option without argument yields itself.
+        assert_eq!(
+            getopt_select(&v(&["-n", "-t", "value"]), nt, b'n').as_deref(),
+            Some("n")
+        );
+        // The last occurrence wins.
+        assert_eq!(
+            getopt_select(&v(&["-t", "a", "-t", "b"]), nt, b't').as_deref(),
+            Some("b")
+        );
+        // Missing argument at the end of argv: the empty string.
+        assert_eq!(
+            getopt_select(&v(&["-n", "-t"]), nt, b't').as_deref(),
+            Some("")
+        );
+        // Attached values keep option-looking bytes.
+        assert_eq!(getopt_select(&v(&["-t?"]), nt, b't').as_deref(), Some("?"));
+        assert_eq!(getopt_select(&v(&["-t:"]), nt, b't').as_deref(), Some(":"));
+        // The argument of -t is consumed even when not selected.
+        assert_eq!(getopt_select(&v(&["-t", "-n"]), nt, b'n'), None);
+        // Absent option: the field is missing.
+        assert_eq!(getopt_select(&v(&["-n"]), nt, b't'), None);
+        // Scanning stops at "--", at a non-option and at a lone "-".
+        assert_eq!(getopt_select(&v(&["--", "-t", "x"]), nt, b't'), None);
+        assert_eq!(getopt_select(&v(&["file", "-t", "x"]), nt, b't'), None);
+        assert_eq!(getopt_select(&v(&["-", "-t", "x"]), nt, b't'), None);
+        assert_eq!(getopt_select(&v(&["", "-t", "x"]), nt, b't'), None);
+        // Long options are skipped, not parsed as clusters.
+        assert_eq!(
+            getopt_select(&v(&["--exec", "-t", "x"]), nt, b't').as_deref(),
+            Some("x")
+        );
+        assert_eq!(getopt_select(&v(&["--nt", "-n"]), nt, b't'), None);
+        // Unknown options are ignored in selector mode.
+        assert_eq!(getopt_select(&v(&["-xn"]), nt, b'n').as_deref(), Some("n"));
+        // ':' is never an option, even in an optstring starting with ':'.
+        assert_eq!(getopt_select(&v(&["-:"]), ":nt:", b':'), None);
+        assert_eq!(
+            getopt_select(&v(&["-t", "x"]), ":nt:", b't').as_deref(),
+            Some("x")
+        );
+    }
+
+    #[test]
+    fn getopt_lists() {
+        let nt = "nt:";
+        assert_eq!(
+            getopt_list(&v(&["-n", "-t", "value"]), nt),
+            v(&["n", "t", "value"])
+        );
+        assert_eq!(
+            getopt_list(&v(&["-ntvalue", "rest"]), nt),
+            v(&["n", "t", "value"])
+        );
+        assert_eq!(getopt_list(&v(&["-x", "-n"]), nt), v(&["?", "n"]));
+        assert_eq!(getopt_list(&v(&["-n", "-t"]), nt), v(&["n", ""]));
+        assert_eq!(getopt_list(&v(&["-nn", "--", "-n"]), nt), v(&["n", "n"]));
+        assert_eq!(getopt_list(&v(&[]), nt), v(&[]));
+        assert_eq!(getopt_list(&v(&["-c", "id"]), "c:"), v(&["c", "id"]));
+    }
+
+    #[test]
+    fn getopt_selector_arg() {
+        assert_eq!(getopt_selector("t"), Ok(b't'));
+        let e = "getopt() field argument must be a single option character";
+        assert_eq!(getopt_selector(""), Err(e.to_string()));
+        assert_eq!(getopt_selector("tt"), Err(e.to_string()));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in "\\PC{0,30}", args in proptest::collection::vec("\\PC{0,8}", 0..6), o in "\\PC{0,6}", sel in any::<u8>()) {
+            let _ = tolower(&s);
+            let _ = toupper(&s);
+            let _ = b64_decode(&s);
+            let _ = basename(&s);
+            let _ = join(&o, &args);
+            let _ = concat(&args);
+            let _ = getopt_list(&args, &o);
+            let _ = getopt_select(&args, &o, sel);
+            let _ = getopt_selector(&o);
+        }
+
+        #[test]
+        fn getopt_fuzz_shapes(args in proptest::collection::vec("-?[nt:x-]{0,4}", 0..6)) {
+            let _ = getopt_list(&args, "nt:");
+            let _ = getopt_select(&args, "nt:", b't');
+        }
+
+        #[test]
+        fn b64_roundtrip(data in proptest::collection::vec(any::<u8>(), 0..40)) {
+            use base64::Engine;
+            let enc = base64::engine::general_purpose::STANDARD.encode(&data);
+            prop_assert_eq!(b64_decode(&enc), Some(data));
+        }
+
+        #[test]
+        fn basename_has_no_slash(s in "[a/]{0,10}") {
+            let b = basename(&s);
+            prop_assert!(!b.contains('/'));
+            prop_assert!(s.ends_with(b));
+        }
+    }
+}
