@@ -4,7 +4,7 @@
 //! Each submodule documents the exact upstream behaviour it reproduces and any
 //! known difference.
 //!
-//! - [`fnmatch`]: `glob` / `iglob` (POSIX `fnmatch`, glibc C locale).
+//! - [`mod@fnmatch`]: `glob` / `iglob` (POSIX `fnmatch`, glibc C locale).
 //! - [`pmatch`]: `pmatch` path-prefix sets.
 //! - [`net`]: CIDR networks for `PT_IPNET` fields.
 //! - [`strings`]: C-string cutting, `contains`/`icontains`/`startswith`/`endswith`,

@@ -9,7 +9,7 @@
 //!   components: `/var/run` matches `/var/run` and `/var/run/docker.sock`, not
 //!   `/var/runx` nor `/var`.
 //! - A search-path component containing `?`, `*` or `[` is a glob matched with
-//!   [`fnmatch`](super::fnmatch) (flags 0) against one path component only.
+//!   [`fnmatch`](super::fnmatch::fnmatch()) (flags 0) against one path component only.
 //!
 //! Difference from libsinsp: its glob-component loop advances the path
 //! iterator once per glob sibling that matched without a full match, so with
