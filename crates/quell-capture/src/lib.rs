@@ -1,1 +1,113 @@
-//! Live syscall capture with eBPF. Work in progress (issue 3).
+//! # quell-capture: live syscall capture with eBPF
+//!
+//! A C BPF program (`src/bpf/quell.bpf.c`, compiled by clang from `build.rs`,
+//! CO-RE against the running kernel's BTF) hooks the raw tracepoints
+//! `sys_exit` and `sched_process_{fork,exec,exit}`. An interest bitmap filled
+//! from the event types the loaded rules need lets uninteresting syscalls
+//! leave after a few instructions. Records go through one BPF ring buffer per
+//! CPU to userspace, where the state engine ([`state`]) keeps a process table
+//! (seeded from `/proc`), fd tables and working directories, derives the
+//! container from the cgroup, and turns each record into a
+//! [`quell_events::FlatEvent`] carrying Falco field names.
+//!
+//! ```no_run
+//! use std::sync::atomic::AtomicBool;
+//! let stop = AtomicBool::new(false);
+//! let cfg = quell_capture::CaptureConfig::default();
+//! let stats = quell_capture::capture(&cfg, &stop, &mut |ev| println!("{}", ev.to_json_line()))?;
+//! eprintln!("{} events, {} dropped", stats.delivered, stats.dropped);
+//! # Ok::<(), quell_capture::CaptureError>(())
+//! ```
+
+pub mod container;
+pub mod flags;
+mod live;
+pub mod procfs;
+pub mod state;
+pub mod syscalls;
+pub mod wire;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use live::Capture;
+pub use quell_events::FlatEvent;
+
+/// What to capture.
+#[derive(Clone, Debug, Default)]
+pub struct CaptureConfig {
+    /// Event types the rules need (`openat`, `execve`, ...); `None` captures
+    /// every syscall quell decodes. The state engine's own needs are added.
+    pub event_types: Option<BTreeSet<String>>,
+    /// Capture only processes this process starts after [`Capture::start`],
+    /// and their descendants; otherwise the whole host (minus quell itself).
+    pub follow_children: bool,
+}
+
+/// Counters reported at the end of a capture, as Falco reports drops.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    /// Records the kernel program produced (after filtering).
+    pub seen: u64,
+    /// Records written into the ring buffers.
+    pub emitted: u64,
+    /// Records lost because a ring buffer was full.
+    pub dropped: u64,
+    /// Events handed to the caller.
+    pub delivered: u64,
+    /// Records userspace could not decode.
+    pub decode_errors: u64,
+}
+
+/// Why capture cannot run. Each message says what is missing and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// Not root / missing capabilities.
+    #[error("live capture needs root (CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON) to load eBPF programs; run quell as root, e.g. with sudo")]
+    NotPrivileged,
+    /// No kernel BTF.
+    #[error("this kernel does not expose BTF type information (/sys/kernel/btf/vmlinux is missing), which live capture needs; use a kernel built with CONFIG_DEBUG_INFO_BTF=y")]
+    NoBtf,
+    /// Not x86_64.
+    #[error("live capture supports x86_64 only, not {0}; use `quell replay` with recorded events instead")]
+    Unsupported(String),
+    /// The kernel refused to load the program.
+    #[error("the kernel refused quell's eBPF program: {0}; check that BPF is enabled (CONFIG_BPF_SYSCALL) and not blocked by lockdown or a security policy")]
+    Load(String),
+    /// A tracepoint could not be attached.
+    #[error("could not attach to a kernel tracepoint ({0}); raw tracepoints (CONFIG_BPF_EVENTS) are required")]
+    Attach(String),
+    /// Ring buffer setup or polling failed.
+    #[error("BPF ring buffer error: {0}; BPF ring buffers need Linux 5.8 or later")]
+    RingBuffer(String),
+}
+
+/// Captures until `stop` becomes true, then drains the buffers and returns
+/// the counters.
+pub fn capture(
+    cfg: &CaptureConfig,
+    stop: &AtomicBool,
+    on_event: &mut dyn FnMut(FlatEvent),
+) -> Result<CaptureStats, CaptureError> {
+    let mut cap = Capture::start(cfg)?;
+    while !stop.load(Ordering::Relaxed) {
+        cap.poll(Duration::from_millis(100), on_event)?;
+    }
+    cap.drain(on_event)?;
+    Ok(cap.stats())
+}
+
+/// Sets `flag` when SIGINT or SIGTERM arrives (instead of terminating).
+pub fn stop_on_signals(flag: Arc<AtomicBool>) -> std::io::Result<()> {
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&flag))?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, flag)?;
+    Ok(())
+}
+
+/// Checks, without loading anything, whether this process can capture
+/// (privileges, BTF, architecture).
+pub fn check_support() -> Result<(), CaptureError> {
+    live::preflight()
+}

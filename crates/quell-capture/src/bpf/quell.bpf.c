@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * quell's capture program: raw tracepoints on sys_exit and
+ * sched_process_{fork,exec,exit}. Every record starts with `struct qhdr` and is
+ * followed by up to QBLOBS variable-length blobs whose lengths are in the
+ * header. Records go to one BPF ring buffer per CPU (an array of maps filled
+ * from userspace). The layout is mirrored by `src/wire.rs`.
+ */
+#include "vmlinux_min.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define QBLOBS 4
+#define MAX_STR 4096
+#define SCRATCH (1 << 15)
+#define HALF (SCRATCH >> 1)
+#define OFF(o) ((o) & (HALF - 1))
+#define NSYSCALLS 512
+#define RINGBUF_BYTES (8 << 20)
+#define TS_COMPAT 0x0002
+
+enum qkind {
+	QK_SYSCALL = 0,
+	QK_EXEC = 1,
+	QK_FORK = 2,
+	QK_EXIT = 3,
+};
+
+struct qhdr {
+	u64 ts;            /* bpf_ktime_get_boot_ns */
+	u64 cgroup_id;     /* cgroup v2 id of the current task */
+	s64 res;           /* syscall return value; child tid for fork; exit code for exit */
+	u64 args[6];       /* raw syscall arguments (see wire.rs for other kinds) */
+	u32 tid;
+	u32 tgid;
+	u32 uid;           /* effective uid */
+	u32 gid;           /* effective gid */
+	u16 kind;
+	u16 sysno;
+	u16 blob_len[QBLOBS];
+	u32 _pad;
+};
+
+/* Process details sent with exec and fork records (blob 2 / blob 0). */
+struct qproc {
+	u32 ppid;
+	u32 loginuid;
+	u32 tty;
+	u32 sid;
+	u32 vpid;
+	u32 vtid;
+	u32 pidns_level;
+	u32 ruid;
+	u32 rgid;
+	u32 flags;
+	u64 cap_inheritable;
+	u64 cap_permitted;
+	u64 cap_effective;
+	u64 exe_ino;
+	u64 start_time;
+	char comm[16];
+};
+
+/* Socket tuple for fd-based network syscalls. Ports in host order. */
+struct qtuple {
+	u16 family;
+	u16 type;
+	u16 proto;
+	u16 lport;
+	u16 rport;
+	u16 _pad;
+	u8 laddr[16];
+	u8 raddr[16];
+};
+
+struct qcfg {
+	u32 self_tgid;
+	u32 follow;        /* 1: only the tree below `spawner` */
+	u32 spawner;
+	u32 _pad;
+};
+
+struct qstats {
+	u64 seen;
+	u64 emitted;
+	u64 dropped;
+};
+
+struct scratch {
+	u8 buf[SCRATCH];
+};
+
+struct ringbuf_map {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RINGBUF_BYTES);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__array(values, struct ringbuf_map);
+} ringbufs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NSYSCALLS);
+	__type(key, u32);
+	__type(value, u8);
+} interest SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct qcfg);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct qstats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, u32);
+	__type(value, u8);
+} tracked SEC(".maps");
+
+static __always_inline struct qstats *get_stats(void)
+{
+	u32 zero = 0;
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+static __always_inline struct qcfg *get_cfg(void)
+{
+	u32 zero = 0;
+	return bpf_map_lookup_elem(&config, &zero);
+}
+
+/* Whether events of thread group `tgid` are wanted. */
+static __always_inline bool wanted(struct qcfg *cfg, u32 tgid)
+{
+	if (tgid == cfg->self_tgid)
+		return false;
+	if (cfg->follow && !bpf_map_lookup_elem(&tracked, &tgid))
+		return false;
+	return true;
+}
+
+static __always_inline u8 *get_scratch(void)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	/* One scratch area per CPU: the array map is sized to the number of CPUs
+	 * by userspace; fall back to slot 0 when it is smaller. */
+	u8 *p = bpf_map_lookup_elem(&scratch_map, &cpu);
+	if (!p) {
+		u32 zero = 0;
+		p = bpf_map_lookup_elem(&scratch_map, &zero);
+	}
+	return p;
+}
+
+static __always_inline void fill_hdr(struct qhdr *h, u16 kind)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	u64 pt = bpf_get_current_pid_tgid();
+	h->ts = bpf_ktime_get_boot_ns();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->tid = (u32)pt;
+	h->tgid = pt >> 32;
+	h->uid = BPF_CORE_READ(t, cred, euid.val);
+	h->gid = BPF_CORE_READ(t, cred, egid.val);
+	h->kind = kind;
+	h->sysno = 0;
+	h->res = 0;
+	for (int i = 0; i < QBLOBS; i++)
+		h->blob_len[i] = 0;
+	h->_pad = 0;
+}
+
+static __always_inline void submit(u8 *buf, u32 len)
+{
+	struct qstats *st = get_stats();
+	u32 cpu = bpf_get_smp_processor_id();
+	void *rb = bpf_map_lookup_elem(&ringbufs, &cpu);
+	if (len > SCRATCH)
+		len = SCRATCH;
+	if (!rb) {
+		u32 zero = 0;
+		rb = bpf_map_lookup_elem(&ringbufs, &zero);
+	}
+	if (!rb) {
+		if (st)
+			st->dropped++;
+		return;
+	}
+	if (bpf_ringbuf_output(rb, buf, len & (SCRATCH - 1), 0) < 0) {
+		if (st)
+			st->dropped++;
+	} else if (st) {
+		st->emitted++;
+	}
+}
+
+static __always_inline u32 clamp_len(long n)
+{
+	if (n < 0)
+		return 0;
+	if (n > MAX_STR)
+		return MAX_STR;
+	return (u32)n;
+}
+
+static __always_inline void put_user_str(u8 *buf, struct qhdr *h, u32 *off, int idx, const void *ptr)
+{
+	long n = 0;
+	if (ptr)
+		n = bpf_probe_read_user_str(&buf[OFF(*off)], MAX_STR, ptr);
+	u32 l = clamp_len(n);
+	if (idx >= 0 && idx < QBLOBS)
+		h->blob_len[idx] = l;
+	*off += l;
+}
+
+static __always_inline void put_kernel_str(u8 *buf, struct qhdr *h, u32 *off, int idx, const void *ptr, u32 max)
+{
+	long n = 0;
+	if (max > MAX_STR)
+		max = MAX_STR;
+	if (ptr)
+		n = bpf_probe_read_kernel_str(&buf[OFF(*off)], max & (MAX_STR * 2 - 1), ptr);
+	u32 l = clamp_len(n);
+	if (idx >= 0 && idx < QBLOBS)
+		h->blob_len[idx] = l;
+	*off += l;
+}
+
+static __always_inline void put_user_bytes(u8 *buf, struct qhdr *h, u32 *off, int idx, const void *ptr, u64 len)
+{
+	u32 l = len > MAX_STR ? MAX_STR : (u32)len;
+	if (!ptr)
+		l = 0;
+	if (l && bpf_probe_read_user(&buf[OFF(*off)], l & (MAX_STR * 2 - 1), ptr) < 0)
+		l = 0;
+	if (idx >= 0 && idx < QBLOBS)
+		h->blob_len[idx] = l;
+	*off += l;
+}
+
+static __always_inline struct file *fd_file(struct task_struct *t, long fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	unsigned int max;
+	struct file **arr;
+	struct file *f = 0;
+	if (!fdt || fd < 0)
+		return 0;
+	max = BPF_CORE_READ(fdt, max_fds);
+	if ((u64)fd >= max)
+		return 0;
+	arr = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	return f;
+}
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define AF_INET 2
+#define AF_INET6 10
+
+/* Fills `tu` from the socket behind `fd`; returns 0 when fd is no socket. */
+static __always_inline int sock_tuple(long fd, struct qtuple *tu)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct file *f = fd_file(t, fd);
+	struct socket *so;
+	struct sock *sk;
+	unsigned short mode;
+	if (!f)
+		return 0;
+	mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	so = BPF_CORE_READ(f, private_data);
+	if (!so)
+		return 0;
+	sk = BPF_CORE_READ(so, sk);
+	if (!sk)
+		return 0;
+	__builtin_memset(tu, 0, sizeof(*tu));
+	tu->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	tu->type = BPF_CORE_READ(sk, sk_type);
+	tu->proto = BPF_CORE_READ(sk, sk_protocol);
+	tu->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	tu->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (tu->family == AF_INET) {
+		u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		u32 b = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(tu->laddr, &a, 4);
+		__builtin_memcpy(tu->raddr, &b, 4);
+	} else if (tu->family == AF_INET6) {
+		BPF_CORE_READ_INTO(&tu->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&tu->raddr, sk, __sk_common.skc_v6_daddr);
+	}
+	return 1;
+}
+
+static __always_inline void put_tuple(u8 *buf, struct qhdr *h, u32 *off, int idx, long fd)
+{
+	struct qtuple tu;
+	u32 l = 0;
+	if (sock_tuple(fd, &tu)) {
+		bpf_probe_read_kernel(&buf[OFF(*off)], sizeof(tu), &tu);
+		l = sizeof(tu);
+	}
+	if (idx >= 0 && idx < QBLOBS)
+		h->blob_len[idx] = l;
+	*off += l;
+}
+
+static __always_inline void put_sockaddr(u8 *buf, struct qhdr *h, u32 *off, int idx, const void *ptr, u64 len)
+{
+	if (len > 128)
+		len = 128;
+	put_user_bytes(buf, h, off, idx, ptr, len);
+}
+
+static __always_inline u32 pid_vnr(struct pid *p)
+{
+	unsigned int level;
+	int nr = 0;
+	if (!p)
+		return 0;
+	level = BPF_CORE_READ(p, level);
+	if (level > 32)
+		return 0;
+	/* struct upid is { int nr; struct pid_namespace *ns; }: 16 bytes. */
+	bpf_probe_read_kernel(&nr, sizeof(nr), (u8 *)__builtin_preserve_access_index(&p->numbers) + level * 16);
+	return (u32)nr;
+}
+
+static __always_inline u32 tty_of(struct task_struct *t)
+{
+	struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+	int index, major, minor;
+	u32 dev;
+	if (!tty)
+		return 0;
+	index = BPF_CORE_READ(tty, index);
+	major = BPF_CORE_READ(tty, driver, major);
+	minor = BPF_CORE_READ(tty, driver, minor_start) + index;
+	/* new_encode_dev(MKDEV(major, minor)) */
+	dev = ((u32)minor & 0xff) | (((u32)major & 0xfff) << 8) | (((u32)minor & ~0xffu) << 12);
+	return dev;
+}
+
+static __always_inline void fill_proc(struct task_struct *t, struct qproc *p)
+{
+	__builtin_memset(p, 0, sizeof(*p));
+	p->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	p->loginuid = BPF_CORE_READ(t, loginuid.val);
+	p->tty = tty_of(t);
+	p->sid = pid_vnr(BPF_CORE_READ(t, signal, pids[3]));
+	p->vpid = pid_vnr(BPF_CORE_READ(t, signal, pids[1]));
+	p->vtid = pid_vnr(BPF_CORE_READ(t, thread_pid));
+	p->pidns_level = BPF_CORE_READ(t, thread_pid, level);
+	p->ruid = BPF_CORE_READ(t, cred, uid.val);
+	p->rgid = BPF_CORE_READ(t, cred, gid.val);
+	p->cap_inheritable = BPF_CORE_READ(t, cred, cap_inheritable.val);
+	p->cap_permitted = BPF_CORE_READ(t, cred, cap_permitted.val);
+	p->cap_effective = BPF_CORE_READ(t, cred, cap_effective.val);
+	p->exe_ino = BPF_CORE_READ(t, mm, exe_file, f_inode, i_ino);
+	p->start_time = BPF_CORE_READ(t, start_time);
+	BPF_CORE_READ_STR_INTO(&p->comm, t, comm);
+}
+
+static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx, struct task_struct *t)
+{
+	struct qproc p;
+	fill_proc(t, &p);
+	bpf_probe_read_kernel(&buf[OFF(*off)], sizeof(p), &p);
+	if (idx >= 0 && idx < QBLOBS)
+		h->blob_len[idx] = sizeof(p);
+	*off += sizeof(p);
+}
+
+/* x86_64 syscall numbers handled specially below. */
+#define NR_open 2
+#define NR_sendto 44
+#define NR_sendmsg 46
+#define NR_recvfrom 45
+#define NR_recvmsg 47
+#define NR_connect 42
+#define NR_accept 43
+#define NR_bind 49
+#define NR_listen 50
+#define NR_execve 59
+#define NR_rename 82
+#define NR_mkdir 83
+#define NR_rmdir 84
+#define NR_creat 85
+#define NR_link 86
+#define NR_unlink 87
+#define NR_symlink 88
+#define NR_chdir 80
+#define NR_chmod 90
+#define NR_memfd_create 319
+#define NR_openat 257
+#define NR_mkdirat 258
+#define NR_unlinkat 263
+#define NR_renameat 264
+#define NR_linkat 265
+#define NR_symlinkat 266
+#define NR_fchmodat 268
+#define NR_accept4 288
+#define NR_renameat2 316
+#define NR_execveat 322
+#define NR_openat2 437
+#define NR_fchmodat2 452
+#define NR_init_module 175
+#define NR_finit_module 313
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(quell_sys_exit, struct pt_regs *regs, long ret)
+{
+	u32 id = (u32)BPF_CORE_READ(regs, orig_ax);
+	u8 *on;
+	struct qcfg *cfg;
+	struct qstats *st;
+	struct task_struct *t;
+	u8 *buf;
+	struct qhdr *h;
+	u32 off;
+	u64 a[6];
+
+	if (id >= NSYSCALLS)
+		return 0;
+	on = bpf_map_lookup_elem(&interest, &id);
+	if (!on || !*on)
+		return 0;
+	cfg = get_cfg();
+	if (!cfg || !wanted(cfg, bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	t = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT)
+		return 0; /* 32-bit syscalls use another numbering: not handled */
+	/* A successful execve is reported by sched_process_exec. */
+	if ((id == NR_execve || id == NR_execveat) && ret == 0)
+		return 0;
+	st = get_stats();
+	if (st)
+		st->seen++;
+	buf = get_scratch();
+	if (!buf)
+		return 0;
+	h = (struct qhdr *)buf;
+	fill_hdr(h, QK_SYSCALL);
+	h->sysno = id;
+	h->res = ret;
+	a[0] = BPF_CORE_READ(regs, di);
+	a[1] = BPF_CORE_READ(regs, si);
+	a[2] = BPF_CORE_READ(regs, dx);
+	a[3] = BPF_CORE_READ(regs, r10);
+	a[4] = BPF_CORE_READ(regs, r8);
+	a[5] = BPF_CORE_READ(regs, r9);
+	for (int i = 0; i < 6; i++)
+		h->args[i] = a[i];
+	off = sizeof(struct qhdr);
+
+	switch (id) {
+	case NR_open:
+	case NR_creat:
+	case NR_unlink:
+	case NR_rmdir:
+	case NR_mkdir:
+	case NR_chdir:
+	case NR_chmod:
+	case NR_memfd_create:
+	case NR_execve:
+		put_user_str(buf, h, &off, 0, (void *)a[0]);
+		break;
+	case NR_openat:
+	case NR_unlinkat:
+	case NR_mkdirat:
+	case NR_fchmodat:
+	case NR_fchmodat2:
+	case NR_execveat:
+		put_user_str(buf, h, &off, 0, (void *)a[1]);
+		break;
+	case NR_openat2:
+		put_user_str(buf, h, &off, 0, (void *)a[1]);
+		/* struct open_how { u64 flags, mode, resolve; } */
+		put_user_bytes(buf, h, &off, 1, (void *)a[2], 24);
+		break;
+	case NR_rename:
+	case NR_link:
+	case NR_symlink:
+		put_user_str(buf, h, &off, 0, (void *)a[0]);
+		put_user_str(buf, h, &off, 1, (void *)a[1]);
+		break;
+	case NR_renameat:
+	case NR_renameat2:
+	case NR_linkat:
+		put_user_str(buf, h, &off, 0, (void *)a[1]);
+		put_user_str(buf, h, &off, 1, (void *)a[3]);
+		break;
+	case NR_symlinkat:
+		put_user_str(buf, h, &off, 0, (void *)a[0]);
+		put_user_str(buf, h, &off, 1, (void *)a[2]);
+		break;
+	case NR_connect:
+	case NR_bind:
+		put_sockaddr(buf, h, &off, 0, (void *)a[1], a[2]);
+		put_tuple(buf, h, &off, 1, (long)a[0]);
+		break;
+	case NR_sendto:
+		put_sockaddr(buf, h, &off, 0, (void *)a[4], a[5]);
+		put_tuple(buf, h, &off, 1, (long)a[0]);
+		break;
+	case NR_sendmsg:
+	case NR_recvfrom:
+	case NR_recvmsg:
+	case NR_listen:
+		put_tuple(buf, h, &off, 1, (long)a[0]);
+		break;
+	case NR_accept:
+	case NR_accept4:
+		put_tuple(buf, h, &off, 1, ret);
+		break;
+	default:
+		break;
+	}
+	submit(buf, off);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(quell_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct qcfg *cfg = get_cfg();
+	struct qstats *st;
+	struct task_struct *t;
+	u8 *buf;
+	struct qhdr *h;
+	u32 off;
+	unsigned long as, ae;
+	if (!cfg || !wanted(cfg, bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	st = get_stats();
+	if (st)
+		st->seen++;
+	buf = get_scratch();
+	if (!buf)
+		return 0;
+	t = (struct task_struct *)bpf_get_current_task();
+	h = (struct qhdr *)buf;
+	fill_hdr(h, QK_EXEC);
+	h->sysno = NR_execve;
+	h->args[0] = old_pid;
+	off = sizeof(struct qhdr);
+	put_kernel_str(buf, h, &off, 0, BPF_CORE_READ(bprm, filename), MAX_STR);
+	as = BPF_CORE_READ(t, mm, arg_start);
+	ae = BPF_CORE_READ(t, mm, arg_end);
+	put_user_bytes(buf, h, &off, 1, (void *)as, ae > as ? ae - as : 0);
+	put_proc(buf, h, &off, 2, t);
+	put_kernel_str(buf, h, &off, 3, BPF_CORE_READ(t, mm, exe_file, f_path.dentry, d_name.name), 256);
+	submit(buf, off);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(quell_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct qcfg *cfg = get_cfg();
+	struct qstats *st;
+	u8 *buf;
+	struct qhdr *h;
+	u32 off;
+	u32 ptgid, ctgid;
+	u8 one = 1;
+	if (!cfg)
+		return 0;
+	ptgid = BPF_CORE_READ(parent, tgid);
+	ctgid = BPF_CORE_READ(child, tgid);
+	if (cfg->follow && ctgid != ptgid && ctgid != cfg->self_tgid &&
+	    (ptgid == cfg->spawner || bpf_map_lookup_elem(&tracked, &ptgid)))
+		bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
+	if (!wanted(cfg, ptgid))
+		return 0;
+	st = get_stats();
+	if (st)
+		st->seen++;
+	buf = get_scratch();
+	if (!buf)
+		return 0;
+	h = (struct qhdr *)buf;
+	fill_hdr(h, QK_FORK);
+	h->res = BPF_CORE_READ(child, pid);
+	h->args[0] = ctgid;
+	off = sizeof(struct qhdr);
+	put_proc(buf, h, &off, 0, child);
+	submit(buf, off);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(quell_exit, struct task_struct *p, bool group_dead)
+{
+	struct qcfg *cfg = get_cfg();
+	struct qstats *st;
+	u8 *buf;
+	struct qhdr *h;
+	u64 pt = bpf_get_current_pid_tgid();
+	u32 tgid = pt >> 32;
+	u32 tid = (u32)pt;
+	if (!cfg || !wanted(cfg, tgid))
+		return 0;
+	/* Only the end of a whole process matters to the process table. */
+	if (tid != tgid && !group_dead)
+		return 0;
+	st = get_stats();
+	if (st)
+		st->seen++;
+	buf = get_scratch();
+	if (buf) {
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+		h = (struct qhdr *)buf;
+		fill_hdr(h, QK_EXIT);
+		h->res = BPF_CORE_READ(t, exit_code);
+		h->args[0] = group_dead;
+		submit(buf, sizeof(struct qhdr));
+	}
+	if (group_dead && cfg->follow)
+		bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}

@@ -1,0 +1,310 @@
+//! Loading and attaching the BPF program, per-CPU ring buffers, and the
+//! poll loop that turns records into events.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use libbpf_rs::{
+    libbpf_sys, Link, MapCore, MapFlags, MapHandle, MapType, Object, ObjectBuilder, PrintLevel,
+    RingBuffer, RingBufferBuilder,
+};
+use quell_events::FlatEvent;
+
+use crate::procfs::Users;
+use crate::state::{CgroupResolver, State};
+use crate::{syscalls, wire, CaptureConfig, CaptureError, CaptureStats};
+
+static BPF_OBJECT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/quell.bpf.o"));
+
+/// Bytes per ring buffer (must equal RINGBUF_BYTES in quell.bpf.c).
+const RINGBUF_BYTES: u32 = 8 << 20;
+
+static LIBBPF_LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn libbpf_print(_level: PrintLevel, msg: String) {
+    if let Ok(mut log) = LIBBPF_LOG.lock() {
+        if log.len() > 200 {
+            log.remove(0);
+        }
+        log.push(msg.trim_end().to_string());
+    }
+}
+
+fn libbpf_detail() -> String {
+    let log = LIBBPF_LOG.lock().map(|l| l.clone()).unwrap_or_default();
+    let interesting: Vec<&String> = log
+        .iter()
+        .filter(|l| {
+            l.starts_with("libbpf:") || l.contains("failed to resolve") || l.contains("invalid")
+        })
+        .rev()
+        .take(6)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    interesting
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Checks the kernel facilities and privileges capture needs, before loading.
+pub(crate) fn preflight() -> Result<(), CaptureError> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let caps = crate::procfs::parse_status(&status).caps.2;
+    let has = |bit: u32| caps & (1u64 << bit) != 0;
+    // CAP_SYS_ADMIN (21), or CAP_BPF (39) with CAP_PERFMON (38)
+    if !(has(21) || (has(39) && has(38))) {
+        return Err(CaptureError::NotPrivileged);
+    }
+    if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Err(CaptureError::NoBtf);
+    }
+    if !cfg!(target_arch = "x86_64") {
+        return Err(CaptureError::Unsupported(
+            std::env::consts::ARCH.to_string(),
+        ));
+    }
+    Ok(())
+}
+
+fn possible_cpus() -> u32 {
+    // "0-1", "0,2-5"
+    let text = std::fs::read_to_string("/sys/devices/system/cpu/possible").unwrap_or_default();
+    let mut max = 0u32;
+    for part in text.trim().split(',') {
+        let hi = part
+            .rsplit('-')
+            .next()
+            .and_then(|x| x.trim().parse::<u32>().ok());
+        if let Some(hi) = hi {
+            max = max.max(hi);
+        }
+    }
+    max + 1
+}
+
+fn boot_offset_ns() -> i128 {
+    use nix::time::{clock_gettime, ClockId};
+    let ns = |c| {
+        clock_gettime(c)
+            .map(|t| t.tv_sec() as i128 * 1_000_000_000 + t.tv_nsec() as i128)
+            .unwrap_or(0)
+    };
+    ns(ClockId::CLOCK_REALTIME) - ns(ClockId::CLOCK_BOOTTIME)
+}
+
+fn find_map<'a>(obj: &'a Object, name: &str) -> Option<libbpf_rs::Map<'a>> {
+    obj.maps().find(|m| m.name() == name)
+}
+
+/// A running capture: the loaded program, its ring buffers and the state engine.
+pub struct Capture {
+    obj: Object,
+    _links: Vec<Link>,
+    _rings: Vec<MapHandle>,
+    rb: RingBuffer<'static>,
+    sink: Rc<RefCell<Vec<Vec<u8>>>>,
+    state: State,
+    delivered: u64,
+    decode_errors: u64,
+}
+
+impl Capture {
+    /// Loads and attaches the program, seeds the process table from `/proc`.
+    /// With `cfg.follow_children`, only processes this process starts from now
+    /// on (and their descendants) are captured.
+    pub fn start(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
+        preflight()?;
+        libbpf_rs::set_print(Some((PrintLevel::Warn, libbpf_print)));
+        let ncpus = possible_cpus();
+        let mut open = ObjectBuilder::default()
+            .open_memory(BPF_OBJECT)
+            .map_err(|e| CaptureError::Load(format!("{e}")))?;
+        for mut m in open.maps_mut() {
+            let name = m.name().to_string_lossy().into_owned();
+            if name == "ringbufs" || name == "scratch_map" {
+                m.set_max_entries(ncpus)
+                    .map_err(|e| CaptureError::Load(format!("{e}")))?;
+            }
+        }
+        let obj = open.load().map_err(|e| {
+            let d = libbpf_detail();
+            CaptureError::Load(if d.is_empty() {
+                format!("{e}")
+            } else {
+                format!("{e} ({d})")
+            })
+        })?;
+
+        // configuration
+        let me = std::process::id();
+        let mut cfgbytes = Vec::with_capacity(16);
+        cfgbytes.extend_from_slice(&me.to_le_bytes());
+        cfgbytes.extend_from_slice(&u32::from(cfg.follow_children).to_le_bytes());
+        cfgbytes.extend_from_slice(&me.to_le_bytes());
+        cfgbytes.extend_from_slice(&0u32.to_le_bytes());
+        let config = find_map(&obj, "config")
+            .ok_or_else(|| CaptureError::Load("map `config` missing".into()))?;
+        config
+            .update(&0u32.to_le_bytes(), &cfgbytes, MapFlags::ANY)
+            .map_err(|e| CaptureError::Load(format!("setting the configuration: {e}")))?;
+        let (interest, _unknown) = syscalls::interest(cfg.event_types.as_ref());
+        let imap = find_map(&obj, "interest")
+            .ok_or_else(|| CaptureError::Load("map `interest` missing".into()))?;
+        for nr in interest {
+            imap.update(&u32::from(nr).to_le_bytes(), &[1u8], MapFlags::ANY)
+                .map_err(|e| CaptureError::Load(format!("filling the interest bitmap: {e}")))?;
+        }
+
+        // one ring buffer per CPU
+        let outer = find_map(&obj, "ringbufs")
+            .ok_or_else(|| CaptureError::Load("map `ringbufs` missing".into()))?;
+        let opts = libbpf_sys::bpf_map_create_opts {
+            sz: std::mem::size_of::<libbpf_sys::bpf_map_create_opts>() as libbpf_sys::size_t,
+            ..Default::default()
+        };
+        let mut rings = Vec::new();
+        for cpu in 0..ncpus {
+            let rb = MapHandle::create(
+                MapType::RingBuf,
+                Some(format!("quell_rb{cpu}")),
+                0,
+                0,
+                RINGBUF_BYTES,
+                &opts,
+            )
+            .map_err(|e| CaptureError::RingBuffer(format!("{e}")))?;
+            use std::os::fd::{AsFd, AsRawFd};
+            let fd = rb.as_fd().as_raw_fd() as u32;
+            outer
+                .update(&cpu.to_le_bytes(), &fd.to_le_bytes(), MapFlags::ANY)
+                .map_err(|e| CaptureError::RingBuffer(format!("{e}")))?;
+            rings.push(rb);
+        }
+        let sink: Rc<RefCell<Vec<Vec<u8>>>> = Rc::new(RefCell::new(Vec::new()));
+        let mut builder = RingBufferBuilder::new();
+        for r in &rings {
+            let s = Rc::clone(&sink);
+            builder
+                .add(r, move |data: &[u8]| {
+                    s.borrow_mut().push(data.to_vec());
+                    0
+                })
+                .map_err(|e| CaptureError::RingBuffer(format!("{e}")))?;
+        }
+        let rb = builder
+            .build()
+            .map_err(|e| CaptureError::RingBuffer(format!("{e}")))?;
+
+        // state before attaching, so no early event finds an empty table
+        let mut state = State::new(
+            Users::load(std::path::Path::new("/")),
+            boot_offset_ns(),
+            Some("/proc".into()),
+        )
+        .with_cgroups(CgroupResolver::from_host());
+        state.seed_from_proc();
+
+        let mut links = Vec::new();
+        for p in obj.progs_mut() {
+            let l = p.attach().map_err(|e| {
+                CaptureError::Attach(format!("{}: {e}", p.name().to_string_lossy()))
+            })?;
+            links.push(l);
+        }
+        Ok(Capture {
+            obj,
+            _links: links,
+            _rings: rings,
+            rb,
+            sink,
+            state,
+            delivered: 0,
+            decode_errors: 0,
+        })
+    }
+
+    /// Waits up to `timeout` for records, then hands every pending event to
+    /// `on_event` in time order. Returns how many events were delivered.
+    pub fn poll(
+        &mut self,
+        timeout: Duration,
+        on_event: &mut dyn FnMut(FlatEvent),
+    ) -> Result<usize, CaptureError> {
+        if let Err(e) = self.rb.poll(timeout) {
+            if e.kind() != libbpf_rs::ErrorKind::Interrupted {
+                return Err(CaptureError::RingBuffer(format!("{e}")));
+            }
+        }
+        Ok(self.process_pending(on_event))
+    }
+
+    /// Consumes everything already in the ring buffers without waiting.
+    pub fn drain(&mut self, on_event: &mut dyn FnMut(FlatEvent)) -> Result<usize, CaptureError> {
+        let mut total = 0;
+        loop {
+            let _ = self.rb.consume();
+            let n = self.process_pending(on_event);
+            total += n;
+            if n == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn process_pending(&mut self, on_event: &mut dyn FnMut(FlatEvent)) -> usize {
+        let batch: Vec<Vec<u8>> = std::mem::take(&mut *self.sink.borrow_mut());
+        let mut recs: Vec<wire::Record<'_>> = Vec::with_capacity(batch.len());
+        for b in &batch {
+            match wire::parse(b) {
+                Ok(r) => recs.push(r),
+                Err(_) => self.decode_errors += 1,
+            }
+        }
+        recs.sort_by_key(|r| r.ts_boot);
+        let mut n = 0;
+        for r in &recs {
+            if let Some(ev) = self.state.apply(r) {
+                n += 1;
+                on_event(ev);
+            }
+        }
+        self.delivered += n as u64;
+        n
+    }
+
+    /// Counters so far: kernel-side totals and what userspace delivered.
+    pub fn stats(&self) -> CaptureStats {
+        let mut s = CaptureStats {
+            delivered: self.delivered,
+            decode_errors: self.decode_errors,
+            ..Default::default()
+        };
+        if let Some(m) = find_map(&self.obj, "stats") {
+            if let Ok(Some(per_cpu)) = m.lookup_percpu(&0u32.to_le_bytes(), MapFlags::ANY) {
+                for v in per_cpu {
+                    let g = |o: usize| {
+                        v.get(o..o + 8)
+                            .and_then(|x| x.try_into().ok())
+                            .map(u64::from_le_bytes)
+                            .unwrap_or(0)
+                    };
+                    s.seen += g(0);
+                    s.emitted += g(8);
+                    s.dropped += g(16);
+                }
+            }
+        }
+        s
+    }
+
+    /// The process table (for tests and diagnostics).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+}

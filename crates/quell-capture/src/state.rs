@@ -1,0 +1,1612 @@
+//! The state engine: a process table (seeded from `/proc`, kept current from
+//! exec/fork/exit records), per-process fd tables and working directories,
+//! and the conversion of each kernel record into a flat event carrying every
+//! field quell can extract.
+//!
+//! Everything here is pure apart from the optional `/proc` fallback for
+//! processes first seen mid-life, so it is unit-tested from synthetic records.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use quell_events::FlatEvent;
+use quell_rules::fields_table::registry;
+use quell_rules::{FieldType, Value};
+
+use crate::container::{ContainerRef, MetadataProvider, HOST_ID};
+use crate::flags;
+use crate::procfs::{self, Users};
+use crate::syscalls;
+use crate::wire::{self, blob_str, Kind, ProcInfo, Record, SockAddr, Tuple};
+
+/// What an fd refers to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FdKind {
+    /// Unknown or untracked.
+    #[default]
+    Other,
+    /// A regular file.
+    File,
+    /// A directory.
+    Directory,
+    /// A socket (details in [`FdInfo::sock`]).
+    Socket,
+    /// A pipe.
+    Pipe,
+    /// A memfd.
+    Memfd,
+}
+
+/// A socket's known addresses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SockInfo {
+    /// Address family (2, 10, 1).
+    pub family: u16,
+    /// Socket type (1 stream, 2 dgram, 3 raw).
+    pub sock_type: u16,
+    /// Protocol number (0 when not given).
+    pub proto: u16,
+    /// Local address and port.
+    pub local: Option<(IpAddr, u16)>,
+    /// Remote address and port.
+    pub remote: Option<(IpAddr, u16)>,
+    /// Unix socket path.
+    pub unix_path: Option<String>,
+    /// Whether connect succeeded (or the socket was accepted).
+    pub connected: bool,
+    /// True for listening and accepted sockets: the local end is the server.
+    pub server_side: bool,
+}
+
+/// One entry of a process's fd table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FdInfo {
+    /// What it is.
+    pub kind: FdKind,
+    /// Resolved name (absolute path for files).
+    pub name: String,
+    /// The name as the program gave it.
+    pub nameraw: String,
+    /// Open flags (Linux values).
+    pub flags: u64,
+    /// Socket details.
+    pub sock: Option<SockInfo>,
+}
+
+/// One process (thread group) as the table holds it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Process {
+    /// Process id (tgid).
+    pub pid: u32,
+    /// Parent process id.
+    pub ppid: u32,
+    /// Process id in its own pid namespace.
+    pub vpid: u32,
+    /// `comm` (`proc.name`).
+    pub comm: String,
+    /// argv[0] (`proc.exe`).
+    pub exe: String,
+    /// Full executable path (`proc.exepath`).
+    pub exepath: String,
+    /// Arguments after argv[0].
+    pub args: Vec<String>,
+    /// Working directory.
+    pub cwd: String,
+    /// Controlling terminal (`tty_nr` encoding).
+    pub tty: u32,
+    /// Session id.
+    pub sid: u32,
+    /// Effective uid.
+    pub uid: u32,
+    /// Effective gid.
+    pub gid: u32,
+    /// Login uid (`u32::MAX` when unset).
+    pub loginuid: u32,
+    /// Capabilities.
+    pub cap_inheritable: u64,
+    /// Capabilities.
+    pub cap_permitted: u64,
+    /// Capabilities.
+    pub cap_effective: u64,
+    /// Executable inode.
+    pub exe_ino: u64,
+    /// Executable is a memfd.
+    pub exe_from_memfd: bool,
+    /// Container the process belongs to (from its cgroup), `None` for the host.
+    pub container: Option<ContainerRef>,
+    /// cgroup v2 id last seen for it.
+    pub cgroup_id: u64,
+    /// Start time, ns since the epoch (0 if unknown).
+    pub start_ns: u64,
+    /// fd table.
+    pub fds: HashMap<i64, FdInfo>,
+    /// When it exited (ns since the epoch).
+    pub dead_at: Option<u64>,
+}
+
+impl Process {
+    /// `proc.cmdline`: name and arguments.
+    pub fn cmdline(&self) -> String {
+        let mut s = self.comm.clone();
+        for a in &self.args {
+            s.push(' ');
+            s.push_str(a);
+        }
+        s
+    }
+}
+
+/// Resolves cgroup v2 ids to paths below the unified hierarchy's mount point.
+#[derive(Debug, Default)]
+pub struct CgroupResolver {
+    root: Option<PathBuf>,
+    cache: HashMap<u64, Option<String>>,
+}
+
+impl CgroupResolver {
+    /// A resolver for the cgroup2 mount found in `/proc/self/mountinfo`.
+    pub fn from_host() -> Self {
+        let root = std::fs::read_to_string("/proc/self/mountinfo")
+            .ok()
+            .and_then(|t| find_cgroup2_mount(&t))
+            .map(PathBuf::from);
+        CgroupResolver {
+            root,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The cgroup path (relative to the hierarchy root, starting with `/`) of an id.
+    pub fn path(&mut self, id: u64) -> Option<String> {
+        if id <= 1 {
+            return None;
+        }
+        if let Some(p) = self.cache.get(&id) {
+            return p.clone();
+        }
+        let root = self.root.clone()?;
+        // One walk fills the cache for every cgroup that exists now.
+        let mut stack = vec![(root.clone(), 0usize)];
+        while let Some((dir, depth)) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let Ok(ft) = e.file_type() else { continue };
+                if !ft.is_dir() {
+                    continue;
+                }
+                let p = e.path();
+                if let Ok(md) = e.metadata() {
+                    use std::os::unix::fs::MetadataExt;
+                    if let Ok(rel) = p.strip_prefix(&root) {
+                        self.cache
+                            .insert(md.ino(), Some(format!("/{}", rel.to_string_lossy())));
+                    }
+                }
+                if depth < 16 {
+                    stack.push((p, depth + 1));
+                }
+            }
+        }
+        self.cache.entry(id).or_insert(None).clone()
+    }
+}
+
+/// The mount point of the cgroup2 filesystem, from `/proc/self/mountinfo` text.
+pub fn find_cgroup2_mount(mountinfo: &str) -> Option<String> {
+    mountinfo.lines().find_map(|l| {
+        let (pre, post) = l.split_once(" - ")?;
+        if post.split_whitespace().next()? != "cgroup2" {
+            return None;
+        }
+        pre.split_whitespace().nth(4).map(str::to_string)
+    })
+}
+
+/// How many ancestor levels events carry at most.
+const MAX_ANCESTORS: usize = 16;
+/// Exited processes stay in the table this long (ns), for late events and ancestry.
+const DEAD_GRACE_NS: u64 = 10_000_000_000;
+
+/// The process table and the record → event conversion.
+pub struct State {
+    procs: HashMap<u32, Process>,
+    users: Users,
+    boot_offset_ns: i128,
+    evt_num: u64,
+    cgroups: CgroupResolver,
+    meta: MetadataProvider,
+    proc_root: Option<PathBuf>,
+    types: HashMap<&'static str, FieldType>,
+    last_sweep: u64,
+}
+
+impl State {
+    /// An empty table. `boot_offset_ns` converts boot-clock times to the epoch;
+    /// `proc_root` (normally `/proc`) is read for processes first seen mid-life.
+    pub fn new(users: Users, boot_offset_ns: i128, proc_root: Option<PathBuf>) -> Self {
+        State {
+            procs: HashMap::new(),
+            users,
+            boot_offset_ns,
+            evt_num: 0,
+            cgroups: CgroupResolver::default(),
+            meta: MetadataProvider::default(),
+            proc_root,
+            types: HashMap::new(),
+            last_sweep: 0,
+        }
+    }
+
+    /// Uses the host's cgroup2 mount to resolve container ids.
+    pub fn with_cgroups(mut self, c: CgroupResolver) -> Self {
+        self.cgroups = c;
+        self
+    }
+
+    /// Uses a metadata provider (runtime files below another root).
+    pub fn with_metadata(mut self, m: MetadataProvider) -> Self {
+        self.meta = m;
+        self
+    }
+
+    /// Seeds the table from every process in `/proc`.
+    pub fn seed_from_proc(&mut self) {
+        let Some(root) = self.proc_root.clone() else {
+            return;
+        };
+        for pid in procfs::list_pids(&root) {
+            if let Some(p) = procfs::read_process(&root, pid) {
+                self.procs.insert(pid, p);
+            }
+        }
+    }
+
+    /// Adds or replaces a process (tests, seeding).
+    pub fn insert(&mut self, p: Process) {
+        self.procs.insert(p.pid, p);
+    }
+
+    /// A process by pid.
+    pub fn process(&self, pid: u32) -> Option<&Process> {
+        self.procs.get(&pid)
+    }
+
+    /// Number of processes in the table.
+    pub fn len(&self) -> usize {
+        self.procs.len()
+    }
+
+    /// True when the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.procs.is_empty()
+    }
+
+    fn epoch(&self, ts_boot: u64) -> u64 {
+        let t = ts_boot as i128 + self.boot_offset_ns;
+        t.clamp(0, u64::MAX as i128) as u64
+    }
+
+    fn ensure(&mut self, tgid: u32) {
+        if self.procs.contains_key(&tgid) {
+            return;
+        }
+        let p = self
+            .proc_root
+            .as_ref()
+            .and_then(|r| procfs::read_process(r, tgid))
+            .unwrap_or(Process {
+                pid: tgid,
+                loginuid: u32::MAX,
+                ..Process::default()
+            });
+        self.procs.insert(tgid, p);
+    }
+
+    fn refresh_container(&mut self, tgid: u32, cgroup_id: u64) {
+        let Some(p) = self.procs.get(&tgid) else {
+            return;
+        };
+        if p.cgroup_id == cgroup_id {
+            return;
+        }
+        let found = self
+            .cgroups
+            .path(cgroup_id)
+            .and_then(|path| crate::container::match_cgroup(&path));
+        if let Some(p) = self.procs.get_mut(&tgid) {
+            p.cgroup_id = cgroup_id;
+            // Keep a container found from /proc (v1 lines) when v2 shows none.
+            if found.is_some() || self.cgroups.root.is_some() && p.container.is_none() {
+                p.container = found;
+            }
+        }
+    }
+
+    fn sweep(&mut self, now: u64) {
+        if now.saturating_sub(self.last_sweep) < 1_000_000_000 {
+            return;
+        }
+        self.last_sweep = now;
+        self.procs.retain(|_, p| {
+            p.dead_at
+                .is_none_or(|d| now.saturating_sub(d) < DEAD_GRACE_NS)
+        });
+    }
+
+    /// Applies one decoded record: updates the tables and returns the event
+    /// (with all fields) to hand to the rules engine.
+    pub fn apply(&mut self, r: &Record<'_>) -> Option<FlatEvent> {
+        let now = self.epoch(r.ts_boot);
+        self.sweep(now);
+        self.evt_num += 1;
+        self.ensure(r.tgid);
+        self.refresh_container(r.tgid, r.cgroup_id);
+        if let Some(p) = self.procs.get_mut(&r.tgid) {
+            p.uid = r.uid;
+            p.gid = r.gid;
+        }
+        let mut ev = Ev::new(self);
+        ev.num("evt.num", self.evt_num as i128);
+        ev.num("evt.rawtime", now as i128);
+        ev.text("evt.dir", "<");
+        ev.num("thread.tid", r.tid as i128);
+        match r.kind {
+            Kind::Exec => self.on_exec(r, now, &mut ev),
+            Kind::Fork => self.on_fork(r, &mut ev)?,
+            Kind::Exit => self.on_exit(r, now, &mut ev),
+            Kind::Syscall => self.on_syscall(r, &mut ev)?,
+        }
+        self.proc_fields(r.tgid, &mut ev);
+        Some(ev.done())
+    }
+
+    fn on_exec(&mut self, r: &Record<'_>, now: u64, ev: &mut Ev) {
+        let filename = blob_str(r.blobs[0]);
+        let argv = wire::split_args(r.blobs[1]);
+        let info = ProcInfo::parse(r.blobs[2]);
+        let comm = info_comm(r.blobs[2]);
+        let exe_dentry = blob_str(r.blobs[3]);
+        let parent_cwd = self
+            .procs
+            .get(&r.tgid)
+            .map(|p| p.cwd.clone())
+            .unwrap_or_default();
+        let p = self.procs.entry(r.tgid).or_default();
+        p.pid = r.tgid;
+        p.dead_at = None;
+        if p.cwd.is_empty() {
+            p.cwd = parent_cwd;
+        }
+        if p.cwd.is_empty() {
+            if let Some(root) = &self.proc_root {
+                if let Ok(c) = std::fs::read_link(root.join(r.tgid.to_string()).join("cwd")) {
+                    p.cwd = c.to_string_lossy().into_owned();
+                }
+            }
+        }
+        p.exe = argv.first().cloned().unwrap_or_else(|| filename.clone());
+        p.args = argv.into_iter().skip(1).collect();
+        p.exe_from_memfd = exe_dentry.starts_with("memfd:");
+        p.exepath = if p.exe_from_memfd {
+            exe_dentry.clone()
+        } else {
+            resolve(&p.cwd, &filename)
+        };
+        p.comm = comm.unwrap_or_else(|| basename(&filename).chars().take(15).collect());
+        if let Some(i) = info {
+            p.ppid = i.ppid;
+            p.loginuid = i.loginuid;
+            p.tty = i.tty;
+            p.sid = i.sid;
+            p.vpid = i.vpid;
+            p.cap_inheritable = i.cap_inheritable;
+            p.cap_permitted = i.cap_permitted;
+            p.cap_effective = i.cap_effective;
+            p.exe_ino = i.exe_ino;
+        }
+        if p.start_ns == 0 {
+            p.start_ns = now;
+        }
+        // close-on-exec fds go away
+        p.fds.retain(|_, f| f.flags & flags::O_CLOEXEC == 0);
+        ev.text(
+            "evt.type",
+            if r.sysno == 322 { "execveat" } else { "execve" },
+        );
+        ev.res(0);
+        ev.text("evt.arg.filename", &filename);
+        ev.text("evt.arg.exe", &p.exe.clone());
+        let args = p.args.join(" ");
+        ev.text("evt.arg.args", &args);
+    }
+
+    fn on_fork(&mut self, r: &Record<'_>, ev: &mut Ev) -> Option<()> {
+        let child_tid = u32::try_from(r.res).ok()?;
+        let child_tgid = r.args[0] as u32;
+        ev.text("evt.type", "clone");
+        ev.res(r.res);
+        if child_tgid == r.tgid {
+            // a new thread of the same process
+            ev.text("evt.arg.flags", "CLONE_THREAD");
+            return Some(());
+        }
+        let info = ProcInfo::parse(r.blobs[0]);
+        let parent = self.procs.get(&r.tgid).cloned().unwrap_or_default();
+        let mut c = Process {
+            pid: child_tgid,
+            dead_at: None,
+            start_ns: self.epoch(r.ts_boot),
+            ..parent
+        };
+        if let Some(i) = info {
+            c.ppid = i.ppid;
+            c.vpid = i.vpid;
+            c.sid = i.sid;
+            c.tty = i.tty;
+            c.loginuid = i.loginuid;
+        } else {
+            c.ppid = r.tgid;
+        }
+        let _ = child_tid;
+        self.procs.insert(child_tgid, c);
+        Some(())
+    }
+
+    fn on_exit(&mut self, r: &Record<'_>, now: u64, ev: &mut Ev) {
+        ev.text("evt.type", "procexit");
+        ev.num("evt.arg.status", r.res as i128);
+        let code = (r.res >> 8) & 0xff;
+        let sig = r.res & 0x7f;
+        ev.num("evt.arg.ret", code as i128);
+        ev.num("evt.arg.sig", sig as i128);
+        if let Some(p) = self.procs.get_mut(&r.tgid) {
+            p.dead_at = Some(now);
+        }
+    }
+
+    fn fd_name(&self, tgid: u32, fd: i64) -> Option<&FdInfo> {
+        self.procs.get(&tgid)?.fds.get(&fd)
+    }
+
+    /// Resolves a path given with a dirfd (`AT_FDCWD` = cwd) for process `tgid`.
+    fn resolve_at(&self, tgid: u32, dirfd: i64, path: &str) -> String {
+        if path.starts_with('/') {
+            return normalize(path);
+        }
+        let p = self.procs.get(&tgid);
+        let base = if dirfd == flags::AT_FDCWD {
+            p.map(|p| p.cwd.as_str()).unwrap_or("")
+        } else {
+            p.and_then(|p| p.fds.get(&dirfd))
+                .map(|f| f.name.as_str())
+                .unwrap_or("")
+        };
+        if base.is_empty() {
+            return path.to_string();
+        }
+        resolve(base, path)
+    }
+
+    fn on_syscall(&mut self, r: &Record<'_>, ev: &mut Ev) -> Option<()> {
+        let name = syscalls::name_of(r.sysno)?;
+        let t = r.tgid;
+        let a = r.args;
+        let res = r.res;
+        let as_fd = |x: u64| (x as i32) as i64;
+        ev.text(
+            "evt.type",
+            if name == "fchmodat2" {
+                "fchmodat"
+            } else {
+                name
+            },
+        );
+        ev.res(res);
+        match name {
+            "open" | "openat" | "openat2" | "creat" => {
+                let raw = blob_str(r.blobs[0]);
+                let (dirfd, fl, mode) = match name {
+                    "open" => (flags::AT_FDCWD, a[1], a[2]),
+                    "openat" => (as_fd(a[0]), a[1 + 1], a[3]),
+                    "openat2" => {
+                        let how = r.blobs[1];
+                        let g = |o: usize| {
+                            how.get(o..o + 8)
+                                .and_then(|s| s.try_into().ok())
+                                .map(u64::from_le_bytes)
+                                .unwrap_or(0)
+                        };
+                        (as_fd(a[0]), g(0), g(8))
+                    }
+                    _ => (
+                        flags::AT_FDCWD,
+                        flags::O_CREAT | flags::O_WRONLY | flags::O_TRUNC,
+                        a[1],
+                    ),
+                };
+                let path = self.resolve_at(t, dirfd, &raw);
+                ev.num("evt.arg.fd", res as i128);
+                if name != "open" && name != "creat" {
+                    ev.num("evt.arg.dirfd", dirfd as i128);
+                }
+                ev.text("evt.arg.name", &raw);
+                ev.text("evt.arg.flags", &flags::open_flags(fl));
+                ev.text("evt.arg.mode", &flags::mode(mode));
+                let acc = fl & flags::O_ACCMODE;
+                ev.boolean(
+                    "evt.is_open_read",
+                    acc == flags::O_RDONLY || acc == flags::O_RDWR,
+                );
+                ev.boolean(
+                    "evt.is_open_write",
+                    acc == flags::O_WRONLY || acc == flags::O_RDWR,
+                );
+                ev.boolean(
+                    "evt.is_open_exec",
+                    fl & (flags::O_CREAT | flags::O_TMPFILE) != 0 && mode & 0o111 != 0,
+                );
+                let kind = if fl & flags::O_DIRECTORY != 0 {
+                    FdKind::Directory
+                } else {
+                    FdKind::File
+                };
+                let info = FdInfo {
+                    kind,
+                    name: path,
+                    nameraw: raw,
+                    flags: fl,
+                    sock: None,
+                };
+                ev.fd(res, &info, true);
+                if res >= 0 {
+                    if let Some(p) = self.procs.get_mut(&t) {
+                        p.fds.insert(res, info);
+                    }
+                }
+            }
+            "memfd_create" => {
+                let n = blob_str(r.blobs[0]);
+                ev.text("evt.arg.name", &n);
+                ev.text("evt.arg.flags", &flags::memfd_flags(a[1]));
+                ev.num("evt.arg.fd", res as i128);
+                let info = FdInfo {
+                    kind: FdKind::Memfd,
+                    name: format!("memfd:{n}"),
+                    nameraw: n,
+                    flags: if a[1] & 1 != 0 { flags::O_CLOEXEC } else { 0 },
+                    sock: None,
+                };
+                ev.fd(res, &info, true);
+                if res >= 0 {
+                    if let Some(p) = self.procs.get_mut(&t) {
+                        p.fds.insert(res, info);
+                    }
+                }
+            }
+            "dup" | "dup2" | "dup3" => {
+                let old = as_fd(a[0]);
+                ev.num("evt.arg.oldfd", old as i128);
+                if name != "dup" {
+                    ev.num("evt.arg.newfd", as_fd(a[1]) as i128);
+                }
+                if name == "dup3" {
+                    ev.text(
+                        "evt.arg.flags",
+                        if a[2] & flags::O_CLOEXEC != 0 {
+                            "O_CLOEXEC"
+                        } else {
+                            ""
+                        },
+                    );
+                }
+                let info = self.fd_name(t, old).cloned();
+                if let Some(info) = info {
+                    ev.fd(old, &info, false);
+                    if res >= 0 {
+                        let mut n = info;
+                        n.flags = if name == "dup3" {
+                            a[2] & flags::O_CLOEXEC
+                        } else {
+                            n.flags & !flags::O_CLOEXEC
+                        };
+                        if let Some(p) = self.procs.get_mut(&t) {
+                            p.fds.insert(res, n);
+                        }
+                    }
+                } else {
+                    ev.num("fd.num", old as i128);
+                }
+            }
+            "chdir" | "fchdir" => {
+                let new = if name == "chdir" {
+                    let raw = blob_str(r.blobs[0]);
+                    ev.text("evt.arg.path", &raw);
+                    Some(self.resolve_at(t, flags::AT_FDCWD, &raw))
+                } else {
+                    ev.num("evt.arg.fd", as_fd(a[0]) as i128);
+                    self.fd_name(t, as_fd(a[0])).map(|f| f.name.clone())
+                };
+                if res == 0 {
+                    if let (Some(new), Some(p)) = (new, self.procs.get_mut(&t)) {
+                        p.cwd = new;
+                    }
+                }
+            }
+            "unlink" | "rmdir" | "unlinkat" | "mkdir" | "mkdirat" | "chmod" | "fchmodat"
+            | "fchmodat2" => {
+                let raw = blob_str(r.blobs[0]);
+                let at = matches!(name, "unlinkat" | "mkdirat" | "fchmodat" | "fchmodat2");
+                let dirfd = if at { as_fd(a[0]) } else { flags::AT_FDCWD };
+                let path = self.resolve_at(t, dirfd, &raw);
+                if at {
+                    ev.num("evt.arg.dirfd", dirfd as i128);
+                }
+                match name {
+                    "unlinkat" => {
+                        ev.text("evt.arg.name", &raw);
+                        ev.text(
+                            "evt.arg.flags",
+                            if a[2] & 0x200 != 0 {
+                                "AT_REMOVEDIR"
+                            } else {
+                                ""
+                            },
+                        );
+                    }
+                    "chmod" | "fchmodat" | "fchmodat2" => {
+                        ev.text("evt.arg.filename", &raw);
+                        ev.text(
+                            "evt.arg.mode",
+                            &flags::mode(if name == "chmod" { a[1] } else { a[2] }),
+                        );
+                    }
+                    "mkdir" => {
+                        ev.text("evt.arg.path", &raw);
+                        ev.text("evt.arg.mode", &flags::mode(a[1]));
+                    }
+                    "mkdirat" => {
+                        ev.text("evt.arg.path", &raw);
+                        ev.text("evt.arg.mode", &flags::mode(a[2]));
+                    }
+                    _ => ev.text("evt.arg.path", &raw),
+                }
+                ev.text("fs.path.name", &path);
+                ev.text("fs.path.nameraw", &raw);
+            }
+            "fchmod" => {
+                ev.num("evt.arg.fd", as_fd(a[0]) as i128);
+                ev.text("evt.arg.mode", &flags::mode(a[1]));
+                if let Some(info) = self.fd_name(t, as_fd(a[0])).cloned() {
+                    ev.fd(as_fd(a[0]), &info, false);
+                }
+            }
+            "rename" | "renameat" | "renameat2" | "link" | "linkat" => {
+                let old = blob_str(r.blobs[0]);
+                let new = blob_str(r.blobs[1]);
+                let (od, nd) = if matches!(name, "rename" | "link") {
+                    (flags::AT_FDCWD, flags::AT_FDCWD)
+                } else {
+                    (as_fd(a[0]), as_fd(a[2]))
+                };
+                ev.text("evt.arg.oldpath", &old);
+                ev.text("evt.arg.newpath", &new);
+                if od != flags::AT_FDCWD || matches!(name, "renameat" | "renameat2" | "linkat") {
+                    ev.num(
+                        if name == "linkat" {
+                            "evt.arg.olddir"
+                        } else {
+                            "evt.arg.olddirfd"
+                        },
+                        od as i128,
+                    );
+                    ev.num(
+                        if name == "linkat" {
+                            "evt.arg.newdir"
+                        } else {
+                            "evt.arg.newdirfd"
+                        },
+                        nd as i128,
+                    );
+                }
+                let src = self.resolve_at(t, od, &old);
+                let dst = self.resolve_at(t, nd, &new);
+                ev.text("fs.path.source", &src);
+                ev.text("fs.path.target", &dst);
+                ev.text("fs.path.sourceraw", &old);
+                ev.text("fs.path.targetraw", &new);
+            }
+            "symlink" | "symlinkat" => {
+                let target = blob_str(r.blobs[0]);
+                let link = blob_str(r.blobs[1]);
+                let ld = if name == "symlinkat" {
+                    as_fd(a[1])
+                } else {
+                    flags::AT_FDCWD
+                };
+                ev.text("evt.arg.target", &target);
+                ev.text("evt.arg.linkpath", &link);
+                if name == "symlinkat" {
+                    ev.num("evt.arg.linkdirfd", ld as i128);
+                }
+                let dst = self.resolve_at(t, ld, &link);
+                ev.text("fs.path.source", &target);
+                ev.text("fs.path.target", &dst);
+                ev.text("fs.path.sourceraw", &target);
+                ev.text("fs.path.targetraw", &link);
+            }
+            "socket" => {
+                ev.num("evt.arg.fd", res as i128);
+                ev.text("evt.arg.domain", flags::family(a[0] as u16));
+                ev.num("evt.arg.type", (a[1] & 0xf) as i128);
+                ev.num("evt.arg.proto", (a[2] as u32) as i128);
+                let sock = SockInfo {
+                    family: a[0] as u16,
+                    sock_type: (a[1] & 0xf) as u16,
+                    proto: a[2] as u16,
+                    ..SockInfo::default()
+                };
+                let info = FdInfo {
+                    kind: FdKind::Socket,
+                    flags: if a[1] & 0o2000000 != 0 {
+                        flags::O_CLOEXEC
+                    } else {
+                        0
+                    },
+                    sock: Some(sock),
+                    ..FdInfo::default()
+                };
+                ev.fd(res, &info, false);
+                if res >= 0 {
+                    if let Some(p) = self.procs.get_mut(&t) {
+                        p.fds.insert(res, info);
+                    }
+                }
+            }
+            "bind" | "connect" | "listen" | "sendto" | "sendmsg" | "recvfrom" | "recvmsg"
+            | "accept" | "accept4" => {
+                let accepted = matches!(name, "accept" | "accept4");
+                let fd = if accepted { res } else { as_fd(a[0]) };
+                let addr = if matches!(name, "bind" | "connect" | "sendto") {
+                    SockAddr::parse(r.blobs[0])
+                } else {
+                    None
+                };
+                let tuple = Tuple::parse(r.blobs[1]);
+                if !accepted {
+                    ev.num("evt.arg.fd", fd as i128);
+                } else {
+                    ev.num("evt.arg.fd", res as i128);
+                }
+                if let Some(a) = &addr {
+                    ev.text("evt.arg.addr", &sockaddr_text(a));
+                }
+                if name == "listen" {
+                    ev.num("evt.arg.backlog", (a[1] as i32) as i128);
+                }
+                if accepted && res < 0 {
+                    return Some(());
+                }
+                let mut info = if accepted {
+                    FdInfo {
+                        kind: FdKind::Socket,
+                        ..FdInfo::default()
+                    }
+                } else {
+                    self.fd_name(t, fd).cloned().unwrap_or(FdInfo {
+                        kind: FdKind::Socket,
+                        ..FdInfo::default()
+                    })
+                };
+                if info.kind != FdKind::Socket && tuple.is_none() {
+                    ev.num("fd.num", fd as i128);
+                    return Some(());
+                }
+                info.kind = FdKind::Socket;
+                let before = info.name.clone();
+                let mut s = info.sock.clone().unwrap_or_default();
+                if let Some(tu) = &tuple {
+                    s.family = tu.family;
+                    s.sock_type = tu.sock_type;
+                    s.proto = tu.proto;
+                    if tu.family == 2 || tu.family == 10 {
+                        s.local = Some((tu.laddr, tu.lport));
+                        if tu.rport != 0 || !tu.raddr.is_unspecified() {
+                            s.remote = Some((tu.raddr, tu.rport));
+                        }
+                    }
+                }
+                match (&addr, name) {
+                    (Some(SockAddr::Ip(ip, port)), "connect" | "sendto")
+                        if s.remote.is_none() || name == "sendto" =>
+                    {
+                        s.remote = Some((*ip, *port));
+                    }
+                    (Some(SockAddr::Ip(ip, port)), "bind") if s.local.is_none() => {
+                        s.local = Some((*ip, *port))
+                    }
+                    (Some(SockAddr::Unix(path)), _) => {
+                        s.family = 1;
+                        s.unix_path = Some(path.clone());
+                    }
+                    _ => {}
+                }
+                match name {
+                    "connect" if res == 0 => s.connected = true,
+                    "listen" | "bind" => s.server_side = true,
+                    _ if accepted => {
+                        s.server_side = true;
+                        s.connected = true;
+                    }
+                    _ => {}
+                }
+                info.sock = Some(s);
+                info.name = sock_name(info.sock.as_ref());
+                if let Some(tu) = &tuple {
+                    if name == "connect" && tu.family == 2 {
+                        ev.text("evt.arg.tuple", &info.name);
+                    }
+                }
+                let changed = info.name != before || accepted;
+                ev.fd(fd, &info, changed);
+                if let Some(p) = self.procs.get_mut(&t) {
+                    p.fds.insert(fd, info);
+                }
+            }
+            "ptrace" => {
+                ev.text("evt.arg.request", flags::ptrace_request(a[0]));
+                ev.num("evt.arg.pid", (a[1] as i32) as i128);
+                ev.text("evt.arg.addr", &format!("{:X}", a[2]));
+                ev.text("evt.arg.data", &format!("{:X}", a[3]));
+            }
+            "setuid" | "setgid" => {
+                let k = if name == "setuid" {
+                    "evt.arg.uid"
+                } else {
+                    "evt.arg.gid"
+                };
+                ev.num(k, (a[0] as u32) as i128);
+            }
+            "setreuid" | "setregid" | "setresuid" | "setresgid" => {
+                let u = if name.contains("uid") { "uid" } else { "gid" };
+                ev.num(&format!("evt.arg.r{u}"), (a[0] as u32) as i128);
+                ev.num(&format!("evt.arg.e{u}"), (a[1] as u32) as i128);
+                if name.starts_with("setres") {
+                    ev.num(&format!("evt.arg.s{u}"), (a[2] as u32) as i128);
+                }
+            }
+            "setns" => {
+                ev.num("evt.arg.fd", as_fd(a[0]) as i128);
+                ev.text("evt.arg.nstype", &flags::clone_flags(a[1]));
+            }
+            "unshare" => ev.text("evt.arg.flags", &flags::clone_flags(a[0])),
+            "bpf" => {
+                ev.num("evt.arg.cmd", (a[0] as i32) as i128);
+                ev.num("evt.arg.fd", res as i128);
+            }
+            "finit_module" => {
+                ev.num("evt.arg.fd", as_fd(a[0]) as i128);
+                if let Some(info) = self.fd_name(t, as_fd(a[0])).cloned() {
+                    ev.fd(as_fd(a[0]), &info, false);
+                }
+            }
+            "userfaultfd" => ev.num("evt.arg.flags", (a[0] as i32) as i128),
+            "execve" | "execveat" => {
+                // only failed execs arrive here
+                ev.text("evt.arg.filename", &blob_str(r.blobs[0]));
+            }
+            _ => {}
+        }
+        Some(())
+    }
+
+    fn proc_fields(&mut self, tgid: u32, ev: &mut Ev) {
+        let Some(p) = self.procs.get(&tgid) else {
+            return;
+        };
+        ev.num("proc.pid", p.pid as i128);
+        ev.num("proc.ppid", p.ppid as i128);
+        ev.num("proc.vpid", p.vpid as i128);
+        ev.text("proc.name", &p.comm);
+        ev.text("proc.exe", &p.exe);
+        ev.text("proc.exepath", &p.exepath);
+        ev.text("proc.args", &p.args.join(" "));
+        ev.text("proc.cmdline", &p.cmdline());
+        ev.text("proc.cwd", &p.cwd);
+        ev.num("proc.tty", p.tty as i128);
+        ev.num("proc.sid", p.sid as i128);
+        if let Some(s) = self.procs.get(&p.sid) {
+            ev.text("proc.sname", &s.comm);
+        }
+        ev.boolean("proc.is_exe_from_memfd", p.exe_from_memfd);
+        ev.boolean("proc.is_exe_upper_layer", false);
+        if p.exe_ino != 0 {
+            ev.num("proc.exe_ino", p.exe_ino as i128);
+        }
+        ev.text("thread.cap_effective", &flags::caps(p.cap_effective));
+        ev.text("thread.cap_permitted", &flags::caps(p.cap_permitted));
+        ev.text("thread.cap_inheritable", &flags::caps(p.cap_inheritable));
+        ev.num("user.uid", p.uid as i128);
+        if let Some(n) = self.users.users.get(&p.uid) {
+            ev.text("user.name", n);
+        }
+        ev.num(
+            "user.loginuid",
+            if p.loginuid == u32::MAX {
+                -1
+            } else {
+                p.loginuid as i128
+            },
+        );
+        if let Some(n) = self.users.users.get(&p.loginuid) {
+            ev.text("user.loginname", n);
+        }
+        ev.num("group.gid", p.gid as i128);
+        if let Some(n) = self.users.groups.get(&p.gid) {
+            ev.text("group.name", n);
+        }
+        // ancestors
+        let mut cur = p.ppid;
+        let mut level = 1usize;
+        let mut seen = vec![p.pid];
+        while level <= MAX_ANCESTORS && cur != 0 && !seen.contains(&cur) {
+            let Some(a) = self.procs.get(&cur) else {
+                if level == 1 {
+                    ev.num("proc.apid[1]", cur as i128);
+                }
+                break;
+            };
+            if level == 1 {
+                ev.text("proc.pname", &a.comm);
+                ev.text("proc.pcmdline", &a.cmdline());
+                ev.text("proc.pexe", &a.exe);
+                ev.text("proc.pexepath", &a.exepath);
+            }
+            ev.text(&format!("proc.aname[{level}]"), &a.comm);
+            ev.num(&format!("proc.apid[{level}]"), a.pid as i128);
+            ev.text(&format!("proc.aexe[{level}]"), &a.exe);
+            ev.text(&format!("proc.aexepath[{level}]"), &a.exepath);
+            seen.push(cur);
+            cur = a.ppid;
+            level += 1;
+        }
+        match &p.container {
+            None => {
+                ev.text("container.id", HOST_ID);
+                ev.text("container.name", "host");
+            }
+            Some(c) => {
+                let c = c.clone();
+                ev.text("container.id", &c.id);
+                ev.text("container.full_id", &c.full_id);
+                ev.text("container.type", c.runtime);
+                if let Some(m) = self.meta.get(&c).cloned() {
+                    let mut opt = |k: &str, v: &Option<String>| {
+                        if let Some(v) = v {
+                            ev.text(k, v);
+                        }
+                    };
+                    opt("container.name", &m.name);
+                    opt("container.image", &m.image);
+                    opt("container.image.repository", &m.image_repository);
+                    opt("container.image.tag", &m.image_tag);
+                    opt("k8s.pod.name", &m.pod_name);
+                    opt("k8s.ns.name", &m.pod_namespace);
+                    opt("k8s.pod.uid", &m.pod_uid);
+                    if let Some(b) = m.privileged {
+                        ev.boolean("container.privileged", b);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The comm stored after the 80-byte `struct qproc` body, if present.
+fn info_comm(b: &[u8]) -> Option<String> {
+    let c = b.get(wire::PROC_LEN..)?;
+    let s = blob_str(c);
+    if s.is_empty() {
+        None
+    } else {
+        Some(s)
+    }
+}
+
+fn sockaddr_text(a: &SockAddr) -> String {
+    match a {
+        SockAddr::Ip(IpAddr::V4(ip), port) => format!("{ip}:{port}"),
+        SockAddr::Ip(IpAddr::V6(ip), port) => format!("{ip}:{port}"),
+        SockAddr::Unix(p) => p.clone(),
+        SockAddr::Other(f) => format!("family {f}"),
+    }
+}
+
+fn ends(s: &SockInfo) -> (Option<(IpAddr, u16)>, Option<(IpAddr, u16)>) {
+    // (client, server)
+    if s.server_side {
+        (s.remote, s.local)
+    } else {
+        (s.local, s.remote)
+    }
+}
+
+fn sock_name(s: Option<&SockInfo>) -> String {
+    let Some(s) = s else { return String::new() };
+    if s.family == 1 {
+        return s.unix_path.clone().unwrap_or_default();
+    }
+    let (c, sv) = ends(s);
+    let f = |e: Option<(IpAddr, u16)>| match e {
+        Some((ip, port)) => format!("{ip}:{port}"),
+        None => String::new(),
+    };
+    match (c, sv) {
+        (None, None) => String::new(),
+        (c, sv) => format!("{}->{}", f(c), f(sv)),
+    }
+}
+
+/// `fd.l4proto` text.
+fn l4proto(s: &SockInfo) -> &'static str {
+    match (s.proto, s.sock_type) {
+        (6, _) => "tcp",
+        (17, _) => "udp",
+        (1, _) | (58, _) => "icmp",
+        (0, 1) => "tcp",
+        (0, 2) => "udp",
+        (_, 3) => "raw",
+        _ => "unknown",
+    }
+}
+
+/// Joins a relative path to a base directory and normalises the result.
+pub fn resolve(base: &str, path: &str) -> String {
+    if path.starts_with('/') || base.is_empty() {
+        return normalize(path);
+    }
+    normalize(&format!("{base}/{path}"))
+}
+
+/// Removes `.`, `..` and repeated slashes from an absolute path, lexically.
+pub fn normalize(path: &str) -> String {
+    if !path.starts_with('/') {
+        return path.to_string();
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+fn basename(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+fn dirname(p: &str) -> String {
+    match p.rfind('/') {
+        Some(0) => "/".to_string(),
+        Some(i) => p[..i].to_string(),
+        None => String::new(),
+    }
+}
+
+/// Builds one flat event, coercing each value to its field's registry type
+/// so a recorded event reads back identical.
+struct Ev {
+    ev: FlatEvent,
+    types: HashMap<&'static str, FieldType>,
+}
+
+impl Ev {
+    fn new(state: &mut State) -> Ev {
+        Ev {
+            ev: FlatEvent::new(),
+            types: std::mem::take(&mut state.types),
+        }
+    }
+
+    fn done(self) -> FlatEvent {
+        self.ev
+    }
+
+    fn ty(&mut self, key: &str) -> Option<FieldType> {
+        if let Some(t) = self.types.get(key) {
+            return Some(*t);
+        }
+        let f = registry().resolve_text(key).ok()?;
+        // Only cache fixed keys (not ancestor levels or evt.arg.*), to bound the map.
+        if !key.contains('[') && !key.starts_with("evt.arg.") && self.types.len() < 512 {
+            let k: &'static str = Box::leak(key.to_string().into_boxed_str());
+            self.types.insert(k, f.ty);
+        }
+        Some(f.ty)
+    }
+
+    fn text(&mut self, key: &str, v: &str) {
+        let val = match self.ty(key) {
+            Some(FieldType::Int) => v
+                .trim()
+                .parse::<i64>()
+                .map(Value::Int)
+                .unwrap_or_else(|_| own(v)),
+            Some(FieldType::Uint) => v
+                .trim()
+                .parse::<u64>()
+                .map(Value::Uint)
+                .unwrap_or_else(|_| own(v)),
+            Some(FieldType::Ip) => match v.parse::<IpAddr>() {
+                Ok(ip) => Value::Ip(ip),
+                Err(_) => return,
+            },
+            Some(FieldType::Bool) => Value::Bool(v == "true"),
+            _ => own(v),
+        };
+        self.ev.set(key.to_string(), val);
+    }
+
+    fn num(&mut self, key: &str, v: i128) {
+        let val = match self.ty(key) {
+            Some(FieldType::Uint) => Value::Uint(v.clamp(0, u64::MAX as i128) as u64),
+            Some(FieldType::Int) | None => {
+                Value::Int(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+            }
+            Some(FieldType::Bool) => Value::Bool(v != 0),
+            Some(_) => own(&v.to_string()),
+        };
+        self.ev.set(key.to_string(), val);
+    }
+
+    fn boolean(&mut self, key: &str, b: bool) {
+        match self.ty(key) {
+            Some(FieldType::Bool) | None => self.ev.set(key.to_string(), Value::Bool(b)),
+            _ => self
+                .ev
+                .set(key.to_string(), own(if b { "true" } else { "false" })),
+        }
+    }
+
+    fn ip(&mut self, key: &str, ip: IpAddr) {
+        match self.ty(key) {
+            Some(FieldType::Ip) | None => self.ev.set(key.to_string(), Value::Ip(ip)),
+            _ => self.ev.set(key.to_string(), own(&ip.to_string())),
+        }
+    }
+
+    fn res(&mut self, res: i64) {
+        self.num("evt.rawres", res as i128);
+        self.text("evt.res", &flags::res_text(res));
+        self.boolean("evt.failed", res < 0);
+    }
+
+    /// fd.* fields for `fd` described by `info`.
+    fn fd(&mut self, fd: i64, info: &FdInfo, name_changed: bool) {
+        self.num("fd.num", fd as i128);
+        let (ty, ch) = match info.kind {
+            FdKind::File => ("file", "f"),
+            FdKind::Directory => ("directory", "d"),
+            FdKind::Pipe => ("pipe", "p"),
+            FdKind::Memfd => ("memfd", "m"),
+            FdKind::Socket => match info.sock.as_ref().map(|s| s.family) {
+                Some(2) => ("ipv4", "4"),
+                Some(10) => ("ipv6", "6"),
+                Some(1) => ("unix", "u"),
+                Some(16) => ("netlink", "n"),
+                _ => ("unknown", "o"),
+            },
+            FdKind::Other => ("unknown", "o"),
+        };
+        self.text("fd.type", ty);
+        self.text("fd.typechar", ch);
+        self.text("fd.name", &info.name);
+        self.boolean("fd.name_changed", name_changed);
+        match info.kind {
+            FdKind::File | FdKind::Directory => {
+                self.text("fd.nameraw", &info.nameraw);
+                if info.kind == FdKind::Directory {
+                    self.text("fd.directory", &info.name);
+                } else {
+                    self.text("fd.directory", &dirname(&info.name));
+                    self.text("fd.filename", basename(&info.name));
+                }
+            }
+            FdKind::Socket => {
+                let Some(s) = &info.sock else { return };
+                self.boolean("fd.connected", s.connected);
+                if s.family == 1 {
+                    self.text("fd.sockfamily", "unix");
+                    return;
+                }
+                if s.family != 2 && s.family != 10 {
+                    return;
+                }
+                self.text("fd.sockfamily", "ip");
+                self.text("fd.l4proto", l4proto(s));
+                let (c, sv) = ends(s);
+                if let Some((ip, port)) = c {
+                    self.ip("fd.cip", ip);
+                    self.num("fd.cport", port as i128);
+                }
+                if let Some((ip, port)) = sv {
+                    self.ip("fd.sip", ip);
+                    self.num("fd.sport", port as i128);
+                }
+                if let Some((ip, port)) = s.local {
+                    self.ip("fd.lip", ip);
+                    self.num("fd.lport", port as i128);
+                }
+                if let Some((ip, port)) = s.remote {
+                    self.ip("fd.rip", ip);
+                    self.num("fd.rport", port as i128);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn own(s: &str) -> Value<'static> {
+    Value::Str(Cow::Owned(s.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{build, parse};
+
+    fn state() -> State {
+        let users = Users::parse(
+            "root:x:0:0::/:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n",
+            "root:x:0:\nalice:x:1000:\n",
+        );
+        let mut s = State::new(users, 0, None);
+        s.insert(Process {
+            pid: 100,
+            ppid: 1,
+            comm: "bash".into(),
+            exe: "-bash".into(),
+            exepath: "/usr/bin/bash".into(),
+            cwd: "/home/alice".into(),
+            loginuid: 1000,
+            ..Process::default()
+        });
+        s.insert(Process {
+            pid: 1,
+            comm: "init".into(),
+            exe: "/sbin/init".into(),
+            loginuid: u32::MAX,
+            ..Process::default()
+        });
+        s
+    }
+
+    fn qproc(ppid: u32, comm: &str) -> Vec<u8> {
+        let mut p = vec![0u8; wire::PROC_LEN];
+        p[0..4].copy_from_slice(&ppid.to_le_bytes());
+        p[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        let mut c = [0u8; 16];
+        c[..comm.len()].copy_from_slice(comm.as_bytes());
+        p.extend_from_slice(&c);
+        p
+    }
+
+    fn apply(s: &mut State, b: &[u8]) -> FlatEvent {
+        s.apply(&parse(b).unwrap()).unwrap()
+    }
+
+    fn txt(e: &FlatEvent, k: &str) -> String {
+        match e.get(k) {
+            Some(v) => v.to_string(),
+            None => "<NA>".into(),
+        }
+    }
+
+    #[test]
+    fn fork_exec_open_with_ancestry_and_paths() {
+        let mut s = state();
+        // bash (100) forks 200
+        let f = build(
+            2,
+            0,
+            100,
+            100,
+            200,
+            [200, 0, 0, 0, 0, 0],
+            &[&qproc(100, "bash")],
+        );
+        let e = apply(&mut s, &f);
+        assert_eq!(txt(&e, "evt.type"), "clone");
+        // 200 execs cat
+        let x = build(
+            1,
+            59,
+            200,
+            200,
+            0,
+            [200, 0, 0, 0, 0, 0],
+            &[
+                b"/bin/cat\0",
+                b"cat\0notes.txt\0",
+                &qproc(100, "cat"),
+                b"cat\0",
+            ],
+        );
+        let e = apply(&mut s, &x);
+        assert_eq!(txt(&e, "evt.type"), "execve");
+        assert_eq!(txt(&e, "proc.name"), "cat");
+        assert_eq!(txt(&e, "proc.cmdline"), "cat notes.txt");
+        assert_eq!(txt(&e, "proc.pname"), "bash");
+        assert_eq!(txt(&e, "proc.aname[2]"), "init");
+        assert_eq!(txt(&e, "proc.apid[1]"), "100");
+        assert_eq!(
+            txt(&e, "proc.cwd"),
+            "/home/alice",
+            "cwd inherited from the parent"
+        );
+        assert_eq!(txt(&e, "proc.exepath"), "/bin/cat");
+        assert_eq!(txt(&e, "container.id"), "host");
+        // openat(AT_FDCWD, "../alice/./notes.txt", O_RDONLY|O_CLOEXEC) = 3
+        let o = build(
+            0,
+            257,
+            200,
+            200,
+            3,
+            [0xffff_ff9c, 0, 0o2000000, 0, 0, 0],
+            &[b"../alice/./notes.txt\0"],
+        );
+        let e = apply(&mut s, &o);
+        assert_eq!(txt(&e, "fd.name"), "/home/alice/notes.txt");
+        assert_eq!(txt(&e, "fd.nameraw"), "../alice/./notes.txt");
+        assert_eq!(txt(&e, "fd.directory"), "/home/alice");
+        assert_eq!(txt(&e, "fd.filename"), "notes.txt");
+        assert_eq!(txt(&e, "fd.typechar"), "f");
+        assert_eq!(txt(&e, "evt.arg.flags"), "O_RDONLY|O_CLOEXEC");
+        assert_eq!(e.get("evt.is_open_read"), Some(&Value::Bool(true)));
+        assert_eq!(e.get("evt.is_open_write"), Some(&Value::Bool(false)));
+        assert_eq!(txt(&e, "user.name"), "root");
+        assert_eq!(txt(&e, "user.loginuid"), "-1");
+        // openat relative to that fd as dirfd is a file, but directory fds work:
+        let d = build(
+            0,
+            257,
+            200,
+            200,
+            4,
+            [0xffff_ff9c, 0, 0o200000, 0, 0, 0],
+            &[b"/etc\0"],
+        );
+        apply(&mut s, &d);
+        let o2 = build(
+            0,
+            257,
+            200,
+            200,
+            5,
+            [4, 0, 0o1101, 0o644, 0, 0],
+            &[b"shadow\0"],
+        );
+        let e = apply(&mut s, &o2);
+        assert_eq!(txt(&e, "fd.name"), "/etc/shadow");
+        assert_eq!(txt(&e, "evt.arg.flags"), "O_TRUNC|O_CREAT|O_WRONLY");
+        assert_eq!(e.get("evt.is_open_write"), Some(&Value::Bool(true)));
+        // exec closes O_CLOEXEC fds only
+        let x2 = build(
+            1,
+            59,
+            200,
+            200,
+            0,
+            [200, 0, 0, 0, 0, 0],
+            &[b"/bin/true\0", b"true\0", &qproc(100, "true"), b"true\0"],
+        );
+        apply(&mut s, &x2);
+        let fds = &s.process(200).unwrap().fds;
+        assert!(!fds.contains_key(&3) && fds.contains_key(&5));
+    }
+
+    #[test]
+    fn unlinkat_chdir_and_failed_open() {
+        let mut s = state();
+        let c = build(0, 80, 100, 100, 0, [0; 6], &[b"/var/log\0"]);
+        apply(&mut s, &c);
+        assert_eq!(s.process(100).unwrap().cwd, "/var/log");
+        let u = build(
+            0,
+            263,
+            100,
+            100,
+            0,
+            [0xffff_ff9c, 0, 0, 0, 0, 0],
+            &[b"dpkg.log\0"],
+        );
+        let e = apply(&mut s, &u);
+        assert_eq!(txt(&e, "evt.type"), "unlinkat");
+        assert_eq!(txt(&e, "evt.arg.name"), "dpkg.log");
+        assert_eq!(txt(&e, "fs.path.name"), "/var/log/dpkg.log");
+        assert_eq!(txt(&e, "evt.res"), "SUCCESS");
+        let o = build(0, 2, 100, 100, -2, [0, 0, 0, 0, 0, 0], &[b"/nope\0"]);
+        let e = apply(&mut s, &o);
+        assert_eq!(txt(&e, "evt.res"), "ENOENT");
+        assert_eq!(txt(&e, "fd.num"), "-2");
+        assert_eq!(e.get("evt.failed"), Some(&Value::Bool(true)));
+        assert!(!s.process(100).unwrap().fds.contains_key(&-2));
+    }
+
+    #[test]
+    fn connect_accept_and_dup() {
+        let mut s = state();
+        // socket(AF_INET, SOCK_STREAM, 0) = 3
+        apply(&mut s, &build(0, 41, 100, 100, 3, [2, 1, 0, 0, 0, 0], &[]));
+        let mut sa = vec![2u8, 0, 0x1f, 0x90, 127, 0, 0, 1];
+        sa.extend_from_slice(&[0; 8]);
+        let mut tu = vec![0u8; wire::TUPLE_LEN];
+        tu[0] = 2;
+        tu[2] = 1;
+        tu[4] = 6;
+        tu[6..8].copy_from_slice(&45000u16.to_le_bytes());
+        tu[8..10].copy_from_slice(&8080u16.to_le_bytes());
+        tu[12..16].copy_from_slice(&[127, 0, 0, 1]);
+        tu[28..32].copy_from_slice(&[127, 0, 0, 1]);
+        let e = apply(
+            &mut s,
+            &build(0, 42, 100, 100, 0, [3, 0, 16, 0, 0, 0], &[&sa, &tu]),
+        );
+        assert_eq!(txt(&e, "fd.name"), "127.0.0.1:45000->127.0.0.1:8080");
+        assert_eq!(txt(&e, "fd.sport"), "8080");
+        assert_eq!(txt(&e, "fd.cport"), "45000");
+        assert_eq!(txt(&e, "fd.l4proto"), "tcp");
+        assert_eq!(txt(&e, "fd.typechar"), "4");
+        assert_eq!(e.get("fd.connected"), Some(&Value::Bool(true)));
+        assert_eq!(
+            e.get("fd.sip"),
+            Some(&Value::Ip("127.0.0.1".parse().unwrap()))
+        );
+        // dup2(3, 1)
+        let e = apply(&mut s, &build(0, 33, 100, 100, 1, [3, 1, 0, 0, 0, 0], &[]));
+        assert_eq!(txt(&e, "fd.type"), "ipv4");
+        assert_eq!(
+            s.process(100).unwrap().fds.get(&1).unwrap().name,
+            "127.0.0.1:45000->127.0.0.1:8080"
+        );
+        // accept on the server: tuple local=server
+        let mut tu2 = tu.clone();
+        tu2[6..8].copy_from_slice(&8080u16.to_le_bytes());
+        tu2[8..10].copy_from_slice(&45000u16.to_le_bytes());
+        let e = apply(
+            &mut s,
+            &build(0, 43, 100, 100, 7, [5, 0, 0, 0, 0, 0], &[&[], &tu2]),
+        );
+        assert_eq!(txt(&e, "fd.name"), "127.0.0.1:45000->127.0.0.1:8080");
+        assert_eq!(txt(&e, "fd.sport"), "8080");
+        assert_eq!(txt(&e, "fd.num"), "7");
+    }
+
+    #[test]
+    fn ptrace_symlink_memfd_exit() {
+        let mut s = state();
+        let e = apply(
+            &mut s,
+            &build(0, 101, 100, 100, 0, [16, 4242, 0, 0, 0, 0], &[]),
+        );
+        assert_eq!(txt(&e, "evt.arg.request"), "PTRACE_ATTACH");
+        assert_eq!(txt(&e, "evt.arg.pid"), "4242");
+        let e = apply(
+            &mut s,
+            &build(
+                0,
+                266,
+                100,
+                100,
+                0,
+                [0, 0xffff_ff9c, 0, 0, 0, 0],
+                &[b"/etc\0", b"link\0"],
+            ),
+        );
+        assert_eq!(txt(&e, "evt.arg.target"), "/etc");
+        assert_eq!(txt(&e, "evt.arg.linkpath"), "link");
+        assert_eq!(txt(&e, "fs.path.target"), "/home/alice/link");
+        let e = apply(
+            &mut s,
+            &build(0, 319, 100, 100, 3, [0, 1, 0, 0, 0, 0], &[b"prog\0"]),
+        );
+        assert_eq!(txt(&e, "fd.name"), "memfd:prog");
+        assert_eq!(txt(&e, "evt.arg.flags"), "MFD_CLOEXEC");
+        let x = build(
+            1,
+            59,
+            100,
+            100,
+            0,
+            [100, 0, 0, 0, 0, 0],
+            &[
+                b"/proc/self/fd/3\0",
+                b"prog\0",
+                &qproc(1, "3"),
+                b"memfd:prog (deleted)\0",
+            ],
+        );
+        let e = apply(&mut s, &x);
+        assert_eq!(e.get("proc.is_exe_from_memfd"), Some(&Value::Bool(true)));
+        assert_eq!(txt(&e, "proc.exepath"), "memfd:prog (deleted)");
+        let e = apply(&mut s, &build(3, 0, 100, 100, 256, [1, 0, 0, 0, 0, 0], &[]));
+        assert_eq!(txt(&e, "evt.type"), "procexit");
+        assert_eq!(txt(&e, "evt.arg.ret"), "1");
+        assert!(s.process(100).unwrap().dead_at.is_some());
+    }
+
+    #[test]
+    fn events_round_trip_through_json() {
+        let mut s = state();
+        let mut evs = vec![];
+        evs.push(apply(
+            &mut s,
+            &build(
+                0,
+                257,
+                100,
+                100,
+                3,
+                [0xffff_ff9c, 0, 0o1101, 0o644, 0, 0],
+                &[b"x.log\0"],
+            ),
+        ));
+        evs.push(apply(
+            &mut s,
+            &build(0, 41, 100, 100, 4, [2, 2, 17, 0, 0, 0], &[]),
+        ));
+        evs.push(apply(
+            &mut s,
+            &build(0, 101, 100, 100, -1, [0, 0, 0, 0, 0, 0], &[]),
+        ));
+        evs.push(apply(
+            &mut s,
+            &build(3, 0, 100, 100, 0, [1, 0, 0, 0, 0, 0], &[]),
+        ));
+        for e in evs {
+            let line = e.to_json_line();
+            let back = FlatEvent::from_json_line(&line).unwrap();
+            assert_eq!(back, e, "{line}");
+        }
+    }
+
+    #[test]
+    fn path_helpers() {
+        assert_eq!(normalize("/etc/../etc/./shadow"), "/etc/shadow");
+        assert_eq!(normalize("/.."), "/");
+        assert_eq!(resolve("/a/b", "../c"), "/a/c");
+        assert_eq!(resolve("", "rel"), "rel");
+        assert_eq!(dirname("/x"), "/");
+        assert_eq!(basename("/a/b.c"), "b.c");
+        let mi = "30 23 0:26 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw\n31 23 0:27 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n";
+        assert_eq!(
+            find_cgroup2_mount(mi).as_deref(),
+            Some("/sys/fs/cgroup/unified")
+        );
+        assert_eq!(find_cgroup2_mount("garbage"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn apply_never_panics(kind in 0u16..4, sysno in proptest::sample::select(syscalls::SYSCALLS.iter().map(|x| x.0).collect::<Vec<_>>()),
+                               res in proptest::num::i64::ANY, a in proptest::array::uniform6(proptest::num::u64::ANY),
+                               b0 in proptest::collection::vec(proptest::num::u8::ANY, 0..100),
+                               b1 in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
+            let mut s = state();
+            let rec = build(kind, sysno, 100, 100, res, a, &[&b0, &b1, &b0, &b1]);
+            if let Ok(r) = parse(&rec) {
+                let _ = s.apply(&r);
+            }
+        }
+    }
+}

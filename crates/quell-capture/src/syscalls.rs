@@ -1,0 +1,179 @@
+//! x86_64 syscall numbers for the event types quell captures, and the
+//! interest set derived from the event types the loaded rules need.
+
+use std::collections::BTreeSet;
+
+/// `(number, Falco event type name)` for every syscall quell decodes.
+pub const SYSCALLS: &[(u16, &str)] = &[
+    (2, "open"),
+    (32, "dup"),
+    (33, "dup2"),
+    (41, "socket"),
+    (42, "connect"),
+    (43, "accept"),
+    (44, "sendto"),
+    (45, "recvfrom"),
+    (46, "sendmsg"),
+    (47, "recvmsg"),
+    (49, "bind"),
+    (50, "listen"),
+    (59, "execve"),
+    (80, "chdir"),
+    (81, "fchdir"),
+    (82, "rename"),
+    (83, "mkdir"),
+    (84, "rmdir"),
+    (85, "creat"),
+    (86, "link"),
+    (87, "unlink"),
+    (88, "symlink"),
+    (90, "chmod"),
+    (91, "fchmod"),
+    (101, "ptrace"),
+    (105, "setuid"),
+    (106, "setgid"),
+    (113, "setreuid"),
+    (114, "setregid"),
+    (117, "setresuid"),
+    (119, "setresgid"),
+    (175, "init_module"),
+    (257, "openat"),
+    (258, "mkdirat"),
+    (263, "unlinkat"),
+    (264, "renameat"),
+    (265, "linkat"),
+    (266, "symlinkat"),
+    (268, "fchmodat"),
+    (272, "unshare"),
+    (288, "accept4"),
+    (292, "dup3"),
+    (308, "setns"),
+    (313, "finit_module"),
+    (316, "renameat2"),
+    (319, "memfd_create"),
+    (321, "bpf"),
+    (322, "execveat"),
+    (323, "userfaultfd"),
+    (437, "openat2"),
+    (452, "fchmodat2"),
+];
+
+/// Event types the state engine always needs (process tree, cwd, fd tables).
+pub const STATE_TYPES: &[&str] = &[
+    "open",
+    "openat",
+    "openat2",
+    "creat",
+    "dup",
+    "dup2",
+    "dup3",
+    "chdir",
+    "fchdir",
+    "socket",
+    "bind",
+    "connect",
+    "accept",
+    "accept4",
+    "memfd_create",
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+];
+
+/// The Falco event type name of an x86_64 syscall number.
+pub fn name_of(nr: u16) -> Option<&'static str> {
+    SYSCALLS.iter().find(|(n, _)| *n == nr).map(|(_, s)| *s)
+}
+
+/// The x86_64 number of a syscall event type.
+pub fn number_of(name: &str) -> Option<u16> {
+    let name = if name == "fchmodat2" {
+        "fchmodat2"
+    } else {
+        name
+    };
+    SYSCALLS.iter().find(|(_, s)| *s == name).map(|(n, _)| *n)
+}
+
+/// The syscall numbers to enable in the kernel's interest bitmap: every
+/// decodable syscall when `types` is `None` (all event types), else the named
+/// types plus what the state engine needs. Also returns the names in `types`
+/// that quell cannot capture (unknown or not syscalls, e.g. `procexit`).
+pub fn interest(types: Option<&BTreeSet<String>>) -> (BTreeSet<u16>, Vec<String>) {
+    let mut set = BTreeSet::new();
+    let mut unknown = Vec::new();
+    match types {
+        None => set.extend(SYSCALLS.iter().map(|(n, _)| *n)),
+        Some(types) => {
+            for t in types {
+                match number_of(t) {
+                    Some(n) => {
+                        set.insert(n);
+                        // fchmodat2 reports as fchmodat, as libsinsp does.
+                        if t == "fchmodat" {
+                            set.insert(452);
+                        }
+                    }
+                    None if matches!(
+                        t.as_str(),
+                        "clone" | "fork" | "vfork" | "clone3" | "procexit"
+                    ) => {}
+                    None => unknown.push(t.clone()),
+                }
+            }
+            for t in STATE_TYPES {
+                if let Some(n) = number_of(t) {
+                    set.insert(n);
+                }
+            }
+        }
+    }
+    (set, unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_numbers_round_trip() {
+        for (n, s) in SYSCALLS {
+            assert_eq!(name_of(*n), Some(*s));
+            assert_eq!(number_of(s), Some(*n));
+        }
+        assert_eq!(name_of(0), None);
+        assert_eq!(number_of("read"), None);
+    }
+
+    #[test]
+    fn every_rule_event_type_is_covered() {
+        // falco-compat.md §3.2: the union of evt.type values of the three upstream files.
+        let union = "accept accept4 bpf chmod connect creat dup dup2 dup3 execve execveat fchmod fchmodat \
+                     finit_module init_module link linkat listen mkdir mkdirat open openat openat2 ptrace recvfrom \
+                     recvmsg rename renameat renameat2 rmdir sendmsg sendto setns setuid socket symlink symlinkat \
+                     unlink unlinkat unshare userfaultfd";
+        let names: Vec<&str> = union.split_whitespace().collect();
+        assert_eq!(names.len(), 41);
+        for n in names {
+            assert!(number_of(n).is_some(), "{n} not captured");
+        }
+    }
+
+    #[test]
+    fn interest_adds_state_and_reports_unknown() {
+        let types: BTreeSet<String> = ["ptrace", "read", "procexit"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let (set, unknown) = interest(Some(&types));
+        assert!(set.contains(&101));
+        assert!(set.contains(&257), "state needs openat");
+        assert!(!set.contains(&44), "sendto not requested");
+        assert_eq!(unknown, vec!["read".to_string()]);
+        let (all, _) = interest(None);
+        assert_eq!(all.len(), SYSCALLS.len());
+    }
+}
