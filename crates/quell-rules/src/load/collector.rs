@@ -1385,3 +1385,1402 @@ impl Collector {
         self.rules.iter().find(|r| r.name == name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{build_exception_condition, substitute_lists};
+    use proptest::prelude::*;
+
+    fn test_fields(f: &str) -> bool {
+        ["proc.", "fd.", "evt.", "container.", "user."]
+            .iter()
+            .any(|p| f.starts_with(p))
+            && f != "proc.nobody"
+    }
+
+    fn collector() -> Collector {
+        let mut c = Collector::default();
+        c.set_field_check(test_fields);
+        c
+    }
+
+    struct Loaded {
+        c: Collector,
+        diags: Vec<Diagnostic>,
+        ok: bool,
+    }
+
+    impl Loaded {
+        fn errors(&self) -> Vec<&Diagnostic> {
+            self.diags
+                .iter()
+                .filter(|d| d.code.severity() == crate::Severity::Error)
+                .collect()
+        }
+        fn warnings(&self) -> Vec<&Diagnostic> {
+            self.diags
+                .iter()
+                .filter(|d| d.code.severity() == crate::Severity::Warning)
+                .collect()
+        }
+        /// Asserts exactly one error with this code and message, at this line; returns it.
+        fn only_error(&self, code: Code, msg: &str, line: u32) -> &Diagnostic {
+            let errs = self.errors();
+            assert_eq!(errs.len(), 1, "errors: {:#?}", self.diags);
+            let e = errs[0];
+            assert_eq!((e.code, e.message.as_str()), (code, msg), "{e:#?}");
+            assert_eq!(e.position().map(|p| p.line), Some(line), "{e:#?}");
+            assert!(!self.ok);
+            e
+        }
+        fn has_warning(&self, code: Code, msg: &str, line: u32) {
+            assert!(
+                self.warnings().iter().any(|w| w.code == code
+                    && w.message == msg
+                    && w.position().map(|p| p.line) == Some(line)),
+                "no warning {code:?} {msg:?} at line {line}: {:#?}",
+                self.diags
+            );
+        }
+        fn clean(&self) {
+            assert!(self.ok && self.diags.is_empty(), "{:#?}", self.diags);
+        }
+        fn rule(&self, name: &str) -> &RuleInfo {
+            self.c
+                .rule(name)
+                .unwrap_or_else(|| panic!("no rule {name}: {:#?}", self.c.rules()))
+        }
+        fn cond(&self, name: &str) -> String {
+            build_exception_condition(self.rule(name)).expect("builds")
+        }
+    }
+
+    fn load(src: &str) -> Loaded {
+        let mut c = collector();
+        let mut diags = Vec::new();
+        let ok = c.read("rules.yaml", src, &mut diags);
+        Loaded { c, diags, ok }
+    }
+
+    const BASE_RULE: &str =
+        "- rule: r\n  desc: d\n  condition: evt.type=open\n  output: o\n  priority: INFO\n";
+
+    fn with_base(extra: &str) -> Loaded {
+        load(&format!("{BASE_RULE}{extra}"))
+    }
+
+    // ---------------------------------------------------------------- upstream files
+
+    fn upstream(file: &str) -> String {
+        let p = format!(
+            "{}/../../../shared/corpus/falco-rules/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
+    }
+
+    #[test]
+    fn upstream_files_read_cleanly() {
+        for (file, rules, macros, lists, disabled) in [
+            ("falco_rules.yaml", 25, 87, 49, 0),
+            ("falco-incubating_rules.yaml", 31, 82, 54, 0),
+            ("falco-sandbox_rules.yaml", 37, 183, 60, 12),
+        ] {
+            let mut c = Collector::default(); // the real registry: no exceptions upstream
+            let mut diags = Vec::new();
+            let ok = c.read(file, &upstream(file), &mut diags);
+            assert!(ok && diags.is_empty(), "{file}: {diags:#?}");
+            assert_eq!(c.rules().len(), rules, "{file}");
+            assert_eq!(c.macros().len(), macros, "{file}");
+            assert_eq!(c.lists().len(), lists, "{file}");
+            assert_eq!(
+                c.rules().iter().filter(|r| !r.enabled).count(),
+                disabled,
+                "{file}"
+            );
+            assert_eq!(c.required_engine_version(), Some("0.57.0"));
+            assert_eq!(c.required_plugin_versions().len(), 1);
+            assert!(c
+                .rules()
+                .iter()
+                .all(|r| r.source == "syscall" && r.exceptions.is_empty()));
+            let idx: Vec<usize> = c.rules().iter().map(|r| r.index).collect();
+            assert!(idx.windows(2).all(|w| w[0] < w[1]), "rules in index order");
+        }
+    }
+
+    #[test]
+    fn upstream_clear_log_activities() {
+        let l = Loaded {
+            c: {
+                let mut c = Collector::default();
+                let mut d = Vec::new();
+                assert!(c.read("falco_rules.yaml", &upstream("falco_rules.yaml"), &mut d));
+                c
+            },
+            diags: vec![],
+            ok: true,
+        };
+        let r = l.rule("Clear Log Activities");
+        assert_eq!(r.priority, Priority::Warning);
+        assert!(r
+            .output
+            .starts_with("Log files were tampered | file=%fd.name"));
+        assert!(r.tags.contains("maturity_stable") && r.tags.contains("T1070"));
+        assert_eq!(
+            r.cond,
+            "open_write and access_log_files and evt.arg.flags contains \"O_TRUNC\" and not containerd_activities and not trusted_logging_images and not allowed_clear_log_files\n"
+        );
+        let lists = l.c.lists();
+        let mut used = vec![false; lists.len()];
+        let s = substitute_lists(
+            "fd.directory in (log_directories) or fd.filename in (log_files)",
+            lists,
+            &mut used,
+        );
+        assert_eq!(
+            s,
+            "fd.directory in ( /var/log, /dev/log ) or fd.filename in ( syslog, auth.log, secure, kern.log, cron, user.log, dpkg.log, last.log, yum.log, access_log, mysql.log, mysqld.log )"
+        );
+        assert_eq!(used.iter().filter(|u| **u).count(), 2);
+        // The condition scalar position: where the folded scalar content starts.
+        assert_eq!(
+            (r.cond_pos.line, r.cond_pos.column),
+            (940, 5),
+            "{:?}",
+            r.cond_pos
+        );
+    }
+
+    // ---------------------------------------------------------------- file shape
+
+    #[test]
+    fn content_shape_errors() {
+        load("This is not yaml").only_error(
+            Code::LoadErrYamlValidate,
+            "Rules content is not yaml",
+            1,
+        );
+        load("a: b\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Rules content is not yaml array of objects",
+            1,
+        );
+        load("- foo\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Unexpected element type. Each element should be a yaml associative array.",
+            1,
+        );
+        load("").clean();
+        load("# just a comment\n").clean();
+        load("- ~\n-\n").clean();
+        let l = load("- list: a\n  items: [x]\n---\n- list: b\n  items: [a]\n");
+        l.clean();
+        assert_eq!(l.c.lists()[1].items, vec!["x"]);
+    }
+
+    #[test]
+    fn yaml_parse_error() {
+        let l = load("- rule: x\n  condition: [a, b\n  output: c\n");
+        let e = &l.errors()[0];
+        assert_eq!(e.code, Code::LoadErrYamlParse);
+        assert!(
+            e.message.starts_with("yaml: error at line"),
+            "{}",
+            e.message
+        );
+        assert!(e.position().is_some_and(|p| p.line >= 2));
+        assert!(l.c.rules().is_empty());
+        // A map value on the same line as a key: yaml-cpp's "illegal map value" case.
+        let l = load("- list: a: b\n");
+        assert_eq!(l.errors()[0].code, Code::LoadErrYamlParse);
+    }
+
+    #[test]
+    fn unknown_item_and_keys() {
+        let l = load("- foo: bar\n");
+        assert!(l.ok);
+        l.has_warning(Code::LoadUnknownItem, "Unknown top level item", 1);
+        let l = load("- list: a\n  items: []\n  colour: red\n- rule: r\n  desc: d\n  condition: c\n  output: o\n  priority: INFO\n  bogus: 1\n");
+        assert!(l.ok);
+        l.has_warning(
+            Code::LoadUnknownKey,
+            "Unknown key 'colour'. The key will be ignored.",
+            1,
+        );
+        l.has_warning(
+            Code::LoadUnknownKey,
+            "Unknown key 'bogus'. The key will be ignored.",
+            4,
+        );
+        let l = load(
+            "- macro: m\n  condition: c\n  items: [x]\n- required_engine_version: 10\n  extra: 1\n",
+        );
+        l.has_warning(
+            Code::LoadUnknownKey,
+            "Unknown key 'items'. The key will be ignored.",
+            1,
+        );
+        l.has_warning(
+            Code::LoadUnknownKey,
+            "Unknown key 'extra'. The key will be ignored.",
+            4,
+        );
+    }
+
+    #[test]
+    fn item_kind_by_first_key_in_falco_order() {
+        // `list` wins over `rule`, whatever the key order in the item.
+        let l = load("- rule: r\n  list: a\n  items: [x]\n");
+        assert_eq!(l.c.lists().len(), 1);
+        assert!(l.c.rules().is_empty());
+        l.has_warning(
+            Code::LoadUnknownKey,
+            "Unknown key 'rule'. The key will be ignored.",
+            1,
+        );
+    }
+
+    // ---------------------------------------------------------------- versions
+
+    #[test]
+    fn required_engine_version() {
+        let l = load("- required_engine_version: 9\n");
+        l.clean();
+        assert_eq!(l.c.required_engine_version(), Some("0.9.0"));
+        let l = load("- required_engine_version: 0.57.0\n- required_engine_version: 0.31.0\n");
+        l.clean();
+        assert_eq!(l.c.required_engine_version(), Some("0.57.0"));
+        load("- required_engine_version: not-a-number\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Unable to parse engine version 'not-a-number' as a semver string. Expected \"x.y.z\" semver format.",
+            1,
+        );
+        load("\n- required_engine_version: 0.64.0\n").only_error(
+            Code::LoadErrValidate,
+            "Rules require engine version 0.64.0, but engine version is 0.63.0",
+            2,
+        );
+        load("- required_engine_version: 1.0.0\n").only_error(
+            Code::LoadErrValidate,
+            "Rules require engine version 1.0.0, but engine version is 0.63.0",
+            1,
+        );
+        load("- required_engine_version: 64\n").only_error(
+            Code::LoadErrValidate,
+            "Rules require engine version 0.64.0, but engine version is 0.63.0",
+            1,
+        );
+        load("- required_engine_version:\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Mapping for key 'required_engine_version' is empty",
+            1,
+        );
+        load("- required_engine_version: [1]\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Value is not a scalar value",
+            1,
+        );
+        // Cumulative across files: the maximum is kept.
+        let mut c = collector();
+        let mut d = Vec::new();
+        assert!(c.read("a.yaml", "- required_engine_version: 0.50.0\n", &mut d));
+        assert!(c.read("b.yaml", "- required_engine_version: 20\n", &mut d));
+        assert_eq!(c.required_engine_version(), Some("0.50.0"));
+    }
+
+    #[test]
+    fn required_plugin_versions() {
+        let l = load("- required_plugin_versions:\n  - name: container\n    version: 0.4.0\n");
+        l.clean();
+        assert_eq!(l.c.required_plugin_versions()[0][0].name, "container");
+        load("- required_plugin_versions: container\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Value of required_plugin_versions must be a sequence",
+            1,
+        );
+        load("- required_plugin_versions:\n  - container\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Plugin version must be a mapping",
+            2,
+        );
+        load("- required_plugin_versions:\n  - version: 1.0.0\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'name'",
+            2,
+        );
+        load("- required_plugin_versions:\n  - name: k8saudit\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'version'",
+            2,
+        );
+        load("- required_plugin_versions:\n  - name: k8saudit\n    version: 0.7.0\n    alternatives: x\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Value of plugin version alternatives must be a sequence",
+            2,
+        );
+        load("- required_plugin_versions:\n  - name: k8saudit\n    version: 0.7.0\n    alternatives:\n      - x\n")
+            .only_error(Code::LoadErrYamlValidate, "Plugin version alternative must be a mapping", 5);
+        load("- required_plugin_versions:\n  - name: container\n    version: latest\n").only_error(
+            Code::LoadErrValidate,
+            "Invalid required version 'latest' for plugin 'container'",
+            2,
+        );
+        load("- required_plugin_versions:\n  - name: container\n    version: 0.4.0\n    alternatives:\n      - name: container\n        version: 0.5.0\n")
+            .only_error(Code::LoadErrValidate, "Defined multiple alternative version requirements for plugin 'container'", 2);
+        load("- required_plugin_versions:\n  - name: k8saudit\n    version: 0.7.0\n    alternatives:\n      - name: k8saudit-eks\n        version: 0.4.0\n")
+            .only_error(
+                Code::LoadErrValidate,
+                "Plugin requirement not satisfied, must load one of: k8saudit (>= 0.7.0), k8saudit-eks (>= 0.4.0)",
+                2,
+            );
+        // An alternative naming `container` is satisfied by quell's built-in fields.
+        load("- required_plugin_versions:\n  - name: other\n    version: 1.0.0\n    alternatives:\n      - name: container\n        version: 9.0.0\n")
+            .clean();
+    }
+
+    // ---------------------------------------------------------------- lists
+
+    #[test]
+    fn list_errors_and_warnings() {
+        load("- list:\n  items: [a]\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Mapping for key 'list' is empty",
+            1,
+        );
+        load("- list: a\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'items'",
+            1,
+        );
+        load("- list: a\n  items: x\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Value is not a sequence",
+            2,
+        );
+        load("- list: a\n  items:\n    - x\n    - [y]\n").only_error(
+            Code::LoadErrYamlValidate,
+            "sequence value is not scalar",
+            4,
+        );
+        load("- list: ''\n  items: []\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Value must be non-empty",
+            1,
+        );
+        let l = load("- list: \"a b\"\n  items: []\n");
+        assert!(l.ok);
+        l.has_warning(
+            Code::LoadInvalidListName,
+            "List has an invalid name. List names should match a regular expression: ([^()\"'[:space:]=,]+)",
+            1,
+        );
+        load("- list: a/b.c-d\n  items: []\n").clean();
+    }
+
+    #[test]
+    fn list_append_and_override() {
+        let l = load("- list: a\n  items: [x]\n- list: a\n  items: [y]\n  append: true\n");
+        assert!(l.ok);
+        assert_eq!(l.c.lists()[0].items, vec!["x", "y"]);
+        l.has_warning(
+            Code::LoadDeprecatedItem,
+            "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.",
+            3,
+        );
+        let l = load(
+            "- list: a\n  items: [x]\n- list: a\n  items: [y]\n  override:\n    items: append\n",
+        );
+        l.clean();
+        assert_eq!(l.c.lists()[0].items, vec!["x", "y"]);
+        assert_eq!((l.c.lists()[0].index, l.c.lists()[0].visibility), (0, 1));
+        let l = load(
+            "- list: a\n  items: [x]\n- list: a\n  items: [y]\n  override:\n    items: replace\n",
+        );
+        l.clean();
+        assert_eq!(l.c.lists()[0].items, vec!["y"]);
+        load("- list: a\n  items: [y]\n  override:\n    items: append\n").only_error(
+            Code::LoadErrValidate,
+            "List uses 'append' or 'override.items: append' but no list by that name already exists",
+            1,
+        );
+        load("- list: a\n  items: [y]\n  append: true\n").only_error(
+            Code::LoadErrValidate,
+            "List uses 'append' or 'override.items: append' but no list by that name already exists",
+            1,
+        );
+        load("- list: a\n  items: [x]\n- list: a\n  items: [y]\n  append: true\n  override:\n    items: append\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.",
+            3,
+        );
+        load("- list: a\n  items: [x]\n  override:\n    items: prepend\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Invalid override operation for key 'items': 'prepend'. Allowed values are: append replace ",
+            4,
+        );
+        load("- list: a\n  items: [x]\n  override:\n    condition: append\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Key 'condition' cannot be appended to, use 'replace' instead",
+            4,
+        );
+        load("- list: a\n  items: [x]\n  override:\n    condition: replace\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Key 'condition' cannot be replaced",
+            4,
+        );
+    }
+
+    #[test]
+    fn nested_lists_and_visibility() {
+        let l = load(
+            "- list: a\n  items: [x, y]\n- list: b\n  items: [a, z, c]\n- list: c\n  items: [w]\n- list: a\n  items: [v]\n  override:\n    items: append\n",
+        );
+        l.clean();
+        let ls = l.c.lists();
+        // b sees a (defined before it) but not c (defined after it); a's later append is
+        // visible because inlining happens over the final collection, as in Falco.
+        assert_eq!(ls[1].items, vec!["x", "y", "v", "z", "c"]);
+        assert_eq!(l.c.lists_used_by_lists(), &[true, false, false]);
+        assert_eq!(
+            ls.iter()
+                .map(|x| (x.index, x.visibility))
+                .collect::<Vec<_>>(),
+            vec![(0, 3), (1, 1), (2, 2)]
+        );
+    }
+
+    // ---------------------------------------------------------------- macros
+
+    #[test]
+    fn macros() {
+        load("- macro:\n  condition: x\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Mapping for key 'macro' is empty",
+            1,
+        );
+        load("- macro: m\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'condition'",
+            1,
+        );
+        let l = load("- macro: 1bad\n  condition: x\n");
+        assert!(l.ok);
+        l.has_warning(
+            Code::LoadInvalidMacroName,
+            "Macro has an invalid name. Macro names should match a regular expression: ([a-zA-Z]+[a-zA-Z0-9_]*)",
+            1,
+        );
+        let l = load("- macro: m\n  condition: evt.type in (open,openat)\n- macro: m\n  condition: or evt.type = openat2\n  override:\n    condition: append\n");
+        l.clean();
+        assert_eq!(
+            l.c.macros()[0].cond,
+            "evt.type in (open,openat) or evt.type = openat2"
+        );
+        let l = load("- macro: m\n  condition: a\n- macro: m\n  condition: or b\n  append: true\n");
+        assert_eq!(l.c.macros()[0].cond, "a or b");
+        l.has_warning(
+            Code::LoadDeprecatedItem,
+            "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.",
+            3,
+        );
+        load("- macro: m\n  condition: or b\n  override:\n    condition: append\n").only_error(
+            Code::LoadErrValidate,
+            "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists",
+            1,
+        );
+        // replace before definition is a definition; the later definition replaces it.
+        let l = load("- macro: m\n  condition: or b\n  override:\n    condition: replace\n- macro: m\n  condition: evt.type in (open,openat)\n");
+        l.clean();
+        assert_eq!(l.c.macros()[0].cond, "evt.type in (open,openat)");
+        load("- macro: m\n  condition: a\n- macro: m\n  condition: b\n  append: true\n  override:\n    condition: append\n")
+            .only_error(
+                Code::LoadErrYamlValidate,
+                "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.",
+                3,
+            );
+        let l = load("- macro: m\n  condition: >\n    a and\n    b\n");
+        assert_eq!(l.c.macros()[0].cond, "a and b\n");
+        // Block scalars are positioned where their content starts.
+        assert_eq!(
+            (
+                l.c.macros()[0].cond_pos.line,
+                l.c.macros()[0].cond_pos.column
+            ),
+            (3, 5)
+        );
+    }
+
+    // ---------------------------------------------------------------- rules
+
+    #[test]
+    fn rule_defaults() {
+        let l = load("- rule: r\n  desc: d\n  condition: evt.type=open\n  output: \"  out %proc.name  \"\n  priority: info\n  tags: [b, a, b]\n");
+        l.clean();
+        let r = l.rule("r");
+        assert_eq!(r.output, "out %proc.name");
+        assert_eq!(r.priority, Priority::Informational);
+        assert_eq!(r.source, "syscall");
+        assert!(r.enabled && r.warn_evttypes && !r.capture && !r.skip_if_unknown_filter);
+        assert_eq!(r.capture_duration, 0);
+        assert_eq!(r.tags.iter().cloned().collect::<Vec<_>>(), vec!["a", "b"]);
+        assert_eq!(
+            (
+                r.loc.item_type.as_str(),
+                r.loc.item_name.as_str(),
+                r.loc.position.line
+            ),
+            ("rule", "r", 1)
+        );
+        assert_eq!((r.cond_pos.line, r.cond_pos.column), (3, 14));
+        assert_eq!((r.output_pos.line, r.output_pos.column), (4, 11));
+        let l = load("- rule: r\n  desc: d\n  condition: c\n  output: o\n  priority: EMERGENCY\n  enabled: false\n  capture: true\n  capture_duration: 5000\n  warn_evttypes: no\n  skip-if-unknown-filter: yes\n  source: syscall\n");
+        l.clean();
+        let r = l.rule("r");
+        assert!(!r.enabled && r.capture && !r.warn_evttypes && r.skip_if_unknown_filter);
+        assert_eq!(
+            (r.capture_duration, r.priority),
+            (5000, Priority::Emergency)
+        );
+    }
+
+    #[test]
+    fn rule_errors() {
+        load("- rule:\n  desc: d\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Mapping for key 'rule' is empty",
+            1,
+        );
+        load("- rule: r\n  desc: d\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'condition'",
+            1,
+        );
+        load("- rule: r\n  condition: c\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'output'",
+            1,
+        );
+        load("- rule: r\n  condition: c\n  output: o\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'desc'",
+            1,
+        );
+        load("- rule: r\n  condition: c\n  output: o\n  desc: d\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'priority'",
+            1,
+        );
+        load("- rule: r\n  condition: c\n  output: o\n  desc: d\n  priority: loud\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Invalid priority",
+            5,
+        );
+        let e = load("- rule: r\n  condition: c\n  output: o\n  desc: d\n  priority: loud\n");
+        let e = e.only_error(Code::LoadErrYamlValidate, "Invalid priority", 5);
+        assert_eq!(
+            e.locations.last().map(|l| l.item_type.as_str()),
+            Some("rule priority")
+        );
+        assert_eq!(e.locations[1].item_name, "r");
+        assert_eq!(e.snippet, "  priority: loud\n            ^\n");
+        load("- rule: r\n  condition: [a]\n  output: o\n  desc: d\n  priority: INFO\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Value is not a scalar value",
+            2,
+        );
+        load("- rule: r\n  condition: ''\n  output: o\n  desc: d\n  priority: INFO\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Value must be non-empty",
+            2,
+        );
+        load(&format!("{BASE_RULE}  enabled: maybe\n")).only_error(
+            Code::LoadErrYamlValidate,
+            "Can't decode YAML scalar value",
+            6,
+        );
+        load(&format!("{BASE_RULE}  capture_duration: -1\n")).only_error(
+            Code::LoadErrYamlValidate,
+            "Can't decode YAML scalar value",
+            6,
+        );
+        load(&format!("{BASE_RULE}  tags: x\n")).only_error(
+            Code::LoadErrYamlValidate,
+            "Value is not a sequence",
+            6,
+        );
+        load(&format!("{BASE_RULE}  tags: [[x]]\n")).only_error(
+            Code::LoadErrYamlValidate,
+            "sequence value is not scalar",
+            6,
+        );
+    }
+
+    #[test]
+    fn sources() {
+        let l = load("- rule: r\n  desc: d\n  condition: c\n  output: o\n  priority: INFO\n  source: aws_cloudtrail\n");
+        assert!(l.ok);
+        l.has_warning(
+            Code::LoadUnknownSource,
+            "Unknown source aws_cloudtrail, skipping",
+            1,
+        );
+        assert!(l.c.rules().is_empty());
+        // A skipped rule can still be appended to (no error), and stays skipped.
+        let l = load("- rule: r\n  desc: d\n  condition: c\n  output: o\n  priority: INFO\n  source: mysource\n- rule: r\n  condition: and x\n  override:\n    condition: append\n");
+        assert!(l.ok, "{:#?}", l.diags);
+        assert!(l.c.rules().is_empty());
+        with_base("- rule: r\n  desc: d\n  condition: c\n  output: o\n  priority: INFO\n  source: k8s_audit\n").only_error(
+            Code::LoadErrValidate,
+            "Rule has been re-defined with a different source",
+            6,
+        );
+        let l = load(
+            "- rule: r\n  desc: d\n  condition: c\n  output: o\n  priority: INFO\n  source: ''\n",
+        );
+        l.clean();
+        assert_eq!(l.rule("r").source, "syscall");
+    }
+
+    #[test]
+    fn enabled_only_items() {
+        let l = with_base("- rule: r\n  enabled: false\n");
+        assert!(l.ok);
+        assert!(!l.rule("r").enabled);
+        l.has_warning(
+            Code::LoadDeprecatedItem,
+            "The standalone 'enabled' key usage is deprecated. The correct approach requires also a 'replace' entry under the 'override' key (i.e. 'enabled: replace').",
+            6,
+        );
+        load("- rule: r\n  enabled: false\n").only_error(
+            Code::LoadErrValidate,
+            "Rule has 'enabled' key but no rule by that name already exists",
+            1,
+        );
+        with_base("- rule: r\n  tags: [x]\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'enabled'",
+            6,
+        );
+    }
+
+    #[test]
+    fn redefinition_keeps_index_and_order() {
+        let l = load(
+            "- rule: a\n  desc: d\n  condition: c1\n  output: o\n  priority: INFO\n- rule: b\n  desc: d\n  condition: c2\n  output: o\n  priority: INFO\n- rule: a\n  desc: d2\n  condition: c3\n  output: o\n  priority: ERROR\n",
+        );
+        l.clean();
+        let names: Vec<_> =
+            l.c.rules()
+                .iter()
+                .map(|r| (r.name.as_str(), r.cond.as_str(), r.index))
+                .collect();
+        assert_eq!(names, vec![("a", "c3", 0), ("b", "c2", 1)]);
+        assert_eq!(l.rule("a").loc.position.line, 11);
+        // Lists and macros too, and indexes are shared across kinds.
+        let l = load("- list: l\n  items: [x]\n- macro: m\n  condition: a\n- list: l\n  items: [y]\n- macro: m2\n  condition: b\n");
+        assert_eq!(
+            (
+                l.c.lists()[0].index,
+                l.c.lists()[0].visibility,
+                l.c.lists()[0].items.clone()
+            ),
+            (0, 2, vec!["y".to_string()])
+        );
+        assert_eq!(
+            l.c.macros().iter().map(|m| m.index).collect::<Vec<_>>(),
+            vec![1, 3]
+        );
+        // Across files.
+        let mut c = collector();
+        let mut d = Vec::new();
+        assert!(c.read("a.yaml", BASE_RULE, &mut d));
+        assert!(c.read(
+            "b.yaml",
+            "- rule: r\n  condition: and proc.name=cat\n  override:\n    condition: append\n",
+            &mut d
+        ));
+        assert_eq!(
+            c.rule("r").map(|r| r.cond.as_str()),
+            Some("evt.type=open and proc.name=cat")
+        );
+        assert!(d.is_empty());
+    }
+
+    // ---------------------------------------------------------------- append / override
+
+    #[test]
+    fn override_append_every_key() {
+        let l = with_base(
+            "- rule: r\n  desc: with append\n  condition: and proc.name = cat\n  output: proc=%proc.name\n  tags: [t1]\n  exceptions:\n    - name: e\n      fields: [proc.name]\n      values: [[cat]]\n  override:\n    desc: append\n    condition: append\n    output: append\n    tags: append\n    exceptions: append\n",
+        );
+        l.clean();
+        let r = l.rule("r");
+        assert_eq!(r.cond, "evt.type=open and proc.name = cat");
+        assert_eq!(r.output, "o proc=%proc.name");
+        assert_eq!(r.desc, "d with append");
+        assert!(r.tags.contains("t1"));
+        assert_eq!(r.exceptions.len(), 1);
+        assert_eq!(l.c.rules()[0].index, 0);
+    }
+
+    #[test]
+    fn override_replace_every_key() {
+        let l = with_base(
+            "- rule: r\n  desc: nd\n  condition: evt.type = close\n  output: no\n  priority: WARNING\n  tags: [x]\n  enabled: false\n  warn_evttypes: false\n  skip-if-unknown-filter: true\n  capture: true\n  capture_duration: 7\n  exceptions:\n    - name: e\n      fields: proc.name\n      values: [a]\n  override:\n    desc: replace\n    condition: replace\n    output: replace\n    priority: replace\n    tags: replace\n    enabled: replace\n    warn_evttypes: replace\n    skip-if-unknown-filter: replace\n    capture: replace\n    capture_duration: replace\n    exceptions: replace\n",
+        );
+        l.clean();
+        let r = l.rule("r");
+        assert_eq!(
+            (r.desc.as_str(), r.cond.as_str(), r.output.as_str()),
+            ("nd", "evt.type = close", "no")
+        );
+        assert_eq!(r.priority, Priority::Warning);
+        assert_eq!(r.tags.iter().cloned().collect::<Vec<_>>(), vec!["x"]);
+        assert!(!r.enabled && !r.warn_evttypes && r.skip_if_unknown_filter && r.capture);
+        assert_eq!(r.capture_duration, 7);
+        assert_eq!(
+            r.exceptions[0].comps,
+            ExValue::Scalar("in".into()),
+            "replaced exceptions get defaulted comps"
+        );
+        assert_eq!(r.cond_pos.line, 8);
+    }
+
+    #[test]
+    fn override_append_then_replace() {
+        let l = load("- rule: r\n  desc: d\n  condition: evt.type = close\n  output: o\n  priority: INFO\n- rule: r\n  desc: a replaced legit description\n  condition: and proc.name = cat\n  priority: WARNING\n  override:\n    desc: replace\n    condition: append\n    priority: replace\n");
+        l.clean();
+        let r = l.rule("r");
+        assert_eq!(r.cond, "evt.type = close and proc.name = cat");
+        assert_eq!(r.desc, "a replaced legit description");
+        assert_eq!(r.priority, Priority::Warning);
+    }
+
+    #[test]
+    fn override_errors() {
+        let e = with_base("- rule: r\n  desc: x\n  condition: and y\n  priority: WARNING\n  override:\n    desc: replace\n    condition: append\n    priority: append\n");
+        let d = e.only_error(
+            Code::LoadErrYamlValidate,
+            "Key 'priority' cannot be appended to, use 'replace' instead",
+            13,
+        );
+        assert!(d.snippet.contains("priority: append"), "{}", d.snippet);
+        with_base("- rule: r\n  source: x\n  override:\n    source: replace\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Key 'source' cannot be replaced",
+            9,
+        );
+        with_base("- rule: r\n  enabled: false\n  override:\n    enabled: prepend\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Invalid override operation for key 'enabled': 'prepend'. Allowed values are: replace ",
+            9,
+        );
+        with_base("- rule: r\n  desc: x\n  override:\n    desc: merge\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Invalid override operation for key 'desc': 'merge'. Allowed values are: append replace ",
+            9,
+        );
+        with_base("- rule: r\n  condition: and x\n  override:\n    output: append\n").only_error(
+            Code::LoadErrYamlValidate,
+            "An append override for 'output' was specified but 'output' is not defined",
+            6,
+        );
+        with_base("- rule: r\n  condition: and x\n  override:\n    output: replace\n").only_error(
+            Code::LoadErrYamlValidate,
+            "An replace override for 'output' was specified but 'output' is not defined",
+            6,
+        );
+        with_base(
+            "- rule: r\n  condition: and x\n  desc: more\n  override:\n    condition: append\n",
+        )
+        .only_error(
+            Code::LoadErrYamlValidate,
+            "Unexpected key 'desc': no corresponding entry under 'override' is defined.",
+            8,
+        );
+        load("- rule: r\n  condition: and x\n  override:\n    condition: append\n").only_error(
+            Code::LoadErrValidate,
+            "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists",
+            1,
+        );
+        load("- rule: r\n  condition: and x\n  override:\n    condition: replace\n").only_error(
+            Code::LoadErrValidate,
+            "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists",
+            1,
+        );
+        with_base("- rule: r\n  condition: and x\n  append: true\n  override:\n    condition: append\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.",
+            6,
+        );
+        with_base("- rule: r\n  priority: LOUD\n  override:\n    priority: replace\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Invalid priority",
+            7,
+        );
+        with_base("- rule: r\n  exceptions:\n    - name: e\n      values: [[a]]\n  override:\n    exceptions: replace\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'fields'",
+            8,
+        );
+        // A null `exceptions` replaces with nothing (Falco decodes an empty vector); the
+        // "at least one field" error cannot be reached through the reader.
+        let l = load(&format!("{EX_RULE}    - name: e\n      fields: proc.name\n      values: [a]\n- rule: r\n  exceptions:\n  override:\n    exceptions: replace\n"));
+        l.clean();
+        assert!(l.rule("r").exceptions.is_empty());
+        with_base("- rule: r\n  override: [condition]\n  condition: x\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Value of override must be a mapping",
+            7,
+        );
+    }
+
+    #[test]
+    fn failed_item_is_not_applied_and_reading_goes_on() {
+        // Append is fine, the replace part fails: nothing of the item applies.
+        let l = with_base("- rule: r\n  condition: and x\n  priority: LOUD\n  override:\n    condition: append\n    priority: replace\n- list: after\n  items: [z]\n- rule: q\n  condition: c\n");
+        assert_eq!(l.errors().len(), 2, "{:#?}", l.diags);
+        assert_eq!(l.rule("r").cond, "evt.type=open");
+        assert_eq!(l.c.lists().len(), 1, "later items still read");
+        assert_eq!(
+            l.errors()[1].message,
+            "Item has no mapping for key 'output'"
+        );
+        // Indexes are not consumed by failed items.
+        let l = with_base("- rule: x\n  condition: c\n- rule: y\n  desc: d\n  condition: c\n  output: o\n  priority: INFO\n");
+        assert_eq!(l.rule("y").index, 1);
+    }
+
+    #[test]
+    fn legacy_append() {
+        let l = with_base(
+            "- rule: r\n  condition: and proc.name = cat\n  output: ignored\n  append: true\n",
+        );
+        assert!(l.ok);
+        assert_eq!(l.rule("r").cond, "evt.type=open and proc.name = cat");
+        assert_eq!(l.rule("r").output, "o");
+        l.has_warning(
+            Code::LoadDeprecatedItem,
+            "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.",
+            6,
+        );
+        with_base("- rule: r\n  output: x\n  append: true\n").only_error(
+            Code::LoadErrValidate,
+            "Appended rule must have exceptions or condition property",
+            6,
+        );
+        load("- rule: r\n  condition: and x\n  append: true\n").only_error(
+            Code::LoadErrValidate,
+            "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists",
+            1,
+        );
+        let l = with_base("- rule: r\n  exceptions:\n    - name: e\n      fields: proc.name\n      values: [x]\n  append: true\n");
+        assert!(l.ok);
+        assert_eq!(l.cond("r"), "(evt.type=open) and not (proc.name in (x))");
+    }
+
+    // ---------------------------------------------------------------- exceptions
+
+    const EX_RULE: &str = "- rule: r\n  desc: d\n  condition: evt.type=open\n  output: o\n  priority: INFO\n  exceptions:\n";
+
+    fn ex(body: &str) -> Loaded {
+        load(&format!("{EX_RULE}{body}"))
+    }
+
+    #[test]
+    fn exception_reader_errors() {
+        load(&format!("{BASE_RULE}  exceptions: x\n")).only_error(
+            Code::LoadErrYamlValidate,
+            "Rule exceptions must be a sequence",
+            6,
+        );
+        ex("    - x\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Rule exception must be a mapping",
+            7,
+        );
+        ex("    - fields: [proc.name]\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'name'",
+            7,
+        );
+        ex("    - name: e\n      values: [[a]]\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Item has no mapping for key 'fields'",
+            7,
+        );
+        ex("    - name: e\n      fields: ''\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Value must be non-empty",
+            8,
+        );
+        ex("    - name: e\n      fields: [proc.name]\n      values: x\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Rule exception values must be a sequence",
+            9,
+        );
+        ex("    - name: e\n      fields: [proc.name]\n      values: [['']]\n").only_error(
+            Code::LoadErrYamlValidate,
+            "Value must be non-empty",
+            9,
+        );
+        let l = ex("    - name: e\n      fields: [proc.name]\n      values: [[a]]\n    - name: e\n      fields: [fd.name]\n      values: [[b]]\n");
+        assert!(l.ok);
+        l.has_warning(
+            Code::LoadExceptionNameNotUnique,
+            "Multiple definitions of exception 'e' in the same rule",
+            10,
+        );
+        assert_eq!(l.rule("r").exceptions.len(), 2);
+        load(&format!("{BASE_RULE}  exceptions:\n")).clean();
+    }
+
+    #[test]
+    fn exception_validation_errors() {
+        ex("    - name: e\n      fields: []\n").only_error(
+            Code::LoadErrValidate,
+            "Rule exception item must have fields property with a list of fields",
+            7,
+        );
+        ex("    - name: e\n      fields: [proc.name, fd.name]\n      comps: [=]\n").only_error(
+            Code::LoadErrValidate,
+            "Fields and comps lists must have equal length",
+            7,
+        );
+        ex("    - name: e\n      fields: [proc.name]\n      comps: [no-comp]\n").only_error(
+            Code::LoadErrValidate,
+            "'no-comp' is not a supported comparison operator",
+            7,
+        );
+        ex("    - name: e\n      fields: [not.exist]\n").only_error(
+            Code::LoadErrValidate,
+            "'not.exist' is not a supported filter field",
+            7,
+        );
+        ex("    - name: e\n      fields: proc.name\n      comps: [in]\n").only_error(
+            Code::LoadErrValidate,
+            "Fields and comps must both be strings",
+            7,
+        );
+        ex("    - name: e\n      fields: proc.name\n      comps: =\n").only_error(
+            Code::LoadErrValidate,
+            "When fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)",
+            7,
+        );
+        // Every allowed comp in list form, including modifier ops.
+        let comps = crate::load::exceptions::SUPPORTED_OPERATORS
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .chain([
+                "\"startswith oneof\"".to_string(),
+                "\"contains allof\"".into(),
+                "\"endswith anyof\"".into(),
+                "\"glob oneof\"".into(),
+                "\"icontains oneof\"".into(),
+                "\"regex oneof\"".into(),
+            ])
+            .collect::<Vec<_>>();
+        let fields = vec!["proc.name"; comps.len()].join(", ");
+        ex(&format!(
+            "    - name: e\n      fields: [{fields}]\n      comps: [{}]\n",
+            comps.join(", ")
+        ))
+        .clean();
+        ex("    - name: e\n      fields: [proc.name]\n      comps: [in oneof]\n").only_error(
+            Code::LoadErrValidate,
+            "'in oneof' is not a supported comparison operator",
+            7,
+        );
+    }
+
+    #[test]
+    fn exception_append_merge() {
+        let base = "    - name: proc_names\n      fields: [proc.name]\n      values: [[cat]]\n";
+        let l = load(&format!("{EX_RULE}{base}- rule: r\n  exceptions:\n    - name: proc_names\n      values: [[dog]]\n    - name: new_one\n      fields: fd.name\n      values: [/tmp]\n  override:\n    exceptions: append\n"));
+        l.clean();
+        let r = l.rule("r");
+        assert_eq!(r.exceptions[0].values.len(), 2);
+        assert_eq!(l.cond("r"), "(evt.type=open) and not (( proc.name = cat) or ( proc.name = dog)) and not (fd.name in (/tmp))");
+        let app = |body: &str| {
+            load(&format!("{EX_RULE}{base}- rule: r\n  exceptions:\n{body}  override:\n    exceptions: append\n"))
+        };
+        app("    - name: proc_names\n      fields: [fd.name]\n      values: [[x]]\n").only_error(
+            Code::LoadErrValidate,
+            "Can not append exception fields to existing exception, only values",
+            12,
+        );
+        app("    - name: proc_names\n      comps: [=]\n      values: [[x]]\n").only_error(
+            Code::LoadErrValidate,
+            "Can not append exception comps to existing exception, only values",
+            12,
+        );
+        app("    - name: other\n      values: [[x]]\n").only_error(
+            Code::LoadErrValidate,
+            "Rule exception must have fields property with a list of fields",
+            12,
+        );
+        let l = app("    - name: other\n      fields: [proc.name]\n");
+        l.only_error(
+            Code::LoadErrValidate,
+            "Rule exception must have values property with a list of values",
+            12,
+        );
+        l.has_warning(
+            Code::LoadAppendNoValues,
+            "Overriding/appending exception with no values",
+            12,
+        );
+        app("    - name: other\n      fields: [nope.x]\n      values: [[x]]\n").only_error(
+            Code::LoadErrValidate,
+            "'nope.x' is not a supported filter field",
+            12,
+        );
+        // A mistyped `values` key: warning only (the existing exception gets nothing).
+        let l = app("    - name: proc_names\n      value: [[x]]\n");
+        assert!(l.ok);
+        l.has_warning(
+            Code::LoadAppendNoValues,
+            "Overriding/appending exception with no values",
+            12,
+        );
+    }
+
+    #[test]
+    fn exception_override_replace_is_validated() {
+        let base = "    - name: proc_names\n      fields: [proc.name]\n      values: [[cat]]\n";
+        let l = load(&format!("{EX_RULE}{base}- rule: r\n  exceptions:\n    - name: n\n      fields: [proc.name, fd.name]\n      values: [[a, b]]\n  override:\n    exceptions: replace\n"));
+        l.clean();
+        assert_eq!(
+            l.cond("r"),
+            "(evt.type=open) and not (( proc.name = a and  fd.name = b))"
+        );
+        load(&format!("{EX_RULE}{base}- rule: r\n  exceptions:\n    - name: n\n      fields: [proc.name]\n      comps: [bogus]\n      values: [[a]]\n  override:\n    exceptions: replace\n"))
+            .only_error(Code::LoadErrValidate, "'bogus' is not a supported comparison operator", 12);
+    }
+
+    fn rule_with(cond: &str, exceptions: &str) -> Loaded {
+        load(&format!("- rule: r\n  desc: d\n  condition: {cond}\n  output: o\n  priority: INFO\n  exceptions:\n{exceptions}"))
+    }
+
+    #[test]
+    fn compiled_exception_text_from_the_reference() {
+        // §1.6 example.
+        let l = rule_with("evt.type=open", "    - name: e\n      fields: [proc.name, fd.name]\n      comps: [=, startswith]\n      values: [[cat, /tmp], [dd, /var]]\n");
+        assert_eq!(
+            l.cond("r"),
+            "(evt.type=open) and not (( proc.name = cat and  fd.name startswith /tmp) or ( proc.name = dd and  fd.name startswith /var))"
+        );
+        // A list value with `in`; a list name as a scalar value is parenthesised.
+        let l = rule_with("evt.type=open", "    - name: e\n      fields: [proc.name, fd.name]\n      comps: [in, startswith]\n      values: [[[a, b], /tmp], [my_list_name, /x]]\n");
+        assert_eq!(
+            l.cond("r"),
+            "(evt.type=open) and not (( proc.name in (a, b) and  fd.name startswith /tmp) or ( proc.name in (my_list_name) and  fd.name startswith /x))"
+        );
+        // listref without parens (falco 0.34.1 test/rules/exceptions/rule_exception_values_listref_noparens.yaml).
+        let l = rule_with("evt.type=open", "    - name: e\n      fields: [proc.name, proc.cmdline]\n      comps: [=, in]\n      values: [[cat, cat_cmdlines]]\n");
+        assert_eq!(
+            l.cond("r"),
+            "(evt.type=open) and not (( proc.name = cat and  proc.cmdline in (cat_cmdlines)))"
+        );
+        // exceptions_condition.
+        let l = rule_with(
+            "proc.cmdline contains curl or proc.cmdline contains wget",
+            "    - name: curl_self_ip\n      fields: [proc.cmdline]\n      comps: [contains]\n      values:\n        - [curl 127.0.0.1]\n",
+        );
+        assert_eq!(
+            l.cond("r"),
+            "(proc.cmdline contains curl or proc.cmdline contains wget) and not (( proc.cmdline contains \"curl 127.0.0.1\"))"
+        );
+        // exceptions_modifier_op_multi_field_mixed.
+        let l = rule_with("evt.type = open", "    - name: e\n      fields: [proc.name, fd.name]\n      comps: [startswith oneof, startswith]\n      values:\n        - [[sshd, sudo], /etc/]\n");
+        assert_eq!(l.cond("r"), "(evt.type = open) and not (( proc.name startswith oneof (sshd, sudo) and  fd.name startswith /etc/))");
+        // exceptions_values_rhs_field_ambiguous / _transformer_space: values stay constants.
+        let l = rule_with("evt.type = open", "    - name: e\n      fields: [proc.name]\n      comps: [=]\n      values:\n        - [proc.pname]\n");
+        assert_eq!(
+            l.cond("r"),
+            "(evt.type = open) and not (( proc.name = proc.pname))"
+        );
+        let l = rule_with("evt.type = open", "    - name: e\n      fields: [proc.name]\n      comps: [=]\n      values:\n        - [toupper( proc.pname)]\n");
+        assert_eq!(
+            l.cond("r"),
+            "(evt.type = open) and not (( proc.name = \"toupper( proc.pname)\"))"
+        );
+        // Scalar form, default comp `in`, quoting.
+        let l = rule_with(
+            "evt.type=open",
+            "    - name: e\n      fields: proc.name\n      values: [a, \"b c\", \"'d e'\"]\n",
+        );
+        assert_eq!(
+            l.cond("r"),
+            "(evt.type=open) and not (proc.name in (a, \"b c\", 'd e'))"
+        );
+        // No values: nothing.
+        let l = rule_with(
+            "evt.type=open",
+            "    - name: e\n      fields: [proc.name]\n",
+        );
+        assert_eq!(l.cond("r"), "(evt.type=open)");
+    }
+
+    #[test]
+    fn pre_revert_default_ruleset_examples() {
+        let l = load(
+            r#"
+- rule: Clear Log Activities
+  desc: Detect clearing of critical log files
+  condition: open_write and access_log_files and evt.arg.flags contains "O_TRUNC" and not allowed_clear_log_files
+  exceptions:
+    - name: proc_file_prefix
+      fields: [proc.name, fd.name]
+      comps: [in, startswith]
+    - name: image_suffix
+      fields: [container.image.repository]
+      comps: [endswith]
+      values:
+        - ["splunk/fluentd-hec"]
+        - ["fluent/fluentd-kubernetes-daemonset"]
+        - ["openshift3/ose-logging-fluentd"]
+        - ["containernetworking/azure-npm"]
+  output: >
+    Log files were tampered (user=%user.name user_loginuid=%user.loginuid command=%proc.cmdline file=%fd.name container_id=%container.id image=%container.image.repository)
+  priority:
+    WARNING
+  tags: [file, mitre_defense_evasion]
+
+- rule: Write below binary dir
+  desc: an attempt to write to any file below a set of binary directories
+  condition: bin_dir and evt.dir = < and open_write
+  exceptions:
+    - name: proc_names
+      fields: proc.name
+      comps: in
+      values: [package_mgmt_binaries]
+    - name: known_bin_writers
+      fields: [proc.name, fd.name]
+      comps: [=, contains]
+  output: File below a known binary directory opened for writing
+  priority: ERROR
+  tags: [filesystem, mitre_persistence]
+
+- rule: Launch Privileged Container
+  desc: Detect the initial process started in a privileged container.
+  condition: container_started and container and container.privileged=true
+  exceptions:
+    - name: image_repo
+      fields: container.image.repository
+      comps: in
+      values: [trusted_images, falco_privileged_images]
+    - name: image_repo_prefix
+      fields: [container.image.repository]
+      comps: [startswith]
+      values:
+        - [istio/proxy_]
+        - [quay.io/sysdig/]
+  output: Privileged container started
+  priority: INFO
+  tags: [container, cis, mitre_privilege_escalation, mitre_lateral_movement]
+
+- rule: Disallowed SSH Connection
+  desc: Detect any new ssh connection to a host other than those in an allowed group of hosts
+  condition: (inbound_outbound) and ssh_port and not allowed_ssh_hosts
+  exceptions:
+    - name: allowed_ssh_ipaddrs
+      fields: fd.sip
+  output: Disallowed SSH Connection
+  priority: NOTICE
+  tags: [network, mitre_remote_service]
+
+- rule: Non sudo setuid
+  desc: an attempt to change users by calling setuid.
+  condition: evt.type=setuid and evt.dir=>
+  exceptions:
+    - name: proc_names
+      fields: proc.name
+      comps: in
+      values: [known_setuid_binaries, userexec_binaries, mail_binaries, docker_binaries,
+               nomachine_binaries]
+    - name: proc_cmdline
+      fields: [proc.name, proc.cmdline]
+      comps: [in, contains]
+      values:
+        - [[java], sdjagent.jar]
+    - name: proc_new_uid
+      fields: [proc.name, evt.arg.uid]
+      values:
+        - [nrpe, nagios]
+    - name: user_new_uid
+      fields: [user.name, evt.arg.uid]
+      values:
+        - [nobody, nobody]
+        - [www-data, www-data]
+  output: Unexpected setuid call by non-sudo, non-root program
+  priority: NOTICE
+  tags: [users, mitre_privilege_escalation]
+"#,
+        );
+        l.clean();
+        assert_eq!(
+            l.cond("Clear Log Activities"),
+            "(open_write and access_log_files and evt.arg.flags contains \"O_TRUNC\" and not allowed_clear_log_files) and not (( container.image.repository endswith splunk/fluentd-hec) or ( container.image.repository endswith fluent/fluentd-kubernetes-daemonset) or ( container.image.repository endswith openshift3/ose-logging-fluentd) or ( container.image.repository endswith containernetworking/azure-npm))"
+        );
+        assert_eq!(
+            l.cond("Write below binary dir"),
+            "(bin_dir and evt.dir = < and open_write) and not (proc.name in (package_mgmt_binaries))"
+        );
+        assert_eq!(
+            l.cond("Launch Privileged Container"),
+            "(container_started and container and container.privileged=true) and not (container.image.repository in (trusted_images, falco_privileged_images)) and not (( container.image.repository startswith istio/proxy_) or ( container.image.repository startswith quay.io/sysdig/))"
+        );
+        assert_eq!(
+            l.cond("Disallowed SSH Connection"),
+            "((inbound_outbound) and ssh_port and not allowed_ssh_hosts)"
+        );
+        assert_eq!(
+            l.cond("Non sudo setuid"),
+            "(evt.type=setuid and evt.dir=>) and not (proc.name in (known_setuid_binaries, userexec_binaries, mail_binaries, docker_binaries, nomachine_binaries)) and not (( proc.name in (java) and  proc.cmdline contains sdjagent.jar)) and not (( proc.name = nrpe and  evt.arg.uid = nagios)) and not (( user.name = nobody and  evt.arg.uid = nobody) or ( user.name = www-data and  evt.arg.uid = www-data))"
+        );
+        // Then list substitution over the text, as the compile stage does.
+        let l2 = load("- list: package_mgmt_binaries\n  items: [rpm_binaries, deb_binaries, update-alternat, gem]\n");
+        let mut used = [false];
+        assert_eq!(
+            substitute_lists(&l.cond("Write below binary dir"), l2.c.lists(), &mut used),
+            "(bin_dir and evt.dir = < and open_write) and not (proc.name in ( rpm_binaries, deb_binaries, update-alternat, gem ))"
+        );
+        assert!(used[0]);
+    }
+
+    #[test]
+    fn build_errors() {
+        let l = rule_with(
+            "c",
+            "    - name: e\n      fields: proc.name\n      values: [[a]]\n",
+        );
+        let e = build_exception_condition(l.rule("r")).expect_err("list in scalar form");
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                Code::LoadErrValidate,
+                "Expected values array to contain a list of strings"
+            )
+        );
+        assert_eq!(
+            e.locations
+                .iter()
+                .map(|l| l.item_type.as_str())
+                .collect::<Vec<_>>(),
+            vec!["rules content", "rule", "exception"]
+        );
+        let l = rule_with(
+            "c",
+            "    - name: e\n      fields: [proc.name, fd.name]\n      values: [[a]]\n",
+        );
+        let e = build_exception_condition(l.rule("r")).expect_err("length mismatch");
+        assert_eq!(e.message, "Fields and values lists must have equal length");
+        assert_eq!(e.position().map(|p| p.line), Some(7));
+        let l = rule_with(
+            "c",
+            "    - name: e\n      fields: [proc.name]\n      values: [a]\n",
+        );
+        assert_eq!(
+            build_exception_condition(l.rule("r"))
+                .expect_err("scalar tuple")
+                .message,
+            "Fields and values lists must have equal length"
+        );
+    }
+
+    #[test]
+    fn all_errors_of_a_file_are_reported() {
+        let l = load("- list: a\n- macro: m\n- rule: r\n  desc: d\n- rule: r2\n  enabled: true\n");
+        let msgs: Vec<_> = l.errors().iter().map(|e| e.message.clone()).collect();
+        assert_eq!(
+            msgs,
+            vec![
+                "Item has no mapping for key 'items'",
+                "Item has no mapping for key 'condition'",
+                "Item has no mapping for key 'condition'",
+                "Rule has 'enabled' key but no rule by that name already exists",
+            ]
+        );
+        assert_eq!(
+            l.errors()
+                .iter()
+                .map(|e| e.position().map(|p| p.line))
+                .collect::<Vec<_>>(),
+            vec![Some(1), Some(2), Some(3), Some(5)]
+        );
+    }
+
+    #[test]
+    fn summary_of_a_real_load() {
+        let l = load("- list: a\n  items: [x]\n  bogus: 1\n- rule: r\n");
+        let res = crate::diagnostic::LoadResult {
+            name: "rules.yaml".into(),
+            successful: l.ok,
+            errors: l.errors().into_iter().cloned().collect(),
+            warnings: l.warnings().into_iter().cloned().collect(),
+        };
+        assert_eq!(
+            res.summary(),
+            "rules.yaml: Invalid\n 1 errors: [LOAD_ERR_YAML_VALIDATE (Error validating internal structure of YAML file)]\n 1 warnings: [LOAD_UNKNOWN_KEY (Unknown key in item definition)]"
+        );
+        let j = res.to_json();
+        assert_eq!(
+            j["errors"][0]["message"],
+            "Item has no mapping for key 'enabled'"
+        );
+        assert_eq!(
+            j["errors"][0]["context"]["locations"][1]["item_type"],
+            "rule"
+        );
+        assert_eq!(
+            j["errors"][0]["context"]["locations"][1]["position"]["line"],
+            4
+        );
+        assert_eq!(j["errors"][0]["context"]["snippet"], "- rule: r\n  ^\n");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn read_never_panics_on_text(s in "\\PC{0,200}") {
+            let mut c = collector();
+            let mut d = Vec::new();
+            let _ = c.read("f", &s, &mut d);
+        }
+
+        #[test]
+        fn read_never_panics_on_rule_shapes(
+            keys in proptest::collection::vec(prop_oneof![
+                Just("rule"), Just("list"), Just("macro"), Just("condition"), Just("output"), Just("desc"),
+                Just("priority"), Just("items"), Just("append"), Just("override"), Just("exceptions"),
+                Just("enabled"), Just("tags"), Just("source"), Just("fields"), Just("values"), Just("comps"),
+                Just("name"), Just("required_engine_version"), Just("required_plugin_versions"), Just("capture_duration")
+            ], 1..6),
+            vals in proptest::collection::vec(prop_oneof![
+                Just("x"), Just("~"), Just("''"), Just("[a, [b]]"), Just("{a: b}"), Just("true"), Just("append"),
+                Just("{condition: append}"), Just("{exceptions: replace, tags: append}"), Just("[{name: e, fields: [proc.name], values: [[a]]}]"),
+                Just("[{name: e}]"), Just("0.1.0"), Just("[{name: container, version: 1.0.0}]"), Just("-5"), Just("[[]]")
+            ], 1..6),
+            n in 1usize..4,
+        ) {
+            let mut src = String::new();
+            for i in 0..n {
+                for (j, k) in keys.iter().enumerate() {
+                    let v = vals[(i + j) % vals.len()];
+                    src.push_str(if j == 0 { "- " } else { "  " });
+                    src.push_str(&format!("{k}: {v}\n"));
+                }
+            }
+            let mut c = collector();
+            let mut d = Vec::new();
+            let ok = c.read("f", &src, &mut d);
+            prop_assert_eq!(ok, !d.iter().any(|x| x.code.severity() == crate::Severity::Error));
+            for r in c.rules() {
+                let _ = build_exception_condition(r);
+            }
+        }
+    }
+}

@@ -105,40 +105,65 @@ pub(crate) struct YamlError {
     pub mark: Mark,
 }
 
-/// Converts the parser's character-based markers into byte offsets.
-struct Positions {
-    /// Byte offset of each char index; empty when the content is ASCII (identity).
-    char_to_byte: Vec<usize>,
-    len: usize,
+/// Converts the parser's markers (line, character column) into positions in the
+/// original content, undoing any padding added by [`parse_documents`].
+struct Positions<'a> {
+    content: &'a str,
+    line_starts: Vec<usize>,
+    line_ascii: Vec<bool>,
+    /// Spaces inserted at the start of a line (1-based line number → count).
+    pad: HashMap<usize, usize>,
 }
 
-impl Positions {
-    fn new(content: &str) -> Positions {
-        let char_to_byte = if content.is_ascii() {
-            Vec::new()
-        } else {
-            content.char_indices().map(|(b, _)| b).collect()
-        };
+impl<'a> Positions<'a> {
+    fn new(content: &'a str) -> Positions<'a> {
+        let mut line_starts = vec![0];
+        line_starts.extend(
+            content
+                .bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        let line_ascii = line_starts
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                let e = line_starts.get(i + 1).copied().unwrap_or(content.len());
+                content.as_bytes().get(s..e).is_some_and(|l| l.is_ascii())
+            })
+            .collect();
         Positions {
-            char_to_byte,
-            len: content.len(),
+            content,
+            line_starts,
+            line_ascii,
+            pad: HashMap::new(),
         }
     }
 
     fn mark(&self, m: &Marker) -> Mark {
-        let offset = if self.char_to_byte.is_empty() {
-            m.index().min(self.len)
-        } else {
-            self.char_to_byte
-                .get(m.index())
-                .copied()
-                .unwrap_or(self.len)
+        let line = m.line().max(1);
+        let col = m
+            .col()
+            .saturating_sub(self.pad.get(&line).copied().unwrap_or(0));
+        let len = self.content.len();
+        let offset = match self.line_starts.get(line - 1) {
+            None => len,
+            Some(&start) => {
+                let end = self.line_starts.get(line).copied().unwrap_or(len);
+                if self.line_ascii.get(line - 1).copied().unwrap_or(false) {
+                    (start + col).min(end)
+                } else {
+                    self.content
+                        .get(start..end)
+                        .and_then(|l| l.char_indices().nth(col).map(|(b, _)| start + b))
+                        .unwrap_or(end)
+                }
+            }
         };
         Mark {
-            line: u32::try_from(m.line()).unwrap_or(u32::MAX).max(1),
-            column: u32::try_from(m.col())
-                .unwrap_or(u32::MAX - 1)
-                .saturating_add(1),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(col).unwrap_or(u32::MAX - 1).saturating_add(1),
             offset,
         }
     }
@@ -159,7 +184,7 @@ enum Frame {
 }
 
 struct Builder<'a> {
-    pos: &'a Positions,
+    pos: &'a Positions<'a>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     docs: Vec<Option<Node>>,
@@ -338,11 +363,79 @@ impl MarkedEventReceiver for Builder<'_> {
     }
 }
 
+/// How many lines [`parse_documents`] may pad before giving up.
+const MAX_PADDING_RETRIES: usize = 256;
+
 /// Parses every document of `content`. `None` stands for an empty document.
+///
+/// yaml-cpp (Falco's parser) ignores indentation inside flow collections; yaml-rust2
+/// rejects a flow continuation line indented less than its block context (e.g. a closing
+/// `  ]` under `  items: [`, as in upstream `falco-sandbox_rules.yaml`). That error can
+/// only occur inside a flow collection, where leading blanks carry no meaning, so the
+/// offending line is padded with a space and the text parsed again; positions are
+/// reported against the original text.
 pub(crate) fn parse_documents(content: &str) -> Result<Vec<Option<Node>>, YamlError> {
-    let pos = Positions::new(content);
+    let mut pos = Positions::new(content);
+    let mut work: Option<String> = None;
+    let mut retries = 0;
+    loop {
+        let text = work.as_deref().unwrap_or(content);
+        let e = match parse_once(text, &pos) {
+            Ok(docs) => return Ok(docs),
+            Err(ParseFail::TooBig(mark)) => {
+                return Err(YamlError {
+                    message: format!(
+                        "yaml: error at line {}, column {}: document too large (more than {MAX_NODES} nodes after alias expansion)",
+                        mark.line, mark.column
+                    ),
+                    mark,
+                })
+            }
+            Err(ParseFail::Scan(e)) => e,
+        };
+        let marker = *e.marker();
+        if !matches!(
+            e.info(),
+            "invalid indentation" | "invalid indentation in flow construct"
+        ) || retries >= MAX_PADDING_RETRIES
+        {
+            let mark = pos.mark(&marker);
+            return Err(YamlError {
+                message: format!(
+                    "yaml: error at line {}, column {}: {}",
+                    mark.line,
+                    mark.column,
+                    e.info()
+                ),
+                mark,
+            });
+        }
+        retries += 1;
+        let line = marker.line().max(1);
+        let mut w = work.take().unwrap_or_else(|| content.to_string());
+        let start = if line <= 1 {
+            0
+        } else {
+            w.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .nth(line - 2)
+                .map_or(w.len(), |(i, _)| i + 1)
+        };
+        w.insert(start.min(w.len()), ' ');
+        *pos.pad.entry(line).or_insert(0) += 1;
+        work = Some(w);
+    }
+}
+
+enum ParseFail {
+    Scan(yaml_rust2::ScanError),
+    TooBig(Mark),
+}
+
+fn parse_once(text: &str, pos: &Positions<'_>) -> Result<Vec<Option<Node>>, ParseFail> {
     let mut b = Builder {
-        pos: &pos,
+        pos,
         stack: Vec::new(),
         anchors: HashMap::new(),
         docs: Vec::new(),
@@ -351,26 +444,12 @@ pub(crate) fn parse_documents(content: &str) -> Result<Vec<Option<Node>>, YamlEr
         nodes: 0,
         too_big: None,
     };
-    let mut parser = Parser::new_from_str(content);
-    if let Err(e) = parser.load(&mut b, true) {
-        let mark = pos.mark(e.marker());
-        return Err(YamlError {
-            message: format!(
-                "yaml: error at line {}, column {}: {}",
-                mark.line,
-                mark.column,
-                e.info()
-            ),
-            mark,
-        });
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut b, true).map_err(ParseFail::Scan)?;
+    match b.too_big {
+        Some(mark) => Err(ParseFail::TooBig(mark)),
+        None => Ok(b.docs),
     }
-    if let Some(mark) = b.too_big {
-        return Err(YamlError {
-            message: format!("yaml: error at line {}, column {}: document too large (more than {MAX_NODES} nodes after alias expansion)", mark.line, mark.column),
-            mark,
-        });
-    }
-    Ok(b.docs)
 }
 
 #[cfg(test)]
@@ -443,6 +522,26 @@ mod tests {
             e.message
         );
         assert!(e.mark.line >= 2);
+    }
+
+    #[test]
+    fn lenient_flow_indentation() {
+        let src = "- list: a\n  items: [\n    x, y\n  ]\n- list: b\n  items: [z,\n  w]\n";
+        let n = one(src);
+        let items = n.as_seq().expect("seq");
+        assert_eq!(
+            items[0]
+                .get("items")
+                .and_then(Node::as_seq)
+                .map(<[Node]>::len),
+            Some(2)
+        );
+        let w = &items[1].get("items").and_then(Node::as_seq).expect("seq")[1];
+        assert_eq!(w.as_scalar(), Some("w"));
+        assert_eq!((w.mark.line, w.mark.column), (7, 3));
+        assert_eq!(&src[w.mark.offset..w.mark.offset + 1], "w");
+        // Genuine errors are still reported.
+        assert!(parse_documents("- a: [b\n").is_err());
     }
 
     #[test]
