@@ -508,3 +508,45 @@ fn readme_local_file_works() {
     ));
     assert!(!fires(&kubectl("host"), "Cluster Admin Tool in Container"));
 }
+
+/// Real, benign captures (curl, an HTTP 502 investigation, IPv6 client/server) raise
+/// no alert: the default set is not trivially noisy.
+#[test]
+fn benign_corpus_raises_no_alerts() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/events");
+    let engine = engine();
+    let mut files = 0;
+    let mut events = 0;
+    let mut alerts = Vec::new();
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("corpus {dir}: {e}"));
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("jsonl") {
+            continue;
+        }
+        files += 1;
+        let text = std::fs::read_to_string(&path).expect("corpus file reads");
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let ev = FlatEvent::from_json_line(line)
+                .unwrap_or_else(|e| panic!("{}:{}: {e:?}", path.display(), n + 1));
+            events += 1;
+            for r in engine.evaluate(&ev, RuleMatching::All) {
+                alerts.push(format!("{}:{}: {}", path.display(), n + 1, r.name));
+            }
+        }
+    }
+    assert!(
+        files >= 5 && events > 1000,
+        "corpus too small: {files} files, {events} events"
+    );
+    assert!(
+        alerts.is_empty(),
+        "{} alert(s) on benign captures:\n{}",
+        alerts.len(),
+        alerts.join("\n")
+    );
+}
