@@ -205,6 +205,31 @@ fn coerce(
     }))
 }
 
+/// Resolves a key through the registry, remembering the answers for the built-in registry
+/// (the same few dozen keys repeat on every line).
+fn resolve_cached(reg: &Registry, key: &str) -> Option<FieldRef> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Option<FieldRef>>> = RefCell::new(HashMap::new());
+    }
+    if !std::ptr::eq(reg, registry()) {
+        return reg.resolve_text(key).ok();
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(hit) = c.get(key) {
+            return hit.clone();
+        }
+        let f = reg.resolve_text(key).ok();
+        if c.len() >= 4096 {
+            c.clear(); // bound the memory an adversarial stream of distinct keys can take
+        }
+        c.insert(key.to_string(), f.clone());
+        f
+    })
+}
+
 /// For ancestor level 0 and 1: the plain field that holds the same value.
 fn ancestor_fallback(name: &str, level: &str) -> Option<&'static str> {
     Some(match (name, level) {
@@ -298,7 +323,7 @@ impl FlatEvent {
         let mut ev = FlatEvent::new();
         let mut time_ns: Option<u64> = None;
         for (key, v) in obj {
-            let Ok(f) = reg.resolve_text(key) else {
+            let Some(f) = resolve_cached(reg, key) else {
                 // Not a known field: keep it so nothing is lost.
                 if !v.is_null() && v.as_str() != Some("<NA>") {
                     ev.set(key.as_str(), untyped(key, v)?);
