@@ -15,6 +15,10 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 /// "billion laughs" documents).
 const MAX_NODES: usize = 2_000_000;
 
+/// Deepest nesting of collections accepted (deeper documents are refused rather than
+/// risking the stack in recursive consumers).
+const MAX_DEPTH: usize = 256;
+
 /// Where a node starts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Mark {
@@ -191,7 +195,7 @@ struct Builder<'a> {
     current: Option<Node>,
     in_doc: bool,
     nodes: usize,
-    too_big: Option<Mark>,
+    too_big: Option<(Mark, String)>,
 }
 
 fn count_nodes(n: &Node) -> usize {
@@ -341,7 +345,7 @@ impl MarkedEventReceiver for Builder<'_> {
                         let c = count_nodes(n);
                         self.nodes = self.nodes.saturating_add(c);
                         if self.nodes > MAX_NODES {
-                            self.too_big = Some(mark);
+                            self.too_big = Some((mark, format!("document too large (more than {MAX_NODES} nodes after alias expansion)")));
                             return;
                         }
                         let mut n = n.clone();
@@ -358,7 +362,16 @@ impl MarkedEventReceiver for Builder<'_> {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
         if self.nodes > MAX_NODES && self.too_big.is_none() {
-            self.too_big = Some(mark);
+            self.too_big = Some((
+                mark,
+                format!("document too large (more than {MAX_NODES} nodes after alias expansion)"),
+            ));
+        }
+        if self.stack.len() > MAX_DEPTH && self.too_big.is_none() {
+            self.too_big = Some((
+                mark,
+                format!("document nesting too deep (more than {MAX_DEPTH} levels)"),
+            ));
         }
     }
 }
@@ -375,6 +388,60 @@ const MAX_PADDING_RETRIES: usize = 256;
 /// offending line is padded with a space and the text parsed again; positions are
 /// reported against the original text.
 pub(crate) fn parse_documents(content: &str) -> Result<Vec<Option<Node>>, YamlError> {
+    // yaml-rust2 recurses once per level of block nesting, so a deeply nested document
+    // could overflow the stack. Block nesting is bounded by the width of a line's
+    // indentation-and-indicator prefix; refuse absurd widths, and parse on a thread with
+    // a stack large enough for the rest.
+    let mut widest = (0usize, 0usize);
+    for (i, line) in content.split('\n').enumerate() {
+        let w = line
+            .bytes()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'-' | b'?' | b':'))
+            .count();
+        if w > widest.0 {
+            widest = (w, i);
+        }
+    }
+    if widest.0 > MAX_PREFIX {
+        let line = u32::try_from(widest.1 + 1).unwrap_or(u32::MAX);
+        let offset = content
+            .split('\n')
+            .take(widest.1)
+            .map(|l| l.len() + 1)
+            .sum();
+        return Err(YamlError {
+            message: format!("yaml: error at line {line}, column 1: document nesting too deep (indentation beyond {MAX_PREFIX} columns)"),
+            mark: Mark { line, column: 1, offset },
+        });
+    }
+    if widest.0 <= SMALL_PREFIX {
+        return parse_documents_here(content);
+    }
+    let owned = content.to_string();
+    let worker = std::thread::Builder::new()
+        .stack_size(PARSER_STACK)
+        .spawn(move || parse_documents_here(&owned));
+    match worker.map(std::thread::JoinHandle::join) {
+        Ok(Ok(result)) => result,
+        _ => Err(YamlError {
+            message: "yaml: error at line 1, column 1: could not run the YAML parser".to_string(),
+            mark: Mark {
+                line: 1,
+                column: 1,
+                offset: 0,
+            },
+        }),
+    }
+}
+
+/// Indentation prefixes wider than this are refused (see [`parse_documents`]).
+const MAX_PREFIX: usize = 1000;
+/// Up to this width the parser runs on the caller's stack.
+const SMALL_PREFIX: usize = 48;
+/// Stack for the parser thread (virtual memory; only what is used is committed).
+const PARSER_STACK: usize = 256 << 20;
+
+fn parse_documents_here(content: &str) -> Result<Vec<Option<Node>>, YamlError> {
     let mut pos = Positions::new(content);
     let mut work: Option<String> = None;
     let mut retries = 0;
@@ -382,10 +449,10 @@ pub(crate) fn parse_documents(content: &str) -> Result<Vec<Option<Node>>, YamlEr
         let text = work.as_deref().unwrap_or(content);
         let e = match parse_once(text, &pos) {
             Ok(docs) => return Ok(docs),
-            Err(ParseFail::TooBig(mark)) => {
+            Err(ParseFail::TooBig(mark, what)) => {
                 return Err(YamlError {
                     message: format!(
-                        "yaml: error at line {}, column {}: document too large (more than {MAX_NODES} nodes after alias expansion)",
+                        "yaml: error at line {}, column {}: {what}",
                         mark.line, mark.column
                     ),
                     mark,
@@ -430,7 +497,7 @@ pub(crate) fn parse_documents(content: &str) -> Result<Vec<Option<Node>>, YamlEr
 
 enum ParseFail {
     Scan(yaml_rust2::ScanError),
-    TooBig(Mark),
+    TooBig(Mark, String),
 }
 
 fn parse_once(text: &str, pos: &Positions<'_>) -> Result<Vec<Option<Node>>, ParseFail> {
@@ -447,7 +514,7 @@ fn parse_once(text: &str, pos: &Positions<'_>) -> Result<Vec<Option<Node>>, Pars
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut b, true).map_err(ParseFail::Scan)?;
     match b.too_big {
-        Some(mark) => Err(ParseFail::TooBig(mark)),
+        Some((mark, what)) => Err(ParseFail::TooBig(mark, what)),
         None => Ok(b.docs),
     }
 }
@@ -542,6 +609,21 @@ mod tests {
         assert_eq!(&src[w.mark.offset..w.mark.offset + 1], "w");
         // Genuine errors are still reported.
         assert!(parse_documents("- a: [b\n").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        // yaml-rust2 refuses deep flow nesting itself ("recursion limit exceeded").
+        assert!(parse_documents(&deep).is_err());
+        let deep = "- a:\n".repeat(1)
+            + &(0..400)
+                .map(|i| format!("{}- b:\n", "  ".repeat(i + 1)))
+                .collect::<String>();
+        let e = parse_documents(&deep).expect_err("too deep");
+        assert!(e.message.contains("nesting too deep"), "{}", e.message);
+        let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(parse_documents(&ok).is_ok());
     }
 
     #[test]
