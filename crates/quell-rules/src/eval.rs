@@ -86,6 +86,8 @@ pub enum Const {
     Bytes(Vec<u8>),
     /// A compiled regular expression (full match).
     Regex(regex::Regex),
+    /// A compiled fnmatch pattern (`glob`, `iglob`).
+    Glob(ops::Glob),
 }
 
 /// The right-hand side of a compiled check.
@@ -190,7 +192,7 @@ fn transform<'e>(
         }
         TransformerKind::ToLower => single(&|s| Some(s.to_ascii_lowercase())),
         TransformerKind::ToUpper => single(&|s| Some(s.to_ascii_uppercase())),
-        TransformerKind::B64 => single(&ops::b64_decode),
+        TransformerKind::B64 => single(&|s| ops::b64_decode(s).map(|b| String::from_utf8_lossy(&b).into_owned())),
         TransformerKind::Basename => single(&|s| Some(ops::basename(s).to_string())),
         TransformerKind::Len => {
             let first = args.first()?;
@@ -244,7 +246,8 @@ fn transform<'e>(
             }
             let argv: Vec<String> = argv.iter().flat_map(|v| split_args(v)).collect();
             let optstring = opts.first().map(|v| v.to_string()).unwrap_or_default();
-            ops::getopt(&argv, &optstring, arg?).map(|s| Value::Str(Cow::Owned(s)))
+            let opt = ops::getopt_selector(arg?).ok()?;
+            ops::getopt_select(&argv, &optstring, opt).map(|s| Value::Str(Cow::Owned(s)))
         }
     }
 }
@@ -376,6 +379,10 @@ pub fn cmp(op: BaseOp, v: &Value<'_>, c: &Const) -> bool {
             };
             cmp_str(op, &s, ops::c_str(t))
         }
+        Const::Glob(g) => match v {
+            Value::Str(s) => g.matches(ops::c_str(s)),
+            other => g.matches(&other.to_string()),
+        },
         Const::Regex(r) => match v {
             Value::Str(s) => r.is_match(s),
             other => r.is_match(&other.to_string()),

@@ -18,10 +18,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-// pub mod compile; (lead: enabled once load, syntax, ops and output land)
+pub mod compile;
 pub mod diagnostic;
-// pub mod engine;
-// pub mod eval;
+pub mod engine;
+pub mod eval;
 pub mod field;
 pub mod fields_table;
 pub mod load;

@@ -199,12 +199,15 @@ fn convert(v: &str, ty: FieldType, op: BaseOp) -> Result<Const, String> {
     if op == BaseOp::Regex {
         return ops::compile_regex(v).map(Const::Regex);
     }
+    if matches!(op, BaseOp::Glob | BaseOp::IGlob) && ty.is_text() {
+        return Ok(Const::Glob(ops::Glob::new(v, op == BaseOp::IGlob)));
+    }
     if matches!(op, BaseOp::BContains | BaseOp::BStartsWith) {
         return ops::parse_hex(v).map(Const::Bytes);
     }
     match ty {
         FieldType::Str | FieldType::Path => Ok(Const::Str(v.to_string())),
-        FieldType::Int | FieldType::Uint => ops::parse_int(v)
+        FieldType::Int | FieldType::Uint => ops::parse_int_sinsp(v)
             .map(|i| Const::Int(i as i128))
             .map_err(|_| format!("filter error: '{v}' is not a valid number")),
         FieldType::Bool => match v {
@@ -221,7 +224,7 @@ fn convert(v: &str, ty: FieldType, op: BaseOp) -> Result<Const, String> {
                     .map_err(|_| format!("filter error: '{v}' is not a valid IP address"))
             }
         }
-        FieldType::IpNet => ops::IpNet::parse(v).map(Const::Net),
+        FieldType::IpNet => ops::IpNet::parse_strict(v).map(Const::Net),
         FieldType::Bytes => Ok(Const::Bytes(v.as_bytes().to_vec())),
     }
 }

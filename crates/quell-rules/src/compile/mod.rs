@@ -171,8 +171,8 @@ pub fn compile(
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<CompiledRule> {
     let lists = col.lists();
-    let mut list_used = vec![false; lists.len()];
-    mark_lists_used_by_lists(lists, &mut list_used);
+    let mut list_used: Vec<bool> = col.lists_used_by_lists().to_vec();
+    list_used.resize(lists.len(), false);
 
     // Macros: substitute visible lists, parse.
     let macros = col.macros();
@@ -180,8 +180,8 @@ pub fn compile(
     let by_name: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
     let mut slots = Vec::with_capacity(macros.len());
     for m in macros {
-        let visible = lists.iter().take_while(|l| l.index < m.visibility).count();
-        let text = load::substitute_lists(&m.cond, &lists[..visible], &mut list_used[..visible]);
+        // No visibility order between conditions and lists: every list is substituted.
+        let text = load::substitute_lists(&m.cond, lists, &mut list_used);
         let parsed = match syntax::parse(&text) {
             Ok(e) => Some(e),
             Err(e) => {
@@ -324,7 +324,7 @@ pub fn compile(
                 sources,
             ));
         }
-        let exception_fields = r.exceptions.iter().flat_map(|e| e.fields.scalars()).collect();
+        let exception_fields = r.exceptions.iter().flat_map(|e| scalars(&e.fields)).collect();
         out.push(CompiledRule {
             name: r.name.clone(),
             desc: r.desc.clone(),
@@ -365,17 +365,6 @@ pub fn compile(
     out
 }
 
-/// Lists named inside other lists' items count as used (Falco inlines them).
-fn mark_lists_used_by_lists(lists: &[load::ListInfo], used: &mut [bool]) {
-    for l in lists {
-        for item in l.referenced_lists() {
-            if let Some(j) = lists.iter().position(|o| o.name == item && o.index < l.visibility) {
-                used[j] = true;
-            }
-        }
-    }
-}
-
 /// True when an undefined-macro error comes from this expression's own identifiers
 /// (not from a macro it references, which reports its own error).
 fn direct_error(
@@ -389,4 +378,13 @@ fn direct_error(
         msg == format!("Undefined macro '{name}' used in filter.")
             && by_name.get(*name).map(|&i| slots[i].index >= visibility).unwrap_or(true)
     })
+}
+
+/// Every scalar in an exception entry (`fields: proc.name` or `fields: [proc.name, fd.name]`).
+fn scalars(v: &load::ExValue) -> Vec<String> {
+    match v {
+        load::ExValue::Scalar(s) if !s.is_empty() => vec![s.clone()],
+        load::ExValue::Scalar(_) => vec![],
+        load::ExValue::List(items) => items.iter().flat_map(scalars).collect(),
+    }
 }

@@ -1,0 +1,3 @@
+//! quell-rules integration tests: one binary, one module per area.
+mod common;
+mod upstream;
