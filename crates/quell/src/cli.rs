@@ -70,6 +70,25 @@ pub enum Command {
         /// Events file (JSON Lines); `-` or nothing reads standard input.
         events: Option<PathBuf>,
     },
+    /// Capture live syscalls with eBPF (root) and print alerts: the whole host until
+    /// SIGINT/SIGTERM, or only the process tree of `-- CMD ARGS...` until CMD exits.
+    Run {
+        /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
+        #[arg(short = 'r', long = "rules")]
+        rules: Vec<PathBuf>,
+        /// Print alerts as Falco JSON, one per line.
+        #[arg(long)]
+        json: bool,
+        /// Also write every captured event to FILE as flat JSON Lines (what `quell replay` reads).
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+        /// Stop at the first matching rule per event, or report them all.
+        #[arg(long, value_enum, default_value_t = Matching::First)]
+        rule_matching: Matching,
+        /// The command to start and watch (after `--`).
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
     /// List the loaded rules, or show one rule's compiled condition.
     Rules {
         /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
@@ -92,6 +111,9 @@ pub fn main() -> ExitCode {
             cmd::replay::run(&rules, rule_matching.into(), json, strict, events.as_deref())
         }
         Command::Rules { rules, json, name } => cmd::rules::run(&rules, json, name.as_deref()),
+        Command::Run { rules, json, record, rule_matching, command } => {
+            cmd::run::run(&rules, rule_matching.into(), json, record.as_deref(), &command)
+        }
     };
     match result {
         Ok(code) => code,

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 pub mod replay;
 pub mod rules;
+pub mod run;
 pub mod validate;

@@ -1,0 +1,298 @@
+//! Live capture tests: start a capture, run a shell script as a child, and
+//! check the events of the child's process tree.
+//!
+//! They need root and a kernel with BPF, BTF and raw tracepoints. Without
+//! root they are skipped with a message; as root, any failure to capture is
+//! a test failure.
+
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use quell_capture::{Capture, CaptureConfig, FlatEvent};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        .unwrap_or(false)
+}
+
+/// Runs `sh -c script` under capture and returns the events of its process tree.
+fn trace(script: &str) -> Option<Vec<FlatEvent>> {
+    if !is_root() {
+        eprintln!("skipped: live capture tests need root");
+        return None;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cap = Capture::start(&CaptureConfig {
+        event_types: None,
+        follow_children: true,
+    })
+    .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .spawn()
+        .expect("spawn sh");
+    let root = child.id() as i64;
+    let mut evs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        cap.poll(Duration::from_millis(50), &mut |e| evs.push(e))
+            .expect("poll");
+        if child.try_wait().expect("wait").is_some() || Instant::now() > deadline {
+            break;
+        }
+    }
+    cap.drain(&mut |e| evs.push(e)).expect("drain");
+    let st = cap.stats();
+    assert_eq!(st.dropped, 0, "no drops expected in a small test: {st:?}");
+    assert_eq!(st.decode_errors, 0);
+    let in_tree = |e: &FlatEvent| {
+        let is = |k: &str| matches!(e.get(k), Some(quell_rules::Value::Int(p)) if *p == root);
+        is("proc.pid") || (1..=16).any(|n| is(&format!("proc.apid[{n}]")))
+    };
+    Some(evs.into_iter().filter(in_tree).collect())
+}
+
+fn s(e: &FlatEvent, k: &str) -> String {
+    e.get(k)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "<NA>".into())
+}
+
+fn find<'a>(evs: &'a [FlatEvent], pred: impl Fn(&FlatEvent) -> bool) -> Option<&'a FlatEvent> {
+    evs.iter().find(|e| pred(e))
+}
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("quell-live-")
+        .tempdir()
+        .expect("tempdir")
+}
+
+#[test]
+fn truncation_open_flags_and_paths() {
+    let d = scratch();
+    let dir = d.path().display().to_string();
+    let Some(evs) = trace(&format!("cd {dir} && : > syslog && echo x >> notes.txt")) else {
+        return;
+    };
+    let t = find(&evs, |e| {
+        s(e, "evt.type") == "openat" && s(e, "fd.filename") == "syslog"
+    })
+    .expect("openat of syslog captured");
+    assert_eq!(
+        s(t, "fd.name"),
+        format!("{dir}/syslog"),
+        "relative path resolved against cwd"
+    );
+    assert_eq!(s(t, "evt.arg.flags"), "O_TRUNC|O_CREAT|O_WRONLY");
+    assert_eq!(s(t, "evt.is_open_write"), "true");
+    assert_eq!(s(t, "fd.typechar"), "f");
+    assert_eq!(s(t, "proc.name"), "sh");
+    assert_eq!(s(t, "proc.cwd"), dir);
+    assert_eq!(s(t, "user.name"), "root");
+    assert_eq!(s(t, "container.id"), "host");
+    let a = find(&evs, |e| {
+        s(e, "evt.type") == "openat" && s(e, "fd.filename") == "notes.txt"
+    })
+    .expect("append open");
+    assert!(
+        !s(a, "evt.arg.flags").contains("O_TRUNC"),
+        "near miss: append has no O_TRUNC"
+    );
+    assert!(s(a, "evt.arg.flags").contains("O_APPEND"));
+}
+
+#[test]
+fn exec_ancestry_and_cmdline() {
+    let d = scratch();
+    let dir = d.path().display().to_string();
+    let script = format!(
+        "cp /bin/sh {dir}/httpd && {dir}/httpd -c 'sh -c \"cat /etc/hostname > /dev/null\"; true'"
+    );
+    let Some(evs) = trace(&script) else { return };
+    let cat = find(&evs, |e| {
+        s(e, "evt.type") == "execve" && s(e, "proc.name") == "cat"
+    })
+    .expect("exec of cat");
+    assert_eq!(s(cat, "proc.cmdline"), "cat /etc/hostname");
+    assert_eq!(s(cat, "proc.pname"), "sh");
+    assert_eq!(s(cat, "proc.aname[2]"), "httpd");
+    assert_eq!(s(cat, "proc.aname[3]"), "sh");
+    let sh = find(&evs, |e| {
+        s(e, "evt.type") == "execve" && s(e, "proc.name") == "sh" && s(e, "proc.pname") == "httpd"
+    })
+    .expect("shell spawned by httpd");
+    assert!(
+        s(sh, "proc.exepath").starts_with('/'),
+        "{}",
+        s(sh, "proc.exepath")
+    );
+    assert!(s(sh, "proc.pcmdline").starts_with("httpd -c"));
+    let rd = find(&evs, |e| {
+        s(e, "evt.type") == "openat" && s(e, "fd.name") == "/etc/hostname"
+    })
+    .expect("read");
+    assert_eq!(s(rd, "evt.is_open_read"), "true");
+    assert_eq!(s(rd, "proc.pname"), "sh");
+}
+
+#[test]
+fn unlink_symlink_and_rename_targets() {
+    let d = scratch();
+    let dir = d.path().display().to_string();
+    let script = format!(
+        "cd {dir} && touch a.log && rm a.log && ln -s /etc/shadow link && touch b && mv b c"
+    );
+    let Some(evs) = trace(&script) else { return };
+    let u = find(&evs, |e| {
+        s(e, "evt.type") == "unlinkat" && s(e, "evt.arg.name") == "a.log"
+    })
+    .expect("unlinkat");
+    assert_eq!(s(u, "fs.path.name"), format!("{dir}/a.log"));
+    assert_eq!(s(u, "evt.res"), "SUCCESS");
+    assert_eq!(s(u, "proc.name"), "rm");
+    let l = find(&evs, |e| s(e, "evt.type").starts_with("symlink")).expect("symlink");
+    assert_eq!(s(l, "evt.arg.target"), "/etc/shadow");
+    assert_eq!(s(l, "fs.path.target"), format!("{dir}/link"));
+    let r = find(&evs, |e| s(e, "evt.type").starts_with("rename")).expect("rename");
+    assert_eq!(s(r, "fs.path.source"), format!("{dir}/b"));
+    assert_eq!(s(r, "fs.path.target"), format!("{dir}/c"));
+}
+
+#[test]
+fn ptrace_and_memfd_exec() {
+    // perl is part of Debian's essential set; it issues the raw syscalls.
+    let script = "sleep 5 & P=$!; \
+        perl -e 'syscall(101, 16, $ARGV[0] + 0, 0, 0); syscall(101, 2, 999999, 0, 0);' $P; kill $P; \
+        perl -e 'my $n = \"quelltest\"; my $fd = syscall(319, $n, 0); die \"memfd\" if $fd < 0; \
+                 open(my $o, \">&=\", $fd) or die; open(my $i, \"<\", \"/bin/true\") or die; binmode $i; \
+                 my $d = do { local $/; <$i> }; syswrite($o, $d) or die; exec {\"/proc/self/fd/$fd\"} \"quelltest\" or die \"exec: $!\";'";
+    let Some(evs) = trace(script) else { return };
+    let att = find(&evs, |e| {
+        s(e, "evt.type") == "ptrace" && s(e, "evt.arg.request") == "PTRACE_ATTACH"
+    })
+    .expect("ptrace attach");
+    assert_eq!(s(att, "proc.name"), "perl");
+    assert_eq!(s(att, "evt.res"), "SUCCESS");
+    let peek = find(&evs, |e| {
+        s(e, "evt.type") == "ptrace" && s(e, "evt.arg.request") == "PTRACE_PEEKDATA"
+    })
+    .expect("near miss: peekdata");
+    assert_eq!(s(peek, "evt.res"), "ESRCH");
+    let m = find(&evs, |e| s(e, "evt.type") == "memfd_create").expect("memfd_create");
+    assert_eq!(s(m, "fd.name"), "memfd:quelltest");
+    let x = find(&evs, |e| {
+        s(e, "evt.type").starts_with("execve") && s(e, "proc.is_exe_from_memfd") == "true"
+    })
+    .expect("exec from memfd");
+    assert!(
+        s(x, "proc.exepath").starts_with("memfd:quelltest"),
+        "{}",
+        s(x, "proc.exepath")
+    );
+    assert_eq!(s(x, "proc.pname"), "sh");
+    let others = evs
+        .iter()
+        .filter(|e| s(e, "evt.type") == "execve" && s(e, "proc.name") == "sleep")
+        .all(|e| s(e, "proc.is_exe_from_memfd") == "false");
+    assert!(others, "near miss: a normal exec is not from a memfd");
+}
+
+#[test]
+fn loopback_connect_tuple() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = l.local_addr().expect("addr").port();
+    let script = format!("exec 3<>/dev/tcp/127.0.0.1/{port}; echo hi >&3; exec 3>&-");
+    let accept = std::thread::spawn(move || l.accept().map(|_| ()));
+    // bash understands /dev/tcp; sh (dash) does not
+    let Some(evs) = trace(&format!("bash -c '{script}'")) else {
+        return;
+    };
+    let _ = accept.join();
+    let c = find(&evs, |e| s(e, "evt.type") == "connect").expect("connect");
+    assert_eq!(s(c, "proc.name"), "bash");
+    assert_eq!(s(c, "fd.sip"), "127.0.0.1");
+    assert_eq!(s(c, "fd.sport"), port.to_string());
+    assert_eq!(s(c, "fd.l4proto"), "tcp");
+    assert_eq!(s(c, "fd.typechar"), "4");
+    assert!(
+        s(c, "fd.name").ends_with(&format!("->127.0.0.1:{port}")),
+        "{}",
+        s(c, "fd.name")
+    );
+    assert_eq!(s(c, "evt.res"), "SUCCESS");
+}
+
+/// Creates a cgroup named as docker names it in the v2 hierarchy, moves a shell
+/// into it, enters new mount/PID/UTS namespaces with its own root filesystem
+/// and deletes /var/log/dpkg.log there.
+#[test]
+fn container_cgroup_gives_container_id() {
+    if !is_root() {
+        eprintln!("skipped: live capture tests need root");
+        return;
+    }
+    let Some(unified) = std::fs::read_to_string("/proc/self/mountinfo")
+        .ok()
+        .and_then(|t| quell_capture::state::find_cgroup2_mount(&t))
+    else {
+        panic!("running as root, a cgroup2 (unified) mount is expected");
+    };
+    let id = "5e1f0c0ffee0d15ea5e0000000000000000000000000000000000000000c0de1";
+    let cg = format!("{unified}/docker-{id}.scope");
+    let _ = std::fs::create_dir(&cg);
+    let root = scratch();
+    let r = root.path().display().to_string();
+    let script = container_script(&cg, &r);
+    let evs = trace(&script);
+    let _ = std::fs::remove_dir(&cg);
+    let Some(evs) = evs else { return };
+    let rm = find(&evs, |e| {
+        s(e, "evt.type") == "unlinkat" && s(e, "fs.path.name") == "/var/log/dpkg.log"
+    })
+    .unwrap_or_else(|| panic!("unlinkat in the container: {} events", evs.len()));
+    assert_eq!(s(rm, "container.id"), &id[..12]);
+    assert_eq!(s(rm, "container.type"), "docker");
+    assert_eq!(
+        s(rm, "container.name"),
+        "<NA>",
+        "no runtime metadata: name stays missing"
+    );
+    assert_eq!(
+        s(rm, "proc.vpid"),
+        "1",
+        "rm is the init of the new pid namespace"
+    );
+    assert!(!std::path::Path::new(&format!("{r}/var/log/dpkg.log")).exists());
+}
+
+/// Shell script building the "container": see the test above.
+pub fn container_script(cgroup: &str, rootfs: &str) -> String {
+    format!(
+        r#"set -e
+R={rootfs}
+mkdir -p $R/var/log $R/proc $R/tmp
+echo 'log' > $R/var/log/dpkg.log
+for d in usr bin sbin lib lib64 etc; do
+  if [ -L /$d ]; then ln -s "$(readlink /$d)" $R/$d; elif [ -d /$d ]; then mkdir -p $R/$d; fi
+done
+echo $$ > {cgroup}/cgroup.procs
+exec unshare --mount --pid --uts --fork --propagation private sh -c '
+  set -e
+  hostname quell-ctr
+  for d in usr bin sbin lib lib64 etc; do
+    if [ -d /$d ] && [ ! -L /$d ]; then mount --rbind /$d {rootfs}/$d; fi
+  done
+  exec chroot {rootfs} /bin/rm /var/log/dpkg.log'
+"#
+    )
+}

@@ -1,0 +1,159 @@
+//! `quell run`: capture live syscalls with eBPF and evaluate them against rules.
+//!
+//! Without a command, the whole host is watched until SIGINT/SIGTERM; with
+//! `-- CMD ARGS`, CMD is started and only its process tree is watched, until
+//! CMD exits. Either way the buffers are drained and statistics printed.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use quell_capture::{Capture, CaptureConfig, FlatEvent};
+use quell_rules::compile::evttypes::EvtTypes;
+use quell_rules::engine::{Engine, RuleMatching};
+
+use crate::alerts::{now_ns, AlertSink};
+use crate::ruleset;
+
+/// Exit status for "capture is not possible here" (not root, no BPF, ...).
+const EXIT_UNSUPPORTED: u8 = 2;
+
+/// The event types the enabled rules can match; `None` when some rule can
+/// match every type.
+pub fn rule_event_types(engine: &Engine) -> Option<BTreeSet<String>> {
+    let mut set = BTreeSet::new();
+    for r in engine.rules().iter().filter(|r| r.enabled) {
+        match &r.evttypes {
+            EvtTypes::Only(types) => set.extend(types.iter().cloned()),
+            EvtTypes::AllBut(_) => return None,
+        }
+    }
+    Some(set)
+}
+
+/// Runs `quell run`.
+pub fn run(
+    rules: &[PathBuf],
+    matching: RuleMatching,
+    json: bool,
+    record: Option<&Path>,
+    command: &[String],
+) -> Result<ExitCode> {
+    let engine = ruleset::load(rules)?;
+    if let Err(e) = quell_capture::check_support() {
+        eprintln!("quell: {e}");
+        return Ok(ExitCode::from(EXIT_UNSUPPORTED));
+    }
+    let mut recorder = match record {
+        Some(p) => Some(BufWriter::new(File::create(p).with_context(|| {
+            format!("cannot create record file {}", p.display())
+        })?)),
+        None => None,
+    };
+    let cfg = CaptureConfig {
+        event_types: if recorder.is_some() {
+            None
+        } else {
+            rule_event_types(&engine)
+        },
+        follow_children: !command.is_empty(),
+    };
+    let mut cap = match Capture::start(&cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("quell: {e}");
+            return Ok(ExitCode::from(EXIT_UNSUPPORTED));
+        }
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    quell_capture::stop_on_signals(Arc::clone(&stop)).context("cannot install signal handlers")?;
+
+    let mut child = match command.split_first() {
+        None => None,
+        Some((prog, args)) => Some(
+            std::process::Command::new(prog)
+                .args(args)
+                .spawn()
+                .with_context(|| format!("cannot start `{prog}`"))?,
+        ),
+    };
+
+    let stdout = io::stdout().lock();
+    let mut sink = AlertSink::new(BufWriter::new(stdout), json);
+    let mut write_err: Option<io::Error> = None;
+    let start = Instant::now();
+    let mut on_event = |ev: FlatEvent| {
+        if write_err.is_some() {
+            return;
+        }
+        if let Some(w) = recorder.as_mut() {
+            if let Err(e) = writeln!(w, "{}", ev.to_json_line()) {
+                write_err = Some(e);
+                return;
+            }
+        }
+        let ts = ev.timestamp_ns().unwrap_or_else(now_ns);
+        for rule in engine.evaluate(&ev, matching) {
+            if let Err(e) = sink.emit(rule, &ev, ts) {
+                write_err = Some(e);
+                return;
+            }
+        }
+    };
+    let mut child_status = None;
+    loop {
+        cap.poll(Duration::from_millis(100), &mut on_event)?;
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if let Some(c) = child.as_mut() {
+            if let Some(st) = c.try_wait().context("waiting for the command")? {
+                child_status = Some(st);
+                break;
+            }
+        }
+    }
+    cap.drain(&mut on_event)?;
+    if let Some(e) = write_err {
+        return Err(e).context("writing output");
+    }
+    sink.flush()?;
+    if let Some(w) = recorder.as_mut() {
+        w.flush().context("writing the record file")?;
+    }
+    let stats = cap.stats();
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "quell: {} events in {:.1}s ({:.0} events/s), {} dropped, {} alerts",
+        stats.delivered,
+        secs,
+        if secs > 0.0 {
+            stats.delivered as f64 / secs
+        } else {
+            0.0
+        },
+        stats.dropped,
+        sink.total()
+    );
+    if stats.dropped > 0 {
+        eprintln!(
+            "quell: warning: {} events were lost because the ring buffers were full",
+            stats.dropped
+        );
+    }
+    for (rule, n) in &sink.counts {
+        eprintln!("quell:   {n:>8}  {rule}");
+    }
+    if let Some(st) = child_status {
+        if !st.success() {
+            eprintln!("quell: the command exited with {st}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
