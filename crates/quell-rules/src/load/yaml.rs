@@ -400,6 +400,9 @@ pub(crate) fn parse_documents(content: &str) -> Result<Vec<Option<Node>>, YamlEr
             .count();
         if w > widest.0 {
             widest = (w, i);
+            if w > MAX_PREFIX {
+                break;
+            }
         }
     }
     if widest.0 > MAX_PREFIX {
@@ -616,12 +619,23 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         // yaml-rust2 refuses deep flow nesting itself ("recursion limit exceeded").
         assert!(parse_documents(&deep).is_err());
-        let deep = "- a:\n".repeat(1)
-            + &(0..400)
-                .map(|i| format!("{}- b:\n", "  ".repeat(i + 1)))
-                .collect::<String>();
+        // Deep block nesting: parsed on a big stack, then refused by the tree builder.
+        let deep = (0..450)
+            .map(|i| format!("{}- b:\n", "  ".repeat(i)))
+            .collect::<String>();
         let e = parse_documents(&deep).expect_err("too deep");
         assert!(e.message.contains("nesting too deep"), "{}", e.message);
+        // Beyond the prefix bound: refused before parsing.
+        let deeper = (0..600)
+            .map(|i| format!("{}- b:\n", "  ".repeat(i)))
+            .collect::<String>();
+        let e = parse_documents(&deeper).expect_err("too deep");
+        assert!(
+            e.message.contains("indentation beyond 1000 columns"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.mark.line, 501);
         let ok = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert!(parse_documents(&ok).is_ok());
     }
