@@ -27,7 +27,7 @@ pub fn load(files: &[PathBuf]) -> Result<Engine> {
         let res = engine.load(name, text);
         if !res.errors.is_empty() || !res.warnings.is_empty() {
             let src = |n: &str| inputs.iter().find(|(m, _)| m == n).map(|(_, t)| t.clone());
-            eprint!("{}", res.verbose(&src));
+            eprintln!("{}", res.verbose(&src).trim_end());
         }
         if !res.successful {
             failed.push(name.clone());

@@ -58,23 +58,74 @@ impl CompiledRule {
     }
 }
 
-/// Names a condition the way Falco's contexts do: whole if short, else the first 17 characters and `...`.
-pub fn condition_excerpt(cond: &str) -> String {
-    let flat: String = cond.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
-    if flat.chars().count() <= 20 {
-        flat
-    } else {
-        let head: String = flat.chars().take(17).collect();
-        format!("{head}...")
-    }
-}
-
 /// Maps a position inside a condition string onto the rules file, as Falco does
-/// (parser position plus the YAML node's mark).
+/// (parser position plus the YAML node's mark). Used when the source text is not
+/// at hand; [`locate_in_source`] is exact when it is.
 pub fn file_position(base: &Position, pos: Pos) -> Position {
     let line = base.line + pos.line.saturating_sub(1);
     let column = if pos.line <= 1 { base.column + pos.col.saturating_sub(1) } else { pos.col };
     Position { name: base.name.clone(), line, column, offset: base.offset + pos.idx }
+}
+
+/// Finds where byte `idx` of a condition string sits in the rules file, by walking
+/// the scalar's source text from `base` and matching the condition's characters in
+/// order. YAML folding and indentation only change blanks (and quotes and block
+/// indicators), which are skipped, so this lands on the exact line and column for
+/// plain, quoted and block scalars. When the text was rewritten before `idx`
+/// (a list substituted), it falls back to Falco's own approximation.
+pub fn locate_in_source(src: &str, base: &Position, cond: &str, idx: usize, pos: Pos) -> Position {
+    let fallback = || file_position(base, pos);
+    let Some(tail) = src.get(base.offset..) else {
+        return fallback();
+    };
+    let mut it = tail.char_indices().peekable();
+    for (ci, want) in cond.char_indices() {
+        loop {
+            let Some(&(si, got)) = it.peek() else {
+                return fallback();
+            };
+            let same = got == want || (got.is_whitespace() && want.is_whitespace());
+            if same {
+                if ci >= idx {
+                    return position_of(src, &base.name, base.offset + si);
+                }
+                it.next();
+                break;
+            }
+            if got.is_whitespace() || matches!(got, '>' | '|' | '-' | '+' | '"' | '\'') {
+                it.next();
+                continue;
+            }
+            return fallback();
+        }
+    }
+    let end = it.peek().map(|&(i, _)| i).unwrap_or(tail.len());
+    position_of(src, &base.name, base.offset + end)
+}
+
+/// Line and column (1-based) of a byte offset.
+pub fn position_of(src: &str, name: &str, off: usize) -> Position {
+    let off = off.min(src.len());
+    let before = src.get(..off).unwrap_or("");
+    let line = before.matches('\n').count() as u32 + 1;
+    let col_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = src.get(col_start..off).map(|s| s.chars().count()).unwrap_or(0) as u32 + 1;
+    Position { name: name.to_string(), line, column, offset: off }
+}
+
+/// The "condition expression" location of a position inside the compiled text of a condition.
+fn cond_location(sources: &HashMap<String, String>, base: &Position, cond: &str, text: &str, pos: Pos) -> Location {
+    // The compiled text is the original condition, maybe wrapped in "(...)" by exceptions
+    // and with lists substituted (past a substituted list, the walk falls back).
+    let shift = usize::from(!text.starts_with(cond) && text.get(1..).map(|t| t.starts_with(cond)).unwrap_or(false));
+    let position = match (sources.get(&base.name), text.get(shift..)) {
+        (Some(src), Some(t)) if pos.idx >= shift => {
+            let t = if t.starts_with(cond) { cond } else { t };
+            locate_in_source(src, base, t, (pos.idx - shift).min(t.len()), pos)
+        }
+        _ => file_position(base, pos),
+    };
+    Location { item_type: "condition expression".into(), item_name: load::condition_context_name(cond), position }
 }
 
 /// Builds a diagnostic with its snippet from the sources loaded so far.
@@ -179,6 +230,7 @@ pub fn compile(
     let names: Vec<String> = macros.iter().map(|m| m.name.clone()).collect();
     let by_name: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
     let mut slots = Vec::with_capacity(macros.len());
+    let mut texts = Vec::with_capacity(macros.len());
     for m in macros {
         // No visibility order between conditions and lists: every list is substituted.
         let text = load::substitute_lists(&m.cond, lists, &mut list_used);
@@ -188,20 +240,14 @@ pub fn compile(
                 diags.push(diag(
                     Code::LoadErrCompileCondition,
                     e.message.clone(),
-                    vec![
-                        m.loc.clone(),
-                        Location {
-                            item_type: "condition expression".into(),
-                            item_name: condition_excerpt(&m.cond),
-                            position: file_position(&m.cond_pos, e.pos),
-                        },
-                    ],
+                    vec![load::root_location(&m.loc.position.name), m.loc.clone(), cond_location(sources, &m.cond_pos, &m.cond, &text, e.pos)],
                     sources,
                 ));
                 None
             }
         };
         slots.push(MacroSlot { parsed, resolved: None, visibility: m.visibility, index: m.index });
+        texts.push(text);
     }
     let mut macro_used = vec![false; macros.len()];
     // Resolve every macro (so that errors inside unused macros are reported too).
@@ -222,12 +268,9 @@ pub fn compile(
                     Code::LoadErrValidate,
                     msg,
                     vec![
+                        load::root_location(&m.loc.position.name),
                         m.loc.clone(),
-                        Location {
-                            item_type: "condition expression".into(),
-                            item_name: condition_excerpt(&m.cond),
-                            position: file_position(&m.cond_pos, pos),
-                        },
+                        cond_location(sources, &m.cond_pos, &m.cond, &texts[i], pos),
                     ],
                     sources,
                 ));
@@ -238,11 +281,7 @@ pub fn compile(
     let mut out = Vec::new();
     for r in col.rules() {
         let rule_loc = r.loc.clone();
-        let cond_loc = |pos: Pos| Location {
-            item_type: "condition expression".into(),
-            item_name: condition_excerpt(&r.cond),
-            position: file_position(&r.cond_pos, pos),
-        };
+        let root = load::root_location(&r.loc.position.name);
         let text = match load::build_exception_condition(r) {
             Ok(t) => t,
             Err(d) => {
@@ -251,13 +290,14 @@ pub fn compile(
             }
         };
         let text = load::substitute_lists(&text, lists, &mut list_used);
+        let cond_loc = |pos: Pos| cond_location(sources, &r.cond_pos, &r.cond, &text, pos);
         let parsed = match syntax::parse(&text) {
             Ok(e) => e,
             Err(e) => {
                 diags.push(diag(
                     Code::LoadErrCompileCondition,
                     e.message,
-                    vec![rule_loc, cond_loc(e.pos)],
+                    vec![root, rule_loc, cond_loc(e.pos)],
                     sources,
                 ));
                 continue;
@@ -275,7 +315,7 @@ pub fn compile(
         ) {
             Ok(e) => e,
             Err((msg, pos)) => {
-                diags.push(diag(Code::LoadErrValidate, msg, vec![rule_loc, cond_loc(pos)], sources));
+                diags.push(diag(Code::LoadErrValidate, msg, vec![root, rule_loc, cond_loc(pos)], sources));
                 continue;
             }
         };
@@ -295,7 +335,7 @@ pub fn compile(
             Ok(n) => n,
             Err((msg, pos)) => {
                 let code = if skip_unknown(&msg) { Code::LoadUnknownFilter } else { Code::LoadErrCompileCondition };
-                diags.push(diag(code, msg, vec![rule_loc, cond_loc(pos)], sources));
+                diags.push(diag(code, msg, vec![root, rule_loc, cond_loc(pos)], sources));
                 continue;
             }
         };
@@ -308,19 +348,19 @@ pub fn compile(
                     item_name: String::new(),
                     position: r.output_pos.clone(),
                 };
-                diags.push(diag(code, msg, vec![rule_loc, loc], sources));
+                diags.push(diag(code, msg, vec![root, rule_loc, loc], sources));
                 continue;
             }
         };
         for (msg, pos) in warnings {
-            diags.push(diag(Code::LoadCompileCondition, msg, vec![rule_loc.clone(), cond_loc(pos)], sources));
+            diags.push(diag(Code::LoadCompileCondition, msg, vec![root.clone(), rule_loc.clone(), cond_loc(pos)], sources));
         }
         let evttypes = evttypes::extract(&expr);
         if r.warn_evttypes && evttypes.too_many() {
             diags.push(diag(
                 Code::LoadNoEvttype,
                 "Rule matches too many evt.type values. This has a significant performance penalty.",
-                vec![rule_loc.clone()],
+                vec![root.clone(), rule_loc.clone()],
                 sources,
             ));
         }

@@ -36,7 +36,8 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
     } else {
         let src = |n: &str| texts.iter().find(|(m, _)| m == n).map(|(_, t)| t.clone());
         for r in &results {
-            print!("{}", r.verbose(&src));
+            let v = r.verbose(&src);
+            println!("{}", v.trim_end());
         }
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
