@@ -43,7 +43,7 @@ impl EvtTypes {
         }
     }
     /// The complement.
-    pub fn not(self) -> Self {
+    pub fn complement(self) -> Self {
         match self {
             EvtTypes::Only(s) => EvtTypes::AllBut(s),
             EvtTypes::AllBut(s) => EvtTypes::Only(s),
@@ -60,7 +60,7 @@ impl EvtTypes {
     }
     /// Union.
     pub fn or(self, o: Self) -> Self {
-        self.not().and(o.not()).not()
+        self.complement().and(o.complement()).complement()
     }
     /// The names, when the set is finite.
     pub fn names(&self) -> Option<&BTreeSet<String>> {
@@ -104,7 +104,7 @@ fn extract_neg(e: &Expr, neg: bool) -> EvtTypes {
                 _ => return EvtTypes::all(),
             };
             if neg {
-                set.not()
+                set.complement()
             } else {
                 set
             }

@@ -1,7 +1,7 @@
 //! `quell replay`: evaluate recorded events against rules.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -34,6 +34,9 @@ pub fn run(
     let mut sink = AlertSink::new(io::BufWriter::new(stdout), json);
     let start = Instant::now();
     let (mut read, mut bad) = (0u64, 0u64);
+    // Progress on a terminal for long replays: a line rewritten about once a second.
+    let progress = io::stderr().is_terminal();
+    let mut last_report = Instant::now();
     for item in EventReader::new(input) {
         let ev = match item {
             Ok(ev) => ev,
@@ -48,12 +51,19 @@ pub fn run(
             }
         };
         read += 1;
+        if progress && read % 4096 == 0 && last_report.elapsed().as_secs() >= 1 {
+            last_report = Instant::now();
+            eprint!("\rquell: {read} events, {} alerts ...", sink.total());
+        }
         let ts = ev.timestamp_ns().unwrap_or_else(now_ns);
         for rule in engine.evaluate(&ev, matching) {
             sink.emit(rule, &ev, ts)?;
         }
     }
     sink.flush()?;
+    if progress && start.elapsed().as_secs() >= 1 {
+        eprint!("\r");
+    }
     let secs = start.elapsed().as_secs_f64();
     eprintln!(
         "quell: {read} events read, {} alerts, {bad} bad lines, {:.0} events/s",
