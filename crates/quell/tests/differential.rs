@@ -29,6 +29,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -313,7 +314,7 @@ struct Subject {
     /// The text handed to the reference.
     reference_text: String,
     /// quell's engine holding the compiled rule (its first), or why quell could not compile it.
-    engine: Result<Engine, String>,
+    engine: Result<Rc<Engine>, String>,
     rule_index: usize,
     hand_written: bool,
 }
@@ -337,40 +338,35 @@ impl Subject {
     }
 }
 
-/// One subject per rule of the stable rules file; each holds its own engine (rules are not `Clone`).
+/// One subject per rule of the stable rules file, all sharing one engine.
 fn rules_subjects() -> Vec<Subject> {
     let path = Path::new(SHARED).join(RULES_FILE);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let load = || {
-        let mut engine = Engine::new();
-        let res = engine.load("falco_rules.yaml", &text);
-        assert!(
-            res.successful,
-            "quell could not load {}: {:?}",
-            path.display(),
-            res.errors
-        );
-        engine
-    };
-    let first = load();
-    let n = first.rules().len();
-    assert!(n > 0, "{}: no rules loaded", path.display());
-    let mut engines = vec![first];
-    engines.extend((1..n).map(|_| load()));
-    engines
-        .into_iter()
+    let mut engine = Engine::new();
+    let res = engine.load("falco_rules.yaml", &text);
+    assert!(
+        res.successful,
+        "quell could not load {}: {:?}",
+        path.display(),
+        res.errors
+    );
+    assert!(
+        !engine.rules().is_empty(),
+        "{}: no rules loaded",
+        path.display()
+    );
+    let engine = Rc::new(engine);
+    engine
+        .rules()
+        .iter()
         .enumerate()
-        .map(|(i, engine)| {
-            let r = &engine.rules()[i];
-            let (label, reference_text) = (r.name.clone(), r.condition_compiled.clone());
-            Subject {
-                label,
-                reference_text,
-                engine: Ok(engine),
-                rule_index: i,
-                hand_written: false,
-            }
+        .map(|(i, r)| Subject {
+            label: r.name.clone(),
+            reference_text: r.condition_compiled.clone(),
+            engine: Ok(Rc::clone(&engine)),
+            rule_index: i,
+            hand_written: false,
         })
         .collect()
 }
@@ -406,7 +402,7 @@ fn conditions_subjects() -> Vec<Subject> {
         .into_iter()
         .map(|(line, cond)| Subject {
             label: format!("L{line}: {cond}"),
-            engine: compile_condition(&cond),
+            engine: compile_condition(&cond).map(Rc::new),
             rule_index: 0,
             reference_text: cond,
             hand_written: true,
