@@ -338,29 +338,29 @@ impl Subject {
     }
 }
 
-/// One subject per rule of the stable rules file, all sharing one engine.
-fn rules_subjects() -> Vec<Subject> {
-    let path = Path::new(SHARED).join(RULES_FILE);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+/// One subject per rule of the given upstream files loaded in order into one engine
+/// (as Falco loads them), skipping rules named in `except`; all share the engine.
+fn rules_subjects(files: &[&str], except: &BTreeSet<String>) -> Vec<Subject> {
     let mut engine = Engine::new();
-    let res = engine.load("falco_rules.yaml", &text);
-    assert!(
-        res.successful,
-        "quell could not load {}: {:?}",
-        path.display(),
-        res.errors
-    );
-    assert!(
-        !engine.rules().is_empty(),
-        "{}: no rules loaded",
-        path.display()
-    );
+    for file in files {
+        let path = Path::new(SHARED).join("corpus/falco-rules").join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let res = engine.load(file, &text);
+        assert!(
+            res.successful,
+            "quell could not load {}: {:?}",
+            path.display(),
+            res.errors
+        );
+    }
+    assert!(!engine.rules().is_empty(), "{files:?}: no rules loaded");
     let engine = Rc::new(engine);
     engine
         .rules()
         .iter()
         .enumerate()
+        .filter(|(_, r)| !except.contains(&r.name))
         .map(|(i, r)| Subject {
             label: r.name.clone(),
             reference_text: r.condition_compiled.clone(),
@@ -754,8 +754,17 @@ fn differential_against_sysdig() {
         "no capture with a flat-events twin under {SHARED}/corpus"
     );
 
-    let mut subjects = rules_subjects();
+    // The stable rules (the bar), then the incubating and sandbox rules loaded after
+    // them (extra coverage: these fire on the captures where the stable ones do not).
+    let stable_file = Path::new(RULES_FILE).file_name().and_then(|f| f.to_str()).unwrap_or("falco_rules.yaml");
+    let mut subjects = rules_subjects(&[stable_file], &BTreeSet::new());
     let n_rules = subjects.len();
+    let stable_names: BTreeSet<String> = subjects.iter().map(|s| s.label.clone()).collect();
+    subjects.extend(rules_subjects(
+        &[stable_file, "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"],
+        &stable_names,
+    ));
+    let n_more = subjects.len();
     subjects.extend(conditions_subjects());
 
     let started = std::time::Instant::now();
@@ -789,16 +798,22 @@ fn differential_against_sysdig() {
         &subjects[..n_rules],
         &ctx,
     );
-    let (conds, _) = report(
-        "hand-written conditions (tests/differential/conditions.txt)",
-        &subjects[n_rules..],
+    let (more, _) = report(
+        "upstream incubating and sandbox rules, loaded after stable (condition_compiled)",
+        &subjects[n_rules..n_more],
         &ctx,
     );
-    let trivial = trivial_conditions(&subjects[n_rules..], &ctx);
+    let (conds, _) = report(
+        "hand-written conditions (tests/differential/conditions.txt)",
+        &subjects[n_more..],
+        &ctx,
+    );
+    let trivial = trivial_conditions(&subjects[n_more..], &ctx);
 
     let mut failures: Vec<String> = rules
         .failures
         .iter()
+        .chain(&more.failures)
         .chain(&conds.failures)
         .cloned()
         .collect();
