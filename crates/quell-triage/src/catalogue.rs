@@ -1,0 +1,202 @@
+//! The catalogue of known-benign activity: data (YAML), bundled and user-extendable.
+
+use quell_events::FlatEvent;
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::cluster::target;
+use crate::input::text;
+
+/// The bundled catalogue.
+pub const BUILTIN: &str = include_str!("../data/benign_catalogue.yaml");
+
+/// One kind of known-benign activity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// A short id (`package_manager`).
+    pub name: String,
+    /// What it is, in English.
+    pub description_en: String,
+    /// What it is, in Japanese.
+    pub description_ja: String,
+    /// Process names (as the kernel reports them: at most 15 bytes).
+    pub actors: Vec<String>,
+    /// Target prefixes; empty means any target.
+    pub targets: Vec<String>,
+    /// Ancestor levels checked besides the process itself.
+    pub depth: usize,
+    /// Log-odds toward "false positive" when it matches.
+    pub weight: f64,
+}
+
+/// Where a catalogue match was found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Match<'a> {
+    /// The entry.
+    pub entry: &'a Entry,
+    /// The matching process name.
+    pub actor: String,
+    /// 0 for the process itself, N for `proc.aname[N]`.
+    pub level: usize,
+}
+
+/// A list of entries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Catalogue {
+    /// Entries in the order they are checked.
+    pub entries: Vec<Entry>,
+}
+
+/// A catalogue file that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("catalogue {source_name}: {message}")]
+pub struct CatalogueError {
+    /// The file's name.
+    pub source_name: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn strings(y: &Yaml) -> Option<Vec<String>> {
+    match y {
+        Yaml::BadValue => Some(Vec::new()),
+        Yaml::Array(a) => a
+            .iter()
+            .map(|x| match x {
+                Yaml::String(s) => Some(s.clone()),
+                Yaml::Integer(i) => Some(i.to_string()),
+                _ => None,
+            })
+            .collect(),
+        Yaml::String(s) => Some(vec![s.clone()]),
+        _ => None,
+    }
+}
+
+impl Catalogue {
+    /// The bundled catalogue.
+    pub fn builtin() -> Catalogue {
+        // The bundled file is tested to parse; an empty catalogue is the safe fallback.
+        Catalogue::from_yaml(BUILTIN, "<bundled>").unwrap_or_default()
+    }
+
+    /// Parses a catalogue file.
+    pub fn from_yaml(src: &str, source_name: &str) -> Result<Catalogue, CatalogueError> {
+        let err = |message: String| CatalogueError { source_name: source_name.to_string(), message };
+        let docs = YamlLoader::load_from_str(src).map_err(|e| err(format!("not valid YAML: {e}")))?;
+        let mut entries = Vec::new();
+        let Some(doc) = docs.first() else { return Ok(Catalogue::default()) };
+        let Yaml::Array(items) = doc else {
+            return Err(err("expected a list of entries (`- name: ...`)".into()));
+        };
+        for (i, item) in items.iter().enumerate() {
+            let n = i + 1;
+            let Yaml::Hash(_) = item else {
+                return Err(err(format!("entry {n} is not a mapping")));
+            };
+            let name = item["name"].as_str().ok_or_else(|| err(format!("entry {n} has no `name`")))?.to_string();
+            let actors = strings(&item["actors"])
+                .filter(|a| !a.is_empty())
+                .ok_or_else(|| err(format!("entry `{name}` needs `actors`: a list of process names")))?;
+            let targets = strings(&item["targets"])
+                .ok_or_else(|| err(format!("entry `{name}`: `targets` must be a list of path prefixes")))?;
+            let weight = match &item["weight"] {
+                Yaml::BadValue => 1.0,
+                Yaml::Real(_) | Yaml::Integer(_) => item["weight"]
+                    .as_f64()
+                    .or_else(|| item["weight"].as_i64().map(|i| i as f64))
+                    .filter(|w| w.is_finite() && (0.0..=5.0).contains(w))
+                    .ok_or_else(|| err(format!("entry `{name}`: `weight` must be between 0 and 5")))?,
+                _ => return Err(err(format!("entry `{name}`: `weight` must be a number"))),
+            };
+            let depth = match &item["depth"] {
+                Yaml::BadValue => 4,
+                Yaml::Integer(d) if (0..=16).contains(d) => *d as usize,
+                _ => return Err(err(format!("entry `{name}`: `depth` must be an integer from 0 to 16"))),
+            };
+            let desc = &item["description"];
+            let description_en = desc["en"].as_str().or_else(|| desc.as_str()).unwrap_or(&name).to_string();
+            let description_ja = desc["ja"].as_str().unwrap_or(&description_en).to_string();
+            entries.push(Entry { name, description_en, description_ja, actors, targets, depth, weight });
+        }
+        Ok(Catalogue { entries })
+    }
+
+    /// Appends another catalogue's entries.
+    pub fn extend(&mut self, other: Catalogue) {
+        self.entries.extend(other.entries);
+    }
+
+    /// The first entry an event matches.
+    pub fn find(&self, ev: &FlatEvent) -> Option<Match<'_>> {
+        let tgt = target(ev).map(|(_, t)| t);
+        for entry in &self.entries {
+            if !entry.targets.is_empty() {
+                let Some(t) = &tgt else { continue };
+                if !entry.targets.iter().any(|p| t.starts_with(p.as_str())) {
+                    continue;
+                }
+            }
+            for level in 0..=entry.depth {
+                let key = if level == 0 { "proc.name".to_string() } else { format!("proc.aname[{level}]") };
+                let name = if level == 1 { text(ev, &key).or_else(|| text(ev, "proc.pname")) } else { text(ev, &key) };
+                if let Some(name) = name {
+                    if entry.actors.iter().any(|a| *a == name) {
+                        return Some(Match { entry, actor: name, level });
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether a process name is a catalogue actor (any entry).
+    pub fn entry_for_actor(&self, name: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.actors.iter().any(|a| a == name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(json: &str) -> FlatEvent {
+        FlatEvent::from_json_line(json).unwrap()
+    }
+
+    #[test]
+    fn builtin_parses() {
+        let c = Catalogue::from_yaml(BUILTIN, "b").unwrap();
+        assert!(c.entries.len() >= 4);
+        assert!(c.entries.iter().all(|e| !e.description_ja.is_empty() && e.description_ja != e.description_en));
+        assert_eq!(c, Catalogue::builtin());
+    }
+
+    #[test]
+    fn matches_actor_or_ancestor() {
+        let c = Catalogue::builtin();
+        let m = c.find(&ev(r#"{"proc.name":"logrotate","fd.name":"/var/log/syslog"}"#)).unwrap();
+        assert_eq!((m.entry.name.as_str(), m.level), ("log_rotation", 0));
+        let m = c.find(&ev(r#"{"proc.name":"sh","proc.pname":"sh","proc.aname[2]":"dpkg"}"#)).unwrap();
+        assert_eq!((m.entry.name.as_str(), m.level), ("package_manager", 2));
+        assert!(c.find(&ev(r#"{"proc.name":"rm","proc.pname":"bash"}"#)).is_none());
+    }
+
+    #[test]
+    fn user_entries_and_errors() {
+        let mut c = Catalogue::builtin();
+        let user = Catalogue::from_yaml(
+            "- name: our_archiver\n  actors: [arch-logs]\n  targets: [/var/log/app/]\n  weight: 2\n",
+            "mine.yaml",
+        )
+        .unwrap();
+        c.extend(user);
+        let m = c.find(&ev(r#"{"proc.name":"arch-logs","fs.path.name":"/var/log/app/x.log"}"#)).unwrap();
+        assert_eq!(m.entry.name, "our_archiver");
+        assert!(c.find(&ev(r#"{"proc.name":"arch-logs","fs.path.name":"/var/log/auth.log"}"#)).is_none());
+        for bad in ["{a: 1}", "- 3", "- name: x", "- name: x\n  actors: [a]\n  weight: 99", "- name: x\n  actors: [a]\n  depth: -1", "[: :"] {
+            let e = Catalogue::from_yaml(bad, "u.yaml").unwrap_err();
+            assert!(e.to_string().starts_with("catalogue u.yaml: "), "{e}");
+        }
+        assert_eq!(Catalogue::from_yaml("", "e").unwrap().entries.len(), 0);
+    }
+}
