@@ -58,6 +58,9 @@ pub enum Command {
         /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
         #[arg(short = 'r', long = "rules")]
         rules: Vec<PathBuf>,
+        /// Load quell's bundled default ruleset first, then the `-r` files (to tune the defaults with a local file).
+        #[arg(long)]
+        default_rules: bool,
         /// Stop at the first matching rule per event, or report them all.
         #[arg(long, value_enum, default_value_t = Matching::First)]
         rule_matching: Matching,
@@ -94,6 +97,9 @@ pub enum Command {
         /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
         #[arg(short = 'r', long = "rules")]
         rules: Vec<PathBuf>,
+        /// Load quell's bundled default ruleset first, then the `-r` files.
+        #[arg(long)]
+        default_rules: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -107,10 +113,12 @@ pub fn main() -> ExitCode {
     let opts = Opts::parse();
     let result = match opts.command {
         Command::Validate { json, files } => cmd::validate::run(&files, json),
-        Command::Replay { rules, rule_matching, json, strict, events } => {
-            cmd::replay::run(&rules, rule_matching.into(), json, strict, events.as_deref())
+        Command::Replay { rules, default_rules, rule_matching, json, strict, events } => {
+            cmd::replay::run(&rules, default_rules, rule_matching.into(), json, strict, events.as_deref())
         }
-        Command::Rules { rules, json, name } => cmd::rules::run(&rules, json, name.as_deref()),
+        Command::Rules { rules, default_rules, json, name } => {
+            cmd::rules::run(&rules, default_rules, json, name.as_deref())
+        }
         Command::Run { rules, json, record, rule_matching, command } => {
             cmd::run::run(&rules, rule_matching.into(), json, record.as_deref(), &command)
         }

@@ -11,12 +11,13 @@ pub const DEFAULT_RULES: &str = include_str!("../rules/default_rules.yaml");
 /// The name the default ruleset is reported under.
 pub const DEFAULT_RULES_NAME: &str = "<bundled>/default_rules.yaml";
 
-/// Loads `files` in order (or the default ruleset when empty). Prints every
-/// diagnostic to stderr; fails when any file has an error.
-pub fn load(files: &[PathBuf]) -> Result<Engine> {
+/// Loads `files` in order (or the default ruleset when empty; with `with_defaults`,
+/// the default ruleset first and then the files). Prints every diagnostic to
+/// stderr; fails when any file has an error.
+pub fn load(files: &[PathBuf], with_defaults: bool) -> Result<Engine> {
     let mut engine = Engine::new();
     let mut inputs: Vec<(String, String)> = Vec::new();
-    if files.is_empty() {
+    if files.is_empty() || with_defaults {
         inputs.push((DEFAULT_RULES_NAME.to_string(), DEFAULT_RULES.to_string()));
     }
     for f in files {

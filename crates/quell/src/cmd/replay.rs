@@ -16,12 +16,13 @@ use crate::ruleset;
 /// Runs `quell replay`.
 pub fn run(
     rules: &[PathBuf],
+    with_defaults: bool,
     matching: RuleMatching,
     json: bool,
     strict: bool,
     events: Option<&Path>,
 ) -> Result<ExitCode> {
-    let engine = ruleset::load(rules)?;
+    let engine = ruleset::load(rules, with_defaults)?;
     let input: Box<dyn BufRead> = match events {
         None => Box::new(BufReader::new(io::stdin())),
         Some(p) if p == Path::new("-") => Box::new(BufReader::new(io::stdin())),

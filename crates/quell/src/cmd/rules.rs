@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::io::Write;
+
 use anyhow::{bail, Result};
 use quell_rules::compile::{CompiledRule, EvtTypes};
 use serde_json::{json, Value as Json};
@@ -41,8 +43,9 @@ fn rule_json(r: &CompiledRule) -> Json {
 }
 
 /// Runs `quell rules`.
-pub fn run(rules: &[PathBuf], json: bool, name: Option<&str>) -> Result<ExitCode> {
-    let engine = ruleset::load(rules)?;
+pub fn run(rules: &[PathBuf], with_defaults: bool, json: bool, name: Option<&str>) -> Result<ExitCode> {
+    let engine = ruleset::load(rules, with_defaults)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match name {
         Some(n) => {
             let Some(r) = engine.rule(n) else {
@@ -59,37 +62,38 @@ pub fn run(rules: &[PathBuf], json: bool, name: Option<&str>) -> Result<ExitCode
                 bail!("no rule named '{n}'; did you mean: {}?", close.join("; "));
             };
             if json {
-                println!("{}", rule_json(r));
+                writeln!(out, "{}", rule_json(r))?;
             } else {
-                println!("rule:      {}", r.name);
-                println!("priority:  {}", r.priority.as_str());
-                println!("source:    {}", r.source);
-                println!("enabled:   {}", r.enabled);
-                println!("tags:      {}", r.tags.join(", "));
-                println!("evttypes:  {}", evttypes_text(&r.evttypes));
-                println!("output:    {}", r.output);
-                println!("condition_compiled:");
-                println!("{}", r.condition_compiled);
+                writeln!(out, "rule:      {}", r.name)?;
+                writeln!(out, "priority:  {}", r.priority.as_str())?;
+                writeln!(out, "source:    {}", r.source)?;
+                writeln!(out, "enabled:   {}", r.enabled)?;
+                writeln!(out, "tags:      {}", r.tags.join(", "))?;
+                writeln!(out, "evttypes:  {}", evttypes_text(&r.evttypes))?;
+                writeln!(out, "output:    {}", r.output)?;
+                writeln!(out, "condition_compiled:")?;
+                writeln!(out, "{}", r.condition_compiled)?;
             }
         }
         None => {
             if json {
                 let all: Vec<Json> = engine.rules().iter().map(rule_json).collect();
-                println!("{}", json!({ "rules": all }));
+                writeln!(out, "{}", json!({ "rules": all }))?;
             } else {
-                println!("{:<60} {:<13} {:<8} {:<7} EVTTYPES", "RULE", "PRIORITY", "SOURCE", "ENABLED");
+                writeln!(out, "{:<60} {:<13} {:<8} {:<7} EVTTYPES", "RULE", "PRIORITY", "SOURCE", "ENABLED")?;
                 for r in engine.rules() {
-                    println!(
+                    writeln!(out, 
                         "{:<60} {:<13} {:<8} {:<7} {}",
                         r.name,
                         r.priority.as_str(),
                         r.source,
                         r.enabled,
                         evttypes_text(&r.evttypes)
-                    );
+                    )?;
                 }
             }
         }
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -45,7 +45,7 @@ pub fn run(
     record: Option<&Path>,
     command: &[String],
 ) -> Result<ExitCode> {
-    let engine = ruleset::load(rules)?;
+    let engine = ruleset::load(rules, false)?;
     if let Err(e) = quell_capture::check_support() {
         eprintln!("quell: {e}");
         return Ok(ExitCode::from(EXIT_UNSUPPORTED));

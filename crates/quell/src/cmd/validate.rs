@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::io::Write;
+
 use anyhow::Result;
 use quell_rules::engine::Engine;
 use quell_rules::diagnostic::{Code, LoadResult};
@@ -30,15 +32,17 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
         results.push(res);
     }
     let failed = results.iter().any(|r| !r.successful);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if json {
         let arr: Vec<_> = results.iter().map(|r| r.to_json()).collect();
-        println!("{}", serde_json::json!({ "falco_load_results": arr }));
+        writeln!(out, "{}", serde_json::json!({ "falco_load_results": arr }))?;
     } else {
         let src = |n: &str| texts.iter().find(|(m, _)| m == n).map(|(_, t)| t.clone());
         for r in &results {
             let v = r.verbose(&src);
-            println!("{}", v.trim_end());
+            writeln!(out, "{}", v.trim_end())?;
         }
     }
+    out.flush()?;
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
