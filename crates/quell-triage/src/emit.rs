@@ -1,1 +1,200 @@
-//! todo
+//! Emitting exception blocks as Falco rules YAML.
+
+use serde::Serialize;
+
+/// One field's value in an exception tuple: a scalar, or a list (for `in`, `pmatch`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
+pub enum ExVal {
+    /// A scalar.
+    One(String),
+    /// A list.
+    Many(Vec<String>),
+}
+
+/// One exception: `name`, `fields`, `comps`, `values` (one tuple per entry).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct ExceptionSpec {
+    /// Its name.
+    pub name: String,
+    /// The fields.
+    pub fields: Vec<String>,
+    /// One comparison operator per field.
+    pub comps: Vec<String>,
+    /// Value tuples, one value per field.
+    pub values: Vec<Vec<ExVal>>,
+}
+
+/// How the block attaches to the rule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Style {
+    /// `override: {exceptions: append}` (current Falco).
+    #[default]
+    Override,
+    /// `append: true` (deprecated; Falco versions before `override`).
+    Legacy,
+}
+
+/// A YAML scalar: plain when that reads back as the same string, else single-quoted.
+/// `flow` is for scalars inside `[...]`.
+pub fn yaml_scalar(s: &str, flow: bool) -> String {
+    let plain_ok = !s.is_empty()
+        && s.trim() == s
+        && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c))
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.ends_with(':')
+        && !s.chars().any(|c| c.is_control())
+        && !(flow && s.contains(|c: char| ",[]{}".contains(c)))
+        && !looks_typed(s);
+    if plain_ok {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+}
+
+/// Scalars YAML would read as something other than a string.
+fn looks_typed(s: &str) -> bool {
+    let l = s.to_ascii_lowercase();
+    matches!(l.as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~" | "y" | "n")
+        || s.parse::<f64>().is_ok()
+        || s.starts_with("0x")
+        || s.starts_with("0o")
+}
+
+fn flow_list(items: &[String]) -> String {
+    let v: Vec<String> = items.iter().map(|s| yaml_scalar(s, true)).collect();
+    format!("[{}]", v.join(", "))
+}
+
+/// The YAML block: `- rule: NAME`, `exceptions:` and the append form.
+pub fn block_yaml(rule: &str, exceptions: &[ExceptionSpec], style: Style) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("- rule: {}\n", yaml_scalar(rule, false)));
+    out.push_str("  exceptions:\n");
+    for ex in exceptions {
+        out.push_str(&format!("    - name: {}\n", yaml_scalar(&ex.name, false)));
+        out.push_str(&format!("      fields: {}\n", flow_list(&ex.fields)));
+        out.push_str(&format!("      comps: {}\n", flow_list(&ex.comps)));
+        out.push_str("      values:\n");
+        for tuple in &ex.values {
+            let parts: Vec<String> = tuple
+                .iter()
+                .map(|v| match v {
+                    ExVal::One(s) => yaml_scalar(s, true),
+                    ExVal::Many(items) => flow_list(items),
+                })
+                .collect();
+            out.push_str(&format!("        - [{}]\n", parts.join(", ")));
+        }
+    }
+    match style {
+        Style::Override => out.push_str("  override:\n    exceptions: append\n"),
+        Style::Legacy => out.push_str("  append: true\n"),
+    }
+    out
+}
+
+/// Comment lines (`# ...`), one per input line.
+pub fn comments(lines: &[String]) -> String {
+    let mut out = String::new();
+    for l in lines {
+        for part in l.split('\n') {
+            if part.is_empty() {
+                out.push_str("#\n");
+            } else {
+                out.push_str("# ");
+                out.push_str(part);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// An exception name from free text: lowercase ASCII letters, digits and `_`.
+pub fn slug(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        let s: String = p
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .collect();
+        let s = s.trim_matches('_').to_string();
+        if s.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('_');
+        }
+        out.push_str(&s);
+    }
+    let mut collapsed = String::new();
+    for c in out.chars() {
+        if !(c == '_' && collapsed.ends_with('_')) {
+            collapsed.push(c);
+        }
+    }
+    collapsed.chars().take(60).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yaml_rust2::YamlLoader;
+
+    #[test]
+    fn scalars_round_trip_through_yaml() {
+        for s in [
+            "/var/log/dpkg.log",
+            "sh -c rm /var/log/x",
+            "a: b",
+            "- x",
+            "[x]",
+            "it's",
+            "true",
+            "123",
+            " lead",
+            "a,b",
+            "#c",
+            "x #y",
+            "'q'",
+            "\"dq\"",
+            "日本語",
+        ] {
+            for flow in [false, true] {
+                let doc = if flow { format!("[{}]", yaml_scalar(s, true)) } else { format!("k: {}", yaml_scalar(s, false)) };
+                let y = YamlLoader::load_from_str(&doc).unwrap();
+                let got = if flow { y[0][0].as_str().map(str::to_string) } else { y[0]["k"].as_str().map(str::to_string) };
+                assert_eq!(got.as_deref(), Some(s), "{doc}");
+            }
+        }
+        assert_eq!(yaml_scalar("/usr/bin/rm", true), "/usr/bin/rm");
+    }
+
+    #[test]
+    fn block_shape() {
+        let ex = ExceptionSpec {
+            name: "quell_rm_dpkg_log".into(),
+            fields: vec!["proc.exepath".into(), "proc.pname".into(), "fs.path.name".into()],
+            comps: vec!["=".into(), "in".into(), "startswith".into()],
+            values: vec![vec![ExVal::One("/usr/bin/rm".into()), ExVal::Many(vec!["bash".into(), "sh".into()]), ExVal::One("/var/log/dpkg.log".into())]],
+        };
+        let y = block_yaml("Clear Log Activities", &[ex.clone()], Style::Override);
+        assert_eq!(
+            y,
+            "- rule: Clear Log Activities\n  exceptions:\n    - name: quell_rm_dpkg_log\n      fields: [proc.exepath, proc.pname, fs.path.name]\n      comps: [=, in, startswith]\n      values:\n        - [/usr/bin/rm, [bash, sh], /var/log/dpkg.log]\n  override:\n    exceptions: append\n"
+        );
+        let l = block_yaml("Clear Log Activities", &[ex], Style::Legacy);
+        assert!(l.ends_with("  append: true\n"));
+        assert!(YamlLoader::load_from_str(&l).is_ok());
+    }
+
+    #[test]
+    fn slugs_and_comments() {
+        assert_eq!(slug(&["quell", "/usr/bin/rm", "dpkg.log"]), "quell_usr_bin_rm_dpkg_log");
+        assert_eq!(slug(&["", "__"]), "");
+        assert_eq!(comments(&["a".into(), "b\n\nc".into()]), "# a\n# b\n#\n# c\n");
+    }
+}

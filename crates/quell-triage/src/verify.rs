@@ -1,1 +1,425 @@
-//! todo
+//! Verification of an exception block, always before anything is shown: it loads after
+//! the rules with no error and no warning; every benign event no longer alerts for the
+//! rule; every keep event still alerts; and its blast radius over history, per cluster.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use quell_rules::diagnostic::{Code, Diagnostic};
+use quell_rules::engine::Engine;
+use serde::Serialize;
+use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
+
+use crate::cluster::{target, Signature};
+use crate::input::{rule_alerts, text, Decision, Record};
+
+/// A rules file, by name and content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RulesFile {
+    /// Its name (shown in diagnostics).
+    pub name: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// Why verification cannot start.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// The rules themselves do not load.
+    #[error("the rules do not load: {0}")]
+    RulesInvalid(String),
+    /// The rule is not defined by the rules.
+    #[error("no rule named \"{name}\" in the loaded rules{hint}")]
+    UnknownRule {
+        /// The name asked for.
+        name: String,
+        /// ` (did you mean "..."?)` or empty.
+        hint: String,
+    },
+}
+
+/// Past alerts silenced in one cluster.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BlastCluster {
+    /// The cluster's id.
+    pub cluster: String,
+    /// Past alerts of it the exception silences.
+    pub count: usize,
+    /// True when the cluster is one of the benign events' clusters.
+    pub benign_cluster: bool,
+    /// Of those, alerts people marked real.
+    pub marked_real: usize,
+    /// Up to three examples.
+    pub examples: Vec<String>,
+}
+
+/// What the exception would have silenced in the past.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BlastRadius {
+    /// Past alerts of the rule examined.
+    pub history_alerts: usize,
+    /// Of those, how many the exception silences.
+    pub silenced: usize,
+    /// Silenced alerts outside the benign events' clusters.
+    pub outside_benign_clusters: usize,
+    /// Silenced alerts people had marked real.
+    pub marked_real: usize,
+    /// Per cluster, largest first.
+    pub clusters: Vec<BlastCluster>,
+}
+
+/// The verification figures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Verification {
+    /// The block loads after the rules with no error and no warning (with `--legacy`, the
+    /// deprecation warning for `append: true` is expected and allowed).
+    pub loads: bool,
+    /// Errors, as `CODE: message`.
+    pub errors: Vec<String>,
+    /// Warnings, as `CODE: message`.
+    pub warnings: Vec<String>,
+    /// Benign events that alert for the rule without the exception.
+    pub benign_total: usize,
+    /// Of those, how many no longer alert.
+    pub benign_silenced: usize,
+    /// Benign events given that do not alert for the rule at all (nothing to silence).
+    pub benign_not_alerting: usize,
+    /// Keep events that alert for the rule without the exception.
+    pub keep_total: usize,
+    /// Of those, how many still alert.
+    pub keep_alerting: usize,
+    /// Benign events still alerting (up to three, described).
+    pub benign_still_alerting: Vec<String>,
+    /// Keep events silenced (up to three, described).
+    pub keep_silenced: Vec<String>,
+    /// Blast radius over history.
+    pub blast_radius: BlastRadius,
+    /// Everything holds: loads, all benign silenced (at least one), all keep alerting.
+    pub passed: bool,
+}
+
+/// A short description of an event, for examples.
+pub fn describe(r: &Record) -> String {
+    let ev = &r.event;
+    let name = text(ev, "proc.name").unwrap_or_else(|| "?".into());
+    let mut s = name;
+    if let Some((_, t)) = target(ev) {
+        s.push(' ');
+        s.push_str(&t);
+    }
+    if let Some(p) = text(ev, "proc.pname") {
+        s.push_str(&format!(" (parent {p}"));
+        if let Some(img) = text(ev, "container.image.repository") {
+            s.push_str(&format!(", image {img}"));
+        }
+        s.push(')');
+    }
+    if let Some(c) = text(ev, "proc.cmdline") {
+        let c: String = c.chars().take(80).collect();
+        s.push_str(&format!(": `{c}`"));
+    }
+    format!("line {}: {s}", r.line)
+}
+
+fn diag_text(d: &Diagnostic) -> String {
+    let at = d.position().map(|p| format!(" ({}:{}:{})", p.name, p.line, p.column)).unwrap_or_default();
+    format!("{}: {}{at}", d.code.name(), d.message)
+}
+
+/// Levenshtein distance, for "did you mean".
+pub fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let v = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur.push(v);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest rule name, when close enough to be a typo.
+pub fn closest_rule<'a>(engine: &'a Engine, name: &str) -> Option<&'a str> {
+    engine
+        .rules()
+        .iter()
+        .map(|r| (distance(&r.name, name), r.name.as_str()))
+        .filter(|(d, n)| *d <= (n.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// Loads rules files into a fresh engine; the first error fails.
+pub fn load_rules(rules: &[RulesFile]) -> Result<Engine, SetupError> {
+    let mut e = Engine::new();
+    for f in rules {
+        let r = e.load(&f.name, &f.text);
+        if !r.successful {
+            let first = r.errors.first().map(diag_text).unwrap_or_default();
+            return Err(SetupError::RulesInvalid(format!("{}: {first}", f.name)));
+        }
+    }
+    Ok(e)
+}
+
+/// The name a block is loaded under.
+pub const BLOCK_NAME: &str = "quell-exception.yaml";
+const PROBE_RULE: &str = "quell verification probe";
+const PROBE_DEF: &str = "- rule: quell verification probe\n  desc: true for every event, minus the exceptions under test\n  condition: not evt.num = -1\n  output: probe\n  priority: DEBUG\n";
+
+/// Verifies blocks for one rule against fixed benign, keep and history sets.
+pub struct Verifier<'a> {
+    rules: &'a [RulesFile],
+    rule: String,
+    benign: &'a [Record],
+    keep: &'a [Record],
+    history: &'a [Record],
+    benign_alerting: Vec<usize>,
+    keep_alerting: Vec<usize>,
+    history_alerting: Vec<(usize, String)>,
+    benign_clusters: BTreeSet<String>,
+    any_alert_lines: bool,
+    /// The engine with the rules alone.
+    pub base: Engine,
+}
+
+impl<'a> Verifier<'a> {
+    /// Prepares verification: loads the rules, checks the rule exists, finds which
+    /// benign, keep and history events alert for it without any exception.
+    pub fn new(rules: &'a [RulesFile], rule: &str, benign: &'a [Record], keep: &'a [Record], history: &'a [Record]) -> Result<Verifier<'a>, SetupError> {
+        let base = load_rules(rules)?;
+        if base.rule(rule).is_none() {
+            let hint = closest_rule(&base, rule).map(|n| format!(" (did you mean \"{n}\"?)")).unwrap_or_default();
+            return Err(SetupError::UnknownRule { name: rule.to_string(), hint });
+        }
+        let benign_alerting = rule_alerts(&base, rule, benign);
+        let keep_alerting = rule_alerts(&base, rule, keep);
+        let history_alerting: Vec<(usize, String)> = rule_alerts(&base, rule, history)
+            .into_iter()
+            .filter_map(|i| Some((i, Signature::of(rule, &history.get(i)?.event).id())))
+            .collect();
+        let benign_clusters =
+            benign_alerting.iter().filter_map(|&i| benign.get(i)).map(|r| Signature::of(rule, &r.event).id()).collect();
+        let any_alert_lines = benign.iter().chain(keep).chain(history).any(|r| r.rule.is_some());
+        Ok(Verifier { rules, rule: rule.to_string(), benign, keep, history, benign_alerting, keep_alerting, history_alerting, benign_clusters, any_alert_lines, base })
+    }
+
+    /// The rule under test.
+    pub fn rule(&self) -> &str {
+        &self.rule
+    }
+    /// Benign records that alert for the rule.
+    pub fn benign_alerting(&self) -> impl Iterator<Item = &'a Record> + '_ {
+        self.benign_alerting.iter().filter_map(|&i| self.benign.get(i))
+    }
+    /// Keep records that alert for the rule.
+    pub fn keep_alerting(&self) -> impl Iterator<Item = &'a Record> + '_ {
+        self.keep_alerting.iter().filter_map(|&i| self.keep.get(i))
+    }
+    /// The benign events' cluster ids.
+    pub fn benign_clusters(&self) -> &BTreeSet<String> {
+        &self.benign_clusters
+    }
+    /// How many benign events were given.
+    pub fn benign_given(&self) -> usize {
+        self.benign.len()
+    }
+
+    /// Verifies one block (the exact text that will be shown).
+    pub fn verify(&self, block: &str, legacy: bool) -> Verification {
+        let mut v = Verification {
+            benign_total: self.benign_alerting.len(),
+            benign_not_alerting: self.benign.len() - self.benign_alerting.len(),
+            keep_total: self.keep_alerting.len(),
+            ..Verification::default()
+        };
+        let mut engine = Engine::new();
+        for f in self.rules {
+            engine.load(&f.name, &f.text);
+        }
+        let res = engine.load(BLOCK_NAME, block);
+        v.errors = res.errors.iter().map(diag_text).collect();
+        v.warnings = res
+            .warnings
+            .iter()
+            .filter(|d| !(legacy && d.code == Code::LoadDeprecatedItem))
+            .map(diag_text)
+            .collect();
+        v.loads = res.successful && v.warnings.is_empty();
+        let Some(rule) = engine.rule(&self.rule).filter(|_| res.successful) else {
+            v.loads = false;
+            if res.successful {
+                v.errors.push(format!("the rule \"{}\" is no longer defined after loading the block", self.rule));
+            }
+            return v;
+        };
+        // Alert lines carry only output fields: judge them by the exceptions alone.
+        let probe = if self.any_alert_lines { probe_engine(self.rules, &self.rule, block) } else { None };
+        let alerts_after = |r: &Record| -> bool {
+            match (&r.rule, &probe) {
+                (Some(_), Some(p)) => p.rule(PROBE_RULE).is_some_and(|pr| pr.matches(&r.event)),
+                (Some(_), None) => true,
+                (None, _) => rule.matches(&r.event),
+            }
+        };
+        for r in self.benign_alerting() {
+            if alerts_after(r) {
+                if v.benign_still_alerting.len() < 3 {
+                    v.benign_still_alerting.push(describe(r));
+                }
+            } else {
+                v.benign_silenced += 1;
+            }
+        }
+        for r in self.keep_alerting() {
+            if alerts_after(r) {
+                v.keep_alerting += 1;
+            } else if v.keep_silenced.len() < 3 {
+                v.keep_silenced.push(describe(r));
+            }
+        }
+        let mut per: BTreeMap<&str, BlastCluster> = BTreeMap::new();
+        let mut blast = BlastRadius { history_alerts: self.history_alerting.len(), ..BlastRadius::default() };
+        for (i, id) in &self.history_alerting {
+            let Some(r) = self.history.get(*i) else { continue };
+            if alerts_after(r) {
+                continue;
+            }
+            blast.silenced += 1;
+            let benign_cluster = self.benign_clusters.contains(id);
+            if !benign_cluster {
+                blast.outside_benign_clusters += 1;
+            }
+            let real = r.decision == Some(Decision::Real);
+            if real {
+                blast.marked_real += 1;
+            }
+            let c = per.entry(id).or_insert_with(|| BlastCluster { cluster: id.clone(), count: 0, benign_cluster, marked_real: 0, examples: Vec::new() });
+            c.count += 1;
+            c.marked_real += usize::from(real);
+            if c.examples.len() < 3 {
+                c.examples.push(describe(r));
+            }
+        }
+        blast.clusters = per.into_values().collect();
+        blast.clusters.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.cluster.cmp(&b.cluster)));
+        v.blast_radius = blast;
+        v.passed = v.loads && v.benign_total > 0 && v.benign_silenced == v.benign_total && v.keep_alerting == v.keep_total;
+        v
+    }
+}
+
+/// An engine where the probe rule carries the block's exceptions for `rule`.
+fn probe_engine(rules: &[RulesFile], rule: &str, block: &str) -> Option<Engine> {
+    let docs = YamlLoader::load_from_str(block).ok()?;
+    let Some(Yaml::Array(items)) = docs.into_iter().next() else { return None };
+    let mut probe_items = Vec::new();
+    for item in items {
+        if let Yaml::Hash(mut h) = item {
+            if h.get(&Yaml::String("rule".into())).and_then(Yaml::as_str) == Some(rule) && h.contains_key(&Yaml::String("exceptions".into())) {
+                h.insert(Yaml::String("rule".into()), Yaml::String(PROBE_RULE.into()));
+                h.remove(&Yaml::String("condition".into()));
+                probe_items.push(Yaml::Hash(h));
+            }
+        }
+    }
+    if probe_items.is_empty() {
+        return None;
+    }
+    let mut text = String::new();
+    YamlEmitter::new(&mut text).dump(&Yaml::Array(probe_items)).ok()?;
+    let mut e = Engine::new();
+    for f in rules {
+        e.load(&f.name, &f.text);
+    }
+    e.load("quell-probe.yaml", PROBE_DEF);
+    e.load("quell-probe-exceptions.yaml", &text);
+    Some(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::parse_records;
+
+    pub(crate) const RULES: &str = r#"
+- list: shells
+  items: [sh, bash]
+- rule: Clear Log Activities
+  desc: log cleared
+  condition: evt.type in (unlink, unlinkat) and fs.path.name startswith /var/log/
+  output: log cleared (path=%fs.path.name process=%proc.name exepath=%proc.exepath parent=%proc.pname)
+  priority: WARNING
+"#;
+
+    fn rules() -> Vec<RulesFile> {
+        vec![RulesFile { name: "rules.yaml".into(), text: RULES.into() }]
+    }
+
+    fn ev(name: &str, parent: &str, path: &str) -> String {
+        format!(r#"{{"evt.type":"unlinkat","proc.name":"{name}","proc.exepath":"/usr/bin/{name}","proc.pname":"{parent}","fs.path.name":"{path}"}}"#)
+    }
+
+    #[test]
+    fn verifies_a_good_block() {
+        let rules = rules();
+        let benign = parse_records(&ev("rm", "bash", "/var/log/dpkg.log"), "b").unwrap();
+        let keep = parse_records(&[ev("rm", "sh", "/var/log/dpkg.log"), ev("ls", "sh", "/tmp/x")].join("\n"), "k").unwrap();
+        let hist = parse_records(
+            &[ev("rm", "bash", "/var/log/dpkg.log"), ev("rm", "bash", "/var/log/dpkg.log"), ev("rm", "cron", "/var/log/a")].join("\n"),
+            "h",
+        )
+        .unwrap();
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &hist).unwrap();
+        let block = "- rule: Clear Log Activities\n  exceptions:\n    - name: x\n      fields: [proc.pname, fs.path.name]\n      comps: [=, =]\n      values:\n        - [bash, /var/log/dpkg.log]\n  override:\n    exceptions: append\n";
+        let v = vf.verify(block, false);
+        assert!(v.passed, "{v:#?}");
+        assert_eq!((v.benign_total, v.benign_silenced, v.keep_total, v.keep_alerting), (1, 1, 1, 1));
+        assert_eq!(v.blast_radius.history_alerts, 3);
+        assert_eq!(v.blast_radius.silenced, 2);
+        assert_eq!(v.blast_radius.outside_benign_clusters, 0);
+        assert_eq!(v.blast_radius.clusters.len(), 1);
+        assert!(v.blast_radius.clusters[0].benign_cluster);
+        // Too broad: silences the keep event.
+        let broad = block.replace("[proc.pname, fs.path.name]", "[proc.name, fs.path.name]").replace("[bash, /var/log/dpkg.log]", "[rm, /var/log/dpkg.log]");
+        let v = vf.verify(&broad, false);
+        assert!(!v.passed);
+        assert_eq!(v.keep_alerting, 0);
+        assert_eq!(v.keep_silenced.len(), 1);
+        // Legacy form: the deprecation warning is allowed only with legacy.
+        let legacy = block.replace("  override:\n    exceptions: append\n", "  append: true\n");
+        assert!(vf.verify(&legacy, true).passed);
+        let v = vf.verify(&legacy, false);
+        assert!(!v.loads && v.warnings[0].starts_with("LOAD_DEPRECATED_ITEM"), "{v:?}");
+        // Invalid: a missing name.
+        let v = vf.verify(&block.replace("- name: x\n      fields", "- fields"), false);
+        assert!(!v.loads && !v.errors.is_empty(), "{v:?}");
+        assert_eq!(v.benign_silenced, 0);
+    }
+
+    #[test]
+    fn alert_lines_are_judged_by_the_exceptions() {
+        let rules = rules();
+        let alert = r#"{"rule":"Clear Log Activities","output_fields":{"proc.name":"rm","proc.pname":"bash","fs.path.name":"/var/log/dpkg.log"}}"#;
+        let benign = parse_records(alert, "b").unwrap();
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &[]).unwrap();
+        let block = "- rule: Clear Log Activities\n  exceptions:\n    - name: x\n      fields: [proc.pname, fs.path.name]\n      comps: [=, =]\n      values:\n        - [bash, /var/log/dpkg.log]\n  override:\n    exceptions: append\n";
+        let v = vf.verify(block, false);
+        assert!(v.passed, "{v:#?}");
+        let v = vf.verify(&block.replace("[bash,", "[zsh,"), false);
+        assert_eq!(v.benign_silenced, 0);
+        assert!(!v.passed);
+    }
+
+    #[test]
+    fn setup_errors() {
+        let rules = rules();
+        let e = Verifier::new(&rules, "Clear Log Activity", &[], &[], &[]).err().unwrap();
+        assert_eq!(e.to_string(), "no rule named \"Clear Log Activity\" in the loaded rules (did you mean \"Clear Log Activities\"?)");
+        let bad = vec![RulesFile { name: "bad.yaml".into(), text: "- rule: x\n".into() }];
+        assert!(matches!(Verifier::new(&bad, "x", &[], &[], &[]), Err(SetupError::RulesInvalid(_))));
+    }
+}
