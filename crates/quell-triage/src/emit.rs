@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// One field's value in an exception tuple: a scalar, or a list (for `in`, `pmatch`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(untagged)]
 pub enum ExVal {
     /// A scalar.
@@ -13,7 +13,7 @@ pub enum ExVal {
 }
 
 /// One exception: `name`, `fields`, `comps`, `values` (one tuple per entry).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct ExceptionSpec {
     /// Its name.
     pub name: String,
