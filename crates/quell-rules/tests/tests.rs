@@ -2,3 +2,4 @@
 mod common;
 mod upstream;
 mod fixtures;
+mod robustness;
