@@ -1,1 +1,514 @@
-//! todo
+//! `quell tune --check`: verify an exception someone else wrote (a person, a chat
+//! assistant), say precisely what is wrong and how to fix it, and give a corrected block
+//! where one can be inferred.
+
+use quell_rules::syntax::{parse, Expr, Operand, Rhs};
+use serde::Serialize;
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::emit::{slug, ExVal, ExceptionSpec};
+use crate::input::Record;
+use crate::synth::{emit_verified, safe_for_eq, synthesize, Options};
+use crate::verify::{closest_rule, load_rules, RulesFile, SetupError, Verification, Verifier};
+
+/// One problem and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// What is wrong, precisely.
+    pub what: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+/// A corrected block and its verification.
+#[derive(Clone, Debug, Serialize)]
+pub struct Corrected {
+    /// The full YAML, exactly as verified.
+    pub yaml: String,
+    /// How it was obtained.
+    pub how: String,
+    /// Its verification.
+    pub verification: Verification,
+}
+
+/// The check of one rule's exceptions.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleCheck {
+    /// The rule the proposal tunes (as written).
+    pub rule: String,
+    /// The verification of the proposal as written (when the rule exists).
+    pub verification: Option<Verification>,
+    /// A corrected block, when one can be inferred.
+    pub corrected: Option<Corrected>,
+}
+
+/// The whole check.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    /// True when the proposal loads cleanly and passes verification.
+    pub ok: bool,
+    /// Every problem found, in file order.
+    pub problems: Vec<Problem>,
+    /// Per rule.
+    pub rules: Vec<RuleCheck>,
+}
+
+fn p(what: impl Into<String>, fix: impl Into<String>) -> Problem {
+    Problem { what: what.into(), fix: fix.into() }
+}
+
+fn key<'y>(h: &'y yaml_rust2::yaml::Hash, k: &str) -> Option<&'y Yaml> {
+    h.get(&Yaml::String(k.to_string()))
+}
+
+fn scalar(y: &Yaml) -> Option<String> {
+    match y {
+        Yaml::String(s) => Some(s.clone()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Real(r) => Some(r.clone()),
+        Yaml::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn exval(y: &Yaml) -> Option<ExVal> {
+    match y {
+        Yaml::Array(a) => a.iter().map(scalar).collect::<Option<Vec<_>>>().map(ExVal::Many),
+        other => scalar(other).map(ExVal::One),
+    }
+}
+
+/// Reads `fields`/`comps`/`values` of an entry into the list form, if well-formed.
+fn entry_spec(h: &yaml_rust2::yaml::Hash, name: &str) -> Option<ExceptionSpec> {
+    let fields_y = key(h, "fields")?;
+    let values_y = key(h, "values")?;
+    let Yaml::Array(values) = values_y else { return None };
+    match fields_y {
+        Yaml::Array(fs) => {
+            let fields: Vec<String> = fs.iter().map(scalar).collect::<Option<_>>()?;
+            let comps: Vec<String> = match key(h, "comps") {
+                None => vec!["=".into(); fields.len()],
+                Some(Yaml::Array(cs)) => cs.iter().map(|c| scalar(c).map(|s| s.trim().to_string())).collect::<Option<_>>()?,
+                Some(_) => return None,
+            };
+            if comps.len() != fields.len() {
+                return None;
+            }
+            let mut tuples = Vec::new();
+            for t in values {
+                let Yaml::Array(items) = t else { return None };
+                if items.len() != fields.len() {
+                    return None;
+                }
+                tuples.push(items.iter().map(exval).collect::<Option<Vec<_>>>()?);
+            }
+            Some(ExceptionSpec { name: name.to_string(), fields, comps, values: tuples })
+        }
+        other => {
+            let field = scalar(other)?;
+            let comp = match key(h, "comps") {
+                None => "in".to_string(),
+                Some(c) => scalar(c)?.trim().to_string(),
+            };
+            let items: Vec<String> = values.iter().map(scalar).collect::<Option<_>>()?;
+            Some(ExceptionSpec { name: name.to_string(), fields: vec![field], comps: vec![comp], values: vec![vec![ExVal::Many(items)]] })
+        }
+    }
+}
+
+/// Translates a condition (what to exclude) into exception tuples: a conjunction of
+/// `field op value` checks, or a disjunction of such conjunctions over the same fields.
+pub fn condition_to_spec(cond: &str, name: &str) -> Result<ExceptionSpec, String> {
+    let expr = parse(cond).map_err(|e| format!("the condition does not parse: {e}"))?;
+    let disjuncts: Vec<Expr> = match expr {
+        Expr::Or(v) => v,
+        other => vec![other],
+    };
+    let mut fields: Option<Vec<(String, String)>> = None;
+    let mut tuples = Vec::new();
+    for d in disjuncts {
+        let checks = match d {
+            Expr::And(v) => v,
+            other => vec![other],
+        };
+        let mut fc = Vec::new();
+        let mut tuple = Vec::new();
+        for c in checks {
+            let Expr::Check(c) = c else {
+                return Err("only comparisons joined by `and` (optionally alternatives joined by `or`) map onto fields/comps/values; `not`, macros and nested groups do not".into());
+            };
+            let Operand::Field { name: fname, arg, .. } = &c.lhs else {
+                return Err("a transformer on the left-hand side cannot be an exception field".into());
+            };
+            let field = match arg {
+                Some(a) => format!("{fname}[{a}]"),
+                None => fname.clone(),
+            };
+            let comp = match c.op.modifier {
+                Some(m) => format!("{} {}", c.op.base.as_str(), m.as_str()),
+                None => c.op.base.as_str().to_string(),
+            };
+            let v = match &c.rhs {
+                Rhs::Value(v) => ExVal::One(v.clone()),
+                Rhs::List(l) => ExVal::Many(l.clone()),
+                Rhs::None | Rhs::Operand(_) => return Err(format!("`{field} {comp}` has no constant value to put in `values`")),
+            };
+            fc.push((field, comp));
+            tuple.push(v);
+        }
+        match &fields {
+            None => fields = Some(fc),
+            Some(prev) if *prev == fc => {}
+            Some(_) => return Err("the alternatives joined by `or` compare different fields; split them into separate exceptions".into()),
+        }
+        tuples.push(tuple);
+    }
+    let fc = fields.unwrap_or_default();
+    Ok(ExceptionSpec {
+        name: name.to_string(),
+        fields: fc.iter().map(|(f, _)| f.clone()).collect(),
+        comps: fc.iter().map(|(_, c)| c.clone()).collect(),
+        values: tuples,
+    })
+}
+
+fn fix_for_code(code: &str) -> &'static str {
+    match code {
+        "LOAD_ERR_YAML_PARSE" => "fix the YAML syntax (indentation, quotes, brackets)",
+        "LOAD_ERR_YAML_VALIDATE" => "give every exception `name`, `fields`, `comps` and `values`, and nothing else",
+        "LOAD_ERR_VALIDATE" => "use supported fields and comparison operators, with as many comps and values per tuple as fields",
+        "LOAD_ERR_COMPILE_CONDITION" => "the values do not compile into a valid condition: avoid double quotes inside values with spaces, or use another operator",
+        "LOAD_DEPRECATED_ITEM" => "replace `append: true` with `override: {exceptions: append}`",
+        "LOAD_APPEND_NO_VALUES" => "add `values:` (a list of tuples, one value per field)",
+        "LOAD_EXCEPTION_NAME_NOT_UNIQUE" => "give each exception a distinct name",
+        "LOAD_UNKNOWN_FILTER" => "use a field Falco knows (see `falco --list`)",
+        _ => "see the Falco rules documentation for exceptions",
+    }
+}
+
+/// Checks a proposal. `rules` are loaded first; benign/keep/history are optional sets.
+pub fn check(rules: &[RulesFile], proposal: &str, benign: &[Record], keep: &[Record], history: &[Record]) -> Result<CheckReport, SetupError> {
+    let base = load_rules(rules)?;
+    let mut problems = Vec::new();
+    let mut per_rule = Vec::new();
+    let docs = match YamlLoader::load_from_str(proposal) {
+        Ok(d) => d,
+        Err(e) => {
+            problems.push(p(format!("the file is not valid YAML: {e}"), "fix the YAML syntax; a rules file is a list of items (`- rule: ...`)"));
+            return Ok(CheckReport { ok: false, problems, rules: per_rule });
+        }
+    };
+    let items = match docs.first() {
+        Some(Yaml::Array(a)) => a.clone(),
+        _ => {
+            problems.push(p("the file is not a YAML list of items", "write each item as `- rule: NAME` followed by its keys"));
+            return Ok(CheckReport { ok: false, problems, rules: per_rule });
+        }
+    };
+    let mut any_rule = false;
+    for (n, item) in items.iter().enumerate() {
+        let Yaml::Hash(h) = item else { continue };
+        let Some(rule) = key(h, "rule").and_then(scalar) else { continue };
+        let Some(exs) = key(h, "exceptions") else { continue };
+        any_rule = true;
+        let item_no = n + 1;
+        let mut target_rule = rule.clone();
+        if base.rule(&rule).is_none() {
+            match closest_rule(&base, &rule) {
+                Some(c) => {
+                    problems.push(p(
+                        format!("item {item_no}: no rule named \"{rule}\" is loaded, so there is nothing to add exceptions to"),
+                        format!("use the exact name \"{c}\" (names are case-sensitive)"),
+                    ));
+                    target_rule = c.to_string();
+                }
+                None => problems.push(p(
+                    format!("item {item_no}: no rule named \"{rule}\" is loaded, so there is nothing to add exceptions to"),
+                    "use the exact name of a rule in the rules you load before this file (`quell rules` lists them)",
+                )),
+            }
+        }
+        let append = matches!(key(h, "append"), Some(Yaml::Boolean(true)));
+        let over = key(h, "override");
+        let over_ex = over.and_then(|o| if let Yaml::Hash(oh) = o { key(oh, "exceptions").and_then(scalar) } else { None });
+        if append && over.is_some() {
+            problems.push(p(format!("item {item_no}: both `append: true` and `override` are given; Falco refuses that"), "keep only `override: {exceptions: append}`"));
+        } else if !append && over.is_none() {
+            problems.push(p(
+                format!("item {item_no}: without `override` (or the older `append: true`) this item redefines \"{rule}\" from scratch instead of adding exceptions to it, and Falco then requires its condition, output, priority and description"),
+                "add `override: {exceptions: append}` under the rule",
+            ));
+        } else if over_ex.as_deref() == Some("replace") {
+            problems.push(p(
+                format!("item {item_no}: `override: {{exceptions: replace}}` discards the exceptions the rule already has"),
+                "use `exceptions: append` unless you mean to drop them",
+            ));
+        }
+        let mut specs: Vec<ExceptionSpec> = Vec::new();
+        let mut inferable = true;
+        match exs {
+            Yaml::Array(entries) => {
+                for (k, e) in entries.iter().enumerate() {
+                    let en = k + 1;
+                    let Yaml::Hash(eh) = e else {
+                        problems.push(p(format!("item {item_no}, exception {en}: not a mapping"), "write `- name: ...` with `fields`, `comps`, `values`"));
+                        inferable = false;
+                        continue;
+                    };
+                    let given_name = key(eh, "name").and_then(scalar);
+                    for (kk, _) in eh.iter() {
+                        let kname = scalar(kk).unwrap_or_default();
+                        if !["name", "fields", "comps", "values", "condition"].contains(&kname.as_str()) {
+                            problems.push(p(
+                                format!("item {item_no}, exception {en}: unknown key `{kname}`"),
+                                "an exception has only `name`, `fields`, `comps` and `values`",
+                            ));
+                        }
+                    }
+                    if given_name.is_none() {
+                        problems.push(p(
+                            format!("item {item_no}, exception {en}: no `name`; Falco rejects it (\"Item has no mapping for key 'name'\")"),
+                            "give it a unique name, e.g. `name: quell_...`",
+                        ));
+                    }
+                    let cond = key(eh, "condition").and_then(scalar);
+                    let has_fields = key(eh, "fields").is_some();
+                    let name = given_name.clone().unwrap_or_default();
+                    if let Some(c) = cond {
+                        let auto = |s: &ExceptionSpec| {
+                            let mut parts = vec!["quell".to_string()];
+                            parts.extend(s.fields.iter().map(|f| f.rsplit('.').next().unwrap_or(f).to_string()));
+                            let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+                            slug(&refs)
+                        };
+                        match condition_to_spec(&c, &name) {
+                            Ok(mut s) => {
+                                if s.name.is_empty() {
+                                    s.name = format!("{}_{en}", auto(&s));
+                                }
+                                let tuple_text: Vec<String> = s.fields.iter().zip(&s.comps).map(|(f, c)| format!("{f} {c} ...")).collect();
+                                problems.push(p(
+                                    format!("item {item_no}, exception {en}: `condition:` is not an exception key; Falco builds the exception's condition itself from `fields`, `comps` and `values`"),
+                                    format!("express `{c}` as fields: [{}], comps: [{}] and one values tuple per alternative ({})", s.fields.join(", "), s.comps.join(", "), tuple_text.join(" and ")),
+                                ));
+                                specs.push(s);
+                            }
+                            Err(why) => {
+                                inferable = false;
+                                problems.push(p(
+                                    format!("item {item_no}, exception {en}: `condition:` is not an exception key, and this condition cannot be turned into fields/comps/values: {why}"),
+                                    "write the exception as `fields`/`comps`/`values`, or tune the rule with an `allowed_*` macro override instead",
+                                ));
+                            }
+                        }
+                        continue;
+                    }
+                    if !has_fields {
+                        inferable = false;
+                        problems.push(p(format!("item {item_no}, exception {en}: no `fields`"), "list the fields to compare, e.g. `fields: [proc.exepath, fs.path.name]`"));
+                        continue;
+                    }
+                    if key(eh, "values").is_none() {
+                        problems.push(p(
+                            format!("item {item_no}, exception {en}: no `values`, so it excludes nothing"),
+                            "add `values:` with one tuple per case to exclude",
+                        ));
+                        inferable = false;
+                        continue;
+                    }
+                    let mut name2 = name.clone();
+                    if name2.is_empty() {
+                        name2 = format!("quell_exception_{en}");
+                    }
+                    match entry_spec(eh, &name2) {
+                        Some(s) => {
+                            for t in &s.values {
+                                for (v, (f, c)) in t.iter().zip(s.fields.iter().zip(&s.comps)) {
+                                    if let ExVal::One(v) = v {
+                                        let list_op = matches!(c.as_str(), "in" | "pmatch" | "intersects") || c.ends_with("of");
+                                        if !list_op && !safe_for_eq(v) && v.contains(' ') {
+                                            problems.push(p(
+                                                format!("item {item_no}, exception {en}: the value `{v}` for {f} has a space and a quote or backslash; Falco wraps values with spaces in double quotes without escaping, so the compiled condition breaks"),
+                                                format!("compare {f} with `contains` or `startswith` on a part without quotes, or use another field"),
+                                            ));
+                                        }
+                                    }
+                                }
+                            }
+                            specs.push(s);
+                        }
+                        None => {
+                            inferable = false;
+                        }
+                    }
+                }
+            }
+            _ => {
+                inferable = false;
+                problems.push(p(format!("item {item_no}: `exceptions` must be a list"), "write `exceptions:` followed by `- name: ...` entries"));
+            }
+        }
+        // Verification of the proposal as written.
+        let mut rc = RuleCheck { rule: rule.clone(), verification: None, corrected: None };
+        if base.rule(&target_rule).is_some() {
+            let vf = Verifier::new(rules, &target_rule, benign, keep, history)?;
+            let v = vf.verify(proposal, append && over.is_none());
+            for e in v.errors.iter().chain(&v.warnings) {
+                let code = e.split(':').next().unwrap_or_default();
+                let already = problems.iter().any(|q| e.contains("'name'") && q.what.contains("no `name`"));
+                if !already {
+                    problems.push(p(format!("Falco's loader: {e}"), fix_for_code(code)));
+                }
+            }
+            if v.loads {
+                semantic_problems(&v, &target_rule, &mut problems);
+            }
+            // A corrected block.
+            if inferable && !specs.is_empty() {
+                let (yaml, cv) = emit_verified(&vf, &specs, &Options { provenance: vec!["corrected by quell tune --check from the proposal's own fields and values".into()], ..Options::default() });
+                let good = cv.loads && (benign.is_empty() || cv.benign_silenced == cv.benign_total) && cv.keep_alerting == cv.keep_total;
+                if good || vf.benign_alerting().next().is_none() {
+                    rc.corrected = Some(Corrected { yaml, how: "the proposal's own fields and values, in Falco's exception form".into(), verification: cv });
+                } else if let Ok(prop) = synthesize(&vf, &Options { provenance: vec!["proposed by quell tune --check: the proposal as corrected did not pass verification".into()], ..Options::default() }) {
+                    problems.push(p(
+                        format!("even in valid form, the proposal for \"{target_rule}\" fails verification (benign silenced {} of {}, keep still alerting {} of {})", cv.benign_silenced, cv.benign_total, cv.keep_alerting, cv.keep_total),
+                        "use the narrower exception quell synthesized from the benign events (below)",
+                    ));
+                    rc.corrected = Some(Corrected { yaml: prop.best.yaml, how: format!("synthesized from the benign events ({})", prop.best.template), verification: prop.best.verification });
+                }
+            } else if !v.passed && vf.benign_alerting().next().is_some() {
+                if let Ok(prop) = synthesize(&vf, &Options { provenance: vec!["proposed by quell tune --check from the benign events".into()], ..Options::default() }) {
+                    rc.corrected = Some(Corrected { yaml: prop.best.yaml, how: format!("synthesized from the benign events ({})", prop.best.template), verification: prop.best.verification });
+                }
+            }
+            rc.verification = Some(v);
+        }
+        per_rule.push(rc);
+    }
+    if !any_rule {
+        problems.push(p("the file has no `- rule:` item with `exceptions`", "write `- rule: NAME` with `exceptions:` and `override: {exceptions: append}`"));
+    }
+    let ok = problems.is_empty() && per_rule.iter().all(|r| r.verification.as_ref().is_some_and(|v| v.loads && v.keep_alerting == v.keep_total && v.benign_silenced == v.benign_total));
+    Ok(CheckReport { ok, problems, rules: per_rule })
+}
+
+fn semantic_problems(v: &Verification, rule: &str, problems: &mut Vec<Problem>) {
+    if v.benign_silenced < v.benign_total {
+        problems.push(p(
+            format!(
+                "{} of {} benign event(s) still alert for \"{rule}\", e.g. {}",
+                v.benign_total - v.benign_silenced,
+                v.benign_total,
+                v.benign_still_alerting.first().cloned().unwrap_or_default()
+            ),
+            "compare the exception's values with those events' fields (exact paths, process names, parent)",
+        ));
+    }
+    if v.keep_alerting < v.keep_total {
+        problems.push(p(
+            format!(
+                "it silences {} of {} keep event(s) (real attacks that must keep alerting), e.g. {}",
+                v.keep_total - v.keep_alerting,
+                v.keep_total,
+                v.keep_silenced.first().cloned().unwrap_or_default()
+            ),
+            "narrow it: add the actor's executable and parent, or the exact target path",
+        ));
+    }
+    if v.blast_radius.marked_real > 0 {
+        problems.push(p(
+            format!("over history it would have silenced {} alert(s) people marked real", v.blast_radius.marked_real),
+            "narrow it until the blast radius holds only benign clusters",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::parse_records;
+
+    const RULES: &str = r#"
+- rule: Clear Log Activities
+  desc: log cleared
+  condition: evt.type in (unlink, unlinkat) and fs.path.name startswith /var/log/
+  output: log cleared (path=%fs.path.name process=%proc.name exepath=%proc.exepath parent=%proc.pname image=%container.image.repository)
+  priority: WARNING
+"#;
+
+    fn rules() -> Vec<RulesFile> {
+        vec![RulesFile { name: "rules.yaml".into(), text: RULES.into() }]
+    }
+
+    fn ev(parent: &str) -> String {
+        format!(
+            r#"{{"evt.type":"unlinkat","proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.pname":"{parent}","fs.path.name":"/var/log/dpkg.log","container.image.repository":"httpd"}}"#
+        )
+    }
+
+    /// The chat assistant's answer from the story: entries without `name`, a `condition:`
+    /// where `fields`/`comps`/`values` belong, no `override`.
+    pub(crate) const CHAT_ANSWER: &str = "- rule: Clear Log Activities\n  exceptions:\n    - condition: container.image.repository = \"httpd\" and fs.path.name = \"/var/log/dpkg.log\"\n";
+
+    #[test]
+    fn story_invalid_exception() {
+        let rules = rules();
+        let benign = parse_records(&ev("bash"), "b").unwrap();
+        let r = check(&rules, CHAT_ANSWER, &benign, &[], &[]).unwrap();
+        assert!(!r.ok);
+        let whats: Vec<&str> = r.problems.iter().map(|p| p.what.as_str()).collect();
+        assert!(whats.iter().any(|w| w.contains("no `name`")), "{whats:#?}");
+        assert!(whats.iter().any(|w| w.contains("`condition:` is not an exception key")), "{whats:#?}");
+        assert!(whats.iter().any(|w| w.contains("without `override`")), "{whats:#?}");
+        assert!(whats.iter().any(|w| w.starts_with("Falco's loader: LOAD_ERR_YAML_VALIDATE")), "{whats:#?}");
+        let c = r.rules[0].corrected.as_ref().unwrap();
+        assert!(c.verification.passed, "{c:#?}");
+        assert!(c.yaml.contains("      fields: [container.image.repository, fs.path.name]\n      comps: [=, =]\n      values:\n        - [httpd, /var/log/dpkg.log]\n  override:\n    exceptions: append\n"), "{}", c.yaml);
+        // The corrected form passes --check itself.
+        let again = check(&rules, &c.yaml, &benign, &[], &[]).unwrap();
+        assert!(again.ok, "{:#?}", again.problems);
+    }
+
+    #[test]
+    fn corrected_form_that_silences_an_attack_is_replaced() {
+        let rules = rules();
+        let benign = parse_records(&ev("bash"), "b").unwrap();
+        let keep = parse_records(&ev("sh"), "k").unwrap();
+        let r = check(&rules, CHAT_ANSWER, &benign, &keep, &[]).unwrap();
+        let c = r.rules[0].corrected.as_ref().unwrap();
+        assert!(c.how.starts_with("synthesized"), "{c:#?}");
+        assert!(c.verification.passed);
+        assert!(r.problems.iter().any(|p| p.what.contains("even in valid form")));
+    }
+
+    #[test]
+    fn other_problems() {
+        let rules = rules();
+        let r = check(&rules, "- rule: Clear Log Activity\n  exceptions:\n    - name: a\n      fields: [proc.name]\n      values: [[rm]]\n  override:\n    exceptions: append\n", &[], &[], &[]).unwrap();
+        assert!(r.problems[0].fix.contains("\"Clear Log Activities\""), "{:?}", r.problems);
+        let r = check(&rules, ": [", &[], &[], &[]).unwrap();
+        assert!(r.problems[0].what.starts_with("the file is not valid YAML"));
+        let r = check(&rules, "- list: x\n  items: []\n", &[], &[], &[]).unwrap();
+        assert!(!r.ok);
+        let quote = "- rule: Clear Log Activities\n  exceptions:\n    - name: q\n      fields: [proc.cmdline]\n      comps: [=]\n      values:\n        - ['sh -c \"rm x\"']\n  override:\n    exceptions: append\n";
+        let r = check(&rules, quote, &[], &[], &[]).unwrap();
+        assert!(r.problems.iter().any(|p| p.what.contains("wraps values with spaces")), "{:#?}", r.problems);
+        let good = "- rule: Clear Log Activities\n  exceptions:\n    - name: a\n      fields: [proc.pname, fs.path.name]\n      comps: [=, =]\n      values: [[bash, /var/log/dpkg.log]]\n  override:\n    exceptions: append\n";
+        let benign = parse_records(&ev("bash"), "b").unwrap();
+        let r = check(&rules, good, &benign, &[], &[]).unwrap();
+        assert!(r.ok, "{:#?}", r.problems);
+    }
+
+    #[test]
+    fn conditions_to_tuples() {
+        let s = condition_to_spec("(proc.name = rm and fd.name startswith /var/log/) or (proc.name = unlink and fd.name startswith /srv/log/)", "x").unwrap();
+        assert_eq!(s.fields, vec!["proc.name", "fd.name"]);
+        assert_eq!(s.comps, vec!["=", "startswith"]);
+        assert_eq!(s.values.len(), 2);
+        let s = condition_to_spec("proc.name in (rm, unlink)", "x").unwrap();
+        assert_eq!(s.values[0][0], ExVal::Many(vec!["rm".into(), "unlink".into()]));
+        assert!(condition_to_spec("not proc.name = rm", "x").is_err());
+        assert!(condition_to_spec("proc.name = rm or fd.name = x", "x").is_err());
+        assert!(condition_to_spec("(((", "x").is_err());
+    }
+}
