@@ -1,0 +1,489 @@
+//! Golden tests of the `quell` binary: `validate`, `replay`, `rules`, exit codes and
+//! output shapes. Data files are in `tests/cli/`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value as Json;
+
+fn data(name: &str) -> String {
+    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "cli", name]
+        .iter()
+        .collect();
+    p.display().to_string()
+}
+
+fn quell(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quell"))
+        .args(args)
+        .output()
+        .expect("run quell")
+}
+
+fn quell_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quell"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn quell");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait quell")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+        code(o),
+        out(o),
+        err(o)
+    )
+}
+
+// ------------------------------------------------------------------------------ validate
+
+#[test]
+fn validate_ok() {
+    let f = data("good.yaml");
+    let o = quell(&["validate", &f]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    assert_eq!(out(&o).trim_end(), format!("{f}: Ok"), "{}", show(&o));
+}
+
+#[test]
+fn validate_ok_with_warnings() {
+    let f = data("warn.yaml");
+    let o = quell(&["validate", &f]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let s = out(&o);
+    assert!(
+        s.starts_with(&format!("{f}: Ok, with warnings\n")),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        s.contains(
+            "LOAD_UNUSED_MACRO (Unused macro): Macro not referred to by any other rule/macro"
+        ),
+        "{}",
+        show(&o)
+    );
+}
+
+#[test]
+fn validate_invalid_reports_every_error() {
+    let f = data("bad.yaml");
+    let o = quell(&["validate", &f]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    let s = out(&o);
+    assert!(
+        s.starts_with(&format!("{f}: Invalid\n2 Errors:\n")),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        s.contains("LOAD_ERR_COMPILE_CONDITION (Error compiling condition): "),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        s.contains("LOAD_ERR_VALIDATE (Error validating rule/macro/list/exception objects): Undefined macro 'not_a_macro' used in filter."),
+        "{}",
+        show(&o)
+    );
+    // Context lines name the rule and the exact position of the undefined macro (line 9, column 34).
+    assert!(
+        s.contains(&format!("rule 'Undefined macro': ({f}:7:3)")),
+        "{}",
+        show(&o)
+    );
+    assert!(s.contains(&format!("({f}:9:34)")), "{}", show(&o));
+}
+
+#[test]
+fn validate_several_files_one_bad_fails() {
+    let (g, b) = (data("good.yaml"), data("bad.yaml"));
+    let o = quell(&["validate", &g, &b]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    let s = out(&o);
+    assert!(s.starts_with(&format!("{g}: Ok\n")), "{}", show(&o));
+    assert!(s.contains(&format!("{b}: Invalid")), "{}", show(&o));
+}
+
+#[test]
+fn validate_json_shape() {
+    let (g, b) = (data("good.yaml"), data("bad.yaml"));
+    let o = quell(&["validate", "--json", &g, &b]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    let j: Json = serde_json::from_str(out(&o).trim())
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", show(&o)));
+    let results = j["falco_load_results"]
+        .as_array()
+        .expect("falco_load_results array");
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["name"], g.as_str());
+    assert_eq!(results[0]["successful"], true);
+    assert_eq!(results[0]["errors"].as_array().map(Vec::len), Some(0));
+    assert_eq!(results[1]["successful"], false);
+    let errors = results[1]["errors"].as_array().expect("errors array");
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    for e in errors {
+        for k in ["code", "codedesc", "message"] {
+            assert!(e[k].is_string(), "error lacks {k}: {e}");
+        }
+        let locs = e["context"]["locations"]
+            .as_array()
+            .expect("context.locations array");
+        assert!(!locs.is_empty(), "{e}");
+        for l in locs {
+            assert!(
+                l["item_type"].is_string() && l["item_name"].is_string(),
+                "{l}"
+            );
+            let p = &l["position"];
+            assert!(
+                p["line"].is_u64()
+                    && p["column"].is_u64()
+                    && p["offset"].is_u64()
+                    && p["name"].is_string(),
+                "{l}"
+            );
+        }
+    }
+    let undefined = errors
+        .iter()
+        .find(|e| e["code"] == "LOAD_ERR_VALIDATE")
+        .expect("LOAD_ERR_VALIDATE error");
+    assert_eq!(
+        undefined["codedesc"],
+        "Error validating rule/macro/list/exception objects"
+    );
+    assert_eq!(
+        undefined["message"],
+        "Undefined macro 'not_a_macro' used in filter."
+    );
+    let last = undefined["context"]["locations"]
+        .as_array()
+        .and_then(|l| l.last())
+        .expect("a location");
+    assert_eq!(
+        (
+            last["position"]["line"].as_u64(),
+            last["position"]["column"].as_u64()
+        ),
+        (Some(9), Some(34))
+    );
+    assert!(results[1]["warnings"].is_array());
+}
+
+#[test]
+fn validate_missing_file() {
+    let o = quell(&["validate", "/nonexistent/quell/rules.yaml"]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    let all = out(&o) + &err(&o);
+    assert!(
+        all.contains("/nonexistent/quell/rules.yaml"),
+        "{}",
+        show(&o)
+    );
+    assert!(all.contains("LOAD_ERR_FILE_READ"), "{}", show(&o));
+    assert_eq!(
+        all.matches("LOAD_ERR_FILE_READ").count(),
+        1,
+        "one clear error\n{}",
+        show(&o)
+    );
+}
+
+// ------------------------------------------------------------------------------ replay
+
+#[test]
+fn replay_text_skips_bad_line_and_summarises() {
+    let o = quell(&["replay", "-r", &data("good.yaml"), &data("events.jsonl")]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let lines: Vec<String> = out(&o).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 2, "{}", show(&o));
+    assert!(
+        lines[0].ends_with(": Warning Shell spawned (proc=bash parent=sshd file=<NA>)"),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        lines[1].ends_with(": Error Shadow read by cat"),
+        "{}",
+        show(&o)
+    );
+    let e = err(&o);
+    assert!(
+        e.contains("events.jsonl:3:"),
+        "bad line reported with its number\n{}",
+        show(&o)
+    );
+    assert!(
+        e.contains("3 events read, 2 alerts, 1 bad lines"),
+        "summary\n{}",
+        show(&o)
+    );
+}
+
+#[test]
+fn replay_json_alert_shape() {
+    let o = quell(&[
+        "replay",
+        "-r",
+        &data("good.yaml"),
+        "--json",
+        &data("events.jsonl"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let stdout = out(&o);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", show(&o));
+    let keys = [
+        "hostname",
+        "output",
+        "output_fields",
+        "priority",
+        "rule",
+        "source",
+        "tags",
+        "time",
+    ];
+    for line in &lines {
+        let j: Json =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        let obj = j.as_object().expect("object");
+        let mut got: Vec<&str> = obj.keys().map(String::as_str).collect();
+        got.sort_unstable();
+        assert_eq!(got, keys, "{line}");
+        // Keys appear in this order in the text itself (Falco's alphabetical std::map order).
+        let pos: Vec<usize> = keys
+            .iter()
+            .map(|k| {
+                line.find(&format!("\"{k}\":"))
+                    .unwrap_or_else(|| panic!("{k} missing in {line}"))
+            })
+            .collect();
+        assert!(
+            pos.windows(2).all(|w| w[0] < w[1]),
+            "key order {pos:?} in {line}"
+        );
+        assert_eq!(j["source"], "syscall");
+    }
+    let first: Json = serde_json::from_str(lines[0]).expect("json");
+    assert_eq!(first["rule"], "Shell spawned");
+    assert_eq!(first["priority"], "Warning");
+    assert_eq!(first["tags"], serde_json::json!(["process", "shell"]));
+    assert_eq!(first["output_fields"]["proc.name"], "bash");
+    assert_eq!(first["output_fields"]["proc.pname"], "sshd");
+    assert_eq!(first["output_fields"]["fd.name"], Json::Null);
+    assert!(first["output"]
+        .as_str()
+        .unwrap_or("")
+        .ends_with("Warning Shell spawned (proc=bash parent=sshd file=<NA>)"));
+    assert!(
+        first["time"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("2023-11-14T22:13:20"),
+        "{}",
+        first["time"]
+    );
+    let second: Json = serde_json::from_str(lines[1]).expect("json");
+    assert_eq!(second["rule"], "Shadow read");
+    assert_eq!(second["priority"], "Error");
+}
+
+#[test]
+fn replay_strict_stops_at_bad_line() {
+    let o = quell(&[
+        "replay",
+        "-r",
+        &data("good.yaml"),
+        "--strict",
+        &data("events.jsonl"),
+    ]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(err(&o).contains("events.jsonl:3"), "{}", show(&o));
+    // The two alerts before the bad line were printed; nothing after it.
+    assert_eq!(out(&o).lines().count(), 2, "{}", show(&o));
+}
+
+#[test]
+fn replay_reads_stdin_with_dash() {
+    let input = "{\"evt.type\":\"execve\",\"proc.name\":\"sh\",\"proc.pname\":\"cron\"}\n";
+    let o = quell_stdin(&["replay", "-r", &data("good.yaml"), "--json", "-"], input);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let j: Json =
+        serde_json::from_str(out(&o).trim()).unwrap_or_else(|e| panic!("{e}\n{}", show(&o)));
+    assert_eq!(j["rule"], "Shell spawned");
+    assert!(
+        err(&o).contains("1 events read, 1 alerts, 0 bad lines"),
+        "{}",
+        show(&o)
+    );
+}
+
+#[test]
+fn replay_rule_matching_first_and_all() {
+    let rules = data("overlap.yaml");
+    let input = "{\"evt.type\":\"openat\",\"fd.name\":\"/etc/shadow\"}\n";
+    let first = quell_stdin(&["replay", "-r", &rules, "-"], input);
+    assert_eq!(code(&first), 0, "{}", show(&first));
+    let f: Vec<String> = out(&first).lines().map(str::to_string).collect();
+    assert_eq!(
+        f.len(),
+        1,
+        "first (default) stops at the first rule\n{}",
+        show(&first)
+    );
+    assert!(f[0].ends_with("Notice etc /etc/shadow"), "{}", show(&first));
+    let all = quell_stdin(
+        &["replay", "-r", &rules, "--rule-matching", "all", "-"],
+        input,
+    );
+    assert_eq!(code(&all), 0, "{}", show(&all));
+    let a: Vec<String> = out(&all).lines().map(str::to_string).collect();
+    assert_eq!(a.len(), 2, "{}", show(&all));
+    assert!(a[1].ends_with("Error shadow /etc/shadow"), "{}", show(&all));
+}
+
+#[test]
+fn replay_missing_rules_file() {
+    let o = quell(&[
+        "replay",
+        "-r",
+        "/nonexistent/quell/rules.yaml",
+        &data("events.jsonl"),
+    ]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(out(&o).is_empty(), "{}", show(&o));
+    let e = err(&o);
+    assert_eq!(
+        e.lines().filter(|l| !l.trim().is_empty()).count(),
+        1,
+        "one clear error\n{}",
+        show(&o)
+    );
+    assert!(e.contains("/nonexistent/quell/rules.yaml"), "{}", show(&o));
+}
+
+#[test]
+fn replay_missing_events_file() {
+    let o = quell(&[
+        "replay",
+        "-r",
+        &data("good.yaml"),
+        "/nonexistent/quell/events.jsonl",
+    ]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(
+        err(&o).contains("/nonexistent/quell/events.jsonl"),
+        "{}",
+        show(&o)
+    );
+}
+
+#[test]
+fn replay_invalid_rules_exit_1() {
+    let o = quell(&["replay", "-r", &data("bad.yaml"), &data("events.jsonl")]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(
+        err(&o).contains("Undefined macro 'not_a_macro' used in filter."),
+        "{}",
+        show(&o)
+    );
+}
+
+// ------------------------------------------------------------------------------ rules
+
+#[test]
+fn rules_list() {
+    let o = quell(&["rules", "-r", &data("good.yaml")]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let s = out(&o);
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines.len(), 3, "header + 2 rules\n{}", show(&o));
+    assert!(lines[0].starts_with("RULE"), "{}", show(&o));
+    assert!(
+        lines[1].starts_with("Shell spawned ") && lines[1].contains("Warning"),
+        "{}",
+        show(&o)
+    );
+    assert!(
+        lines[2].starts_with("Shadow read ") && lines[2].contains("Error"),
+        "{}",
+        show(&o)
+    );
+}
+
+#[test]
+fn rules_name_shows_condition_compiled() {
+    let o = quell(&["rules", "-r", &data("good.yaml"), "Shell spawned"]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    // Lists substituted, macro expanded, canonical form (falco-compat §2.4), by hand.
+    assert!(
+        out(&o).contains("\n(evt.type in (execve, execveat) and proc.name in (bash, sh))\n"),
+        "{}",
+        show(&o)
+    );
+}
+
+#[test]
+fn rules_json() {
+    let o = quell(&["rules", "-r", &data("good.yaml"), "--json"]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let j: Json =
+        serde_json::from_str(out(&o).trim()).unwrap_or_else(|e| panic!("{e}\n{}", show(&o)));
+    let rules = j["rules"].as_array().expect("rules array");
+    assert_eq!(rules.len(), 2);
+    assert_eq!(rules[1]["name"], "Shadow read");
+    assert_eq!(
+        rules[1]["condition_compiled"],
+        "(evt.type in (open, openat) and fd.name = /etc/shadow)"
+    );
+    assert_eq!(rules[1]["priority"], "Error");
+    let one = quell(&["rules", "-r", &data("good.yaml"), "--json", "Shadow read"]);
+    let j1: Json =
+        serde_json::from_str(out(&one).trim()).unwrap_or_else(|e| panic!("{e}\n{}", show(&one)));
+    assert_eq!(j1["condition_compiled"], rules[1]["condition_compiled"]);
+}
+
+#[test]
+fn rules_unknown_name_suggests() {
+    let o = quell(&["rules", "-r", &data("good.yaml"), "shadow"]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(
+        err(&o).contains("Shadow read"),
+        "suggestion expected\n{}",
+        show(&o)
+    );
+    let none = quell(&["rules", "-r", &data("good.yaml"), "zzz-no-such-rule"]);
+    assert_eq!(code(&none), 1, "{}", show(&none));
+    assert!(err(&none).contains("zzz-no-such-rule"), "{}", show(&none));
+}
+
+#[test]
+fn usage_error_exit_2() {
+    let o = quell(&["validate"]);
+    assert_eq!(code(&o), 2, "{}", show(&o));
+}
