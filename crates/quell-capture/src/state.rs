@@ -375,6 +375,10 @@ impl State {
             .get(&r.tgid)
             .map(|p| p.cwd.clone())
             .unwrap_or_default();
+        let ppid_cwd: Option<String> = info
+            .as_ref()
+            .and_then(|i| self.procs.get(&i.ppid))
+            .map(|pp| pp.cwd.clone());
         let p = self.procs.entry(r.tgid).or_default();
         p.pid = r.tgid;
         p.dead_at = None;
@@ -386,6 +390,11 @@ impl State {
                 if let Ok(c) = std::fs::read_link(root.join(r.tgid.to_string()).join("cwd")) {
                     p.cwd = c.to_string_lossy().into_owned();
                 }
+            }
+        }
+        if p.cwd.is_empty() {
+            if let Some(pp) = ppid_cwd {
+                p.cwd = pp;
             }
         }
         p.exe = argv.first().cloned().unwrap_or_else(|| filename.clone());

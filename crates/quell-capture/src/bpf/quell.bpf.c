@@ -601,7 +601,10 @@ int BPF_PROG(quell_fork, struct task_struct *parent, struct task_struct *child)
 	if (cfg->follow && ctgid != ptgid && ctgid != cfg->self_tgid &&
 	    (ptgid == cfg->spawner || bpf_map_lookup_elem(&tracked, &ptgid)))
 		bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
-	if (!wanted(cfg, ptgid))
+	/* The fork that creates a followed child is reported too, so the child's
+	 * state (cwd, fds) starts as a copy of its parent's. */
+	if (!wanted(cfg, ptgid) &&
+	    !(cfg->follow && ptgid == cfg->spawner && ctgid != ptgid && ctgid != cfg->self_tgid))
 		return 0;
 	st = get_stats();
 	if (st)

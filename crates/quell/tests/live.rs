@@ -1,0 +1,553 @@
+//! Live tests of `quell run -- sh -c '...'`: true positives from the
+//! event-generator catalogue (capture.md §3) and a benign near miss for each,
+//! on scratch paths and loopback addresses only. Each run's recording must
+//! replay to the same alerts.
+//!
+//! They need root and a BPF-capable kernel. Without root they are skipped with
+//! a message; as root, `quell run` failing to capture fails the test.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value as Json;
+
+const QUELL: &str = env!("CARGO_BIN_EXE_quell");
+const STABLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/corpus/falco-rules/falco_rules.yaml"
+);
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        .unwrap_or(false)
+}
+
+struct Run {
+    alerts: Vec<Json>,
+    replayed: Vec<Json>,
+    stderr: String,
+}
+
+impl Run {
+    fn rules(&self) -> Vec<String> {
+        self.alerts
+            .iter()
+            .map(|a| a["rule"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+    fn alert(&self, rule: &str) -> &Json {
+        self.alerts
+            .iter()
+            .find(|a| a["rule"] == rule)
+            .unwrap_or_else(|| {
+                panic!(
+                    "rule `{rule}` did not fire; fired: {:?}\nstderr: {}",
+                    self.rules(),
+                    self.stderr
+                )
+            })
+    }
+    fn fired(&self, rule: &str) -> bool {
+        self.alerts.iter().any(|a| a["rule"] == rule)
+    }
+}
+
+fn alerts(out: &Output) -> Vec<Json> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str::<Json>(l).unwrap_or_else(|e| panic!("bad alert line {l}: {e}"))
+        })
+        .collect()
+}
+
+/// Runs `quell run --json --record` on `sh -c script` in `dir` with the given
+/// rules files (none: the bundled default ruleset), then replays the record.
+fn quell_run(dir: &Path, rules: &[&str], script: &str) -> Option<Run> {
+    if !is_root() {
+        eprintln!("skipped: live tests need root");
+        return None;
+    }
+    let rec = dir.join("record.jsonl");
+    let mut cmd = Command::new(QUELL);
+    cmd.arg("run").arg("--json").arg("--record").arg(&rec);
+    for r in rules {
+        cmd.arg("-r").arg(r);
+    }
+    let out = cmd
+        .arg("--")
+        .arg("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .output()
+        .expect("run quell");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "quell run failed ({}): {stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains(" 0 dropped"),
+        "events were dropped: {stderr}"
+    );
+    let live = alerts(&out);
+    let mut rp = Command::new(QUELL);
+    rp.arg("replay").arg("--json");
+    for r in rules {
+        rp.arg("-r").arg(r);
+    }
+    let rout = rp.arg(&rec).output().expect("run quell replay");
+    assert!(
+        rout.status.success(),
+        "replay failed: {}",
+        String::from_utf8_lossy(&rout.stderr)
+    );
+    let replayed = alerts(&rout);
+    let key = |a: &Json| {
+        (
+            a["rule"].clone(),
+            a["output_fields"].clone(),
+            a["output"].clone(),
+        )
+    };
+    assert_eq!(
+        live.iter().map(key).collect::<Vec<_>>(),
+        replayed.iter().map(key).collect::<Vec<_>>(),
+        "replaying the recording must give the live alerts"
+    );
+    Some(Run {
+        alerts: live,
+        replayed,
+        stderr,
+    })
+}
+
+fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("quell-live-")
+        .tempdir()
+        .expect("tempdir")
+}
+
+fn f<'a>(a: &'a Json, k: &str) -> &'a Json {
+    &a["output_fields"][k]
+}
+
+#[test]
+fn clear_log_by_truncation() {
+    let d = scratch();
+    let Some(r) = quell_run(d.path(), &[], ": > syslog") else {
+        return;
+    };
+    let a = r.alert("Clear Log Activities");
+    assert_eq!(
+        f(a, "fd.name"),
+        &Json::from(format!("{}/syslog", d.path().display()))
+    );
+    assert_eq!(f(a, "proc.name"), "sh");
+    assert_eq!(f(a, "proc.pname"), "quell");
+    assert_eq!(f(a, "proc.cmdline"), "sh -c : > syslog");
+    assert_eq!(f(a, "user.name"), "root");
+    assert_eq!(f(a, "evt.arg.flags"), "O_TRUNC|O_CREAT|O_WRONLY");
+    // the upstream stable rule sees the same behaviour
+    let Some(r) = quell_run(d.path(), &[STABLE], ": > syslog") else {
+        return;
+    };
+    assert_eq!(f(r.alert("Clear Log Activities"), "proc.name"), "sh");
+}
+
+#[test]
+fn clear_log_near_miss_append() {
+    let d = scratch();
+    let Some(r) = quell_run(d.path(), &[], "echo x >> syslog; : > notes.txt") else {
+        return;
+    };
+    assert!(!r.fired("Clear Log Activities"), "{:?}", r.rules());
+}
+
+#[test]
+fn clear_log_by_rm() {
+    // a private tmpfs over /var/log in a new mount namespace: the host's logs are untouched
+    let d = scratch();
+    let script = "unshare --mount --propagation private sh -c \
+                  'mount -t tmpfs quell-test /var/log && touch /var/log/quell-test.log && rm /var/log/quell-test.log'";
+    let Some(r) = quell_run(d.path(), &[], script) else {
+        return;
+    };
+    let a = r.alert("Clear Log Activities");
+    assert_eq!(f(a, "fs.path.name"), "/var/log/quell-test.log");
+    assert_eq!(f(a, "proc.name"), "rm");
+    assert_eq!(f(a, "proc.pname"), "sh");
+    assert_eq!(f(a, "proc.cmdline"), "rm /var/log/quell-test.log");
+    assert!(r
+        .replayed
+        .iter()
+        .any(|x| x["rule"] == "Clear Log Activities"));
+}
+
+#[test]
+fn clear_log_near_miss_rm_elsewhere() {
+    let d = scratch();
+    let Some(r) = quell_run(d.path(), &[], "touch app.log && rm app.log") else {
+        return;
+    };
+    assert!(!r.fired("Clear Log Activities"), "{:?}", r.rules());
+}
+
+#[test]
+fn read_sensitive_file() {
+    let d = scratch();
+    let Some(r) = quell_run(d.path(), &[], "cat /etc/shadow > /dev/null") else {
+        return;
+    };
+    let a = r.alert("Read Password or Sudoers Database");
+    assert_eq!(f(a, "fd.name"), "/etc/shadow");
+    assert_eq!(f(a, "proc.name"), "cat");
+    assert_eq!(f(a, "proc.pname"), "sh");
+    assert_eq!(f(a, "proc.aname[2]"), "quell");
+    assert_eq!(f(a, "user.name"), "root");
+    let Some(r) = quell_run(d.path(), &[STABLE], "cat /etc/shadow > /dev/null") else {
+        return;
+    };
+    assert_eq!(
+        f(r.alert("Read sensitive file untrusted"), "fd.name"),
+        "/etc/shadow"
+    );
+}
+
+#[test]
+fn read_sensitive_file_near_miss() {
+    let d = scratch();
+    let Some(r) = quell_run(d.path(), &[], "cat /etc/hostname > /dev/null") else {
+        return;
+    };
+    assert!(
+        !r.fired("Read Password or Sudoers Database"),
+        "{:?}",
+        r.rules()
+    );
+}
+
+#[test]
+fn shell_spawned_by_web_server() {
+    let d = scratch();
+    let Some(r) = quell_run(
+        d.path(),
+        &[],
+        "cp /bin/sh ./httpd && ./httpd -c 'sh -c true; true'",
+    ) else {
+        return;
+    };
+    let a = r.alert("Shell Spawned by Web Server");
+    assert_eq!(f(a, "proc.name"), "sh");
+    assert_eq!(f(a, "proc.pname"), "httpd");
+    assert_eq!(f(a, "proc.aname[2]"), "sh");
+    assert_eq!(f(a, "proc.cmdline"), "sh -c true");
+    assert_eq!(f(a, "proc.pcmdline"), "httpd -c sh -c true; true");
+    let Some(r) = quell_run(
+        d.path(),
+        &[STABLE],
+        "cp /bin/sh ./httpd && ./httpd -c 'sh -c true; true'",
+    ) else {
+        return;
+    };
+    assert!(r.fired("Run shell untrusted"), "{:?}", r.rules());
+}
+
+#[test]
+fn shell_spawned_near_miss() {
+    let d = scratch();
+    let Some(r) = quell_run(
+        d.path(),
+        &[],
+        "cp /bin/sh ./myapp && ./myapp -c 'sh -c true; true'",
+    ) else {
+        return;
+    };
+    assert!(!r.fired("Shell Spawned by Web Server"), "{:?}", r.rules());
+}
+
+#[test]
+fn execution_from_dev_shm() {
+    let d = scratch();
+    let name = format!("/dev/shm/quell-live-{}.sh", std::process::id());
+    let script = format!("printf '#!/bin/sh\\ntrue\\n' > {name} && chmod +x {name} && {name}; sh -c {name}; rm -f {name}");
+    let Some(r) = quell_run(d.path(), &[], &script) else {
+        return;
+    };
+    let a = r.alert("Execution from Temporary Directory");
+    assert_eq!(f(a, "proc.exepath"), &Json::from(name.clone()));
+    let Some(r) = quell_run(d.path(), &[STABLE], &script) else {
+        return;
+    };
+    let a = r.alert("Execution from /dev/shm");
+    assert_eq!(f(a, "proc.name"), "sh");
+    assert_eq!(f(a, "proc.cmdline"), &Json::from(format!("sh -c {name}")));
+}
+
+#[test]
+fn execution_from_dev_shm_near_miss() {
+    let d = scratch();
+    let Some(r) = quell_run(d.path(), &[], "cd /dev/shm && /bin/true") else {
+        return;
+    };
+    assert!(
+        !r.fired("Execution from Temporary Directory"),
+        "{:?}",
+        r.rules()
+    );
+}
+
+#[test]
+fn symlink_over_sensitive_file() {
+    let d = scratch();
+    let Some(r) = quell_run(d.path(), &[], "ln -s /etc/shadow shadow_link") else {
+        return;
+    };
+    let a = r.alert("Symlink Created Over Sensitive File");
+    assert_eq!(f(a, "evt.arg.target"), "/etc/shadow");
+    assert_eq!(f(a, "evt.arg.linkpath"), "shadow_link");
+    assert_eq!(f(a, "proc.name"), "ln");
+    let Some(r) = quell_run(d.path(), &[STABLE], "ln -s /etc/shadow shadow_link2") else {
+        return;
+    };
+    assert!(
+        r.fired("Create Symlink Over Sensitive Files"),
+        "{:?}",
+        r.rules()
+    );
+}
+
+#[test]
+fn symlink_near_miss() {
+    let d = scratch();
+    let Some(r) = quell_run(d.path(), &[], "ln -s /etc/hostname host_link") else {
+        return;
+    };
+    assert!(
+        !r.fired("Symlink Created Over Sensitive File"),
+        "{:?}",
+        r.rules()
+    );
+}
+
+fn loopback_listener() -> (u16, std::thread::JoinHandle<()>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("listen on loopback");
+    let port = l.local_addr().expect("addr").port();
+    let h = std::thread::spawn(move || {
+        l.set_nonblocking(false).ok();
+        let _ = l.accept();
+    });
+    (port, h)
+}
+
+#[test]
+fn shell_connects_to_loopback_listener() {
+    let d = scratch();
+    let (port, h) = loopback_listener();
+    let script = format!("bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}; echo hi >&3'");
+    let Some(r) = quell_run(d.path(), &[], &script) else {
+        return;
+    };
+    let _ = h.join();
+    let a = r.alert("Outbound Connection from Shell");
+    assert_eq!(f(a, "proc.name"), "bash");
+    assert_eq!(f(a, "proc.pname"), "sh");
+    assert_eq!(f(a, "fd.sip"), "127.0.0.1");
+    assert_eq!(f(a, "fd.sport"), port);
+    assert_eq!(f(a, "fd.l4proto"), "tcp");
+    assert!(f(a, "fd.name")
+        .as_str()
+        .unwrap_or("")
+        .ends_with(&format!("->127.0.0.1:{port}")));
+}
+
+#[test]
+fn connect_near_miss_not_a_shell() {
+    let d = scratch();
+    let (port, h) = loopback_listener();
+    let script =
+        format!("cp /bin/bash ./client && ./client -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'");
+    let Some(r) = quell_run(d.path(), &[], &script) else {
+        return;
+    };
+    let _ = h.join();
+    assert!(
+        !r.fired("Outbound Connection from Shell"),
+        "{:?}",
+        r.rules()
+    );
+}
+
+#[test]
+fn ptrace_attach() {
+    let d = scratch();
+    let script = "sleep 30 & P=$!; perl -e 'syscall(101, 16, $ARGV[0] + 0, 0, 0)' $P; kill -9 $P";
+    let Some(r) = quell_run(d.path(), &[], script) else {
+        return;
+    };
+    let a = r.alert("PTRACE Attach to Process");
+    assert_eq!(f(a, "evt.arg.request"), "PTRACE_ATTACH");
+    assert_eq!(f(a, "proc.name"), "perl");
+    assert_eq!(f(a, "proc.pname"), "sh");
+    let Some(r) = quell_run(d.path(), &[STABLE], script) else {
+        return;
+    };
+    assert!(r.fired("PTRACE attached to process"), "{:?}", r.rules());
+}
+
+#[test]
+fn ptrace_near_miss_peek() {
+    let d = scratch();
+    let Some(r) = quell_run(d.path(), &[], "perl -e 'syscall(101, 2, 999999, 0, 0)'") else {
+        return;
+    };
+    assert!(!r.fired("PTRACE Attach to Process"), "{:?}", r.rules());
+}
+
+const MEMFD_EXEC: &str = "perl -e 'my $n = \"quelltest\"; my $fd = syscall(319, $n, 0); die \"memfd\" if $fd < 0; \
+    open(my $o, \">&=\", $fd) or die; open(my $i, \"<\", \"/bin/true\") or die; binmode $i; \
+    my $d = do { local $/; <$i> }; syswrite($o, $d) or die; exec {\"/proc/self/fd/$fd\"} \"quelltest\" or die;'";
+
+#[test]
+fn fileless_execution_via_memfd() {
+    let d = scratch();
+    let Some(r) = quell_run(d.path(), &[], MEMFD_EXEC) else {
+        return;
+    };
+    let a = r.alert("Fileless Execution via memfd");
+    assert!(f(a, "proc.exepath")
+        .as_str()
+        .unwrap_or("")
+        .starts_with("memfd:quelltest"));
+    assert_eq!(f(a, "proc.pname"), "sh");
+    let Some(r) = quell_run(d.path(), &[STABLE], MEMFD_EXEC) else {
+        return;
+    };
+    assert!(
+        r.fired("Fileless execution via memfd_create"),
+        "{:?}",
+        r.rules()
+    );
+}
+
+#[test]
+fn fileless_near_miss_regular_exec() {
+    let d = scratch();
+    let Some(r) = quell_run(
+        d.path(),
+        &[],
+        "perl -e 'exec {\"/bin/true\"} \"quelltest\"'",
+    ) else {
+        return;
+    };
+    assert!(!r.fired("Fileless Execution via memfd"), "{:?}", r.rules());
+}
+
+/// The seed scenario: a shell in a "container" (own mount, PID and UTS
+/// namespaces, a cgroup v2 named as docker names it, its own root filesystem)
+/// deletes /var/log/dpkg.log; the alert carries the container id, and the
+/// recording replays to the same alert.
+#[test]
+fn container_deletes_dpkg_log() {
+    if !is_root() {
+        eprintln!("skipped: live tests need root");
+        return;
+    }
+    let unified = std::fs::read_to_string("/proc/self/mountinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                let (pre, post) = l.split_once(" - ")?;
+                (post.split_whitespace().next()? == "cgroup2")
+                    .then(|| pre.split_whitespace().nth(4).map(str::to_string))?
+            })
+        })
+        .expect("as root, a cgroup2 (unified) hierarchy must be mounted");
+    let id = format!("{:016x}{}", std::process::id(), "c0ffee".repeat(8));
+    assert_eq!(id.len(), 64);
+    let cg = format!("{unified}/docker-{id}.scope");
+    std::fs::create_dir(&cg).expect("create the container cgroup");
+    let d = scratch();
+    let rootfs = d.path().join("rootfs");
+    let r = rootfs.display();
+    let script = format!(
+        r#"set -e
+R={r}
+mkdir -p $R/var/log $R/proc $R/tmp
+touch $R/var/log/dpkg.log
+for d in usr bin sbin lib lib64 etc; do
+  if [ -L /$d ]; then ln -s "$(readlink /$d)" $R/$d; elif [ -d /$d ]; then mkdir -p $R/$d; fi
+done
+echo $$ > {cg}/cgroup.procs
+exec unshare --mount --pid --uts --fork --propagation private sh -c '
+  set -e
+  hostname quell-ctr
+  for d in usr bin sbin lib lib64 etc; do
+    if [ -d /$d ] && [ ! -L /$d ]; then mount --rbind /$d {r}/$d; fi
+  done
+  exec chroot {r} /bin/sh -c "rm /var/log/dpkg.log"'
+"#
+    );
+    let run = quell_run(d.path(), &[], &script);
+    let _ = std::fs::remove_dir(&cg);
+    let Some(run) = run else { return };
+    let a = run
+        .alerts
+        .iter()
+        .find(|a| a["rule"] == "Clear Log Activities" && f(a, "evt.type") == "unlinkat")
+        .unwrap_or_else(|| panic!("no log deletion alert: {:?}\n{}", run.alerts, run.stderr));
+    assert_eq!(f(a, "container.id"), &Json::from(id[..12].to_string()));
+    assert_eq!(f(a, "fs.path.name"), "/var/log/dpkg.log");
+    assert_eq!(f(a, "proc.name"), "rm");
+    assert!(!rootfs.join("var/log/dpkg.log").exists());
+    assert!(run
+        .replayed
+        .iter()
+        .any(|x| x["rule"] == "Clear Log Activities"
+            && x["output_fields"]["container.id"] == id[..12]));
+}
+
+#[test]
+fn unsupported_is_one_sentence_and_exit_2() {
+    if is_root() {
+        // As root capture works; check the message for a non-root user when one exists.
+        let Ok(out) = Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                QUELL,
+                "run",
+                "--",
+                "true",
+            ])
+            .output()
+        else {
+            eprintln!("skipped: setpriv not available");
+            return;
+        };
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("needs root"), "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("backtrace"),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    } else {
+        let out = Command::new(QUELL)
+            .args(["run", "--", "true"])
+            .output()
+            .expect("run quell");
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("needs root"));
+    }
+}
