@@ -35,10 +35,11 @@ impl EvtTypes {
     pub fn is_all(&self) -> bool {
         matches!(self, EvtTypes::AllBut(s) if s.is_empty())
     }
-    /// Falco warns when a rule matches more than 100 event types (an empty set does not warn).
+    /// Falco warns when a rule matches more than 100 event types, and also when it
+    /// matches none (`evttypes.empty() || evttypes.size() > 100` in Falco's compiler).
     pub fn too_many(&self) -> bool {
         match self {
-            EvtTypes::Only(s) => s.len() > 100,
+            EvtTypes::Only(s) => s.is_empty() || s.len() > 100,
             EvtTypes::AllBut(s) => super::evttypes_table::EVENT_TYPES.len().saturating_sub(s.len()) > 100,
         }
     }

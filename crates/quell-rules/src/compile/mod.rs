@@ -315,7 +315,11 @@ pub fn compile(
         ) {
             Ok(e) => e,
             Err((msg, pos)) => {
-                diags.push(diag(Code::LoadErrValidate, msg, vec![root, rule_loc, cond_loc(pos)], sources));
+                // A macro that failed on its own has reported that already: only report
+                // undefined macros this rule names itself.
+                if direct_error(&parsed, &msg, &by_name, &slots, usize::MAX) || msg.starts_with("reference loop") {
+                    diags.push(diag(Code::LoadErrValidate, msg, vec![root, rule_loc, cond_loc(pos)], sources));
+                }
                 continue;
             }
         };

@@ -273,6 +273,10 @@ fn exception_error(rule: &RuleInfo, ex: &ExceptionInfo, msg: &str) -> Diagnostic
 /// Falco's `build_rule_exception_infos`: `"(" + condition + ")"` followed by
 /// `" and not (...)"` for every exception that has values, byte for byte.
 pub fn build_exception_condition(rule: &RuleInfo) -> Result<String, Diagnostic> {
+    // Falco only rewrites (and parenthesises) conditions of rules that have exceptions.
+    if rule.exceptions.is_empty() {
+        return Ok(rule.cond.clone());
+    }
     let mut condition = format!("({})", rule.cond);
     for ex in &rule.exceptions {
         let mut icond = String::new();
