@@ -165,22 +165,22 @@ fn transform<'e>(
     arg: Option<&str>,
     ev: &'e dyn Event,
 ) -> Option<Value<'e>> {
+    // One-argument string transformers map each value of the argument (every level of a list).
     let single = |f: &dyn Fn(&str) -> Option<String>| -> Option<Value<'e>> {
-        let first = args.first()?;
-        let mut vals = Vec::new();
-        if !targ_values(first, ev, &mut vals) {
-            return None;
-        }
-        let is_list = matches!(first, TArgNode::Ex(e) if matches!(e.extract(ev), Some(Value::List(_))));
-        let mapped: Option<Vec<Value<'e>>> = vals
-            .iter()
-            .map(|v| f(&v.to_string()).map(|s| Value::Str(Cow::Owned(s))))
-            .collect();
-        let mut mapped = mapped?;
-        if is_list {
-            Some(Value::List(mapped))
-        } else {
-            mapped.pop()
+        let apply = |v: &Value<'_>| -> Option<Value<'e>> {
+            let out = match v {
+                Value::Str(s) => f(s),
+                other => f(&other.to_string()),
+            };
+            out.map(|s| Value::Str(Cow::Owned(s)))
+        };
+        match args.first()? {
+            TArgNode::Ex(e) => match e.extract(ev)? {
+                Value::List(items) => items.iter().map(apply).collect::<Option<Vec<_>>>().map(Value::List),
+                v => apply(&v),
+            },
+            TArgNode::Const(c) => apply(&Value::Str(Cow::Borrowed(c.as_str()))),
+            TArgNode::List(_) => None,
         }
     };
     match kind {
