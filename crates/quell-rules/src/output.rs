@@ -72,7 +72,7 @@ fn parse_field(rest: &str, reg: &Registry) -> Result<Option<(FieldRef, usize)>, 
                 .take_while(|b| is_arg_byte(**b))
                 .count();
             let total = n + 1 + alen;
-            if alen > 0 && best.map_or(true, |(_, _, len)| total > len) {
+            if alen > 0 && best.is_none_or(|(_, _, len)| total > len) {
                 best = Some((d.name, rest.get(n + 1..total), total));
             }
         }
@@ -204,7 +204,7 @@ impl OutputFormat {
                                 out.extend(text.chars().take(*w));
                             } else {
                                 out.push_str(&text);
-                                out.extend(std::iter::repeat(' ').take(w - n));
+                                out.extend(std::iter::repeat_n(' ', w - n));
                             }
                         }
                         None => out.push_str(&text),

@@ -1,6 +1,5 @@
 //! Shared helpers.
 use quell_rules::diagnostic::LoadResult;
-use quell_rules::engine::Engine;
 
 /// The upstream rules directory under ../shared.
 pub fn upstream(file: &str) -> String {
@@ -15,11 +14,4 @@ pub fn show(r: &LoadResult) -> String {
         s += &format!("{} {} at {:?}\n", d.code.name(), d.message, d.position());
     }
     s
-}
-
-/// Loads one YAML text into a fresh engine.
-pub fn load(text: &str) -> (Engine, LoadResult) {
-    let mut e = Engine::new();
-    let r = e.load("rules.yaml", text);
-    (e, r)
 }

@@ -785,7 +785,7 @@ impl Collector {
         if self
             .engine_version
             .as_ref()
-            .map_or(true, |(v, _)| *v < version)
+            .is_none_or(|(v, _)| *v < version)
         {
             self.engine_version = Some((version, version.to_string()));
         }

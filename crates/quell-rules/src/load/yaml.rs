@@ -566,12 +566,12 @@ mod tests {
         let docs = parse_documents("- a: 1\n---\n---\n- b: 2\n").expect("parses");
         assert_eq!(docs.len(), 3);
         assert!(docs[0].is_some());
-        assert!(docs[1].as_ref().map_or(true, Node::is_null));
+        assert!(docs[1].as_ref().is_none_or(Node::is_null));
         assert!(docs[2].is_some());
         assert!(parse_documents("")
             .expect("empty")
             .iter()
-            .all(|d| d.as_ref().map_or(true, Node::is_null)));
+            .all(|d| d.as_ref().is_none_or(Node::is_null)));
     }
 
     #[test]
