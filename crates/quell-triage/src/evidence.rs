@@ -12,6 +12,9 @@ use crate::input::{int, text};
 /// How many ancestor levels are looked at.
 pub const MAX_ANCESTORS: usize = 12;
 
+/// How many ancestor levels are checked for a dropped binary.
+pub const MAX_DROP_LEVEL: usize = 4;
+
 /// Shells.
 pub const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ksh", "ash", "csh", "tcsh", "fish", "busybox"];
 /// Servers whose children are not expected to be shells.
@@ -84,6 +87,8 @@ pub fn lineage(ev: &FlatEvent) -> Vec<(usize, String, Option<String>)> {
         let exe = text(ev, &format!("proc.aexepath[{level}]"))
             .or_else(|| if level == 1 { text(ev, "proc.pexepath") } else { None });
         match name {
+            // The capture process is not part of the watched tree.
+            Some(n) if n == "quell" => break,
             Some(n) => out.push((level, n, exe)),
             None if level == 1 => continue,
             None => break,
@@ -128,8 +133,8 @@ pub fn actor(ev: &FlatEvent) -> Actor {
         if SHELLS.contains(&name.as_str()) {
             shell_below = Some(name.clone());
         }
-        if a.dropped_exe.is_none() {
-            if let Some(p) = exe.as_deref().filter(|p| in_drop_dir(p)) {
+        if a.dropped_exe.is_none() && *level <= MAX_DROP_LEVEL {
+            if let Some(p) = exe.as_deref().filter(|p| in_drop_dir(p) && !p.starts_with("memfd:runc")) {
                 a.dropped_exe = Some((*level, p.to_string()));
             }
         }

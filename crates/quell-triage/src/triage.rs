@@ -135,6 +135,10 @@ pub struct ClusterReport {
     pub members: Vec<usize>,
 }
 
+/// Effect of an interactive session (a person at a terminal, an sshd login, a runtime `exec`).
+/// Set to 1.4 after the first corpus run (it was 1.0); see BENCHMARKS.md.
+pub const INTERACTIVE_WEIGHT: f64 = 1.4;
+
 /// How many reasons a report keeps.
 pub const MAX_REASONS: usize = 5;
 /// How many members of a cluster are examined for evidence.
@@ -217,6 +221,7 @@ fn describe_action(ev: &FlatEvent, lang: Lang) -> String {
     let verb_en = match ty.as_str() {
         "unlink" | "unlinkat" | "rmdir" => "deleted",
         "rename" | "renameat" | "renameat2" => "renamed",
+        "open" | "openat" | "openat2" if text(ev, "evt.arg.flags").is_some_and(|f| f.contains("O_TRUNC")) => "truncated",
         "open" | "openat" | "openat2" => "opened",
         "execve" | "execveat" => "started",
         "connect" => "connected to",
@@ -225,6 +230,7 @@ fn describe_action(ev: &FlatEvent, lang: Lang) -> String {
     let verb_ja = match ty.as_str() {
         "unlink" | "unlinkat" | "rmdir" => "削除",
         "rename" | "renameat" | "renameat2" => "名前変更",
+        "open" | "openat" | "openat2" if text(ev, "evt.arg.flags").is_some_and(|f| f.contains("O_TRUNC")) => "切り詰め",
         "open" | "openat" | "openat2" => "オープン",
         "execve" | "execveat" => "起動",
         "connect" => "接続",
@@ -327,7 +333,7 @@ impl Triage<'_> {
             out.push(
                 seen(
                     "interactive_session",
-                    1.0,
+                    INTERACTIVE_WEIGHT,
                     format!("run by a person in an interactive session: {}", how.join(", ")),
                     format!("対話セッションで人が実行しています：{}", how_ja.join("、")),
                 )

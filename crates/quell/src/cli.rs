@@ -92,6 +92,78 @@ pub enum Command {
         #[arg(last = true)]
         command: Vec<String>,
     },
+    /// Group alerts into clusters and give each a verdict (likely false positive, uncertain,
+    /// likely real) with a score, the reasons that moved it and what a person should confirm.
+    Triage {
+        /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
+        #[arg(short = 'r', long = "rules")]
+        rules: Vec<PathBuf>,
+        /// Load quell's bundled default ruleset first, then the `-r` files.
+        #[arg(long)]
+        default_rules: bool,
+        /// Past alerts or events (JSON Lines), optionally with a `quell.decision` field
+        /// (`benign` or `real`) people recorded.
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+        /// Extra known-benign catalogue entries (YAML, same format as the bundled catalogue).
+        #[arg(long, value_name = "FILE")]
+        catalogue: Option<PathBuf>,
+        /// Language of explanations: en or ja.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        /// One JSON object per cluster, per line.
+        #[arg(long)]
+        json: bool,
+        /// A `quell run --record` recording or Falco JSON alerts.
+        events: PathBuf,
+    },
+    /// Synthesize the narrowest verified Falco exception for a rule from events judged
+    /// benign; or, with --check, verify an exception written elsewhere.
+    Tune {
+        /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
+        #[arg(short = 'r', long = "rules")]
+        rules: Vec<PathBuf>,
+        /// Load quell's bundled default ruleset first, then the `-r` files.
+        #[arg(long)]
+        default_rules: bool,
+        /// The rule to tune.
+        #[arg(long, value_name = "NAME", required_unless_present = "check")]
+        rule: Option<String>,
+        /// Events or alerts a person judged benign (JSON Lines).
+        #[arg(long, value_name = "FILE", required_unless_present = "check")]
+        benign: Option<PathBuf>,
+        /// Events or alerts that must keep alerting (added to quell's true-positive catalogue).
+        #[arg(long, value_name = "FILE")]
+        keep: Option<PathBuf>,
+        /// Past alerts or events, for the blast radius.
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+        /// Emit the deprecated `append: true` form (Falco versions before `override`).
+        #[arg(long)]
+        legacy: bool,
+        /// Print one JSON object (yaml, verification, alternatives).
+        #[arg(long)]
+        json: bool,
+        /// Write the verified block to FILE.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Verify an exception someone else wrote instead of synthesizing one.
+        #[arg(long, value_name = "FILE")]
+        check: Option<PathBuf>,
+        /// Do not add quell's bundled true-positive catalogue to the keep set.
+        #[arg(long)]
+        no_builtin_keep: bool,
+    },
+    /// The story end to end: an alert, its triage, a verified exception, applying it, the
+    /// same action again without an alert, and an attack variant that still alerts.
+    Demo {
+        /// Replay the bundled recording even when live capture is possible.
+        #[arg(long)]
+        recorded: bool,
+        /// Language of explanations: en or ja.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
     /// List the loaded rules, or show one rule's compiled condition.
     Rules {
         /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
@@ -119,6 +191,41 @@ pub fn main() -> ExitCode {
         Command::Rules { rules, default_rules, json, name } => {
             cmd::rules::run(&rules, default_rules, json, name.as_deref())
         }
+        Command::Triage { rules, default_rules, history, catalogue, lang, json, events } => cmd::triage::run(
+            &rules,
+            default_rules,
+            history.as_deref(),
+            catalogue.as_deref(),
+            &lang,
+            json,
+            &events,
+        ),
+        Command::Tune {
+            rules,
+            default_rules,
+            rule,
+            benign,
+            keep,
+            history,
+            legacy,
+            json,
+            output,
+            check,
+            no_builtin_keep,
+        } => cmd::tune::run(&cmd::tune::TuneArgs {
+            rules: &rules,
+            default_rules,
+            rule: rule.as_deref(),
+            benign: benign.as_deref(),
+            keep: keep.as_deref(),
+            history: history.as_deref(),
+            legacy,
+            json,
+            output: output.as_deref(),
+            check: check.as_deref(),
+            no_builtin_keep,
+        }),
+        Command::Demo { recorded, lang } => cmd::demo::run(recorded, &lang),
         Command::Run { rules, json, record, rule_matching, command } => {
             cmd::run::run(&rules, rule_matching.into(), json, record.as_deref(), &command)
         }

@@ -3,3 +3,6 @@ pub mod replay;
 pub mod rules;
 pub mod run;
 pub mod validate;
+pub mod triage;
+pub mod tune;
+pub mod demo;

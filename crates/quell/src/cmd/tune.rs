@@ -1,0 +1,224 @@
+//! `quell tune`: synthesize a verified Falco exception for a rule from events a person
+//! judged benign, or (`--check`) verify an exception written elsewhere.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use quell_triage::check::check;
+use quell_triage::input::{parse_records, Record};
+use quell_triage::synth::{synthesize, Options};
+use quell_triage::verify::{RulesFile, Verification, Verifier};
+use serde_json::{json, Value as Json};
+
+use crate::cmd::triage::read_records;
+use crate::ruleset;
+
+/// quell's true-positive catalogue: events recorded live from the malicious corpus
+/// scenarios, which every exception must keep alerting on.
+pub const TRUE_POSITIVES: &str = include_str!("../../demo/true_positives.jsonl");
+
+/// The catalogue as records.
+pub fn true_positives() -> Vec<Record> {
+    parse_records(TRUE_POSITIVES, "<bundled>/true_positives.jsonl").unwrap_or_default()
+}
+
+/// The rules files in load order: the `-r` files, or the bundled defaults (first, with `default_rules`).
+pub fn rules_files(files: &[PathBuf], default_rules: bool) -> Result<Vec<RulesFile>> {
+    let mut out = Vec::new();
+    if files.is_empty() || default_rules {
+        out.push(RulesFile { name: ruleset::DEFAULT_RULES_NAME.into(), text: ruleset::DEFAULT_RULES.into() });
+    }
+    for f in files {
+        out.push(RulesFile { name: f.display().to_string(), text: ruleset::read(f)? });
+    }
+    Ok(out)
+}
+
+/// The verification figures as JSON.
+pub fn verification_json(v: &Verification) -> Json {
+    json!({
+        "loads": v.loads,
+        "errors": v.errors,
+        "warnings": v.warnings,
+        "benign_total": v.benign_total,
+        "benign_silenced": v.benign_silenced,
+        "benign_not_alerting": v.benign_not_alerting,
+        "keep_total": v.keep_total,
+        "keep_alerting": v.keep_alerting,
+        "keep_silenced": v.keep_silenced,
+        "benign_still_alerting": v.benign_still_alerting,
+        "blast_radius": v.blast_radius,
+        "passed": v.passed,
+    })
+}
+
+fn summary(v: &Verification) -> String {
+    format!(
+        "loads: {}; benign silenced {} of {}; keep still alerting {} of {}; blast radius {} of {} past alerts ({} outside the benign clusters, {} marked real)",
+        if v.loads { "yes" } else { "no" },
+        v.benign_silenced,
+        v.benign_total,
+        v.keep_alerting,
+        v.keep_total,
+        v.blast_radius.silenced,
+        v.blast_radius.history_alerts,
+        v.blast_radius.outside_benign_clusters,
+        v.blast_radius.marked_real
+    )
+}
+
+/// Arguments of `quell tune`.
+pub struct TuneArgs<'a> {
+    /// `-r` files.
+    pub rules: &'a [PathBuf],
+    /// `--default-rules`.
+    pub default_rules: bool,
+    /// `--rule`.
+    pub rule: Option<&'a str>,
+    /// `--benign`.
+    pub benign: Option<&'a Path>,
+    /// `--keep`.
+    pub keep: Option<&'a Path>,
+    /// `--history`.
+    pub history: Option<&'a Path>,
+    /// `--legacy`.
+    pub legacy: bool,
+    /// `--json`.
+    pub json: bool,
+    /// `-o`.
+    pub output: Option<&'a Path>,
+    /// `--check`.
+    pub check: Option<&'a Path>,
+    /// `--no-builtin-keep`.
+    pub no_builtin_keep: bool,
+}
+
+/// Runs `quell tune`.
+pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
+    let rules = rules_files(a.rules, a.default_rules)?;
+    let benign = match a.benign {
+        Some(p) => read_records(p, "benign")?,
+        None => Vec::new(),
+    };
+    let mut keep = if a.no_builtin_keep { Vec::new() } else { true_positives() };
+    let builtin_keep = keep.len();
+    if let Some(p) = a.keep {
+        keep.extend(read_records(p, "keep")?);
+    }
+    let history = match a.history {
+        Some(p) => read_records(p, "history")?,
+        None => Vec::new(),
+    };
+    if let Some(file) = a.check {
+        return run_check(a, &rules, file, &benign, &keep, &history);
+    }
+    let Some(rule) = a.rule else { bail!("say which rule to tune with --rule NAME (or check a file with --check FILE)") };
+    let Some(benign_path) = a.benign else { bail!("give the events a person judged benign with --benign FILE") };
+    if benign.is_empty() {
+        bail!("the benign file {} holds no events: give at least one event or alert of \"{rule}\"", benign_path.display());
+    }
+    let vf = Verifier::new(&rules, rule, &benign, &keep, &history)?;
+    let mut provenance = vec![format!(
+        "benign: {} event(s) from {} ({} alerting for the rule)",
+        benign.len(),
+        benign_path.display(),
+        vf.benign_alerting().count()
+    )];
+    provenance.push(format!(
+        "keep: quell's true-positive catalogue ({builtin_keep} recorded attack events){}",
+        a.keep.map(|p| format!(" + {}", p.display())).unwrap_or_default()
+    ));
+    if let Some(h) = a.history {
+        provenance.push(format!("history: {} record(s) from {}", history.len(), h.display()));
+    }
+    provenance.push(format!(
+        "rules: {}; generated by quell {}",
+        rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "),
+        env!("CARGO_PKG_VERSION")
+    ));
+    let proposal = match synthesize(&vf, &Options { legacy: a.legacy, provenance, max_alternatives: 5 }) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("quell: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let best = &proposal.best;
+    if a.json {
+        let alts: Vec<Json> = proposal
+            .alternatives
+            .iter()
+            .map(|c| json!({"template": c.template, "yaml": c.yaml, "verification": verification_json(&c.verification)}))
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "rule": proposal.rule,
+                "template": best.template,
+                "yaml": best.yaml,
+                "verification": verification_json(&best.verification),
+                "alternatives": alts,
+            })
+        );
+    } else if a.output.is_none() {
+        print!("{}", best.yaml);
+    }
+    if let Some(o) = a.output {
+        std::fs::write(o, &best.yaml).with_context(|| format!("cannot write {}", o.display()))?;
+    }
+    if !a.json {
+        eprintln!("quell: verified ({}): {}", best.template, summary(&best.verification));
+        if let Some(o) = a.output {
+            eprintln!("quell: wrote {}: load it after your rules (e.g. -r RULES -r {})", o.display(), o.display());
+        }
+        for (i, c) in proposal.alternatives.iter().enumerate() {
+            eprintln!(
+                "quell: alternative {} ({}): {}{}",
+                i + 1,
+                c.template,
+                if c.verification.passed { "passes" } else { "FAILS" },
+                format!(": {}", summary(&c.verification))
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_check(a: &TuneArgs<'_>, rules: &[RulesFile], file: &Path, benign: &[Record], keep: &[Record], history: &[Record]) -> Result<ExitCode> {
+    let text = ruleset::read(file)?;
+    let report = check(rules, &text, benign, keep, history)?;
+    if a.json {
+        let per: Vec<Json> = report
+            .rules
+            .iter()
+            .map(|r| {
+                json!({
+                    "rule": r.rule,
+                    "verification": r.verification.as_ref().map(verification_json),
+                    "corrected": r.corrected.as_ref().map(|c| json!({"yaml": c.yaml, "how": c.how, "verification": verification_json(&c.verification)})),
+                })
+            })
+            .collect();
+        println!("{}", json!({"ok": report.ok, "problems": report.problems, "rules": per}));
+    } else {
+        if report.ok {
+            println!("{}: OK: loads after the rules with no error and no warning, and passes verification.", file.display());
+        } else {
+            println!("{}: {} problem(s):", file.display(), report.problems.len());
+        }
+        for (i, p) in report.problems.iter().enumerate() {
+            println!("  {}. {}\n     fix: {}", i + 1, p.what, p.fix);
+        }
+        for r in &report.rules {
+            if let Some(v) = &r.verification {
+                println!("\nAs written, for \"{}\": {}", r.rule, summary(v));
+            }
+            if let Some(c) = &r.corrected {
+                println!("\nCorrected block ({}), verified: {}\n", c.how, summary(&c.verification));
+                print!("{}", c.yaml);
+            }
+        }
+    }
+    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

@@ -1,0 +1,6 @@
+#!/bin/sh
+# quell labeled corpus scenario (benign): an operator edits a configuration file below /etc
+# Run by ../../record-corpus.sh under `quell run --record`; uses only the scratch paths it is given
+# ($S below /var/log, $W below /tmp, $E below /etc, $B fake program names), loopback only.
+set -u
+script -qec "echo tuned=1 >> $E/operator.conf" /dev/null

