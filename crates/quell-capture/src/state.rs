@@ -354,14 +354,24 @@ impl State {
         ev.num("evt.rawtime", now as i128);
         ev.text("evt.dir", "<");
         ev.num("thread.tid", r.tid as i128);
-        match r.kind {
-            Kind::Exec => self.on_exec(r, now, &mut ev),
-            Kind::Fork => self.on_fork(r, &mut ev)?,
-            Kind::Exit => self.on_exit(r, now, &mut ev),
-            Kind::Syscall => self.on_syscall(r, &mut ev)?,
+        let handled = match r.kind {
+            Kind::Exec => {
+                self.on_exec(r, now, &mut ev);
+                Some(())
+            }
+            Kind::Fork => self.on_fork(r, &mut ev),
+            Kind::Exit => {
+                self.on_exit(r, now, &mut ev);
+                Some(())
+            }
+            Kind::Syscall => self.on_syscall(r, &mut ev),
+        };
+        if handled.is_none() {
+            ev.done(self);
+            return None;
         }
         self.proc_fields(r.tgid, &mut ev);
-        Some(ev.done())
+        Some(ev.done(self))
     }
 
     fn on_exec(&mut self, r: &Record<'_>, now: u64, ev: &mut Ev) {
@@ -937,7 +947,6 @@ impl State {
         }
         ev.text("thread.cap_effective", &flags::caps(p.cap_effective));
         ev.text("thread.cap_permitted", &flags::caps(p.cap_permitted));
-        ev.text("thread.cap_inheritable", &flags::caps(p.cap_inheritable));
         ev.num("user.uid", p.uid as i128);
         if let Some(n) = self.users.users.get(&p.uid) {
             ev.text("user.name", n);
@@ -976,8 +985,10 @@ impl State {
             }
             ev.text(&format!("proc.aname[{level}]"), &a.comm);
             ev.num(&format!("proc.apid[{level}]"), a.pid as i128);
-            ev.text(&format!("proc.aexe[{level}]"), &a.exe);
-            ev.text(&format!("proc.aexepath[{level}]"), &a.exepath);
+            if level <= 2 {
+                ev.text(&format!("proc.aexe[{level}]"), &a.exe);
+                ev.text(&format!("proc.aexepath[{level}]"), &a.exepath);
+            }
             seen.push(cur);
             cur = a.ppid;
             level += 1;
@@ -1125,7 +1136,8 @@ impl Ev {
         }
     }
 
-    fn done(self) -> FlatEvent {
+    fn done(self, state: &mut State) -> FlatEvent {
+        state.types = self.types;
         self.ev
     }
 
@@ -1134,8 +1146,9 @@ impl Ev {
             return Some(*t);
         }
         let f = registry().resolve_text(key).ok()?;
-        // Only cache fixed keys (not ancestor levels or evt.arg.*), to bound the map.
-        if !key.contains('[') && !key.starts_with("evt.arg.") && self.types.len() < 512 {
+        // Keys are bounded (fixed names, ancestor levels, evt.arg names), so
+        // each is leaked once and cached; the cap guards against surprises.
+        if self.types.len() < 4096 {
             let k: &'static str = Box::leak(key.to_string().into_boxed_str());
             self.types.insert(k, f.ty);
         }

@@ -22,6 +22,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NSYSCALLS 512
 #define RINGBUF_BYTES (8 << 20)
 #define TS_COMPAT 0x0002
+#define WAKEUP_BYTES (256 << 10)
+#define BPF_RB_NO_WAKEUP 1
+#define BPF_RB_FORCE_WAKEUP 2
+#define BPF_RB_AVAIL_DATA 0
 
 enum qkind {
 	QK_SYSCALL = 0,
@@ -199,6 +203,7 @@ static __always_inline void submit(u8 *buf, u32 len)
 	struct qstats *st = get_stats();
 	u32 cpu = bpf_get_smp_processor_id();
 	void *rb = bpf_map_lookup_elem(&ringbufs, &cpu);
+	u64 flags;
 	if (len > SCRATCH)
 		len = SCRATCH;
 	if (!rb) {
@@ -210,7 +215,11 @@ static __always_inline void submit(u8 *buf, u32 len)
 			st->dropped++;
 		return;
 	}
-	if (bpf_ringbuf_output(rb, buf, len & (SCRATCH - 1), 0) < 0) {
+	/* Wake the consumer only once enough data is waiting: a wakeup per record
+	 * costs the producing CPU more than the record itself. Userspace polls
+	 * with a timeout, so quiet periods still get delivered. */
+	flags = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(rb, buf, len & (SCRATCH - 1), flags) < 0) {
 		if (st)
 			st->dropped++;
 	} else if (st) {
