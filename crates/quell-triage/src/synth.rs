@@ -275,6 +275,11 @@ pub fn emit_verified(vf: &Verifier<'_>, exceptions: &[ExceptionSpec], opts: &Opt
     let style = if opts.legacy { Style::Legacy } else { Style::Override };
     let block = block_yaml(vf.rule(), exceptions, style);
     let first = vf.verify(&block, opts.legacy);
+    finalize(vf, &block, first, opts)
+}
+
+/// The header for a block verified as `first`, then the verification of the final text.
+fn finalize(vf: &Verifier<'_>, block: &str, first: Verification, opts: &Options) -> (String, Verification) {
     let text = format!("{}{}", header(vf.rule(), &first, opts, vf.benign_clusters()), block);
     let mut fin = vf.verify(&text, opts.legacy);
     if fin != first {
@@ -285,8 +290,37 @@ pub fn emit_verified(vf: &Verifier<'_>, exceptions: &[ExceptionSpec], opts: &Opt
     (text, fin)
 }
 
-fn rank_key(c: &Candidate, order: usize) -> (bool, usize, usize, usize, usize, usize) {
-    let v = &c.verification;
+/// Verifies blocks on all cores (each verification loads a fresh engine).
+fn verify_all(vf: &Verifier<'_>, blocks: &[String], legacy: bool) -> Vec<Verification> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8).min(blocks.len().max(1));
+    if threads <= 1 {
+        return blocks.iter().map(|b| vf.verify(b, legacy)).collect();
+    }
+    let mut out: Vec<Option<Verification>> = vec![None; blocks.len()];
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    blocks.iter().enumerate().skip(t).step_by(threads).map(|(i, b)| (i, vf.verify(b, legacy))).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            // A verification thread cannot panic on input (verify handles every error);
+            // should one die anyway, its blocks are verified again below.
+            if let Ok(v) = h.join() {
+                for (i, r) in v {
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = Some(r);
+                    }
+                }
+            }
+        }
+    });
+    out.into_iter().zip(blocks).map(|(v, b)| v.unwrap_or_else(|| vf.verify(b, legacy))).collect()
+}
+
+fn rank_key(v: &Verification, order: usize) -> (bool, usize, usize, usize, usize, usize) {
     (
         !v.passed,
         v.keep_total - v.keep_alerting,
@@ -308,7 +342,8 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
     }
     let parts = partitions(&benign);
     let mut seen: BTreeSet<Vec<ExceptionSpec>> = BTreeSet::new();
-    let mut cands: Vec<(usize, Candidate)> = Vec::new();
+    let style = if opts.legacy { Style::Legacy } else { Style::Override };
+    let mut built: Vec<(usize, &str, Vec<ExceptionSpec>, String)> = Vec::new();
     for (order, (tname, template)) in TEMPLATES.iter().enumerate() {
         let mut exs = Vec::new();
         for (i, (tfield, events)) in parts.iter().enumerate() {
@@ -321,10 +356,24 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
         if exs.len() != parts.len() || !seen.insert(exs.clone()) {
             continue;
         }
-        let (yaml, verification) = emit_verified(vf, &exs, opts);
-        cands.push((order, Candidate { template: tname.to_string(), exceptions: exs, yaml, verification }));
+        let block = block_yaml(vf.rule(), &exs, style);
+        built.push((order, tname, exs, block));
     }
-    cands.sort_by_key(|(o, c)| rank_key(c, *o));
+    let blocks: Vec<String> = built.iter().map(|b| b.3.clone()).collect();
+    let firsts = verify_all(vf, &blocks, opts.legacy);
+    let mut ranked: Vec<(usize, &str, Vec<ExceptionSpec>, String, Verification)> =
+        built.into_iter().zip(firsts).map(|((o, t, e, b), v)| (o, t, e, b, v)).collect();
+    ranked.sort_by_key(|(o, _, _, _, v)| rank_key(v, *o));
+    let max = if opts.max_alternatives == 0 { 5 } else { opts.max_alternatives };
+    // Only what is returned gets its final text (header + block) built and verified.
+    let cands: Vec<(usize, Candidate)> = ranked
+        .into_iter()
+        .take(max + 1)
+        .map(|(o, t, exs, block, first)| {
+            let (yaml, verification) = finalize(vf, &block, first, opts);
+            (o, Candidate { template: t.to_string(), exceptions: exs, yaml, verification })
+        })
+        .collect();
     let mut it = cands.into_iter().map(|(_, c)| c);
     let Some(best) = it.next() else {
         return Err(SynthError::NoSeparation(
@@ -350,8 +399,7 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
         };
         return Err(SynthError::NoSeparation(why));
     }
-    let max = if opts.max_alternatives == 0 { 5 } else { opts.max_alternatives };
-    let alternatives = it.take(max).collect();
+    let alternatives = it.collect();
     Ok(Proposal { rule: vf.rule().to_string(), best, alternatives })
 }
 
