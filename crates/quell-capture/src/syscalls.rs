@@ -90,11 +90,6 @@ pub fn name_of(nr: u16) -> Option<&'static str> {
 
 /// The x86_64 number of a syscall event type.
 pub fn number_of(name: &str) -> Option<u16> {
-    let name = if name == "fchmodat2" {
-        "fchmodat2"
-    } else {
-        name
-    };
     SYSCALLS.iter().find(|(_, s)| *s == name).map(|(n, _)| *n)
 }
 
