@@ -30,14 +30,36 @@ fn records(n: usize, f: impl Fn(usize) -> String) -> Vec<Record> {
 }
 
 fn bench(c: &mut Criterion) {
-    let rules = vec![RulesFile { name: "default_rules.yaml".into(), text: DEFAULT_RULES.into() }];
+    let rules = vec![RulesFile {
+        name: "default_rules.yaml".into(),
+        text: DEFAULT_RULES.into(),
+    }];
     // The cluster: an operator's cleanup of rotated dpkg logs, 10,000 alerts.
-    let benign = records(10_000, |i| event(i, "bash", &format!("/var/log/dpkg.log.{}", i % 7 + 1), "unlinkat"));
+    let benign = records(10_000, |i| {
+        event(
+            i,
+            "bash",
+            &format!("/var/log/dpkg.log.{}", i % 7 + 1),
+            "unlinkat",
+        )
+    });
     // Keep: the same deletions from a web server's shell.
-    let keep = records(50, |i| event(i, "sh", &format!("/var/log/dpkg.log.{}", i % 7 + 1), "unlinkat"));
+    let keep = records(50, |i| {
+        event(
+            i,
+            "sh",
+            &format!("/var/log/dpkg.log.{}", i % 7 + 1),
+            "unlinkat",
+        )
+    });
     // History: 100,000 events, a fifth of them alerts of the rule in several clusters.
     let history = records(100_000, |i| match i % 5 {
-        0 => event(i, ["bash", "cron", "sh"][i % 3], &format!("/var/log/app{}.log", i % 11), "unlinkat"),
+        0 => event(
+            i,
+            ["bash", "cron", "sh"][i % 3],
+            &format!("/var/log/app{}.log", i % 11),
+            "unlinkat",
+        ),
         1 => event(i, "bash", "/tmp/scratch", "unlinkat"),
         2 => event(i, "bash", &format!("/srv/data/{i}"), "unlinkat"),
         3 => event(i, "bash", "/var/tmp/x", "openat"),
@@ -45,14 +67,18 @@ fn bench(c: &mut Criterion) {
     });
     let mut group = c.benchmark_group("synthesis");
     group.sample_size(10);
-    group.bench_function("10k benign, 100k history (Verifier::new + synthesize)", |b| {
-        b.iter(|| {
-            let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &history).unwrap();
-            let p = synthesize(&vf, &Options::default()).unwrap();
-            assert!(p.best.verification.passed);
-            p
-        })
-    });
+    group.bench_function(
+        "10k benign, 100k history (Verifier::new + synthesize)",
+        |b| {
+            b.iter(|| {
+                let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &history)
+                    .unwrap();
+                let p = synthesize(&vf, &Options::default()).unwrap();
+                assert!(p.best.verification.passed);
+                p
+            })
+        },
+    );
     group.finish();
 }
 

@@ -81,10 +81,16 @@ impl Catalogue {
 
     /// Parses a catalogue file.
     pub fn from_yaml(src: &str, source_name: &str) -> Result<Catalogue, CatalogueError> {
-        let err = |message: String| CatalogueError { source_name: source_name.to_string(), message };
-        let docs = YamlLoader::load_from_str(src).map_err(|e| err(format!("not valid YAML: {e}")))?;
+        let err = |message: String| CatalogueError {
+            source_name: source_name.to_string(),
+            message,
+        };
+        let docs =
+            YamlLoader::load_from_str(src).map_err(|e| err(format!("not valid YAML: {e}")))?;
         let mut entries = Vec::new();
-        let Some(doc) = docs.first() else { return Ok(Catalogue::default()) };
+        let Some(doc) = docs.first() else {
+            return Ok(Catalogue::default());
+        };
         let Yaml::Array(items) = doc else {
             return Err(err("expected a list of entries (`- name: ...`)".into()));
         };
@@ -93,30 +99,58 @@ impl Catalogue {
             let Yaml::Hash(_) = item else {
                 return Err(err(format!("entry {n} is not a mapping")));
             };
-            let name = item["name"].as_str().ok_or_else(|| err(format!("entry {n} has no `name`")))?.to_string();
+            let name = item["name"]
+                .as_str()
+                .ok_or_else(|| err(format!("entry {n} has no `name`")))?
+                .to_string();
             let actors = strings(&item["actors"])
                 .filter(|a| !a.is_empty())
-                .ok_or_else(|| err(format!("entry `{name}` needs `actors`: a list of process names")))?;
-            let targets = strings(&item["targets"])
-                .ok_or_else(|| err(format!("entry `{name}`: `targets` must be a list of path prefixes")))?;
+                .ok_or_else(|| {
+                    err(format!(
+                        "entry `{name}` needs `actors`: a list of process names"
+                    ))
+                })?;
+            let targets = strings(&item["targets"]).ok_or_else(|| {
+                err(format!(
+                    "entry `{name}`: `targets` must be a list of path prefixes"
+                ))
+            })?;
             let weight = match &item["weight"] {
                 Yaml::BadValue => 1.0,
                 Yaml::Real(_) | Yaml::Integer(_) => item["weight"]
                     .as_f64()
                     .or_else(|| item["weight"].as_i64().map(|i| i as f64))
                     .filter(|w| w.is_finite() && (0.0..=5.0).contains(w))
-                    .ok_or_else(|| err(format!("entry `{name}`: `weight` must be between 0 and 5")))?,
+                    .ok_or_else(|| {
+                        err(format!("entry `{name}`: `weight` must be between 0 and 5"))
+                    })?,
                 _ => return Err(err(format!("entry `{name}`: `weight` must be a number"))),
             };
             let depth = match &item["depth"] {
                 Yaml::BadValue => 4,
                 Yaml::Integer(d) if (0..=16).contains(d) => *d as usize,
-                _ => return Err(err(format!("entry `{name}`: `depth` must be an integer from 0 to 16"))),
+                _ => {
+                    return Err(err(format!(
+                        "entry `{name}`: `depth` must be an integer from 0 to 16"
+                    )))
+                }
             };
             let desc = &item["description"];
-            let description_en = desc["en"].as_str().or_else(|| desc.as_str()).unwrap_or(&name).to_string();
+            let description_en = desc["en"]
+                .as_str()
+                .or_else(|| desc.as_str())
+                .unwrap_or(&name)
+                .to_string();
             let description_ja = desc["ja"].as_str().unwrap_or(&description_en).to_string();
-            entries.push(Entry { name, description_en, description_ja, actors, targets, depth, weight });
+            entries.push(Entry {
+                name,
+                description_en,
+                description_ja,
+                actors,
+                targets,
+                depth,
+                weight,
+            });
         }
         Ok(Catalogue { entries })
     }
@@ -137,11 +171,23 @@ impl Catalogue {
                 }
             }
             for level in 0..=entry.depth {
-                let key = if level == 0 { "proc.name".to_string() } else { format!("proc.aname[{level}]") };
-                let name = if level == 1 { text(ev, &key).or_else(|| text(ev, "proc.pname")) } else { text(ev, &key) };
+                let key = if level == 0 {
+                    "proc.name".to_string()
+                } else {
+                    format!("proc.aname[{level}]")
+                };
+                let name = if level == 1 {
+                    text(ev, &key).or_else(|| text(ev, "proc.pname"))
+                } else {
+                    text(ev, &key)
+                };
                 if let Some(name) = name {
-                    if entry.actors.iter().any(|a| *a == name) {
-                        return Some(Match { entry, actor: name, level });
+                    if entry.actors.contains(&name) {
+                        return Some(Match {
+                            entry,
+                            actor: name,
+                            level,
+                        });
                     }
                 }
             }
@@ -151,7 +197,9 @@ impl Catalogue {
 
     /// Whether a process name is a catalogue actor (any entry).
     pub fn entry_for_actor(&self, name: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.actors.iter().any(|a| a == name))
+        self.entries
+            .iter()
+            .find(|e| e.actors.iter().any(|a| a == name))
     }
 }
 
@@ -167,18 +215,31 @@ mod tests {
     fn builtin_parses() {
         let c = Catalogue::from_yaml(BUILTIN, "b").unwrap();
         assert!(c.entries.len() >= 4);
-        assert!(c.entries.iter().all(|e| !e.description_ja.is_empty() && e.description_ja != e.description_en));
+        assert!(c
+            .entries
+            .iter()
+            .all(|e| !e.description_ja.is_empty() && e.description_ja != e.description_en));
         assert_eq!(c, Catalogue::builtin());
     }
 
     #[test]
     fn matches_actor_or_ancestor() {
         let c = Catalogue::builtin();
-        let m = c.find(&ev(r#"{"proc.name":"logrotate","fd.name":"/var/log/syslog"}"#)).unwrap();
+        let m = c
+            .find(&ev(
+                r#"{"proc.name":"logrotate","fd.name":"/var/log/syslog"}"#,
+            ))
+            .unwrap();
         assert_eq!((m.entry.name.as_str(), m.level), ("log_rotation", 0));
-        let m = c.find(&ev(r#"{"proc.name":"sh","proc.pname":"sh","proc.aname[2]":"dpkg"}"#)).unwrap();
+        let m = c
+            .find(&ev(
+                r#"{"proc.name":"sh","proc.pname":"sh","proc.aname[2]":"dpkg"}"#,
+            ))
+            .unwrap();
         assert_eq!((m.entry.name.as_str(), m.level), ("package_manager", 2));
-        assert!(c.find(&ev(r#"{"proc.name":"rm","proc.pname":"bash"}"#)).is_none());
+        assert!(c
+            .find(&ev(r#"{"proc.name":"rm","proc.pname":"bash"}"#))
+            .is_none());
     }
 
     #[test]
@@ -190,10 +251,25 @@ mod tests {
         )
         .unwrap();
         c.extend(user);
-        let m = c.find(&ev(r#"{"proc.name":"arch-logs","fs.path.name":"/var/log/app/x.log"}"#)).unwrap();
+        let m = c
+            .find(&ev(
+                r#"{"proc.name":"arch-logs","fs.path.name":"/var/log/app/x.log"}"#,
+            ))
+            .unwrap();
         assert_eq!(m.entry.name, "our_archiver");
-        assert!(c.find(&ev(r#"{"proc.name":"arch-logs","fs.path.name":"/var/log/auth.log"}"#)).is_none());
-        for bad in ["{a: 1}", "- 3", "- name: x", "- name: x\n  actors: [a]\n  weight: 99", "- name: x\n  actors: [a]\n  depth: -1", "[: :"] {
+        assert!(c
+            .find(&ev(
+                r#"{"proc.name":"arch-logs","fs.path.name":"/var/log/auth.log"}"#
+            ))
+            .is_none());
+        for bad in [
+            "{a: 1}",
+            "- 3",
+            "- name: x",
+            "- name: x\n  actors: [a]\n  weight: 99",
+            "- name: x\n  actors: [a]\n  depth: -1",
+            "[: :",
+        ] {
             let e = Catalogue::from_yaml(bad, "u.yaml").unwrap_err();
             assert!(e.to_string().starts_with("catalogue u.yaml: "), "{e}");
         }

@@ -54,7 +54,10 @@ pub struct CheckReport {
 }
 
 fn p(what: impl Into<String>, fix: impl Into<String>) -> Problem {
-    Problem { what: what.into(), fix: fix.into() }
+    Problem {
+        what: what.into(),
+        fix: fix.into(),
+    }
 }
 
 fn key<'y>(h: &'y yaml_rust2::yaml::Hash, k: &str) -> Option<&'y Yaml> {
@@ -73,7 +76,11 @@ fn scalar(y: &Yaml) -> Option<String> {
 
 fn exval(y: &Yaml) -> Option<ExVal> {
     match y {
-        Yaml::Array(a) => a.iter().map(scalar).collect::<Option<Vec<_>>>().map(ExVal::Many),
+        Yaml::Array(a) => a
+            .iter()
+            .map(scalar)
+            .collect::<Option<Vec<_>>>()
+            .map(ExVal::Many),
         other => scalar(other).map(ExVal::One),
     }
 }
@@ -82,13 +89,18 @@ fn exval(y: &Yaml) -> Option<ExVal> {
 fn entry_spec(h: &yaml_rust2::yaml::Hash, name: &str) -> Option<ExceptionSpec> {
     let fields_y = key(h, "fields")?;
     let values_y = key(h, "values")?;
-    let Yaml::Array(values) = values_y else { return None };
+    let Yaml::Array(values) = values_y else {
+        return None;
+    };
     match fields_y {
         Yaml::Array(fs) => {
             let fields: Vec<String> = fs.iter().map(scalar).collect::<Option<_>>()?;
             let comps: Vec<String> = match key(h, "comps") {
                 None => vec!["=".into(); fields.len()],
-                Some(Yaml::Array(cs)) => cs.iter().map(|c| scalar(c).map(|s| s.trim().to_string())).collect::<Option<_>>()?,
+                Some(Yaml::Array(cs)) => cs
+                    .iter()
+                    .map(|c| scalar(c).map(|s| s.trim().to_string()))
+                    .collect::<Option<_>>()?,
                 Some(_) => return None,
             };
             if comps.len() != fields.len() {
@@ -102,7 +114,12 @@ fn entry_spec(h: &yaml_rust2::yaml::Hash, name: &str) -> Option<ExceptionSpec> {
                 }
                 tuples.push(items.iter().map(exval).collect::<Option<Vec<_>>>()?);
             }
-            Some(ExceptionSpec { name: name.to_string(), fields, comps, values: tuples })
+            Some(ExceptionSpec {
+                name: name.to_string(),
+                fields,
+                comps,
+                values: tuples,
+            })
         }
         other => {
             let field = scalar(other)?;
@@ -111,7 +128,12 @@ fn entry_spec(h: &yaml_rust2::yaml::Hash, name: &str) -> Option<ExceptionSpec> {
                 Some(c) => scalar(c)?.trim().to_string(),
             };
             let items: Vec<String> = values.iter().map(scalar).collect::<Option<_>>()?;
-            Some(ExceptionSpec { name: name.to_string(), fields: vec![field], comps: vec![comp], values: vec![vec![ExVal::Many(items)]] })
+            Some(ExceptionSpec {
+                name: name.to_string(),
+                fields: vec![field],
+                comps: vec![comp],
+                values: vec![vec![ExVal::Many(items)]],
+            })
         }
     }
 }
@@ -137,8 +159,13 @@ pub fn condition_to_spec(cond: &str, name: &str) -> Result<ExceptionSpec, String
             let Expr::Check(c) = c else {
                 return Err("only comparisons joined by `and` (optionally alternatives joined by `or`) map onto fields/comps/values; `not`, macros and nested groups do not".into());
             };
-            let Operand::Field { name: fname, arg, .. } = &c.lhs else {
-                return Err("a transformer on the left-hand side cannot be an exception field".into());
+            let Operand::Field {
+                name: fname, arg, ..
+            } = &c.lhs
+            else {
+                return Err(
+                    "a transformer on the left-hand side cannot be an exception field".into(),
+                );
             };
             let field = match arg {
                 Some(a) => format!("{fname}[{a}]"),
@@ -151,7 +178,11 @@ pub fn condition_to_spec(cond: &str, name: &str) -> Result<ExceptionSpec, String
             let v = match &c.rhs {
                 Rhs::Value(v) => ExVal::One(v.clone()),
                 Rhs::List(l) => ExVal::Many(l.clone()),
-                Rhs::None | Rhs::Operand(_) => return Err(format!("`{field} {comp}` has no constant value to put in `values`")),
+                Rhs::None | Rhs::Operand(_) => {
+                    return Err(format!(
+                        "`{field} {comp}` has no constant value to put in `values`"
+                    ))
+                }
             };
             fc.push((field, comp));
             tuple.push(v);
@@ -187,29 +218,53 @@ fn fix_for_code(code: &str) -> &'static str {
 }
 
 /// Checks a proposal. `rules` are loaded first; benign/keep/history are optional sets.
-pub fn check(rules: &[RulesFile], proposal: &str, benign: &[Record], keep: &[Record], history: &[Record]) -> Result<CheckReport, SetupError> {
+pub fn check(
+    rules: &[RulesFile],
+    proposal: &str,
+    benign: &[Record],
+    keep: &[Record],
+    history: &[Record],
+) -> Result<CheckReport, SetupError> {
     let base = load_rules(rules)?;
     let mut problems = Vec::new();
     let mut per_rule = Vec::new();
     let docs = match YamlLoader::load_from_str(proposal) {
         Ok(d) => d,
         Err(e) => {
-            problems.push(p(format!("the file is not valid YAML: {e}"), "fix the YAML syntax; a rules file is a list of items (`- rule: ...`)"));
-            return Ok(CheckReport { ok: false, problems, rules: per_rule });
+            problems.push(p(
+                format!("the file is not valid YAML: {e}"),
+                "fix the YAML syntax; a rules file is a list of items (`- rule: ...`)",
+            ));
+            return Ok(CheckReport {
+                ok: false,
+                problems,
+                rules: per_rule,
+            });
         }
     };
     let items = match docs.first() {
         Some(Yaml::Array(a)) => a.clone(),
         _ => {
-            problems.push(p("the file is not a YAML list of items", "write each item as `- rule: NAME` followed by its keys"));
-            return Ok(CheckReport { ok: false, problems, rules: per_rule });
+            problems.push(p(
+                "the file is not a YAML list of items",
+                "write each item as `- rule: NAME` followed by its keys",
+            ));
+            return Ok(CheckReport {
+                ok: false,
+                problems,
+                rules: per_rule,
+            });
         }
     };
     let mut any_rule = false;
     for (n, item) in items.iter().enumerate() {
         let Yaml::Hash(h) = item else { continue };
-        let Some(rule) = key(h, "rule").and_then(scalar) else { continue };
-        let Some(exs) = key(h, "exceptions") else { continue };
+        let Some(rule) = key(h, "rule").and_then(scalar) else {
+            continue;
+        };
+        let Some(exs) = key(h, "exceptions") else {
+            continue;
+        };
         any_rule = true;
         let item_no = n + 1;
         let mut target_rule = rule.clone();
@@ -230,7 +285,13 @@ pub fn check(rules: &[RulesFile], proposal: &str, benign: &[Record], keep: &[Rec
         }
         let append = matches!(key(h, "append"), Some(Yaml::Boolean(true)));
         let over = key(h, "override");
-        let over_ex = over.and_then(|o| if let Yaml::Hash(oh) = o { key(oh, "exceptions").and_then(scalar) } else { None });
+        let over_ex = over.and_then(|o| {
+            if let Yaml::Hash(oh) = o {
+                key(oh, "exceptions").and_then(scalar)
+            } else {
+                None
+            }
+        });
         if append && over.is_some() {
             problems.push(p(format!("item {item_no}: both `append: true` and `override` are given; Falco refuses that"), "keep only `override: {exceptions: append}`"));
         } else if !append && over.is_none() {
@@ -251,14 +312,19 @@ pub fn check(rules: &[RulesFile], proposal: &str, benign: &[Record], keep: &[Rec
                 for (k, e) in entries.iter().enumerate() {
                     let en = k + 1;
                     let Yaml::Hash(eh) = e else {
-                        problems.push(p(format!("item {item_no}, exception {en}: not a mapping"), "write `- name: ...` with `fields`, `comps`, `values`"));
+                        problems.push(p(
+                            format!("item {item_no}, exception {en}: not a mapping"),
+                            "write `- name: ...` with `fields`, `comps`, `values`",
+                        ));
                         inferable = false;
                         continue;
                     };
                     let given_name = key(eh, "name").and_then(scalar);
                     for (kk, _) in eh.iter() {
                         let kname = scalar(kk).unwrap_or_default();
-                        if !["name", "fields", "comps", "values", "condition"].contains(&kname.as_str()) {
+                        if !["name", "fields", "comps", "values", "condition"]
+                            .contains(&kname.as_str())
+                        {
                             problems.push(p(
                                 format!("item {item_no}, exception {en}: unknown key `{kname}`"),
                                 "an exception has only `name`, `fields`, `comps` and `values`",
@@ -277,7 +343,11 @@ pub fn check(rules: &[RulesFile], proposal: &str, benign: &[Record], keep: &[Rec
                     if let Some(c) = cond {
                         let auto = |s: &ExceptionSpec| {
                             let mut parts = vec!["quell".to_string()];
-                            parts.extend(s.fields.iter().map(|f| f.rsplit('.').next().unwrap_or(f).to_string()));
+                            parts.extend(
+                                s.fields
+                                    .iter()
+                                    .map(|f| f.rsplit('.').next().unwrap_or(f).to_string()),
+                            );
                             let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
                             slug(&refs)
                         };
@@ -286,7 +356,12 @@ pub fn check(rules: &[RulesFile], proposal: &str, benign: &[Record], keep: &[Rec
                                 if s.name.is_empty() {
                                     s.name = format!("{}_{en}", auto(&s));
                                 }
-                                let tuple_text: Vec<String> = s.fields.iter().zip(&s.comps).map(|(f, c)| format!("{f} {c} ...")).collect();
+                                let tuple_text: Vec<String> = s
+                                    .fields
+                                    .iter()
+                                    .zip(&s.comps)
+                                    .map(|(f, c)| format!("{f} {c} ..."))
+                                    .collect();
                                 problems.push(p(
                                     format!("item {item_no}, exception {en}: `condition:` is not an exception key; Falco builds the exception's condition itself from `fields`, `comps` and `values`"),
                                     format!("express `{c}` as fields: [{}], comps: [{}] and one values tuple per alternative ({})", s.fields.join(", "), s.comps.join(", "), tuple_text.join(" and ")),
@@ -325,7 +400,9 @@ pub fn check(rules: &[RulesFile], proposal: &str, benign: &[Record], keep: &[Rec
                             for t in &s.values {
                                 for (v, (f, c)) in t.iter().zip(s.fields.iter().zip(&s.comps)) {
                                     if let ExVal::One(v) = v {
-                                        let list_op = matches!(c.as_str(), "in" | "pmatch" | "intersects") || c.ends_with("of");
+                                        let list_op =
+                                            matches!(c.as_str(), "in" | "pmatch" | "intersects")
+                                                || c.ends_with("of");
                                         if !list_op && !safe_for_eq(v) && v.contains(' ') {
                                             problems.push(p(
                                                 format!("item {item_no}, exception {en}: the value `{v}` for {f} has a space and a quote or backslash; Falco wraps values with spaces in double quotes without escaping, so the compiled condition breaks"),
@@ -345,17 +422,26 @@ pub fn check(rules: &[RulesFile], proposal: &str, benign: &[Record], keep: &[Rec
             }
             _ => {
                 inferable = false;
-                problems.push(p(format!("item {item_no}: `exceptions` must be a list"), "write `exceptions:` followed by `- name: ...` entries"));
+                problems.push(p(
+                    format!("item {item_no}: `exceptions` must be a list"),
+                    "write `exceptions:` followed by `- name: ...` entries",
+                ));
             }
         }
         // Verification of the proposal as written.
-        let mut rc = RuleCheck { rule: rule.clone(), verification: None, corrected: None };
+        let mut rc = RuleCheck {
+            rule: rule.clone(),
+            verification: None,
+            corrected: None,
+        };
         if base.rule(&target_rule).is_some() {
             let vf = Verifier::new(rules, &target_rule, benign, keep, history)?;
             let v = vf.verify(proposal, append && over.is_none());
             for e in v.errors.iter().chain(&v.warnings) {
                 let code = e.split(':').next().unwrap_or_default();
-                let already = problems.iter().any(|q| e.contains("'name'") && q.what.contains("no `name`"));
+                let already = problems
+                    .iter()
+                    .any(|q| e.contains("'name'") && q.what.contains("no `name`"));
                 if !already {
                     problems.push(p(format!("Falco's loader: {e}"), fix_for_code(code)));
                 }
@@ -366,7 +452,9 @@ pub fn check(rules: &[RulesFile], proposal: &str, benign: &[Record], keep: &[Rec
             // A corrected block.
             if inferable && !specs.is_empty() {
                 let (yaml, cv) = emit_verified(&vf, &specs, &Options { provenance: vec!["corrected by quell tune --check from the proposal's own fields and values".into()], ..Options::default() });
-                let good = cv.loads && (benign.is_empty() || cv.benign_silenced == cv.benign_total) && cv.keep_alerting == cv.keep_total;
+                let good = cv.loads
+                    && (benign.is_empty() || cv.benign_silenced == cv.benign_total)
+                    && cv.keep_alerting == cv.keep_total;
                 if good || vf.benign_alerting().next().is_none() {
                     rc.corrected = Some(Corrected { yaml, how: "the proposal's own fields and values, in Falco's exception form".into(), verification: cv });
                 } else if let Ok(prop) = synthesize(&vf, &Options { provenance: vec!["proposed by quell tune --check: the proposal as corrected did not pass verification".into()], ..Options::default() }) {
@@ -377,8 +465,23 @@ pub fn check(rules: &[RulesFile], proposal: &str, benign: &[Record], keep: &[Rec
                     rc.corrected = Some(Corrected { yaml: prop.best.yaml, how: format!("synthesized from the benign events ({})", prop.best.template), verification: prop.best.verification });
                 }
             } else if !v.passed && vf.benign_alerting().next().is_some() {
-                if let Ok(prop) = synthesize(&vf, &Options { provenance: vec!["proposed by quell tune --check from the benign events".into()], ..Options::default() }) {
-                    rc.corrected = Some(Corrected { yaml: prop.best.yaml, how: format!("synthesized from the benign events ({})", prop.best.template), verification: prop.best.verification });
+                if let Ok(prop) = synthesize(
+                    &vf,
+                    &Options {
+                        provenance: vec![
+                            "proposed by quell tune --check from the benign events".into()
+                        ],
+                        ..Options::default()
+                    },
+                ) {
+                    rc.corrected = Some(Corrected {
+                        yaml: prop.best.yaml,
+                        how: format!(
+                            "synthesized from the benign events ({})",
+                            prop.best.template
+                        ),
+                        verification: prop.best.verification,
+                    });
                 }
             }
             rc.verification = Some(v);
@@ -386,10 +489,22 @@ pub fn check(rules: &[RulesFile], proposal: &str, benign: &[Record], keep: &[Rec
         per_rule.push(rc);
     }
     if !any_rule {
-        problems.push(p("the file has no `- rule:` item with `exceptions`", "write `- rule: NAME` with `exceptions:` and `override: {exceptions: append}`"));
+        problems.push(p(
+            "the file has no `- rule:` item with `exceptions`",
+            "write `- rule: NAME` with `exceptions:` and `override: {exceptions: append}`",
+        ));
     }
-    let ok = problems.is_empty() && per_rule.iter().all(|r| r.verification.as_ref().is_some_and(|v| v.loads && v.keep_alerting == v.keep_total && v.benign_silenced == v.benign_total));
-    Ok(CheckReport { ok, problems, rules: per_rule })
+    let ok = problems.is_empty()
+        && per_rule.iter().all(|r| {
+            r.verification.as_ref().is_some_and(|v| {
+                v.loads && v.keep_alerting == v.keep_total && v.benign_silenced == v.benign_total
+            })
+        });
+    Ok(CheckReport {
+        ok,
+        problems,
+        rules: per_rule,
+    })
 }
 
 fn semantic_problems(v: &Verification, rule: &str, problems: &mut Vec<Problem>) {
@@ -417,7 +532,10 @@ fn semantic_problems(v: &Verification, rule: &str, problems: &mut Vec<Problem>) 
     }
     if v.blast_radius.marked_real > 0 {
         problems.push(p(
-            format!("over history it would have silenced {} alert(s) people marked real", v.blast_radius.marked_real),
+            format!(
+                "over history it would have silenced {} alert(s) people marked real",
+                v.blast_radius.marked_real
+            ),
             "narrow it until the blast radius holds only benign clusters",
         ));
     }
@@ -437,7 +555,10 @@ mod tests {
 "#;
 
     fn rules() -> Vec<RulesFile> {
-        vec![RulesFile { name: "rules.yaml".into(), text: RULES.into() }]
+        vec![RulesFile {
+            name: "rules.yaml".into(),
+            text: RULES.into(),
+        }]
     }
 
     fn ev(parent: &str) -> String {
@@ -458,9 +579,22 @@ mod tests {
         assert!(!r.ok);
         let whats: Vec<&str> = r.problems.iter().map(|p| p.what.as_str()).collect();
         assert!(whats.iter().any(|w| w.contains("no `name`")), "{whats:#?}");
-        assert!(whats.iter().any(|w| w.contains("`condition:` is not an exception key")), "{whats:#?}");
-        assert!(whats.iter().any(|w| w.contains("without `override`")), "{whats:#?}");
-        assert!(whats.iter().any(|w| w.starts_with("Falco's loader: LOAD_ERR_YAML_VALIDATE")), "{whats:#?}");
+        assert!(
+            whats
+                .iter()
+                .any(|w| w.contains("`condition:` is not an exception key")),
+            "{whats:#?}"
+        );
+        assert!(
+            whats.iter().any(|w| w.contains("without `override`")),
+            "{whats:#?}"
+        );
+        assert!(
+            whats
+                .iter()
+                .any(|w| w.starts_with("Falco's loader: LOAD_ERR_YAML_VALIDATE")),
+            "{whats:#?}"
+        );
         let c = r.rules[0].corrected.as_ref().unwrap();
         assert!(c.verification.passed, "{c:#?}");
         assert!(c.yaml.contains("      fields: [container.image.repository, fs.path.name]\n      comps: [=, =]\n      values:\n        - [httpd, /var/log/dpkg.log]\n  override:\n    exceptions: append\n"), "{}", c.yaml);
@@ -478,21 +612,34 @@ mod tests {
         let c = r.rules[0].corrected.as_ref().unwrap();
         assert!(c.how.starts_with("synthesized"), "{c:#?}");
         assert!(c.verification.passed);
-        assert!(r.problems.iter().any(|p| p.what.contains("even in valid form")));
+        assert!(r
+            .problems
+            .iter()
+            .any(|p| p.what.contains("even in valid form")));
     }
 
     #[test]
     fn other_problems() {
         let rules = rules();
         let r = check(&rules, "- rule: Clear Log Activity\n  exceptions:\n    - name: a\n      fields: [proc.name]\n      values: [[rm]]\n  override:\n    exceptions: append\n", &[], &[], &[]).unwrap();
-        assert!(r.problems[0].fix.contains("\"Clear Log Activities\""), "{:?}", r.problems);
+        assert!(
+            r.problems[0].fix.contains("\"Clear Log Activities\""),
+            "{:?}",
+            r.problems
+        );
         let r = check(&rules, ": [", &[], &[], &[]).unwrap();
         assert!(r.problems[0].what.starts_with("the file is not valid YAML"));
         let r = check(&rules, "- list: x\n  items: []\n", &[], &[], &[]).unwrap();
         assert!(!r.ok);
         let quote = "- rule: Clear Log Activities\n  exceptions:\n    - name: q\n      fields: [proc.cmdline]\n      comps: [=]\n      values:\n        - ['sh -c \"rm x\"']\n  override:\n    exceptions: append\n";
         let r = check(&rules, quote, &[], &[], &[]).unwrap();
-        assert!(r.problems.iter().any(|p| p.what.contains("wraps values with spaces")), "{:#?}", r.problems);
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.what.contains("wraps values with spaces")),
+            "{:#?}",
+            r.problems
+        );
         let good = "- rule: Clear Log Activities\n  exceptions:\n    - name: a\n      fields: [proc.pname, fs.path.name]\n      comps: [=, =]\n      values: [[bash, /var/log/dpkg.log]]\n  override:\n    exceptions: append\n";
         let benign = parse_records(&ev("bash"), "b").unwrap();
         let r = check(&rules, good, &benign, &[], &[]).unwrap();
@@ -506,7 +653,10 @@ mod tests {
         assert_eq!(s.comps, vec!["=", "startswith"]);
         assert_eq!(s.values.len(), 2);
         let s = condition_to_spec("proc.name in (rm, unlink)", "x").unwrap();
-        assert_eq!(s.values[0][0], ExVal::Many(vec!["rm".into(), "unlink".into()]));
+        assert_eq!(
+            s.values[0][0],
+            ExVal::Many(vec!["rm".into(), "unlink".into()])
+        );
         assert!(condition_to_spec("not proc.name = rm", "x").is_err());
         assert!(condition_to_spec("proc.name = rm or fd.name = x", "x").is_err());
         assert!(condition_to_spec("(((", "x").is_err());

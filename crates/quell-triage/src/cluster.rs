@@ -43,16 +43,28 @@ impl Signature {
         let workload = text(ev, "container.image.repository")
             .or_else(|| text(ev, "container.id").filter(|c| c == "host"))
             .unwrap_or_else(|| "host".into());
-        let exe = text(ev, "proc.exepath").or_else(|| text(ev, "proc.name")).unwrap_or_else(|| "?".into());
+        let exe = text(ev, "proc.exepath")
+            .or_else(|| text(ev, "proc.name"))
+            .unwrap_or_else(|| "?".into());
         let lineage = ["proc.pname"]
             .iter()
-            .map(|k| text(ev, k).or_else(|| text(ev, "proc.aname[1]")).unwrap_or_else(|| "?".into()))
+            .map(|k| {
+                text(ev, k)
+                    .or_else(|| text(ev, "proc.aname[1]"))
+                    .unwrap_or_else(|| "?".into())
+            })
             .collect();
         let target = target(ev)
             .map(|(_, t)| mask(&t))
             .or_else(|| text(ev, "proc.cmdline").map(|c| mask(&c)))
             .unwrap_or_default();
-        Signature { rule: rule.to_string(), workload, exe, lineage, target }
+        Signature {
+            rule: rule.to_string(),
+            workload,
+            exe,
+            lineage,
+            target,
+        }
     }
 
     /// A stable id: 12 hex digits of the FNV-1a hash of the signature.
@@ -77,7 +89,9 @@ impl Signature {
 
 /// The first target field an event has, with its value.
 pub fn target(ev: &FlatEvent) -> Option<(&'static str, String)> {
-    TARGET_FIELDS.iter().find_map(|k| text(ev, k).map(|v| (*k, v)))
+    TARGET_FIELDS
+        .iter()
+        .find_map(|k| text(ev, k).map(|v| (*k, v)))
 }
 
 /// Masks the variable parts of a path or command line: digit runs become `N`, hex ids
@@ -139,13 +153,19 @@ pub fn cluster(alerts: &[Alert], records: &[Record]) -> Vec<Cluster> {
     let mut index: BTreeMap<Signature, usize> = BTreeMap::new();
     let mut out: Vec<Cluster> = Vec::new();
     for a in alerts {
-        let Some(r) = records.get(a.index) else { continue };
+        let Some(r) = records.get(a.index) else {
+            continue;
+        };
         let sig = Signature::of(&a.rule, &r.event);
         match index.get(&sig) {
             Some(&i) => out[i].members.push(a.index),
             None => {
                 index.insert(sig.clone(), out.len());
-                out.push(Cluster { id: sig.id(), signature: sig, members: vec![a.index] });
+                out.push(Cluster {
+                    id: sig.id(),
+                    signature: sig,
+                    members: vec![a.index],
+                });
             }
         }
     }
@@ -162,7 +182,10 @@ mod tests {
         assert_eq!(mask("/var/log/dpkg.log"), "/var/log/dpkg.log");
         assert_eq!(mask("/var/log/app.2.log"), "/var/log/app.N.log");
         assert_eq!(mask("/tmp/tmp.a8Zk3Qp1/x"), "/tmp/tmp.X/x");
-        assert_eq!(mask("/var/lib/docker/0123abcdef456789/log"), "/var/lib/docker/H/log");
+        assert_eq!(
+            mask("/var/lib/docker/0123abcdef456789/log"),
+            "/var/lib/docker/H/log"
+        );
         assert_eq!(mask("/dev/pts3"), "/dev/ptsN");
         assert_eq!(mask(""), "");
         assert_eq!(mask("日本語/1"), "日本語/N");
@@ -178,8 +201,14 @@ mod tests {
         ]
         .join("\n");
         let recs = parse_records(&text, "t").unwrap();
-        let alerts: Vec<Alert> =
-            recs.iter().enumerate().map(|(i, r)| Alert { rule: r.rule.clone().unwrap(), index: i }).collect();
+        let alerts: Vec<Alert> = recs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Alert {
+                rule: r.rule.clone().unwrap(),
+                index: i,
+            })
+            .collect();
         let cl = cluster(&alerts, &recs);
         assert_eq!(cl.len(), 3);
         assert_eq!(cl[0].members, vec![0, 1]);

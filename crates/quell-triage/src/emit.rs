@@ -57,8 +57,10 @@ pub fn yaml_scalar(s: &str, flow: bool) -> String {
 /// Scalars YAML would read as something other than a string.
 fn looks_typed(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
-    matches!(l.as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~" | "y" | "n")
-        || s.parse::<f64>().is_ok()
+    matches!(
+        l.as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "~" | "y" | "n"
+    ) || s.parse::<f64>().is_ok()
         || s.starts_with("0x")
         || s.starts_with("0o")
 }
@@ -119,7 +121,13 @@ pub fn slug(parts: &[&str]) -> String {
     for p in parts {
         let s: String = p
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let s = s.trim_matches('_').to_string();
         if s.is_empty() {
@@ -164,9 +172,17 @@ mod tests {
             "日本語",
         ] {
             for flow in [false, true] {
-                let doc = if flow { format!("[{}]", yaml_scalar(s, true)) } else { format!("k: {}", yaml_scalar(s, false)) };
+                let doc = if flow {
+                    format!("[{}]", yaml_scalar(s, true))
+                } else {
+                    format!("k: {}", yaml_scalar(s, false))
+                };
                 let y = YamlLoader::load_from_str(&doc).unwrap();
-                let got = if flow { y[0][0].as_str().map(str::to_string) } else { y[0]["k"].as_str().map(str::to_string) };
+                let got = if flow {
+                    y[0][0].as_str().map(str::to_string)
+                } else {
+                    y[0]["k"].as_str().map(str::to_string)
+                };
                 assert_eq!(got.as_deref(), Some(s), "{doc}");
             }
         }
@@ -177,11 +193,23 @@ mod tests {
     fn block_shape() {
         let ex = ExceptionSpec {
             name: "quell_rm_dpkg_log".into(),
-            fields: vec!["proc.exepath".into(), "proc.pname".into(), "fs.path.name".into()],
+            fields: vec![
+                "proc.exepath".into(),
+                "proc.pname".into(),
+                "fs.path.name".into(),
+            ],
             comps: vec!["=".into(), "in".into(), "startswith".into()],
-            values: vec![vec![ExVal::One("/usr/bin/rm".into()), ExVal::Many(vec!["bash".into(), "sh".into()]), ExVal::One("/var/log/dpkg.log".into())]],
+            values: vec![vec![
+                ExVal::One("/usr/bin/rm".into()),
+                ExVal::Many(vec!["bash".into(), "sh".into()]),
+                ExVal::One("/var/log/dpkg.log".into()),
+            ]],
         };
-        let y = block_yaml("Clear Log Activities", &[ex.clone()], Style::Override);
+        let y = block_yaml(
+            "Clear Log Activities",
+            std::slice::from_ref(&ex),
+            Style::Override,
+        );
         assert_eq!(
             y,
             "- rule: Clear Log Activities\n  exceptions:\n    - name: quell_rm_dpkg_log\n      fields: [proc.exepath, proc.pname, fs.path.name]\n      comps: [=, in, startswith]\n      values:\n        - [/usr/bin/rm, [bash, sh], /var/log/dpkg.log]\n  override:\n    exceptions: append\n"
@@ -193,8 +221,14 @@ mod tests {
 
     #[test]
     fn slugs_and_comments() {
-        assert_eq!(slug(&["quell", "/usr/bin/rm", "dpkg.log"]), "quell_usr_bin_rm_dpkg_log");
+        assert_eq!(
+            slug(&["quell", "/usr/bin/rm", "dpkg.log"]),
+            "quell_usr_bin_rm_dpkg_log"
+        );
         assert_eq!(slug(&["", "__"]), "");
-        assert_eq!(comments(&["a".into(), "b\n\nc".into()]), "# a\n# b\n#\n# c\n");
+        assert_eq!(
+            comments(&["a".into(), "b\n\nc".into()]),
+            "# a\n# b\n#\n# c\n"
+        );
     }
 }

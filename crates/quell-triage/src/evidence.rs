@@ -16,19 +16,68 @@ pub const MAX_ANCESTORS: usize = 12;
 pub const MAX_DROP_LEVEL: usize = 4;
 
 /// Shells.
-pub const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ksh", "ash", "csh", "tcsh", "fish", "busybox"];
+pub const SHELLS: &[&str] = &[
+    "sh", "bash", "dash", "zsh", "ksh", "ash", "csh", "tcsh", "fish", "busybox",
+];
 /// Servers whose children are not expected to be shells.
 pub const SERVICES: &[&str] = &[
-    "httpd", "nginx", "apache2", "lighttpd", "php-fpm", "php-fpm8.2", "php", "node", "java", "tomcat", "gunicorn",
-    "uwsgi", "puma", "unicorn", "caddy", "traefik", "envoy", "python3-web", "postgres", "mysqld", "mariadbd", "mongod",
+    "httpd",
+    "nginx",
+    "apache2",
+    "lighttpd",
+    "php-fpm",
+    "php-fpm8.2",
+    "php",
+    "node",
+    "java",
+    "tomcat",
+    "gunicorn",
+    "uwsgi",
+    "puma",
+    "unicorn",
+    "caddy",
+    "traefik",
+    "envoy",
+    "python3-web",
+    "postgres",
+    "mysqld",
+    "mariadbd",
+    "mongod",
     "redis-server",
 ];
 /// Ways in: programs a person's session passes through.
-pub const ENTRY_POINTS: &[&str] = &["sshd", "login", "agetty", "tmux: server", "screen", "sudo", "su"];
+pub const ENTRY_POINTS: &[&str] = &[
+    "sshd",
+    "login",
+    "agetty",
+    "tmux: server",
+    "screen",
+    "sudo",
+    "su",
+];
 /// Container runtimes through which `exec` sessions are entered.
-pub const RUNTIMES: &[&str] = &["runc", "crun", "containerd-shim", "containerd-shim-runc-v2", "conmon", "docker", "kubectl"];
+pub const RUNTIMES: &[&str] = &[
+    "runc",
+    "crun",
+    "containerd-shim",
+    "containerd-shim-runc-v2",
+    "conmon",
+    "docker",
+    "kubectl",
+];
 /// Download tools.
-pub const DOWNLOADERS: &[&str] = &["curl", "wget", "fetch", "aria2c", "tftp", "ftp", "scp", "sftp", "rsync", "lwp-download"];
+pub const DOWNLOADERS: &[&str] = &[
+    "curl",
+    "wget",
+    "fetch",
+    "aria2c",
+    "tftp",
+    "ftp",
+    "scp",
+    "sftp",
+    "rsync",
+    "lwp-download",
+];
 /// Directories a dropped payload lives in.
 pub const DROP_DIRS: &[&str] = &["/tmp/", "/dev/shm/", "/var/tmp/", "/run/shm/", "memfd:"];
 
@@ -53,22 +102,59 @@ pub enum Sensitivity {
 pub fn sensitivity(path: &str) -> Sensitivity {
     let base = path.rsplit('/').next().unwrap_or(path);
     const HIGH_NAMES: &[&str] = &[
-        "auth.log", "secure", "wtmp", "btmp", "lastlog", "faillog", "sudo.log", "shadow", "gshadow", "sudoers", "passwd",
-        "authorized_keys", "credentials", "audit.log",
+        "auth.log",
+        "secure",
+        "wtmp",
+        "btmp",
+        "lastlog",
+        "faillog",
+        "sudo.log",
+        "shadow",
+        "gshadow",
+        "sudoers",
+        "passwd",
+        "authorized_keys",
+        "credentials",
+        "audit.log",
     ];
-    const HIGH_PARTS: &[&str] = &["/var/log/audit/", "_history", "/.ssh/", "/var/log/journal/", "/.aws/", "/.kube/"];
+    const HIGH_PARTS: &[&str] = &[
+        "/var/log/audit/",
+        "_history",
+        "/.ssh/",
+        "/var/log/journal/",
+        "/.aws/",
+        "/.kube/",
+    ];
     const LOW_NAMES: &[&str] = &[
-        "dpkg.log", "alternatives.log", "bootstrap.log", "yum.log", "dnf.log", "dnf.rpm.log", "dnf.librepo.log",
-        "hawkey.log", "apk.log", "pacman.log", "cloud-init-output.log", "fontconfig.log",
+        "dpkg.log",
+        "alternatives.log",
+        "bootstrap.log",
+        "yum.log",
+        "dnf.log",
+        "dnf.rpm.log",
+        "dnf.librepo.log",
+        "hawkey.log",
+        "apk.log",
+        "pacman.log",
+        "cloud-init-output.log",
+        "fontconfig.log",
     ];
-    const LOW_PARTS: &[&str] = &["/var/log/apt/", "/var/log/installer/", "/var/cache/", "/var/lib/apt/"];
+    const LOW_PARTS: &[&str] = &[
+        "/var/log/apt/",
+        "/var/log/installer/",
+        "/var/cache/",
+        "/var/lib/apt/",
+    ];
     if HIGH_NAMES.contains(&base) || HIGH_PARTS.iter().any(|p| path.contains(p)) {
         return Sensitivity::High;
     }
     let rotated = base.ends_with(".gz")
         || base.ends_with(".xz")
         || base.ends_with(".old")
-        || base.rsplit('.').next().is_some_and(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));
+        || base
+            .rsplit('.')
+            .next()
+            .is_some_and(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()));
     if LOW_NAMES.contains(&base) || LOW_PARTS.iter().any(|p| path.contains(p)) || rotated {
         return Sensitivity::Low;
     }
@@ -82,10 +168,20 @@ pub fn lineage(ev: &FlatEvent) -> Vec<(usize, String, Option<String>)> {
         out.push((0, n, text(ev, "proc.exepath")));
     }
     for level in 1..=MAX_ANCESTORS {
-        let name = text(ev, &format!("proc.aname[{level}]"))
-            .or_else(|| if level == 1 { text(ev, "proc.pname") } else { None });
-        let exe = text(ev, &format!("proc.aexepath[{level}]"))
-            .or_else(|| if level == 1 { text(ev, "proc.pexepath") } else { None });
+        let name = text(ev, &format!("proc.aname[{level}]")).or_else(|| {
+            if level == 1 {
+                text(ev, "proc.pname")
+            } else {
+                None
+            }
+        });
+        let exe = text(ev, &format!("proc.aexepath[{level}]")).or_else(|| {
+            if level == 1 {
+                text(ev, "proc.pexepath")
+            } else {
+                None
+            }
+        });
         match name {
             // The capture process is not part of the watched tree.
             Some(n) if n == "quell" => break,
@@ -115,7 +211,10 @@ pub struct Actor {
 
 /// Reads the actor facts of an event.
 pub fn actor(ev: &FlatEvent) -> Actor {
-    let mut a = Actor { tty: int(ev, "proc.tty").is_some_and(|t| t != 0), ..Actor::default() };
+    let mut a = Actor {
+        tty: int(ev, "proc.tty").is_some_and(|t| t != 0),
+        ..Actor::default()
+    };
     let lin = lineage(ev);
     let mut shell_below: Option<String> = None;
     for (level, name, exe) in &lin {
@@ -134,14 +233,23 @@ pub fn actor(ev: &FlatEvent) -> Actor {
             shell_below = Some(name.clone());
         }
         if a.dropped_exe.is_none() && *level <= MAX_DROP_LEVEL {
-            if let Some(p) = exe.as_deref().filter(|p| in_drop_dir(p) && !p.starts_with("memfd:runc")) {
+            if let Some(p) = exe
+                .as_deref()
+                .filter(|p| in_drop_dir(p) && !p.starts_with("memfd:runc"))
+            {
                 a.dropped_exe = Some((*level, p.to_string()));
             }
         }
     }
     if a.dropped_exe.is_none() {
-        let memfd = matches!(ev.get("proc.is_exe_from_memfd"), Some(quell_rules::Value::Bool(true)));
-        let upper = matches!(ev.get("proc.is_exe_upper_layer"), Some(quell_rules::Value::Bool(true)));
+        let memfd = matches!(
+            ev.get("proc.is_exe_from_memfd"),
+            Some(quell_rules::Value::Bool(true))
+        );
+        let upper = matches!(
+            ev.get("proc.is_exe_upper_layer"),
+            Some(quell_rules::Value::Bool(true))
+        );
         if memfd || upper {
             a.dropped_exe = Some((0, text(ev, "proc.exepath").unwrap_or_else(|| "?".into())));
         }
@@ -165,7 +273,8 @@ pub enum Activity {
 }
 
 fn is_exec(ev: &FlatEvent) -> bool {
-    let ok = int(ev, "evt.rawres").map_or(true, |r| r == 0) && !matches!(ev.get("evt.failed"), Some(quell_rules::Value::Bool(true)));
+    let ok = int(ev, "evt.rawres").is_none_or(|r| r == 0)
+        && !matches!(ev.get("evt.failed"), Some(quell_rules::Value::Bool(true)));
     matches!(text(ev, "evt.type").as_deref(), Some("execve" | "execveat")) && ok
 }
 
@@ -173,7 +282,9 @@ fn is_exec(ev: &FlatEvent) -> bool {
 pub fn is_local(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(v) => v.is_loopback() || v.is_unspecified() || v.is_link_local(),
-        IpAddr::V6(v) => v.is_loopback() || v.is_unspecified() || (v.segments()[0] & 0xffc0) == 0xfe80,
+        IpAddr::V6(v) => {
+            v.is_loopback() || v.is_unspecified() || (v.segments()[0] & 0xffc0) == 0xfe80
+        }
     }
 }
 
@@ -199,12 +310,22 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
     if is_exec(ev) {
         let name = text(ev, "proc.name").unwrap_or_default();
         let exe = text(ev, "proc.exepath").unwrap_or_default();
-        if in_drop_dir(&exe) || matches!(ev.get("proc.is_exe_from_memfd"), Some(quell_rules::Value::Bool(true))) {
+        if in_drop_dir(&exe)
+            || matches!(
+                ev.get("proc.is_exe_from_memfd"),
+                Some(quell_rules::Value::Bool(true))
+            )
+        {
             return Some(Activity::ExecDropped(exe));
         }
         if DOWNLOADERS.contains(&name.as_str()) {
             let cmd = text(ev, "proc.cmdline").unwrap_or_default();
-            if cmd.contains("://") || cmd.contains(" -o") || cmd.contains(" -O") || name == "scp" || name == "tftp" {
+            if cmd.contains("://")
+                || cmd.contains(" -o")
+                || cmd.contains(" -O")
+                || name == "scp"
+                || name == "tftp"
+            {
                 return Some(Activity::Download(name, cmd));
             }
         }
@@ -214,17 +335,22 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
         return None;
     }
     if ty == "connect" {
-        let ok = int(ev, "evt.rawres").map_or(true, |r| r == 0 || r == -115);
+        let ok = int(ev, "evt.rawres").is_none_or(|r| r == 0 || r == -115);
         let ip = server_ip(ev)?;
         if ok && !is_local(&ip) {
-            return Some(Activity::Outbound(text(ev, "fd.name").unwrap_or_else(|| ip.to_string())));
+            return Some(Activity::Outbound(
+                text(ev, "fd.name").unwrap_or_else(|| ip.to_string()),
+            ));
         }
         return None;
     }
     if matches!(ty.as_str(), "open" | "openat" | "openat2") {
-        let read = matches!(ev.get("evt.is_open_read"), Some(quell_rules::Value::Bool(true)));
+        let read = matches!(
+            ev.get("evt.is_open_read"),
+            Some(quell_rules::Value::Bool(true))
+        );
         let path = text(ev, "fd.name")?;
-        if read && is_credential(&path) && int(ev, "fd.num").map_or(true, |n| n >= 0) {
+        if read && is_credential(&path) && int(ev, "fd.num").is_none_or(|n| n >= 0) {
             return Some(Activity::CredentialRead(path));
         }
     }
@@ -233,8 +359,10 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
 
 /// Credential files.
 pub fn is_credential(path: &str) -> bool {
-    matches!(path, "/etc/shadow" | "/etc/gshadow" | "/etc/sudoers" | "/etc/master.passwd")
-        || path.starts_with("/etc/sudoers.d/")
+    matches!(
+        path,
+        "/etc/shadow" | "/etc/gshadow" | "/etc/sudoers" | "/etc/master.passwd"
+    ) || path.starts_with("/etc/sudoers.d/")
         || (path.contains("/.ssh/id_") && !path.ends_with(".pub"))
         || path.starts_with("/etc/ssh/ssh_host_") && !path.ends_with(".pub")
         || path.ends_with("/.aws/credentials")
@@ -273,7 +401,9 @@ mod tests {
 
     #[test]
     fn actor_facts() {
-        let a = actor(&ev(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}"#));
+        let a = actor(&ev(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}"#,
+        ));
         assert!(a.tty);
         assert_eq!(a.entry.as_deref(), Some("sshd"));
         assert!(a.service_shell.is_none());
@@ -282,7 +412,9 @@ mod tests {
         ));
         assert_eq!(a.service_shell, Some(("httpd".into(), "sh".into())));
         assert!(!a.tty);
-        let a = actor(&ev(r#"{"proc.name":"rm","proc.aname[1]":"x","proc.aexepath[1]":"/tmp/x"}"#));
+        let a = actor(&ev(
+            r#"{"proc.name":"rm","proc.aname[1]":"x","proc.aexepath[1]":"/tmp/x"}"#,
+        ));
         assert_eq!(a.dropped_exe, Some((1, "/tmp/x".into())));
         // A web server running rm directly (no shell between) is not a spawned shell.
         let a = actor(&ev(r#"{"proc.name":"rm","proc.pname":"httpd"}"#));
@@ -292,19 +424,48 @@ mod tests {
     #[test]
     fn activities() {
         let none = |_: &str| false;
-        let d = activity(&ev(r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"curl","proc.cmdline":"curl -so /tmp/p http://127.0.0.1:8000/p"}"#), &none);
+        let d = activity(
+            &ev(
+                r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"curl","proc.cmdline":"curl -so /tmp/p http://127.0.0.1:8000/p"}"#,
+            ),
+            &none,
+        );
         assert!(matches!(d, Some(Activity::Download(..))));
-        let x = activity(&ev(r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"p","proc.exepath":"/tmp/p"}"#), &none);
+        let x = activity(
+            &ev(r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"p","proc.exepath":"/tmp/p"}"#),
+            &none,
+        );
         assert_eq!(x, Some(Activity::ExecDropped("/tmp/p".into())));
-        let failed = activity(&ev(r#"{"evt.type":"execve","evt.rawres":-2,"proc.name":"p","proc.exepath":"/tmp/p"}"#), &none);
+        let failed = activity(
+            &ev(r#"{"evt.type":"execve","evt.rawres":-2,"proc.name":"p","proc.exepath":"/tmp/p"}"#),
+            &none,
+        );
         assert_eq!(failed, None);
-        let c = activity(&ev(r#"{"evt.type":"connect","evt.rawres":0,"fd.name":"10.0.0.2:5555->93.184.216.34:443"}"#), &none);
+        let c = activity(
+            &ev(
+                r#"{"evt.type":"connect","evt.rawres":0,"fd.name":"10.0.0.2:5555->93.184.216.34:443"}"#,
+            ),
+            &none,
+        );
         assert!(matches!(c, Some(Activity::Outbound(_))));
-        let l = activity(&ev(r#"{"evt.type":"connect","evt.rawres":0,"fd.name":"127.0.0.1:5555->127.0.0.1:443"}"#), &none);
+        let l = activity(
+            &ev(
+                r#"{"evt.type":"connect","evt.rawres":0,"fd.name":"127.0.0.1:5555->127.0.0.1:443"}"#,
+            ),
+            &none,
+        );
         assert_eq!(l, None);
-        let r = activity(&ev(r#"{"evt.type":"openat","evt.is_open_read":true,"fd.num":3,"fd.name":"/etc/shadow"}"#), &none);
+        let r = activity(
+            &ev(
+                r#"{"evt.type":"openat","evt.is_open_read":true,"fd.num":3,"fd.name":"/etc/shadow"}"#,
+            ),
+            &none,
+        );
         assert_eq!(r, Some(Activity::CredentialRead("/etc/shadow".into())));
-        let m = activity(&ev(r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"dpkg"}"#), &|n| n == "dpkg");
+        let m = activity(
+            &ev(r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"dpkg"}"#),
+            &|n| n == "dpkg",
+        );
         assert_eq!(m, Some(Activity::Maintenance("dpkg".into())));
     }
 }

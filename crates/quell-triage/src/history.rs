@@ -49,7 +49,10 @@ pub struct History {
 
 impl std::fmt::Debug for History {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("History").field("clusters", &self.by_cluster.len()).field("total", &self.total).finish()
+        f.debug_struct("History")
+            .field("clusters", &self.by_cluster.len())
+            .field("total", &self.total)
+            .finish()
     }
 }
 
@@ -61,14 +64,23 @@ impl History {
 
     /// Builds the index: alert lines count for the rule they name, events for the rule they trigger.
     pub fn build(engine: &Engine, records: &[Record]) -> History {
-        let mut h = History { given: true, ..History::default() };
+        let mut h = History {
+            given: true,
+            ..History::default()
+        };
         for a in alerts(engine, records) {
-            let Some(r) = records.get(a.index) else { continue };
+            let Some(r) = records.get(a.index) else {
+                continue;
+            };
             let sig = Signature::of(&a.rule, &r.event);
             let acc = h.by_cluster.entry(sig.id()).or_default();
             acc.count += 1;
             h.total += 1;
-            let host = r.hostname.clone().or_else(|| text(&r.event, "hostname")).unwrap_or_else(|| "?".into());
+            let host = r
+                .hostname
+                .clone()
+                .or_else(|| text(&r.event, "hostname"))
+                .unwrap_or_else(|| "?".into());
             acc.hosts.insert(host);
             acc.workloads.insert(sig.workload.clone());
             if let Some(t) = r.event.timestamp_ns() {
@@ -126,7 +138,17 @@ mod tests {
         let h = History::build(&Engine::new(), &recs);
         let id = Signature::of("R", &recs[0].event).id();
         let p = h.prevalence(&id);
-        assert_eq!(p, Prevalence { count: 4, hosts: 2, workloads: 1, span_s: 2 * 86400, benign: 2, real: 1 });
+        assert_eq!(
+            p,
+            Prevalence {
+                count: 4,
+                hosts: 2,
+                workloads: 1,
+                span_s: 2 * 86400,
+                benign: 2,
+                real: 1
+            }
+        );
         assert_eq!(h.prevalence("nope"), Prevalence::default());
         assert_eq!(h.total, 4);
     }

@@ -61,10 +61,16 @@ pub struct InputError {
 
 /// Parses one line (a flat event or a Falco JSON alert).
 pub fn parse_line(line: &str, number: usize, source_name: &str) -> Result<Record, InputError> {
-    let err = |message: String| InputError { source_name: source_name.to_string(), line: number, message };
+    let err = |message: String| InputError {
+        source_name: source_name.to_string(),
+        line: number,
+        message,
+    };
     let json: Json = serde_json::from_str(line).map_err(|e| err(format!("not valid JSON: {e}")))?;
     let Json::Object(obj) = &json else {
-        return Err(err("expected a JSON object (an event or a Falco alert)".into()));
+        return Err(err(
+            "expected a JSON object (an event or a Falco alert)".into()
+        ));
     };
     let is_alert = obj.contains_key("rule") && obj.contains_key("output_fields");
     let mut event = FlatEvent::from_json_line(line).map_err(|e| err(e.to_string()))?;
@@ -76,15 +82,28 @@ pub fn parse_line(line: &str, number: usize, source_name: &str) -> Result<Record
     } else {
         None
     };
-    let hostname = obj.get("hostname").and_then(Json::as_str).map(str::to_string);
+    let hostname = obj
+        .get("hostname")
+        .and_then(Json::as_str)
+        .map(str::to_string);
     let decision = obj
         .get("quell.decision")
-        .or_else(|| obj.get("output_fields").and_then(|o| o.get("quell.decision")))
+        .or_else(|| {
+            obj.get("output_fields")
+                .and_then(|o| o.get("quell.decision"))
+        })
         .and_then(Json::as_str)
         .and_then(Decision::parse);
     event.remove("quell.decision");
     let raw_alert = if is_alert { Some(json.clone()) } else { None };
-    Ok(Record { event, rule, hostname, decision, line: number, raw_alert })
+    Ok(Record {
+        event,
+        rule,
+        hostname,
+        decision,
+        line: number,
+        raw_alert,
+    })
 }
 
 /// Parses every non-blank line of a text. The first bad line is an error naming it.
@@ -145,10 +164,16 @@ pub fn alerts(engine: &Engine, records: &[Record]) -> Vec<Alert> {
     let mut out = Vec::new();
     for (index, r) in records.iter().enumerate() {
         match &r.rule {
-            Some(rule) => out.push(Alert { rule: rule.clone(), index }),
+            Some(rule) => out.push(Alert {
+                rule: rule.clone(),
+                index,
+            }),
             None => {
                 for rule in engine.evaluate(&r.event, RuleMatching::First) {
-                    out.push(Alert { rule: rule.name.clone(), index });
+                    out.push(Alert {
+                        rule: rule.name.clone(),
+                        index,
+                    });
                 }
             }
         }
@@ -211,7 +236,11 @@ mod tests {
     fn bad_lines_name_their_place() {
         let e = parse_records("{}\n[1]\n", "in.jsonl").unwrap_err();
         assert_eq!(e.line, 2);
-        assert!(e.to_string().starts_with("in.jsonl:2: expected a JSON object"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("in.jsonl:2: expected a JSON object"),
+            "{e}"
+        );
         let e = parse_records("{\"rule\": 3, \"output_fields\": {}}", "a").unwrap_err();
         assert!(e.message.contains("`rule` must be a string"), "{e}");
         assert!(parse_records("not json", "a").is_err());

@@ -47,11 +47,24 @@ mod tests {
 
     fn json_line() -> impl Strategy<Value = String> {
         let key = prop::sample::select(vec![
-            "evt.type", "proc.name", "proc.exepath", "proc.pname", "proc.aname[2]", "proc.cmdline", "fs.path.name", "fd.name",
-            "proc.tty", "proc.sid", "evt.rawtime", "container.image.repository", "quell.decision", "rule", "output_fields",
+            "evt.type",
+            "proc.name",
+            "proc.exepath",
+            "proc.pname",
+            "proc.aname[2]",
+            "proc.cmdline",
+            "fs.path.name",
+            "fd.name",
+            "proc.tty",
+            "proc.sid",
+            "evt.rawtime",
+            "container.image.repository",
+            "quell.decision",
+            "rule",
+            "output_fields",
         ]);
         let val = prop_oneof![
-            "[ -~]{0,24}".prop_map(|s| serde_json::Value::String(s)),
+            "[ -~]{0,24}".prop_map(serde_json::Value::String),
             Just(serde_json::Value::String("unlinkat".into())),
             Just(serde_json::Value::String("/var/log/a \"b\" (c),d".into())),
             any::<i64>().prop_map(serde_json::Value::from),
@@ -59,7 +72,10 @@ mod tests {
             Just(serde_json::json!({"proc.name": "rm"})),
         ];
         prop_oneof![
-            proptest::collection::btree_map(key, val, 0..8).prop_map(|m| serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()).to_string()),
+            proptest::collection::btree_map(key, val, 0..8).prop_map(|m| {
+                serde_json::Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                    .to_string()
+            }),
             "[ -~]{0,40}",
         ]
     }

@@ -56,38 +56,67 @@ impl Sessions {
         Sessions { by_key }
     }
 
-    fn members<'a>(&'a self, records: &'a [Record], at: usize) -> impl Iterator<Item = (usize, bool)> + 'a {
+    fn members<'a>(
+        &'a self,
+        records: &'a [Record],
+        at: usize,
+    ) -> impl Iterator<Item = (usize, bool)> + 'a {
         let r = records.get(at);
         let k = r.and_then(key);
         let t0 = r.and_then(|r| r.event.timestamp_ns());
-        let list: &[usize] = k.as_ref().and_then(|k| self.by_key.get(k)).map(Vec::as_slice).unwrap_or(&[]);
-        list.iter().copied().filter(move |&i| i != at).filter_map(move |i| {
-            let ti = records.get(i)?.event.timestamp_ns();
-            match (t0, ti) {
-                (Some(a), Some(b)) if a.abs_diff(b) > WINDOW_NS => None,
-                (Some(a), Some(b)) => Some((i, b < a || (b == a && i < at))),
-                _ => Some((i, i < at)),
-            }
-        })
+        let list: &[usize] = k
+            .as_ref()
+            .and_then(|k| self.by_key.get(k))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        list.iter()
+            .copied()
+            .filter(move |&i| i != at)
+            .filter_map(move |i| {
+                let ti = records.get(i)?.event.timestamp_ns();
+                match (t0, ti) {
+                    (Some(a), Some(b)) if a.abs_diff(b) > WINDOW_NS => None,
+                    (Some(a), Some(b)) => Some((i, b < a || (b == a && i < at))),
+                    _ => Some((i, i < at)),
+                }
+            })
     }
 
     /// The weighed activities of the session around record `at`.
-    pub fn context(&self, records: &[Record], at: usize, is_maintenance: &dyn Fn(&str) -> bool) -> Vec<Context> {
+    pub fn context(
+        &self,
+        records: &[Record],
+        at: usize,
+        is_maintenance: &dyn Fn(&str) -> bool,
+    ) -> Vec<Context> {
         self.members(records, at)
             .filter_map(|(i, before)| {
                 let a = activity(&records.get(i)?.event, is_maintenance)?;
-                Some(Context { activity: a, before, index: i })
+                Some(Context {
+                    activity: a,
+                    before,
+                    index: i,
+                })
             })
             .collect()
     }
 
     /// Alerts of other rules in the same session around record `at`.
-    pub fn other_alerts(&self, records: &[Record], alerts_by_record: &HashMap<usize, Vec<&Alert>>, at: usize, rule: &str) -> Vec<OtherAlert> {
+    pub fn other_alerts(
+        &self,
+        records: &[Record],
+        alerts_by_record: &HashMap<usize, Vec<&Alert>>,
+        at: usize,
+        rule: &str,
+    ) -> Vec<OtherAlert> {
         let mut out: Vec<OtherAlert> = Vec::new();
         for (i, before) in self.members(records, at) {
             for a in alerts_by_record.get(&i).map(Vec::as_slice).unwrap_or(&[]) {
                 if a.rule != rule && !out.iter().any(|o| o.rule == a.rule) {
-                    out.push(OtherAlert { rule: a.rule.clone(), before });
+                    out.push(OtherAlert {
+                        rule: a.rule.clone(),
+                        before,
+                    });
                 }
             }
         }
@@ -117,7 +146,10 @@ mod tests {
         assert!(matches!(ctx[0].activity, Activity::Download(..)) && ctx[0].before);
         assert!(matches!(ctx[1].activity, Activity::CredentialRead(_)) && !ctx[1].before);
         // No session id: no context.
-        let recs2 = parse_records(r#"{"rule":"R","output_fields":{"proc.name":"rm"}}"#, "t").unwrap();
-        assert!(Sessions::new(&recs2).context(&recs2, 0, &|_| false).is_empty());
+        let recs2 =
+            parse_records(r#"{"rule":"R","output_fields":{"proc.name":"rm"}}"#, "t").unwrap();
+        assert!(Sessions::new(&recs2)
+            .context(&recs2, 0, &|_| false)
+            .is_empty());
     }
 }

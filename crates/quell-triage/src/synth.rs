@@ -15,7 +15,14 @@ use crate::verify::{Verification, Verifier};
 
 /// Fields that hold paths (generalised by directory).
 const PATH_FIELDS: &[&str] = &[
-    "proc.exepath", "fd.name", "fd.directory", "fs.path.name", "fs.path.source", "fs.path.target", "evt.arg.name", "evt.arg.path",
+    "proc.exepath",
+    "fd.name",
+    "fd.directory",
+    "fs.path.name",
+    "fs.path.source",
+    "fs.path.target",
+    "evt.arg.name",
+    "evt.arg.path",
     "evt.arg.pathname",
 ];
 /// Most distinct values an `in` list takes.
@@ -26,14 +33,29 @@ const WORKLOAD_FIELDS: &[&str] = &["container.image.repository", "k8s.ns.name"];
 /// The templates tried, in order of preference: `T` is the target field, `W` the workload
 /// fields. Actor (+ lineage) + action target + workload first, as Falco's guidance says.
 const TEMPLATES: &[(&str, &[&str])] = &[
-    ("actor+parent+target+workload", &["proc.exepath", "proc.pname", "T", "W"]),
-    ("actor+lineage+target+workload", &["proc.exepath", "proc.pname", "proc.aname[2]", "T", "W"]),
-    ("name+parent+target+workload", &["proc.name", "proc.pname", "T", "W"]),
+    (
+        "actor+parent+target+workload",
+        &["proc.exepath", "proc.pname", "T", "W"],
+    ),
+    (
+        "actor+lineage+target+workload",
+        &["proc.exepath", "proc.pname", "proc.aname[2]", "T", "W"],
+    ),
+    (
+        "name+parent+target+workload",
+        &["proc.name", "proc.pname", "T", "W"],
+    ),
     ("actor+target+workload", &["proc.exepath", "T", "W"]),
     ("name+target+workload", &["proc.name", "T", "W"]),
-    ("actor+parent+target+user+workload", &["proc.exepath", "proc.pname", "T", "user.name", "W"]),
+    (
+        "actor+parent+target+user+workload",
+        &["proc.exepath", "proc.pname", "T", "user.name", "W"],
+    ),
     ("command+target+workload", &["proc.cmdline", "T", "W"]),
-    ("actor+parent+command+workload", &["proc.exepath", "proc.pname", "proc.cmdline", "W"]),
+    (
+        "actor+parent+command+workload",
+        &["proc.exepath", "proc.pname", "proc.cmdline", "W"],
+    ),
     ("target+workload", &["T", "W"]),
 ];
 
@@ -87,14 +109,20 @@ pub enum SynthError {
         given: usize,
     },
     /// No candidate separates benign from keep events.
-    #[error("no exception over stable fields separates the benign events from the keep events: {0}")]
+    #[error(
+        "no exception over stable fields separates the benign events from the keep events: {0}"
+    )]
     NoSeparation(String),
 }
 
 /// A field's generalisation over the benign values.
 fn generalise(field: &str, values: &[String]) -> Option<(String, ExVal)> {
     let distinct: BTreeSet<&str> = values.iter().map(String::as_str).collect();
-    if distinct.is_empty() || distinct.iter().any(|v| v.contains('\n') || v.contains('\r')) {
+    if distinct.is_empty()
+        || distinct
+            .iter()
+            .any(|v| v.contains('\n') || v.contains('\r'))
+    {
         return None;
     }
     if distinct.len() == 1 {
@@ -112,7 +140,10 @@ fn generalise(field: &str, values: &[String]) -> Option<(String, ExVal)> {
         return Some(("startswith".into(), ExVal::One(lcp)));
     }
     if distinct.len() <= MAX_IN && distinct.iter().all(|v| safe_in_list(v)) {
-        return Some(("in".into(), ExVal::Many(distinct.iter().map(|s| s.to_string()).collect())));
+        return Some((
+            "in".into(),
+            ExVal::Many(distinct.iter().map(|s| s.to_string()).collect()),
+        ));
     }
     if PATH_FIELDS.contains(&field) {
         let dir = match lcp.rfind('/') {
@@ -122,9 +153,22 @@ fn generalise(field: &str, values: &[String]) -> Option<(String, ExVal)> {
         if dir.matches('/').count() >= 3 && safe_for_eq(&dir) {
             return Some(("startswith".into(), ExVal::One(dir)));
         }
-        let dirs: BTreeSet<String> =
-            distinct.iter().filter_map(|v| v.rfind('/').map(|i| v[..i].to_string())).filter(|d| !d.is_empty()).collect();
-        if dirs.len() <= MAX_IN && dirs.len() == distinct.iter().filter(|v| v.contains('/')).count().min(dirs.len()) && dirs.iter().all(|d| safe_in_list(d) && d.matches('/').count() >= 2) {
+        let dirs: BTreeSet<String> = distinct
+            .iter()
+            .filter_map(|v| v.rfind('/').map(|i| v[..i].to_string()))
+            .filter(|d| !d.is_empty())
+            .collect();
+        if dirs.len() <= MAX_IN
+            && dirs.len()
+                == distinct
+                    .iter()
+                    .filter(|v| v.contains('/'))
+                    .count()
+                    .min(dirs.len())
+            && dirs
+                .iter()
+                .all(|d| safe_in_list(d) && d.matches('/').count() >= 2)
+        {
             return Some(("pmatch".into(), ExVal::Many(dirs.into_iter().collect())));
         }
         return None;
@@ -170,10 +214,18 @@ fn safe_prefix(v: &str) -> String {
 
 fn common_prefix(values: &BTreeSet<&str>) -> String {
     let mut it = values.iter();
-    let Some(first) = it.next() else { return String::new() };
+    let Some(first) = it.next() else {
+        return String::new();
+    };
     let mut end = first.len();
     for v in it {
-        end = end.min(first.bytes().zip(v.bytes()).take_while(|(a, b)| a == b).count());
+        end = end.min(
+            first
+                .bytes()
+                .zip(v.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
     }
     while !first.is_char_boundary(end) {
         end -= 1;
@@ -186,7 +238,10 @@ fn common_prefix(values: &BTreeSet<&str>) -> String {
 fn partitions<'r>(benign: &[&'r Record]) -> Vec<(Option<&'static str>, Vec<&'r FlatEvent>)> {
     let mut out: Vec<(Option<&'static str>, Vec<&'r FlatEvent>)> = Vec::new();
     for r in benign {
-        let t = TARGET_FIELDS.iter().copied().find(|k| text(&r.event, k).is_some());
+        let t = TARGET_FIELDS
+            .iter()
+            .copied()
+            .find(|k| text(&r.event, k).is_some());
         match out.iter_mut().find(|(k, _)| *k == t) {
             Some((_, v)) => v.push(&r.event),
             None => out.push((t, vec![&r.event])),
@@ -196,7 +251,12 @@ fn partitions<'r>(benign: &[&'r Record]) -> Vec<(Option<&'static str>, Vec<&'r F
 }
 
 /// Builds the exception of one template over one partition, if every field is usable.
-fn build(template: &[&str], tfield: Option<&'static str>, events: &[&FlatEvent], name: &str) -> Option<ExceptionSpec> {
+fn build(
+    template: &[&str],
+    tfield: Option<&'static str>,
+    events: &[&FlatEvent],
+    name: &str,
+) -> Option<ExceptionSpec> {
     let mut fields: Vec<String> = Vec::new();
     for f in template {
         match *f {
@@ -222,14 +282,21 @@ fn build(template: &[&str], tfield: Option<&'static str>, events: &[&FlatEvent],
     if fields.is_empty() {
         return None;
     }
-    Some(ExceptionSpec { name: name.to_string(), fields, comps, values: vec![tuple] })
+    Some(ExceptionSpec {
+        name: name.to_string(),
+        fields,
+        comps,
+        values: vec![tuple],
+    })
 }
 
 fn exception_name(events: &[&FlatEvent], tfield: Option<&str>, idx: usize) -> String {
     let first = events.first();
     let actor = first.and_then(|e| text(e, "proc.name")).unwrap_or_default();
     let tgt = match (first, tfield) {
-        (Some(e), Some(t)) => text(e, t).map(|p| p.rsplit('/').next().unwrap_or_default().to_string()).unwrap_or_default(),
+        (Some(e), Some(t)) => text(e, t)
+            .map(|p| p.rsplit('/').next().unwrap_or_default().to_string())
+            .unwrap_or_default(),
         _ => String::new(),
     };
     let base = slug(&["quell", &actor, &tgt]);
@@ -241,7 +308,10 @@ fn exception_name(events: &[&FlatEvent], tfield: Option<&str>, idx: usize) -> St
 }
 
 fn header(rule: &str, v: &Verification, opts: &Options, clusters: &BTreeSet<String>) -> String {
-    let mut lines = vec![format!("quell tune: exception for rule \"{rule}\", for the benign cluster(s) {}", clusters.iter().cloned().collect::<Vec<_>>().join(", "))];
+    let mut lines = vec![format!(
+        "quell tune: exception for rule \"{rule}\", for the benign cluster(s) {}",
+        clusters.iter().cloned().collect::<Vec<_>>().join(", ")
+    )];
     for p in &opts.provenance {
         lines.push(format!("Provenance: {p}"));
     }
@@ -251,10 +321,20 @@ fn header(rule: &str, v: &Verification, opts: &Options, clusters: &BTreeSet<Stri
         if v.loads { "yes" } else { "no" },
         v.errors.len(),
         v.warnings.len(),
-        if opts.legacy { "; Falco's deprecation warning for `append: true` is expected" } else { "" }
+        if opts.legacy {
+            "; Falco's deprecation warning for `append: true` is expected"
+        } else {
+            ""
+        }
     ));
-    lines.push(format!("  benign events silenced: {} of {}", v.benign_silenced, v.benign_total));
-    lines.push(format!("  keep events still alerting: {} of {}", v.keep_alerting, v.keep_total));
+    lines.push(format!(
+        "  benign events silenced: {} of {}",
+        v.benign_silenced, v.benign_total
+    ));
+    lines.push(format!(
+        "  keep events still alerting: {} of {}",
+        v.keep_alerting, v.keep_total
+    ));
     let b = &v.blast_radius;
     lines.push(format!(
         "  blast radius over history: {} of {} past alert(s) of this rule silenced, {} outside the benign cluster(s), {} marked real",
@@ -262,37 +342,66 @@ fn header(rule: &str, v: &Verification, opts: &Options, clusters: &BTreeSet<Stri
     ));
     for c in b.clusters.iter().take(5) {
         let ex = c.examples.first().cloned().unwrap_or_default();
-        lines.push(format!("    cluster {}{}: {} (e.g. {ex})", c.cluster, if c.benign_cluster { " (benign)" } else { "" }, c.count));
+        lines.push(format!(
+            "    cluster {}{}: {} (e.g. {ex})",
+            c.cluster,
+            if c.benign_cluster { " (benign)" } else { "" },
+            c.count
+        ));
     }
-    lines.push("The final decision is a person's: review before loading it after your rules.".into());
+    lines.push(
+        "The final decision is a person's: review before loading it after your rules.".into(),
+    );
     comments(&lines)
 }
 
 /// Emits the final text (header + block) and verifies those exact bytes. The header
 /// carries the figures of a first verification of the block; the returned verification
 /// is the one of the final text, and the two must agree.
-pub fn emit_verified(vf: &Verifier<'_>, exceptions: &[ExceptionSpec], opts: &Options) -> (String, Verification) {
-    let style = if opts.legacy { Style::Legacy } else { Style::Override };
+pub fn emit_verified(
+    vf: &Verifier<'_>,
+    exceptions: &[ExceptionSpec],
+    opts: &Options,
+) -> (String, Verification) {
+    let style = if opts.legacy {
+        Style::Legacy
+    } else {
+        Style::Override
+    };
     let block = block_yaml(vf.rule(), exceptions, style);
     let first = vf.verify(&block, opts.legacy);
     finalize(vf, &block, first, opts)
 }
 
 /// The header for a block verified as `first`, then the verification of the final text.
-fn finalize(vf: &Verifier<'_>, block: &str, first: Verification, opts: &Options) -> (String, Verification) {
-    let text = format!("{}{}", header(vf.rule(), &first, opts, vf.benign_clusters()), block);
+fn finalize(
+    vf: &Verifier<'_>,
+    block: &str,
+    first: Verification,
+    opts: &Options,
+) -> (String, Verification) {
+    let text = format!(
+        "{}{}",
+        header(vf.rule(), &first, opts, vf.benign_clusters()),
+        block
+    );
     let mut fin = vf.verify(&text, opts.legacy);
     if fin != first {
         // Comments cannot change the meaning; if they did, refuse the block.
         fin.passed = false;
-        fin.errors.push("verification of the printed text differs from the block's verification".into());
+        fin.errors
+            .push("verification of the printed text differs from the block's verification".into());
     }
     (text, fin)
 }
 
 /// Verifies blocks on all cores (each verification loads a fresh engine).
 fn verify_all(vf: &Verifier<'_>, blocks: &[String], legacy: bool) -> Vec<Verification> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8).min(blocks.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+        .min(blocks.len().max(1));
     if threads <= 1 {
         return blocks.iter().map(|b| vf.verify(b, legacy)).collect();
     }
@@ -301,7 +410,13 @@ fn verify_all(vf: &Verifier<'_>, blocks: &[String], legacy: bool) -> Vec<Verific
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 s.spawn(move || {
-                    blocks.iter().enumerate().skip(t).step_by(threads).map(|(i, b)| (i, vf.verify(b, legacy))).collect::<Vec<_>>()
+                    blocks
+                        .iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(i, b)| (i, vf.verify(b, legacy)))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -317,7 +432,10 @@ fn verify_all(vf: &Verifier<'_>, blocks: &[String], legacy: bool) -> Vec<Verific
             }
         }
     });
-    out.into_iter().zip(blocks).map(|(v, b)| v.unwrap_or_else(|| vf.verify(b, legacy))).collect()
+    out.into_iter()
+        .zip(blocks)
+        .map(|(v, b)| v.unwrap_or_else(|| vf.verify(b, legacy)))
+        .collect()
 }
 
 fn rank_key(v: &Verification, order: usize) -> (bool, usize, usize, usize, usize, usize) {
@@ -338,11 +456,18 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
     }
     let benign: Vec<&Record> = vf.benign_alerting().collect();
     if benign.is_empty() {
-        return Err(SynthError::BenignDoNotAlert { rule: vf.rule().to_string(), given: vf.benign_given() });
+        return Err(SynthError::BenignDoNotAlert {
+            rule: vf.rule().to_string(),
+            given: vf.benign_given(),
+        });
     }
     let parts = partitions(&benign);
     let mut seen: BTreeSet<Vec<ExceptionSpec>> = BTreeSet::new();
-    let style = if opts.legacy { Style::Legacy } else { Style::Override };
+    let style = if opts.legacy {
+        Style::Legacy
+    } else {
+        Style::Override
+    };
     let mut built: Vec<(usize, &str, Vec<ExceptionSpec>, String)> = Vec::new();
     for (order, (tname, template)) in TEMPLATES.iter().enumerate() {
         let mut exs = Vec::new();
@@ -361,17 +486,32 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
     }
     let blocks: Vec<String> = built.iter().map(|b| b.3.clone()).collect();
     let firsts = verify_all(vf, &blocks, opts.legacy);
-    let mut ranked: Vec<(usize, &str, Vec<ExceptionSpec>, String, Verification)> =
-        built.into_iter().zip(firsts).map(|((o, t, e, b), v)| (o, t, e, b, v)).collect();
+    let mut ranked: Vec<(usize, &str, Vec<ExceptionSpec>, String, Verification)> = built
+        .into_iter()
+        .zip(firsts)
+        .map(|((o, t, e, b), v)| (o, t, e, b, v))
+        .collect();
     ranked.sort_by_key(|(o, _, _, _, v)| rank_key(v, *o));
-    let max = if opts.max_alternatives == 0 { 5 } else { opts.max_alternatives };
+    let max = if opts.max_alternatives == 0 {
+        5
+    } else {
+        opts.max_alternatives
+    };
     // Only what is returned gets its final text (header + block) built and verified.
     let cands: Vec<(usize, Candidate)> = ranked
         .into_iter()
         .take(max + 1)
         .map(|(o, t, exs, block, first)| {
             let (yaml, verification) = finalize(vf, &block, first, opts);
-            (o, Candidate { template: t.to_string(), exceptions: exs, yaml, verification })
+            (
+                o,
+                Candidate {
+                    template: t.to_string(),
+                    exceptions: exs,
+                    yaml,
+                    verification,
+                },
+            )
         })
         .collect();
     let mut it = cands.into_iter().map(|(_, c)| c);
@@ -390,7 +530,15 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
                 v.keep_silenced.first().cloned().unwrap_or_default()
             )
         } else if !v.loads {
-            format!("no candidate loads cleanly: {}", v.errors.iter().chain(&v.warnings).next().cloned().unwrap_or_default())
+            format!(
+                "no candidate loads cleanly: {}",
+                v.errors
+                    .iter()
+                    .chain(&v.warnings)
+                    .next()
+                    .cloned()
+                    .unwrap_or_default()
+            )
         } else {
             format!(
                 "no candidate silences every benign event; still alerting: {}",
@@ -400,12 +548,19 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
         return Err(SynthError::NoSeparation(why));
     }
     let alternatives = it.collect();
-    Ok(Proposal { rule: vf.rule().to_string(), best, alternatives })
+    Ok(Proposal {
+        rule: vf.rule().to_string(),
+        best,
+        alternatives,
+    })
 }
 
 /// The benign events' cluster ids (for provenance).
 pub fn clusters_of(rule: &str, records: &[Record]) -> BTreeSet<String> {
-    records.iter().map(|r| Signature::of(rule, &r.event).id()).collect()
+    records
+        .iter()
+        .map(|r| Signature::of(rule, &r.event).id())
+        .collect()
 }
 
 #[cfg(test)]
@@ -423,7 +578,10 @@ mod tests {
 "#;
 
     fn rules() -> Vec<RulesFile> {
-        vec![RulesFile { name: "rules.yaml".into(), text: RULES.into() }]
+        vec![RulesFile {
+            name: "rules.yaml".into(),
+            text: RULES.into(),
+        }]
     }
 
     fn del(exe: &str, parent: &str, gp: &str, path: &str, image: &str) -> String {
@@ -436,23 +594,53 @@ mod tests {
     #[test]
     fn generalisation() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(generalise("proc.name", &s(&["rm", "rm"])), Some(("=".into(), ExVal::One("rm".into()))));
-        assert_eq!(generalise("proc.name", &s(&["rm", "unlink"])), Some(("in".into(), ExVal::Many(s(&["rm", "unlink"])))));
         assert_eq!(
-            generalise("fd.name", &s(&["/var/log/app.1.log", "/var/log/app.22.log"])),
+            generalise("proc.name", &s(&["rm", "rm"])),
+            Some(("=".into(), ExVal::One("rm".into())))
+        );
+        assert_eq!(
+            generalise("proc.name", &s(&["rm", "unlink"])),
+            Some(("in".into(), ExVal::Many(s(&["rm", "unlink"]))))
+        );
+        assert_eq!(
+            generalise(
+                "fd.name",
+                &s(&["/var/log/app.1.log", "/var/log/app.22.log"])
+            ),
             Some(("startswith".into(), ExVal::One("/var/log/app.".into())))
         );
         let many: Vec<String> = (0..10).map(|i| format!("/var/log/app/x{i}y.log")).collect();
-        assert_eq!(generalise("fd.name", &many), Some(("startswith".into(), ExVal::One("/var/log/app/".into()))));
-        let many: Vec<String> = (0..10).map(|i| format!("/srv/app/{}/out.log", ["a", "bb", "ccc"][i % 3].repeat(i + 1))).collect();
-        assert_eq!(generalise("fd.name", &many), Some(("startswith".into(), ExVal::One("/srv/app/".into()))));
+        assert_eq!(
+            generalise("fd.name", &many),
+            Some(("startswith".into(), ExVal::One("/var/log/app/".into())))
+        );
+        let many: Vec<String> = (0..10)
+            .map(|i| {
+                format!(
+                    "/srv/app/{}/out.log",
+                    ["a", "bb", "ccc"][i % 3].repeat(i + 1)
+                )
+            })
+            .collect();
+        assert_eq!(
+            generalise("fd.name", &many),
+            Some(("startswith".into(), ExVal::One("/srv/app/".into())))
+        );
         // A quoted value with a space cannot use `=`.
         assert_eq!(
             generalise("proc.cmdline", &s(&["sh -c \"rm x\""])),
             Some(("startswith".into(), ExVal::One("sh -c ".into())))
         );
-        let cmds: Vec<String> = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta"].iter().map(|w| format!("{w} --cleanup-logs {w}")).collect();
-        assert_eq!(generalise("proc.cmdline", &cmds), Some(("contains".into(), ExVal::One("--cleanup-logs".into()))));
+        let cmds: Vec<String> = [
+            "alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta",
+        ]
+        .iter()
+        .map(|w| format!("{w} --cleanup-logs {w}"))
+        .collect();
+        assert_eq!(
+            generalise("proc.cmdline", &cmds),
+            Some(("contains".into(), ExVal::One("--cleanup-logs".into())))
+        );
         assert!(safe_for_eq("a b"));
         assert!(!safe_for_eq("a \"b\""));
         assert!(!safe_for_eq("f(x)"));
@@ -462,9 +650,17 @@ mod tests {
     #[test]
     fn narrowest_exception_keeps_the_attack() {
         let rules = rules();
-        let benign = parse_records(&del("/usr/bin/rm", "bash", "runc", "/var/log/dpkg.log", "httpd"), "benign.jsonl").unwrap();
+        let benign = parse_records(
+            &del("/usr/bin/rm", "bash", "runc", "/var/log/dpkg.log", "httpd"),
+            "benign.jsonl",
+        )
+        .unwrap();
         // The attack variant: same binary, same file, same image, but from the web server's shell.
-        let keep = parse_records(&del("/usr/bin/rm", "sh", "httpd", "/var/log/dpkg.log", "httpd"), "keep").unwrap();
+        let keep = parse_records(
+            &del("/usr/bin/rm", "sh", "httpd", "/var/log/dpkg.log", "httpd"),
+            "keep",
+        )
+        .unwrap();
         let hist = parse_records(
             &[
                 del("/usr/bin/rm", "bash", "runc", "/var/log/dpkg.log", "httpd"),
@@ -475,21 +671,47 @@ mod tests {
         )
         .unwrap();
         let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &hist).unwrap();
-        let p = synthesize(&vf, &Options { provenance: vec!["1 benign event from benign.jsonl".into()], ..Options::default() }).unwrap();
+        let p = synthesize(
+            &vf,
+            &Options {
+                provenance: vec!["1 benign event from benign.jsonl".into()],
+                ..Options::default()
+            },
+        )
+        .unwrap();
         let b = &p.best;
         assert!(b.verification.passed, "{b:#?}");
         assert_eq!(b.template, "actor+parent+target+workload");
-        assert_eq!(b.exceptions[0].fields, vec!["proc.exepath", "proc.pname", "fs.path.name", "container.image.repository"]);
+        assert_eq!(
+            b.exceptions[0].fields,
+            vec![
+                "proc.exepath",
+                "proc.pname",
+                "fs.path.name",
+                "container.image.repository"
+            ]
+        );
         assert_eq!(b.verification.blast_radius.silenced, 1);
-        assert!(b.yaml.starts_with("# quell tune: exception for rule \"Clear Log Activities\""));
-        assert!(b.yaml.contains("# Provenance: 1 benign event from benign.jsonl\n"));
+        assert!(b
+            .yaml
+            .starts_with("# quell tune: exception for rule \"Clear Log Activities\""));
+        assert!(b
+            .yaml
+            .contains("# Provenance: 1 benign event from benign.jsonl\n"));
         assert!(b.yaml.contains("  override:\n    exceptions: append\n"));
         // The printed text is the verified text.
         assert_eq!(vf.verify(&b.yaml, false), b.verification);
         // Alternatives are ranked: passing ones before failing ones; a failing one says why.
-        let passing: Vec<bool> = p.alternatives.iter().map(|c| c.verification.passed).collect();
+        let passing: Vec<bool> = p
+            .alternatives
+            .iter()
+            .map(|c| c.verification.passed)
+            .collect();
         assert!(passing.windows(2).all(|w| w[0] >= w[1]), "{passing:?}");
-        assert!(p.alternatives.iter().any(|c| !c.verification.passed && c.verification.keep_alerting == 0));
+        assert!(p
+            .alternatives
+            .iter()
+            .any(|c| !c.verification.passed && c.verification.keep_alerting == 0));
     }
 
     #[test]
@@ -499,7 +721,14 @@ mod tests {
         let delete = r#"{"evt.type":"unlinkat","proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron","fs.path.name":"/var/log/app.log.5"}"#;
         let benign = parse_records(&[trunc, delete].join("\n"), "b").unwrap();
         let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &[]).unwrap();
-        let p = synthesize(&vf, &Options { legacy: true, ..Options::default() }).unwrap();
+        let p = synthesize(
+            &vf,
+            &Options {
+                legacy: true,
+                ..Options::default()
+            },
+        )
+        .unwrap();
         assert_eq!(p.best.exceptions.len(), 2);
         assert_eq!(p.best.exceptions[1].name, "quell_logrotate_app_log_5_2");
         assert!(p.best.yaml.ends_with("  append: true\n"));
@@ -517,10 +746,17 @@ mod tests {
         assert!(matches!(err, SynthError::NoSeparation(_)), "{err}");
         assert!(err.to_string().contains("silences 1 keep event"), "{err}");
         let vf = Verifier::new(&rules, "Clear Log Activities", &[], &[], &[]).unwrap();
-        assert_eq!(synthesize(&vf, &Options::default()).unwrap_err(), SynthError::NoBenign);
-        let other = parse_records(r#"{"evt.type":"unlinkat","fs.path.name":"/tmp/x"}"#, "b").unwrap();
+        assert_eq!(
+            synthesize(&vf, &Options::default()).unwrap_err(),
+            SynthError::NoBenign
+        );
+        let other =
+            parse_records(r#"{"evt.type":"unlinkat","fs.path.name":"/tmp/x"}"#, "b").unwrap();
         let vf = Verifier::new(&rules, "Clear Log Activities", &other, &[], &[]).unwrap();
-        assert!(matches!(synthesize(&vf, &Options::default()), Err(SynthError::BenignDoNotAlert { .. })));
+        assert!(matches!(
+            synthesize(&vf, &Options::default()),
+            Err(SynthError::BenignDoNotAlert { .. })
+        ));
     }
 
     #[test]
@@ -531,9 +767,17 @@ mod tests {
         let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &[]).unwrap();
         let p = synthesize(&vf, &Options::default()).unwrap();
         assert!(p.best.verification.passed, "{:#?}", p.best);
-        assert!(p.best.yaml.contains("[/bin/sh, my app, /var/log/a b.log]"), "{}", p.best.yaml);
+        assert!(
+            p.best.yaml.contains("[/bin/sh, my app, /var/log/a b.log]"),
+            "{}",
+            p.best.yaml
+        );
         for c in std::iter::once(&p.best).chain(&p.alternatives) {
-            assert!(c.verification.loads, "{}: {:?}", c.yaml, c.verification.errors);
+            assert!(
+                c.verification.loads,
+                "{}: {:?}",
+                c.yaml, c.verification.errors
+            );
         }
     }
 }

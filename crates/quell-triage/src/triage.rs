@@ -169,7 +169,14 @@ struct Seen {
 }
 
 fn seen(signal: &'static str, effect: f64, en: String, ja: String) -> Seen {
-    Seen { signal, evidence_en: en, evidence_ja: ja, effect, confirm_en: None, confirm_ja: None }
+    Seen {
+        signal,
+        evidence_en: en,
+        evidence_ja: ja,
+        effect,
+        confirm_en: None,
+        confirm_ja: None,
+    }
 }
 
 impl Seen {
@@ -210,7 +217,9 @@ pub fn sample_alert(engine: &Engine, rule: &str, r: &Record, hostname: &str) -> 
                 "time": falco_time(ts),
             })
         }
-        None => json!({ "hostname": hostname, "rule": rule, "output_fields": {}, "time": falco_time(ts) }),
+        None => {
+            json!({ "hostname": hostname, "rule": rule, "output_fields": {}, "time": falco_time(ts) })
+        }
     }
 }
 
@@ -221,7 +230,11 @@ fn describe_action(ev: &FlatEvent, lang: Lang) -> String {
     let verb_en = match ty.as_str() {
         "unlink" | "unlinkat" | "rmdir" => "deleted",
         "rename" | "renameat" | "renameat2" => "renamed",
-        "open" | "openat" | "openat2" if text(ev, "evt.arg.flags").is_some_and(|f| f.contains("O_TRUNC")) => "truncated",
+        "open" | "openat" | "openat2"
+            if text(ev, "evt.arg.flags").is_some_and(|f| f.contains("O_TRUNC")) =>
+        {
+            "truncated"
+        }
         "open" | "openat" | "openat2" => "opened",
         "execve" | "execveat" => "started",
         "connect" => "connected to",
@@ -230,17 +243,27 @@ fn describe_action(ev: &FlatEvent, lang: Lang) -> String {
     let verb_ja = match ty.as_str() {
         "unlink" | "unlinkat" | "rmdir" => "削除",
         "rename" | "renameat" | "renameat2" => "名前変更",
-        "open" | "openat" | "openat2" if text(ev, "evt.arg.flags").is_some_and(|f| f.contains("O_TRUNC")) => "切り詰め",
+        "open" | "openat" | "openat2"
+            if text(ev, "evt.arg.flags").is_some_and(|f| f.contains("O_TRUNC")) =>
+        {
+            "切り詰め"
+        }
         "open" | "openat" | "openat2" => "オープン",
         "execve" | "execveat" => "起動",
         "connect" => "接続",
         _ => "操作",
     };
     match tgt {
-        Some(t) => lang.t(format!("{who} {verb_en} {t}"), format!("{who} が {t} を{verb_ja}")),
+        Some(t) => lang.t(
+            format!("{who} {verb_en} {t}"),
+            format!("{who} が {t} を{verb_ja}"),
+        ),
         None => {
             let cmd = text(ev, "proc.cmdline").unwrap_or(who.clone());
-            lang.t(format!("{who} ran `{cmd}`"), format!("{who} が `{cmd}` を実行"))
+            lang.t(
+                format!("{who} ran `{cmd}`"),
+                format!("{who} が `{cmd}` を実行"),
+            )
         }
     }
 }
@@ -256,38 +279,72 @@ impl Triage<'_> {
         for a in &all {
             by_record.entry(a.index).or_default().push(a);
         }
-        clusters.iter().map(|c| self.report(c, records, &sessions, &by_record)).collect()
+        clusters
+            .iter()
+            .map(|c| self.report(c, records, &sessions, &by_record))
+            .collect()
     }
 
-    fn signals_for(&self, rule: &str, records: &[Record], at: usize, sessions: &Sessions, by_record: &HashMap<usize, Vec<&Alert>>) -> Vec<Seen> {
+    fn signals_for(
+        &self,
+        rule: &str,
+        records: &[Record],
+        at: usize,
+        sessions: &Sessions,
+        by_record: &HashMap<usize, Vec<&Alert>>,
+    ) -> Vec<Seen> {
         let mut out = Vec::new();
         let Some(r) = records.get(at) else { return out };
         let ev = &r.event;
         let proc_name = text(ev, "proc.name").unwrap_or_else(|| "?".into());
         if let Some(m) = self.catalogue.find(ev) {
             let who = if m.level == 0 {
-                format!("{proc_name}")
+                proc_name.to_string()
             } else {
                 format!("{proc_name} (ancestor {} = {})", m.level, m.actor)
             };
-            let who_ja = if m.level == 0 { proc_name.clone() } else { format!("{proc_name}（{} 代前の親 {}）", m.level, m.actor) };
+            let who_ja = if m.level == 0 {
+                proc_name.clone()
+            } else {
+                format!("{proc_name}（{} 代前の親 {}）", m.level, m.actor)
+            };
             out.push(
                 seen(
                     "known_benign",
                     m.entry.weight,
-                    format!("{who} matches the known-benign catalogue entry `{}`: {}", m.entry.name, m.entry.description_en),
-                    format!("{who_ja} は既知の正常動作カタログの `{}`（{}）に該当します", m.entry.name, m.entry.description_ja),
+                    format!(
+                        "{who} matches the known-benign catalogue entry `{}`: {}",
+                        m.entry.name, m.entry.description_en
+                    ),
+                    format!(
+                        "{who_ja} は既知の正常動作カタログの `{}`（{}）に該当します",
+                        m.entry.name, m.entry.description_ja
+                    ),
                 )
                 .confirm(
-                    format!("that {} ran as part of a scheduled or approved job", m.actor),
-                    format!("{} の実行が定期ジョブまたは承認済みの作業によるものか", m.actor),
+                    format!(
+                        "that {} ran as part of a scheduled or approved job",
+                        m.actor
+                    ),
+                    format!(
+                        "{} の実行が定期ジョブまたは承認済みの作業によるものか",
+                        m.actor
+                    ),
                 ),
             );
         }
         let a = actor(ev);
         if let Some((lvl, path)) = &a.dropped_exe {
-            let whose = if *lvl == 0 { "the process itself".to_string() } else { format!("its ancestor {lvl} levels up") };
-            let whose_ja = if *lvl == 0 { "プロセス自身".to_string() } else { format!("{lvl} 代前の親プロセス") };
+            let whose = if *lvl == 0 {
+                "the process itself".to_string()
+            } else {
+                format!("its ancestor {lvl} levels up")
+            };
+            let whose_ja = if *lvl == 0 {
+                "プロセス自身".to_string()
+            } else {
+                format!("{lvl} 代前の親プロセス")
+            };
             out.push(
                 seen(
                     "dropped_binary",
@@ -315,7 +372,10 @@ impl Triage<'_> {
                 ),
             );
         }
-        if a.service_shell.is_none() && a.dropped_exe.is_none() && (a.tty || a.entry.is_some() || a.runtime.is_some()) {
+        if a.service_shell.is_none()
+            && a.dropped_exe.is_none()
+            && (a.tty || a.entry.is_some() || a.runtime.is_some())
+        {
             let mut how = Vec::new();
             let mut how_ja = Vec::new();
             if a.tty {
@@ -327,7 +387,9 @@ impl Triage<'_> {
                 how_ja.push(format!("{e} 経由のログイン"));
             }
             if let Some(rt) = &a.runtime {
-                how.push(format!("a shell entered through the container runtime ({rt})"));
+                how.push(format!(
+                    "a shell entered through the container runtime ({rt})"
+                ));
                 how_ja.push(format!("コンテナランタイム（{rt}）経由で入ったシェル"));
             }
             out.push(
@@ -376,7 +438,10 @@ impl Triage<'_> {
             (false, true) => "後",
         };
         let mut kinds = Vec::new();
-        if let Some(c) = ctx.iter().find(|c| matches!(c.activity, Activity::Download(..))) {
+        if let Some(c) = ctx
+            .iter()
+            .find(|c| matches!(c.activity, Activity::Download(..)))
+        {
             if let Activity::Download(p, cmd) = &c.activity {
                 kinds.push("download");
                 out.push(
@@ -390,7 +455,10 @@ impl Triage<'_> {
                 );
             }
         }
-        if let Some(c) = ctx.iter().find(|c| matches!(c.activity, Activity::ExecDropped(_))) {
+        if let Some(c) = ctx
+            .iter()
+            .find(|c| matches!(c.activity, Activity::ExecDropped(_)))
+        {
             if let Activity::ExecDropped(p) = &c.activity {
                 kinds.push("exec");
                 out.push(seen(
@@ -401,7 +469,10 @@ impl Triage<'_> {
                 ));
             }
         }
-        if let Some(c) = ctx.iter().find(|c| matches!(c.activity, Activity::Outbound(_))) {
+        if let Some(c) = ctx
+            .iter()
+            .find(|c| matches!(c.activity, Activity::Outbound(_)))
+        {
             if let Activity::Outbound(addr) = &c.activity {
                 kinds.push("outbound");
                 out.push(
@@ -415,29 +486,48 @@ impl Triage<'_> {
                 );
             }
         }
-        if let Some(c) = ctx.iter().find(|c| matches!(c.activity, Activity::CredentialRead(_))) {
+        if let Some(c) = ctx
+            .iter()
+            .find(|c| matches!(c.activity, Activity::CredentialRead(_)))
+        {
             if let Activity::CredentialRead(p) = &c.activity {
                 kinds.push("credentials");
                 out.push(
                     seen(
                         "session_credentials",
                         -1.5,
-                        format!("the same session read credentials {} the alert: {p}", when(c.before, false)),
-                        format!("同じセッションがアラートの{}に認証情報を読み取っています：{p}", when(c.before, true)),
+                        format!(
+                            "the same session read credentials {} the alert: {p}",
+                            when(c.before, false)
+                        ),
+                        format!(
+                            "同じセッションがアラートの{}に認証情報を読み取っています：{p}",
+                            when(c.before, true)
+                        ),
                     )
-                    .confirm(format!("whether the secrets in {p} must be rotated"), format!("{p} の秘密情報を更新（ローテーション）すべきか")),
+                    .confirm(
+                        format!("whether the secrets in {p} must be rotated"),
+                        format!("{p} の秘密情報を更新（ローテーション）すべきか"),
+                    ),
                 );
             }
         }
         let others = sessions.other_alerts(records, by_record, at, rule);
         if !others.is_empty() {
             kinds.push("alerts");
-            let names: Vec<String> = others.iter().take(3).map(|o| format!("\"{}\"", o.rule)).collect();
+            let names: Vec<String> = others
+                .iter()
+                .take(3)
+                .map(|o| format!("\"{}\"", o.rule))
+                .collect();
             out.push(seen(
                 "session_other_alerts",
-                -1.0 * (others.len().min(2) as f64),
+                -(others.len().min(2) as f64),
                 format!("the same session raised other alerts: {}", names.join(", ")),
-                format!("同じセッションで他のアラートも発生しています：{}", names.join("、")),
+                format!(
+                    "同じセッションで他のアラートも発生しています：{}",
+                    names.join("、")
+                ),
             ));
         }
         if kinds.len() >= 2 {
@@ -455,7 +545,10 @@ impl Triage<'_> {
             );
         }
         if kinds.is_empty() {
-            if let Some(c) = ctx.iter().find(|c| matches!(c.activity, Activity::Maintenance(_))) {
+            if let Some(c) = ctx
+                .iter()
+                .find(|c| matches!(c.activity, Activity::Maintenance(_)))
+            {
                 if let Activity::Maintenance(n) = &c.activity {
                     out.push(seen(
                         "session_maintenance",
@@ -469,7 +562,13 @@ impl Triage<'_> {
         out
     }
 
-    fn report(&self, c: &Cluster, records: &[Record], sessions: &Sessions, by_record: &HashMap<usize, Vec<&Alert>>) -> ClusterReport {
+    fn report(
+        &self,
+        c: &Cluster,
+        records: &[Record],
+        sessions: &Sessions,
+        by_record: &HashMap<usize, Vec<&Alert>>,
+    ) -> ClusterReport {
         let lang = self.lang;
         let rule = &c.signature.rule;
         let examined: Vec<usize> = c.members.iter().copied().take(MAX_EXAMINED).collect();
@@ -493,16 +592,30 @@ impl Triage<'_> {
         for (s, k) in agg {
             // Signals toward "real" count if any alert shows them; toward "benign" only
             // in proportion to the alerts that show them.
-            let effect = if s.effect < 0.0 { s.effect } else { s.effect * (k as f64) / n };
+            let effect = if s.effect < 0.0 {
+                s.effect
+            } else {
+                s.effect * (k as f64) / n
+            };
             let mut evidence = lang.t(s.evidence_en, s.evidence_ja);
             if k < examined.len() {
-                evidence.push_str(&lang.t(format!(" (in {k} of {} alerts)", examined.len()), format!("（{} 件中 {k} 件）", examined.len())));
+                evidence.push_str(&lang.t(
+                    format!(" (in {k} of {} alerts)", examined.len()),
+                    format!("（{} 件中 {k} 件）", examined.len()),
+                ));
             }
             let confirm = match lang {
                 Lang::En => s.confirm_en,
                 Lang::Ja => s.confirm_ja,
             };
-            reasons.push((Reason { signal: s.signal.to_string(), evidence, effect: round3(effect) }, confirm));
+            reasons.push((
+                Reason {
+                    signal: s.signal.to_string(),
+                    evidence,
+                    effect: round3(effect),
+                },
+                confirm,
+            ));
         }
         // History.
         let p = self.history.prevalence(&c.id);
@@ -548,8 +661,14 @@ impl Triage<'_> {
                 Reason {
                     signal: "prevalence".into(),
                     evidence: lang.t(
-                        format!("never seen before in the history ({} past alerts)", self.history.total),
-                        format!("履歴（過去のアラート {} 件）で初めて発生したクラスタです", self.history.total),
+                        format!(
+                            "never seen before in the history ({} past alerts)",
+                            self.history.total
+                        ),
+                        format!(
+                            "履歴（過去のアラート {} 件）で初めて発生したクラスタです",
+                            self.history.total
+                        ),
                     ),
                     effect: -0.3,
                 },
@@ -559,7 +678,12 @@ impl Triage<'_> {
         let logit: f64 = reasons.iter().map(|(r, _)| r.effect).sum();
         let score = round3(sigmoid(logit));
         let verdict = Verdict::from_score(score);
-        reasons.sort_by(|a, b| b.0.effect.abs().partial_cmp(&a.0.effect.abs()).unwrap_or(std::cmp::Ordering::Equal));
+        reasons.sort_by(|a, b| {
+            b.0.effect
+                .abs()
+                .partial_cmp(&a.0.effect.abs())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
         let mut confirm: Vec<String> = Vec::new();
         for (_, c) in &reasons {
             if let Some(c) = c {
@@ -571,17 +695,30 @@ impl Triage<'_> {
         let first = c.members.first().copied().unwrap_or(0);
         let ev = records.get(first).map(|r| &r.event);
         if confirm.is_empty() {
-            let cmd = ev.and_then(|e| text(e, "proc.cmdline")).unwrap_or_else(|| "?".into());
+            let cmd = ev
+                .and_then(|e| text(e, "proc.cmdline"))
+                .unwrap_or_else(|| "?".into());
             confirm.push(lang.t(
                 format!("what the process was doing (`{cmd}`) and who owns the workload"),
                 format!("プロセスの動作内容（`{cmd}`）とワークロードの管理者"),
             ));
         }
         confirm.truncate(4);
-        let reasons: Vec<Reason> = reasons.into_iter().map(|(r, _)| r).take(MAX_REASONS).collect();
-        let sample = records.get(first).map(|r| sample_alert(self.engine, rule, r, self.hostname)).unwrap_or(Json::Null);
+        let reasons: Vec<Reason> = reasons
+            .into_iter()
+            .map(|(r, _)| r)
+            .take(MAX_REASONS)
+            .collect();
+        let sample = records
+            .get(first)
+            .map(|r| sample_alert(self.engine, rule, r, self.hostname))
+            .unwrap_or(Json::Null);
         let action = ev.map(|e| describe_action(e, lang)).unwrap_or_default();
-        let why: Vec<&str> = reasons.iter().take(2).map(|r| r.evidence.as_str()).collect();
+        let why: Vec<&str> = reasons
+            .iter()
+            .take(2)
+            .map(|r| r.evidence.as_str())
+            .collect();
         let summary = match lang {
             Lang::En => format!(
                 "{} (score {:.2}): {action}; {} alert(s) in this cluster. Main reasons: {}. The decision is yours: quell records it and learns from it.",
@@ -669,7 +806,14 @@ mod tests {
         let e = engine();
         let recs = parse_records(&lines.join("\n"), "t").unwrap();
         let cat = Catalogue::builtin();
-        Triage { engine: &e, catalogue: &cat, history, lang, hostname: "h" }.run(&recs)
+        Triage {
+            engine: &e,
+            catalogue: &cat,
+            history,
+            lang,
+            hostname: "h",
+        }
+        .run(&recs)
     }
 
     const OPERATOR: &[&str] = &[
@@ -692,12 +836,20 @@ mod tests {
         assert_eq!(c.verdict, Verdict::LikelyFalsePositive, "{c:#?}");
         assert!(c.score >= FP_THRESHOLD);
         let sig: Vec<&str> = c.reasons.iter().map(|r| r.signal.as_str()).collect();
-        assert!(sig.contains(&"interactive_session") && sig.contains(&"target_sensitivity"), "{sig:?}");
+        assert!(
+            sig.contains(&"interactive_session") && sig.contains(&"target_sensitivity"),
+            "{sig:?}"
+        );
         assert!(!c.confirm.is_empty());
         assert_eq!(c.sample["rule"], "Clear Log Activities");
-        assert_eq!(c.sample["output_fields"]["fs.path.name"], "/var/log/dpkg.log");
+        assert_eq!(
+            c.sample["output_fields"]["fs.path.name"],
+            "/var/log/dpkg.log"
+        );
         let j = c.to_json();
-        for k in ["rule", "cluster", "alerts", "verdict", "score", "reasons", "confirm", "sample"] {
+        for k in [
+            "rule", "cluster", "alerts", "verdict", "score", "reasons", "confirm", "sample",
+        ] {
             assert!(j.get(k).is_some(), "{k}");
         }
         assert_eq!(j["verdict"], "likely_false_positive");
@@ -709,10 +861,19 @@ mod tests {
         let c = r.iter().find(|c| c.rule == "Clear Log Activities").unwrap();
         assert_eq!(c.verdict, Verdict::LikelyReal, "{c:#?}");
         let sig: Vec<&str> = c.reasons.iter().map(|r| r.signal.as_str()).collect();
-        assert!(sig.contains(&"attack_chain") && sig.contains(&"service_shell"), "{sig:?}");
+        assert!(
+            sig.contains(&"attack_chain") && sig.contains(&"service_shell"),
+            "{sig:?}"
+        );
         // Reasons are sorted by strength.
-        assert!(c.reasons.windows(2).all(|w| w[0].effect.abs() >= w[1].effect.abs()));
-        let shell = r.iter().find(|c| c.rule == "Shell Spawned by Web Server").unwrap();
+        assert!(c
+            .reasons
+            .windows(2)
+            .all(|w| w[0].effect.abs() >= w[1].effect.abs()));
+        let shell = r
+            .iter()
+            .find(|c| c.rule == "Shell Spawned by Web Server")
+            .unwrap();
         assert!(shell.score < 0.5);
     }
 
@@ -721,8 +882,17 @@ mod tests {
         let r = run(OPERATOR, Lang::Ja, &History::empty());
         let c = &r[0];
         assert!(c.summary.contains("誤検知の可能性が高い"), "{}", c.summary);
-        assert!(c.reasons.iter().any(|r| r.evidence.contains("対話セッション")));
-        assert!(c.confirm.iter().all(|s| s.chars().any(|ch| ('\u{3040}'..='\u{30ff}').contains(&ch))), "{:?}", c.confirm);
+        assert!(c
+            .reasons
+            .iter()
+            .any(|r| r.evidence.contains("対話セッション")));
+        assert!(
+            c.confirm
+                .iter()
+                .all(|s| s.chars().any(|ch| ('\u{3040}'..='\u{30ff}').contains(&ch))),
+            "{:?}",
+            c.confirm
+        );
         // Same numbers in both languages.
         let en = run(OPERATOR, Lang::En, &History::empty());
         assert_eq!(en[0].score, c.score);
@@ -745,12 +915,21 @@ mod tests {
         let other = parse_records(r#"{"rule":"Clear Log Activities","output_fields":{"proc.name":"x","fs.path.name":"/var/log/other"}}"#, "h").unwrap();
         let hist2 = History::build(&e, &other);
         let r2 = run(OPERATOR, Lang::En, &hist2);
-        assert!(r2[0].reasons.iter().any(|r| r.signal == "prevalence" && r.effect < 0.0));
+        assert!(r2[0]
+            .reasons
+            .iter()
+            .any(|r| r.signal == "prevalence" && r.effect < 0.0));
     }
 
     #[test]
     fn no_evidence_is_uncertain() {
-        let r = run(&[r#"{"evt.type":"unlinkat","evt.rawres":0,"proc.name":"rm","fs.path.name":"/var/log/app/x.log"}"#], Lang::En, &History::empty());
+        let r = run(
+            &[
+                r#"{"evt.type":"unlinkat","evt.rawres":0,"proc.name":"rm","fs.path.name":"/var/log/app/x.log"}"#,
+            ],
+            Lang::En,
+            &History::empty(),
+        );
         assert_eq!(r[0].verdict, Verdict::Uncertain);
         assert_eq!(r[0].score, 0.5);
     }

@@ -121,7 +121,10 @@ pub fn describe(r: &Record) -> String {
 }
 
 fn diag_text(d: &Diagnostic) -> String {
-    let at = d.position().map(|p| format!(" ({}:{}:{})", p.name, p.line, p.column)).unwrap_or_default();
+    let at = d
+        .position()
+        .map(|p| format!(" ({}:{}:{})", p.name, p.line, p.column))
+        .unwrap_or_default();
     format!("{}: {}{at}", d.code.name(), d.message)
 }
 
@@ -133,7 +136,9 @@ pub fn distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            let v = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            let v = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
             cur.push(v);
         }
         prev = cur;
@@ -189,11 +194,22 @@ pub struct Verifier<'a> {
 impl<'a> Verifier<'a> {
     /// Prepares verification: loads the rules, checks the rule exists, finds which
     /// benign, keep and history events alert for it without any exception.
-    pub fn new(rules: &'a [RulesFile], rule: &str, benign: &'a [Record], keep: &'a [Record], history: &'a [Record]) -> Result<Verifier<'a>, SetupError> {
+    pub fn new(
+        rules: &'a [RulesFile],
+        rule: &str,
+        benign: &'a [Record],
+        keep: &'a [Record],
+        history: &'a [Record],
+    ) -> Result<Verifier<'a>, SetupError> {
         let base = load_rules(rules)?;
         if base.rule(rule).is_none() {
-            let hint = closest_rule(&base, rule).map(|n| format!(" (did you mean \"{n}\"?)")).unwrap_or_default();
-            return Err(SetupError::UnknownRule { name: rule.to_string(), hint });
+            let hint = closest_rule(&base, rule)
+                .map(|n| format!(" (did you mean \"{n}\"?)"))
+                .unwrap_or_default();
+            return Err(SetupError::UnknownRule {
+                name: rule.to_string(),
+                hint,
+            });
         }
         let benign_alerting = rule_alerts(&base, rule, benign);
         let keep_alerting = rule_alerts(&base, rule, keep);
@@ -201,10 +217,29 @@ impl<'a> Verifier<'a> {
             .into_iter()
             .filter_map(|i| Some((i, Signature::of(rule, &history.get(i)?.event).id())))
             .collect();
-        let benign_clusters =
-            benign_alerting.iter().filter_map(|&i| benign.get(i)).map(|r| Signature::of(rule, &r.event).id()).collect();
-        let any_alert_lines = benign.iter().chain(keep).chain(history).any(|r| r.rule.is_some());
-        Ok(Verifier { rules, rule: rule.to_string(), benign, keep, history, benign_alerting, keep_alerting, history_alerting, benign_clusters, any_alert_lines, base })
+        let benign_clusters = benign_alerting
+            .iter()
+            .filter_map(|&i| benign.get(i))
+            .map(|r| Signature::of(rule, &r.event).id())
+            .collect();
+        let any_alert_lines = benign
+            .iter()
+            .chain(keep)
+            .chain(history)
+            .any(|r| r.rule.is_some());
+        Ok(Verifier {
+            rules,
+            rule: rule.to_string(),
+            benign,
+            keep,
+            history,
+            benign_alerting,
+            keep_alerting,
+            history_alerting,
+            benign_clusters,
+            any_alert_lines,
+            base,
+        })
     }
 
     /// The rule under test.
@@ -213,7 +248,9 @@ impl<'a> Verifier<'a> {
     }
     /// Benign records that alert for the rule.
     pub fn benign_alerting(&self) -> impl Iterator<Item = &'a Record> + '_ {
-        self.benign_alerting.iter().filter_map(|&i| self.benign.get(i))
+        self.benign_alerting
+            .iter()
+            .filter_map(|&i| self.benign.get(i))
     }
     /// Keep records that alert for the rule.
     pub fn keep_alerting(&self) -> impl Iterator<Item = &'a Record> + '_ {
@@ -252,12 +289,19 @@ impl<'a> Verifier<'a> {
         let Some(rule) = engine.rule(&self.rule).filter(|_| res.successful) else {
             v.loads = false;
             if res.successful {
-                v.errors.push(format!("the rule \"{}\" is no longer defined after loading the block", self.rule));
+                v.errors.push(format!(
+                    "the rule \"{}\" is no longer defined after loading the block",
+                    self.rule
+                ));
             }
             return v;
         };
         // Alert lines carry only output fields: judge them by the exceptions alone.
-        let probe = if self.any_alert_lines { probe_engine(self.rules, &self.rule, block) } else { None };
+        let probe = if self.any_alert_lines {
+            probe_engine(self.rules, &self.rule, block)
+        } else {
+            None
+        };
         let alerts_after = |r: &Record| -> bool {
             match (&r.rule, &probe) {
                 (Some(_), Some(p)) => p.rule(PROBE_RULE).is_some_and(|pr| pr.matches(&r.event)),
@@ -282,9 +326,14 @@ impl<'a> Verifier<'a> {
             }
         }
         let mut per: BTreeMap<&str, BlastCluster> = BTreeMap::new();
-        let mut blast = BlastRadius { history_alerts: self.history_alerting.len(), ..BlastRadius::default() };
+        let mut blast = BlastRadius {
+            history_alerts: self.history_alerting.len(),
+            ..BlastRadius::default()
+        };
         for (i, id) in &self.history_alerting {
-            let Some(r) = self.history.get(*i) else { continue };
+            let Some(r) = self.history.get(*i) else {
+                continue;
+            };
             if alerts_after(r) {
                 continue;
             }
@@ -297,7 +346,13 @@ impl<'a> Verifier<'a> {
             if real {
                 blast.marked_real += 1;
             }
-            let c = per.entry(id).or_insert_with(|| BlastCluster { cluster: id.clone(), count: 0, benign_cluster, marked_real: 0, examples: Vec::new() });
+            let c = per.entry(id).or_insert_with(|| BlastCluster {
+                cluster: id.clone(),
+                count: 0,
+                benign_cluster,
+                marked_real: 0,
+                examples: Vec::new(),
+            });
             c.count += 1;
             c.marked_real += usize::from(real);
             if c.examples.len() < 3 {
@@ -305,9 +360,16 @@ impl<'a> Verifier<'a> {
             }
         }
         blast.clusters = per.into_values().collect();
-        blast.clusters.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.cluster.cmp(&b.cluster)));
+        blast.clusters.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.cluster.cmp(&b.cluster))
+        });
         v.blast_radius = blast;
-        v.passed = v.loads && v.benign_total > 0 && v.benign_silenced == v.benign_total && v.keep_alerting == v.keep_total;
+        v.passed = v.loads
+            && v.benign_total > 0
+            && v.benign_silenced == v.benign_total
+            && v.keep_alerting == v.keep_total;
         v
     }
 }
@@ -315,11 +377,15 @@ impl<'a> Verifier<'a> {
 /// An engine where the probe rule carries the block's exceptions for `rule`.
 fn probe_engine(rules: &[RulesFile], rule: &str, block: &str) -> Option<Engine> {
     let docs = YamlLoader::load_from_str(block).ok()?;
-    let Some(Yaml::Array(items)) = docs.into_iter().next() else { return None };
+    let Some(Yaml::Array(items)) = docs.into_iter().next() else {
+        return None;
+    };
     let mut probe_items = Vec::new();
     for item in items {
         if let Yaml::Hash(mut h) = item {
-            if h.get(&Yaml::String("rule".into())).and_then(Yaml::as_str) == Some(rule) && h.contains_key(&Yaml::String("exceptions".into())) {
+            if h.get(&Yaml::String("rule".into())).and_then(Yaml::as_str) == Some(rule)
+                && h.contains_key(&Yaml::String("exceptions".into()))
+            {
                 h.insert(Yaml::String("rule".into()), Yaml::String(PROBE_RULE.into()));
                 h.remove(&Yaml::String("condition".into()));
                 probe_items.push(Yaml::Hash(h));
@@ -330,7 +396,9 @@ fn probe_engine(rules: &[RulesFile], rule: &str, block: &str) -> Option<Engine> 
         return None;
     }
     let mut text = String::new();
-    YamlEmitter::new(&mut text).dump(&Yaml::Array(probe_items)).ok()?;
+    YamlEmitter::new(&mut text)
+        .dump(&Yaml::Array(probe_items))
+        .ok()?;
     let mut e = Engine::new();
     for f in rules {
         e.load(&f.name, &f.text);
@@ -356,20 +424,38 @@ mod tests {
 "#;
 
     fn rules() -> Vec<RulesFile> {
-        vec![RulesFile { name: "rules.yaml".into(), text: RULES.into() }]
+        vec![RulesFile {
+            name: "rules.yaml".into(),
+            text: RULES.into(),
+        }]
     }
 
     fn ev(name: &str, parent: &str, path: &str) -> String {
-        format!(r#"{{"evt.type":"unlinkat","proc.name":"{name}","proc.exepath":"/usr/bin/{name}","proc.pname":"{parent}","fs.path.name":"{path}"}}"#)
+        format!(
+            r#"{{"evt.type":"unlinkat","proc.name":"{name}","proc.exepath":"/usr/bin/{name}","proc.pname":"{parent}","fs.path.name":"{path}"}}"#
+        )
     }
 
     #[test]
     fn verifies_a_good_block() {
         let rules = rules();
         let benign = parse_records(&ev("rm", "bash", "/var/log/dpkg.log"), "b").unwrap();
-        let keep = parse_records(&[ev("rm", "sh", "/var/log/dpkg.log"), ev("ls", "sh", "/tmp/x")].join("\n"), "k").unwrap();
+        let keep = parse_records(
+            &[
+                ev("rm", "sh", "/var/log/dpkg.log"),
+                ev("ls", "sh", "/tmp/x"),
+            ]
+            .join("\n"),
+            "k",
+        )
+        .unwrap();
         let hist = parse_records(
-            &[ev("rm", "bash", "/var/log/dpkg.log"), ev("rm", "bash", "/var/log/dpkg.log"), ev("rm", "cron", "/var/log/a")].join("\n"),
+            &[
+                ev("rm", "bash", "/var/log/dpkg.log"),
+                ev("rm", "bash", "/var/log/dpkg.log"),
+                ev("rm", "cron", "/var/log/a"),
+            ]
+            .join("\n"),
             "h",
         )
         .unwrap();
@@ -377,14 +463,24 @@ mod tests {
         let block = "- rule: Clear Log Activities\n  exceptions:\n    - name: x\n      fields: [proc.pname, fs.path.name]\n      comps: [=, =]\n      values:\n        - [bash, /var/log/dpkg.log]\n  override:\n    exceptions: append\n";
         let v = vf.verify(block, false);
         assert!(v.passed, "{v:#?}");
-        assert_eq!((v.benign_total, v.benign_silenced, v.keep_total, v.keep_alerting), (1, 1, 1, 1));
+        assert_eq!(
+            (
+                v.benign_total,
+                v.benign_silenced,
+                v.keep_total,
+                v.keep_alerting
+            ),
+            (1, 1, 1, 1)
+        );
         assert_eq!(v.blast_radius.history_alerts, 3);
         assert_eq!(v.blast_radius.silenced, 2);
         assert_eq!(v.blast_radius.outside_benign_clusters, 0);
         assert_eq!(v.blast_radius.clusters.len(), 1);
         assert!(v.blast_radius.clusters[0].benign_cluster);
         // Too broad: silences the keep event.
-        let broad = block.replace("[proc.pname, fs.path.name]", "[proc.name, fs.path.name]").replace("[bash, /var/log/dpkg.log]", "[rm, /var/log/dpkg.log]");
+        let broad = block
+            .replace("[proc.pname, fs.path.name]", "[proc.name, fs.path.name]")
+            .replace("[bash, /var/log/dpkg.log]", "[rm, /var/log/dpkg.log]");
         let v = vf.verify(&broad, false);
         assert!(!v.passed);
         assert_eq!(v.keep_alerting, 0);
@@ -393,7 +489,10 @@ mod tests {
         let legacy = block.replace("  override:\n    exceptions: append\n", "  append: true\n");
         assert!(vf.verify(&legacy, true).passed);
         let v = vf.verify(&legacy, false);
-        assert!(!v.loads && v.warnings[0].starts_with("LOAD_DEPRECATED_ITEM"), "{v:?}");
+        assert!(
+            !v.loads && v.warnings[0].starts_with("LOAD_DEPRECATED_ITEM"),
+            "{v:?}"
+        );
         // Invalid: a missing name.
         let v = vf.verify(&block.replace("- name: x\n      fields", "- fields"), false);
         assert!(!v.loads && !v.errors.is_empty(), "{v:?}");
@@ -417,9 +516,17 @@ mod tests {
     #[test]
     fn setup_errors() {
         let rules = rules();
-        let e = Verifier::new(&rules, "Clear Log Activity", &[], &[], &[]).err().unwrap();
+        let e = Verifier::new(&rules, "Clear Log Activity", &[], &[], &[])
+            .err()
+            .unwrap();
         assert_eq!(e.to_string(), "no rule named \"Clear Log Activity\" in the loaded rules (did you mean \"Clear Log Activities\"?)");
-        let bad = vec![RulesFile { name: "bad.yaml".into(), text: "- rule: x\n".into() }];
-        assert!(matches!(Verifier::new(&bad, "x", &[], &[], &[]), Err(SetupError::RulesInvalid(_))));
+        let bad = vec![RulesFile {
+            name: "bad.yaml".into(),
+            text: "- rule: x\n".into(),
+        }];
+        assert!(matches!(
+            Verifier::new(&bad, "x", &[], &[], &[]),
+            Err(SetupError::RulesInvalid(_))
+        ));
     }
 }

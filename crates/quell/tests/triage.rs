@@ -8,7 +8,9 @@ fn quell() -> Command {
 }
 
 fn demo(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("demo")
+        .join(name)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -37,10 +39,15 @@ fn triage_json_shape() {
     let op = demo("operator-1.jsonl");
     let o = run(&["triage", "--json", op.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 1);
     let c = &lines[0];
-    for k in ["rule", "cluster", "alerts", "verdict", "score", "reasons", "confirm", "sample"] {
+    for k in [
+        "rule", "cluster", "alerts", "verdict", "score", "reasons", "confirm", "sample",
+    ] {
         assert!(c.get(k).is_some(), "missing {k}: {c}");
     }
     assert_eq!(c["rule"], "Clear Log Activities");
@@ -48,7 +55,10 @@ fn triage_json_shape() {
     let score = c["score"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&score));
     for r in c["reasons"].as_array().unwrap() {
-        assert!(r["signal"].is_string() && r["evidence"].is_string() && r["effect"].is_number(), "{r}");
+        assert!(
+            r["signal"].is_string() && r["evidence"].is_string() && r["effect"].is_number(),
+            "{r}"
+        );
     }
     assert_eq!(c["sample"]["rule"], "Clear Log Activities");
     assert!(c["sample"]["output_fields"].is_object());
@@ -70,10 +80,18 @@ fn triage_attack_is_likely_real_and_japanese_text() {
         let c: serde_json::Value = serde_json::from_str(l).unwrap();
         assert_eq!(c["verdict"], "likely_real", "{c}");
     }
-    let o = run(&["triage", "--lang", "ja", demo("operator-1.jsonl").to_str().unwrap()]);
+    let o = run(&[
+        "triage",
+        "--lang",
+        "ja",
+        demo("operator-1.jsonl").to_str().unwrap(),
+    ]);
     assert!(o.status.success());
     let s = stdout(&o);
-    assert!(s.contains("判定: 誤検知の可能性が高い") && s.contains("確認事項"), "{s}");
+    assert!(
+        s.contains("判定: 誤検知の可能性が高い") && s.contains("確認事項"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -104,19 +122,42 @@ fn tune_json_and_output_file() {
     assert!(v["keep_total"].as_u64().unwrap() >= 2);
     assert_eq!(v["blast_radius"]["silenced"], 1, "{v}");
     assert!(v["blast_radius"]["clusters"].as_array().unwrap().len() == 1);
-    assert!(j["alternatives"].as_array().unwrap().iter().all(|a| a["yaml"].is_string() && a["verification"].is_object()));
+    assert!(j["alternatives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["yaml"].is_string() && a["verification"].is_object()));
     // The file written is byte for byte the YAML reported, and it loads after the defaults.
     let written = std::fs::read_to_string(&out).unwrap();
     assert_eq!(written, j["yaml"].as_str().unwrap());
     let o = run(&["validate", "--json", out.to_str().unwrap()]);
     let _ = o; // validate alone lacks the rule; check with the defaults below
-    let o = run(&["replay", "--default-rules", "-r", out.to_str().unwrap(), demo("operator-2.jsonl").to_str().unwrap()]);
+    let o = run(&[
+        "replay",
+        "--default-rules",
+        "-r",
+        out.to_str().unwrap(),
+        demo("operator-2.jsonl").to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stdout(&o).contains("Log file truncated"), "{}", stdout(&o));
-    let o = run(&["replay", "--default-rules", "-r", out.to_str().unwrap(), demo("attack.jsonl").to_str().unwrap()]);
+    let o = run(&[
+        "replay",
+        "--default-rules",
+        "-r",
+        out.to_str().unwrap(),
+        demo("attack.jsonl").to_str().unwrap(),
+    ]);
     assert!(stdout(&o).contains("Log file truncated"), "{}", stdout(&o));
     // --legacy
-    let o = run(&["tune", "--rule", "Clear Log Activities", "--benign", demo("operator-1.jsonl").to_str().unwrap(), "--legacy"]);
+    let o = run(&[
+        "tune",
+        "--rule",
+        "Clear Log Activities",
+        "--benign",
+        demo("operator-1.jsonl").to_str().unwrap(),
+        "--legacy",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).ends_with("  append: true\n"));
 }
@@ -125,28 +166,84 @@ fn tune_json_and_output_file() {
 fn tune_cannot_separate_exits_1() {
     // The same events as benign and keep: nothing separates them.
     let op = demo("operator-1.jsonl");
-    let o = run(&["tune", "--rule", "Clear Log Activities", "--benign", op.to_str().unwrap(), "--keep", op.to_str().unwrap()]);
+    let o = run(&[
+        "tune",
+        "--rule",
+        "Clear Log Activities",
+        "--benign",
+        op.to_str().unwrap(),
+        "--keep",
+        op.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(e.contains("no exception over stable fields separates"), "{e}");
+    assert!(
+        e.contains("no exception over stable fields separates"),
+        "{e}"
+    );
     assert_eq!(e.trim().lines().count(), 1, "{e}");
 }
 
 #[test]
 fn bad_input_is_one_sentence_and_nonzero() {
     let dir = tempfile::tempdir().unwrap();
-    let bad_events = write(dir.path(), "bad.jsonl", "{\"evt.type\":\"open\"}\nnot json\n");
+    let bad_events = write(
+        dir.path(),
+        "bad.jsonl",
+        "{\"evt.type\":\"open\"}\nnot json\n",
+    );
     let empty = write(dir.path(), "empty.jsonl", "\n");
     let bad_yaml = write(dir.path(), "bad.yaml", "- rule: [\n");
     let op = demo("operator-1.jsonl");
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["tune", "--rule", "Clear Log Activity", "--benign", op.to_str().unwrap()], "no rule named \"Clear Log Activity\""),
-        (vec!["tune", "--rule", "Clear Log Activities", "--benign", empty.to_str().unwrap()], "holds no events"),
-        (vec!["tune", "--rule", "Clear Log Activities", "--benign", bad_events.to_str().unwrap()], "bad.jsonl:2"),
+        (
+            vec![
+                "tune",
+                "--rule",
+                "Clear Log Activity",
+                "--benign",
+                op.to_str().unwrap(),
+            ],
+            "no rule named \"Clear Log Activity\"",
+        ),
+        (
+            vec![
+                "tune",
+                "--rule",
+                "Clear Log Activities",
+                "--benign",
+                empty.to_str().unwrap(),
+            ],
+            "holds no events",
+        ),
+        (
+            vec![
+                "tune",
+                "--rule",
+                "Clear Log Activities",
+                "--benign",
+                bad_events.to_str().unwrap(),
+            ],
+            "bad.jsonl:2",
+        ),
         (vec!["triage", bad_events.to_str().unwrap()], "bad.jsonl:2"),
         (vec!["triage", "/nonexistent/x.jsonl"], "cannot read"),
-        (vec!["triage", "--lang", "fr", op.to_str().unwrap()], "unknown language"),
-        (vec!["tune", "-r", bad_yaml.to_str().unwrap(), "--rule", "x", "--benign", op.to_str().unwrap()], "rules do not load"),
+        (
+            vec!["triage", "--lang", "fr", op.to_str().unwrap()],
+            "unknown language",
+        ),
+        (
+            vec![
+                "tune",
+                "-r",
+                bad_yaml.to_str().unwrap(),
+                "--rule",
+                "x",
+                "--benign",
+                op.to_str().unwrap(),
+            ],
+            "rules do not load",
+        ),
     ];
     for (args, want) in cases {
         let o = run(&args);
@@ -154,7 +251,14 @@ fn bad_input_is_one_sentence_and_nonzero() {
         let e = stderr(&o);
         assert!(e.contains(want), "{args:?}: {e}");
         assert!(!e.contains("panicked"), "{e}");
-        assert_eq!(e.trim().lines().filter(|l| l.starts_with("quell: error")).count(), 1, "{args:?}: {e}");
+        assert_eq!(
+            e.trim()
+                .lines()
+                .filter(|l| l.starts_with("quell: error"))
+                .count(),
+            1,
+            "{args:?}: {e}"
+        );
     }
     // --check on malformed YAML: a clear problem, exit 1.
     let o = run(&["tune", "--check", bad_yaml.to_str().unwrap()]);
@@ -168,20 +272,60 @@ fn check_the_story_answer_and_its_correction() {
     let bad = write(dir.path(), "chat.yaml", CHAT_ANSWER);
     let op = demo("operator-1.jsonl");
     let at = demo("attack.jsonl");
-    let o = run(&["tune", "--check", bad.to_str().unwrap(), "--benign", op.to_str().unwrap(), "--keep", at.to_str().unwrap(), "--json"]);
+    let o = run(&[
+        "tune",
+        "--check",
+        bad.to_str().unwrap(),
+        "--benign",
+        op.to_str().unwrap(),
+        "--keep",
+        at.to_str().unwrap(),
+        "--json",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let j: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     assert_eq!(j["ok"], false);
-    let problems: Vec<String> = j["problems"].as_array().unwrap().iter().map(|p| p["what"].as_str().unwrap().to_string()).collect();
-    assert!(problems.iter().any(|p| p.contains("no `name`")), "{problems:#?}");
-    assert!(problems.iter().any(|p| p.contains("`condition:` is not an exception key")), "{problems:#?}");
-    assert!(problems.iter().any(|p| p.contains("without `override`")), "{problems:#?}");
-    assert!(j["problems"].as_array().unwrap().iter().all(|p| !p["fix"].as_str().unwrap().is_empty()));
-    let corrected = j["rules"][0]["corrected"]["yaml"].as_str().unwrap().to_string();
+    let problems: Vec<String> = j["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["what"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        problems.iter().any(|p| p.contains("no `name`")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("`condition:` is not an exception key")),
+        "{problems:#?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("without `override`")),
+        "{problems:#?}"
+    );
+    assert!(j["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| !p["fix"].as_str().unwrap().is_empty()));
+    let corrected = j["rules"][0]["corrected"]["yaml"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(j["rules"][0]["corrected"]["verification"]["passed"], true);
     // The corrected form passes --check.
     let good = write(dir.path(), "fixed.yaml", &corrected);
-    let o = run(&["tune", "--check", good.to_str().unwrap(), "--benign", op.to_str().unwrap(), "--keep", at.to_str().unwrap()]);
+    let o = run(&[
+        "tune",
+        "--check",
+        good.to_str().unwrap(),
+        "--benign",
+        op.to_str().unwrap(),
+        "--keep",
+        at.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains(": OK: loads"), "{}", stdout(&o));
 }
@@ -215,8 +359,20 @@ fn nasty_input_never_panics() {
             let yf = write(dir.path(), &format!("y{k}.yaml"), y);
             for args in [
                 vec!["triage", e.to_str().unwrap()],
-                vec!["tune", "--rule", "Clear Log Activities", "--benign", e.to_str().unwrap()],
-                vec!["tune", "--check", yf.to_str().unwrap(), "--benign", e.to_str().unwrap()],
+                vec![
+                    "tune",
+                    "--rule",
+                    "Clear Log Activities",
+                    "--benign",
+                    e.to_str().unwrap(),
+                ],
+                vec![
+                    "tune",
+                    "--check",
+                    yf.to_str().unwrap(),
+                    "--benign",
+                    e.to_str().unwrap(),
+                ],
             ] {
                 let o = run(&args);
                 let err = stderr(&o);

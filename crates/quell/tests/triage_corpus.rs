@@ -31,10 +31,19 @@ fn recordings() -> Vec<(String, String, Vec<Record>)> {
             .collect();
         files.sort();
         for f in files {
-            let o = Command::new("gzip").arg("-dc").arg(&f).output().expect("gzip");
+            let o = Command::new("gzip")
+                .arg("-dc")
+                .arg(&f)
+                .output()
+                .expect("gzip");
             assert!(o.status.success(), "{}", f.display());
             let text = String::from_utf8(o.stdout).unwrap();
-            let name = f.file_name().unwrap().to_string_lossy().trim_end_matches(".jsonl.gz").to_string();
+            let name = f
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .trim_end_matches(".jsonl.gz")
+                .to_string();
             let recs = parse_records(&text, &name).unwrap();
             out.push((label.to_string(), name, recs));
         }
@@ -53,10 +62,17 @@ fn corpus_has_enough_live_scenarios() {
     let r = recordings();
     let benign = r.iter().filter(|(l, _, _)| l == "benign").count();
     let malicious = r.iter().filter(|(l, _, _)| l == "malicious").count();
-    assert!(benign >= 30 && malicious >= 30, "{benign} benign, {malicious} malicious");
+    assert!(
+        benign >= 30 && malicious >= 30,
+        "{benign} benign, {malicious} malicious"
+    );
     // Recorded by the capture (not hand-written): every event carries capture-only fields.
     for (_, name, recs) in &r {
-        assert!(recs.iter().all(|x| x.event.get("evt.rawtime").is_some() && x.event.get("proc.pid").is_some()), "{name}");
+        assert!(
+            recs.iter()
+                .all(|x| x.event.get("evt.rawtime").is_some() && x.event.get("proc.pid").is_some()),
+            "{name}"
+        );
     }
 }
 
@@ -68,20 +84,42 @@ fn triage_precision_and_recall() {
     let (mut tp, mut fp, mut fneg, mut benign_clusters, mut malicious_clusters) = (0, 0, 0, 0, 0);
     let mut lines = Vec::new();
     for (label, name, recs) in recordings() {
-        let reports = Triage { engine: &e, catalogue: &cat, history: &hist, lang: Lang::En, hostname: "corpus" }.run(&recs);
+        let reports = Triage {
+            engine: &e,
+            catalogue: &cat,
+            history: &hist,
+            lang: Lang::En,
+            hostname: "corpus",
+        }
+        .run(&recs);
         for r in reports {
             let called_fp = r.verdict == Verdict::LikelyFalsePositive;
             if label == "benign" {
                 benign_clusters += 1;
-                if called_fp { tp += 1 } else { fneg += 1 }
+                if called_fp {
+                    tp += 1
+                } else {
+                    fneg += 1
+                }
             } else {
                 malicious_clusters += 1;
-                if called_fp { fp += 1 }
+                if called_fp {
+                    fp += 1
+                }
             }
-            lines.push(format!("{label:9} {name:55} {:22} {:.3} {}", r.verdict.as_str(), r.score, r.rule));
+            lines.push(format!(
+                "{label:9} {name:55} {:22} {:.3} {}",
+                r.verdict.as_str(),
+                r.score,
+                r.rule
+            ));
         }
     }
-    let precision = if tp + fp == 0 { 0.0 } else { tp as f64 / (tp + fp) as f64 };
+    let precision = if tp + fp == 0 {
+        0.0
+    } else {
+        tp as f64 / (tp + fp) as f64
+    };
     let recall = tp as f64 / (tp + fneg).max(1) as f64;
     eprintln!("{}", lines.join("\n"));
     eprintln!(
@@ -93,7 +131,10 @@ fn triage_precision_and_recall() {
 
 #[test]
 fn every_benign_cluster_gets_a_verified_exception() {
-    let rules = vec![RulesFile { name: "default_rules.yaml".into(), text: DEFAULT_RULES.into() }];
+    let rules = vec![RulesFile {
+        name: "default_rules.yaml".into(),
+        text: DEFAULT_RULES.into(),
+    }];
     let e = engine();
     let all = recordings();
     let keep = parse_records(TRUE_POSITIVES, "true_positives.jsonl").unwrap();
@@ -109,12 +150,20 @@ fn every_benign_cluster_gets_a_verified_exception() {
         }
         for rule in rules_hit {
             let vf = Verifier::new(&rules, &rule, recs, &keep, &history).unwrap();
-            let p = synthesize(&vf, &Options::default()).unwrap_or_else(|err| panic!("{name} / {rule}: {err}"));
+            let p = synthesize(&vf, &Options::default())
+                .unwrap_or_else(|err| panic!("{name} / {rule}: {err}"));
             let v = &p.best.verification;
             assert!(v.passed && v.loads, "{name} / {rule}: {v:#?}");
             assert_eq!(v.keep_alerting, v.keep_total, "{name} / {rule}");
-            assert!(v.blast_radius.history_alerts > 0, "{name} / {rule}: blast radius examined no history");
-            assert_eq!(vf.verify(&p.best.yaml, false), *v, "{name}: printed bytes verify the same");
+            assert!(
+                v.blast_radius.history_alerts > 0,
+                "{name} / {rule}: blast radius examined no history"
+            );
+            assert_eq!(
+                vf.verify(&p.best.yaml, false),
+                *v,
+                "{name}: printed bytes verify the same"
+            );
             eprintln!(
                 "TUNE {name:45} {rule:32} {:38} benign {}/{} keep {}/{} blast {} of {} (outside benign clusters {})",
                 p.best.template, v.benign_silenced, v.benign_total, v.keep_alerting, v.keep_total,

@@ -77,7 +77,11 @@ fn record_live(dir: &Path, name: &str, script: &str, env: &[(&str, String)]) -> 
 }
 
 fn sh(script: &str, env: &[(&str, String)]) -> Result<()> {
-    let st = Command::new("sh").arg("-c").arg(script).envs(env.iter().map(|(k, v)| (*k, v.as_str()))).status()?;
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .status()?;
     if !st.success() {
         bail!("the demo setup failed ({st})");
     }
@@ -88,7 +92,11 @@ fn sh(script: &str, env: &[(&str, String)]) -> Result<()> {
 fn live(dir: &Path) -> Result<(String, String, String)> {
     let s = "/var/log/quell-demo".to_string();
     let w = dir.join("scratch").display().to_string();
-    let env = vec![("S", s.clone()), ("W", w.clone()), ("P", "18766".to_string())];
+    let env = vec![
+        ("S", s.clone()),
+        ("W", w.clone()),
+        ("P", "18766".to_string()),
+    ];
     let fresh = |env: &[(&str, String)]| -> Result<()> {
         let _ = std::fs::remove_dir_all(&s);
         let _ = std::fs::remove_dir_all(&w);
@@ -100,7 +108,14 @@ fn live(dir: &Path) -> Result<(String, String, String)> {
     let op2 = record_live(dir, "operator-2", OPERATOR, &env)?;
     fresh(&env)?;
     let mut server = Command::new("python3")
-        .args(["-m", "http.server", "--bind", "127.0.0.1", "18766", "--directory"])
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            "18766",
+            "--directory",
+        ])
         .arg(format!("{w}/srv"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -118,13 +133,19 @@ fn live(dir: &Path) -> Result<(String, String, String)> {
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
 /// Runs `quell demo`.
 pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
-    let Some(lang) = Lang::parse(lang) else { bail!("unknown language \"{lang}\": use en or ja") };
+    let Some(lang) = Lang::parse(lang) else {
+        bail!("unknown language \"{lang}\": use en or ja")
+    };
     let dir: PathBuf = std::env::temp_dir().join(format!("quell-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let stdout = std::io::stdout();
@@ -141,7 +162,11 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
             ),
         }
     } else {
-        let why = if recorded { "--recorded was given" } else { "live capture needs root and BPF" };
+        let why = if recorded {
+            "--recorded was given"
+        } else {
+            "live capture needs root and BPF"
+        };
         (
             REC_OPERATOR_1.to_string(),
             REC_OPERATOR_2.to_string(),
@@ -155,10 +180,19 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
     let op2 = parse_records(&op2, "operator-2.jsonl")?;
     let attack = parse_records(&attack, "attack.jsonl")?;
 
-    let defaults = vec![RulesFile { name: ruleset::DEFAULT_RULES_NAME.into(), text: ruleset::DEFAULT_RULES.into() }];
+    let defaults = vec![RulesFile {
+        name: ruleset::DEFAULT_RULES_NAME.into(),
+        text: ruleset::DEFAULT_RULES.into(),
+    }];
     let engine = quell_triage::verify::load_rules(&defaults)?;
 
-    heading(&mut out, 1, "The alert: an operator deletes dpkg.log on purpose", "アラート：運用担当者が意図的に dpkg.log を削除", lang)?;
+    heading(
+        &mut out,
+        1,
+        "The alert: an operator deletes dpkg.log on purpose",
+        "アラート：運用担当者が意図的に dpkg.log を削除",
+        lang,
+    )?;
     let first = alerts_for(&engine, &op1, RULE);
     if first.is_empty() {
         bail!("the operator step raised no \"{RULE}\" alert; the demo cannot go on");
@@ -170,13 +204,28 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
     heading(&mut out, 2, "Triage", "トリアージ", lang)?;
     let cat = Catalogue::builtin();
     let hist = History::empty();
-    let host = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
-    let reports = Triage { engine: &engine, catalogue: &cat, history: &hist, lang, hostname: &host }.run(&op1);
+    let host = hostname::get()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let reports = Triage {
+        engine: &engine,
+        catalogue: &cat,
+        history: &hist,
+        lang,
+        hostname: &host,
+    }
+    .run(&op1);
     for r in reports.iter().filter(|r| r.rule == RULE) {
         print_report(&mut out, r, lang)?;
     }
 
-    heading(&mut out, 3, "A synthesized exception, verified before it is shown", "例外の自動生成（表示前に検証済み）", lang)?;
+    heading(
+        &mut out,
+        3,
+        "A synthesized exception, verified before it is shown",
+        "例外の自動生成（表示前に検証済み）",
+        lang,
+    )?;
     let mut keep = true_positives();
     let builtin = keep.len();
     keep.extend(attack.iter().cloned());
@@ -200,34 +249,92 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
         v.loads, v.benign_silenced, v.benign_total, v.keep_alerting, v.keep_total, v.blast_radius.silenced, v.blast_radius.history_alerts
     )?;
 
-    heading(&mut out, 4, "Applying it: a local rules file loaded after the defaults", "適用：デフォルトの後に読み込むローカルルールファイル", lang)?;
+    heading(
+        &mut out,
+        4,
+        "Applying it: a local rules file loaded after the defaults",
+        "適用：デフォルトの後に読み込むローカルルールファイル",
+        lang,
+    )?;
     let local = dir.join("quell_rules.local.yaml");
-    std::fs::write(&local, &prop.best.yaml).with_context(|| format!("cannot write {}", local.display()))?;
-    writeln!(out, "wrote {}  (quell replay --default-rules -r {} ...)", local.display(), local.display())?;
+    std::fs::write(&local, &prop.best.yaml)
+        .with_context(|| format!("cannot write {}", local.display()))?;
+    writeln!(
+        out,
+        "wrote {}  (quell replay --default-rules -r {} ...)",
+        local.display(),
+        local.display()
+    )?;
     let mut tuned_rules = defaults.clone();
-    tuned_rules.push(RulesFile { name: local.display().to_string(), text: ruleset::read(&local)? });
+    tuned_rules.push(RulesFile {
+        name: local.display().to_string(),
+        text: ruleset::read(&local)?,
+    });
     let tuned = quell_triage::verify::load_rules(&tuned_rules)?;
 
-    heading(&mut out, 5, "The same action again: no alert", "同じ操作をもう一度：アラートなし", lang)?;
+    heading(
+        &mut out,
+        5,
+        "The same action again: no alert",
+        "同じ操作をもう一度：アラートなし",
+        lang,
+    )?;
     let again = alerts_for(&tuned, &op2, RULE);
     let before = alerts_for(&engine, &op2, RULE);
-    writeln!(out, "without the exception: {} alert(s); with it: {} alert(s)", before.len(), again.len())?;
+    writeln!(
+        out,
+        "without the exception: {} alert(s); with it: {} alert(s)",
+        before.len(),
+        again.len()
+    )?;
 
-    heading(&mut out, 6, "The attack variant: a web shell downloads a payload that deletes the same log", "攻撃パターン：Web シェルがペイロードを取得し、同じログを削除", lang)?;
+    heading(
+        &mut out,
+        6,
+        "The attack variant: a web shell downloads a payload that deletes the same log",
+        "攻撃パターン：Web シェルがペイロードを取得し、同じログを削除",
+        lang,
+    )?;
     let attack_alerts = alerts_for(&tuned, &attack, RULE);
     for a in &attack_alerts {
         writeln!(out, "{a}")?;
     }
-    writeln!(out, "with the exception applied: {} \"{RULE}\" alert(s) still raised", attack_alerts.len())?;
-    let areports = Triage { engine: &tuned, catalogue: &cat, history: &hist, lang, hostname: &host }.run(&attack);
+    writeln!(
+        out,
+        "with the exception applied: {} \"{RULE}\" alert(s) still raised",
+        attack_alerts.len()
+    )?;
+    let areports = Triage {
+        engine: &tuned,
+        catalogue: &cat,
+        history: &hist,
+        lang,
+        hostname: &host,
+    }
+    .run(&attack);
     for r in areports.iter().filter(|r| r.rule == RULE) {
         print_report(&mut out, r, lang)?;
     }
     let _ = std::fs::remove_dir_all(&dir);
-    let ok = !again.is_empty() || before.is_empty() || attack_alerts.is_empty();
-    let story_holds = again.is_empty() && !before.is_empty() && !attack_alerts.is_empty()
-        && areports.iter().filter(|r| r.rule == RULE).all(|r| r.verdict == Verdict::LikelyReal);
-    let _ = ok;
-    writeln!(out, "\n{}", if story_holds { "The story holds: the benign action is silenced, the attack still alerts and is triaged as likely real." } else { "The story did NOT hold on this run: see the figures above." })?;
-    Ok(if story_holds { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let story_holds = again.is_empty()
+        && !before.is_empty()
+        && !attack_alerts.is_empty()
+        && areports
+            .iter()
+            .filter(|r| r.rule == RULE)
+            .all(|r| r.verdict == Verdict::LikelyReal);
+    writeln!(
+        out,
+        "\n{}",
+        if story_holds {
+            "The story holds: the benign action is silenced, the attack still alerts and is triaged as likely real."
+        } else {
+            "The story did NOT hold on this run: see the figures above."
+        }
+    )?;
+    Ok(if story_holds {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

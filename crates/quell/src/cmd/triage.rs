@@ -14,9 +14,12 @@ use crate::ruleset;
 
 /// Reads a JSON Lines file of events or alerts; a bad line is one clear error.
 pub fn read_records(path: &Path, what: &str) -> Result<Vec<Record>> {
-    let text = std::fs::read(path).with_context(|| format!("cannot read the {what} file {}", path.display()))?;
-    let text = String::from_utf8(text).map_err(|_| anyhow::anyhow!("the {what} file {} is not UTF-8 text", path.display()))?;
-    parse_records(&text, &path.display().to_string()).map_err(|e| anyhow::anyhow!("the {what} file has a bad line: {e}"))
+    let text = std::fs::read(path)
+        .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
+    let text = String::from_utf8(text)
+        .map_err(|_| anyhow::anyhow!("the {what} file {} is not UTF-8 text", path.display()))?;
+    parse_records(&text, &path.display().to_string())
+        .map_err(|e| anyhow::anyhow!("the {what} file has a bad line: {e}"))
 }
 
 /// The catalogue: bundled, plus a user file.
@@ -32,8 +35,18 @@ pub fn catalogue(extra: Option<&Path>) -> Result<Catalogue> {
 /// Prints one report as text.
 pub fn print_report(out: &mut dyn Write, r: &ClusterReport, lang: Lang) -> std::io::Result<()> {
     let (verdict_l, reasons_l, confirm_l, alerts_l) = match lang {
-        Lang::En => ("Verdict", "Reasons (effect on the log-odds of a false positive)", "Confirm", "alerts"),
-        Lang::Ja => ("判定", "理由（誤検知である対数オッズへの影響）", "確認事項", "件のアラート"),
+        Lang::En => (
+            "Verdict",
+            "Reasons (effect on the log-odds of a false positive)",
+            "Confirm",
+            "alerts",
+        ),
+        Lang::Ja => (
+            "判定",
+            "理由（誤検知である対数オッズへの影響）",
+            "確認事項",
+            "件のアラート",
+        ),
     };
     let verdict = match (r.verdict, lang) {
         (Verdict::LikelyFalsePositive, Lang::En) => "likely false positive",
@@ -43,12 +56,20 @@ pub fn print_report(out: &mut dyn Write, r: &ClusterReport, lang: Lang) -> std::
         (Verdict::Uncertain, Lang::Ja) => "判断保留",
         (Verdict::LikelyReal, Lang::Ja) => "実際の攻撃の可能性が高い",
     };
-    writeln!(out, "cluster {}  \"{}\"  {} {alerts_l}", r.cluster, r.rule, r.alerts)?;
+    writeln!(
+        out,
+        "cluster {}  \"{}\"  {} {alerts_l}",
+        r.cluster, r.rule, r.alerts
+    )?;
     writeln!(out, "  {verdict_l}: {verdict} (score {:.2})", r.score)?;
     writeln!(out, "  {}", r.summary)?;
     writeln!(out, "  {reasons_l}:")?;
     for reason in &r.reasons {
-        writeln!(out, "    {:+.2}  {}: {}", reason.effect, reason.signal, reason.evidence)?;
+        writeln!(
+            out,
+            "    {:+.2}  {}: {}",
+            reason.effect, reason.signal, reason.evidence
+        )?;
     }
     writeln!(out, "  {confirm_l}:")?;
     for c in &r.confirm {
@@ -68,7 +89,9 @@ pub fn run(
     json: bool,
     events: &Path,
 ) -> Result<ExitCode> {
-    let Some(lang) = Lang::parse(lang) else { bail!("unknown language \"{lang}\": use en or ja") };
+    let Some(lang) = Lang::parse(lang) else {
+        bail!("unknown language \"{lang}\": use en or ja")
+    };
     let engine = ruleset::load(rules, default_rules)?;
     let cat = catalogue(catalogue_file)?;
     let records = read_records(events, "events")?;
@@ -76,8 +99,17 @@ pub fn run(
         Some(p) => History::build(&engine, &read_records(p, "history")?),
         None => History::empty(),
     };
-    let host = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
-    let reports = Triage { engine: &engine, catalogue: &cat, history: &hist, lang, hostname: &host }.run(&records);
+    let host = hostname::get()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let reports = Triage {
+        engine: &engine,
+        catalogue: &cat,
+        history: &hist,
+        lang,
+        hostname: &host,
+    }
+    .run(&records);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for r in &reports {
@@ -91,8 +123,16 @@ pub fn run(
     if !json {
         let n: usize = reports.iter().map(|r| r.alerts).sum();
         match lang {
-            Lang::En => eprintln!("quell: {} record(s), {n} alert(s) in {} cluster(s)", records.len(), reports.len()),
-            Lang::Ja => eprintln!("quell: {} 件のレコード、{n} 件のアラート、{} クラスタ", records.len(), reports.len()),
+            Lang::En => eprintln!(
+                "quell: {} record(s), {n} alert(s) in {} cluster(s)",
+                records.len(),
+                reports.len()
+            ),
+            Lang::Ja => eprintln!(
+                "quell: {} 件のレコード、{n} 件のアラート、{} クラスタ",
+                records.len(),
+                reports.len()
+            ),
         }
     }
     Ok(ExitCode::SUCCESS)
