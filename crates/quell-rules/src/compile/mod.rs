@@ -386,24 +386,20 @@ pub fn compile(
         });
     }
 
-    for (m, used) in macros.iter().zip(&macro_used) {
+    let unused = macros
+        .iter()
+        .zip(&macro_used)
+        .map(|(m, used)| (Code::LoadUnusedMacro, "Macro not referred to by any other rule/macro", &m.loc, *used))
+        .chain(
+            lists
+                .iter()
+                .zip(&list_used)
+                .map(|(l, used)| (Code::LoadUnusedList, "List not referred to by any other rule/macro", &l.loc, *used)),
+        );
+    for (code, message, loc, used) in unused {
         if !used {
-            diags.push(diag(
-                Code::LoadUnusedMacro,
-                "Macro not referred to by any other rule/macro",
-                vec![m.loc.clone()],
-                sources,
-            ));
-        }
-    }
-    for (l, used) in lists.iter().zip(&list_used) {
-        if !used {
-            diags.push(diag(
-                Code::LoadUnusedList,
-                "List not referred to by any other rule/macro",
-                vec![l.loc.clone()],
-                sources,
-            ));
+            let locations = vec![load::root_location(&loc.position.name), loc.clone()];
+            diags.push(diag(code, message, locations, sources));
         }
     }
     out
