@@ -1,20 +1,30 @@
-//! `quell demo`: the story end to end. An operator deletes the package manager's log on
-//! purpose and "Clear Log Activities" fires; quell triages the alert (likely false
-//! positive, and why), synthesizes and verifies an exception, applies it (a local rules
-//! file loaded after the defaults), the same action raises no alert, and an attack
-//! variant (a web shell that downloads a payload which deletes the same log) still alerts.
+//! `quell demo`: the story end to end, in a container. An operator enters an httpd
+//! container through the runtime with a terminal and deletes the package manager's log on
+//! purpose; "Clear Log Activities" fires; quell triages the alert (likely false positive, and
+//! why), synthesizes and verifies an exception, applies it (a local rules file loaded after
+//! the defaults), the same action raises no alert, and an attack variant (a web shell in the
+//! same container downloads and runs a payload, then deletes the same log) still alerts.
 //!
-//! Live when quell runs as root with BPF; otherwise from recordings bundled in the binary.
+//! Live when quell runs as root with BPF: `demo/setup.sh` creates a scratch container (a
+//! docker-named cgroup v2 scope, mount/PID/UTS namespaces, a chroot rootfs), each step is
+//! recorded with `quell run --record`, and `demo/teardown.sh` removes everything, also on
+//! failure. Otherwise the recordings bundled in the binary are replayed (and the output says
+//! so); `demo/record-demo.sh` makes them the same way.
 
 use std::io::Write;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use quell_rules::engine::{Engine, RuleMatching};
 use quell_triage::catalogue::Catalogue;
+use quell_triage::evidence::lineage;
 use quell_triage::history::History;
-use quell_triage::input::{parse_records, Record};
+use quell_triage::input::{parse_records, text, Record};
 use quell_triage::synth::{synthesize, Options};
 use quell_triage::verify::{RulesFile, Verifier};
 use quell_triage::{Lang, Triage, Verdict};
@@ -25,19 +35,31 @@ use crate::cmd::tune::true_positives;
 use crate::ruleset;
 
 const RULE: &str = "Clear Log Activities";
-const SETUP: &str = include_str!("../../demo/setup.sh");
-const OPERATOR: &str = include_str!("../../demo/operator.sh");
-const ATTACK: &str = include_str!("../../demo/attack.sh");
+/// The demo's scripts, written next to each other in a scratch directory for a live run.
+const SCRIPTS: &[(&str, &str)] = &[
+    ("setup.sh", include_str!("../../demo/setup.sh")),
+    ("teardown.sh", include_str!("../../demo/teardown.sh")),
+    ("operator.sh", include_str!("../../demo/operator.sh")),
+    ("attack.sh", include_str!("../../demo/attack.sh")),
+];
 const REC_OPERATOR_1: &str = include_str!("../../demo/operator-1.jsonl");
 const REC_OPERATOR_2: &str = include_str!("../../demo/operator-2.jsonl");
 const REC_ATTACK: &str = include_str!("../../demo/attack.jsonl");
 
-fn heading(out: &mut dyn Write, n: usize, en: &str, ja: &str, lang: Lang) -> std::io::Result<()> {
-    let t = if lang == Lang::Ja { ja } else { en };
-    writeln!(out, "\n== {n}. {t} ==")
+fn tr<'a>(lang: Lang, en: &'a str, ja: &'a str) -> &'a str {
+    if lang == Lang::Ja {
+        ja
+    } else {
+        en
+    }
 }
 
-fn alerts_for(engine: &Engine, records: &[Record], rule: &str) -> Vec<String> {
+fn heading(out: &mut dyn Write, n: usize, en: &str, ja: &str, lang: Lang) -> std::io::Result<()> {
+    writeln!(out, "\n== {n}. {} ==", tr(lang, en, ja))
+}
+
+/// The alerts `rule` raises over `records`: (alert line, record).
+fn alerts_for<'a>(engine: &Engine, records: &'a [Record], rule: &str) -> Vec<(String, &'a Record)> {
     records
         .iter()
         .flat_map(|r| {
@@ -45,17 +67,35 @@ fn alerts_for(engine: &Engine, records: &[Record], rule: &str) -> Vec<String> {
                 .evaluate(&r.event, RuleMatching::All)
                 .into_iter()
                 .filter(|c| c.name == rule)
-                .map(|c| alert_line(c, &r.event, r.event.timestamp_ns().unwrap_or(0)))
+                .map(|c| {
+                    (
+                        alert_line(c, &r.event, r.event.timestamp_ns().unwrap_or(0)),
+                        r,
+                    )
+                })
                 .collect::<Vec<_>>()
         })
         .collect()
 }
 
-/// Records one step live with `quell run --record`.
-fn record_live(dir: &Path, name: &str, script: &str, env: &[(&str, String)]) -> Result<String> {
+/// The process tree of an event, the process first: `rm ← sh ← runc ← script`.
+fn tree(r: &Record) -> String {
+    lineage(&r.event)
+        .into_iter()
+        .take(5)
+        .map(|(_, name, _)| name)
+        .collect::<Vec<_>>()
+        .join(" ← ")
+}
+
+/// The container an event ran in, if any.
+fn container_of(r: &Record) -> Option<String> {
+    text(&r.event, "container.id").filter(|c| !c.is_empty() && c != "host")
+}
+
+/// Records one step live with `quell run --record`, its process tree started with `setsid`.
+fn record_live(dir: &Path, name: &str, script: &Path, env: &[(&str, String)]) -> Result<String> {
     let exe = std::env::current_exe().context("cannot find the quell executable")?;
-    let script_path = dir.join(format!("{name}.sh"));
-    std::fs::write(&script_path, script)?;
     let rec = dir.join(format!("{name}.jsonl"));
     let status = Command::new(exe)
         .arg("run")
@@ -64,10 +104,11 @@ fn record_live(dir: &Path, name: &str, script: &str, env: &[(&str, String)]) -> 
         .arg("--")
         .arg("setsid")
         .arg("sh")
-        .arg(&script_path)
+        .arg(script)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()
         .context("cannot start quell run")?;
     if !status.success() {
@@ -76,58 +117,123 @@ fn record_live(dir: &Path, name: &str, script: &str, env: &[(&str, String)]) -> 
     ruleset::read(&rec)
 }
 
-fn sh(script: &str, env: &[(&str, String)]) -> Result<()> {
-    let st = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .status()?;
-    if !st.success() {
-        bail!("the demo setup failed ({st})");
-    }
-    Ok(())
+/// The scratch container; torn down (its cgroup's processes killed, the cgroup and the
+/// scratch directory removed) when dropped, so also on an error or an interrupted run.
+struct Container {
+    teardown: PathBuf,
+    root: PathBuf,
 }
 
-/// Runs the three steps live; returns the three recordings.
-fn live(dir: &Path) -> Result<(String, String, String)> {
-    let s = "/var/log/quell-demo".to_string();
-    let w = dir.join("scratch").display().to_string();
-    let env = vec![
-        ("S", s.clone()),
-        ("W", w.clone()),
-        ("P", "18766".to_string()),
-    ];
-    let fresh = |env: &[(&str, String)]| -> Result<()> {
-        let _ = std::fs::remove_dir_all(&s);
-        let _ = std::fs::remove_dir_all(&w);
-        sh(SETUP, env)
-    };
-    fresh(&env)?;
-    let op1 = record_live(dir, "operator-1", OPERATOR, &env)?;
-    fresh(&env)?;
-    let op2 = record_live(dir, "operator-2", OPERATOR, &env)?;
-    fresh(&env)?;
-    let mut server = Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            "18766",
-            "--directory",
-        ])
-        .arg(format!("{w}/srv"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("sh")
+            .arg(&self.teardown)
+            .env("T", &self.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+/// The loopback payload server (outside the recorded process trees); stopped when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    let l =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("cannot find a free loopback port")?;
+    Ok(l.local_addr()?.port())
+}
+
+fn serve(dir: &Path, port: u16) -> Result<Server> {
+    let child = Command::new("python3")
+        .args(["-m", "http.server", "--bind", "127.0.0.1"])
+        .arg(port.to_string())
+        .arg("--directory")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .context("cannot start the loopback payload server (python3)")?;
-    std::thread::sleep(std::time::Duration::from_millis(1000));
-    let attack = record_live(dir, "attack", ATTACK, &env);
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_dir_all(&s);
-    let _ = std::fs::remove_dir_all(&w);
-    Ok((op1, op2, attack?))
+    let mut server = Server(child);
+    let t0 = Instant::now();
+    while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+        if t0.elapsed() > Duration::from_secs(5) || matches!(server.0.try_wait(), Ok(Some(_))) {
+            bail!("the loopback payload server (python3 -m http.server) did not start");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(server)
+}
+
+/// Where the container lives: under /run (like a runtime's state) when it exists, so that
+/// the stand-in runtime does not run from a temporary directory, else in the demo's
+/// scratch directory.
+fn container_root(dir: &Path) -> PathBuf {
+    let run = Path::new("/run");
+    if run.is_dir() {
+        run.join(format!("quell-demo-{}", std::process::id()))
+    } else {
+        dir.join("ctr")
+    }
+}
+
+/// Runs the three steps live in a scratch container; returns the three recordings.
+fn live(dir: &Path, stop: &AtomicBool) -> Result<(String, String, String)> {
+    for (name, text) in SCRIPTS {
+        std::fs::write(dir.join(name), text)
+            .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+    }
+    let root = container_root(dir);
+    std::fs::create_dir(&root).with_context(|| format!("cannot create {}", root.display()))?;
+    let ctr = Container {
+        teardown: dir.join("teardown.sh"),
+        root: root.clone(),
+    };
+    let t = root.display().to_string();
+    let st = Command::new("sh")
+        .arg(dir.join("setup.sh"))
+        .env("T", &t)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .context("cannot run the container setup")?;
+    if !st.success() {
+        bail!("the container setup failed ({st})");
+    }
+    // Each step starts from the same log.
+    let log = root.join("rootfs/var/log/dpkg.log");
+    let reset = || -> Result<()> {
+        std::fs::copy(root.join("dpkg.log.orig"), &log)
+            .with_context(|| format!("cannot restore {}", log.display()))?;
+        if stop.load(Ordering::Relaxed) {
+            bail!("interrupted");
+        }
+        Ok(())
+    };
+    let env = vec![("T", t.clone())];
+    reset()?;
+    let op1 = record_live(dir, "operator-1", &dir.join("operator.sh"), &env)?;
+    reset()?;
+    let op2 = record_live(dir, "operator-2", &dir.join("operator.sh"), &env)?;
+    reset()?;
+    let port = free_port()?;
+    let server = serve(&root.join("srv"), port)?;
+    let env = vec![("T", t), ("P", port.to_string())];
+    let attack = record_live(dir, "attack", &dir.join("attack.sh"), &env)?;
+    drop(server);
+    drop(ctr);
+    if stop.load(Ordering::Relaxed) {
+        bail!("interrupted");
+    }
+    Ok((op1, op2, attack))
 }
 
 fn is_root() -> bool {
@@ -148,34 +254,73 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
     };
     let dir: PathBuf = std::env::temp_dir().join(format!("quell-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let result = story(&dir, recorded, lang);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let live_ok = !recorded && is_root() && quell_capture::check_support().is_ok();
-    let (op1, op2, attack, how) = if live_ok {
-        match live(&dir) {
-            Ok((a, b, c)) => (a, b, c, "live capture (root, BPF): each step below was just run and recorded with `quell run --record`".to_string()),
-            Err(e) => (
-                REC_OPERATOR_1.to_string(),
-                REC_OPERATOR_2.to_string(),
-                REC_ATTACK.to_string(),
-                format!("live capture failed ({e:#}); replaying the recording bundled in this binary instead"),
-            ),
-        }
-    } else {
-        let why = if recorded {
-            "--recorded was given"
-        } else {
-            "live capture needs root and BPF"
-        };
+    let bundled = || {
         (
             REC_OPERATOR_1.to_string(),
             REC_OPERATOR_2.to_string(),
             REC_ATTACK.to_string(),
-            format!("{why}: replaying the recording bundled in this binary (recorded live with `quell run --record` by crates/quell/demo/record-demo.sh)"),
+        )
+    };
+    let ((op1, op2, attack), how) = if live_ok {
+        writeln!(
+            out,
+            "{}",
+            tr(
+                lang,
+                "quell demo: creating a scratch container and recording each step live...",
+                "quell demo: 一時的なコンテナを作成し、各ステップをライブで記録しています...",
+            )
+        )?;
+        out.flush()?;
+        // Ctrl-C stops the run cleanly: the container is torn down before quell exits.
+        let stop = Arc::new(AtomicBool::new(false));
+        let _ = quell_capture::stop_on_signals(Arc::clone(&stop));
+        match live(dir, &stop) {
+            Ok(r) => (
+                r,
+                tr(
+                    lang,
+                    "live capture (root, BPF): each step below was just run in a scratch container and recorded with `quell run --record`",
+                    "ライブキャプチャ（root、BPF）：以下の各ステップは一時的なコンテナで実行し、`quell run --record` で記録したものです",
+                )
+                .to_string(),
+            ),
+            Err(e) if stop.load(Ordering::Relaxed) => {
+                bail!("interrupted; the scratch container was removed ({e:#})")
+            }
+            Err(e) => (
+                bundled(),
+                match lang {
+                    Lang::Ja => format!("ライブキャプチャに失敗しました（{e:#}）。代わりにこのバイナリに同梱の記録を再生します"),
+                    _ => format!("live capture failed ({e:#}); replaying the recording bundled in this binary instead"),
+                },
+            ),
+        }
+    } else {
+        let why = match (recorded, lang) {
+            (true, Lang::Ja) => "--recorded が指定されました",
+            (true, _) => "--recorded was given",
+            (false, Lang::Ja) => "ライブキャプチャには root 権限と BPF が必要です",
+            (false, _) => "live capture needs root and BPF",
+        };
+        (
+            bundled(),
+            match lang {
+                Lang::Ja => format!("{why}。このバイナリに同梱の記録を再生します（crates/quell/demo/record-demo.sh が同じコンテナの筋書きを `quell run --record` でライブ記録したもの）"),
+                _ => format!("{why}: replaying the recording bundled in this binary (the same container story, recorded live with `quell run --record` by crates/quell/demo/record-demo.sh)"),
+            },
         )
     };
     writeln!(out, "quell demo: {how}.")?;
-    writeln!(out, "The story runs on this host: an operator's shell, and a stand-in web server named httpd (the issue's story has them in an httpd container).")?;
     let op1 = parse_records(&op1, "operator-1.jsonl")?;
     let op2 = parse_records(&op2, "operator-2.jsonl")?;
     let attack = parse_records(&attack, "attack.jsonl")?;
@@ -185,6 +330,23 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
         text: ruleset::DEFAULT_RULES.into(),
     }];
     let engine = quell_triage::verify::load_rules(&defaults)?;
+    let first = alerts_for(&engine, &op1, RULE);
+    let Some((_, first_rec)) = first.first() else {
+        bail!("the operator step raised no \"{RULE}\" alert; the demo cannot go on");
+    };
+    let ctr = container_of(first_rec);
+    match (ctr, lang) {
+        (None, Lang::Ja) => writeln!(out, "この記録ではコンテナが見えません。筋書きはこのホスト上で実行されています。")?,
+        (None, _) => writeln!(out, "No container is seen in this recording: the story ran on this host.")?,
+        (Some(ctr), Lang::Ja) => writeln!(
+            out,
+            "舞台は httpd コンテナ {ctr} です（cgroup v2 の docker 名のスコープ、専用の mount・PID・UTS 名前空間、chroot したルートファイルシステム。\n削除されるのはこのコンテナの /var/log/dpkg.log で、ホストのものではありません）。運用担当者はランタイム（runc）経由で端末付きのシェルに入り、\nWeb サーバーの代役 httpd も同じコンテナで動きます。"
+        )?,
+        (Some(ctr), _) => writeln!(
+            out,
+            "The stage: httpd container {ctr} (a docker-named cgroup v2 scope, its own mount, PID and UTS namespaces,\na chroot rootfs; the dpkg.log deleted is the container's, never the host's). The operator enters it through\nthe runtime (runc) with a terminal; a stand-in web server named httpd runs in the same container."
+        )?,
+    }
 
     heading(
         &mut out,
@@ -193,11 +355,13 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
         "アラート：運用担当者が意図的に dpkg.log を削除",
         lang,
     )?;
-    let first = alerts_for(&engine, &op1, RULE);
-    if first.is_empty() {
-        bail!("the operator step raised no \"{RULE}\" alert; the demo cannot go on");
-    }
-    for a in &first {
+    writeln!(
+        out,
+        "{} {}",
+        tr(lang, "process tree:", "プロセスツリー："),
+        tree(first_rec)
+    )?;
+    for (a, _) in &first {
         writeln!(out, "{a}")?;
     }
 
@@ -218,6 +382,10 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
     for r in reports.iter().filter(|r| r.rule == RULE) {
         print_report(&mut out, r, lang)?;
     }
+    let op_benign = reports
+        .iter()
+        .filter(|r| r.rule == RULE)
+        .all(|r| r.verdict == Verdict::LikelyFalsePositive);
 
     heading(
         &mut out,
@@ -243,11 +411,19 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
     )?;
     write!(out, "{}", prop.best.yaml)?;
     let v = &prop.best.verification;
-    writeln!(
-        out,
-        "verification: loads={} benign silenced {}/{} keep still alerting {}/{} blast radius {} of {} past alerts",
-        v.loads, v.benign_silenced, v.benign_total, v.keep_alerting, v.keep_total, v.blast_radius.silenced, v.blast_radius.history_alerts
-    )?;
+    match lang {
+        Lang::Ja => writeln!(
+            out,
+            "検証：読み込み {} / 良性イベントの抑止 {}/{} / 維持すべきアラート {}/{} / 影響範囲 過去のアラート {} 件中 {} 件を抑止",
+            if v.loads { "可" } else { "不可" },
+            v.benign_silenced, v.benign_total, v.keep_alerting, v.keep_total, v.blast_radius.history_alerts, v.blast_radius.silenced
+        )?,
+        _ => writeln!(
+            out,
+            "verification: loads={} benign silenced {}/{} keep still alerting {}/{} blast radius {} of {} past alerts",
+            v.loads, v.benign_silenced, v.benign_total, v.keep_alerting, v.keep_total, v.blast_radius.silenced, v.blast_radius.history_alerts
+        )?,
+    }
 
     heading(
         &mut out,
@@ -261,7 +437,8 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
         .with_context(|| format!("cannot write {}", local.display()))?;
     writeln!(
         out,
-        "wrote {}  (quell replay --default-rules -r {} ...)",
+        "{} {}  (quell replay --default-rules -r {} ...)",
+        tr(lang, "wrote", "書き込み先："),
         local.display(),
         local.display()
     )?;
@@ -281,29 +458,60 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
     )?;
     let again = alerts_for(&tuned, &op2, RULE);
     let before = alerts_for(&engine, &op2, RULE);
-    writeln!(
-        out,
-        "without the exception: {} alert(s); with it: {} alert(s)",
-        before.len(),
-        again.len()
-    )?;
+    if let Some((_, r)) = before.first() {
+        writeln!(
+            out,
+            "{} {}",
+            tr(lang, "process tree:", "プロセスツリー："),
+            tree(r)
+        )?;
+    }
+    match lang {
+        Lang::Ja => writeln!(
+            out,
+            "例外なし：アラート {} 件、例外あり：アラート {} 件",
+            before.len(),
+            again.len()
+        )?,
+        _ => writeln!(
+            out,
+            "without the exception: {} alert(s); with it: {} alert(s)",
+            before.len(),
+            again.len()
+        )?,
+    }
 
     heading(
         &mut out,
         6,
-        "The attack variant: a web shell downloads a payload that deletes the same log",
-        "攻撃パターン：Web シェルがペイロードを取得し、同じログを削除",
+        "The attack variant: a web shell in the same container downloads and runs a payload, then deletes the same log",
+        "攻撃パターン：同じコンテナの Web シェルがペイロードを取得・実行し、同じログを削除",
         lang,
     )?;
     let attack_alerts = alerts_for(&tuned, &attack, RULE);
-    for a in &attack_alerts {
+    if let Some((_, r)) = attack_alerts.first() {
+        writeln!(
+            out,
+            "{} {}",
+            tr(lang, "process tree:", "プロセスツリー："),
+            tree(r)
+        )?;
+    }
+    for (a, _) in &attack_alerts {
         writeln!(out, "{a}")?;
     }
-    writeln!(
-        out,
-        "with the exception applied: {} \"{RULE}\" alert(s) still raised",
-        attack_alerts.len()
-    )?;
+    match lang {
+        Lang::Ja => writeln!(
+            out,
+            "例外を適用した状態でも \"{RULE}\" のアラートが {} 件発生",
+            attack_alerts.len()
+        )?,
+        _ => writeln!(
+            out,
+            "with the exception applied: {} \"{RULE}\" alert(s) still raised",
+            attack_alerts.len()
+        )?,
+    }
     let areports = Triage {
         engine: &tuned,
         catalogue: &cat,
@@ -315,23 +523,62 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
     for r in areports.iter().filter(|r| r.rule == RULE) {
         print_report(&mut out, r, lang)?;
     }
-    let _ = std::fs::remove_dir_all(&dir);
-    let story_holds = again.is_empty()
-        && !before.is_empty()
-        && !attack_alerts.is_empty()
-        && areports
-            .iter()
-            .filter(|r| r.rule == RULE)
-            .all(|r| r.verdict == Verdict::LikelyReal);
-    writeln!(
-        out,
-        "\n{}",
-        if story_holds {
-            "The story holds: the benign action is silenced, the attack still alerts and is triaged as likely real."
-        } else {
-            "The story did NOT hold on this run: see the figures above."
+    let attack_real = areports
+        .iter()
+        .filter(|r| r.rule == RULE)
+        .all(|r| r.verdict == Verdict::LikelyReal);
+    let checks: [(bool, &str, &str); 4] = [
+        (
+            op_benign,
+            "the operator's deletion is triaged as likely a false positive",
+            "運用担当者の削除が誤検知の可能性が高いと判定される",
+        ),
+        (
+            !before.is_empty() && again.is_empty(),
+            "the same action again raises no alert with the exception",
+            "例外の適用後、同じ操作でアラートが出ない",
+        ),
+        (
+            !attack_alerts.is_empty(),
+            "the attack still alerts with the exception",
+            "例外の適用後も攻撃はアラートになる",
+        ),
+        (
+            attack_real,
+            "the attack is triaged as likely real",
+            "攻撃が実際の攻撃の可能性が高いと判定される",
+        ),
+    ];
+    let story_holds = checks.iter().all(|c| c.0);
+    if story_holds {
+        writeln!(
+            out,
+            "\n{}",
+            tr(
+                lang,
+                "The story holds: the operator's deletion is triaged as likely benign and silenced by a verified exception; the attack still alerts and is triaged as likely real.",
+                "筋書きどおりです：運用担当者の削除は誤検知の可能性が高いと判定され、検証済みの例外で抑止されました。攻撃は引き続きアラートになり、実際の攻撃の可能性が高いと判定されました。",
+            )
+        )?;
+    } else {
+        writeln!(
+            out,
+            "\n{}",
+            tr(
+                lang,
+                "The story did NOT hold on this run:",
+                "今回の実行では筋書きどおりになりませんでした：",
+            )
+        )?;
+        for (_, en, ja) in checks.iter().filter(|c| !c.0) {
+            writeln!(
+                out,
+                "  - {}: {}",
+                tr(lang, "not met", "未達"),
+                tr(lang, en, ja)
+            )?;
         }
-    )?;
+    }
     Ok(if story_holds {
         ExitCode::SUCCESS
     } else {
