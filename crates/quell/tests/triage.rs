@@ -333,12 +333,91 @@ fn check_the_story_answer_and_its_correction() {
 #[test]
 fn demo_from_the_bundled_recording() {
     let o = run(&["demo", "--recorded"]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     let s = stdout(&o);
-    assert!(s.contains("replaying the recording bundled in this binary"));
-    assert!(s.contains("likely false positive"));
+    assert!(
+        s.contains("replaying the recording bundled in this binary"),
+        "{s}"
+    );
+    // The story runs in a container: the stage names it and the alerts carry its id.
+    let first_alert = s
+        .lines()
+        .find(|l| l.contains("Log file truncated, deleted or renamed"))
+        .unwrap_or_else(|| panic!("no alert line: {s}"));
+    let ctr = first_alert
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("container_id="))
+        .unwrap_or_else(|| panic!("no container_id in {first_alert}"));
+    assert!(ctr != "host" && ctr.len() == 12, "{first_alert}");
+    assert!(
+        s.contains(&format!("The stage: httpd container {ctr}")),
+        "{s}"
+    );
+    // The operator came in through the runtime with a terminal; the attack through httpd.
+    assert!(s.contains("process tree: rm ← sh ← runc"), "{s}");
+    assert!(s.contains("process tree: rm ← sh ← httpd ← runc"), "{s}");
+    assert!(
+        s.contains("interactive_session: run by a person in an interactive session: a controlling terminal, a shell entered through the container runtime (runc)"),
+        "{s}"
+    );
+    assert!(s.contains("Verdict: likely false positive"), "{s}");
     assert!(s.contains("without the exception: 1 alert(s); with it: 0 alert(s)"));
-    assert!(s.contains("The story holds"));
+    assert!(
+        s.contains("with the exception applied: 1 \"Clear Log Activities\" alert(s) still raised"),
+        "{s}"
+    );
+    assert!(s.contains("Verdict: likely real"), "{s}");
+    assert!(s.contains("The story holds"), "{s}");
+    assert!(o.status.success(), "{s}{}", stderr(&o));
+}
+
+/// The bundled recordings themselves: every "Clear Log Activities" deletion happened in the
+/// same container (not the host), on the container's /var/log/dpkg.log.
+#[test]
+fn demo_recordings_are_one_container() {
+    let mut ids = std::collections::BTreeSet::new();
+    for name in ["operator-1.jsonl", "operator-2.jsonl", "attack.jsonl"] {
+        let text = std::fs::read_to_string(demo(name)).unwrap();
+        let dels: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|e| e["evt.type"] == "unlinkat" && e["fs.path.name"] == "/var/log/dpkg.log")
+            .collect();
+        assert_eq!(dels.len(), 1, "{name}");
+        let e = &dels[0];
+        assert_eq!(e["evt.res"], "SUCCESS", "{name}");
+        let id = e["container.id"].as_str().unwrap();
+        assert!(id != "host" && id.len() == 12, "{name}: {id}");
+        assert_eq!(e["container.type"], "docker", "{name}");
+        ids.insert(id.to_string());
+        let runtime = (1..=4).any(|n| e[format!("proc.aname[{n}]")] == "runc");
+        assert!(runtime, "{name}: no runc ancestor: {e}");
+        if name.starts_with("operator") {
+            assert_ne!(
+                e["proc.tty"], 0,
+                "{name}: the operator's shell has a terminal"
+            );
+        } else {
+            assert_eq!(e["proc.aname[2]"], "httpd", "{name}: {e}");
+        }
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+}
+
+/// The Japanese demo text.
+#[test]
+fn demo_in_japanese() {
+    let o = run(&["demo", "--recorded", "--lang", "ja"]);
+    let s = stdout(&o);
+    assert!(s.contains("同梱の記録を再生します"), "{s}");
+    assert!(s.contains("舞台は httpd コンテナ"), "{s}");
+    assert!(
+        s.contains("コンテナランタイム（runc）経由で入ったシェル"),
+        "{s}"
+    );
+    assert!(
+        s.contains("例外なし：アラート 1 件、例外あり：アラート 0 件"),
+        "{s}"
+    );
 }
 
 /// Malformed event lines and YAML never make triage or tune panic (the property test over
