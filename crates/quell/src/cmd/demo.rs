@@ -295,7 +295,7 @@ fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
                 .to_string(),
             ),
             Err(e) if stop.load(Ordering::Relaxed) => {
-                bail!("interrupted; the scratch container was removed ({e:#})")
+                bail!("interrupted ({e:#}): the scratch container, its cgroup and its files were removed")
             }
             Err(e) => (
                 bundled(),
@@ -320,7 +320,7 @@ fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
             },
         )
     };
-    writeln!(out, "quell demo: {how}.")?;
+    writeln!(out, "quell demo: {how}{}", tr(lang, ".", "。"))?;
     let op1 = parse_records(&op1, "operator-1.jsonl")?;
     let op2 = parse_records(&op2, "operator-2.jsonl")?;
     let attack = parse_records(&attack, "attack.jsonl")?;
@@ -357,8 +357,8 @@ fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
     )?;
     writeln!(
         out,
-        "{} {}",
-        tr(lang, "process tree:", "プロセスツリー："),
+        "{}{}",
+        tr(lang, "process tree: ", "プロセスツリー："),
         tree(first_rec)
     )?;
     for (a, _) in &first {
@@ -461,8 +461,8 @@ fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
     if let Some((_, r)) = before.first() {
         writeln!(
             out,
-            "{} {}",
-            tr(lang, "process tree:", "プロセスツリー："),
+            "{}{}",
+            tr(lang, "process tree: ", "プロセスツリー："),
             tree(r)
         )?;
     }
@@ -492,8 +492,8 @@ fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
     if let Some((_, r)) = attack_alerts.first() {
         writeln!(
             out,
-            "{} {}",
-            tr(lang, "process tree:", "プロセスツリー："),
+            "{}{}",
+            tr(lang, "process tree: ", "プロセスツリー："),
             tree(r)
         )?;
     }
@@ -573,8 +573,8 @@ fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
         for (_, en, ja) in checks.iter().filter(|c| !c.0) {
             writeln!(
                 out,
-                "  - {}: {}",
-                tr(lang, "not met", "未達"),
+                "  - {}{}",
+                tr(lang, "not met: ", "未達："),
                 tr(lang, en, ja)
             )?;
         }
