@@ -137,6 +137,10 @@ pub struct ClusterReport {
 
 /// Effect of an interactive session (a person at a terminal, an sshd login, a runtime `exec`).
 /// Set to 1.4 after the first corpus run (it was 1.0); see BENCHMARKS.md.
+/// Rules that fire when a person opens a shell in a workload (quell's and Falco's names):
+/// in an interactive session they describe the entry itself, not further activity.
+const SESSION_ENTRY_RULES: &[&str] = &["Terminal Shell in Container", "Terminal shell in container"];
+
 pub const INTERACTIVE_WEIGHT: f64 = 1.4;
 
 /// How many reasons a report keeps.
@@ -512,7 +516,16 @@ impl Triage<'_> {
                 );
             }
         }
-        let others = sessions.other_alerts(records, by_record, at, rule);
+        // An interactive session's own way in (a terminal shell opened in a container) is
+        // not "other suspicious activity": a person entering is what made it interactive.
+        let interactive = a.service_shell.is_none()
+            && a.dropped_exe.is_none()
+            && (a.tty || a.entry.is_some() || a.runtime.is_some());
+        let others: Vec<_> = sessions
+            .other_alerts(records, by_record, at, rule)
+            .into_iter()
+            .filter(|o| !(interactive && SESSION_ENTRY_RULES.contains(&o.rule.as_str())))
+            .collect();
         if !others.is_empty() {
             kinds.push("alerts");
             let names: Vec<String> = others
@@ -557,6 +570,14 @@ impl Triage<'_> {
                         format!("同じセッションがアラートの{}に保守プログラム {n} を実行しています（パッケージ導入後の後片付けなど）", when(c.before, true)),
                     ));
                 }
+            } else if interactive && others.is_empty() {
+                // Stated, but weighed lightly: a quiet session is weak evidence on its own.
+                out.push(seen(
+                    "session_quiet",
+                    0.2,
+                    "no other suspicious activity in the session (no download, dropped binary, outbound connection, credential read or other alert)".to_string(),
+                    "セッション内に他の不審な動作はありません（ダウンロード、持ち込まれたバイナリの実行、外部接続、認証情報の読み取り、他のアラートのいずれもなし）".to_string(),
+                ));
             }
         }
         out

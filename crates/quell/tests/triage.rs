@@ -43,8 +43,14 @@ fn triage_json_shape() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 1);
-    let c = &lines[0];
+    // One cluster per rule: the operator's terminal shell in the container, and the deletion.
+    let rules: Vec<&str> = lines.iter().filter_map(|c| c["rule"].as_str()).collect();
+    assert_eq!(lines.len(), 2, "{rules:?}");
+    assert!(rules.contains(&"Terminal Shell in Container"), "{rules:?}");
+    let c = lines
+        .iter()
+        .find(|c| c["rule"] == "Clear Log Activities")
+        .expect("a Clear Log Activities cluster");
     for k in [
         "rule", "cluster", "alerts", "verdict", "score", "reasons", "confirm", "sample",
     ] {
