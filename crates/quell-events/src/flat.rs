@@ -34,9 +34,11 @@ pub enum EventError {
 /// One event: Falco field names (canonical keys: `evt.arg.flags`, `proc.aname[2]`) to values.
 ///
 /// Keys set with [`FlatEvent::set`] are used as given, so they should be in canonical form.
+/// Keys are `Cow<'static, str>`: the fixed field names a producer such as live capture sets
+/// ([`FlatEvent::set_static`], [`FlatEvent::from_pairs`]) cost no allocation.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlatEvent {
-    fields: BTreeMap<String, Value<'static>>,
+    fields: BTreeMap<Cow<'static, str>, Value<'static>>,
 }
 
 /// Timestamp renderings: a number given for one of them is the event time in nanoseconds.
@@ -257,7 +259,24 @@ impl FlatEvent {
     /// Sets a field. The key is used as given: write it in canonical form
     /// (`evt.arg.flags`, `proc.aname[2]`).
     pub fn set(&mut self, key: impl Into<String>, v: Value<'static>) {
-        self.fields.insert(key.into(), v);
+        self.fields.insert(Cow::Owned(key.into()), v);
+    }
+
+    /// Sets a field under a `'static` key (no allocation for the key). Canonical form, as
+    /// for [`FlatEvent::set`].
+    pub fn set_static(&mut self, key: &'static str, v: Value<'static>) {
+        self.fields.insert(Cow::Borrowed(key), v);
+    }
+
+    /// An event made of `(key, value)` pairs in any order; when a key repeats, the last
+    /// value wins (as with repeated [`FlatEvent::set`] calls). Sorts once instead of
+    /// inserting key by key.
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (Cow<'static, str>, Value<'static>)>,
+    ) -> Self {
+        FlatEvent {
+            fields: pairs.into_iter().collect(),
+        }
     }
 
     /// The value stored under a key.
@@ -272,7 +291,7 @@ impl FlatEvent {
 
     /// Every key and value, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value<'static>)> {
-        self.fields.iter().map(|(k, v)| (k.as_str(), v))
+        self.fields.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     /// Number of fields.
@@ -338,12 +357,12 @@ impl FlatEvent {
             }
             let list_field = f.name == "fd.types";
             if let Some(value) = coerce(key, &f, list_field, v)? {
-                ev.fields.insert(f.key, value);
+                ev.fields.insert(Cow::Owned(f.key), value);
             }
         }
         if let Some(ts) = time_ns {
             ev.fields
-                .entry("evt.rawtime".to_string())
+                .entry(Cow::Borrowed("evt.rawtime"))
                 .or_insert(Value::Uint(ts));
         }
         Ok(ev)
@@ -354,7 +373,7 @@ impl FlatEvent {
         let map: Map<String, Json> = self
             .fields
             .iter()
-            .map(|(k, v)| (k.clone(), value_to_json(v)))
+            .map(|(k, v)| (k.to_string(), value_to_json(v)))
             .collect();
         Json::Object(map).to_string()
     }
@@ -362,47 +381,51 @@ impl FlatEvent {
     /// The event time in nanoseconds since the epoch: `evt.rawtime`, else a numeric `evt.time`.
     /// (An alert line's `time` is stored as `evt.rawtime` when it is read.)
     pub fn timestamp_ns(&self) -> Option<u64> {
-        let num = |v: &Value<'_>| match v {
-            Value::Uint(u) => Some(*u),
-            Value::Int(i) => u64::try_from(*i).ok(),
-            _ => None,
-        };
-        self.fields
-            .get("evt.rawtime")
-            .and_then(num)
-            .or_else(|| self.fields.get("evt.time").and_then(num))
+        timestamp_from(&|k| self.fields.get(k).map(Value::borrowed))
     }
+}
 
-    fn all_levels(&self, f: &FieldRef) -> Option<Value<'_>> {
-        let mut levels = Vec::new();
-        let mut key = String::with_capacity(f.name.len() + 5);
-        for n in 1..=MAX_LEVELS {
-            key.clear();
-            key.push_str(f.name);
-            key.push('[');
-            key.push_str(itoa(n, &mut [0u8; 20]));
-            key.push(']');
-            let v = self.fields.get(key.as_str()).or_else(|| {
-                if n == 1 {
-                    ancestor_fallback(f.name, "1").and_then(|p| self.fields.get(p))
-                } else {
-                    None
-                }
-            });
-            match v {
-                Some(v) => levels.push(v.borrowed()),
-                None => break,
+/// [`FlatEvent::timestamp_ns`] for any key-value view of an event.
+pub fn timestamp_from<'a>(get: &dyn Fn(&str) -> Option<Value<'a>>) -> Option<u64> {
+    let num = |v: Value<'_>| match v {
+        Value::Uint(u) => Some(u),
+        Value::Int(i) => u64::try_from(i).ok(),
+        _ => None,
+    };
+    get("evt.rawtime")
+        .and_then(num)
+        .or_else(|| get("evt.time").and_then(num))
+}
+
+fn all_levels<'a>(f: &FieldRef, get: &dyn Fn(&str) -> Option<Value<'a>>) -> Option<Value<'a>> {
+    let mut levels = Vec::new();
+    let mut key = String::with_capacity(f.name.len() + 5);
+    for n in 1..=MAX_LEVELS {
+        key.clear();
+        key.push_str(f.name);
+        key.push('[');
+        key.push_str(itoa(n, &mut [0u8; 20]));
+        key.push(']');
+        let v = get(key.as_str()).or_else(|| {
+            if n == 1 {
+                ancestor_fallback(f.name, "1").and_then(get)
+            } else {
+                None
             }
+        });
+        match v {
+            Some(v) => levels.push(v),
+            None => break,
         }
-        if levels.is_empty() {
-            // An event may also give every level at once, as an array under the plain name.
-            if let Some(list @ Value::List(_)) = self.fields.get(f.key.as_str()) {
-                return Some(list.borrowed());
-            }
-            return None;
-        }
-        Some(Value::List(levels))
     }
+    if levels.is_empty() {
+        // An event may also give every level at once, as an array under the plain name.
+        if let Some(list @ Value::List(_)) = get(f.key.as_str()) {
+            return Some(list);
+        }
+        return None;
+    }
+    Some(Value::List(levels))
 }
 
 /// Formats a small number without allocating.
@@ -436,34 +459,40 @@ impl Event for FlatEvent {
     }
 
     fn field(&self, f: &FieldRef) -> Option<Value<'_>> {
-        if f.all_levels {
-            return self.all_levels(f);
+        field_from(f, &|k| self.fields.get(k).map(Value::borrowed))
+    }
+}
+
+/// The value of field `f` for an event whose stored keys `get` looks up (canonical keys, as
+/// a [`FlatEvent`] stores them), with [`FlatEvent`]'s reading rules: ancestor levels 0 and 1
+/// fall back to the plain process fields, an unindexed ancestor field lists levels 1..N,
+/// and timestamp renderings are derived from `evt.rawtime`. Other event views (such as live
+/// capture's lazily extracted events) use it to read exactly as a [`FlatEvent`] with the
+/// same keys would.
+pub fn field_from<'a>(f: &FieldRef, get: &dyn Fn(&str) -> Option<Value<'a>>) -> Option<Value<'a>> {
+    if f.all_levels {
+        return all_levels(f, get);
+    }
+    if let Some(v) = get(f.key.as_str()) {
+        return Some(v);
+    }
+    // Level 0 is the process itself, level 1 its parent.
+    if let Some(level) = f.arg.as_deref() {
+        if let Some(plain) = ancestor_fallback(f.name, level) {
+            return get(plain);
         }
-        if let Some(v) = self.fields.get(f.key.as_str()) {
-            return Some(v.borrowed());
+        return None;
+    }
+    // Renderings of the timestamp are derived from it when the event does not carry them.
+    match f.name {
+        "evt.rawtime" => timestamp_from(get).map(Value::Uint),
+        "evt.rawtime.s" => timestamp_from(get).map(|ts| Value::Uint(ts / 1_000_000_000)),
+        "evt.rawtime.ns" => timestamp_from(get).map(|ts| Value::Uint(ts % 1_000_000_000)),
+        name if TIME_FIELDS.contains(&name) => {
+            let ts = timestamp_from(get)?;
+            time_field(name, ts).map(|s| Value::Str(Cow::Owned(s)))
         }
-        // Level 0 is the process itself, level 1 its parent.
-        if let Some(level) = f.arg.as_deref() {
-            if let Some(plain) = ancestor_fallback(f.name, level) {
-                return self.fields.get(plain).map(|v| v.borrowed());
-            }
-            return None;
-        }
-        // Renderings of the timestamp are derived from it when the event does not carry them.
-        match f.name {
-            "evt.rawtime" => self.timestamp_ns().map(Value::Uint),
-            "evt.rawtime.s" => self
-                .timestamp_ns()
-                .map(|ts| Value::Uint(ts / 1_000_000_000)),
-            "evt.rawtime.ns" => self
-                .timestamp_ns()
-                .map(|ts| Value::Uint(ts % 1_000_000_000)),
-            name if TIME_FIELDS.contains(&name) => {
-                let ts = self.timestamp_ns()?;
-                time_field(name, ts).map(|s| Value::Str(Cow::Owned(s)))
-            }
-            _ => None,
-        }
+        _ => None,
     }
 }
 
@@ -688,6 +717,51 @@ mod tests {
         assert_eq!(e.remove("proc.name"), Some(s("a")));
         assert_eq!(e.get("proc.name"), None);
         assert_eq!(e.to_json_line(), r#"{"evt.num":3}"#);
+    }
+
+    #[test]
+    fn static_keys_and_pairs() {
+        let mut a = FlatEvent::new();
+        a.set("proc.name", s("x"));
+        a.set("evt.num", Value::Uint(1));
+        a.set("evt.num", Value::Uint(2));
+        let mut b = FlatEvent::new();
+        b.set_static("evt.num", Value::Uint(2));
+        b.set_static("proc.name", s("x"));
+        assert_eq!(a, b, "static and owned keys compare equal");
+        let c = FlatEvent::from_pairs(vec![
+            (Cow::Borrowed("proc.name"), s("y")),
+            (Cow::Borrowed("evt.num"), Value::Uint(1)),
+            (Cow::Owned("proc.name".to_string()), s("x")),
+            (Cow::Borrowed("evt.num"), Value::Uint(2)),
+        ]);
+        assert_eq!(c, a, "the last value of a repeated key wins");
+        assert_eq!(c.to_json_line(), r#"{"evt.num":2,"proc.name":"x"}"#);
+    }
+
+    #[test]
+    fn field_from_reads_like_a_flat_event() {
+        let e = ev(
+            r#"{"evt.rawtime":1500000000,"proc.name":"cat","proc.pname":"bash","proc.aname[2]":"sshd"}"#,
+        );
+        let get = |k: &str| e.get(k).map(Value::borrowed);
+        for name in [
+            "proc.name",
+            "proc.aname[0]",
+            "proc.aname[1]",
+            "proc.aname[2]",
+            "proc.aname",
+            "evt.time",
+            "evt.rawtime.s",
+            "fd.name",
+        ] {
+            let f = fref(name);
+            assert_eq!(field_from(&f, &get), e.field(&f), "{name}");
+        }
+        assert_eq!(
+            field_from(&fref("proc.aname"), &get),
+            Some(Value::List(vec![s("bash"), s("sshd")]))
+        );
     }
 
     #[test]

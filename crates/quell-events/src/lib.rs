@@ -15,5 +15,5 @@
 mod flat;
 mod reader;
 
-pub use flat::{EventError, FlatEvent};
+pub use flat::{field_from, timestamp_from, EventError, FlatEvent};
 pub use reader::{EventReader, LineError};
