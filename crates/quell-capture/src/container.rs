@@ -201,6 +201,11 @@ impl MetadataProvider {
         self.cache.get(&c.full_id).and_then(|m| m.as_ref())
     }
 
+    /// The metadata [`MetadataProvider::get`] already looked up for `c` (no file access).
+    pub fn cached(&self, c: &ContainerRef) -> Option<&ContainerMeta> {
+        self.cache.get(&c.full_id).and_then(|m| m.as_ref())
+    }
+
     fn lookup(&self, c: &ContainerRef) -> Option<ContainerMeta> {
         for root in &self.roots {
             let docker = root

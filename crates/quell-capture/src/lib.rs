@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use live::Capture;
+pub use state::LiveEvent;
 pub use quell_events::FlatEvent;
 
 /// What to capture.

@@ -13,7 +13,7 @@ use libbpf_rs::{
 use quell_events::FlatEvent;
 
 use crate::procfs::Users;
-use crate::state::{CgroupResolver, State};
+use crate::state::{CgroupResolver, LiveEvent, State};
 use crate::{syscalls, wire, CaptureConfig, CaptureError, CaptureStats};
 
 static BPF_OBJECT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/quell.bpf.o"));
@@ -102,13 +102,23 @@ fn find_map<'a>(obj: &'a Object, name: &str) -> Option<libbpf_rs::Map<'a>> {
     obj.maps().find(|m| m.name() == name)
 }
 
+/// Records copied out of the ring buffers, back to back in one reused arena
+/// (no allocation per record), waiting to be sorted and applied.
+#[derive(Default)]
+struct Sink {
+    bytes: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+}
+
 /// A running capture: the loaded program, its ring buffers and the state engine.
 pub struct Capture {
     obj: Object,
     _links: Vec<Link>,
     _rings: Vec<MapHandle>,
     rb: RingBuffer<'static>,
-    sink: Rc<RefCell<Vec<Vec<u8>>>>,
+    sink: Rc<RefCell<Sink>>,
+    /// The previous batch's buffers, kept for their capacity.
+    spare: Sink,
     state: State,
     delivered: u64,
     decode_errors: u64,
@@ -186,13 +196,16 @@ impl Capture {
                 .map_err(|e| CaptureError::RingBuffer(format!("{e}")))?;
             rings.push(rb);
         }
-        let sink: Rc<RefCell<Vec<Vec<u8>>>> = Rc::new(RefCell::new(Vec::new()));
+        let sink: Rc<RefCell<Sink>> = Rc::new(RefCell::new(Sink::default()));
         let mut builder = RingBufferBuilder::new();
         for r in &rings {
             let s = Rc::clone(&sink);
             builder
                 .add(r, move |data: &[u8]| {
-                    s.borrow_mut().push(data.to_vec());
+                    let mut s = s.borrow_mut();
+                    let start = s.bytes.len();
+                    s.bytes.extend_from_slice(data);
+                    s.spans.push((start, data.len()));
                     0
                 })
                 .map_err(|e| CaptureError::RingBuffer(format!("{e}")))?;
@@ -223,6 +236,7 @@ impl Capture {
             _rings: rings,
             rb,
             sink,
+            spare: Sink::default(),
             state,
             delivered: 0,
             decode_errors: 0,
@@ -236,6 +250,17 @@ impl Capture {
         timeout: Duration,
         on_event: &mut dyn FnMut(FlatEvent),
     ) -> Result<usize, CaptureError> {
+        self.poll_live(timeout, &mut |e| on_event(e.to_flat()))
+    }
+
+    /// [`Capture::poll`] handing out [`LiveEvent`] views, which extract
+    /// process fields only when asked: the cheap way to evaluate rules
+    /// ([`LiveEvent::to_flat`] gives the complete event when it is needed).
+    pub fn poll_live(
+        &mut self,
+        timeout: Duration,
+        on_event: &mut dyn FnMut(&LiveEvent<'_>),
+    ) -> Result<usize, CaptureError> {
         if let Err(e) = self.rb.poll(timeout) {
             if e.kind() != libbpf_rs::ErrorKind::Interrupted {
                 return Err(CaptureError::RingBuffer(format!("{e}")));
@@ -246,6 +271,14 @@ impl Capture {
 
     /// Consumes everything already in the ring buffers without waiting.
     pub fn drain(&mut self, on_event: &mut dyn FnMut(FlatEvent)) -> Result<usize, CaptureError> {
+        self.drain_live(&mut |e| on_event(e.to_flat()))
+    }
+
+    /// [`Capture::drain`] handing out [`LiveEvent`] views.
+    pub fn drain_live(
+        &mut self,
+        on_event: &mut dyn FnMut(&LiveEvent<'_>),
+    ) -> Result<usize, CaptureError> {
         let mut total = 0;
         loop {
             let _ = self.rb.consume();
@@ -257,23 +290,34 @@ impl Capture {
         }
     }
 
-    fn process_pending(&mut self, on_event: &mut dyn FnMut(FlatEvent)) -> usize {
-        let batch: Vec<Vec<u8>> = std::mem::take(&mut *self.sink.borrow_mut());
-        let mut recs: Vec<wire::Record<'_>> = Vec::with_capacity(batch.len());
-        for b in &batch {
+    fn process_pending(&mut self, on_event: &mut dyn FnMut(&LiveEvent<'_>)) -> usize {
+        // Swap in the spare buffers, so the callbacks keep filling reused capacity.
+        let mut batch = std::mem::take(&mut self.spare);
+        std::mem::swap(&mut batch, &mut *self.sink.borrow_mut());
+        let mut recs: Vec<wire::Record<'_>> = Vec::with_capacity(batch.spans.len());
+        for &(start, len) in &batch.spans {
+            let Some(b) = batch.bytes.get(start..start + len) else {
+                self.decode_errors += 1;
+                continue;
+            };
             match wire::parse(b) {
                 Ok(r) => recs.push(r),
                 Err(_) => self.decode_errors += 1,
             }
         }
+        // Records of one CPU are in order already; a stable sort merges the CPUs.
         recs.sort_by_key(|r| r.ts_boot);
         let mut n = 0;
         for r in &recs {
-            if let Some(ev) = self.state.apply(r) {
+            if let Some(ev) = self.state.apply_live(r) {
                 n += 1;
-                on_event(ev);
+                on_event(&ev);
             }
         }
+        drop(recs);
+        batch.bytes.clear();
+        batch.spans.clear();
+        self.spare = batch;
         self.delivered += n as u64;
         n
     }

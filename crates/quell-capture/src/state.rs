@@ -1,19 +1,29 @@
 //! The state engine: a process table (seeded from `/proc`, kept current from
 //! exec/fork/exit records), per-process fd tables and working directories,
-//! and the conversion of each kernel record into a flat event carrying every
+//! and the conversion of each kernel record into an event carrying every
 //! field quell can extract.
+//!
+//! [`State::apply_live`] returns a [`LiveEvent`]: the record's own fields
+//! (`evt.*`, `fd.*`, `fs.path.*`) are decoded eagerly into a small reused
+//! buffer, while the process fields (`proc.*`, `user.*`, `group.*`,
+//! `container.*`, ancestors) are read from the process table only when a rule
+//! asks for them. [`LiveEvent::to_flat`] builds the complete
+//! [`FlatEvent`] (for alerts' records and `--record`); [`State::apply`] is
+//! `apply_live` + `to_flat`. Both read identically, field by field.
 //!
 //! Everything here is pure apart from the optional `/proc` fallback for
 //! processes first seen mid-life, so it is unit-tested from synthetic records.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use quell_events::FlatEvent;
 use quell_rules::fields_table::registry;
-use quell_rules::{FieldType, Value};
+use quell_rules::{Event, FieldRef, FieldType, Value};
 
 use crate::container::{ContainerRef, MetadataProvider, HOST_ID};
 use crate::flags;
@@ -211,17 +221,54 @@ const MAX_ANCESTORS: usize = 16;
 /// Exited processes stay in the table this long (ns), for late events and ancestry.
 const DEAD_GRACE_NS: u64 = 10_000_000_000;
 
+/// FNV-1a: the field-type cache hashes short fixed keys on every field set,
+/// where SipHash showed up in profiles.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.0 = (self.0.rotate_left(5) ^ x as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.write_usize(x as usize);
+    }
+}
+
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// One decoded field of the record itself.
+type Pair = (Cow<'static, str>, Value<'static>);
+
 /// The process table and the record → event conversion.
 pub struct State {
-    procs: HashMap<u32, Process>,
+    procs: FnvMap<u32, Process>,
     users: Users,
     boot_offset_ns: i128,
     evt_num: u64,
     cgroups: CgroupResolver,
     meta: MetadataProvider,
     proc_root: Option<PathBuf>,
-    types: HashMap<&'static str, FieldType>,
+    /// Field types by key identity (address and length of the static key).
+    types: FnvMap<(usize, usize), FieldType>,
     last_sweep: u64,
+    /// The current record's own fields (reused from record to record).
+    base: Vec<Pair>,
 }
 
 impl State {
@@ -229,15 +276,16 @@ impl State {
     /// `proc_root` (normally `/proc`) is read for processes first seen mid-life.
     pub fn new(users: Users, boot_offset_ns: i128, proc_root: Option<PathBuf>) -> Self {
         State {
-            procs: HashMap::new(),
+            procs: FnvMap::default(),
             users,
             boot_offset_ns,
             evt_num: 0,
             cgroups: CgroupResolver::default(),
             meta: MetadataProvider::default(),
             proc_root,
-            types: HashMap::new(),
+            types: FnvMap::default(),
             last_sweep: 0,
+            base: Vec::with_capacity(64),
         }
     }
 
@@ -338,8 +386,16 @@ impl State {
     }
 
     /// Applies one decoded record: updates the tables and returns the event
-    /// (with all fields) to hand to the rules engine.
+    /// with all its fields. Same as [`State::apply_live`] + [`LiveEvent::to_flat`].
     pub fn apply(&mut self, r: &Record<'_>) -> Option<FlatEvent> {
+        self.apply_live(r).map(|e| e.to_flat())
+    }
+
+    /// Applies one decoded record: updates the tables and returns a view of the
+    /// event that extracts process fields on demand. `None` for records that
+    /// are not events (a fork of a new thread with a bad child id, an unknown
+    /// syscall).
+    pub fn apply_live(&mut self, r: &Record<'_>) -> Option<LiveEvent<'_>> {
         let now = self.epoch(r.ts_boot);
         self.sweep(now);
         self.evt_num += 1;
@@ -352,7 +408,7 @@ impl State {
         let mut ev = Ev::new(self);
         ev.num("evt.num", self.evt_num as i128);
         ev.num("evt.rawtime", now as i128);
-        ev.text("evt.dir", "<");
+        ev.text_static("evt.dir", "<");
         ev.num("thread.tid", r.tid as i128);
         let handled = match r.kind {
             Kind::Exec => {
@@ -366,12 +422,19 @@ impl State {
             }
             Kind::Syscall => self.on_syscall(r, &mut ev),
         };
-        if handled.is_none() {
-            ev.done(self);
-            return None;
+        ev.done(self);
+        handled?;
+        // Container metadata is looked up (and cached) now, so the view can
+        // read it without mutating the state.
+        if let Some(c) = self.procs.get(&r.tgid).and_then(|p| p.container.clone()) {
+            let _ = self.meta.get(&c);
         }
-        self.proc_fields(r.tgid, &mut ev);
-        Some(ev.done(self))
+        let state: &State = self;
+        Some(LiveEvent {
+            state,
+            tgid: r.tgid,
+            process: state.procs.get(&r.tgid),
+        })
     }
 
     fn on_exec(&mut self, r: &Record<'_>, now: u64, ev: &mut Ev) {
@@ -432,7 +495,7 @@ impl State {
         }
         // close-on-exec fds go away
         p.fds.retain(|_, f| f.flags & flags::O_CLOEXEC == 0);
-        ev.text(
+        ev.text_static(
             "evt.type",
             if r.sysno == 322 { "execveat" } else { "execve" },
         );
@@ -446,7 +509,7 @@ impl State {
     fn on_fork(&mut self, r: &Record<'_>, ev: &mut Ev) -> Option<()> {
         let child_tid = u32::try_from(r.res).ok()?;
         let child_tgid = r.args[0] as u32;
-        ev.text("evt.type", "clone");
+        ev.text_static("evt.type", "clone");
         ev.res(r.res);
         if child_tgid == r.tgid {
             // a new thread of the same process
@@ -476,7 +539,7 @@ impl State {
     }
 
     fn on_exit(&mut self, r: &Record<'_>, now: u64, ev: &mut Ev) {
-        ev.text("evt.type", "procexit");
+        ev.text_static("evt.type", "procexit");
         ev.num("evt.arg.status", r.res as i128);
         let code = (r.res >> 8) & 0xff;
         let sig = r.res & 0x7f;
@@ -516,7 +579,7 @@ impl State {
         let a = r.args;
         let res = r.res;
         let as_fd = |x: u64| (x as i32) as i64;
-        ev.text(
+        ev.text_static(
             "evt.type",
             if name == "fchmodat2" {
                 "fchmodat"
@@ -890,11 +953,15 @@ impl State {
                 ev.num(k, (a[0] as u32) as i128);
             }
             "setreuid" | "setregid" | "setresuid" | "setresgid" => {
-                let u = if name.contains("uid") { "uid" } else { "gid" };
-                ev.num(&format!("evt.arg.r{u}"), (a[0] as u32) as i128);
-                ev.num(&format!("evt.arg.e{u}"), (a[1] as u32) as i128);
+                let (rk, ek, sk) = if name.contains("uid") {
+                    ("evt.arg.ruid", "evt.arg.euid", "evt.arg.suid")
+                } else {
+                    ("evt.arg.rgid", "evt.arg.egid", "evt.arg.sgid")
+                };
+                ev.num(rk, (a[0] as u32) as i128);
+                ev.num(ek, (a[1] as u32) as i128);
                 if name.starts_with("setres") {
-                    ev.num(&format!("evt.arg.s{u}"), (a[2] as u32) as i128);
+                    ev.num(sk, (a[2] as u32) as i128);
                 }
             }
             "setns" => {
@@ -922,106 +989,397 @@ impl State {
         Some(())
     }
 
-    fn proc_fields(&mut self, tgid: u32, ev: &mut Ev) {
-        let Some(p) = self.procs.get(&tgid) else {
-            return;
-        };
-        ev.num("proc.pid", p.pid as i128);
-        ev.num("proc.ppid", p.ppid as i128);
-        ev.num("proc.vpid", p.vpid as i128);
-        ev.text("proc.name", &p.comm);
-        ev.text("proc.exe", &p.exe);
-        ev.text("proc.exepath", &p.exepath);
-        ev.text("proc.args", &p.args.join(" "));
-        ev.text("proc.cmdline", &p.cmdline());
-        ev.text("proc.cwd", &p.cwd);
-        ev.num("proc.tty", p.tty as i128);
-        ev.num("proc.sid", p.sid as i128);
-        if let Some(s) = self.procs.get(&p.sid) {
-            ev.text("proc.sname", &s.comm);
+    /// The process `tgid`'s parent as the ancestor walk sees it.
+    fn parent_of(&self, p: &Process) -> Option<&Process> {
+        if p.ppid == 0 || p.ppid == p.pid {
+            return None;
         }
-        ev.boolean("proc.is_exe_from_memfd", p.exe_from_memfd);
-        ev.boolean("proc.is_exe_upper_layer", false);
-        if p.exe_ino != 0 {
-            ev.num("proc.exe_ino", p.exe_ino as i128);
-        }
-        ev.text("thread.cap_effective", &flags::caps(p.cap_effective));
-        ev.text("thread.cap_permitted", &flags::caps(p.cap_permitted));
-        ev.num("user.uid", p.uid as i128);
-        if let Some(n) = self.users.users.get(&p.uid) {
-            ev.text("user.name", n);
-        }
-        ev.num(
-            "user.loginuid",
-            if p.loginuid == u32::MAX {
-                -1
-            } else {
-                p.loginuid as i128
-            },
-        );
-        if let Some(n) = self.users.users.get(&p.loginuid) {
-            ev.text("user.loginname", n);
-        }
-        ev.num("group.gid", p.gid as i128);
-        if let Some(n) = self.users.groups.get(&p.gid) {
-            ev.text("group.name", n);
-        }
-        // ancestors
+        self.procs.get(&p.ppid)
+    }
+
+    /// Walks the ancestors of `p`: `visit(level, pid, ancestor)` for levels
+    /// 1..=MAX_ANCESTORS, stopping at pid 0, a loop, or a process missing from
+    /// the table (reported once, as `None`, when it is the parent). `visit`
+    /// returns false to stop early.
+    fn walk_ancestors<'s>(
+        &'s self,
+        p: &Process,
+        mut visit: impl FnMut(usize, u32, Option<&'s Process>) -> bool,
+    ) {
+        let mut seen = [0u32; MAX_ANCESTORS + 1];
+        seen[0] = p.pid;
+        let mut n = 1;
         let mut cur = p.ppid;
         let mut level = 1usize;
-        let mut seen = vec![p.pid];
-        while level <= MAX_ANCESTORS && cur != 0 && !seen.contains(&cur) {
+        while level <= MAX_ANCESTORS && cur != 0 && !seen[..n].contains(&cur) {
             let Some(a) = self.procs.get(&cur) else {
                 if level == 1 {
-                    ev.num("proc.apid[1]", cur as i128);
+                    visit(1, cur, None);
                 }
                 break;
             };
-            if level == 1 {
-                ev.text("proc.pname", &a.comm);
-                ev.text("proc.pcmdline", &a.cmdline());
-                ev.text("proc.pexe", &a.exe);
-                ev.text("proc.pexepath", &a.exepath);
+            if !visit(level, cur, Some(a)) {
+                break;
             }
-            ev.text(&format!("proc.aname[{level}]"), &a.comm);
-            ev.num(&format!("proc.apid[{level}]"), a.pid as i128);
-            if level <= 2 {
-                ev.text(&format!("proc.aexe[{level}]"), &a.exe);
-                ev.text(&format!("proc.aexepath[{level}]"), &a.exepath);
+            if let Some(slot) = seen.get_mut(n) {
+                *slot = cur;
+                n += 1;
             }
-            seen.push(cur);
             cur = a.ppid;
             level += 1;
         }
-        match &p.container {
-            None => {
-                ev.text("container.id", HOST_ID);
-                ev.text("container.name", "host");
+    }
+
+    /// One ancestor field (`proc.aname`, `proc.apid`, `proc.aexe`,
+    /// `proc.aexepath`) at `level` (1..=MAX_ANCESTORS).
+    fn ancestor_value(&self, p: &Process, name: &str, level: usize) -> Option<Value<'_>> {
+        let key = ancestor_key(name, level)?;
+        let mut out = None;
+        self.walk_ancestors(p, |l, pid, a| {
+            if l < level {
+                return true;
             }
-            Some(c) => {
-                let c = c.clone();
-                ev.text("container.id", &c.id);
-                ev.text("container.full_id", &c.full_id);
-                ev.text("container.type", c.runtime);
-                if let Some(m) = self.meta.get(&c).cloned() {
-                    let mut opt = |k: &str, v: &Option<String>| {
-                        if let Some(v) = v {
-                            ev.text(k, v);
-                        }
-                    };
-                    opt("container.name", &m.name);
-                    opt("container.image", &m.image);
-                    opt("container.image.repository", &m.image_repository);
-                    opt("container.image.tag", &m.image_tag);
-                    opt("k8s.pod.name", &m.pod_name);
-                    opt("k8s.ns.name", &m.pod_namespace);
-                    opt("k8s.pod.uid", &m.pod_uid);
-                    if let Some(b) = m.privileged {
-                        ev.boolean("container.privileged", b);
-                    }
-                }
+            if l == level {
+                out = match (a, name) {
+                    (None, "proc.apid") => Some(num_value(proc_key_type(key), pid as i128)),
+                    (None, _) => None,
+                    (Some(a), _) => ancestor_field(a, name, level, key),
+                };
+            }
+            false
+        });
+        out
+    }
+
+    /// A process field that is not an ancestor level; `None` when absent.
+    fn proc_value<'s>(&'s self, p: &'s Process, key: &str) -> Option<Value<'s>> {
+        let ty = proc_key_type(key);
+        let num = |v: i128| Some(num_value(ty, v));
+        let text = |v: Cow<'s, str>| text_value(ty, v);
+        let b = |v: bool| Some(bool_value(ty, v));
+        let user = |id: u32| self.users.users.get(&id).map(|n| Cow::Borrowed(n.as_str()));
+        match key {
+            "proc.pid" => num(p.pid as i128),
+            "proc.ppid" => num(p.ppid as i128),
+            "proc.vpid" => num(p.vpid as i128),
+            "proc.name" => text(Cow::Borrowed(&p.comm)),
+            "proc.exe" => text(Cow::Borrowed(&p.exe)),
+            "proc.exepath" => text(Cow::Borrowed(&p.exepath)),
+            "proc.args" => text(Cow::Owned(p.args.join(" "))),
+            "proc.cmdline" => text(Cow::Owned(p.cmdline())),
+            "proc.cwd" => text(Cow::Borrowed(&p.cwd)),
+            "proc.tty" => num(p.tty as i128),
+            "proc.sid" => num(p.sid as i128),
+            "proc.sname" => text(Cow::Borrowed(&self.procs.get(&p.sid)?.comm)),
+            "proc.is_exe_from_memfd" => b(p.exe_from_memfd),
+            "proc.is_exe_upper_layer" => b(false),
+            "proc.exe_ino" if p.exe_ino != 0 => num(p.exe_ino as i128),
+            "thread.cap_effective" => text(Cow::Owned(flags::caps(p.cap_effective))),
+            "thread.cap_permitted" => text(Cow::Owned(flags::caps(p.cap_permitted))),
+            "user.uid" => num(p.uid as i128),
+            "user.name" => text(user(p.uid)?),
+            "user.loginuid" => num(if p.loginuid == u32::MAX {
+                -1
+            } else {
+                p.loginuid as i128
+            }),
+            "user.loginname" => text(user(p.loginuid)?),
+            "group.gid" => num(p.gid as i128),
+            "group.name" => text(Cow::Borrowed(self.users.groups.get(&p.gid)?)),
+            "proc.pname" => text(Cow::Borrowed(&self.parent_of(p)?.comm)),
+            "proc.pcmdline" => text(Cow::Owned(self.parent_of(p)?.cmdline())),
+            "proc.pexe" => text(Cow::Borrowed(&self.parent_of(p)?.exe)),
+            "proc.pexepath" => text(Cow::Borrowed(&self.parent_of(p)?.exepath)),
+            "container.id" => match &p.container {
+                None => text(Cow::Borrowed(HOST_ID)),
+                Some(c) => text(Cow::Borrowed(&c.id)),
+            },
+            "container.full_id" => text(Cow::Borrowed(&p.container.as_ref()?.full_id)),
+            "container.type" => text(Cow::Borrowed(p.container.as_ref()?.runtime)),
+            "container.name" => match &p.container {
+                None => text(Cow::Borrowed("host")),
+                Some(c) => text(Cow::Borrowed(self.meta.cached(c)?.name.as_deref()?)),
+            },
+            "container.image"
+            | "container.image.repository"
+            | "container.image.tag"
+            | "k8s.pod.name"
+            | "k8s.ns.name"
+            | "k8s.pod.uid" => {
+                let m = self.meta.cached(p.container.as_ref()?)?;
+                let v = match key {
+                    "container.image" => &m.image,
+                    "container.image.repository" => &m.image_repository,
+                    "container.image.tag" => &m.image_tag,
+                    "k8s.pod.name" => &m.pod_name,
+                    "k8s.ns.name" => &m.pod_namespace,
+                    _ => &m.pod_uid,
+                };
+                text(Cow::Borrowed(v.as_deref()?))
+            }
+            "container.privileged" => b(self.meta.cached(p.container.as_ref()?)?.privileged?),
+            _ => None,
+        }
+    }
+
+    /// Every process-derived field of process `tgid`, appended to `out`.
+    fn proc_pairs(&self, tgid: u32, out: &mut Vec<Pair>) {
+        let Some(p) = self.procs.get(&tgid) else {
+            return;
+        };
+        for key in PROC_KEYS {
+            if let Some(v) = self.proc_value(p, key) {
+                out.push((Cow::Borrowed(*key), v.into_owned()));
             }
         }
+        self.walk_ancestors(p, |level, pid, a| {
+            for name in ANCESTOR_NAMES {
+                let Some(key) = ancestor_key(name, level) else {
+                    continue;
+                };
+                let v = match a {
+                    None if name == "proc.apid" => Some(num_value(proc_key_type(key), pid as i128)),
+                    None => None,
+                    Some(a) => ancestor_field(a, name, level, key).map(Value::into_owned),
+                };
+                if let Some(v) = v {
+                    out.push((Cow::Borrowed(key), v));
+                }
+            }
+            true
+        });
+    }
+}
+
+/// A record turned into an event, reading process fields from the state on
+/// demand. Implements [`Event`]; it reads exactly as [`LiveEvent::to_flat`]
+/// does.
+pub struct LiveEvent<'a> {
+    state: &'a State,
+    tgid: u32,
+    /// The process of the event, looked up once.
+    process: Option<&'a Process>,
+}
+
+impl<'a> LiveEvent<'a> {
+    /// The value stored under a canonical key (as [`FlatEvent::get`] would give it).
+    pub fn get(&self, key: &str) -> Option<Value<'_>> {
+        if let Some((_, v)) = self.state.base.iter().rev().find(|(k, _)| k == key) {
+            return Some(v.borrowed());
+        }
+        let p = self.process?;
+        if key.ends_with(']') {
+            if let Some((name, level)) = split_ancestor_key(key) {
+                return self.state.ancestor_value(p, name, level);
+            }
+        }
+        self.state.proc_value(p, key)
+    }
+
+    /// The event time in nanoseconds since the epoch.
+    pub fn timestamp_ns(&self) -> Option<u64> {
+        quell_events::timestamp_from(&|k| self.get(k))
+    }
+
+    /// The complete event, with every field.
+    pub fn to_flat(&self) -> FlatEvent {
+        let mut pairs = Vec::with_capacity(self.state.base.len() + 64);
+        pairs.extend(self.state.base.iter().cloned());
+        self.state.proc_pairs(self.tgid, &mut pairs);
+        FlatEvent::from_pairs(pairs)
+    }
+}
+
+impl Event for LiveEvent<'_> {
+    fn evt_type(&self) -> Option<&str> {
+        self.state
+            .base
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "evt.type")
+            .and_then(|(_, v)| v.as_str())
+    }
+
+    fn field(&self, f: &FieldRef) -> Option<Value<'_>> {
+        quell_events::field_from(f, &|k| self.get(k))
+    }
+}
+
+/// Process fields every event may carry, ancestor levels apart.
+const PROC_KEYS: &[&str] = &[
+    "proc.pid",
+    "proc.ppid",
+    "proc.vpid",
+    "proc.name",
+    "proc.exe",
+    "proc.exepath",
+    "proc.args",
+    "proc.cmdline",
+    "proc.cwd",
+    "proc.tty",
+    "proc.sid",
+    "proc.sname",
+    "proc.is_exe_from_memfd",
+    "proc.is_exe_upper_layer",
+    "proc.exe_ino",
+    "thread.cap_effective",
+    "thread.cap_permitted",
+    "user.uid",
+    "user.name",
+    "user.loginuid",
+    "user.loginname",
+    "group.gid",
+    "group.name",
+    "proc.pname",
+    "proc.pcmdline",
+    "proc.pexe",
+    "proc.pexepath",
+    "container.id",
+    "container.name",
+    "container.full_id",
+    "container.type",
+    "container.image",
+    "container.image.repository",
+    "container.image.tag",
+    "k8s.pod.name",
+    "k8s.ns.name",
+    "k8s.pod.uid",
+    "container.privileged",
+];
+
+/// Ancestor fields events carry, one key per level.
+const ANCESTOR_NAMES: [&str; 4] = ["proc.aname", "proc.apid", "proc.aexe", "proc.aexepath"];
+
+macro_rules! levels {
+    ($name:literal) => {
+        [
+            concat!($name, "[1]"),
+            concat!($name, "[2]"),
+            concat!($name, "[3]"),
+            concat!($name, "[4]"),
+            concat!($name, "[5]"),
+            concat!($name, "[6]"),
+            concat!($name, "[7]"),
+            concat!($name, "[8]"),
+            concat!($name, "[9]"),
+            concat!($name, "[10]"),
+            concat!($name, "[11]"),
+            concat!($name, "[12]"),
+            concat!($name, "[13]"),
+            concat!($name, "[14]"),
+            concat!($name, "[15]"),
+            concat!($name, "[16]"),
+        ]
+    };
+}
+
+static ANAME_KEYS: [&str; MAX_ANCESTORS] = levels!("proc.aname");
+static APID_KEYS: [&str; MAX_ANCESTORS] = levels!("proc.apid");
+static AEXE_KEYS: [&str; MAX_ANCESTORS] = levels!("proc.aexe");
+static AEXEPATH_KEYS: [&str; MAX_ANCESTORS] = levels!("proc.aexepath");
+
+/// The static key of an ancestor field at `level` (1..=MAX_ANCESTORS); `None`
+/// for levels events do not carry (`proc.aexe*` stop at level 2).
+fn ancestor_key(name: &str, level: usize) -> Option<&'static str> {
+    let table = match name {
+        "proc.aname" => &ANAME_KEYS,
+        "proc.apid" => &APID_KEYS,
+        "proc.aexe" | "proc.aexepath" if level > 2 => return None,
+        "proc.aexe" => &AEXE_KEYS,
+        "proc.aexepath" => &AEXEPATH_KEYS,
+        _ => return None,
+    };
+    table.get(level.checked_sub(1)?).copied()
+}
+
+/// `proc.aname[3]` → (`proc.aname`, 3), for canonical ancestor keys only.
+fn split_ancestor_key(key: &str) -> Option<(&'static str, usize)> {
+    let (name, rest) = key.split_once('[')?;
+    let digits = rest.strip_suffix(']')?;
+    let name = ANCESTOR_NAMES.iter().find(|n| **n == name)?;
+    if digits.is_empty() || digits.starts_with('0') || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let level: usize = digits.parse().ok()?;
+    ancestor_key(name, level)?;
+    Some((name, level))
+}
+
+fn ancestor_field<'s>(
+    a: &'s Process,
+    name: &str,
+    level: usize,
+    key: &'static str,
+) -> Option<Value<'s>> {
+    let ty = proc_key_type(key);
+    match name {
+        "proc.aname" => text_value(ty, Cow::Borrowed(&a.comm)),
+        "proc.apid" => Some(num_value(ty, a.pid as i128)),
+        "proc.aexe" if level <= 2 => text_value(ty, Cow::Borrowed(&a.exe)),
+        "proc.aexepath" if level <= 2 => text_value(ty, Cow::Borrowed(&a.exepath)),
+        _ => None,
+    }
+}
+
+/// The registry type of a process-derived key (looked up once per key).
+fn proc_key_type(key: &str) -> Option<FieldType> {
+    static TYPES: OnceLock<FnvMap<&'static str, Option<FieldType>>> = OnceLock::new();
+    let table = TYPES.get_or_init(|| {
+        let mut m = FnvMap::default();
+        let all = PROC_KEYS.iter().chain(
+            ANAME_KEYS
+                .iter()
+                .chain(APID_KEYS.iter())
+                .chain(AEXE_KEYS.iter())
+                .chain(AEXEPATH_KEYS.iter()),
+        );
+        for k in all {
+            m.insert(*k, registry().resolve_text(k).ok().map(|f| f.ty));
+        }
+        m
+    });
+    match table.get(key) {
+        Some(t) => *t,
+        None => registry().resolve_text(key).ok().map(|f| f.ty),
+    }
+}
+
+/// A number stored under a field of type `ty`.
+fn num_value(ty: Option<FieldType>, v: i128) -> Value<'static> {
+    match ty {
+        Some(FieldType::Uint) => Value::Uint(v.clamp(0, u64::MAX as i128) as u64),
+        Some(FieldType::Int) | None => {
+            Value::Int(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+        }
+        Some(FieldType::Bool) => Value::Bool(v != 0),
+        Some(_) => own(&v.to_string()),
+    }
+}
+
+/// Text stored under a field of type `ty`; `None` when it cannot be (a bad IP).
+fn text_value(ty: Option<FieldType>, v: Cow<'_, str>) -> Option<Value<'_>> {
+    Some(match ty {
+        Some(FieldType::Int) => v
+            .trim()
+            .parse::<i64>()
+            .map(Value::Int)
+            .unwrap_or_else(|_| Value::Str(v)),
+        Some(FieldType::Uint) => v
+            .trim()
+            .parse::<u64>()
+            .map(Value::Uint)
+            .unwrap_or_else(|_| Value::Str(v)),
+        Some(FieldType::Ip) => Value::Ip(v.parse::<IpAddr>().ok()?),
+        Some(FieldType::Bool) => Value::Bool(v == "true"),
+        _ => Value::Str(v),
+    })
+}
+
+/// A boolean stored under a field of type `ty`.
+fn bool_value(ty: Option<FieldType>, b: bool) -> Value<'static> {
+    match ty {
+        Some(FieldType::Bool) | None => Value::Bool(b),
+        _ => own(if b { "true" } else { "false" }),
     }
 }
 
@@ -1121,93 +1479,83 @@ fn dirname(p: &str) -> String {
     }
 }
 
-/// Builds one flat event, coercing each value to its field's registry type
-/// so a recorded event reads back identical.
+/// Collects the record's own fields into the state's reused buffer, coercing
+/// each value to its field's registry type so a recorded event reads back
+/// identical.
 struct Ev {
-    ev: FlatEvent,
-    types: HashMap<&'static str, FieldType>,
+    pairs: Vec<Pair>,
+    types: FnvMap<(usize, usize), FieldType>,
 }
 
 impl Ev {
     fn new(state: &mut State) -> Ev {
+        let mut pairs = std::mem::take(&mut state.base);
+        pairs.clear();
         Ev {
-            ev: FlatEvent::new(),
+            pairs,
             types: std::mem::take(&mut state.types),
         }
     }
 
-    fn done(self, state: &mut State) -> FlatEvent {
+    fn done(self, state: &mut State) {
         state.types = self.types;
-        self.ev
+        state.base = self.pairs;
     }
 
-    fn ty(&mut self, key: &str) -> Option<FieldType> {
-        if let Some(t) = self.types.get(key) {
+    fn ty(&mut self, key: &'static str) -> Option<FieldType> {
+        // Static keys with the same address and length have the same text.
+        let id = (key.as_ptr() as usize, key.len());
+        if let Some(t) = self.types.get(&id) {
             return Some(*t);
         }
         let f = registry().resolve_text(key).ok()?;
-        // Keys are bounded (fixed names, ancestor levels, evt.arg names), so
-        // each is leaked once and cached; the cap guards against surprises.
-        if self.types.len() < 4096 {
-            let k: &'static str = Box::leak(key.to_string().into_boxed_str());
-            self.types.insert(k, f.ty);
-        }
+        self.types.insert(id, f.ty);
         Some(f.ty)
     }
 
-    fn text(&mut self, key: &str, v: &str) {
-        let val = match self.ty(key) {
-            Some(FieldType::Int) => v
-                .trim()
-                .parse::<i64>()
-                .map(Value::Int)
-                .unwrap_or_else(|_| own(v)),
-            Some(FieldType::Uint) => v
-                .trim()
-                .parse::<u64>()
-                .map(Value::Uint)
-                .unwrap_or_else(|_| own(v)),
-            Some(FieldType::Ip) => match v.parse::<IpAddr>() {
-                Ok(ip) => Value::Ip(ip),
-                Err(_) => return,
-            },
-            Some(FieldType::Bool) => Value::Bool(v == "true"),
-            _ => own(v),
-        };
-        self.ev.set(key.to_string(), val);
+    fn put(&mut self, key: &'static str, v: Value<'static>) {
+        self.pairs.push((Cow::Borrowed(key), v));
     }
 
-    fn num(&mut self, key: &str, v: i128) {
-        let val = match self.ty(key) {
-            Some(FieldType::Uint) => Value::Uint(v.clamp(0, u64::MAX as i128) as u64),
-            Some(FieldType::Int) | None => {
-                Value::Int(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
-            }
-            Some(FieldType::Bool) => Value::Bool(v != 0),
-            Some(_) => own(&v.to_string()),
-        };
-        self.ev.set(key.to_string(), val);
-    }
-
-    fn boolean(&mut self, key: &str, b: bool) {
-        match self.ty(key) {
-            Some(FieldType::Bool) | None => self.ev.set(key.to_string(), Value::Bool(b)),
-            _ => self
-                .ev
-                .set(key.to_string(), own(if b { "true" } else { "false" })),
+    fn text(&mut self, key: &'static str, v: &str) {
+        let ty = self.ty(key);
+        if let Some(val) = text_value(ty, Cow::Borrowed(v)) {
+            self.put(key, val.into_owned());
         }
     }
 
-    fn ip(&mut self, key: &str, ip: IpAddr) {
+    /// [`Ev::text`] for fixed text: no copy.
+    fn text_static(&mut self, key: &'static str, v: &'static str) {
+        let ty = self.ty(key);
+        if let Some(val) = text_value(ty, Cow::Borrowed(v)) {
+            self.put(key, val);
+        }
+    }
+
+    fn num(&mut self, key: &'static str, v: i128) {
+        let ty = self.ty(key);
+        self.put(key, num_value(ty, v));
+    }
+
+    fn boolean(&mut self, key: &'static str, b: bool) {
+        let ty = self.ty(key);
+        self.put(key, bool_value(ty, b));
+    }
+
+    fn ip(&mut self, key: &'static str, ip: IpAddr) {
         match self.ty(key) {
-            Some(FieldType::Ip) | None => self.ev.set(key.to_string(), Value::Ip(ip)),
-            _ => self.ev.set(key.to_string(), own(&ip.to_string())),
+            Some(FieldType::Ip) | None => self.put(key, Value::Ip(ip)),
+            _ => self.put(key, own(&ip.to_string())),
         }
     }
 
     fn res(&mut self, res: i64) {
         self.num("evt.rawres", res as i128);
-        self.text("evt.res", &flags::res_text(res));
+        if res >= 0 {
+            self.text_static("evt.res", "SUCCESS");
+        } else {
+            self.text("evt.res", &flags::res_text(res));
+        }
         self.boolean("evt.failed", res < 0);
     }
 
@@ -1228,8 +1576,8 @@ impl Ev {
             },
             FdKind::Other => ("unknown", "o"),
         };
-        self.text("fd.type", ty);
-        self.text("fd.typechar", ch);
+        self.text_static("fd.type", ty);
+        self.text_static("fd.typechar", ch);
         self.text("fd.name", &info.name);
         self.boolean("fd.name_changed", name_changed);
         match info.kind {
@@ -1246,14 +1594,14 @@ impl Ev {
                 let Some(s) = &info.sock else { return };
                 self.boolean("fd.connected", s.connected);
                 if s.family == 1 {
-                    self.text("fd.sockfamily", "unix");
+                    self.text_static("fd.sockfamily", "unix");
                     return;
                 }
                 if s.family != 2 && s.family != 10 {
                     return;
                 }
-                self.text("fd.sockfamily", "ip");
-                self.text("fd.l4proto", l4proto(s));
+                self.text_static("fd.sockfamily", "ip");
+                self.text_static("fd.l4proto", l4proto(s));
                 let (c, sv) = ends(s);
                 if let Some((ip, port)) = c {
                     self.ip("fd.cip", ip);
@@ -1618,7 +1966,144 @@ mod tests {
         assert_eq!(find_cgroup2_mount("garbage"), None);
     }
 
+    /// Every field a rule can name, read through the live view, equals the
+    /// same field read from the complete event.
+    fn assert_view_matches(s: &mut State, rec: &[u8]) {
+        let Ok(r) = parse(rec) else { return };
+        let Some(view) = s.apply_live(&r) else {
+            return;
+        };
+        let flat = view.to_flat();
+        assert_eq!(view.evt_type(), flat.evt_type());
+        assert_eq!(view.timestamp_ns(), flat.timestamp_ns());
+        let mut names: Vec<String> = flat.iter().map(|(k, _)| k.to_string()).collect();
+        for d in registry().descriptors() {
+            names.push(d.name.to_string());
+        }
+        for a in [
+            "proc.aname",
+            "proc.apid",
+            "proc.aexe",
+            "proc.aexepath",
+            "proc.acmdline",
+        ] {
+            for l in 0..=18 {
+                names.push(format!("{a}[{l}]"));
+            }
+            names.push(format!("{a}[03]"));
+        }
+        for (k, v) in flat.iter() {
+            assert_eq!(view.get(k).as_ref(), Some(v), "get({k})");
+        }
+        for n in names {
+            let Ok(f) = registry().resolve_text(&n) else {
+                continue;
+            };
+            assert_eq!(view.field(&f), flat.field(&f), "field {n}");
+        }
+    }
+
+    #[test]
+    fn live_view_reads_like_the_flat_event() {
+        let mut s = state();
+        s.insert(Process {
+            pid: 300,
+            ppid: 100,
+            sid: 100,
+            comm: "runc".into(),
+            uid: 1000,
+            gid: 1000,
+            exe_ino: 5,
+            cap_effective: 0x3,
+            container: Some(ContainerRef {
+                id: "3ad7b26ded6d".into(),
+                full_id: "3ad7b26ded6d".repeat(5),
+                runtime: "docker",
+            }),
+            ..Process::default()
+        });
+        let q = qproc(100, "sh");
+        let recs = [
+            build(2, 0, 100, 100, 200, [200, 0, 0, 0, 0, 0], &[&q]),
+            build(
+                1,
+                59,
+                200,
+                200,
+                0,
+                [200, 0, 0, 0, 0, 0],
+                &[b"/bin/sh\0", b"sh\0-c\0id\0", &q],
+            ),
+            build(
+                0,
+                257,
+                200,
+                200,
+                3,
+                [0xffff_ff9c, 0, 0o1101, 0o644, 0, 0],
+                &[b"x.log\0"],
+            ),
+            build(
+                0,
+                257,
+                300,
+                300,
+                -13,
+                [0xffff_ff9c, 0, 0, 0, 0, 0],
+                &[b"/etc/shadow\0"],
+            ),
+            build(0, 41, 300, 300, 4, [2, 1, 6, 0, 0, 0], &[]),
+            build(0, 101, 100, 100, 0, [16, 300, 0, 0, 0, 0], &[]),
+            build(0, 117, 100, 100, 0, [1, 2, 3, 0, 0, 0], &[]),
+            build(
+                0,
+                257,
+                999,
+                999,
+                3,
+                [0xffff_ff9c, 0, 0, 0, 0, 0],
+                &[b"/tmp/y\0"],
+            ),
+            build(3, 0, 200, 200, 256, [1, 0, 0, 0, 0, 0], &[]),
+        ];
+        for r in &recs {
+            assert_view_matches(&mut s, r);
+        }
+        // the parent-missing quirk and a container process are covered
+        let r = parse(&recs[3]).unwrap();
+        let v = s.apply_live(&r).unwrap();
+        assert_eq!(
+            v.get("container.type"),
+            Some(Value::Str(Cow::Borrowed("docker")))
+        );
+        assert_eq!(
+            v.get("proc.aname[2]"),
+            Some(Value::Str(Cow::Borrowed("init")))
+        );
+        assert_eq!(v.get("proc.aname[3]"), None);
+        // the record's uid (0) replaced the seeded one
+        assert_eq!(v.get("user.name"), Some(Value::Str(Cow::Borrowed("root"))));
+        assert_eq!(v.get("user.loginuid"), Some(Value::Int(0)));
+    }
+
     proptest::proptest! {
+        #[test]
+        fn live_view_matches_on_random_records(
+            recs in proptest::collection::vec((0u16..4,
+                proptest::sample::select(syscalls::SYSCALLS.iter().map(|x| x.0).collect::<Vec<_>>()),
+                proptest::sample::select(vec![1u32, 100, 200, 4242]),
+                -20i64..10, proptest::array::uniform6(proptest::sample::select(vec![0u64, 1, 3, 100, 200, 0xffff_ff9c, 0o1101])),
+                proptest::sample::select(vec![&b"/etc/passwd\0"[..], b"rel/../x\0", b"", b"\0"])), 1..8)
+        ) {
+            let mut s = state();
+            let q = qproc(100, "child");
+            for (kind, sysno, tg, res, a, path) in recs {
+                let blobs: [&[u8]; 3] = if kind == 2 { [&q, &[], &[]] } else { [path, path, &q] };
+                let rec = build(kind, sysno, tg, tg, res, a, &blobs);
+                assert_view_matches(&mut s, &rec);
+            }
+        }
+
         #[test]
         fn apply_never_panics(kind in 0u16..4, sysno in proptest::sample::select(syscalls::SYSCALLS.iter().map(|x| x.0).collect::<Vec<_>>()),
                                res in proptest::num::i64::ANY, a in proptest::array::uniform6(proptest::num::u64::ANY),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use quell_capture::{Capture, CaptureConfig, FlatEvent};
+use quell_capture::{Capture, CaptureConfig, LiveEvent};
 use quell_rules::compile::evttypes::EvtTypes;
 use quell_rules::engine::{Engine, RuleMatching};
 
@@ -88,19 +88,21 @@ pub fn run(
     let mut sink = AlertSink::new(BufWriter::new(stdout), json);
     let mut write_err: Option<io::Error> = None;
     let start = Instant::now();
-    let mut on_event = |ev: FlatEvent| {
+    // Rules read the live view, which extracts only the fields they ask for;
+    // the complete event is built only for `--record`.
+    let mut on_event = |ev: &LiveEvent<'_>| {
         if write_err.is_some() {
             return;
         }
         if let Some(w) = recorder.as_mut() {
-            if let Err(e) = writeln!(w, "{}", ev.to_json_line()) {
+            if let Err(e) = writeln!(w, "{}", ev.to_flat().to_json_line()) {
                 write_err = Some(e);
                 return;
             }
         }
         let ts = ev.timestamp_ns().unwrap_or_else(now_ns);
-        for rule in engine.evaluate(&ev, matching) {
-            if let Err(e) = sink.emit(rule, &ev, ts) {
+        for rule in engine.evaluate(ev, matching) {
+            if let Err(e) = sink.emit(rule, ev, ts) {
                 write_err = Some(e);
                 return;
             }
@@ -108,7 +110,7 @@ pub fn run(
     };
     let mut child_status = None;
     loop {
-        cap.poll(Duration::from_millis(100), &mut on_event)?;
+        cap.poll_live(Duration::from_millis(100), &mut on_event)?;
         if stop.load(Ordering::Relaxed) {
             break;
         }
@@ -119,7 +121,7 @@ pub fn run(
             }
         }
     }
-    cap.drain(&mut on_event)?;
+    cap.drain_live(&mut on_event)?;
     if let Some(e) = write_err {
         return Err(e).context("writing output");
     }
