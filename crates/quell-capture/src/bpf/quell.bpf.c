@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
- * quell's capture program: raw tracepoints on sys_exit and
- * sched_process_{fork,exec,exit}. Every record starts with `struct qhdr` and is
+ * quell's capture program: a BTF tracepoint on sys_exit (arguments and task
+ * fields are read with direct loads, not helper calls: it runs on every
+ * syscall) and raw tracepoints on sched_process_{fork,exec,exit}. Every record starts with `struct qhdr` and is
  * followed by up to QBLOBS variable-length blobs whose lengths are in the
  * header. Records go to one BPF ring buffer per CPU (an array of maps filled
  * from userspace). The layout is mirrored by `src/wire.rs`.
@@ -180,22 +181,27 @@ static __always_inline u8 *get_scratch(void)
 	return p;
 }
 
-static __always_inline void fill_hdr(struct qhdr *h, u16 kind)
+/* The header without uid/gid (see fill_hdr and the sys_exit program). */
+static __always_inline void fill_hdr_ids(struct qhdr *h, u16 kind, u64 pt)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	u64 pt = bpf_get_current_pid_tgid();
 	h->ts = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
 	h->tid = (u32)pt;
 	h->tgid = pt >> 32;
-	h->uid = BPF_CORE_READ(t, cred, euid.val);
-	h->gid = BPF_CORE_READ(t, cred, egid.val);
 	h->kind = kind;
 	h->sysno = 0;
 	h->res = 0;
 	for (int i = 0; i < QBLOBS; i++)
 		h->blob_len[i] = 0;
 	h->_pad = 0;
+}
+
+static __always_inline void fill_hdr(struct qhdr *h, u16 kind)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	fill_hdr_ids(h, kind, bpf_get_current_pid_tgid());
+	h->uid = BPF_CORE_READ(t, cred, euid.val);
+	h->gid = BPF_CORE_READ(t, cred, egid.val);
 }
 
 static __always_inline void submit(u8 *buf, u32 len)
@@ -449,18 +455,20 @@ static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx,
 #define NR_init_module 175
 #define NR_finit_module 313
 
-SEC("raw_tp/sys_exit")
+SEC("tp_btf/sys_exit")
 int BPF_PROG(quell_sys_exit, struct pt_regs *regs, long ret)
 {
-	u32 id = (u32)BPF_CORE_READ(regs, orig_ax);
+	u32 id = (u32)regs->orig_ax;
 	u8 *on;
 	struct qcfg *cfg;
 	struct qstats *st;
 	struct task_struct *t;
+	const struct cred *cred;
 	u8 *buf;
 	struct qhdr *h;
 	u32 off;
 	u64 a[6];
+	u64 pt;
 
 	if (id >= NSYSCALLS)
 		return 0;
@@ -468,10 +476,11 @@ int BPF_PROG(quell_sys_exit, struct pt_regs *regs, long ret)
 	if (!on || !*on)
 		return 0;
 	cfg = get_cfg();
-	if (!cfg || !wanted(cfg, bpf_get_current_pid_tgid() >> 32))
+	pt = bpf_get_current_pid_tgid();
+	if (!cfg || !wanted(cfg, pt >> 32))
 		return 0;
-	t = (struct task_struct *)bpf_get_current_task();
-	if (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT)
+	t = bpf_get_current_task_btf();
+	if (t->thread_info.status & TS_COMPAT)
 		return 0; /* 32-bit syscalls use another numbering: not handled */
 	/* A successful execve is reported by sched_process_exec. */
 	if ((id == NR_execve || id == NR_execveat) && ret == 0)
@@ -483,15 +492,18 @@ int BPF_PROG(quell_sys_exit, struct pt_regs *regs, long ret)
 	if (!buf)
 		return 0;
 	h = (struct qhdr *)buf;
-	fill_hdr(h, QK_SYSCALL);
+	fill_hdr_ids(h, QK_SYSCALL, pt);
+	cred = t->cred;
+	h->uid = cred->euid.val;
+	h->gid = cred->egid.val;
 	h->sysno = id;
 	h->res = ret;
-	a[0] = BPF_CORE_READ(regs, di);
-	a[1] = BPF_CORE_READ(regs, si);
-	a[2] = BPF_CORE_READ(regs, dx);
-	a[3] = BPF_CORE_READ(regs, r10);
-	a[4] = BPF_CORE_READ(regs, r8);
-	a[5] = BPF_CORE_READ(regs, r9);
+	a[0] = regs->di;
+	a[1] = regs->si;
+	a[2] = regs->dx;
+	a[3] = regs->r10;
+	a[4] = regs->r8;
+	a[5] = regs->r9;
 	for (int i = 0; i < 6; i++)
 		h->args[i] = a[i];
 	off = sizeof(struct qhdr);
