@@ -102,6 +102,15 @@ fn find_map<'a>(obj: &'a Object, name: &str) -> Option<libbpf_rs::Map<'a>> {
     obj.maps().find(|m| m.name() == name)
 }
 
+/// How syscalls are hooked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hook {
+    /// fexit programs on the interesting syscalls only.
+    Fexit,
+    /// The generic `sys_exit` tracepoint (every syscall runs the program).
+    SysExit,
+}
+
 /// Records copied out of the ring buffers, back to back in one reused arena
 /// (no allocation per record), waiting to be sorted and applied.
 #[derive(Default)]
@@ -112,6 +121,7 @@ struct Sink {
 
 /// A running capture: the loaded program, its ring buffers and the state engine.
 pub struct Capture {
+    hook: Hook,
     obj: Object,
     _links: Vec<Link>,
     _rings: Vec<MapHandle>,
@@ -128,13 +138,50 @@ impl Capture {
     /// Loads and attaches the program, seeds the process table from `/proc`.
     /// With `cfg.follow_children`, only processes this process starts from now
     /// on (and their descendants) are captured.
+    ///
+    /// Syscalls are hooked with the generic `sys_exit` tracepoint. With
+    /// `QUELL_CAPTURE_HOOK=fexit`, fexit programs on the interesting syscalls
+    /// only are tried first (other syscalls then pay nothing), falling back to
+    /// `sys_exit` when the kernel refuses them. That mode is experimental: the
+    /// development VM's kernel refuses fexit programs (EPERM after
+    /// verification), so it has not been exercised end to end.
     pub fn start(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
         preflight()?;
         libbpf_rs::set_print(Some((PrintLevel::Warn, libbpf_print)));
+        if std::env::var("QUELL_CAPTURE_HOOK").as_deref() == Ok("fexit") {
+            if let Ok(c) = Self::start_with(cfg, Hook::Fexit) {
+                return Ok(c);
+            }
+        }
+        Self::start_with(cfg, Hook::SysExit)
+    }
+
+    /// Which syscall hook this capture uses: `"fexit"` or `"sys_exit"`.
+    pub fn hook(&self) -> &'static str {
+        match self.hook {
+            Hook::Fexit => "fexit",
+            Hook::SysExit => "sys_exit",
+        }
+    }
+
+    fn start_with(cfg: &CaptureConfig, hook: Hook) -> Result<Capture, CaptureError> {
         let ncpus = possible_cpus();
+        let (interest, _unknown) = syscalls::interest(cfg.event_types.as_ref());
         let mut open = ObjectBuilder::default()
             .open_memory(BPF_OBJECT)
             .map_err(|e| CaptureError::Load(format!("{e}")))?;
+        for mut p in open.progs_mut() {
+            let name = p.name().to_string_lossy().into_owned();
+            let load = match name.strip_prefix("quell_fx_") {
+                Some(sys) => {
+                    hook == Hook::Fexit
+                        && syscalls::number_of(sys).is_some_and(|n| interest.contains(&n))
+                }
+                None if name == "quell_sys_exit" => hook == Hook::SysExit,
+                None => true,
+            };
+            p.set_autoload(load);
+        }
         for mut m in open.maps_mut() {
             let name = m.name().to_string_lossy().into_owned();
             if name == "ringbufs" || name == "scratch_map" {
@@ -163,7 +210,6 @@ impl Capture {
         config
             .update(&0u32.to_le_bytes(), &cfgbytes, MapFlags::ANY)
             .map_err(|e| CaptureError::Load(format!("setting the configuration: {e}")))?;
-        let (interest, _unknown) = syscalls::interest(cfg.event_types.as_ref());
         let imap = find_map(&obj, "interest")
             .ok_or_else(|| CaptureError::Load("map `interest` missing".into()))?;
         for nr in interest {
@@ -225,12 +271,16 @@ impl Capture {
 
         let mut links = Vec::new();
         for p in obj.progs_mut() {
+            if !p.autoload() {
+                continue; // the other hook's programs, not loaded
+            }
             let l = p.attach().map_err(|e| {
                 CaptureError::Attach(format!("{}: {e}", p.name().to_string_lossy()))
             })?;
             links.push(l);
         }
         Ok(Capture {
+            hook,
             obj,
             _links: links,
             _rings: rings,
