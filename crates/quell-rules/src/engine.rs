@@ -52,7 +52,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("rules", &self.rules.len()).finish()
+        f.debug_struct("Engine")
+            .field("rules", &self.rules.len())
+            .finish()
     }
 }
 
@@ -80,7 +82,12 @@ impl Engine {
         let mut diags = Vec::new();
         self.collector.read(name, content, &mut diags);
         let mut compile_diags = Vec::new();
-        self.rules = compile::compile(&self.collector, registry(), &self.sources, &mut compile_diags);
+        self.rules = compile::compile(
+            &self.collector,
+            registry(),
+            &self.sources,
+            &mut compile_diags,
+        );
         // A compilation re-reports problems of earlier files: keep only new ones.
         let mut seen = HashSet::new();
         for d in compile_diags {
@@ -92,18 +99,29 @@ impl Engine {
         }
         self.seen = seen;
         self.reindex();
-        let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.severity() == Severity::Error);
-        LoadResult { name: name.to_string(), successful: errors.is_empty(), errors, warnings }
+        let (errors, warnings): (Vec<_>, Vec<_>) = diags
+            .into_iter()
+            .partition(|d| d.severity() == Severity::Error);
+        LoadResult {
+            name: name.to_string(),
+            successful: errors.is_empty(),
+            errors,
+            warnings,
+        }
     }
 
     fn reindex(&mut self) {
         let mut named: HashSet<&str> = HashSet::new();
         for r in &self.rules {
             match &r.evttypes {
-                compile::EvtTypes::Only(s) | compile::EvtTypes::AllBut(s) => named.extend(s.iter().map(String::as_str)),
+                compile::EvtTypes::Only(s) | compile::EvtTypes::AllBut(s) => {
+                    named.extend(s.iter().map(String::as_str))
+                }
             }
         }
-        let unrestricted: Vec<usize> = (0..self.rules.len()).filter(|&i| self.rules[i].evttypes.is_all()).collect();
+        let unrestricted: Vec<usize> = (0..self.rules.len())
+            .filter(|&i| self.rules[i].evttypes.is_all())
+            .collect();
         let order = |t: Option<&str>| -> Vec<usize> {
             let mut v: Vec<usize> = (0..self.rules.len())
                 .filter(|&i| {
@@ -118,7 +136,10 @@ impl Engine {
             v.extend(&unrestricted);
             v
         };
-        self.by_type = named.iter().map(|t| (t.to_string(), order(Some(t)))).collect();
+        self.by_type = named
+            .iter()
+            .map(|t| (t.to_string(), order(Some(t))))
+            .collect();
         self.fallback = order(None);
         self.untyped = unrestricted.clone();
     }

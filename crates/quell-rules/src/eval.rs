@@ -176,7 +176,11 @@ fn transform<'e>(
         };
         match args.first()? {
             TArgNode::Ex(e) => match e.extract(ev)? {
-                Value::List(items) => items.iter().map(apply).collect::<Option<Vec<_>>>().map(Value::List),
+                Value::List(items) => items
+                    .iter()
+                    .map(apply)
+                    .collect::<Option<Vec<_>>>()
+                    .map(Value::List),
                 v => apply(&v),
             },
             TArgNode::Const(c) => apply(&Value::Str(Cow::Borrowed(c.as_str()))),
@@ -192,7 +196,9 @@ fn transform<'e>(
         }
         TransformerKind::ToLower => single(&|s| Some(s.to_ascii_lowercase())),
         TransformerKind::ToUpper => single(&|s| Some(s.to_ascii_uppercase())),
-        TransformerKind::B64 => single(&|s| ops::b64_decode(s).map(|b| String::from_utf8_lossy(&b).into_owned())),
+        TransformerKind::B64 => {
+            single(&|s| ops::b64_decode(s).map(|b| String::from_utf8_lossy(&b).into_owned()))
+        }
         TransformerKind::Basename => single(&|s| Some(ops::basename(s).to_string())),
         TransformerKind::Len => {
             let first = args.first()?;
@@ -323,7 +329,9 @@ impl CheckNode {
                     cs.iter().any(|c| cmp(op, v, c))
                 }
                 Some(Modifier::AllOf) => !cs.is_empty() && cs.iter().all(|c| cmp(self.op, v, c)),
-                Some(Modifier::OneOf) => cs.iter().filter(|c| cmp(self.op, v, c)).take(2).count() == 1,
+                Some(Modifier::OneOf) => {
+                    cs.iter().filter(|c| cmp(self.op, v, c)).take(2).count() == 1
+                }
             },
             RhsNode::Field(e) => {
                 let Some(r) = e.extract(ev) else {

@@ -3,7 +3,12 @@ use quell_rules::diagnostic::LoadResult;
 
 /// The upstream rules directory under ../shared.
 pub fn upstream(file: &str) -> String {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/falco-rules/").to_string() + file;
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/falco-rules/"
+    )
+    .to_string()
+        + file;
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {p}: {e}"))
 }
 

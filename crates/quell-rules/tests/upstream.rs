@@ -2,14 +2,22 @@
 use crate::common::{show, upstream};
 use quell_rules::engine::Engine;
 
-const FILES: [&str; 3] = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"];
+const FILES: [&str; 3] = [
+    "falco_rules.yaml",
+    "falco-incubating_rules.yaml",
+    "falco-sandbox_rules.yaml",
+];
 
 #[test]
 fn each_file_alone_loads_with_no_diagnostics() {
     for f in FILES {
         let mut e = Engine::new();
         let r = e.load(f, &upstream(f));
-        assert!(r.successful && r.errors.is_empty() && r.warnings.is_empty(), "{f}:\n{}", show(&r));
+        assert!(
+            r.successful && r.errors.is_empty() && r.warnings.is_empty(),
+            "{f}:\n{}",
+            show(&r)
+        );
         assert!(!e.rules().is_empty(), "{f}: no rules compiled");
     }
 }
@@ -19,7 +27,11 @@ fn all_three_together_load_with_no_diagnostics() {
     let mut e = Engine::new();
     for f in FILES {
         let r = e.load(f, &upstream(f));
-        assert!(r.successful && r.errors.is_empty() && r.warnings.is_empty(), "{f}:\n{}", show(&r));
+        assert!(
+            r.successful && r.errors.is_empty() && r.warnings.is_empty(),
+            "{f}:\n{}",
+            show(&r)
+        );
     }
     // 25 + 31 + 37 rules, every one compiled (12 duplicated macro names do not duplicate rules).
     assert_eq!(e.rules().len(), 93);
@@ -34,7 +46,10 @@ fn stable_rule_counts_and_evttypes() {
     assert_eq!(e.rules().len(), 25);
     let mut all = std::collections::BTreeSet::new();
     for rule in e.rules() {
-        let names = rule.evttypes.names().unwrap_or_else(|| panic!("{} has no evttype restriction", rule.name));
+        let names = rule
+            .evttypes
+            .names()
+            .unwrap_or_else(|| panic!("{} has no evttype restriction", rule.name));
         all.extend(names.iter().cloned());
     }
     let expected = "connect dup dup2 dup3 execve execveat finit_module init_module link linkat open openat openat2 ptrace sendmsg sendto socket symlink symlinkat";

@@ -139,7 +139,8 @@ pub struct ClusterReport {
 /// Set to 1.4 after the first corpus run (it was 1.0); see BENCHMARKS.md.
 /// Rules that fire when a person opens a shell in a workload (quell's and Falco's names):
 /// in an interactive session they describe the entry itself, not further activity.
-const SESSION_ENTRY_RULES: &[&str] = &["Terminal Shell in Container", "Terminal shell in container"];
+const SESSION_ENTRY_RULES: &[&str] =
+    &["Terminal Shell in Container", "Terminal shell in container"];
 
 pub const INTERACTIVE_WEIGHT: f64 = 1.4;
 

@@ -7,9 +7,19 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use quell_events::FlatEvent;
 use quell_rules::engine::{Engine, RuleMatching};
 
-const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/falco-rules/");
-const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/events/");
-const FILES: [&str; 3] = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"];
+const RULES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/corpus/falco-rules/"
+);
+const EVENTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/corpus/events/"
+);
+const FILES: [&str; 3] = [
+    "falco_rules.yaml",
+    "falco-incubating_rules.yaml",
+    "falco-sandbox_rules.yaml",
+];
 
 fn read(p: String) -> String {
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {p}: {e}"))
@@ -26,7 +36,12 @@ fn engine() -> Engine {
 
 fn events() -> Vec<FlatEvent> {
     let mut out = Vec::new();
-    for f in ["502Error.jsonl", "curl_google.jsonl", "sample.jsonl", "test_ipv6_client.jsonl"] {
+    for f in [
+        "502Error.jsonl",
+        "curl_google.jsonl",
+        "sample.jsonl",
+        "test_ipv6_client.jsonl",
+    ] {
         for line in read(format!("{EVENTS}{f}")).lines() {
             out.push(FlatEvent::from_json_line(line).expect("corpus event"));
         }
@@ -35,7 +50,10 @@ fn events() -> Vec<FlatEvent> {
 }
 
 fn bench(c: &mut Criterion) {
-    let texts: Vec<(String, String)> = FILES.iter().map(|f| (f.to_string(), read(format!("{RULES}{f}")))).collect();
+    let texts: Vec<(String, String)> = FILES
+        .iter()
+        .map(|f| (f.to_string(), read(format!("{RULES}{f}"))))
+        .collect();
     c.bench_function("load+compile 3 upstream files", |b| {
         b.iter(|| {
             let mut e = Engine::new();
@@ -62,7 +80,12 @@ fn bench(c: &mut Criterion) {
     }
     g.bench_function("parse jsonl lines", |b| {
         let lines = read(format!("{EVENTS}502Error.jsonl"));
-        b.iter(|| lines.lines().map(|l| FlatEvent::from_json_line(l).is_ok() as usize).sum::<usize>())
+        b.iter(|| {
+            lines
+                .lines()
+                .map(|l| FlatEvent::from_json_line(l).is_ok() as usize)
+                .sum::<usize>()
+        })
     });
     g.finish();
 }

@@ -27,7 +27,12 @@ pub fn alert_json(rule: &CompiledRule, ev: &dyn Event, ts_ns: u64, hostname: &st
 
 /// Falco's text alert: `<time>: <Priority> <output>`.
 pub fn alert_line(rule: &CompiledRule, ev: &dyn Event, ts_ns: u64) -> String {
-    format!("{}: {} {}", text_time(ts_ns), rule.priority.as_str(), rule.format.render(ev))
+    format!(
+        "{}: {} {}",
+        text_time(ts_ns),
+        rule.priority.as_str(),
+        rule.format.render(ev)
+    )
 }
 
 /// Escapes control characters, as Falco does for text output.
@@ -57,8 +62,15 @@ pub struct AlertSink<W: Write> {
 impl<W: Write> AlertSink<W> {
     /// A sink printing text lines, or JSON with `json`.
     pub fn new(out: W, json: bool) -> Self {
-        let hostname = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
-        AlertSink { out, json, hostname, counts: BTreeMap::new() }
+        let hostname = hostname::get()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        AlertSink {
+            out,
+            json,
+            hostname,
+            counts: BTreeMap::new(),
+        }
     }
 
     /// Prints one alert.
@@ -68,7 +80,11 @@ impl<W: Write> AlertSink<W> {
             let v = alert_json(rule, ev, ts_ns, &self.hostname);
             writeln!(self.out, "{v}")
         } else {
-            writeln!(self.out, "{}", escape_controls(&alert_line(rule, ev, ts_ns)))
+            writeln!(
+                self.out,
+                "{}",
+                escape_controls(&alert_line(rule, ev, ts_ns))
+            )
         }
     }
 

@@ -185,13 +185,36 @@ pub fn main() -> ExitCode {
     let opts = Opts::parse();
     let result = match opts.command {
         Command::Validate { json, files } => cmd::validate::run(&files, json),
-        Command::Replay { rules, default_rules, rule_matching, json, strict, events } => {
-            cmd::replay::run(&rules, default_rules, rule_matching.into(), json, strict, events.as_deref())
-        }
-        Command::Rules { rules, default_rules, json, name } => {
-            cmd::rules::run(&rules, default_rules, json, name.as_deref())
-        }
-        Command::Triage { rules, default_rules, history, catalogue, lang, json, events } => cmd::triage::run(
+        Command::Replay {
+            rules,
+            default_rules,
+            rule_matching,
+            json,
+            strict,
+            events,
+        } => cmd::replay::run(
+            &rules,
+            default_rules,
+            rule_matching.into(),
+            json,
+            strict,
+            events.as_deref(),
+        ),
+        Command::Rules {
+            rules,
+            default_rules,
+            json,
+            name,
+        } => cmd::rules::run(&rules, default_rules, json, name.as_deref()),
+        Command::Triage {
+            rules,
+            default_rules,
+            history,
+            catalogue,
+            lang,
+            json,
+            events,
+        } => cmd::triage::run(
             &rules,
             default_rules,
             history.as_deref(),
@@ -226,9 +249,19 @@ pub fn main() -> ExitCode {
             no_builtin_keep,
         }),
         Command::Demo { recorded, lang } => cmd::demo::run(recorded, &lang),
-        Command::Run { rules, json, record, rule_matching, command } => {
-            cmd::run::run(&rules, rule_matching.into(), json, record.as_deref(), &command)
-        }
+        Command::Run {
+            rules,
+            json,
+            record,
+            rule_matching,
+            command,
+        } => cmd::run::run(
+            &rules,
+            rule_matching.into(),
+            json,
+            record.as_deref(),
+            &command,
+        ),
     };
     match result {
         Ok(code) => code,

@@ -495,8 +495,14 @@ fn readme_quick_start_replays_the_story() {
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seed.jsonl");
     let o = quell(&["replay", "--json", seed]);
     assert_eq!(code(&o), 0, "{}", show(&o));
-    let alerts: Vec<Json> = out(&o).lines().map(|l| serde_json::from_str(l).expect("JSON alert")).collect();
-    let clears: Vec<&Json> = alerts.iter().filter(|a| a["rule"] == "Clear Log Activities").collect();
+    let alerts: Vec<Json> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON alert"))
+        .collect();
+    let clears: Vec<&Json> = alerts
+        .iter()
+        .filter(|a| a["rule"] == "Clear Log Activities")
+        .collect();
     assert_eq!(clears.len(), 2, "{}", show(&o));
     for a in clears {
         assert_eq!(a["output_fields"]["fs.path.name"], "/var/log/dpkg.log");

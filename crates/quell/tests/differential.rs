@@ -756,12 +756,19 @@ fn differential_against_sysdig() {
 
     // The stable rules (the bar), then the incubating and sandbox rules loaded after
     // them (extra coverage: these fire on the captures where the stable ones do not).
-    let stable_file = Path::new(RULES_FILE).file_name().and_then(|f| f.to_str()).unwrap_or("falco_rules.yaml");
+    let stable_file = Path::new(RULES_FILE)
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or("falco_rules.yaml");
     let mut subjects = rules_subjects(&[stable_file], &BTreeSet::new());
     let n_rules = subjects.len();
     let stable_names: BTreeSet<String> = subjects.iter().map(|s| s.label.clone()).collect();
     subjects.extend(rules_subjects(
-        &[stable_file, "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"],
+        &[
+            stable_file,
+            "falco-incubating_rules.yaml",
+            "falco-sandbox_rules.yaml",
+        ],
         &stable_names,
     ));
     let n_more = subjects.len();

@@ -40,7 +40,12 @@ impl EvtTypes {
     pub fn too_many(&self) -> bool {
         match self {
             EvtTypes::Only(s) => s.is_empty() || s.len() > 100,
-            EvtTypes::AllBut(s) => super::evttypes_table::EVENT_TYPES.len().saturating_sub(s.len()) > 100,
+            EvtTypes::AllBut(s) => {
+                super::evttypes_table::EVENT_TYPES
+                    .len()
+                    .saturating_sub(s.len())
+                    > 100
+            }
         }
     }
     /// The complement.
@@ -55,7 +60,9 @@ impl EvtTypes {
         use EvtTypes::*;
         match (self, o) {
             (Only(a), Only(b)) => Only(a.intersection(&b).cloned().collect()),
-            (Only(a), AllBut(b)) | (AllBut(b), Only(a)) => Only(a.difference(&b).cloned().collect()),
+            (Only(a), AllBut(b)) | (AllBut(b), Only(a)) => {
+                Only(a.difference(&b).cloned().collect())
+            }
             (AllBut(a), AllBut(b)) => AllBut(a.union(&b).cloned().collect()),
         }
     }
@@ -84,10 +91,22 @@ pub fn extract(e: &Expr) -> EvtTypes {
 
 fn extract_neg(e: &Expr, neg: bool) -> EvtTypes {
     match e {
-        Expr::And(v) if !neg => v.iter().map(|x| extract_neg(x, false)).fold(EvtTypes::all(), EvtTypes::and),
-        Expr::And(v) => v.iter().map(|x| extract_neg(x, true)).fold(EvtTypes::none(), EvtTypes::or),
-        Expr::Or(v) if !neg => v.iter().map(|x| extract_neg(x, false)).fold(EvtTypes::none(), EvtTypes::or),
-        Expr::Or(v) => v.iter().map(|x| extract_neg(x, true)).fold(EvtTypes::all(), EvtTypes::and),
+        Expr::And(v) if !neg => v
+            .iter()
+            .map(|x| extract_neg(x, false))
+            .fold(EvtTypes::all(), EvtTypes::and),
+        Expr::And(v) => v
+            .iter()
+            .map(|x| extract_neg(x, true))
+            .fold(EvtTypes::none(), EvtTypes::or),
+        Expr::Or(v) if !neg => v
+            .iter()
+            .map(|x| extract_neg(x, false))
+            .fold(EvtTypes::none(), EvtTypes::or),
+        Expr::Or(v) => v
+            .iter()
+            .map(|x| extract_neg(x, true))
+            .fold(EvtTypes::all(), EvtTypes::and),
         Expr::Not(inner) => extract_neg(inner, !neg),
         Expr::Ident { .. } => EvtTypes::all(),
         Expr::Check(c) => {
@@ -100,7 +119,9 @@ fn extract_neg(e: &Expr, neg: bool) -> EvtTypes {
                 _ => return EvtTypes::all(),
             };
             let set = match c.op.base {
-                BaseOp::Eq | BaseOp::EqEq | BaseOp::In | BaseOp::Intersects => EvtTypes::Only(values),
+                BaseOp::Eq | BaseOp::EqEq | BaseOp::In | BaseOp::Intersects => {
+                    EvtTypes::Only(values)
+                }
                 BaseOp::Ne => EvtTypes::AllBut(values),
                 _ => return EvtTypes::all(),
             };

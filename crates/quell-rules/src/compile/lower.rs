@@ -17,10 +17,23 @@ type LowerResult<T> = Result<T, (String, Pos)>;
 /// Lowers `expr`. Compiler warnings (Falco's LOAD_COMPILE_CONDITION) are pushed to `warnings`.
 pub fn lower(expr: &Expr, reg: &Registry, warnings: &mut Vec<(String, Pos)>) -> LowerResult<Node> {
     Ok(match expr {
-        Expr::And(v) => Node::And(v.iter().map(|e| lower(e, reg, warnings)).collect::<Result<_, _>>()?),
-        Expr::Or(v) => Node::Or(v.iter().map(|e| lower(e, reg, warnings)).collect::<Result<_, _>>()?),
+        Expr::And(v) => Node::And(
+            v.iter()
+                .map(|e| lower(e, reg, warnings))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Or(v) => Node::Or(
+            v.iter()
+                .map(|e| lower(e, reg, warnings))
+                .collect::<Result<_, _>>()?,
+        ),
         Expr::Not(e) => Node::Not(Box::new(lower(e, reg, warnings)?)),
-        Expr::Ident { name, pos } => return Err((format!("filter error: unexpected identifier '{name}'"), *pos)),
+        Expr::Ident { name, pos } => {
+            return Err((
+                format!("filter error: unexpected identifier '{name}'"),
+                *pos,
+            ))
+        }
         Expr::Check(c) => Node::Check(Box::new(lower_check(c, reg, warnings)?)),
     })
 }
@@ -58,15 +71,31 @@ fn lower_operand(o: &Operand, reg: &Registry) -> LowerResult<Extractor> {
             }
             Ok(Extractor::Field(f))
         }
-        Operand::Transformer { kind, args, arg, pos } => {
-            let args = args.iter().map(|a| lower_targ(a, reg)).collect::<Result<Vec<_>, _>>()?;
+        Operand::Transformer {
+            kind,
+            args,
+            arg,
+            pos,
+        } => {
+            let args = args
+                .iter()
+                .map(|a| lower_targ(a, reg))
+                .collect::<Result<Vec<_>, _>>()?;
             check_transformer_arity(*kind, &args, arg.as_deref()).map_err(|m| (m, *pos))?;
-            Ok(Extractor::Transform { kind: *kind, args, arg: arg.clone() })
+            Ok(Extractor::Transform {
+                kind: *kind,
+                args,
+                arg: arg.clone(),
+            })
         }
     }
 }
 
-fn check_transformer_arity(kind: TransformerKind, args: &[TArgNode], arg: Option<&str>) -> Result<(), String> {
+fn check_transformer_arity(
+    kind: TransformerKind,
+    args: &[TArgNode],
+    arg: Option<&str>,
+) -> Result<(), String> {
     let n = args.len();
     let ok = match kind {
         TransformerKind::Join => n == 2 && matches!(args[1], TArgNode::List(_) | TArgNode::Ex(_)),
@@ -77,7 +106,10 @@ fn check_transformer_arity(kind: TransformerKind, args: &[TArgNode], arg: Option
     if ok {
         Ok(())
     } else {
-        Err(format!("filter error: invalid arguments for transformer '{}'", kind.as_str()))
+        Err(format!(
+            "filter error: invalid arguments for transformer '{}'",
+            kind.as_str()
+        ))
     }
 }
 
@@ -85,7 +117,11 @@ fn lower_targ(a: &TArg, reg: &Registry) -> LowerResult<TArgNode> {
     Ok(match a {
         TArg::Operand(o) => TArgNode::Ex(lower_operand(o, reg)?),
         TArg::Value(v) => TArgNode::Const(v.clone()),
-        TArg::List(v) => TArgNode::List(v.iter().map(|x| lower_targ(x, reg)).collect::<Result<_, _>>()?),
+        TArg::List(v) => TArgNode::List(
+            v.iter()
+                .map(|x| lower_targ(x, reg))
+                .collect::<Result<_, _>>()?,
+        ),
     })
 }
 
@@ -93,17 +129,34 @@ fn op_allowed(ty: FieldType, op: BaseOp) -> Result<(), String> {
     use BaseOp::*;
     let (ok, kind) = match ty {
         FieldType::Str | FieldType::Path => (true, ""),
-        FieldType::Int | FieldType::Uint => {
-            (matches!(op, Eq | EqEq | Ne | Lt | Le | Gt | Ge | In | Intersects | Exists), "numeric")
-        }
-        FieldType::Bool => (matches!(op, Eq | EqEq | Ne | In | Intersects | Exists), "boolean"),
-        FieldType::Ip | FieldType::IpNet => {
-            (matches!(op, Eq | EqEq | Ne | In | Intersects | Exists), "ip address and network")
-        }
+        FieldType::Int | FieldType::Uint => (
+            matches!(
+                op,
+                Eq | EqEq | Ne | Lt | Le | Gt | Ge | In | Intersects | Exists
+            ),
+            "numeric",
+        ),
+        FieldType::Bool => (
+            matches!(op, Eq | EqEq | Ne | In | Intersects | Exists),
+            "boolean",
+        ),
+        FieldType::Ip | FieldType::IpNet => (
+            matches!(op, Eq | EqEq | Ne | In | Intersects | Exists),
+            "ip address and network",
+        ),
         FieldType::Bytes => (
             matches!(
                 op,
-                Eq | EqEq | Ne | Contains | In | Exists | StartsWith | EndsWith | Intersects | BContains | BStartsWith
+                Eq | EqEq
+                    | Ne
+                    | Contains
+                    | In
+                    | Exists
+                    | StartsWith
+                    | EndsWith
+                    | Intersects
+                    | BContains
+                    | BStartsWith
             ),
             "buffer",
         ),
@@ -111,24 +164,38 @@ fn op_allowed(ty: FieldType, op: BaseOp) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("'{}' operator not supported for {kind} filters", op.as_str()))
+        Err(format!(
+            "'{}' operator not supported for {kind} filters",
+            op.as_str()
+        ))
     }
 }
 
-fn lower_check(c: &Check, reg: &Registry, warnings: &mut Vec<(String, Pos)>) -> LowerResult<CheckNode> {
+fn lower_check(
+    c: &Check,
+    reg: &Registry,
+    warnings: &mut Vec<(String, Pos)>,
+) -> LowerResult<CheckNode> {
     let lhs = lower_operand(&c.lhs, reg)?;
     let ty = lhs.ty();
     let op = c.op.base;
     op_allowed(ty, op).map_err(|m| (m, c.pos))?;
-    let is_evt_type = matches!(&c.lhs, Operand::Field { name, arg: None, .. } if name == "evt.type");
+    let is_evt_type =
+        matches!(&c.lhs, Operand::Field { name, arg: None, .. } if name == "evt.type");
     let conv = |v: &str, warnings: &mut Vec<(String, Pos)>| -> LowerResult<Const> {
         if is_evt_type && !EVENT_TYPES.contains(&v) {
             return Err((format!("unknown event type {v}"), c.pos));
         }
         if reg.resolve_text(v).is_ok() && v.contains('.') {
-            warnings.push((format!("'{v}' may be a valid field misused as a const string value"), c.pos));
+            warnings.push((
+                format!("'{v}' may be a valid field misused as a const string value"),
+                c.pos,
+            ));
         } else if looks_like_transformer(v) {
-            warnings.push((format!("'{v}' may be a valid field transformer misused as a const string value"), c.pos));
+            warnings.push((
+                format!("'{v}' may be a valid field transformer misused as a const string value"),
+                c.pos,
+            ));
         }
         convert(v, ty, op).map_err(|m| (m, c.pos))
     };
@@ -136,7 +203,13 @@ fn lower_check(c: &Check, reg: &Registry, warnings: &mut Vec<(String, Pos)>) -> 
         Rhs::None => RhsNode::None,
         Rhs::Operand(o) => {
             if matches!(op, BaseOp::PMatch | BaseOp::Regex) || matches!(ty, FieldType::IpNet) {
-                return Err((format!("operator '{}' doesn't support right-hand side fields", op.as_str()), c.pos));
+                return Err((
+                    format!(
+                        "operator '{}' doesn't support right-hand side fields",
+                        op.as_str()
+                    ),
+                    c.pos,
+                ));
             }
             RhsNode::Field(lower_operand(o, reg)?)
         }
@@ -151,15 +224,31 @@ fn lower_check(c: &Check, reg: &Registry, warnings: &mut Vec<(String, Pos)>) -> 
             }
             RhsNode::One(conv(v, warnings)?)
         }
-        Rhs::Value(v) => list_rhs(std::slice::from_ref(v), ty, op, c.op.modifier.is_some(), &mut |s| conv(s, warnings))?,
+        Rhs::Value(v) => list_rhs(
+            std::slice::from_ref(v),
+            ty,
+            op,
+            c.op.modifier.is_some(),
+            &mut |s| conv(s, warnings),
+        )?,
         Rhs::List(vs) => {
             if !op.is_list_op() && c.op.modifier.is_none() {
-                return Err((format!("'{}' operator does not take a list", op.as_str()), c.pos));
+                return Err((
+                    format!("'{}' operator does not take a list", op.as_str()),
+                    c.pos,
+                ));
             }
-            list_rhs(vs, ty, op, c.op.modifier.is_some(), &mut |s| conv(s, warnings))?
+            list_rhs(vs, ty, op, c.op.modifier.is_some(), &mut |s| {
+                conv(s, warnings)
+            })?
         }
     };
-    Ok(CheckNode { lhs, op, modifier: c.op.modifier, rhs })
+    Ok(CheckNode {
+        lhs,
+        op,
+        modifier: c.op.modifier,
+        rhs,
+    })
 }
 
 fn list_rhs(
@@ -179,15 +268,31 @@ fn list_rhs(
         for v in vs {
             conv(v)?;
         }
-        return Ok(RhsNode::StrSet(vs.iter().map(|v| ops::c_str(v).to_string()).collect::<HashSet<_>>()));
+        return Ok(RhsNode::StrSet(
+            vs.iter()
+                .map(|v| ops::c_str(v).to_string())
+                .collect::<HashSet<_>>(),
+        ));
     }
-    Ok(RhsNode::Many(vs.iter().map(|v| conv(v)).collect::<Result<_, _>>()?))
+    Ok(RhsNode::Many(
+        vs.iter().map(|v| conv(v)).collect::<Result<_, _>>()?,
+    ))
 }
 
 fn looks_like_transformer(v: &str) -> bool {
-    ["tolower(", "toupper(", "b64(", "basename(", "len(", "join(", "concat(", "getopt(", "val("]
-        .iter()
-        .any(|p| v.starts_with(p))
+    [
+        "tolower(",
+        "toupper(",
+        "b64(",
+        "basename(",
+        "len(",
+        "join(",
+        "concat(",
+        "getopt(",
+        "val(",
+    ]
+    .iter()
+    .any(|p| v.starts_with(p))
 }
 
 fn has_regex_meta(v: &str) -> bool {

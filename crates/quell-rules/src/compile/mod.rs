@@ -63,8 +63,17 @@ impl CompiledRule {
 /// at hand; [`locate_in_source`] is exact when it is.
 pub fn file_position(base: &Position, pos: Pos) -> Position {
     let line = base.line + pos.line.saturating_sub(1);
-    let column = if pos.line <= 1 { base.column + pos.col.saturating_sub(1) } else { pos.col };
-    Position { name: base.name.clone(), line, column, offset: base.offset + pos.idx }
+    let column = if pos.line <= 1 {
+        base.column + pos.col.saturating_sub(1)
+    } else {
+        pos.col
+    };
+    Position {
+        name: base.name.clone(),
+        line,
+        column,
+        offset: base.offset + pos.idx,
+    }
 }
 
 /// Finds where byte `idx` of a condition string sits in the rules file, by walking
@@ -109,15 +118,32 @@ pub fn position_of(src: &str, name: &str, off: usize) -> Position {
     let before = src.get(..off).unwrap_or("");
     let line = before.matches('\n').count() as u32 + 1;
     let col_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let column = src.get(col_start..off).map(|s| s.chars().count()).unwrap_or(0) as u32 + 1;
-    Position { name: name.to_string(), line, column, offset: off }
+    let column = src
+        .get(col_start..off)
+        .map(|s| s.chars().count())
+        .unwrap_or(0) as u32
+        + 1;
+    Position {
+        name: name.to_string(),
+        line,
+        column,
+        offset: off,
+    }
 }
 
 /// The "condition expression" location of a position inside the compiled text of a condition.
-fn cond_location(sources: &HashMap<String, String>, base: &Position, cond: &str, text: &str, pos: Pos) -> Location {
+fn cond_location(
+    sources: &HashMap<String, String>,
+    base: &Position,
+    cond: &str,
+    text: &str,
+    pos: Pos,
+) -> Location {
     // The compiled text is the original condition, maybe wrapped in "(...)" by exceptions
     // and with lists substituted (past a substituted list, the walk falls back).
-    let shift = usize::from(!text.starts_with(cond) && text.get(1..).map(|t| t.starts_with(cond)).unwrap_or(false));
+    let shift = usize::from(
+        !text.starts_with(cond) && text.get(1..).map(|t| t.starts_with(cond)).unwrap_or(false),
+    );
     let position = match (sources.get(&base.name), text.get(shift..)) {
         (Some(src), Some(t)) if pos.idx >= shift => {
             let t = if t.starts_with(cond) { cond } else { t };
@@ -125,7 +151,11 @@ fn cond_location(sources: &HashMap<String, String>, base: &Position, cond: &str,
         }
         _ => file_position(base, pos),
     };
-    Location { item_type: "condition expression".into(), item_name: load::condition_context_name(cond), position }
+    Location {
+        item_type: "condition expression".into(),
+        item_name: load::condition_context_name(cond),
+        position,
+    }
 }
 
 /// Builds a diagnostic with its snippet from the sources loaded so far.
@@ -172,7 +202,9 @@ fn resolve_macros(
                 .map(|e| resolve_macros(e, visibility, slots, by_name, used, stack, names))
                 .collect::<Result<_, _>>()?,
         ),
-        Expr::Not(e) => Expr::Not(Box::new(resolve_macros(e, visibility, slots, by_name, used, stack, names)?)),
+        Expr::Not(e) => Expr::Not(Box::new(resolve_macros(
+            e, visibility, slots, by_name, used, stack, names,
+        )?)),
         Expr::Check(c) => Expr::Check(c.clone()),
         Expr::Ident { name, pos } => {
             let Some(&i) = by_name.get(name) else {
@@ -199,11 +231,17 @@ fn macro_body(
         return r.clone();
     }
     if stack.contains(&i) {
-        return Err((format!("reference loop in macro '{}'", names[i]), Pos::default()));
+        return Err((
+            format!("reference loop in macro '{}'", names[i]),
+            Pos::default(),
+        ));
     }
     let Some(parsed) = slots[i].parsed.clone() else {
         // The macro's own condition did not parse: that error is reported on the macro.
-        return Err((format!("Undefined macro '{}' used in filter.", names[i]), Pos::default()));
+        return Err((
+            format!("Undefined macro '{}' used in filter.", names[i]),
+            Pos::default(),
+        ));
     };
     stack.push(i);
     let vis = slots[i].visibility;
@@ -228,7 +266,11 @@ pub fn compile(
     // Macros: substitute visible lists, parse.
     let macros = col.macros();
     let names: Vec<String> = macros.iter().map(|m| m.name.clone()).collect();
-    let by_name: HashMap<String, usize> = names.iter().enumerate().map(|(i, n)| (n.clone(), i)).collect();
+    let by_name: HashMap<String, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i))
+        .collect();
     let mut slots = Vec::with_capacity(macros.len());
     let mut texts = Vec::with_capacity(macros.len());
     for m in macros {
@@ -240,13 +282,22 @@ pub fn compile(
                 diags.push(diag(
                     Code::LoadErrCompileCondition,
                     e.message.clone(),
-                    vec![load::root_location(&m.loc.position.name), m.loc.clone(), cond_location(sources, &m.cond_pos, &m.cond, &text, e.pos)],
+                    vec![
+                        load::root_location(&m.loc.position.name),
+                        m.loc.clone(),
+                        cond_location(sources, &m.cond_pos, &m.cond, &text, e.pos),
+                    ],
                     sources,
                 ));
                 None
             }
         };
-        slots.push(MacroSlot { parsed, resolved: None, visibility: m.visibility, index: m.index });
+        slots.push(MacroSlot {
+            parsed,
+            resolved: None,
+            visibility: m.visibility,
+            index: m.index,
+        });
         texts.push(text);
     }
     let mut macro_used = vec![false; macros.len()];
@@ -256,7 +307,9 @@ pub fn compile(
             continue;
         }
         let mut stack = Vec::new();
-        if let Err((msg, pos)) = macro_body(i, &mut slots, &by_name, &mut macro_used, &mut stack, &names) {
+        if let Err((msg, pos)) =
+            macro_body(i, &mut slots, &by_name, &mut macro_used, &mut stack, &names)
+        {
             // Report only errors that originate in this macro's own text.
             let own = slots[i]
                 .parsed
@@ -317,8 +370,15 @@ pub fn compile(
             Err((msg, pos)) => {
                 // A macro that failed on its own has reported that already: only report
                 // undefined macros this rule names itself.
-                if direct_error(&parsed, &msg, &by_name, &slots, usize::MAX) || msg.starts_with("reference loop") {
-                    diags.push(diag(Code::LoadErrValidate, msg, vec![root, rule_loc, cond_loc(pos)], sources));
+                if direct_error(&parsed, &msg, &by_name, &slots, usize::MAX)
+                    || msg.starts_with("reference loop")
+                {
+                    diags.push(diag(
+                        Code::LoadErrValidate,
+                        msg,
+                        vec![root, rule_loc, cond_loc(pos)],
+                        sources,
+                    ));
                 }
                 continue;
             }
@@ -331,22 +391,40 @@ pub fn compile(
         let format = OutputFormat::parse(&r.output, registry);
         let skip_unknown = |msg: &str| {
             r.skip_if_unknown_filter
-                && ["nonexistent field", "invalid formatting token", "unknown event type", "unknown filter:"]
-                    .iter()
-                    .any(|k| msg.contains(k))
+                && [
+                    "nonexistent field",
+                    "invalid formatting token",
+                    "unknown event type",
+                    "unknown filter:",
+                ]
+                .iter()
+                .any(|k| msg.contains(k))
         };
         let node = match lowered {
             Ok(n) => n,
             Err((msg, pos)) => {
-                let code = if skip_unknown(&msg) { Code::LoadUnknownFilter } else { Code::LoadErrCompileCondition };
-                diags.push(diag(code, msg, vec![root, rule_loc, cond_loc(pos)], sources));
+                let code = if skip_unknown(&msg) {
+                    Code::LoadUnknownFilter
+                } else {
+                    Code::LoadErrCompileCondition
+                };
+                diags.push(diag(
+                    code,
+                    msg,
+                    vec![root, rule_loc, cond_loc(pos)],
+                    sources,
+                ));
                 continue;
             }
         };
         let format = match format {
             Ok(f) => f,
             Err(msg) => {
-                let code = if skip_unknown(&msg) { Code::LoadUnknownFilter } else { Code::LoadErrCompileOutput };
+                let code = if skip_unknown(&msg) {
+                    Code::LoadUnknownFilter
+                } else {
+                    Code::LoadErrCompileOutput
+                };
                 let loc = Location {
                     item_type: "rule output".into(),
                     item_name: String::new(),
@@ -357,7 +435,12 @@ pub fn compile(
             }
         };
         for (msg, pos) in warnings {
-            diags.push(diag(Code::LoadCompileCondition, msg, vec![root.clone(), rule_loc.clone(), cond_loc(pos)], sources));
+            diags.push(diag(
+                Code::LoadCompileCondition,
+                msg,
+                vec![root.clone(), rule_loc.clone(), cond_loc(pos)],
+                sources,
+            ));
         }
         let evttypes = evttypes::extract(&expr);
         if r.warn_evttypes && evttypes.too_many() {
@@ -368,7 +451,11 @@ pub fn compile(
                 sources,
             ));
         }
-        let exception_fields = r.exceptions.iter().flat_map(|e| scalars(&e.fields)).collect();
+        let exception_fields = r
+            .exceptions
+            .iter()
+            .flat_map(|e| scalars(&e.fields))
+            .collect();
         out.push(CompiledRule {
             name: r.name.clone(),
             desc: r.desc.clone(),
@@ -389,13 +476,22 @@ pub fn compile(
     let unused = macros
         .iter()
         .zip(&macro_used)
-        .map(|(m, used)| (Code::LoadUnusedMacro, "Macro not referred to by any other rule/macro", &m.loc, *used))
-        .chain(
-            lists
-                .iter()
-                .zip(&list_used)
-                .map(|(l, used)| (Code::LoadUnusedList, "List not referred to by any other rule/macro", &l.loc, *used)),
-        );
+        .map(|(m, used)| {
+            (
+                Code::LoadUnusedMacro,
+                "Macro not referred to by any other rule/macro",
+                &m.loc,
+                *used,
+            )
+        })
+        .chain(lists.iter().zip(&list_used).map(|(l, used)| {
+            (
+                Code::LoadUnusedList,
+                "List not referred to by any other rule/macro",
+                &l.loc,
+                *used,
+            )
+        }));
     for (code, message, loc, used) in unused {
         if !used {
             let locations = vec![load::root_location(&loc.position.name), loc.clone()];
@@ -416,7 +512,10 @@ fn direct_error(
 ) -> bool {
     expr.idents().iter().any(|(name, _)| {
         msg == format!("Undefined macro '{name}' used in filter.")
-            && by_name.get(*name).map(|&i| slots[i].index >= visibility).unwrap_or(true)
+            && by_name
+                .get(*name)
+                .map(|&i| slots[i].index >= visibility)
+                .unwrap_or(true)
     })
 }
 

@@ -1,8 +1,8 @@
 //! One module per subcommand.
+pub mod demo;
 pub mod replay;
 pub mod rules;
 pub mod run;
-pub mod validate;
 pub mod triage;
 pub mod tune;
-pub mod demo;
+pub mod validate;

@@ -26,11 +26,15 @@ pub fn run(
     let input: Box<dyn BufRead> = match events {
         None => Box::new(BufReader::new(io::stdin())),
         Some(p) if p == Path::new("-") => Box::new(BufReader::new(io::stdin())),
-        Some(p) => Box::new(BufReader::new(
-            File::open(p).with_context(|| format!("cannot open events file {}", p.display()))?,
-        )),
+        Some(p) => {
+            Box::new(BufReader::new(File::open(p).with_context(|| {
+                format!("cannot open events file {}", p.display())
+            })?))
+        }
     };
-    let name = events.map(|p| p.display().to_string()).unwrap_or_else(|| "<stdin>".into());
+    let name = events
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "<stdin>".into());
     let stdout = io::stdout().lock();
     let mut sink = AlertSink::new(io::BufWriter::new(stdout), json);
     let start = Instant::now();
@@ -43,10 +47,17 @@ pub fn run(
             Ok(ev) => ev,
             Err(e) => {
                 bad += 1;
-                eprintln!("quell: {name}:{}: skipped bad event line: {}", e.line, e.message);
+                eprintln!(
+                    "quell: {name}:{}: skipped bad event line: {}",
+                    e.line, e.message
+                );
                 if strict {
                     sink.flush()?;
-                    anyhow::bail!("{name}:{}: bad event line (--strict): {}", e.line, e.message);
+                    anyhow::bail!(
+                        "{name}:{}: bad event line (--strict): {}",
+                        e.line,
+                        e.message
+                    );
                 }
                 continue;
             }

@@ -23,7 +23,10 @@ fn evttypes_text(e: &EvtTypes) -> String {
     match e {
         EvtTypes::Only(s) => s.iter().cloned().collect::<Vec<_>>().join(","),
         EvtTypes::AllBut(s) if s.is_empty() => "(all)".into(),
-        EvtTypes::AllBut(s) => format!("(all except {})", s.iter().cloned().collect::<Vec<_>>().join(",")),
+        EvtTypes::AllBut(s) => format!(
+            "(all except {})",
+            s.iter().cloned().collect::<Vec<_>>().join(",")
+        ),
     }
 }
 
@@ -43,7 +46,12 @@ fn rule_json(r: &CompiledRule) -> Json {
 }
 
 /// Runs `quell rules`.
-pub fn run(rules: &[PathBuf], with_defaults: bool, json: bool, name: Option<&str>) -> Result<ExitCode> {
+pub fn run(
+    rules: &[PathBuf],
+    with_defaults: bool,
+    json: bool,
+    name: Option<&str>,
+) -> Result<ExitCode> {
     let engine = ruleset::load(rules, with_defaults)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match name {
@@ -80,9 +88,14 @@ pub fn run(rules: &[PathBuf], with_defaults: bool, json: bool, name: Option<&str
                 let all: Vec<Json> = engine.rules().iter().map(rule_json).collect();
                 writeln!(out, "{}", json!({ "rules": all }))?;
             } else {
-                writeln!(out, "{:<60} {:<13} {:<8} {:<7} EVTTYPES", "RULE", "PRIORITY", "SOURCE", "ENABLED")?;
+                writeln!(
+                    out,
+                    "{:<60} {:<13} {:<8} {:<7} EVTTYPES",
+                    "RULE", "PRIORITY", "SOURCE", "ENABLED"
+                )?;
                 for r in engine.rules() {
-                    writeln!(out, 
+                    writeln!(
+                        out,
                         "{:<60} {:<13} {:<8} {:<7} {}",
                         r.name,
                         r.priority.as_str(),

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::io::Write;
 
 use anyhow::Result;
-use quell_rules::engine::Engine;
 use quell_rules::diagnostic::{Code, LoadResult};
+use quell_rules::engine::Engine;
 use quell_rules::load::make_diag;
 
 /// Runs `quell validate`.
@@ -25,7 +25,12 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
             Err(e) => LoadResult {
                 name: name.clone(),
                 successful: false,
-                errors: vec![make_diag(Code::LoadErrFileRead, format!("Could not read file: {e}"), vec![], "")],
+                errors: vec![make_diag(
+                    Code::LoadErrFileRead,
+                    format!("Could not read file: {e}"),
+                    vec![],
+                    "",
+                )],
                 warnings: vec![],
             },
         };
@@ -44,5 +49,9 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
