@@ -10,7 +10,10 @@
 #
 # Usage (root): scripts/bench-capture.sh [--quick]
 #   QUELL=path/to/quell  (default target/release/quell; built if missing)
+#   BEFORE=path/to/quell (optional: an older build measured in the same run,
+#                         for before/after columns)
 #   RULES=rules.yaml     (default ../shared/corpus/falco-rules/falco_rules.yaml)
+#   MODES="cmd host"     REPS=3 (best of REPS runs per measurement)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,9 +57,10 @@ ms() {
   echo "$best"
 }
 
-run_with_quell() { # $1 workload, $2 mode; prints the workload's ms, leaves quell's stderr in $tmp/err
+run_with_quell() { # $1 workload, $2 mode, $3 quell binary; prints the workload's ms, leaves quell's stderr in $tmp/err
+  local q=$3
   if [ "$2" = host ]; then
-    "$QUELL" run -r "$RULES" > "$tmp/alerts" 2> "$tmp/err" &
+    "$q" run -r "$RULES" > "$tmp/alerts" 2> "$tmp/err" &
     local qpid=$!
     sleep 3 # load, attach and /proc seeding
     if ! kill -0 "$qpid" 2>/dev/null; then
@@ -67,28 +71,52 @@ run_with_quell() { # $1 workload, $2 mode; prints the workload's ms, leaves quel
     kill -INT "$qpid"
     wait "$qpid" || true
   else
-    "$QUELL" run -r "$RULES" -- bash -c "ms $1 > $tmp/ms" > "$tmp/alerts" 2> "$tmp/err"
+    "$q" run -r "$RULES" -- bash -c "ms $1 > $tmp/ms" > "$tmp/alerts" 2> "$tmp/err"
     cat "$tmp/ms"
   fi
+}
+
+# "events dropped" from the last run's summary line
+summary() {
+  local line
+  line=$(grep -E '^quell: [0-9]+ events in' "$tmp/err" | tail -1)
+  echo "$(echo "$line" | sed -E 's/^quell: ([0-9]+) events.*/\1/') $(echo "$line" | sed -E 's/.* ([0-9]+) dropped.*/\1/')"
 }
 export -f workload ms
 export N_OPEN N_EXEC N_FIND REPS
 
-printf '| mode | workload | baseline ms (before/after) | with quell run ms | overhead | quell events | events/s during workload | dropped |\n'
-printf '|---|---|---|---|---|---|---|---|\n'
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "${BEFORE:-}" ]; then
+  printf '| mode | workload | baseline ms (before/after) | before: with quell ms | before: overhead | before: dropped | with quell ms | overhead | quell events (all reps) | events/s during workload | dropped |\n'
+  printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
+else
+  printf '| mode | workload | baseline ms (before/after) | with quell run ms | overhead | quell events (all reps) | events/s during workload | dropped |\n'
+  printf '|---|---|---|---|---|---|---|---|\n'
+fi
 for mode in ${MODES:-cmd host}; do
   for w in open exec find; do
     workload "$w" # warm caches
     b1=$(ms "$w")
-    with=$(run_with_quell "$w" "$mode")
+    old="" old_dr=""
+    if [ -n "${BEFORE:-}" ]; then
+      old=$(run_with_quell "$w" "$mode" "$BEFORE")
+      read -r _ old_dr <<< "$(summary)"
+    fi
+    with=$(run_with_quell "$w" "$mode" "$QUELL")
+    read -r events dropped <<< "$(summary)"
     b2=$(ms "$w")
-    line=$(grep -E '^quell: [0-9]+ events in' "$tmp/err" | tail -1)
-    events=$(echo "$line" | sed -E 's/^quell: ([0-9]+) events.*/\1/')
-    dropped=$(echo "$line" | sed -E 's/.* ([0-9]+) dropped.*/\1/')
-    awk -v m="$mode" -v w="$w" -v b1="$b1" -v b2="$b2" -v x="$with" -v ev="$events" -v dr="$dropped" 'BEGIN {
+    # quell saw REPS repetitions of the workload; events/s is per repetition
+    awk -v m="$mode" -v w="$w" -v b1="$b1" -v b2="$b2" -v x="$with" -v ev="$events" -v dr="$dropped" \
+        -v old="$old" -v odr="$old_dr" -v reps="${REPS:-3}" 'BEGIN {
       base = (b1 + b2) / 2; ov = (x / base - 1) * 100;
-      printf "| %s | %s | %d / %d | %d | %+.1f%% | %d | %.0f | %d |\n", m, w, b1, b2, x, ov, ev, ev / (x / 1000), dr }'
+      if (old != "") {
+        oov = (old / base - 1) * 100;
+        printf "| %s | %s | %d / %d | %d | %+.1f%% | %d | %d | %+.1f%% | %d | %.0f | %d |\n", m, w, b1, b2, old, oov, odr, x, ov, ev, ev / reps / (x / 1000), dr
+      } else {
+        printf "| %s | %s | %d / %d | %d | %+.1f%% | %d | %.0f | %d |\n", m, w, b1, b2, x, ov, ev, ev / reps / (x / 1000), dr
+      }
+    }'
   done
 done
 echo
-echo "kernel $(uname -r), $(nproc) CPUs, rules: $(basename "$RULES"), quell: $QUELL"
+echo "kernel $(uname -r), $(nproc) CPUs, rules: $(basename "$RULES"), quell: $QUELL${BEFORE:+, before: $BEFORE}, load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
