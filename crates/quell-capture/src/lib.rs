@@ -7,8 +7,10 @@
 //! leave after a few instructions. Records go through one BPF ring buffer per
 //! CPU to userspace, where the state engine ([`state`]) keeps a process table
 //! (seeded from `/proc`), fd tables and working directories, derives the
-//! container from the cgroup, and turns each record into a
-//! [`quell_events::FlatEvent`] carrying Falco field names.
+//! container from the cgroup, and turns each record into an event carrying
+//! Falco field names: a [`LiveEvent`] view ([`Capture::poll_live`]) that
+//! extracts process fields only when a rule reads them, or a complete
+//! [`quell_events::FlatEvent`] ([`Capture::poll`], [`LiveEvent::to_flat`]).
 //!
 //! ```no_run
 //! use std::sync::atomic::AtomicBool;

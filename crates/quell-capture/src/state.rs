@@ -96,11 +96,11 @@ pub struct Process {
     pub vpid: u32,
     /// `comm` (`proc.name`).
     pub comm: String,
-    /// argv[0] (`proc.exe`).
+    /// `argv[0]` (`proc.exe`).
     pub exe: String,
     /// Full executable path (`proc.exepath`).
     pub exepath: String,
-    /// Arguments after argv[0].
+    /// Arguments after `argv[0]`.
     pub args: Vec<String>,
     /// Working directory.
     pub cwd: String,
