@@ -35,8 +35,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use live::Capture;
-pub use state::LiveEvent;
 pub use quell_events::FlatEvent;
+pub use state::LiveEvent;
 
 /// What to capture.
 #[derive(Clone, Debug, Default)]

@@ -267,6 +267,13 @@ impl Capture {
             Some("/proc".into()),
         )
         .with_cgroups(CgroupResolver::from_host());
+        // close records always update the fd tables; they become events only
+        // when a rule (or a recording of everything) wants them.
+        state.set_deliver_close(
+            cfg.event_types
+                .as_ref()
+                .is_none_or(|t| t.contains("close") || t.contains("close_range")),
+        );
         state.seed_from_proc();
 
         let mut links = Vec::new();
@@ -274,10 +281,18 @@ impl Capture {
             if !p.autoload() {
                 continue; // the other hook's programs, not loaded
             }
-            let l = p.attach().map_err(|e| {
-                CaptureError::Attach(format!("{}: {e}", p.name().to_string_lossy()))
-            })?;
-            links.push(l);
+            match p.attach() {
+                Ok(l) => links.push(l),
+                // sched_prepare_exec exists from Linux 6.10 on; without it
+                // execveat is reported as execve.
+                Err(_) if p.name().to_string_lossy() == "quell_prepare_exec" => {}
+                Err(e) => {
+                    return Err(CaptureError::Attach(format!(
+                        "{}: {e}",
+                        p.name().to_string_lossy()
+                    )))
+                }
+            }
         }
         Ok(Capture {
             hook,

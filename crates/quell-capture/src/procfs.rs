@@ -119,7 +119,17 @@ pub fn parse_stat(text: &str) -> Option<(u32, u32, u64)> {
     ))
 }
 
-/// Reads one process from `/proc/PID`; `None` when it vanished or is unreadable.
+fn epoch_ns(s: i64, ns: i64) -> u64 {
+    u64::try_from(s)
+        .ok()
+        .and_then(|s| s.checked_mul(1_000_000_000))
+        .and_then(|s| s.checked_add(u64::try_from(ns).ok()?))
+        .unwrap_or(0)
+}
+
+/// Reads one process from `/proc/PID`; `None` when it vanished or is
+/// unreadable. `start_ns` is set to the start time in ns *since boot* (the
+/// caller converts it to the epoch).
 pub fn read_process(proc_root: &Path, pid: u32) -> Option<Process> {
     let dir = proc_root.join(pid.to_string());
     let status = parse_status(&fs::read_to_string(dir.join("status")).ok()?);
@@ -131,7 +141,7 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<Process> {
     let cwd = fs::read_link(dir.join("cwd"))
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (sid, tty, _) = fs::read_to_string(dir.join("stat"))
+    let (sid, tty, start_ticks) = fs::read_to_string(dir.join("stat"))
         .ok()
         .and_then(|t| parse_stat(&t))
         .unwrap_or((0, 0, 0));
@@ -166,6 +176,14 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<Process> {
         container: crate::container::match_proc_cgroup(&cgroup),
         ..Process::default()
     };
+    // /proc reports start times in USER_HZ ticks (100 per second on Linux).
+    p.start_ns = start_ticks.saturating_mul(10_000_000);
+    if let Ok(md) = fs::metadata(dir.join("exe")) {
+        use std::os::unix::fs::MetadataExt;
+        p.exe_ino = md.ino();
+        p.exe_ctime = epoch_ns(md.ctime(), md.ctime_nsec());
+        p.exe_mtime = epoch_ns(md.mtime(), md.mtime_nsec());
+    }
     p.fds = read_fds(&dir);
     Some(p)
 }

@@ -124,6 +124,12 @@ pub struct Process {
     pub exe_ino: u64,
     /// Executable is a memfd.
     pub exe_from_memfd: bool,
+    /// Executable is in an overlayfs upper layer (`None`: not known).
+    pub exe_upper_layer: Option<bool>,
+    /// Executable's ctime, ns since the epoch (0 if unknown).
+    pub exe_ctime: u64,
+    /// Executable's mtime, ns since the epoch (0 if unknown).
+    pub exe_mtime: u64,
     /// Container the process belongs to (from its cgroup), `None` for the host.
     pub container: Option<ContainerRef>,
     /// cgroup v2 id last seen for it.
@@ -216,6 +222,12 @@ pub fn find_cgroup2_mount(mountinfo: &str) -> Option<String> {
     })
 }
 
+/// x86_64 numbers of the close calls (handled before the generic path).
+const NR_CLOSE: u16 = 3;
+const NR_CLOSE_RANGE: u16 = 436;
+/// `close_range` flag: mark close-on-exec instead of closing.
+const CLOSE_RANGE_CLOEXEC: u64 = 1 << 2;
+
 /// How many ancestor levels events carry at most.
 const MAX_ANCESTORS: usize = 16;
 /// Exited processes stay in the table this long (ns), for late events and ancestry.
@@ -269,6 +281,10 @@ pub struct State {
     last_sweep: u64,
     /// The current record's own fields (reused from record to record).
     base: Vec<Pair>,
+    /// The current event's time (ns since the epoch), for `proc.duration`.
+    now: u64,
+    /// Whether close records become events (else they only update fd tables).
+    deliver_close: bool,
 }
 
 impl State {
@@ -286,7 +302,15 @@ impl State {
             types: FnvMap::default(),
             last_sweep: 0,
             base: Vec::with_capacity(64),
+            now: 0,
+            deliver_close: true,
         }
+    }
+
+    /// Whether `close`/`close_range` records are handed out as events (the
+    /// default) or only drop fd table entries (when no rule reads them).
+    pub fn set_deliver_close(&mut self, on: bool) {
+        self.deliver_close = on;
     }
 
     /// Uses the host's cgroup2 mount to resolve container ids.
@@ -307,7 +331,8 @@ impl State {
             return;
         };
         for pid in procfs::list_pids(&root) {
-            if let Some(p) = procfs::read_process(&root, pid) {
+            if let Some(mut p) = procfs::read_process(&root, pid) {
+                p.start_ns = self.boot_to_epoch(p.start_ns);
                 self.procs.insert(pid, p);
             }
         }
@@ -333,6 +358,15 @@ impl State {
         self.procs.is_empty()
     }
 
+    /// A /proc start time (ns since boot) in ns since the epoch; 0 stays 0.
+    fn boot_to_epoch(&self, ns: u64) -> u64 {
+        if ns == 0 {
+            0
+        } else {
+            self.epoch(ns)
+        }
+    }
+
     fn epoch(&self, ts_boot: u64) -> u64 {
         let t = ts_boot as i128 + self.boot_offset_ns;
         t.clamp(0, u64::MAX as i128) as u64
@@ -346,6 +380,10 @@ impl State {
             .proc_root
             .as_ref()
             .and_then(|r| procfs::read_process(r, tgid))
+            .map(|mut p| {
+                p.start_ns = self.boot_to_epoch(p.start_ns);
+                p
+            })
             .unwrap_or(Process {
                 pid: tgid,
                 loginuid: u32::MAX,
@@ -397,13 +435,22 @@ impl State {
     /// syscall).
     pub fn apply_live(&mut self, r: &Record<'_>) -> Option<LiveEvent<'_>> {
         let now = self.epoch(r.ts_boot);
+        // close records carry neither credentials nor the cgroup (see the BPF program)
+        let close = r.kind == Kind::Syscall && matches!(r.sysno, NR_CLOSE | NR_CLOSE_RANGE);
+        if close && !self.deliver_close {
+            self.apply_close(r, None);
+            return None;
+        }
         self.sweep(now);
+        self.now = now;
         self.evt_num += 1;
         self.ensure(r.tgid);
-        self.refresh_container(r.tgid, r.cgroup_id);
-        if let Some(p) = self.procs.get_mut(&r.tgid) {
-            p.uid = r.uid;
-            p.gid = r.gid;
+        if !close {
+            self.refresh_container(r.tgid, r.cgroup_id);
+            if let Some(p) = self.procs.get_mut(&r.tgid) {
+                p.uid = r.uid;
+                p.gid = r.gid;
+            }
         }
         let mut ev = Ev::new(self);
         ev.num("evt.num", self.evt_num as i128);
@@ -489,6 +536,13 @@ impl State {
             p.cap_permitted = i.cap_permitted;
             p.cap_effective = i.cap_effective;
             p.exe_ino = i.exe_ino;
+            p.exe_upper_layer = i.exe_upper_layer;
+            p.exe_ctime = i.exe_ctime;
+            p.exe_mtime = i.exe_mtime;
+        } else {
+            p.exe_upper_layer = None;
+            p.exe_ctime = 0;
+            p.exe_mtime = 0;
         }
         if p.start_ns == 0 {
             p.start_ns = now;
@@ -536,6 +590,47 @@ impl State {
         let _ = child_tid;
         self.procs.insert(child_tgid, c);
         Some(())
+    }
+
+    /// Drops the fd table entries a successful close/close_range removed
+    /// (close_range with CLOSE_RANGE_CLOEXEC marks them close-on-exec instead).
+    fn apply_close(&mut self, r: &Record<'_>, ev: Option<&mut Ev>) {
+        let Some(p) = self.procs.get_mut(&r.tgid) else {
+            return;
+        };
+        let fd = (r.args[0] as u32) as i64;
+        if r.sysno == NR_CLOSE {
+            if let Some(ev) = ev {
+                ev.num("evt.arg.fd", (r.args[0] as i32) as i128);
+                ev.res(r.res);
+                if let Some(info) = p.fds.get(&fd) {
+                    ev.fd(fd, info, false);
+                }
+            }
+            if r.res == 0 {
+                p.fds.remove(&fd);
+            }
+            return;
+        }
+        // close_range(first, last, flags)
+        let last = (r.args[1] as u32) as i64;
+        let cloexec = r.args[2] & CLOSE_RANGE_CLOEXEC != 0;
+        if let Some(ev) = ev {
+            ev.num("evt.arg.first", fd as i128);
+            ev.num("evt.arg.last", last as i128);
+            ev.num("evt.arg.flags", r.args[2] as i128);
+            ev.res(r.res);
+        }
+        if r.res != 0 {
+            return;
+        }
+        if cloexec {
+            for (_, f) in p.fds.iter_mut().filter(|(n, _)| (fd..=last).contains(*n)) {
+                f.flags |= flags::O_CLOEXEC;
+            }
+        } else {
+            p.fds.retain(|n, _| !(fd..=last).contains(n));
+        }
     }
 
     fn on_exit(&mut self, r: &Record<'_>, now: u64, ev: &mut Ev) {
@@ -587,8 +682,67 @@ impl State {
                 name
             },
         );
+        if matches!(name, "close" | "close_range") {
+            self.apply_close(r, Some(ev));
+            return Some(());
+        }
         ev.res(res);
         match name {
+            "pipe" | "pipe2" | "socketpair" => {
+                let (fd1, fd2) = (as_fd(a[4]), as_fd(a[5]));
+                let cloexec = match name {
+                    "pipe2" => a[1] & flags::O_CLOEXEC != 0,
+                    "socketpair" => a[1] & flags::O_CLOEXEC != 0,
+                    _ => false,
+                };
+                if res == 0 {
+                    ev.num("evt.arg.fd1", fd1 as i128);
+                    ev.num("evt.arg.fd2", fd2 as i128);
+                }
+                let info = if name == "socketpair" {
+                    ev.text("evt.arg.domain", flags::family(a[0] as u16));
+                    ev.num("evt.arg.type", (a[1] & 0xf) as i128);
+                    ev.num("evt.arg.proto", (a[2] as u32) as i128);
+                    FdInfo {
+                        kind: FdKind::Socket,
+                        sock: Some(SockInfo {
+                            family: a[0] as u16,
+                            sock_type: (a[1] & 0xf) as u16,
+                            proto: a[2] as u16,
+                            connected: true,
+                            ..SockInfo::default()
+                        }),
+                        ..FdInfo::default()
+                    }
+                } else {
+                    if name == "pipe2" {
+                        ev.num("evt.arg.flags", (a[1] as i32) as i128);
+                    }
+                    if res == 0 && a[3] != 0 {
+                        ev.num("evt.arg.ino", a[3] as i128);
+                    }
+                    FdInfo {
+                        kind: FdKind::Pipe,
+                        name: if a[3] != 0 {
+                            format!("pipe:[{}]", a[3])
+                        } else {
+                            String::new()
+                        },
+                        ..FdInfo::default()
+                    }
+                };
+                let info = FdInfo {
+                    flags: if cloexec { flags::O_CLOEXEC } else { 0 },
+                    ..info
+                };
+                if res == 0 && fd1 >= 0 && fd2 >= 0 {
+                    ev.fd(fd1, &info, true);
+                    if let Some(p) = self.procs.get_mut(&t) {
+                        p.fds.insert(fd2, info.clone());
+                        p.fds.insert(fd1, info);
+                    }
+                }
+            }
             "open" | "openat" | "openat2" | "creat" => {
                 let raw = blob_str(r.blobs[0]);
                 let (dirfd, fl, mode) = match name {
@@ -701,6 +855,12 @@ impl State {
                     }
                 } else {
                     ev.num("fd.num", old as i128);
+                    // the new fd is something the table does not know: no stale entry
+                    if res >= 0 {
+                        if let Some(p) = self.procs.get_mut(&t) {
+                            p.fds.remove(&res);
+                        }
+                    }
                 }
             }
             "chdir" | "fchdir" => {
@@ -979,7 +1139,14 @@ impl State {
                     ev.fd(as_fd(a[0]), &info, false);
                 }
             }
-            "userfaultfd" => ev.num("evt.arg.flags", (a[0] as i32) as i128),
+            "userfaultfd" => {
+                ev.num("evt.arg.flags", (a[0] as i32) as i128);
+                if res >= 0 {
+                    if let Some(p) = self.procs.get_mut(&t) {
+                        p.fds.remove(&res);
+                    }
+                }
+            }
             "execve" | "execveat" => {
                 // only failed execs arrive here
                 ev.text("evt.arg.filename", &blob_str(r.blobs[0]));
@@ -1072,8 +1239,19 @@ impl State {
             "proc.sid" => num(p.sid as i128),
             "proc.sname" => text(Cow::Borrowed(&self.procs.get(&p.sid)?.comm)),
             "proc.is_exe_from_memfd" => b(p.exe_from_memfd),
-            "proc.is_exe_upper_layer" => b(false),
+            "proc.is_exe_upper_layer" => b(p.exe_upper_layer?),
             "proc.exe_ino" if p.exe_ino != 0 => num(p.exe_ino as i128),
+            "proc.exe_ino.ctime" if p.exe_ctime != 0 => num(p.exe_ctime as i128),
+            "proc.exe_ino.mtime" if p.exe_mtime != 0 => num(p.exe_mtime as i128),
+            "proc.exe_ino.ctime_duration_proc_start"
+                if p.exe_ctime != 0 && p.start_ns >= p.exe_ctime =>
+            {
+                num((p.start_ns - p.exe_ctime) as i128)
+            }
+            "proc.duration" if p.start_ns != 0 && self.now >= p.start_ns => {
+                num((self.now - p.start_ns) as i128)
+            }
+            "proc.pid.ts" if p.start_ns != 0 => num(p.start_ns as i128),
             "thread.cap_effective" => text(Cow::Owned(flags::caps(p.cap_effective))),
             "thread.cap_permitted" => text(Cow::Owned(flags::caps(p.cap_permitted))),
             "user.uid" => num(p.uid as i128),
@@ -1222,6 +1400,11 @@ const PROC_KEYS: &[&str] = &[
     "proc.is_exe_from_memfd",
     "proc.is_exe_upper_layer",
     "proc.exe_ino",
+    "proc.exe_ino.ctime",
+    "proc.exe_ino.mtime",
+    "proc.exe_ino.ctime_duration_proc_start",
+    "proc.duration",
+    "proc.pid.ts",
     "thread.cap_effective",
     "thread.cap_permitted",
     "user.uid",
@@ -1913,6 +2096,168 @@ mod tests {
         assert_eq!(txt(&e, "evt.type"), "procexit");
         assert_eq!(txt(&e, "evt.arg.ret"), "1");
         assert!(s.process(100).unwrap().dead_at.is_some());
+    }
+
+    #[test]
+    fn close_drops_the_fd_and_reuse_gets_no_stale_name() {
+        let mut s = state();
+        // openat(AT_FDCWD, "/etc/shadow") = 3
+        let o = build(
+            0,
+            257,
+            100,
+            100,
+            3,
+            [0xffff_ff9c, 0, 0, 0, 0, 0],
+            &[b"/etc/shadow\0"],
+        );
+        apply(&mut s, &o);
+        assert_eq!(s.process(100).unwrap().fds[&3].name, "/etc/shadow");
+        // close(3) = 0: an event naming the file it closed, then the entry is gone
+        let e = apply(&mut s, &build(0, 3, 100, 100, 0, [3, 0, 0, 0, 0, 0], &[]));
+        assert_eq!(txt(&e, "evt.type"), "close");
+        assert_eq!(txt(&e, "evt.arg.fd"), "3");
+        assert_eq!(txt(&e, "fd.name"), "/etc/shadow");
+        assert!(!s.process(100).unwrap().fds.contains_key(&3));
+        // a failed close changes nothing
+        apply(&mut s, &o);
+        apply(&mut s, &build(0, 3, 100, 100, -9, [3, 0, 0, 0, 0, 0], &[]));
+        assert!(s.process(100).unwrap().fds.contains_key(&3));
+        // quiet mode: no event, the entry still goes
+        s.set_deliver_close(false);
+        let r = build(0, 3, 100, 100, 0, [3, 0, 0, 0, 0, 0], &[]);
+        assert!(s.apply(&parse(&r).unwrap()).is_none());
+        assert!(!s.process(100).unwrap().fds.contains_key(&3));
+        // an fd the table does not know (eventfd, ...) reused by dup: dup(3) = 4
+        // where 4 was a stale file entry
+        apply(
+            &mut s,
+            &build(
+                0,
+                257,
+                100,
+                100,
+                4,
+                [0xffff_ff9c, 0, 0, 0, 0, 0],
+                &[b"/etc/passwd\0"],
+            ),
+        );
+        let e = apply(&mut s, &build(0, 32, 100, 100, 4, [3, 0, 0, 0, 0, 0], &[]));
+        assert_eq!(txt(&e, "fd.name"), "<NA>");
+        assert!(!s.process(100).unwrap().fds.contains_key(&4));
+    }
+
+    #[test]
+    fn pipe_replaces_the_entry_and_close_range() {
+        let mut s = state();
+        apply(
+            &mut s,
+            &build(
+                0,
+                257,
+                100,
+                100,
+                3,
+                [0xffff_ff9c, 0, 0, 0, 0, 0],
+                &[b"/etc/shadow\0"],
+            ),
+        );
+        // pipe2(fds, O_CLOEXEC) = 0 -> fds 3, 5 (3 reused without a close seen)
+        let e = apply(
+            &mut s,
+            &build(
+                0,
+                293,
+                100,
+                100,
+                0,
+                [0x7fff_0000, 0o2000000, 0, 4242, 3, 5],
+                &[],
+            ),
+        );
+        assert_eq!(txt(&e, "evt.type"), "pipe2");
+        assert_eq!(txt(&e, "fd.name"), "pipe:[4242]");
+        assert_eq!(txt(&e, "fd.typechar"), "p");
+        let p = s.process(100).unwrap();
+        assert_eq!(p.fds[&3].name, "pipe:[4242]");
+        assert_eq!(p.fds[&5].kind, FdKind::Pipe);
+        assert_ne!(p.fds[&3].flags & flags::O_CLOEXEC, 0);
+        // a failed pipe touches nothing
+        apply(
+            &mut s,
+            &build(0, 22, 100, 100, -24, [0x7fff_0000, 0, 0, 0, 7, 8], &[]),
+        );
+        assert!(!s.process(100).unwrap().fds.contains_key(&7));
+        // socketpair(AF_UNIX, SOCK_STREAM, 0, sv) = 0 -> 6, 7
+        let e = apply(&mut s, &build(0, 53, 100, 100, 0, [1, 1, 0, 0, 6, 7], &[]));
+        assert_eq!(txt(&e, "fd.typechar"), "u");
+        // close_range(5, 6, CLOSE_RANGE_CLOEXEC) marks, close_range(4, ~0, 0) closes
+        apply(&mut s, &build(0, 436, 100, 100, 0, [5, 6, 4, 0, 0, 0], &[]));
+        let p = s.process(100).unwrap();
+        assert_ne!(p.fds[&6].flags & flags::O_CLOEXEC, 0);
+        assert!(p.fds.contains_key(&5));
+        let e = apply(
+            &mut s,
+            &build(0, 436, 100, 100, 0, [4, u32::MAX as u64, 0, 0, 0, 0], &[]),
+        );
+        assert_eq!(txt(&e, "evt.type"), "close_range");
+        let p = s.process(100).unwrap();
+        assert!(p.fds.contains_key(&3));
+        assert!(!p.fds.contains_key(&5) && !p.fds.contains_key(&6) && !p.fds.contains_key(&7));
+    }
+
+    #[test]
+    fn execveat_upper_layer_and_exe_times() {
+        let mut s = state();
+        let mut q = qproc(1, "evil");
+        q[36..40].copy_from_slice(&(wire::QP_UPPER_KNOWN | wire::QP_UPPER).to_le_bytes());
+        q.resize(wire::PROC_EXT_LEN, 0);
+        q[96..104].copy_from_slice(&500u64.to_le_bytes());
+        q[104..112].copy_from_slice(&400u64.to_le_bytes());
+        let x = build(
+            1,
+            322,
+            100,
+            100,
+            0,
+            [100, 0, 0, 0, 0, 0],
+            &[b"/tmp/evil\0", b"evil\0", &q, b"evil\0"],
+        );
+        let e = apply(&mut s, &x);
+        assert_eq!(txt(&e, "evt.type"), "execveat");
+        assert_eq!(e.get("proc.is_exe_upper_layer"), Some(&Value::Bool(true)));
+        assert_eq!(txt(&e, "proc.exe_ino.ctime"), "500");
+        assert_eq!(txt(&e, "proc.exe_ino.mtime"), "400");
+        // the record time is 1000 ns after boot, offset 0: the process is new
+        assert_eq!(txt(&e, "proc.duration"), "0");
+        assert_eq!(txt(&e, "proc.exe_ino.ctime_duration_proc_start"), "500");
+        // known and false; then unknown (an old record without flags): missing, not false
+        let mut q2 = qproc(1, "true");
+        q2[36..40].copy_from_slice(&wire::QP_UPPER_KNOWN.to_le_bytes());
+        let x = build(
+            1,
+            59,
+            100,
+            100,
+            0,
+            [100, 0, 0, 0, 0, 0],
+            &[b"/bin/true\0", b"true\0", &q2, b"true\0"],
+        );
+        let e = apply(&mut s, &x);
+        assert_eq!(txt(&e, "evt.type"), "execve");
+        assert_eq!(e.get("proc.is_exe_upper_layer"), Some(&Value::Bool(false)));
+        assert_eq!(e.get("proc.exe_ino.ctime"), None);
+        let x = build(
+            1,
+            59,
+            100,
+            100,
+            0,
+            [100, 0, 0, 0, 0, 0],
+            &[b"/bin/true\0", b"true\0", &qproc(1, "true"), b"true\0"],
+        );
+        let e = apply(&mut s, &x);
+        assert_eq!(e.get("proc.is_exe_upper_layer"), None);
     }
 
     #[test]

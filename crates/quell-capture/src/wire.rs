@@ -15,6 +15,12 @@ pub const BLOBS: usize = 4;
 pub const PROC_LEN: usize = 80;
 /// Size of `struct qproc` including the trailing 16-byte comm.
 pub const PROC_WITH_COMM_LEN: usize = 96;
+/// Size of `struct qproc` with the executable's times after the comm.
+pub const PROC_EXT_LEN: usize = 112;
+/// `qproc.flags`: whether the executable is in an overlayfs upper layer is known.
+pub const QP_UPPER_KNOWN: u32 = 1;
+/// `qproc.flags`: the executable is in an overlayfs upper layer.
+pub const QP_UPPER: u32 = 2;
 /// Size of `struct qtuple`.
 pub const TUPLE_LEN: usize = 44;
 
@@ -197,6 +203,13 @@ pub struct ProcInfo {
     pub exe_ino: u64,
     /// Task start time, ns since boot (monotonic).
     pub start_time: u64,
+    /// Whether the executable is in an overlayfs upper layer (exec records;
+    /// `None` when the kernel could not tell).
+    pub exe_upper_layer: Option<bool>,
+    /// The executable's ctime, ns since the epoch (exec records; 0 unknown).
+    pub exe_ctime: u64,
+    /// The executable's mtime, ns since the epoch (exec records; 0 unknown).
+    pub exe_mtime: u64,
 }
 
 impl ProcInfo {
@@ -205,7 +218,11 @@ impl ProcInfo {
         if b.len() < PROC_LEN {
             return None;
         }
+        let flags = u32_at(b, 36);
         Some(ProcInfo {
+            exe_upper_layer: (flags & QP_UPPER_KNOWN != 0).then_some(flags & QP_UPPER != 0),
+            exe_ctime: u64_at(b, PROC_WITH_COMM_LEN),
+            exe_mtime: u64_at(b, PROC_WITH_COMM_LEN + 8),
             ppid: u32_at(b, 0),
             loginuid: u32_at(b, 4),
             tty: u32_at(b, 8),
@@ -429,7 +446,20 @@ mod tests {
         let pi = ProcInfo::parse(&p).unwrap();
         assert_eq!(pi.ppid, 77);
         assert_eq!(pi.cap_effective, 0x1ff);
+        assert_eq!(pi.exe_upper_layer, None, "flags 0: unknown");
+        assert_eq!((pi.exe_ctime, pi.exe_mtime), (0, 0), "short blob: no times");
         assert!(ProcInfo::parse(&p[..79]).is_none());
+        // the extended layout: flags, comm, then ctime and mtime
+        p[36..40].copy_from_slice(&(QP_UPPER_KNOWN | QP_UPPER).to_le_bytes());
+        p.resize(PROC_EXT_LEN, 0);
+        p[96..104].copy_from_slice(&1_700_000_000_123u64.to_le_bytes());
+        p[104..112].copy_from_slice(&1_600_000_000_456u64.to_le_bytes());
+        let pi = ProcInfo::parse(&p).unwrap();
+        assert_eq!(pi.exe_upper_layer, Some(true));
+        assert_eq!(pi.exe_ctime, 1_700_000_000_123);
+        assert_eq!(pi.exe_mtime, 1_600_000_000_456);
+        p[36..40].copy_from_slice(&QP_UPPER_KNOWN.to_le_bytes());
+        assert_eq!(ProcInfo::parse(&p).unwrap().exe_upper_layer, Some(false));
     }
 
     proptest! {

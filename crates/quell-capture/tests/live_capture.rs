@@ -232,6 +232,115 @@ fn loopback_connect_tuple() {
     assert_eq!(s(c, "evt.res"), "SUCCESS");
 }
 
+/// An fd closed and its number reused by a pipe (and by an eventfd, which
+/// quell does not decode) must not keep the closed file's name.
+#[test]
+fn closed_fd_reused_by_pipe_has_no_stale_name() {
+    // perl: open /etc/hostname (fd N), close it, pipe() reuses N, write to the
+    // pipe, dup(N) (an event that reports fd N); then the same with eventfd2
+    // (syscall 290), which quell does not capture: dup must not name the file.
+    let script = "perl -e '
+        open(my $f, \"<\", \"/etc/hostname\") or die; my $n = fileno($f); close($f);
+        pipe(my $r, my $w) or die; die \"not reused\" unless fileno($r) == $n;
+        syswrite($w, \"x\"); syscall(32, $n) >= 0 or die \"dup\";
+        close($r); close($w);
+        open(my $g, \"<\", \"/etc/hostname\") or die; my $m = fileno($g); close($g);
+        my $e = syscall(290, 0, 0); die \"eventfd reuse\" unless $e == $m;
+        syscall(32, $e) >= 0 or die \"dup2\";'";
+    let Some(evs) = trace(script) else { return };
+    let opens: Vec<&FlatEvent> = evs
+        .iter()
+        .filter(|e| s(e, "evt.type") == "openat" && s(e, "fd.name") == "/etc/hostname")
+        .collect();
+    assert_eq!(opens.len(), 2, "two opens of /etc/hostname");
+    let n = s(opens[0], "fd.num");
+    let closes = evs
+        .iter()
+        .filter(|e| s(e, "evt.type") == "close" && s(e, "evt.arg.fd") == n)
+        .count();
+    assert!(closes >= 2, "the closes of fd {n} are captured");
+    let pipe = find(&evs, |e| s(e, "evt.type").starts_with("pipe")).expect("pipe captured");
+    assert_eq!(s(pipe, "fd.num"), n, "the pipe reused fd {n}");
+    assert_eq!(s(pipe, "fd.typechar"), "p");
+    let dups: Vec<&FlatEvent> = evs.iter().filter(|e| s(e, "evt.type") == "dup").collect();
+    assert_eq!(dups.len(), 2, "{dups:?}");
+    assert_eq!(s(dups[0], "fd.num"), n);
+    assert!(
+        s(dups[0], "fd.name").starts_with("pipe:["),
+        "dup of the pipe: {}",
+        s(dups[0], "fd.name")
+    );
+    assert_eq!(s(dups[0], "fd.type"), "pipe");
+    assert_eq!(
+        s(dups[1], "fd.name"),
+        "<NA>",
+        "an eventfd on a closed file's number has no name"
+    );
+}
+
+/// execveat is reported as execveat, execve as execve.
+#[test]
+fn execveat_is_reported_as_execveat() {
+    let script = "/bin/true; perl -e '
+        my $argv = pack(\"p x8\", \"quell-execveat\");
+        my $p = \"/bin/true\"; syscall(322, -100, $p, $argv, 0, 0); die \"execveat: $!\";'";
+    let Some(evs) = trace(script) else { return };
+    let at = find(&evs, |e| s(e, "evt.type") == "execveat").unwrap_or_else(|| {
+        panic!(
+            "execveat event: {:?}",
+            evs.iter()
+                .map(|e| (s(e, "evt.type"), s(e, "proc.exe")))
+                .collect::<Vec<_>>()
+        )
+    });
+    assert_eq!(s(at, "proc.exe"), "quell-execveat");
+    assert_eq!(s(at, "evt.arg.filename"), "/bin/true");
+    let plain = find(&evs, |e| {
+        s(e, "evt.type") == "execve" && s(e, "proc.exe") == "/bin/true"
+    });
+    assert!(plain.is_some(), "near miss: a plain execve stays execve");
+}
+
+/// A binary written into an overlay mount (the upper layer) and run from it
+/// has proc.is_exe_upper_layer = true; one from the lower layer and a host
+/// binary have false. Executable times are filled.
+#[test]
+fn exe_in_overlay_upper_layer() {
+    let d = scratch();
+    let o = d.path().display().to_string();
+    let script = format!(
+        "set -e; mkdir -p {o}/l {o}/u {o}/w {o}/m; cp /bin/true {o}/l/lowerbin; \
+         exec unshare --mount --propagation private sh -c '\
+         mount -t overlay overlay -o lowerdir={o}/l,upperdir={o}/u,workdir={o}/w {o}/m && \
+         cp /bin/true {o}/m/upperbin && {o}/m/upperbin && {o}/m/lowerbin && /bin/true'"
+    );
+    let Some(evs) = trace(&script) else { return };
+    let exec_of = |name: &str| {
+        find(&evs, |e| {
+            s(e, "evt.type") == "execve" && s(e, "proc.name") == name
+        })
+        .unwrap_or_else(|| panic!("exec of {name}"))
+    };
+    let up = exec_of("upperbin");
+    assert_eq!(s(up, "proc.is_exe_upper_layer"), "true");
+    assert_eq!(s(exec_of("lowerbin"), "proc.is_exe_upper_layer"), "false");
+    let t = exec_of("true");
+    assert_eq!(s(t, "proc.is_exe_upper_layer"), "false");
+    // times: the copy's ctime is recent, /bin/true's mtime is older than its exec
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos() as u64;
+    let ctime: u64 = s(up, "proc.exe_ino.ctime")
+        .parse()
+        .expect("ctime of upperbin");
+    assert!(now - ctime < 120_000_000_000, "ctime {ctime} now {now}");
+    let mtime: u64 = s(t, "proc.exe_ino.mtime").parse().expect("mtime of true");
+    assert!(mtime < now && mtime > 1_000_000_000_000_000_000);
+    let dur: u64 = s(t, "proc.duration").parse().expect("proc.duration");
+    assert!(dur < 10_000_000_000, "a fresh exec is new: {dur}");
+}
+
 /// Creates a cgroup named as docker names it in the v2 hierarchy, moves a shell
 /// into it, enters new mount/PID/UTS namespaces with its own root filesystem
 /// and deletes /var/log/dpkg.log there.

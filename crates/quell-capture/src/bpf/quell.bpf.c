@@ -68,7 +68,14 @@ struct qproc {
 	u64 exe_ino;
 	u64 start_time;
 	char comm[16];
+	u64 exe_ctime;     /* exec records only: the executable's ctime, ns since the epoch */
+	u64 exe_mtime;     /* ... and mtime */
 };
+
+/* qproc.flags */
+#define QP_UPPER_KNOWN 1   /* whether the exe is in an overlayfs upper layer is known */
+#define QP_UPPER 2         /* ... and it is */
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
 
 /* Socket tuple for fd-based network syscalls. Ports in host order. */
 struct qtuple {
@@ -389,6 +396,62 @@ static __always_inline u32 tty_of(struct task_struct *t)
 	return dev;
 }
 
+/* The executable's inode times (ns since the epoch), across inode layouts. */
+static __always_inline void exe_times(struct inode *ino, struct qproc *p)
+{
+	s64 cs = 0, ms = 0;
+	long cn = 0, mn = 0;
+	if (bpf_core_field_exists(ino->i_ctime_sec)) {
+		cs = BPF_CORE_READ(ino, i_ctime_sec);
+		cn = BPF_CORE_READ(ino, i_ctime_nsec);
+		ms = BPF_CORE_READ(ino, i_mtime_sec);
+		mn = BPF_CORE_READ(ino, i_mtime_nsec);
+	} else if (bpf_core_field_exists(((struct inode___v67 *)ino)->__i_mtime)) {
+		struct inode___v67 *i = (void *)ino;
+		cs = BPF_CORE_READ(i, __i_ctime.tv_sec);
+		cn = BPF_CORE_READ(i, __i_ctime.tv_nsec);
+		ms = BPF_CORE_READ(i, __i_mtime.tv_sec);
+		mn = BPF_CORE_READ(i, __i_mtime.tv_nsec);
+	} else if (bpf_core_field_exists(((struct inode___v66 *)ino)->__i_ctime)) {
+		struct inode___v66 *i = (void *)ino;
+		cs = BPF_CORE_READ(i, __i_ctime.tv_sec);
+		cn = BPF_CORE_READ(i, __i_ctime.tv_nsec);
+		ms = BPF_CORE_READ(i, i_mtime.tv_sec);
+		mn = BPF_CORE_READ(i, i_mtime.tv_nsec);
+	} else if (bpf_core_field_exists(((struct inode___old *)ino)->i_ctime)) {
+		struct inode___old *i = (void *)ino;
+		cs = BPF_CORE_READ(i, i_ctime.tv_sec);
+		cn = BPF_CORE_READ(i, i_ctime.tv_nsec);
+		ms = BPF_CORE_READ(i, i_mtime.tv_sec);
+		mn = BPF_CORE_READ(i, i_mtime.tv_nsec);
+	}
+	if (cs > 0)
+		p->exe_ctime = (u64)cs * 1000000000ULL + (u64)cn;
+	if (ms > 0)
+		p->exe_mtime = (u64)ms * 1000000000ULL + (u64)mn;
+}
+
+/* Whether the executable is in an overlayfs upper layer: on overlayfs, the
+ * file's inode is the `vfs_inode` embedded in a `struct ovl_inode`, whose
+ * `__upperdentry` is set when the file was created or copied up in the upper
+ * (writable) layer. Unknown (no QP_UPPER_KNOWN) when the kernel has no
+ * overlayfs types. */
+static __always_inline void exe_upper_layer(struct inode *ino, struct qproc *p)
+{
+	unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	if (magic != OVERLAYFS_SUPER_MAGIC) {
+		p->flags |= QP_UPPER_KNOWN; /* not on overlayfs: in no upper layer */
+		return;
+	}
+	if (bpf_core_type_exists(struct ovl_inode)) {
+		struct ovl_inode *oi = (void *)((u8 *)ino - bpf_core_field_offset(struct ovl_inode, vfs_inode));
+		struct dentry *upper = BPF_CORE_READ(oi, __upperdentry);
+		p->flags |= QP_UPPER_KNOWN;
+		if (upper)
+			p->flags |= QP_UPPER;
+	}
+}
+
 static __always_inline void fill_proc(struct task_struct *t, struct qproc *p)
 {
 	__builtin_memset(p, 0, sizeof(*p));
@@ -409,10 +472,17 @@ static __always_inline void fill_proc(struct task_struct *t, struct qproc *p)
 	BPF_CORE_READ_STR_INTO(&p->comm, t, comm);
 }
 
-static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx, struct task_struct *t)
+static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx, struct task_struct *t, bool exe)
 {
 	struct qproc p;
 	fill_proc(t, &p);
+	if (exe) {
+		struct inode *ino = BPF_CORE_READ(t, mm, exe_file, f_inode);
+		if (ino) {
+			exe_times(ino, &p);
+			exe_upper_layer(ino, &p);
+		}
+	}
 	bpf_probe_read_kernel(&buf[OFF(*off)], sizeof(p), &p);
 	if (idx >= 0 && idx < QBLOBS)
 		h->blob_len[idx] = sizeof(p);
@@ -420,7 +490,12 @@ static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx,
 }
 
 /* x86_64 syscall numbers handled specially below. */
+#define NR_close 3
 #define NR_open 2
+#define NR_pipe 22
+#define NR_socketpair 53
+#define NR_pipe2 293
+#define NR_close_range 436
 #define NR_sendto 44
 #define NR_sendmsg 46
 #define NR_recvfrom 45
@@ -486,6 +561,30 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id, b
 	/* A successful execve is reported by sched_process_exec. */
 	if ((id == NR_execve || id == NR_execveat) && ret == 0)
 		return 0;
+	/* close is the most frequent call the state needs: successful ones
+	 * only, as a bare header without the cgroup or credentials (userspace
+	 * reads neither from a close record), written from the stack. */
+	if (id == NR_close || id == NR_close_range) {
+		struct qhdr ch;
+		if (ret != 0)
+			return 0;
+		st = get_stats();
+		if (st)
+			st->seen++;
+		__builtin_memset(&ch, 0, sizeof(ch));
+		ch.ts = bpf_ktime_get_boot_ns();
+		ch.tid = (u32)pt;
+		ch.tgid = pt >> 32;
+		ch.kind = QK_SYSCALL;
+		ch.sysno = id;
+		ch.args[0] = regs->di;
+		if (id == NR_close_range) {
+			ch.args[1] = regs->si;
+			ch.args[2] = regs->dx;
+		}
+		submit((u8 *)&ch, sizeof(ch));
+		return 0;
+	}
 	st = get_stats();
 	if (st)
 		st->seen++;
@@ -569,6 +668,23 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id, b
 	case NR_accept4:
 		put_tuple(buf, h, &off, 1, ret);
 		break;
+	case NR_pipe:
+	case NR_pipe2:
+	case NR_socketpair:
+		if (ret == 0) {
+			int fds[2] = {0, 0};
+			u64 ino = 0;
+			bpf_probe_read_user(fds, sizeof(fds), (void *)(id == NR_socketpair ? a[3] : a[0]));
+			h->args[4] = (u32)fds[0];
+			h->args[5] = (u32)fds[1];
+			if (id != NR_socketpair) {
+				struct file *f = fd_file(t, fds[0]);
+				if (f)
+					ino = BPF_CORE_READ(f, f_inode, i_ino);
+			}
+			h->args[3] = ino;
+		}
+		break;
 	default:
 		break;
 	}
@@ -594,7 +710,12 @@ int BPF_PROG(quell_sys_exit, struct pt_regs *regs, long ret)
 		return on_sys_exit(regs, ret, nr, false);                   \
 	}
 
+FX(close, 3)
 FX(open, 2)
+FX(pipe, 22)
+FX(socketpair, 53)
+FX(pipe2, 293)
+FX(close_range, 436)
 FX(dup, 32)
 FX(dup2, 33)
 FX(socket, 41)
@@ -646,6 +767,30 @@ FX(userfaultfd, 323)
 FX(openat2, 437)
 FX(fchmodat2, 452)
 
+/* Threads in a successful execveat, between sched_prepare_exec and
+ * sched_process_exec (LRU: an entry left by a task killed in between ages out). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, u32);
+	__type(value, u8);
+} execveat_tids SEC(".maps");
+
+/* Linux >= 6.10: fires in begin_new_exec, before the ELF loader pretends the
+ * call was a 64-bit execve (set_personality_64bit rewrites orig_ax). Optional:
+ * userspace ignores a failed attach, and execs are then all reported as execve. */
+SEC("raw_tp/sched_prepare_exec")
+int BPF_PROG(quell_prepare_exec, struct task_struct *task, struct linux_binprm *bprm)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	u32 tid = (u32)bpf_get_current_pid_tgid();
+	u8 one = 1;
+	if (regs && BPF_CORE_READ(regs, orig_ax) == NR_execveat)
+		bpf_map_update_elem(&execveat_tids, &tid, &one, BPF_ANY);
+	return 0;
+}
+
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(quell_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -656,6 +801,7 @@ int BPF_PROG(quell_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	struct qhdr *h;
 	u32 off;
 	unsigned long as, ae;
+	u32 old_tid;
 	if (!cfg || !wanted(cfg, bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	st = get_stats();
@@ -667,14 +813,21 @@ int BPF_PROG(quell_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	t = (struct task_struct *)bpf_get_current_task();
 	h = (struct qhdr *)buf;
 	fill_hdr(h, QK_EXEC);
+	/* execve or execveat: the ELF loader has rewritten orig_ax to execve by
+	 * now, so sched_prepare_exec noted execveat under the old thread id */
+	old_tid = old_pid;
 	h->sysno = NR_execve;
+	if (bpf_map_lookup_elem(&execveat_tids, &old_tid)) {
+		h->sysno = NR_execveat;
+		bpf_map_delete_elem(&execveat_tids, &old_tid);
+	}
 	h->args[0] = old_pid;
 	off = sizeof(struct qhdr);
 	put_kernel_str(buf, h, &off, 0, BPF_CORE_READ(bprm, filename), MAX_STR);
 	as = BPF_CORE_READ(t, mm, arg_start);
 	ae = BPF_CORE_READ(t, mm, arg_end);
 	put_user_bytes(buf, h, &off, 1, (void *)as, ae > as ? ae - as : 0);
-	put_proc(buf, h, &off, 2, t);
+	put_proc(buf, h, &off, 2, t, true);
 	put_kernel_str(buf, h, &off, 3, BPF_CORE_READ(t, mm, exe_file, f_path.dentry, d_name.name), 256);
 	submit(buf, off);
 	return 0;
@@ -713,7 +866,7 @@ int BPF_PROG(quell_fork, struct task_struct *parent, struct task_struct *child)
 	h->res = BPF_CORE_READ(child, pid);
 	h->args[0] = ctgid;
 	off = sizeof(struct qhdr);
-	put_proc(buf, h, &off, 0, child);
+	put_proc(buf, h, &off, 0, child, false);
 	submit(buf, off);
 	return 0;
 }

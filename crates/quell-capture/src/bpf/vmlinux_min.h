@@ -35,6 +35,7 @@ enum bpf_map_type {
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_PERCPU_ARRAY = 6,
 	BPF_MAP_TYPE_ARRAY_OF_MAPS = 12,
+	BPF_MAP_TYPE_LRU_HASH = 9,
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 
@@ -106,9 +107,50 @@ struct path {
 	struct dentry *dentry;
 };
 
+struct super_block {
+	unsigned long s_magic;
+};
+
+struct timespec64 {
+	s64 tv_sec;
+	long tv_nsec;
+};
+
 struct inode {
 	unsigned short i_mode;
 	unsigned long i_ino;
+	struct super_block *i_sb;
+	/* Linux >= 6.11: split seconds and nanoseconds */
+	s64 i_mtime_sec;
+	s64 i_ctime_sec;
+	u32 i_mtime_nsec;
+	u32 i_ctime_nsec;
+};
+
+/* Older layouts of the inode times, matched by CO-RE flavours (the part of
+ * the name after ___ is ignored when relocating). */
+struct inode___v67 {          /* 6.7 .. 6.10 */
+	struct timespec64 __i_mtime;
+	struct timespec64 __i_ctime;
+};
+
+struct inode___v66 {          /* 6.6 */
+	struct timespec64 i_mtime;
+	struct timespec64 __i_ctime;
+};
+
+struct inode___old {          /* before 6.6 */
+	struct timespec64 i_mtime;
+	struct timespec64 i_ctime;
+};
+
+/* fs/overlayfs/ovl_entry.h: an overlay inode embeds the VFS inode; an
+ * inode with an upper-layer dentry was created or copied up in the upper
+ * (writable) layer. Absent from kernels without overlayfs: guarded with
+ * bpf_core_type_exists(). */
+struct ovl_inode {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
 };
 
 struct file {
