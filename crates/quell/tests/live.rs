@@ -551,3 +551,76 @@ fn unsupported_is_one_sentence_and_exit_2() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("needs root"));
     }
 }
+
+/// Drop and execute: in a "container" (docker-named cgroup, own mount
+/// namespace) whose root is an overlay mount, a binary copied into the
+/// overlay (its upper layer) and run fires the drift rules; a binary of the
+/// lower layer (the "image") run in the same container does not.
+#[test]
+fn container_drop_and_execute_new_binary() {
+    if !is_root() {
+        eprintln!("skipped: live tests need root");
+        return;
+    }
+    let unified = std::fs::read_to_string("/proc/self/mountinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines().find_map(|l| {
+                let (pre, post) = l.split_once(" - ")?;
+                (post.split_whitespace().next()? == "cgroup2")
+                    .then(|| pre.split_whitespace().nth(4).map(str::to_string))?
+            })
+        })
+        .expect("as root, a cgroup2 (unified) hierarchy must be mounted");
+    let id = format!("{:016x}{}", std::process::id(), "d0d0ca".repeat(8));
+    let cg = format!("{unified}/docker-{id}.scope");
+    std::fs::create_dir(&cg).expect("create the container cgroup");
+    // not below /tmp: executions from temporary directories match an earlier rule
+    let d = tempfile::Builder::new()
+        .prefix("quell-live-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("tempdir");
+    let o = d.path().display();
+    let script = format!(
+        "set -e; mkdir -p {o}/l {o}/u {o}/w {o}/m; cp /bin/true {o}/l/imagebin
+echo $$ > {cg}/cgroup.procs
+exec unshare --mount --propagation private sh -c '
+  mount -t overlay overlay -o lowerdir={o}/l,upperdir={o}/u,workdir={o}/w {o}/m
+  {o}/m/imagebin
+  cp /bin/true {o}/m/dropped
+  {o}/m/dropped'"
+    );
+    let run = quell_run(d.path(), &[], &script);
+    let stable = quell_run(d.path(), &[STABLE], &script.replace("dropped", "dropped2"));
+    let _ = std::fs::remove_dir(&cg);
+    let (Some(run), Some(stable)) = (run, stable) else {
+        return;
+    };
+    let drift: Vec<&Json> = run
+        .alerts
+        .iter()
+        .filter(|a| a["rule"] == "Drop and Execute New Binary in Container")
+        .collect();
+    assert_eq!(drift.len(), 1, "{:?}\n{}", run.rules(), run.stderr);
+    assert_eq!(f(drift[0], "proc.name"), "dropped");
+    assert_eq!(
+        f(drift[0], "proc.exepath"),
+        &Json::from(format!("{o}/m/dropped"))
+    );
+    assert_eq!(
+        f(drift[0], "container.id"),
+        &Json::from(id[..12].to_string())
+    );
+    let up: Vec<&Json> = stable
+        .alerts
+        .iter()
+        .filter(|a| a["rule"] == "Drop and execute new binary in container")
+        .collect();
+    assert_eq!(up.len(), 1, "{:?}\n{}", stable.rules(), stable.stderr);
+    assert_eq!(f(up[0], "proc.name"), "dropped2");
+    assert!(
+        f(up[0], "proc.exe_ino.ctime").as_u64().unwrap_or(0) > 0,
+        "{}",
+        up[0]
+    );
+}

@@ -425,10 +425,12 @@ static __always_inline void exe_times(struct inode *ino, struct qproc *p)
 		ms = BPF_CORE_READ(i, i_mtime.tv_sec);
 		mn = BPF_CORE_READ(i, i_mtime.tv_nsec);
 	}
+	/* Since 6.13 bit 31 of i_ctime_nsec flags a queried (multigrain)
+	 * timestamp; nanoseconds fit in 30 bits. */
 	if (cs > 0)
-		p->exe_ctime = (u64)cs * 1000000000ULL + (u64)cn;
+		p->exe_ctime = (u64)cs * 1000000000ULL + ((u64)cn & 0x3fffffff);
 	if (ms > 0)
-		p->exe_mtime = (u64)ms * 1000000000ULL + (u64)mn;
+		p->exe_mtime = (u64)ms * 1000000000ULL + ((u64)mn & 0x3fffffff);
 }
 
 /* Whether the executable is in an overlayfs upper layer: on overlayfs, the
