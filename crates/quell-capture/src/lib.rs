@@ -12,6 +12,24 @@
 //! extracts process fields only when a rule reads them, or a complete
 //! [`quell_events::FlatEvent`] ([`Capture::poll`], [`LiveEvent::to_flat`]).
 //!
+//! Details worth knowing:
+//! - fd tables: successful `close`/`close_range` drop entries (a bare header
+//!   record; an event only when a rule names `close` or everything is
+//!   recorded); `open*`, `socket`, `accept*`, `dup*`, `memfd_create`, `pipe*`
+//!   and `socketpair` replace entry N; a `dup` of an fd the table does not
+//!   know and `userfaultfd` remove entry N, so a reused number never keeps a
+//!   closed file's name.
+//! - `execveat` is told from `execve` in `sched_prepare_exec` (Linux ≥ 6.10),
+//!   before the ELF loader rewrites the syscall number; on older kernels every
+//!   exec reads as `execve`.
+//! - `proc.is_exe_upper_layer`: at exec, the executable's inode is checked for
+//!   overlayfs (superblock magic) and, through CO-RE on `struct ovl_inode`,
+//!   for an upper-layer dentry. Not on overlayfs: false. On overlayfs with a
+//!   kernel lacking the type: missing (never a guessed false). Processes seeded
+//!   from `/proc` leave it missing. `proc.exe_ino.ctime`/`mtime` come from the
+//!   same inode (or `stat` of `/proc/PID/exe` when seeding); `proc.duration`
+//!   and `proc.pid.ts` from the process start time.
+//!
 //! ```no_run
 //! use std::sync::atomic::AtomicBool;
 //! let stop = AtomicBool::new(false);
