@@ -34,7 +34,8 @@ fi
 command -v perl >/dev/null || { echo "bench-capture: perl is needed for the workloads" >&2; exit 2; }
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+shm=/dev/shm/quell-bench.$$
+trap 'rm -rf "$tmp" "$shm"' EXIT
 
 workload() {
   case "$1" in
@@ -44,6 +45,11 @@ workload() {
       perl -e "for (1..$N_EXEC) { system('/bin/true') == 0 or die }" ;;
     find) # directory walk: getdents/newfstatat/openat(O_DIRECTORY) mix
       for _ in $(seq "$N_FIND"); do find /usr -xdev > /dev/null 2>&1 || true; done ;;
+    tar) # archive extraction: /usr/include (~8,000 files) unpacked into a tmpfs scratch directory (no disk
+         # writeback noise), then removed
+      rm -rf "$shm" && mkdir "$shm" && tar -xf "$tmp/src.tar" -C "$shm" && rm -rf "$shm" ;;
+    build) # a build: gcc compiles generated C files one by one (exec of cc1/as, header opens, object writes)
+      for f in "$tmp"/build/*.c; do gcc -O0 -c "$f" -o "${f%.c}.o"; done ;;
   esac
 }
 
@@ -82,8 +88,14 @@ summary() {
   line=$(grep -E '^quell: [0-9]+ events in' "$tmp/err" | tail -1)
   echo "$(echo "$line" | sed -E 's/^quell: ([0-9]+) events.*/\1/') $(echo "$line" | sed -E 's/.* ([0-9]+) dropped.*/\1/')"
 }
+# inputs of the tar and build workloads, made once
+tar -cf "$tmp/src.tar" -C /usr include
+mkdir -p "$tmp/build"
+for i in $(seq "${N_BUILD:-40}"); do
+  printf '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint f%d(const char *s) { char b[64]; snprintf(b, sizeof b, "%%s-%d", s); return (int)strlen(b) + atoi(s); }\n' "$i" "$i" > "$tmp/build/f$i.c"
+done
 export -f workload ms
-export N_OPEN N_EXEC N_FIND REPS
+export N_OPEN N_EXEC N_FIND REPS tmp shm
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "${BEFORE:-}" ]; then
@@ -94,7 +106,7 @@ else
   printf '|---|---|---|---|---|---|---|---|\n'
 fi
 for mode in ${MODES:-cmd host}; do
-  for w in open exec find; do
+  for w in ${WORKLOADS:-open exec find tar build}; do
     workload "$w" # warm caches
     b1=$(ms "$w")
     old="" old_dr=""
