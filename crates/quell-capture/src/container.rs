@@ -99,8 +99,8 @@ pub fn match_cgroup(path: &str) -> Option<ContainerRef> {
                 && !s.ends_with(".scope")
                 && !s.ends_with(".service")
         };
-        if ns == "default" || ns == "moby" || ns == "k8s.io" {
-            if ok(name) {
+        if (ns == "default" || ns == "moby" || ns == "k8s.io")
+            && ok(name) {
                 let id = if is_hex64(name) {
                     name[..12].to_string()
                 } else {
@@ -112,7 +112,6 @@ pub fn match_cgroup(path: &str) -> Option<ContainerRef> {
                     runtime: "containerd",
                 });
             }
-        }
     }
     None
 }

@@ -66,7 +66,7 @@ fn s(e: &FlatEvent, k: &str) -> String {
         .unwrap_or_else(|| "<NA>".into())
 }
 
-fn find<'a>(evs: &'a [FlatEvent], pred: impl Fn(&FlatEvent) -> bool) -> Option<&'a FlatEvent> {
+fn find(evs: &[FlatEvent], pred: impl Fn(&FlatEvent) -> bool) -> Option<&FlatEvent> {
     evs.iter().find(|e| pred(e))
 }
 

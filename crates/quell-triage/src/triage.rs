@@ -135,13 +135,13 @@ pub struct ClusterReport {
     pub members: Vec<usize>,
 }
 
-/// Effect of an interactive session (a person at a terminal, an sshd login, a runtime `exec`).
-/// Set to 1.4 after the first corpus run (it was 1.0); see BENCHMARKS.md.
 /// Rules that fire when a person opens a shell in a workload (quell's and Falco's names):
 /// in an interactive session they describe the entry itself, not further activity.
 const SESSION_ENTRY_RULES: &[&str] =
     &["Terminal Shell in Container", "Terminal shell in container"];
 
+/// Effect of an interactive session (a person at a terminal, an sshd login, a runtime `exec`).
+/// Set to 1.4 after the first corpus run (it was 1.0); see BENCHMARKS.md.
 pub const INTERACTIVE_WEIGHT: f64 = 1.4;
 
 /// How many reasons a report keeps.
