@@ -99,19 +99,18 @@ pub fn match_cgroup(path: &str) -> Option<ContainerRef> {
                 && !s.ends_with(".scope")
                 && !s.ends_with(".service")
         };
-        if (ns == "default" || ns == "moby" || ns == "k8s.io")
-            && ok(name) {
-                let id = if is_hex64(name) {
-                    name[..12].to_string()
-                } else {
-                    name.to_string()
-                };
-                return Some(ContainerRef {
-                    id,
-                    full_id: name.to_string(),
-                    runtime: "containerd",
-                });
-            }
+        if (ns == "default" || ns == "moby" || ns == "k8s.io") && ok(name) {
+            let id = if is_hex64(name) {
+                name[..12].to_string()
+            } else {
+                name.to_string()
+            };
+            return Some(ContainerRef {
+                id,
+                full_id: name.to_string(),
+                runtime: "containerd",
+            });
+        }
     }
     None
 }
