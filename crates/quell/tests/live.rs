@@ -451,16 +451,10 @@ fn fileless_near_miss_regular_exec() {
     assert!(!r.fired("Fileless Execution via memfd"), "{:?}", r.rules());
 }
 
-/// The seed scenario: a shell in a "container" (own mount, PID and UTS
-/// namespaces, a cgroup v2 named as docker names it, its own root filesystem)
-/// deletes /var/log/dpkg.log; the alert carries the container id, and the
-/// recording replays to the same alert.
-#[test]
-fn container_deletes_dpkg_log() {
-    if !is_root() {
-        eprintln!("skipped: live tests need root");
-        return;
-    }
+/// Creates a cgroup named as docker names a container's (`docker-<64 hex>.scope`) in the
+/// cgroup v2 unified hierarchy only, and returns (container id, cgroup path). `tag` (6 hex
+/// digits) keeps the ids of different tests apart; the caller removes the cgroup.
+fn container_cgroup(tag: &str) -> (String, String) {
     let unified = std::fs::read_to_string("/proc/self/mountinfo")
         .ok()
         .and_then(|t| {
@@ -471,10 +465,24 @@ fn container_deletes_dpkg_log() {
             })
         })
         .expect("as root, a cgroup2 (unified) hierarchy must be mounted");
-    let id = format!("{:016x}{}", std::process::id(), "c0ffee".repeat(8));
+    let id = format!("{:016x}{}", std::process::id(), tag.repeat(8));
     assert_eq!(id.len(), 64);
     let cg = format!("{unified}/docker-{id}.scope");
     std::fs::create_dir(&cg).expect("create the container cgroup");
+    (id, cg)
+}
+
+/// The seed scenario: a shell in a "container" (own mount, PID and UTS
+/// namespaces, a cgroup v2 named as docker names it, its own root filesystem)
+/// deletes /var/log/dpkg.log; the alert carries the container id, and the
+/// recording replays to the same alert.
+#[test]
+fn container_deletes_dpkg_log() {
+    if !is_root() {
+        eprintln!("skipped: live tests need root");
+        return;
+    }
+    let (id, cg) = container_cgroup("c0ffee");
     let d = scratch();
     let rootfs = d.path().join("rootfs");
     let r = rootfs.display();
@@ -562,19 +570,7 @@ fn container_drop_and_execute_new_binary() {
         eprintln!("skipped: live tests need root");
         return;
     }
-    let unified = std::fs::read_to_string("/proc/self/mountinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines().find_map(|l| {
-                let (pre, post) = l.split_once(" - ")?;
-                (post.split_whitespace().next()? == "cgroup2")
-                    .then(|| pre.split_whitespace().nth(4).map(str::to_string))?
-            })
-        })
-        .expect("as root, a cgroup2 (unified) hierarchy must be mounted");
-    let id = format!("{:016x}{}", std::process::id(), "d0d0ca".repeat(8));
-    let cg = format!("{unified}/docker-{id}.scope");
-    std::fs::create_dir(&cg).expect("create the container cgroup");
+    let (id, cg) = container_cgroup("d0d0ca");
     // not below /tmp: executions from temporary directories match an earlier rule
     let d = tempfile::Builder::new()
         .prefix("quell-live-")
