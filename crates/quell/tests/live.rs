@@ -571,11 +571,12 @@ fn container_drop_and_execute_new_binary() {
         return;
     }
     let (id, cg) = container_cgroup("d0d0ca");
-    // not below /tmp: executions from temporary directories match an earlier rule
+    // Not below a temporary directory (/tmp, /var/tmp, /dev/shm), wherever the repository is
+    // cloned: executions from those match an earlier rule. /run is root-writable tmpfs.
     let d = tempfile::Builder::new()
         .prefix("quell-live-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .expect("tempdir");
+        .tempdir_in("/run")
+        .expect("tempdir in /run");
     let o = d.path().display();
     let script = format!(
         "set -e; mkdir -p {o}/l {o}/u {o}/w {o}/m; cp /bin/true {o}/l/imagebin
