@@ -469,7 +469,8 @@ pub fn cmp_str(op: BaseOp, s: &str, t: &str) -> bool {
         BaseOp::Lt | BaseOp::Le | BaseOp::Gt | BaseOp::Ge => ord_result(op, s.cmp(t)),
         BaseOp::BContains => s.contains(t),
         BaseOp::BStartsWith => s.starts_with(t),
-        BaseOp::PMatch => ops::PathPrefixSet::new(&[t.to_string()]).matches(s),
+        // pmatch always compiles to a prefix set (RhsNode::Paths), never to a single string.
+        BaseOp::PMatch => false,
         BaseOp::Regex | BaseOp::Exists => false,
     }
 }

@@ -62,9 +62,7 @@ pub struct AlertSink<W: Write> {
 impl<W: Write> AlertSink<W> {
     /// A sink printing text lines, or JSON with `json`.
     pub fn new(out: W, json: bool) -> Self {
-        let hostname = hostname::get()
-            .map(|h| h.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let hostname = host_name();
         AlertSink {
             out,
             json,
@@ -105,4 +103,11 @@ pub fn now_ns() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
+}
+
+/// This machine's host name, as alerts carry it (empty when it cannot be read).
+pub fn host_name() -> String {
+    hostname::get()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

@@ -368,9 +368,7 @@ fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
     heading(&mut out, 2, "Triage", "トリアージ", lang)?;
     let cat = Catalogue::builtin();
     let hist = History::empty();
-    let host = hostname::get()
-        .map(|h| h.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let host = crate::alerts::host_name();
     let reports = Triage {
         engine: &engine,
         catalogue: &cat,

@@ -99,9 +99,7 @@ pub fn run(
         Some(p) => History::build(&engine, &read_records(p, "history")?),
         None => History::empty(),
     };
-    let host = hostname::get()
-        .map(|h| h.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let host = crate::alerts::host_name();
     let reports = Triage {
         engine: &engine,
         catalogue: &cat,
