@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Capture overhead benchmark for `quell run` (issue 3).
 #
-# For each syscall-heavy workload it measures, in one run, the workload's wall
-# time without capture, with `quell run -r <upstream stable rules>`, and
-# without capture again; it reports the ratio (with / mean of the two
-# baselines), the events quell handled per second and the drops. Mode `cmd`
-# runs the workload as `quell run -- CMD` (only its tree is captured); mode
-# `host` watches the whole host while the workload runs (MODES="cmd host").
+# For each syscall-heavy workload it runs ROUNDS rounds, each timing the
+# workload alone and then under `quell run -r <upstream stable rules>`
+# (adjacent runs, so that the machine's slow drifts cancel in each round's
+# ratio); it reports the median times, the median of the rounds' ratios with
+# their range, the events quell handled per run and per second, and the
+# drops. Mode `cmd` runs the workload as `quell run -- CMD` (only its tree is
+# captured); mode `host` starts `quell run` watching the whole host, waits until
+# it says it is watching, times the workload and stops it (MODES="cmd host").
 #
 # Usage (root): scripts/bench-capture.sh [--quick]
 #   QUELL=path/to/quell  (default target/release/quell; built if missing)
 #   BEFORE=path/to/quell (optional: an older build measured in the same run,
 #                         for before/after columns)
 #   RULES=rules.yaml     (default ../shared/corpus/falco-rules/falco_rules.yaml)
-#   MODES="cmd host"     REPS=3 (best of REPS runs per measurement)
+#   MODES="cmd host"     ROUNDS=7   WORKLOADS="open tmpfiles exec find tar build"
+#   FLOOR=1              (also time each round with the hook attached but no
+#                         syscall of interest: QUELL_CAPTURE_EMPTY_INTEREST=1,
+#                         the cost of the sys_exit tracepoint alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +27,8 @@ RULES=${RULES:-../shared/corpus/falco-rules/falco_rules.yaml}
 N_OPEN=${N_OPEN:-300000}
 N_EXEC=${N_EXEC:-1500}
 N_FIND=${N_FIND:-3}
-if [ "${1:-}" = "--quick" ]; then N_OPEN=50000; N_EXEC=300; N_FIND=1; fi
+N_TMP=${N_TMP:-50000}
+if [ "${1:-}" = "--quick" ]; then N_OPEN=50000; N_EXEC=300; N_FIND=1; N_TMP=10000; fi
 
 if [ "$(id -u)" != 0 ]; then
   echo "bench-capture: live capture needs root; run it as root (e.g. sudo $0)" >&2
@@ -41,6 +47,11 @@ workload() {
   case "$1" in
     open) # open+close of a file, every open is an event the stable rules look at
       perl -e "for (1..$N_OPEN) { open(my \$f, '<', '/etc/hostname') or die; close \$f }" ;;
+    tmpfiles) # the issue's "loop of open/read/close and unlink of temporary files": create and write 4 KiB,
+              # close, open and read it back, close, unlink; in a tmpfs scratch directory (no disk writeback noise)
+      mkdir -p "$shm" && perl -e "my \$b = 'x' x 4096; for my \$i (1..$N_TMP) { my \$p = '$shm/t' . \$i . '.tmp';
+        open(my \$w, '>', \$p) or die; print \$w \$b; close \$w; open(my \$r, '<', \$p) or die; my \$x = <\$r>; close \$r;
+        unlink \$p or die }" && rm -rf "$shm" ;;
     exec) # fork+exec+exit, each one an execve the rules evaluate
       perl -e "for (1..$N_EXEC) { system('/bin/true') == 0 or die }" ;;
     find) # directory walk: getdents/newfstatat/openat(O_DIRECTORY) mix
@@ -53,31 +64,32 @@ workload() {
   esac
 }
 
-# best of REPS runs, in ms (the machine may be shared: the minimum is the least disturbed)
-ms() {
-  local best=0 s e t
-  for _ in $(seq "${REPS:-3}"); do
-    s=$(date +%s%N); workload "$1"; e=$(date +%s%N); t=$(( (e - s) / 1000000 ))
-    if [ "$best" = 0 ] || [ "$t" -lt "$best" ]; then best=$t; fi
-  done
-  echo "$best"
+# one timed run of the workload, in ms
+once() {
+  local s e
+  s=$(date +%s%N); workload "$1"; e=$(date +%s%N)
+  echo $(( (e - s) / 1000000 ))
 }
 
-run_with_quell() { # $1 workload, $2 mode, $3 quell binary; prints the workload's ms, leaves quell's stderr in $tmp/err
+# One timed run under `quell run`; prints the workload's ms and leaves quell's stderr in $tmp/err.
+# $1 workload, $2 mode, $3 quell binary, $4 (optional) extra environment, e.g. QUELL_CAPTURE_EMPTY_INTEREST=1
+run_with_quell() {
   local q=$3
   if [ "$2" = host ]; then
-    "$q" run -r "$RULES" > "$tmp/alerts" 2> "$tmp/err" &
-    local qpid=$!
-    sleep 3 # load, attach and /proc seeding
+    env ${4:-} "$q" run -r "$RULES" > "$tmp/alerts" 2> "$tmp/err" &
+    local qpid=$! i
+    # ready when it says it is watching (older builds do not say: give them 3 s)
+    for i in $(seq 30); do grep -q watching "$tmp/err" 2>/dev/null && break; sleep 0.1; done
+    grep -q watching "$tmp/err" || sleep 3
     if ! kill -0 "$qpid" 2>/dev/null; then
       echo "bench-capture: quell run exited early:" >&2; cat "$tmp/err" >&2; exit 1
     fi
-    ms "$1"
-    sleep 1
+    sleep 0.5 # /proc seeding done, machine settled
+    once "$1"
     kill -INT "$qpid"
     wait "$qpid" || true
   else
-    "$q" run -r "$RULES" -- bash -c "ms $1 > $tmp/ms" > "$tmp/alerts" 2> "$tmp/err"
+    env ${4:-} "$q" run -r "$RULES" -- bash -c "once $1 > $tmp/ms" > "$tmp/alerts" 2> "$tmp/err"
     cat "$tmp/ms"
   fi
 }
@@ -88,47 +100,60 @@ summary() {
   line=$(grep -E '^quell: [0-9]+ events in' "$tmp/err" | tail -1)
   echo "$(echo "$line" | sed -E 's/^quell: ([0-9]+) events.*/\1/') $(echo "$line" | sed -E 's/.* ([0-9]+) dropped.*/\1/')"
 }
+
+# median of the numbers on stdin
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 # inputs of the tar and build workloads, made once
 tar -cf "$tmp/src.tar" -C /usr include
 mkdir -p "$tmp/build"
 for i in $(seq "${N_BUILD:-40}"); do
   printf '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint f%d(const char *s) { char b[64]; snprintf(b, sizeof b, "%%s-%d", s); return (int)strlen(b) + atoi(s); }\n' "$i" "$i" > "$tmp/build/f$i.c"
 done
-export -f workload ms
-export N_OPEN N_EXEC N_FIND REPS tmp shm
+export -f workload once
+export N_OPEN N_EXEC N_FIND N_TMP tmp shm
 
+ROUNDS=${ROUNDS:-7}
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ -n "${BEFORE:-}" ]; then
-  printf '| mode | workload | baseline ms (before/after) | before: with quell ms | before: overhead | before: dropped | with quell ms | overhead | quell events (all reps) | events/s during workload | dropped |\n'
-  printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
-else
-  printf '| mode | workload | baseline ms (before/after) | with quell run ms | overhead | quell events (all reps) | events/s during workload | dropped |\n'
-  printf '|---|---|---|---|---|---|---|---|\n'
-fi
+hdr='| mode | workload | baseline ms (median) | with quell ms (median) | overhead (median of rounds) | range of rounds'
+sep='|---|---|---|---|---|---'
+[ -n "${BEFORE:-}" ] && { hdr="$hdr | before: overhead | before: dropped"; sep="$sep|---|---"; }
+[ -n "${FLOOR:-}" ] && { hdr="$hdr | floor: hook only"; sep="$sep|---"; }
+printf '%s | events per run | events/s | dropped |\n%s|---|---|---|\n' "$hdr" "$sep"
 for mode in ${MODES:-cmd host}; do
-  for w in ${WORKLOADS:-open exec find tar build}; do
+  for w in ${WORKLOADS:-open tmpfiles exec find tar build}; do
     workload "$w" # warm caches
-    b1=$(ms "$w")
-    old="" old_dr=""
+    : > "$tmp/rounds"
+    ev_sum=0 dr_sum=0 odr_sum=0
+    for r in $(seq "$ROUNDS"); do
+      b=$(once "$w")
+      x=$(run_with_quell "$w" "$mode" "$QUELL"); read -r ev dr <<< "$(summary)"
+      ev_sum=$((ev_sum + ${ev:-0})); dr_sum=$((dr_sum + ${dr:-0}))
+      o=- fl=-
+      if [ -n "${BEFORE:-}" ]; then
+        o=$(run_with_quell "$w" "$mode" "$BEFORE"); read -r _ odr <<< "$(summary)"; odr_sum=$((odr_sum + ${odr:-0}))
+      fi
+      if [ -n "${FLOOR:-}" ]; then
+        fl=$(run_with_quell "$w" "$mode" "$QUELL" QUELL_CAPTURE_EMPTY_INTEREST=1)
+      fi
+      echo "$b $x $o $fl" >> "$tmp/rounds"
+    done
+    mb=$(awk '{print $1}' "$tmp/rounds" | median); mx=$(awk '{print $2}' "$tmp/rounds" | median)
+    ov=$(awk '{print ($2 / $1 - 1) * 100}' "$tmp/rounds" | median)
+    lo=$(awk '{print ($2 / $1 - 1) * 100}' "$tmp/rounds" | sort -g | head -1)
+    hi=$(awk '{print ($2 / $1 - 1) * 100}' "$tmp/rounds" | sort -g | tail -1)
+    row=$(printf '| %s | %s | %.0f | %.0f | %+.1f%% | %+.1f%% .. %+.1f%%' "$mode" "$w" "$mb" "$mx" "$ov" "$lo" "$hi")
     if [ -n "${BEFORE:-}" ]; then
-      old=$(run_with_quell "$w" "$mode" "$BEFORE")
-      read -r _ old_dr <<< "$(summary)"
+      oov=$(awk '{print ($3 / $1 - 1) * 100}' "$tmp/rounds" | median)
+      row="$row $(printf '| %+.1f%% | %d' "$oov" "$odr_sum")"
     fi
-    with=$(run_with_quell "$w" "$mode" "$QUELL")
-    read -r events dropped <<< "$(summary)"
-    b2=$(ms "$w")
-    # quell saw REPS repetitions of the workload; events/s is per repetition
-    awk -v m="$mode" -v w="$w" -v b1="$b1" -v b2="$b2" -v x="$with" -v ev="$events" -v dr="$dropped" \
-        -v old="$old" -v odr="$old_dr" -v reps="${REPS:-3}" 'BEGIN {
-      base = (b1 + b2) / 2; ov = (x / base - 1) * 100;
-      if (old != "") {
-        oov = (old / base - 1) * 100;
-        printf "| %s | %s | %d / %d | %d | %+.1f%% | %d | %d | %+.1f%% | %d | %.0f | %d |\n", m, w, b1, b2, old, oov, odr, x, ov, ev, ev / reps / (x / 1000), dr
-      } else {
-        printf "| %s | %s | %d / %d | %d | %+.1f%% | %d | %.0f | %d |\n", m, w, b1, b2, x, ov, ev, ev / reps / (x / 1000), dr
-      }
-    }'
+    if [ -n "${FLOOR:-}" ]; then
+      fov=$(awk '{print ($4 / $1 - 1) * 100}' "$tmp/rounds" | median)
+      row="$row $(printf '| %+.1f%%' "$fov")"
+    fi
+    # events/s: the events of one run over the with-quell median time
+    echo "$row $(awk -v e="$ev_sum" -v r="$ROUNDS" -v x="$mx" -v d="$dr_sum" 'BEGIN { printf "| %d | %.0f | %d |", e / r, (e / r) / (x / 1000), d }')"
   done
 done
 echo
-echo "kernel $(uname -r), $(nproc) CPUs, rules: $(basename "$RULES"), quell: $QUELL${BEFORE:+, before: $BEFORE}, load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "kernel $(uname -r), $(nproc) CPUs, $ROUNDS rounds, rules: $(basename "$RULES"), quell: $QUELL${BEFORE:+, before: $BEFORE}, load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -145,6 +145,11 @@ impl Capture {
     /// `sys_exit` when the kernel refuses them. That mode is experimental: the
     /// development VM's kernel refuses fexit programs (EPERM after
     /// verification), so it has not been exercised end to end.
+    ///
+    /// `QUELL_CAPTURE_EMPTY_INTEREST=1` (a diagnostic for the overhead
+    /// benchmark) attaches everything but marks no syscall as interesting:
+    /// only process events are captured, and the run measures what the
+    /// `sys_exit` tracepoint alone costs every syscall.
     pub fn start(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
         preflight()?;
         libbpf_rs::set_print(Some((PrintLevel::Warn, libbpf_print)));
@@ -212,6 +217,13 @@ impl Capture {
             .map_err(|e| CaptureError::Load(format!("setting the configuration: {e}")))?;
         let imap = find_map(&obj, "interest")
             .ok_or_else(|| CaptureError::Load("map `interest` missing".into()))?;
+        // Diagnostic for the overhead benchmark: the hook attached, but no
+        // syscall of interest (what the tracepoint alone costs).
+        let interest = if std::env::var("QUELL_CAPTURE_EMPTY_INTEREST").as_deref() == Ok("1") {
+            Default::default()
+        } else {
+            interest
+        };
         for nr in interest {
             imap.update(&u32::from(nr).to_le_bytes(), &[1u8], MapFlags::ANY)
                 .map_err(|e| CaptureError::Load(format!("filling the interest bitmap: {e}")))?;

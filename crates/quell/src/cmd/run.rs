@@ -73,6 +73,14 @@ pub fn run(
     };
     let stop = Arc::new(AtomicBool::new(false));
     quell_capture::stop_on_signals(Arc::clone(&stop)).context("cannot install signal handlers")?;
+    if command.is_empty() {
+        // Host mode runs until stopped: say that it is ready and how to stop it.
+        let enabled = engine.rules().iter().filter(|r| r.enabled).count();
+        eprintln!(
+            "quell: watching every process on this host with {enabled} rules ({} hook); stop with Ctrl-C or SIGTERM",
+            cap.hook()
+        );
+    }
 
     let mut child = match command.split_first() {
         None => None,
