@@ -102,15 +102,6 @@ fn find_map<'a>(obj: &'a Object, name: &str) -> Option<libbpf_rs::Map<'a>> {
     obj.maps().find(|m| m.name() == name)
 }
 
-/// How syscalls are hooked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Hook {
-    /// fexit programs on the interesting syscalls only.
-    Fexit,
-    /// The generic `sys_exit` tracepoint (every syscall runs the program).
-    SysExit,
-}
-
 /// Records copied out of the ring buffers, back to back in one reused arena
 /// (no allocation per record), waiting to be sorted and applied.
 #[derive(Default)]
@@ -121,7 +112,6 @@ struct Sink {
 
 /// A running capture: the loaded program, its ring buffers and the state engine.
 pub struct Capture {
-    hook: Hook,
     obj: Object,
     _links: Vec<Link>,
     _rings: Vec<MapHandle>,
@@ -139,12 +129,9 @@ impl Capture {
     /// With `cfg.follow_children`, only processes this process starts from now
     /// on (and their descendants) are captured.
     ///
-    /// Syscalls are hooked with the generic `sys_exit` tracepoint. With
-    /// `QUELL_CAPTURE_HOOK=fexit`, fexit programs on the interesting syscalls
-    /// only are tried first (other syscalls then pay nothing), falling back to
-    /// `sys_exit` when the kernel refuses them. That mode is experimental: the
-    /// development VM's kernel refuses fexit programs (EPERM after
-    /// verification), so it has not been exercised end to end.
+    /// Syscalls are hooked with the generic `sys_exit` BTF tracepoint (every
+    /// syscall of every task runs the program; uninteresting ones leave after
+    /// the interest-bitmap check).
     ///
     /// `QUELL_CAPTURE_EMPTY_INTEREST=1` (a diagnostic for the overhead
     /// benchmark) attaches everything but marks no syscall as interesting:
@@ -153,40 +140,15 @@ impl Capture {
     pub fn start(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
         preflight()?;
         libbpf_rs::set_print(Some((PrintLevel::Warn, libbpf_print)));
-        if std::env::var("QUELL_CAPTURE_HOOK").as_deref() == Ok("fexit") {
-            if let Ok(c) = Self::start_with(cfg, Hook::Fexit) {
-                return Ok(c);
-            }
-        }
-        Self::start_with(cfg, Hook::SysExit)
+        Self::start_with(cfg)
     }
 
-    /// Which syscall hook this capture uses: `"fexit"` or `"sys_exit"`.
-    pub fn hook(&self) -> &'static str {
-        match self.hook {
-            Hook::Fexit => "fexit",
-            Hook::SysExit => "sys_exit",
-        }
-    }
-
-    fn start_with(cfg: &CaptureConfig, hook: Hook) -> Result<Capture, CaptureError> {
+    fn start_with(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
         let ncpus = possible_cpus();
         let (interest, _unknown) = syscalls::interest(cfg.event_types.as_ref());
         let mut open = ObjectBuilder::default()
             .open_memory(BPF_OBJECT)
             .map_err(|e| CaptureError::Load(format!("{e}")))?;
-        for mut p in open.progs_mut() {
-            let name = p.name().to_string_lossy().into_owned();
-            let load = match name.strip_prefix("quell_fx_") {
-                Some(sys) => {
-                    hook == Hook::Fexit
-                        && syscalls::number_of(sys).is_some_and(|n| interest.contains(&n))
-                }
-                None if name == "quell_sys_exit" => hook == Hook::SysExit,
-                None => true,
-            };
-            p.set_autoload(load);
-        }
         for mut m in open.maps_mut() {
             let name = m.name().to_string_lossy().into_owned();
             if name == "ringbufs" || name == "scratch_map" {
@@ -290,9 +252,6 @@ impl Capture {
 
         let mut links = Vec::new();
         for p in obj.progs_mut() {
-            if !p.autoload() {
-                continue; // the other hook's programs, not loaded
-            }
             match p.attach() {
                 Ok(l) => links.push(l),
                 // sched_prepare_exec exists from Linux 6.10 on; without it
@@ -307,7 +266,6 @@ impl Capture {
             }
         }
         Ok(Capture {
-            hook,
             obj,
             _links: links,
             _rings: rings,

@@ -532,10 +532,8 @@ static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx,
 #define NR_init_module 175
 #define NR_finit_module 313
 
-/* One syscall exit: `id` is the x86_64 number; `compat_check` is false for
- * the fexit programs, which hook the 64-bit entry points only. Inlined with a
- * constant `id` into each fexit program, the switch below folds to one case. */
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id, bool compat_check)
+/* One syscall exit: `id` is the x86_64 number. */
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 {
 	u8 *on;
 	struct qcfg *cfg;
@@ -558,7 +556,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id, b
 	if (!cfg || !wanted(cfg, pt >> 32))
 		return 0;
 	t = bpf_get_current_task_btf();
-	if (compat_check && (t->thread_info.status & TS_COMPAT))
+	if (t->thread_info.status & TS_COMPAT)
 		return 0; /* 32-bit syscalls use another numbering: not handled */
 	/* A successful execve is reported by sched_process_exec. */
 	if ((id == NR_execve || id == NR_execveat) && ret == 0)
@@ -699,75 +697,8 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id, b
 SEC("tp_btf/sys_exit")
 int BPF_PROG(quell_sys_exit, struct pt_regs *regs, long ret)
 {
-	return on_sys_exit(regs, ret, (u32)regs->orig_ax, true);
+	return on_sys_exit(regs, ret, (u32)regs->orig_ax);
 }
-
-/* Experimental hooks (QUELL_CAPTURE_HOOK=fexit): fexit on each interesting
- * syscall's 64-bit entry point (userspace loads only those the rules and the
- * state need), so other syscalls pay nothing at all. */
-#define FX(name, nr)                                                        \
-	SEC("fexit/__x64_sys_" #name)                                       \
-	int BPF_PROG(quell_fx_##name, struct pt_regs *regs, long ret)       \
-	{                                                                   \
-		return on_sys_exit(regs, ret, nr, false);                   \
-	}
-
-FX(close, 3)
-FX(open, 2)
-FX(pipe, 22)
-FX(socketpair, 53)
-FX(pipe2, 293)
-FX(close_range, 436)
-FX(dup, 32)
-FX(dup2, 33)
-FX(socket, 41)
-FX(connect, 42)
-FX(accept, 43)
-FX(sendto, 44)
-FX(recvfrom, 45)
-FX(sendmsg, 46)
-FX(recvmsg, 47)
-FX(bind, 49)
-FX(listen, 50)
-FX(execve, 59)
-FX(chdir, 80)
-FX(fchdir, 81)
-FX(rename, 82)
-FX(mkdir, 83)
-FX(rmdir, 84)
-FX(creat, 85)
-FX(link, 86)
-FX(unlink, 87)
-FX(symlink, 88)
-FX(chmod, 90)
-FX(fchmod, 91)
-FX(ptrace, 101)
-FX(setuid, 105)
-FX(setgid, 106)
-FX(setreuid, 113)
-FX(setregid, 114)
-FX(setresuid, 117)
-FX(setresgid, 119)
-FX(init_module, 175)
-FX(openat, 257)
-FX(mkdirat, 258)
-FX(unlinkat, 263)
-FX(renameat, 264)
-FX(linkat, 265)
-FX(symlinkat, 266)
-FX(fchmodat, 268)
-FX(unshare, 272)
-FX(accept4, 288)
-FX(dup3, 292)
-FX(setns, 308)
-FX(finit_module, 313)
-FX(renameat2, 316)
-FX(memfd_create, 319)
-FX(bpf, 321)
-FX(execveat, 322)
-FX(userfaultfd, 323)
-FX(openat2, 437)
-FX(fchmodat2, 452)
 
 /* Threads in a successful execveat, between sched_prepare_exec and
  * sched_process_exec (LRU: an entry left by a task killed in between ages out). */

@@ -77,8 +77,7 @@ pub fn run(
         // Host mode runs until stopped: say that it is ready and how to stop it.
         let enabled = engine.rules().iter().filter(|r| r.enabled).count();
         eprintln!(
-            "quell: watching every process on this host with {enabled} rules ({} hook); stop with Ctrl-C or SIGTERM",
-            cap.hook()
+            "quell: watching every process on this host with {enabled} rules; stop with Ctrl-C or SIGTERM"
         );
     }
 
