@@ -12,7 +12,6 @@ fn main() {
     let cfg = quell_capture::CaptureConfig {
         event_types: None,
         follow_children: !cmd.is_empty(),
-        generic_hook: false,
     };
     let mut cap = match quell_capture::Capture::start(&cfg) {
         Ok(c) => c,

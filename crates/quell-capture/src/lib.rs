@@ -45,7 +45,6 @@ mod live;
 pub mod procfs;
 pub mod state;
 pub mod syscalls;
-mod tracepoints;
 pub mod wire;
 
 use std::collections::BTreeSet;
@@ -66,10 +65,6 @@ pub struct CaptureConfig {
     /// Capture only processes this process starts after [`Capture::start`],
     /// and their descendants; otherwise the whole host (minus quell itself).
     pub follow_children: bool,
-    /// Hook syscalls with the generic `sys_exit` tracepoint even where the
-    /// per-syscall tracepoints work (they spare uninteresting syscalls any
-    /// BPF; see [`Capture::start`]). Also set by `QUELL_CAPTURE_HOOK=sys_exit`.
-    pub generic_hook: bool,
 }
 
 /// Counters reported at the end of a capture, as Falco reports drops.

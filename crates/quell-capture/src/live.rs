@@ -102,15 +102,6 @@ fn find_map<'a>(obj: &'a Object, name: &str) -> Option<libbpf_rs::Map<'a>> {
     obj.maps().find(|m| m.name() == name)
 }
 
-/// How syscalls are hooked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Hook {
-    /// `syscalls:sys_exit_<name>` of the interesting syscalls only.
-    SyscallTracepoints,
-    /// The generic `sys_exit` BTF tracepoint (every syscall runs the program).
-    SysExit,
-}
-
 /// Records copied out of the ring buffers, back to back in one reused arena
 /// (no allocation per record), waiting to be sorted and applied.
 #[derive(Default)]
@@ -121,9 +112,6 @@ struct Sink {
 
 /// A running capture: the loaded program, its ring buffers and the state engine.
 pub struct Capture {
-    hook: Hook,
-    /// One link per syscall tracepoint (see the `Drop` impl).
-    tp_links: Vec<Link>,
     obj: Object,
     _links: Vec<Link>,
     _rings: Vec<MapHandle>,
@@ -141,64 +129,26 @@ impl Capture {
     /// With `cfg.follow_children`, only processes this process starts from now
     /// on (and their descendants) are captured.
     ///
-    /// Syscalls are hooked with the per-syscall tracepoints
-    /// (`syscalls:sys_exit_<name>`) of the interesting syscalls, so that other
-    /// syscalls run no BPF at all; when those cannot be used (no
-    /// `CONFIG_FTRACE_SYSCALLS`, tracefs cannot be mounted), with the generic
-    /// `sys_exit` BTF tracepoint, whose program every syscall of every task
-    /// runs (uninteresting ones leave after the interest-bitmap check).
-    /// `QUELL_CAPTURE_HOOK=sys_exit` forces the generic hook.
+    /// Syscalls are hooked with the generic `sys_exit` BTF tracepoint (every
+    /// syscall of every task runs the program; uninteresting ones leave after
+    /// the interest-bitmap check).
     ///
     /// `QUELL_CAPTURE_EMPTY_INTEREST=1` (a diagnostic for the overhead
-    /// benchmark) attaches the generic hook but marks no syscall as
-    /// interesting: only process events are captured, and the run measures
-    /// what the `sys_exit` tracepoint alone costs every syscall.
+    /// benchmark) attaches everything but marks no syscall as interesting:
+    /// only process events are captured, and the run measures what the
+    /// `sys_exit` tracepoint alone costs every syscall.
     pub fn start(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
         preflight()?;
         libbpf_rs::set_print(Some((PrintLevel::Warn, libbpf_print)));
-        let generic = cfg.generic_hook
-            || std::env::var("QUELL_CAPTURE_HOOK").as_deref() == Ok("sys_exit")
-            || std::env::var("QUELL_CAPTURE_EMPTY_INTEREST").as_deref() == Ok("1");
-        if !generic {
-            if let Ok(c) = Self::start_with(cfg, Hook::SyscallTracepoints) {
-                return Ok(c);
-            }
-        }
-        Self::start_with(cfg, Hook::SysExit)
+        Self::start_with(cfg)
     }
 
-    /// Which syscall hook this capture uses: `"syscall tracepoints"` or `"sys_exit"`.
-    pub fn hook(&self) -> &'static str {
-        match self.hook {
-            Hook::SyscallTracepoints => "syscall tracepoints",
-            Hook::SysExit => "sys_exit",
-        }
-    }
-
-    fn start_with(cfg: &CaptureConfig, hook: Hook) -> Result<Capture, CaptureError> {
+    fn start_with(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
         let ncpus = possible_cpus();
         let (interest, _unknown) = syscalls::interest(cfg.event_types.as_ref());
-        let tracepoint_ids = match hook {
-            Hook::SyscallTracepoints => {
-                let named: Vec<(u16, &str)> = interest
-                    .iter()
-                    .filter_map(|&nr| syscalls::name_of(nr).map(|n| (nr, n)))
-                    .collect();
-                crate::tracepoints::sys_exit_ids(&named).map_err(CaptureError::Attach)?
-            }
-            Hook::SysExit => Vec::new(),
-        };
         let mut open = ObjectBuilder::default()
             .open_memory(BPF_OBJECT)
             .map_err(|e| CaptureError::Load(format!("{e}")))?;
-        for mut p in open.progs_mut() {
-            let name = p.name().to_string_lossy().into_owned();
-            p.set_autoload(match name.as_str() {
-                "quell_sys_exit" => hook == Hook::SysExit,
-                "quell_sys_exit_tp" => hook == Hook::SyscallTracepoints,
-                _ => true,
-            });
-        }
         for mut m in open.maps_mut() {
             let name = m.name().to_string_lossy().into_owned();
             if name == "ringbufs" || name == "scratch_map" {
@@ -301,30 +251,7 @@ impl Capture {
         state.seed_from_proc();
 
         let mut links = Vec::new();
-        let mut tp_links = Vec::new();
         for p in obj.progs_mut() {
-            if !p.autoload() {
-                continue; // the other hook's program, not loaded
-            }
-            if p.name().to_string_lossy() == "quell_sys_exit_tp" {
-                for &(nr, id) in &tracepoint_ids {
-                    let pfd = crate::tracepoints::open_perf_tracepoint(id).map_err(|e| {
-                        CaptureError::Attach(format!(
-                            "sys_exit_{}: {e}",
-                            syscalls::name_of(nr).unwrap_or("?")
-                        ))
-                    })?;
-                    let link = p.attach_perf_event(pfd).map_err(|e| {
-                        let _ = nix::unistd::close(pfd);
-                        CaptureError::Attach(format!(
-                            "sys_exit_{}: {e}",
-                            syscalls::name_of(nr).unwrap_or("?")
-                        ))
-                    })?;
-                    tp_links.push(link);
-                }
-                continue;
-            }
             match p.attach() {
                 Ok(l) => links.push(l),
                 // sched_prepare_exec exists from Linux 6.10 on; without it
@@ -339,8 +266,6 @@ impl Capture {
             }
         }
         Ok(Capture {
-            hook,
-            tp_links,
             obj,
             _links: links,
             _rings: rings,
@@ -464,20 +389,5 @@ impl Capture {
     /// The process table (for tests and diagnostics).
     pub fn state(&self) -> &State {
         &self.state
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        // Closing a tracepoint's perf event waits for an RCU grace period
-        // (60-80 ms on the development VM): one after the other, the ~45
-        // links of the syscall tracepoints took 3 s. Closed concurrently,
-        // they share grace periods.
-        let links = std::mem::take(&mut self.tp_links);
-        std::thread::scope(|s| {
-            for l in links {
-                s.spawn(move || drop(l));
-            }
-        });
     }
 }

@@ -700,32 +700,6 @@ int BPF_PROG(quell_sys_exit, struct pt_regs *regs, long ret)
 	return on_sys_exit(regs, ret, (u32)regs->orig_ax);
 }
 
-/* The context of a syscalls:sys_exit_<name> tracepoint as the kernel hands it
- * to BPF: the common fields (overwritten with a kernel pt_regs pointer, not the
- * user registers), the syscall number and the return value. */
-struct sys_exit_tp_ctx {
-	u64 common;
-	s32 nr;
-	u32 _pad;
-	s64 ret;
-};
-
-/* Preferred hook: attached by userspace to the syscalls:sys_exit_<name>
- * tracepoint of each interesting syscall only. The sys_exit slow path is still
- * taken by every syscall, but the kernel's own per-syscall bitmap keeps the
- * others from running any BPF (measured: the generic program's invocation is
- * two thirds of the per-syscall cost). The syscall tracepoints skip 32-bit
- * compat calls themselves. The arguments come from the task's user registers. */
-SEC("tracepoint")
-int quell_sys_exit_tp(struct sys_exit_tp_ctx *ctx)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
-	if (!regs || ctx->nr < 0)
-		return 0;
-	return on_sys_exit(regs, ctx->ret, (u32)ctx->nr);
-}
-
 /* Threads in a successful execveat, between sched_prepare_exec and
  * sched_process_exec (LRU: an entry left by a task killed in between ages out). */
 struct {

@@ -63,7 +63,6 @@ pub fn run(
             rule_event_types(&engine)
         },
         follow_children: !command.is_empty(),
-        generic_hook: false,
     };
     let mut cap = match Capture::start(&cfg) {
         Ok(c) => c,
