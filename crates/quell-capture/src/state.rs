@@ -1586,7 +1586,10 @@ fn sockaddr_text(a: &SockAddr) -> String {
     }
 }
 
-fn ends(s: &SockInfo) -> (Option<(IpAddr, u16)>, Option<(IpAddr, u16)>) {
+/// An address and port, when known.
+type Endpoint = Option<(IpAddr, u16)>;
+
+fn ends(s: &SockInfo) -> (Endpoint, Endpoint) {
     // (client, server)
     if s.server_side {
         (s.remote, s.local)
