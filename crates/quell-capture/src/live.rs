@@ -140,10 +140,6 @@ impl Capture {
     pub fn start(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
         preflight()?;
         libbpf_rs::set_print(Some((PrintLevel::Warn, libbpf_print)));
-        Self::start_with(cfg)
-    }
-
-    fn start_with(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
         let ncpus = possible_cpus();
         let (interest, _unknown) = syscalls::interest(cfg.event_types.as_ref());
         let mut open = ObjectBuilder::default()
