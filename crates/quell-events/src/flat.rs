@@ -41,14 +41,8 @@ pub struct FlatEvent {
     fields: BTreeMap<Cow<'static, str>, Value<'static>>,
 }
 
-/// Timestamp renderings: a number given for one of them is the event time in nanoseconds.
-const TIME_FIELDS: &[&str] = &[
-    "evt.time",
-    "evt.time.s",
-    "evt.time.iso8601",
-    "evt.datetime",
-    "evt.datetime.s",
-];
+// Timestamp renderings: a number given for one of them is the event time in nanoseconds.
+use quell_rules::output::TIME_FIELDS;
 
 /// How many ancestor levels an unindexed ancestor field looks at, at most.
 const MAX_LEVELS: usize = 256;

@@ -29,8 +29,8 @@ pub struct OutputFormat {
 }
 
 /// Fields whose value is a rendering of the event timestamp; Falco's JSON gives them as
-/// integer nanoseconds.
-const TIME_FIELDS: &[&str] = &[
+/// integer nanoseconds (and a number given for one of them in an event is the event time).
+pub const TIME_FIELDS: &[&str] = &[
     "evt.time",
     "evt.time.s",
     "evt.time.iso8601",

@@ -78,7 +78,8 @@ impl Verdict {
             Verdict::LikelyReal => "likely_real",
         }
     }
-    fn text(self, lang: Lang) -> &'static str {
+    /// The verdict in words, for people.
+    pub fn text(self, lang: Lang) -> &'static str {
         match (self, lang) {
             (Verdict::LikelyFalsePositive, Lang::En) => "likely false positive",
             (Verdict::Uncertain, Lang::En) => "uncertain",

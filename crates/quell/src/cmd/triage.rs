@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use quell_triage::catalogue::Catalogue;
 use quell_triage::history::History;
 use quell_triage::input::{parse_records, Record};
-use quell_triage::{ClusterReport, Lang, Triage, Verdict};
+use quell_triage::{ClusterReport, Lang, Triage};
 
 use crate::ruleset;
 
@@ -48,14 +48,7 @@ pub fn print_report(out: &mut dyn Write, r: &ClusterReport, lang: Lang) -> std::
             "件のアラート",
         ),
     };
-    let verdict = match (r.verdict, lang) {
-        (Verdict::LikelyFalsePositive, Lang::En) => "likely false positive",
-        (Verdict::Uncertain, Lang::En) => "uncertain",
-        (Verdict::LikelyReal, Lang::En) => "likely real",
-        (Verdict::LikelyFalsePositive, Lang::Ja) => "誤検知の可能性が高い",
-        (Verdict::Uncertain, Lang::Ja) => "判断保留",
-        (Verdict::LikelyReal, Lang::Ja) => "実際の攻撃の可能性が高い",
-    };
+    let verdict = r.verdict.text(lang);
     writeln!(
         out,
         "cluster {}  \"{}\"  {} {alerts_l}",
