@@ -13,7 +13,9 @@
 # Usage (root): scripts/bench-capture.sh [--quick]
 #   QUELL=path/to/quell  (default target/release/quell; built if missing)
 #   BEFORE=path/to/quell (optional: an older build measured in the same run,
-#                         for before/after columns)
+#                         for before/after columns; a wrapper script must be
+#                         bash, not sh: dash drops the exported function the
+#                         cmd-mode workload runs, and the row then reads -100 %)
 #   RULES=rules.yaml     (default ../shared/corpus/falco-rules/falco_rules.yaml)
 #   MODES="cmd host"     ROUNDS=7   WORKLOADS="open tmpfiles exec find tar build"
 #   FLOOR=1              (also time each round with the hook attached but no
