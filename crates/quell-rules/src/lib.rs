@@ -27,6 +27,7 @@ pub mod fields_table;
 pub mod load;
 pub mod ops;
 pub mod output;
+pub mod prefilter;
 pub mod syntax;
 
 pub use diagnostic::{Code, Diagnostic, Location, Position, Severity};

@@ -89,3 +89,33 @@ fn more_stable_rules_compile_to_hand_derived_strings() {
         assert_eq!(rule.condition_compiled, expected, "{name}");
     }
 }
+
+#[test]
+fn stable_rules_need_only_a_few_paths_opened() {
+    let mut e = Engine::new();
+    let r = e.load("falco_rules.yaml", &upstream("falco_rules.yaml"));
+    assert!(r.successful);
+    let f = quell_rules::prefilter::open_filter(e.rules());
+    for (rule, p) in &f.reasons {
+        eprintln!("{rule}: {p:?}");
+    }
+    // no stable rule looks at creat
+    assert!(!f.admits("creat", "/var/log/syslog"));
+    for t in ["open", "openat", "openat2"] {
+        // the paths the stable rules read or truncate
+        for p in [
+            "/etc/shadow",
+            "/etc/pam.d/common-auth",
+            "/var/log/syslog",
+            "/srv/app/dpkg.log",
+            "/sys/fs/cgroup/x/release_agent",
+            "/etc/../etc/shadow",
+        ] {
+            assert!(f.admits(t, p), "{t} {p}");
+        }
+        // and paths no stable rule looks at
+        for p in ["/tmp/build/a.o", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/etc/hostname"] {
+            assert!(!f.admits(t, p), "{t} {p}");
+        }
+    }
+}
