@@ -12,6 +12,7 @@ fn main() {
     let cfg = quell_capture::CaptureConfig {
         event_types: None,
         follow_children: !cmd.is_empty(),
+        open_filter: None,
     };
     let mut cap = match quell_capture::Capture::start(&cfg) {
         Ok(c) => c,

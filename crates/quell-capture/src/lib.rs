@@ -19,6 +19,11 @@
 //!   and `socketpair` replace entry N; a `dup` of an fd the table does not
 //!   know and `userfaultfd` remove entry N, so a reused number never keeps a
 //!   closed file's name.
+//! - open prefilter ([`prefilter`]): given the rules' necessary condition on
+//!   opened paths ([`quell_rules::prefilter`]), the program leaves in the
+//!   kernel the opens no rule can match and no fd-table reader can need
+//!   (clean absolute paths outside every atom, not directories); they are
+//!   counted as `filtered`. Recording (`--record`) captures every open.
 //! - `execveat` is told from `execve` in `sched_prepare_exec` (Linux ≥ 6.10),
 //!   before the ELF loader rewrites the syscall number; on older kernels every
 //!   exec reads as `execve`.
@@ -42,6 +47,7 @@
 pub mod container;
 pub mod flags;
 mod live;
+pub mod prefilter;
 pub mod procfs;
 pub mod state;
 pub mod syscalls;
@@ -65,6 +71,8 @@ pub struct CaptureConfig {
     /// Capture only processes this process starts after [`Capture::start`],
     /// and their descendants; otherwise the whole host (minus quell itself).
     pub follow_children: bool,
+    /// Opens the rules need (see [`prefilter`]); `None` keeps every open.
+    pub open_filter: Option<quell_rules::prefilter::OpenFilter>,
 }
 
 /// Counters reported at the end of a capture, as Falco reports drops.
@@ -76,6 +84,8 @@ pub struct CaptureStats {
     pub emitted: u64,
     /// Records lost because a ring buffer was full.
     pub dropped: u64,
+    /// Opens the prefilter left in the kernel (no rule could match them).
+    pub filtered: u64,
     /// Events handed to the caller.
     pub delivered: u64,
     /// Records userspace could not decode.

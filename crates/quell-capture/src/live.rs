@@ -187,6 +187,16 @@ impl Capture {
                 .map_err(|e| CaptureError::Load(format!("filling the interest bitmap: {e}")))?;
         }
 
+        // the open prefilter (QUELL_CAPTURE_NO_PREFILTER=1 turns it off, for comparisons)
+        if let Some(f) = &cfg.open_filter {
+            if std::env::var("QUELL_CAPTURE_NO_PREFILTER").as_deref() != Ok("1") {
+                let pf = find_map(&obj, "pathfilter")
+                    .ok_or_else(|| CaptureError::Load("map `pathfilter` missing".into()))?;
+                pf.update(&0u32.to_le_bytes(), &crate::prefilter::encode(f), MapFlags::ANY)
+                    .map_err(|e| CaptureError::Load(format!("setting the open prefilter: {e}")))?;
+            }
+        }
+
         // one ring buffer per CPU
         let outer = find_map(&obj, "ringbufs")
             .ok_or_else(|| CaptureError::Load("map `ringbufs` missing".into()))?;
@@ -376,6 +386,7 @@ impl Capture {
                     s.seen += g(0);
                     s.emitted += g(8);
                     s.dropped += g(16);
+                    s.filtered += g(24);
                 }
             }
         }

@@ -32,6 +32,7 @@ fn trace(script: &str) -> Option<Vec<FlatEvent>> {
     let mut cap = Capture::start(&CaptureConfig {
         event_types: None,
         follow_children: true,
+        open_filter: None,
     })
     .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
     let mut child = Command::new("sh")

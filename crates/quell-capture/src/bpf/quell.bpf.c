@@ -100,6 +100,24 @@ struct qstats {
 	u64 seen;
 	u64 emitted;
 	u64 dropped;
+	u64 filtered;      /* opens no rule can need, left in the kernel */
+};
+
+/* The open prefilter (userspace: src/prefilter.rs, which also models this
+ * code for its tests). An open whose path is absolute and clean (no "//",
+ * no "/." segment start, no trailing slash) is dropped when no atom of the
+ * rules' necessary condition can hold for it: a prefix or suffix of a length
+ * in the length bitmaps whose hash is in the bloom filter, the whole path's
+ * hash in the bloom filter, or a bigram that starts a substring atom. */
+#define PF_MAX 255
+#define PF_MAX_SUFFIX 128
+struct qpathf {
+	u8 active[4];          /* open, openat, openat2, creat: 1 = filter */
+	u8 _pad[4];
+	u8 prefix_len[32];     /* bit k: some prefix atom is k bytes long */
+	u8 suffix_len[32];     /* bit k: some suffix atom is k bytes long */
+	u8 bigram[8192];       /* bit (a << 8 | b): some substring atom starts with a, b */
+	u8 bloom[8192];        /* two bits per (kind, length, bytes) hash */
 };
 
 struct scratch {
@@ -152,6 +170,13 @@ struct {
 	__type(key, u32);
 	__type(value, u8);
 } tracked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct qpathf);
+} pathfilter SEC(".maps");
 
 static __always_inline struct qstats *get_stats(void)
 {
@@ -532,6 +557,175 @@ static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx,
 #define NR_init_module 175
 #define NR_finit_module 313
 
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+#define PF_EXACT 1
+#define PF_PREFIX 2
+#define PF_SUFFIX 3
+
+static __always_inline bool bit(const u8 *map, u32 i)
+{
+	return map[i >> 3] & (1 << (i & 7));
+}
+
+/* Whether the bloom filter may hold (kind, len, h). */
+static __always_inline bool bloom_has(const struct qpathf *pf, u64 h, u64 kind, u64 len)
+{
+	u64 m = h ^ (kind << 56) ^ (len << 48);
+	m ^= m >> 33;
+	m *= 0xff51afd7ed558ccdULL;
+	m ^= m >> 33;
+	return bit(pf->bloom, m & 0xffff) && bit(pf->bloom, (m >> 16) & 0xffff);
+}
+
+struct pf_walk {
+	const struct qpathf *pf;
+	const u8 *buf;
+	u64 h;
+	u32 len;
+	u8 prev;
+	u8 c;
+	u8 keep;
+};
+
+/* One byte of the forward walk (bpf_loop callback: the verifier checks the
+ * body once instead of once per iteration and branch). */
+static long pf_forward(u64 i, struct pf_walk *w)
+{
+	const struct qpathf *pf = w->pf;
+	const u8 *buf = w->buf;
+	u8 c, prev = w->prev;
+	u64 h;
+	if (!pf || !buf || i >= w->len)
+		return 1;
+	c = buf[OFF(sizeof(struct qhdr) + (u32)i)];
+	w->c = c;
+	if (prev == '/' && (c == '/' || c == '.')) {
+		w->keep = 1;
+		return 1;
+	}
+	if (i > 0 && bit(pf->bigram, ((u32)prev << 8) | c)) {
+		w->keep = 1;
+		return 1;
+	}
+	h = (w->h ^ c) * FNV_PRIME;
+	w->h = h;
+	if (bit(pf->prefix_len, (i + 1) & 0xff) && bloom_has(pf, h, PF_PREFIX, i + 1)) {
+		w->keep = 1;
+		return 1;
+	}
+	w->prev = c;
+	return 0;
+}
+
+/* One byte of the backward walk over the last PF_MAX_SUFFIX bytes. */
+static long pf_backward(u64 i, struct pf_walk *w)
+{
+	const struct qpathf *pf = w->pf;
+	const u8 *buf = w->buf;
+	u8 c;
+	u64 h;
+	if (!pf || !buf || i >= w->len)
+		return 1;
+	c = buf[OFF(sizeof(struct qhdr) + w->len - 1 - (u32)i)];
+	h = (w->h ^ c) * FNV_PRIME;
+	w->h = h;
+	if (bit(pf->suffix_len, (i + 1) & 0xff) && bloom_has(pf, h, PF_SUFFIX, i + 1)) {
+		w->keep = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Whether an open whose path is in this CPU's scratch buffer right after
+ * the header (blob 0), `len` bytes without the NUL, must be kept (1) or can
+ * stay in the kernel (0). */
+static __always_inline int pf_keep(const struct qpathf *pf, const u8 *buf, u32 len)
+{
+	struct pf_walk w = {};
+	if (len == 0 || len > PF_MAX)
+		return 1;
+	if (buf[OFF(sizeof(struct qhdr))] != '/')
+		return 1;
+	w.pf = pf;
+	w.buf = buf;
+	w.h = FNV_OFFSET;
+	w.len = len;
+	bpf_loop(PF_MAX, pf_forward, &w, 0);
+	if (w.keep)
+		return 1;
+	if (len > 1 && w.c == '/')
+		return 1;
+	if (bloom_has(pf, w.h, PF_EXACT, len))
+		return 1;
+	w.h = FNV_OFFSET;
+	bpf_loop(PF_MAX_SUFFIX, pf_backward, &w, 0);
+	return w.keep;
+}
+
+#define O_DIRECTORY_FLAG 0200000
+#define S_IFDIR 0040000
+
+/* openat2's open_how.flags from the record (blob 1); O_DIRECTORY (keep the
+ * record) when the structure could not be read. */
+static __always_inline u64 open_how_flags(const u8 *buf, struct qhdr *h)
+{
+	u64 f = 0;
+	if (h->blob_len[1] < 8)
+		return O_DIRECTORY_FLAG;
+	bpf_probe_read_kernel(&f, sizeof(f), &buf[OFF(sizeof(struct qhdr) + h->blob_len[0])]);
+	return f;
+}
+
+/* An open the prefilter may drop: which slot of `active`, or -1. */
+static __always_inline int pf_slot(u32 id)
+{
+	switch (id) {
+	case NR_open:
+		return 0;
+	case NR_openat:
+		return 1;
+	case NR_openat2:
+		return 2;
+	case NR_creat:
+		return 3;
+	}
+	return -1;
+}
+
+/* Whether this open record can be left in the kernel: the filter is active
+ * for the call, the path is outside every atom, it did not open a directory
+ * (a later *at call or fchdir resolves against it). */
+static __always_inline bool pf_drop(struct task_struct *t, u32 id, long ret, u64 flags, const u8 *buf, struct qhdr *h)
+{
+	u32 zero = 0;
+	struct qpathf *pf;
+	int slot = pf_slot(id);
+	u32 len;
+	if (slot < 0)
+		return false;
+	pf = bpf_map_lookup_elem(&pathfilter, &zero);
+	if (!pf || !pf->active[slot & 3])
+		return false;
+	if (flags & O_DIRECTORY_FLAG)
+		return false;
+	len = h->blob_len[0];
+	if (len == 0)
+		return false;
+	if (pf_keep(pf, buf, len - 1))
+		return false;
+	if (ret >= 0) {
+		struct file *f = fd_file(t, ret);
+		unsigned short mode;
+		if (!f)
+			return false;
+		mode = BPF_CORE_READ(f, f_inode, i_mode);
+		if ((mode & S_IFMT) == S_IFDIR)
+			return false;
+	}
+	return true;
+}
+
 /* One syscall exit: `id` is the x86_64 number. */
 static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 {
@@ -687,6 +881,11 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 		break;
 	default:
 		break;
+	}
+	if (pf_drop(t, id, ret, id == NR_open ? a[1] : id == NR_openat ? a[2] : id == NR_openat2 ? open_how_flags(buf, h) : 0, buf, h)) {
+		if (st)
+			st->filtered++;
+		return 0;
 	}
 	submit(buf, off);
 	return 0;

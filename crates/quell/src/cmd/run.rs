@@ -63,6 +63,12 @@ pub fn run(
             rule_event_types(&engine)
         },
         follow_children: !command.is_empty(),
+        // a recording keeps every open: replaying it with other rules must work
+        open_filter: if recorder.is_some() {
+            None
+        } else {
+            Some(quell_rules::prefilter::open_filter(engine.rules()))
+        },
     };
     let mut cap = match Capture::start(&cfg) {
         Ok(c) => c,
@@ -139,7 +145,7 @@ pub fn run(
     let stats = cap.stats();
     let secs = start.elapsed().as_secs_f64();
     eprintln!(
-        "quell: {} events in {:.1}s ({:.0} events/s), {} dropped, {} alerts",
+        "quell: {} events in {:.1}s ({:.0} events/s), {} dropped, {} alerts, {} opens no rule needs left in the kernel",
         stats.delivered,
         secs,
         if secs > 0.0 {
@@ -148,7 +154,8 @@ pub fn run(
             0.0
         },
         stats.dropped,
-        sink.total()
+        sink.total(),
+        stats.filtered
     );
     if stats.dropped > 0 {
         eprintln!(
