@@ -105,17 +105,16 @@ struct qstats {
 
 /* The open prefilter (userspace: src/prefilter.rs, which also models this
  * code for its tests). An open whose path is absolute and clean (no "//",
- * no "/." segment start, no trailing slash) is dropped when no atom of the
- * rules' necessary condition can hold for it: a prefix or suffix of a length
- * in the length bitmaps whose hash is in the bloom filter, the whole path's
- * hash in the bloom filter, or a bigram that starts a substring atom. */
+ * no segment starting with ".", no trailing slash) is dropped when no atom
+ * of the rules' necessary condition can hold for it: a prefix of a length in
+ * the length bitmap whose hash is in the bloom filter, the whole path's hash
+ * in the bloom filter, its last four bytes' hash in the bloom filter (suffix
+ * atoms), or a byte pair that starts a substring atom. One forward walk. */
 #define PF_MAX 255
-#define PF_MAX_SUFFIX 128
 struct qpathf {
 	u8 active[4];          /* open, openat, openat2, creat: 1 = filter */
 	u8 _pad[4];
 	u8 prefix_len[32];     /* bit k: some prefix atom is k bytes long */
-	u8 suffix_len[32];     /* bit k: some suffix atom is k bytes long */
 	u8 bigram[8192];       /* bit (a << 8 | b): some substring atom starts with a, b */
 	u8 bloom[8192];        /* two bits per (kind, length, bytes) hash */
 };
@@ -563,107 +562,68 @@ static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx,
 #define PF_PREFIX 2
 #define PF_SUFFIX 3
 
-static __always_inline bool bit(const u8 *map, u32 i)
+static __always_inline u32 bit(const u8 *map, u32 i)
 {
-	return map[i >> 3] & (1 << (i & 7));
+	return (map[(i >> 3) & 8191] >> (i & 7)) & 1;
 }
 
 /* Whether the bloom filter may hold (kind, len, h). */
-static __always_inline bool bloom_has(const struct qpathf *pf, u64 h, u64 kind, u64 len)
+static __always_inline u32 bloom_has(const struct qpathf *pf, u64 h, u64 kind, u64 len)
 {
 	u64 m = h ^ (kind << 56) ^ (len << 48);
 	m ^= m >> 33;
 	m *= 0xff51afd7ed558ccdULL;
 	m ^= m >> 33;
-	return bit(pf->bloom, m & 0xffff) && bit(pf->bloom, (m >> 16) & 0xffff);
-}
-
-struct pf_walk {
-	const struct qpathf *pf;
-	const u8 *buf;
-	u64 h;
-	u32 len;
-	u8 prev;
-	u8 c;
-	u8 keep;
-};
-
-/* One byte of the forward walk (bpf_loop callback: the verifier checks the
- * body once instead of once per iteration and branch). */
-static long pf_forward(u64 i, struct pf_walk *w)
-{
-	const struct qpathf *pf = w->pf;
-	const u8 *buf = w->buf;
-	u8 c, prev = w->prev;
-	u64 h;
-	if (!pf || !buf || i >= w->len)
-		return 1;
-	c = buf[OFF(sizeof(struct qhdr) + (u32)i)];
-	w->c = c;
-	if (prev == '/' && (c == '/' || c == '.')) {
-		w->keep = 1;
-		return 1;
-	}
-	if (i > 0 && bit(pf->bigram, ((u32)prev << 8) | c)) {
-		w->keep = 1;
-		return 1;
-	}
-	h = (w->h ^ c) * FNV_PRIME;
-	w->h = h;
-	if (bit(pf->prefix_len, (i + 1) & 0xff) && bloom_has(pf, h, PF_PREFIX, i + 1)) {
-		w->keep = 1;
-		return 1;
-	}
-	w->prev = c;
-	return 0;
-}
-
-/* One byte of the backward walk over the last PF_MAX_SUFFIX bytes. */
-static long pf_backward(u64 i, struct pf_walk *w)
-{
-	const struct qpathf *pf = w->pf;
-	const u8 *buf = w->buf;
-	u8 c;
-	u64 h;
-	if (!pf || !buf || i >= w->len)
-		return 1;
-	c = buf[OFF(sizeof(struct qhdr) + w->len - 1 - (u32)i)];
-	h = (w->h ^ c) * FNV_PRIME;
-	w->h = h;
-	if (bit(pf->suffix_len, (i + 1) & 0xff) && bloom_has(pf, h, PF_SUFFIX, i + 1)) {
-		w->keep = 1;
-		return 1;
-	}
-	return 0;
+	return bit(pf->bloom, m & 0xffff) & bit(pf->bloom, (m >> 16) & 0xffff);
 }
 
 /* Whether an open whose path is in this CPU's scratch buffer right after
  * the header (blob 0), `len` bytes without the NUL, must be kept (1) or can
- * stay in the kernel (0). */
+ * stay in the kernel (0). Every index is masked, so the verifier needs no
+ * precise loop counter and prunes the walk's states. */
 static __always_inline int pf_keep(const struct qpathf *pf, const u8 *buf, u32 len)
 {
-	struct pf_walk w = {};
+	u64 h = FNV_OFFSET, m;
+	u32 last4 = 0, i, keep = 0;
+	u8 prev = 0, c = 0;
 	if (len == 0 || len > PF_MAX)
 		return 1;
 	if (buf[OFF(sizeof(struct qhdr))] != '/')
 		return 1;
-	w.pf = pf;
-	w.buf = buf;
-	w.h = FNV_OFFSET;
-	w.len = len;
-	bpf_loop(PF_MAX, pf_forward, &w, 0);
-	if (w.keep)
+	for (i = 0; i < PF_MAX; i++) {
+		if (i >= len)
+			break;
+		c = buf[OFF(sizeof(struct qhdr) + i)];
+		if (prev == '/' && (c == '/' || c == '.'))
+			return 1;
+		keep |= pf->bigram[((((u32)prev << 8) | c) >> 3) & 8191] >> (c & 7);
+		h = (h ^ c) * FNV_PRIME;
+		last4 = (last4 << 8) | c;
+		if (pf->prefix_len[((i + 1) >> 3) & 31] & (1 << ((i + 1) & 7)))
+			keep |= bloom_has(pf, h, PF_PREFIX, i + 1);
+		prev = c;
+	}
+	if (keep & 1)
 		return 1;
-	if (len > 1 && w.c == '/')
+	if (len > 1 && c == '/')
 		return 1;
-	if (bloom_has(pf, w.h, PF_EXACT, len))
+	if (bloom_has(pf, h, PF_EXACT, len))
 		return 1;
-	w.h = FNV_OFFSET;
-	bpf_loop(PF_MAX_SUFFIX, pf_backward, &w, 0);
-	return w.keep;
+	/* suffix atoms: the hash of the path's last four bytes */
+	if (len >= 4) {
+		m = FNV_OFFSET;
+		m = (m ^ ((last4 >> 24) & 0xff)) * FNV_PRIME;
+		m = (m ^ ((last4 >> 16) & 0xff)) * FNV_PRIME;
+		m = (m ^ ((last4 >> 8) & 0xff)) * FNV_PRIME;
+		m = (m ^ (last4 & 0xff)) * FNV_PRIME;
+		if (bloom_has(pf, m, PF_SUFFIX, 4))
+			return 1;
+	}
+	return 0;
 }
 
 #define O_DIRECTORY_FLAG 0200000
+#define O_PATH_FLAG 010000000
 #define S_IFDIR 0040000
 
 /* openat2's open_how.flags from the record (blob 1); O_DIRECTORY (keep the
@@ -694,9 +654,10 @@ static __always_inline int pf_slot(u32 id)
 }
 
 /* Whether this open record can be left in the kernel: the filter is active
- * for the call, the path is outside every atom, it did not open a directory
- * (a later *at call or fchdir resolves against it). */
-static __always_inline bool pf_drop(struct task_struct *t, u32 id, long ret, u64 flags, const u8 *buf, struct qhdr *h)
+ * for the call, the path is outside every atom, and the call did not ask for
+ * a directory or a path-only fd (what later *at calls and fchdir resolve
+ * against; userspace reads /proc for the rare directory opened otherwise). */
+static __always_inline bool pf_drop(u32 id, u64 flags, const u8 *buf, struct qhdr *h)
 {
 	u32 zero = 0;
 	struct qpathf *pf;
@@ -707,22 +668,13 @@ static __always_inline bool pf_drop(struct task_struct *t, u32 id, long ret, u64
 	pf = bpf_map_lookup_elem(&pathfilter, &zero);
 	if (!pf || !pf->active[slot & 3])
 		return false;
-	if (flags & O_DIRECTORY_FLAG)
+	if (flags & (O_DIRECTORY_FLAG | O_PATH_FLAG))
 		return false;
 	len = h->blob_len[0];
 	if (len == 0)
 		return false;
 	if (pf_keep(pf, buf, len - 1))
 		return false;
-	if (ret >= 0) {
-		struct file *f = fd_file(t, ret);
-		unsigned short mode;
-		if (!f)
-			return false;
-		mode = BPF_CORE_READ(f, f_inode, i_mode);
-		if ((mode & S_IFMT) == S_IFDIR)
-			return false;
-	}
 	return true;
 }
 
@@ -882,7 +834,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 	default:
 		break;
 	}
-	if (pf_drop(t, id, ret, id == NR_open ? a[1] : id == NR_openat ? a[2] : id == NR_openat2 ? open_how_flags(buf, h) : 0, buf, h)) {
+	if (pf_drop(id, id == NR_open ? a[1] : id == NR_openat ? a[2] : id == NR_openat2 ? open_how_flags(buf, h) : 0, buf, h)) {
 		if (st)
 			st->filtered++;
 		return 0;
