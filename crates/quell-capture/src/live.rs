@@ -16,6 +16,11 @@ use crate::procfs::Users;
 use crate::state::{CgroupResolver, LiveEvent, State};
 use crate::{syscalls, wire, CaptureConfig, CaptureError, CaptureStats};
 
+/// Pause after a small batch (see [`Capture::poll_live`]): alerts come at most this much later.
+const PACE: Duration = Duration::from_millis(10);
+/// A batch at least this large is a backlog: read again at once.
+const PACE_BYTES: usize = 256 << 10;
+
 static BPF_OBJECT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/quell.bpf.o"));
 
 /// Bytes per ring buffer (must equal RINGBUF_BYTES in quell.bpf.c).
@@ -311,7 +316,17 @@ impl Capture {
         // wakes the consumer only when a backlog builds up: read every ring,
         // so records below the mark are delivered after at most `timeout`.
         let _ = self.rb.consume();
-        Ok(self.process_pending(on_event))
+        let read = self.sink.borrow().bytes.len();
+        let n = self.process_pending(on_event);
+        // Pace the reads: epoll reports a ring ready while any record waits
+        // (level-triggered), so a busy host would have this loop read a few
+        // records at a time, costing quell most of a CPU in epoll_wait and
+        // per-batch work, taken from the workload. After a small batch, let
+        // records gather for a moment; a large one means a backlog: go on.
+        if read < PACE_BYTES {
+            std::thread::sleep(PACE.min(timeout));
+        }
+        Ok(n)
     }
 
     /// Consumes everything already in the ring buffers without waiting.

@@ -101,6 +101,7 @@ struct qstats {
 	u64 emitted;
 	u64 dropped;
 	u64 filtered;      /* opens no rule can need, left in the kernel */
+	u64 unwoken;       /* bytes written since the consumer was last woken */
 };
 
 /* The open prefilter (userspace: src/prefilter.rs, which also models this
@@ -227,6 +228,23 @@ static __always_inline void fill_hdr_ids(struct qhdr *h, u16 kind, u64 pt)
 	h->_pad = 0;
 }
 
+/* The same from the current task's BTF pointer, with direct loads only (no
+ * helper calls: each costs tens of nanoseconds with the kernel's
+ * return-thunk mitigations, and this runs for every captured syscall). */
+static __always_inline void fill_hdr_task(struct qhdr *h, u16 kind, struct task_struct *t)
+{
+	h->ts = bpf_ktime_get_boot_ns();
+	h->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
+	h->tid = t->pid;
+	h->tgid = t->tgid;
+	h->kind = kind;
+	h->sysno = 0;
+	h->res = 0;
+	for (int i = 0; i < QBLOBS; i++)
+		h->blob_len[i] = 0;
+	h->_pad = 0;
+}
+
 static __always_inline void fill_hdr(struct qhdr *h, u16 kind)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
@@ -235,12 +253,11 @@ static __always_inline void fill_hdr(struct qhdr *h, u16 kind)
 	h->gid = BPF_CORE_READ(t, cred, egid.val);
 }
 
-static __always_inline void submit(u8 *buf, u32 len)
+static __always_inline void submit_st(struct qstats *st, u8 *buf, u32 len)
 {
-	struct qstats *st = get_stats();
 	u32 cpu = bpf_get_smp_processor_id();
 	void *rb = bpf_map_lookup_elem(&ringbufs, &cpu);
-	u64 flags, avail;
+	u64 flags;
 	if (len > SCRATCH)
 		len = SCRATCH;
 	if (!rb) {
@@ -252,20 +269,30 @@ static __always_inline void submit(u8 *buf, u32 len)
 			st->dropped++;
 		return;
 	}
-	/* Wake the consumer only when this record makes the waiting data cross
-	 * WAKEUP_BYTES: a wakeup (irq_work) costs the producing CPU several
-	 * microseconds, more than the record itself. Waking on every record
-	 * while the backlog stays above the mark (a busy consumer) made each
-	 * captured syscall cost ~7 us. Userspace polls with a timeout, so quiet
-	 * periods still get delivered. */
-	avail = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
-	flags = (avail < WAKEUP_BYTES && avail + len >= WAKEUP_BYTES) ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	/* Wake the consumer once per WAKEUP_BYTES written: a wakeup (irq_work)
+	 * costs the producing CPU several microseconds, more than the record
+	 * itself, and so does asking the ring how much data waits (every helper
+	 * call is dear with return-thunk mitigations). Userspace also polls with
+	 * a timeout, so quiet periods still get delivered. */
+	flags = BPF_RB_NO_WAKEUP;
+	if (st) {
+		st->unwoken += len;
+		if (st->unwoken >= WAKEUP_BYTES) {
+			st->unwoken = 0;
+			flags = BPF_RB_FORCE_WAKEUP;
+		}
+	}
 	if (bpf_ringbuf_output(rb, buf, len & (SCRATCH - 1), flags) < 0) {
 		if (st)
 			st->dropped++;
 	} else if (st) {
 		st->emitted++;
 	}
+}
+
+static __always_inline void submit(u8 *buf, u32 len)
+{
+	submit_st(get_stats(), buf, len);
 }
 
 static __always_inline u32 clamp_len(long n)
@@ -698,10 +725,10 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 	if (!on || !*on)
 		return 0;
 	cfg = get_cfg();
-	pt = bpf_get_current_pid_tgid();
+	t = bpf_get_current_task_btf();
+	pt = ((u64)(u32)t->tgid << 32) | (u32)t->pid;
 	if (!cfg || !wanted(cfg, pt >> 32))
 		return 0;
-	t = bpf_get_current_task_btf();
 	if (t->thread_info.status & TS_COMPAT)
 		return 0; /* 32-bit syscalls use another numbering: not handled */
 	/* A successful execve is reported by sched_process_exec. */
@@ -728,7 +755,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 			ch.args[1] = regs->si;
 			ch.args[2] = regs->dx;
 		}
-		submit((u8 *)&ch, sizeof(ch));
+		submit_st(st, (u8 *)&ch, sizeof(ch));
 		return 0;
 	}
 	st = get_stats();
@@ -738,7 +765,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 	if (!buf)
 		return 0;
 	h = (struct qhdr *)buf;
-	fill_hdr_ids(h, QK_SYSCALL, pt);
+	fill_hdr_task(h, QK_SYSCALL, t);
 	cred = t->cred;
 	h->uid = cred->euid.val;
 	h->gid = cred->egid.val;
@@ -839,7 +866,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 			st->filtered++;
 		return 0;
 	}
-	submit(buf, off);
+	submit_st(st, buf, off);
 	return 0;
 }
 

@@ -180,7 +180,20 @@ struct thread_info {
 	u32 status;
 };
 
+struct kernfs_node {
+	u64 id;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+};
+
 struct task_struct {
+	struct css_set *cgroups;
 	struct thread_info thread_info;
 	struct mm_struct *mm;
 	int exit_code;
