@@ -86,6 +86,8 @@ pub struct CaptureStats {
     pub dropped: u64,
     /// Opens the prefilter left in the kernel (no rule could match them).
     pub filtered: u64,
+    /// Closes of fds userspace never knew, left in the kernel.
+    pub closes_skipped: u64,
     /// Events handed to the caller.
     pub delivered: u64,
     /// Records userspace could not decode.

@@ -402,6 +402,7 @@ impl Capture {
                     s.emitted += g(8);
                     s.dropped += g(16);
                     s.filtered += g(24);
+                    s.closes_skipped += g(40);
                 }
             }
         }

@@ -252,7 +252,8 @@ mod tests {
 #[cfg(test)]
 mod soundness {
     use super::*;
-    use crate::state::{Process, State, Users};
+    use crate::procfs::Users;
+    use crate::state::{Process, State};
     use crate::wire::{build, parse};
     use quell_rules::engine::{Engine, RuleMatching};
 

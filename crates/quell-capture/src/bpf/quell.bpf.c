@@ -102,6 +102,20 @@ struct qstats {
 	u64 dropped;
 	u64 filtered;      /* opens no rule can need, left in the kernel */
 	u64 unwoken;       /* bytes written since the consumer was last woken */
+	u64 closes_skipped; /* closes of fds userspace never heard of, left in the kernel */
+};
+
+/* Which fds userspace may know, per fd table (key: the files_struct
+ * address, shared by threads and CLONE_FILES processes). A close of an fd
+ * whose bit is clear is left in the kernel: no record ever put that fd in
+ * userspace's table (opens the prefilter dropped, fds of calls quell does not
+ * capture). The bits are a superset: set when the table is created at fork
+ * (every fd then open) and when a record that adds an fd is emitted; cleared
+ * when that fd's close is emitted. A table without an entry (processes older
+ * than quell, fds beyond FDBITS) has every close emitted. */
+#define FDBITS 1024
+struct fdknown {
+	u64 w[FDBITS / 64];
 };
 
 /* The open prefilter (userspace: src/prefilter.rs, which also models this
@@ -177,6 +191,43 @@ struct {
 	__type(key, u32);
 	__type(value, struct qpathf);
 } pathfilter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, u64);
+	__type(value, struct fdknown);
+} fdknown SEC(".maps");
+
+/* Marks fd as possibly known to userspace in the current fd table. */
+static __always_inline void fd_mark(struct task_struct *t, long fd)
+{
+	u64 key = (u64)t->files;
+	struct fdknown *k;
+	if (fd < 0 || fd >= FDBITS)
+		return;
+	k = bpf_map_lookup_elem(&fdknown, &key);
+	if (k)
+		k->w[(fd >> 6) & (FDBITS / 64 - 1)] |= 1ULL << (fd & 63);
+}
+
+/* Whether a close of fd must be emitted; clears its bit when it is. */
+static __always_inline bool fd_close_needed(struct task_struct *t, long fd)
+{
+	u64 key = (u64)t->files;
+	struct fdknown *k;
+	u64 m;
+	if (fd < 0 || fd >= FDBITS)
+		return true;
+	k = bpf_map_lookup_elem(&fdknown, &key);
+	if (!k)
+		return true;
+	m = 1ULL << (fd & 63);
+	if (!(k->w[(fd >> 6) & (FDBITS / 64 - 1)] & m))
+		return false;
+	k->w[(fd >> 6) & (FDBITS / 64 - 1)] &= ~m;
+	return true;
+}
 
 static __always_inline struct qstats *get_stats(void)
 {
@@ -546,6 +597,10 @@ static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx,
 #define NR_close 3
 #define NR_open 2
 #define NR_pipe 22
+#define NR_dup 32
+#define NR_dup2 33
+#define NR_socket 41
+#define NR_dup3 292
 #define NR_socketpair 53
 #define NR_pipe2 293
 #define NR_close_range 436
@@ -607,13 +662,17 @@ static __always_inline u32 bloom_has(const struct qpathf *pf, u64 h, u64 kind, u
 /* Whether an open whose path is in this CPU's scratch buffer right after
  * the header (blob 0), `len` bytes without the NUL, must be kept (1) or can
  * stay in the kernel (0). Every index is masked, so the verifier needs no
- * precise loop counter and prunes the walk's states. */
-static __always_inline int pf_keep(const struct qpathf *pf, const u8 *buf, u32 len)
+ * precise loop counter and prunes the walk's states; a global function, so
+ * it is verified once, not once per path through the caller. */
+__noinline int pf_keep(u32 len)
 {
+	u32 zero = 0;
+	const struct qpathf *pf = bpf_map_lookup_elem(&pathfilter, &zero);
+	const u8 *buf = get_scratch();
 	u64 h = FNV_OFFSET, m;
 	u32 last4 = 0, i, keep = 0;
 	u8 prev = 0, c = 0;
-	if (len == 0 || len > PF_MAX)
+	if (!pf || !buf || len == 0 || len > PF_MAX)
 		return 1;
 	if (buf[OFF(sizeof(struct qhdr))] != '/')
 		return 1;
@@ -700,7 +759,7 @@ static __always_inline bool pf_drop(u32 id, u64 flags, const u8 *buf, struct qhd
 	len = h->blob_len[0];
 	if (len == 0)
 		return false;
-	if (pf_keep(pf, buf, len - 1))
+	if (pf_keep(len - 1))
 		return false;
 	return true;
 }
@@ -742,6 +801,11 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 		if (ret != 0)
 			return 0;
 		st = get_stats();
+		if (id == NR_close && !fd_close_needed(t, (long)(int)regs->di)) {
+			if (st)
+				st->closes_skipped++;
+			return 0;
+		}
 		if (st)
 			st->seen++;
 		__builtin_memset(&ch, 0, sizeof(ch));
@@ -867,6 +931,30 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 		return 0;
 	}
 	submit_st(st, buf, off);
+	/* the fds this record puts in userspace's table */
+	if (ret >= 0) {
+		switch (id) {
+		case NR_open:
+		case NR_openat:
+		case NR_openat2:
+		case NR_creat:
+		case NR_socket:
+		case NR_accept:
+		case NR_accept4:
+		case NR_dup:
+		case NR_dup2:
+		case NR_dup3:
+		case NR_memfd_create:
+			fd_mark(t, ret);
+			break;
+		case NR_pipe:
+		case NR_pipe2:
+		case NR_socketpair:
+			fd_mark(t, (long)(u32)h->args[4]);
+			fd_mark(t, (long)(u32)h->args[5]);
+			break;
+		}
+	}
 	return 0;
 }
 
@@ -961,6 +1049,25 @@ int BPF_PROG(quell_fork, struct task_struct *parent, struct task_struct *child)
 	if (cfg->follow && ctgid != ptgid && ctgid != cfg->self_tgid &&
 	    (ptgid == cfg->spawner || bpf_map_lookup_elem(&tracked, &ptgid)))
 		bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
+	/* A new fd table: every fd open in it may be known to userspace (a copy
+	 * of the parent's table). */
+	{
+		struct files_struct *cf = BPF_CORE_READ(child, files);
+		struct files_struct *pfs = BPF_CORE_READ(parent, files);
+		if (cf && cf != pfs && (!cfg->follow || bpf_map_lookup_elem(&tracked, &ctgid))) {
+			struct fdknown k = {};
+			struct fdtable *fdt = BPF_CORE_READ(cf, fdt);
+			unsigned int max = BPF_CORE_READ(fdt, max_fds);
+			unsigned long *bits = BPF_CORE_READ(fdt, open_fds);
+			u64 key = (u64)cf;
+			u32 n = max >= FDBITS ? FDBITS / 8 : max / 8;
+			if (n >= 8 && n <= FDBITS / 8 && bits &&
+			    bpf_probe_read_kernel(&k, n & (FDBITS / 8 * 2 - 1), bits) == 0)
+				bpf_map_update_elem(&fdknown, &key, &k, BPF_ANY);
+			else
+				bpf_map_delete_elem(&fdknown, &key);
+		}
+	}
 	/* The fork that creates a followed child is reported too, so the child's
 	 * state (cwd, fds) starts as a copy of its parent's. */
 	if (!wanted(cfg, ptgid) &&
@@ -1011,5 +1118,10 @@ int BPF_PROG(quell_exit, struct task_struct *p, bool group_dead)
 	}
 	if (group_dead && cfg->follow)
 		bpf_map_delete_elem(&tracked, &tgid);
+	if (group_dead) {
+		u64 key = (u64)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), files);
+		if (key)
+			bpf_map_delete_elem(&fdknown, &key);
+	}
 	return 0;
 }

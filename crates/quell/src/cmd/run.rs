@@ -145,7 +145,7 @@ pub fn run(
     let stats = cap.stats();
     let secs = start.elapsed().as_secs_f64();
     eprintln!(
-        "quell: {} events in {:.1}s ({:.0} events/s), {} dropped, {} alerts, {} opens no rule needs left in the kernel",
+        "quell: {} events in {:.1}s ({:.0} events/s), {} dropped, {} alerts; left in the kernel: {} opens no rule needs, {} closes of fds quell never saw",
         stats.delivered,
         secs,
         if secs > 0.0 {
@@ -155,7 +155,8 @@ pub fn run(
         },
         stats.dropped,
         sink.total(),
-        stats.filtered
+        stats.filtered,
+        stats.closes_skipped
     );
     if stats.dropped > 0 {
         eprintln!(
