@@ -6,7 +6,8 @@
 # (adjacent runs, so that the machine's slow drifts cancel in each round's
 # ratio); it reports the median times, the median of the rounds' ratios with
 # their range, the events quell handled per run and per second, and the
-# drops. Mode `cmd` runs the workload as `quell run -- CMD` (only its tree is
+# drops, and (host mode) quell's own CPU time while the workload ran, as a
+# share of the workload's wall time. Mode `cmd` runs the workload as `quell run -- CMD` (only its tree is
 # captured); mode `host` starts `quell run` watching the whole host, waits until
 # it says it is watching, times the workload and stops it (MODES="cmd host").
 #
@@ -73,6 +74,9 @@ once() {
   echo $(( (e - s) / 1000000 ))
 }
 
+# user+system CPU ticks a process has used so far
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 # One timed run under `quell run`; prints the workload's ms and leaves quell's stderr in $tmp/err.
 # $1 workload, $2 mode, $3 quell binary, $4 (optional) extra environment, e.g. QUELL_CAPTURE_EMPTY_INTEREST=1
 run_with_quell() {
@@ -87,7 +91,11 @@ run_with_quell() {
       echo "bench-capture: quell run exited early:" >&2; cat "$tmp/err" >&2; exit 1
     fi
     sleep 0.5 # /proc seeding done, machine settled
+    local c0 c1
+    c0=$(cpu_ticks "$qpid")
     once "$1"
+    c1=$(cpu_ticks "$qpid")
+    echo $(( c1 - c0 )) > "$tmp/qcpu"
     kill -INT "$qpid"
     wait "$qpid" || true
   else
@@ -121,7 +129,8 @@ hdr='| mode | workload | baseline ms (median) | with quell ms (median) | overhea
 sep='|---|---|---|---|---|---'
 [ -n "${BEFORE:-}" ] && { hdr="$hdr | before: overhead | before: dropped"; sep="$sep|---|---"; }
 [ -n "${FLOOR:-}" ] && { hdr="$hdr | floor: hook only"; sep="$sep|---"; }
-printf '%s | events per run | events/s | dropped |\n%s|---|---|---|\n' "$hdr" "$sep"
+printf '%s | events per run | events/s | dropped | quell CPU (host mode) |\n%s|---|---|---|---|\n' "$hdr" "$sep"
+tck=$(getconf CLK_TCK)
 for mode in ${MODES:-cmd host}; do
   for w in ${WORKLOADS:-open tmpfiles exec find tar build}; do
     workload "$w" # warm caches
@@ -129,7 +138,8 @@ for mode in ${MODES:-cmd host}; do
     ev_sum=0 dr_sum=0 odr_sum=0
     for r in $(seq "$ROUNDS"); do
       b=$(once "$w")
-      x=$(run_with_quell "$w" "$mode" "$QUELL"); read -r ev dr <<< "$(summary)"
+      echo - > "$tmp/qcpu"
+      x=$(run_with_quell "$w" "$mode" "$QUELL"); read -r ev dr <<< "$(summary)"; qc=$(cat "$tmp/qcpu")
       ev_sum=$((ev_sum + ${ev:-0})); dr_sum=$((dr_sum + ${dr:-0}))
       o=- fl=-
       if [ -n "${BEFORE:-}" ]; then
@@ -138,7 +148,7 @@ for mode in ${MODES:-cmd host}; do
       if [ -n "${FLOOR:-}" ]; then
         fl=$(run_with_quell "$w" "$mode" "$QUELL" QUELL_CAPTURE_EMPTY_INTEREST=1)
       fi
-      echo "$b $x $o $fl" >> "$tmp/rounds"
+      echo "$b $x $o $fl $qc" >> "$tmp/rounds"
     done
     mb=$(awk '{print $1}' "$tmp/rounds" | median); mx=$(awk '{print $2}' "$tmp/rounds" | median)
     ov=$(awk '{print ($2 / $1 - 1) * 100}' "$tmp/rounds" | median)
@@ -154,7 +164,13 @@ for mode in ${MODES:-cmd host}; do
       row="$row $(printf '| %+.1f%%' "$fov")"
     fi
     # events/s: the events of one run over the with-quell median time
-    echo "$row $(awk -v e="$ev_sum" -v r="$ROUNDS" -v x="$mx" -v d="$dr_sum" 'BEGIN { printf "| %d | %.0f | %d |", e / r, (e / r) / (x / 1000), d }')"
+    # quell's own CPU time (user + system) while the workload ran, as a share of the workload's wall time
+    qcpu=-
+    if [ "$mode" = host ]; then
+      qcpu=$(awk -v t="$tck" '{print $5 * 1000 / t / $2 * 100}' "$tmp/rounds" | median)
+      qcpu=$(printf '%.0f%%' "$qcpu")
+    fi
+    echo "$row $(awk -v e="$ev_sum" -v r="$ROUNDS" -v x="$mx" -v d="$dr_sum" 'BEGIN { printf "| %d | %.0f | %d |", e / r, (e / r) / (x / 1000), d }') $qcpu |"
   done
 done
 echo
