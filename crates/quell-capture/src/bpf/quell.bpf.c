@@ -279,23 +279,6 @@ static __always_inline void fill_hdr_ids(struct qhdr *h, u16 kind, u64 pt)
 	h->_pad = 0;
 }
 
-/* The same from the current task's BTF pointer, with direct loads only (no
- * helper calls: each costs tens of nanoseconds with the kernel's
- * return-thunk mitigations, and this runs for every captured syscall). */
-static __always_inline void fill_hdr_task(struct qhdr *h, u16 kind, struct task_struct *t)
-{
-	h->ts = bpf_ktime_get_boot_ns();
-	h->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
-	h->tid = t->pid;
-	h->tgid = t->tgid;
-	h->kind = kind;
-	h->sysno = 0;
-	h->res = 0;
-	for (int i = 0; i < QBLOBS; i++)
-		h->blob_len[i] = 0;
-	h->_pad = 0;
-}
-
 static __always_inline void fill_hdr(struct qhdr *h, u16 kind)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
@@ -829,10 +812,12 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 	if (!buf)
 		return 0;
 	h = (struct qhdr *)buf;
-	fill_hdr_task(h, QK_SYSCALL, t);
-	cred = t->cred;
-	h->uid = cred->euid.val;
-	h->gid = cred->egid.val;
+	/* the cheap fields first: the clock, cgroup and credentials wait until
+	 * the prefilter has kept the record */
+	h->kind = QK_SYSCALL;
+	for (int i = 0; i < QBLOBS; i++)
+		h->blob_len[i] = 0;
+	h->_pad = 0;
 	h->sysno = id;
 	h->res = ret;
 	a[0] = regs->di;
@@ -930,6 +915,13 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 			st->filtered++;
 		return 0;
 	}
+	h->ts = bpf_ktime_get_boot_ns();
+	h->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
+	h->tid = t->pid;
+	h->tgid = t->tgid;
+	cred = t->cred;
+	h->uid = cred->euid.val;
+	h->gid = cred->egid.val;
 	submit_st(st, buf, off);
 	/* the fds this record puts in userspace's table */
 	if (ret >= 0) {
