@@ -658,14 +658,31 @@ impl State {
         let base = if dirfd == flags::AT_FDCWD {
             p.map(|p| p.cwd.as_str()).unwrap_or("")
         } else {
-            p.and_then(|p| p.fds.get(&dirfd))
-                .map(|f| f.name.as_str())
-                .unwrap_or("")
+            match p.and_then(|p| p.fds.get(&dirfd)) {
+                Some(f) => f.name.as_str(),
+                // a directory whose open the kernel left out (opened without
+                // O_DIRECTORY, so the prefilter could not tell): ask /proc
+                None => {
+                    return match self.proc_link(tgid, &format!("fd/{dirfd}")) {
+                        Some(base) => resolve(&base, path),
+                        None => path.to_string(),
+                    }
+                }
+            }
         };
         if base.is_empty() {
             return path.to_string();
         }
         resolve(base, path)
+    }
+
+    /// The target of `/proc/PID/<link>` when it is an absolute path (a live
+    /// capture only; the process may have moved on since the record).
+    fn proc_link(&self, tgid: u32, link: &str) -> Option<String> {
+        let root = self.proc_root.as_ref()?;
+        let t = std::fs::read_link(root.join(tgid.to_string()).join(link)).ok()?;
+        let t = t.to_str()?;
+        t.starts_with('/').then(|| t.to_string())
     }
 
     fn on_syscall(&mut self, r: &Record<'_>, ev: &mut Ev) -> Option<()> {
@@ -870,7 +887,9 @@ impl State {
                     Some(self.resolve_at(t, flags::AT_FDCWD, &raw))
                 } else {
                     ev.num("evt.arg.fd", as_fd(a[0]) as i128);
-                    self.fd_name(t, as_fd(a[0])).map(|f| f.name.clone())
+                    self.fd_name(t, as_fd(a[0]))
+                        .map(|f| f.name.clone())
+                        .or_else(|| self.proc_link(t, "cwd"))
                 };
                 if res == 0 {
                     if let (Some(new), Some(p)) = (new, self.procs.get_mut(&t)) {
@@ -1865,6 +1884,29 @@ mod tests {
             Some(v) => v.to_string(),
             None => "<NA>".into(),
         }
+    }
+
+    #[test]
+    fn unknown_dirfds_and_fchdir_targets_come_from_proc() {
+        // a directory opened without O_DIRECTORY may have been left in the
+        // kernel by the prefilter: /proc/PID/fd/N and /proc/PID/cwd name it
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("100/fd")).unwrap();
+        std::os::unix::fs::symlink("/srv/data", root.join("100/fd/4")).unwrap();
+        std::os::unix::fs::symlink("/srv/other", root.join("100/cwd")).unwrap();
+        let mut s = state();
+        s.proc_root = Some(root.clone());
+        // openat(4, "x", O_RDONLY) = 5 with fd 4 unknown
+        let o = build(0, 257, 100, 100, 5, [4, 0, 0, 0, 0, 0], &[b"x\0"]);
+        assert_eq!(txt(&apply(&mut s, &o), "fd.name"), "/srv/data/x");
+        // fchdir(9) = 0 with fd 9 unknown, then a relative open
+        apply(&mut s, &build(0, 81, 100, 100, 0, [9, 0, 0, 0, 0, 0], &[]));
+        let o = build(0, 257, 100, 100, 6, [0xffff_ff9c, 0, 0, 0, 0, 0], &[b"y\0"]);
+        assert_eq!(txt(&apply(&mut s, &o), "fd.name"), "/srv/other/y");
+        // an fd /proc does not know either: the path stays as given
+        let o = build(0, 257, 100, 100, 7, [8, 0, 0, 0, 0, 0], &[b"z\0"]);
+        assert_eq!(txt(&apply(&mut s, &o), "fd.name"), "z");
     }
 
     #[test]

@@ -621,3 +621,70 @@ exec unshare --mount --propagation private sh -c '
         up[0]
     );
 }
+
+/// `quell run` without `--record` leaves in the kernel the opens no rule can
+/// match and the closes of fds userspace never saw; the alerts must be those
+/// of a run that captures everything (`--record` turns the prefilter off),
+/// including a path resolved against a directory fd whose open was left out.
+#[test]
+fn prefilter_leaves_every_alert_in_place() {
+    if !is_root() {
+        eprintln!("skipped: live tests need root");
+        return;
+    }
+    let d = scratch();
+    let dir = d.path().display().to_string();
+    // the directory is opened without O_DIRECTORY (the prefilter cannot tell
+    // it from a file and leaves it out), then auth.log is truncated through it
+    let script = format!(
+        "for i in $(seq 200); do cat /etc/hostname > /dev/null; : > f$i.txt; done; \
+         cat /etc/shadow > /dev/null; ln -s /etc/shadow link; : > syslog; \
+         perl -e 'open(my $d, \"<\", \"{dir}\") or die; \
+                  my $n = \"auth.log\"; \
+                  syscall(257, fileno($d), $n, 01101, 0644) >= 0 or die \"openat: $!\"; \
+                  select(undef, undef, undef, 0.5)'"
+    );
+    let run = |record: bool| {
+        let mut cmd = Command::new(QUELL);
+        cmd.arg("run").arg("--json").arg("-r").arg(STABLE);
+        if record {
+            cmd.arg("--record").arg(d.path().join("all.jsonl"));
+        }
+        let out = cmd
+            .arg("--")
+            .arg("sh")
+            .arg("-c")
+            .arg(&script)
+            .current_dir(d.path())
+            .output()
+            .expect("run quell");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "quell run failed: {stderr}");
+        let mut got: Vec<(String, String)> = alerts(&out)
+            .iter()
+            .map(|a| {
+                let name = a["output_fields"]["fd.name"].as_str().unwrap_or("").to_string();
+                (a["rule"].as_str().unwrap_or("").to_string(), name)
+            })
+            .collect();
+        got.sort();
+        (got, stderr)
+    };
+    let (filtered, stderr) = run(false);
+    let (all, _) = run(true);
+    assert_eq!(filtered, all, "the prefilter changed the alerts; stderr: {stderr}");
+    let through_dirfd = format!("{dir}/auth.log");
+    assert!(
+        filtered.iter().any(|(r, n)| r == "Clear Log Activities" && *n == through_dirfd),
+        "no log-clearing alert on {through_dirfd}: {filtered:?}"
+    );
+    assert!(filtered.iter().any(|(r, _)| r == "Read sensitive file untrusted"));
+    assert!(filtered.iter().any(|(r, _)| r == "Create Symlink Over Sensitive Files"));
+    // what the kernel kept back, from the summary line
+    let count = |what: &str| -> u64 {
+        let i = stderr.find(what).unwrap_or_else(|| panic!("no `{what}` in {stderr}"));
+        stderr[..i].split_whitespace().last().and_then(|n| n.parse().ok()).unwrap_or(0)
+    };
+    assert!(count(" opens no rule needs") >= 400, "{stderr}");
+    assert!(count(" closes of fds quell never saw") >= 400, "{stderr}");
+}
