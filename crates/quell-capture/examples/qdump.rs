@@ -13,6 +13,7 @@ fn main() {
         event_types: None,
         follow_children: !cmd.is_empty(),
         open_filter: None,
+        skip_unknown_closes: false,
     };
     let mut cap = match quell_capture::Capture::start(&cfg) {
         Ok(c) => c,

@@ -24,6 +24,8 @@
 //!   kernel the opens no rule can match and no fd-table reader can need
 //!   (clean absolute paths outside every atom, not directories); they are
 //!   counted as `filtered`. Recording (`--record`) captures every open.
+//!   Closes of fds no record reported stay in the kernel too (a per-fd-table
+//!   bitmap), unless a rule matches `close` or the run records.
 //! - `execveat` is told from `execve` in `sched_prepare_exec` (Linux ≥ 6.10),
 //!   before the ELF loader rewrites the syscall number; on older kernels every
 //!   exec reads as `execve`.
@@ -73,6 +75,10 @@ pub struct CaptureConfig {
     pub follow_children: bool,
     /// Opens the rules need (see [`prefilter`]); `None` keeps every open.
     pub open_filter: Option<quell_rules::prefilter::OpenFilter>,
+    /// Leave in the kernel the closes of fds no record told userspace about.
+    /// Only when no rule matches `close` events and nothing is recorded: a
+    /// rule on `close` alone would miss them.
+    pub skip_unknown_closes: bool,
 }
 
 /// Counters reported at the end of a capture, as Falco reports drops.

@@ -172,7 +172,7 @@ impl Capture {
         cfgbytes.extend_from_slice(&me.to_le_bytes());
         cfgbytes.extend_from_slice(&u32::from(cfg.follow_children).to_le_bytes());
         cfgbytes.extend_from_slice(&me.to_le_bytes());
-        cfgbytes.extend_from_slice(&0u32.to_le_bytes());
+        cfgbytes.extend_from_slice(&u32::from(cfg.skip_unknown_closes).to_le_bytes());
         let config = find_map(&obj, "config")
             .ok_or_else(|| CaptureError::Load("map `config` missing".into()))?;
         config

@@ -33,6 +33,7 @@ fn trace(script: &str) -> Option<Vec<FlatEvent>> {
         event_types: None,
         follow_children: true,
         open_filter: None,
+        skip_unknown_closes: false,
     })
     .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
     let mut child = Command::new("sh")

@@ -688,3 +688,52 @@ fn prefilter_leaves_every_alert_in_place() {
     assert!(count(" opens no rule needs") >= 400, "{stderr}");
     assert!(count(" closes of fds quell never saw") >= 400, "{stderr}");
 }
+
+/// A rule on `close` that reads no fd field fires on closes of fds quell
+/// never saw (here an eventfd, a call quell does not capture): with such a
+/// rule loaded, those closes are not left in the kernel.
+#[test]
+fn a_rule_on_close_sees_closes_of_unknown_fds() {
+    if !is_root() {
+        eprintln!("skipped: live tests need root");
+        return;
+    }
+    let d = scratch();
+    let rules = d.path().join("close.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: perl closes\n  desc: any close by perl\n  condition: evt.type = close and proc.name = perl\n  output: \"close of %evt.arg.fd by %proc.name\"\n  priority: NOTICE\n",
+    )
+    .unwrap();
+    // eventfd2(0, 0) = fd, then close(fd); perl's own closes happen too
+    let script = "perl -e 'my $fd = syscall(290, 0, 0); $fd >= 0 or die \"eventfd: $!\"; \
+                  print STDERR \"eventfd=$fd\\n\"; syscall(3, $fd) == 0 or die \"close: $!\"'";
+    let out = Command::new(QUELL)
+        .arg("run")
+        .arg("--json")
+        .arg("-r")
+        .arg(&rules)
+        .arg("--")
+        .arg("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(d.path())
+        .output()
+        .expect("run quell");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let fd: i64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("eventfd="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no eventfd line: {stderr}"));
+    let closed: Vec<i64> = alerts(&out)
+        .iter()
+        .filter_map(|a| {
+            let v = &a["output_fields"]["evt.arg.fd"];
+            v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+        .collect();
+    assert!(closed.contains(&fd), "no alert for the close of eventfd {fd}: {closed:?}; {stderr}");
+    assert!(stderr.contains(", 0 closes of fds quell never saw"), "{stderr}");
+}

@@ -93,7 +93,7 @@ struct qcfg {
 	u32 self_tgid;
 	u32 follow;        /* 1: only the tree below `spawner` */
 	u32 spawner;
-	u32 _pad;
+	u32 skip_closes;   /* 1: closes of fds userspace never saw stay here */
 };
 
 struct qstats {
@@ -784,7 +784,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 		if (ret != 0)
 			return 0;
 		st = get_stats();
-		if (id == NR_close && !fd_close_needed(t, (long)(int)regs->di)) {
+		if (id == NR_close && cfg->skip_closes && !fd_close_needed(t, (long)(int)regs->di)) {
 			if (st)
 				st->closes_skipped++;
 			return 0;
