@@ -658,17 +658,11 @@ impl State {
         let base = if dirfd == flags::AT_FDCWD {
             p.map(|p| p.cwd.as_str()).unwrap_or("")
         } else {
-            match p.and_then(|p| p.fds.get(&dirfd)) {
-                Some(f) => f.name.as_str(),
-                // a directory whose open the kernel left out (opened without
-                // O_DIRECTORY, so the prefilter could not tell): ask /proc
-                None => {
-                    return match self.proc_link(tgid, &format!("fd/{dirfd}")) {
-                        Some(base) => resolve(&base, path),
-                        None => path.to_string(),
-                    }
-                }
-            }
+            // (an fd from a call quell does not capture, such as
+            // fcntl(F_DUPFD), is unknown: the path stays as given)
+            p.and_then(|p| p.fds.get(&dirfd))
+                .map(|f| f.name.as_str())
+                .unwrap_or("")
         };
         if base.is_empty() {
             return path.to_string();
@@ -677,7 +671,8 @@ impl State {
     }
 
     /// The target of `/proc/PID/<link>` when it is an absolute path (a live
-    /// capture only; the process may have moved on since the record).
+    /// capture only; the process may have moved on since the record, so this
+    /// is only for rare calls: `fchdir` to an fd the table does not know).
     fn proc_link(&self, tgid: u32, link: &str) -> Option<String> {
         let root = self.proc_root.as_ref()?;
         let t = std::fs::read_link(root.join(tgid.to_string()).join(link)).ok()?;
@@ -1887,24 +1882,18 @@ mod tests {
     }
 
     #[test]
-    fn unknown_dirfds_and_fchdir_targets_come_from_proc() {
-        // a directory opened without O_DIRECTORY may have been left in the
-        // kernel by the prefilter: /proc/PID/fd/N and /proc/PID/cwd name it
+    fn fchdir_to_an_unknown_fd_reads_the_cwd_from_proc() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
-        std::fs::create_dir_all(root.join("100/fd")).unwrap();
-        std::os::unix::fs::symlink("/srv/data", root.join("100/fd/4")).unwrap();
+        std::fs::create_dir_all(root.join("100")).unwrap();
         std::os::unix::fs::symlink("/srv/other", root.join("100/cwd")).unwrap();
         let mut s = state();
         s.proc_root = Some(root.clone());
-        // openat(4, "x", O_RDONLY) = 5 with fd 4 unknown
-        let o = build(0, 257, 100, 100, 5, [4, 0, 0, 0, 0, 0], &[b"x\0"]);
-        assert_eq!(txt(&apply(&mut s, &o), "fd.name"), "/srv/data/x");
         // fchdir(9) = 0 with fd 9 unknown, then a relative open
         apply(&mut s, &build(0, 81, 100, 100, 0, [9, 0, 0, 0, 0, 0], &[]));
         let o = build(0, 257, 100, 100, 6, [0xffff_ff9c, 0, 0, 0, 0, 0], &[b"y\0"]);
         assert_eq!(txt(&apply(&mut s, &o), "fd.name"), "/srv/other/y");
-        // an fd /proc does not know either: the path stays as given
+        // a dirfd the table does not know: the path stays as given
         let o = build(0, 257, 100, 100, 7, [8, 0, 0, 0, 0, 0], &[b"z\0"]);
         assert_eq!(txt(&apply(&mut s, &o), "fd.name"), "z");
     }

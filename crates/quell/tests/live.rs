@@ -625,7 +625,8 @@ exec unshare --mount --propagation private sh -c '
 /// `quell run` without `--record` leaves in the kernel the opens no rule can
 /// match and the closes of fds userspace never saw; the alerts must be those
 /// of a run that captures everything (`--record` turns the prefilter off),
-/// including a path resolved against a directory fd whose open was left out.
+/// including a path resolved against a directory opened without O_DIRECTORY
+/// (the program must see from the returned fd that it is a directory).
 #[test]
 fn prefilter_leaves_every_alert_in_place() {
     if !is_root() {
@@ -634,8 +635,8 @@ fn prefilter_leaves_every_alert_in_place() {
     }
     let d = scratch();
     let dir = d.path().display().to_string();
-    // the directory is opened without O_DIRECTORY (the prefilter cannot tell
-    // it from a file and leaves it out), then auth.log is truncated through it
+    // the directory is opened without O_DIRECTORY (its path matches no rule:
+    // only its inode says it must be kept), then auth.log is truncated through it
     let script = format!(
         "for i in $(seq 200); do cat /etc/hostname > /dev/null; : > f$i.txt; done; \
          cat /etc/shadow > /dev/null; ln -s /etc/shadow link; : > syslog; \

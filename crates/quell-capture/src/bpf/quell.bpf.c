@@ -693,7 +693,27 @@ __noinline int pf_keep(u32 len)
 
 #define O_DIRECTORY_FLAG 0200000
 #define O_PATH_FLAG 010000000
+#define O_ACCMODE_FLAGS 3
 #define S_IFDIR 0040000
+
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
+
+/* Whether fd (just returned by an open) is a directory, or cannot be told:
+ * one helper call (the fd array slot) and direct loads, since it runs for
+ * every read-only open the prefilter would drop. */
+static __always_inline bool fd_maybe_dir(struct task_struct *t, long fd)
+{
+	struct fdtable *fdt = t->files->fdt;
+	struct file **arr;
+	struct file *f = 0;
+	if (!fdt || fd < 0 || fd >= fdt->max_fds)
+		return true;
+	arr = fdt->fd;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]) || !f)
+		return true;
+	f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
+	return (f->f_inode->i_mode & S_IFMT) == S_IFDIR;
+}
 
 /* openat2's open_how.flags from the record (blob 1); O_DIRECTORY (keep the
  * record) when the structure could not be read. */
@@ -724,9 +744,9 @@ static __always_inline int pf_slot(u32 id)
 
 /* Whether this open record can be left in the kernel: the filter is active
  * for the call, the path is outside every atom, and the call did not ask for
- * a directory or a path-only fd (what later *at calls and fchdir resolve
- * against; userspace reads /proc for the rare directory opened otherwise). */
-static __always_inline bool pf_drop(u32 id, u64 flags, const u8 *buf, struct qhdr *h)
+ * or get a directory, nor ask for a path-only fd (what later *at calls and
+ * fchdir resolve against). */
+static __always_inline bool pf_drop(struct task_struct *t, u32 id, long ret, u64 flags, const u8 *buf, struct qhdr *h)
 {
 	u32 zero = 0;
 	struct qpathf *pf;
@@ -743,6 +763,10 @@ static __always_inline bool pf_drop(u32 id, u64 flags, const u8 *buf, struct qhd
 	if (len == 0)
 		return false;
 	if (pf_keep(len - 1))
+		return false;
+	/* a directory opened without O_DIRECTORY: kept (read-only opens only;
+	 * an open for writing never returns a directory) */
+	if (ret >= 0 && (flags & O_ACCMODE_FLAGS) == 0 && id != NR_creat && fd_maybe_dir(t, ret))
 		return false;
 	return true;
 }
@@ -910,7 +934,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 	default:
 		break;
 	}
-	if (pf_drop(id, id == NR_open ? a[1] : id == NR_openat ? a[2] : id == NR_openat2 ? open_how_flags(buf, h) : 0, buf, h)) {
+	if (pf_drop(t, id, ret, id == NR_open ? a[1] : id == NR_openat ? a[2] : id == NR_openat2 ? open_how_flags(buf, h) : 0, buf, h)) {
 		if (st)
 			st->filtered++;
 		return 0;
