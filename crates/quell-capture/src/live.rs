@@ -197,8 +197,12 @@ impl Capture {
             if std::env::var("QUELL_CAPTURE_NO_PREFILTER").as_deref() != Ok("1") {
                 let pf = find_map(&obj, "pathfilter")
                     .ok_or_else(|| CaptureError::Load("map `pathfilter` missing".into()))?;
-                pf.update(&0u32.to_le_bytes(), &crate::prefilter::encode(f), MapFlags::ANY)
-                    .map_err(|e| CaptureError::Load(format!("setting the open prefilter: {e}")))?;
+                pf.update(
+                    &0u32.to_le_bytes(),
+                    &crate::prefilter::encode(f),
+                    MapFlags::ANY,
+                )
+                .map_err(|e| CaptureError::Load(format!("setting the open prefilter: {e}")))?;
             }
         }
 

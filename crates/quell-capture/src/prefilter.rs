@@ -189,7 +189,13 @@ mod tests {
         ] {
             assert!(kernel_keeps(&buf, 1, p.as_bytes()), "{p}");
         }
-        for p in ["/etc/shadowx", "/etc/pam.dx", "/tmp/t1.tmp", "/etc/hostname", "/"] {
+        for p in [
+            "/etc/shadowx",
+            "/etc/pam.dx",
+            "/tmp/t1.tmp",
+            "/etc/hostname",
+            "/",
+        ] {
             assert!(!kernel_keeps(&buf, 1, p.as_bytes()), "{p}");
         }
         let long = format!("/{}", "a".repeat(300));
@@ -216,8 +222,21 @@ mod tests {
 
     fn path() -> impl Strategy<Value = String> {
         let seg = prop::sample::select(vec![
-            "etc", "shadow", "pam.d", "var", "log", "dpkg.log", "tmp", "a", "..", ".", "", "release_agent",
-            "b..", "x.log", "sshd",
+            "etc",
+            "shadow",
+            "pam.d",
+            "var",
+            "log",
+            "dpkg.log",
+            "tmp",
+            "a",
+            "..",
+            ".",
+            "",
+            "release_agent",
+            "b..",
+            "x.log",
+            "sshd",
         ]);
         (prop::bool::weighted(0.9), prop::collection::vec(seg, 0..6)).prop_map(|(abs, v)| {
             let p = v.join("/");
@@ -264,11 +283,34 @@ mod soundness {
         std::fs::read_to_string(p).ok()
     }
 
-    const COMMS: [&str; 8] = ["cat", "httpd", "nginx", "sshd", "bash", "apt", "python3", "vim"];
+    const COMMS: [&str; 8] = [
+        "cat", "httpd", "nginx", "sshd", "bash", "apt", "python3", "vim",
+    ];
     const SEGS: [&str; 24] = [
-        "etc", "shadow", "pam.d", "sudoers", "sudoers.d", "var", "log", "syslog", "dpkg.log", "root",
-        ".ssh", "id_rsa", "home", "alice", "tmp", "..", ".", "release_agent", "x", "auth.log", "",
-        "proc", "environ", "b..",
+        "etc",
+        "shadow",
+        "pam.d",
+        "sudoers",
+        "sudoers.d",
+        "var",
+        "log",
+        "syslog",
+        "dpkg.log",
+        "root",
+        ".ssh",
+        "id_rsa",
+        "home",
+        "alice",
+        "tmp",
+        "..",
+        ".",
+        "release_agent",
+        "x",
+        "auth.log",
+        "",
+        "proc",
+        "environ",
+        "b..",
     ];
     const FLAGS: [u64; 5] = [0, 0o1, 0o1101, 0o2, 0o2000000];
 
@@ -317,14 +359,20 @@ mod soundness {
         };
         for k in 0..samples {
             let nseg = 1 + next(4);
-            let mut path: String = (0..nseg).map(|_| format!("/{}", SEGS[next(SEGS.len())])).collect();
+            let mut path: String = (0..nseg)
+                .map(|_| format!("/{}", SEGS[next(SEGS.len())]))
+                .collect();
             if next(10) == 0 {
                 path.remove(0); // relative
             }
             let flags = FLAGS[next(FLAGS.len())];
             let pid = 100 + next(COMMS.len()) as u32;
             let (sysno, slot) = [(2u16, 0usize), (257, 1), (85, 3)][next(3)];
-            let res = if next(4) == 0 { -2 } else { 3 + (k % 50) as i64 };
+            let res = if next(4) == 0 {
+                -2
+            } else {
+                3 + (k % 50) as i64
+            };
             let args = match sysno {
                 257 => [0xffff_ff9c, 0, flags, 0o644, 0, 0],
                 _ => [0, flags, 0o644, 0, 0, 0],
@@ -356,8 +404,14 @@ mod soundness {
         };
         let (matched, dropped) = check(&rules, 40_000);
         eprintln!("stable rules: {matched} opens matched, {dropped} of 40000 dropped");
-        assert!(matched > 100, "the samples must exercise the rules ({matched})");
-        assert!(dropped > 10_000, "the filter must drop something ({dropped})");
+        assert!(
+            matched > 100,
+            "the samples must exercise the rules ({matched})"
+        );
+        assert!(
+            dropped > 10_000,
+            "the filter must drop something ({dropped})"
+        );
     }
 
     #[test]
@@ -382,7 +436,15 @@ mod soundness {
         assert!(kernel_keeps(&buf, 1, b"/srv/secret/k"));
         assert!(!kernel_keeps(&buf, 1, b"/srv/public/k"));
         let mut s = state();
-        let open = build(0, 257, 100, 100, 7, [0xffff_ff9c, 0, 0, 0, 0, 0], &[b"/srv/secret/k\0"]);
+        let open = build(
+            0,
+            257,
+            100,
+            100,
+            7,
+            [0xffff_ff9c, 0, 0, 0, 0, 0],
+            &[b"/srv/secret/k\0"],
+        );
         s.apply(&parse(&open).unwrap());
         let close = build(0, 3, 100, 100, 0, [7, 0, 0, 0, 0, 0], &[]);
         let ev = s.apply(&parse(&close).unwrap()).unwrap();

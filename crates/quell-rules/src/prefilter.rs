@@ -106,7 +106,13 @@ impl PathAtom {
         match self {
             PathAtom::Exact(_) => 1,
             PathAtom::Prefix(s) | PathAtom::Suffix(s) => 2 + if s.len() < 5 { 20 } else { 0 },
-            PathAtom::Contains(s) => if s.len() < 3 { 30 } else { 4 },
+            PathAtom::Contains(s) => {
+                if s.len() < 3 {
+                    30
+                } else {
+                    4
+                }
+            }
         }
     }
 
@@ -342,7 +348,10 @@ fn values(c: &Check) -> Option<Vec<&str>> {
 }
 
 fn check(c: &Check, ctx: &Ctx<'_>) -> PathPred {
-    let Operand::Field { name, arg: None, .. } = &c.lhs else {
+    let Operand::Field {
+        name, arg: None, ..
+    } = &c.lhs
+    else {
         return PathPred::Top;
     };
     let Some(vals) = values(c) else {

@@ -114,7 +114,11 @@ fn stable_rules_need_only_a_few_paths_opened() {
             assert!(f.admits(t, p), "{t} {p}");
         }
         // and paths no stable rule looks at
-        for p in ["/tmp/build/a.o", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/etc/hostname"] {
+        for p in [
+            "/tmp/build/a.o",
+            "/usr/lib/x86_64-linux-gnu/libc.so.6",
+            "/etc/hostname",
+        ] {
             assert!(!f.admits(t, p), "{t} {p}");
         }
     }

@@ -664,7 +664,10 @@ fn prefilter_leaves_every_alert_in_place() {
         let mut got: Vec<(String, String)> = alerts(&out)
             .iter()
             .map(|a| {
-                let name = a["output_fields"]["fd.name"].as_str().unwrap_or("").to_string();
+                let name = a["output_fields"]["fd.name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string();
                 (a["rule"].as_str().unwrap_or("").to_string(), name)
             })
             .collect();
@@ -673,18 +676,33 @@ fn prefilter_leaves_every_alert_in_place() {
     };
     let (filtered, stderr) = run(false);
     let (all, _) = run(true);
-    assert_eq!(filtered, all, "the prefilter changed the alerts; stderr: {stderr}");
+    assert_eq!(
+        filtered, all,
+        "the prefilter changed the alerts; stderr: {stderr}"
+    );
     let through_dirfd = format!("{dir}/auth.log");
     assert!(
-        filtered.iter().any(|(r, n)| r == "Clear Log Activities" && *n == through_dirfd),
+        filtered
+            .iter()
+            .any(|(r, n)| r == "Clear Log Activities" && *n == through_dirfd),
         "no log-clearing alert on {through_dirfd}: {filtered:?}"
     );
-    assert!(filtered.iter().any(|(r, _)| r == "Read sensitive file untrusted"));
-    assert!(filtered.iter().any(|(r, _)| r == "Create Symlink Over Sensitive Files"));
+    assert!(filtered
+        .iter()
+        .any(|(r, _)| r == "Read sensitive file untrusted"));
+    assert!(filtered
+        .iter()
+        .any(|(r, _)| r == "Create Symlink Over Sensitive Files"));
     // what the kernel kept back, from the summary line
     let count = |what: &str| -> u64 {
-        let i = stderr.find(what).unwrap_or_else(|| panic!("no `{what}` in {stderr}"));
-        stderr[..i].split_whitespace().last().and_then(|n| n.parse().ok()).unwrap_or(0)
+        let i = stderr
+            .find(what)
+            .unwrap_or_else(|| panic!("no `{what}` in {stderr}"));
+        stderr[..i]
+            .split_whitespace()
+            .last()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
     };
     assert!(count(" opens no rule needs") >= 400, "{stderr}");
     assert!(count(" closes of fds quell never saw") >= 400, "{stderr}");
@@ -732,9 +750,16 @@ fn a_rule_on_close_sees_closes_of_unknown_fds() {
         .iter()
         .filter_map(|a| {
             let v = &a["output_fields"]["evt.arg.fd"];
-            v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
         })
         .collect();
-    assert!(closed.contains(&fd), "no alert for the close of eventfd {fd}: {closed:?}; {stderr}");
-    assert!(stderr.contains(", 0 closes of fds quell never saw"), "{stderr}");
+    assert!(
+        closed.contains(&fd),
+        "no alert for the close of eventfd {fd}: {closed:?}; {stderr}"
+    );
+    assert!(
+        stderr.contains(", 0 closes of fds quell never saw"),
+        "{stderr}"
+    );
 }
