@@ -24,16 +24,25 @@ fn is_root() -> bool {
 
 /// Runs `sh -c script` under capture and returns the events of its process tree.
 fn trace(script: &str) -> Option<Vec<FlatEvent>> {
+    trace_cfg(script, None)
+}
+
+/// [`trace`] with an open prefilter (and close skipping) in force.
+fn trace_cfg(
+    script: &str,
+    open_filter: Option<quell_rules::prefilter::OpenFilter>,
+) -> Option<Vec<FlatEvent>> {
     if !is_root() {
         eprintln!("skipped: live capture tests need root");
         return None;
     }
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let skip_unknown_closes = open_filter.is_some();
     let mut cap = Capture::start(&CaptureConfig {
         event_types: None,
         follow_children: true,
-        open_filter: None,
-        skip_unknown_closes: false,
+        open_filter,
+        skip_unknown_closes,
     })
     .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
     let mut child = Command::new("sh")
@@ -423,4 +432,87 @@ exec unshare --mount --pid --uts --fork --propagation private sh -c '
   exec chroot {rootfs} /bin/rm /var/log/dpkg.log'
 "#
     )
+}
+
+/// The BPF program's prefilter decides as `prefilter::kernel_keeps`, its
+/// model, on paths around every kind of atom, unclean and relative paths,
+/// over-long paths and bloom/bigram near misses. The paths do not exist, so
+/// every open fails and only the path decides.
+#[test]
+fn the_kernel_prefilter_decides_as_its_model() {
+    let rules = "- rule: r\n  desc: d\n  condition: evt.type = openat and (fd.name in (/etc/quell-x1) or fd.name startswith /etc/quell-pre/ or fd.name endswith .qlog or fd.filename = quell-f or fd.name contains qq..)\n  output: o\n  priority: WARNING\n";
+    let mut engine = quell_rules::engine::Engine::new();
+    assert!(engine.load("r.yaml", rules).successful);
+    let filter = quell_rules::prefilter::open_filter(engine.rules());
+    let buf = quell_capture::prefilter::encode(&filter);
+    let mut paths: Vec<String> = [
+        "/etc/quell-x1",
+        "/etc/quell-x1b",
+        "/etc/quell-x",
+        "/etc/quell-pre/a",
+        "/etc/quell-pre",
+        "/etc/quell-prex/a",
+        "/var/quell/a.qlog",
+        "/var/quell/aqlog",
+        "/var/quell/a.qlogx",
+        "/srv/quell-f",
+        "/srv/xquell-f",
+        "/srv/quell-fx",
+        "/srv/aqq..b",
+        "/srv/qq",
+        "/srv/q-q",
+        "/etc//quell-x1",
+        "/srv/./x",
+        "/srv/../x",
+        "/srv/.hidden",
+        "/srv/dir/",
+        "quell-rel/x",
+        "/usr/lib/quell-none",
+        "/tmp/quell-z",
+        "/srv/\u{e9}/quell",
+        "/a",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    paths.push(format!("/srv/{}", "a/".repeat(125))); // 255 bytes
+    paths.push(format!("/srv/{}b", "a/".repeat(125))); // 256 bytes
+    for i in 0..40 {
+        paths.push(format!("/opt/quell-{i}/file-{}.dat", i * 7919));
+    }
+    let d = scratch();
+    let list = d.path().join("paths");
+    std::fs::write(&list, paths.join("\n") + "\n").unwrap();
+    let script = format!(
+        "perl -e 'open(L, \"<\", \"{}\") or die; while (<L>) {{ chomp; open(my $f, \"<\", $_) }}'",
+        list.display()
+    );
+    let Some(evs) = trace_cfg(&script, Some(filter)) else {
+        return;
+    };
+    let kept: std::collections::BTreeSet<String> = evs
+        .iter()
+        .filter(|e| s(e, "evt.type") == "openat")
+        .map(|e| s(e, "evt.arg.name"))
+        .collect();
+    let (mut k, mut dropped) = (0, 0);
+    for p in &paths {
+        let model = quell_capture::prefilter::kernel_keeps(&buf, 1, p.as_bytes());
+        assert_eq!(
+            kept.contains(p),
+            model,
+            "{p:?}: kernel kept {}, model says {model}",
+            kept.contains(p)
+        );
+        if model {
+            k += 1;
+        } else {
+            dropped += 1;
+        }
+    }
+    eprintln!(
+        "prefilter: kernel and model agree on {} paths ({k} kept, {dropped} dropped)",
+        paths.len()
+    );
+    assert!(k >= 15 && dropped >= 30, "kept {k}, dropped {dropped}");
 }
