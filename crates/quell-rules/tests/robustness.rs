@@ -35,6 +35,8 @@ fn load_all(text: &str) {
     let _ = r.to_json();
     // A second load on top (append/override paths across files).
     let _ = e.load("fuzz2.yaml", text);
+    // What `quell run` derives from the rules before capturing.
+    let _ = quell_rules::prefilter::open_filter(e.rules());
     let ev = FlatEvent::from_json_line(
         r#"{"evt.type":"open","proc.name":"bash","fd.name":"/etc/shadow"}"#,
     )
