@@ -13,7 +13,8 @@
 # QUELL_CAPTURE_NO_PREFILTER=1 or QUELL_CAPTURE_EMPTY_INTEREST=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mode=${1:?usage: $0 open|tmp QUELL...}; shift
+mode=${1:-}
+case "$mode" in open|tmp) shift ;; *) echo "usage: $0 open|tmp QUELL..." >&2; exit 2 ;; esac
 [ $# -gt 0 ] || { echo "usage: $0 open|tmp QUELL..." >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench-capture-micro: live capture needs root" >&2; exit 2; }
 RULES=${RULES:-../shared/corpus/falco-rules/falco_rules.yaml}

@@ -98,11 +98,8 @@ fn add(buf: &mut [u8], a: &PathAtom) {
         PathAtom::Suffix(s) if s.len() >= 4 => {
             bloom_add(buf, fnv_all(&s.as_bytes()[s.len() - 4..]), SUFFIX, 4);
         }
-        PathAtom::Suffix(s) => {
-            let b = s.as_bytes();
-            set(buf, BIGRAM, ((b[0] as usize) << 8) | b[1] as usize);
-        }
-        PathAtom::Contains(s) => {
+        // a short suffix is checked as a substring: ending with it implies containing it
+        PathAtom::Suffix(s) | PathAtom::Contains(s) => {
             let b = s.as_bytes();
             set(buf, BIGRAM, ((b[0] as usize) << 8) | b[1] as usize);
         }

@@ -20,8 +20,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::compile::{CompiledRule, EvtTypes};
-use crate::syntax::{BaseOp, Check, Expr, Operand, Rhs};
+use crate::compile::CompiledRule;
+use crate::syntax::{BaseOp, Check, Expr, Operand, Rhs, TArg};
 
 /// The open-family event types the filter is about.
 pub const OPEN_TYPES: [&str; 4] = ["open", "openat", "openat2", "creat"];
@@ -196,11 +196,6 @@ impl OpenFilter {
     pub fn admits(&self, evt_type: &str, path: &str) -> bool {
         self.per_type.get(evt_type).is_none_or(|p| p.admits(path))
     }
-
-    /// True when no open can be dropped.
-    pub fn is_top(&self) -> bool {
-        self.per_type.values().all(|p| *p == PathPred::Top)
-    }
 }
 
 /// Derives the open filter from the enabled rules.
@@ -217,23 +212,16 @@ pub fn open_filter(rules: &[CompiledRule]) -> OpenFilter {
                 continue;
             }
             let p = pred(&r.expr, &Ctx::Open(t));
-            from_rule = from_rule.clone().or(p.clone());
+            from_rule = from_rule.or(p.clone());
             let slot = per_type.get_mut(t).expect("open type");
             *slot = std::mem::replace(slot, PathPred::Top).or(p);
         }
         // Rules on events that look an fd up: the files they can need named.
-        let consumer_types: Vec<&str> = match &r.evttypes {
-            EvtTypes::Only(s) => FD_CONSUMERS
-                .iter()
-                .copied()
-                .filter(|t| s.contains(*t))
-                .collect(),
-            EvtTypes::AllBut(s) => FD_CONSUMERS
-                .iter()
-                .copied()
-                .filter(|t| !s.contains(*t))
-                .collect(),
-        };
+        let consumer_types: Vec<&str> = FD_CONSUMERS
+            .iter()
+            .copied()
+            .filter(|t| r.evttypes.contains(t))
+            .collect();
         if !consumer_types.is_empty() && reads_file_fd(r) {
             let mut need = PathPred::bottom();
             for t in consumer_types {
@@ -255,41 +243,37 @@ pub fn open_filter(rules: &[CompiledRule]) -> OpenFilter {
 fn reads_file_fd(r: &CompiledRule) -> bool {
     let file_field = |n: &str| n.starts_with("fd.") && !SOCKET_FIELDS.contains(&n);
     let mut found = false;
-    walk_fields(&r.expr, &mut |n| found |= file_field(n));
+    r.expr.walk_checks(&mut |c| {
+        operand_fields(&c.lhs, &mut |n| found |= file_field(n));
+        if let Rhs::Operand(o) = &c.rhs {
+            operand_fields(o, &mut |n| found |= file_field(n));
+        }
+    });
     found || r.format.fields().iter().any(|f| file_field(f.name))
 }
 
-fn walk_fields(e: &Expr, f: &mut dyn FnMut(&str)) {
-    match e {
-        Expr::And(v) | Expr::Or(v) => v.iter().for_each(|x| walk_fields(x, f)),
-        Expr::Not(x) => walk_fields(x, f),
-        Expr::Ident { .. } => {}
-        Expr::Check(c) => {
-            operand_fields(&c.lhs, f);
-            if let Rhs::Operand(o) = &c.rhs {
-                operand_fields(o, f);
-            }
-        }
-    }
-}
-
+/// The fields an operand reads, transformer arguments included.
 fn operand_fields(o: &Operand, f: &mut dyn FnMut(&str)) {
     match o {
         Operand::Field { name, .. } => f(name),
-        Operand::Transformer { args, .. } => {
-            for a in args {
-                targ_fields(a, f);
-            }
-        }
+        Operand::Transformer { args, .. } => args.iter().for_each(|a| targ_fields(a, f)),
     }
 }
 
-fn targ_fields(a: &crate::syntax::TArg, f: &mut dyn FnMut(&str)) {
+fn targ_fields(a: &TArg, f: &mut dyn FnMut(&str)) {
     match a {
-        crate::syntax::TArg::Operand(o) => operand_fields(o, f),
-        crate::syntax::TArg::List(v) => v.iter().for_each(|x| targ_fields(x, f)),
-        crate::syntax::TArg::Value(_) => {}
+        TArg::Operand(o) => operand_fields(o, f),
+        TArg::List(v) => v.iter().for_each(|x| targ_fields(x, f)),
+        TArg::Value(_) => {}
     }
+}
+
+/// Whether closes of fds nobody reported must still reach userspace: a rule
+/// that can match `close` fires on them even when it reads no fd field.
+pub fn unknown_closes_needed(rules: &[CompiledRule]) -> bool {
+    rules
+        .iter()
+        .any(|r| r.enabled && r.evttypes.contains("close"))
 }
 
 /// The event the condition is evaluated on.
@@ -525,7 +509,6 @@ mod tests {
   priority: WARNING
 "#,
         );
-        assert!(f.is_top() || f.admits("openat", "/anything"));
         assert_eq!(f.per_type["openat"], PathPred::Top);
     }
 
@@ -583,6 +566,23 @@ mod tests {
             "- rule: a\n  desc: d\n  condition: proc.name = sh and fd.name = /x\n  output: o\n  priority: WARNING\n",
         );
         assert!(f.admits("openat", "/x"));
+    }
+
+    #[test]
+    fn a_rule_that_can_match_close_needs_every_close() {
+        let rules = |cond: &str| {
+            let mut e = Engine::new();
+            assert!(e
+                .load(
+                    "t.yaml",
+                    &format!("- rule: a\n  desc: d\n  condition: {cond}\n  output: o\n  priority: WARNING\n"),
+                )
+                .successful);
+            unknown_closes_needed(e.rules())
+        };
+        assert!(rules("evt.type = close and proc.name = sh"));
+        assert!(rules("proc.name = sh")); // every event type
+        assert!(!rules("evt.type = openat and proc.name = sh"));
     }
 
     #[test]

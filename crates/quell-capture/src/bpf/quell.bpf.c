@@ -665,7 +665,7 @@ __noinline int pf_keep(u32 len)
 		c = buf[OFF(sizeof(struct qhdr) + i)];
 		if (prev == '/' && (c == '/' || c == '.'))
 			return 1;
-		keep |= pf->bigram[((((u32)prev << 8) | c) >> 3) & 8191] >> (c & 7);
+		keep |= bit(pf->bigram, ((u32)prev << 8) | c);
 		h = (h ^ c) * FNV_PRIME;
 		last4 = (last4 << 8) | c;
 		if (pf->prefix_len[((i + 1) >> 3) & 31] & (1 << ((i + 1) & 7)))
@@ -746,17 +746,20 @@ static __always_inline int pf_slot(u32 id)
  * for the call, the path is outside every atom, and the call did not ask for
  * or get a directory, nor ask for a path-only fd (what later *at calls and
  * fchdir resolve against). */
-static __always_inline bool pf_drop(struct task_struct *t, u32 id, long ret, u64 flags, const u8 *buf, struct qhdr *h)
+static __always_inline bool pf_drop(struct task_struct *t, u32 id, long ret, const u64 *a, const u8 *buf, struct qhdr *h)
 {
 	u32 zero = 0;
 	struct qpathf *pf;
 	int slot = pf_slot(id);
+	u64 flags;
 	u32 len;
 	if (slot < 0)
 		return false;
 	pf = bpf_map_lookup_elem(&pathfilter, &zero);
 	if (!pf || !pf->active[slot & 3])
 		return false;
+	/* creat has no flags argument (O_CREAT|O_WRONLY|O_TRUNC) */
+	flags = id == NR_open ? a[1] : id == NR_openat ? a[2] : id == NR_openat2 ? open_how_flags(buf, h) : 0;
 	if (flags & (O_DIRECTORY_FLAG | O_PATH_FLAG))
 		return false;
 	len = h->blob_len[0];
@@ -934,7 +937,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 	default:
 		break;
 	}
-	if (pf_drop(t, id, ret, id == NR_open ? a[1] : id == NR_openat ? a[2] : id == NR_openat2 ? open_how_flags(buf, h) : 0, buf, h)) {
+	if (pf_drop(t, id, ret, a, buf, h)) {
 		if (st)
 			st->filtered++;
 		return 0;
@@ -947,8 +950,9 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 	h->uid = cred->euid.val;
 	h->gid = cred->egid.val;
 	submit_st(st, buf, off);
-	/* the fds this record puts in userspace's table */
-	if (ret >= 0) {
+	/* the fds this record puts in userspace's table (only tracked when
+	 * closes of unknown fds are left in the kernel) */
+	if (ret >= 0 && cfg->skip_closes) {
 		switch (id) {
 		case NR_open:
 		case NR_openat:
@@ -1070,7 +1074,8 @@ int BPF_PROG(quell_fork, struct task_struct *parent, struct task_struct *child)
 	{
 		struct files_struct *cf = BPF_CORE_READ(child, files);
 		struct files_struct *pfs = BPF_CORE_READ(parent, files);
-		if (cf && cf != pfs && (!cfg->follow || bpf_map_lookup_elem(&tracked, &ctgid))) {
+		if (cfg->skip_closes && cf && cf != pfs &&
+		    (!cfg->follow || bpf_map_lookup_elem(&tracked, &ctgid))) {
 			struct fdknown k = {};
 			struct fdtable *fdt = BPF_CORE_READ(cf, fdt);
 			unsigned int max = BPF_CORE_READ(fdt, max_fds);
@@ -1134,7 +1139,7 @@ int BPF_PROG(quell_exit, struct task_struct *p, bool group_dead)
 	}
 	if (group_dead && cfg->follow)
 		bpf_map_delete_elem(&tracked, &tgid);
-	if (group_dead) {
+	if (group_dead && cfg->skip_closes) {
 		u64 key = (u64)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), files);
 		if (key)
 			bpf_map_delete_elem(&fdknown, &key);

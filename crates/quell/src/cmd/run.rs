@@ -69,12 +69,8 @@ pub fn run(
         } else {
             Some(quell_rules::prefilter::open_filter(engine.rules()))
         },
-        // a rule on close alone (no fd field) fires on closes of any fd
         skip_unknown_closes: recorder.is_none()
-            && !engine
-                .rules()
-                .iter()
-                .any(|r| r.enabled && r.evttypes.contains("close")),
+            && !quell_rules::prefilter::unknown_closes_needed(engine.rules()),
     };
     let mut cap = match Capture::start(&cfg) {
         Ok(c) => c,
