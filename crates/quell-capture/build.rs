@@ -3,6 +3,8 @@
 //! The object is embedded into the crate with `include_bytes!`. clang is found
 //! through `$CLANG` or `PATH`; the libbpf headers come from the vendored
 //! libbpf of `libbpf-sys` (`DEP_BPF_INCLUDE`) or the system (`/usr/include`).
+//! `$QUELL_BPF_CFLAGS` adds clang flags (for experiments with `-D` switches
+//! when measuring the program's cost; the shipped build uses none).
 
 use std::env;
 use std::path::PathBuf;
@@ -38,6 +40,10 @@ fn main() {
         .arg("-Wno-unused-function")
         .arg("-I")
         .arg(manifest.join("src/bpf"));
+    println!("cargo:rerun-if-env-changed=QUELL_BPF_CFLAGS");
+    if let Ok(extra) = env::var("QUELL_BPF_CFLAGS") {
+        cmd.args(extra.split_whitespace());
+    }
     if let Ok(inc) = env::var("DEP_BPF_INCLUDE") {
         cmd.arg("-I").arg(inc);
     }

@@ -3,35 +3,78 @@
 //! program's decision so that tests can check it against the rules.
 //!
 //! Layout (`struct qpathf` in `bpf/quell.bpf.c`): 4 activity bytes (open,
-//! openat, openat2, creat), 4 padding bytes, a 256-bit bitmap of prefix
-//! lengths, a 65,536-bit bitmap of the first two bytes of substring atoms,
-//! and a 65,536-bit bloom filter (two bits per hash) of exact atoms, prefix
-//! atoms and the last four bytes of suffix atoms. A suffix atom shorter than
-//! four bytes counts as a substring atom (ending with it implies containing
-//! it). False positives only let a record through.
+//! openat, openat2, creat), the first bytes of substring atoms (4 slots,
+//! unused ones repeat the first) and their mode (0: no substring atom, 1: the
+//! slots hold them all, 2: more than 4, every word is looked up), 7 padding bytes, a 256-bit
+//! bitmap of prefix lengths (bit L - 1 for an atom of L bytes), a 65,536-bit
+//! bitmap of the first two bytes of substring atoms, and a 65,536-bit bloom
+//! filter (two bits per hash) of exact atoms, prefix atoms and the last four
+//! bytes of suffix atoms. A suffix atom shorter than four bytes counts as a
+//! substring atom (ending with it implies containing it). False positives
+//! only let a record through.
+//!
+//! The program walks a path eight bytes at a time: hashes take little-endian
+//! words (the last one zero-padded), "//" and "/." (unclean paths, always
+//! kept) are found with word arithmetic, and bigrams are looked up only in
+//! words that hold a substring atom's first byte.
 
 use quell_rules::prefilter::{OpenFilter, PathAtom, PathPred, OPEN_TYPES};
+use std::collections::BTreeSet;
 
 /// Size of `struct qpathf`.
-pub const LEN: usize = 8 + 32 + 8192 + 8192;
-const PREFIX_LEN: usize = 8;
-const BIGRAM: usize = 40;
+pub const LEN: usize = 16 + 32 + 8192 + 8192;
+const FIRST: usize = 4;
+const FIRST_MODE: usize = 8;
+const PREFIX_LEN: usize = 16;
+const BIGRAM: usize = PREFIX_LEN + 32;
 const BLOOM: usize = BIGRAM + 8192;
 /// Longest path the kernel decides on (longer ones are kept).
 pub const MAX_PATH: usize = 255;
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
+const WORD_MUL: u64 = 0x9e37_79b9_7f4a_7c15;
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
 const EXACT: u64 = 1;
 const PREFIX: u64 = 2;
 const SUFFIX: u64 = 3;
 
-fn fnv(h: u64, c: u8) -> u64 {
-    (h ^ c as u64).wrapping_mul(FNV_PRIME)
+fn word_step(h: u64, w: u64) -> u64 {
+    let h = (h ^ w).wrapping_mul(WORD_MUL);
+    h ^ (h >> 32)
 }
 
-fn fnv_all<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> u64 {
-    bytes.into_iter().fold(FNV_OFFSET, |h, &c| fnv(h, c))
+/// The little-endian word of up to eight bytes, zero-padded.
+fn word(bytes: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    b[..bytes.len()].copy_from_slice(bytes);
+    u64::from_le_bytes(b)
+}
+
+/// The hash of a whole string (the kernel's hash of its first `len` bytes).
+fn path_hash(bytes: &[u8]) -> u64 {
+    bytes
+        .chunks(8)
+        .fold(FNV_OFFSET, |h, c| word_step(h, word(c)))
+}
+
+fn suffix_hash(last4: &[u8]) -> u64 {
+    word_step(FNV_OFFSET, word(last4))
+}
+
+/// 0x80 in every byte equal to `c`, plus the borrow's extra marks: the
+/// program's word arithmetic, bit for bit.
+fn bytes_eq(w: u64, c: u8) -> u64 {
+    let x = w ^ (c as u64).wrapping_mul(ONES);
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+fn low_bytes(n: usize) -> u64 {
+    if n >= 8 {
+        !0
+    } else {
+        (1u64 << (n * 8)) - 1
+    }
 }
 
 fn mix(h: u64, kind: u64, len: u64) -> u64 {
@@ -61,9 +104,10 @@ fn bloom_has(buf: &[u8], h: u64, kind: u64, len: usize) -> bool {
 }
 
 /// Encodes the filter; an open type whose predicate the kernel cannot check
-/// (too long an atom, "any path") is left inactive (every open kept).
+/// (too long an atom, a NUL byte, "any path") is left inactive (every open kept).
 pub fn encode(filter: &OpenFilter) -> Vec<u8> {
     let mut buf = vec![0u8; LEN];
+    let mut first = BTreeSet::new();
     for (slot, t) in OPEN_TYPES.iter().enumerate() {
         let Some(PathPred::Any(atoms)) = filter.per_type.get(*t) else {
             continue;
@@ -72,43 +116,66 @@ pub fn encode(filter: &OpenFilter) -> Vec<u8> {
             continue;
         }
         for a in atoms {
-            add(&mut buf, a);
+            if let Some(b) = add(&mut buf, a) {
+                first.insert(b);
+            }
         }
         buf[slot] = 1;
+    }
+    let first: Vec<u8> = first.into_iter().collect();
+    if first.len() > 4 {
+        buf[FIRST_MODE] = 2;
+    } else if let Some(&f0) = first.first() {
+        buf[FIRST_MODE] = 1;
+        for i in 0..4 {
+            buf[FIRST + i] = *first.get(i).unwrap_or(&f0);
+        }
     }
     buf
 }
 
 fn encodable(a: &PathAtom) -> bool {
-    match a {
-        PathAtom::Exact(s) => !s.is_empty() && s.len() <= MAX_PATH,
-        PathAtom::Prefix(s) => !s.is_empty() && s.len() <= MAX_PATH,
-        PathAtom::Suffix(s) => s.len() >= 2,
-        PathAtom::Contains(s) => s.len() >= 2,
-    }
+    let s = match a {
+        PathAtom::Exact(s) | PathAtom::Prefix(s) => {
+            if s.is_empty() || s.len() > MAX_PATH {
+                return false;
+            }
+            s
+        }
+        PathAtom::Suffix(s) | PathAtom::Contains(s) => {
+            if s.len() < 2 {
+                return false;
+            }
+            s
+        }
+    };
+    !s.as_bytes().contains(&0)
 }
 
-fn add(buf: &mut [u8], a: &PathAtom) {
+/// Adds one atom; returns the first byte of a substring (bigram) atom.
+fn add(buf: &mut [u8], a: &PathAtom) -> Option<u8> {
     match a {
-        PathAtom::Exact(s) => bloom_add(buf, fnv_all(s.as_bytes()), EXACT, s.len()),
+        PathAtom::Exact(s) => bloom_add(buf, path_hash(s.as_bytes()), EXACT, s.len()),
         PathAtom::Prefix(s) => {
-            set(buf, PREFIX_LEN, s.len());
-            bloom_add(buf, fnv_all(s.as_bytes()), PREFIX, s.len());
+            set(buf, PREFIX_LEN, s.len() - 1);
+            bloom_add(buf, path_hash(s.as_bytes()), PREFIX, s.len());
         }
         PathAtom::Suffix(s) if s.len() >= 4 => {
-            bloom_add(buf, fnv_all(&s.as_bytes()[s.len() - 4..]), SUFFIX, 4);
+            bloom_add(buf, suffix_hash(&s.as_bytes()[s.len() - 4..]), SUFFIX, 4);
         }
         // a short suffix is checked as a substring: ending with it implies containing it
         PathAtom::Suffix(s) | PathAtom::Contains(s) => {
             let b = s.as_bytes();
             set(buf, BIGRAM, ((b[0] as usize) << 8) | b[1] as usize);
+            return Some(b[0]);
         }
     }
+    None
 }
 
 /// What the BPF program decides for an open of `path` (the string the call
 /// was given) by open type `slot` (index in [`OPEN_TYPES`]): `true` keeps
-/// the record. Mirrors `pf_keep` in the program, line for line.
+/// the record. Mirrors `pf_keep` in the program, step for step.
 pub fn kernel_keeps(buf: &[u8], slot: usize, path: &[u8]) -> bool {
     if buf.len() != LEN || slot >= 4 || buf[slot] == 0 {
         return true;
@@ -118,23 +185,51 @@ pub fn kernel_keeps(buf: &[u8], slot: usize, path: &[u8]) -> bool {
     if len == 0 || len > MAX_PATH || path[0] != b'/' {
         return true;
     }
-    let mut h = FNV_OFFSET;
-    let (mut prev, mut c, mut keep) = (0u8, 0u8, false);
-    for (i, &b) in path.iter().enumerate() {
-        c = b;
-        if prev == b'/' && (c == b'/' || c == b'.') {
+    if len > 1 && path[len - 1] == b'/' {
+        return true;
+    }
+    let (mut h, mut keep) = (FNV_OFFSET, false);
+    let (mut carry_sl, mut carry_f, mut prev) = (0u64, 0u64, 0u64);
+    let mode = buf[FIRST_MODE];
+    for (k, chunk) in path.chunks(8).enumerate() {
+        let w = word(chunk);
+        let sl = bytes_eq(w, b'/');
+        let ds = sl | bytes_eq(w, b'.');
+        if ((sl << 8) | carry_sl) & ds != 0 {
             return true;
         }
-        keep |= get(buf, BIGRAM, ((prev as usize) << 8) | c as usize);
-        h = fnv(h, c);
-        if get(buf, PREFIX_LEN, i + 1) {
-            keep |= bloom_has(buf, h, PREFIX, i + 1);
+        carry_sl = sl >> 56;
+        let fm = if mode == 1 {
+            buf[FIRST..FIRST + 4]
+                .iter()
+                .fold(0, |m, &f| m | bytes_eq(w, f))
+        } else {
+            0
+        };
+        if mode == 2 || fm != 0 || carry_f != 0 {
+            for j in 0..8 {
+                let c = (w >> (j * 8)) & 0xff;
+                keep |= get(buf, BIGRAM, ((prev << 8) | c) as usize);
+                prev = c;
+            }
         }
-        prev = c;
+        carry_f = fm >> 56;
+        prev = w >> 56;
+        let pl = buf[PREFIX_LEN + k];
+        for j in 0..8 {
+            if (pl >> j) & 1 != 0 {
+                keep |= bloom_has(
+                    buf,
+                    word_step(h, w & low_bytes(j + 1)),
+                    PREFIX,
+                    k * 8 + j + 1,
+                );
+            }
+        }
+        h = word_step(h, w);
     }
-    keep || (len > 1 && c == b'/')
-        || bloom_has(buf, h, EXACT, len)
-        || (len >= 4 && bloom_has(buf, fnv_all(&path[len - 4..]), SUFFIX, 4))
+    keep || bloom_has(buf, h, EXACT, len)
+        || (len >= 4 && bloom_has(buf, suffix_hash(&path[len - 4..]), SUFFIX, 4))
 }
 
 #[cfg(test)]

@@ -126,12 +126,15 @@ struct fdknown {
  * in the bloom filter, its last four bytes' hash in the bloom filter (suffix
  * atoms), or a byte pair that starts a substring atom. One forward walk. */
 #define PF_MAX 255
+#define PF_WORDS 32
 struct qpathf {
 	u8 active[4];          /* open, openat, openat2, creat: 1 = filter */
-	u8 _pad[4];
-	u8 prefix_len[32];     /* bit k: some prefix atom is k bytes long */
+	u8 first[4];           /* first bytes of substring atoms (unused slots repeat one) */
+	u8 first_mode;         /* 0: no substring atom, 1: first[] holds their first bytes, 2: too many, every word */
+	u8 _pad[7];
+	u8 prefix_len[32];     /* bit k: some prefix atom is k + 1 bytes long */
 	u8 bigram[8192];       /* bit (a << 8 | b): some substring atom starts with a, b */
-	u8 bloom[8192];        /* two bits per (kind, length, bytes) hash */
+	u8 bloom[8192];        /* two bits per (kind, length, hash) */
 };
 
 struct scratch {
@@ -622,7 +625,9 @@ static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx,
 #define NR_finit_module 313
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+#define WORD_MUL 0x9e3779b97f4a7c15ULL
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
 #define PF_EXACT 1
 #define PF_PREFIX 2
 #define PF_SUFFIX 3
@@ -642,52 +647,103 @@ static __always_inline u32 bloom_has(const struct qpathf *pf, u64 h, u64 kind, u
 	return bit(pf->bloom, m & 0xffff) & bit(pf->bloom, (m >> 16) & 0xffff);
 }
 
+/* The path hash takes eight bytes at a time (little-endian words, the
+ * last one zero-padded): the hash of the first L bytes is
+ * word_step(hash of the whole words before byte L, the word holding byte
+ * L - 1 masked to its first bytes). */
+static __always_inline u64 word_step(u64 h, u64 w)
+{
+	h = (h ^ w) * WORD_MUL;
+	return h ^ (h >> 32);
+}
+
+/* 0x80 in every byte of w equal to c; may also mark a 0x01 byte above a
+ * marked one (borrow), never misses one: extra marks only keep records. */
+static __always_inline u64 bytes_eq(u64 w, u64 c)
+{
+	u64 x = w ^ (c * ONES);
+	return (x - ONES) & ~x & HIGHS;
+}
+
+static __always_inline u64 low_bytes(u32 n)
+{
+	return n >= 8 ? ~0ULL : (1ULL << (n * 8)) - 1;
+}
+
 /* Whether an open whose path is in this CPU's scratch buffer right after
  * the header (blob 0), `len` bytes without the NUL, must be kept (1) or can
- * stay in the kernel (0). Every index is masked, so the verifier needs no
- * precise loop counter and prunes the walk's states; a global function, so
- * it is verified once, not once per path through the caller. */
+ * stay in the kernel (0). The walk goes a word (eight bytes) at a time:
+ * "/." and "//" (unclean paths, always kept) and the first bytes of
+ * substring atoms are found with word arithmetic, and only a word holding
+ * such a first byte has its bigrams looked up. `len` is used for memory
+ * offsets only before the loop and the loop's offsets are masked, so the
+ * verifier needs no precise length and prunes the walk's states; a global
+ * function, so it is verified once, not once per path through the caller. */
 __noinline int pf_keep(u32 len)
 {
 	u32 zero = 0;
 	const struct qpathf *pf = bpf_map_lookup_elem(&pathfilter, &zero);
 	const u8 *buf = get_scratch();
-	u64 h = FNV_OFFSET, m;
-	u32 last4 = 0, i, keep = 0;
-	u8 prev = 0, c = 0;
+	const u8 *p;
+	u64 h = FNV_OFFSET, w, sl, ds, fm, z, carry_sl = 0, carry_f = 0, prev = 0, last4 = 0;
+	u32 nw, k, keep = 0, mode;
 	if (!pf || !buf || len == 0 || len > PF_MAX)
 		return 1;
-	if (buf[OFF(sizeof(struct qhdr))] != '/')
+	p = buf + sizeof(struct qhdr);
+	if (p[0] != '/')
 		return 1;
-	for (i = 0; i < PF_MAX; i++) {
-		if (i >= len)
+	if (len > 1 && p[(len - 1) & 0xff] == '/')
+		return 1;
+	if (len >= 4)
+		last4 = *(const u32 *)(p + ((len - 4) & 0xff));
+	mode = pf->first_mode;
+	nw = (len + 7) >> 3;
+	for (k = 0; k < PF_WORDS; k++) {
+		u32 pl;
+		if (k >= nw)
 			break;
-		c = buf[OFF(sizeof(struct qhdr) + i)];
-		if (prev == '/' && (c == '/' || c == '.'))
+		w = *(const u64 *)(p + ((k << 3) & 0xf8));
+		/* the bytes from the NUL on (the first zero byte: the borrow's
+		 * extra marks are all above it) are cleared */
+		z = bytes_eq(w, 0);
+		w &= ((z & -z) >> 7) - 1;
+		/* "//" or "/.": a slash followed by a slash or a dot */
+		sl = bytes_eq(w, '/');
+		ds = sl | bytes_eq(w, '.');
+		if (((sl << 8) | carry_sl) & ds)
 			return 1;
-		keep |= bit(pf->bigram, ((u32)prev << 8) | c);
-		h = (h ^ c) * FNV_PRIME;
-		last4 = (last4 << 8) | c;
-		if (pf->prefix_len[((i + 1) >> 3) & 31] & (1 << ((i + 1) & 7)))
-			keep |= bloom_has(pf, h, PF_PREFIX, i + 1);
-		prev = c;
+		carry_sl = sl >> 56;
+		/* substring atoms: bigrams of the words that hold a first byte */
+		fm = 0;
+		if (mode == 1)
+			fm = bytes_eq(w, pf->first[0]) | bytes_eq(w, pf->first[1]) |
+			     bytes_eq(w, pf->first[2]) | bytes_eq(w, pf->first[3]);
+		if (mode == 2 || fm || carry_f) {
+			for (int j = 0; j < 8; j++) {
+				u64 c = (w >> (j * 8)) & 0xff;
+				keep |= bit(pf->bigram, (prev << 8) | c);
+				prev = c;
+			}
+		}
+		carry_f = fm >> 56;
+		prev = w >> 56;
+		/* prefix atoms ending in this word (a length past the path's end
+		 * hashes its zero padding: never an atom's bytes) */
+		pl = pf->prefix_len[k & 31];
+		if (pl) {
+			for (int j = 0; j < 8; j++)
+				if ((pl >> j) & 1)
+					keep |= bloom_has(pf, word_step(h, w & low_bytes(j + 1)), PF_PREFIX, k * 8 + j + 1);
+		}
+		h = word_step(h, w);
 	}
-	if (keep & 1)
-		return 1;
-	if (len > 1 && c == '/')
+	if (keep)
 		return 1;
 	if (bloom_has(pf, h, PF_EXACT, len))
 		return 1;
 	/* suffix atoms: the hash of the path's last four bytes */
-	if (len >= 4) {
-		m = FNV_OFFSET;
-		m = (m ^ ((last4 >> 24) & 0xff)) * FNV_PRIME;
-		m = (m ^ ((last4 >> 16) & 0xff)) * FNV_PRIME;
-		m = (m ^ ((last4 >> 8) & 0xff)) * FNV_PRIME;
-		m = (m ^ (last4 & 0xff)) * FNV_PRIME;
-		if (bloom_has(pf, m, PF_SUFFIX, 4))
-			return 1;
-	}
+	if (len >= 4 && bloom_has(pf, word_step(FNV_OFFSET, last4), PF_SUFFIX, 4))
+		return 1;
 	return 0;
 }
 
@@ -705,11 +761,14 @@ static __always_inline bool fd_maybe_dir(struct task_struct *t, long fd)
 {
 	struct fdtable *fdt = t->files->fdt;
 	struct file **arr;
-	struct file *f = 0;
+	struct file *f;
 	if (!fdt || fd < 0 || fd >= fdt->max_fds)
 		return true;
+	/* the fd array through an untrusted read-only view: direct loads
+	 * (faults read as zero), no helper call */
 	arr = fdt->fd;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]) || !f)
+	f = arr[fd & 0xfffff];
+	if (!f)
 		return true;
 	f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
 	return (f->f_inode->i_mode & S_IFMT) == S_IFDIR;
