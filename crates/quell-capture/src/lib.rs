@@ -145,6 +145,17 @@ pub fn stop_on_signals(flag: Arc<AtomicBool>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// For the overhead benchmark's paired runs: flags set by SIGUSR1 ("detach
+/// the programs") and SIGUSR2 ("attach them again"), for a loop that calls
+/// [`Capture::set_attached`].
+pub fn attach_toggle_signals() -> std::io::Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
+    let off = Arc::new(AtomicBool::new(false));
+    let on = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&off))?;
+    signal_hook::flag::register(signal_hook::consts::SIGUSR2, Arc::clone(&on))?;
+    Ok((off, on))
+}
+
 /// Checks, without loading anything, whether this process can capture
 /// (privileges, BTF, architecture).
 pub fn check_support() -> Result<(), CaptureError> {

@@ -103,6 +103,25 @@ fn boot_offset_ns() -> i128 {
     ns(ClockId::CLOCK_REALTIME) - ns(ClockId::CLOCK_BOOTTIME)
 }
 
+fn attach_all(obj: &mut Object) -> Result<Vec<Link>, CaptureError> {
+    let mut links = Vec::new();
+    for p in obj.progs_mut() {
+        match p.attach() {
+            Ok(l) => links.push(l),
+            // sched_prepare_exec exists from Linux 6.10 on; without it
+            // execveat is reported as execve.
+            Err(_) if p.name().to_string_lossy() == "quell_prepare_exec" => {}
+            Err(e) => {
+                return Err(CaptureError::Attach(format!(
+                    "{}: {e}",
+                    p.name().to_string_lossy()
+                )))
+            }
+        }
+    }
+    Ok(links)
+}
+
 fn find_map<'a>(obj: &'a Object, name: &str) -> Option<libbpf_rs::Map<'a>> {
     obj.maps().find(|m| m.name() == name)
 }
@@ -118,7 +137,7 @@ struct Sink {
 /// A running capture: the loaded program, its ring buffers and the state engine.
 pub struct Capture {
     obj: Object,
-    _links: Vec<Link>,
+    links: Vec<Link>,
     _rings: Vec<MapHandle>,
     rb: RingBuffer<'static>,
     sink: Rc<RefCell<Sink>>,
@@ -157,7 +176,7 @@ impl Capture {
                     .map_err(|e| CaptureError::Load(format!("{e}")))?;
             }
         }
-        let obj = open.load().map_err(|e| {
+        let mut obj = open.load().map_err(|e| {
             let d = libbpf_detail();
             CaptureError::Load(if d.is_empty() {
                 format!("{e}")
@@ -265,24 +284,10 @@ impl Capture {
         );
         state.seed_from_proc();
 
-        let mut links = Vec::new();
-        for p in obj.progs_mut() {
-            match p.attach() {
-                Ok(l) => links.push(l),
-                // sched_prepare_exec exists from Linux 6.10 on; without it
-                // execveat is reported as execve.
-                Err(_) if p.name().to_string_lossy() == "quell_prepare_exec" => {}
-                Err(e) => {
-                    return Err(CaptureError::Attach(format!(
-                        "{}: {e}",
-                        p.name().to_string_lossy()
-                    )))
-                }
-            }
-        }
+        let links = attach_all(&mut obj)?;
         Ok(Capture {
             obj,
-            _links: links,
+            links,
             _rings: rings,
             rb,
             sink,
@@ -411,6 +416,19 @@ impl Capture {
             }
         }
         s
+    }
+
+    /// Detaches (`false`) or re-attaches (`true`) every program, for the
+    /// overhead benchmark's paired runs: detached, no syscall pays the
+    /// tracepoint (the kernel turns its slow path off with the last probe).
+    /// Processes started while detached are not in the table.
+    pub fn set_attached(&mut self, on: bool) -> Result<(), CaptureError> {
+        if !on {
+            self.links.clear();
+        } else if self.links.is_empty() {
+            self.links = attach_all(&mut self.obj)?;
+        }
+        Ok(())
     }
 
     /// The process table (for tests and diagnostics).
