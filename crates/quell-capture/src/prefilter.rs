@@ -5,11 +5,15 @@
 //! Layout (`struct qpathf` in `bpf/quell.bpf.c`): 4 activity bytes (open,
 //! openat, openat2, creat), the first bytes of substring atoms (4 slots,
 //! unused ones repeat the first) and their mode (0: no substring atom, 1: the
-//! slots hold them all, 2: more than 4, every word is looked up), 7 padding bytes, a 256-bit
-//! bitmap of prefix lengths (bit L - 1 for an atom of L bytes), a 65,536-bit
-//! bitmap of the first two bytes of substring atoms, and a 65,536-bit bloom
-//! filter (two bits per hash) of exact atoms, prefix atoms and the last four
-//! bytes of suffix atoms. A suffix atom shorter than four bytes counts as a
+//! slots hold them all, 2: more than 4, every word is looked up), the bigram
+//! table's shift, 2 padding bytes and the bloom filter's mask; a 256-bit
+//! bitmap of prefix lengths (bit L - 1 for an atom of L bytes); a bitmap of
+//! the hashed first two bytes of substring atoms; and a bloom filter (two
+//! bits per hash) of exact atoms, prefix atoms and the last four bytes of
+//! suffix atoms. The bigram table and the bloom filter have room for 65,536
+//! bits each, but use only as many as their atoms need (256 bits per bigram
+//! atom, 32 per bloom atom, at least 512): a ruleset with a few dozen atoms keeps the whole filter in a
+//! few cache lines, which the walk then finds in the cache. A suffix atom shorter than four bytes counts as a
 //! substring atom (ending with it implies containing it). False positives
 //! only let a record through.
 //!
@@ -25,6 +29,9 @@ use std::collections::BTreeSet;
 pub const LEN: usize = 16 + 32 + 8192 + 8192;
 const FIRST: usize = 4;
 const FIRST_MODE: usize = 8;
+const BIGRAM_SHIFT: usize = 9;
+const BLOOM_MASK: usize = 12;
+const BIGRAM_MUL: u32 = 0x9e37_79b1;
 const PREFIX_LEN: usize = 16;
 const BIGRAM: usize = PREFIX_LEN + 32;
 const BLOOM: usize = BIGRAM + 8192;
@@ -92,15 +99,29 @@ fn get(buf: &[u8], base: usize, i: usize) -> bool {
     buf[base + (i >> 3)] & (1 << (i & 7)) != 0
 }
 
+fn bloom_mask(buf: &[u8]) -> u64 {
+    u32::from_le_bytes(buf[BLOOM_MASK..BLOOM_MASK + 4].try_into().unwrap()) as u64
+}
+
 fn bloom_add(buf: &mut [u8], h: u64, kind: u64, len: usize) {
-    let m = mix(h, kind, len as u64);
-    set(buf, BLOOM, (m & 0xffff) as usize);
-    set(buf, BLOOM, ((m >> 16) & 0xffff) as usize);
+    let (m, mask) = (mix(h, kind, len as u64), bloom_mask(buf));
+    set(buf, BLOOM, (m & mask) as usize);
+    set(buf, BLOOM, ((m >> 32) & mask) as usize);
 }
 
 fn bloom_has(buf: &[u8], h: u64, kind: u64, len: usize) -> bool {
-    let m = mix(h, kind, len as u64);
-    get(buf, BLOOM, (m & 0xffff) as usize) && get(buf, BLOOM, ((m >> 16) & 0xffff) as usize)
+    let (m, mask) = (mix(h, kind, len as u64), bloom_mask(buf));
+    get(buf, BLOOM, (m & mask) as usize) && get(buf, BLOOM, ((m >> 32) & mask) as usize)
+}
+
+/// The bigram table's bit for the byte pair (a, b).
+fn bigram_bit(buf: &[u8], a: u64, b: u64) -> usize {
+    ((((a << 8) | b) as u32).wrapping_mul(BIGRAM_MUL) >> (buf[BIGRAM_SHIFT] & 31)) as usize
+}
+
+/// Bits for `n` atoms, `per` each: a power of two from 512 to 65,536.
+fn table_bits(n: usize, per: usize) -> u32 {
+    (n.max(1) * per).next_power_of_two().clamp(512, 65_536) as u32
 }
 
 /// Encodes the filter; an open type whose predicate the kernel cannot check
@@ -108,13 +129,23 @@ fn bloom_has(buf: &[u8], h: u64, kind: u64, len: usize) -> bool {
 pub fn encode(filter: &OpenFilter) -> Vec<u8> {
     let mut buf = vec![0u8; LEN];
     let mut first = BTreeSet::new();
-    for (slot, t) in OPEN_TYPES.iter().enumerate() {
-        let Some(PathPred::Any(atoms)) = filter.per_type.get(*t) else {
-            continue;
-        };
-        if !atoms.iter().all(encodable) {
-            continue;
-        }
+    // the tables' sizes, from the atoms of every type that will be active
+    let active: Vec<(usize, &BTreeSet<PathAtom>)> = OPEN_TYPES
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, t)| match filter.per_type.get(*t) {
+            Some(PathPred::Any(atoms)) if atoms.iter().all(encodable) => Some((slot, atoms)),
+            _ => None,
+        })
+        .collect();
+    let all: BTreeSet<&PathAtom> = active.iter().flat_map(|(_, a)| a.iter()).collect();
+    let bigrams = all.iter().filter(|a| is_bigram(a)).count();
+    // a path looks up a bigram per byte of some words, the bloom filter a
+    // few times: the bigram table gets more bits per atom
+    buf[BIGRAM_SHIFT] = (32 - table_bits(bigrams, 256).trailing_zeros()) as u8;
+    buf[BLOOM_MASK..BLOOM_MASK + 4]
+        .copy_from_slice(&(table_bits(all.len() - bigrams, 32) - 1).to_le_bytes());
+    for (slot, atoms) in active {
         for a in atoms {
             if let Some(b) = add(&mut buf, a) {
                 first.insert(b);
@@ -132,6 +163,14 @@ pub fn encode(filter: &OpenFilter) -> Vec<u8> {
         }
     }
     buf
+}
+
+fn is_bigram(a: &PathAtom) -> bool {
+    match a {
+        PathAtom::Suffix(s) => s.len() < 4,
+        PathAtom::Contains(_) => true,
+        _ => false,
+    }
 }
 
 fn encodable(a: &PathAtom) -> bool {
@@ -166,7 +205,8 @@ fn add(buf: &mut [u8], a: &PathAtom) -> Option<u8> {
         // a short suffix is checked as a substring: ending with it implies containing it
         PathAtom::Suffix(s) | PathAtom::Contains(s) => {
             let b = s.as_bytes();
-            set(buf, BIGRAM, ((b[0] as usize) << 8) | b[1] as usize);
+            let i = bigram_bit(buf, b[0] as u64, b[1] as u64);
+            set(buf, BIGRAM, i);
             return Some(b[0]);
         }
     }
@@ -209,7 +249,7 @@ pub fn kernel_keeps(buf: &[u8], slot: usize, path: &[u8]) -> bool {
         if mode == 2 || fm != 0 || carry_f != 0 {
             for j in 0..8 {
                 let c = (w >> (j * 8)) & 0xff;
-                keep |= get(buf, BIGRAM, ((prev << 8) | c) as usize);
+                keep |= get(buf, BIGRAM, bigram_bit(buf, prev, c));
                 prev = c;
             }
         }
@@ -310,6 +350,45 @@ mod tests {
         // an empty predicate (no rule on the type) drops every clean absolute path
         let buf = encode(&filter(&[]));
         assert!(!kernel_keeps(&buf, 3, b"/etc/shadow"));
+    }
+
+    #[test]
+    fn tables_take_as_many_bits_as_their_atoms_need() {
+        let buf = encode(&filter(&sample()));
+        // 5 bloom atoms and 1 bigram atom: the smallest tables (512 bits)
+        assert_eq!(bloom_mask(&buf), 511);
+        assert_eq!(buf[BIGRAM_SHIFT], 23);
+        assert!(buf[BLOOM + 64..].iter().all(|&b| b == 0));
+        assert!(buf[BIGRAM + 64..BLOOM].iter().all(|&b| b == 0));
+        let many: Vec<PathAtom> = (0..5000)
+            .map(|i| PathAtom::Exact(format!("/etc/f{i}")))
+            .chain((0..100).map(|i| PathAtom::Contains(format!("{i}x"))))
+            .collect();
+        let f = filter(&many);
+        let buf = encode(&f);
+        assert_eq!(bloom_mask(&buf), 65_535);
+        assert_eq!(buf[BIGRAM_SHIFT], 32 - 15);
+        assert_eq!(buf[FIRST_MODE], 2);
+        for a in &many {
+            if let PathAtom::Exact(p) = a {
+                assert!(kernel_keeps(&buf, 1, p.as_bytes()), "{p}");
+            }
+        }
+        assert!(kernel_keeps(&buf, 1, b"/srv/a42xb"));
+        // paths free of the substring atoms' digit pairs: only the bloom
+        // filter's false positives keep them
+        let letters = |i: usize| -> String {
+            [i % 26, i / 26 % 26, i / 676]
+                .iter()
+                .map(|&d| (b'a' + d as u8) as char)
+                .collect()
+        };
+        let dropped = (0..1000)
+            .filter(|&i| {
+                !kernel_keeps(&buf, 1, format!("/srv/data/n{}.bin", letters(i)).as_bytes())
+            })
+            .count();
+        assert!(dropped > 800, "{dropped}");
     }
 
     fn path() -> impl Strategy<Value = String> {

@@ -131,9 +131,11 @@ struct qpathf {
 	u8 active[4];          /* open, openat, openat2, creat: 1 = filter */
 	u8 first[4];           /* first bytes of substring atoms (unused slots repeat one) */
 	u8 first_mode;         /* 0: no substring atom, 1: first[] holds their first bytes, 2: too many, every word */
-	u8 _pad[7];
+	u8 bigram_shift;       /* bigram bit: (pair * BIGRAM_MUL) >> shift (32 - log2 of the bits used) */
+	u8 _pad[2];
+	u32 bloom_mask;        /* bloom bits used - 1 (a power of two - 1): few atoms, few cache lines */
 	u8 prefix_len[32];     /* bit k: some prefix atom is k + 1 bytes long */
-	u8 bigram[8192];       /* bit (a << 8 | b): some substring atom starts with a, b */
+	u8 bigram[8192];       /* bit of hashed (a << 8 | b): some substring atom starts with a, b */
 	u8 bloom[8192];        /* two bits per (kind, length, hash) */
 };
 
@@ -626,6 +628,7 @@ static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx,
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define WORD_MUL 0x9e3779b97f4a7c15ULL
+#define BIGRAM_MUL 0x9e3779b1U
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 #define PF_EXACT 1
@@ -644,7 +647,7 @@ static __always_inline u32 bloom_has(const struct qpathf *pf, u64 h, u64 kind, u
 	m ^= m >> 33;
 	m *= 0xff51afd7ed558ccdULL;
 	m ^= m >> 33;
-	return bit(pf->bloom, m & 0xffff) & bit(pf->bloom, (m >> 16) & 0xffff);
+	return bit(pf->bloom, m & pf->bloom_mask) & bit(pf->bloom, (m >> 32) & pf->bloom_mask);
 }
 
 /* The path hash takes eight bytes at a time (little-endian words, the
@@ -686,7 +689,7 @@ __noinline int pf_keep(u32 len)
 	const u8 *buf = get_scratch();
 	const u8 *p;
 	u64 h = FNV_OFFSET, w, sl, ds, fm, z, carry_sl = 0, carry_f = 0, prev = 0, last4 = 0;
-	u32 nw, k, keep = 0, mode;
+	u32 nw, k, keep = 0, mode, shift;
 	if (!pf || !buf || len == 0 || len > PF_MAX)
 		return 1;
 	p = buf + sizeof(struct qhdr);
@@ -697,6 +700,7 @@ __noinline int pf_keep(u32 len)
 	if (len >= 4)
 		last4 = *(const u32 *)(p + ((len - 4) & 0xff));
 	mode = pf->first_mode;
+	shift = pf->bigram_shift & 31;
 	nw = (len + 7) >> 3;
 	for (k = 0; k < PF_WORDS; k++) {
 		u32 pl;
@@ -721,7 +725,7 @@ __noinline int pf_keep(u32 len)
 		if (mode == 2 || fm || carry_f) {
 			for (int j = 0; j < 8; j++) {
 				u64 c = (w >> (j * 8)) & 0xff;
-				keep |= bit(pf->bigram, (prev << 8) | c);
+				keep |= bit(pf->bigram, (u32)((prev << 8) | c) * BIGRAM_MUL >> shift);
 				prev = c;
 			}
 		}
