@@ -551,3 +551,60 @@ fn the_kernel_prefilter_decides_as_its_model() {
     );
     assert!(k >= 40 && dropped >= 60, "kept {k}, dropped {dropped}");
 }
+
+/// `Capture::set_attached` (the paired benchmark's switch): opens made while
+/// the programs are detached are not seen; after re-attaching they are again.
+#[test]
+fn detached_programs_see_nothing_until_reattached() {
+    if !is_root() {
+        eprintln!("skipped: live capture tests need root");
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let d = scratch();
+    let p = |n: &str| d.path().join(n);
+    let mut cap = Capture::start(&CaptureConfig {
+        event_types: None,
+        follow_children: true,
+        open_filter: None,
+        skip_unknown_closes: false,
+    })
+    .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
+    let script = "wait_for() { while [ ! -e \"$1\" ]; do sleep 0.02; done; }; \
+                  : > before; wait_for go1; : > while_detached; wait_for go2; : > after";
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(d.path())
+        .spawn()
+        .expect("spawn sh");
+    let mut evs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut wait_file = |cap: &mut Capture, evs: &mut Vec<FlatEvent>, f: &str| {
+        while !p(f).exists() {
+            assert!(Instant::now() < deadline, "the script did not create {f}");
+            cap.poll(Duration::from_millis(20), &mut |e| evs.push(e))
+                .expect("poll");
+        }
+    };
+    wait_file(&mut cap, &mut evs, "before");
+    cap.set_attached(false).expect("detach");
+    std::fs::write(p("go1"), "").unwrap();
+    wait_file(&mut cap, &mut evs, "while_detached");
+    cap.set_attached(true).expect("attach again");
+    std::fs::write(p("go2"), "").unwrap();
+    while child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "the script did not finish");
+        cap.poll(Duration::from_millis(20), &mut |e| evs.push(e))
+            .expect("poll");
+    }
+    cap.drain(&mut |e| evs.push(e)).expect("drain");
+    let opened = |name: &str| {
+        evs.iter().any(|e| {
+            s(e, "evt.type") == "openat" && s(e, "fd.name") == p(name).display().to_string()
+        })
+    };
+    assert!(opened("before"), "the open before detaching is seen");
+    assert!(!opened("while_detached"), "nothing is seen while detached");
+    assert!(opened("after"), "the open after re-attaching is seen");
+}
