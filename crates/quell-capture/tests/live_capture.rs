@@ -580,7 +580,7 @@ fn detached_programs_see_nothing_until_reattached() {
         .expect("spawn sh");
     let mut evs = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut wait_file = |cap: &mut Capture, evs: &mut Vec<FlatEvent>, f: &str| {
+    let wait_file = |cap: &mut Capture, evs: &mut Vec<FlatEvent>, f: &str| {
         while !p(f).exists() {
             assert!(Instant::now() < deadline, "the script did not create {f}");
             cap.poll(Duration::from_millis(20), &mut |e| evs.push(e))
