@@ -28,22 +28,9 @@ command -v perf >/dev/null || { echo "bench-capture-attrib: needs perf (Debian: 
 export -f workload
 export N_OPEN N_EXEC N_FIND N_TMP tmp shm
 
-QUELL_BENCH_TOGGLE=1 "$QUELL" run -r "$RULES" > "$tmp/alerts" 2> "$tmp/err" &
-qpid=$!
-trap 'kill -INT "$qpid" 2>/dev/null || true; rm -rf "$tmp" "$shm"' EXIT
-for _ in $(seq 100); do grep -q watching "$tmp/err" && break; sleep 0.1; done
-grep -q watching "$tmp/err" || { echo "bench-capture-attrib: quell run did not start:" >&2; cat "$tmp/err" >&2; exit 1; }
-acks() { grep -c 'quell: bench: ' "$tmp/err" || true; }
-switch() {
-  local n i
-  n=$(acks)
-  if [ "$1" = on ]; then kill -USR2 "$qpid"; else kill -USR1 "$qpid"; fi
-  for i in $(seq 200); do [ "$(acks)" -gt "$n" ] && break; sleep 0.01; done
-  sleep 0.1
-}
+toggled_quell bench-capture-attrib
 # the capture's symbols: BPF programs and helpers, the tracepoint path
 CAPTURE='bpf_prog_|bpf_trace_run|__bpf_trace_|syscall_exit_work|syscall_trace_enter|bpf_get_current_task|bpf_probe_read|strncpy_from_user_nofault|copy_from_kernel_nofault|htab_map|bpf_ringbuf|bpf_ktime|srso_'
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # samples and the capture's share of them in one perf data file
 measure() {
   perf record -q -e cpu-clock -F 4000 -o "$tmp/perf.data" -- bash -c "workload $1" > /dev/null 2>&1

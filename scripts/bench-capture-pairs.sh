@@ -34,30 +34,7 @@ command -v perl >/dev/null || { echo "bench-capture-pairs: perl is needed for th
 
 . scripts/bench-workloads.sh "$@"
 
-QUELL_BENCH_TOGGLE=1 "$QUELL" run -r "$RULES" > "$tmp/alerts" 2> "$tmp/err" &
-qpid=$!
-trap 'kill -INT "$qpid" 2>/dev/null || true; rm -rf "$tmp" "$shm"' EXIT
-for _ in $(seq 100); do grep -q watching "$tmp/err" && break; sleep 0.1; done
-if ! grep -q watching "$tmp/err"; then
-  echo "bench-capture-pairs: quell run did not start:" >&2; cat "$tmp/err" >&2; exit 1
-fi
-sleep 0.5
-
-# switch on|off: signal quell and wait for its acknowledgement
-acks() { grep -c 'quell: bench: ' "$tmp/err" || true; }
-switch() {
-  local n i
-  n=$(acks)
-  if [ "$1" = on ]; then kill -USR2 "$qpid"; else kill -USR1 "$qpid"; fi
-  for i in $(seq 200); do [ "$(acks)" -gt "$n" ] && break; sleep 0.01; done
-  if [ "$(acks)" -le "$n" ]; then
-    echo "bench-capture-pairs: quell did not acknowledge the switch $1:" >&2; cat "$tmp/err" >&2; exit 1
-  fi
-  sleep 0.1
-}
-# events and drops so far, from the last acknowledgement
-counters() { grep 'quell: bench: ' "$tmp/err" | tail -1 | sed -E 's/.*\(([0-9]+) events, ([0-9]+) dropped.*/\1 \2/'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+toggled_quell bench-capture-pairs
 quart() { sort -g | awk -v q="$1" '{ v[NR] = $1 } END { i = int(q * (NR - 1) + 1.5); print v[i] }'; }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -75,8 +75,6 @@ summary() {
   echo "$(echo "$line" | sed -E 's/^quell: ([0-9]+) events.*/\1/') $(echo "$line" | sed -E 's/.* ([0-9]+) dropped.*/\1/')"
 }
 
-# median of the numbers on stdin
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 export -f workload once
 export N_OPEN N_EXEC N_FIND N_TMP tmp shm

@@ -48,3 +48,34 @@ mkdir -p "$tmp/build"
 for i in $(seq "${N_BUILD:-40}"); do
   printf '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint f%d(const char *s) { char b[64]; snprintf(b, sizeof b, "%%s-%d", s); return (int)strlen(b) + atoi(s); }\n' "$i" "$i" > "$tmp/build/f$i.c"
 done
+
+# For the paired benchmarks: `toggled_quell NAME` starts one host-mode
+# `quell run` ($QUELL, $RULES) whose programs `switch on|off` attaches and
+# detaches (QUELL_BENCH_TOGGLE=1, SIGUSR2 / SIGUSR1; quell acknowledges each
+# switch on stderr, with its counters so far: see `counters`). NAME prefixes
+# error messages. quell is stopped on exit.
+toggled_quell() {
+  QUELL_BENCH_TOGGLE=1 "$QUELL" run -r "$RULES" > "$tmp/alerts" 2> "$tmp/err" &
+  qpid=$!
+  bench_name=$1
+  trap 'kill -INT "$qpid" 2>/dev/null || true; rm -rf "$tmp" "$shm"' EXIT
+  for _ in $(seq 100); do grep -q watching "$tmp/err" && break; sleep 0.1; done
+  if ! grep -q watching "$tmp/err"; then
+    echo "$bench_name: quell run did not start:" >&2; cat "$tmp/err" >&2; exit 1
+  fi
+  sleep 0.5
+}
+acks() { grep -c 'quell: bench: ' "$tmp/err" || true; }
+switch() {
+  local n i
+  n=$(acks)
+  if [ "$1" = on ]; then kill -USR2 "$qpid"; else kill -USR1 "$qpid"; fi
+  for i in $(seq 200); do [ "$(acks)" -gt "$n" ] && break; sleep 0.01; done
+  if [ "$(acks)" -le "$n" ]; then
+    echo "$bench_name: quell did not acknowledge the switch $1:" >&2; cat "$tmp/err" >&2; exit 1
+  fi
+  sleep 0.1
+}
+# events and drops so far, from the last acknowledgement
+counters() { grep 'quell: bench: ' "$tmp/err" | tail -1 | sed -E 's/.*\(([0-9]+) events, ([0-9]+) dropped.*/\1 \2/'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
