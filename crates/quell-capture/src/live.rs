@@ -138,6 +138,7 @@ struct Sink {
 pub struct Capture {
     obj: Object,
     links: Vec<Link>,
+    fd_direct: bool,
     _rings: Vec<MapHandle>,
     rb: RingBuffer<'static>,
     sink: Rc<RefCell<Sink>>,
@@ -161,29 +162,54 @@ impl Capture {
     /// benchmark) attaches everything but marks no syscall as interesting:
     /// only process events are captured, and the run measures what the
     /// `sys_exit` tracepoint alone costs every syscall.
+    /// `QUELL_CAPTURE_FD_HELPER=1` (a diagnostic for tests) loads the
+    /// portable program, which reads fd arrays through a helper call, even
+    /// where the kernel accepts direct reads ([`Capture::fd_direct`]).
     pub fn start(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
         preflight()?;
         libbpf_rs::set_print(Some((PrintLevel::Warn, libbpf_print)));
         let ncpus = possible_cpus();
         let (interest, _unknown) = syscalls::interest(cfg.event_types.as_ref());
-        let mut open = ObjectBuilder::default()
-            .open_memory(BPF_OBJECT)
-            .map_err(|e| CaptureError::Load(format!("{e}")))?;
-        for mut m in open.maps_mut() {
-            let name = m.name().to_string_lossy().into_owned();
-            if name == "ringbufs" || name == "scratch_map" {
-                m.set_max_entries(ncpus)
-                    .map_err(|e| CaptureError::Load(format!("{e}")))?;
+        // The directory check reads the fd array directly where the verifier
+        // allows it (recent kernels) and through a helper call elsewhere: try
+        // the direct program first, then the portable one.
+        let load = |direct: bool| -> Result<Object, CaptureError> {
+            let mut open = ObjectBuilder::default()
+                .open_memory(BPF_OBJECT)
+                .map_err(|e| CaptureError::Load(format!("{e}")))?;
+            for mut m in open.maps_mut() {
+                let name = m.name().to_string_lossy().into_owned();
+                if name == "ringbufs" || name == "scratch_map" {
+                    m.set_max_entries(ncpus)
+                        .map_err(|e| CaptureError::Load(format!("{e}")))?;
+                }
+                // `.rodata` holds one constant: `fd_direct` (u32)
+                if name.ends_with(".rodata") {
+                    if let Some(v) = m.initial_value_mut().filter(|v| v.len() == 4) {
+                        v.copy_from_slice(&u32::from(direct).to_le_bytes());
+                    }
+                }
             }
-        }
-        let mut obj = open.load().map_err(|e| {
-            let d = libbpf_detail();
-            CaptureError::Load(if d.is_empty() {
-                format!("{e}")
-            } else {
-                format!("{e} ({d})")
+            open.load().map_err(|e| {
+                let d = libbpf_detail();
+                CaptureError::Load(if d.is_empty() {
+                    format!("{e}")
+                } else {
+                    format!("{e} ({d})")
+                })
             })
-        })?;
+        };
+        // QUELL_CAPTURE_FD_HELPER=1 (diagnostic, for tests) loads the portable one only
+        let try_direct = std::env::var("QUELL_CAPTURE_FD_HELPER").as_deref() != Ok("1");
+        let (mut obj, fd_direct) = match try_direct.then(|| load(true)) {
+            Some(Ok(o)) => (o, true),
+            _ => {
+                if let Ok(mut l) = LIBBPF_LOG.lock() {
+                    l.clear();
+                }
+                (load(false)?, false)
+            }
+        };
 
         // configuration
         let me = std::process::id();
@@ -288,6 +314,7 @@ impl Capture {
         Ok(Capture {
             obj,
             links,
+            fd_direct,
             _rings: rings,
             rb,
             sink,
@@ -429,6 +456,12 @@ impl Capture {
             self.links = attach_all(&mut self.obj)?;
         }
         Ok(())
+    }
+
+    /// Whether the loaded program reads fd arrays directly (recent kernels)
+    /// rather than through a helper call.
+    pub fn fd_direct(&self) -> bool {
+        self.fd_direct
     }
 
     /// The process table (for tests and diagnostics).

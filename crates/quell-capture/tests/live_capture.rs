@@ -608,3 +608,37 @@ fn detached_programs_see_nothing_until_reattached() {
     assert!(!opened("while_detached"), "nothing is seen while detached");
     assert!(opened("after"), "the open after re-attaching is seen");
 }
+
+/// On the kernels this project runs on (6.18), the program reads fd arrays
+/// directly, without a helper call; older kernels get the portable program.
+#[test]
+fn recent_kernels_get_the_direct_fd_reads() {
+    if !is_root() {
+        eprintln!("skipped: live capture tests need root");
+        return;
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut v = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|x| x.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let cap = Capture::start(&CaptureConfig {
+        follow_children: true,
+        ..CaptureConfig::default()
+    })
+    .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
+    if (major, minor) >= (6, 18) {
+        assert!(
+            cap.fd_direct(),
+            "kernel {release}: the direct program was refused"
+        );
+    } else {
+        eprintln!(
+            "kernel {}: direct fd reads {}",
+            release.trim(),
+            cap.fd_direct()
+        );
+    }
+}

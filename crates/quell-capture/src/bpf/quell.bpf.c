@@ -761,17 +761,28 @@ extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
 /* Whether fd (just returned by an open) is a directory, or cannot be told:
  * one helper call (the fd array slot) and direct loads, since it runs for
  * every read-only open the prefilter would drop. */
+/* How the directory check reads the fd array: 1, through the untrusted
+ * read-only view recent verifiers give a pointer-to-pointer field (direct
+ * loads that fault to zero, no helper call); 0, with bpf_probe_read_kernel
+ * (older kernels reject the direct load). Userspace sets it before loading
+ * and retries with 0 when the kernel refuses; the verifier skips the branch
+ * a constant rules out. */
+const volatile u32 fd_direct = 0;
+
+/* Whether fd (just returned by an open) is a directory, or cannot be told:
+ * it runs for every read-only open the prefilter would drop. */
 static __always_inline bool fd_maybe_dir(struct task_struct *t, long fd)
 {
 	struct fdtable *fdt = t->files->fdt;
 	struct file **arr;
-	struct file *f;
+	struct file *f = 0;
 	if (!fdt || fd < 0 || fd >= fdt->max_fds)
 		return true;
-	/* the fd array through an untrusted read-only view: direct loads
-	 * (faults read as zero), no helper call */
 	arr = fdt->fd;
-	f = arr[fd & 0xfffff];
+	if (fd_direct)
+		f = arr[fd & 0xfffff];
+	else if (bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]))
+		return true;
 	if (!f)
 		return true;
 	f = bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
