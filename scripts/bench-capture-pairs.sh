@@ -46,12 +46,12 @@ for w in ${WORKLOADS:-tmpfiles tar build open find exec}; do
   switch off
   read -r ev0 dr0 <<< "$(counters)"
   for p in $(seq "$PAIRS"); do
+    # detached between pairs; odd pairs time detached first, even ones attached first
     if [ $((p % 2)) = 1 ]; then
-      off=$(once "$w"); switch on; on=$(once "$w")
+      off=$(once "$w"); switch on; on=$(once "$w"); switch off
     else
       switch on; on=$(once "$w"); switch off; off=$(once "$w")
     fi
-    [ $((p % 2)) = 1 ] && switch off
     echo "$off $on" >> "$tmp/pairs"
   done
   read -r ev1 dr1 <<< "$(counters)"

@@ -448,7 +448,8 @@ impl Capture {
     /// Detaches (`false`) or re-attaches (`true`) every program, for the
     /// overhead benchmark's paired runs: detached, no syscall pays the
     /// tracepoint (the kernel turns its slow path off with the last probe).
-    /// Processes started while detached are not in the table.
+    /// Processes that start, exec or exit while detached may be missing or
+    /// stale in the process table afterwards.
     pub fn set_attached(&mut self, on: bool) -> Result<(), CaptureError> {
         if !on {
             self.links.clear();

@@ -11,11 +11,11 @@
 //! the hashed first two bytes of substring atoms; and a bloom filter (two
 //! bits per hash) of exact atoms, prefix atoms and the last four bytes of
 //! suffix atoms. The bigram table and the bloom filter have room for 65,536
-//! bits each, but use only as many as their atoms need (256 bits per bigram
-//! atom, 32 per bloom atom, at least 512): a ruleset with a few dozen atoms keeps the whole filter in a
-//! few cache lines, which the walk then finds in the cache. A suffix atom shorter than four bytes counts as a
-//! substring atom (ending with it implies containing it). False positives
-//! only let a record through.
+//! bits each but use only as many as their atoms need (256 bits per bigram
+//! atom, 32 per bloom atom, at least 512): a ruleset with a few dozen atoms
+//! keeps the whole filter in a few cache lines. A suffix atom shorter than
+//! four bytes counts as a substring atom (ending with it implies containing
+//! it). False positives only let a record through.
 //!
 //! The program walks a path eight bytes at a time: hashes take little-endian
 //! words (the last one zero-padded), "//" and "/." (unclean paths, always

@@ -124,7 +124,8 @@ struct fdknown {
  * of the rules' necessary condition can hold for it: a prefix of a length in
  * the length bitmap whose hash is in the bloom filter, the whole path's hash
  * in the bloom filter, its last four bytes' hash in the bloom filter (suffix
- * atoms), or a byte pair that starts a substring atom. One forward walk. */
+ * atoms), or a byte pair that starts a substring atom. One forward walk,
+ * eight bytes at a time. */
 #define PF_MAX 255
 #define PF_WORDS 32
 struct qpathf {
@@ -758,9 +759,6 @@ __noinline int pf_keep(u32 len)
 
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
 
-/* Whether fd (just returned by an open) is a directory, or cannot be told:
- * one helper call (the fd array slot) and direct loads, since it runs for
- * every read-only open the prefilter would drop. */
 /* How the directory check reads the fd array: 1, through the untrusted
  * read-only view recent verifiers give a pointer-to-pointer field (direct
  * loads that fault to zero, no helper call); 0, with bpf_probe_read_kernel
