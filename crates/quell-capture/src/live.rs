@@ -170,6 +170,16 @@ impl Capture {
         libbpf_rs::set_print(Some((PrintLevel::Warn, libbpf_print)));
         let ncpus = possible_cpus();
         let (interest, _unknown) = syscalls::interest(cfg.event_types.as_ref());
+        // Diagnostic for the overhead benchmark: the hook attached, but no
+        // syscall of interest (what the tracepoint alone costs).
+        let interest = if std::env::var("QUELL_CAPTURE_EMPTY_INTEREST").as_deref() == Ok("1") {
+            Default::default()
+        } else {
+            interest
+        };
+        let interest_bits = syscalls::bitmap(&interest).ok_or_else(|| {
+            CaptureError::Load("a syscall of interest is outside the kernel's bitmap".into())
+        })?;
         // The directory check reads the fd array directly where the verifier
         // allows it (recent kernels) and through a helper call elsewhere: try
         // the direct program first, then the portable one.
@@ -177,6 +187,7 @@ impl Capture {
             let mut open = ObjectBuilder::default()
                 .open_memory(BPF_OBJECT)
                 .map_err(|e| CaptureError::Load(format!("{e}")))?;
+            let mut interest_set = false;
             for mut m in open.maps_mut() {
                 let name = m.name().to_string_lossy().into_owned();
                 if name == "ringbufs" || name == "scratch_map" {
@@ -189,6 +200,25 @@ impl Capture {
                         v.copy_from_slice(&u32::from(direct).to_le_bytes());
                     }
                 }
+                // `.data.interest` holds the interest bitmap
+                if name.ends_with(".data.interest") {
+                    match m.initial_value_mut() {
+                        Some(v) if v.len() == interest_bits.len() => {
+                            v.copy_from_slice(&interest_bits)
+                        }
+                        _ => {
+                            return Err(CaptureError::Load(
+                                "the interest bitmap's section has an unexpected size".into(),
+                            ))
+                        }
+                    }
+                    interest_set = true;
+                }
+            }
+            if !interest_set {
+                return Err(CaptureError::Load(
+                    "the interest bitmap's section is missing".into(),
+                ));
             }
             open.load().map_err(|e| {
                 let d = libbpf_detail();
@@ -223,19 +253,6 @@ impl Capture {
         config
             .update(&0u32.to_le_bytes(), &cfgbytes, MapFlags::ANY)
             .map_err(|e| CaptureError::Load(format!("setting the configuration: {e}")))?;
-        let imap = find_map(&obj, "interest")
-            .ok_or_else(|| CaptureError::Load("map `interest` missing".into()))?;
-        // Diagnostic for the overhead benchmark: the hook attached, but no
-        // syscall of interest (what the tracepoint alone costs).
-        let interest = if std::env::var("QUELL_CAPTURE_EMPTY_INTEREST").as_deref() == Ok("1") {
-            Default::default()
-        } else {
-            interest
-        };
-        for nr in interest {
-            imap.update(&u32::from(nr).to_le_bytes(), &[1u8], MapFlags::ANY)
-                .map_err(|e| CaptureError::Load(format!("filling the interest bitmap: {e}")))?;
-        }
 
         // the open prefilter (QUELL_CAPTURE_NO_PREFILTER=1 turns it off, for comparisons)
         if let Some(f) = &cfg.open_filter {

@@ -140,6 +140,24 @@ pub fn interest(types: Option<&BTreeSet<String>>) -> (BTreeSet<u16>, Vec<String>
     (set, unknown)
 }
 
+/// How many syscall numbers the kernel program's interest bitmap covers.
+pub const BITMAP_SYSCALLS: usize = 512;
+
+/// The kernel program's interest bitmap for `set`: bit `n % 64` of
+/// little-endian word `n / 64` is syscall `n`. `None` when a number does
+/// not fit (no such syscall on x86_64).
+pub fn bitmap(set: &BTreeSet<u16>) -> Option<Vec<u8>> {
+    let mut words = [0u64; BITMAP_SYSCALLS / 64];
+    for &n in set {
+        let n = usize::from(n);
+        if n >= BITMAP_SYSCALLS {
+            return None;
+        }
+        words[n / 64] |= 1 << (n % 64);
+    }
+    Some(words.iter().flat_map(|w| w.to_le_bytes()).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +199,23 @@ mod tests {
         assert_eq!(unknown, vec!["read".to_string()]);
         let (all, _) = interest(None);
         assert_eq!(all.len(), SYSCALLS.len());
+    }
+
+    #[test]
+    fn bitmap_places_each_number_in_its_word_and_bit() {
+        let set: BTreeSet<u16> = [0, 3, 63, 64, 257, 511].into_iter().collect();
+        let b = bitmap(&set).unwrap();
+        assert_eq!(b.len(), 64);
+        let word = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap());
+        assert_eq!(word(0), 1 | 1 << 3 | 1 << 63);
+        assert_eq!(word(1), 1);
+        assert_eq!(word(4), 1 << 1);
+        assert_eq!(word(7), 1 << 63);
+        assert_eq!((2..7).filter(|&i| i != 4).map(word).sum::<u64>(), 0);
+        assert!(bitmap(&[512].into_iter().collect()).is_none());
+        let (all, _) = interest(None);
+        let b = bitmap(&all).unwrap();
+        let ones: u32 = b.iter().map(|x| x.count_ones()).sum();
+        assert_eq!(ones as usize, all.len());
     }
 }
