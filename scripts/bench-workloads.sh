@@ -50,8 +50,9 @@ for i in $(seq "${N_BUILD:-40}"); do
 done
 
 # For the paired benchmarks: `toggled_quell NAME` starts one host-mode
-# `quell run` ($QUELL, $RULES) whose programs `switch on|off` attaches and
-# detaches (QUELL_BENCH_TOGGLE=1, SIGUSR2 / SIGUSR1; quell acknowledges each
+# `quell run` ($QUELL, $RULES) whose programs `switch on|off|hook` attaches,
+# detaches, or attaches with no syscall of interest (QUELL_BENCH_TOGGLE=1,
+# SIGUSR2 / SIGUSR1 / SIGWINCH; quell acknowledges each
 # switch on stderr, with its counters so far: see `counters`). NAME prefixes
 # error messages. quell is stopped on exit.
 toggled_quell() {
@@ -69,7 +70,11 @@ acks() { grep -c 'quell: bench: ' "$tmp/err" || true; }
 switch() {
   local n i
   n=$(acks)
-  if [ "$1" = on ]; then kill -USR2 "$qpid"; else kill -USR1 "$qpid"; fi
+  case "$1" in
+    on) kill -USR2 "$qpid" ;;
+    off) kill -USR1 "$qpid" ;;
+    hook) kill -WINCH "$qpid" ;; # attached, no syscall of interest: the hook alone
+  esac
   for i in $(seq 200); do [ "$(acks)" -gt "$n" ] && break; sleep 0.01; done
   if [ "$(acks)" -le "$n" ]; then
     echo "$bench_name: quell did not acknowledge the switch $1:" >&2; cat "$tmp/err" >&2; exit 1

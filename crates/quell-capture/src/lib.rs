@@ -145,15 +145,51 @@ pub fn stop_on_signals(flag: Arc<AtomicBool>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// For the overhead benchmark's paired runs: flags set by SIGUSR1 ("detach
-/// the programs") and SIGUSR2 ("attach them again"), for a loop that calls
-/// [`Capture::set_attached`].
-pub fn attach_toggle_signals() -> std::io::Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
-    let off = Arc::new(AtomicBool::new(false));
-    let on = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&off))?;
-    signal_hook::flag::register(signal_hook::consts::SIGUSR2, Arc::clone(&on))?;
-    Ok((off, on))
+/// A state the overhead benchmark asks `quell run` for (see [`BenchSignals`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchState {
+    /// The programs detached: no syscall pays the tracepoint.
+    Detached,
+    /// The programs attached with the rules' interest set (normal operation).
+    Attached,
+    /// The programs attached with no syscall of interest: what the hook alone
+    /// costs every syscall ([`Capture::set_hook_only`]).
+    HookOnly,
+}
+
+/// For the overhead benchmarks: flags set by SIGUSR1 ("detach the
+/// programs"), SIGUSR2 ("attach them") and SIGWINCH ("attach them, with no
+/// syscall of interest"), for a loop that applies [`BenchSignals::take`].
+pub struct BenchSignals {
+    flags: [(Arc<AtomicBool>, BenchState); 3],
+}
+
+impl BenchSignals {
+    /// Installs the handlers.
+    pub fn install() -> std::io::Result<BenchSignals> {
+        use signal_hook::consts::{SIGUSR1, SIGUSR2, SIGWINCH};
+        let flags = [
+            (SIGUSR1, BenchState::Detached),
+            (SIGUSR2, BenchState::Attached),
+            (SIGWINCH, BenchState::HookOnly),
+        ]
+        .map(|(sig, st)| (sig, Arc::new(AtomicBool::new(false)), st));
+        for (sig, flag, _) in &flags {
+            signal_hook::flag::register(*sig, Arc::clone(flag))?;
+        }
+        Ok(BenchSignals {
+            flags: flags.map(|(_, f, st)| (f, st)),
+        })
+    }
+
+    /// The states asked for since the last call, in a fixed order.
+    pub fn take(&self) -> Vec<BenchState> {
+        self.flags
+            .iter()
+            .filter(|(f, _)| f.swap(false, std::sync::atomic::Ordering::Relaxed))
+            .map(|(_, st)| *st)
+            .collect()
+    }
 }
 
 /// Checks, without loading anything, whether this process can capture

@@ -139,6 +139,8 @@ pub struct Capture {
     obj: Object,
     links: Vec<Link>,
     fd_direct: bool,
+    /// The interest bitmap the capture was started with (see `set_hook_only`).
+    interest_bits: Vec<u8>,
     _rings: Vec<MapHandle>,
     rb: RingBuffer<'static>,
     sink: Rc<RefCell<Sink>>,
@@ -332,6 +334,7 @@ impl Capture {
             obj,
             links,
             fd_direct,
+            interest_bits,
             _rings: rings,
             rb,
             sink,
@@ -460,6 +463,26 @@ impl Capture {
             }
         }
         s
+    }
+
+    /// For the overhead benchmark: with `true`, no syscall is of interest
+    /// (the programs, if attached, return right after the interest check, and
+    /// only process events are captured); with `false`, the interest set the
+    /// capture was started with is restored.
+    pub fn set_hook_only(&mut self, hook_only: bool) -> Result<(), CaptureError> {
+        let map = self
+            .obj
+            .maps()
+            .find(|m| m.name().to_string_lossy().ends_with(".data.interest"))
+            .ok_or_else(|| CaptureError::Load("the interest bitmap's map is missing".into()))?;
+        let zeros = vec![0u8; self.interest_bits.len()];
+        let bits = if hook_only {
+            &zeros
+        } else {
+            &self.interest_bits
+        };
+        map.update(&0u32.to_le_bytes(), bits, MapFlags::ANY)
+            .map_err(|e| CaptureError::Load(format!("setting the interest bitmap: {e}")))
     }
 
     /// Detaches (`false`) or re-attaches (`true`) every program, for the

@@ -123,29 +123,34 @@ pub fn run(
             }
         }
     };
-    // Benchmark control (scripts/bench-capture-pairs.sh), host mode only:
-    // with QUELL_BENCH_TOGGLE=1, SIGUSR1 detaches the programs and SIGUSR2
-    // re-attaches them, so that paired runs with and without the hook need
-    // no restart; each switch is acknowledged on stderr with the counters.
+    // Benchmark control (scripts/bench-capture-pairs.sh and
+    // bench-capture-interleave.sh), host mode only: with QUELL_BENCH_TOGGLE=1,
+    // SIGUSR1 detaches the programs, SIGUSR2 re-attaches them and SIGWINCH
+    // attaches them with no syscall of interest, so that runs in each state
+    // need no restart; each switch is acknowledged on stderr with the counters.
     let toggle = (command.is_empty() && std::env::var("QUELL_BENCH_TOGGLE").as_deref() == Ok("1"))
-        .then(quell_capture::attach_toggle_signals)
+        .then(quell_capture::BenchSignals::install)
         .transpose()
         .context("cannot install the benchmark's signal handlers")?;
     let mut child_status = None;
     loop {
         cap.poll_live(Duration::from_millis(100), &mut on_event)?;
-        if let Some((off, on)) = &toggle {
-            for (flag, attach) in [(off, false), (on, true)] {
-                if flag.swap(false, Ordering::Relaxed) {
-                    cap.set_attached(attach)?;
-                    let s = cap.stats();
-                    eprintln!(
-                        "quell: bench: {} ({} events, {} dropped so far)",
-                        if attach { "attached" } else { "detached" },
-                        s.delivered,
-                        s.dropped
-                    );
-                }
+        if let Some(signals) = &toggle {
+            use quell_capture::BenchState;
+            for state in signals.take() {
+                cap.set_hook_only(state == BenchState::HookOnly)?;
+                cap.set_attached(state != BenchState::Detached)?;
+                let s = cap.stats();
+                eprintln!(
+                    "quell: bench: {} ({} events, {} dropped so far)",
+                    match state {
+                        BenchState::Detached => "detached",
+                        BenchState::Attached => "attached",
+                        BenchState::HookOnly => "hook-only",
+                    },
+                    s.delivered,
+                    s.dropped
+                );
             }
         }
         if stop.load(Ordering::Relaxed) {
