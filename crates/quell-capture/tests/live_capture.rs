@@ -642,3 +642,126 @@ fn recent_kernels_get_the_direct_fd_reads() {
         );
     }
 }
+
+/// Close skipping for processes whose fork quell never saw (older than the
+/// capture): the first close or kept record in view starts the kernel's entry
+/// for their fd table from the fds open then, so an fd userspace learnt from
+/// /proc still has its close reported (no stale name when the number is
+/// reused), while the closes of fds only dropped opens made stay in the kernel.
+#[test]
+fn closes_of_processes_older_than_the_capture_are_skipped_once_their_table_is_known() {
+    if !is_root() {
+        eprintln!("skipped: live capture tests need root");
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let d = scratch();
+    let p = |n: &str| d.path().join(n).display().to_string();
+    let rules = format!(
+        "- rule: r\n  desc: d\n  condition: evt.type = openat and fd.name = {}\n  output: o\n  priority: WARNING\n",
+        p("kept")
+    );
+    let mut engine = quell_rules::engine::Engine::new();
+    assert!(engine.load("r.yaml", &rules).successful);
+    let filter = quell_rules::prefilter::open_filter(engine.rules());
+    let buf = quell_capture::prefilter::encode(&filter);
+    let dropped = (0..10)
+        .map(|i| p(&format!("dropped-{i}")))
+        .find(|n| !quell_capture::prefilter::kernel_keeps(&buf, 1, n.as_bytes()))
+        .expect("a path the filter drops");
+    for f in ["early", "kept", &dropped] {
+        std::fs::write(p(f), "x").unwrap();
+    }
+    let wait_go = format!(
+        "until (-e '{}') {{ select(undef, undef, undef, 0.02) }}",
+        p("go")
+    );
+    let loop200 = format!("for (1 .. 200) {{ open(my $y, '<', '{dropped}') or die; close($y) }}");
+    // first a close (of an fd known from /proc), then closes of dropped opens
+    let by_close = format!(
+        "open(my $early, '<', '{early}') or die; {wait_go} close($early); {loop200}",
+        early = p("early")
+    );
+    // first a kept open; then the fd known from /proc is closed and its
+    // number reused by a dropped open, which dup names
+    let by_record = format!(
+        "open(my $early, '<', '{early}') or die; my $e = fileno($early); {wait_go}
+         open(my $k, '<', '{kept}') or die; close($k); close($early);
+         open(my $x, '<', '{dropped}') or die; die 'no reuse' unless fileno($x) == $e;
+         syscall(32, $e) >= 0 or die 'dup'; {loop200}",
+        early = p("early"),
+        kept = p("kept"),
+    );
+    // started before the capture: quell sees no fork for them
+    let mut children: Vec<std::process::Child> = [by_close, by_record]
+        .iter()
+        .map(|s| {
+            Command::new("perl")
+                .arg("-e")
+                .arg(s)
+                .spawn()
+                .expect("spawn perl")
+        })
+        .collect();
+    let pids: Vec<i64> = children.iter().map(|c| c.id() as i64).collect();
+    let mut cap = Capture::start(&CaptureConfig {
+        event_types: None,
+        follow_children: false,
+        open_filter: Some(filter),
+        skip_unknown_closes: true,
+    })
+    .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
+    let mut evs: Vec<(usize, FlatEvent)> = Vec::new();
+    let mut keep = |e: FlatEvent| {
+        if let Some(quell_rules::Value::Int(x)) = e.get("proc.pid") {
+            if let Some(i) = pids.iter().position(|p| p == x) {
+                evs.push((i, e));
+            }
+        }
+    };
+    std::fs::write(p("go"), "").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for c in children.iter_mut() {
+        while c.try_wait().expect("wait").is_none() {
+            assert!(Instant::now() < deadline, "a perl script did not finish");
+            cap.poll(Duration::from_millis(20), &mut keep)
+                .expect("poll");
+        }
+        assert!(c.wait().expect("wait").success(), "a perl script failed");
+    }
+    cap.drain(&mut keep).expect("drain");
+    let closes = |i: usize| {
+        evs.iter()
+            .filter(|(j, e)| *j == i && s(e, "evt.type") == "close")
+            .count()
+    };
+    assert!(
+        (1..20).contains(&closes(0)),
+        "started by a close: that close is reported, the 200 of dropped opens are not: {}",
+        closes(0)
+    );
+    assert!(
+        (2..20).contains(&closes(1)),
+        "started by a kept open: the closes of the kept and the early fd are reported, the 200 of dropped opens are not: {}",
+        closes(1)
+    );
+    let mine: Vec<&FlatEvent> = evs
+        .iter()
+        .filter(|(j, _)| *j == 1)
+        .map(|(_, e)| e)
+        .collect();
+    assert!(
+        mine.iter()
+            .any(|e| s(e, "evt.type") == "openat" && s(e, "fd.name") == p("kept")),
+        "the kept open is captured"
+    );
+    let dup = mine
+        .iter()
+        .find(|e| s(e, "evt.type") == "dup")
+        .expect("dup captured");
+    assert_eq!(
+        s(dup, "fd.name"),
+        "<NA>",
+        "the fd known from /proc was closed and its number reused by a dropped open"
+    );
+}

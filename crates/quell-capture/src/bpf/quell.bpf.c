@@ -112,7 +112,8 @@ struct qstats {
  * capture). The bits are a superset: set when the table is created at fork
  * (every fd then open) and when a record that adds an fd is emitted; cleared
  * when that fd's close is emitted. A table without an entry (processes older
- * than quell, fds beyond FDBITS) has every close emitted. */
+ * than quell) gets one at its first close, from the fds open then; fds beyond
+ * FDBITS have every close emitted. */
 #define FDBITS 1024
 struct fdknown {
 	u64 w[FDBITS / 64];
@@ -205,7 +206,37 @@ struct {
 	__type(value, struct fdknown);
 } fdknown SEC(".maps");
 
-/* Marks fd as possibly known to userspace in the current fd table. */
+/* Starts the entry of fd table `fs` from the fds open in it now (every one
+ * of them may be known to userspace: a superset of what it knows), or
+ * removes it when the table cannot be read. A `fresh` table (just made by a
+ * fork) replaces whatever entry its address had; otherwise an entry another
+ * CPU made in the meantime keeps its bits and gains these. */
+static __always_inline void fdknown_seed(struct files_struct *fs, bool fresh)
+{
+	struct fdknown k = {};
+	struct fdknown *e;
+	struct fdtable *fdt = BPF_CORE_READ(fs, fdt);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	unsigned long *bits = BPF_CORE_READ(fdt, open_fds);
+	u64 key = (u64)fs;
+	u32 n = max >= FDBITS ? FDBITS / 8 : max / 8;
+	if (!(n >= 8 && n <= FDBITS / 8 && bits &&
+	      bpf_probe_read_kernel(&k, n & (FDBITS / 8 * 2 - 1), bits) == 0)) {
+		bpf_map_delete_elem(&fdknown, &key);
+		return;
+	}
+	if (bpf_map_update_elem(&fdknown, &key, &k, fresh ? BPF_ANY : BPF_NOEXIST) == 0)
+		return;
+	e = bpf_map_lookup_elem(&fdknown, &key);
+	if (e)
+		for (int i = 0; i < FDBITS / 64; i++)
+			e->w[i] |= k.w[i];
+}
+
+/* Marks fd as possibly known to userspace in the current fd table. A table
+ * without an entry gets one (the fd is open, so among its bits): otherwise a
+ * close on another thread could start the entry from an older view of the
+ * table that misses this fd. */
 static __always_inline void fd_mark(struct task_struct *t, long fd)
 {
 	u64 key = (u64)t->files;
@@ -215,6 +246,8 @@ static __always_inline void fd_mark(struct task_struct *t, long fd)
 	k = bpf_map_lookup_elem(&fdknown, &key);
 	if (k)
 		k->w[(fd >> 6) & (FDBITS / 64 - 1)] |= 1ULL << (fd & 63);
+	else
+		fdknown_seed(t->files, false);
 }
 
 /* Whether a close of fd must be emitted; clears its bit when it is. */
@@ -226,8 +259,15 @@ static __always_inline bool fd_close_needed(struct task_struct *t, long fd)
 	if (fd < 0 || fd >= FDBITS)
 		return true;
 	k = bpf_map_lookup_elem(&fdknown, &key);
-	if (!k)
+	if (!k) {
+		/* The first close in a table quell saw no fork for (a process
+		 * older than quell, or started while detached, or an entry the
+		 * LRU evicted): this close is emitted, and the table's entry
+		 * starts from the fds open now (the closed one is no longer
+		 * among them), so later closes of fds no record named stay here. */
+		fdknown_seed(t->files, false);
 		return true;
+	}
 	m = 1ULL << (fd & 63);
 	if (!(k->w[(fd >> 6) & (FDBITS / 64 - 1)] & m))
 		return false;
@@ -1148,19 +1188,8 @@ int BPF_PROG(quell_fork, struct task_struct *parent, struct task_struct *child)
 		struct files_struct *cf = BPF_CORE_READ(child, files);
 		struct files_struct *pfs = BPF_CORE_READ(parent, files);
 		if (cfg->skip_closes && cf && cf != pfs &&
-		    (!cfg->follow || bpf_map_lookup_elem(&tracked, &ctgid))) {
-			struct fdknown k = {};
-			struct fdtable *fdt = BPF_CORE_READ(cf, fdt);
-			unsigned int max = BPF_CORE_READ(fdt, max_fds);
-			unsigned long *bits = BPF_CORE_READ(fdt, open_fds);
-			u64 key = (u64)cf;
-			u32 n = max >= FDBITS ? FDBITS / 8 : max / 8;
-			if (n >= 8 && n <= FDBITS / 8 && bits &&
-			    bpf_probe_read_kernel(&k, n & (FDBITS / 8 * 2 - 1), bits) == 0)
-				bpf_map_update_elem(&fdknown, &key, &k, BPF_ANY);
-			else
-				bpf_map_delete_elem(&fdknown, &key);
-		}
+		    (!cfg->follow || bpf_map_lookup_elem(&tracked, &ctgid)))
+			fdknown_seed(cf, true);
 	}
 	/* The fork that creates a followed child is reported too, so the child's
 	 * state (cwd, fds) starts as a copy of its parent's. */
