@@ -36,6 +36,10 @@ MARK=${MARK:-200}
 # the states cycled through: off (detached), on (attached), hook (attached,
 # no syscall of interest: what the hook alone costs)
 read -r -a CYCLE <<< "${CYCLE:-off on}"
+for c in "${CYCLE[@]}"; do
+  case "$c" in off|on|hook) ;; *) echo "bench-capture-interleave: unknown state '$c' in CYCLE (off, on, hook)" >&2; exit 2 ;; esac
+done
+case " ${CYCLE[*]} " in *" off "*) ;; *) echo "bench-capture-interleave: CYCLE needs 'off' (the baseline)" >&2; exit 2 ;; esac
 if [ "$(id -u)" != 0 ]; then
   echo "bench-capture-interleave: live capture needs root; run it as root (e.g. sudo $0)" >&2
   exit 2
