@@ -17,18 +17,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-QUELL=${QUELL:-target/release/quell}
-RULES=${RULES:-../shared/corpus/falco-rules/falco_rules.yaml}
 RUNS=${RUNS:-3}
-[ "$(id -u)" = 0 ] || { echo "bench-capture-attrib: live capture needs root" >&2; exit 2; }
 command -v perf >/dev/null || { echo "bench-capture-attrib: needs perf (Debian: apt-get install linux-perf)" >&2; exit 2; }
-[ -x "$QUELL" ] || cargo build --release -p quell >&2
 
 . scripts/bench-workloads.sh "$@"
 export -f workload
 export N_OPEN N_EXEC N_FIND N_TMP tmp shm
 
-toggled_quell bench-capture-attrib
+toggled_quell
 # the capture's symbols: BPF programs and helpers, the tracepoint path
 CAPTURE='bpf_prog_|bpf_trace_run|__bpf_trace_|syscall_exit_work|syscall_trace_enter|bpf_get_current_task|bpf_probe_read|strncpy_from_user_nofault|copy_from_kernel_nofault|htab_map|bpf_ringbuf|bpf_ktime|srso_'
 # samples and the capture's share of them in one perf data file

@@ -27,8 +27,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-QUELL=${QUELL:-target/release/quell}
-RULES=${RULES:-../shared/corpus/falco-rules/falco_rules.yaml}
 DURATION=${DURATION:-60}
 WINDOW=${WINDOW:-0.5}
 SETTLE=${SETTLE:-0.05}
@@ -40,11 +38,6 @@ for c in "${CYCLE[@]}"; do
   case "$c" in off|on|hook) ;; *) echo "bench-capture-interleave: unknown state '$c' in CYCLE (off, on, hook)" >&2; exit 2 ;; esac
 done
 case " ${CYCLE[*]} " in *" off "*) ;; *) echo "bench-capture-interleave: CYCLE needs 'off' (the baseline)" >&2; exit 2 ;; esac
-if [ "$(id -u)" != 0 ]; then
-  echo "bench-capture-interleave: live capture needs root; run it as root (e.g. sudo $0)" >&2
-  exit 2
-fi
-[ -x "$QUELL" ] || cargo build --release -p quell >&2
 for w in "${@:-tmpfiles}"; do
   case "$w" in tmpfiles|open) ;; *) echo "bench-capture-interleave: unknown workload '$w' (tmpfiles, open)" >&2; exit 2 ;; esac
 done
@@ -69,7 +62,7 @@ loop() {
 
 now() { perl -MTime::HiRes=time -e 'printf "%.6f\n", time'; }
 
-toggled_quell bench-capture-interleave
+toggled_quell
 echo "| workload | state | windows | median slowdown (vs the detached windows on either side) | interquartile range | all windows of the state vs all detached | events/s | dropped |"
 echo "|---|---|---|---|---|---|---|---|"
 for w in "${@:-tmpfiles}"; do
@@ -107,10 +100,11 @@ for w in "${@:-tmpfiles}"; do
       push @{ $r{$c->{s}} }, $off / ($c->{n} / $c->{t}) - 1 }
     for my $s (sort keys %r) {
       my @r = sort { $a <=> $b } @{ $r{$s} };
-      if (@r < 3) { print STDERR "bench-capture-interleave: too few $s windows (is the loop too slow for MARK?)\n"; next }
+      my $label = $s eq "on" ? "attached" : "hook only";
+      if (@r < 3) { print STDERR "bench-capture-interleave: too few $label windows with marks inside (a longer DURATION, or a smaller MARK)\n"; next }
       my $q = sub { my $x = $_[0] * $#r; my $lo = int $x; $r[$lo] + ($x - $lo) * (($r[$lo + 1] // $r[$lo]) - $r[$lo]) };
       my $all = ($n{off} / $t{off}) / ($n{$s} / $t{$s}) - 1;
-      printf "| %s | %s | %d | %+.1f%% | %+.1f .. %+.1f%% | %+.1f%% | %s | %s |\n", $ENV{W}, $s eq "on" ? "attached" : "hook only",
+      printf "| %s | %s | %d | %+.1f%% | %+.1f .. %+.1f%% | %+.1f%% | %s | %s |\n", $ENV{W}, $label,
         scalar @r, 100 * $q->(0.5), 100 * $q->(0.25), 100 * $q->(0.75), 100 * $all,
         $s eq "on" ? sprintf("%.0f", $events / $time{on}) : "", $s eq "on" ? $dropped : "" }
   ' "$SETTLE" "$((ev1 - ev0))" "$((dr1 - dr0))"

@@ -20,21 +20,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-QUELL=${QUELL:-target/release/quell}
-RULES=${RULES:-../shared/corpus/falco-rules/falco_rules.yaml}
 PAIRS=${PAIRS:-21}
-if [ "$(id -u)" != 0 ]; then
-  echo "bench-capture-pairs: live capture needs root; run it as root (e.g. sudo $0)" >&2
-  exit 2
-fi
-if [ ! -x "$QUELL" ]; then
-  cargo build --release -p quell >&2
-fi
-command -v perl >/dev/null || { echo "bench-capture-pairs: perl is needed for the workloads" >&2; exit 2; }
 
 . scripts/bench-workloads.sh "$@"
 
-toggled_quell bench-capture-pairs
+toggled_quell
 quart() { sort -g | awk -v q="$1" '{ v[NR] = $1 } END { i = int(q * (NR - 1) + 1.5); print v[i] }'; }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

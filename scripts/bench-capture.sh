@@ -25,17 +25,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-QUELL=${QUELL:-target/release/quell}
-RULES=${RULES:-../shared/corpus/falco-rules/falco_rules.yaml}
-if [ "$(id -u)" != 0 ]; then
-  echo "bench-capture: live capture needs root; run it as root (e.g. sudo $0)" >&2
-  exit 2
-fi
-if [ ! -x "$QUELL" ]; then
-  cargo build --release -p quell >&2
-fi
-command -v perl >/dev/null || { echo "bench-capture: perl is needed for the workloads" >&2; exit 2; }
-
 . scripts/bench-workloads.sh "$@"
 
 # user+system CPU ticks a process has used so far

@@ -1,8 +1,21 @@
 # Workloads shared by the capture overhead benchmarks (bench-capture.sh,
-# bench-capture-pairs.sh): source it from the repository root. Sets $tmp (a
+# bench-capture-pairs.sh, bench-capture-attrib.sh, bench-capture-interleave.sh):
+# source it from the repository root. It first checks what every one of them
+# needs (root, perl, a quell binary: $QUELL, built if missing; $RULES), with
+# messages named after the calling script ($bench_name). Then it sets $tmp (a
 # scratch directory removed on exit) and $shm, defines `workload NAME` and
 # `once NAME` (one timed run, in ms), and makes the tar and build inputs.
 # Sizes: N_OPEN N_EXEC N_FIND N_TMP N_BUILD; `--quick` as $1 makes them small.
+bench_name=$(basename "$0" .sh)
+QUELL=${QUELL:-target/release/quell}
+RULES=${RULES:-../shared/corpus/falco-rules/falco_rules.yaml}
+if [ "$(id -u)" != 0 ]; then
+  echo "$bench_name: live capture needs root; run it as root (e.g. sudo $0)" >&2
+  exit 2
+fi
+command -v perl >/dev/null || { echo "$bench_name: perl is needed for the workloads" >&2; exit 2; }
+[ -x "$QUELL" ] || cargo build --release -p quell >&2
+
 N_OPEN=${N_OPEN:-300000}
 N_EXEC=${N_EXEC:-1500}
 N_FIND=${N_FIND:-3}
@@ -49,16 +62,15 @@ for i in $(seq "${N_BUILD:-40}"); do
   printf '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint f%d(const char *s) { char b[64]; snprintf(b, sizeof b, "%%s-%d", s); return (int)strlen(b) + atoi(s); }\n' "$i" "$i" > "$tmp/build/f$i.c"
 done
 
-# For the paired benchmarks: `toggled_quell NAME` starts one host-mode
+# For the paired benchmarks: `toggled_quell` starts one host-mode
 # `quell run` ($QUELL, $RULES) whose programs `switch on|off|hook` attaches,
 # detaches, or attaches with no syscall of interest (QUELL_BENCH_TOGGLE=1,
 # SIGUSR2 / SIGUSR1 / SIGWINCH; quell acknowledges each
-# switch on stderr, with its counters so far: see `counters`). NAME prefixes
-# error messages. quell is stopped on exit.
+# switch on stderr, with its counters so far: see `counters`). quell is
+# stopped on exit.
 toggled_quell() {
   QUELL_BENCH_TOGGLE=1 "$QUELL" run -r "$RULES" > "$tmp/alerts" 2> "$tmp/err" &
   qpid=$!
-  bench_name=$1
   trap 'kill -INT "$qpid" 2>/dev/null || true; rm -rf "$tmp" "$shm"' EXIT
   for _ in $(seq 100); do grep -q watching "$tmp/err" && break; sleep 0.1; done
   if ! grep -q watching "$tmp/err"; then
