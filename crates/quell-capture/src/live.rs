@@ -126,6 +126,15 @@ fn find_map<'a>(obj: &'a Object, name: &str) -> Option<libbpf_rs::Map<'a>> {
     obj.maps().find(|m| m.name() == name)
 }
 
+/// The end of the name libbpf gives the map behind the program's interest
+/// bitmap (a global in its own data section; the name's start depends on
+/// the object's name).
+const INTEREST_SECTION: &str = ".data.interest";
+
+/// What an object built from another version of the program source gets.
+const STALE_OBJECT: &str =
+    "the embedded BPF object does not match this build of quell-capture; rebuild quell (cargo build)";
+
 /// Records copied out of the ring buffers, back to back in one reused arena
 /// (no allocation per record), waiting to be sorted and applied.
 #[derive(Default)]
@@ -202,25 +211,24 @@ impl Capture {
                         v.copy_from_slice(&u32::from(direct).to_le_bytes());
                     }
                 }
-                // `.data.interest` holds the interest bitmap
-                if name.ends_with(".data.interest") {
+                if name.ends_with(INTEREST_SECTION) {
                     match m.initial_value_mut() {
                         Some(v) if v.len() == interest_bits.len() => {
                             v.copy_from_slice(&interest_bits)
                         }
                         _ => {
-                            return Err(CaptureError::Load(
-                                "the interest bitmap's section has an unexpected size".into(),
-                            ))
+                            return Err(CaptureError::Load(format!(
+                                "{STALE_OBJECT} (the interest bitmap has another size)"
+                            )))
                         }
                     }
                     interest_set = true;
                 }
             }
             if !interest_set {
-                return Err(CaptureError::Load(
-                    "the interest bitmap's section is missing".into(),
-                ));
+                return Err(CaptureError::Load(format!(
+                    "{STALE_OBJECT} (no interest bitmap)"
+                )));
             }
             open.load().map_err(|e| {
                 let d = libbpf_detail();
@@ -473,8 +481,8 @@ impl Capture {
         let map = self
             .obj
             .maps()
-            .find(|m| m.name().to_string_lossy().ends_with(".data.interest"))
-            .ok_or_else(|| CaptureError::Load("the interest bitmap's map is missing".into()))?;
+            .find(|m| m.name().to_string_lossy().ends_with(INTEREST_SECTION))
+            .ok_or_else(|| CaptureError::Load(format!("{STALE_OBJECT} (no interest bitmap)")))?;
         let zeros = vec![0u8; self.interest_bits.len()];
         let bits = if hook_only {
             &zeros

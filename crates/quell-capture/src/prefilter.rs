@@ -174,21 +174,11 @@ fn is_bigram(a: &PathAtom) -> bool {
 }
 
 fn encodable(a: &PathAtom) -> bool {
-    let s = match a {
-        PathAtom::Exact(s) | PathAtom::Prefix(s) => {
-            if s.is_empty() || s.len() > MAX_PATH {
-                return false;
-            }
-            s
-        }
-        PathAtom::Suffix(s) | PathAtom::Contains(s) => {
-            if s.len() < 2 {
-                return false;
-            }
-            s
-        }
+    let (s, fits) = match a {
+        PathAtom::Exact(s) | PathAtom::Prefix(s) => (s, !s.is_empty() && s.len() <= MAX_PATH),
+        PathAtom::Suffix(s) | PathAtom::Contains(s) => (s, s.len() >= 2),
     };
-    !s.as_bytes().contains(&0)
+    fits && !s.as_bytes().contains(&0)
 }
 
 /// Adds one atom; returns the first byte of a substring (bigram) atom.
