@@ -22,6 +22,23 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// The lock that serializes live tests, or `None` (with a message) when not
+/// root, in which case the test is skipped.
+fn live_test() -> Option<std::sync::MutexGuard<'static, ()>> {
+    if !is_root() {
+        eprintln!("skipped: live capture tests need root");
+        return None;
+    }
+    Some(SERIAL.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The open prefilter of a rules file's text.
+fn open_filter_of(rules: &str) -> quell_rules::prefilter::OpenFilter {
+    let mut engine = quell_rules::engine::Engine::new();
+    assert!(engine.load("r.yaml", rules).successful);
+    quell_rules::prefilter::open_filter(engine.rules())
+}
+
 /// Runs `sh -c script` under capture and returns the events of its process tree.
 fn trace(script: &str) -> Option<Vec<FlatEvent>> {
     trace_cfg(script, None)
@@ -32,11 +49,7 @@ fn trace_cfg(
     script: &str,
     open_filter: Option<quell_rules::prefilter::OpenFilter>,
 ) -> Option<Vec<FlatEvent>> {
-    if !is_root() {
-        eprintln!("skipped: live capture tests need root");
-        return None;
-    }
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = live_test()?;
     let skip_unknown_closes = open_filter.is_some();
     let mut cap = Capture::start(&CaptureConfig {
         event_types: None,
@@ -441,9 +454,7 @@ exec unshare --mount --pid --uts --fork --propagation private sh -c '
 #[test]
 fn the_kernel_prefilter_decides_as_its_model() {
     let rules = "- rule: r\n  desc: d\n  condition: evt.type = openat and (fd.name in (/etc/quell-x1) or fd.name startswith /etc/quell-pre/ or fd.name endswith .qlog or fd.filename = quell-f or fd.name contains qq.. or fd.name contains zy- or fd.name startswith /opt/q8/ or fd.name startswith /opt/quell-sixt/ or fd.name = /etc/q16 or fd.name = /etc/quell-exact)\n  output: o\n  priority: WARNING\n";
-    let mut engine = quell_rules::engine::Engine::new();
-    assert!(engine.load("r.yaml", rules).successful);
-    let filter = quell_rules::prefilter::open_filter(engine.rules());
+    let filter = open_filter_of(rules);
     let buf = quell_capture::prefilter::encode(&filter);
     let mut paths: Vec<String> = [
         "/etc/quell-x1",
@@ -556,11 +567,7 @@ fn the_kernel_prefilter_decides_as_its_model() {
 /// the programs are detached are not seen; after re-attaching they are again.
 #[test]
 fn detached_programs_see_nothing_until_reattached() {
-    if !is_root() {
-        eprintln!("skipped: live capture tests need root");
-        return;
-    }
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(_g) = live_test() else { return };
     let d = scratch();
     let p = |n: &str| d.path().join(n);
     let mut cap = Capture::start(&CaptureConfig {
@@ -613,17 +620,13 @@ fn detached_programs_see_nothing_until_reattached() {
 /// directly, without a helper call; older kernels get the portable program.
 #[test]
 fn recent_kernels_get_the_direct_fd_reads() {
-    if !is_root() {
-        eprintln!("skipped: live capture tests need root");
-        return;
-    }
+    let Some(_g) = live_test() else { return };
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let mut v = release
         .trim()
         .split(|c: char| !c.is_ascii_digit())
         .map(|x| x.parse::<u32>().unwrap_or(0));
     let (major, minor) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let cap = Capture::start(&CaptureConfig {
         follow_children: true,
         ..CaptureConfig::default()
@@ -650,20 +653,14 @@ fn recent_kernels_get_the_direct_fd_reads() {
 /// reused), while the closes of fds only dropped opens made stay in the kernel.
 #[test]
 fn closes_of_processes_older_than_the_capture_are_skipped_once_their_table_is_known() {
-    if !is_root() {
-        eprintln!("skipped: live capture tests need root");
-        return;
-    }
-    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(_g) = live_test() else { return };
     let d = scratch();
     let p = |n: &str| d.path().join(n).display().to_string();
     let rules = format!(
         "- rule: r\n  desc: d\n  condition: evt.type = openat and fd.name = {}\n  output: o\n  priority: WARNING\n",
         p("kept")
     );
-    let mut engine = quell_rules::engine::Engine::new();
-    assert!(engine.load("r.yaml", &rules).successful);
-    let filter = quell_rules::prefilter::open_filter(engine.rules());
+    let filter = open_filter_of(&rules);
     let buf = quell_capture::prefilter::encode(&filter);
     let dropped = (0..10)
         .map(|i| p(&format!("dropped-{i}")))
