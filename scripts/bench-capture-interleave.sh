@@ -23,7 +23,9 @@
 #   DURATION=60 (seconds per workload)  WINDOW=0.5  SETTLE=0.05  MARK=200
 #   CYCLE="off on" (states in turn; "off hook on" adds windows with the
 #   programs attached but no syscall of interest, which splits the overhead
-#   into the hook's floor and the work on interesting syscalls)
+#   into the hook's floor and the work on interesting syscalls; "paths" adds
+#   windows where the programs only read each open's path, the least work
+#   any capture of rules on opened paths does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,10 +34,11 @@ WINDOW=${WINDOW:-0.5}
 SETTLE=${SETTLE:-0.05}
 MARK=${MARK:-200}
 # the states cycled through: off (detached), on (attached), hook (attached,
-# no syscall of interest: what the hook alone costs)
+# no syscall of interest: what the hook alone costs), paths (attached,
+# reading open paths only)
 read -r -a CYCLE <<< "${CYCLE:-off on}"
 for c in "${CYCLE[@]}"; do
-  case "$c" in off|on|hook) ;; *) echo "bench-capture-interleave: unknown state '$c' in CYCLE (off, on, hook)" >&2; exit 2 ;; esac
+  case "$c" in off|on|hook|paths) ;; *) echo "bench-capture-interleave: unknown state '$c' in CYCLE (off, on, hook, paths)" >&2; exit 2 ;; esac
 done
 case " ${CYCLE[*]} " in *" off "*) ;; *) echo "bench-capture-interleave: CYCLE needs 'off' (the baseline)" >&2; exit 2 ;; esac
 for w in "${@:-tmpfiles}"; do
@@ -98,9 +101,9 @@ for w in "${@:-tmpfiles}"; do
       next unless defined $p && defined $q && $w[$p]{t} && $w[$q]{t};
       my $off = ($w[$p]{n} / $w[$p]{t} + $w[$q]{n} / $w[$q]{t}) / 2;
       push @{ $r{$c->{s}} }, $off / ($c->{n} / $c->{t}) - 1 }
-    for my $s (sort keys %r) {
+    for my $s (grep { $r{$_} } qw(hook paths on)) {
       my @r = sort { $a <=> $b } @{ $r{$s} };
-      my $label = $s eq "on" ? "attached" : "hook only";
+      my $label = { on => "attached", hook => "hook only", paths => "paths only" }->{$s};
       if (@r < 3) { print STDERR "bench-capture-interleave: too few $label windows with marks inside (a longer DURATION, or a smaller MARK)\n"; next }
       my $q = sub { my $x = $_[0] * $#r; my $lo = int $x; $r[$lo] + ($x - $lo) * (($r[$lo + 1] // $r[$lo]) - $r[$lo]) };
       my $all = ($n{off} / $t{off}) / ($n{$s} / $t{$s}) - 1;

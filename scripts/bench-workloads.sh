@@ -63,9 +63,10 @@ for i in $(seq "${N_BUILD:-40}"); do
 done
 
 # For the paired benchmarks: `toggled_quell` starts one host-mode
-# `quell run` ($QUELL, $RULES) whose programs `switch on|off|hook` attaches,
-# detaches, or attaches with no syscall of interest (QUELL_BENCH_TOGGLE=1,
-# SIGUSR2 / SIGUSR1 / SIGWINCH; quell acknowledges each
+# `quell run` ($QUELL, $RULES) whose programs `switch on|off|hook|paths`
+# attaches, detaches, attaches with no syscall of interest, or attaches
+# reading open paths only (QUELL_BENCH_TOGGLE=1, SIGUSR2 / SIGUSR1 /
+# SIGWINCH / SIGURG; quell acknowledges each
 # switch on stderr, with its counters so far: see `counters`). quell is
 # stopped on exit.
 toggled_quell() {
@@ -86,6 +87,7 @@ switch() {
     on) kill -USR2 "$qpid" ;;
     off) kill -USR1 "$qpid" ;;
     hook) kill -WINCH "$qpid" ;; # attached, no syscall of interest: the hook alone
+    paths) kill -URG "$qpid" ;; # attached, reading open paths and recording nothing
   esac
   for i in $(seq 200); do [ "$(acks)" -gt "$n" ] && break; sleep 0.01; done
   if [ "$(acks)" -le "$n" ]; then

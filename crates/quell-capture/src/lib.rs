@@ -155,23 +155,29 @@ pub enum BenchState {
     /// The programs attached with no syscall of interest: what the hook alone
     /// costs every syscall ([`Capture::set_hook_only`]).
     HookOnly,
+    /// The programs attached, reading each open's path and recording no
+    /// syscall: the least work a capture of these rules does
+    /// ([`Capture::set_paths_only`]).
+    PathsOnly,
 }
 
 /// For the overhead benchmarks: flags set by SIGUSR1 ("detach the
-/// programs"), SIGUSR2 ("attach them") and SIGWINCH ("attach them, with no
-/// syscall of interest"), for a loop that applies [`BenchSignals::take`].
+/// programs"), SIGUSR2 ("attach them"), SIGWINCH ("attach them, with no
+/// syscall of interest") and SIGURG ("attach them, reading open paths
+/// only"), for a loop that applies [`BenchSignals::take`].
 pub struct BenchSignals {
-    flags: [(Arc<AtomicBool>, BenchState); 3],
+    flags: [(Arc<AtomicBool>, BenchState); 4],
 }
 
 impl BenchSignals {
     /// Installs the handlers.
     pub fn install() -> std::io::Result<BenchSignals> {
-        use signal_hook::consts::{SIGUSR1, SIGUSR2, SIGWINCH};
+        use signal_hook::consts::{SIGURG, SIGUSR1, SIGUSR2, SIGWINCH};
         let flags = [
             (SIGUSR1, BenchState::Detached),
             (SIGUSR2, BenchState::Attached),
             (SIGWINCH, BenchState::HookOnly),
+            (SIGURG, BenchState::PathsOnly),
         ]
         .map(|(sig, st)| (sig, Arc::new(AtomicBool::new(false)), st));
         for (sig, flag, _) in &flags {

@@ -253,11 +253,12 @@ impl Capture {
 
         // configuration
         let me = std::process::id();
-        let mut cfgbytes = Vec::with_capacity(16);
+        let mut cfgbytes = Vec::with_capacity(20);
         cfgbytes.extend_from_slice(&me.to_le_bytes());
         cfgbytes.extend_from_slice(&u32::from(cfg.follow_children).to_le_bytes());
         cfgbytes.extend_from_slice(&me.to_le_bytes());
         cfgbytes.extend_from_slice(&u32::from(cfg.skip_unknown_closes).to_le_bytes());
+        cfgbytes.extend_from_slice(&0u32.to_le_bytes()); // paths_only: see set_paths_only
         let config = find_map(&obj, "config")
             .ok_or_else(|| CaptureError::Load("map `config` missing".into()))?;
         config
@@ -491,6 +492,32 @@ impl Capture {
         };
         map.update(&0u32.to_le_bytes(), bits, MapFlags::ANY)
             .map_err(|e| CaptureError::Load(format!("setting the interest bitmap: {e}")))
+    }
+
+    /// For the overhead benchmark: with `true`, the programs do on the
+    /// syscalls of interest only what any capture of rules on opened paths
+    /// must do, read each open's path, and record nothing (no syscall event
+    /// reaches userspace; process events still do); with `false`, they work
+    /// normally again. The difference to [`Capture::set_hook_only`] is the
+    /// cost of the path reads; to normal operation, the cost of everything
+    /// else (prefilter, close skipping, records).
+    pub fn set_paths_only(&mut self, paths_only: bool) -> Result<(), CaptureError> {
+        let map = find_map(&self.obj, "config")
+            .ok_or_else(|| CaptureError::Load("map `config` missing".into()))?;
+        let key = 0u32.to_le_bytes();
+        let mut v = map
+            .lookup(&key, MapFlags::ANY)
+            .ok()
+            .flatten()
+            .filter(|v| v.len() >= 20)
+            .ok_or_else(|| {
+                CaptureError::Load(format!(
+                    "{STALE_OBJECT} (the configuration has another size)"
+                ))
+            })?;
+        v[16..20].copy_from_slice(&u32::from(paths_only).to_le_bytes());
+        map.update(&key, &v, MapFlags::ANY)
+            .map_err(|e| CaptureError::Load(format!("setting the configuration: {e}")))
     }
 
     /// Detaches (`false`) or re-attaches (`true`) every program, for the

@@ -616,6 +616,75 @@ fn detached_programs_see_nothing_until_reattached() {
     assert!(opened("after"), "the open after re-attaching is seen");
 }
 
+/// The interleaved benchmark's other two states: with no syscall of interest
+/// (`set_hook_only`) and reading open paths only (`set_paths_only`), no
+/// syscall event is recorded; back to normal, opens are seen again.
+#[test]
+fn bench_states_record_no_syscall_until_normal_again() {
+    let Some(_g) = live_test() else { return };
+    let d = scratch();
+    let p = |n: &str| d.path().join(n);
+    let mut cap = Capture::start(&CaptureConfig {
+        event_types: None,
+        follow_children: true,
+        open_filter: None,
+        skip_unknown_closes: false,
+    })
+    .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
+    let script = "wait_for() { while [ ! -e \"$1\" ]; do sleep 0.02; done; }; \
+                  : > before; wait_for go1; : > hook_only; wait_for go2; : > paths_only; \
+                  wait_for go3; : > after";
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(d.path())
+        .spawn()
+        .expect("spawn sh");
+    let mut evs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let wait_file = |cap: &mut Capture, evs: &mut Vec<FlatEvent>, f: &str| {
+        while !p(f).exists() {
+            assert!(Instant::now() < deadline, "the script did not create {f}");
+            cap.poll(Duration::from_millis(20), &mut |e| evs.push(e))
+                .expect("poll");
+        }
+    };
+    wait_file(&mut cap, &mut evs, "before");
+    cap.set_hook_only(true).expect("hook only");
+    std::fs::write(p("go1"), "").unwrap();
+    wait_file(&mut cap, &mut evs, "hook_only");
+    cap.set_hook_only(false).expect("interest back");
+    cap.set_paths_only(true).expect("paths only");
+    std::fs::write(p("go2"), "").unwrap();
+    wait_file(&mut cap, &mut evs, "paths_only");
+    cap.set_paths_only(false).expect("normal again");
+    std::fs::write(p("go3"), "").unwrap();
+    while child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "the script did not finish");
+        cap.poll(Duration::from_millis(20), &mut |e| evs.push(e))
+            .expect("poll");
+    }
+    cap.drain(&mut |e| evs.push(e)).expect("drain");
+    let opened = |name: &str| {
+        evs.iter().any(|e| {
+            s(e, "evt.type") == "openat" && s(e, "fd.name") == p(name).display().to_string()
+        })
+    };
+    assert!(opened("before"), "the open before the switches is seen");
+    assert!(
+        !opened("hook_only"),
+        "no syscall is recorded with no syscall of interest"
+    );
+    assert!(
+        !opened("paths_only"),
+        "no syscall is recorded while reading paths only"
+    );
+    assert!(
+        opened("after"),
+        "the open after going back to normal is seen"
+    );
+}
+
 /// On the kernels this project runs on (6.18), the program reads fd arrays
 /// directly, without a helper call; older kernels get the portable program.
 #[test]

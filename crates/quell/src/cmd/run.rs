@@ -125,9 +125,10 @@ pub fn run(
     };
     // Benchmark control (scripts/bench-capture-pairs.sh and
     // bench-capture-interleave.sh), host mode only: with QUELL_BENCH_TOGGLE=1,
-    // SIGUSR1 detaches the programs, SIGUSR2 re-attaches them and SIGWINCH
-    // attaches them with no syscall of interest, so that runs in each state
-    // need no restart; each switch is acknowledged on stderr with the counters.
+    // SIGUSR1 detaches the programs, SIGUSR2 re-attaches them, SIGWINCH
+    // attaches them with no syscall of interest and SIGURG attaches them
+    // reading open paths only, so that runs in each state need no restart;
+    // each switch is acknowledged on stderr with the counters.
     let toggle = (command.is_empty() && std::env::var("QUELL_BENCH_TOGGLE").as_deref() == Ok("1"))
         .then(quell_capture::BenchSignals::install)
         .transpose()
@@ -139,6 +140,7 @@ pub fn run(
             use quell_capture::BenchState;
             for state in signals.take() {
                 cap.set_hook_only(state == BenchState::HookOnly)?;
+                cap.set_paths_only(state == BenchState::PathsOnly)?;
                 cap.set_attached(state != BenchState::Detached)?;
                 let s = cap.stats();
                 eprintln!(
@@ -147,6 +149,7 @@ pub fn run(
                         BenchState::Detached => "detached",
                         BenchState::Attached => "attached",
                         BenchState::HookOnly => "hook-only",
+                        BenchState::PathsOnly => "paths-only",
                     },
                     s.delivered,
                     s.dropped
