@@ -831,3 +831,81 @@ fn closes_of_processes_older_than_the_capture_are_skipped_once_their_table_is_kn
         "the fd known from /proc was closed and its number reused by a dropped open"
     );
 }
+
+/// Closes of fds that dropped opens returned stay in the kernel without a map
+/// lookup (the per-CPU cache of such fds). Once a kept record names the same
+/// number (dup2 onto it), the cache is no longer trusted: the close of that
+/// number reaches userspace, or the number would keep the kept file's name
+/// after the next dropped open reused it.
+#[test]
+fn a_dropped_opens_fd_that_a_kept_record_replaced_has_its_close_captured() {
+    let d = scratch();
+    let p = |n: &str| d.path().join(n).display().to_string();
+    let rules = format!(
+        "- rule: r\n  desc: d\n  condition: evt.type = openat and fd.name = {}\n  output: o\n  priority: WARNING\n",
+        p("kept")
+    );
+    let filter = open_filter_of(&rules);
+    let buf = quell_capture::prefilter::encode(&filter);
+    let dropped = (0..10)
+        .map(|i| p(&format!("dropped-{i}")))
+        .find(|n| !quell_capture::prefilter::kernel_keeps(&buf, 1, n.as_bytes()))
+        .expect("a path the filter drops");
+    for f in ["kept", &dropped] {
+        std::fs::write(p(f), "x").unwrap();
+    }
+    // fd K: the kept file; fd N: a dropped open, then dup2(K, N), close(N),
+    // a dropped open that reuses N, and dup(N), whose event names N
+    let script = format!(
+        "perl -e '
+        for (1 .. 20) {{ open(my $y, \"<\", \"{dropped}\") or die; close($y) }}
+        open(my $k, \"<\", \"{kept}\") or die; my $kn = fileno($k);
+        open(my $x, \"<\", \"{dropped}\") or die; my $n = fileno($x);
+        syscall(33, $kn, $n) == $n or die \"dup2\";
+        syscall(3, $n) == 0 or die \"close\";
+        open(my $z, \"<\", \"{dropped}\") or die; die \"no reuse\" unless fileno($z) == $n;
+        syscall(32, $n) >= 0 or die \"dup\";'",
+        kept = p("kept"),
+    );
+    let Some(evs) = trace_cfg(&script, Some(filter)) else {
+        return;
+    };
+    let at = |t: &str| {
+        evs.iter()
+            .position(|e| s(e, "evt.type") == t)
+            .unwrap_or_else(|| panic!("{t} captured"))
+    };
+    let (i_dup2, i_dup) = (at("dup2"), at("dup"));
+    assert_eq!(
+        s(&evs[i_dup2], "fd.name"),
+        p("kept"),
+        "dup2 names the kept file"
+    );
+    // dup reports the fd it duplicates: N, reused by the last dropped open
+    let n = s(&evs[i_dup], "fd.num");
+    assert!(
+        evs[i_dup2..i_dup]
+            .iter()
+            .any(|e| s(e, "evt.type") == "close" && s(e, "evt.arg.fd") == n),
+        "the close of fd {n} between dup2 and dup is captured"
+    );
+    assert_ne!(
+        s(&evs[i_dup], "fd.name"),
+        p("kept"),
+        "fd {n}, reused by a dropped open, keeps no stale name"
+    );
+    // the loop's 20 opens all got the number the kept open got after them
+    let kept = find(&evs, |e| {
+        s(e, "evt.type") == "openat" && s(e, "fd.name") == p("kept")
+    })
+    .expect("the kept open is captured");
+    let kn = s(kept, "fd.num");
+    let closes_of_loop = evs
+        .iter()
+        .filter(|e| s(e, "evt.type") == "close" && s(e, "evt.arg.fd") == kn)
+        .count();
+    assert!(
+        closes_of_loop <= 2,
+        "the 20 closes of fd {kn} after dropped opens stay in the kernel: {closes_of_loop} captured"
+    );
+}

@@ -207,6 +207,74 @@ struct {
 	__type(value, struct fdknown);
 } fdknown SEC(".maps");
 
+/* The fds this CPU's current thread got from opens the prefilter dropped
+ * and has not closed since: their closes stay in the kernel without a
+ * lookup in `fdknown` (a map lookup is a call, and a call costs ~30 ns
+ * with return-thunk mitigations; the common pattern, open then close on
+ * the same thread, needs none). Valid while `fdgen` is what it was when the
+ * mask was started: every record that puts an fd in userspace's table, and
+ * every fork and process exit, moves it on, so a stale or reused entry is
+ * never trusted. An fd in the mask is unknown to userspace: the open that
+ * returned it was dropped, so any earlier fd of that number was closed, and
+ * no record has named the number since (that record would have moved
+ * `fdgen`). A miss falls back to `fdknown`. */
+struct fdcache {
+	u64 files;   /* the fd table (address) */
+	u64 gen;     /* fdgen when the mask was started */
+	u64 dropped; /* bit n: fd n */
+	u32 tid;
+	u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct fdcache);
+} fdcache_map SEC(".maps");
+
+u64 fdgen = 0;
+
+static __always_inline void fdgen_bump(void)
+{
+	__sync_fetch_and_add(&fdgen, 1);
+}
+
+/* Notes fd, just returned by a dropped open of thread t. */
+static __always_inline void fdcache_add(struct task_struct *t, long fd)
+{
+	u32 zero = 0;
+	struct fdcache *c = bpf_map_lookup_elem(&fdcache_map, &zero);
+	u64 g = *(volatile u64 *)&fdgen;
+	if (!c || fd < 0 || fd >= 64)
+		return;
+	if (c->files != (u64)t->files || c->tid != (u32)t->pid || c->gen != g) {
+		c->files = (u64)t->files;
+		c->tid = t->pid;
+		c->gen = g;
+		c->dropped = 0;
+	}
+	c->dropped |= 1ULL << fd;
+}
+
+/* Whether the close of fd by thread t can stay in the kernel because the
+ * cache knows fd came from a dropped open (and forgets it); false means
+ * "ask fdknown". */
+static __always_inline bool fdcache_close(struct task_struct *t, long fd)
+{
+	u32 zero = 0;
+	struct fdcache *c = bpf_map_lookup_elem(&fdcache_map, &zero);
+	u64 m;
+	if (!c || fd < 0 || fd >= 64)
+		return false;
+	m = 1ULL << fd;
+	if (!(c->dropped & m) || c->files != (u64)t->files || c->tid != (u32)t->pid ||
+	    c->gen != *(volatile u64 *)&fdgen)
+		return false;
+	c->dropped &= ~m;
+	return true;
+}
+
 /* Starts the entry of fd table `fs` from the fds open in it now (every one
  * of them may be known to userspace: a superset of what it knows), or
  * removes it when the table cannot be read. A `fresh` table (just made by a
@@ -242,6 +310,7 @@ static __always_inline void fd_mark(struct task_struct *t, long fd)
 {
 	u64 key = (u64)t->files;
 	struct fdknown *k;
+	fdgen_bump();
 	if (fd < 0 || fd >= FDBITS)
 		return;
 	k = bpf_map_lookup_elem(&fdknown, &key);
@@ -722,9 +791,9 @@ static __always_inline u64 low_bytes(u32 n)
  * substring atoms are found with word arithmetic, and only a word holding
  * such a first byte has its bigrams looked up. `len` is used for memory
  * offsets only before the loop and the loop's offsets are masked, so the
- * verifier needs no precise length and prunes the walk's states; a global
- * function, so it is verified once, not once per path through the caller. */
-__noinline int pf_keep(u32 len)
+ * verifier needs no precise length and prunes the walk's states. Inlined:
+ * a call costs ~30 ns with return-thunk mitigations. */
+static __always_inline int pf_keep(u32 len)
 {
 	u32 zero = 0;
 	const struct qpathf *pf = bpf_map_lookup_elem(&pathfilter, &zero);
@@ -828,17 +897,6 @@ static __always_inline bool fd_maybe_dir(struct task_struct *t, long fd)
 	return (f->f_inode->i_mode & S_IFMT) == S_IFDIR;
 }
 
-/* openat2's open_how.flags from the record (blob 1); O_DIRECTORY (keep the
- * record) when the structure could not be read. */
-static __always_inline u64 open_how_flags(const u8 *buf, struct qhdr *h)
-{
-	u64 f = 0;
-	if (h->blob_len[1] < 8)
-		return O_DIRECTORY_FLAG;
-	bpf_probe_read_kernel(&f, sizeof(f), &buf[OFF(sizeof(struct qhdr) + h->blob_len[0])]);
-	return f;
-}
-
 /* An open the prefilter may drop: which slot of `active`, or -1. */
 static __always_inline int pf_slot(u32 id)
 {
@@ -855,30 +913,29 @@ static __always_inline int pf_slot(u32 id)
 	return -1;
 }
 
-/* Whether this open record can be left in the kernel: the filter is active
- * for the call, the path is outside every atom, and the call did not ask for
- * or get a directory, nor ask for a path-only fd (what later *at calls and
- * fchdir resolve against). */
-static __always_inline bool pf_drop(struct task_struct *t, u32 id, long ret, const u64 *a, const u8 *buf, struct qhdr *h)
+/* Whether this open can be left in the kernel: the filter is active for the
+ * call, the path (in the scratch buffer after the header, `len` bytes with
+ * the NUL) is outside every atom, and the call did not ask for or get a
+ * directory, nor ask for a path-only fd (what later *at calls and fchdir
+ * resolve against). */
+static __always_inline bool pf_drop(struct task_struct *t, u32 id, int slot, long ret, const u64 *a, u32 len)
 {
 	u32 zero = 0;
-	struct qpathf *pf;
-	int slot = pf_slot(id);
-	u64 flags;
-	u32 len;
-	if (slot < 0)
-		return false;
-	pf = bpf_map_lookup_elem(&pathfilter, &zero);
+	struct qpathf *pf = bpf_map_lookup_elem(&pathfilter, &zero);
+	u64 flags = 0;
 	if (!pf || !pf->active[slot & 3])
 		return false;
-	/* creat has no flags argument (O_CREAT|O_WRONLY|O_TRUNC) */
-	flags = id == NR_open ? a[1] : id == NR_openat ? a[2] : id == NR_openat2 ? open_how_flags(buf, h) : 0;
+	/* creat has no flags argument (O_CREAT|O_WRONLY|O_TRUNC); openat2's
+	 * are the first field of struct open_how (kept when unreadable) */
+	if (id == NR_open)
+		flags = a[1];
+	else if (id == NR_openat)
+		flags = a[2];
+	else if (id == NR_openat2 && bpf_probe_read_user(&flags, sizeof(flags), (void *)a[2]))
+		return false;
 	if (flags & (O_DIRECTORY_FLAG | O_PATH_FLAG))
 		return false;
-	len = h->blob_len[0];
-	if (len == 0)
-		return false;
-	if (pf_keep(len - 1))
+	if (len == 0 || pf_keep(len - 1))
 		return false;
 	/* a directory opened without O_DIRECTORY: kept (read-only opens only;
 	 * an open for writing never returns a directory) */
@@ -900,6 +957,8 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 	u64 a[6];
 	u64 pt;
 	u32 wi;
+	int slot;
+	u32 plen = 0;
 
 	if (id >= NSYSCALLS)
 		return 0;
@@ -935,7 +994,8 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 		if (ret != 0)
 			return 0;
 		st = get_stats();
-		if (id == NR_close && cfg->skip_closes && !fd_close_needed(t, (long)(int)regs->di)) {
+		if (id == NR_close && cfg->skip_closes &&
+		    (fdcache_close(t, (long)(int)regs->di) || !fd_close_needed(t, (long)(int)regs->di))) {
 			if (st)
 				st->closes_skipped++;
 			return 0;
@@ -962,21 +1022,35 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 	buf = get_scratch();
 	if (!buf)
 		return 0;
-	h = (struct qhdr *)buf;
-	/* the cheap fields first: the clock, cgroup and credentials wait until
-	 * the prefilter has kept the record */
-	h->kind = QK_SYSCALL;
-	for (int i = 0; i < QBLOBS; i++)
-		h->blob_len[i] = 0;
-	h->_pad = 0;
-	h->sysno = id;
-	h->res = ret;
 	a[0] = regs->di;
 	a[1] = regs->si;
 	a[2] = regs->dx;
 	a[3] = regs->r10;
 	a[4] = regs->r8;
 	a[5] = regs->r9;
+	/* An open's path first, read to where the record keeps it: the
+	 * prefilter decides before the record is built, and on one path through
+	 * the program, so the verifier walks the inlined prefilter once. */
+	slot = pf_slot(id);
+	if (slot >= 0) {
+		plen = clamp_len(bpf_probe_read_user_str(&buf[sizeof(struct qhdr)], MAX_STR,
+							 (void *)(id == NR_open || id == NR_creat ? a[0] : a[1])));
+		if (pf_drop(t, id, slot, ret, a, plen)) {
+			if (st)
+				st->filtered++;
+			if (ret >= 0 && cfg->skip_closes)
+				fdcache_add(t, ret);
+			return 0;
+		}
+	}
+	h = (struct qhdr *)buf;
+	/* the clock, cgroup and credentials are filled in once the record is kept */
+	h->kind = QK_SYSCALL;
+	for (int i = 0; i < QBLOBS; i++)
+		h->blob_len[i] = 0;
+	h->_pad = 0;
+	h->sysno = id;
+	h->res = ret;
 	for (int i = 0; i < 6; i++)
 		h->args[i] = a[i];
 	off = sizeof(struct qhdr);
@@ -984,6 +1058,16 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 	switch (id) {
 	case NR_open:
 	case NR_creat:
+	case NR_openat:
+		h->blob_len[0] = plen;
+		off += plen;
+		break;
+	case NR_openat2:
+		h->blob_len[0] = plen;
+		off += plen;
+		/* struct open_how { u64 flags, mode, resolve; } */
+		put_user_bytes(buf, h, &off, 1, (void *)a[2], 24);
+		break;
 	case NR_unlink:
 	case NR_rmdir:
 	case NR_mkdir:
@@ -993,18 +1077,12 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 	case NR_execve:
 		put_user_str(buf, h, &off, 0, (void *)a[0]);
 		break;
-	case NR_openat:
 	case NR_unlinkat:
 	case NR_mkdirat:
 	case NR_fchmodat:
 	case NR_fchmodat2:
 	case NR_execveat:
 		put_user_str(buf, h, &off, 0, (void *)a[1]);
-		break;
-	case NR_openat2:
-		put_user_str(buf, h, &off, 0, (void *)a[1]);
-		/* struct open_how { u64 flags, mode, resolve; } */
-		put_user_bytes(buf, h, &off, 1, (void *)a[2], 24);
 		break;
 	case NR_rename:
 	case NR_link:
@@ -1060,11 +1138,6 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 		break;
 	default:
 		break;
-	}
-	if (pf_drop(t, id, ret, a, buf, h)) {
-		if (st)
-			st->filtered++;
-		return 0;
 	}
 	h->ts = bpf_ktime_get_boot_ns();
 	h->cgroup_id = t->cgroups->dfl_cgrp->kn->id;
@@ -1233,6 +1306,10 @@ int BPF_PROG(quell_exit, struct task_struct *p, bool group_dead)
 	u64 pt = bpf_get_current_pid_tgid();
 	u32 tgid = pt >> 32;
 	u32 tid = (u32)pt;
+	/* a thread that ends leaves no fdcache entry to trust: its id and fd
+	 * table may be reused */
+	if (cfg && cfg->skip_closes)
+		fdgen_bump();
 	if (!cfg || !wanted(cfg, tgid))
 		return 0;
 	/* Only the end of a whole process matters to the process table. */
