@@ -25,7 +25,8 @@
 //!   (clean absolute paths outside every atom, not directories); they are
 //!   counted as `filtered`. Recording (`--record`) captures every open.
 //!   Closes of fds no record reported stay in the kernel too (a per-fd-table
-//!   bitmap), unless a rule matches `close` or the run records.
+//!   bitmap, with a per-CPU cache in front of it for the fds a thread got
+//!   from dropped opens), unless a rule matches `close` or the run records.
 //! - `execveat` is told from `execve` in `sched_prepare_exec` (Linux ≥ 6.10),
 //!   before the ELF loader rewrites the syscall number; on older kernels every
 //!   exec reads as `execve`.

@@ -39,6 +39,24 @@ fn open_filter_of(rules: &str) -> quell_rules::prefilter::OpenFilter {
     quell_rules::prefilter::open_filter(engine.rules())
 }
 
+/// The open prefilter of a rule on one path (`kept`), and a path in the same
+/// directory that the filter drops (named by `p`).
+fn kept_and_dropped(
+    kept: &str,
+    p: &dyn Fn(&str) -> String,
+) -> (quell_rules::prefilter::OpenFilter, String) {
+    let rules = format!(
+        "- rule: r\n  desc: d\n  condition: evt.type = openat and fd.name = {kept}\n  output: o\n  priority: WARNING\n"
+    );
+    let filter = open_filter_of(&rules);
+    let buf = quell_capture::prefilter::encode(&filter);
+    let dropped = (0..10)
+        .map(|i| p(&format!("dropped-{i}")))
+        .find(|n| !quell_capture::prefilter::kernel_keeps(&buf, 1, n.as_bytes()))
+        .expect("a path the filter drops");
+    (filter, dropped)
+}
+
 /// Runs `sh -c script` under capture and returns the events of its process tree.
 fn trace(script: &str) -> Option<Vec<FlatEvent>> {
     trace_cfg(script, None)
@@ -563,10 +581,12 @@ fn the_kernel_prefilter_decides_as_its_model() {
     assert!(k >= 40 && dropped >= 60, "kept {k}, dropped {dropped}");
 }
 
-/// `Capture::set_attached` (the paired benchmark's switch): opens made while
-/// the programs are detached are not seen; after re-attaching they are again.
+/// The benchmarks' switches: opens made while the programs are detached
+/// (`set_attached`), attached with no syscall of interest (`set_hook_only`)
+/// or reading open paths only (`set_paths_only`) are not recorded; back to
+/// normal, they are again.
 #[test]
-fn detached_programs_see_nothing_until_reattached() {
+fn bench_switches_record_no_syscall_until_normal_again() {
     let Some(_g) = live_test() else { return };
     let d = scratch();
     let p = |n: &str| d.path().join(n);
@@ -577,66 +597,31 @@ fn detached_programs_see_nothing_until_reattached() {
         skip_unknown_closes: false,
     })
     .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
-    let script = "wait_for() { while [ ! -e \"$1\" ]; do sleep 0.02; done; }; \
-                  : > before; wait_for go1; : > while_detached; wait_for go2; : > after";
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(d.path())
-        .spawn()
-        .expect("spawn sh");
-    let mut evs = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let wait_file = |cap: &mut Capture, evs: &mut Vec<FlatEvent>, f: &str| {
-        while !p(f).exists() {
-            assert!(Instant::now() < deadline, "the script did not create {f}");
-            cap.poll(Duration::from_millis(20), &mut |e| evs.push(e))
-                .expect("poll");
-        }
-    };
-    wait_file(&mut cap, &mut evs, "before");
-    cap.set_attached(false).expect("detach");
-    std::fs::write(p("go1"), "").unwrap();
-    wait_file(&mut cap, &mut evs, "while_detached");
-    cap.set_attached(true).expect("attach again");
-    std::fs::write(p("go2"), "").unwrap();
-    while child.try_wait().expect("wait").is_none() {
-        assert!(Instant::now() < deadline, "the script did not finish");
-        cap.poll(Duration::from_millis(20), &mut |e| evs.push(e))
-            .expect("poll");
-    }
-    cap.drain(&mut |e| evs.push(e)).expect("drain");
-    let opened = |name: &str| {
-        evs.iter().any(|e| {
-            s(e, "evt.type") == "openat" && s(e, "fd.name") == p(name).display().to_string()
+    // each phase: the script creates its file, then waits for the go of the next
+    let phases = [
+        "before",
+        "while_detached",
+        "hook_only",
+        "paths_only",
+        "after",
+    ];
+    let script = phases
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if i == 0 {
+                format!(": > {f}")
+            } else {
+                format!("wait_for go{i}; : > {f}")
+            }
         })
-    };
-    assert!(opened("before"), "the open before detaching is seen");
-    assert!(!opened("while_detached"), "nothing is seen while detached");
-    assert!(opened("after"), "the open after re-attaching is seen");
-}
-
-/// The interleaved benchmark's other two states: with no syscall of interest
-/// (`set_hook_only`) and reading open paths only (`set_paths_only`), no
-/// syscall event is recorded; back to normal, opens are seen again.
-#[test]
-fn bench_states_record_no_syscall_until_normal_again() {
-    let Some(_g) = live_test() else { return };
-    let d = scratch();
-    let p = |n: &str| d.path().join(n);
-    let mut cap = Capture::start(&CaptureConfig {
-        event_types: None,
-        follow_children: true,
-        open_filter: None,
-        skip_unknown_closes: false,
-    })
-    .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
-    let script = "wait_for() { while [ ! -e \"$1\" ]; do sleep 0.02; done; }; \
-                  : > before; wait_for go1; : > hook_only; wait_for go2; : > paths_only; \
-                  wait_for go3; : > after";
+        .collect::<Vec<_>>()
+        .join("; ");
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(script)
+        .arg(format!(
+            "wait_for() {{ while [ ! -e \"$1\" ]; do sleep 0.02; done; }}; {script}"
+        ))
         .current_dir(d.path())
         .spawn()
         .expect("spawn sh");
@@ -649,16 +634,26 @@ fn bench_states_record_no_syscall_until_normal_again() {
                 .expect("poll");
         }
     };
-    wait_file(&mut cap, &mut evs, "before");
-    cap.set_hook_only(true).expect("hook only");
-    std::fs::write(p("go1"), "").unwrap();
-    wait_file(&mut cap, &mut evs, "hook_only");
-    cap.set_hook_only(false).expect("interest back");
-    cap.set_paths_only(true).expect("paths only");
-    std::fs::write(p("go2"), "").unwrap();
-    wait_file(&mut cap, &mut evs, "paths_only");
-    cap.set_paths_only(false).expect("normal again");
-    std::fs::write(p("go3"), "").unwrap();
+    for (i, f) in phases.iter().enumerate() {
+        if i > 0 {
+            std::fs::write(p(&format!("go{i}")), "").unwrap();
+        }
+        wait_file(&mut cap, &mut evs, f);
+        // the state for the next phase
+        match phases.get(i + 1).copied() {
+            Some("while_detached") => cap.set_attached(false).expect("detach"),
+            Some("hook_only") => {
+                cap.set_attached(true).expect("attach again");
+                cap.set_hook_only(true).expect("hook only");
+            }
+            Some("paths_only") => {
+                cap.set_hook_only(false).expect("interest back");
+                cap.set_paths_only(true).expect("paths only");
+            }
+            Some(_) => cap.set_paths_only(false).expect("normal again"),
+            None => {}
+        }
+    }
     while child.try_wait().expect("wait").is_none() {
         assert!(Instant::now() < deadline, "the script did not finish");
         cap.poll(Duration::from_millis(20), &mut |e| evs.push(e))
@@ -671,6 +666,7 @@ fn bench_states_record_no_syscall_until_normal_again() {
         })
     };
     assert!(opened("before"), "the open before the switches is seen");
+    assert!(!opened("while_detached"), "nothing is seen while detached");
     assert!(
         !opened("hook_only"),
         "no syscall is recorded with no syscall of interest"
@@ -725,16 +721,7 @@ fn closes_of_processes_older_than_the_capture_are_skipped_once_their_table_is_kn
     let Some(_g) = live_test() else { return };
     let d = scratch();
     let p = |n: &str| d.path().join(n).display().to_string();
-    let rules = format!(
-        "- rule: r\n  desc: d\n  condition: evt.type = openat and fd.name = {}\n  output: o\n  priority: WARNING\n",
-        p("kept")
-    );
-    let filter = open_filter_of(&rules);
-    let buf = quell_capture::prefilter::encode(&filter);
-    let dropped = (0..10)
-        .map(|i| p(&format!("dropped-{i}")))
-        .find(|n| !quell_capture::prefilter::kernel_keeps(&buf, 1, n.as_bytes()))
-        .expect("a path the filter drops");
+    let (filter, dropped) = kept_and_dropped(&p("kept"), &p);
     for f in ["early", "kept", &dropped] {
         std::fs::write(p(f), "x").unwrap();
     }
@@ -841,16 +828,7 @@ fn closes_of_processes_older_than_the_capture_are_skipped_once_their_table_is_kn
 fn a_dropped_opens_fd_that_a_kept_record_replaced_has_its_close_captured() {
     let d = scratch();
     let p = |n: &str| d.path().join(n).display().to_string();
-    let rules = format!(
-        "- rule: r\n  desc: d\n  condition: evt.type = openat and fd.name = {}\n  output: o\n  priority: WARNING\n",
-        p("kept")
-    );
-    let filter = open_filter_of(&rules);
-    let buf = quell_capture::prefilter::encode(&filter);
-    let dropped = (0..10)
-        .map(|i| p(&format!("dropped-{i}")))
-        .find(|n| !quell_capture::prefilter::kernel_keeps(&buf, 1, n.as_bytes()))
-        .expect("a path the filter drops");
+    let (filter, dropped) = kept_and_dropped(&p("kept"), &p);
     for f in ["kept", &dropped] {
         std::fs::write(p(f), "x").unwrap();
     }
