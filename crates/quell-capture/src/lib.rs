@@ -116,6 +116,17 @@ pub enum CaptureError {
     /// The kernel refused to load the program.
     #[error("the kernel refused quell's eBPF program: {0}; check that BPF is enabled (CONFIG_BPF_SYSCALL) and not blocked by lockdown or a security policy")]
     Load(String),
+    /// The kernel's verifier rejected the program (a quell bug on this
+    /// kernel): the verifier's last words, and where its whole log was saved.
+    #[error("the kernel's BPF verifier rejected quell's capture program on Linux {release}: {verdict}; this is a quell bug on this kernel, please report it{}", .log.as_ref().map(|p| format!(" with the verifier's log, saved in {}", p.display())).unwrap_or_default())]
+    Rejected {
+        /// The running kernel's release.
+        release: String,
+        /// The verifier's verdict (the last line of its log that says why).
+        verdict: String,
+        /// The whole verifier log, when it could be written.
+        log: Option<std::path::PathBuf>,
+    },
     /// A tracepoint could not be attached.
     #[error("could not attach to a kernel tracepoint ({0}); raw tracepoints (CONFIG_BPF_EVENTS) are required")]
     Attach(String),

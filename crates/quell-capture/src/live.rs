@@ -57,6 +57,60 @@ fn libbpf_detail() -> String {
         .join("; ")
 }
 
+/// When libbpf's messages hold a verifier log (the kernel rejected a
+/// program), the verifier's verdict and the whole log. The verdict is the log's
+/// last line that says why: the final counters ("processed N insns ...",
+/// "verification time ...") are passed over.
+fn verifier_verdict(msgs: &[String]) -> Option<(String, String)> {
+    let msg = msgs
+        .iter()
+        .rev()
+        .find(|m| m.contains("BEGIN PROG LOAD LOG"))?;
+    let start = msg.find("BEGIN PROG LOAD LOG")?;
+    let body = &msg[start..];
+    let body = body.split("-- END PROG LOAD LOG --").next().unwrap_or(body);
+    let verdict = body
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && !l.starts_with("processed ")
+                && !l.starts_with("verification time")
+                && !l.starts_with("stack depth")
+        })
+        .last()?
+        .to_string();
+    Some((verdict, msg.clone()))
+}
+
+/// The error for a failed load: a verifier rejection (with `save_log`, its
+/// log saved to a file in the temporary directory; not for the direct
+/// program, whose refusal is followed by the portable one) or another failure
+/// with libbpf's words.
+fn load_error(e: &libbpf_rs::Error, save_log: bool) -> CaptureError {
+    let msgs = LIBBPF_LOG.lock().map(|l| l.clone()).unwrap_or_default();
+    if let Some((verdict, log)) = verifier_verdict(&msgs) {
+        let path = std::env::temp_dir().join(format!("quell-verifier-{}.log", std::process::id()));
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|r| r.trim().to_string())
+            .unwrap_or_else(|_| "(unknown release)".into());
+        return CaptureError::Rejected {
+            release,
+            verdict,
+            log: save_log
+                .then(|| std::fs::write(&path, log).ok().map(|_| path))
+                .flatten(),
+        };
+    }
+    let d = libbpf_detail();
+    CaptureError::Load(if d.is_empty() {
+        format!("{e}")
+    } else {
+        format!("{e} ({d})")
+    })
+}
+
 /// Checks the kernel facilities and privileges capture needs, before loading.
 pub(crate) fn preflight() -> Result<(), CaptureError> {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -230,14 +284,7 @@ impl Capture {
                     "{STALE_OBJECT} (no interest bitmap)"
                 )));
             }
-            open.load().map_err(|e| {
-                let d = libbpf_detail();
-                CaptureError::Load(if d.is_empty() {
-                    format!("{e}")
-                } else {
-                    format!("{e} ({d})")
-                })
-            })
+            open.load().map_err(|e| load_error(&e, !direct))
         };
         // QUELL_CAPTURE_FD_HELPER=1 (diagnostic, for tests) loads the portable one only
         let try_direct = std::env::var("QUELL_CAPTURE_FD_HELPER").as_deref() != Ok("1");
@@ -543,5 +590,35 @@ impl Capture {
     /// The process table (for tests and diagnostics).
     pub fn state(&self) -> &State {
         &self.state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verifier_verdict;
+
+    #[test]
+    fn a_verifier_log_gives_its_verdict() {
+        let log = "libbpf: prog 'quell_sys_exit': BPF program load failed: -E2BIG\n\
+                   libbpf: prog 'quell_sys_exit': -- BEGIN PROG LOAD LOG --\n\
+                   0: R1=ctx() R10=fp0\n\
+                   1853: (77) r3 >>= 33\n\
+                   BPF program is too large. Processed 1000001 insn\n\
+                   processed 1000001 insns (limit 1000000) max_states_per_insn 27\n\
+                   -- END PROG LOAD LOG --";
+        let msgs = vec!["libbpf: loading object".to_string(), log.to_string()];
+        let (verdict, whole) = verifier_verdict(&msgs).expect("a verifier log");
+        assert_eq!(verdict, "BPF program is too large. Processed 1000001 insn");
+        assert_eq!(whole, log);
+        let access = "libbpf: prog 'p': -- BEGIN PROG LOAD LOG --\n12: (61) r1 = *(u32 *)(r2 +0)\n\
+                      R2 invalid mem access 'scalar'\nverification time 210 usec\n\
+                      stack depth 0\nprocessed 13 insns (limit 1000000)\n-- END PROG LOAD LOG --";
+        assert_eq!(
+            verifier_verdict(&[access.to_string()])
+                .map(|v| v.0)
+                .as_deref(),
+            Some("R2 invalid mem access 'scalar'")
+        );
+        assert!(verifier_verdict(&["libbpf: failed to find BTF".to_string()]).is_none());
     }
 }
