@@ -213,8 +213,8 @@ struct {
  * with return-thunk mitigations; the common pattern, open then close on
  * the same thread, needs none). Valid while `fdgen` is what it was when the
  * mask was started: every record that puts an fd in userspace's table, and
- * every fork and process exit, moves it on, so a stale or reused entry is
- * never trusted. An fd in the mask is unknown to userspace: the open that
+ * every thread exit (after which its id and fd table may be reused), moves
+ * it on, so a stale or reused entry is never trusted. An fd in the mask is unknown to userspace: the open that
  * returned it was dropped, so any earlier fd of that number was closed, and
  * no record has named the number since (that record would have moved
  * `fdgen`). A miss falls back to `fdknown`. */
