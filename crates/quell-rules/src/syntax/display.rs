@@ -15,7 +15,9 @@
 //! Rendering is a pure function of the tree, so `display(parse(display(t)))`
 //! equals `display(t)` whenever the rendered values re-lex as themselves
 //! (Falco leaves empty values and bare values containing `(`, `)` or `,`
-//! unquoted, which do not).
+//! unquoted, which do not; and a value ending in a backslash prints as
+//! `"...\\"`, whose closing quote follows a backslash and so, in libsinsp's
+//! lexer, does not close the string).
 
 use std::fmt::{self, Display, Formatter, Write};
 
