@@ -189,6 +189,37 @@ const INTEREST_SECTION: &str = ".data.interest";
 const STALE_OBJECT: &str =
     "the embedded BPF object does not match this build of quell-capture; rebuild quell (cargo build)";
 
+/// The program's `config` map (`struct qcfg` in quell.bpf.c): this
+/// process's id (never captured), whether only the tree this process starts
+/// is followed (below the same id), close skipping, and the paths-only
+/// benchmark state.
+#[derive(Clone, Copy)]
+struct ProgConfig {
+    follow: bool,
+    skip_closes: bool,
+    paths_only: bool,
+}
+
+impl ProgConfig {
+    fn write(&self, obj: &Object) -> Result<(), CaptureError> {
+        let me = std::process::id();
+        let mut v = Vec::with_capacity(20);
+        for w in [
+            me,
+            u32::from(self.follow),
+            me,
+            u32::from(self.skip_closes),
+            u32::from(self.paths_only),
+        ] {
+            v.extend_from_slice(&w.to_le_bytes());
+        }
+        find_map(obj, "config")
+            .ok_or_else(|| CaptureError::Load("map `config` missing".into()))?
+            .update(&0u32.to_le_bytes(), &v, MapFlags::ANY)
+            .map_err(|e| CaptureError::Load(format!("setting the configuration: {e}")))
+    }
+}
+
 /// Records copied out of the ring buffers, back to back in one reused arena
 /// (no allocation per record), waiting to be sorted and applied.
 #[derive(Default)]
@@ -202,6 +233,8 @@ pub struct Capture {
     obj: Object,
     links: Vec<Link>,
     fd_direct: bool,
+    /// What the program's `config` map holds (see `set_paths_only`).
+    prog_cfg: ProgConfig,
     /// The interest bitmap the capture was started with (see `set_hook_only`).
     interest_bits: Vec<u8>,
     _rings: Vec<MapHandle>,
@@ -299,18 +332,12 @@ impl Capture {
         };
 
         // configuration
-        let me = std::process::id();
-        let mut cfgbytes = Vec::with_capacity(20);
-        cfgbytes.extend_from_slice(&me.to_le_bytes());
-        cfgbytes.extend_from_slice(&u32::from(cfg.follow_children).to_le_bytes());
-        cfgbytes.extend_from_slice(&me.to_le_bytes());
-        cfgbytes.extend_from_slice(&u32::from(cfg.skip_unknown_closes).to_le_bytes());
-        cfgbytes.extend_from_slice(&0u32.to_le_bytes()); // paths_only: see set_paths_only
-        let config = find_map(&obj, "config")
-            .ok_or_else(|| CaptureError::Load("map `config` missing".into()))?;
-        config
-            .update(&0u32.to_le_bytes(), &cfgbytes, MapFlags::ANY)
-            .map_err(|e| CaptureError::Load(format!("setting the configuration: {e}")))?;
+        let prog_cfg = ProgConfig {
+            follow: cfg.follow_children,
+            skip_closes: cfg.skip_unknown_closes,
+            paths_only: false,
+        };
+        prog_cfg.write(&obj)?;
 
         // the open prefilter (QUELL_CAPTURE_NO_PREFILTER=1 turns it off, for comparisons)
         if let Some(f) = &cfg.open_filter {
@@ -390,6 +417,7 @@ impl Capture {
             obj,
             links,
             fd_direct,
+            prog_cfg,
             interest_bits,
             _rings: rings,
             rb,
@@ -549,22 +577,16 @@ impl Capture {
     /// cost of the path reads; to normal operation, the cost of everything
     /// else (prefilter, close skipping, records).
     pub fn set_paths_only(&mut self, paths_only: bool) -> Result<(), CaptureError> {
-        let map = find_map(&self.obj, "config")
-            .ok_or_else(|| CaptureError::Load("map `config` missing".into()))?;
-        let key = 0u32.to_le_bytes();
-        let mut v = map
-            .lookup(&key, MapFlags::ANY)
-            .ok()
-            .flatten()
-            .filter(|v| v.len() >= 20)
-            .ok_or_else(|| {
-                CaptureError::Load(format!(
-                    "{STALE_OBJECT} (the configuration has another size)"
-                ))
-            })?;
-        v[16..20].copy_from_slice(&u32::from(paths_only).to_le_bytes());
-        map.update(&key, &v, MapFlags::ANY)
-            .map_err(|e| CaptureError::Load(format!("setting the configuration: {e}")))
+        if self.prog_cfg.paths_only == paths_only {
+            return Ok(());
+        }
+        let next = ProgConfig {
+            paths_only,
+            ..self.prog_cfg
+        };
+        next.write(&self.obj)?;
+        self.prog_cfg = next;
+        Ok(())
     }
 
     /// Detaches (`false`) or re-attaches (`true`) every program, for the
