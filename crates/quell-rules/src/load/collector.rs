@@ -429,6 +429,37 @@ impl Reader<'_> {
         Ok(self.decode_seq(item, "tags", ctx)?.into_iter().collect())
     }
 
+    /// Warns about every key given twice in a mapping anywhere inside `item`. yaml-cpp
+    /// keeps both and Falco's lookups see the first, silently; quell says so.
+    fn warn_duplicate_keys(&mut self, item: &Node, root: &Ctx) {
+        let mut todo = vec![item];
+        while let Some(n) = todo.pop() {
+            match &n.kind {
+                Kind::Seq(v) => todo.extend(v.iter().rev()),
+                Kind::Map(entries) => {
+                    for (first, dup) in n.duplicate_keys() {
+                        let key = dup.as_scalar().unwrap_or_default();
+                        let ctx = root
+                            .child("rules content item", "", self.pos(item.mark))
+                            .child("key", key, self.pos(dup.mark));
+                        self.warn(
+                            Code::QuellDuplicateKey,
+                            format!(
+                                "Key '{key}' is given more than once in this mapping (first at line {}). Falco silently uses the first value and ignores this one.",
+                                first.mark.line
+                            ),
+                            &ctx,
+                        );
+                    }
+                    for (_, v) in entries.iter().rev() {
+                        todo.push(v);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn warn_unknown_keys(&mut self, item: &Node, expected: &[&str], ctx: &Ctx) {
         let Some(entries) = item.as_map() else { return };
         for (k, _) in entries {
@@ -700,6 +731,7 @@ impl Collector {
                         )),
                         Kind::Seq(items) => {
                             for item in items.iter().filter(|i| !i.is_null()) {
+                                r.warn_duplicate_keys(item, &root);
                                 if let Err(f) = self.read_item(&mut r, item, &root) {
                                     r.fail(f);
                                 }

@@ -59,7 +59,7 @@ mod exceptions;
 mod lists;
 mod result;
 mod version;
-mod yaml;
+pub mod yaml;
 
 pub use collector::{
     Collector, ListInfo, MacroInfo, PluginRequirement, RuleInfo, ENGINE_VERSION, SYSCALL_SOURCE,
