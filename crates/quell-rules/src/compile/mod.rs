@@ -173,15 +173,52 @@ pub(crate) fn diag(
     load::make_diag(code, message.into(), locations, src)
 }
 
+/// The most syntax-tree nodes a condition may have once its macros are substituted.
+/// Macros are substituted as trees, so a macro used twice by the next one doubles in
+/// size at every level (40 such macros would need terabytes); compilation stops at
+/// this size with `QUELL_ERR_CONDITION_TOO_LARGE`, naming the rule or macro. The
+/// largest condition of the upstream rules expands to a few hundred nodes.
+pub const MAX_EXPANDED_NODES: usize = 100_000;
+
+/// The deepest a condition's tree may be once its macros are substituted (each macro
+/// is bounded by the parser's depth limit, but a chain of macros is not).
+pub const MAX_EXPANDED_DEPTH: usize = 1_000;
+
+/// How deeply macros may refer to one another (`m2` uses `m1`, `m3` uses `m2`, ...).
+pub const MAX_MACRO_NESTING: usize = 256;
+
+/// The message prefix of budget errors (reported with `QUELL_ERR_CONDITION_TOO_LARGE`).
+const TOO_LARGE: &str = "Condition too large after macro expansion";
+
 struct MacroSlot {
     parsed: Option<Expr>,
     resolved: Option<Result<Expr, (String, Pos)>>,
+    /// Nodes and depth of the resolved tree.
+    size: (usize, usize),
     visibility: usize,
     index: usize,
 }
 
+/// Running totals of one expansion, against the budget.
+#[derive(Default)]
+struct Budget {
+    nodes: usize,
+    /// The macro being expanded (its name in errors), or `None` for a rule's condition.
+    owner: Option<usize>,
+    deepest: usize,
+}
+
+fn too_large(what: String, owner: Option<usize>, names: &[String]) -> String {
+    match owner {
+        Some(o) => format!("{TOO_LARGE}: {what} while expanding macro '{}'", names[o]),
+        None => format!("{TOO_LARGE}: {what}"),
+    }
+}
+
 /// Resolves macro references in `expr`, using the macros visible below `visibility`.
-/// Marks referenced macros as used. Errors name the first undefined macro, or a loop.
+/// Marks referenced macros as used. Errors name the first undefined macro, or a loop,
+/// or the macro whose substitution exceeds the expansion budget.
+#[allow(clippy::too_many_arguments)]
 fn resolve_macros(
     expr: &Expr,
     visibility: usize,
@@ -190,20 +227,66 @@ fn resolve_macros(
     used: &mut [bool],
     stack: &mut Vec<usize>,
     names: &[String],
+    budget: &mut Budget,
+    depth: usize,
 ) -> Result<Expr, (String, Pos)> {
+    budget.nodes += 1;
+    budget.deepest = budget.deepest.max(depth);
+    if budget.nodes > MAX_EXPANDED_NODES {
+        return Err((
+            too_large(
+                format!("more than {MAX_EXPANDED_NODES} nodes"),
+                budget.owner,
+                names,
+            ),
+            Pos::default(),
+        ));
+    }
     Ok(match expr {
         Expr::And(v) => Expr::And(
             v.iter()
-                .map(|e| resolve_macros(e, visibility, slots, by_name, used, stack, names))
+                .map(|e| {
+                    resolve_macros(
+                        e,
+                        visibility,
+                        slots,
+                        by_name,
+                        used,
+                        stack,
+                        names,
+                        budget,
+                        depth + 1,
+                    )
+                })
                 .collect::<Result<_, _>>()?,
         ),
         Expr::Or(v) => Expr::Or(
             v.iter()
-                .map(|e| resolve_macros(e, visibility, slots, by_name, used, stack, names))
+                .map(|e| {
+                    resolve_macros(
+                        e,
+                        visibility,
+                        slots,
+                        by_name,
+                        used,
+                        stack,
+                        names,
+                        budget,
+                        depth + 1,
+                    )
+                })
                 .collect::<Result<_, _>>()?,
         ),
         Expr::Not(e) => Expr::Not(Box::new(resolve_macros(
-            e, visibility, slots, by_name, used, stack, names,
+            e,
+            visibility,
+            slots,
+            by_name,
+            used,
+            stack,
+            names,
+            budget,
+            depth + 1,
         )?)),
         Expr::Check(c) => Expr::Check(c.clone()),
         Expr::Ident { name, pos } => {
@@ -214,7 +297,30 @@ fn resolve_macros(
                 return Err((format!("Undefined macro '{name}' used in filter."), *pos));
             }
             used[i] = true;
-            macro_body(i, slots, by_name, used, stack, names).map_err(|(m, _)| (m, *pos))?
+            budget.nodes -= 1;
+            let body =
+                macro_body(i, slots, by_name, used, stack, names).map_err(|(m, _)| (m, *pos))?;
+            let (n, d) = slots[i].size;
+            let over = if budget.nodes + n > MAX_EXPANDED_NODES {
+                Some(format!("more than {MAX_EXPANDED_NODES} nodes"))
+            } else if depth + d > MAX_EXPANDED_DEPTH {
+                Some(format!("more than {MAX_EXPANDED_DEPTH} levels of nesting"))
+            } else {
+                None
+            };
+            if let Some(what) = over {
+                return Err((
+                    too_large(
+                        format!("{what} when macro '{name}' is substituted"),
+                        budget.owner,
+                        names,
+                    ),
+                    *pos,
+                ));
+            }
+            budget.nodes += n;
+            budget.deepest = budget.deepest.max(depth + d);
+            body
         }
     })
 }
@@ -236,6 +342,18 @@ fn macro_body(
             Pos::default(),
         ));
     }
+    if stack.len() >= MAX_MACRO_NESTING {
+        let r = Err((
+            too_large(
+                format!("macros refer to one another more than {MAX_MACRO_NESTING} levels deep"),
+                Some(i),
+                names,
+            ),
+            Pos::default(),
+        ));
+        slots[i].resolved = Some(r.clone());
+        return r;
+    }
     let Some(parsed) = slots[i].parsed.clone() else {
         // The macro's own condition did not parse: that error is reported on the macro.
         return Err((
@@ -245,8 +363,23 @@ fn macro_body(
     };
     stack.push(i);
     let vis = slots[i].visibility;
-    let r = resolve_macros(&parsed, vis, slots, by_name, used, stack, names);
+    let mut budget = Budget {
+        owner: Some(i),
+        ..Budget::default()
+    };
+    let r = resolve_macros(
+        &parsed,
+        vis,
+        slots,
+        by_name,
+        used,
+        stack,
+        names,
+        &mut budget,
+        0,
+    );
     stack.pop();
+    slots[i].size = (budget.nodes, budget.deepest + 1);
     slots[i].resolved = Some(r.clone());
     r
 }
@@ -295,6 +428,7 @@ pub fn compile(
         slots.push(MacroSlot {
             parsed,
             resolved: None,
+            size: (0, 0),
             visibility: m.visibility,
             index: m.index,
         });
@@ -316,7 +450,20 @@ pub fn compile(
                 .as_ref()
                 .map(|p| direct_error(p, &msg, &by_name, &slots, m.visibility))
                 .unwrap_or(false);
-            if own || msg.starts_with("reference loop") {
+            let too_large_here =
+                msg.starts_with(TOO_LARGE) && msg.ends_with(&format!("macro '{}'", names[i]));
+            if too_large_here {
+                diags.push(diag(
+                    Code::QuellErrConditionTooLarge,
+                    msg,
+                    vec![
+                        load::root_location(&m.loc.position.name),
+                        m.loc.clone(),
+                        cond_location(sources, &m.cond_pos, &m.cond, &texts[i], pos),
+                    ],
+                    sources,
+                ));
+            } else if own || msg.starts_with("reference loop") {
                 diags.push(diag(
                     Code::LoadErrValidate,
                     msg,
@@ -365,8 +512,20 @@ pub fn compile(
             &mut macro_used,
             &mut stack,
             &names,
+            &mut Budget::default(),
+            0,
         ) {
             Ok(e) => e,
+            Err((msg, pos)) if msg.starts_with(TOO_LARGE) => {
+                // The rule is named by its location; the macro by the message.
+                diags.push(diag(
+                    Code::QuellErrConditionTooLarge,
+                    msg,
+                    vec![root, rule_loc, cond_loc(pos)],
+                    sources,
+                ));
+                continue;
+            }
             Err((msg, pos)) => {
                 // A macro that failed on its own has reported that already: only report
                 // undefined macros this rule names itself.
