@@ -37,11 +37,13 @@ impl EvtTypes {
     pub fn is_all(&self) -> bool {
         matches!(self, EvtTypes::AllBut(s) if s.is_empty())
     }
-    /// Falco warns when a rule matches more than 100 event types, and also when it
-    /// matches none (`evttypes.empty() || evttypes.size() > 100` in Falco's compiler).
+    /// Falco warns when a rule matches more than 100 event types. Since engine 0.63 an
+    /// empty set (a condition that can never be true, such as the `never_true`
+    /// placeholder idiom) no longer warns (falco commit 188630e2, "do not emit
+    /// LOAD_NO_EVTTYPE for unsatisfiable conditions"); before, it did.
     pub fn too_many(&self) -> bool {
         match self {
-            EvtTypes::Only(s) => s.is_empty() || s.len() > 100,
+            EvtTypes::Only(s) => s.len() > 100,
             EvtTypes::AllBut(s) => {
                 super::evttypes_table::EVENT_TYPES
                     .len()
