@@ -211,6 +211,9 @@ pub struct Diagnostic {
     pub locations: Vec<Location>,
     /// The source line(s) around the innermost location, with a caret line.
     pub snippet: String,
+    /// For Falco's deprecated-field warnings (`LOAD_DEPRECATED_ITEM`): the field
+    /// (`evt.dir`), as in the `deprecated_field` key of Falco's JSON.
+    pub deprecated_field: Option<String>,
 }
 
 impl Diagnostic {

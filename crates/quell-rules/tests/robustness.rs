@@ -453,3 +453,19 @@ fn chained_macros_stop_at_the_expansion_depth() {
         Some("Deep")
     );
 }
+
+/// Falco's deprecated-field warning shows the condition in its snippet, also for a
+/// folded scalar (not the `condition: >` line), and names the field in its JSON.
+#[test]
+fn deprecated_field_warning_snippet_shows_the_condition() {
+    let text = "- rule: Folded\n  desc: d\n  condition: >\n    evt.type = open\n    and evt.dir = <\n  output: o\n  priority: WARNING\n";
+    let mut e = Engine::new();
+    let r = e.load("f.yaml", text);
+    assert!(r.successful && r.warnings.len() == 1, "{r:#?}");
+    let w = &r.warnings[0];
+    assert!(w.snippet.contains("evt.type = open"), "{}", w.snippet);
+    assert!(!w.snippet.contains("condition: >"), "{}", w.snippet);
+    assert_eq!(w.deprecated_field.as_deref(), Some("evt.dir"));
+    let j = r.to_json();
+    assert_eq!(j["warnings"][0]["deprecated_field"], "evt.dir");
+}

@@ -216,7 +216,12 @@ mod tests {
         ] {
             assert_eq!(types(never), EvtTypes::none(), "{never}");
         }
-        for all in ["evt.num != 0", "evt.num > 0", "evt.num >= 1", "not evt.num = 0"] {
+        for all in [
+            "evt.num != 0",
+            "evt.num > 0",
+            "evt.num >= 1",
+            "not evt.num = 0",
+        ] {
             assert!(types(all).is_all(), "{all}");
         }
         for undecided in [

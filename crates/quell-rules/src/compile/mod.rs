@@ -187,6 +187,45 @@ pub const MAX_EXPANDED_DEPTH: usize = 1_000;
 /// How deeply macros may refer to one another (`m2` uses `m1`, `m3` uses `m2`, ...).
 pub const MAX_MACRO_NESTING: usize = 256;
 
+/// Fields Falco 0.63 reports as deprecated (`falco_load_result.cpp`), in its order,
+/// with the message of its warning for a use in a condition.
+const DEPRECATED_FIELDS: [(&str, &str); 6] = [
+    ("evt.dir", "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' always evaluates to false. The rule expression can be simplified by removing the condition on 'evt.dir'"),
+    ("evt.latency", LATENCY_DEPRECATED),
+    ("evt.latency.s", LATENCY_DEPRECATED),
+    ("evt.latency.ns", LATENCY_DEPRECATED),
+    ("evt.latency.human", LATENCY_DEPRECATED),
+    ("evt.wait_latency", LATENCY_DEPRECATED),
+];
+const LATENCY_DEPRECATED: &str = "field is not available due to the drop of enter events.";
+
+/// `%container.info` in an output: removed, with Falco's deprecation warning.
+const CONTAINER_INFO: &str = "%container.info";
+const CONTAINER_INFO_DEPRECATED: &str = "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message.";
+
+/// The fields named on the left of the checks of `expr` (inside transformers too), as
+/// Falco's warning resolver visits them.
+fn lhs_fields(expr: &Expr) -> BTreeSet<String> {
+    fn operand(o: &syntax::Operand, out: &mut BTreeSet<String>) {
+        match o {
+            syntax::Operand::Field { name, .. } => {
+                out.insert(name.clone());
+            }
+            syntax::Operand::Transformer { args, .. } => args.iter().for_each(|a| targ(a, out)),
+        }
+    }
+    fn targ(a: &syntax::TArg, out: &mut BTreeSet<String>) {
+        match a {
+            syntax::TArg::Operand(o) => operand(o, out),
+            syntax::TArg::List(v) => v.iter().for_each(|x| targ(x, out)),
+            syntax::TArg::Value(_) => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    expr.walk_checks(&mut |c| operand(&c.lhs, &mut out));
+    out
+}
+
 /// The message prefix of budget errors (reported with `QUELL_ERR_CONDITION_TOO_LARGE`).
 const TOO_LARGE: &str = "Condition too large after macro expansion";
 
@@ -489,6 +528,39 @@ pub fn compile(
                 continue;
             }
         };
+        // Falco's order: the output (`%container.info` dropped with a warning, then
+        // deprecated fields), before the condition.
+        let mut output = r.output.clone();
+        if output.contains(CONTAINER_INFO) {
+            diags.push(diag(
+                Code::LoadDeprecatedItem,
+                CONTAINER_INFO_DEPRECATED,
+                vec![root.clone(), rule_loc.clone()],
+                sources,
+            ));
+            output = output.replace(CONTAINER_INFO, "");
+        }
+        let format = OutputFormat::parse(&output, registry);
+        if format.is_ok() {
+            for (field, _) in DEPRECATED_FIELDS {
+                // A substring search, as Falco's.
+                if output.contains(field) {
+                    let loc = Location {
+                        item_type: "rule output".into(),
+                        item_name: String::new(),
+                        position: r.output_pos.clone(),
+                    };
+                    let mut d = diag(
+                        Code::LoadDeprecatedItem,
+                        format!("usage of deprecated field '{field}' has been detected in the rule output"),
+                        vec![root.clone(), rule_loc.clone(), loc],
+                        sources,
+                    );
+                    d.deprecated_field = Some(field.to_string());
+                    diags.push(d);
+                }
+            }
+        }
         let text = load::substitute_lists(&text, lists, &mut list_used);
         let cond_loc = |pos: Pos| cond_location(sources, &r.cond_pos, &r.cond, &text, pos);
         let parsed = match syntax::parse(&text) {
@@ -545,9 +617,33 @@ pub fn compile(
         if r.source != "syscall" {
             continue;
         }
+        // Deprecated fields anywhere in the expanded condition (macros included): one
+        // warning per field at the start of the rule's condition, whose text the
+        // snippet shows (also when it is a folded or literal block scalar).
+        let used_fields = lhs_fields(&expr);
+        for (field, message) in DEPRECATED_FIELDS {
+            if used_fields.contains(field) {
+                let position = match sources.get(&r.cond_pos.name) {
+                    Some(src) => locate_in_source(src, &r.cond_pos, &r.cond, 0, Pos::default()),
+                    None => r.cond_pos.clone(),
+                };
+                let loc = Location {
+                    item_type: "condition expression".into(),
+                    item_name: load::condition_context_name(&r.cond),
+                    position,
+                };
+                let mut d = diag(
+                    Code::LoadDeprecatedItem,
+                    message,
+                    vec![root.clone(), rule_loc.clone(), loc],
+                    sources,
+                );
+                d.deprecated_field = Some(field.to_string());
+                diags.push(d);
+            }
+        }
         let mut warnings = Vec::new();
         let lowered = lower::lower(&expr, registry, &mut warnings);
-        let format = OutputFormat::parse(&r.output, registry);
         let skip_unknown = |msg: &str| {
             r.skip_if_unknown_filter
                 && [
@@ -622,7 +718,7 @@ pub fn compile(
             source: r.source.clone(),
             tags: r.tags.iter().cloned().collect(),
             enabled: r.enabled,
-            output: r.output.clone(),
+            output,
             condition_compiled: expr.to_string(),
             evttypes,
             exception_fields,

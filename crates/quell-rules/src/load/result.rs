@@ -131,6 +131,7 @@ pub fn make_diag(
         message: message.into(),
         locations,
         snippet,
+        deprecated_field: None,
     }
 }
 
@@ -182,12 +183,16 @@ fn diag_json(d: &Diagnostic) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut j = json!({
         "context": { "locations": locations, "snippet": d.snippet },
         "code": d.code.name(),
         "codedesc": d.code.desc(),
         "message": d.message,
-    })
+    });
+    if let Some(f) = &d.deprecated_field {
+        j["deprecated_field"] = json!(f);
+    }
+    j
 }
 
 impl LoadResult {
