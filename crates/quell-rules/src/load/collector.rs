@@ -299,6 +299,9 @@ fn is_list_name(name: &str) -> bool {
 /// Update data for append / replace of a rule (Falco's `rule_update_info`).
 #[derive(Default)]
 struct RuleUpdate {
+    /// The item's `source` when Falco passes it on (with a condition, or `append: true`);
+    /// empty otherwise. A different source than the rule's is an error.
+    source: String,
     cond: Option<(String, Position)>,
     output: Option<(String, Position)>,
     desc: Option<String>,
@@ -635,6 +638,28 @@ impl Reader<'_> {
 }
 
 /// `expected` minus `key`, if the override names `key` (Falco's `check_update_expected`).
+/// The `source` an item names, as Falco's `decode_optional_empty_val` (absent: empty).
+fn item_source(item: &Node) -> String {
+    item.get("source")
+        .and_then(Node::as_scalar)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Falco's `find_prev_rule`: appending to or replacing parts of a rule with an explicit
+/// source different from the rule's is an error.
+fn check_same_source(prev: Option<&RuleEntry>, source: &str, ctx: &Ctx) -> R<()> {
+    match prev {
+        Some(p) if !source.is_empty() && !p.info.source.is_empty() && p.info.source != source => {
+            Err(validate_err(
+                "Rule has been re-defined with a different source",
+                ctx,
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn check_update_expected(
     expected: &mut BTreeSet<String>,
     overrides: &BTreeSet<String>,
@@ -1025,7 +1050,10 @@ impl Collector {
         if has_overrides {
             self.read_rule_overrides(r, item, &name, &ctx, &oa, &or)
         } else if has_append_flag {
-            let mut upd = RuleUpdate::default();
+            let mut upd = RuleUpdate {
+                source: item_source(item),
+                ..RuleUpdate::default()
+            };
             if item.has("condition") {
                 let (c, n) = r.decode_str(item, "condition", &ctx)?;
                 upd.cond = Some((c, r.pos(n.mark)));
@@ -1179,6 +1207,7 @@ impl Collector {
     ) -> R<RuleUpdate> {
         let mut u = RuleUpdate::default();
         if check_update_expected(expected, keys, kind, "condition", ctx)? {
+            u.source = item_source(item);
             let (c, n) = r.decode_str(item, "condition", ctx)?;
             u.cond = Some((c, r.pos(n.mark)));
         }
@@ -1277,6 +1306,7 @@ impl Collector {
 
     /// Falco's `collector::append` for rules, applied to `prev` (a working copy).
     fn apply_append(&self, prev: Option<&mut RuleEntry>, upd: RuleUpdate, ctx: &Ctx) -> R<()> {
+        check_same_source(prev.as_deref(), &upd.source, ctx)?;
         let prev = prev.ok_or_else(|| validate_err(ERROR_NO_PREVIOUS_RULE_APPEND, ctx))?;
         if !upd.has_any_value() {
             return Err(validate_err(
@@ -1350,6 +1380,7 @@ impl Collector {
     /// Falco's `collector::selective_replace`, applied to `prev` (a working copy).
     /// Unlike Falco, replacing exceptions validates them and defaults their comps.
     fn apply_replace(&self, prev: Option<&mut RuleEntry>, upd: RuleUpdate, ctx: &Ctx) -> R<()> {
+        check_same_source(prev.as_deref(), &upd.source, ctx)?;
         let prev = prev.ok_or_else(|| validate_err(ERROR_NO_PREVIOUS_RULE_REPLACE, ctx))?;
         if !upd.has_any_value() {
             return Err(validate_err(
