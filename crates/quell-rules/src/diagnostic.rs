@@ -238,4 +238,17 @@ pub struct LoadResult {
     pub errors: Vec<Diagnostic>,
     /// Warnings, in the order found.
     pub warnings: Vec<Diagnostic>,
+    /// Falco's schema statuses (`"ok"` or `"failed for ..."`, see
+    /// [`crate::load::schema`]); empty when the file was not validated (a YAML error,
+    /// no document). The file is schema-valid when the first status is `"ok"`.
+    pub schema_validation: Vec<String>,
+}
+
+impl LoadResult {
+    /// Falco's `schema_valid`: `None` when no schema status was recorded.
+    pub fn schema_valid(&self) -> Option<bool> {
+        self.schema_validation
+            .first()
+            .map(|s| s == crate::load::schema::VALIDATION_OK)
+    }
 }

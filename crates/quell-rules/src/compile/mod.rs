@@ -36,6 +36,10 @@ pub struct CompiledRule {
     pub tags: Vec<String>,
     /// Whether it runs by default.
     pub enabled: bool,
+    /// Falco's `capture`: save a capture around the events it matches.
+    pub capture: bool,
+    /// Falco's `capture_duration` (milliseconds; 0 = the configured default).
+    pub capture_duration: u32,
     /// The output template (`%field` tokens).
     pub output: String,
     /// The fully expanded condition in Falco's canonical string form.
@@ -718,6 +722,8 @@ pub fn compile(
             source: r.source.clone(),
             tags: r.tags.iter().cloned().collect(),
             enabled: r.enabled,
+            capture: r.capture,
+            capture_duration: r.capture_duration,
             output,
             condition_compiled: expr.to_string(),
             evttypes,

@@ -180,6 +180,7 @@ pub struct Collector {
     engine_version: Option<(Version, String)>,
     plugins: Vec<Vec<PluginRequirement>>,
     field_check: fn(&str) -> bool,
+    schema: Vec<String>,
 }
 
 fn registry_field_check(field: &str) -> bool {
@@ -199,6 +200,7 @@ impl Default for Collector {
             engine_version: None,
             plugins: Vec::new(),
             field_check: registry_field_check,
+            schema: Vec::new(),
         }
     }
 }
@@ -686,6 +688,11 @@ fn ex_ctx(rule_ctx: &Ctx, ex: &ExceptionInfo) -> Ctx {
 }
 
 impl Collector {
+    /// Falco's schema statuses of the file read last ([`super::schema::validate`]).
+    pub fn schema_validation(&self) -> &[String] {
+        &self.schema
+    }
+
     /// Lists in index order, with the items of visible nested lists inlined.
     pub fn lists(&self) -> &[ListInfo] {
         &self.lists
@@ -736,6 +743,7 @@ impl Collector {
         let root = Ctx {
             locs: vec![root_location(name)],
         };
+        self.schema = Vec::new();
         match parse_documents(content) {
             Err(e) => {
                 let ctx = root.child("value for", "", r.pos(e.mark));
@@ -746,6 +754,7 @@ impl Collector {
                 });
             }
             Ok(docs) => {
+                self.schema = super::schema::validate(&docs);
                 for doc in docs.iter().flatten() {
                     match &doc.kind {
                         Kind::Null => {}
@@ -2784,6 +2793,7 @@ mod tests {
             successful: l.ok,
             errors: l.errors().into_iter().cloned().collect(),
             warnings: l.warnings().into_iter().cloned().collect(),
+            ..Default::default()
         };
         assert_eq!(
             res.summary(),

@@ -58,6 +58,7 @@ mod collector;
 mod exceptions;
 mod lists;
 mod result;
+pub mod schema;
 mod version;
 pub mod yaml;
 
