@@ -36,7 +36,7 @@ pub enum Code {
     LoadErrExtension = 7,
     /// Unknown event source
     LoadUnknownSource = 101,
-    /// Unsafe <NA> comparison in condition
+    /// Unsafe `<NA>` comparison in condition
     LoadUnsafeNaCheck = 102,
     /// Condition has no event-type restriction
     LoadNoEvttype = 103,
