@@ -15,7 +15,8 @@ pub enum Severity {
 }
 
 /// Stable diagnostic codes: Falco's names (`falco_load_result.cpp`), in Falco's enum
-/// order. The explicit discriminants never change and are never reused.
+/// order, then quell's own (`QUELL_*`, for what Falco does not report). The explicit
+/// discriminants never change and are never reused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u16)]
 pub enum Code {
@@ -63,11 +64,16 @@ pub enum Code {
     LoadCompileCondition = 114,
     /// Unknown key in item definition
     LoadUnknownKey = 115,
+    /// quell: a condition grows beyond the expansion budget when its macros are
+    /// substituted ([`crate::compile::MAX_EXPANDED_NODES`]).
+    QuellErrConditionTooLarge = 90,
+    /// quell: a key given twice in one mapping (Falco silently uses the first).
+    QuellDuplicateKey = 200,
 }
 
 impl Code {
-    /// Every code, errors first, in Falco's enum order.
-    pub const ALL: [Code; 22] = [
+    /// Every code: Falco's, errors first, in Falco's enum order; then quell's.
+    pub const ALL: [Code; 24] = [
         Code::LoadErrFileRead,
         Code::LoadErrYamlParse,
         Code::LoadErrYamlValidate,
@@ -90,6 +96,8 @@ impl Code {
         Code::LoadInvalidListName,
         Code::LoadCompileCondition,
         Code::LoadUnknownKey,
+        Code::QuellErrConditionTooLarge,
+        Code::QuellDuplicateKey,
     ];
 
     /// Falco's code name, e.g. `LOAD_ERR_COMPILE_CONDITION`.
@@ -117,6 +125,8 @@ impl Code {
             Code::LoadInvalidListName => "LOAD_INVALID_LIST_NAME",
             Code::LoadCompileCondition => "LOAD_COMPILE_CONDITION",
             Code::LoadUnknownKey => "LOAD_UNKNOWN_KEY",
+            Code::QuellErrConditionTooLarge => "QUELL_ERR_CONDITION_TOO_LARGE",
+            Code::QuellDuplicateKey => "QUELL_DUPLICATE_KEY",
         }
     }
 
@@ -145,6 +155,8 @@ impl Code {
             Code::LoadInvalidListName => "Invalid list name",
             Code::LoadCompileCondition => "Warning in rule condition",
             Code::LoadUnknownKey => "Unknown key in item definition",
+            Code::QuellErrConditionTooLarge => "Condition too large after macro expansion",
+            Code::QuellDuplicateKey => "Duplicate key in a mapping",
         }
     }
 
@@ -199,6 +211,9 @@ pub struct Diagnostic {
     pub locations: Vec<Location>,
     /// The source line(s) around the innermost location, with a caret line.
     pub snippet: String,
+    /// For Falco's deprecated-field warnings (`LOAD_DEPRECATED_ITEM`): the field
+    /// (`evt.dir`), as in the `deprecated_field` key of Falco's JSON.
+    pub deprecated_field: Option<String>,
 }
 
 impl Diagnostic {
@@ -223,4 +238,17 @@ pub struct LoadResult {
     pub errors: Vec<Diagnostic>,
     /// Warnings, in the order found.
     pub warnings: Vec<Diagnostic>,
+    /// Falco's schema statuses (`"ok"` or `"failed for ..."`, see
+    /// [`crate::load::schema`]); empty when the file was not validated (a YAML error,
+    /// no document). The file is schema-valid when the first status is `"ok"`.
+    pub schema_validation: Vec<String>,
+}
+
+impl LoadResult {
+    /// Falco's `schema_valid`: `None` when no schema status was recorded.
+    pub fn schema_valid(&self) -> Option<bool> {
+        self.schema_validation
+            .first()
+            .map(|s| s == crate::load::schema::VALIDATION_OK)
+    }
 }

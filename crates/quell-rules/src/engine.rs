@@ -107,6 +107,7 @@ impl Engine {
             successful: errors.is_empty(),
             errors,
             warnings,
+            schema_validation: self.collector.schema_validation().to_vec(),
         }
     }
 

@@ -32,3 +32,4 @@ pub mod syntax;
 
 pub use diagnostic::{Code, Diagnostic, Location, Position, Severity};
 pub use field::{Event, FieldRef, FieldType, Value};
+pub use load::yaml;

@@ -24,6 +24,7 @@
 //! order: [R1, R2]          # Engine::rules() names, in evaluation order
 //! props: {R: {priority: Warning, enabled: false, tags: [a], output: .., desc: .., source: ..,
 //!             evttypes: [open, openat] | all, exception_fields: [proc.name]}}
+//! schema_valid: false     # Falco's `schema_valid` of the (last) file; null = not checked by Falco
 //! collected: {R: {capture: true, capture_duration: 5, warn_evttypes: false,
 //!                 skip_if_unknown_filter: true, condition: .., exceptions: [names]}}
 //! ```
@@ -234,8 +235,9 @@ fn run_case(text: &str) -> Vec<String> {
     problems
 }
 
-const CASE_KEYS: [&str; 10] = [
+const CASE_KEYS: [&str; 11] = [
     "desc",
+    "schema_valid",
     "rules",
     "files",
     "errors",
@@ -297,6 +299,23 @@ fn run_case_inner(text: &str, problems: &mut Vec<String>) -> Result<(), String> 
         let mut sink = Vec::new();
         collector.read(&f.name, &f.text, &mut sink);
         check_result(f, &res, problems);
+    }
+    if let Some(want) = key(case, "schema_valid") {
+        let want = match want {
+            Yaml::Boolean(b) => Some(*b),
+            Yaml::Null => None,
+            _ => return Err("'schema_valid' must be true, false or null".into()),
+        };
+        // The last file's status, as Falco reports it per file.
+        let got = files
+            .last()
+            .map(|f| Engine::new().load(&f.name, &f.text).schema_valid())
+            .unwrap_or(None);
+        if got != want {
+            problems.push(format!(
+                "schema_valid:\n  expected: {want:?}\n  actual:   {got:?}"
+            ));
+        }
     }
 
     if let Some(ev) = key(case, "events") {

@@ -374,3 +374,98 @@ fn mutations_change_the_text() {
     );
     assert_eq!(apply(t, &Mutation::DeleteLines(1, 1)), "a: 1\nc: 3");
 }
+
+/// Macros that double at every level: `m{i} = (m{i-1} or m{i-1})`. Substituted as trees,
+/// 40 levels would be 2^40 nodes (terabytes); compilation stops at the stated budget
+/// with a diagnostic naming the rule and the macro, and the engine keeps the rest.
+#[test]
+fn doubling_macros_stop_at_the_expansion_budget() {
+    let mut text = String::from("- macro: m0\n  condition: proc.name = x\n");
+    for i in 1..=40 {
+        text.push_str(&format!(
+            "- macro: m{i}\n  condition: (m{p} or m{p})\n",
+            p = i - 1
+        ));
+    }
+    text.push_str("- rule: Big\n  desc: d\n  condition: evt.type = open and m40\n  output: o\n  priority: WARNING\n");
+    text.push_str("- rule: Fine\n  desc: d\n  condition: evt.type = open and m3\n  output: o\n  priority: WARNING\n");
+    let mut e = Engine::new();
+    let r = e.load("bomb.yaml", &text);
+    assert!(!r.successful);
+    let codes: Vec<&str> = r.errors.iter().map(|d| d.code.name()).collect();
+    assert!(
+        codes.iter().all(|c| *c == "QUELL_ERR_CONDITION_TOO_LARGE"),
+        "{codes:?}"
+    );
+    // Once at the first macro beyond the budget, once at the rule.
+    assert_eq!(r.errors.len(), 2, "{:#?}", r.errors);
+    let limit = quell_rules::compile::MAX_EXPANDED_NODES;
+    // 2^k nodes for m_k plus the or nodes: m16 is the first beyond 100,000.
+    let at_macro = &r.errors[0];
+    assert_eq!(
+        at_macro.message,
+        format!("Condition too large after macro expansion: more than {limit} nodes when macro 'm15' is substituted while expanding macro 'm16'")
+    );
+    assert_eq!(at_macro.locations[1].item_name, "m16");
+    let at_rule = &r.errors[1];
+    assert_eq!(at_rule.locations[1].item_name, "Big");
+    assert!(
+        at_rule.message.contains("macro 'm16'"),
+        "{}",
+        at_rule.message
+    );
+    assert!(e.rule("Fine").is_some() && e.rule("Big").is_none());
+}
+
+/// 2,000 macros each nesting the previous one (`(m{i-1} and proc.pid > i)`): each
+/// parses within the parser's depth limit, the chain does not; stopped at the
+/// stated depth instead of overflowing the stack downstream.
+#[test]
+fn chained_macros_stop_at_the_expansion_depth() {
+    let mut text = String::from("- macro: m0\n  condition: proc.name = x\n");
+    for i in 1..=2000 {
+        text.push_str(&format!(
+            "- macro: m{i}\n  condition: not (m{p} and proc.pid > {i})\n",
+            p = i - 1
+        ));
+    }
+    text.push_str("- rule: Deep\n  desc: d\n  condition: evt.type = open and m2000\n  output: o\n  priority: WARNING\n");
+    let mut e = Engine::new();
+    let r = e.load("deep.yaml", &text);
+    assert!(!r.successful);
+    assert!(
+        r.errors
+            .iter()
+            .all(|d| d.code.name() == "QUELL_ERR_CONDITION_TOO_LARGE"),
+        "{:#?}",
+        r.errors.first()
+    );
+    let limit = quell_rules::compile::MAX_EXPANDED_DEPTH;
+    assert!(
+        r.errors[0]
+            .message
+            .contains(&format!("more than {limit} levels of nesting")),
+        "{}",
+        r.errors[0].message
+    );
+    assert_eq!(
+        r.errors.last().map(|d| d.locations[1].item_name.as_str()),
+        Some("Deep")
+    );
+}
+
+/// Falco's deprecated-field warning shows the condition in its snippet, also for a
+/// folded scalar (not the `condition: >` line), and names the field in its JSON.
+#[test]
+fn deprecated_field_warning_snippet_shows_the_condition() {
+    let text = "- rule: Folded\n  desc: d\n  condition: >\n    evt.type = open\n    and evt.dir = <\n  output: o\n  priority: WARNING\n";
+    let mut e = Engine::new();
+    let r = e.load("f.yaml", text);
+    assert!(r.successful && r.warnings.len() == 1, "{r:#?}");
+    let w = &r.warnings[0];
+    assert!(w.snippet.contains("evt.type = open"), "{}", w.snippet);
+    assert!(!w.snippet.contains("condition: >"), "{}", w.snippet);
+    assert_eq!(w.deprecated_field.as_deref(), Some("evt.dir"));
+    let j = r.to_json();
+    assert_eq!(j["warnings"][0]["deprecated_field"], "evt.dir");
+}

@@ -1,7 +1,7 @@
 //! The catalogue of known-benign activity: data (YAML), bundled and user-extendable.
 
 use quell_events::FlatEvent;
-use yaml_rust2::{Yaml, YamlLoader};
+use quell_rules::yaml::{self, Kind, Node};
 
 use crate::cluster::target;
 use crate::input::text;
@@ -56,20 +56,24 @@ pub struct CatalogueError {
     pub message: String,
 }
 
-fn strings(y: &Yaml) -> Option<Vec<String>> {
-    match y {
-        Yaml::BadValue => Some(Vec::new()),
-        Yaml::Array(a) => a
+/// A list of scalars (absent: empty; one scalar: a list of one).
+fn strings(y: Option<&Node>) -> Option<Vec<String>> {
+    match y.map(|n| &n.kind) {
+        None => Some(Vec::new()),
+        Some(Kind::Seq(a)) => a
             .iter()
-            .map(|x| match x {
-                Yaml::String(s) => Some(s.clone()),
-                Yaml::Integer(i) => Some(i.to_string()),
-                _ => None,
-            })
+            .map(|x| x.as_scalar().map(str::to_string))
             .collect(),
-        Yaml::String(s) => Some(vec![s.clone()]),
-        _ => None,
+        Some(Kind::Scalar(s)) => Some(vec![s.clone()]),
+        Some(_) => None,
     }
+}
+
+/// A plain (unquoted) YAML number.
+fn number(n: &Node) -> Option<f64> {
+    n.as_scalar()
+        .filter(|_| n.plain)
+        .and_then(|s| s.parse::<f64>().ok())
 }
 
 impl Catalogue {
@@ -85,63 +89,83 @@ impl Catalogue {
             source_name: source_name.to_string(),
             message,
         };
-        let docs =
-            YamlLoader::load_from_str(src).map_err(|e| err(format!("not valid YAML: {e}")))?;
+        // quell-rules' loader: positions, and a bound on alias expansion and nesting.
+        let doc = yaml::parse(source_name, src).map_err(|d| {
+            err(format!(
+                "not valid YAML: {}",
+                d.message.trim_start_matches("yaml: ")
+            ))
+        })?;
         let mut entries = Vec::new();
-        let Some(doc) = docs.first() else {
+        let Some(doc) = doc.filter(|d| !d.is_null()) else {
             return Ok(Catalogue::default());
         };
-        let Yaml::Array(items) = doc else {
+        let Some(items) = doc.as_seq() else {
             return Err(err("expected a list of entries (`- name: ...`)".into()));
         };
         for (i, item) in items.iter().enumerate() {
             let n = i + 1;
-            let Yaml::Hash(_) = item else {
-                return Err(err(format!("entry {n} is not a mapping")));
-            };
-            let name = item["name"]
-                .as_str()
-                .ok_or_else(|| err(format!("entry {n} has no `name`")))?
+            if !item.is_map() {
+                return Err(err(format!(
+                    "entry {n} (line {}) is not a mapping",
+                    item.mark.line
+                )));
+            }
+            let name = item
+                .get("name")
+                .and_then(Node::as_scalar)
+                .ok_or_else(|| err(format!("entry {n} (line {}) has no `name`", item.mark.line)))?
                 .to_string();
-            let actors = strings(&item["actors"])
+            let actors = strings(item.get("actors"))
                 .filter(|a| !a.is_empty())
                 .ok_or_else(|| {
                     err(format!(
                         "entry `{name}` needs `actors`: a list of process names"
                     ))
                 })?;
-            let targets = strings(&item["targets"]).ok_or_else(|| {
+            let targets = strings(item.get("targets")).ok_or_else(|| {
                 err(format!(
                     "entry `{name}`: `targets` must be a list of path prefixes"
                 ))
             })?;
-            let weight = match &item["weight"] {
-                Yaml::BadValue => 1.0,
-                Yaml::Real(_) | Yaml::Integer(_) => item["weight"]
-                    .as_f64()
-                    .or_else(|| item["weight"].as_i64().map(|i| i as f64))
-                    .filter(|w| w.is_finite() && (0.0..=5.0).contains(w))
-                    .ok_or_else(|| {
-                        err(format!("entry `{name}`: `weight` must be between 0 and 5"))
-                    })?,
-                _ => return Err(err(format!("entry `{name}`: `weight` must be a number"))),
+            let weight = match item.get("weight") {
+                None => 1.0,
+                Some(w) => match number(w) {
+                    Some(w) if w.is_finite() && (0.0..=5.0).contains(&w) => w,
+                    Some(_) => {
+                        return Err(err(format!(
+                            "entry `{name}`: `weight` must be between 0 and 5"
+                        )))
+                    }
+                    None => return Err(err(format!("entry `{name}`: `weight` must be a number"))),
+                },
             };
-            let depth = match &item["depth"] {
-                Yaml::BadValue => 4,
-                Yaml::Integer(d) if (0..=16).contains(d) => *d as usize,
-                _ => {
-                    return Err(err(format!(
-                        "entry `{name}`: `depth` must be an integer from 0 to 16"
-                    )))
-                }
+            let depth = match item.get("depth") {
+                None => 4,
+                Some(d) => match d
+                    .as_scalar()
+                    .filter(|_| d.plain)
+                    .and_then(|s| s.parse::<usize>().ok())
+                {
+                    Some(d) if d <= 16 => d,
+                    _ => {
+                        return Err(err(format!(
+                            "entry `{name}`: `depth` must be an integer from 0 to 16"
+                        )))
+                    }
+                },
             };
-            let desc = &item["description"];
-            let description_en = desc["en"]
-                .as_str()
-                .or_else(|| desc.as_str())
+            let desc = item.get("description");
+            let description_en = desc
+                .and_then(|d| d.get("en").or(Some(d)))
+                .and_then(Node::as_scalar)
                 .unwrap_or(&name)
                 .to_string();
-            let description_ja = desc["ja"].as_str().unwrap_or(&description_en).to_string();
+            let description_ja = desc
+                .and_then(|d| d.get("ja"))
+                .and_then(Node::as_scalar)
+                .unwrap_or(&description_en)
+                .to_string();
             entries.push(Entry {
                 name,
                 description_en,
@@ -274,5 +298,30 @@ mod tests {
             assert!(e.to_string().starts_with("catalogue u.yaml: "), "{e}");
         }
         assert_eq!(Catalogue::from_yaml("", "e").unwrap().entries.len(), 0);
+        assert!(
+            Catalogue::from_yaml("- name: x\n  actors: [a]\n  weight: '2'", "q")
+                .unwrap_err()
+                .message
+                .contains("must be a number")
+        );
+    }
+
+    #[test]
+    fn alias_bomb_is_refused_with_a_clear_error() {
+        // 10^9 actors once expanded: refused by quell-rules' loader after a bounded
+        // amount of work (yaml-rust2's `YamlLoader` expanded it until memory ran out).
+        let mut src = String::from("- name: x\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            src.push_str(&format!("  a{i}: &a{i} [{refs}]\n"));
+        }
+        src.push_str("  actors: *a8\n");
+        let e = Catalogue::from_yaml(&src, "bomb.yaml").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("catalogue bomb.yaml: not valid YAML: error at line"),
+            "{e}"
+        );
+        assert!(e.message.contains("document too large"), "{e}");
     }
 }

@@ -2,9 +2,11 @@
 //! assistant), say precisely what is wrong and how to fix it, and give a corrected block
 //! where one can be inferred.
 
+use quell_rules::diagnostic::Diagnostic;
+use quell_rules::engine::Engine;
 use quell_rules::syntax::{parse, Expr, Operand, Rhs};
+use quell_rules::yaml::{self, Kind, Node};
 use serde::Serialize;
-use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::emit::{slug, ExVal, ExceptionSpec};
 use crate::input::Record;
@@ -60,44 +62,50 @@ fn p(what: impl Into<String>, fix: impl Into<String>) -> Problem {
     }
 }
 
-fn key<'y>(h: &'y yaml_rust2::yaml::Hash, k: &str) -> Option<&'y Yaml> {
-    h.get(&Yaml::String(k.to_string()))
+fn key<'y>(h: &'y Node, k: &str) -> Option<&'y Node> {
+    h.get(k)
 }
 
-fn scalar(y: &Yaml) -> Option<String> {
-    match y {
-        Yaml::String(s) => Some(s.clone()),
-        Yaml::Integer(i) => Some(i.to_string()),
-        Yaml::Real(r) => Some(r.clone()),
-        Yaml::Boolean(b) => Some(b.to_string()),
-        _ => None,
-    }
+fn scalar(y: &Node) -> Option<String> {
+    y.as_scalar().map(str::to_string)
 }
 
-fn exval(y: &Yaml) -> Option<ExVal> {
-    match y {
-        Yaml::Array(a) => a
+/// A YAML boolean `true` as yaml-cpp decodes it.
+fn is_true(y: &Node) -> bool {
+    y.plain
+        && y.as_scalar().is_some_and(|s| {
+            matches!(
+                s,
+                "true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "y" | "Y" | "on" | "On" | "ON"
+            )
+        })
+}
+
+fn exval(y: &Node) -> Option<ExVal> {
+    match &y.kind {
+        Kind::Seq(a) => a
             .iter()
             .map(scalar)
             .collect::<Option<Vec<_>>>()
             .map(ExVal::Many),
-        other => scalar(other).map(ExVal::One),
+        _ => scalar(y).map(ExVal::One),
     }
 }
 
 /// Reads `fields`/`comps`/`values` of an entry into the list form, if well-formed.
-fn entry_spec(h: &yaml_rust2::yaml::Hash, name: &str) -> Option<ExceptionSpec> {
+fn entry_spec(h: &Node, name: &str) -> Option<ExceptionSpec> {
     let fields_y = key(h, "fields")?;
     let values_y = key(h, "values")?;
-    let Yaml::Array(values) = values_y else {
-        return None;
-    };
-    match fields_y {
-        Yaml::Array(fs) => {
+    let values = values_y.as_seq()?;
+    match &fields_y.kind {
+        Kind::Seq(fs) => {
             let fields: Vec<String> = fs.iter().map(scalar).collect::<Option<_>>()?;
             let comps: Vec<String> = match key(h, "comps") {
                 None => vec!["=".into(); fields.len()],
-                Some(Yaml::Array(cs)) => cs
+                Some(Node {
+                    kind: Kind::Seq(cs),
+                    ..
+                }) => cs
                     .iter()
                     .map(|c| scalar(c).map(|s| s.trim().to_string()))
                     .collect::<Option<_>>()?,
@@ -108,7 +116,7 @@ fn entry_spec(h: &yaml_rust2::yaml::Hash, name: &str) -> Option<ExceptionSpec> {
             }
             let mut tuples = Vec::new();
             for t in values {
-                let Yaml::Array(items) = t else { return None };
+                let items = t.as_seq()?;
                 if items.len() != fields.len() {
                     return None;
                 }
@@ -121,8 +129,8 @@ fn entry_spec(h: &yaml_rust2::yaml::Hash, name: &str) -> Option<ExceptionSpec> {
                 values: tuples,
             })
         }
-        other => {
-            let field = scalar(other)?;
+        _ => {
+            let field = scalar(fields_y)?;
             let comp = match key(h, "comps") {
                 None => "in".to_string(),
                 Some(c) => scalar(c)?.trim().to_string(),
@@ -217,9 +225,81 @@ fn fix_for_code(code: &str) -> &'static str {
     }
 }
 
-/// Checks a proposal. `rules` are loaded first; benign/keep/history are optional sets.
+/// The name a proposal is reported under by [`check`].
+pub const PROPOSAL_NAME: &str = "proposal.yaml";
+
+/// Checks a proposal, reported under [`PROPOSAL_NAME`]; see [`check_named`].
 pub fn check(
     rules: &[RulesFile],
+    proposal: &str,
+    benign: &[Record],
+    keep: &[Record],
+    history: &[Record],
+) -> Result<CheckReport, SetupError> {
+    check_named(rules, PROPOSAL_NAME, proposal, benign, keep, history)
+}
+
+/// `FILE:LINE:COLUMN` of a diagnostic, when it has a position.
+fn diag_at(d: &Diagnostic) -> String {
+    d.position()
+        .map(|p| format!(" ({}:{}:{})", p.name, p.line, p.column))
+        .unwrap_or_default()
+}
+
+fn diag_key(d: &Diagnostic) -> String {
+    format!("{:?}|{}{}", d.code, d.message, diag_at(d))
+}
+
+/// What Falco's loader says about the proposal file `name` loaded after `rules`: its
+/// own diagnostics, located in it; diagnostics it causes in the rules files (not those
+/// the rules report on their own) are said to be there.
+fn loader_problems(
+    rules: &[RulesFile],
+    name: &str,
+    proposal: &str,
+    legacy: bool,
+    problems: &mut Vec<Problem>,
+) {
+    let mut engine = Engine::new();
+    let mut before = std::collections::HashSet::new();
+    for f in rules {
+        let r = engine.load(&f.name, &f.text);
+        before.extend(r.errors.iter().chain(&r.warnings).map(diag_key));
+    }
+    let res = engine.load(name, proposal);
+    for d in res.errors.iter().chain(&res.warnings) {
+        if legacy && d.code == quell_rules::Code::LoadDeprecatedItem {
+            continue;
+        }
+        let code = d.code.name();
+        let what = match d.position() {
+            Some(pos) if pos.name != name => {
+                if before.contains(&diag_key(d)) {
+                    continue;
+                }
+                format!(
+                    "Falco's loader, after this file is loaded: {code}: {}{} (in the rules loaded before it, caused by this file)",
+                    d.message,
+                    diag_at(d)
+                )
+            }
+            _ => format!("Falco's loader: {code}: {}{}", d.message, diag_at(d)),
+        };
+        let already = problems
+            .iter()
+            .any(|q| d.message.contains("'name'") && q.what.contains("no `name`"));
+        if !already {
+            problems.push(p(what, fix_for_code(code)));
+        }
+    }
+}
+
+/// Checks a proposal read from the file `name` (every problem is located in it).
+/// `rules` are loaded first; benign/keep/history are optional sets. The proposal is
+/// parsed with quell-rules' YAML loader (positions; bounded alias expansion).
+pub fn check_named(
+    rules: &[RulesFile],
+    name: &str,
     proposal: &str,
     benign: &[Record],
     keep: &[Record],
@@ -228,11 +308,15 @@ pub fn check(
     let base = load_rules(rules)?;
     let mut problems = Vec::new();
     let mut per_rule = Vec::new();
-    let docs = match YamlLoader::load_from_str(proposal) {
+    let doc = match yaml::parse(name, proposal) {
         Ok(d) => d,
-        Err(e) => {
+        Err(d) => {
             problems.push(p(
-                format!("the file is not valid YAML: {e}"),
+                format!(
+                    "the file is not valid YAML: {}{}",
+                    d.message.trim_start_matches("yaml: "),
+                    diag_at(&d)
+                ),
                 "fix the YAML syntax; a rules file is a list of items (`- rule: ...`)",
             ));
             return Ok(CheckReport {
@@ -242,23 +326,24 @@ pub fn check(
             });
         }
     };
-    let items = match docs.first() {
-        Some(Yaml::Array(a)) => a.clone(),
-        _ => {
-            problems.push(p(
-                "the file is not a YAML list of items",
-                "write each item as `- rule: NAME` followed by its keys",
-            ));
-            return Ok(CheckReport {
-                ok: false,
-                problems,
-                rules: per_rule,
-            });
-        }
+    let Some(items) = doc.as_ref().and_then(Node::as_seq) else {
+        problems.push(p(
+            format!("the file is not a YAML list of items ({name})"),
+            "write each item as `- rule: NAME` followed by its keys",
+        ));
+        return Ok(CheckReport {
+            ok: false,
+            problems,
+            rules: per_rule,
+        });
     };
     let mut any_rule = false;
+    let mut loader_reported = false;
     for (n, item) in items.iter().enumerate() {
-        let Yaml::Hash(h) = item else { continue };
+        let h = item;
+        if !h.is_map() {
+            continue;
+        }
         let Some(rule) = key(h, "rule").and_then(scalar) else {
             continue;
         };
@@ -266,7 +351,7 @@ pub fn check(
             continue;
         };
         any_rule = true;
-        let item_no = n + 1;
+        let item_no = format!("{} ({name}:{})", n + 1, item.mark.line);
         let mut target_rule = rule.clone();
         if base.rule(&rule).is_none() {
             match closest_rule(&base, &rule) {
@@ -283,15 +368,9 @@ pub fn check(
                 )),
             }
         }
-        let append = matches!(key(h, "append"), Some(Yaml::Boolean(true)));
+        let append = key(h, "append").is_some_and(is_true);
         let over = key(h, "override");
-        let over_ex = over.and_then(|o| {
-            if let Yaml::Hash(oh) = o {
-                key(oh, "exceptions").and_then(scalar)
-            } else {
-                None
-            }
-        });
+        let over_ex = over.and_then(|o| key(o, "exceptions")).and_then(scalar);
         if append && over.is_some() {
             problems.push(p(format!("item {item_no}: both `append: true` and `override` are given; Falco refuses that"), "keep only `override: {exceptions: append}`"));
         } else if !append && over.is_none() {
@@ -307,20 +386,21 @@ pub fn check(
         }
         let mut specs: Vec<ExceptionSpec> = Vec::new();
         let mut inferable = true;
-        match exs {
-            Yaml::Array(entries) => {
+        match &exs.kind {
+            Kind::Seq(entries) => {
                 for (k, e) in entries.iter().enumerate() {
-                    let en = k + 1;
-                    let Yaml::Hash(eh) = e else {
+                    let en = format!("{} (line {})", k + 1, e.mark.line);
+                    let eh = e;
+                    if !eh.is_map() {
                         problems.push(p(
                             format!("item {item_no}, exception {en}: not a mapping"),
                             "write `- name: ...` with `fields`, `comps`, `values`",
                         ));
                         inferable = false;
                         continue;
-                    };
+                    }
                     let given_name = key(eh, "name").and_then(scalar);
-                    for (kk, _) in eh.iter() {
+                    for (kk, _) in eh.as_map().unwrap_or_default() {
                         let kname = scalar(kk).unwrap_or_default();
                         if !["name", "fields", "comps", "values", "condition"]
                             .contains(&kname.as_str())
@@ -354,7 +434,7 @@ pub fn check(
                         match condition_to_spec(&c, &name) {
                             Ok(mut s) => {
                                 if s.name.is_empty() {
-                                    s.name = format!("{}_{en}", auto(&s));
+                                    s.name = format!("{}_{}", auto(&s), k + 1);
                                 }
                                 let tuple_text: Vec<String> = s
                                     .fields
@@ -393,7 +473,7 @@ pub fn check(
                     }
                     let mut name2 = name.clone();
                     if name2.is_empty() {
-                        name2 = format!("quell_exception_{en}");
+                        name2 = format!("quell_exception_{}", k + 1);
                     }
                     match entry_spec(eh, &name2) {
                         Some(s) => {
@@ -436,15 +516,12 @@ pub fn check(
         };
         if base.rule(&target_rule).is_some() {
             let vf = Verifier::new(rules, &target_rule, benign, keep, history)?;
-            let v = vf.verify(proposal, append && over.is_none());
-            for e in v.errors.iter().chain(&v.warnings) {
-                let code = e.split(':').next().unwrap_or_default();
-                let already = problems
-                    .iter()
-                    .any(|q| e.contains("'name'") && q.what.contains("no `name`"));
-                if !already {
-                    problems.push(p(format!("Falco's loader: {e}"), fix_for_code(code)));
-                }
+            let legacy = append && over.is_none();
+            let v = vf.verify(proposal, legacy);
+            if !loader_reported {
+                // The loader's diagnostics are about the whole file: reported once.
+                loader_reported = true;
+                loader_problems(rules, name, proposal, legacy, &mut problems);
             }
             if v.loads {
                 semantic_problems(&v, &target_rule, &mut problems);
@@ -644,6 +721,98 @@ mod tests {
         let benign = parse_records(&ev("bash"), "b").unwrap();
         let r = check(&rules, good, &benign, &[], &[]).unwrap();
         assert!(r.ok, "{:#?}", r.problems);
+    }
+
+    #[test]
+    fn problems_are_located_in_the_users_file() {
+        let rules = rules();
+        let bad = "- rule: Clear Log Activities\n  exceptions:\n    - name: a\n      fields: [proc.pname, fs.path.name]\n      comps: [=, foo]\n      values: [[bash, /var/log/dpkg.log]]\n  override:\n    exceptions: append\n";
+        let r = check_named(&rules, "mine.yaml", bad, &[], &[], &[]).unwrap();
+        let whats: Vec<&str> = r.problems.iter().map(|p| p.what.as_str()).collect();
+        assert!(
+            whats
+                .iter()
+                .any(|w| w.starts_with("Falco's loader: LOAD_ERR_VALIDATE")
+                    && w.ends_with("(mine.yaml:3:7)")),
+            "{whats:#?}"
+        );
+        assert!(
+            whats.iter().all(|w| !w.contains("quell-exception.yaml")),
+            "{whats:#?}"
+        );
+        // Reported once, not once per rule item.
+        assert_eq!(
+            whats
+                .iter()
+                .filter(|w| w.contains("LOAD_ERR_VALIDATE"))
+                .count(),
+            1
+        );
+        let r = check_named(
+            &rules,
+            "mine.yaml",
+            "- rule: x\n  desc: [a\n",
+            &[],
+            &[],
+            &[],
+        )
+        .unwrap();
+        assert!(
+            r.problems[0]
+                .what
+                .starts_with("the file is not valid YAML: error at line")
+                && r.problems[0].what.contains("(mine.yaml:"),
+            "{:?}",
+            r.problems
+        );
+        // Warnings the rules report on their own are not the proposal's.
+        let noisy = vec![RulesFile {
+            name: "rules.yaml".into(),
+            text: format!("{RULES}- list: unused_l\n  items: [a]\n- macro: unused_m\n  condition: proc.name = x\n"),
+        }];
+        let good = "- rule: Clear Log Activities\n  exceptions:\n    - name: a\n      fields: [proc.pname, fs.path.name]\n      comps: [=, =]\n      values: [[bash, /var/log/dpkg.log]]\n  override:\n    exceptions: append\n";
+        let r = check_named(&noisy, "mine.yaml", good, &[], &[], &[]).unwrap();
+        assert!(
+            r.problems.iter().all(|p| !p.what.contains("LOAD_UNUSED")),
+            "{:#?}",
+            r.problems
+        );
+        // A warning the proposal causes in the rules is said to be there.
+        let unuse = "- rule: Clear Log Activities\n  condition: evt.type = unlink\n  override:\n    condition: replace\n    exceptions: append\n  exceptions:\n    - name: a\n      fields: [proc.pname]\n      values: [[bash]]\n";
+        let used = vec![RulesFile {
+            name: "rules.yaml".into(),
+            text: "- macro: m\n  condition: proc.name = x\n- rule: Clear Log Activities\n  desc: d\n  condition: evt.type = unlink and not m\n  output: o\n  priority: WARNING\n".into(),
+        }];
+        let r = check_named(&used, "mine.yaml", unuse, &[], &[], &[]).unwrap();
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.what.contains("LOAD_UNUSED_MACRO")
+                    && p.what.contains("(rules.yaml:1:3)")
+                    && p.what.contains("caused by this file")),
+            "{:#?}",
+            r.problems
+        );
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut src = String::from(
+            "- rule: Clear Log Activities\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n",
+        );
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            src.push_str(&format!("  a{i}: &a{i} [{refs}]\n"));
+        }
+        src.push_str("  exceptions: *a8\n");
+        let r = check_named(&rules(), "bomb.yaml", &src, &[], &[], &[]).unwrap();
+        assert!(!r.ok);
+        assert!(
+            r.problems[0].what.contains("document too large")
+                && r.problems[0].what.contains("(bomb.yaml:"),
+            "{:?}",
+            r.problems
+        );
     }
 
     #[test]

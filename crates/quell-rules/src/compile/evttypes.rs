@@ -1,6 +1,8 @@
 //! Which event types a condition can match, from its `evt.type` checks (libsinsp
 //! `ppm_codes.cpp` semantics): `=`/`in` give a set, `!=` its complement, `and`
-//! intersects, `or` unites, `not` complements; any other check allows every type.
+//! intersects, `or` unites, `not` complements; a check on `evt.num` that its runtime
+//! invariant (it starts at 1) decides is no type (`evt.num = 0`, never true) or every
+//! type (`evt.num != 0`, always true); any other check allows every type.
 
 use std::collections::BTreeSet;
 
@@ -35,11 +37,13 @@ impl EvtTypes {
     pub fn is_all(&self) -> bool {
         matches!(self, EvtTypes::AllBut(s) if s.is_empty())
     }
-    /// Falco warns when a rule matches more than 100 event types, and also when it
-    /// matches none (`evttypes.empty() || evttypes.size() > 100` in Falco's compiler).
+    /// Falco warns when a rule matches more than 100 event types. Since engine 0.63 an
+    /// empty set (a condition that can never be true, such as the `never_true`
+    /// placeholder idiom) no longer warns (falco commit 188630e2, "do not emit
+    /// LOAD_NO_EVTTYPE for unsatisfiable conditions"); before, it did.
     pub fn too_many(&self) -> bool {
         match self {
-            EvtTypes::Only(s) => s.is_empty() || s.len() > 100,
+            EvtTypes::Only(s) => s.len() > 100,
             EvtTypes::AllBut(s) => {
                 super::evttypes_table::EVENT_TYPES
                     .len()
@@ -83,6 +87,53 @@ fn is_evt_type(c: &Check) -> bool {
     matches!(&c.lhs, Operand::Field { name, arg: None, .. } if name == "evt.type")
 }
 
+/// An unsigned literal as libsinsp's `tryparseu64` (`sscanf("%" PRIu64 "%c")`) reads
+/// it: leading blanks, an optional sign (a minus wraps around), decimal digits, nothing
+/// after them.
+fn parse_u64_like_sscanf(v: &str) -> Option<u64> {
+    let t = v.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = digits.parse::<u64>().unwrap_or(u64::MAX);
+    Some(if neg { n.wrapping_neg() } else { n })
+}
+
+/// `evt.num` starts at 1 for every event (libsinsp `ppm_codes.cpp`,
+/// `evaluate_field_invariant`): `Some(false)` for a check that is never true,
+/// `Some(true)` for one always true, `None` when the invariant does not decide.
+fn evt_num_invariant(c: &Check) -> Option<bool> {
+    if !matches!(&c.lhs, Operand::Field { name, arg: None, .. } if name == "evt.num")
+        || c.op.modifier.is_some()
+    {
+        return None;
+    }
+    match (&c.op.base, &c.rhs) {
+        (BaseOp::In, Rhs::List(items)) => items
+            .iter()
+            .all(|v| parse_u64_like_sscanf(v) == Some(0))
+            .then_some(false),
+        (op, Rhs::Value(v)) => {
+            let n = parse_u64_like_sscanf(v)?;
+            match op {
+                BaseOp::Eq | BaseOp::EqEq if n == 0 => Some(false),
+                BaseOp::Ne if n == 0 => Some(true),
+                BaseOp::Lt if n <= 1 => Some(false),
+                BaseOp::Le if n == 0 => Some(false),
+                BaseOp::Gt if n == 0 => Some(true),
+                BaseOp::Ge if n <= 1 => Some(true),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// The event types an expanded condition can match. Negations are pushed down
 /// (De Morgan), so that a check on another field never narrows the set.
 pub fn extract(e: &Expr) -> EvtTypes {
@@ -110,6 +161,14 @@ fn extract_neg(e: &Expr, neg: bool) -> EvtTypes {
         Expr::Not(inner) => extract_neg(inner, !neg),
         Expr::Ident { .. } => EvtTypes::all(),
         Expr::Check(c) => {
+            if let Some(always) = evt_num_invariant(c) {
+                let set = if always {
+                    EvtTypes::all()
+                } else {
+                    EvtTypes::none()
+                };
+                return if neg { set.complement() } else { set };
+            }
             if !is_evt_type(c) || c.op.modifier.is_some() {
                 return EvtTypes::all();
             }
@@ -131,5 +190,55 @@ fn extract_neg(e: &Expr, neg: bool) -> EvtTypes {
                 set
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn types(cond: &str) -> EvtTypes {
+        extract(&crate::syntax::parse(cond).expect("parses"))
+    }
+
+    #[test]
+    fn evt_num_invariant_as_libsinsp() {
+        for never in [
+            "evt.num = 0",
+            "evt.num == 00",
+            "evt.num < 1",
+            "evt.num <= 0",
+            "evt.num in (0, -0, +0)",
+            "evt.num = ' 0'",
+            "evt.type = open and evt.num = 0",
+            "not evt.num != 0",
+            "not evt.num >= 1",
+        ] {
+            assert_eq!(types(never), EvtTypes::none(), "{never}");
+        }
+        for all in [
+            "evt.num != 0",
+            "evt.num > 0",
+            "evt.num >= 1",
+            "not evt.num = 0",
+        ] {
+            assert!(types(all).is_all(), "{all}");
+        }
+        for undecided in [
+            "evt.num = 1",
+            "evt.num = -1",
+            "evt.num < 2",
+            "evt.num in (0, 1)",
+            "evt.num = 0x0",
+            "evt.num = '0 '",
+            "evt.num[0] = 0",
+            "evt.num = proc.pid",
+        ] {
+            assert!(types(undecided).is_all(), "{undecided}");
+        }
+        assert_eq!(
+            types("evt.type = open and not evt.num = 0"),
+            EvtTypes::Only(["open".to_string()].into())
+        );
     }
 }

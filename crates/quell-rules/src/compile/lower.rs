@@ -186,12 +186,19 @@ fn lower_check(
         if is_evt_type && !EVENT_TYPES.contains(&v) {
             return Err((format!("unknown event type {v}"), c.pos));
         }
-        if reg.resolve_text(v).is_ok() && v.contains('.') {
+        // As libsinsp's `check_value_and_add_warnings`: the value with every blank
+        // (C `isspace`) removed is what is compared with field and transformer
+        // names; the message quotes the value as written.
+        let nospaces: String = v
+            .chars()
+            .filter(|ch| !matches!(ch, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r'))
+            .collect();
+        if reg.resolve_text(&nospaces).is_ok() && nospaces.contains('.') {
             warnings.push((
                 format!("'{v}' may be a valid field misused as a const string value"),
                 c.pos,
             ));
-        } else if looks_like_transformer(v) {
+        } else if looks_like_transformer(&nospaces) {
             warnings.push((
                 format!("'{v}' may be a valid field transformer misused as a const string value"),
                 c.pos,

@@ -36,6 +36,10 @@ pub struct CompiledRule {
     pub tags: Vec<String>,
     /// Whether it runs by default.
     pub enabled: bool,
+    /// Falco's `capture`: save a capture around the events it matches.
+    pub capture: bool,
+    /// Falco's `capture_duration` (milliseconds; 0 = the configured default).
+    pub capture_duration: u32,
     /// The output template (`%field` tokens).
     pub output: String,
     /// The fully expanded condition in Falco's canonical string form.
@@ -173,15 +177,91 @@ pub(crate) fn diag(
     load::make_diag(code, message.into(), locations, src)
 }
 
+/// The most syntax-tree nodes a condition may have once its macros are substituted.
+/// Macros are substituted as trees, so a macro used twice by the next one doubles in
+/// size at every level (40 such macros would need terabytes); compilation stops at
+/// this size with `QUELL_ERR_CONDITION_TOO_LARGE`, naming the rule or macro. The
+/// largest condition of the upstream rules expands to a few hundred nodes.
+pub const MAX_EXPANDED_NODES: usize = 100_000;
+
+/// The deepest a condition's tree may be once its macros are substituted (each macro
+/// is bounded by the parser's depth limit, but a chain of macros is not).
+pub const MAX_EXPANDED_DEPTH: usize = 1_000;
+
+/// How deeply macros may refer to one another (`m2` uses `m1`, `m3` uses `m2`, ...).
+pub const MAX_MACRO_NESTING: usize = 256;
+
+/// Fields Falco 0.63 reports as deprecated (`falco_load_result.cpp`), in its order,
+/// with the message of its warning for a use in a condition.
+const DEPRECATED_FIELDS: [(&str, &str); 6] = [
+    ("evt.dir", "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' always evaluates to false. The rule expression can be simplified by removing the condition on 'evt.dir'"),
+    ("evt.latency", LATENCY_DEPRECATED),
+    ("evt.latency.s", LATENCY_DEPRECATED),
+    ("evt.latency.ns", LATENCY_DEPRECATED),
+    ("evt.latency.human", LATENCY_DEPRECATED),
+    ("evt.wait_latency", LATENCY_DEPRECATED),
+];
+const LATENCY_DEPRECATED: &str = "field is not available due to the drop of enter events.";
+
+/// `%container.info` in an output: removed, with Falco's deprecation warning.
+const CONTAINER_INFO: &str = "%container.info";
+const CONTAINER_INFO_DEPRECATED: &str = "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message.";
+
+/// The fields named on the left of the checks of `expr` (inside transformers too), as
+/// Falco's warning resolver visits them.
+fn lhs_fields(expr: &Expr) -> BTreeSet<String> {
+    fn operand(o: &syntax::Operand, out: &mut BTreeSet<String>) {
+        match o {
+            syntax::Operand::Field { name, .. } => {
+                out.insert(name.clone());
+            }
+            syntax::Operand::Transformer { args, .. } => args.iter().for_each(|a| targ(a, out)),
+        }
+    }
+    fn targ(a: &syntax::TArg, out: &mut BTreeSet<String>) {
+        match a {
+            syntax::TArg::Operand(o) => operand(o, out),
+            syntax::TArg::List(v) => v.iter().for_each(|x| targ(x, out)),
+            syntax::TArg::Value(_) => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    expr.walk_checks(&mut |c| operand(&c.lhs, &mut out));
+    out
+}
+
+/// The message prefix of budget errors (reported with `QUELL_ERR_CONDITION_TOO_LARGE`).
+const TOO_LARGE: &str = "Condition too large after macro expansion";
+
 struct MacroSlot {
     parsed: Option<Expr>,
     resolved: Option<Result<Expr, (String, Pos)>>,
+    /// Nodes and depth of the resolved tree.
+    size: (usize, usize),
     visibility: usize,
     index: usize,
 }
 
+/// Running totals of one expansion, against the budget.
+#[derive(Default)]
+struct Budget {
+    nodes: usize,
+    /// The macro being expanded (its name in errors), or `None` for a rule's condition.
+    owner: Option<usize>,
+    deepest: usize,
+}
+
+fn too_large(what: String, owner: Option<usize>, names: &[String]) -> String {
+    match owner {
+        Some(o) => format!("{TOO_LARGE}: {what} while expanding macro '{}'", names[o]),
+        None => format!("{TOO_LARGE}: {what}"),
+    }
+}
+
 /// Resolves macro references in `expr`, using the macros visible below `visibility`.
-/// Marks referenced macros as used. Errors name the first undefined macro, or a loop.
+/// Marks referenced macros as used. Errors name the first undefined macro, or a loop,
+/// or the macro whose substitution exceeds the expansion budget.
+#[allow(clippy::too_many_arguments)]
 fn resolve_macros(
     expr: &Expr,
     visibility: usize,
@@ -190,20 +270,66 @@ fn resolve_macros(
     used: &mut [bool],
     stack: &mut Vec<usize>,
     names: &[String],
+    budget: &mut Budget,
+    depth: usize,
 ) -> Result<Expr, (String, Pos)> {
+    budget.nodes += 1;
+    budget.deepest = budget.deepest.max(depth);
+    if budget.nodes > MAX_EXPANDED_NODES {
+        return Err((
+            too_large(
+                format!("more than {MAX_EXPANDED_NODES} nodes"),
+                budget.owner,
+                names,
+            ),
+            Pos::default(),
+        ));
+    }
     Ok(match expr {
         Expr::And(v) => Expr::And(
             v.iter()
-                .map(|e| resolve_macros(e, visibility, slots, by_name, used, stack, names))
+                .map(|e| {
+                    resolve_macros(
+                        e,
+                        visibility,
+                        slots,
+                        by_name,
+                        used,
+                        stack,
+                        names,
+                        budget,
+                        depth + 1,
+                    )
+                })
                 .collect::<Result<_, _>>()?,
         ),
         Expr::Or(v) => Expr::Or(
             v.iter()
-                .map(|e| resolve_macros(e, visibility, slots, by_name, used, stack, names))
+                .map(|e| {
+                    resolve_macros(
+                        e,
+                        visibility,
+                        slots,
+                        by_name,
+                        used,
+                        stack,
+                        names,
+                        budget,
+                        depth + 1,
+                    )
+                })
                 .collect::<Result<_, _>>()?,
         ),
         Expr::Not(e) => Expr::Not(Box::new(resolve_macros(
-            e, visibility, slots, by_name, used, stack, names,
+            e,
+            visibility,
+            slots,
+            by_name,
+            used,
+            stack,
+            names,
+            budget,
+            depth + 1,
         )?)),
         Expr::Check(c) => Expr::Check(c.clone()),
         Expr::Ident { name, pos } => {
@@ -214,7 +340,30 @@ fn resolve_macros(
                 return Err((format!("Undefined macro '{name}' used in filter."), *pos));
             }
             used[i] = true;
-            macro_body(i, slots, by_name, used, stack, names).map_err(|(m, _)| (m, *pos))?
+            budget.nodes -= 1;
+            let body =
+                macro_body(i, slots, by_name, used, stack, names).map_err(|(m, _)| (m, *pos))?;
+            let (n, d) = slots[i].size;
+            let over = if budget.nodes + n > MAX_EXPANDED_NODES {
+                Some(format!("more than {MAX_EXPANDED_NODES} nodes"))
+            } else if depth + d > MAX_EXPANDED_DEPTH {
+                Some(format!("more than {MAX_EXPANDED_DEPTH} levels of nesting"))
+            } else {
+                None
+            };
+            if let Some(what) = over {
+                return Err((
+                    too_large(
+                        format!("{what} when macro '{name}' is substituted"),
+                        budget.owner,
+                        names,
+                    ),
+                    *pos,
+                ));
+            }
+            budget.nodes += n;
+            budget.deepest = budget.deepest.max(depth + d);
+            body
         }
     })
 }
@@ -236,6 +385,18 @@ fn macro_body(
             Pos::default(),
         ));
     }
+    if stack.len() >= MAX_MACRO_NESTING {
+        let r = Err((
+            too_large(
+                format!("macros refer to one another more than {MAX_MACRO_NESTING} levels deep"),
+                Some(i),
+                names,
+            ),
+            Pos::default(),
+        ));
+        slots[i].resolved = Some(r.clone());
+        return r;
+    }
     let Some(parsed) = slots[i].parsed.clone() else {
         // The macro's own condition did not parse: that error is reported on the macro.
         return Err((
@@ -245,8 +406,23 @@ fn macro_body(
     };
     stack.push(i);
     let vis = slots[i].visibility;
-    let r = resolve_macros(&parsed, vis, slots, by_name, used, stack, names);
+    let mut budget = Budget {
+        owner: Some(i),
+        ..Budget::default()
+    };
+    let r = resolve_macros(
+        &parsed,
+        vis,
+        slots,
+        by_name,
+        used,
+        stack,
+        names,
+        &mut budget,
+        0,
+    );
     stack.pop();
+    slots[i].size = (budget.nodes, budget.deepest + 1);
     slots[i].resolved = Some(r.clone());
     r
 }
@@ -295,6 +471,7 @@ pub fn compile(
         slots.push(MacroSlot {
             parsed,
             resolved: None,
+            size: (0, 0),
             visibility: m.visibility,
             index: m.index,
         });
@@ -316,7 +493,20 @@ pub fn compile(
                 .as_ref()
                 .map(|p| direct_error(p, &msg, &by_name, &slots, m.visibility))
                 .unwrap_or(false);
-            if own || msg.starts_with("reference loop") {
+            let too_large_here =
+                msg.starts_with(TOO_LARGE) && msg.ends_with(&format!("macro '{}'", names[i]));
+            if too_large_here {
+                diags.push(diag(
+                    Code::QuellErrConditionTooLarge,
+                    msg,
+                    vec![
+                        load::root_location(&m.loc.position.name),
+                        m.loc.clone(),
+                        cond_location(sources, &m.cond_pos, &m.cond, &texts[i], pos),
+                    ],
+                    sources,
+                ));
+            } else if own || msg.starts_with("reference loop") {
                 diags.push(diag(
                     Code::LoadErrValidate,
                     msg,
@@ -342,6 +532,39 @@ pub fn compile(
                 continue;
             }
         };
+        // Falco's order: the output (`%container.info` dropped with a warning, then
+        // deprecated fields), before the condition.
+        let mut output = r.output.clone();
+        if output.contains(CONTAINER_INFO) {
+            diags.push(diag(
+                Code::LoadDeprecatedItem,
+                CONTAINER_INFO_DEPRECATED,
+                vec![root.clone(), rule_loc.clone()],
+                sources,
+            ));
+            output = output.replace(CONTAINER_INFO, "");
+        }
+        let format = OutputFormat::parse(&output, registry);
+        if format.is_ok() {
+            for (field, _) in DEPRECATED_FIELDS {
+                // A substring search, as Falco's.
+                if output.contains(field) {
+                    let loc = Location {
+                        item_type: "rule output".into(),
+                        item_name: String::new(),
+                        position: r.output_pos.clone(),
+                    };
+                    let mut d = diag(
+                        Code::LoadDeprecatedItem,
+                        format!("usage of deprecated field '{field}' has been detected in the rule output"),
+                        vec![root.clone(), rule_loc.clone(), loc],
+                        sources,
+                    );
+                    d.deprecated_field = Some(field.to_string());
+                    diags.push(d);
+                }
+            }
+        }
         let text = load::substitute_lists(&text, lists, &mut list_used);
         let cond_loc = |pos: Pos| cond_location(sources, &r.cond_pos, &r.cond, &text, pos);
         let parsed = match syntax::parse(&text) {
@@ -365,8 +588,20 @@ pub fn compile(
             &mut macro_used,
             &mut stack,
             &names,
+            &mut Budget::default(),
+            0,
         ) {
             Ok(e) => e,
+            Err((msg, pos)) if msg.starts_with(TOO_LARGE) => {
+                // The rule is named by its location; the macro by the message.
+                diags.push(diag(
+                    Code::QuellErrConditionTooLarge,
+                    msg,
+                    vec![root, rule_loc, cond_loc(pos)],
+                    sources,
+                ));
+                continue;
+            }
             Err((msg, pos)) => {
                 // A macro that failed on its own has reported that already: only report
                 // undefined macros this rule names itself.
@@ -386,9 +621,33 @@ pub fn compile(
         if r.source != "syscall" {
             continue;
         }
+        // Deprecated fields anywhere in the expanded condition (macros included): one
+        // warning per field at the start of the rule's condition, whose text the
+        // snippet shows (also when it is a folded or literal block scalar).
+        let used_fields = lhs_fields(&expr);
+        for (field, message) in DEPRECATED_FIELDS {
+            if used_fields.contains(field) {
+                let position = match sources.get(&r.cond_pos.name) {
+                    Some(src) => locate_in_source(src, &r.cond_pos, &r.cond, 0, Pos::default()),
+                    None => r.cond_pos.clone(),
+                };
+                let loc = Location {
+                    item_type: "condition expression".into(),
+                    item_name: load::condition_context_name(&r.cond),
+                    position,
+                };
+                let mut d = diag(
+                    Code::LoadDeprecatedItem,
+                    message,
+                    vec![root.clone(), rule_loc.clone(), loc],
+                    sources,
+                );
+                d.deprecated_field = Some(field.to_string());
+                diags.push(d);
+            }
+        }
         let mut warnings = Vec::new();
         let lowered = lower::lower(&expr, registry, &mut warnings);
-        let format = OutputFormat::parse(&r.output, registry);
         let skip_unknown = |msg: &str| {
             r.skip_if_unknown_filter
                 && [
@@ -463,7 +722,9 @@ pub fn compile(
             source: r.source.clone(),
             tags: r.tags.iter().cloned().collect(),
             enabled: r.enabled,
-            output: r.output.clone(),
+            capture: r.capture,
+            capture_duration: r.capture_duration,
+            output,
             condition_compiled: expr.to_string(),
             evttypes,
             exception_fields,

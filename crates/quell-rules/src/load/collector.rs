@@ -180,6 +180,7 @@ pub struct Collector {
     engine_version: Option<(Version, String)>,
     plugins: Vec<Vec<PluginRequirement>>,
     field_check: fn(&str) -> bool,
+    schema: Vec<String>,
 }
 
 fn registry_field_check(field: &str) -> bool {
@@ -199,6 +200,7 @@ impl Default for Collector {
             engine_version: None,
             plugins: Vec::new(),
             field_check: registry_field_check,
+            schema: Vec::new(),
         }
     }
 }
@@ -299,6 +301,9 @@ fn is_list_name(name: &str) -> bool {
 /// Update data for append / replace of a rule (Falco's `rule_update_info`).
 #[derive(Default)]
 struct RuleUpdate {
+    /// The item's `source` when Falco passes it on (with a condition, or `append: true`);
+    /// empty otherwise. A different source than the rule's is an error.
+    source: String,
     cond: Option<(String, Position)>,
     output: Option<(String, Position)>,
     desc: Option<String>,
@@ -427,6 +432,37 @@ impl Reader<'_> {
 
     fn decode_tags(&self, item: &Node, ctx: &Ctx) -> R<BTreeSet<String>> {
         Ok(self.decode_seq(item, "tags", ctx)?.into_iter().collect())
+    }
+
+    /// Warns about every key given twice in a mapping anywhere inside `item`. yaml-cpp
+    /// keeps both and Falco's lookups see the first, silently; quell says so.
+    fn warn_duplicate_keys(&mut self, item: &Node, root: &Ctx) {
+        let mut todo = vec![item];
+        while let Some(n) = todo.pop() {
+            match &n.kind {
+                Kind::Seq(v) => todo.extend(v.iter().rev()),
+                Kind::Map(entries) => {
+                    for (first, dup) in n.duplicate_keys() {
+                        let key = dup.as_scalar().unwrap_or_default();
+                        let ctx = root
+                            .child("rules content item", "", self.pos(item.mark))
+                            .child("key", key, self.pos(dup.mark));
+                        self.warn(
+                            Code::QuellDuplicateKey,
+                            format!(
+                                "Key '{key}' is given more than once in this mapping (first at line {}). Falco silently uses the first value and ignores this one.",
+                                first.mark.line
+                            ),
+                            &ctx,
+                        );
+                    }
+                    for (_, v) in entries.iter().rev() {
+                        todo.push(v);
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
     fn warn_unknown_keys(&mut self, item: &Node, expected: &[&str], ctx: &Ctx) {
@@ -604,6 +640,28 @@ impl Reader<'_> {
 }
 
 /// `expected` minus `key`, if the override names `key` (Falco's `check_update_expected`).
+/// The `source` an item names, as Falco's `decode_optional_empty_val` (absent: empty).
+fn item_source(item: &Node) -> String {
+    item.get("source")
+        .and_then(Node::as_scalar)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Falco's `find_prev_rule`: appending to or replacing parts of a rule with an explicit
+/// source different from the rule's is an error.
+fn check_same_source(prev: Option<&RuleEntry>, source: &str, ctx: &Ctx) -> R<()> {
+    match prev {
+        Some(p) if !source.is_empty() && !p.info.source.is_empty() && p.info.source != source => {
+            Err(validate_err(
+                "Rule has been re-defined with a different source",
+                ctx,
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn check_update_expected(
     expected: &mut BTreeSet<String>,
     overrides: &BTreeSet<String>,
@@ -630,6 +688,11 @@ fn ex_ctx(rule_ctx: &Ctx, ex: &ExceptionInfo) -> Ctx {
 }
 
 impl Collector {
+    /// Falco's schema statuses of the file read last ([`super::schema::validate`]).
+    pub fn schema_validation(&self) -> &[String] {
+        &self.schema
+    }
+
     /// Lists in index order, with the items of visible nested lists inlined.
     pub fn lists(&self) -> &[ListInfo] {
         &self.lists
@@ -680,6 +743,7 @@ impl Collector {
         let root = Ctx {
             locs: vec![root_location(name)],
         };
+        self.schema = Vec::new();
         match parse_documents(content) {
             Err(e) => {
                 let ctx = root.child("value for", "", r.pos(e.mark));
@@ -690,6 +754,7 @@ impl Collector {
                 });
             }
             Ok(docs) => {
+                self.schema = super::schema::validate(&docs);
                 for doc in docs.iter().flatten() {
                     match &doc.kind {
                         Kind::Null => {}
@@ -700,6 +765,7 @@ impl Collector {
                         )),
                         Kind::Seq(items) => {
                             for item in items.iter().filter(|i| !i.is_null()) {
+                                r.warn_duplicate_keys(item, &root);
                                 if let Err(f) = self.read_item(&mut r, item, &root) {
                                     r.fail(f);
                                 }
@@ -993,7 +1059,10 @@ impl Collector {
         if has_overrides {
             self.read_rule_overrides(r, item, &name, &ctx, &oa, &or)
         } else if has_append_flag {
-            let mut upd = RuleUpdate::default();
+            let mut upd = RuleUpdate {
+                source: item_source(item),
+                ..RuleUpdate::default()
+            };
             if item.has("condition") {
                 let (c, n) = r.decode_str(item, "condition", &ctx)?;
                 upd.cond = Some((c, r.pos(n.mark)));
@@ -1147,6 +1216,7 @@ impl Collector {
     ) -> R<RuleUpdate> {
         let mut u = RuleUpdate::default();
         if check_update_expected(expected, keys, kind, "condition", ctx)? {
+            u.source = item_source(item);
             let (c, n) = r.decode_str(item, "condition", ctx)?;
             u.cond = Some((c, r.pos(n.mark)));
         }
@@ -1245,6 +1315,7 @@ impl Collector {
 
     /// Falco's `collector::append` for rules, applied to `prev` (a working copy).
     fn apply_append(&self, prev: Option<&mut RuleEntry>, upd: RuleUpdate, ctx: &Ctx) -> R<()> {
+        check_same_source(prev.as_deref(), &upd.source, ctx)?;
         let prev = prev.ok_or_else(|| validate_err(ERROR_NO_PREVIOUS_RULE_APPEND, ctx))?;
         if !upd.has_any_value() {
             return Err(validate_err(
@@ -1318,6 +1389,7 @@ impl Collector {
     /// Falco's `collector::selective_replace`, applied to `prev` (a working copy).
     /// Unlike Falco, replacing exceptions validates them and defaults their comps.
     fn apply_replace(&self, prev: Option<&mut RuleEntry>, upd: RuleUpdate, ctx: &Ctx) -> R<()> {
+        check_same_source(prev.as_deref(), &upd.source, ctx)?;
         let prev = prev.ok_or_else(|| validate_err(ERROR_NO_PREVIOUS_RULE_REPLACE, ctx))?;
         if !upd.has_any_value() {
             return Err(validate_err(
@@ -2721,6 +2793,7 @@ mod tests {
             successful: l.ok,
             errors: l.errors().into_iter().cloned().collect(),
             warnings: l.warnings().into_iter().cloned().collect(),
+            ..Default::default()
         };
         assert_eq!(
             res.summary(),

@@ -58,8 +58,9 @@ mod collector;
 mod exceptions;
 mod lists;
 mod result;
+pub mod schema;
 mod version;
-mod yaml;
+pub mod yaml;
 
 pub use collector::{
     Collector, ListInfo, MacroInfo, PluginRequirement, RuleInfo, ENGINE_VERSION, SYSCALL_SOURCE,

@@ -131,6 +131,7 @@ pub fn make_diag(
         message: message.into(),
         locations,
         snippet,
+        deprecated_field: None,
     }
 }
 
@@ -182,12 +183,16 @@ fn diag_json(d: &Diagnostic) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut j = json!({
         "context": { "locations": locations, "snippet": d.snippet },
         "code": d.code.name(),
         "codedesc": d.code.desc(),
         "message": d.message,
-    })
+    });
+    if let Some(f) = &d.deprecated_field {
+        j["deprecated_field"] = json!(f);
+    }
+    j
 }
 
 impl LoadResult {
@@ -212,6 +217,13 @@ impl LoadResult {
     /// then ` N errors: [CODE (desc) ...]` and ` N warnings: [...]` lines.
     pub fn summary(&self) -> String {
         let mut out = self.status_line();
+        if self.schema_valid() == Some(false) {
+            out.push_str(&format!(
+                "\n {} schema warnings: [{}]",
+                self.schema_validation.len(),
+                self.schema_validation.join(" ")
+            ));
+        }
         for (label, list) in [("errors", &self.errors), ("warnings", &self.warnings)] {
             if list.is_empty() {
                 continue;
@@ -235,6 +247,18 @@ impl LoadResult {
     /// by name, for diagnostics built without a snippet.
     pub fn verbose(&self, sources: &dyn Fn(&str) -> Option<String>) -> String {
         let mut out = self.status_line();
+        if self.schema_valid() == Some(false) {
+            out.push_str(&format!(
+                "\n{} Schema warnings:\n",
+                self.schema_validation.len()
+            ));
+            for s in &self.schema_validation {
+                out.push_str("------\n");
+                out.push_str(s);
+                out.push('\n');
+            }
+            out.push_str("------");
+        }
         for (label, list) in [("Errors", &self.errors), ("Warnings", &self.warnings)] {
             if list.is_empty() {
                 continue;
@@ -257,13 +281,24 @@ impl LoadResult {
     }
 
     /// The element of `falco -V`'s `falco_load_results` array for this file.
+    /// `schema_valid` and `schema_warnings` (the statuses, when not valid) appear only
+    /// when the file was schema-checked, as in Falco.
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut j = json!({
             "name": self.name,
             "successful": self.successful,
-            "errors": self.errors.iter().map(diag_json).collect::<Vec<_>>(),
-            "warnings": self.warnings.iter().map(diag_json).collect::<Vec<_>>(),
-        })
+        });
+        if let Some(valid) = self.schema_valid() {
+            j["schema_valid"] = json!(valid);
+            j["schema_warnings"] = if valid {
+                json!([])
+            } else {
+                json!(self.schema_validation)
+            };
+        }
+        j["errors"] = json!(self.errors.iter().map(diag_json).collect::<Vec<_>>());
+        j["warnings"] = json!(self.warnings.iter().map(diag_json).collect::<Vec<_>>());
+        j
     }
 }
 
@@ -366,6 +401,7 @@ mod tests {
             successful: false,
             errors: vec![e],
             warnings: vec![w],
+            schema_validation: vec![],
         }
     }
 

@@ -5,23 +5,33 @@
 //! (yaml-cpp) does with rules files: plain `~`/`null`/empty scalars are null, everything
 //! else is a string (a bare `=` is the string `"="`), aliases are expanded, and a file
 //! may hold several documents.
+//!
+//! This is the one YAML reader of the workspace: every crate that reads YAML given by a
+//! user (rules files, the benign catalogue, exception proposals) parses it with
+//! [`parse`] or [`parse_all`], so every YAML input gets the same limits: at most
+//! [`MAX_NODES`] nodes after alias expansion (a "billion laughs" document is refused
+//! after a bounded amount of work), at most [`MAX_DEPTH`] levels of nesting, and errors
+//! that name the file, line and column.
 
 use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+
+use super::result::{make_diag, root_location};
+use crate::diagnostic::{Code, Diagnostic, Location, Position};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// Expanding aliases may not produce more nodes than this (guards against
 /// "billion laughs" documents).
-const MAX_NODES: usize = 2_000_000;
+pub const MAX_NODES: usize = 2_000_000;
 
 /// Deepest nesting of collections accepted (deeper documents are refused rather than
 /// risking the stack in recursive consumers).
-const MAX_DEPTH: usize = 256;
+pub const MAX_DEPTH: usize = 256;
 
 /// Where a node starts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Mark {
+pub struct Mark {
     /// 1-based line.
     pub line: u32,
     /// 1-based column (in characters).
@@ -32,7 +42,7 @@ pub(crate) struct Mark {
 
 /// The shape of a node.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// `~`, `null`, an empty plain value.
     Null,
     /// Any other scalar, as text.
@@ -45,9 +55,14 @@ pub(crate) enum Kind {
 
 /// A YAML node with its position.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Node {
+pub struct Node {
+    /// What the node holds.
     pub kind: Kind,
+    /// Where it starts.
     pub mark: Mark,
+    /// True for a scalar written plain (unquoted, not a block scalar): only those
+    /// can be YAML numbers or booleans.
+    pub plain: bool,
 }
 
 impl Node {
@@ -72,14 +87,17 @@ impl Node {
         self.get(key).is_some()
     }
 
+    /// True for a null node (`~`, `null`, an empty plain value).
     pub fn is_null(&self) -> bool {
         matches!(self.kind, Kind::Null)
     }
 
+    /// True for a mapping.
     pub fn is_map(&self) -> bool {
         matches!(self.kind, Kind::Map(_))
     }
 
+    /// The text of a scalar.
     pub fn as_scalar(&self) -> Option<&str> {
         match &self.kind {
             Kind::Scalar(s) => Some(s),
@@ -87,6 +105,7 @@ impl Node {
         }
     }
 
+    /// The items of a sequence.
     pub fn as_seq(&self) -> Option<&[Node]> {
         match &self.kind {
             Kind::Seq(v) => Some(v),
@@ -94,6 +113,7 @@ impl Node {
         }
     }
 
+    /// The entries of a mapping, in document order.
     pub fn as_map(&self) -> Option<&[(Node, Node)]> {
         match &self.kind {
             Kind::Map(v) => Some(v),
@@ -265,7 +285,14 @@ impl MarkedEventReceiver for Builder<'_> {
                 } else {
                     Kind::Scalar(value)
                 };
-                self.push_node(Node { kind, mark }, anchor);
+                self.push_node(
+                    Node {
+                        kind,
+                        mark,
+                        plain: plain && tag.is_none(),
+                    },
+                    anchor,
+                );
             }
             Event::SequenceStart(anchor, _) => {
                 self.nodes += 1;
@@ -294,6 +321,7 @@ impl MarkedEventReceiver for Builder<'_> {
                         Node {
                             kind: Kind::Seq(items),
                             mark,
+                            plain: false,
                         },
                         anchor,
                     ),
@@ -324,6 +352,7 @@ impl MarkedEventReceiver for Builder<'_> {
                                 Node {
                                     kind: Kind::Null,
                                     mark: m,
+                                    plain: true,
                                 },
                             ));
                         }
@@ -331,6 +360,7 @@ impl MarkedEventReceiver for Builder<'_> {
                             Node {
                                 kind: Kind::Map(entries),
                                 mark,
+                                plain: false,
                             },
                             anchor,
                         )
@@ -355,6 +385,7 @@ impl MarkedEventReceiver for Builder<'_> {
                     None => Node {
                         kind: Kind::Null,
                         mark,
+                        plain: true,
                     },
                 };
                 self.push_node(node, 0);
@@ -522,6 +553,67 @@ fn parse_once(text: &str, pos: &Positions<'_>) -> Result<Vec<Option<Node>>, Pars
     }
 }
 
+impl Mark {
+    /// This mark as a [`Position`] in the file called `name`.
+    pub fn position(&self, name: &str) -> Position {
+        Position {
+            name: name.to_string(),
+            line: self.line,
+            column: self.column,
+            offset: self.offset,
+        }
+    }
+}
+
+impl Node {
+    /// Keys that occur more than once in this mapping (scalar keys only), each as
+    /// (the first occurrence, the repeated one). Lookups ([`Node::get`]) see the
+    /// first, as yaml-cpp's do.
+    pub fn duplicate_keys(&self) -> Vec<(&Node, &Node)> {
+        let Some(entries) = self.as_map() else {
+            return Vec::new();
+        };
+        let mut first: HashMap<&str, &Node> = HashMap::new();
+        let mut out = Vec::new();
+        for (k, _) in entries {
+            if let Some(name) = k.as_scalar() {
+                match first.get(name) {
+                    Some(f) => out.push((*f, k)),
+                    None => {
+                        first.insert(name, k);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Parses a YAML text given by a user with the workspace's limits, and returns its
+/// first document (`None` for an empty text or an empty first document). Any
+/// document after the first is parsed (so its errors are reported) and ignored.
+///
+/// The error is a `LOAD_ERR_YAML_PARSE` diagnostic whose position names `name` and
+/// the line and column of the problem; its snippet shows that line.
+pub fn parse(name: &str, text: &str) -> Result<Option<Node>, Diagnostic> {
+    Ok(parse_all(name, text)?.into_iter().next().flatten())
+}
+
+/// Like [`parse`], every document of a multi-document text (`---`).
+pub fn parse_all(name: &str, text: &str) -> Result<Vec<Option<Node>>, Diagnostic> {
+    parse_documents(text).map_err(|e| {
+        let locations = vec![
+            root_location(name),
+            Location {
+                item_type: "value for".into(),
+                item_name: String::new(),
+                position: e.mark.position(name),
+            },
+        ];
+        make_diag(Code::LoadErrYamlParse, e.message, locations, text)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -649,5 +741,43 @@ mod tests {
             prev = c;
         }
         assert!(parse_documents(&src).is_err());
+    }
+
+    #[test]
+    fn public_parse_names_the_file_and_refuses_alias_bombs() {
+        // 9 levels of 10 aliases each: 10^9 nodes once expanded.
+        let mut src = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for c in ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] {
+            let refs = vec![format!("*{prev}"); 10].join(", ");
+            src.push_str(&format!("{c}: &{c} [{refs}]\n"));
+            prev = c;
+        }
+        let d = parse("bomb.yaml", &src).expect_err("refused");
+        assert_eq!(d.code, Code::LoadErrYamlParse);
+        assert!(d.message.contains("document too large"), "{}", d.message);
+        let p = d.position().expect("position");
+        assert_eq!(p.name, "bomb.yaml");
+        assert!(p.line >= 2, "{p:?}");
+        assert!(d.snippet.contains("*"), "{}", d.snippet);
+        let d = parse("x.yaml", "a: [b\n").expect_err("syntax");
+        assert_eq!(d.position().map(|p| p.name.as_str()), Some("x.yaml"));
+        let n = parse("ok.yaml", "a: 1\nb: '2'\nc: |\n  3\n")
+            .expect("ok")
+            .expect("doc");
+        assert!(n.get("a").is_some_and(|v| v.plain));
+        assert!(n.get("b").is_some_and(|v| !v.plain));
+        assert!(n.get("c").is_some_and(|v| !v.plain));
+        assert!(parse("e.yaml", "").expect("empty").is_none());
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_and_the_first_wins() {
+        let n = one("a: 1\nb: 2\na: 3\n");
+        let d = n.duplicate_keys();
+        assert_eq!(d.len(), 1);
+        assert_eq!((d[0].0.mark.line, d[0].1.mark.line), (1, 3));
+        assert_eq!(n.get("a").and_then(Node::as_scalar), Some("1"));
+        assert!(one("a: 1\nb: 2\n").duplicate_keys().is_empty());
     }
 }

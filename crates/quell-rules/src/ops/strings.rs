@@ -88,7 +88,8 @@ pub fn bstartswith(buf: &[u8], prefix: &[u8]) -> bool {
 /// constructs (`\d`, `\w`, `\b`, `(?i)`, lazy `*?`) are accepted here where RE2's
 /// POSIX mode may reject them.
 pub fn compile_regex(pat: &str) -> Result<regex::Regex, String> {
-    let pat = c_str(pat);
+    let pat = re2_literal_braces(c_str(pat));
+    let pat = pat.as_str();
     let build = |p: &str| {
         regex::RegexBuilder::new(p)
             .size_limit(8 << 20)
@@ -100,6 +101,80 @@ pub fn compile_regex(pat: &str) -> Result<regex::Regex, String> {
     // close the anchoring group and escape the full-match semantics.
     build(pat)?;
     build(&format!(r"\A(?:{pat})\z"))
+}
+
+/// RE2 reads a `{` that does not open a counted repetition (`{n}`, `{n,}`, `{n,m}`)
+/// as a literal brace (`a{2` matches the text `a{2`, as left by Falco's exception text
+/// rewriting when a list splits `a{2,4}` at its comma); the `regex` crate rejects it.
+/// Such braces, and `}` outside a repetition, are escaped. Escapes and character
+/// classes are copied as they are.
+fn re2_literal_braces(pat: &str) -> String {
+    let b = pat.as_bytes();
+    let mut out = String::with_capacity(pat.len() + 4);
+    let mut i = 0;
+    let mut start = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'[' => {
+                // A class: `]` right after `[` or `[^` is a member; escapes inside.
+                i += 1;
+                if b.get(i) == Some(&b'^') {
+                    i += 1;
+                }
+                if b.get(i) == Some(&b']') {
+                    i += 1;
+                }
+                while i < b.len() && b[i] != b']' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'{' => {
+                let rep = counted_repetition(&b[i..]);
+                if rep > 0 {
+                    i += rep;
+                } else {
+                    out.push_str(&pat[start..i]);
+                    out.push_str("\\{");
+                    i += 1;
+                    start = i;
+                }
+            }
+            b'}' => {
+                out.push_str(&pat[start..i]);
+                out.push_str("\\}");
+                i += 1;
+                start = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(pat.get(start..).unwrap_or(""));
+    out
+}
+
+/// The length of `{n}`, `{n,}` or `{n,m}` at the start of `s`, or 0.
+fn counted_repetition(s: &[u8]) -> usize {
+    let digits = |from: usize| {
+        s.iter()
+            .skip(from)
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
+    let n = digits(1);
+    if n == 0 {
+        return 0;
+    }
+    let mut j = 1 + n;
+    if s.get(j) == Some(&b',') {
+        j += 1 + digits(j + 1);
+    }
+    if s.get(j) == Some(&b'}') {
+        j + 1
+    } else {
+        0
+    }
 }
 
 /// The error text without the anchoring wrapper's noise.
@@ -120,6 +195,21 @@ fn regex_error_text(e: &regex::Error) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn braces_outside_repetitions_are_literals_as_in_re2() {
+        let full = |p: &str, t: &str| compile_regex(p).expect(p).is_match(t);
+        assert!(full("a{2", "a{2"));
+        assert!(full("4}", "4}"));
+        assert!(full("a{,4}", "a{,4}"));
+        assert!(full("x{y}", "x{y}"));
+        assert!(full("a{2,4}", "aaa") && !full("a{2,4}", "a{2,4}"));
+        assert!(full("a{2}", "aa") && full("a{2,}", "aaaaa"));
+        assert!(full(r"\{a", "{a"));
+        assert!(full("[{]a", "{a") && full("[]{]", "{"));
+        assert_eq!(re2_literal_braces("a{2,4}b{"), "a{2,4}b\\{");
+        assert_eq!(re2_literal_braces("[^]{}]"), "[^]{}]");
+    }
 
     #[test]
     fn c_str_cuts_at_nul() {

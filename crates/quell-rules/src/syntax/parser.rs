@@ -668,7 +668,11 @@ impl<'a> Parser<'a> {
                 (op, None, p.parse_num_value_or_transformer()?)
             } else if p.lex_ops(&STR_OPS) {
                 let op = p.last.clone();
-                match p.lex_modifier() {
+                // As libsinsp: a modifier needs a blank after the operator (word
+                // operators end with theirs; `==oneof (a)` compares with `oneof`).
+                let had_blank =
+                    op.starts_with(|ch: char| ch.is_ascii_alphabetic()) || p.lex_blank();
+                match had_blank.then(|| p.lex_modifier()).flatten() {
                     Some(m) => (op, Some(m), p.parse_list_value()?),
                     None => (op, None, p.parse_str_value_or_transformer(false)?),
                 }
@@ -1721,6 +1725,19 @@ mod tests {
             shape("proc.name startswith anyof ()"),
             m(BaseOp::StartsWith, Some(Modifier::AnyOf), Rhs::List(vec![]))
         );
+        // A symbol operator needs a blank before its modifier, as in libsinsp.
+        assert_eq!(
+            shape("proc.name ==oneof"),
+            m(BaseOp::EqEq, None, Rhs::Value("oneof".into()))
+        );
+        let e = parse("proc.name ==oneof (cat, nginx)").expect_err("syntax error");
+        assert_eq!(e.pos.idx, 18, "{e:?}");
+        assert_eq!(
+            e.message,
+            "unexpected token after 'oneof', expecting 'or', 'and'"
+        );
+        // ... and after it (libsinsp's modifier tokens end with a blank).
+        assert!(parse("proc.name == oneof(cat)").is_err());
         // Not a modifier for list operators: `in oneof` is a list named oneof.
         let e = shape("proc.name in oneof");
         assert_eq!(e, m(BaseOp::In, None, Rhs::Value("oneof".into())));

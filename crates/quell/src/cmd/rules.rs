@@ -38,6 +38,8 @@ fn rule_json(r: &CompiledRule) -> Json {
         "source": r.source,
         "tags": r.tags,
         "enabled": r.enabled,
+        "capture": r.capture,
+        "capture_duration": r.capture_duration,
         "output": r.output,
         "evttypes": evttypes_json(&r.evttypes),
         "exception_fields": r.exception_fields,

@@ -32,6 +32,7 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
                     "",
                 )],
                 warnings: vec![],
+                schema_validation: vec![],
             },
         };
         results.push(res);
