@@ -3,7 +3,9 @@
 # scripts/<label>/<name>.sh runs in its own session under
 #   quell run --record recordings/<label>/<name>.jsonl -- setsid sh scripts/<label>/<name>.sh
 # (the upstream stable + incubating rules loaded; a recording keeps every event whatever the
-# rules), and the recording is gzip'ed (gzip -9n). Needs root and BPF.
+# rules), and the recording is gzip'ed (gzip -9n). quell itself runs in a session of its own
+# (setsid -w), so that no event of a recording shares a session with another recording's.
+# Needs root and BPF.
 #   sh record.sh [SUBSTRING]   only the scenarios whose name contains SUBSTRING
 #
 # Scratch paths, created here and removed at the end (and between scenarios):
@@ -123,16 +125,16 @@ fresh() {
 #!/bin/sh
 # stand-in sshd (session): sets the login uid, then runs the user's shell as the user
 u=$1
-uid=$(id -u "$u") home=$(getent passwd "$u" | cut -d: -f6)
+uid=$(id -u "$u") gid=$(id -g "$u") home=$(getent passwd "$u" | cut -d: -f6)
 echo "$uid" > /proc/self/loginuid 2>/dev/null
 [ -d "$home" ] || home=/
 cd "$home"
 if [ $# -gt 1 ]; then
     env -i HOME="$home" USER="$u" LOGNAME="$u" PATH="$B:/usr/sbin:/usr/bin:/sbin:/bin" SSH_CONNECTION="127.0.0.1 50022 127.0.0.1 22" \
-        setpriv --reuid="$u" --regid="$u" --init-groups sh -c "$2"
+        setpriv --reuid="$u" --regid="$gid" --init-groups sh -c "$2"
 else
     env -i HOME="$home" USER="$u" LOGNAME="$u" TERM=xterm PATH="$B:/usr/sbin:/usr/bin:/sbin:/bin" SSH_CONNECTION="127.0.0.1 50022 127.0.0.1 22" SSH_TTY=/dev/pts/0 \
-        setpriv --reuid="$u" --regid="$u" --init-groups sh -i
+        setpriv --reuid="$u" --regid="$gid" --init-groups sh -i
 fi
 SH
     sed -i "s|\$B:|$B:|g" "$B/sshd"
@@ -160,7 +162,7 @@ for label in benign malicious; do
         export T
         rec="$OUT/$label/$name.jsonl"
         echo "== $label/$name" >&2
-        (cd "$W" && "$QUELL" run -r "$RULES/falco_rules.yaml" -r "$RULES/falco-incubating_rules.yaml" \
+        (cd "$W" && setsid -w "$QUELL" run -r "$RULES/falco_rules.yaml" -r "$RULES/falco-incubating_rules.yaml" \
             --record "$rec" -- setsid sh "$f" > /dev/null 2> "$rec.log") || true
         grep -E '^quell: +[0-9]+ ' "$rec.log" >&2 || true
         rm -f "$rec.log"
