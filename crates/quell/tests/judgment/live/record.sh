@@ -117,6 +117,7 @@ fresh() {
     printf '#!/bin/sh\n# stand-in apt-get: "installs" by running dpkg --configure on each package\nfor p in "$@"; do case $p in -*|install|upgrade) ;; *) "%s/dpkg" --configure "$p" ;; esac; done\n' "$B" > "$B/apt-get"
     printf '#!/bin/sh\n# stand-in dpkg: --configure PKG runs the package postinst\n[ -x "%s/dpkg-info/$2.postinst" ] && "%s/dpkg-info/$2.postinst" configure\n' "$W" "$W" > "$B/dpkg"
     chmod 755 "$B/apt-get" "$B/dpkg"
+    standin lighttpd eval 'a long-lived worker that handles requests in-process'
     standin crontab noop 'lists or installs a crontab (changes nothing here)'
     standin useradd noop 'would add a user (changes nothing here)'
     # sshd: an sshd session process; sets the login uid (pam_loginuid) and runs the user's
