@@ -14,7 +14,8 @@
 #   SRV=/run/quell-jlive-srv (what the loopback artifact server serves)
 #   /etc/cron.d/quell-jlive-* (written and removed by the scenarios themselves; record.sh
 #   removes leftovers)
-# A scenario whose script has a line `# container` runs against a fresh scratch container
+# A script with a line `# pending: REASON` is not recorded (see the loop). A scenario whose
+# script has a line `# container` runs against a fresh scratch container
 # (container.sh: a docker-named cgroup v2 scope, namespaces, an overlayfs rootfs under
 # /run/quell-jlive-ctr.PID), removed after it. Network: 127.0.0.1 only (servers.py, started
 # here outside every recording, stopped by its PID at the end). Programs under $B and the
@@ -152,6 +153,13 @@ for label in benign malicious; do
         [ -e "$f" ] || continue
         name=$(basename "$f" .sh)
         case "$name" in *"$only"*) ;; *) continue ;; esac
+        # A script marked `# pending: REASON` needs a field the capture does not yet render
+        # the way the rules expect; it is kept, and not recorded, until it does.
+        if grep -q '^# pending:' "$f"; then
+            echo "-- $label/$name: skipped ($(sed -n 's/^# pending: //p' "$f"))" >&2
+            rm -f "$OUT/$label/$name.jsonl.gz"
+            continue
+        fi
         n=$((n + 1))
         fresh
         T=
