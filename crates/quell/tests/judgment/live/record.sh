@@ -12,7 +12,8 @@
 #   S=/var/log/quell-jlive  W=/tmp/quell-jlive  E=/etc/quell-jlive  B=/opt/quell-jlive/bin
 #   H=/home/quell-jlive-ops (a user's home: the rules match /home/*/.ssh/* and .bashrc)
 #   SRV=/run/quell-jlive-srv (what the loopback artifact server serves)
-#   /etc/cron.d/quell-jlive-* (written and removed by the scenarios themselves; record.sh
+#   /etc/cron.d/quell-jlive-*, /dev/shm/quell-jlive-*, /dev/quell-jlive-* (written and removed
+#   by the scenarios that need those real directories; record.sh
 #   removes leftovers)
 # A script with a line `# pending: REASON` is not recorded (see the loop). A scenario whose
 # script has a line `# container` runs against a fresh scratch container
@@ -42,7 +43,7 @@ cleanup() {
     set +e
     [ -n "$T" ] && sh "$HERE/container.sh" down "$T"
     if [ -n "$SERVERS" ]; then kill "$SERVERS" 2>/dev/null; wait "$SERVERS" 2>/dev/null; fi
-    rm -rf "$S" "$W" "$E" "$H" "$SRV" /opt/quell-jlive /etc/cron.d/quell-jlive-*
+    rm -rf "$S" "$W" "$E" "$H" "$SRV" /opt/quell-jlive /etc/cron.d/quell-jlive-* /dev/shm/quell-jlive-* /dev/quell-jlive-*
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -96,7 +97,7 @@ standin() { # NAME KIND COMMENT
 
 fresh() {
     rm -rf "$S" "$W" "$E" "$H" /opt/quell-jlive
-    rm -f /etc/cron.d/quell-jlive-*
+    rm -f /etc/cron.d/quell-jlive-* /dev/shm/quell-jlive-* /dev/quell-jlive-*
     mkdir -p "$S" "$W" "$E" "$H/.ssh" "$B"
     printf 'Dec  1 06:25:01 host CRON[812]: (root) CMD (true)\n' > "$S/syslog"
     printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIQuellLiveOps ops@laptop\n' > "$H/.ssh/authorized_keys"
