@@ -102,15 +102,29 @@ mod tests {
         };
         assert_eq!(
             keys,
-            ["hostname", "output", "output_fields", "priority", "rule", "source", "tags", "time"]
+            [
+                "hostname",
+                "output",
+                "output_fields",
+                "priority",
+                "rule",
+                "source",
+                "tags",
+                "time"
+            ]
         );
-        assert!(line.starts_with(r#"{"hostname":"node-1","output":"#), "{line}");
+        assert!(
+            line.starts_with(r#"{"hostname":"node-1","output":"#),
+            "{line}"
+        );
         assert!(line.contains(r#""priority":"Warning","rule":"Shell","source":"syscall","tags":["a","b"],"time":"2017-07-14T02:40:00.123456789Z"}"#), "{line}");
         assert!(line.contains(r#""evt.time":1500000000123456789"#), "{line}");
         // JSON escapes the control characters itself: none reaches the line raw.
         assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
         assert!(line.contains(r#"\u001b]0;pwned\u0007\r"#), "{line}");
         assert_eq!(a.to_json(), serde_json::from_str::<Json>(&line).unwrap());
-        assert!(a.output.starts_with("02:40:00.123456789: Warning shell sh -c"));
+        assert!(a
+            .output
+            .starts_with("02:40:00.123456789: Warning shell sh -c"));
     }
 }

@@ -271,7 +271,12 @@ impl<R: BufRead> RecordReader<R> {
         if number == 1 {
             bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         }
-        let bad = |problem| Some(Err(ReadError::Bad(LineError { line: number, problem })));
+        let bad = |problem| {
+            Some(Err(ReadError::Bad(LineError {
+                line: number,
+                problem,
+            })))
+        };
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t.trim(),
             Err(e) => return bad(Problem::NotUtf8(e.to_string())),
@@ -394,7 +399,12 @@ mod tests {
         assert!(errs[3].1.contains("UTF-8"), "{}", errs[3].1);
         let types: Vec<&str> = good(&out)
             .iter()
-            .map(|l| l.event.get("evt.type").and_then(|v| v.as_str()).unwrap_or(""))
+            .map(|l| {
+                l.event
+                    .get("evt.type")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+            })
             .collect();
         assert_eq!(types, ["open", "close", "read"]);
         assert_eq!(good(&out)[1].number, 6);
@@ -417,7 +427,11 @@ mod tests {
     fn a_byte_order_mark_is_ignored_on_the_first_line_only() {
         let out = read(b"\xEF\xBB\xBF{\"evt.num\":1}\n\xEF\xBB\xBF{\"evt.num\":2}\n");
         assert!(out[0].is_ok(), "{:?}", out[0]);
-        assert_eq!(bad_lines(&out).len(), 1, "a BOM inside the stream is not a line start");
+        assert_eq!(
+            bad_lines(&out).len(),
+            1,
+            "a BOM inside the stream is not a line start"
+        );
     }
 
     #[test]
@@ -483,7 +497,9 @@ mod tests {
         );
         assert_eq!(warns[0][0].code(), "EVT_UNKNOWN_FIELD");
         // Alert lines: their output fields are checked, not the alert's own keys.
-        let out = read(br#"{"rule":"r","output":"o","priority":"Warning","output_fields":{"proc.nmae":"x"}}"#);
+        let out = read(
+            br#"{"rule":"r","output":"o","priority":"Warning","output_fields":{"proc.nmae":"x"}}"#,
+        );
         assert_eq!(
             good(&out)[0].warnings,
             [Warning::UnknownField {
@@ -530,7 +546,9 @@ mod tests {
         let dir = std::env::temp_dir();
         match open(&dir) {
             Err(e @ OpenError::Directory { .. }) => {
-                assert!(e.to_string().ends_with("is a directory, not a file of events"))
+                assert!(e
+                    .to_string()
+                    .ends_with("is a directory, not a file of events"))
             }
             Err(e) => panic!("{e}"),
             Ok(_) => panic!("a directory opened as events"),
