@@ -415,7 +415,18 @@ fn rules_files_and_names_reach_the_terminal_escaped() {
     )
     .unwrap();
     let r = rules.to_str().unwrap();
+    // Raw bytes a terminal acts on, in a rules file: shown in snippets and messages.
+    let raw = dir.path().join("raw.yaml");
+    std::fs::write(
+        &raw,
+        "- rule: a\u{1b}]0;pwned\u{7}\n  desc: \"\u{202e}x\r\"\n  condition: evt.type = \u{1b}[2J\n  output: o\n  priority: WARNING\n",
+    )
+    .unwrap();
+    let raw = raw.to_str().unwrap();
     for args in [
+        vec!["validate", raw],
+        vec!["validate", "--json", raw],
+        vec!["rules", "-r", raw],
         vec!["validate", r],
         vec!["rules", "-r", r],
         vec!["rules", "-r", r, "Evil"],
