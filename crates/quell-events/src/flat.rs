@@ -489,10 +489,15 @@ impl<'de> serde::de::Visitor<'de> for TopVisitor {
             } else {
                 m.next_value::<Json>()?
             };
-            if obj.contains_key(&key) {
-                dups.push(key.clone());
+            match obj.entry(key) {
+                serde_json::map::Entry::Occupied(mut o) => {
+                    dups.push(o.key().clone());
+                    o.insert(value);
+                }
+                serde_json::map::Entry::Vacant(v) => {
+                    v.insert(value);
+                }
             }
-            obj.insert(key, value);
         }
         Ok(Top::Object(obj, dups))
     }
