@@ -307,37 +307,23 @@ impl FlatEvent {
 
     /// [`FlatEvent::from_json_line`] against a given registry.
     pub fn from_json_line_with(line: &str, reg: &Registry) -> Result<FlatEvent, EventError> {
-        let json: Json = serde_json::from_str(line).map_err(|e| EventError::Json(e.to_string()))?;
-        let Json::Object(obj) = json else {
-            return Err(EventError::NotAnObject(kind(&json)));
-        };
-        if obj.contains_key("rule") && obj.contains_key("output_fields") {
-            let fields = match obj.get("output_fields") {
-                Some(Json::Object(m)) => m,
-                Some(other) => return Err(EventError::BadAlert(kind(other))),
-                None => return Err(EventError::BadAlert("nothing")),
-            };
-            let mut ev = Self::from_map(fields, reg)?;
-            if ev.timestamp_ns().is_none() {
-                if let Some(ts) = obj
-                    .get("time")
-                    .and_then(Json::as_str)
-                    .and_then(parse_falco_time)
-                {
-                    ev.set("evt.rawtime", Value::Uint(ts));
-                }
-            }
-            return Ok(ev);
-        }
-        Self::from_map(&obj, reg)
+        parse_line(line, reg).map(|p| p.event)
     }
 
-    fn from_map(obj: &Map<String, Json>, reg: &Registry) -> Result<FlatEvent, EventError> {
+    fn from_map(
+        obj: &Map<String, Json>,
+        reg: &Registry,
+        unknown: &mut Vec<String>,
+        duplicates: &mut Vec<String>,
+    ) -> Result<FlatEvent, EventError> {
         let mut ev = FlatEvent::new();
         let mut time_ns: Option<u64> = None;
         for (key, v) in obj {
             let Some(f) = resolve_cached(reg, key) else {
-                // Not a known field: keep it so nothing is lost.
+                // Not a known field: keep it so nothing is lost, and say so.
+                if !key.starts_with("quell.") {
+                    unknown.push(key.clone());
+                }
                 if !v.is_null() && v.as_str() != Some("<NA>") {
                     ev.set(key.as_str(), untyped(key, v)?);
                 }
@@ -351,7 +337,10 @@ impl FlatEvent {
             }
             let list_field = f.name == "fd.types";
             if let Some(value) = coerce(key, &f, list_field, v)? {
-                ev.fields.insert(Cow::Owned(f.key), value);
+                if let Some(_earlier) = ev.fields.insert(Cow::Owned(f.key), value) {
+                    // Two spellings of one field (`proc.aname[2]`, `proc.aname[02]`).
+                    duplicates.push(key.clone());
+                }
             }
         }
         if let Some(ts) = time_ns {
@@ -376,6 +365,141 @@ impl FlatEvent {
     /// (An alert line's `time` is stored as `evt.rawtime` when it is read.)
     pub fn timestamp_ns(&self) -> Option<u64> {
         timestamp_from(&|k| self.fields.get(k).map(Value::borrowed))
+    }
+}
+
+/// One line as read: the event, the alert object for a Falco alert line, and what a reader
+/// reports about the line without rejecting it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParsedLine {
+    /// The event (for an alert line: made of its output fields).
+    pub event: FlatEvent,
+    /// For a Falco alert line, the whole object as read (`rule`, `hostname`, `output_fields`, ...).
+    pub alert: Option<Map<String, Json>>,
+    /// Keys that appear more than once in the line's object (or in its `output_fields`), or
+    /// two spellings of one field; the last value is the one used.
+    pub duplicate_keys: Vec<String>,
+    /// Keys that are not field names of the registry (a typo such as `fs.path.nmae` matches
+    /// no rule); they are kept in the event. Keys starting with `quell.` are quell's own
+    /// annotations and not listed.
+    pub unknown_keys: Vec<String>,
+}
+
+/// Parses one line ([`FlatEvent::from_json_line`]), keeping what a reader reports: duplicate
+/// keys and keys that are not field names.
+pub fn parse_line(line: &str, reg: &Registry) -> Result<ParsedLine, EventError> {
+    let top: Top = serde_json::from_str(line).map_err(|e| EventError::Json(e.to_string()))?;
+    let (obj, mut duplicate_keys) = match top {
+        Top::Object(o, d) => (o, d),
+        Top::Other(kind) => return Err(EventError::NotAnObject(kind)),
+    };
+    let mut unknown_keys = Vec::new();
+    if obj.contains_key("rule") && obj.contains_key("output_fields") {
+        let fields = match obj.get("output_fields") {
+            Some(Json::Object(m)) => m,
+            Some(other) => return Err(EventError::BadAlert(kind(other))),
+            None => return Err(EventError::BadAlert("nothing")),
+        };
+        let mut ev = FlatEvent::from_map(fields, reg, &mut unknown_keys, &mut duplicate_keys)?;
+        if ev.timestamp_ns().is_none() {
+            if let Some(ts) = obj
+                .get("time")
+                .and_then(Json::as_str)
+                .and_then(parse_falco_time)
+            {
+                ev.set("evt.rawtime", Value::Uint(ts));
+            }
+        }
+        return Ok(ParsedLine {
+            event: ev,
+            alert: Some(obj),
+            duplicate_keys,
+            unknown_keys,
+        });
+    }
+    let event = FlatEvent::from_map(&obj, reg, &mut unknown_keys, &mut duplicate_keys)?;
+    Ok(ParsedLine {
+        event,
+        alert: None,
+        duplicate_keys,
+        unknown_keys,
+    })
+}
+
+/// A line's top-level JSON value: an object (with the keys it repeats), or the kind of
+/// anything else. An object's `output_fields` object is checked for repeated keys too.
+enum Top {
+    Object(Map<String, Json>, Vec<String>),
+    Other(&'static str),
+}
+
+impl<'de> serde::Deserialize<'de> for Top {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TopVisitor)
+    }
+}
+
+struct TopVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TopVisitor {
+    type Value = Top;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Top, E> {
+        Ok(Top::Other("a boolean"))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Top, E> {
+        Ok(Top::Other("a number"))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Top, E> {
+        Ok(Top::Other("a number"))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Top, E> {
+        Ok(Top::Other("a number"))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Top, E> {
+        Ok(Top::Other("a string"))
+    }
+    fn visit_unit<E>(self) -> Result<Top, E> {
+        Ok(Top::Other("null"))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Top::Other("an array"))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Top, A::Error> {
+        let mut obj = Map::new();
+        let mut dups = Vec::new();
+        while let Some(key) = m.next_key::<String>()? {
+            let value = if key == "output_fields" {
+                match m.next_value::<Top>()? {
+                    Top::Object(inner, inner_dups) => {
+                        dups.extend(inner_dups);
+                        Json::Object(inner)
+                    }
+                    // Only the kind matters for the error this becomes.
+                    Top::Other("a boolean") => Json::Bool(false),
+                    Top::Other("a number") => Json::from(0),
+                    Top::Other("a string") => Json::String(String::new()),
+                    Top::Other("an array") => Json::Array(Vec::new()),
+                    Top::Other(_) => Json::Null,
+                }
+            } else {
+                m.next_value::<Json>()?
+            };
+            match obj.entry(key) {
+                serde_json::map::Entry::Occupied(mut o) => {
+                    dups.push(o.key().clone());
+                    o.insert(value);
+                }
+                serde_json::map::Entry::Vacant(v) => {
+                    v.insert(value);
+                }
+            }
+        }
+        Ok(Top::Object(obj, dups))
     }
 }
 

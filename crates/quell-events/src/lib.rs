@@ -1,4 +1,4 @@
-//! quell's event model: flat JSON Lines events.
+//! quell's event model: flat JSON Lines events, Falco alerts, and reading them safely.
 //!
 //! One event per line: a JSON object whose keys are Falco field names (`"evt.type"`,
 //! `"proc.name"`, `"proc.aname[2]"`, `"evt.arg.flags"`) and whose values are strings,
@@ -7,13 +7,20 @@
 //! per level (`proc.aname[1]` is the parent). A Falco JSON alert line (it has `rule` and
 //! `output_fields`) is also accepted, as an event made of its output fields.
 //!
-//! [`FlatEvent`] implements [`quell_rules::Event`]; [`EventReader`] reads a stream of lines,
-//! reporting each bad line with its number and going on with the rest.
+//! [`FlatEvent`] implements [`quell_rules::Event`]; [`RecordReader`] reads a stream of lines
+//! with bounded memory, reporting each bad line with its number and going on with the rest;
+//! [`FalcoAlert`] is the alert quell prints; [`term`] makes text safe for a terminal.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod alert;
 mod flat;
 mod reader;
+pub mod term;
 
-pub use flat::{field_from, timestamp_from, EventError, FlatEvent};
-pub use reader::{EventReader, LineError};
+pub use alert::FalcoAlert;
+pub use flat::{field_from, parse_line, timestamp_from, EventError, FlatEvent, ParsedLine};
+pub use reader::{
+    open, Line, LineError, OpenError, Problem, ReadError, ReadOptions, RecordReader, Warning,
+    DEFAULT_MAX_LINE_BYTES,
+};

@@ -1,38 +1,218 @@
-//! Reading a stream of flat JSON lines.
+//! Reading a stream of flat JSON lines with bounded memory: the one reader every command uses.
 
-use std::io::BufRead;
+use std::collections::HashSet;
+use std::io::{self, BufRead};
+use std::path::{Path, PathBuf};
 
-use crate::flat::FlatEvent;
+use quell_rules::fields_table::registry;
+use serde_json::{Map, Value as Json};
+
+use crate::flat::{parse_line, EventError, FlatEvent};
+
+/// The default longest line, in bytes (4 MiB): far above any real event (the longest line
+/// of the corpus recordings is under 8 KiB), small enough that a file without line breaks
+/// (`/dev/zero`, a binary) cannot make quell allocate without bound.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 4 << 20;
+
+/// At most this many distinct unknown keys are remembered per reader (for reporting each
+/// once); later new keys are still kept in the events but no longer reported.
+const MAX_REPORTED_KEYS: usize = 1024;
+
+/// How a [`RecordReader`] reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The longest line accepted, in bytes (without its line break). A longer line is a
+    /// [`Problem::TooLong`], reported as soon as the limit is passed, and skipped without
+    /// being held in memory.
+    pub max_line_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+        }
+    }
+}
+
+/// Why a line is not an event.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// The line is longer than [`ReadOptions::max_line_bytes`].
+    #[error("longer than {limit} bytes")]
+    TooLong {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// The line is not UTF-8.
+    #[error("not valid UTF-8: {0}")]
+    NotUtf8(String),
+    /// The line is not an event or an alert.
+    #[error(transparent)]
+    Event(#[from] EventError),
+}
+
+impl Problem {
+    /// A stable code for the problem.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::TooLong { .. } => "EVT_LINE_TOO_LONG",
+            Problem::NotUtf8(_) => "EVT_NOT_UTF8",
+            Problem::Event(EventError::Json(_)) => "EVT_BAD_JSON",
+            Problem::Event(EventError::NotAnObject(_)) => "EVT_NOT_AN_OBJECT",
+            Problem::Event(EventError::BadValue { .. }) => "EVT_BAD_VALUE",
+            Problem::Event(EventError::BadAlert(_)) => "EVT_BAD_ALERT",
+        }
+    }
+}
 
 /// A line that could not be read as an event.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {message}")]
+#[error("line {line}: {problem}")]
 pub struct LineError {
     /// 1-based line number.
     pub line: usize,
     /// What was wrong with it.
-    pub message: String,
+    pub problem: Problem,
 }
 
-/// Reads flat JSON events, one per line. Blank lines are skipped. A bad line yields an
-/// `Err` naming its line number and reading goes on with the next line; an I/O error ends
-/// the stream after being reported. Whether a bad line is fatal (`--strict`) is the caller's choice.
+/// What a reader reports about a line it reads all the same.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Warning {
+    /// A key that is not a field name: no rule can match on it, so a typo (`fs.path.nmae`)
+    /// silently matches nothing. Reported once per key and reader.
+    #[error("`{key}` is not a field name: no rule condition can use it")]
+    UnknownField {
+        /// The key as written.
+        key: String,
+    },
+    /// A key given twice in one object (or two spellings of one field): the last value is
+    /// the one used; other JSON readers may take the first.
+    #[error("key `{key}` appears more than once: the last value is used")]
+    DuplicateKey {
+        /// The key as written.
+        key: String,
+    },
+}
+
+impl Warning {
+    /// A stable code for the warning.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Warning::UnknownField { .. } => "EVT_UNKNOWN_FIELD",
+            Warning::DuplicateKey { .. } => "EVT_DUPLICATE_KEY",
+        }
+    }
+}
+
+/// Why reading stopped or a line was skipped.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// A bad line: reading goes on with the next one (unless the caller is strict).
+    #[error(transparent)]
+    Bad(#[from] LineError),
+    /// The input could not be read: the stream ends here.
+    #[error("read error after line {line}: {source}")]
+    Io {
+        /// The last line read before the error.
+        line: usize,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// One line read: its number, the event, the alert object for an alert line, and warnings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// 1-based line number.
+    pub number: usize,
+    /// The event.
+    pub event: FlatEvent,
+    /// For a Falco alert line, the object as read.
+    pub alert: Option<Map<String, Json>>,
+    /// What the reader reports about this line (each unknown key only the first time).
+    pub warnings: Vec<Warning>,
+}
+
+/// Why an input cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The path is a directory.
+    #[error("{}: is a directory, not a file of events", path.display())]
+    Directory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The path cannot be opened.
+    #[error("cannot open {}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Opens an input of events: `-` is standard input, anything else a file (a directory is
+/// an error, not an empty stream).
+pub fn open(path: &Path) -> Result<Box<dyn BufRead>, OpenError> {
+    if path == Path::new("-") {
+        return Ok(Box::new(io::BufReader::with_capacity(1 << 16, io::stdin())));
+    }
+    let io_err = |source| OpenError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    if file.metadata().map_err(io_err)?.is_dir() {
+        return Err(OpenError::Directory {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(Box::new(io::BufReader::with_capacity(1 << 16, file)))
+}
+
+/// Reads flat JSON events and Falco alerts, one per line, with bounded memory. Blank lines
+/// are skipped; a UTF-8 byte order mark before the first line is ignored; `\r\n` line ends
+/// are accepted. A bad line yields [`ReadError::Bad`] naming its line number and reading
+/// goes on with the next line; an I/O error yields [`ReadError::Io`] and ends the stream.
+/// Whether a bad line or a warning is fatal (`--strict`) is the caller's choice.
 #[derive(Debug)]
-pub struct EventReader<R: BufRead> {
+pub struct RecordReader<R: BufRead> {
     input: R,
+    opts: ReadOptions,
     line: usize,
     buf: Vec<u8>,
     done: bool,
+    skip_rest: bool,
+    reported: HashSet<String>,
 }
 
-impl<R: BufRead> EventReader<R> {
-    /// A reader over `input`.
+/// The outcome of reading one line's bytes.
+enum Raw {
+    Eof,
+    Line,
+    TooLong,
+}
+
+impl<R: BufRead> RecordReader<R> {
+    /// A reader over `input` with the default options.
     pub fn new(input: R) -> Self {
-        EventReader {
+        Self::with_options(input, ReadOptions::default())
+    }
+
+    /// A reader over `input`.
+    pub fn with_options(input: R, opts: ReadOptions) -> Self {
+        RecordReader {
             input,
+            opts,
             line: 0,
             buf: Vec::new(),
             done: false,
+            skip_rest: false,
+            reported: HashSet::new(),
         }
     }
 
@@ -40,43 +220,119 @@ impl<R: BufRead> EventReader<R> {
     pub fn line(&self) -> usize {
         self.line
     }
+
+    /// Reads the next line's bytes into `buf` (without the line break), holding at most
+    /// `max_line_bytes` of it. Past the limit the line is reported at once ([`Raw::TooLong`])
+    /// and its rest is read and dropped by the next call, so an input without line breaks
+    /// (`/dev/zero`) costs time but no memory.
+    fn read_raw(&mut self) -> io::Result<Raw> {
+        self.buf.clear();
+        let max = self.opts.max_line_bytes;
+        let mut any = false;
+        loop {
+            let avail = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                self.skip_rest = false;
+                return Ok(if any { Raw::Line } else { Raw::Eof });
+            }
+            let (chunk, used, end) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (&avail[..i], i + 1, true),
+                None => (avail, avail.len(), false),
+            };
+            if self.skip_rest {
+                self.input.consume(used);
+                if end {
+                    self.skip_rest = false;
+                }
+                continue;
+            }
+            any = true;
+            if self.buf.len() + chunk.len() > max {
+                self.input.consume(used);
+                self.skip_rest = !end;
+                self.buf.clear();
+                self.buf.shrink_to(max.min(1 << 20));
+                return Ok(Raw::TooLong);
+            }
+            self.buf.extend_from_slice(chunk);
+            self.input.consume(used);
+            if end {
+                return Ok(Raw::Line);
+            }
+        }
+    }
+
+    fn parse(&mut self, number: usize) -> Option<Result<Line, ReadError>> {
+        let mut bytes: &[u8] = &self.buf;
+        if number == 1 {
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        }
+        let bad = |problem| {
+            Some(Err(ReadError::Bad(LineError {
+                line: number,
+                problem,
+            })))
+        };
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t.trim(),
+            Err(e) => return bad(Problem::NotUtf8(e.to_string())),
+        };
+        if text.is_empty() {
+            return None;
+        }
+        let parsed = match parse_line(text, registry()) {
+            Ok(p) => p,
+            Err(e) => return bad(Problem::Event(e)),
+        };
+        let mut warnings = Vec::new();
+        for key in parsed.duplicate_keys {
+            warnings.push(Warning::DuplicateKey { key });
+        }
+        for key in parsed.unknown_keys {
+            if self.reported.len() < MAX_REPORTED_KEYS && self.reported.insert(key.clone()) {
+                warnings.push(Warning::UnknownField { key });
+            }
+        }
+        Some(Ok(Line {
+            number,
+            event: parsed.event,
+            alert: parsed.alert,
+            warnings,
+        }))
+    }
 }
 
-impl<R: BufRead> Iterator for EventReader<R> {
-    type Item = Result<FlatEvent, LineError>;
+impl<R: BufRead> Iterator for RecordReader<R> {
+    type Item = Result<Line, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            self.buf.clear();
-            match self.input.read_until(b'\n', &mut self.buf) {
-                Ok(0) => self.done = true,
-                Ok(_) => {
+            match self.read_raw() {
+                Ok(Raw::Eof) => self.done = true,
+                Ok(Raw::TooLong) => {
                     self.line += 1;
-                    let line = self.line;
-                    let text = match std::str::from_utf8(&self.buf) {
-                        Ok(t) => t,
-                        Err(e) => {
-                            return Some(Err(LineError {
-                                line,
-                                message: format!("not valid UTF-8: {e}"),
-                            }))
-                        }
-                    };
-                    let text = text.trim();
-                    if text.is_empty() {
-                        continue;
-                    }
-                    return Some(FlatEvent::from_json_line(text).map_err(|e| LineError {
-                        line,
-                        message: e.to_string(),
-                    }));
+                    return Some(Err(ReadError::Bad(LineError {
+                        line: self.line,
+                        problem: Problem::TooLong {
+                            limit: self.opts.max_line_bytes,
+                        },
+                    })));
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
+                Ok(Raw::Line) => {
+                    self.line += 1;
+                    if let Some(item) = self.parse(self.line) {
+                        return Some(item);
+                    }
+                }
+                Err(source) => {
                     self.done = true;
-                    return Some(Err(LineError {
-                        line: self.line + 1,
-                        message: format!("read error: {e}"),
+                    return Some(Err(ReadError::Io {
+                        line: self.line,
+                        source,
                     }));
                 }
             }
@@ -88,10 +344,34 @@ impl<R: BufRead> Iterator for EventReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
+    use proptest::prelude::*;
+    use std::io::Read;
 
-    fn read(text: &[u8]) -> Vec<Result<FlatEvent, LineError>> {
-        EventReader::new(text).collect()
+    fn read(text: &[u8]) -> Vec<Result<Line, ReadError>> {
+        RecordReader::new(text).collect()
+    }
+
+    fn read_with(text: &[u8], max: usize) -> Vec<Result<Line, ReadError>> {
+        RecordReader::with_options(
+            text,
+            ReadOptions {
+                max_line_bytes: max,
+            },
+        )
+        .collect()
+    }
+
+    fn bad_lines(out: &[Result<Line, ReadError>]) -> Vec<(usize, String)> {
+        out.iter()
+            .filter_map(|r| match r {
+                Err(ReadError::Bad(e)) => Some((e.line, e.problem.to_string())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn good(out: &[Result<Line, ReadError>]) -> Vec<&Line> {
+        out.iter().filter_map(|r| r.as_ref().ok()).collect()
     }
 
     #[test]
@@ -106,10 +386,7 @@ mod tests {
                       {\"evt.type\":\"read\"}";
         let out = read(input);
         assert_eq!(out.len(), 7);
-        let errs: Vec<(usize, String)> = out
-            .iter()
-            .filter_map(|r| r.as_ref().err().map(|e| (e.line, e.message.clone())))
-            .collect();
+        let errs = bad_lines(&out);
         let lines: Vec<usize> = errs.iter().map(|e| e.0).collect();
         assert_eq!(lines, [2, 4, 5, 7]);
         assert!(errs[0].1.starts_with("not valid JSON"), "{}", errs[0].1);
@@ -120,14 +397,23 @@ mod tests {
         );
         assert!(errs[2].1.contains("proc.pid"), "{}", errs[2].1);
         assert!(errs[3].1.contains("UTF-8"), "{}", errs[3].1);
-        let types: Vec<&str> = out
+        let types: Vec<&str> = good(&out)
             .iter()
-            .filter_map(|r| r.as_ref().ok())
-            .map(|e| e.get("evt.type").and_then(|v| v.as_str()).unwrap_or(""))
+            .map(|l| {
+                l.event
+                    .get("evt.type")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+            })
             .collect();
         assert_eq!(types, ["open", "close", "read"]);
+        assert_eq!(good(&out)[1].number, 6);
         let e = out[1].as_ref().unwrap_err();
         assert!(e.to_string().starts_with("line 2: "));
+        match e {
+            ReadError::Bad(l) => assert_eq!(l.problem.code(), "EVT_BAD_JSON"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -135,6 +421,195 @@ mod tests {
         let out = read(b"{\"evt.num\":1}\r\n{\"evt.num\":2}\r\n\r\n\n");
         assert_eq!(out.len(), 2);
         assert!(out.iter().all(|r| r.is_ok()));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored_on_the_first_line_only() {
+        let out = read(b"\xEF\xBB\xBF{\"evt.num\":1}\n\xEF\xBB\xBF{\"evt.num\":2}\n");
+        assert!(out[0].is_ok(), "{:?}", out[0]);
+        assert_eq!(
+            bad_lines(&out).len(),
+            1,
+            "a BOM inside the stream is not a line start"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_reported_by_number_and_skipped() {
+        let long = format!("{{\"proc.name\":\"{}\"}}", "a".repeat(200));
+        let text = format!("{{\"evt.num\":1}}\n{long}\n{{\"evt.num\":3}}\n{long}");
+        let out = read_with(text.as_bytes(), 100);
+        assert_eq!(
+            bad_lines(&out),
+            [
+                (2, "longer than 100 bytes".to_string()),
+                (4, "longer than 100 bytes".to_string())
+            ]
+        );
+        let nums: Vec<usize> = good(&out).iter().map(|l| l.number).collect();
+        assert_eq!(nums, [1, 3]);
+        // A line of exactly the limit is read.
+        let exact = format!("{{\"proc.name\":\"{}\"}}", "b".repeat(100 - 16));
+        assert_eq!(exact.len(), 100);
+        assert!(read_with(exact.as_bytes(), 100)[0].is_ok());
+        // The default limit reads long real lines.
+        assert!(read(long.as_bytes())[0].is_ok());
+    }
+
+    #[test]
+    fn input_without_line_breaks_is_reported_early_with_bounded_memory() {
+        // 64 MiB of NUL bytes: one endless line, as `/dev/zero` gives.
+        let zeros = io::BufReader::new(io::repeat(0).take(64 << 20));
+        let mut r = RecordReader::with_options(
+            zeros,
+            ReadOptions {
+                max_line_bytes: 1 << 20,
+            },
+        );
+        match r.next() {
+            Some(Err(ReadError::Bad(e))) => {
+                assert_eq!(e.line, 1);
+                assert_eq!(e.problem.code(), "EVT_LINE_TOO_LONG");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(r.buf.capacity() <= 1 << 20, "{}", r.buf.capacity());
+        assert!(r.next().is_none());
+        assert!(r.buf.capacity() <= 1 << 20, "{}", r.buf.capacity());
+    }
+
+    #[test]
+    fn unknown_fields_are_reported_once_per_key() {
+        let text = b"{\"evt.type\":\"unlinkat\",\"fs.path.nmae\":\"/var/log/x\",\"quell.decision\":\"fp\"}\n\
+                     {\"evt.type\":\"unlinkat\",\"fs.path.nmae\":\"/var/log/y\",\"other.key\":1}\n";
+        let out = read(text);
+        let warns: Vec<Vec<Warning>> = good(&out).iter().map(|l| l.warnings.clone()).collect();
+        assert_eq!(
+            warns,
+            [
+                vec![Warning::UnknownField {
+                    key: "fs.path.nmae".into()
+                }],
+                vec![Warning::UnknownField {
+                    key: "other.key".into()
+                }],
+            ]
+        );
+        assert_eq!(warns[0][0].code(), "EVT_UNKNOWN_FIELD");
+        // Alert lines: their output fields are checked, not the alert's own keys.
+        let out = read(
+            br#"{"rule":"r","output":"o","priority":"Warning","output_fields":{"proc.nmae":"x"}}"#,
+        );
+        assert_eq!(
+            good(&out)[0].warnings,
+            [Warning::UnknownField {
+                key: "proc.nmae".into()
+            }]
+        );
+        assert!(good(&out)[0].alert.is_some());
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported() {
+        let out = read(
+            br#"{"proc.name":"a","proc.name":"b","proc.aname[2]":"x","proc.aname[02]":"y"}
+{"rule":"r","output_fields":{"fd.name":"/a","fd.name":"/b"},"rule":"s"}"#,
+        );
+        let lines = good(&out);
+        assert_eq!(
+            lines[0].warnings,
+            [
+                Warning::DuplicateKey {
+                    key: "proc.name".into()
+                },
+                Warning::DuplicateKey {
+                    key: "proc.aname[2]".into()
+                }
+            ]
+        );
+        assert_eq!(
+            lines[0].event.get("proc.name").and_then(|v| v.as_str()),
+            Some("b")
+        );
+        let keys: Vec<String> = lines[1].warnings.iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            keys,
+            [
+                "key `fd.name` appears more than once: the last value is used",
+                "key `rule` appears more than once: the last value is used"
+            ]
+        );
+    }
+
+    #[test]
+    fn open_refuses_directories_and_reports_missing_files() {
+        let dir = std::env::temp_dir();
+        match open(&dir) {
+            Err(e @ OpenError::Directory { .. }) => {
+                assert!(e
+                    .to_string()
+                    .ends_with("is a directory, not a file of events"))
+            }
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("a directory opened as events"),
+        }
+        let missing = dir.join("quell-events-no-such-file.jsonl");
+        assert!(matches!(open(&missing), Err(OpenError::Io { .. })));
+    }
+
+    #[test]
+    fn read_errors_end_the_stream() {
+        struct Failing(usize);
+        impl io::Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    self.0 += 1;
+                    let line = b"{\"evt.num\":1}\n";
+                    buf[..line.len()].copy_from_slice(line);
+                    return Ok(line.len());
+                }
+                Err(io::Error::from_raw_os_error(21))
+            }
+        }
+        let out: Vec<_> = RecordReader::new(io::BufReader::new(Failing(0))).collect();
+        assert_eq!(out.len(), 2);
+        assert!(out[0].is_ok());
+        assert!(
+            matches!(out[1], Err(ReadError::Io { line: 1, .. })),
+            "{:?}",
+            out[1]
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn arbitrary_bytes_never_panic_and_number_every_line(
+            chunks in prop::collection::vec(prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..64),
+                Just(b"\xEF\xBB\xBF".to_vec()),
+                Just(b"\n".to_vec()),
+                Just(b"\r\n".to_vec()),
+                Just(vec![0u8; 40]),
+                Just(br#"{"evt.type":"open","fd.name":"/etc/shadow"}"#.to_vec()),
+                Just(br#"{"rule":"r","output_fields":{"proc.name":"x\u001b[2J"}}"#.to_vec()),
+                Just(br#"{"a":1,"a":2,"fs.path.nmae":"\u202e"}"#.to_vec()),
+            ], 0..24),
+            max in 1usize..200,
+        ) {
+            let bytes: Vec<u8> = chunks.concat();
+            let lines = bytes.split(|b| *b == b'\n').count();
+            let mut last = 0;
+            for item in read_with(&bytes, max) {
+                let n = match item {
+                    Ok(l) => l.number,
+                    Err(ReadError::Bad(e)) => e.line,
+                    Err(ReadError::Io { .. }) => unreachable!("reading a slice cannot fail"),
+                };
+                prop_assert!(n > last && n <= lines, "line {} after {} of {}", n, last, lines);
+                last = n;
+            }
+        }
     }
 
     #[test]
@@ -151,15 +626,23 @@ mod tests {
                 continue;
             }
             files += 1;
-            let f = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
-            for r in EventReader::new(f) {
+            let f = open(&path).unwrap();
+            for r in RecordReader::new(f) {
                 match r {
-                    Ok(ev) => {
+                    Ok(line) => {
                         events += 1;
+                        let ev = line.event;
                         assert!(
                             ev.get("evt.type").is_some(),
                             "{}: event without evt.type",
                             path.display()
+                        );
+                        assert!(
+                            line.warnings.is_empty(),
+                            "{}:{}: {:?}",
+                            path.display(),
+                            line.number,
+                            line.warnings
                         );
                         // Every corpus event round-trips.
                         let again = FlatEvent::from_json_line(&ev.to_json_line()).unwrap();

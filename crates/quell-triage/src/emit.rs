@@ -35,9 +35,31 @@ pub enum Style {
     Legacy,
 }
 
-/// A YAML scalar: plain when that reads back as the same string, else single-quoted.
+/// A YAML scalar: plain when that reads back as the same string, else single-quoted; a
+/// string holding a character a terminal would act on (control characters, escape
+/// sequences, bidi overrides: `quell_events::term::is_unsafe`) is double-quoted with YAML's
+/// escapes, so the file shows it escaped and reads back as the same string.
 /// `flow` is for scalars inside `[...]`.
 pub fn yaml_scalar(s: &str, flow: bool) -> String {
+    if s.chars().any(quell_events::term::is_unsafe) {
+        let mut out = String::with_capacity(s.len() + 8);
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if quell_events::term::is_unsafe(c) => {
+                    out.push_str(&format!("\\u{:04X}", c as u32));
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        return out;
+    }
     let plain_ok = !s.is_empty()
         && s.trim() == s
         && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c))
@@ -107,7 +129,7 @@ pub fn comments(lines: &[String]) -> String {
                 out.push_str("#\n");
             } else {
                 out.push_str("# ");
-                out.push_str(part);
+                out.push_str(&quell_events::term::escape(part));
                 out.push('\n');
             }
         }
@@ -170,6 +192,11 @@ mod tests {
             "'q'",
             "\"dq\"",
             "日本語",
+            "sh -c \u{1b}]0;pwned\u{7}",
+            "ok\rFORGED",
+            "a\u{202e}b\u{2066}",
+            "tab\there\nline",
+            "back\\slash \"q\" \u{1b}[2J",
         ] {
             for flow in [false, true] {
                 let doc = if flow {
@@ -187,6 +214,10 @@ mod tests {
             }
         }
         assert_eq!(yaml_scalar("/usr/bin/rm", true), "/usr/bin/rm");
+        // What a terminal would act on is written with YAML's escapes, never raw.
+        let e = yaml_scalar("x\u{1b}]0;pwned\u{7}\r\u{202e}", true);
+        assert_eq!(e, "\"x\\u001B]0;pwned\\u0007\\r\\u202E\"");
+        assert!(!comments(&["a\u{1b}[2Jb\rc".into()]).contains(['\u{1b}', '\r']));
     }
 
     #[test]

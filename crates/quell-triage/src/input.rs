@@ -61,41 +61,67 @@ pub struct InputError {
 
 /// Parses one line (a flat event or a Falco JSON alert).
 pub fn parse_line(line: &str, number: usize, source_name: &str) -> Result<Record, InputError> {
+    let parsed =
+        quell_events::parse_line(line, quell_rules::fields_table::registry()).map_err(|e| {
+            InputError {
+                source_name: source_name.to_string(),
+                line: number,
+                message: e.to_string(),
+            }
+        })?;
+    from_line(
+        quell_events::Line {
+            number,
+            event: parsed.event,
+            alert: parsed.alert,
+            warnings: Vec::new(),
+        },
+        source_name,
+    )
+}
+
+/// The record of a line read by quell-events' reader (the one reader of every command).
+pub fn from_line(line: quell_events::Line, source_name: &str) -> Result<Record, InputError> {
+    let number = line.number;
     let err = |message: String| InputError {
         source_name: source_name.to_string(),
         line: number,
         message,
     };
-    let json: Json = serde_json::from_str(line).map_err(|e| err(format!("not valid JSON: {e}")))?;
-    let Json::Object(obj) = &json else {
-        return Err(err(
-            "expected a JSON object (an event or a Falco alert)".into()
-        ));
-    };
-    let is_alert = obj.contains_key("rule") && obj.contains_key("output_fields");
-    let mut event = FlatEvent::from_json_line(line).map_err(|e| err(e.to_string()))?;
-    let rule = if is_alert {
-        match obj.get("rule") {
-            Some(Json::String(s)) => Some(s.clone()),
-            _ => return Err(err("alert line: `rule` must be a string".into())),
+    let mut event = line.event;
+    let (rule, hostname, decision, raw_alert) = match line.alert {
+        Some(obj) => {
+            let rule = match obj.get("rule") {
+                Some(Json::String(s)) => s.clone(),
+                _ => return Err(err("alert line: `rule` must be a string".into())),
+            };
+            let hostname = obj
+                .get("hostname")
+                .and_then(Json::as_str)
+                .map(str::to_string);
+            let decision = obj
+                .get("quell.decision")
+                .or_else(|| {
+                    obj.get("output_fields")
+                        .and_then(|o| o.get("quell.decision"))
+                })
+                .and_then(Json::as_str)
+                .and_then(Decision::parse);
+            (Some(rule), hostname, decision, Some(Json::Object(obj)))
         }
-    } else {
-        None
+        None => {
+            let decision = event
+                .get("quell.decision")
+                .and_then(|v| v.as_str())
+                .and_then(Decision::parse);
+            let hostname = event
+                .get("hostname")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            (None, hostname, decision, None)
+        }
     };
-    let hostname = obj
-        .get("hostname")
-        .and_then(Json::as_str)
-        .map(str::to_string);
-    let decision = obj
-        .get("quell.decision")
-        .or_else(|| {
-            obj.get("output_fields")
-                .and_then(|o| o.get("quell.decision"))
-        })
-        .and_then(Json::as_str)
-        .and_then(Decision::parse);
     event.remove("quell.decision");
-    let raw_alert = if is_alert { Some(json.clone()) } else { None };
     Ok(Record {
         event,
         rule,
@@ -106,14 +132,29 @@ pub fn parse_line(line: &str, number: usize, source_name: &str) -> Result<Record
     })
 }
 
-/// Parses every non-blank line of a text. The first bad line is an error naming it.
+/// Parses every non-blank line of a text with quell-events' reader. The first bad line is
+/// an error naming it (for bundled data and tests; commands read files through the reader
+/// themselves, reporting and skipping bad lines).
 pub fn parse_records(text: &str, source_name: &str) -> Result<Vec<Record>, InputError> {
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+    for item in quell_events::RecordReader::new(text.as_bytes()) {
+        match item {
+            Ok(line) => out.push(from_line(line, source_name)?),
+            Err(quell_events::ReadError::Bad(e)) => {
+                return Err(InputError {
+                    source_name: source_name.to_string(),
+                    line: e.line,
+                    message: e.problem.to_string(),
+                })
+            }
+            Err(quell_events::ReadError::Io { line, source }) => {
+                return Err(InputError {
+                    source_name: source_name.to_string(),
+                    line: line + 1,
+                    message: format!("read error: {source}"),
+                })
+            }
         }
-        out.push(parse_line(line, i + 1, source_name)?);
     }
     Ok(out)
 }

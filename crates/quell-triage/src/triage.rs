@@ -209,20 +209,7 @@ pub fn sample_alert(engine: &Engine, rule: &str, r: &Record, hostname: &str) -> 
     }
     let ts = r.event.timestamp_ns().unwrap_or(0);
     match engine.rule(rule) {
-        Some(c) => {
-            let mut fields = c.format.output_fields(&r.event);
-            fields.insert("evt.time".into(), json!(ts));
-            json!({
-                "hostname": hostname,
-                "output": format!("{}: {} {}", quell_rules::output::text_time(ts), c.priority.as_str(), c.format.render(&r.event)),
-                "output_fields": fields,
-                "priority": c.priority.as_str(),
-                "rule": c.name,
-                "source": c.source,
-                "tags": c.tags,
-                "time": falco_time(ts),
-            })
-        }
+        Some(c) => quell_events::FalcoAlert::new(c, &r.event, ts, hostname).to_json(),
         None => {
             json!({ "hostname": hostname, "rule": rule, "output_fields": {}, "time": falco_time(ts) })
         }

@@ -1,53 +1,16 @@
-//! Alerts as Falco prints them: a text line, or a Falco JSON object.
+//! Alerts as Falco prints them: a text line, or a Falco JSON object ([`FalcoAlert`]).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use quell_events::{term, FalcoAlert};
 use quell_rules::compile::CompiledRule;
 use quell_rules::field::Event;
-use quell_rules::output::{falco_time, text_time};
-use serde_json::{json, Value as Json};
 
-/// Builds Falco's JSON alert for a rule that matched an event at `ts_ns`.
-/// Keys come out in alphabetical order, as Falco's JSON does.
-pub fn alert_json(rule: &CompiledRule, ev: &dyn Event, ts_ns: u64, hostname: &str) -> Json {
-    let mut fields = rule.format.output_fields(ev);
-    fields.insert("evt.time".to_string(), json!(ts_ns));
-    json!({
-        "hostname": hostname,
-        "output": alert_line(rule, ev, ts_ns),
-        "output_fields": fields,
-        "priority": rule.priority.as_str(),
-        "rule": rule.name,
-        "source": rule.source,
-        "tags": rule.tags,
-        "time": falco_time(ts_ns),
-    })
-}
-
-/// Falco's text alert: `<time>: <Priority> <output>`.
+/// Falco's text alert, `<time>: <Priority> <output>`, made safe for a terminal (control
+/// characters, escape sequences and bidi overrides escaped, as Falco escapes them).
 pub fn alert_line(rule: &CompiledRule, ev: &dyn Event, ts_ns: u64) -> String {
-    format!(
-        "{}: {} {}",
-        text_time(ts_ns),
-        rule.priority.as_str(),
-        rule.format.render(ev)
-    )
-}
-
-/// Escapes control characters, as Falco does for text output.
-fn escape_controls(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
+    term::escape(&FalcoAlert::text_line(rule, ev, ts_ns)).into_owned()
 }
 
 /// Writes alerts to a stream and counts them per rule.
@@ -75,14 +38,10 @@ impl<W: Write> AlertSink<W> {
     pub fn emit(&mut self, rule: &CompiledRule, ev: &dyn Event, ts_ns: u64) -> io::Result<()> {
         *self.counts.entry(rule.name.clone()).or_default() += 1;
         if self.json {
-            let v = alert_json(rule, ev, ts_ns, &self.hostname);
-            writeln!(self.out, "{v}")
+            let line = FalcoAlert::new(rule, ev, ts_ns, &self.hostname).to_json_line();
+            writeln!(self.out, "{line}")
         } else {
-            writeln!(
-                self.out,
-                "{}",
-                escape_controls(&alert_line(rule, ev, ts_ns))
-            )
+            writeln!(self.out, "{}", alert_line(rule, ev, ts_ns))
         }
     }
 

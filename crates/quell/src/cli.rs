@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cmd;
 
 /// quell: Falco-compatible runtime security that explains and tunes its own alerts.
 #[derive(Parser, Debug)]
-#[command(name = "quell", version, about, propagate_version = true)]
+#[command(name = "quell", version, propagate_version = true)]
 #[command(after_help = "Examples:
   quell validate /etc/falco/falco_rules.yaml /etc/falco/falco_rules.local.yaml
   quell replay events.jsonl                        # the bundled default ruleset
@@ -41,6 +41,48 @@ impl From<Matching> for quell_rules::engine::RuleMatching {
     }
 }
 
+/// The rules a command loads (shared by every command that loads rules).
+#[derive(Args, Debug, Clone)]
+pub struct RulesOpts {
+    /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
+    #[arg(short = 'r', long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Load quell's bundled default ruleset first, then the `-r` files (to tune the defaults with a local file).
+    #[arg(long)]
+    pub default_rules: bool,
+}
+
+/// How event files are read (shared by every command that reads events).
+#[derive(Args, Debug, Clone)]
+pub struct InputOpts {
+    /// Stop at the first bad event line, unknown field name or repeated key instead of
+    /// reporting it and going on.
+    #[arg(long)]
+    pub strict: bool,
+    /// The longest event line read, in bytes; a longer line is reported by number and skipped.
+    #[arg(long, value_name = "BYTES", default_value_t = quell_events::DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+}
+
+/// The language of explanations.
+#[derive(Clone, Copy, Debug, ValueEnum, Default)]
+pub enum LangArg {
+    /// English.
+    #[default]
+    En,
+    /// Japanese.
+    Ja,
+}
+
+impl From<LangArg> for quell_triage::Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::En => quell_triage::Lang::En,
+            LangArg::Ja => quell_triage::Lang::Ja,
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -55,30 +97,24 @@ pub enum Command {
     },
     /// Evaluate recorded events (flat JSON Lines, or Falco JSON alerts) against rules and print alerts.
     Replay {
-        /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
-        #[arg(short = 'r', long = "rules")]
-        rules: Vec<PathBuf>,
-        /// Load quell's bundled default ruleset first, then the `-r` files (to tune the defaults with a local file).
-        #[arg(long)]
-        default_rules: bool,
+        #[command(flatten)]
+        rules: RulesOpts,
         /// Stop at the first matching rule per event, or report them all.
         #[arg(long, value_enum, default_value_t = Matching::First)]
         rule_matching: Matching,
         /// Print alerts as Falco JSON, one per line.
         #[arg(long)]
         json: bool,
-        /// Stop at the first bad event line instead of skipping it.
-        #[arg(long)]
-        strict: bool,
+        #[command(flatten)]
+        input: InputOpts,
         /// Events file (JSON Lines); `-` or nothing reads standard input.
         events: Option<PathBuf>,
     },
     /// Capture live syscalls with eBPF (root) and print alerts: the whole host until
     /// SIGINT/SIGTERM, or only the process tree of `-- CMD ARGS...` until CMD exits.
     Run {
-        /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
-        #[arg(short = 'r', long = "rules")]
-        rules: Vec<PathBuf>,
+        #[command(flatten)]
+        rules: RulesOpts,
         /// Print alerts as Falco JSON, one per line.
         #[arg(long)]
         json: bool,
@@ -95,12 +131,8 @@ pub enum Command {
     /// Group alerts into clusters and give each a verdict (likely false positive, uncertain,
     /// likely real) with a score, the reasons that moved it and what a person should confirm.
     Triage {
-        /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
-        #[arg(short = 'r', long = "rules")]
-        rules: Vec<PathBuf>,
-        /// Load quell's bundled default ruleset first, then the `-r` files.
-        #[arg(long)]
-        default_rules: bool,
+        #[command(flatten)]
+        rules: RulesOpts,
         /// Past alerts or events (JSON Lines), optionally with a `quell.decision` field
         /// (`benign` or `real`) people recorded.
         #[arg(long, value_name = "FILE")]
@@ -108,24 +140,22 @@ pub enum Command {
         /// Extra known-benign catalogue entries (YAML, same format as the bundled catalogue).
         #[arg(long, value_name = "FILE")]
         catalogue: Option<PathBuf>,
-        /// Language of explanations: en or ja.
-        #[arg(long, default_value = "en")]
-        lang: String,
+        /// Language of explanations.
+        #[arg(long, value_enum, default_value_t = LangArg::En)]
+        lang: LangArg,
         /// One JSON object per cluster, per line.
         #[arg(long)]
         json: bool,
-        /// A `quell run --record` recording or Falco JSON alerts.
+        #[command(flatten)]
+        input: InputOpts,
+        /// A `quell run --record` recording or Falco JSON alerts; `-` reads standard input.
         events: PathBuf,
     },
     /// Synthesize the narrowest verified Falco exception for a rule from events judged
     /// benign; or, with --check, verify an exception written elsewhere.
     Tune {
-        /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
-        #[arg(short = 'r', long = "rules")]
-        rules: Vec<PathBuf>,
-        /// Load quell's bundled default ruleset first, then the `-r` files.
-        #[arg(long)]
-        default_rules: bool,
+        #[command(flatten)]
+        rules: RulesOpts,
         /// The rule to tune.
         #[arg(long, value_name = "NAME", required_unless_present = "check")]
         rule: Option<String>,
@@ -153,6 +183,8 @@ pub enum Command {
         /// Do not add quell's bundled true-positive catalogue to the keep set.
         #[arg(long)]
         no_builtin_keep: bool,
+        #[command(flatten)]
+        input: InputOpts,
     },
     /// The story end to end: an alert, its triage, a verified exception, applying it, the
     /// same action again without an alert, and an attack variant that still alerts.
@@ -160,18 +192,14 @@ pub enum Command {
         /// Replay the bundled recording even when live capture is possible.
         #[arg(long)]
         recorded: bool,
-        /// Language of explanations: en or ja.
-        #[arg(long, default_value = "en")]
-        lang: String,
+        /// Language of explanations.
+        #[arg(long, value_enum, default_value_t = LangArg::En)]
+        lang: LangArg,
     },
     /// List the loaded rules, or show one rule's compiled condition.
     Rules {
-        /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
-        #[arg(short = 'r', long = "rules")]
-        rules: Vec<PathBuf>,
-        /// Load quell's bundled default ruleset first, then the `-r` files.
-        #[arg(long)]
-        default_rules: bool,
+        #[command(flatten)]
+        rules: RulesOpts,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -183,49 +211,49 @@ pub enum Command {
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let opts = Opts::parse();
-    let result = match opts.command {
+    crate::output::finish(dispatch(opts.command))
+}
+
+fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Validate { json, files } => cmd::validate::run(&files, json),
         Command::Replay {
             rules,
-            default_rules,
             rule_matching,
             json,
-            strict,
+            input,
             events,
         } => cmd::replay::run(
-            &rules,
-            default_rules,
+            &rules.rules,
+            rules.default_rules,
             rule_matching.into(),
             json,
-            strict,
+            &input,
             events.as_deref(),
         ),
-        Command::Rules {
-            rules,
-            default_rules,
-            json,
-            name,
-        } => cmd::rules::run(&rules, default_rules, json, name.as_deref()),
+        Command::Rules { rules, json, name } => {
+            cmd::rules::run(&rules.rules, rules.default_rules, json, name.as_deref())
+        }
         Command::Triage {
             rules,
-            default_rules,
             history,
             catalogue,
             lang,
             json,
+            input,
             events,
         } => cmd::triage::run(
-            &rules,
-            default_rules,
+            &rules.rules,
+            rules.default_rules,
             history.as_deref(),
             catalogue.as_deref(),
-            &lang,
+            lang.into(),
             json,
+            &input,
             &events,
         ),
         Command::Tune {
             rules,
-            default_rules,
             rule,
             benign,
             keep,
@@ -235,9 +263,10 @@ pub fn main() -> ExitCode {
             output,
             check,
             no_builtin_keep,
+            input,
         } => cmd::tune::run(&cmd::tune::TuneArgs {
-            rules: &rules,
-            default_rules,
+            rules: &rules.rules,
+            default_rules: rules.default_rules,
             rule: rule.as_deref(),
             benign: benign.as_deref(),
             keep: keep.as_deref(),
@@ -247,8 +276,9 @@ pub fn main() -> ExitCode {
             output: output.as_deref(),
             check: check.as_deref(),
             no_builtin_keep,
+            input: &input,
         }),
-        Command::Demo { recorded, lang } => cmd::demo::run(recorded, &lang),
+        Command::Demo { recorded, lang } => cmd::demo::run(recorded, lang.into()),
         Command::Run {
             rules,
             json,
@@ -256,29 +286,12 @@ pub fn main() -> ExitCode {
             rule_matching,
             command,
         } => cmd::run::run(
-            &rules,
+            &rules.rules,
+            rules.default_rules,
             rule_matching.into(),
             json,
             record.as_deref(),
             &command,
         ),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            if is_broken_pipe(&e) {
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("quell: error: {e:#}");
-            ExitCode::from(1)
-        }
     }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .map(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            .unwrap_or(false)
-    })
 }

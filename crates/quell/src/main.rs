@@ -2,6 +2,8 @@
 mod alerts;
 mod cli;
 mod cmd;
+mod input;
+mod output;
 mod ruleset;
 
 fn main() -> std::process::ExitCode {

@@ -28,7 +28,7 @@ pub fn load(files: &[PathBuf], with_defaults: bool) -> Result<Engine> {
         let res = engine.load(name, text);
         if !res.errors.is_empty() || !res.warnings.is_empty() {
             let src = |n: &str| inputs.iter().find(|(m, _)| m == n).map(|(_, t)| t.clone());
-            eprintln!("{}", res.verbose(&src).trim_end());
+            crate::note!("{}", res.verbose(&src).trim_end());
         }
         if !res.successful {
             failed.push(name.clone());
@@ -37,7 +37,7 @@ pub fn load(files: &[PathBuf], with_defaults: bool) -> Result<Engine> {
     if !failed.is_empty() {
         anyhow::bail!(
             "invalid rules in {} (run `quell validate` on it for every problem)",
-            failed.join(", ")
+            quell_events::term::escape(&failed.join(", "))
         );
     }
     Ok(engine)
@@ -45,5 +45,10 @@ pub fn load(files: &[PathBuf], with_defaults: bool) -> Result<Engine> {
 
 /// Reads a file with an error that names it.
 pub fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read {}",
+            quell_events::term::escape(&path.display().to_string())
+        )
+    })
 }

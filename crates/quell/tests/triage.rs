@@ -225,6 +225,7 @@ fn bad_input_is_one_sentence_and_nonzero() {
         (
             vec![
                 "tune",
+                "--strict",
                 "--rule",
                 "Clear Log Activities",
                 "--benign",
@@ -232,12 +233,11 @@ fn bad_input_is_one_sentence_and_nonzero() {
             ],
             "bad.jsonl:2",
         ),
-        (vec!["triage", bad_events.to_str().unwrap()], "bad.jsonl:2"),
-        (vec!["triage", "/nonexistent/x.jsonl"], "cannot read"),
         (
-            vec!["triage", "--lang", "fr", op.to_str().unwrap()],
-            "unknown language",
+            vec!["triage", "--strict", bad_events.to_str().unwrap()],
+            "bad.jsonl:2",
         ),
+        (vec!["triage", "/nonexistent/x.jsonl"], "cannot open"),
         (
             vec![
                 "tune",

@@ -83,7 +83,7 @@ fn tree(r: &Record) -> String {
     lineage(&r.event)
         .into_iter()
         .take(5)
-        .map(|(_, name, _)| name)
+        .map(|(_, name, _)| quell_events::term::escape(&name).into_owned())
         .collect::<Vec<_>>()
         .join(" ← ")
 }
@@ -248,10 +248,7 @@ fn is_root() -> bool {
 }
 
 /// Runs `quell demo`.
-pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
-    let Some(lang) = Lang::parse(lang) else {
-        bail!("unknown language \"{lang}\": use en or ja")
-    };
+pub fn run(recorded: bool, lang: Lang) -> Result<ExitCode> {
     let dir: PathBuf = std::env::temp_dir().join(format!("quell-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let result = story(&dir, recorded, lang);
@@ -260,8 +257,7 @@ pub fn run(recorded: bool, lang: &str) -> Result<ExitCode> {
 }
 
 fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = crate::output::Out::new();
     let live_ok = !recorded && is_root() && quell_capture::check_support().is_ok();
     let bundled = || {
         (

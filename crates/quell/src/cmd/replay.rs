@@ -1,17 +1,19 @@
 //! `quell replay`: evaluate recorded events against rules.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal};
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use quell_events::EventReader;
+use anyhow::Result;
+use quell_events::term;
 use quell_rules::engine::RuleMatching;
 
 use crate::alerts::{now_ns, AlertSink};
-use crate::ruleset;
+use crate::cli::InputOpts;
+use crate::input::{display_name, for_each_line};
+use crate::output::{progress, Out};
+use crate::{note, ruleset};
 
 /// Runs `quell replay`.
 pub fn run(
@@ -19,71 +21,50 @@ pub fn run(
     with_defaults: bool,
     matching: RuleMatching,
     json: bool,
-    strict: bool,
+    input: &InputOpts,
     events: Option<&Path>,
 ) -> Result<ExitCode> {
     let engine = ruleset::load(rules, with_defaults)?;
-    let input: Box<dyn BufRead> = match events {
-        None => Box::new(BufReader::new(io::stdin())),
-        Some(p) if p == Path::new("-") => Box::new(BufReader::new(io::stdin())),
-        Some(p) => {
-            Box::new(BufReader::new(File::open(p).with_context(|| {
-                format!("cannot open events file {}", p.display())
-            })?))
-        }
-    };
-    let name = events
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "<stdin>".into());
-    let stdout = io::stdout().lock();
-    let mut sink = AlertSink::new(io::BufWriter::new(stdout), json);
+    let path = events.unwrap_or(Path::new("-"));
+    let reader = quell_events::open(path)
+        .map_err(|e| anyhow::anyhow!("{}", term::escape(&e.to_string())))?;
+    let name = display_name(path);
+    let mut sink = AlertSink::new(Out::new(), json);
     let start = Instant::now();
-    let (mut read, mut bad) = (0u64, 0u64);
+    let mut read = 0u64;
     // Progress on a terminal for long replays: a line rewritten about once a second.
-    let progress = io::stderr().is_terminal();
+    let show_progress = io::stderr().is_terminal();
     let mut last_report = Instant::now();
-    for item in EventReader::new(input) {
-        let ev = match item {
-            Ok(ev) => ev,
-            Err(e) => {
-                bad += 1;
-                eprintln!(
-                    "quell: {name}:{}: skipped bad event line: {}",
-                    e.line, e.message
-                );
-                if strict {
-                    sink.flush()?;
-                    anyhow::bail!(
-                        "{name}:{}: bad event line (--strict): {}",
-                        e.line,
-                        e.message
-                    );
-                }
-                continue;
-            }
-        };
+    let rep = for_each_line(reader, &name, input, |line, _| {
+        let ev = line.event;
         read += 1;
-        if progress && read % 4096 == 0 && last_report.elapsed().as_secs() >= 1 {
+        if show_progress && read % 4096 == 0 && last_report.elapsed().as_secs() >= 1 {
             last_report = Instant::now();
-            eprint!("\rquell: {read} events, {} alerts ...", sink.total());
+            progress(format_args!(
+                "quell: {read} events, {} alerts ...",
+                sink.total()
+            ));
         }
         let ts = ev.timestamp_ns().unwrap_or_else(now_ns);
         for rule in engine.evaluate(&ev, matching) {
             sink.emit(rule, &ev, ts)?;
         }
-    }
+        Ok(())
+    });
     sink.flush()?;
-    if progress && start.elapsed().as_secs() >= 1 {
-        eprint!("\r");
+    let rep = rep?;
+    if show_progress && start.elapsed().as_secs() >= 1 {
+        progress(format_args!(""));
     }
     let secs = start.elapsed().as_secs_f64();
-    eprintln!(
-        "quell: {read} events read, {} alerts, {bad} bad lines, {:.0} events/s",
+    note!(
+        "quell: {read} events read, {} alerts, {} bad lines, {:.0} events/s",
         sink.total(),
+        rep.bad,
         if secs > 0.0 { read as f64 / secs } else { 0.0 }
     );
     for (rule, n) in &sink.counts {
-        eprintln!("quell:   {n:>8}  {rule}");
+        note!("quell:   {n:>8}  {}", term::escape(rule));
     }
     Ok(ExitCode::SUCCESS)
 }

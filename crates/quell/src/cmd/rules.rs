@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use std::io::Write;
 
 use anyhow::{bail, Result};
+use quell_events::term::escape;
 use quell_rules::compile::{CompiledRule, EvtTypes};
 use serde_json::{json, Value as Json};
 
+use crate::output::Out;
 use crate::ruleset;
 
 fn evttypes_json(e: &EvtTypes) -> Json {
@@ -55,7 +57,7 @@ pub fn run(
     name: Option<&str>,
 ) -> Result<ExitCode> {
     let engine = ruleset::load(rules, with_defaults)?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = Out::new();
     match name {
         Some(n) => {
             let Some(r) = engine.rule(n) else {
@@ -66,21 +68,23 @@ pub fn run(
                     .filter(|m| m.to_lowercase().contains(&n.to_lowercase()))
                     .take(5)
                     .collect();
+                let n = escape(n);
                 if close.is_empty() {
                     bail!("no rule named '{n}' (run `quell rules` to list them)");
                 }
+                let close: Vec<_> = close.into_iter().map(escape).collect();
                 bail!("no rule named '{n}'; did you mean: {}?", close.join("; "));
             };
             if json {
                 writeln!(out, "{}", rule_json(r))?;
             } else {
-                writeln!(out, "rule:      {}", r.name)?;
+                writeln!(out, "rule:      {}", escape(&r.name))?;
                 writeln!(out, "priority:  {}", r.priority.as_str())?;
-                writeln!(out, "source:    {}", r.source)?;
+                writeln!(out, "source:    {}", escape(&r.source))?;
                 writeln!(out, "enabled:   {}", r.enabled)?;
-                writeln!(out, "tags:      {}", r.tags.join(", "))?;
-                writeln!(out, "evttypes:  {}", evttypes_text(&r.evttypes))?;
-                writeln!(out, "output:    {}", r.output)?;
+                writeln!(out, "tags:      {}", escape(&r.tags.join(", ")))?;
+                writeln!(out, "evttypes:  {}", escape(&evttypes_text(&r.evttypes)))?;
+                writeln!(out, "output:    {}", escape(&r.output))?;
                 writeln!(out, "condition_compiled:")?;
                 writeln!(out, "{}", r.condition_compiled)?;
             }
@@ -99,11 +103,11 @@ pub fn run(
                     writeln!(
                         out,
                         "{:<60} {:<13} {:<8} {:<7} {}",
-                        r.name,
+                        escape(&r.name),
                         r.priority.as_str(),
-                        r.source,
+                        escape(&r.source),
                         r.enabled,
-                        evttypes_text(&r.evttypes)
+                        escape(&evttypes_text(&r.evttypes))
                     )?;
                 }
             }

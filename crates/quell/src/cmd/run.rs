@@ -40,14 +40,15 @@ pub fn rule_event_types(engine: &Engine) -> Option<BTreeSet<String>> {
 /// Runs `quell run`.
 pub fn run(
     rules: &[PathBuf],
+    with_defaults: bool,
     matching: RuleMatching,
     json: bool,
     record: Option<&Path>,
     command: &[String],
 ) -> Result<ExitCode> {
-    let engine = ruleset::load(rules, false)?;
+    let engine = ruleset::load(rules, with_defaults)?;
     if let Err(e) = quell_capture::check_support() {
-        eprintln!("quell: {e}");
+        crate::note!("quell: {e}");
         return Ok(ExitCode::from(EXIT_UNSUPPORTED));
     }
     let mut recorder = match record {
@@ -75,7 +76,7 @@ pub fn run(
     let mut cap = match Capture::start(&cfg) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("quell: {e}");
+            crate::note!("quell: {e}");
             return Ok(ExitCode::from(EXIT_UNSUPPORTED));
         }
     };
@@ -84,7 +85,7 @@ pub fn run(
     if command.is_empty() {
         // Host mode runs until stopped: say that it is ready and how to stop it.
         let enabled = engine.rules().iter().filter(|r| r.enabled).count();
-        eprintln!(
+        crate::note!(
             "quell: watching every process on this host with {enabled} rules; stop with Ctrl-C or SIGTERM"
         );
     }
@@ -99,8 +100,7 @@ pub fn run(
         ),
     };
 
-    let stdout = io::stdout().lock();
-    let mut sink = AlertSink::new(BufWriter::new(stdout), json);
+    let mut sink = AlertSink::new(crate::output::Out::new(), json);
     let mut write_err: Option<io::Error> = None;
     let start = Instant::now();
     // Rules read the live view, which extracts only the fields they ask for;
@@ -143,7 +143,7 @@ pub fn run(
                 cap.set_paths_only(state == BenchState::PathsOnly)?;
                 cap.set_attached(state != BenchState::Detached)?;
                 let s = cap.stats();
-                eprintln!(
+                crate::note!(
                     "quell: bench: {} ({} events, {} dropped so far)",
                     match state {
                         BenchState::Detached => "detached",
@@ -176,7 +176,7 @@ pub fn run(
     }
     let stats = cap.stats();
     let secs = start.elapsed().as_secs_f64();
-    eprintln!(
+    crate::note!(
         "quell: {} events in {:.1}s ({:.0} events/s), {} dropped, {} alerts; left in the kernel: {} opens no rule needs, {} closes of fds quell never saw",
         stats.delivered,
         secs,
@@ -191,17 +191,17 @@ pub fn run(
         stats.closes_skipped
     );
     if stats.dropped > 0 {
-        eprintln!(
+        crate::note!(
             "quell: warning: {} events were lost because the ring buffers were full",
             stats.dropped
         );
     }
     for (rule, n) in &sink.counts {
-        eprintln!("quell:   {n:>8}  {rule}");
+        crate::note!("quell:   {n:>8}  {rule}");
     }
     if let Some(st) = child_status {
         if !st.success() {
-            eprintln!("quell: the command exited with {st}");
+            crate::note!("quell: the command exited with {st}");
         }
     }
     Ok(ExitCode::SUCCESS)

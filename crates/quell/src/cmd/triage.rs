@@ -4,23 +4,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
+use quell_events::term::escape;
 use quell_triage::catalogue::Catalogue;
 use quell_triage::history::History;
-use quell_triage::input::{parse_records, Record};
 use quell_triage::{ClusterReport, Lang, Triage};
 
-use crate::ruleset;
-
-/// Reads a JSON Lines file of events or alerts; a bad line is one clear error.
-pub fn read_records(path: &Path, what: &str) -> Result<Vec<Record>> {
-    let text = std::fs::read(path)
-        .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
-    let text = String::from_utf8(text)
-        .map_err(|_| anyhow::anyhow!("the {what} file {} is not UTF-8 text", path.display()))?;
-    parse_records(&text, &path.display().to_string())
-        .map_err(|e| anyhow::anyhow!("the {what} file has a bad line: {e}"))
-}
+use crate::cli::InputOpts;
+use crate::input::read_records;
+use crate::output::Out;
+use crate::{note, ruleset};
 
 /// The catalogue: bundled, plus a user file.
 pub fn catalogue(extra: Option<&Path>) -> Result<Catalogue> {
@@ -52,21 +45,25 @@ pub fn print_report(out: &mut dyn Write, r: &ClusterReport, lang: Lang) -> std::
     writeln!(
         out,
         "cluster {}  \"{}\"  {} {alerts_l}",
-        r.cluster, r.rule, r.alerts
+        escape(&r.cluster),
+        escape(&r.rule),
+        r.alerts
     )?;
     writeln!(out, "  {verdict_l}: {verdict} (score {:.2})", r.score)?;
-    writeln!(out, "  {}", r.summary)?;
+    writeln!(out, "  {}", escape(&r.summary))?;
     writeln!(out, "  {reasons_l}:")?;
     for reason in &r.reasons {
         writeln!(
             out,
             "    {:+.2}  {}: {}",
-            reason.effect, reason.signal, reason.evidence
+            reason.effect,
+            escape(&reason.signal),
+            escape(&reason.evidence)
         )?;
     }
     writeln!(out, "  {confirm_l}:")?;
     for c in &r.confirm {
-        writeln!(out, "    - {c}")?;
+        writeln!(out, "    - {}", escape(c))?;
     }
     writeln!(out)
 }
@@ -78,18 +75,16 @@ pub fn run(
     default_rules: bool,
     history: Option<&Path>,
     catalogue_file: Option<&Path>,
-    lang: &str,
+    lang: Lang,
     json: bool,
+    input: &InputOpts,
     events: &Path,
 ) -> Result<ExitCode> {
-    let Some(lang) = Lang::parse(lang) else {
-        bail!("unknown language \"{lang}\": use en or ja")
-    };
     let engine = ruleset::load(rules, default_rules)?;
     let cat = catalogue(catalogue_file)?;
-    let records = read_records(events, "events")?;
+    let records = read_records(events, "events", input)?;
     let hist = match history {
-        Some(p) => History::build(&engine, &read_records(p, "history")?),
+        Some(p) => History::build(&engine, &read_records(p, "history", input)?),
         None => History::empty(),
     };
     let host = crate::alerts::host_name();
@@ -101,8 +96,7 @@ pub fn run(
         hostname: &host,
     }
     .run(&records);
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = Out::new();
     for r in &reports {
         if json {
             writeln!(out, "{}", r.to_json())?;
@@ -114,12 +108,12 @@ pub fn run(
     if !json {
         let n: usize = reports.iter().map(|r| r.alerts).sum();
         match lang {
-            Lang::En => eprintln!(
+            Lang::En => note!(
                 "quell: {} record(s), {n} alert(s) in {} cluster(s)",
                 records.len(),
                 reports.len()
             ),
-            Lang::Ja => eprintln!(
+            Lang::Ja => note!(
                 "quell: {} 件のレコード、{n} 件のアラート、{} クラスタ",
                 records.len(),
                 reports.len()

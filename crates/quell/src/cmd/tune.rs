@@ -11,8 +11,12 @@ use quell_triage::synth::{synthesize, Options};
 use quell_triage::verify::{RulesFile, Verification, Verifier};
 use serde_json::{json, Value as Json};
 
-use crate::cmd::triage::read_records;
-use crate::ruleset;
+use std::io::Write;
+
+use crate::cli::InputOpts;
+use crate::input::read_records;
+use crate::output::Out;
+use crate::{note, ruleset};
 
 /// quell's true-positive catalogue: events recorded live from the malicious corpus
 /// scenarios, which every exception must keep alerting on.
@@ -98,13 +102,15 @@ pub struct TuneArgs<'a> {
     pub check: Option<&'a Path>,
     /// `--no-builtin-keep`.
     pub no_builtin_keep: bool,
+    /// `--strict`, `--max-line-bytes`.
+    pub input: &'a InputOpts,
 }
 
 /// Runs `quell tune`.
 pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
     let rules = rules_files(a.rules, a.default_rules)?;
     let benign = match a.benign {
-        Some(p) => read_records(p, "benign")?,
+        Some(p) => read_records(p, "benign", a.input)?,
         None => Vec::new(),
     };
     let mut keep = if a.no_builtin_keep {
@@ -114,10 +120,10 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
     };
     let builtin_keep = keep.len();
     if let Some(p) = a.keep {
-        keep.extend(read_records(p, "keep")?);
+        keep.extend(read_records(p, "keep", a.input)?);
     }
     let history = match a.history {
-        Some(p) => read_records(p, "history")?,
+        Some(p) => read_records(p, "history", a.input)?,
         None => Vec::new(),
     };
     if let Some(file) = a.check {
@@ -174,7 +180,7 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
     ) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("quell: {e}");
+            note!("quell: {e}");
             return Ok(ExitCode::from(1));
         }
     };
@@ -185,7 +191,9 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
             .iter()
             .map(|c| json!({"template": c.template, "yaml": c.yaml, "verification": verification_json(&c.verification)}))
             .collect();
-        println!(
+        let mut out = Out::new();
+        writeln!(
+            out,
             "{}",
             json!({
                 "rule": proposal.rule,
@@ -194,28 +202,31 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
                 "verification": verification_json(&best.verification),
                 "alternatives": alts,
             })
-        );
+        )?;
+        out.flush()?;
     } else if a.output.is_none() {
-        print!("{}", best.yaml);
+        let mut out = Out::new();
+        write!(out, "{}", best.yaml)?;
+        out.flush()?;
     }
     if let Some(o) = a.output {
         std::fs::write(o, &best.yaml).with_context(|| format!("cannot write {}", o.display()))?;
     }
     if !a.json {
-        eprintln!(
+        note!(
             "quell: verified ({}): {}",
             best.template,
             summary(&best.verification)
         );
         if let Some(o) = a.output {
-            eprintln!(
+            note!(
                 "quell: wrote {}: load it after your rules (e.g. -r RULES -r {})",
                 o.display(),
                 o.display()
             );
         }
         for (i, c) in proposal.alternatives.iter().enumerate() {
-            eprintln!(
+            note!(
                 "quell: alternative {} ({}): {}: {}",
                 i + 1,
                 c.template,
@@ -241,6 +252,7 @@ fn run_check(
 ) -> Result<ExitCode> {
     let text = ruleset::read(file)?;
     let report = check(rules, &text, benign, keep, history)?;
+    let mut out = Out::new();
     if a.json {
         let per: Vec<Json> = report
             .rules
@@ -253,33 +265,46 @@ fn run_check(
                 })
             })
             .collect();
-        println!(
+        writeln!(
+            out,
             "{}",
             json!({"ok": report.ok, "problems": report.problems, "rules": per})
-        );
+        )?;
     } else {
         if report.ok {
-            println!("{}: OK: loads after the rules with no error and no warning, and passes verification.", file.display());
+            writeln!(out, "{}: OK: loads after the rules with no error and no warning, and passes verification.", file.display())?;
         } else {
-            println!("{}: {} problem(s):", file.display(), report.problems.len());
+            writeln!(
+                out,
+                "{}: {} problem(s):",
+                file.display(),
+                report.problems.len()
+            )?;
         }
         for (i, p) in report.problems.iter().enumerate() {
-            println!("  {}. {}\n     fix: {}", i + 1, p.what, p.fix);
+            writeln!(out, "  {}. {}\n     fix: {}", i + 1, p.what, p.fix)?;
         }
         for r in &report.rules {
             if let Some(v) = &r.verification {
-                println!("\nAs written, for \"{}\": {}", r.rule, summary(v));
+                writeln!(
+                    out,
+                    "\nAs written, for \"{}\": {}",
+                    quell_events::term::escape(&r.rule),
+                    summary(v)
+                )?;
             }
             if let Some(c) = &r.corrected {
-                println!(
+                writeln!(
+                    out,
                     "\nCorrected block ({}), verified: {}\n",
                     c.how,
                     summary(&c.verification)
-                );
-                print!("{}", c.yaml);
+                )?;
+                write!(out, "{}", c.yaml)?;
             }
         }
     }
+    out.flush()?;
     Ok(if report.ok {
         ExitCode::SUCCESS
     } else {

@@ -38,7 +38,7 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
         results.push(res);
     }
     let failed = results.iter().any(|r| !r.successful);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = crate::output::Out::new();
     if json {
         let arr: Vec<_> = results.iter().map(|r| r.to_json()).collect();
         writeln!(out, "{}", serde_json::json!({ "falco_load_results": arr }))?;
