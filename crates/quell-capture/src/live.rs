@@ -403,6 +403,8 @@ impl Capture {
             Some("/proc".into()),
         )
         .with_cgroups(CgroupResolver::from_host());
+        // the program never captures this process: its fd table goes stale
+        state.set_unwatched(std::process::id());
         // close records always update the fd tables; they become events only
         // when a rule (or a recording of everything) wants them.
         state.set_deliver_close(

@@ -285,6 +285,10 @@ pub struct State {
     now: u64,
     /// Whether close records become events (else they only update fd tables).
     deliver_close: bool,
+    /// A process whose syscalls are not captured (quell itself): records do
+    /// not keep its fd table, so a child it forks gets the table `/proc`
+    /// shows when the fork is applied.
+    unwatched: Option<u32>,
 }
 
 impl State {
@@ -304,6 +308,7 @@ impl State {
             base: Vec::with_capacity(64),
             now: 0,
             deliver_close: true,
+            unwatched: None,
         }
     }
 
@@ -311,6 +316,14 @@ impl State {
     /// default) or only drop fd table entries (when no rule reads them).
     pub fn set_deliver_close(&mut self, on: bool) {
         self.deliver_close = on;
+    }
+
+    /// Names the process whose syscalls the capture leaves out (quell
+    /// itself): its fd table is re-read from `/proc` when it forks, instead of
+    /// being inherited as seeded at start-up (which would give its children
+    /// names of fds it closed since).
+    pub fn set_unwatched(&mut self, pid: u32) {
+        self.unwatched = Some(pid);
     }
 
     /// Uses the host's cgroup2 mount to resolve container ids.
@@ -571,6 +584,14 @@ impl State {
             return Some(());
         }
         let info = ProcInfo::parse(r.blobs[0]);
+        if self.unwatched == Some(r.tgid) {
+            if let Some(root) = &self.proc_root {
+                let fds = procfs::read_fd_table(root, r.tgid);
+                if let Some(p) = self.procs.get_mut(&r.tgid) {
+                    p.fds = fds;
+                }
+            }
+        }
         let parent = self.procs.get(&r.tgid).cloned().unwrap_or_default();
         let mut c = Process {
             pid: child_tgid,
@@ -642,6 +663,35 @@ impl State {
         ev.num("evt.arg.sig", sig as i128);
         if let Some(p) = self.procs.get_mut(&r.tgid) {
             p.dead_at = Some(now);
+        }
+    }
+
+    /// A successful `dup*` or `fcntl(F_DUPFD*)` of `old` gave `new` (`new` <
+    /// 0: it failed): the new entry is a copy of the old one, close-on-exec
+    /// only when the call asked; when the table does not know `old`, `new`
+    /// is dropped so it keeps no stale name.
+    fn apply_dup(&mut self, t: u32, old: i64, new: i64, cloexec: bool, ev: &mut Ev) {
+        let info = self.fd_name(t, old).cloned();
+        if let Some(info) = info {
+            ev.fd(old, &info, false);
+            if new >= 0 {
+                let mut n = info;
+                n.flags = if cloexec {
+                    n.flags | flags::O_CLOEXEC
+                } else {
+                    n.flags & !flags::O_CLOEXEC
+                };
+                if let Some(p) = self.procs.get_mut(&t) {
+                    p.fds.insert(new, n);
+                }
+            }
+        } else {
+            ev.num("fd.num", old as i128);
+            if new >= 0 {
+                if let Some(p) = self.procs.get_mut(&t) {
+                    p.fds.remove(&new);
+                }
+            }
         }
     }
 
@@ -851,28 +901,19 @@ impl State {
                         },
                     );
                 }
-                let info = self.fd_name(t, old).cloned();
-                if let Some(info) = info {
-                    ev.fd(old, &info, false);
-                    if res >= 0 {
-                        let mut n = info;
-                        n.flags = if name == "dup3" {
-                            a[2] & flags::O_CLOEXEC
-                        } else {
-                            n.flags & !flags::O_CLOEXEC
-                        };
-                        if let Some(p) = self.procs.get_mut(&t) {
-                            p.fds.insert(res, n);
-                        }
-                    }
-                } else {
-                    ev.num("fd.num", old as i128);
-                    // the new fd is something the table does not know: no stale entry
-                    if res >= 0 {
-                        if let Some(p) = self.procs.get_mut(&t) {
-                            p.fds.remove(&res);
-                        }
-                    }
+                let cloexec = name == "dup3" && a[2] & flags::O_CLOEXEC != 0;
+                self.apply_dup(t, old, res, cloexec, ev);
+            }
+            "fcntl" => {
+                let fd = as_fd(a[0]);
+                ev.num("evt.arg.fd", fd as i128);
+                ev.text_static("evt.arg.cmd", flags::fcntl_cmd(a[1]));
+                // Only the commands that make a new fd change the table (the
+                // kernel program passes no other).
+                if matches!(a[1], flags::F_DUPFD | flags::F_DUPFD_CLOEXEC) {
+                    self.apply_dup(t, fd, res, a[1] == flags::F_DUPFD_CLOEXEC, ev);
+                } else if let Some(info) = self.fd_name(t, fd).cloned() {
+                    ev.fd(fd, &info, false);
                 }
             }
             "chdir" | "fchdir" => {
@@ -1896,6 +1937,125 @@ mod tests {
         // a dirfd the table does not know: the path stays as given
         let o = build(0, 257, 100, 100, 7, [8, 0, 0, 0, 0, 0], &[b"z\0"]);
         assert_eq!(txt(&apply(&mut s, &o), "fd.name"), "z");
+    }
+
+    /// `grep -r` and `find` walk a tree through directory fds duplicated
+    /// with `fcntl(F_DUPFD_CLOEXEC)`, opening entries relative to them and
+    /// (`find -execdir`) changing into them with `fchdir`.
+    #[test]
+    fn opens_relative_to_a_duplicated_directory_fd_get_the_full_path() {
+        let mut s = state();
+        // openat(AT_FDCWD, "/srv/keys", O_DIRECTORY|O_CLOEXEC) = 4
+        let o = build(
+            0,
+            257,
+            100,
+            100,
+            4,
+            [0xffff_ff9c, 0, 0o2200000, 0, 0, 0],
+            &[b"/srv/keys\0"],
+        );
+        apply(&mut s, &o);
+        // fcntl(4, F_DUPFD_CLOEXEC, 3) = 5, close(4)
+        let e = apply(
+            &mut s,
+            &build(0, 72, 100, 100, 5, [4, 1030, 3, 0, 0, 0], &[]),
+        );
+        assert_eq!(txt(&e, "evt.type"), "fcntl");
+        assert_eq!(txt(&e, "evt.arg.cmd"), "F_DUPFD_CLOEXEC");
+        assert_eq!(txt(&e, "fd.name"), "/srv/keys");
+        apply(&mut s, &build(0, 3, 100, 100, 0, [4, 0, 0, 0, 0, 0], &[]));
+        // openat(5, "sub", O_DIRECTORY) = 6; fcntl(6, F_DUPFD, 0) = 7
+        let o = build(0, 257, 100, 100, 6, [5, 0, 0o200000, 0, 0, 0], &[b"sub\0"]);
+        assert_eq!(txt(&apply(&mut s, &o), "fd.name"), "/srv/keys/sub");
+        apply(&mut s, &build(0, 72, 100, 100, 7, [6, 0, 0, 0, 0, 0], &[]));
+        let fds = &s.process(100).unwrap().fds;
+        assert_ne!(fds[&5].flags & flags::O_CLOEXEC, 0);
+        assert_eq!(fds[&7].flags & flags::O_CLOEXEC, 0, "F_DUPFD: no cloexec");
+        // openat(7, "id_ed25519", O_RDONLY) = 3
+        let o = build(0, 257, 100, 100, 3, [7, 0, 0, 0, 0, 0], &[b"id_ed25519\0"]);
+        let e = apply(&mut s, &o);
+        assert_eq!(txt(&e, "fd.name"), "/srv/keys/sub/id_ed25519");
+        assert_eq!(txt(&e, "fd.directory"), "/srv/keys/sub");
+        // fchdir(7) = 0: the cwd is the directory, and a relative open follows it
+        apply(&mut s, &build(0, 81, 100, 100, 0, [7, 0, 0, 0, 0, 0], &[]));
+        assert_eq!(s.process(100).unwrap().cwd, "/srv/keys/sub");
+        let o = build(
+            0,
+            257,
+            100,
+            100,
+            8,
+            [0xffff_ff9c, 0, 0, 0, 0, 0],
+            &[b"./id_ed25519\0"],
+        );
+        let e = apply(&mut s, &o);
+        assert_eq!(txt(&e, "fd.name"), "/srv/keys/sub/id_ed25519");
+        assert_eq!(txt(&e, "proc.cwd"), "/srv/keys/sub");
+        // a failed fcntl adds nothing; a dup of an unknown fd drops a stale entry
+        apply(
+            &mut s,
+            &build(0, 72, 100, 100, -9, [40, 0, 0, 0, 0, 0], &[]),
+        );
+        assert!(!s.process(100).unwrap().fds.contains_key(&-9));
+        apply(&mut s, &build(0, 72, 100, 100, 3, [40, 0, 0, 0, 0, 0], &[]));
+        assert!(!s.process(100).unwrap().fds.contains_key(&3));
+    }
+
+    /// quell's own fds are not kept by records: a child it forks gets the
+    /// table `/proc` shows at the fork, not the one seeded at start-up.
+    #[test]
+    fn a_child_of_the_unwatched_process_gets_its_current_fds() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("100/fd")).unwrap();
+        std::fs::create_dir_all(root.join("100/fdinfo")).unwrap();
+        std::os::unix::fs::symlink("/dev/null", root.join("100/fd/0")).unwrap();
+        std::fs::write(root.join("100/fdinfo/0"), "pos:\t0\nflags:\t0100002\n").unwrap();
+        let mut s = state();
+        s.proc_root = Some(root);
+        // seeded long ago: fds quell has closed since
+        let stale = |n: &str| FdInfo {
+            kind: FdKind::Other,
+            name: n.into(),
+            ..FdInfo::default()
+        };
+        let mut me = s.process(100).unwrap().clone();
+        me.fds.insert(4, stale("anon_inode:bpf-map"));
+        me.fds.insert(5, stale("anon_inode:bpf-prog"));
+        s.insert(me.clone());
+        s.set_unwatched(100);
+        let f = build(
+            2,
+            0,
+            100,
+            100,
+            200,
+            [200, 0, 0, 0, 0, 0],
+            &[&qproc(100, "bash")],
+        );
+        apply(&mut s, &f);
+        let c = s.process(200).unwrap();
+        assert!(
+            !c.fds.contains_key(&4) && !c.fds.contains_key(&5),
+            "{:?}",
+            c.fds
+        );
+        assert_eq!(c.fds[&0].name, "/dev/null");
+        assert_eq!(c.fds[&0].flags, 0o100002);
+        // any other parent passes its table on as it is
+        s.insert(Process { pid: 300, ..me });
+        let f = build(
+            2,
+            0,
+            300,
+            300,
+            301,
+            [301, 0, 0, 0, 0, 0],
+            &[&qproc(300, "bash")],
+        );
+        apply(&mut s, &f);
+        assert!(s.process(301).unwrap().fds.contains_key(&4));
     }
 
     #[test]

@@ -790,3 +790,53 @@ fn a_rule_on_close_sees_closes_of_unknown_fds() {
         "{stderr}"
     );
 }
+
+/// `grep -r` and `find -execdir` walk a tree through directory fds they
+/// duplicate with `fcntl(F_DUPFD_CLOEXEC)`: a key read under the searched
+/// tree has its full path in `fd.name` (not a name from quell's own fds
+/// before the exec), and `proc.cwd` after `fchdir` is the directory.
+#[test]
+fn a_key_read_under_a_searched_tree_has_its_full_path() {
+    let d = scratch();
+    let rules = d.path().join("key.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: key read\n  desc: a private key opened for reading\n  condition: evt.type in (open, openat, openat2) and evt.is_open_read = true and fd.filename = id_ed25519\n  output: \"key %fd.name read by %proc.name in %proc.cwd\"\n  priority: WARNING\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.path().join("keys/sub")).unwrap();
+    std::fs::write(d.path().join("keys/sub/id_ed25519"), "-----BEGIN KEY\n").unwrap();
+    let rules = rules.display().to_string();
+    let script =
+        "grep -r BEGIN keys > /dev/null; find keys -name id_ed25519 -execdir cat {} \\; > /dev/null";
+    let Some(r) = quell_run(d.path(), &[&rules], script) else {
+        return;
+    };
+    let dir = d.path().display().to_string();
+    let key = format!("{dir}/keys/sub/id_ed25519");
+    let check = |alerts: &[Json]| {
+        let by = |name: &str| {
+            alerts
+                .iter()
+                .find(|a| f(a, "proc.name") == name)
+                .unwrap_or_else(|| panic!("no alert for {name}: {alerts:?}"))
+        };
+        assert_eq!(f(by("grep"), "fd.name"), &Json::from(key.clone()));
+        let cat = by("cat");
+        assert_eq!(f(cat, "fd.name"), &Json::from(key.clone()));
+        assert_eq!(f(cat, "proc.cwd"), &Json::from(format!("{dir}/keys/sub")));
+    };
+    // recorded (every syscall captured) and as the rules alone ask
+    check(&r.alerts);
+    let out = Command::new(QUELL)
+        .args(["run", "--json", "-r", &rules, "--", "sh", "-c", script])
+        .current_dir(d.path())
+        .output()
+        .expect("run quell");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check(&alerts(&out));
+}

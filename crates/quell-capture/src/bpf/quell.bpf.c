@@ -727,6 +727,9 @@ static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx,
 #define NR_bind 49
 #define NR_listen 50
 #define NR_execve 59
+#define NR_fcntl 72
+#define F_DUPFD 0
+#define F_DUPFD_CLOEXEC 1030
 #define NR_rename 82
 #define NR_mkdir 83
 #define NR_rmdir 84
@@ -998,6 +1001,11 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 						(void *)(id == NR_open || id == NR_creat ? regs->di : regs->si));
 		return 0;
 	}
+	/* fcntl: only the commands that make a new fd (F_DUPFD and
+	 * F_DUPFD_CLOEXEC, as fts in grep -r and find use to keep directory
+	 * fds) matter to the fd tables; every other command stays here. */
+	if (id == NR_fcntl && regs->si != F_DUPFD && regs->si != F_DUPFD_CLOEXEC)
+		return 0;
 	/* A successful execve is reported by sched_process_exec. */
 	if ((id == NR_execve || id == NR_execveat) && ret == 0)
 		return 0;
@@ -1176,6 +1184,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 		case NR_dup:
 		case NR_dup2:
 		case NR_dup3:
+		case NR_fcntl:
 		case NR_memfd_create:
 			fd_mark(t, ret);
 			break;
