@@ -255,14 +255,8 @@ impl Capture {
     /// Syscalls are hooked with the generic `sys_exit` BTF tracepoint (every
     /// syscall of every task runs the program; uninteresting ones leave after
     /// the interest-bitmap check).
-    ///
-    /// `QUELL_CAPTURE_EMPTY_INTEREST=1` (a diagnostic for the overhead
-    /// benchmark) attaches everything but marks no syscall as interesting:
-    /// only process events are captured, and the run measures what the
-    /// `sys_exit` tracepoint alone costs every syscall.
-    /// `QUELL_CAPTURE_FD_HELPER=1` (a diagnostic for tests) loads the
-    /// portable program, which reads fd arrays through a helper call, even
-    /// where the kernel accepts direct reads ([`Capture::fd_direct`]).
+    /// [`CaptureConfig::hook_only`] and [`CaptureConfig::fd_helper_only`]
+    /// are diagnostics for the benchmarks and tests.
     pub fn start(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
         preflight()?;
         libbpf_rs::set_print(Some((PrintLevel::Warn, libbpf_print)));
@@ -270,7 +264,7 @@ impl Capture {
         let (interest, _unknown) = syscalls::interest(cfg.event_types.as_ref());
         // Diagnostic for the overhead benchmark: the hook attached, but no
         // syscall of interest (what the tracepoint alone costs).
-        let interest = if std::env::var("QUELL_CAPTURE_EMPTY_INTEREST").as_deref() == Ok("1") {
+        let interest = if cfg.hook_only {
             Default::default()
         } else {
             interest
@@ -319,8 +313,7 @@ impl Capture {
             }
             open.load().map_err(|e| load_error(&e, !direct))
         };
-        // QUELL_CAPTURE_FD_HELPER=1 (diagnostic, for tests) loads the portable one only
-        let try_direct = std::env::var("QUELL_CAPTURE_FD_HELPER").as_deref() != Ok("1");
+        let try_direct = !cfg.fd_helper_only;
         let (mut obj, fd_direct) = match try_direct.then(|| load(true)) {
             Some(Ok(o)) => (o, true),
             _ => {
@@ -339,18 +332,16 @@ impl Capture {
         };
         prog_cfg.write(&obj)?;
 
-        // the open prefilter (QUELL_CAPTURE_NO_PREFILTER=1 turns it off, for comparisons)
+        // the open prefilter
         if let Some(f) = &cfg.open_filter {
-            if std::env::var("QUELL_CAPTURE_NO_PREFILTER").as_deref() != Ok("1") {
-                let pf = find_map(&obj, "pathfilter")
-                    .ok_or_else(|| CaptureError::Load("map `pathfilter` missing".into()))?;
-                pf.update(
-                    &0u32.to_le_bytes(),
-                    &crate::prefilter::encode(f),
-                    MapFlags::ANY,
-                )
-                .map_err(|e| CaptureError::Load(format!("setting the open prefilter: {e}")))?;
-            }
+            let pf = find_map(&obj, "pathfilter")
+                .ok_or_else(|| CaptureError::Load("map `pathfilter` missing".into()))?;
+            pf.update(
+                &0u32.to_le_bytes(),
+                &crate::prefilter::encode(f),
+                MapFlags::ANY,
+            )
+            .map_err(|e| CaptureError::Load(format!("setting the open prefilter: {e}")))?;
         }
 
         // one ring buffer per CPU

@@ -1309,6 +1309,7 @@ impl State {
             "proc.pid.ts" if p.start_ns != 0 => num(p.start_ns as i128),
             "thread.cap_effective" => text(Cow::Owned(flags::caps(p.cap_effective))),
             "thread.cap_permitted" => text(Cow::Owned(flags::caps(p.cap_permitted))),
+            "thread.cap_inheritable" => text(Cow::Owned(flags::caps(p.cap_inheritable))),
             "user.uid" => num(p.uid as i128),
             "user.name" => text(user(p.uid)?),
             "user.loginuid" => num(if p.loginuid == u32::MAX {
@@ -1462,6 +1463,7 @@ const PROC_KEYS: &[&str] = &[
     "proc.pid.ts",
     "thread.cap_effective",
     "thread.cap_permitted",
+    "thread.cap_inheritable",
     "user.uid",
     "user.name",
     "user.loginuid",
@@ -2623,6 +2625,140 @@ mod tests {
         // the record's uid (0) replaced the seeded one
         assert_eq!(v.get("user.name"), Some(Value::Str(Cow::Borrowed("root"))));
         assert_eq!(v.get("user.loginuid"), Some(Value::Int(0)));
+    }
+
+    /// Events of every record kind and syscall quell decodes, from a process
+    /// in a described container: what `quell run` can produce.
+    pub(crate) fn corpus_fields() -> std::collections::BTreeSet<String> {
+        use quell_rules::field::ArgKind;
+        let dir = tempfile::tempdir().unwrap();
+        let full = "3ad7b26ded6d".repeat(5) + "abcd";
+        let d = dir.path().join("var/lib/docker/containers").join(&full);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("config.v2.json"),
+            r#"{"Name":"/web","Config":{"Image":"nginx:1.25","Labels":{"io.kubernetes.pod.name":"p","io.kubernetes.pod.namespace":"n","io.kubernetes.pod.uid":"u"}},"HostConfig":{"Privileged":true}}"#,
+        )
+        .unwrap();
+        let mut s = state().with_metadata(MetadataProvider::with_root(dir.path()));
+        s.insert(Process {
+            pid: 300,
+            ppid: 100,
+            sid: 100,
+            comm: "sh".into(),
+            loginuid: 1000,
+            exe_ino: 5,
+            exe_ctime: 1,
+            exe_mtime: 1,
+            start_ns: 1,
+            container: crate::container::match_cgroup(&format!("/docker/{full}")),
+            ..Process::default()
+        });
+        let mut tu = vec![0u8; wire::TUPLE_LEN];
+        tu[0] = 2;
+        tu[2] = 1;
+        tu[4] = 6;
+        tu[6..8].copy_from_slice(&45000u16.to_le_bytes());
+        tu[8..10].copy_from_slice(&8080u16.to_le_bytes());
+        tu[12..16].copy_from_slice(&[127, 0, 0, 1]);
+        tu[28..32].copy_from_slice(&[127, 0, 0, 1]);
+        let sa = [2u8, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        let mut q = qproc(100, "sh");
+        q[36..40].copy_from_slice(&wire::QP_UPPER_KNOWN.to_le_bytes());
+        q.resize(wire::PROC_EXT_LEN, 0);
+        q[96..104].copy_from_slice(&500u64.to_le_bytes());
+        let mut recs = vec![
+            build(2, 0, 300, 300, 301, [301, 0, 0, 0, 0, 0], &[&q]),
+            build(
+                1,
+                59,
+                300,
+                300,
+                0,
+                [300, 0, 0, 0, 0, 0],
+                &[b"/bin/sh\0", b"sh\0-c\0id\0", &q, b"sh\0"],
+            ),
+            build(0, 41, 300, 300, 4, [2, 1, 6, 0, 0, 0], &[]),
+            build(0, 42, 300, 300, 0, [4, 0, 16, 0, 0, 0], &[&sa, &tu]),
+            build(3, 0, 300, 300, 0, [0; 6], &[]),
+        ];
+        for (nr, _) in syscalls::SYSCALLS {
+            let blobs: [&[u8]; 2] = [b"/etc/x/../shadow\0", b"/tmp/y\0"];
+            for fd in [4u64, 0xffff_ff9c] {
+                recs.push(build(
+                    0,
+                    *nr,
+                    300,
+                    300,
+                    5,
+                    [fd, 0o1101, fd, 0o755, 7, 8],
+                    &blobs,
+                ));
+            }
+            recs.push(build(0, *nr, 300, 300, -2, [4, 0, 0, 0, 0, 0], &blobs));
+        }
+        // filter-only fields (fd.net, fd.port, ...) exist only in conditions:
+        // read them through a rule each
+        let mut engine = quell_rules::engine::Engine::new();
+        let mut yaml = String::new();
+        for d in registry().descriptors().iter().filter(|d| d.filter_only) {
+            yaml.push_str(&format!(
+                "- rule: {n}\n  desc: d\n  condition: evt.type = connect and {n} exists\n  output: o\n  priority: INFO\n",
+                n = d.name
+            ));
+        }
+        engine.load("filter-only.yaml", &yaml);
+        let mut out = std::collections::BTreeSet::new();
+        for rec in &recs {
+            let r = parse(rec).unwrap();
+            let Some(view) = s.apply_live(&r) else {
+                continue;
+            };
+            let flat = view.to_flat();
+            for r in engine.rules() {
+                if engine.matches(r, &view) {
+                    out.insert(r.name.clone());
+                }
+            }
+            for d in registry().descriptors() {
+                let produced = match d.arg {
+                    ArgKind::DottedName | ArgKind::Key => flat.iter().any(|(k, _)| {
+                        k.strip_prefix(d.name)
+                            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+                    }),
+                    ArgKind::Index => registry()
+                        .resolve(d.name, Some("1"))
+                        .is_ok_and(|f| view.field(&f).is_some()),
+                    _ => registry()
+                        .resolve(d.name, None)
+                        .is_ok_and(|f| view.field(&f).is_some()),
+                };
+                if produced {
+                    out.insert(d.name.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// The registry's list of fields not available live and what `quell
+    /// run` produces are complementary: a field is produced by some event of
+    /// every record kind and syscall quell decodes, or marked with why not.
+    #[test]
+    fn every_registry_field_is_produced_live_or_marked_unavailable() {
+        let produced = corpus_fields();
+        let mut wrong = vec![];
+        for d in registry().descriptors() {
+            let marked = quell_rules::fields_table::not_live_reason(d.name);
+            match (produced.contains(d.name), marked) {
+                (true, Some(why)) => {
+                    wrong.push(format!("{} is produced but marked `{why}`", d.name))
+                }
+                (false, None) => wrong.push(format!("{} is neither produced nor marked", d.name)),
+                _ => {}
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
     proptest::proptest! {

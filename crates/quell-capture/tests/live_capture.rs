@@ -74,6 +74,7 @@ fn trace_cfg(
         follow_children: true,
         open_filter,
         skip_unknown_closes,
+        ..CaptureConfig::default()
     })
     .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
     let mut child = Command::new("sh")
@@ -595,6 +596,7 @@ fn bench_switches_record_no_syscall_until_normal_again() {
         follow_children: true,
         open_filter: None,
         skip_unknown_closes: false,
+        ..CaptureConfig::default()
     })
     .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
     // each phase: the script creates its file, then waits for the go of the next
@@ -762,6 +764,7 @@ fn closes_of_processes_older_than_the_capture_are_skipped_once_their_table_is_kn
         follow_children: false,
         open_filter: Some(filter),
         skip_unknown_closes: true,
+        ..CaptureConfig::default()
     })
     .unwrap_or_else(|e| panic!("running as root, capture must start: {e}"));
     let mut evs: Vec<(usize, FlatEvent)> = Vec::new();

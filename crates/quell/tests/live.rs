@@ -840,3 +840,39 @@ fn a_key_read_under_a_searched_tree_has_its_full_path() {
     );
     check(&alerts(&out));
 }
+
+/// `quell run` says once, at start-up, which loaded rules can never fire
+/// live and why: the stable `Contact K8S API Server From Container` needs
+/// `fd.sip.name`, which live capture does not resolve.
+#[test]
+fn start_up_names_the_rules_that_can_never_fire_live() {
+    if !is_root() {
+        eprintln!("skipped: live tests need root");
+        return;
+    }
+    let out = Command::new(QUELL)
+        .args(["run", "-r", STABLE, "--", "true"])
+        .output()
+        .expect("run quell");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let header: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("can never fire under live capture"))
+        .collect();
+    assert_eq!(header.len(), 1, "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("Contact K8S API Server From Container")
+                && l.contains("fd.sip.name")),
+        "{stderr}"
+    );
+    // the default rules all can fire: nothing is said
+    let out = Command::new(QUELL)
+        .args(["run", "--", "true"])
+        .output()
+        .expect("run quell");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("never fire"), "{stderr}");
+}

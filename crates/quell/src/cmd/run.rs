@@ -4,7 +4,6 @@
 //! `-- CMD ARGS`, CMD is started and only its process tree is watched, until
 //! CMD exits. Either way the buffers are drained and statistics printed.
 
-use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -15,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use quell_capture::{Capture, CaptureConfig, LiveEvent};
-use quell_rules::compile::evttypes::EvtTypes;
 use quell_rules::engine::{Engine, RuleMatching};
 
 use crate::alerts::{now_ns, AlertSink};
@@ -24,17 +22,9 @@ use crate::ruleset;
 /// Exit status for "capture is not possible here" (not root, no BPF, ...).
 const EXIT_UNSUPPORTED: u8 = 2;
 
-/// The event types the enabled rules can match; `None` when some rule can
-/// match every type.
-pub fn rule_event_types(engine: &Engine) -> Option<BTreeSet<String>> {
-    let mut set = BTreeSet::new();
-    for r in engine.rules().iter().filter(|r| r.enabled) {
-        match &r.evttypes {
-            EvtTypes::Only(types) => set.extend(types.iter().cloned()),
-            EvtTypes::AllBut(_) => return None,
-        }
-    }
-    Some(set)
+/// `1` in an environment variable: the switches of the benchmarks and tests.
+fn env_on(name: &str) -> bool {
+    std::env::var(name).as_deref() == Ok("1")
 }
 
 /// Runs `quell run`.
@@ -56,22 +46,18 @@ pub fn run(
         })?)),
         None => None,
     };
-    let cfg = CaptureConfig {
-        event_types: if recorder.is_some() {
-            None
-        } else {
-            rule_event_types(&engine)
-        },
-        follow_children: !command.is_empty(),
-        // a recording keeps every open: replaying it with other rules must work
-        open_filter: if recorder.is_some() {
-            None
-        } else {
-            Some(quell_rules::prefilter::open_filter(engine.rules()))
-        },
-        skip_unknown_closes: recorder.is_none()
-            && !quell_rules::prefilter::unknown_closes_needed(engine.rules()),
-    };
+    // What the rules need captured (a recording captures everything). The
+    // benchmarks' and tests' switches: QUELL_CAPTURE_NO_PREFILTER=1 sends
+    // every open, QUELL_CAPTURE_EMPTY_INTEREST=1 attaches with no syscall of
+    // interest, QUELL_CAPTURE_FD_HELPER=1 loads the portable program only.
+    let mut cfg = CaptureConfig::for_rules(engine.rules(), recorder.is_some());
+    cfg.follow_children = !command.is_empty();
+    if env_on("QUELL_CAPTURE_NO_PREFILTER") {
+        cfg.open_filter = None;
+    }
+    cfg.hook_only = env_on("QUELL_CAPTURE_EMPTY_INTEREST");
+    cfg.fd_helper_only = env_on("QUELL_CAPTURE_FD_HELPER");
+    report_never_firing(&engine);
     let mut cap = match Capture::start(&cfg) {
         Ok(c) => c,
         Err(e) => {
@@ -129,7 +115,7 @@ pub fn run(
     // attaches them with no syscall of interest and SIGURG attaches them
     // reading open paths only, so that runs in each state need no restart;
     // each switch is acknowledged on stderr with the counters.
-    let toggle = (command.is_empty() && std::env::var("QUELL_BENCH_TOGGLE").as_deref() == Ok("1"))
+    let toggle = (command.is_empty() && env_on("QUELL_BENCH_TOGGLE"))
         .then(quell_capture::BenchSignals::install)
         .transpose()
         .context("cannot install the benchmark's signal handlers")?;
@@ -205,4 +191,26 @@ pub fn run(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says once, at start-up, which enabled rules can never fire under live
+/// capture and why (fields `quell run` does not produce, event types it does
+/// not capture).
+fn report_never_firing(engine: &Engine) {
+    let never = quell_capture::availability::never_firing(engine.rules());
+    if never.is_empty() {
+        return;
+    }
+    let enabled = engine.rules().iter().filter(|r| r.enabled).count();
+    eprintln!(
+        "quell: {} of {enabled} enabled rules can never fire under live capture:",
+        never.len()
+    );
+    for n in &never {
+        eprintln!(
+            "quell:   {}: {}",
+            n.rule.escape_debug(),
+            n.why.join("; ").escape_debug()
+        );
+    }
 }
