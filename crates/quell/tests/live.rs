@@ -3,8 +3,9 @@
 //! on scratch paths and loopback addresses only. Each run's recording must
 //! replay to the same alerts.
 //!
-//! They need root and a BPF-capable kernel. Without root they are skipped with
-//! a message; as root, `quell run` failing to capture fails the test.
+//! They need root and a BPF-capable kernel. Where they cannot run they are
+//! reported as ignored (see `main`); as root, `quell run` failing to capture
+//! fails the test.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -70,8 +71,7 @@ fn alerts(out: &Output) -> Vec<Json> {
 /// rules files (none: the bundled default ruleset), then replays the record.
 fn quell_run(dir: &Path, rules: &[&str], script: &str) -> Option<Run> {
     if !is_root() {
-        eprintln!("skipped: live tests need root");
-        return None;
+        panic!("live tests need root and a BPF-capable kernel");
     }
     let rec = dir.join("record.jsonl");
     let mut cmd = Command::new(QUELL);
@@ -140,7 +140,6 @@ fn f<'a>(a: &'a Json, k: &str) -> &'a Json {
     &a["output_fields"][k]
 }
 
-#[test]
 fn clear_log_by_truncation() {
     let d = scratch();
     let Some(r) = quell_run(d.path(), &[], ": > syslog") else {
@@ -163,7 +162,6 @@ fn clear_log_by_truncation() {
     assert_eq!(f(r.alert("Clear Log Activities"), "proc.name"), "sh");
 }
 
-#[test]
 fn clear_log_near_miss_append() {
     let d = scratch();
     let Some(r) = quell_run(d.path(), &[], "echo x >> syslog; : > notes.txt") else {
@@ -172,7 +170,6 @@ fn clear_log_near_miss_append() {
     assert!(!r.fired("Clear Log Activities"), "{:?}", r.rules());
 }
 
-#[test]
 fn clear_log_by_rm() {
     // a private tmpfs over /var/log in a new mount namespace: the host's logs are untouched
     let d = scratch();
@@ -192,7 +189,6 @@ fn clear_log_by_rm() {
         .any(|x| x["rule"] == "Clear Log Activities"));
 }
 
-#[test]
 fn clear_log_near_miss_rm_elsewhere() {
     let d = scratch();
     let Some(r) = quell_run(d.path(), &[], "touch app.log && rm app.log") else {
@@ -201,7 +197,6 @@ fn clear_log_near_miss_rm_elsewhere() {
     assert!(!r.fired("Clear Log Activities"), "{:?}", r.rules());
 }
 
-#[test]
 fn read_sensitive_file() {
     let d = scratch();
     let Some(r) = quell_run(d.path(), &[], "cat /etc/shadow > /dev/null") else {
@@ -222,7 +217,6 @@ fn read_sensitive_file() {
     );
 }
 
-#[test]
 fn read_sensitive_file_near_miss() {
     let d = scratch();
     let Some(r) = quell_run(d.path(), &[], "cat /etc/hostname > /dev/null") else {
@@ -235,7 +229,6 @@ fn read_sensitive_file_near_miss() {
     );
 }
 
-#[test]
 fn shell_spawned_by_web_server() {
     let d = scratch();
     let Some(r) = quell_run(
@@ -261,7 +254,6 @@ fn shell_spawned_by_web_server() {
     assert!(r.fired("Run shell untrusted"), "{:?}", r.rules());
 }
 
-#[test]
 fn shell_spawned_near_miss() {
     let d = scratch();
     let Some(r) = quell_run(
@@ -274,7 +266,6 @@ fn shell_spawned_near_miss() {
     assert!(!r.fired("Shell Spawned by Web Server"), "{:?}", r.rules());
 }
 
-#[test]
 fn execution_from_dev_shm() {
     let d = scratch();
     let name = format!("/dev/shm/quell-live-{}.sh", std::process::id());
@@ -292,7 +283,6 @@ fn execution_from_dev_shm() {
     assert_eq!(f(a, "proc.cmdline"), &Json::from(format!("sh -c {name}")));
 }
 
-#[test]
 fn execution_from_dev_shm_near_miss() {
     let d = scratch();
     let Some(r) = quell_run(d.path(), &[], "cd /dev/shm && /bin/true") else {
@@ -305,7 +295,6 @@ fn execution_from_dev_shm_near_miss() {
     );
 }
 
-#[test]
 fn symlink_over_sensitive_file() {
     let d = scratch();
     let Some(r) = quell_run(d.path(), &[], "ln -s /etc/shadow shadow_link") else {
@@ -325,7 +314,6 @@ fn symlink_over_sensitive_file() {
     );
 }
 
-#[test]
 fn symlink_near_miss() {
     let d = scratch();
     let Some(r) = quell_run(d.path(), &[], "ln -s /etc/hostname host_link") else {
@@ -348,7 +336,6 @@ fn loopback_listener() -> (u16, std::thread::JoinHandle<()>) {
     (port, h)
 }
 
-#[test]
 fn shell_connects_to_loopback_listener() {
     let d = scratch();
     let (port, h) = loopback_listener();
@@ -369,7 +356,6 @@ fn shell_connects_to_loopback_listener() {
         .ends_with(&format!("->127.0.0.1:{port}")));
 }
 
-#[test]
 fn connect_near_miss_not_a_shell() {
     let d = scratch();
     let (port, h) = loopback_listener();
@@ -386,7 +372,6 @@ fn connect_near_miss_not_a_shell() {
     );
 }
 
-#[test]
 fn ptrace_attach() {
     let d = scratch();
     let script = "sleep 30 & P=$!; perl -e 'syscall(101, 16, $ARGV[0] + 0, 0, 0)' $P; kill -9 $P";
@@ -403,7 +388,6 @@ fn ptrace_attach() {
     assert!(r.fired("PTRACE attached to process"), "{:?}", r.rules());
 }
 
-#[test]
 fn ptrace_near_miss_peek() {
     let d = scratch();
     let Some(r) = quell_run(d.path(), &[], "perl -e 'syscall(101, 2, 999999, 0, 0)'") else {
@@ -416,7 +400,6 @@ const MEMFD_EXEC: &str = "perl -e 'my $n = \"quelltest\"; my $fd = syscall(319, 
     open(my $o, \">&=\", $fd) or die; open(my $i, \"<\", \"/bin/true\") or die; binmode $i; \
     my $d = do { local $/; <$i> }; syswrite($o, $d) or die; exec {\"/proc/self/fd/$fd\"} \"quelltest\" or die;'";
 
-#[test]
 fn fileless_execution_via_memfd() {
     let d = scratch();
     let Some(r) = quell_run(d.path(), &[], MEMFD_EXEC) else {
@@ -438,7 +421,6 @@ fn fileless_execution_via_memfd() {
     );
 }
 
-#[test]
 fn fileless_near_miss_regular_exec() {
     let d = scratch();
     let Some(r) = quell_run(
@@ -476,11 +458,9 @@ fn container_cgroup(tag: &str) -> (String, String) {
 /// namespaces, a cgroup v2 named as docker names it, its own root filesystem)
 /// deletes /var/log/dpkg.log; the alert carries the container id, and the
 /// recording replays to the same alert.
-#[test]
 fn container_deletes_dpkg_log() {
     if !is_root() {
-        eprintln!("skipped: live tests need root");
-        return;
+        panic!("live tests need root and a BPF-capable kernel");
     }
     let (id, cg) = container_cgroup("c0ffee");
     let d = scratch();
@@ -523,7 +503,6 @@ exec unshare --mount --pid --uts --fork --propagation private sh -c '
             && x["output_fields"]["container.id"] == id[..12]));
 }
 
-#[test]
 fn unsupported_is_one_sentence_and_exit_2() {
     if is_root() {
         // As root capture works; check the message for a non-root user when one exists.
@@ -564,11 +543,9 @@ fn unsupported_is_one_sentence_and_exit_2() {
 /// namespace) whose root is an overlay mount, a binary copied into the
 /// overlay (its upper layer) and run fires the drift rules; a binary of the
 /// lower layer (the "image") run in the same container does not.
-#[test]
 fn container_drop_and_execute_new_binary() {
     if !is_root() {
-        eprintln!("skipped: live tests need root");
-        return;
+        panic!("live tests need root and a BPF-capable kernel");
     }
     let (id, cg) = container_cgroup("d0d0ca");
     // Not below a temporary directory (/tmp, /var/tmp, /dev/shm), wherever the repository is
@@ -627,11 +604,9 @@ exec unshare --mount --propagation private sh -c '
 /// of a run that captures everything (`--record` turns the prefilter off),
 /// including a path resolved against a directory opened without O_DIRECTORY
 /// (the program must see from the returned fd that it is a directory).
-#[test]
 fn prefilter_leaves_every_alert_in_place() {
     if !is_root() {
-        eprintln!("skipped: live tests need root");
-        return;
+        panic!("live tests need root and a BPF-capable kernel");
     }
     let d = scratch();
     let dir = d.path().display().to_string();
@@ -738,11 +713,9 @@ fn prefilter_leaves_every_alert_in_place() {
 /// A rule on `close` that reads no fd field fires on closes of fds quell
 /// never saw (here an eventfd, a call quell does not capture): with such a
 /// rule loaded, those closes are not left in the kernel.
-#[test]
 fn a_rule_on_close_sees_closes_of_unknown_fds() {
     if !is_root() {
-        eprintln!("skipped: live tests need root");
-        return;
+        panic!("live tests need root and a BPF-capable kernel");
     }
     let d = scratch();
     let rules = d.path().join("close.yaml");
@@ -795,7 +768,6 @@ fn a_rule_on_close_sees_closes_of_unknown_fds() {
 /// duplicate with `fcntl(F_DUPFD_CLOEXEC)`: a key read under the searched
 /// tree has its full path in `fd.name` (not a name from quell's own fds
 /// before the exec), and `proc.cwd` after `fchdir` is the directory.
-#[test]
 fn a_key_read_under_a_searched_tree_has_its_full_path() {
     let d = scratch();
     let rules = d.path().join("key.yaml");
@@ -844,11 +816,9 @@ fn a_key_read_under_a_searched_tree_has_its_full_path() {
 /// `quell run` says once, at start-up, which loaded rules can never fire
 /// live and why: the stable `Contact K8S API Server From Container` needs
 /// `fd.sip.name`, which live capture does not resolve.
-#[test]
 fn start_up_names_the_rules_that_can_never_fire_live() {
     if !is_root() {
-        eprintln!("skipped: live tests need root");
-        return;
+        panic!("live tests need root and a BPF-capable kernel");
     }
     let out = Command::new(QUELL)
         .args(["run", "-r", STABLE, "--", "true"])
@@ -875,4 +845,112 @@ fn start_up_names_the_rules_that_can_never_fire_live() {
         .expect("run quell");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("never fire"), "{stderr}");
+}
+
+/// The test harness (libtest-mimic): a live test that cannot run here (not
+/// root, no kernel BTF) is reported as ignored, never as passed. With
+/// `QUELL_LIVE_TESTS=1` (CI, as root) none is ignored: one that cannot run
+/// fails.
+fn main() {
+    use libtest_mimic::{Arguments, Failed, Trial};
+    fn run(f: fn()) -> Result<(), Failed> {
+        f();
+        Ok(())
+    }
+    let args = Arguments::from_args();
+    let why_not = if std::env::var("QUELL_LIVE_TESTS").as_deref() == Ok("1") {
+        None
+    } else if !is_root() {
+        Some("not root")
+    } else if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        Some("no kernel BTF")
+    } else {
+        None
+    };
+    if let Some(why) = why_not {
+        eprintln!("live tests ignored: {why} (set QUELL_LIVE_TESTS=1 to run them anyway)");
+    }
+    let ignore = why_not.is_some();
+    let tests = vec![
+        Trial::test("clear_log_by_truncation", || run(clear_log_by_truncation))
+            .with_ignored_flag(ignore),
+        Trial::test("clear_log_near_miss_append", || {
+            run(clear_log_near_miss_append)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("clear_log_by_rm", || run(clear_log_by_rm)).with_ignored_flag(ignore),
+        Trial::test("clear_log_near_miss_rm_elsewhere", || {
+            run(clear_log_near_miss_rm_elsewhere)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("read_sensitive_file", || run(read_sensitive_file)).with_ignored_flag(ignore),
+        Trial::test("read_sensitive_file_near_miss", || {
+            run(read_sensitive_file_near_miss)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("shell_spawned_by_web_server", || {
+            run(shell_spawned_by_web_server)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("shell_spawned_near_miss", || run(shell_spawned_near_miss))
+            .with_ignored_flag(ignore),
+        Trial::test("execution_from_dev_shm", || run(execution_from_dev_shm))
+            .with_ignored_flag(ignore),
+        Trial::test("execution_from_dev_shm_near_miss", || {
+            run(execution_from_dev_shm_near_miss)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("symlink_over_sensitive_file", || {
+            run(symlink_over_sensitive_file)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("symlink_near_miss", || run(symlink_near_miss)).with_ignored_flag(ignore),
+        Trial::test("shell_connects_to_loopback_listener", || {
+            run(shell_connects_to_loopback_listener)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("connect_near_miss_not_a_shell", || {
+            run(connect_near_miss_not_a_shell)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("ptrace_attach", || run(ptrace_attach)).with_ignored_flag(ignore),
+        Trial::test("ptrace_near_miss_peek", || run(ptrace_near_miss_peek))
+            .with_ignored_flag(ignore),
+        Trial::test("fileless_execution_via_memfd", || {
+            run(fileless_execution_via_memfd)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("fileless_near_miss_regular_exec", || {
+            run(fileless_near_miss_regular_exec)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("container_deletes_dpkg_log", || {
+            run(container_deletes_dpkg_log)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("unsupported_is_one_sentence_and_exit_2", || {
+            run(unsupported_is_one_sentence_and_exit_2)
+        }),
+        Trial::test("container_drop_and_execute_new_binary", || {
+            run(container_drop_and_execute_new_binary)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("prefilter_leaves_every_alert_in_place", || {
+            run(prefilter_leaves_every_alert_in_place)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("a_rule_on_close_sees_closes_of_unknown_fds", || {
+            run(a_rule_on_close_sees_closes_of_unknown_fds)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("a_key_read_under_a_searched_tree_has_its_full_path", || {
+            run(a_key_read_under_a_searched_tree_has_its_full_path)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("start_up_names_the_rules_that_can_never_fire_live", || {
+            run(start_up_names_the_rules_that_can_never_fire_live)
+        })
+        .with_ignored_flag(ignore),
+    ];
+    libtest_mimic::run(&args, tests).exit();
 }

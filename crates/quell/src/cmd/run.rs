@@ -4,30 +4,44 @@
 //! `-- CMD ARGS`, CMD is started and only its process tree is watched, until
 //! CMD exits. Either way the buffers are drained and statistics printed.
 
+#[cfg(feature = "live")]
 use std::fs::File;
+#[cfg(feature = "live")]
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+#[cfg(feature = "live")]
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "live")]
 use std::sync::Arc;
+#[cfg(feature = "live")]
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+#[cfg(feature = "live")]
+use anyhow::Context;
+use anyhow::Result;
+#[cfg(feature = "live")]
 use quell_capture::{Capture, CaptureConfig, LiveEvent};
-use quell_rules::engine::{Engine, RuleMatching};
+#[cfg(feature = "live")]
+use quell_rules::engine::Engine;
+use quell_rules::engine::RuleMatching;
 
+#[cfg(feature = "live")]
 use crate::alerts::{now_ns, AlertSink};
+#[cfg(feature = "live")]
 use crate::ruleset;
 
 /// Exit status for "capture is not possible here" (not root, no BPF, ...).
 const EXIT_UNSUPPORTED: u8 = 2;
 
+#[cfg(feature = "live")]
 /// `1` in an environment variable: the switches of the benchmarks and tests.
 fn env_on(name: &str) -> bool {
     std::env::var(name).as_deref() == Ok("1")
 }
 
 /// Runs `quell run`.
+#[cfg(feature = "live")]
 pub fn run(
     rules: &[PathBuf],
     matching: RuleMatching,
@@ -196,6 +210,7 @@ pub fn run(
 /// Says once, at start-up, which enabled rules can never fire under live
 /// capture and why (fields `quell run` does not produce, event types it does
 /// not capture).
+#[cfg(feature = "live")]
 fn report_never_firing(engine: &Engine) {
     let never = quell_capture::availability::never_firing(engine.rules());
     if never.is_empty() {
@@ -212,5 +227,44 @@ fn report_never_firing(engine: &Engine) {
             n.rule.escape_debug(),
             n.why.join("; ").escape_debug()
         );
+    }
+}
+
+/// `quell run` in a build without live capture: says so, exit 2.
+#[cfg(not(feature = "live"))]
+pub fn run(
+    _rules: &[PathBuf],
+    _matching: RuleMatching,
+    _json: bool,
+    _record: Option<&Path>,
+    _command: &[String],
+) -> Result<ExitCode> {
+    eprintln!("quell: this quell was built without live capture (the `live` cargo feature, which needs clang and libbpf); rebuild it with default features to use `quell run`");
+    Ok(ExitCode::from(EXIT_UNSUPPORTED))
+}
+
+/// Whether this build and this machine can capture live (the demo's choice
+/// between recording live and replaying its bundled recording).
+pub fn live_capture_available() -> bool {
+    #[cfg(feature = "live")]
+    {
+        quell_capture::check_support().is_ok()
+    }
+    #[cfg(not(feature = "live"))]
+    {
+        false
+    }
+}
+
+/// Sets `flag` on SIGINT or SIGTERM instead of terminating (live builds;
+/// elsewhere nothing is installed and the signals keep their default).
+pub fn stop_on_signals(flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    #[cfg(feature = "live")]
+    {
+        let _ = quell_capture::stop_on_signals(flag);
+    }
+    #[cfg(not(feature = "live"))]
+    {
+        let _ = flag;
     }
 }
