@@ -41,6 +41,14 @@ impl Users {
         }
     }
 
+    /// Reads the files below `root` when its `etc/passwd` exists (a
+    /// container's root through `/proc/PID/root`).
+    pub fn load_existing(root: &Path) -> Option<Users> {
+        let p = fs::read_to_string(root.join("etc/passwd")).ok()?;
+        let g = fs::read_to_string(root.join("etc/group")).unwrap_or_default();
+        Some(Users::parse(&p, &g))
+    }
+
     /// Reads the host's files (missing files give empty tables).
     pub fn load(root: &Path) -> Users {
         let p = fs::read_to_string(root.join("etc/passwd")).unwrap_or_default();

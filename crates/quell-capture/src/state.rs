@@ -271,6 +271,10 @@ type Pair = (Cow<'static, str>, Value<'static>);
 pub struct State {
     procs: FnvMap<u32, Process>,
     users: Users,
+    /// Each container's own user and group names (its `/etc/passwd` and
+    /// `/etc/group`, read through `/proc/PID/root` of its first process
+    /// seen), by full container id.
+    container_users: HashMap<String, Users>,
     boot_offset_ns: i128,
     evt_num: u64,
     cgroups: CgroupResolver,
@@ -298,6 +302,7 @@ impl State {
         State {
             procs: FnvMap::default(),
             users,
+            container_users: HashMap::new(),
             boot_offset_ns,
             evt_num: 0,
             cgroups: CgroupResolver::default(),
@@ -488,6 +493,14 @@ impl State {
         // read it without mutating the state.
         if let Some(c) = self.procs.get(&r.tgid).and_then(|p| p.container.clone()) {
             let _ = self.meta.get(&c);
+            if !self.container_users.contains_key(&c.full_id) {
+                if let Some(root) = &self.proc_root {
+                    let fs_root = root.join(r.tgid.to_string()).join("root");
+                    if let Some(u) = Users::load_existing(&fs_root) {
+                        self.container_users.insert(c.full_id.clone(), u);
+                    }
+                }
+            }
         }
         let state: &State = self;
         Some(LiveEvent {
@@ -1279,7 +1292,14 @@ impl State {
         let num = |v: i128| Some(num_value(ty, v));
         let text = |v: Cow<'s, str>| text_value(ty, v);
         let b = |v: bool| Some(bool_value(ty, v));
-        let user = |id: u32| self.users.users.get(&id).map(|n| Cow::Borrowed(n.as_str()));
+        // a container's names come from its own files (the host's when
+        // they could not be read)
+        let users = p
+            .container
+            .as_ref()
+            .and_then(|c| self.container_users.get(&c.full_id))
+            .unwrap_or(&self.users);
+        let user = |id: u32| users.users.get(&id).map(|n| Cow::Borrowed(n.as_str()));
         match key {
             "proc.pid" => num(p.pid as i128),
             "proc.ppid" => num(p.ppid as i128),
@@ -1319,7 +1339,7 @@ impl State {
             }),
             "user.loginname" => text(user(p.loginuid)?),
             "group.gid" => num(p.gid as i128),
-            "group.name" => text(Cow::Borrowed(self.users.groups.get(&p.gid)?)),
+            "group.name" => text(Cow::Borrowed(users.groups.get(&p.gid)?)),
             "proc.pname" => text(Cow::Borrowed(&self.parent_of(p)?.comm)),
             "proc.pcmdline" => text(Cow::Owned(self.parent_of(p)?.cmdline())),
             "proc.pexe" => text(Cow::Borrowed(&self.parent_of(p)?.exe)),
@@ -1401,6 +1421,9 @@ impl<'a> LiveEvent<'a> {
         if let Some((_, v)) = self.state.base.iter().rev().find(|(k, _)| k == key) {
             return Some(v.borrowed());
         }
+        if key == "evt.args" {
+            return self.args_text().map(|t| Value::Str(Cow::Owned(t)));
+        }
         let p = self.process?;
         if key.ends_with(']') {
             if let Some((name, level)) = split_ancestor_key(key) {
@@ -1415,10 +1438,31 @@ impl<'a> LiveEvent<'a> {
         quell_events::timestamp_from(&|k| self.get(k))
     }
 
+    /// `evt.args`: the event's arguments as `name=value` pairs in the
+    /// record's order (what `evt.arg.*` hold), built only when asked for.
+    fn args_text(&self) -> Option<String> {
+        let mut out = String::new();
+        for (k, v) in &self.state.base {
+            let Some(name) = k.strip_prefix("evt.arg.") else {
+                continue;
+            };
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(name);
+            out.push('=');
+            out.push_str(&v.to_string());
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
     /// The complete event, with every field.
     pub fn to_flat(&self) -> FlatEvent {
         let mut pairs = Vec::with_capacity(self.state.base.len() + 64);
         pairs.extend(self.state.base.iter().cloned());
+        if let Some(t) = self.args_text() {
+            pairs.push((Cow::Borrowed("evt.args"), Value::Str(Cow::Owned(t))));
+        }
         self.state.proc_pairs(self.tgid, &mut pairs);
         FlatEvent::from_pairs(pairs)
     }
@@ -1941,6 +1985,53 @@ mod tests {
         assert_eq!(txt(&apply(&mut s, &o), "fd.name"), "z");
     }
 
+    /// A process in a container gets user and group names from the
+    /// container's own /etc/passwd and /etc/group, not the host's.
+    #[test]
+    fn container_users_come_from_the_containers_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let etc = root.join("300/root/etc");
+        std::fs::create_dir_all(&etc).unwrap();
+        std::fs::write(
+            etc.join("passwd"),
+            "root:x:0:0::/:/bin/sh\nwww:x:1000:1000::/:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(etc.join("group"), "root:x:0:\nwww-data:x:1000:\n").unwrap();
+        let mut s = state();
+        s.proc_root = Some(root);
+        let c = crate::container::match_cgroup(&format!("/docker/{}", "ab".repeat(32)));
+        for (pid, container) in [(300, c), (301, None)] {
+            s.insert(Process {
+                pid,
+                ppid: 1,
+                comm: "app".into(),
+                container,
+                ..Process::default()
+            });
+        }
+        for (pid, user, group) in [(300, "www", "www-data"), (301, "alice", "alice")] {
+            let o = build(
+                0,
+                257,
+                pid,
+                pid,
+                -2,
+                [0xffff_ff9c, 0, 0, 0, 0, 0],
+                &[b"/x\0"],
+            );
+            let mut b = o.clone();
+            // the record's uid and gid (header offsets 80, 84): 1000
+            b[80..84].copy_from_slice(&1000u32.to_le_bytes());
+            b[84..88].copy_from_slice(&1000u32.to_le_bytes());
+            let e = apply(&mut s, &b);
+            assert_eq!(txt(&e, "user.uid"), "1000");
+            assert_eq!(txt(&e, "user.name"), user, "pid {pid}");
+            assert_eq!(txt(&e, "group.name"), group, "pid {pid}");
+        }
+    }
+
     /// `grep -r` and `find` walk a tree through directory fds duplicated
     /// with `fcntl(F_DUPFD_CLOEXEC)`, opening entries relative to them and
     /// (`find -execdir`) changing into them with `fchdir`.
@@ -2292,6 +2383,30 @@ mod tests {
         assert_eq!(txt(&e, "evt.type"), "procexit");
         assert_eq!(txt(&e, "evt.arg.ret"), "1");
         assert!(s.process(100).unwrap().dead_at.is_some());
+    }
+
+    /// `evt.args` (outputs printed `<NA>`): the record's arguments in order.
+    #[test]
+    fn evt_args_lists_the_arguments() {
+        let mut s = state();
+        let o = build(
+            0,
+            257,
+            100,
+            100,
+            3,
+            [0xffff_ff9c, 0, 0o1101, 0o644, 0, 0],
+            &[b"x.log\0"],
+        );
+        let r = parse(&o).unwrap();
+        let v = s.apply_live(&r).unwrap();
+        let want = "fd=3 dirfd=-100 name=x.log flags=O_TRUNC|O_CREAT|O_WRONLY mode=0644";
+        assert_eq!(
+            v.get("evt.args").map(|x| x.to_string()).as_deref(),
+            Some(want)
+        );
+        let f = v.to_flat();
+        assert_eq!(txt(&f, "evt.args"), want);
     }
 
     #[test]

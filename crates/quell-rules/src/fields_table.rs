@@ -1578,7 +1578,6 @@ pub static NOT_LIVE: &[(&str, &str)] = &[
     ("evt.abspath", EVT_META),
     ("evt.is_open_create", EVT_META),
     ("evt.rawarg", EVT_META),
-    ("evt.args", EVT_META),
     // home directories and shells are not read from /etc/passwd
     ("user.homedir", USERS),
     ("user.shell", USERS),
