@@ -51,6 +51,7 @@ pub mod availability;
 pub mod container;
 pub mod flags;
 mod live;
+pub mod order;
 pub mod prefilter;
 pub mod procfs;
 pub mod state;

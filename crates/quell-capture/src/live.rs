@@ -14,7 +14,7 @@ use quell_events::FlatEvent;
 
 use crate::procfs::Users;
 use crate::state::{CgroupResolver, LiveEvent, State};
-use crate::{syscalls, wire, CaptureConfig, CaptureError, CaptureStats};
+use crate::{order, syscalls, wire, CaptureConfig, CaptureError, CaptureStats};
 
 /// Pause after a small batch (see [`Capture::poll_live`]): alerts come at most this much later.
 const PACE: Duration = Duration::from_millis(10);
@@ -147,6 +147,14 @@ fn possible_cpus() -> u32 {
     max + 1
 }
 
+/// The boot clock now (ns), the clock of the records' time stamps.
+fn boot_now_ns() -> u64 {
+    use nix::time::{clock_gettime, ClockId};
+    clock_gettime(ClockId::CLOCK_BOOTTIME)
+        .map(|t| (t.tv_sec() as u64).saturating_mul(1_000_000_000) + t.tv_nsec() as u64)
+        .unwrap_or(u64::MAX)
+}
+
 fn boot_offset_ns() -> i128 {
     use nix::time::{clock_gettime, ClockId};
     let ns = |c| {
@@ -242,6 +250,10 @@ pub struct Capture {
     sink: Rc<RefCell<Sink>>,
     /// The previous batch's buffers, kept for their capacity.
     spare: Sink,
+    /// Records read but not yet applied (see [`crate::order`]).
+    held: order::Reorder,
+    /// The records released by the last batch (kept for their capacity).
+    released: order::Released,
     state: State,
     delivered: u64,
     decode_errors: u64,
@@ -416,6 +428,8 @@ impl Capture {
             rb,
             sink,
             spare: Sink::default(),
+            held: order::Reorder::default(),
+            released: order::Released::default(),
             state,
             delivered: 0,
             decode_errors: 0,
@@ -450,7 +464,7 @@ impl Capture {
         // so records below the mark are delivered after at most `timeout`.
         let _ = self.rb.consume();
         let read = self.sink.borrow().bytes.len();
-        let n = self.process_pending(on_event);
+        let n = self.process_pending(on_event, false);
         // Pace the reads: epoll reports a ring ready while any record waits
         // (level-triggered), so a busy host would have this loop read a few
         // records at a time, costing quell most of a CPU in epoll_wait and
@@ -475,7 +489,7 @@ impl Capture {
         let mut total = 0;
         loop {
             let _ = self.rb.consume();
-            let n = self.process_pending(on_event);
+            let n = self.process_pending(on_event, true);
             total += n;
             if n == 0 {
                 return Ok(total);
@@ -483,34 +497,41 @@ impl Capture {
         }
     }
 
-    fn process_pending(&mut self, on_event: &mut dyn FnMut(&LiveEvent<'_>)) -> usize {
+    /// Applies the records read so far that are older than the reordering
+    /// window (all of them with `flush`), in time order across the CPUs.
+    fn process_pending(&mut self, on_event: &mut dyn FnMut(&LiveEvent<'_>), flush: bool) -> usize {
         // Swap in the spare buffers, so the callbacks keep filling reused capacity.
         let mut batch = std::mem::take(&mut self.spare);
         std::mem::swap(&mut batch, &mut *self.sink.borrow_mut());
-        let mut recs: Vec<wire::Record<'_>> = Vec::with_capacity(batch.spans.len());
         for &(start, len) in &batch.spans {
-            let Some(b) = batch.bytes.get(start..start + len) else {
-                self.decode_errors += 1;
-                continue;
-            };
-            match wire::parse(b) {
-                Ok(r) => recs.push(r),
-                Err(_) => self.decode_errors += 1,
+            match batch.bytes.get(start..start + len) {
+                Some(b) => self.held.push(b),
+                None => self.decode_errors += 1,
             }
         }
-        // Records of one CPU are in order already; a stable sort merges the CPUs.
-        recs.sort_by_key(|r| r.ts_boot);
-        let mut n = 0;
-        for r in &recs {
-            if let Some(ev) = self.state.apply_live(r) {
-                n += 1;
-                on_event(&ev);
-            }
-        }
-        drop(recs);
         batch.bytes.clear();
         batch.spans.clear();
         self.spare = batch;
+        let cutoff = if flush {
+            u64::MAX
+        } else {
+            boot_now_ns().saturating_sub(order::WINDOW_NS)
+        };
+        let mut ready = std::mem::take(&mut self.released);
+        self.held.release(cutoff, &mut ready);
+        let mut n = 0;
+        for b in ready.records() {
+            match wire::parse(b) {
+                Ok(r) => {
+                    if let Some(ev) = self.state.apply_live(&r) {
+                        n += 1;
+                        on_event(&ev);
+                    }
+                }
+                Err(_) => self.decode_errors += 1,
+            }
+        }
+        self.released = ready;
         self.delivered += n as u64;
         n
     }

@@ -69,7 +69,7 @@ fn alerts(out: &Output) -> Vec<Json> {
 
 /// Runs `quell run --json --record` on `sh -c script` in `dir` with the given
 /// rules files (none: the bundled default ruleset), then replays the record.
-fn quell_run(dir: &Path, rules: &[&str], script: &str) -> Option<Run> {
+fn quell_run(dir: &Path, rules: &[&str], script: &str) -> Run {
     if !is_root() {
         panic!("live tests need root and a BPF-capable kernel");
     }
@@ -122,11 +122,11 @@ fn quell_run(dir: &Path, rules: &[&str], script: &str) -> Option<Run> {
         replayed.iter().map(key).collect::<Vec<_>>(),
         "replaying the recording must give the live alerts"
     );
-    Some(Run {
+    Run {
         alerts: live,
         replayed,
         stderr,
-    })
+    }
 }
 
 fn scratch() -> tempfile::TempDir {
@@ -142,9 +142,7 @@ fn f<'a>(a: &'a Json, k: &str) -> &'a Json {
 
 fn clear_log_by_truncation() {
     let d = scratch();
-    let Some(r) = quell_run(d.path(), &[], ": > syslog") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], ": > syslog");
     let a = r.alert("Clear Log Activities");
     assert_eq!(
         f(a, "fd.name"),
@@ -156,17 +154,13 @@ fn clear_log_by_truncation() {
     assert_eq!(f(a, "user.name"), "root");
     assert_eq!(f(a, "evt.arg.flags"), "O_TRUNC|O_CREAT|O_WRONLY");
     // the upstream stable rule sees the same behaviour
-    let Some(r) = quell_run(d.path(), &[STABLE], ": > syslog") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[STABLE], ": > syslog");
     assert_eq!(f(r.alert("Clear Log Activities"), "proc.name"), "sh");
 }
 
 fn clear_log_near_miss_append() {
     let d = scratch();
-    let Some(r) = quell_run(d.path(), &[], "echo x >> syslog; : > notes.txt") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], "echo x >> syslog; : > notes.txt");
     assert!(!r.fired("Clear Log Activities"), "{:?}", r.rules());
 }
 
@@ -175,9 +169,7 @@ fn clear_log_by_rm() {
     let d = scratch();
     let script = "unshare --mount --propagation private sh -c \
                   'mount -t tmpfs quell-test /var/log && touch /var/log/quell-test.log && rm /var/log/quell-test.log'";
-    let Some(r) = quell_run(d.path(), &[], script) else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], script);
     let a = r.alert("Clear Log Activities");
     assert_eq!(f(a, "fs.path.name"), "/var/log/quell-test.log");
     assert_eq!(f(a, "proc.name"), "rm");
@@ -191,26 +183,20 @@ fn clear_log_by_rm() {
 
 fn clear_log_near_miss_rm_elsewhere() {
     let d = scratch();
-    let Some(r) = quell_run(d.path(), &[], "touch app.log && rm app.log") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], "touch app.log && rm app.log");
     assert!(!r.fired("Clear Log Activities"), "{:?}", r.rules());
 }
 
 fn read_sensitive_file() {
     let d = scratch();
-    let Some(r) = quell_run(d.path(), &[], "cat /etc/shadow > /dev/null") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], "cat /etc/shadow > /dev/null");
     let a = r.alert("Read Password or Sudoers Database");
     assert_eq!(f(a, "fd.name"), "/etc/shadow");
     assert_eq!(f(a, "proc.name"), "cat");
     assert_eq!(f(a, "proc.pname"), "sh");
     assert_eq!(f(a, "proc.aname[2]"), "quell");
     assert_eq!(f(a, "user.name"), "root");
-    let Some(r) = quell_run(d.path(), &[STABLE], "cat /etc/shadow > /dev/null") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[STABLE], "cat /etc/shadow > /dev/null");
     assert_eq!(
         f(r.alert("Read sensitive file untrusted"), "fd.name"),
         "/etc/shadow"
@@ -219,9 +205,7 @@ fn read_sensitive_file() {
 
 fn read_sensitive_file_near_miss() {
     let d = scratch();
-    let Some(r) = quell_run(d.path(), &[], "cat /etc/hostname > /dev/null") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], "cat /etc/hostname > /dev/null");
     assert!(
         !r.fired("Read Password or Sudoers Database"),
         "{:?}",
@@ -231,38 +215,32 @@ fn read_sensitive_file_near_miss() {
 
 fn shell_spawned_by_web_server() {
     let d = scratch();
-    let Some(r) = quell_run(
+    let r = quell_run(
         d.path(),
         &[],
         "cp /bin/sh ./httpd && ./httpd -c 'sh -c true; true'",
-    ) else {
-        return;
-    };
+    );
     let a = r.alert("Shell Spawned by Web Server");
     assert_eq!(f(a, "proc.name"), "sh");
     assert_eq!(f(a, "proc.pname"), "httpd");
     assert_eq!(f(a, "proc.aname[2]"), "sh");
     assert_eq!(f(a, "proc.cmdline"), "sh -c true");
     assert_eq!(f(a, "proc.pcmdline"), "httpd -c sh -c true; true");
-    let Some(r) = quell_run(
+    let r = quell_run(
         d.path(),
         &[STABLE],
         "cp /bin/sh ./httpd && ./httpd -c 'sh -c true; true'",
-    ) else {
-        return;
-    };
+    );
     assert!(r.fired("Run shell untrusted"), "{:?}", r.rules());
 }
 
 fn shell_spawned_near_miss() {
     let d = scratch();
-    let Some(r) = quell_run(
+    let r = quell_run(
         d.path(),
         &[],
         "cp /bin/sh ./myapp && ./myapp -c 'sh -c true; true'",
-    ) else {
-        return;
-    };
+    );
     assert!(!r.fired("Shell Spawned by Web Server"), "{:?}", r.rules());
 }
 
@@ -270,14 +248,10 @@ fn execution_from_dev_shm() {
     let d = scratch();
     let name = format!("/dev/shm/quell-live-{}.sh", std::process::id());
     let script = format!("printf '#!/bin/sh\\ntrue\\n' > {name} && chmod +x {name} && {name}; sh -c {name}; rm -f {name}");
-    let Some(r) = quell_run(d.path(), &[], &script) else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], &script);
     let a = r.alert("Execution from Temporary Directory");
     assert_eq!(f(a, "proc.exepath"), &Json::from(name.clone()));
-    let Some(r) = quell_run(d.path(), &[STABLE], &script) else {
-        return;
-    };
+    let r = quell_run(d.path(), &[STABLE], &script);
     let a = r.alert("Execution from /dev/shm");
     assert_eq!(f(a, "proc.name"), "sh");
     assert_eq!(f(a, "proc.cmdline"), &Json::from(format!("sh -c {name}")));
@@ -285,9 +259,7 @@ fn execution_from_dev_shm() {
 
 fn execution_from_dev_shm_near_miss() {
     let d = scratch();
-    let Some(r) = quell_run(d.path(), &[], "cd /dev/shm && /bin/true") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], "cd /dev/shm && /bin/true");
     assert!(
         !r.fired("Execution from Temporary Directory"),
         "{:?}",
@@ -297,16 +269,12 @@ fn execution_from_dev_shm_near_miss() {
 
 fn symlink_over_sensitive_file() {
     let d = scratch();
-    let Some(r) = quell_run(d.path(), &[], "ln -s /etc/shadow shadow_link") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], "ln -s /etc/shadow shadow_link");
     let a = r.alert("Symlink Created Over Sensitive File");
     assert_eq!(f(a, "evt.arg.target"), "/etc/shadow");
     assert_eq!(f(a, "evt.arg.linkpath"), "shadow_link");
     assert_eq!(f(a, "proc.name"), "ln");
-    let Some(r) = quell_run(d.path(), &[STABLE], "ln -s /etc/shadow shadow_link2") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[STABLE], "ln -s /etc/shadow shadow_link2");
     assert!(
         r.fired("Create Symlink Over Sensitive Files"),
         "{:?}",
@@ -316,9 +284,7 @@ fn symlink_over_sensitive_file() {
 
 fn symlink_near_miss() {
     let d = scratch();
-    let Some(r) = quell_run(d.path(), &[], "ln -s /etc/hostname host_link") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], "ln -s /etc/hostname host_link");
     assert!(
         !r.fired("Symlink Created Over Sensitive File"),
         "{:?}",
@@ -340,9 +306,7 @@ fn shell_connects_to_loopback_listener() {
     let d = scratch();
     let (port, h) = loopback_listener();
     let script = format!("bash -c 'exec 3<>/dev/tcp/127.0.0.1/{port}; echo hi >&3'");
-    let Some(r) = quell_run(d.path(), &[], &script) else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], &script);
     let _ = h.join();
     let a = r.alert("Outbound Connection from Shell");
     assert_eq!(f(a, "proc.name"), "bash");
@@ -361,9 +325,7 @@ fn connect_near_miss_not_a_shell() {
     let (port, h) = loopback_listener();
     let script =
         format!("cp /bin/bash ./client && ./client -c 'exec 3<>/dev/tcp/127.0.0.1/{port}'");
-    let Some(r) = quell_run(d.path(), &[], &script) else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], &script);
     let _ = h.join();
     assert!(
         !r.fired("Outbound Connection from Shell"),
@@ -375,24 +337,18 @@ fn connect_near_miss_not_a_shell() {
 fn ptrace_attach() {
     let d = scratch();
     let script = "sleep 30 & P=$!; perl -e 'syscall(101, 16, $ARGV[0] + 0, 0, 0)' $P; kill -9 $P";
-    let Some(r) = quell_run(d.path(), &[], script) else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], script);
     let a = r.alert("PTRACE Attach to Process");
     assert_eq!(f(a, "evt.arg.request"), "PTRACE_ATTACH");
     assert_eq!(f(a, "proc.name"), "perl");
     assert_eq!(f(a, "proc.pname"), "sh");
-    let Some(r) = quell_run(d.path(), &[STABLE], script) else {
-        return;
-    };
+    let r = quell_run(d.path(), &[STABLE], script);
     assert!(r.fired("PTRACE attached to process"), "{:?}", r.rules());
 }
 
 fn ptrace_near_miss_peek() {
     let d = scratch();
-    let Some(r) = quell_run(d.path(), &[], "perl -e 'syscall(101, 2, 999999, 0, 0)'") else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], "perl -e 'syscall(101, 2, 999999, 0, 0)'");
     assert!(!r.fired("PTRACE Attach to Process"), "{:?}", r.rules());
 }
 
@@ -402,18 +358,14 @@ const MEMFD_EXEC: &str = "perl -e 'my $n = \"quelltest\"; my $fd = syscall(319, 
 
 fn fileless_execution_via_memfd() {
     let d = scratch();
-    let Some(r) = quell_run(d.path(), &[], MEMFD_EXEC) else {
-        return;
-    };
+    let r = quell_run(d.path(), &[], MEMFD_EXEC);
     let a = r.alert("Fileless Execution via memfd");
     assert!(f(a, "proc.exepath")
         .as_str()
         .unwrap_or("")
         .starts_with("memfd:quelltest"));
     assert_eq!(f(a, "proc.pname"), "sh");
-    let Some(r) = quell_run(d.path(), &[STABLE], MEMFD_EXEC) else {
-        return;
-    };
+    let r = quell_run(d.path(), &[STABLE], MEMFD_EXEC);
     assert!(
         r.fired("Fileless execution via memfd_create"),
         "{:?}",
@@ -423,13 +375,11 @@ fn fileless_execution_via_memfd() {
 
 fn fileless_near_miss_regular_exec() {
     let d = scratch();
-    let Some(r) = quell_run(
+    let r = quell_run(
         d.path(),
         &[],
         "perl -e 'exec {\"/bin/true\"} \"quelltest\"'",
-    ) else {
-        return;
-    };
+    );
     assert!(!r.fired("Fileless Execution via memfd"), "{:?}", r.rules());
 }
 
@@ -486,7 +436,6 @@ exec unshare --mount --pid --uts --fork --propagation private sh -c '
     );
     let run = quell_run(d.path(), &[], &script);
     let _ = std::fs::remove_dir(&cg);
-    let Some(run) = run else { return };
     let a = run
         .alerts
         .iter()
@@ -567,9 +516,6 @@ exec unshare --mount --propagation private sh -c '
     let run = quell_run(d.path(), &[], &script);
     let stable = quell_run(d.path(), &[STABLE], &script.replace("dropped", "dropped2"));
     let _ = std::fs::remove_dir(&cg);
-    let (Some(run), Some(stable)) = (run, stable) else {
-        return;
-    };
     let drift: Vec<&Json> = run
         .alerts
         .iter()
@@ -781,9 +727,7 @@ fn a_key_read_under_a_searched_tree_has_its_full_path() {
     let rules = rules.display().to_string();
     let script =
         "grep -r BEGIN keys > /dev/null; find keys -name id_ed25519 -execdir cat {} \\; > /dev/null";
-    let Some(r) = quell_run(d.path(), &[&rules], script) else {
-        return;
-    };
+    let r = quell_run(d.path(), &[&rules], script);
     let dir = d.path().display().to_string();
     let key = format!("{dir}/keys/sub/id_ed25519");
     let check = |alerts: &[Json]| {
@@ -847,6 +791,41 @@ fn start_up_names_the_rules_that_can_never_fire_live() {
     assert!(!stderr.contains("never fire"), "{stderr}");
 }
 
+/// Credential searches and a traversal read, with the upstream stable rules:
+/// `grep` for a private key header and `find` for key or AWS credential
+/// names fire, as does reading /etc/hostname through `../` from a process
+/// whose parent is no shell (`timeout`); the same programs searching for
+/// other things do not.
+fn credential_searches_and_traversal_read() {
+    let d = scratch();
+    std::fs::write(d.path().join("notes.txt"), "hello\n").unwrap();
+    let dir = d.path().display().to_string();
+    let depth = "../".repeat(dir.matches('/').count());
+    let script = format!(
+        "grep -r 'BEGIN OPENSSH PRIVATE' . > /dev/null; find . -name id_ed25519 > /dev/null; \
+         find . -path '*/.aws/credentials' > /dev/null; timeout 5 cat {depth}etc/hostname > /dev/null; \
+         grep -r hello . > /dev/null; find . -name notes.txt > /dev/null"
+    );
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let search = r
+        .alerts
+        .iter()
+        .filter(|a| a["rule"] == "Search Private Keys or Passwords")
+        .map(|a| f(a, "proc.name").as_str().unwrap_or("").to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(search, ["grep", "find"], "{:?}", r.rules());
+    assert_eq!(f(r.alert("Find AWS Credentials"), "proc.name"), "find");
+    let t = r.alert("Directory traversal monitored file read");
+    assert_eq!(f(t, "fd.name"), "/etc/hostname");
+    assert_eq!(f(t, "proc.pname"), "timeout");
+    assert_eq!(
+        r.alerts.len(),
+        4,
+        "the near misses fire nothing: {:?}",
+        r.rules()
+    );
+}
+
 /// The test harness (libtest-mimic): a live test that cannot run here (not
 /// root, no kernel BTF) is reported as ignored, never as passed. With
 /// `QUELL_LIVE_TESTS=1` (CI, as root) none is ignored: one that cannot run
@@ -872,6 +851,10 @@ fn main() {
     }
     let ignore = why_not.is_some();
     let tests = vec![
+        Trial::test("credential_searches_and_traversal_read", || {
+            run(credential_searches_and_traversal_read)
+        })
+        .with_ignored_flag(ignore),
         Trial::test("clear_log_by_truncation", || run(clear_log_by_truncation))
             .with_ignored_flag(ignore),
         Trial::test("clear_log_near_miss_append", || {
