@@ -56,6 +56,7 @@ pub mod prefilter;
 pub mod procfs;
 pub mod state;
 pub mod syscalls;
+mod table;
 pub mod wire;
 
 use std::collections::BTreeSet;
