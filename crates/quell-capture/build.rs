@@ -10,6 +10,9 @@ use std::env;
 use std::path::PathBuf;
 use std::process::Command;
 
+// The syscall table and record layout (also compiled into the crate).
+include!("src/table.rs");
+
 fn main() {
     let manifest =
         PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
@@ -18,6 +21,8 @@ fn main() {
     let obj = out.join("quell.bpf.o");
     println!("cargo:rerun-if-changed=src/bpf/quell.bpf.c");
     println!("cargo:rerun-if-changed=src/bpf/vmlinux_min.h");
+    println!("cargo:rerun-if-changed=src/table.rs");
+    std::fs::write(out.join("quell_gen.h"), c_header()).expect("write quell_gen.h in OUT_DIR");
     println!("cargo:rerun-if-env-changed=CLANG");
 
     let clang = env::var("CLANG").unwrap_or_else(|_| "clang".to_string());
@@ -39,7 +44,9 @@ fn main() {
         .arg("-Wall")
         .arg("-Wno-unused-function")
         .arg("-I")
-        .arg(manifest.join("src/bpf"));
+        .arg(manifest.join("src/bpf"))
+        .arg("-I")
+        .arg(&out);
     println!("cargo:rerun-if-env-changed=QUELL_BPF_CFLAGS");
     if let Ok(extra) = env::var("QUELL_BPF_CFLAGS") {
         cmd.args(extra.split_whitespace());

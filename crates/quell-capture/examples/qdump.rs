@@ -14,6 +14,7 @@ fn main() {
         follow_children: !cmd.is_empty(),
         open_filter: None,
         skip_unknown_closes: false,
+        ..quell_capture::CaptureConfig::default()
     };
     let mut cap = match quell_capture::Capture::start(&cfg) {
         Ok(c) => c,

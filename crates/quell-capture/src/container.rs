@@ -206,11 +206,15 @@ impl MetadataProvider {
 
     fn lookup(&self, c: &ContainerRef) -> Option<ContainerMeta> {
         for root in &self.roots {
-            let docker = root
-                .join("var/lib/docker/containers")
-                .join(&c.full_id)
-                .join("config.v2.json");
-            if let Some(m) = read_json(&docker).map(|v| docker_meta(&v)) {
+            let dir = root.join("var/lib/docker/containers").join(&c.full_id);
+            if let Some(mut m) = read_json(&dir.join("config.v2.json")).map(|v| docker_meta(&v)) {
+                // Docker keeps the host configuration (`--privileged`) in
+                // hostconfig.json, not in config.v2.json.
+                if let Some(p) = read_json(&dir.join("hostconfig.json"))
+                    .and_then(|h| h.get("Privileged").and_then(|p| p.as_bool()))
+                {
+                    m.privileged = Some(p);
+                }
                 return Some(m);
             }
             for ns in ["k8s.io", "moby", "default"] {
@@ -387,6 +391,34 @@ mod tests {
             ("reg:5000/a/b".into(), Some("t".into()))
         );
         assert_eq!(split_image("reg:5000/a/b"), ("reg:5000/a/b".into(), None));
+    }
+
+    /// Docker writes `HostConfig` to hostconfig.json next to config.v2.json.
+    #[test]
+    fn docker_privileged_comes_from_hostconfig_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("var/lib/docker/containers").join(ID);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("config.v2.json"),
+            r#"{"Name":"/dbg","Config":{"Image":"debian:12"}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("hostconfig.json"),
+            r#"{"Binds":null,"NetworkMode":"bridge","Privileged":true}"#,
+        )
+        .unwrap();
+        let c = match_cgroup(&format!("/docker/{ID}")).unwrap();
+        let mut p = MetadataProvider::with_root(dir.path());
+        assert_eq!(p.get(&c).unwrap().privileged, Some(true));
+        std::fs::write(d.join("hostconfig.json"), r#"{"Privileged":false}"#).unwrap();
+        let mut p = MetadataProvider::with_root(dir.path());
+        assert_eq!(p.get(&c).unwrap().privileged, Some(false));
+        // no hostconfig.json: unknown, never a guessed false
+        std::fs::remove_file(d.join("hostconfig.json")).unwrap();
+        let mut p = MetadataProvider::with_root(dir.path());
+        assert_eq!(p.get(&c).unwrap().privileged, None);
     }
 
     #[test]

@@ -167,6 +167,36 @@ pub fn family(f: u16) -> &'static str {
     }
 }
 
+/// `fcntl` command: duplicate an fd.
+pub const F_DUPFD: u64 = 0;
+/// `fcntl` command: duplicate an fd, close-on-exec.
+pub const F_DUPFD_CLOEXEC: u64 = 1030;
+
+/// `fcntl` command name (`evt.arg.cmd`).
+pub fn fcntl_cmd(c: u64) -> &'static str {
+    match c {
+        F_DUPFD => "F_DUPFD",
+        1 => "F_GETFD",
+        2 => "F_SETFD",
+        3 => "F_GETFL",
+        4 => "F_SETFL",
+        5 => "F_GETLK",
+        6 => "F_SETLK",
+        7 => "F_SETLKW",
+        8 => "F_SETOWN",
+        9 => "F_GETOWN",
+        10 => "F_SETSIG",
+        11 => "F_GETSIG",
+        1024 => "F_SETLEASE",
+        1025 => "F_GETLEASE",
+        1026 => "F_NOTIFY",
+        F_DUPFD_CLOEXEC => "F_DUPFD_CLOEXEC",
+        1031 => "F_SETPIPE_SZ",
+        1032 => "F_GETPIPE_SZ",
+        _ => "F_UNKNOWN",
+    }
+}
+
 /// ptrace request name.
 pub fn ptrace_request(r: u64) -> &'static str {
     match r {

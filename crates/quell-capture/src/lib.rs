@@ -47,13 +47,16 @@
 //! # Ok::<(), quell_capture::CaptureError>(())
 //! ```
 
+pub mod availability;
 pub mod container;
 pub mod flags;
 mod live;
+pub mod order;
 pub mod prefilter;
 pub mod procfs;
 pub mod state;
 pub mod syscalls;
+mod table;
 pub mod wire;
 
 use std::collections::BTreeSet;
@@ -80,6 +83,48 @@ pub struct CaptureConfig {
     /// Only when no rule matches `close` events and nothing is recorded: a
     /// rule on `close` alone would miss them.
     pub skip_unknown_closes: bool,
+    /// Load the portable program only (fd arrays read through a helper
+    /// call), even where the kernel accepts direct reads
+    /// ([`Capture::fd_direct`]): a diagnostic for tests.
+    pub fd_helper_only: bool,
+    /// Attach everything but mark no syscall as interesting: only process
+    /// events are captured, and a run measures what the `sys_exit`
+    /// tracepoint alone costs every syscall (for the overhead benchmark).
+    pub hook_only: bool,
+}
+
+impl CaptureConfig {
+    /// What the enabled `rules` need captured: their event types (plus the
+    /// state engine's own), the open prefilter derived from their conditions,
+    /// and whether closes of fds userspace never saw can stay in the kernel.
+    /// With `record`, everything is captured instead (every syscall quell
+    /// decodes, every open, every close): a recording must replay with other
+    /// rules. `follow_children` is left false.
+    pub fn for_rules(rules: &[quell_rules::compile::CompiledRule], record: bool) -> CaptureConfig {
+        if record {
+            return CaptureConfig::default();
+        }
+        CaptureConfig {
+            event_types: rule_event_types(rules),
+            open_filter: Some(quell_rules::prefilter::open_filter(rules)),
+            skip_unknown_closes: !quell_rules::prefilter::unknown_closes_needed(rules),
+            ..CaptureConfig::default()
+        }
+    }
+}
+
+/// The event types the enabled rules can match; `None` when some rule can
+/// match every type.
+pub fn rule_event_types(rules: &[quell_rules::compile::CompiledRule]) -> Option<BTreeSet<String>> {
+    use quell_rules::compile::EvtTypes;
+    let mut set = BTreeSet::new();
+    for r in rules.iter().filter(|r| r.enabled) {
+        match &r.evttypes {
+            EvtTypes::Only(types) => set.extend(types.iter().cloned()),
+            EvtTypes::AllBut(_) => return None,
+        }
+    }
+    Some(set)
 }
 
 /// Counters reported at the end of a capture, as Falco reports drops.
@@ -214,4 +259,45 @@ impl BenchSignals {
 /// (privileges, BTF, architecture).
 pub fn check_support() -> Result<(), CaptureError> {
     live::preflight()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(yaml: &str) -> quell_rules::engine::Engine {
+        let mut e = quell_rules::engine::Engine::new();
+        e.load("t.yaml", yaml);
+        e
+    }
+
+    const OPEN_RULE: &str = "- rule: shadow\n  desc: d\n  condition: evt.type = openat and fd.name = /etc/shadow\n  output: o\n  priority: INFO\n";
+
+    #[test]
+    fn the_rules_decide_what_is_captured_unless_recording() {
+        let e = engine(OPEN_RULE);
+        let c = CaptureConfig::for_rules(e.rules(), false);
+        assert_eq!(
+            c.event_types,
+            Some(["openat".to_string()].into_iter().collect())
+        );
+        assert!(c.open_filter.is_some());
+        assert!(c.skip_unknown_closes);
+        assert!(!c.follow_children && !c.hook_only && !c.fd_helper_only);
+        // a recording captures everything: it must replay with other rules
+        let r = CaptureConfig::for_rules(e.rules(), true);
+        assert!(r.event_types.is_none() && r.open_filter.is_none() && !r.skip_unknown_closes);
+        // a rule on close keeps every close
+        let close = format!(
+            "{OPEN_RULE}- rule: c\n  desc: d\n  condition: evt.type = close\n  output: o\n  priority: INFO\n"
+        );
+        let e = engine(&close);
+        assert!(!CaptureConfig::for_rules(e.rules(), false).skip_unknown_closes);
+        // a rule on every event type: every syscall
+        let any =
+            "- rule: a\n  desc: d\n  condition: proc.name = x\n  output: o\n  priority: INFO\n";
+        assert!(CaptureConfig::for_rules(engine(any).rules(), false)
+            .event_types
+            .is_none());
+    }
 }

@@ -14,7 +14,7 @@ use quell_events::FlatEvent;
 
 use crate::procfs::Users;
 use crate::state::{CgroupResolver, LiveEvent, State};
-use crate::{syscalls, wire, CaptureConfig, CaptureError, CaptureStats};
+use crate::{order, syscalls, wire, CaptureConfig, CaptureError, CaptureStats};
 
 /// Pause after a small batch (see [`Capture::poll_live`]): alerts come at most this much later.
 const PACE: Duration = Duration::from_millis(10);
@@ -147,6 +147,14 @@ fn possible_cpus() -> u32 {
     max + 1
 }
 
+/// The boot clock now (ns), the clock of the records' time stamps.
+fn boot_now_ns() -> u64 {
+    use nix::time::{clock_gettime, ClockId};
+    clock_gettime(ClockId::CLOCK_BOOTTIME)
+        .map(|t| (t.tv_sec() as u64).saturating_mul(1_000_000_000) + t.tv_nsec() as u64)
+        .unwrap_or(u64::MAX)
+}
+
 fn boot_offset_ns() -> i128 {
     use nix::time::{clock_gettime, ClockId};
     let ns = |c| {
@@ -242,6 +250,10 @@ pub struct Capture {
     sink: Rc<RefCell<Sink>>,
     /// The previous batch's buffers, kept for their capacity.
     spare: Sink,
+    /// Records read but not yet applied (see [`crate::order`]).
+    held: order::Reorder,
+    /// The records released by the last batch (kept for their capacity).
+    released: order::Released,
     state: State,
     delivered: u64,
     decode_errors: u64,
@@ -255,14 +267,8 @@ impl Capture {
     /// Syscalls are hooked with the generic `sys_exit` BTF tracepoint (every
     /// syscall of every task runs the program; uninteresting ones leave after
     /// the interest-bitmap check).
-    ///
-    /// `QUELL_CAPTURE_EMPTY_INTEREST=1` (a diagnostic for the overhead
-    /// benchmark) attaches everything but marks no syscall as interesting:
-    /// only process events are captured, and the run measures what the
-    /// `sys_exit` tracepoint alone costs every syscall.
-    /// `QUELL_CAPTURE_FD_HELPER=1` (a diagnostic for tests) loads the
-    /// portable program, which reads fd arrays through a helper call, even
-    /// where the kernel accepts direct reads ([`Capture::fd_direct`]).
+    /// [`CaptureConfig::hook_only`] and [`CaptureConfig::fd_helper_only`]
+    /// are diagnostics for the benchmarks and tests.
     pub fn start(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
         preflight()?;
         libbpf_rs::set_print(Some((PrintLevel::Warn, libbpf_print)));
@@ -270,7 +276,7 @@ impl Capture {
         let (interest, _unknown) = syscalls::interest(cfg.event_types.as_ref());
         // Diagnostic for the overhead benchmark: the hook attached, but no
         // syscall of interest (what the tracepoint alone costs).
-        let interest = if std::env::var("QUELL_CAPTURE_EMPTY_INTEREST").as_deref() == Ok("1") {
+        let interest = if cfg.hook_only {
             Default::default()
         } else {
             interest
@@ -319,8 +325,7 @@ impl Capture {
             }
             open.load().map_err(|e| load_error(&e, !direct))
         };
-        // QUELL_CAPTURE_FD_HELPER=1 (diagnostic, for tests) loads the portable one only
-        let try_direct = std::env::var("QUELL_CAPTURE_FD_HELPER").as_deref() != Ok("1");
+        let try_direct = !cfg.fd_helper_only;
         let (mut obj, fd_direct) = match try_direct.then(|| load(true)) {
             Some(Ok(o)) => (o, true),
             _ => {
@@ -339,18 +344,16 @@ impl Capture {
         };
         prog_cfg.write(&obj)?;
 
-        // the open prefilter (QUELL_CAPTURE_NO_PREFILTER=1 turns it off, for comparisons)
+        // the open prefilter
         if let Some(f) = &cfg.open_filter {
-            if std::env::var("QUELL_CAPTURE_NO_PREFILTER").as_deref() != Ok("1") {
-                let pf = find_map(&obj, "pathfilter")
-                    .ok_or_else(|| CaptureError::Load("map `pathfilter` missing".into()))?;
-                pf.update(
-                    &0u32.to_le_bytes(),
-                    &crate::prefilter::encode(f),
-                    MapFlags::ANY,
-                )
-                .map_err(|e| CaptureError::Load(format!("setting the open prefilter: {e}")))?;
-            }
+            let pf = find_map(&obj, "pathfilter")
+                .ok_or_else(|| CaptureError::Load("map `pathfilter` missing".into()))?;
+            pf.update(
+                &0u32.to_le_bytes(),
+                &crate::prefilter::encode(f),
+                MapFlags::ANY,
+            )
+            .map_err(|e| CaptureError::Load(format!("setting the open prefilter: {e}")))?;
         }
 
         // one ring buffer per CPU
@@ -403,6 +406,8 @@ impl Capture {
             Some("/proc".into()),
         )
         .with_cgroups(CgroupResolver::from_host());
+        // the program never captures this process: its fd table goes stale
+        state.set_unwatched(std::process::id());
         // close records always update the fd tables; they become events only
         // when a rule (or a recording of everything) wants them.
         state.set_deliver_close(
@@ -423,6 +428,8 @@ impl Capture {
             rb,
             sink,
             spare: Sink::default(),
+            held: order::Reorder::default(),
+            released: order::Released::default(),
             state,
             delivered: 0,
             decode_errors: 0,
@@ -457,7 +464,7 @@ impl Capture {
         // so records below the mark are delivered after at most `timeout`.
         let _ = self.rb.consume();
         let read = self.sink.borrow().bytes.len();
-        let n = self.process_pending(on_event);
+        let n = self.process_pending(on_event, false);
         // Pace the reads: epoll reports a ring ready while any record waits
         // (level-triggered), so a busy host would have this loop read a few
         // records at a time, costing quell most of a CPU in epoll_wait and
@@ -482,7 +489,7 @@ impl Capture {
         let mut total = 0;
         loop {
             let _ = self.rb.consume();
-            let n = self.process_pending(on_event);
+            let n = self.process_pending(on_event, true);
             total += n;
             if n == 0 {
                 return Ok(total);
@@ -490,34 +497,41 @@ impl Capture {
         }
     }
 
-    fn process_pending(&mut self, on_event: &mut dyn FnMut(&LiveEvent<'_>)) -> usize {
+    /// Applies the records read so far that are older than the reordering
+    /// window (all of them with `flush`), in time order across the CPUs.
+    fn process_pending(&mut self, on_event: &mut dyn FnMut(&LiveEvent<'_>), flush: bool) -> usize {
         // Swap in the spare buffers, so the callbacks keep filling reused capacity.
         let mut batch = std::mem::take(&mut self.spare);
         std::mem::swap(&mut batch, &mut *self.sink.borrow_mut());
-        let mut recs: Vec<wire::Record<'_>> = Vec::with_capacity(batch.spans.len());
         for &(start, len) in &batch.spans {
-            let Some(b) = batch.bytes.get(start..start + len) else {
-                self.decode_errors += 1;
-                continue;
-            };
-            match wire::parse(b) {
-                Ok(r) => recs.push(r),
-                Err(_) => self.decode_errors += 1,
+            match batch.bytes.get(start..start + len) {
+                Some(b) => self.held.push(b),
+                None => self.decode_errors += 1,
             }
         }
-        // Records of one CPU are in order already; a stable sort merges the CPUs.
-        recs.sort_by_key(|r| r.ts_boot);
-        let mut n = 0;
-        for r in &recs {
-            if let Some(ev) = self.state.apply_live(r) {
-                n += 1;
-                on_event(&ev);
-            }
-        }
-        drop(recs);
         batch.bytes.clear();
         batch.spans.clear();
         self.spare = batch;
+        let cutoff = if flush {
+            u64::MAX
+        } else {
+            boot_now_ns().saturating_sub(order::WINDOW_NS)
+        };
+        let mut ready = std::mem::take(&mut self.released);
+        self.held.release(cutoff, &mut ready);
+        let mut n = 0;
+        for b in ready.records() {
+            match wire::parse(b) {
+                Ok(r) => {
+                    if let Some(ev) = self.state.apply_live(&r) {
+                        n += 1;
+                        on_event(&ev);
+                    }
+                }
+                Err(_) => self.decode_errors += 1,
+            }
+        }
+        self.released = ready;
         self.delivered += n as u64;
         n
     }

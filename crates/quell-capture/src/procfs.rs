@@ -41,6 +41,14 @@ impl Users {
         }
     }
 
+    /// Reads the files below `root` when its `etc/passwd` exists (a
+    /// container's root through `/proc/PID/root`).
+    pub fn load_existing(root: &Path) -> Option<Users> {
+        let p = fs::read_to_string(root.join("etc/passwd")).ok()?;
+        let g = fs::read_to_string(root.join("etc/group")).unwrap_or_default();
+        Some(Users::parse(&p, &g))
+    }
+
     /// Reads the host's files (missing files give empty tables).
     pub fn load(root: &Path) -> Users {
         let p = fs::read_to_string(root.join("etc/passwd")).unwrap_or_default();
@@ -188,7 +196,30 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<Process> {
     Some(p)
 }
 
-/// Reads a process's fd table from `/proc/PID/fd` (file and socket fds).
+/// The fd table of process `pid` as `/proc` shows it now (empty when it is
+/// gone).
+pub fn read_fd_table(proc_root: &Path, pid: u32) -> HashMap<i64, FdInfo> {
+    read_fds(&proc_root.join(pid.to_string()))
+}
+
+/// The open flags of fd `fd` from `/proc/PID/fdinfo/FD` (`flags:` in octal,
+/// `O_CLOEXEC` included), 0 when unreadable.
+fn fd_flags(dir: &Path, fd: &std::ffi::OsStr) -> u64 {
+    fs::read_to_string(dir.join("fdinfo").join(fd))
+        .ok()
+        .and_then(|t| parse_fdinfo_flags(&t))
+        .unwrap_or(0)
+}
+
+/// The `flags:` line of an fdinfo file (octal).
+pub fn parse_fdinfo_flags(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 8).ok())
+}
+
+/// Reads a process's fd table from `/proc/PID/fd` (file and socket fds),
+/// with each fd's open flags, so an exec drops the close-on-exec ones.
 fn read_fds(dir: &Path) -> HashMap<i64, FdInfo> {
     let mut fds = HashMap::new();
     let Ok(rd) = fs::read_dir(dir.join("fd")) else {
@@ -237,7 +268,8 @@ fn read_fds(dir: &Path) -> HashMap<i64, FdInfo> {
                 ..FdInfo::default()
             }
         };
-        fds.insert(fd, info);
+        let flags = fd_flags(dir, &e.file_name());
+        fds.insert(fd, FdInfo { flags, ..info });
     }
     fds
 }
@@ -281,6 +313,21 @@ mod tests {
         let stat = "42 (a (b) c) S 1 42 40 34817 42 4194560 0 0 0 0 0 0 0 0 20 0 1 0 777 0 0";
         assert_eq!(parse_stat(stat), Some((40, 34817, 777)));
         assert_eq!(parse_stat("nonsense"), None);
+    }
+
+    #[test]
+    fn fd_flags_come_from_fdinfo() {
+        assert_eq!(
+            parse_fdinfo_flags("pos:\t0\nflags:\t02100002\nmnt_id:\t24\n"),
+            Some(0o2100002)
+        );
+        assert_eq!(parse_fdinfo_flags("pos:\t0\n"), None);
+        // a close-on-exec fd of this process reads as such
+        let f = std::fs::File::open("/proc/self/status").unwrap();
+        use std::os::fd::AsRawFd;
+        let fd = f.as_raw_fd() as i64;
+        let t = read_fd_table(Path::new("/proc"), std::process::id());
+        assert_ne!(t[&fd].flags & crate::flags::O_CLOEXEC, 0, "{:?}", t[&fd]);
     }
 
     #[test]

@@ -271,6 +271,10 @@ type Pair = (Cow<'static, str>, Value<'static>);
 pub struct State {
     procs: FnvMap<u32, Process>,
     users: Users,
+    /// Each container's own user and group names (its `/etc/passwd` and
+    /// `/etc/group`, read through `/proc/PID/root` of its first process
+    /// seen), by full container id.
+    container_users: HashMap<String, Users>,
     boot_offset_ns: i128,
     evt_num: u64,
     cgroups: CgroupResolver,
@@ -285,6 +289,10 @@ pub struct State {
     now: u64,
     /// Whether close records become events (else they only update fd tables).
     deliver_close: bool,
+    /// A process whose syscalls are not captured (quell itself): records do
+    /// not keep its fd table, so a child it forks gets the table `/proc`
+    /// shows when the fork is applied.
+    unwatched: Option<u32>,
 }
 
 impl State {
@@ -294,6 +302,7 @@ impl State {
         State {
             procs: FnvMap::default(),
             users,
+            container_users: HashMap::new(),
             boot_offset_ns,
             evt_num: 0,
             cgroups: CgroupResolver::default(),
@@ -304,6 +313,7 @@ impl State {
             base: Vec::with_capacity(64),
             now: 0,
             deliver_close: true,
+            unwatched: None,
         }
     }
 
@@ -311,6 +321,14 @@ impl State {
     /// default) or only drop fd table entries (when no rule reads them).
     pub fn set_deliver_close(&mut self, on: bool) {
         self.deliver_close = on;
+    }
+
+    /// Names the process whose syscalls the capture leaves out (quell
+    /// itself): its fd table is re-read from `/proc` when it forks, instead of
+    /// being inherited as seeded at start-up (which would give its children
+    /// names of fds it closed since).
+    pub fn set_unwatched(&mut self, pid: u32) {
+        self.unwatched = Some(pid);
     }
 
     /// Uses the host's cgroup2 mount to resolve container ids.
@@ -475,6 +493,14 @@ impl State {
         // read it without mutating the state.
         if let Some(c) = self.procs.get(&r.tgid).and_then(|p| p.container.clone()) {
             let _ = self.meta.get(&c);
+            if !self.container_users.contains_key(&c.full_id) {
+                if let Some(root) = &self.proc_root {
+                    let fs_root = root.join(r.tgid.to_string()).join("root");
+                    if let Some(u) = Users::load_existing(&fs_root) {
+                        self.container_users.insert(c.full_id.clone(), u);
+                    }
+                }
+            }
         }
         let state: &State = self;
         Some(LiveEvent {
@@ -571,6 +597,14 @@ impl State {
             return Some(());
         }
         let info = ProcInfo::parse(r.blobs[0]);
+        if self.unwatched == Some(r.tgid) {
+            if let Some(root) = &self.proc_root {
+                let fds = procfs::read_fd_table(root, r.tgid);
+                if let Some(p) = self.procs.get_mut(&r.tgid) {
+                    p.fds = fds;
+                }
+            }
+        }
         let parent = self.procs.get(&r.tgid).cloned().unwrap_or_default();
         let mut c = Process {
             pid: child_tgid,
@@ -642,6 +676,35 @@ impl State {
         ev.num("evt.arg.sig", sig as i128);
         if let Some(p) = self.procs.get_mut(&r.tgid) {
             p.dead_at = Some(now);
+        }
+    }
+
+    /// A successful `dup*` or `fcntl(F_DUPFD*)` of `old` gave `new` (`new` <
+    /// 0: it failed): the new entry is a copy of the old one, close-on-exec
+    /// only when the call asked; when the table does not know `old`, `new`
+    /// is dropped so it keeps no stale name.
+    fn apply_dup(&mut self, t: u32, old: i64, new: i64, cloexec: bool, ev: &mut Ev) {
+        let info = self.fd_name(t, old).cloned();
+        if let Some(info) = info {
+            ev.fd(old, &info, false);
+            if new >= 0 {
+                let mut n = info;
+                n.flags = if cloexec {
+                    n.flags | flags::O_CLOEXEC
+                } else {
+                    n.flags & !flags::O_CLOEXEC
+                };
+                if let Some(p) = self.procs.get_mut(&t) {
+                    p.fds.insert(new, n);
+                }
+            }
+        } else {
+            ev.num("fd.num", old as i128);
+            if new >= 0 {
+                if let Some(p) = self.procs.get_mut(&t) {
+                    p.fds.remove(&new);
+                }
+            }
         }
     }
 
@@ -851,28 +914,19 @@ impl State {
                         },
                     );
                 }
-                let info = self.fd_name(t, old).cloned();
-                if let Some(info) = info {
-                    ev.fd(old, &info, false);
-                    if res >= 0 {
-                        let mut n = info;
-                        n.flags = if name == "dup3" {
-                            a[2] & flags::O_CLOEXEC
-                        } else {
-                            n.flags & !flags::O_CLOEXEC
-                        };
-                        if let Some(p) = self.procs.get_mut(&t) {
-                            p.fds.insert(res, n);
-                        }
-                    }
-                } else {
-                    ev.num("fd.num", old as i128);
-                    // the new fd is something the table does not know: no stale entry
-                    if res >= 0 {
-                        if let Some(p) = self.procs.get_mut(&t) {
-                            p.fds.remove(&res);
-                        }
-                    }
+                let cloexec = name == "dup3" && a[2] & flags::O_CLOEXEC != 0;
+                self.apply_dup(t, old, res, cloexec, ev);
+            }
+            "fcntl" => {
+                let fd = as_fd(a[0]);
+                ev.num("evt.arg.fd", fd as i128);
+                ev.text_static("evt.arg.cmd", flags::fcntl_cmd(a[1]));
+                // Only the commands that make a new fd change the table (the
+                // kernel program passes no other).
+                if matches!(a[1], flags::F_DUPFD | flags::F_DUPFD_CLOEXEC) {
+                    self.apply_dup(t, fd, res, a[1] == flags::F_DUPFD_CLOEXEC, ev);
+                } else if let Some(info) = self.fd_name(t, fd).cloned() {
+                    ev.fd(fd, &info, false);
                 }
             }
             "chdir" | "fchdir" => {
@@ -1238,7 +1292,14 @@ impl State {
         let num = |v: i128| Some(num_value(ty, v));
         let text = |v: Cow<'s, str>| text_value(ty, v);
         let b = |v: bool| Some(bool_value(ty, v));
-        let user = |id: u32| self.users.users.get(&id).map(|n| Cow::Borrowed(n.as_str()));
+        // a container's names come from its own files (the host's when
+        // they could not be read)
+        let users = p
+            .container
+            .as_ref()
+            .and_then(|c| self.container_users.get(&c.full_id))
+            .unwrap_or(&self.users);
+        let user = |id: u32| users.users.get(&id).map(|n| Cow::Borrowed(n.as_str()));
         match key {
             "proc.pid" => num(p.pid as i128),
             "proc.ppid" => num(p.ppid as i128),
@@ -1268,6 +1329,7 @@ impl State {
             "proc.pid.ts" if p.start_ns != 0 => num(p.start_ns as i128),
             "thread.cap_effective" => text(Cow::Owned(flags::caps(p.cap_effective))),
             "thread.cap_permitted" => text(Cow::Owned(flags::caps(p.cap_permitted))),
+            "thread.cap_inheritable" => text(Cow::Owned(flags::caps(p.cap_inheritable))),
             "user.uid" => num(p.uid as i128),
             "user.name" => text(user(p.uid)?),
             "user.loginuid" => num(if p.loginuid == u32::MAX {
@@ -1277,7 +1339,7 @@ impl State {
             }),
             "user.loginname" => text(user(p.loginuid)?),
             "group.gid" => num(p.gid as i128),
-            "group.name" => text(Cow::Borrowed(self.users.groups.get(&p.gid)?)),
+            "group.name" => text(Cow::Borrowed(users.groups.get(&p.gid)?)),
             "proc.pname" => text(Cow::Borrowed(&self.parent_of(p)?.comm)),
             "proc.pcmdline" => text(Cow::Owned(self.parent_of(p)?.cmdline())),
             "proc.pexe" => text(Cow::Borrowed(&self.parent_of(p)?.exe)),
@@ -1359,6 +1421,9 @@ impl<'a> LiveEvent<'a> {
         if let Some((_, v)) = self.state.base.iter().rev().find(|(k, _)| k == key) {
             return Some(v.borrowed());
         }
+        if key == "evt.args" {
+            return self.args_text().map(|t| Value::Str(Cow::Owned(t)));
+        }
         let p = self.process?;
         if key.ends_with(']') {
             if let Some((name, level)) = split_ancestor_key(key) {
@@ -1373,10 +1438,31 @@ impl<'a> LiveEvent<'a> {
         quell_events::timestamp_from(&|k| self.get(k))
     }
 
+    /// `evt.args`: the event's arguments as `name=value` pairs in the
+    /// record's order (what `evt.arg.*` hold), built only when asked for.
+    fn args_text(&self) -> Option<String> {
+        let mut out = String::new();
+        for (k, v) in &self.state.base {
+            let Some(name) = k.strip_prefix("evt.arg.") else {
+                continue;
+            };
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(name);
+            out.push('=');
+            out.push_str(&v.to_string());
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
     /// The complete event, with every field.
     pub fn to_flat(&self) -> FlatEvent {
         let mut pairs = Vec::with_capacity(self.state.base.len() + 64);
         pairs.extend(self.state.base.iter().cloned());
+        if let Some(t) = self.args_text() {
+            pairs.push((Cow::Borrowed("evt.args"), Value::Str(Cow::Owned(t))));
+        }
         self.state.proc_pairs(self.tgid, &mut pairs);
         FlatEvent::from_pairs(pairs)
     }
@@ -1421,6 +1507,7 @@ const PROC_KEYS: &[&str] = &[
     "proc.pid.ts",
     "thread.cap_effective",
     "thread.cap_permitted",
+    "thread.cap_inheritable",
     "user.uid",
     "user.name",
     "user.loginuid",
@@ -1898,6 +1985,172 @@ mod tests {
         assert_eq!(txt(&apply(&mut s, &o), "fd.name"), "z");
     }
 
+    /// A process in a container gets user and group names from the
+    /// container's own /etc/passwd and /etc/group, not the host's.
+    #[test]
+    fn container_users_come_from_the_containers_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let etc = root.join("300/root/etc");
+        std::fs::create_dir_all(&etc).unwrap();
+        std::fs::write(
+            etc.join("passwd"),
+            "root:x:0:0::/:/bin/sh\nwww:x:1000:1000::/:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(etc.join("group"), "root:x:0:\nwww-data:x:1000:\n").unwrap();
+        let mut s = state();
+        s.proc_root = Some(root);
+        let c = crate::container::match_cgroup(&format!("/docker/{}", "ab".repeat(32)));
+        for (pid, container) in [(300, c), (301, None)] {
+            s.insert(Process {
+                pid,
+                ppid: 1,
+                comm: "app".into(),
+                container,
+                ..Process::default()
+            });
+        }
+        for (pid, user, group) in [(300, "www", "www-data"), (301, "alice", "alice")] {
+            let o = build(
+                0,
+                257,
+                pid,
+                pid,
+                -2,
+                [0xffff_ff9c, 0, 0, 0, 0, 0],
+                &[b"/x\0"],
+            );
+            let mut b = o.clone();
+            // the record's uid and gid (header offsets 80, 84): 1000
+            b[80..84].copy_from_slice(&1000u32.to_le_bytes());
+            b[84..88].copy_from_slice(&1000u32.to_le_bytes());
+            let e = apply(&mut s, &b);
+            assert_eq!(txt(&e, "user.uid"), "1000");
+            assert_eq!(txt(&e, "user.name"), user, "pid {pid}");
+            assert_eq!(txt(&e, "group.name"), group, "pid {pid}");
+        }
+    }
+
+    /// `grep -r` and `find` walk a tree through directory fds duplicated
+    /// with `fcntl(F_DUPFD_CLOEXEC)`, opening entries relative to them and
+    /// (`find -execdir`) changing into them with `fchdir`.
+    #[test]
+    fn opens_relative_to_a_duplicated_directory_fd_get_the_full_path() {
+        let mut s = state();
+        // openat(AT_FDCWD, "/srv/keys", O_DIRECTORY|O_CLOEXEC) = 4
+        let o = build(
+            0,
+            257,
+            100,
+            100,
+            4,
+            [0xffff_ff9c, 0, 0o2200000, 0, 0, 0],
+            &[b"/srv/keys\0"],
+        );
+        apply(&mut s, &o);
+        // fcntl(4, F_DUPFD_CLOEXEC, 3) = 5, close(4)
+        let e = apply(
+            &mut s,
+            &build(0, 72, 100, 100, 5, [4, 1030, 3, 0, 0, 0], &[]),
+        );
+        assert_eq!(txt(&e, "evt.type"), "fcntl");
+        assert_eq!(txt(&e, "evt.arg.cmd"), "F_DUPFD_CLOEXEC");
+        assert_eq!(txt(&e, "fd.name"), "/srv/keys");
+        apply(&mut s, &build(0, 3, 100, 100, 0, [4, 0, 0, 0, 0, 0], &[]));
+        // openat(5, "sub", O_DIRECTORY) = 6; fcntl(6, F_DUPFD, 0) = 7
+        let o = build(0, 257, 100, 100, 6, [5, 0, 0o200000, 0, 0, 0], &[b"sub\0"]);
+        assert_eq!(txt(&apply(&mut s, &o), "fd.name"), "/srv/keys/sub");
+        apply(&mut s, &build(0, 72, 100, 100, 7, [6, 0, 0, 0, 0, 0], &[]));
+        let fds = &s.process(100).unwrap().fds;
+        assert_ne!(fds[&5].flags & flags::O_CLOEXEC, 0);
+        assert_eq!(fds[&7].flags & flags::O_CLOEXEC, 0, "F_DUPFD: no cloexec");
+        // openat(7, "id_ed25519", O_RDONLY) = 3
+        let o = build(0, 257, 100, 100, 3, [7, 0, 0, 0, 0, 0], &[b"id_ed25519\0"]);
+        let e = apply(&mut s, &o);
+        assert_eq!(txt(&e, "fd.name"), "/srv/keys/sub/id_ed25519");
+        assert_eq!(txt(&e, "fd.directory"), "/srv/keys/sub");
+        // fchdir(7) = 0: the cwd is the directory, and a relative open follows it
+        apply(&mut s, &build(0, 81, 100, 100, 0, [7, 0, 0, 0, 0, 0], &[]));
+        assert_eq!(s.process(100).unwrap().cwd, "/srv/keys/sub");
+        let o = build(
+            0,
+            257,
+            100,
+            100,
+            8,
+            [0xffff_ff9c, 0, 0, 0, 0, 0],
+            &[b"./id_ed25519\0"],
+        );
+        let e = apply(&mut s, &o);
+        assert_eq!(txt(&e, "fd.name"), "/srv/keys/sub/id_ed25519");
+        assert_eq!(txt(&e, "proc.cwd"), "/srv/keys/sub");
+        // a failed fcntl adds nothing; a dup of an unknown fd drops a stale entry
+        apply(
+            &mut s,
+            &build(0, 72, 100, 100, -9, [40, 0, 0, 0, 0, 0], &[]),
+        );
+        assert!(!s.process(100).unwrap().fds.contains_key(&-9));
+        apply(&mut s, &build(0, 72, 100, 100, 3, [40, 0, 0, 0, 0, 0], &[]));
+        assert!(!s.process(100).unwrap().fds.contains_key(&3));
+    }
+
+    /// quell's own fds are not kept by records: a child it forks gets the
+    /// table `/proc` shows at the fork, not the one seeded at start-up.
+    #[test]
+    fn a_child_of_the_unwatched_process_gets_its_current_fds() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("100/fd")).unwrap();
+        std::fs::create_dir_all(root.join("100/fdinfo")).unwrap();
+        std::os::unix::fs::symlink("/dev/null", root.join("100/fd/0")).unwrap();
+        std::fs::write(root.join("100/fdinfo/0"), "pos:\t0\nflags:\t0100002\n").unwrap();
+        let mut s = state();
+        s.proc_root = Some(root);
+        // seeded long ago: fds quell has closed since
+        let stale = |n: &str| FdInfo {
+            kind: FdKind::Other,
+            name: n.into(),
+            ..FdInfo::default()
+        };
+        let mut me = s.process(100).unwrap().clone();
+        me.fds.insert(4, stale("anon_inode:bpf-map"));
+        me.fds.insert(5, stale("anon_inode:bpf-prog"));
+        s.insert(me.clone());
+        s.set_unwatched(100);
+        let f = build(
+            2,
+            0,
+            100,
+            100,
+            200,
+            [200, 0, 0, 0, 0, 0],
+            &[&qproc(100, "bash")],
+        );
+        apply(&mut s, &f);
+        let c = s.process(200).unwrap();
+        assert!(
+            !c.fds.contains_key(&4) && !c.fds.contains_key(&5),
+            "{:?}",
+            c.fds
+        );
+        assert_eq!(c.fds[&0].name, "/dev/null");
+        assert_eq!(c.fds[&0].flags, 0o100002);
+        // any other parent passes its table on as it is
+        s.insert(Process { pid: 300, ..me });
+        let f = build(
+            2,
+            0,
+            300,
+            300,
+            301,
+            [301, 0, 0, 0, 0, 0],
+            &[&qproc(300, "bash")],
+        );
+        apply(&mut s, &f);
+        assert!(s.process(301).unwrap().fds.contains_key(&4));
+    }
+
     #[test]
     fn fork_exec_open_with_ancestry_and_paths() {
         let mut s = state();
@@ -2130,6 +2383,30 @@ mod tests {
         assert_eq!(txt(&e, "evt.type"), "procexit");
         assert_eq!(txt(&e, "evt.arg.ret"), "1");
         assert!(s.process(100).unwrap().dead_at.is_some());
+    }
+
+    /// `evt.args` (outputs printed `<NA>`): the record's arguments in order.
+    #[test]
+    fn evt_args_lists_the_arguments() {
+        let mut s = state();
+        let o = build(
+            0,
+            257,
+            100,
+            100,
+            3,
+            [0xffff_ff9c, 0, 0o1101, 0o644, 0, 0],
+            &[b"x.log\0"],
+        );
+        let r = parse(&o).unwrap();
+        let v = s.apply_live(&r).unwrap();
+        let want = "fd=3 dirfd=-100 name=x.log flags=O_TRUNC|O_CREAT|O_WRONLY mode=0644";
+        assert_eq!(
+            v.get("evt.args").map(|x| x.to_string()).as_deref(),
+            Some(want)
+        );
+        let f = v.to_flat();
+        assert_eq!(txt(&f, "evt.args"), want);
     }
 
     #[test]
@@ -2463,6 +2740,140 @@ mod tests {
         // the record's uid (0) replaced the seeded one
         assert_eq!(v.get("user.name"), Some(Value::Str(Cow::Borrowed("root"))));
         assert_eq!(v.get("user.loginuid"), Some(Value::Int(0)));
+    }
+
+    /// Events of every record kind and syscall quell decodes, from a process
+    /// in a described container: what `quell run` can produce.
+    pub(crate) fn corpus_fields() -> std::collections::BTreeSet<String> {
+        use quell_rules::field::ArgKind;
+        let dir = tempfile::tempdir().unwrap();
+        let full = "3ad7b26ded6d".repeat(5) + "abcd";
+        let d = dir.path().join("var/lib/docker/containers").join(&full);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("config.v2.json"),
+            r#"{"Name":"/web","Config":{"Image":"nginx:1.25","Labels":{"io.kubernetes.pod.name":"p","io.kubernetes.pod.namespace":"n","io.kubernetes.pod.uid":"u"}},"HostConfig":{"Privileged":true}}"#,
+        )
+        .unwrap();
+        let mut s = state().with_metadata(MetadataProvider::with_root(dir.path()));
+        s.insert(Process {
+            pid: 300,
+            ppid: 100,
+            sid: 100,
+            comm: "sh".into(),
+            loginuid: 1000,
+            exe_ino: 5,
+            exe_ctime: 1,
+            exe_mtime: 1,
+            start_ns: 1,
+            container: crate::container::match_cgroup(&format!("/docker/{full}")),
+            ..Process::default()
+        });
+        let mut tu = vec![0u8; wire::TUPLE_LEN];
+        tu[0] = 2;
+        tu[2] = 1;
+        tu[4] = 6;
+        tu[6..8].copy_from_slice(&45000u16.to_le_bytes());
+        tu[8..10].copy_from_slice(&8080u16.to_le_bytes());
+        tu[12..16].copy_from_slice(&[127, 0, 0, 1]);
+        tu[28..32].copy_from_slice(&[127, 0, 0, 1]);
+        let sa = [2u8, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        let mut q = qproc(100, "sh");
+        q[36..40].copy_from_slice(&wire::QP_UPPER_KNOWN.to_le_bytes());
+        q.resize(wire::PROC_EXT_LEN, 0);
+        q[96..104].copy_from_slice(&500u64.to_le_bytes());
+        let mut recs = vec![
+            build(2, 0, 300, 300, 301, [301, 0, 0, 0, 0, 0], &[&q]),
+            build(
+                1,
+                59,
+                300,
+                300,
+                0,
+                [300, 0, 0, 0, 0, 0],
+                &[b"/bin/sh\0", b"sh\0-c\0id\0", &q, b"sh\0"],
+            ),
+            build(0, 41, 300, 300, 4, [2, 1, 6, 0, 0, 0], &[]),
+            build(0, 42, 300, 300, 0, [4, 0, 16, 0, 0, 0], &[&sa, &tu]),
+            build(3, 0, 300, 300, 0, [0; 6], &[]),
+        ];
+        for (nr, _) in syscalls::SYSCALLS {
+            let blobs: [&[u8]; 2] = [b"/etc/x/../shadow\0", b"/tmp/y\0"];
+            for fd in [4u64, 0xffff_ff9c] {
+                recs.push(build(
+                    0,
+                    *nr,
+                    300,
+                    300,
+                    5,
+                    [fd, 0o1101, fd, 0o755, 7, 8],
+                    &blobs,
+                ));
+            }
+            recs.push(build(0, *nr, 300, 300, -2, [4, 0, 0, 0, 0, 0], &blobs));
+        }
+        // filter-only fields (fd.net, fd.port, ...) exist only in conditions:
+        // read them through a rule each
+        let mut engine = quell_rules::engine::Engine::new();
+        let mut yaml = String::new();
+        for d in registry().descriptors().iter().filter(|d| d.filter_only) {
+            yaml.push_str(&format!(
+                "- rule: {n}\n  desc: d\n  condition: evt.type = connect and {n} exists\n  output: o\n  priority: INFO\n",
+                n = d.name
+            ));
+        }
+        engine.load("filter-only.yaml", &yaml);
+        let mut out = std::collections::BTreeSet::new();
+        for rec in &recs {
+            let r = parse(rec).unwrap();
+            let Some(view) = s.apply_live(&r) else {
+                continue;
+            };
+            let flat = view.to_flat();
+            for r in engine.rules() {
+                if engine.matches(r, &view) {
+                    out.insert(r.name.clone());
+                }
+            }
+            for d in registry().descriptors() {
+                let produced = match d.arg {
+                    ArgKind::DottedName | ArgKind::Key => flat.iter().any(|(k, _)| {
+                        k.strip_prefix(d.name)
+                            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+                    }),
+                    ArgKind::Index => registry()
+                        .resolve(d.name, Some("1"))
+                        .is_ok_and(|f| view.field(&f).is_some()),
+                    _ => registry()
+                        .resolve(d.name, None)
+                        .is_ok_and(|f| view.field(&f).is_some()),
+                };
+                if produced {
+                    out.insert(d.name.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// The registry's list of fields not available live and what `quell
+    /// run` produces are complementary: a field is produced by some event of
+    /// every record kind and syscall quell decodes, or marked with why not.
+    #[test]
+    fn every_registry_field_is_produced_live_or_marked_unavailable() {
+        let produced = corpus_fields();
+        let mut wrong = vec![];
+        for d in registry().descriptors() {
+            let marked = quell_rules::fields_table::not_live_reason(d.name);
+            match (produced.contains(d.name), marked) {
+                (true, Some(why)) => {
+                    wrong.push(format!("{} is produced but marked `{why}`", d.name))
+                }
+                (false, None) => wrong.push(format!("{} is neither produced nor marked", d.name)),
+                _ => {}
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
     proptest::proptest! {

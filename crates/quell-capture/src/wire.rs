@@ -7,22 +7,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// Header size in bytes.
-pub const HDR_LEN: usize = 104;
-/// Number of blob slots in a record.
-pub const BLOBS: usize = 4;
-/// Size of `struct qproc`.
-pub const PROC_LEN: usize = 80;
-/// Size of `struct qproc` including the trailing 16-byte comm.
-pub const PROC_WITH_COMM_LEN: usize = 96;
-/// Size of `struct qproc` with the executable's times after the comm.
-pub const PROC_EXT_LEN: usize = 112;
+pub use crate::table::{BLOBS, HDR_LEN, PROC_EXT_LEN, PROC_LEN, PROC_WITH_COMM_LEN, TUPLE_LEN};
+use crate::table::{HDR_BLOB_LEN_OFF, HDR_KIND_OFF};
+
 /// `qproc.flags`: whether the executable is in an overlayfs upper layer is known.
 pub const QP_UPPER_KNOWN: u32 = 1;
 /// `qproc.flags`: the executable is in an overlayfs upper layer.
 pub const QP_UPPER: u32 = 2;
-/// Size of `struct qtuple`.
-pub const TUPLE_LEN: usize = 44;
 
 /// What produced a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +104,7 @@ pub fn parse(b: &[u8]) -> Result<Record<'_>, WireError> {
     if b.len() < HDR_LEN {
         return Err(WireError::Short(b.len()));
     }
-    let kind = match u16_at(b, 88) {
+    let kind = match u16_at(b, HDR_KIND_OFF) {
         0 => Kind::Syscall,
         1 => Kind::Exec,
         2 => Kind::Fork,
@@ -127,7 +118,7 @@ pub fn parse(b: &[u8]) -> Result<Record<'_>, WireError> {
     let mut blobs: [&[u8]; BLOBS] = [&[]; BLOBS];
     let mut off = HDR_LEN;
     for (i, blob) in blobs.iter_mut().enumerate() {
-        let len = u16_at(b, 92 + 2 * i) as usize;
+        let len = u16_at(b, HDR_BLOB_LEN_OFF + 2 * i) as usize;
         let end = off
             .checked_add(len)
             .filter(|&e| e <= b.len())
@@ -150,7 +141,7 @@ pub fn parse(b: &[u8]) -> Result<Record<'_>, WireError> {
         uid: u32_at(b, 80),
         gid: u32_at(b, 84),
         kind,
-        sysno: u16_at(b, 90),
+        sysno: u16_at(b, HDR_KIND_OFF + 2),
         blobs,
     })
 }

@@ -1487,9 +1487,173 @@ impl Registry {
     }
 }
 
+const NOT_TRACKED: &str = "not kept by quell's process table";
+const PROBES: &str = "container health and liveness probes are not read from the runtime";
+const ENV: &str = "process environments are not read";
+const NO_IO: &str = "read and write calls (and their buffers) are not captured";
+const NO_PLUGIN: &str = "quell captures syscalls only: no plugin or asynchronous events";
+const EVT_META: &str = "not recorded on live events";
+const USERS: &str = "home directories and shells are not read from /etc/passwd";
+const FD_META: &str = "not recorded for live fds";
+const PROTO: &str = "port-to-protocol names are not resolved";
+const DNS: &str = "host names are not resolved (Falco resolves the names conditions mention)";
+const RUNTIME: &str = "not read from the container runtime's state";
+
+/// Fields `quell run` (live capture) never produces, each with why. A rule
+/// reading one sees it missing, so every comparison on it is false. Every
+/// other registry field is produced live: quell-capture's coverage test
+/// checks both directions against events of every record kind it decodes.
+pub static NOT_LIVE: &[(&str, &str)] = &[
+    // not kept by quell's process table
+    ("proc.loginshellid", NOT_TRACKED),
+    ("proc.pvpid", NOT_TRACKED),
+    ("proc.sid.exe", NOT_TRACKED),
+    ("proc.sid.exepath", NOT_TRACKED),
+    ("proc.vpgid", NOT_TRACKED),
+    ("proc.vpgid.name", NOT_TRACKED),
+    ("proc.vpgid.exe", NOT_TRACKED),
+    ("proc.vpgid.exepath", NOT_TRACKED),
+    ("proc.ppid.duration", NOT_TRACKED),
+    ("proc.ppid.ts", NOT_TRACKED),
+    ("proc.is_exe_writable", NOT_TRACKED),
+    ("proc.is_sid_leader", NOT_TRACKED),
+    ("proc.is_vpgid_leader", NOT_TRACKED),
+    ("proc.exe_ino.ctime_duration_pidns_start", NOT_TRACKED),
+    ("proc.pidns_init_start_ts", NOT_TRACKED),
+    ("proc.fdopencount", NOT_TRACKED),
+    ("proc.fdlimit", NOT_TRACKED),
+    ("proc.vmsize", NOT_TRACKED),
+    ("proc.vmrss", NOT_TRACKED),
+    ("proc.vmswap", NOT_TRACKED),
+    ("proc.nthreads", NOT_TRACKED),
+    ("proc.nchilds", NOT_TRACKED),
+    ("proc.cmdnargs", NOT_TRACKED),
+    ("proc.cmdlenargs", NOT_TRACKED),
+    ("proc.exeline", NOT_TRACKED),
+    ("thread.pfmajor", NOT_TRACKED),
+    ("thread.pfminor", NOT_TRACKED),
+    ("thread.ismain", NOT_TRACKED),
+    ("thread.vtid", NOT_TRACKED),
+    ("thread.exectime", NOT_TRACKED),
+    ("thread.totexectime", NOT_TRACKED),
+    ("thread.cgroups", NOT_TRACKED),
+    ("thread.cgroup", NOT_TRACKED),
+    ("thread.vmsize", NOT_TRACKED),
+    ("thread.vmrss", NOT_TRACKED),
+    // container health and liveness probes are not read from the runtime
+    ("proc.is_container_healthcheck", PROBES),
+    ("proc.is_container_liveness_probe", PROBES),
+    ("proc.is_container_readiness_probe", PROBES),
+    ("container.healthcheck", PROBES),
+    ("container.liveness_probe", PROBES),
+    ("container.readiness_probe", PROBES),
+    // process environments are not read
+    ("proc.env", ENV),
+    ("proc.aenv", ENV),
+    // read and write calls (and their buffers) are not captured
+    ("evt.buffer", NO_IO),
+    ("evt.buflen", NO_IO),
+    ("evt.is_io", NO_IO),
+    ("evt.is_io_read", NO_IO),
+    ("evt.is_io_write", NO_IO),
+    ("evt.io_dir", NO_IO),
+    ("evt.is_wait", NO_IO),
+    ("evt.is_syslog", NO_IO),
+    // quell captures syscalls only: no plugin or asynchronous events
+    ("evt.pluginname", NO_PLUGIN),
+    ("evt.plugininfo", NO_PLUGIN),
+    ("evt.is_async", NO_PLUGIN),
+    ("evt.asynctype", NO_PLUGIN),
+    // not recorded on live events
+    ("evt.reltime", EVT_META),
+    ("evt.deltatime", EVT_META),
+    ("evt.hostname", EVT_META),
+    ("evt.source", EVT_META),
+    ("evt.category", EVT_META),
+    ("evt.cpu", EVT_META),
+    ("evt.info", EVT_META),
+    ("evt.count", EVT_META),
+    ("evt.type.is", EVT_META),
+    ("syscall.type", EVT_META),
+    ("evt.abspath", EVT_META),
+    ("evt.is_open_create", EVT_META),
+    ("evt.rawarg", EVT_META),
+    // home directories and shells are not read from /etc/passwd
+    ("user.homedir", USERS),
+    ("user.shell", USERS),
+    // not recorded for live fds
+    ("fd.is_server", FD_META),
+    ("fd.uid", FD_META),
+    ("fd.containername", FD_META),
+    ("fd.containerdirectory", FD_META),
+    ("fd.dev", FD_META),
+    ("fd.dev.major", FD_META),
+    ("fd.dev.minor", FD_META),
+    ("fd.ino", FD_META),
+    ("fd.types", FD_META),
+    // port-to-protocol names are not resolved
+    ("fd.proto", PROTO),
+    ("fd.cproto", PROTO),
+    ("fd.sproto", PROTO),
+    ("fd.lproto", PROTO),
+    ("fd.rproto", PROTO),
+    // host names are not resolved (Falco resolves the names conditions mention)
+    ("fd.cip.name", DNS),
+    ("fd.sip.name", DNS),
+    ("fd.lip.name", DNS),
+    ("fd.rip.name", DNS),
+    // not read from the container runtime's state
+    ("container.image.id", RUNTIME),
+    ("container.image.digest", RUNTIME),
+    ("container.mounts", RUNTIME),
+    ("container.mount", RUNTIME),
+    ("container.mount.source", RUNTIME),
+    ("container.mount.dest", RUNTIME),
+    ("container.mount.mode", RUNTIME),
+    ("container.mount.rdwr", RUNTIME),
+    ("container.mount.propagation", RUNTIME),
+    ("container.start_ts", RUNTIME),
+    ("container.duration", RUNTIME),
+    ("container.ip", RUNTIME),
+    ("container.cni.json", RUNTIME),
+    ("container.host_pid", RUNTIME),
+    ("container.host_network", RUNTIME),
+    ("container.host_ipc", RUNTIME),
+    ("container.label", RUNTIME),
+    ("container.labels", RUNTIME),
+    ("k8s.pod.id", RUNTIME),
+    ("k8s.pod.sandbox_id", RUNTIME),
+    ("k8s.pod.full_sandbox_id", RUNTIME),
+    ("k8s.pod.label", RUNTIME),
+    ("k8s.pod.labels", RUNTIME),
+    ("k8s.pod.ip", RUNTIME),
+    ("k8s.pod.cni.json", RUNTIME),
+];
+
+/// Why `quell run` never produces field `name` (a registry base name, such as
+/// `evt.arg` or `proc.aname`); `None` when it does.
+pub fn not_live_reason(name: &str) -> Option<&'static str> {
+    NOT_LIVE.iter().find(|(n, _)| *n == name).map(|(_, r)| *r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn not_live_names_registry_fields_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (n, why) in NOT_LIVE {
+            assert!(
+                registry().lookup(n).is_some(),
+                "{n} is not a registry field"
+            );
+            assert!(seen.insert(*n), "{n} listed twice");
+            assert!(!why.is_empty());
+        }
+        assert_eq!(not_live_reason("proc.env"), Some(ENV));
+        assert_eq!(not_live_reason("proc.name"), None);
+    }
 
     /// Every field the upstream rules files use (falco-compat.md §3.3), as written there.
     const UPSTREAM: &[&str] = &[

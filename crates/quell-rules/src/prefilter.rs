@@ -28,8 +28,9 @@ pub const OPEN_TYPES: [&str; 4] = ["open", "openat", "openat2", "creat"];
 
 /// Event types whose decoding looks a file descriptor up in the fd table
 /// (so an fd whose open was dropped is unknown to them).
-pub const FD_CONSUMERS: [&str; 17] = [
+pub const FD_CONSUMERS: [&str; 18] = [
     "close",
+    "fcntl",
     "dup",
     "dup2",
     "dup3",

@@ -8,6 +8,7 @@
  * from userspace). The layout is mirrored by `src/wire.rs`.
  */
 #include "vmlinux_min.h"
+#include "quell_gen.h" /* NR_* and the record layout, from src/table.rs */
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
@@ -88,6 +89,17 @@ struct qtuple {
 	u8 laddr[16];
 	u8 raddr[16];
 };
+
+/* The layout wire.rs decodes (src/table.rs, through quell_gen.h). */
+_Static_assert(sizeof(struct qhdr) == QUELL_HDR_LEN, "struct qhdr differs from table.rs HDR_LEN");
+_Static_assert(QBLOBS == QUELL_BLOBS, "QBLOBS differs from table.rs BLOBS");
+_Static_assert(__builtin_offsetof(struct qhdr, kind) == QUELL_HDR_KIND_OFF, "qhdr.kind offset");
+_Static_assert(__builtin_offsetof(struct qhdr, sysno) == QUELL_HDR_KIND_OFF + 2, "qhdr.sysno offset");
+_Static_assert(__builtin_offsetof(struct qhdr, blob_len) == QUELL_HDR_BLOB_LEN_OFF, "qhdr.blob_len offset");
+_Static_assert(__builtin_offsetof(struct qproc, comm) == QUELL_PROC_LEN, "qproc body length");
+_Static_assert(__builtin_offsetof(struct qproc, exe_ctime) == QUELL_PROC_WITH_COMM_LEN, "qproc with comm");
+_Static_assert(sizeof(struct qproc) == QUELL_PROC_EXT_LEN, "struct qproc size");
+_Static_assert(sizeof(struct qtuple) == QUELL_TUPLE_LEN, "struct qtuple size");
 
 struct qcfg {
 	u32 self_tgid;
@@ -707,50 +719,9 @@ static __always_inline void put_proc(u8 *buf, struct qhdr *h, u32 *off, int idx,
 	*off += sizeof(p);
 }
 
-/* x86_64 syscall numbers handled specially below. */
-#define NR_close 3
-#define NR_open 2
-#define NR_pipe 22
-#define NR_dup 32
-#define NR_dup2 33
-#define NR_socket 41
-#define NR_dup3 292
-#define NR_socketpair 53
-#define NR_pipe2 293
-#define NR_close_range 436
-#define NR_sendto 44
-#define NR_sendmsg 46
-#define NR_recvfrom 45
-#define NR_recvmsg 47
-#define NR_connect 42
-#define NR_accept 43
-#define NR_bind 49
-#define NR_listen 50
-#define NR_execve 59
-#define NR_rename 82
-#define NR_mkdir 83
-#define NR_rmdir 84
-#define NR_creat 85
-#define NR_link 86
-#define NR_unlink 87
-#define NR_symlink 88
-#define NR_chdir 80
-#define NR_chmod 90
-#define NR_memfd_create 319
-#define NR_openat 257
-#define NR_mkdirat 258
-#define NR_unlinkat 263
-#define NR_renameat 264
-#define NR_linkat 265
-#define NR_symlinkat 266
-#define NR_fchmodat 268
-#define NR_accept4 288
-#define NR_renameat2 316
-#define NR_execveat 322
-#define NR_openat2 437
-#define NR_fchmodat2 452
-#define NR_init_module 175
-#define NR_finit_module 313
+/* fcntl commands that make a new fd (the NR_* numbers come from quell_gen.h). */
+#define F_DUPFD 0
+#define F_DUPFD_CLOEXEC 1030
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define WORD_MUL 0x9e3779b97f4a7c15ULL
@@ -998,6 +969,11 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 						(void *)(id == NR_open || id == NR_creat ? regs->di : regs->si));
 		return 0;
 	}
+	/* fcntl: only the commands that make a new fd (F_DUPFD and
+	 * F_DUPFD_CLOEXEC, as fts in grep -r and find use to keep directory
+	 * fds) matter to the fd tables; every other command stays here. */
+	if (id == NR_fcntl && regs->si != F_DUPFD && regs->si != F_DUPFD_CLOEXEC)
+		return 0;
 	/* A successful execve is reported by sched_process_exec. */
 	if ((id == NR_execve || id == NR_execveat) && ret == 0)
 		return 0;
@@ -1176,6 +1152,7 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret, u32 id)
 		case NR_dup:
 		case NR_dup2:
 		case NR_dup3:
+		case NR_fcntl:
 		case NR_memfd_create:
 			fd_mark(t, ret);
 			break;

@@ -258,7 +258,7 @@ pub fn run(recorded: bool, lang: Lang) -> Result<ExitCode> {
 
 fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
     let mut out = crate::output::Out::new();
-    let live_ok = !recorded && is_root() && quell_capture::check_support().is_ok();
+    let live_ok = !recorded && is_root() && super::run::live_capture_available();
     let bundled = || {
         (
             REC_OPERATOR_1.to_string(),
@@ -279,7 +279,7 @@ fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
         out.flush()?;
         // Ctrl-C stops the run cleanly: the container is torn down before quell exits.
         let stop = Arc::new(AtomicBool::new(false));
-        let _ = quell_capture::stop_on_signals(Arc::clone(&stop));
+        super::run::stop_on_signals(Arc::clone(&stop));
         match live(dir, &stop) {
             Ok(r) => (
                 r,

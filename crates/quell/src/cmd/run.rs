@@ -4,40 +4,44 @@
 //! `-- CMD ARGS`, CMD is started and only its process tree is watched, until
 //! CMD exits. Either way the buffers are drained and statistics printed.
 
-use std::collections::BTreeSet;
+#[cfg(feature = "live")]
 use std::fs::File;
+#[cfg(feature = "live")]
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+#[cfg(feature = "live")]
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "live")]
 use std::sync::Arc;
+#[cfg(feature = "live")]
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+#[cfg(feature = "live")]
+use anyhow::Context;
+use anyhow::Result;
+#[cfg(feature = "live")]
 use quell_capture::{Capture, CaptureConfig, LiveEvent};
-use quell_rules::compile::evttypes::EvtTypes;
-use quell_rules::engine::{Engine, RuleMatching};
+#[cfg(feature = "live")]
+use quell_rules::engine::Engine;
+use quell_rules::engine::RuleMatching;
 
+#[cfg(feature = "live")]
 use crate::alerts::{now_ns, AlertSink};
+#[cfg(feature = "live")]
 use crate::ruleset;
 
 /// Exit status for "capture is not possible here" (not root, no BPF, ...).
 const EXIT_UNSUPPORTED: u8 = 2;
 
-/// The event types the enabled rules can match; `None` when some rule can
-/// match every type.
-pub fn rule_event_types(engine: &Engine) -> Option<BTreeSet<String>> {
-    let mut set = BTreeSet::new();
-    for r in engine.rules().iter().filter(|r| r.enabled) {
-        match &r.evttypes {
-            EvtTypes::Only(types) => set.extend(types.iter().cloned()),
-            EvtTypes::AllBut(_) => return None,
-        }
-    }
-    Some(set)
+#[cfg(feature = "live")]
+/// `1` in an environment variable: the switches of the benchmarks and tests.
+fn env_on(name: &str) -> bool {
+    std::env::var(name).as_deref() == Ok("1")
 }
 
 /// Runs `quell run`.
+#[cfg(feature = "live")]
 pub fn run(
     rules: &[PathBuf],
     with_defaults: bool,
@@ -57,22 +61,18 @@ pub fn run(
         })?)),
         None => None,
     };
-    let cfg = CaptureConfig {
-        event_types: if recorder.is_some() {
-            None
-        } else {
-            rule_event_types(&engine)
-        },
-        follow_children: !command.is_empty(),
-        // a recording keeps every open: replaying it with other rules must work
-        open_filter: if recorder.is_some() {
-            None
-        } else {
-            Some(quell_rules::prefilter::open_filter(engine.rules()))
-        },
-        skip_unknown_closes: recorder.is_none()
-            && !quell_rules::prefilter::unknown_closes_needed(engine.rules()),
-    };
+    // What the rules need captured (a recording captures everything). The
+    // benchmarks' and tests' switches: QUELL_CAPTURE_NO_PREFILTER=1 sends
+    // every open, QUELL_CAPTURE_EMPTY_INTEREST=1 attaches with no syscall of
+    // interest, QUELL_CAPTURE_FD_HELPER=1 loads the portable program only.
+    let mut cfg = CaptureConfig::for_rules(engine.rules(), recorder.is_some());
+    cfg.follow_children = !command.is_empty();
+    if env_on("QUELL_CAPTURE_NO_PREFILTER") {
+        cfg.open_filter = None;
+    }
+    cfg.hook_only = env_on("QUELL_CAPTURE_EMPTY_INTEREST");
+    cfg.fd_helper_only = env_on("QUELL_CAPTURE_FD_HELPER");
+    report_never_firing(&engine);
     let mut cap = match Capture::start(&cfg) {
         Ok(c) => c,
         Err(e) => {
@@ -129,7 +129,7 @@ pub fn run(
     // attaches them with no syscall of interest and SIGURG attaches them
     // reading open paths only, so that runs in each state need no restart;
     // each switch is acknowledged on stderr with the counters.
-    let toggle = (command.is_empty() && std::env::var("QUELL_BENCH_TOGGLE").as_deref() == Ok("1"))
+    let toggle = (command.is_empty() && env_on("QUELL_BENCH_TOGGLE"))
         .then(quell_capture::BenchSignals::install)
         .transpose()
         .context("cannot install the benchmark's signal handlers")?;
@@ -205,4 +205,66 @@ pub fn run(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says once, at start-up, which enabled rules can never fire under live
+/// capture and why (fields `quell run` does not produce, event types it does
+/// not capture).
+#[cfg(feature = "live")]
+fn report_never_firing(engine: &Engine) {
+    let never = quell_capture::availability::never_firing(engine.rules());
+    if never.is_empty() {
+        return;
+    }
+    let enabled = engine.rules().iter().filter(|r| r.enabled).count();
+    crate::note!(
+        "quell: {} of {enabled} enabled rules can never fire under live capture:",
+        never.len()
+    );
+    for n in &never {
+        crate::note!(
+            "quell:   {}: {}",
+            quell_events::term::escape(&n.rule),
+            quell_events::term::escape(&n.why.join("; "))
+        );
+    }
+}
+
+/// `quell run` in a build without live capture: says so, exit 2.
+#[cfg(not(feature = "live"))]
+pub fn run(
+    _rules: &[PathBuf],
+    _matching: RuleMatching,
+    _json: bool,
+    _record: Option<&Path>,
+    _command: &[String],
+) -> Result<ExitCode> {
+    crate::note!("quell: this quell was built without live capture (the `live` cargo feature, which needs clang and libbpf); rebuild it with default features to use `quell run`");
+    Ok(ExitCode::from(EXIT_UNSUPPORTED))
+}
+
+/// Whether this build and this machine can capture live (the demo's choice
+/// between recording live and replaying its bundled recording).
+pub fn live_capture_available() -> bool {
+    #[cfg(feature = "live")]
+    {
+        quell_capture::check_support().is_ok()
+    }
+    #[cfg(not(feature = "live"))]
+    {
+        false
+    }
+}
+
+/// Sets `flag` on SIGINT or SIGTERM instead of terminating (live builds;
+/// elsewhere nothing is installed and the signals keep their default).
+pub fn stop_on_signals(flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    #[cfg(feature = "live")]
+    {
+        let _ = quell_capture::stop_on_signals(flag);
+    }
+    #[cfg(not(feature = "live"))]
+    {
+        let _ = flag;
+    }
 }
