@@ -35,16 +35,20 @@ pub enum Style {
     Legacy,
 }
 
-/// A YAML scalar: plain when that reads back as the same string, else single-quoted.
-/// `flow` is for scalars inside `[...]`.
+/// A YAML scalar: plain when that reads back as the same string; single-quoted when only
+/// YAML's indicators are in the way; double-quoted with escapes (`\t`, `\x1b`, `\u2028`)
+/// when it holds a control character or anything outside YAML's printable set, which no
+/// other style can carry. `flow` is for scalars inside `[...]`.
 pub fn yaml_scalar(s: &str, flow: bool) -> String {
+    if s.chars().any(|c| !yaml_printable(c)) {
+        return yaml_double_quoted(s);
+    }
     let plain_ok = !s.is_empty()
         && s.trim() == s
         && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c))
         && !s.contains(": ")
         && !s.contains(" #")
         && !s.ends_with(':')
-        && !s.chars().any(|c| c.is_control())
         && !(flow && s.contains(|c: char| ",[]{}".contains(c)))
         && !looks_typed(s);
     if plain_ok {
@@ -52,6 +56,52 @@ pub fn yaml_scalar(s: &str, flow: bool) -> String {
     } else {
         format!("'{}'", s.replace('\'', "''"))
     }
+}
+
+/// Characters YAML lets stand for themselves in a quoted scalar (its printable set,
+/// minus the line breaks and the byte-order mark, which a scalar must not hold raw).
+fn yaml_printable(c: char) -> bool {
+    matches!(c, ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+/// A double-quoted YAML scalar with every non-printable character escaped.
+fn yaml_double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if yaml_printable(c) => out.push(c),
+            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Text from events or files, made safe to show on a terminal or in a comment: control
+/// characters and other non-printables become visible escapes (`\x1b`, `\n`, `\u2028`),
+/// so an attacker's command line can neither drive the terminal nor break a line.
+pub fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if yaml_printable(c) => out.push(c),
+            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    out
 }
 
 /// Scalars YAML would read as something other than a string.
@@ -107,7 +157,7 @@ pub fn comments(lines: &[String]) -> String {
                 out.push_str("#\n");
             } else {
                 out.push_str("# ");
-                out.push_str(part);
+                out.push_str(&escape_text(part));
                 out.push('\n');
             }
         }
