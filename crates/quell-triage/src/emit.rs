@@ -239,6 +239,53 @@ mod tests {
         assert_eq!(yaml_scalar("/usr/bin/rm", true), "/usr/bin/rm");
     }
 
+    /// Control characters and bytes outside YAML's printable set are escaped in a
+    /// double-quoted scalar and read back as the same string; none reaches the text raw.
+    #[test]
+    fn odd_characters_are_escaped_as_yaml_does() {
+        for s in [
+            "a\u{7}b",
+            "\u{1b}[31mred\u{1b}[0m",
+            "tab\there",
+            "line\nbreak",
+            "cr\r",
+            "nul\u{0}x",
+            "del\u{7f}",
+            "nel\u{85}",
+            "ls\u{2028}ps\u{2029}",
+            "bom\u{feff}",
+            "c1\u{9b}31m",
+            "quote \" and \\ with \u{1}",
+        ] {
+            for flow in [false, true] {
+                let y = yaml_scalar(s, flow);
+                assert!(y.starts_with('"') && y.ends_with('"'), "{y}");
+                assert!(
+                    !y.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')),
+                    "{y:?}"
+                );
+                let doc = if flow { format!("[{y}]") } else { format!("k: {y}") };
+                let d = YamlLoader::load_from_str(&doc).unwrap();
+                let got = if flow { d[0][0].as_str() } else { d[0]["k"].as_str() };
+                assert_eq!(got, Some(s), "{doc}");
+            }
+        }
+        assert_eq!(yaml_scalar("a\u{7}b", false), "\"a\\x07b\"");
+        // In a whole block (the rule name is the user's text) and in comments.
+        let ex = ExceptionSpec {
+            name: "n".into(),
+            fields: vec!["proc.name".into()],
+            comps: vec!["=".into()],
+            values: vec![vec![ExVal::One("x\u{1b}y".into())]],
+        };
+        let b = block_yaml("rule\u{1b}]0;t\u{7}", &[ex], Style::Override);
+        assert!(!b.contains('\u{1b}') && !b.contains('\u{7}'), "{b:?}");
+        let d = YamlLoader::load_from_str(&b).unwrap();
+        assert_eq!(d[0][0]["rule"].as_str(), Some("rule\u{1b}]0;t\u{7}"));
+        assert_eq!(comments(&["e\u{1b}[2Jx".into()]), "# e\\x1b[2Jx\n");
+        assert_eq!(escape_text("a\u{2028}b\u{9b}"), "a\\u{2028}b\\x9b");
+    }
+
     #[test]
     fn block_shape() {
         let ex = ExceptionSpec {

@@ -1148,6 +1148,46 @@ mod tests {
         assert!(r.matches(&ev(conn(60001, "203.0.113.7", "/opt/backup/push.py"))));
     }
 
+    /// Every operator the kinds emit loads as a Falco exception (list form) and evaluates
+    /// as Falco does on the engine: `=`, `in`, `startswith` with a trailing `/`, `pmatch`
+    /// over directories, `glob` over digit runs, `fd.snet` CIDR, a pod prefix.
+    #[test]
+    fn every_emitted_operator_loads_and_evaluates() {
+        let rules = "- rule: Any\n  desc: d\n  condition: evt.type in (openat, connect, unlinkat)\n  output: o\n  priority: NOTICE\n";
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let cases: Vec<(Gen, &str, &str)> = vec![
+            (ladder("proc.name", &s(&["rm"]))[0].clone(), r#"{"proc.name":"rm"}"#, r#"{"proc.name":"rmdir"}"#),
+            (ladder("proc.name", &s(&["rm", "unlink"]))[0].clone(), r#"{"proc.name":"unlink"}"#, r#"{"proc.name":"ln"}"#),
+            (ladder("fd.name", &s(&["/srv/app/log/a.log"]))[1].clone(), r#"{"fd.name":"/srv/app/log/z.log"}"#, r#"{"fd.name":"/srv/app/logs/a.log"}"#),
+            (ladder("fd.name", &s(&["/srv/a/x/f", "/srv/b/y/f"]))[1].clone(), r#"{"fd.name":"/srv/b/y/other"}"#, r#"{"fd.name":"/srv/b/other"}"#),
+            (ladder("fd.name", &s(&["/srv/app/seg-0001.log"]))[1].clone(), r#"{"fd.name":"/srv/app/seg-0999.log"}"#, r#"{"fd.name":"/srv/app/seg-0001.txt"}"#),
+            (ladder("fd.sip", &s(&["10.0.3.7", "10.0.3.9"]))[1].clone(), r#"{"fd.sip":"10.0.3.200","fd.cip":"192.168.0.1"}"#, r#"{"fd.sip":"10.0.4.1","fd.cip":"10.0.3.5"}"#),
+            (ladder("k8s.pod.name", &s(&["web-7d9f8c6b5-x2x9k"]))[1].clone(), r#"{"k8s.pod.name":"web-5c4d7f9b8-qq2rt"}"#, r#"{"k8s.pod.name":"webhook-1"}"#),
+            (ladder("proc.cmdline", &s(&["kubectl rollout restart deploy/web"]))[1].clone(), r#"{"proc.cmdline":"kubectl rollout status deploy/api"}"#, r#"{"proc.cmdline":"kubectl exec -it web -- sh"}"#),
+        ];
+        for (g, silenced, alerting) in cases {
+            let ex = ExceptionSpec {
+                name: "x".into(),
+                fields: vec![g.field.clone()],
+                comps: vec![g.comp.clone()],
+                values: vec![vec![g.value.clone()]],
+            };
+            let block = block_yaml("Any", &[ex], Style::Override);
+            let mut e = quell_rules::engine::Engine::new();
+            assert!(e.load("r.yaml", rules).successful);
+            let res = e.load("x.yaml", &block);
+            assert!(res.successful && res.warnings.is_empty(), "{block}: {:?} {:?}", res.errors, res.warnings);
+            let r = e.rule("Any").unwrap();
+            let ev = |j: &str| {
+                let mut v: serde_json::Value = serde_json::from_str(j).unwrap();
+                v["evt.type"] = "openat".into();
+                quell_events::FlatEvent::from_json_line(&v.to_string()).unwrap()
+            };
+            assert!(!r.matches(&ev(silenced)), "{block} should silence {silenced}");
+            assert!(r.matches(&ev(alerting)), "{block} should not silence {alerting}");
+        }
+    }
+
     #[test]
     fn refuses_when_nothing_separates() {
         let rules = rules();
