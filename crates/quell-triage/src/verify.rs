@@ -303,13 +303,18 @@ impl<'a> Verifier<'a> {
             .iter()
             .filter_map(|&i| benign.get(i))
             .collect();
+        // An event's canonical JSON line identifies it (equal events, equal lines).
+        let benign_keys: HashSet<String> = benign_events
+            .iter()
+            .map(|b| b.event.to_json_line())
+            .collect();
         let in_benign_set = hist_idx
             .iter()
             .copied()
             .filter(|&i| {
                 history
                     .get(i)
-                    .is_some_and(|h| benign_events.iter().any(|b| b.event == h.event))
+                    .is_some_and(|h| benign_keys.contains(&h.event.to_json_line()))
             })
             .collect();
         let mut muts = mutations(&benign_events);
