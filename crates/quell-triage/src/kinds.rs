@@ -299,6 +299,36 @@ const BROAD_DIRS: &[&str] = &[
     "/opt",
 ];
 
+/// Directories where a new file is itself the attack (persistence, credentials, boot,
+/// kernel modules, static pods): an exception names the files there, never the directory.
+const SENSITIVE_DIRS: &[&str] = &[
+    "/etc/cron",
+    "/var/spool/cron",
+    "/etc/sudoers.d",
+    "/etc/init.d",
+    "/etc/rc",
+    "/etc/profile.d",
+    "/etc/pam.d",
+    "/etc/security",
+    "/etc/ld.so.conf.d",
+    "/etc/ssh",
+    "/etc/systemd",
+    "/lib/systemd",
+    "/usr/lib/systemd",
+    "/etc/kubernetes",
+    "/var/run/secrets",
+    "/run/secrets",
+    "/boot",
+    "/lib/modules",
+    "/usr/lib/modules",
+    "/root",
+];
+
+/// Whether a directory is one where a new file is itself the attack.
+pub fn is_sensitive_dir(d: &str) -> bool {
+    SENSITIVE_DIRS.iter().any(|s| d.starts_with(s)) || d.contains("/.ssh") || d.contains("/.")
+}
+
 fn parent_dir(v: &str) -> Option<&str> {
     let i = v.rfind('/')?;
     (i > 0).then(|| &v[..i])
@@ -313,6 +343,7 @@ fn directory(field: &str, distinct: &BTreeSet<&str>) -> Option<Gen> {
     let ok = |d: &str| {
         d.starts_with('/')
             && !BROAD_DIRS.contains(&d)
+            && !is_sensitive_dir(d)
             && d.matches('/').count() >= 2
             && !d.contains("/.")
             && safe_in_list(d)
@@ -545,9 +576,30 @@ mod tests {
         assert!(g
             .iter()
             .any(|g| g.comp == "pmatch" && g.value == ExVal::Many(s(&["/srv/a/x", "/srv/b/y"]))));
-        // A broad top-level directory is never the target.
+        // A broad top-level directory is never the target, nor a persistence or
+        // credential directory.
         let g = ladder("fd.name", &s(&["/etc/shadow"]));
         assert_eq!(g.len(), 1, "{:?}", comps(&g));
+        for p in [
+            "/etc/cron.d/logrotate",
+            "/etc/systemd/system/app.service",
+            "/home/ops/.ssh/authorized_keys",
+            "/etc/sudoers.d/ops",
+        ] {
+            let g = ladder("fd.name", &s(&[p]));
+            assert!(
+                g.iter()
+                    .all(|g| g.comp != "startswith" && g.comp != "pmatch"),
+                "{p}: {:?}",
+                comps(&g)
+            );
+        }
+        assert!(has(
+            &ladder("fd.name", &s(&["/etc/nginx/conf.d/site.conf"])),
+            "fd.name",
+            "startswith",
+            "/etc/nginx/conf.d/"
+        ));
         let g = ladder("fd.name", &s(&["/tmp/tmp.Xa81Kd9q1w"]));
         assert!(has(&g, "fd.name", "glob", "/tmp/tmp.*"), "{:?}", comps(&g));
         assert!(!g.iter().any(|g| g.comp == "startswith"));

@@ -47,8 +47,8 @@ pub enum SetupError {
 pub struct BlastCluster {
     /// The cluster's id (triage's, over the history).
     pub cluster: String,
-    /// Triage's verdict on the cluster (`None`: the alert was not triaged under this rule,
-    /// e.g. another rule matched the event first).
+    /// Triage's verdict on the cluster (the cluster of another rule when that rule matched
+    /// the event first; `None`: not triaged at all).
     pub verdict: Option<Verdict>,
     /// Past alerts of it the exception silences.
     pub count: usize,
@@ -286,9 +286,13 @@ impl<'a> Verifier<'a> {
                 hostname: "",
             }
             .run(history);
-            for rep in reports.iter().filter(|r| r.rule == rule) {
+            // An event another rule matched first (Falco's default matching) is triaged
+            // under that rule: it takes that cluster's verdict.
+            for rep in &reports {
                 for &m in &rep.members {
-                    verdicts.insert(m, (rep.cluster.clone(), rep.verdict));
+                    if rep.rule == rule || !verdicts.contains_key(&m) {
+                        verdicts.insert(m, (rep.cluster.clone(), rep.verdict));
+                    }
                 }
             }
         }
