@@ -533,13 +533,19 @@ fn header(rule: &str, v: &Verification, opts: &Options) -> String {
     ));
     for c in b.clusters.iter().take(5) {
         let ex = c.examples.first().cloned().unwrap_or_default();
-        lines.push(format!(
-            "    cluster {} ({}): {} silenced, {} in the benign set (e.g. {ex})",
-            c.cluster,
-            c.verdict.map_or("not triaged", |v| v.as_str()),
-            c.count,
-            c.in_benign_set
-        ));
+        if c.in_benign_set == c.count {
+            lines.push(format!(
+                "    the benign set's own events: {} (e.g. {ex})",
+                c.count
+            ));
+        } else {
+            lines.push(format!(
+                "    cluster {} ({}): {} silenced (e.g. {ex})",
+                c.cluster,
+                c.verdict.map_or("not triaged", |v| v.as_str()),
+                c.count
+            ));
+        }
     }
     let total = v.mutations.len();
     let silenced: Vec<&str> = v

@@ -3,6 +3,7 @@
 //! rule; every keep event still alerts; and its blast radius over history, per cluster.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
 
 use quell_rules::diagnostic::{Code, Diagnostic};
 use quell_rules::engine::Engine;
@@ -45,7 +46,8 @@ pub enum SetupError {
 /// Past alerts silenced in one cluster.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BlastCluster {
-    /// The cluster's id (triage's, over the history).
+    /// The cluster's id (triage's, over the history); `benign-set` for the benign set's
+    /// own events, which need no verdict.
     pub cluster: String,
     /// Triage's verdict on the cluster (the cluster of another rule when that rule matched
     /// the event first; `None`: not triaged at all).
@@ -238,8 +240,11 @@ pub struct Verifier<'a> {
     history: &'a [Record],
     benign_alerting: Vec<usize>,
     keep_alerting: Vec<usize>,
-    /// History alerts of the rule: index, triage's cluster id and verdict.
-    history_alerting: Vec<(usize, String, Option<Verdict>)>,
+    /// History alerts of the rule (indices).
+    history_alerting: Vec<usize>,
+    /// Triage of the history (record index → cluster id, verdict), computed the first
+    /// time a candidate silences a history alert outside the benign set.
+    verdicts: OnceLock<HashMap<usize, (String, Verdict)>>,
     /// History records that are events of the benign set.
     in_benign_set: HashSet<usize>,
     mutations: Vec<Mutation>,
@@ -272,37 +277,7 @@ impl<'a> Verifier<'a> {
         let benign_alerting = rule_alerts(&base, rule, benign);
         let keep_alerting = rule_alerts(&base, rule, keep);
         let hist_idx = rule_alerts(&base, rule, history);
-        let mut verdicts: HashMap<usize, (String, Verdict)> = HashMap::new();
-        if !hist_idx.is_empty() {
-            // The history is triaged as it stands, with no prior of its own: an alert is
-            // benign only when triage, or a person, says so.
-            let cat = Catalogue::builtin();
-            let prior = History::empty();
-            let reports = Triage {
-                engine: &base,
-                catalogue: &cat,
-                history: &prior,
-                lang: Lang::En,
-                hostname: "",
-            }
-            .run(history);
-            // An event another rule matched first (Falco's default matching) is triaged
-            // under that rule: it takes that cluster's verdict.
-            for rep in &reports {
-                for &m in &rep.members {
-                    if rep.rule == rule || !verdicts.contains_key(&m) {
-                        verdicts.insert(m, (rep.cluster.clone(), rep.verdict));
-                    }
-                }
-            }
-        }
-        let history_alerting = hist_idx
-            .iter()
-            .map(|&i| match verdicts.get(&i) {
-                Some((c, v)) => (i, c.clone(), Some(*v)),
-                None => (i, "-".to_string(), None),
-            })
-            .collect();
+        let history_alerting = hist_idx.clone();
         let benign_events: Vec<&Record> = benign_alerting
             .iter()
             .filter_map(|&i| benign.get(i))
@@ -345,6 +320,7 @@ impl<'a> Verifier<'a> {
             benign_alerting,
             keep_alerting,
             history_alerting,
+            verdicts: OnceLock::new(),
             in_benign_set,
             mutations: muts,
             any_alert_lines,
@@ -373,6 +349,35 @@ impl<'a> Verifier<'a> {
     /// The near-attacks verification checks (those that raise the rule).
     pub fn mutations(&self) -> &[Mutation] {
         &self.mutations
+    }
+
+    /// The history's triage: each alert takes its cluster's verdict. The history is triaged
+    /// as it stands, with no prior of its own: an alert is benign only when triage, or a
+    /// person, says so.
+    fn verdicts(&self) -> &HashMap<usize, (String, Verdict)> {
+        self.verdicts.get_or_init(|| {
+            let cat = Catalogue::builtin();
+            let prior = History::empty();
+            let reports = Triage {
+                engine: &self.base,
+                catalogue: &cat,
+                history: &prior,
+                lang: Lang::En,
+                hostname: "",
+            }
+            .run(self.history);
+            let mut verdicts: HashMap<usize, (String, Verdict)> = HashMap::new();
+            // An event another rule matched first (Falco's default matching) is triaged
+            // under that rule: it takes that cluster's verdict.
+            for rep in &reports {
+                for &m in &rep.members {
+                    if rep.rule == self.rule || !verdicts.contains_key(&m) {
+                        verdicts.insert(m, (rep.cluster.clone(), rep.verdict));
+                    }
+                }
+            }
+            verdicts
+        })
     }
 
     /// Verifies one block (the exact text that will be shown).
@@ -435,12 +440,12 @@ impl<'a> Verifier<'a> {
                 v.keep_silenced.push(describe(r));
             }
         }
-        let mut per: BTreeMap<&str, BlastCluster> = BTreeMap::new();
+        let mut per: BTreeMap<String, BlastCluster> = BTreeMap::new();
         let mut blast = BlastRadius {
             history_alerts: self.history_alerting.len(),
             ..BlastRadius::default()
         };
-        for (i, id, verdict) in &self.history_alerting {
+        for i in &self.history_alerting {
             let Some(r) = self.history.get(*i) else {
                 continue;
             };
@@ -449,6 +454,15 @@ impl<'a> Verifier<'a> {
             }
             blast.silenced += 1;
             let in_set = self.in_benign_set.contains(i);
+            // The benign set's own events need no verdict: they are excepted by definition.
+            let (id, verdict): (String, Option<Verdict>) = if in_set {
+                ("benign-set".to_string(), None)
+            } else {
+                match self.verdicts().get(i) {
+                    Some((c, v)) => (c.clone(), Some(*v)),
+                    None => ("-".to_string(), None),
+                }
+            };
             let real = r.decision == Some(Decision::Real);
             if !in_set {
                 blast.outside_benign_set += 1;
@@ -475,9 +489,9 @@ impl<'a> Verifier<'a> {
             if real {
                 blast.marked_real += 1;
             }
-            let c = per.entry(id).or_insert_with(|| BlastCluster {
+            let c = per.entry(id.clone()).or_insert_with(|| BlastCluster {
                 cluster: id.clone(),
-                verdict: *verdict,
+                verdict,
                 count: 0,
                 in_benign_set: 0,
                 marked_real: 0,
