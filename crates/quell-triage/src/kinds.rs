@@ -474,9 +474,9 @@ fn pod_prefix(v: &str) -> Option<String> {
         && (is_rs_hash(parts[n - 2]) || all_digits(parts[n - 2]))
     {
         n - 2
-    } else if is_suffix5(parts[n - 1]) && parts[n - 1].chars().any(|c| c.is_ascii_digit()) {
-        n - 1
-    } else if all_digits(parts[n - 1]) {
+    } else if (is_suffix5(parts[n - 1]) && parts[n - 1].chars().any(|c| c.is_ascii_digit()))
+        || all_digits(parts[n - 1])
+    {
         n - 1
     } else {
         return None;

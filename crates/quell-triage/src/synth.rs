@@ -346,7 +346,7 @@ fn field_ladder(field: &str, events: &[&FlatEvent]) -> Vec<Gen> {
 fn build(ladders: &[Vec<Gen>], level: u8, name: &str) -> Option<(ExceptionSpec, u32, Vec<Gen>)> {
     let mut chosen: Vec<Gen> = Vec::new();
     for l in ladders {
-        let g = l.iter().filter(|g| g.level <= level).next_back()?;
+        let g = l.iter().rfind(|g| g.level <= level)?;
         chosen.push(g.clone());
     }
     let generality = chosen.iter().map(|g| u32::from(g.level)).sum();
@@ -681,6 +681,17 @@ fn rank_key(
     )
 }
 
+/// A verified candidate before its final text: order, template, generality, exceptions,
+/// block, verification.
+type Ranked<'t> = (
+    usize,
+    &'t str,
+    u32,
+    Vec<ExceptionSpec>,
+    String,
+    Verification,
+);
+
 /// Widening levels tried for each template.
 const LEVELS: [u8; 3] = [0, 1, 2];
 
@@ -752,7 +763,7 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
     }
     let blocks: Vec<String> = built.iter().map(|b| b.4.clone()).collect();
     let firsts = verify_all(vf, &blocks, opts.legacy);
-    let mut ranked: Vec<(usize, &str, u32, Vec<ExceptionSpec>, String, Verification)> = built
+    let mut ranked: Vec<Ranked<'_>> = built
         .into_iter()
         .zip(firsts)
         .map(|((o, t, g, e, b), v)| (o, t, g, e, b, v))
