@@ -799,7 +799,7 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
         let v = &best.verification;
         if v.keep_alerting < v.keep_total {
             return Err(SynthError::NoSeparation(format!(
-                "the narrowest candidate ({}) also silences {} keep event(s), e.g. {}",
+                "the best candidate ({}) also silences {} keep event(s), e.g. {}",
                 best.template,
                 v.keep_total - v.keep_alerting,
                 v.keep_silenced.first().cloned().unwrap_or_default()
