@@ -1165,6 +1165,63 @@ mod tests {
         assert!(r.matches(&ev(conn(60001, "203.0.113.7", "/opt/backup/push.py"))));
     }
 
+    /// Where the parent alone (a shell) is shared with attacks, the lineage goes in: the
+    /// grandparent (`proc.aname[2]`) or, where the depth varies, any ancestor (unindexed
+    /// `proc.aname`), each a verified candidate.
+    #[test]
+    fn ancestors_tell_a_cron_shell_from_a_web_shell() {
+        let rules = rules();
+        let ev = |chain: &[&str], pid: u32| {
+            let mut j = serde_json::json!({"evt.type":"unlinkat","proc.pid":pid,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.cmdline":"rm /var/log/app/old.log","fs.path.name":"/var/log/app/old.log","proc.pname":chain[0]});
+            for (i, a) in chain.iter().enumerate() {
+                j[format!("proc.aname[{}]", i + 1)] = (*a).into();
+            }
+            j.to_string()
+        };
+        let benign = parse_records(
+            &[
+                ev(&["sh", "cron", "init"], 1),
+                ev(&["sh", "sh", "cron", "init"], 2),
+            ]
+            .join("\n"),
+            "b",
+        )
+        .unwrap();
+        let keep = parse_records(&ev(&["sh", "httpd", "containerd-shim"], 3), "k").unwrap();
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &[]).unwrap();
+        let p = synthesize(
+            &vf,
+            &Options {
+                max_alternatives: 40,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert!(p.best.verification.passed);
+        assert!(
+            p.best.exceptions[0]
+                .fields
+                .iter()
+                .any(|f| f.starts_with("proc.aname")),
+            "{}",
+            p.best.yaml
+        );
+        let anc = std::iter::once(&p.best)
+            .chain(&p.alternatives)
+            .find(|c| c.template == "actor+parent+ancestor+target+workload")
+            .expect("an any-ancestor candidate");
+        assert!(anc.verification.passed, "{:#?}", anc.verification);
+        assert!(anc.yaml.contains("proc.aname"), "{}", anc.yaml);
+        let mut e = quell_rules::engine::Engine::new();
+        e.load("rules.yaml", RULES);
+        assert!(e.load("local.yaml", &anc.yaml).successful);
+        let r = e.rule("Clear Log Activities").unwrap();
+        let f = |l: String| quell_events::FlatEvent::from_json_line(&l).unwrap();
+        // Deeper under cron still silenced; under a web server still alerting.
+        assert!(!r.matches(&f(ev(&["sh", "sh", "sh", "cron", "init"], 4))));
+        assert!(r.matches(&f(ev(&["sh", "nginx", "containerd-shim"], 6))));
+    }
+
     /// Every operator the kinds emit loads as a Falco exception (list form) and evaluates
     /// as Falco does on the engine: `=`, `in`, `startswith` with a trailing `/`, `pmatch`
     /// over directories, `glob` over digit runs, `fd.snet` CIDR, a pod prefix.
