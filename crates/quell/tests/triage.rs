@@ -127,6 +127,16 @@ fn tune_json_and_output_file() {
     assert_eq!(v["keep_alerting"], v["keep_total"]);
     assert!(v["keep_total"].as_u64().unwrap() >= 2);
     assert_eq!(v["blast_radius"]["silenced"], 1, "{v}");
+    // The near-attacks made from the benign event are reported, each with whether it is
+    // silenced; the web server's shell keeps alerting. Names read as behaviour and target.
+    let muts = v["mutations"].as_array().unwrap();
+    assert!(
+        muts.iter()
+            .any(|m| m["kind"] == "service_shell" && m["silenced"] == false),
+        "{v}"
+    );
+    assert_eq!(v["blocking"].as_array().map(Vec::len), Some(0));
+    assert_eq!(j["names"][0], "rm_deletes_dpkg_log", "{j}");
     assert!(v["blast_radius"]["clusters"].as_array().unwrap().len() == 1);
     assert!(j["alternatives"]
         .as_array()

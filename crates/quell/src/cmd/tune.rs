@@ -223,13 +223,15 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
         let alts: Vec<Json> = proposal
             .alternatives
             .iter()
-            .map(|c| json!({"template": c.template, "yaml": c.yaml, "verification": verification_json(&c.verification)}))
+            .map(|c| json!({"template": c.template, "generality": c.generality, "names": c.exceptions.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), "yaml": c.yaml, "verification": verification_json(&c.verification)}))
             .collect();
         println!(
             "{}",
             json!({
                 "rule": proposal.rule,
                 "template": best.template,
+                "generality": best.generality,
+                "names": best.exceptions.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
                 "yaml": best.yaml,
                 "verification": verification_json(&best.verification),
                 "alternatives": alts,
