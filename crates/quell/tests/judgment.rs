@@ -244,7 +244,8 @@ fn live_units() -> Vec<Unit> {
 
 /// The fields of an event an exception could name: all but the identifiers and times
 /// that are unique to each scenario by construction (pids, sessions, container ids,
-/// event numbers, times, fd numbers, client ports).
+/// event numbers, times, fd numbers, client ports, and the client address of an outbound
+/// connection).
 fn exception_view(r: &Record) -> BTreeMap<String, String> {
     const IGNORED: &[&str] = &[
         "proc.pid",
@@ -265,9 +266,16 @@ fn exception_view(r: &Record) -> BTreeMap<String, String> {
         "fd.name",
         "evt.arg.oldfd",
     ];
+    // On an outbound connection the client side is this host's own address: each
+    // scenario gets its own, so it is an identifier here too.
+    let outbound = matches!(
+        quell_triage::input::text(&r.event, "evt.type").as_deref(),
+        Some("connect" | "sendto" | "sendmsg")
+    );
     r.event
         .iter()
         .filter(|(k, _)| !IGNORED.contains(k) && !k.starts_with("proc.apid["))
+        .filter(|(k, _)| !(outbound && matches!(*k, "fd.cip" | "fd.lip")))
         .map(|(k, v)| (k.to_string(), format!("{v:?}")))
         .collect()
 }
@@ -903,3 +911,40 @@ const MAX_MIXED: usize = 12;
 const FLOOR_RECALL: f64 = 0.07;
 const FLOOR_PRECISION: f64 = 0.5;
 const FLOOR_TUNED: f64 = 0.17;
+
+/// Two runs of the same session differ only in identifiers and times: their events look
+/// the same to an exception; another target does not.
+#[test]
+fn exception_view_ignores_identifiers_only() {
+    let text = r#"
+family: view-check
+label: benign
+scenarios:
+  - name: one
+    expect: [Clear Log Activities]
+    procs:
+      sh: {exe: /bin/sh, cmd: sh -c x, sid: new}
+    steps: ["sh: trunc /var/log/syslog", "sh: connect 10.0.0.9:443"]
+    variants:
+      - {subst: {zzz: zzz}}
+      - {subst: {/var/log/syslog: /var/log/kern.log}}
+"#;
+    let mut alloc = Alloc::default();
+    let sc = expand_family(text, "t.yaml", &mut alloc).unwrap();
+    let recs: Vec<Vec<Record>> = sc
+        .iter()
+        .map(|s| parse_records(&s.jsonl(), &s.name).unwrap())
+        .collect();
+    let v = |i: usize, j: usize| exception_view(&recs[i][j]);
+    assert_ne!(
+        quell_triage::input::int(&recs[0][1].event, "proc.pid"),
+        quell_triage::input::int(&recs[1][1].event, "proc.pid")
+    );
+    assert_eq!(v(0, 1), v(1, 1), "the same truncation in another run");
+    assert_eq!(
+        v(0, 2),
+        v(1, 2),
+        "the same connection from another ephemeral port"
+    );
+    assert_ne!(v(0, 1), v(2, 1), "another log file");
+}
