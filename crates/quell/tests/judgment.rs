@@ -828,6 +828,37 @@ fn hand_corpus_size_and_rule_coverage() {
         covered.len(),
         covered.iter().cloned().collect::<Vec<_>>().join(" | ")
     );
+    // Actors of benign alerts that no malicious scenario uses at all (a triage that
+    // memorised names could win on these): printed, so that the list stays short.
+    let names_of = |u: &Unit, only_alerts: bool| -> BTreeSet<String> {
+        let idx: Vec<usize> = if only_alerts {
+            quell_triage::input::alerts(&e, &u.records)
+                .iter()
+                .map(|a| a.index)
+                .collect()
+        } else {
+            (0..u.records.len()).collect()
+        };
+        idx.iter()
+            .filter_map(|&i| quell_triage::input::text(&u.records[i].event, "proc.name"))
+            .collect()
+    };
+    let malicious_names: BTreeSet<String> = units
+        .iter()
+        .filter(|u| u.label == Label::Malicious)
+        .flat_map(|u| names_of(u, false))
+        .collect();
+    let benign_only: BTreeSet<String> = units
+        .iter()
+        .filter(|u| u.label == Label::Benign)
+        .flat_map(|u| names_of(u, true))
+        .filter(|n| !malicious_names.contains(n))
+        .collect();
+    eprintln!(
+        "actors of benign alerts never seen in a malicious scenario ({}): {}",
+        benign_only.len(),
+        benign_only.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
     assert!(
         wrong.is_empty(),
         "scenarios whose rules differ from `expect`:\n{}",
