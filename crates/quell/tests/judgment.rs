@@ -891,26 +891,15 @@ const MIN_BENIGN: usize = 100;
 const MIN_MALICIOUS: usize = 100;
 const MIN_RULES: usize = 20;
 
-/// The judgment figures, hand-written and live, train and test. Floors on TEST (hand):
+/// The judgment figures of the hand-written corpus, train and test. Floors on TEST:
 /// the targets are 0 attack clusters called likely_false_positive, precision
 /// >= 0.97 at recall >= 0.7, 0 mixed clusters, >= 90 % of benign bases tuned.
 #[test]
-fn judgment_figures() {
+fn judgment_figures_hand() {
     let rules = rules_files();
     let e = engine(&rules);
     let hand = hand_units();
     let h = measure("hand", &hand, &rules, &e, true);
-    let live = live_units();
-    if live.is_empty() {
-        eprintln!(
-            "live: no recordings under tests/judgment/live/recordings in this tree: not measured"
-        );
-    } else {
-        let l = measure("live", &live, &rules, &e, true);
-        for (sp, f) in &l {
-            eprintln!("{}", f.line(&format!("live/{}", sp.as_str())));
-        }
-    }
     for (sp, f) in &h {
         eprintln!("{}", f.line(&format!("hand/{}", sp.as_str())));
     }
@@ -933,6 +922,31 @@ fn judgment_figures() {
         t.precision()
     );
     assert!(t.tuned_share() >= FLOOR_TUNED, "tuned {}", t.tuned_share());
+}
+
+/// The judgment figures of the live recordings (helper `live`), train and test, measured
+/// the same way as the hand-written corpus and reported separately. No floor yet: the
+/// recordings are another helper's, and their figures are written to BENCHMARKS.md.
+#[test]
+fn judgment_figures_live() {
+    let live = live_units();
+    if live.is_empty() {
+        eprintln!(
+            "live: no recordings under tests/judgment/live/recordings in this tree: not measured"
+        );
+        return;
+    }
+    let rules = rules_files();
+    let e = engine(&rules);
+    let l = measure("live", &live, &rules, &e, true);
+    for (sp, f) in &l {
+        eprintln!("{}", f.line(&format!("live/{}", sp.as_str())));
+    }
+    let benign = live.iter().filter(|u| u.label == Label::Benign).count();
+    assert!(
+        benign > 0 && benign < live.len(),
+        "live recordings of both labels"
+    );
 }
 
 // Floors on the hand-written TEST split at what the code achieves at this commit (raise
