@@ -36,7 +36,7 @@ use quell_triage::synth::{synthesize, Options};
 use quell_triage::verify::{RulesFile, Verifier};
 use quell_triage::{Lang, Triage, Verdict};
 
-const TRUE_POSITIVES: &str = include_str!("../demo/true_positives.jsonl");
+const TRUE_POSITIVES: &str = include_str!("../../quell-triage/data/true_positives.jsonl");
 
 // ---------------------------------------------------------------- the split
 
