@@ -607,7 +607,15 @@ fn semantic_problems(v: &Verification, rule: &str, problems: &mut Vec<Problem>) 
             "narrow it: add the actor's executable and parent, or the exact target path",
         ));
     }
-    if v.blast_radius.marked_real > 0 {
+    if let Some(b) = v.blocking.first() {
+        problems.push(p(
+            format!(
+                "over history it would silence {} alert(s) outside the benign set that are not known to be benign, e.g. {} ({})",
+                v.blast_radius.blocking, b.description, b.verdict
+            ),
+            "narrow it (the actor's lineage, the exact target) until it silences only the benign events and alerts triage rates likely false positive",
+        ));
+    } else if v.blast_radius.marked_real > 0 {
         problems.push(p(
             format!(
                 "over history it would have silenced {} alert(s) people marked real",

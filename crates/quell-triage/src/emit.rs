@@ -35,30 +35,13 @@ pub enum Style {
     Legacy,
 }
 
-/// A YAML scalar: plain when that reads back as the same string, else single-quoted; a
-/// string holding a character a terminal would act on (control characters, escape
-/// sequences, bidi overrides: `quell_events::term::is_unsafe`) is double-quoted with YAML's
-/// escapes, so the file shows it escaped and reads back as the same string.
-/// `flow` is for scalars inside `[...]`.
+/// A YAML scalar: plain when that reads back as the same string; single-quoted when only
+/// YAML's indicators are in the way; double-quoted with escapes (`\t`, `\x1b`, `\u2028`)
+/// when it holds a control character or anything outside YAML's printable set, which no
+/// other style can carry. `flow` is for scalars inside `[...]`.
 pub fn yaml_scalar(s: &str, flow: bool) -> String {
-    if s.chars().any(quell_events::term::is_unsafe) {
-        let mut out = String::with_capacity(s.len() + 8);
-        out.push('"');
-        for c in s.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '"' => out.push_str("\\\""),
-                '\n' => out.push_str("\\n"),
-                '\t' => out.push_str("\\t"),
-                '\r' => out.push_str("\\r"),
-                c if quell_events::term::is_unsafe(c) => {
-                    out.push_str(&format!("\\u{:04X}", c as u32));
-                }
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-        return out;
+    if s.chars().any(|c| !yaml_printable(c)) {
+        return yaml_double_quoted(s);
     }
     let plain_ok = !s.is_empty()
         && s.trim() == s
@@ -66,7 +49,6 @@ pub fn yaml_scalar(s: &str, flow: bool) -> String {
         && !s.contains(": ")
         && !s.contains(" #")
         && !s.ends_with(':')
-        && !s.chars().any(|c| c.is_control())
         && !(flow && s.contains(|c: char| ",[]{}".contains(c)))
         && !looks_typed(s);
     if plain_ok {
@@ -74,6 +56,35 @@ pub fn yaml_scalar(s: &str, flow: bool) -> String {
     } else {
         format!("'{}'", s.replace('\'', "''"))
     }
+}
+
+/// Characters YAML lets stand for themselves in a quoted scalar (its printable set,
+/// minus the line breaks and the byte-order mark, which a scalar must not hold raw).
+fn yaml_printable(c: char) -> bool {
+    matches!(c, ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+        && !quell_events::term::is_unsafe(c)
+}
+
+/// A double-quoted YAML scalar with every non-printable character escaped.
+fn yaml_double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if yaml_printable(c) => out.push(c),
+            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Scalars YAML would read as something other than a string.
@@ -192,11 +203,6 @@ mod tests {
             "'q'",
             "\"dq\"",
             "日本語",
-            "sh -c \u{1b}]0;pwned\u{7}",
-            "ok\rFORGED",
-            "a\u{202e}b\u{2066}",
-            "tab\there\nline",
-            "back\\slash \"q\" \u{1b}[2J",
         ] {
             for flow in [false, true] {
                 let doc = if flow {
@@ -214,10 +220,67 @@ mod tests {
             }
         }
         assert_eq!(yaml_scalar("/usr/bin/rm", true), "/usr/bin/rm");
-        // What a terminal would act on is written with YAML's escapes, never raw.
-        let e = yaml_scalar("x\u{1b}]0;pwned\u{7}\r\u{202e}", true);
-        assert_eq!(e, "\"x\\u001B]0;pwned\\u0007\\r\\u202E\"");
-        assert!(!comments(&["a\u{1b}[2Jb\rc".into()]).contains(['\u{1b}', '\r']));
+    }
+
+    /// Control characters and bytes outside YAML's printable set are escaped in a
+    /// double-quoted scalar and read back as the same string; none reaches the text raw.
+    #[test]
+    fn odd_characters_are_escaped_as_yaml_does() {
+        for s in [
+            "a\u{7}b",
+            "\u{1b}[31mred\u{1b}[0m",
+            "tab\there",
+            "line\nbreak",
+            "cr\r",
+            "nul\u{0}x",
+            "del\u{7f}",
+            "nel\u{85}",
+            "ls\u{2028}ps\u{2029}",
+            "bom\u{feff}",
+            "c1\u{9b}31m",
+            "quote \" and \\ with \u{1}",
+        ] {
+            for flow in [false, true] {
+                let y = yaml_scalar(s, flow);
+                assert!(y.starts_with('"') && y.ends_with('"'), "{y}");
+                assert!(
+                    !y.chars().any(
+                        |c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+                    ),
+                    "{y:?}"
+                );
+                let doc = if flow {
+                    format!("[{y}]")
+                } else {
+                    format!("k: {y}")
+                };
+                let d = YamlLoader::load_from_str(&doc).unwrap();
+                let got = if flow {
+                    d[0][0].as_str()
+                } else {
+                    d[0]["k"].as_str()
+                };
+                assert_eq!(got, Some(s), "{doc}");
+            }
+        }
+        assert_eq!(yaml_scalar("a\u{7}b", false), "\"a\\x07b\"");
+        // In a whole block (the rule name is the user's text) and in comments.
+        let ex = ExceptionSpec {
+            name: "n".into(),
+            fields: vec!["proc.name".into()],
+            comps: vec!["=".into()],
+            values: vec![vec![ExVal::One("x\u{1b}y".into())]],
+        };
+        let b = block_yaml("rule\u{1b}]0;t\u{7}", &[ex], Style::Override);
+        assert!(!b.contains('\u{1b}') && !b.contains('\u{7}'), "{b:?}");
+        let d = YamlLoader::load_from_str(&b).unwrap();
+        assert_eq!(d[0][0]["rule"].as_str(), Some("rule\u{1b}]0;t\u{7}"));
+        assert_eq!(comments(&["e\u{1b}[2Jx".into()]), "# e\\u001b[2Jx\n");
+        // Bidi overrides are printable for YAML but not for a terminal: escaped too.
+        assert_eq!(
+            yaml_scalar("x\u{1b}]0;pwned\u{7}\r\u{202e}", true),
+            "\"x\\x1b]0;pwned\\x07\\r\\u202e\""
+        );
     }
 
     #[test]

@@ -8,9 +8,15 @@
 //! - [`triage`]: a verdict per cluster (likely false positive / uncertain / likely real),
 //!   a score, reasons with evidence, what to confirm; English and Japanese;
 //! - [`catalogue`], [`evidence`], [`session`], [`history`]: the evidence triage weighs;
-//! - [`synth`]: the narrowest Falco exception separating benign events from keep events;
+//! - [`keep`]: the bundled true-positive catalogue every exception must keep alerting on;
+//! - [`kinds`]: field kinds (paths, server endpoints, pod names, command lines) and how
+//!   each may be widened;
+//! - [`synth`]: candidate Falco exceptions by template and widening level, the best
+//!   verified one first;
+//! - [`mutate`]: near-attacks made from the benign events;
 //! - [`verify`]: proof that an exception block loads, silences the benign events, keeps
-//!   the keep events alerting, and its blast radius over history;
+//!   the keep events alerting, silences no history alert outside the benign set that
+//!   triage does not rate benign (the blast radius), and which near-attacks it silences;
 //! - [`check`]: `quell tune --check`, diagnosing an exception written elsewhere.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,6 +28,9 @@ pub mod emit;
 pub mod evidence;
 pub mod history;
 pub mod input;
+pub mod keep;
+pub mod kinds;
+pub mod mutate;
 pub mod session;
 pub mod synth;
 pub mod triage;

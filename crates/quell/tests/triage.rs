@@ -127,6 +127,16 @@ fn tune_json_and_output_file() {
     assert_eq!(v["keep_alerting"], v["keep_total"]);
     assert!(v["keep_total"].as_u64().unwrap() >= 2);
     assert_eq!(v["blast_radius"]["silenced"], 1, "{v}");
+    // The near-attacks made from the benign event are reported, each with whether it is
+    // silenced; the web server's shell keeps alerting. Names read as behaviour and target.
+    let muts = v["mutations"].as_array().unwrap();
+    assert!(
+        muts.iter()
+            .any(|m| m["kind"] == "service_shell" && m["silenced"] == false),
+        "{v}"
+    );
+    assert_eq!(v["blocking"].as_array().map(Vec::len), Some(0));
+    assert_eq!(j["names"][0], "rm_deletes_dpkg_log", "{j}");
     assert!(v["blast_radius"]["clusters"].as_array().unwrap().len() == 1);
     assert!(j["alternatives"]
         .as_array()
@@ -466,4 +476,138 @@ fn nasty_input_never_panics() {
             }
         }
     }
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+/// The issue's first bullet as a test: the operator's deletion alone is the benign set
+/// (taken from the seed by its command line and lineage), the whole seed is the history,
+/// there is no keep set beyond the bundled catalogue. Either tune proposes an exception
+/// after which the web shell's `rm -f /var/log/dpkg.log` still raises "Clear Log
+/// Activities" and the operator's does not, or it refuses with exit 1 and names the
+/// blocking alert.
+#[test]
+fn tune_with_the_seed_as_history_keeps_the_web_shell_alerting() {
+    let seed = repo("examples/seed.jsonl");
+    let text = std::fs::read_to_string(&seed).unwrap();
+    let operator: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let e: serde_json::Value = serde_json::from_str(l).unwrap();
+            e["evt.type"] == "unlinkat"
+                && e["proc.cmdline"] == "rm /var/log/dpkg.log"
+                && e["proc.aname[2]"] == "runc"
+        })
+        .collect();
+    assert_eq!(operator.len(), 1, "the seed holds one operator deletion");
+    let dir = tempfile::tempdir().unwrap();
+    let b = write(dir.path(), "B.jsonl", &format!("{}\n", operator[0]));
+    // As the issue wrote it; and without the bundled keep set, so that the history alone
+    // must protect the web shell's alert.
+    for extra in [&[][..], &["--no-builtin-keep"][..]] {
+        story_holds(&seed, &b, &dir.path().join("local.yaml"), extra);
+    }
+    // Without the exception both deletions alert (the test would mean nothing otherwise).
+    let o = run(&[
+        "replay",
+        "--json",
+        "--default-rules",
+        seed.to_str().unwrap(),
+    ]);
+    let before = stdout(&o)
+        .lines()
+        .filter(|l| l.contains("\"rule\":\"Clear Log Activities\""))
+        .count();
+    assert_eq!(before, 2);
+}
+
+fn story_holds(seed: &Path, b: &Path, local: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "tune",
+        "--rule",
+        "Clear Log Activities",
+        "--benign",
+        b.to_str().unwrap(),
+        "--history",
+        seed.to_str().unwrap(),
+        "-o",
+        local.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    if o.status.code() == Some(1) {
+        let e = stderr(&o);
+        assert!(
+            e.contains("rm -f /var/log/dpkg.log") && e.contains("Clear Log Activities"),
+            "a refusal names the blocking alert: {e}"
+        );
+        return;
+    }
+    assert!(o.status.success(), "{}", stderr(&o));
+    let yaml = std::fs::read_to_string(local).unwrap();
+    let o = run(&[
+        "replay",
+        "--json",
+        "--default-rules",
+        "-r",
+        local.to_str().unwrap(),
+        seed.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cleared: Vec<String> = stdout(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|j| j["rule"] == "Clear Log Activities")
+        .map(|j| {
+            j["output_fields"]["proc.cmdline"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        cleared,
+        vec!["rm -f /var/log/dpkg.log".to_string()],
+        "only the web shell's deletion alerts ({extra:?}) under\n{yaml}"
+    );
+}
+
+/// Refusal: the benign set's own action, differing from a history alert people marked
+/// real only in fields no exception keys on, cannot be excepted; tune exits 1 and names
+/// the blocking alert with its untrusted text escaped.
+#[test]
+fn tune_refuses_and_names_the_blocking_alert() {
+    let seed = std::fs::read_to_string(repo("examples/seed.jsonl")).unwrap();
+    let line = seed
+        .lines()
+        .find(|l| l.contains("\"proc.cmdline\":\"rm /var/log/dpkg.log\"") && l.contains("unlinkat"))
+        .unwrap();
+    let mut real: serde_json::Value = serde_json::from_str(line).unwrap();
+    real["proc.pid"] = 99999.into();
+    real["quell.decision"] = "real".into();
+    // Text an attacker controls, shown in the refusal: escaped, never live.
+    real["container.image.repository"] = "evil\u{1b}]0;owned\u{7}".into();
+    let dir = tempfile::tempdir().unwrap();
+    let b = write(dir.path(), "B.jsonl", &format!("{line}\n"));
+    let h = write(dir.path(), "H.jsonl", &format!("{real}\n"));
+    let o = run(&[
+        "tune",
+        "--rule",
+        "Clear Log Activities",
+        "--benign",
+        b.to_str().unwrap(),
+        "--history",
+        h.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let e = stderr(&o);
+    assert!(e.contains("a person marked real"), "{e}");
+    assert!(e.contains("line 1: rm /var/log/dpkg.log"), "{e}");
+    assert!(!e.contains('\u{1b}') && !e.contains('\u{7}'), "{e:?}");
+    assert!(e.contains("evil\\x1b]0;owned\\x07"), "{e}");
+    assert!(stdout(&o).is_empty());
 }

@@ -14,7 +14,7 @@ use quell_triage::verify::{RulesFile, Verifier};
 use quell_triage::{Lang, Triage, Verdict};
 
 const DEFAULT_RULES: &str = include_str!("../rules/default_rules.yaml");
-const TRUE_POSITIVES: &str = include_str!("../demo/true_positives.jsonl");
+const TRUE_POSITIVES: &str = include_str!("../../quell-triage/data/true_positives.jsonl");
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/recordings")
@@ -165,9 +165,9 @@ fn every_benign_cluster_gets_a_verified_exception() {
                 "{name}: printed bytes verify the same"
             );
             eprintln!(
-                "TUNE {name:45} {rule:32} {:38} benign {}/{} keep {}/{} blast {} of {} (outside benign clusters {})",
+                "TUNE {name:45} {rule:32} {:38} benign {}/{} keep {}/{} blast {} of {} (outside the benign set {})",
                 p.best.template, v.benign_silenced, v.benign_total, v.keep_alerting, v.keep_total,
-                v.blast_radius.silenced, v.blast_radius.history_alerts, v.blast_radius.outside_benign_clusters
+                v.blast_radius.silenced, v.blast_radius.history_alerts, v.blast_radius.outside_benign_set
             );
             n += 1;
         }

@@ -388,9 +388,10 @@ fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
         "例外の自動生成（表示前に検証済み）",
         lang,
     )?;
-    let mut keep = true_positives();
+    // The attack is history, not a keep set: tune triages the history itself and refuses
+    // any exception that would silence an alert outside the benign set it does not rate benign.
+    let keep = true_positives()?;
     let builtin = keep.len();
-    keep.extend(attack.iter().cloned());
     let history: Vec<Record> = op1.iter().chain(&attack).cloned().collect();
     let vf = Verifier::new(&defaults, RULE, &op1, &keep, &history)?;
     let prop = synthesize(
@@ -398,7 +399,8 @@ fn story(dir: &Path, recorded: bool, lang: Lang) -> Result<ExitCode> {
         &Options {
             provenance: vec![
                 "benign: the operator's deletion (operator-1.jsonl), judged benign by a person".into(),
-                format!("keep: quell's true-positive catalogue ({builtin} events) + the attack variant (attack.jsonl)"),
+                format!("keep: quell's true-positive catalogue ({builtin} events)"),
+                "history: the operator's and the web shell's recordings (operator-1.jsonl, attack.jsonl), triaged by quell".into(),
             ],
             ..Options::default()
         },

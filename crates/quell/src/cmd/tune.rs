@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use quell_triage::check::check;
-use quell_triage::input::{parse_records, Record};
+use quell_triage::check::check_named;
+use quell_triage::input::Record;
 use quell_triage::synth::{synthesize, Options};
 use quell_triage::verify::{RulesFile, Verification, Verifier};
 use serde_json::{json, Value as Json};
@@ -18,13 +18,11 @@ use crate::input::read_records;
 use crate::output::Out;
 use crate::{note, ruleset};
 
-/// quell's true-positive catalogue: events recorded live from the malicious corpus
-/// scenarios, which every exception must keep alerting on.
-pub const TRUE_POSITIVES: &str = include_str!("../../demo/true_positives.jsonl");
-
-/// The catalogue as records.
-pub fn true_positives() -> Vec<Record> {
-    parse_records(TRUE_POSITIVES, "<bundled>/true_positives.jsonl").unwrap_or_default()
+/// quell's true-positive catalogue (bundled with quell-triage) as records; a line that
+/// does not parse is an error, never an empty keep set.
+pub fn true_positives() -> Result<Vec<Record>> {
+    quell_triage::keep::true_positives()
+        .context("quell's bundled true-positive catalogue does not parse")
 }
 
 /// The rules files in load order: the `-r` files, or the bundled defaults (first, with `default_rules`).
@@ -59,13 +57,16 @@ pub fn verification_json(v: &Verification) -> Json {
         "keep_silenced": v.keep_silenced,
         "benign_still_alerting": v.benign_still_alerting,
         "blast_radius": v.blast_radius,
+        "blocking": v.blocking,
+        "mutations": v.mutations,
+        "mutations_silenced": v.mutations_silenced,
         "passed": v.passed,
     })
 }
 
 fn summary(v: &Verification) -> String {
     format!(
-        "loads: {}; benign silenced {} of {}; keep still alerting {} of {}; blast radius {} of {} past alerts ({} outside the benign clusters, {} marked real)",
+        "loads: {}; benign silenced {} of {}; keep still alerting {} of {}; blast radius {} of {} past alerts ({} outside the benign set, {} triaged likely_real or uncertain, {} marked real); near-attacks still alerting {} of {}",
         if v.loads { "yes" } else { "no" },
         v.benign_silenced,
         v.benign_total,
@@ -73,9 +74,48 @@ fn summary(v: &Verification) -> String {
         v.keep_total,
         v.blast_radius.silenced,
         v.blast_radius.history_alerts,
-        v.blast_radius.outside_benign_clusters,
-        v.blast_radius.marked_real
+        v.blast_radius.outside_benign_set,
+        v.blast_radius.blocking,
+        v.blast_radius.marked_real,
+        v.mutations.iter().filter(|m| !m.silenced).count(),
+        v.mutations.len()
     )
+}
+
+/// The details people read under the summary: what the blast radius holds outside the
+/// benign set, what refuses the candidate, which near-attacks it silences.
+fn details(v: &Verification) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in &v.blast_radius.clusters {
+        if c.count > c.in_benign_set {
+            out.push(format!(
+                "  also silences {} past alert(s) of cluster {} ({}), e.g. {}",
+                c.count - c.in_benign_set,
+                c.cluster,
+                c.verdict.map_or("not triaged", |v| v.as_str()),
+                c.examples.first().map(String::as_str).unwrap_or("")
+            ));
+        }
+    }
+    for b in &v.blocking {
+        out.push(format!(
+            "  refused: it would silence {} (\"{}\", {})",
+            b.description, b.rule, b.verdict
+        ));
+    }
+    for m in v.mutations.iter().filter(|m| m.silenced) {
+        out.push(format!(
+            "  silences the near-attack {}{}: {}",
+            m.kind,
+            if m.avoidable {
+                ""
+            } else {
+                " (an exception cannot see what ran before; triage does)"
+            },
+            m.description
+        ));
+    }
+    out
 }
 
 /// Arguments of `quell tune`.
@@ -116,7 +156,7 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
     let mut keep = if a.no_builtin_keep {
         Vec::new()
     } else {
-        true_positives()
+        true_positives()?
     };
     let builtin_keep = keep.len();
     if let Some(p) = a.keep {
@@ -189,7 +229,7 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
         let alts: Vec<Json> = proposal
             .alternatives
             .iter()
-            .map(|c| json!({"template": c.template, "yaml": c.yaml, "verification": verification_json(&c.verification)}))
+            .map(|c| json!({"template": c.template, "generality": c.generality, "names": c.exceptions.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), "yaml": c.yaml, "verification": verification_json(&c.verification)}))
             .collect();
         let mut out = Out::new();
         writeln!(
@@ -198,6 +238,8 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
             json!({
                 "rule": proposal.rule,
                 "template": best.template,
+                "generality": best.generality,
+                "names": best.exceptions.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
                 "yaml": best.yaml,
                 "verification": verification_json(&best.verification),
                 "alternatives": alts,
@@ -218,6 +260,9 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
             best.template,
             summary(&best.verification)
         );
+        for d in details(&best.verification) {
+            eprintln!("quell: {d}");
+        }
         if let Some(o) = a.output {
             note!(
                 "quell: wrote {}: load it after your rules (e.g. -r RULES -r {})",
@@ -251,7 +296,14 @@ fn run_check(
     history: &[Record],
 ) -> Result<ExitCode> {
     let text = ruleset::read(file)?;
-    let report = check(rules, &text, benign, keep, history)?;
+    let report = check_named(
+        rules,
+        &file.display().to_string(),
+        &text,
+        benign,
+        keep,
+        history,
+    )?;
     let mut out = Out::new();
     if a.json {
         let per: Vec<Json> = report

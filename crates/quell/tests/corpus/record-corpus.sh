@@ -11,7 +11,7 @@
 # like real ones (httpd, postgres, dpkg, ansible-playbook, ...): `sh -c "$1"` scripts, so the
 # process names and lineage are what those programs would produce.
 #
-# Afterwards, demo/true_positives.jsonl (quell's true-positive catalogue) is rebuilt from
+# Afterwards, crates/quell-triage/data/true_positives.jsonl (quell's true-positive catalogue) is rebuilt from
 # the events of the malicious recordings that raise an alert.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -53,7 +53,7 @@ done
 rm -rf "$S" "$W" "$E" /opt/quell-corpus
 
 # The true-positive catalogue: events of malicious recordings that alert.
-TP="$ROOT/crates/quell/demo/true_positives.jsonl"
+TP="$ROOT/crates/quell-triage/data/true_positives.jsonl"
 : > "$TP.tmp"
 for g in "$OUT"/malicious/*.jsonl.gz; do
     [ -e "$g" ] || continue

