@@ -23,6 +23,7 @@ pub mod evidence;
 pub mod history;
 pub mod input;
 pub mod session;
+pub mod signals;
 pub mod synth;
 pub mod triage;
 pub mod verify;
