@@ -94,6 +94,14 @@ pub enum Command {
     },
     /// Group alerts into clusters and give each a verdict (likely false positive, uncertain,
     /// likely real) with a score, the reasons that moved it and what a person should confirm.
+    ///
+    /// A verdict is a score computed from the evidence quell saw (the process lineage, the
+    /// target, the session around the alert, the known-benign catalogue, past decisions); it
+    /// is not a proof. "Likely false positive" means quell saw nothing of an attack and
+    /// positive evidence of known benign work; "likely real" means it saw evidence of an
+    /// attack; "uncertain" means neither was strong enough. The decision is yours. Decisions
+    /// recorded as "quell.decision": "benign" or "real" on the alerts passed with --history
+    /// move the score of the same cluster next time; quell records nothing by itself.
     Triage {
         /// A rules file; repeat to load several in order. Without it, quell's bundled default ruleset.
         #[arg(short = 'r', long = "rules")]
@@ -114,6 +122,9 @@ pub enum Command {
         /// One JSON object per cluster, per line.
         #[arg(long)]
         json: bool,
+        /// No progress or summary on stderr.
+        #[arg(long, short = 'q')]
+        quiet: bool,
         /// A `quell run --record` recording or Falco JSON alerts.
         events: PathBuf,
     },
@@ -213,6 +224,7 @@ pub fn main() -> ExitCode {
             catalogue,
             lang,
             json,
+            quiet,
             events,
         } => cmd::triage::run(
             &rules,
@@ -221,6 +233,7 @@ pub fn main() -> ExitCode {
             catalogue.as_deref(),
             &lang,
             json,
+            quiet,
             &events,
         ),
         Command::Tune {

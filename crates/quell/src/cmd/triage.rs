@@ -1,13 +1,14 @@
 //! `quell triage`: group alerts into clusters and give each a verdict with its reasons.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use quell_triage::catalogue::Catalogue;
 use quell_triage::history::History;
-use quell_triage::input::{parse_records, Record};
+use quell_triage::input::{parse_line, parse_records, Record};
 use quell_triage::{ClusterReport, Lang, Triage};
 
 use crate::ruleset;
@@ -20,6 +21,94 @@ pub fn read_records(path: &Path, what: &str) -> Result<Vec<Record>> {
         .map_err(|_| anyhow::anyhow!("the {what} file {} is not UTF-8 text", path.display()))?;
     parse_records(&text, &path.display().to_string())
         .map_err(|e| anyhow::anyhow!("the {what} file has a bad line: {e}"))
+}
+
+/// Progress on stderr for long inputs: a percentage rewritten in place when stderr is a
+/// terminal, otherwise a line every few seconds; nothing when quiet.
+pub struct Progress {
+    quiet: bool,
+    tty: bool,
+    last: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    /// A reporter.
+    pub fn new(quiet: bool) -> Progress {
+        Progress {
+            quiet,
+            tty: std::io::stderr().is_terminal(),
+            last: Instant::now(),
+            shown: false,
+        }
+    }
+
+    /// Reports `what` at `done` of `total` (units of the caller's choosing).
+    pub fn step(&mut self, what: &str, done: u64, total: u64) {
+        if self.quiet {
+            return;
+        }
+        let every = if self.tty {
+            Duration::from_millis(250)
+        } else {
+            Duration::from_secs(5)
+        };
+        if self.last.elapsed() < every {
+            return;
+        }
+        self.last = Instant::now();
+        let pct = if total == 0 { 100.0 } else { 100.0 * done as f64 / total as f64 };
+        if self.tty {
+            eprint!("\rquell: {what}: {pct:5.1}%   ");
+        } else {
+            eprintln!("quell: {what}: {pct:.0}% ({done} of {total})");
+        }
+        self.shown = true;
+    }
+
+    /// Ends a progress line on a terminal.
+    pub fn done(&mut self) {
+        if self.shown && self.tty && !self.quiet {
+            eprint!("\r{:40}\r", "");
+        }
+        self.shown = false;
+    }
+}
+
+/// Reads a JSON Lines file line by line, reporting progress by bytes read.
+pub fn read_records_progress(path: &Path, what: &str, progress: &mut Progress) -> Result<Vec<Record>> {
+    let f = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
+    let total = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let name = path.display().to_string();
+    let mut reader = BufReader::with_capacity(1 << 20, f);
+    let mut line = Vec::new();
+    let mut out = Vec::new();
+    let (mut n, mut read) = (0usize, 0u64);
+    loop {
+        line.clear();
+        let k = reader
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
+        if k == 0 {
+            break;
+        }
+        n += 1;
+        read += k as u64;
+        let text = std::str::from_utf8(&line)
+            .map_err(|_| anyhow::anyhow!("the {what} file {} is not UTF-8 text (line {n})", path.display()))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let rec = parse_line(text.trim_end_matches(['\n', '\r']), n, &name)
+            .map_err(|e| anyhow::anyhow!("the {what} file has a bad line: {e}"))?;
+        out.push(rec);
+        if n % 1024 == 0 {
+            progress.step(&format!("reading {}", path.display()), read, total);
+        }
+    }
+    progress.done();
+    Ok(out)
 }
 
 /// The catalogue: bundled, plus a user file.
@@ -80,6 +169,7 @@ pub fn run(
     catalogue_file: Option<&Path>,
     lang: &str,
     json: bool,
+    quiet: bool,
     events: &Path,
 ) -> Result<ExitCode> {
     let Some(lang) = Lang::parse(lang) else {
@@ -87,9 +177,10 @@ pub fn run(
     };
     let engine = ruleset::load(rules, default_rules)?;
     let cat = catalogue(catalogue_file)?;
-    let records = read_records(events, "events")?;
+    let mut progress = Progress::new(quiet);
+    let records = read_records_progress(events, "events", &mut progress)?;
     let hist = match history {
-        Some(p) => History::build(&engine, &read_records(p, "history")?),
+        Some(p) => History::build(&engine, &read_records_progress(p, "history", &mut progress)?),
         None => History::empty(),
     };
     let host = crate::alerts::host_name();
@@ -100,7 +191,12 @@ pub fn run(
         lang,
         hostname: &host,
     }
-    .run(&records);
+    .run_with(
+        &records,
+        &quell_triage::signals::table().weights(),
+        &mut |done, total| progress.step("triage", done as u64, total as u64),
+    );
+    progress.done();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for r in &reports {
@@ -111,7 +207,7 @@ pub fn run(
         }
     }
     out.flush()?;
-    if !json {
+    if !json && !quiet {
         let n: usize = reports.iter().map(|r| r.alerts).sum();
         match lang {
             Lang::En => eprintln!(
