@@ -19,6 +19,7 @@ pub mod catalogue;
 pub mod check;
 pub mod cluster;
 pub mod emit;
+pub mod fit;
 pub mod evidence;
 pub mod history;
 pub mod input;
