@@ -165,6 +165,26 @@ pub enum Sensitivity {
     Medium,
     /// Authentication and audit records, shell history, credentials.
     High,
+    /// Where an intruder persists: shell start-up files, cron, systemd units, the
+    /// dynamic loader's preload list, init scripts.
+    Persistence,
+}
+
+/// Whether a path is a persistence location.
+pub fn is_persistence(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    const NAMES: &[&str] = &[
+        ".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile",
+        ".zshenv", ".bash_logout", ".cshrc", ".tcshrc", ".kshrc", "ld.so.preload", "rc.local",
+        "crontab", "bash.bashrc", "profile", "environment",
+    ];
+    const PARTS: &[&str] = &[
+        "/etc/cron", "/var/spool/cron/", "/etc/systemd/system/", "/usr/lib/systemd/system/",
+        "/lib/systemd/system/", "/.config/systemd/user/", "/etc/profile.d/", "/etc/init.d/",
+        "/etc/rc.d/", "/etc/xdg/autostart/", "/.config/autostart/", "/etc/update-motd.d/",
+    ];
+    (NAMES.contains(&base) && (path.starts_with("/etc/") || path.starts_with("/root/") || path.starts_with("/home/") || !path.starts_with('/')))
+        || PARTS.iter().any(|p| path.contains(p))
 }
 
 /// Classifies a target path.
@@ -216,6 +236,9 @@ pub fn sensitivity(path: &str) -> Sensitivity {
     ];
     if HIGH_NAMES.contains(&base) || HIGH_PARTS.iter().any(|p| path.contains(p)) {
         return Sensitivity::High;
+    }
+    if is_persistence(path) {
+        return Sensitivity::Persistence;
     }
     let rotated = base.ends_with(".gz")
         || base.ends_with(".xz")
@@ -843,6 +866,10 @@ mod tests {
         assert_eq!(sensitivity("/var/log/audit/audit.log"), Sensitivity::High);
         assert_eq!(sensitivity("/root/.bash_history"), Sensitivity::High);
         assert_eq!(sensitivity(""), Sensitivity::Medium);
+        assert_eq!(sensitivity("/home/ops/.bashrc"), Sensitivity::Persistence);
+        assert_eq!(sensitivity("/etc/cron.d/job"), Sensitivity::Persistence);
+        assert_eq!(sensitivity("/etc/systemd/system/x.service"), Sensitivity::Persistence);
+        assert_eq!(sensitivity("/srv/app/profile"), Sensitivity::Medium);
     }
 
     #[test]

@@ -564,6 +564,9 @@ impl Triage<'_> {
             match s {
                 Sensitivity::Low => out.push(hit("target_housekeeping", 1.0, vec![("target", t)])),
                 Sensitivity::High => out.push(hit("target_sensitive", 1.0, vec![("target", t)])),
+                Sensitivity::Persistence => {
+                    out.push(hit("target_persistence", 1.0, vec![("target", t)]))
+                }
                 Sensitivity::Medium => {}
             }
         }
