@@ -486,9 +486,12 @@ pub fn actor(ev: &FlatEvent) -> Actor {
     };
     let lin = lineage(ev);
     let mut shell_below: Option<String> = None;
+    let mut past_runtime = false;
     for (i, (level, name, exe)) in lin.iter().enumerate() {
         let r = role(name);
-        if *level > 0 {
+        // Above a container runtime is the host's side: how the runtime was started is not
+        // how the container's process was entered.
+        if *level > 0 && !past_runtime {
             match r {
                 Role::Login if a.entry.is_none() => a.entry = Some(name.clone()),
                 Role::Runtime if a.runtime.is_none() => a.runtime = Some(name.clone()),
@@ -508,6 +511,9 @@ pub fn actor(ev: &FlatEvent) -> Actor {
         }
         if r == Role::Shell {
             shell_below = Some(name.clone());
+        }
+        if *level > 0 && r == Role::Runtime {
+            past_runtime = true;
         }
         if a.dropped_exe.is_none() && *level <= MAX_DROP_LEVEL {
             if let Some(p) = exe
@@ -1002,6 +1008,9 @@ mod tests {
         // A person: a tty with a login or a runtime exec entry.
         assert!(i(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}"#));
         assert!(i(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"runc"}"#));
+        // What started the runtime (host side) is not how the container was entered.
+        let a = actor(&ev(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"runc","proc.aname[3]":"sshd","proc.aname[4]":"httpd"}"#));
+        assert_eq!((a.entry, a.service), (None, None));
         // A tty alone, sudo alone, or a runtime exec without a tty (piped): no.
         assert!(!i(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash"}"#));
         assert!(!i(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sudo"}"#));

@@ -97,6 +97,27 @@ impl Sessions {
         Sessions::build(records, &Catalogue::default())
     }
 
+    /// Counts a record that is neither an alert nor a weighed activity in its session.
+    pub fn count_event(&mut self, r: &Record) {
+        if r.rule.is_some() {
+            return;
+        }
+        if let Some(k) = key(r) {
+            let id = match self.by_key.get(&k) {
+                Some(id) => *id,
+                None => {
+                    self.sessions.push(Session::default());
+                    let id = (self.sessions.len() - 1) as u32;
+                    self.by_key.insert(k, id);
+                    id
+                }
+            };
+            if let Some(s) = self.sessions.get_mut(id as usize) {
+                s.events += 1;
+            }
+        }
+    }
+
     /// Adds one record.
     pub fn push(&mut self, i: usize, r: &Record, catalogue: &Catalogue) {
         let k = key(r);

@@ -13,9 +13,9 @@ use serde_json::{json, Value as Json};
 
 use crate::catalogue::Catalogue;
 use crate::cluster::{cluster, target, Cluster};
-use crate::evidence::{actor, target_sensitivity, Activity, Sensitivity};
+use crate::evidence::{activity, actor, target_sensitivity, Activity, Sensitivity};
 use crate::history::History;
-use crate::input::{alerts, text, Record};
+use crate::input::{alerts, text, Alert, Record};
 use crate::session::{Context, Sessions};
 use crate::signals::{self, Kind, Weights};
 
@@ -194,6 +194,18 @@ pub fn sample_alert(engine: &Engine, rule: &str, r: &Record, hostname: &str) -> 
         Some(c) => {
             let mut fields = c.format.output_fields(&r.event);
             fields.insert("evt.time".into(), json!(ts));
+            // The lineage the cluster signature keys on, so that the sample alert triages
+            // into the cluster it stands for.
+            for level in 1..=crate::evidence::MAX_ANCESTORS {
+                let k = format!("proc.aname[{level}]");
+                match text(&r.event, &k) {
+                    Some(v) => {
+                        fields.entry(k).or_insert(json!(v));
+                    }
+                    None if level > 1 => break,
+                    None => {}
+                }
+            }
             json!({
                 "hostname": hostname,
                 "output": format!("{}: {} {}", quell_rules::output::text_time(ts), c.priority.as_str(), c.format.render(&r.event)),
@@ -256,6 +268,72 @@ fn describe_action(ev: &FlatEvent, lang: Lang) -> String {
     }
 }
 
+/// Records pushed one at a time into triage (see [`Triage::stream`]).
+pub struct Stream<'a> {
+    triage: &'a Triage<'a>,
+    kept: Vec<Record>,
+    orig: Vec<usize>,
+    alerts: Vec<Alert>,
+    sessions: Sessions,
+    pushed: usize,
+}
+
+impl Stream<'_> {
+    /// Adds the next record: kept when it is an alert (an alert line, or an event a rule
+    /// matches) or an activity the session context weighs; otherwise only counted in its
+    /// session.
+    pub fn push(&mut self, r: Record) {
+        let at = self.pushed;
+        self.pushed += 1;
+        let t = self.triage;
+        let rules: Vec<String> = match &r.rule {
+            Some(rule) => vec![rule.clone()],
+            None => t
+                .engine
+                .evaluate(&r.event, quell_rules::engine::RuleMatching::First)
+                .into_iter()
+                .map(|c| c.name.clone())
+                .collect(),
+        };
+        let is_maint = |n: &str| t.catalogue.entry_for_actor(n).is_some();
+        let irrelevant = rules.is_empty() && activity(&r.event, &is_maint).is_none();
+        if irrelevant {
+            self.sessions.count_event(&r);
+            return;
+        }
+        let k = self.kept.len();
+        self.sessions.push(k, &r, t.catalogue);
+        for rule in rules {
+            self.alerts.push(Alert { rule, index: k });
+        }
+        self.kept.push(r);
+        self.orig.push(at);
+    }
+
+    /// How many records were pushed.
+    pub fn pushed(&self) -> usize {
+        self.pushed
+    }
+
+    /// Triages what was pushed.
+    pub fn finish(
+        mut self,
+        weights: &Weights,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Vec<ClusterReport> {
+        self.sessions.finish(self.triage.catalogue);
+        let mut reports =
+            self.triage
+                .run_core(&self.kept, &self.alerts, self.sessions, weights, progress);
+        for r in &mut reports {
+            for m in &mut r.members {
+                *m = self.orig.get(*m).copied().unwrap_or(*m);
+            }
+        }
+        reports
+    }
+}
+
 /// The signals of one cluster part summed up: per signal, how many alerts show it, the
 /// sum and the maximum of its activation, and the first alert's values for its text.
 #[derive(Default)]
@@ -304,11 +382,36 @@ impl Triage<'_> {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Vec<ClusterReport> {
         let all = alerts(self.engine, records);
-        let clusters = cluster(&all, records);
-        let mut sessions = Sessions::build(records, self.catalogue);
+        let sessions = Sessions::build(records, self.catalogue);
+        self.run_core(records, &all, sessions, weights, progress)
+    }
+
+    /// Triage of records given one at a time ([`Stream::push`]): only alerts and the
+    /// session activities triage weighs are kept, so that long recordings fit in memory.
+    /// The reports' `members` are the indices of the records in the order pushed.
+    pub fn stream(&self) -> Stream<'_> {
+        Stream {
+            triage: self,
+            kept: Vec::new(),
+            orig: Vec::new(),
+            alerts: Vec::new(),
+            sessions: Sessions::default(),
+            pushed: 0,
+        }
+    }
+
+    fn run_core(
+        &self,
+        records: &[Record],
+        all: &[Alert],
+        mut sessions: Sessions,
+        weights: &Weights,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Vec<ClusterReport> {
+        let clusters = cluster(all, records);
         // Alerts whose own lineage shows an attack count against the other alerts of their
         // session; the others (the same benign session's several alerts) do not.
-        for a in &all {
+        for a in all {
             if let Some(r) = records.get(a.index) {
                 if self.intrinsically_suspicious(&r.event) {
                     sessions.add_suspicious_alert(records, a.index, &a.rule);
@@ -1182,5 +1285,31 @@ mod tests {
         let t = Triage { engine: &e, catalogue: &cat, history: &h, lang: Lang::En, hostname: "h" };
         let r2 = t.run_with(&recs, &w, &mut |_, _| {});
         assert!(r2[0].score < r[0].score);
+    }
+
+    /// The streaming form gives the same reports as `run`, with members as input indices.
+    #[test]
+    fn stream_matches_run() {
+        let mut lines: Vec<&str> = Vec::new();
+        lines.extend(OPERATOR);
+        lines.push(r#"{"evt.type":"close","proc.sid":50,"evt.rawtime":150,"proc.name":"bash"}"#);
+        lines.extend(ATTACK);
+        let e = engine();
+        let recs = parse_records(&lines.join("\n"), "t").unwrap();
+        let cat = Catalogue::builtin();
+        let h = History::empty();
+        let t = Triage { engine: &e, catalogue: &cat, history: &h, lang: Lang::En, hostname: "h" };
+        let a = t.run(&recs);
+        let mut st = t.stream();
+        for r in recs.iter().cloned() {
+            st.push(r);
+        }
+        assert_eq!(st.pushed(), recs.len());
+        let b = st.finish(&signals::table().weights(), &mut |_, _| {});
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!((&x.cluster, x.verdict, x.score, &x.members), (&y.cluster, y.verdict, y.score, &y.members));
+            assert_eq!(x.summary, y.summary);
+        }
     }
 }

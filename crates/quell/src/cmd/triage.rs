@@ -77,14 +77,26 @@ impl Progress {
 
 /// Reads a JSON Lines file line by line, reporting progress by bytes read.
 pub fn read_records_progress(path: &Path, what: &str, progress: &mut Progress) -> Result<Vec<Record>> {
-    let f = std::fs::File::open(path)
-        .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
-    let total = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let name = path.display().to_string();
-    let mut reader = BufReader::with_capacity(1 << 20, f);
-    let mut line = Vec::new();
     let mut out = Vec::new();
-    let (mut n, mut read) = (0usize, 0u64);
+    each_record(path, what, progress, &mut |r| out.push(r))?;
+    Ok(out)
+}
+
+/// Calls `f` with each record of a JSON Lines file, reporting progress by bytes read; a
+/// bad line is one clear error.
+pub fn each_record(
+    path: &Path,
+    what: &str,
+    progress: &mut Progress,
+    f: &mut dyn FnMut(Record),
+) -> Result<usize> {
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let name = path.display().to_string();
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    let (mut n, mut read, mut count) = (0usize, 0u64, 0usize);
     loop {
         line.clear();
         let k = reader
@@ -102,13 +114,14 @@ pub fn read_records_progress(path: &Path, what: &str, progress: &mut Progress) -
         }
         let rec = parse_line(text.trim_end_matches(['\n', '\r']), n, &name)
             .map_err(|e| anyhow::anyhow!("the {what} file has a bad line: {e}"))?;
-        out.push(rec);
+        f(rec);
+        count += 1;
         if n % 1024 == 0 {
             progress.step(&format!("reading {}", path.display()), read, total);
         }
     }
     progress.done();
-    Ok(out)
+    Ok(count)
 }
 
 /// The catalogue: bundled, plus a user file.
@@ -178,21 +191,22 @@ pub fn run(
     let engine = ruleset::load(rules, default_rules)?;
     let cat = catalogue(catalogue_file)?;
     let mut progress = Progress::new(quiet);
-    let records = read_records_progress(events, "events", &mut progress)?;
     let hist = match history {
         Some(p) => History::build(&engine, &read_records_progress(p, "history", &mut progress)?),
         None => History::empty(),
     };
     let host = crate::alerts::host_name();
-    let reports = Triage {
+    let triage = Triage {
         engine: &engine,
         catalogue: &cat,
         history: &hist,
         lang,
         hostname: &host,
-    }
-    .run_with(
-        &records,
+    };
+    // Streamed: only alerts and the session activities triage weighs are kept in memory.
+    let mut stream = triage.stream();
+    let n_records = each_record(events, "events", &mut progress, &mut |r| stream.push(r))?;
+    let reports = stream.finish(
         &quell_triage::signals::table().weights(),
         &mut |done, total| progress.step("triage", done as u64, total as u64),
     );
@@ -212,12 +226,12 @@ pub fn run(
         match lang {
             Lang::En => eprintln!(
                 "quell: {} record(s), {n} alert(s) in {} cluster(s)",
-                records.len(),
+                n_records,
                 reports.len()
             ),
             Lang::Ja => eprintln!(
                 "quell: {} 件のレコード、{n} 件のアラート、{} クラスタ",
-                records.len(),
+                n_records,
                 reports.len()
             ),
         }
