@@ -36,7 +36,7 @@ pub struct Entry {
     /// Scope: the process has a controlling terminal.
     pub requires_tty: bool,
     /// Attack signals this entry explains when it matches (`service_shell`,
-    /// `dropped_binary`, `session_credentials`, `session_outbound`). A match never explains
+    /// `dropped_binary`, `session_credentials`, `session_outbound`, `target_sensitive`). A match never explains
     /// a download, a network stdin or a dropped binary it does not name.
     pub allows: Vec<String>,
     /// Programs whose written files, executed in the same session, are built, not dropped
@@ -96,6 +96,7 @@ pub const ALLOWABLE: &[&str] = &[
     "dropped_binary",
     "session_credentials",
     "session_outbound",
+    "target_sensitive",
 ];
 
 impl Entry {

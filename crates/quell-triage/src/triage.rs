@@ -666,6 +666,9 @@ impl Triage<'_> {
         if let Some((t, s)) = target_sensitivity(ev) {
             match s {
                 Sensitivity::Low => out.push(hit("target_housekeeping", 1.0, vec![("target", t)])),
+                // An agent that reads every file by design (a backup agent) is not weighed
+                // down by what it reads, when its catalogue entry says so.
+                Sensitivity::High if allows("target_sensitive") => {}
                 Sensitivity::High => out.push(hit("target_sensitive", 1.0, vec![("target", t)])),
                 Sensitivity::Persistence => {
                     out.push(hit("target_persistence", 1.0, vec![("target", t)]))
@@ -927,6 +930,11 @@ mod tests {
   desc: binary run from /tmp
   condition: evt.type = execve and proc.exepath startswith /tmp/
   output: exec from tmp (exe=%proc.exepath parent=%proc.pname)
+  priority: WARNING
+- rule: Read ssh
+  desc: ssh keys read
+  condition: evt.type = openat and fd.name contains /.ssh/
+  output: ssh read (file=%fd.name process=%proc.name)
   priority: WARNING
 - rule: Terminal probe
   desc: terminal helper
@@ -1311,5 +1319,25 @@ mod tests {
             assert_eq!((&x.cluster, x.verdict, x.score, &x.members), (&y.cluster, y.verdict, y.score, &y.members));
             assert_eq!(x.summary, y.summary);
         }
+    }
+
+    /// A backup agent reading keys by design is not weighed down by them; `cat` reading the
+    /// same key then connecting out from a shell is.
+    #[test]
+    fn backup_agent_reading_keys_is_not_a_stealer() {
+        let agent = vec![
+            l(json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":600,"evt.rawtime":5,"proc.name":"restic","proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/id_ed25519"})),
+            l(json!({"evt.type":"connect","evt.rawres":0,"proc.sid":600,"evt.rawtime":6,"proc.name":"restic","fd.name":"10.0.0.5:40000->203.0.113.20:9000"})),
+        ];
+        let r = verdict_of(&agent, "Read ssh");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        let thief = vec![
+            l(json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":601,"evt.rawtime":5,"proc.name":"cat","proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/id_ed25519"})),
+            l(json!({"evt.type":"connect","evt.rawres":0,"proc.sid":601,"evt.rawtime":6,"proc.name":"sh","fd.name":"10.0.0.5:40000->203.0.113.20:4444"})),
+        ];
+        let r = verdict_of(&thief, "Read ssh");
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        let s = signals(&r[0]);
+        assert!(s.contains(&"target_sensitive") && s.contains(&"session_outbound"), "{s:?}");
     }
 }
