@@ -1244,6 +1244,9 @@ mod tests {
         assert_eq!(r[0].signature, r[1].signature);
         assert_eq!(r[0].members, vec![1]);
         assert_eq!(r[1].members, vec![3]);
+        // A download in the session cancels the person's session.
+        assert!(signals(&r[0]).contains(&"interactive_session"));
+        assert!(!signals(&r[1]).contains(&"interactive_session"), "{:#?}", r[1]);
         assert!(r.iter().all(|c| c.cluster.len() == 12));
         // Ids are stable: the same input gives the same ids.
         let again = verdict_of(&lines, "Clear Log Activities");
