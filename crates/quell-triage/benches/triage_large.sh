@@ -35,5 +35,5 @@ PY
 ls -l "$OUT"
 RULES="-r $ROOT/../shared/corpus/falco-rules/falco_rules.yaml -r $ROOT/../shared/corpus/falco-rules/falco-incubating_rules.yaml"
 /usr/bin/time -v "$ROOT/target/release/quell" triage -q --json $RULES "$OUT" > /dev/null 2> "$OUT.time" || true
-grep -E "Elapsed|Maximum resident|Exit status" "$OUT.time"
-rm -f "$OUT" "$OUT.time"
+grep -E "User time|System time|Elapsed|Maximum resident|Exit status" "$OUT.time"
+[ -n "${KEEP:-}" ] || rm -f "$OUT" "$OUT.time"

@@ -283,18 +283,16 @@ impl Stream<'_> {
     /// matches) or an activity the session context weighs; otherwise only counted in its
     /// session.
     pub fn push(&mut self, r: Record) {
+        let rules = self.triage.rules_for(&r);
+        self.push_evaluated(r, rules);
+    }
+
+    /// [`Stream::push`] of a record whose rules were found already (by
+    /// [`Triage::rules_for`], e.g. on another thread).
+    pub fn push_evaluated(&mut self, r: Record, rules: Vec<String>) {
         let at = self.pushed;
         self.pushed += 1;
         let t = self.triage;
-        let rules: Vec<String> = match &r.rule {
-            Some(rule) => vec![rule.clone()],
-            None => t
-                .engine
-                .evaluate(&r.event, quell_rules::engine::RuleMatching::First)
-                .into_iter()
-                .map(|c| c.name.clone())
-                .collect(),
-        };
         let is_maint = |n: &str| t.catalogue.entry_for_actor(n).is_some();
         let irrelevant = rules.is_empty() && activity(&r.event, &is_maint).is_none();
         if irrelevant {
@@ -384,6 +382,20 @@ impl Triage<'_> {
         let all = alerts(self.engine, records);
         let sessions = Sessions::build(records, self.catalogue);
         self.run_core(records, &all, sessions, weights, progress)
+    }
+
+    /// The rules a record stands for: the rule an alert line names, or the first rule an
+    /// event matches (as in Falco).
+    pub fn rules_for(&self, r: &Record) -> Vec<String> {
+        match &r.rule {
+            Some(rule) => vec![rule.clone()],
+            None => self
+                .engine
+                .evaluate(&r.event, quell_rules::engine::RuleMatching::First)
+                .into_iter()
+                .map(|c| c.name.clone())
+                .collect(),
+        }
     }
 
     /// Triage of records given one at a time ([`Stream::push`]): only alerts and the

@@ -124,6 +124,99 @@ pub fn each_record(
     Ok(count)
 }
 
+/// Parses one line: the common case (a plain event: no alert, host or decision keys) is
+/// parsed once, straight into an event; anything else goes through [`parse_line`].
+fn parse_fast(text: &str, n: usize, name: &str) -> Result<Record> {
+    let plain = !(text.contains("\"rule\"")
+        || text.contains("\"hostname\"")
+        || text.contains("quell.decision"));
+    if plain {
+        if let Ok(event) = quell_events::FlatEvent::from_json_line(text) {
+            return Ok(Record {
+                event,
+                rule: None,
+                hostname: None,
+                decision: None,
+                line: n,
+                raw_alert: None,
+            });
+        }
+    }
+    parse_line(text, n, name).map_err(|e| anyhow::anyhow!("the events file has a bad line: {e}"))
+}
+
+/// Feeds a JSON Lines file into a triage stream: batches of lines are parsed and evaluated
+/// on all cores, then pushed in order. Returns the number of records.
+fn triage_file(
+    path: &Path,
+    triage: &Triage,
+    stream: &mut quell_triage::triage::Stream,
+    progress: &mut Progress,
+) -> Result<usize> {
+    const BATCH: usize = 8192;
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the events file {}", path.display()))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let name = path.display().to_string();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let (mut n, mut read, mut count) = (0usize, 0u64, 0usize);
+    let mut eof = false;
+    while !eof {
+        let mut batch: Vec<(usize, String)> = Vec::with_capacity(BATCH);
+        while batch.len() < BATCH {
+            let mut line = Vec::new();
+            let k = reader
+                .read_until(b'\n', &mut line)
+                .with_context(|| format!("cannot read the events file {}", path.display()))?;
+            if k == 0 {
+                eof = true;
+                break;
+            }
+            n += 1;
+            read += k as u64;
+            let text = String::from_utf8(line).map_err(|_| {
+                anyhow::anyhow!("the events file {} is not UTF-8 text (line {n})", path.display())
+            })?;
+            if !text.trim().is_empty() {
+                batch.push((n, text));
+            }
+        }
+        let chunk = batch.len().div_ceil(workers).max(1);
+        let results: Vec<Vec<Result<(Record, Vec<String>)>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = batch
+                .chunks(chunk)
+                .map(|part| {
+                    let name = &name;
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(n, text)| {
+                                let r = parse_fast(text.trim_end_matches(['\n', '\r']), *n, name)?;
+                                let rules = triage.rules_for(&r);
+                                Ok((r, rules))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| vec![Err(anyhow::anyhow!("a worker thread failed"))]))
+                .collect()
+        });
+        for part in results {
+            for r in part {
+                let (rec, rules) = r?;
+                stream.push_evaluated(rec, rules);
+                count += 1;
+            }
+        }
+        progress.step(&format!("reading {}", path.display()), read, total);
+    }
+    progress.done();
+    Ok(count)
+}
+
 /// The catalogue: bundled, plus a user file.
 pub fn catalogue(extra: Option<&Path>) -> Result<Catalogue> {
     let mut c = Catalogue::builtin();
@@ -203,9 +296,10 @@ pub fn run(
         lang,
         hostname: &host,
     };
-    // Streamed: only alerts and the session activities triage weighs are kept in memory.
+    // Streamed: only alerts and the session activities triage weighs are kept in memory;
+    // lines are parsed and evaluated against the rules on all cores, in batches.
     let mut stream = triage.stream();
-    let n_records = each_record(events, "events", &mut progress, &mut |r| stream.push(r))?;
+    let n_records = triage_file(events, &triage, &mut stream, &mut progress)?;
     let reports = stream.finish(
         &quell_triage::signals::table().weights(),
         &mut |done, total| progress.step("triage", done as u64, total as u64),
