@@ -80,11 +80,12 @@ printf 'flask==3.0.0\n' > "$I/app/requirements.txt"
 for p in httpd nginx apache2 postgres php-fpm gunicorn; do
     printf '#!/bin/sh\n# stand-in %s: runs its request through sh -c, as system() would\ncd /srv/www 2>/dev/null\nsh -c "$1"\n' "$p" > "$I/opt/bin/$p"
 done
-printf '#!/bin/sh\n# stand-in agent: runs its checks in-process (builtins and direct children)\neval "$1"\n' > "$I/opt/bin/datadog-agent"
+cp "$HERE/agent.py" "$I/opt/bin/datadog-agent"
 for p in pip apt-get apk; do
     printf '#!/bin/sh\n# stand-in package manager: prints what it would do, changes nothing\necho "%s $*: nothing to do"\n' "$p" > "$I/opt/bin/$p"
 done
 cp "$HERE/nc.py" "$I/opt/bin/nc"
+cp "$HERE/sendmail.py" "$I/opt/bin/sendmail"
 chmod 755 "$I"/opt/bin/*
 cp "$(command -v nsenter)" "$T/runc" || fail "nsenter (util-linux) is needed"
 chmod 755 "$T/runc"

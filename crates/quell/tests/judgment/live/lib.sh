@@ -11,7 +11,7 @@ URL=http://127.0.0.1:8080
 # starts an interactive shell there, fed by this function's stdin. $1: user (default root).
 ctr_tty() {
     CG=$CG CTR_PID=$CTR_PID T=$T U=${1:-root} SHELL=/bin/sh PATH_STD=$PATH_STD /usr/bin/script -qe -c \
-        'echo $$ > "$CG/cgroup.procs" && exec "$T/runc" --target "$CTR_PID" --mount --uts --pid --root --wd -- /usr/bin/env -i HOME=/root TERM=xterm PATH=$PATH_STD /usr/bin/setpriv --reuid=$U --regid=$U --clear-groups /usr/bin/setsid --ctty /bin/sh -i' /dev/null
+        'echo $$ > "$CG/cgroup.procs" && exec "$T/runc" --target "$CTR_PID" --mount --uts --pid --root --wd -- /usr/bin/env -i HOME=/root TERM=xterm PATH=$PATH_STD /usr/bin/setsid --ctty /usr/bin/setpriv --reuid=$U --regid=$U --clear-groups /bin/sh -i' /dev/null
 }
 
 # The runtime's exec without a terminal (`docker exec CTR CMD ARGS...`, or `kubectl exec` with

@@ -3,7 +3,9 @@
 # scripts/<label>/<name>.sh runs in its own session under
 #   quell run --record recordings/<label>/<name>.jsonl -- setsid sh scripts/<label>/<name>.sh
 # (the upstream stable + incubating rules loaded; a recording keeps every event whatever the
-# rules), and the recording is gzip'ed (gzip -9n). Needs root and BPF.
+# rules), and the recording is gzip'ed (gzip -9n). quell itself runs in a session of its own
+# (setsid -w), so that no event of a recording shares a session with another recording's.
+# Needs root and BPF.
 #   sh record.sh [SUBSTRING]   only the scenarios whose name contains SUBSTRING
 #
 # Scratch paths, created here and removed at the end (and between scenarios):
@@ -115,6 +117,7 @@ fresh() {
     printf '#!/bin/sh\n# stand-in apt-get: "installs" by running dpkg --configure on each package\nfor p in "$@"; do case $p in -*|install|upgrade) ;; *) "%s/dpkg" --configure "$p" ;; esac; done\n' "$B" > "$B/apt-get"
     printf '#!/bin/sh\n# stand-in dpkg: --configure PKG runs the package postinst\n[ -x "%s/dpkg-info/$2.postinst" ] && "%s/dpkg-info/$2.postinst" configure\n' "$W" "$W" > "$B/dpkg"
     chmod 755 "$B/apt-get" "$B/dpkg"
+    standin lighttpd eval 'a long-lived worker that handles requests in-process'
     standin crontab noop 'lists or installs a crontab (changes nothing here)'
     standin useradd noop 'would add a user (changes nothing here)'
     # sshd: an sshd session process; sets the login uid (pam_loginuid) and runs the user's
@@ -123,16 +126,16 @@ fresh() {
 #!/bin/sh
 # stand-in sshd (session): sets the login uid, then runs the user's shell as the user
 u=$1
-uid=$(id -u "$u") home=$(getent passwd "$u" | cut -d: -f6)
+uid=$(id -u "$u") gid=$(id -g "$u") home=$(getent passwd "$u" | cut -d: -f6)
 echo "$uid" > /proc/self/loginuid 2>/dev/null
 [ -d "$home" ] || home=/
 cd "$home"
 if [ $# -gt 1 ]; then
     env -i HOME="$home" USER="$u" LOGNAME="$u" PATH="$B:/usr/sbin:/usr/bin:/sbin:/bin" SSH_CONNECTION="127.0.0.1 50022 127.0.0.1 22" \
-        setpriv --reuid="$u" --regid="$u" --init-groups sh -c "$2"
+        setpriv --reuid="$u" --regid="$gid" --init-groups sh -c "$2"
 else
     env -i HOME="$home" USER="$u" LOGNAME="$u" TERM=xterm PATH="$B:/usr/sbin:/usr/bin:/sbin:/bin" SSH_CONNECTION="127.0.0.1 50022 127.0.0.1 22" SSH_TTY=/dev/pts/0 \
-        setpriv --reuid="$u" --regid="$u" --init-groups sh -i
+        setpriv --reuid="$u" --regid="$gid" --init-groups sh -i
 fi
 SH
     sed -i "s|\$B:|$B:|g" "$B/sshd"
@@ -160,7 +163,7 @@ for label in benign malicious; do
         export T
         rec="$OUT/$label/$name.jsonl"
         echo "== $label/$name" >&2
-        (cd "$W" && "$QUELL" run -r "$RULES/falco_rules.yaml" -r "$RULES/falco-incubating_rules.yaml" \
+        (cd "$W" && setsid -w "$QUELL" run -r "$RULES/falco_rules.yaml" -r "$RULES/falco-incubating_rules.yaml" \
             --record "$rec" -- setsid sh "$f" > /dev/null 2> "$rec.log") || true
         grep -E '^quell: +[0-9]+ ' "$rec.log" >&2 || true
         rm -f "$rec.log"

@@ -1,0 +1,995 @@
+//! The judgment corpus (issue 11): labeled scenarios of operations work and of the
+//! attacks that look like it, hand-written (tests/judgment/hand, compact YAML expanded
+//! by hand/expand.rs) and recorded live (tests/judgment/live/recordings, owned by the
+//! `live` work), measured separately against the upstream stable + incubating rules:
+//!
+//! - attack clusters called `likely_false_positive` (issue target: 0 on the test split);
+//! - `likely_false_positive` precision and recall over benign clusters (target: precision
+//!   >= 0.97 at recall >= 0.7);
+//! - clusters mixing benign and malicious scenarios when a whole split is triaged
+//!   together (target: 0);
+//! - for benign base scenarios, a verified exception (tune) that silences all their
+//!   unseen `@variant-*` and keeps every `@near-*` alerting (target: >= 90 %).
+//!
+//! The split is by family (`split`, FNV-1a 64 % 3 == 0 -> test), fixed before any
+//! fitting. Each figure is printed for both splits and both kinds; the assertions on the
+//! quality figures are regression floors at what the code achieved on the TEST split when
+//! they were last raised (BENCHMARKS.md, "Judgment corpus"), not the issue's targets.
+//!
+//! Run with `cargo test -p quell --test judgment -- --nocapture` to see the figures.
+
+#[path = "judgment/hand/expand.rs"]
+#[allow(dead_code)]
+mod expand;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use expand::{expand_family, fnv1a64, Alloc, Kind, Label, Scenario};
+use quell_rules::engine::Engine;
+use quell_triage::catalogue::Catalogue;
+use quell_triage::history::History;
+use quell_triage::input::{parse_records, rule_alerts, Record};
+use quell_triage::synth::{synthesize, Options};
+use quell_triage::verify::{RulesFile, Verifier};
+use quell_triage::{Lang, Triage, Verdict};
+
+const TRUE_POSITIVES: &str = include_str!("../demo/true_positives.jsonl");
+
+// ---------------------------------------------------------------- the split
+
+/// Train or test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Split {
+    Train,
+    Test,
+}
+
+impl Split {
+    fn as_str(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Test => "test",
+        }
+    }
+}
+
+/// The split of a family (the corpus contract): FNV-1a 64-bit over the name's UTF-8
+/// bytes; test when the hash % 3 == 0.
+fn split(family: &str) -> Split {
+    if fnv1a64(family.as_bytes()) % 3 == 0 {
+        Split::Test
+    } else {
+        Split::Train
+    }
+}
+
+// ---------------------------------------------------------------- loading
+
+fn judgment_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/judgment")
+}
+
+fn rules_files() -> Vec<RulesFile> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/falco-rules");
+    ["falco_rules.yaml", "falco-incubating_rules.yaml"]
+        .iter()
+        .map(|f| RulesFile {
+            name: f.to_string(),
+            text: std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e} (the upstream rules are read from ../shared next to the repository)",
+                    dir.join(f).display()
+                )
+            }),
+        })
+        .collect()
+}
+
+fn engine(rules: &[RulesFile]) -> Engine {
+    let mut e = Engine::new();
+    for r in rules {
+        let res = e.load(&r.name, &r.text);
+        assert!(res.successful, "{}: {:?}", r.name, res.errors);
+    }
+    e
+}
+
+/// A scenario unit of either kind, as records.
+struct Unit {
+    family: String,
+    base: String,
+    name: String,
+    label: Label,
+    kind: Kind,
+    expect: Vec<String>,
+    records: Vec<Record>,
+}
+
+fn family_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for label in ["benign", "malicious"] {
+        let dir = judgment_dir().join("hand").join(label);
+        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "yaml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn hand_scenarios() -> Vec<Scenario> {
+    let mut alloc = Alloc::default();
+    let mut out = Vec::new();
+    for f in family_files() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let rel = f
+            .strip_prefix(judgment_dir())
+            .unwrap()
+            .display()
+            .to_string();
+        let sc = expand_family(&text, &rel, &mut alloc).unwrap_or_else(|e| panic!("{e}"));
+        let dir_label = f
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        for s in &sc {
+            if s.kind == Kind::Base {
+                assert_eq!(
+                    s.label.as_str(),
+                    dir_label,
+                    "{rel}: label and directory differ"
+                );
+            }
+            assert_eq!(
+                f.file_stem().unwrap().to_string_lossy(),
+                s.family,
+                "{rel}: the file is named after its family"
+            );
+        }
+        out.extend(sc);
+    }
+    out
+}
+
+fn hand_units() -> Vec<Unit> {
+    hand_scenarios()
+        .into_iter()
+        .map(|s| {
+            let records =
+                parse_records(&s.jsonl(), &s.name).unwrap_or_else(|e| panic!("{}: {e:?}", s.name));
+            Unit {
+                family: s.family,
+                base: s.base,
+                name: s.name,
+                label: s.label,
+                kind: s.kind,
+                expect: s.expect,
+                records,
+            }
+        })
+        .collect()
+}
+
+/// Parses a contract name `<family>__<scenario>[@variant-k|@near-k]`.
+fn parse_name(name: &str) -> Option<(String, String, Kind)> {
+    let (base, kind) = match name.split_once('@') {
+        None => (name, Kind::Base),
+        Some((b, k)) => {
+            let kind = if let Some(n) = k.strip_prefix("variant-") {
+                Kind::Variant(n.parse().ok()?)
+            } else if let Some(n) = k.strip_prefix("near-") {
+                Kind::Near(n.parse().ok()?)
+            } else {
+                return None;
+            };
+            (b, kind)
+        }
+    };
+    let (family, _) = base.split_once("__")?;
+    Some((family.to_string(), base.to_string(), kind))
+}
+
+/// The live recordings (helper `live`), if any are present in this tree.
+fn live_units() -> Vec<Unit> {
+    let mut out = Vec::new();
+    for label in [Label::Benign, Label::Malicious] {
+        let dir = judgment_dir().join("live/recordings").join(label.as_str());
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
+            .collect();
+        files.sort();
+        for f in files {
+            let name = f
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .trim_end_matches(".jsonl.gz")
+                .to_string();
+            let (family, base, kind) =
+                parse_name(&name).unwrap_or_else(|| panic!("{}: not a contract name", f.display()));
+            let o = Command::new("gzip")
+                .arg("-dc")
+                .arg(&f)
+                .output()
+                .expect("gzip");
+            assert!(o.status.success(), "{}", f.display());
+            let text = String::from_utf8(o.stdout).unwrap();
+            let records = parse_records(&text, &name).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            out.push(Unit {
+                family,
+                base,
+                name,
+                label,
+                kind,
+                expect: vec![],
+                records,
+            });
+        }
+    }
+    out
+}
+
+/// The fields of an event an exception could name: all but the identifiers and times
+/// that are unique to each scenario by construction (pids, sessions, container ids,
+/// event numbers, times, fd numbers, client ports, and the client address of an outbound
+/// connection).
+fn exception_view(r: &Record) -> BTreeMap<String, String> {
+    const IGNORED: &[&str] = &[
+        "proc.pid",
+        "proc.ppid",
+        "proc.sid",
+        "proc.vpid",
+        "thread.tid",
+        "evt.num",
+        "evt.rawtime",
+        "evt.time",
+        "container.id",
+        "container.full_id",
+        "fd.num",
+        "evt.arg.fd",
+        "evt.rawres",
+        "fd.cport",
+        "fd.lport",
+        "fd.name",
+        "evt.arg.oldfd",
+    ];
+    // On an outbound connection the client side is this host's own address: each
+    // scenario gets its own, so it is an identifier here too.
+    let outbound = matches!(
+        quell_triage::input::text(&r.event, "evt.type").as_deref(),
+        Some("connect" | "sendto" | "sendmsg")
+    );
+    r.event
+        .iter()
+        .filter(|(k, _)| !IGNORED.contains(k) && !k.starts_with("proc.apid["))
+        .filter(|(k, _)| !(outbound && matches!(*k, "fd.cip" | "fd.lip")))
+        .map(|(k, v)| (k.to_string(), format!("{v:?}")))
+        .collect()
+}
+
+/// Upstream rules that fire on a unit.
+fn fired(e: &Engine, recs: &[Record]) -> BTreeSet<String> {
+    e.rules()
+        .iter()
+        .filter(|r| !rule_alerts(e, &r.name, recs).is_empty())
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+// ---------------------------------------------------------------- measuring
+
+#[derive(Debug, Default, Clone)]
+struct Figures {
+    scenarios_benign: usize,
+    scenarios_malicious: usize,
+    benign_clusters: usize,
+    attack_clusters: usize,
+    mixed_clusters: usize,
+    attack_called_fp: usize,
+    benign_called_fp: usize,
+    benign_uncertain: usize,
+    benign_real: usize,
+    tuned_bases: usize,
+    tuned_ok: usize,
+    tune_pairs: usize,
+    tune_pairs_ok: usize,
+}
+
+impl Figures {
+    fn precision(&self) -> f64 {
+        let called = self.benign_called_fp + self.attack_called_fp;
+        if called == 0 {
+            0.0
+        } else {
+            self.benign_called_fp as f64 / called as f64
+        }
+    }
+    fn recall(&self) -> f64 {
+        if self.benign_clusters == 0 {
+            0.0
+        } else {
+            self.benign_called_fp as f64 / self.benign_clusters as f64
+        }
+    }
+    fn tuned_share(&self) -> f64 {
+        if self.tuned_bases == 0 {
+            0.0
+        } else {
+            self.tuned_ok as f64 / self.tuned_bases as f64
+        }
+    }
+    fn line(&self, what: &str) -> String {
+        format!(
+            "{what:12} scenarios {}b/{}m | clusters {} benign, {} attack, {} mixed | attack clusters called likely_fp {} | benign: {} likely_fp, {} uncertain, {} likely_real | precision {:.3} recall {:.3} | tuned {}/{} bases ({:.0} %), rule pairs {}/{}",
+            self.scenarios_benign,
+            self.scenarios_malicious,
+            self.benign_clusters,
+            self.attack_clusters,
+            self.mixed_clusters,
+            self.attack_called_fp,
+            self.benign_called_fp,
+            self.benign_uncertain,
+            self.benign_real,
+            self.precision(),
+            self.recall(),
+            self.tuned_ok,
+            self.tuned_bases,
+            100.0 * self.tuned_share(),
+            self.tune_pairs_ok,
+            self.tune_pairs,
+        )
+    }
+}
+
+/// Triage of all units of one split together: verdict figures and one line per cluster.
+fn triage_split(e: &Engine, units: &[&Unit], fig: &mut Figures, out: &mut Vec<String>) {
+    let mut records = Vec::new();
+    let mut owner = Vec::new();
+    for (i, u) in units.iter().enumerate() {
+        for r in &u.records {
+            records.push(r.clone());
+            owner.push(i);
+        }
+    }
+    fig.scenarios_benign = units.iter().filter(|u| u.label == Label::Benign).count();
+    fig.scenarios_malicious = units.len() - fig.scenarios_benign;
+    let cat = Catalogue::builtin();
+    let hist = History::empty();
+    let reports = Triage {
+        engine: e,
+        catalogue: &cat,
+        history: &hist,
+        lang: Lang::En,
+        hostname: "judgment",
+    }
+    .run(&records);
+    for r in reports {
+        let members: BTreeSet<usize> = r.members.iter().map(|&i| owner[i]).collect();
+        let labels: BTreeSet<Label> = members.iter().map(|&i| units[i].label).collect();
+        let mixed = labels.len() > 1;
+        let attack = labels.contains(&Label::Malicious);
+        let called_fp = r.verdict == Verdict::LikelyFalsePositive;
+        if mixed {
+            fig.mixed_clusters += 1;
+        }
+        if attack {
+            fig.attack_clusters += 1;
+            if called_fp {
+                fig.attack_called_fp += 1;
+            }
+        } else {
+            fig.benign_clusters += 1;
+            match r.verdict {
+                Verdict::LikelyFalsePositive => fig.benign_called_fp += 1,
+                Verdict::Uncertain => fig.benign_uncertain += 1,
+                Verdict::LikelyReal => fig.benign_real += 1,
+            }
+        }
+        let tag = match (mixed, attack, called_fp) {
+            (true, _, true) => "MIXED+ATTACK-CALLED-FP",
+            (true, _, _) => "MIXED",
+            (false, true, true) => "ATTACK-CALLED-FP",
+            (false, true, _) => "attack",
+            (false, false, _) => "benign",
+        };
+        let names: Vec<String> = members
+            .iter()
+            .map(|&i| format!("{}:{}", &units[i].label.as_str()[..1], units[i].name))
+            .collect();
+        let reasons: Vec<String> = r
+            .reasons
+            .iter()
+            .map(|x| format!("{}{:+.1}", x.signal, x.effect))
+            .collect();
+        out.push(format!(
+            "  CLUSTER {tag:22} {:22} {:.3} {:34} alerts {:3} [{}] reasons [{}]",
+            r.verdict.as_str(),
+            r.score,
+            r.rule,
+            r.alerts,
+            names.join(" "),
+            reasons.join(" ")
+        ));
+    }
+}
+
+/// Tune for every benign base scenario of one split; check its variants and near-attacks.
+/// What tuning one benign base scenario gave.
+#[derive(Default)]
+struct BaseTune {
+    lines: Vec<String>,
+    pairs: usize,
+    pairs_ok: usize,
+    ok: bool,
+}
+
+/// Tune for one benign base scenario (every rule it fires); check its variants and
+/// near-attacks against the printed exception.
+fn tune_base(
+    rules: &[RulesFile],
+    e: &Engine,
+    units: &[&Unit],
+    bi: usize,
+    keep: &[Record],
+) -> BaseTune {
+    let b = units[bi];
+    let mut r = BaseTune::default();
+    let variants: Vec<&Unit> = units
+        .iter()
+        .filter(|u| u.base == b.base && matches!(u.kind, Kind::Variant(_)))
+        .copied()
+        .collect();
+    let nears: Vec<&Unit> = units
+        .iter()
+        .filter(|u| u.base == b.base && matches!(u.kind, Kind::Near(_)))
+        .copied()
+        .collect();
+    let history: Vec<Record> = units
+        .iter()
+        .enumerate()
+        .filter(|(i, u)| *i == bi || u.base != b.base || u.kind == Kind::Base)
+        .flat_map(|(_, u)| u.records.iter().cloned())
+        .collect();
+    let rules_hit = fired(e, &b.records);
+    let mut all_ok = !rules_hit.is_empty();
+    for rule in &rules_hit {
+        r.pairs += 1;
+        let verdict = (|| -> Result<String, String> {
+            let vf = Verifier::new(rules, rule, &b.records, keep, &history)
+                .map_err(|e| format!("setup: {e:?}"))?;
+            let p = synthesize(&vf, &Options::default()).map_err(|e| format!("refused: {e}"))?;
+            let v = &p.best.verification;
+            if !(v.passed && v.loads) {
+                return Err(format!("best candidate not verified ({})", p.best.template));
+            }
+            let var_recs: Vec<Record> = variants
+                .iter()
+                .flat_map(|u| u.records.iter().cloned())
+                .collect();
+            // A near-attack counts for this rule only when one of its alerts differs from
+            // every alert of the base in a field an exception could name (an attacker's
+            // exec entry identical to the operator's, event for event, is a case for
+            // triage, not for an exception).
+            let base_views: BTreeSet<BTreeMap<String, String>> = rule_alerts(e, rule, &b.records)
+                .into_iter()
+                .map(|i| exception_view(&b.records[i]))
+                .collect();
+            let mut same = Vec::new();
+            let mut near_recs: Vec<Record> = Vec::new();
+            for u in &nears {
+                let distinct: Vec<Record> = rule_alerts(e, rule, &u.records)
+                    .into_iter()
+                    .filter(|&i| !base_views.contains(&exception_view(&u.records[i])))
+                    .map(|i| u.records[i].clone())
+                    .collect();
+                if distinct.is_empty() && !rule_alerts(e, rule, &u.records).is_empty() {
+                    same.push(u.name.rsplit('@').next().unwrap_or("").to_string());
+                }
+                near_recs.extend(distinct);
+            }
+            let mut why = Vec::new();
+            // Variants silenced (benign side), near-attacks still alerting (keep side).
+            if !var_recs.is_empty() || !near_recs.is_empty() {
+                let chk = Verifier::new(rules, rule, &var_recs, &near_recs, &[])
+                    .map_err(|e| format!("check setup: {e:?}"))?;
+                let c = chk.verify(&p.best.yaml, false);
+                if c.benign_silenced < c.benign_total {
+                    why.push(format!(
+                        "variants still alerting {}/{}",
+                        c.benign_total - c.benign_silenced,
+                        c.benign_total
+                    ));
+                }
+                if c.keep_alerting < c.keep_total {
+                    why.push(format!(
+                        "near-attacks silenced {}/{}",
+                        c.keep_total - c.keep_alerting,
+                        c.keep_total
+                    ));
+                }
+            }
+            let exc: Vec<String> = p.best.exceptions.iter().map(|x| format!("{x:?}")).collect();
+            let head = format!(
+                "{} | {} variants, {} nears{} | {}",
+                p.best.template,
+                variants.len(),
+                nears.len(),
+                if same.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({} identical at the event level, not counted: {})",
+                        same.len(),
+                        same.join(" ")
+                    )
+                },
+                exc.join("; ").chars().take(220).collect::<String>()
+            );
+            if why.is_empty() {
+                Ok(head)
+            } else {
+                Err(format!("{} | {head}", why.join(", ")))
+            }
+        })();
+        match verdict {
+            Ok(s) => {
+                r.pairs_ok += 1;
+                r.lines
+                    .push(format!("  TUNE ok   {:60} {:34} {s}", b.name, rule));
+            }
+            Err(s) => {
+                all_ok = false;
+                r.lines
+                    .push(format!("  TUNE FAIL {:60} {:34} {s}", b.name, rule));
+            }
+        }
+    }
+    r.ok = all_ok;
+    r
+}
+
+/// Tune for every benign base scenario of one split (on two threads).
+fn tune_split(
+    rules: &[RulesFile],
+    e: &Engine,
+    units: &[&Unit],
+    keep: &[Record],
+    fig: &mut Figures,
+    out: &mut Vec<String>,
+) {
+    let bases: Vec<usize> = (0..units.len())
+        .filter(|&i| units[i].label == Label::Benign && units[i].kind == Kind::Base)
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, BaseTune)> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                sc.spawn(|| {
+                    let mut got = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let Some(&bi) = bases.get(k) else { break };
+                        got.push((bi, tune_base(rules, e, units, bi, keep)));
+                    }
+                    got
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    results.sort_by_key(|(bi, _)| *bi);
+    for (_, r) in results {
+        fig.tuned_bases += 1;
+        fig.tune_pairs += r.pairs;
+        fig.tune_pairs_ok += r.pairs_ok;
+        if r.ok {
+            fig.tuned_ok += 1;
+        }
+        out.extend(r.lines);
+    }
+}
+
+fn measure(
+    kind: &str,
+    units: &[Unit],
+    rules: &[RulesFile],
+    e: &Engine,
+    with_tune: bool,
+) -> BTreeMap<Split, Figures> {
+    let keep = parse_records(TRUE_POSITIVES, "true_positives.jsonl").unwrap();
+    let mut res = BTreeMap::new();
+    for sp in [Split::Train, Split::Test] {
+        let us: Vec<&Unit> = units.iter().filter(|u| split(&u.family) == sp).collect();
+        let families: BTreeSet<&str> = us.iter().map(|u| u.family.as_str()).collect();
+        let mut fig = Figures::default();
+        let mut lines = Vec::new();
+        let t0 = Instant::now();
+        triage_split(e, &us, &mut fig, &mut lines);
+        let t1 = Instant::now();
+        if with_tune {
+            tune_split(rules, e, &us, &keep, &mut fig, &mut lines);
+        }
+        lines.push(format!(
+            "  TIME triage {:.1} s, tune {:.1} s ({} bases)",
+            (t1 - t0).as_secs_f64(),
+            t1.elapsed().as_secs_f64(),
+            fig.tuned_bases
+        ));
+        eprintln!(
+            "== {kind} / {}: {} families: {}",
+            sp.as_str(),
+            families.len(),
+            families.iter().copied().collect::<Vec<_>>().join(", ")
+        );
+        eprintln!("{}", lines.join("\n"));
+        eprintln!("{}", fig.line(&format!("{kind}/{}", sp.as_str())));
+        res.insert(sp, fig);
+    }
+    res
+}
+
+// ---------------------------------------------------------------- tests
+
+/// The expander's own behaviour on a small family.
+#[test]
+fn expander_builds_lineage_sessions_and_variants() {
+    let text = r#"
+family: demo-family
+label: benign
+scenarios:
+  - name: one
+    expect: [Clear Log Activities]
+    container: {image: "docker.io/library/httpd:2.4", name: web}
+    k8s: {ns: shop, pod: web-7d9f6c-x2l}
+    procs:
+      shim: {exe: /usr/bin/containerd-shim-runc-v2, cmd: containerd-shim-runc-v2 -namespace k8s.io, pre: true}
+      sh: {parent: shim, exe: /bin/sh, cmd: sh -i, ctr: true, tty: 34816, sid: new}
+      rm: {parent: sh, exe: /usr/bin/rm, cmd: rm /var/log/dpkg.log}
+    steps:
+      - "sh: open /etc/passwd"
+      - "wait: 2s"
+      - "rm: unlink /var/log/dpkg.log"
+      - "sh: connect 10.0.0.5:443 api.example"
+    variants:
+      - subst: {dpkg.log: alternatives.log}
+    near:
+      - note: from the web server
+        procs:
+          httpd: {parent: shim, exe: /usr/sbin/httpd, cmd: httpd -DFOREGROUND, pre: true, ctr: true, user: www-data}
+          sh: {parent: httpd, tty: 0}
+        insert_before: {"rm: unlink": ["sh: connect 203.0.113.9:80"]}
+"#;
+    let mut alloc = Alloc::default();
+    let sc = expand_family(text, "t.yaml", &mut alloc).unwrap();
+    assert_eq!(sc.len(), 3);
+    assert_eq!(sc[0].name, "demo-family__one");
+    assert_eq!(sc[1].name, "demo-family__one@variant-1");
+    assert_eq!(sc[1].label, Label::Benign);
+    assert_eq!(sc[2].name, "demo-family__one@near-1");
+    assert_eq!(sc[2].label, Label::Malicious);
+    let ev = &sc[0].events;
+    // exec sh, open, exec rm, unlink, connect, exit rm, exit sh (the shim existed before).
+    let types: Vec<&str> = ev.iter().map(|e| e["evt.type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["execve", "openat", "execve", "unlinkat", "connect", "procexit", "procexit"]
+    );
+    let rm = &ev[3];
+    assert_eq!(rm["proc.name"], "rm");
+    assert_eq!(rm["proc.cmdline"], "rm /var/log/dpkg.log");
+    assert_eq!(rm["proc.pname"], "sh");
+    assert_eq!(rm["proc.aname[2]"], "containerd-shim");
+    assert_eq!(rm["proc.aname[3]"], "systemd");
+    assert_eq!(rm["proc.tty"], 34816);
+    assert_eq!(
+        rm["proc.sid"], ev[0]["proc.pid"],
+        "rm is in the shell's session"
+    );
+    assert_eq!(rm["proc.sname"], "sh");
+    assert_eq!(rm["container.image.repository"], "docker.io/library/httpd");
+    assert_eq!(rm["k8s.pod.name"], "web-7d9f6c-x2l");
+    assert_ne!(rm["container.id"], "host");
+    assert_eq!(rm["evt.arg.name"], "/var/log/dpkg.log");
+    let conn = &ev[4];
+    assert_eq!(conn["fd.sip"], "10.0.0.5");
+    assert_eq!(conn["fd.sport"], 443);
+    assert_eq!(conn["fd.sip.name"], "api.example");
+    assert_eq!(conn["fd.typechar"], "4");
+    // Times increase, the wait is honoured, evt.num counts from 1.
+    let times: Vec<u64> = ev
+        .iter()
+        .map(|e| e["evt.rawtime"].as_u64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]));
+    assert!(times[3] - times[1] >= 2_000_000_000);
+    assert_eq!(ev[0]["evt.num"], 1);
+    // The variant: the substitution applied, pids and container differ from the base.
+    let v = &sc[1].events;
+    assert_eq!(v[3]["evt.arg.name"], "/var/log/alternatives.log");
+    assert_ne!(v[0]["proc.pid"], ev[0]["proc.pid"]);
+    assert_ne!(v[0]["container.id"], ev[0]["container.id"]);
+    assert!(v[0]["evt.rawtime"].as_u64() > ev.last().unwrap()["evt.rawtime"].as_u64());
+    // The near-attack: new lineage and the inserted download before the deletion.
+    let n = &sc[2].events;
+    let rm = n.iter().find(|e| e["evt.type"] == "unlinkat").unwrap();
+    assert_eq!(rm["proc.aname[2]"], "httpd");
+    assert_eq!(rm["proc.tty"], 0);
+    assert_eq!(rm["user.name"], "www-data");
+    let pos_conn = n
+        .iter()
+        .position(|e| e.get("fd.sip").and_then(|v| v.as_str()) == Some("203.0.113.9"))
+        .unwrap();
+    let pos_rm = n.iter().position(|e| e["evt.type"] == "unlinkat").unwrap();
+    assert!(pos_conn < pos_rm);
+    // Errors name where the problem is.
+    let bad = text.replace("\"rm: unlink /var/log/dpkg.log\"", "\"rm: unlnk /x\"");
+    let err = expand_family(&bad, "t.yaml", &mut alloc).unwrap_err();
+    assert!(
+        err.contains("t.yaml: scenario `one`, step 3") && err.contains("unlnk"),
+        "{err}"
+    );
+    let bad = text.replace(
+        "parent: sh, exe: /usr/bin/rm",
+        "parent: shh, exe: /usr/bin/rm",
+    );
+    assert!(expand_family(&bad, "t.yaml", &mut alloc)
+        .unwrap_err()
+        .contains("unknown parent `shh`"));
+    // A setuid mode renders as Falco's flags.
+    assert_eq!(expand::mode_flags(0o4755).split('|').count(), 8);
+    assert!(expand::mode_flags(0o4755).contains("S_ISUID"));
+}
+
+#[test]
+fn split_is_fnv1a_mod_3() {
+    // FNV-1a 64 of "" and "a" (published test vectors).
+    assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
+    assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
+    for f in ["cron-backup", "reverse-shell", "log-rotation-by-hand"] {
+        let want = if fnv1a64(f.as_bytes()) % 3 == 0 {
+            Split::Test
+        } else {
+            Split::Train
+        };
+        assert_eq!(split(f), want);
+    }
+    assert_eq!(parse_name("a-b__c@near-2").unwrap().2, Kind::Near(2));
+    assert_eq!(parse_name("a-b__c").unwrap().1, "a-b__c");
+    assert!(parse_name("nofamily").is_none());
+}
+
+/// Corpus size and rule coverage (the issue's bars), and every scenario fires exactly the
+/// rules it says it fires.
+#[test]
+fn hand_corpus_size_and_rule_coverage() {
+    let rules = rules_files();
+    let e = engine(&rules);
+    let units = hand_units();
+    let mut covered: BTreeSet<String> = BTreeSet::new();
+    let mut wrong = Vec::new();
+    let mut names = BTreeSet::new();
+    let mut pids: BTreeMap<i64, String> = BTreeMap::new();
+    for u in &units {
+        assert!(names.insert(u.name.clone()), "{}: duplicate name", u.name);
+        let f = fired(&e, &u.records);
+        let want: BTreeSet<String> = u.expect.iter().cloned().collect();
+        if f != want {
+            wrong.push(format!("{}: fires {:?}, expected {:?}", u.name, f, want));
+        }
+        covered.extend(f);
+        for r in &u.records {
+            let pid = quell_triage::input::int(&r.event, "proc.pid").unwrap();
+            let owner = pids.entry(pid).or_insert_with(|| u.name.clone());
+            assert_eq!(owner, &u.name, "pid {pid} shared");
+        }
+    }
+    for sp in [Split::Train, Split::Test] {
+        let fams: BTreeSet<&str> = units
+            .iter()
+            .filter(|u| split(&u.family) == sp)
+            .map(|u| u.family.as_str())
+            .collect();
+        eprintln!(
+            "{} families ({}): {}",
+            sp.as_str(),
+            fams.len(),
+            fams.iter().copied().collect::<Vec<_>>().join(", ")
+        );
+    }
+    let count = |l: Label, k: fn(&Kind) -> bool| {
+        units.iter().filter(|u| u.label == l && k(&u.kind)).count()
+    };
+    let benign = count(Label::Benign, |_| true);
+    let malicious = count(Label::Malicious, |_| true);
+    eprintln!(
+        "hand corpus: {} scenarios: {benign} benign ({} base, {} variants), {malicious} malicious ({} base attacks, {} near-attacks); {} families; {} upstream rules fire: {}",
+        units.len(),
+        count(Label::Benign, |k| *k == Kind::Base),
+        count(Label::Benign, |k| matches!(k, Kind::Variant(_))),
+        count(Label::Malicious, |k| *k == Kind::Base),
+        count(Label::Malicious, |k| matches!(k, Kind::Near(_))),
+        units.iter().map(|u| &u.family).collect::<BTreeSet<_>>().len(),
+        covered.len(),
+        covered.iter().cloned().collect::<Vec<_>>().join(" | ")
+    );
+    // Actors of benign alerts that no malicious scenario uses at all (a triage that
+    // memorised names could win on these): printed, so that the list stays short.
+    let names_of = |u: &Unit, only_alerts: bool| -> BTreeSet<String> {
+        let idx: Vec<usize> = if only_alerts {
+            quell_triage::input::alerts(&e, &u.records)
+                .iter()
+                .map(|a| a.index)
+                .collect()
+        } else {
+            (0..u.records.len()).collect()
+        };
+        idx.iter()
+            .filter_map(|&i| quell_triage::input::text(&u.records[i].event, "proc.name"))
+            .collect()
+    };
+    let malicious_names: BTreeSet<String> = units
+        .iter()
+        .filter(|u| u.label == Label::Malicious)
+        .flat_map(|u| names_of(u, false))
+        .collect();
+    let benign_only: BTreeSet<String> = units
+        .iter()
+        .filter(|u| u.label == Label::Benign)
+        .flat_map(|u| names_of(u, true))
+        .filter(|n| !malicious_names.contains(n))
+        .collect();
+    eprintln!(
+        "actors of benign alerts never seen in a malicious scenario ({}): {}",
+        benign_only.len(),
+        benign_only.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
+    assert!(
+        wrong.is_empty(),
+        "scenarios whose rules differ from `expect`:\n{}",
+        wrong.join("\n")
+    );
+    // Issue 11 item 6: >= 100 benign and >= 100 malicious scenarios over >= 20 upstream rules.
+    assert!(benign >= MIN_BENIGN, "{benign} benign scenarios");
+    assert!(
+        malicious >= MIN_MALICIOUS,
+        "{malicious} malicious scenarios"
+    );
+    assert!(
+        covered.len() >= MIN_RULES,
+        "{} upstream rules fire",
+        covered.len()
+    );
+    // Both splits hold scenarios of both labels.
+    for sp in [Split::Train, Split::Test] {
+        for l in [Label::Benign, Label::Malicious] {
+            assert!(
+                units.iter().any(|u| split(&u.family) == sp && u.label == l),
+                "{sp:?} has no {l:?}"
+            );
+        }
+    }
+}
+
+// The corpus bars (issue 11 item 6: 100 / 100 / 20), raised as the corpus grows.
+const MIN_BENIGN: usize = 100;
+const MIN_MALICIOUS: usize = 100;
+const MIN_RULES: usize = 20;
+
+/// The judgment figures of the hand-written corpus, train and test. Floors on TEST:
+/// the issue's targets are 0 attack clusters called likely_false_positive, precision
+/// >= 0.97 at recall >= 0.7, 0 mixed clusters, >= 90 % of benign bases tuned.
+#[test]
+fn judgment_figures_hand() {
+    let rules = rules_files();
+    let e = engine(&rules);
+    let hand = hand_units();
+    let h = measure("hand", &hand, &rules, &e, true);
+    for (sp, f) in &h {
+        eprintln!("{}", f.line(&format!("hand/{}", sp.as_str())));
+    }
+    let t = &h[&Split::Test];
+    // Regression floors at what the code achieves today (see BENCHMARKS.md).
+    assert!(
+        t.attack_called_fp <= MAX_ATTACK_FP,
+        "attack clusters called likely FP: {}",
+        t.attack_called_fp
+    );
+    assert!(
+        t.mixed_clusters <= MAX_MIXED,
+        "mixed clusters: {}",
+        t.mixed_clusters
+    );
+    assert!(t.recall() >= FLOOR_RECALL, "recall {}", t.recall());
+    assert!(
+        t.precision() >= FLOOR_PRECISION || t.benign_called_fp + t.attack_called_fp == 0,
+        "precision {}",
+        t.precision()
+    );
+    assert!(t.tuned_share() >= FLOOR_TUNED, "tuned {}", t.tuned_share());
+}
+
+/// The judgment figures of the live recordings (helper `live`), train and test, measured
+/// the same way as the hand-written corpus and reported separately. No floor yet: the
+/// recordings are another helper's, and their figures are written to BENCHMARKS.md.
+#[test]
+fn judgment_figures_live() {
+    let live = live_units();
+    if live.is_empty() {
+        eprintln!(
+            "live: no recordings under tests/judgment/live/recordings in this tree: not measured"
+        );
+        return;
+    }
+    let rules = rules_files();
+    let e = engine(&rules);
+    let l = measure("live", &live, &rules, &e, true);
+    for (sp, f) in &l {
+        eprintln!("{}", f.line(&format!("live/{}", sp.as_str())));
+    }
+    let benign = live.iter().filter(|u| u.label == Label::Benign).count();
+    assert!(
+        benign > 0 && benign < live.len(),
+        "live recordings of both labels"
+    );
+}
+
+// Floors on the hand-written TEST split at what the code achieves at this commit (raise
+// them as triage and tune improve; the issue's targets are in the doc comment above).
+const MAX_ATTACK_FP: usize = 4;
+const MAX_MIXED: usize = 12;
+const FLOOR_RECALL: f64 = 0.07;
+const FLOOR_PRECISION: f64 = 0.42;
+const FLOOR_TUNED: f64 = 0.17;
+
+/// Two runs of the same session differ only in identifiers and times: their events look
+/// the same to an exception; another target does not.
+#[test]
+fn exception_view_ignores_identifiers_only() {
+    let text = r#"
+family: view-check
+label: benign
+scenarios:
+  - name: one
+    expect: [Clear Log Activities]
+    procs:
+      sh: {exe: /bin/sh, cmd: sh -c x, sid: new}
+    steps: ["sh: trunc /var/log/syslog", "sh: connect 10.0.0.9:443"]
+    variants:
+      - {subst: {zzz: zzz}}
+      - {subst: {/var/log/syslog: /var/log/kern.log}}
+"#;
+    let mut alloc = Alloc::default();
+    let sc = expand_family(text, "t.yaml", &mut alloc).unwrap();
+    let recs: Vec<Vec<Record>> = sc
+        .iter()
+        .map(|s| parse_records(&s.jsonl(), &s.name).unwrap())
+        .collect();
+    let v = |i: usize, j: usize| exception_view(&recs[i][j]);
+    assert_ne!(
+        quell_triage::input::int(&recs[0][1].event, "proc.pid"),
+        quell_triage::input::int(&recs[1][1].event, "proc.pid")
+    );
+    assert_eq!(v(0, 1), v(1, 1), "the same truncation in another run");
+    assert_eq!(
+        v(0, 2),
+        v(1, 2),
+        "the same connection from another ephemeral port"
+    );
+    assert_ne!(v(0, 1), v(2, 1), "another log file");
+}
