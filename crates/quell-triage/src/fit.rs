@@ -39,7 +39,9 @@ pub const ATTACK_COST: f64 = 25.0;
 pub const PRIOR: f64 = 0.05;
 
 fn logit(w: &Weights, f: &Features) -> f64 {
-    f.iter().map(|(id, x)| w.get(id).copied().unwrap_or(0.0) * x).sum()
+    f.iter()
+        .map(|(id, x)| w.get(id).copied().unwrap_or(0.0) * x)
+        .sum()
 }
 
 fn sigmoid(x: f64) -> f64 {
@@ -136,7 +138,13 @@ mod tests {
         // FNV-1a 64 of "" is the offset basis; % 3 of it decides.
         assert_eq!(is_test_family(""), 0xcbf2_9ce4_8422_2325u64 % 3 == 0);
         assert_eq!(family_of("cron-backup__restic@variant-1"), "cron-backup");
-        let fams = ["cron-backup", "reverse-shell", "log-rotation-by-hand", "web-shell", "ci-build"];
+        let fams = [
+            "cron-backup",
+            "reverse-shell",
+            "log-rotation-by-hand",
+            "web-shell",
+            "ci-build",
+        ];
         let test: Vec<bool> = fams.iter().map(|f| is_test_family(f)).collect();
         assert!(test.iter().any(|t| *t) || test.iter().any(|t| !*t));
     }
@@ -153,9 +161,19 @@ mod tests {
     fn fitting_keeps_signs_and_pushes_attacks_down() {
         // An attack that shows only interactive_session: fitting must lower that weight
         // (it cannot go negative) until the attack is no longer called a false positive.
-        let mut data = vec![ex(false, &[("interactive_session", 1.0), ("target_housekeeping", 1.0)])];
+        let mut data = vec![ex(
+            false,
+            &[("interactive_session", 1.0), ("target_housekeeping", 1.0)],
+        )];
         for _ in 0..3 {
-            data.push(ex(true, &[("interactive_session", 1.0), ("target_housekeeping", 1.0), ("known_benign", 1.6)]));
+            data.push(ex(
+                true,
+                &[
+                    ("interactive_session", 1.0),
+                    ("target_housekeeping", 1.0),
+                    ("known_benign", 1.6),
+                ],
+            ));
         }
         data.push(ex(false, &[("service_shell", 1.0), ("known_benign", 1.0)]));
         let w = fit(&data);

@@ -262,14 +262,20 @@ impl Sessions {
         while out.len() < MAX_SCANNED && (l > 0 || r < slice.len()) {
             if r < slice.len() {
                 if slice[r].index != at {
-                    out.push(Context { act: &slice[r], before: false });
+                    out.push(Context {
+                        act: &slice[r],
+                        before: false,
+                    });
                 }
                 r += 1;
             }
             if l > 0 {
                 l -= 1;
                 if slice[l].index != at {
-                    out.push(Context { act: &slice[l], before: true });
+                    out.push(Context {
+                        act: &slice[l],
+                        before: true,
+                    });
                 }
             }
         }
@@ -305,7 +311,10 @@ impl Sessions {
                 continue;
             }
             let (inside, before) = match (t0, a.time) {
-                (Some(t), Some(x)) => (t.abs_diff(x) <= WINDOW_NS, x < t || (x == t && a.index < at)),
+                (Some(t), Some(x)) => (
+                    t.abs_diff(x) <= WINDOW_NS,
+                    x < t || (x == t && a.index < at),
+                ),
                 _ => (true, a.index < at),
             };
             if inside {
@@ -335,9 +344,15 @@ mod tests {
         let s = Sessions::new(&recs);
         let ctx = s.context(&recs, 2);
         assert_eq!(ctx.len(), 2, "{ctx:?}");
-        let dl = ctx.iter().find(|c| matches!(c.act.activity, Activity::Download(..))).unwrap();
+        let dl = ctx
+            .iter()
+            .find(|c| matches!(c.act.activity, Activity::Download(..)))
+            .unwrap();
         assert!(dl.before);
-        let cr = ctx.iter().find(|c| matches!(c.act.activity, Activity::CredentialRead(..))).unwrap();
+        let cr = ctx
+            .iter()
+            .find(|c| matches!(c.act.activity, Activity::CredentialRead(..)))
+            .unwrap();
         assert!(!cr.before);
         assert!(s.seen(&recs, 2));
         // No session id: no context.
@@ -369,7 +384,9 @@ mod tests {
         assert!(excused.contains(&(1, None)), "{excused:?}");
         assert!(excused.contains(&(3, Some("build_output"))), "{excused:?}");
         let ctx3 = s.context(&recs, 3);
-        assert!(ctx3.iter().any(|c| c.act.index == 4 && c.act.excused.is_none()));
+        assert!(ctx3
+            .iter()
+            .any(|c| c.act.index == 4 && c.act.excused.is_none()));
     }
 
     #[test]
@@ -382,7 +399,11 @@ mod tests {
         .join("\n");
         let recs = parse_records(&lines, "t").unwrap();
         let s = Sessions::new(&recs);
-        let f = s.context(&recs, 1).into_iter().find(|c| c.act.index == 0).unwrap();
+        let f = s
+            .context(&recs, 1)
+            .into_iter()
+            .find(|c| c.act.index == 0)
+            .unwrap();
         assert!(s.piped_to_shell(&recs, f.act));
         let lone = Sessions::new(&recs[2..]);
         let a = &lone.session(0).unwrap().acts[0];

