@@ -57,7 +57,11 @@ impl Progress {
             return;
         }
         self.last = Instant::now();
-        let pct = if total == 0 { 100.0 } else { 100.0 * done as f64 / total as f64 };
+        let pct = if total == 0 {
+            100.0
+        } else {
+            100.0 * done as f64 / total as f64
+        };
         if self.tty {
             eprint!("\rquell: {what}: {pct:5.1}%   ");
         } else {
@@ -76,7 +80,11 @@ impl Progress {
 }
 
 /// Reads a JSON Lines file line by line, reporting progress by bytes read.
-pub fn read_records_progress(path: &Path, what: &str, progress: &mut Progress) -> Result<Vec<Record>> {
+pub fn read_records_progress(
+    path: &Path,
+    what: &str,
+    progress: &mut Progress,
+) -> Result<Vec<Record>> {
     let mut out = Vec::new();
     each_record(path, what, progress, &mut |r| out.push(r))?;
     Ok(out)
@@ -107,8 +115,12 @@ pub fn each_record(
         }
         n += 1;
         read += k as u64;
-        let text = std::str::from_utf8(&line)
-            .map_err(|_| anyhow::anyhow!("the {what} file {} is not UTF-8 text (line {n})", path.display()))?;
+        let text = std::str::from_utf8(&line).map_err(|_| {
+            anyhow::anyhow!(
+                "the {what} file {} is not UTF-8 text (line {n})",
+                path.display()
+            )
+        })?;
         if text.trim().is_empty() {
             continue;
         }
@@ -158,7 +170,9 @@ fn triage_file(
         .with_context(|| format!("cannot read the events file {}", path.display()))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let name = path.display().to_string();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let (mut n, mut read, mut count) = (0usize, 0u64, 0usize);
     let mut eof = false;
@@ -176,7 +190,10 @@ fn triage_file(
             n += 1;
             read += k as u64;
             let text = String::from_utf8(line).map_err(|_| {
-                anyhow::anyhow!("the events file {} is not UTF-8 text (line {n})", path.display())
+                anyhow::anyhow!(
+                    "the events file {} is not UTF-8 text (line {n})",
+                    path.display()
+                )
             })?;
             if !text.trim().is_empty() {
                 batch.push((n, text));
@@ -201,7 +218,10 @@ fn triage_file(
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| vec![Err(anyhow::anyhow!("a worker thread failed"))]))
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| vec![Err(anyhow::anyhow!("a worker thread failed"))])
+                })
                 .collect()
         });
         for part in results {
@@ -285,7 +305,10 @@ pub fn run(
     let cat = catalogue(catalogue_file)?;
     let mut progress = Progress::new(quiet);
     let hist = match history {
-        Some(p) => History::build(&engine, &read_records_progress(p, "history", &mut progress)?),
+        Some(p) => History::build(
+            &engine,
+            &read_records_progress(p, "history", &mut progress)?,
+        ),
         None => History::empty(),
     };
     let host = crate::alerts::host_name();
