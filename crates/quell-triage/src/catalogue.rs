@@ -136,7 +136,7 @@ pub fn commands_within(cmd: &str, allowed: &[String], redirects: bool) -> bool {
     for seg in cmd.split(['|', ';', '&', '\n']) {
         let mut words = seg.split_whitespace().filter(|w| {
             // Variable assignments and negation before the command.
-            !(*w == "!" || (w.contains('=') && !w.starts_with('-') && !w.starts_with('/')))
+            (w.starts_with('/') || w.starts_with('-') || !w.contains('=')) && *w != "!"
         });
         let Some(first) = words.next() else { continue };
         let base = first.rsplit('/').next().unwrap_or(first);

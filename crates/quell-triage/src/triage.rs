@@ -330,12 +330,16 @@ impl Stream<'_> {
     }
 }
 
+/// One signal in a cluster part: id, alerts showing it, sum and maximum of its activation,
+/// the first alert's values for its text.
+type AggSignal = (&'static str, usize, f64, f64, Vec<(&'static str, String)>);
+
 /// The signals of one cluster part summed up: per signal, how many alerts show it, the
 /// sum and the maximum of its activation, and the first alert's values for its text.
 #[derive(Default)]
 struct Agg {
     members: Vec<usize>,
-    signals: Vec<(&'static str, usize, f64, f64, Vec<(&'static str, String)>)>,
+    signals: Vec<AggSignal>,
 }
 
 impl Agg {
@@ -1361,7 +1365,7 @@ mod tests {
     /// session quell did not see (bare alerts) is never called quiet.
     #[test]
     fn a_benign_sessions_alerts_do_not_count_against_each_other() {
-        let lines = vec![
+        let lines = [
             l(
                 json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"}),
             ),

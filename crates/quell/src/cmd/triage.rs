@@ -157,6 +157,9 @@ fn parse_fast(text: &str, n: usize, name: &str) -> Result<Record> {
     parse_line(text, n, name).map_err(|e| anyhow::anyhow!("the events file has a bad line: {e}"))
 }
 
+/// A record with the rules it stands for.
+type Evaluated = (Record, Vec<String>);
+
 /// Feeds a JSON Lines file into a triage stream: batches of lines are parsed and evaluated
 /// on all cores, then pushed in order. Returns the number of records.
 fn triage_file(
@@ -200,7 +203,7 @@ fn triage_file(
             }
         }
         let chunk = batch.len().div_ceil(workers).max(1);
-        let results: Vec<Vec<Result<(Record, Vec<String>)>>> = std::thread::scope(|s| {
+        let results: Vec<Vec<Result<Evaluated>>> = std::thread::scope(|s| {
             let handles: Vec<_> = batch
                 .chunks(chunk)
                 .map(|part| {
