@@ -4,6 +4,7 @@ use quell_events::FlatEvent;
 use quell_rules::yaml::{self, Kind, Node};
 
 use crate::cluster::target;
+use crate::evidence::{actor, SHELLS};
 use crate::input::text;
 
 /// The bundled catalogue.
@@ -24,8 +25,25 @@ pub struct Entry {
     pub targets: Vec<String>,
     /// Ancestor levels checked besides the process itself.
     pub depth: usize,
-    /// Log-odds toward "false positive" when it matches.
+    /// Log-odds toward "false positive" when it matches (multiplied by the signal
+    /// `known_benign`'s weight).
     pub weight: f64,
+    /// Scope: the commands a `sh -c` string (of the process, or of its parent shell) may
+    /// run, by base name; every command of the string must be one of them. Empty: no scope.
+    pub commands: Vec<String>,
+    /// Scope: the process's or its parent's command line contains one of these.
+    pub cmdline_contains: Vec<String>,
+    /// Scope: the process has a controlling terminal.
+    pub requires_tty: bool,
+    /// Attack signals this entry explains when it matches (`service_shell`,
+    /// `dropped_binary`, `session_credentials`, `session_outbound`, `target_sensitive`). A match never explains
+    /// a download, a network stdin or a dropped binary it does not name.
+    pub allows: Vec<String>,
+    /// Programs whose written files, executed in the same session, are built, not dropped
+    /// (compilers, linkers, build tools).
+    pub writers: Vec<String>,
+    /// Paths of executables the entry's actors generate (a build tool's temp output).
+    pub exe_prefixes: Vec<String>,
 }
 
 /// Where a catalogue match was found.
@@ -76,6 +94,64 @@ fn number(n: &Node) -> Option<f64> {
         .and_then(|s| s.parse::<f64>().ok())
 }
 
+/// The signals an entry may explain.
+pub const ALLOWABLE: &[&str] = &[
+    "service_shell",
+    "dropped_binary",
+    "session_credentials",
+    "session_outbound",
+    "target_sensitive",
+];
+
+impl Entry {
+    /// Whether the entry explains `signal`.
+    pub fn allows_signal(&self, signal: &str) -> bool {
+        self.allows.iter().any(|a| a == signal)
+    }
+}
+
+/// The `-c` string a shell runs: the process's when it is a shell started with `-c`, else
+/// its parent's.
+pub fn shell_command(ev: &FlatEvent) -> Option<String> {
+    let of = |name: Option<String>, cmd: Option<String>| -> Option<String> {
+        let name = name?;
+        if !SHELLS.contains(&name.as_str()) {
+            return None;
+        }
+        let cmd = cmd?;
+        let (_, rest) = cmd.split_once(" -c ")?;
+        Some(
+            rest.trim()
+                .trim_matches(|c| c == '"' || c == '\'')
+                .to_string(),
+        )
+    };
+    of(text(ev, "proc.name"), text(ev, "proc.cmdline"))
+        .or_else(|| of(text(ev, "proc.pname"), text(ev, "proc.pcmdline")))
+}
+
+/// Whether every command of a shell string is one of `allowed` (by base name). Command
+/// substitution never is; input redirection only when `redirects` is true.
+pub fn commands_within(cmd: &str, allowed: &[String], redirects: bool) -> bool {
+    if cmd.contains('`') || cmd.contains("$(") || (!redirects && cmd.contains('<')) {
+        return false;
+    }
+    let mut any = false;
+    for seg in cmd.split(['|', ';', '&', '\n']) {
+        let mut words = seg.split_whitespace().filter(|w| {
+            // Variable assignments and negation before the command.
+            (w.starts_with('/') || w.starts_with('-') || !w.contains('=')) && *w != "!"
+        });
+        let Some(first) = words.next() else { continue };
+        let base = first.rsplit('/').next().unwrap_or(first);
+        if !allowed.iter().any(|a| a == base) {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
 impl Catalogue {
     /// The bundled catalogue.
     pub fn builtin() -> Catalogue {
@@ -116,13 +192,43 @@ impl Catalogue {
                 .and_then(Node::as_scalar)
                 .ok_or_else(|| err(format!("entry {n} (line {}) has no `name`", item.mark.line)))?
                 .to_string();
-            let actors = strings(item.get("actors"))
-                .filter(|a| !a.is_empty())
-                .ok_or_else(|| {
-                    err(format!(
-                        "entry `{name}` needs `actors`: a list of process names"
-                    ))
-                })?;
+            let list = |key: &str| {
+                strings(item.get(key)).ok_or_else(|| {
+                    err(format!("entry `{name}`: `{key}` must be a list of strings"))
+                })
+            };
+            let actors = list("actors")?;
+            let commands = list("commands")?;
+            let writers = list("writers")?;
+            if actors.is_empty() && commands.is_empty() && writers.is_empty() {
+                return Err(err(format!(
+                    "entry `{name}` needs `actors` (process names), `commands` or `writers`"
+                )));
+            }
+            let cmdline_contains = list("cmdline_contains")?;
+            let allows = list("allows")?;
+            for a in &allows {
+                if !ALLOWABLE.contains(&a.as_str()) {
+                    return Err(err(format!(
+                        "entry `{name}`: `allows` names `{a}`; it can name {}",
+                        ALLOWABLE.join(", ")
+                    )));
+                }
+            }
+            let exe_prefixes = list("exe_prefixes")?;
+            let requires_tty = match item
+                .get("requires_tty")
+                .map(|n| n.as_scalar().filter(|_| n.plain))
+            {
+                None => false,
+                Some(Some("true")) => true,
+                Some(Some("false")) => false,
+                Some(_) => {
+                    return Err(err(format!(
+                        "entry `{name}`: `requires_tty` must be true or false"
+                    )))
+                }
+            };
             let targets = strings(item.get("targets")).ok_or_else(|| {
                 err(format!(
                     "entry `{name}`: `targets` must be a list of path prefixes"
@@ -174,6 +280,12 @@ impl Catalogue {
                 targets,
                 depth,
                 weight,
+                commands,
+                cmdline_contains,
+                requires_tty,
+                allows,
+                writers,
+                exe_prefixes,
             });
         }
         Ok(Catalogue { entries })
@@ -184,15 +296,62 @@ impl Catalogue {
         self.entries.extend(other.entries);
     }
 
-    /// The first entry an event matches.
+    /// The first entry an event matches, within its scope. An entry never matches when
+    /// the process's lineage has a service's shell, a dropped binary or a network stdin,
+    /// unless it names that signal in `allows` (and its scope, such as `commands`, holds).
+    /// Session facts (a download) are checked by triage.
     pub fn find(&self, ev: &FlatEvent) -> Option<Match<'_>> {
         let tgt = target(ev).map(|(_, t)| t);
+        let a = actor(ev);
+        let shell_cmd = shell_command(ev);
+        let cmdlines = [text(ev, "proc.cmdline"), text(ev, "proc.pcmdline")];
+        let proc_name = text(ev, "proc.name");
         for entry in &self.entries {
+            if !entry.writers.is_empty() || (entry.actors.is_empty() && entry.commands.is_empty()) {
+                continue; // build-output entries are consulted by `built`.
+            }
+            if a.network_stdio.is_some()
+                || (a.service_shell.is_some() && !entry.allows_signal("service_shell"))
+                || (a.dropped_exe.is_some() && !entry.allows_signal("dropped_binary"))
+                || (entry.requires_tty && !a.tty)
+            {
+                continue;
+            }
             if !entry.targets.is_empty() {
                 let Some(t) = &tgt else { continue };
                 if !entry.targets.iter().any(|p| t.starts_with(p.as_str())) {
                     continue;
                 }
+            }
+            if !entry.cmdline_contains.is_empty()
+                && !cmdlines.iter().flatten().any(|c| {
+                    entry
+                        .cmdline_contains
+                        .iter()
+                        .any(|needle| c.contains(needle.as_str()))
+                })
+            {
+                continue;
+            }
+            if !entry.commands.is_empty() {
+                let ok = match &shell_cmd {
+                    Some(cmd) => {
+                        commands_within(cmd, &entry.commands, !entry.cmdline_contains.is_empty())
+                    }
+                    None => proc_name
+                        .as_ref()
+                        .is_some_and(|n| entry.commands.contains(n)),
+                };
+                if !ok {
+                    continue;
+                }
+            }
+            if entry.actors.is_empty() {
+                return Some(Match {
+                    entry,
+                    actor: proc_name.clone().unwrap_or_else(|| "?".into()),
+                    level: 0,
+                });
             }
             for level in 0..=entry.depth {
                 let key = if level == 0 {
@@ -217,6 +376,19 @@ impl Catalogue {
             }
         }
         None
+    }
+
+    /// The entry that explains an executable in a drop directory as built, not dropped:
+    /// a writer of the entry wrote it in the same session (`writer`), or the program that
+    /// started it is one of the entry's actors and the path is under one of its
+    /// `exe_prefixes`.
+    pub fn built(&self, path: &str, writer: Option<&str>, parent: Option<&str>) -> Option<&Entry> {
+        self.entries.iter().find(|e| {
+            e.allows_signal("dropped_binary")
+                && (writer.is_some_and(|w| e.writers.iter().any(|x| x == w))
+                    || (parent.is_some_and(|p| e.actors.iter().any(|x| x == p))
+                        && e.exe_prefixes.iter().any(|x| path.starts_with(x.as_str()))))
+        })
     }
 
     /// Whether a process name is a catalogue actor (any entry).

@@ -1,11 +1,14 @@
-//! Grouping alerts: a cluster is a rule plus a signature of stable fields (image
-//! repository, executable, parent lineage, target with its variable parts masked).
+//! Grouping alerts: a cluster is one behaviour: the same rule, workload, actor (the
+//! executable, and for an interpreter its script), lineage shape (the roles of the
+//! ancestors: `shell<service` is not `shell<login`), and target class, with incidental
+//! values masked (digit runs, hashes, random names, temp directories, client ports).
 
 use std::collections::BTreeMap;
 
 use quell_events::FlatEvent;
 use serde::Serialize;
 
+use crate::evidence::{role, shape, Role, DROP_DIRS};
 use crate::input::{text, Alert, Record};
 
 /// Fields that name what an alert acted on, most specific first.
@@ -28,9 +31,8 @@ pub struct Signature {
     pub workload: String,
     /// `proc.exepath` (or `proc.name` when the path is unknown).
     pub exe: String,
-    /// Parent lineage: `proc.pname` (`?` when unknown). Deeper ancestors are left out so
-    /// that a recording and Falco alerts of the same activity (whose output fields rarely
-    /// name grandparents) fall in the same cluster.
+    /// Lineage shape: the roles of the ancestors (see [`crate::evidence::shape`]), one
+    /// string such as `shell<login<init`.
     pub lineage: Vec<String>,
     /// The target (a file or connection), masked; or the masked command line for actions
     /// without a target.
@@ -43,21 +45,28 @@ impl Signature {
         let workload = text(ev, "container.image.repository")
             .or_else(|| text(ev, "container.id").filter(|c| c == "host"))
             .unwrap_or_else(|| "host".into());
-        let exe = text(ev, "proc.exepath")
-            .or_else(|| text(ev, "proc.name"))
-            .unwrap_or_else(|| "?".into());
-        let lineage = ["proc.pname"]
-            .iter()
-            .map(|k| {
-                text(ev, k)
-                    .or_else(|| text(ev, "proc.aname[1]"))
-                    .unwrap_or_else(|| "?".into())
-            })
-            .collect();
-        let target = target(ev)
-            .map(|(_, t)| mask(&t))
-            .or_else(|| text(ev, "proc.cmdline").map(|c| mask(&c)))
-            .unwrap_or_default();
+        let workload = mask(&workload);
+        let mut exe = mask_path(
+            &text(ev, "proc.exepath")
+                .or_else(|| text(ev, "proc.name"))
+                .unwrap_or_else(|| "?".into()),
+        );
+        // An interpreter is never the whole actor: its script goes in.
+        if let Some(name) = text(ev, "proc.name") {
+            if role(&name) == Role::Interpreter || role(&name) == Role::Shell {
+                if let Some(script) = script_of(&text(ev, "proc.cmdline").unwrap_or_default()) {
+                    exe = format!("{exe} {}", mask_path(&script));
+                }
+            }
+        }
+        let lineage = vec![shape(ev)];
+        let target = match target(ev) {
+            Some((_, t)) if t.contains("->") => mask_connection(&t),
+            Some((_, t)) => mask_path(&t),
+            None => text(ev, "proc.cmdline")
+                .map(|c| mask_path(&c))
+                .unwrap_or_default(),
+        };
         Signature {
             rule: rule.to_string(),
             workload,
@@ -69,6 +78,11 @@ impl Signature {
 
     /// A stable id: 12 hex digits of the FNV-1a hash of the signature.
     pub fn id(&self) -> String {
+        self.id_for("")
+    }
+
+    /// The stable id of one part of a cluster split by verdict (`part` is the verdict).
+    pub fn id_for(&self, part: &str) -> String {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut feed = |s: &str| {
             for b in s.bytes().chain(std::iter::once(0x1f)) {
@@ -83,6 +97,9 @@ impl Signature {
             feed(l);
         }
         feed(&self.target);
+        if !part.is_empty() {
+            feed(part);
+        }
         format!("{:012x}", h >> 16)
     }
 }
@@ -92,6 +109,74 @@ pub fn target(ev: &FlatEvent) -> Option<(&'static str, String)> {
     TARGET_FIELDS
         .iter()
         .find_map(|k| text(ev, k).map(|v| (*k, v)))
+}
+
+/// The script or subcommand an interpreter or shell runs: its first argument that is not
+/// an option (`python3 /opt/app/job.py` → `/opt/app/job.py`, `sh -c 'cmd ...'` → `cmd`).
+pub fn script_of(cmdline: &str) -> Option<String> {
+    let mut words = cmdline.split_whitespace().skip(1);
+    while let Some(w) = words.next() {
+        if w == "-c" {
+            return words
+                .next()
+                .map(|c| c.trim_matches(|ch| ch == '"' || ch == '\'').to_string());
+        }
+        if w == "-m" {
+            return words.next().map(str::to_string);
+        }
+        if w.starts_with('-') {
+            continue;
+        }
+        return Some(w.to_string());
+    }
+    None
+}
+
+/// Masks a path or command line like [`mask`], and also the name of a directory made
+/// directly in a temporary directory (`/tmp/tmpk3j_2x8q/`, `/tmp/go-build123/`): `T`.
+pub fn mask_path(s: &str) -> String {
+    let mut out = mask(s);
+    for d in DROP_DIRS.iter().filter(|d| d.ends_with('/')) {
+        let mut from = 0;
+        while let Some(pos) = out[from..].find(d) {
+            let start = from + pos + d.len();
+            let end = out[start..].find('/').map(|e| start + e);
+            match end {
+                Some(end) if end > start => {
+                    let comp = &out[start..end];
+                    let random = comp.contains('N')
+                        || comp.contains('X')
+                        || comp.contains('H')
+                        || comp.starts_with("tmp");
+                    if random && comp != "T" {
+                        out.replace_range(start..end, "T");
+                    }
+                    from = start + 1;
+                }
+                _ => break,
+            }
+            if from >= out.len() {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Masks a connection (`client:port->server:port`): the client side and the server's
+/// address are dropped, the server's port and address class kept (`->private:5432`).
+pub fn mask_connection(s: &str) -> String {
+    let remote = s.split_once("->").map_or(s, |(_, r)| r);
+    let (host, port) = remote.rsplit_once(':').unwrap_or((remote, "?"));
+    let host = host.trim_matches(|c| c == '[' || c == ']');
+    let class = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) if ip.is_loopback() => "loopback",
+        Ok(std::net::IpAddr::V4(v)) if v.is_private() || v.is_link_local() => "private",
+        Ok(std::net::IpAddr::V6(v)) if (v.segments()[0] & 0xfe00) == 0xfc00 => "private",
+        Ok(_) => "public",
+        Err(_) => "name",
+    };
+    format!("->{class}:{port}")
 }
 
 /// Masks the variable parts of a path or command line: digit runs become `N`, hex ids
@@ -196,7 +281,7 @@ mod tests {
         let text = [
             r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.pname":"bash","fs.path.name":"/var/log/app.1.log"}}"#,
             r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.pname":"bash","fs.path.name":"/var/log/app.2.log"}}"#,
-            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.pname":"sh","fs.path.name":"/var/log/app.2.log"}}"#,
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.pname":"httpd","fs.path.name":"/var/log/app.2.log"}}"#,
             r#"{"rule":"S","output_fields":{"proc.exepath":"/usr/bin/rm","proc.pname":"bash","fs.path.name":"/var/log/app.2.log"}}"#,
         ]
         .join("\n");

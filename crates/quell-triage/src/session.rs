@@ -1,19 +1,22 @@
 //! Session context: what the same process tree (session) or container did shortly
-//! before and after an alert.
+//! before and after an alert. Indexed once (activities sorted by time per session), so
+//! that looking up the context of an alert costs a binary search, not a scan.
 
 use std::collections::HashMap;
 
+use crate::catalogue::Catalogue;
 use crate::evidence::{activity, Activity};
-use crate::input::{int, text, Alert, Record};
+use crate::input::{int, text, Record};
 
 /// How far before and after an alert the session is looked at, in nanoseconds.
 pub const WINDOW_NS: u64 = 10 * 60 * 1_000_000_000;
 
-/// Events grouped by session: the kernel session id within a container (or the host).
-#[derive(Debug, Default)]
-pub struct Sessions {
-    by_key: HashMap<String, Vec<usize>>,
-}
+/// How close a shell reading its standard input must follow a fetch to stdout for the two
+/// to be one `fetch | sh`, in nanoseconds.
+pub const PIPE_NS: u64 = 5 * 1_000_000_000;
+
+/// At most this many activities are looked at around one alert.
+const MAX_SCANNED: usize = 4096;
 
 /// The session key of a record: container id plus session id. `None` when the record
 /// carries no session id (alerts do not), so no context can be drawn.
@@ -24,100 +27,298 @@ pub fn key(r: &Record) -> Option<String> {
     Some(format!("{host}/{container}/{sid}"))
 }
 
-/// One thing the session did, relative to the alert.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Context {
-    /// What happened.
-    pub activity: Activity,
-    /// True when it came before the alert.
-    pub before: bool,
+/// One weighed activity of a session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Act {
+    /// Event time (ns), when the event has one.
+    pub time: Option<u64>,
     /// The record.
     pub index: usize,
+    /// What happened.
+    pub activity: Activity,
+    /// The catalogue entry that explains it (a backup agent reading keys, a binary a
+    /// compiler wrote in the same session), if any.
+    pub excused: Option<String>,
+    /// For an executed dropped binary: its parent's name.
+    parent: Option<String>,
 }
 
-/// Other alerts in the same session.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OtherAlert {
-    /// The rule.
-    pub rule: String,
+/// One thing the session did, relative to the alert.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Context<'a> {
+    /// The activity.
+    pub act: &'a Act,
     /// True when it came before the alert.
     pub before: bool,
+}
+
+/// An alert in a session, for "other suspicious alerts".
+#[derive(Clone, Debug, PartialEq)]
+struct SessionAlert {
+    time: Option<u64>,
+    index: usize,
+    rule: String,
+}
+
+/// One session.
+#[derive(Debug, Default)]
+pub struct Session {
+    /// How many plain events (not alert lines) of the session quell saw.
+    pub events: usize,
+    acts: Vec<Act>,
+    timed: bool,
+    /// Files written in drop directories: path -> writer's name.
+    writers: HashMap<String, String>,
+    suspicious: Vec<SessionAlert>,
+}
+
+/// Events grouped by session: the kernel session id within a container (or the host).
+#[derive(Debug, Default)]
+pub struct Sessions {
+    by_key: HashMap<String, u32>,
+    /// The session of each record, by record index (`None`: no session).
+    keys: Vec<Option<u32>>,
+    sessions: Vec<Session>,
 }
 
 impl Sessions {
-    /// Indexes records by session.
-    pub fn new(records: &[Record]) -> Sessions {
-        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    /// Indexes records by session, with the catalogue to tell known agents' activity.
+    pub fn build(records: &[Record], catalogue: &Catalogue) -> Sessions {
+        let mut s = Sessions::default();
         for (i, r) in records.iter().enumerate() {
-            if let Some(k) = key(r) {
-                by_key.entry(k).or_default().push(i);
+            s.push(i, r, catalogue);
+        }
+        s.finish(catalogue);
+        s
+    }
+
+    /// Indexes records without a catalogue (nothing is excused).
+    pub fn new(records: &[Record]) -> Sessions {
+        Sessions::build(records, &Catalogue::default())
+    }
+
+    /// Counts a record that is neither an alert nor a weighed activity in its session.
+    pub fn count_event(&mut self, r: &Record) {
+        if r.rule.is_some() {
+            return;
+        }
+        if let Some(k) = key(r) {
+            let id = match self.by_key.get(&k) {
+                Some(id) => *id,
+                None => {
+                    self.sessions.push(Session::default());
+                    let id = (self.sessions.len() - 1) as u32;
+                    self.by_key.insert(k, id);
+                    id
+                }
+            };
+            if let Some(s) = self.sessions.get_mut(id as usize) {
+                s.events += 1;
             }
         }
-        Sessions { by_key }
     }
 
-    fn members<'a>(
-        &'a self,
-        records: &'a [Record],
-        at: usize,
-    ) -> impl Iterator<Item = (usize, bool)> + 'a {
-        let r = records.get(at);
-        let k = r.and_then(key);
-        let t0 = r.and_then(|r| r.event.timestamp_ns());
-        let list: &[usize] = k
-            .as_ref()
-            .and_then(|k| self.by_key.get(k))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        list.iter()
-            .copied()
-            .filter(move |&i| i != at)
-            .filter_map(move |i| {
-                let ti = records.get(i)?.event.timestamp_ns();
-                match (t0, ti) {
-                    (Some(a), Some(b)) if a.abs_diff(b) > WINDOW_NS => None,
-                    (Some(a), Some(b)) => Some((i, b < a || (b == a && i < at))),
-                    _ => Some((i, i < at)),
+    /// Adds one record.
+    pub fn push(&mut self, i: usize, r: &Record, catalogue: &Catalogue) {
+        let k = key(r);
+        let slot = k.map(|k| match self.by_key.get(&k) {
+            Some(id) => *id,
+            None => {
+                self.sessions.push(Session::default());
+                let id = (self.sessions.len() - 1) as u32;
+                self.by_key.insert(k, id);
+                id
+            }
+        });
+        if self.keys.len() <= i {
+            self.keys.resize(i + 1, None);
+        }
+        self.keys[i] = slot;
+        let Some(slot) = slot else { return };
+        let Some(sess) = self.sessions.get_mut(slot as usize) else {
+            return;
+        };
+        if r.rule.is_none() {
+            sess.events += 1;
+        }
+        let is_maint = |n: &str| catalogue.entry_for_actor(n).is_some();
+        let Some(act) = activity(&r.event, &is_maint) else {
+            return;
+        };
+        let excused = match &act {
+            Activity::CredentialRead(..) | Activity::Outbound(..) => {
+                let signal = if matches!(act, Activity::CredentialRead(..)) {
+                    "session_credentials"
+                } else {
+                    "session_outbound"
+                };
+                catalogue
+                    .find(&r.event)
+                    .filter(|m| m.entry.allows_signal(signal))
+                    .map(|m| m.entry.name.clone())
+            }
+            _ => None,
+        };
+        if let Activity::WroteFile(p, w) = &act {
+            sess.writers.insert(p.clone(), w.clone());
+        }
+        let parent = match &act {
+            Activity::ExecDropped(_) => text(&r.event, "proc.pname"),
+            _ => None,
+        };
+        sess.acts.push(Act {
+            time: r.event.timestamp_ns(),
+            index: i,
+            activity: act,
+            excused,
+            parent,
+        });
+    }
+
+    /// Sorts the activities and settles what depends on the whole session (a dropped
+    /// binary that a compiler of the same session wrote).
+    pub fn finish(&mut self, catalogue: &Catalogue) {
+        for sess in &mut self.sessions {
+            sess.timed = sess.acts.iter().all(|a| a.time.is_some());
+            if sess.timed {
+                sess.acts.sort_by_key(|a| (a.time, a.index));
+            }
+            let writers = &sess.writers;
+            for a in &mut sess.acts {
+                if let Activity::ExecDropped(p) = &a.activity {
+                    let w = writers.get(p).map(String::as_str);
+                    a.excused = catalogue
+                        .built(p, w, a.parent.as_deref())
+                        .map(|e| e.name.clone());
                 }
-            })
+            }
+            sess.suspicious.sort_by_key(|a| (a.time, a.index));
+        }
     }
 
-    /// The weighed activities of the session around record `at`.
-    pub fn context(
-        &self,
-        records: &[Record],
-        at: usize,
-        is_maintenance: &dyn Fn(&str) -> bool,
-    ) -> Vec<Context> {
-        self.members(records, at)
-            .filter_map(|(i, before)| {
-                let a = activity(&records.get(i)?.event, is_maintenance)?;
-                Some(Context {
-                    activity: a,
-                    before,
-                    index: i,
-                })
-            })
-            .collect()
+    fn session_of(&self, at: usize) -> Option<&Session> {
+        let slot = (*self.keys.get(at)?)?;
+        self.sessions.get(slot as usize)
     }
 
-    /// Alerts of other rules in the same session around record `at`.
-    pub fn other_alerts(
-        &self,
-        records: &[Record],
-        alerts_by_record: &HashMap<usize, Vec<&Alert>>,
-        at: usize,
-        rule: &str,
-    ) -> Vec<OtherAlert> {
-        let mut out: Vec<OtherAlert> = Vec::new();
-        for (i, before) in self.members(records, at) {
-            for a in alerts_by_record.get(&i).map(Vec::as_slice).unwrap_or(&[]) {
-                if a.rule != rule && !out.iter().any(|o| o.rule == a.rule) {
-                    out.push(OtherAlert {
-                        rule: a.rule.clone(),
-                        before,
+    /// The session of record `at`, if it has one.
+    pub fn session(&self, at: usize) -> Option<&Session> {
+        self.session_of(at)
+    }
+
+    /// Whether quell saw the session of record `at` as events (a recording with session
+    /// context, at least one other event), not only as alerts.
+    pub fn seen(&self, records: &[Record], at: usize) -> bool {
+        let own = records.get(at).is_some_and(|r| r.rule.is_none());
+        own && self.session_of(at).is_some_and(|s| s.events >= 2)
+    }
+
+    /// Who wrote `path` in the session of record `at`, if quell saw it.
+    pub fn writer(&self, at: usize, path: &str) -> Option<&str> {
+        self.session_of(at)?.writers.get(path).map(String::as_str)
+    }
+
+    /// Records a suspicious alert (its own lineage shows an attack) in its session.
+    pub fn add_suspicious_alert(&mut self, records: &[Record], at: usize, rule: &str) {
+        let Some(slot) = self.keys.get(at).copied().flatten() else {
+            return;
+        };
+        if let Some(s) = self.sessions.get_mut(slot as usize) {
+            s.suspicious.push(SessionAlert {
+                time: records.get(at).and_then(|r| r.event.timestamp_ns()),
+                index: at,
+                rule: rule.to_string(),
+            });
+        }
+    }
+
+    /// The weighed activities of the session around record `at` (within [`WINDOW_NS`]),
+    /// nearest first in time order.
+    pub fn context(&self, records: &[Record], at: usize) -> Vec<Context<'_>> {
+        let Some(sess) = self.session_of(at) else {
+            return Vec::new();
+        };
+        let t0 = records.get(at).and_then(|r| r.event.timestamp_ns());
+        let before = |a: &Act| match (t0, a.time) {
+            (Some(t), Some(x)) => x < t || (x == t && a.index < at),
+            _ => a.index < at,
+        };
+        let slice: &[Act] = match (sess.timed, t0) {
+            (true, Some(t)) => {
+                let lo = sess
+                    .acts
+                    .partition_point(|a| a.time.unwrap_or(0) < t.saturating_sub(WINDOW_NS));
+                let hi = sess
+                    .acts
+                    .partition_point(|a| a.time.unwrap_or(0) <= t.saturating_add(WINDOW_NS));
+                &sess.acts[lo..hi]
+            }
+            _ => &sess.acts,
+        };
+        // Nearest to the alert first: start from its position and widen.
+        let mid = slice.partition_point(|a| before(a));
+        let mut out = Vec::new();
+        let (mut l, mut r) = (mid, mid);
+        while out.len() < MAX_SCANNED && (l > 0 || r < slice.len()) {
+            if r < slice.len() {
+                if slice[r].index != at {
+                    out.push(Context {
+                        act: &slice[r],
+                        before: false,
                     });
                 }
+                r += 1;
+            }
+            if l > 0 {
+                l -= 1;
+                if slice[l].index != at {
+                    out.push(Context {
+                        act: &slice[l],
+                        before: true,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a fetch to standard output (`curl URL`) was piped into a shell: a shell
+    /// reading its standard input started within [`PIPE_NS`] after it in the same session.
+    pub fn piped_to_shell(&self, records: &[Record], fetch: &Act) -> bool {
+        let Some(sess) = self.session_of(fetch.index) else {
+            return false;
+        };
+        let _ = records;
+        sess.acts.iter().any(|a| {
+            matches!(a.activity, Activity::ShellFromStdin(_))
+                && match (fetch.time, a.time) {
+                    (Some(f), Some(s)) => s >= f && s - f <= PIPE_NS,
+                    _ => a.index > fetch.index && a.index - fetch.index <= 8,
+                }
+        })
+    }
+
+    /// Suspicious alerts of other rules in the same session around record `at`: (rule,
+    /// before), one per rule.
+    pub fn other_alerts(&self, records: &[Record], at: usize, rule: &str) -> Vec<(String, bool)> {
+        let Some(sess) = self.session_of(at) else {
+            return Vec::new();
+        };
+        let t0 = records.get(at).and_then(|r| r.event.timestamp_ns());
+        let mut out: Vec<(String, bool)> = Vec::new();
+        for a in sess.suspicious.iter().take(MAX_SCANNED) {
+            if a.index == at || a.rule == rule || out.iter().any(|(r, _)| *r == a.rule) {
+                continue;
+            }
+            let (inside, before) = match (t0, a.time) {
+                (Some(t), Some(x)) => (
+                    t.abs_diff(x) <= WINDOW_NS,
+                    x < t || (x == t && a.index < at),
+                ),
+                _ => (true, a.index < at),
+            };
+            if inside {
+                out.push((a.rule.clone(), before));
             }
         }
         out
@@ -141,15 +342,71 @@ mod tests {
         .join("\n");
         let recs = parse_records(&lines, "t").unwrap();
         let s = Sessions::new(&recs);
-        let ctx = s.context(&recs, 2, &|_| false);
+        let ctx = s.context(&recs, 2);
         assert_eq!(ctx.len(), 2, "{ctx:?}");
-        assert!(matches!(ctx[0].activity, Activity::Download(..)) && ctx[0].before);
-        assert!(matches!(ctx[1].activity, Activity::CredentialRead(_)) && !ctx[1].before);
+        let dl = ctx
+            .iter()
+            .find(|c| matches!(c.act.activity, Activity::Download(..)))
+            .unwrap();
+        assert!(dl.before);
+        let cr = ctx
+            .iter()
+            .find(|c| matches!(c.act.activity, Activity::CredentialRead(..)))
+            .unwrap();
+        assert!(!cr.before);
+        assert!(s.seen(&recs, 2));
         // No session id: no context.
         let recs2 =
             parse_records(r#"{"rule":"R","output_fields":{"proc.name":"rm"}}"#, "t").unwrap();
-        assert!(Sessions::new(&recs2)
-            .context(&recs2, 0, &|_| false)
-            .is_empty());
+        let s2 = Sessions::new(&recs2);
+        assert!(s2.context(&recs2, 0).is_empty());
+        assert!(!s2.seen(&recs2, 0));
+    }
+
+    #[test]
+    fn known_agents_credentials_are_excused_and_compiled_binaries_are_built() {
+        let lines = [
+            r#"{"evt.type":"openat","evt.is_open_read":true,"fd.num":3,"proc.sid":7,"evt.rawtime":10,"proc.name":"restic","fd.name":"/root/.ssh/id_ed25519"}"#,
+            r#"{"evt.type":"openat","evt.is_open_read":true,"fd.num":3,"proc.sid":7,"evt.rawtime":11,"proc.name":"cat","fd.name":"/root/.ssh/id_ed25519"}"#,
+            r#"{"evt.type":"openat","evt.is_open_write":true,"fd.num":4,"proc.sid":7,"evt.rawtime":12,"proc.name":"link","fd.name":"/tmp/go-build1/b001/exe/main"}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.sid":7,"evt.rawtime":13,"proc.name":"main","proc.pname":"go","proc.exepath":"/tmp/go-build1/b001/exe/main"}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.sid":7,"evt.rawtime":14,"proc.name":"x","proc.pname":"sh","proc.exepath":"/tmp/x"}"#,
+        ]
+        .join("\n");
+        let recs = parse_records(&lines, "t").unwrap();
+        let s = Sessions::build(&recs, &Catalogue::builtin());
+        let ctx = s.context(&recs, 4);
+        let excused: Vec<(usize, Option<&str>)> = ctx
+            .iter()
+            .map(|c| (c.act.index, c.act.excused.as_deref()))
+            .collect();
+        assert!(excused.contains(&(0, Some("backup_agent"))), "{excused:?}");
+        assert!(excused.contains(&(1, None)), "{excused:?}");
+        assert!(excused.contains(&(3, Some("build_output"))), "{excused:?}");
+        let ctx3 = s.context(&recs, 3);
+        assert!(ctx3
+            .iter()
+            .any(|c| c.act.index == 4 && c.act.excused.is_none()));
+    }
+
+    #[test]
+    fn fetch_piped_into_a_shell() {
+        let lines = [
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.sid":9,"evt.rawtime":1000000000,"proc.name":"curl","proc.cmdline":"curl -fsSL https://get.example.com/i.sh"}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.sid":9,"evt.rawtime":1100000000,"proc.name":"sh","proc.cmdline":"sh","proc.tty":0}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.sid":10,"evt.rawtime":1000000000,"proc.name":"curl","proc.cmdline":"curl -fsS https://api.example.com/v1/status"}"#,
+        ]
+        .join("\n");
+        let recs = parse_records(&lines, "t").unwrap();
+        let s = Sessions::new(&recs);
+        let f = s
+            .context(&recs, 1)
+            .into_iter()
+            .find(|c| c.act.index == 0)
+            .unwrap();
+        assert!(s.piped_to_shell(&recs, f.act));
+        let lone = Sessions::new(&recs[2..]);
+        let a = &lone.session(0).unwrap().acts[0];
+        assert!(!lone.piped_to_shell(&recs[2..], a));
     }
 }

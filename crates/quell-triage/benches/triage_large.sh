@@ -1,0 +1,39 @@
+#!/bin/sh
+# Triage of a large synthetic recording: time and peak RSS (GNU time -v).
+#   crates/quell-triage/benches/triage_large.sh [RECORDS]   (default 1000000)
+# The recording is made of the live corpus recordings (crates/quell/tests/*/recordings), repeated
+# with each copy's session ids, pids and times shifted so that copies are separate sessions.
+# Needs: a release build (cargo build --release -p quell), python3, gzip, /usr/bin/time.
+set -eu
+N=${1:-1000000}
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+OUT=${TMPDIR:-/tmp}/quell-triage-large-$N.jsonl
+python3 - "$ROOT" "$N" "$OUT" <<'PY'
+import glob, gzip, json, sys
+root, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+files = sorted(glob.glob(root + "/crates/quell/tests/**/recordings/**/*.jsonl.gz", recursive=True))
+lines = []
+for f in files:
+    with gzip.open(f, "rt") as g:
+        lines.extend(l for l in g if l.strip())
+written, copy = 0, 0
+with open(out, "w") as o:
+    while written < n:
+        for l in lines:
+            if written >= n:
+                break
+            e = json.loads(l)
+            for k in ("proc.sid", "proc.pid", "proc.ppid", "proc.vpid", "thread.tid"):
+                if isinstance(e.get(k), int):
+                    e[k] += copy * 1000000
+            if isinstance(e.get("evt.rawtime"), int):
+                e["evt.rawtime"] += copy * 3600 * 10**9
+            o.write(json.dumps(e, separators=(",", ":")) + "\n")
+            written += 1
+        copy += 1
+PY
+ls -l "$OUT"
+RULES="-r $ROOT/../shared/corpus/falco-rules/falco_rules.yaml -r $ROOT/../shared/corpus/falco-rules/falco-incubating_rules.yaml"
+/usr/bin/time -v "$ROOT/target/release/quell" triage -q --json $RULES "$OUT" > /dev/null 2> "$OUT.time" || true
+grep -E "User time|System time|Elapsed|Maximum resident|Exit status" "$OUT.time"
+[ -n "${KEEP:-}" ] || rm -f "$OUT" "$OUT.time"

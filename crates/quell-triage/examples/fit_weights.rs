@@ -1,0 +1,224 @@
+//! Fits the triage signal weights on the judgment corpus's TRAIN split and reports train
+//! and test figures, hand-written and live separately, with the table's weights and with
+//! the fitted ones side by side. Nothing is fitted on test families.
+//!
+//! `cargo run -p quell-triage --example fit_weights -- [<judgment dir>]`
+//! (default `crates/quell/tests/judgment`). As in the harness (`crates/quell/tests/judgment.rs`),
+//! all scenarios of one split and kind are triaged together against the upstream stable and
+//! incubating rules (`../shared/corpus/falco-rules/`); a cluster holding any malicious
+//! scenario's alert counts as an attack cluster.
+
+#[path = "../../quell/tests/judgment/hand/expand.rs"]
+#[allow(dead_code, missing_docs, clippy::all)]
+mod expand;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use quell_rules::engine::Engine;
+use quell_triage::catalogue::Catalogue;
+use quell_triage::fit::{evaluate, family_of, fit, is_test_family, Example, Figures};
+use quell_triage::history::History;
+use quell_triage::input::{parse_records, Record};
+use quell_triage::signals::table;
+use quell_triage::{Lang, Triage};
+
+struct Unit {
+    family: String,
+    benign: bool,
+    records: Vec<Record>,
+}
+
+fn hand(dir: &Path) -> Vec<Unit> {
+    let mut alloc = expand::Alloc::default();
+    let mut out = Vec::new();
+    for label in ["benign", "malicious"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("hand").join(label))
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|x| x == "yaml"));
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            let sc = expand::expand_family(&text, &f.display().to_string(), &mut alloc)
+                .unwrap_or_else(|e| panic!("{e}"));
+            for s in sc {
+                let records = parse_records(&s.jsonl(), &s.name).expect("expanded events parse");
+                out.push(Unit {
+                    family: s.family,
+                    benign: s.label == expand::Label::Benign,
+                    records,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn live(dir: &Path) -> Vec<Unit> {
+    let mut out = Vec::new();
+    for label in ["benign", "malicious"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("live/recordings").join(label))
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.to_string_lossy().ends_with(".jsonl.gz"));
+        files.sort();
+        for f in files {
+            let o = Command::new("gzip")
+                .arg("-dc")
+                .arg(&f)
+                .output()
+                .expect("gzip");
+            let name = f
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .trim_end_matches(".jsonl.gz")
+                .to_string();
+            let Ok(records) = parse_records(&String::from_utf8_lossy(&o.stdout), &name) else {
+                eprintln!("skipped {name}: a bad line");
+                continue;
+            };
+            out.push(Unit {
+                family: family_of(&name).to_string(),
+                benign: label == "benign",
+                records,
+            });
+        }
+    }
+    out
+}
+
+/// The labeled clusters of one split of one kind, triaged together.
+fn examples(engine: &Engine, units: &[&Unit]) -> Vec<Example> {
+    let mut records = Vec::new();
+    let mut owner = Vec::new();
+    for (i, u) in units.iter().enumerate() {
+        for r in &u.records {
+            records.push(r.clone());
+            owner.push(i);
+        }
+    }
+    let cat = Catalogue::builtin();
+    let hist = History::empty();
+    let t = Triage {
+        engine,
+        catalogue: &cat,
+        history: &hist,
+        lang: Lang::En,
+        hostname: "fit",
+    };
+    t.run(&records)
+        .into_iter()
+        .map(|r| {
+            let benign = r.members.iter().all(|&m| units[owner[m]].benign);
+            let family = units[owner[r.members[0]]].family.clone();
+            if std::env::var_os("FIT_SHOW_TRAIN").is_some()
+                && !is_test_family(&family)
+                && r.verdict == quell_triage::Verdict::LikelyFalsePositive
+                && !benign
+            {
+                let why: Vec<String> = r
+                    .reasons
+                    .iter()
+                    .map(|x| format!("{}{:+.1}", x.signal, x.effect))
+                    .collect();
+                eprintln!(
+                    "TRAIN ATTACK CALLED LFP: {family} {} {:.3} [{}]",
+                    r.rule,
+                    r.score,
+                    why.join(" ")
+                );
+            }
+            Example {
+                family,
+                benign,
+                features: r.features,
+            }
+        })
+        .collect()
+}
+
+fn line(name: &str, f: &Figures) -> String {
+    format!(
+        "{name:30} benign clusters {:4}  attack clusters {:4}  LFP on benign {:4}  LFP on attacks {:3}  precision {:.3}  recall {:.3}",
+        f.benign, f.attack, f.benign_fp_calls, f.attack_fp_calls, f.precision(), f.recall()
+    )
+}
+
+fn main() {
+    let dir = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../quell/tests/judgment"));
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/falco-rules");
+    let mut engine = Engine::new();
+    for f in ["falco_rules.yaml", "falco-incubating_rules.yaml"] {
+        let text = std::fs::read_to_string(rules.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(engine.load(f, &text).successful, "{f} does not load");
+    }
+    let kinds = [("hand", hand(&dir)), ("live", live(&dir))];
+    let mut train_all = Vec::new();
+    let mut sets = Vec::new();
+    for (kind, units) in &kinds {
+        let mut fams: Vec<(&str, bool)> = units
+            .iter()
+            .map(|u| (u.family.as_str(), is_test_family(&u.family)))
+            .collect();
+        fams.sort();
+        fams.dedup();
+        let test_fams: Vec<&str> = fams.iter().filter(|f| f.1).map(|f| f.0).collect();
+        println!(
+            "{kind}: {} scenarios, {} families; test families: {}",
+            units.len(),
+            fams.len(),
+            test_fams.join(", ")
+        );
+        let train: Vec<&Unit> = units
+            .iter()
+            .filter(|u| !is_test_family(&u.family))
+            .collect();
+        let test: Vec<&Unit> = units.iter().filter(|u| is_test_family(&u.family)).collect();
+        let tr = examples(&engine, &train);
+        let te = examples(&engine, &test);
+        train_all.extend(tr.iter().cloned());
+        sets.push((*kind, tr, te));
+    }
+    let table_w = table().weights();
+    let fitted = fit(&train_all);
+    println!("\nweights (table -> fitted on the train split, hand and live together):");
+    for (id, w) in &table_w {
+        println!("  {id:26} {w:+.3} -> {:+.3}", fitted[id]);
+    }
+    println!();
+    for (kind, tr, te) in &sets {
+        println!(
+            "{}",
+            line(
+                &format!("{kind} train, table weights"),
+                &evaluate(tr, &table_w)
+            )
+        );
+        println!(
+            "{}",
+            line(
+                &format!("{kind} test,  table weights"),
+                &evaluate(te, &table_w)
+            )
+        );
+        println!(
+            "{}",
+            line(
+                &format!("{kind} train, fitted weights"),
+                &evaluate(tr, &fitted)
+            )
+        );
+        println!(
+            "{}",
+            line(
+                &format!("{kind} test,  fitted weights"),
+                &evaluate(te, &fitted)
+            )
+        );
+    }
+}

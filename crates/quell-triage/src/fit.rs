@@ -1,0 +1,190 @@
+//! Fitting the signal weights on labeled clusters: the corpus's train split only (by
+//! family, FNV-1a rule of the corpus contract), an asymmetric loss (calling an attack
+//! "likely false positive" costs far more than missing a benign one), sign constraints
+//! per signal (benign signals stay >= 0, attack signals <= 0).
+
+use crate::signals::{table, Kind, Weights};
+use crate::triage::{Features, FP_THRESHOLD};
+
+/// One labeled cluster.
+#[derive(Clone, Debug)]
+pub struct Example {
+    /// The scenario family (the unit of the split).
+    pub family: String,
+    /// True for a benign scenario's cluster.
+    pub benign: bool,
+    /// The cluster's features (see [`crate::triage::ClusterReport::features`]).
+    pub features: Features,
+}
+
+/// The corpus contract's split: FNV-1a 64 over the family name; `true` (test) when the
+/// hash % 3 == 0.
+pub fn is_test_family(family: &str) -> bool {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in family.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h % 3 == 0
+}
+
+/// The family of a scenario name `<family>__<scenario>[@variant-k|@near-k]`.
+pub fn family_of(name: &str) -> &str {
+    name.split("__").next().unwrap_or(name)
+}
+
+/// How much costlier an attack scored high is than a benign cluster scored low.
+pub const ATTACK_COST: f64 = 25.0;
+/// Pull toward the table's weights (L2), so that signals the data never shows keep them.
+pub const PRIOR: f64 = 0.05;
+
+fn logit(w: &Weights, f: &Features) -> f64 {
+    f.iter()
+        .map(|(id, x)| w.get(id).copied().unwrap_or(0.0) * x)
+        .sum()
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Fits weights on `examples` (the caller passes the train split only), starting from and
+/// pulled toward the table's weights, by projected gradient descent.
+pub fn fit(examples: &[Example]) -> Weights {
+    let t = table();
+    let prior = t.weights();
+    let mut w = prior.clone();
+    let lr = 0.05;
+    for _ in 0..3000 {
+        let mut grad: Weights = w.keys().map(|k| (k.clone(), 0.0)).collect();
+        for e in examples {
+            let p = sigmoid(logit(&w, &e.features));
+            // d/dz of: benign -> -ln p ; attack -> -C ln(1-p) with z the log-odds.
+            let g = if e.benign { p - 1.0 } else { ATTACK_COST * p };
+            for (id, x) in &e.features {
+                if let Some(v) = grad.get_mut(id) {
+                    *v += g * x;
+                }
+            }
+        }
+        let n = examples.len().max(1) as f64;
+        for (id, v) in w.iter_mut() {
+            let g = grad[id] / n + PRIOR * (*v - prior[id]);
+            *v -= lr * g;
+            match t.get(id).map(|s| s.kind) {
+                Some(Kind::Benign) => *v = v.max(0.0),
+                Some(Kind::Attack) => *v = v.min(0.0),
+                None => {}
+            }
+        }
+    }
+    for v in w.values_mut() {
+        *v = (*v * 1000.0).round() / 1000.0;
+    }
+    w
+}
+
+/// The figures of one set of clusters under a set of weights.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Figures {
+    /// Benign clusters.
+    pub benign: usize,
+    /// Attack clusters.
+    pub attack: usize,
+    /// Benign clusters called likely false positive.
+    pub benign_fp_calls: usize,
+    /// Attack clusters called likely false positive (must be 0).
+    pub attack_fp_calls: usize,
+}
+
+impl Figures {
+    /// Precision of "likely false positive".
+    pub fn precision(&self) -> f64 {
+        let calls = self.benign_fp_calls + self.attack_fp_calls;
+        if calls == 0 {
+            0.0
+        } else {
+            self.benign_fp_calls as f64 / calls as f64
+        }
+    }
+    /// Recall of "likely false positive" over benign clusters.
+    pub fn recall(&self) -> f64 {
+        self.benign_fp_calls as f64 / self.benign.max(1) as f64
+    }
+}
+
+/// Scores `examples` under `w`.
+pub fn evaluate(examples: &[Example], w: &Weights) -> Figures {
+    let mut f = Figures::default();
+    for e in examples {
+        let called = (sigmoid(logit(w, &e.features)) * 1000.0).round() / 1000.0 >= FP_THRESHOLD;
+        if e.benign {
+            f.benign += 1;
+            f.benign_fp_calls += usize::from(called);
+        } else {
+            f.attack += 1;
+            f.attack_fp_calls += usize::from(called);
+        }
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_rule() {
+        // FNV-1a 64 of "" is the offset basis; % 3 of it decides.
+        assert_eq!(is_test_family(""), 0xcbf2_9ce4_8422_2325u64 % 3 == 0);
+        assert_eq!(family_of("cron-backup__restic@variant-1"), "cron-backup");
+        let fams = [
+            "cron-backup",
+            "reverse-shell",
+            "log-rotation-by-hand",
+            "web-shell",
+            "ci-build",
+        ];
+        let test: Vec<bool> = fams.iter().map(|f| is_test_family(f)).collect();
+        assert!(test.iter().any(|t| *t) || test.iter().any(|t| !*t));
+    }
+
+    fn ex(benign: bool, f: &[(&str, f64)]) -> Example {
+        Example {
+            family: "f".into(),
+            benign,
+            features: f.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        }
+    }
+
+    #[test]
+    fn fitting_keeps_signs_and_pushes_attacks_down() {
+        // An attack that shows only interactive_session: fitting must lower that weight
+        // (it cannot go negative) until the attack is no longer called a false positive.
+        let mut data = vec![ex(
+            false,
+            &[("interactive_session", 1.0), ("target_housekeeping", 1.0)],
+        )];
+        for _ in 0..3 {
+            data.push(ex(
+                true,
+                &[
+                    ("interactive_session", 1.0),
+                    ("target_housekeeping", 1.0),
+                    ("known_benign", 1.6),
+                ],
+            ));
+        }
+        data.push(ex(false, &[("service_shell", 1.0), ("known_benign", 1.0)]));
+        let w = fit(&data);
+        for s in &table().signals {
+            match s.kind {
+                Kind::Benign => assert!(w[&s.id] >= 0.0, "{}", s.id),
+                Kind::Attack => assert!(w[&s.id] <= 0.0, "{}", s.id),
+            }
+        }
+        let f = evaluate(&data, &w);
+        assert_eq!(f.attack_fp_calls, 0, "{w:?}");
+        assert!(f.benign_fp_calls >= 1, "{w:?}");
+    }
+}

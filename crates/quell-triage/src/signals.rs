@@ -1,0 +1,211 @@
+//! The signals table: every piece of evidence triage weighs, with its weight and its text
+//! in English and Japanese, read from `data/signals.yaml` (bundled). Weights live only
+//! there; [`Weights`] can override them (the fitting routine does).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::triage::Lang;
+
+/// The bundled table.
+pub const BUILTIN: &str = include_str!("../data/signals.yaml");
+
+/// Which way a signal points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Toward a false positive: weight >= 0.
+    Benign,
+    /// Toward a real attack: weight <= 0.
+    Attack,
+}
+
+/// One signal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Signal {
+    /// Its id (`interactive_session`).
+    pub id: String,
+    /// Which way it points.
+    pub kind: Kind,
+    /// Its weight in log-odds.
+    pub weight: f64,
+    /// Evidence text, English (with `{name}` holes).
+    pub en: String,
+    /// Evidence text, Japanese.
+    pub ja: String,
+    /// What to confirm, English.
+    pub confirm_en: Option<String>,
+    /// What to confirm, Japanese.
+    pub confirm_ja: Option<String>,
+}
+
+/// The table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// Signals in file order.
+    pub signals: Vec<Signal>,
+}
+
+/// Signal weights by id (a fitted set, or the table's).
+pub type Weights = BTreeMap<String, f64>;
+
+/// Parses a table; errors name the entry.
+pub fn parse(src: &str) -> Result<Table, String> {
+    let docs =
+        YamlLoader::load_from_str(src).map_err(|e| format!("signals: not valid YAML: {e}"))?;
+    let Some(Yaml::Array(items)) = docs.first() else {
+        return Err("signals: expected a list".into());
+    };
+    let mut signals: Vec<Signal> = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        let s = |k: &str| it[k].as_str().map(str::to_string);
+        let id = s("id").ok_or_else(|| format!("signals: entry {} has no id", i + 1))?;
+        let kind = match s("kind").as_deref() {
+            Some("benign") => Kind::Benign,
+            Some("attack") => Kind::Attack,
+            _ => return Err(format!("signals: `{id}`: kind must be benign or attack")),
+        };
+        let weight = it["weight"]
+            .as_f64()
+            .or_else(|| it["weight"].as_i64().map(|w| w as f64))
+            .ok_or_else(|| format!("signals: `{id}`: weight must be a number"))?;
+        if (kind == Kind::Benign && weight < 0.0) || (kind == Kind::Attack && weight > 0.0) {
+            return Err(format!(
+                "signals: `{id}`: the weight's sign contradicts its kind"
+            ));
+        }
+        let en = s("en").ok_or_else(|| format!("signals: `{id}`: no en text"))?;
+        let ja = s("ja").ok_or_else(|| format!("signals: `{id}`: no ja text"))?;
+        if signals.iter().any(|x| x.id == id) {
+            return Err(format!("signals: `{id}` twice"));
+        }
+        signals.push(Signal {
+            id,
+            kind,
+            weight,
+            en,
+            ja,
+            confirm_en: s("confirm_en"),
+            confirm_ja: s("confirm_ja"),
+        });
+    }
+    Ok(Table { signals })
+}
+
+/// The bundled table (parsed once; a unit test checks it parses).
+pub fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| {
+        parse(BUILTIN).unwrap_or(Table {
+            signals: Vec::new(),
+        })
+    })
+}
+
+impl Table {
+    /// A signal by id.
+    pub fn get(&self, id: &str) -> Option<&Signal> {
+        self.signals.iter().find(|s| s.id == id)
+    }
+    /// The table's weights.
+    pub fn weights(&self) -> Weights {
+        self.signals
+            .iter()
+            .map(|s| (s.id.clone(), s.weight))
+            .collect()
+    }
+}
+
+/// Fills `{name}` holes from `vars`; unknown holes are left as they are.
+pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match vars.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => {
+                        out.push('{');
+                        out.push_str(name);
+                        out.push('}');
+                    }
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A signal's text in a language, filled.
+pub fn text(id: &str, lang: Lang, vars: &[(&str, &str)]) -> String {
+    match table().get(id) {
+        Some(s) => fill(if lang == Lang::Ja { &s.ja } else { &s.en }, vars),
+        None => id.to_string(),
+    }
+}
+
+/// A signal's confirm text in a language, filled.
+pub fn confirm(id: &str, lang: Lang, vars: &[(&str, &str)]) -> Option<String> {
+    let s = table().get(id)?;
+    let t = if lang == Lang::Ja {
+        s.confirm_ja.as_ref()
+    } else {
+        s.confirm_en.as_ref()
+    }?;
+    Some(fill(t, vars))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_table_parses_with_both_languages_and_signs() {
+        let t = parse(BUILTIN).unwrap();
+        assert_eq!(&t, table());
+        assert!(t.signals.len() >= 15);
+        for s in &t.signals {
+            assert!(s.ja.chars().any(|c| c > '\u{3000}'), "{}", s.id);
+            assert_ne!(s.en, s.ja);
+            assert_eq!(s.confirm_en.is_some(), s.confirm_ja.is_some(), "{}", s.id);
+            match s.kind {
+                Kind::Benign => assert!(s.weight >= 0.0),
+                Kind::Attack => assert!(s.weight <= 0.0),
+            }
+        }
+    }
+
+    #[test]
+    fn bad_tables_are_refused() {
+        for bad in [
+            "- id: a\n  kind: benign\n  weight: -1\n  en: x\n  ja: y",
+            "- id: a\n  kind: attack\n  weight: 1\n  en: x\n  ja: y",
+            "- id: a\n  kind: odd\n  weight: 1\n  en: x\n  ja: y",
+            "- id: a\n  kind: benign\n  weight: 1\n  en: x",
+            "{}",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn filling() {
+        assert_eq!(
+            fill("a {x} b {y} {z}", &[("x", "1"), ("y", "{x}")]),
+            "a 1 b {x} {z}"
+        );
+        assert_eq!(fill("open {", &[]), "open {");
+        assert_eq!(fill("日本{x}語", &[("x", "の")]), "日本の語");
+    }
+}
