@@ -261,7 +261,7 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
             summary(&best.verification)
         );
         for d in details(&best.verification) {
-            eprintln!("quell: {d}");
+            note!("quell: {d}");
         }
         if let Some(o) = a.output {
             note!(
