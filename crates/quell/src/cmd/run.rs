@@ -234,6 +234,7 @@ fn report_never_firing(engine: &Engine) {
 #[cfg(not(feature = "live"))]
 pub fn run(
     _rules: &[PathBuf],
+    _with_defaults: bool,
     _matching: RuleMatching,
     _json: bool,
     _record: Option<&Path>,
