@@ -608,6 +608,6 @@ fn tune_refuses_and_names_the_blocking_alert() {
     assert!(e.contains("a person marked real"), "{e}");
     assert!(e.contains("line 1: rm /var/log/dpkg.log"), "{e}");
     assert!(!e.contains('\u{1b}') && !e.contains('\u{7}'), "{e:?}");
-    assert!(e.contains("evil\\x1b]0;owned\\x07"), "{e}");
+    assert!(e.contains("evil\\u001b]0;owned\\u0007"), "{e}");
     assert!(stdout(&o).is_empty());
 }
