@@ -1,43 +1,41 @@
 //! Syscall application: what each record (exec, fork, exit, syscall) does
 //! to the process and fd tables, and the record's own fields (`evt.*`,
-//! `fd.*`, `fs.path.*`) it writes into the event.
+//! `fd.*`, `fs.path.*`) it writes into the event. One `match` on the typed
+//! [`Syscall`]: the wire layout is `wire.rs`'s business.
 
 use std::net::IpAddr;
 
 use crate::flags;
 use crate::procfs;
-use crate::syscalls;
-use crate::wire::{self, blob_str, ProcInfo, Record, SockAddr, Tuple};
+use crate::record::{DupCall, Exec, Fork, NetOp, OpenCall, RenameCall, Syscall};
+use crate::wire::SockAddr;
 
 use super::fd::{basename, resolve, sock_name};
 use super::view::Ev;
 use super::{FdInfo, FdKind, Process, SockInfo, State};
 
 impl State {
-    pub(super) fn on_exec(&mut self, r: &Record<'_>, now: u64, ev: &mut Ev) {
-        let filename = blob_str(r.blobs[0]);
-        let argv = wire::split_args(r.blobs[1]);
-        let info = ProcInfo::parse(r.blobs[2]);
-        let comm = info_comm(r.blobs[2]);
-        let exe_dentry = blob_str(r.blobs[3]);
+    pub(super) fn on_exec(&mut self, tgid: u32, x: &Exec, now: u64, ev: &mut Ev) {
+        let filename = &x.filename;
         let parent_cwd = self
             .procs
-            .get(&r.tgid)
+            .get(&tgid)
             .map(|p| p.cwd.clone())
             .unwrap_or_default();
-        let ppid_cwd: Option<String> = info
+        let ppid_cwd: Option<String> = x
+            .info
             .as_ref()
             .and_then(|i| self.procs.get(&i.ppid))
             .map(|pp| pp.cwd.clone());
-        let p = self.procs.entry(r.tgid).or_default();
-        p.pid = r.tgid;
+        let p = self.procs.entry(tgid).or_default();
+        p.pid = tgid;
         p.dead_at = None;
         if p.cwd.is_empty() {
             p.cwd = parent_cwd;
         }
         if p.cwd.is_empty() {
             if let Some(root) = &self.proc_root {
-                if let Ok(c) = std::fs::read_link(root.join(r.tgid.to_string()).join("cwd")) {
+                if let Ok(c) = std::fs::read_link(root.join(tgid.to_string()).join("cwd")) {
                     p.cwd = c.to_string_lossy().into_owned();
                 }
             }
@@ -47,16 +45,19 @@ impl State {
                 p.cwd = pp;
             }
         }
-        p.exe = argv.first().cloned().unwrap_or_else(|| filename.clone());
-        p.args = argv.into_iter().skip(1).collect();
-        p.exe_from_memfd = exe_dentry.starts_with("memfd:");
+        p.exe = x.argv.first().unwrap_or(filename).clone();
+        p.args = x.argv.iter().skip(1).cloned().collect();
+        p.exe_from_memfd = x.exe_dentry.starts_with("memfd:");
         p.exepath = if p.exe_from_memfd {
-            exe_dentry.clone()
+            x.exe_dentry.clone()
         } else {
-            resolve(&p.cwd, &filename)
+            resolve(&p.cwd, filename)
         };
-        p.comm = comm.unwrap_or_else(|| basename(&filename).chars().take(15).collect());
-        if let Some(i) = info {
+        p.comm = x
+            .comm
+            .clone()
+            .unwrap_or_else(|| basename(filename).chars().take(15).collect());
+        if let Some(i) = &x.info {
             p.ppid = i.ppid;
             p.loginuid = i.loginuid;
             p.tty = i.tty;
@@ -79,65 +80,61 @@ impl State {
         }
         // close-on-exec fds go away
         p.fds.retain(|_, f| f.flags & flags::O_CLOEXEC == 0);
-        ev.text_static(
-            "evt.type",
-            if r.sysno == 322 { "execveat" } else { "execve" },
-        );
+        ev.text_static("evt.type", if x.execveat { "execveat" } else { "execve" });
         ev.res(0);
-        ev.text("evt.arg.filename", &filename);
+        ev.text("evt.arg.filename", filename);
         ev.text("evt.arg.exe", &p.exe.clone());
         let args = p.args.join(" ");
         ev.text("evt.arg.args", &args);
     }
 
-    pub(super) fn on_fork(&mut self, r: &Record<'_>, ev: &mut Ev) -> Option<()> {
-        let child_tid = u32::try_from(r.res).ok()?;
-        let child_tgid = r.args[0] as u32;
+    /// `None` when the fork failed (no event).
+    pub(super) fn on_fork(&mut self, tgid: u32, f: &Fork, now: u64, ev: &mut Ev) -> Option<()> {
+        u32::try_from(f.child_tid).ok()?;
+        let child_tgid = f.child_tgid;
         ev.text_static("evt.type", "clone");
-        ev.res(r.res);
-        if child_tgid == r.tgid {
+        ev.res(f.child_tid);
+        if child_tgid == tgid {
             // a new thread of the same process
             ev.text("evt.arg.flags", "CLONE_THREAD");
             return Some(());
         }
-        let info = ProcInfo::parse(r.blobs[0]);
-        if self.unwatched == Some(r.tgid) {
+        if self.unwatched == Some(tgid) {
             if let Some(root) = &self.proc_root {
-                let fds = procfs::read_fd_table(root, r.tgid);
-                if let Some(p) = self.procs.get_mut(&r.tgid) {
+                let fds = procfs::read_fd_table(root, tgid);
+                if let Some(p) = self.procs.get_mut(&tgid) {
                     p.fds = fds;
                 }
             }
         }
-        let parent = self.procs.get(&r.tgid).cloned().unwrap_or_default();
+        let parent = self.procs.get(&tgid).cloned().unwrap_or_default();
         let mut c = Process {
             pid: child_tgid,
             dead_at: None,
-            start_ns: self.epoch(r.ts_boot),
+            start_ns: now,
             ..parent
         };
-        if let Some(i) = info {
+        if let Some(i) = &f.info {
             c.ppid = i.ppid;
             c.vpid = i.vpid;
             c.sid = i.sid;
             c.tty = i.tty;
             c.loginuid = i.loginuid;
         } else {
-            c.ppid = r.tgid;
+            c.ppid = tgid;
         }
-        let _ = child_tid;
         self.procs.insert(child_tgid, c);
         Some(())
     }
 
-    pub(super) fn on_exit(&mut self, r: &Record<'_>, now: u64, ev: &mut Ev) {
+    pub(super) fn on_exit(&mut self, tgid: u32, status: i64, now: u64, ev: &mut Ev) {
         ev.text_static("evt.type", "procexit");
-        ev.num("evt.arg.status", r.res as i128);
-        let code = (r.res >> 8) & 0xff;
-        let sig = r.res & 0x7f;
+        ev.num("evt.arg.status", status as i128);
+        let code = (status >> 8) & 0xff;
+        let sig = status & 0x7f;
         ev.num("evt.arg.ret", code as i128);
         ev.num("evt.arg.sig", sig as i128);
-        if let Some(p) = self.procs.get_mut(&r.tgid) {
+        if let Some(p) = self.procs.get_mut(&tgid) {
             p.dead_at = Some(now);
         }
     }
@@ -152,108 +149,97 @@ impl State {
         t.starts_with('/').then(|| t.to_string())
     }
 
-    pub(super) fn on_syscall(&mut self, r: &Record<'_>, ev: &mut Ev) -> Option<()> {
-        let name = syscalls::name_of(r.sysno)?;
-        let t = r.tgid;
-        let a = r.args;
-        let res = r.res;
-        let as_fd = |x: u64| (x as i32) as i64;
-        ev.text_static(
-            "evt.type",
-            if name == "fchmodat2" {
-                "fchmodat"
-            } else {
-                name
-            },
-        );
-        if matches!(name, "close" | "close_range") {
-            self.apply_close(r, Some(ev));
-            return Some(());
+    /// Puts `info` at `fd` in process `t`'s table.
+    fn set_fd(&mut self, t: u32, fd: i64, info: FdInfo) {
+        if let Some(p) = self.procs.get_mut(&t) {
+            p.fds.insert(fd, info);
+        }
+    }
+
+    /// The `fd.*` fields of an fd the call only uses, when the table knows it.
+    fn used_fd(&self, t: u32, fd: i64, ev: &mut Ev) {
+        if let Some(info) = self.fd_name(t, fd) {
+            ev.fd(fd, info, false);
+        }
+    }
+
+    pub(super) fn on_syscall(&mut self, t: u32, res: i64, call: &Syscall, ev: &mut Ev) {
+        ev.text_static("evt.type", call.event_type());
+        if matches!(call, Syscall::Close { .. } | Syscall::CloseRange { .. }) {
+            self.apply_close(t, call, res, Some(ev));
+            return;
         }
         ev.res(res);
-        match name {
-            "pipe" | "pipe2" | "socketpair" => {
-                let (fd1, fd2) = (as_fd(a[4]), as_fd(a[5]));
-                let cloexec = match name {
-                    "pipe2" => a[1] & flags::O_CLOEXEC != 0,
-                    "socketpair" => a[1] & flags::O_CLOEXEC != 0,
-                    _ => false,
-                };
+        match call {
+            Syscall::Pipe {
+                pipe2,
+                flags: fl,
+                fds: [fd1, fd2],
+                ino,
+            } => {
                 if res == 0 {
-                    ev.num("evt.arg.fd1", fd1 as i128);
-                    ev.num("evt.arg.fd2", fd2 as i128);
+                    ev.num("evt.arg.fd1", *fd1 as i128);
+                    ev.num("evt.arg.fd2", *fd2 as i128);
                 }
-                let info = if name == "socketpair" {
-                    ev.text("evt.arg.domain", flags::family(a[0] as u16));
-                    ev.num("evt.arg.type", (a[1] & 0xf) as i128);
-                    ev.num("evt.arg.proto", (a[2] as u32) as i128);
-                    FdInfo {
-                        kind: FdKind::Socket,
-                        sock: Some(SockInfo {
-                            family: a[0] as u16,
-                            sock_type: (a[1] & 0xf) as u16,
-                            proto: a[2] as u16,
-                            connected: true,
-                            ..SockInfo::default()
-                        }),
-                        ..FdInfo::default()
-                    }
-                } else {
-                    if name == "pipe2" {
-                        ev.num("evt.arg.flags", (a[1] as i32) as i128);
-                    }
-                    if res == 0 && a[3] != 0 {
-                        ev.num("evt.arg.ino", a[3] as i128);
-                    }
-                    FdInfo {
-                        kind: FdKind::Pipe,
-                        name: if a[3] != 0 {
-                            format!("pipe:[{}]", a[3])
-                        } else {
-                            String::new()
-                        },
-                        ..FdInfo::default()
-                    }
-                };
+                if *pipe2 {
+                    ev.num("evt.arg.flags", (*fl as i32) as i128);
+                }
+                if res == 0 && *ino != 0 {
+                    ev.num("evt.arg.ino", *ino as i128);
+                }
                 let info = FdInfo {
-                    flags: if cloexec { flags::O_CLOEXEC } else { 0 },
-                    ..info
+                    kind: FdKind::Pipe,
+                    name: if *ino != 0 {
+                        format!("pipe:[{ino}]")
+                    } else {
+                        String::new()
+                    },
+                    flags: fl & flags::O_CLOEXEC,
+                    ..FdInfo::default()
                 };
-                if res == 0 && fd1 >= 0 && fd2 >= 0 {
-                    ev.fd(fd1, &info, true);
-                    if let Some(p) = self.procs.get_mut(&t) {
-                        p.fds.insert(fd2, info.clone());
-                        p.fds.insert(fd1, info);
-                    }
-                }
+                self.new_fd_pair(t, res, [*fd1, *fd2], info, ev);
             }
-            "open" | "openat" | "openat2" | "creat" => {
-                let raw = blob_str(r.blobs[0]);
-                let (dirfd, fl, mode) = match name {
-                    "open" => (flags::AT_FDCWD, a[1], a[2]),
-                    "openat" => (as_fd(a[0]), a[1 + 1], a[3]),
-                    "openat2" => {
-                        let how = r.blobs[1];
-                        let g = |o: usize| {
-                            how.get(o..o + 8)
-                                .and_then(|s| s.try_into().ok())
-                                .map(u64::from_le_bytes)
-                                .unwrap_or(0)
-                        };
-                        (as_fd(a[0]), g(0), g(8))
-                    }
-                    _ => (
-                        flags::AT_FDCWD,
-                        flags::O_CREAT | flags::O_WRONLY | flags::O_TRUNC,
-                        a[1],
-                    ),
-                };
-                let path = self.resolve_at(t, dirfd, &raw);
-                ev.num("evt.arg.fd", res as i128);
-                if name != "open" && name != "creat" {
-                    ev.num("evt.arg.dirfd", dirfd as i128);
+            Syscall::Socketpair {
+                domain,
+                sock_type,
+                proto,
+                fds: [fd1, fd2],
+            } => {
+                if res == 0 {
+                    ev.num("evt.arg.fd1", *fd1 as i128);
+                    ev.num("evt.arg.fd2", *fd2 as i128);
                 }
-                ev.text("evt.arg.name", &raw);
+                ev.text("evt.arg.domain", flags::family(*domain));
+                ev.num("evt.arg.type", (sock_type & 0xf) as i128);
+                ev.num("evt.arg.proto", *proto as i128);
+                let info = FdInfo {
+                    kind: FdKind::Socket,
+                    flags: sock_type & flags::O_CLOEXEC,
+                    sock: Some(SockInfo {
+                        family: *domain,
+                        sock_type: (sock_type & 0xf) as u16,
+                        proto: *proto as u16,
+                        connected: true,
+                        ..SockInfo::default()
+                    }),
+                    ..FdInfo::default()
+                };
+                self.new_fd_pair(t, res, [*fd1, *fd2], info, ev);
+            }
+            Syscall::Open {
+                call: oc,
+                dirfd,
+                path: raw,
+                flags: fl,
+                mode,
+            } => {
+                let (fl, mode) = (*fl, *mode);
+                let path = self.resolve_at(t, *dirfd, raw);
+                ev.num("evt.arg.fd", res as i128);
+                if matches!(oc, OpenCall::Openat | OpenCall::Openat2) {
+                    ev.num("evt.arg.dirfd", *dirfd as i128);
+                }
+                ev.text("evt.arg.name", raw);
                 ev.text("evt.arg.flags", &flags::open_flags(fl));
                 ev.text("evt.arg.mode", &flags::mode(mode));
                 let acc = fl & flags::O_ACCMODE;
@@ -277,371 +263,379 @@ impl State {
                 let info = FdInfo {
                     kind,
                     name: path,
-                    nameraw: raw,
+                    nameraw: raw.clone(),
                     flags: fl,
                     sock: None,
                 };
                 ev.fd(res, &info, true);
                 if res >= 0 {
-                    if let Some(p) = self.procs.get_mut(&t) {
-                        p.fds.insert(res, info);
-                    }
+                    self.set_fd(t, res, info);
                 }
             }
-            "memfd_create" => {
-                let n = blob_str(r.blobs[0]);
-                ev.text("evt.arg.name", &n);
-                ev.text("evt.arg.flags", &flags::memfd_flags(a[1]));
+            Syscall::MemfdCreate { name, flags: fl } => {
+                ev.text("evt.arg.name", name);
+                ev.text("evt.arg.flags", &flags::memfd_flags(*fl));
                 ev.num("evt.arg.fd", res as i128);
                 let info = FdInfo {
                     kind: FdKind::Memfd,
-                    name: format!("memfd:{n}"),
-                    nameraw: n,
-                    flags: if a[1] & 1 != 0 { flags::O_CLOEXEC } else { 0 },
+                    name: format!("memfd:{name}"),
+                    nameraw: name.clone(),
+                    flags: if fl & 1 != 0 { flags::O_CLOEXEC } else { 0 },
                     sock: None,
                 };
                 ev.fd(res, &info, true);
                 if res >= 0 {
-                    if let Some(p) = self.procs.get_mut(&t) {
-                        p.fds.insert(res, info);
-                    }
+                    self.set_fd(t, res, info);
                 }
             }
-            "dup" | "dup2" | "dup3" => {
-                let old = as_fd(a[0]);
-                ev.num("evt.arg.oldfd", old as i128);
-                if name != "dup" {
-                    ev.num("evt.arg.newfd", as_fd(a[1]) as i128);
+            Syscall::Dup {
+                call: dc,
+                oldfd,
+                newfd,
+                flags: fl,
+            } => {
+                ev.num("evt.arg.oldfd", *oldfd as i128);
+                if *dc != DupCall::Dup {
+                    ev.num("evt.arg.newfd", *newfd as i128);
                 }
-                if name == "dup3" {
-                    ev.text(
-                        "evt.arg.flags",
-                        if a[2] & flags::O_CLOEXEC != 0 {
-                            "O_CLOEXEC"
-                        } else {
-                            ""
-                        },
-                    );
+                let cloexec = *dc == DupCall::Dup3 && fl & flags::O_CLOEXEC != 0;
+                if *dc == DupCall::Dup3 {
+                    ev.text("evt.arg.flags", if cloexec { "O_CLOEXEC" } else { "" });
                 }
-                let cloexec = name == "dup3" && a[2] & flags::O_CLOEXEC != 0;
-                self.apply_dup(t, old, res, cloexec, ev);
+                self.apply_dup(t, *oldfd, res, cloexec, ev);
             }
-            "fcntl" => {
-                let fd = as_fd(a[0]);
-                ev.num("evt.arg.fd", fd as i128);
-                ev.text_static("evt.arg.cmd", flags::fcntl_cmd(a[1]));
+            Syscall::Fcntl { fd, cmd } => {
+                ev.num("evt.arg.fd", *fd as i128);
+                ev.text_static("evt.arg.cmd", flags::fcntl_cmd(*cmd));
                 // Only the commands that make a new fd change the table (the
                 // kernel program passes no other).
-                if matches!(a[1], flags::F_DUPFD | flags::F_DUPFD_CLOEXEC) {
-                    self.apply_dup(t, fd, res, a[1] == flags::F_DUPFD_CLOEXEC, ev);
-                } else if let Some(info) = self.fd_name(t, fd).cloned() {
-                    ev.fd(fd, &info, false);
-                }
-            }
-            "chdir" | "fchdir" => {
-                let new = if name == "chdir" {
-                    let raw = blob_str(r.blobs[0]);
-                    ev.text("evt.arg.path", &raw);
-                    Some(self.resolve_at(t, flags::AT_FDCWD, &raw))
+                if matches!(*cmd, flags::F_DUPFD | flags::F_DUPFD_CLOEXEC) {
+                    self.apply_dup(t, *fd, res, *cmd == flags::F_DUPFD_CLOEXEC, ev);
                 } else {
-                    ev.num("evt.arg.fd", as_fd(a[0]) as i128);
-                    self.fd_name(t, as_fd(a[0]))
-                        .map(|f| f.name.clone())
-                        .or_else(|| self.proc_link(t, "cwd"))
-                };
-                if res == 0 {
-                    if let (Some(new), Some(p)) = (new, self.procs.get_mut(&t)) {
-                        p.cwd = new;
-                    }
+                    self.used_fd(t, *fd, ev);
                 }
             }
-            "unlink" | "rmdir" | "unlinkat" | "mkdir" | "mkdirat" | "chmod" | "fchmodat"
-            | "fchmodat2" => {
-                let raw = blob_str(r.blobs[0]);
-                let at = matches!(name, "unlinkat" | "mkdirat" | "fchmodat" | "fchmodat2");
-                let dirfd = if at { as_fd(a[0]) } else { flags::AT_FDCWD };
-                let path = self.resolve_at(t, dirfd, &raw);
-                if at {
-                    ev.num("evt.arg.dirfd", dirfd as i128);
-                }
-                match name {
-                    "unlinkat" => {
-                        ev.text("evt.arg.name", &raw);
-                        ev.text(
-                            "evt.arg.flags",
-                            if a[2] & 0x200 != 0 {
-                                "AT_REMOVEDIR"
-                            } else {
-                                ""
-                            },
-                        );
-                    }
-                    "chmod" | "fchmodat" | "fchmodat2" => {
-                        ev.text("evt.arg.filename", &raw);
-                        ev.text(
-                            "evt.arg.mode",
-                            &flags::mode(if name == "chmod" { a[1] } else { a[2] }),
-                        );
-                    }
-                    "mkdir" => {
-                        ev.text("evt.arg.path", &raw);
-                        ev.text("evt.arg.mode", &flags::mode(a[1]));
-                    }
-                    "mkdirat" => {
-                        ev.text("evt.arg.path", &raw);
-                        ev.text("evt.arg.mode", &flags::mode(a[2]));
-                    }
-                    _ => ev.text("evt.arg.path", &raw),
-                }
-                ev.text("fs.path.name", &path);
-                ev.text("fs.path.nameraw", &raw);
+            Syscall::Chdir { path } => {
+                ev.text("evt.arg.path", path);
+                let new = self.resolve_at(t, flags::AT_FDCWD, path);
+                self.set_cwd(t, res, Some(new));
             }
-            "fchmod" => {
-                ev.num("evt.arg.fd", as_fd(a[0]) as i128);
-                ev.text("evt.arg.mode", &flags::mode(a[1]));
-                if let Some(info) = self.fd_name(t, as_fd(a[0])).cloned() {
-                    ev.fd(as_fd(a[0]), &info, false);
-                }
+            Syscall::Fchdir { fd } => {
+                ev.num("evt.arg.fd", *fd as i128);
+                let new = self
+                    .fd_name(t, *fd)
+                    .map(|f| f.name.clone())
+                    .or_else(|| self.proc_link(t, "cwd"));
+                self.set_cwd(t, res, new);
             }
-            "rename" | "renameat" | "renameat2" | "link" | "linkat" => {
-                let old = blob_str(r.blobs[0]);
-                let new = blob_str(r.blobs[1]);
-                let (od, nd) = if matches!(name, "rename" | "link") {
-                    (flags::AT_FDCWD, flags::AT_FDCWD)
-                } else {
-                    (as_fd(a[0]), as_fd(a[2]))
-                };
-                ev.text("evt.arg.oldpath", &old);
-                ev.text("evt.arg.newpath", &new);
-                if od != flags::AT_FDCWD || matches!(name, "renameat" | "renameat2" | "linkat") {
-                    ev.num(
-                        if name == "linkat" {
-                            "evt.arg.olddir"
-                        } else {
-                            "evt.arg.olddirfd"
-                        },
-                        od as i128,
-                    );
-                    ev.num(
-                        if name == "linkat" {
-                            "evt.arg.newdir"
-                        } else {
-                            "evt.arg.newdirfd"
-                        },
-                        nd as i128,
-                    );
+            Syscall::Unlink { path } | Syscall::Rmdir { path } => {
+                ev.text("evt.arg.path", path);
+                self.fs_path(t, flags::AT_FDCWD, path, ev);
+            }
+            Syscall::Unlinkat {
+                dirfd,
+                path,
+                flags: fl,
+            } => {
+                ev.num("evt.arg.dirfd", *dirfd as i128);
+                ev.text("evt.arg.name", path);
+                let removedir = fl & 0x200 != 0;
+                ev.text("evt.arg.flags", if removedir { "AT_REMOVEDIR" } else { "" });
+                self.fs_path(t, *dirfd, path, ev);
+            }
+            Syscall::Mkdir { path, mode } => {
+                ev.text("evt.arg.path", path);
+                ev.text("evt.arg.mode", &flags::mode(*mode));
+                self.fs_path(t, flags::AT_FDCWD, path, ev);
+            }
+            Syscall::Mkdirat { dirfd, path, mode } => {
+                ev.num("evt.arg.dirfd", *dirfd as i128);
+                ev.text("evt.arg.path", path);
+                ev.text("evt.arg.mode", &flags::mode(*mode));
+                self.fs_path(t, *dirfd, path, ev);
+            }
+            Syscall::Chmod { path, mode } => {
+                ev.text("evt.arg.filename", path);
+                ev.text("evt.arg.mode", &flags::mode(*mode));
+                self.fs_path(t, flags::AT_FDCWD, path, ev);
+            }
+            Syscall::Fchmodat { dirfd, path, mode } => {
+                ev.num("evt.arg.dirfd", *dirfd as i128);
+                ev.text("evt.arg.filename", path);
+                ev.text("evt.arg.mode", &flags::mode(*mode));
+                self.fs_path(t, *dirfd, path, ev);
+            }
+            Syscall::Fchmod { fd, mode } => {
+                ev.num("evt.arg.fd", *fd as i128);
+                ev.text("evt.arg.mode", &flags::mode(*mode));
+                self.used_fd(t, *fd, ev);
+            }
+            Syscall::Rename {
+                call: rc,
+                olddirfd,
+                oldpath,
+                newdirfd,
+                newpath,
+            } => {
+                let dirfds = (*rc != RenameCall::Rename || *olddirfd != flags::AT_FDCWD)
+                    .then_some(("evt.arg.olddirfd", "evt.arg.newdirfd"));
+                self.two_paths(t, (*olddirfd, oldpath), (*newdirfd, newpath), dirfds, ev);
+            }
+            Syscall::Link {
+                linkat,
+                olddirfd,
+                oldpath,
+                newdirfd,
+                newpath,
+            } => {
+                let dirfds = (*linkat || *olddirfd != flags::AT_FDCWD)
+                    .then_some(("evt.arg.olddir", "evt.arg.newdir"));
+                self.two_paths(t, (*olddirfd, oldpath), (*newdirfd, newpath), dirfds, ev);
+            }
+            Syscall::Symlink {
+                symlinkat,
+                target,
+                linkdirfd,
+                linkpath,
+            } => {
+                ev.text("evt.arg.target", target);
+                ev.text("evt.arg.linkpath", linkpath);
+                if *symlinkat {
+                    ev.num("evt.arg.linkdirfd", *linkdirfd as i128);
                 }
-                let src = self.resolve_at(t, od, &old);
-                let dst = self.resolve_at(t, nd, &new);
-                ev.text("fs.path.source", &src);
+                let dst = self.resolve_at(t, *linkdirfd, linkpath);
+                ev.text("fs.path.source", target);
                 ev.text("fs.path.target", &dst);
-                ev.text("fs.path.sourceraw", &old);
-                ev.text("fs.path.targetraw", &new);
+                ev.text("fs.path.sourceraw", target);
+                ev.text("fs.path.targetraw", linkpath);
             }
-            "symlink" | "symlinkat" => {
-                let target = blob_str(r.blobs[0]);
-                let link = blob_str(r.blobs[1]);
-                let ld = if name == "symlinkat" {
-                    as_fd(a[1])
-                } else {
-                    flags::AT_FDCWD
-                };
-                ev.text("evt.arg.target", &target);
-                ev.text("evt.arg.linkpath", &link);
-                if name == "symlinkat" {
-                    ev.num("evt.arg.linkdirfd", ld as i128);
-                }
-                let dst = self.resolve_at(t, ld, &link);
-                ev.text("fs.path.source", &target);
-                ev.text("fs.path.target", &dst);
-                ev.text("fs.path.sourceraw", &target);
-                ev.text("fs.path.targetraw", &link);
-            }
-            "socket" => {
+            Syscall::Socket {
+                domain,
+                sock_type,
+                proto,
+            } => {
                 ev.num("evt.arg.fd", res as i128);
-                ev.text("evt.arg.domain", flags::family(a[0] as u16));
-                ev.num("evt.arg.type", (a[1] & 0xf) as i128);
-                ev.num("evt.arg.proto", (a[2] as u32) as i128);
-                let sock = SockInfo {
-                    family: a[0] as u16,
-                    sock_type: (a[1] & 0xf) as u16,
-                    proto: a[2] as u16,
-                    ..SockInfo::default()
-                };
+                ev.text("evt.arg.domain", flags::family(*domain));
+                ev.num("evt.arg.type", (sock_type & 0xf) as i128);
+                ev.num("evt.arg.proto", *proto as i128);
                 let info = FdInfo {
                     kind: FdKind::Socket,
-                    flags: if a[1] & 0o2000000 != 0 {
-                        flags::O_CLOEXEC
-                    } else {
-                        0
-                    },
-                    sock: Some(sock),
+                    flags: sock_type & flags::O_CLOEXEC,
+                    sock: Some(SockInfo {
+                        family: *domain,
+                        sock_type: (sock_type & 0xf) as u16,
+                        proto: *proto as u16,
+                        ..SockInfo::default()
+                    }),
                     ..FdInfo::default()
                 };
                 ev.fd(res, &info, false);
                 if res >= 0 {
-                    if let Some(p) = self.procs.get_mut(&t) {
-                        p.fds.insert(res, info);
-                    }
+                    self.set_fd(t, res, info);
                 }
             }
-            "bind" | "connect" | "listen" | "sendto" | "sendmsg" | "recvfrom" | "recvmsg"
-            | "accept" | "accept4" => {
-                let accepted = matches!(name, "accept" | "accept4");
-                let fd = if accepted { res } else { as_fd(a[0]) };
-                let addr = if matches!(name, "bind" | "connect" | "sendto") {
-                    SockAddr::parse(r.blobs[0])
-                } else {
-                    None
-                };
-                let tuple = Tuple::parse(r.blobs[1]);
-                if !accepted {
-                    ev.num("evt.arg.fd", fd as i128);
-                } else {
-                    ev.num("evt.arg.fd", res as i128);
-                }
-                if let Some(a) = &addr {
-                    ev.text("evt.arg.addr", &sockaddr_text(a));
-                }
-                if name == "listen" {
-                    ev.num("evt.arg.backlog", (a[1] as i32) as i128);
-                }
-                if accepted && res < 0 {
-                    return Some(());
-                }
-                let mut info = if accepted {
-                    FdInfo {
-                        kind: FdKind::Socket,
-                        ..FdInfo::default()
-                    }
-                } else {
-                    self.fd_name(t, fd).cloned().unwrap_or(FdInfo {
-                        kind: FdKind::Socket,
-                        ..FdInfo::default()
-                    })
-                };
-                if info.kind != FdKind::Socket && tuple.is_none() {
-                    ev.num("fd.num", fd as i128);
-                    return Some(());
-                }
-                info.kind = FdKind::Socket;
-                let before = info.name.clone();
-                let mut s = info.sock.clone().unwrap_or_default();
-                if let Some(tu) = &tuple {
-                    s.family = tu.family;
-                    s.sock_type = tu.sock_type;
-                    s.proto = tu.proto;
-                    if tu.family == 2 || tu.family == 10 {
-                        s.local = Some((tu.laddr, tu.lport));
-                        if tu.rport != 0 || !tu.raddr.is_unspecified() {
-                            s.remote = Some((tu.raddr, tu.rport));
-                        }
-                    }
-                }
-                match (&addr, name) {
-                    (Some(SockAddr::Ip(ip, port)), "connect" | "sendto")
-                        if s.remote.is_none() || name == "sendto" =>
-                    {
-                        s.remote = Some((*ip, *port));
-                    }
-                    (Some(SockAddr::Ip(ip, port)), "bind") if s.local.is_none() => {
-                        s.local = Some((*ip, *port))
-                    }
-                    (Some(SockAddr::Unix(path)), _) => {
-                        s.family = 1;
-                        s.unix_path = Some(path.clone());
-                    }
-                    _ => {}
-                }
-                match name {
-                    "connect" if res == 0 => s.connected = true,
-                    "listen" | "bind" => s.server_side = true,
-                    _ if accepted => {
-                        s.server_side = true;
-                        s.connected = true;
-                    }
-                    _ => {}
-                }
-                info.sock = Some(s);
-                info.name = sock_name(info.sock.as_ref());
-                if let Some(tu) = &tuple {
-                    if name == "connect" && tu.family == 2 {
-                        ev.text("evt.arg.tuple", &info.name);
-                    }
-                }
-                let changed = info.name != before || accepted;
-                ev.fd(fd, &info, changed);
-                if let Some(p) = self.procs.get_mut(&t) {
-                    p.fds.insert(fd, info);
-                }
+            Syscall::Net {
+                op,
+                fd,
+                addr,
+                tuple,
+            } => self.on_net(t, res, *op, *fd, addr.as_ref(), tuple.as_ref(), ev),
+            Syscall::Ptrace {
+                request,
+                pid,
+                addr,
+                data,
+            } => {
+                ev.text("evt.arg.request", flags::ptrace_request(*request));
+                ev.num("evt.arg.pid", *pid as i128);
+                ev.text("evt.arg.addr", &format!("{addr:X}"));
+                ev.text("evt.arg.data", &format!("{data:X}"));
             }
-            "ptrace" => {
-                ev.text("evt.arg.request", flags::ptrace_request(a[0]));
-                ev.num("evt.arg.pid", (a[1] as i32) as i128);
-                ev.text("evt.arg.addr", &format!("{:X}", a[2]));
-                ev.text("evt.arg.data", &format!("{:X}", a[3]));
+            Syscall::Setuid { uid } => ev.num("evt.arg.uid", *uid as i128),
+            Syscall::Setgid { gid } => ev.num("evt.arg.gid", *gid as i128),
+            Syscall::Setreuid { ruid, euid } => {
+                ev.num("evt.arg.ruid", *ruid as i128);
+                ev.num("evt.arg.euid", *euid as i128);
             }
-            "setuid" | "setgid" => {
-                let k = if name == "setuid" {
-                    "evt.arg.uid"
-                } else {
-                    "evt.arg.gid"
-                };
-                ev.num(k, (a[0] as u32) as i128);
+            Syscall::Setregid { rgid, egid } => {
+                ev.num("evt.arg.rgid", *rgid as i128);
+                ev.num("evt.arg.egid", *egid as i128);
             }
-            "setreuid" | "setregid" | "setresuid" | "setresgid" => {
-                let (rk, ek, sk) = if name.contains("uid") {
-                    ("evt.arg.ruid", "evt.arg.euid", "evt.arg.suid")
-                } else {
-                    ("evt.arg.rgid", "evt.arg.egid", "evt.arg.sgid")
-                };
-                ev.num(rk, (a[0] as u32) as i128);
-                ev.num(ek, (a[1] as u32) as i128);
-                if name.starts_with("setres") {
-                    ev.num(sk, (a[2] as u32) as i128);
-                }
+            Syscall::Setresuid { ruid, euid, suid } => {
+                ev.num("evt.arg.ruid", *ruid as i128);
+                ev.num("evt.arg.euid", *euid as i128);
+                ev.num("evt.arg.suid", *suid as i128);
             }
-            "setns" => {
-                ev.num("evt.arg.fd", as_fd(a[0]) as i128);
-                ev.text("evt.arg.nstype", &flags::clone_flags(a[1]));
+            Syscall::Setresgid { rgid, egid, sgid } => {
+                ev.num("evt.arg.rgid", *rgid as i128);
+                ev.num("evt.arg.egid", *egid as i128);
+                ev.num("evt.arg.sgid", *sgid as i128);
             }
-            "unshare" => ev.text("evt.arg.flags", &flags::clone_flags(a[0])),
-            "bpf" => {
-                ev.num("evt.arg.cmd", (a[0] as i32) as i128);
+            Syscall::Setns { fd, nstype } => {
+                ev.num("evt.arg.fd", *fd as i128);
+                ev.text("evt.arg.nstype", &flags::clone_flags(*nstype));
+            }
+            Syscall::Unshare { flags: fl } => ev.text("evt.arg.flags", &flags::clone_flags(*fl)),
+            Syscall::Bpf { cmd } => {
+                ev.num("evt.arg.cmd", *cmd as i128);
                 ev.num("evt.arg.fd", res as i128);
             }
-            "finit_module" => {
-                ev.num("evt.arg.fd", as_fd(a[0]) as i128);
-                if let Some(info) = self.fd_name(t, as_fd(a[0])).cloned() {
-                    ev.fd(as_fd(a[0]), &info, false);
-                }
+            Syscall::FinitModule { fd } => {
+                ev.num("evt.arg.fd", *fd as i128);
+                self.used_fd(t, *fd, ev);
             }
-            "userfaultfd" => {
-                ev.num("evt.arg.flags", (a[0] as i32) as i128);
+            Syscall::Userfaultfd { flags: fl } => {
+                ev.num("evt.arg.flags", *fl as i128);
                 if res >= 0 {
                     if let Some(p) = self.procs.get_mut(&t) {
                         p.fds.remove(&res);
                     }
                 }
             }
-            "execve" | "execveat" => {
-                // only failed execs arrive here
-                ev.text("evt.arg.filename", &blob_str(r.blobs[0]));
+            // only failed execs arrive as syscalls
+            Syscall::Execve { filename, .. } => ev.text("evt.arg.filename", filename),
+            Syscall::InitModule | Syscall::Close { .. } | Syscall::CloseRange { .. } => {}
+        }
+    }
+
+    /// A successful `pipe*`/`socketpair` put `info` at both `fds`.
+    fn new_fd_pair(&mut self, t: u32, res: i64, [fd1, fd2]: [i64; 2], info: FdInfo, ev: &mut Ev) {
+        if res == 0 && fd1 >= 0 && fd2 >= 0 {
+            ev.fd(fd1, &info, true);
+            if let Some(p) = self.procs.get_mut(&t) {
+                p.fds.insert(fd2, info.clone());
+                p.fds.insert(fd1, info);
+            }
+        }
+    }
+
+    /// A successful `chdir`/`fchdir` moved process `t` to `new` (when known).
+    fn set_cwd(&mut self, t: u32, res: i64, new: Option<String>) {
+        if res == 0 {
+            if let (Some(new), Some(p)) = (new, self.procs.get_mut(&t)) {
+                p.cwd = new;
+            }
+        }
+    }
+
+    /// `fs.path.name`/`fs.path.nameraw` of a call on one path.
+    fn fs_path(&self, t: u32, dirfd: i64, raw: &str, ev: &mut Ev) {
+        let path = self.resolve_at(t, dirfd, raw);
+        ev.text("fs.path.name", &path);
+        ev.text("fs.path.nameraw", raw);
+    }
+
+    /// The arguments and `fs.path.*` fields of a rename or link, with the
+    /// dirfd arguments under the keys `dirfds` names.
+    fn two_paths(
+        &self,
+        t: u32,
+        (od, old): (i64, &str),
+        (nd, new): (i64, &str),
+        dirfds: Option<(&'static str, &'static str)>,
+        ev: &mut Ev,
+    ) {
+        ev.text("evt.arg.oldpath", old);
+        ev.text("evt.arg.newpath", new);
+        if let Some((ok, nk)) = dirfds {
+            ev.num(ok, od as i128);
+            ev.num(nk, nd as i128);
+        }
+        let src = self.resolve_at(t, od, old);
+        let dst = self.resolve_at(t, nd, new);
+        ev.text("fs.path.source", &src);
+        ev.text("fs.path.target", &dst);
+        ev.text("fs.path.sourceraw", old);
+        ev.text("fs.path.targetraw", new);
+    }
+
+    /// A call on a socket: the arguments, and the socket's addresses in the
+    /// fd table as the call and the kernel's tuple show them.
+    #[allow(clippy::too_many_arguments)]
+    fn on_net(
+        &mut self,
+        t: u32,
+        res: i64,
+        op: NetOp,
+        fd: i64,
+        addr: Option<&SockAddr>,
+        tuple: Option<&crate::wire::Tuple>,
+        ev: &mut Ev,
+    ) {
+        let accepted = matches!(op, NetOp::Accept | NetOp::Accept4);
+        ev.num("evt.arg.fd", fd as i128);
+        if let Some(a) = addr {
+            ev.text("evt.arg.addr", &sockaddr_text(a));
+        }
+        if let NetOp::Listen { backlog } = op {
+            ev.num("evt.arg.backlog", backlog as i128);
+        }
+        if accepted && res < 0 {
+            return;
+        }
+        let mut info = if accepted {
+            FdInfo {
+                kind: FdKind::Socket,
+                ..FdInfo::default()
+            }
+        } else {
+            self.fd_name(t, fd).cloned().unwrap_or(FdInfo {
+                kind: FdKind::Socket,
+                ..FdInfo::default()
+            })
+        };
+        if info.kind != FdKind::Socket && tuple.is_none() {
+            ev.num("fd.num", fd as i128);
+            return;
+        }
+        info.kind = FdKind::Socket;
+        let before = info.name.clone();
+        let mut s = info.sock.clone().unwrap_or_default();
+        if let Some(tu) = tuple {
+            s.family = tu.family;
+            s.sock_type = tu.sock_type;
+            s.proto = tu.proto;
+            if tu.family == 2 || tu.family == 10 {
+                s.local = Some((tu.laddr, tu.lport));
+                if tu.rport != 0 || !tu.raddr.is_unspecified() {
+                    s.remote = Some((tu.raddr, tu.rport));
+                }
+            }
+        }
+        match (addr, op) {
+            (Some(SockAddr::Ip(ip, port)), NetOp::Connect | NetOp::Sendto)
+                if s.remote.is_none() || op == NetOp::Sendto =>
+            {
+                s.remote = Some((*ip, *port));
+            }
+            (Some(SockAddr::Ip(ip, port)), NetOp::Bind) if s.local.is_none() => {
+                s.local = Some((*ip, *port))
+            }
+            (Some(SockAddr::Unix(path)), _) => {
+                s.family = 1;
+                s.unix_path = Some(path.clone());
             }
             _ => {}
         }
-        Some(())
-    }
-}
-
-/// The comm stored after the 80-byte `struct qproc` body, if present.
-fn info_comm(b: &[u8]) -> Option<String> {
-    let c = b.get(wire::PROC_LEN..)?;
-    let s = blob_str(c);
-    if s.is_empty() {
-        None
-    } else {
-        Some(s)
+        match op {
+            NetOp::Connect if res == 0 => s.connected = true,
+            NetOp::Listen { .. } | NetOp::Bind => s.server_side = true,
+            _ if accepted => {
+                s.server_side = true;
+                s.connected = true;
+            }
+            _ => {}
+        }
+        info.sock = Some(s);
+        info.name = sock_name(info.sock.as_ref());
+        if let Some(tu) = tuple {
+            if op == NetOp::Connect && tu.family == 2 {
+                ev.text("evt.arg.tuple", &info.name);
+            }
+        }
+        let changed = info.name != before || accepted;
+        ev.fd(fd, &info, changed);
+        self.set_fd(t, fd, info);
     }
 }
 
@@ -658,7 +652,8 @@ fn sockaddr_text(a: &SockAddr) -> String {
 mod tests {
     use super::super::testutil::{apply, qproc, state, txt};
     use super::*;
-    use crate::wire::{build, parse};
+    use crate::syscalls;
+    use crate::wire::{self, build, decode};
     use quell_rules::Value;
 
     #[test]
@@ -1031,7 +1026,7 @@ mod tests {
                                b1 in proptest::collection::vec(proptest::num::u8::ANY, 0..100)) {
             let mut s = state();
             let rec = build(kind, sysno, 100, 100, res, a, &[&b0, &b1, &b0, &b1]);
-            if let Ok(r) = parse(&rec) {
+            if let Ok(r) = decode(&rec) {
                 let _ = s.apply(&r);
             }
         }

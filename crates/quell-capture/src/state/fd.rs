@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use crate::flags;
-use crate::wire::Record;
+use crate::record::Syscall;
 
 use super::view::Ev;
 use super::State;
@@ -64,51 +64,55 @@ pub struct FdInfo {
     pub sock: Option<SockInfo>,
 }
 
-/// x86_64 numbers of the close calls (handled before the generic path).
-pub(super) const NR_CLOSE: u16 = 3;
-pub(super) const NR_CLOSE_RANGE: u16 = 436;
 /// `close_range` flag: mark close-on-exec instead of closing.
 const CLOSE_RANGE_CLOEXEC: u64 = 1 << 2;
 
 impl State {
     /// Drops the fd table entries a successful close/close_range removed
-    /// (close_range with CLOSE_RANGE_CLOEXEC marks them close-on-exec instead).
-    pub(super) fn apply_close(&mut self, r: &Record<'_>, ev: Option<&mut Ev>) {
-        let Some(p) = self.procs.get_mut(&r.tgid) else {
+    /// (close_range with CLOSE_RANGE_CLOEXEC marks them close-on-exec
+    /// instead); with `ev`, writes the call's fields.
+    pub(super) fn apply_close(&mut self, tgid: u32, call: &Syscall, res: i64, ev: Option<&mut Ev>) {
+        let Some(p) = self.procs.get_mut(&tgid) else {
             return;
         };
-        let fd = (r.args[0] as u32) as i64;
-        if r.sysno == NR_CLOSE {
-            if let Some(ev) = ev {
-                ev.num("evt.arg.fd", (r.args[0] as i32) as i128);
-                ev.res(r.res);
-                if let Some(info) = p.fds.get(&fd) {
-                    ev.fd(fd, info, false);
+        match *call {
+            Syscall::Close { fd } => {
+                let fd = i64::from(fd);
+                if let Some(ev) = ev {
+                    ev.num("evt.arg.fd", (fd as i32) as i128);
+                    ev.res(res);
+                    if let Some(info) = p.fds.get(&fd) {
+                        ev.fd(fd, info, false);
+                    }
+                }
+                if res == 0 {
+                    p.fds.remove(&fd);
                 }
             }
-            if r.res == 0 {
-                p.fds.remove(&fd);
+            Syscall::CloseRange { first, last, flags } => {
+                let (first, last) = (i64::from(first), i64::from(last));
+                if let Some(ev) = ev {
+                    ev.num("evt.arg.first", first as i128);
+                    ev.num("evt.arg.last", last as i128);
+                    ev.num("evt.arg.flags", flags as i128);
+                    ev.res(res);
+                }
+                if res != 0 {
+                    return;
+                }
+                if flags & CLOSE_RANGE_CLOEXEC != 0 {
+                    for (_, f) in p
+                        .fds
+                        .iter_mut()
+                        .filter(|(n, _)| (first..=last).contains(*n))
+                    {
+                        f.flags |= crate::flags::O_CLOEXEC;
+                    }
+                } else {
+                    p.fds.retain(|n, _| !(first..=last).contains(n));
+                }
             }
-            return;
-        }
-        // close_range(first, last, flags)
-        let last = (r.args[1] as u32) as i64;
-        let cloexec = r.args[2] & CLOSE_RANGE_CLOEXEC != 0;
-        if let Some(ev) = ev {
-            ev.num("evt.arg.first", fd as i128);
-            ev.num("evt.arg.last", last as i128);
-            ev.num("evt.arg.flags", r.args[2] as i128);
-            ev.res(r.res);
-        }
-        if r.res != 0 {
-            return;
-        }
-        if cloexec {
-            for (_, f) in p.fds.iter_mut().filter(|(n, _)| (fd..=last).contains(*n)) {
-                f.flags |= flags::O_CLOEXEC;
-            }
-        } else {
-            p.fds.retain(|n, _| !(fd..=last).contains(n));
+            _ => {}
         }
     }
 
@@ -250,7 +254,7 @@ pub(super) fn dirname(p: &str) -> String {
 mod tests {
     use super::super::testutil::{apply, state, txt};
     use super::*;
-    use crate::wire::{build, parse};
+    use crate::wire::{build, decode};
 
     /// `grep -r` and `find` walk a tree through directory fds duplicated
     /// with `fcntl(F_DUPFD_CLOEXEC)`, opening entries relative to them and
@@ -343,7 +347,7 @@ mod tests {
         // quiet mode: no event, the entry still goes
         s.set_deliver_close(false);
         let r = build(0, 3, 100, 100, 0, [3, 0, 0, 0, 0, 0], &[]);
-        assert!(s.apply(&parse(&r).unwrap()).is_none());
+        assert!(s.apply(&decode(&r).unwrap()).is_none());
         assert!(!s.process(100).unwrap().fds.contains_key(&3));
         // an fd the table does not know (eventfd, ...) reused by dup: dup(3) = 4
         // where 4 was a stale file entry

@@ -35,13 +35,12 @@ use quell_rules::{FieldType, Value};
 
 use crate::container::MetadataProvider;
 use crate::procfs::Users;
-use crate::wire::{Kind, Record};
+use crate::record::{Body, Record, Syscall};
 
 pub use fd::{normalize, resolve, FdInfo, FdKind, SockInfo};
 pub use process::{find_cgroup2_mount, CgroupResolver, Process};
 pub use view::LiveEvent;
 
-use fd::{NR_CLOSE, NR_CLOSE_RANGE};
 use view::Ev;
 
 /// FNV-1a: the field-type cache hashes short fixed keys on every field set,
@@ -170,22 +169,27 @@ impl State {
 
     /// Applies one decoded record: updates the tables and returns the event
     /// with all its fields. Same as [`State::apply_live`] + [`LiveEvent::to_flat`].
-    pub fn apply(&mut self, r: &Record<'_>) -> Option<FlatEvent> {
+    pub fn apply(&mut self, r: &Record) -> Option<FlatEvent> {
         self.apply_live(r).map(|e| e.to_flat())
     }
 
     /// Applies one decoded record: updates the tables and returns a view of the
     /// event that extracts process fields on demand. `None` for records that
-    /// are not events (a fork of a new thread with a bad child id, an unknown
-    /// syscall).
-    pub fn apply_live(&mut self, r: &Record<'_>) -> Option<LiveEvent<'_>> {
+    /// are not events (a failed fork; a close when closes are not delivered).
+    pub fn apply_live(&mut self, r: &Record) -> Option<LiveEvent<'_>> {
         let now = self.epoch(r.ts_boot);
         // close records carry neither credentials nor the cgroup (see the BPF program)
-        let close = r.kind == Kind::Syscall && matches!(r.sysno, NR_CLOSE | NR_CLOSE_RANGE);
-        if close && !self.deliver_close {
-            self.apply_close(r, None);
-            return None;
-        }
+        let close = match &r.body {
+            Body::Syscall { res, call } => {
+                let close = matches!(call, Syscall::Close { .. } | Syscall::CloseRange { .. });
+                if close && !self.deliver_close {
+                    self.apply_close(r.tgid, call, *res, None);
+                    return None;
+                }
+                close
+            }
+            _ => false,
+        };
         self.sweep(now);
         self.now = now;
         self.evt_num += 1;
@@ -202,17 +206,20 @@ impl State {
         ev.num("evt.rawtime", now as i128);
         ev.text_static("evt.dir", "<");
         ev.num("thread.tid", r.tid as i128);
-        let handled = match r.kind {
-            Kind::Exec => {
-                self.on_exec(r, now, &mut ev);
+        let handled = match &r.body {
+            Body::Exec(x) => {
+                self.on_exec(r.tgid, x, now, &mut ev);
                 Some(())
             }
-            Kind::Fork => self.on_fork(r, &mut ev),
-            Kind::Exit => {
-                self.on_exit(r, now, &mut ev);
+            Body::Fork(f) => self.on_fork(r.tgid, f, now, &mut ev),
+            Body::Exit { status } => {
+                self.on_exit(r.tgid, *status, now, &mut ev);
                 Some(())
             }
-            Kind::Syscall => self.on_syscall(r, &mut ev),
+            Body::Syscall { res, call } => {
+                self.on_syscall(r.tgid, *res, call, &mut ev);
+                Some(())
+            }
         };
         ev.done(self);
         handled?;
@@ -242,7 +249,7 @@ impl State {
 #[cfg(test)]
 pub(crate) mod testutil {
     use super::*;
-    use crate::wire::{self, parse};
+    use crate::wire::{self, decode};
 
     pub(crate) fn state() -> State {
         let users = Users::parse(
@@ -281,7 +288,7 @@ pub(crate) mod testutil {
     }
 
     pub(crate) fn apply(s: &mut State, b: &[u8]) -> FlatEvent {
-        s.apply(&parse(b).unwrap()).unwrap()
+        s.apply(&decode(b).unwrap()).unwrap()
     }
 
     pub(crate) fn txt(e: &FlatEvent, k: &str) -> String {

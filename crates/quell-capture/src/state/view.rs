@@ -583,7 +583,7 @@ mod tests {
     use super::*;
     use crate::container::{ContainerRef, MetadataProvider};
     use crate::syscalls;
-    use crate::wire::{self, build, parse};
+    use crate::wire::{self, build, decode};
 
     /// A process in a container gets user and group names from the
     /// container's own /etc/passwd and /etc/group, not the host's.
@@ -645,7 +645,7 @@ mod tests {
             [0xffff_ff9c, 0, 0o1101, 0o644, 0, 0],
             &[b"x.log\0"],
         );
-        let r = parse(&o).unwrap();
+        let r = decode(&o).unwrap();
         let v = s.apply_live(&r).unwrap();
         let want = "fd=3 dirfd=-100 name=x.log flags=O_TRUNC|O_CREAT|O_WRONLY mode=0644";
         assert_eq!(
@@ -694,7 +694,7 @@ mod tests {
     /// Every field a rule can name, read through the live view, equals the
     /// same field read from the complete event.
     fn assert_view_matches(s: &mut State, rec: &[u8]) {
-        let Ok(r) = parse(rec) else { return };
+        let Ok(r) = decode(rec) else { return };
         let Some(view) = s.apply_live(&r) else {
             return;
         };
@@ -795,7 +795,7 @@ mod tests {
             assert_view_matches(&mut s, r);
         }
         // the parent-missing quirk and a container process are covered
-        let r = parse(&recs[3]).unwrap();
+        let r = decode(&recs[3]).unwrap();
         let v = s.apply_live(&r).unwrap();
         assert_eq!(
             v.get("container.type"),
@@ -894,7 +894,7 @@ mod tests {
         engine.load("filter-only.yaml", &yaml);
         let mut out = std::collections::BTreeSet::new();
         for rec in &recs {
-            let r = parse(rec).unwrap();
+            let r = decode(rec).unwrap();
             let Some(view) = s.apply_live(&r) else {
                 continue;
             };
