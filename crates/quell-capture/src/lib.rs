@@ -49,6 +49,7 @@
 
 pub mod availability;
 pub mod container;
+pub mod dns;
 pub mod flags;
 mod live;
 pub mod order;
