@@ -225,6 +225,15 @@ impl HostNames {
         }
     }
 
+    /// A table that is never refreshed (tests, and replays of a fixed answer).
+    pub fn fixed(names: Names) -> HostNames {
+        HostNames {
+            names: Arc::new(RwLock::new(names)),
+            stop: Arc::new(AtomicBool::new(true)),
+            thread: None,
+        }
+    }
+
     /// Nothing to resolve: every lookup gives `None`.
     pub fn none() -> HostNames {
         HostNames {

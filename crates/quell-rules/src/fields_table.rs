@@ -1496,7 +1496,6 @@ const EVT_META: &str = "not recorded on live events";
 const USERS: &str = "home directories and shells are not read from /etc/passwd";
 const FD_META: &str = "not recorded for live fds";
 const PROTO: &str = "port-to-protocol names are not resolved";
-const DNS: &str = "host names are not resolved (Falco resolves the names conditions mention)";
 const RUNTIME: &str = "not read from the container runtime's state";
 
 /// Fields `quell run` (live capture) never produces, each with why. A rule
@@ -1597,11 +1596,6 @@ pub static NOT_LIVE: &[(&str, &str)] = &[
     ("fd.sproto", PROTO),
     ("fd.lproto", PROTO),
     ("fd.rproto", PROTO),
-    // host names are not resolved (Falco resolves the names conditions mention)
-    ("fd.cip.name", DNS),
-    ("fd.sip.name", DNS),
-    ("fd.lip.name", DNS),
-    ("fd.rip.name", DNS),
     // not read from the container runtime's state
     ("container.image.id", RUNTIME),
     ("container.image.digest", RUNTIME),

@@ -17,6 +17,10 @@ const STABLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../../shared/corpus/falco-rules/falco_rules.yaml"
 );
+const INCUBATING: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/corpus/falco-rules/falco-incubating_rules.yaml"
+);
 
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
@@ -758,14 +762,26 @@ fn a_key_read_under_a_searched_tree_has_its_full_path() {
 }
 
 /// `quell run` says once, at start-up, which loaded rules can never fire
-/// live and why: the stable `Contact K8S API Server From Container` needs
-/// `fd.sip.name`, which live capture does not resolve.
+/// live and why (here a rule on `container.mount.dest`, which live capture
+/// does not read); the stable `Contact K8S API Server From Container`, whose
+/// `fd.sip.name` is now given from the names its condition mentions, is no
+/// longer among them.
 fn start_up_names_the_rules_that_can_never_fire_live() {
     if !is_root() {
         panic!("live tests need root and a BPF-capable kernel");
     }
+    let d = scratch();
+    let rules = d.path().join("mount.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: Mounted etc\n  desc: d\n  condition: evt.type = openat and container.mount.dest[/etc] exists\n  \
+         output: o\n  priority: INFO\n",
+    )
+    .unwrap();
     let out = Command::new(QUELL)
-        .args(["run", "-r", STABLE, "--", "true"])
+        .args(["run", "-r", STABLE, "-r"])
+        .arg(&rules)
+        .args(["--", "true"])
         .output()
         .expect("run quell");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -778,8 +794,11 @@ fn start_up_names_the_rules_that_can_never_fire_live() {
     assert!(
         stderr
             .lines()
-            .any(|l| l.contains("Contact K8S API Server From Container")
-                && l.contains("fd.sip.name")),
+            .any(|l| l.contains("Mounted etc") && l.contains("container.mount.dest")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Contact K8S API Server From Container"),
         "{stderr}"
     );
     // the default rules all can fire: nothing is said
@@ -789,6 +808,38 @@ fn start_up_names_the_rules_that_can_never_fire_live() {
         .expect("run quell");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("never fire"), "{stderr}");
+}
+
+/// `fd.sip.name` as Falco gives it: the host names a condition compares the
+/// field with are resolved (here `localhost`, through /etc/hosts) and a
+/// connection to one of their addresses carries the name; a connection to
+/// another loopback address (127.0.0.2) does not. The stable rule's own name
+/// (`kubernetes.default.svc.cluster.local`) does not resolve on a test
+/// machine, so a rule of the same shape on `localhost` stands in for it.
+fn server_host_name_from_the_names_conditions_mention() {
+    let d = scratch();
+    let rules = d.path().join("dns.yaml");
+    std::fs::write(
+        &rules,
+        "- macro: api_server\n  condition: (fd.sip.name=\"localhost\")\n\
+         - rule: Contact local API server\n  desc: d\n  \
+         condition: evt.type=connect and (fd.typechar=4 or fd.typechar=6) and api_server\n  \
+         output: contact (server=%fd.sip.name ip=%fd.sip port=%fd.sport)\n  priority: NOTICE\n",
+    )
+    .unwrap();
+    let udp = |ip: &str| {
+        format!(
+            "perl -e 'use Socket; socket(my $s, PF_INET, SOCK_DGRAM, 0) or die; \
+             connect($s, pack_sockaddr_in(9, inet_aton(\"{ip}\"))) or die \"connect: $!\"'"
+        )
+    };
+    let script = format!("{}; {}", udp("127.0.0.1"), udp("127.0.0.2"));
+    let r = quell_run(d.path(), &[rules.to_str().unwrap()], &script);
+    let a = stable_alerts(&r, "Contact local API server");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "fd.sip.name"), "localhost");
+    assert_eq!(f(a[0], "fd.sip"), "127.0.0.1");
+    assert!(!r.stderr.contains("never fire"), "{}", r.stderr);
 }
 
 /// Credential searches and a traversal read, with the upstream stable rules:
@@ -1036,6 +1087,30 @@ fn disallowed_ssh_connection_non_standard_port() {
     assert_eq!(f(a[0], "proc.name"), "ssh");
 }
 
+/// Set Setuid or Setgid bit (incubating rules): `evt.arg.mode` names the
+/// bits as libsinsp does (`S_ISUID`), so `chmod 4755` and `chmod g+s` fire;
+/// `chmod 755` is the near miss.
+fn set_setuid_or_setgid_bit() {
+    let d = scratch();
+    let script =
+        "cp /bin/true ./helper; chmod 4755 ./helper; chmod g+s ./helper; chmod 755 ./helper";
+    let r = quell_run(d.path(), &[STABLE, INCUBATING], script);
+    let a = stable_alerts(&r, "Set Setuid or Setgid bit");
+    assert_eq!(a.len(), 2, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(
+        f(a[0], "evt.arg.mode"),
+        "S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID"
+    );
+    assert!(
+        f(a[1], "evt.arg.mode")
+            .as_str()
+            .unwrap_or("")
+            .ends_with("S_ISGID|S_ISUID"),
+        "{}",
+        a[1]
+    );
+}
+
 /// The test harness (libtest-mimic): a live test that cannot run here (not
 /// root, no kernel BTF) is reported as ignored, never as passed. With
 /// `QUELL_LIVE_TESTS=1` (CI, as root) none is ignored: one that cannot run
@@ -1186,6 +1261,12 @@ fn main() {
             run(disallowed_ssh_connection_non_standard_port)
         })
         .with_ignored_flag(ignore),
+        Trial::test("server_host_name_from_the_names_conditions_mention", || {
+            run(server_host_name_from_the_names_conditions_mention)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("set_setuid_or_setgid_bit", || run(set_setuid_or_setgid_bit))
+            .with_ignored_flag(ignore),
     ];
     libtest_mimic::run(&args, tests).exit();
 }

@@ -380,16 +380,16 @@ impl State {
                         ev.text("evt.arg.filename", &raw);
                         ev.text(
                             "evt.arg.mode",
-                            &flags::mode(if name == "chmod" { a[1] } else { a[2] }),
+                            &flags::chmod_mode(if name == "chmod" { a[1] } else { a[2] }),
                         );
                     }
                     "mkdir" => {
                         ev.text("evt.arg.path", &raw);
-                        ev.text("evt.arg.mode", &flags::mode(a[1]));
+                        ev.text("evt.arg.mode", &flags::hex_mode(a[1]));
                     }
                     "mkdirat" => {
                         ev.text("evt.arg.path", &raw);
-                        ev.text("evt.arg.mode", &flags::mode(a[2]));
+                        ev.text("evt.arg.mode", &flags::hex_mode(a[2]));
                     }
                     _ => ev.text("evt.arg.path", &raw),
                 }
@@ -398,7 +398,7 @@ impl State {
             }
             "fchmod" => {
                 ev.num("evt.arg.fd", as_fd(a[0]) as i128);
-                ev.text("evt.arg.mode", &flags::mode(a[1]));
+                ev.text("evt.arg.mode", &flags::chmod_mode(a[1]));
                 if let Some(info) = self.fd_name(t, as_fd(a[0])).cloned() {
                     ev.fd(as_fd(a[0]), &info, false);
                 }

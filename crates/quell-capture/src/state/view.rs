@@ -433,6 +433,7 @@ fn bool_value(ty: Option<FieldType>, b: bool) -> Value<'static> {
 pub(super) struct Ev {
     pairs: Vec<Pair>,
     types: FnvMap<(usize, usize), FieldType>,
+    host_names: Option<std::sync::Arc<crate::dns::HostNames>>,
 }
 
 impl Ev {
@@ -442,6 +443,7 @@ impl Ev {
         Ev {
             pairs,
             types: std::mem::take(&mut state.types),
+            host_names: state.host_names.clone(),
         }
     }
 
@@ -488,6 +490,13 @@ impl Ev {
     pub(super) fn boolean(&mut self, key: &'static str, b: bool) {
         let ty = self.ty(key);
         self.put(key, bool_value(ty, b));
+    }
+
+    /// `key` (a `fd.*ip.name` field) when a resolved name of the rules owns `ip`.
+    fn host_name(&mut self, key: &'static str, ip: IpAddr) {
+        if let Some(n) = self.host_names.as_ref().and_then(|h| h.name_of(ip)) {
+            self.text(key, &n);
+        }
     }
 
     pub(super) fn ip(&mut self, key: &'static str, ip: IpAddr) {
@@ -553,18 +562,22 @@ impl Ev {
                 let (c, sv) = ends(s);
                 if let Some((ip, port)) = c {
                     self.ip("fd.cip", ip);
+                    self.host_name("fd.cip.name", ip);
                     self.num("fd.cport", port as i128);
                 }
                 if let Some((ip, port)) = sv {
                     self.ip("fd.sip", ip);
+                    self.host_name("fd.sip.name", ip);
                     self.num("fd.sport", port as i128);
                 }
                 if let Some((ip, port)) = s.local {
                     self.ip("fd.lip", ip);
+                    self.host_name("fd.lip.name", ip);
                     self.num("fd.lport", port as i128);
                 }
                 if let Some((ip, port)) = s.remote {
                     self.ip("fd.rip", ip);
+                    self.host_name("fd.rip.name", ip);
                     self.num("fd.rport", port as i128);
                 }
             }
@@ -824,7 +837,14 @@ mod tests {
             r#"{"Name":"/web","Config":{"Image":"nginx:1.25","Labels":{"io.kubernetes.pod.name":"p","io.kubernetes.pod.namespace":"n","io.kubernetes.pod.uid":"u"}},"HostConfig":{"Privileged":true}}"#,
         )
         .unwrap();
-        let mut s = state().with_metadata(MetadataProvider::with_root(dir.path()));
+        let names = crate::dns::Names::resolve_all(
+            ["local.example"],
+            &|_: &str| vec![IpAddr::from([127, 0, 0, 1])],
+            std::time::Instant::now(),
+        );
+        let mut s = state()
+            .with_metadata(MetadataProvider::with_root(dir.path()))
+            .with_host_names(std::sync::Arc::new(crate::dns::HostNames::fixed(names)));
         s.insert(Process {
             pid: 300,
             ppid: 100,
@@ -928,6 +948,63 @@ mod tests {
     /// The registry's list of fields not available live and what `quell
     /// run` produces are complementary: a field is produced by some event of
     /// every record kind and syscall quell decodes, or marked with why not.
+    /// A connection to an address a condition's host name resolved to gets
+    /// that name in `fd.sip.name` (and `fd.rip.name`), the client side its
+    /// own; an address no name owns leaves the fields missing.
+    #[test]
+    fn connections_get_the_names_the_rules_resolved() {
+        let names = crate::dns::Names::resolve_all(
+            ["kubernetes.default.svc.cluster.local", "me.example"],
+            &|n: &str| match n {
+                "kubernetes.default.svc.cluster.local" => vec![IpAddr::from([10, 96, 0, 1])],
+                _ => vec![IpAddr::from([10, 0, 0, 5])],
+            },
+            std::time::Instant::now(),
+        );
+        let mut s =
+            state().with_host_names(std::sync::Arc::new(crate::dns::HostNames::fixed(names)));
+        let connect = |s: &mut State, fd: u64, server: [u8; 4]| {
+            let mut tu = vec![0u8; wire::TUPLE_LEN];
+            tu[0] = 2;
+            tu[2] = 1;
+            tu[4] = 6;
+            tu[6..8].copy_from_slice(&45000u16.to_le_bytes());
+            tu[8..10].copy_from_slice(&443u16.to_le_bytes());
+            tu[12..16].copy_from_slice(&[10, 0, 0, 5]);
+            tu[28..32].copy_from_slice(&server);
+            let mut sa = vec![2u8, 0, 0x01, 0xbb];
+            sa.extend_from_slice(&server);
+            sa.resize(16, 0);
+            apply(
+                s,
+                &build(0, 41, 100, 100, fd as i64, [2, 1, 6, 0, 0, 0], &[]),
+            );
+            apply(
+                s,
+                &build(0, 42, 100, 100, 0, [fd, 0, 16, 0, 0, 0], &[&sa, &tu]),
+            )
+        };
+        let e = connect(&mut s, 4, [10, 96, 0, 1]);
+        assert_eq!(txt(&e, "fd.sip"), "10.96.0.1");
+        assert_eq!(
+            txt(&e, "fd.sip.name"),
+            "kubernetes.default.svc.cluster.local"
+        );
+        assert_eq!(
+            txt(&e, "fd.rip.name"),
+            "kubernetes.default.svc.cluster.local"
+        );
+        assert_eq!(txt(&e, "fd.cip.name"), "me.example");
+        assert_eq!(txt(&e, "fd.lip.name"), "me.example");
+        let e = connect(&mut s, 5, [10, 96, 0, 2]);
+        assert_eq!(txt(&e, "fd.sip"), "10.96.0.2");
+        assert_eq!(txt(&e, "fd.sip.name"), "<NA>");
+        // without names, nothing is looked up
+        let mut plain = state();
+        let e = connect(&mut plain, 4, [10, 96, 0, 1]);
+        assert_eq!(txt(&e, "fd.sip.name"), "<NA>");
+    }
+
     #[test]
     fn every_registry_field_is_produced_live_or_marked_unavailable() {
         let produced = corpus_fields();
