@@ -168,7 +168,7 @@ mod tests {
             rule("not dns", "evt.type = connect and not fd.sip.name = x"),
             rule(
                 "env",
-                "evt.type = execve and proc.env contains X and proc.name = sh",
+                "evt.type = execve and proc.aenv[2] contains X and proc.name = sh",
             ),
             rule(
                 "mount",
@@ -178,14 +178,15 @@ mod tests {
             rule("read", "evt.type = read and fd.name = /etc/shadow"),
             rule(
                 "transformer",
-                "evt.type = open and tolower(proc.env) contains x",
+                "evt.type = open and tolower(proc.aenv[1]) contains x",
             ),
         ]
         .concat();
         let e = load(&yaml);
         let got = never_firing(e.rules());
         let names: Vec<&str> = got.iter().map(|n| n.rule.as_str()).collect();
-        // fd.sip.name is produced (the names conditions mention are resolved)
+        // fd.sip.name and proc.env are produced (the names conditions
+        // mention are resolved; the environment comes with the exec)
         assert_eq!(names, ["env", "mount", "read", "transformer"]);
         assert!(
             got[1].why[0].starts_with("container.mount.dest: "),

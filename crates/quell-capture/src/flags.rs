@@ -146,6 +146,20 @@ pub fn chmod_mode(m: u64) -> String {
     }
 }
 
+/// The bits [`chmod_mode`] names, back from its text (`None` when a part
+/// is not one of its names or numbers).
+pub fn chmod_bits(text: &str) -> Option<u64> {
+    if text == "0" {
+        return Some(0);
+    }
+    text.split('|').try_fold(0u64, |acc, part| {
+        CHMOD_MODE
+            .iter()
+            .find(|(_, n)| *n == part)
+            .map(|(bit, _)| acc | bit)
+    })
+}
+
 /// The `mode` of `chmod`-like calls as `evt.args` shows it: the number in
 /// `%#o` with the names in parentheses (`04755(S_IXOTH|...|S_ISUID)`), or
 /// only the number when no bit is set.
@@ -471,6 +485,10 @@ mod tests {
             format!("04755({})", chmod_mode(0o4755))
         );
         assert_eq!(chmod_mode_arg(0), "0");
+        for m in [0, 0o4755, 0o2000, 0o1777, 0o644] {
+            assert_eq!(chmod_bits(&chmod_mode(m)), Some(m));
+        }
+        assert_eq!(chmod_bits("S_ISUID|bogus"), None);
         assert_eq!(hex_mode(0o755), "1ED");
         assert_eq!(hex_mode(0o777), "1FF");
         assert_eq!(hex_mode(0), "0");

@@ -1489,7 +1489,7 @@ impl Registry {
 
 const NOT_TRACKED: &str = "not kept by quell's process table";
 const PROBES: &str = "container health and liveness probes are not read from the runtime";
-const ENV: &str = "process environments are not read";
+const ENV: &str = "ancestors' environments are not carried in events";
 const NO_IO: &str = "read and write calls (and their buffers) are not captured";
 const NO_PLUGIN: &str = "quell captures syscalls only: no plugin or asynchronous events";
 const EVT_META: &str = "not recorded on live events";
@@ -1546,8 +1546,7 @@ pub static NOT_LIVE: &[(&str, &str)] = &[
     ("container.healthcheck", PROBES),
     ("container.liveness_probe", PROBES),
     ("container.readiness_probe", PROBES),
-    // process environments are not read
-    ("proc.env", ENV),
+    // an ancestor's environment is not carried by events (the process's own is: proc.env)
     ("proc.aenv", ENV),
     // read and write calls (and their buffers) are not captured
     ("evt.buffer", NO_IO),
@@ -1645,7 +1644,8 @@ mod tests {
             assert!(seen.insert(*n), "{n} listed twice");
             assert!(!why.is_empty());
         }
-        assert_eq!(not_live_reason("proc.env"), Some(ENV));
+        assert_eq!(not_live_reason("proc.aenv"), Some(ENV));
+        assert_eq!(not_live_reason("proc.env"), None);
         assert_eq!(not_live_reason("proc.name"), None);
     }
 

@@ -1111,6 +1111,43 @@ fn set_setuid_or_setgid_bit() {
     );
 }
 
+/// `proc.env` live: the environment comes with the exec (as Falco bounds
+/// it, 4096 bytes). The incubating rule `Program run with disallowed http
+/// proxy env` fires on `curl` run with `HTTP_PROXY` set and not on the same
+/// `curl` without it; `proc.env[NAME]` reads one variable.
+fn process_environment_at_exec() {
+    let d = scratch();
+    let rules = d.path().join("env.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: Marked probe\n  desc: d\n  \
+         condition: evt.type in (execve, execveat) and proc.name = probe and proc.env[QUELL_LIVE_MARK] = \"42 x\"\n  \
+         output: probe (mark=%proc.env[QUELL_LIVE_MARK])\n  priority: NOTICE\n",
+    )
+    .unwrap();
+    let script =
+        "cp /bin/true ./probe; QUELL_LIVE_MARK='42 x' ./probe; QUELL_LIVE_MARK=4 ./probe; \
+                  HTTP_PROXY=http://198.51.100.1:3128 curl --version > /dev/null; \
+                  env -u HTTP_PROXY -u http_proxy curl --version > /dev/null";
+    let r = quell_run(
+        d.path(),
+        &[STABLE, INCUBATING, rules.to_str().unwrap()],
+        script,
+    );
+    let probe = stable_alerts(&r, "Marked probe");
+    assert_eq!(probe.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(probe[0], "proc.env[QUELL_LIVE_MARK]"), "42 x");
+    let proxy = stable_alerts(&r, "Program run with disallowed http proxy env");
+    assert_eq!(proxy.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    let env = f(proxy[0], "proc.env").as_str().unwrap_or("");
+    assert!(
+        env.split(' ')
+            .any(|e| e == "HTTP_PROXY=http://198.51.100.1:3128"),
+        "{env}"
+    );
+    assert!(env.len() <= 4096, "{}", env.len());
+}
+
 /// The test harness (libtest-mimic): a live test that cannot run here (not
 /// root, no kernel BTF) is reported as ignored, never as passed. With
 /// `QUELL_LIVE_TESTS=1` (CI, as root) none is ignored: one that cannot run
@@ -1267,6 +1304,10 @@ fn main() {
         .with_ignored_flag(ignore),
         Trial::test("set_setuid_or_setgid_bit", || run(set_setuid_or_setgid_bit))
             .with_ignored_flag(ignore),
+        Trial::test("process_environment_at_exec", || {
+            run(process_environment_at_exec)
+        })
+        .with_ignored_flag(ignore),
     ];
     libtest_mimic::run(&args, tests).exit();
 }

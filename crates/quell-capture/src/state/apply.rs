@@ -49,6 +49,7 @@ impl State {
         }
         p.exe = argv.first().cloned().unwrap_or_else(|| filename.clone());
         p.args = argv.into_iter().skip(1).collect();
+        p.env = wire::split_args(r.blobs[4]);
         p.exe_from_memfd = exe_dentry.starts_with("memfd:");
         p.exepath = if p.exe_from_memfd {
             exe_dentry.clone()
