@@ -227,12 +227,19 @@ impl MetadataProvider {
                     return Some(m);
                 }
             }
-            let crio = root
-                .join("run/containers/storage/overlay-containers")
-                .join(&c.full_id)
-                .join("userdata/config.json");
-            if let Some(m) = read_json(&crio).map(|v| oci_meta(&v)) {
-                return Some(m);
+            // CRI-O and podman: the bundle under the storage run root, or
+            // (a container not running, or a root-ful podman) the graph root.
+            for base in [
+                "run/containers/storage/overlay-containers",
+                "var/lib/containers/storage/overlay-containers",
+            ] {
+                let p = root
+                    .join(base)
+                    .join(&c.full_id)
+                    .join("userdata/config.json");
+                if let Some(m) = read_json(&p).map(|v| oci_meta(&v)) {
+                    return Some(m);
+                }
             }
         }
         None
@@ -297,8 +304,64 @@ pub fn oci_meta(v: &serde_json::Value) -> ContainerMeta {
         pod_namespace: a("io.kubernetes.cri.sandbox-namespace")
             .or_else(|| a("io.kubernetes.pod.namespace")),
         pod_uid: a("io.kubernetes.cri.sandbox-uid").or_else(|| a("io.kubernetes.pod.uid")),
-        privileged: None,
+        privileged: oci_privileged(v),
     }
+}
+
+/// Whether the container an OCI runtime spec (`config.json`) describes is
+/// privileged, or `None` when the spec does not say.
+///
+/// Podman records `--privileged` as the annotation
+/// `io.podman.annotations.privileged` (`TRUE`). containerd's CRI plugin and
+/// CRI-O keep the CRI `privileged` flag in their own databases and report it
+/// over the CRI API (where libsinsp read it: `config.linux.security_context.privileged`
+/// for containerd, `privileged` for CRI-O); what reaches the bundle is what
+/// the flag does to the spec, the same for both (and for Docker): every
+/// capability in the bounding set, no masked and no read-only paths, and a
+/// device cgroup rule allowing every device. A spec with all four is
+/// privileged; a spec with process capabilities and masked paths, or without
+/// `CAP_SYS_ADMIN`, is not; a spec without process capabilities says nothing.
+/// (CRI-O's `io.kubernetes.cri-o.PrivilegedRuntime` annotation is the pod
+/// sandbox's flag, not the container's, and is not used.)
+pub fn oci_privileged(v: &serde_json::Value) -> Option<bool> {
+    if let Some(p) = v
+        .get("annotations")
+        .and_then(|a| a.get("io.podman.annotations.privileged"))
+        .and_then(|x| x.as_str())
+    {
+        return Some(p.eq_ignore_ascii_case("true"));
+    }
+    let bounding = v
+        .get("process")?
+        .get("capabilities")?
+        .get("bounding")?
+        .as_array()?;
+    let has_sys_admin = bounding.iter().any(|c| c.as_str() == Some("CAP_SYS_ADMIN"));
+    let linux = v.get("linux");
+    let empty = |k: &str| {
+        linux
+            .and_then(|l| l.get(k))
+            .and_then(|x| x.as_array())
+            .is_none_or(|a| a.is_empty())
+    };
+    let all_devices = linux
+        .and_then(|l| l.get("resources"))
+        .and_then(|r| r.get("devices"))
+        .and_then(|d| d.as_array())
+        .is_some_and(|rules| {
+            rules.iter().any(|r| {
+                r.get("allow").and_then(|a| a.as_bool()) == Some(true)
+                    && r.get("type")
+                        .and_then(|t| t.as_str())
+                        .is_none_or(|t| t == "a")
+                    && r.get("major")
+                        .is_none_or(|m| m.is_null() || m.as_i64() == Some(-1))
+                    && r.get("minor")
+                        .is_none_or(|m| m.is_null() || m.as_i64() == Some(-1))
+                    && r.get("access").and_then(|a| a.as_str()) == Some("rwm")
+            })
+        });
+    Some(has_sys_admin && empty("maskedPaths") && empty("readonlyPaths") && all_devices)
 }
 
 #[cfg(test)]
@@ -419,6 +482,68 @@ mod tests {
         std::fs::remove_file(d.join("hostconfig.json")).unwrap();
         let mut p = MetadataProvider::with_root(dir.path());
         assert_eq!(p.get(&c).unwrap().privileged, None);
+    }
+
+    /// An OCI runtime spec as containerd's CRI plugin and CRI-O write it, privileged or not.
+    fn oci_spec(privileged: bool) -> String {
+        let all_caps = r#"["CAP_CHOWN","CAP_SYS_ADMIN","CAP_NET_ADMIN","CAP_SYS_MODULE"]"#;
+        let default_caps = r#"["CAP_CHOWN","CAP_NET_BIND_SERVICE","CAP_KILL"]"#;
+        let (caps, masked, ro, devices) = if privileged {
+            (all_caps, "", "", r#"[{"allow":true,"access":"rwm"}]"#)
+        } else {
+            (
+                default_caps,
+                r#""maskedPaths":["/proc/kcore","/sys/firmware"],"#,
+                r#""readonlyPaths":["/proc/sys"],"#,
+                r#"[{"allow":false,"access":"rwm"},{"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"}]"#,
+            )
+        };
+        format!(
+            r#"{{"ociVersion":"1.1.0","process":{{"capabilities":{{"bounding":{caps},"effective":{caps}}}}},
+            "linux":{{{masked}{ro}"resources":{{"devices":{devices}}}}},
+            "annotations":{{"io.kubernetes.cri.container-name":"dbg","io.kubernetes.cri.sandbox-name":"pod1",
+            "io.kubernetes.cri.image-name":"docker.io/library/debian:12"}}}}"#
+        )
+    }
+
+    /// containerd (task bundle under /run/containerd) and CRI-O (storage
+    /// run root, or the graph root under /var/lib/containers): the bundle's
+    /// spec tells a privileged container from another; podman's annotation
+    /// is read as written.
+    #[test]
+    fn cri_privileged_comes_from_the_oci_bundle() {
+        let c = match_cgroup(&format!("/kubepods/besteffort/pod3b2f/{ID}")).unwrap();
+        for bundle in [
+            format!("run/containerd/io.containerd.runtime.v2.task/k8s.io/{ID}"),
+            format!("run/containers/storage/overlay-containers/{ID}/userdata"),
+            format!("var/lib/containers/storage/overlay-containers/{ID}/userdata"),
+        ] {
+            for privileged in [true, false] {
+                let dir = tempfile::tempdir().unwrap();
+                let d = dir.path().join(&bundle);
+                std::fs::create_dir_all(&d).unwrap();
+                std::fs::write(d.join("config.json"), oci_spec(privileged)).unwrap();
+                let mut p = MetadataProvider::with_root(dir.path());
+                let m = p.get(&c).unwrap();
+                assert_eq!(m.privileged, Some(privileged), "{bundle}");
+                assert_eq!(m.name.as_deref(), Some("dbg"), "{bundle}");
+            }
+        }
+        // one missing mark of privilege (masked paths kept): not privileged
+        let mut v: serde_json::Value = serde_json::from_str(&oci_spec(true)).unwrap();
+        v["linux"]["maskedPaths"] = serde_json::json!(["/proc/kcore"]);
+        assert_eq!(oci_privileged(&v), Some(false));
+        let mut v: serde_json::Value = serde_json::from_str(&oci_spec(true)).unwrap();
+        v["linux"]["resources"]["devices"] = serde_json::json!([{"allow": false, "access": "rwm"}]);
+        assert_eq!(oci_privileged(&v), Some(false));
+        // a spec without process capabilities says nothing
+        assert_eq!(oci_privileged(&serde_json::json!({"linux": {}})), None);
+        assert_eq!(oci_privileged(&serde_json::json!({"process": "x"})), None);
+        // podman's annotation
+        let pod =
+            |s: &str| serde_json::json!({"annotations": {"io.podman.annotations.privileged": s}});
+        assert_eq!(oci_privileged(&pod("TRUE")), Some(true));
+        assert_eq!(oci_privileged(&pod("FALSE")), Some(false));
     }
 
     #[test]

@@ -110,6 +110,75 @@ pub fn mode(m: u64) -> String {
     }
 }
 
+/// The permission bits of `chmod`, `fchmod` and `fchmodat` in the order of
+/// libsinsp's `chmod_mode` table.
+const CHMOD_MODE: &[(u64, &str)] = &[
+    (0o1, "S_IXOTH"),
+    (0o2, "S_IWOTH"),
+    (0o4, "S_IROTH"),
+    (0o10, "S_IXGRP"),
+    (0o20, "S_IWGRP"),
+    (0o40, "S_IRGRP"),
+    (0o100, "S_IXUSR"),
+    (0o200, "S_IWUSR"),
+    (0o400, "S_IRUSR"),
+    (0o1000, "S_ISVTX"),
+    (0o2000, "S_ISGID"),
+    (0o4000, "S_ISUID"),
+];
+
+/// The `mode` of `chmod`, `fchmod` and `fchmodat` as Falco gives
+/// `evt.arg.mode`: the names of the set bits joined by `|`, lowest bit
+/// first (`04755` → `S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID`),
+/// and for no bit the number in C's `%#o` (`0`). Bits beyond `07777` are
+/// not named (the driver keeps only these).
+pub fn chmod_mode(m: u64) -> String {
+    let m = m & 0o7777;
+    let names: Vec<&str> = CHMOD_MODE
+        .iter()
+        .filter(|(bit, _)| m & bit != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    if names.is_empty() {
+        mode(m)
+    } else {
+        names.join("|")
+    }
+}
+
+/// The bits [`chmod_mode`] names, back from its text (`None` when a part
+/// is not one of its names or numbers).
+pub fn chmod_bits(text: &str) -> Option<u64> {
+    if text == "0" {
+        return Some(0);
+    }
+    text.split('|').try_fold(0u64, |acc, part| {
+        CHMOD_MODE
+            .iter()
+            .find(|(_, n)| *n == part)
+            .map(|(bit, _)| acc | bit)
+    })
+}
+
+/// The `mode` of `chmod`-like calls as `evt.args` shows it: the number in
+/// `%#o` with the names in parentheses (`04755(S_IXOTH|...|S_ISUID)`), or
+/// only the number when no bit is set.
+pub fn chmod_mode_arg(m: u64) -> String {
+    let m = m & 0o7777;
+    if m == 0 {
+        mode(m)
+    } else {
+        format!("{}({})", mode(m), chmod_mode(m))
+    }
+}
+
+/// The `mode` of `mkdir` and `mkdirat` as Falco prints it: a 32-bit number
+/// in upper-case hexadecimal without prefix (`0755` → `1ED`), as libsinsp's
+/// `PF_HEX` format.
+pub fn hex_mode(m: u64) -> String {
+    format!("{:X}", m & 0xffff_ffff)
+}
+
 /// memfd_create flags.
 pub fn memfd_flags(f: u64) -> String {
     let mut out = Vec::new();
@@ -392,5 +461,36 @@ mod tests {
         );
         assert_eq!(family(17), "AF_PACKET");
         assert_eq!(memfd_flags(3), "MFD_CLOEXEC|MFD_ALLOW_SEALING");
+    }
+
+    /// libsinsp resolves `PT_MODE` with the `chmod_mode` table (lowest bit
+    /// first, `|` between) and falls back to `%#o` when no name applies;
+    /// `mkdir`'s mode is `PT_UINT32` in `PF_HEX`.
+    #[test]
+    fn chmod_and_mkdir_modes_as_falco_prints_them() {
+        assert_eq!(
+            chmod_mode(0o4755),
+            "S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID"
+        );
+        assert_eq!(chmod_mode(0o4000), "S_ISUID");
+        assert_eq!(chmod_mode(0o2000), "S_ISGID");
+        assert_eq!(chmod_mode(0o6000), "S_ISGID|S_ISUID");
+        assert_eq!(chmod_mode(0o1777).split('|').count(), 10);
+        assert_eq!(chmod_mode(0o644), "S_IROTH|S_IRGRP|S_IWUSR|S_IRUSR");
+        assert_eq!(chmod_mode(0), "0");
+        // file-type bits are not permissions
+        assert_eq!(chmod_mode(0o100000 | 0o4000), "S_ISUID");
+        assert_eq!(
+            chmod_mode_arg(0o4755),
+            format!("04755({})", chmod_mode(0o4755))
+        );
+        assert_eq!(chmod_mode_arg(0), "0");
+        for m in [0, 0o4755, 0o2000, 0o1777, 0o644] {
+            assert_eq!(chmod_bits(&chmod_mode(m)), Some(m));
+        }
+        assert_eq!(chmod_bits("S_ISUID|bogus"), None);
+        assert_eq!(hex_mode(0o755), "1ED");
+        assert_eq!(hex_mode(0o777), "1FF");
+        assert_eq!(hex_mode(0), "0");
     }
 }

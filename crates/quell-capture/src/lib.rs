@@ -46,6 +46,7 @@
 
 pub mod availability;
 pub mod container;
+pub mod dns;
 pub mod flags;
 #[cfg(feature = "bpf")]
 mod live;
@@ -90,6 +91,10 @@ pub struct CaptureConfig {
     /// events are captured, and a run measures what the `sys_exit`
     /// tracepoint alone costs every syscall (for the overhead benchmark).
     pub hook_only: bool,
+    /// Host names the rules compare `fd.*ip.name` fields with
+    /// ([`dns::condition_names`]): resolved at start and refreshed, they give
+    /// those fields to events whose addresses they resolve to.
+    pub host_names: BTreeSet<String>,
 }
 
 impl CaptureConfig {
@@ -101,9 +106,13 @@ impl CaptureConfig {
     /// rules. `follow_children` is left false.
     pub fn for_rules(rules: &[quell_rules::compile::CompiledRule], record: bool) -> CaptureConfig {
         if record {
-            return CaptureConfig::default();
+            return CaptureConfig {
+                host_names: dns::condition_names(rules),
+                ..CaptureConfig::default()
+            };
         }
         CaptureConfig {
+            host_names: dns::condition_names(rules),
             event_types: rule_event_types(rules),
             open_filter: Some(quell_rules::prefilter::open_filter(rules)),
             skip_unknown_closes: !quell_rules::prefilter::unknown_closes_needed(rules),

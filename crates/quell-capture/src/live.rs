@@ -386,6 +386,14 @@ impl Capture {
             Some("/proc".into()),
         )
         .with_cgroups(CgroupResolver::from_host());
+        if !cfg.host_names.is_empty() {
+            // resolved before the capture starts, as libsinsp resolves a
+            // name the first time a condition compares with it
+            state = state.with_host_names(std::sync::Arc::new(crate::dns::HostNames::start(
+                &cfg.host_names,
+                std::sync::Arc::new(crate::dns::system_resolve),
+            )));
+        }
         // the program never captures this process: its fd table goes stale
         state.set_unwatched(std::process::id());
         // close records always update the fd tables; they become events only

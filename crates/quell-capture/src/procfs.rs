@@ -135,6 +135,22 @@ fn epoch_ns(s: i64, ns: i64) -> u64 {
         .unwrap_or(0)
 }
 
+/// Bytes of a process environment kept, as the exec record keeps them
+/// (Falco's drivers and its /proc scan bound the environment to 4096 bytes).
+pub const MAX_ENV: usize = 4096;
+
+/// The environment in `/proc/PID/environ` (the first [`MAX_ENV`] bytes,
+/// NUL-separated `NAME=value` entries); empty when unreadable (a kernel
+/// thread, or a process that has gone).
+pub fn read_environ(path: &Path) -> Vec<String> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(MAX_ENV);
+    if let Ok(f) = fs::File::open(path) {
+        let _ = f.take(MAX_ENV as u64).read_to_end(&mut buf);
+    }
+    crate::wire::split_args(&buf)
+}
+
 /// Reads one process from `/proc/PID`; `None` when it vanished or is
 /// unreadable. `start_ns` is set to the start time in ns *since boot* (the
 /// caller converts it to the epoch).
@@ -142,6 +158,7 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<Process> {
     let dir = proc_root.join(pid.to_string());
     let status = parse_status(&fs::read_to_string(dir.join("status")).ok()?);
     let cmdline = fs::read(dir.join("cmdline")).unwrap_or_default();
+    let env = read_environ(&dir.join("environ"));
     let args = crate::wire::split_args(&cmdline);
     let exepath = fs::read_link(dir.join("exe"))
         .map(|p| p.to_string_lossy().into_owned())
@@ -171,6 +188,7 @@ pub fn read_process(proc_root: &Path, pid: u32) -> Option<Process> {
             exepath
         },
         args: args.into_iter().skip(1).collect(),
+        env,
         cwd,
         tty,
         sid,
@@ -288,6 +306,25 @@ pub fn list_pids(proc_root: &Path) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `/proc/PID/environ` is read up to the bound the exec records have.
+    #[test]
+    fn environ_is_read_within_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("environ");
+        std::fs::write(&p, b"HOME=/root\0TERM=xterm\0").unwrap();
+        assert_eq!(read_environ(&p), ["HOME=/root", "TERM=xterm"]);
+        let mut big = Vec::new();
+        for i in 0..1000 {
+            big.extend_from_slice(format!("V{i}=xxxxxxxx\0").as_bytes());
+        }
+        std::fs::write(&p, &big).unwrap();
+        let env = read_environ(&p);
+        let bytes: usize = env.iter().map(|e| e.len() + 1).sum();
+        assert!(bytes <= MAX_ENV + 1, "{bytes}");
+        assert_eq!(env[0], "V0=xxxxxxxx");
+        assert!(read_environ(&dir.path().join("gone")).is_empty());
+    }
 
     #[test]
     fn users_and_groups() {

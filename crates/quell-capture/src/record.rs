@@ -69,6 +69,9 @@ pub struct Exec {
     pub exe_dentry: String,
     /// Process details after the exec, when known.
     pub info: Option<ProcInfo>,
+    /// The new image's environment (`NAME=value` entries), at most 4096
+    /// bytes of it as Falco bounds it.
+    pub env: Vec<String>,
 }
 
 /// A new task.

@@ -70,7 +70,7 @@ pub const SYSCALLS: &[(u16, &str)] = &[
 /// `sizeof(struct qhdr)`: the header every record starts with.
 pub const HDR_LEN: usize = 104;
 /// Blob slots in a record (`QBLOBS`).
-pub const BLOBS: usize = 4;
+pub const BLOBS: usize = 5;
 /// `offsetof(struct qhdr, kind)` (u16), then `sysno` (u16) at +2.
 pub const HDR_KIND_OFF: usize = 88;
 /// `offsetof(struct qhdr, blob_len)` (`BLOBS` u16 lengths).

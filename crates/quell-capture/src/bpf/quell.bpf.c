@@ -16,7 +16,10 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define QBLOBS 4
+#define QBLOBS 5
+/* The environment sent with an exec record is bounded as Falco bounds it
+ * (MAX_PROC_ARG_ENV in its drivers): 4096 bytes, the first variables kept. */
+#define MAX_ENV 4096
 #define MAX_STR 4096
 #define SCRATCH (1 << 15)
 #define HALF (SCRATCH >> 1)
@@ -48,7 +51,7 @@ struct qhdr {
 	u16 kind;
 	u16 sysno;
 	u16 blob_len[QBLOBS];
-	u32 _pad;
+	u16 _pad;
 };
 
 /* Process details sent with exec and fork records (blob 2 / blob 0). */
@@ -1237,6 +1240,10 @@ int BPF_PROG(quell_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	put_user_bytes(buf, h, &off, 1, (void *)as, ae > as ? ae - as : 0);
 	put_proc(buf, h, &off, 2, t, true);
 	put_kernel_str(buf, h, &off, 3, BPF_CORE_READ(t, mm, exe_file, f_path.dentry, d_name.name), 256);
+	/* blob 4: the new image's environment (NUL-separated), at most MAX_ENV bytes */
+	as = BPF_CORE_READ(t, mm, env_start);
+	ae = BPF_CORE_READ(t, mm, env_end);
+	put_user_bytes(buf, h, &off, 4, (void *)as, ae > as ? (ae - as > MAX_ENV ? MAX_ENV : ae - as) : 0);
 	submit(buf, off);
 	return 0;
 }

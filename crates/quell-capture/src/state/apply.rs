@@ -47,6 +47,7 @@ impl State {
         }
         p.exe = x.argv.first().unwrap_or(filename).clone();
         p.args = x.argv.iter().skip(1).cloned().collect();
+        p.env = x.env.clone();
         p.exe_from_memfd = x.exe_dentry.starts_with("memfd:");
         p.exepath = if p.exe_from_memfd {
             x.exe_dentry.clone()
@@ -345,29 +346,29 @@ impl State {
             }
             Syscall::Mkdir { path, mode } => {
                 ev.text("evt.arg.path", path);
-                ev.text("evt.arg.mode", &flags::mode(*mode));
+                ev.text("evt.arg.mode", &flags::hex_mode(*mode));
                 self.fs_path(t, flags::AT_FDCWD, path, ev);
             }
             Syscall::Mkdirat { dirfd, path, mode } => {
                 ev.num("evt.arg.dirfd", *dirfd as i128);
                 ev.text("evt.arg.path", path);
-                ev.text("evt.arg.mode", &flags::mode(*mode));
+                ev.text("evt.arg.mode", &flags::hex_mode(*mode));
                 self.fs_path(t, *dirfd, path, ev);
             }
             Syscall::Chmod { path, mode } => {
                 ev.text("evt.arg.filename", path);
-                ev.text("evt.arg.mode", &flags::mode(*mode));
+                ev.text("evt.arg.mode", &flags::chmod_mode(*mode));
                 self.fs_path(t, flags::AT_FDCWD, path, ev);
             }
             Syscall::Fchmodat { dirfd, path, mode } => {
                 ev.num("evt.arg.dirfd", *dirfd as i128);
                 ev.text("evt.arg.filename", path);
-                ev.text("evt.arg.mode", &flags::mode(*mode));
+                ev.text("evt.arg.mode", &flags::chmod_mode(*mode));
                 self.fs_path(t, *dirfd, path, ev);
             }
             Syscall::Fchmod { fd, mode } => {
                 ev.num("evt.arg.fd", *fd as i128);
-                ev.text("evt.arg.mode", &flags::mode(*mode));
+                ev.text("evt.arg.mode", &flags::chmod_mode(*mode));
                 self.used_fd(t, *fd, ev);
             }
             Syscall::Rename {

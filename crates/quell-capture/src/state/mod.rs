@@ -103,6 +103,9 @@ pub struct State {
     /// not keep its fd table, so a child it forks gets the table `/proc`
     /// shows when the fork is applied.
     unwatched: Option<u32>,
+    /// Host names of the rules' `fd.*ip.name` conditions and their
+    /// addresses ([`crate::dns`]); `None` when no rule mentions one.
+    host_names: Option<std::sync::Arc<crate::dns::HostNames>>,
 }
 
 impl State {
@@ -124,6 +127,7 @@ impl State {
             now: 0,
             deliver_close: true,
             unwatched: None,
+            host_names: None,
         }
     }
 
@@ -150,6 +154,13 @@ impl State {
     /// Uses a metadata provider (runtime files below another root).
     pub fn with_metadata(mut self, m: MetadataProvider) -> Self {
         self.meta = m;
+        self
+    }
+
+    /// Gives `fd.cip.name`, `fd.sip.name`, `fd.lip.name` and `fd.rip.name`
+    /// from these resolved names (see [`crate::dns`]).
+    pub fn with_host_names(mut self, h: std::sync::Arc<crate::dns::HostNames>) -> Self {
+        self.host_names = Some(h);
         self
     }
 

@@ -27,6 +27,11 @@ pub struct Process {
     pub exepath: String,
     /// Arguments after `argv[0]`.
     pub args: Vec<String>,
+    /// Environment (`NAME=value` entries) as the image was started with it:
+    /// from the exec record (at most 4096 bytes, as Falco bounds it), or
+    /// `/proc/PID/environ` for processes that pre-date the capture (same
+    /// bound); inherited across forks.
+    pub env: Vec<String>,
     /// Working directory.
     pub cwd: String,
     /// Controlling terminal (`tty_nr` encoding).

@@ -69,6 +69,8 @@ impl State {
             "proc.exepath" => text(Cow::Borrowed(&p.exepath)),
             "proc.args" => text(Cow::Owned(p.args.join(" "))),
             "proc.cmdline" => text(Cow::Owned(p.cmdline())),
+            // libsinsp's concatenation: the entries joined by one space
+            "proc.env" => text(Cow::Owned(p.env.join(" "))),
             "proc.cwd" => text(Cow::Borrowed(&p.cwd)),
             "proc.tty" => num(p.tty as i128),
             "proc.sid" => num(p.sid as i128),
@@ -199,10 +201,48 @@ impl<'a> LiveEvent<'a> {
     }
 
     /// `evt.args`: the event's arguments as `name=value` pairs in the
-    /// record's order (what `evt.arg.*` hold), built only when asked for.
+    /// record's order (what `evt.arg.*` hold), built only when asked for,
+    /// closer to libsinsp's rendering where the event says enough: an fd
+    /// the event describes with its type and name (`fd=3(<f>/etc/passwd)`,
+    /// `fd=4(<4t>10.0.0.1:40000->10.0.0.2:443)`), `AT_FDCWD` named
+    /// (`dirfd=-100(AT_FDCWD)`), and a `chmod` mode with its number
+    /// (`mode=04755(S_IXOTH|...|S_ISUID)`).
     fn args_text(&self) -> Option<String> {
+        let base = &self.state.base;
+        let field = |key: &str| base.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v);
+        // evt.arg.* are text fields: numbers are kept as their decimal text
+        let as_i64 = |v: &Value<'_>| match v {
+            Value::Int(i) => Some(*i),
+            Value::Uint(u) => i64::try_from(*u).ok(),
+            Value::Str(t) => t.parse().ok(),
+            _ => None,
+        };
+        // the fd the event's fd.* fields describe, as libsinsp tags it
+        let described = field("fd.num").and_then(as_i64).map(|n| {
+            let ch = field("fd.typechar")
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            let proto = match field("fd.l4proto").and_then(|v| v.as_str()) {
+                Some("tcp") => "t",
+                Some("udp") => "u",
+                Some("icmp") => "i",
+                Some("raw") => "r",
+                _ => "",
+            };
+            let tag = if ch == "4" || ch == "6" {
+                format!("{ch}{proto}")
+            } else {
+                ch
+            };
+            let name = field("fd.name").map(|v| v.to_string()).unwrap_or_default();
+            (n, format!("(<{tag}>{name})"))
+        });
+        let chmod = matches!(
+            field("evt.type").and_then(|v| v.as_str()),
+            Some("chmod" | "fchmod" | "fchmodat" | "fchmodat2")
+        );
         let mut out = String::new();
-        for (k, v) in &self.state.base {
+        for (k, v) in base {
             let Some(name) = k.strip_prefix("evt.arg.") else {
                 continue;
             };
@@ -211,7 +251,23 @@ impl<'a> LiveEvent<'a> {
             }
             out.push_str(name);
             out.push('=');
-            out.push_str(&v.to_string());
+            match name {
+                "fd" | "oldfd" | "dirfd" | "olddirfd" | "newdirfd" => {
+                    out.push_str(&v.to_string());
+                    let n = as_i64(v);
+                    if name.ends_with("dirfd") && n == Some(flags::AT_FDCWD) {
+                        out.push_str("(AT_FDCWD)");
+                    } else if let Some((_, tag)) = described.as_ref().filter(|(d, _)| Some(*d) == n)
+                    {
+                        out.push_str(tag);
+                    }
+                }
+                "mode" if chmod => match v.as_str().and_then(flags::chmod_bits) {
+                    Some(bits) => out.push_str(&flags::chmod_mode_arg(bits)),
+                    None => out.push_str(&v.to_string()),
+                },
+                _ => out.push_str(&v.to_string()),
+            }
         }
         (!out.is_empty()).then_some(out)
     }
@@ -253,6 +309,7 @@ const PROC_KEYS: &[&str] = &[
     "proc.exepath",
     "proc.args",
     "proc.cmdline",
+    "proc.env",
     "proc.cwd",
     "proc.tty",
     "proc.sid",
@@ -433,6 +490,7 @@ fn bool_value(ty: Option<FieldType>, b: bool) -> Value<'static> {
 pub(super) struct Ev {
     pairs: Vec<Pair>,
     types: FnvMap<(usize, usize), FieldType>,
+    host_names: Option<std::sync::Arc<crate::dns::HostNames>>,
 }
 
 impl Ev {
@@ -442,6 +500,7 @@ impl Ev {
         Ev {
             pairs,
             types: std::mem::take(&mut state.types),
+            host_names: state.host_names.clone(),
         }
     }
 
@@ -488,6 +547,13 @@ impl Ev {
     pub(super) fn boolean(&mut self, key: &'static str, b: bool) {
         let ty = self.ty(key);
         self.put(key, bool_value(ty, b));
+    }
+
+    /// `key` (a `fd.*ip.name` field) when a resolved name of the rules owns `ip`.
+    fn host_name(&mut self, key: &'static str, ip: IpAddr) {
+        if let Some(n) = self.host_names.as_ref().and_then(|h| h.name_of(ip)) {
+            self.text(key, &n);
+        }
     }
 
     pub(super) fn ip(&mut self, key: &'static str, ip: IpAddr) {
@@ -553,18 +619,22 @@ impl Ev {
                 let (c, sv) = ends(s);
                 if let Some((ip, port)) = c {
                     self.ip("fd.cip", ip);
+                    self.host_name("fd.cip.name", ip);
                     self.num("fd.cport", port as i128);
                 }
                 if let Some((ip, port)) = sv {
                     self.ip("fd.sip", ip);
+                    self.host_name("fd.sip.name", ip);
                     self.num("fd.sport", port as i128);
                 }
                 if let Some((ip, port)) = s.local {
                     self.ip("fd.lip", ip);
+                    self.host_name("fd.lip.name", ip);
                     self.num("fd.lport", port as i128);
                 }
                 if let Some((ip, port)) = s.remote {
                     self.ip("fd.rip", ip);
+                    self.host_name("fd.rip.name", ip);
                     self.num("fd.rport", port as i128);
                 }
             }
@@ -647,13 +717,21 @@ mod tests {
         );
         let r = decode(&o).unwrap();
         let v = s.apply_live(&r).unwrap();
-        let want = "fd=3 dirfd=-100 name=x.log flags=O_TRUNC|O_CREAT|O_WRONLY mode=0644";
+        let want = "fd=3(<f>/home/alice/x.log) dirfd=-100(AT_FDCWD) name=x.log \
+                    flags=O_TRUNC|O_CREAT|O_WRONLY mode=0644";
         assert_eq!(
             v.get("evt.args").map(|x| x.to_string()).as_deref(),
             Some(want)
         );
         let f = v.to_flat();
         assert_eq!(txt(&f, "evt.args"), want);
+        // chmod: the mode with its number, as libsinsp prints PT_MODE
+        let o = build(0, 90, 100, 100, 0, [0, 0o4755, 0, 0, 0, 0], &[b"/tmp/h\0"]);
+        let e = apply(&mut s, &o);
+        assert_eq!(
+            txt(&e, "evt.args"),
+            "filename=/tmp/h mode=04755(S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID)"
+        );
     }
 
     #[test]
@@ -824,7 +902,14 @@ mod tests {
             r#"{"Name":"/web","Config":{"Image":"nginx:1.25","Labels":{"io.kubernetes.pod.name":"p","io.kubernetes.pod.namespace":"n","io.kubernetes.pod.uid":"u"}},"HostConfig":{"Privileged":true}}"#,
         )
         .unwrap();
-        let mut s = state().with_metadata(MetadataProvider::with_root(dir.path()));
+        let names = crate::dns::Names::resolve_all(
+            ["local.example"],
+            &|_: &str| vec![IpAddr::from([127, 0, 0, 1])],
+            std::time::Instant::now(),
+        );
+        let mut s = state()
+            .with_metadata(MetadataProvider::with_root(dir.path()))
+            .with_host_names(std::sync::Arc::new(crate::dns::HostNames::fixed(names)));
         s.insert(Process {
             pid: 300,
             ppid: 100,
@@ -923,6 +1008,121 @@ mod tests {
             }
         }
         out
+    }
+
+    /// `proc.env` is the environment the exec record carries (libsinsp's
+    /// joined form), `proc.env[NAME]` one variable; a forked child has its
+    /// parent's until it execs.
+    #[test]
+    fn the_environment_comes_with_the_exec() {
+        let mut s = state();
+        let q = qproc(100, "sh");
+        let exec = build(
+            1,
+            59,
+            300,
+            300,
+            0,
+            [300, 0, 0, 0, 0, 0],
+            &[
+                b"/bin/sh\0",
+                b"sh\0-c\0id\0",
+                &q,
+                b"sh\0",
+                b"HOME=/root\0HTTP_PROXY=http://p:3128\0",
+            ],
+        );
+        let e = apply(&mut s, &exec);
+        assert_eq!(txt(&e, "proc.env"), "HOME=/root HTTP_PROXY=http://p:3128");
+        let view = s.apply_live(&decode(&exec).unwrap()).unwrap();
+        let f = registry().resolve_text("proc.env[HTTP_PROXY]").unwrap();
+        assert_eq!(
+            view.field(&f).map(|v| v.to_string()).as_deref(),
+            Some("http://p:3128")
+        );
+        let fork = build(
+            2,
+            0,
+            300,
+            300,
+            301,
+            [301, 0, 0, 0, 0, 0],
+            &[&qproc(300, "sh")],
+        );
+        apply(&mut s, &fork);
+        let child = apply(&mut s, &build(0, 41, 301, 301, 4, [2, 1, 6, 0, 0, 0], &[]));
+        assert_eq!(
+            txt(&child, "proc.env"),
+            "HOME=/root HTTP_PROXY=http://p:3128"
+        );
+        // an exec with another environment replaces it
+        let exec2 = build(
+            1,
+            59,
+            301,
+            301,
+            0,
+            [301, 0, 0, 0, 0, 0],
+            &[b"/bin/id\0", b"id\0", &qproc(300, "id"), b"id\0", b"A=1\0"],
+        );
+        assert_eq!(txt(&apply(&mut s, &exec2), "proc.env"), "A=1");
+    }
+
+    /// A connection to an address a condition's host name resolved to gets
+    /// that name in `fd.sip.name` (and `fd.rip.name`), the client side its
+    /// own; an address no name owns leaves the fields missing.
+    #[test]
+    fn connections_get_the_names_the_rules_resolved() {
+        let names = crate::dns::Names::resolve_all(
+            ["kubernetes.default.svc.cluster.local", "me.example"],
+            &|n: &str| match n {
+                "kubernetes.default.svc.cluster.local" => vec![IpAddr::from([10, 96, 0, 1])],
+                _ => vec![IpAddr::from([10, 0, 0, 5])],
+            },
+            std::time::Instant::now(),
+        );
+        let mut s =
+            state().with_host_names(std::sync::Arc::new(crate::dns::HostNames::fixed(names)));
+        let connect = |s: &mut State, fd: u64, server: [u8; 4]| {
+            let mut tu = vec![0u8; wire::TUPLE_LEN];
+            tu[0] = 2;
+            tu[2] = 1;
+            tu[4] = 6;
+            tu[6..8].copy_from_slice(&45000u16.to_le_bytes());
+            tu[8..10].copy_from_slice(&443u16.to_le_bytes());
+            tu[12..16].copy_from_slice(&[10, 0, 0, 5]);
+            tu[28..32].copy_from_slice(&server);
+            let mut sa = vec![2u8, 0, 0x01, 0xbb];
+            sa.extend_from_slice(&server);
+            sa.resize(16, 0);
+            apply(
+                s,
+                &build(0, 41, 100, 100, fd as i64, [2, 1, 6, 0, 0, 0], &[]),
+            );
+            apply(
+                s,
+                &build(0, 42, 100, 100, 0, [fd, 0, 16, 0, 0, 0], &[&sa, &tu]),
+            )
+        };
+        let e = connect(&mut s, 4, [10, 96, 0, 1]);
+        assert_eq!(txt(&e, "fd.sip"), "10.96.0.1");
+        assert_eq!(
+            txt(&e, "fd.sip.name"),
+            "kubernetes.default.svc.cluster.local"
+        );
+        assert_eq!(
+            txt(&e, "fd.rip.name"),
+            "kubernetes.default.svc.cluster.local"
+        );
+        assert_eq!(txt(&e, "fd.cip.name"), "me.example");
+        assert_eq!(txt(&e, "fd.lip.name"), "me.example");
+        let e = connect(&mut s, 5, [10, 96, 0, 2]);
+        assert_eq!(txt(&e, "fd.sip"), "10.96.0.2");
+        assert_eq!(txt(&e, "fd.sip.name"), "<NA>");
+        // without names, nothing is looked up
+        let mut plain = state();
+        let e = connect(&mut plain, 4, [10, 96, 0, 1]);
+        assert_eq!(txt(&e, "fd.sip.name"), "<NA>");
     }
 
     /// The registry's list of fields not available live and what `quell

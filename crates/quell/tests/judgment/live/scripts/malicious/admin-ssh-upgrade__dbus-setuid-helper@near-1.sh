@@ -1,6 +1,5 @@
 #!/bin/sh
 # malicious: in an ssh terminal an intruder copies a shell and makes it setuid root (a backdoor), no package manager involved
-# pending: upstream "Set Setuid or Setgid bit" matches evt.arg.mode contains "S_ISUID" (libsinsp names the mode bits); the live capture renders the mode in octal ("04754"), so nothing alerts
 . "$(dirname "$0")/../../lib.sh"
 ssh_tty root <<'CMDS'
 cp /bin/sh /tmp/.ICE-unix-q
