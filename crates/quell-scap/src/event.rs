@@ -247,26 +247,12 @@ impl<'a> Event<'a> {
 
     /// A signed integer parameter (1, 2, 4 or 8 bytes, sign-extended).
     pub fn int(&self, name: &str) -> Option<i64> {
-        let b = self.param(name)?;
-        Some(match b.len() {
-            1 => i64::from(b[0] as i8),
-            2 => i64::from(i16::from_le_bytes(b.try_into().ok()?)),
-            4 => i64::from(i32::from_le_bytes(b.try_into().ok()?)),
-            8 => i64::from_le_bytes(b.try_into().ok()?),
-            _ => return None,
-        })
+        self.param(name).and_then(dec_int)
     }
 
     /// An unsigned integer parameter (1, 2, 4 or 8 bytes).
     pub fn uint(&self, name: &str) -> Option<u64> {
-        let b = self.param(name)?;
-        Some(match b.len() {
-            1 => u64::from(b[0]),
-            2 => u64::from(u16::from_le_bytes(b.try_into().ok()?)),
-            4 => u64::from(u32::from_le_bytes(b.try_into().ok()?)),
-            8 => u64::from_le_bytes(b.try_into().ok()?),
-            _ => return None,
-        })
+        self.param(name).and_then(dec_uint)
     }
 
     /// A string parameter (NUL terminator dropped, invalid UTF-8 replaced).
@@ -281,54 +267,85 @@ impl<'a> Event<'a> {
 
     /// A socket address parameter.
     pub fn sockaddr(&self, name: &str) -> Option<SockAddr> {
-        let b = self.param(name)?;
-        let (&fam, rest) = b.split_first()?;
-        Some(match fam {
-            2 => {
-                let ip: [u8; 4] = rest.get(0..4)?.try_into().ok()?;
-                let port = u16::from_le_bytes(rest.get(4..6)?.try_into().ok()?);
-                SockAddr::Ip(IpAddr::V4(Ipv4Addr::from(ip)), port)
-            }
-            10 => {
-                let ip: [u8; 16] = rest.get(0..16)?.try_into().ok()?;
-                let port = u16::from_le_bytes(rest.get(16..18)?.try_into().ok()?);
-                SockAddr::Ip(IpAddr::V6(Ipv6Addr::from(ip)), port)
-            }
-            1 => SockAddr::Unix(lossy(rest)),
-            f => SockAddr::Other(f),
-        })
+        self.param(name).and_then(dec_sockaddr)
     }
 
     /// A socket tuple parameter.
     pub fn tuple(&self, name: &str) -> Option<SockTuple> {
-        let b = self.param(name)?;
-        let (&fam, r) = b.split_first()?;
-        let u16at = |o: usize| -> Option<u16> {
-            Some(u16::from_le_bytes(r.get(o..o + 2)?.try_into().ok()?))
-        };
-        Some(match fam {
-            2 => {
-                let s: [u8; 4] = r.get(0..4)?.try_into().ok()?;
-                let d: [u8; 4] = r.get(6..10)?.try_into().ok()?;
-                SockTuple::Ip {
-                    src: (IpAddr::V4(s.into()), u16at(4)?),
-                    dst: (IpAddr::V4(d.into()), u16at(10)?),
-                }
-            }
-            10 => {
-                let s: [u8; 16] = r.get(0..16)?.try_into().ok()?;
-                let d: [u8; 16] = r.get(18..34)?.try_into().ok()?;
-                SockTuple::Ip {
-                    src: (IpAddr::V6(s.into()), u16at(16)?),
-                    dst: (IpAddr::V6(d.into()), u16at(34)?),
-                }
-            }
-            1 => SockTuple::Unix {
-                src: u64::from_le_bytes(r.get(0..8)?.try_into().ok()?),
-                dst: u64::from_le_bytes(r.get(8..16)?.try_into().ok()?),
-                path: lossy(r.get(16..)?),
-            },
-            f => SockTuple::Other(f),
-        })
+        self.param(name).and_then(dec_tuple)
     }
+}
+
+/// A signed integer of 1, 2, 4 or 8 bytes, sign-extended.
+pub fn dec_int(b: &[u8]) -> Option<i64> {
+    Some(match b.len() {
+        1 => i64::from(i8::from_le_bytes(b.try_into().ok()?)),
+        2 => i64::from(i16::from_le_bytes(b.try_into().ok()?)),
+        4 => i64::from(i32::from_le_bytes(b.try_into().ok()?)),
+        8 => i64::from_le_bytes(b.try_into().ok()?),
+        _ => return None,
+    })
+}
+
+/// An unsigned integer of 1, 2, 4 or 8 bytes.
+pub fn dec_uint(b: &[u8]) -> Option<u64> {
+    Some(match b.len() {
+        1 => u64::from(u8::from_le_bytes(b.try_into().ok()?)),
+        2 => u64::from(u16::from_le_bytes(b.try_into().ok()?)),
+        4 => u64::from(u32::from_le_bytes(b.try_into().ok()?)),
+        8 => u64::from_le_bytes(b.try_into().ok()?),
+        _ => return None,
+    })
+}
+
+/// A socket address: `u8` family, then IPv4 `u32` address (network order) and `u16` port,
+/// IPv6 16-byte address and port, or a unix path.
+pub fn dec_sockaddr(b: &[u8]) -> Option<SockAddr> {
+    let (&fam, rest) = b.split_first()?;
+    Some(match fam {
+        2 => {
+            let ip: [u8; 4] = rest.get(0..4)?.try_into().ok()?;
+            let port = u16::from_le_bytes(rest.get(4..6)?.try_into().ok()?);
+            SockAddr::Ip(IpAddr::V4(Ipv4Addr::from(ip)), port)
+        }
+        10 => {
+            let ip: [u8; 16] = rest.get(0..16)?.try_into().ok()?;
+            let port = u16::from_le_bytes(rest.get(16..18)?.try_into().ok()?);
+            SockAddr::Ip(IpAddr::V6(Ipv6Addr::from(ip)), port)
+        }
+        1 => SockAddr::Unix(lossy(rest)),
+        f => SockAddr::Other(f),
+    })
+}
+
+/// A socket tuple: `u8` family, then source and destination (address, port), or for unix
+/// sockets both kernel addresses and the path.
+pub fn dec_tuple(b: &[u8]) -> Option<SockTuple> {
+    let (&fam, r) = b.split_first()?;
+    let u16at =
+        |o: usize| -> Option<u16> { Some(u16::from_le_bytes(r.get(o..o + 2)?.try_into().ok()?)) };
+    Some(match fam {
+        2 => {
+            let s: [u8; 4] = r.get(0..4)?.try_into().ok()?;
+            let d: [u8; 4] = r.get(6..10)?.try_into().ok()?;
+            SockTuple::Ip {
+                src: (IpAddr::V4(s.into()), u16at(4)?),
+                dst: (IpAddr::V4(d.into()), u16at(10)?),
+            }
+        }
+        10 => {
+            let s: [u8; 16] = r.get(0..16)?.try_into().ok()?;
+            let d: [u8; 16] = r.get(18..34)?.try_into().ok()?;
+            SockTuple::Ip {
+                src: (IpAddr::V6(s.into()), u16at(16)?),
+                dst: (IpAddr::V6(d.into()), u16at(34)?),
+            }
+        }
+        1 => SockTuple::Unix {
+            src: u64::from_le_bytes(r.get(0..8)?.try_into().ok()?),
+            dst: u64::from_le_bytes(r.get(8..16)?.try_into().ok()?),
+            path: lossy(r.get(16..)?),
+        },
+        f => SockTuple::Other(f),
+    })
 }
