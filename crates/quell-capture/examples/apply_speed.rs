@@ -38,7 +38,7 @@ fn main() {
     let t = Instant::now();
     let mut fields = 0;
     for _ in 0..if live_only { 0 } else { n } {
-        let rr = quell_capture::wire::parse(&r).unwrap();
+        let rr = quell_capture::wire::decode(&r).unwrap();
         if let Some(e) = s.apply(&rr) {
             fields += e.len();
         }
@@ -57,7 +57,7 @@ fn main() {
     .unwrap();
     let mut eng = quell_rules::engine::Engine::new();
     eng.load("falco_rules.yaml", &rules);
-    let rr = quell_capture::wire::parse(&r).unwrap();
+    let rr = quell_capture::wire::decode(&r).unwrap();
     let ev = s.apply(&rr).unwrap();
     let t = Instant::now();
     let mut hits = 0;
@@ -77,7 +77,7 @@ fn main() {
     let t = Instant::now();
     let mut hits = 0;
     for _ in 0..n {
-        let rr = quell_capture::wire::parse(&r).unwrap();
+        let rr = quell_capture::wire::decode(&r).unwrap();
         if let Some(v) = s.apply_live(&rr) {
             hits += eng
                 .evaluate(&v, quell_rules::engine::RuleMatching::First)

@@ -54,6 +54,7 @@ mod live;
 pub mod order;
 pub mod prefilter;
 pub mod procfs;
+pub mod record;
 pub mod state;
 pub mod syscalls;
 mod table;

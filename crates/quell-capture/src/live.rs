@@ -521,7 +521,7 @@ impl Capture {
         self.held.release(cutoff, &mut ready);
         let mut n = 0;
         for b in ready.records() {
-            match wire::parse(b) {
+            match wire::decode(b) {
                 Ok(r) => {
                     if let Some(ev) = self.state.apply_live(&r) {
                         n += 1;

@@ -434,7 +434,7 @@ mod soundness {
     use super::*;
     use crate::procfs::Users;
     use crate::state::{Process, State};
-    use crate::wire::{build, parse};
+    use crate::wire::{build, decode};
     use quell_rules::engine::{Engine, RuleMatching};
 
     fn corpus(file: &str) -> Option<String> {
@@ -541,7 +541,7 @@ mod soundness {
             let mut p = path.clone().into_bytes();
             p.push(0);
             let rec = build(0, sysno, pid, pid, res, args, &[&p]);
-            let ev = s.apply(&parse(&rec).unwrap()).unwrap();
+            let ev = s.apply(&decode(&rec).unwrap()).unwrap();
             let hits = engine.evaluate(&ev, RuleMatching::All);
             let keep = kernel_keeps(&buf, slot, path.as_bytes());
             if !hits.is_empty() {
@@ -603,9 +603,9 @@ mod soundness {
             [0xffff_ff9c, 0, 0, 0, 0, 0],
             &[b"/srv/secret/k\0"],
         );
-        s.apply(&parse(&open).unwrap());
+        s.apply(&decode(&open).unwrap());
         let close = build(0, 3, 100, 100, 0, [7, 0, 0, 0, 0, 0], &[]);
-        let ev = s.apply(&parse(&close).unwrap()).unwrap();
+        let ev = s.apply(&decode(&close).unwrap()).unwrap();
         assert_eq!(engine.evaluate(&ev, RuleMatching::All).len(), 1);
     }
 }
