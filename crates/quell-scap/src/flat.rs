@@ -350,8 +350,15 @@ fn clone_flags_text(f: u64) -> String {
 /// `AT_FDCWD` as the drivers pass it in a dirfd parameter.
 const AT_FDCWD: i64 = -100;
 /// Bounds the thread table of a hostile or endless capture: exited threads are dropped
-/// first when it is reached.
-const MAX_THREADS: usize = 1 << 20;
+/// first when it is reached (and the kept enter events with them).
+const MAX_THREADS: usize = 1 << 18;
+/// Bounds one process's fd table: past it, new fd numbers are not remembered.
+const MAX_FDS: usize = 1 << 16;
+/// Bounds the user, group and container name tables fed by events.
+const MAX_NAMES: usize = 1 << 16;
+/// An enter event with more parameter bytes than this is not kept for pairing (real ones
+/// hold a path or two).
+const MAX_ENTER_BYTES: usize = 64 << 10;
 
 /// Turns a capture's items into flat events. Feed it [`Tables`] and events in file order.
 #[derive(Debug, Default)]
@@ -438,6 +445,17 @@ impl Converter {
         };
         match info.dir {
             Dir::Enter => {
+                let size: usize = (0..ev.nparams())
+                    .filter_map(|i| ev.raw(i))
+                    .map(<[u8]>::len)
+                    .sum();
+                if size > MAX_ENTER_BYTES {
+                    self.enters.remove(&tid);
+                    return None;
+                }
+                if self.enters.len() >= MAX_THREADS && !self.enters.contains_key(&tid) {
+                    self.enters.clear();
+                }
                 let e = self.enters.entry(tid).or_default();
                 e.etype = ev.etype;
                 e.data.clear();
@@ -497,6 +515,10 @@ impl Converter {
     }
 
     fn user_event(&mut self, ev: &Event<'_>) {
+        if self.users.len() >= MAX_NAMES || self.groups.len() >= MAX_NAMES {
+            self.users.clear();
+            self.groups.clear();
+        }
         match ev.etype {
             354 => {
                 if let (Some(uid), Some(name)) = (ev.uint("uid"), ev.text("name")) {
@@ -524,10 +546,16 @@ impl Converter {
     fn meta_event(&mut self, ev: &Event<'_>, name: &str) {
         match name {
             "procexit" => {
-                if let Some(t) = self.threads.get_mut(&(ev.tid as i64)) {
+                let tid = ev.tid as i64;
+                if let Some(t) = self.threads.get_mut(&tid) {
                     t.exited = true;
+                    if t.pid == tid {
+                        // The process is gone: its fds with it (the thread stays for
+                        // its children's ancestry until the table is full).
+                        self.fds.remove(&tid);
+                    }
                 }
-                self.enters.remove(&(ev.tid as i64));
+                self.enters.remove(&tid);
             }
             "container" => {
                 // Old captures: JSON `{"container": {"id": ..., "name": ...}}`, or id/name
@@ -535,6 +563,9 @@ impl Converter {
                 if let Some(json) = ev.text("json") {
                     if let Ok(v) = serde_json::from_str::<serde_json::Value>(&json) {
                         let c = v.get("container").unwrap_or(&v);
+                        if self.containers.len() >= MAX_NAMES {
+                            self.containers.clear();
+                        }
                         if let (Some(id), Some(n)) = (
                             c.get("id").and_then(|x| x.as_str()),
                             c.get("name").and_then(|x| x.as_str()),
@@ -572,7 +603,13 @@ impl Converter {
 
     fn fd_put(&mut self, tid: i64, fd: i64, f: Fd) -> bool {
         let pid = self.pid_of(tid);
+        if self.fds.len() >= MAX_THREADS && !self.fds.contains_key(&pid) {
+            self.fds.clear();
+        }
         let table = self.fds.entry(pid).or_default();
+        if table.len() >= MAX_FDS && !table.contains_key(&fd) {
+            return false;
+        }
         let changed = table.get(&fd).is_none_or(|old| old.name != f.name);
         table.insert(fd, f);
         changed

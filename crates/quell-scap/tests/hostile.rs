@@ -5,6 +5,7 @@ use std::io::Cursor;
 use std::path::PathBuf;
 
 use proptest::prelude::*;
+use quell_scap::flat::FlatEvents;
 use quell_scap::{Item, ScapError, ScapReader};
 
 fn corpus_bytes(name: &str) -> Vec<u8> {
@@ -99,6 +100,85 @@ proptest! {
             *x ^= 1 << bit;
         }
         drain(b);
+    }
+}
+
+/// Flat events of hostile bytes: as many as the reader gives before its error, no panic.
+fn flat(bytes: Vec<u8>) -> usize {
+    let Ok(r) = ScapReader::new(Cursor::new(bytes)) else {
+        return 0;
+    };
+    FlatEvents::new(r).take_while(Result::is_ok).count()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn flat_events_of_flipped_version_1_captures_never_panic(
+        flips in proptest::collection::vec((0usize..1_385_388, 0u8..8), 1..64)
+    ) {
+        let mut b = corpus_bytes("502Error.scap");
+        for (pos, bit) in flips {
+            if let Some(x) = b.get_mut(pos) {
+                *x ^= 1 << bit;
+            }
+        }
+        flat(b);
+    }
+
+    #[test]
+    fn flat_events_of_flipped_version_2_captures_never_panic(
+        flips in proptest::collection::vec((0usize..139_584, 0u8..8), 1..64)
+    ) {
+        let mut b = corpus_bytes("sample.scap");
+        for (pos, bit) in flips {
+            if let Some(x) = b.get_mut(pos) {
+                *x ^= 1 << bit;
+            }
+        }
+        flat(b);
+    }
+
+    #[test]
+    fn flat_events_of_arbitrary_events_after_real_tables_never_panic(
+        events in proptest::collection::vec(
+            (0u16..460, 0u64..50, proptest::collection::vec(any::<u8>(), 0..200)),
+            0..64,
+        )
+    ) {
+        // Real tables (sample.scap up to its first event), then v2 event blocks with real
+        // framing around arbitrary types, thread ids and parameter bytes.
+        let mut b = corpus_bytes("sample.scap");
+        b.truncate(first_event_block(&b));
+        for (etype, tid, data) in events {
+            let nparams = (data.len() / 8) as u32;
+            let mut ev = Vec::new();
+            ev.extend(1u64.to_le_bytes());
+            ev.extend(tid.to_le_bytes());
+            let len = 26 + 2 * nparams as usize + data.len();
+            ev.extend((len as u32).to_le_bytes());
+            ev.extend(etype.to_le_bytes());
+            ev.extend(nparams.to_le_bytes());
+            let mut left = data.len();
+            for i in 0..nparams {
+                let l = if i + 1 == nparams { left } else { left.min(8) };
+                ev.extend((l as u16).to_le_bytes());
+                left -= l;
+            }
+            ev.extend(&data);
+            let mut body = 0u16.to_le_bytes().to_vec();
+            body.extend(ev);
+            while (8 + body.len() + 4) % 4 != 0 {
+                body.push(0);
+            }
+            let total = (8 + body.len() + 4) as u32;
+            b.extend(0x216u32.to_le_bytes());
+            b.extend(total.to_le_bytes());
+            b.extend(body);
+            b.extend(total.to_le_bytes());
+        }
+        flat(b);
     }
 }
 
