@@ -641,13 +641,18 @@ impl Converter {
         open: &mut (bool, bool, bool),
     ) -> Option<FdUse> {
         let ok = res.is_some_and(|r| r >= 0);
-        for key in [
-            "path", "oldpath", "newpath", "target", "linkpath", "filename", "name",
-        ] {
-            if let Some(v) = p.text(key) {
-                if !v.is_empty() {
-                    out.set(format!("evt.arg.{key}"), Value::Str(Cow::Owned(v)));
-                }
+        const PATH_ARGS: [(&str, &str); 7] = [
+            ("path", "evt.arg.path"),
+            ("oldpath", "evt.arg.oldpath"),
+            ("newpath", "evt.arg.newpath"),
+            ("target", "evt.arg.target"),
+            ("linkpath", "evt.arg.linkpath"),
+            ("filename", "evt.arg.filename"),
+            ("name", "evt.arg.name"),
+        ];
+        for (param, key) in PATH_ARGS {
+            if let Some(v) = p.text(param) {
+                set_text(out, key, v);
             }
         }
         match name {
@@ -1260,11 +1265,20 @@ fn fd_fields(out: &mut FlatEvent, u: &FdUse) {
     }
 }
 
-fn field_type(key: &str) -> Option<FieldType> {
-    registry().resolve_text(key).ok().map(|f| f.ty)
+/// A field's registry type, looked up once per key.
+fn field_type(key: &'static str) -> Option<FieldType> {
+    thread_local! {
+        static TYPES: std::cell::RefCell<HashMap<&'static str, Option<FieldType>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    TYPES.with(|t| {
+        *t.borrow_mut()
+            .entry(key)
+            .or_insert_with(|| registry().resolve_text(key).ok().map(|f| f.ty))
+    })
 }
 
-fn set_num(out: &mut FlatEvent, key: &str, v: i128) {
+fn set_num(out: &mut FlatEvent, key: &'static str, v: i128) {
     let val = match field_type(key) {
         Some(FieldType::Uint) => Value::Uint(v.clamp(0, i128::from(u64::MAX)) as u64),
         Some(FieldType::Int) | None => {
@@ -1272,18 +1286,18 @@ fn set_num(out: &mut FlatEvent, key: &str, v: i128) {
         }
         Some(_) => Value::Str(Cow::Owned(v.to_string())),
     };
-    out.set(key, val);
+    out.set_static(key, val);
 }
 
 /// Text; empty text is left out, as the flat form leaves out what libsinsp shows as empty.
-fn set_text(out: &mut FlatEvent, key: &str, v: String) {
+fn set_text(out: &mut FlatEvent, key: &'static str, v: String) {
     if !v.is_empty() {
-        out.set(key, Value::Str(Cow::Owned(v)));
+        out.set_static(key, Value::Str(Cow::Owned(v)));
     }
 }
 
-fn set_ip(out: &mut FlatEvent, key: &str, ip: IpAddr) {
-    out.set(key, Value::Ip(ip));
+fn set_ip(out: &mut FlatEvent, key: &'static str, ip: IpAddr) {
+    out.set_static(key, Value::Ip(ip));
 }
 
 /// Iterator of flat events over a capture: tables seed the state, events are converted,
