@@ -29,13 +29,17 @@ cpu() { # prints user+system CPU seconds of a command; its stdout is discarded
 }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 
+: >"$tmp/empty.jsonl"
+q_base=$(cpu "$quell" replay -r "$rules" "$tmp/empty.jsonl") # loading the rules, no events
 q_scap=$(cpu "$quell" replay -r "$rules" -e "$tmp/big.scap")
 flat=$(grep -o '[0-9]* events read' "$tmp/err" | cut -d' ' -f1)
 q_json=$(cpu "$quell" replay -r "$rules" "$tmp/big.jsonl")
 s_scap=$(cpu sysdig -r "$tmp/big.scap" -q "$filter")
 
 echo "copies=$copies scap_events=$scap_events flat_events_from_capture=$flat jsonl_lines=$lines"
-echo "quell replay -e (stable rules):   ${q_scap}s CPU, $(rate "$scap_events" "$q_scap") scap events/CPU-s, $(rate "$flat" "$q_scap") flat events/CPU-s"
-echo "quell replay jsonl (stable rules): ${q_json}s CPU, $(rate "$lines" "$q_json") lines/CPU-s"
+net() { awk -v a="$1" -v b="$q_base" 'BEGIN { d = a - b; printf "%.3f", (d > 0 ? d : 0) }'; }
+echo "quell replay, rules only (empty input): ${q_base}s CPU"
+echo "quell replay -e (stable rules):   ${q_scap}s CPU, $(rate "$scap_events" "$q_scap") scap events/CPU-s; without the rule loading $(net "$q_scap")s: $(rate "$scap_events" "$(net "$q_scap")") scap events/CPU-s, $(rate "$flat" "$(net "$q_scap")") flat events/CPU-s"
+echo "quell replay jsonl (stable rules): ${q_json}s CPU, $(rate "$lines" "$q_json") lines/CPU-s; without the rule loading $(rate "$lines" "$(net "$q_json")") lines/CPU-s"
 echo "sysdig -r -q '$filter': ${s_scap}s CPU, $(rate "$scap_events" "$s_scap") scap events/CPU-s"
 awk -v a="$q_scap" -v b="$s_scap" 'BEGIN { if (a > 0) printf "ratio quell -e / sysdig (scap events per CPU-s): %.2f\n", b / a }'

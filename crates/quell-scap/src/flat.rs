@@ -487,7 +487,7 @@ impl Converter {
             ev,
             enter: enter.as_ref(),
         };
-        let mut out = FlatEvent::new();
+        let mut out = Pairs(Vec::with_capacity(64));
         set_num(&mut out, "evt.num", i128::from(num));
         set_num(&mut out, "evt.rawtime", i128::from(ev.ts));
         out.set_static("evt.type", Value::Str(Cow::Borrowed(info.name)));
@@ -511,7 +511,7 @@ impl Converter {
             fd_fields(&mut out, &u);
         }
         self.stats.flat += 1;
-        Some(out)
+        Some(FlatEvent::from_pairs(out.0))
     }
 
     fn user_event(&mut self, ev: &Event<'_>) {
@@ -637,7 +637,7 @@ impl Converter {
         name: &str,
         p: &Pair<'_, '_>,
         res: Option<i64>,
-        out: &mut FlatEvent,
+        out: &mut Pairs,
         open: &mut (bool, bool, bool),
     ) -> Option<FdUse> {
         let ok = res.is_some_and(|r| r >= 0);
@@ -1093,7 +1093,7 @@ impl Converter {
     }
 
     /// `proc.*`, `thread.*`, `user.*`, `group.*`, `container.*` from the thread table.
-    fn proc_fields(&self, tid: i64, out: &mut FlatEvent) {
+    fn proc_fields(&self, tid: i64, out: &mut Pairs) {
         set_num(out, "thread.tid", i128::from(tid));
         let Some(t) = self.threads.get(&tid) else {
             return;
@@ -1203,7 +1203,7 @@ fn container_of(cgroups: &[String]) -> Option<String> {
     })
 }
 
-fn fd_fields(out: &mut FlatEvent, u: &FdUse) {
+fn fd_fields(out: &mut Pairs, u: &FdUse) {
     set_num(out, "fd.num", i128::from(u.num));
     let Some(f) = &u.fd else { return };
     let (ty, ch) = match f.kind {
@@ -1265,6 +1265,16 @@ fn fd_fields(out: &mut FlatEvent, u: &FdUse) {
     }
 }
 
+/// The fields of one event as they are produced; sorted once into a [`FlatEvent`] (a later
+/// value under the same key wins, as with [`FlatEvent::set`]).
+struct Pairs(Vec<(Cow<'static, str>, Value<'static>)>);
+
+impl Pairs {
+    fn set_static(&mut self, key: &'static str, v: Value<'static>) {
+        self.0.push((Cow::Borrowed(key), v));
+    }
+}
+
 /// A field's registry type, looked up once per key.
 fn field_type(key: &'static str) -> Option<FieldType> {
     thread_local! {
@@ -1278,7 +1288,7 @@ fn field_type(key: &'static str) -> Option<FieldType> {
     })
 }
 
-fn set_num(out: &mut FlatEvent, key: &'static str, v: i128) {
+fn set_num(out: &mut Pairs, key: &'static str, v: i128) {
     let val = match field_type(key) {
         Some(FieldType::Uint) => Value::Uint(v.clamp(0, i128::from(u64::MAX)) as u64),
         Some(FieldType::Int) | None => {
@@ -1290,13 +1300,13 @@ fn set_num(out: &mut FlatEvent, key: &'static str, v: i128) {
 }
 
 /// Text; empty text is left out, as the flat form leaves out what libsinsp shows as empty.
-fn set_text(out: &mut FlatEvent, key: &'static str, v: String) {
+fn set_text(out: &mut Pairs, key: &'static str, v: String) {
     if !v.is_empty() {
         out.set_static(key, Value::Str(Cow::Owned(v)));
     }
 }
 
-fn set_ip(out: &mut FlatEvent, key: &'static str, ip: IpAddr) {
+fn set_ip(out: &mut Pairs, key: &'static str, ip: IpAddr) {
     out.set_static(key, Value::Ip(ip));
 }
 
