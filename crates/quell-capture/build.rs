@@ -1,4 +1,5 @@
-//! Compiles the BPF capture program (`src/bpf/quell.bpf.c`) with clang.
+//! Compiles the BPF capture program (`src/bpf/quell.bpf.c`) with clang
+//! (with the `bpf` feature only: without it no clang is needed).
 //!
 //! The object is embedded into the crate with `include_bytes!`. clang is found
 //! through `$CLANG` or `PATH`; the libbpf headers come from the vendored
@@ -23,6 +24,9 @@ fn main() {
     println!("cargo:rerun-if-changed=src/bpf/vmlinux_min.h");
     println!("cargo:rerun-if-changed=src/table.rs");
     std::fs::write(out.join("quell_gen.h"), c_header()).expect("write quell_gen.h in OUT_DIR");
+    if env::var_os("CARGO_FEATURE_BPF").is_none() {
+        return;
+    }
     println!("cargo:rerun-if-env-changed=CLANG");
 
     let clang = env::var("CLANG").unwrap_or_else(|_| "clang".to_string());

@@ -38,18 +38,16 @@
 //!   same inode (or `stat` of `/proc/PID/exe` when seeding); `proc.duration`
 //!   and `proc.pid.ts` from the process start time.
 //!
-//! ```no_run
-//! use std::sync::atomic::AtomicBool;
-//! let stop = AtomicBool::new(false);
-//! let cfg = quell_capture::CaptureConfig::default();
-//! let stats = quell_capture::capture(&cfg, &stop, &mut |ev| println!("{}", ev.to_json_line()))?;
-//! eprintln!("{} events, {} dropped", stats.delivered, stats.dropped);
-//! # Ok::<(), quell_capture::CaptureError>(())
-//! ```
+//! The BPF program and its loader ([`Capture`], [`capture`]) are the default
+//! `bpf` feature, which needs clang and libbpf to build. Without it the rest
+//! (the syscall table, [`wire`] decoding into typed [`record`]s, the
+//! [`state`] engine and its [`LiveEvent`] view, [`CaptureConfig::for_rules`])
+//! builds anywhere, and [`check_support`] says capture was not built in.
 
 pub mod availability;
 pub mod container;
 pub mod flags;
+#[cfg(feature = "bpf")]
 mod live;
 pub mod order;
 pub mod prefilter;
@@ -61,10 +59,10 @@ mod table;
 pub mod wire;
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
+#[cfg(feature = "bpf")]
 pub use live::Capture;
 pub use quell_events::FlatEvent;
 pub use state::LiveEvent;
@@ -150,6 +148,9 @@ pub struct CaptureStats {
 /// Why capture cannot run. Each message says what is missing and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
+    /// quell-capture was built without its `bpf` feature.
+    #[error("this build has no live capture (quell-capture was built without its `bpf` feature, which needs clang and libbpf); rebuild with it, or use `quell replay` with recorded events")]
+    NotBuilt,
     /// Not root / missing capabilities.
     #[error("live capture needs root (CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON) to load eBPF programs; run quell as root, e.g. with sudo")]
     NotPrivileged,
@@ -183,14 +184,24 @@ pub enum CaptureError {
 
 /// Captures until `stop` becomes true, then drains the buffers and returns
 /// the counters.
+///
+/// ```no_run
+/// use std::sync::atomic::AtomicBool;
+/// let stop = AtomicBool::new(false);
+/// let cfg = quell_capture::CaptureConfig::default();
+/// let stats = quell_capture::capture(&cfg, &stop, &mut |ev| println!("{}", ev.to_json_line()))?;
+/// eprintln!("{} events, {} dropped", stats.delivered, stats.dropped);
+/// # Ok::<(), quell_capture::CaptureError>(())
+/// ```
+#[cfg(feature = "bpf")]
 pub fn capture(
     cfg: &CaptureConfig,
     stop: &AtomicBool,
     on_event: &mut dyn FnMut(FlatEvent),
 ) -> Result<CaptureStats, CaptureError> {
     let mut cap = Capture::start(cfg)?;
-    while !stop.load(Ordering::Relaxed) {
-        cap.poll(Duration::from_millis(100), on_event)?;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        cap.poll(std::time::Duration::from_millis(100), on_event)?;
     }
     cap.drain(on_event)?;
     Ok(cap.stats())
@@ -256,10 +267,36 @@ impl BenchSignals {
     }
 }
 
-/// Checks, without loading anything, whether this process can capture
-/// (privileges, BTF, architecture).
+/// Whether live capture can run here, checked without loading anything:
+/// built with the `bpf` feature, the privileges (CAP_SYS_ADMIN, or CAP_BPF
+/// and CAP_PERFMON), kernel BTF, x86_64. The error says what is missing.
+/// `quell run` asks it before starting; the live test harnesses report the
+/// tests they cannot run as ignored, with this reason.
 pub fn check_support() -> Result<(), CaptureError> {
-    live::preflight()
+    if !cfg!(feature = "bpf") {
+        return Err(CaptureError::NotBuilt);
+    }
+    preflight()
+}
+
+/// The privileges, BTF and architecture checks of [`check_support`].
+pub(crate) fn preflight() -> Result<(), CaptureError> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let caps = procfs::parse_status(&status).caps.2;
+    let has = |bit: u32| caps & (1u64 << bit) != 0;
+    // CAP_SYS_ADMIN (21), or CAP_BPF (39) with CAP_PERFMON (38)
+    if !(has(21) || (has(39) && has(38))) {
+        return Err(CaptureError::NotPrivileged);
+    }
+    if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Err(CaptureError::NoBtf);
+    }
+    if !cfg!(target_arch = "x86_64") {
+        return Err(CaptureError::Unsupported(
+            std::env::consts::ARCH.to_string(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

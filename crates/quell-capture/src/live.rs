@@ -111,26 +111,6 @@ fn load_error(e: &libbpf_rs::Error, save_log: bool) -> CaptureError {
     })
 }
 
-/// Checks the kernel facilities and privileges capture needs, before loading.
-pub(crate) fn preflight() -> Result<(), CaptureError> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let caps = crate::procfs::parse_status(&status).caps.2;
-    let has = |bit: u32| caps & (1u64 << bit) != 0;
-    // CAP_SYS_ADMIN (21), or CAP_BPF (39) with CAP_PERFMON (38)
-    if !(has(21) || (has(39) && has(38))) {
-        return Err(CaptureError::NotPrivileged);
-    }
-    if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
-        return Err(CaptureError::NoBtf);
-    }
-    if !cfg!(target_arch = "x86_64") {
-        return Err(CaptureError::Unsupported(
-            std::env::consts::ARCH.to_string(),
-        ));
-    }
-    Ok(())
-}
-
 fn possible_cpus() -> u32 {
     // "0-1", "0,2-5"
     let text = std::fs::read_to_string("/sys/devices/system/cpu/possible").unwrap_or_default();
@@ -270,7 +250,7 @@ impl Capture {
     /// [`CaptureConfig::hook_only`] and [`CaptureConfig::fd_helper_only`]
     /// are diagnostics for the benchmarks and tests.
     pub fn start(cfg: &CaptureConfig) -> Result<Capture, CaptureError> {
-        preflight()?;
+        crate::preflight()?;
         libbpf_rs::set_print(Some((PrintLevel::Warn, libbpf_print)));
         let ncpus = possible_cpus();
         let (interest, _unknown) = syscalls::interest(cfg.event_types.as_ref());

@@ -1,9 +1,10 @@
 //! Live capture tests: start a capture, run a shell script as a child, and
 //! check the events of the child's process tree.
 //!
-//! They need root and a kernel with BPF, BTF and raw tracepoints. Without
-//! root they are reported as ignored (see `main`); as root, any failure to
-//! capture is a test failure.
+//! They need root and a kernel with BPF, BTF and raw tracepoints. Where
+//! `quell_capture::check_support` says capture cannot run they are reported
+//! as ignored (see `main`); otherwise any failure to capture is a test
+//! failure.
 
 use std::process::Command;
 use std::sync::Mutex;
@@ -13,21 +14,17 @@ use quell_capture::{Capture, CaptureConfig, FlatEvent};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
-        .unwrap_or(false)
+/// Fails the test, saying why, when live capture cannot run here (the
+/// harness has then reported it as ignored unless `QUELL_LIVE_TESTS=1`).
+fn require_live() {
+    if let Err(e) = quell_capture::check_support() {
+        panic!("live capture cannot run here: {e}");
+    }
 }
 
-/// The lock that serializes live tests, or `None` (with a message) when not
-/// root, in which case the test is skipped.
+/// The lock that serializes live tests (after [`require_live`]).
 fn live_test() -> Option<std::sync::MutexGuard<'static, ()>> {
-    if !is_root() {
-        panic!("live tests need root and a BPF-capable kernel");
-    }
+    require_live();
     Some(SERIAL.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
@@ -396,9 +393,7 @@ fn exe_in_overlay_upper_layer() {
 /// into it, enters new mount/PID/UTS namespaces with its own root filesystem
 /// and deletes /var/log/dpkg.log there.
 fn container_cgroup_gives_container_id() {
-    if !is_root() {
-        panic!("live tests need root and a BPF-capable kernel");
-    }
+    require_live();
     let Some(unified) = std::fs::read_to_string("/proc/self/mountinfo")
         .ok()
         .and_then(|t| quell_capture::state::find_cgroup2_mount(&t))
@@ -876,7 +871,8 @@ fn a_dropped_opens_fd_that_a_kept_record_replaced_has_its_close_captured() {
 }
 
 /// The test harness (libtest-mimic): a live test that cannot run here (not
-/// root, no kernel BTF) is reported as ignored, never as passed. With
+/// privileged, no kernel BTF: `quell_capture::check_support`) is reported as
+/// ignored, never as passed. With
 /// `QUELL_LIVE_TESTS=1` (CI, as root) none is ignored: one that cannot run
 /// fails.
 fn main() {
@@ -886,16 +882,15 @@ fn main() {
         Ok(())
     }
     let args = Arguments::from_args();
+    // Where capture cannot run (quell_capture::check_support says why) the
+    // tests are ignored, unless QUELL_LIVE_TESTS=1 (CI, as root) asks for
+    // them all: then one that cannot run fails.
     let why_not = if std::env::var("QUELL_LIVE_TESTS").as_deref() == Ok("1") {
         None
-    } else if !is_root() {
-        Some("not root")
-    } else if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
-        Some("no kernel BTF")
     } else {
-        None
+        quell_capture::check_support().err()
     };
-    if let Some(why) = why_not {
+    if let Some(why) = &why_not {
         eprintln!("live tests ignored: {why} (set QUELL_LIVE_TESTS=1 to run them anyway)");
     }
     let ignore = why_not.is_some();

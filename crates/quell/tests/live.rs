@@ -3,9 +3,10 @@
 //! on scratch paths and loopback addresses only. Each run's recording must
 //! replay to the same alerts.
 //!
-//! They need root and a BPF-capable kernel. Where they cannot run they are
-//! reported as ignored (see `main`); as root, `quell run` failing to capture
-//! fails the test.
+//! They need root and a BPF-capable kernel. Where
+//! `quell_capture::check_support` says capture cannot run they are reported
+//! as ignored (see `main`); otherwise `quell run` failing to capture fails
+//! the test.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -18,6 +19,15 @@ const STABLE: &str = concat!(
     "/../../../shared/corpus/falco-rules/falco_rules.yaml"
 );
 
+/// Fails the test, saying why, when live capture cannot run here (the
+/// harness has then reported it as ignored unless `QUELL_LIVE_TESTS=1`).
+fn require_live() {
+    if let Err(e) = quell_capture::check_support() {
+        panic!("live capture cannot run here: {e}");
+    }
+}
+
+/// Whether this process runs as uid 0 (which user `quell run` is refused to).
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
@@ -70,9 +80,7 @@ fn alerts(out: &Output) -> Vec<Json> {
 /// Runs `quell run --json --record` on `sh -c script` in `dir` with the given
 /// rules files (none: the bundled default ruleset), then replays the record.
 fn quell_run(dir: &Path, rules: &[&str], script: &str) -> Run {
-    if !is_root() {
-        panic!("live tests need root and a BPF-capable kernel");
-    }
+    require_live();
     let rec = dir.join("record.jsonl");
     let mut cmd = Command::new(QUELL);
     cmd.arg("run").arg("--json").arg("--record").arg(&rec);
@@ -409,9 +417,7 @@ fn container_cgroup(tag: &str) -> (String, String) {
 /// deletes /var/log/dpkg.log; the alert carries the container id, and the
 /// recording replays to the same alert.
 fn container_deletes_dpkg_log() {
-    if !is_root() {
-        panic!("live tests need root and a BPF-capable kernel");
-    }
+    require_live();
     let (id, cg) = container_cgroup("c0ffee");
     let d = scratch();
     let rootfs = d.path().join("rootfs");
@@ -493,9 +499,7 @@ fn unsupported_is_one_sentence_and_exit_2() {
 /// overlay (its upper layer) and run fires the drift rules; a binary of the
 /// lower layer (the "image") run in the same container does not.
 fn container_drop_and_execute_new_binary() {
-    if !is_root() {
-        panic!("live tests need root and a BPF-capable kernel");
-    }
+    require_live();
     let (id, cg) = container_cgroup("d0d0ca");
     // Not below a temporary directory (/tmp, /var/tmp, /dev/shm), wherever the repository is
     // cloned: executions from those match an earlier rule. /run is root-writable tmpfs.
@@ -551,9 +555,7 @@ exec unshare --mount --propagation private sh -c '
 /// including a path resolved against a directory opened without O_DIRECTORY
 /// (the program must see from the returned fd that it is a directory).
 fn prefilter_leaves_every_alert_in_place() {
-    if !is_root() {
-        panic!("live tests need root and a BPF-capable kernel");
-    }
+    require_live();
     let d = scratch();
     let dir = d.path().display().to_string();
     // the directory is opened without O_DIRECTORY (its path matches no rule:
@@ -660,9 +662,7 @@ fn prefilter_leaves_every_alert_in_place() {
 /// never saw (here an eventfd, a call quell does not capture): with such a
 /// rule loaded, those closes are not left in the kernel.
 fn a_rule_on_close_sees_closes_of_unknown_fds() {
-    if !is_root() {
-        panic!("live tests need root and a BPF-capable kernel");
-    }
+    require_live();
     let d = scratch();
     let rules = d.path().join("close.yaml");
     std::fs::write(
@@ -761,9 +761,7 @@ fn a_key_read_under_a_searched_tree_has_its_full_path() {
 /// live and why: the stable `Contact K8S API Server From Container` needs
 /// `fd.sip.name`, which live capture does not resolve.
 fn start_up_names_the_rules_that_can_never_fire_live() {
-    if !is_root() {
-        panic!("live tests need root and a BPF-capable kernel");
-    }
+    require_live();
     let out = Command::new(QUELL)
         .args(["run", "-r", STABLE, "--", "true"])
         .output()
@@ -827,7 +825,8 @@ fn credential_searches_and_traversal_read() {
 }
 
 /// The test harness (libtest-mimic): a live test that cannot run here (not
-/// root, no kernel BTF) is reported as ignored, never as passed. With
+/// privileged, no kernel BTF: `quell_capture::check_support`) is reported as
+/// ignored, never as passed. With
 /// `QUELL_LIVE_TESTS=1` (CI, as root) none is ignored: one that cannot run
 /// fails.
 fn main() {
@@ -837,16 +836,15 @@ fn main() {
         Ok(())
     }
     let args = Arguments::from_args();
+    // Where capture cannot run (quell_capture::check_support says why) the
+    // tests are ignored, unless QUELL_LIVE_TESTS=1 (CI, as root) asks for
+    // them all: then one that cannot run fails.
     let why_not = if std::env::var("QUELL_LIVE_TESTS").as_deref() == Ok("1") {
         None
-    } else if !is_root() {
-        Some("not root")
-    } else if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
-        Some("no kernel BTF")
     } else {
-        None
+        quell_capture::check_support().err()
     };
-    if let Some(why) = why_not {
+    if let Some(why) = &why_not {
         eprintln!("live tests ignored: {why} (set QUELL_LIVE_TESTS=1 to run them anyway)");
     }
     let ignore = why_not.is_some();
