@@ -3,8 +3,9 @@
 //! field names (the keys of `../shared/corpus/events`, made by sysdig from the same files).
 //!
 //! **Minimal state of its own.** quell's one process/fd state engine is
-//! `quell_capture::state`, built around live BPF records. Until it accepts typed records
-//! built outside BPF, this module keeps the smallest table that gives the flat fields of
+//! `quell_capture::state`; it applies typed records now, but per process, with credentials
+//! and a cgroup id on every record and live field semantics. Until captures are moved onto
+//! it (see the crate README), this module keeps the smallest table that gives the flat fields of
 //! the event types in [`crate::schema`]: threads (from the process list, clone/fork/vfork,
 //! execve, procexit, setuid/setgid, chdir) and per-process fds (from the fd list, open*,
 //! creat, socket, connect, accept, bind, pipe, dup*, memfd_create, close). It reuses
