@@ -367,7 +367,7 @@ pub fn res_text(res: i64) -> String {
     if res >= 0 {
         return "SUCCESS".to_string();
     }
-    let n = match -res {
+    let n = match res.unsigned_abs() {
         1 => "EPERM",
         2 => "ENOENT",
         3 => "ESRCH",
@@ -451,6 +451,7 @@ mod tests {
         assert_eq!(res_text(-2), "ENOENT");
         assert_eq!(res_text(-115), "EINPROGRESS");
         assert_eq!(res_text(-4000), "-4000");
+        assert_eq!(res_text(i64::MIN), i64::MIN.to_string());
         assert_eq!(ptrace_request(16), "PTRACE_ATTACH");
         assert_eq!(ptrace_request(0x4206), "PTRACE_SEIZE");
         assert_eq!(caps(1 | (1 << 21)), "CAP_CHOWN CAP_SYS_ADMIN");

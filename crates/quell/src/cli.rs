@@ -107,7 +107,16 @@ pub enum Command {
         json: bool,
         #[command(flatten)]
         input: InputOpts,
-        /// Events file (JSON Lines); `-` or nothing reads standard input.
+        /// A scap capture (`falco -e`, `sysdig -w`; plain or gzip) to read instead of JSON Lines.
+        #[arg(
+            short = 'e',
+            long = "capture",
+            value_name = "FILE",
+            conflicts_with = "events"
+        )]
+        capture: Option<PathBuf>,
+        /// Events file: JSON Lines, or a scap capture (recognised by its first bytes); `-` or
+        /// nothing reads standard input.
         events: Option<PathBuf>,
     },
     /// Capture live syscalls with eBPF (root) and print alerts: the whole host until
@@ -159,7 +168,8 @@ pub enum Command {
         /// No progress or summary on stderr.
         #[arg(long, short = 'q')]
         quiet: bool,
-        /// A `quell run --record` recording or Falco JSON alerts; `-` reads standard input.
+        /// A `quell run --record` recording, Falco JSON alerts or a scap capture (recognised
+        /// by its first bytes); `-` reads standard input.
         events: PathBuf,
     },
     /// Synthesize a verified Falco exception for exactly the events a person judged benign
@@ -237,6 +247,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             rule_matching,
             json,
             input,
+            capture,
             events,
         } => cmd::replay::run(
             &rules.rules,
@@ -245,6 +256,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             json,
             &input,
             events.as_deref(),
+            capture.as_deref(),
         ),
         Command::Rules { rules, json, name } => {
             cmd::rules::run(&rules.rules, rules.default_rules, json, name.as_deref())

@@ -4,7 +4,7 @@
 use std::io::BufRead;
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use quell_events::{term, Line, LineError, ReadError, ReadOptions, RecordReader, Warning};
 use quell_triage::input::Record;
 
@@ -119,15 +119,56 @@ pub fn read_options(opts: &InputOpts) -> ReadOptions {
     }
 }
 
-/// Reads every line of an input through `on_line`, reporting bad lines and warnings; an
-/// input that cannot be opened or read is an error.
+/// Where an input's events come from: JSON Lines through quell-events' one reader, or a
+/// scap capture (`.scap`, plain or gzip) through quell-scap.
+pub enum Source {
+    /// JSON Lines (events or Falco alerts).
+    Lines(Box<dyn BufRead>),
+    /// A capture, as flat events.
+    Scap(Box<quell_scap::flat::FlatEvents>),
+}
+
+/// Opens an input (`-` is standard input): a capture when `capture` is set or when its first
+/// bytes are a scap section header or a gzip header, JSON Lines otherwise.
+pub fn open(path: &Path, capture: bool) -> Result<Source> {
+    let mut input =
+        quell_events::open(path).map_err(|e| anyhow!("{}", term::escape(&e.to_string())))?;
+    let head = input.fill_buf().map_err(|e| {
+        anyhow!(
+            "{}: {}",
+            term::escape(&display_name(path)),
+            term::escape(&e.to_string())
+        )
+    })?;
+    if !(capture || quell_scap::looks_like_scap(head)) {
+        return Ok(Source::Lines(input));
+    }
+    let reader = quell_scap::ScapReader::new(input).map_err(|e| {
+        anyhow!(
+            "{}: {}",
+            term::escape(&display_name(path)),
+            term::escape(&e.to_string())
+        )
+    })?;
+    Ok(Source::Scap(Box::new(quell_scap::flat::FlatEvents::new(
+        reader,
+    ))))
+}
+
+/// Reads every event of an input through `on_line` (a capture's events numbered from 1),
+/// reporting bad lines and warnings; an input that cannot be read is an error (for a
+/// capture, a bad block: the events before it were read).
 pub fn for_each_line(
-    input: Box<dyn BufRead>,
+    input: Source,
     name: &str,
     opts: &InputOpts,
     mut on_line: impl FnMut(Line, &mut Reporter) -> Result<()>,
 ) -> Result<Reporter> {
     let mut rep = Reporter::new(name, opts.strict);
+    let input = match input {
+        Source::Lines(r) => r,
+        Source::Scap(events) => return for_each_capture_event(*events, rep, name, on_line),
+    };
     for item in RecordReader::with_options(input, read_options(opts)) {
         match item {
             Ok(line) => {
@@ -145,10 +186,45 @@ pub fn for_each_line(
     Ok(rep)
 }
 
-/// Reads a JSON Lines file (or `-`, standard input) of events or alerts as triage records.
+fn for_each_capture_event(
+    mut events: quell_scap::flat::FlatEvents,
+    mut rep: Reporter,
+    name: &str,
+    mut on_line: impl FnMut(Line, &mut Reporter) -> Result<()>,
+) -> Result<Reporter> {
+    let mut number = 0usize;
+    for item in events.by_ref() {
+        match item {
+            Ok(event) => {
+                number += 1;
+                on_line(
+                    Line {
+                        number,
+                        event,
+                        alert: None,
+                        warnings: Vec::new(),
+                    },
+                    &mut rep,
+                )?;
+            }
+            Err(e) => bail!("{}: {}", term::escape(name), term::escape(&e.to_string())),
+        }
+    }
+    let skipped: u64 = events.stats().skipped.values().sum();
+    if skipped > 0 {
+        note!(
+            "quell: {}: {skipped} syscall exit event(s) of {} type(s) quell does not decode skipped",
+            term::escape(name),
+            events.stats().skipped.len()
+        );
+    }
+    Ok(rep)
+}
+
+/// Reads a file (or `-`, standard input) of events or alerts as triage records: JSON Lines,
+/// or a scap capture recognised by its first bytes.
 pub fn read_records(path: &Path, what: &str, opts: &InputOpts) -> Result<Vec<Record>> {
-    let input = quell_events::open(path)
-        .map_err(|e| anyhow::anyhow!("the {what} file: {}", term::escape(&e.to_string())))?;
+    let input = open(path, false).map_err(|e| anyhow!("the {what} file: {e}"))?;
     let name = display_name(path);
     let mut out = Vec::new();
     for_each_line(input, &name, opts, |line, rep| {

@@ -23,11 +23,11 @@ pub fn run(
     json: bool,
     input: &InputOpts,
     events: Option<&Path>,
+    capture: Option<&Path>,
 ) -> Result<ExitCode> {
     let engine = ruleset::load(rules, with_defaults)?;
-    let path = events.unwrap_or(Path::new("-"));
-    let reader = quell_events::open(path)
-        .map_err(|e| anyhow::anyhow!("{}", term::escape(&e.to_string())))?;
+    let path = capture.or(events).unwrap_or(Path::new("-"));
+    let reader = crate::input::open(path, capture.is_some())?;
     let name = display_name(path);
     let mut sink = AlertSink::new(Out::new(), json);
     let start = Instant::now();

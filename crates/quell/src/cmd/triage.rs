@@ -163,8 +163,8 @@ pub fn run(
     // Streamed: only alerts and the session activities triage weighs are kept in memory.
     let mut stream = triage.stream();
     let name = display_name(events);
-    let input_stream = quell_events::open(events)
-        .map_err(|e| anyhow::anyhow!("the events file: {}", escape(&e.to_string())))?;
+    let input_stream =
+        crate::input::open(events, false).map_err(|e| anyhow::anyhow!("the events file: {e}"))?;
     let mut n_records = 0usize;
     for_each_line(input_stream, &name, input, |line, rep| {
         let number = line.number;

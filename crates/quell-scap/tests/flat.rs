@@ -1,0 +1,257 @@
+//! The flat events quell reads from each corpus capture against the same capture converted
+//! by sysdig (`../shared/corpus/events/*.jsonl`, made by `tools/scap2jsonl`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use quell_events::FlatEvent;
+use quell_scap::flat::FlatEvents;
+use quell_scap::ScapReader;
+
+fn shared(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel)
+}
+
+/// (capture, its sysdig conversion). curl_google_comments.scap is compared with
+/// curl_google.jsonl: the same events with pcapng options in the section header, which
+/// sysdig 0.29.3 cannot read.
+pub const PAIRS: &[(&str, &str)] = &[
+    ("502Error.scap", "502Error.jsonl"),
+    ("curl_google.scap", "curl_google.jsonl"),
+    ("curl_google_comments.scap", "curl_google.jsonl"),
+    ("sample.scap", "sample.jsonl"),
+    ("single_ipv6_conn.scap", "single_ipv6_conn.jsonl"),
+    ("test_ipv6_client.scap", "test_ipv6_client.jsonl"),
+];
+
+fn quell_events(scap: &str) -> Vec<FlatEvent> {
+    let r = ScapReader::open(&shared(&format!("corpus/scap/{scap}"))).expect("open");
+    FlatEvents::new(r).map(|e| e.expect("read")).collect()
+}
+
+fn sysdig_events(jsonl: &str) -> Vec<FlatEvent> {
+    std::fs::read_to_string(shared(&format!("corpus/events/{jsonl}")))
+        .expect("jsonl")
+        .lines()
+        .map(|l| FlatEvent::from_json_line(l).expect("line"))
+        .collect()
+}
+
+fn num(e: &FlatEvent) -> i64 {
+    match e.get("evt.num") {
+        Some(quell_rules::Value::Int(n)) => *n,
+        Some(quell_rules::Value::Uint(n)) => *n as i64,
+        other => panic!("evt.num {other:?}"),
+    }
+}
+
+/// Normalised JSON text of a value (so `Int(3)` from quell and from the JSON line compare).
+fn show(e: &FlatEvent, k: &str) -> Option<String> {
+    let mut one = FlatEvent::new();
+    one.set(k.to_string(), e.get(k)?.clone());
+    let v: serde_json::Value = serde_json::from_str(&one.to_json_line()).ok()?;
+    v.get(k).map(|x| x.to_string())
+}
+
+/// Mismatches per field: (count, first example).
+fn compare(scap: &str, jsonl: &str, fields: &[&str]) -> (usize, BTreeMap<String, (usize, String)>) {
+    let mine: HashMap<i64, FlatEvent> = quell_events(scap)
+        .into_iter()
+        .map(|e| (num(&e), e))
+        .collect();
+    let theirs = sysdig_events(jsonl);
+    let mut compared = 0;
+    let mut bad: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    for t in &theirs {
+        let Some(m) = mine.get(&num(t)) else { continue };
+        compared += 1;
+        for f in fields {
+            let (a, b) = (show(m, f), show(t, f));
+            if a != b {
+                let e = bad.entry(f.to_string()).or_insert((0, String::new()));
+                if e.0 == 0 {
+                    e.1 = format!(
+                        "evt.num {} {}: quell {:?} sysdig {:?}",
+                        num(t),
+                        show(t, "evt.type").unwrap_or_default(),
+                        a,
+                        b
+                    );
+                }
+                e.0 += 1;
+            }
+        }
+    }
+    (compared, bad)
+}
+
+const ALL_FIELDS: &[&str] = &[
+    "evt.num",
+    "evt.rawtime",
+    "evt.type",
+    "evt.res",
+    "evt.rawres",
+    "evt.failed",
+    "evt.is_open_read",
+    "evt.is_open_write",
+    "evt.is_open_exec",
+    "evt.arg.flags",
+    "evt.arg.name",
+    "evt.arg.path",
+    "evt.arg.mode",
+    "evt.arg.uid",
+    "proc.pid",
+    "proc.ppid",
+    "proc.vpid",
+    "proc.name",
+    "proc.exe",
+    "proc.exepath",
+    "proc.args",
+    "proc.cmdline",
+    "proc.pname",
+    "proc.pcmdline",
+    "proc.cwd",
+    "proc.tty",
+    "proc.sid",
+    "proc.sname",
+    "proc.aname[1]",
+    "proc.aname[2]",
+    "proc.apid[1]",
+    "thread.tid",
+    "user.uid",
+    "user.name",
+    "user.loginuid",
+    "user.loginname",
+    "group.gid",
+    "group.name",
+    "fd.num",
+    "fd.type",
+    "fd.typechar",
+    "fd.name",
+    "fd.directory",
+    "fd.filename",
+    "fd.l4proto",
+    "fd.sockfamily",
+    "fd.cip",
+    "fd.sip",
+    "fd.lip",
+    "fd.rip",
+    "fd.cport",
+    "fd.sport",
+    "fd.lport",
+    "fd.rport",
+    "fd.connected",
+    "fd.name_changed",
+    "container.id",
+    "container.name",
+];
+
+/// Fields where quell's flat events differ from sysdig's on the corpus, and why. Every
+/// other field of [`ALL_FIELDS`] must be equal on every event both sides produce.
+const EXCEPTIONS: &[(&str, &str, &str)] = &[
+    ("502Error.scap", "fd.lip", "accept: sysdig 0.29 reports the client end as local on the accepting side; quell the server end"),
+    ("502Error.scap", "fd.lport", "as fd.lip"),
+    ("502Error.scap", "fd.rip", "as fd.lip"),
+    ("502Error.scap", "fd.rport", "as fd.lip"),
+    ("502Error.scap", "fd.num", "failed accept: sysdig shows fd -1, quell the error code as evt.rawres"),
+    ("502Error.scap", "fd.name", "failed accept: sysdig shows \"NULL\" from the empty tuple"),
+    ("502Error.scap", "fd.typechar", "failed accept: sysdig shows a type for the fd that was not made"),
+    ("502Error.scap", "fd.directory", "failed accept: sysdig shows \"/\" for the fd that was not made"),
+    ("502Error.scap", "user.loginuid", "no login uid in this capture: sysdig shows 0 here (-1 in the others); quell -1"),
+    ("502Error.scap", "user.loginname", "as user.loginuid"),
+    ("curl_google.scap", "fd.num", "pipe: sysdig shows the first fd of the pair; quell no fd fields"),
+    ("curl_google.scap", "fd.type", "as fd.num"),
+    ("curl_google.scap", "fd.typechar", "as fd.num"),
+    ("curl_google.scap", "fd.connected", "as fd.num"),
+    ("curl_google.scap", "fd.name_changed", "as fd.num"),
+    ("curl_google.scap", "fd.name", "close of a pipe end: sysdig shows no name, quell pipe:[ino]"),
+    ("curl_google.scap", "fd.directory", "open of a relative path in a process whose cwd the capture never gave: sysdig shows a directory, quell none"),
+    ("curl_google.scap", "group.gid", "sysdig shows 8589934591 (a 33-bit value) for one clone; quell the unknown gid 4294967295"),
+    ("single_ipv6_conn.scap", "fd.lip", "as 502Error fd.lip"),
+    ("single_ipv6_conn.scap", "fd.lport", "as 502Error fd.lip"),
+    ("single_ipv6_conn.scap", "fd.rip", "as 502Error fd.lip"),
+    ("single_ipv6_conn.scap", "fd.rport", "as 502Error fd.lip"),
+    ("single_ipv6_conn.scap", "fd.cport", "bind: sysdig shows client port 0 on a bound socket; quell no client end"),
+    ("single_ipv6_conn.scap", "fd.sip", "second bind of a port-0 address: sysdig keeps no server end, quell the bound address"),
+    ("single_ipv6_conn.scap", "fd.sport", "as fd.sip"),
+    ("single_ipv6_conn.scap", "fd.l4proto", "as fd.sip"),
+    ("test_ipv6_client.scap", "fd.name", "second connect of a UDP socket: sysdig names the enter event's address, quell the exit event's tuple"),
+    ("test_ipv6_client.scap", "fd.name_changed", "as fd.name"),
+    ("test_ipv6_client.scap", "fd.sip", "as fd.name"),
+    ("test_ipv6_client.scap", "fd.sport", "as fd.name"),
+    ("test_ipv6_client.scap", "fd.rip", "as fd.name"),
+    ("test_ipv6_client.scap", "fd.rport", "as fd.name"),
+];
+
+fn allowed(scap: &str, field: &str) -> bool {
+    let scap = if scap == "curl_google_comments.scap" {
+        "curl_google.scap"
+    } else {
+        scap
+    };
+    EXCEPTIONS.iter().any(|(s, f, _)| *s == scap && *f == field)
+}
+
+/// Event types quell decodes that the corpus conversions hold.
+const DECODED: &[&str] = &[
+    "open", "close", "socket", "connect", "accept", "bind", "listen", "clone", "execve", "fcntl",
+    "pipe",
+];
+
+#[test]
+fn flat_fields_equal_sysdig_except_the_stated_ones() {
+    let mut total = 0;
+    for (scap, jsonl) in PAIRS {
+        let (n, bad) = compare(scap, jsonl, ALL_FIELDS);
+        total += n;
+        eprintln!(
+            "{scap}: {n} events compared, {} field(s) differ as stated",
+            bad.len()
+        );
+        let unexpected: Vec<String> = bad
+            .iter()
+            .filter(|(f, _)| !allowed(scap, f))
+            .map(|(f, (c, ex))| format!("{f}: {c} event(s), e.g. {ex}"))
+            .collect();
+        assert!(unexpected.is_empty(), "{scap}: {unexpected:#?}");
+    }
+    // The decoded exit events of the six captures (curl_google's counted twice).
+    assert_eq!(total, 1397, "events compared");
+}
+
+#[test]
+fn every_decoded_exit_event_sysdig_shows_is_produced() {
+    for (scap, jsonl) in PAIRS {
+        let mine: std::collections::HashSet<i64> = quell_events(scap).iter().map(num).collect();
+        let missing: Vec<i64> = sysdig_events(jsonl)
+            .iter()
+            .filter(|e| {
+                DECODED
+                    .iter()
+                    .any(|t| show(e, "evt.type").as_deref() == Some(&format!("\"{t}\"")[..]))
+            })
+            .map(num)
+            .filter(|n| !mine.contains(n))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{scap}: sysdig has decoded events quell lacks: {missing:?}"
+        );
+    }
+}
+
+#[test]
+fn the_capture_with_pcapng_options_gives_the_same_flat_events() {
+    let a: Vec<String> = quell_events("curl_google.scap")
+        .iter()
+        .map(|e| e.to_json_line())
+        .collect();
+    let b: Vec<String> = quell_events("curl_google_comments.scap")
+        .iter()
+        .map(|e| e.to_json_line())
+        .collect();
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+}
