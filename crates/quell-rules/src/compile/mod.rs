@@ -678,7 +678,8 @@ pub fn compile(
         };
         let format = match format {
             Ok(f) => f,
-            Err(msg) => {
+            Err(e) => {
+                let msg = e.to_string();
                 let code = if skip_unknown(&msg) {
                     Code::LoadUnknownFilter
                 } else {
