@@ -545,3 +545,42 @@ fn readme_quick_start_replays_the_story() {
     }
     assert!(err(&o).contains("events read"), "{}", show(&o));
 }
+
+/// Every repository or `../shared` path in the README's command examples exists (the issue:
+/// "examples whose paths exist in the repository").
+#[test]
+fn readme_example_paths_exist() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+    let (mut in_block, mut checked, mut missing) = (false, 0, Vec::new());
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_block = !in_block && line == "```sh";
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        let command = line.split(" #").next().unwrap_or(line);
+        for tok in command.split_whitespace() {
+            let tok = tok.trim_matches(|c| c == '\'' || c == '"');
+            if ["crates/", "examples/", "../shared/"]
+                .iter()
+                .any(|p| tok.starts_with(p))
+            {
+                checked += 1;
+                if !std::path::Path::new(root).join(tok).exists() {
+                    missing.push(tok.to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "README paths that do not exist: {missing:?}"
+    );
+    assert!(
+        checked >= 10,
+        "only {checked} paths found in the README's examples"
+    );
+}
