@@ -1369,10 +1369,64 @@ fn index() -> &'static HashMap<&'static str, usize> {
     })
 }
 
-fn nonexistent(name: &str, arg: Option<&str>) -> String {
-    match arg {
-        Some(a) => format!("filter_check called with nonexistent field {name}[{a}]"),
-        None => format!("filter_check called with nonexistent field {name}"),
+/// Why a field name does not resolve against the registry. Its `Display` is Falco's wording,
+/// which diagnostics carry as their message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldError {
+    /// No such field, or an argument given to a field that takes none
+    /// (`filter_check called with nonexistent field proc.nobody`).
+    Nonexistent {
+        /// The name as written.
+        name: String,
+        /// The bracketed argument as written, if any.
+        arg: Option<String>,
+    },
+    /// The field needs an argument (`field 'evt.arg' requires an argument`).
+    RequiresArgument {
+        /// The field.
+        field: &'static str,
+    },
+    /// The field's argument must be a level or an index (`proc.aname[x]`).
+    NotAnIndex {
+        /// The field.
+        field: &'static str,
+        /// The argument as written.
+        arg: String,
+    },
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldError::Nonexistent { name, arg: Some(a) } => {
+                write!(f, "filter_check called with nonexistent field {name}[{a}]")
+            }
+            FieldError::Nonexistent { name, arg: None } => {
+                write!(f, "filter_check called with nonexistent field {name}")
+            }
+            FieldError::RequiresArgument { field } => {
+                write!(f, "field '{field}' requires an argument")
+            }
+            FieldError::NotAnIndex { field, arg } => {
+                write!(f, "field '{field}' expects a numeric index, got '{arg}'")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// The message, for the compiler's diagnostics.
+impl From<FieldError> for String {
+    fn from(e: FieldError) -> String {
+        e.to_string()
+    }
+}
+
+fn nonexistent(name: &str, arg: Option<&str>) -> FieldError {
+    FieldError::Nonexistent {
+        name: name.to_string(),
+        arg: arg.map(str::to_string),
     }
 }
 
@@ -1383,10 +1437,13 @@ fn is_dotted_arg(arg: &str) -> bool {
         && !arg.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn parse_level(name: &str, arg: &str) -> Result<u32, String> {
+fn parse_level(field: &'static str, arg: &str) -> Result<u32, FieldError> {
     arg.trim()
         .parse::<u32>()
-        .map_err(|_| format!("field '{name}' expects a numeric index, got '{arg}'"))
+        .map_err(|_| FieldError::NotAnIndex {
+            field,
+            arg: arg.to_string(),
+        })
 }
 
 impl Registry {
@@ -1424,7 +1481,7 @@ impl Registry {
     /// Resolves a field as the parser gives it (name and optional bracketed argument).
     /// `evt.arg.flags` resolves to the `evt.arg` field with argument `flags`.
     /// Errors carry Falco's wording, e.g. `filter_check called with nonexistent field proc.nobody`.
-    pub fn resolve(&self, name: &str, arg: Option<&str>) -> Result<FieldRef, String> {
+    pub fn resolve(&self, name: &str, arg: Option<&str>) -> Result<FieldRef, FieldError> {
         let Some(d) = self.lookup(name) else {
             return match (self.dotted_prefix(name), arg) {
                 (Some((d, rest)), None) => self.resolve(d.name, Some(rest)),
@@ -1438,7 +1495,7 @@ impl Registry {
             ty: d.ty,
             all_levels,
         };
-        let required = || format!("field '{}' requires an argument", d.name);
+        let required = || FieldError::RequiresArgument { field: d.name };
         match (d.arg, arg) {
             (NoArg, None) => Ok(make(None, d.name.to_string(), false)),
             (NoArg, Some(a)) => Err(nonexistent(name, Some(a))),
@@ -1477,7 +1534,7 @@ impl Registry {
     }
 
     /// Resolves a field written as text, with its argument: `proc.aname[2]`, `evt.arg.flags`.
-    pub fn resolve_text(&self, text: &str) -> Result<FieldRef, String> {
+    pub fn resolve_text(&self, text: &str) -> Result<FieldRef, FieldError> {
         match text.find('[') {
             Some(i) if text.ends_with(']') && text.len() > i + 1 => {
                 self.resolve(&text[..i], Some(&text[i + 1..text.len() - 1]))
@@ -1846,10 +1903,10 @@ mod tests {
             reg().resolve_text("thread.cgroups").unwrap().name,
             "thread.cgroups"
         );
-        assert!(reg()
-            .resolve("evt.arg", None)
-            .unwrap_err()
-            .contains("requires an argument"));
+        assert_eq!(
+            reg().resolve("evt.arg", None).unwrap_err(),
+            FieldError::RequiresArgument { field: "evt.arg" }
+        );
         assert!(reg().resolve("evt.arg", Some("")).is_err());
     }
 
@@ -1869,7 +1926,13 @@ mod tests {
             reg().resolve_text("proc.aname[0]").unwrap().key,
             "proc.aname[0]"
         );
-        assert!(reg().resolve("proc.aname", Some("x")).is_err());
+        assert_eq!(
+            reg()
+                .resolve("proc.aname", Some("x"))
+                .unwrap_err()
+                .to_string(),
+            "field 'proc.aname' expects a numeric index, got 'x'"
+        );
         assert!(reg().resolve("proc.aname", Some("-1")).is_err());
         assert!(reg().resolve_text("proc.aenv").unwrap().all_levels);
         let env = reg().resolve_text("proc.env").unwrap();
@@ -1893,21 +1956,33 @@ mod tests {
             (Some("/etc"), "container.mount.dest[/etc]")
         );
         let e = reg().resolve("container.mount.dest", None).unwrap_err();
-        assert_eq!(e, "field 'container.mount.dest' requires an argument");
+        assert_eq!(
+            e,
+            FieldError::RequiresArgument {
+                field: "container.mount.dest"
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "field 'container.mount.dest' requires an argument"
+        );
         // A field that takes no argument rejects one.
         let e = reg().resolve("proc.name", Some("1")).unwrap_err();
-        assert_eq!(e, "filter_check called with nonexistent field proc.name[1]");
+        assert_eq!(
+            e.to_string(),
+            "filter_check called with nonexistent field proc.name[1]"
+        );
         assert!(reg().resolve("proc.name.foo", None).is_err());
     }
 
     #[test]
     fn unknown_fields() {
         assert_eq!(
-            reg().resolve("proc.nobody", None).unwrap_err(),
+            reg().resolve("proc.nobody", None).unwrap_err().to_string(),
             "filter_check called with nonexistent field proc.nobody"
         );
         assert_eq!(
-            reg().resolve_text("foo.bar[x]").unwrap_err(),
+            reg().resolve_text("foo.bar[x]").unwrap_err().to_string(),
             "filter_check called with nonexistent field foo.bar[x]"
         );
         assert!(reg().resolve("", None).is_err());

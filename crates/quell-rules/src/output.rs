@@ -9,7 +9,7 @@
 use serde_json::{Map, Number, Value as Json};
 
 use crate::field::{Event, FieldRef, FieldType, Value};
-use crate::fields_table::Registry;
+use crate::fields_table::{FieldError, Registry};
 
 /// Printed for a field the event does not have.
 pub const NA: &str = "<NA>";
@@ -49,7 +49,7 @@ fn is_arg_byte(b: u8) -> bool {
 /// Finds the field at the start of `rest`: the longest registered name, a dotted argument
 /// where the field takes one, then an optional `[arg]`. Returns the resolved field and the
 /// number of bytes it spans; `Ok(None)` when no field starts there.
-fn parse_field(rest: &str, reg: &Registry) -> Result<Option<(FieldRef, usize)>, String> {
+fn parse_field(rest: &str, reg: &Registry) -> Result<Option<(FieldRef, usize)>, OutputError> {
     let bytes = rest.as_bytes();
     let run = bytes.iter().take_while(|b| is_name_byte(**b)).count();
     // Exact names, longest first.
@@ -82,28 +82,72 @@ fn parse_field(rest: &str, reg: &Registry) -> Result<Option<(FieldRef, usize)>, 
     };
     let desc = reg
         .lookup(name)
-        .ok_or_else(|| format!("invalid formatting token {rest}"))?;
+        .ok_or_else(|| OutputError::InvalidToken(rest.to_string()))?;
     let mut arg = dotted;
     if arg.is_none() && desc.arg != crate::field::ArgKind::None && bytes.get(len) == Some(&b'[') {
         let close = rest[len..]
             .find(']')
-            .ok_or_else(|| format!("invalid formatting token {rest}"))?;
+            .ok_or_else(|| OutputError::InvalidToken(rest.to_string()))?;
         arg = Some(&rest[len + 1..len + close]);
         len += close + 1;
     }
-    let f = reg.resolve(name, arg)?;
+    let f = reg.resolve(name, arg).map_err(OutputError::Field)?;
     if desc.filter_only {
-        return Err(format!(
-            "{rest} is filter only and cannot be used as a display field"
-        ));
+        return Err(OutputError::FilterOnly(rest.to_string()));
     }
     Ok(Some((f, len)))
+}
+
+/// Why an output format does not parse. Its `Display` is Falco's wording, which the
+/// `LOAD_ERR_COMPILE_OUTPUT` diagnostic carries as its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputError {
+    /// `invalid formatting syntax: formatting cannot end with a %`.
+    EndsWithPercent,
+    /// `invalid formatting syntax: formatting cannot end with a number`.
+    EndsWithNumber,
+    /// `invalid formatting token <the rest of the format>`.
+    InvalidToken(String),
+    /// `<the rest> is filter only and cannot be used as a display field`.
+    FilterOnly(String),
+    /// A field that does not resolve.
+    Field(FieldError),
+}
+
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutputError::EndsWithPercent => {
+                f.write_str("invalid formatting syntax: formatting cannot end with a %")
+            }
+            OutputError::EndsWithNumber => {
+                f.write_str("invalid formatting syntax: formatting cannot end with a number")
+            }
+            OutputError::InvalidToken(rest) => write!(f, "invalid formatting token {rest}"),
+            OutputError::FilterOnly(rest) => {
+                write!(
+                    f,
+                    "{rest} is filter only and cannot be used as a display field"
+                )
+            }
+            OutputError::Field(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for OutputError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OutputError::Field(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 impl OutputFormat {
     /// Parses an output format against the registry. Errors carry Falco's wording
     /// (`invalid formatting syntax: formatting cannot end with a %`, `invalid formatting token <x>`).
-    pub fn parse(fmt: &str, reg: &Registry) -> Result<OutputFormat, String> {
+    pub fn parse(fmt: &str, reg: &Registry) -> Result<OutputFormat, OutputError> {
         let bytes = fmt.as_bytes();
         let mut tokens = Vec::new();
         let mut fields: Vec<FieldRef> = Vec::new();
@@ -118,16 +162,14 @@ impl OutputFormat {
                 tokens.push(Token::Text(fmt[text_start..i].to_string()));
             }
             if i + 1 == bytes.len() {
-                return Err("invalid formatting syntax: formatting cannot end with a %".into());
+                return Err(OutputError::EndsWithPercent);
             }
             let mut j = i + 1;
             let mut width = None;
             if bytes[j].is_ascii_digit() {
                 let digits = bytes[j..].iter().take_while(|b| b.is_ascii_digit()).count();
                 if j + digits == bytes.len() {
-                    return Err(
-                        "invalid formatting syntax: formatting cannot end with a number".into(),
-                    );
+                    return Err(OutputError::EndsWithNumber);
                 }
                 // Absurd widths are capped rather than trusted (untrusted rules text).
                 width = Some(
@@ -140,7 +182,7 @@ impl OutputFormat {
             }
             let rest = &fmt[j..];
             let Some((f, len)) = parse_field(rest, reg)? else {
-                return Err(format!("invalid formatting token {rest}"));
+                return Err(OutputError::InvalidToken(rest.to_string()));
             };
             let idx = match fields.iter().position(|x| *x == f) {
                 Some(p) => p,
@@ -488,7 +530,7 @@ mod tests {
     }
 
     fn parse(f: &str) -> Result<OutputFormat, String> {
-        OutputFormat::parse(f, registry())
+        OutputFormat::parse(f, registry()).map_err(|e| e.to_string())
     }
 
     #[test]

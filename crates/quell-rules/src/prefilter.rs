@@ -214,8 +214,9 @@ pub fn open_filter(rules: &[CompiledRule]) -> OpenFilter {
             }
             let p = pred(&r.expr, &Ctx::Open(t));
             from_rule = from_rule.or(p.clone());
-            let slot = per_type.get_mut(t).expect("open type");
-            *slot = std::mem::replace(slot, PathPred::Top).or(p);
+            if let Some(slot) = per_type.get_mut(t) {
+                *slot = std::mem::replace(slot, PathPred::Top).or(p);
+            }
         }
         // Rules on events that look an fd up: the files they can need named.
         let consumer_types: Vec<&str> = FD_CONSUMERS

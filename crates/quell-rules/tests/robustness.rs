@@ -31,7 +31,6 @@ fn load_all(text: &str) {
     let r = e.load("fuzz.yaml", text);
     // Diagnostics render without panicking too.
     let _ = r.summary();
-    let _ = r.verbose(&|_: &str| Some(text.to_string()));
     let _ = r.to_json();
     // A second load on top (append/override paths across files).
     let _ = e.load("fuzz2.yaml", text);

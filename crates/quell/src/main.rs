@@ -2,6 +2,7 @@
 mod alerts;
 mod cli;
 mod cmd;
+mod diagnostics;
 mod input;
 mod output;
 mod ruleset;

@@ -1,78 +1,25 @@
 //! Golden tests of the `quell` binary: `validate`, `replay`, `rules`, exit codes and
 //! output shapes. Data files are in `tests/cli/`.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
 use serde_json::Value as Json;
 
-fn data(name: &str) -> String {
-    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "cli", name]
-        .iter()
-        .collect();
-    p.display().to_string()
-}
-
-fn quell(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_quell"))
-        .args(args)
-        .output()
-        .expect("run quell")
-}
-
-fn quell_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_quell"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn quell");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait quell")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-        code(o),
-        out(o),
-        err(o)
-    )
-}
+mod common;
+use common::{cli_data, code, err, out, run, run_stdin, show};
 
 // ------------------------------------------------------------------------------ validate
 
 #[test]
 fn validate_ok() {
-    let f = data("good.yaml");
-    let o = quell(&["validate", &f]);
+    let f = cli_data("good.yaml");
+    let o = run(&["validate", &f]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     assert_eq!(out(&o).trim_end(), format!("{f}: Ok"), "{}", show(&o));
 }
 
 #[test]
 fn validate_ok_with_warnings() {
-    let f = data("warn.yaml");
-    let o = quell(&["validate", &f]);
+    let f = cli_data("warn.yaml");
+    let o = run(&["validate", &f]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     let s = out(&o);
     assert!(
@@ -91,8 +38,8 @@ fn validate_ok_with_warnings() {
 
 #[test]
 fn validate_invalid_reports_every_error() {
-    let f = data("bad.yaml");
-    let o = quell(&["validate", &f]);
+    let f = cli_data("bad.yaml");
+    let o = run(&["validate", &f]);
     assert_eq!(code(&o), 1, "{}", show(&o));
     let s = out(&o);
     assert!(
@@ -121,8 +68,8 @@ fn validate_invalid_reports_every_error() {
 
 #[test]
 fn validate_several_files_one_bad_fails() {
-    let (g, b) = (data("good.yaml"), data("bad.yaml"));
-    let o = quell(&["validate", &g, &b]);
+    let (g, b) = (cli_data("good.yaml"), cli_data("bad.yaml"));
+    let o = run(&["validate", &g, &b]);
     assert_eq!(code(&o), 1, "{}", show(&o));
     let s = out(&o);
     assert!(s.starts_with(&format!("{g}: Ok\n")), "{}", show(&o));
@@ -131,8 +78,8 @@ fn validate_several_files_one_bad_fails() {
 
 #[test]
 fn validate_json_shape() {
-    let (g, b) = (data("good.yaml"), data("bad.yaml"));
-    let o = quell(&["validate", "--json", &g, &b]);
+    let (g, b) = (cli_data("good.yaml"), cli_data("bad.yaml"));
+    let o = run(&["validate", "--json", &g, &b]);
     assert_eq!(code(&o), 1, "{}", show(&o));
     let j: Json = serde_json::from_str(out(&o).trim())
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", show(&o)));
@@ -197,7 +144,7 @@ fn validate_json_shape() {
 
 #[test]
 fn validate_missing_file() {
-    let o = quell(&["validate", "/nonexistent/quell/rules.yaml"]);
+    let o = run(&["validate", "/nonexistent/quell/rules.yaml"]);
     assert_eq!(code(&o), 1, "{}", show(&o));
     let all = out(&o) + &err(&o);
     assert!(
@@ -214,11 +161,85 @@ fn validate_missing_file() {
     );
 }
 
+/// A rule name, a message or a file name carrying a line break (YAML's `\n` escape), a
+/// carriage return, an escape sequence or a bidi override is shown escaped by the text
+/// renderer of diagnostics, in `validate` and on the standard error of every command that
+/// loads rules: no line can be forged, nothing reaches the terminal raw.
+#[test]
+fn validate_text_escapes_names_and_messages_from_the_rules_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hostile = r#""Evil\nFORGED: f.yaml: Ok\rX\e]0;pwned\a\u202eY""#;
+    let rules = format!(
+        "- rule: {hostile}\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: WARNING\n  surprise: 1\n- macro: {hostile}\n  condition: proc.name = x\n- list: {hostile}\n  items: [a]\n- rule: broken\n  desc: d\n  condition: \"\\e[2Jevt.type = open and proc.name = \\\"a\\nFORGED: \\\" and\"\n  output: o\n  priority: WARNING\n"
+    );
+    let f = dir.path().join("line\nFORGED: name\u{1b}[2J.yaml");
+    std::fs::write(&f, &rules).expect("write rules");
+    let f = f.to_str().expect("utf-8 path");
+    let forged = |s: &str| s.lines().any(|l| l.starts_with("FORGED"));
+    let raw = |s: &str| {
+        s.chars().any(|c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+    };
+    let o = run(&["validate", f]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    let text = out(&o);
+    assert!(!forged(&text) && !raw(&text), "{}", show(&o));
+    // The names are there, escaped: the unknown key's rule, the unused macro and list.
+    let name = r"Evil\nFORGED: f.yaml: Ok\rX\u001b]0;pwned\u0007\u202eY";
+    assert!(text.contains(&format!("rule '{name}'")), "{text}");
+    assert!(text.contains(&format!("macro '{name}'")), "{text}");
+    assert!(
+        text.starts_with(r"/") && text.contains(r"line\nFORGED: name\u001b[2J.yaml: Invalid"),
+        "{text}"
+    );
+    // Every command that loads rules prints the same diagnostics on standard error.
+    // The condition's context name, cut from the condition's text, is escaped too.
+    assert!(
+        text.contains(r#"condition expression '"\u001b[2Jevt.type = "#),
+        "{text}"
+    );
+    let o = run(&["replay", "-r", f, "/dev/null"]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    let e = err(&o);
+    assert!(!forged(&e) && !raw(&e), "{}", show(&o));
+    assert!(e.contains(&format!("rule '{name}'")), "{e}");
+}
+
+/// A build without the `live` feature (no clang, no libbpf) still has `quell run`, which says
+/// so and exits 2. `.ci/run` runs this test in a `--no-default-features` build and checks it ran.
+#[cfg(not(feature = "live"))]
+#[test]
+fn run_without_live_capture_exits_2() {
+    for args in [
+        vec!["run", "--", "true"],
+        vec!["run", "--json", "-r", &cli_data("good.yaml")],
+    ] {
+        let o = run(&args);
+        assert_eq!(code(&o), 2, "{args:?}\n{}", show(&o));
+        assert!(out(&o).is_empty(), "{}", show(&o));
+        assert!(
+            err(&o).contains("built without live capture"),
+            "{args:?}\n{}",
+            show(&o)
+        );
+    }
+    // The rest of the binary is there.
+    let o = run(&["validate", &cli_data("good.yaml")]);
+    assert_eq!(code(&o), 0, "{}", show(&o));
+}
+
 // ------------------------------------------------------------------------------ replay
 
 #[test]
 fn replay_text_skips_bad_line_and_summarises() {
-    let o = quell(&["replay", "-r", &data("good.yaml"), &data("events.jsonl")]);
+    let o = run(&[
+        "replay",
+        "-r",
+        &cli_data("good.yaml"),
+        &cli_data("events.jsonl"),
+    ]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     let lines: Vec<String> = out(&o).lines().map(str::to_string).collect();
     assert_eq!(lines.len(), 2, "{}", show(&o));
@@ -247,12 +268,12 @@ fn replay_text_skips_bad_line_and_summarises() {
 
 #[test]
 fn replay_json_alert_shape() {
-    let o = quell(&[
+    let o = run(&[
         "replay",
         "-r",
-        &data("good.yaml"),
+        &cli_data("good.yaml"),
         "--json",
-        &data("events.jsonl"),
+        &cli_data("events.jsonl"),
     ]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     let stdout = out(&o);
@@ -315,12 +336,12 @@ fn replay_json_alert_shape() {
 
 #[test]
 fn replay_strict_stops_at_bad_line() {
-    let o = quell(&[
+    let o = run(&[
         "replay",
         "-r",
-        &data("good.yaml"),
+        &cli_data("good.yaml"),
         "--strict",
-        &data("events.jsonl"),
+        &cli_data("events.jsonl"),
     ]);
     assert_eq!(code(&o), 1, "{}", show(&o));
     assert!(err(&o).contains("events.jsonl:3"), "{}", show(&o));
@@ -331,7 +352,10 @@ fn replay_strict_stops_at_bad_line() {
 #[test]
 fn replay_reads_stdin_with_dash() {
     let input = "{\"evt.type\":\"execve\",\"proc.name\":\"sh\",\"proc.pname\":\"cron\"}\n";
-    let o = quell_stdin(&["replay", "-r", &data("good.yaml"), "--json", "-"], input);
+    let o = run_stdin(
+        &["replay", "-r", &cli_data("good.yaml"), "--json", "-"],
+        input,
+    );
     assert_eq!(code(&o), 0, "{}", show(&o));
     let j: Json =
         serde_json::from_str(out(&o).trim()).unwrap_or_else(|e| panic!("{e}\n{}", show(&o)));
@@ -345,9 +369,9 @@ fn replay_reads_stdin_with_dash() {
 
 #[test]
 fn replay_rule_matching_first_and_all() {
-    let rules = data("overlap.yaml");
+    let rules = cli_data("overlap.yaml");
     let input = "{\"evt.type\":\"openat\",\"fd.name\":\"/etc/shadow\"}\n";
-    let first = quell_stdin(&["replay", "-r", &rules, "-"], input);
+    let first = run_stdin(&["replay", "-r", &rules, "-"], input);
     assert_eq!(code(&first), 0, "{}", show(&first));
     let f: Vec<String> = out(&first).lines().map(str::to_string).collect();
     assert_eq!(
@@ -357,7 +381,7 @@ fn replay_rule_matching_first_and_all() {
         show(&first)
     );
     assert!(f[0].ends_with("Notice etc /etc/shadow"), "{}", show(&first));
-    let all = quell_stdin(
+    let all = run_stdin(
         &["replay", "-r", &rules, "--rule-matching", "all", "-"],
         input,
     );
@@ -369,11 +393,11 @@ fn replay_rule_matching_first_and_all() {
 
 #[test]
 fn replay_missing_rules_file() {
-    let o = quell(&[
+    let o = run(&[
         "replay",
         "-r",
         "/nonexistent/quell/rules.yaml",
-        &data("events.jsonl"),
+        &cli_data("events.jsonl"),
     ]);
     assert_eq!(code(&o), 1, "{}", show(&o));
     assert!(out(&o).is_empty(), "{}", show(&o));
@@ -389,10 +413,10 @@ fn replay_missing_rules_file() {
 
 #[test]
 fn replay_missing_events_file() {
-    let o = quell(&[
+    let o = run(&[
         "replay",
         "-r",
-        &data("good.yaml"),
+        &cli_data("good.yaml"),
         "/nonexistent/quell/events.jsonl",
     ]);
     assert_eq!(code(&o), 1, "{}", show(&o));
@@ -405,7 +429,12 @@ fn replay_missing_events_file() {
 
 #[test]
 fn replay_invalid_rules_exit_1() {
-    let o = quell(&["replay", "-r", &data("bad.yaml"), &data("events.jsonl")]);
+    let o = run(&[
+        "replay",
+        "-r",
+        &cli_data("bad.yaml"),
+        &cli_data("events.jsonl"),
+    ]);
     assert_eq!(code(&o), 1, "{}", show(&o));
     assert!(
         err(&o).contains("Undefined macro 'not_a_macro' used in filter."),
@@ -418,7 +447,7 @@ fn replay_invalid_rules_exit_1() {
 
 #[test]
 fn rules_list() {
-    let o = quell(&["rules", "-r", &data("good.yaml")]);
+    let o = run(&["rules", "-r", &cli_data("good.yaml")]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     let s = out(&o);
     let lines: Vec<&str> = s.lines().collect();
@@ -438,7 +467,7 @@ fn rules_list() {
 
 #[test]
 fn rules_name_shows_condition_compiled() {
-    let o = quell(&["rules", "-r", &data("good.yaml"), "Shell spawned"]);
+    let o = run(&["rules", "-r", &cli_data("good.yaml"), "Shell spawned"]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     // Lists substituted, macro expanded, canonical form (falco-compat §2.4), by hand.
     assert!(
@@ -450,7 +479,7 @@ fn rules_name_shows_condition_compiled() {
 
 #[test]
 fn rules_json() {
-    let o = quell(&["rules", "-r", &data("good.yaml"), "--json"]);
+    let o = run(&["rules", "-r", &cli_data("good.yaml"), "--json"]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     let j: Json =
         serde_json::from_str(out(&o).trim()).unwrap_or_else(|e| panic!("{e}\n{}", show(&o)));
@@ -462,7 +491,13 @@ fn rules_json() {
         "(evt.type in (open, openat) and fd.name = /etc/shadow)"
     );
     assert_eq!(rules[1]["priority"], "Error");
-    let one = quell(&["rules", "-r", &data("good.yaml"), "--json", "Shadow read"]);
+    let one = run(&[
+        "rules",
+        "-r",
+        &cli_data("good.yaml"),
+        "--json",
+        "Shadow read",
+    ]);
     let j1: Json =
         serde_json::from_str(out(&one).trim()).unwrap_or_else(|e| panic!("{e}\n{}", show(&one)));
     assert_eq!(j1["condition_compiled"], rules[1]["condition_compiled"]);
@@ -470,21 +505,21 @@ fn rules_json() {
 
 #[test]
 fn rules_unknown_name_suggests() {
-    let o = quell(&["rules", "-r", &data("good.yaml"), "shadow"]);
+    let o = run(&["rules", "-r", &cli_data("good.yaml"), "shadow"]);
     assert_eq!(code(&o), 1, "{}", show(&o));
     assert!(
         err(&o).contains("Shadow read"),
         "suggestion expected\n{}",
         show(&o)
     );
-    let none = quell(&["rules", "-r", &data("good.yaml"), "zzz-no-such-rule"]);
+    let none = run(&["rules", "-r", &cli_data("good.yaml"), "zzz-no-such-rule"]);
     assert_eq!(code(&none), 1, "{}", show(&none));
     assert!(err(&none).contains("zzz-no-such-rule"), "{}", show(&none));
 }
 
 #[test]
 fn usage_error_exit_2() {
-    let o = quell(&["validate"]);
+    let o = run(&["validate"]);
     assert_eq!(code(&o), 2, "{}", show(&o));
 }
 
@@ -493,7 +528,7 @@ fn usage_error_exit_2() {
 #[test]
 fn readme_quick_start_replays_the_story() {
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/seed.jsonl");
-    let o = quell(&["replay", "--json", seed]);
+    let o = run(&["replay", "--json", seed]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     let alerts: Vec<Json> = out(&o)
         .lines()
@@ -509,4 +544,43 @@ fn readme_quick_start_replays_the_story() {
         assert_ne!(a["output_fields"]["container.id"], "host");
     }
     assert!(err(&o).contains("events read"), "{}", show(&o));
+}
+
+/// Every repository or `../shared` path in the README's command examples exists (the issue:
+/// "examples whose paths exist in the repository").
+#[test]
+fn readme_example_paths_exist() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+    let (mut in_block, mut checked, mut missing) = (false, 0, Vec::new());
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_block = !in_block && line == "```sh";
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        let command = line.split(" #").next().unwrap_or(line);
+        for tok in command.split_whitespace() {
+            let tok = tok.trim_matches(|c| c == '\'' || c == '"');
+            if ["crates/", "examples/", "../shared/"]
+                .iter()
+                .any(|p| tok.starts_with(p))
+            {
+                checked += 1;
+                if !std::path::Path::new(root).join(tok).exists() {
+                    missing.push(tok.to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "README paths that do not exist: {missing:?}"
+    );
+    assert!(
+        checked >= 10,
+        "only {checked} paths found in the README's examples"
+    );
 }

@@ -1,34 +1,9 @@
 //! CLI tests of `quell triage`, `quell tune` (and `--check`) and `quell demo`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn quell() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_quell"))
-}
-
-fn demo(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("demo")
-        .join(name)
-}
-
-fn run(args: &[&str]) -> Output {
-    quell().args(args).output().expect("run quell")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
+mod common;
+use common::{demo, err as stderr, out as stdout, run, write};
 
 /// The story's invalid exception: a chat assistant's answer with entries without `name`
 /// and a `condition:` where `fields`/`comps`/`values` belong.

@@ -55,14 +55,16 @@ fn filter_only_alias(name: &str) -> Option<(&'static str, Option<&'static str>)>
 fn lower_operand(o: &Operand, reg: &Registry) -> LowerResult<Extractor> {
     match o {
         Operand::Field { name, arg, pos } => {
-            let f = reg.resolve(name, arg.as_deref()).map_err(|m| (m, *pos))?;
+            let f = reg
+                .resolve(name, arg.as_deref())
+                .map_err(|m| (m.to_string(), *pos))?;
             if let Some((a, b)) = filter_only_alias(name) {
-                let fa = reg.resolve(a, None).map_err(|m| (m, *pos))?;
+                let fa = reg.resolve(a, None).map_err(|m| (m.to_string(), *pos))?;
                 let mut fa = fa;
                 fa.ty = f.ty;
                 return Ok(match b {
                     Some(b) => {
-                        let mut fb = reg.resolve(b, None).map_err(|m| (m, *pos))?;
+                        let mut fb = reg.resolve(b, None).map_err(|m| (m.to_string(), *pos))?;
                         fb.ty = f.ty;
                         Extractor::Either(fa, fb)
                     }
@@ -81,7 +83,8 @@ fn lower_operand(o: &Operand, reg: &Registry) -> LowerResult<Extractor> {
                 .iter()
                 .map(|a| lower_targ(a, reg))
                 .collect::<Result<Vec<_>, _>>()?;
-            check_transformer_arity(*kind, &args, arg.as_deref()).map_err(|m| (m, *pos))?;
+            check_transformer_arity(*kind, &args, arg.as_deref())
+                .map_err(|m| (m.to_string(), *pos))?;
             Ok(Extractor::Transform {
                 kind: *kind,
                 args,

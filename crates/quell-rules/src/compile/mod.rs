@@ -285,42 +285,9 @@ fn resolve_macros(
             Pos::default(),
         ));
     }
-    Ok(match expr {
-        Expr::And(v) => Expr::And(
-            v.iter()
-                .map(|e| {
-                    resolve_macros(
-                        e,
-                        visibility,
-                        slots,
-                        by_name,
-                        used,
-                        stack,
-                        names,
-                        budget,
-                        depth + 1,
-                    )
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-        Expr::Or(v) => Expr::Or(
-            v.iter()
-                .map(|e| {
-                    resolve_macros(
-                        e,
-                        visibility,
-                        slots,
-                        by_name,
-                        used,
-                        stack,
-                        names,
-                        budget,
-                        depth + 1,
-                    )
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-        Expr::Not(e) => Expr::Not(Box::new(resolve_macros(
+    // The sub-expressions of `and`, `or` and `not`, one level deeper.
+    let mut sub = |e: &Expr| {
+        resolve_macros(
             e,
             visibility,
             slots,
@@ -330,7 +297,12 @@ fn resolve_macros(
             names,
             budget,
             depth + 1,
-        )?)),
+        )
+    };
+    Ok(match expr {
+        Expr::And(v) => Expr::And(v.iter().map(&mut sub).collect::<Result<_, _>>()?),
+        Expr::Or(v) => Expr::Or(v.iter().map(&mut sub).collect::<Result<_, _>>()?),
+        Expr::Not(e) => Expr::Not(Box::new(sub(e.as_ref())?)),
         Expr::Check(c) => Expr::Check(c.clone()),
         Expr::Ident { name, pos } => {
             let Some(&i) = by_name.get(name) else {
@@ -678,7 +650,8 @@ pub fn compile(
         };
         let format = match format {
             Ok(f) => f,
-            Err(msg) => {
+            Err(e) => {
+                let msg = e.to_string();
                 let code = if skip_unknown(&msg) {
                     Code::LoadUnknownFilter
                 } else {

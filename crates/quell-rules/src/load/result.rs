@@ -1,5 +1,7 @@
-//! Building diagnostics (locations and snippets) and rendering a [`LoadResult`] the way
-//! Falco does: the one-line summary, the verbose text and the `falco -V` JSON element.
+//! Building diagnostics (locations and snippets) and the two forms of a [`LoadResult`]
+//! that are Falco's data formats: the one-line summary and the `falco -V` JSON element.
+//! The verbose text for a terminal is rendered at the edge (the `quell` binary), where
+//! every string from a rules file is escaped for the terminal.
 
 use serde_json::{json, Value};
 
@@ -135,37 +137,6 @@ pub fn make_diag(
     }
 }
 
-fn context_text(d: &Diagnostic) -> String {
-    let mut out = String::new();
-    for (i, loc) in d.locations.iter().enumerate() {
-        out.push_str(if i == 0 { "In " } else { "    " });
-        out.push_str(&loc.item_type);
-        if !loc.item_name.is_empty() {
-            out.push_str(" '");
-            out.push_str(&loc.item_name);
-            out.push('\'');
-        }
-        out.push_str(&format!(
-            ": ({}:{}:{})\n",
-            loc.position.name, loc.position.line, loc.position.column
-        ));
-    }
-    out
-}
-
-fn snippet_for(d: &Diagnostic, sources: &dyn Fn(&str) -> Option<String>) -> String {
-    if !d.snippet.is_empty() {
-        return d.snippet.clone();
-    }
-    match d.locations.last() {
-        None => "<No context available>\n".to_string(),
-        Some(loc) => match sources(&loc.position.name) {
-            Some(text) => snippet(&text, loc.position.offset),
-            None => format!("<No context for file + {}>\n", loc.position.name),
-        },
-    }
-}
-
 fn diag_json(d: &Diagnostic) -> Value {
     let locations: Vec<Value> = d
         .locations
@@ -238,44 +209,6 @@ impl LoadResult {
                 label,
                 codes.join(" ")
             ));
-        }
-        out
-    }
-
-    /// Falco's verbose text: each error and warning with its context lines, a snippet
-    /// between `------` lines and `CODE (desc): message`. `sources` gives a file's text
-    /// by name, for diagnostics built without a snippet.
-    pub fn verbose(&self, sources: &dyn Fn(&str) -> Option<String>) -> String {
-        let mut out = self.status_line();
-        if self.schema_valid() == Some(false) {
-            out.push_str(&format!(
-                "\n{} Schema warnings:\n",
-                self.schema_validation.len()
-            ));
-            for s in &self.schema_validation {
-                out.push_str("------\n");
-                out.push_str(s);
-                out.push('\n');
-            }
-            out.push_str("------");
-        }
-        for (label, list) in [("Errors", &self.errors), ("Warnings", &self.warnings)] {
-            if list.is_empty() {
-                continue;
-            }
-            out.push_str(&format!("\n{} {}:\n", list.len(), label));
-            for d in list {
-                out.push_str(&context_text(d));
-                out.push_str("------\n");
-                out.push_str(&snippet_for(d, sources));
-                out.push_str("------\n");
-                out.push_str(&format!(
-                    "{} ({}): {}\n",
-                    d.code.name(),
-                    d.code.desc(),
-                    d.message
-                ));
-            }
         }
         out
     }
@@ -425,17 +358,6 @@ mod tests {
         assert!(okw
             .summary()
             .starts_with("a.yaml: Ok, with warnings\n 1 warnings: [LOAD_UNKNOWN_KEY"));
-    }
-
-    #[test]
-    fn verbose_text() {
-        let r = sample();
-        let text = "- rule: r\n  priority: append\n".to_string();
-        let v = r.verbose(&|n: &str| (n == "rules.yaml").then(|| text.clone()));
-        let expected = "rules.yaml: Invalid\n1 Errors:\nIn rules content: (rules.yaml:1:1)\n    rule 'r': (rules.yaml:1:3)\n    overrides 'priority': (rules.yaml:2:3)\n------\n  priority: append\n  ^\n------\nLOAD_ERR_YAML_VALIDATE (Error validating internal structure of YAML file): Key 'priority' cannot be appended to, use 'replace' instead\n\n1 Warnings:\nIn rules content: (rules.yaml:1:1)\n    rule 'r': (rules.yaml:1:3)\n------\n- rule: r\n  ^\n------\nLOAD_UNKNOWN_KEY (Unknown key in item definition): Unknown key 'foo'. The key will be ignored.\n";
-        assert_eq!(v, expected);
-        let v2 = r.verbose(&|_: &str| None);
-        assert!(v2.contains("<No context for file + rules.yaml>\n"));
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
     } else {
         let src = |n: &str| texts.iter().find(|(m, _)| m == n).map(|(_, t)| t.clone());
         for r in &results {
-            let v = r.verbose(&src);
+            let v = crate::diagnostics::verbose(r, &src);
             writeln!(out, "{}", v.trim_end())?;
         }
     }
