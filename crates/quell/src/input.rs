@@ -5,7 +5,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use quell_events::{term, Line, LineError, ReadError, ReadOptions, RecordReader, Warning};
+use quell_events::{term, Line, LineError, LineRef, ReadError, ReadOptions, RecordReader, Warning};
 use quell_triage::input::Record;
 
 use crate::cli::InputOpts;
@@ -127,8 +127,21 @@ pub fn for_each_line(
     opts: &InputOpts,
     mut on_line: impl FnMut(Line, &mut Reporter) -> Result<()>,
 ) -> Result<Reporter> {
+    for_each_event(input, name, opts, |line, rep| {
+        on_line(line.into_line(), rep)
+    })
+}
+
+/// [`for_each_line`] with each event borrowed from the reader (no copy into an owned event).
+pub fn for_each_event(
+    input: Box<dyn BufRead>,
+    name: &str,
+    opts: &InputOpts,
+    mut on_line: impl FnMut(LineRef<'_>, &mut Reporter) -> Result<()>,
+) -> Result<Reporter> {
     let mut rep = Reporter::new(name, opts.strict);
-    for item in RecordReader::with_options(input, read_options(opts)) {
+    let mut reader = RecordReader::with_options(input, read_options(opts));
+    while let Some(item) = reader.next_ref() {
         match item {
             Ok(line) => {
                 rep.warnings(line.number, &line.warnings)?;

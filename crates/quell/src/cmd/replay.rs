@@ -11,7 +11,7 @@ use quell_rules::engine::RuleMatching;
 
 use crate::alerts::{now_ns, AlertSink};
 use crate::cli::InputOpts;
-use crate::input::{display_name, for_each_line};
+use crate::input::{display_name, for_each_event};
 use crate::output::{progress, Out};
 use crate::{note, ruleset};
 
@@ -35,7 +35,7 @@ pub fn run(
     // Progress on a terminal for long replays: a line rewritten about once a second.
     let show_progress = io::stderr().is_terminal();
     let mut last_report = Instant::now();
-    let rep = for_each_line(reader, &name, input, |line, _| {
+    let rep = for_each_event(reader, &name, input, |line, _| {
         let ev = line.event;
         read += 1;
         if show_progress && read % 4096 == 0 && last_report.elapsed().as_secs() >= 1 {
