@@ -113,6 +113,34 @@ fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// The position of the first byte that ends a run of plain string content (a quote, a
+/// backslash or a control character), or the length: eight bytes at a time.
+fn special_byte(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        // Bytes below 0x20, equal to `"`, equal to `\` (the lowest flag is exact).
+        let hits = (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
+            | zero_byte(x ^ (ONES * u64::from(b'"')))
+            | zero_byte(x ^ (ONES * u64::from(b'\\')));
+        if hits != 0 {
+            return at + (hits.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + chunks
+        .remainder()
+        .iter()
+        .position(|&c| c < 0x20 || c == b'"' || c == b'\\')
+        .unwrap_or(chunks.remainder().len())
+}
+
 fn hex4(b: &[u8]) -> Option<u32> {
     let mut v = 0u32;
     for &c in b.get(..4)? {
@@ -143,27 +171,23 @@ impl Scan<'_, '_> {
         let at = self.i;
         let mut esc = false;
         loop {
-            let rest = self.b.get(self.i..).unwrap_or_default();
-            let Some(k) = memchr::memchr2(b'"', b'\\', rest) else {
-                self.i = self.b.len();
-                return Err(self.err("EOF while parsing a string"));
-            };
-            let run = rest.get(..k).unwrap_or_default();
-            // A branch-free pass first (it vectorises); the position only for an error.
-            if run.iter().fold(false, |acc, &c| acc | (c < 0x20)) {
-                self.i += run.iter().position(|&c| c < 0x20).unwrap_or(0);
-                return Err(
-                    self.err("control character (\\u0000-\\u001F) found while parsing a string")
-                );
+            self.i += special_byte(self.b.get(self.i..).unwrap_or_default());
+            match self.peek() {
+                Some(b'"') => {
+                    let end = self.i;
+                    self.i += 1;
+                    return Ok((at, end, esc));
+                }
+                Some(b'\\') => {
+                    esc = true;
+                    self.escape()?;
+                }
+                Some(_) => {
+                    return Err(self
+                        .err("control character (\\u0000-\\u001F) found while parsing a string"))
+                }
+                None => return Err(self.err("EOF while parsing a string")),
             }
-            self.i += k;
-            if self.peek() == Some(b'"') {
-                let end = self.i;
-                self.i += 1;
-                return Ok((at, end, esc));
-            }
-            esc = true;
-            self.escape()?;
         }
     }
 
@@ -752,6 +776,10 @@ impl Conv<'_, '_> {
 
     /// A number as text, as serde_json writes it.
     fn num_text(&mut self, at: usize, end: usize, float: bool) -> Text {
+        if !float && self.raw(at, end) != "-0" {
+            // At most 19 characters without a fraction or exponent: a 64-bit integer.
+            return Text::Line(at, end);
+        }
         match num(self.raw(at, end), float) {
             Num::U(_) | Num::I(_) => Text::Line(at, end),
             Num::F(f) => {
