@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 use quell_rules::fields_table::{registry, Registry};
 use quell_rules::output::{time_field, TIME_FIELDS};
@@ -38,9 +37,12 @@ pub enum EventError {
 /// Keys set with [`FlatEvent::set`] are used as given, so they should be in canonical form.
 /// Keys are `Cow<'static, str>`: the fixed field names a producer such as live capture sets
 /// ([`FlatEvent::set_static`], [`FlatEvent::from_pairs`]) cost no allocation.
+///
+/// The fields are a vector sorted by key (found by binary search): cheaper to build and to
+/// read than a tree for the few dozen fields of an event.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlatEvent {
-    fields: BTreeMap<Cow<'static, str>, Value<'static>>,
+    fields: Vec<(Cow<'static, str>, Value<'static>)>,
 }
 
 /// How many ancestor levels an unindexed ancestor field looks at, at most.
@@ -64,7 +66,38 @@ fn ancestor_fallback(name: &str, level: &str) -> Option<&'static str> {
     })
 }
 
+/// Sorts `(key, value)` pairs by key; of a repeated key, the last value is kept.
+fn sorted_last_wins(
+    mut v: Vec<(Cow<'static, str>, Value<'static>)>,
+) -> Vec<(Cow<'static, str>, Value<'static>)> {
+    // A stable sort keeps repeats in input order: the last of each run wins.
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<(Cow<'static, str>, Value<'static>)> = Vec::with_capacity(v.len());
+    for (k, val) in v {
+        match out.last_mut() {
+            Some(last) if last.0 == k => last.1 = val,
+            _ => out.push((k, val)),
+        }
+    }
+    out
+}
+
 impl FlatEvent {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.fields.binary_search_by(|(k, _)| k.as_ref().cmp(key))
+    }
+
+    fn insert(&mut self, key: Cow<'static, str>, v: Value<'static>) {
+        match self.find(&key) {
+            Ok(i) => {
+                if let Some(slot) = self.fields.get_mut(i) {
+                    slot.1 = v;
+                }
+            }
+            Err(i) => self.fields.insert(i, (key, v)),
+        }
+    }
+
     /// An empty event.
     pub fn new() -> Self {
         Self::default()
@@ -73,13 +106,13 @@ impl FlatEvent {
     /// Sets a field. The key is used as given: write it in canonical form
     /// (`evt.arg.flags`, `proc.aname[2]`).
     pub fn set(&mut self, key: impl Into<String>, v: Value<'static>) {
-        self.fields.insert(Cow::Owned(key.into()), v);
+        self.insert(Cow::Owned(key.into()), v);
     }
 
     /// Sets a field under a `'static` key (no allocation for the key). Canonical form, as
     /// for [`FlatEvent::set`].
     pub fn set_static(&mut self, key: &'static str, v: Value<'static>) {
-        self.fields.insert(Cow::Borrowed(key), v);
+        self.insert(Cow::Borrowed(key), v);
     }
 
     /// An event made of `(key, value)` pairs in any order; when a key repeats, the last
@@ -89,18 +122,20 @@ impl FlatEvent {
         pairs: impl IntoIterator<Item = (Cow<'static, str>, Value<'static>)>,
     ) -> Self {
         FlatEvent {
-            fields: pairs.into_iter().collect(),
+            fields: sorted_last_wins(pairs.into_iter().collect()),
         }
     }
 
     /// The value stored under a key.
     pub fn get(&self, key: &str) -> Option<&Value<'static>> {
-        self.fields.get(key)
+        let i = self.find(key).ok()?;
+        self.fields.get(i).map(|(_, v)| v)
     }
 
     /// Removes a field, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value<'static>> {
-        self.fields.remove(key)
+        let i = self.find(key).ok()?;
+        Some(self.fields.remove(i).1)
     }
 
     /// Every key and value, in key order.
@@ -143,7 +178,7 @@ impl FlatEvent {
     /// The event time in nanoseconds since the epoch: `evt.rawtime`, else a numeric `evt.time`.
     /// (An alert line's `time` is stored as `evt.rawtime` when it is read.)
     pub fn timestamp_ns(&self) -> Option<u64> {
-        timestamp_from(&|k| self.fields.get(k).map(Value::borrowed))
+        timestamp_from(&|k| self.get(k).map(Value::borrowed))
     }
 }
 
@@ -258,11 +293,11 @@ fn value_to_json(v: &Value<'_>) -> Json {
 
 impl Event for FlatEvent {
     fn evt_type(&self) -> Option<&str> {
-        self.fields.get("evt.type").and_then(|v| v.as_str())
+        self.get("evt.type").and_then(|v| v.as_str())
     }
 
     fn field(&self, f: &FieldRef) -> Option<Value<'_>> {
-        field_from(f, &|k| self.fields.get(k).map(Value::borrowed))
+        field_from(f, &|k| self.get(k).map(Value::borrowed))
     }
 }
 

@@ -507,7 +507,9 @@ pub(crate) struct Keys {
     by_raw: HashMap<Box<str>, u32, Hasher>,
     infos: Vec<KeyInfo>,
     by_canon: HashMap<Box<str>, u32, Hasher>,
-    canon_names: Vec<Box<str>>,
+    /// Canonical keys; a registry field's own name is `'static` (an owned event's key then
+    /// costs no allocation).
+    canon_names: Vec<Cow<'static, str>>,
     /// The key ids of the previous line, by position: tried first.
     prev: Vec<u32>,
     /// Which registry the table was built against (its address).
@@ -543,19 +545,27 @@ impl Keys {
     }
 
     fn canon_id(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.by_canon.get(name) {
+        self.canon_id_of(Cow::Owned(name.to_string()))
+    }
+
+    fn canon_id_of(&mut self, name: Cow<'static, str>) -> u32 {
+        if let Some(&id) = self.by_canon.get(name.as_ref()) {
             return id;
         }
         let id = self.canon_names.len() as u32;
-        self.canon_names.push(name.into());
-        self.by_canon.insert(name.into(), id);
+        self.by_canon.insert(name.as_ref().into(), id);
+        self.canon_names.push(name);
         id
     }
 
     fn intern(&mut self, key: &str, reg: &Registry) -> u32 {
         let (canon, kind) = match reg.resolve_text(key) {
             Ok(f) => (
-                self.canon_id(&f.key),
+                if f.arg.is_none() && f.key == f.name {
+                    self.canon_id_of(Cow::Borrowed(f.name))
+                } else {
+                    self.canon_id(&f.key)
+                },
                 KeyKind::Field {
                     ty: f.ty,
                     list_ok: f.name == "fd.types" || f.all_levels,
@@ -844,21 +854,20 @@ impl Conv<'_, '_> {
     }
 
     /// Whether a token is a missing value (`null` or the string `<NA>`).
-    fn is_missing(&self, t: Tok) -> bool {
+    fn is_missing(&mut self, t: Tok) -> bool {
         match t {
             Tok::Null => true,
             Tok::Str { at, end, esc } => {
-                if !esc && end - at != 4 {
-                    return false;
+                if !esc {
+                    return end - at == 4 && self.raw(at, end) == "<NA>";
                 }
-                let raw = self.raw(at, end);
-                if esc {
-                    let mut s = String::new();
-                    unescape_into(raw, &mut s);
-                    s == "<NA>"
-                } else {
-                    raw == "<NA>"
-                }
+                // Unescaped into the scratch buffer and taken back (no allocation).
+                let start = self.ev.scratch.len();
+                let raw = self.line.get(at..end).unwrap_or_default();
+                unescape_into(raw, &mut self.ev.scratch);
+                let missing = self.ev.scratch.get(start..) == Some("<NA>");
+                self.ev.scratch.truncate(start);
+                missing
             }
             _ => false,
         }
@@ -1299,7 +1308,7 @@ impl<'a> EventRef<'a> {
         let this = *self;
         this.buf.entries.iter().filter_map(move |(c, s)| {
             let key = this.keys.canon_names.get(*c as usize)?;
-            Some((&**key, this.value(s)?))
+            Some((key.as_ref(), this.value(s)?))
         })
     }
 
@@ -1329,10 +1338,10 @@ impl<'a> EventRef<'a> {
 
     /// The event as an owned [`FlatEvent`].
     pub fn to_flat(&self) -> FlatEvent {
-        FlatEvent::from_pairs(
-            self.iter()
-                .map(|(k, v)| (Cow::Owned(k.to_string()), v.into_owned())),
-        )
+        FlatEvent::from_pairs(self.buf.entries.iter().filter_map(|(c, s)| {
+            let key = self.keys.canon_names.get(*c as usize)?;
+            Some((key.clone(), self.value(s)?.into_owned()))
+        }))
     }
 }
 
