@@ -1,13 +1,14 @@
 //! [`FlatEvent`]: one flat JSON event, and its coercion to field types.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::net::IpAddr;
+use std::cell::RefCell;
 
 use quell_rules::fields_table::{registry, Registry};
-use quell_rules::output::{parse_falco_time, time_field};
-use quell_rules::{Event, FieldRef, FieldType, Value};
+use quell_rules::output::{time_field, TIME_FIELDS};
+use quell_rules::{Event, FieldRef, Value};
 use serde_json::{Map, Number, Value as Json};
+
+use crate::view::Parser;
 
 /// Why a line is not an event.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -36,195 +37,16 @@ pub enum EventError {
 /// Keys set with [`FlatEvent::set`] are used as given, so they should be in canonical form.
 /// Keys are `Cow<'static, str>`: the fixed field names a producer such as live capture sets
 /// ([`FlatEvent::set_static`], [`FlatEvent::from_pairs`]) cost no allocation.
+///
+/// The fields are a vector sorted by key (found by binary search): cheaper to build and to
+/// read than a tree for the few dozen fields of an event.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FlatEvent {
-    fields: BTreeMap<Cow<'static, str>, Value<'static>>,
+    fields: Vec<(Cow<'static, str>, Value<'static>)>,
 }
-
-// Timestamp renderings: a number given for one of them is the event time in nanoseconds.
-use quell_rules::output::TIME_FIELDS;
 
 /// How many ancestor levels an unindexed ancestor field looks at, at most.
 const MAX_LEVELS: usize = 256;
-
-fn kind(v: &Json) -> &'static str {
-    match v {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
-    }
-}
-
-fn bad(key: &str, message: String) -> EventError {
-    EventError::BadValue {
-        key: key.to_string(),
-        message,
-    }
-}
-
-fn owned(s: impl Into<String>) -> Value<'static> {
-    Value::Str(Cow::Owned(s.into()))
-}
-
-/// A number or boolean as text, for text fields.
-fn scalar_text(v: &Json) -> Option<String> {
-    match v {
-        Json::String(s) => Some(s.clone()),
-        Json::Number(n) => Some(n.to_string()),
-        Json::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// A value for a key that is not a registered field: kept as close to the input as possible.
-fn untyped(key: &str, v: &Json) -> Result<Value<'static>, EventError> {
-    Ok(match v {
-        Json::String(s) => owned(s.as_str()),
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => Value::Int(i),
-            (None, Some(u)) => Value::Uint(u),
-            _ => owned(n.to_string()),
-        },
-        Json::Array(items) => Value::List(text_list(key, items)?),
-        Json::Null | Json::Object(_) => {
-            return Err(bad(key, format!("unsupported value: {}", kind(v))));
-        }
-    })
-}
-
-fn text_list(key: &str, items: &[Json]) -> Result<Vec<Value<'static>>, EventError> {
-    items
-        .iter()
-        .map(|x| {
-            scalar_text(x).map(owned).ok_or_else(|| {
-                bad(
-                    key,
-                    format!("array elements must be strings, found {}", kind(x)),
-                )
-            })
-        })
-        .collect()
-}
-
-fn parse_int(key: &str, v: &Json) -> Result<i64, EventError> {
-    let err = || bad(key, format!("expected an integer, found {}", show(v)));
-    match v {
-        Json::Number(n) => n.as_i64().ok_or_else(err),
-        Json::String(s) => s.trim().parse().map_err(|_| err()),
-        _ => Err(err()),
-    }
-}
-
-fn parse_uint(key: &str, v: &Json) -> Result<u64, EventError> {
-    let err = || {
-        bad(
-            key,
-            format!("expected an unsigned integer, found {}", show(v)),
-        )
-    };
-    match v {
-        Json::Number(n) => n.as_u64().ok_or_else(err),
-        Json::String(s) => s.trim().parse().map_err(|_| err()),
-        _ => Err(err()),
-    }
-}
-
-/// A short rendering of a bad value for error messages.
-fn show(v: &Json) -> String {
-    let mut s = v.to_string();
-    if s.len() > 60 {
-        let mut end = 57;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-        s.push_str("...");
-    }
-    format!("{} {s}", kind(v))
-}
-
-/// Converts a JSON value to the type of field `f`. `Ok(None)` means missing.
-fn coerce(
-    key: &str,
-    f: &FieldRef,
-    list_field: bool,
-    v: &Json,
-) -> Result<Option<Value<'static>>, EventError> {
-    if v.is_null() || v.as_str() == Some("<NA>") {
-        return Ok(None);
-    }
-    if let Json::Array(items) = v {
-        if list_field || f.all_levels {
-            return Ok(Some(Value::List(text_list(key, items)?)));
-        }
-        return Err(bad(key, "an array is only allowed for a list field".into()));
-    }
-    if let Json::Object(_) = v {
-        return Err(bad(key, "an object is not a field value".into()));
-    }
-    Ok(Some(match f.ty {
-        FieldType::Str | FieldType::Path | FieldType::Bytes | FieldType::IpNet => {
-            owned(scalar_text(v).unwrap_or_default())
-        }
-        FieldType::Int => Value::Int(parse_int(key, v)?),
-        FieldType::Uint => Value::Uint(parse_uint(key, v)?),
-        FieldType::Bool => match v {
-            Json::Bool(b) => Value::Bool(*b),
-            Json::String(s) if s == "true" => Value::Bool(true),
-            Json::String(s) if s == "false" => Value::Bool(false),
-            Json::Number(n) if n.as_u64() == Some(1) => Value::Bool(true),
-            Json::Number(n) if n.as_u64() == Some(0) => Value::Bool(false),
-            _ => {
-                return Err(bad(
-                    key,
-                    format!("expected true or false, found {}", show(v)),
-                ))
-            }
-        },
-        FieldType::Ip => match v {
-            Json::String(s) => Value::Ip(
-                s.trim()
-                    .parse::<IpAddr>()
-                    .map_err(|_| bad(key, format!("expected an IP address, found {}", show(v))))?,
-            ),
-            _ => {
-                return Err(bad(
-                    key,
-                    format!("expected an IP address, found {}", show(v)),
-                ))
-            }
-        },
-    }))
-}
-
-/// Resolves a key through the registry, remembering the answers for the built-in registry
-/// (the same few dozen keys repeat on every line).
-fn resolve_cached(reg: &Registry, key: &str) -> Option<FieldRef> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    thread_local! {
-        static CACHE: RefCell<HashMap<String, Option<FieldRef>>> = RefCell::new(HashMap::new());
-    }
-    if !std::ptr::eq(reg, registry()) {
-        return reg.resolve_text(key).ok();
-    }
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if let Some(hit) = c.get(key) {
-            return hit.clone();
-        }
-        let f = reg.resolve_text(key).ok();
-        if c.len() >= 4096 {
-            c.clear(); // bound the memory an adversarial stream of distinct keys can take
-        }
-        c.insert(key.to_string(), f.clone());
-        f
-    })
-}
 
 /// For ancestor level 0 and 1: the plain field that holds the same value.
 /// The value of variable `name` in an environment as `proc.env` gives it
@@ -288,7 +110,38 @@ fn ancestor_fallback(name: &str, level: &str) -> Option<&'static str> {
     })
 }
 
+/// Sorts `(key, value)` pairs by key; of a repeated key, the last value is kept.
+fn sorted_last_wins(
+    mut v: Vec<(Cow<'static, str>, Value<'static>)>,
+) -> Vec<(Cow<'static, str>, Value<'static>)> {
+    // A stable sort keeps repeats in input order: the last of each run wins.
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<(Cow<'static, str>, Value<'static>)> = Vec::with_capacity(v.len());
+    for (k, val) in v {
+        match out.last_mut() {
+            Some(last) if last.0 == k => last.1 = val,
+            _ => out.push((k, val)),
+        }
+    }
+    out
+}
+
 impl FlatEvent {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.fields.binary_search_by(|(k, _)| k.as_ref().cmp(key))
+    }
+
+    fn insert(&mut self, key: Cow<'static, str>, v: Value<'static>) {
+        match self.find(&key) {
+            Ok(i) => {
+                if let Some(slot) = self.fields.get_mut(i) {
+                    slot.1 = v;
+                }
+            }
+            Err(i) => self.fields.insert(i, (key, v)),
+        }
+    }
+
     /// An empty event.
     pub fn new() -> Self {
         Self::default()
@@ -297,13 +150,13 @@ impl FlatEvent {
     /// Sets a field. The key is used as given: write it in canonical form
     /// (`evt.arg.flags`, `proc.aname[2]`).
     pub fn set(&mut self, key: impl Into<String>, v: Value<'static>) {
-        self.fields.insert(Cow::Owned(key.into()), v);
+        self.insert(Cow::Owned(key.into()), v);
     }
 
     /// Sets a field under a `'static` key (no allocation for the key). Canonical form, as
     /// for [`FlatEvent::set`].
     pub fn set_static(&mut self, key: &'static str, v: Value<'static>) {
-        self.fields.insert(Cow::Borrowed(key), v);
+        self.insert(Cow::Borrowed(key), v);
     }
 
     /// An event made of `(key, value)` pairs in any order; when a key repeats, the last
@@ -313,18 +166,20 @@ impl FlatEvent {
         pairs: impl IntoIterator<Item = (Cow<'static, str>, Value<'static>)>,
     ) -> Self {
         FlatEvent {
-            fields: pairs.into_iter().collect(),
+            fields: sorted_last_wins(pairs.into_iter().collect()),
         }
     }
 
     /// The value stored under a key.
     pub fn get(&self, key: &str) -> Option<&Value<'static>> {
-        self.fields.get(key)
+        let i = self.find(key).ok()?;
+        self.fields.get(i).map(|(_, v)| v)
     }
 
     /// Removes a field, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value<'static>> {
-        self.fields.remove(key)
+        let i = self.find(key).ok()?;
+        Some(self.fields.remove(i).1)
     }
 
     /// Every key and value, in key order.
@@ -354,47 +209,6 @@ impl FlatEvent {
         parse_line(line, reg).map(|p| p.event)
     }
 
-    fn from_map(
-        obj: &Map<String, Json>,
-        reg: &Registry,
-        unknown: &mut Vec<String>,
-        duplicates: &mut Vec<String>,
-    ) -> Result<FlatEvent, EventError> {
-        let mut ev = FlatEvent::new();
-        let mut time_ns: Option<u64> = None;
-        for (key, v) in obj {
-            let Some(f) = resolve_cached(reg, key) else {
-                // Not a known field: keep it so nothing is lost, and say so.
-                if !key.starts_with("quell.") {
-                    unknown.push(key.clone());
-                }
-                if !v.is_null() && v.as_str() != Some("<NA>") {
-                    ev.set(key.as_str(), untyped(key, v)?);
-                }
-                continue;
-            };
-            if TIME_FIELDS.contains(&f.key.as_str()) && v.is_number() {
-                // Falco's JSON gives timestamp renderings as integer nanoseconds.
-                let ts = parse_uint(key, v)?;
-                time_ns.get_or_insert(ts);
-                continue;
-            }
-            let list_field = f.name == "fd.types";
-            if let Some(value) = coerce(key, &f, list_field, v)? {
-                if let Some(_earlier) = ev.fields.insert(Cow::Owned(f.key), value) {
-                    // Two spellings of one field (`proc.aname[2]`, `proc.aname[02]`).
-                    duplicates.push(key.clone());
-                }
-            }
-        }
-        if let Some(ts) = time_ns {
-            ev.fields
-                .entry(Cow::Borrowed("evt.rawtime"))
-                .or_insert(Value::Uint(ts));
-        }
-        Ok(ev)
-    }
-
     /// The event as one JSON line (keys in order); reading it back gives the same event.
     pub fn to_json_line(&self) -> String {
         let map: Map<String, Json> = self
@@ -408,7 +222,7 @@ impl FlatEvent {
     /// The event time in nanoseconds since the epoch: `evt.rawtime`, else a numeric `evt.time`.
     /// (An alert line's `time` is stored as `evt.rawtime` when it is read.)
     pub fn timestamp_ns(&self) -> Option<u64> {
-        timestamp_from(&|k| self.fields.get(k).map(Value::borrowed))
+        timestamp_from(&|k| self.get(k).map(Value::borrowed))
     }
 }
 
@@ -432,119 +246,25 @@ pub struct ParsedLine {
 /// Parses one line ([`FlatEvent::from_json_line`]), keeping what a reader reports: duplicate
 /// keys and keys that are not field names.
 pub fn parse_line(line: &str, reg: &Registry) -> Result<ParsedLine, EventError> {
-    let top: Top = serde_json::from_str(line).map_err(|e| EventError::Json(e.to_string()))?;
-    let (obj, mut duplicate_keys) = match top {
-        Top::Object(o, d) => (o, d),
-        Top::Other(kind) => return Err(EventError::NotAnObject(kind)),
-    };
-    let mut unknown_keys = Vec::new();
-    if obj.contains_key("rule") && obj.contains_key("output_fields") {
-        let fields = match obj.get("output_fields") {
-            Some(Json::Object(m)) => m,
-            Some(other) => return Err(EventError::BadAlert(kind(other))),
-            None => return Err(EventError::BadAlert("nothing")),
-        };
-        let mut ev = FlatEvent::from_map(fields, reg, &mut unknown_keys, &mut duplicate_keys)?;
-        if ev.timestamp_ns().is_none() {
-            if let Some(ts) = obj
-                .get("time")
-                .and_then(Json::as_str)
-                .and_then(parse_falco_time)
-            {
-                ev.set("evt.rawtime", Value::Uint(ts));
-            }
-        }
-        return Ok(ParsedLine {
-            event: ev,
-            alert: Some(obj),
+    thread_local! {
+        static PARSER: RefCell<Parser> = RefCell::new(Parser::new());
+    }
+    let parse = |p: &mut Parser| {
+        let alert = p.parse(line, reg)?;
+        let event = p.view(line).to_flat();
+        let unknown_keys = p.unknown_keys();
+        let duplicate_keys = p.duplicate_keys().collect();
+        Ok(ParsedLine {
+            event,
+            alert,
             duplicate_keys,
             unknown_keys,
-        });
-    }
-    let event = FlatEvent::from_map(&obj, reg, &mut unknown_keys, &mut duplicate_keys)?;
-    Ok(ParsedLine {
-        event,
-        alert: None,
-        duplicate_keys,
-        unknown_keys,
+        })
+    };
+    PARSER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut p) => parse(&mut p),
+        Err(_) => parse(&mut Parser::new()),
     })
-}
-
-/// A line's top-level JSON value: an object (with the keys it repeats), or the kind of
-/// anything else. An object's `output_fields` object is checked for repeated keys too.
-enum Top {
-    Object(Map<String, Json>, Vec<String>),
-    Other(&'static str),
-}
-
-impl<'de> serde::Deserialize<'de> for Top {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TopVisitor)
-    }
-}
-
-struct TopVisitor;
-
-impl<'de> serde::de::Visitor<'de> for TopVisitor {
-    type Value = Top;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Top, E> {
-        Ok(Top::Other("a boolean"))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Top, E> {
-        Ok(Top::Other("a number"))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Top, E> {
-        Ok(Top::Other("a number"))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Top, E> {
-        Ok(Top::Other("a number"))
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Top, E> {
-        Ok(Top::Other("a string"))
-    }
-    fn visit_unit<E>(self) -> Result<Top, E> {
-        Ok(Top::Other("null"))
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
-        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(Top::Other("an array"))
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Top, A::Error> {
-        let mut obj = Map::new();
-        let mut dups = Vec::new();
-        while let Some(key) = m.next_key::<String>()? {
-            let value = if key == "output_fields" {
-                match m.next_value::<Top>()? {
-                    Top::Object(inner, inner_dups) => {
-                        dups.extend(inner_dups);
-                        Json::Object(inner)
-                    }
-                    // Only the kind matters for the error this becomes.
-                    Top::Other("a boolean") => Json::Bool(false),
-                    Top::Other("a number") => Json::from(0),
-                    Top::Other("a string") => Json::String(String::new()),
-                    Top::Other("an array") => Json::Array(Vec::new()),
-                    Top::Other(_) => Json::Null,
-                }
-            } else {
-                m.next_value::<Json>()?
-            };
-            match obj.entry(key) {
-                serde_json::map::Entry::Occupied(mut o) => {
-                    dups.push(o.key().clone());
-                    o.insert(value);
-                }
-                serde_json::map::Entry::Vacant(v) => {
-                    v.insert(value);
-                }
-            }
-        }
-        Ok(Top::Object(obj, dups))
-    }
 }
 
 /// [`FlatEvent::timestamp_ns`] for any key-value view of an event.
@@ -617,11 +337,11 @@ fn value_to_json(v: &Value<'_>) -> Json {
 
 impl Event for FlatEvent {
     fn evt_type(&self) -> Option<&str> {
-        self.fields.get("evt.type").and_then(|v| v.as_str())
+        self.get("evt.type").and_then(|v| v.as_str())
     }
 
     fn field(&self, f: &FieldRef) -> Option<Value<'_>> {
-        field_from(f, &|k| self.fields.get(k).map(Value::borrowed))
+        field_from(f, &|k| self.get(k).map(Value::borrowed))
     }
 }
 

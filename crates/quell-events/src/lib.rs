@@ -17,10 +17,12 @@ mod alert;
 mod flat;
 mod reader;
 pub mod term;
+mod view;
 
 pub use alert::FalcoAlert;
 pub use flat::{field_from, parse_line, timestamp_from, EventError, FlatEvent, ParsedLine};
 pub use reader::{
-    open, Line, LineError, OpenError, Problem, ReadError, ReadOptions, RecordReader, Warning,
-    DEFAULT_MAX_LINE_BYTES,
+    open, Line, LineError, LineRef, OpenError, Problem, ReadError, ReadOptions, RecordReader,
+    Warning, DEFAULT_MAX_LINE_BYTES,
 };
+pub use view::EventRef;

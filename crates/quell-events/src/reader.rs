@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use quell_rules::fields_table::registry;
 use serde_json::{Map, Value as Json};
 
-use crate::flat::{parse_line, EventError, FlatEvent};
+use crate::flat::{EventError, FlatEvent};
+use crate::view::{EventRef, Parser};
 
 /// The default longest line, in bytes (4 MiB): far above any real event (the longest line
 /// of the corpus recordings is under 8 KiB), small enough that a file without line breaks
@@ -135,6 +136,32 @@ pub struct Line {
     pub warnings: Vec<Warning>,
 }
 
+/// One line read by [`RecordReader::next_ref`]: like [`Line`], with the event borrowed from
+/// the reader (valid until the next line is read).
+#[derive(Debug)]
+pub struct LineRef<'a> {
+    /// 1-based line number.
+    pub number: usize,
+    /// The event.
+    pub event: EventRef<'a>,
+    /// For a Falco alert line, the object as read.
+    pub alert: Option<Map<String, Json>>,
+    /// What the reader reports about this line (each unknown key only the first time).
+    pub warnings: Vec<Warning>,
+}
+
+impl LineRef<'_> {
+    /// The line with its event copied into an owned [`FlatEvent`].
+    pub fn into_line(self) -> Line {
+        Line {
+            number: self.number,
+            event: self.event.to_flat(),
+            alert: self.alert,
+            warnings: self.warnings,
+        }
+    }
+}
+
 /// Why an input cannot be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -155,11 +182,17 @@ pub enum OpenError {
     },
 }
 
+/// The size of the reads `open` makes.
+const READ_SIZE: usize = 1 << 18;
+
 /// Opens an input of events: `-` is standard input, anything else a file (a directory is
 /// an error, not an empty stream).
 pub fn open(path: &Path) -> Result<Box<dyn BufRead>, OpenError> {
     if path == Path::new("-") {
-        return Ok(Box::new(io::BufReader::with_capacity(1 << 16, io::stdin())));
+        return Ok(Box::new(io::BufReader::with_capacity(
+            READ_SIZE,
+            io::stdin(),
+        )));
     }
     let io_err = |source| OpenError::Io {
         path: path.to_path_buf(),
@@ -171,7 +204,7 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead>, OpenError> {
             path: path.to_path_buf(),
         });
     }
-    Ok(Box::new(io::BufReader::with_capacity(1 << 16, file)))
+    Ok(Box::new(io::BufReader::with_capacity(READ_SIZE, file)))
 }
 
 /// Reads flat JSON events and Falco alerts, one per line, with bounded memory. Blank lines
@@ -179,15 +212,33 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead>, OpenError> {
 /// are accepted. A bad line yields [`ReadError::Bad`] naming its line number and reading
 /// goes on with the next line; an I/O error yields [`ReadError::Io`] and ends the stream.
 /// Whether a bad line or a warning is fatal (`--strict`) is the caller's choice.
+///
+/// [`RecordReader::next_ref`] gives each event borrowed from the reader's buffers (no
+/// allocation per line once they have grown); the [`Iterator`] gives owned [`Line`]s.
 #[derive(Debug)]
 pub struct RecordReader<R: BufRead> {
     input: R,
     opts: ReadOptions,
     line: usize,
     buf: Vec<u8>,
+    /// The last line, checked as UTF-8 (its allocation goes back to `buf` for the next).
+    text: String,
+    /// The event's span of `text` (without a byte order mark and surrounding blanks).
+    span: (usize, usize),
+    parser: Parser,
     done: bool,
     skip_rest: bool,
     reported: HashSet<String>,
+}
+
+/// What became of a line.
+enum Parsed {
+    Blank,
+    Bad(Problem),
+    Event {
+        alert: Option<Map<String, Json>>,
+        warnings: Vec<Warning>,
+    },
 }
 
 /// The outcome of reading one line's bytes.
@@ -210,6 +261,9 @@ impl<R: BufRead> RecordReader<R> {
             opts,
             line: 0,
             buf: Vec::new(),
+            text: String::new(),
+            span: (0, 0),
+            parser: Parser::new(),
             done: false,
             skip_rest: false,
             reported: HashSet::new(),
@@ -226,6 +280,9 @@ impl<R: BufRead> RecordReader<R> {
     /// and its rest is read and dropped by the next call, so an input without line breaks
     /// (`/dev/zero`) costs time but no memory.
     fn read_raw(&mut self) -> io::Result<Raw> {
+        if self.buf.capacity() == 0 {
+            self.buf = std::mem::take(&mut self.text).into_bytes();
+        }
         self.buf.clear();
         let max = self.opts.max_line_bytes;
         let mut any = false;
@@ -266,51 +323,60 @@ impl<R: BufRead> RecordReader<R> {
         }
     }
 
-    fn parse(&mut self, number: usize) -> Option<Result<Line, ReadError>> {
-        let mut bytes: &[u8] = &self.buf;
-        if number == 1 {
-            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        }
-        let bad = |problem| {
-            Some(Err(ReadError::Bad(LineError {
-                line: number,
-                problem,
-            })))
-        };
-        let text = match std::str::from_utf8(bytes) {
-            Ok(t) => t.trim(),
-            Err(e) => return bad(Problem::NotUtf8(e.to_string())),
-        };
-        if text.is_empty() {
-            return None;
-        }
-        let parsed = match parse_line(text, registry()) {
-            Ok(p) => p,
-            Err(e) => return bad(Problem::Event(e)),
-        };
-        let mut warnings = Vec::new();
-        for key in parsed.duplicate_keys {
-            warnings.push(Warning::DuplicateKey { key });
-        }
-        for key in parsed.unknown_keys {
-            if self.reported.len() < MAX_REPORTED_KEYS && self.reported.insert(key.clone()) {
-                warnings.push(Warning::UnknownField { key });
+    fn parse(&mut self, number: usize) -> Parsed {
+        let bytes = std::mem::take(&mut self.buf);
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let problem = Problem::NotUtf8(e.utf8_error().to_string());
+                // A byte order mark before the first line is not an error.
+                let bytes = e.into_bytes();
+                let rest = bytes.strip_prefix(b"\xEF\xBB\xBF").filter(|_| number == 1);
+                let problem = match rest.map(std::str::from_utf8) {
+                    Some(Err(e)) => Problem::NotUtf8(e.to_string()),
+                    _ => problem,
+                };
+                self.buf = bytes;
+                return Parsed::Bad(problem);
             }
+        };
+        self.text = text;
+        let mut t = self.text.as_str();
+        if number == 1 {
+            t = t.strip_prefix('\u{feff}').unwrap_or(t);
         }
-        Some(Ok(Line {
-            number,
-            event: parsed.event,
-            alert: parsed.alert,
-            warnings,
-        }))
+        let trimmed = t.trim();
+        if trimmed.is_empty() {
+            return Parsed::Blank;
+        }
+        let start = trimmed.as_ptr() as usize - self.text.as_ptr() as usize;
+        self.span = (start, start + trimmed.len());
+        let alert = match self.parser.parse(trimmed, registry()) {
+            Ok(a) => a,
+            Err(e) => return Parsed::Bad(Problem::Event(e)),
+        };
+        let mut warnings: Vec<Warning> = self
+            .parser
+            .duplicate_keys()
+            .map(|key| Warning::DuplicateKey { key })
+            .collect();
+        let reported = &mut self.reported;
+        for key in self.parser.new_unknown_keys(|key| {
+            reported.len() < MAX_REPORTED_KEYS && reported.insert(key.to_string())
+        }) {
+            warnings.push(Warning::UnknownField { key });
+        }
+        Parsed::Event { alert, warnings }
     }
-}
 
-impl<R: BufRead> Iterator for RecordReader<R> {
-    type Item = Result<Line, ReadError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        while !self.done {
+    /// The next line, its event borrowed from the reader (see [`LineRef`]); `None` at the
+    /// end of the input. Bad lines and I/O errors are reported as by the [`Iterator`].
+    #[allow(clippy::should_implement_trait)]
+    pub fn next_ref(&mut self) -> Option<Result<LineRef<'_>, ReadError>> {
+        let (alert, warnings) = loop {
+            if self.done {
+                return None;
+            }
             match self.read_raw() {
                 Ok(Raw::Eof) => self.done = true,
                 Ok(Raw::TooLong) => {
@@ -324,8 +390,15 @@ impl<R: BufRead> Iterator for RecordReader<R> {
                 }
                 Ok(Raw::Line) => {
                     self.line += 1;
-                    if let Some(item) = self.parse(self.line) {
-                        return Some(item);
+                    match self.parse(self.line) {
+                        Parsed::Blank => {}
+                        Parsed::Bad(problem) => {
+                            return Some(Err(ReadError::Bad(LineError {
+                                line: self.line,
+                                problem,
+                            })))
+                        }
+                        Parsed::Event { alert, warnings } => break (alert, warnings),
                     }
                 }
                 Err(source) => {
@@ -336,8 +409,22 @@ impl<R: BufRead> Iterator for RecordReader<R> {
                     }));
                 }
             }
-        }
-        None
+        };
+        let line = self.text.get(self.span.0..self.span.1).unwrap_or_default();
+        Some(Ok(LineRef {
+            number: self.line,
+            event: self.parser.view(line),
+            alert,
+            warnings,
+        }))
+    }
+}
+
+impl<R: BufRead> Iterator for RecordReader<R> {
+    type Item = Result<Line, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_ref().map(|r| r.map(LineRef::into_line))
     }
 }
 
@@ -523,14 +610,33 @@ mod tests {
                     key: "proc.name".into()
                 },
                 Warning::DuplicateKey {
-                    key: "proc.aname[2]".into()
+                    key: "proc.aname[02]".into()
                 }
             ]
         );
+        // The last occurrence in the line wins, for one spelling or two of a field.
         assert_eq!(
             lines[0].event.get("proc.name").and_then(|v| v.as_str()),
             Some("b")
         );
+        assert_eq!(
+            lines[0].event.get("proc.aname[2]").and_then(|v| v.as_str()),
+            Some("y")
+        );
+        // A later null makes the field missing; every occurrence is converted.
+        let out = read(
+            br#"{"proc.name":"a","proc.name":null}
+{"proc.pid":"x","proc.pid":1}"#,
+        );
+        assert_eq!(good(&out)[0].event.get("proc.name"), None);
+        assert_eq!(
+            good(&out)[0].warnings,
+            [Warning::DuplicateKey {
+                key: "proc.name".into()
+            }]
+        );
+        assert_eq!(bad_lines(&out).len(), 1, "{out:?}");
+        assert!(bad_lines(&out)[0].1.contains("proc.pid"), "{out:?}");
         let keys: Vec<String> = lines[1].warnings.iter().map(|w| w.to_string()).collect();
         assert_eq!(
             keys,

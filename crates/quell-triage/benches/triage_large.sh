@@ -4,6 +4,7 @@
 # The recording is made of the live corpus recordings (crates/quell/tests/*/recordings), repeated
 # with each copy's session ids, pids and times shifted so that copies are separate sessions.
 # Needs: a release build (cargo build --release -p quell), python3, gzip, /usr/bin/time.
+# GEN_ONLY=1: only write the recording (its path is the last line printed) and keep it.
 set -eu
 N=${1:-1000000}
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -33,6 +34,7 @@ with open(out, "w") as o:
         copy += 1
 PY
 ls -l "$OUT"
+if [ -n "${GEN_ONLY:-}" ]; then echo "$OUT"; exit 0; fi
 RULES="-r $ROOT/../shared/corpus/falco-rules/falco_rules.yaml -r $ROOT/../shared/corpus/falco-rules/falco-incubating_rules.yaml"
 /usr/bin/time -v "$ROOT/target/release/quell" triage -q --json $RULES "$OUT" > /dev/null 2> "$OUT.time" || true
 grep -E "User time|System time|Elapsed|Maximum resident|Exit status" "$OUT.time"

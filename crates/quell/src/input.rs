@@ -5,7 +5,8 @@ use std::io::BufRead;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
-use quell_events::{term, Line, LineError, ReadError, ReadOptions, RecordReader, Warning};
+use quell_events::{term, Line, LineError, LineRef, ReadError, ReadOptions, RecordReader, Warning};
+use quell_rules::Event;
 use quell_triage::input::Record;
 
 use crate::cli::InputOpts;
@@ -164,16 +165,82 @@ pub fn for_each_line(
     opts: &InputOpts,
     mut on_line: impl FnMut(Line, &mut Reporter) -> Result<()>,
 ) -> Result<Reporter> {
+    for_each_event(input, name, opts, |line, rep| on_line(line.into_line(), rep))
+}
+
+/// One event as a command reads it: borrowed from its JSON line (the fast path, no copy
+/// into an owned event) or owned (a capture's events).
+pub enum InputEvent<'a> {
+    /// A JSON Lines event or alert, borrowed from the reader's line.
+    Borrowed(LineRef<'a>),
+    /// An event built by a capture reader.
+    Owned(Line),
+}
+
+impl InputEvent<'_> {
+    /// 1-based line (or capture event) number.
+    pub fn number(&self) -> usize {
+        match self {
+            InputEvent::Borrowed(l) => l.number,
+            InputEvent::Owned(l) => l.number,
+        }
+    }
+
+    /// Whether the line is a Falco alert rather than an event.
+    pub fn is_alert(&self) -> bool {
+        match self {
+            InputEvent::Borrowed(l) => l.alert.is_some(),
+            InputEvent::Owned(l) => l.alert.is_some(),
+        }
+    }
+
+    /// The event, for rule evaluation and alerts.
+    pub fn event(&self) -> &dyn Event {
+        match self {
+            InputEvent::Borrowed(l) => &l.event,
+            InputEvent::Owned(l) => &l.event,
+        }
+    }
+
+    /// The event's time, when it carries one.
+    pub fn timestamp_ns(&self) -> Option<u64> {
+        match self {
+            InputEvent::Borrowed(l) => l.event.timestamp_ns(),
+            InputEvent::Owned(l) => l.event.timestamp_ns(),
+        }
+    }
+
+    /// The line with an owned event.
+    pub fn into_line(self) -> Line {
+        match self {
+            InputEvent::Borrowed(l) => l.into_line(),
+            InputEvent::Owned(l) => l,
+        }
+    }
+}
+
+/// [`for_each_line`] with each JSON Lines event borrowed from the reader.
+pub fn for_each_event(
+    input: Source,
+    name: &str,
+    opts: &InputOpts,
+    mut on_line: impl FnMut(InputEvent<'_>, &mut Reporter) -> Result<()>,
+) -> Result<Reporter> {
     let mut rep = Reporter::new(name, opts.strict);
     let input = match input {
         Source::Lines(r) => r,
-        Source::Scap(events) => return for_each_capture_event(*events, rep, name, on_line),
+        Source::Scap(events) => {
+            return for_each_capture_event(*events, rep, name, |line, rep| {
+                on_line(InputEvent::Owned(line), rep)
+            })
+        }
     };
-    for item in RecordReader::with_options(input, read_options(opts)) {
+    let mut reader = RecordReader::with_options(input, read_options(opts));
+    while let Some(item) = reader.next_ref() {
         match item {
             Ok(line) => {
                 rep.warnings(line.number, &line.warnings)?;
-                on_line(line, &mut rep)?;
+                on_line(InputEvent::Borrowed(line), &mut rep)?;
             }
             Err(ReadError::Bad(e)) => rep.bad_line(&e)?,
             Err(e @ ReadError::Io { .. }) => {

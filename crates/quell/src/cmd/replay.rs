@@ -11,7 +11,7 @@ use quell_rules::engine::RuleMatching;
 
 use crate::alerts::{now_ns, AlertSink};
 use crate::cli::InputOpts;
-use crate::input::{display_name, for_each_line};
+use crate::input::{display_name, for_each_event};
 use crate::output::{progress, Out};
 use crate::{note, ruleset};
 
@@ -35,8 +35,8 @@ pub fn run(
     // Progress on a terminal for long replays: a line rewritten about once a second.
     let show_progress = io::stderr().is_terminal();
     let mut last_report = Instant::now();
-    let rep = for_each_line(reader, &name, input, |line, _| {
-        let ev = line.event;
+    let rep = for_each_event(reader, &name, input, |line, _| {
+        let ev = line.event();
         read += 1;
         if show_progress && read % 4096 == 0 && last_report.elapsed().as_secs() >= 1 {
             last_report = Instant::now();
@@ -45,9 +45,9 @@ pub fn run(
                 sink.total()
             ));
         }
-        let ts = ev.timestamp_ns().unwrap_or_else(now_ns);
-        for rule in engine.evaluate(&ev, matching) {
-            sink.emit(rule, &ev, ts)?;
+        let ts = line.timestamp_ns().unwrap_or_else(now_ns);
+        for rule in engine.evaluate(ev, matching) {
+            sink.emit(rule, ev, ts)?;
         }
         Ok(())
     });

@@ -12,7 +12,7 @@ use quell_triage::history::History;
 use quell_triage::{ClusterReport, Lang, Triage};
 
 use crate::cli::InputOpts;
-use crate::input::{display_name, for_each_line, read_records};
+use crate::input::{display_name, for_each_event, read_records};
 use crate::output::Out;
 use crate::{note, ruleset};
 
@@ -166,11 +166,23 @@ pub fn run(
     let input_stream =
         crate::input::open(events, false).map_err(|e| anyhow::anyhow!("the events file: {e}"))?;
     let mut n_records = 0usize;
-    for_each_line(input_stream, &name, input, |line, rep| {
-        let number = line.number;
-        match quell_triage::input::from_line(line, &name) {
+    for_each_event(input_stream, &name, input, |line, rep| {
+        let number = line.number();
+        // An event's rules are found on the borrowed event (as `Triage::rules_for` would on
+        // the record: first match); an alert line stands for the rule it names.
+        let rules: Option<Vec<String>> = (!line.is_alert()).then(|| {
+            engine
+                .evaluate(line.event(), quell_rules::engine::RuleMatching::First)
+                .into_iter()
+                .map(|c| c.name.clone())
+                .collect()
+        });
+        match quell_triage::input::from_line(line.into_line(), &name) {
             Ok(r) => {
-                stream.push(r);
+                match rules {
+                    Some(rules) => stream.push_evaluated(r, rules),
+                    None => stream.push(r),
+                }
                 n_records += 1;
                 progress.step("reading events", n_records as u64, 0);
             }
