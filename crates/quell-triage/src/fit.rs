@@ -44,6 +44,14 @@ fn logit(w: &Weights, f: &Features) -> f64 {
         .sum()
 }
 
+/// Whether a vetoing attack signal is present with a negative effect (triage then says
+/// "uncertain" at best; see `veto` in `data/signals.yaml`).
+pub fn vetoed(w: &Weights, f: &Features) -> bool {
+    let t = table();
+    f.iter()
+        .any(|(id, x)| t.vetoes(id) && w.get(id).copied().unwrap_or(0.0) * x < 0.0)
+}
+
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
@@ -117,7 +125,8 @@ impl Figures {
 pub fn evaluate(examples: &[Example], w: &Weights) -> Figures {
     let mut f = Figures::default();
     for e in examples {
-        let called = (sigmoid(logit(w, &e.features)) * 1000.0).round() / 1000.0 >= FP_THRESHOLD;
+        let called = (sigmoid(logit(w, &e.features)) * 1000.0).round() / 1000.0 >= FP_THRESHOLD
+            && !vetoed(w, &e.features);
         if e.benign {
             f.benign += 1;
             f.benign_fp_calls += usize::from(called);
