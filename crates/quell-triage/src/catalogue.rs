@@ -153,7 +153,7 @@ pub fn commands_within(cmd: &str, allowed: &[String], redirects: bool) -> bool {
         let base = first.rsplit('/').next().unwrap_or(first);
         if allowed.iter().any(|a| a == base) {
             any = true;
-        } else if !(INERT_COMMANDS.contains(&base) && !cmd.contains('>')) {
+        } else if !INERT_COMMANDS.contains(&base) || cmd.contains('>') {
             return false;
         }
     }
