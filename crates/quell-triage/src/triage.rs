@@ -1527,4 +1527,31 @@ mod tests {
             "{s:?}"
         );
     }
+
+    #[test]
+    fn attack_evidence_vetoes_likely_false_positive_and_splits_the_cluster() {
+        // Two identical log-rotation deletions; in one session a shell connected out to an
+        // unusual port first. The benign signals alone call both likely false positive;
+        // the connection makes its deletion a cluster of its own, at best uncertain.
+        let lines = [
+            r#"{"evt.type":"connect","evt.rawres":0,"proc.pid":11,"proc.sid":10,"evt.rawtime":1000,"proc.name":"bash","fd.sip":"203.0.113.5","fd.sport":4444,"fd.name":"10.0.0.2:40000->203.0.113.5:4444"}"#,
+            r#"{"evt.type":"unlinkat","evt.rawres":0,"proc.pid":12,"proc.sid":10,"evt.rawtime":2000,"proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron","fs.path.name":"/var/log/app.log.1"}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.pid":21,"proc.sid":20,"evt.rawtime":1000,"proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron"}"#,
+            r#"{"evt.type":"unlinkat","evt.rawres":0,"proc.pid":21,"proc.sid":20,"evt.rawtime":2000,"proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron","fs.path.name":"/var/log/app.log.2"}"#,
+        ];
+        let reps = run(&lines, Lang::En, &History::empty());
+        assert_eq!(reps.len(), 2, "{reps:#?}");
+        let with = reps.iter().find(|r| r.members == vec![1]).unwrap();
+        let clean = reps.iter().find(|r| r.members == vec![3]).unwrap();
+        assert_eq!(clean.verdict, Verdict::LikelyFalsePositive, "{clean:#?}");
+        assert_eq!(with.verdict, Verdict::Uncertain, "{with:#?}");
+        assert!(with.score >= FP_THRESHOLD, "{with:#?}");
+        assert!(
+            with.summary
+                .contains("evidence of an attack (session_outbound)"),
+            "{}",
+            with.summary
+        );
+        assert_ne!(with.cluster, clean.cluster);
+    }
 }
