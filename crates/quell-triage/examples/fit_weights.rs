@@ -24,6 +24,7 @@ use quell_triage::signals::table;
 use quell_triage::{Lang, Triage};
 
 struct Unit {
+    name: String,
     family: String,
     benign: bool,
     records: Vec<Record>,
@@ -43,8 +44,15 @@ fn hand(dir: &Path) -> Vec<Unit> {
             let sc = expand::expand_family(&text, &f.display().to_string(), &mut alloc)
                 .unwrap_or_else(|e| panic!("{e}"));
             for s in sc {
+                // `FIT_DUMP=<scenario>`: its expanded events (train families only).
+                if std::env::var("FIT_DUMP").is_ok_and(|d| d == s.name)
+                    && !is_test_family(&s.family)
+                {
+                    println!("{}", s.jsonl());
+                }
                 let records = parse_records(&s.jsonl(), &s.name).expect("expanded events parse");
                 out.push(Unit {
+                    name: s.name,
                     family: s.family,
                     benign: s.label == expand::Label::Benign,
                     records,
@@ -81,6 +89,7 @@ fn live(dir: &Path) -> Vec<Unit> {
             };
             out.push(Unit {
                 family: family_of(&name).to_string(),
+                name: name.clone(),
                 benign: label == "benign",
                 records,
             });
@@ -113,21 +122,39 @@ fn examples(engine: &Engine, units: &[&Unit]) -> Vec<Example> {
         .map(|r| {
             let benign = r.members.iter().all(|&m| units[owner[m]].benign);
             let family = units[owner[r.members[0]]].family.clone();
-            if std::env::var_os("FIT_SHOW_TRAIN").is_some()
-                && !is_test_family(&family)
-                && r.verdict == quell_triage::Verdict::LikelyFalsePositive
-                && !benign
-            {
+            // Train clusters only (never a test family's): every cluster with its members
+            // and reasons, so that a person can see why it got its verdict.
+            if std::env::var_os("FIT_SHOW_TRAIN").is_some() && !is_test_family(&family) {
                 let why: Vec<String> = r
                     .reasons
                     .iter()
                     .map(|x| format!("{}{:+.1}", x.signal, x.effect))
                     .collect();
+                let mut names: Vec<String> = r
+                    .members
+                    .iter()
+                    .map(|&m| {
+                        let u = units[owner[m]];
+                        format!("{}:{}", if u.benign { "b" } else { "m" }, u.name)
+                    })
+                    .collect();
+                names.sort();
+                names.dedup();
+                let mixed = !benign && r.members.iter().any(|&m| units[owner[m]].benign);
+                let tag = match (mixed, benign, r.verdict) {
+                    (true, _, _) => "MIXED",
+                    (false, false, quell_triage::Verdict::LikelyFalsePositive) => "ATTACK-LFP",
+                    (false, false, _) => "attack",
+                    (false, true, _) => "benign",
+                };
                 eprintln!(
-                    "TRAIN ATTACK CALLED LFP: {family} {} {:.3} [{}]",
-                    r.rule,
+                    "TRAIN {tag:10} {:22} {:.3} {:40} sig={} [{}] members [{}]",
+                    r.verdict.as_str(),
                     r.score,
-                    why.join(" ")
+                    r.rule,
+                    r.signature.lineage.join("|"),
+                    why.join(" "),
+                    names.join(" ")
                 );
             }
             Example {
@@ -169,10 +196,10 @@ fn main() {
         fams.dedup();
         let test_fams: Vec<&str> = fams.iter().filter(|f| f.1).map(|f| f.0).collect();
         println!(
-            "{kind}: {} scenarios, {} families; test families: {}",
+            "{kind}: {} scenarios, {} families ({} of them test families)",
             units.len(),
             fams.len(),
-            test_fams.join(", ")
+            test_fams.len()
         );
         let train: Vec<&Unit> = units
             .iter()
@@ -191,34 +218,21 @@ fn main() {
         println!("  {id:26} {w:+.3} -> {:+.3}", fitted[id]);
     }
     println!();
+    // Test figures only on request (`FIT_SHOW_TEST=1`): while developing, only the train
+    // split is looked at.
+    let show_test = std::env::var_os("FIT_SHOW_TEST").is_some();
     for (kind, tr, te) in &sets {
-        println!(
-            "{}",
-            line(
-                &format!("{kind} train, table weights"),
-                &evaluate(tr, &table_w)
-            )
-        );
-        println!(
-            "{}",
-            line(
-                &format!("{kind} test,  table weights"),
-                &evaluate(te, &table_w)
-            )
-        );
-        println!(
-            "{}",
-            line(
-                &format!("{kind} train, fitted weights"),
-                &evaluate(tr, &fitted)
-            )
-        );
-        println!(
-            "{}",
-            line(
-                &format!("{kind} test,  fitted weights"),
-                &evaluate(te, &fitted)
-            )
-        );
+        for (name, w) in [("table", &table_w), ("fitted", &fitted)] {
+            println!(
+                "{}",
+                line(&format!("{kind} train, {name} weights"), &evaluate(tr, w))
+            );
+            if show_test {
+                println!(
+                    "{}",
+                    line(&format!("{kind} test,  {name} weights"), &evaluate(te, w))
+                );
+            }
+        }
     }
 }

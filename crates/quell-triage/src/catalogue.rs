@@ -130,8 +130,15 @@ pub fn shell_command(ev: &FlatEvent) -> Option<String> {
         .or_else(|| of(text(ev, "proc.pname"), text(ev, "proc.pcmdline")))
 }
 
-/// Whether every command of a shell string is one of `allowed` (by base name). Command
-/// substitution never is; input redirection only when `redirects` is true.
+/// Shell commands that act on nothing outside the shell: they print text (into a pipe) or
+/// change the shell's own directory. Allowed in any `commands` scope when the string
+/// writes no file (no `>`), so that `printf '...' | sendmail -t` is the mail command it is.
+pub const INERT_COMMANDS: &[&str] = &["echo", "printf", "cd", "true", ":"];
+
+/// Whether every command of a shell string is one of `allowed` (by base name) or inert
+/// ([`INERT_COMMANDS`], when nothing is written with `>`), and at least one is in
+/// `allowed`. Command substitution never is; input redirection only when `redirects` is
+/// true.
 pub fn commands_within(cmd: &str, allowed: &[String], redirects: bool) -> bool {
     if cmd.contains('`') || cmd.contains("$(") || (!redirects && cmd.contains('<')) {
         return false;
@@ -144,10 +151,11 @@ pub fn commands_within(cmd: &str, allowed: &[String], redirects: bool) -> bool {
         });
         let Some(first) = words.next() else { continue };
         let base = first.rsplit('/').next().unwrap_or(first);
-        if !allowed.iter().any(|a| a == base) {
+        if allowed.iter().any(|a| a == base) {
+            any = true;
+        } else if !INERT_COMMANDS.contains(&base) || cmd.contains('>') {
             return false;
         }
-        any = true;
     }
     any
 }
@@ -495,5 +503,30 @@ mod tests {
             "{e}"
         );
         assert!(e.message.contains("document too large"), "{e}");
+    }
+
+    #[test]
+    fn inert_commands_do_not_break_a_command_scope() {
+        let mail = vec!["sendmail".to_string()];
+        assert!(commands_within(
+            "printf 'To: a@example.test\\n\\nhi' | /usr/sbin/sendmail -t -i",
+            &mail,
+            false
+        ));
+        assert!(commands_within("cd /srv && sendmail -t", &mail, false));
+        // Inert commands alone are not the scope's command; a write makes them not inert;
+        // any other command still breaks the scope.
+        assert!(!commands_within("echo hi", &mail, false));
+        assert!(!commands_within(
+            "echo '* * * * * root sh' > /etc/cron.d/x; sendmail -t",
+            &mail,
+            false
+        ));
+        assert!(!commands_within(
+            "printf x | sendmail -t; curl http://x/",
+            &mail,
+            false
+        ));
+        assert!(!commands_within("echo $(id) | sendmail -t", &mail, false));
     }
 }

@@ -31,8 +31,9 @@ pub struct Signature {
     pub workload: String,
     /// `proc.exepath` (or `proc.name` when the path is unknown).
     pub exe: String,
-    /// Lineage shape: the roles of the ancestors (see [`crate::evidence::shape`]), one
-    /// string such as `shell<login<init`.
+    /// Lineage: the shape (the roles of the ancestors, see [`crate::evidence::shape`]), one
+    /// string such as `shell<login<init`, then `parent=NAME` (masked) when the parent is
+    /// known.
     pub lineage: Vec<String>,
     /// The target (a file or connection), masked; or the masked command line for actions
     /// without a target.
@@ -59,7 +60,11 @@ impl Signature {
                 }
             }
         }
-        let lineage = vec![shape(ev)];
+        // The shape, and the parent itself: `ssh` run by `git` is not `ssh` run by a shell.
+        let mut lineage = vec![shape(ev)];
+        if let Some(p) = text(ev, "proc.pname").or_else(|| text(ev, "proc.aname[1]")) {
+            lineage.push(format!("parent={}", mask(&p)));
+        }
         let target = match target(ev) {
             Some((_, t)) if t.contains("->") => mask_connection(&t),
             Some((_, t)) => mask_path(&t),

@@ -902,6 +902,7 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
         let reader = text(ev, "proc.name").unwrap_or_default();
         if flag("evt.is_open_read")
             && is_credential(&path)
+            && !reads_by_design(&reader, &path)
             && int(ev, "fd.num").is_none_or(|n| n >= 0)
         {
             return Some(Activity::CredentialRead(path, reader));
@@ -914,6 +915,51 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
         }
     }
     None
+}
+
+/// Whether `program` reads the credential file `path` every time it runs, by design: the
+/// privilege tools their policy (`sudo` reads `/etc/sudoers`), the account and login tools
+/// the password databases, the SSH daemon its host keys. Such a read says nothing about
+/// the session.
+pub fn reads_by_design(program: &str, path: &str) -> bool {
+    const POLICY_READERS: &[&str] = &[
+        "sudo", "sudoedit", "visudo", "su", "doas", "runuser", "pkexec",
+    ];
+    const ACCOUNT_TOOLS: &[&str] = &[
+        "su",
+        "sudo",
+        "login",
+        "sshd",
+        "passwd",
+        "chage",
+        "chpasswd",
+        "chsh",
+        "chfn",
+        "pwck",
+        "grpck",
+        "useradd",
+        "usermod",
+        "userdel",
+        "groupadd",
+        "groupmod",
+        "groupdel",
+        "gpasswd",
+        "newusers",
+        "vipw",
+        "unix_chkpwd",
+        "runuser",
+        "doas",
+    ];
+    if path == "/etc/sudoers" || path.starts_with("/etc/sudoers.d/") {
+        return POLICY_READERS.contains(&program);
+    }
+    if matches!(path, "/etc/shadow" | "/etc/gshadow") {
+        return ACCOUNT_TOOLS.contains(&program);
+    }
+    if path.starts_with("/etc/ssh/ssh_host_") {
+        return program == "sshd";
+    }
+    false
 }
 
 /// Credential files.
@@ -1205,5 +1251,34 @@ mod tests {
             system_account(&ev(r#"{"user.name":"alice","user.uid":1000}"#)),
             None
         );
+    }
+
+    #[test]
+    fn credential_reads_by_their_own_programs_are_not_session_evidence() {
+        let none = |_: &str| false;
+        let read = |who: &str, path: &str| {
+            activity(
+                &ev(&format!(
+                    r#"{{"evt.type":"openat","evt.is_open_read":true,"fd.num":3,"proc.name":"{who}","fd.name":"{path}"}}"#
+                )),
+                &none,
+            )
+        };
+        assert_eq!(read("sudo", "/etc/sudoers"), None);
+        assert_eq!(read("pwck", "/etc/shadow"), None);
+        assert_eq!(read("sshd", "/etc/ssh/ssh_host_ed25519_key"), None);
+        // The same files read by anything else, or another file by those programs, count.
+        assert!(matches!(
+            read("cat", "/etc/sudoers"),
+            Some(Activity::CredentialRead(..))
+        ));
+        assert!(matches!(
+            read("passwd", "/etc/sudoers"),
+            Some(Activity::CredentialRead(..))
+        ));
+        assert!(matches!(
+            read("sudo", "/root/.ssh/id_rsa"),
+            Some(Activity::CredentialRead(..))
+        ));
     }
 }

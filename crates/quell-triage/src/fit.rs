@@ -35,8 +35,14 @@ pub fn family_of(name: &str) -> &str {
 
 /// How much costlier an attack scored high is than a benign cluster scored low.
 pub const ATTACK_COST: f64 = 25.0;
-/// Pull toward the table's weights (L2), so that signals the data never shows keep them.
-pub const PRIOR: f64 = 0.05;
+/// Pull toward the table's weights (L2 per example), so that the fit moves a hand-set
+/// weight only as far as the train split's clusters ask, and keeps the ones it never sees.
+pub const PRIOR: f64 = 0.2;
+/// After fitting, every train attack cluster that no vetoing signal covers must score this
+/// far (log-odds) below the "likely false positive" threshold.
+pub const MARGIN: f64 = 0.3;
+/// How sharply an attack cluster's cost rises as it nears the threshold.
+pub const SHARP: f64 = 4.0;
 
 fn logit(w: &Weights, f: &Features) -> f64 {
     f.iter()
@@ -44,37 +50,85 @@ fn logit(w: &Weights, f: &Features) -> f64 {
         .sum()
 }
 
+/// Whether a vetoing attack signal is present with a negative effect (triage then says
+/// "uncertain" at best; see `veto` in `data/signals.yaml`).
+pub fn vetoed(w: &Weights, f: &Features) -> bool {
+    let t = table();
+    f.iter()
+        .any(|(id, x)| t.vetoes(id) && w.get(id).copied().unwrap_or(0.0) * x < 0.0)
+}
+
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// Fits weights on `examples` (the caller passes the train split only), starting from and
-/// pulled toward the table's weights, by projected gradient descent.
+/// Fits weights on `examples` (the caller passes the train split only).
+///
+/// The model is triage's: a cluster is called "likely false positive" when its score
+/// reaches [`FP_THRESHOLD`] and no vetoing attack signal is present. So only the clusters
+/// without a vetoing signal inform the fit, and the vetoing signals keep the table's
+/// weights (they never decide that call). The other weights are fitted by projected
+/// gradient descent on an asymmetric loss around the threshold (an attack near or above it
+/// costs [`ATTACK_COST`] times a benign cluster below it), pulled toward the table's
+/// weights ([`PRIOR`]) and kept to their signs. Last, a margin: while a train attack cluster
+/// scores within [`MARGIN`] of the threshold, the benign weights it shows are scaled down.
 pub fn fit(examples: &[Example]) -> Weights {
     let t = table();
     let prior = t.weights();
     let mut w = prior.clone();
+    let data: Vec<&Example> = examples
+        .iter()
+        .filter(|e| !vetoed(&prior, &e.features))
+        .collect();
+    let free = |id: &str| t.get(id).is_some_and(|s| !s.veto);
+    // The loss is about the call, not the score: a benign cluster costs softplus(T - z)
+    // (it wants its log-odds z above the threshold T), an attack cluster
+    // ATTACK_COST * softplus(SHARP * (z - (T - MARGIN))) / SHARP (it wants z below the
+    // threshold by the margin; far below, it no longer pulls).
+    let thr = (FP_THRESHOLD / (1.0 - FP_THRESHOLD)).ln();
     let lr = 0.05;
-    for _ in 0..3000 {
+    for _ in 0..4000 {
         let mut grad: Weights = w.keys().map(|k| (k.clone(), 0.0)).collect();
-        for e in examples {
-            let p = sigmoid(logit(&w, &e.features));
-            // d/dz of: benign -> -ln p ; attack -> -C ln(1-p) with z the log-odds.
-            let g = if e.benign { p - 1.0 } else { ATTACK_COST * p };
+        for e in &data {
+            let z = logit(&w, &e.features);
+            let g = if e.benign {
+                -sigmoid(thr - z)
+            } else {
+                ATTACK_COST * sigmoid(SHARP * (z - (thr - MARGIN)))
+            };
             for (id, x) in &e.features {
                 if let Some(v) = grad.get_mut(id) {
                     *v += g * x;
                 }
             }
         }
-        let n = examples.len().max(1) as f64;
+        let n = data.len().max(1) as f64;
         for (id, v) in w.iter_mut() {
+            if !free(id) {
+                continue;
+            }
             let g = grad[id] / n + PRIOR * (*v - prior[id]);
             *v -= lr * g;
-            match t.get(id).map(|s| s.kind) {
-                Some(Kind::Benign) => *v = v.max(0.0),
-                Some(Kind::Attack) => *v = v.min(0.0),
-                None => {}
+            clamp_sign(t, id, v);
+        }
+    }
+    // The margin: no train attack cluster within MARGIN of the threshold.
+    let limit = (FP_THRESHOLD / (1.0 - FP_THRESHOLD)).ln() - MARGIN;
+    for _ in 0..200 {
+        let Some(worst) = data
+            .iter()
+            .filter(|e| !e.benign)
+            .map(|e| (logit(&w, &e.features), *e))
+            .filter(|(z, _)| *z > limit)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+        else {
+            break;
+        };
+        for (id, x) in &worst.1.features {
+            if *x > 0.0 && t.get(id).is_some_and(|s| s.kind == Kind::Benign) {
+                if let Some(v) = w.get_mut(id) {
+                    *v *= 0.97;
+                }
             }
         }
     }
@@ -82,6 +136,14 @@ pub fn fit(examples: &[Example]) -> Weights {
         *v = (*v * 1000.0).round() / 1000.0;
     }
     w
+}
+
+fn clamp_sign(t: &crate::signals::Table, id: &str, v: &mut f64) {
+    match t.get(id).map(|s| s.kind) {
+        Some(Kind::Benign) => *v = v.max(0.0),
+        Some(Kind::Attack) => *v = v.min(0.0),
+        None => {}
+    }
 }
 
 /// The figures of one set of clusters under a set of weights.
@@ -117,7 +179,8 @@ impl Figures {
 pub fn evaluate(examples: &[Example], w: &Weights) -> Figures {
     let mut f = Figures::default();
     for e in examples {
-        let called = (sigmoid(logit(w, &e.features)) * 1000.0).round() / 1000.0 >= FP_THRESHOLD;
+        let called = (sigmoid(logit(w, &e.features)) * 1000.0).round() / 1000.0 >= FP_THRESHOLD
+            && !vetoed(w, &e.features);
         if e.benign {
             f.benign += 1;
             f.benign_fp_calls += usize::from(called);
@@ -186,5 +249,45 @@ mod tests {
         let f = evaluate(&data, &w);
         assert_eq!(f.attack_fp_calls, 0, "{w:?}");
         assert!(f.benign_fp_calls >= 1, "{w:?}");
+    }
+
+    #[test]
+    fn vetoed_clusters_do_not_pull_benign_weights_and_the_margin_holds() {
+        // Attacks with a download (a vetoing signal) and the benign signals of the benign
+        // clusters: they are never called likely FP, so they must not zero those weights.
+        let mut data = Vec::new();
+        for _ in 0..10 {
+            data.push(ex(
+                false,
+                &[
+                    ("interactive_session", 1.0),
+                    ("target_housekeeping", 1.0),
+                    ("session_download", 1.0),
+                ],
+            ));
+            data.push(ex(
+                true,
+                &[
+                    ("interactive_session", 1.0),
+                    ("target_housekeeping", 1.0),
+                    ("session_quiet", 1.0),
+                ],
+            ));
+        }
+        // One attack without vetoing evidence, at a terminal and quiet.
+        data.push(ex(
+            false,
+            &[("interactive_session", 1.0), ("session_quiet", 1.0)],
+        ));
+        let w = fit(&data);
+        let prior = table().weights();
+        assert_eq!(w["session_download"], prior["session_download"]);
+        assert!(w["interactive_session"] > 0.3, "{w:?}");
+        let f = evaluate(&data, &w);
+        assert_eq!(f.attack_fp_calls, 0, "{w:?}");
+        assert_eq!(f.benign_fp_calls, 10, "{w:?}");
+        let limit = (FP_THRESHOLD / (1.0 - FP_THRESHOLD)).ln() - MARGIN;
+        let z = w["interactive_session"] + w["session_quiet"];
+        assert!(z <= limit + 1e-2, "{z} {w:?}");
     }
 }

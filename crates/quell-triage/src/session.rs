@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::catalogue::Catalogue;
-use crate::evidence::{activity, Activity};
+use crate::evidence::{activity, role, Activity, Role, MAX_ANCESTORS};
 use crate::input::{int, text, Record};
 
 /// How far before and after an alert the session is looked at, in nanoseconds.
@@ -25,6 +25,23 @@ pub fn key(r: &Record) -> Option<String> {
     let container = text(&r.event, "container.id").unwrap_or_else(|| "host".into());
     let host = r.hostname.clone().unwrap_or_default();
     Some(format!("{host}/{container}/{sid}"))
+}
+
+/// The key of a process (host, container, pid) in the same spelling as [`key`].
+fn pid_key(r: &Record, pid: i64) -> String {
+    let container = text(&r.event, "container.id").unwrap_or_else(|| "host".into());
+    let host = r.hostname.clone().unwrap_or_default();
+    format!("{host}/{container}/{pid}")
+}
+
+/// Ancestors whose session is not the person's or the job's own: a service, a runtime, a
+/// scheduler, a CI runner, a login daemon or init hosts many unrelated sessions, so the
+/// walk up the lineage stops there.
+fn hosts_many_sessions(name: &str) -> bool {
+    matches!(
+        role(name),
+        Role::Service | Role::Runtime | Role::Scheduler | Role::CiRunner | Role::Login | Role::Init
+    )
 }
 
 /// One weighed activity of a session.
@@ -76,6 +93,8 @@ pub struct Session {
 #[derive(Debug, Default)]
 pub struct Sessions {
     by_key: HashMap<String, u32>,
+    /// The session of each process quell saw (host/container/pid).
+    by_pid: HashMap<String, u32>,
     /// The session of each record, by record index (`None`: no session).
     keys: Vec<Option<u32>>,
     sessions: Vec<Session>,
@@ -115,7 +134,55 @@ impl Sessions {
             if let Some(s) = self.sessions.get_mut(id as usize) {
                 s.events += 1;
             }
+            self.note_pid(r, id);
         }
+    }
+
+    fn note_pid(&mut self, r: &Record, slot: u32) {
+        if let Some(pid) = int(&r.event, "proc.pid").filter(|p| *p > 1) {
+            self.by_pid.entry(pid_key(r, pid)).or_insert(slot);
+        }
+    }
+
+    /// The sessions whose activity counts for record `at`: its own, then those of its
+    /// ancestors up to the first one that hosts many sessions (a service, runtime,
+    /// scheduler, login daemon or init). A command started through `sudo` or `setsid` gets
+    /// a session of its own; what the person's shell did before it is still the same
+    /// person's work.
+    fn linked(&self, records: &[Record], at: usize) -> Vec<u32> {
+        let Some(own) = self.keys.get(at).copied().flatten() else {
+            return Vec::new();
+        };
+        let mut out = vec![own];
+        let Some(r) = records.get(at) else { return out };
+        for level in 1..=MAX_ANCESTORS {
+            let pid = int(&r.event, &format!("proc.apid[{level}]")).or_else(|| {
+                if level == 1 {
+                    int(&r.event, "proc.ppid")
+                } else {
+                    None
+                }
+            });
+            let name = text(&r.event, &format!("proc.aname[{level}]")).or_else(|| {
+                if level == 1 {
+                    text(&r.event, "proc.pname")
+                } else {
+                    None
+                }
+            });
+            let (Some(pid), Some(name)) = (pid.filter(|p| *p > 1), name) else {
+                break;
+            };
+            if hosts_many_sessions(&name) {
+                break;
+            }
+            if let Some(&slot) = self.by_pid.get(&pid_key(r, pid)) {
+                if !out.contains(&slot) {
+                    out.push(slot);
+                }
+            }
+        }
+        out
     }
 
     /// Adds one record.
@@ -135,6 +202,7 @@ impl Sessions {
         }
         self.keys[i] = slot;
         let Some(slot) = slot else { return };
+        self.note_pid(r, slot);
         let Some(sess) = self.sessions.get_mut(slot as usize) else {
             return;
         };
@@ -233,11 +301,24 @@ impl Sessions {
     }
 
     /// The weighed activities of the session around record `at` (within [`WINDOW_NS`]),
-    /// nearest first in time order.
+    /// nearest first in time order: its own session's, then those of the sessions its
+    /// ancestors started in (see `linked`).
     pub fn context(&self, records: &[Record], at: usize) -> Vec<Context<'_>> {
-        let Some(sess) = self.session_of(at) else {
-            return Vec::new();
-        };
+        let mut out = Vec::new();
+        for slot in self.linked(records, at) {
+            if let Some(sess) = self.sessions.get(slot as usize) {
+                Self::context_in(sess, records, at, &mut out);
+            }
+        }
+        out
+    }
+
+    fn context_in<'s>(
+        sess: &'s Session,
+        records: &[Record],
+        at: usize,
+        out: &mut Vec<Context<'s>>,
+    ) {
         let t0 = records.get(at).and_then(|r| r.event.timestamp_ns());
         let before = |a: &Act| match (t0, a.time) {
             (Some(t), Some(x)) => x < t || (x == t && a.index < at),
@@ -257,9 +338,10 @@ impl Sessions {
         };
         // Nearest to the alert first: start from its position and widen.
         let mid = slice.partition_point(|a| before(a));
-        let mut out = Vec::new();
         let (mut l, mut r) = (mid, mid);
-        while out.len() < MAX_SCANNED && (l > 0 || r < slice.len()) {
+        let mut n = 0usize;
+        while n < MAX_SCANNED && (l > 0 || r < slice.len()) {
+            n += 1;
             if r < slice.len() {
                 if slice[r].index != at {
                     out.push(Context {
@@ -279,7 +361,6 @@ impl Sessions {
                 }
             }
         }
-        out
     }
 
     /// Whether a fetch to standard output (`curl URL`) was piped into a shell: a shell
@@ -301,24 +382,26 @@ impl Sessions {
     /// Suspicious alerts of other rules in the same session around record `at`: (rule,
     /// before), one per rule.
     pub fn other_alerts(&self, records: &[Record], at: usize, rule: &str) -> Vec<(String, bool)> {
-        let Some(sess) = self.session_of(at) else {
-            return Vec::new();
-        };
         let t0 = records.get(at).and_then(|r| r.event.timestamp_ns());
         let mut out: Vec<(String, bool)> = Vec::new();
-        for a in sess.suspicious.iter().take(MAX_SCANNED) {
-            if a.index == at || a.rule == rule || out.iter().any(|(r, _)| *r == a.rule) {
+        for slot in self.linked(records, at) {
+            let Some(sess) = self.sessions.get(slot as usize) else {
                 continue;
-            }
-            let (inside, before) = match (t0, a.time) {
-                (Some(t), Some(x)) => (
-                    t.abs_diff(x) <= WINDOW_NS,
-                    x < t || (x == t && a.index < at),
-                ),
-                _ => (true, a.index < at),
             };
-            if inside {
-                out.push((a.rule.clone(), before));
+            for a in sess.suspicious.iter().take(MAX_SCANNED) {
+                if a.index == at || a.rule == rule || out.iter().any(|(r, _)| *r == a.rule) {
+                    continue;
+                }
+                let (inside, before) = match (t0, a.time) {
+                    (Some(t), Some(x)) => (
+                        t.abs_diff(x) <= WINDOW_NS,
+                        x < t || (x == t && a.index < at),
+                    ),
+                    _ => (true, a.index < at),
+                };
+                if inside {
+                    out.push((a.rule.clone(), before));
+                }
             }
         }
         out
@@ -408,5 +491,29 @@ mod tests {
         let lone = Sessions::new(&recs[2..]);
         let a = &lone.session(0).unwrap().acts[0];
         assert!(!lone.piped_to_shell(&recs[2..], a));
+    }
+
+    #[test]
+    fn a_command_in_a_new_session_sees_its_login_shell_s_download() {
+        // bash (session 50) downloads, then `sudo` starts puppet in a session of its own
+        // (60): the download counts for puppet's alert. A web server's session (70) is
+        // never reached through the server.
+        let lines = [
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.pid":50,"proc.sid":50,"evt.rawtime":10,"proc.name":"bash","proc.pname":"sshd","proc.apid[1]":49}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.pid":51,"proc.sid":50,"evt.rawtime":11,"proc.name":"curl","proc.cmdline":"curl -o /tmp/m http://198.51.100.1/m","proc.apid[1]":50}"#,
+            r#"{"evt.type":"openat","evt.is_open_read":true,"fd.num":3,"proc.pid":60,"proc.sid":60,"evt.rawtime":12,"proc.name":"puppet","fd.name":"/etc/shadow","proc.aname[1]":"sudo","proc.apid[1]":52,"proc.aname[2]":"bash","proc.apid[2]":50,"proc.aname[3]":"sshd","proc.apid[3]":49}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.pid":70,"proc.sid":70,"evt.rawtime":13,"proc.name":"curl","proc.cmdline":"curl -o /tmp/n http://198.51.100.1/n","proc.apid[1]":69}"#,
+            r#"{"evt.type":"openat","evt.is_open_read":true,"fd.num":3,"proc.pid":80,"proc.sid":80,"evt.rawtime":14,"proc.name":"cat","fd.name":"/etc/shadow","proc.aname[1]":"nginx","proc.apid[1]":70}"#,
+        ]
+        .join("\n");
+        let recs = parse_records(&lines, "t").unwrap();
+        let s = Sessions::new(&recs);
+        let ctx = s.context(&recs, 2);
+        assert!(
+            ctx.iter()
+                .any(|c| c.before && matches!(c.act.activity, Activity::Download(..))),
+            "{ctx:?}"
+        );
+        assert!(s.context(&recs, 4).is_empty(), "{:?}", s.context(&recs, 4));
     }
 }

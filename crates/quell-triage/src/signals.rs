@@ -30,6 +30,11 @@ pub struct Signal {
     pub kind: Kind,
     /// Its weight in log-odds.
     pub weight: f64,
+    /// For an attack signal: whether its presence alone rules out "likely false positive"
+    /// (evidence of an attack in the lineage or the session, not only a sensitive target
+    /// the rule itself names). `veto: false` in the table for the others; benign signals
+    /// never veto.
+    pub veto: bool,
     /// Evidence text, English (with `{name}` holes).
     pub en: String,
     /// Evidence text, Japanese.
@@ -75,6 +80,14 @@ pub fn parse(src: &str) -> Result<Table, String> {
                 "signals: `{id}`: the weight's sign contradicts its kind"
             ));
         }
+        let veto = match &it["veto"] {
+            Yaml::BadValue => kind == Kind::Attack,
+            Yaml::Boolean(b) if kind == Kind::Attack || !*b => *b,
+            Yaml::Boolean(_) => {
+                return Err(format!("signals: `{id}`: a benign signal cannot veto"))
+            }
+            _ => return Err(format!("signals: `{id}`: veto must be true or false")),
+        };
         let en = s("en").ok_or_else(|| format!("signals: `{id}`: no en text"))?;
         let ja = s("ja").ok_or_else(|| format!("signals: `{id}`: no ja text"))?;
         if signals.iter().any(|x| x.id == id) {
@@ -84,6 +97,7 @@ pub fn parse(src: &str) -> Result<Table, String> {
             id,
             kind,
             weight,
+            veto,
             en,
             ja,
             confirm_en: s("confirm_en"),
@@ -107,6 +121,10 @@ impl Table {
     /// A signal by id.
     pub fn get(&self, id: &str) -> Option<&Signal> {
         self.signals.iter().find(|s| s.id == id)
+    }
+    /// Whether signal `id` vetoes "likely false positive" (see [`Signal::veto`]).
+    pub fn vetoes(&self, id: &str) -> bool {
+        self.get(id).is_some_and(|s| s.veto)
     }
     /// The table's weights.
     pub fn weights(&self) -> Weights {

@@ -181,6 +181,20 @@ fn kind_of(id: &str) -> Kind {
     signals::table().get(id).map_or(Kind::Attack, |s| s.kind)
 }
 
+/// Whether a signal with this effect rules out "likely false positive".
+fn vetoes(id: &str, effect: f64) -> bool {
+    effect < 0.0 && signals::table().vetoes(id)
+}
+
+/// The verdict for a score, when no vetoing signal is present; at best uncertain when one
+/// is.
+pub fn verdict(score: f64, vetoed: bool) -> Verdict {
+    match Verdict::from_score(score) {
+        Verdict::LikelyFalsePositive if vetoed => Verdict::Uncertain,
+        v => v,
+    }
+}
+
 /// A Falco JSON alert for a record: the alert line itself when it is one, else built
 /// from the rule's output format.
 pub fn sample_alert(engine: &Engine, rule: &str, r: &Record, hostname: &str) -> Json {
@@ -429,18 +443,31 @@ impl Triage<'_> {
         for c in &clusters {
             let rule = &c.signature.rule;
             let hist_hits = self.history_hits(&c.id);
-            let mut parts: Vec<(Verdict, Agg)> = Vec::new();
+            // A cluster is one behaviour with one kind of evidence: alerts whose lineage
+            // or session shows different attack evidence (a download before one of two
+            // identical deletions) are told apart, and so are alerts with different
+            // verdicts.
+            let mut parts: Vec<((Vec<&'static str>, Verdict), Agg)> = Vec::new();
             for &i in &c.members {
                 let mut hits = self.signals_for(rule, records, i, &sessions);
                 hits.extend(hist_hits.iter().cloned());
                 let logit: f64 = hits.iter().map(|h| w(h.id) * h.act).sum();
-                let v = Verdict::from_score(round3(sigmoid(logit)));
-                match parts.iter_mut().find(|(pv, _)| *pv == v) {
+                let vetoed = hits.iter().any(|h| vetoes(h.id, w(h.id) * h.act));
+                let v = verdict(round3(sigmoid(logit)), vetoed);
+                let mut class: Vec<&'static str> = hits
+                    .iter()
+                    .filter(|h| kind_of(h.id) == Kind::Attack)
+                    .map(|h| h.id)
+                    .collect();
+                class.sort_unstable();
+                class.dedup();
+                let key = (class, v);
+                match parts.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, agg)) => agg.add(i, hits),
                     None => {
                         let mut agg = Agg::default();
                         agg.add(i, hits);
-                        parts.push((v, agg));
+                        parts.push((key, agg));
                     }
                 }
                 done += 1;
@@ -449,9 +476,10 @@ impl Triage<'_> {
                 }
             }
             let split = parts.len() > 1;
-            for (v, agg) in parts {
+            for ((class, v), agg) in parts {
                 let id = if split {
-                    c.signature.id_for(v.as_str())
+                    c.signature
+                        .id_for(&format!("{}/{}", class.join(","), v.as_str()))
                 } else {
                     c.id.clone()
                 };
@@ -840,7 +868,13 @@ impl Triage<'_> {
         }
         let logit: f64 = reasons.iter().map(|(r, _)| r.effect).sum();
         let score = round3(sigmoid(logit));
-        let verdict = Verdict::from_score(score);
+        let vetoed: Vec<String> = reasons
+            .iter()
+            .filter(|(r, _)| vetoes(&r.signal, r.effect))
+            .map(|(r, _)| r.signal.clone())
+            .collect();
+        let verdict = verdict(score, !vetoed.is_empty());
+        let held_back = verdict == Verdict::Uncertain && Verdict::from_score(score) != verdict;
         reasons.sort_by(|a, b| {
             b.0.effect
                 .abs()
@@ -885,16 +919,18 @@ impl Triage<'_> {
         let alerts_n = agg.members.len();
         let summary = match lang {
             Lang::En => format!(
-                "{} (score {:.2}): {action}; {alerts_n} alert(s) in this cluster. Main reasons: {}. The score weighs the evidence quell saw; it is not a proof, and the decision is yours. To have a decision count next time, record it as \"quell.decision\": \"benign\" or \"real\" on the alerts you pass with --history.",
+                "{} (score {:.2}): {action}; {alerts_n} alert(s) in this cluster. Main reasons: {}.{} The score weighs the evidence quell saw; it is not a proof, and the decision is yours. To have a decision count next time, record it as \"quell.decision\": \"benign\" or \"real\" on the alerts you pass with --history.",
                 capitalise(verdict.text(lang)),
                 score,
-                if why.is_empty() { "no evidence either way".to_string() } else { why.join("; ") }
+                if why.is_empty() { "no evidence either way".to_string() } else { why.join("; ") },
+                if held_back { format!(" Not called a likely false positive despite the score: there is evidence of an attack ({}).", vetoed.join(", ")) } else { String::new() }
             ),
             Lang::Ja => format!(
-                "{}（スコア {:.2}）：{action}。このクラスタのアラートは {alerts_n} 件です。主な理由：{}。スコアは quell が確認できた根拠の重み付けであり、証明ではありません。最終判断は担当者が行います。判断を次回に反映させるには、--history に渡すアラートに \"quell.decision\": \"benign\" または \"real\" を記録してください。",
+                "{}（スコア {:.2}）：{action}。このクラスタのアラートは {alerts_n} 件です。主な理由：{}。{}スコアは quell が確認できた根拠の重み付けであり、証明ではありません。最終判断は担当者が行います。判断を次回に反映させるには、--history に渡すアラートに \"quell.decision\": \"benign\" または \"real\" を記録してください。",
                 verdict.text(lang),
                 score,
-                if why.is_empty() { "どちらとも判断できる根拠がありません".to_string() } else { why.join("／") }
+                if why.is_empty() { "どちらとも判断できる根拠がありません".to_string() } else { why.join("／") },
+                if held_back { format!("スコアは高いものの、攻撃を示す根拠（{}）があるため「誤検知の可能性が高い」とはしていません。", vetoed.join("、")) } else { String::new() }
             ),
         };
         ClusterReport {
@@ -1490,5 +1526,32 @@ mod tests {
             s.contains(&"target_sensitive") && s.contains(&"session_outbound"),
             "{s:?}"
         );
+    }
+
+    #[test]
+    fn attack_evidence_vetoes_likely_false_positive_and_splits_the_cluster() {
+        // Two identical log-rotation deletions; in one session a shell connected out to an
+        // unusual port first. The benign signals alone call both likely false positive;
+        // the connection makes its deletion a cluster of its own, at best uncertain.
+        let lines = [
+            r#"{"evt.type":"connect","evt.rawres":0,"proc.pid":11,"proc.sid":10,"evt.rawtime":1000,"proc.name":"bash","fd.sip":"203.0.113.5","fd.sport":4444,"fd.name":"10.0.0.2:40000->203.0.113.5:4444"}"#,
+            r#"{"evt.type":"unlinkat","evt.rawres":0,"proc.pid":12,"proc.sid":10,"evt.rawtime":2000,"proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron","fs.path.name":"/var/log/app.log.1"}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.pid":21,"proc.sid":20,"evt.rawtime":1000,"proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron"}"#,
+            r#"{"evt.type":"unlinkat","evt.rawres":0,"proc.pid":21,"proc.sid":20,"evt.rawtime":2000,"proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron","fs.path.name":"/var/log/app.log.2"}"#,
+        ];
+        let reps = run(&lines, Lang::En, &History::empty());
+        assert_eq!(reps.len(), 2, "{reps:#?}");
+        let with = reps.iter().find(|r| r.members == vec![1]).unwrap();
+        let clean = reps.iter().find(|r| r.members == vec![3]).unwrap();
+        assert_eq!(clean.verdict, Verdict::LikelyFalsePositive, "{clean:#?}");
+        assert_eq!(with.verdict, Verdict::Uncertain, "{with:#?}");
+        assert!(with.score >= FP_THRESHOLD, "{with:#?}");
+        assert!(
+            with.summary
+                .contains("evidence of an attack (session_outbound)"),
+            "{}",
+            with.summary
+        );
+        assert_ne!(with.cluster, clean.cluster);
     }
 }

@@ -16,7 +16,8 @@
 //! quality figures are regression floors at what the code achieved on the TEST split when
 //! they were last raised (BENCHMARKS.md, "Judgment corpus"), not the targets.
 //!
-//! Run with `cargo test -p quell --test judgment -- --nocapture` to see the figures.
+//! Run with `cargo test -p quell --test judgment -- --nocapture` to see the figures;
+//! `QUELL_JUDGMENT_DETAIL=train` shows the per-cluster lines of the train split only.
 
 #[path = "judgment/hand/expand.rs"]
 #[allow(dead_code)]
@@ -631,13 +632,25 @@ fn measure(
             t1.elapsed().as_secs_f64(),
             fig.tuned_bases
         ));
-        eprintln!(
-            "== {kind} / {}: {} families: {}",
-            sp.as_str(),
-            families.len(),
-            families.iter().copied().collect::<Vec<_>>().join(", ")
-        );
-        eprintln!("{}", lines.join("\n"));
+        // `QUELL_JUDGMENT_DETAIL=train` (or `test`): the per-cluster and per-tune lines of
+        // that split only (developers look at train only); the figures are always printed.
+        let detail =
+            std::env::var("QUELL_JUDGMENT_DETAIL").map_or(true, |d| d == "all" || d == sp.as_str());
+        if detail {
+            eprintln!(
+                "== {kind} / {}: {} families: {}",
+                sp.as_str(),
+                families.len(),
+                families.iter().copied().collect::<Vec<_>>().join(", ")
+            );
+            eprintln!("{}", lines.join("\n"));
+        } else {
+            eprintln!(
+                "== {kind} / {}: {} families (details hidden by QUELL_JUDGMENT_DETAIL)",
+                sp.as_str(),
+                families.len()
+            );
+        }
         eprintln!("{}", fig.line(&format!("{kind}/{}", sp.as_str())));
         res.insert(sp, fig);
     }
