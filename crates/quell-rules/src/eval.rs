@@ -14,7 +14,7 @@ use crate::ops;
 use crate::syntax::{BaseOp, Modifier, TransformerKind};
 
 /// A compiled condition.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Node {
     /// All children true.
     And(Vec<Node>),
@@ -27,7 +27,7 @@ pub enum Node {
 }
 
 /// A compiled check.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CheckNode {
     /// Where the value comes from.
     pub lhs: Extractor,
@@ -40,7 +40,7 @@ pub struct CheckNode {
 }
 
 /// Extracts a value from an event.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Extractor {
     /// A field.
     Field(FieldRef),
@@ -59,7 +59,7 @@ pub enum Extractor {
 }
 
 /// A transformer argument.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum TArgNode {
     /// A field or a nested transformer.
     Ex(Extractor),
@@ -70,7 +70,7 @@ pub enum TArgNode {
 }
 
 /// A constant on the right-hand side, already converted to the left-hand side's type.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Const {
     /// Text.
     Str(String),
@@ -91,7 +91,7 @@ pub enum Const {
 }
 
 /// The right-hand side of a compiled check.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum RhsNode {
     /// `exists`.
     None,

@@ -22,7 +22,7 @@ use crate::syntax::{self, Expr, Pos};
 pub use evttypes::EvtTypes;
 
 /// A rule ready to evaluate.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CompiledRule {
     /// The rule's name.
     pub name: String,
