@@ -232,7 +232,6 @@ const PROBE_DEF: &str = "- rule: quell verification probe\n  desc: true for ever
 /// Verifies blocks for one rule against fixed benign, keep and history sets, and the
 /// near-attacks made from the benign events.
 pub struct Verifier<'a> {
-    rules: &'a [RulesFile],
     rule: String,
     benign: &'a [Record],
     keep: &'a [Record],
@@ -311,7 +310,6 @@ impl<'a> Verifier<'a> {
             .chain(history)
             .any(|r| r.rule.is_some());
         Ok(Verifier {
-            rules,
             rule: rule.to_string(),
             benign,
             keep,
@@ -387,10 +385,8 @@ impl<'a> Verifier<'a> {
             keep_total: self.keep_alerting.len(),
             ..Verification::default()
         };
-        let mut engine = Engine::new();
-        for f in self.rules {
-            engine.load(&f.name, &f.text);
-        }
+        // The rules are loaded once (`self.base`); each block loads into a clone of them.
+        let mut engine = self.base.clone();
         let res = engine.load(BLOCK_NAME, block);
         v.errors = res.errors.iter().map(diag_text).collect();
         v.warnings = res
@@ -412,7 +408,7 @@ impl<'a> Verifier<'a> {
         };
         // Alert lines carry only output fields: judge them by the exceptions alone.
         let probe = if self.any_alert_lines {
-            probe_engine(self.rules, &self.rule, block)
+            probe_engine(&self.base, &self.rule, block)
         } else {
             None
         };
@@ -547,7 +543,7 @@ impl<'a> Verifier<'a> {
 }
 
 /// An engine where the probe rule carries the block's exceptions for `rule`.
-fn probe_engine(rules: &[RulesFile], rule: &str, block: &str) -> Option<Engine> {
+fn probe_engine(base: &Engine, rule: &str, block: &str) -> Option<Engine> {
     let docs = YamlLoader::load_from_str(block).ok()?;
     let Some(Yaml::Array(items)) = docs.into_iter().next() else {
         return None;
@@ -571,10 +567,7 @@ fn probe_engine(rules: &[RulesFile], rule: &str, block: &str) -> Option<Engine> 
     YamlEmitter::new(&mut text)
         .dump(&Yaml::Array(probe_items))
         .ok()?;
-    let mut e = Engine::new();
-    for f in rules {
-        e.load(&f.name, &f.text);
-    }
+    let mut e = base.clone();
     e.load("quell-probe.yaml", PROBE_DEF);
     e.load("quell-probe-exceptions.yaml", &text);
     Some(e)
