@@ -1161,12 +1161,64 @@ fn holdout_corpus_is_well_formed() {
         "{} upstream rules fire",
         covered.len()
     );
+    // Names a triage could have memorised: actors of benign alerts that no malicious
+    // scenario of this corpus uses, and actors of benign alerts that are also actors of
+    // the hand corpus's benign alerts (the hand corpus was looked at while tuning).
+    let malicious_names: BTreeSet<String> = units
+        .iter()
+        .filter(|u| u.label == Label::Malicious)
+        .flat_map(|u| actors(&e, u, false))
+        .collect();
+    let benign_alert_actors: BTreeSet<String> = units
+        .iter()
+        .filter(|u| u.label == Label::Benign)
+        .flat_map(|u| actors(&e, u, true))
+        .collect();
+    let hand_benign_alert_actors: BTreeSet<String> = hand_units()
+        .iter()
+        .filter(|u| u.label == Label::Benign)
+        .flat_map(|u| actors(&e, u, true))
+        .collect();
+    let list = |s: &BTreeSet<&String>| {
+        format!(
+            "({}): {}",
+            s.len(),
+            s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
+        )
+    };
+    eprintln!(
+        "holdout: actors of benign alerts never seen in a malicious scenario {}",
+        list(&benign_alert_actors.difference(&malicious_names).collect())
+    );
+    eprintln!(
+        "holdout: actors of benign alerts that are also actors of hand benign alerts {}",
+        list(
+            &benign_alert_actors
+                .intersection(&hand_benign_alert_actors)
+                .collect()
+        )
+    );
     let share = malicious as f64 / units.len() as f64;
     assert!(
         HOLDOUT_MALICIOUS_SHARE.contains(&share),
         "label balance: {malicious} of {} scenarios malicious",
         units.len()
     );
+}
+
+/// The process names (`proc.name`) of a unit's alerting events, or of all its events.
+fn actors(e: &Engine, u: &Unit, only_alerts: bool) -> BTreeSet<String> {
+    let idx: Vec<usize> = if only_alerts {
+        quell_triage::input::alerts(e, &u.records)
+            .iter()
+            .map(|a| a.index)
+            .collect()
+    } else {
+        (0..u.records.len()).collect()
+    };
+    idx.iter()
+        .filter_map(|&i| quell_triage::input::text(&u.records[i].event, "proc.name"))
+        .collect()
 }
 
 /// The judgment figures of the held-out corpus, all of it together (never split): the same
