@@ -17,6 +17,12 @@
 //! they were last raised (BENCHMARKS.md, "Judgment corpus"), not the targets.
 //!
 //! Run with `cargo test -p quell --test judgment -- --nocapture` to see the figures.
+//!
+//! A third corpus, tests/judgment/holdout (same YAML format), was written blind after the
+//! other two and is never split or tuned on: `holdout_corpus_is_well_formed` checks it
+//! (counts only), and the ignored `judgment_figures_holdout` measures it as a whole, lines
+//! `holdout`, with no floors (`cargo test -p quell --test judgment judgment_figures_holdout
+//! -- --ignored --nocapture`). See tests/judgment/holdout/README.md before reading it.
 
 #[path = "judgment/hand/expand.rs"]
 #[allow(dead_code)]
