@@ -165,7 +165,9 @@ pub fn for_each_line(
     opts: &InputOpts,
     mut on_line: impl FnMut(Line, &mut Reporter) -> Result<()>,
 ) -> Result<Reporter> {
-    for_each_event(input, name, opts, |line, rep| on_line(line.into_line(), rep))
+    for_each_event(input, name, opts, |line, rep| {
+        on_line(line.into_line(), rep)
+    })
 }
 
 /// One event as a command reads it: borrowed from its JSON line (the fast path, no copy
