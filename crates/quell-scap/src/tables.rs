@@ -69,16 +69,9 @@ pub(crate) fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// NUL-separated strings (argv, environment, cgroups), empty trailing part dropped.
-pub fn split_nul(b: &[u8]) -> Vec<String> {
-    let b = b.strip_suffix(&[0]).unwrap_or(b);
-    if b.is_empty() {
-        return Vec::new();
-    }
-    b.split(|&c| c == 0)
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect()
-}
+/// NUL-separated strings (argv, environment, cgroups), empty trailing part dropped: the
+/// live capture's one splitter, which reads the same layout from the kernel.
+pub use quell_capture::wire::split_args as split_nul;
 
 /// The section header: format version.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
