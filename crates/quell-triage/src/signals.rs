@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use yaml_rust2::{Yaml, YamlLoader};
+use quell_rules::yaml::{self, Node};
 
 use crate::triage::Lang;
 
@@ -57,35 +57,39 @@ pub type Weights = BTreeMap<String, f64>;
 
 /// Parses a table; errors name the entry.
 pub fn parse(src: &str) -> Result<Table, String> {
-    let docs =
-        YamlLoader::load_from_str(src).map_err(|e| format!("signals: not valid YAML: {e}"))?;
-    let Some(Yaml::Array(items)) = docs.first() else {
+    // quell-rules' loader, the workspace's one YAML parser (positions, bounded aliases).
+    let doc = yaml::parse("signals", src).map_err(|d| format!("signals: {}", d.message))?;
+    let Some(items) = doc.as_ref().and_then(Node::as_seq) else {
         return Err("signals: expected a list".into());
     };
     let mut signals: Vec<Signal> = Vec::new();
     for (i, it) in items.iter().enumerate() {
-        let s = |k: &str| it[k].as_str().map(str::to_string);
+        let s = |k: &str| it.get(k).and_then(Node::as_scalar).map(str::to_string);
         let id = s("id").ok_or_else(|| format!("signals: entry {} has no id", i + 1))?;
         let kind = match s("kind").as_deref() {
             Some("benign") => Kind::Benign,
             Some("attack") => Kind::Attack,
             _ => return Err(format!("signals: `{id}`: kind must be benign or attack")),
         };
-        let weight = it["weight"]
-            .as_f64()
-            .or_else(|| it["weight"].as_i64().map(|w| w as f64))
+        let weight = it
+            .get("weight")
+            .filter(|n| n.plain)
+            .and_then(Node::as_scalar)
+            .and_then(|w| w.parse::<f64>().ok())
+            .filter(|w| w.is_finite())
             .ok_or_else(|| format!("signals: `{id}`: weight must be a number"))?;
         if (kind == Kind::Benign && weight < 0.0) || (kind == Kind::Attack && weight > 0.0) {
             return Err(format!(
                 "signals: `{id}`: the weight's sign contradicts its kind"
             ));
         }
-        let veto = match &it["veto"] {
-            Yaml::BadValue => kind == Kind::Attack,
-            Yaml::Boolean(b) if kind == Kind::Attack || !*b => *b,
-            Yaml::Boolean(_) => {
+        let veto = match it.get("veto").map(|n| (n.plain, n.as_scalar())) {
+            None => kind == Kind::Attack,
+            Some((true, Some("true"))) if kind == Kind::Attack => true,
+            Some((true, Some("true"))) => {
                 return Err(format!("signals: `{id}`: a benign signal cannot veto"))
             }
+            Some((true, Some("false"))) => false,
             _ => return Err(format!("signals: `{id}`: veto must be true or false")),
         };
         let en = s("en").ok_or_else(|| format!("signals: `{id}`: no en text"))?;
@@ -211,10 +215,34 @@ mod tests {
             "- id: a\n  kind: attack\n  weight: 1\n  en: x\n  ja: y",
             "- id: a\n  kind: odd\n  weight: 1\n  en: x\n  ja: y",
             "- id: a\n  kind: benign\n  weight: 1\n  en: x",
+            "- id: a\n  kind: benign\n  weight: \"1\"\n  en: x\n  ja: y",
+            "- id: a\n  kind: benign\n  weight: .nan\n  en: x\n  ja: y",
+            "- id: a\n  kind: benign\n  weight: 1\n  veto: true\n  en: x\n  ja: y",
+            "- id: a\n  kind: attack\n  weight: -1\n  veto: yes\n  en: x\n  ja: y",
             "{}",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+        // an alias bomb in an otherwise valid entry: refused by the loader's node limit
+        let mut bomb = String::from(
+            "- id: a\n  kind: benign\n  weight: 1\n  en: x\n  ja: y\n  l0: &l0 [x, x]\n",
+        );
+        for l in 1..8 {
+            let refs = vec![format!("*l{}", l - 1); 9].join(", ");
+            bomb.push_str(&format!("  l{l}: &l{l} [{refs}]\n"));
+        }
+        let e = parse(&bomb).unwrap_err();
+        assert!(e.starts_with("signals: "), "{e}");
+        assert!(parse(
+            &bomb
+                .replace("  l7:", "  #l7:")
+                .replace("  l6:", "  #l6:")
+                .replace("  l5:", "  #l5:")
+        )
+        .is_ok());
+        let ok = parse("- id: a\n  kind: attack\n  weight: -1\n  veto: false\n  en: x\n  ja: y")
+            .unwrap();
+        assert!(!ok.signals[0].veto);
     }
 
     #[test]
