@@ -433,6 +433,74 @@ fn rules_files_and_names_reach_the_terminal_escaped() {
     }
 }
 
+// ------------------------------------------------------- one YAML loader, with its limit
+
+/// A "billion laughs" YAML list: 9 levels of 10 aliases each, 10^9 nodes once expanded.
+/// Its first item is a mapping, as in a rules file, a catalogue or an exceptions file.
+fn alias_bomb() -> String {
+    let mut s = String::from("- a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    let mut prev = 'a';
+    for c in ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] {
+        let refs = vec![format!("*{prev}"); 10].join(", ");
+        s.push_str(&format!("  {c}: &{c} [{refs}]\n"));
+        prev = c;
+    }
+    s
+}
+
+/// Every YAML file a command reads from the user (`-r` rules files, `triage --catalogue`,
+/// `tune --check`) goes through quell-rules' loader and its node limit: a YAML alias bomb is
+/// refused with one clear error naming the file and the limit, in bounded memory. The
+/// process runs under a 1 GiB address-space limit (`ulimit -v`): expanding the bomb (about
+/// 19 GB with an unbounded loader) would abort there instead of exiting 1 with the error.
+#[test]
+fn yaml_alias_bombs_are_refused_by_every_command_in_bounded_memory() {
+    let dir = scratch();
+    let bomb = dir.path().join("bomb.yaml");
+    std::fs::write(&bomb, alias_bomb()).unwrap();
+    let b = bomb.to_str().unwrap();
+    let op = demo_arg("operator-1.jsonl");
+    let rule = "Clear Log Activities";
+    for args in [
+        vec!["triage", "--catalogue", b, &op],
+        vec!["tune", "--check", b],
+        vec!["tune", "--check", b, "--rule", rule, "--benign", &op],
+        vec!["replay", "-r", b, &op],
+        vec!["replay", "--default-rules", "-r", b, &op],
+        vec!["validate", b],
+        vec!["validate", "--json", b],
+        vec!["rules", "-r", b],
+        vec!["triage", "-r", b, &op],
+        vec!["tune", "-r", b, "--rule", rule, "--benign", &op],
+        // The rules are loaded before anything is captured.
+        vec!["run", "-r", b, "--", "true"],
+    ] {
+        let o = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1048576 && exec \"$@\"")
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_quell"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let what = args.join(" ");
+        no_panic(&what, &o);
+        assert_eq!(code(&o), 1, "{what}\n{}", show(&o));
+        let all = format!("{}{}", out(&o), err(&o));
+        assert!(
+            all.contains("document too large (more than 2000000 nodes after alias expansion)"),
+            "{what}: the loader's limit is named\n{}",
+            show(&o)
+        );
+        assert!(all.contains(b), "{what}: the file is named\n{}", show(&o));
+    }
+    // The same file without its aliases is an ordinary (wrong-shaped) file: the refusal
+    // above is the node limit, not the shape.
+    std::fs::write(&bomb, "- a: [x, x]\n  b: [y]\n").unwrap();
+    let o = run(&["triage", "--catalogue", b, &op]);
+    assert!(!err(&o).contains("document too large"), "{}", show(&o));
+}
+
 // ------------------------------------------------------------ one reader for every command
 
 #[test]
