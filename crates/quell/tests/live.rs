@@ -1143,6 +1143,133 @@ fn process_environment_at_exec() {
     assert!(env.len() <= 4096, "{}", env.len());
 }
 
+/// `quell run`'s text alerts show control characters, escape sequences and
+/// bidi overrides from a live process escaped (through the one escaping
+/// function of the binary's output): an OSC title sequence, a `\r` that would
+/// forge the start of a line, a `\n`, a CSI "clear screen" in the process
+/// name, and U+202E in the command line give one line each, with no raw
+/// control character on standard output or standard error.
+fn run_text_escapes_what_live_processes_carry() {
+    require_live();
+    let d = scratch();
+    let rules = d.path().join("hostile.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: hostile exec\n  desc: a process started from the scratch directory\n  condition: evt.type in (execve, execveat) and proc.exepath startswith \"/tmp/\" and proc.exepath contains \"quell-live-\"\n  output: \"exec name=%proc.name cmdline=%proc.cmdline\"\n  priority: WARNING\n",
+    )
+    .unwrap();
+    // A copy of `true` whose name holds ESC [2J, run with hostile arguments.
+    let script = "cp /bin/true \"./t$(printf '\\033[2J')x\" && \
+                  \"./t$(printf '\\033[2J')x\" \"$(printf '\\033]0;pwned\\007')\" \
+                  \"$(printf 'a\\r2026-01-01 Notice all is well')\" \"$(printf 'b\\nForged: line')\" \
+                  \"$(printf 'gnp\\342\\200\\256exe')\"";
+    let out = Command::new(QUELL)
+        .args(["run", "-r"])
+        .arg(&rules)
+        .args(["--", "sh", "-c", script])
+        .current_dir(d.path())
+        .output()
+        .expect("run quell");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let raw = |s: &str| {
+        s.chars().find(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+    };
+    assert_eq!(raw(&text), None, "raw control on stdout: {text:?}");
+    assert_eq!(raw(&stderr), None, "raw control on stderr: {stderr:?}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "one alert, one line, none forged: {text}");
+    let line = lines[0];
+    for want in [
+        r"name=t\u001b[2Jx",
+        r"\u001b]0;pwned\u0007",
+        r"a\r2026-01-01 Notice all is well",
+        r"b\nForged: line",
+        r"gnp\u202eexe",
+    ] {
+        assert!(line.contains(want), "{want} not in {line}");
+    }
+}
+
+/// Every rule the upstream stable file enables has a row in the capture
+/// crate's README table: a live test that fires it (each test named there is
+/// a test of this file, registered with the harness), or why it cannot fire on
+/// a test machine. Runs without root (it reads files and `quell rules --json`).
+fn every_enabled_stable_rule_has_a_live_test_or_a_reason() {
+    let out = Command::new(QUELL)
+        .args(["rules", "--json", "-r", STABLE])
+        .output()
+        .expect("run quell rules");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Json = serde_json::from_slice(&out.stdout).expect("rules --json");
+    let enabled: Vec<String> = j["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| r["enabled"] == true)
+        .map(|r| r["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(enabled.len() >= 20, "{enabled:?}");
+    let readme = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../quell-capture/README.md"
+    ))
+    .expect("quell-capture/README.md");
+    let this = std::fs::read_to_string(file!())
+        .or_else(|_| std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/live.rs")))
+        .expect("live.rs");
+    // | Rule[, Rule...] | `test` ..., or why not |
+    let rows: Vec<(Vec<&str>, &str)> = readme
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l
+                .trim()
+                .strip_prefix('|')?
+                .strip_suffix('|')?
+                .split('|')
+                .collect();
+            (cells.len() == 2).then(|| (cells[0].split(", ").map(str::trim).collect(), cells[1]))
+        })
+        .collect();
+    let mut wrong = vec![];
+    for rule in &enabled {
+        let Some((_, how)) = rows
+            .iter()
+            .find(|(names, _)| names.contains(&rule.as_str()))
+        else {
+            wrong.push(format!("{rule}: no row in quell-capture/README.md"));
+            continue;
+        };
+        // Backticked snake_case names are tests of this file, registered with the harness.
+        for name in how.split('`').skip(1).step_by(2) {
+            let is_test_name = name.contains('_')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if is_test_name
+                && !(this.contains(&format!("\nfn {name}() {{"))
+                    && this.contains(&format!("Trial::test(\"{name}\"")))
+            {
+                wrong.push(format!(
+                    "{rule}: `{name}` is not a registered test of live.rs"
+                ));
+            }
+        }
+        if how.trim().is_empty() {
+            wrong.push(format!("{rule}: neither a test nor a reason"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// The test harness (libtest-mimic): a live test that cannot run here (not
 /// privileged, no kernel BTF: `quell_capture::check_support`) is reported as
 /// ignored, never as passed. With
@@ -1303,6 +1430,15 @@ fn main() {
             run(process_environment_at_exec)
         })
         .with_ignored_flag(ignore),
+        Trial::test("run_text_escapes_what_live_processes_carry", || {
+            run(run_text_escapes_what_live_processes_carry)
+        })
+        .with_ignored_flag(ignore),
+        // Reads files only: never ignored.
+        Trial::test(
+            "every_enabled_stable_rule_has_a_live_test_or_a_reason",
+            || run(every_enabled_stable_rule_has_a_live_test_or_a_reason),
+        ),
     ];
     libtest_mimic::run(&args, tests).exit();
 }
