@@ -235,7 +235,17 @@ pub enum Command {
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
-    let opts = Opts::parse();
+    let opts = match Opts::try_parse() {
+        Ok(opts) => opts,
+        Err(e) if e.use_stderr() => {
+            // A usage error quotes the argument it refuses: written as every other
+            // diagnostic is, so control characters and bidi overrides in it are escaped.
+            crate::note!("{}", e.render().to_string().trim_end());
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+        // --help and --version, on standard output.
+        Err(e) => e.exit(),
+    };
     crate::output::finish(dispatch(opts.command))
 }
 
