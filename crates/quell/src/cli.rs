@@ -238,9 +238,15 @@ pub fn main() -> ExitCode {
     let opts = match Opts::try_parse() {
         Ok(opts) => opts,
         Err(e) if e.use_stderr() => {
-            // A usage error quotes the argument it refuses: written as every other
-            // diagnostic is, so control characters and bidi overrides in it are escaped.
-            crate::note!("{}", e.render().to_string().trim_end());
+            // A usage error quotes the argument it refuses: each line of clap's message is
+            // escaped as one line (tabs and control characters in the argument included).
+            let text = e.render().to_string();
+            let lines: Vec<_> = text
+                .trim_end()
+                .lines()
+                .map(quell_events::term::escape)
+                .collect();
+            crate::note!("{}", lines.join("\n"));
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
         // --help and --version, on standard output.
