@@ -137,65 +137,9 @@ fn a_full_or_closed_stderr_never_panics() {
     }
 }
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-#[test]
-fn live_run_with_unwritable_output_never_panics() {
-    let args = ["run", "--", "sh", "-c", "cat /etc/shadow > /dev/null"];
-    let full = quell()
-        .args(args)
-        .stdout(dev_full())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    no_panic("run > /dev/full", &full);
-    let err_full = quell()
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(dev_full())
-        .output()
-        .unwrap();
-    no_panic("run 2>/dev/full", &err_full);
-    let mut child = quell()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let closed = child.wait_with_output().unwrap();
-    no_panic("run | true", &closed);
-    if !is_root() {
-        // Without root, capture is refused (exit 2): only the absence of a panic and the exit
-        // status are checked. CI (QUELL_LIVE_TESTS=1, as root) must run the live half.
-        assert_ne!(
-            std::env::var("QUELL_LIVE_TESTS").as_deref(),
-            Ok("1"),
-            "QUELL_LIVE_TESTS=1 but not root: the live half cannot run"
-        );
-        eprintln!("the live half needs root: only exit 2 without a panic was checked");
-        assert_eq!(code(&full), 2, "{}", show(&full));
-        return;
-    }
-    // As root the capture must work: the read of /etc/shadow alerts on stdout.
-    assert_eq!(code(&full), 1, "{}", show(&full));
-    assert!(
-        err(&full).contains("quell: error: cannot write the output: No space left on device"),
-        "{}",
-        show(&full)
-    );
-    assert_eq!(code(&err_full), 1, "{}", show(&err_full));
-    assert_eq!(code(&closed), 0, "{}", show(&closed));
-}
+// `quell run` with output that cannot be written is a live test (it needs root and BPF):
+// `run_with_unwritable_output_never_panics` in tests/live.rs, reported as ignored where
+// capture cannot run instead of passing with half its checks.
 
 // ------------------------------------------------------------------------ bounded lines
 

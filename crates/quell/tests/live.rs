@@ -1270,6 +1270,67 @@ fn every_enabled_stable_rule_has_a_live_test_or_a_reason() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// `quell run` whose output cannot be written never panics: stdout full
+/// (`> /dev/full`) is exit 1 with one line saying so, stderr full is exit 1,
+/// stdout closed (`| true`) is a clean exit 0; the read of /etc/shadow alerts,
+/// so each run has an alert to write. (Without root, `run` exits 2 before
+/// writing anything: `unsupported_is_one_sentence_and_exit_2`.)
+fn run_with_unwritable_output_never_panics() {
+    require_live();
+    use std::process::Stdio;
+    let dev_full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+    };
+    let args = ["run", "--", "sh", "-c", "cat /etc/shadow > /dev/null"];
+    let no_panic = |what: &str, o: &Output| {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            o.status.code() != Some(101) && !err.contains("panicked"),
+            "{what}: panicked ({}): {err}",
+            o.status
+        );
+    };
+    let full = Command::new(QUELL)
+        .args(args)
+        .stdout(dev_full())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    no_panic("run > /dev/full", &full);
+    let err = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("quell: error: cannot write the output: No space left on device"),
+        "{err}"
+    );
+    let err_full = Command::new(QUELL)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(dev_full())
+        .output()
+        .unwrap();
+    no_panic("run 2>/dev/full", &err_full);
+    assert_eq!(err_full.status.code(), Some(1));
+    let mut child = Command::new(QUELL)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().unwrap();
+    no_panic("run | true", &closed);
+    assert_eq!(
+        closed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&closed.stderr)
+    );
+}
+
 /// The test harness (libtest-mimic): a live test that cannot run here (not
 /// privileged, no kernel BTF: `quell_capture::check_support`) is reported as
 /// ignored, never as passed. With
@@ -1432,6 +1493,10 @@ fn main() {
         .with_ignored_flag(ignore),
         Trial::test("run_text_escapes_what_live_processes_carry", || {
             run(run_text_escapes_what_live_processes_carry)
+        })
+        .with_ignored_flag(ignore),
+        Trial::test("run_with_unwritable_output_never_panics", || {
+            run(run_with_unwritable_output_never_panics)
         })
         .with_ignored_flag(ignore),
         // Reads files only: never ignored.
