@@ -275,21 +275,6 @@ const O_WRONLY: u64 = 2;
 const O_CREAT: u64 = 1 << 2;
 const O_DIRECTORY: u64 = 1 << 10;
 const O_TMPFILE: u64 = 1 << 13;
-const OPEN_FLAGS: &[(u64, &str)] = &[
-    (1 << 2, "O_CREAT"),
-    (1 << 3, "O_APPEND"),
-    (1 << 4, "O_DSYNC"),
-    (1 << 5, "O_EXCL"),
-    (1 << 6, "O_NONBLOCK"),
-    (1 << 7, "O_SYNC"),
-    (1 << 8, "O_TRUNC"),
-    (1 << 9, "O_DIRECT"),
-    (1 << 10, "O_DIRECTORY"),
-    (1 << 11, "O_LARGEFILE"),
-    (1 << 12, "O_CLOEXEC"),
-    (1 << 13, "O_TMPFILE"),
-    (1 << 14, "O_F_CREATED"),
-];
 // libscap's PPM_CL_* clone flags.
 const CLONE_THREAD: u64 = 1 << 13;
 const CLONE_FLAGS: &[(u64, &str)] = &[
@@ -319,24 +304,19 @@ const CLONE_FLAGS: &[(u64, &str)] = &[
 ];
 
 fn open_flags_text(f: u64) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    match f & 3 {
-        1 => parts.push("O_RDONLY"),
-        2 => parts.push("O_WRONLY"),
-        3 => parts.push("O_RDWR"),
-        _ => {}
+    // Rendered by the live capture's one renderer (libsinsp's order), from Linux values.
+    if f == 0 {
+        return "O_NONE".to_string();
     }
-    parts.extend(
-        OPEN_FLAGS
-            .iter()
-            .filter(|(b, _)| f & b != 0)
-            .map(|(_, n)| *n),
-    );
-    if parts.is_empty() {
-        "O_NONE".to_string()
-    } else {
-        parts.join("|")
+    let mut t = quell_capture::flags::open_flags(crate::write::linux_open_flags(f));
+    if f & (1 << 14) != 0 {
+        t.push_str(if t.is_empty() {
+            "O_F_CREATED"
+        } else {
+            "|O_F_CREATED"
+        });
     }
+    t
 }
 
 fn clone_flags_text(f: u64) -> String {

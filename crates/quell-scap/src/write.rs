@@ -14,7 +14,6 @@
 //! parameters those versions have. Layouts are facts from libs' `scap_savefile.c` and
 //! `driver/event_table.c`; no code of theirs is used.
 
-use std::collections::HashSet;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
@@ -468,6 +467,36 @@ pub fn ppm_open_flags(f: u64) -> u32 {
     r
 }
 
+/// Linux `O_*` open flags from libscap's `PPM_O_*` (the inverse of [`ppm_open_flags`];
+/// `PPM_O_F_CREATED` has no Linux flag and is left out).
+pub fn linux_open_flags(f: u64) -> u64 {
+    let mut r = match f & 3 {
+        2 => 0o1,
+        3 => 0o2,
+        _ => 0,
+    };
+    const MAP: &[(u32, u64)] = &[
+        (1 << 2, 0o100),
+        (1 << 3, 0o2000),
+        (1 << 4, 0o10000),
+        (1 << 5, 0o200),
+        (1 << 6, 0o4000),
+        (1 << 7, 0o4010000),
+        (1 << 8, 0o1000),
+        (1 << 9, 0o40000),
+        (1 << 10, 0o200000),
+        (1 << 11, 0o100000),
+        (1 << 12, 0o2000000),
+        (1 << 13, 0o20200000),
+    ];
+    for &(ppm, linux) in MAP {
+        if f & u64::from(ppm) != 0 {
+            r |= linux;
+        }
+    }
+    r
+}
+
 /// libscap's `PPM_CL_*` flags from Linux `CLONE_*` values (clone, unshare, setns).
 pub fn ppm_clone_flags(f: u64) -> u32 {
     const MAP: &[(u64, u32)] = &[
@@ -797,8 +826,6 @@ pub struct RecordStats {
 /// Writes quell's live records as a scap capture.
 pub struct RecordWriter<W: Write> {
     w: ScapWriter<W>,
-    /// Thread ids the capture has introduced (process list, clone results).
-    known: HashSet<u64>,
     stats: RecordStats,
 }
 
@@ -819,10 +846,8 @@ impl<W: Write> RecordWriter<W> {
         let tables = tables_from_state(state, hostname);
         let mut w = ScapWriter::new(out)?;
         w.tables(&tables)?;
-        let known = tables.threads.iter().map(|t| t.tid as u64).collect();
         Ok(RecordWriter {
             w,
-            known,
             stats: RecordStats::default(),
         })
     }
@@ -862,13 +887,10 @@ impl<W: Write> RecordWriter<W> {
     /// Writes one record (after `state` applied it) as libscap's enter and exit events.
     pub fn record(&mut self, r: &Record, state: &State) -> io::Result<()> {
         let ts = state.epoch_ns(r.ts_boot);
-        // Threads the capture never introduced are written as their process (whose table
-        // entry the reader has), so process fields stay the live ones.
-        let tid = if self.known.contains(&u64::from(r.tid)) {
-            u64::from(r.tid)
-        } else {
-            u64::from(r.tgid)
-        };
+        // Every thread's events are written under its process's id (its main thread):
+        // quell keeps processes, not threads, and a reader then gives every event the
+        // process fields (parent, ancestors) quell saw live; `thread.tid` is the pid.
+        let tid = u64::from(r.tgid);
         let proc_ = state.process(r.tgid);
         let empty = Process::default();
         let p = proc_.unwrap_or(&empty);
@@ -904,7 +926,6 @@ impl<W: Write> RecordWriter<W> {
                     self.stats.skipped += 1;
                     return Ok(());
                 }
-                self.known.insert(f.child_tid as u64);
                 let thread = f.child_tgid == r.tgid;
                 let flags = if thread { 1 << 13 } else { 0 };
                 let exit = vec![
@@ -981,6 +1002,9 @@ fn exec_exit<'a>(res: i64, r: &Record, p: &'a Process, args: Vec<u8>) -> Params<
         ("tty", Param::I32(p.tty as i32)),
         ("vpgid", Param::I64(0)),
         ("loginuid", Param::I32(p.loginuid as i32)),
+        // sysdig 0.29's execve exit ends here (later layouts add capabilities, the
+        // executable's inode and times, uid, gid: a credential change by a set-user-ID
+        // executable is not in this capture).
         ("flags", Param::U32(0)),
     ]
 }
