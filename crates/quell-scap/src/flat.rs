@@ -1113,29 +1113,25 @@ impl Converter {
             set_text(out, "proc.pname", a.comm.clone());
             set_text(out, "proc.pcmdline", a.cmdline());
             set_text(out, "proc.pexe", a.exe.clone());
+            if let Some(e) = &a.exepath {
+                set_text(out, "proc.pexepath", e.clone());
+            }
         }
         // Ancestors: from the process's parent up.
         let mut cur = self.threads.get(&ppid);
         let mut seen = vec![tid, t.pid];
-        for level in 1..=5usize {
+        for level in 1..=ANCESTORS {
             let Some(a) = cur else { break };
-            const ANAME: [&str; 5] = [
-                "proc.aname[1]",
-                "proc.aname[2]",
-                "proc.aname[3]",
-                "proc.aname[4]",
-                "proc.aname[5]",
-            ];
-            const APID: [&str; 5] = [
-                "proc.apid[1]",
-                "proc.apid[2]",
-                "proc.apid[3]",
-                "proc.apid[4]",
-                "proc.apid[5]",
-            ];
             if let (Some(n), Some(pk)) = (ANAME.get(level - 1), APID.get(level - 1)) {
                 set_text(out, n, a.comm.clone());
                 set_num(out, pk, i128::from(a.pid));
+            }
+            // executables of the first two ancestors, as the live capture gives them
+            if let (Some(ek), Some(pk)) = (AEXE.get(level - 1), AEXEPATH.get(level - 1)) {
+                set_text(out, ek, a.exe.clone());
+                if let Some(e) = &a.exepath {
+                    set_text(out, pk, e.clone());
+                }
             }
             if seen.contains(&a.ptid) {
                 break;
@@ -1176,6 +1172,47 @@ impl Converter {
         }
     }
 }
+
+/// Ancestor levels given (`proc.aname[N]`, `proc.apid[N]`), as many as the live capture's.
+const ANCESTORS: usize = 16;
+const ANAME: [&str; 16] = [
+    "proc.aname[1]",
+    "proc.aname[2]",
+    "proc.aname[3]",
+    "proc.aname[4]",
+    "proc.aname[5]",
+    "proc.aname[6]",
+    "proc.aname[7]",
+    "proc.aname[8]",
+    "proc.aname[9]",
+    "proc.aname[10]",
+    "proc.aname[11]",
+    "proc.aname[12]",
+    "proc.aname[13]",
+    "proc.aname[14]",
+    "proc.aname[15]",
+    "proc.aname[16]",
+];
+const APID: [&str; 16] = [
+    "proc.apid[1]",
+    "proc.apid[2]",
+    "proc.apid[3]",
+    "proc.apid[4]",
+    "proc.apid[5]",
+    "proc.apid[6]",
+    "proc.apid[7]",
+    "proc.apid[8]",
+    "proc.apid[9]",
+    "proc.apid[10]",
+    "proc.apid[11]",
+    "proc.apid[12]",
+    "proc.apid[13]",
+    "proc.apid[14]",
+    "proc.apid[15]",
+    "proc.apid[16]",
+];
+const AEXE: [&str; 2] = ["proc.aexe[1]", "proc.aexe[2]"];
+const AEXEPATH: [&str; 2] = ["proc.aexepath[1]", "proc.aexepath[2]"];
 
 fn container_of(cgroups: &[String]) -> Option<String> {
     cgroups.iter().find_map(|c| {

@@ -140,6 +140,38 @@ fn str16(out: &mut Vec<u8>, s: &str) {
     bytes16(out, s.as_bytes());
 }
 
+/// libscap's reader limits for table strings (`SCAP_MAX_PATH_SIZE`, `SCAP_MAX_ARGS_SIZE`,
+/// `SCAP_MAX_ENV_SIZE`, `SCAP_MAX_CGROUPS_SIZE`, `MAX_CREDENTIALS_STR_LEN`): a longer value
+/// makes sysdig refuse the whole capture, so the writer cuts it.
+const MAX_PATH: usize = 1024;
+const MAX_LIST: usize = 4096;
+const MAX_CRED: usize = 255;
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// A NUL-separated list of at most `max` bytes: whole entries while they fit.
+fn cut_list(items: &[String], max: usize) -> Vec<u8> {
+    let mut v = Vec::new();
+    for i in items {
+        if v.len() + i.len() + 1 > max {
+            break;
+        }
+        v.extend_from_slice(i.as_bytes());
+        v.push(0);
+    }
+    v
+}
+
 fn bytes16(out: &mut Vec<u8>, b: &[u8]) {
     let b = b.get(..b.len().min(MAX_PARAM)).unwrap_or(b);
     out.extend_from_slice(&(b.len() as u16).to_le_bytes());
@@ -226,16 +258,16 @@ impl<W: Write> ScapWriter<W> {
             let mut e = vec![0u8];
             e.extend_from_slice(&u.uid.to_le_bytes());
             e.extend_from_slice(&u.gid.to_le_bytes());
-            str16(&mut e, &u.name);
-            str16(&mut e, &u.home);
-            str16(&mut e, &u.shell);
+            str16(&mut e, cut(&u.name, MAX_CRED));
+            str16(&mut e, cut(&u.home, MAX_PATH));
+            str16(&mut e, cut(&u.shell, MAX_PATH));
             b.extend_from_slice(&(e.len() as u32 + 4).to_le_bytes());
             b.extend_from_slice(&e);
         }
         for g in groups {
             let mut e = vec![1u8];
             e.extend_from_slice(&g.gid.to_le_bytes());
-            str16(&mut e, &g.name);
+            str16(&mut e, cut(&g.name, MAX_CRED));
             b.extend_from_slice(&(e.len() as u32 + 4).to_le_bytes());
             b.extend_from_slice(&e);
         }
@@ -243,7 +275,8 @@ impl<W: Write> ScapWriter<W> {
     }
 
     /// The process list in libscap's version-9 layout of March 2022 (ending with the login
-    /// uid and the writable-executable flag). Entries that would overflow one block are
+    /// uid and the writable-executable flag). Strings and lists longer than libscap's reader
+    /// accepts are cut (lists at an entry). Entries that would overflow one block are
     /// written in further blocks.
     pub fn threads(&mut self, threads: &[ThreadEntry]) -> io::Result<()> {
         let mut b = Vec::new();
@@ -258,22 +291,25 @@ impl<W: Write> ScapWriter<W> {
             ] {
                 e.extend_from_slice(&v.to_le_bytes());
             }
-            str16(&mut e, &t.comm);
-            str16(&mut e, &t.exe);
-            str16(&mut e, t.exepath.as_deref().unwrap_or(&t.exe));
-            bytes16(&mut e, &nul_list(&t.args));
-            str16(&mut e, &t.cwd);
+            str16(&mut e, cut(&t.comm, MAX_PATH));
+            str16(&mut e, cut(&t.exe, MAX_PATH));
+            str16(
+                &mut e,
+                cut(t.exepath.as_deref().unwrap_or(&t.exe), MAX_PATH),
+            );
+            bytes16(&mut e, &cut_list(&t.args, MAX_LIST));
+            str16(&mut e, cut(&t.cwd, MAX_PATH));
             e.extend_from_slice(&t.fdlimit.to_le_bytes());
             e.extend_from_slice(&t.flags.to_le_bytes());
             e.extend_from_slice(&t.uid.to_le_bytes());
             e.extend_from_slice(&t.gid.to_le_bytes());
             e.extend_from_slice(&[0u8; 12]); // vm size, rss, swap (kB)
             e.extend_from_slice(&[0u8; 16]); // major and minor page faults
-            bytes16(&mut e, &nul_list(&t.env));
+            bytes16(&mut e, &cut_list(&t.env, MAX_LIST));
             e.extend_from_slice(&t.vtid.unwrap_or(t.tid).to_le_bytes());
             e.extend_from_slice(&t.vpid.unwrap_or(t.pid).to_le_bytes());
-            bytes16(&mut e, &nul_list(&t.cgroups));
-            str16(&mut e, t.root.as_deref().unwrap_or("/"));
+            bytes16(&mut e, &cut_list(&t.cgroups, MAX_LIST));
+            str16(&mut e, cut(t.root.as_deref().unwrap_or("/"), MAX_PATH));
             e.extend_from_slice(&t.loginuid.unwrap_or(u32::MAX).to_le_bytes());
             e.push(0); // executable writable: not known
             if b.len() + e.len() + 4 > (crate::file::MAX_BLOCK_LEN as usize) / 2 {
@@ -327,7 +363,7 @@ impl<W: Write> ScapWriter<W> {
                     e.push(8);
                     e.extend_from_slice(&source.to_le_bytes());
                     e.extend_from_slice(&dest.to_le_bytes());
-                    str16(&mut e, path);
+                    str16(&mut e, cut(path, MAX_PATH - 1));
                 }
                 FdTarget::File {
                     open_flags: Some(fl),
@@ -335,7 +371,7 @@ impl<W: Write> ScapWriter<W> {
                 } => {
                     e.push(16);
                     e.extend_from_slice(&fl.to_le_bytes());
-                    str16(&mut e, name);
+                    str16(&mut e, cut(name, MAX_PATH - 1));
                     e.extend_from_slice(&0u32.to_le_bytes()); // device: not known
                 }
                 FdTarget::File {
@@ -343,11 +379,11 @@ impl<W: Write> ScapWriter<W> {
                     name,
                 } => {
                     e.push(1);
-                    str16(&mut e, name);
+                    str16(&mut e, cut(name, MAX_PATH - 1));
                 }
                 FdTarget::Named { code, name } => {
                     e.push(*code);
-                    str16(&mut e, name);
+                    str16(&mut e, cut(name, MAX_PATH - 1));
                 }
                 FdTarget::Unknown(_) => continue,
             }

@@ -38,6 +38,20 @@ pub fn state() -> State {
         loginuid: u32::MAX,
         ..Process::default()
     });
+    // a process whose command line and environment are longer than libscap's reader takes
+    // from a process list (4096 bytes each): the writer cuts them, sysdig still reads
+    s.insert(Process {
+        pid: 50,
+        ppid: 1,
+        vpid: 50,
+        comm: "rustc".into(),
+        exe: "/usr/bin/rustc".into(),
+        exepath: "/usr/bin/rustc".into(),
+        args: (0..1000).map(|i| format!("--arg-{i}")).collect(),
+        env: (0..1000).map(|i| format!("VAR{i}=value")).collect(),
+        cwd: format!("/{}", "d/".repeat(700)),
+        ..Process::default()
+    });
     s.insert(Process {
         pid: 100,
         ppid: 1,
