@@ -64,14 +64,20 @@ fn sysdig_shows_the_syscalls_processes_and_files_quell_saw() {
         assert_eq!(row[0], ty, "{out}");
         assert_eq!(row[1], txt(l, "proc.name"), "{ty}: {out}");
         assert_eq!(row[3], txt(l, "user.name"), "{ty}: {out}");
-        // file names: where quell names the fd of a file, sysdig names the same file
-        if txt(l, "fd.typechar") == "f" && row[2] != "<NA>" {
+        // file and socket names: where quell names the fd of a file or an IP socket,
+        // sysdig names the same one
+        if ["f", "4", "6"].contains(&txt(l, "fd.typechar").as_str()) && row[2] != "<NA>" {
             assert_eq!(row[2], txt(l, "fd.name"), "{ty}: {out}");
             files += 1;
         }
     }
-    assert!(files >= 4, "{files} file names compared\n{out}");
-    for name in ["/etc/shadow", "/home/alice/notes.txt", "/etc/passwd"] {
+    assert!(files >= 5, "{files} file names compared\n{out}");
+    for name in [
+        "/etc/shadow",
+        "/home/alice/notes.txt",
+        "/etc/passwd",
+        "10.0.0.1:40000->10.0.0.2:443",
+    ] {
         assert!(out.contains(name), "{name} missing: {out}");
     }
 }
