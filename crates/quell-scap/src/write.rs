@@ -18,7 +18,7 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 
 use quell_capture::container::match_cgroup;
-use quell_capture::record::{Body, DupCall, NetOp, OpenCall, Record, RenameCall, Syscall as Call};
+use quell_capture::record::{Body, NetOp, OpenCall, Record, RenameCall, Syscall as Call};
 use quell_capture::state::{FdInfo, FdKind, Process, State};
 use quell_capture::wire::{SockAddr as WireAddr, Tuple};
 
@@ -1006,7 +1006,7 @@ impl<W: Write> RecordWriter<W> {
                 self.stats.written += 1;
                 Ok(())
             }
-            Body::Syscall { res, call } => match syscall_events(*res, call, r, p, state) {
+            Body::Syscall { res, call } => match syscall_events(*res, call, r, p) {
                 Some((enter, exit)) => self.pair(ts, tid, enter, exit),
                 None => {
                     self.stats.skipped += 1;
@@ -1049,15 +1049,8 @@ type Pair<'a> = ((u16, Params<'a>), (u16, Params<'a>));
 
 /// The enter and exit events of one syscall record; `None` for calls sysdig 0.29's table
 /// has no event for.
-fn syscall_events<'a>(
-    res: i64,
-    call: &'a Call,
-    r: &Record,
-    p: &'a Process,
-    state: &State,
-) -> Option<Pair<'a>> {
+fn syscall_events<'a>(res: i64, call: &'a Call, r: &Record, p: &'a Process) -> Option<Pair<'a>> {
     use Param::{Bytes, Str, I64, U32};
-    let _ = state;
     let rs = || ("res", I64(res));
     let none = Vec::new;
     Some(match call {
@@ -1184,11 +1177,8 @@ fn syscall_events<'a>(
                 ],
             ),
         ),
-        Call::Dup { call, oldfd, .. } => {
-            // sysdig 0.29 knows one dup event (dup2 and dup3 read as `dup`).
-            let _ = matches!(call, DupCall::Dup);
-            ((124, vec![("fd", I64(*oldfd))]), (125, vec![rs()]))
-        }
+        // sysdig 0.29 knows one dup event: dup2 and dup3 are written as `dup`.
+        Call::Dup { oldfd, .. } => ((124, vec![("fd", I64(*oldfd))]), (125, vec![rs()])),
         Call::Fcntl { fd, cmd } => (
             (
                 150,
@@ -1368,7 +1358,7 @@ fn syscall_events<'a>(
             fd,
             addr,
             tuple,
-        } => net_events(res, *op, *fd, addr.as_ref(), tuple.as_ref(), r, p)?,
+        } => net_events(res, *op, *fd, addr.as_ref(), tuple.as_ref(), p)?,
         Call::Ptrace {
             request,
             pid,
@@ -1468,11 +1458,9 @@ fn net_events<'a>(
     fd: i64,
     addr: Option<&WireAddr>,
     tuple: Option<&Tuple>,
-    r: &Record,
     p: &Process,
 ) -> Option<Pair<'a>> {
     use Param::{Bytes, I64, U32};
-    let _ = r;
     let rs = ("res", I64(res));
     let addr_b = addr.map(sockaddr_param).unwrap_or_default();
     // The tuple as libscap orders it: client end first.

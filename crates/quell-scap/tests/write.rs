@@ -207,7 +207,10 @@ fn encoded(p: &Param<'_>) -> Vec<u8> {
     }
 }
 
-fn read_back(bytes: Vec<u8>) -> (Tables, Vec<(u64, u64, u16, u16, u32, Vec<Vec<u8>>)>) {
+/// An event read back: time, thread, type, CPU, flags, raw parameters.
+type ReadEvent = (u64, u64, u16, u16, u32, Vec<Vec<u8>>);
+
+fn read_back(bytes: Vec<u8>) -> (Tables, Vec<ReadEvent>) {
     let mut r = ScapReader::new(Cursor::new(bytes)).expect("a capture");
     let mut tables = None;
     let mut events = Vec::new();
