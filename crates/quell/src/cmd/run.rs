@@ -228,7 +228,7 @@ pub fn run(
                 .with_context(|| format!("writing the capture file {}", p.display()))?;
             if stats.skipped > 0 {
                 crate::note!(
-                    "quell: {} records of calls sysdig's capture format has no event for were not written to {}",
+                    "quell: {} records were not written to {} (calls sysdig 0.29's event table has no event for, failed forks; see crates/quell-scap/README.md)",
                     stats.skipped,
                     quell_events::term::escape(&p.display().to_string())
                 );
