@@ -275,21 +275,6 @@ const O_WRONLY: u64 = 2;
 const O_CREAT: u64 = 1 << 2;
 const O_DIRECTORY: u64 = 1 << 10;
 const O_TMPFILE: u64 = 1 << 13;
-const OPEN_FLAGS: &[(u64, &str)] = &[
-    (1 << 2, "O_CREAT"),
-    (1 << 3, "O_APPEND"),
-    (1 << 4, "O_DSYNC"),
-    (1 << 5, "O_EXCL"),
-    (1 << 6, "O_NONBLOCK"),
-    (1 << 7, "O_SYNC"),
-    (1 << 8, "O_TRUNC"),
-    (1 << 9, "O_DIRECT"),
-    (1 << 10, "O_DIRECTORY"),
-    (1 << 11, "O_LARGEFILE"),
-    (1 << 12, "O_CLOEXEC"),
-    (1 << 13, "O_TMPFILE"),
-    (1 << 14, "O_F_CREATED"),
-];
 // libscap's PPM_CL_* clone flags.
 const CLONE_THREAD: u64 = 1 << 13;
 const CLONE_FLAGS: &[(u64, &str)] = &[
@@ -319,24 +304,19 @@ const CLONE_FLAGS: &[(u64, &str)] = &[
 ];
 
 fn open_flags_text(f: u64) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    match f & 3 {
-        1 => parts.push("O_RDONLY"),
-        2 => parts.push("O_WRONLY"),
-        3 => parts.push("O_RDWR"),
-        _ => {}
+    // Rendered by the live capture's one renderer (libsinsp's order), from Linux values.
+    if f == 0 {
+        return "O_NONE".to_string();
     }
-    parts.extend(
-        OPEN_FLAGS
-            .iter()
-            .filter(|(b, _)| f & b != 0)
-            .map(|(_, n)| *n),
-    );
-    if parts.is_empty() {
-        "O_NONE".to_string()
-    } else {
-        parts.join("|")
+    let mut t = quell_capture::flags::open_flags(crate::write::linux_open_flags(f));
+    if f & (1 << 14) != 0 {
+        t.push_str(if t.is_empty() {
+            "O_F_CREATED"
+        } else {
+            "|O_F_CREATED"
+        });
     }
+    t
 }
 
 fn clone_flags_text(f: u64) -> String {
@@ -1133,29 +1113,25 @@ impl Converter {
             set_text(out, "proc.pname", a.comm.clone());
             set_text(out, "proc.pcmdline", a.cmdline());
             set_text(out, "proc.pexe", a.exe.clone());
+            if let Some(e) = &a.exepath {
+                set_text(out, "proc.pexepath", e.clone());
+            }
         }
         // Ancestors: from the process's parent up.
         let mut cur = self.threads.get(&ppid);
         let mut seen = vec![tid, t.pid];
-        for level in 1..=5usize {
+        for level in 1..=ANCESTORS {
             let Some(a) = cur else { break };
-            const ANAME: [&str; 5] = [
-                "proc.aname[1]",
-                "proc.aname[2]",
-                "proc.aname[3]",
-                "proc.aname[4]",
-                "proc.aname[5]",
-            ];
-            const APID: [&str; 5] = [
-                "proc.apid[1]",
-                "proc.apid[2]",
-                "proc.apid[3]",
-                "proc.apid[4]",
-                "proc.apid[5]",
-            ];
             if let (Some(n), Some(pk)) = (ANAME.get(level - 1), APID.get(level - 1)) {
                 set_text(out, n, a.comm.clone());
                 set_num(out, pk, i128::from(a.pid));
+            }
+            // executables of the first two ancestors, as the live capture gives them
+            if let (Some(ek), Some(pk)) = (AEXE.get(level - 1), AEXEPATH.get(level - 1)) {
+                set_text(out, ek, a.exe.clone());
+                if let Some(e) = &a.exepath {
+                    set_text(out, pk, e.clone());
+                }
             }
             if seen.contains(&a.ptid) {
                 break;
@@ -1196,6 +1172,47 @@ impl Converter {
         }
     }
 }
+
+/// Ancestor levels given (`proc.aname[N]`, `proc.apid[N]`), as many as the live capture's.
+const ANCESTORS: usize = 16;
+const ANAME: [&str; 16] = [
+    "proc.aname[1]",
+    "proc.aname[2]",
+    "proc.aname[3]",
+    "proc.aname[4]",
+    "proc.aname[5]",
+    "proc.aname[6]",
+    "proc.aname[7]",
+    "proc.aname[8]",
+    "proc.aname[9]",
+    "proc.aname[10]",
+    "proc.aname[11]",
+    "proc.aname[12]",
+    "proc.aname[13]",
+    "proc.aname[14]",
+    "proc.aname[15]",
+    "proc.aname[16]",
+];
+const APID: [&str; 16] = [
+    "proc.apid[1]",
+    "proc.apid[2]",
+    "proc.apid[3]",
+    "proc.apid[4]",
+    "proc.apid[5]",
+    "proc.apid[6]",
+    "proc.apid[7]",
+    "proc.apid[8]",
+    "proc.apid[9]",
+    "proc.apid[10]",
+    "proc.apid[11]",
+    "proc.apid[12]",
+    "proc.apid[13]",
+    "proc.apid[14]",
+    "proc.apid[15]",
+    "proc.apid[16]",
+];
+const AEXE: [&str; 2] = ["proc.aexe[1]", "proc.aexe[2]"];
+const AEXEPATH: [&str; 2] = ["proc.aexepath[1]", "proc.aexepath[2]"];
 
 fn container_of(cgroups: &[String]) -> Option<String> {
     cgroups.iter().find_map(|c| {
