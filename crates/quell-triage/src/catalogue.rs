@@ -44,6 +44,36 @@ pub struct Entry {
     pub writers: Vec<String>,
     /// Paths of executables the entry's actors generate (a build tool's temp output).
     pub exe_prefixes: Vec<String>,
+    /// `anchor: always`: the act is harmless whoever runs it (a terminal helper), so a
+    /// match anchors a likely false positive even in a session a person entered, provided
+    /// the executable was shipped by the system (see [`shipped_executable`]). Default
+    /// (`anchor: unattended`): a match anchors only outside entered sessions.
+    pub anchor_always: bool,
+}
+
+/// Whether the process's executable was shipped by the system, not written by the session:
+/// under a system binary directory and not written after its container started (issue
+/// 11: the executable's provenance; a binary renamed `tput` in a home or temp directory
+/// does not qualify).
+pub fn shipped_executable(ev: &FlatEvent) -> bool {
+    const SYSTEM_BIN: &[&str] = &[
+        "/usr/bin/",
+        "/bin/",
+        "/usr/sbin/",
+        "/sbin/",
+        "/usr/libexec/",
+    ];
+    let upper = matches!(
+        ev.get("proc.is_exe_upper_layer"),
+        Some(quell_rules::Value::Bool(true))
+    );
+    let memfd = matches!(
+        ev.get("proc.is_exe_from_memfd"),
+        Some(quell_rules::Value::Bool(true))
+    );
+    text(ev, "proc.exepath").is_some_and(|p| {
+        SYSTEM_BIN.iter().any(|d| p.starts_with(d)) && !p.contains("/../") && !upper && !memfd
+    })
 }
 
 /// Where a catalogue match was found.
@@ -237,6 +267,18 @@ impl Catalogue {
                     )))
                 }
             };
+            let anchor_always = match item
+                .get("anchor")
+                .map(|n| n.as_scalar().filter(|_| n.plain))
+            {
+                None | Some(Some("unattended")) => false,
+                Some(Some("always")) => true,
+                Some(_) => {
+                    return Err(err(format!(
+                        "entry `{name}`: `anchor` must be unattended or always"
+                    )))
+                }
+            };
             let targets = strings(item.get("targets")).ok_or_else(|| {
                 err(format!(
                     "entry `{name}`: `targets` must be a list of path prefixes"
@@ -294,6 +336,7 @@ impl Catalogue {
                 allows,
                 writers,
                 exe_prefixes,
+                anchor_always,
             });
         }
         Ok(Catalogue { entries })

@@ -493,6 +493,27 @@ impl Actor {
     }
 }
 
+/// Whether nobody entered the process's session (issue 11: evidence an intruder at a
+/// terminal cannot produce): no controlling terminal, no login entry, and a scheduler, a
+/// service, an init or a CI runner started it, below any container runtime (a runtime
+/// alone may be an `exec` entry: `kubectl exec pod -- apk add nmap` has no tty either).
+pub fn unattended(ev: &FlatEvent) -> bool {
+    if int(ev, "proc.tty").is_some_and(|t| t != 0) {
+        return false;
+    }
+    for (level, name, _) in lineage(ev) {
+        if level == 0 {
+            continue;
+        }
+        match role(&name) {
+            Role::Login | Role::Runtime => return false,
+            Role::Scheduler | Role::Service | Role::Init | Role::CiRunner => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Whether the process runs as a system account: a name from [`SYSTEM_ACCOUNTS`], or a uid
 /// from 1 to 999 (or 65534), unless the login uid shows a person who changed user
 /// (`sudo -u postgres` by an admin).
@@ -636,7 +657,21 @@ pub fn is_local(ip: &IpAddr) -> bool {
     }
 }
 
-fn server_ip(ev: &FlatEvent) -> Option<IpAddr> {
+/// Whether an address is inside the host or its private networks (loopback, link-local,
+/// RFC 1918, shared address space 100.64/10, IPv6 unique-local): a cluster's or a site's
+/// own servers, as opposed to a public destination.
+pub fn is_inside(ip: &IpAddr) -> bool {
+    is_local(ip)
+        || match ip {
+            IpAddr::V4(v) => {
+                v.is_private() || (v.octets()[0] == 100 && (v.octets()[1] & 0xc0) == 64)
+            }
+            IpAddr::V6(v) => (v.segments()[0] & 0xfe00) == 0xfc00,
+        }
+}
+
+/// The server side's address of a connection event.
+pub(crate) fn server_ip(ev: &FlatEvent) -> Option<IpAddr> {
     for k in ["fd.sip", "fd.rip"] {
         if let Some(quell_rules::Value::Ip(ip)) = ev.get(k) {
             return Some(*ip);
@@ -1157,6 +1192,54 @@ mod tests {
         assert!(conn("nc", "10.0.0.2:41234->203.0.113.9:443").is_some());
         assert!(conn("xmrig2", "10.0.0.2:41234->203.0.113.9:3333").is_some());
         assert_eq!(conn("bash", "127.0.0.1:41234->127.0.0.1:4444"), None);
+    }
+
+    #[test]
+    fn inside_addresses() {
+        for a in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "100.64.0.1",
+            "127.0.0.1",
+            "fd00::1",
+            "169.254.169.254",
+        ] {
+            assert!(is_inside(&a.parse().unwrap()), "{a}");
+        }
+        for a in [
+            "8.8.8.8",
+            "100.128.0.1",
+            "172.32.0.1",
+            "2001:db8::1",
+            "203.0.113.9",
+        ] {
+            assert!(!is_inside(&a.parse().unwrap()), "{a}");
+        }
+    }
+
+    #[test]
+    fn unattended_needs_a_system_launcher_and_no_entry() {
+        // a cron job, an agent under init, a service's own child: nobody entered
+        for j in [
+            r#"{"proc.name":"restic","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron"}"#,
+            r#"{"proc.name":"telegraf","proc.tty":0,"proc.pname":"systemd"}"#,
+            r#"{"proc.name":"cp","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"postgres"}"#,
+            r#"{"proc.name":"rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron","proc.aname[3]":"containerd-shim"}"#,
+        ] {
+            assert!(unattended(&ev(j)), "{j}");
+        }
+        // a tty, a login, a runtime exec (with or without tty), or no launcher at all
+        for j in [
+            r#"{"proc.name":"restic","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"cron"}"#,
+            r#"{"proc.name":"rsync","proc.tty":0,"proc.pname":"bash","proc.aname[2]":"sshd","proc.aname[3]":"systemd"}"#,
+            r#"{"proc.name":"apk","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"runc","proc.aname[3]":"containerd-shim"}"#,
+            r#"{"proc.name":"apk","proc.tty":0,"proc.pname":"runc"}"#,
+            r#"{"proc.name":"rm","proc.tty":0,"proc.pname":"bash"}"#,
+            r#"{"proc.name":"rm","proc.tty":0}"#,
+        ] {
+            assert!(!unattended(&ev(j)), "{j}");
+        }
     }
 
     #[test]

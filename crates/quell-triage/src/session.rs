@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::catalogue::Catalogue;
-use crate::evidence::{activity, role, Activity, Role, MAX_ANCESTORS};
+use crate::evidence::{activity, is_inside, role, server_ip, Activity, Role, MAX_ANCESTORS};
 use crate::input::{int, text, Record};
 
 /// How far before and after an alert the session is looked at, in nanoseconds.
@@ -220,9 +220,14 @@ impl Sessions {
                 } else {
                     "session_outbound"
                 };
+                // An agent's connections are its job only toward the host's or the site's
+                // own networks: a public destination is not excused (an `rsync` or an
+                // agent sending data out of the site is how data leaves).
+                let public = matches!(act, Activity::Outbound(..))
+                    && server_ip(&r.event).is_none_or(|ip| !is_inside(&ip));
                 catalogue
                     .find(&r.event)
-                    .filter(|m| m.entry.allows_signal(signal))
+                    .filter(|m| m.entry.allows_signal(signal) && !public)
                     .map(|m| m.entry.name.clone())
             }
             _ => None,

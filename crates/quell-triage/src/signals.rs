@@ -21,6 +21,30 @@ pub enum Kind {
     Attack,
 }
 
+/// Whether a benign signal is evidence that a person (or program) at the same terminal as
+/// an attacker could not produce: "likely false positive" needs at least one such signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Anchor {
+    /// Anyone with a shell can produce it (a tty, a package install before the alert...):
+    /// it moves the score but never alone makes a likely false positive. Attack signals
+    /// are always `never`.
+    Never,
+    /// Not forgeable from a terminal: people's recorded decisions, repetition across hosts
+    /// and days.
+    Always,
+    /// Only when nobody entered the session: no controlling terminal and no login or
+    /// runtime `exec` entry in the lineage (a scheduler's job, a service's own child, an
+    /// agent started by init), or when the matching catalogue entry says
+    /// `anchor: always` (an act harmless whoever runs it).
+    Unattended,
+    /// Only in a person's session quell saw as events with nothing in it toward an attack
+    /// (no download, dropped binary, unusual connection, credential read or other alert)
+    /// and no package manager run in it: housekeeping data removed by a session that has
+    /// nothing to hide (the seed story's operator). After an install in the same session,
+    /// removing the package log hides the install: then it does not anchor.
+    QuietSession,
+}
+
 /// One signal.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Signal {
@@ -35,6 +59,9 @@ pub struct Signal {
     /// the rule itself names). `veto: false` in the table for the others; benign signals
     /// never veto.
     pub veto: bool,
+    /// For a benign signal: when it anchors a likely false positive (`anchor:` in the
+    /// table: never, always, unattended, quiet_session; default never).
+    pub anchor: Anchor,
     /// Evidence text, English (with `{name}` holes).
     pub en: String,
     /// Evidence text, Japanese.
@@ -92,6 +119,28 @@ pub fn parse(src: &str) -> Result<Table, String> {
             Some((true, Some("false"))) => false,
             _ => return Err(format!("signals: `{id}`: veto must be true or false")),
         };
+        let anchor = match it.get("anchor").map(|n| (n.plain, n.as_scalar())) {
+            None => Anchor::Never,
+            Some((true, Some(a))) if kind == Kind::Benign => match a {
+                "never" => Anchor::Never,
+                "always" => Anchor::Always,
+                "unattended" => Anchor::Unattended,
+                "quiet_session" => Anchor::QuietSession,
+                _ => {
+                    return Err(format!(
+                    "signals: `{id}`: anchor must be never, always, unattended or quiet_session"
+                ))
+                }
+            },
+            Some((true, Some(_))) => {
+                return Err(format!("signals: `{id}`: an attack signal cannot anchor"))
+            }
+            _ => {
+                return Err(format!(
+                    "signals: `{id}`: anchor must be never, always, unattended or quiet_session"
+                ))
+            }
+        };
         let en = s("en").ok_or_else(|| format!("signals: `{id}`: no en text"))?;
         let ja = s("ja").ok_or_else(|| format!("signals: `{id}`: no ja text"))?;
         if signals.iter().any(|x| x.id == id) {
@@ -102,6 +151,7 @@ pub fn parse(src: &str) -> Result<Table, String> {
             kind,
             weight,
             veto,
+            anchor,
             en,
             ja,
             confirm_en: s("confirm_en"),
@@ -129,6 +179,10 @@ impl Table {
     /// Whether signal `id` vetoes "likely false positive" (see [`Signal::veto`]).
     pub fn vetoes(&self, id: &str) -> bool {
         self.get(id).is_some_and(|s| s.veto)
+    }
+    /// When signal `id` anchors a likely false positive (see [`Signal::anchor`]).
+    pub fn anchor(&self, id: &str) -> Anchor {
+        self.get(id).map_or(Anchor::Never, |s| s.anchor)
     }
     /// The table's weights.
     pub fn weights(&self) -> Weights {
@@ -219,6 +273,9 @@ mod tests {
             "- id: a\n  kind: benign\n  weight: .nan\n  en: x\n  ja: y",
             "- id: a\n  kind: benign\n  weight: 1\n  veto: true\n  en: x\n  ja: y",
             "- id: a\n  kind: attack\n  weight: -1\n  veto: yes\n  en: x\n  ja: y",
+            "- id: a\n  kind: attack\n  weight: -1\n  anchor: always\n  en: x\n  ja: y",
+            "- id: a\n  kind: benign\n  weight: 1\n  anchor: sometimes\n  en: x\n  ja: y",
+            "- id: a\n  kind: benign\n  weight: 1\n  anchor: \"always\"\n  en: x\n  ja: y",
             "{}",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
@@ -243,6 +300,31 @@ mod tests {
         let ok = parse("- id: a\n  kind: attack\n  weight: -1\n  veto: false\n  en: x\n  ja: y")
             .unwrap();
         assert!(!ok.signals[0].veto);
+        let ok =
+            parse("- id: a\n  kind: benign\n  weight: 1\n  anchor: unattended\n  en: x\n  ja: y")
+                .unwrap();
+        assert_eq!(ok.signals[0].anchor, Anchor::Unattended);
+    }
+
+    /// Issue 11: a person at a terminal, or what the person ran before, never alone
+    /// anchors a likely false positive; only evidence not forgeable from that terminal does.
+    #[test]
+    fn only_unforgeable_signals_anchor() {
+        let t = table();
+        for s in &t.signals {
+            if s.kind == Kind::Attack {
+                assert_eq!(s.anchor, Anchor::Never, "{}", s.id);
+            }
+        }
+        for id in [
+            "interactive_session",
+            "session_maintenance",
+            "session_quiet",
+        ] {
+            assert_eq!(t.anchor(id), Anchor::Never, "{id}");
+        }
+        assert_eq!(t.anchor("known_benign"), Anchor::Unattended);
+        assert_eq!(t.anchor("history_benign"), Anchor::Always);
     }
 
     #[test]

@@ -11,13 +11,13 @@ use quell_rules::output::falco_time;
 use serde::Serialize;
 use serde_json::{json, Value as Json};
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{shipped_executable, Catalogue};
 use crate::cluster::{cluster, target, Cluster};
-use crate::evidence::{activity, actor, target_sensitivity, Activity, Sensitivity};
+use crate::evidence::{activity, actor, target_sensitivity, unattended, Activity, Sensitivity};
 use crate::history::History;
 use crate::input::{alerts, text, Alert, Record};
 use crate::session::{Context, Sessions};
-use crate::signals::{self, Kind, Weights};
+use crate::signals::{self, Anchor, Kind, Weights};
 
 /// Output language.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -186,13 +186,43 @@ fn vetoes(id: &str, effect: f64) -> bool {
     effect < 0.0 && signals::table().vetoes(id)
 }
 
-/// The verdict for a score, when no vetoing signal is present; at best uncertain when one
-/// is.
-pub fn verdict(score: f64, vetoed: bool) -> Verdict {
+/// The verdict for a score: "likely false positive" only with no vetoing signal and at
+/// least one anchoring signal (evidence an intruder at the same terminal could not
+/// produce); at best uncertain otherwise.
+pub fn verdict(score: f64, vetoed: bool, anchored: bool) -> Verdict {
     match Verdict::from_score(score) {
-        Verdict::LikelyFalsePositive if vetoed => Verdict::Uncertain,
+        Verdict::LikelyFalsePositive if vetoed || !anchored => Verdict::Uncertain,
         v => v,
     }
+}
+
+/// Facts of one alert that decide whether its benign signals anchor.
+#[derive(Clone, Copy, Debug, Default)]
+struct AnchorFacts {
+    /// Nobody entered the session ([`unattended`]).
+    unattended: bool,
+    /// The catalogue entry matched says its act is harmless whoever runs it, and the
+    /// executable is the system's own.
+    harmless_act: bool,
+    /// A person's session quell saw as events, with nothing in it that counts toward an
+    /// attack and no package manager run in it (removing a package log after an install
+    /// hides the install).
+    quiet: bool,
+}
+
+/// The signal that anchors a likely false positive among an alert's hits, if any.
+fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<&'static str> {
+    hits.iter()
+        .filter(|h| h.act > 0.0 && kind_of(h.id) == Kind::Benign)
+        .find(|h| match signals::table().anchor(h.id) {
+            Anchor::Never => false,
+            Anchor::Always => true,
+            Anchor::Unattended => {
+                facts.unattended || (h.id == "known_benign" && facts.harmless_act)
+            }
+            Anchor::QuietSession => facts.quiet,
+        })
+        .map(|h| h.id)
 }
 
 /// A Falco JSON alert for a record: the alert line itself when it is one, else built
@@ -449,11 +479,12 @@ impl Triage<'_> {
             // verdicts.
             let mut parts: Vec<((Vec<&'static str>, Verdict), Agg)> = Vec::new();
             for &i in &c.members {
-                let mut hits = self.signals_for(rule, records, i, &sessions);
+                let (mut hits, facts) = self.signals_for(rule, records, i, &sessions);
                 hits.extend(hist_hits.iter().cloned());
                 let logit: f64 = hits.iter().map(|h| w(h.id) * h.act).sum();
                 let vetoed = hits.iter().any(|h| vetoes(h.id, w(h.id) * h.act));
-                let v = verdict(round3(sigmoid(logit)), vetoed);
+                let anchored = anchor_of(&hits, facts).is_some();
+                let v = verdict(round3(sigmoid(logit)), vetoed, anchored);
                 let mut class: Vec<&'static str> = hits
                     .iter()
                     .filter(|h| kind_of(h.id) == Kind::Attack)
@@ -484,7 +515,7 @@ impl Triage<'_> {
                     c.id.clone()
                 };
                 let first = agg.members.first().copied().unwrap_or(0);
-                out.push((first, self.report(c, id, agg, records, weights)));
+                out.push((first, self.report(c, id, agg, v, records, weights)));
             }
         }
         progress(total, total);
@@ -557,9 +588,11 @@ impl Triage<'_> {
         records: &[Record],
         at: usize,
         sessions: &Sessions,
-    ) -> Vec<Hit> {
+    ) -> (Vec<Hit>, AnchorFacts) {
         let mut out = Vec::new();
-        let Some(r) = records.get(at) else { return out };
+        let Some(r) = records.get(at) else {
+            return (out, AnchorFacts::default());
+        };
         let ev = &r.event;
         let proc_name = text(ev, "proc.name").unwrap_or_else(|| "?".into());
         let a = actor(ev);
@@ -824,7 +857,17 @@ impl Triage<'_> {
                 out.push(hit("session_quiet", 1.0, Vec::new()));
             }
         }
-        out
+        let installed = ctx.iter().any(|c| {
+            matches!(&c.act.activity, Activity::Maintenance(n) if crate::evidence::role(n) == crate::evidence::Role::PackageManager)
+        });
+        let facts = AnchorFacts {
+            quiet: kinds.is_empty() && interactive && !installed && sessions.seen(records, at),
+            unattended: unattended(ev),
+            harmless_act: cat
+                .as_ref()
+                .is_some_and(|m| m.entry.anchor_always && shipped_executable(ev)),
+        };
+        (out, facts)
     }
 
     fn report(
@@ -832,6 +875,7 @@ impl Triage<'_> {
         c: &Cluster,
         id: String,
         agg: Agg,
+        alerts_verdict: Verdict,
         records: &[Record],
         weights: &Weights,
     ) -> ClusterReport {
@@ -873,8 +917,12 @@ impl Triage<'_> {
             .filter(|(r, _)| vetoes(&r.signal, r.effect))
             .map(|(r, _)| r.signal.clone())
             .collect();
-        let verdict = verdict(score, !vetoed.is_empty());
+        // Every alert of the part has the verdict `alerts_verdict`: a likely false positive
+        // only when each of them had an anchoring signal.
+        let anchored = alerts_verdict == Verdict::LikelyFalsePositive;
+        let verdict = verdict(score, !vetoed.is_empty(), anchored);
         let held_back = verdict == Verdict::Uncertain && Verdict::from_score(score) != verdict;
+        let unanchored = held_back && vetoed.is_empty();
         reasons.sort_by(|a, b| {
             b.0.effect
                 .abs()
@@ -923,14 +971,14 @@ impl Triage<'_> {
                 capitalise(verdict.text(lang)),
                 score,
                 if why.is_empty() { "no evidence either way".to_string() } else { why.join("; ") },
-                if held_back { format!(" Not called a likely false positive despite the score: there is evidence of an attack ({}).", vetoed.join(", ")) } else { String::new() }
+                if unanchored { " Not called a likely false positive despite the score: all the evidence toward a false positive is something an intruder at the same terminal could produce too (a person at a terminal, a program run before); none shows a scheduled job, a service's own child or an agent nobody entered, people's past decisions or repetition across hosts and days.".to_string() } else if held_back { format!(" Not called a likely false positive despite the score: there is evidence of an attack ({}).", vetoed.join(", ")) } else { String::new() }
             ),
             Lang::Ja => format!(
                 "{}（スコア {:.2}）：{action}。このクラスタのアラートは {alerts_n} 件です。主な理由：{}。{}スコアは quell が確認できた根拠の重み付けであり、証明ではありません。最終判断は担当者が行います。判断を次回に反映させるには、--history に渡すアラートに \"quell.decision\": \"benign\" または \"real\" を記録してください。",
                 verdict.text(lang),
                 score,
                 if why.is_empty() { "どちらとも判断できる根拠がありません".to_string() } else { why.join("／") },
-                if held_back { format!("スコアは高いものの、攻撃を示す根拠（{}）があるため「誤検知の可能性が高い」とはしていません。", vetoed.join("、")) } else { String::new() }
+                if unanchored { "スコアは高いものの、誤検知を示す根拠はいずれも同じ端末の侵入者にも作り出せるもの（端末の人、事前に実行されたプログラム）であり、定期ジョブ・サービス自身の子プロセス・誰も入っていないエージェント、過去の判断、複数ホスト・複数日にわたる繰り返しのいずれも見られないため「誤検知の可能性が高い」とはしていません。".to_string() } else if held_back { format!("スコアは高いものの、攻撃を示す根拠（{}）があるため「誤検知の可能性が高い」とはしていません。", vetoed.join("、")) } else { String::new() }
             ),
         };
         ClusterReport {
@@ -1016,6 +1064,16 @@ mod tests {
   desc: terminal helper
   condition: evt.type = execve and proc.name = tput
   output: tput (cmdline=%proc.cmdline)
+  priority: NOTICE
+- rule: Package manager
+  desc: package manager launched
+  condition: evt.type = execve and proc.name in (apk, apt-get, dpkg, pip)
+  output: package manager (cmdline=%proc.cmdline parent=%proc.pname)
+  priority: NOTICE
+- rule: Network tool
+  desc: network tool launched
+  condition: evt.type = execve and proc.name in (tcpdump, nmap)
+  output: network tool (cmdline=%proc.cmdline parent=%proc.pname)
   priority: NOTICE
 "#;
 
@@ -1175,6 +1233,98 @@ mod tests {
         c.reasons.iter().map(|r| r.signal.as_str()).collect()
     }
 
+    /// Issue 11: an intruder's `kubectl exec` installing tools, with or without a tty, looks
+    /// exactly like an operator's: a person at a terminal and a package manager the person
+    /// typed are evidence anyone with a shell produces, so neither the install nor the
+    /// tool it installed is a likely false positive, whatever the score.
+    #[test]
+    fn exec_into_a_pod_installing_tools_is_never_a_likely_false_positive() {
+        for tty in [34817, 0] {
+            let base = json!({"proc.sid":320,"container.id":"abc123abc123","container.image.repository":"shop/web","proc.tty":tty,"evt.rawres":0});
+            let mk = |extra: serde_json::Value| {
+                let mut v = base.clone();
+                for (k, x) in extra.as_object().unwrap() {
+                    v[k] = x.clone();
+                }
+                l(v)
+            };
+            let lines = vec![
+                mk(
+                    json!({"evt.type":"execve","evt.rawtime":100,"proc.name":"sh","proc.exepath":"/bin/sh","proc.pname":"runc"}),
+                ),
+                mk(
+                    json!({"evt.type":"execve","evt.rawtime":110,"proc.name":"apk","proc.exepath":"/sbin/apk","proc.cmdline":"apk add nmap tcpdump","proc.pname":"sh","proc.aname[2]":"runc"}),
+                ),
+                mk(
+                    json!({"evt.type":"execve","evt.rawtime":120,"proc.name":"tcpdump","proc.exepath":"/usr/bin/tcpdump","proc.cmdline":"tcpdump -i any -w /dev/null","proc.pname":"sh","proc.aname[2]":"runc"}),
+                ),
+                mk(
+                    json!({"evt.type":"execve","evt.rawtime":130,"proc.name":"nmap","proc.exepath":"/usr/bin/nmap","proc.cmdline":"nmap -sT 10.0.0.0/24","proc.pname":"sh","proc.aname[2]":"runc"}),
+                ),
+            ];
+            for rule in ["Package manager", "Network tool"] {
+                let r = verdict_of(&lines, rule);
+                assert!(!r.is_empty(), "{rule}");
+                for c in &r {
+                    assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "tty {tty} {c:#?}");
+                }
+            }
+            // the package manager's catalogue match is there and would reach the threshold
+            // on its own: only the missing anchor holds it back
+            let pm = verdict_of(&lines, "Package manager");
+            assert!(signals(&pm[0]).contains(&"known_benign"), "{:#?}", pm[0]);
+            assert!(pm[0].score >= FP_THRESHOLD, "{:#?}", pm[0]);
+            assert!(
+                pm[0].summary.contains("could produce too"),
+                "{}",
+                pm[0].summary
+            );
+        }
+    }
+
+    /// The same package manager started by nobody at a terminal (a timer's unattended
+    /// upgrade under init) is anchored: its catalogue match may make a likely false
+    /// positive.
+    #[test]
+    fn an_unattended_package_upgrade_can_be_a_likely_false_positive() {
+        let lines = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":330,"evt.rawtime":5,"proc.name":"dpkg","proc.exepath":"/usr/bin/dpkg","proc.cmdline":"dpkg --status-fd 3 --configure openssl","proc.tty":0,"proc.pname":"unattended-upgr","proc.aname[2]":"systemd"}),
+        )];
+        let r = verdict_of(&lines, "Package manager");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        // the same dpkg run from an ssh session is uncertain
+        let lines = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":331,"evt.rawtime":5,"proc.name":"dpkg","proc.exepath":"/usr/bin/dpkg","proc.cmdline":"dpkg -i x.deb","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+        )];
+        let r = verdict_of(&lines, "Package manager");
+        assert_eq!(r[0].verdict, Verdict::Uncertain, "{:#?}", r[0]);
+    }
+
+    /// Removing the package log right after an install in the same session hides the
+    /// install: not the seed story's quiet clean-up, so not a likely false positive.
+    #[test]
+    fn package_log_removed_after_an_install_is_not_a_likely_false_positive() {
+        let lines = vec![
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":340,"evt.rawtime":100,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"}),
+            ),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":340,"evt.rawtime":110,"proc.name":"apt-get","proc.exepath":"/usr/bin/apt-get","proc.cmdline":"apt-get install -y socat","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+            ),
+            l(
+                json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":340,"evt.rawtime":120,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}),
+            ),
+        ];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert_eq!(r.len(), 1);
+        assert!(
+            signals(&r[0]).contains(&"target_housekeeping"),
+            "{:#?}",
+            r[0]
+        );
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+    }
+
     /// An attacker's exec into a production pod: a tty through the runtime, then a payload
     /// fetched and run, then a log deleted. Not a person's quiet session.
     #[test]
@@ -1326,7 +1476,7 @@ mod tests {
     #[test]
     fn terminal_probe_is_not_likely_real() {
         let lines = vec![l(
-            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":310,"evt.rawtime":5,"proc.name":"tput","proc.cmdline":"tput cols","proc.tty":34820,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":310,"evt.rawtime":5,"proc.name":"tput","proc.exepath":"/usr/bin/tput","proc.cmdline":"tput cols","proc.tty":34820,"proc.pname":"bash","proc.aname[2]":"sshd"}),
         )];
         let r = verdict_of(&lines, "Terminal probe");
         assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
@@ -1396,7 +1546,7 @@ mod tests {
                 json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"}),
             ),
             l(
-                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":2,"proc.name":"tput","proc.cmdline":"tput cols","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":500,"evt.rawtime":2,"proc.name":"tput","proc.exepath":"/usr/bin/tput","proc.cmdline":"tput cols","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}),
             ),
             l(
                 json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":500,"evt.rawtime":3,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}),

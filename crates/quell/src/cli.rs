@@ -172,8 +172,11 @@ pub enum Command {
     /// A verdict is a score computed from the evidence quell saw (the process lineage, the
     /// target, the session around the alert, the known-benign catalogue, past decisions); it
     /// is not a proof. "Likely false positive" means quell saw nothing of an attack and
-    /// positive evidence of known benign work; "likely real" means it saw evidence of an
-    /// attack; "uncertain" means neither was strong enough. The decision is yours. Decisions
+    /// benign evidence an intruder at the same terminal could not produce (a job nobody
+    /// entered, past decisions, repetition across hosts and days, an act harmless whoever
+    /// runs it); a person at a terminal alone is never enough. "Likely real" means it saw
+    /// evidence of an attack; "uncertain" means neither was strong enough. The decision is
+    /// yours. Decisions
     /// recorded as "quell.decision": "benign" or "real" on the alerts passed with --history
     /// move the score of the same cluster next time; quell records nothing by itself.
     Triage {
