@@ -1131,11 +1131,12 @@ fn blind_corpus_is_well_formed(corpus: &str, not_like: &[&str], bars: &BlindBars
         "{corpus} scenarios whose rules differ from `expect`:\n{}",
         wrong.join("\n")
     );
-    // Families of each label; none of them is a hand family (the hand corpus was tuned on).
-    let mut hand_families: BTreeSet<String> =
+    // Families of each label; none of them is a hand family (the hand corpus was tuned on)
+    // nor a family of the corpora in `not_like` (seen by the team).
+    let mut taken_families: BTreeSet<String> =
         hand_scenarios().into_iter().map(|s| s.family).collect();
     for other in not_like {
-        hand_families.extend(yaml_scenarios(other).into_iter().map(|s| s.family));
+        taken_families.extend(yaml_scenarios(other).into_iter().map(|s| s.family));
     }
     let mut families: BTreeMap<Label, BTreeSet<&str>> = BTreeMap::new();
     for u in &units {
@@ -1143,7 +1144,7 @@ fn blind_corpus_is_well_formed(corpus: &str, not_like: &[&str], bars: &BlindBars
             families.entry(u.label).or_default().insert(&u.family);
         }
         assert!(
-            !hand_families.contains(&u.family),
+            !taken_families.contains(&u.family),
             "{}: family `{}` is also a hand or {:?} family",
             u.name,
             u.family,
