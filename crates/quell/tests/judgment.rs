@@ -24,6 +24,9 @@
 //! (counts only), and the ignored `judgment_figures_holdout` measures it as a whole, lines
 //! `holdout`, with no floors (`cargo test -p quell --test judgment judgment_figures_holdout
 //! -- --ignored --nocapture`). See tests/judgment/holdout/README.md before reading it.
+//! A fourth, tests/judgment/holdout2, was written blind the same way once the first had
+//! been seen (`holdout2_corpus_is_well_formed`, ignored `judgment_figures_holdout2`, lines
+//! `holdout2`); see tests/judgment/holdout2/README.md before reading it.
 
 #[path = "judgment/hand/expand.rs"]
 #[allow(dead_code)]
@@ -1062,15 +1065,37 @@ scenarios:
 
 // ---------------------------------------------------------------- the held-out corpus
 
-// The held-out corpus's bars (tests/judgment/holdout): families of each label, scenarios
-// per benign family, variants and near-attacks per benign base, upstream rules covered,
-// and the share of malicious scenarios (label balance).
-const HOLDOUT_MIN_BENIGN_FAMILIES: usize = 12;
-const HOLDOUT_MIN_MALICIOUS_FAMILIES: usize = 8;
-const HOLDOUT_BASES_PER_BENIGN_FAMILY: std::ops::RangeInclusive<usize> = 2..=4;
-const HOLDOUT_EDITS_PER_BENIGN_BASE: std::ops::RangeInclusive<usize> = 1..=3;
-const HOLDOUT_MIN_RULES: usize = 15;
-const HOLDOUT_MALICIOUS_SHARE: std::ops::RangeInclusive<f64> = 0.35..=0.65;
+// The bars of a blind corpus (tests/judgment/holdout, holdout2): families of each label,
+// scenarios per benign family, variants and near-attacks per benign base, upstream rules
+// covered, and the share of malicious scenarios (label balance).
+struct BlindBars {
+    min_benign_families: usize,
+    min_malicious_families: usize,
+    bases_per_benign_family: std::ops::RangeInclusive<usize>,
+    edits_per_benign_base: std::ops::RangeInclusive<usize>,
+    min_rules: usize,
+    malicious_share: std::ops::RangeInclusive<f64>,
+}
+
+const HOLDOUT_BARS: BlindBars = BlindBars {
+    min_benign_families: 12,
+    min_malicious_families: 8,
+    bases_per_benign_family: 2..=4,
+    edits_per_benign_base: 1..=3,
+    min_rules: 15,
+    malicious_share: 0.35..=0.65,
+};
+
+/// The second blind corpus (tests/judgment/holdout2), written after the first one had been
+/// seen by the team: larger bars, and no family named like a hand or holdout family.
+const HOLDOUT2_BARS: BlindBars = BlindBars {
+    min_benign_families: 14,
+    min_malicious_families: 10,
+    bases_per_benign_family: 2..=4,
+    edits_per_benign_base: 1..=3,
+    min_rules: 18,
+    malicious_share: 0.35..=0.65,
+};
 
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
@@ -1078,9 +1103,22 @@ const HOLDOUT_MALICIOUS_SHARE: std::ops::RangeInclusive<f64> = 0.35..=0.65;
 /// figure (the corpus stays blind while it is written; `judgment_figures_holdout` measures).
 #[test]
 fn holdout_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout", &[], &HOLDOUT_BARS);
+}
+
+/// The second blind corpus is well formed: the same checks as the first one's, and none of
+/// its families is named like a hand or a holdout family. Counts only, no verdict figure.
+#[test]
+fn holdout2_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout2", &["holdout"], &HOLDOUT2_BARS);
+}
+
+/// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
+/// hand corpus's nor like those of the corpora in `not_like`.
+fn blind_corpus_is_well_formed(corpus: &str, not_like: &[&str], bars: &BlindBars) {
     let rules = rules_files();
     let e = engine(&rules);
-    let units = holdout_units();
+    let units = units_of(yaml_scenarios(corpus));
     let mut wrong = Vec::new();
     let mut names = BTreeSet::new();
     let mut pids: BTreeMap<i64, String> = BTreeMap::new();
@@ -1101,31 +1139,37 @@ fn holdout_corpus_is_well_formed() {
     }
     assert!(
         wrong.is_empty(),
-        "holdout scenarios whose rules differ from `expect`:\n{}",
+        "{corpus} scenarios whose rules differ from `expect`:\n{}",
         wrong.join("\n")
     );
-    // Families of each label; none of them is a hand family (the hand corpus was tuned on).
-    let hand_families: BTreeSet<String> = hand_scenarios().into_iter().map(|s| s.family).collect();
+    // Families of each label; none of them is a hand family (the hand corpus was tuned on)
+    // nor a family of the corpora in `not_like` (seen by the team).
+    let mut taken_families: BTreeSet<String> =
+        hand_scenarios().into_iter().map(|s| s.family).collect();
+    for other in not_like {
+        taken_families.extend(yaml_scenarios(other).into_iter().map(|s| s.family));
+    }
     let mut families: BTreeMap<Label, BTreeSet<&str>> = BTreeMap::new();
     for u in &units {
         if u.kind == Kind::Base {
             families.entry(u.label).or_default().insert(&u.family);
         }
         assert!(
-            !hand_families.contains(&u.family),
-            "{}: family `{}` is also a hand family",
+            !taken_families.contains(&u.family),
+            "{}: family `{}` is also a hand or {:?} family",
             u.name,
-            u.family
+            u.family,
+            not_like
         );
     }
     let fam = |l: Label| families.get(&l).map_or(0, |f| f.len());
     assert!(
-        fam(Label::Benign) >= HOLDOUT_MIN_BENIGN_FAMILIES,
+        fam(Label::Benign) >= bars.min_benign_families,
         "{} benign families",
         fam(Label::Benign)
     );
     assert!(
-        fam(Label::Malicious) >= HOLDOUT_MIN_MALICIOUS_FAMILIES,
+        fam(Label::Malicious) >= bars.min_malicious_families,
         "{} malicious families",
         fam(Label::Malicious)
     );
@@ -1136,7 +1180,7 @@ fn holdout_corpus_is_well_formed() {
             .filter(|u| u.family == *f && u.kind == Kind::Base)
             .collect();
         assert!(
-            HOLDOUT_BASES_PER_BENIGN_FAMILY.contains(&bases.len()),
+            bars.bases_per_benign_family.contains(&bases.len()),
             "{f}: {} base scenarios",
             bases.len()
         );
@@ -1155,13 +1199,13 @@ fn holdout_corpus_is_well_formed() {
                     .count()
             };
             assert!(
-                HOLDOUT_EDITS_PER_BENIGN_BASE.contains(&n(false)),
+                bars.edits_per_benign_base.contains(&n(false)),
                 "{}: {} variants",
                 b.name,
                 n(false)
             );
             assert!(
-                HOLDOUT_EDITS_PER_BENIGN_BASE.contains(&n(true)),
+                bars.edits_per_benign_base.contains(&n(true)),
                 "{}: {} near-attacks",
                 b.name,
                 n(true)
@@ -1174,7 +1218,7 @@ fn holdout_corpus_is_well_formed() {
     let benign = count(Label::Benign, |_| true);
     let malicious = count(Label::Malicious, |_| true);
     eprintln!(
-        "holdout corpus: {} scenarios: {benign} benign ({} base, {} variants), {malicious} malicious ({} base attacks, {} near-attacks); {} benign and {} malicious families; {} upstream rules fire: {}",
+        "{corpus} corpus: {} scenarios: {benign} benign ({} base, {} variants), {malicious} malicious ({} base attacks, {} near-attacks); {} benign and {} malicious families; {} upstream rules fire: {}",
         units.len(),
         count(Label::Benign, |k| *k == Kind::Base),
         count(Label::Benign, |k| matches!(k, Kind::Variant(_))),
@@ -1186,7 +1230,7 @@ fn holdout_corpus_is_well_formed() {
         covered.iter().cloned().collect::<Vec<_>>().join(" | ")
     );
     assert!(
-        covered.len() >= HOLDOUT_MIN_RULES,
+        covered.len() >= bars.min_rules,
         "{} upstream rules fire",
         covered.len()
     );
@@ -1216,11 +1260,11 @@ fn holdout_corpus_is_well_formed() {
         )
     };
     eprintln!(
-        "holdout: actors of benign alerts never seen in a malicious scenario {}",
+        "{corpus}: actors of benign alerts never seen in a malicious scenario {}",
         list(&benign_alert_actors.difference(&malicious_names).collect())
     );
     eprintln!(
-        "holdout: actors of benign alerts that are also actors of hand benign alerts {}",
+        "{corpus}: actors of benign alerts that are also actors of hand benign alerts {}",
         list(
             &benign_alert_actors
                 .intersection(&hand_benign_alert_actors)
@@ -1229,7 +1273,7 @@ fn holdout_corpus_is_well_formed() {
     );
     let share = malicious as f64 / units.len() as f64;
     assert!(
-        HOLDOUT_MALICIOUS_SHARE.contains(&share),
+        bars.malicious_share.contains(&share),
         "label balance: {malicious} of {} scenarios malicious",
         units.len()
     );
@@ -1264,6 +1308,26 @@ fn judgment_figures_holdout() {
     let keep = parse_records(TRUE_POSITIVES, "true_positives.jsonl").unwrap();
     let all: Vec<&Unit> = units.iter().collect();
     let f = measure_group("holdout", "holdout", &all, &rules, &e, &keep, with_tune());
+    assert_eq!(f.scenarios_benign + f.scenarios_malicious, units.len());
+    assert!(
+        f.benign_clusters + f.attack_clusters > 0,
+        "no cluster at all"
+    );
+}
+
+/// The judgment figures of the second blind corpus (tests/judgment/holdout2), all of it
+/// together, printed as lines `holdout2`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout2 -- --ignored --nocapture`.
+#[test]
+#[ignore = "the second blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout2() {
+    let rules = rules_files();
+    let e = engine(&rules);
+    let units = units_of(yaml_scenarios("holdout2"));
+    let keep = parse_records(TRUE_POSITIVES, "true_positives.jsonl").unwrap();
+    let all: Vec<&Unit> = units.iter().collect();
+    let f = measure_group("holdout2", "holdout2", &all, &rules, &e, &keep, true);
     assert_eq!(f.scenarios_benign + f.scenarios_malicious, units.len());
     assert!(
         f.benign_clusters + f.attack_clusters > 0,
