@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use quell_rules::diagnostic::{Code, Diagnostic};
 use quell_rules::engine::Engine;
+use quell_rules::yaml::{self, Kind as YamlKind, Node};
 use serde::Serialize;
-use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
 
 use crate::catalogue::Catalogue;
 use crate::cluster::target;
@@ -542,35 +542,79 @@ impl<'a> Verifier<'a> {
     }
 }
 
-/// An engine where the probe rule carries the block's exceptions for `rule`.
+/// An engine where the probe rule carries the block's exceptions for `rule`. The block is
+/// read with the workspace's one YAML loader (`quell_rules::yaml`, node- and
+/// depth-limited); the probe items are written back with [`flow_yaml`] (quell-rules has no
+/// emitter).
 fn probe_engine(base: &Engine, rule: &str, block: &str) -> Option<Engine> {
-    let docs = YamlLoader::load_from_str(block).ok()?;
-    let Some(Yaml::Array(items)) = docs.into_iter().next() else {
-        return None;
-    };
+    let doc = yaml::parse("exception block", block).ok()??;
     let mut probe_items = Vec::new();
-    for item in items {
-        if let Yaml::Hash(mut h) = item {
-            if h.get(&Yaml::String("rule".into())).and_then(Yaml::as_str) == Some(rule)
-                && h.contains_key(&Yaml::String("exceptions".into()))
-            {
-                h.insert(Yaml::String("rule".into()), Yaml::String(PROBE_RULE.into()));
-                h.remove(&Yaml::String("condition".into()));
-                probe_items.push(Yaml::Hash(h));
-            }
+    for item in doc.as_seq()? {
+        let Some(entries) = item.as_map() else {
+            continue;
+        };
+        if item.get("rule").and_then(Node::as_scalar) != Some(rule) || !item.has("exceptions") {
+            continue;
         }
+        let fields: Vec<String> = entries
+            .iter()
+            .filter_map(|(k, v)| {
+                let key = k.as_scalar()?;
+                match key {
+                    "condition" => None,
+                    "rule" => Some(format!("{}: {}", flow_string(key), flow_string(PROBE_RULE))),
+                    _ => Some(format!("{}: {}", flow_string(key), flow_yaml(v))),
+                }
+            })
+            .collect();
+        probe_items.push(format!("- {{{}}}\n", fields.join(", ")));
     }
     if probe_items.is_empty() {
         return None;
     }
-    let mut text = String::new();
-    YamlEmitter::new(&mut text)
-        .dump(&Yaml::Array(probe_items))
-        .ok()?;
+    let text = probe_items.concat();
     let mut e = base.clone();
     e.load("quell-probe.yaml", PROBE_DEF);
     e.load("quell-probe-exceptions.yaml", &text);
     Some(e)
+}
+
+/// A node as YAML flow text that reads back as the same node: mappings and sequences in
+/// flow style, plain scalars that are safe bare words kept plain (so `true` stays a
+/// boolean and a number a number), every other scalar as [`crate::emit::yaml_scalar`]
+/// writes a string.
+fn flow_yaml(n: &Node) -> String {
+    match &n.kind {
+        YamlKind::Null => "null".into(),
+        YamlKind::Scalar(s) => {
+            let bare = !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))
+                && !s.starts_with('-');
+            if n.plain && bare {
+                s.clone()
+            } else {
+                flow_string(s)
+            }
+        }
+        YamlKind::Seq(items) => format!(
+            "[{}]",
+            items.iter().map(flow_yaml).collect::<Vec<_>>().join(", ")
+        ),
+        YamlKind::Map(entries) => format!(
+            "{{{}}}",
+            entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", flow_yaml(k), flow_yaml(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A string as a YAML flow scalar (the one scalar writer, [`crate::emit::yaml_scalar`]).
+fn flow_string(s: &str) -> String {
+    crate::emit::yaml_scalar(s, true)
 }
 
 #[cfg(test)]
@@ -697,6 +741,62 @@ mod tests {
         let v = vf.verify(&block.replace("[bash,", "[zsh,"), false);
         assert_eq!(v.benign_silenced, 0);
         assert!(!v.passed);
+    }
+
+    /// The probe block is read through quell-rules' YAML loader and written back as flow
+    /// YAML: every scalar (quotes, commas, colons, `#`, unicode, control characters, a
+    /// bare `true`) reads back the same; an alias bomb is refused, not expanded.
+    #[test]
+    fn probe_items_round_trip_through_the_one_loader() {
+        fn shape(n: &Node) -> String {
+            match &n.kind {
+                YamlKind::Null => "~".into(),
+                // Plainness matters only where YAML could read a number or a boolean.
+                YamlKind::Scalar(s) => {
+                    let typed = s == "true" || s == "false" || s.parse::<f64>().is_ok();
+                    format!("{}{s:?}", if n.plain && typed { "p" } else { "s" })
+                }
+                YamlKind::Seq(v) => {
+                    format!("[{}]", v.iter().map(shape).collect::<Vec<_>>().join(","))
+                }
+                YamlKind::Map(v) => format!(
+                    "{{{}}}",
+                    v.iter()
+                        .map(|(k, v)| format!("{}:{}", shape(k), shape(v)))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            }
+        }
+        let src = "- rule: R\n  enabled: true\n  n: 12\n  exceptions:\n    - name: x\n      fields: [fd.name, proc.cmdline]\n      comps: [=, in]\n      values:\n        - [\"/var/log/a b,c: #d.log\", [\"sh -c 'x'\", \"caf\\u00e9\\ttab\", '-e', 'say \"hi\" \\ back']]\n  override: {exceptions: append}\n";
+        let doc = yaml::parse("t", src).unwrap().unwrap();
+        let back = yaml::parse("t", &flow_yaml(&doc)).unwrap().unwrap();
+        // Plain numbers and booleans stay plain; every string reads back the same.
+        assert_eq!(shape(&back), shape(&doc), "{}", flow_yaml(&doc));
+        // A value with a quote and a comma silences its event through the probe.
+        let rules = rules();
+        let path = "/var/log/a b,\"c\": d.log";
+        let alert = format!(
+            r#"{{"rule":"Clear Log Activities","output_fields":{{"proc.name":"rm","fs.path.name":{}}}}}"#,
+            serde_json::Value::String(path.into())
+        );
+        let benign = parse_records(&alert, "b").unwrap();
+        let base = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &[]).unwrap();
+        let block = format!(
+            "- rule: Clear Log Activities\n  exceptions:\n    - name: x\n      fields: [proc.name, fs.path.name]\n      comps: [=, startswith]\n      values:\n        - [rm, {}]\n  override:\n    exceptions: append\n",
+            flow_string("/var/log/a b")
+        );
+        let v = base.verify(&block, false);
+        assert!(v.passed, "{v:#?}");
+        // An alias bomb in the block: refused by the loader's node limit, no probe.
+        let mut bomb = String::from("- rule: Clear Log Activities\n  exceptions: []\n  x0: &a0 [b, b, b, b, b, b, b, b, b, b]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "  x{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert!(probe_engine(&base.base, "Clear Log Activities", &bomb).is_none());
     }
 
     #[test]
