@@ -64,7 +64,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 #[cfg(feature = "bpf")]
-pub use live::Capture;
+pub use live::{Capture, RecordTap};
 pub use quell_events::FlatEvent;
 pub use state::LiveEvent;
 

@@ -237,7 +237,14 @@ pub struct Capture {
     state: State,
     delivered: u64,
     decode_errors: u64,
+    /// Called with every decoded record after the state applied it (see
+    /// [`Capture::set_record_tap`]).
+    record_tap: Option<RecordTap>,
 }
+
+/// A consumer of every decoded record and the state after it (a capture
+/// writer such as `quell run --record out.scap`).
+pub type RecordTap = Box<dyn FnMut(&crate::record::Record, &State)>;
 
 impl Capture {
     /// Loads and attaches the program, seeds the process table from `/proc`.
@@ -421,6 +428,7 @@ impl Capture {
             state,
             delivered: 0,
             decode_errors: 0,
+            record_tap: None,
         })
     }
 
@@ -514,6 +522,9 @@ impl Capture {
                     if let Some(ev) = self.state.apply_live(&r) {
                         n += 1;
                         on_event(&ev);
+                    }
+                    if let Some(tap) = self.record_tap.as_mut() {
+                        tap(&r, &self.state);
                     }
                 }
                 Err(_) => self.decode_errors += 1,
@@ -609,6 +620,13 @@ impl Capture {
     /// rather than through a helper call.
     pub fn fd_direct(&self) -> bool {
         self.fd_direct
+    }
+
+    /// Hands every decoded record from now on, with the state after applying
+    /// it, to `tap` (every record, events or not: a close no rule reads, a
+    /// failed fork); `None` removes it.
+    pub fn set_record_tap(&mut self, tap: Option<RecordTap>) {
+        self.record_tap = tap;
     }
 
     /// The process table (for tests and diagnostics).

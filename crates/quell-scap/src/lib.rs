@@ -21,6 +21,7 @@ pub mod file;
 pub mod flat;
 pub mod schema;
 pub mod tables;
+pub mod write;
 
 pub use error::{At, ScapError};
 pub use event::{Event, SockAddr, SockTuple};

@@ -23,6 +23,30 @@ pub struct Opts {
 }
 
 /// Which rules stop the evaluation of an event.
+/// The format of `quell run --record`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RecordFormat {
+    /// Flat JSON Lines (one event per line, Falco field names).
+    Jsonl,
+    /// A scap capture, as `sysdig -w` writes (gzip-compressed for `.gz` names).
+    Scap,
+}
+
+impl RecordFormat {
+    /// The format named, or the one the file name's extension says (`.scap`, `.scap.gz`:
+    /// scap; anything else: JSON Lines).
+    pub fn choose(given: Option<RecordFormat>, path: &std::path::Path) -> RecordFormat {
+        given.unwrap_or_else(|| {
+            let name = path.to_string_lossy().to_ascii_lowercase();
+            if name.ends_with(".scap") || name.ends_with(".scap.gz") {
+                RecordFormat::Scap
+            } else {
+                RecordFormat::Jsonl
+            }
+        })
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum, Default)]
 pub enum Matching {
     /// Stop at the first matching rule (Falco's default).
@@ -127,9 +151,14 @@ pub enum Command {
         /// Print alerts as Falco JSON, one per line.
         #[arg(long)]
         json: bool,
-        /// Also write every captured event to FILE as flat JSON Lines (what `quell replay` reads).
+        /// Also write every captured event to FILE: flat JSON Lines, or a scap capture
+        /// (sysdig/Falco's format) when FILE ends in `.scap` or `.scap.gz` or with
+        /// `--record-format scap`. `quell replay` reads both.
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
+        /// The format of `--record` (default: by the file name's extension).
+        #[arg(long, value_enum, requires = "record")]
+        record_format: Option<RecordFormat>,
         /// Stop at the first matching rule per event, or report them all.
         #[arg(long, value_enum, default_value_t = Matching::First)]
         rule_matching: Matching,
@@ -312,6 +341,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             rules,
             json,
             record,
+            record_format,
             rule_matching,
             command,
         } => cmd::run::run(
@@ -319,7 +349,9 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             rules.default_rules,
             rule_matching.into(),
             json,
-            record.as_deref(),
+            record
+                .as_deref()
+                .map(|p| (p, RecordFormat::choose(record_format, p))),
             &command,
         ),
     }

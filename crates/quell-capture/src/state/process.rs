@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::container::ContainerRef;
-use crate::procfs;
+use crate::procfs::{self, Users};
 
 use super::{FdInfo, State};
 
@@ -179,6 +179,21 @@ impl State {
     /// A process by pid.
     pub fn process(&self, pid: u32) -> Option<&Process> {
         self.procs.get(&pid)
+    }
+
+    /// Every process in the table (no order).
+    pub fn processes(&self) -> impl Iterator<Item = &Process> {
+        self.procs.values()
+    }
+
+    /// The host's user and group names the table was built with.
+    pub fn users(&self) -> &Users {
+        &self.users
+    }
+
+    /// A record's boot-clock time in ns since the epoch.
+    pub fn epoch_ns(&self, ts_boot: u64) -> u64 {
+        self.epoch(ts_boot)
     }
 
     /// Number of processes in the table.

@@ -5,11 +5,15 @@
 //! CMD exits. Either way the buffers are drained and statistics printed.
 
 #[cfg(feature = "live")]
+use std::cell::RefCell;
+#[cfg(feature = "live")]
 use std::fs::File;
 #[cfg(feature = "live")]
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+#[cfg(feature = "live")]
+use std::rc::Rc;
 #[cfg(feature = "live")]
 use std::sync::atomic::{AtomicBool, Ordering};
 #[cfg(feature = "live")]
@@ -25,6 +29,8 @@ use quell_capture::{Capture, CaptureConfig, LiveEvent};
 #[cfg(feature = "live")]
 use quell_rules::engine::Engine;
 use quell_rules::engine::RuleMatching;
+
+use crate::cli::RecordFormat;
 
 #[cfg(feature = "live")]
 use crate::alerts::{now_ns, AlertSink};
@@ -47,7 +53,7 @@ pub fn run(
     with_defaults: bool,
     matching: RuleMatching,
     json: bool,
-    record: Option<&Path>,
+    record: Option<(&Path, RecordFormat)>,
     command: &[String],
 ) -> Result<ExitCode> {
     let engine = ruleset::load(rules, with_defaults)?;
@@ -56,16 +62,26 @@ pub fn run(
         return Ok(ExitCode::from(EXIT_UNSUPPORTED));
     }
     let mut recorder = match record {
-        Some(p) => Some(BufWriter::new(File::create(p).with_context(|| {
-            format!("cannot create record file {}", p.display())
-        })?)),
+        Some((p, RecordFormat::Jsonl)) => {
+            Some(BufWriter::new(File::create(p).with_context(|| {
+                format!("cannot create record file {}", p.display())
+            })?))
+        }
+        _ => None,
+    };
+    let scap_path = record.and_then(|(p, f)| (f == RecordFormat::Scap).then_some(p));
+    let scap_out = match scap_path {
+        Some(p) => Some(
+            quell_scap::write::create_file(p)
+                .with_context(|| format!("cannot create capture file {}", p.display()))?,
+        ),
         None => None,
     };
     // What the rules need captured (a recording captures everything). The
     // benchmarks' and tests' switches: QUELL_CAPTURE_NO_PREFILTER=1 sends
     // every open, QUELL_CAPTURE_EMPTY_INTEREST=1 attaches with no syscall of
     // interest, QUELL_CAPTURE_FD_HELPER=1 loads the portable program only.
-    let mut cfg = CaptureConfig::for_rules(engine.rules(), recorder.is_some());
+    let mut cfg = CaptureConfig::for_rules(engine.rules(), record.is_some());
     cfg.follow_children = !command.is_empty();
     if env_on("QUELL_CAPTURE_NO_PREFILTER") {
         cfg.open_filter = None;
@@ -79,6 +95,32 @@ pub fn run(
             crate::note!("quell: {e}");
             return Ok(ExitCode::from(EXIT_UNSUPPORTED));
         }
+    };
+    // A scap recording: the tables of the processes that exist now, then every record.
+    let scap = match (scap_out, scap_path) {
+        (Some(out), Some(p)) => {
+            let host = hostname::get()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let w = quell_scap::write::RecordWriter::start(out, cap.state(), &host)
+                .with_context(|| format!("writing the capture file {}", p.display()))?;
+            let shared = Rc::new(RefCell::new(ScapRecording {
+                writer: Some(w),
+                error: None,
+            }));
+            let tap = Rc::clone(&shared);
+            cap.set_record_tap(Some(Box::new(move |r, state| {
+                let mut rec = tap.borrow_mut();
+                let ScapRecording { writer, error } = &mut *rec;
+                if let (Some(w), None) = (writer.as_mut(), error.as_ref()) {
+                    if let Err(e) = w.record(r, state) {
+                        *error = Some(e);
+                    }
+                }
+            })));
+            Some((shared, p))
+        }
+        _ => None,
     };
     let stop = Arc::new(AtomicBool::new(false));
     quell_capture::stop_on_signals(Arc::clone(&stop)).context("cannot install signal handlers")?;
@@ -174,6 +216,25 @@ pub fn run(
     if let Some(w) = recorder.as_mut() {
         w.flush().context("writing the record file")?;
     }
+    if let Some((shared, p)) = scap {
+        cap.set_record_tap(None);
+        let mut rec = shared.borrow_mut();
+        if let Some(e) = rec.error.take() {
+            return Err(e).with_context(|| format!("writing the capture file {}", p.display()));
+        }
+        if let Some(w) = rec.writer.take() {
+            let stats = w.stats().clone();
+            w.finish()
+                .with_context(|| format!("writing the capture file {}", p.display()))?;
+            if stats.skipped > 0 {
+                crate::note!(
+                    "quell: {} records of calls sysdig's capture format has no event for were not written to {}",
+                    stats.skipped,
+                    quell_events::term::escape(&p.display().to_string())
+                );
+            }
+        }
+    }
     let stats = cap.stats();
     let secs = start.elapsed().as_secs_f64();
     crate::note!(
@@ -207,6 +268,13 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A scap recording in progress: its writer and the first write error.
+#[cfg(feature = "live")]
+struct ScapRecording {
+    writer: Option<quell_scap::write::RecordWriter<Box<dyn Write>>>,
+    error: Option<io::Error>,
+}
+
 /// Says once, at start-up, which enabled rules can never fire under live
 /// capture and why (fields `quell run` does not produce, event types it does
 /// not capture).
@@ -237,7 +305,7 @@ pub fn run(
     _with_defaults: bool,
     _matching: RuleMatching,
     _json: bool,
-    _record: Option<&Path>,
+    _record: Option<(&Path, RecordFormat)>,
     _command: &[String],
 ) -> Result<ExitCode> {
     crate::note!("quell: this quell was built without live capture (the `live` cargo feature, which needs clang and libbpf); rebuild it with default features to use `quell run`");
