@@ -132,20 +132,26 @@ struct Capture {
     unparsed: usize,
 }
 
+/// The captures: the corpus's, then quell's recordings (`<label>/<scenario>.scap.gz`).
 fn capture_files() -> Vec<(PathBuf, bool)> {
+    fn scaps_in(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+        for p in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            let n = p.to_string_lossy();
+            if p.is_dir() && depth > 0 {
+                scaps_in(&p, depth - 1, out);
+            } else if n.ends_with(".scap") || n.ends_with(".scap.gz") {
+                out.push(p);
+            }
+        }
+    }
     let mut out = Vec::new();
-    for (dir, recorded) in [
-        (Path::new(SHARED).join("corpus/scap"), false),
-        (PathBuf::from(RECORDED), true),
+    for (dir, depth, recorded) in [
+        (Path::new(SHARED).join("corpus/scap"), 0, false),
+        (PathBuf::from(RECORDED), 1, true),
     ] {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let n = p.to_string_lossy();
-                n.ends_with(".scap") || n.ends_with(".scap.gz")
-            })
-            .collect();
+        let mut names = Vec::new();
+        scaps_in(&dir, depth, &mut names);
         names.sort();
         out.extend(names.into_iter().map(|p| (p, recorded)));
     }
@@ -215,6 +221,8 @@ fn load_captures() -> Vec<Capture> {
     let mut captures = Vec::new();
     for (scap, recorded) in capture_files() {
         let name = scap
+            .strip_prefix(RECORDED)
+            .unwrap_or(&scap)
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
