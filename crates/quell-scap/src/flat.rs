@@ -980,9 +980,10 @@ impl Converter {
                 if let (true, Some(f)) = (new >= 0, f.clone()) {
                     self.fd_put(tid, new, f);
                 }
-                // libsinsp shows the fd that was duplicated (the enter event's `fd`).
+                // libsinsp shows the new fd, or the fd asked to duplicate (the enter event's)
+                // when that fd is unknown or the call failed.
                 Some(FdUse {
-                    num: old,
+                    num: if new >= 0 && f.is_some() { new } else { old },
                     fd: f,
                     name_changed: false,
                 })
@@ -1347,7 +1348,9 @@ fn fd_fields(out: &mut Pairs, u: &FdUse) {
     out.set_static("fd.connected", Value::Bool(f.connected));
     out.set_static("fd.name_changed", Value::Bool(u.name_changed));
     match f.kind {
-        Kind::File | Kind::Directory => {
+        // libsinsp: a directory fd is its own directory and has no file name.
+        Kind::Directory => set_text(out, "fd.directory", f.name.clone()),
+        Kind::File => {
             if let Some((dir, file)) = f.name.rsplit_once('/') {
                 set_text(
                     out,
