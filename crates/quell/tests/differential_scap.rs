@@ -158,6 +158,9 @@ const RS: char = '\u{1e}';
 // ---------------------------------------------------------------------------------------------
 // Captures
 
+/// The reference's exit events: evt.num -> field -> text (`<NA>` and empty left out).
+type ReferenceEvents = BTreeMap<u64, HashMap<&'static str, String>>;
+
 struct Capture {
     name: String,
     scap: PathBuf,
@@ -166,8 +169,8 @@ struct Capture {
     /// quell's flat events: (evt.num, event), in file order.
     events: Vec<(u64, FlatEvent)>,
     nums: EvtNums,
-    /// The reference's exit events: evt.num -> field -> text (`<NA>` and empty left out).
-    reference: BTreeMap<u64, HashMap<&'static str, String>>,
+    /// The reference's exit events.
+    reference: ReferenceEvents,
     /// Reference records that did not split into the expected number of fields.
     unparsed: usize,
 }
@@ -218,9 +221,7 @@ fn quell_events(scap: &Path) -> Vec<(u64, FlatEvent)> {
 }
 
 /// The reference's exit events with the state fields, one `sysdig -p` run.
-fn reference_state(
-    scap: &Path,
-) -> Result<(BTreeMap<u64, HashMap<&'static str, String>>, usize), String> {
+fn reference_state(scap: &Path) -> Result<(ReferenceEvents, usize), String> {
     // Each record ends in RS: values may hold newlines (a command line written over lines).
     let fmt: String = std::iter::once("*%evt.num".to_string())
         .chain(STATE_FIELDS.iter().map(|f| format!("%{f}")))
