@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use quell_capture::container::{match_cgroup, HOST_ID};
-use quell_capture::flags::res_text;
+use quell_capture::flags::{chmod_mode, mode as mode_text, res_text};
 use quell_capture::state::resolve;
 use quell_events::FlatEvent;
 use quell_rules::fields_table::registry;
@@ -30,6 +30,84 @@ use quell_rules::{FieldType, Value};
 use crate::event::{dec_int, dec_sockaddr, dec_tuple, dec_uint, Event, SockAddr, SockTuple};
 use crate::schema::{self, Dir};
 use crate::tables::{lossy, split_nul, FdTarget, Tables};
+
+/// Every key a flat event from a capture can carry (the fields `quell replay -e` can give a
+/// rule). A rule reading any other field sees it missing on every capture event; the
+/// differential against sysdig (`crates/quell/tests/differential_scap.rs`) lists such pairs as
+/// skipped. `tests/flat.rs` checks that the corpus captures' events carry no other key.
+pub const FIELDS: &[&str] = &[
+    "container.id",
+    "container.name",
+    "evt.arg.filename",
+    "evt.arg.flags",
+    "evt.arg.linkpath",
+    "evt.arg.mode",
+    "evt.arg.name",
+    "evt.arg.newpath",
+    "evt.arg.oldpath",
+    "evt.arg.path",
+    "evt.arg.target",
+    "evt.arg.uid",
+    "evt.failed",
+    "evt.is_open_exec",
+    "evt.is_open_read",
+    "evt.is_open_write",
+    "evt.num",
+    "evt.rawres",
+    "evt.rawtime",
+    "evt.res",
+    "evt.type",
+    "fd.cip",
+    "fd.connected",
+    "fd.cport",
+    "fd.directory",
+    "fd.filename",
+    "fd.l4proto",
+    "fd.lip",
+    "fd.lport",
+    "fd.name",
+    "fd.name_changed",
+    "fd.num",
+    "fd.rip",
+    "fd.rport",
+    "fd.sip",
+    "fd.sockfamily",
+    "fd.sport",
+    "fd.type",
+    "fd.typechar",
+    "group.gid",
+    "group.name",
+    "proc.aname[1]",
+    "proc.aname[2]",
+    "proc.aname[3]",
+    "proc.aname[4]",
+    "proc.aname[5]",
+    "proc.apid[1]",
+    "proc.apid[2]",
+    "proc.apid[3]",
+    "proc.apid[4]",
+    "proc.apid[5]",
+    "proc.args",
+    "proc.cmdline",
+    "proc.cwd",
+    "proc.exe",
+    "proc.exepath",
+    "proc.name",
+    "proc.pcmdline",
+    "proc.pexe",
+    "proc.pid",
+    "proc.pname",
+    "proc.ppid",
+    "proc.sid",
+    "proc.sname",
+    "proc.tty",
+    "proc.vpid",
+    "thread.tid",
+    "user.loginname",
+    "user.loginuid",
+    "user.name",
+    "user.uid",
+];
 
 /// Counts of what the conversion did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -662,7 +740,7 @@ impl Converter {
                 if name != "creat" {
                     set_text(out, "evt.arg.flags", open_flags_text(flags));
                 }
-                set_text(out, "evt.arg.mode", format!("{mode:o}"));
+                set_text(out, "evt.arg.mode", mode_text(mode));
                 *open = (
                     flags & O_RDONLY != 0,
                     flags & O_WRONLY != 0,
@@ -847,6 +925,34 @@ impl Converter {
                     name_changed: false,
                 })
             }
+            "fcntl" => {
+                // F_DUPFD and F_DUPFD_CLOEXEC (libscap's PPM_FCNTL_* numbers 1 and 26) make
+                // the result a copy of `fd`, as dup does; the event shows `fd`.
+                let fd = p.int("fd")?;
+                let f = self.fd_get(tid, fd).cloned();
+                let new = res.unwrap_or(-1);
+                let dup = new >= 0 && matches!(p.uint("cmd"), Some(1 | 26));
+                if let (true, Some(f)) = (dup, f.clone()) {
+                    self.fd_put(tid, new, f);
+                }
+                // libsinsp shows the new fd of a dup, the fd operated on otherwise.
+                Some(FdUse {
+                    num: if dup { new } else { fd },
+                    fd: f,
+                    name_changed: false,
+                })
+            }
+            "chmod" | "fchmod" | "fchmodat" => {
+                if let Some(m) = p.uint("mode") {
+                    set_text(out, "evt.arg.mode", chmod_mode(m));
+                }
+                let fd = p.int("fd")?;
+                Some(FdUse {
+                    num: fd,
+                    fd: self.fd_get(tid, fd).cloned(),
+                    name_changed: false,
+                })
+            }
             "dup" | "dup2" | "dup3" => {
                 let old = p.int("oldfd").or_else(|| p.int("fd"))?;
                 let new = res.unwrap_or(-1);
@@ -854,8 +960,10 @@ impl Converter {
                 if let (true, Some(f)) = (new >= 0, f.clone()) {
                     self.fd_put(tid, new, f);
                 }
+                // libsinsp shows the new fd, or the fd asked to duplicate (the enter event's)
+                // when that fd is unknown or the call failed.
                 Some(FdUse {
-                    num: new,
+                    num: if new >= 0 && f.is_some() { new } else { old },
                     fd: f,
                     name_changed: false,
                 })
@@ -891,12 +999,17 @@ impl Converter {
                 None
             }
             "fchdir" => {
-                if let (true, Some(fd)) = (ok, p.int("fd")) {
-                    if let Some(n) = self.fd_get(tid, fd).map(|f| f.name.clone()) {
-                        self.thread_mut(tid).cwd = n;
-                    }
+                let fd = p.int("fd")?;
+                let f = self.fd_get(tid, fd).cloned();
+                if let (true, Some(n)) = (ok, f.as_ref().map(|f| f.name.clone())) {
+                    self.thread_mut(tid).cwd = n;
                 }
-                None
+                // The event shows the fd it changed into, as libsinsp does.
+                Some(FdUse {
+                    num: fd,
+                    fd: f,
+                    name_changed: false,
+                })
             }
             "setuid" | "setresuid" | "setreuid" => {
                 if let Some(uid) = p.uint("euid").or_else(|| p.uint("uid")) {
@@ -1004,9 +1117,15 @@ impl Converter {
                 // The parent returns first: build the child from the parent.
                 let parent = self.threads.get(&tid).cloned().unwrap_or_default();
                 let ppid = parent.pid;
+                let host_ns = parent.vpid.is_none_or(|v| v == ppid);
                 let mut t = from_params(parent);
                 t.pid = if thread { ppid } else { r };
                 t.ptid = if thread { ppid } else { tid };
+                if host_ns {
+                    // Outside a pid namespace a process's virtual pid is its pid (quell's
+                    // own recordings carry only the parent's side of a fork).
+                    t.vpid = Some(t.pid);
+                }
                 self.threads.insert(r, t);
                 if !thread {
                     self.copy_fds(Some(tid), r, false);
@@ -1094,7 +1213,14 @@ impl Converter {
         set_text(out, "proc.args", t.args.join(" "));
         set_text(out, "proc.cmdline", t.cmdline());
         // Threads share their process's working directory.
-        set_text(out, "proc.cwd", main.map_or(&t.cwd, |m| &m.cwd).clone());
+        // libsinsp keeps a working directory with a trailing `/` (captures' process tables
+        // carry it; quell's own recordings do not).
+        let cwd = main.map_or(&t.cwd, |m| &m.cwd);
+        if cwd.is_empty() || cwd.ends_with('/') {
+            set_text(out, "proc.cwd", cwd.clone());
+        } else {
+            set_text(out, "proc.cwd", format!("{cwd}/"));
+        }
         set_num(out, "proc.tty", i128::from(t.tty.unwrap_or(0)));
         set_num(out, "proc.sid", i128::from(t.sid.unwrap_or(-1)));
         // The session leader: the farthest ancestor (or the process) in the same session.
@@ -1239,7 +1365,9 @@ fn fd_fields(out: &mut Pairs, u: &FdUse) {
     out.set_static("fd.connected", Value::Bool(f.connected));
     out.set_static("fd.name_changed", Value::Bool(u.name_changed));
     match f.kind {
-        Kind::File | Kind::Directory => {
+        // libsinsp: a directory fd is its own directory and has no file name.
+        Kind::Directory => set_text(out, "fd.directory", f.name.clone()),
+        Kind::File => {
             if let Some((dir, file)) = f.name.rsplit_once('/') {
                 set_text(
                     out,

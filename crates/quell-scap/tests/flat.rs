@@ -255,3 +255,23 @@ fn the_capture_with_pcapng_options_gives_the_same_flat_events() {
     assert!(!a.is_empty());
     assert_eq!(a, b);
 }
+
+#[test]
+fn every_key_a_capture_event_carries_is_listed_in_fields() {
+    let listed: std::collections::BTreeSet<&str> =
+        quell_scap::flat::FIELDS.iter().copied().collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for (scap, _) in PAIRS {
+        for e in quell_events(scap) {
+            for (k, _) in e.iter() {
+                assert!(
+                    listed.contains(k),
+                    "{scap}: flat events carry {k}, which flat::FIELDS does not list"
+                );
+                seen.insert(k.to_string());
+            }
+        }
+    }
+    // The corpus exercises most of the list (not all: e.g. evt.arg.linkpath needs a symlink).
+    assert!(seen.len() >= 50, "only {} keys seen", seen.len());
+}

@@ -28,15 +28,15 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use quell_events::FlatEvent;
 use quell_rules::compile::CompiledRule;
 use quell_rules::engine::Engine;
-use quell_rules::syntax::{Check, Expr, Operand, Rhs, TArg};
+
+#[path = "differential/reference.rs"]
+mod reference;
+use reference::{fields_read, require_sysdig, run_sysdig_jobs, EvtNums, FieldUse};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared");
 const CONDITIONS: &str = concat!(
@@ -50,8 +50,6 @@ const UNREADABLE: &[(&str, &str)] = &[(
     "curl_google_comments.scap",
     "sysdig 0.29.3 cannot read its pcapng section-header options (it reads 0 events)",
 )];
-
-type EvtNums = BTreeSet<u64>;
 
 // ---------------------------------------------------------------------------------------------
 // Fields the flat events carry
@@ -88,55 +86,6 @@ fn parse_fields_list(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// A field as a condition reads it: `proc.name`, `proc.aname[2]`, `proc.aname` (no index).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-struct FieldUse {
-    name: String,
-    arg: Option<String>,
-}
-
-impl FieldUse {
-    /// The flat-event key (`proc.aname[2]`).
-    fn key(&self) -> String {
-        match &self.arg {
-            Some(a) => format!("{}[{a}]", self.name),
-            None => self.name.clone(),
-        }
-    }
-}
-
-/// Every field an expression reads, transformer arguments and `val()` right-hand sides included.
-fn fields_read(expr: &Expr) -> BTreeSet<FieldUse> {
-    let mut out = BTreeSet::new();
-    expr.walk_checks(&mut |check: &Check| {
-        walk_operand(&check.lhs, &mut out);
-        if let Rhs::Operand(op) = &check.rhs {
-            walk_operand(op, &mut out);
-        }
-    });
-    out
-}
-
-fn walk_operand(op: &Operand, out: &mut BTreeSet<FieldUse>) {
-    match op {
-        Operand::Field { name, arg, .. } => {
-            out.insert(FieldUse {
-                name: name.clone(),
-                arg: arg.clone(),
-            });
-        }
-        Operand::Transformer { args, .. } => args.iter().for_each(|a| walk_targ(a, out)),
-    }
-}
-
-fn walk_targ(arg: &TArg, out: &mut BTreeSet<FieldUse>) {
-    match arg {
-        TArg::Operand(op) => walk_operand(op, out),
-        TArg::Value(_) => {}
-        TArg::List(items) => items.iter().for_each(|a| walk_targ(a, out)),
-    }
-}
-
 /// For a field the flat events carry only per level (`proc.aname[1]`..`proc.aname[5]`), the
 /// deepest level carried; `None` when the field has no indexed form in the list.
 fn deepest_level(fields: &BTreeSet<String>, name: &str) -> Option<u32> {
@@ -151,77 +100,6 @@ fn deepest_level(fields: &BTreeSet<String>, name: &str) -> Option<u32> {
         })
         .filter(|&n| n >= 1)
         .max()
-}
-
-// ---------------------------------------------------------------------------------------------
-// The reference
-
-/// Runs the reference on a capture with `(<filter>) and evt.dir=<`; returns the matching evt.num
-/// set, or the reference's error text.
-fn sysdig(scap: &Path, filter: &str) -> Result<EvtNums, String> {
-    let full = format!("({filter}) and evt.dir=<");
-    let out = Command::new("sysdig")
-        .arg("-r")
-        .arg(scap)
-        .args(["-p", "*%evt.num"])
-        .arg(&full)
-        .output()
-        .map_err(|e| format!("cannot run sysdig: {e}"))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut nums = EvtNums::new();
-    let mut junk = String::new();
-    for line in stdout.lines() {
-        match line.trim().parse::<u64>() {
-            Ok(n) => {
-                nums.insert(n);
-            }
-            Err(_) => {
-                junk.push_str(line.trim());
-                junk.push(' ');
-            }
-        }
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let message = format!("{} {}", stderr.trim(), junk.trim())
-        .trim()
-        .to_string();
-    if !out.status.success() || !message.is_empty() {
-        return Err(if message.is_empty() {
-            format!("sysdig exited with {}", out.status)
-        } else {
-            message
-        });
-    }
-    Ok(nums)
-}
-
-/// Runs every (capture, filter) job on a few threads; results are keyed by the job.
-fn run_sysdig_jobs(
-    jobs: BTreeSet<(usize, String)>,
-    captures: &[Capture],
-) -> HashMap<(usize, String), Result<EvtNums, String>> {
-    let jobs: Vec<(usize, String)> = jobs.into_iter().collect();
-    let next = AtomicUsize::new(0);
-    let results = Mutex::new(HashMap::new());
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(2, 8);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((cap, filter)) = jobs.get(i) else {
-                    break;
-                };
-                let r = sysdig(&captures[*cap].scap, filter);
-                results
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert((*cap, filter.clone()), r);
-            });
-        }
-    });
-    results.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -740,11 +618,7 @@ fn trivial_conditions(subjects: &[Subject], ctx: &Context<'_>) -> Vec<String> {
 
 #[test]
 fn differential_against_sysdig() {
-    let version = Command::new("sysdig").arg("--version").output();
-    let version = match version {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        other => panic!("the reference implementation is missing: `sysdig --version` failed ({other:?}); install it with `apt-get install -y sysdig`"),
-    };
+    let version = require_sysdig();
     println!("reference: {version}");
 
     let fields = flat_fields();
@@ -777,7 +651,8 @@ fn differential_against_sysdig() {
     let started = std::time::Instant::now();
     let jobs = reference_jobs(&subjects, &captures, &fields);
     let n_jobs = jobs.len();
-    let results = run_sysdig_jobs(jobs, &captures);
+    let scaps: Vec<PathBuf> = captures.iter().map(|c| c.scap.clone()).collect();
+    let results = run_sysdig_jobs(jobs, &scaps);
     println!(
         "{n_jobs} reference runs in {:.1}s",
         started.elapsed().as_secs_f64()

@@ -7,6 +7,8 @@
 # (setsid -w), so that no event of a recording shares a session with another recording's.
 # Needs root and BPF.
 #   sh record.sh [SUBSTRING]   only the scenarios whose name contains SUBSTRING
+#   OUT=DIR FORMAT=scap sh record.sh ...   record scap captures (DIR/<label>/<name>.scap.gz)
+#   instead (tests/differential_scap.rs reads such captures)
 #
 # Scratch paths, created here and removed at the end (and between scenarios):
 #   S=/var/log/quell-jlive  W=/tmp/quell-jlive  E=/etc/quell-jlive  B=/opt/quell-jlive/bin
@@ -27,7 +29,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../../../../.." && pwd)
 QUELL=${QUELL:-$ROOT/target/debug/quell}
 RULES=${RULES:-$ROOT/../shared/corpus/falco-rules}
-OUT=$HERE/recordings
+OUT=${OUT:-$HERE/recordings}
+FORMAT=${FORMAT:-jsonl}
 S=/var/log/quell-jlive W=/tmp/quell-jlive E=/etc/quell-jlive B=/opt/quell-jlive/bin
 H=/home/quell-jlive-ops SRV=/run/quell-jlive-srv
 export S W E B H SRV
@@ -158,7 +161,7 @@ for label in benign malicious; do
         # the way the rules expect; it is kept, and not recorded, until it does.
         if grep -q '^# pending:' "$f"; then
             echo "-- $label/$name: skipped ($(sed -n 's/^# pending: //p' "$f"))" >&2
-            rm -f "$OUT/$label/$name.jsonl.gz"
+            rm -f "$OUT/$label/$name.$FORMAT.gz"
             continue
         fi
         n=$((n + 1))
@@ -170,7 +173,7 @@ for label in benign malicious; do
             sh "$HERE/container.sh" up "$T"
         fi
         export T
-        rec="$OUT/$label/$name.jsonl"
+        rec="$OUT/$label/$name.$FORMAT"
         echo "== $label/$name" >&2
         (cd "$W" && setsid -w "$QUELL" run -r "$RULES/falco_rules.yaml" -r "$RULES/falco-incubating_rules.yaml" \
             --record "$rec" -- setsid sh "$f" > /dev/null 2> "$rec.log") || true
