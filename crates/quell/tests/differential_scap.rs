@@ -151,8 +151,8 @@ const PIPE_END: &str = "an end of a pipe or socketpair: sysdig shows no name (a 
 const UNKNOWN_FD: &str = "an fd the capture never described (made before the recording by a call quell does not track): sysdig shows type `o` and directory `/`, quell no fd fields";
 const LOOPBACK: &str = "a TCP connect on loopback (both ends 127.0.0.1): sysdig 0.29 names the server end local, quell the client end (the connecting side's own)";
 
-/// The deepest ancestor level the flat events carry (`proc.aname[5]`).
-const ANCESTOR_LEVELS: u32 = 5;
+/// The deepest ancestor level the flat events carry (`proc.aname[16]`).
+const ANCESTOR_LEVELS: u32 = quell_scap::flat::ANCESTORS as u32;
 
 const SEP: char = '\u{1f}';
 const RS: char = '\u{1e}';

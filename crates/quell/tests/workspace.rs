@@ -111,12 +111,27 @@ fn code_for(dir: &Path, kind: &str) -> String {
     for p in places {
         rust_files(&dir.join(p), &mut files);
     }
-    files
-        .iter()
-        .filter_map(|f| std::fs::read_to_string(f).ok())
-        .map(|t| code_of(&t))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut code = Vec::new();
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        // A module borrowed from another crate with `#[path = "…"]` is code of this one too.
+        for line in text.lines() {
+            if let Some(rel) = line
+                .trim()
+                .strip_prefix("#[path = \"")
+                .and_then(|r| r.strip_suffix("\"]"))
+            {
+                let borrowed = f.parent().unwrap_or(dir).join(rel);
+                if let Ok(t) = std::fs::read_to_string(&borrowed) {
+                    code.push(code_of(&t));
+                }
+            }
+        }
+        code.push(code_of(&text));
+    }
+    code.join("\n")
 }
 
 fn crates() -> Vec<PathBuf> {
