@@ -1168,7 +1168,7 @@ impl Collector {
             } else {
                 Some(&check_fn)
             };
-            validate_exception(ex, chk).map_err(|m| validate_err(m, &ectx))?;
+            validate_exception(ex, chk).map_err(|e| validate_err(e.to_string(), &ectx))?;
         }
         let id = self.next_index();
         let info = RuleInfo {
@@ -1365,7 +1365,8 @@ impl Collector {
                         }
                         let chk: Option<&dyn Fn(&str) -> bool> =
                             checker.as_ref().map(|c| c as &dyn Fn(&str) -> bool);
-                        validate_exception(&mut ex, chk).map_err(|m| validate_err(m, &ectx))?;
+                        validate_exception(&mut ex, chk)
+                            .map_err(|e| validate_err(e.to_string(), &ectx))?;
                         info.exceptions.push(ex);
                     }
                     Some(pe) => {
@@ -1424,7 +1425,7 @@ impl Collector {
                 }
                 let chk: Option<&dyn Fn(&str) -> bool> =
                     checker.as_ref().map(|c| c as &dyn Fn(&str) -> bool);
-                validate_exception(ex, chk).map_err(|m| validate_err(m, &ectx))?;
+                validate_exception(ex, chk).map_err(|e| validate_err(e.to_string(), &ectx))?;
             }
             info.exceptions = exs;
         }
