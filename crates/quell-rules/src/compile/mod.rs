@@ -164,19 +164,9 @@ fn cond_location(
     }
 }
 
-/// Builds a diagnostic with its snippet from the sources loaded so far.
-pub(crate) fn diag(
-    code: Code,
-    message: impl Into<String>,
-    locations: Vec<Location>,
-    sources: &HashMap<String, String>,
-) -> Diagnostic {
-    let src = locations
-        .last()
-        .and_then(|l| sources.get(&l.position.name))
-        .map(String::as_str)
-        .unwrap_or("");
-    load::make_diag(code, message.into(), locations, src)
+/// Builds a diagnostic (its snippet is rendered when shown).
+pub(crate) fn diag(code: Code, message: impl Into<String>, locations: Vec<Location>) -> Diagnostic {
+    load::make_diag(code, message.into(), locations)
 }
 
 /// The most syntax-tree nodes a condition may have once its macros are substituted.
@@ -434,7 +424,6 @@ pub fn compile(
                         m.loc.clone(),
                         cond_location(sources, &m.cond_pos, &m.cond, &text, e.pos),
                     ],
-                    sources,
                 ));
                 None
             }
@@ -477,7 +466,6 @@ pub fn compile(
                         m.loc.clone(),
                         cond_location(sources, &m.cond_pos, &m.cond, &texts[i], pos),
                     ],
-                    sources,
                 ));
             } else if own || matches!(err, CompileError::ReferenceLoop(_)) {
                 diags.push(diag(
@@ -488,7 +476,6 @@ pub fn compile(
                         m.loc.clone(),
                         cond_location(sources, &m.cond_pos, &m.cond, &texts[i], pos),
                     ],
-                    sources,
                 ));
             }
         }
@@ -513,7 +500,6 @@ pub fn compile(
                 Code::LoadDeprecatedItem,
                 CONTAINER_INFO_DEPRECATED,
                 vec![root.clone(), rule_loc.clone()],
-                sources,
             ));
             output = output.replace(CONTAINER_INFO, "");
         }
@@ -530,9 +516,7 @@ pub fn compile(
                     let mut d = diag(
                         Code::LoadDeprecatedItem,
                         format!("usage of deprecated field '{field}' has been detected in the rule output"),
-                        vec![root.clone(), rule_loc.clone(), loc],
-                        sources,
-                    );
+                        vec![root.clone(), rule_loc.clone(), loc]);
                     d.deprecated_field = Some(field.to_string());
                     diags.push(d);
                 }
@@ -547,7 +531,6 @@ pub fn compile(
                     Code::LoadErrCompileCondition,
                     e.message,
                     vec![root, rule_loc, cond_loc(e.pos)],
-                    sources,
                 ));
                 continue;
             }
@@ -571,7 +554,6 @@ pub fn compile(
                     Code::QuellErrConditionTooLarge,
                     err.to_string(),
                     vec![root, rule_loc, cond_loc(pos)],
-                    sources,
                 ));
                 continue;
             }
@@ -585,7 +567,6 @@ pub fn compile(
                         Code::LoadErrValidate,
                         err.to_string(),
                         vec![root, rule_loc, cond_loc(pos)],
-                        sources,
                     ));
                 }
                 continue;
@@ -613,7 +594,6 @@ pub fn compile(
                     Code::LoadDeprecatedItem,
                     message,
                     vec![root.clone(), rule_loc.clone(), loc],
-                    sources,
                 );
                 d.deprecated_field = Some(field.to_string());
                 diags.push(d);
@@ -635,7 +615,6 @@ pub fn compile(
                     code,
                     err.to_string(),
                     vec![root, rule_loc, cond_loc(pos)],
-                    sources,
                 ));
                 continue;
             }
@@ -653,12 +632,7 @@ pub fn compile(
                     item_name: String::new(),
                     position: r.output_pos.clone(),
                 };
-                diags.push(diag(
-                    code,
-                    e.to_string(),
-                    vec![root, rule_loc, loc],
-                    sources,
-                ));
+                diags.push(diag(code, e.to_string(), vec![root, rule_loc, loc]));
                 continue;
             }
         };
@@ -667,7 +641,6 @@ pub fn compile(
                 Code::LoadCompileCondition,
                 warning.to_string(),
                 vec![root.clone(), rule_loc.clone(), cond_loc(pos)],
-                sources,
             ));
         }
         let evttypes = evttypes::extract(&expr);
@@ -675,9 +648,7 @@ pub fn compile(
             diags.push(diag(
                 Code::LoadNoEvttype,
                 "Rule matches too many evt.type values. This has a significant performance penalty.",
-                vec![root.clone(), rule_loc.clone()],
-                sources,
-            ));
+                vec![root.clone(), rule_loc.clone()]));
         }
         let exception_fields = r
             .exceptions
@@ -725,7 +696,7 @@ pub fn compile(
     for (code, message, loc, used) in unused {
         if !used {
             let locations = vec![load::root_location(&loc.position.name), loc.clone()];
-            diags.push(diag(code, message, locations, sources));
+            diags.push(diag(code, message, locations));
         }
     }
     out

@@ -284,7 +284,6 @@ fn exception_error(rule: &RuleInfo, ex: &ExceptionInfo, msg: &str) -> Diagnostic
             rule.loc.clone(),
             ex.loc.clone(),
         ],
-        "",
     )
 }
 
