@@ -107,7 +107,74 @@ struct Scan<'s, 'p> {
     time: Option<Tok>,
 }
 
-type Scanned<T> = Result<T, String>;
+type Scanned<T> = Result<T, ScanError>;
+
+/// Why the scanner refused a line: what it found (serde_json's wording) and where.
+/// Plain data (`Copy`): building one allocates nothing; the text is made only when shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} at column {column}")]
+pub struct ScanError {
+    /// What is wrong.
+    pub kind: ScanErrorKind,
+    /// The 1-based column (byte) where the scanner stopped.
+    pub column: usize,
+}
+
+/// The kinds of JSON syntax error the scanner reports, worded as serde_json words them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScanErrorKind {
+    /// A raw control character inside a string.
+    #[error("control character (\\u0000-\\u001F) found while parsing a string")]
+    ControlCharacter,
+    /// The line ends inside a string.
+    #[error("EOF while parsing a string")]
+    EofInString,
+    /// A backslash escape JSON does not have.
+    #[error("invalid escape")]
+    InvalidEscape,
+    /// A `\u` surrogate without its pair.
+    #[error("lone leading surrogate in hex escape")]
+    LoneSurrogate,
+    /// Not a JSON number.
+    #[error("invalid number")]
+    InvalidNumber,
+    /// The line ends where a value was expected.
+    #[error("EOF while parsing a value")]
+    EofInValue,
+    /// A number that does not fit a finite 64-bit float.
+    #[error("number out of range")]
+    NumberOutOfRange,
+    /// No value where one was expected.
+    #[error("expected value")]
+    ExpectedValue,
+    /// Nested deeper than the scanner's limit.
+    #[error("recursion limit exceeded")]
+    RecursionLimit,
+    /// A comma before `]` or `}`.
+    #[error("trailing comma")]
+    TrailingComma,
+    /// Something else after an array item.
+    #[error("expected `,` or `]`")]
+    ExpectedCommaOrBracket,
+    /// The line ends inside an array.
+    #[error("EOF while parsing a list")]
+    EofInList,
+    /// An object key that is not a string.
+    #[error("key must be a string")]
+    KeyMustBeString,
+    /// The line ends inside an object.
+    #[error("EOF while parsing an object")]
+    EofInObject,
+    /// No `:` after an object key.
+    #[error("expected `:`")]
+    ExpectedColon,
+    /// Something else after an object member.
+    #[error("expected `,` or `}}`")]
+    ExpectedCommaOrBrace,
+    /// Text after the line's value.
+    #[error("trailing characters")]
+    TrailingCharacters,
+}
 
 fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r')
@@ -150,8 +217,11 @@ fn hex4(b: &[u8]) -> Option<u32> {
 }
 
 impl Scan<'_, '_> {
-    fn err(&self, what: &str) -> String {
-        format!("{what} at column {}", self.i + 1)
+    fn err(&self, kind: ScanErrorKind) -> ScanError {
+        ScanError {
+            kind,
+            column: self.i + 1,
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -182,11 +252,8 @@ impl Scan<'_, '_> {
                     esc = true;
                     self.escape()?;
                 }
-                Some(_) => {
-                    return Err(self
-                        .err("control character (\\u0000-\\u001F) found while parsing a string"))
-                }
-                None => return Err(self.err("EOF while parsing a string")),
+                Some(_) => return Err(self.err(ScanErrorKind::ControlCharacter)),
+                None => return Err(self.err(ScanErrorKind::EofInString)),
             }
         }
     }
@@ -200,10 +267,10 @@ impl Scan<'_, '_> {
             }
             Some(b'u') => {
                 let Some(cp) = self.b.get(self.i + 2..).and_then(hex4) else {
-                    return Err(self.err("invalid escape"));
+                    return Err(self.err(ScanErrorKind::InvalidEscape));
                 };
                 if (0xDC00..0xE000).contains(&cp) {
-                    return Err(self.err("lone leading surrogate in hex escape"));
+                    return Err(self.err(ScanErrorKind::LoneSurrogate));
                 }
                 if (0xD800..0xDC00).contains(&cp) {
                     let low = match self.b.get(self.i + 6..self.i + 8) {
@@ -211,7 +278,7 @@ impl Scan<'_, '_> {
                         _ => None,
                     };
                     if !low.is_some_and(|l| (0xDC00..0xE000).contains(&l)) {
-                        return Err(self.err("lone leading surrogate in hex escape"));
+                        return Err(self.err(ScanErrorKind::LoneSurrogate));
                     }
                     self.i += 12;
                 } else {
@@ -219,8 +286,8 @@ impl Scan<'_, '_> {
                 }
                 Ok(())
             }
-            Some(_) => Err(self.err("invalid escape")),
-            None => Err(self.err("EOF while parsing a string")),
+            Some(_) => Err(self.err(ScanErrorKind::InvalidEscape)),
+            None => Err(self.err(ScanErrorKind::EofInString)),
         }
     }
 
@@ -244,15 +311,15 @@ impl Scan<'_, '_> {
             Some(b'1'..=b'9') => {
                 self.digits();
             }
-            Some(_) => return Err(self.err("invalid number")),
-            None => return Err(self.err("EOF while parsing a value")),
+            Some(_) => return Err(self.err(ScanErrorKind::InvalidNumber)),
+            None => return Err(self.err(ScanErrorKind::EofInValue)),
         }
         let mut float = false;
         if self.peek() == Some(b'.') {
             self.i += 1;
             float = true;
             if self.digits() == 0 {
-                return Err(self.err("invalid number"));
+                return Err(self.err(ScanErrorKind::InvalidNumber));
             }
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
@@ -262,7 +329,7 @@ impl Scan<'_, '_> {
                 self.i += 1;
             }
             if self.digits() == 0 {
-                return Err(self.err("invalid number"));
+                return Err(self.err(ScanErrorKind::InvalidNumber));
             }
         }
         if float || self.i - at > 19 {
@@ -272,7 +339,7 @@ impl Scan<'_, '_> {
                 .and_then(|t| t.parse::<f64>().ok())
                 .is_some_and(f64::is_finite)
             {
-                return Err(self.err("number out of range"));
+                return Err(self.err(ScanErrorKind::NumberOutOfRange));
             }
         }
         Ok((at, self.i, float || self.i - at > 19))
@@ -283,7 +350,7 @@ impl Scan<'_, '_> {
             self.i += word.len();
             Ok(t)
         } else {
-            Err(self.err("expected value"))
+            Err(self.err(ScanErrorKind::ExpectedValue))
         }
     }
 
@@ -306,14 +373,14 @@ impl Scan<'_, '_> {
                 self.object(depth + 1, Dest::Skip)?;
                 Ok(Tok::Obj)
             }
-            Some(_) => Err(self.err("expected value")),
-            None => Err(self.err("EOF while parsing a value")),
+            Some(_) => Err(self.err(ScanErrorKind::ExpectedValue)),
+            None => Err(self.err(ScanErrorKind::EofInValue)),
         }
     }
 
     fn array(&mut self, depth: usize, record: bool) -> Scanned<Tok> {
         if depth > MAX_DEPTH {
-            return Err(self.err("recursion limit exceeded"));
+            return Err(self.err(ScanErrorKind::RecursionLimit));
         }
         self.i += 1;
         let first = self.items.len();
@@ -333,15 +400,15 @@ impl Scan<'_, '_> {
                         self.i += 1;
                         self.ws();
                         if self.peek() == Some(b']') {
-                            return Err(self.err("trailing comma"));
+                            return Err(self.err(ScanErrorKind::TrailingComma));
                         }
                     }
                     Some(b']') => {
                         self.i += 1;
                         break;
                     }
-                    Some(_) => return Err(self.err("expected `,` or `]`")),
-                    None => return Err(self.err("EOF while parsing a list")),
+                    Some(_) => return Err(self.err(ScanErrorKind::ExpectedCommaOrBracket)),
+                    None => return Err(self.err(ScanErrorKind::EofInList)),
                 }
             }
         }
@@ -368,7 +435,7 @@ impl Scan<'_, '_> {
 
     fn object(&mut self, depth: usize, dest: Dest) -> Scanned<()> {
         if depth > MAX_DEPTH {
-            return Err(self.err("recursion limit exceeded"));
+            return Err(self.err(ScanErrorKind::RecursionLimit));
         }
         self.i += 1;
         self.ws();
@@ -380,15 +447,15 @@ impl Scan<'_, '_> {
             self.ws();
             match self.peek() {
                 Some(b'"') => {}
-                Some(_) => return Err(self.err("key must be a string")),
-                None => return Err(self.err("EOF while parsing an object")),
+                Some(_) => return Err(self.err(ScanErrorKind::KeyMustBeString)),
+                None => return Err(self.err(ScanErrorKind::EofInObject)),
             }
             let (key_at, key_end, key_esc) = self.string()?;
             self.ws();
             match self.peek() {
                 Some(b':') => self.i += 1,
-                Some(_) => return Err(self.err("expected `:`")),
-                None => return Err(self.err("EOF while parsing an object")),
+                Some(_) => return Err(self.err(ScanErrorKind::ExpectedColon)),
+                None => return Err(self.err(ScanErrorKind::EofInObject)),
             }
             self.ws();
             // A Falco alert's keys: `rule`, `output_fields` and `time` at the top level.
@@ -430,15 +497,15 @@ impl Scan<'_, '_> {
                     self.i += 1;
                     self.ws();
                     if self.peek() == Some(b'}') {
-                        return Err(self.err("trailing comma"));
+                        return Err(self.err(ScanErrorKind::TrailingComma));
                     }
                 }
                 Some(b'}') => {
                     self.i += 1;
                     return Ok(());
                 }
-                Some(_) => return Err(self.err("expected `,` or `}`")),
-                None => return Err(self.err("EOF while parsing an object")),
+                Some(_) => return Err(self.err(ScanErrorKind::ExpectedCommaOrBrace)),
+                None => return Err(self.err(ScanErrorKind::EofInObject)),
             }
         }
     }
@@ -1070,17 +1137,24 @@ impl Parser {
         };
         scan.ws();
         if scan.peek() != Some(b'{') {
-            let t = scan.value(0, false).map_err(EventError::Json)?;
+            let t = scan
+                .value(0, false)
+                .map_err(|e| EventError::Json(e.to_string()))?;
             scan.ws();
             if scan.i < line.len() {
-                return Err(EventError::Json(scan.err("trailing characters")));
+                return Err(EventError::Json(
+                    scan.err(ScanErrorKind::TrailingCharacters).to_string(),
+                ));
             }
             return Err(EventError::NotAnObject(kind(&t)));
         }
-        scan.object(1, Dest::Top).map_err(EventError::Json)?;
+        scan.object(1, Dest::Top)
+            .map_err(|e| EventError::Json(e.to_string()))?;
         scan.ws();
         if scan.i < line.len() {
-            return Err(EventError::Json(scan.err("trailing characters")));
+            return Err(EventError::Json(
+                scan.err(ScanErrorKind::TrailingCharacters).to_string(),
+            ));
         }
         let (inner_set, time_tok) = (scan.inner_set, scan.time);
 
@@ -1363,6 +1437,64 @@ mod tests {
     fn parse(p: &mut Parser, line: &str) -> Result<FlatEvent, EventError> {
         p.parse(line, registry())?;
         Ok(p.view(line).to_flat())
+    }
+
+    /// Scans one line as the parser does: a value, then nothing but blanks.
+    fn scan(line: &str) -> Result<(), ScanError> {
+        let (mut items, mut top, mut inner) = (Vec::new(), Vec::new(), Vec::new());
+        let mut s = Scan {
+            b: line.as_bytes(),
+            i: 0,
+            items: &mut items,
+            top: &mut top,
+            inner: &mut inner,
+            inner_set: false,
+            has_rule: false,
+            fields: None,
+            time: None,
+        };
+        s.ws();
+        s.value(0, false)?;
+        s.ws();
+        if s.i < line.len() {
+            return Err(s.err(ScanErrorKind::TrailingCharacters));
+        }
+        Ok(())
+    }
+
+    /// The scanner's errors are typed (a kind and a column, no text until shown), and
+    /// each kind is worded as serde_json words the same error.
+    #[test]
+    fn scan_errors_are_typed_and_worded_as_serde_json() {
+        use ScanErrorKind::*;
+        let cases: [(&str, ScanErrorKind, usize); 17] = [
+            ("\"a\u{1}\"", ControlCharacter, 3),
+            ("\"abc", EofInString, 5),
+            ("\"a\\x\"", InvalidEscape, 3),
+            ("\"\\udc00\"", LoneSurrogate, 2),
+            ("-x", InvalidNumber, 2),
+            ("-", EofInValue, 2),
+            ("1e999", NumberOutOfRange, 6),
+            ("x", ExpectedValue, 1),
+            (&"[".repeat(200), RecursionLimit, 129),
+            ("[1,]", TrailingComma, 4),
+            ("[1 2]", ExpectedCommaOrBracket, 4),
+            ("[1", EofInList, 3),
+            ("{1:2}", KeyMustBeString, 2),
+            ("{\"a\":1", EofInObject, 7),
+            ("{\"a\" 1}", ExpectedColon, 6),
+            ("{\"a\":1 2}", ExpectedCommaOrBrace, 8),
+            ("{} x", TrailingCharacters, 4),
+        ];
+        for (line, kind, column) in cases {
+            let e = scan(line).unwrap_err();
+            assert_eq!(e, ScanError { kind, column }, "{line:?}");
+            assert_eq!(e.to_string(), format!("{kind} at column {column}"));
+            let theirs = serde_json::from_str::<Json>(line).unwrap_err().to_string();
+            let theirs = theirs.split(" at line ").next().unwrap_or_default();
+            assert_eq!(kind.to_string(), theirs, "{line:?}");
+        }
+        assert_eq!(scan(" {\"a\": [1, \"x\"]} "), Ok(()));
     }
 
     #[test]

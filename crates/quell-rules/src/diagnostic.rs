@@ -207,10 +207,11 @@ pub struct Diagnostic {
     pub code: Code,
     /// The message, with Falco's wording where Falco has one.
     pub message: String,
-    /// Outermost first: the item, then nested parts down to the exact spot.
+    /// Outermost first: the item, then nested parts down to the exact spot. The
+    /// innermost position (file, line, column, byte offset) is where the snippet
+    /// points; the snippet itself is rendered from the file's text when shown
+    /// ([`Diagnostic::snippet`]).
     pub locations: Vec<Location>,
-    /// The source line(s) around the innermost location, with a caret line.
-    pub snippet: String,
     /// For Falco's deprecated-field warnings (`LOAD_DEPRECATED_ITEM`): the field
     /// (`evt.dir`), as in the `deprecated_field` key of Falco's JSON.
     pub deprecated_field: Option<String>,
@@ -224,6 +225,57 @@ impl Diagnostic {
     /// The innermost position, if any.
     pub fn position(&self) -> Option<&Position> {
         self.locations.last().map(|l| &l.position)
+    }
+
+    /// Falco's snippet (the source line at the innermost position, then a caret line
+    /// under the spot), rendered from the text of the file that position names. `None`
+    /// when the diagnostic has no position or `sources` lacks that file.
+    pub fn snippet(&self, sources: &dyn Sources) -> Option<String> {
+        let p = self.position()?;
+        sources
+            .source(&p.name)
+            .map(|text| crate::load::snippet(text, p.offset))
+    }
+}
+
+/// The texts of the rules files diagnostics point into, by the name each was loaded
+/// under: what rendering at the edge needs to show snippets.
+pub trait Sources {
+    /// The text of the file loaded as `name`.
+    fn source(&self, name: &str) -> Option<&str>;
+}
+
+impl Sources for std::collections::HashMap<String, String> {
+    fn source(&self, name: &str) -> Option<&str> {
+        self.get(name).map(String::as_str)
+    }
+}
+
+fn find<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t.as_str())
+}
+
+/// `(name, text)` pairs.
+impl Sources for Vec<(String, String)> {
+    fn source(&self, name: &str) -> Option<&str> {
+        find(self, name)
+    }
+}
+
+/// `(name, text)` pairs.
+impl<const N: usize> Sources for [(String, String); N] {
+    fn source(&self, name: &str) -> Option<&str> {
+        find(self, name)
+    }
+}
+
+/// No texts at hand: diagnostics render without snippets.
+impl Sources for () {
+    fn source(&self, _: &str) -> Option<&str> {
+        None
     }
 }
 

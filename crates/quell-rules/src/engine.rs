@@ -66,6 +66,13 @@ fn diag_key(d: &Diagnostic) -> String {
     format!("{:?}|{}|{:?}", d.code, d.message, d.locations)
 }
 
+/// The text of every file loaded so far, by name: what a diagnostic's snippet is rendered from.
+impl crate::diagnostic::Sources for Engine {
+    fn source(&self, name: &str) -> Option<&str> {
+        self.sources.get(name).map(String::as_str)
+    }
+}
+
 impl Engine {
     /// An engine with no rules.
     pub fn new() -> Self {

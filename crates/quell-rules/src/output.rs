@@ -135,6 +135,17 @@ impl std::fmt::Display for OutputError {
     }
 }
 
+impl OutputError {
+    /// Whether this is an unknown field (Falco's `LOAD_UNKNOWN_FILTER` when the rule has
+    /// `skip-if-unknown-filter: true`): an invalid token or a nonexistent field.
+    pub fn is_unknown_filter(&self) -> bool {
+        matches!(
+            self,
+            OutputError::InvalidToken(_) | OutputError::Field(FieldError::Nonexistent { .. })
+        )
+    }
+}
+
 impl std::error::Error for OutputError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -529,8 +540,8 @@ mod tests {
             .with("container.privileged", Value::Bool(false))
     }
 
-    fn parse(f: &str) -> Result<OutputFormat, String> {
-        OutputFormat::parse(f, registry()).map_err(|e| e.to_string())
+    fn parse(f: &str) -> Result<OutputFormat, OutputError> {
+        OutputFormat::parse(f, registry())
     }
 
     #[test]
@@ -572,7 +583,7 @@ mod tests {
         assert!(parse("%proc.aname[1").is_err());
         assert!(parse("%proc.aname[x]").is_err());
         assert_eq!(
-            parse("%container.mount.dest").unwrap_err(),
+            parse("%container.mount.dest").unwrap_err().to_string(),
             "field 'container.mount.dest' requires an argument"
         );
     }
@@ -595,24 +606,27 @@ mod tests {
     #[test]
     fn syntax_errors() {
         assert_eq!(
-            parse("abc %").unwrap_err(),
+            parse("abc %").unwrap_err().to_string(),
             "invalid formatting syntax: formatting cannot end with a %"
         );
         assert_eq!(
-            parse("abc %12").unwrap_err(),
+            parse("abc %12").unwrap_err().to_string(),
             "invalid formatting syntax: formatting cannot end with a number"
         );
         assert_eq!(
-            parse("x %proc.nobody y").unwrap_err(),
+            parse("x %proc.nobody y").unwrap_err().to_string(),
             "invalid formatting token proc.nobody y"
         );
         assert_eq!(
-            parse("100%% sure").unwrap_err(),
+            parse("100%% sure").unwrap_err().to_string(),
             "invalid formatting token % sure"
         );
-        assert_eq!(parse("% x").unwrap_err(), "invalid formatting token  x");
         assert_eq!(
-            parse("%fd.net x").unwrap_err(),
+            parse("% x").unwrap_err().to_string(),
+            "invalid formatting token  x"
+        );
+        assert_eq!(
+            parse("%fd.net x").unwrap_err().to_string(),
             "fd.net x is filter only and cannot be used as a display field"
         );
         assert!(parse("").unwrap().fields().is_empty());

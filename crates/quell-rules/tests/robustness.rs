@@ -31,7 +31,7 @@ fn load_all(text: &str) {
     let r = e.load("fuzz.yaml", text);
     // Diagnostics render without panicking too.
     let _ = r.summary();
-    let _ = r.to_json();
+    let _ = r.to_json(&e);
     // A second load on top (append/override paths across files).
     let _ = e.load("fuzz2.yaml", text);
     // What `quell run` derives from the rules before capturing.
@@ -462,9 +462,10 @@ fn deprecated_field_warning_snippet_shows_the_condition() {
     let r = e.load("f.yaml", text);
     assert!(r.successful && r.warnings.len() == 1, "{r:#?}");
     let w = &r.warnings[0];
-    assert!(w.snippet.contains("evt.type = open"), "{}", w.snippet);
-    assert!(!w.snippet.contains("condition: >"), "{}", w.snippet);
+    let snippet = w.snippet(&e).expect("a snippet");
+    assert!(snippet.contains("evt.type = open"), "{snippet}");
+    assert!(!snippet.contains("condition: >"), "{snippet}");
     assert_eq!(w.deprecated_field.as_deref(), Some("evt.dir"));
-    let j = r.to_json();
+    let j = r.to_json(&e);
     assert_eq!(j["warnings"][0]["deprecated_field"], "evt.dir");
 }

@@ -21,7 +21,7 @@ fn each_file_alone_loads_with_no_diagnostics() {
         assert!(!e.rules().is_empty(), "{f}: no rules compiled");
         // Falco's schema check passes too (`schema_valid: true` in `falco -V`).
         assert_eq!(r.schema_validation, vec!["ok"], "{f}");
-        assert_eq!(r.to_json()["schema_valid"], true, "{f}");
+        assert_eq!(r.to_json(&e)["schema_valid"], true, "{f}");
     }
 }
 

@@ -4,7 +4,7 @@
 
 use quell_rules::diagnostic::Diagnostic;
 use quell_rules::engine::Engine;
-use quell_rules::syntax::{parse, Expr, Operand, Rhs};
+use quell_rules::syntax::{parse, Expr, Operand, ParseError, Rhs};
 use quell_rules::yaml::{self, Kind, Node};
 use serde::Serialize;
 
@@ -146,10 +146,35 @@ fn entry_spec(h: &Node, name: &str) -> Option<ExceptionSpec> {
     }
 }
 
+/// Why a condition cannot be turned into an exception's fields/comps/values.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    /// The condition is not valid condition syntax.
+    #[error("the condition does not parse: {0}")]
+    Parse(ParseError),
+    /// `not`, a macro or a nested group: not a conjunction of comparisons.
+    #[error("only comparisons joined by `and` (optionally alternatives joined by `or`) map onto fields/comps/values; `not`, macros and nested groups do not")]
+    NotComparisons,
+    /// A transformer (`toupper(proc.name)`) on the left-hand side.
+    #[error("a transformer on the left-hand side cannot be an exception field")]
+    TransformerField,
+    /// A comparison without a constant (`exists`, a field on the right).
+    #[error("`{field} {comp}` has no constant value to put in `values`")]
+    NoConstant {
+        /// The field.
+        field: String,
+        /// The comparison operator.
+        comp: String,
+    },
+    /// Alternatives that compare different fields.
+    #[error("the alternatives joined by `or` compare different fields; split them into separate exceptions")]
+    DifferentFields,
+}
+
 /// Translates a condition (what to exclude) into exception tuples: a conjunction of
 /// `field op value` checks, or a disjunction of such conjunctions over the same fields.
-pub fn condition_to_spec(cond: &str, name: &str) -> Result<ExceptionSpec, String> {
-    let expr = parse(cond).map_err(|e| format!("the condition does not parse: {e}"))?;
+pub fn condition_to_spec(cond: &str, name: &str) -> Result<ExceptionSpec, SpecError> {
+    let expr = parse(cond).map_err(SpecError::Parse)?;
     let disjuncts: Vec<Expr> = match expr {
         Expr::Or(v) => v,
         other => vec![other],
@@ -165,15 +190,13 @@ pub fn condition_to_spec(cond: &str, name: &str) -> Result<ExceptionSpec, String
         let mut tuple = Vec::new();
         for c in checks {
             let Expr::Check(c) = c else {
-                return Err("only comparisons joined by `and` (optionally alternatives joined by `or`) map onto fields/comps/values; `not`, macros and nested groups do not".into());
+                return Err(SpecError::NotComparisons);
             };
             let Operand::Field {
                 name: fname, arg, ..
             } = &c.lhs
             else {
-                return Err(
-                    "a transformer on the left-hand side cannot be an exception field".into(),
-                );
+                return Err(SpecError::TransformerField);
             };
             let field = match arg {
                 Some(a) => format!("{fname}[{a}]"),
@@ -186,11 +209,7 @@ pub fn condition_to_spec(cond: &str, name: &str) -> Result<ExceptionSpec, String
             let v = match &c.rhs {
                 Rhs::Value(v) => ExVal::One(v.clone()),
                 Rhs::List(l) => ExVal::Many(l.clone()),
-                Rhs::None | Rhs::Operand(_) => {
-                    return Err(format!(
-                        "`{field} {comp}` has no constant value to put in `values`"
-                    ))
-                }
+                Rhs::None | Rhs::Operand(_) => return Err(SpecError::NoConstant { field, comp }),
             };
             fc.push((field, comp));
             tuple.push(v);
@@ -198,7 +217,7 @@ pub fn condition_to_spec(cond: &str, name: &str) -> Result<ExceptionSpec, String
         match &fields {
             None => fields = Some(fc),
             Some(prev) if *prev == fc => {}
-            Some(_) => return Err("the alternatives joined by `or` compare different fields; split them into separate exceptions".into()),
+            Some(_) => return Err(SpecError::DifferentFields),
         }
         tuples.push(tuple);
     }
@@ -834,8 +853,32 @@ mod tests {
             s.values[0][0],
             ExVal::Many(vec!["rm".into(), "unlink".into()])
         );
-        assert!(condition_to_spec("not proc.name = rm", "x").is_err());
-        assert!(condition_to_spec("proc.name = rm or fd.name = x", "x").is_err());
-        assert!(condition_to_spec("(((", "x").is_err());
+        assert_eq!(
+            condition_to_spec("not proc.name = rm", "x"),
+            Err(SpecError::NotComparisons)
+        );
+        assert_eq!(
+            condition_to_spec("proc.name = rm or fd.name = x", "x"),
+            Err(SpecError::DifferentFields)
+        );
+        assert_eq!(
+            condition_to_spec("toupper(proc.name) = RM", "x"),
+            Err(SpecError::TransformerField)
+        );
+        let e = condition_to_spec("fd.name exists", "x").unwrap_err();
+        assert_eq!(
+            e,
+            SpecError::NoConstant {
+                field: "fd.name".into(),
+                comp: "exists".into()
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "`fd.name exists` has no constant value to put in `values`"
+        );
+        let e = condition_to_spec("(((", "x").unwrap_err();
+        assert!(matches!(e, SpecError::Parse(_)), "{e:?}");
+        assert!(e.to_string().starts_with("the condition does not parse: "));
     }
 }

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use quell_events::term::escape;
-use quell_rules::diagnostic::{Diagnostic, LoadResult};
+use quell_rules::diagnostic::{Diagnostic, LoadResult, Sources};
 
 fn status_line(r: &LoadResult) -> String {
     let mut out = String::new();
@@ -84,25 +84,20 @@ fn escaped_snippet(snippet: &str) -> String {
     out
 }
 
-fn snippet_for(d: &Diagnostic, sources: &dyn Fn(&str) -> Option<String>) -> String {
-    let raw = if !d.snippet.is_empty() {
-        d.snippet.clone()
-    } else {
-        match d.locations.last() {
-            None => "<No context available>\n".to_string(),
-            Some(loc) => match sources(&loc.position.name) {
-                Some(text) => quell_rules::load::snippet(&text, loc.position.offset),
-                None => format!("<No context for file + {}>\n", loc.position.name),
-            },
-        }
+/// The snippet of a diagnostic, rendered here from the file its innermost position names.
+fn snippet_for(d: &Diagnostic, sources: &dyn Sources) -> String {
+    let raw = match (d.position(), d.snippet(sources)) {
+        (_, Some(s)) => s,
+        (None, None) => "<No context available>\n".to_string(),
+        (Some(p), None) => format!("<No context for file + {}>\n", p.name),
     };
     escaped_snippet(&raw)
 }
 
 /// Falco's verbose text for one file: the status line, then each error and warning with
 /// its context lines, a snippet between `------` lines and `CODE (desc): message`.
-/// `sources` gives a file's text by name, for diagnostics built without a snippet.
-pub fn verbose(r: &LoadResult, sources: &dyn Fn(&str) -> Option<String>) -> String {
+/// `sources` gives a file's text by name: snippets are rendered from it.
+pub fn verbose(r: &LoadResult, sources: &dyn Sources) -> String {
     let mut out = status_line(r);
     if r.schema_valid() == Some(false) {
         let _ = write!(out, "\n{} Schema warnings:\n", r.schema_validation.len());
@@ -155,7 +150,6 @@ mod tests {
     }
 
     fn sample() -> LoadResult {
-        let text = "- rule: r\n  priority: append\n";
         let e = make_diag(
             Code::LoadErrYamlValidate,
             "Key 'priority' cannot be appended to, use 'replace' instead",
@@ -164,13 +158,11 @@ mod tests {
                 loc("rule", "r", 1, 3, 2),
                 loc("overrides", "priority", 2, 3, 12),
             ],
-            text,
         );
         let w = make_diag(
             Code::LoadUnknownKey,
             "Unknown key 'foo'. The key will be ignored.",
             vec![root_location("rules.yaml"), loc("rule", "r", 1, 3, 2)],
-            "",
         );
         LoadResult {
             name: "rules.yaml".into(),
@@ -185,10 +177,11 @@ mod tests {
     fn verbose_text_is_falcos_layout() {
         let r = sample();
         let text = "- rule: r\n  priority: append\n".to_string();
-        let v = verbose(&r, &|n: &str| (n == "rules.yaml").then(|| text.clone()));
+        let sources = [("rules.yaml".to_string(), text)];
+        let v = verbose(&r, &sources);
         let expected = "rules.yaml: Invalid\n1 Errors:\nIn rules content: (rules.yaml:1:1)\n    rule 'r': (rules.yaml:1:3)\n    overrides 'priority': (rules.yaml:2:3)\n------\n  priority: append\n  ^\n------\nLOAD_ERR_YAML_VALIDATE (Error validating internal structure of YAML file): Key 'priority' cannot be appended to, use 'replace' instead\n\n1 Warnings:\nIn rules content: (rules.yaml:1:1)\n    rule 'r': (rules.yaml:1:3)\n------\n- rule: r\n  ^\n------\nLOAD_UNKNOWN_KEY (Unknown key in item definition): Unknown key 'foo'. The key will be ignored.\n";
         assert_eq!(v, expected);
-        let v2 = verbose(&r, &|_: &str| None);
+        let v2 = verbose(&r, &());
         assert!(v2.contains("<No context for file + rules.yaml>\n"));
     }
 
@@ -201,8 +194,10 @@ mod tests {
         r.errors[0].locations[1].position.name = hostile.to_string();
         r.errors[0].message = format!("Undefined macro '{hostile}'");
         r.schema_validation = vec![format!("failed for {hostile}")];
-        r.warnings[0].snippet = format!("  x: \u{1b}[2Jy\n{}^\n", " ".repeat(9));
-        let v = verbose(&r, &|_: &str| None);
+        // A source line with an escape sequence; the warning points at its `y`.
+        r.warnings[0].locations[1].position.offset = 9;
+        let sources = [("rules.yaml".to_string(), "  x: \u{1b}[2Jy\n".to_string())];
+        let v = verbose(&r, &sources);
         // Every line is one of the renderer's own: none starts with the forged text.
         assert!(!v.lines().any(|l| l.starts_with("FORGED")), "{v}");
         assert!(

@@ -27,8 +27,7 @@ pub fn load(files: &[PathBuf], with_defaults: bool) -> Result<Engine> {
     for (name, text) in &inputs {
         let res = engine.load(name, text);
         if !res.errors.is_empty() || !res.warnings.is_empty() {
-            let src = |n: &str| inputs.iter().find(|(m, _)| m == n).map(|(_, t)| t.clone());
-            crate::note!("{}", crate::diagnostics::verbose(&res, &src).trim_end());
+            crate::note!("{}", crate::diagnostics::verbose(&res, &inputs).trim_end());
         }
         if !res.successful {
             failed.push(name.clone());

@@ -10,12 +10,17 @@ use crate::fields_table::Registry;
 use crate::ops;
 use crate::syntax::{BaseOp, Check, Expr, Operand, Pos, Rhs, TArg, TransformerKind};
 
+use super::error::{CompileError, CompileWarning};
 use super::evttypes_table::EVENT_TYPES;
 
-type LowerResult<T> = Result<T, (String, Pos)>;
+type LowerResult<T> = Result<T, (CompileError, Pos)>;
 
 /// Lowers `expr`. Compiler warnings (Falco's LOAD_COMPILE_CONDITION) are pushed to `warnings`.
-pub fn lower(expr: &Expr, reg: &Registry, warnings: &mut Vec<(String, Pos)>) -> LowerResult<Node> {
+pub fn lower(
+    expr: &Expr,
+    reg: &Registry,
+    warnings: &mut Vec<(CompileWarning, Pos)>,
+) -> LowerResult<Node> {
     Ok(match expr {
         Expr::And(v) => Node::And(
             v.iter()
@@ -29,10 +34,7 @@ pub fn lower(expr: &Expr, reg: &Registry, warnings: &mut Vec<(String, Pos)>) -> 
         ),
         Expr::Not(e) => Node::Not(Box::new(lower(e, reg, warnings)?)),
         Expr::Ident { name, pos } => {
-            return Err((
-                format!("filter error: unexpected identifier '{name}'"),
-                *pos,
-            ))
+            return Err((CompileError::UnexpectedIdentifier(name.clone()), *pos))
         }
         Expr::Check(c) => Node::Check(Box::new(lower_check(c, reg, warnings)?)),
     })
@@ -57,14 +59,14 @@ fn lower_operand(o: &Operand, reg: &Registry) -> LowerResult<Extractor> {
         Operand::Field { name, arg, pos } => {
             let f = reg
                 .resolve(name, arg.as_deref())
-                .map_err(|m| (m.to_string(), *pos))?;
+                .map_err(|e| (e.into(), *pos))?;
             if let Some((a, b)) = filter_only_alias(name) {
-                let fa = reg.resolve(a, None).map_err(|m| (m.to_string(), *pos))?;
+                let fa = reg.resolve(a, None).map_err(|e| (e.into(), *pos))?;
                 let mut fa = fa;
                 fa.ty = f.ty;
                 return Ok(match b {
                     Some(b) => {
-                        let mut fb = reg.resolve(b, None).map_err(|m| (m.to_string(), *pos))?;
+                        let mut fb = reg.resolve(b, None).map_err(|e| (e.into(), *pos))?;
                         fb.ty = f.ty;
                         Extractor::Either(fa, fb)
                     }
@@ -83,8 +85,7 @@ fn lower_operand(o: &Operand, reg: &Registry) -> LowerResult<Extractor> {
                 .iter()
                 .map(|a| lower_targ(a, reg))
                 .collect::<Result<Vec<_>, _>>()?;
-            check_transformer_arity(*kind, &args, arg.as_deref())
-                .map_err(|m| (m.to_string(), *pos))?;
+            check_transformer_arity(*kind, &args, arg.as_deref()).map_err(|e| (e, *pos))?;
             Ok(Extractor::Transform {
                 kind: *kind,
                 args,
@@ -98,7 +99,7 @@ fn check_transformer_arity(
     kind: TransformerKind,
     args: &[TArgNode],
     arg: Option<&str>,
-) -> Result<(), String> {
+) -> Result<(), CompileError> {
     let n = args.len();
     let ok = match kind {
         TransformerKind::Join => n == 2 && matches!(args[1], TArgNode::List(_) | TArgNode::Ex(_)),
@@ -109,10 +110,7 @@ fn check_transformer_arity(
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "filter error: invalid arguments for transformer '{}'",
-            kind.as_str()
-        ))
+        Err(CompileError::TransformerArguments(kind.as_str()))
     }
 }
 
@@ -128,7 +126,7 @@ fn lower_targ(a: &TArg, reg: &Registry) -> LowerResult<TArgNode> {
     })
 }
 
-fn op_allowed(ty: FieldType, op: BaseOp) -> Result<(), String> {
+fn op_allowed(ty: FieldType, op: BaseOp) -> Result<(), CompileError> {
     use BaseOp::*;
     let (ok, kind) = match ty {
         FieldType::Str | FieldType::Path => (true, ""),
@@ -167,17 +165,17 @@ fn op_allowed(ty: FieldType, op: BaseOp) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "'{}' operator not supported for {kind} filters",
-            op.as_str()
-        ))
+        Err(CompileError::OperatorNotSupported {
+            op: op.as_str(),
+            kind,
+        })
     }
 }
 
 fn lower_check(
     c: &Check,
     reg: &Registry,
-    warnings: &mut Vec<(String, Pos)>,
+    warnings: &mut Vec<(CompileWarning, Pos)>,
 ) -> LowerResult<CheckNode> {
     let lhs = lower_operand(&c.lhs, reg)?;
     let ty = lhs.ty();
@@ -185,9 +183,9 @@ fn lower_check(
     op_allowed(ty, op).map_err(|m| (m, c.pos))?;
     let is_evt_type =
         matches!(&c.lhs, Operand::Field { name, arg: None, .. } if name == "evt.type");
-    let conv = |v: &str, warnings: &mut Vec<(String, Pos)>| -> LowerResult<Const> {
+    let conv = |v: &str, warnings: &mut Vec<(CompileWarning, Pos)>| -> LowerResult<Const> {
         if is_evt_type && !EVENT_TYPES.contains(&v) {
-            return Err((format!("unknown event type {v}"), c.pos));
+            return Err((CompileError::UnknownEventType(v.to_string()), c.pos));
         }
         // As libsinsp's `check_value_and_add_warnings`: the value with every blank
         // (C `isspace`) removed is what is compared with field and transformer
@@ -197,15 +195,9 @@ fn lower_check(
             .filter(|ch| !matches!(ch, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r'))
             .collect();
         if reg.resolve_text(&nospaces).is_ok() && nospaces.contains('.') {
-            warnings.push((
-                format!("'{v}' may be a valid field misused as a const string value"),
-                c.pos,
-            ));
+            warnings.push((CompileWarning::FieldAsConstant(v.to_string()), c.pos));
         } else if looks_like_transformer(&nospaces) {
-            warnings.push((
-                format!("'{v}' may be a valid field transformer misused as a const string value"),
-                c.pos,
-            ));
+            warnings.push((CompileWarning::TransformerAsConstant(v.to_string()), c.pos));
         }
         convert(v, ty, op).map_err(|m| (m, c.pos))
     };
@@ -213,24 +205,13 @@ fn lower_check(
         Rhs::None => RhsNode::None,
         Rhs::Operand(o) => {
             if matches!(op, BaseOp::PMatch | BaseOp::Regex) || matches!(ty, FieldType::IpNet) {
-                return Err((
-                    format!(
-                        "operator '{}' doesn't support right-hand side fields",
-                        op.as_str()
-                    ),
-                    c.pos,
-                ));
+                return Err((CompileError::RhsFieldNotSupported(op.as_str()), c.pos));
             }
             RhsNode::Field(lower_operand(o, reg)?)
         }
         Rhs::Value(v) if !op.is_list_op() && c.op.modifier.is_none() => {
             if op == BaseOp::Regex && !has_regex_meta(v) {
-                warnings.push((
-                    format!(
-                        "regex check with '{v}' may be optimized with simpler operators such as '=', 'contains', 'startswith', 'endswith'"
-                    ),
-                    c.pos,
-                ));
+                warnings.push((CompileWarning::RegexWithoutMeta(v.to_string()), c.pos));
             }
             RhsNode::One(conv(v, warnings)?)
         }
@@ -243,10 +224,7 @@ fn lower_check(
         )?,
         Rhs::List(vs) => {
             if !op.is_list_op() && c.op.modifier.is_none() {
-                return Err((
-                    format!("'{}' operator does not take a list", op.as_str()),
-                    c.pos,
-                ));
+                return Err((CompileError::NotAList(op.as_str()), c.pos));
             }
             list_rhs(vs, ty, op, c.op.modifier.is_some(), &mut |s| {
                 conv(s, warnings)
@@ -310,36 +288,36 @@ fn has_regex_meta(v: &str) -> bool {
 }
 
 /// Converts a constant to the left-hand side's type.
-fn convert(v: &str, ty: FieldType, op: BaseOp) -> Result<Const, String> {
+fn convert(v: &str, ty: FieldType, op: BaseOp) -> Result<Const, CompileError> {
     if op == BaseOp::Regex {
-        return ops::compile_regex(v).map(Const::Regex);
+        return Ok(Const::Regex(ops::compile_regex(v)?));
     }
     if matches!(op, BaseOp::Glob | BaseOp::IGlob) && ty.is_text() {
         return Ok(Const::Glob(ops::Glob::new(v, op == BaseOp::IGlob)));
     }
     if matches!(op, BaseOp::BContains | BaseOp::BStartsWith) {
-        return ops::parse_hex(v).map(Const::Bytes);
+        return Ok(Const::Bytes(ops::parse_hex(v)?));
     }
     match ty {
         FieldType::Str | FieldType::Path => Ok(Const::Str(v.to_string())),
         FieldType::Int | FieldType::Uint => ops::parse_int_sinsp(v)
             .map(|i| Const::Int(i as i128))
-            .map_err(|_| format!("filter error: '{v}' is not a valid number")),
+            .map_err(|_| CompileError::NotANumber(v.to_string())),
         FieldType::Bool => match v {
             "true" => Ok(Const::Bool(true)),
             "false" => Ok(Const::Bool(false)),
-            _ => Err(format!("filter error: '{v}' is not a valid boolean")),
+            _ => Err(CompileError::NotABoolean(v.to_string())),
         },
         FieldType::Ip => {
             if v.contains('/') {
-                ops::IpNet::parse(v).map(Const::Net)
+                Ok(Const::Net(ops::IpNet::parse(v)?))
             } else {
                 v.parse()
                     .map(Const::Ip)
-                    .map_err(|_| format!("filter error: '{v}' is not a valid IP address"))
+                    .map_err(|_| CompileError::NotAnIpAddress(v.to_string()))
             }
         }
-        FieldType::IpNet => ops::IpNet::parse_strict(v).map(Const::Net),
+        FieldType::IpNet => Ok(Const::Net(ops::IpNet::parse_strict(v)?)),
         FieldType::Bytes => Ok(Const::Bytes(v.as_bytes().to_vec())),
     }
 }

@@ -6,6 +6,7 @@
 //! checked against field types. The fully expanded tree, printed in canonical
 //! form, is the rule's `condition_compiled`.
 
+mod error;
 pub mod evttypes;
 mod evttypes_table;
 mod lower;
@@ -19,6 +20,7 @@ use crate::load::{self, Collector, Priority};
 use crate::output::OutputFormat;
 use crate::syntax::{self, Expr, Pos};
 
+pub use error::{CompileError, CompileWarning, TOO_LARGE};
 pub use evttypes::EvtTypes;
 
 /// A rule ready to evaluate.
@@ -162,19 +164,9 @@ fn cond_location(
     }
 }
 
-/// Builds a diagnostic with its snippet from the sources loaded so far.
-pub(crate) fn diag(
-    code: Code,
-    message: impl Into<String>,
-    locations: Vec<Location>,
-    sources: &HashMap<String, String>,
-) -> Diagnostic {
-    let src = locations
-        .last()
-        .and_then(|l| sources.get(&l.position.name))
-        .map(String::as_str)
-        .unwrap_or("");
-    load::make_diag(code, message.into(), locations, src)
+/// Builds a diagnostic (its snippet is rendered when shown).
+pub(crate) fn diag(code: Code, message: impl Into<String>, locations: Vec<Location>) -> Diagnostic {
+    load::make_diag(code, message.into(), locations)
 }
 
 /// The most syntax-tree nodes a condition may have once its macros are substituted.
@@ -230,12 +222,9 @@ fn lhs_fields(expr: &Expr) -> BTreeSet<String> {
     out
 }
 
-/// The message prefix of budget errors (reported with `QUELL_ERR_CONDITION_TOO_LARGE`).
-const TOO_LARGE: &str = "Condition too large after macro expansion";
-
 struct MacroSlot {
     parsed: Option<Expr>,
-    resolved: Option<Result<Expr, (String, Pos)>>,
+    resolved: Option<Result<Expr, (CompileError, Pos)>>,
     /// Nodes and depth of the resolved tree.
     size: (usize, usize),
     visibility: usize,
@@ -251,10 +240,10 @@ struct Budget {
     deepest: usize,
 }
 
-fn too_large(what: String, owner: Option<usize>, names: &[String]) -> String {
-    match owner {
-        Some(o) => format!("{TOO_LARGE}: {what} while expanding macro '{}'", names[o]),
-        None => format!("{TOO_LARGE}: {what}"),
+fn too_large(what: String, owner: Option<usize>, names: &[String]) -> CompileError {
+    CompileError::TooLarge {
+        what,
+        owner: owner.map(|o| names[o].clone()),
     }
 }
 
@@ -272,7 +261,7 @@ fn resolve_macros(
     names: &[String],
     budget: &mut Budget,
     depth: usize,
-) -> Result<Expr, (String, Pos)> {
+) -> Result<Expr, (CompileError, Pos)> {
     budget.nodes += 1;
     budget.deepest = budget.deepest.max(depth);
     if budget.nodes > MAX_EXPANDED_NODES {
@@ -306,10 +295,10 @@ fn resolve_macros(
         Expr::Check(c) => Expr::Check(c.clone()),
         Expr::Ident { name, pos } => {
             let Some(&i) = by_name.get(name) else {
-                return Err((format!("Undefined macro '{name}' used in filter."), *pos));
+                return Err((CompileError::UndefinedMacro(name.clone()), *pos));
             };
             if slots[i].index >= visibility {
-                return Err((format!("Undefined macro '{name}' used in filter."), *pos));
+                return Err((CompileError::UndefinedMacro(name.clone()), *pos));
             }
             used[i] = true;
             budget.nodes -= 1;
@@ -347,13 +336,13 @@ fn macro_body(
     used: &mut [bool],
     stack: &mut Vec<usize>,
     names: &[String],
-) -> Result<Expr, (String, Pos)> {
+) -> Result<Expr, (CompileError, Pos)> {
     if let Some(r) = &slots[i].resolved {
         return r.clone();
     }
     if stack.contains(&i) {
         return Err((
-            format!("reference loop in macro '{}'", names[i]),
+            CompileError::ReferenceLoop(names[i].clone()),
             Pos::default(),
         ));
     }
@@ -372,7 +361,7 @@ fn macro_body(
     let Some(parsed) = slots[i].parsed.clone() else {
         // The macro's own condition did not parse: that error is reported on the macro.
         return Err((
-            format!("Undefined macro '{}' used in filter.", names[i]),
+            CompileError::UndefinedMacro(names[i].clone()),
             Pos::default(),
         ));
     };
@@ -435,7 +424,6 @@ pub fn compile(
                         m.loc.clone(),
                         cond_location(sources, &m.cond_pos, &m.cond, &text, e.pos),
                     ],
-                    sources,
                 ));
                 None
             }
@@ -456,38 +444,38 @@ pub fn compile(
             continue;
         }
         let mut stack = Vec::new();
-        if let Err((msg, pos)) =
+        if let Err((err, pos)) =
             macro_body(i, &mut slots, &by_name, &mut macro_used, &mut stack, &names)
         {
             // Report only errors that originate in this macro's own text.
             let own = slots[i]
                 .parsed
                 .as_ref()
-                .map(|p| direct_error(p, &msg, &by_name, &slots, m.visibility))
+                .map(|p| direct_error(p, &err, &by_name, &slots, m.visibility))
                 .unwrap_or(false);
-            let too_large_here =
-                msg.starts_with(TOO_LARGE) && msg.ends_with(&format!("macro '{}'", names[i]));
+            let too_large_here = matches!(
+                &err,
+                CompileError::TooLarge { owner: Some(o), .. } if *o == names[i]
+            );
             if too_large_here {
                 diags.push(diag(
                     Code::QuellErrConditionTooLarge,
-                    msg,
+                    err.to_string(),
                     vec![
                         load::root_location(&m.loc.position.name),
                         m.loc.clone(),
                         cond_location(sources, &m.cond_pos, &m.cond, &texts[i], pos),
                     ],
-                    sources,
                 ));
-            } else if own || msg.starts_with("reference loop") {
+            } else if own || matches!(err, CompileError::ReferenceLoop(_)) {
                 diags.push(diag(
                     Code::LoadErrValidate,
-                    msg,
+                    err.to_string(),
                     vec![
                         load::root_location(&m.loc.position.name),
                         m.loc.clone(),
                         cond_location(sources, &m.cond_pos, &m.cond, &texts[i], pos),
                     ],
-                    sources,
                 ));
             }
         }
@@ -512,7 +500,6 @@ pub fn compile(
                 Code::LoadDeprecatedItem,
                 CONTAINER_INFO_DEPRECATED,
                 vec![root.clone(), rule_loc.clone()],
-                sources,
             ));
             output = output.replace(CONTAINER_INFO, "");
         }
@@ -529,9 +516,7 @@ pub fn compile(
                     let mut d = diag(
                         Code::LoadDeprecatedItem,
                         format!("usage of deprecated field '{field}' has been detected in the rule output"),
-                        vec![root.clone(), rule_loc.clone(), loc],
-                        sources,
-                    );
+                        vec![root.clone(), rule_loc.clone(), loc]);
                     d.deprecated_field = Some(field.to_string());
                     diags.push(d);
                 }
@@ -546,7 +531,6 @@ pub fn compile(
                     Code::LoadErrCompileCondition,
                     e.message,
                     vec![root, rule_loc, cond_loc(e.pos)],
-                    sources,
                 ));
                 continue;
             }
@@ -564,27 +548,25 @@ pub fn compile(
             0,
         ) {
             Ok(e) => e,
-            Err((msg, pos)) if msg.starts_with(TOO_LARGE) => {
+            Err((err @ CompileError::TooLarge { .. }, pos)) => {
                 // The rule is named by its location; the macro by the message.
                 diags.push(diag(
                     Code::QuellErrConditionTooLarge,
-                    msg,
+                    err.to_string(),
                     vec![root, rule_loc, cond_loc(pos)],
-                    sources,
                 ));
                 continue;
             }
-            Err((msg, pos)) => {
+            Err((err, pos)) => {
                 // A macro that failed on its own has reported that already: only report
                 // undefined macros this rule names itself.
-                if direct_error(&parsed, &msg, &by_name, &slots, usize::MAX)
-                    || msg.starts_with("reference loop")
+                if direct_error(&parsed, &err, &by_name, &slots, usize::MAX)
+                    || matches!(err, CompileError::ReferenceLoop(_))
                 {
                     diags.push(diag(
                         Code::LoadErrValidate,
-                        msg,
+                        err.to_string(),
                         vec![root, rule_loc, cond_loc(pos)],
-                        sources,
                     ));
                 }
                 continue;
@@ -612,7 +594,6 @@ pub fn compile(
                     Code::LoadDeprecatedItem,
                     message,
                     vec![root.clone(), rule_loc.clone(), loc],
-                    sources,
                 );
                 d.deprecated_field = Some(field.to_string());
                 diags.push(d);
@@ -620,30 +601,20 @@ pub fn compile(
         }
         let mut warnings = Vec::new();
         let lowered = lower::lower(&expr, registry, &mut warnings);
-        let skip_unknown = |msg: &str| {
-            r.skip_if_unknown_filter
-                && [
-                    "nonexistent field",
-                    "invalid formatting token",
-                    "unknown event type",
-                    "unknown filter:",
-                ]
-                .iter()
-                .any(|k| msg.contains(k))
-        };
+        // Falco's `skip-if-unknown-filter`: an unknown field or event type is a warning
+        // and the rule is skipped. Chosen from the error's kind, not from its text.
         let node = match lowered {
             Ok(n) => n,
-            Err((msg, pos)) => {
-                let code = if skip_unknown(&msg) {
+            Err((err, pos)) => {
+                let code = if r.skip_if_unknown_filter && err.is_unknown_filter() {
                     Code::LoadUnknownFilter
                 } else {
                     Code::LoadErrCompileCondition
                 };
                 diags.push(diag(
                     code,
-                    msg,
+                    err.to_string(),
                     vec![root, rule_loc, cond_loc(pos)],
-                    sources,
                 ));
                 continue;
             }
@@ -651,8 +622,7 @@ pub fn compile(
         let format = match format {
             Ok(f) => f,
             Err(e) => {
-                let msg = e.to_string();
-                let code = if skip_unknown(&msg) {
+                let code = if r.skip_if_unknown_filter && e.is_unknown_filter() {
                     Code::LoadUnknownFilter
                 } else {
                     Code::LoadErrCompileOutput
@@ -662,16 +632,15 @@ pub fn compile(
                     item_name: String::new(),
                     position: r.output_pos.clone(),
                 };
-                diags.push(diag(code, msg, vec![root, rule_loc, loc], sources));
+                diags.push(diag(code, e.to_string(), vec![root, rule_loc, loc]));
                 continue;
             }
         };
-        for (msg, pos) in warnings {
+        for (warning, pos) in warnings {
             diags.push(diag(
                 Code::LoadCompileCondition,
-                msg,
+                warning.to_string(),
                 vec![root.clone(), rule_loc.clone(), cond_loc(pos)],
-                sources,
             ));
         }
         let evttypes = evttypes::extract(&expr);
@@ -679,9 +648,7 @@ pub fn compile(
             diags.push(diag(
                 Code::LoadNoEvttype,
                 "Rule matches too many evt.type values. This has a significant performance penalty.",
-                vec![root.clone(), rule_loc.clone()],
-                sources,
-            ));
+                vec![root.clone(), rule_loc.clone()]));
         }
         let exception_fields = r
             .exceptions
@@ -729,7 +696,7 @@ pub fn compile(
     for (code, message, loc, used) in unused {
         if !used {
             let locations = vec![load::root_location(&loc.position.name), loc.clone()];
-            diags.push(diag(code, message, locations, sources));
+            diags.push(diag(code, message, locations));
         }
     }
     out
@@ -739,13 +706,13 @@ pub fn compile(
 /// (not from a macro it references, which reports its own error).
 fn direct_error(
     expr: &Expr,
-    msg: &str,
+    err: &CompileError,
     by_name: &HashMap<String, usize>,
     slots: &[MacroSlot],
     visibility: usize,
 ) -> bool {
     expr.idents().iter().any(|(name, _)| {
-        msg == format!("Undefined macro '{name}' used in filter.")
+        matches!(err, CompileError::UndefinedMacro(m) if m == name)
             && by_name
                 .get(*name)
                 .map(|&i| slots[i].index >= visibility)

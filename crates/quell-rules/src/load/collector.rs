@@ -336,7 +336,6 @@ impl RuleUpdate {
 /// Reads one file's items into a collector.
 struct Reader<'a> {
     name: &'a str,
-    content: &'a str,
     diags: &'a mut Vec<Diagnostic>,
     failed: bool,
 }
@@ -351,13 +350,11 @@ impl Reader<'_> {
         }
     }
     fn warn(&mut self, code: Code, msg: impl Into<String>, ctx: &Ctx) {
-        self.diags
-            .push(make_diag(code, msg, ctx.locs.clone(), self.content));
+        self.diags.push(make_diag(code, msg, ctx.locs.clone()));
     }
     fn fail(&mut self, f: Fail) {
         self.failed = true;
-        self.diags
-            .push(make_diag(f.code, f.msg, f.locs, self.content));
+        self.diags.push(make_diag(f.code, f.msg, f.locs));
     }
 
     // ---- decoders (Falco's decode_val / decode_seq / ...) ----
@@ -736,7 +733,6 @@ impl Collector {
     pub fn read(&mut self, name: &str, content: &str, diags: &mut Vec<Diagnostic>) -> bool {
         let mut r = Reader {
             name,
-            content,
             diags,
             failed: false,
         };
@@ -1168,7 +1164,7 @@ impl Collector {
             } else {
                 Some(&check_fn)
             };
-            validate_exception(ex, chk).map_err(|m| validate_err(m, &ectx))?;
+            validate_exception(ex, chk).map_err(|e| validate_err(e.to_string(), &ectx))?;
         }
         let id = self.next_index();
         let info = RuleInfo {
@@ -1365,7 +1361,8 @@ impl Collector {
                         }
                         let chk: Option<&dyn Fn(&str) -> bool> =
                             checker.as_ref().map(|c| c as &dyn Fn(&str) -> bool);
-                        validate_exception(&mut ex, chk).map_err(|m| validate_err(m, &ectx))?;
+                        validate_exception(&mut ex, chk)
+                            .map_err(|e| validate_err(e.to_string(), &ectx))?;
                         info.exceptions.push(ex);
                     }
                     Some(pe) => {
@@ -1424,7 +1421,7 @@ impl Collector {
                 }
                 let chk: Option<&dyn Fn(&str) -> bool> =
                     checker.as_ref().map(|c| c as &dyn Fn(&str) -> bool);
-                validate_exception(ex, chk).map_err(|m| validate_err(m, &ectx))?;
+                validate_exception(ex, chk).map_err(|e| validate_err(e.to_string(), &ectx))?;
             }
             info.exceptions = exs;
         }
@@ -1481,6 +1478,8 @@ mod tests {
         c: Collector,
         diags: Vec<Diagnostic>,
         ok: bool,
+        /// The text loaded as `rules.yaml`, for rendering snippets.
+        src: [(String, String); 1],
     }
 
     impl Loaded {
@@ -1515,6 +1514,10 @@ mod tests {
                 self.diags
             );
         }
+        /// A diagnostic's snippet, rendered from the loaded text.
+        fn snippet(&self, d: &Diagnostic) -> String {
+            d.snippet(&self.src).expect("a position in rules.yaml")
+        }
         fn clean(&self) {
             assert!(self.ok && self.diags.is_empty(), "{:#?}", self.diags);
         }
@@ -1532,7 +1535,12 @@ mod tests {
         let mut c = collector();
         let mut diags = Vec::new();
         let ok = c.read("rules.yaml", src, &mut diags);
-        Loaded { c, diags, ok }
+        Loaded {
+            c,
+            diags,
+            ok,
+            src: [("rules.yaml".to_string(), src.to_string())],
+        }
     }
 
     const BASE_RULE: &str =
@@ -1593,6 +1601,7 @@ mod tests {
             },
             diags: vec![],
             ok: true,
+            src: Default::default(),
         };
         let r = l.rule("Clear Log Activities");
         assert_eq!(r.priority, Priority::Warning);
@@ -2049,14 +2058,14 @@ mod tests {
             "Invalid priority",
             5,
         );
-        let e = load("- rule: r\n  condition: c\n  output: o\n  desc: d\n  priority: loud\n");
-        let e = e.only_error(Code::LoadErrYamlValidate, "Invalid priority", 5);
+        let l = load("- rule: r\n  condition: c\n  output: o\n  desc: d\n  priority: loud\n");
+        let e = l.only_error(Code::LoadErrYamlValidate, "Invalid priority", 5);
         assert_eq!(
             e.locations.last().map(|l| l.item_type.as_str()),
             Some("rule priority")
         );
         assert_eq!(e.locations[1].item_name, "r");
-        assert_eq!(e.snippet, "  priority: loud\n            ^\n");
+        assert_eq!(l.snippet(e), "  priority: loud\n            ^\n");
         load("- rule: r\n  condition: [a]\n  output: o\n  desc: d\n  priority: INFO\n").only_error(
             Code::LoadErrYamlValidate,
             "Value is not a scalar value",
@@ -2238,7 +2247,11 @@ mod tests {
             "Key 'priority' cannot be appended to, use 'replace' instead",
             13,
         );
-        assert!(d.snippet.contains("priority: append"), "{}", d.snippet);
+        assert!(
+            e.snippet(d).contains("priority: append"),
+            "{}",
+            e.snippet(d)
+        );
         with_base("- rule: r\n  source: x\n  override:\n    source: replace\n").only_error(
             Code::LoadErrYamlValidate,
             "Key 'source' cannot be replaced",
@@ -2799,7 +2812,7 @@ mod tests {
             res.summary(),
             "rules.yaml: Invalid\n 1 errors: [LOAD_ERR_YAML_VALIDATE (Error validating internal structure of YAML file)]\n 1 warnings: [LOAD_UNKNOWN_KEY (Unknown key in item definition)]"
         );
-        let j = res.to_json();
+        let j = res.to_json(&l.src);
         assert_eq!(
             j["errors"][0]["message"],
             "Item has no mapping for key 'enabled'"

@@ -192,13 +192,34 @@ pub(crate) fn field_is_valid(field: &str, check: &dyn Fn(&str) -> bool, depth: u
     !f.is_empty() && check(f)
 }
 
+/// Why an exception definition is refused (Falco's `validate_exception_info`); the
+/// `Display` is Falco's wording, carried by the `LOAD_ERR_VALIDATE` diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ExceptionError {
+    /// `fields` and `comps` are lists of different lengths.
+    #[error("Fields and comps lists must have equal length")]
+    LengthMismatch,
+    /// A comparison operator exceptions do not support.
+    #[error("'{0}' is not a supported comparison operator")]
+    UnsupportedComp(String),
+    /// A field (or transformer over fields) that is not valid for the rule's source.
+    #[error("'{0}' is not a supported filter field")]
+    UnsupportedField(String),
+    /// `fields` is a single value but `comps` is a list.
+    #[error("Fields and comps must both be strings")]
+    NotBothStrings,
+    /// `fields` is a single value and `comps` is not a list operator.
+    #[error("When fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)")]
+    ScalarComp,
+}
+
 /// Validates one exception as Falco's `validate_exception_info` does, defaulting comps
 /// (`=` for each field of a list, `in` for a single field). `check` decides field
 /// validity; `None` skips field checks (unknown source).
 pub(crate) fn validate_exception(
     ex: &mut ExceptionInfo,
     check: Option<&dyn Fn(&str) -> bool>,
-) -> Result<(), String> {
+) -> Result<(), ExceptionError> {
     match &ex.fields {
         ExValue::List(fields) => {
             if !ex.comps.is_valid() {
@@ -214,20 +235,17 @@ pub(crate) fn validate_exception(
                 }
             }
             if fields.len() != ex.comps.items().len() {
-                return Err("Fields and comps lists must have equal length".into());
+                return Err(ExceptionError::LengthMismatch);
             }
             for c in ex.comps.items() {
                 if !is_supported_comp(c.item()) {
-                    return Err(format!(
-                        "'{}' is not a supported comparison operator",
-                        c.item()
-                    ));
+                    return Err(ExceptionError::UnsupportedComp(c.item().to_string()));
                 }
             }
             if let Some(check) = check {
                 for f in fields {
                     if !field_is_valid(f.item(), check, 0) {
-                        return Err(format!("'{}' is not a supported filter field", f.item()));
+                        return Err(ExceptionError::UnsupportedField(f.item().to_string()));
                     }
                 }
             }
@@ -241,15 +259,15 @@ pub(crate) fn validate_exception(
                 *s = t;
             }
             if ex.comps.is_list() {
-                return Err("Fields and comps must both be strings".into());
+                return Err(ExceptionError::NotBothStrings);
             }
             let comp = ex.comps.item();
             if !matches!(comp, "in" | "pmatch" | "intersects") && !is_modifier_operator(comp) {
-                return Err("When fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)".into());
+                return Err(ExceptionError::ScalarComp);
             }
             if let Some(check) = check {
                 if !field_is_valid(field, check, 0) {
-                    return Err(format!("'{field}' is not a supported filter field"));
+                    return Err(ExceptionError::UnsupportedField(field.to_string()));
                 }
             }
         }
@@ -266,7 +284,6 @@ fn exception_error(rule: &RuleInfo, ex: &ExceptionInfo, msg: &str) -> Diagnostic
             rule.loc.clone(),
             ex.loc.clone(),
         ],
-        "",
     )
 }
 
@@ -418,11 +435,13 @@ mod tests {
         let mut e = ex(l(&[s("proc.name")]), l(&[s("="), s("=")]));
         assert_eq!(
             validate_exception(&mut e, Some(&ok)).unwrap_err(),
-            "Fields and comps lists must have equal length"
+            ExceptionError::LengthMismatch
         );
         let mut e = ex(l(&[s("proc.name")]), l(&[s("no-comp")]));
         assert_eq!(
-            validate_exception(&mut e, Some(&ok)).unwrap_err(),
+            validate_exception(&mut e, Some(&ok))
+                .unwrap_err()
+                .to_string(),
             "'no-comp' is not a supported comparison operator"
         );
         let mut e = ex(l(&[s("proc.name")]), l(&[s(" startswith oneof ")]));
@@ -430,7 +449,9 @@ mod tests {
         assert_eq!(e.comps, l(&[s("startswith oneof")]));
         let mut e = ex(l(&[s("not.exist")]), ExValue::default());
         assert_eq!(
-            validate_exception(&mut e, Some(&ok)).unwrap_err(),
+            validate_exception(&mut e, Some(&ok))
+                .unwrap_err()
+                .to_string(),
             "'not.exist' is not a supported filter field"
         );
         let mut e = ex(l(&[s("not.exist")]), ExValue::default());
@@ -438,11 +459,11 @@ mod tests {
         let mut e = ex(s("proc.name"), l(&[s("in")]));
         assert_eq!(
             validate_exception(&mut e, Some(&ok)).unwrap_err(),
-            "Fields and comps must both be strings"
+            ExceptionError::NotBothStrings
         );
         let mut e = ex(s("proc.name"), s("="));
         assert_eq!(
-            validate_exception(&mut e, Some(&ok)).unwrap_err(),
+            validate_exception(&mut e, Some(&ok)).unwrap_err().to_string(),
             "When fields is a single value, comps must be one of (in, pmatch, intersects) or a modifier operator (e.g. startswith oneof)"
         );
         let mut e = ex(s("proc.name"), s("startswith oneof"));

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::diagnostic::{Code, Diagnostic, LoadResult, Location, Position};
+use crate::diagnostic::{Code, Diagnostic, LoadResult, Location, Position, Sources};
 
 /// Falco's default snippet width (characters either side of the caret: half of it).
 const SNIPPET_WIDTH: usize = 160;
@@ -115,29 +115,18 @@ pub fn snippet(content: &str, offset: usize) -> String {
     out
 }
 
-/// Builds a diagnostic whose snippet is taken from `source_text` at the innermost
-/// location's offset (the rules file text, or the condition text for condition
-/// contexts). An empty `source_text` gives an empty snippet, filled in at rendering.
-pub fn make_diag(
-    code: Code,
-    message: impl Into<String>,
-    locations: Vec<Location>,
-    source_text: &str,
-) -> Diagnostic {
-    let snippet = match locations.last() {
-        Some(loc) if !source_text.is_empty() => snippet(source_text, loc.position.offset),
-        _ => String::new(),
-    };
+/// Builds a diagnostic: a code, a message and where (outermost location first). Its
+/// snippet is rendered when shown, from the file the innermost location names.
+pub fn make_diag(code: Code, message: impl Into<String>, locations: Vec<Location>) -> Diagnostic {
     Diagnostic {
         code,
         message: message.into(),
         locations,
-        snippet,
         deprecated_field: None,
     }
 }
 
-fn diag_json(d: &Diagnostic) -> Value {
+fn diag_json(d: &Diagnostic, sources: &dyn Sources) -> Value {
     let locations: Vec<Value> = d
         .locations
         .iter()
@@ -155,7 +144,7 @@ fn diag_json(d: &Diagnostic) -> Value {
         })
         .collect();
     let mut j = json!({
-        "context": { "locations": locations, "snippet": d.snippet },
+        "context": { "locations": locations, "snippet": d.snippet(sources).unwrap_or_default() },
         "code": d.code.name(),
         "codedesc": d.code.desc(),
         "message": d.message,
@@ -215,8 +204,9 @@ impl LoadResult {
 
     /// The element of `falco -V`'s `falco_load_results` array for this file.
     /// `schema_valid` and `schema_warnings` (the statuses, when not valid) appear only
-    /// when the file was schema-checked, as in Falco.
-    pub fn to_json(&self) -> Value {
+    /// when the file was schema-checked, as in Falco. Snippets are rendered from
+    /// `sources` (empty for a file it lacks).
+    pub fn to_json(&self, sources: &dyn Sources) -> Value {
         let mut j = json!({
             "name": self.name,
             "successful": self.successful,
@@ -229,8 +219,11 @@ impl LoadResult {
                 json!(self.schema_validation)
             };
         }
-        j["errors"] = json!(self.errors.iter().map(diag_json).collect::<Vec<_>>());
-        j["warnings"] = json!(self.warnings.iter().map(diag_json).collect::<Vec<_>>());
+        let diags = |list: &[Diagnostic]| -> Vec<Value> {
+            list.iter().map(|d| diag_json(d, sources)).collect()
+        };
+        j["errors"] = json!(diags(&self.errors));
+        j["warnings"] = json!(diags(&self.warnings));
         j
     }
 }
@@ -311,8 +304,14 @@ mod tests {
         assert_eq!(l.item_type, "condition expression");
     }
 
+    fn sources() -> [(String, String); 1] {
+        [(
+            "rules.yaml".to_string(),
+            "- rule: r\n  priority: append\n".to_string(),
+        )]
+    }
+
     fn sample() -> LoadResult {
-        let text = "- rule: r\n  priority: append\n";
         let e = make_diag(
             Code::LoadErrYamlValidate,
             "Key 'priority' cannot be appended to, use 'replace' instead",
@@ -321,13 +320,11 @@ mod tests {
                 loc("rule", "r", 1, 3, 2),
                 loc("overrides", "priority", 2, 3, 12),
             ],
-            text,
         );
         let w = make_diag(
             Code::LoadUnknownKey,
             "Unknown key 'foo'. The key will be ignored.",
             vec![root_location("rules.yaml"), loc("rule", "r", 1, 3, 2)],
-            "",
         );
         LoadResult {
             name: "rules.yaml".into(),
@@ -362,7 +359,7 @@ mod tests {
 
     #[test]
     fn json_shape() {
-        let j = sample().to_json();
+        let j = sample().to_json(&sources());
         assert_eq!(j["name"], "rules.yaml");
         assert_eq!(j["successful"], false);
         let e = &j["errors"][0];
@@ -379,6 +376,33 @@ mod tests {
             j["warnings"][0]["message"],
             "Unknown key 'foo'. The key will be ignored."
         );
+        assert_eq!(j["warnings"][0]["context"]["snippet"], "- rule: r\n  ^\n");
+    }
+
+    /// A diagnostic holds where it points, not a rendered snippet: the snippet comes from
+    /// the text given when it is shown (none without it), and follows that text.
+    #[test]
+    fn snippets_are_rendered_from_the_sources_at_hand() {
+        let r = sample();
+        let j = r.to_json(&());
+        assert_eq!(j["errors"][0]["context"]["snippet"], "");
+        assert_eq!(j["warnings"][0]["context"]["snippet"], "");
+        assert_eq!(r.errors[0].snippet(&()), None);
+        let other = [(
+            "rules.yaml".to_string(),
+            "- rule: r\n  priority: loud\n".to_string(),
+        )];
+        assert_eq!(
+            r.errors[0].snippet(&other).as_deref(),
+            Some("  priority: loud\n  ^\n")
+        );
+        assert_eq!(
+            r.errors[0].snippet(&sources()).as_deref(),
+            Some("  priority: append\n  ^\n")
+        );
+        // A diagnostic without a position has no snippet.
+        let none = make_diag(Code::LoadErrFileRead, "Could not read file", vec![]);
+        assert_eq!(none.snippet(&sources()), None);
     }
 
     proptest! {

@@ -610,7 +610,7 @@ pub fn parse_all(name: &str, text: &str) -> Result<Vec<Option<Node>>, Diagnostic
                 position: e.mark.position(name),
             },
         ];
-        make_diag(Code::LoadErrYamlParse, e.message, locations, text)
+        make_diag(Code::LoadErrYamlParse, e.message, locations)
     })
 }
 
@@ -759,7 +759,9 @@ mod tests {
         let p = d.position().expect("position");
         assert_eq!(p.name, "bomb.yaml");
         assert!(p.line >= 2, "{p:?}");
-        assert!(d.snippet.contains("*"), "{}", d.snippet);
+        let sources = [("bomb.yaml".to_string(), src.clone())];
+        let snippet = d.snippet(&sources).expect("a snippet");
+        assert!(snippet.contains('*'), "{snippet}");
         let d = parse("x.yaml", "a: [b\n").expect_err("syntax");
         assert_eq!(d.position().map(|p| p.name.as_str()), Some("x.yaml"));
         let n = parse("ok.yaml", "a: 1\nb: '2'\nc: |\n  3\n")

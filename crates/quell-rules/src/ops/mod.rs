@@ -13,6 +13,7 @@
 //!   `concat`, `getopt`.
 //! - [`num`]: numeric, boolean and IP right-hand-side parsing.
 
+mod error;
 pub mod fnmatch;
 pub mod net;
 pub mod num;
@@ -20,6 +21,7 @@ pub mod pmatch;
 pub mod strings;
 pub mod transform;
 
+pub use self::error::ValueError;
 pub use self::fnmatch::{fnmatch, Glob};
 pub use self::net::IpNet;
 pub use self::num::{parse_bool, parse_int, parse_int_sinsp, parse_ip, parse_uint};

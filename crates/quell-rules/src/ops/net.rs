@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use super::ValueError;
+
 /// An IP network: an address and a prefix length. Host bits in the address
 /// are allowed and ignored (`142.251.0.0/8` is `142.0.0.0/8`), as in libsinsp.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -17,7 +19,7 @@ impl IpNet {
     ///
     /// Note: libsinsp rejects a bare IPv4 address for network fields
     /// (`unrecognized IP network <s>`); use [`IpNet::parse_strict`] for that.
-    pub fn parse(s: &str) -> Result<IpNet, String> {
+    pub fn parse(s: &str) -> Result<IpNet, ValueError> {
         let (addr, mask) = match s.split_once('/') {
             Some((a, m)) => (a, Some(m)),
             None => (s, None),
@@ -27,7 +29,7 @@ impl IpNet {
         } else {
             addr.parse::<std::net::Ipv6Addr>().map(IpAddr::V6)
         }
-        .map_err(|_| format!("unrecognized IP address {s}"))?;
+        .map_err(|_| ValueError::IpAddress(s.to_string()))?;
         let max: u8 = if ip.is_ipv4() { 32 } else { 128 };
         let prefix = match mask {
             None => max,
@@ -36,20 +38,20 @@ impl IpNet {
                 let t = t.strip_prefix('+').unwrap_or(t);
                 match t.parse::<u32>() {
                     Ok(n) if n <= u32::from(max) => n as u8,
-                    _ => return Err(format!("invalid netmask {m}")),
+                    _ => return Err(ValueError::Netmask(m.to_string())),
                 }
             }
         };
         ipnet::IpNet::new(ip, prefix)
             .map(IpNet)
-            .map_err(|_| format!("invalid netmask {prefix}"))
+            .map_err(|_| ValueError::Netmask(prefix.to_string()))
     }
 
     /// Like [`IpNet::parse`], but an IPv4 network must have a `/prefix`
     /// (libsinsp: `unrecognized IP network <s>`).
-    pub fn parse_strict(s: &str) -> Result<IpNet, String> {
+    pub fn parse_strict(s: &str) -> Result<IpNet, ValueError> {
         if s.contains('.') && !s.contains('/') {
-            return Err(format!("unrecognized IP network {s}"));
+            return Err(ValueError::IpNetwork(s.to_string()));
         }
         IpNet::parse(s)
     }
@@ -142,7 +144,7 @@ mod tests {
         );
         assert_eq!(
             IpNet::parse_strict("10.1.2.3").unwrap_err(),
-            "unrecognized IP network 10.1.2.3"
+            ValueError::IpNetwork("10.1.2.3".into())
         );
         assert!(IpNet::parse_strict("10.0.0.0/8").is_ok());
     }
@@ -151,18 +153,27 @@ mod tests {
     fn errors() {
         assert_eq!(
             IpNet::parse("10.0.0.0/33").unwrap_err(),
-            "invalid netmask 33"
+            ValueError::Netmask("33".into())
         );
-        assert_eq!(IpNet::parse("10.0.0.0/x").unwrap_err(), "invalid netmask x");
-        assert_eq!(IpNet::parse("10.0.0.0/").unwrap_err(), "invalid netmask ");
-        assert_eq!(IpNet::parse("::/129").unwrap_err(), "invalid netmask 129");
         assert_eq!(
-            IpNet::parse("10.0.0/8").unwrap_err(),
+            IpNet::parse("10.0.0.0/x").unwrap_err().to_string(),
+            "invalid netmask x"
+        );
+        assert_eq!(
+            IpNet::parse("10.0.0.0/").unwrap_err().to_string(),
+            "invalid netmask "
+        );
+        assert_eq!(
+            IpNet::parse("::/129").unwrap_err().to_string(),
+            "invalid netmask 129"
+        );
+        assert_eq!(
+            IpNet::parse("10.0.0/8").unwrap_err().to_string(),
             "unrecognized IP address 10.0.0/8"
         );
         assert_eq!(
             IpNet::parse("bogus").unwrap_err(),
-            "unrecognized IP address bogus"
+            ValueError::IpAddress("bogus".into())
         );
         assert!(IpNet::parse("").is_err());
         assert!(IpNet::parse("::ffff:1.2.3.4/96").is_err()); // a '.' means IPv4, like libsinsp

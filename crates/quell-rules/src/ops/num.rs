@@ -7,9 +7,11 @@
 //! (glibc's `strtol`). `1.5`, `1e3`, `12abc`, an empty string and `0x10` are
 //! errors there: `<str> is not a valid number`.
 
+use super::ValueError;
+
 /// The libsinsp error for a bad number.
-fn not_a_number(s: &str) -> String {
-    format!("{s} is not a valid number")
+fn not_a_number(s: &str) -> ValueError {
+    ValueError::NotANumber(s.to_string())
 }
 
 /// Splits `s` as `sscanf` would see it: skips leading white space, reads an
@@ -67,7 +69,7 @@ fn to_i64(neg: bool, mag: u64, overflow: bool) -> i64 {
 /// through (`HexNumber`). Note: libsinsp itself rejects hex for numeric
 /// fields at compile time; use [`parse_int_sinsp`] for the exact behaviour.
 /// Out-of-range values saturate to `i64::MIN` / `i64::MAX`, as glibc does.
-pub fn parse_int(s: &str) -> Result<i64, String> {
+pub fn parse_int(s: &str) -> Result<i64, ValueError> {
     let (neg, rest) = sign_and_rest(s);
     let parsed = match rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
         Some(hex) => magnitude(hex, 16),
@@ -78,7 +80,7 @@ pub fn parse_int(s: &str) -> Result<i64, String> {
 }
 
 /// Exactly libsinsp's `parsed64`: decimal only (see the module docs).
-pub fn parse_int_sinsp(s: &str) -> Result<i64, String> {
+pub fn parse_int_sinsp(s: &str) -> Result<i64, ValueError> {
     let (neg, rest) = sign_and_rest(s);
     let (mag, of) = magnitude(rest, 10).ok_or_else(|| not_a_number(s))?;
     Ok(to_i64(neg, mag, of))
@@ -88,7 +90,7 @@ pub fn parse_int_sinsp(s: &str) -> Result<i64, String> {
 /// (`sscanf("%" PRIu64 "%c")`): decimal, optional sign, where a `-` negates
 /// modulo 2^64 (`-1` is `u64::MAX`, as `strtoul` does); overflow saturates to
 /// `u64::MAX`. Like [`parse_int`], hex `0x..` is also accepted.
-pub fn parse_uint(s: &str) -> Result<u64, String> {
+pub fn parse_uint(s: &str) -> Result<u64, ValueError> {
     let (neg, rest) = sign_and_rest(s);
     let parsed = match rest.strip_prefix("0x").or_else(|| rest.strip_prefix("0X")) {
         Some(hex) => magnitude(hex, 16),
@@ -106,11 +108,11 @@ pub fn parse_uint(s: &str) -> Result<u64, String> {
 
 /// A boolean RHS: exactly `true` or `false`
 /// (else `filter error: unrecognized boolean value <s>`).
-pub fn parse_bool(s: &str) -> Result<bool, String> {
+pub fn parse_bool(s: &str) -> Result<bool, ValueError> {
     match s {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(format!("filter error: unrecognized boolean value {s}")),
+        _ => Err(ValueError::NotABoolean(s.to_string())),
     }
 }
 
@@ -118,15 +120,15 @@ pub fn parse_bool(s: &str) -> Result<bool, String> {
 /// `.` is read as IPv4 (dotted quad), otherwise as IPv6, like libsinsp (so an
 /// IPv4-mapped `::ffff:1.2.3.4` is rejected there and here).
 /// Errors: `unrecognized IPv4 address <s>` / `unrecognized IPv6 address <s>`.
-pub fn parse_ip(s: &str) -> Result<std::net::IpAddr, String> {
+pub fn parse_ip(s: &str) -> Result<std::net::IpAddr, ValueError> {
     if s.contains('.') {
         s.parse::<std::net::Ipv4Addr>()
             .map(std::net::IpAddr::V4)
-            .map_err(|_| format!("unrecognized IPv4 address {s}"))
+            .map_err(|_| ValueError::Ipv4Address(s.to_string()))
     } else {
         s.parse::<std::net::Ipv6Addr>()
             .map(std::net::IpAddr::V6)
-            .map_err(|_| format!("unrecognized IPv6 address {s}"))
+            .map_err(|_| ValueError::Ipv6Address(s.to_string()))
     }
 }
 
@@ -161,11 +163,9 @@ mod tests {
         for bad in [
             "", "-", "+-1", "12 ", "1.5", "1e3", "0x10", "abc", "12abc", "- 1",
         ] {
-            assert_eq!(
-                parse_int_sinsp(bad),
-                Err(format!("{bad} is not a valid number")),
-                "{bad:?}"
-            );
+            let e = parse_int_sinsp(bad).unwrap_err();
+            assert_eq!(e, ValueError::NotANumber(bad.to_string()), "{bad:?}");
+            assert_eq!(e.to_string(), format!("{bad} is not a valid number"));
         }
     }
 
@@ -194,16 +194,18 @@ mod tests {
             Ok(9_223_372_036_854_775_808)
         );
         assert_eq!(parse_uint("0x10"), Ok(16));
-        assert_eq!(parse_uint("x"), Err("x is not a valid number".to_string()));
+        assert_eq!(parse_uint("x"), Err(ValueError::NotANumber("x".into())));
     }
 
     #[test]
     fn bools_and_ips() {
         assert_eq!(parse_bool("true"), Ok(true));
         assert_eq!(parse_bool("false"), Ok(false));
+        let e = parse_bool("True").unwrap_err();
+        assert_eq!(e, ValueError::NotABoolean("True".into()));
         assert_eq!(
-            parse_bool("True"),
-            Err("filter error: unrecognized boolean value True".to_string())
+            e.to_string(),
+            "filter error: unrecognized boolean value True"
         );
         assert_eq!(
             parse_ip("142.251.111.147").unwrap().to_string(),
@@ -211,14 +213,17 @@ mod tests {
         );
         assert_eq!(parse_ip("0:0:0:0:0:0:0:1").unwrap().to_string(), "::1");
         assert_eq!(
-            parse_ip("1.2.3").unwrap_err(),
+            parse_ip("1.2.3").unwrap_err().to_string(),
             "unrecognized IPv4 address 1.2.3"
         );
         assert_eq!(
             parse_ip("::ffff:1.2.3.4").unwrap_err(),
-            "unrecognized IPv4 address ::ffff:1.2.3.4"
+            ValueError::Ipv4Address("::ffff:1.2.3.4".into())
         );
-        assert_eq!(parse_ip("zz").unwrap_err(), "unrecognized IPv6 address zz");
+        assert_eq!(
+            parse_ip("zz").unwrap_err().to_string(),
+            "unrecognized IPv6 address zz"
+        );
         assert!(parse_ip("10.0.0.0/8").is_err());
     }
 

@@ -1,6 +1,8 @@
 //! String and byte-buffer operator primitives: C-string cutting, `icontains`,
 //! `bcontains` / `bstartswith` with their hex right-hand side, and `regex`.
 
+use super::ValueError;
+
 /// Falco's exact error for a non-hex `bcontains` / `bstartswith` operand.
 pub const HEX_ONLY_ERROR: &str =
     "filter error: bcontains and bstartswith operator support hex strings only";
@@ -46,10 +48,10 @@ pub fn endswith(s: &str, suffix: &str) -> bool {
 /// Parses the hex right-hand side of `bcontains` / `bstartswith`: an even
 /// number of hex digits (either case), no separators, no `0x`. The empty string
 /// is the empty buffer. Errors with Falco's exact message ([`HEX_ONLY_ERROR`]).
-pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+pub fn parse_hex(s: &str) -> Result<Vec<u8>, ValueError> {
     let b = s.as_bytes();
     if b.len() % 2 != 0 || !b.iter().all(u8::is_ascii_hexdigit) {
-        return Err(HEX_ONLY_ERROR.to_string());
+        return Err(ValueError::HexOnly);
     }
     let nib = |c: u8| -> u8 {
         match c {
@@ -87,7 +89,7 @@ pub fn bstartswith(buf: &[u8], prefix: &[u8]) -> bool {
 /// POSIX syntax): the error text after the prefix differs, and Perl-only
 /// constructs (`\d`, `\w`, `\b`, `(?i)`, lazy `*?`) are accepted here where RE2's
 /// POSIX mode may reject them.
-pub fn compile_regex(pat: &str) -> Result<regex::Regex, String> {
+pub fn compile_regex(pat: &str) -> Result<regex::Regex, ValueError> {
     let pat = re2_literal_braces(c_str(pat));
     let pat = pat.as_str();
     let build = |p: &str| {
@@ -95,7 +97,7 @@ pub fn compile_regex(pat: &str) -> Result<regex::Regex, String> {
             .size_limit(8 << 20)
             .dfa_size_limit(8 << 20)
             .build()
-            .map_err(|e| format!("invalid regex pattern: {}", regex_error_text(&e)))
+            .map_err(|e| ValueError::Regex(regex_error_text(&e)))
     };
     // Validate the pattern on its own first: wrapped, an unbalanced `)(` could
     // close the anchoring group and escape the full-match semantics.
@@ -255,8 +257,9 @@ mod tests {
         );
         assert_eq!(parse_hex("").unwrap(), Vec::<u8>::new());
         for bad in ["abc", "0x12", "zz", "12 34", "ü1"] {
-            assert_eq!(parse_hex(bad).unwrap_err(), HEX_ONLY_ERROR, "{bad:?}");
+            assert_eq!(parse_hex(bad), Err(ValueError::HexOnly), "{bad:?}");
         }
+        assert_eq!(ValueError::HexOnly.to_string(), HEX_ONLY_ERROR);
         assert_eq!(
             HEX_ONLY_ERROR,
             "filter error: bcontains and bstartswith operator support hex strings only"
@@ -300,6 +303,11 @@ mod tests {
     fn regex_errors() {
         for bad in ["(", "a)", "[a", "*a", "a{2,1}", "(?<n>"] {
             let e = compile_regex(bad).unwrap_err();
+            assert!(
+                matches!(&e, ValueError::Regex(r) if !r.is_empty()),
+                "{bad:?}: {e}"
+            );
+            let e = e.to_string();
             assert!(e.starts_with("invalid regex pattern: "), "{bad:?}: {e}");
             assert!(e.len() > "invalid regex pattern: ".len(), "{bad:?}: {e}");
         }

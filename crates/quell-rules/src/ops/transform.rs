@@ -277,10 +277,10 @@ pub fn getopt_select<S: AsRef<str>>(args: &[S], optstring: &str, opt: u8) -> Opt
 
 /// Validates a `getopt(...)[arg]` field argument: exactly one byte
 /// (libsinsp: `getopt() field argument must be a single option character`).
-pub fn getopt_selector(arg: &str) -> Result<u8, String> {
+pub fn getopt_selector(arg: &str) -> Result<u8, super::ValueError> {
     match arg.as_bytes() {
         [c] => Ok(*c),
-        _ => Err("getopt() field argument must be a single option character".to_string()),
+        _ => Err(super::ValueError::GetoptSelector),
     }
 }
 
@@ -474,8 +474,11 @@ mod tests {
     fn getopt_selector_arg() {
         assert_eq!(getopt_selector("t"), Ok(b't'));
         let e = "getopt() field argument must be a single option character";
-        assert_eq!(getopt_selector(""), Err(e.to_string()));
-        assert_eq!(getopt_selector("tt"), Err(e.to_string()));
+        assert_eq!(
+            getopt_selector(""),
+            Err(super::super::ValueError::GetoptSelector)
+        );
+        assert_eq!(getopt_selector("tt").unwrap_err().to_string(), e);
     }
 
     proptest! {

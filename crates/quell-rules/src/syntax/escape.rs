@@ -72,6 +72,36 @@ pub fn escape_str(s: &str) -> String {
 /// Unquotes a quoted-string token **including its delimiters** (`"..."` or
 /// `'...'`), as libsinsp's `unescape_str` does.
 ///
+/// Why a quoted string token does not unescape. The `Display` is Falco's wording where
+/// Falco has one (the condition parser's error message).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EscapeError {
+    /// quell: an empty token.
+    #[error("quoted string is empty")]
+    Empty,
+    /// quell: a token not delimited by matching quotes.
+    #[error("not a quoted string: {0}")]
+    NotQuoted(String),
+    /// `\"` inside a `'`-quoted string.
+    #[error("invalid \\\" escape in '-quoted string")]
+    DoubleQuoteInSingle,
+    /// `\'` inside a `"`-quoted string.
+    #[error("invalid \\' escape in \"-quoted string")]
+    SingleQuoteInDouble,
+    /// `\x` without two characters after it.
+    #[error("truncated hex char escape sequence")]
+    TruncatedHex,
+    /// `\x` followed by two characters that are not both hex digits.
+    #[error("invalid hex char escape sequence: {0}")]
+    InvalidHex(String),
+    /// A backslash before a character that has no escape.
+    #[error("unsupported string escape sequence: \\{0}")]
+    Unsupported(char),
+    /// quell: `\xHH` escapes that leave invalid UTF-8.
+    #[error("quoted string is not valid UTF-8 after unescaping hex escapes")]
+    NotUtf8,
+}
+
 /// Supported escapes: `\b \f \n \r \t \\ \/`, `\"` (only in `"`-strings),
 /// `\'` (only in `'`-strings), `\xHH` (exactly two hex digits) and, for
 /// compatibility with old rules, `\ ` (backslash-space), which yields a single
@@ -82,13 +112,13 @@ pub fn escape_str(s: &str) -> String {
 ///
 /// Two quell-specific errors exist: a token that is not delimited by matching
 /// quotes, and `\xHH` escapes that leave the bytes as invalid UTF-8.
-pub fn unescape_str(quoted: &str) -> Result<String, String> {
+pub fn unescape_str(quoted: &str) -> Result<String, EscapeError> {
     let bytes = quoted.as_bytes();
     let (Some(&delim), Some(&last)) = (bytes.first(), bytes.last()) else {
-        return Err("quoted string is empty".to_string());
+        return Err(EscapeError::Empty);
     };
     if bytes.len() < 2 || !(delim == b'"' || delim == b'\'') || last != delim {
-        return Err(format!("not a quoted string: {quoted}"));
+        return Err(EscapeError::NotQuoted(quoted.to_string()));
     }
     let end = bytes.len() - 1;
     let mut out: Vec<u8> = Vec::with_capacity(end);
@@ -115,27 +145,26 @@ pub fn unescape_str(quoted: &str) -> Result<String, String> {
             b'/' => out.push(b'/'),
             b'"' => {
                 if delim != b'"' {
-                    return Err("invalid \\\" escape in '-quoted string".to_string());
+                    return Err(EscapeError::DoubleQuoteInSingle);
                 }
                 out.push(b'"');
             }
             b'\'' => {
                 if delim != b'\'' {
-                    return Err("invalid \\' escape in \"-quoted string".to_string());
+                    return Err(EscapeError::SingleQuoteInDouble);
                 }
                 out.push(b'\'');
             }
             b'x' => {
                 if i + 3 >= end {
-                    return Err("truncated hex char escape sequence".to_string());
+                    return Err(EscapeError::TruncatedHex);
                 }
                 let h = &bytes[i + 2..i + 4];
                 match (hex_val(h[0]), hex_val(h[1])) {
                     (Some(hi), Some(lo)) => out.push(hi * 16 + lo),
                     _ => {
-                        return Err(format!(
-                            "invalid hex char escape sequence: {}",
-                            String::from_utf8_lossy(h)
+                        return Err(EscapeError::InvalidHex(
+                            String::from_utf8_lossy(h).into_owned(),
                         ))
                     }
                 }
@@ -148,13 +177,12 @@ pub fn unescape_str(quoted: &str) -> Result<String, String> {
                     .get(i + 1..)
                     .and_then(|r| r.chars().next())
                     .unwrap_or(char::REPLACEMENT_CHARACTER);
-                return Err(format!("unsupported string escape sequence: \\{c}"));
+                return Err(EscapeError::Unsupported(c));
             }
         }
         i += 2;
     }
-    String::from_utf8(out)
-        .map_err(|_| "quoted string is not valid UTF-8 after unescaping hex escapes".to_string())
+    String::from_utf8(out).map_err(|_| EscapeError::NotUtf8)
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -212,29 +240,34 @@ mod tests {
     fn unescape_errors_have_falco_messages() {
         assert_eq!(
             unescape_str(r#""mixed \'""#).unwrap_err(),
+            EscapeError::SingleQuoteInDouble
+        );
+        assert_eq!(
+            unescape_str(r#""mixed \'""#).unwrap_err().to_string(),
             "invalid \\' escape in \"-quoted string"
         );
         assert_eq!(
-            unescape_str(r#"'mixed \"'"#).unwrap_err(),
+            unescape_str(r#"'mixed \"'"#).unwrap_err().to_string(),
             "invalid \\\" escape in '-quoted string"
         );
         assert_eq!(
-            unescape_str(r#""\q""#).unwrap_err(),
+            unescape_str(r#""\q""#).unwrap_err().to_string(),
             "unsupported string escape sequence: \\q"
         );
         assert_eq!(
-            unescape_str(r#""\x4""#).unwrap_err(),
+            unescape_str(r#""\x4""#).unwrap_err().to_string(),
             "truncated hex char escape sequence"
         );
         assert_eq!(
             unescape_str(r#""\x""#).unwrap_err(),
-            "truncated hex char escape sequence"
+            EscapeError::TruncatedHex
         );
         assert_eq!(
-            unescape_str(r#""\xZ1""#).unwrap_err(),
+            unescape_str(r#""\xZ1""#).unwrap_err().to_string(),
             "invalid hex char escape sequence: Z1"
         );
-        assert!(unescape_str(r#""\xff""#).is_err());
+        assert_eq!(unescape_str(r#""\xff""#), Err(EscapeError::NotUtf8));
+        assert_eq!(unescape_str("\"\\é\""), Err(EscapeError::Unsupported('é')));
         assert!(unescape_str("abc").is_err());
         assert!(unescape_str("\"").is_err());
         assert!(unescape_str("").is_err());

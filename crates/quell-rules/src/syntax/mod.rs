@@ -13,7 +13,7 @@ pub mod parser;
 mod walk;
 
 pub use ast::*;
-pub use escape::{escape_str, unescape_str};
+pub use escape::{escape_str, unescape_str, EscapeError};
 pub use parser::{
     parse, parse_with_max_depth, supported_field_transformers, supported_operators, ParseError,
     DEFAULT_MAX_DEPTH,

@@ -393,7 +393,7 @@ impl<'a> Parser<'a> {
             if c == d && prev != b'\\' {
                 let tok = self.text(start, i + 1);
                 self.advance(i + 1 - start);
-                self.last = unescape_str(&tok).map_err(|m| self.err(m))?;
+                self.last = unescape_str(&tok).map_err(|e| self.err(e.to_string()))?;
                 return Ok(true);
             }
             prev = c;

@@ -29,7 +29,6 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
                     Code::LoadErrFileRead,
                     format!("Could not read file: {e}"),
                     vec![],
-                    "",
                 )],
                 warnings: vec![],
                 schema_validation: vec![],
@@ -40,12 +39,11 @@ pub fn run(files: &[PathBuf], json: bool) -> Result<ExitCode> {
     let failed = results.iter().any(|r| !r.successful);
     let mut out = crate::output::Out::new();
     if json {
-        let arr: Vec<_> = results.iter().map(|r| r.to_json()).collect();
+        let arr: Vec<_> = results.iter().map(|r| r.to_json(&texts)).collect();
         writeln!(out, "{}", serde_json::json!({ "falco_load_results": arr }))?;
     } else {
-        let src = |n: &str| texts.iter().find(|(m, _)| m == n).map(|(_, t)| t.clone());
         for r in &results {
-            let v = crate::diagnostics::verbose(r, &src);
+            let v = crate::diagnostics::verbose(r, &texts);
             writeln!(out, "{}", v.trim_end())?;
         }
     }
