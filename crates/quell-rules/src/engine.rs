@@ -190,10 +190,9 @@ impl Engine {
     pub fn evaluate<'a>(&'a self, ev: &dyn Event, matching: RuleMatching) -> Vec<&'a CompiledRule> {
         let list = match ev.evt_type_id() {
             Some(id) => self.by_id.get(usize::from(id)).copied(),
-            None => match ev.evt_type() {
-                Some(t) => Some(self.by_name.get(t).copied().unwrap_or(0)),
-                None => None,
-            },
+            None => ev
+                .evt_type()
+                .map(|t| self.by_name.get(t).copied().unwrap_or(0)),
         };
         let candidates = match list {
             Some(l) => self.lists.get(l as usize).map_or(&[][..], Vec::as_slice),
