@@ -30,6 +30,20 @@ pub struct FalcoAlert {
     pub time: String,
 }
 
+/// [`FalcoAlert`] borrowed, for [`FalcoAlert::write_json_line`]: the same fields in the same
+/// order (a test compares the two).
+#[derive(Serialize)]
+struct AlertRef<'a> {
+    hostname: &'a str,
+    output: &'a str,
+    output_fields: &'a Map<String, Json>,
+    priority: &'static str,
+    rule: &'a str,
+    source: &'a str,
+    tags: &'a [String],
+    time: &'a str,
+}
+
 impl FalcoAlert {
     /// The alert of `rule` on `ev`, at `ts_ns` nanoseconds since the epoch, on `hostname`.
     pub fn new(rule: &CompiledRule, ev: &dyn Event, ts_ns: u64, hostname: &str) -> Self {
@@ -56,6 +70,32 @@ impl FalcoAlert {
             rule.priority.as_str(),
             rule.format.render(ev)
         )
+    }
+
+    /// Appends the JSON line of the alert of `rule` on `ev` to `out` (no line break): the
+    /// bytes [`FalcoAlert::new`] then [`FalcoAlert::to_json_line`] give, without building
+    /// the owned alert (the rule's name, source and tags and the host name are borrowed).
+    pub fn write_json_line(
+        out: &mut Vec<u8>,
+        rule: &CompiledRule,
+        ev: &dyn Event,
+        ts_ns: u64,
+        hostname: &str,
+    ) {
+        let mut output_fields = rule.format.output_fields(ev);
+        output_fields.insert("evt.time".to_string(), Json::from(ts_ns));
+        let alert = AlertRef {
+            hostname,
+            output: &Self::text_line(rule, ev, ts_ns),
+            output_fields: &output_fields,
+            priority: rule.priority.as_str(),
+            rule: &rule.name,
+            source: &rule.source,
+            tags: &rule.tags,
+            time: &falco_time(ts_ns),
+        };
+        // Writing into a vector fails only if serialisation does, which these types cannot.
+        let _ = serde_json::to_writer(out, &alert);
     }
 
     /// The alert as a JSON value.
@@ -123,6 +163,10 @@ mod tests {
         assert!(!line.chars().any(|c| c.is_control()), "{line:?}");
         assert!(line.contains(r#"\u001b]0;pwned\u0007\r"#), "{line}");
         assert_eq!(a.to_json(), serde_json::from_str::<Json>(&line).unwrap());
+        // Written straight from the rule and the event: the same bytes.
+        let mut direct = b"kept ".to_vec();
+        FalcoAlert::write_json_line(&mut direct, rule, &ev, 1_500_000_000_123_456_789, "node-1");
+        assert_eq!(String::from_utf8(direct).unwrap(), format!("kept {line}"));
         assert!(a
             .output
             .starts_with("02:40:00.123456789: Warning shell sh -c"));

@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
+use quell_rules::compile::evttypes::{self, EvtTypeId};
 use quell_rules::fields_table::{registry, Registry};
 use quell_rules::output::{parse_falco_time, TIME_FIELDS};
 use quell_rules::{Event, FieldRef, FieldType, Value};
@@ -568,6 +569,30 @@ struct KeyInfo {
     seen: bool,
 }
 
+/// Whether two short byte strings (keys) are equal: eight bytes at a time, inline (a call
+/// to `memcmp` per key cost more than the comparison itself).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_ne_bytes(w)
+    };
+    let (mut ca, mut cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        if word(x) != word(y) {
+            return false;
+        }
+    }
+    ca.remainder()
+        .iter()
+        .zip(cb.remainder())
+        .all(|(x, y)| x == y)
+}
+
 /// Keys resolved once: raw key → canonical key id (two spellings of one field share it).
 #[derive(Debug)]
 pub(crate) struct Keys {
@@ -660,7 +685,11 @@ impl Keys {
     /// The id of the key at position `pos` of the line's object.
     fn lookup(&mut self, pos: usize, key: &str, reg: &Registry) -> u32 {
         if let Some(&id) = self.prev.get(pos) {
-            if self.infos.get(id as usize).is_some_and(|i| &*i.raw == key) {
+            if self
+                .infos
+                .get(id as usize)
+                .is_some_and(|i| same_bytes(i.raw.as_bytes(), key.as_bytes()))
+            {
                 return id;
             }
         }
@@ -713,6 +742,25 @@ enum Num {
 /// A number token's value; `long`: it has a fraction, an exponent or more than 19 digits.
 fn num(text: &str, long: bool) -> Num {
     let float = || Num::F(text.parse::<f64>().unwrap_or(f64::NAN));
+    // The scanner's short numbers are `-?(0|[1-9][0-9]*)` in at most 19 characters: a u64,
+    // or (negative) an i64, read without the general parser.
+    if !long {
+        let (neg, digits) = match text.as_bytes() {
+            [b'-', rest @ ..] => (true, rest),
+            d => (false, d),
+        };
+        if digits.len() <= 19 && !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+            let v = digits
+                .iter()
+                .fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'));
+            return match (neg, v) {
+                (false, v) => Num::U(v),
+                // `-0` is a float for serde_json.
+                (true, 0) => float(),
+                (true, v) => i64::try_from(v).map_or_else(|_| float(), |v| Num::I(-v)),
+            };
+        }
+    }
     if text == "-0" || (long && text.contains(['.', 'e', 'E'])) {
         return float();
     }
@@ -761,6 +809,8 @@ pub(crate) struct EventBuf {
     unknown: Vec<u32>,
     /// Keys that repeat a field given earlier in the line.
     dups: Vec<String>,
+    /// `evt.type` as an id, resolved once per line.
+    type_id: Option<EvtTypeId>,
 }
 
 impl EventBuf {
@@ -770,6 +820,7 @@ impl EventBuf {
         self.texts.clear();
         self.unknown.clear();
         self.dups.clear();
+        self.type_id = None;
         self.gen = self.gen.wrapping_add(1);
         if self.gen == 0 {
             self.at.iter_mut().for_each(|x| *x = (0, 0));
@@ -1087,6 +1138,8 @@ pub(crate) struct Parser {
     inner: Vec<Member>,
     items: Vec<Tok>,
     key_buf: String,
+    /// The last `evt.type` text resolved to an id, and its id: most lines repeat a type.
+    last_type: (String, Option<EvtTypeId>),
 }
 
 impl Default for Parser {
@@ -1104,6 +1157,7 @@ impl Parser {
             inner: Vec::new(),
             items: Vec::new(),
             key_buf: String::new(),
+            last_type: (String::new(), None),
         }
     }
 
@@ -1251,6 +1305,24 @@ impl Parser {
                 self.ev.put(EVT_RAWTIME, Slot::Uint(ts));
             }
         }
+        // The event type as an id, for the engine's index of rules.
+        let view = EventRef {
+            line,
+            buf: &self.ev,
+            keys: &self.keys,
+        };
+        let type_id = match view.evt_type() {
+            Some(t) if t == self.last_type.0 => self.last_type.1,
+            Some(t) => {
+                let id = evttypes::type_id(t);
+                self.last_type.0.clear();
+                self.last_type.0.push_str(t);
+                self.last_type.1 = id;
+                id
+            }
+            None => None,
+        };
+        self.ev.type_id = type_id;
         Ok(alert)
     }
 
@@ -1424,6 +1496,10 @@ impl Event for EventRef<'_> {
         EventRef::evt_type(self)
     }
 
+    fn evt_type_id(&self) -> Option<EvtTypeId> {
+        self.buf.type_id
+    }
+
     fn field(&self, f: &FieldRef) -> Option<Value<'_>> {
         field_from(f, &|k| self.get(k))
     }
@@ -1541,6 +1617,50 @@ mod tests {
         assert_eq!(p.unknown_keys(), ["x.y"], "quell.* keys are not reported");
     }
 
+    /// The event type id kept per line agrees with the type's text, line after line (a
+    /// repeated type, a new one, an escaped one, an unknown one, a type that is not text, none).
+    #[test]
+    fn the_type_id_follows_the_type() {
+        let mut p = Parser::new();
+        for line in [
+            r#"{"evt.type":"openat"}"#,
+            r#"{"evt.type":"openat","proc.name":"x"}"#,
+            r#"{"evt.type":"execve"}"#,
+            r#"{"evt.type":"exec\u0076e"}"#,
+            r#"{"evt.type":"no_such_type"}"#,
+            r#"{"proc.name":"x"}"#,
+            r#"{"evt.type":"openat","evt.type":"connect"}"#,
+            r#"{"evt.type":null}"#,
+        ] {
+            p.parse(line, registry()).unwrap();
+            let v = p.view(line);
+            let want = Event::evt_type(&v).and_then(evttypes::type_id);
+            assert_eq!(Event::evt_type_id(&v), want, "{line}");
+        }
+        let line = r#"{"evt.type":"exec\u0076e"}"#;
+        p.parse(line, registry()).unwrap();
+        assert_eq!(
+            Event::evt_type_id(&p.view(line)),
+            evttypes::type_id("execve")
+        );
+        assert!(evttypes::type_id("execve").is_some());
+    }
+
+    #[test]
+    fn same_bytes_is_equality() {
+        let base: Vec<u8> = (0..20u8).map(|i| b'a' + i).collect();
+        for len in 0..base.len() {
+            let a = &base[..len];
+            assert!(same_bytes(a, a), "{len}");
+            assert!(!same_bytes(a, &base[..len + 1]), "{len}");
+            for at in 0..len {
+                let mut b = a.to_vec();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(a, &b), "{len} {at}");
+            }
+        }
+    }
+
     #[test]
     fn buffers_are_reused_from_line_to_line() {
         let mut p = Parser::new();
@@ -1591,6 +1711,27 @@ mod tests {
         assert_eq!(e.get("e"), Some(&Value::Int(i64::MIN)));
         assert_eq!(e.get("evt.arg.x"), Some(&Value::Str("1.5".into())));
         assert!(parse(&mut p, r#"{"a":1e400}"#).is_err());
+    }
+
+    /// The short-number fast path reads what serde_json reads.
+    #[test]
+    fn short_numbers_as_serde_json_reads_them() {
+        for text in [
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "10",
+            "1234567890123456789",
+            "9999999999999999999",
+            "-123456789012345678",
+            "-999999999999999999",
+        ] {
+            let ours = num(text, false).json();
+            let theirs: Json = serde_json::from_str(text).unwrap();
+            assert_eq!(ours, theirs, "{text}");
+            assert_eq!(ours.to_string(), theirs.to_string(), "{text}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::compile::{self, CompiledRule};
+use crate::compile::{self, evttypes, CompiledRule};
 use crate::diagnostic::{Diagnostic, LoadResult, Severity};
 use crate::field::Event;
 use crate::fields_table::{registry, Registry};
@@ -44,10 +44,14 @@ pub struct Engine {
     collector: Collector,
     sources: HashMap<String, String>,
     rules: Vec<CompiledRule>,
-    /// Rule indices per event type, in load order, unrestricted rules last.
-    by_type: HashMap<String, Vec<usize>>,
-    /// For event types no rule names: rules excluding some types, then unrestricted rules.
-    fallback: Vec<usize>,
+    /// Candidate lists: rule indices in load order, unrestricted rules last. List 0 is the
+    /// fallback (for event types no rule names: rules excluding some types, then
+    /// unrestricted rules).
+    lists: Vec<Vec<usize>>,
+    /// Per event type id ([`evttypes::type_id`]): its list in `lists`.
+    by_id: Vec<u32>,
+    /// Named types without an id (not in Falco's table): their list in `lists`.
+    by_name: HashMap<String, u32>,
     /// For events without a type: unrestricted rules only.
     untyped: Vec<usize>,
     /// Diagnostics of the previous compilation, to attribute only new ones to the next file.
@@ -148,12 +152,20 @@ impl Engine {
             v.extend(&unrestricted);
             v
         };
-        self.by_type = named
-            .iter()
-            .map(|t| (t.to_string(), order(Some(t))))
-            .collect();
-        self.fallback = order(None);
-        self.untyped = unrestricted.clone();
+        self.lists = vec![order(None)];
+        self.by_id = vec![0; evttypes::type_count()];
+        self.by_name = HashMap::new();
+        for t in named {
+            let list = self.lists.len() as u32;
+            self.lists.push(order(Some(t)));
+            match evttypes::type_id(t).and_then(|id| self.by_id.get_mut(usize::from(id))) {
+                Some(slot) => *slot = list,
+                None => {
+                    self.by_name.insert(t.to_string(), list);
+                }
+            }
+        }
+        self.untyped = unrestricted;
     }
 
     /// Every compiled rule, in evaluation (first definition) order.
@@ -183,9 +195,15 @@ impl Engine {
 
     /// The enabled rules that match an event, in evaluation order (at most one with [`RuleMatching::First`]).
     pub fn evaluate<'a>(&'a self, ev: &dyn Event, matching: RuleMatching) -> Vec<&'a CompiledRule> {
-        let candidates = match ev.evt_type() {
-            Some(t) => self.by_type.get(t).unwrap_or(&self.fallback),
-            None => &self.untyped,
+        let list = match ev.evt_type_id() {
+            Some(id) => self.by_id.get(usize::from(id)).copied(),
+            None => ev
+                .evt_type()
+                .map(|t| self.by_name.get(t).copied().unwrap_or(0)),
+        };
+        let candidates = match list {
+            Some(l) => self.lists.get(l as usize).map_or(&[][..], Vec::as_slice),
+            None => &self.untyped[..],
         };
         let mut out = Vec::new();
         for &i in candidates {
@@ -223,6 +241,84 @@ mod tests {
             }
         }
     }
+
+    /// An event of any type (or none) with a `proc.name`.
+    struct Typed(Option<&'static str>, &'static str);
+
+    impl Event for Typed {
+        fn evt_type(&self) -> Option<&str> {
+            self.0
+        }
+        fn field(&self, f: &FieldRef) -> Option<Value<'_>> {
+            match f.key.as_str() {
+                "evt.type" => self.0.map(|t| Value::Str(Cow::Borrowed(t))),
+                "proc.name" => Some(Value::Str(Cow::Borrowed(self.1))),
+                _ => None,
+            }
+        }
+    }
+
+    /// Candidate rules by event type id: a named type gets its rules, an unnamed or unknown
+    /// type the rules excluding other types and the unrestricted ones, an untyped event the
+    /// unrestricted ones only; each in load order.
+    #[test]
+    fn rules_are_picked_by_event_type_id() {
+        let rules = "\
+- rule: Open
+  desc: d
+  condition: evt.type in (open, openat) and proc.name = sh
+  output: o
+  priority: WARNING
+- rule: Not exec
+  desc: d
+  condition: evt.type != execve and proc.name = sh
+  output: o
+  priority: WARNING
+- rule: Any
+  desc: d
+  condition: proc.name = sh
+  output: o
+  priority: WARNING
+";
+        let mut e = Engine::new();
+        let res = e.load("r.yaml", rules);
+        assert!(res.successful, "{res:?}");
+        let names = |ev: &Typed| -> Vec<String> {
+            e.evaluate(ev, RuleMatching::All)
+                .into_iter()
+                .map(|r| r.name.clone())
+                .collect()
+        };
+        assert_eq!(
+            names(&Typed(Some("openat"), "sh")),
+            ["Open", "Not exec", "Any"]
+        );
+        assert_eq!(names(&Typed(Some("execve"), "sh")), ["Any"]);
+        assert_eq!(names(&Typed(Some("connect"), "sh")), ["Not exec", "Any"]);
+        assert_eq!(
+            names(&Typed(Some("no_such_type"), "sh")),
+            ["Not exec", "Any"]
+        );
+        assert_eq!(names(&Typed(None, "sh")), ["Any"]);
+        assert!(names(&Typed(Some("openat"), "bash")).is_empty());
+        assert_eq!(
+            evttypes::type_id("openat").and_then(evttypes::type_name),
+            Some("openat")
+        );
+        assert_eq!(evttypes::type_id("no_such_type"), None);
+    }
+
+    /// The table ids index is a sorted, duplicate-free table (binary search finds every name).
+    #[test]
+    fn every_event_type_has_its_own_id() {
+        for id in 0..evttypes::type_count() {
+            let id = EvtTypeIdFor::try_from(id).unwrap();
+            let name = evttypes::type_name(id).unwrap();
+            assert_eq!(evttypes::type_id(name), Some(id), "{name}");
+        }
+    }
+
+    type EvtTypeIdFor = evttypes::EvtTypeId;
 
     const RULES: &str = "- rule: Clear Log Activities\n  desc: d\n  condition: evt.type = unlinkat and fs.path.name startswith /var/log/\n  output: o %proc.name\n  priority: WARNING\n";
     const BLOCK: &str = "- rule: Clear Log Activities\n  exceptions:\n    - name: rm_dpkg\n      fields: [proc.name, fs.path.name]\n      values:\n        - [rm, /var/log/dpkg.log]\n  override:\n    exceptions: append\n";

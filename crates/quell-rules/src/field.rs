@@ -147,6 +147,13 @@ impl std::fmt::Display for Value<'_> {
 pub trait Event {
     /// The event type (`openat`, `execve`, ...), used to pick the rules to run.
     fn evt_type(&self) -> Option<&str>;
+    /// The event type as an id ([`crate::compile::evttypes::type_id`] of [`Event::evt_type`]),
+    /// `None` when the event has no type or one Falco does not know. An event that keeps
+    /// the id (a reader resolving the type once) overrides this; the answer must agree with
+    /// [`Event::evt_type`].
+    fn evt_type_id(&self) -> Option<crate::compile::evttypes::EvtTypeId> {
+        self.evt_type().and_then(crate::compile::evttypes::type_id)
+    }
     /// The value of a field, or `None` when the event lacks it (Falco's `<NA>`).
     /// For a field with `all_levels`, every level the event carries, as [`Value::List`].
     fn field(&self, f: &FieldRef) -> Option<Value<'_>>;

@@ -18,6 +18,8 @@ pub struct AlertSink<W: Write> {
     out: W,
     json: bool,
     hostname: String,
+    /// The line being written, reused from alert to alert.
+    line: Vec<u8>,
     /// Alerts per rule name.
     pub counts: BTreeMap<String, u64>,
 }
@@ -30,19 +32,29 @@ impl<W: Write> AlertSink<W> {
             out,
             json,
             hostname,
+            line: Vec::new(),
             counts: BTreeMap::new(),
         }
     }
 
     /// Prints one alert.
     pub fn emit(&mut self, rule: &CompiledRule, ev: &dyn Event, ts_ns: u64) -> io::Result<()> {
-        *self.counts.entry(rule.name.clone()).or_default() += 1;
-        if self.json {
-            let line = FalcoAlert::new(rule, ev, ts_ns, &self.hostname).to_json_line();
-            writeln!(self.out, "{line}")
-        } else {
-            writeln!(self.out, "{}", alert_line(rule, ev, ts_ns))
+        match self.counts.get_mut(&rule.name) {
+            Some(n) => *n += 1,
+            None => {
+                self.counts.insert(rule.name.clone(), 1);
+            }
         }
+        self.line.clear();
+        if self.json {
+            FalcoAlert::write_json_line(&mut self.line, rule, ev, ts_ns, &self.hostname);
+        } else {
+            self.line
+                .extend_from_slice(alert_line(rule, ev, ts_ns).as_bytes());
+        }
+        // One write per alert: the stream sees whole lines (and whole characters).
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
     }
 
     /// Flushes the stream.

@@ -8,6 +8,30 @@ use std::collections::BTreeSet;
 
 use crate::syntax::{BaseOp, Check, Expr, Operand, Rhs};
 
+/// An event type as an integer: its index in the table of event types Falco knows (the
+/// engine indexes its rules with it, without hashing the name for every event).
+pub type EvtTypeId = u16;
+
+/// The id of an event type name, or `None` for a name Falco does not know.
+pub fn type_id(name: &str) -> Option<EvtTypeId> {
+    super::evttypes_table::EVENT_TYPES
+        .binary_search(&name)
+        .ok()
+        .and_then(|i| EvtTypeId::try_from(i).ok())
+}
+
+/// The name of an event type id.
+pub fn type_name(id: EvtTypeId) -> Option<&'static str> {
+    super::evttypes_table::EVENT_TYPES
+        .get(usize::from(id))
+        .copied()
+}
+
+/// How many event type ids there are (ids are `0..type_count()`).
+pub fn type_count() -> usize {
+    super::evttypes_table::EVENT_TYPES.len()
+}
+
 /// A set of event types, closed under complement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EvtTypes {

@@ -45,8 +45,10 @@ pub fn run(
                 sink.total()
             ));
         }
-        let ts = line.timestamp_ns().unwrap_or_else(now_ns);
+        // The time is looked up only for an event that raised an alert.
+        let mut ts = None;
         for rule in engine.evaluate(ev, matching) {
+            let ts = *ts.get_or_insert_with(|| line.timestamp_ns().unwrap_or_else(now_ns));
             sink.emit(rule, ev, ts)?;
         }
         Ok(())
