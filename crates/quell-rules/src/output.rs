@@ -142,7 +142,7 @@ impl OutputError {
         matches!(
             self,
             OutputError::InvalidToken(_) | OutputError::Field(FieldError::Nonexistent { .. })
-        )
+        ) || crate::compile::falco_reads_as_unknown(&self.to_string())
     }
 }
 

@@ -67,13 +67,15 @@ pub enum CompileError {
 }
 
 impl CompileError {
-    /// Whether this is an unknown field or event type: Falco's `LOAD_UNKNOWN_FILTER` when the
-    /// rule has `skip-if-unknown-filter: true` (a warning, the rule is skipped).
+    /// Whether Falco treats this error as an unknown field or event type: its
+    /// `LOAD_UNKNOWN_FILTER` when the rule has `skip-if-unknown-filter: true` (a warning, the
+    /// rule is skipped). The typed kinds say so; see [`falco_reads_as_unknown`] for the
+    /// messages Falco's engine also takes that way.
     pub fn is_unknown_filter(&self) -> bool {
         matches!(
             self,
             CompileError::Field(FieldError::Nonexistent { .. }) | CompileError::UnknownEventType(_)
-        )
+        ) || falco_reads_as_unknown(&self.to_string())
     }
 }
 
@@ -90,4 +92,15 @@ pub enum CompileWarning {
     /// A `regex` whose pattern has no regex syntax.
     #[error("regex check with '{0}' may be optimized with simpler operators such as '=', 'contains', 'startswith', 'endswith'")]
     RegexWithoutMeta(String),
+}
+
+/// Falco's engine (0.63) decides `LOAD_UNKNOWN_FILTER` from the text of the compiler's
+/// message: any message that contains "nonexistent field", "invalid formatting token" or
+/// "unknown event type" counts, including one that only quotes such a constant
+/// (`proc.pid = "nonexistent field"` is skipped with a warning there, not refused). quell
+/// keeps the decision on its typed errors and adds this rule so the outcome stays Falco's.
+pub fn falco_reads_as_unknown(message: &str) -> bool {
+    ["nonexistent field", "invalid formatting token", "unknown event type"]
+        .iter()
+        .any(|m| message.contains(m))
 }

@@ -20,7 +20,7 @@ use crate::load::{self, Collector, Priority};
 use crate::output::OutputFormat;
 use crate::syntax::{self, Expr, Pos};
 
-pub use error::{CompileError, CompileWarning, TOO_LARGE};
+pub use error::{falco_reads_as_unknown, CompileError, CompileWarning, TOO_LARGE};
 pub use evttypes::EvtTypes;
 
 /// A rule ready to evaluate.
