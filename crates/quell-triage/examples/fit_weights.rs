@@ -211,7 +211,7 @@ fn main() {
         train_all.extend(tr.iter().cloned());
         sets.push((*kind, tr, te));
     }
-    let table_w = table().weights();
+    let table_w = table().expect("the bundled signals table parses").weights();
     let fitted = fit(&train_all);
     println!("\nweights (table -> fitted on the train split, hand and live together):");
     for (id, w) in &table_w {

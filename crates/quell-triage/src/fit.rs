@@ -3,7 +3,7 @@
 //! "likely false positive" costs far more than missing a benign one), sign constraints
 //! per signal (benign signals stay >= 0, attack signals <= 0).
 
-use crate::signals::{table, Kind, Weights};
+use crate::signals::{bundled, Kind, Weights};
 use crate::triage::{Features, FP_THRESHOLD};
 
 /// One labeled cluster.
@@ -53,7 +53,7 @@ fn logit(w: &Weights, f: &Features) -> f64 {
 /// Whether a vetoing attack signal is present with a negative effect (triage then says
 /// "uncertain" at best; see `veto` in `data/signals.yaml`).
 pub fn vetoed(w: &Weights, f: &Features) -> bool {
-    let t = table();
+    let t = bundled();
     f.iter()
         .any(|(id, x)| t.vetoes(id) && w.get(id).copied().unwrap_or(0.0) * x < 0.0)
 }
@@ -73,7 +73,7 @@ fn sigmoid(x: f64) -> f64 {
 /// weights ([`PRIOR`]) and kept to their signs. Last, a margin: while a train attack cluster
 /// scores within [`MARGIN`] of the threshold, the benign weights it shows are scaled down.
 pub fn fit(examples: &[Example]) -> Weights {
-    let t = table();
+    let t = bundled();
     let prior = t.weights();
     let mut w = prior.clone();
     let data: Vec<&Example> = examples
@@ -240,7 +240,7 @@ mod tests {
         }
         data.push(ex(false, &[("service_shell", 1.0), ("known_benign", 1.0)]));
         let w = fit(&data);
-        for s in &table().signals {
+        for s in &bundled().signals {
             match s.kind {
                 Kind::Benign => assert!(w[&s.id] >= 0.0, "{}", s.id),
                 Kind::Attack => assert!(w[&s.id] <= 0.0, "{}", s.id),
@@ -280,7 +280,7 @@ mod tests {
             &[("interactive_session", 1.0), ("session_quiet", 1.0)],
         ));
         let w = fit(&data);
-        let prior = table().weights();
+        let prior = bundled().weights();
         assert_eq!(w["session_download"], prior["session_download"]);
         assert!(w["interactive_session"] > 0.3, "{w:?}");
         let f = evaluate(&data, &w);

@@ -82,21 +82,43 @@ pub struct Table {
 /// Signal weights by id (a fitted set, or the table's).
 pub type Weights = BTreeMap<String, f64>;
 
+/// Why a signals table was refused; the text names the entry.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SignalsError {
+    /// Not YAML, or refused by the loader (node limit, duplicate key, …).
+    #[error("signals: {0}")]
+    Yaml(String),
+    /// The document is not a list of signals.
+    #[error("signals: expected a list")]
+    NotAList,
+    /// The n-th entry (1-based) has no id.
+    #[error("signals: entry {0} has no id")]
+    NoId(usize),
+    /// An entry is malformed.
+    #[error("signals: `{id}`: {problem}")]
+    Entry {
+        /// The signal's id.
+        id: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+}
+
 /// Parses a table; errors name the entry.
-pub fn parse(src: &str) -> Result<Table, String> {
+pub fn parse(src: &str) -> Result<Table, SignalsError> {
     // quell-rules' loader, the workspace's one YAML parser (positions, bounded aliases).
-    let doc = yaml::parse("signals", src).map_err(|d| format!("signals: {}", d.message))?;
+    let doc = yaml::parse("signals", src).map_err(|d| SignalsError::Yaml(d.message))?;
     let Some(items) = doc.as_ref().and_then(Node::as_seq) else {
-        return Err("signals: expected a list".into());
+        return Err(SignalsError::NotAList);
     };
     let mut signals: Vec<Signal> = Vec::new();
     for (i, it) in items.iter().enumerate() {
         let s = |k: &str| it.get(k).and_then(Node::as_scalar).map(str::to_string);
-        let id = s("id").ok_or_else(|| format!("signals: entry {} has no id", i + 1))?;
+        let id = s("id").ok_or(SignalsError::NoId(i + 1))?;
         let kind = match s("kind").as_deref() {
             Some("benign") => Kind::Benign,
             Some("attack") => Kind::Attack,
-            _ => return Err(format!("signals: `{id}`: kind must be benign or attack")),
+            _ => return Err(entry(&id, "kind must be benign or attack")),
         };
         let weight = it
             .get("weight")
@@ -104,20 +126,16 @@ pub fn parse(src: &str) -> Result<Table, String> {
             .and_then(Node::as_scalar)
             .and_then(|w| w.parse::<f64>().ok())
             .filter(|w| w.is_finite())
-            .ok_or_else(|| format!("signals: `{id}`: weight must be a number"))?;
+            .ok_or_else(|| entry(&id, "weight must be a number"))?;
         if (kind == Kind::Benign && weight < 0.0) || (kind == Kind::Attack && weight > 0.0) {
-            return Err(format!(
-                "signals: `{id}`: the weight's sign contradicts its kind"
-            ));
+            return Err(entry(&id, "the weight's sign contradicts its kind"));
         }
         let veto = match it.get("veto").map(|n| (n.plain, n.as_scalar())) {
             None => kind == Kind::Attack,
             Some((true, Some("true"))) if kind == Kind::Attack => true,
-            Some((true, Some("true"))) => {
-                return Err(format!("signals: `{id}`: a benign signal cannot veto"))
-            }
+            Some((true, Some("true"))) => return Err(entry(&id, "a benign signal cannot veto")),
             Some((true, Some("false"))) => false,
-            _ => return Err(format!("signals: `{id}`: veto must be true or false")),
+            _ => return Err(entry(&id, "veto must be true or false")),
         };
         let anchor = match it.get("anchor").map(|n| (n.plain, n.as_scalar())) {
             None => Anchor::Never,
@@ -127,24 +145,24 @@ pub fn parse(src: &str) -> Result<Table, String> {
                 "unattended" => Anchor::Unattended,
                 "quiet_session" => Anchor::QuietSession,
                 _ => {
-                    return Err(format!(
-                    "signals: `{id}`: anchor must be never, always, unattended or quiet_session"
-                ))
+                    return Err(entry(
+                        &id,
+                        "anchor must be never, always, unattended or quiet_session",
+                    ))
                 }
             },
-            Some((true, Some(_))) => {
-                return Err(format!("signals: `{id}`: an attack signal cannot anchor"))
-            }
+            Some((true, Some(_))) => return Err(entry(&id, "an attack signal cannot anchor")),
             _ => {
-                return Err(format!(
-                    "signals: `{id}`: anchor must be never, always, unattended or quiet_session"
+                return Err(entry(
+                    &id,
+                    "anchor must be never, always, unattended or quiet_session",
                 ))
             }
         };
-        let en = s("en").ok_or_else(|| format!("signals: `{id}`: no en text"))?;
-        let ja = s("ja").ok_or_else(|| format!("signals: `{id}`: no ja text"))?;
+        let en = s("en").ok_or_else(|| entry(&id, "no en text"))?;
+        let ja = s("ja").ok_or_else(|| entry(&id, "no ja text"))?;
         if signals.iter().any(|x| x.id == id) {
-            return Err(format!("signals: `{id}` twice"));
+            return Err(entry(&id, "appears twice"));
         }
         signals.push(Signal {
             id,
@@ -161,14 +179,31 @@ pub fn parse(src: &str) -> Result<Table, String> {
     Ok(Table { signals })
 }
 
-/// The bundled table (parsed once; a unit test checks it parses).
-pub fn table() -> &'static Table {
-    static T: OnceLock<Table> = OnceLock::new();
-    T.get_or_init(|| {
-        parse(BUILTIN).unwrap_or(Table {
-            signals: Vec::new(),
-        })
-    })
+fn entry(id: &str, problem: &'static str) -> SignalsError {
+    SignalsError::Entry {
+        id: id.to_string(),
+        problem,
+    }
+}
+
+/// The bundled table, parsed once. A parse failure is an error for the caller to report
+/// (`quell triage` and `quell tune` check it before they start); a unit test checks that the
+/// bundled file parses.
+pub fn table() -> Result<&'static Table, SignalsError> {
+    static T: OnceLock<Result<Table, SignalsError>> = OnceLock::new();
+    T.get_or_init(|| parse(BUILTIN))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// The bundled table inside the library, where a caller has already checked [`table`]. If it
+/// failed to parse, the table is empty: no signal anchors, so nothing can be called "likely
+/// false positive" (the safe side), and every unknown signal counts as attack evidence.
+pub(crate) fn bundled() -> &'static Table {
+    static EMPTY: Table = Table {
+        signals: Vec::new(),
+    };
+    table().unwrap_or(&EMPTY)
 }
 
 impl Table {
@@ -225,7 +260,7 @@ pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
 
 /// A signal's text in a language, filled.
 pub fn text(id: &str, lang: Lang, vars: &[(&str, &str)]) -> String {
-    match table().get(id) {
+    match bundled().get(id) {
         Some(s) => fill(if lang == Lang::Ja { &s.ja } else { &s.en }, vars),
         None => id.to_string(),
     }
@@ -233,7 +268,7 @@ pub fn text(id: &str, lang: Lang, vars: &[(&str, &str)]) -> String {
 
 /// A signal's confirm text in a language, filled.
 pub fn confirm(id: &str, lang: Lang, vars: &[(&str, &str)]) -> Option<String> {
-    let s = table().get(id)?;
+    let s = bundled().get(id)?;
     let t = if lang == Lang::Ja {
         s.confirm_ja.as_ref()
     } else {
@@ -249,7 +284,7 @@ mod tests {
     #[test]
     fn bundled_table_parses_with_both_languages_and_signs() {
         let t = parse(BUILTIN).unwrap();
-        assert_eq!(&t, table());
+        assert_eq!(&t, table().unwrap());
         assert!(t.signals.len() >= 15);
         for s in &t.signals {
             assert!(s.ja.chars().any(|c| c > '\u{3000}'), "{}", s.id);
@@ -288,7 +323,7 @@ mod tests {
             let refs = vec![format!("*l{}", l - 1); 9].join(", ");
             bomb.push_str(&format!("  l{l}: &l{l} [{refs}]\n"));
         }
-        let e = parse(&bomb).unwrap_err();
+        let e = parse(&bomb).unwrap_err().to_string();
         assert!(e.starts_with("signals: "), "{e}");
         assert!(parse(
             &bomb
@@ -310,7 +345,7 @@ mod tests {
     /// anchors a likely false positive; only evidence not forgeable from that terminal does.
     #[test]
     fn only_unforgeable_signals_anchor() {
-        let t = table();
+        let t = table().unwrap();
         for s in &t.signals {
             if s.kind == Kind::Attack {
                 assert_eq!(s.anchor, Anchor::Never, "{}", s.id);

@@ -178,12 +178,12 @@ fn round3(x: f64) -> f64 {
 }
 
 fn kind_of(id: &str) -> Kind {
-    signals::table().get(id).map_or(Kind::Attack, |s| s.kind)
+    signals::bundled().get(id).map_or(Kind::Attack, |s| s.kind)
 }
 
 /// Whether a signal with this effect rules out "likely false positive".
 fn vetoes(id: &str, effect: f64) -> bool {
-    effect < 0.0 && signals::table().vetoes(id)
+    effect < 0.0 && signals::bundled().vetoes(id)
 }
 
 /// The verdict for a score: "likely false positive" only with no vetoing signal and at
@@ -214,7 +214,7 @@ struct AnchorFacts {
 fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<&'static str> {
     hits.iter()
         .filter(|h| h.act > 0.0 && kind_of(h.id) == Kind::Benign)
-        .find(|h| match signals::table().anchor(h.id) {
+        .find(|h| match signals::bundled().anchor(h.id) {
             Anchor::Never => false,
             Anchor::Always => true,
             Anchor::Unattended => {
@@ -404,7 +404,7 @@ impl Triage<'_> {
     /// returns one report per cluster, in order of first appearance. A cluster whose alerts
     /// get different verdicts is split by verdict.
     pub fn run(&self, records: &[Record]) -> Vec<ClusterReport> {
-        self.run_with(records, &signals::table().weights(), &mut |_, _| {})
+        self.run_with(records, &signals::bundled().weights(), &mut |_, _| {})
     }
 
     /// [`Triage::run`] with given signal weights (a fitted set) and a progress callback
@@ -1576,7 +1576,7 @@ mod tests {
     #[test]
     fn weights_come_from_the_table() {
         let r = run(OPERATOR, Lang::En, &History::empty());
-        let mut w = signals::table().weights();
+        let mut w = signals::bundled().weights();
         let base: f64 = r[0].features.iter().map(|(id, f)| w[id.as_str()] * f).sum();
         assert!(
             (sigmoid(base) - r[0].score).abs() < 0.002,
@@ -1623,7 +1623,7 @@ mod tests {
             st.push(r);
         }
         assert_eq!(st.pushed(), recs.len());
-        let b = st.finish(&signals::table().weights(), &mut |_, _| {});
+        let b = st.finish(&signals::bundled().weights(), &mut |_, _| {});
         assert_eq!(a.len(), b.len());
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(

@@ -100,7 +100,11 @@ pub enum CompileWarning {
 /// (`proc.pid = "nonexistent field"` is skipped with a warning there, not refused). quell
 /// keeps the decision on its typed errors and adds this rule so the outcome stays Falco's.
 pub fn falco_reads_as_unknown(message: &str) -> bool {
-    ["nonexistent field", "invalid formatting token", "unknown event type"]
-        .iter()
-        .any(|m| message.contains(m))
+    [
+        "nonexistent field",
+        "invalid formatting token",
+        "unknown event type",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }

@@ -145,6 +145,8 @@ pub fn run(
     quiet: bool,
     events: &Path,
 ) -> Result<ExitCode> {
+    // The bundled signals decide every verdict: refuse to start without them.
+    let signals = quell_triage::signals::table()?;
     let engine = ruleset::load(rules, default_rules)?;
     let cat = catalogue(catalogue_file)?;
     let mut progress = Progress::new(quiet);
@@ -191,10 +193,9 @@ pub fn run(
         Ok(())
     })?;
     progress.done();
-    let reports = stream.finish(
-        &quell_triage::signals::table().weights(),
-        &mut |done, total| progress.step("triage", done as u64, total as u64),
-    );
+    let reports = stream.finish(&signals.weights(), &mut |done, total| {
+        progress.step("triage", done as u64, total as u64)
+    });
     progress.done();
     let mut out = Out::new();
     for r in &reports {

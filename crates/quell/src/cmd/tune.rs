@@ -148,6 +148,8 @@ pub struct TuneArgs<'a> {
 
 /// Runs `quell tune`.
 pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
+    // The bundled signals decide which alerts count as likely real: refuse to start without them.
+    quell_triage::signals::table()?;
     let rules = rules_files(a.rules, a.default_rules)?;
     let benign = match a.benign {
         Some(p) => read_records(p, "benign", a.input)?,
