@@ -241,3 +241,40 @@ fn the_checker_finds_what_is_unused() {
     );
     assert!(!uses(&code, "nix"));
 }
+
+/// Every text the binary prints reaches the terminal through `output::Out` or `note!`, which
+/// escape control characters, escape sequences and bidi overrides (their own tests, and
+/// `hostile.rs`, check the escaping). A renderer that printed with `println!` or wrote to
+/// `stdout()`/`stderr()` directly would bypass it; this holds for `demo` too, which reads no
+/// user input a test could make hostile.
+#[test]
+fn the_binary_prints_only_through_the_escaping_writer() {
+    let src = workspace().join("crates/quell/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    assert!(files.len() > 5, "the binary's sources are found");
+    let bypass = [
+        "println!",
+        "print!(",
+        "eprintln!",
+        "eprint!(",
+        "dbg!(",
+        "stdout()",
+        "stderr().write",
+        "stderr().lock",
+    ];
+    let mut hits = Vec::new();
+    for f in files.iter().filter(|f| !f.ends_with("output.rs")) {
+        let code = code_of(&std::fs::read_to_string(f).unwrap());
+        for line in code.lines() {
+            if let Some(b) = bypass.iter().find(|b| line.contains(*b)) {
+                hits.push(format!("{}: {b} in `{}`", f.display(), line.trim()));
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "output that bypasses output::Out / note!:\n{}",
+        hits.join("\n")
+    );
+}
