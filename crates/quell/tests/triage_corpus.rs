@@ -125,8 +125,17 @@ fn triage_precision_and_recall() {
     eprintln!(
         "CORPUS: benign clusters {benign_clusters}, malicious clusters {malicious_clusters}; likely-FP calls: {tp} correct, {fp} wrong; precision {precision:.3}, recall {recall:.3}"
     );
+    // No attack cluster may be called likely false positive: the worst mistake quell can make.
+    assert_eq!(fp, 0, "attack clusters called likely false positive");
     assert!(precision >= 0.95, "precision {precision}");
-    assert!(recall >= 0.7, "recall {recall}");
+    // Recall was >= 0.7 on this corpus before "likely false positive" needed an anchor (fourth
+    // session of 2026-12-05: a tty or a quiet operator session no longer suffices, since an
+    // intruder at the same terminal produces both). It fell to 0.097 (3 of 31 benign clusters);
+    // this floor keeps what holds now and fails on any further loss. Issue 11 tracks raising it.
+    assert!(
+        tp >= 3,
+        "likely-FP calls on benign clusters: {tp}, recall {recall}"
+    );
 }
 
 #[test]
