@@ -49,10 +49,13 @@ enum Tok {
         end: usize,
         esc: bool,
     },
+    /// A number; `long`: it has a fraction, an exponent or more than 19 characters (read
+    /// by the general parser), else `mag` is its magnitude, read as it was scanned.
     Num {
         at: usize,
         end: usize,
-        float: bool,
+        long: bool,
+        mag: u64,
     },
     /// An array whose items are `items[first..first + len]`.
     Arr {
@@ -300,21 +303,32 @@ impl Scan<'_, '_> {
         self.i - start
     }
 
+    /// Digits as a number (wrapping: only used when there are at most 19 of them).
+    fn digits_value(&mut self) -> u64 {
+        let mut v = 0u64;
+        while let Some(c @ b'0'..=b'9') = self.peek() {
+            v = v.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+            self.i += 1;
+        }
+        v
+    }
+
     /// A number, checked against JSON's grammar; one that does not fit a 64-bit float is
     /// an error, as in serde_json.
-    fn number(&mut self) -> Scanned<(usize, usize, bool)> {
+    fn number(&mut self) -> Scanned<Tok> {
         let at = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
         }
-        match self.peek() {
-            Some(b'0') => self.i += 1,
-            Some(b'1'..=b'9') => {
-                self.digits();
+        let mag = match self.peek() {
+            Some(b'0') => {
+                self.i += 1;
+                0
             }
+            Some(b'1'..=b'9') => self.digits_value(),
             Some(_) => return Err(self.err(ScanErrorKind::InvalidNumber)),
             None => return Err(self.err(ScanErrorKind::EofInValue)),
-        }
+        };
         let mut float = false;
         if self.peek() == Some(b'.') {
             self.i += 1;
@@ -333,7 +347,8 @@ impl Scan<'_, '_> {
                 return Err(self.err(ScanErrorKind::InvalidNumber));
             }
         }
-        if float || self.i - at > 19 {
+        let long = float || self.i - at > 19;
+        if long {
             let text = std::str::from_utf8(self.b.get(at..self.i).unwrap_or_default());
             if !text
                 .ok()
@@ -343,7 +358,12 @@ impl Scan<'_, '_> {
                 return Err(self.err(ScanErrorKind::NumberOutOfRange));
             }
         }
-        Ok((at, self.i, float || self.i - at > 19))
+        Ok(Tok::Num {
+            at,
+            end: self.i,
+            long,
+            mag,
+        })
     }
 
     fn literal(&mut self, word: &[u8], t: Tok) -> Scanned<Tok> {
@@ -362,10 +382,7 @@ impl Scan<'_, '_> {
                 let (at, end, esc) = self.string()?;
                 Ok(Tok::Str { at, end, esc })
             }
-            Some(b'-' | b'0'..=b'9') => {
-                let (at, end, float) = self.number()?;
-                Ok(Tok::Num { at, end, float })
-            }
+            Some(b'-' | b'0'..=b'9') => self.number(),
             Some(b't') => self.literal(b"true", Tok::Bool(true)),
             Some(b'f') => self.literal(b"false", Tok::Bool(false)),
             Some(b'n') => self.literal(b"null", Tok::Null),
@@ -558,6 +575,9 @@ enum KeyKind {
     },
     /// Not a field name; `report` unless it is one of quell's own (`quell.*`).
     Unknown { report: bool },
+    /// `rule` or `output_fields`: at the top level, the line may be a Falco alert (read by
+    /// the general path); elsewhere an unknown key.
+    Alert,
 }
 
 #[derive(Debug)]
@@ -567,6 +587,8 @@ struct KeyInfo {
     kind: KeyKind,
     /// The reader already decided whether to report it.
     seen: bool,
+    /// The key holds no character a JSON string must escape: in a line, `"raw"` is this key.
+    plain: bool,
 }
 
 /// Whether two short byte strings (keys) are equal: eight bytes at a time, inline (a call
@@ -602,8 +624,9 @@ pub(crate) struct Keys {
     /// Canonical keys; a registry field's own name is `'static` (an owned event's key then
     /// costs no allocation).
     canon_names: Vec<Cow<'static, str>>,
-    /// The key ids of the previous line, by position: tried first.
-    prev: Vec<u32>,
+    /// Per key id + 1 (0: the start of an object), the id of the key that followed it
+    /// last time: tried first.
+    next: Vec<u32>,
     /// Which registry the table was built against (its address).
     reg: usize,
 }
@@ -622,7 +645,7 @@ impl Keys {
             infos: Vec::new(),
             by_canon: HashMap::default(),
             canon_names: Vec::new(),
-            prev: Vec::new(),
+            next: Vec::new(),
             reg: reg as *const Registry as usize,
         };
         k.canon_id("evt.type");
@@ -666,8 +689,12 @@ impl Keys {
             ),
             Err(_) => (
                 self.canon_id(key),
-                KeyKind::Unknown {
-                    report: !key.starts_with("quell."),
+                if matches!(key, "rule" | "output_fields") {
+                    KeyKind::Alert
+                } else {
+                    KeyKind::Unknown {
+                        report: !key.starts_with("quell."),
+                    }
                 },
             ),
         };
@@ -677,14 +704,33 @@ impl Keys {
             canon,
             kind,
             seen: false,
+            plain: !key.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\'),
         });
         self.by_raw.insert(key.into(), id);
         id
     }
 
-    /// The id of the key at position `pos` of the line's object.
-    fn lookup(&mut self, pos: usize, key: &str, reg: &Registry) -> u32 {
-        if let Some(&id) = self.prev.get(pos) {
+    /// The key that followed `after` last time (`None`: the first key of an object), when
+    /// `rest` (a line after a key's opening quote) spells it plainly and its closing quote:
+    /// its id and its length in bytes.
+    #[inline]
+    fn predicted(&self, after: Option<u32>, rest: &[u8]) -> Option<(u32, usize)> {
+        let id = *self.next.get(after.map_or(0, |a| a as usize + 1))?;
+        let info = self.infos.get(id as usize)?;
+        let raw = info.raw.as_bytes();
+        let n = raw.len();
+        let hit = info.plain
+            && rest.get(n) == Some(&b'"')
+            && rest.get(..n).is_some_and(|r| same_bytes(r, raw));
+        hit.then_some((id, n))
+    }
+
+    /// The id of `key`, which follows the key `after` in the line's object (`None`: it is
+    /// the first).
+    #[inline]
+    fn lookup(&mut self, after: Option<u32>, key: &str, reg: &Registry) -> u32 {
+        let slot = after.map_or(0, |a| a as usize + 1);
+        if let Some(&id) = self.next.get(slot) {
             if self
                 .infos
                 .get(id as usize)
@@ -697,9 +743,11 @@ impl Keys {
             Some(&id) => id,
             None => self.intern(key, reg),
         };
-        match self.prev.get_mut(pos) {
-            Some(p) => *p = id,
-            None => self.prev.push(id),
+        if slot >= self.next.len() {
+            self.next.resize(slot + 1, u32::MAX);
+        }
+        if let Some(n) = self.next.get_mut(slot) {
+            *n = id;
         }
         id
     }
@@ -739,29 +787,20 @@ enum Num {
     F(f64),
 }
 
-/// A number token's value; `long`: it has a fraction, an exponent or more than 19 digits.
-fn num(text: &str, long: bool) -> Num {
+/// A number token's value (`text` its text, `long` and `mag` as in [`Tok::Num`]).
+fn num(text: &str, long: bool, mag: u64) -> Num {
     let float = || Num::F(text.parse::<f64>().unwrap_or(f64::NAN));
-    // The scanner's short numbers are `-?(0|[1-9][0-9]*)` in at most 19 characters: a u64,
-    // or (negative) an i64, read without the general parser.
+    // A short number is `-?(0|[1-9][0-9]*)` in at most 19 characters, its magnitude read by
+    // the scanner: a u64, or (negative, at most 18 digits) an i64.
     if !long {
-        let (neg, digits) = match text.as_bytes() {
-            [b'-', rest @ ..] => (true, rest),
-            d => (false, d),
+        return match (text.as_bytes().first() == Some(&b'-'), mag) {
+            (false, v) => Num::U(v),
+            // `-0` is a float for serde_json.
+            (true, 0) => float(),
+            (true, v) => Num::I(-(v as i64)),
         };
-        if digits.len() <= 19 && !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
-            let v = digits
-                .iter()
-                .fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'));
-            return match (neg, v) {
-                (false, v) => Num::U(v),
-                // `-0` is a float for serde_json.
-                (true, 0) => float(),
-                (true, v) => i64::try_from(v).map_or_else(|_| float(), |v| Num::I(-v)),
-            };
-        }
     }
-    if text == "-0" || (long && text.contains(['.', 'e', 'E'])) {
+    if text.contains(['.', 'e', 'E']) {
         return float();
     }
     if text.starts_with('-') {
@@ -807,8 +846,10 @@ pub(crate) struct EventBuf {
     texts: Vec<Text>,
     /// Key ids of unknown keys, in line order.
     unknown: Vec<u32>,
-    /// Keys that repeat a field given earlier in the line.
-    dups: Vec<String>,
+    /// Key ids of keys that repeat a field given earlier in the line.
+    dups: Vec<u32>,
+    /// Keys given twice in an alert line's own object.
+    alert_dups: Vec<String>,
     /// `evt.type` as an id, resolved once per line.
     type_id: Option<EvtTypeId>,
 }
@@ -820,6 +861,7 @@ impl EventBuf {
         self.texts.clear();
         self.unknown.clear();
         self.dups.clear();
+        self.alert_dups.clear();
         self.type_id = None;
         self.gen = self.gen.wrapping_add(1);
         if self.gen == 0 {
@@ -872,12 +914,23 @@ struct Conv<'l, 'p> {
     ev: &'p mut EventBuf,
 }
 
-fn bad(key: &str, message: String) -> EventError {
-    EventError::BadValue {
-        key: key.to_string(),
-        message,
-    }
+/// Why a value cannot be converted: plain data (`Copy`), made into an
+/// [`EventError::BadValue`] (with its text) only when a line is refused.
+#[derive(Clone, Copy, Debug)]
+enum Bad {
+    /// `expected {0}, found {kind} {json}`.
+    Expected(&'static str, Tok),
+    /// An array item that is not a scalar.
+    ArrayItem(Tok),
+    /// An array for a field that is not a list.
+    NotAList,
+    /// An object as a field's value.
+    Object,
+    /// A value an unknown key cannot hold.
+    Unsupported(Tok),
 }
+
+type Converted<T> = Result<T, Bad>;
 
 impl Conv<'_, '_> {
     fn raw(&self, at: usize, end: usize) -> &str {
@@ -902,13 +955,32 @@ impl Conv<'_, '_> {
         }
     }
 
+    /// A number token's value (`None` for another token).
+    fn num(&self, t: Tok) -> Option<Num> {
+        match t {
+            Tok::Num { at, end, long, mag } => Some(num(self.raw(at, end), long, mag)),
+            _ => None,
+        }
+    }
+
+    /// A string token's text (`None` for another token).
+    fn str_of(&mut self, t: Tok) -> Option<&str> {
+        match t {
+            Tok::Str { at, end, esc } => {
+                let text = self.str_text(at, end, esc);
+                Some(self.text(text))
+            }
+            _ => None,
+        }
+    }
+
     /// A number as text, as serde_json writes it.
-    fn num_text(&mut self, at: usize, end: usize, float: bool) -> Text {
-        if !float && self.raw(at, end) != "-0" {
+    fn num_text(&mut self, at: usize, end: usize, long: bool, mag: u64) -> Text {
+        if !(long || mag == 0 && self.raw(at, end) == "-0") {
             // At most 19 characters without a fraction or exponent: a 64-bit integer.
             return Text::Line(at, end);
         }
-        match num(self.raw(at, end), float) {
+        match num(self.raw(at, end), long, mag) {
             Num::U(_) | Num::I(_) => Text::Line(at, end),
             Num::F(f) => {
                 let start = self.ev.scratch.len();
@@ -923,24 +995,19 @@ impl Conv<'_, '_> {
     fn scalar_text(&mut self, t: Tok) -> Option<Text> {
         match t {
             Tok::Str { at, end, esc } => Some(self.str_text(at, end, esc)),
-            Tok::Num { at, end, float } => Some(self.num_text(at, end, float)),
+            Tok::Num { at, end, long, mag } => Some(self.num_text(at, end, long, mag)),
             Tok::Bool(b) => Some(Text::Static(if b { "true" } else { "false" })),
             _ => None,
         }
     }
 
-    fn text_list(&mut self, key: &str, first: usize, len: usize) -> Result<Slot, EventError> {
+    fn text_list(&mut self, first: usize, len: usize) -> Converted<Slot> {
         let start = self.ev.texts.len();
         let items = self.items.get(first..first + len).unwrap_or_default();
         for &item in items {
             match self.scalar_text(item) {
                 Some(t) => self.ev.texts.push(t),
-                None => {
-                    return Err(bad(
-                        key,
-                        format!("array elements must be strings, found {}", kind(&item)),
-                    ))
-                }
+                None => return Err(Bad::ArrayItem(item)),
             }
         }
         Ok(Slot::List(start, self.ev.texts.len()))
@@ -951,7 +1018,7 @@ impl Conv<'_, '_> {
         let json = match t {
             Tok::Null => Json::Null,
             Tok::Bool(b) => Json::Bool(b),
-            Tok::Num { at, end, float } => num(self.raw(at, end), float).json(),
+            Tok::Num { .. } => self.num(t).map_or(Json::Null, Num::json),
             Tok::Str { at, end, esc } => {
                 let text = self.str_text(at, end, esc);
                 Json::String(self.text(text).to_string())
@@ -991,137 +1058,96 @@ impl Conv<'_, '_> {
         }
     }
 
-    fn uint(&mut self, key: &str, t: Tok) -> Result<u64, EventError> {
-        let v = match t {
-            Tok::Num { at, end, float } => num(self.raw(at, end), float).as_u64(),
-            Tok::Str { at, end, esc } => {
-                let text = self.str_text(at, end, esc);
-                self.text(text).trim().parse().ok()
-            }
-            _ => None,
+    fn uint(&mut self, t: Tok) -> Converted<u64> {
+        let v = match self.num(t) {
+            Some(n) => n.as_u64(),
+            None => self.str_of(t).and_then(|s| s.trim().parse().ok()),
         };
-        match v {
-            Some(v) => Ok(v),
-            None => Err(bad(
-                key,
-                format!("expected an unsigned integer, found {}", self.show(t)),
-            )),
-        }
+        v.ok_or(Bad::Expected("an unsigned integer", t))
     }
 
-    fn int(&mut self, key: &str, t: Tok) -> Result<i64, EventError> {
-        let v = match t {
-            Tok::Num { at, end, float } => num(self.raw(at, end), float).as_i64(),
-            Tok::Str { at, end, esc } => {
-                let text = self.str_text(at, end, esc);
-                self.text(text).trim().parse().ok()
-            }
-            _ => None,
+    fn int(&mut self, t: Tok) -> Converted<i64> {
+        let v = match self.num(t) {
+            Some(n) => n.as_i64(),
+            None => self.str_of(t).and_then(|s| s.trim().parse().ok()),
         };
-        match v {
-            Some(v) => Ok(v),
-            None => Err(bad(
-                key,
-                format!("expected an integer, found {}", self.show(t)),
-            )),
+        v.ok_or(Bad::Expected("an integer", t))
+    }
+
+    /// The error a [`Bad`] value of key `key` is reported as.
+    fn error(&mut self, key: &str, bad: Bad) -> EventError {
+        let message = match bad {
+            Bad::Expected(what, t) => format!("expected {what}, found {}", self.show(t)),
+            Bad::ArrayItem(t) => format!("array elements must be strings, found {}", kind(&t)),
+            Bad::NotAList => "an array is only allowed for a list field".into(),
+            Bad::Object => "an object is not a field value".into(),
+            Bad::Unsupported(t) => format!("unsupported value: {}", kind(&t)),
+        };
+        EventError::BadValue {
+            key: key.to_string(),
+            message,
         }
     }
 
     /// Converts a value of a registry field.
-    fn field(
-        &mut self,
-        key: &str,
-        ty: FieldType,
-        list_ok: bool,
-        t: Tok,
-    ) -> Result<Slot, EventError> {
+    fn field(&mut self, ty: FieldType, list_ok: bool, t: Tok) -> Converted<Slot> {
         if self.is_missing(t) {
             return Ok(Slot::Missing);
         }
         match t {
-            Tok::Arr { first, len } if list_ok => return self.text_list(key, first, len),
-            Tok::Arr { .. } | Tok::NestedArr => {
-                return Err(bad(key, "an array is only allowed for a list field".into()))
-            }
-            Tok::Obj => return Err(bad(key, "an object is not a field value".into())),
+            Tok::Arr { first, len } if list_ok => return self.text_list(first, len),
+            Tok::Arr { .. } | Tok::NestedArr => return Err(Bad::NotAList),
+            Tok::Obj => return Err(Bad::Object),
             _ => {}
         }
         Ok(match ty {
             FieldType::Str | FieldType::Path | FieldType::Bytes | FieldType::IpNet => {
                 Slot::Str(self.scalar_text(t).unwrap_or(Text::Static("")))
             }
-            FieldType::Int => Slot::Int(self.int(key, t)?),
-            FieldType::Uint => Slot::Uint(self.uint(key, t)?),
+            FieldType::Int => Slot::Int(self.int(t)?),
+            FieldType::Uint => Slot::Uint(self.uint(t)?),
             FieldType::Bool => {
                 let b = match t {
                     Tok::Bool(b) => Some(b),
-                    Tok::Str { at, end, esc } => {
-                        let text = self.str_text(at, end, esc);
-                        match self.text(text) {
-                            "true" => Some(true),
-                            "false" => Some(false),
-                            _ => None,
-                        }
-                    }
-                    Tok::Num { at, end, float } => match num(self.raw(at, end), float).as_u64() {
-                        Some(1) => Some(true),
+                    Tok::Num { .. } => match self.num(t).and_then(Num::as_u64) {
                         Some(0) => Some(false),
+                        Some(1) => Some(true),
                         _ => None,
                     },
-                    _ => None,
+                    _ => match self.str_of(t) {
+                        Some("true") => Some(true),
+                        Some("false") => Some(false),
+                        _ => None,
+                    },
                 };
-                match b {
-                    Some(b) => Slot::Bool(b),
-                    None => {
-                        return Err(bad(
-                            key,
-                            format!("expected true or false, found {}", self.show(t)),
-                        ))
-                    }
-                }
+                Slot::Bool(b.ok_or(Bad::Expected("true or false", t))?)
             }
             FieldType::Ip => {
-                let ip = match t {
-                    Tok::Str { at, end, esc } => {
-                        let text = self.str_text(at, end, esc);
-                        self.text(text).trim().parse::<IpAddr>().ok()
-                    }
-                    _ => None,
-                };
-                match ip {
-                    Some(ip) => Slot::Ip(ip),
-                    None => {
-                        return Err(bad(
-                            key,
-                            format!("expected an IP address, found {}", self.show(t)),
-                        ))
-                    }
-                }
+                let ip = self.str_of(t).and_then(|s| s.trim().parse::<IpAddr>().ok());
+                Slot::Ip(ip.ok_or(Bad::Expected("an IP address", t))?)
             }
         })
     }
 
     /// Converts a value of a key that is not a field name: kept as close to the input as
     /// possible.
-    fn untyped(&mut self, key: &str, t: Tok) -> Result<Slot, EventError> {
+    fn untyped(&mut self, t: Tok) -> Converted<Slot> {
         if self.is_missing(t) {
             return Ok(Slot::Missing);
         }
         Ok(match t {
             Tok::Str { at, end, esc } => Slot::Str(self.str_text(at, end, esc)),
             Tok::Bool(b) => Slot::Bool(b),
-            Tok::Num { at, end, float } => match num(self.raw(at, end), float) {
+            Tok::Num { at, end, long, mag } => match num(self.raw(at, end), long, mag) {
                 Num::I(i) => Slot::Int(i),
                 Num::U(u) => match i64::try_from(u) {
                     Ok(i) => Slot::Int(i),
                     Err(_) => Slot::Uint(u),
                 },
-                Num::F(_) => Slot::Str(self.num_text(at, end, float)),
+                Num::F(_) => Slot::Str(self.num_text(at, end, long, mag)),
             },
-            Tok::Arr { first, len } => self.text_list(key, first, len)?,
-            Tok::Null | Tok::NestedArr | Tok::Obj => {
-                return Err(bad(key, format!("unsupported value: {}", kind(&t))));
-            }
+            Tok::Arr { first, len } => self.text_list(first, len)?,
+            Tok::Null | Tok::NestedArr | Tok::Obj => return Err(Bad::Unsupported(t)),
         })
     }
 }
@@ -1174,6 +1200,171 @@ impl Parser {
         {
             self.keys = Keys::new(reg);
         }
+        if self.one_pass(line, reg) {
+            self.finish(line, None);
+            return Ok(None);
+        }
+        self.two_pass(line, reg)
+    }
+
+    /// The common case in one pass: an object whose members are converted as they are
+    /// scanned. False when the line needs [`Parser::two_pass`] (it is not an object, has a
+    /// syntax error or a bad value, or may be a Falco alert), which reads it again from the
+    /// start: a syntax error anywhere in the line is then reported before a bad value, and
+    /// the line is an event or an alert, exactly as if this path did not exist.
+    fn one_pass(&mut self, line: &str, reg: &Registry) -> bool {
+        self.ev.start();
+        self.items.clear();
+        let mut scan = Scan {
+            b: line.as_bytes(),
+            i: 0,
+            items: &mut self.items,
+            top: &mut self.top,
+            inner: &mut self.inner,
+            inner_set: false,
+            has_rule: false,
+            fields: None,
+            time: None,
+        };
+        scan.ws();
+        if scan.peek() != Some(b'{') {
+            return false;
+        }
+        scan.i += 1;
+        scan.ws();
+        if scan.peek() == Some(b'}') {
+            scan.i += 1;
+        } else {
+            let mut after = None;
+            loop {
+                if scan.peek() != Some(b'"') {
+                    return false;
+                }
+                let rest = line.as_bytes().get(scan.i + 1..).unwrap_or_default();
+                let id = if let Some((id, n)) = self.keys.predicted(after, rest) {
+                    // The key expected here: its bytes compared, not scanned.
+                    scan.i += n + 2;
+                    id
+                } else {
+                    let Ok((at, end, esc)) = scan.string() else {
+                        return false;
+                    };
+                    let key = if esc {
+                        self.key_buf.clear();
+                        unescape_into(line.get(at..end).unwrap_or_default(), &mut self.key_buf);
+                        self.key_buf.as_str()
+                    } else {
+                        line.get(at..end).unwrap_or_default()
+                    };
+                    self.keys.lookup(after, key, reg)
+                };
+                scan.ws();
+                if scan.peek() != Some(b':') {
+                    return false;
+                }
+                scan.i += 1;
+                scan.ws();
+                after = Some(id);
+                let Some(info) = self.keys.infos.get(id as usize) else {
+                    return false;
+                };
+                if info.kind == KeyKind::Alert {
+                    return false;
+                }
+                let Ok(val) = scan.value(1, true) else {
+                    return false;
+                };
+                // The commonest values converted here: a plain string of a text field, a
+                // short integer of an integer field, a boolean of a boolean field; the rest
+                // (and every error) by `convert`. `one_pass_reads_as_two_pass` checks
+                // that both give the same.
+                let quick = match (info.kind, val) {
+                    (
+                        KeyKind::Field {
+                            ty: FieldType::Str | FieldType::Path | FieldType::Bytes,
+                            time: false,
+                            ..
+                        },
+                        Tok::Str {
+                            at,
+                            end,
+                            esc: false,
+                        },
+                    ) => {
+                        let na = end - at == 4 && line.as_bytes().get(at..end) == Some(b"<NA>");
+                        Some(if na {
+                            Slot::Missing
+                        } else {
+                            Slot::Str(Text::Line(at, end))
+                        })
+                    }
+                    (
+                        KeyKind::Field {
+                            ty, time: false, ..
+                        },
+                        Tok::Num {
+                            at,
+                            long: false,
+                            mag,
+                            ..
+                        },
+                    ) => {
+                        let neg = line.as_bytes().get(at) == Some(&b'-');
+                        match (ty, neg) {
+                            (FieldType::Uint, false) => Some(Slot::Uint(mag)),
+                            (FieldType::Int, false) => i64::try_from(mag).ok().map(Slot::Int),
+                            // At most 18 digits: an i64; `-0` is left to `convert`.
+                            (FieldType::Int, true) if mag != 0 => Some(Slot::Int(-(mag as i64))),
+                            _ => None,
+                        }
+                    }
+                    (
+                        KeyKind::Field {
+                            ty: FieldType::Bool,
+                            ..
+                        },
+                        Tok::Bool(b),
+                    ) => Some(Slot::Bool(b)),
+                    _ => None,
+                };
+                if let Some(slot) = quick {
+                    if self.ev.put(info.canon, slot) {
+                        self.ev.dups.push(id);
+                    }
+                } else {
+                    let mut conv = Conv {
+                        line,
+                        items: scan.items,
+                        ev: &mut self.ev,
+                    };
+                    if convert(&mut conv, info, id, val).is_err() {
+                        return false;
+                    }
+                }
+                scan.ws();
+                match scan.peek() {
+                    Some(b',') => {
+                        scan.i += 1;
+                        scan.ws();
+                    }
+                    Some(b'}') => {
+                        scan.i += 1;
+                        break;
+                    }
+                    _ => return false,
+                }
+            }
+        }
+        scan.ws();
+        scan.i == line.len()
+    }
+
+    /// Any line: scanned whole (a Falco alert told from an event), then converted.
+    fn two_pass(
+        &mut self,
+        line: &str,
+        reg: &Registry,
+    ) -> Result<Option<Map<String, Json>>, EventError> {
         self.ev.start();
         self.top.clear();
         self.inner.clear();
@@ -1234,27 +1425,16 @@ impl Parser {
             items: &self.items,
             ev: &mut self.ev,
         };
-        for (pos, m) in members.iter().enumerate() {
+        let mut after = None;
+        for m in members.iter() {
             let key = member_key(line, m, &mut self.key_buf);
-            let id = self.keys.lookup(pos, key, reg);
+            let id = self.keys.lookup(after, key, reg);
+            after = Some(id);
             let Some(info) = self.keys.infos.get(id as usize) else {
                 continue;
             };
-            let slot = match info.kind {
-                KeyKind::Unknown { report } => {
-                    if report {
-                        conv.ev.unknown.push(id);
-                    }
-                    conv.untyped(key, m.val)?
-                }
-                KeyKind::Field { time: true, .. } if matches!(m.val, Tok::Num { .. }) => {
-                    // Falco's JSON gives timestamp renderings as integer nanoseconds.
-                    Slot::Time(conv.uint(key, m.val)?)
-                }
-                KeyKind::Field { ty, list_ok, .. } => conv.field(key, ty, list_ok, m.val)?,
-            };
-            if conv.ev.put(info.canon, slot) {
-                conv.ev.dups.push(key.to_string());
+            if let Err(bad) = convert(&mut conv, info, id, m.val) {
+                return Err(conv.error(&info.raw, bad));
             }
         }
         if alert.is_some() {
@@ -1263,10 +1443,17 @@ impl Parser {
             for m in self.top.iter() {
                 let key = member_key(line, m, &mut self.key_buf).to_string();
                 if !seen.insert(key.clone()) {
-                    self.ev.dups.push(key);
+                    self.ev.alert_dups.push(key);
                 }
             }
         }
+        self.finish(line, time_tok.filter(|_| alert.is_some()));
+        Ok(alert)
+    }
+
+    /// After the members: the event time, and the event type as an id. `alert_time`: an
+    /// alert line's own `time`.
+    fn finish(&mut self, line: &str, alert_time: Option<Tok>) {
         // The event time from a timestamp rendering given as a number.
         let ts = TIME_IDS
             .clone()
@@ -1276,7 +1463,7 @@ impl Parser {
             })
             .or_else(|| {
                 // An alert line without the time in its fields: the alert's `time`.
-                let Some(Tok::Str { at, end, esc }) = time_tok.filter(|_| alert.is_some()) else {
+                let Some(Tok::Str { at, end, esc }) = alert_time else {
                     return None;
                 };
                 let mut s = String::new();
@@ -1323,7 +1510,6 @@ impl Parser {
             None => None,
         };
         self.ev.type_id = type_id;
-        Ok(alert)
     }
 
     /// The event of the last line parsed (`line` is that line).
@@ -1337,7 +1523,10 @@ impl Parser {
 
     /// The keys of the last line that repeat a field given earlier in it.
     pub(crate) fn duplicate_keys(&mut self) -> impl Iterator<Item = String> + '_ {
-        self.ev.dups.drain(..)
+        let infos = &self.keys.infos;
+        let dups = self.ev.dups.drain(..);
+        dups.filter_map(|id| infos.get(id as usize).map(|i| i.raw.to_string()))
+            .chain(self.ev.alert_dups.drain(..))
     }
 
     /// The unknown keys of the last line not reported before, marking them reported;
@@ -1366,6 +1555,32 @@ impl Parser {
             .map(|i| i.raw.to_string())
             .collect()
     }
+}
+
+/// Converts one member's value (its key resolved to `info`, id `id`) into the event.
+fn convert(conv: &mut Conv<'_, '_>, info: &KeyInfo, id: u32, val: Tok) -> Converted<()> {
+    let slot = match info.kind {
+        KeyKind::Unknown { report } => {
+            if report {
+                conv.ev.unknown.push(id);
+            }
+            conv.untyped(val)?
+        }
+        // `rule` or `output_fields` not at the top level of an alert.
+        KeyKind::Alert => {
+            conv.ev.unknown.push(id);
+            conv.untyped(val)?
+        }
+        KeyKind::Field { time: true, .. } if matches!(val, Tok::Num { .. }) => {
+            // Falco's JSON gives timestamp renderings as integer nanoseconds.
+            Slot::Time(conv.uint(val)?)
+        }
+        KeyKind::Field { ty, list_ok, .. } => conv.field(ty, list_ok, val)?,
+    };
+    if conv.ev.put(info.canon, slot) {
+        conv.ev.dups.push(id);
+    }
+    Ok(())
 }
 
 /// A member's key as text (unescaped into `buf` when it holds escapes).
@@ -1713,6 +1928,28 @@ mod tests {
         assert!(parse(&mut p, r#"{"a":1e400}"#).is_err());
     }
 
+    /// A number as the scanner reads it.
+    fn scanned_num(text: &str) -> Num {
+        let (mut items, mut top, mut inner) = (Vec::new(), Vec::new(), Vec::new());
+        let mut s = Scan {
+            b: text.as_bytes(),
+            i: 0,
+            items: &mut items,
+            top: &mut top,
+            inner: &mut inner,
+            inner_set: false,
+            has_rule: false,
+            fields: None,
+            time: None,
+        };
+        match s.value(0, false) {
+            Ok(Tok::Num { at, end, long, mag }) if end == text.len() => {
+                num(&text[at..end], long, mag)
+            }
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+
     /// The short-number fast path reads what serde_json reads.
     #[test]
     fn short_numbers_as_serde_json_reads_them() {
@@ -1727,7 +1964,7 @@ mod tests {
             "-123456789012345678",
             "-999999999999999999",
         ] {
-            let ours = num(text, false).json();
+            let ours = scanned_num(text).json();
             let theirs: Json = serde_json::from_str(text).unwrap();
             assert_eq!(ours, theirs, "{text}");
             assert_eq!(ours.to_string(), theirs.to_string(), "{text}");
@@ -1820,6 +2057,156 @@ mod tests {
                 let ours = matches!(p.parse(t, registry()), Err(EventError::Json(_)));
                 let theirs = serde_json::from_str::<Json>(t).is_err();
                 prop_assert_eq!(ours, theirs, "{:?}", t);
+            }
+        }
+    }
+
+    /// What a parser made of a line: the event, its warnings and the line's kind, or the error.
+    type Outcome =
+        Result<(FlatEvent, Vec<String>, Vec<String>, Option<EvtTypeId>, bool), EventError>;
+
+    fn outcome(
+        p: &mut Parser,
+        line: &str,
+        r: Result<Option<Map<String, Json>>, EventError>,
+    ) -> Outcome {
+        let alert = r?.is_some();
+        let dups: Vec<String> = p.duplicate_keys().collect();
+        let view = p.view(line);
+        let (flat, type_id) = (view.to_flat(), Event::evt_type_id(&view));
+        Ok((flat, dups, p.unknown_keys(), type_id, alert))
+    }
+
+    /// A member's value for [`lines`]: each kind a field can be given as, right or wrong.
+    fn member_value() -> impl Strategy<Value = Json> {
+        prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            any::<i64>().prop_map(Json::from),
+            any::<u64>().prop_map(Json::from),
+            (0u64..3).prop_map(Json::from),
+            (-1e6f64..1e6).prop_map(|f| Number::from_f64(f).map_or(Json::Null, Json::Number)),
+            "\\PC{0,8}".prop_map(Json::String),
+            prop::sample::select(
+                &["<NA>", "10.1.2.3", "::1", " 42 ", "-7", "true", "false", "x\"y"][..]
+            )
+            .prop_map(|s| Json::String(s.to_string())),
+            Just(serde_json::json!(["a", 1, true])),
+            Just(serde_json::json!(["a", [1]])),
+            Just(serde_json::json!({"proc.name": "x"})),
+        ]
+    }
+
+    /// Lines as a stream gives them: objects of known, unknown and special keys, some
+    /// keys spelled with escapes, some lines damaged.
+    fn lines() -> impl Strategy<Value = Vec<String>> {
+        let keys = prop::sample::select(
+            &[
+                "evt.type",
+                "evt.num",
+                "evt.rawtime",
+                "evt.time",
+                "evt.datetime",
+                "proc.name",
+                "proc.pid",
+                "proc.aname[2]",
+                "fd.sip",
+                "fd.types",
+                "evt.is_open_read",
+                "evt.arg.flags",
+                "x.y",
+                "quell.decision",
+                "rule",
+                "output_fields",
+                "time",
+            ][..],
+        );
+        let object = prop::collection::vec((keys, member_value(), any::<bool>()), 0..12)
+            .prop_map(|members| {
+                let mut line = String::from("{");
+                for (n, (k, v, esc)) in members.into_iter().enumerate() {
+                    if n > 0 {
+                        line.push(',');
+                    }
+                    let key = if esc {
+                        k.replacen('e', "\\u0065", 1)
+                    } else {
+                        k.to_string()
+                    };
+                    let v = match (k, v) {
+                        ("evt.type", Json::String(_)) => Json::from("openat"),
+                        ("output_fields", Json::Object(_)) => {
+                            serde_json::json!({"proc.name": "x", "evt.type": "execve"})
+                        }
+                        (_, v) => v,
+                    };
+                    line.push_str(&format!("\"{key}\": {v}"));
+                }
+                line.push('}');
+                line
+            })
+            .boxed();
+        let damaged = (
+            object.clone(),
+            any::<prop::sample::Index>(),
+            prop::sample::select(&["", "\"", "\\", "}", ",", "0", " ", "{"][..]),
+        )
+            .prop_map(|(line, at, with)| {
+                let mut cut = at.index(line.len() + 1);
+                while !line.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                let end = line[cut..]
+                    .chars()
+                    .next()
+                    .map_or(cut, |c| cut + c.len_utf8());
+                format!("{}{with}{}", &line[..cut], &line[end..])
+            });
+        prop::collection::vec(prop_oneof![4 => object, 1 => damaged], 1..8)
+    }
+
+    /// Plain event lines take the one-pass path; lines it leaves to the general path:
+    /// alerts, a bad value, a syntax error.
+    #[test]
+    fn the_one_pass_path_takes_plain_events() {
+        let mut p = Parser::new();
+        for (line, one) in [
+            (
+                r#"{"evt.type":"openat","proc.pid":3,"fd.name":"/a","x.y":[1,"b"]}"#,
+                true,
+            ),
+            (
+                r#"{"evt.type":"openat","proc.pid":4,"fd.name":"/b","x.y":[]}"#,
+                true,
+            ),
+            (r#"{"proc.n\u0061me":"a","proc.name":"b","rule":1}"#, false),
+            (r#"{"evt.type":"openat","proc.pid":"x"}"#, false),
+            (r#"{"evt.type":"openat","proc.pid":3,}"#, false),
+            (r#"{"rule":"r","output_fields":{"proc.name":"x"}}"#, false),
+            ("{}", true),
+        ] {
+            assert_eq!(p.one_pass(line, registry()), one, "{line}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        /// The one-pass path reads every line as the general path does: the same event,
+        /// duplicate and unknown keys, type id and kind of line, or the same error; line
+        /// after line with one parser (the key table and its predictions carried over).
+        #[test]
+        fn one_pass_reads_as_two_pass(lines in lines()) {
+            let (mut fast, mut general) = (Parser::new(), Parser::new());
+            for line in &lines {
+                let line = line.trim();
+                if line.is_empty() {
+                    continue;
+                }
+                let r = fast.parse(line, registry());
+                let ours = outcome(&mut fast, line, r);
+                let r = general.two_pass(line, registry());
+                let theirs = outcome(&mut general, line, r);
+                prop_assert_eq!(ours, theirs, "{}", line);
             }
         }
     }
