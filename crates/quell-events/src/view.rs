@@ -1271,8 +1271,16 @@ impl Parser {
                 if info.kind == KeyKind::Alert {
                     return false;
                 }
-                let Ok(val) = scan.value(1, true) else {
-                    return false;
+                let val = if scan.peek() == Some(b'"') {
+                    let Ok((at, end, esc)) = scan.string() else {
+                        return false;
+                    };
+                    Tok::Str { at, end, esc }
+                } else {
+                    let Ok(val) = scan.value(1, true) else {
+                        return false;
+                    };
+                    val
                 };
                 // The commonest values converted here: a plain string of a text field, a
                 // short integer of an integer field, a boolean of a boolean field; the rest
