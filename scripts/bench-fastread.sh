@@ -4,7 +4,10 @@
 # OLD_QUELL: a release build of the code to compare with, e.g. main built in another directory:
 #   git worktree add /tmp/quell-main main && cargo build --release --manifest-path /tmp/quell-main/Cargo.toml
 # NEW_QUELL defaults to target/release/quell (cargo build --release -p quell).
-# Environment: REPLAY_LINES (500000), TRIAGE_RECORDS (200000; 0 skips triage).
+# Environment: REPLAY_LINES (500000), TRIAGE_RECORDS (200000; 0 skips triage), INSTR_LINES (0;
+#   N > 0 also counts the instructions each build executes to replay the first N lines, with
+#   valgrind's cachegrind, less those of replaying an empty file (loading the rules): a figure
+#   the machine's load does not move, printed per line and as a ratio).
 # Replay: the 502Error corpus events repeated to REPLAY_LINES lines,
 #   quell replay -r falco_rules.yaml --json FILE
 # Triage: the recording crates/quell-triage/benches/triage_large.sh builds (live corpus recordings
@@ -12,7 +15,7 @@
 #   incubating rules.
 # The two builds' outputs must be identical (the script fails otherwise). Printed per build: user and
 # system CPU seconds, wall seconds, peak RSS, records per CPU-second; then new/old as a ratio.
-# Needs: /usr/bin/time, python3 and gzip (triage input). Temporary files go to ${TMPDIR:-/tmp}
+# Needs: /usr/bin/time, python3 and gzip (triage input); valgrind for INSTR_LINES. Temporary files go to ${TMPDIR:-/tmp}
 # and are removed.
 set -eu
 OLD=${1:?usage: scripts/bench-fastread.sh OLD_QUELL [NEW_QUELL]}
@@ -59,6 +62,32 @@ for which in old new; do
     run "replay-$which" "$bin" "$N" replay -r "$RULES_DIR/falco_rules.yaml" --json "$TMP/replay.jsonl"
 done
 ratio replay-old replay-new
+
+I=${INSTR_LINES:-0}
+if [ "$I" -gt 0 ]; then
+    # instr BIN FILE: instructions executed by `quell replay` of FILE
+    instr() {
+        valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null "$1" replay \
+            -r "$RULES_DIR/falco_rules.yaml" --json "$2" 2>&1 >/dev/null |
+            sed -n 's/.*I *refs: *//p' | tr -d ,
+    }
+    head -n "$I" "$TMP/replay.jsonl" > "$TMP/instr.jsonl"
+    : > "$TMP/empty.jsonl"
+    echo "instructions (cachegrind), replay of the first $I lines less an empty replay:"
+    for which in old new; do
+        if [ $which = old ]; then bin=$OLD; else bin=$NEW; fi
+        all=$(instr "$bin" "$TMP/instr.jsonl")
+        fixed=$(instr "$bin" "$TMP/empty.jsonl")
+        echo "$all $fixed" > "$TMP/instr-$which"
+        awk -v n="$which" -v a="$all" -v f="$fixed" -v l="$I" 'BEGIN {
+            printf "%-14s %13.0f instructions, %11.0f of them loading the rules: %7.0f per line\n",
+                "replay-" n, a, f, (a - f) / l }'
+    done
+    read -r oa of < "$TMP/instr-old"
+    read -r na nf < "$TMP/instr-new"
+    awk -v o="$((oa - of))" -v n="$((na - nf))" 'BEGIN {
+        printf "  new executes %.2fx fewer instructions per line than the old build\n", o / n }'
+fi
 rm -f "$TMP/replay.jsonl"
 
 if [ "$T" -gt 0 ]; then
