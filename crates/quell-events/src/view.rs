@@ -1,15 +1,29 @@
 //! The reader's fast path: a line parsed straight into a reusable event whose text borrows
 //! from the line ([`EventRef`]).
 //!
-//! A purpose-built JSON scanner reads the line once (strings found with `memchr`, numbers and
-//! literals checked against JSON's grammar, nesting limited to 128 levels as in serde_json).
-//! Each key is resolved once per reader to a field id: the keys of the previous line are
-//! tried first, position by position, then a hash map, then the registry. Every value is
-//! converted to its field's type as it is read (so a bad value in a field no rule reads is
-//! still an error naming its key), into buffers that are reused from line to line: a text
-//! value is a span of the line unless it holds escapes (then it is unescaped into a scratch
-//! string kept by the reader). Reading a line allocates nothing once the buffers have grown
-//! to the stream's lines, except for a Falco alert line's object and for warnings.
+//! A purpose-built JSON scanner reads the line (strings eight bytes at a time, numbers and
+//! literals checked against JSON's grammar and integers read as they are scanned, nesting
+//! limited to 128 levels as in serde_json). Each key is resolved once per reader to a field
+//! id. Every value is converted to its field's type as it is read (so a bad value in a field
+//! no rule reads is still an error naming its key), into buffers that are reused from line
+//! to line: a text value is a span of the line unless it holds escapes (then it is unescaped
+//! into a scratch string kept by the reader). Reading a line allocates nothing once the
+//! buffers have grown to the stream's lines, except for a Falco alert line's object and for
+//! warnings.
+//!
+//! Two paths, one result: `Parser::one_pass` reads an event line in a single pass, each
+//! member converted as soon as it is scanned; where a key is expected (the key that followed
+//! the previous key last time) its bytes are compared in place instead of scanned and looked
+//! up, and the commonest values (plain text, short integers, booleans) are converted inline.
+//! Anything else (not an object, a syntax error, a bad value, a top-level `rule` or
+//! `output_fields` that may make the line a Falco alert) goes to `Parser::two_pass`, which
+//! scans the whole line before converting: a syntax error anywhere is reported before a bad
+//! value, as before. The property test `one_pass_reads_as_two_pass` checks that the two
+//! agree on random streams (event, warnings, type id, kind of line, or error).
+//!
+//! Duplicate keys: the last occurrence in the line wins (as for two spellings of one field,
+//! `proc.aname[2]` and `proc.aname[02]`); every occurrence is converted, so a bad value in an
+//! earlier one is still an error; each repeat is reported as a warning.
 //!
 //! Semantics are those of [`FlatEvent::from_json_line`], which is built on this parser:
 //! the owned event is the view's fields, copied.
@@ -1208,7 +1222,7 @@ impl Parser {
     }
 
     /// The common case in one pass: an object whose members are converted as they are
-    /// scanned. False when the line needs [`Parser::two_pass`] (it is not an object, has a
+    /// scanned. False when the line needs `Parser::two_pass` (it is not an object, has a
     /// syntax error or a bad value, or may be a Falco alert), which reads it again from the
     /// start: a syntax error anywhere in the line is then reported before a bad value, and
     /// the line is an event or an alert, exactly as if this path did not exist.
