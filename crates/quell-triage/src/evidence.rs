@@ -674,8 +674,14 @@ const SYSTEM_BIN_DIRS: &[&str] = &[
 /// interpreter, a download or network tool; the program is a bare name or under a system
 /// directory, and the process (when it is not the shell) is a shipped executable. A web
 /// application's mail or image conversion is plain; `curl … | sh`, `bash -i >& /dev/tcp/…`,
-/// `nc -e`, `/tmp/x` are not. `None` when there is no service's shell or it is not plain.
+/// `nc -e`, `/tmp/x` are not. Only the start of that shell or of its program (an `execve`
+/// event) can be plain: when what the command then does is itself flagged (a log cleared, a
+/// process traced, a sensitive file read), the shell-out is not the application's design.
+/// `None` when there is no service's shell or it is not plain.
 pub fn plain_service_command(ev: &FlatEvent) -> Option<String> {
+    if !is_exec(ev) {
+        return None;
+    }
     let lin = lineage(ev);
     let svc = lin
         .iter()
@@ -1552,14 +1558,14 @@ mod tests {
         // The shell itself, right below the service, running one system command.
         assert_eq!(
             p(
-                serde_json::json!({"proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c /usr/sbin/sendmail -t -i"})
+                serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c /usr/sbin/sendmail -t -i"})
             )
             .as_deref(),
             Some("/usr/sbin/sendmail -t -i")
         );
-        assert!(p(serde_json::json!({"proc.name":"sh","proc.pname":"apache2","proc.cmdline":"sh -c convert /tmp/phpQk8s2L -resize 320x320 /var/www/g/t/img_1.jpg 2>&1"})).is_some());
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"apache2","proc.cmdline":"sh -c convert /tmp/phpQk8s2L -resize 320x320 /var/www/g/t/img_1.jpg 2>&1"})).is_some());
         // The program the shell ran, shipped by the system.
-        assert!(p(serde_json::json!({"proc.name":"convert","proc.exepath":"/usr/bin/convert-im6.q16","proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c convert a.png -resize 10x10 b.png > /dev/null"})).is_some());
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"convert","proc.exepath":"/usr/bin/convert-im6.q16","proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c convert a.png -resize 10x10 b.png > /dev/null"})).is_some());
         // Not plain: downloads, pipes into a shell, /dev/tcp, nested shells, network tools,
         // several commands, substitutions, variables, files written, programs from elsewhere.
         for cmd in [
@@ -1579,15 +1585,17 @@ mod tests {
             "sh",
             "sh -i",
         ] {
-            let j = serde_json::json!({"proc.name":"sh","proc.pname":"httpd","proc.cmdline":cmd});
+            let j = serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"httpd","proc.cmdline":cmd});
             assert_eq!(p(j), None, "{cmd}");
         }
         // A program the shell ran that the system did not ship.
-        assert!(p(serde_json::json!({"proc.name":"convert","proc.exepath":"/tmp/convert","proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c convert a b"})).is_none());
-        assert!(p(serde_json::json!({"proc.name":"convert","proc.exepath":"/usr/bin/convert","proc.is_exe_upper_layer":true,"proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c convert a b"})).is_none());
+        // What the command does after its start (here a write it makes) is not plain.
+        assert!(p(serde_json::json!({"evt.type":"openat","proc.name":"convert","proc.exepath":"/usr/bin/convert-im6.q16","proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c convert a.png -resize 10x10 b.png","fd.name":"b.png"})).is_none());
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"convert","proc.exepath":"/tmp/convert","proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c convert a b"})).is_none());
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"convert","proc.exepath":"/usr/bin/convert","proc.is_exe_upper_layer":true,"proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c convert a b"})).is_none());
         // A shell deeper than right below the service, or no service at all.
-        assert!(p(serde_json::json!({"proc.name":"cat","proc.exepath":"/usr/bin/cat","proc.pname":"sh","proc.aname[2]":"sh","proc.aname[3]":"httpd","proc.pcmdline":"sh -c cat x"})).is_none());
-        assert!(p(serde_json::json!({"proc.name":"sh","proc.pname":"bash","proc.cmdline":"sh -c convert a b"})).is_none());
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"cat","proc.exepath":"/usr/bin/cat","proc.pname":"sh","proc.aname[2]":"sh","proc.aname[3]":"httpd","proc.pcmdline":"sh -c cat x"})).is_none());
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"bash","proc.cmdline":"sh -c convert a b"})).is_none());
     }
 
     #[test]

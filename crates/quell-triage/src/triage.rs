@@ -1503,6 +1503,20 @@ mod tests {
             "{s:?}"
         );
         assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        // A plain command whose act is itself flagged (a web server's shell deleting the
+        // package log): both alerts stay likely real.
+        let del = vec![
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":322,"evt.rawtime":5,"proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.pname":"php-fpm","proc.cmdline":"sh -c rm -f /var/log/dpkg.log"}),
+            ),
+            l(
+                json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":322,"evt.rawtime":6,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.pname":"sh","proc.aname[2]":"php-fpm","proc.pcmdline":"sh -c rm -f /var/log/dpkg.log","fs.path.name":"/var/log/dpkg.log"}),
+            ),
+        ];
+        for rule in ["Run shell untrusted", "Clear Log Activities"] {
+            let r = verdict_of(&del, rule);
+            assert_eq!(r[0].verdict, Verdict::LikelyReal, "{rule}: {:#?}", r[0]);
+        }
     }
 
     /// A cron job reading keys and shadow and uploading the archive to the site's own
