@@ -666,18 +666,18 @@ const SYSTEM_BIN_DIRS: &[&str] = &[
     "/usr/local/bin/",
 ];
 
-/// The command a service's shell ran, when it is *plain*: the shell sits right below the
-/// service (`php-fpm → sh -c CMD`, with the process being that shell or the program it
-/// ran), and `CMD` is one simple command of the system's own: no second command, pipe,
+/// The command a service's shell ran, when it is *plain*: the process is a shell started
+/// right below the service (`php-fpm → sh -c CMD`), this event is its start (`execve`),
+/// and `CMD` is one simple command of the system's own: no second command, pipe,
 /// substitution, variable, grouping or redirection (except to `/dev/null` and `2>&1`), no
-/// URL or `/dev/tcp`, and neither its program nor any of its words a shell, an
-/// interpreter, a download or network tool; the program is a bare name or under a system
-/// directory, and the process (when it is not the shell) is a shipped executable. A web
-/// application's mail or image conversion is plain; `curl … | sh`, `bash -i >& /dev/tcp/…`,
-/// `nc -e`, `/tmp/x` are not. Only the start of that shell or of its program (an `execve`
-/// event) can be plain: when what the command then does is itself flagged (a log cleared, a
-/// process traced, a sensitive file read), the shell-out is not the application's design.
-/// `None` when there is no service's shell or it is not plain.
+/// URL or `/dev/tcp`, neither its program nor any of its words a shell, an interpreter, a
+/// download or network tool, and the program a bare name or under a system directory. A
+/// web application's mail or image conversion is plain; `curl … | sh`,
+/// `bash -i >& /dev/tcp/…`, `nc -e`, `/tmp/x` are not. Only the shell's own start is
+/// weighed so: an alert on the program it runs, or on what that program does (a log
+/// cleared, a process traced, `shred` run), means the command itself is flagged, and the
+/// shell-out is not an application's design. `None` when there is no service's shell or it
+/// is not plain.
 pub fn plain_service_command(ev: &FlatEvent) -> Option<String> {
     if !is_exec(ev) {
         return None;
@@ -688,15 +688,10 @@ pub fn plain_service_command(ev: &FlatEvent) -> Option<String> {
         .position(|(l, n, _)| *l > 0 && role(n) == Role::Service)?;
     let shell_at = svc.checked_sub(1)?;
     let (shell_level, shell_name, _) = lin.get(shell_at)?;
-    if *shell_level > 1 || role(shell_name) != Role::Shell {
+    if *shell_level != 0 || role(shell_name) != Role::Shell {
         return None;
     }
-    let key = if *shell_level == 0 {
-        "proc.cmdline"
-    } else {
-        "proc.pcmdline"
-    };
-    let cmdline = text(ev, key)?;
+    let cmdline = text(ev, "proc.cmdline")?;
     let (_, rest) = cmdline.split_once(" -c ")?;
     let cmd = rest.trim().trim_matches(|c| c == '"' || c == '\'');
     // Harmless redirections are set aside; anything else that is not a plain word fails.
@@ -740,9 +735,6 @@ pub fn plain_service_command(ev: &FlatEvent) -> Option<String> {
         return None;
     }
     if first.contains("/../") || in_drop_dir(first) {
-        return None;
-    }
-    if *shell_level == 1 && !crate::catalogue::shipped_executable(ev) {
         return None;
     }
     Some(kept.join(" "))
@@ -1564,8 +1556,9 @@ mod tests {
             Some("/usr/sbin/sendmail -t -i")
         );
         assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"apache2","proc.cmdline":"sh -c convert /tmp/phpQk8s2L -resize 320x320 /var/www/g/t/img_1.jpg 2>&1"})).is_some());
-        // The program the shell ran, shipped by the system.
-        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"convert","proc.exepath":"/usr/bin/convert-im6.q16","proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c convert a.png -resize 10x10 b.png > /dev/null"})).is_some());
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"apache2","proc.cmdline":"sh -c convert a.png -resize 10x10 b.png > /dev/null"})).is_some());
+        // The program the shell ran, even the system's own, is flagged for what it is.
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"shred","proc.exepath":"/usr/bin/shred","proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c shred -u /home/ops/.ssh/id_rsa"})).is_none());
         // Not plain: downloads, pipes into a shell, /dev/tcp, nested shells, network tools,
         // several commands, substitutions, variables, files written, programs from elsewhere.
         for cmd in [
@@ -1588,11 +1581,8 @@ mod tests {
             let j = serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"httpd","proc.cmdline":cmd});
             assert_eq!(p(j), None, "{cmd}");
         }
-        // A program the shell ran that the system did not ship.
         // What the command does after its start (here a write it makes) is not plain.
-        assert!(p(serde_json::json!({"evt.type":"openat","proc.name":"convert","proc.exepath":"/usr/bin/convert-im6.q16","proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c convert a.png -resize 10x10 b.png","fd.name":"b.png"})).is_none());
-        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"convert","proc.exepath":"/tmp/convert","proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c convert a b"})).is_none());
-        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"convert","proc.exepath":"/usr/bin/convert","proc.is_exe_upper_layer":true,"proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c convert a b"})).is_none());
+        assert!(p(serde_json::json!({"evt.type":"openat","proc.name":"sh","proc.pname":"apache2","proc.cmdline":"sh -c convert a.png -resize 10x10 b.png","fd.name":"b.png"})).is_none());
         // A shell deeper than right below the service, or no service at all.
         assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"cat","proc.exepath":"/usr/bin/cat","proc.pname":"sh","proc.aname[2]":"sh","proc.aname[3]":"httpd","proc.pcmdline":"sh -c cat x"})).is_none());
         assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"bash","proc.cmdline":"sh -c convert a b"})).is_none());
