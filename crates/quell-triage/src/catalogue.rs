@@ -167,10 +167,13 @@ pub const INERT_COMMANDS: &[&str] = &["echo", "printf", "cd", "true", ":"];
 
 /// Whether every command of a shell string is one of `allowed` (by base name) or inert
 /// ([`INERT_COMMANDS`], when nothing is written with `>`), and at least one is in
-/// `allowed`. Command substitution never is; input redirection only when `redirects` is
-/// true.
+/// `allowed`. Command substitution never is; redirection (`<`, `>`) only when `redirects`
+/// is true.
 pub fn commands_within(cmd: &str, allowed: &[String], redirects: bool) -> bool {
-    if cmd.contains('`') || cmd.contains("$(") || (!redirects && cmd.contains('<')) {
+    if cmd.contains('`')
+        || cmd.contains("$(")
+        || (!redirects && (cmd.contains('<') || cmd.contains('>')))
+    {
         return false;
     }
     let mut any = false;

