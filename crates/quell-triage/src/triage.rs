@@ -137,6 +137,11 @@ pub struct ClusterReport {
     /// the weight fitting works on.
     #[serde(skip)]
     pub features: Features,
+    /// What anchors a likely false positive for every alert of the cluster, whatever the
+    /// score: `signal (basis)`, basis `recorded`, `unattended`, `harmless_act` or
+    /// `quiet_session` (see `anchor:` in data/signals.yaml). None: some alert has no
+    /// anchor, and the cluster is never called likely false positive.
+    pub anchor: Option<String>,
 }
 
 /// How many reasons a report keeps.
@@ -210,19 +215,24 @@ struct AnchorFacts {
     quiet: bool,
 }
 
-/// The signal that anchors a likely false positive among an alert's hits, if any.
-fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<&'static str> {
+/// The signal that anchors a likely false positive among an alert's hits, if any, with
+/// what makes it one: `recorded` (people's decisions, prevalence), `unattended` (nobody
+/// entered the session), `harmless_act` (a catalogue act harmless whoever runs it, by the
+/// system's own executable) or `quiet_session`.
+fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<(&'static str, &'static str)> {
     hits.iter()
         .filter(|h| h.act > 0.0 && kind_of(h.id) == Kind::Benign)
-        .find(|h| match signals::bundled().anchor(h.id) {
-            Anchor::Never => false,
-            Anchor::Always => true,
-            Anchor::Unattended => {
-                facts.unattended || (h.id == "known_benign" && facts.harmless_act)
+        .find_map(|h| match signals::bundled().anchor(h.id) {
+            Anchor::Never => None,
+            Anchor::Always => Some((h.id, "recorded")),
+            Anchor::Unattended if facts.unattended => Some((h.id, "unattended")),
+            Anchor::Unattended if h.id == "known_benign" && facts.harmless_act => {
+                Some((h.id, "harmless_act"))
             }
-            Anchor::QuietSession => facts.quiet,
+            Anchor::Unattended => None,
+            Anchor::QuietSession if facts.quiet => Some((h.id, "quiet_session")),
+            Anchor::QuietSession => None,
         })
-        .map(|h| h.id)
 }
 
 /// A Falco JSON alert for a record: the alert line itself when it is one, else built
@@ -374,11 +384,14 @@ type AggSignal = (&'static str, usize, f64, f64, Vec<(&'static str, String)>);
 struct Agg {
     members: Vec<usize>,
     signals: Vec<AggSignal>,
+    /// Per alert, its anchor (see [`anchor_of`]).
+    anchors: Vec<Option<(&'static str, &'static str)>>,
 }
 
 impl Agg {
-    fn add(&mut self, at: usize, hits: Vec<Hit>) {
+    fn add(&mut self, at: usize, hits: Vec<Hit>, anchor: Option<(&'static str, &'static str)>) {
         self.members.push(at);
+        self.anchors.push(anchor);
         for h in hits {
             match self.signals.iter_mut().find(|s| s.0 == h.id) {
                 Some(s) => {
@@ -483,8 +496,8 @@ impl Triage<'_> {
                 hits.extend(hist_hits.iter().cloned());
                 let logit: f64 = hits.iter().map(|h| w(h.id) * h.act).sum();
                 let vetoed = hits.iter().any(|h| vetoes(h.id, w(h.id) * h.act));
-                let anchored = anchor_of(&hits, facts).is_some();
-                let v = verdict(round3(sigmoid(logit)), vetoed, anchored);
+                let anchor = anchor_of(&hits, facts);
+                let v = verdict(round3(sigmoid(logit)), vetoed, anchor.is_some());
                 let mut class: Vec<&'static str> = hits
                     .iter()
                     .filter(|h| kind_of(h.id) == Kind::Attack)
@@ -494,10 +507,10 @@ impl Triage<'_> {
                 class.dedup();
                 let key = (class, v);
                 match parts.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, agg)) => agg.add(i, hits),
+                    Some((_, agg)) => agg.add(i, hits, anchor),
                     None => {
                         let mut agg = Agg::default();
-                        agg.add(i, hits);
+                        agg.add(i, hits, anchor);
                         parts.push((key, agg));
                     }
                 }
@@ -913,6 +926,15 @@ impl Triage<'_> {
         let lang = self.lang;
         let rule = &c.signature.rule;
         let n = agg.members.len().max(1);
+        let anchor = if agg.anchors.iter().all(Option::is_some) {
+            agg.anchors
+                .first()
+                .copied()
+                .flatten()
+                .map(|(sig, basis)| format!("{sig} ({basis})"))
+        } else {
+            None
+        };
         let mut reasons: Vec<(Reason, Option<String>)> = Vec::new();
         let mut features: Features = Vec::new();
         for (sid, k, sum, max, vars) in agg.signals {
@@ -1025,6 +1047,7 @@ impl Triage<'_> {
             signature: c.signature.clone(),
             members: agg.members,
             features,
+            anchor,
         }
     }
 }
@@ -1051,6 +1074,7 @@ impl ClusterReport {
             "sample": self.sample,
             "summary": self.summary,
             "signature": self.signature,
+            "anchor": self.anchor,
         })
     }
 }
