@@ -160,6 +160,7 @@ fn examples(engine: &Engine, units: &[&Unit]) -> Vec<Example> {
             Example {
                 family,
                 benign,
+                anchored: r.anchor.is_some(),
                 features: r.features,
             }
         })

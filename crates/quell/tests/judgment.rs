@@ -442,13 +442,14 @@ fn triage_split(e: &Engine, units: &[&Unit], fig: &mut Figures, out: &mut Vec<St
             .map(|x| format!("{}{:+.1}", x.signal, x.effect))
             .collect();
         out.push(format!(
-            "  CLUSTER {tag:22} {:22} {:.3} {:34} alerts {:3} [{}] reasons [{}]",
+            "  CLUSTER {tag:22} {:22} {:.3} {:34} alerts {:3} [{}] reasons [{}] anchor {}",
             r.verdict.as_str(),
             r.score,
             r.rule,
             r.alerts,
             names.join(" "),
-            reasons.join(" ")
+            reasons.join(" "),
+            r.anchor.as_deref().unwrap_or("none")
         ));
     }
 }
