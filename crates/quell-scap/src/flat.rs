@@ -580,15 +580,18 @@ const MAX_NAMES: usize = 1 << 16;
 /// hold a path or two).
 const MAX_ENTER_BYTES: usize = 64 << 10;
 
+/// The state's tables: looked up several times per event (SipHash showed in profiles).
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Turns a capture's items into flat events. Feed it [`Tables`] and events in file order.
 #[derive(Debug, Default)]
 pub struct Converter {
-    threads: HashMap<i64, Thread>,
-    fds: HashMap<i64, HashMap<i64, Fd>>,
-    users: HashMap<u32, String>,
-    groups: HashMap<u32, String>,
-    containers: HashMap<String, String>,
-    enters: HashMap<i64, Enter>,
+    threads: Map<i64, Thread>,
+    fds: Map<i64, Map<i64, Fd>>,
+    users: Map<u32, String>,
+    groups: Map<u32, String>,
+    containers: Map<String, String>,
+    enters: Map<i64, Enter>,
     /// An emptied enter event kept for the next one (its buffers reused).
     spare_enter: Option<Enter>,
     stats: FlatStats,
@@ -1762,8 +1765,7 @@ fn num_value(id: Id, v: i128) -> Value<'static> {
 
 /// The ids of [`FIELDS`] by key.
 fn field_id(key: &str) -> Option<Id> {
-    static INDEX: OnceLock<HashMap<&'static str, Id, foldhash::fast::RandomState>> =
-        OnceLock::new();
+    static INDEX: OnceLock<Map<&'static str, Id>> = OnceLock::new();
     INDEX
         .get_or_init(|| {
             FIELDS
