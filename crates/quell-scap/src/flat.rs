@@ -894,14 +894,14 @@ impl Converter {
     }
 
     /// [`Converter::fd_put`], giving `f` back when the table is full.
-    fn fd_store(&mut self, tid: i64, fd: i64, f: Fd) -> Result<bool, Fd> {
+    fn fd_store(&mut self, tid: i64, fd: i64, f: Fd) -> Result<bool, Box<Fd>> {
         let pid = self.pid_of(tid);
         if self.fds.len() >= MAX_THREADS && !self.fds.contains_key(&pid) {
             self.fds.clear();
         }
         let table = self.fds.entry(pid).or_default();
         if table.len() >= MAX_FDS && !table.contains_key(&fd) {
-            return Err(f);
+            return Err(Box::new(f));
         }
         let changed = table.get(&fd).is_none_or(|old| old.name != f.name);
         table.insert(fd, f);
@@ -1000,7 +1000,7 @@ impl Converter {
                 // Shown from the table when it took the fd (a copy otherwise).
                 let (fd_src, changed) = match self.fd_store(tid, fd, f) {
                     Ok(changed) => (FdSrc::Table(fd), changed),
-                    Err(f) => (FdSrc::Owned(f), false),
+                    Err(f) => (FdSrc::Owned(*f), false),
                 };
                 Some(FdUse {
                     num: fd,
@@ -1526,18 +1526,17 @@ impl Converter {
         let mut seen = [0i64; ANCESTORS + 2];
         seen[0] = tid;
         seen[1] = t.pid;
-        let mut n = 2;
         let mut cur = self.threads.get(&ppid);
         for l in 1..=ANCESTORS {
             let a = cur?;
             if l == level {
                 return Some(a);
             }
-            if seen[..n].contains(&a.ptid) {
+            // `seen` holds l + 1 ids here
+            if seen.get(..=l)?.contains(&a.ptid) {
                 return None;
             }
-            *seen.get_mut(n)? = a.ptid;
-            n += 1;
+            *seen.get_mut(l + 1)? = a.ptid;
             cur = self.threads.get(&a.ptid);
         }
         None
