@@ -2,10 +2,10 @@
 //! kept in a process and fd table, each syscall exit turned into a [`FlatEvent`] with Falco
 //! field names (the keys of `../shared/corpus/events`, made by sysdig from the same files).
 //!
-//! **Minimal state of its own.** quell's one process/fd state engine is
-//! `quell_capture::state`; it applies typed records now, but per process, with credentials
-//! and a cgroup id on every record and live field semantics. Until captures are moved onto
-//! it (see the crate README), this module keeps the smallest table that gives the flat fields of
+//! **A state of its own.** quell's live process/fd state engine is `quell_capture::state`;
+//! it applies typed records per process (not per thread), with credentials and a cgroup id on
+//! every record and live field semantics (DESIGN.md, "Captures (.scap)", says why captures
+//! are not on it). This module keeps the smallest table that gives the flat fields of
 //! the event types in [`crate::schema`]: threads (from the process list, clone/fork/vfork,
 //! execve, procexit, setuid/setgid, chdir) and per-process fds (from the fd list, open*,
 //! creat, socket, connect, accept, bind, pipe, dup*, memfd_create, close). It reuses
@@ -15,6 +15,11 @@
 //! Enter and exit events are paired as libsinsp pairs them: the last enter event of each
 //! thread is kept, and an exit event whose type is that enter's plus one reads the
 //! parameters it lacks from it (old captures carry `fd` or `name` only in the enter event).
+//!
+//! Each exit's own fields are decoded into one buffer reused from event to event, by field
+//! id; [`CaptureEvent`] (from [`Converter::apply_event`] or [`FlatEvents::next_ref`]) reads
+//! them and the process's fields, the latter from the thread table when asked. The owned
+//! [`FlatEvent`] is its copy ([`CaptureEvent::to_flat`], the [`FlatEvents`] iterator).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
