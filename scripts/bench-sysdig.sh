@@ -2,7 +2,7 @@
 # quell and sysdig side by side, in one run, on the same capture and the same conditions
 # (issue 16 point 5), and quell on the capture's JSON Lines conversion.
 #
-#   scripts/bench-sysdig.sh [COPIES] [RUNS]      # defaults: 23 copies (514,763 scap events), 3 runs
+#   scripts/bench-sysdig.sh [COPIES] [RUNS]      # defaults: 23 copies (217,994 syscall events), 3 runs
 #
 # Environment: QUELL (default target/release/quell; build it with `cargo build --release -p quell`),
 # BASE_QUELL (optional: an older quell build measured on the same inputs in the same run, as a

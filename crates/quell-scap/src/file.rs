@@ -3,7 +3,7 @@
 //! recognised by their magic and decompressed as they are read.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, ErrorKind};
 use std::path::Path;
 
 use crate::error::{At, ScapError};
@@ -75,7 +75,7 @@ pub enum Item<'a> {
 /// Streaming reader of a scap capture (plain or gzip), bounded in memory by the largest
 /// block ([`MAX_BLOCK_LEN`]) plus the tables ([`MAX_TABLE_BYTES`] per section).
 pub struct ScapReader {
-    input: Box<dyn Read>,
+    input: Box<dyn BufRead>,
     /// Bytes of the decompressed stream consumed so far.
     pos: u64,
     tables: Tables,
@@ -120,7 +120,7 @@ impl ScapReader {
         let head = input
             .fill_buf()
             .map_err(|source| ScapError::Io { offset: 0, source })?;
-        let input: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
+        let input: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
             Box::new(BufReader::with_capacity(
                 256 << 10,
                 flate2::bufread::MultiGzDecoder::new(input),
@@ -160,17 +160,32 @@ impl ScapReader {
         &self.stats
     }
 
-    /// Reads exactly `buf.len()` bytes or reports how many there were.
+    /// Reads `n` bytes into `buf` (one buffer, reused from block to block), or as many as
+    /// there are before the end; returns how many.
     fn fill(&mut self, n: usize) -> Result<usize, ScapError> {
         self.buf.clear();
-        // Grows with the data actually present: a lying length costs no memory up front.
-        let got = (&mut self.input)
-            .take(n as u64)
-            .read_to_end(&mut self.buf)
-            .map_err(|source| ScapError::Io {
-                offset: self.pos,
-                source,
-            })?;
+        // Copied from the input's buffer as it comes: `buf` grows with the data actually
+        // present, so a lying length costs no memory up front.
+        while self.buf.len() < n {
+            let chunk = match self.input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(ScapError::Io {
+                        offset: self.pos,
+                        source,
+                    })
+                }
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            let take = chunk.len().min(n - self.buf.len());
+            self.buf
+                .extend_from_slice(chunk.get(..take).unwrap_or_default());
+            self.input.consume(take);
+        }
+        let got = self.buf.len();
         self.pos += got as u64;
         Ok(got)
     }

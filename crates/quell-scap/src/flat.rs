@@ -2,10 +2,10 @@
 //! kept in a process and fd table, each syscall exit turned into a [`FlatEvent`] with Falco
 //! field names (the keys of `../shared/corpus/events`, made by sysdig from the same files).
 //!
-//! **Minimal state of its own.** quell's one process/fd state engine is
-//! `quell_capture::state`; it applies typed records now, but per process, with credentials
-//! and a cgroup id on every record and live field semantics. Until captures are moved onto
-//! it (see the crate README), this module keeps the smallest table that gives the flat fields of
+//! **A state of its own.** quell's live process/fd state engine is `quell_capture::state`;
+//! it applies typed records per process (not per thread), with credentials and a cgroup id on
+//! every record and live field semantics (DESIGN.md, "Captures (.scap)", says why captures
+//! are not on it). This module keeps the smallest table that gives the flat fields of
 //! the event types in [`crate::schema`]: threads (from the process list, clone/fork/vfork,
 //! execve, procexit, setuid/setgid, chdir) and per-process fds (from the fd list, open*,
 //! creat, socket, connect, accept, bind, pipe, dup*, memfd_create, close). It reuses
@@ -15,29 +15,32 @@
 //! Enter and exit events are paired as libsinsp pairs them: the last enter event of each
 //! thread is kept, and an exit event whose type is that enter's plus one reads the
 //! parameters it lacks from it (old captures carry `fd` or `name` only in the enter event).
+//!
+//! Each exit's own fields are decoded into one buffer reused from event to event, by field
+//! id; [`CaptureEvent`] (from [`Converter::apply_event`] or [`FlatEvents::next_ref`]) reads
+//! them and the process's fields, the latter from the thread table when asked. The owned
+//! [`FlatEvent`] is its copy ([`CaptureEvent::to_flat`], the [`FlatEvents`] iterator).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use quell_capture::container::{match_cgroup, HOST_ID};
 use quell_capture::flags::{chmod_mode, mode as mode_text, res_text};
 use quell_capture::state::resolve;
-use quell_events::FlatEvent;
+use quell_events::{field_from, timestamp_from, FlatEvent};
+use quell_rules::compile::evttypes::{self, EvtTypeId};
 use quell_rules::fields_table::registry;
-use quell_rules::{FieldType, Value};
+use quell_rules::{Event as RuleEvent, FieldRef, FieldType, Value};
 
 use crate::event::{dec_int, dec_sockaddr, dec_tuple, dec_uint, Event, SockAddr, SockTuple};
 use crate::schema::{self, Dir};
 use crate::tables::{lossy, split_nul, FdTarget, Tables};
 
-/// Every key a flat event from a capture can carry (the fields `quell replay -e` can give a
-/// rule). A rule reading any other field sees it missing on every capture event; the
-/// differential against sysdig (`crates/quell/tests/differential_scap.rs`) lists such pairs as
-/// skipped. `tests/flat.rs` checks that the corpus captures' events carry no other key.
-pub const FIELDS: &[&str] = &[
-    "container.id",
-    "container.name",
+/// The event's own fields (from the call and its fd), before the process's.
+const OWN: &[&str] = &[
     "evt.arg.filename",
     "evt.arg.flags",
     "evt.arg.linkpath",
@@ -75,44 +78,14 @@ pub const FIELDS: &[&str] = &[
     "fd.sport",
     "fd.type",
     "fd.typechar",
+];
+
+/// The process's fields, read from the thread table when a rule asks (ancestors apart).
+const PROC: &[&str] = &[
+    "container.id",
+    "container.name",
     "group.gid",
     "group.name",
-    "proc.aname[1]",
-    "proc.aname[2]",
-    "proc.aname[3]",
-    "proc.aname[4]",
-    "proc.aname[5]",
-    "proc.aname[6]",
-    "proc.aname[7]",
-    "proc.aname[8]",
-    "proc.aname[9]",
-    "proc.aname[10]",
-    "proc.aname[11]",
-    "proc.aname[12]",
-    "proc.aname[13]",
-    "proc.aname[14]",
-    "proc.aname[15]",
-    "proc.aname[16]",
-    "proc.aexe[1]",
-    "proc.aexe[2]",
-    "proc.aexepath[1]",
-    "proc.aexepath[2]",
-    "proc.apid[1]",
-    "proc.apid[2]",
-    "proc.apid[3]",
-    "proc.apid[4]",
-    "proc.apid[5]",
-    "proc.apid[6]",
-    "proc.apid[7]",
-    "proc.apid[8]",
-    "proc.apid[9]",
-    "proc.apid[10]",
-    "proc.apid[11]",
-    "proc.apid[12]",
-    "proc.apid[13]",
-    "proc.apid[14]",
-    "proc.apid[15]",
-    "proc.apid[16]",
     "proc.args",
     "proc.cmdline",
     "proc.cwd",
@@ -135,6 +108,172 @@ pub const FIELDS: &[&str] = &[
     "user.name",
     "user.uid",
 ];
+
+/// Ancestor levels given (`proc.aname[N]`, `proc.apid[N]`), as many as the live capture's.
+pub const ANCESTORS: usize = 16;
+const ANAME: [&str; ANCESTORS] = [
+    "proc.aname[1]",
+    "proc.aname[2]",
+    "proc.aname[3]",
+    "proc.aname[4]",
+    "proc.aname[5]",
+    "proc.aname[6]",
+    "proc.aname[7]",
+    "proc.aname[8]",
+    "proc.aname[9]",
+    "proc.aname[10]",
+    "proc.aname[11]",
+    "proc.aname[12]",
+    "proc.aname[13]",
+    "proc.aname[14]",
+    "proc.aname[15]",
+    "proc.aname[16]",
+];
+const APID: [&str; ANCESTORS] = [
+    "proc.apid[1]",
+    "proc.apid[2]",
+    "proc.apid[3]",
+    "proc.apid[4]",
+    "proc.apid[5]",
+    "proc.apid[6]",
+    "proc.apid[7]",
+    "proc.apid[8]",
+    "proc.apid[9]",
+    "proc.apid[10]",
+    "proc.apid[11]",
+    "proc.apid[12]",
+    "proc.apid[13]",
+    "proc.apid[14]",
+    "proc.apid[15]",
+    "proc.apid[16]",
+];
+/// Executables of the first two ancestors, as the live capture gives them.
+const AEXE: [&str; 2] = ["proc.aexe[1]", "proc.aexe[2]"];
+const AEXEPATH: [&str; 2] = ["proc.aexepath[1]", "proc.aexepath[2]"];
+
+const N_FIELDS: usize = OWN.len() + PROC.len() + 2 * ANCESTORS + AEXE.len() + AEXEPATH.len();
+
+/// The groups above, one after the other (a field's id is its index).
+const fn concat(parts: &[&[&'static str]]) -> [&'static str; N_FIELDS] {
+    let mut out = [""; N_FIELDS];
+    let (mut k, mut i) = (0, 0);
+    while i < parts.len() {
+        let mut j = 0;
+        while j < parts[i].len() {
+            out[k] = parts[i][j];
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    assert!(k == N_FIELDS);
+    out
+}
+
+const ALL: [&str; N_FIELDS] = concat(&[OWN, PROC, &ANAME, &APID, &AEXE, &AEXEPATH]);
+
+/// Every key a flat event from a capture can carry (the fields `quell replay -e` can give a
+/// rule). A rule reading any other field sees it missing on every capture event; the
+/// differential against sysdig (`crates/quell/tests/differential_scap.rs`) lists such pairs as
+/// skipped. `tests/flat.rs` checks that the corpus captures' events carry no other key.
+/// Made of the event's own fields, the process's and the ancestor levels (in that order: a
+/// field's index here is its id).
+pub const FIELDS: &[&str] = &ALL;
+
+/// The fields that describe the process, user, fd and container an event belongs to (with
+/// its type and result): what the differentials of quell's capture state against sysdig's
+/// reading of the same capture compare, event by event (`tests/flat.rs` on the corpus
+/// captures, `crates/quell/tests/differential_scap.rs` on quell's own recordings): one list.
+pub const STATE_FIELDS: &[&str] = &[
+    "evt.type",
+    "evt.rawres",
+    "proc.pid",
+    "proc.ppid",
+    "proc.vpid",
+    "proc.name",
+    "proc.exe",
+    "proc.exepath",
+    "proc.args",
+    "proc.cmdline",
+    "proc.pname",
+    "proc.pcmdline",
+    "proc.cwd",
+    "proc.tty",
+    "proc.sid",
+    "proc.sname",
+    "proc.aname[1]",
+    "proc.aname[2]",
+    "proc.apid[1]",
+    "thread.tid",
+    "user.uid",
+    "user.name",
+    "user.loginuid",
+    "user.loginname",
+    "group.gid",
+    "group.name",
+    "fd.num",
+    "fd.type",
+    "fd.typechar",
+    "fd.name",
+    "fd.directory",
+    "fd.filename",
+    "fd.l4proto",
+    "fd.sockfamily",
+    "fd.cip",
+    "fd.sip",
+    "fd.lip",
+    "fd.rip",
+    "fd.cport",
+    "fd.sport",
+    "fd.lport",
+    "fd.rport",
+    "container.id",
+    "container.name",
+];
+
+/// A field's id: its index in [`FIELDS`].
+type Id = u16;
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The id of a key (at compile time: a key that is not in [`FIELDS`] does not build).
+const fn id_of(key: &str) -> Id {
+    let mut i = 0;
+    while i < ALL.len() {
+        if same(ALL[i], key) {
+            return i as Id;
+        }
+        i += 1;
+    }
+    panic!("not a capture field")
+}
+
+/// `f!("evt.num")`: a field id, resolved at compile time.
+macro_rules! f {
+    ($k:literal) => {{
+        const ID: Id = id_of($k);
+        ID
+    }};
+}
+
+const FIRST_PROC: Id = OWN.len() as Id;
+const ANAME_1: Id = f!("proc.aname[1]");
+const APID_1: Id = f!("proc.apid[1]");
+const AEXE_1: Id = f!("proc.aexe[1]");
+const AEXEPATH_1: Id = f!("proc.aexepath[1]");
 
 /// Counts of what the conversion did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -446,23 +585,50 @@ const MAX_NAMES: usize = 1 << 16;
 /// hold a path or two).
 const MAX_ENTER_BYTES: usize = 64 << 10;
 
+/// The state's tables: looked up several times per event (SipHash showed in profiles).
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Turns a capture's items into flat events. Feed it [`Tables`] and events in file order.
 #[derive(Debug, Default)]
 pub struct Converter {
-    threads: HashMap<i64, Thread>,
-    fds: HashMap<i64, HashMap<i64, Fd>>,
-    users: HashMap<u32, String>,
-    groups: HashMap<u32, String>,
-    containers: HashMap<String, String>,
-    enters: HashMap<i64, Enter>,
+    threads: Map<i64, Thread>,
+    fds: Map<i64, Map<i64, Fd>>,
+    users: Map<u32, String>,
+    groups: Map<u32, String>,
+    containers: Map<String, String>,
+    enters: Map<i64, Enter>,
+    /// An emptied enter event kept for the next one (its buffers reused).
+    spare_enter: Option<Enter>,
     stats: FlatStats,
+    /// The current event's own fields (reused from event to event).
+    buf: EvBuf,
+    /// The current event's thread and type id (its process fields are read from the
+    /// thread table when asked).
+    cur_tid: i64,
+    cur_type: Option<EvtTypeId>,
 }
 
 /// What an exit event did to an fd, for the `fd.*` fields.
 struct FdUse {
     num: i64,
-    fd: Option<Fd>,
+    fd: FdSrc,
     name_changed: bool,
+}
+
+/// Where the fd an event shows is described.
+enum FdSrc {
+    /// Nowhere (the fd was not made): no `fd.*` fields but `fd.num`.
+    None,
+    /// In a copy (an fd changed or dropped by the call).
+    Owned(Fd),
+    /// In the process's fd table under this number, as the event left it.
+    Table(i64),
+}
+
+impl From<Option<Fd>> for FdSrc {
+    fn from(f: Option<Fd>) -> Self {
+        f.map_or(FdSrc::None, FdSrc::Owned)
+    }
 }
 
 impl Converter {
@@ -514,12 +680,30 @@ impl Converter {
     }
 
     /// Applies one event; returns its flat form when it is a syscall exit quell decodes.
+    /// (An owned copy of [`Converter::apply_event`]'s view.)
     pub fn event(&mut self, ev: &Event<'_>) -> Option<FlatEvent> {
+        self.apply_event(ev).map(|e| e.to_flat())
+    }
+
+    /// Applies one event; returns a view of its flat form (valid until the next event) when
+    /// it is a syscall exit quell decodes. The event's own fields are decoded now into a
+    /// reused buffer; its process fields are read from the thread table when asked.
+    pub fn apply_event(&mut self, ev: &Event<'_>) -> Option<CaptureEvent<'_>> {
+        self.apply_raw(ev).then(|| self.current())
+    }
+
+    /// The view of the last event [`Converter::apply_event`] gave.
+    fn current(&self) -> CaptureEvent<'_> {
+        CaptureEvent { conv: self }
+    }
+
+    /// Applies one event; true when it is a syscall exit quell decodes (the current event).
+    fn apply_raw(&mut self, ev: &Event<'_>) -> bool {
         let tid = ev.tid as i64;
         if (354..=361).contains(&ev.etype) {
             // User and group table updates are not numbered events.
             self.user_event(ev);
-            return None;
+            return false;
         }
         self.stats.events += 1;
         let num = self.stats.events;
@@ -527,7 +711,7 @@ impl Converter {
             if ev.etype % 2 == 1 {
                 *self.stats.skipped.entry(ev.etype).or_default() += 1;
             }
-            return None;
+            return false;
         };
         match info.dir {
             Dir::Enter => {
@@ -537,12 +721,16 @@ impl Converter {
                     .sum();
                 if size > MAX_ENTER_BYTES {
                     self.enters.remove(&tid);
-                    return None;
+                    return false;
                 }
                 if self.enters.len() >= MAX_THREADS && !self.enters.contains_key(&tid) {
                     self.enters.clear();
                 }
-                let e = self.enters.entry(tid).or_default();
+                let spare = &mut self.spare_enter;
+                let e = self
+                    .enters
+                    .entry(tid)
+                    .or_insert_with(|| spare.take().unwrap_or_default());
                 e.etype = ev.etype;
                 e.data.clear();
                 e.spans.clear();
@@ -552,11 +740,11 @@ impl Converter {
                     e.data.extend_from_slice(b);
                     e.spans.push((s, e.data.len()));
                 }
-                return None;
+                return false;
             }
             Dir::Meta => {
                 self.meta_event(ev, info.name);
-                return None;
+                return false;
             }
             Dir::Exit => {}
         }
@@ -573,31 +761,49 @@ impl Converter {
             ev,
             enter: enter.as_ref(),
         };
-        let mut out = Pairs(Vec::with_capacity(64));
-        set_num(&mut out, "evt.num", i128::from(num));
-        set_num(&mut out, "evt.rawtime", i128::from(ev.ts));
-        out.set_static("evt.type", Value::Str(Cow::Borrowed(info.name)));
+        let mut out = std::mem::take(&mut self.buf);
+        out.clear();
+        out.num(f!("evt.num"), i128::from(num));
+        out.num(f!("evt.rawtime"), i128::from(ev.ts));
+        out.stat(f!("evt.type"), info.name);
         let res = ["res", "fd"]
             .iter()
             .find(|n| info.params.first() == Some(*n))
             .and_then(|n| p.int(n));
         if let Some(r) = res {
-            set_num(&mut out, "evt.rawres", i128::from(r));
-            set_text(&mut out, "evt.res", res_text(r));
-            out.set_static("evt.failed", Value::Bool(r < 0));
+            out.num(f!("evt.rawres"), i128::from(r));
+            if r >= 0 {
+                static SUCCESS: OnceLock<String> = OnceLock::new();
+                out.text(f!("evt.res"), SUCCESS.get_or_init(|| res_text(0)));
+            } else {
+                out.text(f!("evt.res"), &res_text(r));
+            }
+            out.boolean(f!("evt.failed"), r < 0);
         }
         self.thread_mut(tid);
         let mut open = (false, false, false);
         let fd_use = self.apply(tid, info.name, &p, res, &mut out, &mut open);
-        out.set_static("evt.is_open_read", Value::Bool(open.0));
-        out.set_static("evt.is_open_write", Value::Bool(open.1));
-        out.set_static("evt.is_open_exec", Value::Bool(open.2));
-        self.proc_fields(tid, &mut out);
+        out.boolean(f!("evt.is_open_read"), open.0);
+        out.boolean(f!("evt.is_open_write"), open.1);
+        out.boolean(f!("evt.is_open_exec"), open.2);
         if let Some(u) = fd_use {
-            fd_fields(&mut out, &u);
+            let fd = match &u.fd {
+                FdSrc::None => None,
+                FdSrc::Owned(f) => Some(f),
+                FdSrc::Table(n) => self.fd_get(tid, *n),
+            };
+            fd_fields(&mut out, u.num, fd, u.name_changed);
         }
+        if let Some(mut e) = enter {
+            e.data.clear();
+            e.spans.clear();
+            self.spare_enter = Some(e);
+        }
+        self.buf = out;
+        self.cur_tid = tid;
+        self.cur_type = type_id_of(ev.etype);
         self.stats.flat += 1;
-        Some(FlatEvent::from_pairs(out.0))
+        true
     }
 
     fn user_event(&mut self, ev: &Event<'_>) {
@@ -687,18 +893,24 @@ impl Converter {
         self.fds.get(&self.pid_of(tid))?.get(&fd)
     }
 
+    /// Puts `f` at `fd` in the thread's process's table; whether the name changed.
     fn fd_put(&mut self, tid: i64, fd: i64, f: Fd) -> bool {
+        self.fd_store(tid, fd, f).unwrap_or(false)
+    }
+
+    /// [`Converter::fd_put`], giving `f` back when the table is full.
+    fn fd_store(&mut self, tid: i64, fd: i64, f: Fd) -> Result<bool, Box<Fd>> {
         let pid = self.pid_of(tid);
         if self.fds.len() >= MAX_THREADS && !self.fds.contains_key(&pid) {
             self.fds.clear();
         }
         let table = self.fds.entry(pid).or_default();
         if table.len() >= MAX_FDS && !table.contains_key(&fd) {
-            return false;
+            return Err(Box::new(f));
         }
         let changed = table.get(&fd).is_none_or(|old| old.name != f.name);
         table.insert(fd, f);
-        changed
+        Ok(changed)
     }
 
     /// Base directory for a path relative to `dirfd`.
@@ -723,30 +935,30 @@ impl Converter {
         name: &str,
         p: &Pair<'_, '_>,
         res: Option<i64>,
-        out: &mut Pairs,
+        out: &mut EvBuf,
         open: &mut (bool, bool, bool),
     ) -> Option<FdUse> {
         let ok = res.is_some_and(|r| r >= 0);
-        const PATH_ARGS: [(&str, &str); 7] = [
-            ("path", "evt.arg.path"),
-            ("oldpath", "evt.arg.oldpath"),
-            ("newpath", "evt.arg.newpath"),
-            ("target", "evt.arg.target"),
-            ("linkpath", "evt.arg.linkpath"),
-            ("filename", "evt.arg.filename"),
-            ("name", "evt.arg.name"),
+        const PATH_ARGS: [(&str, Id); 7] = [
+            ("path", f!("evt.arg.path")),
+            ("oldpath", f!("evt.arg.oldpath")),
+            ("newpath", f!("evt.arg.newpath")),
+            ("target", f!("evt.arg.target")),
+            ("linkpath", f!("evt.arg.linkpath")),
+            ("filename", f!("evt.arg.filename")),
+            ("name", f!("evt.arg.name")),
         ];
         for (param, key) in PATH_ARGS {
-            if let Some(v) = p.text(param) {
-                set_text(out, key, v);
+            if let Some(v) = p.raw(param) {
+                out.bytes(key, v);
             }
         }
         match name {
             "clone" | "fork" | "vfork" | "clone3" => {
                 let flags = p.uint("flags").unwrap_or(0);
-                set_text(out, "evt.arg.flags", clone_flags_text(flags));
+                out.text(f!("evt.arg.flags"), &clone_flags_text(flags));
                 if let Some(uid) = p.uint("uid") {
-                    set_text(out, "evt.arg.uid", uid.to_string());
+                    out.text(f!("evt.arg.uid"), &uid.to_string());
                 }
                 self.on_clone(tid, p, res.unwrap_or(-1), flags);
                 None
@@ -765,9 +977,9 @@ impl Converter {
                 };
                 let mode = p.uint("mode").unwrap_or(0);
                 if name != "creat" {
-                    set_text(out, "evt.arg.flags", open_flags_text(flags));
+                    out.text(f!("evt.arg.flags"), &open_flags_text(flags));
                 }
-                set_text(out, "evt.arg.mode", mode_text(mode));
+                out.text(f!("evt.arg.mode"), &mode_text(mode));
                 *open = (
                     flags & O_RDONLY != 0,
                     flags & O_WRONLY != 0,
@@ -780,7 +992,7 @@ impl Converter {
                 if fd < 0 {
                     return Some(FdUse {
                         num: fd,
-                        fd: None,
+                        fd: FdSrc::None,
                         name_changed: false,
                     });
                 }
@@ -790,10 +1002,14 @@ impl Converter {
                     Kind::File
                 };
                 let f = Fd::named(kind, path);
-                let changed = self.fd_put(tid, fd, f.clone());
+                // Shown from the table when it took the fd (a copy otherwise).
+                let (fd_src, changed) = match self.fd_store(tid, fd, f) {
+                    Ok(changed) => (FdSrc::Table(fd), changed),
+                    Err(f) => (FdSrc::Owned(*f), false),
+                };
                 Some(FdUse {
                     num: fd,
-                    fd: Some(f),
+                    fd: fd_src,
                     name_changed: changed,
                 })
             }
@@ -820,14 +1036,14 @@ impl Converter {
                 if fd < 0 {
                     return Some(FdUse {
                         num: fd,
-                        fd: None,
+                        fd: FdSrc::None,
                         name_changed: false,
                     });
                 }
                 self.fd_put(tid, fd, f.clone());
                 Some(FdUse {
                     num: fd,
-                    fd: Some(f),
+                    fd: FdSrc::Owned(f),
                     name_changed: false,
                 })
             }
@@ -871,7 +1087,7 @@ impl Converter {
                 };
                 Some(FdUse {
                     num: fd,
-                    fd: Some(f),
+                    fd: FdSrc::Owned(f),
                     name_changed: changed,
                 })
             }
@@ -880,7 +1096,7 @@ impl Converter {
                 if fd < 0 {
                     return Some(FdUse {
                         num: fd,
-                        fd: None,
+                        fd: FdSrc::None,
                         name_changed: false,
                     });
                 }
@@ -909,7 +1125,7 @@ impl Converter {
                 let changed = self.fd_put(tid, fd, f.clone());
                 Some(FdUse {
                     num: fd,
-                    fd: Some(f),
+                    fd: FdSrc::Owned(f),
                     name_changed: changed,
                 })
             }
@@ -934,7 +1150,7 @@ impl Converter {
                 let changed = self.fd_put(tid, fd, f.clone());
                 Some(FdUse {
                     num: fd,
-                    fd: Some(f),
+                    fd: FdSrc::Owned(f),
                     name_changed: changed,
                 })
             }
@@ -948,7 +1164,7 @@ impl Converter {
                 };
                 Some(FdUse {
                     num: fd,
-                    fd: f,
+                    fd: f.into(),
                     name_changed: false,
                 })
             }
@@ -965,18 +1181,18 @@ impl Converter {
                 // libsinsp shows the new fd of a dup, the fd operated on otherwise.
                 Some(FdUse {
                     num: if dup { new } else { fd },
-                    fd: f,
+                    fd: f.into(),
                     name_changed: false,
                 })
             }
             "chmod" | "fchmod" | "fchmodat" => {
                 if let Some(m) = p.uint("mode") {
-                    set_text(out, "evt.arg.mode", chmod_mode(m));
+                    out.text(f!("evt.arg.mode"), &chmod_mode(m));
                 }
                 let fd = p.int("fd")?;
                 Some(FdUse {
                     num: fd,
-                    fd: self.fd_get(tid, fd).cloned(),
+                    fd: FdSrc::Table(fd),
                     name_changed: false,
                 })
             }
@@ -991,7 +1207,7 @@ impl Converter {
                 // when that fd is unknown or the call failed.
                 Some(FdUse {
                     num: if new >= 0 && f.is_some() { new } else { old },
-                    fd: f,
+                    fd: f.into(),
                     name_changed: false,
                 })
             }
@@ -1034,13 +1250,13 @@ impl Converter {
                 // The event shows the fd it changed into, as libsinsp does.
                 Some(FdUse {
                     num: fd,
-                    fd: f,
+                    fd: f.into(),
                     name_changed: false,
                 })
             }
             "setuid" | "setresuid" | "setreuid" => {
                 if let Some(uid) = p.uint("euid").or_else(|| p.uint("uid")) {
-                    set_text(out, "evt.arg.uid", uid.to_string());
+                    out.text(f!("evt.arg.uid"), &uid.to_string());
                     if ok && uid != u64::from(u32::MAX) {
                         self.thread_mut(tid).uid = uid as u32;
                     }
@@ -1057,13 +1273,13 @@ impl Converter {
             }
             _ => {
                 if let Some(f) = p.uint("flags") {
-                    set_text(out, "evt.arg.flags", f.to_string());
+                    out.text(f!("evt.arg.flags"), &f.to_string());
                 }
                 // Calls that use an fd (fcntl, listen, ...) show it.
                 let fd = p.int("fd")?;
                 Some(FdUse {
                     num: fd,
-                    fd: self.fd_get(tid, fd).cloned(),
+                    fd: FdSrc::Table(fd),
                     name_changed: false,
                 })
             }
@@ -1219,153 +1435,147 @@ impl Converter {
         }
     }
 
-    /// `proc.*`, `thread.*`, `user.*`, `group.*`, `container.*` from the thread table.
-    fn proc_fields(&self, tid: i64, out: &mut Pairs) {
-        set_num(out, "thread.tid", i128::from(tid));
-        let Some(t) = self.threads.get(&tid) else {
-            return;
-        };
+    /// One of the process's fields (`proc.*`, `thread.*`, `user.*`, `group.*`,
+    /// `container.*`, ancestors) of thread `tid`, read from the thread table.
+    fn proc_value(&self, tid: i64, id: Id) -> Option<Value<'_>> {
+        if id == f!("thread.tid") {
+            return Some(num_value(id, i128::from(tid)));
+        }
+        let t = self.threads.get(&tid)?;
         let main = self.threads.get(&t.pid);
-        set_num(out, "proc.pid", i128::from(t.pid));
+        let num = |v: i64| Some(num_value(id, i128::from(v)));
+        // Empty text is left out, as the flat form leaves out what libsinsp shows as empty.
+        fn text(s: &str) -> Option<Value<'_>> {
+            (!s.is_empty()).then_some(Value::Str(Cow::Borrowed(s)))
+        }
+        let owned = |s: String| (!s.is_empty()).then_some(Value::Str(Cow::Owned(s)));
         let ppid = main.map_or(t.ptid, |m| m.ptid);
-        set_num(out, "proc.ppid", i128::from(ppid));
-        if let Some(v) = t.vpid {
-            set_num(out, "proc.vpid", i128::from(v));
-        }
-        set_text(out, "proc.name", t.comm.clone());
-        set_text(out, "proc.exe", t.exe.clone());
-        if let Some(e) = &t.exepath {
-            set_text(out, "proc.exepath", e.clone());
-        }
-        set_text(out, "proc.args", t.args.join(" "));
-        set_text(out, "proc.cmdline", t.cmdline());
-        // Threads share their process's working directory.
-        // libsinsp keeps a working directory with a trailing `/` (captures' process tables
-        // carry it; quell's own recordings do not).
-        let cwd = main.map_or(&t.cwd, |m| &m.cwd);
-        if cwd.is_empty() || cwd.ends_with('/') {
-            set_text(out, "proc.cwd", cwd.clone());
-        } else {
-            set_text(out, "proc.cwd", format!("{cwd}/"));
-        }
-        set_num(out, "proc.tty", i128::from(t.tty.unwrap_or(0)));
-        set_num(out, "proc.sid", i128::from(t.sid.unwrap_or(-1)));
-        // The session leader: the farthest ancestor (or the process) in the same session.
-        let mut leader = main.unwrap_or(t);
-        let mut steps = 0;
-        while let Some(a) = self.threads.get(&leader.ptid) {
-            if a.sid != t.sid || steps > 64 {
-                break;
-            }
-            leader = a;
-            steps += 1;
-        }
-        set_text(out, "proc.sname", leader.comm.clone());
         // The parent: of a thread, the thread that made it (its process's main thread).
-        if let Some(a) = self.threads.get(&t.ptid) {
-            set_text(out, "proc.pname", a.comm.clone());
-            set_text(out, "proc.pcmdline", a.cmdline());
-            set_text(out, "proc.pexe", a.exe.clone());
-            if let Some(e) = &a.exepath {
-                set_text(out, "proc.pexepath", e.clone());
-            }
-        }
-        // Ancestors: from the process's parent up.
-        let mut cur = self.threads.get(&ppid);
-        let mut seen = vec![tid, t.pid];
-        for level in 1..=ANCESTORS {
-            let Some(a) = cur else { break };
-            if let (Some(n), Some(pk)) = (ANAME.get(level - 1), APID.get(level - 1)) {
-                set_text(out, n, a.comm.clone());
-                set_num(out, pk, i128::from(a.pid));
-            }
-            // executables of the first two ancestors, as the live capture gives them
-            if let (Some(ek), Some(pk)) = (AEXE.get(level - 1), AEXEPATH.get(level - 1)) {
-                set_text(out, ek, a.exe.clone());
-                if let Some(e) = &a.exepath {
-                    set_text(out, pk, e.clone());
+        let parent = || self.threads.get(&t.ptid);
+        match id {
+            f::PROC_PID => num(t.pid),
+            f::PROC_PPID => num(ppid),
+            f::PROC_VPID => num(t.vpid?),
+            f::PROC_NAME => text(&t.comm),
+            f::PROC_EXE => text(&t.exe),
+            f::PROC_EXEPATH => text(t.exepath.as_deref()?),
+            f::PROC_ARGS => owned(t.args.join(" ")),
+            f::PROC_CMDLINE => owned(t.cmdline()),
+            f::PROC_CWD => {
+                // Threads share their process's working directory, which libsinsp keeps
+                // with a trailing `/` (captures' process tables carry it; quell's own
+                // recordings do not).
+                let cwd = main.map_or(&t.cwd, |m| &m.cwd);
+                if cwd.is_empty() || cwd.ends_with('/') {
+                    text(cwd)
+                } else {
+                    owned(format!("{cwd}/"))
                 }
             }
-            if seen.contains(&a.ptid) {
-                break;
-            }
-            seen.push(a.ptid);
-            cur = self.threads.get(&a.ptid);
-        }
-        set_num(out, "user.uid", i128::from(t.uid));
-        if let Some(n) = self.users.get(&t.uid) {
-            set_text(out, "user.name", n.clone());
-        }
-        // Unknown login uid: -1, as libsinsp shows it for captures without one.
-        set_num(
-            out,
-            "user.loginuid",
-            i128::from(t.loginuid.map_or(-1, |l| l as i32)),
-        );
-        if let Some(l) = t.loginuid {
-            if let Some(n) = self.users.get(&l) {
-                set_text(out, "user.loginname", n.clone());
-            }
-        }
-        set_num(out, "group.gid", i128::from(t.gid));
-        if let Some(n) = self.groups.get(&t.gid) {
-            set_text(out, "group.name", n.clone());
-        }
-        match &t.container {
-            Some(id) => {
-                set_text(out, "container.id", id.clone());
-                if let Some(n) = self.containers.get(id) {
-                    set_text(out, "container.name", n.clone());
+            f::PROC_TTY => num(i64::from(t.tty.unwrap_or(0))),
+            f::PROC_SID => num(t.sid.unwrap_or(-1)),
+            f::PROC_SNAME => {
+                // The session leader: the farthest ancestor (or the process) in the same
+                // session.
+                let mut leader = main.unwrap_or(t);
+                let mut steps = 0;
+                while let Some(a) = self.threads.get(&leader.ptid) {
+                    if a.sid != t.sid || steps > 64 {
+                        break;
+                    }
+                    leader = a;
+                    steps += 1;
                 }
+                text(&leader.comm)
             }
-            None => {
-                set_text(out, "container.id", HOST_ID.to_string());
-                set_text(out, "container.name", HOST_ID.to_string());
+            f::PROC_PNAME => text(&parent()?.comm),
+            f::PROC_PCMDLINE => owned(parent()?.cmdline()),
+            f::PROC_PEXE => text(&parent()?.exe),
+            f::PROC_PEXEPATH => text(parent()?.exepath.as_deref()?),
+            f::USER_UID => num(i64::from(t.uid)),
+            f::USER_NAME => text(self.users.get(&t.uid)?),
+            // Unknown login uid: -1, as libsinsp shows it for captures without one.
+            f::USER_LOGINUID => num(i64::from(t.loginuid.map_or(-1, |l| l as i32))),
+            f::USER_LOGINNAME => text(self.users.get(&t.loginuid?)?),
+            f::GROUP_GID => num(i64::from(t.gid)),
+            f::GROUP_NAME => text(self.groups.get(&t.gid)?),
+            f::CONTAINER_ID => text(t.container.as_deref().unwrap_or(HOST_ID)),
+            f::CONTAINER_NAME => match &t.container {
+                Some(id) => text(self.containers.get(id)?),
+                None => text(HOST_ID),
+            },
+            _ => {
+                // Ancestors: from the process's parent up.
+                let level = |first: Id, n: usize| {
+                    let i = usize::from(id.checked_sub(first)?);
+                    (i < n).then_some(i + 1)
+                };
+                if let Some(l) = level(ANAME_1, ANCESTORS) {
+                    text(&self.ancestor(tid, t, ppid, l)?.comm)
+                } else if let Some(l) = level(APID_1, ANCESTORS) {
+                    num(self.ancestor(tid, t, ppid, l)?.pid)
+                } else if let Some(l) = level(AEXE_1, AEXE.len()) {
+                    text(&self.ancestor(tid, t, ppid, l)?.exe)
+                } else if let Some(l) = level(AEXEPATH_1, AEXEPATH.len()) {
+                    text(self.ancestor(tid, t, ppid, l)?.exepath.as_deref()?)
+                } else {
+                    None
+                }
             }
         }
     }
+
+    /// The ancestor at `level` (1: the parent process) of thread `tid` of process `t`,
+    /// walking up from `ppid`, stopping at a loop.
+    fn ancestor(&self, tid: i64, t: &Thread, ppid: i64, level: usize) -> Option<&Thread> {
+        let mut seen = [0i64; ANCESTORS + 2];
+        seen[0] = tid;
+        seen[1] = t.pid;
+        let mut cur = self.threads.get(&ppid);
+        for l in 1..=ANCESTORS {
+            let a = cur?;
+            if l == level {
+                return Some(a);
+            }
+            // `seen` holds l + 1 ids here
+            if seen.get(..=l)?.contains(&a.ptid) {
+                return None;
+            }
+            *seen.get_mut(l + 1)? = a.ptid;
+            cur = self.threads.get(&a.ptid);
+        }
+        None
+    }
 }
 
-/// Ancestor levels given (`proc.aname[N]`, `proc.apid[N]`), as many as the live capture's.
-pub const ANCESTORS: usize = 16;
-const ANAME: [&str; 16] = [
-    "proc.aname[1]",
-    "proc.aname[2]",
-    "proc.aname[3]",
-    "proc.aname[4]",
-    "proc.aname[5]",
-    "proc.aname[6]",
-    "proc.aname[7]",
-    "proc.aname[8]",
-    "proc.aname[9]",
-    "proc.aname[10]",
-    "proc.aname[11]",
-    "proc.aname[12]",
-    "proc.aname[13]",
-    "proc.aname[14]",
-    "proc.aname[15]",
-    "proc.aname[16]",
-];
-const APID: [&str; 16] = [
-    "proc.apid[1]",
-    "proc.apid[2]",
-    "proc.apid[3]",
-    "proc.apid[4]",
-    "proc.apid[5]",
-    "proc.apid[6]",
-    "proc.apid[7]",
-    "proc.apid[8]",
-    "proc.apid[9]",
-    "proc.apid[10]",
-    "proc.apid[11]",
-    "proc.apid[12]",
-    "proc.apid[13]",
-    "proc.apid[14]",
-    "proc.apid[15]",
-    "proc.apid[16]",
-];
-const AEXE: [&str; 2] = ["proc.aexe[1]", "proc.aexe[2]"];
-const AEXEPATH: [&str; 2] = ["proc.aexepath[1]", "proc.aexepath[2]"];
+/// Ids of the process fields (for matching on them).
+mod f {
+    use super::{id_of, Id};
+    pub const PROC_PID: Id = id_of("proc.pid");
+    pub const PROC_PPID: Id = id_of("proc.ppid");
+    pub const PROC_VPID: Id = id_of("proc.vpid");
+    pub const PROC_NAME: Id = id_of("proc.name");
+    pub const PROC_EXE: Id = id_of("proc.exe");
+    pub const PROC_EXEPATH: Id = id_of("proc.exepath");
+    pub const PROC_ARGS: Id = id_of("proc.args");
+    pub const PROC_CMDLINE: Id = id_of("proc.cmdline");
+    pub const PROC_CWD: Id = id_of("proc.cwd");
+    pub const PROC_TTY: Id = id_of("proc.tty");
+    pub const PROC_SID: Id = id_of("proc.sid");
+    pub const PROC_SNAME: Id = id_of("proc.sname");
+    pub const PROC_PNAME: Id = id_of("proc.pname");
+    pub const PROC_PCMDLINE: Id = id_of("proc.pcmdline");
+    pub const PROC_PEXE: Id = id_of("proc.pexe");
+    pub const PROC_PEXEPATH: Id = id_of("proc.pexepath");
+    pub const USER_UID: Id = id_of("user.uid");
+    pub const USER_NAME: Id = id_of("user.name");
+    pub const USER_LOGINUID: Id = id_of("user.loginuid");
+    pub const USER_LOGINNAME: Id = id_of("user.loginname");
+    pub const GROUP_GID: Id = id_of("group.gid");
+    pub const GROUP_NAME: Id = id_of("group.name");
+    pub const CONTAINER_ID: Id = id_of("container.id");
+    pub const CONTAINER_NAME: Id = id_of("container.name");
+}
 
 fn container_of(cgroups: &[String]) -> Option<String> {
     cgroups.iter().find_map(|c| {
@@ -1374,9 +1584,9 @@ fn container_of(cgroups: &[String]) -> Option<String> {
     })
 }
 
-fn fd_fields(out: &mut Pairs, u: &FdUse) {
-    set_num(out, "fd.num", i128::from(u.num));
-    let Some(f) = &u.fd else { return };
+fn fd_fields(out: &mut EvBuf, num: i64, fd: Option<&Fd>, name_changed: bool) {
+    out.num(f!("fd.num"), i128::from(num));
+    let Some(f) = fd else { return };
     let (ty, ch) = match f.kind {
         Kind::File => ("file", "f"),
         Kind::Directory => ("directory", "d"),
@@ -1386,40 +1596,32 @@ fn fd_fields(out: &mut Pairs, u: &FdUse) {
         Kind::Pipe => ("pipe", "p"),
         Kind::Other(t, c) => (t, c),
     };
-    set_text(out, "fd.type", ty.to_string());
-    set_text(out, "fd.typechar", ch.to_string());
-    set_text(out, "fd.name", f.name.clone());
-    out.set_static("fd.connected", Value::Bool(f.connected));
-    out.set_static("fd.name_changed", Value::Bool(u.name_changed));
+    out.stat(f!("fd.type"), ty);
+    out.stat(f!("fd.typechar"), ch);
+    out.text(f!("fd.name"), &f.name);
+    out.boolean(f!("fd.connected"), f.connected);
+    out.boolean(f!("fd.name_changed"), name_changed);
     match f.kind {
         // libsinsp: a directory fd is its own directory and has no file name.
-        Kind::Directory => set_text(out, "fd.directory", f.name.clone()),
+        Kind::Directory => out.text(f!("fd.directory"), &f.name),
         Kind::File => {
             if let Some((dir, file)) = f.name.rsplit_once('/') {
-                set_text(
-                    out,
-                    "fd.directory",
-                    if dir.is_empty() {
-                        "/".to_string()
-                    } else {
-                        dir.to_string()
-                    },
-                );
-                set_text(out, "fd.filename", file.to_string());
+                out.text(f!("fd.directory"), if dir.is_empty() { "/" } else { dir });
+                out.text(f!("fd.filename"), file);
             }
         }
         Kind::Ipv4 | Kind::Ipv6 => {
-            set_text(out, "fd.sockfamily", "ip".to_string());
+            out.stat(f!("fd.sockfamily"), "ip");
             if let Some(l4) = f.l4 {
-                set_text(out, "fd.l4proto", l4.to_string());
+                out.stat(f!("fd.l4proto"), l4);
             }
             if let Some((ip, port)) = f.client {
-                set_ip(out, "fd.cip", ip);
-                set_num(out, "fd.cport", i128::from(port));
+                out.ip(f!("fd.cip"), ip);
+                out.num(f!("fd.cport"), i128::from(port));
             }
             if let Some((ip, port)) = f.server {
-                set_ip(out, "fd.sip", ip);
-                set_num(out, "fd.sport", i128::from(port));
+                out.ip(f!("fd.sip"), ip);
+                out.num(f!("fd.sport"), i128::from(port));
             }
             let (local, remote) = if f.server_side {
                 (f.server, f.client)
@@ -1427,60 +1629,245 @@ fn fd_fields(out: &mut Pairs, u: &FdUse) {
                 (f.client, f.server)
             };
             if let (Some(l), Some(r)) = (local, remote) {
-                set_ip(out, "fd.lip", l.0);
-                set_num(out, "fd.lport", i128::from(l.1));
-                set_ip(out, "fd.rip", r.0);
-                set_num(out, "fd.rport", i128::from(r.1));
+                out.ip(f!("fd.lip"), l.0);
+                out.num(f!("fd.lport"), i128::from(l.1));
+                out.ip(f!("fd.rip"), r.0);
+                out.num(f!("fd.rport"), i128::from(r.1));
             }
         }
-        Kind::Unix => set_text(out, "fd.sockfamily", "unix".to_string()),
+        Kind::Unix => out.stat(f!("fd.sockfamily"), "unix"),
         _ => {}
     }
 }
 
-/// The fields of one event as they are produced; sorted once into a [`FlatEvent`] (a later
+/// One of the event's own fields as the buffer holds it (text in the buffer's scratch).
+#[derive(Clone, Copy, Debug, Default)]
+enum Own {
+    #[default]
+    Missing,
+    Int(i64),
+    Uint(u64),
+    Bool(bool),
+    Ip(IpAddr),
+    Static(&'static str),
+    Text(usize, usize),
+}
+
+/// The current event's own fields ([`OWN`]), by id; reused from event to event (a later
 /// value under the same key wins, as with [`FlatEvent::set`]).
-struct Pairs(Vec<(Cow<'static, str>, Value<'static>)>);
+#[derive(Debug, Default)]
+struct EvBuf {
+    slots: Vec<Own>,
+    /// Ids set since [`EvBuf::clear`].
+    set: Vec<Id>,
+    scratch: String,
+}
 
-impl Pairs {
-    fn set_static(&mut self, key: &'static str, v: Value<'static>) {
-        self.0.push((Cow::Borrowed(key), v));
+impl EvBuf {
+    fn clear(&mut self) {
+        if self.slots.len() != OWN.len() {
+            self.slots = vec![Own::Missing; OWN.len()];
+        }
+        for &i in &self.set {
+            if let Some(s) = self.slots.get_mut(usize::from(i)) {
+                *s = Own::Missing;
+            }
+        }
+        self.set.clear();
+        self.scratch.clear();
+    }
+
+    fn put(&mut self, id: Id, v: Own) {
+        if let Some(s) = self.slots.get_mut(usize::from(id)) {
+            if matches!(s, Own::Missing) {
+                self.set.push(id);
+            }
+            *s = v;
+        }
+    }
+
+    /// A number, as its field's registry type wants it.
+    fn num(&mut self, id: Id, v: i128) {
+        let own = match num_value(id, v) {
+            Value::Uint(u) => Own::Uint(u),
+            Value::Int(i) => Own::Int(i),
+            other => {
+                let a = self.scratch.len();
+                let _ = write!(self.scratch, "{}", other.as_str().unwrap_or_default());
+                Own::Text(a, self.scratch.len())
+            }
+        };
+        self.put(id, own);
+    }
+
+    /// Text; empty text is left out, as the flat form leaves out what libsinsp shows as
+    /// empty.
+    fn text(&mut self, id: Id, v: &str) {
+        if !v.is_empty() {
+            let a = self.scratch.len();
+            self.scratch.push_str(v);
+            self.put(id, Own::Text(a, self.scratch.len()));
+        }
+    }
+
+    /// A string parameter's bytes (NUL terminator dropped, invalid UTF-8 replaced), as
+    /// [`crate::tables`] reads text.
+    fn bytes(&mut self, id: Id, b: &[u8]) {
+        let b = b.strip_suffix(&[0]).unwrap_or(b);
+        self.text(id, &String::from_utf8_lossy(b));
+    }
+
+    fn stat(&mut self, id: Id, v: &'static str) {
+        if !v.is_empty() {
+            self.put(id, Own::Static(v));
+        }
+    }
+
+    fn boolean(&mut self, id: Id, v: bool) {
+        self.put(id, Own::Bool(v));
+    }
+
+    fn ip(&mut self, id: Id, v: IpAddr) {
+        self.put(id, Own::Ip(v));
+    }
+
+    fn get(&self, id: Id) -> Option<Value<'_>> {
+        Some(match *self.slots.get(usize::from(id))? {
+            Own::Missing => return None,
+            Own::Int(i) => Value::Int(i),
+            Own::Uint(u) => Value::Uint(u),
+            Own::Bool(b) => Value::Bool(b),
+            Own::Ip(ip) => Value::Ip(ip),
+            Own::Static(s) => Value::Str(Cow::Borrowed(s)),
+            Own::Text(a, b) => Value::Str(Cow::Borrowed(self.scratch.get(a..b)?)),
+        })
     }
 }
 
-/// A field's registry type, looked up once per key.
-fn field_type(key: &'static str) -> Option<FieldType> {
-    thread_local! {
-        static TYPES: std::cell::RefCell<HashMap<&'static str, Option<FieldType>>> =
-            std::cell::RefCell::new(HashMap::new());
-    }
-    TYPES.with(|t| {
-        *t.borrow_mut()
-            .entry(key)
-            .or_insert_with(|| registry().resolve_text(key).ok().map(|f| f.ty))
-    })
+/// Each field's registry type, by id.
+fn field_type(id: Id) -> Option<FieldType> {
+    static TYPES: OnceLock<Vec<Option<FieldType>>> = OnceLock::new();
+    let types = TYPES.get_or_init(|| {
+        FIELDS
+            .iter()
+            .map(|k| registry().resolve_text(k).ok().map(|f| f.ty))
+            .collect()
+    });
+    types.get(usize::from(id)).copied().flatten()
 }
 
-fn set_num(out: &mut Pairs, key: &'static str, v: i128) {
-    let val = match field_type(key) {
+/// A number as field `id`'s type wants it.
+fn num_value(id: Id, v: i128) -> Value<'static> {
+    match field_type(id) {
         Some(FieldType::Uint) => Value::Uint(v.clamp(0, i128::from(u64::MAX)) as u64),
         Some(FieldType::Int) | None => {
             Value::Int(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
         }
         Some(_) => Value::Str(Cow::Owned(v.to_string())),
-    };
-    out.set_static(key, val);
-}
-
-/// Text; empty text is left out, as the flat form leaves out what libsinsp shows as empty.
-fn set_text(out: &mut Pairs, key: &'static str, v: String) {
-    if !v.is_empty() {
-        out.set_static(key, Value::Str(Cow::Owned(v)));
     }
 }
 
-fn set_ip(out: &mut Pairs, key: &'static str, ip: IpAddr) {
-    out.set_static(key, Value::Ip(ip));
+/// The ids of [`FIELDS`] by key.
+fn field_id(key: &str) -> Option<Id> {
+    static INDEX: OnceLock<Map<&'static str, Id>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            FIELDS
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (*k, i as Id))
+                .collect()
+        })
+        .get(key)
+        .copied()
+}
+
+/// Falco's type id of each ppm event type quell decodes, by ppm id.
+fn type_id_of(etype: u16) -> Option<EvtTypeId> {
+    static IDS: OnceLock<Vec<Option<EvtTypeId>>> = OnceLock::new();
+    IDS.get_or_init(|| {
+        (0..schema::EVENT_MAX)
+            .map(|i| schema::info(i).and_then(|e| evttypes::type_id(e.name)))
+            .collect()
+    })
+    .get(usize::from(etype))
+    .copied()
+    .flatten()
+}
+
+/// One flat event of a capture as [`Converter::apply_event`] holds it, valid until the next
+/// event: the event's own fields from the converter's buffer, its process's fields read from
+/// the thread table when asked (text borrowed, not copied).
+///
+/// It reads as the [`FlatEvent`] of the same event does ([`quell_rules::Event`] with the
+/// same rules: ancestor fallbacks, unindexed ancestor lists, timestamp renderings), and
+/// [`CaptureEvent::to_flat`] copies it into one.
+#[derive(Clone, Copy)]
+pub struct CaptureEvent<'a> {
+    conv: &'a Converter,
+}
+
+impl std::fmt::Debug for CaptureEvent<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> CaptureEvent<'a> {
+    fn get_id(&self, id: Id) -> Option<Value<'a>> {
+        let conv = self.conv;
+        if id < FIRST_PROC {
+            conv.buf.get(id)
+        } else {
+            conv.proc_value(conv.cur_tid, id)
+        }
+    }
+
+    /// The value under a key, as [`FlatEvent::get`] of [`CaptureEvent::to_flat`] gives it.
+    pub fn get(&self, key: &str) -> Option<Value<'a>> {
+        self.get_id(field_id(key)?)
+    }
+
+    /// The event type (`evt.type`).
+    pub fn evt_type(&self) -> Option<&'a str> {
+        match self.conv.buf.get(f!("evt.type"))? {
+            Value::Str(Cow::Borrowed(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Every field and its value, in the order of [`FIELDS`].
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, Value<'a>)> + 'a {
+        let this = *self;
+        FIELDS
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, k)| Some((*k, this.get_id(i as Id)?)))
+    }
+
+    /// The event time in nanoseconds (`evt.rawtime`).
+    pub fn timestamp_ns(&self) -> Option<u64> {
+        timestamp_from(&|k| self.get(k))
+    }
+
+    /// The event as an owned [`FlatEvent`].
+    pub fn to_flat(&self) -> FlatEvent {
+        FlatEvent::from_pairs(self.iter().map(|(k, v)| (Cow::Borrowed(k), v.into_owned())))
+    }
+}
+
+impl RuleEvent for CaptureEvent<'_> {
+    fn evt_type(&self) -> Option<&str> {
+        CaptureEvent::evt_type(self)
+    }
+
+    fn evt_type_id(&self) -> Option<EvtTypeId> {
+        self.conv.cur_type
+    }
+
+    fn field(&self, f: &FieldRef) -> Option<Value<'_>> {
+        field_from(f, &|k| self.get(k))
+    }
 }
 
 /// Iterator of flat events over a capture: tables seed the state, events are converted,
@@ -1514,22 +1901,29 @@ impl FlatEvents {
     pub fn read_stats(&self) -> &crate::ReadStats {
         self.reader.stats()
     }
-}
 
-impl Iterator for FlatEvents {
-    type Item = Result<FlatEvent, crate::ScapError>;
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next flat event as a view into the converter (valid until the next call): the
+    /// fast path of `quell replay -e`, where the iterator gives owned copies.
+    pub fn next_ref(&mut self) -> Option<Result<CaptureEvent<'_>, crate::ScapError>> {
         loop {
             match self.reader.next() {
                 Ok(Some(crate::Item::Tables(t))) => self.conv.tables(t),
                 Ok(Some(crate::Item::Event(e))) => {
-                    if let Some(f) = self.conv.event(&e) {
-                        return Some(Ok(f));
+                    if self.conv.apply_raw(&e) {
+                        break;
                     }
                 }
                 Ok(None) => return None,
                 Err(e) => return Some(Err(e)),
             }
         }
+        Some(Ok(self.conv.current()))
+    }
+}
+
+impl Iterator for FlatEvents {
+    type Item = Result<FlatEvent, crate::ScapError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_ref().map(|r| r.map(|e| e.to_flat()))
     }
 }

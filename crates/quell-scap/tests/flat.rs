@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use quell_events::FlatEvent;
-use quell_scap::flat::FlatEvents;
+use quell_scap::flat::{FlatEvents, STATE_FIELDS};
 use quell_scap::ScapReader;
 
 fn shared(rel: &str) -> PathBuf {
@@ -87,69 +87,31 @@ fn compare(scap: &str, jsonl: &str, fields: &[&str]) -> (usize, BTreeMap<String,
     (compared, bad)
 }
 
-const ALL_FIELDS: &[&str] = &[
-    "evt.num",
-    "evt.rawtime",
-    "evt.type",
-    "evt.res",
-    "evt.rawres",
-    "evt.failed",
-    "evt.is_open_read",
-    "evt.is_open_write",
-    "evt.is_open_exec",
-    "evt.arg.flags",
-    "evt.arg.name",
-    "evt.arg.path",
-    "evt.arg.mode",
-    "evt.arg.uid",
-    "proc.pid",
-    "proc.ppid",
-    "proc.vpid",
-    "proc.name",
-    "proc.exe",
-    "proc.exepath",
-    "proc.args",
-    "proc.cmdline",
-    "proc.pname",
-    "proc.pcmdline",
-    "proc.cwd",
-    "proc.tty",
-    "proc.sid",
-    "proc.sname",
-    "proc.aname[1]",
-    "proc.aname[2]",
-    "proc.apid[1]",
-    "thread.tid",
-    "user.uid",
-    "user.name",
-    "user.loginuid",
-    "user.loginname",
-    "group.gid",
-    "group.name",
-    "fd.num",
-    "fd.type",
-    "fd.typechar",
-    "fd.name",
-    "fd.directory",
-    "fd.filename",
-    "fd.l4proto",
-    "fd.sockfamily",
-    "fd.cip",
-    "fd.sip",
-    "fd.lip",
-    "fd.rip",
-    "fd.cport",
-    "fd.sport",
-    "fd.lport",
-    "fd.rport",
-    "fd.connected",
-    "fd.name_changed",
-    "container.id",
-    "container.name",
-];
+/// Every field compared: the event's own fields, the state fields the differentials share
+/// ([`STATE_FIELDS`]), and two more of the fd.
+fn all_fields() -> Vec<&'static str> {
+    [
+        "evt.num",
+        "evt.rawtime",
+        "evt.res",
+        "evt.failed",
+        "evt.is_open_read",
+        "evt.is_open_write",
+        "evt.is_open_exec",
+        "evt.arg.flags",
+        "evt.arg.name",
+        "evt.arg.path",
+        "evt.arg.mode",
+        "evt.arg.uid",
+    ]
+    .into_iter()
+    .chain(STATE_FIELDS.iter().copied())
+    .chain(["fd.connected", "fd.name_changed"])
+    .collect()
+}
 
 /// Fields where quell's flat events differ from sysdig's on the corpus, and why. Every
-/// other field of [`ALL_FIELDS`] must be equal on every event both sides produce.
+/// other field of [`all_fields`] must be equal on every event both sides produce.
 const EXCEPTIONS: &[(&str, &str, &str)] = &[
     ("502Error.scap", "fd.lip", "accept: sysdig 0.29 reports the client end as local on the accepting side; quell the server end"),
     ("502Error.scap", "fd.lport", "as fd.lip"),
@@ -204,7 +166,7 @@ const DECODED: &[&str] = &[
 fn flat_fields_equal_sysdig_except_the_stated_ones() {
     let mut total = 0;
     for (scap, jsonl) in PAIRS {
-        let (n, bad) = compare(scap, jsonl, ALL_FIELDS);
+        let (n, bad) = compare(scap, jsonl, &all_fields());
         total += n;
         eprintln!(
             "{scap}: {n} events compared, {} field(s) differ as stated",
@@ -274,4 +236,54 @@ fn every_key_a_capture_event_carries_is_listed_in_fields() {
     }
     // The corpus exercises most of the list (not all: e.g. evt.arg.linkpath needs a symlink).
     assert!(seen.len() >= 50, "only {} keys seen", seen.len());
+}
+
+/// The view `quell replay -e` evaluates (`FlatEvents::next_ref`: own fields from a reused
+/// buffer, process fields read from the thread table) reads, field by field, as its owned
+/// copy, for every field it can carry and the derived ones (ancestor fallbacks and lists,
+/// time renderings); its event type id is the one of its type name.
+#[test]
+fn the_capture_view_reads_as_its_owned_copy() {
+    use quell_rules::compile::evttypes::type_id;
+    use quell_rules::fields_table::registry;
+    use quell_rules::Event;
+    let derived = [
+        "proc.aname",
+        "proc.apid",
+        "proc.aname[0]",
+        "proc.aname[1]",
+        "proc.apid[1]",
+        "proc.aexe",
+        "evt.time",
+        "evt.rawtime.s",
+        "fd.nameraw",
+    ];
+    let refs: Vec<_> = quell_scap::flat::FIELDS
+        .iter()
+        .chain(&derived)
+        .map(|k| registry().resolve_text(k).expect(k))
+        .collect();
+    let mut events = 0;
+    let mut values = 0;
+    for (scap, _) in PAIRS {
+        let r = ScapReader::open(&shared(&format!("corpus/scap/{scap}"))).expect("open");
+        let mut it = FlatEvents::new(r);
+        while let Some(view) = it.next_ref() {
+            let view = view.expect("read");
+            let owned = view.to_flat();
+            events += 1;
+            assert_eq!(view.evt_type_id(), view.evt_type().and_then(type_id));
+            assert_eq!(view.evt_type_id(), owned.evt_type_id(), "{scap}");
+            assert_eq!(view.timestamp_ns(), owned.timestamp_ns());
+            for f in &refs {
+                let v = view.field(f);
+                values += usize::from(v.is_some());
+                assert_eq!(v, owned.field(f), "{scap}: {}", f.key);
+            }
+        }
+    }
+    assert!(
+        events > 1000 && values > 50 * events,
+        "{events} events, {values} values"
+    );
 }

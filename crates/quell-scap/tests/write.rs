@@ -378,13 +378,7 @@ fn live_records_replay_to_the_live_fields() {
     let mut diffs = Vec::new();
     for (l, r) in live.iter().zip(&replayed) {
         for k in COMPARED {
-            let (mut a, mut b) = (txt(l, k), txt(r, k));
-            // Stated difference: a capture's proc.cwd ends in `/` (libsinsp's form, which the
-            // capture differential checks against sysdig); the live state gives none.
-            if *k == "proc.cwd" {
-                a = a.trim_end_matches('/').to_string();
-                b = b.trim_end_matches('/').to_string();
-            }
+            let (a, b) = (txt(l, k), txt(r, k));
             // a field only one side gives is compared where both have it
             if !a.is_empty() && !b.is_empty() && a != b {
                 diffs.push(format!(

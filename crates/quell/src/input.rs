@@ -170,13 +170,14 @@ pub fn for_each_line(
     })
 }
 
-/// One event as a command reads it: borrowed from its JSON line (the fast path, no copy
-/// into an owned event) or owned (a capture's events).
+/// One event as a command reads it: borrowed from its JSON line or from a capture reader's
+/// state (no copy into an owned event until [`InputEvent::into_line`]).
 pub enum InputEvent<'a> {
     /// A JSON Lines event or alert, borrowed from the reader's line.
     Borrowed(LineRef<'a>),
-    /// An event built by a capture reader.
-    Owned(Line),
+    /// A capture's event (its 1-based number among the flat events), borrowed from the
+    /// capture reader.
+    Capture(usize, quell_scap::flat::CaptureEvent<'a>),
 }
 
 impl InputEvent<'_> {
@@ -184,7 +185,7 @@ impl InputEvent<'_> {
     pub fn number(&self) -> usize {
         match self {
             InputEvent::Borrowed(l) => l.number,
-            InputEvent::Owned(l) => l.number,
+            InputEvent::Capture(n, _) => *n,
         }
     }
 
@@ -192,7 +193,7 @@ impl InputEvent<'_> {
     pub fn is_alert(&self) -> bool {
         match self {
             InputEvent::Borrowed(l) => l.alert.is_some(),
-            InputEvent::Owned(l) => l.alert.is_some(),
+            InputEvent::Capture(..) => false,
         }
     }
 
@@ -200,7 +201,7 @@ impl InputEvent<'_> {
     pub fn event(&self) -> &dyn Event {
         match self {
             InputEvent::Borrowed(l) => &l.event,
-            InputEvent::Owned(l) => &l.event,
+            InputEvent::Capture(_, e) => e,
         }
     }
 
@@ -208,7 +209,7 @@ impl InputEvent<'_> {
     pub fn timestamp_ns(&self) -> Option<u64> {
         match self {
             InputEvent::Borrowed(l) => l.event.timestamp_ns(),
-            InputEvent::Owned(l) => l.event.timestamp_ns(),
+            InputEvent::Capture(_, e) => e.timestamp_ns(),
         }
     }
 
@@ -216,7 +217,12 @@ impl InputEvent<'_> {
     pub fn into_line(self) -> Line {
         match self {
             InputEvent::Borrowed(l) => l.into_line(),
-            InputEvent::Owned(l) => l,
+            InputEvent::Capture(number, e) => Line {
+                number,
+                event: e.to_flat(),
+                alert: None,
+                warnings: Vec::new(),
+            },
         }
     }
 }
@@ -231,11 +237,7 @@ pub fn for_each_event(
     let mut rep = Reporter::new(name, opts.strict);
     let input = match input {
         Source::Lines(r) => r,
-        Source::Scap(events) => {
-            return for_each_capture_event(*events, rep, name, |line, rep| {
-                on_line(InputEvent::Owned(line), rep)
-            })
-        }
+        Source::Scap(events) => return for_each_capture_event(*events, rep, name, on_line),
     };
     let mut reader = RecordReader::with_options(input, read_options(opts));
     while let Some(item) = reader.next_ref() {
@@ -259,22 +261,14 @@ fn for_each_capture_event(
     mut events: quell_scap::flat::FlatEvents,
     mut rep: Reporter,
     name: &str,
-    mut on_line: impl FnMut(Line, &mut Reporter) -> Result<()>,
+    mut on_line: impl FnMut(InputEvent<'_>, &mut Reporter) -> Result<()>,
 ) -> Result<Reporter> {
     let mut number = 0usize;
-    for item in events.by_ref() {
+    while let Some(item) = events.next_ref() {
         match item {
             Ok(event) => {
                 number += 1;
-                on_line(
-                    Line {
-                        number,
-                        event,
-                        alert: None,
-                        warnings: Vec::new(),
-                    },
-                    &mut rep,
-                )?;
+                on_line(InputEvent::Capture(number, event), &mut rep)?;
             }
             Err(e) => bail!("{}: {}", term::escape(name), term::escape(&e.to_string())),
         }

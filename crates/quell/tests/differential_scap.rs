@@ -42,7 +42,7 @@ use std::rc::Rc;
 use quell_events::FlatEvent;
 use quell_rules::compile::CompiledRule;
 use quell_rules::engine::Engine;
-use quell_scap::flat::{FlatEvents, FIELDS};
+use quell_scap::flat::{FlatEvents, FIELDS, STATE_FIELDS};
 use quell_scap::ScapReader;
 
 #[path = "differential/reference.rs"]
@@ -59,55 +59,6 @@ const UNREADABLE: &[(&str, &str)] = &[(
     "curl_google_comments.scap",
     "sysdig 0.29.3 cannot read its pcapng section-header options (it reads 0 events)",
 )];
-
-/// The state compared event by event: the fields of `crates/quell-scap/tests/flat.rs` that
-/// describe the process, user, fd and container an event belongs to.
-const STATE_FIELDS: &[&str] = &[
-    "evt.type",
-    "evt.rawres",
-    "proc.pid",
-    "proc.ppid",
-    "proc.vpid",
-    "proc.name",
-    "proc.exe",
-    "proc.exepath",
-    "proc.args",
-    "proc.cmdline",
-    "proc.pname",
-    "proc.pcmdline",
-    "proc.cwd",
-    "proc.tty",
-    "proc.sid",
-    "proc.sname",
-    "proc.aname[1]",
-    "proc.aname[2]",
-    "proc.apid[1]",
-    "thread.tid",
-    "user.uid",
-    "user.name",
-    "user.loginuid",
-    "user.loginname",
-    "group.gid",
-    "group.name",
-    "fd.num",
-    "fd.type",
-    "fd.typechar",
-    "fd.name",
-    "fd.directory",
-    "fd.filename",
-    "fd.l4proto",
-    "fd.sockfamily",
-    "fd.cip",
-    "fd.sip",
-    "fd.lip",
-    "fd.rip",
-    "fd.cport",
-    "fd.sport",
-    "fd.lport",
-    "fd.rport",
-    "container.id",
-    "container.name",
-];
 
 /// State differences on the captures quell recorded that are stated: (field, event type or
 /// `*`, reason); `TYPE (failed)` names only the events of that type that failed, `TYPE (//)`

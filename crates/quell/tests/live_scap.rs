@@ -28,26 +28,14 @@ fn alerts(out: &Output) -> Vec<Json> {
         .collect()
 }
 
-/// An alert as compared: rule, output fields and output text. One stated difference is
-/// taken out: a capture's `proc.cwd` ends in `/`, as libsinsp keeps a thread's working
-/// directory (and sysdig shows it on the same capture: `differential_scap.rs` checks that),
-/// while the live state gives it without the slash. Only that value, and its copy in the
-/// text, are normalised; every other field must be equal.
+/// An alert as compared: rule, output fields and output text, all of them as given (the
+/// live state and a capture both give `proc.cwd` in libsinsp's form, with a trailing `/`).
 fn key(a: &Json) -> (Json, Json, Json) {
-    let mut fields = a["output_fields"].clone();
-    let mut output = a["output"].as_str().unwrap_or_default().to_string();
-    if let Some(cwd) = fields
-        .get("proc.cwd")
-        .and_then(Json::as_str)
-        .map(str::to_string)
-    {
-        if cwd.len() > 1 && cwd.ends_with('/') {
-            let trimmed = cwd.trim_end_matches('/').to_string();
-            output = output.replace(&format!("={cwd}"), &format!("={trimmed}"));
-            fields["proc.cwd"] = Json::String(trimmed);
-        }
-    }
-    (a["rule"].clone(), fields, Json::String(output))
+    (
+        a["rule"].clone(),
+        a["output_fields"].clone(),
+        a["output"].clone(),
+    )
 }
 
 /// `quell run --json --record FILE -r STABLE -- sh -c script` in `dir`; the live alerts.

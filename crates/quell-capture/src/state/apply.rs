@@ -769,8 +769,8 @@ mod tests {
         assert_eq!(txt(&e, "proc.apid[1]"), "100");
         assert_eq!(
             txt(&e, "proc.cwd"),
-            "/home/alice",
-            "cwd inherited from the parent"
+            "/home/alice/",
+            "cwd inherited from the parent (libsinsp's form: a trailing slash)"
         );
         assert_eq!(txt(&e, "proc.exepath"), "/bin/cat");
         assert_eq!(txt(&e, "container.id"), "host");

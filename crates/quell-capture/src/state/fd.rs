@@ -308,7 +308,7 @@ mod tests {
         );
         let e = apply(&mut s, &o);
         assert_eq!(txt(&e, "fd.name"), "/srv/keys/sub/id_ed25519");
-        assert_eq!(txt(&e, "proc.cwd"), "/srv/keys/sub");
+        assert_eq!(txt(&e, "proc.cwd"), "/srv/keys/sub/");
         // a failed fcntl adds nothing; a dup of an unknown fd drops a stale entry
         apply(
             &mut s,

@@ -71,7 +71,13 @@ impl State {
             "proc.cmdline" => text(Cow::Owned(p.cmdline())),
             // libsinsp's concatenation: the entries joined by one space
             "proc.env" => text(Cow::Owned(p.env.join(" "))),
-            "proc.cwd" => text(Cow::Borrowed(&p.cwd)),
+            // libsinsp keeps a working directory with a trailing `/` (and captures carry it
+            // so): the table keeps the path, the field gives libsinsp's form
+            "proc.cwd" => text(if p.cwd.is_empty() || p.cwd.ends_with('/') {
+                Cow::Borrowed(&p.cwd)
+            } else {
+                Cow::Owned(format!("{}/", p.cwd))
+            }),
             "proc.tty" => num(p.tty as i128),
             "proc.sid" => num(p.sid as i128),
             "proc.sname" => text(Cow::Borrowed(&self.procs.get(&p.sid)?.comm)),
