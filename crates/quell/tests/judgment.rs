@@ -534,7 +534,9 @@ fn tune_base(
                 let chk = Verifier::new(rules, rule, &var_recs, &near_recs, &[])
                     .map_err(|e| format!("check setup: {e:?}"))?;
                 let c = chk.verify(&p.best.yaml, false);
-                if tune_why() && (c.benign_silenced < c.benign_total || c.keep_alerting < c.keep_total) {
+                if tune_why()
+                    && (c.benign_silenced < c.benign_total || c.keep_alerting < c.keep_total)
+                {
                     explain.extend(why_lines(e, rule, &p.best, &var_recs, &near_recs));
                 }
                 if c.benign_silenced < c.benign_total {
