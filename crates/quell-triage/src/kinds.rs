@@ -238,7 +238,17 @@ fn masked(v: &str) -> Option<(String, bool)> {
             token.clear();
         }
     };
-    for c in v.chars() {
+    let ips = ipv4_spans(v);
+    for (i, c) in v.char_indices() {
+        if let Some(&(_, end)) = ips.iter().find(|(s, _)| *s == i) {
+            // An address is an endpoint, not a counter: it stays as it is.
+            flush(&mut token, &mut out);
+            out.push_str(&v[i..end]);
+            continue;
+        }
+        if ips.iter().any(|&(s, e)| s < i && i < e) {
+            continue;
+        }
         if c.is_ascii_alphanumeric() {
             token.push(c);
         } else {
@@ -258,6 +268,33 @@ fn masked(v: &str) -> Option<(String, bool)> {
         out = out.replace("**", "*");
     }
     safe_for_eq(&out).then_some((out, changed))
+}
+
+/// The byte spans of the IPv4 addresses written in a value (standing on their own: not
+/// inside a longer run of digits and dots, nor glued to a letter or `-`).
+pub fn ipv4_spans(v: &str) -> Vec<(usize, usize)> {
+    let b = v.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit()
+            && (i == 0
+                || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'-'))
+        {
+            let mut j = i;
+            while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
+                j += 1;
+            }
+            let after_ok = j == b.len() || !(b[j].is_ascii_alphanumeric() || b[j] == b'-');
+            if after_ok && v[i..j].parse::<Ipv4Addr>().is_ok() {
+                out.push((i, j));
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 fn glob_token(t: &str) -> String {
@@ -330,6 +367,15 @@ fn globs(k: Kind, distinct: &BTreeSet<&str>) -> Option<BTreeSet<String>> {
     any.then_some(out)
 }
 
+/// The shapes a path takes in any home: `/root/.x` and `/home/NAME/.x` both give
+/// `/home/*/.x` (the same dot file in another user's home is the same target).
+pub fn home_shape(v: &str) -> String {
+    if let Some(rest) = v.strip_prefix("/root/").filter(|r| r.starts_with('.')) {
+        return format!("/home/*/{rest}");
+    }
+    home_masked(v).map_or_else(|| v.to_string(), |(m, _)| m)
+}
+
 /// [`masked`], and the owner's name of a home directory (`/home/NAME/...`, where
 /// `/home/` begins a path) as `*`: the same file in another user's home.
 fn home_masked(v: &str) -> Option<(String, bool)> {
@@ -341,10 +387,10 @@ fn home_masked(v: &str) -> Option<(String, bool)> {
         let starts_path = i == 0 || rest[..i].ends_with([' ', '=']);
         let (head, tail) = rest.split_at(i + "/home/".len());
         out.push_str(head);
-        let end = tail.find('/').unwrap_or(tail.len());
+        let end = tail.find(['/', ' ']).unwrap_or(tail.len());
         let owner = &tail[..end];
         // Only a home with something in it (`/home/ops/.bashrc`), not `/home/ops` itself.
-        if starts_path && end < tail.len() && !owner.is_empty() {
+        if starts_path && tail[end..].starts_with('/') && !owner.is_empty() {
             out.push('*');
             home |= owner != "*";
         } else {
@@ -397,7 +443,16 @@ fn class_masked(v: &str) -> Option<(String, bool)> {
         }
         token.clear();
     };
-    for c in v.chars() {
+    let ips = ipv4_spans(v);
+    for (i, c) in v.char_indices() {
+        if let Some(&(_, end)) = ips.iter().find(|(s, _)| *s == i) {
+            flush(&mut token, &mut out, &mut changed);
+            out.push_str(&v[i..end]);
+            continue;
+        }
+        if ips.iter().any(|&(s, e)| s < i && i < e) {
+            continue;
+        }
         if c.is_ascii_alphanumeric() {
             token.push(c);
         } else {
@@ -604,18 +659,17 @@ fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
             // A shell's program followed by anything takes any command chained after it.
             return None;
         }
-        let mut n = command_words(&words);
+        let n = command_words(&words);
         if n >= words.len() || n < 2 {
             // Nothing follows the script or subcommand: the exact value (or its glob) says it.
             return None;
         }
         if !is_interpreter(words[0]) && is_option_value(words[n - 2], words[n - 1]) {
             // What looked like the subcommand is an option's value (`strace -p 4012`,
-            // `useradd -s /bin/bash`): the tool itself is the command.
-            if words[0].len() < 3 {
-                return None;
-            }
-            n = 1;
+            // `useradd -s /bin/bash`): there is no subcommand to keep, and the tool with
+            // any arguments (`strace *`) is too wide (on the live corpus it silenced an
+            // attacker's `strace -p <sshd>` from the operator's own lineage).
+            return None;
         }
         let (head, _) = masked(&words[..n].join(" "))?;
         pats.insert(format!("{head} *"));
@@ -895,22 +949,21 @@ mod tests {
             &s(&["java -cp /app/lib/* com.example.Cleanup --keep 7"]),
         );
         assert!(g.iter().any(|g| matches!(&g.value, ExVal::One(v) if v.contains("com.example.Cleanup") && v.ends_with(" *"))), "{:?}", comps(&g));
-        // An option's value is not a subcommand: the tool with any arguments.
+        // An option's value is not a subcommand, and the tool with any arguments is
+        // never a rung.
         let g = ladder("proc.cmdline", &s(&["strace -f -p 40912 -e trace=network"]));
         assert!(
-            has(&g, "proc.cmdline", "glob", "strace *"),
+            g.iter()
+                .all(|g| !matches!(&g.value, ExVal::One(v) if v.ends_with(" *"))),
             "{:?}",
             comps(&g)
         );
-        let g = ladder(
+        assert!(has(
+            &g,
             "proc.cmdline",
-            &s(&["useradd -m -s /bin/bash -u 2010 carol"]),
-        );
-        assert!(
-            has(&g, "proc.cmdline", "glob", "useradd *"),
-            "{:?}",
-            comps(&g)
-        );
+            "glob",
+            "strace -f -p * -e trace=network"
+        ));
         let g = ladder("proc.cmdline", &s(&["tar czf /backup/etc.tgz /etc"]));
         assert!(
             has(&g, "proc.cmdline", "glob", "tar czf *"),
@@ -1039,8 +1092,30 @@ mod tests {
             "glob",
             "rm -f /home/*/.bash_history"
         ));
+        // A home directory itself, followed by another argument, is not masked.
+        let g = ladder("proc.cmdline", &s(&["restic backup /home/ops /etc/shadow"]));
+        assert!(g.iter().all(|g| g.comp != "glob"), "{:?}", comps(&g));
         let g = ladder("fd.name", &s(&["/srv/home/ops/x"]));
         assert!(g.iter().all(|g| g.comp != "glob"), "{:?}", comps(&g));
+    }
+
+    #[test]
+    fn addresses_in_command_lines_stay_literal() {
+        let g = ladder(
+            "proc.cmdline",
+            &s(&["rsync -a /data/up2/ backup@10.70.0.20:/srv/backup/"]),
+        );
+        assert!(
+            has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "rsync -a /data/up*/ backup@10.70.0.20:/srv/backup/"
+            ),
+            "{:?}",
+            comps(&g)
+        );
+        assert_eq!(ipv4_spans("x 1.2.3.4:80 v1.2.3.4 9.9.9.9.9"), vec![(2, 9)]);
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //!   injection through the program's arguments);
 //! - `other_destination`: the same command with the address it sends to (an IPv4
 //!   address in its command line) replaced by an outside one;
+//! - `other_argument`: the same tool and subcommand with its first path argument in a
+//!   hidden temporary place (`tar czf /dev/shm/.quell-near-attack /etc`);
 //! - `dropped_binary`: a binary of the same name run from a temporary directory;
 //! - `download_before`: the same lineage, its shell having first downloaded and run a
 //!   payload (only triage, which sees the session, can tell this one; an exception keys on
@@ -26,7 +28,9 @@
 use serde_json::{Map, Value as Json};
 
 use crate::input::{text, Record};
-use crate::kinds::{command_words, is_interpreter, is_shell_program, is_socket_name, PATH_TARGETS};
+use crate::kinds::{
+    command_words, home_shape, is_interpreter, is_shell_program, is_socket_name, PATH_TARGETS,
+};
 
 /// One near-attack.
 #[derive(Clone, Debug)]
@@ -189,6 +193,23 @@ pub fn other_destination(cmd: &str) -> Option<String> {
     (changed && out != cmd).then_some(out)
 }
 
+/// A tool's command line (not an interpreter's, not a shell's program) with the first
+/// argument after its subcommand, when it is a path, replaced by a hidden temporary one.
+pub fn other_argument(cmd: &str) -> Option<String> {
+    let words: Vec<&str> = cmd.split(' ').collect();
+    if words.first().is_none_or(|w| is_interpreter(w)) {
+        return None;
+    }
+    let n = command_words(&words);
+    let w = words.get(n)?;
+    if !w.starts_with('/') || w.starts_with("/dev/shm/") {
+        return None;
+    }
+    let mut out: Vec<&str> = words.clone();
+    out[n] = "/dev/shm/.quell-near-attack";
+    Some(out.join(" "))
+}
+
 /// All mutations of the benign events (deduplicated, at most a few per kind).
 pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
     let mut out: Vec<Mutation> = Vec::new();
@@ -200,6 +221,17 @@ pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
                 .filter_map(|k| text(&r.event, k))
                 .filter(|v| !is_socket_name(v))
                 .map(|v| parent_dir(&v).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let shapes: std::collections::BTreeSet<String> = benign
+        .iter()
+        .flat_map(|r| {
+            PATH_TARGETS
+                .iter()
+                .filter_map(|k| text(&r.event, k))
+                .filter(|v| !is_socket_name(v))
+                .map(|v| home_shape(&v))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -231,6 +263,8 @@ pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
                         .iter()
                         .any(|d| !d.is_empty() && p.starts_with(&format!("{d}/")))
                 })
+                // The same dot file in another home is the same target, not another one.
+                .filter(|p| !shapes.contains(&home_shape(p)))
                 .collect();
             for p in &candidates {
                 let p = p.as_str();
@@ -332,6 +366,21 @@ pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
                     b.set("proc.cmdline", o).set_if("proc.args", args)
                 });
                 out.extend(b.and_then(|b| b.build("other_destination", true)));
+            }
+        }
+        // The same tool and subcommand with its first path argument elsewhere
+        // (`tar czf /var/backups/etc.tgz /etc` → `tar czf /dev/shm/.quell-near-attack /etc`):
+        // what a glob over the arguments (`tar czf *`) would also take.
+        if let Some(cmd) = text(ev, "proc.cmdline") {
+            if let Some(o) = other_argument(&cmd) {
+                let b = Builder::new(r).map(|b| {
+                    let args = o
+                        .split_once(' ')
+                        .map(|(_, a)| a.to_string())
+                        .unwrap_or_default();
+                    b.set("proc.cmdline", o).set_if("proc.args", args)
+                });
+                out.extend(b.and_then(|b| b.build("other_argument", true)));
             }
         }
         // The same name from a temporary directory.
@@ -486,6 +535,17 @@ mod tests {
         // Not for a tool's own arguments (no shell parses them), nor for `python -c`.
         assert!(shell_injections("convert /srv/up/a.jpg /srv/th/a.png").is_empty());
         assert!(shell_injections("python3 -c print(1)").is_empty());
+    }
+
+    #[test]
+    fn a_tools_first_path_argument_goes_elsewhere() {
+        assert_eq!(
+            other_argument("tar czf /var/backups/etc-20261105.tgz /etc").as_deref(),
+            Some("tar czf /dev/shm/.quell-near-attack /etc")
+        );
+        assert_eq!(other_argument("useradd -m -s /bin/bash carol"), None);
+        assert_eq!(other_argument("python3 /opt/job.py /var/x"), None);
+        assert_eq!(other_argument("kubectl rollout restart deploy/web"), None);
     }
 
     #[test]
