@@ -639,17 +639,6 @@ pub fn command_words(words: &[&str]) -> usize {
     words.len()
 }
 
-/// Whether `word`, after `prev`, is an option's value rather than a subcommand: it
-/// follows a short option (`-p 4012`, `-s /bin/bash`) and does not read as a subcommand
-/// (lowercase letters, digits, `.`, `_`, `-`, starting with a letter).
-fn is_option_value(prev: &str, word: &str) -> bool {
-    let subcommand = word.starts_with(|c: char| c.is_ascii_lowercase())
-        && word
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-    prev.len() == 2 && prev.starts_with('-') && !subcommand
-}
-
 /// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`.
 fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
     let mut pats = BTreeSet::new();
@@ -664,13 +653,8 @@ fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
             // Nothing follows the script or subcommand: the exact value (or its glob) says it.
             return None;
         }
-        if !is_interpreter(words[0]) && is_option_value(words[n - 2], words[n - 1]) {
-            // What looked like the subcommand is an option's value (`strace -p 4012`,
-            // `useradd -s /bin/bash`): there is no subcommand to keep, and the tool with
-            // any arguments (`strace *`) is too wide (on the live corpus it silenced an
-            // attacker's `strace -p <sshd>` from the operator's own lineage).
-            return None;
-        }
+        // The tool with any arguments (`strace *`) is never a rung: on the live corpus
+        // it silenced an attacker's `strace -p <sshd>` from the operator's own lineage.
         let (head, _) = masked(&words[..n].join(" "))?;
         pats.insert(format!("{head} *"));
     }
@@ -949,21 +933,13 @@ mod tests {
             &s(&["java -cp /app/lib/* com.example.Cleanup --keep 7"]),
         );
         assert!(g.iter().any(|g| matches!(&g.value, ExVal::One(v) if v.contains("com.example.Cleanup") && v.ends_with(" *"))), "{:?}", comps(&g));
-        // An option's value is not a subcommand, and the tool with any arguments is
-        // never a rung.
+        // Never the tool with any arguments.
         let g = ladder("proc.cmdline", &s(&["strace -f -p 40912 -e trace=network"]));
         assert!(
-            g.iter()
-                .all(|g| !matches!(&g.value, ExVal::One(v) if v.ends_with(" *"))),
+            !has(&g, "proc.cmdline", "glob", "strace *"),
             "{:?}",
             comps(&g)
         );
-        assert!(has(
-            &g,
-            "proc.cmdline",
-            "glob",
-            "strace -f -p * -e trace=network"
-        ));
         let g = ladder("proc.cmdline", &s(&["tar czf /backup/etc.tgz /etc"]));
         assert!(
             has(&g, "proc.cmdline", "glob", "tar czf *"),
