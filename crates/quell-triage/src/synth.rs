@@ -341,6 +341,37 @@ fn field_ladder(field: &str, events: &[&FlatEvent]) -> Vec<Gen> {
     vals.map(|v| ladder(field, &v)).unwrap_or_default()
 }
 
+/// Most value rows one exception takes.
+const MAX_ROWS: usize = 12;
+
+/// The exception's value rows: one, unless a glob covers several shapes (a list of globs,
+/// `/root/.bash_history` and `/home/*/.bash_history`), which Falco takes as one row per
+/// shape (the rows are alternatives). `None` past [`MAX_ROWS`].
+fn rows(chosen: &[Gen]) -> Option<Vec<Vec<ExVal>>> {
+    let mut rows: Vec<Vec<ExVal>> = vec![Vec::new()];
+    for g in chosen {
+        match (&g.value, g.comp.as_str()) {
+            (ExVal::Many(shapes), "glob") => {
+                rows = rows
+                    .iter()
+                    .flat_map(|r| {
+                        shapes.iter().map(move |v| {
+                            let mut r = r.clone();
+                            r.push(ExVal::One(v.clone()));
+                            r
+                        })
+                    })
+                    .collect();
+            }
+            (v, _) => rows.iter_mut().for_each(|r| r.push(v.clone())),
+        }
+        if rows.len() > MAX_ROWS {
+            return None;
+        }
+    }
+    Some(rows)
+}
+
 /// Builds one partition's exception at a widening level: each field takes its widest
 /// generalisation not above `level`.
 fn build(ladders: &[Vec<Gen>], level: u8, name: &str) -> Option<(ExceptionSpec, u32, Vec<Gen>)> {
@@ -355,7 +386,7 @@ fn build(ladders: &[Vec<Gen>], level: u8, name: &str) -> Option<(ExceptionSpec, 
             name: name.to_string(),
             fields: chosen.iter().map(|g| g.field.clone()).collect(),
             comps: chosen.iter().map(|g| g.comp.clone()).collect(),
-            values: vec![chosen.iter().map(|g| g.value.clone()).collect()],
+            values: rows(&chosen)?,
         },
         generality,
         chosen,

@@ -495,6 +495,7 @@ fn tune_base(
     let mut all_ok = !rules_hit.is_empty();
     for rule in &rules_hit {
         r.pairs += 1;
+        let mut explain: Vec<String> = Vec::new();
         let verdict = (|| -> Result<String, String> {
             let vf = Verifier::new(rules, rule, &b.records, keep, &history)
                 .map_err(|e| format!("setup: {e:?}"))?;
@@ -534,6 +535,31 @@ fn tune_base(
                 let chk = Verifier::new(rules, rule, &var_recs, &near_recs, &[])
                     .map_err(|e| format!("check setup: {e:?}"))?;
                 let c = chk.verify(&p.best.yaml, false);
+                if tune_why()
+                    && (c.benign_silenced < c.benign_total || c.keep_alerting < c.keep_total)
+                {
+                    explain.extend(why_lines(e, rule, &p.best, &var_recs, &near_recs));
+                    for a in &p.alternatives {
+                        let v = &a.verification;
+                        let muts: BTreeSet<&str> = v
+                            .mutations
+                            .iter()
+                            .filter(|m| m.silenced && m.avoidable)
+                            .map(|m| m.kind.as_str())
+                            .collect();
+                        explain.push(format!(
+                            "      alternative {} g{} passed {} keep-silenced {} blocking {} {} mutations {:?} | {:?}",
+                            a.template,
+                            a.generality,
+                            v.passed,
+                            v.keep_total - v.keep_alerting,
+                            v.blast_radius.blocking,
+                            v.blocking.first().map(|b| b.description.as_str()).unwrap_or(""),
+                            muts,
+                            a.exceptions.first().map(|x| &x.values)
+                        ));
+                    }
+                }
                 if c.benign_silenced < c.benign_total {
                     why.push(format!(
                         "variants still alerting {}/{}",
@@ -582,11 +608,75 @@ fn tune_base(
                 all_ok = false;
                 r.lines
                     .push(format!("  TUNE FAIL {:60} {:34} {s}", b.name, rule));
+                r.lines.extend(explain);
             }
         }
     }
     r.ok = all_ok;
     r
+}
+
+/// `QUELL_JUDGMENT_TUNE_WHY=1`: under each TUNE FAIL line, the whole exception and, for
+/// each variant alert it leaves alerting and each near-attack alert it silences, that
+/// alert's values of the exception's fields (printed only where the group's details are).
+fn tune_why() -> bool {
+    std::env::var("QUELL_JUDGMENT_TUNE_WHY").is_ok_and(|v| v == "1")
+}
+
+/// `QUELL_JUDGMENT_BASE=TEXT`: tune only the benign bases whose name contains TEXT (a
+/// developer's shortcut; the tuned figures then count those bases only).
+fn base_filter(name: &str) -> bool {
+    std::env::var("QUELL_JUDGMENT_BASE").map_or(true, |f| name.contains(&f))
+}
+
+/// The lines `QUELL_JUDGMENT_TUNE_WHY` prints for one failing rule of a base.
+fn why_lines(
+    e: &Engine,
+    rule: &str,
+    best: &quell_triage::synth::Candidate,
+    variants: &[Record],
+    nears: &[Record],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for x in &best.exceptions {
+        out.push(format!("      exception {x:?}"));
+    }
+    let fields: Vec<String> = best
+        .exceptions
+        .iter()
+        .flat_map(|x| x.fields.iter().cloned())
+        .chain(["proc.cmdline".to_string(), "proc.aname[3]".to_string()])
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut tuned = e.clone();
+    tuned.load("tuned.yaml", &best.yaml);
+    let Some(after) = tuned.rule(rule) else {
+        return out;
+    };
+    let show = |r: &Record| {
+        fields
+            .iter()
+            .map(|f| {
+                format!(
+                    "{f}={}",
+                    quell_triage::input::text(&r.event, f).unwrap_or_else(|| "-".into())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    for i in rule_alerts(e, rule, variants) {
+        if after.matches(&variants[i].event) {
+            out.push(format!("      variant alerting: {}", show(&variants[i])));
+        }
+    }
+    for i in rule_alerts(e, rule, nears) {
+        if !after.matches(&nears[i].event) {
+            out.push(format!("      near silenced:    {}", show(&nears[i])));
+        }
+    }
+    out
 }
 
 /// Tune for every benign base scenario of one split (on two threads).
@@ -600,6 +690,7 @@ fn tune_split(
 ) {
     let bases: Vec<usize> = (0..units.len())
         .filter(|&i| units[i].label == Label::Benign && units[i].kind == Kind::Base)
+        .filter(|&i| base_filter(&units[i].name))
         .collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
