@@ -477,7 +477,9 @@ impl Triage<'_> {
             // or session shows different attack evidence (a download before one of two
             // identical deletions) are told apart, and so are alerts with different
             // verdicts.
-            let mut parts: Vec<((Vec<&'static str>, Verdict), Agg)> = Vec::new();
+            // The key: the attack signals present, the verdict, and whether a benign signal
+            // anchored (so that a cluster never mixes alerts whose verdicts could differ).
+            let mut parts: Vec<((Vec<&'static str>, Verdict, bool), Agg)> = Vec::new();
             for &i in &c.members {
                 let (mut hits, facts) = self.signals_for(rule, records, i, &sessions);
                 hits.extend(hist_hits.iter().cloned());
@@ -492,7 +494,7 @@ impl Triage<'_> {
                     .collect();
                 class.sort_unstable();
                 class.dedup();
-                let key = (class, v);
+                let key = (class, v, anchored);
                 match parts.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, agg)) => agg.add(i, hits),
                     None => {
@@ -507,10 +509,11 @@ impl Triage<'_> {
                 }
             }
             let split = parts.len() > 1;
-            for ((class, v), agg) in parts {
+            for ((class, v, anchored), agg) in parts {
                 let id = if split {
+                    let anchor = if anchored { "/anchored" } else { "" };
                     c.signature
-                        .id_for(&format!("{}/{}", class.join(","), v.as_str()))
+                        .id_for(&format!("{}/{}{anchor}", class.join(","), v.as_str()))
                 } else {
                     c.id.clone()
                 };
