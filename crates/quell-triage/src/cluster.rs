@@ -79,6 +79,13 @@ impl Signature {
         if int(ev, "proc.tty").is_some_and(|t| t != 0) {
             lineage.push("tty".into());
         }
+        // Whether a person logged in behind it (a login uid, kept across sudo and su): an
+        // admin's root shell is not a service's root child.
+        match int(ev, "user.loginuid") {
+            Some(0) => lineage.push("login=root".into()),
+            Some(l) if (1..4_294_967_295).contains(&l) => lineage.push("login=person".into()),
+            _ => {}
+        }
         let target = match target(ev) {
             Some((_, t)) if t.contains("->") => mask_connection(&t),
             Some((_, t)) => mask_path(&t),
@@ -179,6 +186,8 @@ pub fn mask_command(cmdline: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut pos = 0usize;
     let mut shell = false;
+    let mut interpreter = false;
+    let mut script_first = false;
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
@@ -192,6 +201,7 @@ pub fn mask_command(cmdline: &str) -> String {
         if pos == 0 {
             let name = t.rsplit('/').next().unwrap_or(t);
             shell = role(name) == Role::Shell;
+            interpreter = role(name) == Role::Interpreter;
             out.push(mask(name));
             pos = 1;
             continue;
@@ -207,7 +217,13 @@ pub fn mask_command(cmdline: &str) -> String {
             out.push(mask_command(&script));
             break;
         }
-        out.push(mask_arg(t, pos == 1));
+        // An interpreter's script takes the first place: its subcommand comes after it
+        // (`python3 /usr/bin/pip install x`).
+        let first = pos == 1 || (pos == 2 && script_first);
+        if pos == 1 {
+            script_first = interpreter && t.contains('/');
+        }
+        out.push(mask_arg(t, first));
         pos += 1;
     }
     out.join(" ")
@@ -639,6 +655,11 @@ mod tests {
             m("apt-get install -y procps")
         );
         assert_ne!(m("userdel carol"), m("useradd carol"));
+        // An interpreter's script, then its subcommand.
+        assert_eq!(
+            m("python3 /usr/bin/pip install polars==1.2.0"),
+            "pythonN /usr/bin/pip install W"
+        );
         // Options stay.
         assert_ne!(m("grep -rlI x src/"), m("grep -i x src/"));
         // Addresses by class and port; URLs by scheme, host class and masked path.
@@ -781,5 +802,17 @@ mod tests {
             r#"{"rule":"R","output_fields":{"proc.exepath":"/bin/sh","proc.name":"sh","container.image.repository":"nginx","k8s.ns.name":"payments"}}"#,
         );
         assert_ne!(ns1, ns2);
+        // A person logged in behind a root shell is not a service's root child.
+        let admin = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","user.name":"root","user.uid":0,"user.loginuid":1000}}"#,
+        );
+        let svc = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","user.name":"root","user.uid":0,"user.loginuid":-1}}"#,
+        );
+        let bare = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","user.name":"root","user.uid":0}}"#,
+        );
+        assert_ne!(admin, svc);
+        assert_eq!(svc, bare);
     }
 }
