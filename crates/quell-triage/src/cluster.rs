@@ -22,6 +22,22 @@ pub const TARGET_FIELDS: &[&str] = &[
     "evt.arg.pathname",
 ];
 
+/// Fields besides the lineage and the target that [`Signature::of`] reads: a sample alert
+/// carries them so that it triages into the cluster it stands for.
+pub const SIGNATURE_FIELDS: &[&str] = &[
+    "container.image.repository",
+    "container.id",
+    "k8s.ns.name",
+    "proc.exepath",
+    "proc.name",
+    "proc.pname",
+    "proc.cmdline",
+    "proc.tty",
+    "user.name",
+    "user.uid",
+    "user.loginuid",
+];
+
 /// The stable signature of an alert.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Signature {

@@ -247,6 +247,14 @@ pub fn sample_alert(engine: &Engine, rule: &str, r: &Record, hostname: &str) -> 
                     None => {}
                 }
             }
+            for k in crate::cluster::SIGNATURE_FIELDS {
+                let v = match (crate::input::int(&r.event, k), text(&r.event, k)) {
+                    (Some(i), _) => json!(i),
+                    (None, Some(s)) => json!(s),
+                    (None, None) => continue,
+                };
+                alert.output_fields.entry((*k).to_string()).or_insert(v);
+            }
             alert.to_json()
         }
         None => {
