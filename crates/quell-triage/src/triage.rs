@@ -372,6 +372,10 @@ impl Stream<'_> {
     }
 }
 
+/// What splits a cluster into parts: the attack signals present, the verdict, whether a
+/// benign signal anchored.
+type PartKey = (Vec<&'static str>, Verdict, bool);
+
 /// One signal in a cluster part: id, alerts showing it, sum and maximum of its activation,
 /// the first alert's values for its text.
 type AggSignal = (&'static str, usize, f64, f64, Vec<(&'static str, String)>);
@@ -487,7 +491,7 @@ impl Triage<'_> {
             // verdicts.
             // The key: the attack signals present, the verdict, and whether a benign signal
             // anchored (so that a cluster never mixes alerts whose verdicts could differ).
-            let mut parts: Vec<((Vec<&'static str>, Verdict, bool), Agg)> = Vec::new();
+            let mut parts: Vec<(PartKey, Agg)> = Vec::new();
             for &i in &c.members {
                 let (mut hits, facts) = self.signals_for(rule, records, i, &sessions);
                 hits.extend(hist_hits.iter().cloned());
