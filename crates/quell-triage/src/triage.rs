@@ -260,6 +260,14 @@ pub fn sample_alert(engine: &Engine, rule: &str, r: &Record, hostname: &str) -> 
                     None => {}
                 }
             }
+            for k in crate::cluster::SIGNATURE_FIELDS {
+                let v = match (crate::input::int(&r.event, k), text(&r.event, k)) {
+                    (Some(i), _) => json!(i),
+                    (None, Some(s)) => json!(s),
+                    (None, None) => continue,
+                };
+                alert.output_fields.entry((*k).to_string()).or_insert(v);
+            }
             alert.to_json()
         }
         None => {
@@ -377,6 +385,10 @@ impl Stream<'_> {
     }
 }
 
+/// What splits a cluster into parts: the attack signals present, the verdict, whether a
+/// benign signal anchored.
+type PartKey = (Vec<&'static str>, Verdict, bool);
+
 /// One signal in a cluster part: id, alerts showing it, sum and maximum of its activation,
 /// the first alert's values for its text.
 type AggSignal = (&'static str, usize, f64, f64, Vec<(&'static str, String)>);
@@ -493,7 +505,9 @@ impl Triage<'_> {
             // or session shows different attack evidence (a download before one of two
             // identical deletions) are told apart, and so are alerts with different
             // verdicts.
-            let mut parts: Vec<((Vec<&'static str>, Verdict), Agg)> = Vec::new();
+            // The key: the attack signals present, the verdict, and whether a benign signal
+            // anchored (so that a cluster never mixes alerts whose verdicts could differ).
+            let mut parts: Vec<(PartKey, Agg)> = Vec::new();
             for &i in &c.members {
                 let (mut hits, facts) = self.signals_for(rule, records, i, &sessions);
                 hits.extend(hist_hits.iter().cloned());
@@ -508,7 +522,7 @@ impl Triage<'_> {
                     .collect();
                 class.sort_unstable();
                 class.dedup();
-                let key = (class, v);
+                let key = (class, v, anchored);
                 match parts.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, agg)) => agg.add(i, hits, anchor),
                     None => {
@@ -523,10 +537,11 @@ impl Triage<'_> {
                 }
             }
             let split = parts.len() > 1;
-            for ((class, v), agg) in parts {
+            for ((class, v, anchored), agg) in parts {
                 let id = if split {
+                    let anchor = if anchored { "/anchored" } else { "" };
                     c.signature
-                        .id_for(&format!("{}/{}", class.join(","), v.as_str()))
+                        .id_for(&format!("{}/{}{anchor}", class.join(","), v.as_str()))
                 } else {
                     c.id.clone()
                 };

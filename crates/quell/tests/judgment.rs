@@ -325,6 +325,12 @@ struct Figures {
     benign_clusters: usize,
     attack_clusters: usize,
     mixed_clusters: usize,
+    /// Clusters beyond one behaviour's own: per (benign base scenario, rule), the clusters
+    /// its base and variants fall in, minus the most any one of them falls in (repeated
+    /// runs of one behaviour that land in clusters of their own).
+    over_split: usize,
+    /// The (benign base scenario, rule) pairs with such extra clusters.
+    over_split_pairs: usize,
     attack_called_fp: usize,
     benign_called_fp: usize,
     benign_uncertain: usize,
@@ -360,12 +366,14 @@ impl Figures {
     }
     fn line(&self, what: &str) -> String {
         format!(
-            "{what:12} scenarios {}b/{}m | clusters {} benign, {} attack, {} mixed | attack clusters called likely_fp {} | benign: {} likely_fp, {} uncertain, {} likely_real | precision {:.3} recall {:.3} | tuned {}/{} bases ({:.0} %), rule pairs {}/{}",
+            "{what:12} scenarios {}b/{}m | clusters {} benign, {} attack, {} mixed, {} over-split ({} pairs) | attack clusters called likely_fp {} | benign: {} likely_fp, {} uncertain, {} likely_real | precision {:.3} recall {:.3} | tuned {}/{} bases ({:.0} %), rule pairs {}/{}",
             self.scenarios_benign,
             self.scenarios_malicious,
             self.benign_clusters,
             self.attack_clusters,
             self.mixed_clusters,
+            self.over_split,
+            self.over_split_pairs,
             self.attack_called_fp,
             self.benign_called_fp,
             self.benign_uncertain,
@@ -403,6 +411,28 @@ fn triage_split(e: &Engine, units: &[&Unit], fig: &mut Figures, out: &mut Vec<St
         hostname: "judgment",
     }
     .run(&records);
+    // (base, rule) -> unit -> clusters, over the benign units.
+    let mut runs: BTreeMap<(&str, &str), BTreeMap<usize, BTreeSet<usize>>> = BTreeMap::new();
+    for (ci, r) in reports.iter().enumerate() {
+        for &m in &r.members {
+            let u = units[owner[m]];
+            if u.label == Label::Benign {
+                runs.entry((u.base.as_str(), r.rule.as_str()))
+                    .or_default()
+                    .entry(owner[m])
+                    .or_default()
+                    .insert(ci);
+            }
+        }
+    }
+    for per_unit in runs.values() {
+        let all: BTreeSet<usize> = per_unit.values().flatten().copied().collect();
+        let most = per_unit.values().map(BTreeSet::len).max().unwrap_or(0);
+        if all.len() > most {
+            fig.over_split += all.len() - most;
+            fig.over_split_pairs += 1;
+        }
+    }
     for r in reports {
         let members: BTreeSet<usize> = r.members.iter().map(|&i| owner[i]).collect();
         let labels: BTreeSet<Label> = members.iter().map(|&i| units[i].label).collect();
