@@ -522,7 +522,7 @@ impl Triage<'_> {
                     .collect();
                 class.sort_unstable();
                 class.dedup();
-                let key = (class, v, anchored);
+                let key = (class, v, anchor.is_some());
                 match parts.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, agg)) => agg.add(i, hits, anchor),
                     None => {
