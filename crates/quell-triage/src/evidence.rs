@@ -498,6 +498,16 @@ impl Actor {
 /// service, an init or a CI runner started it, below any container runtime (a runtime
 /// alone may be an `exec` entry: `kubectl exec pod -- apk add nmap` has no tty either).
 pub fn unattended(ev: &FlatEvent) -> bool {
+    launched_before_entry(
+        ev,
+        &[Role::Login, Role::Runtime],
+        &[Role::Scheduler, Role::Service, Role::Init, Role::CiRunner],
+    )
+}
+
+/// Walking up the lineage of a process with no controlling terminal: whether one of
+/// `launchers` comes before any of `entries` (false when neither comes, or with a tty).
+fn launched_before_entry(ev: &FlatEvent, entries: &[Role], launchers: &[Role]) -> bool {
     if int(ev, "proc.tty").is_some_and(|t| t != 0) {
         return false;
     }
@@ -505,10 +515,12 @@ pub fn unattended(ev: &FlatEvent) -> bool {
         if level == 0 {
             continue;
         }
-        match role(&name) {
-            Role::Login | Role::Runtime => return false,
-            Role::Scheduler | Role::Service | Role::Init | Role::CiRunner => return true,
-            _ => {}
+        let r = role(&name);
+        if entries.contains(&r) {
+            return false;
+        }
+        if launchers.contains(&r) {
+            return true;
         }
     }
     false
@@ -519,20 +531,11 @@ pub fn unattended(ev: &FlatEvent) -> bool {
 /// any login, container runtime or service (a cron job, an agent started by init). Narrower
 /// than [`unattended`]: a service's own child (which a web shell is) is not a job.
 pub fn scheduled_job(ev: &FlatEvent) -> bool {
-    if int(ev, "proc.tty").is_some_and(|t| t != 0) {
-        return false;
-    }
-    for (level, name, _) in lineage(ev) {
-        if level == 0 {
-            continue;
-        }
-        match role(&name) {
-            Role::Login | Role::Runtime | Role::Service => return false,
-            Role::Scheduler | Role::Init | Role::CiRunner => return true,
-            _ => {}
-        }
-    }
-    false
+    launched_before_entry(
+        ev,
+        &[Role::Login, Role::Runtime, Role::Service],
+        &[Role::Scheduler, Role::Init, Role::CiRunner],
+    )
 }
 
 /// Whether the process runs as a system account: a name from [`SYSTEM_ACCOUNTS`], or a uid
