@@ -158,6 +158,25 @@ pub fn shell_injections(cmd: &str) -> Vec<(&'static str, String)> {
     out
 }
 
+/// `r` with its command line rewritten by `rewrite` (and `proc.args` with it), as the
+/// near-attack `kind`; none when `rewrite` finds nothing to change.
+fn with_cmdline(
+    r: &Record,
+    rewrite: fn(&str) -> Option<String>,
+    kind: &'static str,
+) -> Option<Mutation> {
+    let cmd = text(&r.event, "proc.cmdline")?;
+    let o = rewrite(&cmd)?;
+    let args = o
+        .split_once(' ')
+        .map(|(_, a)| a.to_string())
+        .unwrap_or_default();
+    Builder::new(r)?
+        .set("proc.cmdline", o)
+        .set_if("proc.args", args)
+        .build(kind, true)
+}
+
 /// The command line with every IPv4 address in it replaced by an outside one; `None`
 /// when it holds none.
 pub fn other_destination(cmd: &str) -> Option<String> {
@@ -356,32 +375,14 @@ pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
         }
         // Another destination: an address in the command line (`rsync ... u@10.0.0.9:/x`,
         // `curl http://10.0.0.9/...`) replaced by an outside one (exfiltration).
-        if let Some(cmd) = text(ev, "proc.cmdline") {
-            if let Some(o) = other_destination(&cmd) {
-                let b = Builder::new(r).map(|b| {
-                    let args = o
-                        .split_once(' ')
-                        .map(|(_, a)| a.to_string())
-                        .unwrap_or_default();
-                    b.set("proc.cmdline", o).set_if("proc.args", args)
-                });
-                out.extend(b.and_then(|b| b.build("other_destination", true)));
-            }
+        if let Some(m) = with_cmdline(r, other_destination, "other_destination") {
+            out.push(m);
         }
         // The same tool and subcommand with its first path argument elsewhere
         // (`tar czf /var/backups/etc.tgz /etc` → `tar czf /dev/shm/.quell-near-attack /etc`):
         // what a glob over the arguments (`tar czf *`) would also take.
-        if let Some(cmd) = text(ev, "proc.cmdline") {
-            if let Some(o) = other_argument(&cmd) {
-                let b = Builder::new(r).map(|b| {
-                    let args = o
-                        .split_once(' ')
-                        .map(|(_, a)| a.to_string())
-                        .unwrap_or_default();
-                    b.set("proc.cmdline", o).set_if("proc.args", args)
-                });
-                out.extend(b.and_then(|b| b.build("other_argument", true)));
-            }
+        if let Some(m) = with_cmdline(r, other_argument, "other_argument") {
+            out.push(m);
         }
         // The same name from a temporary directory.
         if let Some(name) = text(ev, "proc.name") {
