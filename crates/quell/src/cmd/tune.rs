@@ -179,7 +179,7 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
     };
     if benign.is_empty() {
         bail!(
-            "the benign file {} holds no events: give at least one event or alert of \"{rule}\"",
+            "the benign file {} holds no events quell can read (a capture's events of types quell does not decode are skipped, as said above): give at least one event or alert of \"{rule}\"",
             benign_path.display()
         );
     }
