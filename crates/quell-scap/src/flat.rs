@@ -371,12 +371,12 @@ impl Fd {
 }
 
 fn l4_name(code: u8) -> Option<&'static str> {
-    // libscap's l4 protocol codes.
+    // libscap's l4 protocol codes (0 unknown, 1 not a socket).
     match code {
-        1 => Some("tcp"),
-        2 => Some("udp"),
-        3 => Some("icmp"),
-        4 => Some("raw"),
+        2 => Some("tcp"),
+        3 => Some("udp"),
+        4 => Some("icmp"),
+        5 => Some("raw"),
         _ => None,
     }
 }
@@ -435,9 +435,9 @@ fn fd_from_table(t: &FdTarget) -> Fd {
             connected: false,
             l4_pending: None,
         },
-        FdTarget::Unix { source, dest, path } => {
-            Fd::named(Kind::Unix, format!("{source:x}->{dest:x} {path}"))
-        }
+        // The fd list names a unix socket by its path alone (empty when unbound), as
+        // libsinsp shows it; the ends are named only by a connect or accept.
+        FdTarget::Unix { path, .. } => Fd::named(Kind::Unix, path.clone()),
         FdTarget::File { name, .. } => Fd::named(Kind::File, name.clone()),
         FdTarget::Named { code, name } => {
             let kind = match code {
@@ -765,7 +765,13 @@ impl Converter {
         out.clear();
         out.num(f!("evt.num"), i128::from(num));
         out.num(f!("evt.rawtime"), i128::from(ev.ts));
-        out.stat(f!("evt.type"), info.name);
+        // A generic event is the syscall its `ID` names (libscap's syscall codes).
+        let name = if info.params.first() == Some(&"ID") {
+            p.uint("ID").and_then(schema::syscall_name)
+        } else {
+            None
+        };
+        out.stat(f!("evt.type"), name.unwrap_or(info.name));
         let res = ["res", "fd"]
             .iter()
             .find(|n| info.params.first() == Some(*n))
@@ -779,10 +785,13 @@ impl Converter {
                 out.text(f!("evt.res"), &res_text(r));
             }
             out.boolean(f!("evt.failed"), r < 0);
+        } else {
+            // A call without a result (a generic event) did not fail, as libsinsp shows it.
+            out.boolean(f!("evt.failed"), false);
         }
         self.thread_mut(tid);
         let mut open = (false, false, false);
-        let fd_use = self.apply(tid, info.name, &p, res, &mut out, &mut open);
+        let fd_use = self.apply(tid, name.unwrap_or(info.name), &p, res, &mut out, &mut open);
         out.boolean(f!("evt.is_open_read"), open.0);
         out.boolean(f!("evt.is_open_write"), open.1);
         out.boolean(f!("evt.is_open_exec"), open.2);
@@ -801,7 +810,10 @@ impl Converter {
         }
         self.buf = out;
         self.cur_tid = tid;
-        self.cur_type = type_id_of(ev.etype);
+        self.cur_type = match name {
+            Some(n) => evttypes::type_id(n),
+            None => type_id_of(ev.etype),
+        };
         self.stats.flat += 1;
         true
     }
@@ -1251,6 +1263,47 @@ impl Converter {
                 Some(FdUse {
                     num: fd,
                     fd: f.into(),
+                    name_changed: false,
+                })
+            }
+            "mmap" | "mmap2" => {
+                // libsinsp (as sysdig 0.29 shows it) gives a mapping neither the fd mapped
+                // nor its flags.
+                None
+            }
+            "sendto" | "sendmsg" => {
+                // A datagram socket (or one whose address was never seen) learns its ends
+                // from the tuple of a successful send: this side is the client.
+                let fd = p.int("fd")?;
+                if let (true, Some(SockTuple::Ip { src, dst })) = (ok, p.tuple("tuple")) {
+                    let cur = self.fd_get(tid, fd).cloned();
+                    if let Some(mut f) = cur.filter(|f| {
+                        matches!(f.kind, Kind::Ipv4 | Kind::Ipv6)
+                            && (f.name.is_empty() || f.l4.or(f.l4_pending) != Some("tcp"))
+                    }) {
+                        f.l4 = f.l4.or(f.l4_pending);
+                        // An unspecified source (a send before the kernel chose one) keeps
+                        // the address a connect gave.
+                        let src = match f.client {
+                            Some((ip, _)) if src.0.is_unspecified() => (ip, src.1),
+                            _ => src,
+                        };
+                        f.client = Some(src);
+                        f.server = Some(dst);
+                        f.server_side = false;
+                        f.name = format!("{}->{}", endpoint(src.0, src.1), endpoint(dst.0, dst.1));
+                        f.connected = true;
+                        let changed = self.fd_put(tid, fd, f);
+                        return Some(FdUse {
+                            num: fd,
+                            fd: FdSrc::Table(fd),
+                            name_changed: changed,
+                        });
+                    }
+                }
+                Some(FdUse {
+                    num: fd,
+                    fd: FdSrc::Table(fd),
                     name_changed: false,
                 })
             }

@@ -695,13 +695,13 @@ fn container_cgroups(p: &Process) -> Vec<String> {
     Vec::new()
 }
 
-/// libscap's l4 protocol code of a socket.
+/// libscap's l4 protocol code of a socket (`SCAP_L4_*`: 2 tcp, 3 udp, 4 icmp, 5 raw).
 fn l4_code(sock_type: u16, proto: u16) -> u8 {
     match (sock_type, proto) {
-        (_, 6) | (1, 0) => 1,
-        (_, 17) | (2, 0) => 2,
-        (_, 1) | (_, 58) => 3,
-        (3, _) => 4,
+        (_, 6) | (1, 0) => 2,
+        (_, 17) | (2, 0) => 3,
+        (_, 1) | (_, 58) => 4,
+        (3, _) => 5,
         _ => 0,
     }
 }
