@@ -385,56 +385,42 @@ fn endpoint(ip: IpAddr, port: u16) -> String {
     format!("{ip}:{port}")
 }
 
+/// A socket of the fd list with both ends (this side the client).
+fn connected_socket(kind: Kind, src: (IpAddr, u16), dst: (IpAddr, u16), l4: u8) -> Fd {
+    Fd {
+        kind,
+        name: format!("{}->{}", endpoint(src.0, src.1), endpoint(dst.0, dst.1)),
+        l4: l4_name(l4),
+        client: Some(src),
+        server: Some(dst),
+        server_side: false,
+        connected: true,
+        l4_pending: None,
+    }
+}
+
+/// A listening socket of the fd list.
+fn server_socket(kind: Kind, local: (IpAddr, u16), l4: u8) -> Fd {
+    Fd {
+        kind,
+        name: endpoint(local.0, local.1),
+        l4: l4_name(l4),
+        client: None,
+        server: Some(local),
+        server_side: true,
+        connected: false,
+        l4_pending: None,
+    }
+}
+
 fn fd_from_table(t: &FdTarget) -> Fd {
+    let ip = |(a, p): (std::net::Ipv4Addr, u16)| (IpAddr::V4(a), p);
+    let ip6 = |(a, p): (std::net::Ipv6Addr, u16)| (IpAddr::V6(a), p);
     match t {
-        FdTarget::Ipv4 { src, dst, l4 } => Fd {
-            kind: Kind::Ipv4,
-            name: format!(
-                "{}->{}",
-                endpoint(src.0.into(), src.1),
-                endpoint(dst.0.into(), dst.1)
-            ),
-            l4: l4_name(*l4),
-            client: Some((src.0.into(), src.1)),
-            server: Some((dst.0.into(), dst.1)),
-            server_side: false,
-            connected: true,
-            l4_pending: None,
-        },
-        FdTarget::Ipv6 { src, dst, l4 } => Fd {
-            kind: Kind::Ipv6,
-            name: format!(
-                "{}->{}",
-                endpoint(src.0.into(), src.1),
-                endpoint(dst.0.into(), dst.1)
-            ),
-            l4: l4_name(*l4),
-            client: Some((src.0.into(), src.1)),
-            server: Some((dst.0.into(), dst.1)),
-            server_side: false,
-            connected: true,
-            l4_pending: None,
-        },
-        FdTarget::Ipv4Server { local, l4 } => Fd {
-            kind: Kind::Ipv4,
-            name: endpoint(local.0.into(), local.1),
-            l4: l4_name(*l4),
-            client: None,
-            server: Some((local.0.into(), local.1)),
-            server_side: true,
-            connected: false,
-            l4_pending: None,
-        },
-        FdTarget::Ipv6Server { local, l4 } => Fd {
-            kind: Kind::Ipv6,
-            name: endpoint(local.0.into(), local.1),
-            l4: l4_name(*l4),
-            client: None,
-            server: Some((local.0.into(), local.1)),
-            server_side: true,
-            connected: false,
-            l4_pending: None,
-        },
+        FdTarget::Ipv4 { src, dst, l4 } => connected_socket(Kind::Ipv4, ip(*src), ip(*dst), *l4),
+        FdTarget::Ipv6 { src, dst, l4 } => connected_socket(Kind::Ipv6, ip6(*src), ip6(*dst), *l4),
+        FdTarget::Ipv4Server { local, l4 } => server_socket(Kind::Ipv4, ip(*local), *l4),
+        FdTarget::Ipv6Server { local, l4 } => server_socket(Kind::Ipv6, ip6(*local), *l4),
         // The fd list names a unix socket by its path alone (empty when unbound), as
         // libsinsp shows it; the ends are named only by a connect or accept.
         FdTarget::Unix { path, .. } => Fd::named(Kind::Unix, path.clone()),

@@ -62,60 +62,10 @@ const fn meta(
 
 // Parameter lists shared by several versions.
 const NONE: &[&str] = &[];
-const EXEC_BASE: &[&str] = &["res", "exe", "args", "tid", "pid", "ptid", "cwd", "fdlimit"];
-const EXEC_13: &[&str] = &[
-    "res", "exe", "args", "tid", "pid", "ptid", "cwd", "fdlimit", "pgft_maj", "pgft_min",
-    "vm_size", "vm_rss", "vm_swap",
-];
-const EXEC_14: &[&str] = &[
-    "res", "exe", "args", "tid", "pid", "ptid", "cwd", "fdlimit", "pgft_maj", "pgft_min",
-    "vm_size", "vm_rss", "vm_swap", "env",
-];
-const EXEC_15: &[&str] = &[
-    "res", "exe", "args", "tid", "pid", "ptid", "cwd", "fdlimit", "pgft_maj", "pgft_min",
-    "vm_size", "vm_rss", "vm_swap", "comm", "env",
-];
-const EXEC_16: &[&str] = &[
-    "res", "exe", "args", "tid", "pid", "ptid", "cwd", "fdlimit", "pgft_maj", "pgft_min",
-    "vm_size", "vm_rss", "vm_swap", "comm", "cgroups", "env",
-];
-const EXEC_17: &[&str] = &[
-    "res", "exe", "args", "tid", "pid", "ptid", "cwd", "fdlimit", "pgft_maj", "pgft_min",
-    "vm_size", "vm_rss", "vm_swap", "comm", "cgroups", "env", "tty",
-];
-const EXECVEAT_X: &[&str] = &[
-    "res",
-    "exe",
-    "args",
-    "tid",
-    "pid",
-    "ptid",
-    "cwd",
-    "fdlimit",
-    "pgft_maj",
-    "pgft_min",
-    "vm_size",
-    "vm_rss",
-    "vm_swap",
-    "comm",
-    "cgroups",
-    "env",
-    "tty",
-    "vpgid",
-    "loginuid",
-    "flags",
-    "cap_inheritable",
-    "cap_permitted",
-    "cap_effective",
-    "exe_ino",
-    "exe_ino_ctime",
-    "exe_ino_mtime",
-    "uid",
-    "trusted_exepath",
-    "pgid",
-    "gid",
-];
-const EXECVE_19_X: &[&str] = &[
+/// The exec exit's parameters in the order the writers appended them: every execve exit
+/// layout is a prefix of it but two old ones (`env` without `comm`, then `comm` and `env`
+/// without `cgroups`).
+const EXEC_X: &[&str] = &[
     "res",
     "exe",
     "args",
@@ -148,6 +98,26 @@ const EXECVE_19_X: &[&str] = &[
     "gid",
     "filename",
 ];
+
+/// The first `n` parameters of a list (at compile time).
+const fn first(list: &'static [&'static str], n: usize) -> &'static [&'static str] {
+    list.split_at(n).0
+}
+
+const EXEC_BASE: &[&str] = first(EXEC_X, 8);
+const EXEC_13: &[&str] = first(EXEC_X, 13);
+const EXEC_14: &[&str] = &[
+    "res", "exe", "args", "tid", "pid", "ptid", "cwd", "fdlimit", "pgft_maj", "pgft_min",
+    "vm_size", "vm_rss", "vm_swap", "env",
+];
+const EXEC_15: &[&str] = &[
+    "res", "exe", "args", "tid", "pid", "ptid", "cwd", "fdlimit", "pgft_maj", "pgft_min",
+    "vm_size", "vm_rss", "vm_swap", "comm", "env",
+];
+const EXEC_16: &[&str] = first(EXEC_X, 16);
+const EXEC_17: &[&str] = first(EXEC_X, 17);
+const EXECVEAT_X: &[&str] = first(EXEC_X, 30);
+const EXECVE_19_X: &[&str] = EXEC_X;
 const CLONE_11: &[&str] = &[
     "res", "exe", "args", "tid", "pid", "ptid", "cwd", "fdlimit", "flags", "uid", "gid",
 ];

@@ -331,33 +331,26 @@ impl<W: Write> ScapWriter<W> {
             e.extend_from_slice(&f.fd.to_le_bytes());
             e.extend_from_slice(&f.ino.to_le_bytes());
             match &f.target {
-                FdTarget::Ipv4 { src, dst, l4 } => {
-                    e.push(3);
-                    e.extend_from_slice(&src.0.octets());
-                    e.extend_from_slice(&dst.0.octets());
-                    e.extend_from_slice(&src.1.to_le_bytes());
-                    e.extend_from_slice(&dst.1.to_le_bytes());
-                    e.push(*l4);
-                }
+                // Sockets: type code, addresses, then ports, then the l4 protocol.
+                FdTarget::Ipv4 { src, dst, l4 } => socket_entry(
+                    &mut e,
+                    3,
+                    &[&src.0.octets(), &dst.0.octets()],
+                    &[src.1, dst.1],
+                    *l4,
+                ),
                 FdTarget::Ipv4Server { local, l4 } => {
-                    e.push(5);
-                    e.extend_from_slice(&local.0.octets());
-                    e.extend_from_slice(&local.1.to_le_bytes());
-                    e.push(*l4);
+                    socket_entry(&mut e, 5, &[&local.0.octets()], &[local.1], *l4)
                 }
-                FdTarget::Ipv6 { src, dst, l4 } => {
-                    e.push(4);
-                    e.extend_from_slice(&src.0.octets());
-                    e.extend_from_slice(&dst.0.octets());
-                    e.extend_from_slice(&src.1.to_le_bytes());
-                    e.extend_from_slice(&dst.1.to_le_bytes());
-                    e.push(*l4);
-                }
+                FdTarget::Ipv6 { src, dst, l4 } => socket_entry(
+                    &mut e,
+                    4,
+                    &[&src.0.octets(), &dst.0.octets()],
+                    &[src.1, dst.1],
+                    *l4,
+                ),
                 FdTarget::Ipv6Server { local, l4 } => {
-                    e.push(6);
-                    e.extend_from_slice(&local.0.octets());
-                    e.extend_from_slice(&local.1.to_le_bytes());
-                    e.push(*l4);
+                    socket_entry(&mut e, 6, &[&local.0.octets()], &[local.1], *l4)
                 }
                 FdTarget::Unix { source, dest, path } => {
                     e.push(8);
@@ -693,6 +686,18 @@ fn container_cgroups(p: &Process) -> Vec<String> {
         }
     }
     Vec::new()
+}
+
+/// An fd list socket entry: its type code, addresses, ports and l4 protocol code.
+fn socket_entry(e: &mut Vec<u8>, code: u8, addrs: &[&[u8]], ports: &[u16], l4: u8) {
+    e.push(code);
+    for a in addrs {
+        e.extend_from_slice(a);
+    }
+    for p in ports {
+        e.extend_from_slice(&p.to_le_bytes());
+    }
+    e.push(l4);
 }
 
 /// libscap's l4 protocol code of a socket (`SCAP_L4_*`: 2 tcp, 3 udp, 4 icmp, 5 raw).
