@@ -281,3 +281,125 @@ fn not_a_capture_is_said_so() {
     let (_, err) = drain(Vec::new());
     assert!(matches!(err, Some(ScapError::NotScap(_))));
 }
+
+/// One event block: v2 (`0x216`, with the parameter count) or v1 (`0x204`, without), with
+/// the event length `len_fix` adds to (0 for the true length).
+fn event_block(etype: u16, tid: u64, params: &[Vec<u8>], v2: bool, len_fix: i64) -> Vec<u8> {
+    let large = quell_scap::schema::is_large(etype);
+    let hdr = if v2 { 26 } else { 22 };
+    let lsize = if large { 4 } else { 2 };
+    let data: usize = params.iter().map(Vec::len).sum();
+    let len = (hdr + lsize * params.len() + data) as i64 + len_fix;
+    let mut ev = Vec::new();
+    ev.extend(1u64.to_le_bytes());
+    ev.extend(tid.to_le_bytes());
+    ev.extend((len.max(0) as u32).to_le_bytes());
+    ev.extend(etype.to_le_bytes());
+    if v2 {
+        ev.extend((params.len() as u32).to_le_bytes());
+    }
+    for p in params {
+        if large {
+            ev.extend((p.len() as u32).to_le_bytes());
+        } else {
+            ev.extend((p.len() as u16).to_le_bytes());
+        }
+    }
+    for p in params {
+        ev.extend(p);
+    }
+    let mut body = 0u16.to_le_bytes().to_vec();
+    body.extend(ev);
+    while (8 + body.len() + 4) % 4 != 0 {
+        body.push(0);
+    }
+    let total = (8 + body.len() + 4) as u32;
+    let mut b = Vec::new();
+    b.extend(if v2 { 0x216u32 } else { 0x204u32 }.to_le_bytes());
+    b.extend(total.to_le_bytes());
+    b.extend(body);
+    b.extend(total.to_le_bytes());
+    b
+}
+
+/// Exit types quell decodes whose enter event is the id before (the pairs the flat layer
+/// joins), generic events included.
+fn decoded_pairs() -> Vec<u16> {
+    use quell_scap::schema::{info, Dir, EVENTS};
+    EVENTS
+        .iter()
+        .filter(|e| e.dir == Dir::Exit && info(e.id - 1).is_some_and(|i| i.dir == Dir::Enter))
+        .map(|e| e.id)
+        .collect()
+}
+
+/// A parameter of hostile length: empty, truncated (1 to 7 bytes: shorter than any integer,
+/// tuple or address), or longer than any real one of its kind.
+fn hostile_param() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(Vec::new()),
+        proptest::collection::vec(any::<u8>(), 1..8),
+        proptest::collection::vec(any::<u8>(), 8..9),
+        proptest::collection::vec(any::<u8>(), 9..80),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every decoded enter/exit pair (read, sendto, generic, mmap, ... as well as the older
+    /// types) with parameters of hostile lengths and bytes (a 1-byte syscall code, a 3-byte
+    /// tuple, an unterminated path): each exit is one flat event, named, and nothing panics.
+    #[test]
+    fn decoded_pairs_with_hostile_parameters_give_one_flat_event_each(
+        pairs in proptest::collection::vec(
+            (any::<prop::sample::Index>(), 0u64..4,
+             proptest::collection::vec(hostile_param(), 0..8),
+             proptest::collection::vec(hostile_param(), 0..12)),
+            1..24,
+        )
+    ) {
+        let types = decoded_pairs();
+        let mut b = corpus_bytes("sample.scap");
+        b.truncate(first_event_block(&b));
+        for (i, tid, enter, exit) in &pairs {
+            let x = types[i.index(types.len())];
+            b.extend(event_block(x - 1, *tid, enter, true, 0));
+            b.extend(event_block(x, *tid, exit, true, 0));
+        }
+        let r = ScapReader::new(Cursor::new(b)).expect("the tables read");
+        let events: Vec<_> = FlatEvents::new(r).collect();
+        prop_assert_eq!(events.len(), pairs.len());
+        for e in events {
+            let e = e.expect("well-framed events read");
+            prop_assert!(e.get("evt.type").is_some());
+        }
+    }
+
+    /// Version-1 blocks (no parameter count: it is inferred from the schema) of decoded
+    /// types, with lengths that lie (the event length off by -8..8, parameter lengths
+    /// arbitrary): an error naming the block, or events; never a panic.
+    #[test]
+    fn version_1_events_with_lying_lengths_never_panic(
+        events in proptest::collection::vec(
+            (any::<prop::sample::Index>(), any::<bool>(), 0u64..4,
+             proptest::collection::vec(hostile_param(), 0..12), -8i64..8),
+            1..24,
+        )
+    ) {
+        let types = decoded_pairs();
+        let mut b = corpus_bytes("sample.scap");
+        b.truncate(first_event_block(&b));
+        for (i, enter, tid, params, fix) in &events {
+            let x = types[i.index(types.len())] - u16::from(*enter);
+            b.extend(event_block(x, *tid, params, false, *fix));
+        }
+        let r = ScapReader::new(Cursor::new(b)).expect("the tables read");
+        for e in FlatEvents::new(r) {
+            if let Err(err) = e {
+                prop_assert!(err.to_string().contains("event"), "{}", err);
+                break;
+            }
+        }
+    }
+}
