@@ -946,9 +946,30 @@ impl Converter {
             ("filename", f!("evt.arg.filename")),
             ("name", f!("evt.arg.name")),
         ];
-        for (param, key) in PATH_ARGS {
-            if let Some(v) = p.raw(param) {
-                out.bytes(key, v);
+        // Which of them the exit's type or its enter's has, once per type (most calls have
+        // none: read, futex, mmap, ...), rather than a search by name per event.
+        static HAS: OnceLock<Vec<u8>> = OnceLock::new();
+        let has = HAS.get_or_init(|| {
+            (0..schema::EVENT_MAX)
+                .map(|id| {
+                    let names = |t: u16| schema::info(t).map(|i| i.params).unwrap_or_default();
+                    PATH_ARGS
+                        .iter()
+                        .enumerate()
+                        .fold(0u8, |m, (k, (param, _))| {
+                            let here = names(id).contains(param)
+                                || names(id.wrapping_sub(1)).contains(param);
+                            m | (u8::from(here) << k)
+                        })
+                })
+                .collect()
+        });
+        let mask = has.get(usize::from(p.ev.etype)).copied().unwrap_or(0);
+        for (k, (param, key)) in PATH_ARGS.iter().enumerate() {
+            if mask & (1 << k) != 0 {
+                if let Some(v) = p.raw(param) {
+                    out.bytes(*key, v);
+                }
             }
         }
         match name {
