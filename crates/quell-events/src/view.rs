@@ -288,6 +288,39 @@ fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
     }
 }
 
+/// An IPv4 address in its plain form (four decimal numbers up to 255 without leading zeros,
+/// separated by dots), which `IpAddr`'s parser reads as the same address; `None` for
+/// anything else (left to it).
+fn ipv4(s: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let mut parts = [0u8; 4];
+    let (mut n, mut v, mut digits) = (0, 0u32, 0);
+    for &c in s {
+        if c == b'.' {
+            if digits == 0 {
+                return None;
+            }
+            *parts.get_mut(n)? = v as u8;
+            n += 1;
+            (v, digits) = (0, 0);
+            continue;
+        }
+        let d = c.wrapping_sub(b'0');
+        if d > 9 || (digits == 1 && v == 0) {
+            return None;
+        }
+        v = v * 10 + u32::from(d);
+        digits += 1;
+        if v > 255 {
+            return None;
+        }
+    }
+    if n != 3 || digits == 0 {
+        return None;
+    }
+    *parts.get_mut(3)? = v as u8;
+    Some(std::net::Ipv4Addr::from(parts))
+}
+
 /// The index of the first byte at or after `i` that is not a JSON blank.
 #[inline]
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -676,6 +709,8 @@ enum Quick {
     Uint,
     /// A boolean field: `true` or `false`.
     Bool,
+    /// An IP address field: an IPv4 address in its plain form.
+    Ip,
     /// Every value by the shared conversion.
     General,
     /// `rule` or `output_fields`: the line may be a Falco alert, read by the general path.
@@ -693,7 +728,7 @@ impl Quick {
                 FieldType::Int => Quick::Int,
                 FieldType::Uint => Quick::Uint,
                 FieldType::Bool => Quick::Bool,
-                FieldType::Ip => Quick::General,
+                FieldType::Ip => Quick::Ip,
             },
             KeyKind::Alert => Quick::Alert,
         }
@@ -1095,10 +1130,13 @@ pub(crate) struct EventBuf {
     alert_dups: Vec<String>,
     /// `evt.type` as an id, resolved once per line.
     type_id: Option<EvtTypeId>,
+    /// Whether a timestamp rendering was given as a number (a `Slot::Time`) in this line.
+    has_time: bool,
 }
 
 impl EventBuf {
     fn start(&mut self) {
+        self.has_time = false;
         self.entries.clear();
         self.scratch.clear();
         self.texts.clear();
@@ -1589,14 +1627,19 @@ impl Parser {
                     };
                     let at = pos + 1;
                     pos = end + 1;
-                    if quick == Quick::Text && !esc {
-                        let s = if end - at == 4 && b.get(at..end) == Some(b"<NA>") {
-                            Slot::Missing
+                    if !esc && matches!(quick, Quick::Text | Quick::Ip) {
+                        let text = b.get(at..end).unwrap_or_default();
+                        let s = if text == b"<NA>" {
+                            Some(Slot::Missing)
+                        } else if quick == Quick::Text {
+                            Some(Slot::Str(Text::Line(at, end)))
                         } else {
-                            Slot::Str(Text::Line(at, end))
+                            ipv4(text).map(|ip| Slot::Ip(IpAddr::V4(ip)))
                         };
-                        self.put_quick(canon, id, s);
-                        continue;
+                        if let Some(s) = s {
+                            self.put_quick(canon, id, s);
+                            continue;
+                        }
                     }
                     Tok::Str { at, end, esc }
                 }
@@ -1797,8 +1840,12 @@ impl Parser {
     /// alert line's own `time`.
     fn finish(&mut self, line: &str, alert_time: Option<Tok>) {
         // The event time from a timestamp rendering given as a number.
-        let ts = TIME_IDS
-            .clone()
+        let mut times = if self.ev.has_time {
+            TIME_IDS.clone()
+        } else {
+            0..0
+        };
+        let ts = times
             .find_map(|c| match self.ev.slot(c) {
                 Some(Slot::Time(ts)) => Some(*ts),
                 _ => None,
@@ -1908,6 +1955,7 @@ fn convert(conv: &mut Conv<'_, '_>, info: &KeyInfo, id: u32, val: Tok) -> Conver
         }
         KeyKind::Field { time: true, .. } if matches!(val, Tok::Num { .. }) => {
             // Falco's JSON gives timestamp renderings as integer nanoseconds.
+            conv.ev.has_time = true;
             Slot::Time(conv.uint(val)?)
         }
         KeyKind::Field { ty, list_ok, .. } => conv.field(ty, list_ok, val)?,
