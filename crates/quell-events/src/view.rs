@@ -840,8 +840,8 @@ impl Pred {
             return false;
         };
         let mut diff = 0;
-        for i in 0..GLUE_WORDS {
-            diff |= (word(w, 8 * i) & mask[i]) ^ self.glue[i];
+        for (i, (m, g)) in mask.iter().zip(&self.glue).enumerate() {
+            diff |= (word(w, 8 * i) & m) ^ g;
         }
         diff == 0
     }
