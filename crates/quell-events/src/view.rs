@@ -292,32 +292,27 @@ fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
 /// separated by dots), which `IpAddr`'s parser reads as the same address; `None` for
 /// anything else (left to it).
 fn ipv4(s: &[u8]) -> Option<std::net::Ipv4Addr> {
-    let mut parts = [0u8; 4];
-    let (mut n, mut v, mut digits) = (0, 0u32, 0);
-    for &c in s {
-        if c == b'.' {
-            if digits == 0 {
-                return None;
-            }
-            *parts.get_mut(n)? = v as u8;
-            n += 1;
-            (v, digits) = (0, 0);
-            continue;
-        }
+    let digit = |c: u8| {
         let d = c.wrapping_sub(b'0');
-        if d > 9 || (digits == 1 && v == 0) {
-            return None;
+        (d <= 9).then_some(d)
+    };
+    let octet = |f: &[u8]| match *f {
+        [a] => digit(a),
+        [a, b] if a != b'0' => Some(digit(a)? * 10 + digit(b)?),
+        [a, b, c] if a != b'0' => {
+            let v = u32::from(digit(a)?) * 100 + u32::from(digit(b)?) * 10 + u32::from(digit(c)?);
+            u8::try_from(v).ok()
         }
-        v = v * 10 + u32::from(d);
-        digits += 1;
-        if v > 255 {
-            return None;
-        }
+        _ => None,
+    };
+    let mut fields = s.split(|&c| c == b'.');
+    let mut parts = [0u8; 4];
+    for p in &mut parts {
+        *p = octet(fields.next()?)?;
     }
-    if n != 3 || digits == 0 {
+    if fields.next().is_some() {
         return None;
     }
-    *parts.get_mut(3)? = v as u8;
     Some(std::net::Ipv4Addr::from(parts))
 }
 
@@ -2244,6 +2239,40 @@ mod tests {
         assert!(evttypes::type_id("execve").is_some());
     }
 
+    /// The inline IPv4 reading accepts only what `IpAddr`'s parser reads, as the same address.
+    #[test]
+    fn ipv4_reads_as_the_standard_parser() {
+        for text in [
+            "192.168.0.3",
+            "0.0.0.0",
+            "255.255.255.255",
+            "1.2.3.4",
+            "10.0.0.01",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "01.2.3.4",
+            "1.2.3.4 ",
+            "::1",
+            "1.2.3.999",
+            "00.1.2.3",
+            "",
+            "a.b.c.d",
+            "1.2.3.-4",
+        ] {
+            let ours = ipv4(text.as_bytes());
+            let std = text.parse::<std::net::Ipv4Addr>().ok();
+            if ours.is_some() {
+                assert_eq!(ours, std, "{text}");
+            }
+        }
+        assert!(ipv4(b"192.168.0.3").is_some());
+        assert!(ipv4(b"01.2.3.4").is_none());
+    }
+
     #[test]
     fn same_bytes_is_equality() {
         let base: Vec<u8> = (0..20u8).map(|i| b'a' + i).collect();
@@ -2628,6 +2657,19 @@ mod tests {
                 }
                 out
             })
+    }
+
+    proptest! {
+        /// Whatever the inline IPv4 reading accepts, `IpAddr`'s parser reads as the same
+        /// address; and it reads every address written plainly.
+        #[test]
+        fn ipv4_accepts_only_what_the_standard_parser_reads(text in "[0-9.]{0,17}", ip in any::<[u8; 4]>()) {
+            if let Some(ours) = ipv4(text.as_bytes()) {
+                prop_assert_eq!(Some(ours), text.parse::<std::net::Ipv4Addr>().ok(), "{}", text);
+            }
+            let plain = std::net::Ipv4Addr::from(ip);
+            prop_assert_eq!(ipv4(plain.to_string().as_bytes()), Some(plain));
+        }
     }
 
     proptest! {
