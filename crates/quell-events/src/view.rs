@@ -12,9 +12,13 @@
 //! warnings.
 //!
 //! Two paths, one result: `Parser::one_pass` reads an event line in a single pass, each
-//! member converted as soon as it is scanned; where a key is expected (the key that followed
-//! the previous key last time) its bytes are compared in place instead of scanned and looked
-//! up, and the commonest values (plain text, short integers, booleans) are converted inline.
+//! member converted as soon as it is scanned. After each key, the parser remembers the
+//! "glue" that followed its value in recent lines (every byte up to the next value: blanks,
+//! comma, the next key with its quotes, colon; or the closing brace) with the key it names;
+//! when the line holds the same bytes there (compared as five masked words), the next key is
+//! known without scanning or looking it up, since those bytes are the only syntax between
+//! the two values. The commonest values (plain text, short integers, booleans) are converted
+//! inline.
 //! Anything else (not an object, a syntax error, a bad value, a top-level `rule` or
 //! `output_fields` that may make the line a Falco alert) goes to `Parser::two_pass`, which
 //! scans the whole line before converting: a syntax error anywhere is reported before a bad
@@ -200,6 +204,7 @@ fn is_ws(c: u8) -> bool {
 
 /// The position of the first byte that ends a run of plain string content (a quote, a
 /// backslash or a control character), or the length: eight bytes at a time.
+#[inline(always)]
 fn special_byte(b: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -232,6 +237,108 @@ fn hex4(b: &[u8]) -> Option<u32> {
         v = v * 16 + (c as char).to_digit(16)?;
     }
     Some(v)
+}
+
+/// The end of an escape whose backslash is at `i` (the index after it), or why it is not
+/// one of JSON's.
+fn escape_end(b: &[u8], i: usize) -> Result<usize, ScanErrorKind> {
+    match b.get(i + 1).copied() {
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(i + 2),
+        Some(b'u') => {
+            let Some(cp) = b.get(i + 2..).and_then(hex4) else {
+                return Err(ScanErrorKind::InvalidEscape);
+            };
+            if (0xDC00..0xE000).contains(&cp) {
+                return Err(ScanErrorKind::LoneSurrogate);
+            }
+            if (0xD800..0xDC00).contains(&cp) {
+                let low = match b.get(i + 6..i + 8) {
+                    Some(b"\\u") => b.get(i + 8..).and_then(hex4),
+                    _ => None,
+                };
+                if !low.is_some_and(|l| (0xDC00..0xE000).contains(&l)) {
+                    return Err(ScanErrorKind::LoneSurrogate);
+                }
+                Ok(i + 12)
+            } else {
+                Ok(i + 6)
+            }
+        }
+        Some(_) => Err(ScanErrorKind::InvalidEscape),
+        None => Err(ScanErrorKind::EofInString),
+    }
+}
+
+/// The one-pass path's string: content starting at `i`; the index of its closing quote and
+/// whether it holds escapes, or `None` when it is not a valid JSON string (the general path
+/// then reports the error).
+#[inline(always)]
+fn string_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    let mut esc = false;
+    loop {
+        i += special_byte(b.get(i..)?);
+        match b.get(i)? {
+            b'"' => return Some((i, esc)),
+            b'\\' => {
+                esc = true;
+                i = escape_end(b, i).ok()?;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// An IPv4 address in its plain form (four decimal numbers up to 255 without leading zeros,
+/// separated by dots), which `IpAddr`'s parser reads as the same address; `None` for
+/// anything else (left to it).
+fn ipv4(s: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let digit = |c: u8| {
+        let d = c.wrapping_sub(b'0');
+        (d <= 9).then_some(d)
+    };
+    let octet = |f: &[u8]| match *f {
+        [a] => digit(a),
+        [a, b] if a != b'0' => Some(digit(a)? * 10 + digit(b)?),
+        [a, b, c] if a != b'0' => {
+            let v = u32::from(digit(a)?) * 100 + u32::from(digit(b)?) * 10 + u32::from(digit(c)?);
+            u8::try_from(v).ok()
+        }
+        _ => None,
+    };
+    let mut fields = s.split(|&c| c == b'.');
+    let mut parts = [0u8; 4];
+    for p in &mut parts {
+        *p = octet(fields.next()?)?;
+    }
+    if fields.next().is_some() {
+        return None;
+    }
+    Some(std::net::Ipv4Addr::from(parts))
+}
+
+/// The index of the first byte at or after `i` that is not a JSON blank.
+#[inline]
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).copied().is_some_and(is_ws) {
+        i += 1;
+    }
+    i
+}
+
+/// The digits at `i`: the index after them and their value (wrapping: used only when there
+/// are at most 19).
+#[inline]
+fn digits_at(b: &[u8], mut i: usize) -> (usize, u64) {
+    let mut v = 0u64;
+    while let Some(&c) = b.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    (i, v)
 }
 
 impl Scan<'_, '_> {
@@ -278,34 +385,12 @@ impl Scan<'_, '_> {
 
     /// An escape at its backslash.
     fn escape(&mut self) -> Scanned<()> {
-        match self.b.get(self.i + 1).copied() {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                self.i += 2;
+        match escape_end(self.b, self.i) {
+            Ok(end) => {
+                self.i = end;
                 Ok(())
             }
-            Some(b'u') => {
-                let Some(cp) = self.b.get(self.i + 2..).and_then(hex4) else {
-                    return Err(self.err(ScanErrorKind::InvalidEscape));
-                };
-                if (0xDC00..0xE000).contains(&cp) {
-                    return Err(self.err(ScanErrorKind::LoneSurrogate));
-                }
-                if (0xD800..0xDC00).contains(&cp) {
-                    let low = match self.b.get(self.i + 6..self.i + 8) {
-                        Some(b"\\u") => self.b.get(self.i + 8..).and_then(hex4),
-                        _ => None,
-                    };
-                    if !low.is_some_and(|l| (0xDC00..0xE000).contains(&l)) {
-                        return Err(self.err(ScanErrorKind::LoneSurrogate));
-                    }
-                    self.i += 12;
-                } else {
-                    self.i += 6;
-                }
-                Ok(())
-            }
-            Some(_) => Err(self.err(ScanErrorKind::InvalidEscape)),
-            None => Err(self.err(ScanErrorKind::EofInString)),
+            Err(kind) => Err(self.err(kind)),
         }
     }
 
@@ -601,8 +686,174 @@ struct KeyInfo {
     kind: KeyKind,
     /// The reader already decided whether to report it.
     seen: bool,
-    /// The key holds no character a JSON string must escape: in a line, `"raw"` is this key.
-    plain: bool,
+    /// How the one-pass path converts its commonest values.
+    quick: Quick,
+}
+
+/// How the one-pass path converts a key's value: the commonest values inline, the rest (and
+/// every error) by the shared conversion; `one_pass_reads_as_two_pass` checks that both
+/// give the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quick {
+    /// A text field (not a timestamp rendering): a string without escapes is a span of the
+    /// line (or missing, `<NA>`).
+    Text,
+    /// A signed integer field: a short integer.
+    Int,
+    /// An unsigned integer field: a short integer that is not negative.
+    Uint,
+    /// A boolean field: `true` or `false`.
+    Bool,
+    /// An IP address field: an IPv4 address in its plain form.
+    Ip,
+    /// Every value by the shared conversion.
+    General,
+    /// `rule` or `output_fields`: the line may be a Falco alert, read by the general path.
+    Alert,
+}
+
+impl Quick {
+    fn of(kind: KeyKind) -> Quick {
+        match kind {
+            KeyKind::Field { time: true, .. } | KeyKind::Unknown { .. } => Quick::General,
+            KeyKind::Field { ty, .. } => match ty {
+                FieldType::Str | FieldType::Path | FieldType::Bytes | FieldType::IpNet => {
+                    Quick::Text
+                }
+                FieldType::Int => Quick::Int,
+                FieldType::Uint => Quick::Uint,
+                FieldType::Bool => Quick::Bool,
+                FieldType::Ip => Quick::Ip,
+            },
+            KeyKind::Alert => Quick::Alert,
+        }
+    }
+}
+
+/// The longest glue a prediction holds, in 64-bit words and bytes.
+const GLUE_WORDS: usize = 5;
+const GLUE_MAX: usize = 8 * GLUE_WORDS;
+
+/// What the one-pass path expects after a key's value (or at the start of a line): the
+/// glue, every byte from the end of the value to the start of the next one (blanks, the
+/// comma or the opening brace, the next key with its quotes, the colon), or to the end of
+/// the object (its closing brace), as a line had it, and that next key. When the line has
+/// these bytes there, the next key is this one, with no scanning or look-up.
+#[derive(Clone, Copy, Debug)]
+struct Pred {
+    /// The glue as little-endian words, zero past its end.
+    glue: [u64; GLUE_WORDS],
+    /// The glue's length in bytes.
+    len: u8,
+    quick: Quick,
+    /// The key's id, or `END`: the glue ends the object.
+    id: u32,
+    canon: u32,
+}
+
+/// The id of a prediction that the object ends.
+const END: u32 = u32::MAX;
+
+/// How many predictions are kept per key (after one key, the next may depend on the event
+/// type: `evt.type` is followed by `evt.res` in some lines, `evt.failed` in others).
+const WAYS: usize = 4;
+
+/// No glue yet: one byte, 0xFF, which UTF-8 text never holds.
+const NO_GLUE: Pred = Pred {
+    glue: [0xFF, 0, 0, 0, 0],
+    len: 1,
+    quick: Quick::General,
+    id: END,
+    canon: u32::MAX,
+};
+
+/// Per glue length, the masks of its bytes in each word.
+const MASKS: [[u64; GLUE_WORDS]; GLUE_MAX + 1] = {
+    let mut t = [[0u64; GLUE_WORDS]; GLUE_MAX + 1];
+    let mut n = 0;
+    while n <= GLUE_MAX {
+        let mut i = 0;
+        while i < GLUE_WORDS {
+            t[n][i] = if n >= 8 * i + 8 {
+                u64::MAX
+            } else if n <= 8 * i {
+                0
+            } else {
+                (1u64 << (8 * (n - 8 * i))) - 1
+            };
+            i += 1;
+        }
+        n += 1;
+    }
+    t
+};
+
+fn word(b: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 8];
+    if let Some(s) = b.get(i..i + 8) {
+        w.copy_from_slice(s);
+    }
+    u64::from_le_bytes(w)
+}
+
+impl Pred {
+    fn new(glue: &[u8], quick: Quick, id: u32, canon: u32) -> Option<Pred> {
+        if glue.is_empty() || glue.len() > GLUE_MAX {
+            return None;
+        }
+        let mut bytes = [0u8; GLUE_MAX];
+        bytes.get_mut(..glue.len())?.copy_from_slice(glue);
+        let mut p = Pred {
+            glue: [0; GLUE_WORDS],
+            len: glue.len() as u8,
+            quick,
+            id,
+            canon,
+        };
+        for (i, w) in p.glue.iter_mut().enumerate() {
+            *w = word(&bytes, 8 * i);
+        }
+        Some(p)
+    }
+
+    /// Whether `b` has this glue at `at`: five masked words compared, no loop, when the
+    /// line has `GLUE_MAX` bytes there.
+    #[inline(always)]
+    fn at(&self, b: &[u8], at: usize) -> bool {
+        let Some(w) = b
+            .get(at..at + GLUE_MAX)
+            .and_then(|w| <&[u8; GLUE_MAX]>::try_from(w).ok())
+        else {
+            return self.at_tail(b, at);
+        };
+        self.same(w)
+    }
+
+    #[inline(always)]
+    fn same(&self, w: &[u8; GLUE_MAX]) -> bool {
+        let Some(mask) = MASKS.get(usize::from(self.len)) else {
+            return false;
+        };
+        let mut diff = 0;
+        for (i, (m, g)) in mask.iter().zip(&self.glue).enumerate() {
+            diff |= (word(w, 8 * i) & m) ^ g;
+        }
+        diff == 0
+    }
+
+    /// `Pred::at` near the end of the line: its rest, zero-padded, compared the same way.
+    #[inline(never)]
+    fn at_tail(&self, b: &[u8], at: usize) -> bool {
+        let rest = b.get(at..).unwrap_or_default();
+        if rest.len() < usize::from(self.len) {
+            return false;
+        }
+        let mut w = [0u8; GLUE_MAX];
+        if let Some(d) = w.get_mut(..rest.len()) {
+            d.copy_from_slice(rest);
+        }
+        self.same(&w)
+    }
 }
 
 /// Whether two short byte strings (keys) are equal: eight bytes at a time, inline (a call
@@ -641,6 +892,9 @@ pub(crate) struct Keys {
     /// Per key id + 1 (0: the start of an object), the id of the key that followed it
     /// last time: tried first.
     next: Vec<u32>,
+    /// Per key id + 1 (0: the start of a line), what followed it in the last lines that
+    /// differed there, the latest first (one-pass path).
+    preds: Vec<[Pred; WAYS]>,
     /// Which registry the table was built against (its address).
     reg: usize,
 }
@@ -660,6 +914,7 @@ impl Keys {
             by_canon: HashMap::default(),
             canon_names: Vec::new(),
             next: Vec::new(),
+            preds: Vec::new(),
             reg: reg as *const Registry as usize,
         };
         k.canon_id("evt.type");
@@ -718,25 +973,29 @@ impl Keys {
             canon,
             kind,
             seen: false,
-            plain: !key.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\'),
+            quick: Quick::of(kind),
         });
         self.by_raw.insert(key.into(), id);
         id
     }
 
-    /// The key that followed `after` last time (`None`: the first key of an object), when
-    /// `rest` (a line after a key's opening quote) spells it plainly and its closing quote:
-    /// its id and its length in bytes.
-    #[inline]
-    fn predicted(&self, after: Option<u32>, rest: &[u8]) -> Option<(u32, usize)> {
-        let id = *self.next.get(after.map_or(0, |a| a as usize + 1))?;
-        let info = self.infos.get(id as usize)?;
-        let raw = info.raw.as_bytes();
-        let n = raw.len();
-        let hit = info.plain
-            && rest.get(n) == Some(&b'"')
-            && rest.get(..n).is_some_and(|r| same_bytes(r, raw));
-        hit.then_some((id, n))
+    /// Records that the key `id` (or `END`) followed the key of slot `slot` (see `preds`),
+    /// after the glue `glue` (not recorded when longer than `GLUE_MAX`).
+    fn learn(&mut self, slot: usize, glue: &[u8], id: u32) {
+        let (quick, canon) = match self.infos.get(id as usize) {
+            Some(info) => (info.quick, info.canon),
+            None => (Quick::General, u32::MAX),
+        };
+        let Some(p) = Pred::new(glue, quick, id, canon) else {
+            return;
+        };
+        if slot >= self.preds.len() {
+            self.preds.resize(slot + 1, [NO_GLUE; WAYS]);
+        }
+        if let Some(ways) = self.preds.get_mut(slot) {
+            ways.copy_within(..WAYS - 1, 1);
+            ways[0] = p;
+        }
     }
 
     /// The id of `key`, which follows the key `after` in the line's object (`None`: it is
@@ -866,10 +1125,13 @@ pub(crate) struct EventBuf {
     alert_dups: Vec<String>,
     /// `evt.type` as an id, resolved once per line.
     type_id: Option<EvtTypeId>,
+    /// Whether a timestamp rendering was given as a number (a `Slot::Time`) in this line.
+    has_time: bool,
 }
 
 impl EventBuf {
     fn start(&mut self) {
+        self.has_time = false;
         self.entries.clear();
         self.scratch.clear();
         self.texts.clear();
@@ -896,20 +1158,22 @@ impl EventBuf {
     }
 
     /// Stores a field's value; true when the field was already given in this line.
+    #[inline(always)]
     fn put(&mut self, canon: u32, slot: Slot) -> bool {
-        if let Some(i) = self.index(canon) {
-            if let Some(e) = self.entries.get_mut(i) {
-                e.1 = slot;
-            }
-            return true;
-        }
         let c = canon as usize;
         if c >= self.at.len() {
             self.at.resize(c + 1, (0, 0));
         }
-        if let Some(a) = self.at.get_mut(c) {
-            *a = (self.gen, self.entries.len() as u32);
+        let Some(a) = self.at.get_mut(c) else {
+            return false;
+        };
+        if a.0 == self.gen {
+            if let Some(e) = self.entries.get_mut(a.1 as usize) {
+                e.1 = slot;
+            }
+            return true;
         }
+        *a = (self.gen, self.entries.len() as u32);
         self.entries.push((canon, slot));
         false
     }
@@ -1168,6 +1432,54 @@ impl Conv<'_, '_> {
 
 // ------------------------------------------------------------------------------ parser
 
+/// The longest event type name [`TypeCache`] keeps.
+const TYPE_MAX: usize = 23;
+const TYPE_SLOTS: usize = 64;
+
+/// Event type names resolved to ids, direct-mapped: a name is looked up in the table of
+/// types (a binary search of string compares) only when its slot holds another name.
+#[derive(Debug)]
+struct TypeCache {
+    /// Per slot: the name's length (0: empty) and bytes, and its id.
+    slots: [(u8, [u8; TYPE_MAX], Option<EvtTypeId>); TYPE_SLOTS],
+}
+
+impl Default for TypeCache {
+    fn default() -> Self {
+        TypeCache {
+            slots: [(0, [0; TYPE_MAX], None); TYPE_SLOTS],
+        }
+    }
+}
+
+impl TypeCache {
+    fn id(&mut self, name: &str) -> Option<EvtTypeId> {
+        let b = name.as_bytes();
+        let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+            return evttypes::type_id(name);
+        };
+        if b.len() > TYPE_MAX {
+            return evttypes::type_id(name);
+        }
+        let h = (b.len() * 31 + usize::from(first) * 7 + usize::from(last)) % TYPE_SLOTS;
+        let Some(slot) = self.slots.get_mut(h) else {
+            return evttypes::type_id(name);
+        };
+        if usize::from(slot.0) == b.len()
+            && same_bytes(slot.1.get(..b.len()).unwrap_or_default(), b)
+        {
+            return slot.2;
+        }
+        let id = evttypes::type_id(name);
+        let mut bytes = [0; TYPE_MAX];
+        if let Some(d) = bytes.get_mut(..b.len()) {
+            d.copy_from_slice(b);
+        }
+        *slot = (b.len() as u8, bytes, id);
+        id
+    }
+}
+
 /// Parses lines into a reusable event; one per reader (and one per thread for
 /// [`FlatEvent::from_json_line`]).
 #[derive(Debug)]
@@ -1178,8 +1490,8 @@ pub(crate) struct Parser {
     inner: Vec<Member>,
     items: Vec<Tok>,
     key_buf: String,
-    /// The last `evt.type` text resolved to an id, and its id: most lines repeat a type.
-    last_type: (String, Option<EvtTypeId>),
+    /// Event type texts resolved to ids (most lines repeat a few types).
+    types: TypeCache,
 }
 
 impl Default for Parser {
@@ -1197,7 +1509,7 @@ impl Parser {
             inner: Vec::new(),
             items: Vec::new(),
             key_buf: String::new(),
-            last_type: (String::new(), None),
+            types: TypeCache::default(),
         }
     }
 
@@ -1229,9 +1541,191 @@ impl Parser {
     fn one_pass(&mut self, line: &str, reg: &Registry) -> bool {
         self.ev.start();
         self.items.clear();
+        let b = line.as_bytes();
+        let mut pos = 0;
+        // The prediction slot: the last key's id + 1, 0 at the start of the line.
+        let mut slot = 0;
+        loop {
+            let glue_at = pos;
+            let hit = self
+                .keys
+                .preds
+                .get(slot)
+                .and_then(|ways| ways.iter().find(|p| p.at(b, pos)));
+            let (id, canon, quick) = match hit {
+                // The glue expected here: the next key without scanning or look-up.
+                Some(p) => {
+                    pos += usize::from(p.len);
+                    if p.id == END {
+                        break;
+                    }
+                    (p.id, p.canon, p.quick)
+                }
+                _ => {
+                    // Scanned: blanks, `{` or `,` (or the end of the object), the key, `:`.
+                    pos = skip_ws(b, pos);
+                    match (b.get(pos), slot) {
+                        (Some(b'{'), 0) | (Some(b','), 1..) => pos += 1,
+                        (Some(b'}'), 1..) => {
+                            pos += 1;
+                            self.keys
+                                .learn(slot, b.get(glue_at..pos).unwrap_or_default(), END);
+                            break;
+                        }
+                        _ => return false,
+                    }
+                    pos = skip_ws(b, pos);
+                    match b.get(pos) {
+                        Some(b'"') => {}
+                        Some(b'}') if slot == 0 => {
+                            pos += 1;
+                            break;
+                        }
+                        _ => return false,
+                    }
+                    let Some((end, esc)) = string_end(b, pos + 1) else {
+                        return false;
+                    };
+                    let raw = line.get(pos + 1..end).unwrap_or_default();
+                    let key = if esc {
+                        self.key_buf.clear();
+                        unescape_into(raw, &mut self.key_buf);
+                        self.key_buf.as_str()
+                    } else {
+                        raw
+                    };
+                    let after = slot.checked_sub(1).map(|a| a as u32);
+                    let id = self.keys.lookup(after, key, reg);
+                    pos = skip_ws(b, end + 1);
+                    if b.get(pos) != Some(&b':') {
+                        return false;
+                    }
+                    pos = skip_ws(b, pos + 1);
+                    self.keys
+                        .learn(slot, b.get(glue_at..pos).unwrap_or_default(), id);
+                    let Some(info) = self.keys.infos.get(id as usize) else {
+                        return false;
+                    };
+                    (id, info.canon, info.quick)
+                }
+            };
+            slot = id as usize + 1;
+            if quick == Quick::Alert {
+                return false;
+            }
+            // The value: the commonest converted here (then on to the next member), the
+            // rest (and every error) by `convert`.
+            let val = match b.get(pos).copied() {
+                Some(b'"') => {
+                    let Some((end, esc)) = string_end(b, pos + 1) else {
+                        return false;
+                    };
+                    let at = pos + 1;
+                    pos = end + 1;
+                    if !esc && matches!(quick, Quick::Text | Quick::Ip) {
+                        let text = b.get(at..end).unwrap_or_default();
+                        let s = if text == b"<NA>" {
+                            Some(Slot::Missing)
+                        } else if quick == Quick::Text {
+                            Some(Slot::Str(Text::Line(at, end)))
+                        } else {
+                            ipv4(text).map(|ip| Slot::Ip(IpAddr::V4(ip)))
+                        };
+                        if let Some(s) = s {
+                            self.put_quick(canon, id, s);
+                            continue;
+                        }
+                    }
+                    Tok::Str { at, end, esc }
+                }
+                Some(c @ (b'-' | b'0'..=b'9')) => {
+                    let neg = c == b'-';
+                    let digits = pos + usize::from(neg);
+                    let (end, mag) = digits_at(b, digits);
+                    // `-?(0|[1-9][0-9]*)` in at most 19 characters (a 64-bit integer read
+                    // as scanned); anything else (a fraction, an exponent, a longer number,
+                    // an error) by the scanner.
+                    let short = end > digits
+                        && end - pos <= 19
+                        && (end - digits == 1 || b.get(digits) != Some(&b'0'))
+                        && !matches!(b.get(end), Some(b'.' | b'e' | b'E'));
+                    if !short {
+                        let Some(t) = self.scan_value(b, &mut pos) else {
+                            return false;
+                        };
+                        t
+                    } else {
+                        let at = pos;
+                        pos = end;
+                        let q = match (quick, neg) {
+                            (Quick::Uint, false) => Some(Slot::Uint(mag)),
+                            (Quick::Int, false) => i64::try_from(mag).ok().map(Slot::Int),
+                            // At most 18 digits: an i64; `-0` is left to `convert`.
+                            (Quick::Int, true) if mag != 0 => Some(Slot::Int(-(mag as i64))),
+                            _ => None,
+                        };
+                        if let Some(s) = q {
+                            self.put_quick(canon, id, s);
+                            continue;
+                        }
+                        let long = false;
+                        Tok::Num { at, end, long, mag }
+                    }
+                }
+                Some(b't') if b.get(pos..pos + 4) == Some(b"true") => {
+                    pos += 4;
+                    if quick == Quick::Bool {
+                        self.put_quick(canon, id, Slot::Bool(true));
+                        continue;
+                    }
+                    Tok::Bool(true)
+                }
+                Some(b'f') if b.get(pos..pos + 5) == Some(b"false") => {
+                    pos += 5;
+                    if quick == Quick::Bool {
+                        self.put_quick(canon, id, Slot::Bool(false));
+                        continue;
+                    }
+                    Tok::Bool(false)
+                }
+                _ => {
+                    pos = skip_ws(b, pos);
+                    let Some(t) = self.scan_value(b, &mut pos) else {
+                        return false;
+                    };
+                    t
+                }
+            };
+            let Some(info) = self.keys.infos.get(id as usize) else {
+                return false;
+            };
+            let mut conv = Conv {
+                line,
+                items: &self.items,
+                ev: &mut self.ev,
+            };
+            if convert(&mut conv, info, id, val).is_err() {
+                return false;
+            }
+        }
+        // After the object's closing brace.
+        skip_ws(b, pos) == b.len()
+    }
+
+    /// Stores a value converted inline (`id`: its key, reported if it repeats a field).
+    #[inline(always)]
+    fn put_quick(&mut self, canon: u32, id: u32, s: Slot) {
+        if self.ev.put(canon, s) {
+            self.ev.dups.push(id);
+        }
+    }
+
+    /// A value at `b[*pos]` by the general scanner (its array items recorded), `*pos` moved
+    /// past it; `None` on a syntax error.
+    fn scan_value(&mut self, b: &[u8], pos: &mut usize) -> Option<Tok> {
         let mut scan = Scan {
-            b: line.as_bytes(),
-            i: 0,
+            b,
+            i: *pos,
             items: &mut self.items,
             top: &mut self.top,
             inner: &mut self.inner,
@@ -1240,145 +1734,9 @@ impl Parser {
             fields: None,
             time: None,
         };
-        scan.ws();
-        if scan.peek() != Some(b'{') {
-            return false;
-        }
-        scan.i += 1;
-        scan.ws();
-        if scan.peek() == Some(b'}') {
-            scan.i += 1;
-        } else {
-            let mut after = None;
-            loop {
-                if scan.peek() != Some(b'"') {
-                    return false;
-                }
-                let rest = line.as_bytes().get(scan.i + 1..).unwrap_or_default();
-                let id = if let Some((id, n)) = self.keys.predicted(after, rest) {
-                    // The key expected here: its bytes compared, not scanned.
-                    scan.i += n + 2;
-                    id
-                } else {
-                    let Ok((at, end, esc)) = scan.string() else {
-                        return false;
-                    };
-                    let key = if esc {
-                        self.key_buf.clear();
-                        unescape_into(line.get(at..end).unwrap_or_default(), &mut self.key_buf);
-                        self.key_buf.as_str()
-                    } else {
-                        line.get(at..end).unwrap_or_default()
-                    };
-                    self.keys.lookup(after, key, reg)
-                };
-                scan.ws();
-                if scan.peek() != Some(b':') {
-                    return false;
-                }
-                scan.i += 1;
-                scan.ws();
-                after = Some(id);
-                let Some(info) = self.keys.infos.get(id as usize) else {
-                    return false;
-                };
-                if info.kind == KeyKind::Alert {
-                    return false;
-                }
-                let val = if scan.peek() == Some(b'"') {
-                    let Ok((at, end, esc)) = scan.string() else {
-                        return false;
-                    };
-                    Tok::Str { at, end, esc }
-                } else {
-                    let Ok(val) = scan.value(1, true) else {
-                        return false;
-                    };
-                    val
-                };
-                // The commonest values converted here: a plain string of a text field, a
-                // short integer of an integer field, a boolean of a boolean field; the rest
-                // (and every error) by `convert`. `one_pass_reads_as_two_pass` checks
-                // that both give the same.
-                let quick = match (info.kind, val) {
-                    (
-                        KeyKind::Field {
-                            ty: FieldType::Str | FieldType::Path | FieldType::Bytes,
-                            time: false,
-                            ..
-                        },
-                        Tok::Str {
-                            at,
-                            end,
-                            esc: false,
-                        },
-                    ) => {
-                        let na = end - at == 4 && line.as_bytes().get(at..end) == Some(b"<NA>");
-                        Some(if na {
-                            Slot::Missing
-                        } else {
-                            Slot::Str(Text::Line(at, end))
-                        })
-                    }
-                    (
-                        KeyKind::Field {
-                            ty, time: false, ..
-                        },
-                        Tok::Num {
-                            at,
-                            long: false,
-                            mag,
-                            ..
-                        },
-                    ) => {
-                        let neg = line.as_bytes().get(at) == Some(&b'-');
-                        match (ty, neg) {
-                            (FieldType::Uint, false) => Some(Slot::Uint(mag)),
-                            (FieldType::Int, false) => i64::try_from(mag).ok().map(Slot::Int),
-                            // At most 18 digits: an i64; `-0` is left to `convert`.
-                            (FieldType::Int, true) if mag != 0 => Some(Slot::Int(-(mag as i64))),
-                            _ => None,
-                        }
-                    }
-                    (
-                        KeyKind::Field {
-                            ty: FieldType::Bool,
-                            ..
-                        },
-                        Tok::Bool(b),
-                    ) => Some(Slot::Bool(b)),
-                    _ => None,
-                };
-                if let Some(slot) = quick {
-                    if self.ev.put(info.canon, slot) {
-                        self.ev.dups.push(id);
-                    }
-                } else {
-                    let mut conv = Conv {
-                        line,
-                        items: scan.items,
-                        ev: &mut self.ev,
-                    };
-                    if convert(&mut conv, info, id, val).is_err() {
-                        return false;
-                    }
-                }
-                scan.ws();
-                match scan.peek() {
-                    Some(b',') => {
-                        scan.i += 1;
-                        scan.ws();
-                    }
-                    Some(b'}') => {
-                        scan.i += 1;
-                        break;
-                    }
-                    _ => return false,
-                }
-            }
-        }
-        scan.ws();
-        scan.i == line.len()
+        let t = scan.value(1, true).ok()?;
+        *pos = scan.i;
+        Some(t)
     }
 
     /// Any line: scanned whole (a Falco alert told from an event), then converted.
@@ -1477,8 +1835,12 @@ impl Parser {
     /// alert line's own `time`.
     fn finish(&mut self, line: &str, alert_time: Option<Tok>) {
         // The event time from a timestamp rendering given as a number.
-        let ts = TIME_IDS
-            .clone()
+        let mut times = if self.ev.has_time {
+            TIME_IDS.clone()
+        } else {
+            0..0
+        };
+        let ts = times
             .find_map(|c| match self.ev.slot(c) {
                 Some(Slot::Time(ts)) => Some(*ts),
                 _ => None,
@@ -1521,14 +1883,7 @@ impl Parser {
             keys: &self.keys,
         };
         let type_id = match view.evt_type() {
-            Some(t) if t == self.last_type.0 => self.last_type.1,
-            Some(t) => {
-                let id = evttypes::type_id(t);
-                self.last_type.0.clear();
-                self.last_type.0.push_str(t);
-                self.last_type.1 = id;
-                id
-            }
+            Some(t) => self.types.id(t),
             None => None,
         };
         self.ev.type_id = type_id;
@@ -1595,6 +1950,7 @@ fn convert(conv: &mut Conv<'_, '_>, info: &KeyInfo, id: u32, val: Tok) -> Conver
         }
         KeyKind::Field { time: true, .. } if matches!(val, Tok::Num { .. }) => {
             // Falco's JSON gives timestamp renderings as integer nanoseconds.
+            conv.ev.has_time = true;
             Slot::Time(conv.uint(val)?)
         }
         KeyKind::Field { ty, list_ok, .. } => conv.field(ty, list_ok, val)?,
@@ -1881,6 +2237,40 @@ mod tests {
             evttypes::type_id("execve")
         );
         assert!(evttypes::type_id("execve").is_some());
+    }
+
+    /// The inline IPv4 reading accepts only what `IpAddr`'s parser reads, as the same address.
+    #[test]
+    fn ipv4_reads_as_the_standard_parser() {
+        for text in [
+            "192.168.0.3",
+            "0.0.0.0",
+            "255.255.255.255",
+            "1.2.3.4",
+            "10.0.0.01",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "01.2.3.4",
+            "1.2.3.4 ",
+            "::1",
+            "1.2.3.999",
+            "00.1.2.3",
+            "",
+            "a.b.c.d",
+            "1.2.3.-4",
+        ] {
+            let ours = ipv4(text.as_bytes());
+            let std = text.parse::<std::net::Ipv4Addr>().ok();
+            if ours.is_some() {
+                assert_eq!(ours, std, "{text}");
+            }
+        }
+        assert!(ipv4(b"192.168.0.3").is_some());
+        assert!(ipv4(b"01.2.3.4").is_none());
     }
 
     #[test]
@@ -2185,6 +2575,121 @@ mod tests {
                 format!("{}{with}{}", &line[..cut], &line[end..])
             });
         prop::collection::vec(prop_oneof![4 => object, 1 => damaged], 1..8)
+    }
+
+    /// Lines as one producer gives them: a few key sequences (shapes) repeated line after
+    /// line with other values, mostly one spacing, some keys escaped, some lines damaged;
+    /// so that the one-pass path's predictions (glue compared in place of keys) hit, miss
+    /// and mislead.
+    fn shaped_lines() -> impl Strategy<Value = Vec<String>> {
+        let key = prop::sample::select(
+            &[
+                "evt.type",
+                "evt.num",
+                "evt.rawtime",
+                "evt.time",
+                "proc.name",
+                "proc.pid",
+                "proc.aname[2]",
+                "proc.aname[02]",
+                "fd.sip",
+                "fd.types",
+                "evt.is_open_read",
+                "evt.arg.flags",
+                "x.y",
+                "quell.decision",
+                "rule",
+                "a_key_that_is_rather_long_for_the_glue_to_hold",
+            ][..],
+        );
+        let shape = prop::collection::vec((key, prop::bool::weighted(0.1)), 0..10);
+        let line = (
+            any::<prop::sample::Index>(),
+            prop::collection::vec(member_value(), 10),
+            prop::sample::select(&[(", ", ": "), (",", ":"), (" , ", " :  "), (",\t", ":")][..]),
+            prop::bool::weighted(0.8),
+            prop::option::weighted(
+                0.1,
+                (
+                    any::<prop::sample::Index>(),
+                    prop::sample::select(&["", "\"", "\\", "}", ",", "0", " ", "{", "\u{1}"][..]),
+                ),
+            ),
+        );
+        (
+            prop::collection::vec(shape, 1..4),
+            prop::collection::vec(line, 1..24),
+        )
+            .prop_map(|(shapes, lines)| {
+                let mut out = Vec::new();
+                for (pick, vals, (comma, colon), usual, damage) in lines {
+                    let members = &shapes[pick.index(shapes.len())];
+                    let (comma, colon) = if usual { (", ", ": ") } else { (comma, colon) };
+                    let mut line = String::from("{");
+                    for (n, ((k, esc), v)) in members.iter().zip(&vals).enumerate() {
+                        if n > 0 {
+                            line.push_str(comma);
+                        }
+                        let k = if *esc {
+                            k.replacen('e', "\\u0065", 1)
+                        } else {
+                            k.to_string()
+                        };
+                        let v = match (k.as_str(), v) {
+                            ("evt.type", Json::String(_)) => Json::from("openat"),
+                            (_, v) => v.clone(),
+                        };
+                        line.push_str(&format!("\"{k}\"{colon}{v}"));
+                    }
+                    line.push('}');
+                    if let Some((at, with)) = damage {
+                        let mut cut = at.index(line.len() + 1);
+                        while !line.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        let end = line[cut..]
+                            .chars()
+                            .next()
+                            .map_or(cut, |c| cut + c.len_utf8());
+                        line = format!("{}{with}{}", &line[..cut], &line[end..]);
+                    }
+                    out.push(line);
+                }
+                out
+            })
+    }
+
+    proptest! {
+        /// Whatever the inline IPv4 reading accepts, `IpAddr`'s parser reads as the same
+        /// address; and it reads every address written plainly.
+        #[test]
+        fn ipv4_accepts_only_what_the_standard_parser_reads(text in "[0-9.]{0,17}", ip in any::<[u8; 4]>()) {
+            if let Some(ours) = ipv4(text.as_bytes()) {
+                prop_assert_eq!(Some(ours), text.parse::<std::net::Ipv4Addr>().ok(), "{}", text);
+            }
+            let plain = std::net::Ipv4Addr::from(ip);
+            prop_assert_eq!(ipv4(plain.to_string().as_bytes()), Some(plain));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        /// As `one_pass_reads_as_two_pass`, on streams of repeated shapes.
+        #[test]
+        fn one_pass_reads_repeated_shapes_as_two_pass(lines in shaped_lines()) {
+            let (mut fast, mut general) = (Parser::new(), Parser::new());
+            for line in &lines {
+                let line = line.trim();
+                if line.is_empty() {
+                    continue;
+                }
+                let r = fast.parse(line, registry());
+                let ours = outcome(&mut fast, line, r);
+                let r = general.two_pass(line, registry());
+                let theirs = outcome(&mut general, line, r);
+                prop_assert_eq!(ours, theirs, "{}", line);
+            }
+        }
     }
 
     /// Plain event lines take the one-pass path; lines it leaves to the general path:
