@@ -642,27 +642,49 @@ fn finalize(
     (text, fin)
 }
 
-/// Verifies blocks on all cores (each verification loads a fresh engine).
-fn verify_all(vf: &Verifier<'_>, blocks: &[String], legacy: bool) -> Vec<Verification> {
+/// A progress report: `(done, total)` candidates verified. Called from the verification
+/// threads, so it must be `Sync`.
+pub type ProgressFn<'p> = &'p (dyn Fn(usize, usize) + Sync);
+
+/// Verifies blocks on all cores (each verification loads a fresh engine), reporting each
+/// verified block to `progress`.
+fn verify_all(
+    vf: &Verifier<'_>,
+    blocks: &[String],
+    legacy: bool,
+    progress: ProgressFn<'_>,
+) -> Vec<Verification> {
+    let total = blocks.len();
+    // Counted and reported under one lock, so that reports arrive in order.
+    let done = std::sync::Mutex::new(0usize);
+    let verify_one = |b: &String| {
+        let v = vf.verify(b, legacy);
+        if let Ok(mut n) = done.lock() {
+            *n += 1;
+            progress((*n).min(total), total);
+        }
+        v
+    };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 8)
         .min(blocks.len().max(1));
     if threads <= 1 {
-        return blocks.iter().map(|b| vf.verify(b, legacy)).collect();
+        return blocks.iter().map(verify_one).collect();
     }
     let mut out: Vec<Option<Verification>> = vec![None; blocks.len()];
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
+                let verify_one = &verify_one;
                 s.spawn(move || {
                     blocks
                         .iter()
                         .enumerate()
                         .skip(t)
                         .step_by(threads)
-                        .map(|(i, b)| (i, vf.verify(b, legacy)))
+                        .map(|(i, b)| (i, verify_one(b)))
                         .collect::<Vec<_>>()
                 })
             })
@@ -728,6 +750,16 @@ const LEVELS: [u8; 3] = [0, 1, 2];
 
 /// Synthesizes and verifies candidate exceptions for the verifier's rule.
 pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthError> {
+    synthesize_with_progress(vf, opts, &|_, _| {})
+}
+
+/// [`synthesize`], reporting `(candidates verified, candidates)` to `progress` as the
+/// candidates are verified (the long part on a large history).
+pub fn synthesize_with_progress(
+    vf: &Verifier<'_>,
+    opts: &Options,
+    progress: ProgressFn<'_>,
+) -> Result<Proposal, SynthError> {
     if vf.benign_given() == 0 {
         return Err(SynthError::NoBenign);
     }
@@ -793,7 +825,7 @@ pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthEr
         }
     }
     let blocks: Vec<String> = built.iter().map(|b| b.4.clone()).collect();
-    let firsts = verify_all(vf, &blocks, opts.legacy);
+    let firsts = verify_all(vf, &blocks, opts.legacy, progress);
     let mut ranked: Vec<Ranked<'_>> = built
         .into_iter()
         .zip(firsts)
