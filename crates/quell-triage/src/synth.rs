@@ -338,7 +338,34 @@ fn field_ladder(field: &str, events: &[&FlatEvent]) -> Vec<Gen> {
             .collect();
     }
     let vals: Option<Vec<String>> = events.iter().map(|e| text(e, field)).collect();
-    vals.map(|v| ladder(field, &v)).unwrap_or_default()
+    let mut l = vals.map(|v| ladder(field, &v)).unwrap_or_default();
+    if field == "proc.cmdline" && !l.is_empty() {
+        l.extend(generated_command_gen(events));
+    }
+    l
+}
+
+/// The command line of a build tool's generated binary, widest: its first word as any
+/// name with the binary's extension (`*.test -test.timeout=10m0s`), when every event's
+/// executable is a generated binary ([`crate::kinds::generated_binary`]) run under its own
+/// name, and all give one shape.
+fn generated_command_gen(events: &[&FlatEvent]) -> Option<Gen> {
+    let shapes: BTreeSet<String> = events
+        .iter()
+        .map(|e| {
+            let exe = text(e, "proc.exepath")?;
+            crate::kinds::generated_binary(&exe)?;
+            let name = exe.rsplit('/').next()?.to_string();
+            crate::kinds::generated_command(&text(e, "proc.cmdline")?, &name)
+        })
+        .collect::<Option<_>>()?;
+    let g = (shapes.len() == 1).then(|| shapes.into_iter().next())??;
+    Some(Gen {
+        field: "proc.cmdline".into(),
+        comp: "glob".into(),
+        value: ExVal::One(g),
+        level: 2,
+    })
 }
 
 /// Most value rows one exception takes.
