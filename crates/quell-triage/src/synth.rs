@@ -1457,6 +1457,7 @@ mod property {
     use crate::input::parse_records;
     use crate::triage::{Lang, Triage, Verdict};
     use crate::verify::RulesFile;
+    use proptest::test_runner::TestCaseError;
 
     const RULES: &str = "- rule: Clear Log Activities\n  desc: d\n  condition: evt.type = unlinkat and fs.path.name startswith /var/log/\n  output: o %proc.name %fs.path.name %proc.cmdline\n  priority: WARNING\n";
 
@@ -1540,69 +1541,175 @@ mod property {
         out
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
-
-        #[test]
-        fn printed_exceptions_never_silence_keep_or_likely_real_history(
-            dels in proptest::collection::vec(del(), 2..7),
-            web_shell_path in prop::sample::select(vec!["/var/log/dpkg.log", "/var/log/app/web.1.log"]),
-            benign_pick in proptest::collection::vec(any::<bool>(), 7),
-            keep_pick in proptest::collection::vec(any::<bool>(), 7),
-        ) {
-            // Always one web shell deleting a log after a download: the history has
-            // something triage rates likely real.
-            let mut all = dels.clone();
-            all.push(Del { actor: "rm", parent: "sh", gparent: "httpd", path: web_shell_path, user: "www-data", tty: 0, attack: true });
-            let mut history_lines = Vec::new();
-            let mut benign_lines = Vec::new();
-            let mut keep_lines = Vec::new();
-            for (i, d) in all.iter().enumerate() {
-                let ls = lines(d, i + 1);
-                let deletion = ls.last().cloned().unwrap_or_default();
-                if !d.attack && benign_pick[i % 7] {
-                    benign_lines.push(deletion.clone());
-                } else if keep_pick[i % 7] && d.attack {
-                    keep_lines.push(deletion.clone());
-                }
-                history_lines.extend(ls);
+    /// One case: the mix of deletions `dels` (plus a web shell's deletion of
+    /// `web_shell_path` after a download, always in the history), the operators' ones
+    /// picked into the benign set, the attackers' ones into the keep set. Checks the
+    /// property on the printed exception and on every alternative that passes (those are
+    /// printed too, with `--json` and as notes); returns whether an exception was printed.
+    fn check_case(
+        dels: &[Del],
+        web_shell_path: &'static str,
+        benign_pick: &[bool],
+        keep_pick: &[bool],
+    ) -> Result<bool, TestCaseError> {
+        let mut all = dels.to_vec();
+        all.push(Del {
+            actor: "rm",
+            parent: "sh",
+            gparent: "httpd",
+            path: web_shell_path,
+            user: "www-data",
+            tty: 0,
+            attack: true,
+        });
+        let mut history_lines = Vec::new();
+        let mut benign_lines = Vec::new();
+        let mut keep_lines = Vec::new();
+        for (i, d) in all.iter().enumerate() {
+            let ls = lines(d, i + 1);
+            let deletion = ls.last().cloned().unwrap_or_default();
+            if !d.attack && benign_pick[i % benign_pick.len()] {
+                benign_lines.push(deletion.clone());
+            } else if keep_pick[i % keep_pick.len()] && d.attack {
+                keep_lines.push(deletion.clone());
             }
-            prop_assume!(!benign_lines.is_empty());
-            let history = parse_records(&history_lines.join("\n"), "h").unwrap();
-            let benign = parse_records(&benign_lines.join("\n"), "b").unwrap();
-            let keep = parse_records(&keep_lines.join("\n"), "k").unwrap();
-            let rules = vec![RulesFile { name: "r.yaml".into(), text: RULES.into() }];
-            let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &history).unwrap();
-            // Triage of the history, independently of the verifier.
-            let mut base = Engine::new();
-            base.load("r.yaml", RULES);
-            let cat = Catalogue::builtin();
-            let prior = History::empty();
-            let reports = Triage { engine: &base, catalogue: &cat, history: &prior, lang: Lang::En, hostname: "" }.run(&history);
-            let real: Vec<usize> = reports
+            history_lines.extend(ls);
+        }
+        prop_assume!(!benign_lines.is_empty());
+        let history = parse_records(&history_lines.join("\n"), "h").unwrap();
+        let benign = parse_records(&benign_lines.join("\n"), "b").unwrap();
+        let keep = parse_records(&keep_lines.join("\n"), "k").unwrap();
+        let rules = vec![RulesFile {
+            name: "r.yaml".into(),
+            text: RULES.into(),
+        }];
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &history).unwrap();
+        // Triage of the history, independently of the verifier.
+        let mut base = Engine::new();
+        base.load("r.yaml", RULES);
+        let cat = Catalogue::builtin();
+        let prior = History::empty();
+        let reports = Triage {
+            engine: &base,
+            catalogue: &cat,
+            history: &prior,
+            lang: Lang::En,
+            hostname: "",
+        }
+        .run(&history);
+        let rated = |v: Verdict| -> Vec<usize> {
+            reports
                 .iter()
-                .filter(|r| r.rule == "Clear Log Activities" && r.verdict == Verdict::LikelyReal)
+                .filter(|r| r.rule == "Clear Log Activities" && r.verdict == v)
                 .flat_map(|r| r.members.iter().copied())
                 .filter(|&i| !benign.iter().any(|b| b.event == history[i].event))
-                .collect();
-            prop_assert!(!real.is_empty(), "the web shell's deletion is triaged likely real");
-            let Ok(p) = synthesize(&vf, &Options::default()) else {
-                return Ok(());
-            };
+                .collect()
+        };
+        let real = rated(Verdict::LikelyReal);
+        // Tune refuses what triage is not sure of either: uncertain alerts stay alerting too.
+        let unsure = rated(Verdict::Uncertain);
+        prop_assert!(
+            !real.is_empty(),
+            "the web shell's deletion is triaged likely real"
+        );
+        let p = match synthesize(
+            &vf,
+            &Options {
+                max_alternatives: 40,
+                ..Options::default()
+            },
+        ) {
+            Ok(p) => p,
+            // A refusal names what refuses it: a keep event, or a history alert that is
+            // not known to be benign.
+            Err(SynthError::Blocked { why, .. }) => {
+                prop_assert!(
+                    why.contains("likely_real")
+                        || why.contains("uncertain")
+                        || why.contains("marked real"),
+                    "{why}"
+                );
+                return Ok(false);
+            }
+            Err(SynthError::NoSeparation(_)) => return Ok(false),
+            Err(e) => return Err(TestCaseError::fail(format!("unexpected refusal: {e}"))),
+        };
+        prop_assert!(p.best.verification.passed);
+        let printed =
+            std::iter::once(&p.best).chain(p.alternatives.iter().filter(|c| c.verification.passed));
+        for c in printed {
             let mut tuned = Engine::new();
             tuned.load("r.yaml", RULES);
-            let res = tuned.load("local.yaml", &p.best.yaml);
+            let res = tuned.load("local.yaml", &c.yaml);
             prop_assert!(res.successful, "{:?}", res.errors);
             let rule = tuned.rule("Clear Log Activities").unwrap();
-            for &i in &real {
-                prop_assert!(rule.matches(&history[i].event), "silences likely-real history line {}:\n{}", i + 1, p.best.yaml);
+            for &i in real.iter().chain(&unsure) {
+                prop_assert!(
+                    rule.matches(&history[i].event),
+                    "{} silences likely-real or uncertain history line {}:\n{}",
+                    c.template,
+                    i + 1,
+                    c.yaml
+                );
             }
             for k in &keep {
-                prop_assert!(rule.matches(&k.event), "silences a keep event:\n{}", p.best.yaml);
+                prop_assert!(
+                    rule.matches(&k.event),
+                    "{} silences a keep event:\n{}",
+                    c.template,
+                    c.yaml
+                );
             }
             for b in &benign {
-                prop_assert!(!rule.matches(&b.event), "leaves a benign event alerting:\n{}", p.best.yaml);
+                prop_assert!(
+                    !rule.matches(&b.event),
+                    "{} leaves a benign event alerting:\n{}",
+                    c.template,
+                    c.yaml
+                );
             }
         }
+        Ok(true)
+    }
+
+    /// The property over generated mixes; and the property is not met vacuously: most
+    /// cases print an exception (a refusal is checked for naming its cause, but a run
+    /// where every case is refused would prove nothing about printed exceptions).
+    #[test]
+    fn printed_exceptions_never_silence_keep_or_likely_real_history() {
+        let config = ProptestConfig {
+            cases: 24,
+            source_file: Some(file!()),
+            ..ProptestConfig::default()
+        };
+        let mut runner = proptest::test_runner::TestRunner::new(config);
+        let printed = std::cell::Cell::new(0usize);
+        let tried = std::cell::Cell::new(0usize);
+        let strategy = (
+            proptest::collection::vec(del(), 2..7),
+            prop::sample::select(vec!["/var/log/dpkg.log", "/var/log/app/web.1.log"]),
+            proptest::collection::vec(any::<bool>(), 7),
+            proptest::collection::vec(any::<bool>(), 7),
+        );
+        let res = runner.run(&strategy, |(dels, web, bp, kp)| {
+            let ok = check_case(&dels, web, &bp, &kp)?;
+            tried.set(tried.get() + 1);
+            printed.set(printed.get() + usize::from(ok));
+            Ok(())
+        });
+        if let Err(e) = res {
+            panic!("{e}");
+        }
+        eprintln!(
+            "printed an exception in {} of {} cases",
+            printed.get(),
+            tried.get()
+        );
+        assert!(
+            printed.get() * 2 >= tried.get() && printed.get() > 0,
+            "only {} of {} cases printed an exception",
+            printed.get(),
+            tried.get()
+        );
     }
 }
