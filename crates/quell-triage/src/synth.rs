@@ -503,7 +503,16 @@ fn actor_name(ev: &FlatEvent) -> String {
 /// A name a person can read: behaviour and target (`logrotate_truncates_var_log_app`),
 /// never addresses, ports or digit runs.
 fn readable_name(ev: &FlatEvent, chosen: &[Gen]) -> String {
-    let actor = no_digits(&actor_name(ev));
+    // A generated binary widened to any name with its extension is not the one seen.
+    let generated = chosen.iter().find_map(|g| match &g.value {
+        ExVal::One(v) if g.field == "proc.exepath" && g.comp == "glob" => v
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.strip_prefix("*."))
+            .map(|ext| format!("{ext}_binary")),
+        _ => None,
+    });
+    let actor = no_digits(&generated.unwrap_or_else(|| actor_name(ev)));
     let v = verb(ev);
     let target = chosen
         .iter()
@@ -1253,6 +1262,45 @@ mod tests {
         // Another script of the same interpreter, or another server, still alerts.
         assert!(r.matches(&ev(conn(60001, "10.0.3.8", "/tmp/x.py"))));
         assert!(r.matches(&ev(conn(60001, "203.0.113.7", "/opt/backup/push.py"))));
+    }
+
+    /// A build tool's generated test binaries: the next one (another name, another build
+    /// directory) is silenced, the same name dropped elsewhere is not, and the name says
+    /// what is excepted (not the one binary seen).
+    #[test]
+    fn generated_binaries_of_a_build_tool() {
+        let rules = vec![RulesFile {
+            name: "r.yaml".into(),
+            text: "- rule: Exec From Shm\n  desc: d\n  condition: evt.type = execve and proc.exepath startswith /dev/shm/\n  output: o %proc.exepath\n  priority: WARNING\n".into(),
+        }];
+        let ev = |exe: &str| {
+            let name = exe.rsplit('/').next().unwrap();
+            format!(
+                r#"{{"evt.type":"execve","proc.name":"{name}","proc.exepath":"{exe}","proc.cmdline":"{name} -test.paniconexit0 -test.timeout=10m0s","proc.pname":"go","proc.aname[2]":"bash","user.name":"runner"}}"#
+            )
+        };
+        let benign =
+            parse_records(&ev("/dev/shm/go-build1772003311/b052/queue.test"), "b").unwrap();
+        let vf = Verifier::new(&rules, "Exec From Shm", &benign, &[], &[]).unwrap();
+        let p = synthesize(&vf, &Options::default()).unwrap();
+        assert!(p.best.verification.passed, "{:#?}", p.best.verification);
+        let mut e = quell_rules::engine::Engine::new();
+        e.load("r.yaml", &rules[0].text);
+        assert!(e.load("local.yaml", &p.best.yaml).successful);
+        let r = e.rule("Exec From Shm").unwrap();
+        let f = |l: String| quell_events::FlatEvent::from_json_line(&l).unwrap();
+        assert!(
+            !r.matches(&f(ev("/dev/shm/go-build3001299410/b017/worker.test"))),
+            "{}",
+            p.best.yaml
+        );
+        assert!(
+            r.matches(&f(ev("/dev/shm/.x/worker.test"))),
+            "{}",
+            p.best.yaml
+        );
+        assert!(r.matches(&f(ev("/dev/shm/go-build3001299410/b017/worker"))));
+        assert_eq!(p.best.exceptions[0].name, "test_binary_runs");
     }
 
     /// Where the parent alone (a shell) is shared with attacks, the lineage goes in: the
