@@ -242,6 +242,13 @@ pub enum Command {
         /// Do not add quell's bundled true-positive catalogue to the keep set.
         #[arg(long)]
         no_builtin_keep: bool,
+        /// Progress on stderr (records read, candidates verified) even when stderr is not
+        /// a terminal; on a terminal it is shown anyway.
+        #[arg(long, conflicts_with = "quiet")]
+        progress: bool,
+        /// No progress on stderr.
+        #[arg(long, short = 'q')]
+        quiet: bool,
         #[command(flatten)]
         input: InputOpts,
     },
@@ -342,6 +349,8 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             output,
             check,
             no_builtin_keep,
+            progress,
+            quiet,
             input,
         } => cmd::tune::run(&cmd::tune::TuneArgs {
             rules: &rules.rules,
@@ -355,6 +364,8 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             output: output.as_deref(),
             check: check.as_deref(),
             no_builtin_keep,
+            progress,
+            quiet,
             input: &input,
         }),
         Command::Demo { recorded, lang } => cmd::demo::run(recorded, lang.into()),

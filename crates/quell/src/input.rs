@@ -287,13 +287,27 @@ fn for_each_capture_event(
 /// Reads a file (or `-`, standard input) of events or alerts as triage records: JSON Lines,
 /// or a scap capture recognised by its first bytes.
 pub fn read_records(path: &Path, what: &str, opts: &InputOpts) -> Result<Vec<Record>> {
+    read_records_counted(path, what, opts, &mut |_| {})
+}
+
+/// [`read_records`], telling `on_record` how many records were read so far after each one
+/// (for progress on long inputs).
+pub fn read_records_counted(
+    path: &Path,
+    what: &str,
+    opts: &InputOpts,
+    on_record: &mut dyn FnMut(usize),
+) -> Result<Vec<Record>> {
     let input = open(path, false).map_err(|e| anyhow!("the {what} file: {e}"))?;
     let name = display_name(path);
     let mut out = Vec::new();
     for_each_line(input, &name, opts, |line, rep| {
         let number = line.number;
         match quell_triage::input::from_line(line, &name) {
-            Ok(r) => out.push(r),
+            Ok(r) => {
+                out.push(r);
+                on_record(out.len());
+            }
             Err(e) => rep.bad(number, &e.message)?,
         }
         Ok(())

@@ -4,7 +4,7 @@
 use serde_json::Value as Json;
 
 mod common;
-use common::{cli_data, code, err, out, run, run_stdin, show};
+use common::{cli_data, code, err, out, root, run, run_stdin, show};
 
 // ------------------------------------------------------------------------------ validate
 
@@ -583,4 +583,100 @@ fn readme_example_paths_exist() {
         checked >= 10,
         "only {checked} paths found in the README's examples"
     );
+}
+
+// ------------------------------------------------------------------------------ tune
+
+/// `quell tune` reports progress on stderr (records read from each input, candidates
+/// verified) only when stderr is a terminal or when asked with `--progress`; `-q` keeps it
+/// quiet, and the two together are a usage error. Progress never reaches standard output.
+#[test]
+fn tune_progress_only_when_asked() {
+    let seed = root("../../examples/seed.jsonl");
+    let text = std::fs::read_to_string(&seed).unwrap();
+    let history_records = text.lines().filter(|l| !l.trim().is_empty()).count();
+    let operator = text
+        .lines()
+        .find(|l| {
+            let e: Json = serde_json::from_str(l).unwrap();
+            e["evt.type"] == "unlinkat"
+                && e["proc.cmdline"] == "rm /var/log/dpkg.log"
+                && e["proc.aname[2]"] == "runc"
+        })
+        .expect("the seed's operator deletion");
+    let dir = tempfile::tempdir().unwrap();
+    let benign = dir.path().join("B.jsonl");
+    std::fs::write(&benign, format!("{operator}\n")).unwrap();
+    let b = benign.display().to_string();
+    let tune = |extra: &[&str]| {
+        let mut args = vec![
+            "tune",
+            "--rule",
+            "Clear Log Activities",
+            "--benign",
+            &b,
+            "--history",
+            &seed,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let progress_lines = |o: &std::process::Output| -> Vec<String> {
+        err(o)
+            .lines()
+            .filter(|l| l.starts_with("quell: reading ") || l.starts_with("quell: verifying "))
+            .map(str::to_string)
+            .collect()
+    };
+    // Asked: the first and the last figures of each phase, before the verdict.
+    let asked = tune(&["--progress"]);
+    assert_eq!(code(&asked), 0, "{}", show(&asked));
+    let lines = progress_lines(&asked);
+    assert!(
+        lines.contains(&"quell: reading benign: 1".to_string()),
+        "{}",
+        show(&asked)
+    );
+    assert!(
+        lines.contains(&"quell: reading history: 1".to_string()),
+        "{}",
+        show(&asked)
+    );
+    assert!(
+        lines.contains(&format!("quell: reading history: {history_records}")),
+        "{}",
+        show(&asked)
+    );
+    let last = lines
+        .iter()
+        .rfind(|l| l.starts_with("quell: verifying candidates: "))
+        .unwrap_or_else(|| panic!("no verification progress: {}", show(&asked)));
+    let (n, of) = last
+        .strip_prefix("quell: verifying candidates: 100% (")
+        .and_then(|r| r.strip_suffix(')'))
+        .and_then(|r| r.split_once(" of "))
+        .unwrap_or_else(|| panic!("{last}"));
+    assert_eq!(n, of, "{last}");
+    assert!(n.parse::<usize>().unwrap() > 1, "{last}");
+    let e = err(&asked);
+    assert!(
+        e.find("quell: verifying candidates").unwrap() < e.find("quell: verified (").unwrap(),
+        "{e}"
+    );
+    // Not asked, on a stderr that is not a terminal (as here): no progress; -q: none
+    // either. Standard output (the exception) is the same in all three runs.
+    let plain = tune(&[]);
+    let quiet = tune(&["-q"]);
+    for o in [&plain, &quiet] {
+        assert_eq!(code(o), 0, "{}", show(o));
+        assert_eq!(progress_lines(o), Vec::<String>::new(), "{}", show(o));
+        assert_eq!(out(o), out(&asked));
+    }
+    assert!(
+        out(&plain).contains("- rule: Clear Log Activities"),
+        "{}",
+        show(&plain)
+    );
+    let both = tune(&["--progress", "-q"]);
+    assert_eq!(code(&both), 2, "{}", show(&both));
 }

@@ -23,6 +23,11 @@ pub struct Progress {
     tty: bool,
     last: Instant,
     shown: bool,
+    /// Asked for on a stderr that is not a terminal ([`Progress::when_asked`]): each
+    /// phase's first figures and its last ones are written too.
+    asked: bool,
+    /// The latest figures not written yet (asked mode), written when the phase ends.
+    pending: Option<String>,
 }
 
 impl Progress {
@@ -33,7 +38,20 @@ impl Progress {
             tty: std::io::stderr().is_terminal(),
             last: Instant::now(),
             shown: false,
+            asked: false,
+            pending: None,
         }
+    }
+
+    /// A reporter that writes only when stderr is a terminal or when `asked`
+    /// (`--progress`), never when `quiet`. Asked on a non-terminal, it writes each phase's
+    /// first figures at once, then a line every few seconds, and its last figures when the
+    /// phase ends.
+    pub fn when_asked(quiet: bool, asked: bool) -> Progress {
+        let mut p = Progress::new(quiet);
+        p.quiet = quiet || !(p.tty || asked);
+        p.asked = asked && !p.tty;
+        p
     }
 
     /// Reports `what` at `done` of `total` (units of the caller's choosing).
@@ -46,34 +64,52 @@ impl Progress {
         } else {
             Duration::from_secs(5)
         };
-        if self.last.elapsed() < every {
+        let first = self.asked && !self.shown;
+        if self.last.elapsed() < every && !first {
+            if self.asked {
+                self.pending = Some(Self::line(what, done, total));
+            }
             return;
         }
         self.last = Instant::now();
+        self.pending = None;
+        self.shown = true;
         if total == 0 {
             // An unknown total (a stream): the count so far.
             if self.tty {
                 crate::output::progress(format_args!("quell: {what}: {done}   "));
             } else {
-                note!("quell: {what}: {done}");
+                note!("{}", Self::line(what, done, total));
             }
-            self.shown = true;
             return;
         }
         let pct = 100.0 * done as f64 / total as f64;
         if self.tty {
             crate::output::progress(format_args!("quell: {what}: {pct:5.1}%   "));
         } else {
-            note!("quell: {what}: {pct:.0}% ({done} of {total})");
+            note!("{}", Self::line(what, done, total));
         }
-        self.shown = true;
     }
 
-    /// Ends a progress line on a terminal.
+    /// The line written on a non-terminal.
+    fn line(what: &str, done: u64, total: u64) -> String {
+        if total == 0 {
+            format!("quell: {what}: {done}")
+        } else {
+            let pct = 100.0 * done as f64 / total as f64;
+            format!("quell: {what}: {pct:.0}% ({done} of {total})")
+        }
+    }
+
+    /// Ends a progress line on a terminal (asked on a non-terminal: writes the phase's
+    /// last figures if they were not written yet).
     pub fn done(&mut self) {
         if self.shown && self.tty && !self.quiet {
             crate::output::progress(format_args!("{:40}", ""));
             crate::output::progress(format_args!(""));
+        }
+        if let Some(line) = self.pending.take() {
+            note!("{line}");
         }
         self.shown = false;
     }

@@ -3,18 +3,20 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use quell_triage::check::check_named;
 use quell_triage::input::Record;
-use quell_triage::synth::{synthesize, Options};
+use quell_triage::synth::{synthesize_with_progress, Options};
 use quell_triage::verify::{RulesFile, Verification, Verifier};
 use serde_json::{json, Value as Json};
 
 use std::io::Write;
 
 use crate::cli::InputOpts;
-use crate::input::read_records;
+use crate::cmd::triage::Progress;
+use crate::input::read_records_counted;
 use crate::output::Out;
 use crate::{note, ruleset};
 
@@ -142,8 +144,31 @@ pub struct TuneArgs<'a> {
     pub check: Option<&'a Path>,
     /// `--no-builtin-keep`.
     pub no_builtin_keep: bool,
+    /// `--progress`: progress on stderr even when it is not a terminal.
+    pub progress: bool,
+    /// `-q`: no progress.
+    pub quiet: bool,
     /// `--strict`, `--max-line-bytes`.
     pub input: &'a InputOpts,
+}
+
+/// Reads one input file, reporting the records read as `reading WHAT`.
+fn read_with_progress(
+    path: &Path,
+    what: &str,
+    input: &InputOpts,
+    progress: &Mutex<Progress>,
+) -> Result<Vec<Record>> {
+    let step = format!("reading {what}");
+    let recs = read_records_counted(path, what, input, &mut |n| {
+        if let Ok(mut p) = progress.lock() {
+            p.step(&step, n as u64, 0);
+        }
+    })?;
+    if let Ok(mut p) = progress.lock() {
+        p.done();
+    }
+    Ok(recs)
 }
 
 /// Runs `quell tune`.
@@ -151,8 +176,9 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
     // The bundled signals decide which alerts count as likely real: refuse to start without them.
     quell_triage::signals::table()?;
     let rules = rules_files(a.rules, a.default_rules)?;
+    let progress = Mutex::new(Progress::when_asked(a.quiet, a.progress));
     let benign = match a.benign {
-        Some(p) => read_records(p, "benign", a.input)?,
+        Some(p) => read_with_progress(p, "benign", a.input, &progress)?,
         None => Vec::new(),
     };
     let mut keep = if a.no_builtin_keep {
@@ -162,10 +188,10 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
     };
     let builtin_keep = keep.len();
     if let Some(p) = a.keep {
-        keep.extend(read_records(p, "keep", a.input)?);
+        keep.extend(read_with_progress(p, "keep", a.input, &progress)?);
     }
     let history = match a.history {
-        Some(p) => read_records(p, "history", a.input)?,
+        Some(p) => read_with_progress(p, "history", a.input, &progress)?,
         None => Vec::new(),
     };
     if let Some(file) = a.check {
@@ -212,14 +238,23 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
             .join(", "),
         env!("CARGO_PKG_VERSION")
     ));
-    let proposal = match synthesize(
+    let synthesized = synthesize_with_progress(
         &vf,
         &Options {
             legacy: a.legacy,
             provenance,
             max_alternatives: 5,
         },
-    ) {
+        &|done, total| {
+            if let Ok(mut p) = progress.lock() {
+                p.step("verifying candidates", done as u64, total as u64);
+            }
+        },
+    );
+    if let Ok(mut p) = progress.lock() {
+        p.done();
+    }
+    let proposal = match synthesized {
         Ok(p) => p,
         Err(e) => {
             note!("quell: {e}");
