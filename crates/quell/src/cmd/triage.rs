@@ -1,9 +1,8 @@
 //! `quell triage`: group alerts into clusters and give each a verdict with its reasons.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use quell_events::term::escape;
@@ -14,70 +13,8 @@ use quell_triage::{ClusterReport, Lang, Triage};
 use crate::cli::InputOpts;
 use crate::input::{display_name, for_each_event, read_records};
 use crate::output::Out;
+use crate::progress::Progress;
 use crate::{note, ruleset};
-
-/// Progress on stderr for long inputs: a percentage rewritten in place when stderr is a
-/// terminal, otherwise a line every few seconds; nothing when quiet.
-pub struct Progress {
-    quiet: bool,
-    tty: bool,
-    last: Instant,
-    shown: bool,
-}
-
-impl Progress {
-    /// A reporter.
-    pub fn new(quiet: bool) -> Progress {
-        Progress {
-            quiet,
-            tty: std::io::stderr().is_terminal(),
-            last: Instant::now(),
-            shown: false,
-        }
-    }
-
-    /// Reports `what` at `done` of `total` (units of the caller's choosing).
-    pub fn step(&mut self, what: &str, done: u64, total: u64) {
-        if self.quiet {
-            return;
-        }
-        let every = if self.tty {
-            Duration::from_millis(250)
-        } else {
-            Duration::from_secs(5)
-        };
-        if self.last.elapsed() < every {
-            return;
-        }
-        self.last = Instant::now();
-        if total == 0 {
-            // An unknown total (a stream): the count so far.
-            if self.tty {
-                crate::output::progress(format_args!("quell: {what}: {done}   "));
-            } else {
-                note!("quell: {what}: {done}");
-            }
-            self.shown = true;
-            return;
-        }
-        let pct = 100.0 * done as f64 / total as f64;
-        if self.tty {
-            crate::output::progress(format_args!("quell: {what}: {pct:5.1}%   "));
-        } else {
-            note!("quell: {what}: {pct:.0}% ({done} of {total})");
-        }
-        self.shown = true;
-    }
-
-    /// Ends a progress line on a terminal.
-    pub fn done(&mut self) {
-        if self.shown && self.tty && !self.quiet {
-            crate::output::progress(format_args!("{:40}", ""));
-            crate::output::progress(format_args!(""));
-        }
-        self.shown = false;
-    }
-}
 
 /// The catalogue: bundled, plus a user file.
 pub fn catalogue(extra: Option<&Path>) -> Result<Catalogue> {
@@ -143,13 +80,14 @@ pub fn run(
     json: bool,
     input: &InputOpts,
     quiet: bool,
+    progress: bool,
     events: &Path,
 ) -> Result<ExitCode> {
     // The bundled signals decide every verdict: refuse to start without them.
     let signals = quell_triage::signals::table()?;
     let engine = ruleset::load(rules, default_rules)?;
     let cat = catalogue(catalogue_file)?;
-    let mut progress = Progress::new(quiet);
+    let mut progress = Progress::new(quiet, progress);
     let hist = match history {
         Some(p) => History::build(&engine, &read_records(p, "history", input)?),
         None => History::empty(),
@@ -192,11 +130,13 @@ pub fn run(
         }
         Ok(())
     })?;
-    progress.done();
+    progress.finish("reading events", n_records as u64, 0);
+    let mut judged = 0u64;
     let reports = stream.finish(&signals.weights(), &mut |done, total| {
-        progress.step("triage", done as u64, total as u64)
+        judged = total as u64;
+        progress.step("judging clusters", done as u64, total as u64)
     });
-    progress.done();
+    progress.finish("judging clusters", judged, judged);
     let mut out = Out::new();
     for r in &reports {
         if json {
