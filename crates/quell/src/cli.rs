@@ -203,7 +203,7 @@ pub enum Command {
         #[arg(long, short = 'q')]
         quiet: bool,
         /// Progress on stderr even when it is not a terminal (plain lines: records read,
-        /// clusters judged); on a terminal it is shown anyway, unless -q.
+        /// alerts judged); on a terminal it is shown anyway, unless -q.
         #[arg(long)]
         progress: bool,
         /// A `quell run --record` recording, Falco JSON alerts or a scap capture (recognised

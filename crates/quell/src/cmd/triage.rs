@@ -11,7 +11,7 @@ use quell_triage::history::History;
 use quell_triage::{ClusterReport, Lang, Triage};
 
 use crate::cli::InputOpts;
-use crate::input::{display_name, for_each_event, read_records};
+use crate::input::{display_name, for_each_event, read_records, InputEvent};
 use crate::output::Out;
 use crate::progress::Progress;
 use crate::{note, ruleset};
@@ -117,6 +117,15 @@ pub fn run(
                 .map(|c| c.name.clone())
                 .collect()
         });
+        // A plain event no rule matched and that cannot be an activity is only counted in
+        // its session, read where it lies: most events are, and copying them costs.
+        if let (Some(rules), InputEvent::Borrowed(l)) = (&rules, &line) {
+            if rules.is_empty() && stream.count_if_plain(&l.event) {
+                n_records += 1;
+                progress.step("reading events", n_records as u64, 0);
+                return Ok(());
+            }
+        }
         match quell_triage::input::from_line(line.into_line(), &name) {
             Ok(r) => {
                 match rules {
@@ -134,9 +143,9 @@ pub fn run(
     let mut judged = 0u64;
     let reports = stream.finish(&signals.weights(), &mut |done, total| {
         judged = total as u64;
-        progress.step("judging clusters", done as u64, total as u64)
+        progress.step("judging alerts", done as u64, total as u64)
     });
-    progress.finish("judging clusters", judged, judged);
+    progress.finish("judging alerts", judged, judged);
     let mut out = Out::new();
     for r in &reports {
         if json {
