@@ -160,7 +160,7 @@ fn reports_are_the_same_with_and_without_the_fast_path() {
     let engine = engine();
     let all = recordings();
     // All recordings as one input (sessions of different recordings stay apart by their
-    // ids), then each alone.
+    // ids, as in `quell triage` of a concatenation).
     let joined: String = all
         .iter()
         .map(|(_, t)| t.as_str())
@@ -172,13 +172,6 @@ fn reports_are_the_same_with_and_without_the_fast_path() {
     assert!(taken > 1000, "fast path taken {taken} times");
     assert!(slow.len() > 10, "{} reports", slow.len());
     assert_eq!(slow, fast);
-    for (name, text) in &all {
-        assert_eq!(
-            triage_text(&engine, text, false).0,
-            triage_text(&engine, text, true).0,
-            "{name}"
-        );
-    }
 }
 
 fn path() -> impl Strategy<Value = String> {
