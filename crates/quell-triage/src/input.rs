@@ -159,13 +159,32 @@ pub fn parse_records(text: &str, source_name: &str) -> Result<Vec<Record>, Input
     Ok(out)
 }
 
-/// A field as text: `None` when absent, `<NA>`, or an empty string.
-pub fn text(ev: &FlatEvent, key: &str) -> Option<String> {
-    let v = ev.get(key)?;
+/// Read access to an event's fields by canonical key: the owned [`FlatEvent`] records keep,
+/// and the borrowed [`quell_events::EventRef`] the reader yields (which reads the same), so
+/// that a record can be looked at before it is copied.
+pub trait Fields {
+    /// The value under `key`, as `FlatEvent::get` (text borrowed).
+    fn value(&self, key: &str) -> Option<Value<'_>>;
+}
+
+impl Fields for FlatEvent {
+    fn value(&self, key: &str) -> Option<Value<'_>> {
+        self.get(key).map(Value::borrowed)
+    }
+}
+
+impl Fields for quell_events::EventRef<'_> {
+    fn value(&self, key: &str) -> Option<Value<'_>> {
+        self.get(key)
+    }
+}
+
+/// A value as text, borrowed when it is text: `None` for a list, `<NA>` or an empty string.
+pub fn value_text<'v>(v: &'v Value<'_>) -> Option<std::borrow::Cow<'v, str>> {
     let s = match v {
-        Value::Str(s) => s.to_string(),
+        Value::Str(s) => std::borrow::Cow::Borrowed(s.as_ref()),
         Value::List(_) => return None,
-        other => other.to_string(),
+        other => std::borrow::Cow::Owned(other.to_string()),
     };
     if s.is_empty() || s == "<NA>" {
         None
@@ -174,14 +193,24 @@ pub fn text(ev: &FlatEvent, key: &str) -> Option<String> {
     }
 }
 
-/// A field as an integer, if it is one (or a numeric string).
-pub fn int(ev: &FlatEvent, key: &str) -> Option<i64> {
-    match ev.get(key)? {
+/// A value as an integer, if it is one (or a numeric string).
+pub fn value_int(v: &Value<'_>) -> Option<i64> {
+    match v {
         Value::Int(i) => Some(*i),
         Value::Uint(u) => i64::try_from(*u).ok(),
         Value::Str(s) => s.trim().parse().ok(),
         _ => None,
     }
+}
+
+/// A field as text: `None` when absent, `<NA>`, or an empty string.
+pub fn text(ev: &FlatEvent, key: &str) -> Option<String> {
+    value_text(ev.get(key)?).map(std::borrow::Cow::into_owned)
+}
+
+/// A field as an integer, if it is one (or a numeric string).
+pub fn int(ev: &FlatEvent, key: &str) -> Option<i64> {
+    value_int(ev.get(key)?)
 }
 
 /// The event time in nanoseconds, when the event has one.

@@ -24,14 +24,38 @@ pub fn key(r: &Record) -> Option<String> {
     let sid = int(&r.event, "proc.sid").filter(|s| *s > 1)?;
     let container = text(&r.event, "container.id").unwrap_or_else(|| "host".into());
     let host = r.hostname.clone().unwrap_or_default();
-    Some(format!("{host}/{container}/{sid}"))
+    let mut k = String::new();
+    spell_key(&mut k, &host, &container, sid);
+    Some(k)
+}
+
+/// The one spelling of session and process keys: host, container, id.
+fn spell_key(out: &mut String, host: &str, container: &str, id: i64) {
+    use std::fmt::Write;
+    out.clear();
+    let _ = write!(out, "{host}/{container}/{id}");
 }
 
 /// The key of a process (host, container, pid) in the same spelling as [`key`].
 fn pid_key(r: &Record, pid: i64) -> String {
     let container = text(&r.event, "container.id").unwrap_or_else(|| "host".into());
     let host = r.hostname.clone().unwrap_or_default();
-    format!("{host}/{container}/{pid}")
+    let mut k = String::new();
+    spell_key(&mut k, &host, &container, pid);
+    k
+}
+
+/// What counting a plain event in its session needs (see [`Sessions::count_plain`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlainEvent<'a> {
+    /// The line's `hostname`, if any.
+    pub host: &'a str,
+    /// `container.id` as text (`host` when absent).
+    pub container: &'a str,
+    /// `proc.sid`.
+    pub sid: Option<i64>,
+    /// `proc.pid`.
+    pub pid: Option<i64>,
 }
 
 /// Ancestors whose session is not the person's or the job's own: a service, a runtime, a
@@ -139,6 +163,34 @@ impl Sessions {
                 s.events += 1;
             }
             self.note_pid(r, id);
+        }
+    }
+
+    /// [`Sessions::count_event`] of an event line (not an alert line) from its parts, with
+    /// `buf` reused for the keys: no copy of the event, no allocation for a known session
+    /// or process.
+    pub fn count_plain(&mut self, e: &PlainEvent<'_>, buf: &mut String) {
+        let Some(sid) = e.sid.filter(|s| *s > 1) else {
+            return;
+        };
+        spell_key(buf, e.host, e.container, sid);
+        let id = match self.by_key.get(buf.as_str()) {
+            Some(id) => *id,
+            None => {
+                self.sessions.push(Session::default());
+                let id = (self.sessions.len() - 1) as u32;
+                self.by_key.insert(buf.clone(), id);
+                id
+            }
+        };
+        if let Some(s) = self.sessions.get_mut(id as usize) {
+            s.events += 1;
+        }
+        if let Some(pid) = e.pid.filter(|p| *p > 1) {
+            spell_key(buf, e.host, e.container, pid);
+            if !self.by_pid.contains_key(buf.as_str()) {
+                self.by_pid.insert(buf.clone(), id);
+            }
         }
     }
 

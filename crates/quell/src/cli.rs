@@ -202,6 +202,10 @@ pub enum Command {
         /// No progress or summary on stderr.
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Progress on stderr even when it is not a terminal (plain lines: records read,
+        /// alerts judged); on a terminal it is shown anyway, unless -q.
+        #[arg(long)]
+        progress: bool,
         /// A `quell run --record` recording, Falco JSON alerts or a scap capture (recognised
         /// by its first bytes); `-` reads standard input.
         events: PathBuf,
@@ -326,6 +330,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             json,
             input,
             quiet,
+            progress,
             events,
         } => cmd::triage::run(
             &rules.rules,
@@ -336,6 +341,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             json,
             &input,
             quiet,
+            progress,
             &events,
         ),
         Command::Tune {

@@ -5,6 +5,7 @@ mod cmd;
 mod diagnostics;
 mod input;
 mod output;
+mod progress;
 mod ruleset;
 
 fn main() -> std::process::ExitCode {

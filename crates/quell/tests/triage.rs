@@ -586,3 +586,54 @@ fn tune_refuses_and_names_the_blocking_alert() {
     assert!(e.contains("evil\\u001b]0;owned\\u0007"), "{e}");
     assert!(stdout(&o).is_empty());
 }
+
+#[test]
+fn triage_progress_only_when_asked_and_never_with_q() {
+    let op = demo("operator-1.jsonl");
+    // A file name with an escape sequence: nothing on stderr may carry it live.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&op).unwrap();
+    let named = write(dir.path(), "ev\u{1b}[31m.jsonl", &text);
+    let named = named.to_str().unwrap();
+    let plain = run(&["triage", "--json", named]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    // stderr is a pipe here, not a terminal: no progress unless asked.
+    assert!(
+        !stderr(&plain).contains("reading events"),
+        "{}",
+        stderr(&plain)
+    );
+    let asked = run(&["triage", "--json", "--progress", named]);
+    assert!(asked.status.success(), "{}", stderr(&asked));
+    let e = stderr(&asked);
+    let records = text.lines().filter(|l| !l.trim().is_empty()).count();
+    assert!(
+        e.contains(&format!("quell: reading events: {records}, done")),
+        "{e}"
+    );
+    let alerts: u64 = stdout(&asked)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["alerts"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
+    assert!(alerts > 0);
+    assert!(
+        e.contains(&format!(
+            "quell: judging alerts: 100% ({alerts} of {alerts}), done"
+        )),
+        "{e}"
+    );
+    assert!(!e.contains('\u{1b}'), "a live escape on stderr: {e:?}");
+    assert_eq!(
+        stdout(&asked),
+        stdout(&plain),
+        "progress changed the output"
+    );
+    let quiet = run(&["triage", "--json", "--progress", "-q", named]);
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert_eq!(stderr(&quiet), "", "-q prints nothing on stderr");
+    assert_eq!(stdout(&quiet), stdout(&plain));
+}

@@ -1,9 +1,8 @@
 //! `quell triage`: group alerts into clusters and give each a verdict with its reasons.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use quell_events::term::escape;
@@ -12,108 +11,10 @@ use quell_triage::history::History;
 use quell_triage::{ClusterReport, Lang, Triage};
 
 use crate::cli::InputOpts;
-use crate::input::{display_name, for_each_event, read_records};
+use crate::input::{display_name, for_each_event, read_records, InputEvent};
 use crate::output::Out;
+use crate::progress::Progress;
 use crate::{note, ruleset};
-
-/// Progress on stderr for long inputs: a percentage rewritten in place when stderr is a
-/// terminal, otherwise a line every few seconds; nothing when quiet.
-pub struct Progress {
-    quiet: bool,
-    tty: bool,
-    last: Instant,
-    shown: bool,
-    /// Asked for on a stderr that is not a terminal ([`Progress::when_asked`]): each
-    /// phase's first figures and its last ones are written too.
-    asked: bool,
-    /// The latest figures not written yet (asked mode), written when the phase ends.
-    pending: Option<String>,
-}
-
-impl Progress {
-    /// A reporter.
-    pub fn new(quiet: bool) -> Progress {
-        Progress {
-            quiet,
-            tty: std::io::stderr().is_terminal(),
-            last: Instant::now(),
-            shown: false,
-            asked: false,
-            pending: None,
-        }
-    }
-
-    /// A reporter that writes only when stderr is a terminal or when `asked`
-    /// (`--progress`), never when `quiet`. Asked on a non-terminal, it writes each phase's
-    /// first figures at once, then a line every few seconds, and its last figures when the
-    /// phase ends.
-    pub fn when_asked(quiet: bool, asked: bool) -> Progress {
-        let mut p = Progress::new(quiet);
-        p.quiet = quiet || !(p.tty || asked);
-        p.asked = asked && !p.tty;
-        p
-    }
-
-    /// Reports `what` at `done` of `total` (units of the caller's choosing).
-    pub fn step(&mut self, what: &str, done: u64, total: u64) {
-        if self.quiet {
-            return;
-        }
-        let every = if self.tty {
-            Duration::from_millis(250)
-        } else {
-            Duration::from_secs(5)
-        };
-        let first = self.asked && !self.shown;
-        if self.last.elapsed() < every && !first {
-            if self.asked {
-                self.pending = Some(Self::line(what, done, total));
-            }
-            return;
-        }
-        self.last = Instant::now();
-        self.pending = None;
-        self.shown = true;
-        if total == 0 {
-            // An unknown total (a stream): the count so far.
-            if self.tty {
-                crate::output::progress(format_args!("quell: {what}: {done}   "));
-            } else {
-                note!("{}", Self::line(what, done, total));
-            }
-            return;
-        }
-        let pct = 100.0 * done as f64 / total as f64;
-        if self.tty {
-            crate::output::progress(format_args!("quell: {what}: {pct:5.1}%   "));
-        } else {
-            note!("{}", Self::line(what, done, total));
-        }
-    }
-
-    /// The line written on a non-terminal.
-    fn line(what: &str, done: u64, total: u64) -> String {
-        if total == 0 {
-            format!("quell: {what}: {done}")
-        } else {
-            let pct = 100.0 * done as f64 / total as f64;
-            format!("quell: {what}: {pct:.0}% ({done} of {total})")
-        }
-    }
-
-    /// Ends a progress line on a terminal (asked on a non-terminal: writes the phase's
-    /// last figures if they were not written yet).
-    pub fn done(&mut self) {
-        if self.shown && self.tty && !self.quiet {
-            crate::output::progress(format_args!("{:40}", ""));
-            crate::output::progress(format_args!(""));
-        }
-        if let Some(line) = self.pending.take() {
-            note!("{line}");
-        }
-        self.shown = false;
-    }
-}
 
 /// The catalogue: bundled, plus a user file.
 pub fn catalogue(extra: Option<&Path>) -> Result<Catalogue> {
@@ -179,13 +80,14 @@ pub fn run(
     json: bool,
     input: &InputOpts,
     quiet: bool,
+    progress: bool,
     events: &Path,
 ) -> Result<ExitCode> {
     // The bundled signals decide every verdict: refuse to start without them.
     let signals = quell_triage::signals::table()?;
     let engine = ruleset::load(rules, default_rules)?;
     let cat = catalogue(catalogue_file)?;
-    let mut progress = Progress::new(quiet);
+    let mut progress = Progress::new(quiet, progress);
     let hist = match history {
         Some(p) => History::build(&engine, &read_records(p, "history", input)?),
         None => History::empty(),
@@ -215,6 +117,15 @@ pub fn run(
                 .map(|c| c.name.clone())
                 .collect()
         });
+        // A plain event no rule matched and that cannot be an activity is only counted in
+        // its session, read where it lies: most events are, and copying them costs.
+        if let (Some(rules), InputEvent::Borrowed(l)) = (&rules, &line) {
+            if rules.is_empty() && stream.count_if_plain(&l.event) {
+                n_records += 1;
+                progress.step("reading events", n_records as u64, 0);
+                return Ok(());
+            }
+        }
         match quell_triage::input::from_line(line.into_line(), &name) {
             Ok(r) => {
                 match rules {
@@ -228,11 +139,13 @@ pub fn run(
         }
         Ok(())
     })?;
-    progress.done();
+    progress.finish("reading events", n_records as u64, 0);
+    let mut judged = 0u64;
     let reports = stream.finish(&signals.weights(), &mut |done, total| {
-        progress.step("triage", done as u64, total as u64)
+        judged = total as u64;
+        progress.step("judging alerts", done as u64, total as u64)
     });
-    progress.done();
+    progress.finish("judging alerts", judged, judged);
     let mut out = Out::new();
     for r in &reports {
         if json {

@@ -15,7 +15,7 @@ use serde_json::{json, Value as Json};
 use std::io::Write;
 
 use crate::cli::InputOpts;
-use crate::cmd::triage::Progress;
+use crate::progress::Progress;
 use crate::input::read_records_counted;
 use crate::output::Out;
 use crate::{note, ruleset};
@@ -160,13 +160,15 @@ fn read_with_progress(
     progress: &Mutex<Progress>,
 ) -> Result<Vec<Record>> {
     let step = format!("reading {what}");
+    let mut read = 0u64;
     let recs = read_records_counted(path, what, input, &mut |n| {
+        read = n as u64;
         if let Ok(mut p) = progress.lock() {
-            p.step(&step, n as u64, 0);
+            p.step(&step, read, 0);
         }
     })?;
     if let Ok(mut p) = progress.lock() {
-        p.done();
+        p.finish(&step, read, 0);
     }
     Ok(recs)
 }
@@ -176,7 +178,7 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
     // The bundled signals decide which alerts count as likely real: refuse to start without them.
     quell_triage::signals::table()?;
     let rules = rules_files(a.rules, a.default_rules)?;
-    let progress = Mutex::new(Progress::when_asked(a.quiet, a.progress));
+    let progress = Mutex::new(Progress::new(a.quiet, a.progress));
     let benign = match a.benign {
         Some(p) => read_with_progress(p, "benign", a.input, &progress)?,
         None => Vec::new(),
@@ -238,6 +240,8 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
             .join(", "),
         env!("CARGO_PKG_VERSION")
     ));
+    // The last figures of the verification, for the phase's closing line.
+    let verified = Mutex::new((0u64, 0u64));
     let synthesized = synthesize_with_progress(
         &vf,
         &Options {
@@ -249,10 +253,13 @@ pub fn run(a: &TuneArgs<'_>) -> Result<ExitCode> {
             if let Ok(mut p) = progress.lock() {
                 p.step("verifying candidates", done as u64, total as u64);
             }
+            if let Ok(mut l) = verified.lock() {
+                *l = (done as u64, total as u64);
+            }
         },
     );
-    if let Ok(mut p) = progress.lock() {
-        p.done();
+    if let (Ok(mut p), Ok(l)) = (progress.lock(), verified.lock()) {
+        p.finish("verifying candidates", l.0, l.1);
     }
     let proposal = match synthesized {
         Ok(p) => p,
