@@ -43,6 +43,11 @@ pub const SIGNATURE_FIELDS: &[&str] = &[
     "proc.pname",
     "proc.cmdline",
     "proc.pcmdline",
+    "evt.type",
+    "evt.arg.flags",
+    "evt.is_open_write",
+    "fd.sip.name",
+    "fd.rip.name",
     "proc.tty",
     "user.name",
     "user.uid",
@@ -121,6 +126,11 @@ impl Signature {
         // How the session was entered and what the lineage holds that the verdict reads:
         // two alerts that differ here are two behaviours, whatever else they share.
         lineage.push(actor_class(ev));
+        // The action: reading a key file is not writing it, emptying a log is not
+        // removing it.
+        if let Some(act) = action(ev) {
+            lineage.push(format!("act={act}"));
+        }
         // The parent's command line by kind: the same program run by `bash` at a terminal
         // and by `sh -c 'curl … | sh; …'` is not one behaviour.
         if let Some(pc) = text(ev, "proc.pcmdline") {
@@ -136,7 +146,11 @@ impl Signature {
                     lineage.push(format!("cmd={}", command_reach(c)));
                 }
                 if t.contains("->") {
-                    mask_connection(&t)
+                    let mut c = mask_connection(&t);
+                    if let Some(server) = server_identity(ev, &t) {
+                        c = format!("{c} {server}");
+                    }
+                    c
                 } else {
                     mask_path(&t)
                 }
@@ -210,6 +224,48 @@ pub fn actor_class(ev: &FlatEvent) -> String {
         }
     }
     out
+}
+
+/// The action of an event by kind: the system call without its variant suffix
+/// (`openat2` → `open`, `unlinkat` → `unlink`, `renameat2` → `rename`, `dup3` → `dup`),
+/// and for an open its mode: `open-trunc`, `open-write` (write access or create) or
+/// `open-read`. `None` when the event does not say.
+pub fn action(ev: &FlatEvent) -> Option<String> {
+    let ty = text(ev, "evt.type")?;
+    let base = ty.trim_end_matches(|c: char| c.is_ascii_digit());
+    let base = match base {
+        "creat" => "open",
+        "fchmodat" | "fchmod" => "chmod",
+        "fchownat" | "fchown" | "lchown" => "chown",
+        "openat" => "open",
+        "unlinkat" => "unlink",
+        "renameat" => "rename",
+        "mkdirat" => "mkdir",
+        "linkat" => "link",
+        "symlinkat" => "symlink",
+        "execveat" => "execve",
+        b => b,
+    };
+    if base != "open" {
+        return Some(mask(base));
+    }
+    let flags = text(ev, "evt.arg.flags").unwrap_or_default();
+    let yes = |k: &str| {
+        matches!(ev.get(k), Some(quell_rules::Value::Bool(true)))
+            || text(ev, k).is_some_and(|v| v == "true")
+    };
+    let mode = if flags.contains("O_TRUNC") || ty == "creat" && flags.is_empty() {
+        "trunc"
+    } else if flags.contains("O_WRONLY")
+        || flags.contains("O_RDWR")
+        || flags.contains("O_CREAT")
+        || yes("evt.is_open_write")
+    {
+        "write"
+    } else {
+        "read"
+    };
+    Some(format!("open-{mode}"))
 }
 
 /// The workload of an event: the image's repository (`container.image.repository`, or
@@ -357,10 +413,18 @@ fn mask_command_at(cmdline: &str, depth: usize) -> String {
 /// options or other files of its own (`--tags web`, `--profile monthly.prf`, `-U`) read
 /// the same; a download, a chained command, a hidden temporary path do not
 /// (`sh -c 'curl -o /tmp/.u http://203.0.113.7/p && /tmp/.u'` →
-/// `sh -c curl drop http://public ; drop:.u`).
+/// `sh -c curl drop http://public chmod drop:.u`). Each item appears once.
 pub fn command_reach(cmdline: &str) -> String {
-    let mut out = Vec::new();
-    reach_at(cmdline, 0, &mut out);
+    let mut all = Vec::new();
+    reach_at(cmdline, 0, &mut all);
+    // What it runs and reaches, each once, in order of first appearance: a script that
+    // runs `grep` twice and one that runs it once do the same kind of thing.
+    let mut out: Vec<String> = Vec::new();
+    for w in all {
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    }
     out.join(" ")
 }
 
@@ -377,8 +441,6 @@ fn reach_at(cmdline: &str, depth: usize, out: &mut Vec<String>) {
         let t = &toks[i];
         i += 1;
         if is_operator(t) {
-            // The kind of chaining is incidental (`;` or `&&`); that there is one is not.
-            out.push(";".into());
             pos = 0;
             continue;
         }
@@ -694,6 +756,37 @@ fn mask_basename(base: &str) -> String {
         base.to_string()
     } else {
         out
+    }
+}
+
+/// Which server a connection reaches, beyond its address class: the server's name when
+/// the event has one (its last two labels, masked: `ssh.github.com` → `github.com`), else
+/// for a public address its network (`203.0.113.0/24`, an IPv6 `/48`): a backup server
+/// and an attacker's host on the same port are two behaviours. `None` for a private or
+/// loopback address without a name (the site's own servers: their class and port say it).
+pub fn server_identity(ev: &FlatEvent, conn: &str) -> Option<String> {
+    let name = ["fd.sip.name", "fd.rip.name"]
+        .iter()
+        .find_map(|k| text(ev, k))
+        .filter(|n| n.contains('.') && n.parse::<std::net::IpAddr>().is_err());
+    if let Some(n) = name {
+        let labels: Vec<&str> = n.trim_end_matches('.').rsplit('.').take(2).collect();
+        let short: Vec<&str> = labels.into_iter().rev().collect();
+        return Some(mask(&short.join(".")).to_ascii_lowercase());
+    }
+    let remote = conn.split_once("->").map_or(conn, |(_, r)| r);
+    let host = remote.rsplit_once(':').map_or(remote, |(h, _)| h);
+    let host = host.trim_matches(|c| c == '[' || c == ']');
+    match host.parse::<std::net::IpAddr>().ok()? {
+        ip if ip_class(&ip.to_string()) != Some("public") => None,
+        std::net::IpAddr::V4(v) => {
+            let o = v.octets();
+            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]))
+        }
+        std::net::IpAddr::V6(v) => {
+            let g = v.segments();
+            Some(format!("{:x}:{:x}:{:x}::/48", g[0], g[1], g[2]))
+        }
     }
 }
 
