@@ -158,8 +158,16 @@ fn benign_and_its_near_attacks_never_share_a_cluster() {
             }
         }
     }
-    assert!(pairs >= 20, "only {pairs} (benign, near-attack) pairs in train");
-    assert!(bad.is_empty(), "{} of {pairs} pairs share a cluster:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        pairs >= 20,
+        "only {pairs} (benign, near-attack) pairs in train"
+    );
+    assert!(
+        bad.is_empty(),
+        "{} of {pairs} pairs share a cluster:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 /// A benign train scenario's alerting events and each near-attack verification makes of
@@ -173,7 +181,10 @@ fn mutated_benign_alerts_never_share_a_cluster_with_the_benign_ones() {
     let sc = train_scenarios();
     let mut tried = 0;
     let mut bad = Vec::new();
-    for b in sc.iter().filter(|s| s.label == Label::Benign && s.kind == Kind::Base) {
+    for b in sc
+        .iter()
+        .filter(|s| s.label == Label::Benign && s.kind == Kind::Base)
+    {
         let br = records(b);
         let alerting: Vec<&Record> = br
             .iter()
@@ -186,12 +197,20 @@ fn mutated_benign_alerts_never_share_a_cluster_with_the_benign_ones() {
             tried += 1;
             let one = [m.record.clone()];
             for (rule, verdict, _) in shared_clusters(&e, &[&br, &one]) {
-                bad.push(format!("{} / {} {:?}: {rule} ({verdict})", b.name, m.kind, m.changed));
+                bad.push(format!(
+                    "{} / {} {:?}: {rule} ({verdict})",
+                    b.name, m.kind, m.changed
+                ));
             }
         }
     }
     assert!(tried >= 100, "only {tried} mutations");
-    assert!(bad.is_empty(), "{} of {tried} mutations share a cluster:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} of {tried} mutations share a cluster:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 proptest! {
