@@ -213,6 +213,31 @@ fn mutated_benign_alerts_never_share_a_cluster_with_the_benign_ones() {
     );
 }
 
+/// The train corpus for the property test: benign and attack scenarios as records, with
+/// their names.
+struct Corpus {
+    engine: Engine,
+    benign: Vec<(String, Vec<Record>)>,
+    attacks: Vec<(String, Vec<Record>)>,
+}
+
+fn corpus() -> &'static Corpus {
+    static CORPUS: std::sync::OnceLock<Corpus> = std::sync::OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let (b, m): (Vec<Scenario>, Vec<Scenario>) = train_scenarios()
+            .into_iter()
+            .partition(|s| s.label == Label::Benign);
+        let named = |v: Vec<Scenario>| -> Vec<(String, Vec<Record>)> {
+            v.iter().map(|s| (s.name.clone(), records(s))).collect()
+        };
+        Corpus {
+            engine: engine(),
+            benign: named(b),
+            attacks: named(m),
+        }
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -220,21 +245,9 @@ proptest! {
     /// a near-attack), triaged together: no cluster holds alerts of both.
     #[test]
     fn random_benign_and_attack_pairs_never_share_a_cluster(bi in any::<prop::sample::Index>(), mi in any::<prop::sample::Index>()) {
-        use std::sync::OnceLock;
-        static CORPUS: OnceLock<(Engine, Vec<Vec<Record>>, Vec<Vec<Record>>, Vec<String>, Vec<String>)> = OnceLock::new();
-        let (e, benign, attacks, bn, an) = CORPUS.get_or_init(|| {
-            let sc = train_scenarios();
-            let (b, m): (Vec<&Scenario>, Vec<&Scenario>) = sc.iter().partition(|s| s.label == Label::Benign);
-            (
-                engine(),
-                b.iter().map(|s| records(s)).collect(),
-                m.iter().map(|s| records(s)).collect(),
-                b.iter().map(|s| s.name.clone()).collect(),
-                m.iter().map(|s| s.name.clone()).collect(),
-            )
-        });
-        let (i, j) = (bi.index(benign.len()), mi.index(attacks.len()));
-        let shared = shared_clusters(e, &[&benign[i], &attacks[j]]);
-        prop_assert!(shared.is_empty(), "{} + {}: {:?}", bn[i], an[j], shared);
+        let c = corpus();
+        let (b, m) = (&c.benign[bi.index(c.benign.len())], &c.attacks[mi.index(c.attacks.len())]);
+        let shared = shared_clusters(&c.engine, &[&b.1, &m.1]);
+        prop_assert!(shared.is_empty(), "{} + {}: {:?}", b.0, m.0, shared);
     }
 }

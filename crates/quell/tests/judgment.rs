@@ -1144,11 +1144,7 @@ fn judgment_figures_live() {
         t.attack_called_fp, 0,
         "live/test attack clusters called likely FP"
     );
-    assert!(
-        t.mixed_clusters <= LIVE_MAX_MIXED,
-        "live/test mixed clusters: {}",
-        t.mixed_clusters
-    );
+    assert_eq!(t.mixed_clusters, 0, "live/test mixed clusters");
 }
 
 // Floors on the hand-written TEST split at what the code achieves at this commit (raise
@@ -1164,9 +1160,8 @@ const MAX_MIXED: usize = 2;
 const FLOOR_RECALL: f64 = 0.18;
 const FLOOR_PRECISION: f64 = 0.87;
 const FLOOR_TUNED: f64 = 0.35;
-// The live recordings' TEST split: no attack cluster called likely FP (asserted as 0), and
-// no mixed cluster since the sixth session's split by the session's rules (was 1).
-const LIVE_MAX_MIXED: usize = 0;
+// The live recordings' TEST split: no attack cluster called likely FP and no mixed cluster
+// (both asserted as 0; mixed since the sixth session's split by the session's rules, was 1).
 
 /// Two runs of the same session differ only in identifiers and times: their events look
 /// the same to an exception; another target does not.
