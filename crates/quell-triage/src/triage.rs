@@ -5,6 +5,8 @@
 //! starts at 0.5 (no evidence either way) and each signal adds its effect in log-odds:
 //! positive effects point to a false positive, negative ones to a real attack.
 
+use std::collections::{BTreeSet, HashMap};
+
 use quell_events::FlatEvent;
 use quell_rules::engine::Engine;
 use quell_rules::output::falco_time;
@@ -19,7 +21,7 @@ use crate::evidence::{
 };
 use crate::history::History;
 use crate::input::{alerts, text, value_int, value_text, Alert, Fields, Record};
-use crate::session::{Context, PlainEvent, Sessions};
+use crate::session::{Context, PlainEvent, Session, Sessions};
 use crate::signals::{self, Anchor, Kind, Weights};
 
 /// Output language.
@@ -432,8 +434,8 @@ pub fn cannot_be_activity(ev: &impl Fields) -> bool {
 }
 
 /// What splits a cluster into parts: the attack signals present, the verdict, whether a
-/// benign signal anchored.
-type PartKey = (Vec<&'static str>, Verdict, bool);
+/// benign signal anchored, and the rules the alert's session raised besides its own.
+type PartKey = (Vec<&'static str>, Verdict, bool, Vec<String>);
 
 /// One signal in a cluster part: id, alerts showing it, sum and maximum of its activation,
 /// the first alert's values for its text.
@@ -541,6 +543,30 @@ impl Triage<'_> {
                 }
             }
         }
+        // The rules each session raised: an alert whose session also raised others (an
+        // operator's shell that only emptied a log, an intruder's that also fetched and ran
+        // a tool) is another behaviour than one whose session raised only it.
+        let mut session_rules: HashMap<*const Session, BTreeSet<&str>> = HashMap::new();
+        for a in all {
+            if let Some(s) = sessions.session(a.index) {
+                session_rules
+                    .entry(std::ptr::from_ref(s))
+                    .or_default()
+                    .insert(a.rule.as_str());
+            }
+        }
+        let others = |at: usize, rule: &str| -> Vec<String> {
+            sessions
+                .session(at)
+                .and_then(|s| session_rules.get(&std::ptr::from_ref(s)))
+                .map(|set| {
+                    set.iter()
+                        .filter(|r| **r != rule)
+                        .map(|r| (*r).to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         let w = |id: &str| weights.get(id).copied().unwrap_or(0.0);
         let total = all.len();
         let mut done = 0usize;
@@ -569,7 +595,7 @@ impl Triage<'_> {
                     .collect();
                 class.sort_unstable();
                 class.dedup();
-                let key = (class, v, anchor.is_some());
+                let key = (class, v, anchor.is_some(), others(i, rule));
                 match parts.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, agg)) => agg.add(i, hits, anchor),
                     None => {
@@ -584,11 +610,16 @@ impl Triage<'_> {
                 }
             }
             let split = parts.len() > 1;
-            for ((class, v, anchored), agg) in parts {
+            for ((class, v, anchored, with), agg) in parts {
                 let id = if split {
                     let anchor = if anchored { "/anchored" } else { "" };
+                    let with = if with.is_empty() {
+                        String::new()
+                    } else {
+                        format!("/with={}", with.join(","))
+                    };
                     c.signature
-                        .id_for(&format!("{}/{}{anchor}", class.join(","), v.as_str()))
+                        .id_for(&format!("{}/{}{anchor}{with}", class.join(","), v.as_str()))
                 } else {
                     c.id.clone()
                 };

@@ -99,3 +99,70 @@ fn same_shape_pair_differing_only_in_a_download_is_split() {
     let r = r.iter().find(|r| r.rule == "Clear Log Activities").unwrap();
     assert_eq!((r.verdict, r.score), (clean.verdict, clean.score));
 }
+
+const TWO_RULES: &str = r#"
+- rule: Clear Log Activities
+  desc: a log file under /var/log removed
+  condition: evt.type in (unlink, unlinkat) and fs.path.name startswith /var/log/
+  output: log removed (path=%fs.path.name process=%proc.name parent=%proc.pname)
+  priority: WARNING
+- rule: Listing in container
+  desc: ls run in a container
+  condition: evt.type = execve and proc.name = ls
+  output: ls run (process=%proc.name parent=%proc.pname)
+  priority: NOTICE
+"#;
+
+/// Two deletions alike in every field and in their evidence, one in a session that also
+/// raised another rule: two behaviours (an intruder's session raises several), two
+/// clusters, each with the verdict and reasons it gets alone.
+#[test]
+fn same_evidence_pair_in_sessions_raising_other_rules_is_split() {
+    let mut e = Engine::new();
+    assert!(e.load("rules.yaml", TWO_RULES).successful);
+    let mut lines = session(10, false);
+    let quiet_at = lines.len() - 1;
+    let mut other = session(20, false);
+    let ls = other[0]
+        .replace("\"bash\"", "\"ls\"")
+        .replace("/bin/bash", "/bin/ls");
+    let ls = ls.replacen("\"proc.pname\":\"runc\"", "\"proc.pname\":\"bash\"", 1);
+    other.insert(1, ls);
+    lines.extend(other);
+    let busy_at = lines.len() - 1;
+    let recs = parse_records(&lines.join("\n"), "t").unwrap();
+    assert_eq!(
+        Signature::of("Clear Log Activities", &recs[quiet_at].event),
+        Signature::of("Clear Log Activities", &recs[busy_at].event),
+    );
+    let cat = Catalogue::builtin();
+    let h = History::empty();
+    let t = Triage {
+        engine: &e,
+        catalogue: &cat,
+        history: &h,
+        lang: Lang::En,
+        hostname: "h",
+    };
+    let reps = t.run(&recs);
+    assert!(
+        reps.iter().any(|r| r.rule == "Listing in container"),
+        "{reps:#?}"
+    );
+    let cla: Vec<_> = reps
+        .iter()
+        .filter(|r| r.rule == "Clear Log Activities")
+        .collect();
+    assert_eq!(cla.len(), 2, "{cla:#?}");
+    let quiet = cla.iter().find(|r| r.members == vec![quiet_at]).unwrap();
+    let busy = cla.iter().find(|r| r.members == vec![busy_at]).unwrap();
+    assert_ne!(quiet.cluster, busy.cluster);
+    let signals = |r: &quell_triage::ClusterReport| -> Vec<String> {
+        r.reasons.iter().map(|x| x.signal.clone()).collect()
+    };
+    assert_eq!(
+        signals(quiet),
+        signals(busy),
+        "the pair must have the same evidence for the test to mean anything"
+    );
+}

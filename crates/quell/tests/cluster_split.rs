@@ -43,3 +43,211 @@ fn seed_story_deletions_never_share_a_cluster() {
         shell[0]
     );
 }
+
+// ------------------------------------------------------------------------------------
+// Mixed input is split (issue 11 item 1): a benign session and its near-attack, triaged as
+// one input, never share a cluster. Train families of the hand corpus only (the test split
+// is measured by tests/judgment.rs, never tuned on).
+
+#[path = "judgment/hand/expand.rs"]
+#[allow(dead_code)]
+mod expand;
+
+use expand::{expand_family, fnv1a64, Alloc, Kind, Label, Scenario};
+use proptest::prelude::*;
+use quell_rules::engine::Engine;
+use quell_triage::catalogue::Catalogue;
+use quell_triage::history::History;
+use quell_triage::input::{parse_records, Record};
+use quell_triage::mutate::mutations;
+use quell_triage::{Lang, Triage};
+
+/// The hand corpus's scenarios of train families (the split rule of tests/judgment.rs:
+/// FNV-1a 64 of the family name, test when % 3 == 0).
+fn train_scenarios() -> Vec<Scenario> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/judgment/hand");
+    let mut files = Vec::new();
+    for label in ["benign", "malicious"] {
+        for e in std::fs::read_dir(root.join(label)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "yaml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut alloc = Alloc::default();
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let sc = expand_family(&text, &f.display().to_string(), &mut alloc).unwrap();
+        out.extend(
+            sc.into_iter()
+                .filter(|s| fnv1a64(s.family.as_bytes()) % 3 != 0),
+        );
+    }
+    out
+}
+
+fn engine() -> Engine {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/falco-rules");
+    let mut e = Engine::new();
+    for f in ["falco_rules.yaml", "falco-incubating_rules.yaml"] {
+        let text = std::fs::read_to_string(dir.join(f))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()));
+        let res = e.load(f, &text);
+        assert!(res.successful, "{f}: {:?}", res.errors);
+    }
+    e
+}
+
+/// Triages `units` (each a list of records) as one input; returns, per cluster that holds
+/// alerts of more than one unit, the rule, the verdict and the units' indices.
+fn shared_clusters(e: &Engine, units: &[&[Record]]) -> Vec<(String, String, Vec<usize>)> {
+    let mut records = Vec::new();
+    let mut owner = Vec::new();
+    for (i, u) in units.iter().enumerate() {
+        for r in u.iter() {
+            records.push(r.clone());
+            owner.push(i);
+        }
+    }
+    let cat = Catalogue::builtin();
+    let hist = History::empty();
+    let reports = Triage {
+        engine: e,
+        catalogue: &cat,
+        history: &hist,
+        lang: Lang::En,
+        hostname: "cluster-split",
+    }
+    .run(&records);
+    reports
+        .iter()
+        .filter_map(|r| {
+            let mut us: Vec<usize> = r.members.iter().map(|&m| owner[m]).collect();
+            us.sort_unstable();
+            us.dedup();
+            (us.len() > 1).then(|| (r.rule.clone(), r.verdict.as_str().to_string(), us))
+        })
+        .collect()
+}
+
+fn records(s: &Scenario) -> Vec<Record> {
+    parse_records(&s.jsonl(), &s.name).unwrap()
+}
+
+/// Every train benign base and each of its variants, triaged with each of its near-attacks:
+/// no cluster holds alerts of both.
+#[test]
+fn benign_and_its_near_attacks_never_share_a_cluster() {
+    let e = engine();
+    let sc = train_scenarios();
+    let mut pairs = 0;
+    let mut bad = Vec::new();
+    for b in sc.iter().filter(|s| s.label == Label::Benign) {
+        let br = records(b);
+        for n in sc
+            .iter()
+            .filter(|s| s.base == b.base && matches!(s.kind, Kind::Near(_)))
+        {
+            pairs += 1;
+            let nr = records(n);
+            for (rule, verdict, _) in shared_clusters(&e, &[&br, &nr]) {
+                bad.push(format!("{} + {}: {rule} ({verdict})", b.name, n.name));
+            }
+        }
+    }
+    assert!(
+        pairs >= 20,
+        "only {pairs} (benign, near-attack) pairs in train"
+    );
+    assert!(
+        bad.is_empty(),
+        "{} of {pairs} pairs share a cluster:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+/// A benign train scenario's alerting events and each near-attack verification makes of
+/// them ([`quell_triage::mutate`]: the same action from a service's shell, on another
+/// target, by another script, user, image or namespace, from a dropped binary, after a
+/// download...), triaged as one input: a mutated alert never shares a cluster with a benign
+/// one.
+#[test]
+fn mutated_benign_alerts_never_share_a_cluster_with_the_benign_ones() {
+    let e = engine();
+    let sc = train_scenarios();
+    let mut tried = 0;
+    let mut bad = Vec::new();
+    for b in sc
+        .iter()
+        .filter(|s| s.label == Label::Benign && s.kind == Kind::Base)
+    {
+        let br = records(b);
+        let alerting: Vec<&Record> = br
+            .iter()
+            .filter(|r| {
+                !e.evaluate(&r.event, quell_rules::engine::RuleMatching::First)
+                    .is_empty()
+            })
+            .collect();
+        for m in mutations(&alerting) {
+            tried += 1;
+            let one = [m.record.clone()];
+            for (rule, verdict, _) in shared_clusters(&e, &[&br, &one]) {
+                bad.push(format!(
+                    "{} / {} {:?}: {rule} ({verdict})",
+                    b.name, m.kind, m.changed
+                ));
+            }
+        }
+    }
+    assert!(tried >= 100, "only {tried} mutations");
+    assert!(
+        bad.is_empty(),
+        "{} of {tried} mutations share a cluster:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+/// The train corpus for the property test: benign and attack scenarios as records, with
+/// their names.
+struct Corpus {
+    engine: Engine,
+    benign: Vec<(String, Vec<Record>)>,
+    attacks: Vec<(String, Vec<Record>)>,
+}
+
+fn corpus() -> &'static Corpus {
+    static CORPUS: std::sync::OnceLock<Corpus> = std::sync::OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let (b, m): (Vec<Scenario>, Vec<Scenario>) = train_scenarios()
+            .into_iter()
+            .partition(|s| s.label == Label::Benign);
+        let named = |v: Vec<Scenario>| -> Vec<(String, Vec<Record>)> {
+            v.iter().map(|s| (s.name.clone(), records(s))).collect()
+        };
+        Corpus {
+            engine: engine(),
+            benign: named(b),
+            attacks: named(m),
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Any train benign scenario (base or variant) and any train attack (a base attack or
+    /// a near-attack), triaged together: no cluster holds alerts of both.
+    #[test]
+    fn random_benign_and_attack_pairs_never_share_a_cluster(bi in any::<prop::sample::Index>(), mi in any::<prop::sample::Index>()) {
+        let c = corpus();
+        let (b, m) = (&c.benign[bi.index(c.benign.len())], &c.attacks[mi.index(c.attacks.len())]);
+        let shared = shared_clusters(&c.engine, &[&b.1, &m.1]);
+        prop_assert!(shared.is_empty(), "{} + {}: {:?}", b.0, m.0, shared);
+    }
+}

@@ -1144,11 +1144,7 @@ fn judgment_figures_live() {
         t.attack_called_fp, 0,
         "live/test attack clusters called likely FP"
     );
-    assert!(
-        t.mixed_clusters <= LIVE_MAX_MIXED,
-        "live/test mixed clusters: {}",
-        t.mixed_clusters
-    );
+    assert_eq!(t.mixed_clusters, 0, "live/test mixed clusters");
 }
 
 // Floors on the hand-written TEST split at what the code achieves at this commit (raise
@@ -1156,14 +1152,16 @@ fn judgment_figures_live() {
 // Raised in the fifth session of 2026-12-05 to the integrated main's hand/test figures:
 // 1 attack cluster called likely FP, 3 mixed, precision 0.875, recall 0.194 (7 of 36),
 // tuned 6 of 17 bases.
+// Sixth session (helper cluster6): the split by the rules an alert's session raised left 2
+// mixed clusters (was 3); the benign part of the one split off counts as one more benign
+// cluster, so recall is 7 of 37 (0.189) with no benign verdict changed.
 const MAX_ATTACK_FP: usize = 1;
-const MAX_MIXED: usize = 3;
-const FLOOR_RECALL: f64 = 0.19;
+const MAX_MIXED: usize = 2;
+const FLOOR_RECALL: f64 = 0.18;
 const FLOOR_PRECISION: f64 = 0.87;
 const FLOOR_TUNED: f64 = 0.35;
-// The live recordings' TEST split: no attack cluster called likely FP (asserted as 0), at
-// most the one mixed cluster of that run.
-const LIVE_MAX_MIXED: usize = 1;
+// The live recordings' TEST split: no attack cluster called likely FP and no mixed cluster
+// (both asserted as 0; mixed since the sixth session's split by the session's rules, was 1).
 
 /// Two runs of the same session differ only in identifiers and times: their events look
 /// the same to an exception; another target does not.
