@@ -49,14 +49,6 @@ pub struct Entry {
     /// the executable was shipped by the system (see [`shipped_executable`]). Default
     /// (`anchor: unattended`): a match anchors only outside entered sessions.
     pub anchor_always: bool,
-    /// Repository hosts (names, matched with their subdomains) a package manager of this
-    /// entry installs from: when given, a person's install whose every contact outside the
-    /// site went to one of them, that requests packages by name (no local file, URL or
-    /// other index) and none of `offensive`, anchors the entry's match in a quiet session.
-    pub repositories: Vec<String>,
-    /// Package names that are offensive tools (scanners, tunnels, crackers): an install
-    /// that requests one never anchors.
-    pub offensive: Vec<String>,
 }
 
 /// Whether the process's executable was shipped by the system, not written by the session:
@@ -286,8 +278,6 @@ impl Catalogue {
                 }
             }
             let exe_prefixes = list("exe_prefixes")?;
-            let repositories = list("repositories")?;
-            let offensive = list("offensive")?;
             let requires_tty = match item
                 .get("requires_tty")
                 .map(|n| n.as_scalar().filter(|_| n.plain))
@@ -371,8 +361,6 @@ impl Catalogue {
                 writers,
                 exe_prefixes,
                 anchor_always,
-                repositories,
-                offensive,
             });
         }
         Ok(Catalogue { entries })

