@@ -503,13 +503,15 @@ pub fn unattended(ev: &FlatEvent) -> bool {
         &[Role::Login, Role::Runtime],
         &[Role::Scheduler, Role::Service, Role::Init, Role::CiRunner],
     )
+    .is_some()
 }
 
-/// Walking up the lineage of a process with no controlling terminal: whether one of
-/// `launchers` comes before any of `entries` (false when neither comes, or with a tty).
-fn launched_before_entry(ev: &FlatEvent, entries: &[Role], launchers: &[Role]) -> bool {
+/// Walking up the lineage of a process with no controlling terminal: the first of
+/// `launchers` that comes before any of `entries`, by name (none when neither comes, or
+/// with a tty).
+fn launched_before_entry(ev: &FlatEvent, entries: &[Role], launchers: &[Role]) -> Option<String> {
     if int(ev, "proc.tty").is_some_and(|t| t != 0) {
-        return false;
+        return None;
     }
     for (level, name, _) in lineage(ev) {
         if level == 0 {
@@ -517,13 +519,13 @@ fn launched_before_entry(ev: &FlatEvent, entries: &[Role], launchers: &[Role]) -
         }
         let r = role(&name);
         if entries.contains(&r) {
-            return false;
+            return None;
         }
         if launchers.contains(&r) {
-            return true;
+            return Some(name);
         }
     }
-    false
+    None
 }
 
 /// Whether the process is a job nobody entered and no service runs: no controlling
@@ -535,6 +537,25 @@ pub fn scheduled_job(ev: &FlatEvent) -> bool {
         ev,
         &[Role::Login, Role::Runtime, Role::Service],
         &[Role::Scheduler, Role::Init, Role::CiRunner],
+    )
+    .is_some()
+}
+
+/// The scheduler or CI runner that launched a [`scheduled_job`], by name. Narrower than
+/// [`scheduled_job`]: init is left out, because any process whose parent exited is
+/// re-parented to init (`setsid cmd &` from an intruder's shell looks like an agent
+/// started by init).
+pub fn job_launcher(ev: &FlatEvent) -> Option<String> {
+    launched_before_entry(
+        ev,
+        &[
+            Role::Login,
+            Role::Runtime,
+            Role::Service,
+            Role::Init,
+            Role::Scheduler,
+        ],
+        &[Role::CiRunner],
     )
 }
 
@@ -1011,6 +1032,47 @@ fn copies_from_remote(cmd: &str) -> bool {
     }
 }
 
+/// The destination host of an `ssh` command line that opens a tunnel (port forwarding
+/// `-D`, `-L`, `-R` or a tun device `-w`): a SOCKS proxy or a forwarded port is a network
+/// tool's connection, not a remote command. `None` for a plain `ssh host cmd`.
+pub fn ssh_tunnel(cmd: &str) -> Option<String> {
+    // Options that take an argument (OpenSSH's `ssh` synopsis).
+    const WITH_ARG: &str = "BbcDEeFIiJLlmOoPpQRSWw";
+    let mut words = cmd.split_whitespace().skip(1);
+    let mut tunnel = false;
+    let mut dest = None;
+    while let Some(w) = words.next() {
+        match w.strip_prefix('-') {
+            Some(flags) if !flags.is_empty() => {
+                for (i, c) in flags.char_indices() {
+                    if matches!(c, 'D' | 'L' | 'R' | 'w') {
+                        tunnel = true;
+                    }
+                    if WITH_ARG.contains(c) {
+                        if i + c.len_utf8() == flags.len() {
+                            words.next();
+                        }
+                        break;
+                    }
+                }
+            }
+            _ => {
+                dest = Some(
+                    w.rsplit_once('@')
+                        .map_or(w, |(_, h)| h)
+                        .to_ascii_lowercase(),
+                );
+                break;
+            }
+        }
+    }
+    if tunnel {
+        dest
+    } else {
+        None
+    }
+}
+
 /// What one event did, when it is of a kind the session context weighs.
 pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<Activity> {
     let ty = text(ev, "evt.type")?;
@@ -1062,6 +1124,9 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
                     }
                 }
             }
+        }
+        if let Some(dest) = (name == "ssh").then(|| ssh_tunnel(&cmd)).flatten() {
+            return Some(Activity::Outbound(dest, name));
         }
         if role(&name) == Role::Shell || role(&name) == Role::Interpreter {
             let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
@@ -1461,6 +1526,59 @@ mod tests {
             r#"{"proc.name":"rm","proc.tty":0}"#,
         ] {
             assert!(!unattended(&ev(j)), "{j}");
+        }
+    }
+
+    #[test]
+    fn ssh_tunnels_and_their_destinations() {
+        for (cmd, dest) in [
+            (
+                "ssh -D 1080 -N -p 443 -i /tmp/.id u@198.51.100.77",
+                "198.51.100.77",
+            ),
+            (
+                "ssh -fNR 9000:127.0.0.1:22 -p 443 x@203.0.113.240",
+                "203.0.113.240",
+            ),
+            ("ssh -L5432:db:5432 deploy@10.0.4.7", "10.0.4.7"),
+            (
+                "ssh -o ExitOnForwardFailure=yes -w 0:0 Vpn.Example.com",
+                "vpn.example.com",
+            ),
+        ] {
+            assert_eq!(ssh_tunnel(cmd).as_deref(), Some(dest), "{cmd}");
+        }
+        for cmd in [
+            "ssh -p 443 -o SendEnv=GIT_PROTOCOL git@ssh.github.com git-upload-pack 'x.git'",
+            "ssh -i /root/.ssh/id_ed25519 -l backup 10.70.0.20 rsync --server . /srv/",
+            "ssh host ls -L /tmp",
+            "ssh",
+        ] {
+            assert_eq!(ssh_tunnel(cmd), None, "{cmd}");
+        }
+        assert!(matches!(
+            exec("ssh", "ssh -D 1080 -N u@198.51.100.77"),
+            Some(Activity::Outbound(..))
+        ));
+    }
+
+    #[test]
+    fn job_launchers_are_schedulers_and_ci_runners_never_init() {
+        let j = |s: &str| job_launcher(&ev(s));
+        assert_eq!(
+            j(r#"{"proc.name":"git","proc.tty":0,"proc.pname":"bash","proc.aname[2]":"gitlab-runner","proc.aname[3]":"systemd"}"#).as_deref(),
+            Some("gitlab-runner")
+        );
+        for s in [
+            // cron, init (anything whose parent exited is re-parented to it), a tty, a
+            // runtime exec, a service
+            r#"{"proc.name":"rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron","proc.aname[3]":"gitlab-runner"}"#,
+            r#"{"proc.name":"rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"systemd","proc.aname[3]":"gitlab-runner"}"#,
+            r#"{"proc.name":"rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"gitlab-runner"}"#,
+            r#"{"proc.name":"rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"runc","proc.aname[3]":"gitlab-runner"}"#,
+            r#"{"proc.name":"rm","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"nginx","proc.aname[3]":"gitlab-runner"}"#,
+        ] {
+            assert_eq!(j(s), None, "{s}");
         }
     }
 

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use crate::catalogue::Catalogue;
-use crate::evidence::{activity, is_inside, role, server_ip, Activity, Role, MAX_ANCESTORS};
+use crate::evidence::{
+    activity, host_is_outside, is_inside, role, server_ip, Activity, Role, MAX_ANCESTORS,
+};
 use crate::input::{int, text, Record};
 
 /// How far before and after an alert the session is looked at, in nanoseconds.
@@ -270,6 +272,12 @@ impl Sessions {
             return;
         };
         let outside = match &act {
+            // An `ssh` tunnel's destination is on its command line (an exec, no address).
+            Activity::Outbound(dest, _)
+                if text(&r.event, "evt.type").is_some_and(|t| t.starts_with("execve")) =>
+            {
+                host_is_outside(dest)
+            }
             Activity::Outbound(..) => server_ip(&r.event).is_none_or(|ip| !is_inside(&ip)),
             Activity::Contact(_, _, o) => *o,
             Activity::Download(..) | Activity::FetchToStdout(..) => true,

