@@ -15,9 +15,9 @@ use serde_json::{json, Value as Json};
 use std::io::Write;
 
 use crate::cli::InputOpts;
-use crate::progress::Progress;
 use crate::input::read_records_counted;
 use crate::output::Out;
+use crate::progress::Progress;
 use crate::{note, ruleset};
 
 /// quell's true-positive catalogue (bundled with quell-triage) as records; a line that
