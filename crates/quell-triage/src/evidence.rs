@@ -1075,6 +1075,19 @@ pub fn ssh_tunnel(cmd: &str) -> Option<String> {
 
 /// What one event did, when it is of a kind the session context weighs.
 pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<Activity> {
+    let found = activity_of(ev, is_maintenance);
+    // `quell triage` counts an event without building it when
+    // [`crate::triage::cannot_be_activity`] says so: that filter must be a necessary condition
+    // of this function. Every debug run (unit, corpus, judgment and live tests) checks it on
+    // every event it weighs; `tests/plain_events.rs` checks it on purpose.
+    debug_assert!(
+        found.is_none() || !crate::triage::cannot_be_activity(ev),
+        "activity {found:?} on an event cannot_be_activity filters out: widen that filter"
+    );
+    found
+}
+
+fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<Activity> {
     let ty = text(ev, "evt.type")?;
     if is_exec(ev) {
         let name = text(ev, "proc.name").unwrap_or_default();
