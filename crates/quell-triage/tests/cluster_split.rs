@@ -7,7 +7,7 @@ use quell_triage::catalogue::Catalogue;
 use quell_triage::cluster::Signature;
 use quell_triage::history::History;
 use quell_triage::input::parse_records;
-use quell_triage::{Lang, Triage, Verdict};
+use quell_triage::{ClusterReport, Lang, Record, Triage, Verdict};
 use serde_json::json;
 
 const RULES: &str = r#"
@@ -17,6 +17,20 @@ const RULES: &str = r#"
   output: log removed (path=%fs.path.name process=%proc.name parent=%proc.pname)
   priority: WARNING
 "#;
+
+/// Triage of `recs` with the built-in catalogue, no history, in English.
+fn triage(e: &Engine, recs: &[Record]) -> Vec<ClusterReport> {
+    let cat = Catalogue::builtin();
+    let h = History::empty();
+    Triage {
+        engine: e,
+        catalogue: &cat,
+        history: &h,
+        lang: Lang::En,
+        hostname: "h",
+    }
+    .run(recs)
+}
 
 /// An operator's deletion through the container runtime's terminal (`kubectl exec -it`),
 /// session `sid`; with `download`, the session fetched a file from the internet first.
@@ -66,16 +80,7 @@ fn same_shape_pair_differing_only_in_a_download_is_split() {
         Signature::of("Clear Log Activities", &recs[dirty_at].event),
         "the pair must share a signature for the test to mean anything"
     );
-    let cat = Catalogue::builtin();
-    let h = History::empty();
-    let t = Triage {
-        engine: &e,
-        catalogue: &cat,
-        history: &h,
-        lang: Lang::En,
-        hostname: "h",
-    };
-    let reps = t.run(&recs);
+    let reps = triage(&e, &recs);
     let cla: Vec<_> = reps
         .iter()
         .filter(|r| r.rule == "Clear Log Activities")
@@ -95,7 +100,7 @@ fn same_shape_pair_differing_only_in_a_download_is_split() {
     );
     // Fed alone, the clean one gets the verdict it gets beside the other.
     let alone = parse_records(&session(10, false).join("\n"), "t").unwrap();
-    let r = t.run(&alone);
+    let r = triage(&e, &alone);
     let r = r.iter().find(|r| r.rule == "Clear Log Activities").unwrap();
     assert_eq!((r.verdict, r.score), (clean.verdict, clean.score));
 }
@@ -135,16 +140,7 @@ fn same_evidence_pair_in_sessions_raising_other_rules_is_split() {
         Signature::of("Clear Log Activities", &recs[quiet_at].event),
         Signature::of("Clear Log Activities", &recs[busy_at].event),
     );
-    let cat = Catalogue::builtin();
-    let h = History::empty();
-    let t = Triage {
-        engine: &e,
-        catalogue: &cat,
-        history: &h,
-        lang: Lang::En,
-        hostname: "h",
-    };
-    let reps = t.run(&recs);
+    let reps = triage(&e, &recs);
     assert!(
         reps.iter().any(|r| r.rule == "Listing in container"),
         "{reps:#?}"
