@@ -283,9 +283,17 @@ pub fn main() -> ExitCode {
     let opts = match Opts::try_parse() {
         Ok(opts) => opts,
         Err(e) if e.use_stderr() => {
-            // A usage error quotes the argument it refuses: each line of clap's message is
-            // escaped as one line (tabs and control characters in the argument included).
-            let text = e.render().to_string();
+            // A usage error quotes the argument it refuses. An argument with a line break
+            // would split the message into lines that look like clap's own, so the message
+            // is taken from the same command line with every argument escaped (`\n` shown as
+            // `\n`): it refuses the same argument, now on one line. Then each line of the
+            // message is escaped too.
+            let escaped_args = std::env::args_os()
+                .map(|a| quell_events::term::escape(&a.to_string_lossy()).into_owned());
+            let text = match Opts::try_parse_from(escaped_args) {
+                Err(escaped) if escaped.kind() == e.kind() => escaped.render().to_string(),
+                _ => e.render().to_string(),
+            };
             let lines: Vec<_> = text
                 .trim_end()
                 .lines()

@@ -523,6 +523,22 @@ fn usage_error_exit_2() {
     assert_eq!(code(&o), 2, "{}", show(&o));
 }
 
+/// A usage error quotes the refused argument: a line break in it is shown as `\n` inside the
+/// quoted value, never as a new line that could pass for clap's own (or quell's).
+#[test]
+fn usage_error_keeps_a_refused_argument_on_its_line() {
+    let o = run(&["triage", "--lang", "xx\nerror: FORGED\u{1b}[2J", "f.jsonl"]);
+    assert_eq!(code(&o), 2, "{}", show(&o));
+    let e = err(&o);
+    assert!(
+        !e.lines().any(|l| l.starts_with("error: FORGED")),
+        "{}",
+        show(&o)
+    );
+    assert!(e.contains(r"xx\nerror: FORGED\u001b[2J"), "{}", show(&o));
+    assert!(!e.contains('\u{1b}'), "{}", show(&o));
+}
+
 /// The README's quick start: the bundled rules on the bundled recording of the story raise the
 /// log-clearing alert twice (the operator, then the web shell), in the container.
 #[test]
