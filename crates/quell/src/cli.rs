@@ -184,8 +184,8 @@ pub enum Command {
     Triage {
         #[command(flatten)]
         rules: RulesOpts,
-        /// Past alerts or events (JSON Lines), optionally with a `quell.decision` field
-        /// (`benign` or `real`) people recorded.
+        /// Past alerts or events (JSON Lines, or a scap capture), optionally with a
+        /// `quell.decision` field (`benign` or `real`) people recorded.
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
         /// Extra known-benign catalogue entries (YAML, same format as the bundled catalogue).
@@ -220,10 +220,12 @@ pub enum Command {
         /// The rule to tune.
         #[arg(long, value_name = "NAME", required_unless_present = "check")]
         rule: Option<String>,
-        /// Events or alerts a person judged benign (JSON Lines).
+        /// Events or alerts a person judged benign (JSON Lines, or a scap capture recognised
+        /// by its first bytes).
         #[arg(long, value_name = "FILE", required_unless_present = "check")]
         benign: Option<PathBuf>,
-        /// Events or alerts that must keep alerting (added to quell's true-positive catalogue).
+        /// Events or alerts that must keep alerting (added to quell's true-positive catalogue;
+        /// JSON Lines or a scap capture).
         #[arg(long, value_name = "FILE")]
         keep: Option<PathBuf>,
         /// Past alerts or events: triaged, and every alert among them outside the benign set
