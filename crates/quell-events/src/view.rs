@@ -2672,23 +2672,31 @@ mod tests {
         }
     }
 
+    /// Reads `lines` with one parser on the one-pass path and another on the general
+    /// two-pass path, line after line (key tables and predictions carried over), and fails
+    /// at the first line whose outcome differs.
+    fn reads_as_two_pass(lines: &[String]) -> Result<(), TestCaseError> {
+        let (mut fast, mut general) = (Parser::new(), Parser::new());
+        for line in lines {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let r = fast.parse(line, registry());
+            let ours = outcome(&mut fast, line, r);
+            let r = general.two_pass(line, registry());
+            let theirs = outcome(&mut general, line, r);
+            prop_assert_eq!(ours, theirs, "{}", line);
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1024))]
         /// As `one_pass_reads_as_two_pass`, on streams of repeated shapes.
         #[test]
         fn one_pass_reads_repeated_shapes_as_two_pass(lines in shaped_lines()) {
-            let (mut fast, mut general) = (Parser::new(), Parser::new());
-            for line in &lines {
-                let line = line.trim();
-                if line.is_empty() {
-                    continue;
-                }
-                let r = fast.parse(line, registry());
-                let ours = outcome(&mut fast, line, r);
-                let r = general.two_pass(line, registry());
-                let theirs = outcome(&mut general, line, r);
-                prop_assert_eq!(ours, theirs, "{}", line);
-            }
+            reads_as_two_pass(&lines)?;
         }
     }
 
@@ -2723,18 +2731,7 @@ mod tests {
         /// after line with one parser (the key table and its predictions carried over).
         #[test]
         fn one_pass_reads_as_two_pass(lines in lines()) {
-            let (mut fast, mut general) = (Parser::new(), Parser::new());
-            for line in &lines {
-                let line = line.trim();
-                if line.is_empty() {
-                    continue;
-                }
-                let r = fast.parse(line, registry());
-                let ours = outcome(&mut fast, line, r);
-                let r = general.two_pass(line, registry());
-                let theirs = outcome(&mut general, line, r);
-                prop_assert_eq!(ours, theirs, "{}", line);
-            }
+            reads_as_two_pass(&lines)?;
         }
     }
 }
