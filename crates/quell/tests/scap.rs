@@ -265,4 +265,15 @@ fn tune_reads_every_event_of_sample_scap_as_benign() {
     assert!(o.status.success(), "{err}");
     assert!(!err.contains("skipped"), "{err}");
     assert!(err.contains("benign silenced"), "{err}");
+    // As many benign events as the conversion has lines (87), read from the capture.
+    let lines = std::fs::read_to_string(shared("corpus/events/sample.jsonl"))
+        .expect("sample.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("benign: {lines} event(s) from")),
+        "{lines} events expected: {out}"
+    );
 }
