@@ -81,11 +81,17 @@ impl Signature {
         if let Some(ns) = text(ev, "k8s.ns.name").filter(|n| !n.is_empty()) {
             workload = format!("{workload} ns={}", mask(&ns));
         }
-        let mut exe = mask_path(
-            &text(ev, "proc.exepath")
-                .or_else(|| text(ev, "proc.name"))
-                .unwrap_or_else(|| "?".into()),
-        );
+        let exepath = text(ev, "proc.exepath")
+            .or_else(|| text(ev, "proc.name"))
+            .unwrap_or_else(|| "?".into());
+        // A build tool's generated binary (`/dev/shm/go-build…/b052/queue.test`) is one
+        // actor whatever the package it tests: the glob over its generated directory and
+        // any name with its extension (the same kind tune generalises by).
+        let generated = crate::kinds::generated_binary(&exepath);
+        let mut exe = match &generated {
+            Some(g) => mask_path(g),
+            None => mask_path(&exepath),
+        };
         // An interpreter is never the whole actor: its script goes in.
         if let Some(name) = text(ev, "proc.name") {
             if role(&name) == Role::Interpreter || role(&name) == Role::Shell {
@@ -155,7 +161,15 @@ impl Signature {
                     mask_path(&t)
                 }
             }
-            None => command.map(|c| mask_command(&c)).unwrap_or_default(),
+            None => command
+                .map(|c| {
+                    let name = exepath.rsplit('/').next().unwrap_or_default();
+                    generated
+                        .as_ref()
+                        .and_then(|_| crate::kinds::generated_command(&c, name))
+                        .map_or_else(|| mask_command(&c), |g| mask_command(&g))
+                })
+                .unwrap_or_default(),
         };
         Signature {
             rule: rule.to_string(),
@@ -1128,6 +1142,43 @@ mod tests {
 
     /// The action, the entry and lineage facts, the workload's repository and the server
     /// are part of the behaviour.
+    #[test]
+    fn generated_test_binaries_are_one_actor() {
+        let s = |exe: &str, cmd: &str| {
+            sig(&format!(
+                r#"{{"rule":"Execution from /dev/shm","output_fields":{{"proc.exepath":"{exe}","proc.name":"{}","proc.cmdline":"{cmd}","proc.pname":"go","user.uid":1001}}}}"#,
+                exe.rsplit('/').next().unwrap()
+            ))
+        };
+        let queue = s(
+            "/dev/shm/go-build1772003311/b052/queue.test",
+            "queue.test -test.paniconexit0 -test.timeout=10m0s",
+        );
+        let worker = s(
+            "/dev/shm/go-build3001299410/b061/worker.test",
+            "worker.test -test.paniconexit0 -test.timeout=10m0s",
+        );
+        assert_eq!(queue, worker);
+        assert!(queue.exe.ends_with("/*.test"), "{}", queue.exe);
+        // Another extension, or a fixed directory, is another actor.
+        let so = s(
+            "/dev/shm/go-build3001299410/b061/worker.so",
+            "worker.so -test.paniconexit0 -test.timeout=10m0s",
+        );
+        assert_ne!(queue, so);
+        let dropped = s(
+            "/dev/shm/queue.test",
+            "queue.test -test.paniconexit0 -test.timeout=10m0s",
+        );
+        assert_ne!(queue, dropped);
+        // Other options are another behaviour.
+        let other = s(
+            "/dev/shm/go-build3001299410/b061/worker.test",
+            "worker.test -test.run=X",
+        );
+        assert_ne!(queue, other);
+    }
+
     #[test]
     fn signature_keeps_action_entry_workload_and_server() {
         let base = r#""proc.exepath":"/usr/bin/rm","proc.name":"rm","proc.cmdline":"rm x","proc.pname":"bash","user.uid":0"#;

@@ -392,6 +392,44 @@ impl Figures {
     }
 }
 
+/// `QUELL_JUDGMENT_SPLIT_WHY=1`: under the cluster lines, for every benign base whose
+/// alerts of one rule landed in several clusters, the parts of those clusters' signatures
+/// that differ (printed only where the group's details are).
+fn split_why() -> bool {
+    std::env::var("QUELL_JUDGMENT_SPLIT_WHY").is_ok_and(|v| v == "1")
+}
+
+/// The lines `QUELL_JUDGMENT_SPLIT_WHY` prints for one over-split (base, rule).
+fn split_why_lines(
+    base: &str,
+    rule: &str,
+    clusters: &BTreeSet<usize>,
+    reports: &[quell_triage::ClusterReport],
+) -> Vec<String> {
+    let parts = |ci: usize| -> Vec<String> {
+        let s = &reports[ci].signature;
+        let mut v = vec![format!("workload {}", s.workload), format!("exe {}", s.exe)];
+        v.extend(s.lineage.iter().cloned());
+        v.push(format!("target {}", s.target));
+        v
+    };
+    let all: Vec<(usize, Vec<String>)> = clusters.iter().map(|&ci| (ci, parts(ci))).collect();
+    let mut lines = vec![format!("  SPLIT {base} / {rule}: {} clusters", all.len())];
+    for (ci, p) in &all {
+        let differing: Vec<&String> = p
+            .iter()
+            .filter(|x| !all.iter().all(|(_, q)| q.contains(x)))
+            .collect();
+        let r = &reports[*ci];
+        let verdict = r.verdict.as_str();
+        lines.push(format!(
+            "    {} {verdict} ({} alerts): {differing:?}",
+            r.cluster, r.alerts
+        ));
+    }
+    lines
+}
+
 /// Triage of all units of one split together: verdict figures and one line per cluster.
 fn triage_split(e: &Engine, units: &[&Unit], fig: &mut Figures, out: &mut Vec<String>) {
     let mut records = Vec::new();
@@ -428,12 +466,15 @@ fn triage_split(e: &Engine, units: &[&Unit], fig: &mut Figures, out: &mut Vec<St
             }
         }
     }
-    for per_unit in runs.values() {
+    for ((base, rule), per_unit) in &runs {
         let all: BTreeSet<usize> = per_unit.values().flatten().copied().collect();
         let most = per_unit.values().map(BTreeSet::len).max().unwrap_or(0);
         if all.len() > most {
             fig.over_split += all.len() - most;
             fig.over_split_pairs += 1;
+            if split_why() {
+                out.extend(split_why_lines(base, rule, &all, &reports));
+            }
         }
     }
     for r in reports {
