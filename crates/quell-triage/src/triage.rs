@@ -16,8 +16,9 @@ use serde_json::{json, Value as Json};
 use crate::catalogue::{shipped_executable, Catalogue};
 use crate::cluster::{cluster, target, Cluster};
 use crate::evidence::{
-    activity, actor, in_drop_dir, is_credential, job_launcher, plain_service_command,
-    scheduled_job, target_sensitivity, unattended, Activity, Sensitivity,
+    activity, actor, in_drop_dir, is_credential, is_schedule_entry, job_launcher, job_runs_dropped,
+    plain_service_command, scheduled_job, scheduler_launcher, target_sensitivity, unattended,
+    workload_init, Activity, Sensitivity, WorkSeen,
 };
 use crate::history::History;
 use crate::input::{alerts, text, value_int, value_text, Alert, Fields, Record};
@@ -330,6 +331,8 @@ pub struct Stream<'a> {
     orig: Vec<usize>,
     alerts: Vec<Alert>,
     sessions: Sessions,
+    /// What every record (kept or only counted) shows of work nobody entered.
+    seen: WorkSeen,
     pushed: usize,
     /// Reused for session keys of plain events.
     key_buf: String,
@@ -349,6 +352,7 @@ impl Stream<'_> {
     pub fn push_evaluated(&mut self, r: Record, rules: Vec<String>) {
         let at = self.pushed;
         self.pushed += 1;
+        self.seen.note(&r);
         let t = self.triage;
         let is_maint = |n: &str| t.catalogue.entry_for_actor(n).is_some();
         let irrelevant = rules.is_empty() && activity(&r.event, &is_maint).is_none();
@@ -383,6 +387,12 @@ impl Stream<'_> {
             sid: ev.value("proc.sid").as_ref().and_then(value_int),
             pid: ev.value("proc.pid").as_ref().and_then(value_int),
         };
+        if let (Some(pid), Some(vpid)) = (
+            plain.pid,
+            ev.value("proc.vpid").as_ref().and_then(value_int),
+        ) {
+            self.seen.note_plain(plain.host, plain.container, pid, vpid);
+        }
         self.sessions.count_plain(&plain, &mut self.key_buf);
         true
     }
@@ -399,9 +409,14 @@ impl Stream<'_> {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Vec<ClusterReport> {
         self.sessions.finish(self.triage.catalogue);
-        let mut reports =
-            self.triage
-                .run_core(&self.kept, &self.alerts, self.sessions, weights, progress);
+        let mut reports = self.triage.run_core(
+            &self.kept,
+            &self.alerts,
+            self.sessions,
+            &self.seen,
+            weights,
+            progress,
+        );
         for r in &mut reports {
             for m in &mut r.members {
                 *m = self.orig.get(*m).copied().unwrap_or(*m);
@@ -425,8 +440,10 @@ pub fn cannot_be_activity(ev: &impl Fields) -> bool {
     };
     match ty.as_ref() {
         "execve" | "execveat" | "connect" | "dup" | "dup2" | "dup3" => false,
+        // A schedule entry renamed or linked into place (`Activity::WroteSchedule`).
+        "rename" | "renameat" | "renameat2" | "link" | "linkat" | "symlink" | "symlinkat" => false,
         "open" | "openat" | "openat2" => match ev.value("fd.name").as_ref().and_then(value_text) {
-            Some(path) => !is_credential(&path) && !in_drop_dir(&path),
+            Some(path) => !is_credential(&path) && !in_drop_dir(&path) && !is_schedule_entry(&path),
             None => true,
         },
         _ => true,
@@ -493,7 +510,8 @@ impl Triage<'_> {
     ) -> Vec<ClusterReport> {
         let all = alerts(self.engine, records);
         let sessions = Sessions::build(records, self.catalogue);
-        self.run_core(records, &all, sessions, weights, progress)
+        let seen = WorkSeen::build(records);
+        self.run_core(records, &all, sessions, &seen, weights, progress)
     }
 
     /// The rules a record stands for: the rule an alert line names, or the first rule an
@@ -520,6 +538,7 @@ impl Triage<'_> {
             orig: Vec::new(),
             alerts: Vec::new(),
             sessions: Sessions::default(),
+            seen: WorkSeen::default(),
             pushed: 0,
             key_buf: String::new(),
         }
@@ -530,6 +549,7 @@ impl Triage<'_> {
         records: &[Record],
         all: &[Alert],
         mut sessions: Sessions,
+        seen: &WorkSeen,
         weights: &Weights,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Vec<ClusterReport> {
@@ -582,7 +602,7 @@ impl Triage<'_> {
             // anchored (so that a cluster never mixes alerts whose verdicts could differ).
             let mut parts: Vec<(PartKey, Agg)> = Vec::new();
             for &i in &c.members {
-                let (mut hits, facts) = self.signals_for(rule, records, i, &sessions);
+                let (mut hits, facts) = self.signals_for(rule, records, i, &sessions, seen);
                 hits.extend(hist_hits.iter().cloned());
                 let logit: f64 = hits.iter().map(|h| w(h.id) * h.act).sum();
                 let vetoed = hits.iter().any(|h| vetoes(h.id, w(h.id) * h.act));
@@ -701,6 +721,7 @@ impl Triage<'_> {
         records: &[Record],
         at: usize,
         sessions: &Sessions,
+        seen: &WorkSeen,
     ) -> (Vec<Hit>, AnchorFacts) {
         let mut out = Vec::new();
         let Some(r) = records.get(at) else {
@@ -737,9 +758,18 @@ impl Triage<'_> {
         // lineage: its connections to the host's or the site's own networks are its work
         // (a backup server, a database probe), and credentials it reads are not stolen
         // while nothing in its session reached outside the site (issue 11).
-        let job = scheduled_job(ev);
-        let launcher = job_launcher(ev);
         let reached_outside = ctx.iter().any(|c| c.act.outside);
+        // Work nobody entered, by lineage shape (session 7): a container workload's own
+        // process tree, and a scheduler's job with its forgeries closed.
+        let work = unattended_work(r, seen, reached_outside);
+        let job = scheduled_job(ev) || work.workload.is_some();
+        let launcher = job_launcher(ev).or_else(|| {
+            if !reached_outside {
+                work.launcher(lang)
+            } else {
+                None
+            }
+        });
         let outbound = ctx
             .iter()
             .filter(counts)
@@ -1034,22 +1064,36 @@ impl Triage<'_> {
             target_sensitivity(ev),
             Some((_, Sensitivity::High | Sensitivity::Persistence))
         );
+        // The workload's own init binary (the image's entrypoint, not written after the
+        // container started) is its own program even outside the system's directories.
+        let own_program =
+            shipped_executable(ev) || work.workload.as_ref().is_some_and(|w| w.level == 0);
+        let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
                 && dropped.is_none()
                 && a.network_stdio.is_none()
-                && shipped_executable(ev)
+                && own_program
                 && !(sensitive_target && reached_outside)
                 && sessions.seen(records, at)
         }) {
             out.push(hit("job_quiet", 1.0, vec![("launcher", l.clone())]));
+            quiet_job = true;
+        }
+        // A quiet job that only READS a sensitive file, with nothing in its session
+        // reaching outside the site: reading it is the job's purpose (a backup archiving
+        // /etc, an audit scanner checking shadow), not a step toward taking it away.
+        if quiet_job && !reached_outside && reads_only(ev) {
+            if let Some((t, Sensitivity::High)) = target_sensitivity(ev) {
+                out.push(hit("job_reads_by_purpose", 1.0, vec![("target", t)]));
+            }
         }
         let installed = ctx.iter().any(|c| {
             matches!(&c.act.activity, Activity::Maintenance(n) if crate::evidence::role(n) == crate::evidence::Role::PackageManager)
         });
         let facts = AnchorFacts {
             quiet: kinds.is_empty() && interactive && !installed && sessions.seen(records, at),
-            unattended: unattended(ev),
+            unattended: (unattended(ev) && !work.cron_refuted) || work.workload.is_some(),
             harmless_act: cat
                 .as_ref()
                 .is_some_and(|m| m.entry.anchor_always && shipped_executable(ev)),
@@ -1193,6 +1237,74 @@ impl Triage<'_> {
             anchor,
         }
     }
+}
+
+/// Work nobody entered, as the lineage and the whole input show it (see
+/// [`unattended_work`]).
+#[derive(Debug, Default)]
+struct Work {
+    /// A container workload's own process tree, not refuted by what quell saw, and no
+    /// contact outside the site in its session.
+    workload: Option<crate::evidence::WorkloadInit>,
+    /// A scheduler's job whose forgeries are closed: its launcher's name.
+    cron: Option<String>,
+    /// A scheduler's job whose schedule was written in the input before it, or which runs
+    /// a dropped script: never anchored as unattended.
+    cron_refuted: bool,
+}
+
+impl Work {
+    /// The launcher text of `job_quiet` for a scheduler's job or a workload.
+    fn launcher(&self, lang: Lang) -> Option<String> {
+        if let Some(c) = &self.cron {
+            return Some(c.clone());
+        }
+        self.workload.as_ref().map(|w| {
+            lang.t(
+                format!("the container's entrypoint {}", w.name),
+                format!("コンテナのエントリポイント {}", w.name),
+            )
+        })
+    }
+}
+
+/// Work nobody entered, by lineage shape (issue 11, session 7):
+/// - a container workload's own process tree ([`workload_init`]): refuted when quell saw
+///   the topmost process with a pid other than 1 in its container (an `exec`'d process
+///   re-parented to the shim) or the event carries no pid for it; never with a contact
+///   outside the site in the session;
+/// - a scheduler's job ([`scheduler_launcher`]): refuted when a schedule entry of the same
+///   host and container was written at or before it anywhere in the input, or the job runs
+///   a script or program from a drop directory; for `job_quiet` also never with a contact
+///   outside the site in the session, nor with a schedule entry as its target.
+fn unattended_work(r: &Record, seen: &WorkSeen, reached_outside: bool) -> Work {
+    let ev = &r.event;
+    let workload = workload_init(ev).filter(|w| {
+        !reached_outside && (w.level == 0 || w.pid.is_some_and(|p| !seen.not_init(r, p)))
+    });
+    let sched = scheduler_launcher(ev);
+    let cron_refuted =
+        sched.is_some() && (seen.schedule_written_before(r) || job_runs_dropped(ev).is_some());
+    let target_is_schedule = target(ev).is_some_and(|(_, t)| is_schedule_entry(&t));
+    let cron = sched.filter(|_| !cron_refuted && !reached_outside && !target_is_schedule);
+    Work {
+        workload,
+        cron,
+        cron_refuted,
+    }
+}
+
+/// Whether the event opens its file for reading only.
+fn reads_only(ev: &FlatEvent) -> bool {
+    let flag = |k: &str| matches!(ev.get(k), Some(quell_rules::Value::Bool(true)));
+    matches!(
+        text(ev, "evt.type").as_deref(),
+        Some("open" | "openat" | "openat2")
+    ) && flag("evt.is_open_read")
+        && !flag("evt.is_open_write")
+        && !text(ev, "evt.arg.flags").is_some_and(|f| {
+            f.contains("O_WRONLY") || f.contains("O_RDWR") || f.contains("O_TRUNC")
+        })
 }
 
 fn capitalise(s: &str) -> String {
