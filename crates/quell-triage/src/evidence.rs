@@ -590,7 +590,7 @@ fn is_supervisor(name: &str) -> bool {
 /// events carry `proc.vpid` other than 1 (see [`WorkloadInit::pid`]).
 pub fn workload_init(ev: &FlatEvent) -> Option<WorkloadInit> {
     let in_container = text(ev, "container.id").is_some_and(|c| !c.is_empty() && c != "host");
-    if !in_container || int(ev, "proc.tty").is_some_and(|t| t != 0) {
+    if !in_container || int(ev, "proc.tty").is_some_and(|t| t != 0) || reaches_the_host(ev) {
         return None;
     }
     let lin = lineage(ev);
@@ -625,6 +625,39 @@ pub fn workload_init(ev: &FlatEvent) -> Option<WorkloadInit> {
         }
     }
     None
+}
+
+/// Capabilities that let a container's process reach the host (mount its disks, load
+/// modules, trace or enter other processes, read any file): beyond the runtimes' default
+/// set.
+pub const HOST_REACHING_CAPS: &[&str] = &[
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_RAWIO",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_BPF",
+    "CAP_PERFMON",
+    "CAP_NET_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_MAC_ADMIN",
+];
+
+/// Whether the process's container can reach the host: privileged
+/// (`container.privileged`), or its process holds a capability of
+/// [`HOST_REACHING_CAPS`]. A workload whose own entrypoint is the escape (an attacker with
+/// the right to create pods starts a privileged one that mounts the node's disk) needs
+/// nobody to enter it: its own work is no evidence of a false positive.
+pub fn reaches_the_host(ev: &FlatEvent) -> bool {
+    let privileged = matches!(
+        ev.get("container.privileged"),
+        Some(quell_rules::Value::Bool(true))
+    ) || text(ev, "container.privileged").is_some_and(|p| p == "true");
+    let caps = text(ev, "thread.cap_effective").unwrap_or_default();
+    privileged
+        || caps
+            .split_whitespace()
+            .any(|c| HOST_REACHING_CAPS.contains(&c))
 }
 
 /// The topmost process of a container workload's own tree (see [`workload_init`]).

@@ -762,7 +762,12 @@ impl Triage<'_> {
         // Work nobody entered, by lineage shape (session 7): a container workload's own
         // process tree, and a scheduler's job with its forgeries closed.
         let work = unattended_work(r, seen, reached_outside);
-        let job = scheduled_job(ev) || work.workload.is_some();
+        // A workload's connections inside the site are its work (a controller calling the
+        // API server, a sidecar its database), as for a job; its credential reads count in
+        // full: a pod's own entrypoint reading the service account token and calling the
+        // API is how a pod created by an intruder works.
+        let job = scheduled_job(ev);
+        let inside_work = job || work.workload.is_some();
         let launcher = job_launcher(ev).or_else(|| {
             if !reached_outside {
                 work.launcher(lang)
@@ -773,7 +778,7 @@ impl Triage<'_> {
         let outbound = ctx
             .iter()
             .filter(counts)
-            .filter(|c| !job || c.act.outside)
+            .filter(|c| !inside_work || c.act.outside)
             .find(|c| matches!(c.act.activity, Activity::Outbound(..)));
         let net_stdio = ctx
             .iter()
@@ -1078,7 +1083,10 @@ impl Triage<'_> {
                 && sessions.seen(records, at)
         }) {
             out.push(hit("job_quiet", 1.0, vec![("launcher", l.clone())]));
-            quiet_job = true;
+            // Only a scheduler's or a CI runner's job: a workload's entrypoint reading
+            // the host's files (a hostPath mount) is no job's purpose.
+            quiet_job =
+                work.workload.is_none() || job_launcher(ev).is_some() || work.cron.is_some();
         }
         // A quiet job that only READS a sensitive file, with nothing in its session
         // reaching outside the site: reading it is the job's purpose (a backup archiving
