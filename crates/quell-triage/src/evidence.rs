@@ -696,9 +696,9 @@ pub fn scheduler_launcher(ev: &FlatEvent) -> Option<String> {
 /// here: see [`scheduler_launcher`].)
 pub fn is_schedule_entry(path: &str) -> bool {
     const PARTS: &[&str] = &[
-        "/etc/cron",
+        "/etc/cron.",
+        "/etc/crontab",
         "/var/spool/cron/",
-        "/var/spool/cron",
         "/var/spool/at",
         "/var/spool/anacron/",
         "/etc/anacrontab",
@@ -2135,5 +2135,84 @@ mod tests {
             read("sudo", "/root/.ssh/id_rsa"),
             Some(Activity::CredentialRead(..))
         ));
+    }
+
+    #[test]
+    fn workload_init_is_the_entrypoints_own_tree_never_an_exec_or_the_host() {
+        let w = |j: &str| workload_init(&ev(j));
+        let got = w(r#"{"container.id":"c1","proc.tty":0,"proc.vpid":8,"proc.name":"rsync","proc.pname":"sh","proc.aname[2]":"containerd-shim","proc.apid[1]":41}"#).unwrap();
+        assert_eq!((got.level, got.name.as_str(), got.pid), (1, "sh", Some(41)));
+        let got = w(r#"{"container.id":"c1","proc.tty":0,"proc.vpid":9,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"tini","proc.aname[3]":"conmon","proc.apid[2]":40}"#).unwrap();
+        assert_eq!(
+            (got.level, got.name.as_str(), got.pid),
+            (2, "tini", Some(40))
+        );
+        let got = w(r#"{"container.id":"c1","proc.tty":0,"proc.vpid":1,"proc.pid":77,"proc.name":"controller","proc.pname":"containerd-shim"}"#).unwrap();
+        assert_eq!((got.level, got.pid), (0, Some(77)));
+        for j in [
+            // the host, a terminal, a runtime exec, an app between, a process under the
+            // shim that is not pid 1, an interpreter or a service as pid 1, privileged,
+            // a host-reaching capability
+            r#"{"container.id":"host","proc.tty":0,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":34816,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":0,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"runc","proc.aname[3]":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":0,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"node","proc.aname[3]":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":0,"proc.vpid":12,"proc.name":"sh","proc.pname":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":0,"proc.vpid":1,"proc.name":"python3","proc.pname":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":0,"proc.vpid":1,"proc.name":"nginx","proc.pname":"containerd-shim"}"#,
+            r#"{"container.id":"c1","container.privileged":true,"proc.tty":0,"proc.name":"mount","proc.pname":"sh","proc.aname[2]":"containerd-shim"}"#,
+            r#"{"container.id":"c1","thread.cap_effective":"CAP_CHOWN CAP_SYS_PTRACE","proc.tty":0,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"containerd-shim"}"#,
+        ] {
+            assert_eq!(w(j), None, "{j}");
+        }
+    }
+
+    #[test]
+    fn schedule_writes_launchers_and_dropped_job_commands() {
+        for j in [
+            r#"{"evt.type":"openat","fd.name":"/etc/cron.d/x","evt.is_open_write":true}"#,
+            r#"{"evt.type":"openat","fd.name":"/var/spool/cron/crontabs/root","evt.arg.flags":"O_WRONLY|O_CREAT"}"#,
+            r#"{"evt.type":"renameat2","evt.arg.newpath":"/etc/cron.daily/logs"}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"crontab","proc.cmdline":"crontab /tmp/c"}"#,
+        ] {
+            assert!(schedule_write(&ev(j)).is_some(), "{j}");
+        }
+        for j in [
+            r#"{"evt.type":"openat","fd.name":"/etc/cron.d/x","evt.is_open_read":true}"#,
+            r#"{"evt.type":"openat","fd.name":"/etc/cronos.conf.bak/x","evt.is_open_write":true}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"crontab","proc.cmdline":"crontab -l"}"#,
+            r#"{"evt.type":"renameat2","evt.arg.newpath":"/var/log/app.log.1"}"#,
+        ] {
+            assert!(schedule_write(&ev(j)).is_none(), "{j}");
+        }
+        let s = |j: &str| scheduler_launcher(&ev(j));
+        assert_eq!(
+            s(r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron","proc.aname[3]":"systemd"}"#).as_deref(),
+            Some("cron")
+        );
+        for j in [
+            r#"{"proc.name":"tar","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"cron"}"#,
+            r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"sshd","proc.aname[3]":"cron"}"#,
+            r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"php-fpm","proc.aname[3]":"cron"}"#,
+            r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"systemd"}"#,
+        ] {
+            assert_eq!(s(j), None, "{j}");
+        }
+        let d = |j: &str| job_runs_dropped(&ev(j));
+        for j in [
+            r#"{"proc.name":"rm","proc.pname":"sh","proc.pcmdline":"sh -c /tmp/.x/run"}"#,
+            r#"{"proc.name":"sh","proc.cmdline":"sh /dev/shm/p.sh"}"#,
+            r#"{"proc.name":"rm","proc.pname":"sh","proc.pcmdline":"sh -c cd /var && bash /var/tmp/u.sh"}"#,
+            r#"{"proc.name":"rm","proc.pname":"sh","proc.pcmdline":"sh -c X=1 /tmp/y"}"#,
+        ] {
+            assert!(d(j).is_some(), "{j}");
+        }
+        for j in [
+            r#"{"proc.name":"tar","proc.pname":"sh","proc.pcmdline":"sh -c tar czf /tmp/etc.tgz /etc"}"#,
+            r#"{"proc.name":"lynis","proc.pname":"sh","proc.pcmdline":"sh -c /usr/sbin/lynis audit system > /var/log/l.log"}"#,
+            r#"{"proc.name":"tar","proc.pname":"cron","proc.pcmdline":"/usr/sbin/cron -f /tmp/x"}"#,
+        ] {
+            assert_eq!(d(j), None, "{j}");
+        }
     }
 }
