@@ -1192,7 +1192,7 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
                 true,
             ));
         }
-        return None;
+        return attack_step(ev).map(|(st, what)| Activity::Step(st, what));
     }
     if matches!(ty.as_str(), "dup" | "dup2" | "dup3") {
         let fdnum = int(ev, "evt.arg.newfd").or_else(|| int(ev, "fd.num"));
@@ -1340,6 +1340,18 @@ pub enum Step {
     /// A network tool (netcat, socat, a scanner, a spoofer) run, or a listening socket
     /// opened (a bind shell).
     NetworkTool,
+    /// A program that is not the system's own (outside the system's binary directories, or
+    /// written after its container started): brought in, built or installed by hand.
+    ForeignProgram,
+    /// A connection to the orchestrator's API server or a node agent (ports 6443, 10250,
+    /// 10255, 2379, or the API server's service name).
+    OrchestratorApi,
+    /// Another process's memory written or its reads and writes captured: a ptrace
+    /// request that writes (`PTRACE_POKETEXT`, `PTRACE_SETREGS`...), or a tracer recording
+    /// the data a process reads or writes (`strace -e trace=read`).
+    Sniffing,
+    /// A hidden file written in a temporary directory (`/tmp/.x`): where intruders stage.
+    HiddenStaging,
 }
 
 impl Step {
@@ -1358,6 +1370,10 @@ impl Step {
             Step::KernelInterface => "a namespace, mount, module or raw socket used",
             Step::HostAccess => "the host reached from inside",
             Step::NetworkTool => "a network tool or a listening socket",
+            Step::ForeignProgram => "a program that is not the system's own",
+            Step::OrchestratorApi => "a connection to the orchestrator's API",
+            Step::Sniffing => "another process's memory written or its data captured",
+            Step::HiddenStaging => "a hidden file written in a temporary directory",
         }
     }
 
@@ -1376,6 +1392,10 @@ impl Step {
             Step::KernelInterface => "名前空間・マウント・カーネルモジュール・raw ソケットの使用",
             Step::HostAccess => "コンテナ内からのホストへのアクセス",
             Step::NetworkTool => "ネットワークツールの実行または待ち受けソケット",
+            Step::ForeignProgram => "システム標準ではないプログラムの実行",
+            Step::OrchestratorApi => "オーケストレーター API への接続",
+            Step::Sniffing => "他プロセスのメモリ書き換えまたは入出力データの取得",
+            Step::HiddenStaging => "一時ディレクトリへの隠しファイルの書き込み",
         }
     }
 }
@@ -1511,7 +1531,14 @@ pub fn host_path(path: &str) -> bool {
         || path == "/host"
         || path.contains("/var/lib/kubelet/")
         || path.contains("/etc/kubernetes/")
-        || matches!(base, "release_agent" | "notify_on_release" | "core_pattern")
+        || matches!(
+            base,
+            "release_agent"
+                | "notify_on_release"
+                | "core_pattern"
+                | "uevent_helper"
+                | "sysrq-trigger"
+        )
         || (base.ends_with(".sock")
             && (base.contains("docker") || base.contains("containerd") || base.contains("crio")))
         || [
@@ -1526,8 +1553,20 @@ pub fn host_path(path: &str) -> bool {
         .iter()
         .any(|d| path.starts_with(d))
         || matches!(path, "/dev/mem" | "/dev/kmem" | "/dev/port")
-        || path.starts_with("/sys/kernel/")
-        || path.starts_with("/proc/sys/kernel/")
+}
+
+/// Whether a path is a hidden file or directory in a drop directory (`/tmp/.x`,
+/// `/dev/shm/.d/p`), other than the X11 and ICE socket directories.
+pub fn hidden_staging(path: &str) -> bool {
+    in_drop_dir(path)
+        && path.split('/').skip(2).any(|c| {
+            c.starts_with('.')
+                && c.len() > 1
+                && !matches!(
+                    c,
+                    ".X11-unix" | ".ICE-unix" | ".font-unix" | ".XIM-unix" | ".Test-unix"
+                )
+        })
 }
 
 /// Whether a `socket` call opens a raw or packet socket (`evt.arg.domain`, `evt.arg.type`).
@@ -1695,7 +1734,16 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         }
         if SEARCHERS.contains(&name.as_str()) || (name == "git" && args.first() == Some(&"grep")) {
             let lower = cmd.to_ascii_lowercase();
-            if KEY_WORDS.iter().any(|k| lower.contains(k)) {
+            // Also a search for setuid or setgid programs (`find / -perm -4000`).
+            let setid_search = name == "find"
+                && args.iter().zip(args.iter().skip(1)).any(|(a, b)| {
+                    *a == "-perm"
+                        && (b.contains("4000")
+                            || b.contains("2000")
+                            || b.contains("6000")
+                            || b.contains("s"))
+                });
+            if setid_search || KEY_WORDS.iter().any(|k| lower.contains(k)) {
                 return Some((Step::KeySearch, cmd));
             }
         }
@@ -1715,8 +1763,32 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
                 return Some((Step::InsecureFetch, cmd));
             }
         }
+        let exe = text(ev, "proc.exepath").unwrap_or_default();
+        // The entry itself (a login daemon, a runtime) is judged by the person test.
+        let entry = matches!(role(&name), Role::Login | Role::Runtime);
+        if !exe.is_empty() && !entry && !crate::catalogue::shipped_executable(ev) {
+            return Some((Step::ForeignProgram, exe));
+        }
         if KERNEL_TOOLS.contains(&name.as_str()) {
             return Some((Step::KernelInterface, cmd));
+        }
+        if matches!(name.as_str(), "strace" | "ltrace" | "gdb" | "perf") {
+            let lower = cmd.to_ascii_lowercase();
+            if [
+                "trace=read",
+                "trace=write",
+                "trace=%net",
+                "read=",
+                "write=",
+                "=recv",
+                "=send",
+            ]
+            .iter()
+            .any(|k| lower.contains(k))
+                || (name == "gdb" && args.iter().any(|a| *a == "-p" || a.starts_with("--pid")))
+            {
+                return Some((Step::Sniffing, cmd));
+            }
         }
         if NET_TOOLS.contains(&name.as_str()) || SCANNERS.contains(&name.as_str()) {
             return Some((Step::NetworkTool, cmd));
@@ -1768,6 +1840,29 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         return raw_socket(&domain, &st)
             .then(|| (Step::KernelInterface, format!("socket {domain} {st}")));
     }
+    if ty == "connect" {
+        let port = server_port(ev);
+        let name = text(ev, "fd.sip.name")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let api = matches!(port, Some(6443 | 10250 | 10255 | 2379 | 2380))
+            || name.starts_with("kubernetes.default");
+        return api.then(|| {
+            (
+                Step::OrchestratorApi,
+                text(ev, "fd.name").unwrap_or_else(|| name.clone()),
+            )
+        });
+    }
+    if ty == "ptrace" {
+        let req = text(ev, "evt.arg.request")
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let writes = ["POKE", "SETREGS", "SETFPREGS", "SETSIGINFO", "SETREGSET"]
+            .iter()
+            .any(|k| req.contains(k));
+        return writes.then_some((Step::Sniffing, req));
+    }
     if ty == "listen" {
         return Some((Step::NetworkTool, text(ev, "fd.name").unwrap_or_default()));
     }
@@ -1804,6 +1899,8 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             let read = flag("evt.is_open_read") || (!write && flags.contains("O_RDONLY"));
             if write && privileged_file(&path) {
                 Some((Step::PrivilegedWrite, path))
+            } else if write && hidden_staging(&path) {
+                Some((Step::HiddenStaging, path))
             } else if write
                 && security_record(&path)
                 && (flags.contains("O_TRUNC") || !flags.contains("O_APPEND"))
@@ -1852,7 +1949,7 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
 /// condition of [`attack_step`] for events that are not executions (see
 /// [`crate::triage::cannot_be_activity`]).
 pub fn may_be_step(ty: &str, paths: impl IntoIterator<Item = String>) -> bool {
-    if KERNEL_CALLS.contains(&ty) || ty == "listen" || ty == "socket" {
+    if KERNEL_CALLS.contains(&ty) || matches!(ty, "listen" | "socket" | "ptrace") {
         // A `socket` call is a step only when raw or packet ([`raw_socket`]), which the
         // caller may check first; its arguments are not paths.
         return true;
@@ -2541,6 +2638,97 @@ mod tests {
                 r#"{"evt.type":"renameat2","evt.rawres":0,"fs.path.source":"/var/log/app.log","fs.path.target":"/var/log/app.log.1"}"#
             ),
             None
+        );
+        // Kernel interfaces, the host from inside, network tools.
+        assert_eq!(
+            step(r#"{"evt.type":"setns","evt.rawres":0,"evt.arg.nstype":"CLONE_NEWNET"}"#),
+            Some(Step::KernelInterface)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"socket","evt.rawres":3,"evt.arg.domain":"AF_PACKET","evt.arg.type":"3"}"#
+            ),
+            Some(Step::KernelInterface)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"socket","evt.rawres":3,"evt.arg.domain":"AF_UNIX","evt.arg.type":"1"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            step(r#"{"evt.type":"listen","evt.rawres":0,"fd.name":"0.0.0.0:4444"}"#),
+            Some(Step::NetworkTool)
+        );
+        assert_eq!(
+            exec("nsenter", "nsenter -t 1 -m sh"),
+            Some(Step::KernelInterface)
+        );
+        assert_eq!(
+            exec("ncat", "ncat -lvp 4444 -e /bin/sh"),
+            Some(Step::NetworkTool)
+        );
+        assert_eq!(exec("ls", "ls /proc/1/root/etc"), Some(Step::HostAccess));
+        assert_eq!(
+            open(
+                "O_RDONLY",
+                true,
+                "/host/var/lib/kubelet/pki/kubelet-client-current.pem"
+            ),
+            Some(Step::HostAccess)
+        );
+        assert_eq!(
+            open("O_WRONLY", false, "/sys/fs/cgroup/rdma/release_agent"),
+            Some(Step::HostAccess)
+        );
+        assert_eq!(
+            open("O_RDONLY", true, "/proc/sys/kernel/cap_last_cap"),
+            None
+        );
+        assert_eq!(open("O_RDONLY", true, "/proc/1/environ"), None);
+        // Tracers that write another process's memory or capture its data; not an attach.
+        assert_eq!(
+            step(
+                r#"{"evt.type":"ptrace","evt.rawres":0,"evt.arg.request":"PTRACE_POKETEXT","evt.arg.pid":"812"}"#
+            ),
+            Some(Step::Sniffing)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"ptrace","evt.rawres":0,"evt.arg.request":"PTRACE_SEIZE","evt.arg.pid":"812"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            exec("strace", "strace -f -p 812 -e trace=read -o /tmp/.s"),
+            Some(Step::Sniffing)
+        );
+        assert_eq!(exec("strace", "strace -f -p 812 -e trace=none"), None);
+        // Hidden staging in a temporary directory; the X11 socket directory is not.
+        assert_eq!(
+            open("O_WRONLY|O_CREAT", false, "/tmp/.e.sh"),
+            Some(Step::HiddenStaging)
+        );
+        assert_eq!(open("O_WRONLY|O_CREAT", false, "/tmp/build-1/out.o"), None);
+        assert!(!hidden_staging("/tmp/.X11-unix/X0"));
+        // A program that is not the system's own; the orchestrator's API.
+        assert_eq!(
+            step(
+                r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"kworker","proc.exepath":"/opt/.cache/kworker","proc.cmdline":"kworker"}"#
+            ),
+            Some(Step::ForeignProgram)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"ls","proc.exepath":"/usr/bin/ls","proc.cmdline":"ls"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"connect","evt.rawres":0,"proc.name":"python3","fd.name":"10.0.0.9:40000->10.96.0.1:6443"}"#
+            ),
+            Some(Step::OrchestratorApi)
         );
         // `may_be_step` is a necessary condition of `attack_step` for these events.
         assert!(may_be_step("fchmodat", Vec::new()));

@@ -517,7 +517,7 @@ impl Sessions {
     /// its ancestors started in), over the whole of them and the alert's own act included:
     /// any download, fetch from outside the site to a terminal, shell reading its program
     /// from standard input, program run from a drop directory, unusual connection, network
-    /// standard stream, credential read, contact with a host outside the site, suspicious
+    /// standard stream, credential read, upload or copy to another host, suspicious
     /// alert, or a [`crate::evidence::Step`] in any of their events. Nothing is excused (a
     /// catalogue agent's reads are its job when nobody entered the session, not a
     /// person's). `None`: nothing. Returns (what, detail).
@@ -552,11 +552,16 @@ impl Sessions {
                         Some(("a network standard stream", addr.clone()))
                     }
                     Activity::CredentialRead(p, _) => Some(("a credential read", p.clone())),
-                    Activity::Contact(dest, prog, true) => Some((
-                        "contact with a host outside the site",
+                    // An upload or a copy to another host, inside the site or not: a
+                    // person's session sends nothing away and stays quiet.
+                    Activity::Contact(dest, prog, _) => Some((
+                        "an upload or a copy to another host",
                         format!("{prog} to {dest}"),
                     )),
                     Activity::Step(st, what) => Some((st.as_str(), what.clone())),
+                    Activity::WroteFile(p, _) if crate::evidence::hidden_staging(p) => {
+                        Some((crate::evidence::Step::HiddenStaging.as_str(), p.clone()))
+                    }
                     _ => None,
                 }
                 .or_else(|| {

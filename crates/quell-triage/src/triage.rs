@@ -1121,12 +1121,28 @@ impl Triage<'_> {
         sessions: &Sessions,
         quiet: bool,
     ) -> Option<Hit> {
-        let persistence_target =
-            matches!(target_sensitivity(ev), Some((_, Sensitivity::Persistence)));
+        // The alert's own act reaches an attack goal in one step: a persistence location
+        // touched, or a sensitive target (authentication records, keys, history) read.
+        let read = matches!(
+            ev.get("evt.is_open_read"),
+            Some(quell_rules::Value::Bool(true))
+        );
+        let persistence_target = match target_sensitivity(ev) {
+            Some((_, Sensitivity::Persistence)) => true,
+            Some((_, Sensitivity::High)) => read,
+            _ => false,
+        };
         let installed = sessions.context(records, at).iter().any(|c| {
             matches!(&c.act.activity, Activity::Maintenance(n) if crate::evidence::role(n) == crate::evidence::Role::PackageManager)
         });
+        // A shell in a privileged container is root on the host: whatever it did, its
+        // quiet is not evidence.
+        let privileged = matches!(
+            ev.get("container.privileged"),
+            Some(quell_rules::Value::Bool(true))
+        );
         let holds = quiet
+            && !privileged
             && !installed
             && !persistence_target
             && shipped_executable(ev)
@@ -2526,6 +2542,56 @@ mod tests {
                     json!({}),
                 ),
             ),
+            (
+                "a namespace entered",
+                json!({"evt.type":"setns","evt.rawres":0,"evt.rawtime":late,"proc.name":"bash","proc.exepath":"/usr/bin/bash","evt.arg.nstype":"CLONE_NEWNS"}),
+            ),
+            (
+                "a packet socket",
+                json!({"evt.type":"socket","evt.rawres":3,"evt.rawtime":late,"proc.name":"python3","proc.exepath":"/usr/bin/python3","evt.arg.domain":"AF_PACKET","evt.arg.type":"3"}),
+            ),
+            (
+                "a listening socket",
+                json!({"evt.type":"listen","evt.rawres":0,"evt.rawtime":late,"proc.name":"python3","proc.exepath":"/usr/bin/python3","fd.name":"0.0.0.0:4444"}),
+            ),
+            (
+                "nsenter",
+                ev(
+                    late,
+                    "nsenter",
+                    "/usr/bin/nsenter",
+                    "nsenter -t 1 -m -u -i -n sh",
+                    json!({}),
+                ),
+            ),
+            (
+                "netcat",
+                ev(late, "nc", "/usr/bin/nc", "nc -lvp 4444", json!({})),
+            ),
+            (
+                "the host's root",
+                ev(
+                    late,
+                    "cat",
+                    "/usr/bin/cat",
+                    "cat /proc/1/root/etc/hostname",
+                    json!({}),
+                ),
+            ),
+            (
+                "the runtime's socket",
+                json!({"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_read":true,"evt.rawtime":late,"proc.name":"curl","proc.exepath":"/usr/bin/curl","fd.name":"/var/run/docker.sock"}),
+            ),
+            (
+                "a copy to a host inside the site",
+                ev(
+                    late,
+                    "scp",
+                    "/usr/bin/scp",
+                    "scp /srv/app/db.sql backup@10.0.0.7:/srv/in/",
+                    json!({}),
+                ),
+            ),
         ];
         for (i, (why, step)) in steps.into_iter().enumerate() {
             not_anchored(
@@ -2537,6 +2603,35 @@ mod tests {
         not_anchored(
             session(1200, "/var/log/auth.log", "/usr/bin/rm", true, vec![]),
             "auth.log removed",
+        );
+        // A shell in a privileged container.
+        let privileged: Vec<String> = session(1240, LOG, "/usr/bin/rm", true, vec![])
+            .into_iter()
+            .map(|line| {
+                let mut v: serde_json::Value = serde_json::from_str(&line).unwrap();
+                v["container.id"] = json!("4410ba000000");
+                v["container.privileged"] = json!(true);
+                l(v)
+            })
+            .collect();
+        not_anchored(privileged, "a privileged container");
+        // The alert's own act reads a sensitive target (rule "Read ssh").
+        let r = verdict_of(
+            &session(
+                1250,
+                LOG,
+                "/usr/bin/rm",
+                true,
+                vec![
+                    json!({"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_read":true,"evt.rawtime":1_000_300_000_000u64,"proc.pid":1253,"proc.name":"less","proc.exepath":"/usr/bin/less","fd.name":"/root/.ssh/known_hosts"}),
+                ],
+            ),
+            "Read ssh",
+        );
+        assert!(!r.is_empty());
+        assert!(
+            r.iter().all(|c| !signals(c).contains(&"person_quiet")),
+            "{r:#?}"
         );
         // Not the system's own program.
         not_anchored(
