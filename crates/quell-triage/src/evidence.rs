@@ -1963,6 +1963,7 @@ pub fn may_be_step(ty: &str, paths: impl IntoIterator<Item = String>) -> bool {
                 || privileged_file(&p)
                 || security_record(&p)
                 || host_path(&p)
+                || hidden_staging(&p)
         }),
         _ => false,
     }
