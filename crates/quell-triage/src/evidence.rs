@@ -239,6 +239,56 @@ pub fn is_persistence(path: &str) -> bool {
         || PARTS.iter().any(|p| path.contains(p))
 }
 
+/// Whether writing a path plants persistence: a [`is_persistence`] location, or an SSH
+/// `authorized_keys` file (a key that logs the intruder back in).
+pub fn persists(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    is_persistence(path)
+        || (matches!(base, "authorized_keys" | "authorized_keys2") && path.contains("/.ssh/"))
+}
+
+/// Whether an open event opened its file for writing (`evt.is_open_write`, or `O_WRONLY`
+/// / `O_RDWR` in its flags).
+fn opened_for_write(ev: &FlatEvent) -> bool {
+    matches!(
+        ev.get("evt.is_open_write"),
+        Some(quell_rules::Value::Bool(true))
+    ) || text(ev, "evt.arg.flags").is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR"))
+}
+
+/// Whether the event writes its target: an open for writing, a creation, a rename or a
+/// link onto it.
+pub fn writes_target(ev: &FlatEvent) -> bool {
+    match text(ev, "evt.type").as_deref() {
+        Some("open" | "openat" | "openat2") => opened_for_write(ev),
+        Some(t) => {
+            t == "creat"
+                || t.starts_with("rename")
+                || t.starts_with("link")
+                || t.starts_with("symlink")
+        }
+        None => false,
+    }
+}
+
+/// Whether a path is a scheduler's entry: a cron table or `cron.d` file, an `at` job or a
+/// systemd unit (what makes a later job run that nobody entered a session for).
+pub fn is_schedule_entry(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    base == "crontab"
+        || [
+            "/etc/cron",
+            "/var/spool/cron/",
+            "/var/spool/at/",
+            "/etc/systemd/system/",
+            "/usr/lib/systemd/system/",
+            "/lib/systemd/system/",
+            "/.config/systemd/user/",
+        ]
+        .iter()
+        .any(|p| path.contains(p))
+}
+
 /// Classifies a target path.
 pub fn sensitivity(path: &str) -> Sensitivity {
     let base = path.rsplit('/').next().unwrap_or(path);
@@ -799,6 +849,9 @@ pub enum Activity {
     CredentialRead(String, String),
     /// A known-maintenance program ran (catalogue actor): its name.
     Maintenance(String),
+    /// A file where an intruder persists ([`persists`]: a cron entry, a systemd unit,
+    /// `authorized_keys`, a shell start-up file) was opened for writing: (path, writer's name).
+    PersistenceWrite(String, String),
     /// Contact with another host that is not weighed on its own: an upload, a request
     /// whose body is discarded, a copy to a remote host, or an ordinary client's connection
     /// to a public address: (destination, program, outside). `outside` is false for an
@@ -1210,9 +1263,10 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
         {
             return Some(Activity::CredentialRead(path, reader));
         }
-        let write = flag("evt.is_open_write")
-            || text(ev, "evt.arg.flags")
-                .is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR"));
+        let write = opened_for_write(ev);
+        if write && persists(&path) && int(ev, "fd.num").is_none_or(|n| n >= 0) {
+            return Some(Activity::PersistenceWrite(path, reader));
+        }
         if write && in_drop_dir(&path) && int(ev, "fd.num").is_none_or(|n| n >= 0) {
             return Some(Activity::WroteFile(path, reader));
         }

@@ -426,7 +426,9 @@ pub fn cannot_be_activity(ev: &impl Fields) -> bool {
     match ty.as_ref() {
         "execve" | "execveat" | "connect" | "dup" | "dup2" | "dup3" => false,
         "open" | "openat" | "openat2" => match ev.value("fd.name").as_ref().and_then(value_text) {
-            Some(path) => !is_credential(&path) && !in_drop_dir(&path),
+            Some(path) => {
+                !is_credential(&path) && !in_drop_dir(&path) && !crate::evidence::persists(&path)
+            }
             None => true,
         },
         _ => true,
@@ -756,12 +758,32 @@ impl Triage<'_> {
         let maintenance = ctx
             .iter()
             .find(|c| matches!(c.act.activity, Activity::Maintenance(_)));
+        // A cron entry, a unit, `authorized_keys` or a shell start-up file written in the
+        // session by a program no catalogue entry explains as its own writer.
+        let persisted = ctx
+            .iter()
+            .filter(counts)
+            .find(|c| matches!(c.act.activity, Activity::PersistenceWrite(..)));
+        // A job a scheduler started after somebody wrote a scheduler entry on this host or
+        // container: "nobody entered" does not hold for the session that scheduled it.
+        let scheduled_here = if job {
+            sessions.schedule_written_before(records, at)
+        } else {
+            None
+        };
 
-        // The catalogue: never with a download or a network stdin in the session.
+        // The catalogue: never with a download or a network stdin in the session. An act
+        // that writes where intruders persist (a key, a cron entry, a unit) is explained
+        // only by the agent itself writing it: anything run below an agent (a compromised
+        // master's `cmd.run`, a hook's `tee`) is not the agent's own managed file.
+        let writes_persistence = crate::evidence::writes_target(ev)
+            && target(ev).is_some_and(|(_, t)| crate::evidence::persists(&t));
         let cat = if downloaded || net_stdio.is_some() {
             None
         } else {
-            self.catalogue.find(ev)
+            self.catalogue
+                .find(ev)
+                .filter(|m| m.level == 0 || !writes_persistence)
         };
         let allows = |s: &str| cat.as_ref().is_some_and(|m| m.entry.allows_signal(s));
         if let Some(m) = &cat {
@@ -992,6 +1014,59 @@ impl Triage<'_> {
                 ));
             }
         }
+        if let Some(c) = persisted {
+            if let Activity::PersistenceWrite(p, w) = &c.act.activity {
+                kinds.push("persistence");
+                out.push(hit(
+                    "session_persistence",
+                    1.0,
+                    vec![
+                        ("path", p.clone()),
+                        ("prog", w.clone()),
+                        ("when", when(c.before)),
+                    ],
+                ));
+            }
+        }
+        // Credentials read in the session (by the alert's own process, or excused as an
+        // agent's work) while the session reached outside the site: a catalogue entry
+        // explains an agent's reads and its contacts with the site's own servers, not keys
+        // leaving for a public address (issue 11, helper adversary).
+        if creds.is_none() {
+            let read = match activity(ev, &|_| false) {
+                Some(Activity::CredentialRead(p, _)) => Some(p),
+                _ => ctx.iter().find_map(|c| match &c.act.activity {
+                    Activity::CredentialRead(p, _) => Some(p.clone()),
+                    _ => None,
+                }),
+            };
+            let sent = ctx.iter().find_map(|c| match &c.act.activity {
+                _ if !c.act.outside => None,
+                Activity::Contact(dest, prog, _) | Activity::Outbound(dest, prog) => {
+                    Some((dest.clone(), prog.clone()))
+                }
+                Activity::Download(prog, cmd) | Activity::FetchToStdout(prog, cmd) => {
+                    Some((cmd.clone(), prog.clone()))
+                }
+                _ => None,
+            });
+            if let (Some(path), Some((addr, prog))) = (read, sent) {
+                kinds.push("credentials");
+                out.push(hit(
+                    "credentials_sent_out",
+                    1.0,
+                    vec![("path", path), ("addr", addr), ("prog", prog)],
+                ));
+            }
+        }
+        if let Some(p) = scheduled_here {
+            kinds.push("scheduled");
+            out.push(hit(
+                "job_scheduled_here",
+                1.0,
+                vec![("path", p.to_string())],
+            ));
+        }
         let others = sessions.other_alerts(records, at, rule);
         if !others.is_empty() {
             kinds.push("alerts");
@@ -1040,6 +1115,9 @@ impl Triage<'_> {
                 && a.network_stdio.is_none()
                 && shipped_executable(ev)
                 && !(sensitive_target && reached_outside)
+                // A job writing where intruders persist is not "the system's own program
+                // doing its work" unless a catalogue entry says whose work it is.
+                && !matches!(target_sensitivity(ev), Some((_, Sensitivity::Persistence)))
                 && sessions.seen(records, at)
         }) {
             out.push(hit("job_quiet", 1.0, vec![("launcher", l.clone())]));

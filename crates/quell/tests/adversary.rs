@@ -104,7 +104,11 @@ fn yaml_units(corpus: &str, group: &'static str, train_only: bool) -> Vec<Unit> 
     let mut out = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
-        let rel = f.strip_prefix(judgment_dir()).unwrap().display().to_string();
+        let rel = f
+            .strip_prefix(judgment_dir())
+            .unwrap()
+            .display()
+            .to_string();
         for s in expand_family(&text, &rel, &mut alloc).unwrap_or_else(|e| panic!("{e}")) {
             let records =
                 parse_records(&s.jsonl(), &s.name).unwrap_or_else(|e| panic!("{}: {e:?}", s.name));
@@ -144,7 +148,11 @@ fn live_train_units() -> Vec<Unit> {
             if !is_train(&family) {
                 continue;
             }
-            let o = Command::new("gzip").arg("-dc").arg(&f).output().expect("gzip");
+            let o = Command::new("gzip")
+                .arg("-dc")
+                .arg(&f)
+                .output()
+                .expect("gzip");
             assert!(o.status.success(), "{}", f.display());
             let text = String::from_utf8(o.stdout).unwrap();
             let records = parse_records(&text, &name).unwrap_or_else(|e| panic!("{name}: {e:?}"));
@@ -197,15 +205,26 @@ fn sibling(act: &Record) -> Map<String, Json> {
         .into_iter()
         .filter(|(k, _)| {
             KEEP.contains(&k.as_str())
-                || ["container.", "k8s.", "user.", "group.", "proc.aname[", "proc.aexepath[", "proc.aexe[", "proc.apid["]
-                    .iter()
-                    .any(|p| k.starts_with(p))
+                || [
+                    "container.",
+                    "k8s.",
+                    "user.",
+                    "group.",
+                    "proc.aname[",
+                    "proc.aexepath[",
+                    "proc.aexe[",
+                    "proc.apid[",
+                ]
+                .iter()
+                .any(|p| k.starts_with(p))
         })
         .collect()
 }
 
 fn time_of(act: &Record) -> u64 {
-    act.event.timestamp_ns().unwrap_or(1_793_577_600_000_000_000)
+    act.event
+        .timestamp_ns()
+        .unwrap_or(1_793_577_600_000_000_000)
 }
 
 /// A process of the act's session starting `exe` with `cmd`, `dt_s` seconds from the act.
@@ -219,7 +238,10 @@ fn exec(act: &Record, pid: i64, dt_s: i64, exe: &str, cmd: &str) -> Map<String, 
         ("evt.rawres", json!(0)),
         ("evt.res", json!("SUCCESS")),
         ("evt.failed", json!(false)),
-        ("evt.rawtime", json!(time_of(act).saturating_add_signed(dt_s * 1_000_000_000))),
+        (
+            "evt.rawtime",
+            json!(time_of(act).saturating_add_signed(dt_s * 1_000_000_000)),
+        ),
         ("proc.pid", json!(pid)),
         ("proc.vpid", json!(pid)),
         ("thread.tid", json!(pid)),
@@ -236,9 +258,20 @@ fn exec(act: &Record, pid: i64, dt_s: i64, exe: &str, cmd: &str) -> Map<String, 
 }
 
 /// An open of `path` by a process of the act's session.
-fn open(act: &Record, pid: i64, dt_s: i64, exe: &str, path: &str, write: bool) -> Map<String, Json> {
+fn open(
+    act: &Record,
+    pid: i64,
+    dt_s: i64,
+    exe: &str,
+    path: &str,
+    write: bool,
+) -> Map<String, Json> {
     let mut m = exec(act, pid, dt_s, exe, exe);
-    let flags = if write { "O_WRONLY|O_CREAT|O_APPEND" } else { "O_RDONLY" };
+    let flags = if write {
+        "O_WRONLY|O_CREAT|O_APPEND"
+    } else {
+        "O_RDONLY"
+    };
     for (k, v) in [
         ("evt.type", json!("openat")),
         ("evt.rawres", json!(3)),
@@ -408,7 +441,14 @@ fn attack(
         }
         "outbound_after" => after.push(connect(act, pid0, 15, "/usr/bin/bash", 4444)),
         "credential_exfil" => {
-            after.push(open(act, pid0, 5, "/usr/bin/cat", "/root/.ssh/id_rsa", false));
+            after.push(open(
+                act,
+                pid0,
+                5,
+                "/usr/bin/cat",
+                "/root/.ssh/id_rsa",
+                false,
+            ));
             after.push(exec(
                 act,
                 pid0 + 1,
@@ -418,7 +458,14 @@ fn attack(
             ));
             after.push(connect(act, pid0 + 1, 7, "/usr/bin/curl", 443));
         }
-        "persist_cron" => after.push(open(act, pid0, 10, "/usr/bin/tee", "/etc/cron.d/sync-cache", true)),
+        "persist_cron" => after.push(open(
+            act,
+            pid0,
+            10,
+            "/usr/bin/tee",
+            "/etc/cron.d/sync-cache",
+            true,
+        )),
         "persist_unit" => after.push(open(
             act,
             pid0,
@@ -437,7 +484,14 @@ fn attack(
         )),
         "persist_rc" => after.push(open(act, pid0, 10, "/usr/bin/tee", "/root/.bashrc", true)),
         "cron_replay" => {
-            before.push(open(act, pid0, -120, "/usr/bin/tee", "/etc/cron.d/sync-cache", true));
+            before.push(open(
+                act,
+                pid0,
+                -120,
+                "/usr/bin/tee",
+                "/etc/cron.d/sync-cache",
+                true,
+            ));
             // The act itself, run by cron from the entry the session wrote.
             replace = Some(changed(act, |m| from_cron(m, pid0 + 5)));
         }
@@ -456,7 +510,9 @@ fn attack(
     let near = |r: &Record| {
         in_session
             && session(r) == act_session
-            && r.event.timestamp_ns().is_some_and(|t| t.abs_diff(t_act) <= WINDOW_NS)
+            && r.event
+                .timestamp_ns()
+                .is_some_and(|t| t.abs_diff(t_act) <= WINDOW_NS)
     };
     let mut out: Vec<Record> = Vec::with_capacity(recs.len() + 3);
     let mut relevant = BTreeSet::new();
@@ -515,7 +571,14 @@ const MOVES: &[&str] = &[
 /// Past alerts of `act` (at an intruder's terminal) on `hosts` hosts over `days` days, as
 /// Falco JSON alert lines for `--history`; with `forged`, its attacker-controlled values
 /// carry a decision.
-fn history_lines(e: &Engine, rule: &str, act: &Record, hosts: usize, days: u64, forged: bool) -> Vec<String> {
+fn history_lines(
+    e: &Engine,
+    rule: &str,
+    act: &Record,
+    hosts: usize,
+    days: u64,
+    forged: bool,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut m = as_map(act);
     at_terminal(&mut m);
@@ -568,7 +631,11 @@ struct Target {
     acts: Vec<(usize, usize)>,
 }
 
-fn run_triage(e: &Engine, hist: &History, units: &[Unit]) -> (Vec<quell_triage::ClusterReport>, Vec<(usize, usize)>) {
+fn run_triage(
+    e: &Engine,
+    hist: &History,
+    units: &[Unit],
+) -> (Vec<quell_triage::ClusterReport>, Vec<(usize, usize)>) {
     let mut records = Vec::new();
     let mut owner = Vec::new();
     for (i, u) in units.iter().enumerate() {
@@ -702,7 +769,10 @@ fn holes_in(e: &Engine, group: &'static str, units: Vec<Unit>) -> (Vec<Hole>, us
                 .map(|(u, _)| u)
                 .collect();
             for u in attackers {
-                let (mv, unit) = units[u].name.split_once(':').unwrap_or(("?", &units[u].name));
+                let (mv, unit) = units[u]
+                    .name
+                    .split_once(':')
+                    .unwrap_or(("?", &units[u].name));
                 holes.push(Hole {
                     group: units[u].group,
                     mv: mv.to_string(),
@@ -726,21 +796,40 @@ fn holes_in(e: &Engine, group: &'static str, units: Vec<Unit>) -> (Vec<Hole>, us
         .drain(..base_n)
         .filter(|u| u.label == Label::Benign)
         .collect();
-    for (extra, lines) in [(worm, hist_worm), (forged, hist_forged)] {
-        let text = lines.join("\n");
-        let hist = History::build(e, &parse_records(&text, "history").unwrap());
-        let units: Vec<Unit> = benign
+    let with_benign = |extra: &[Unit]| -> Vec<Unit> {
+        benign
             .iter()
+            .chain(extra)
             .map(|u| Unit {
                 group: u.group,
                 name: u.name.clone(),
                 label: u.label,
                 records: u.records.clone(),
-                relevant: None,
+                relevant: u.relevant.clone(),
             })
-            .chain(extra)
+            .collect()
+    };
+    for (extra, lines) in [(worm, hist_worm), (forged, hist_forged)] {
+        // The act at an intruder's terminal may be called likely false positive without
+        // any history (a person's quiet session removing housekeeping data): that is the
+        // benign behaviour itself, not what the forged history buys. Only the versions
+        // the history turns into a likely false positive are holes.
+        let units = with_benign(&extra);
+        let mut control = Vec::new();
+        collect(&units, &History::empty(), &mut control);
+        let already: BTreeSet<String> = control
+            .iter()
+            .map(|h| format!("{}:{}", h.mv, h.unit))
             .collect();
-        collect(&units, &hist, &mut holes);
+        let text = lines.join("\n");
+        let hist = History::build(e, &parse_records(&text, "history").unwrap());
+        let mut found = Vec::new();
+        collect(&units, &hist, &mut found);
+        holes.extend(
+            found
+                .into_iter()
+                .filter(|h| !already.contains(&format!("{}:{}", h.mv, h.unit))),
+        );
     }
     (holes, n_targets, built)
 }
