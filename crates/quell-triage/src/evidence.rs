@@ -271,6 +271,21 @@ pub fn writes_target(ev: &FlatEvent) -> bool {
     }
 }
 
+/// Whether `program` writes the persistence file `path` every time it runs, by design: the
+/// account tools copy the skeleton's shell start-up files into a new home (`useradd -m`).
+/// The content is the system's skeleton, not the writer's; the account creation itself is
+/// what the rules flag.
+pub fn writes_by_design(program: &str, path: &str) -> bool {
+    const ACCOUNT_TOOLS: &[&str] = &["useradd", "adduser", "newusers"];
+    let base = path.rsplit('/').next().unwrap_or(path);
+    ACCOUNT_TOOLS.contains(&program)
+        && (path.starts_with("/home/") || path.starts_with("/root/"))
+        && base.starts_with('.')
+        && !matches!(base, "authorized_keys" | "authorized_keys2")
+        && !path.contains("/.ssh/")
+        && !path.contains("/.config/")
+}
+
 /// Whether a path is a scheduler's entry: a cron table or `cron.d` file, an `at` job or a
 /// systemd unit (what makes a later job run that nobody entered a session for).
 pub fn is_schedule_entry(path: &str) -> bool {
@@ -1264,7 +1279,11 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
             return Some(Activity::CredentialRead(path, reader));
         }
         let write = opened_for_write(ev);
-        if write && persists(&path) && int(ev, "fd.num").is_none_or(|n| n >= 0) {
+        if write
+            && persists(&path)
+            && !writes_by_design(&reader, &path)
+            && int(ev, "fd.num").is_none_or(|n| n >= 0)
+        {
             return Some(Activity::PersistenceWrite(path, reader));
         }
         if write && in_drop_dir(&path) && int(ev, "fd.num").is_none_or(|n| n >= 0) {

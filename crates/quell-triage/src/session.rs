@@ -387,9 +387,11 @@ impl Sessions {
     }
 
     /// A scheduler entry (cron, at, a systemd unit) that a process no catalogue entry
-    /// explains wrote on the same host or container before record `at` (its path), if
-    /// quell saw one: a job started by a scheduler afterwards may be that entry's, set up
-    /// by somebody who entered a session.
+    /// explains wrote on the same host or container within [`WINDOW_NS`] before record
+    /// `at` (its path), if quell saw one: a job a scheduler starts that soon after is
+    /// likely that entry's (`* * * * *`), set up by somebody who entered a session. The
+    /// window keeps one write from reaching every job of the host for good; an entry that
+    /// waits longer before its first run is not linked (a stated residual).
     pub fn schedule_written_before(&self, records: &[Record], at: usize) -> Option<&str> {
         let r = records.get(at)?;
         let t0 = r.event.timestamp_ns();
@@ -397,7 +399,7 @@ impl Sessions {
             .get(&place(r))?
             .iter()
             .find(|(t, i, _)| match (t0, t) {
-                (Some(t0), Some(t)) => *t < t0,
+                (Some(t0), Some(t)) => *t < t0 && t0 - *t <= WINDOW_NS,
                 _ => *i < at,
             })
             .map(|(_, _, p)| p.as_str())
