@@ -760,9 +760,19 @@ impl Triage<'_> {
             .find(|c| matches!(c.act.activity, Activity::Maintenance(_)));
         // A cron entry, a unit, `authorized_keys` or a shell start-up file written in the
         // session by a program no catalogue entry explains as its own writer.
+        // The alert's own process writing its target in several steps (a temporary file,
+        // then a rename: `crontab -u app`) is the act the rule already flags, not more.
+        let own_pid = crate::input::int(ev, "proc.pid");
         let persisted = ctx
             .iter()
             .filter(counts)
+            .filter(|c| {
+                own_pid.is_none()
+                    || records
+                        .get(c.act.index)
+                        .and_then(|r| crate::input::int(&r.event, "proc.pid"))
+                        != own_pid
+            })
             .find(|c| matches!(c.act.activity, Activity::PersistenceWrite(..)));
         // A job a scheduler started after somebody wrote a scheduler entry on this host or
         // container: "nobody entered" does not hold for the session that scheduled it.
