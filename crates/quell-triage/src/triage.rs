@@ -2046,11 +2046,23 @@ mod tests {
                 json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":600,"evt.rawtime":5,"proc.name":"restic","proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/id_ed25519"}),
             ),
             l(
-                json!({"evt.type":"connect","evt.rawres":0,"proc.sid":600,"evt.rawtime":6,"proc.name":"restic","fd.name":"10.0.0.5:40000->203.0.113.20:9000"}),
+                json!({"evt.type":"connect","evt.rawres":0,"proc.sid":600,"evt.rawtime":6,"proc.name":"restic","fd.name":"10.0.0.5:40000->10.0.8.20:9000"}),
             ),
         ];
         let r = verdict_of(&agent, "Read ssh");
         assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        // The same keys sent to a public address: not the agent's job to excuse (adversary).
+        let mut public = agent.clone();
+        public[2] = l(
+            json!({"evt.type":"connect","evt.rawres":0,"proc.sid":600,"evt.rawtime":6,"proc.name":"restic","fd.name":"10.0.0.5:40000->203.0.113.20:9000"}),
+        );
+        let r = verdict_of(&public, "Read ssh");
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(
+            signals(&r[0]).contains(&"credentials_sent_out"),
+            "{:#?}",
+            r[0]
+        );
         let s = signals(&r[0]);
         assert!(
             !s.contains(&"target_sensitive")
