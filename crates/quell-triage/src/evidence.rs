@@ -239,6 +239,53 @@ pub fn is_persistence(path: &str) -> bool {
         || PARTS.iter().any(|p| path.contains(p))
 }
 
+/// Whether writing a path plants persistence: a [`is_persistence`] location, or an SSH
+/// `authorized_keys` file (a key that logs the intruder back in).
+pub fn persists(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    is_persistence(path)
+        || (matches!(base, "authorized_keys" | "authorized_keys2") && path.contains("/.ssh/"))
+}
+
+/// Whether an open event opened its file for writing (`evt.is_open_write`, or `O_WRONLY`
+/// / `O_RDWR` in its flags).
+fn opened_for_write(ev: &FlatEvent) -> bool {
+    matches!(
+        ev.get("evt.is_open_write"),
+        Some(quell_rules::Value::Bool(true))
+    ) || text(ev, "evt.arg.flags").is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR"))
+}
+
+/// Whether the event writes its target: an open for writing, a creation, a rename or a
+/// link onto it.
+pub fn writes_target(ev: &FlatEvent) -> bool {
+    match text(ev, "evt.type").as_deref() {
+        Some("open" | "openat" | "openat2") => opened_for_write(ev),
+        Some(t) => {
+            t == "creat"
+                || t.starts_with("rename")
+                || t.starts_with("link")
+                || t.starts_with("symlink")
+        }
+        None => false,
+    }
+}
+
+/// Whether `program` writes the persistence file `path` every time it runs, by design: the
+/// account tools copy the skeleton's shell start-up files into a new home (`useradd -m`).
+/// The content is the system's skeleton, not the writer's; the account creation itself is
+/// what the rules flag.
+pub fn writes_by_design(program: &str, path: &str) -> bool {
+    const ACCOUNT_TOOLS: &[&str] = &["useradd", "adduser", "newusers"];
+    let base = path.rsplit('/').next().unwrap_or(path);
+    ACCOUNT_TOOLS.contains(&program)
+        && (path.starts_with("/home/") || path.starts_with("/root/"))
+        && base.starts_with('.')
+        && !matches!(base, "authorized_keys" | "authorized_keys2")
+        && !path.contains("/.ssh/")
+        && !path.contains("/.config/")
+}
+
 /// Classifies a target path.
 pub fn sensitivity(path: &str) -> Sensitivity {
     let base = path.rsplit('/').next().unwrap_or(path);
@@ -692,19 +739,26 @@ pub fn scheduler_launcher(ev: &FlatEvent) -> Option<String> {
 }
 
 /// Whether a path is a scheduler's entry: a crontab, a cron directory, an `at` or
-/// anacron spool. (systemd timers start their jobs from init, which is never a launcher
-/// here: see [`scheduler_launcher`].)
+/// anacron spool, or a systemd unit (system or user): what makes a later job run that
+/// nobody entered a session for. (systemd timers start their jobs from init, which is
+/// never a launcher here: see [`scheduler_launcher`]; their units still count as written
+/// schedule entries.)
 pub fn is_schedule_entry(path: &str) -> bool {
-    const PARTS: &[&str] = &[
+    const PREFIXES: &[&str] = &[
         "/etc/cron.",
         "/etc/crontab",
         "/var/spool/cron/",
         "/var/spool/at",
         "/var/spool/anacron/",
         "/etc/anacrontab",
+        "/etc/systemd/system/",
+        "/usr/lib/systemd/system/",
+        "/lib/systemd/system/",
     ];
     let base = path.rsplit('/').next().unwrap_or(path);
-    PARTS.iter().any(|p| path.starts_with(p)) || base == "crontab"
+    PREFIXES.iter().any(|p| path.starts_with(p))
+        || path.contains("/.config/systemd/user/")
+        || base == "crontab"
 }
 
 /// Whether the event writes a schedule entry: an open for writing, a rename, a link or a
@@ -1126,6 +1180,9 @@ pub enum Activity {
     CredentialRead(String, String),
     /// A known-maintenance program ran (catalogue actor): its name.
     Maintenance(String),
+    /// A file where an intruder persists ([`persists`]: a cron entry, a systemd unit,
+    /// `authorized_keys`, a shell start-up file) was opened for writing: (path, writer's name).
+    PersistenceWrite(String, String),
     /// Contact with another host that is not weighed on its own: an upload, a request
     /// whose body is discarded, a copy to a remote host, or an ordinary client's connection
     /// to a public address: (destination, program, outside). `outside` is false for an
@@ -1551,9 +1608,14 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
         {
             return Some(Activity::CredentialRead(path, reader));
         }
-        let write = flag("evt.is_open_write")
-            || text(ev, "evt.arg.flags")
-                .is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR"));
+        let write = opened_for_write(ev);
+        if write
+            && persists(&path)
+            && !writes_by_design(&reader, &path)
+            && int(ev, "fd.num").is_none_or(|n| n >= 0)
+        {
+            return Some(Activity::PersistenceWrite(path, reader));
+        }
         if write && in_drop_dir(&path) && int(ev, "fd.num").is_none_or(|n| n >= 0) {
             return Some(Activity::WroteFile(path, reader));
         }

@@ -131,6 +131,15 @@ pub struct Sessions {
     /// The session of each record, by record index (`None`: no session).
     keys: Vec<Option<u32>>,
     sessions: Vec<Session>,
+    /// Scheduler entries (cron, at, systemd units) written by a process no catalogue
+    /// entry explains, per host/container: (time, record index, path).
+    schedules: HashMap<String, Vec<(Option<u64>, usize, String)>>,
+}
+
+/// The host/container part of a record's keys.
+fn place(r: &Record) -> String {
+    let container = text(&r.event, "container.id").unwrap_or_else(|| "host".into());
+    format!("{}/{container}", r.hostname.as_deref().unwrap_or_default())
 }
 
 impl Sessions {
@@ -305,8 +314,24 @@ impl Sessions {
                     .filter(|m| m.entry.allows_signal(signal) && !public)
                     .map(|m| m.entry.name.clone())
             }
+            // A known agent itself (a package manager, configuration management) writes
+            // units, cron entries and keys by design; a generic program its session runs
+            // (`tee`, `sh`, `echo >>`) is not explained by the agent above it.
+            Activity::PersistenceWrite(..) => catalogue
+                .find(&r.event)
+                .filter(|m| m.level == 0)
+                .map(|m| m.entry.name.clone()),
             _ => None,
         };
+        if let (Activity::PersistenceWrite(p, _), None) = (&act, &excused) {
+            if crate::evidence::is_schedule_entry(p) {
+                self.schedules.entry(place(r)).or_default().push((
+                    r.event.timestamp_ns(),
+                    i,
+                    p.clone(),
+                ));
+            }
+        }
         if let Activity::WroteFile(p, w) = &act {
             sess.writers.insert(p.clone(), w.clone());
         }
@@ -365,6 +390,25 @@ impl Sessions {
     /// Who wrote `path` in the session of record `at`, if quell saw it.
     pub fn writer(&self, at: usize, path: &str) -> Option<&str> {
         self.session_of(at)?.writers.get(path).map(String::as_str)
+    }
+
+    /// A scheduler entry (cron, at, a systemd unit) that a process no catalogue entry
+    /// explains wrote on the same host or container within [`WINDOW_NS`] before record
+    /// `at` (its path), if quell saw one: a job a scheduler starts that soon after is
+    /// likely that entry's (`* * * * *`), set up by somebody who entered a session. The
+    /// window keeps one write from reaching every job of the host for good; an entry that
+    /// waits longer before its first run is not linked (a stated residual).
+    pub fn schedule_written_before(&self, records: &[Record], at: usize) -> Option<&str> {
+        let r = records.get(at)?;
+        let t0 = r.event.timestamp_ns();
+        self.schedules
+            .get(&place(r))?
+            .iter()
+            .find(|(t, i, _)| match (t0, t) {
+                (Some(t0), Some(t)) => *t < t0 && t0 - *t <= WINDOW_NS,
+                _ => *i < at,
+            })
+            .map(|(_, _, p)| p.as_str())
     }
 
     /// Records a suspicious alert (its own lineage shows an attack) in its session.

