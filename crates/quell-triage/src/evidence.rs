@@ -1482,6 +1482,14 @@ pub fn activity(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option
 fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<Activity> {
     let ty = text(ev, "evt.type")?;
     if let Some(entry) = schedule_write(ev) {
+        // A schedule entry opened for writing is a persistence write first (the session's
+        // `session_persistence` veto weighs it); the scheduler's own index of written entries
+        // reads `schedule_write` on the records, whatever the activity.
+        if matches!(ty.as_str(), "open" | "openat" | "openat2") {
+            if let Some(act @ Activity::PersistenceWrite(..)) = open_activity(ev) {
+                return Some(act);
+            }
+        }
         return Some(Activity::WroteSchedule(
             entry,
             text(ev, "proc.name").unwrap_or_default(),
@@ -1598,29 +1606,36 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
         return None;
     }
     if matches!(ty.as_str(), "open" | "openat" | "openat2") {
-        let flag = |k: &str| matches!(ev.get(k), Some(quell_rules::Value::Bool(true)));
-        let path = text(ev, "fd.name")?;
-        let reader = text(ev, "proc.name").unwrap_or_default();
-        if flag("evt.is_open_read")
-            && is_credential(&path)
-            && !reads_by_design(&reader, &path)
-            && int(ev, "fd.num").is_none_or(|n| n >= 0)
-        {
-            return Some(Activity::CredentialRead(path, reader));
-        }
-        let write = opened_for_write(ev);
-        if write
-            && persists(&path)
-            && !writes_by_design(&reader, &path)
-            && int(ev, "fd.num").is_none_or(|n| n >= 0)
-        {
-            return Some(Activity::PersistenceWrite(path, reader));
-        }
-        if write && in_drop_dir(&path) && int(ev, "fd.num").is_none_or(|n| n >= 0) {
-            return Some(Activity::WroteFile(path, reader));
+        text(ev, "fd.name")?;
+        if let Some(act) = open_activity(ev) {
+            return Some(act);
         }
     }
     attack_step(ev).map(|(st, what)| Activity::Step(st, what))
+}
+
+/// What a successful open does toward an attack: a credential read, a persistence write, a
+/// file written into a drop directory.
+fn open_activity(ev: &FlatEvent) -> Option<Activity> {
+    let flag = |k: &str| matches!(ev.get(k), Some(quell_rules::Value::Bool(true)));
+    let path = text(ev, "fd.name")?;
+    let reader = text(ev, "proc.name").unwrap_or_default();
+    let opened = int(ev, "fd.num").is_none_or(|n| n >= 0);
+    if flag("evt.is_open_read")
+        && is_credential(&path)
+        && !reads_by_design(&reader, &path)
+        && opened
+    {
+        return Some(Activity::CredentialRead(path, reader));
+    }
+    let write = opened_for_write(ev);
+    if write && persists(&path) && !writes_by_design(&reader, &path) && opened {
+        return Some(Activity::PersistenceWrite(path, reader));
+    }
+    if write && in_drop_dir(&path) && opened {
+        return Some(Activity::WroteFile(path, reader));
+    }
+    None
 }
 
 /// Whether `program` reads the credential file `path` every time it runs, by design: the

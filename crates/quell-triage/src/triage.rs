@@ -1201,9 +1201,28 @@ impl Triage<'_> {
         // container started) is its own program even outside the system's directories.
         let own_program =
             shipped_executable(ev) || work.workload.as_ref().is_some_and(|w| w.level == 0);
+        // The alert's own act counts too: a job whose alerting act is itself a download, a
+        // connection out of the site, a stream redirected to a socket, a dropped program, a
+        // shell fed from the network or a persistence or schedule write is not quiet,
+        // whatever its session held before (tests/adversary.rs: an attacker's move added to a
+        // workload's session alerts on its own act).
+        let own_act_toward_attack = crate::evidence::activity(ev, &|_| false).is_some_and(|a| {
+            matches!(
+                a,
+                Activity::Download(..)
+                    | Activity::Outbound(..)
+                    | Activity::NetworkStdio(..)
+                    | Activity::ExecDropped(..)
+                    | Activity::ShellFromStdin(..)
+                    | Activity::PersistenceWrite(..)
+                    | Activity::WroteSchedule(..)
+                    | Activity::Contact(_, _, true)
+            )
+        });
         let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
+                && !own_act_toward_attack
                 && dropped.is_none()
                 && a.network_stdio.is_none()
                 && own_program
