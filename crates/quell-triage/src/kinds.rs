@@ -195,7 +195,16 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
         }
         Kind::Pod => {
             if let Some(p) = controller_prefix(&distinct) {
+                // A prefix that still holds a generated segment (a Job's or a runner's run id:
+                // `rust-build-8f2kd-`, `runner-...-project-412-concurrent-`) also takes, wider,
+                // the same controller's pods of another run (`rust-build-*-*`).
+                let generated = p.split('-').any(generated_segment);
                 out.push(gen(field, "startswith", ExVal::One(p), 1));
+                if let Some(g) = pod_glob(&distinct).filter(|_| generated) {
+                    out.push(gen(field, "glob", ExVal::One(g), 2));
+                }
+            } else if let Some(g) = pod_glob(&distinct) {
+                out.push(gen(field, "glob", ExVal::One(g), 1));
             } else if let Some(p) = instance_prefix(&distinct) {
                 out.push(gen(field, "startswith", ExVal::One(p), 2));
             }
@@ -704,32 +713,88 @@ pub fn generated_binary(v: &str) -> Option<String> {
     let (mdir, changed) = masked(dir)?;
     // The generated part must be below a fixed directory of at least two components.
     let fixed = mdir.split('*').next().unwrap_or_default();
-    let fixed_dir = fixed.rsplit_once('/').map_or("", |(d, _)| d);
-    if !changed || !dir.starts_with('/') || fixed_dir.matches('/').count() < 2 {
+    let (fixed_dir, stem) = fixed.rsplit_once('/').unwrap_or(("", ""));
+    // Below a fixed directory of two components (`/dev/shm/go-build*`), or one whose
+    // generated name starts with the tool's own word (`/tmp/go-build*`, not `/tmp/*`
+    // nor mktemp's `/tmp/tmp.*`).
+    let named = stem.chars().filter(char::is_ascii_alphabetic).count() >= 5;
+    if !changed
+        || !dir.starts_with('/')
+        || (fixed_dir.matches('/').count() < 2 && !(named && fixed_dir.matches('/').count() == 1))
+    {
         return None;
     }
     let g = format!("{mdir}/*.{ext}");
     safe_for_eq(&g).then_some(g)
 }
 
-/// A generated binary's command line with its first word (the binary's own name) as any
-/// name with the same extension, the rest masked as [`glob_of`] does:
+/// A generated binary's command line with its first word (the binary's own name, or the
+/// kernel's 15-character cut of it) as any word, the rest masked as [`glob_of`] does:
 /// `queue.test -test.paniconexit0 -test.timeout=10m0s` →
-/// `*.test -test.paniconexit* -test.timeout=10m0s`. `None` when the first word is not
-/// `name` (the executable's file name) or the line is a shell's program.
+/// `* -test.paniconexit* -test.timeout=10m0s` (the exception's executable glob keeps it to
+/// the tool's generated binaries). `None` when the first word is not `name` (the
+/// executable's file name) or its cut, or the line is a shell's program.
 pub fn generated_command(cmd: &str, name: &str) -> Option<String> {
     let (argv0, rest) = cmd.split_once(' ').unwrap_or((cmd, ""));
-    if argv0 != name || is_shell_program(&cmd.split(' ').collect::<Vec<_>>()) {
+    // The kernel keeps 15 characters of a process name, and Falco's command line starts
+    // with it: `ledger_store.te` for `ledger_store.test`.
+    let comm: String = name.chars().take(15).collect();
+    if (argv0 != name && argv0 != comm) || is_shell_program(&cmd.split(' ').collect::<Vec<_>>()) {
         return None;
     }
-    let (_, ext) = argv0.rsplit_once('.')?;
     let rest = if rest.is_empty() {
         String::new()
     } else {
-        format!(" {}", masked(rest)?.0)
+        // Masked with its leading blank: alone, `-test.count=1` would be a bare word.
+        masked(&format!(" {rest}"))?.0
     };
-    let g = format!("*.{ext}{rest}");
+    // Any first word: the next binary's name may be cut (`ledger_store.te`), so its
+    // extension cannot be required; the executable's own glob keeps the exception to the
+    // generated binaries.
+    let g = format!("*{rest}");
     safe_for_eq(&g).then_some(g)
+}
+
+/// A pod name with every generated segment (between `-`s: a run of digits, or a token of
+/// at least 4 letters and digits mixed) as `*`: `runner-p2s7dk1-project-412-concurrent-0-k2l9c`
+/// → `runner-*-project-*-concurrent-*-*`, `rust-build-8f2kd-m2v8c` → `rust-build-*-*`. The
+/// words stay (the controller's name); all values must give one glob, with at least one
+/// word of 3 letters or more kept, and something generated.
+pub fn pod_glob(distinct: &BTreeSet<&str>) -> Option<String> {
+    let globs: BTreeSet<String> = distinct
+        .iter()
+        .map(|v| {
+            let mut words = 0;
+            let mut changed = false;
+            let parts: Vec<&str> = v
+                .split('-')
+                .map(|s| {
+                    if generated_segment(s) {
+                        changed = true;
+                        "*"
+                    } else {
+                        if s.chars().filter(char::is_ascii_alphabetic).count() >= 3 {
+                            words += 1;
+                        }
+                        s
+                    }
+                })
+                .collect();
+            (changed && words > 0).then(|| parts.join("-"))
+        })
+        .collect::<Option<_>>()?;
+    let g = (globs.len() == 1).then(|| globs.into_iter().next())??;
+    safe_for_eq(&g).then_some(g)
+}
+
+/// A generated segment of a pod name: a run of digits, or a token of at least 4 letters
+/// and digits mixed (`8f2kd`, `p2s7dk1`; not `e2e`, `v2`).
+fn generated_segment(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric())
+        && digits > 0
+        && (digits == s.len() || s.len() >= 4)
 }
 
 /// Pods named per user or per instance without a generated suffix (`jupyter-maria`,
@@ -969,6 +1034,13 @@ mod tests {
             None,
             "fixed part too short"
         );
+        // Directly in /tmp only under the tool's own name (`go-build*`), never mktemp's.
+        assert_eq!(
+            generated_binary("/tmp/go-build2975530184/b001/ledger.test").as_deref(),
+            Some("/tmp/go-build*/b*/*.test")
+        );
+        assert_eq!(generated_binary("/tmp/tmp.Xa81kQ/b001/ledger.test"), None);
+        assert_eq!(generated_binary("/tmp/x81kq2/ledger.test"), None);
         let g = ladder(
             "proc.exepath",
             &s(&["/dev/shm/go-build1772003311/b052/queue.test"]),
@@ -988,7 +1060,16 @@ mod tests {
                 "queue.test"
             )
             .as_deref(),
-            Some("*.test -test.paniconexit* -test.timeout=10m0s")
+            Some("* -test.paniconexit* -test.timeout=10m0s")
+        );
+        // The command line's first word is the kernel's 15-character cut of a long name.
+        assert_eq!(
+            generated_command("ledger_store.te -test.count=1", "ledger_store.test").as_deref(),
+            Some("* -test.count=*")
+        );
+        assert_eq!(
+            generated_command("ledger_store.t -x", "ledger_store.test"),
+            None
         );
         assert_eq!(generated_command("worker.test -x", "queue.test"), None);
         assert_eq!(generated_command("sh -c a.test", "sh"), None);
@@ -1054,6 +1135,47 @@ mod tests {
                 .collect()
         )
         .is_none());
+    }
+
+    /// Pods of the same controller in another run: a Job's or a CI runner's run id inside
+    /// the controller's prefix is generated too (`rust-build-8f2kd-m2v8c`), so the widest
+    /// rung globs every generated segment and keeps the words.
+    #[test]
+    fn pod_names_of_another_run_glob_their_generated_segments() {
+        let pg = |v: &[&str]| pod_glob(&v.iter().copied().collect());
+        assert_eq!(
+            pg(&["runner-p2s7dk1-project-88-concurrent-0-w8e7r"]).as_deref(),
+            Some("runner-*-project-*-concurrent-*-*")
+        );
+        assert_eq!(pg(&["web-e2e-4f5g6-ab1cd"]).as_deref(), Some("web-e2e-*-*"));
+        assert_eq!(pg(&["nginx"]), None, "nothing generated");
+        assert_eq!(pg(&["12-34"]), None, "no word kept");
+        assert_eq!(pg(&["web-e2e-4f5g6-ab1cd", "api-e2e-4f5g6-ab1cd"]), None);
+        // Only where the controller's prefix itself holds a generated segment.
+        let g = ladder("k8s.pod.name", &s(&["rust-build-8f2kd-m2v8c"]));
+        assert!(has(&g, "k8s.pod.name", "startswith", "rust-build-8f2kd-"));
+        assert!(g.iter().any(|g| g.comp == "glob"
+            && g.value == ExVal::One("rust-build-*-*".into())
+            && g.level == 2));
+        let g = ladder("k8s.pod.name", &s(&["web-7d9f8c6b5-x2x9k"]));
+        assert!(!g.iter().any(|g| g.comp == "glob"), "{g:?}");
+        // Through the engine: another run's pod is taken, another controller's is not.
+        let m = |pat: &str, v: &str| {
+            let mut e = quell_rules::engine::Engine::new();
+            let rules = format!("- rule: R\n  desc: d\n  condition: evt.type = execve and k8s.pod.name glob \"{pat}\"\n  output: o\n  priority: NOTICE\n");
+            assert!(e.load("r.yaml", &rules).successful);
+            let ev = quell_events::FlatEvent::from_json_line(&format!(
+                r#"{{"evt.type":"execve","k8s.pod.name":"{v}"}}"#
+            ))
+            .unwrap();
+            e.rule("R").unwrap().matches(&ev)
+        };
+        assert!(m("rust-build-*-*", "rust-build-3kq7w-m2v8c"));
+        assert!(!m("rust-build-*-*", "rust-bench-3kq7w-m2v8c"));
+        assert!(m(
+            "runner-*-project-*-concurrent-*-*",
+            "runner-p2s7dk1-project-91-concurrent-0-w8e7r"
+        ));
     }
 
     #[test]
