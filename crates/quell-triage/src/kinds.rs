@@ -192,8 +192,10 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
             if let Some(p) = script_prefix(&distinct) {
                 out.push(gen(field, "glob", ExVal::One(p), 2));
             }
-            let rx: Option<BTreeSet<String>> =
-                distinct.iter().map(|v| shell_program_regex(v)).collect();
+            let rx: Option<BTreeSet<String>> = distinct
+                .iter()
+                .map(|v| shell_program_regex(v).or_else(|| account_regex(v)))
+                .collect();
             if let Some(r) = rx.filter(|r| r.len() == 1) {
                 out.extend(r.into_iter().map(|r| gen(field, "regex", ExVal::One(r), 2)));
             }
@@ -330,6 +332,10 @@ fn glob_token(t: &str) -> String {
         return "*".into();
     }
     if t.len() >= 8 && t.chars().all(|c| c.is_ascii_hexdigit()) {
+        return "*".into();
+    }
+    if t.starts_with(|c: char| c.is_ascii_digit()) && digits > letters && letters <= 2 {
+        // A timestamp's fragment (`05T02` of `2026-11-05T02:00:07`), a size (`64k`).
         return "*".into();
     }
     if t.len() >= 6 && letters > 0 {
@@ -766,6 +772,126 @@ pub fn shell_program_regex(v: &str) -> Option<String> {
     (widened && safe_for_eq(&out)).then_some(out)
 }
 
+/// Tools that administer accounts: their argument names the account (`useradd -m kmori`,
+/// `gpasswd -a kmori sudo`, `crontab -l -u app`), a per-invocation value like a file name.
+const ACCOUNT_TOOLS: &[&str] = &[
+    "useradd", "adduser", "usermod", "userdel", "deluser", "groupadd", "groupmod", "gpasswd",
+    "passwd", "chage", "chsh", "crontab",
+];
+
+/// Any account name but `root` (a regex has no negation: spelled out by prefix).
+const ACCOUNT_RX: &str = "(?:[a-qs-z_][a-z0-9_.-]*|r|r[a-np-z0-9_.-][a-z0-9_.-]*|ro|ro[a-np-z0-9_.-][a-z0-9_.-]*|roo|roo[a-su-z0-9_.-][a-z0-9_.-]*|root[a-z0-9_.-]+)";
+
+fn is_account_name(w: &str) -> bool {
+    (2..=32).contains(&w.len())
+        && w.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && w.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// Whether a command line is an account tool's ([`ACCOUNT_TOOLS`]).
+pub fn is_account_tool(cmd: &str) -> bool {
+    let argv0 = cmd.split(' ').next().unwrap_or_default();
+    ACCOUNT_TOOLS.contains(&argv0.rsplit('/').next().unwrap_or_default())
+}
+
+/// The positions of the account names in an account tool's command line: the value of
+/// `-u`/`--user` (crontab), the first argument of `gpasswd -a|-d`, else the last word
+/// (useradd's login), or the first argument right after the tool; and the owner of a
+/// `/home/OWNER` argument naming the same account.
+pub fn account_words(cmd: &str) -> Vec<usize> {
+    let words: Vec<&str> = cmd.split(' ').collect();
+    if !is_account_tool(cmd) || words.len() < 2 {
+        return Vec::new();
+    }
+    let tool = words[0].rsplit('/').next().unwrap_or_default();
+    let mut out: Vec<usize> = Vec::new();
+    for i in 1..words.len() {
+        let prev = words[i - 1];
+        let by_option = matches!(prev, "-u" | "--user") && tool == "crontab"
+            || matches!(prev, "-a" | "-d" | "-M") && tool == "gpasswd";
+        if by_option && is_account_name(words[i]) {
+            out.push(i);
+        }
+    }
+    if out.is_empty() && tool != "crontab" && tool != "gpasswd" {
+        let last = words.len() - 1;
+        if is_account_name(words[last]) && !words[last - 1].starts_with("--") {
+            out.push(last);
+        } else if is_account_name(words[1]) {
+            out.push(1);
+        }
+    }
+    out
+}
+
+/// An account tool's command line as a regex that takes another account (never `root`)
+/// and the same account's home, digit runs and temp names: `useradd -m -s /bin/bash -p *
+/// kmori` → `useradd -m -s /bin/bash -p [*] ACCOUNT`. Every other word is literal, so the
+/// options (groups, shell) stay what was seen. `None` for other tools or without an
+/// account argument.
+pub fn account_regex(cmd: &str) -> Option<String> {
+    let at = account_words(cmd);
+    if at.is_empty() || is_shell_program(&cmd.split(' ').collect::<Vec<_>>()) {
+        return None;
+    }
+    let names: BTreeSet<&str> = cmd
+        .split(' ')
+        .enumerate()
+        .filter(|(i, _)| at.contains(i))
+        .map(|(_, w)| w)
+        .collect();
+    let mut out = String::with_capacity(cmd.len() * 2);
+    for (i, w) in cmd.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if at.contains(&i) {
+            out.push_str(ACCOUNT_RX);
+            continue;
+        }
+        let home = w
+            .strip_prefix("/home/")
+            .map(|r| r.split_once('/').map_or((r, ""), |(o, rest)| (o, rest)));
+        if let Some((_, rest)) = home.filter(|(o, _)| names.contains(o)) {
+            out.push_str("/home/");
+            out.push_str(ACCOUNT_RX);
+            if !rest.is_empty() || w.ends_with('/') {
+                out.push('/');
+            }
+            rest.chars().try_for_each(|c| rx_char(c, &mut out))?;
+            continue;
+        }
+        // Digit runs and temp names as in a glob, as classes of any length.
+        let mut token = String::new();
+        let flush = |token: &mut String, out: &mut String| -> Option<()> {
+            if token.is_empty() {
+                return Some(());
+            }
+            let m = glob_token(token);
+            if m == *token {
+                token.chars().try_for_each(|c| rx_char(c, out))?;
+            } else {
+                let stem = m.strip_suffix('*').unwrap_or("");
+                out.push_str(stem);
+                out.push_str("[A-Za-z0-9]+");
+            }
+            token.clear();
+            Some(())
+        };
+        for c in w.chars() {
+            if c.is_ascii_alphanumeric() {
+                token.push(c);
+            } else {
+                flush(&mut token, &mut out)?;
+                rx_char(c, &mut out)?;
+            }
+        }
+        flush(&mut token, &mut out)?;
+    }
+    (out.contains(' ') && safe_for_eq(&out)).then_some(out)
+}
+
 /// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`.
 fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
     let mut pats = BTreeSet::new();
@@ -840,7 +966,7 @@ pub fn generated_binary(v: &str) -> Option<String> {
 /// A generated binary's command line with its first word (the binary's own name, or the
 /// kernel's 15-character cut of it) as any word, the rest masked as [`glob_of`] does:
 /// `queue.test -test.paniconexit0 -test.timeout=10m0s` →
-/// `* -test.paniconexit* -test.timeout=10m0s` (the exception's executable glob keeps it to
+/// `* -test.paniconexit* -test.timeout=*` (the exception's executable glob keeps it to
 /// the tool's generated binaries). `None` when the first word is not `name` (the
 /// executable's file name) or its cut, or the line is a shell's program.
 pub fn generated_command(cmd: &str, name: &str) -> Option<String> {
@@ -1169,7 +1295,7 @@ mod tests {
                 "queue.test"
             )
             .as_deref(),
-            Some("* -test.paniconexit* -test.timeout=10m0s")
+            Some("* -test.paniconexit* -test.timeout=*")
         );
         // The command line's first word is the kernel's 15-character cut of a long name.
         assert_eq!(
@@ -1310,6 +1436,45 @@ mod tests {
             &s(&["sh -c /fluentd/scripts/nvme_smart.sh"]),
         );
         assert!(l.iter().any(|g| g.comp == "regex" && g.level == 2), "{l:?}");
+    }
+
+    /// An account tool's account argument takes any account but `root`; its options stay
+    /// literal. Checked through the engine.
+    #[test]
+    fn account_tools_take_another_account_never_root() {
+        let r = account_regex("useradd -m -s /bin/bash -p * rtanaka").unwrap();
+        assert!(r.starts_with("useradd -m -s /bin/bash -p [*] (?:"), "{r}");
+        assert_eq!(account_regex("tar czf /x.tgz /etc"), None);
+        assert_eq!(account_regex("sh -c useradd bob"), None);
+        let m = |pat: &str, v: &str| {
+            let mut e = quell_rules::engine::Engine::new();
+            let rules = format!("- rule: R\n  desc: d\n  condition: evt.type = execve and proc.cmdline regex \"{pat}\"\n  output: o\n  priority: NOTICE\n");
+            assert!(e.load("r.yaml", &rules).successful, "{pat}");
+            let ev = quell_events::FlatEvent::from_json_line(
+                &serde_json::json!({"evt.type": "execve", "proc.cmdline": v}).to_string(),
+            )
+            .unwrap();
+            e.rule("R").unwrap().matches(&ev)
+        };
+        assert!(m(&r, "useradd -m -s /bin/bash -p * mgarcia"));
+        assert!(m(&r, "useradd -m -s /bin/bash -p * rob"));
+        assert!(m(&r, "useradd -m -s /bin/bash -p * rootkit"));
+        assert!(!m(&r, "useradd -m -s /bin/bash -p * root"));
+        assert!(!m(&r, "useradd -m -s /bin/bash -p * -o -u 0 mgarcia"));
+        assert!(!m(&r, "useradd -m -s /bin/bash -p * bob;id"));
+        let r = account_regex("gpasswd -a rtanaka google-sudoers").unwrap();
+        assert!(m(&r, "gpasswd -a mgarcia google-sudoers"));
+        assert!(!m(&r, "gpasswd -a root google-sudoers"));
+        assert!(!m(&r, "gpasswd -a mgarcia sudo"));
+        let r = account_regex("crontab -u app /tmp/__salt.tmp.w3kq9z1t").unwrap();
+        assert!(m(&r, "crontab -u backup /tmp/__salt.tmp.a8xk2m0q"), "{r}");
+        assert!(!m(&r, "crontab -u root /tmp/__salt.tmp.a8xk2m0q"));
+        let r = account_regex("useradd -s /bin/bash -m -d /home/kmori kmori").unwrap();
+        assert!(
+            m(&r, "useradd -s /bin/bash -m -d /home/psantos psantos"),
+            "{r}"
+        );
+        assert!(!m(&r, "useradd -s /bin/bash -m -d /root root"));
     }
 
     /// Pods of the same controller in another run: a Job's or a CI runner's run id inside
@@ -1607,5 +1772,21 @@ mod tests {
         // Values Falco's quoting cannot carry.
         assert!(ladder("proc.name", &s(&["a\"b"])).is_empty());
         assert!(glob_of("/var/log/a\u{1b}1").is_none());
+    }
+
+    /// A timestamp's fragment with a letter in it (`05T02`), a size or a duration (`64k`,
+    /// `10m0s`) varies like its digits; a word with a digit (`amd64`, `v2`, `3rd`) keeps its
+    /// letters.
+    #[test]
+    fn timestamp_fragments_vary_whole() {
+        assert_eq!(
+            glob_of("borg create ::web01-2026-11-05T02:00:07").as_deref(),
+            Some("borg create ::web*-*-*-*:*:*")
+        );
+        assert_eq!(glob_token("64k"), "*");
+        assert_eq!(glob_token("amd64"), "amd*");
+        assert_eq!(glob_token("10m0s"), "*");
+        assert_eq!(glob_token("v2"), "v*");
+        assert_eq!(glob_token("3rd"), "3rd");
     }
 }
