@@ -762,9 +762,9 @@ pub fn shell_program_regex(v: &str) -> Option<String> {
             rest.chars().try_for_each(|c| rx_char(c, &mut out))?;
             continue;
         }
-        if !w.is_empty() && w.chars().all(|c| c.is_ascii_digit()) && i > 1 {
-            out.push_str("[0-9]+");
-            widened = true;
+        if i > 1 {
+            // Digit runs, segment numbers and temp names, as classes of any length.
+            widened |= rx_masked_word(w, &mut out)?;
             continue;
         }
         w.chars().try_for_each(|c| rx_char(c, &mut out))?;
@@ -862,34 +862,42 @@ pub fn account_regex(cmd: &str) -> Option<String> {
             rest.chars().try_for_each(|c| rx_char(c, &mut out))?;
             continue;
         }
-        // Digit runs and temp names as in a glob, as classes of any length.
-        let mut token = String::new();
-        let flush = |token: &mut String, out: &mut String| -> Option<()> {
-            if token.is_empty() {
-                return Some(());
-            }
-            let m = glob_token(token);
-            if m == *token {
-                token.chars().try_for_each(|c| rx_char(c, out))?;
-            } else {
-                let stem = m.strip_suffix('*').unwrap_or("");
-                out.push_str(stem);
-                out.push_str("[A-Za-z0-9]+");
-            }
-            token.clear();
-            Some(())
-        };
-        for c in w.chars() {
-            if c.is_ascii_alphanumeric() {
-                token.push(c);
-            } else {
-                flush(&mut token, &mut out)?;
-                rx_char(c, &mut out)?;
-            }
-        }
-        flush(&mut token, &mut out)?;
+        rx_masked_word(w, &mut out)?;
     }
     (out.contains(' ') && safe_for_eq(&out)).then_some(out)
+}
+
+/// A word in a regex with its digit runs and temp names (as a glob masks them) as word
+/// classes of any length (`000000010000000000000042` → `[A-Za-z0-9]+`), the rest literal.
+/// Returns whether anything was masked.
+fn rx_masked_word(w: &str, out: &mut String) -> Option<bool> {
+    let mut changed = false;
+    let mut token = String::new();
+    let mut flush = |token: &mut String, out: &mut String| -> Option<()> {
+        if token.is_empty() {
+            return Some(());
+        }
+        let m = glob_token(token);
+        if m == *token {
+            token.chars().try_for_each(|c| rx_char(c, out))?;
+        } else {
+            changed = true;
+            out.push_str(m.strip_suffix('*').unwrap_or(""));
+            out.push_str("[A-Za-z0-9]+");
+        }
+        token.clear();
+        Some(())
+    };
+    for c in w.chars() {
+        if c.is_ascii_alphanumeric() {
+            token.push(c);
+        } else {
+            flush(&mut token, out)?;
+            rx_char(c, out)?;
+        }
+    }
+    flush(&mut token, out)?;
+    Some(changed)
 }
 
 /// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`.
@@ -1388,6 +1396,12 @@ mod tests {
         assert_eq!(
             rx("sh -c formail -ds >> /home/alice/Mail/lists/ops-announce").as_deref(),
             Some("sh -c formail -ds >> /home/[A-Za-z0-9_-]+/Mail/lists/[A-Za-z0-9_-]+")
+        );
+        // A segment number elsewhere in the program varies too (a WAL archive command).
+        let p = rx("sh -c test ! -f /mnt/wal-archive/000000010000000000000042 && cp pg_wal/000000010000000000000042 /mnt/wal-archive/000000010000000000000042").unwrap();
+        assert_eq!(
+            p,
+            "sh -c test ! -f /mnt/wal-archive/[A-Za-z0-9_-]+ && cp pg_wal/[A-Za-z0-9]+ /mnt/wal-archive/[A-Za-z0-9_-]+"
         );
         // Broad and sensitive directories stay literal: nothing widens, no regex.
         assert_eq!(rx("sh -c /usr/local/bin/check.sh"), None);
