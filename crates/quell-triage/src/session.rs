@@ -324,7 +324,13 @@ impl Sessions {
             _ => None,
         };
         if let (Activity::PersistenceWrite(p, _), None) = (&act, &excused) {
-            if crate::evidence::is_schedule_entry(p) {
+            // A package manager's maintainer script installing its package's cron entry is
+            // software from the repositories (the same excuse as `evidence::WorkSeen`'s index
+            // of schedule writes; a local malicious package is the forgery left open).
+            let by_package = crate::evidence::lineage(&r.event)
+                .iter()
+                .any(|(_, n, _)| crate::evidence::role(n) == crate::evidence::Role::PackageManager);
+            if crate::evidence::is_schedule_entry(p) && !by_package {
                 self.schedules.entry(place(r)).or_default().push((
                     r.event.timestamp_ns(),
                     i,
