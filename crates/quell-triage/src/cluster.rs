@@ -571,6 +571,11 @@ fn mask_arg(t: &str, first: bool) -> String {
     if first && plain {
         return t.to_string();
     }
+    // The superuser named as an argument (`usermod -a -G wheel root`, `crontab -u root`) is
+    // not an incidental value: the same command on root is another behaviour.
+    if t == "root" {
+        return t.to_string();
+    }
     if t.chars().any(|c| c.is_alphanumeric()) {
         "W".into()
     } else {
@@ -1142,6 +1147,18 @@ mod tests {
 
     /// The action, the entry and lineage facts, the workload's repository and the server
     /// are part of the behaviour.
+    #[test]
+    fn root_as_an_argument_is_kept() {
+        assert_eq!(
+            mask_command("usermod -a -G wheel alice"),
+            mask_command("usermod -a -G docker bob")
+        );
+        assert_ne!(
+            mask_command("usermod -a -G wheel alice"),
+            mask_command("usermod -a -G wheel root")
+        );
+    }
+
     #[test]
     fn generated_test_binaries_are_one_actor() {
         let s = |exe: &str, cmd: &str| {
