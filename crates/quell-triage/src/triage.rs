@@ -2800,12 +2800,12 @@ mod tests {
     }
 
     /// Issue 11 (personquiet): a person at a terminal whose session quell saw from its
-    /// start, with nothing toward an attack in it or in the alert's own act, is anchored
-    /// (`person_quiet`); each near-attack at the same terminal is not: a step toward an
+    /// start, with nothing toward an attack in it or in the alert's own act, gets
+    /// `person_quiet` (a score, no longer an anchor: see signals.yaml); each near-attack at the same terminal is not: a step toward an
     /// attack anywhere in the session (before or after the alert, inside or outside the
     /// context window), in the alert's own act, or a session quell did not see whole.
     #[test]
-    fn a_persons_quiet_session_is_anchored_and_its_near_attacks_are_not() {
+    fn a_persons_quiet_session_shows_person_quiet_and_its_near_attacks_do_not() {
         // sshd -> bash (session leader 900) -> rm, which removes an application log.
         let session = |sid: i64,
                        target: &str,
@@ -2847,9 +2847,11 @@ mod tests {
             "Clear Log Activities",
         );
         assert_eq!(r.len(), 1, "{r:#?}");
-        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        // Its anchor is off (signals.yaml): the score says it, the verdict stays uncertain.
+        assert_eq!(r[0].verdict, Verdict::Uncertain, "{:#?}", r[0]);
+        assert!(r[0].score >= 0.8, "{:#?}", r[0]);
         assert!(signals(&r[0]).contains(&"person_quiet"), "{:#?}", r[0]);
-        assert_eq!(r[0].anchor.as_deref(), Some("person_quiet (quiet_session)"));
+        assert_eq!(r[0].anchor, None);
         // Ordinary work beside it keeps the anchor: a local health check, reading a
         // configuration and an environment, destroying an old key.
         let benign = vec![
@@ -2886,7 +2888,9 @@ mod tests {
             &session(901, LOG, "/usr/bin/rm", true, benign),
             "Clear Log Activities",
         );
-        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        // Its anchor is off (signals.yaml): the score says it, the verdict stays uncertain.
+        assert_eq!(r[0].verdict, Verdict::Uncertain, "{:#?}", r[0]);
+        assert!(r[0].score >= 0.8, "{:#?}", r[0]);
 
         let not_anchored = |lines: Vec<String>, why: &str| {
             let r = verdict_of(&lines, "Clear Log Activities");

@@ -1201,11 +1201,13 @@ fn judgment_figures_live() {
 // cluster, so recall is 7 of 37 (0.189) with no benign verdict changed.
 // Seventh session (helper personquiet): `person_quiet` (a person's quiet session seen whole,
 // nothing toward an attack by the strict test) raised recall to 9 of 37 (0.243) at
-// precision 0.900 (9 of 10), the one attack called likely FP unchanged.
+// precision 0.900 (9 of 10), the one attack called likely FP unchanged. The lead turned its
+// anchor off (the blind holdout3: 2 attack clusters called likely FP with it, 0 without), so
+// the test split is back to 7 of 36 (0.194) at 0.875; the floors are those figures.
 const MAX_ATTACK_FP: usize = 1;
 const MAX_MIXED: usize = 2;
-const FLOOR_RECALL: f64 = 0.24;
-const FLOOR_PRECISION: f64 = 0.89;
+const FLOOR_RECALL: f64 = 0.19;
+const FLOOR_PRECISION: f64 = 0.87;
 const FLOOR_TUNED: f64 = 0.35;
 // The live recordings' TEST split: no attack cluster called likely FP and no mixed cluster
 // (both asserted as 0; mixed since the sixth session's split by the session's rules, was 1).
