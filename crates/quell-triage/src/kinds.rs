@@ -789,7 +789,7 @@ fn is_account_name(w: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
-/// Whether a command line is an account tool's ([`ACCOUNT_TOOLS`]).
+/// Whether a command line is an account tool's (one of `ACCOUNT_TOOLS`).
 pub fn is_account_tool(cmd: &str) -> bool {
     let argv0 = cmd.split(' ').next().unwrap_or_default();
     ACCOUNT_TOOLS.contains(&argv0.rsplit('/').next().unwrap_or_default())
