@@ -8,12 +8,11 @@
 //! incubating rules (`../shared/corpus/falco-rules/`); a cluster holding any malicious
 //! scenario's alert counts as an attack cluster.
 
-#[path = "../../quell/tests/judgment/hand/expand.rs"]
-#[allow(dead_code, missing_docs, clippy::all)]
-mod expand;
+#[path = "../../quell/tests/judgment/corpus.rs"]
+#[allow(missing_docs)]
+mod corpus;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use quell_rules::engine::Engine;
 use quell_triage::catalogue::Catalogue;
@@ -31,74 +30,40 @@ struct Unit {
 }
 
 fn hand(dir: &Path) -> Vec<Unit> {
-    let mut alloc = expand::Alloc::default();
     let mut out = Vec::new();
-    for label in ["benign", "malicious"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("hand").join(label))
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        files.retain(|p| p.extension().is_some_and(|x| x == "yaml"));
-        files.sort();
-        for f in files {
-            let text = std::fs::read_to_string(&f).unwrap_or_default();
-            let sc = expand::expand_family(&text, &f.display().to_string(), &mut alloc)
-                .unwrap_or_else(|e| panic!("{e}"));
-            for s in sc {
-                // `FIT_DUMP=<scenario>`: its expanded events (train families only).
-                if std::env::var("FIT_DUMP").is_ok_and(|d| d == s.name)
-                    && !is_test_family(&s.family)
-                {
-                    println!("{}", s.jsonl());
-                }
-                let records = parse_records(&s.jsonl(), &s.name).expect("expanded events parse");
-                out.push(Unit {
-                    name: s.name,
-                    family: s.family,
-                    benign: s.label == expand::Label::Benign,
-                    records,
-                });
-            }
+    for s in corpus::yaml_scenarios_in(dir, "hand", |_| true) {
+        // `FIT_DUMP=<scenario>`: its expanded events (train families only).
+        if std::env::var("FIT_DUMP").is_ok_and(|d| d == s.name) && !is_test_family(&s.family) {
+            println!("{}", s.jsonl());
         }
+        let records = parse_records(&s.jsonl(), &s.name).expect("expanded events parse");
+        out.push(Unit {
+            name: s.name,
+            family: s.family,
+            benign: s.label == corpus::expand::Label::Benign,
+            records,
+        });
     }
     out
 }
 
 fn live(dir: &Path) -> Vec<Unit> {
     let mut out = Vec::new();
-    for label in ["benign", "malicious"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("live/recordings").join(label))
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        files.retain(|p| p.to_string_lossy().ends_with(".jsonl.gz"));
-        files.sort();
-        for f in files {
-            let o = Command::new("gzip")
-                .arg("-dc")
-                .arg(&f)
-                .output()
-                .expect("gzip");
-            let name = f
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .trim_end_matches(".jsonl.gz")
-                .to_string();
-            let Ok(records) = parse_records(&String::from_utf8_lossy(&o.stdout), &name) else {
-                eprintln!("skipped {name}: a bad line");
-                continue;
-            };
-            out.push(Unit {
-                family: family_of(&name).to_string(),
-                name: name.clone(),
-                benign: label == "benign",
-                records,
-            });
-        }
+    for r in corpus::recordings(&dir.join("live/recordings"), |_| true) {
+        let Ok(records) = parse_records(&r.text, &r.name) else {
+            eprintln!("skipped {}: a bad line", r.name);
+            continue;
+        };
+        out.push(Unit {
+            family: family_of(&r.name).to_string(),
+            benign: r.label == corpus::expand::Label::Benign,
+            name: r.name,
+            records,
+        });
     }
     out
 }
 
-/// The labeled clusters of one split of one kind, triaged together.
 fn examples(engine: &Engine, units: &[&Unit]) -> Vec<Example> {
     let mut records = Vec::new();
     let mut owner = Vec::new();

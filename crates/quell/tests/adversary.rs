@@ -34,15 +34,13 @@
 //!
 //! `cargo test -p quell --test adversary -- --nocapture` prints the table.
 
-#[path = "judgment/hand/expand.rs"]
-#[allow(dead_code)]
-mod expand;
+#[path = "judgment/corpus.rs"]
+mod corpus;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use expand::{expand_family, fnv1a64, Alloc, Label};
+use corpus::expand::{fnv1a64, Label};
+use corpus::yaml_scenarios;
 use quell_rules::engine::Engine;
 use quell_triage::catalogue::Catalogue;
 use quell_triage::history::History;
@@ -64,108 +62,50 @@ struct Unit {
     relevant: Option<BTreeSet<usize>>,
 }
 
-fn judgment_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/judgment")
-}
-
-/// The judgment corpus's split (tests/judgment.rs `split`): test when FNV-1a % 3 == 0.
+/// The judgment corpus's split (`quell_triage::fit::is_test_family`).
 fn is_train(family: &str) -> bool {
-    fnv1a64(family.as_bytes()) % 3 != 0
+    !quell_triage::fit::is_test_family(family)
 }
 
 fn engine() -> Engine {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/falco-rules");
-    let mut e = Engine::new();
-    for f in ["falco_rules.yaml", "falco-incubating_rules.yaml"] {
-        let text = std::fs::read_to_string(dir.join(f))
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()));
-        let res = e.load(f, &text);
-        assert!(res.successful, "{f}: {:?}", res.errors);
-    }
-    e
+    corpus::engine_of(&corpus::upstream_rules())
 }
 
 /// The YAML corpus `corpus` (`hand` or `holdout`); with `train_only`, only the families of
 /// the TRAIN split: a test family's file is not even read.
 fn yaml_units(corpus: &str, group: &'static str, train_only: bool) -> Vec<Unit> {
-    let mut files = Vec::new();
-    for label in ["benign", "malicious"] {
-        let dir = judgment_dir().join(corpus).join(label);
-        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let p = e.unwrap().path();
-            let stem = p.file_stem().unwrap().to_string_lossy().to_string();
-            if p.extension().is_some_and(|x| x == "yaml") && (!train_only || is_train(&stem)) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    let mut alloc = Alloc::default();
-    let mut out = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
-        let rel = f
-            .strip_prefix(judgment_dir())
-            .unwrap()
-            .display()
-            .to_string();
-        for s in expand_family(&text, &rel, &mut alloc).unwrap_or_else(|e| panic!("{e}")) {
+    yaml_scenarios(corpus, |family| !train_only || is_train(family))
+        .into_iter()
+        .map(|s| {
             let records =
                 parse_records(&s.jsonl(), &s.name).unwrap_or_else(|e| panic!("{}: {e:?}", s.name));
-            out.push(Unit {
+            Unit {
                 group,
                 name: s.name,
                 label: s.label,
                 records,
                 relevant: None,
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }
 
 /// The live recordings of the TRAIN split (a test family's file is not even opened).
 fn live_train_units() -> Vec<Unit> {
-    let mut out = Vec::new();
-    for label in [Label::Benign, Label::Malicious] {
-        let dir = judgment_dir().join("live/recordings").join(label.as_str());
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut files: Vec<PathBuf> = rd
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
-            .collect();
-        files.sort();
-        for f in files {
-            let name = f
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .trim_end_matches(".jsonl.gz")
-                .to_string();
-            let family = name.split("__").next().unwrap_or_default().to_string();
-            if !is_train(&family) {
-                continue;
-            }
-            let o = Command::new("gzip")
-                .arg("-dc")
-                .arg(&f)
-                .output()
-                .expect("gzip");
-            assert!(o.status.success(), "{}", f.display());
-            let text = String::from_utf8(o.stdout).unwrap();
-            let records = parse_records(&text, &name).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            out.push(Unit {
+    corpus::live_recordings(|name| is_train(quell_triage::fit::family_of(name)))
+        .into_iter()
+        .map(|r| {
+            let records =
+                parse_records(&r.text, &r.name).unwrap_or_else(|e| panic!("{}: {e:?}", r.name));
+            Unit {
                 group: "live-train",
-                name,
-                label,
+                name: r.name,
+                label: r.label,
                 records,
                 relevant: None,
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- building attacks

@@ -49,11 +49,10 @@ fn seed_story_deletions_never_share_a_cluster() {
 // one input, never share a cluster. Train families of the hand corpus only (the test split
 // is measured by tests/judgment.rs, never tuned on).
 
-#[path = "judgment/hand/expand.rs"]
-#[allow(dead_code)]
-mod expand;
+#[path = "judgment/corpus.rs"]
+mod corpus;
 
-use expand::{expand_family, fnv1a64, Alloc, Kind, Label, Scenario};
+use corpus::expand::{Kind, Label, Scenario};
 use proptest::prelude::*;
 use quell_rules::engine::Engine;
 use quell_triage::catalogue::Catalogue;
@@ -65,40 +64,16 @@ use quell_triage::{Lang, Triage};
 /// The hand corpus's scenarios of train families (the split rule of tests/judgment.rs:
 /// FNV-1a 64 of the family name, test when % 3 == 0).
 fn train_scenarios() -> Vec<Scenario> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/judgment/hand");
-    let mut files = Vec::new();
-    for label in ["benign", "malicious"] {
-        for e in std::fs::read_dir(root.join(label)).unwrap() {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "yaml") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    let mut alloc = Alloc::default();
-    let mut out = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
-        let sc = expand_family(&text, &f.display().to_string(), &mut alloc).unwrap();
-        out.extend(
-            sc.into_iter()
-                .filter(|s| fnv1a64(s.family.as_bytes()) % 3 != 0),
-        );
-    }
-    out
+    // Expanded whole, then filtered: the allocator runs over every family file, as in the
+    // judgment harness, so a scenario's pids and times are the same here and there.
+    corpus::yaml_scenarios("hand", |_| true)
+        .into_iter()
+        .filter(|s| !quell_triage::fit::is_test_family(&s.family))
+        .collect()
 }
 
 fn engine() -> Engine {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/falco-rules");
-    let mut e = Engine::new();
-    for f in ["falco_rules.yaml", "falco-incubating_rules.yaml"] {
-        let text = std::fs::read_to_string(dir.join(f))
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()));
-        let res = e.load(f, &text);
-        assert!(res.successful, "{f}: {:?}", res.errors);
-    }
-    e
+    corpus::engine_of(&corpus::upstream_rules())
 }
 
 /// Triages `units` (each a list of records) as one input; returns, per cluster that holds

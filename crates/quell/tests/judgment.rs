@@ -31,16 +31,14 @@
 //! a development set (`holdout3_corpus_is_well_formed`, ignored `judgment_figures_holdout3`,
 //! lines `holdout3`); see tests/judgment/holdout3/README.md before reading it.
 
-#[path = "judgment/hand/expand.rs"]
-#[allow(dead_code)]
-mod expand;
+#[path = "judgment/corpus.rs"]
+mod corpus;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
-use expand::{expand_family, fnv1a64, Alloc, Kind, Label, Scenario};
+use corpus::expand::{self, expand_family, fnv1a64, Alloc, Kind, Label, Scenario};
+use corpus::{engine_of as engine, upstream_rules as rules_files, yaml_scenarios};
 use quell_rules::engine::Engine;
 use quell_triage::catalogue::Catalogue;
 use quell_triage::history::History;
@@ -69,10 +67,10 @@ impl Split {
     }
 }
 
-/// The split of a family (the corpus contract): FNV-1a 64-bit over the name's UTF-8
-/// bytes; test when the hash % 3 == 0.
+/// The split of a family (the corpus contract, `quell_triage::fit::is_test_family`):
+/// FNV-1a 64-bit over the name's UTF-8 bytes; test when the hash % 3 == 0.
 fn split(family: &str) -> Split {
-    if fnv1a64(family.as_bytes()) % 3 == 0 {
+    if quell_triage::fit::is_test_family(family) {
         Split::Test
     } else {
         Split::Train
@@ -80,35 +78,6 @@ fn split(family: &str) -> Split {
 }
 
 // ---------------------------------------------------------------- loading
-
-fn judgment_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/judgment")
-}
-
-fn rules_files() -> Vec<RulesFile> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/falco-rules");
-    ["falco_rules.yaml", "falco-incubating_rules.yaml"]
-        .iter()
-        .map(|f| RulesFile {
-            name: f.to_string(),
-            text: std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| {
-                panic!(
-                    "{}: {e} (the upstream rules are read from ../shared next to the repository)",
-                    dir.join(f).display()
-                )
-            }),
-        })
-        .collect()
-}
-
-fn engine(rules: &[RulesFile]) -> Engine {
-    let mut e = Engine::new();
-    for r in rules {
-        let res = e.load(&r.name, &r.text);
-        assert!(res.successful, "{}: {:?}", r.name, res.errors);
-    }
-    e
-}
 
 /// A scenario unit of either kind, as records.
 struct Unit {
@@ -121,73 +90,12 @@ struct Unit {
     records: Vec<Record>,
 }
 
-/// The family files of a YAML corpus (`hand` or `holdout`), sorted.
-fn family_files(corpus: &str) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for label in ["benign", "malicious"] {
-        let dir = judgment_dir().join(corpus).join(label);
-        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let p = e.unwrap().path();
-            if p.extension().is_some_and(|x| x == "yaml") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 fn hand_scenarios() -> Vec<Scenario> {
-    yaml_scenarios("hand")
-}
-
-/// Expands every family file of a YAML corpus (one allocator: no two scenarios of the
-/// corpus share a pid, container, address or hour).
-fn yaml_scenarios(corpus: &str) -> Vec<Scenario> {
-    let mut alloc = Alloc::default();
-    let mut out = Vec::new();
-    for f in family_files(corpus) {
-        let text = std::fs::read_to_string(&f).unwrap();
-        let rel = f
-            .strip_prefix(judgment_dir())
-            .unwrap()
-            .display()
-            .to_string();
-        let sc = expand_family(&text, &rel, &mut alloc).unwrap_or_else(|e| panic!("{e}"));
-        let dir_label = f
-            .parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
-        for s in &sc {
-            if s.kind == Kind::Base {
-                assert_eq!(
-                    s.label.as_str(),
-                    dir_label,
-                    "{rel}: label and directory differ"
-                );
-            }
-            assert_eq!(
-                f.file_stem().unwrap().to_string_lossy(),
-                s.family,
-                "{rel}: the file is named after its family"
-            );
-        }
-        out.extend(sc);
-    }
-    out
+    yaml_scenarios("hand", |_| true)
 }
 
 fn hand_units() -> Vec<Unit> {
     units_of(hand_scenarios())
-}
-
-/// The held-out corpus (tests/judgment/holdout): written blind, after the hand corpus,
-/// by someone who read neither triage's source nor its data; never split, never tuned on.
-fn holdout_units() -> Vec<Unit> {
-    units_of(yaml_scenarios("holdout"))
 }
 
 fn units_of(scenarios: Vec<Scenario>) -> Vec<Unit> {
@@ -230,46 +138,24 @@ fn parse_name(name: &str) -> Option<(String, String, Kind)> {
 
 /// The live recordings (helper `live`), if any are present in this tree.
 fn live_units() -> Vec<Unit> {
-    let mut out = Vec::new();
-    for label in [Label::Benign, Label::Malicious] {
-        let dir = judgment_dir().join("live/recordings").join(label.as_str());
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut files: Vec<PathBuf> = rd
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
-            .collect();
-        files.sort();
-        for f in files {
-            let name = f
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .trim_end_matches(".jsonl.gz")
-                .to_string();
+    corpus::live_recordings(|_| true)
+        .into_iter()
+        .map(|r| {
             let (family, base, kind) =
-                parse_name(&name).unwrap_or_else(|| panic!("{}: not a contract name", f.display()));
-            let o = Command::new("gzip")
-                .arg("-dc")
-                .arg(&f)
-                .output()
-                .expect("gzip");
-            assert!(o.status.success(), "{}", f.display());
-            let text = String::from_utf8(o.stdout).unwrap();
-            let records = parse_records(&text, &name).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            out.push(Unit {
+                parse_name(&r.name).unwrap_or_else(|| panic!("{}: not a contract name", r.name));
+            let records =
+                parse_records(&r.text, &r.name).unwrap_or_else(|e| panic!("{}: {e:?}", r.name));
+            Unit {
                 family,
                 base,
-                name,
-                label,
+                name: r.name,
+                label: r.label,
                 kind,
                 expect: vec![],
                 records,
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }
 
 /// The fields of an event an exception could name: all but the identifiers and times
@@ -1323,7 +1209,7 @@ fn holdout3_corpus_is_well_formed() {
 fn blind_corpus_is_well_formed(corpus: &str, not_like: &[&str], bars: &BlindBars) {
     let rules = rules_files();
     let e = engine(&rules);
-    let units = units_of(yaml_scenarios(corpus));
+    let units = units_of(yaml_scenarios(corpus, |_| true));
     let mut wrong = Vec::new();
     let mut names = BTreeSet::new();
     let mut pids: BTreeMap<i64, String> = BTreeMap::new();
@@ -1352,7 +1238,11 @@ fn blind_corpus_is_well_formed(corpus: &str, not_like: &[&str], bars: &BlindBars
     let mut taken_families: BTreeSet<String> =
         hand_scenarios().into_iter().map(|s| s.family).collect();
     for other in not_like {
-        taken_families.extend(yaml_scenarios(other).into_iter().map(|s| s.family));
+        taken_families.extend(
+            yaml_scenarios(other, |_| true)
+                .into_iter()
+                .map(|s| s.family),
+        );
     }
     let mut families: BTreeMap<Label, BTreeSet<&str>> = BTreeMap::new();
     for u in &units {
@@ -1499,6 +1389,23 @@ fn actors(e: &Engine, u: &Unit, only_alerts: bool) -> BTreeSet<String> {
         .collect()
 }
 
+/// Measures a blind (or once-blind) YAML corpus as a whole, never split: the same
+/// measures as `judgment_figures_hand`, printed as lines named after the corpus, with no
+/// floors; `tune` adds the tune figures.
+fn measure_blind(corpus: &str, tune: bool) {
+    let rules = rules_files();
+    let e = engine(&rules);
+    let units = units_of(yaml_scenarios(corpus, |_| true));
+    let keep = parse_records(TRUE_POSITIVES, "true_positives.jsonl").unwrap();
+    let all: Vec<&Unit> = units.iter().collect();
+    let f = measure_group(corpus, corpus, &all, &rules, &e, &keep, tune);
+    assert_eq!(f.scenarios_benign + f.scenarios_malicious, units.len());
+    assert!(
+        f.benign_clusters + f.attack_clusters > 0,
+        "no cluster at all"
+    );
+}
+
 /// The judgment figures of the held-out corpus, all of it together (never split): the same
 /// measures as `judgment_figures_hand`, reported as `holdout`, with no floors (it is a
 /// measurement of how triage and tune generalise, not a regression bar). Ignored by
@@ -1507,17 +1414,7 @@ fn actors(e: &Engine, u: &Unit, only_alerts: bool) -> BTreeSet<String> {
 #[test]
 #[ignore = "the blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout() {
-    let rules = rules_files();
-    let e = engine(&rules);
-    let units = holdout_units();
-    let keep = parse_records(TRUE_POSITIVES, "true_positives.jsonl").unwrap();
-    let all: Vec<&Unit> = units.iter().collect();
-    let f = measure_group("holdout", "holdout", &all, &rules, &e, &keep, with_tune());
-    assert_eq!(f.scenarios_benign + f.scenarios_malicious, units.len());
-    assert!(
-        f.benign_clusters + f.attack_clusters > 0,
-        "no cluster at all"
-    );
+    measure_blind("holdout", with_tune());
 }
 
 /// The judgment figures of the second blind corpus (tests/judgment/holdout2), all of it
@@ -1527,17 +1424,7 @@ fn judgment_figures_holdout() {
 #[test]
 #[ignore = "the second blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout2() {
-    let rules = rules_files();
-    let e = engine(&rules);
-    let units = units_of(yaml_scenarios("holdout2"));
-    let keep = parse_records(TRUE_POSITIVES, "true_positives.jsonl").unwrap();
-    let all: Vec<&Unit> = units.iter().collect();
-    let f = measure_group("holdout2", "holdout2", &all, &rules, &e, &keep, true);
-    assert_eq!(f.scenarios_benign + f.scenarios_malicious, units.len());
-    assert!(
-        f.benign_clusters + f.attack_clusters > 0,
-        "no cluster at all"
-    );
+    measure_blind("holdout2", true);
 }
 
 /// The judgment figures of the third blind corpus (tests/judgment/holdout3), all of it
@@ -1547,15 +1434,5 @@ fn judgment_figures_holdout2() {
 #[test]
 #[ignore = "the third blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout3() {
-    let rules = rules_files();
-    let e = engine(&rules);
-    let units = units_of(yaml_scenarios("holdout3"));
-    let keep = parse_records(TRUE_POSITIVES, "true_positives.jsonl").unwrap();
-    let all: Vec<&Unit> = units.iter().collect();
-    let f = measure_group("holdout3", "holdout3", &all, &rules, &e, &keep, true);
-    assert_eq!(f.scenarios_benign + f.scenarios_malicious, units.len());
-    assert!(
-        f.benign_clusters + f.attack_clusters > 0,
-        "no cluster at all"
-    );
+    measure_blind("holdout3", true);
 }

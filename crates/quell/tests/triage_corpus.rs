@@ -2,8 +2,10 @@
 //! tests/corpus/record-corpus.sh): triage precision and recall for "likely false
 //! positive", and a verified exception for every benign cluster.
 
+#[path = "judgment/corpus.rs"]
+mod corpus;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use quell_rules::engine::Engine;
 use quell_triage::catalogue::Catalogue;
@@ -22,33 +24,13 @@ fn corpus_dir() -> PathBuf {
 
 /// (label, scenario name, records) for every recording.
 fn recordings() -> Vec<(String, String, Vec<Record>)> {
-    let mut out = Vec::new();
-    for label in ["benign", "malicious"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir().join(label))
-            .expect("corpus directory")
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
-            .collect();
-        files.sort();
-        for f in files {
-            let o = Command::new("gzip")
-                .arg("-dc")
-                .arg(&f)
-                .output()
-                .expect("gzip");
-            assert!(o.status.success(), "{}", f.display());
-            let text = String::from_utf8(o.stdout).unwrap();
-            let name = f
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .trim_end_matches(".jsonl.gz")
-                .to_string();
-            let recs = parse_records(&text, &name).unwrap();
-            out.push((label.to_string(), name, recs));
-        }
-    }
-    out
+    corpus::recordings(&corpus_dir(), |_| true)
+        .into_iter()
+        .map(|r| {
+            let recs = parse_records(&r.text, &r.name).unwrap();
+            (r.label.as_str().to_string(), r.name, recs)
+        })
+        .collect()
 }
 
 fn engine() -> Engine {
