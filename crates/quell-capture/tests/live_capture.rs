@@ -6,6 +6,10 @@
 //! as ignored (see `main`); otherwise any failure to capture is a test
 //! failure.
 
+#[path = "common/live_harness.rs"]
+#[macro_use]
+mod live_harness;
+
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -871,45 +875,19 @@ fn a_dropped_opens_fd_that_a_kept_record_replaced_has_its_close_captured() {
     );
 }
 
-/// The test harness (libtest-mimic): a live test that cannot run here (not
-/// privileged, no kernel BTF: `quell_capture::check_support`) is reported as
-/// ignored, never as passed. With
-/// `QUELL_LIVE_TESTS=1` (CI, as root) none is ignored: one that cannot run
-/// fails.
-fn main() {
-    use libtest_mimic::{Arguments, Failed, Trial};
-    fn run(f: fn()) -> Result<(), Failed> {
-        f();
-        Ok(())
-    }
-    let args = Arguments::from_args();
-    // Where capture cannot run (quell_capture::check_support says why) the
-    // tests are ignored, unless QUELL_LIVE_TESTS=1 (CI, as root) asks for
-    // them all: then one that cannot run fails.
-    let why_not = if std::env::var("QUELL_LIVE_TESTS").as_deref() == Ok("1") {
-        None
-    } else {
-        quell_capture::check_support().err()
-    };
-    if let Some(why) = &why_not {
-        eprintln!("live tests ignored: {why} (set QUELL_LIVE_TESTS=1 to run them anyway)");
-    }
-    let ignore = why_not.is_some();
-    let tests = vec![
-        Trial::test("truncation_open_flags_and_paths", || run(truncation_open_flags_and_paths)).with_ignored_flag(ignore),
-        Trial::test("exec_ancestry_and_cmdline", || run(exec_ancestry_and_cmdline)).with_ignored_flag(ignore),
-        Trial::test("unlink_symlink_and_rename_targets", || run(unlink_symlink_and_rename_targets)).with_ignored_flag(ignore),
-        Trial::test("ptrace_and_memfd_exec", || run(ptrace_and_memfd_exec)).with_ignored_flag(ignore),
-        Trial::test("loopback_connect_tuple", || run(loopback_connect_tuple)).with_ignored_flag(ignore),
-        Trial::test("closed_fd_reused_by_pipe_has_no_stale_name", || run(closed_fd_reused_by_pipe_has_no_stale_name)).with_ignored_flag(ignore),
-        Trial::test("execveat_is_reported_as_execveat", || run(execveat_is_reported_as_execveat)).with_ignored_flag(ignore),
-        Trial::test("exe_in_overlay_upper_layer", || run(exe_in_overlay_upper_layer)).with_ignored_flag(ignore),
-        Trial::test("container_cgroup_gives_container_id", || run(container_cgroup_gives_container_id)).with_ignored_flag(ignore),
-        Trial::test("the_kernel_prefilter_decides_as_its_model", || run(the_kernel_prefilter_decides_as_its_model)).with_ignored_flag(ignore),
-        Trial::test("bench_switches_record_no_syscall_until_normal_again", || run(bench_switches_record_no_syscall_until_normal_again)).with_ignored_flag(ignore),
-        Trial::test("recent_kernels_get_the_direct_fd_reads", || run(recent_kernels_get_the_direct_fd_reads)).with_ignored_flag(ignore),
-        Trial::test("closes_of_processes_older_than_the_capture_are_skipped_once_their_table_is_known", || run(closes_of_processes_older_than_the_capture_are_skipped_once_their_table_is_known)).with_ignored_flag(ignore),
-        Trial::test("a_dropped_opens_fd_that_a_kept_record_replaced_has_its_close_captured", || run(a_dropped_opens_fd_that_a_kept_record_replaced_has_its_close_captured)).with_ignored_flag(ignore),
-    ];
-    libtest_mimic::run(&args, tests).exit();
-}
+live_tests![
+    truncation_open_flags_and_paths,
+    exec_ancestry_and_cmdline,
+    unlink_symlink_and_rename_targets,
+    ptrace_and_memfd_exec,
+    loopback_connect_tuple,
+    closed_fd_reused_by_pipe_has_no_stale_name,
+    execveat_is_reported_as_execveat,
+    exe_in_overlay_upper_layer,
+    container_cgroup_gives_container_id,
+    the_kernel_prefilter_decides_as_its_model,
+    bench_switches_record_no_syscall_until_normal_again,
+    recent_kernels_get_the_direct_fd_reads,
+    closes_of_processes_older_than_the_capture_are_skipped_once_their_table_is_known,
+    a_dropped_opens_fd_that_a_kept_record_replaced_has_its_close_captured,
+];

@@ -8,6 +8,10 @@
 //! as ignored (see `main`); otherwise `quell run` failing to capture fails
 //! the test.
 
+#[path = "../../quell-capture/tests/common/live_harness.rs"]
+#[macro_use]
+mod live_harness;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -1255,8 +1259,7 @@ fn every_enabled_stable_rule_has_a_live_test_or_a_reason() {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if is_test_name
-                && !(this.contains(&format!("\nfn {name}() {{"))
-                    && this.contains(&format!("Trial::test(\"{name}\"")))
+                && !(this.contains(&format!("\nfn {name}() {{")) && LIVE_TESTS.contains(&name))
             {
                 wrong.push(format!(
                     "{rule}: `{name}` is not a registered test of live.rs"
@@ -1331,179 +1334,48 @@ fn run_with_unwritable_output_never_panics() {
     );
 }
 
-/// The test harness (libtest-mimic): a live test that cannot run here (not
-/// privileged, no kernel BTF: `quell_capture::check_support`) is reported as
-/// ignored, never as passed. With
-/// `QUELL_LIVE_TESTS=1` (CI, as root) none is ignored: one that cannot run
-/// fails.
-fn main() {
-    use libtest_mimic::{Arguments, Failed, Trial};
-    fn run(f: fn()) -> Result<(), Failed> {
-        f();
-        Ok(())
-    }
-    let args = Arguments::from_args();
-    // Where capture cannot run (quell_capture::check_support says why) the
-    // tests are ignored, unless QUELL_LIVE_TESTS=1 (CI, as root) asks for
-    // them all: then one that cannot run fails.
-    let why_not = if std::env::var("QUELL_LIVE_TESTS").as_deref() == Ok("1") {
-        None
-    } else {
-        quell_capture::check_support().err()
-    };
-    if let Some(why) = &why_not {
-        eprintln!("live tests ignored: {why} (set QUELL_LIVE_TESTS=1 to run them anyway)");
-    }
-    let ignore = why_not.is_some();
-    let tests = vec![
-        Trial::test("credential_searches_and_traversal_read", || {
-            run(credential_searches_and_traversal_read)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("clear_log_by_truncation", || run(clear_log_by_truncation))
-            .with_ignored_flag(ignore),
-        Trial::test("clear_log_near_miss_append", || {
-            run(clear_log_near_miss_append)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("clear_log_by_rm", || run(clear_log_by_rm)).with_ignored_flag(ignore),
-        Trial::test("clear_log_near_miss_rm_elsewhere", || {
-            run(clear_log_near_miss_rm_elsewhere)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("read_sensitive_file", || run(read_sensitive_file)).with_ignored_flag(ignore),
-        Trial::test("read_sensitive_file_near_miss", || {
-            run(read_sensitive_file_near_miss)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("shell_spawned_by_web_server", || {
-            run(shell_spawned_by_web_server)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("shell_spawned_near_miss", || run(shell_spawned_near_miss))
-            .with_ignored_flag(ignore),
-        Trial::test("execution_from_dev_shm", || run(execution_from_dev_shm))
-            .with_ignored_flag(ignore),
-        Trial::test("execution_from_dev_shm_near_miss", || {
-            run(execution_from_dev_shm_near_miss)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("symlink_over_sensitive_file", || {
-            run(symlink_over_sensitive_file)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("symlink_near_miss", || run(symlink_near_miss)).with_ignored_flag(ignore),
-        Trial::test("shell_connects_to_loopback_listener", || {
-            run(shell_connects_to_loopback_listener)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("connect_near_miss_not_a_shell", || {
-            run(connect_near_miss_not_a_shell)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("ptrace_attach", || run(ptrace_attach)).with_ignored_flag(ignore),
-        Trial::test("ptrace_near_miss_peek", || run(ptrace_near_miss_peek))
-            .with_ignored_flag(ignore),
-        Trial::test("fileless_execution_via_memfd", || {
-            run(fileless_execution_via_memfd)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("fileless_near_miss_regular_exec", || {
-            run(fileless_near_miss_regular_exec)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("container_deletes_dpkg_log", || {
-            run(container_deletes_dpkg_log)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("unsupported_is_one_sentence_and_exit_2", || {
-            run(unsupported_is_one_sentence_and_exit_2)
-        }),
-        Trial::test("container_drop_and_execute_new_binary", || {
-            run(container_drop_and_execute_new_binary)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("prefilter_leaves_every_alert_in_place", || {
-            run(prefilter_leaves_every_alert_in_place)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("a_rule_on_close_sees_closes_of_unknown_fds", || {
-            run(a_rule_on_close_sees_closes_of_unknown_fds)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("a_key_read_under_a_searched_tree_has_its_full_path", || {
-            run(a_key_read_under_a_searched_tree_has_its_full_path)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("start_up_names_the_rules_that_can_never_fire_live", || {
-            run(start_up_names_the_rules_that_can_never_fire_live)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("read_sensitive_file_trusted_after_startup", || {
-            run(read_sensitive_file_trusted_after_startup)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("system_user_interactive", || run(system_user_interactive))
-            .with_ignored_flag(ignore),
-        Trial::test("terminal_shell_in_container", || {
-            run(terminal_shell_in_container)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("netcat_remote_code_execution_in_container", || {
-            run(netcat_remote_code_execution_in_container)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("packet_socket_created_in_container", || {
-            run(packet_socket_created_in_container)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("redirect_stdout_to_network_connection_in_container", || {
-            run(redirect_stdout_to_network_connection_in_container)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("release_agent_file_container_escape", || {
-            run(release_agent_file_container_escape)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("remove_bulk_data_from_disk", || {
-            run(remove_bulk_data_from_disk)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("create_hardlink_over_sensitive_files", || {
-            run(create_hardlink_over_sensitive_files)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("ptrace_anti_debug_attempt", || {
-            run(ptrace_anti_debug_attempt)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("disallowed_ssh_connection_non_standard_port", || {
-            run(disallowed_ssh_connection_non_standard_port)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("server_host_name_from_the_names_conditions_mention", || {
-            run(server_host_name_from_the_names_conditions_mention)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("set_setuid_or_setgid_bit", || run(set_setuid_or_setgid_bit))
-            .with_ignored_flag(ignore),
-        Trial::test("process_environment_at_exec", || {
-            run(process_environment_at_exec)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("run_text_escapes_what_live_processes_carry", || {
-            run(run_text_escapes_what_live_processes_carry)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("run_with_unwritable_output_never_panics", || {
-            run(run_with_unwritable_output_never_panics)
-        })
-        .with_ignored_flag(ignore),
-        // Reads files only: never ignored.
-        Trial::test(
-            "every_enabled_stable_rule_has_a_live_test_or_a_reason",
-            || run(every_enabled_stable_rule_has_a_live_test_or_a_reason),
-        ),
-    ];
-    libtest_mimic::run(&args, tests).exit();
-}
+live_tests![
+    credential_searches_and_traversal_read,
+    clear_log_by_truncation,
+    clear_log_near_miss_append,
+    clear_log_by_rm,
+    clear_log_near_miss_rm_elsewhere,
+    read_sensitive_file,
+    read_sensitive_file_near_miss,
+    shell_spawned_by_web_server,
+    shell_spawned_near_miss,
+    execution_from_dev_shm,
+    execution_from_dev_shm_near_miss,
+    symlink_over_sensitive_file,
+    symlink_near_miss,
+    shell_connects_to_loopback_listener,
+    connect_near_miss_not_a_shell,
+    ptrace_attach,
+    ptrace_near_miss_peek,
+    fileless_execution_via_memfd,
+    fileless_near_miss_regular_exec,
+    container_deletes_dpkg_log,
+    unsupported_is_one_sentence_and_exit_2,
+    container_drop_and_execute_new_binary,
+    prefilter_leaves_every_alert_in_place,
+    a_rule_on_close_sees_closes_of_unknown_fds,
+    a_key_read_under_a_searched_tree_has_its_full_path,
+    start_up_names_the_rules_that_can_never_fire_live,
+    read_sensitive_file_trusted_after_startup,
+    system_user_interactive,
+    terminal_shell_in_container,
+    netcat_remote_code_execution_in_container,
+    packet_socket_created_in_container,
+    redirect_stdout_to_network_connection_in_container,
+    release_agent_file_container_escape,
+    remove_bulk_data_from_disk,
+    create_hardlink_over_sensitive_files,
+    ptrace_anti_debug_attempt,
+    disallowed_ssh_connection_non_standard_port,
+    server_host_name_from_the_names_conditions_mention,
+    set_setuid_or_setgid_bit,
+    process_environment_at_exec,
+    run_text_escapes_what_live_processes_carry,
+    run_with_unwritable_output_never_panics,
+    ; always: every_enabled_stable_rule_has_a_live_test_or_a_reason
+];

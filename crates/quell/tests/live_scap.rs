@@ -7,6 +7,10 @@
 //! capture cannot run they are reported as ignored, unless `QUELL_LIVE_TESTS=1` asks for
 //! them (then they fail). sysdig missing is a failure.
 
+#[path = "../../quell-capture/tests/common/live_harness.rs"]
+#[macro_use]
+mod live_harness;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -178,29 +182,7 @@ fn gzip_and_explicit_format() {
     assert!(text.starts_with('{'), "{}", &text[..text.len().min(80)]);
 }
 
-fn main() {
-    use libtest_mimic::{Arguments, Failed, Trial};
-    fn run(f: fn()) -> Result<(), Failed> {
-        f();
-        Ok(())
-    }
-    let args = Arguments::from_args();
-    let why_not = if std::env::var("QUELL_LIVE_TESTS").as_deref() == Ok("1") {
-        None
-    } else {
-        quell_capture::check_support().err()
-    };
-    if let Some(why) = &why_not {
-        eprintln!("live tests ignored: {why} (set QUELL_LIVE_TESTS=1 to run them anyway)");
-    }
-    let ignore = why_not.is_some();
-    let tests = vec![
-        Trial::test("attack_recorded_as_scap_replays_to_the_live_alerts", || {
-            run(attack_recorded_as_scap_replays_to_the_live_alerts)
-        })
-        .with_ignored_flag(ignore),
-        Trial::test("gzip_and_explicit_format", || run(gzip_and_explicit_format))
-            .with_ignored_flag(ignore),
-    ];
-    libtest_mimic::run(&args, tests).exit();
-}
+live_tests![
+    attack_recorded_as_scap_replays_to_the_live_alerts,
+    gzip_and_explicit_format,
+];
