@@ -30,6 +30,9 @@
 //! A fifth, tests/judgment/holdout3, was written blind the same way once the first had become
 //! a development set (`holdout3_corpus_is_well_formed`, ignored `judgment_figures_holdout3`,
 //! lines `holdout3`); see tests/judgment/holdout3/README.md before reading it.
+//! A sixth, tests/judgment/holdout4, was written blind the same way once holdout3 had become
+//! a development set (`holdout4_corpus_is_well_formed`, ignored `judgment_figures_holdout4`,
+//! lines `holdout4`); see tests/judgment/holdout4/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1181,6 +1184,18 @@ const HOLDOUT3_BARS: BlindBars = BlindBars {
     malicious_share: 0.35..=0.65,
 };
 
+/// The fourth blind corpus (tests/judgment/holdout4), written once holdout3 had become a
+/// development set: at least 15 benign families, the other bars as before, and no family
+/// named like a hand, holdout, holdout2 or holdout3 family.
+const HOLDOUT4_BARS: BlindBars = BlindBars {
+    min_benign_families: 15,
+    min_malicious_families: 10,
+    bases_per_benign_family: 2..=4,
+    edits_per_benign_base: 1..=3,
+    min_rules: 18,
+    malicious_share: 0.35..=0.65,
+};
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1202,6 +1217,17 @@ fn holdout2_corpus_is_well_formed() {
 #[test]
 fn holdout3_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout3", &["holdout", "holdout2"], &HOLDOUT3_BARS);
+}
+
+/// The fourth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2 or holdout3 family. Counts only, no verdict figure.
+#[test]
+fn holdout4_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout4",
+        &["holdout", "holdout2", "holdout3"],
+        &HOLDOUT4_BARS,
+    );
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -1435,4 +1461,24 @@ fn judgment_figures_holdout2() {
 #[ignore = "the third blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout3() {
     measure_blind("holdout3", true);
+}
+
+/// The judgment figures of the fourth blind corpus (tests/judgment/holdout4), all of it
+/// together, printed as lines `holdout4`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout4 -- --ignored --nocapture`.
+#[test]
+#[ignore = "the fourth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout4() {
+    let rules = rules_files();
+    let e = engine(&rules);
+    let units = units_of(yaml_scenarios("holdout4"));
+    let keep = parse_records(TRUE_POSITIVES, "true_positives.jsonl").unwrap();
+    let all: Vec<&Unit> = units.iter().collect();
+    let f = measure_group("holdout4", "holdout4", &all, &rules, &e, &keep, true);
+    assert_eq!(f.scenarios_benign + f.scenarios_malicious, units.len());
+    assert!(
+        f.benign_clusters + f.attack_clusters > 0,
+        "no cluster at all"
+    );
 }
