@@ -1175,25 +1175,14 @@ const HOLDOUT2_BARS: BlindBars = BlindBars {
 /// The third blind corpus (tests/judgment/holdout3), written once the first had become a
 /// development set: the second one's bars, and no family named like a hand, holdout or
 /// holdout2 family.
-const HOLDOUT3_BARS: BlindBars = BlindBars {
-    min_benign_families: 14,
-    min_malicious_families: 10,
-    bases_per_benign_family: 2..=4,
-    edits_per_benign_base: 1..=3,
-    min_rules: 18,
-    malicious_share: 0.35..=0.65,
-};
+const HOLDOUT3_BARS: BlindBars = HOLDOUT2_BARS;
 
 /// The fourth blind corpus (tests/judgment/holdout4), written once holdout3 had become a
 /// development set: at least 15 benign families, the other bars as before, and no family
 /// named like a hand, holdout, holdout2 or holdout3 family.
 const HOLDOUT4_BARS: BlindBars = BlindBars {
     min_benign_families: 15,
-    min_malicious_families: 10,
-    bases_per_benign_family: 2..=4,
-    edits_per_benign_base: 1..=3,
-    min_rules: 18,
-    malicious_share: 0.35..=0.65,
+    ..HOLDOUT2_BARS
 };
 
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
@@ -1470,15 +1459,5 @@ fn judgment_figures_holdout3() {
 #[test]
 #[ignore = "the fourth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout4() {
-    let rules = rules_files();
-    let e = engine(&rules);
-    let units = units_of(yaml_scenarios("holdout4"));
-    let keep = parse_records(TRUE_POSITIVES, "true_positives.jsonl").unwrap();
-    let all: Vec<&Unit> = units.iter().collect();
-    let f = measure_group("holdout4", "holdout4", &all, &rules, &e, &keep, true);
-    assert_eq!(f.scenarios_benign + f.scenarios_malicious, units.len());
-    assert!(
-        f.benign_clusters + f.attack_clusters > 0,
-        "no cluster at all"
-    );
+    measure_blind("holdout4", true);
 }
