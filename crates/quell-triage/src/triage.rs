@@ -440,6 +440,9 @@ pub fn cannot_be_activity(ev: &impl Fields) -> bool {
     };
     match ty.as_ref() {
         "execve" | "execveat" | "connect" | "dup" | "dup2" | "dup3" => false,
+        // A login daemon's accept: where a person's session came from
+        // (`Sessions::entered_from_outside`).
+        "accept" | "accept4" => false,
         // A schedule entry renamed or linked into place (`Activity::WroteSchedule`).
         "rename" | "renameat" | "renameat2" | "link" | "linkat" | "symlink" | "symlinkat" => false,
         "open" | "openat" | "openat2"
@@ -989,6 +992,14 @@ impl Triage<'_> {
                 1.0,
                 vec![("user", user.clone())],
             ));
+        }
+        // A login from outside the site: the per-session login daemon above this process
+        // accepted its connection from a public address (an admin's stolen key or password
+        // is used from anywhere; a site's people come in through its own networks).
+        if a.tty {
+            if let Some(addr) = sessions.entered_from_outside(r) {
+                out.push(hit("login_from_outside", 1.0, vec![("addr", addr)]));
+            }
         }
         // A person at a terminal: a tty with a login or runtime exec entry, no service,
         // no service account, no network stdin, and nothing fetched, dropped or redirected

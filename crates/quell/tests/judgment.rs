@@ -101,10 +101,22 @@ fn hand_units() -> Vec<Unit> {
     units_of(hand_scenarios())
 }
 
+/// `QUELL_JUDGMENT_DUMP=NAME`: the expanded events of the scenario NAME of the corpora
+/// this run loads are written to `$TMPDIR/quell-judgment-NAME.jsonl` (for `quell triage`
+/// by hand; the split discipline still applies).
+fn dump(s: &Scenario) {
+    if std::env::var("QUELL_JUDGMENT_DUMP").is_ok_and(|d| d == s.name) {
+        let path = std::env::temp_dir().join(format!("quell-judgment-{}.jsonl", s.name));
+        std::fs::write(&path, s.jsonl()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        eprintln!("dumped {} to {}", s.name, path.display());
+    }
+}
+
 fn units_of(scenarios: Vec<Scenario>) -> Vec<Unit> {
     scenarios
         .into_iter()
         .map(|s| {
+            dump(&s);
             let records =
                 parse_records(&s.jsonl(), &s.name).unwrap_or_else(|e| panic!("{}: {e:?}", s.name));
             Unit {
