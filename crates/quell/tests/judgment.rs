@@ -33,6 +33,9 @@
 //! A sixth, tests/judgment/holdout4, was written blind the same way once holdout3 had become
 //! a development set (`holdout4_corpus_is_well_formed`, ignored `judgment_figures_holdout4`,
 //! lines `holdout4`); see tests/judgment/holdout4/README.md before reading it.
+//! A seventh, tests/judgment/holdout5, was written blind the same way once holdout4 had become
+//! a development set (`holdout5_corpus_is_well_formed`, ignored `judgment_figures_holdout5`,
+//! lines `holdout5`); see tests/judgment/holdout5/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1197,6 +1200,11 @@ const HOLDOUT4_BARS: BlindBars = BlindBars {
     ..HOLDOUT2_BARS
 };
 
+/// The fifth blind corpus (tests/judgment/holdout5), written once holdout4 had become a
+/// development set: holdout4's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3 or holdout4 family.
+const HOLDOUT5_BARS: BlindBars = HOLDOUT4_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1228,6 +1236,18 @@ fn holdout4_corpus_is_well_formed() {
         "holdout4",
         &["holdout", "holdout2", "holdout3"],
         &HOLDOUT4_BARS,
+    );
+}
+
+/// The fifth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3 or holdout4 family. Counts only, no
+/// verdict figure.
+#[test]
+fn holdout5_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout5",
+        &["holdout", "holdout2", "holdout3", "holdout4"],
+        &HOLDOUT5_BARS,
     );
 }
 
@@ -1472,4 +1492,14 @@ fn judgment_figures_holdout3() {
 #[ignore = "the fourth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout4() {
     measure_blind("holdout4", true);
+}
+
+/// The judgment figures of the fifth blind corpus (tests/judgment/holdout5), all of it
+/// together, printed as lines `holdout5`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout5 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the fifth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout5() {
+    measure_blind("holdout5", true);
 }
