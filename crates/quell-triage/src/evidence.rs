@@ -1244,21 +1244,42 @@ pub fn is_local(ip: &IpAddr) -> bool {
     }
 }
 
-/// The client's address when the event is a login daemon (`sshd`, `login`...; see
-/// [`LOGIN_ENTRIES`]) accepting a connection from outside the site (see [`is_inside`]).
+/// Where a login came from, when outside the site (see [`is_inside`]): the client's address
+/// of a login daemon (`sshd`, `login`...; see [`LOGIN_ENTRIES`]) accepting a connection,
+/// or the client address `sshd` puts in a process's environment (`SSH_CONNECTION`,
+/// `SSH_CLIENT`, first word), when the event carries it (`proc.env`).
 pub fn login_from_outside(ev: &FlatEvent) -> Option<String> {
+    let outside = |ip: IpAddr| (!is_inside(&ip)).then(|| ip.to_string());
     let ty = text(ev, "evt.type")?;
-    if !matches!(ty.as_str(), "accept" | "accept4") {
-        return None;
+    if matches!(ty.as_str(), "accept" | "accept4") {
+        if role(&text(ev, "proc.name")?) != Role::Login {
+            return None;
+        }
+        let ip: IpAddr = match ev.get("fd.cip") {
+            Some(quell_rules::Value::Ip(ip)) => *ip,
+            _ => text(ev, "fd.cip")?.parse().ok()?,
+        };
+        return outside(ip);
     }
-    if role(&text(ev, "proc.name")?) != Role::Login {
-        return None;
-    }
-    let ip: IpAddr = match ev.get("fd.cip") {
-        Some(quell_rules::Value::Ip(ip)) => *ip,
-        _ => text(ev, "fd.cip")?.parse().ok()?,
-    };
-    (!is_inside(&ip)).then(|| ip.to_string())
+    ssh_client_in_env(&text(ev, "proc.env")?).and_then(outside)
+}
+
+/// The client address in an environment string (`K=V K=V`, as `proc.env` gives it) from
+/// `SSH_CONNECTION=` or `SSH_CLIENT=`.
+fn ssh_client_in_env(env: &str) -> Option<IpAddr> {
+    ["SSH_CONNECTION=", "SSH_CLIENT="].iter().find_map(|k| {
+        let at = env.find(k)?;
+        // A whole variable name, not the end of another one.
+        if at > 0 && !env[..at].ends_with(' ') {
+            return None;
+        }
+        env[at + k.len()..]
+            .split_whitespace()
+            .next()?
+            .trim_matches(|c| c == '"' || c == '\'')
+            .parse()
+            .ok()
+    })
 }
 
 /// Whether an address is inside the host or its private networks (loopback, link-local,

@@ -134,8 +134,8 @@ pub struct Sessions {
     /// Scheduler entries (cron, at, systemd units) written by a process no catalogue
     /// entry explains, per host/container: (time, record index, path).
     schedules: HashMap<String, Vec<(Option<u64>, usize, String)>>,
-    /// Login daemons' processes that accepted a connection from outside the site, by
-    /// host/container/pid: the client's address.
+    /// Processes that show a login from outside the site (a login daemon's accept, an
+    /// `SSH_CONNECTION` in the environment), by host/container/pid: the client's address.
     logins_from_outside: HashMap<String, String>,
 }
 
@@ -258,20 +258,30 @@ impl Sessions {
         out
     }
 
-    /// The address outside the site a person's login came from, when the nearest login
-    /// daemon among the ancestors of record `r`'s process (the per-session `sshd`) was
-    /// seen accepting a connection from it. Only the nearest: a daemon's listener above
-    /// it accepts everybody's logins.
+    /// The address outside the site a person's login came from, for record `r`: from its
+    /// own process's environment (`SSH_CONNECTION`), else from the nearest record quell
+    /// has for its ancestors up to and including the nearest login daemon (the per-session
+    /// `sshd` seen accepting the client, or a shell whose environment names it). Never
+    /// above that daemon: a listener above it accepts everybody's logins.
     pub fn entered_from_outside(&self, r: &Record) -> Option<String> {
+        if let Some(addr) = crate::evidence::login_from_outside(&r.event) {
+            return Some(addr);
+        }
+        let own = int(&r.event, "proc.pid").map(|pid| pid_key(r, pid));
+        if let Some(addr) = own.and_then(|k| self.logins_from_outside.get(&k)) {
+            return Some(addr.clone());
+        }
         for level in 1..=MAX_ANCESTORS {
             let name = text(&r.event, &format!("proc.aname[{level}]"))
                 .or_else(|| (level == 1).then(|| text(&r.event, "proc.pname")).flatten())?;
-            if crate::evidence::role(&name) != crate::evidence::Role::Login {
-                continue;
-            }
             let pid = int(&r.event, &format!("proc.apid[{level}]"))
                 .or_else(|| (level == 1).then(|| int(&r.event, "proc.ppid")).flatten())?;
-            return self.logins_from_outside.get(&pid_key(r, pid)).cloned();
+            if let Some(addr) = self.logins_from_outside.get(&pid_key(r, pid)) {
+                return Some(addr.clone());
+            }
+            if crate::evidence::role(&name) == crate::evidence::Role::Login {
+                return None;
+            }
         }
         None
     }
@@ -695,6 +705,18 @@ mod tests {
             from(&[accept(50, "198.51.100.72"), shell.into(), sudo.into()]),
             (None, None)
         );
+        // No accept seen (a live capture sees the listener's), but the person's shell was
+        // started with sshd's environment: the shell's own event and the command below it.
+        let shell_exec = r#"{"evt.type":"execve","evt.rawres":0,"proc.pid":101,"proc.sid":101,"proc.tty":34816,"proc.name":"bash","proc.ppid":100,"proc.pname":"sshd","proc.env":"LANG=C.UTF-8 SSH_CONNECTION=198.51.100.9 40770 10.1.0.5 22 TERM=xterm"}"#;
+        assert_eq!(
+            from(&[shell_exec.into(), shell.into(), sudo.into()]),
+            (Some("198.51.100.9".into()), Some("198.51.100.9".into()))
+        );
+        let inside_env = shell_exec.replace("198.51.100.9", "10.30.2.14");
+        assert_eq!(from(&[inside_env, shell.into(), sudo.into()]), (None, None));
+        // A variable that only ends with the name is not it.
+        let other = shell_exec.replace("SSH_CONNECTION=", "MY_SSH_CONNECTION=");
+        assert_eq!(from(&[other, shell.into(), sudo.into()]), (None, None));
     }
 
     #[test]
