@@ -378,7 +378,7 @@ fn rows(chosen: &[Gen]) -> Option<Vec<Vec<ExVal>>> {
     let mut rows: Vec<Vec<ExVal>> = vec![Vec::new()];
     for g in chosen {
         match (&g.value, g.comp.as_str()) {
-            (ExVal::Many(shapes), "glob") => {
+            (ExVal::Many(shapes), "glob" | "regex") => {
                 rows = rows
                     .iter()
                     .flat_map(|r| {
