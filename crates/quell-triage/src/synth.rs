@@ -1707,7 +1707,9 @@ mod property {
 
     fn del() -> impl Strategy<Value = Del> {
         (
-            prop::sample::select(vec!["rm", "logrotate", "python3", "find"]),
+            // `sh`/`dash`: a shell's program (`sh -c rm -f PATH`), widened to a regex, one
+            // row per program shape.
+            prop::sample::select(vec!["rm", "logrotate", "python3", "find", "sh", "dash"]),
             prop::sample::select(vec!["bash", "sh", "cron"]),
             prop::sample::select(vec!["runc", "sshd", "httpd", "cron", "nginx"]),
             prop::sample::select(vec![
@@ -1715,6 +1717,8 @@ mod property {
                 "/var/log/app/web.1.log",
                 "/var/log/app/web.2.log",
                 "/var/log/auth.log",
+                // A versioned directory (`[0-9]+([.][0-9]+)*` in a shell's program).
+                "/var/log/pg/16/main.log",
             ]),
             prop::sample::select(vec!["root", "www-data"]),
             prop::sample::select(vec![0i64, 34816]),
@@ -1743,6 +1747,8 @@ mod property {
                 "find /var/log -name {} -delete",
                 d.path.rsplit('/').next().unwrap_or("")
             ),
+            "sh" => format!("sh -c rm -f {}", d.path),
+            "dash" => format!("dash -c rm {}", d.path),
             a => format!("{a} {}", d.path),
         };
         let common = format!(
@@ -1918,7 +1924,11 @@ mod property {
         let tried = std::cell::Cell::new(0usize);
         let strategy = (
             proptest::collection::vec(del(), 2..7),
-            prop::sample::select(vec!["/var/log/dpkg.log", "/var/log/app/web.1.log"]),
+            prop::sample::select(vec![
+                "/var/log/dpkg.log",
+                "/var/log/app/web.1.log",
+                "/var/log/pg/16/main.log",
+            ]),
             proptest::collection::vec(any::<bool>(), 7),
             proptest::collection::vec(any::<bool>(), 7),
         );
