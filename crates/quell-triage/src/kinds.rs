@@ -169,11 +169,7 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
                 ),
                 // Several shapes (`/root/.bash_history` and `/home/*/.bash_history`): one
                 // exception row per shape (synthesis expands a glob's list into rows).
-                // A path's files in any home count twice (`/home/*/.x` and `/root/.x`).
-                Some(g)
-                    if k != Kind::Name
-                        && (g.len() <= MAX_IN || (k == Kind::Path && g.len() <= 2 * MAX_IN)) =>
-                {
+                Some(g) if k != Kind::Name && g.len() <= MAX_IN => {
                     out.push(gen(field, "glob", ExVal::Many(g.into_iter().collect()), 1))
                 }
                 _ => {}
@@ -583,14 +579,6 @@ fn parent_dir(v: &str) -> Option<&str> {
     (i > 0).then(|| &v[..i])
 }
 
-/// A user's home directory itself (`/home/alice`): its files are that user's dot files,
-/// `.ssh` and everything else, so it is never an exception's directory; the same file in
-/// any home (`/home/*/.bashrc`, the glob rung) is the generalisation.
-fn is_home(d: &str) -> bool {
-    d.strip_prefix("/home/")
-        .is_some_and(|owner| !owner.is_empty() && !owner.contains('/'))
-}
-
 /// The directory the values lie in: `startswith dir/` for one, `pmatch` for a few.
 fn directory(field: &str, distinct: &BTreeSet<&str>) -> Option<Gen> {
     let dirs: BTreeSet<&str> = distinct
@@ -603,7 +591,6 @@ fn directory(field: &str, distinct: &BTreeSet<&str>) -> Option<Gen> {
             && !is_sensitive_dir(d)
             && d.matches('/').count() >= 2
             && !d.contains("/.")
-            && !is_home(d)
             && safe_in_list(d)
     };
     if !dirs.iter().all(|d| ok(d)) {
@@ -1667,53 +1654,6 @@ mod tests {
         assert!(!m(
             "sh -c /usr/local/sbin/pg-tls-passphrase /etc/postgresql/16/main/server.key; id"
         ));
-    }
-
-    /// A user's home is never an exception's directory (it holds `.ssh` too): files in a
-    /// home generalise to the same files in any home instead.
-    #[test]
-    fn homes_widen_by_owner_never_to_the_whole_home() {
-        let g = ladder(
-            "fd.name",
-            &s(&[
-                "/home/a.novak/.bashrc",
-                "/home/a.novak/.bash_profile",
-                "/home/a.novak/.bash_logout",
-                "/home/a.novak/.profile",
-            ]),
-        );
-        assert!(
-            !g.iter()
-                .any(|g| g.comp == "startswith" || g.comp == "pmatch"),
-            "{:?}",
-            comps(&g)
-        );
-        let shapes = g
-            .iter()
-            .find_map(|g| match (&g.value, g.comp.as_str()) {
-                (ExVal::Many(v), "glob") => Some(v.clone()),
-                _ => None,
-            })
-            .expect("a glob over the owner");
-        assert!(
-            shapes.contains(&"/home/*/.bashrc".to_string()),
-            "{shapes:?}"
-        );
-        assert!(
-            shapes.contains(&"/home/*/.profile".to_string()),
-            "{shapes:?}"
-        );
-        assert!(!shapes.iter().any(|s| s.contains(".ssh")));
-        // Below a home, a fixed directory of plain files still widens to its directory.
-        assert!(has(
-            &ladder("fd.name", &s(&["/home/alice/Mail/lists/ops"])),
-            "fd.name",
-            "startswith",
-            "/home/alice/Mail/lists/"
-        ));
-        assert!(is_home("/home/alice"));
-        assert!(!is_home("/home/alice/Mail"));
-        assert!(!is_home("/home/"));
     }
 
     /// Command lines of several shapes widen each along its own (an account tool's line,
