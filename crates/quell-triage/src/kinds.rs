@@ -169,7 +169,7 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
                 ),
                 // Several shapes (`/root/.bash_history` and `/home/*/.bash_history`): one
                 // exception row per shape (synthesis expands a glob's list into rows).
-                Some(g) if g.len() <= MAX_IN && k != Kind::Name => {
+                Some(g) if k != Kind::Name && g.len() <= MAX_IN => {
                     out.push(gen(field, "glob", ExVal::Many(g.into_iter().collect()), 1))
                 }
                 _ => {}
@@ -192,12 +192,27 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
             if let Some(p) = script_prefix(&distinct) {
                 out.push(gen(field, "glob", ExVal::One(p), 2));
             }
+            // Each value widened along its own shape (a shell's program, an account tool's
+            // line); a value with no such shape stays itself, as a literal pattern. Several
+            // shapes are one exception row each (`useradd ... ACCOUNT` and `gpasswd -a
+            // ACCOUNT group`), never a pattern that mixes them.
+            let mut widened = false;
             let rx: Option<BTreeSet<String>> = distinct
                 .iter()
-                .map(|v| shell_program_regex(v).or_else(|| account_regex(v)))
+                .map(|v| {
+                    let r = shell_program_regex(v).or_else(|| account_regex(v));
+                    widened |= r.is_some();
+                    r.or_else(|| literal_regex(v))
+                })
                 .collect();
-            if let Some(r) = rx.filter(|r| r.len() == 1) {
-                out.extend(r.into_iter().map(|r| gen(field, "regex", ExVal::One(r), 2)));
+            match rx.filter(|r| widened && r.iter().all(|r| falco_regex(r))) {
+                Some(r) if r.len() == 1 => {
+                    out.extend(r.into_iter().map(|r| gen(field, "regex", ExVal::One(r), 2)))
+                }
+                Some(r) if r.len() <= MAX_IN => {
+                    out.push(gen(field, "regex", ExVal::Many(r.into_iter().collect()), 2))
+                }
+                _ => {}
             }
         }
         Kind::Pod => {
@@ -689,6 +704,45 @@ fn rx_char(c: char, out: &mut String) -> Option<()> {
     Some(())
 }
 
+/// A value as a regex that takes exactly it (every metacharacter as a one-character
+/// class). `None` when a character cannot be written that way.
+fn literal_regex(v: &str) -> Option<String> {
+    let mut out = String::with_capacity(v.len() * 2);
+    v.chars().try_for_each(|c| rx_char(c, &mut out))?;
+    (!out.is_empty() && safe_for_eq(&out)).then_some(out)
+}
+
+/// A directory component that is a version (`16`, `3.11`, `v2.4.1`): the next release's
+/// directory holds the same files (`/etc/postgresql/16/main` → `/etc/postgresql/17/main`).
+fn version_component(c: &str) -> bool {
+    let c = c.strip_prefix('v').unwrap_or(c);
+    !c.is_empty()
+        && c.split('.').count() <= 4
+        && c.split('.')
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.chars().all(|ch| ch.is_ascii_digit()))
+}
+
+/// A directory in a regex: literal, but a component that is a version takes any version
+/// (`[0-9]+([.][0-9]+)*`, after its `v`). Returns whether a version was widened.
+fn rx_dir(d: &str, out: &mut String) -> Option<bool> {
+    let mut widened = false;
+    for (i, comp) in d.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        if version_component(comp) {
+            if comp.starts_with('v') {
+                out.push('v');
+            }
+            out.push_str("[0-9]+([.][0-9]+)*");
+            widened = true;
+        } else {
+            comp.chars().try_for_each(|c| rx_char(c, out))?;
+        }
+    }
+    Some(widened)
+}
+
 /// A shell's program (`sh -c PROGRAM`) as a regex that takes the same program on another
 /// file of the same directories: each word that is a path in a fixed, not broad and not
 /// sensitive directory keeps its directory and extension and takes any plain name
@@ -734,7 +788,7 @@ pub fn shell_program_regex(v: &str) -> Option<String> {
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 if prefix.is_empty() {
-                    d.chars().try_for_each(|c| rx_char(c, &mut out))?;
+                    rx_dir(d, &mut out)?;
                 } else {
                     // `/home/OWNER` and what lies below it.
                     out.push_str(prefix.trim_end_matches('/'));
@@ -772,6 +826,65 @@ pub fn shell_program_regex(v: &str) -> Option<String> {
     (widened && safe_for_eq(&out)).then_some(out)
 }
 
+/// Whether a pattern stays within what Falco's `regex` operator compiles: libsinsp
+/// (since libs 0.18.0, Falco 0.39.0) builds each `regex` value with RE2's POSIX syntax
+/// (`re2::RE2::POSIX`) and matches it anchored at both ends. That syntax has no Perl
+/// extensions: no `(?:...)` group nor `(?i)` flag, no lazy `*?`/`+?`/`??`, no `\d`,
+/// `\w`, `\s`, `\b`, `\A`, `\z`; quell's engine (the `regex` crate) accepts them, so its
+/// load check alone cannot catch one. Synthesis emits only patterns this accepts: no
+/// backslash at all (Falco's quoting of exception values cannot carry one), no `(?`,
+/// no repetition operator right after another, and balanced brackets and groups.
+pub fn falco_regex(pat: &str) -> bool {
+    if pat.is_empty() || pat.contains('\\') || pat.contains("(?") || !safe_for_eq(pat) {
+        return false;
+    }
+    let b = pat.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    let mut prev_rep = false;
+    while i < b.len() {
+        match b[i] {
+            b'[' => {
+                // A class: `]` right after `[` or `[^` is a member.
+                i += 1;
+                if b.get(i) == Some(&b'^') {
+                    i += 1;
+                }
+                if b.get(i) == Some(&b']') {
+                    i += 1;
+                }
+                while i < b.len() && b[i] != b']' {
+                    i += 1;
+                }
+                if i >= b.len() {
+                    return false;
+                }
+                prev_rep = false;
+            }
+            b'(' => {
+                depth += 1;
+                prev_rep = false;
+            }
+            b')' => {
+                if depth == 0 {
+                    return false;
+                }
+                depth -= 1;
+                prev_rep = false;
+            }
+            b'*' | b'+' | b'?' => {
+                if prev_rep || i == 0 || matches!(b[i - 1], b'(' | b'|') {
+                    return false;
+                }
+                prev_rep = true;
+            }
+            _ => prev_rep = false,
+        }
+        i += 1;
+    }
+    depth == 0
+}
+
 /// Tools that administer accounts: their argument names the account (`useradd -m kmori`,
 /// `gpasswd -a kmori sudo`, `crontab -l -u app`), a per-invocation value like a file name.
 const ACCOUNT_TOOLS: &[&str] = &[
@@ -779,8 +892,10 @@ const ACCOUNT_TOOLS: &[&str] = &[
     "passwd", "chage", "chsh", "crontab",
 ];
 
-/// Any account name but `root` (a regex has no negation: spelled out by prefix).
-const ACCOUNT_RX: &str = "(?:[a-qs-z_][a-z0-9_.-]*|r|r[a-np-z0-9_.-][a-z0-9_.-]*|ro|ro[a-np-z0-9_.-][a-z0-9_.-]*|roo|roo[a-su-z0-9_.-][a-z0-9_.-]*|root[a-z0-9_.-]+)";
+/// Any account name but `root` (a regex has no negation: spelled out by prefix). A plain
+/// group, not `(?:...)`: Falco compiles `regex` with RE2's POSIX syntax, which has no
+/// non-capturing group (see [`falco_regex`]).
+const ACCOUNT_RX: &str = "([a-qs-z_][a-z0-9_.-]*|r|r[a-np-z0-9_.-][a-z0-9_.-]*|ro|ro[a-np-z0-9_.-][a-z0-9_.-]*|roo|roo[a-su-z0-9_.-][a-z0-9_.-]*|root[a-z0-9_.-]+)";
 
 fn is_account_name(w: &str) -> bool {
     (2..=32).contains(&w.len())
@@ -1452,12 +1567,149 @@ mod tests {
         assert!(l.iter().any(|g| g.comp == "regex" && g.level == 2), "{l:?}");
     }
 
+    /// What synthesis emits as a `regex` compiles in Falco too: RE2's POSIX syntax, with
+    /// no Perl extension (`(?:`, `\d`, lazy repetitions) that quell's own engine would
+    /// accept. Every pattern the regex kinds build is within it.
+    #[test]
+    fn emitted_regexes_stay_within_falcos_posix_syntax() {
+        for bad in [
+            "(?:a|b)", "(?i)abc", "a\\d+", "a*?", "a+?b", "[a-z", "(ab", "ab)", "*a", "(|*a)", "",
+        ] {
+            assert!(!falco_regex(bad), "{bad}");
+        }
+        for good in [
+            "sh -c /srv/[A-Za-z0-9_-]+[.]sh",
+            "x a(b|c)d",
+            "x[]]y",
+            "[^]a]+z",
+        ] {
+            assert!(falco_regex(good), "{good}");
+        }
+        let built = [
+            shell_program_regex("sh -c /fluentd/scripts/nvme_smart.sh"),
+            shell_program_regex("sh -c formail -ds >> /home/alice/Mail/lists/ops-announce"),
+            shell_program_regex("sh -c test ! -f /mnt/wal-archive/000000010000000000000042 && cp pg_wal/000000010000000000000042 /mnt/wal-archive/000000010000000000000042"),
+            account_regex("useradd -m -s /bin/bash -p * rtanaka"),
+            account_regex("gpasswd -a rtanaka google-sudoers"),
+            account_regex("crontab -u app /tmp/__salt.tmp.w3kq9z1t"),
+            account_regex("useradd -s /bin/bash -m -d /home/kmori kmori"),
+        ];
+        for r in built {
+            let r = r.expect("built");
+            assert!(falco_regex(&r), "{r}");
+        }
+        // And the ladder never offers one outside it.
+        for v in [
+            "useradd -m -s /bin/bash -p * rtanaka",
+            "sh -c /fluentd/scripts/nvme_smart.sh",
+        ] {
+            let l = ladder("proc.cmdline", &s(&[v]));
+            assert!(l.iter().any(|g| g.comp == "regex"), "{v}: {l:?}");
+            for g in l.iter().filter(|g| g.comp == "regex") {
+                assert!(matches!(&g.value, ExVal::One(r) if falco_regex(r)), "{g:?}");
+            }
+        }
+    }
+
+    /// A versioned directory in a shell's program takes the next version
+    /// (`/etc/postgresql/16/main` → `/etc/postgresql/17/main`), never another directory or
+    /// a chained command. Checked through the engine.
+    #[test]
+    fn versioned_directories_take_another_version() {
+        assert!(version_component("16"));
+        assert!(version_component("3.11"));
+        assert!(version_component("v2.4.1"));
+        assert!(!version_component("python3.11"));
+        assert!(!version_component("main"));
+        assert!(!version_component("20261105"), "a date, not a version");
+        let p = shell_program_regex(
+            "sh -c /usr/local/sbin/pg-tls-passphrase /etc/postgresql/16/main/server.key",
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            "sh -c /usr/local/sbin/[A-Za-z0-9_-]+ /etc/postgresql/[0-9]+([.][0-9]+)*/main/[A-Za-z0-9_-]+[.]key"
+        );
+        assert!(falco_regex(&p), "{p}");
+        let m = |v: &str| {
+            let mut e = quell_rules::engine::Engine::new();
+            let rules = format!("- rule: R\n  desc: d\n  condition: evt.type = execve and proc.cmdline regex \"{p}\"\n  output: o\n  priority: NOTICE\n");
+            assert!(e.load("r.yaml", &rules).successful, "{p}");
+            let ev = quell_events::FlatEvent::from_json_line(
+                &serde_json::json!({"evt.type": "execve", "proc.cmdline": v}).to_string(),
+            )
+            .unwrap();
+            e.rule("R").unwrap().matches(&ev)
+        };
+        assert!(m(
+            "sh -c /usr/local/sbin/pg-tls-passphrase /etc/postgresql/17/main/server.key"
+        ));
+        assert!(m(
+            "sh -c /usr/local/sbin/pg-tls-passphrase /etc/postgresql/9.6/main/server.key"
+        ));
+        assert!(!m(
+            "sh -c /usr/local/sbin/pg-tls-passphrase /etc/postgresql/x/main/server.key"
+        ));
+        assert!(!m("sh -c /usr/local/sbin/pg-tls-passphrase /etc/postgresql/16/../../shadow/main/server.key"));
+        assert!(!m(
+            "sh -c /usr/local/sbin/pg-tls-passphrase /etc/postgresql/16/main/server.key; id"
+        ));
+    }
+
+    /// Command lines of several shapes widen each along its own (an account tool's line,
+    /// a shell's program), one exception row per shape; a value with no shape of its own
+    /// stays itself, as a literal pattern.
+    #[test]
+    fn several_command_shapes_are_one_pattern_each() {
+        let g = ladder(
+            "proc.cmdline",
+            &s(&[
+                "useradd -m -s /bin/bash -p * rtanaka",
+                "gpasswd -a rtanaka google-sudoers",
+                "id -u rtanaka",
+            ]),
+        );
+        let pats = g
+            .iter()
+            .find_map(|g| match (&g.value, g.comp.as_str()) {
+                (ExVal::Many(v), "regex") => Some(v.clone()),
+                _ => None,
+            })
+            .expect("one regex per shape");
+        assert_eq!(pats.len(), 3, "{pats:?}");
+        assert!(pats.contains(&"id -u rtanaka".to_string()), "{pats:?}");
+        let m = |pat: &str, v: &str| {
+            let mut e = quell_rules::engine::Engine::new();
+            let rules = format!("- rule: R\n  desc: d\n  condition: evt.type = execve and proc.cmdline regex \"{pat}\"\n  output: o\n  priority: NOTICE\n");
+            assert!(e.load("r.yaml", &rules).successful, "{pat}");
+            let ev = quell_events::FlatEvent::from_json_line(
+                &serde_json::json!({"evt.type": "execve", "proc.cmdline": v}).to_string(),
+            )
+            .unwrap();
+            e.rule("R").unwrap().matches(&ev)
+        };
+        let any = |v: &str| pats.iter().any(|p| m(p, v));
+        assert!(any("gpasswd -a mgarcia google-sudoers"));
+        assert!(any("useradd -m -s /bin/bash -p * mgarcia"));
+        assert!(any("id -u rtanaka"));
+        assert!(!any("id -u mgarcia"), "a literal stays literal");
+        assert!(!any("gpasswd -a root google-sudoers"));
+        assert!(!any("gpasswd -a mgarcia sudo"));
+        for p in &pats {
+            assert!(falco_regex(p), "{p}");
+        }
+        // Nothing widened at all: no pattern rung.
+        let g = ladder("proc.cmdline", &s(&["id -u rtanaka", "id -g rtanaka"]));
+        assert!(!g.iter().any(|g| g.comp == "regex"), "{g:?}");
+    }
+
     /// An account tool's account argument takes any account but `root`; its options stay
     /// literal. Checked through the engine.
     #[test]
     fn account_tools_take_another_account_never_root() {
         let r = account_regex("useradd -m -s /bin/bash -p * rtanaka").unwrap();
-        assert!(r.starts_with("useradd -m -s /bin/bash -p [*] (?:"), "{r}");
+        assert!(r.starts_with("useradd -m -s /bin/bash -p [*] ([a-q"), "{r}");
+        assert!(falco_regex(&r), "{r}");
         assert_eq!(account_regex("tar czf /x.tgz /etc"), None);
         assert_eq!(account_regex("sh -c useradd bob"), None);
         let m = |pat: &str, v: &str| {

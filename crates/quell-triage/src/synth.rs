@@ -378,7 +378,7 @@ fn rows(chosen: &[Gen]) -> Option<Vec<Vec<ExVal>>> {
     let mut rows: Vec<Vec<ExVal>> = vec![Vec::new()];
     for g in chosen {
         match (&g.value, g.comp.as_str()) {
-            (ExVal::Many(shapes), "glob") => {
+            (ExVal::Many(shapes), "glob" | "regex") => {
                 rows = rows
                     .iter()
                     .flat_map(|r| {
@@ -481,9 +481,19 @@ fn no_digits(s: &str) -> String {
     s.chars().filter(|c| !c.is_ascii_digit()).collect()
 }
 
-/// Who acts: the script of an interpreter, else the process name.
+/// Who acts: the script of an interpreter, else the process name (whole: the kernel keeps
+/// 15 characters of it, `mkhomedir_helpe`, so the executable's file name when it starts with
+/// the cut).
 fn actor_name(ev: &FlatEvent) -> String {
-    let name = text(ev, "proc.name").unwrap_or_default();
+    let mut name = text(ev, "proc.name").unwrap_or_default();
+    if name.chars().count() == 15 {
+        if let Some(file) = text(ev, "proc.exepath")
+            .and_then(|x| x.rsplit('/').next().map(str::to_string))
+            .filter(|f| f.len() > name.len() && f.starts_with(&name))
+        {
+            name = file;
+        }
+    }
     if is_interpreter(&name) {
         if let Some(cmd) = text(ev, "proc.cmdline") {
             let words: Vec<&str> = cmd.split(' ').collect();
@@ -501,20 +511,51 @@ fn actor_name(ev: &FlatEvent) -> String {
 }
 
 /// What a shell program's regex ([`crate::kinds::shell_program_regex`]) runs or writes:
-/// the last two components of its first widened directory and the files' extension
-/// (`fluentd_scripts_sh`, `postgresql_exports_csv_gz`).
+/// the last two fixed components of its first widened path and the files' extension
+/// (`fluentd_scripts_sh`, `postgresql_exports_csv_gz`, `mail_lists`); the pattern's own
+/// syntax (classes, groups, repetitions) never shows in a name.
 fn regex_files(rx: &str) -> Option<String> {
-    let i = rx.find("/[A-Za-z0-9_-]+")?;
-    let dir = rx[..i].rsplit(' ').next()?;
-    let dir: Vec<&str> = dir.rsplit('/').take(2).collect();
-    let after = &rx[i + "/[A-Za-z0-9_-]+".len()..];
-    let ext = after
+    let word = rx
         .split(' ')
-        .next()
-        .unwrap_or_default()
-        .replace("[.]", "_");
-    let dir: Vec<&str> = dir.into_iter().rev().filter(|d| !d.contains('[')).collect();
-    Some(format!("{}{ext}", dir.join("_")))
+        .find(|w| w.starts_with('/') && w.contains('['))?;
+    // Groups (a version's `([.][0-9]+)*`) and classes out, a literal `[.]` kept as a dot.
+    let mut plain = String::new();
+    let mut depth = 0usize;
+    let mut rest = word;
+    while let Some(c) = rest.chars().next() {
+        if let Some(r) = rest.strip_prefix("[.]") {
+            if depth == 0 {
+                plain.push('.');
+            }
+            rest = r;
+            continue;
+        }
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '[' => {
+                let end = rest[1..].find(']').map_or(rest.len(), |i| i + 2);
+                rest = &rest[end.min(rest.len())..];
+                continue;
+            }
+            '+' | '*' | '?' => {}
+            c if depth == 0 => plain.push(c),
+            _ => {}
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    let (dir, file) = plain.rsplit_once('/').unwrap_or(("", &plain));
+    let ext = file
+        .split_once('.')
+        .map_or("", |(_, e)| e)
+        .replace('.', "_");
+    let dirs: Vec<&str> = dir.split('/').filter(|d| !d.is_empty()).collect();
+    let dirs = &dirs[dirs.len().saturating_sub(2)..];
+    let mut parts: Vec<String> = dirs.iter().map(|d| d.to_string()).collect();
+    if !ext.is_empty() {
+        parts.push(ext);
+    }
+    (!parts.is_empty()).then(|| parts.join("_"))
 }
 
 /// A name a person can read: behaviour and target (`logrotate_truncates_var_log_app`),
@@ -587,13 +628,19 @@ fn readable_name(ev: &FlatEvent, chosen: &[Gen]) -> String {
     }
 }
 
-fn header(rule: &str, v: &Verification, opts: &Options) -> String {
+fn header(rule: &str, v: &Verification, opts: &Options, regex: bool) -> String {
     let mut lines = vec![format!(
         "quell tune: exception for rule \"{rule}\", for {} benign event(s) a person judged benign",
         v.benign_total
     )];
     for p in &opts.provenance {
         lines.push(format!("Provenance: {p}"));
+    }
+    if regex {
+        lines.push(
+            "Uses the regex operator (RE2 POSIX syntax, whole value): Falco 0.39.0 or later."
+                .into(),
+        );
     }
     lines.push("Verified before printing, by loading these exact bytes after the rules:".into());
     lines.push(format!(
@@ -680,7 +727,14 @@ pub fn emit_verified(
     };
     let block = block_yaml(vf.rule(), exceptions, style);
     let first = vf.verify(&block, opts.legacy);
-    finalize(vf, &block, first, opts)
+    finalize(vf, &block, first, opts, uses_regex(exceptions))
+}
+
+/// Whether an exception compares with `regex` (Falco 0.39.0 and later load it).
+fn uses_regex(exceptions: &[ExceptionSpec]) -> bool {
+    exceptions
+        .iter()
+        .any(|x| x.comps.iter().any(|c| c == "regex"))
 }
 
 /// The header for a block verified as `first`, then the verification of the final text.
@@ -689,8 +743,9 @@ fn finalize(
     block: &str,
     first: Verification,
     opts: &Options,
+    regex: bool,
 ) -> (String, Verification) {
-    let text = format!("{}{}", header(vf.rule(), &first, opts), block);
+    let text = format!("{}{}", header(vf.rule(), &first, opts, regex), block);
     let mut fin = vf.verify(&text, opts.legacy);
     if fin != first {
         // Comments cannot change the meaning; if they did, refuse the block.
@@ -901,7 +956,7 @@ pub fn synthesize_with_progress(
         .into_iter()
         .take(max + 1)
         .map(|(_, t, g, exs, block, first)| {
-            let (yaml, verification) = finalize(vf, &block, first, opts);
+            let (yaml, verification) = finalize(vf, &block, first, opts, uses_regex(&exs));
             Candidate {
                 template: t.to_string(),
                 generality: g,
@@ -1363,6 +1418,74 @@ mod tests {
         assert_eq!(p.best.exceptions[0].name, "fluentd_scripts_sh_runs");
     }
 
+    /// Names a person can read: a pattern's syntax never shows (`mail_lists`, not
+    /// `a_za_z`), a process name the kernel cut at 15 characters is the executable's whole
+    /// name, and a printed regex says which Falco loads it.
+    #[test]
+    fn names_carry_no_pattern_syntax_nor_a_cut_process_name() {
+        assert_eq!(
+            regex_files("sh -c formail -ds >> /home/[A-Za-z0-9_-]+/Mail/lists/[A-Za-z0-9_-]+")
+                .as_deref(),
+            Some("Mail_lists")
+        );
+        assert_eq!(
+            regex_files("sh -c /fluentd/scripts/[A-Za-z0-9_-]+[.]sh").as_deref(),
+            Some("fluentd_scripts_sh")
+        );
+        assert_eq!(
+            regex_files("sh -c gzip -c > /var/lib/postgresql/exports/[A-Za-z0-9_-]+[.]csv[.]gz")
+                .as_deref(),
+            Some("postgresql_exports_csv_gz")
+        );
+        assert_eq!(
+            regex_files(
+                "sh -c /usr/bin/x /etc/postgresql/[0-9]+([.][0-9]+)*/main/[A-Za-z0-9_-]+[.]key"
+            )
+            .as_deref(),
+            Some("postgresql_main_key")
+        );
+        let ev = |name: &str, exe: &str| {
+            FlatEvent::from_json_line(
+                &serde_json::json!({"evt.type": "execve", "proc.name": name, "proc.exepath": exe})
+                    .to_string(),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            actor_name(&ev("mkhomedir_helpe", "/usr/sbin/mkhomedir_helper")),
+            "mkhomedir_helper"
+        );
+        assert_eq!(actor_name(&ev("cron", "/usr/sbin/cron")), "cron");
+        // A 15-character name that is not a cut of the executable's stays as it is.
+        assert_eq!(
+            actor_name(&ev("abcdefghijklmno", "/usr/bin/zzz")),
+            "abcdefghijklmno"
+        );
+        let rules = vec![RulesFile {
+            name: "r.yaml".into(),
+            text: "- rule: Shell From Agent\n  desc: d\n  condition: evt.type = execve and proc.name = sh\n  output: o %proc.cmdline\n  priority: WARNING\n".into(),
+        }];
+        let one = |cmd: &str| {
+            serde_json::json!({"evt.type": "execve", "proc.name": "sh", "proc.exepath": "/bin/sh",
+                "proc.cmdline": cmd, "proc.pname": "procmail", "user.name": "alice"})
+            .to_string()
+        };
+        let benign = parse_records(
+            &one("sh -c formail -ds >> /home/alice/Mail/lists/ops-announce"),
+            "b",
+        )
+        .unwrap();
+        let vf = Verifier::new(&rules, "Shell From Agent", &benign, &[], &[]).unwrap();
+        let p = synthesize(&vf, &Options::default()).unwrap();
+        assert_eq!(p.best.exceptions[0].comps[1], "regex", "{}", p.best.yaml);
+        assert_eq!(p.best.exceptions[0].name, "mail_lists_runs");
+        assert!(
+            p.best.yaml.contains("Falco 0.39.0 or later"),
+            "{}",
+            p.best.yaml
+        );
+    }
+
     /// Where the parent alone (a shell) is shared with attacks, the lineage goes in: the
     /// grandparent (`proc.aname[2]`) or, where the depth varies, any ancestor (unindexed
     /// `proc.aname`), each a verified candidate.
@@ -1584,7 +1707,9 @@ mod property {
 
     fn del() -> impl Strategy<Value = Del> {
         (
-            prop::sample::select(vec!["rm", "logrotate", "python3", "find"]),
+            // `sh`/`dash`: a shell's program (`sh -c rm -f PATH`), widened to a regex, one
+            // row per program shape.
+            prop::sample::select(vec!["rm", "logrotate", "python3", "find", "sh", "dash"]),
             prop::sample::select(vec!["bash", "sh", "cron"]),
             prop::sample::select(vec!["runc", "sshd", "httpd", "cron", "nginx"]),
             prop::sample::select(vec![
@@ -1592,6 +1717,8 @@ mod property {
                 "/var/log/app/web.1.log",
                 "/var/log/app/web.2.log",
                 "/var/log/auth.log",
+                // A versioned directory (`[0-9]+([.][0-9]+)*` in a shell's program).
+                "/var/log/pg/16/main.log",
             ]),
             prop::sample::select(vec!["root", "www-data"]),
             prop::sample::select(vec![0i64, 34816]),
@@ -1620,6 +1747,8 @@ mod property {
                 "find /var/log -name {} -delete",
                 d.path.rsplit('/').next().unwrap_or("")
             ),
+            "sh" => format!("sh -c rm -f {}", d.path),
+            "dash" => format!("dash -c rm {}", d.path),
             a => format!("{a} {}", d.path),
         };
         let common = format!(
@@ -1795,7 +1924,11 @@ mod property {
         let tried = std::cell::Cell::new(0usize);
         let strategy = (
             proptest::collection::vec(del(), 2..7),
-            prop::sample::select(vec!["/var/log/dpkg.log", "/var/log/app/web.1.log"]),
+            prop::sample::select(vec![
+                "/var/log/dpkg.log",
+                "/var/log/app/web.1.log",
+                "/var/log/pg/16/main.log",
+            ]),
             proptest::collection::vec(any::<bool>(), 7),
             proptest::collection::vec(any::<bool>(), 7),
         );
