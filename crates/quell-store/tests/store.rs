@@ -92,6 +92,14 @@ async fn ingest_is_idempotent_and_queries_filter() {
     assert_eq!(one.k8s_namespace.as_deref(), Some("prod"));
     assert_eq!(one.time_ns, 2_000_000_000 + 1_704_067_200_000_000_000);
     assert_eq!(one.sensor, "s1");
+    assert!(
+        one.key.len() == 64
+            && one
+                .key
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
+    assert_ne!(one.key, store.alert(out.ids[0]).await.unwrap().unwrap().key);
     assert_eq!(store.alert(s2_id).await.unwrap().unwrap().raw, reordered);
     assert!(store.alert(9999).await.unwrap().is_none());
 
