@@ -9,6 +9,7 @@
 
 use std::time::{Duration, Instant};
 
+use quell_rules::output::{falco_time, text_time};
 use quell_store::{AlertQuery, ClusterQuery, NewAlert, Store};
 use serde_json::json;
 
@@ -20,28 +21,6 @@ fn env(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn rfc3339(ns: u64) -> String {
-    // Days to civil date (Howard Hinnant's algorithm), enough for a benchmark's times.
-    let s = ns / 1_000_000_000;
-    let (days, rem) = ((s / 86_400) as i64, s % 86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60,
-        ns % 1_000_000_000
-    )
 }
 
 /// Alert number `i`: 40 rules, 200 hosts, 60 images (a third on the host), varied commands;
@@ -82,13 +61,13 @@ fn alert(i: u64) -> NewAlert {
     }
     let raw = json!({
         "hostname": host,
-        "output": format!("{}: Warning {rule} ({cmd} user=www-data parent=python3)", &rfc3339(ns)[11..29]),
+        "output": format!("{}: Warning {rule} ({cmd} user=www-data parent=python3)", text_time(ns)),
         "output_fields": of,
         "priority": if i % 10 == 0 { "Critical" } else { "Warning" },
         "rule": rule,
         "source": "syscall",
         "tags": ["host", "container", "mitre_execution"],
-        "time": rfc3339(ns),
+        "time": falco_time(ns),
     })
     .to_string();
     NewAlert::new(raw).with_context(json!({
