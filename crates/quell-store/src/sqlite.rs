@@ -747,14 +747,22 @@ pub(crate) fn decisions(c: &Connection, target: Option<Target>) -> Result<Vec<De
 
 pub(crate) fn decisions_as_history(c: &Connection) -> Result<Vec<String>> {
     // Each alert's effective verdict: its own latest decision, else its cluster's latest.
+    // Driven by the decisions (the alerts decided on and those of decided clusters), so an
+    // export does not read every alert when few are decided.
     let mut st = c.prepare_cached(
         "WITH latest AS (
            SELECT target_kind, target_id, verdict FROM decisions d
            WHERE id = (SELECT max(id) FROM decisions e
                        WHERE e.target_kind = d.target_kind AND e.target_id = d.target_id)
+         ),
+         decided AS (
+           SELECT target_id AS id FROM latest WHERE target_kind = 'alert'
+           UNION
+           SELECT a.id FROM latest l JOIN alerts a ON a.cluster_id = l.target_id
+           WHERE l.target_kind = 'cluster'
          )
          SELECT a.raw, coalesce(own.verdict, cl.verdict) AS v
-         FROM alerts a
+         FROM decided CROSS JOIN alerts a ON a.id = decided.id
          LEFT JOIN latest own ON own.target_kind = 'alert' AND own.target_id = a.id
          LEFT JOIN latest cl ON cl.target_kind = 'cluster' AND cl.target_id = a.cluster_id
          WHERE coalesce(own.verdict, cl.verdict) IN ('benign', 'real')
