@@ -191,6 +191,36 @@ impl Store {
         }
     }
 
+    /// A cluster's trend: how many of its alerts fall in each of `buckets` consecutive
+    /// intervals of `bucket_ns` starting at `since_ns` (by alert time). At most 1000 buckets;
+    /// an unknown cluster gives zeros.
+    pub async fn cluster_trend(
+        &self,
+        cluster_id: i64,
+        since_ns: u64,
+        bucket_ns: u64,
+        buckets: usize,
+    ) -> Result<Vec<u64>> {
+        if bucket_ns == 0 || buckets == 0 || buckets > 1000 {
+            return Err(Error::Invalid(
+                "a trend needs a bucket width above 0 and 1 to 1000 buckets".into(),
+            ));
+        }
+        let until = bucket_ns
+            .checked_mul(buckets as u64)
+            .and_then(|span| span.checked_add(since_ns))
+            .filter(|u| i64::try_from(*u).is_ok())
+            .ok_or_else(|| Error::Invalid("the trend's time range is out of range".into()))?;
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                s.read(move |c| {
+                    sqlite::cluster_trend(c, cluster_id, since_ns, until, bucket_ns, buckets)
+                })
+                .await
+            }
+        }
+    }
+
     /// Records a decision on an alert or a cluster (with an audit row). The target must
     /// exist ([`Error::NotFound`]).
     pub async fn decide(&self, decision: NewDecision) -> Result<Decision> {

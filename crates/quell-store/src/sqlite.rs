@@ -674,6 +674,31 @@ pub(crate) fn cluster(c: &Connection, id: i64) -> Result<Option<Cluster>> {
     }
 }
 
+pub(crate) fn cluster_trend(
+    c: &Connection,
+    cluster_id: i64,
+    since: u64,
+    until: u64,
+    bucket: u64,
+    buckets: usize,
+) -> Result<Vec<u64>> {
+    let mut st = c.prepare_cached(
+        "SELECT (time_ns - ?2) / ?4, count(*) FROM alerts
+         WHERE cluster_id = ?1 AND time_ns >= ?2 AND time_ns < ?3 GROUP BY 1",
+    )?;
+    let mut out = vec![0u64; buckets];
+    let rows = st.query_map(params![cluster_id, ns(since), ns(until), ns(bucket)], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (b, n) = row?;
+        if let Some(slot) = usize::try_from(b).ok().and_then(|b| out.get_mut(b)) {
+            *slot = un(n);
+        }
+    }
+    Ok(out)
+}
+
 fn target_parts(t: Target) -> (&'static str, i64) {
     match t {
         Target::Alert(id) => ("alert", id),

@@ -182,6 +182,34 @@ async fn ingest_is_idempotent_and_queries_filter() {
     let mut aq = AlertQuery::default();
     aq.cluster_id = Some(k.id);
     assert_eq!(store.alerts(aq).await.unwrap().alerts.len(), 3);
+    // Trend: alerts at 1 s, 2 s (and the other sensor's copy at 1 s) in 1-second buckets.
+    let t0 = 1_704_067_200_000_000_000;
+    assert_eq!(
+        store
+            .cluster_trend(k.id, t0, 1_000_000_000, 4)
+            .await
+            .unwrap(),
+        [0, 2, 1, 0]
+    );
+    assert_eq!(
+        store
+            .cluster_trend(k.id, t0 + 1_500_000_000, 1_000_000_000, 2)
+            .await
+            .unwrap(),
+        [1, 0]
+    );
+    assert_eq!(
+        store.cluster_trend(424242, t0, 1, 3).await.unwrap(),
+        [0, 0, 0]
+    );
+    assert!(matches!(
+        store.cluster_trend(k.id, t0, 0, 3).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        store.cluster_trend(k.id, u64::MAX - 5, 10, 3).await,
+        Err(Error::Invalid(_))
+    ));
     store.close().await.unwrap();
 }
 
@@ -387,6 +415,7 @@ fn futures_are_send(s: &Store) {
     send(s.alert(1));
     send(s.clusters(ClusterQuery::default()));
     send(s.cluster(1));
+    send(s.cluster_trend(1, 0, 1, 1));
     send(s.decide(NewDecision::new(Target::Alert(1), Verdict::Real, "a", "b")));
     send(s.decisions(None));
     send(s.decisions_as_history());
