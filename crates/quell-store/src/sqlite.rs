@@ -189,17 +189,19 @@ impl Sqlite {
         let mut w = connect(&path, WRITER_CACHE_KIB)?;
         // Larger pages: fewer system calls per alert (takes effect only on a new database).
         w.pragma_update(None, "page_size", 16384)?;
-        // WAL: readers do not block the writer. FULL: a commit is on disk when acknowledged.
+        // FULL: a commit is on disk when acknowledged.
+        w.pragma_update(None, "synchronous", "FULL")?;
+        // Before anything is changed: a database from a newer quell is refused untouched.
+        migrate(&mut w)?;
+        // WAL: readers do not block the writer.
         let mode: String = w.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::Database(format!(
                 "could not switch the database to WAL (journal mode {mode})"
             )));
         }
-        w.pragma_update(None, "synchronous", "FULL")?;
         // Checkpoint the WAL into the database every ~64 MiB rather than every 4 MiB.
         w.pragma_update(None, "wal_autocheckpoint", 4096)?;
-        migrate(&mut w)?;
         let max_group = options.max_group.max(1);
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let writer = std::thread::Builder::new()

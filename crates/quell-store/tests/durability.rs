@@ -59,7 +59,8 @@ async fn migrations_and_a_newer_schema_is_refused() {
     assert_eq!(count(&store).await, 1);
     store.close().await.unwrap();
     drop(store);
-    // A database written by a newer quell is refused, and left as it was.
+    // A database written by a newer quell is refused, and left as it was (journal mode
+    // included: set back to the rollback journal here, it stays so).
     {
         let c = rusqlite::Connection::open(db(&dir)).unwrap();
         c.execute(
@@ -67,6 +68,10 @@ async fn migrations_and_a_newer_schema_is_refused() {
             [SCHEMA_VERSION + 1],
         )
         .unwrap();
+        let mode: String = c
+            .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "delete");
     }
     assert_eq!(
         Store::open(&db(&dir)).await.unwrap_err(),
@@ -80,6 +85,10 @@ async fn migrations_and_a_newer_schema_is_refused() {
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(v, SCHEMA_VERSION + 1);
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete");
     // Not a database; PostgreSQL not built; no file.
     let junk = dir.path().join("junk.db");
     std::fs::write(&junk, b"this is not a sqlite database, not at all........").unwrap();
