@@ -241,7 +241,9 @@ impl Store {
     /// benign or real, the alert as received with `"quell.decision": "benign"|"real"` set
     /// at its top level (what `quell triage --history` reads, see quell-triage's input).
     ///
-    /// An alert's own latest decision wins; otherwise its cluster's latest decision applies.
+    /// An alert's own latest decision wins; otherwise its cluster's latest decision applies
+    /// if the alert was received before it: a decision covers what people saw, so an alert
+    /// arriving later in a cluster called benign (perhaps an attacker's) is not exported.
     /// `investigating` is not a decision for history. A `quell.decision` key the sender put
     /// in the alert is replaced (top level) or removed (in `output_fields`): only people's
     /// decisions recorded here reach triage. Oldest alert first.

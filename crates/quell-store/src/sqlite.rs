@@ -773,25 +773,29 @@ pub(crate) fn decisions(c: &Connection, target: Option<Target>) -> Result<Vec<De
 }
 
 pub(crate) fn decisions_as_history(c: &Connection) -> Result<Vec<String>> {
-    // Each alert's effective verdict: its own latest decision, else its cluster's latest.
-    // Driven by the decisions (the alerts decided on and those of decided clusters), so an
-    // export does not read every alert when few are decided.
+    // Each alert's effective verdict: its own latest decision, else its cluster's latest if
+    // the alert was received before that decision was made (a decision covers what people
+    // saw: an alert arriving later in a cluster called benign, perhaps an attacker's, is not
+    // benign history). Driven by the decisions (the alerts decided on and those of decided
+    // clusters), so an export does not read every alert when few are decided.
     let mut st = c.prepare_cached(
         "WITH latest AS (
-           SELECT target_kind, target_id, verdict FROM decisions d
+           SELECT target_kind, target_id, verdict, at_ns FROM decisions d
            WHERE id = (SELECT max(id) FROM decisions e
                        WHERE e.target_kind = d.target_kind AND e.target_id = d.target_id)
          ),
          decided AS (
            SELECT target_id AS id FROM latest WHERE target_kind = 'alert'
            UNION
-           SELECT a.id FROM latest l JOIN alerts a ON a.cluster_id = l.target_id
+           SELECT a.id FROM latest l JOIN alerts a
+             ON a.cluster_id = l.target_id AND a.received_ns <= l.at_ns
            WHERE l.target_kind = 'cluster'
          )
          SELECT a.raw, coalesce(own.verdict, cl.verdict) AS v
          FROM decided CROSS JOIN alerts a ON a.id = decided.id
          LEFT JOIN latest own ON own.target_kind = 'alert' AND own.target_id = a.id
          LEFT JOIN latest cl ON cl.target_kind = 'cluster' AND cl.target_id = a.cluster_id
+           AND a.received_ns <= cl.at_ns
          WHERE coalesce(own.verdict, cl.verdict) IN ('benign', 'real')
          ORDER BY a.time_ns, a.id",
     )?;

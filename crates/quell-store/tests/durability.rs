@@ -441,6 +441,16 @@ async fn decisions_become_triage_history() {
         let v: serde_json::Value = serde_json::from_str(l).unwrap();
         assert!(v["output_fields"].get("quell.decision").is_none());
     }
+    // An alert arriving in the benign cluster after the decision is not covered by it.
+    let late = store
+        .ingest("s", vec![NewAlert::new(forged(9, "a"))])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.alert(late.ids[0]).await.unwrap().unwrap().cluster_id,
+        cluster_a
+    );
+    assert_eq!(store.decisions_as_history().await.unwrap(), lines);
     // History built from it counts the decisions.
     let h = quell_triage::history::History::build(&quell_rules::engine::Engine::new(), &recs);
     assert_eq!(h.total, 4);
