@@ -1,7 +1,8 @@
 //! [`FalcoAlert`]: the alert quell raises, in Falco's JSON shape and text line.
 
 use quell_rules::compile::CompiledRule;
-use quell_rules::output::{falco_time, text_time};
+use quell_rules::load::Priority;
+use quell_rules::output::{falco_time, parse_falco_time, text_time};
 use quell_rules::Event;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -108,6 +109,106 @@ impl FalcoAlert {
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// Reads an alert from the JSON object Falco's `http_output`/`json_output` writes (also
+    /// falcosidekick's payload, whose extra keys such as `uuid` are ignored here).
+    ///
+    /// `rule` (a string), `priority` (a Falco priority, any case) and `time` (RFC 3339) are
+    /// required; `output`, `hostname` and `source` default to empty, empty and `syscall`,
+    /// `output_fields` to an empty object (also for `null`), `tags` to none. A value of the
+    /// wrong type is an error, never coerced. The error names the key, never echoes the value.
+    pub fn from_json(obj: &Map<String, Json>) -> Result<FalcoAlert, AlertError> {
+        fn text(
+            obj: &Map<String, Json>,
+            key: &'static str,
+            default: Option<&str>,
+        ) -> Result<String, AlertError> {
+            match (obj.get(key), default) {
+                (Some(Json::String(s)), _) => Ok(s.clone()),
+                (None | Some(Json::Null), Some(d)) => Ok(d.to_string()),
+                (None | Some(Json::Null), None) => Err(AlertError::Missing(key)),
+                (Some(_), _) => Err(AlertError::NotAString(key)),
+            }
+        }
+        let rule = text(obj, "rule", None)?;
+        let priority = Priority::parse(&text(obj, "priority", None)?)
+            .ok_or(AlertError::UnknownPriority)?
+            .as_str();
+        let time = text(obj, "time", None)?;
+        if parse_falco_time(&time).is_none() {
+            return Err(AlertError::BadTime);
+        }
+        let output_fields = match obj.get("output_fields") {
+            None | Some(Json::Null) => Map::new(),
+            Some(Json::Object(m)) => m.clone(),
+            Some(_) => return Err(AlertError::NotAnObject("output_fields")),
+        };
+        let tags = match obj.get("tags") {
+            None | Some(Json::Null) => Vec::new(),
+            Some(Json::Array(a)) => a
+                .iter()
+                .map(|t| t.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or(AlertError::NotAString("tags"))?,
+            Some(_) => return Err(AlertError::NotAString("tags")),
+        };
+        Ok(FalcoAlert {
+            hostname: text(obj, "hostname", Some(""))?,
+            output: text(obj, "output", Some(""))?,
+            output_fields,
+            priority,
+            rule,
+            source: text(obj, "source", Some("syscall"))?,
+            tags,
+            time,
+        })
+    }
+
+    /// [`FalcoAlert::from_json`] of a JSON text that must be one object.
+    pub fn from_json_str(text: &str) -> Result<FalcoAlert, AlertError> {
+        match serde_json::from_str::<Json>(text) {
+            Ok(Json::Object(obj)) => FalcoAlert::from_json(&obj),
+            Ok(_) => Err(AlertError::NotAnObject("alert")),
+            Err(e) => Err(AlertError::Json {
+                line: e.line(),
+                column: e.column(),
+            }),
+        }
+    }
+
+    /// The alert's `time` in nanoseconds since the epoch (`None` if it is not RFC 3339).
+    pub fn time_ns(&self) -> Option<u64> {
+        parse_falco_time(&self.time)
+    }
+}
+
+/// Why a JSON text is not a Falco alert ([`FalcoAlert::from_json`]). The messages name the
+/// key at fault, never the value (an alert's values are untrusted).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AlertError {
+    /// The text is not JSON.
+    #[error("invalid JSON at line {line}, column {column}")]
+    Json {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+    },
+    /// The alert, or one of its keys, is not a JSON object.
+    #[error("`{0}` must be a JSON object")]
+    NotAnObject(&'static str),
+    /// A required key is absent or null.
+    #[error("`{0}` is missing")]
+    Missing(&'static str),
+    /// A key that must be a string (or, for `tags`, an array of strings) is not.
+    #[error("`{0}` must be a string")]
+    NotAString(&'static str),
+    /// `priority` is not one of Falco's priorities.
+    #[error("`priority` is not a Falco priority (Emergency ... Debug)")]
+    UnknownPriority,
+    /// `time` is not an RFC 3339 time after 1970.
+    #[error("`time` is not an RFC 3339 time")]
+    BadTime,
 }
 
 #[cfg(test)]
@@ -170,5 +271,66 @@ mod tests {
         assert!(a
             .output
             .starts_with("02:40:00.123456789: Warning shell sh -c"));
+    }
+
+    #[test]
+    fn reads_falcos_json_and_refuses_wrong_types() {
+        let mut engine = Engine::new();
+        assert!(engine.load("r.yaml", RULES).successful);
+        let ev = FlatEvent::from_json_line(
+            r#"{"evt.type":"execve","proc.name":"sh","proc.cmdline":"sh -c x","user.name":"root"}"#,
+        )
+        .unwrap();
+        let a = FalcoAlert::new(
+            engine.rule("Shell").unwrap(),
+            &ev,
+            1_500_000_000_000_000_001,
+            "n",
+        );
+        // What quell writes, quell reads back as the same alert.
+        assert_eq!(FalcoAlert::from_json_str(&a.to_json_line()), Ok(a.clone()));
+        assert_eq!(a.time_ns(), Some(1_500_000_000_000_000_001));
+        // falcosidekick's payload: extra keys ignored, priority in any case, defaults.
+        let b = FalcoAlert::from_json_str(
+            r#"{"uuid":"u-1","rule":"R","priority":"warning","time":"2024-01-01T00:00:00Z","output_fields":null}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (b.priority, b.source.as_str(), b.hostname.as_str()),
+            ("Warning", "syscall", "")
+        );
+        assert!(b.output_fields.is_empty() && b.tags.is_empty());
+        let bad = |t: &str| FalcoAlert::from_json_str(t).unwrap_err();
+        let ok = r#""rule":"R","priority":"Notice","time":"2024-01-01T00:00:00Z""#;
+        assert_eq!(bad("[1]"), AlertError::NotAnObject("alert"));
+        assert!(matches!(bad("{"), AlertError::Json { .. }));
+        assert_eq!(
+            bad(r#"{"priority":"Notice","time":"2024-01-01T00:00:00Z"}"#),
+            AlertError::Missing("rule")
+        );
+        assert_eq!(
+            bad(r#"{"rule":1,"priority":"Notice","time":"2024-01-01T00:00:00Z"}"#),
+            AlertError::NotAString("rule")
+        );
+        assert_eq!(
+            bad(r#"{"rule":"R","priority":"Loud","time":"2024-01-01T00:00:00Z"}"#),
+            AlertError::UnknownPriority
+        );
+        assert_eq!(
+            bad(r#"{"rule":"R","priority":"Notice","time":"yesterday"}"#),
+            AlertError::BadTime
+        );
+        assert_eq!(
+            bad(&format!(r#"{{{ok},"output_fields":[]}}"#)),
+            AlertError::NotAnObject("output_fields")
+        );
+        assert_eq!(
+            bad(&format!(r#"{{{ok},"tags":["a",1]}}"#)),
+            AlertError::NotAString("tags")
+        );
+        assert_eq!(
+            bad(&format!(r#"{{{ok},"hostname":7}}"#)),
+            AlertError::NotAString("hostname")
+        );
     }
 }

@@ -19,7 +19,7 @@ mod reader;
 pub mod term;
 mod view;
 
-pub use alert::FalcoAlert;
+pub use alert::{AlertError, FalcoAlert};
 pub use flat::{field_from, parse_line, timestamp_from, EventError, FlatEvent, ParsedLine};
 pub use reader::{
     open, Line, LineError, LineRef, OpenError, Problem, ReadError, ReadOptions, RecordReader,

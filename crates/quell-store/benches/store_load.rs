@@ -1,0 +1,319 @@
+//! Load benchmark of the SQLite backend: sustained ingest in batches of 500, then the alert
+//! and cluster queries at the stored total (p50/p95/max over repeated runs).
+//!
+//! `cargo bench -p quell-store --bench store_load --locked`
+//! Environment: `QUELL_STORE_BENCH_ALERTS` (default 1000000), `QUELL_STORE_BENCH_SENDERS`
+//! (concurrent senders, default 3), `QUELL_STORE_BENCH_DIR` (where the database goes;
+//! default a temporary directory, removed afterwards), `QUELL_STORE_BENCH_RUNS` (runs per
+//! query, default 200).
+
+use std::time::{Duration, Instant};
+
+use quell_store::{AlertQuery, ClusterQuery, NewAlert, Store};
+use serde_json::json;
+
+const BATCH: usize = 500;
+const T0_S: u64 = 1_717_200_000; // 2024-06-01
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn rfc3339(ns: u64) -> String {
+    // Days to civil date (Howard Hinnant's algorithm), enough for a benchmark's times.
+    let s = ns / 1_000_000_000;
+    let (days, rem) = ((s / 86_400) as i64, s % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60,
+        ns % 1_000_000_000
+    )
+}
+
+/// Alert number `i`: 40 rules, 200 hosts, 60 images (a third on the host), varied commands;
+/// about 700 bytes of JSON and a small event context, like a sensor's.
+fn alert(i: u64) -> NewAlert {
+    let ns = (T0_S * 1_000_000_000) + i * 2_000_000; // 500 alerts a second of alert time
+    let rule = format!("Rule number {}", i % 40);
+    let host = format!("node-{:03}", (i * 7) % 200);
+    let image = (i % 3 != 0).then(|| format!("registry.example/team/app-{}", (i * 13) % 60));
+    let cmd = format!(
+        "sh -c 'curl -s http://svc-{}/health | grep ok' #{i}",
+        i % 97
+    );
+    let mut of = serde_json::Map::new();
+    of.insert("evt.time".into(), json!(ns));
+    of.insert("proc.cmdline".into(), json!(cmd));
+    of.insert("proc.name".into(), json!("sh"));
+    of.insert("proc.pname".into(), json!("python3"));
+    of.insert("user.name".into(), json!("www-data"));
+    of.insert(
+        "fd.name".into(),
+        json!(format!("/var/lib/app/{}.db", i % 1000)),
+    );
+    if let Some(img) = &image {
+        of.insert(
+            "container.id".into(),
+            json!(format!("{:012x}", (i * 13) % 60 + 0xabc000)),
+        );
+        of.insert("container.image.repository".into(), json!(img));
+        of.insert(
+            "k8s.ns.name".into(),
+            json!(format!("ns-{}", (i * 13) % 60 % 8)),
+        );
+        of.insert(
+            "k8s.pod.name".into(),
+            json!(format!("app-{}-7d9f", (i * 13) % 60)),
+        );
+    }
+    let raw = json!({
+        "hostname": host,
+        "output": format!("{}: Warning {rule} ({cmd} user=www-data parent=python3)", &rfc3339(ns)[11..29]),
+        "output_fields": of,
+        "priority": if i % 10 == 0 { "Critical" } else { "Warning" },
+        "rule": rule,
+        "source": "syscall",
+        "tags": ["host", "container", "mitre_execution"],
+        "time": rfc3339(ns),
+    })
+    .to_string();
+    NewAlert::new(raw).with_context(json!({
+        "lineage": ["systemd", "containerd-shim", "python3", "sh"],
+        "session": [{"evt.type": "execve", "proc.name": "curl"}],
+    }))
+}
+
+fn pct(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
+    v[i]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+async fn time_query<F, Fut>(name: &str, runs: usize, mut f: F)
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let mut times = Vec::with_capacity(runs);
+    let mut rows = 0;
+    for r in 0..runs {
+        let t = Instant::now();
+        rows += f(r).await;
+        times.push(t.elapsed());
+    }
+    println!(
+        "| {name} | {runs} | {:.0} | {} | {} | {} |",
+        rows as f64 / runs as f64,
+        ms(pct(&mut times, 0.50)),
+        ms(pct(&mut times, 0.95)),
+        ms(pct(&mut times, 1.0)),
+    );
+}
+
+fn rss_mb() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_string())
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run tiny then.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let total = if benching {
+        env("QUELL_STORE_BENCH_ALERTS", 1_000_000)
+    } else {
+        2_000
+    };
+    let senders = env("QUELL_STORE_BENCH_SENDERS", 3).max(1);
+    let runs = if benching {
+        env("QUELL_STORE_BENCH_RUNS", 200)
+    } else {
+        3
+    };
+    let tmp;
+    let dir = match std::env::var("QUELL_STORE_BENCH_DIR") {
+        Ok(d) => std::path::PathBuf::from(d),
+        Err(_) => {
+            tmp = tempfile::tempdir().expect("temporary directory");
+            tmp.path().to_path_buf()
+        }
+    };
+    let path = dir.join("bench.db");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let store = Store::open(path.to_str().expect("utf-8 path")).await.expect("open");
+        let batches = total.div_ceil(BATCH);
+        println!("ingest: {total} alerts in batches of {BATCH} from {senders} concurrent senders into {}", path.display());
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for s in 0..senders {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut stored = 0;
+                let mut b = s;
+                while b < batches {
+                    let lo = (b * BATCH) as u64;
+                    let hi = ((b + 1) * BATCH).min(total) as u64;
+                    let batch: Vec<NewAlert> = (lo..hi).map(alert).collect();
+                    let t = Instant::now();
+                    let out = store.ingest(&format!("sensor-{s}"), batch).await.expect("ingest");
+                    lat.push(t.elapsed());
+                    stored += out.stored;
+                    b += senders;
+                }
+                (stored, lat)
+            }));
+        }
+        let mut stored = 0;
+        let mut lat = Vec::new();
+        for t in tasks {
+            let (s, l) = t.await.expect("sender");
+            stored += s;
+            lat.extend(l);
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "ingest: {stored} stored in {secs:.1} s = {:.0} alerts/s; batch commit latency p50 {} ms, p95 {} ms, max {} ms; peak RSS {}",
+            stored as f64 / secs,
+            ms(pct(&mut lat, 0.5)),
+            ms(pct(&mut lat, 0.95)),
+            ms(pct(&mut lat, 1.0)),
+            rss_mb(),
+        );
+        let size: u64 = std::fs::read_dir(&dir)
+            .map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
+            .unwrap_or(0);
+        println!("database files: {:.0} MB", size as f64 / 1e6);
+        println!();
+        println!("| query (at {stored} alerts) | runs | rows | p50 ms | p95 ms | max ms |");
+        println!("|---|---|---|---|---|---|");
+        let n = total as u64;
+        let st = store.clone();
+        time_query("alerts, newest page of 100", runs, |_| {
+            let st = st.clone();
+            async move { st.alerts(AlertQuery::default()).await.expect("q").alerts.len() }
+        })
+        .await;
+        let st = store.clone();
+        time_query("alerts, rule = R (one of 40), page of 100", runs, |r| {
+            let st = st.clone();
+            let mut q = AlertQuery::default();
+            q.rule = Some(format!("Rule number {}", r % 40));
+            async move { st.alerts(q).await.expect("q").alerts.len() }
+        })
+        .await;
+        let st = store.clone();
+        time_query("alerts, host = H (one of 200), page of 100", runs, |r| {
+            let st = st.clone();
+            let mut q = AlertQuery::default();
+            q.host = Some(format!("node-{:03}", (r * 7) % 200));
+            async move { st.alerts(q).await.expect("q").alerts.len() }
+        })
+        .await;
+        let st = store.clone();
+        time_query("alerts, priority = Critical and namespace, page of 100", runs, |r| {
+            let st = st.clone();
+            let mut q = AlertQuery::default();
+            q.priority = Some("critical".into());
+            q.namespace = Some(format!("ns-{}", r % 8));
+            async move { st.alerts(q).await.expect("q").alerts.len() }
+        })
+        .await;
+        let st = store.clone();
+        time_query("alerts, one-minute time range, page of 100", runs, |r| {
+            let st = st.clone();
+            let mut q = AlertQuery::default();
+            let span = n * 2_000_000;
+            let since = T0_S * 1_000_000_000 + (r as u64 * 7_919_000_000_000) % span.max(1);
+            q.since_ns = Some(since);
+            q.until_ns = Some(since + 60_000_000_000);
+            async move { st.alerts(q).await.expect("q").alerts.len() }
+        })
+        .await;
+        let st = store.clone();
+        time_query("alerts, 10th page of 100 by cursor (10 queries)", runs.div_ceil(10), |r| {
+            let st = st.clone();
+            let mut q = AlertQuery::default();
+            q.rule = Some(format!("Rule number {}", r % 40));
+            async move {
+                let mut rows = 0;
+                for _ in 0..10 {
+                    let p = st.alerts(q.clone()).await.expect("q");
+                    rows = p.alerts.len();
+                    q.cursor = p.next_cursor;
+                }
+                rows
+            }
+        })
+        .await;
+        let st = store.clone();
+        time_query("alerts, text in 1 of 97 outputs, page of 100", runs, |r| {
+            let st = st.clone();
+            let mut q = AlertQuery::default();
+            q.text = Some(format!("svc-{}/", r % 97));
+            async move { st.alerts(q).await.expect("q").alerts.len() }
+        })
+        .await;
+        let st = store.clone();
+        time_query("alerts, text matching nothing (full scan)", runs.div_ceil(20), |_| {
+            let st = st.clone();
+            let mut q = AlertQuery::default();
+            q.text = Some("no such text".into());
+            async move { st.alerts(q).await.expect("q").alerts.len() }
+        })
+        .await;
+        let st = store.clone();
+        time_query("alert by id, with context", runs, |r| {
+            let st = st.clone();
+            async move {
+                usize::from(st.alert(1 + (r as i64 * 4_999) % n as i64).await.expect("q").is_some())
+            }
+        })
+        .await;
+        let st = store.clone();
+        time_query("clusters, first page of 100", runs, |_| {
+            let st = st.clone();
+            async move { st.clusters(ClusterQuery::default()).await.expect("q").clusters.len() }
+        })
+        .await;
+        let st = store.clone();
+        time_query("clusters, rule = R", runs, |r| {
+            let st = st.clone();
+            let mut q = ClusterQuery::default();
+            q.rule = Some(format!("Rule number {}", r % 40));
+            async move { st.clusters(q).await.expect("q").clusters.len() }
+        })
+        .await;
+        store.close().await.expect("close");
+        println!();
+        println!("peak RSS of the process: {}", rss_mb());
+    });
+}

@@ -1,0 +1,339 @@
+//! quell's durable store for `quell serve`: Falco alerts with quell's event context,
+//! clusters, decisions, rule-set versions, sensors, tokens and an audit log.
+//!
+//! One API, [`Store`], with backends chosen by the spec given to [`Store::open`]: a file
+//! path is SQLite (embedded, the default); `postgres://…` is reserved for the PostgreSQL
+//! backend of a later session. Callers see only the backend-neutral types of this crate.
+//!
+//! Every method is `async` for tokio callers; blocking database work runs off the runtime
+//! (SQLite: one writer thread that commits queued writes together, each in its own
+//! savepoint, and a small pool of reader connections used through `spawn_blocking`).
+//! A write method returns only after its transaction is committed.
+//!
+//! The crate holds no HTTP: the server crate owns requests, authentication and parsing of
+//! request bodies into [`NewAlert`]s.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod prep;
+mod sqlite;
+mod types;
+
+use std::sync::Arc;
+
+pub use quell_events::AlertError;
+pub use types::*;
+
+/// The schema version this binary writes and the newest it can open.
+pub const SCHEMA_VERSION: i64 = sqlite::SCHEMA_VERSION;
+
+/// Errors of the store. The variants are stable: callers may match on them (an HTTP server
+/// maps [`Error::InvalidAlert`], [`Error::Invalid`] and [`Error::InvalidCursor`] to 400,
+/// [`Error::NotFound`] to 404, the rest to 5xx).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The spec names a backend this build does not have (`postgres://…` for now).
+    #[error("unsupported store {0:?}: only a SQLite file path is supported in this build")]
+    Unsupported(String),
+    /// The database was written by a newer quell: its schema is newer than this binary knows.
+    #[error("the database's schema is version {found}, newer than this quell knows ({known}): use a newer quell")]
+    SchemaTooNew {
+        /// The version found in the database.
+        found: i64,
+        /// The newest version this binary knows ([`SCHEMA_VERSION`]).
+        known: i64,
+    },
+    /// An alert of a batch is not a Falco alert; nothing of the batch was stored.
+    #[error("alert {index} of the batch is not a Falco alert: {reason}")]
+    InvalidAlert {
+        /// 0-based position in the batch.
+        index: usize,
+        /// Why.
+        reason: AlertError,
+    },
+    /// An argument is invalid (the message says which); nothing was stored.
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// A pagination cursor this store did not hand out.
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// The thing a write refers to does not exist (the message says what).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The database failed (I/O, corruption, not a database, locked too long).
+    #[error("database error: {0}")]
+    Database(String),
+    /// The store was closed, or its writer stopped.
+    #[error("the store is closed")]
+    Closed,
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Database(e.to_string())
+    }
+}
+
+/// The result of the store's methods.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The store: cheap to clone (clones share the backend), safe to use from many tasks.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<sqlite::Sqlite>),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.backend {
+            Backend::Sqlite(s) => f.debug_struct("Store").field("sqlite", &s.path).finish(),
+        }
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store named by `spec` and applies pending migrations.
+    ///
+    /// `spec` is a file path (`sqlite://PATH` is accepted too) for SQLite. `postgres://…`
+    /// and `postgresql://…` are refused with [`Error::Unsupported`] until that backend
+    /// exists. A database whose schema is newer than [`SCHEMA_VERSION`] is refused with
+    /// [`Error::SchemaTooNew`] and left untouched.
+    pub async fn open(spec: &str) -> Result<Store> {
+        Store::open_with(spec, Options::default()).await
+    }
+
+    /// [`Store::open`] with options.
+    pub async fn open_with(spec: &str, options: Options) -> Result<Store> {
+        let lower = spec.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Err(Error::Unsupported("postgres://…".into()));
+        }
+        let path = spec.strip_prefix("sqlite://").unwrap_or(spec);
+        if path.is_empty() || path == ":memory:" {
+            return Err(Error::Invalid(
+                "the store needs a file path (an in-memory database cannot be shared by the writer and readers)".into(),
+            ));
+        }
+        let path = std::path::PathBuf::from(path);
+        let s = blocking(move || sqlite::Sqlite::open(path, options)).await?;
+        Ok(Store {
+            backend: Backend::Sqlite(Arc::new(s)),
+        })
+    }
+
+    /// Waits until every write queued before it is committed, then stops the writer. Other
+    /// clones of this store get [`Error::Closed`] for writes afterwards.
+    pub async fn close(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                let s = Arc::clone(s);
+                blocking(move || s.close()).await
+            }
+        }
+    }
+
+    /// The schema version of the open database.
+    pub async fn schema_version(&self) -> Result<i64> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(sqlite::schema_version).await,
+        }
+    }
+
+    /// Stores a batch of alerts received from `sensor` (the identity the server
+    /// authenticated, e.g. its token's name; never taken from the alerts' content).
+    ///
+    /// Every alert is parsed first with [`quell_events::FalcoAlert::from_json_str`]; if one
+    /// is not a Falco alert the whole batch is refused with [`Error::InvalidAlert`] and
+    /// nothing is stored. The batch is stored in one transaction: all of it or nothing.
+    /// Idempotent: an alert whose key ([`StoredAlert::key`]) is already stored (a retried
+    /// batch, or the same alert twice in one batch) is counted as a duplicate and not
+    /// stored again. Returns after the batch is committed.
+    pub async fn ingest(&self, sensor: &str, alerts: Vec<NewAlert>) -> Result<IngestOutcome> {
+        let batch = prep::prepare(sensor, alerts, now_ns())?;
+        match &self.backend {
+            Backend::Sqlite(s) => s.write(move |c| sqlite::ingest(c, &batch)).await,
+        }
+    }
+
+    /// A page of alerts matching `query`, newest first (by alert time, then by id).
+    pub async fn alerts(&self, query: AlertQuery) -> Result<AlertPage> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(move |c| sqlite::alerts(c, &query)).await,
+        }
+    }
+
+    /// One alert by id, with its event context.
+    pub async fn alert(&self, id: i64) -> Result<Option<StoredAlert>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(move |c| sqlite::alert(c, id)).await,
+        }
+    }
+
+    /// A page of clusters matching `query`, newest cluster first (by id).
+    pub async fn clusters(&self, query: ClusterQuery) -> Result<ClusterPage> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(move |c| sqlite::clusters(c, &query)).await,
+        }
+    }
+
+    /// One cluster by id.
+    pub async fn cluster(&self, id: i64) -> Result<Option<Cluster>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(move |c| sqlite::cluster(c, id)).await,
+        }
+    }
+
+    /// Records a decision on an alert or a cluster (with an audit row). The target must
+    /// exist ([`Error::NotFound`]).
+    pub async fn decide(&self, decision: NewDecision) -> Result<Decision> {
+        let now = now_ns();
+        match &self.backend {
+            Backend::Sqlite(s) => s.write(move |c| sqlite::decide(c, &decision, now)).await,
+        }
+    }
+
+    /// The decisions on `target` (every decision when `None`), newest first.
+    pub async fn decisions(&self, target: Option<Target>) -> Result<Vec<Decision>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(move |c| sqlite::decisions(c, target)).await,
+        }
+    }
+
+    /// The decided alerts as triage history: one JSON line per alert whose decision is
+    /// benign or real, the alert as received with `"quell.decision": "benign"|"real"` set
+    /// at its top level (what `quell triage --history` reads, see quell-triage's input).
+    ///
+    /// An alert's own latest decision wins; otherwise its cluster's latest decision applies.
+    /// `investigating` is not a decision for history. A `quell.decision` key the sender put
+    /// in the alert is replaced (top level) or removed (in `output_fields`): only people's
+    /// decisions recorded here reach triage. Oldest alert first.
+    pub async fn decisions_as_history(&self) -> Result<Vec<String>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(sqlite::decisions_as_history).await,
+        }
+    }
+
+    /// Saves a new rule-set version (files and exceptions' provenance) with an audit row.
+    /// The store does not validate rules: the caller does, before saving.
+    pub async fn save_ruleset(&self, ruleset: NewRuleSet) -> Result<RuleSetSummary> {
+        ruleset.check()?;
+        let now = now_ns();
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                s.write(move |c| sqlite::save_ruleset(c, &ruleset, now))
+                    .await
+            }
+        }
+    }
+
+    /// Every rule-set version, newest first.
+    pub async fn rulesets(&self) -> Result<Vec<RuleSetSummary>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(sqlite::rulesets).await,
+        }
+    }
+
+    /// One rule-set version with its files and exceptions.
+    pub async fn ruleset(&self, version: i64) -> Result<Option<RuleSet>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(move |c| sqlite::ruleset(c, Some(version))).await,
+        }
+    }
+
+    /// The newest rule-set version, if any.
+    pub async fn latest_ruleset(&self) -> Result<Option<RuleSet>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(move |c| sqlite::ruleset(c, None)).await,
+        }
+    }
+
+    /// Registers a sensor or updates it (last seen is now). Its first report is audited;
+    /// later reports (heartbeats) are not.
+    pub async fn report_sensor(&self, report: SensorReport) -> Result<Sensor> {
+        report.check()?;
+        let now = now_ns();
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                s.write(move |c| sqlite::report_sensor(c, &report, now))
+                    .await
+            }
+        }
+    }
+
+    /// Every sensor, by name.
+    pub async fn sensors(&self) -> Result<Vec<Sensor>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(sqlite::sensors).await,
+        }
+    }
+
+    /// Creates a token: 32 random bytes, returned once as text; only its SHA-256 is stored.
+    pub async fn create_token(&self, token: NewToken) -> Result<CreatedToken> {
+        let plain = prep::new_token()?;
+        let hash = prep::token_hash(&plain);
+        let now = now_ns();
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                let info = s
+                    .write(move |c| sqlite::create_token(c, &token, &hash, now))
+                    .await?;
+                Ok(CreatedToken { info, token: plain })
+            }
+        }
+    }
+
+    /// The token `plain` stands for, if it exists and is not revoked.
+    pub async fn verify_token(&self, plain: &str) -> Result<Option<TokenInfo>> {
+        let hash = prep::token_hash(plain);
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(move |c| sqlite::verify_token(c, &hash)).await,
+        }
+    }
+
+    /// Revokes a token (with an audit row). `false` if it did not exist or was revoked.
+    pub async fn revoke_token(&self, id: i64, actor: &str) -> Result<bool> {
+        let actor = actor.to_string();
+        let now = now_ns();
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                s.write(move |c| sqlite::revoke_token(c, id, &actor, now))
+                    .await
+            }
+        }
+    }
+
+    /// Every token (never the token itself), oldest first.
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(sqlite::tokens).await,
+        }
+    }
+
+    /// A page of the audit log, newest first.
+    pub async fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(move |c| sqlite::audit(c, &query)).await,
+        }
+    }
+}
+
+/// Runs blocking work off the async runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Database(format!("store task failed: {e}")))?
+}
+
+/// Now, in nanoseconds since the epoch (0 if the clock is before 1970).
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}

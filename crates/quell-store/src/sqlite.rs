@@ -1,0 +1,1068 @@
+//! The SQLite backend: WAL, one writer thread that commits queued writes together (each in
+//! its own savepoint, so one failing write does not undo the others), a small pool of
+//! reader connections used from `spawn_blocking`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde_json::Value as Json;
+
+use crate::prep::Batch;
+use crate::{
+    AlertPage, AlertQuery, AuditEntry, AuditQuery, Cluster, ClusterPage, ClusterQuery, Decision,
+    Error, ExceptionProvenance, IngestOutcome, NewDecision, NewRuleSet, NewToken, Options, Result,
+    Role, RuleFile, RuleSet, RuleSetSummary, Sensor, SensorReport, StoredAlert, Target, TokenInfo,
+    Verdict,
+};
+
+/// The newest schema version this backend knows.
+pub(crate) const SCHEMA_VERSION: i64 = 1;
+
+/// Migrations: version n is `MIGRATIONS[n - 1]`, applied in order in one transaction each.
+/// Add new versions at the end; never edit a released one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE clusters (
+    id INTEGER PRIMARY KEY,
+    rule TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    image TEXT NOT NULL,            -- '' for the host
+    count INTEGER NOT NULL,
+    first_ns INTEGER NOT NULL,
+    last_ns INTEGER NOT NULL,
+    UNIQUE (rule, hostname, image)
+);
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    received_ns INTEGER NOT NULL,
+    time_ns INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    container_id TEXT,
+    container_image TEXT,
+    k8s_ns TEXT,
+    source TEXT NOT NULL,
+    sensor TEXT NOT NULL,
+    cluster_id INTEGER NOT NULL REFERENCES clusters(id),
+    output TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    context TEXT
+);
+CREATE INDEX alerts_time ON alerts (time_ns, id);
+CREATE INDEX alerts_rule ON alerts (rule, time_ns);
+CREATE INDEX alerts_host ON alerts (hostname, time_ns);
+CREATE INDEX alerts_container ON alerts (container_id, time_ns);
+CREATE INDEX alerts_image ON alerts (container_image, time_ns);
+CREATE INDEX alerts_ns ON alerts (k8s_ns, time_ns);
+CREATE INDEX alerts_cluster ON alerts (cluster_id, time_ns);
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    target_kind TEXT NOT NULL,      -- 'alert' | 'cluster'
+    target_id INTEGER NOT NULL,
+    verdict TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at_ns INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX decisions_target ON decisions (target_kind, target_id, id);
+CREATE TABLE rulesets (
+    version INTEGER PRIMARY KEY AUTOINCREMENT,
+    author TEXT NOT NULL,
+    at_ns INTEGER NOT NULL,
+    comment TEXT NOT NULL
+);
+CREATE TABLE ruleset_files (
+    version INTEGER NOT NULL REFERENCES rulesets(version),
+    name TEXT NOT NULL,
+    contents TEXT NOT NULL,
+    PRIMARY KEY (version, name)
+);
+CREATE TABLE ruleset_exceptions (
+    version INTEGER NOT NULL REFERENCES rulesets(version),
+    rule TEXT NOT NULL,
+    name TEXT NOT NULL,
+    proposer TEXT NOT NULL,
+    verification TEXT,
+    comment TEXT NOT NULL,
+    expires_ns INTEGER,
+    PRIMARY KEY (version, rule, name)
+);
+CREATE TABLE sensors (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    host TEXT NOT NULL,
+    kernel TEXT NOT NULL,
+    quell_version TEXT NOT NULL,
+    first_ns INTEGER NOT NULL,
+    last_ns INTEGER NOT NULL,
+    drops TEXT NOT NULL
+);
+CREATE TABLE tokens (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_ns INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    revoked_ns INTEGER
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at_ns INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+"#];
+
+type Reply = Box<dyn FnOnce(Option<Error>) + Send>;
+
+/// A queued write: run in the writer's transaction, or failed without running.
+trait Job: Send {
+    /// Runs; says whether it succeeded and gives the reply to send once the outcome of
+    /// the commit is known.
+    fn run(self: Box<Self>, c: &Connection) -> (bool, Reply);
+    /// Answers with `e` without running.
+    fn fail(self: Box<Self>, e: Error);
+}
+
+struct WriteJob<F, T> {
+    f: F,
+    tx: tokio::sync::oneshot::Sender<Result<T>>,
+}
+
+impl<F, T> Job for WriteJob<F, T>
+where
+    F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>, c: &Connection) -> (bool, Reply) {
+        let WriteJob { f, tx } = *self;
+        let r = f(c);
+        let ok = r.is_ok();
+        let reply: Reply = Box::new(move |commit_error| {
+            let _ = tx.send(match commit_error {
+                None => r,
+                Some(e) => Err(e),
+            });
+        });
+        (ok, reply)
+    }
+
+    fn fail(self: Box<Self>, e: Error) {
+        let _ = self.tx.send(Err(e));
+    }
+}
+
+pub(crate) struct Sqlite {
+    pub(crate) path: PathBuf,
+    jobs: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+    max_readers: usize,
+}
+
+fn connect(path: &PathBuf) -> Result<Connection> {
+    let c = Connection::open(path)?;
+    c.busy_timeout(std::time::Duration::from_secs(10))?;
+    c.pragma_update(None, "foreign_keys", true)?;
+    Ok(c)
+}
+
+impl Sqlite {
+    /// Opens the database, migrates it, starts the writer. Blocking.
+    pub(crate) fn open(path: PathBuf, options: Options) -> Result<Sqlite> {
+        let mut w = connect(&path)?;
+        // WAL: readers do not block the writer. FULL: a commit is on disk when acknowledged.
+        let mode: String = w.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Database(format!(
+                "could not switch the database to WAL (journal mode {mode})"
+            )));
+        }
+        w.pragma_update(None, "synchronous", "FULL")?;
+        migrate(&mut w)?;
+        let max_group = options.max_group.max(1);
+        let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
+        let writer = std::thread::Builder::new()
+            .name("quell-store-writer".into())
+            .spawn(move || writer_loop(w, rx, max_group))
+            .map_err(|e| Error::Database(format!("cannot start the writer thread: {e}")))?;
+        Ok(Sqlite {
+            path,
+            jobs: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            readers: Mutex::new(Vec::new()),
+            max_readers: options.readers.max(1),
+        })
+    }
+
+    /// Stops the writer after the queued writes. Blocking.
+    pub(crate) fn close(&self) -> Result<()> {
+        drop(self.jobs.lock().map_err(|_| Error::Closed)?.take());
+        let handle = self.writer.lock().map_err(|_| Error::Closed)?.take();
+        if let Some(h) = handle {
+            h.join()
+                .map_err(|_| Error::Database("the writer thread panicked".into()))?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in the writer's transaction; returns once it is committed.
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel::<Result<T>>();
+        let job: Box<dyn Job> = Box::new(WriteJob { f, tx });
+        {
+            let guard = self.jobs.lock().map_err(|_| Error::Closed)?;
+            guard
+                .as_ref()
+                .ok_or(Error::Closed)?
+                .send(job)
+                .map_err(|_| Error::Closed)?;
+        }
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Runs `f` on a reader connection off the runtime.
+    pub(crate) async fn read<T: Send + 'static>(
+        self: &std::sync::Arc<Self>,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let me = std::sync::Arc::clone(self);
+        crate::blocking(move || {
+            let pooled = me.readers.lock().map_err(|_| Error::Closed)?.pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => connect(&me.path)?,
+            };
+            let r = f(&conn);
+            let mut pool = me.readers.lock().map_err(|_| Error::Closed)?;
+            if pool.len() < me.max_readers {
+                pool.push(conn);
+            }
+            r
+        })
+        .await
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, max_group: usize) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < max_group {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let e = Error::from(e);
+            for job in jobs {
+                job.fail(e.clone());
+            }
+            continue;
+        }
+        let mut replies: Vec<Reply> = Vec::with_capacity(jobs.len());
+        let mut broken: Option<Error> = None;
+        for job in jobs {
+            if let Some(e) = &broken {
+                job.fail(e.clone());
+                continue;
+            }
+            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                let e = Error::from(e);
+                job.fail(e.clone());
+                broken = Some(e);
+                continue;
+            }
+            let (ok, reply) = job.run(&conn);
+            let end = if ok {
+                conn.execute_batch("RELEASE job")
+            } else {
+                conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            };
+            replies.push(reply);
+            if let Err(e) = end {
+                broken = Some(Error::from(e));
+            }
+        }
+        let commit = match broken {
+            Some(e) => Err(e),
+            None => conn.execute_batch("COMMIT").map_err(Error::from),
+        };
+        match commit {
+            Ok(()) => replies.into_iter().for_each(|reply| reply(None)),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                replies.into_iter().for_each(|reply| reply(Some(e.clone())));
+            }
+        }
+    }
+}
+
+/// Applies pending migrations; refuses a database newer than this binary.
+fn migrate(c: &mut Connection) -> Result<()> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let found: Option<i64> =
+        tx.query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))?;
+    let found = found.unwrap_or(0);
+    if found > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let v = i as i64 + 1;
+        if v > found {
+            tx.execute_batch(sql)?;
+            tx.execute("DELETE FROM schema_version", [])?;
+            tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [v])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub(crate) fn schema_version(c: &Connection) -> Result<i64> {
+    Ok(c.query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))?)
+}
+
+fn ns(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn un(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn audit_row(
+    c: &Connection,
+    at: u64,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: &Json,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO audit (at_ns, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![ns(at), actor, action, target, detail.to_string()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
+    let mut out = IngestOutcome::default();
+    let mut find = c.prepare_cached("SELECT id FROM alerts WHERE key = ?1")?;
+    let mut cluster = c.prepare_cached(
+        "INSERT INTO clusters (rule, hostname, image, count, first_ns, last_ns)
+         VALUES (?1, ?2, ?3, 1, ?4, ?4)
+         ON CONFLICT (rule, hostname, image) DO UPDATE SET
+           count = count + 1,
+           first_ns = min(first_ns, excluded.first_ns),
+           last_ns = max(last_ns, excluded.last_ns)
+         RETURNING id",
+    )?;
+    let mut insert = c.prepare_cached(
+        "INSERT INTO alerts (key, received_ns, time_ns, rule, priority, hostname, container_id,
+           container_image, k8s_ns, source, sensor, cluster_id, output, raw, context)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    for a in &batch.alerts {
+        if let Some(id) = find
+            .query_row([&a.key], |r| r.get::<_, i64>(0))
+            .optional()?
+        {
+            out.duplicates += 1;
+            out.ids.push(id);
+            continue;
+        }
+        let image = a.container_image.as_deref().unwrap_or("");
+        let cluster_id: i64 =
+            cluster.query_row(params![a.rule, a.hostname, image, a.time_ns], |r| r.get(0))?;
+        insert.execute(params![
+            a.key,
+            batch.received_ns,
+            a.time_ns,
+            a.rule,
+            a.priority,
+            a.hostname,
+            a.container_id,
+            a.container_image,
+            a.k8s_namespace,
+            a.source,
+            batch.sensor,
+            cluster_id,
+            a.output,
+            a.raw,
+            a.context,
+        ])?;
+        out.stored += 1;
+        out.ids.push(c.last_insert_rowid());
+    }
+    Ok(out)
+}
+
+const ALERT_COLUMNS: &str = "id, key, received_ns, time_ns, rule, priority, hostname, container_id,
+    container_image, k8s_ns, source, sensor, cluster_id, output, raw";
+
+fn alert_row(r: &Row<'_>, context: Option<String>) -> rusqlite::Result<StoredAlert> {
+    Ok(StoredAlert {
+        id: r.get(0)?,
+        key: r.get(1)?,
+        received_ns: un(r.get(2)?),
+        time_ns: un(r.get(3)?),
+        rule: r.get(4)?,
+        priority: r.get(5)?,
+        hostname: r.get(6)?,
+        container_id: r.get(7)?,
+        container_image: r.get(8)?,
+        k8s_namespace: r.get(9)?,
+        source: r.get(10)?,
+        sensor: r.get(11)?,
+        cluster_id: r.get(12)?,
+        output: r.get(13)?,
+        raw: r.get(14)?,
+        context: context.and_then(|t| serde_json::from_str(&t).ok()),
+    })
+}
+
+fn limit_of(l: Option<usize>) -> usize {
+    l.unwrap_or(100).clamp(1, 1000)
+}
+
+/// A cursor: `a<time>.<id>` for alerts, `c<id>` for clusters.
+fn parse_alert_cursor(s: &str) -> Result<(i64, i64)> {
+    let rest = s.strip_prefix('a').ok_or(Error::InvalidCursor)?;
+    let (t, id) = rest.split_once('.').ok_or(Error::InvalidCursor)?;
+    Ok((
+        t.parse().map_err(|_| Error::InvalidCursor)?,
+        id.parse().map_err(|_| Error::InvalidCursor)?,
+    ))
+}
+
+pub(crate) fn alerts(c: &Connection, q: &AlertQuery) -> Result<AlertPage> {
+    let mut sql = format!(
+        "SELECT {ALERT_COLUMNS}, {} FROM alerts WHERE 1",
+        if q.with_context { "context" } else { "NULL" }
+    );
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut add = |clause: &str, v: rusqlite::types::Value, sql: &mut String| {
+        args.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    };
+    use rusqlite::types::Value as V;
+    if let Some(v) = &q.rule {
+        add(" AND rule = ?", V::Text(v.clone()), &mut sql);
+    }
+    if let Some(v) = &q.priority {
+        let p = stored_priority(v);
+        add(" AND priority = ?", V::Text(p), &mut sql);
+    }
+    if let Some(v) = &q.host {
+        add(" AND hostname = ?", V::Text(v.clone()), &mut sql);
+    }
+    if let Some(v) = &q.container {
+        add(" AND (container_id = ?", V::Text(v.clone()), &mut sql);
+        add(" OR container_image = ?)", V::Text(v.clone()), &mut sql);
+    }
+    if let Some(v) = &q.namespace {
+        add(" AND k8s_ns = ?", V::Text(v.clone()), &mut sql);
+    }
+    if let Some(v) = &q.sensor {
+        add(" AND sensor = ?", V::Text(v.clone()), &mut sql);
+    }
+    if let Some(v) = q.cluster_id {
+        add(" AND cluster_id = ?", V::Integer(v), &mut sql);
+    }
+    if let Some(v) = q.since_ns {
+        add(" AND time_ns >= ?", V::Integer(ns(v)), &mut sql);
+    }
+    if let Some(v) = q.until_ns {
+        add(" AND time_ns < ?", V::Integer(ns(v)), &mut sql);
+    }
+    if let Some(v) = &q.text {
+        add(" AND (instr(output, ?) > 0", V::Text(v.clone()), &mut sql);
+        add(" OR instr(rule, ?) > 0)", V::Text(v.clone()), &mut sql);
+    }
+    if let Some(cur) = &q.cursor {
+        let (t, id) = parse_alert_cursor(cur)?;
+        add(" AND (time_ns < ?", V::Integer(t), &mut sql);
+        add(" OR (time_ns = ?", V::Integer(t), &mut sql);
+        add(" AND id < ?))", V::Integer(id), &mut sql);
+    }
+    let limit = limit_of(q.limit);
+    sql.push_str(&format!(
+        " ORDER BY time_ns DESC, id DESC LIMIT {}",
+        limit + 1
+    ));
+    let mut st = c.prepare_cached(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(args))?;
+    let mut alerts = Vec::new();
+    while let Some(r) = rows.next()? {
+        let context: Option<String> = r.get(15)?;
+        alerts.push(alert_row(r, context)?);
+    }
+    let next_cursor = if alerts.len() > limit {
+        alerts.truncate(limit);
+        alerts
+            .last()
+            .map(|a| format!("a{}.{}", ns(a.time_ns), a.id))
+    } else {
+        None
+    };
+    Ok(AlertPage {
+        alerts,
+        next_cursor,
+    })
+}
+
+/// A priority as stored (`Warning`: stored priorities went through
+/// [`quell_events::FalcoAlert::from_json`]), or a value no alert has.
+fn stored_priority(s: &str) -> String {
+    quell_rules::load::Priority::parse(s).map_or_else(|| "\0none".into(), |p| p.as_str().into())
+}
+
+pub(crate) fn alert(c: &Connection, id: i64) -> Result<Option<StoredAlert>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {ALERT_COLUMNS}, context FROM alerts WHERE id = ?1"
+    ))?;
+    Ok(st
+        .query_row([id], |r| {
+            let context: Option<String> = r.get(15)?;
+            alert_row(r, context)
+        })
+        .optional()?)
+}
+
+fn verdict_of(s: &str) -> rusqlite::Result<Verdict> {
+    Verdict::parse(s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown verdict {s:?}").into(),
+        )
+    })
+}
+
+fn decision_row(r: &Row<'_>) -> rusqlite::Result<Decision> {
+    let kind: String = r.get(1)?;
+    let tid: i64 = r.get(2)?;
+    let verdict: String = r.get(3)?;
+    Ok(Decision {
+        id: r.get(0)?,
+        target: if kind == "cluster" {
+            Target::Cluster(tid)
+        } else {
+            Target::Alert(tid)
+        },
+        verdict: verdict_of(&verdict)?,
+        actor: r.get(4)?,
+        at_ns: un(r.get(5)?),
+        reason: r.get(6)?,
+    })
+}
+
+const DECISION_COLUMNS: &str = "id, target_kind, target_id, verdict, actor, at_ns, reason";
+
+fn latest_decision(c: &Connection, kind: &str, id: i64) -> Result<Option<Decision>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {DECISION_COLUMNS} FROM decisions WHERE target_kind = ?1 AND target_id = ?2
+         ORDER BY id DESC LIMIT 1"
+    ))?;
+    Ok(st.query_row(params![kind, id], decision_row).optional()?)
+}
+
+fn cluster_row(c: &Connection, r: &Row<'_>) -> Result<Cluster> {
+    let id: i64 = r.get(0)?;
+    let image: String = r.get(3)?;
+    Ok(Cluster {
+        id,
+        rule: r.get(1)?,
+        hostname: r.get(2)?,
+        container_image: (!image.is_empty()).then_some(image),
+        count: un(r.get(4)?),
+        first_seen_ns: un(r.get(5)?),
+        last_seen_ns: un(r.get(6)?),
+        decision: latest_decision(c, "cluster", id)?,
+    })
+}
+
+const CLUSTER_COLUMNS: &str = "id, rule, hostname, image, count, first_ns, last_ns";
+
+pub(crate) fn clusters(c: &Connection, q: &ClusterQuery) -> Result<ClusterPage> {
+    use rusqlite::types::Value as V;
+    let mut sql = format!("SELECT {CLUSTER_COLUMNS} FROM clusters WHERE 1");
+    let mut args: Vec<V> = Vec::new();
+    let mut add = |clause: &str, v: V, sql: &mut String| {
+        args.push(v);
+        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+    };
+    if let Some(v) = &q.rule {
+        add(" AND rule = ?", V::Text(v.clone()), &mut sql);
+    }
+    if let Some(v) = &q.host {
+        add(" AND hostname = ?", V::Text(v.clone()), &mut sql);
+    }
+    if let Some(v) = &q.image {
+        add(" AND image = ?", V::Text(v.clone()), &mut sql);
+    }
+    if let Some(v) = q.since_ns {
+        add(" AND last_ns >= ?", V::Integer(ns(v)), &mut sql);
+    }
+    if let Some(v) = q.until_ns {
+        add(" AND first_ns < ?", V::Integer(ns(v)), &mut sql);
+    }
+    if let Some(cur) = &q.cursor {
+        let id: i64 = cur
+            .strip_prefix('c')
+            .and_then(|s| s.parse().ok())
+            .ok_or(Error::InvalidCursor)?;
+        add(" AND id < ?", V::Integer(id), &mut sql);
+    }
+    let limit = limit_of(q.limit);
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+    let mut st = c.prepare_cached(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(args))?;
+    let mut clusters = Vec::new();
+    while let Some(r) = rows.next()? {
+        clusters.push(cluster_row(c, r)?);
+    }
+    let next_cursor = if clusters.len() > limit {
+        clusters.truncate(limit);
+        clusters.last().map(|k| format!("c{}", k.id))
+    } else {
+        None
+    };
+    Ok(ClusterPage {
+        clusters,
+        next_cursor,
+    })
+}
+
+pub(crate) fn cluster(c: &Connection, id: i64) -> Result<Option<Cluster>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {CLUSTER_COLUMNS} FROM clusters WHERE id = ?1"
+    ))?;
+    let mut rows = st.query([id])?;
+    match rows.next()? {
+        Some(r) => Ok(Some(cluster_row(c, r)?)),
+        None => Ok(None),
+    }
+}
+
+fn target_parts(t: Target) -> (&'static str, i64) {
+    match t {
+        Target::Alert(id) => ("alert", id),
+        Target::Cluster(id) => ("cluster", id),
+    }
+}
+
+pub(crate) fn decide(c: &Connection, d: &NewDecision, now: u64) -> Result<Decision> {
+    let (kind, id) = target_parts(d.target);
+    let table = if kind == "alert" {
+        "alerts"
+    } else {
+        "clusters"
+    };
+    let exists: Option<i64> = c
+        .query_row(&format!("SELECT 1 FROM {table} WHERE id = ?1"), [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if exists.is_none() {
+        return Err(Error::NotFound(format!("{kind} {id}")));
+    }
+    c.execute(
+        "INSERT INTO decisions (target_kind, target_id, verdict, actor, at_ns, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![kind, id, d.verdict.as_str(), d.actor, ns(now), d.reason],
+    )?;
+    let did = c.last_insert_rowid();
+    audit_row(
+        c,
+        now,
+        &d.actor,
+        "decision.create",
+        &format!("{kind}:{id}"),
+        &serde_json::json!({"decision": did, "verdict": d.verdict.as_str(), "reason": d.reason}),
+    )?;
+    Ok(Decision {
+        id: did,
+        target: d.target,
+        verdict: d.verdict,
+        actor: d.actor.clone(),
+        at_ns: now,
+        reason: d.reason.clone(),
+    })
+}
+
+pub(crate) fn decisions(c: &Connection, target: Option<Target>) -> Result<Vec<Decision>> {
+    let mut out = Vec::new();
+    match target {
+        Some(t) => {
+            let (kind, id) = target_parts(t);
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {DECISION_COLUMNS} FROM decisions WHERE target_kind = ?1 AND target_id = ?2
+                 ORDER BY id DESC"
+            ))?;
+            for d in st.query_map(params![kind, id], decision_row)? {
+                out.push(d?);
+            }
+        }
+        None => {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {DECISION_COLUMNS} FROM decisions ORDER BY id DESC"
+            ))?;
+            for d in st.query_map([], decision_row)? {
+                out.push(d?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn decisions_as_history(c: &Connection) -> Result<Vec<String>> {
+    // Each alert's effective verdict: its own latest decision, else its cluster's latest.
+    let mut st = c.prepare_cached(
+        "WITH latest AS (
+           SELECT target_kind, target_id, verdict FROM decisions d
+           WHERE id = (SELECT max(id) FROM decisions e
+                       WHERE e.target_kind = d.target_kind AND e.target_id = d.target_id)
+         )
+         SELECT a.raw, coalesce(own.verdict, cl.verdict) AS v
+         FROM alerts a
+         LEFT JOIN latest own ON own.target_kind = 'alert' AND own.target_id = a.id
+         LEFT JOIN latest cl ON cl.target_kind = 'cluster' AND cl.target_id = a.cluster_id
+         WHERE coalesce(own.verdict, cl.verdict) IN ('benign', 'real')
+         ORDER BY a.time_ns, a.id",
+    )?;
+    let mut out = Vec::new();
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let raw: String = r.get(0)?;
+        let verdict: String = r.get(1)?;
+        // Stored alerts were parsed as objects at ingest.
+        let Ok(Json::Object(mut obj)) = serde_json::from_str::<Json>(&raw) else {
+            continue;
+        };
+        if let Some(Json::Object(of)) = obj.get_mut("output_fields") {
+            of.remove("quell.decision");
+        }
+        obj.insert("quell.decision".into(), Json::String(verdict));
+        out.push(Json::Object(obj).to_string());
+    }
+    Ok(out)
+}
+
+pub(crate) fn save_ruleset(c: &Connection, r: &NewRuleSet, now: u64) -> Result<RuleSetSummary> {
+    c.execute(
+        "INSERT INTO rulesets (author, at_ns, comment) VALUES (?1, ?2, ?3)",
+        params![r.author, ns(now), r.comment],
+    )?;
+    let version = c.last_insert_rowid();
+    let mut f = c.prepare_cached(
+        "INSERT INTO ruleset_files (version, name, contents) VALUES (?1, ?2, ?3)",
+    )?;
+    for file in &r.files {
+        f.execute(params![version, file.name, file.contents])?;
+    }
+    let mut e = c.prepare_cached(
+        "INSERT INTO ruleset_exceptions (version, rule, name, proposer, verification, comment, expires_ns)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for x in &r.exceptions {
+        e.execute(params![
+            version,
+            x.rule,
+            x.name,
+            x.proposer,
+            x.verification.as_ref().map(Json::to_string),
+            x.comment,
+            x.expires_ns.map(ns),
+        ])?;
+    }
+    audit_row(
+        c,
+        now,
+        &r.author,
+        "ruleset.save",
+        &format!("ruleset:{version}"),
+        &serde_json::json!({
+            "comment": r.comment,
+            "files": r.files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            "exceptions": r.exceptions.len(),
+        }),
+    )?;
+    Ok(RuleSetSummary {
+        version,
+        author: r.author.clone(),
+        at_ns: now,
+        comment: r.comment.clone(),
+        files: r.files.len(),
+        exceptions: r.exceptions.len(),
+    })
+}
+
+pub(crate) fn rulesets(c: &Connection) -> Result<Vec<RuleSetSummary>> {
+    let mut st = c.prepare_cached(
+        "SELECT r.version, r.author, r.at_ns, r.comment,
+           (SELECT count(*) FROM ruleset_files f WHERE f.version = r.version),
+           (SELECT count(*) FROM ruleset_exceptions e WHERE e.version = r.version)
+         FROM rulesets r ORDER BY r.version DESC",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(RuleSetSummary {
+            version: r.get(0)?,
+            author: r.get(1)?,
+            at_ns: un(r.get(2)?),
+            comment: r.get(3)?,
+            files: usize::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+            exceptions: usize::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn ruleset(c: &Connection, version: Option<i64>) -> Result<Option<RuleSet>> {
+    let head = match version {
+        Some(v) => c
+            .query_row(
+                "SELECT version, author, at_ns, comment FROM rulesets WHERE version = ?1",
+                [v],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?,
+        None => c
+            .query_row(
+                "SELECT version, author, at_ns, comment FROM rulesets ORDER BY version DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?,
+    };
+    let Some((version, author, at, comment)) = head else {
+        return Ok(None);
+    };
+    let at: i64 = at;
+    let mut st = c.prepare_cached(
+        "SELECT name, contents FROM ruleset_files WHERE version = ?1 ORDER BY name",
+    )?;
+    let files = st
+        .query_map([version], |r| {
+            Ok(RuleFile::new(
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut st = c.prepare_cached(
+        "SELECT rule, name, proposer, verification, comment, expires_ns FROM ruleset_exceptions
+         WHERE version = ?1 ORDER BY rule, name",
+    )?;
+    let exceptions = st
+        .query_map([version], |r| {
+            let verification: Option<String> = r.get(3)?;
+            let expires: Option<i64> = r.get(5)?;
+            let mut e = ExceptionProvenance::new(
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            );
+            e.verification = verification.and_then(|t| serde_json::from_str(&t).ok());
+            e.comment = r.get(4)?;
+            e.expires_ns = expires.map(un);
+            Ok(e)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(RuleSet {
+        version,
+        author,
+        at_ns: un(at),
+        comment,
+        files,
+        exceptions,
+    }))
+}
+
+fn drops_of(text: &str) -> BTreeMap<String, u64> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn sensor_row(r: &Row<'_>) -> rusqlite::Result<Sensor> {
+    let drops: String = r.get(7)?;
+    Ok(Sensor {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        host: r.get(2)?,
+        kernel: r.get(3)?,
+        quell_version: r.get(4)?,
+        first_seen_ns: un(r.get(5)?),
+        last_seen_ns: un(r.get(6)?),
+        drops: drops_of(&drops),
+    })
+}
+
+const SENSOR_COLUMNS: &str = "id, name, host, kernel, quell_version, first_ns, last_ns, drops";
+
+pub(crate) fn report_sensor(c: &Connection, s: &SensorReport, now: u64) -> Result<Sensor> {
+    let drops = serde_json::to_string(&s.drops).map_err(|e| Error::Invalid(e.to_string()))?;
+    let known: Option<i64> = c
+        .query_row("SELECT id FROM sensors WHERE name = ?1", [&s.name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match known {
+        Some(id) => {
+            c.execute(
+                "UPDATE sensors SET host = ?2, kernel = ?3, quell_version = ?4, last_ns = ?5,
+                   drops = ?6 WHERE id = ?1",
+                params![id, s.host, s.kernel, s.quell_version, ns(now), drops],
+            )?;
+        }
+        None => {
+            c.execute(
+                "INSERT INTO sensors (name, host, kernel, quell_version, first_ns, last_ns, drops)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+                params![s.name, s.host, s.kernel, s.quell_version, ns(now), drops],
+            )?;
+            audit_row(
+                c,
+                now,
+                &s.name,
+                "sensor.register",
+                &format!("sensor:{}", s.name),
+                &serde_json::json!({"host": s.host, "kernel": s.kernel, "quell_version": s.quell_version}),
+            )?;
+        }
+    }
+    Ok(c.query_row(
+        &format!("SELECT {SENSOR_COLUMNS} FROM sensors WHERE name = ?1"),
+        [&s.name],
+        sensor_row,
+    )?)
+}
+
+pub(crate) fn sensors(c: &Connection) -> Result<Vec<Sensor>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {SENSOR_COLUMNS} FROM sensors ORDER BY name"
+    ))?;
+    let rows = st.query_map([], sensor_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn token_row(r: &Row<'_>) -> rusqlite::Result<TokenInfo> {
+    let role: String = r.get(2)?;
+    let revoked: Option<i64> = r.get(5)?;
+    Ok(TokenInfo {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: Role::parse(&role).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Text,
+                format!("unknown role {role:?}").into(),
+            )
+        })?,
+        created_ns: un(r.get(3)?),
+        created_by: r.get(4)?,
+        revoked_ns: revoked.map(un),
+    })
+}
+
+const TOKEN_COLUMNS: &str = "id, name, role, created_ns, created_by, revoked_ns";
+
+pub(crate) fn create_token(
+    c: &Connection,
+    t: &NewToken,
+    hash: &str,
+    now: u64,
+) -> Result<TokenInfo> {
+    c.execute(
+        "INSERT INTO tokens (name, role, hash, created_ns, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![t.name, t.role.as_str(), hash, ns(now), t.actor],
+    )?;
+    let id = c.last_insert_rowid();
+    audit_row(
+        c,
+        now,
+        &t.actor,
+        "token.create",
+        &format!("token:{id}"),
+        &serde_json::json!({"name": t.name, "role": t.role.as_str()}),
+    )?;
+    Ok(TokenInfo {
+        id,
+        name: t.name.clone(),
+        role: t.role,
+        created_ns: now,
+        created_by: t.actor.clone(),
+        revoked_ns: None,
+    })
+}
+
+pub(crate) fn verify_token(c: &Connection, hash: &str) -> Result<Option<TokenInfo>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = ?1 AND revoked_ns IS NULL"
+    ))?;
+    Ok(st.query_row([hash], token_row).optional()?)
+}
+
+pub(crate) fn revoke_token(c: &Connection, id: i64, actor: &str, now: u64) -> Result<bool> {
+    let n = c.execute(
+        "UPDATE tokens SET revoked_ns = ?2 WHERE id = ?1 AND revoked_ns IS NULL",
+        params![id, ns(now)],
+    )?;
+    if n > 0 {
+        audit_row(
+            c,
+            now,
+            actor,
+            "token.revoke",
+            &format!("token:{id}"),
+            &serde_json::json!({}),
+        )?;
+    }
+    Ok(n > 0)
+}
+
+pub(crate) fn tokens(c: &Connection) -> Result<Vec<TokenInfo>> {
+    let mut st = c.prepare_cached(&format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY id"))?;
+    let rows = st.query_map([], token_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn audit(c: &Connection, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, at_ns, actor, action, target, detail FROM audit
+         WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    let rows = st.query_map(
+        params![
+            q.before_id.unwrap_or(i64::MAX),
+            i64::try_from(limit_of(q.limit)).unwrap_or(100)
+        ],
+        |r| {
+            let detail: String = r.get(5)?;
+            Ok(AuditEntry {
+                id: r.get(0)?,
+                at_ns: un(r.get(1)?),
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                target: r.get(4)?,
+                detail: serde_json::from_str(&detail).unwrap_or(Json::Null),
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,365 @@
+//! The store's behaviour through its public API, on SQLite files in temporary directories.
+
+use quell_store::{
+    AlertQuery, AuditQuery, ClusterQuery, Error, ExceptionProvenance, NewAlert, NewDecision,
+    NewRuleSet, NewToken, Role, RuleFile, SensorReport, Store, Target, Verdict, SCHEMA_VERSION,
+};
+use serde_json::json;
+
+fn alert(rule: &str, host: &str, image: Option<&str>, t_s: u64, cmd: &str) -> String {
+    let mut of = serde_json::Map::new();
+    of.insert("proc.cmdline".into(), json!(cmd));
+    of.insert("evt.time".into(), json!(t_s * 1_000_000_000));
+    if let Some(i) = image {
+        of.insert("container.image.repository".into(), json!(i));
+        of.insert("container.id".into(), json!(format!("c-{i}")));
+        of.insert("k8s.ns.name".into(), json!("prod"));
+    }
+    json!({
+        "hostname": host,
+        "output": format!("12:00:00.000000000: Warning shell {cmd}"),
+        "output_fields": of,
+        "priority": "Warning",
+        "rule": rule,
+        "source": "syscall",
+        "tags": ["shell"],
+        "time": format!("2024-01-01T00:{:02}:{:02}.000000000Z", t_s / 60, t_s % 60),
+    })
+    .to_string()
+}
+
+async fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open(dir.path().join("q.db").to_str().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_is_idempotent_and_queries_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+    let batch = vec![
+        NewAlert::new(alert("Shell", "h1", Some("nginx"), 1, "sh -c id")),
+        NewAlert::new(alert("Shell", "h1", Some("nginx"), 2, "sh -c ls"))
+            .with_context(json!({"lineage": ["nginx", "sh"]})),
+        NewAlert::new(alert("Shell", "h2", None, 3, "bash")),
+        NewAlert::new(alert("Write", "h1", Some("nginx"), 4, "dd")),
+    ];
+    let out = store.ingest("s1", batch.clone()).await.unwrap();
+    assert_eq!((out.stored, out.duplicates), (4, 0));
+    // A retried batch stores nothing twice; the ids are those stored before.
+    let again = store.ingest("s1", batch.clone()).await.unwrap();
+    assert_eq!((again.stored, again.duplicates), (0, 4));
+    assert_eq!(again.ids, out.ids);
+    // The same alert re-serialised in another key order is the same alert.
+    let v: serde_json::Value = serde_json::from_str(&batch[0].raw).unwrap();
+    let reordered = {
+        let m = v.as_object().unwrap();
+        let mut keys: Vec<_> = m.keys().cloned().collect();
+        keys.reverse();
+        let parts: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{}:{}", json!(k), m[k]))
+            .collect();
+        format!("{{ {} }}", parts.join(" , "))
+    };
+    assert_ne!(reordered, batch[0].raw);
+    let r = store
+        .ingest("s1", vec![NewAlert::new(reordered.clone())])
+        .await
+        .unwrap();
+    assert_eq!((r.stored, r.duplicates), (0, 1));
+    // From another sensor it is another alert.
+    let r = store
+        .ingest("s2", vec![NewAlert::new(reordered.clone())])
+        .await
+        .unwrap();
+    assert_eq!((r.stored, r.duplicates), (1, 0));
+    let s2_id = r.ids[0];
+
+    let all = store.alerts(AlertQuery::default()).await.unwrap();
+    assert_eq!(all.alerts.len(), 5);
+    assert!(all.next_cursor.is_none());
+    // Newest first; raw byte for byte; context only on request.
+    assert_eq!(all.alerts[0].raw, batch[3].raw);
+    assert!(all.alerts.iter().all(|a| a.context.is_none()));
+    let one = store.alert(out.ids[1]).await.unwrap().unwrap();
+    assert_eq!(one.raw, batch[1].raw);
+    assert_eq!(one.context, Some(json!({"lineage": ["nginx", "sh"]})));
+    assert_eq!(one.container_image.as_deref(), Some("nginx"));
+    assert_eq!(one.container_id.as_deref(), Some("c-nginx"));
+    assert_eq!(one.k8s_namespace.as_deref(), Some("prod"));
+    assert_eq!(one.time_ns, 2_000_000_000 + 1_704_067_200_000_000_000);
+    assert_eq!(one.sensor, "s1");
+    assert_eq!(store.alert(s2_id).await.unwrap().unwrap().raw, reordered);
+    assert!(store.alert(9999).await.unwrap().is_none());
+
+    let q = |f: fn(&mut AlertQuery)| {
+        let mut q = AlertQuery::default();
+        f(&mut q);
+        let store = store.clone();
+        async move {
+            let mut ids: Vec<i64> = store
+                .alerts(q)
+                .await
+                .unwrap()
+                .alerts
+                .iter()
+                .map(|a| a.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let (a, b, c, d) = (out.ids[0], out.ids[1], out.ids[2], out.ids[3]);
+    assert_eq!(q(|q| q.rule = Some("Write".into())).await, [d]);
+    assert_eq!(q(|q| q.host = Some("h2".into())).await, [c]);
+    assert_eq!(q(|q| q.priority = Some("warning".into())).await.len(), 5);
+    assert_eq!(
+        q(|q| q.priority = Some("Error".into())).await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        q(|q| q.priority = Some("bogus".into())).await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(q(|q| q.container = Some("nginx".into())).await.len(), 4);
+    assert_eq!(q(|q| q.container = Some("c-nginx".into())).await.len(), 4);
+    assert_eq!(q(|q| q.namespace = Some("prod".into())).await.len(), 4);
+    assert_eq!(q(|q| q.sensor = Some("s2".into())).await, [s2_id]);
+    assert_eq!(q(|q| q.text = Some("sh -c l".into())).await, [b]);
+    // Text is literal: LIKE's wildcards mean nothing.
+    assert_eq!(q(|q| q.text = Some("sh%".into())).await, Vec::<i64>::new());
+    assert_eq!(
+        q(|q| {
+            q.since_ns = Some(1_704_067_202_000_000_000);
+            q.until_ns = Some(1_704_067_204_000_000_000);
+        })
+        .await,
+        [b, c]
+    );
+    let _ = a;
+
+    // Clusters: rule + host + image.
+    let page = store.clusters(ClusterQuery::default()).await.unwrap();
+    let mut shape: Vec<(String, String, Option<String>, u64)> = page
+        .clusters
+        .iter()
+        .map(|k| {
+            (
+                k.rule.clone(),
+                k.hostname.clone(),
+                k.container_image.clone(),
+                k.count,
+            )
+        })
+        .collect();
+    shape.sort();
+    assert_eq!(
+        shape,
+        [
+            ("Shell".into(), "h1".into(), Some("nginx".into()), 3),
+            ("Shell".into(), "h2".into(), None, 1),
+            ("Write".into(), "h1".into(), Some("nginx".into()), 1),
+        ]
+    );
+    let k = page.clusters.iter().find(|k| k.count == 3).unwrap().clone();
+    assert_eq!(k.first_seen_ns, 1_704_067_201_000_000_000);
+    assert_eq!(k.last_seen_ns, 1_704_067_202_000_000_000);
+    assert_eq!(store.cluster(k.id).await.unwrap().unwrap(), k);
+    let mut cq = ClusterQuery::default();
+    cq.rule = Some("Write".into());
+    assert_eq!(store.clusters(cq).await.unwrap().clusters.len(), 1);
+    let mut aq = AlertQuery::default();
+    aq.cluster_id = Some(k.id);
+    assert_eq!(store.alerts(aq).await.unwrap().alerts.len(), 3);
+    store.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_rulesets_sensors_tokens_and_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir).await;
+    let out = store
+        .ingest(
+            "s1",
+            vec![
+                NewAlert::new(alert("Shell", "h1", Some("nginx"), 1, "sh")),
+                NewAlert::new(alert("Shell", "h1", Some("nginx"), 2, "sh")),
+                NewAlert::new(alert("Write", "h1", None, 3, "dd")),
+            ],
+        )
+        .await
+        .unwrap();
+    let shell_cluster = store.alert(out.ids[0]).await.unwrap().unwrap().cluster_id;
+    let d = store
+        .decide(NewDecision::new(
+            Target::Cluster(shell_cluster),
+            Verdict::Benign,
+            "alice",
+            "nginx health check",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(d.verdict, Verdict::Benign);
+    assert_eq!(
+        store
+            .cluster(shell_cluster)
+            .await
+            .unwrap()
+            .unwrap()
+            .decision,
+        Some(d.clone())
+    );
+    store
+        .decide(NewDecision::new(
+            Target::Alert(out.ids[1]),
+            Verdict::Real,
+            "bob",
+            "this one was the attacker",
+        ))
+        .await
+        .unwrap();
+    store
+        .decide(NewDecision::new(
+            Target::Alert(out.ids[2]),
+            Verdict::Investigating,
+            "bob",
+            "",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .decide(NewDecision::new(
+                Target::Alert(424242),
+                Verdict::Real,
+                "bob",
+                ""
+            ))
+            .await,
+        Err(Error::NotFound("alert 424242".into()))
+    );
+    assert_eq!(
+        store
+            .decisions(Some(Target::Alert(out.ids[1])))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.decisions(None).await.unwrap().len(), 3);
+
+    // Rule-set versions.
+    assert!(store.latest_ruleset().await.unwrap().is_none());
+    let mut r1 = NewRuleSet::new(
+        "alice",
+        "first",
+        vec![RuleFile::new(
+            "falco_rules.local.yaml",
+            "- list: x\n  items: []\n",
+        )],
+    );
+    let mut ex = ExceptionProvenance::new("Shell", "nginx_health", "quell tune");
+    ex.verification = Some(json!({"attacks_still_alert": true}));
+    ex.comment = "health checks".into();
+    ex.expires_ns = Some(2_000_000_000_000_000_000);
+    r1.exceptions.push(ex.clone());
+    let v1 = store.save_ruleset(r1).await.unwrap();
+    assert_eq!(v1.version, 1);
+    let v2 = store
+        .save_ruleset(NewRuleSet::new(
+            "bob",
+            "second",
+            vec![RuleFile::new("a.yaml", "a"), RuleFile::new("b.yaml", "b")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    let got = store.ruleset(1).await.unwrap().unwrap();
+    assert_eq!(got.exceptions, [ex]);
+    assert_eq!(got.files[0].contents, "- list: x\n  items: []\n");
+    assert_eq!(store.latest_ruleset().await.unwrap().unwrap().version, 2);
+    let list = store.rulesets().await.unwrap();
+    assert_eq!(
+        list.iter()
+            .map(|r| (r.version, r.files, r.exceptions))
+            .collect::<Vec<_>>(),
+        [(2, 2, 0), (1, 1, 1)]
+    );
+    let dup = NewRuleSet::new(
+        "bob",
+        "dup",
+        vec![RuleFile::new("a.yaml", "a"), RuleFile::new("a.yaml", "b")],
+    );
+    assert!(matches!(
+        store.save_ruleset(dup).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(store.ruleset(3).await.unwrap().is_none());
+
+    // Sensors.
+    let mut rep = SensorReport::new("s1");
+    rep.host = "h1".into();
+    rep.kernel = "6.1.0".into();
+    rep.quell_version = "0.1.0".into();
+    rep.drops.insert("kernel".into(), 3);
+    let s = store.report_sensor(rep.clone()).await.unwrap();
+    rep.drops.insert("kernel".into(), 5);
+    let s2 = store.report_sensor(rep).await.unwrap();
+    assert_eq!(s.id, s2.id);
+    assert_eq!(s2.drops["kernel"], 5);
+    assert!(s2.last_seen_ns >= s.last_seen_ns && s2.first_seen_ns == s.first_seen_ns);
+    assert_eq!(store.sensors().await.unwrap(), [s2]);
+
+    // Tokens: only the hash is stored; revoked tokens stop working.
+    let t = store
+        .create_token(NewToken::new("ci", Role::Sensor, "alice"))
+        .await
+        .unwrap();
+    assert!(t.token.starts_with("quell_") && t.token.len() == 70);
+    assert!(!format!("{t:?}").contains(&t.token));
+    assert_eq!(
+        store.verify_token(&t.token).await.unwrap(),
+        Some(t.info.clone())
+    );
+    assert_eq!(store.verify_token("quell_nope").await.unwrap(), None);
+    assert!(store.revoke_token(t.info.id, "alice").await.unwrap());
+    assert!(!store.revoke_token(t.info.id, "alice").await.unwrap());
+    assert_eq!(store.verify_token(&t.token).await.unwrap(), None);
+    assert!(store.tokens().await.unwrap()[0].revoked_ns.is_some());
+    let db = std::fs::read(dir.path().join("q.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("q.db-wal")).unwrap_or_default();
+    let needle = t.token.as_bytes();
+    assert!(!db.windows(needle.len()).any(|w| w == needle));
+    assert!(!wal.windows(needle.len()).any(|w| w == needle));
+
+    // Audit: one row per change, newest first.
+    let log = store.audit(AuditQuery::default()).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "token.revoke",
+            "token.create",
+            "sensor.register",
+            "ruleset.save",
+            "ruleset.save",
+            "decision.create",
+            "decision.create",
+            "decision.create",
+        ]
+    );
+    assert_eq!(log[7].target, format!("cluster:{shell_cluster}"));
+    assert_eq!(log[7].actor, "alice");
+    let mut q = AuditQuery::default();
+    q.before_id = Some(log[1].id);
+    q.limit = Some(2);
+    let page = store.audit(q).await.unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [log[2].id, log[3].id]
+    );
+    store.close().await.unwrap();
+}
