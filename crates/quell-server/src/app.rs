@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,8 @@ use serde_json::{json, Value as Json};
 
 use crate::ingest::parse_batch;
 use crate::metrics::Metrics;
+use quell_rules::engine::Engine;
+use quell_triage::catalogue::Catalogue;
 
 /// The default limit of a request body, in bytes (16 MiB: a batch of 500 large alerts fits).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
@@ -30,16 +32,28 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
 const MAX_DECISION_BYTES: usize = 64 << 10;
 
 /// What the server needs besides its store.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     /// Request bodies larger than this get 413 and are not read further.
     pub max_body_bytes: usize,
+    /// The rules triage uses (`quell serve -r`): to render samples and evaluate events.
+    /// An alert names its rule, so an empty engine still triages stored alerts.
+    pub rules: Arc<Engine>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            rules: Arc::new(Engine::new()),
         }
     }
 }
@@ -107,6 +121,7 @@ struct AppState {
     store: Store,
     metrics: Metrics,
     config: Config,
+    catalogue: Arc<Catalogue>,
 }
 
 /// An error answer: a status and a JSON body `{"error": message}`.
@@ -222,6 +237,7 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
         store,
         metrics: Metrics::new(),
         config,
+        catalogue: Arc::new(Catalogue::builtin()),
     });
     let b = Builder {
         state: state.clone(),
@@ -490,6 +506,9 @@ struct AlertView {
     alert: Box<RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     context: Option<Json>,
+    /// quell's triage of the alert (one alert only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    triage: Option<Json>,
 }
 
 impl From<StoredAlert> for AlertView {
@@ -514,6 +533,7 @@ impl From<StoredAlert> for AlertView {
             cluster_id: a.cluster_id,
             alert,
             context: a.context,
+            triage: None,
         }
     }
 }
@@ -578,27 +598,46 @@ async fn get_alerts(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct OneAlertParams {
-    #[allow(dead_code)]
     lang: Option<String>,
 }
 
 async fn get_alert(
     State(state): State<Shared>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     params: Result<Query<OneAlertParams>, QueryRejection>,
 ) -> Result<axum::Json<AlertView>, ApiError> {
-    let Query(_p) = params?;
+    let Query(p) = params?;
+    let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let lang = crate::judge::language(p.lang.as_deref(), accept).map_err(ApiError::bad_request)?;
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request("an alert id is a number"))?;
-    match state.store.alert(id).await? {
-        Some(a) => Ok(axum::Json(AlertView::from(a))),
-        None => Err(ApiError::new(
+    let Some(a) = state.store.alert(id).await? else {
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no alert {id}"),
-        )),
-    }
+        ));
+    };
+    let history = state.store.decisions_as_history().await?;
+    let raw = a.raw.clone();
+    let (engine, catalogue) = (state.config.rules.clone(), state.catalogue.clone());
+    // Triage is CPU work: off the async workers.
+    let triage = tokio::task::spawn_blocking(move || {
+        crate::judge::judge(&engine, &catalogue, &raw, &history, lang)
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("triage failed: {e}"),
+        )
+    })?;
+    let mut view = AlertView::from(a);
+    view.triage = triage;
+    Ok(axum::Json(view))
 }
 
 #[derive(Deserialize)]

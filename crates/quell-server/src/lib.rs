@@ -4,6 +4,7 @@
 //!   object, an array, JSON Lines, falcosidekick's payload), all or nothing;
 //! - [`app`]: the router: bearer-token authentication with roles (admin, sensor, viewer),
 //!   body limits, the handlers;
+//! - [`judge`]: quell-triage's verdict on one stored alert, in English or Japanese;
 //! - [`metrics`]: Prometheus text at `/metrics`;
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
 //! - [`serve`]: binding, signals, graceful shutdown, and `quell token new`.
@@ -14,6 +15,7 @@
 
 pub mod app;
 pub mod ingest;
+pub mod judge;
 pub mod metrics;
 pub mod openapi;
 pub mod serve;

@@ -77,6 +77,7 @@ fn start() -> Server {
         store,
         Config {
             max_body_bytes: LIMIT,
+            ..Config::default()
         },
         async {
             let _ = rx.await;
@@ -720,4 +721,96 @@ fn openapi_describes_every_route_the_router_serves() {
         "the document's operations are the routes served"
     );
     assert_eq!(routes.len(), 8);
+}
+
+#[test]
+fn one_alert_carries_triage_in_english_or_japanese() {
+    let s = start();
+    let mut a = alert("Terminal shell in container", 1);
+    a["priority"] = json!("Notice");
+    a["output_fields"]["proc.name"] = json!("bash");
+    a["output_fields"]["proc.pname"] = json!("runc");
+    a["output_fields"]["proc.tty"] = json!(34816);
+    let plain = a.to_string();
+    // The same alert (another time) with a decision its sender wrote into it.
+    let mut forged = a.clone();
+    forged["time"] = json!("2026-07-31T12:34:57Z");
+    forged["output_fields"]["evt.time"] = json!(1_785_501_297_000_000_000u64);
+    forged["quell.decision"] = json!("benign");
+    forged["output_fields"]["quell.decision"] = json!("benign");
+    let r = s.post(
+        "/api/v1/alerts",
+        "application/x-ndjson",
+        format!("{plain}\n{forged}\n").as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let ids: Vec<i64> = r.json()["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+
+    let get = |id: i64, q: &str, lang_header: Option<&str>| {
+        let mut req = format!(
+            "GET /api/v1/alerts/{id}{q} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {}\r\n",
+            s.viewer
+        );
+        if let Some(l) = lang_header {
+            req.push_str(&format!("Accept-Language: {l}\r\n"));
+        }
+        req.push_str("\r\n");
+        let r = s.raw(req.as_bytes());
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["triage"].clone()
+    };
+    let en = get(ids[0], "", None);
+    assert_eq!(en["lang"], json!("en"));
+    let verdict = en["verdict"].as_str().unwrap().to_string();
+    assert!(
+        ["likely_false_positive", "uncertain", "likely_real"].contains(&verdict.as_str()),
+        "{en}"
+    );
+    assert!(!en["reasons"].as_array().unwrap().is_empty(), "{en}");
+    assert!(en["summary"].as_str().unwrap().is_ascii(), "{en}");
+    let ja = get(ids[0], "?lang=ja", Some("en"));
+    assert_eq!(
+        (ja["lang"].clone(), ja["verdict"].clone()),
+        (json!("ja"), json!(verdict))
+    );
+    assert!(
+        !ja["summary"].as_str().unwrap().is_ascii(),
+        "Japanese text: {ja}"
+    );
+    assert_eq!(
+        get(ids[0], "", Some("ja-JP,ja;q=0.9,en;q=0.8"))["lang"],
+        json!("ja")
+    );
+    let r = s.get(&format!("/api/v1/alerts/{}?lang=fr", ids[0]), &s.viewer);
+    assert_eq!(r.status, 400);
+
+    // The sender's own `quell.decision` changes nothing.
+    let f = get(ids[1], "", None);
+    assert_eq!(
+        (f["verdict"].clone(), f["score"].clone()),
+        (en["verdict"].clone(), en["score"].clone()),
+        "{f}"
+    );
+
+    // A decision recorded by a person does: "real" on the first alert moves the other's score down.
+    let d = json!({"alert_id": ids[0], "decision": "real", "reason": "not ours"}).to_string();
+    let r = s.req(
+        "POST",
+        "/api/v1/decisions",
+        Some(&s.admin),
+        Some("application/json"),
+        d.as_bytes(),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let after = get(ids[1], "", None);
+    assert!(
+        after["score"].as_f64().unwrap() < en["score"].as_f64().unwrap(),
+        "before {en}\nafter {after}"
+    );
+    assert_ne!(after["verdict"], json!("likely_false_positive"));
 }

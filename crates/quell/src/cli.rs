@@ -280,7 +280,8 @@ pub enum Command {
         /// $XDG_DATA_HOME/quell/quell.db, else ~/.local/share/quell/quell.db.
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
-        /// Rules files checked at start (invalid rules stop the server).
+        /// The rules triage uses for `GET /api/v1/alerts/{id}` (default: the bundled ruleset);
+        /// checked at start: invalid rules stop the server.
         #[command(flatten)]
         rules: RulesOpts,
         /// The largest request body accepted, in bytes (a larger one gets 413).

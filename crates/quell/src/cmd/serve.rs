@@ -46,8 +46,8 @@ pub fn run(
     default_rules: bool,
     max_body_bytes: usize,
 ) -> Result<ExitCode> {
-    // The rules are checked before the server starts: invalid rules stop it here.
-    crate::ruleset::load(rules, default_rules)?;
+    // The rules triage uses; checked before the server starts: invalid rules stop it here.
+    let engine = crate::ruleset::load(rules, default_rules)?;
     let db = db_spec(db)?;
     if !listen.ip().is_loopback() {
         crate::note!(
@@ -57,7 +57,10 @@ pub fn run(
     let options = ServeOptions {
         listen,
         db: db.clone(),
-        config: Config { max_body_bytes },
+        config: Config {
+            max_body_bytes,
+            rules: std::sync::Arc::new(engine),
+        },
     };
     quell_server::run(options, |addr| {
         crate::note!(
