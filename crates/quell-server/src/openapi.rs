@@ -62,23 +62,46 @@ pub fn document() -> Json {
                     "type": "object",
                     "description": "An alert as stored: `alert` is the JSON text received, byte for byte.",
                     "properties": {
-                        "id": {"type": "string"}, "received_ns": {"type": "integer"},
-                        "alert": {"$ref": "#/components/schemas/FalcoAlert"}
+                        "id": {"type": "integer"}, "received_ns": {"type": "integer"},
+                        "time_ns": {"type": "integer"}, "rule": {"type": "string"},
+                        "priority": {"type": "string"}, "hostname": {"type": "string"},
+                        "container_id": {"type": ["string", "null"]}, "container_image": {"type": ["string", "null"]},
+                        "k8s_namespace": {"type": ["string", "null"]}, "source": {"type": "string"},
+                        "sensor": {"type": "string", "description": "The name of the token that sent it."},
+                        "cluster_id": {"type": "integer"},
+                        "alert": {"$ref": "#/components/schemas/FalcoAlert"},
+                        "context": {"type": "object", "description": "quell's event context, when a sensor sent it (one alert only)."},
+                        "triage": {"$ref": "#/components/schemas/Triage"}
+                    }
+                },
+                "Triage": {
+                    "type": "object",
+                    "description": "quell's triage of one alert (GET /api/v1/alerts/{id} only), with the decisions recorded in the store as history. A score from the evidence quell saw, not a proof.",
+                    "properties": {
+                        "lang": {"type": "string", "enum": ["en", "ja"]},
+                        "verdict": {"type": "string", "enum": ["likely_false_positive", "uncertain", "likely_real"]},
+                        "verdict_text": {"type": "string"}, "score": {"type": "number"},
+                        "summary": {"type": "string"},
+                        "reasons": {"type": "array", "items": {"type": "object", "properties": {
+                            "signal": {"type": "string"}, "evidence": {"type": "string"}, "effect": {"type": "number"}}}},
+                        "confirm": {"type": "array", "items": {"type": "string"}},
+                        "anchor": {"type": ["string", "null"]}, "cluster": {"type": "string"}
                     }
                 },
                 "IngestResult": {
                     "type": "object",
                     "properties": {
                         "received": {"type": "integer"}, "stored": {"type": "integer"},
-                        "duplicates": {"type": "integer"}, "format": {"type": "string", "enum": ["object", "array", "jsonl"]}
+                        "duplicates": {"type": "integer"}, "format": {"type": "string", "enum": ["object", "array", "jsonl"]},
+                        "ids": {"type": "array", "items": {"type": "integer"}, "description": "Each alert's id in the batch's order (a duplicate's is the id stored before)."}
                     }
                 },
                 "Decision": {
                     "type": "object",
-                    "required": ["decision", "reason"],
+                    "required": ["decision"],
                     "properties": {
-                        "alert_id": {"type": "string", "description": "The alert decided on (or give `cluster`)."},
-                        "cluster": {"type": "string", "description": "The cluster key decided on (from GET /api/v1/clusters)."},
+                        "alert_id": {"type": "integer", "description": "The alert decided on (or give `cluster_id`)."},
+                        "cluster_id": {"type": "integer", "description": "The cluster decided on (from GET /api/v1/clusters)."},
                         "decision": {"type": "string", "enum": ["benign", "real", "investigating"]},
                         "reason": {"type": "string"}
                     }
@@ -141,21 +164,27 @@ pub fn document() -> Json {
                 }
             },
             "/api/v1/alerts/{id}": {"get": {
-                "summary": "One alert: everything stored about it.",
+                "summary": "One alert: everything stored about it, and quell's triage verdict with its reasons in English or Japanese (`lang`, else Accept-Language).",
                 "x-quell-roles": roles(&["admin", "viewer"]),
                 "parameters": [
-                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
                     q("lang", "`en` or `ja` for the triage text (else Accept-Language).")
                 ],
                 "responses": with_auth(json!({
                     "200": {"description": "The alert.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StoredAlert"}}}},
+                    "400": error_response("The id is not a number, or `lang` is not en or ja."),
                     "404": error_response("No such alert.")
                 }))
             }},
             "/api/v1/clusters": {"get": {
-                "summary": "Alerts grouped (rule, host, container image): counts, first and last seen.",
+                "summary": "Alerts grouped by the store (rule, host, container image): counts, first and last seen, the latest decision on the cluster; newest first, `next_cursor` gives the next page.",
                 "x-quell-roles": roles(&["admin", "viewer"]),
-                "parameters": [q("limit", "How many clusters (default 100).")],
+                "parameters": [
+                    q("rule", "Exact rule name."), q("host", "Exact host name."), q("image", "Container image."),
+                    q("since", "RFC 3339 time or nanoseconds: last seen at or after."),
+                    q("until", "RFC 3339 time or nanoseconds: first seen before."),
+                    q("limit", "Page size (1 to 1000, default 100)."), q("cursor", "`next_cursor` of the previous page.")
+                ],
                 "responses": with_auth(json!({"200": {"description": "Clusters.", "content": {"application/json": {}}}}))
             }},
             "/api/v1/decisions": {"post": {
