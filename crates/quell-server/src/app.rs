@@ -7,7 +7,9 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{
+    ACCEPT_LANGUAGE, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE,
+};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +30,9 @@ use quell_triage::catalogue::Catalogue;
 /// The default limit of a request body, in bytes (16 MiB: a batch of 500 large alerts fits).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
 
+/// How long a request body may take to arrive by default (a client that trickles it gets 408).
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The limit of a decision's body, in bytes.
 const MAX_DECISION_BYTES: usize = 64 << 10;
 
@@ -36,6 +41,8 @@ const MAX_DECISION_BYTES: usize = 64 << 10;
 pub struct Config {
     /// Request bodies larger than this get 413 and are not read further.
     pub max_body_bytes: usize,
+    /// A request body that has not fully arrived after this gets 408.
+    pub body_timeout: std::time::Duration,
     /// The rules triage uses (`quell serve -r`): to render samples and evaluate events.
     /// An alert names its rule, so an empty engine still triages stored alerts.
     pub rules: Arc<Engine>,
@@ -45,6 +52,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("body_timeout", &self.body_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -53,6 +61,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             rules: Arc::new(Engine::new()),
         }
     }
@@ -392,6 +401,7 @@ async fn read_body(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
+    timeout: std::time::Duration,
 ) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
@@ -406,7 +416,26 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
+    // The body is read as sent: a compressed one would be parsed as garbage.
+    if let Some(enc) = headers.get(CONTENT_ENCODING) {
+        if !enc.as_bytes().eq_ignore_ascii_case(b"identity") {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Content-Encoding is not supported: send the body uncompressed",
+            ));
+        }
+    }
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, limit));
+    let Ok(read) = read.await else {
+        return Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the body was not received within {} ms",
+                timeout.as_millis()
+            ),
+        ));
+    };
+    read.map_err(|e| {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
         while let Some(s) = source {
             if s.is::<http_body_util::LengthLimitError>() {
@@ -433,16 +462,22 @@ async fn post_alerts(
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::Json<IngestAnswer>, ApiError> {
-    let bytes = match read_body(&headers, body, state.config.max_body_bytes).await {
+    let bytes = match read_body(
+        &headers,
+        body,
+        state.config.max_body_bytes,
+        state.config.body_timeout,
+    )
+    .await
+    {
         Ok(b) => b,
         Err(e) => {
-            state
-                .metrics
-                .rejected(if e.status == StatusCode::PAYLOAD_TOO_LARGE {
-                    "too_large"
-                } else {
-                    "unreadable"
-                });
+            state.metrics.rejected(match e.status {
+                StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "encoding",
+                StatusCode::REQUEST_TIMEOUT => "timeout",
+                _ => "unreadable",
+            });
             return Err(e);
         }
     };
@@ -684,7 +719,13 @@ async fn post_decision(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, axum::Json<quell_store::Decision>), ApiError> {
-    let bytes = read_body(&headers, body, MAX_DECISION_BYTES).await?;
+    let bytes = read_body(
+        &headers,
+        body,
+        MAX_DECISION_BYTES,
+        state.config.body_timeout,
+    )
+    .await?;
     let d: DecisionBody = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("invalid decision: {e}")))?;
     let target = match (d.alert_id, d.cluster_id) {

@@ -140,7 +140,9 @@ pub fn document() -> Json {
                     "responses": with_auth(json!({
                         "200": {"description": "Committed.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}}},
                         "400": error_response("Malformed body: nothing stored."),
+                        "408": error_response("The body did not arrive in time (60 s by default): nothing stored."),
                         "413": error_response("Body over the size limit: nothing stored."),
+                        "415": error_response("A Content-Encoding (compression) was given: send the body uncompressed."),
                         "503": error_response("The store failed: nothing acknowledged; retry.")
                     }))
                 },

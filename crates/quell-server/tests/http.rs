@@ -77,6 +77,7 @@ fn start() -> Server {
         store,
         Config {
             max_body_bytes: LIMIT,
+            body_timeout: Duration::from_millis(500),
             ..Config::default()
         },
         async {
@@ -506,6 +507,30 @@ fn malformed_and_oversized_bodies_store_nothing() {
     let r = s.raw(&chunked);
     assert_eq!(r.status, 413, "{}", r.text());
 
+    // A compressed body is refused, not parsed as garbage.
+    let r = s.raw(
+        format!(
+            "POST /api/v1/alerts HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n{good}",
+            s.sensor,
+            good.len()
+        )
+        .as_bytes(),
+    );
+    assert_eq!(r.status, 415, "{}", r.text());
+    // A body that stops arriving: 408 once the timeout passes.
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let head = format!(
+        "POST /api/v1/alerts HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        s.sensor,
+        good.len()
+    );
+    c.write_all(head.as_bytes()).unwrap();
+    c.write_all(&good.as_bytes()[..10]).unwrap();
+    let mut answer = String::new();
+    let _ = c.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
     assert_eq!(
         s.alerts_of("Bad batch").len(),
         0,
@@ -520,6 +545,10 @@ fn malformed_and_oversized_bodies_store_nothing() {
         m.contains("quell_ingest_rejected_total{reason=\"too_large\"} 2\n"),
         "{m}"
     );
+    for reason in ["encoding", "timeout"] {
+        let line = format!("quell_ingest_rejected_total{{reason=\"{reason}\"}} 1\n");
+        assert!(m.contains(&line), "{line} in {m}");
+    }
 }
 
 #[test]

@@ -60,6 +60,7 @@ pub fn run(
         config: Config {
             max_body_bytes,
             rules: std::sync::Arc::new(engine),
+            ..Config::default()
         },
     };
     quell_server::run(options, |addr| {
