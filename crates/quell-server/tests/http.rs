@@ -843,3 +843,34 @@ fn one_alert_carries_triage_in_english_or_japanese() {
     );
     assert_ne!(after["verdict"], json!("likely_false_positive"));
 }
+
+#[test]
+fn concurrent_senders_each_alert_once() {
+    let s = start();
+    let senders = 3;
+    let batches = 4;
+    std::thread::scope(|scope| {
+        for t in 0..senders {
+            let s = &s;
+            scope.spawn(move || {
+                for b in 0..batches {
+                    let batch: Vec<Json> = (0..100)
+                        .map(|n| alert(&format!("Concurrent {t}"), b * 1000 + n))
+                        .collect();
+                    let body = serde_json::to_string(&batch).unwrap();
+                    // Each batch sent twice, as a sender that did not see the first answer would.
+                    for _ in 0..2 {
+                        let r = s.post("/api/v1/alerts", "application/json", body.as_bytes());
+                        assert_eq!(r.status, 200, "{}", r.text());
+                    }
+                }
+            });
+        }
+    });
+    for t in 0..senders {
+        let got = s.alerts_of(&format!("Concurrent {t}"));
+        assert_eq!(got.len(), (batches * 100) as usize, "sender {t}");
+    }
+    let m = s.get("/metrics", &s.admin).text();
+    assert!(m.contains("quell_alerts_duplicate_total 1200\n"), "{m}");
+}
