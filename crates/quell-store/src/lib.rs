@@ -155,7 +155,9 @@ impl Store {
     /// batch, or the same alert twice in one batch) is counted as a duplicate and not
     /// stored again. Returns after the batch is committed.
     pub async fn ingest(&self, sensor: &str, alerts: Vec<NewAlert>) -> Result<IngestOutcome> {
-        let batch = prep::prepare(sensor, alerts, now_ns())?;
+        let sensor = sensor.to_string();
+        // Parsing and hashing a batch is CPU work: off the runtime too.
+        let batch = blocking(move || prep::prepare(&sensor, alerts, now_ns())).await?;
         match &self.backend {
             Backend::Sqlite(s) => s.write(move |c| sqlite::ingest(c, &batch)).await,
         }

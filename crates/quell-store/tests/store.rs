@@ -363,3 +363,34 @@ async fn decisions_rulesets_sensors_tokens_and_audit() {
     );
     store.close().await.unwrap();
 }
+
+/// Compile-time check: every method's future is `Send` (an axum handler needs it) and the
+/// store is `Send + Sync + Clone`. Never called.
+#[allow(dead_code)]
+fn futures_are_send(s: &Store) {
+    fn send<T: Send>(_: T) {}
+    fn shared<T: Send + Sync + Clone + 'static>() {}
+    shared::<Store>();
+    send(Store::open("x"));
+    send(s.close());
+    send(s.schema_version());
+    send(s.ingest("s", Vec::new()));
+    send(s.alerts(AlertQuery::default()));
+    send(s.alert(1));
+    send(s.clusters(ClusterQuery::default()));
+    send(s.cluster(1));
+    send(s.decide(NewDecision::new(Target::Alert(1), Verdict::Real, "a", "b")));
+    send(s.decisions(None));
+    send(s.decisions_as_history());
+    send(s.save_ruleset(NewRuleSet::new("a", "b", Vec::new())));
+    send(s.rulesets());
+    send(s.ruleset(1));
+    send(s.latest_ruleset());
+    send(s.report_sensor(SensorReport::new("s")));
+    send(s.sensors());
+    send(s.create_token(NewToken::new("n", Role::Admin, "a")));
+    send(s.verify_token("t"));
+    send(s.revoke_token(1, "a"));
+    send(s.tokens());
+    send(s.audit(AuditQuery::default()));
+}
