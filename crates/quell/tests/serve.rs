@@ -119,6 +119,39 @@ fn serve_answers_and_stops_on_sigterm() {
         TcpStream::connect(&addr).is_err(),
         "nothing listens after the stop"
     );
+
+    // Started again on the same store: the acknowledged alert is there, once.
+    let mut child = quell()
+        .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let r = http(
+        &addr,
+        &format!("GET /api/v1/alerts HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"),
+    );
+    assert_eq!(r.matches(alert).count(), 1, "{r}");
+    let pid = child.id().to_string();
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = wait(&mut child, 20);
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    assert!(status.expect("stops on SIGTERM").success());
 }
 
 #[test]
