@@ -481,8 +481,20 @@ async fn post_alerts(
             return Err(e);
         }
     };
-    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let batch = parse_batch(&bytes, content_type).map_err(|e| {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    // Parsing a large batch is CPU work: off the async workers.
+    let parsed = tokio::task::spawn_blocking(move || parse_batch(&bytes, content_type.as_deref()))
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("parsing failed: {e}"),
+            )
+        })?;
+    let batch = parsed.map_err(|e| {
         state.metrics.rejected("malformed");
         ApiError::bad_request(e.to_string())
     })?;
