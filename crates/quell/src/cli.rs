@@ -268,6 +268,31 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = LangArg::En)]
         lang: LangArg,
     },
+    /// Run quell's server: Falco alerts in over HTTP (Falco's http_output, falcosidekick,
+    /// JSON Lines), stored in SQLite, queried and decided on under /api/v1 (OpenAPI at
+    /// /api/v1/openapi.json). Every request but /healthz needs a bearer token from
+    /// `quell token new`. Stops on SIGTERM or Ctrl-C once the requests in flight are answered.
+    Serve {
+        /// The address to listen on (loopback unless told otherwise).
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8765")]
+        listen: std::net::SocketAddr,
+        /// The SQLite database file (created if absent). Default:
+        /// $XDG_DATA_HOME/quell/quell.db, else ~/.local/share/quell/quell.db.
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// The rules triage uses for `GET /api/v1/alerts/{id}` (default: the bundled ruleset);
+        /// checked at start: invalid rules stop the server.
+        #[command(flatten)]
+        rules: RulesOpts,
+        /// The largest request body accepted, in bytes (a larger one gets 413).
+        #[arg(long, value_name = "BYTES", default_value_t = quell_server::app::DEFAULT_MAX_BODY_BYTES)]
+        max_body_bytes: usize,
+    },
+    /// API tokens of `quell serve`.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
     /// List the loaded rules, or show one rule's compiled condition.
     Rules {
         #[command(flatten)]
@@ -276,6 +301,44 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// A rule name: show its compiled condition (after exceptions, lists and macros).
+        name: Option<String>,
+    },
+}
+
+/// A token's role.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    /// Everything, including recording decisions.
+    Admin,
+    /// Ingest alerts (and, later, read rules): for Falco, falcosidekick and quell sensors.
+    Sensor,
+    /// Read only.
+    Viewer,
+}
+
+impl From<RoleArg> for quell_store::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => quell_store::Role::Admin,
+            RoleArg::Sensor => quell_store::Role::Sensor,
+            RoleArg::Viewer => quell_store::Role::Viewer,
+        }
+    }
+}
+
+/// `quell token` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print it once (the store keeps only its hash).
+    New {
+        /// The SQLite database file of `quell serve` (same default as `quell serve`).
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Its name: recorded as who decided, or as the sensor alerts came from (default: the role).
+        #[arg(long)]
         name: Option<String>,
     },
 }
@@ -385,6 +448,21 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             input: &input,
         }),
         Command::Demo { recorded, lang } => cmd::demo::run(recorded, lang.into()),
+        Command::Serve {
+            listen,
+            db,
+            rules,
+            max_body_bytes,
+        } => cmd::serve::run(
+            listen,
+            db.as_deref(),
+            &rules.rules,
+            rules.default_rules,
+            max_body_bytes,
+        ),
+        Command::Token {
+            action: TokenCommand::New { db, role, name },
+        } => cmd::serve::new_token(db.as_deref(), role.into(), name.as_deref()),
         Command::Run {
             rules,
             json,

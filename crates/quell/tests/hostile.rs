@@ -605,6 +605,8 @@ fn usage_errors_show_the_refused_argument_escaped() {
         vec!["rules", &option],
         vec![hostile],
         vec!["tune", hostile],
+        vec!["serve", "--listen", hostile],
+        vec!["token", "new", "--role", hostile],
     ] {
         let o = run(&args);
         assert_eq!(code(&o), 2, "{args:?}\n{}", show(&o));
@@ -622,7 +624,7 @@ fn top_level_help_lists_every_command_and_rules_options_are_shared() {
     assert_eq!(code(&o), 0);
     let help = out(&o);
     for c in [
-        "validate", "replay", "run", "triage", "tune", "demo", "rules",
+        "validate", "replay", "run", "triage", "tune", "demo", "rules", "serve", "token",
     ] {
         assert!(
             help.lines()
@@ -630,7 +632,7 @@ fn top_level_help_lists_every_command_and_rules_options_are_shared() {
             "{c} missing from\n{help}"
         );
     }
-    for c in ["replay", "run", "triage", "tune", "rules"] {
+    for c in ["replay", "run", "triage", "tune", "rules", "serve"] {
         let h = out(&run(&[c, "--help"]));
         assert!(h.contains("-r, --rules <FILE>"), "{c}: {h}");
         assert!(h.contains("--default-rules"), "{c}: {h}");

@@ -161,7 +161,7 @@ fn unused_dependencies() -> Vec<String> {
 
 #[test]
 fn every_declared_dependency_is_used() {
-    assert_eq!(crates().len(), 6, "the six crates are found");
+    assert_eq!(crates().len(), 8, "the eight crates are found");
     let unused = unused_dependencies();
     assert!(
         unused.is_empty(),

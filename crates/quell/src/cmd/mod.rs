@@ -3,6 +3,7 @@ pub mod demo;
 pub mod replay;
 pub mod rules;
 pub mod run;
+pub mod serve;
 pub mod triage;
 pub mod tune;
 pub mod validate;

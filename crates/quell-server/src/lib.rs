@@ -1,0 +1,24 @@
+//! quell's server, `quell serve`: an HTTP API (axum on tokio) over quell-store.
+//!
+//! - [`ingest`]: the request body of `POST /api/v1/alerts` → alerts (Falco's `http_output`
+//!   object, an array, JSON Lines, falcosidekick's payload), all or nothing;
+//! - [`app`]: the router: bearer-token authentication with roles (admin, sensor, viewer),
+//!   body limits, the handlers;
+//! - [`judge`]: quell-triage's verdict on one stored alert, in English or Japanese;
+//! - [`metrics`]: Prometheus text at `/metrics`;
+//! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
+//! - [`serve`]: binding, signals, graceful shutdown, and `quell token new`.
+//!
+//! The `quell` binary parses options and calls [`serve::run`] / [`serve::new_token`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod ingest;
+pub mod judge;
+pub mod metrics;
+pub mod openapi;
+pub mod serve;
+
+pub use app::{router, Access, Caller, Config, RouteInfo};
+pub use serve::{new_token, run, serve_on, ServeError, ServeOptions};

@@ -1,0 +1,204 @@
+//! The OpenAPI 3.1 document served at `GET /api/v1/openapi.json`: every route the router
+//! serves, with its parameters, bodies, answers and the roles allowed (`x-quell-roles`).
+//! A test compares its operations with the routes [`crate::router`] registers.
+
+use serde_json::{json, Value as Json};
+
+/// The error body every 4xx and 5xx answer carries.
+fn error_response(description: &str) -> Json {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    })
+}
+
+fn q(name: &str, description: &str) -> Json {
+    json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": description})
+}
+
+fn roles(r: &[&str]) -> Json {
+    json!(r)
+}
+
+/// The document.
+pub fn document() -> Json {
+    let auth_errors = json!({
+        "401": error_response("No bearer token, or a token the server does not know."),
+        "403": error_response("The token's role may not use this route."),
+    });
+    let with_auth = |mut responses: Json| {
+        if let (Some(r), Some(a)) = (responses.as_object_mut(), auth_errors.as_object()) {
+            for (k, v) in a {
+                r.insert(k.clone(), v.clone());
+            }
+        }
+        responses
+    };
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "quell serve",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "quell's server: Falco alerts in (Falco http_output, falcosidekick, JSON Lines), stored in SQLite, queried, triaged and decided on. Every route but /healthz needs `Authorization: Bearer TOKEN` (`quell token new`). Errors are JSON: {\"error\": \"...\"}."
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+                "FalcoAlert": {
+                    "type": "object",
+                    "description": "A Falco JSON alert as Falco's json_output writes it; falcosidekick's `uuid` is the alert's id for idempotent ingest.",
+                    "required": ["rule", "priority", "time"],
+                    "properties": {
+                        "hostname": {"type": "string"}, "output": {"type": "string"},
+                        "output_fields": {"type": "object"}, "priority": {"type": "string"},
+                        "rule": {"type": "string"}, "source": {"type": "string"},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                        "time": {"type": "string", "format": "date-time"},
+                        "uuid": {"type": "string"}
+                    }
+                },
+                "StoredAlert": {
+                    "type": "object",
+                    "description": "An alert as stored: `alert` is the JSON text received, byte for byte.",
+                    "properties": {
+                        "id": {"type": "integer"}, "received_ns": {"type": "integer"},
+                        "time_ns": {"type": "integer"}, "rule": {"type": "string"},
+                        "priority": {"type": "string"}, "hostname": {"type": "string"},
+                        "container_id": {"type": ["string", "null"]}, "container_image": {"type": ["string", "null"]},
+                        "k8s_namespace": {"type": ["string", "null"]}, "source": {"type": "string"},
+                        "sensor": {"type": "string", "description": "The name of the token that sent it."},
+                        "cluster_id": {"type": "integer"},
+                        "alert": {"$ref": "#/components/schemas/FalcoAlert"},
+                        "context": {"type": "object", "description": "quell's event context, when a sensor sent it (one alert only)."},
+                        "triage": {"$ref": "#/components/schemas/Triage"}
+                    }
+                },
+                "Triage": {
+                    "type": "object",
+                    "description": "quell's triage of one alert (GET /api/v1/alerts/{id} only), with the decisions recorded in the store as history. A score from the evidence quell saw, not a proof.",
+                    "properties": {
+                        "lang": {"type": "string", "enum": ["en", "ja"]},
+                        "verdict": {"type": "string", "enum": ["likely_false_positive", "uncertain", "likely_real"]},
+                        "verdict_text": {"type": "string"}, "score": {"type": "number"},
+                        "summary": {"type": "string"},
+                        "reasons": {"type": "array", "items": {"type": "object", "properties": {
+                            "signal": {"type": "string"}, "evidence": {"type": "string"}, "effect": {"type": "number"}}}},
+                        "confirm": {"type": "array", "items": {"type": "string"}},
+                        "anchor": {"type": ["string", "null"]}, "cluster": {"type": "string"}
+                    }
+                },
+                "IngestResult": {
+                    "type": "object",
+                    "properties": {
+                        "received": {"type": "integer"}, "stored": {"type": "integer"},
+                        "duplicates": {"type": "integer"}, "format": {"type": "string", "enum": ["object", "array", "jsonl"]},
+                        "ids": {"type": "array", "items": {"type": "integer"}, "description": "Each alert's id in the batch's order (a duplicate's is the id stored before)."}
+                    }
+                },
+                "Decision": {
+                    "type": "object",
+                    "required": ["decision"],
+                    "properties": {
+                        "alert_id": {"type": "integer", "description": "The alert decided on (or give `cluster_id`)."},
+                        "cluster_id": {"type": "integer", "description": "The cluster decided on (from GET /api/v1/clusters)."},
+                        "decision": {"type": "string", "enum": ["benign", "real", "investigating"]},
+                        "reason": {"type": "string"}
+                    }
+                }
+            }
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/healthz": {"get": {
+                "summary": "Liveness: 200 and `ok` while the server runs and its database answers.",
+                "security": [],
+                "x-quell-roles": roles(&[]),
+                "responses": {"200": {"description": "ok", "content": {"text/plain": {}}}, "503": error_response("The database does not answer.")}
+            }},
+            "/metrics": {"get": {
+                "summary": "Prometheus text format: alerts ingested by rule and priority, duplicates, rejected requests, requests and latency by route.",
+                "x-quell-roles": roles(&["admin", "viewer"]),
+                "responses": with_auth(json!({"200": {"description": "metrics", "content": {"text/plain; version=0.0.4": {}}}}))
+            }},
+            "/api/v1/openapi.json": {"get": {
+                "summary": "This document.",
+                "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                "responses": with_auth(json!({"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}))
+            }},
+            "/api/v1/alerts": {
+                "post": {
+                    "summary": "Ingest a batch of Falco alerts. Answers 2xx only after the batch is committed; an alert already stored (same `uuid`, or same content and time) is not stored twice. One malformed alert rejects the whole batch (400, nothing stored) with a message naming its line or element and key.",
+                    "x-quell-roles": roles(&["admin", "sensor"]),
+                    "requestBody": {"required": true, "content": {
+                        "application/json": {"schema": {"oneOf": [
+                            {"$ref": "#/components/schemas/FalcoAlert"},
+                            {"type": "array", "items": {"$ref": "#/components/schemas/FalcoAlert"}}
+                        ]}},
+                        "application/x-ndjson": {"schema": {"type": "string", "description": "One FalcoAlert object per line."}}
+                    }},
+                    "responses": with_auth(json!({
+                        "200": {"description": "Committed.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}}},
+                        "400": error_response("Malformed body: nothing stored."),
+                        "408": error_response("The body did not arrive in time (60 s by default): nothing stored."),
+                        "413": error_response("Body over the size limit: nothing stored."),
+                        "415": error_response("A Content-Encoding (compression) was given: send the body uncompressed."),
+                        "503": error_response("The store failed: nothing acknowledged; retry.")
+                    }))
+                },
+                "get": {
+                    "summary": "Alerts, newest first, filtered; `next_cursor` gives the next page.",
+                    "x-quell-roles": roles(&["admin", "viewer"]),
+                    "parameters": [
+                        q("rule", "Exact rule name."), q("priority", "A Falco priority (any case)."),
+                        q("host", "Exact host name."), q("container", "Container id or image."),
+                        q("namespace", "Kubernetes namespace."), q("since", "RFC 3339 time or nanoseconds: alerts at or after."),
+                        q("until", "RFC 3339 time or nanoseconds: alerts before."), q("q", "Text contained in the alert's output."),
+                        q("limit", "Page size (1 to 1000, default 100)."), q("cursor", "`next_cursor` of the previous page.")
+                    ],
+                    "responses": with_auth(json!({
+                        "200": {"description": "A page.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                            "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/StoredAlert"}},
+                            "next_cursor": {"type": ["string", "null"]}
+                        }}}}},
+                        "400": error_response("A filter or the cursor is malformed.")
+                    }))
+                }
+            },
+            "/api/v1/alerts/{id}": {"get": {
+                "summary": "One alert: everything stored about it, and quell's triage verdict with its reasons in English or Japanese (`lang`, else Accept-Language).",
+                "x-quell-roles": roles(&["admin", "viewer"]),
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+                    q("lang", "`en` or `ja` for the triage text (else Accept-Language).")
+                ],
+                "responses": with_auth(json!({
+                    "200": {"description": "The alert.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StoredAlert"}}}},
+                    "400": error_response("The id is not a number, or `lang` is not en or ja."),
+                    "404": error_response("No such alert.")
+                }))
+            }},
+            "/api/v1/clusters": {"get": {
+                "summary": "Alerts grouped by the store (rule, host, container image): counts, first and last seen, the latest decision on the cluster; newest first, `next_cursor` gives the next page.",
+                "x-quell-roles": roles(&["admin", "viewer"]),
+                "parameters": [
+                    q("rule", "Exact rule name."), q("host", "Exact host name."), q("image", "Container image."),
+                    q("since", "RFC 3339 time or nanoseconds: last seen at or after."),
+                    q("until", "RFC 3339 time or nanoseconds: first seen before."),
+                    q("limit", "Page size (1 to 1000, default 100)."), q("cursor", "`next_cursor` of the previous page.")
+                ],
+                "responses": with_auth(json!({"200": {"description": "Clusters.", "content": {"application/json": {}}}}))
+            }},
+            "/api/v1/decisions": {"post": {
+                "summary": "Record a person's decision on an alert or a cluster (benign, real, investigating), with why; the token is recorded as who.",
+                "x-quell-roles": roles(&["admin"]),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Decision"}}}},
+                "responses": with_auth(json!({
+                    "201": {"description": "Recorded.", "content": {"application/json": {}}},
+                    "400": error_response("Malformed decision."),
+                    "404": error_response("No such alert.")
+                }))
+            }}
+        }
+    })
+}

@@ -1,0 +1,92 @@
+//! `quell serve` and `quell token new`: options in, quell-server's library does the work.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use quell_server::{Config, ServeOptions};
+use quell_store::Role;
+
+/// The store's default file: `$XDG_DATA_HOME/quell/quell.db`, else
+/// `$HOME/.local/share/quell/quell.db`; its directory is created.
+pub fn default_db() -> Result<PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".local/share"))
+        })
+        .context("no data directory: set HOME or XDG_DATA_HOME, or give --db PATH")?;
+    let dir = base.join("quell");
+    std::fs::create_dir_all(&dir).with_context(|| {
+        format!(
+            "cannot create {}",
+            quell_events::term::escape(&dir.display().to_string())
+        )
+    })?;
+    Ok(dir.join("quell.db"))
+}
+
+fn db_spec(db: Option<&Path>) -> Result<String> {
+    let path = match db {
+        Some(p) => p.to_path_buf(),
+        None => default_db()?,
+    };
+    Ok(path.to_string_lossy().into_owned())
+}
+
+/// Runs `quell serve`.
+pub fn run(
+    listen: SocketAddr,
+    db: Option<&Path>,
+    rules: &[PathBuf],
+    default_rules: bool,
+    max_body_bytes: usize,
+) -> Result<ExitCode> {
+    // The rules triage uses; checked before the server starts: invalid rules stop it here.
+    let engine = crate::ruleset::load(rules, default_rules)?;
+    let db = db_spec(db)?;
+    if !listen.ip().is_loopback() {
+        crate::note!(
+            "quell serve: listening on {listen}, reachable from other machines; every request but /healthz needs a token"
+        );
+    }
+    let options = ServeOptions {
+        listen,
+        db: db.clone(),
+        config: Config {
+            max_body_bytes,
+            rules: std::sync::Arc::new(engine),
+            ..Config::default()
+        },
+    };
+    quell_server::run(options, |addr| {
+        crate::note!(
+            "quell serve: listening on http://{addr} (store {}); SIGTERM or Ctrl-C stops it",
+            quell_events::term::escape(&db)
+        );
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `quell token new`: prints the token once, on standard output.
+pub fn new_token(db: Option<&Path>, role: Role, name: Option<&str>) -> Result<ExitCode> {
+    let db = db_spec(db)?;
+    let name = name.unwrap_or(role.as_str());
+    let actor = std::env::var("USER").unwrap_or_else(|_| "quell token new".to_string());
+    let created = quell_server::new_token(&db, name, role, &actor)?;
+    let mut out = crate::output::Out::new();
+    use std::io::Write;
+    writeln!(out, "{}", created.token)?;
+    out.flush()?;
+    crate::note!(
+        "quell token new: token {} (id {}, role {}); it is shown only now: the store keeps only its hash",
+        quell_events::term::escape(name),
+        created.info.id,
+        role.as_str()
+    );
+    Ok(ExitCode::SUCCESS)
+}
