@@ -113,25 +113,30 @@ fn code_for(dir: &Path, kind: &str) -> String {
     }
     let mut code = Vec::new();
     for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else {
-            continue;
-        };
-        // A module borrowed from another crate with `#[path = "…"]` is code of this one too.
+        with_borrowed(f, 0, &mut code);
+    }
+    code.join("\n")
+}
+
+/// The code of file `f`, and of the modules it borrows with `#[path = "…"]` (from another
+/// crate: code of this one too), and of theirs, a few levels deep.
+fn with_borrowed(f: &Path, depth: usize, code: &mut Vec<String>) {
+    let Ok(text) = std::fs::read_to_string(f) else {
+        return;
+    };
+    if depth < 4 {
         for line in text.lines() {
             if let Some(rel) = line
                 .trim()
                 .strip_prefix("#[path = \"")
                 .and_then(|r| r.strip_suffix("\"]"))
             {
-                let borrowed = f.parent().unwrap_or(dir).join(rel);
-                if let Ok(t) = std::fs::read_to_string(&borrowed) {
-                    code.push(code_of(&t));
-                }
+                let base = f.parent().unwrap_or(Path::new("."));
+                with_borrowed(&base.join(rel), depth + 1, code);
             }
         }
-        code.push(code_of(&text));
     }
-    code.join("\n")
+    code.push(code_of(&text));
 }
 
 fn crates() -> Vec<PathBuf> {
