@@ -1730,7 +1730,7 @@ pub enum Step {
     LogCleared,
     /// Credential material read, or named by a general-purpose reader: a service-account
     /// token or other mounted secret, a private key, a password database, cloud or cluster
-    /// credentials.
+    /// credentials, another process's environment (`/proc/1/environ`).
     CredentialMaterial,
     /// A web request for secrets, tokens or a cloud's instance credentials (an orchestrator
     /// API's `/secrets`, a token request, the metadata address).
@@ -2037,6 +2037,23 @@ pub fn is_credential_material(path: &str) -> bool {
         || matches!(base, "credentials.json" | "secrets.yaml" | "secrets.yml")
 }
 
+/// Whether a path is another process's environment (`/proc/1/environ`,
+/// `/proc/812/task/815/environ`, `/proc/*/environ`): where a workload keeps the secrets it
+/// was given (database passwords, API tokens, cloud keys), so reading it reads credential
+/// material. A process's own (`/proc/self/environ`) holds nothing it does not have.
+pub fn process_environment(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/proc/") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    let pid = |p: &str| p == "*" || (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    match parts.as_slice() {
+        [p, "environ"] => pid(p),
+        [p, "task", t, "environ"] => pid(p) && pid(t),
+        _ => false,
+    }
+}
+
 /// Whether a path is a persistence location or an account or privilege database: writing
 /// it keeps an intruder's access or gives one.
 fn privileged_file(path: &str) -> bool {
@@ -2220,7 +2237,7 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         if let Some(p) = args
             .iter()
             .map(|a| a.trim_matches(|c| c == '"' || c == '\''))
-            .find(|a| a.starts_with('/') && is_credential_material(a))
+            .find(|a| a.starts_with('/') && (is_credential_material(a) || process_environment(a)))
             .filter(|_| READERS.contains(&name.as_str()) || DOWNLOADERS.contains(&name.as_str()))
         {
             return Some((Step::CredentialMaterial, p.to_string()));
@@ -2325,6 +2342,10 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             } else if read && is_credential_material(&path) {
                 let reader = text(ev, "proc.name").unwrap_or_default();
                 (!reads_by_design(&reader, &path)).then_some((Step::CredentialMaterial, path))
+            } else if read && process_environment(&path) {
+                // Another process's environment holds the secrets it was given: nobody
+                // reads it by design in a person's session.
+                Some((Step::CredentialMaterial, path))
             } else {
                 None
             }
@@ -2374,6 +2395,7 @@ pub fn may_be_step(ty: &str, paths: impl IntoIterator<Item = String>) -> bool {
         | "ftruncate" | "rename" | "renameat" | "renameat2" | "link" | "linkat" | "symlink"
         | "symlinkat" => paths.into_iter().any(|p| {
             is_credential_material(&p)
+                || process_environment(&p)
                 || privileged_file(&p)
                 || security_record(&p)
                 || host_path(&p)
@@ -3034,7 +3056,18 @@ mod tests {
             Some(Step::CredentialMaterial)
         );
         assert_eq!(exec("shred", "shred -u /etc/ssl/private/old.key"), None);
-        assert_eq!(exec("cat", "cat /proc/1/environ"), None);
+        // Another process's environment holds the secrets it was given; a process's own
+        // does not.
+        assert_eq!(
+            exec("cat", "cat /proc/1/environ"),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(
+            exec("strings", "strings /proc/812/task/815/environ"),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(exec("cat", "cat /proc/self/environ"), None);
+        assert_eq!(exec("cat", "cat /proc/1/status"), None);
         // Requests for secrets, TLS verification off toward another host.
         assert_eq!(
             exec(
@@ -3179,7 +3212,12 @@ mod tests {
             open("O_RDONLY", true, "/proc/sys/kernel/cap_last_cap"),
             None
         );
-        assert_eq!(open("O_RDONLY", true, "/proc/1/environ"), None);
+        assert_eq!(
+            open("O_RDONLY", true, "/proc/1/environ"),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(open("O_RDONLY", true, "/proc/self/environ"), None);
+        assert_eq!(open("O_RDONLY", true, "/proc/1/cmdline"), None);
         // Tracers that write another process's memory or capture its data; not an attach.
         assert_eq!(
             step(
@@ -3231,6 +3269,8 @@ mod tests {
             vec!["/root/.ssh/authorized_keys".to_string()]
         ));
         assert!(!may_be_step("openat", vec!["/var/log/syslog".to_string()]));
+        assert!(may_be_step("openat", vec!["/proc/1/environ".to_string()]));
+        assert!(!may_be_step("openat", vec!["/proc/self/environ".to_string()]));
         assert!(!may_be_step("close", vec!["/etc/shadow".to_string()]));
     }
 }

@@ -2853,7 +2853,7 @@ mod tests {
         assert!(signals(&r[0]).contains(&"person_quiet"), "{:#?}", r[0]);
         assert_eq!(r[0].anchor, None);
         // Ordinary work beside it keeps the anchor: a local health check, reading a
-        // configuration and an environment, destroying an old key.
+        // configuration and a process's command line, destroying an old key.
         let benign = vec![
             ev(
                 1_000_050_000_000,
@@ -2866,7 +2866,7 @@ mod tests {
                 1_000_060_000_000,
                 "cat",
                 "/usr/bin/cat",
-                "cat /proc/1/environ",
+                "cat /proc/1/cmdline",
                 json!({}),
             ),
             ev(
@@ -2936,6 +2936,20 @@ mod tests {
                     "cat /var/run/secrets/kubernetes.io/serviceaccount/token",
                     json!({}),
                 ),
+            ),
+            (
+                "another process's environment by cat",
+                ev(
+                    1_000_300_000_000,
+                    "cat",
+                    "/usr/bin/cat",
+                    "cat /proc/1/environ",
+                    json!({}),
+                ),
+            ),
+            (
+                "another process's environment opened",
+                json!({"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_read":true,"evt.rawtime":late,"proc.name":"sh","proc.exepath":"/usr/bin/sh","fd.name":"/proc/7/environ"}),
             ),
             (
                 "service-account token opened",

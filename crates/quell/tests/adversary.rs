@@ -17,6 +17,8 @@
 //! - `credential_exfil`: the session read an SSH key, then sent data to a public address;
 //! - `persist_cron`, `persist_unit`, `persist_keys`, `persist_rc`: the session wrote a cron
 //!   entry, a systemd unit, `authorized_keys` or a shell start-up file;
+//! - `environ_read`: the session read another process's environment (`cat /proc/1/environ`:
+//!   a workload's secrets);
 //! - `cron_replay`: the session wrote a cron entry, and the same act then ran from cron
 //!   (a job somebody entered a session to schedule);
 //! - `worm`: the same act by an intruder at a terminal (ssh, tty, nothing else), repeated on
@@ -29,8 +31,9 @@
 //! The attacker versions are triaged together with the benign ones (as the judgment test
 //! does); every attacker version still called likely false positive is listed with the
 //! anchor it got, and the test fails when any is. It reads only what the split
-//! discipline allows: hand and live TRAIN families, and the holdout (dev) corpus; the
-//! hand and live TEST families and holdout2/holdout3 are never loaded.
+//! discipline allows: hand and live TRAIN families, and the holdout (dev) and holdout3 (dev
+//! since session 8) corpora; the hand and live TEST families and holdout2/holdout4 are never
+//! loaded.
 //!
 //! `cargo test -p quell --test adversary -- --nocapture` prints the table.
 
@@ -483,6 +486,12 @@ fn attack(
             true,
         )),
         "persist_rc" => after.push(open(act, pid0, 10, "/usr/bin/tee", "/root/.bashrc", true)),
+        // Secrets taken from a workload's environment (holdout3's stolen kubeconfig: a
+        // `kubectl exec -it` that only reads /proc/1/environ is otherwise a quiet session).
+        "environ_read" => {
+            after.push(exec(act, pid0, 5, "/usr/bin/cat", "cat /proc/1/environ"));
+            after.push(open(act, pid0, 5, "/usr/bin/cat", "/proc/1/environ", false));
+        }
         "cron_replay" => {
             before.push(open(
                 act,
@@ -565,6 +574,7 @@ const MOVES: &[&str] = &[
     "persist_unit",
     "persist_keys",
     "persist_rc",
+    "environ_read",
     "cron_replay",
 ];
 
@@ -839,6 +849,7 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         ("hand-train", yaml_units("hand", "hand-train", true)),
         ("live-train", live_train_units()),
         ("holdout-dev", yaml_units("holdout", "holdout-dev", false)),
+        ("holdout3-dev", yaml_units("holdout3", "holdout3-dev", false)),
     ]
 }
 
