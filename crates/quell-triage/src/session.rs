@@ -555,7 +555,12 @@ impl Sessions {
 fn is_leader_exec(r: &Record) -> bool {
     let exec = text(&r.event, "evt.type").is_some_and(|t| t == "execve" || t == "execveat")
         && int(&r.event, "evt.rawres").is_none_or(|x| x == 0);
-    exec && int(&r.event, "proc.pid").is_some_and(|p| p > 1 && Some(p) == int(&r.event, "proc.sid"))
+    let sid = int(&r.event, "proc.sid");
+    // In a container the session id is the one of the container's pid namespace: its
+    // leader is the process whose pid there (`proc.vpid`) is the session id.
+    let in_container = text(&r.event, "container.id").is_some_and(|c| !c.is_empty() && c != "host");
+    let leader = |k: &str| int(&r.event, k).is_some_and(|p| p > 1 && Some(p) == sid);
+    exec && (leader("proc.pid") || (in_container && leader("proc.vpid")))
 }
 
 // ------------------------------------------------ a person's quiet session (issue 11)
@@ -794,5 +799,30 @@ mod tests {
         assert_eq!(trace(lines(7552, "runc")), None);
         assert!(trace(lines(7553, "sh")).is_some());
         assert!(trace(lines(8000, "runc")).is_some());
+    }
+
+    /// A container's session leader is seen by its pid in the container (`proc.vpid`), the
+    /// session id being the one of the container's pid namespace; on the host, only by its
+    /// host pid.
+    #[test]
+    fn a_container_session_leader_is_seen_by_its_vpid() {
+        let lines = |ctr: &str| {
+            [
+                format!(
+                    r#"{{"evt.type":"execve","evt.rawres":0,"proc.sid":10,"proc.pid":24114,"proc.vpid":10,"evt.rawtime":100,"proc.name":"sh","proc.exepath":"/bin/sh","proc.cmdline":"sh -i","proc.tty":34816,"proc.pname":"runc","container.id":"{ctr}"}}"#
+                ),
+                format!(
+                    r#"{{"evt.type":"unlinkat","evt.rawres":0,"proc.sid":10,"proc.pid":24117,"proc.vpid":13,"proc.ppid":24114,"evt.rawtime":120,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"sh","fs.path.name":"/var/log/syslog.1","container.id":"{ctr}"}}"#
+                ),
+            ]
+            .join("\n")
+        };
+        let whole = |text: String| {
+            let recs = parse_records(&text, "t").unwrap();
+            let s = Sessions::new(&recs);
+            s.seen_whole(&recs, 1)
+        };
+        assert!(whole(lines("7e6a6208b3b4")));
+        assert!(!whole(lines("host")));
     }
 }
