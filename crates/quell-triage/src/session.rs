@@ -594,7 +594,7 @@ impl Sessions {
         // opened by the runtime before it became the shell) is how the person came in,
         // judged by the person test, not a step they took. Only that ancestor process, by
         // its pid in the alert's lineage, and only for those two steps.
-        let entry_pids = records.get(at).map(|r| entry_pids(r)).unwrap_or_default();
+        let entry_pids = records.get(at).map(entry_pids).unwrap_or_default();
         let entering = |index: usize, st: crate::evidence::Step| {
             matches!(
                 st,
