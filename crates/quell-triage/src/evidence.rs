@@ -1810,7 +1810,8 @@ pub enum Step {
     LogCleared,
     /// Credential material read, or named by a general-purpose reader: a service-account
     /// token or other mounted secret, a private key, a password database, cloud or cluster
-    /// credentials.
+    /// credentials, another process's environment (`/proc/1/environ`), the environment
+    /// printed in a container (`env`, `printenv`).
     CredentialMaterial,
     /// A web request for secrets, tokens or a cloud's instance credentials (an orchestrator
     /// API's `/secrets`, a token request, the metadata address).
@@ -1842,10 +1843,16 @@ pub enum Step {
     OrchestratorApi,
     /// Another process's memory written or its reads and writes captured: a ptrace
     /// request that writes (`PTRACE_POKETEXT`, `PTRACE_SETREGS`...), or a tracer recording
-    /// the data a process reads or writes (`strace -e trace=read`).
+    /// the data a process reads or writes (`strace -e trace=read`, `ltrace -e read`, or
+    /// strings shown at length: `strace -s 1024`).
     Sniffing,
     /// A hidden file written in a temporary directory (`/tmp/.x`): where intruders stage.
     HiddenStaging,
+    /// An interactive shell started by a program that is neither a shell, a login or
+    /// terminal entry, a runtime, a privilege change nor an init (`vim` `:!bash` or
+    /// `find -exec /bin/sh` run through sudo, `python -c 'pty.spawn("/bin/bash")'`): a way
+    /// out of a program a person was allowed to run, or a reverse shell made interactive.
+    ShellEscape,
 }
 
 impl Step {
@@ -1868,6 +1875,7 @@ impl Step {
             Step::OrchestratorApi => "a connection to the orchestrator's API",
             Step::Sniffing => "another process's memory written or its data captured",
             Step::HiddenStaging => "a hidden file written in a temporary directory",
+            Step::ShellEscape => "a shell started from inside another program",
         }
     }
 
@@ -1890,6 +1898,7 @@ impl Step {
             Step::OrchestratorApi => "オーケストレーター API への接続",
             Step::Sniffing => "他プロセスのメモリ書き換えまたは入出力データの取得",
             Step::HiddenStaging => "一時ディレクトリへの隠しファイルの書き込み",
+            Step::ShellEscape => "他のプログラムの内部から起動されたシェル",
         }
     }
 }
@@ -2117,6 +2126,47 @@ pub fn is_credential_material(path: &str) -> bool {
         || matches!(base, "credentials.json" | "secrets.yaml" | "secrets.yml")
 }
 
+/// Whether the execution of a shell (arguments `args`) is a [`Step::ShellEscape`]: an
+/// interactive shell (no command, no script: only flags such as `-i`, `-l`, `-p`) whose
+/// parent is a program of its own, not a shell, a login or terminal entry, a runtime, a
+/// privilege change, an init, a scheduler or a CI runner. An unknown parent is no escape.
+fn shell_escape(ev: &FlatEvent, args: &[&str]) -> bool {
+    let interactive = args
+        .iter()
+        .all(|a| a.starts_with('-') && !a.starts_with("--") && !a.contains('c'));
+    let Some(parent) = text(ev, "proc.pname").filter(|p| !p.is_empty()) else {
+        return false;
+    };
+    interactive
+        && !matches!(
+            role(&parent),
+            Role::Shell
+                | Role::Login
+                | Role::Runtime
+                | Role::Privilege
+                | Role::Init
+                | Role::Scheduler
+                | Role::CiRunner
+        )
+}
+
+/// Whether a path is another process's environment (`/proc/1/environ`,
+/// `/proc/812/task/815/environ`, `/proc/*/environ`): where a workload keeps the secrets it
+/// was given (database passwords, API tokens, cloud keys), so reading it reads credential
+/// material. A process's own (`/proc/self/environ`) holds nothing it does not have.
+pub fn process_environment(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/proc/") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    let pid = |p: &str| p == "*" || (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    match parts.as_slice() {
+        [p, "environ"] => pid(p),
+        [p, "task", t, "environ"] => pid(p) && pid(t),
+        _ => false,
+    }
+}
+
 /// Whether a path is a persistence location or an account or privilege database: writing
 /// it keeps an intruder's access or gives one.
 fn privileged_file(path: &str) -> bool {
@@ -2268,6 +2318,22 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         }
         if matches!(name.as_str(), "strace" | "ltrace" | "gdb" | "perf") {
             let lower = cmd.to_ascii_lowercase();
+            // The data read or written, named as the calls to show (`-e read`), or shown at
+            // length (`-s 1024`: strace and ltrace cut strings at 32 characters unless told).
+            let calls = args.iter().zip(args.iter().skip(1)).any(|(a, b)| {
+                *a == "-e"
+                    && ["read", "write", "recv", "send"]
+                        .iter()
+                        .any(|c| b.starts_with(c))
+            });
+            let long_strings = args.iter().zip(args.iter().skip(1)).any(|(a, b)| {
+                (*a == "-s" || *a == "--string-limit") && b.parse::<u32>().is_ok_and(|n| n >= 64)
+            }) || args.iter().any(|a| {
+                a.strip_prefix("--string-limit=")
+                    .or_else(|| a.strip_prefix("-s").filter(|n| !n.is_empty()))
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .is_some_and(|n| n >= 64)
+            });
             if [
                 "trace=read",
                 "trace=write",
@@ -2279,6 +2345,8 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             ]
             .iter()
             .any(|k| lower.contains(k))
+                || calls
+                || long_strings
                 || (name == "gdb" && args.iter().any(|a| *a == "-p" || a.starts_with("--pid")))
             {
                 return Some((Step::Sniffing, cmd));
@@ -2300,10 +2368,24 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         if let Some(p) = args
             .iter()
             .map(|a| a.trim_matches(|c| c == '"' || c == '\''))
-            .find(|a| a.starts_with('/') && is_credential_material(a))
+            .find(|a| a.starts_with('/') && (is_credential_material(a) || process_environment(a)))
             .filter(|_| READERS.contains(&name.as_str()) || DOWNLOADERS.contains(&name.as_str()))
         {
             return Some((Step::CredentialMaterial, p.to_string()));
+        }
+        // The environment printed in a container: a shell the runtime started there
+        // carries the workload's own environment (its secrets), as `/proc/1/environ` does.
+        let in_container = text(ev, "container.id").is_some_and(|c| !c.is_empty() && c != "host");
+        if in_container
+            && (name == "printenv" || (name == "env" && args.iter().all(|a| a.starts_with('-'))))
+        {
+            return Some((Step::CredentialMaterial, cmd));
+        }
+        if role(&name) == Role::Shell && shell_escape(ev, &args) {
+            return Some((
+                Step::ShellEscape,
+                format!("{} < {}", cmd, text(ev, "proc.pname").unwrap_or_default()),
+            ));
         }
         if role(&name) == Role::Shell || role(&name) == Role::Interpreter {
             if let Some(script) = crate::cluster::script_of(&cmd) {
@@ -2405,6 +2487,10 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             } else if read && is_credential_material(&path) {
                 let reader = text(ev, "proc.name").unwrap_or_default();
                 (!reads_by_design(&reader, &path)).then_some((Step::CredentialMaterial, path))
+            } else if read && process_environment(&path) {
+                // Another process's environment holds the secrets it was given: nobody
+                // reads it by design in a person's session.
+                Some((Step::CredentialMaterial, path))
             } else {
                 None
             }
@@ -2454,6 +2540,7 @@ pub fn may_be_step(ty: &str, paths: impl IntoIterator<Item = String>) -> bool {
         | "ftruncate" | "rename" | "renameat" | "renameat2" | "link" | "linkat" | "symlink"
         | "symlinkat" => paths.into_iter().any(|p| {
             is_credential_material(&p)
+                || process_environment(&p)
                 || privileged_file(&p)
                 || security_record(&p)
                 || host_path(&p)
@@ -3154,7 +3241,38 @@ mod tests {
             Some(Step::CredentialMaterial)
         );
         assert_eq!(exec("shred", "shred -u /etc/ssl/private/old.key"), None);
-        assert_eq!(exec("cat", "cat /proc/1/environ"), None);
+        // Another process's environment holds the secrets it was given; a process's own
+        // does not.
+        assert_eq!(
+            exec("cat", "cat /proc/1/environ"),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(
+            exec("strings", "strings /proc/812/task/815/environ"),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(exec("cat", "cat /proc/self/environ"), None);
+        assert_eq!(exec("cat", "cat /proc/1/status"), None);
+        // An interactive shell started from inside another program is an escape; from a
+        // shell, a login, a runtime, sudo, or with a command to run, it is not.
+        let shell = |cmd: &str, parent: &str| {
+            step(&format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"proc.name":"bash","proc.exepath":"/usr/bin/bash","proc.cmdline":{},"proc.pname":"{parent}"}}"#,
+                serde_json::Value::from(cmd)
+            ))
+        };
+        assert_eq!(shell("/bin/bash", "vim"), Some(Step::ShellEscape));
+        assert_eq!(shell("bash -i", "find"), Some(Step::ShellEscape));
+        assert_eq!(shell("bash", "python3"), Some(Step::ShellEscape));
+        for parent in [
+            "bash", "sshd", "tmux", "runc", "sudo", "su", "systemd", "cron",
+        ] {
+            assert_eq!(shell("/bin/bash", parent), None, "{parent}");
+        }
+        assert_eq!(shell("-bash", "sshd"), None);
+        assert_eq!(shell("bash -c make", "vim"), None);
+        assert_eq!(shell("bash ./build.sh", "make"), None);
+        assert_eq!(shell("bash", ""), None);
         // Requests for secrets, TLS verification off toward another host.
         assert_eq!(
             exec(
@@ -3299,7 +3417,12 @@ mod tests {
             open("O_RDONLY", true, "/proc/sys/kernel/cap_last_cap"),
             None
         );
-        assert_eq!(open("O_RDONLY", true, "/proc/1/environ"), None);
+        assert_eq!(
+            open("O_RDONLY", true, "/proc/1/environ"),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(open("O_RDONLY", true, "/proc/self/environ"), None);
+        assert_eq!(open("O_RDONLY", true, "/proc/1/cmdline"), None);
         // Tracers that write another process's memory or capture its data; not an attach.
         assert_eq!(
             step(
@@ -3318,6 +3441,33 @@ mod tests {
             Some(Step::Sniffing)
         );
         assert_eq!(exec("strace", "strace -f -p 812 -e trace=none"), None);
+        // The data shown: the read calls named, or strings shown at length.
+        assert_eq!(
+            exec("ltrace", "ltrace -f -e read -p 21877"),
+            Some(Step::Sniffing)
+        );
+        assert_eq!(
+            exec("strace", "strace -f -s 1024 -p 812"),
+            Some(Step::Sniffing)
+        );
+        assert_eq!(exec("strace", "strace -s512 -p 812"), Some(Step::Sniffing));
+        assert_eq!(exec("strace", "strace -s 32 -p 812"), None);
+        assert_eq!(exec("ltrace", "ltrace -S -tt -p 21877"), None);
+        // The environment printed in a container (a runtime's shell carries the
+        // workload's); on the host, or `env` running a command, it is not.
+        let env = |cmd: &str, ctr: &str| {
+            step(&format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"proc.name":"{}","proc.exepath":"/usr/bin/env","proc.cmdline":"{cmd}","container.id":"{ctr}"}}"#,
+                cmd.split(' ').next().unwrap_or_default()
+            ))
+        };
+        assert_eq!(env("env", "3e8d21aa01bc"), Some(Step::CredentialMaterial));
+        assert_eq!(
+            env("printenv", "3e8d21aa01bc"),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(env("env", "host"), None);
+        assert_eq!(env("env LANG=C sort", "3e8d21aa01bc"), None);
         // Hidden staging in a temporary directory; the X11 socket directory is not.
         assert_eq!(
             open("O_WRONLY|O_CREAT", false, "/tmp/.e.sh"),
@@ -3351,6 +3501,11 @@ mod tests {
             vec!["/root/.ssh/authorized_keys".to_string()]
         ));
         assert!(!may_be_step("openat", vec!["/var/log/syslog".to_string()]));
+        assert!(may_be_step("openat", vec!["/proc/1/environ".to_string()]));
+        assert!(!may_be_step(
+            "openat",
+            vec!["/proc/self/environ".to_string()]
+        ));
         assert!(!may_be_step("close", vec!["/etc/shadow".to_string()]));
     }
 }

@@ -48,6 +48,18 @@ fn pid_key(r: &Record, pid: i64) -> String {
     k
 }
 
+/// The pids of the runtimes and login daemons in the lineage of record `r` (its
+/// `proc.apid[N]` whose `proc.aname[N]` is one).
+fn entry_pids(r: &Record) -> Vec<i64> {
+    (1..=crate::evidence::MAX_ANCESTORS)
+        .filter_map(|level| {
+            let name = text(&r.event, &format!("proc.aname[{level}]"))?;
+            let pid = int(&r.event, &format!("proc.apid[{level}]"))?;
+            matches!(role(&name), Role::Runtime | Role::Login).then_some(pid)
+        })
+        .collect()
+}
+
 /// What counting a plain event in its session needs (see [`Sessions::count_plain`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PlainEvent<'a> {
@@ -580,7 +592,12 @@ impl Sessions {
 fn is_leader_exec(r: &Record) -> bool {
     let exec = text(&r.event, "evt.type").is_some_and(|t| t == "execve" || t == "execveat")
         && int(&r.event, "evt.rawres").is_none_or(|x| x == 0);
-    exec && int(&r.event, "proc.pid").is_some_and(|p| p > 1 && Some(p) == int(&r.event, "proc.sid"))
+    let sid = int(&r.event, "proc.sid");
+    // In a container the session id is the one of the container's pid namespace: its
+    // leader is the process whose pid there (`proc.vpid`) is the session id.
+    let in_container = text(&r.event, "container.id").is_some_and(|c| !c.is_empty() && c != "host");
+    let leader = |k: &str| int(&r.event, k).is_some_and(|p| p > 1 && Some(p) == sid);
+    exec && (leader("proc.pid") || (in_container && leader("proc.vpid")))
 }
 
 // ------------------------------------------------ a person's quiet session (issue 11)
@@ -609,6 +626,24 @@ impl Sessions {
     /// catalogue agent's reads are its job when nobody entered the session, not a
     /// person's). `None`: nothing. Returns (what, detail).
     pub fn person_trace(&self, records: &[Record], at: usize) -> Option<(String, String)> {
+        // The entry of the alert's own lineage (the runtime that started the exec'd shell,
+        // the login daemon): its own namespace entering (`/proc/N/root`, `/proc/N/ns/mnt`
+        // opened by the runtime before it became the shell) is how the person came in,
+        // judged by the person test, not a step they took. Only that ancestor process, by
+        // its pid in the alert's lineage, and only for those two steps.
+        let entry_pids = records.get(at).map(entry_pids).unwrap_or_default();
+        let entering = |index: usize, st: crate::evidence::Step| {
+            matches!(
+                st,
+                crate::evidence::Step::HostAccess | crate::evidence::Step::KernelInterface
+            ) && records.get(index).is_some_and(|r| {
+                int(&r.event, "proc.pid").is_some_and(|p| entry_pids.contains(&p))
+                    && matches!(
+                        role(&text(&r.event, "proc.name").unwrap_or_default()),
+                        Role::Runtime | Role::Login
+                    )
+            })
+        };
         for slot in self.linked(records, at) {
             let Some(sess) = self.sessions.get(slot as usize) else {
                 continue;
@@ -618,6 +653,7 @@ impl Sessions {
             }
             for a in sess.acts.iter().take(MAX_SCANNED) {
                 let found = match &a.activity {
+                    Activity::Step(st, _) if entering(a.index, *st) => None,
                     Activity::Download(_, cmd) => Some(("a download", cmd.clone())),
                     Activity::FetchToStdout(_, cmd)
                         if self.piped_to_shell(records, a)
@@ -655,6 +691,7 @@ impl Sessions {
                     records
                         .get(a.index)
                         .and_then(|r| attack_step(&r.event))
+                        .filter(|(st, _)| !entering(a.index, *st))
                         .map(|(st, what)| (st.as_str(), what))
                 });
                 if let Some((what, detail)) = found {
@@ -821,5 +858,56 @@ mod tests {
             "{ctx:?}"
         );
         assert!(s.context(&recs, 4).is_empty(), "{:?}", s.context(&recs, 4));
+    }
+
+    /// The runtime that entered the container (an ancestor of the alert, by pid) opening
+    /// the container's root and namespaces is how the person came in, not a step of theirs;
+    /// the same open by any other process (the shell itself, a runtime outside the lineage)
+    /// still is one.
+    #[test]
+    fn person_trace_excuses_the_entering_runtime_only() {
+        let lines = |opener_pid: i64, opener: &str| {
+            [
+                format!(
+                    r#"{{"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_read":true,"proc.sid":7552,"proc.pid":{opener_pid},"evt.rawtime":100,"proc.name":"{opener}","proc.exepath":"/usr/bin/{opener}","fd.name":"/proc/7537/root","container.id":"d70642b69783"}}"#
+                ),
+                r#"{"evt.type":"execve","evt.rawres":0,"proc.sid":7552,"proc.pid":7553,"proc.ppid":7552,"evt.rawtime":110,"proc.name":"sh","proc.exepath":"/bin/sh","proc.cmdline":"sh -i","proc.tty":34816,"proc.pname":"runc","proc.aname[1]":"runc","proc.apid[1]":7552,"container.id":"d70642b69783"}"#.to_string(),
+                r#"{"evt.type":"unlinkat","evt.rawres":0,"proc.sid":7552,"proc.pid":7556,"proc.ppid":7553,"evt.rawtime":120,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"sh","proc.aname[1]":"sh","proc.apid[1]":7553,"proc.aname[2]":"runc","proc.apid[2]":7552,"fs.path.name":"/var/log/dpkg.log","container.id":"d70642b69783"}"#.to_string(),
+            ]
+            .join("\n")
+        };
+        let trace = |text: String| {
+            let recs = parse_records(&text, "t").unwrap();
+            let s = Sessions::new(&recs);
+            s.person_trace(&recs, 2)
+        };
+        assert_eq!(trace(lines(7552, "runc")), None);
+        assert!(trace(lines(7553, "sh")).is_some());
+        assert!(trace(lines(8000, "runc")).is_some());
+    }
+
+    /// A container's session leader is seen by its pid in the container (`proc.vpid`), the
+    /// session id being the one of the container's pid namespace; on the host, only by its
+    /// host pid.
+    #[test]
+    fn a_container_session_leader_is_seen_by_its_vpid() {
+        let lines = |ctr: &str| {
+            [
+                format!(
+                    r#"{{"evt.type":"execve","evt.rawres":0,"proc.sid":10,"proc.pid":24114,"proc.vpid":10,"evt.rawtime":100,"proc.name":"sh","proc.exepath":"/bin/sh","proc.cmdline":"sh -i","proc.tty":34816,"proc.pname":"runc","container.id":"{ctr}"}}"#
+                ),
+                format!(
+                    r#"{{"evt.type":"unlinkat","evt.rawres":0,"proc.sid":10,"proc.pid":24117,"proc.vpid":13,"proc.ppid":24114,"evt.rawtime":120,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"sh","fs.path.name":"/var/log/syslog.1","container.id":"{ctr}"}}"#
+                ),
+            ]
+            .join("\n")
+        };
+        let whole = |text: String| {
+            let recs = parse_records(&text, "t").unwrap();
+            let s = Sessions::new(&recs);
+            s.seen_whole(&recs, 1)
+        };
+        assert!(whole(lines("7e6a6208b3b4")));
+        assert!(!whole(lines("host")));
     }
 }

@@ -216,8 +216,9 @@ struct AnchorFacts {
     /// executable is the system's own.
     harmless_act: bool,
     /// A person's session quell saw as events, with nothing in it that counts toward an
-    /// attack and no package manager run in it (removing a package log after an install
-    /// hides the install).
+    /// attack (in the window, and in the whole of it by `Sessions::person_trace`) and no
+    /// package manager run in it (removing a package log after an install hides the
+    /// install).
     quiet: bool,
 }
 
@@ -1266,16 +1267,25 @@ impl Triage<'_> {
         // setuid bit, an account or persistence change, a cleared security log, a search
         // for keys, a request for secrets...), no package installed, and the alert's own
         // target no persistence location.
-        if let Some(h) =
-            self.person_quiet(ev, records, at, sessions, interactive && kinds.is_empty())
-        {
+        // The person test (interactive, nothing in the window) and, over the whole of the
+        // sessions, nothing toward an attack by `Sessions::person_trace`'s strict test:
+        // computed once, for `person_quiet` and for the `quiet_session` anchor.
+        let person_clear = interactive
+            && kinds.is_empty()
+            && sessions.seen(records, at)
+            && sessions.person_trace(records, at).is_none();
+        if let Some(h) = self.person_quiet(ev, records, at, sessions, person_clear) {
             out.push(h);
         }
         let installed = ctx.iter().any(|c| {
             matches!(&c.act.activity, Activity::Maintenance(n) if crate::evidence::role(n) == crate::evidence::Role::PackageManager)
         });
         let facts = AnchorFacts {
-            quiet: kinds.is_empty() && interactive && !installed && sessions.seen(records, at),
+            // A person's session anchors only when nothing in the whole of it counts toward
+            // an attack by the strict test (tests/adversary.rs: a housekeeping removal in a
+            // session that escaped from a program run through sudo, or read a workload's
+            // environment, anchored on the window's activities alone).
+            quiet: person_clear && !installed,
             unattended: (unattended(ev) && !work.cron_refuted) || work.workload.is_some(),
             harmless_act: cat
                 .as_ref()
@@ -1285,7 +1295,9 @@ impl Triage<'_> {
     }
 
     /// The `person_quiet` signal for the alert at `at`, when it holds (see `signals_for`).
-    /// `quiet`: the person test of `signals_for` (interactive, nothing in the window).
+    /// `quiet`: the person test of `signals_for` (interactive, nothing in the window, the
+    /// session seen, nothing toward an attack in the whole of it by
+    /// `Sessions::person_trace`).
     fn person_quiet(
         &self,
         ev: &FlatEvent,
@@ -1319,8 +1331,7 @@ impl Triage<'_> {
             && !installed
             && !persistence_target
             && shipped_executable(ev)
-            && sessions.seen_whole(records, at)
-            && sessions.person_trace(records, at).is_none();
+            && sessions.seen_whole(records, at);
         holds.then(|| hit("person_quiet", 1.0, Vec::new()))
     }
 
@@ -1856,6 +1867,52 @@ mod tests {
             r[0]
         );
         assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+    }
+
+    /// The package log removed by a person's session is anchored (`quiet_session`) only when
+    /// nothing in the whole session counts toward an attack by the strict person test: a
+    /// session that escaped from a program run through sudo to a shell, or read a
+    /// workload's environment, first, is not a quiet one (tests/adversary.rs found both).
+    #[test]
+    fn package_log_removed_after_a_step_toward_an_attack_is_not_anchored() {
+        let session = |extra: Vec<serde_json::Value>| {
+            let mut lines = vec![l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":350,"evt.rawtime":100,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"}),
+            )];
+            lines.extend(extra.into_iter().map(l));
+            lines.push(l(
+                json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":350,"evt.rawtime":120,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}),
+            ));
+            verdict_of(&lines, "Clear Log Activities")
+        };
+        let r = session(Vec::new());
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        for (why, step) in [
+            (
+                "an escape from sudo vim",
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":350,"evt.rawtime":110,"proc.name":"bash","proc.exepath":"/usr/bin/bash","proc.cmdline":"/bin/bash","proc.tty":34816,"proc.pname":"vim","proc.aname[2]":"sudo","proc.aname[3]":"bash","proc.aname[4]":"sshd"}),
+            ),
+            (
+                "a workload's environment read",
+                json!({"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_read":true,"proc.sid":350,"evt.rawtime":110,"proc.name":"cat","proc.exepath":"/usr/bin/cat","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fd.name":"/proc/1/environ"}),
+            ),
+        ] {
+            let r = session(vec![step]);
+            assert_eq!(r.len(), 1, "{why}: {r:#?}");
+            assert!(
+                signals(&r[0]).contains(&"target_housekeeping"),
+                "{why}: {:#?}",
+                r[0]
+            );
+            assert_ne!(
+                r[0].verdict,
+                Verdict::LikelyFalsePositive,
+                "{why}: {:#?}",
+                r[0]
+            );
+            assert_eq!(r[0].anchor, None, "{why}");
+        }
     }
 
     /// An attacker's exec into a production pod: a tty through the runtime, then a payload
@@ -2811,12 +2868,13 @@ mod tests {
     }
 
     /// Issue 11 (personquiet): a person at a terminal whose session quell saw from its
-    /// start, with nothing toward an attack in it or in the alert's own act, gets
-    /// `person_quiet` (a score, no longer an anchor: see signals.yaml); each near-attack at the same terminal is not: a step toward an
+    /// start, with nothing toward an attack in it or in the alert's own act, is anchored
+    /// (`person_quiet`, anchor on again since session 8); each near-attack at the same
+    /// terminal is not: a step toward an
     /// attack anywhere in the session (before or after the alert, inside or outside the
     /// context window), in the alert's own act, or a session quell did not see whole.
     #[test]
-    fn a_persons_quiet_session_shows_person_quiet_and_its_near_attacks_do_not() {
+    fn a_persons_quiet_session_is_anchored_and_its_near_attacks_are_not() {
         // sshd -> bash (session leader 900) -> rm, which removes an application log.
         let session = |sid: i64,
                        target: &str,
@@ -2858,13 +2916,11 @@ mod tests {
             "Clear Log Activities",
         );
         assert_eq!(r.len(), 1, "{r:#?}");
-        // Its anchor is off (signals.yaml): the score says it, the verdict stays uncertain.
-        assert_eq!(r[0].verdict, Verdict::Uncertain, "{:#?}", r[0]);
-        assert!(r[0].score >= 0.8, "{:#?}", r[0]);
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
         assert!(signals(&r[0]).contains(&"person_quiet"), "{:#?}", r[0]);
-        assert_eq!(r[0].anchor, None);
+        assert_eq!(r[0].anchor.as_deref(), Some("person_quiet (quiet_session)"));
         // Ordinary work beside it keeps the anchor: a local health check, reading a
-        // configuration and an environment, destroying an old key.
+        // configuration and a process's command line, destroying an old key.
         let benign = vec![
             ev(
                 1_000_050_000_000,
@@ -2877,7 +2933,7 @@ mod tests {
                 1_000_060_000_000,
                 "cat",
                 "/usr/bin/cat",
-                "cat /proc/1/environ",
+                "cat /proc/1/cmdline",
                 json!({}),
             ),
             ev(
@@ -2899,9 +2955,7 @@ mod tests {
             &session(901, LOG, "/usr/bin/rm", true, benign),
             "Clear Log Activities",
         );
-        // Its anchor is off (signals.yaml): the score says it, the verdict stays uncertain.
-        assert_eq!(r[0].verdict, Verdict::Uncertain, "{:#?}", r[0]);
-        assert!(r[0].score >= 0.8, "{:#?}", r[0]);
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
 
         let not_anchored = |lines: Vec<String>, why: &str| {
             let r = verdict_of(&lines, "Clear Log Activities");
@@ -2947,6 +3001,40 @@ mod tests {
                     "cat /var/run/secrets/kubernetes.io/serviceaccount/token",
                     json!({}),
                 ),
+            ),
+            (
+                "another process's environment by cat",
+                ev(
+                    1_000_300_000_000,
+                    "cat",
+                    "/usr/bin/cat",
+                    "cat /proc/1/environ",
+                    json!({}),
+                ),
+            ),
+            (
+                "an escape from a program run through sudo",
+                ev(
+                    1_000_150_000_000,
+                    "bash",
+                    "/usr/bin/bash",
+                    "/bin/bash",
+                    json!({"proc.pname":"vim","proc.aname[1]":"vim","proc.aname[2]":"sudo","proc.aname[3]":"bash","proc.aname[4]":"sshd"}),
+                ),
+            ),
+            (
+                "a tracer showing the data at length",
+                ev(
+                    late,
+                    "strace",
+                    "/usr/bin/strace",
+                    "strace -f -s 1024 -p 812",
+                    json!({}),
+                ),
+            ),
+            (
+                "another process's environment opened",
+                json!({"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_read":true,"evt.rawtime":late,"proc.name":"sh","proc.exepath":"/usr/bin/sh","fd.name":"/proc/7/environ"}),
             ),
             (
                 "service-account token opened",

@@ -17,6 +17,10 @@
 //! - `credential_exfil`: the session read an SSH key, then sent data to a public address;
 //! - `persist_cron`, `persist_unit`, `persist_keys`, `persist_rc`: the session wrote a cron
 //!   entry, a systemd unit, `authorized_keys` or a shell start-up file;
+//! - `environ_read` (clusters anchored by a person's quiet session only): the session read
+//!   another process's environment (`cat /proc/1/environ`: a workload's secrets);
+//! - `shell_escape` (the same clusters only): before the act, the session escaped from a
+//!   program run through sudo to an interactive root shell (`sudo vim`, `:!/bin/bash`);
 //! - `cron_replay`: the session wrote a cron entry, and the same act then ran from cron
 //!   (a job somebody entered a session to schedule);
 //! - `worm`: the same act by an intruder at a terminal (ssh, tty, nothing else), repeated on
@@ -29,8 +33,9 @@
 //! The attacker versions are triaged together with the benign ones (as the judgment test
 //! does); every attacker version still called likely false positive is listed with the
 //! anchor it got, and the test fails when any is. It reads only what the split
-//! discipline allows: hand and live TRAIN families, and the holdout (dev) corpus; the
-//! hand and live TEST families and holdout2/holdout3 are never loaded.
+//! discipline allows: hand and live TRAIN families, and the holdout (dev) and holdout3 (dev
+//! since session 8) corpora; the hand and live TEST families and holdout2/holdout4 are never
+//! loaded.
 //!
 //! `cargo test -p quell --test adversary -- --nocapture` prints the table.
 
@@ -423,6 +428,33 @@ fn attack(
             true,
         )),
         "persist_rc" => after.push(open(act, pid0, 10, "/usr/bin/tee", "/root/.bashrc", true)),
+        // Secrets taken from a workload's environment (holdout3's stolen kubeconfig: a
+        // `kubectl exec -it` that only reads /proc/1/environ is otherwise a quiet session).
+        // A person allowed one program through sudo escapes from it to a root shell
+        // (holdout3's gtfobins family: `sudo vim` `:!/bin/bash`), then does nothing else
+        // the session shows.
+        "shell_escape" => {
+            let mut m = exec(act, pid0, -30, "/usr/bin/bash", "/bin/bash");
+            for (k, v) in [
+                ("proc.pname", "vim"),
+                ("proc.pexepath", "/usr/bin/vim.basic"),
+                ("proc.pexe", "/usr/bin/vim.basic"),
+                ("proc.pcmdline", "vim /etc/hosts"),
+                ("proc.aname[1]", "vim"),
+                ("proc.aname[2]", "sudo"),
+                ("proc.aexepath[1]", "/usr/bin/vim.basic"),
+                ("proc.aexepath[2]", "/usr/bin/sudo"),
+            ] {
+                m.insert(k.into(), json!(v));
+            }
+            m.insert("user.name".into(), json!("root"));
+            m.insert("user.uid".into(), json!(0));
+            before.push(m);
+        }
+        "environ_read" => {
+            after.push(exec(act, pid0, 5, "/usr/bin/cat", "cat /proc/1/environ"));
+            after.push(open(act, pid0, 5, "/usr/bin/cat", "/proc/1/environ", false));
+        }
         "cron_replay" => {
             before.push(open(
                 act,
@@ -505,8 +537,17 @@ const MOVES: &[&str] = &[
     "persist_unit",
     "persist_keys",
     "persist_rc",
+    "environ_read",
+    "shell_escape",
     "cron_replay",
 ];
+
+/// Moves that are attacks only in a person's session: built for the clusters anchored by
+/// a person's quiet session (`quiet_session`) only. A job nobody entered reads process
+/// environments by design (service discovery, a dump job finding its database's password);
+/// an intruder must first enter such a job, which the other moves build (`cron_replay`,
+/// `service_ancestor`, `system_account_tty`...).
+const PERSON_MOVES: &[&str] = &["environ_read", "shell_escape"];
 
 /// Past alerts of `act` (at an intruder's terminal) on `hosts` hosts over `days` days, as
 /// Falco JSON alert lines for `--history`; with `forged`, its attacker-controlled values
@@ -569,6 +610,8 @@ struct Hole {
 struct Target {
     rule: String,
     acts: Vec<(usize, usize)>,
+    /// The anchor the cluster got (`signal (basis)`).
+    anchor: String,
 }
 
 fn run_triage(
@@ -618,6 +661,7 @@ fn anchored_targets(e: &Engine, units: &[Unit]) -> Vec<Target> {
         out.push(Target {
             rule: r.rule.clone(),
             acts: acts.into_iter().take(2).collect(),
+            anchor: r.anchor.clone().unwrap_or_default(),
         });
     }
     out
@@ -643,6 +687,9 @@ fn holes_in(e: &Engine, group: &'static str, units: Vec<Unit>) -> (Vec<Hole>, us
                 continue;
             }
             for mv in MOVES {
+                if PERSON_MOVES.contains(mv) && !t.anchor.ends_with("(quiet_session)") {
+                    continue;
+                }
                 let host = format!("adv-{group}-{ti}-{ui}-{mv}");
                 if let Some((recs, relevant)) = attack(mv, &base.records, at, &host) {
                     built += 1;
@@ -779,6 +826,10 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         ("hand-train", yaml_units("hand", "hand-train", true)),
         ("live-train", live_train_units()),
         ("holdout-dev", yaml_units("holdout", "holdout-dev", false)),
+        (
+            "holdout3-dev",
+            yaml_units("holdout3", "holdout3-dev", false),
+        ),
     ]
 }
 
