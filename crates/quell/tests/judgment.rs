@@ -1108,10 +1108,14 @@ fn judgment_figures_live() {
 // precision 0.900 (9 of 10), the one attack called likely FP unchanged. The lead turned its
 // anchor off (the blind holdout3: 2 attack clusters called likely FP with it, 0 without), so
 // the test split is back to 7 of 36 (0.194) at 0.875; the floors are those figures.
-const MAX_ATTACK_FP: usize = 1;
+// Eighth session (integrated main): person_quiet anchors again with a whole-session strict
+// test (0 attack clusters likely FP on every readable set, on holdout4 and on the blind
+// holdout5); hand/test: 0 attack clusters likely FP, 2 mixed, precision 1.000, recall 0.250
+// (9 of 36), tuned 6 of 17. The precision floor is the 0.97.
+const MAX_ATTACK_FP: usize = 0;
 const MAX_MIXED: usize = 2;
-const FLOOR_RECALL: f64 = 0.19;
-const FLOOR_PRECISION: f64 = 0.87;
+const FLOOR_RECALL: f64 = 0.25;
+const FLOOR_PRECISION: f64 = 0.97;
 const FLOOR_TUNED: f64 = 0.35;
 // The live recordings' TEST split: no attack cluster called likely FP and no mixed cluster
 // (both asserted as 0; mixed since the sixth session's split by the session's rules, was 1).
