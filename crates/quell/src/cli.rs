@@ -175,8 +175,11 @@ pub enum Command {
     /// every alert, benign evidence an intruder at the same terminal could not produce or
     /// that gains an intruder nothing (a job nobody entered, past decisions, repetition
     /// across hosts and days, an act harmless whoever runs it, housekeeping data removed in
-    /// a session quell saw whole with nothing else in it; --json names it as "anchor"); a
-    /// person at a terminal alone is never enough. "Likely real" means it saw
+    /// a session quell saw whole with nothing else in it, a person's session quell saw from
+    /// its start with no step toward an attack anywhere in it; --json names it as
+    /// "anchor"); a terminal alone is never enough, and a login from outside the site rules
+    /// it out. An intruder who does nothing but what the person did is not told apart.
+    /// "Likely real" means it saw
     /// evidence of an attack; "uncertain" means neither was strong enough. The decision is
     /// yours. Decisions
     /// recorded as "quell.decision": "benign" or "real" on the alerts passed with --history
