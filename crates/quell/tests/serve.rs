@@ -22,6 +22,27 @@ fn http(addr: &str, request: &str) -> String {
 }
 
 /// Waits for `child` to exit, at most `secs` seconds.
+/// Starts `quell serve` on store `db` and an ephemeral loopback port; returns the child and
+/// the address it prints on its first line of standard error.
+fn start(db: &str) -> (Child, String) {
+    let mut child = quell()
+        .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (child, addr)
+}
+
 fn wait(child: &mut Child, secs: u64) -> Option<std::process::ExitStatus> {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(secs) {
@@ -53,21 +74,7 @@ fn serve_answers_and_stops_on_sigterm() {
         "the token is printed once, on stdout"
     );
 
-    let mut child = quell()
-        .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .split("listening on http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let (mut child, addr) = start(db);
 
     let r = http(
         &addr,
@@ -121,21 +128,7 @@ fn serve_answers_and_stops_on_sigterm() {
     );
 
     // Started again on the same store: the acknowledged alert is there, once.
-    let mut child = quell()
-        .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .split("listening on http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let (mut child, addr) = start(db);
     let r = http(
         &addr,
         &format!("GET /api/v1/alerts HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"),
