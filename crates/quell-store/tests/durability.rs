@@ -369,52 +369,24 @@ async fn decisions_become_triage_history() {
     let cluster_a = store.alert(out.ids[0]).await.unwrap().unwrap().cluster_id;
     // Nothing decided: nothing exported, whatever the alerts say about themselves.
     assert!(store.decisions_as_history().await.unwrap().is_empty());
-    store
-        .decide(NewDecision::new(
-            Target::Cluster(cluster_a),
-            Verdict::Benign,
-            "alice",
-            "",
-        ))
-        .await
-        .unwrap();
     // The alert's own decision wins over its cluster's; the latest wins.
-    store
-        .decide(NewDecision::new(
-            Target::Alert(out.ids[1]),
-            Verdict::Benign,
-            "bob",
-            "",
-        ))
-        .await
-        .unwrap();
-    store
-        .decide(NewDecision::new(
+    for (target, verdict, who, why) in [
+        (Target::Cluster(cluster_a), Verdict::Benign, "alice", ""),
+        (Target::Alert(out.ids[1]), Verdict::Benign, "bob", ""),
+        (
             Target::Alert(out.ids[1]),
             Verdict::Real,
             "bob",
             "second look",
-        ))
-        .await
-        .unwrap();
-    store
-        .decide(NewDecision::new(
-            Target::Alert(out.ids[3]),
-            Verdict::Real,
-            "bob",
-            "",
-        ))
-        .await
-        .unwrap();
-    store
-        .decide(NewDecision::new(
-            Target::Alert(out.ids[4]),
-            Verdict::Investigating,
-            "bob",
-            "",
-        ))
-        .await
-        .unwrap();
+        ),
+        (Target::Alert(out.ids[3]), Verdict::Real, "bob", ""),
+        (Target::Alert(out.ids[4]), Verdict::Investigating, "bob", ""),
+    ] {
+        store
+            .decide(NewDecision::new(target, verdict, who, why))
+            .await
+            .unwrap();
+    }
     let lines = store.decisions_as_history().await.unwrap();
     assert_eq!(lines.len(), 4);
     let text = lines.join("\n");
