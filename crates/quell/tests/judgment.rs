@@ -36,6 +36,9 @@
 //! A seventh, tests/judgment/holdout5, was written blind the same way once holdout4 had become
 //! a development set (`holdout5_corpus_is_well_formed`, ignored `judgment_figures_holdout5`,
 //! lines `holdout5`); see tests/judgment/holdout5/README.md before reading it.
+//! An eighth, tests/judgment/holdout6, was written blind the same way once holdout5 had become
+//! a development set (`holdout6_corpus_is_well_formed`, ignored `judgment_figures_holdout6`,
+//! lines `holdout6`); see tests/judgment/holdout6/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1209,6 +1212,11 @@ const HOLDOUT4_BARS: BlindBars = BlindBars {
 /// holdout3 or holdout4 family.
 const HOLDOUT5_BARS: BlindBars = HOLDOUT4_BARS;
 
+/// The sixth blind corpus (tests/judgment/holdout6), written once holdout5 had become a
+/// development set: holdout5's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4 or holdout5 family.
+const HOLDOUT6_BARS: BlindBars = HOLDOUT5_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1252,6 +1260,18 @@ fn holdout5_corpus_is_well_formed() {
         "holdout5",
         &["holdout", "holdout2", "holdout3", "holdout4"],
         &HOLDOUT5_BARS,
+    );
+}
+
+/// The sixth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4 or holdout5 family. Counts only,
+/// no verdict figure.
+#[test]
+fn holdout6_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout6",
+        &["holdout", "holdout2", "holdout3", "holdout4", "holdout5"],
+        &HOLDOUT6_BARS,
     );
 }
 
@@ -1506,4 +1526,14 @@ fn judgment_figures_holdout4() {
 #[ignore = "the fifth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout5() {
     measure_blind("holdout5", true);
+}
+
+/// The judgment figures of the sixth blind corpus (tests/judgment/holdout6), all of it
+/// together, printed as lines `holdout6`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout6 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the sixth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout6() {
+    measure_blind("holdout6", true);
 }
