@@ -2251,6 +2251,29 @@ fn asks_for_secrets(url: &str) -> bool {
     })
 }
 
+/// Whether an orchestrator's command-line client (`kubectl`, `oc`) is asked for secrets or
+/// tokens: `get`, `describe` or `edit` of a `secret(s)` resource (alone, in a list such as
+/// `secrets,configmaps`, or as `secret/NAME`), or `create token`.
+pub fn orchestrator_cli_asks_for_secrets(name: &str, args: &[&str]) -> bool {
+    if !(name == "kubectl" || name == "oc" || name.starts_with("kubectl-")) {
+        return false;
+    }
+    let words: Vec<&str> = args
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let is_secret = |w: &str| {
+        w.split(',')
+            .any(|r| matches!(r.split('/').next(), Some("secret" | "secrets")))
+    };
+    words.windows(2).any(|w| match w[0] {
+        "get" | "describe" | "edit" => is_secret(w[1]),
+        "create" => w[1] == "token",
+        _ => false,
+    })
+}
+
 /// The step toward an attack that one event shows by itself, if any, with what it touched
 /// or ran. See [`Step`].
 pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
@@ -2290,6 +2313,9 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             if setid_search || KEY_WORDS.iter().any(|k| lower.contains(k)) {
                 return Some((Step::KeySearch, cmd));
             }
+        }
+        if orchestrator_cli_asks_for_secrets(&name, &args) {
+            return Some((Step::SecretsRequest, cmd));
         }
         if DOWNLOADERS.contains(&name.as_str()) || name == "ssh" || name == "openssl" {
             if let Some(u) = urls(&cmd).find(|u| asks_for_secrets(u)) {
@@ -2656,6 +2682,44 @@ mod tests {
     fn exec(name: &str, cmd: &str) -> Option<Activity> {
         let j = serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":name,"proc.cmdline":cmd});
         activity(&ev(&j.to_string()), &|_| false)
+    }
+
+    #[test]
+    fn an_orchestrator_client_asked_for_secrets_is_a_step() {
+        let asks = |cmd: &str| {
+            let mut w = cmd.split_whitespace();
+            let name = w.next().unwrap_or_default();
+            let args: Vec<&str> = w.collect();
+            orchestrator_cli_asks_for_secrets(name, &args)
+        };
+        for cmd in [
+            "kubectl get secrets -A -o yaml",
+            "kubectl -n prod get secret db-creds -o jsonpath={.data.password}",
+            "kubectl get secrets,configmaps -n app",
+            "kubectl describe secret/registry",
+            "oc get secret -o json",
+            "kubectl create token default -n kube-system",
+        ] {
+            assert!(asks(cmd), "{cmd}");
+        }
+        for cmd in [
+            "kubectl rollout restart deployment/opensearch-dashboards -n search",
+            "kubectl get pods -n secrets",
+            "kubectl get configmap app-config -o yaml",
+            "kubectl create secret generic x --from-literal=a=b",
+            "helm get values release",
+        ] {
+            assert!(!asks(cmd), "{cmd}");
+        }
+        let step = |cmd: &str| {
+            let j = serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":"kubectl","proc.exepath":"/usr/local/bin/kubectl","proc.cmdline":cmd});
+            attack_step(&ev(&j.to_string())).map(|(s, _)| s)
+        };
+        assert_eq!(
+            step("kubectl get secrets -A -o yaml"),
+            Some(Step::SecretsRequest)
+        );
+        assert_eq!(step("kubectl get nodes -o wide"), None);
     }
 
     #[test]

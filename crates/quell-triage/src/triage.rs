@@ -1231,10 +1231,34 @@ impl Triage<'_> {
                     | Activity::Contact(_, _, true)
             )
         });
+        // A job that asks the orchestrator for its secrets or searches for keys collects
+        // what an intruder comes for: no routine job's quietness excuses it (an intruder's
+        // CronJob dumping every secret of the cluster is as quiet as a restart job).
+        let collects_secrets = ctx.iter().any(|c| {
+            matches!(
+                &c.act.activity,
+                Activity::Step(
+                    crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch,
+                    _
+                )
+            )
+        }) || crate::evidence::attack_step(ev).is_some_and(|(st, _)| {
+            matches!(
+                st,
+                crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch
+            )
+        }) || text(ev, "proc.cmdline").is_some_and(|cmd| {
+            let mut w = cmd.split_whitespace();
+            let name = w.next().unwrap_or_default();
+            let name = name.rsplit('/').next().unwrap_or(name);
+            let args: Vec<&str> = w.collect();
+            crate::evidence::orchestrator_cli_asks_for_secrets(name, &args)
+        });
         let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
                 && !own_act_toward_attack
+                && !collects_secrets
                 && dropped.is_none()
                 && a.network_stdio.is_none()
                 && own_program
@@ -2836,6 +2860,19 @@ mod tests {
             &lineage_job(968, 1000, &ctr(json!({})), vec![out]),
             rule,
             "a contact outside the site",
+        );
+        // Session 8: a workload that asks the orchestrator for every secret first.
+        let secrets = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1001,"proc.name":"kubectl","proc.exepath":"/usr/local/bin/kubectl","proc.cmdline":"kubectl get secrets -A -o yaml"});
+        assert_not_anchored(
+            &lineage_job(969, 1000, &ctr(json!({})), vec![secrets]),
+            rule,
+            "secrets asked of the orchestrator",
+        );
+        let nodes = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1001,"proc.name":"kubectl","proc.exepath":"/usr/local/bin/kubectl","proc.cmdline":"kubectl get nodes -o wide"});
+        assert_anchored_by(
+            &lineage_job(975, 1000, &ctr(json!({})), vec![nodes]),
+            rule,
+            "entrypoint sh",
         );
         // The entrypoint itself (pid 1), when it is not an interpreter.
         let init = json!({"container.id":"c0ffee000002","proc.tty":0,"proc.vpid":1,"proc.pid":5000,"proc.pname":"containerd-shim"});
