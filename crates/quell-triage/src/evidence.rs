@@ -2251,6 +2251,16 @@ fn asks_for_secrets(url: &str) -> bool {
     })
 }
 
+/// [`orchestrator_cli_asks_for_secrets`] of a whole command line (its program's file name,
+/// then its arguments).
+pub fn cmdline_asks_for_secrets(cmdline: &str) -> bool {
+    let mut words = cmdline.split_whitespace();
+    let program = words.next().unwrap_or_default();
+    let name = program.rsplit('/').next().unwrap_or(program);
+    let args: Vec<&str> = words.collect();
+    orchestrator_cli_asks_for_secrets(name, &args)
+}
+
 /// Whether an orchestrator's command-line client (`kubectl`, `oc`) is asked for secrets or
 /// tokens: `get`, `describe` or `edit` of a `secret(s)` resource (alone, in a list such as
 /// `secrets,configmaps`, or as `secret/NAME`), or `create token`.
@@ -2686,12 +2696,7 @@ mod tests {
 
     #[test]
     fn an_orchestrator_client_asked_for_secrets_is_a_step() {
-        let asks = |cmd: &str| {
-            let mut w = cmd.split_whitespace();
-            let name = w.next().unwrap_or_default();
-            let args: Vec<&str> = w.collect();
-            orchestrator_cli_asks_for_secrets(name, &args)
-        };
+        let asks = cmdline_asks_for_secrets;
         for cmd in [
             "kubectl get secrets -A -o yaml",
             "kubectl -n prod get secret db-creds -o jsonpath={.data.password}",
@@ -2708,6 +2713,7 @@ mod tests {
             "kubectl get configmap app-config -o yaml",
             "kubectl create secret generic x --from-literal=a=b",
             "helm get values release",
+            "/usr/bin/kubectl-plugin-x get nodes",
         ] {
             assert!(!asks(cmd), "{cmd}");
         }

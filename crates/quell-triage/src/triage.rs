@@ -1247,13 +1247,8 @@ impl Triage<'_> {
                 st,
                 crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch
             )
-        }) || text(ev, "proc.cmdline").is_some_and(|cmd| {
-            let mut w = cmd.split_whitespace();
-            let name = w.next().unwrap_or_default();
-            let name = name.rsplit('/').next().unwrap_or(name);
-            let args: Vec<&str> = w.collect();
-            crate::evidence::orchestrator_cli_asks_for_secrets(name, &args)
-        });
+        }) || text(ev, "proc.cmdline")
+            .is_some_and(|cmd| crate::evidence::cmdline_asks_for_secrets(&cmd));
         let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
