@@ -436,6 +436,19 @@ fn a_retried_batch_is_not_stored_twice() {
         m.contains("quell_alerts_ingested_total{rule=\"Retry rule\",priority=\"Warning\"} 500\n"),
         "{m}"
     );
+    // A sender that reuses a uuid for another alert does not lose that alert.
+    let mut reused = alert("Sidekick retry", 2);
+    reused["uuid"] = sk["uuid"].clone();
+    assert_eq!(
+        s.post(
+            "/api/v1/alerts",
+            "application/json",
+            reused.to_string().as_bytes()
+        )
+        .status,
+        200
+    );
+    assert_eq!(s.alerts_of("Sidekick retry").len(), 2);
 }
 
 #[test]

@@ -84,26 +84,20 @@ pub(crate) fn prepare(sensor: &str, alerts: Vec<NewAlert>, now_ns: u64) -> Resul
     })
 }
 
-/// The idempotency key: hex SHA-256 of the sensor and the sender's id (`uuid`, a non-empty
-/// string) or, without one, the whole object in canonical form (keys sorted, so a retry
-/// that re-serialises the same alert in another key order is still the same alert).
+/// The idempotency key: hex SHA-256 of the sensor and the whole object in canonical form
+/// (keys sorted, so a retry that re-serialises the same alert in another key order is
+/// still the same alert). A sender's id (falcosidekick's `uuid`) is part of the object: a
+/// retry repeats it with the same content, while a sender that reused an id for another
+/// alert does not get that alert dropped as a duplicate.
 pub(crate) fn alert_key(sensor: &str, obj: &Map<String, Json>) -> String {
     let mut h = Sha256::new();
     h.update(b"quell-alert-key\0");
     h.update((sensor.len() as u64).to_le_bytes());
     h.update(sensor.as_bytes());
-    match obj.get("uuid").and_then(Json::as_str) {
-        Some(id) if !id.is_empty() => {
-            h.update(b"\0uuid\0");
-            h.update(id.as_bytes());
-        }
-        _ => {
-            h.update(b"\0content\0");
-            let mut text = String::new();
-            canonical(&Json::Object(obj.clone()), &mut text);
-            h.update(text.as_bytes());
-        }
-    }
+    h.update(b"\0content\0");
+    let mut text = String::new();
+    canonical(&Json::Object(obj.clone()), &mut text);
+    h.update(text.as_bytes());
     hex(&h.finalize())
 }
 
@@ -183,11 +177,14 @@ mod tests {
         let d = obj(r#"{"rule":"R","time":"t1","output_fields":{"a":2,"b":[{"y":1,"x":2}]}}"#);
         assert_ne!(alert_key("s", &a), alert_key("s", &d));
         assert_ne!(alert_key("s", &a), alert_key("t", &a));
-        // With a uuid, the uuid is the identity: same uuid, same key, whatever the content.
+        // A uuid is part of the content: a retry (same uuid, same alert) is the same key;
+        // a reused uuid on another alert, or another uuid on the same alert, is not.
         let u1 = obj(r#"{"uuid":"u","rule":"R","time":"t1"}"#);
+        let u1_again = obj(r#"{"time":"t1","rule":"R","uuid":"u"}"#);
         let u2 = obj(r#"{"uuid":"u","rule":"R","time":"t2"}"#);
         let u3 = obj(r#"{"uuid":"v","rule":"R","time":"t1"}"#);
-        assert_eq!(alert_key("s", &u1), alert_key("s", &u2));
+        assert_eq!(alert_key("s", &u1), alert_key("s", &u1_again));
+        assert_ne!(alert_key("s", &u1), alert_key("s", &u2));
         assert_ne!(alert_key("s", &u1), alert_key("s", &u3));
         assert_ne!(alert_key("s", &u1), alert_key("t", &u1));
         assert_eq!(alert_key("s", &a).len(), 64);

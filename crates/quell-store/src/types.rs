@@ -56,9 +56,9 @@ pub struct IngestOutcome {
 pub struct StoredAlert {
     /// The store's id (increases with ingest order).
     pub id: i64,
-    /// The idempotency key, hex SHA-256: of the sender's id (falcosidekick's `uuid`) if the
-    /// alert has one, else of its content and time (the object with keys sorted); scoped
-    /// by sensor, so one sensor cannot shadow another's alerts.
+    /// The idempotency key, hex SHA-256 of its content and time (the whole object with keys
+    /// sorted, a sender's `uuid` included); scoped by sensor, so one sensor cannot shadow
+    /// another's alerts.
     pub key: String,
     /// When the store received it.
     pub received_ns: u64,
