@@ -1234,26 +1234,29 @@ impl Triage<'_> {
         // A job that asks the orchestrator for its secrets or searches for keys collects
         // what an intruder comes for: no routine job's quietness excuses it (an intruder's
         // CronJob dumping every secret of the cluster is as quiet as a restart job).
-        let collects_secrets = ctx.iter().any(|c| {
-            matches!(
-                &c.act.activity,
-                Activity::Step(
-                    crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch,
-                    _
+        // Only weighed for an alert that has a launcher (a closure: most alerts have none).
+        let collects_secrets = || {
+            ctx.iter().any(|c| {
+                matches!(
+                    &c.act.activity,
+                    Activity::Step(
+                        crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch,
+                        _
+                    )
                 )
-            )
-        }) || crate::evidence::attack_step(ev).is_some_and(|(st, _)| {
-            matches!(
-                st,
-                crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch
-            )
-        }) || text(ev, "proc.cmdline")
-            .is_some_and(|cmd| crate::evidence::cmdline_asks_for_secrets(&cmd));
+            }) || crate::evidence::attack_step(ev).is_some_and(|(st, _)| {
+                matches!(
+                    st,
+                    crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch
+                )
+            }) || text(ev, "proc.cmdline")
+                .is_some_and(|cmd| crate::evidence::cmdline_asks_for_secrets(&cmd))
+        };
         let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
                 && !own_act_toward_attack
-                && !collects_secrets
+                && !collects_secrets()
                 && dropped.is_none()
                 && a.network_stdio.is_none()
                 && own_program

@@ -288,57 +288,61 @@ fn changed(act: &Record, f: impl FnOnce(&mut Map<String, Json>)) -> Map<String, 
     m
 }
 
-/// The act with an intruder's login lineage: sshd → bash → act, at a terminal, as a
-/// person (root, login uid 0), no container.
-fn at_terminal(m: &mut Map<String, Json>) {
+/// Replaces the act's ancestors (every `proc.a*[N]` field) and sets `fields`: the act given
+/// another lineage.
+fn relineage<const N: usize>(m: &mut Map<String, Json>, fields: [(&str, Json); N]) {
     m.retain(|k, _| {
         !(k.starts_with("proc.aname[")
             || k.starts_with("proc.aexepath[")
             || k.starts_with("proc.aexe[")
             || k.starts_with("proc.apid["))
     });
-    for (k, v) in [
-        ("proc.pname", json!("bash")),
-        ("proc.pexepath", json!("/usr/bin/bash")),
-        ("proc.pexe", json!("/usr/bin/bash")),
-        ("proc.pcmdline", json!("-bash")),
-        ("proc.aname[1]", json!("bash")),
-        ("proc.aname[2]", json!("sshd")),
-        ("proc.aname[3]", json!("sshd")),
-        ("proc.aname[4]", json!("systemd")),
-        ("proc.aexepath[1]", json!("/usr/bin/bash")),
-        ("proc.aexepath[2]", json!("/usr/sbin/sshd")),
-        ("proc.tty", json!(34816)),
-        ("user.loginuid", json!(0)),
-    ] {
+    for (k, v) in fields {
         m.insert(k.into(), v);
     }
 }
 
+/// The act with an intruder's login lineage: sshd → bash → act, at a terminal, as a
+/// person (root, login uid 0), no container.
+fn at_terminal(m: &mut Map<String, Json>) {
+    relineage(
+        m,
+        [
+            ("proc.pname", json!("bash")),
+            ("proc.pexepath", json!("/usr/bin/bash")),
+            ("proc.pexe", json!("/usr/bin/bash")),
+            ("proc.pcmdline", json!("-bash")),
+            ("proc.aname[1]", json!("bash")),
+            ("proc.aname[2]", json!("sshd")),
+            ("proc.aname[3]", json!("sshd")),
+            ("proc.aname[4]", json!("systemd")),
+            ("proc.aexepath[1]", json!("/usr/bin/bash")),
+            ("proc.aexepath[2]", json!("/usr/sbin/sshd")),
+            ("proc.tty", json!(34816)),
+            ("user.loginuid", json!(0)),
+        ],
+    );
+}
+
 /// The act started from cron: cron → sh → act, no terminal, another session.
 fn from_cron(m: &mut Map<String, Json>, sid: i64) {
-    m.retain(|k, _| {
-        !(k.starts_with("proc.aname[")
-            || k.starts_with("proc.aexepath[")
-            || k.starts_with("proc.aexe[")
-            || k.starts_with("proc.apid["))
-    });
-    for (k, v) in [
-        ("proc.pname", json!("sh")),
-        ("proc.pexepath", json!("/usr/bin/dash")),
-        ("proc.pexe", json!("/bin/sh")),
-        ("proc.aname[1]", json!("sh")),
-        ("proc.aname[2]", json!("cron")),
-        ("proc.aname[3]", json!("systemd")),
-        ("proc.aexepath[1]", json!("/usr/bin/dash")),
-        ("proc.aexepath[2]", json!("/usr/sbin/cron")),
-        ("proc.aexepath[3]", json!("/usr/lib/systemd/systemd")),
-        ("proc.tty", json!(0)),
-        ("proc.sid", json!(sid)),
-        ("user.loginuid", json!(-1)),
-    ] {
-        m.insert(k.into(), v);
-    }
+    relineage(
+        m,
+        [
+            ("proc.pname", json!("sh")),
+            ("proc.pexepath", json!("/usr/bin/dash")),
+            ("proc.pexe", json!("/bin/sh")),
+            ("proc.aname[1]", json!("sh")),
+            ("proc.aname[2]", json!("cron")),
+            ("proc.aname[3]", json!("systemd")),
+            ("proc.aexepath[1]", json!("/usr/bin/dash")),
+            ("proc.aexepath[2]", json!("/usr/sbin/cron")),
+            ("proc.aexepath[3]", json!("/usr/lib/systemd/systemd")),
+            ("proc.tty", json!(0)),
+            ("proc.sid", json!(sid)),
+            ("user.loginuid", json!(-1)),
+        ],
+    );
 }
 
 /// One attacker version: a move name and the unit's records with the move applied. `at`

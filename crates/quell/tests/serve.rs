@@ -43,6 +43,23 @@ fn start(db: &str) -> (Child, String) {
     (child, addr)
 }
 
+/// Sends SIGTERM to `child` (a `quell serve` this test started, by its pid) and asserts
+/// that it exits successfully within 20 s (killed otherwise).
+fn stop(child: &mut Child) {
+    let pid = child.id().to_string();
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = wait(child, 20);
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    let status = status.expect("quell serve did not stop within 20 s of SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
+
 fn wait(child: &mut Child, secs: u64) -> Option<std::process::ExitStatus> {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(secs) {
@@ -110,18 +127,7 @@ fn serve_answers_and_stops_on_sigterm() {
     assert!(err(&o).contains("already in use"), "{}", show(&o));
 
     // SIGTERM to the pid this test started.
-    let pid = child.id().to_string();
-    let st = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let status = wait(&mut child, 20);
-    if status.is_none() {
-        let _ = child.kill();
-    }
-    let status = status.expect("quell serve did not stop within 20 s of SIGTERM");
-    assert!(status.success(), "{status:?}");
+    stop(&mut child);
     assert!(
         TcpStream::connect(&addr).is_err(),
         "nothing listens after the stop"
@@ -134,17 +140,7 @@ fn serve_answers_and_stops_on_sigterm() {
         &format!("GET /api/v1/alerts HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"),
     );
     assert_eq!(r.matches(alert).count(), 1, "{r}");
-    let pid = child.id().to_string();
-    let st = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let status = wait(&mut child, 20);
-    if status.is_none() {
-        let _ = child.kill();
-    }
-    assert!(status.expect("stops on SIGTERM").success());
+    stop(&mut child);
 }
 
 #[test]
