@@ -39,6 +39,9 @@
 //! An eighth, tests/judgment/holdout6, was written blind the same way once holdout5 had become
 //! a development set (`holdout6_corpus_is_well_formed`, ignored `judgment_figures_holdout6`,
 //! lines `holdout6`); see tests/judgment/holdout6/README.md before reading it.
+//! A ninth, tests/judgment/holdout7, was written blind the same way once holdout6 had become
+//! a development set (`holdout7_corpus_is_well_formed`, ignored `judgment_figures_holdout7`,
+//! lines `holdout7`); see tests/judgment/holdout7/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1217,6 +1220,11 @@ const HOLDOUT5_BARS: BlindBars = HOLDOUT4_BARS;
 /// holdout3, holdout4 or holdout5 family.
 const HOLDOUT6_BARS: BlindBars = HOLDOUT5_BARS;
 
+/// The seventh blind corpus (tests/judgment/holdout7), written once holdout6 had become a
+/// development set: holdout6's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5 or holdout6 family.
+const HOLDOUT7_BARS: BlindBars = HOLDOUT6_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1272,6 +1280,20 @@ fn holdout6_corpus_is_well_formed() {
         "holdout6",
         &["holdout", "holdout2", "holdout3", "holdout4", "holdout5"],
         &HOLDOUT6_BARS,
+    );
+}
+
+/// The seventh blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5 or holdout6 family.
+/// Counts only, no verdict figure.
+#[test]
+fn holdout7_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout7",
+        &[
+            "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6",
+        ],
+        &HOLDOUT7_BARS,
     );
 }
 
@@ -1536,4 +1558,14 @@ fn judgment_figures_holdout5() {
 #[ignore = "the sixth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout6() {
     measure_blind("holdout6", true);
+}
+
+/// The judgment figures of the seventh blind corpus (tests/judgment/holdout7), all of it
+/// together, printed as lines `holdout7`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout7 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the seventh blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout7() {
+    measure_blind("holdout7", true);
 }
