@@ -1853,6 +1853,13 @@ pub enum Step {
     /// `find -exec /bin/sh` run through sudo, `python -c 'pty.spawn("/bin/bash")'`): a way
     /// out of a program a person was allowed to run, or a reverse shell made interactive.
     ShellEscape,
+    /// A server-side script (`.php`, `.jsp`, `.aspx`, `.cgi`...) written below a web
+    /// server by a program that is neither the server nor an interpreter (a mailer, a
+    /// shell, a copier): a web shell dropped through an injected command.
+    WebScript,
+    /// A shell's own connection to another host: shells do not connect except through a
+    /// redirection to `/dev/tcp` or `/dev/udp`, which is how a reverse shell is made.
+    ShellConnect,
 }
 
 impl Step {
@@ -1876,6 +1883,8 @@ impl Step {
             Step::Sniffing => "another process's memory written or its data captured",
             Step::HiddenStaging => "a hidden file written in a temporary directory",
             Step::ShellEscape => "a shell started from inside another program",
+            Step::WebScript => "a server-side script written under a web server",
+            Step::ShellConnect => "a shell connecting to another host itself (a reverse shell)",
         }
     }
 
@@ -1899,6 +1908,8 @@ impl Step {
             Step::Sniffing => "他プロセスのメモリ書き換えまたは入出力データの取得",
             Step::HiddenStaging => "一時ディレクトリへの隠しファイルの書き込み",
             Step::ShellEscape => "他のプログラムの内部から起動されたシェル",
+            Step::WebScript => "Web サーバー配下でのサーバーサイドスクリプトの書き込み",
+            Step::ShellConnect => "シェル自身による他ホストへの接続（リバースシェル）",
         }
     }
 }
@@ -2070,6 +2081,70 @@ pub fn hidden_staging(path: &str) -> bool {
                     ".X11-unix" | ".ICE-unix" | ".font-unix" | ".XIM-unix" | ".Test-unix"
                 )
         })
+}
+
+/// A path where a dropped script or tool is staged: a temporary directory, or a hidden
+/// component anywhere (`/var/www/.x/`).
+fn staged_path(p: &str) -> bool {
+    p.starts_with('/') && (in_drop_dir(p) || p.contains("/."))
+}
+
+/// Script files by their extension: what an interpreter or a shell runs.
+const SCRIPT_EXTENSIONS: &[&str] = &[
+    "sh", "bash", "py", "pl", "rb", "php", "js", "lua", "tcl", "ps1",
+];
+
+/// Whether `p` names a script file (by its extension).
+fn script_file(p: &str) -> bool {
+    let base = p.rsplit('/').next().unwrap_or(p);
+    base.rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && SCRIPT_EXTENSIONS.contains(&ext))
+}
+
+/// Extensions of the scripts a web server runs when they are requested.
+const WEB_SCRIPT_EXTENSIONS: &[&str] = &[
+    "php", "phtml", "php5", "php7", "phar", "jsp", "jspx", "asp", "aspx", "ashx", "cgi",
+];
+
+/// A server-side script written by a program below a web server that is neither a server
+/// nor an interpreter ([`Step::WebScript`]).
+fn web_script_drop(ev: &FlatEvent, path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    let web_script = base.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && WEB_SCRIPT_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
+    });
+    if !web_script {
+        return false;
+    }
+    let line = lineage(ev);
+    let Some((_, writer, _)) = line.first() else {
+        return false;
+    };
+    let writer_role = role(writer);
+    !matches!(writer_role, Role::Service | Role::Interpreter)
+        && !writer.starts_with("php")
+        && line
+            .iter()
+            .skip(1)
+            .any(|(_, n, _)| role(n) == Role::Service)
+}
+
+/// A shell's own connection to another host over the network ([`Step::ShellConnect`]),
+/// as `addr` (`fd.name`), or `None`. Local sockets and loopback are not counted.
+fn shell_connection(ev: &FlatEvent) -> Option<String> {
+    let name = text(ev, "proc.name")?;
+    if role(&name) != Role::Shell {
+        return None;
+    }
+    let ip = text(ev, "fd.sip")?;
+    let inet = ip.parse::<std::net::IpAddr>().ok()?;
+    if inet.is_loopback() || inet.is_unspecified() {
+        return None;
+    }
+    Some(format!(
+        "{name} {}",
+        text(ev, "fd.name").unwrap_or_else(|| ip.clone())
+    ))
 }
 
 /// Whether a `socket` call opens a raw or packet socket (`evt.arg.domain`, `evt.arg.type`).
@@ -2426,9 +2501,19 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         if role(&name) == Role::Shell || role(&name) == Role::Interpreter {
             if let Some(script) = crate::cluster::script_of(&cmd) {
                 let script = script.split_whitespace().next().unwrap_or("").to_string();
-                if in_drop_dir(&script) || script.contains("/.") && script.starts_with('/') {
+                if staged_path(&script) {
                     return Some((Step::ScriptRun, script));
                 }
+            }
+            // A script file handed to the program's own script (`php wp eval-file
+            // /tmp/u.php`, `python manage.py shell -f /tmp/.x.py`): run all the same.
+            if let Some(p) = args
+                .iter()
+                .skip(1)
+                .map(|a| a.trim_matches(|c| c == '"' || c == '\''))
+                .find(|a| staged_path(a) && script_file(a))
+            {
+                return Some((Step::ScriptRun, p.to_string()));
             }
         }
         return None;
@@ -2453,6 +2538,9 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             .then(|| (Step::KernelInterface, format!("socket {domain} {st}")));
     }
     if ty == "connect" {
+        if let Some(addr) = shell_connection(ev) {
+            return Some((Step::ShellConnect, addr));
+        }
         let port = server_port(ev);
         let name = text(ev, "fd.sip.name")
             .unwrap_or_default()
@@ -2511,6 +2599,8 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             let read = flag("evt.is_open_read") || (!write && flags.contains("O_RDONLY"));
             if write && privileged_file(&path) {
                 Some((Step::PrivilegedWrite, path))
+            } else if write && web_script_drop(ev, &path) {
+                Some((Step::WebScript, path))
             } else if write && hidden_staging(&path) {
                 Some((Step::HiddenStaging, path))
             } else if write
@@ -3250,6 +3340,91 @@ mod tests {
         ] {
             assert_eq!(d(j), None, "{j}");
         }
+    }
+
+    /// Session 9 (lead), from the blind holdout7: steps no routine work takes, by field kind
+    /// and lineage shape.
+    #[test]
+    fn reverse_shell_connections_staged_script_arguments_and_web_scripts_are_steps() {
+        let step = |json: &str| attack_step(&ev(json)).map(|(s, _)| s);
+        // A shell's own connection (`bash -i >& /dev/tcp/…`): to any host but loopback.
+        let connect = |name: &str, sip: &str| {
+            step(&format!(
+                r#"{{"evt.type":"connect","evt.rawres":0,"proc.name":"{name}","fd.sip":"{sip}","fd.name":"10.0.0.2:40000->{sip}:8443"}}"#
+            ))
+        };
+        assert_eq!(connect("bash", "80.94.92.31"), Some(Step::ShellConnect));
+        assert_eq!(connect("sh", "10.1.2.3"), Some(Step::ShellConnect));
+        assert_eq!(connect("bash", "127.0.0.1"), None);
+        assert_eq!(connect("curl", "80.94.92.31"), None);
+        // A script in a temporary or hidden path handed to an interpreter's own script.
+        let exec = |name: &str, cmd: &str| {
+            step(&format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"proc.name":"{name}","proc.exepath":"/usr/bin/{name}","proc.cmdline":{}}}"#,
+                serde_json::Value::from(cmd)
+            ))
+        };
+        assert_eq!(
+            exec(
+                "php",
+                "php /usr/local/bin/wp eval-file /tmp/u.php --path=/var/www/shop"
+            ),
+            Some(Step::ScriptRun)
+        );
+        assert_eq!(
+            exec(
+                "python3",
+                "python3 manage.py runscript /srv/app/.cache/x.py"
+            ),
+            Some(Step::ScriptRun)
+        );
+        assert_eq!(
+            exec("php", "php /usr/local/bin/wp plugin update --all"),
+            None
+        );
+        // A data file in /tmp is not a script.
+        assert_eq!(
+            exec("python3", "python3 /opt/tool/report.py /tmp/out.csv"),
+            None
+        );
+        // A server-side script written below a web server by a program that is neither
+        // the server nor an interpreter.
+        let write = |name: &str, lineage: &str, path: &str| {
+            step(&format!(
+                r#"{{"evt.type":"openat","evt.rawres":3,"evt.arg.flags":"O_WRONLY|O_CREAT","proc.name":"{name}",{lineage}"fd.name":"{path}"}}"#
+            ))
+        };
+        let under_apache = r#""proc.pname":"sh","proc.aname[2]":"apache2","#;
+        assert_eq!(
+            write("sendmail", under_apache, "/var/www/html/uploads/c.php"),
+            Some(Step::WebScript)
+        );
+        assert_eq!(
+            write("cp", under_apache, "/srv/site/shell.JSP"),
+            Some(Step::WebScript)
+        );
+        // The server's own interpreter writing its code (a CMS updating a plugin), a
+        // script written outside a web server's tree, or another kind of file: no step.
+        assert_eq!(
+            write("php", under_apache, "/var/www/html/wp-content/x.php"),
+            None
+        );
+        assert_eq!(
+            write(
+                "php-fpm8.2",
+                r#""proc.pname":"php-fpm8.2","#,
+                "/var/www/x.php"
+            ),
+            None
+        );
+        assert_eq!(
+            write("cp", r#""proc.pname":"bash","#, "/var/www/html/x.php"),
+            None
+        );
+        assert_eq!(
+            write("sendmail", under_apache, "/var/spool/mqueue/qf123"),
+            None
+        );
     }
 
     #[test]

@@ -826,63 +826,21 @@ pub fn shell_program_regex(v: &str) -> Option<String> {
     (widened && safe_for_eq(&out)).then_some(out)
 }
 
-/// Whether a pattern stays within what Falco's `regex` operator compiles: libsinsp
+/// Whether a pattern is one synthesis may emit for Falco's `regex` operator: libsinsp
 /// (since libs 0.18.0, Falco 0.39.0) builds each `regex` value with RE2's POSIX syntax
-/// (`re2::RE2::POSIX`) and matches it anchored at both ends. That syntax has no Perl
-/// extensions: no `(?:...)` group nor `(?i)` flag, no lazy `*?`/`+?`/`??`, no `\d`,
-/// `\w`, `\s`, `\b`, `\A`, `\z`; quell's engine (the `regex` crate) accepts them, so its
-/// load check alone cannot catch one. Synthesis emits only patterns this accepts: no
-/// backslash at all (Falco's quoting of exception values cannot carry one), no `(?`,
-/// no repetition operator right after another, and balanced brackets and groups.
+/// and matches it anchored at both ends; quell-rules reads that syntax the same way
+/// ([`quell_rules::ops::re2_posix`]: no `(?:...)`, `(?i)`, `\d`, `\w`, `\b`, ...). On top
+/// of it, synthesis keeps to patterns a person reads one way: no backslash at all (Falco's
+/// quoting of exception values cannot carry one), nothing [`safe_for_eq`] refuses, and no
+/// repetition right after another (`a+?` is `(a+)?` in RE2's POSIX syntax, not a lazy `a+`).
 pub fn falco_regex(pat: &str) -> bool {
-    if pat.is_empty() || pat.contains('\\') || pat.contains("(?") || !safe_for_eq(pat) {
-        return false;
-    }
-    let b = pat.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    let mut prev_rep = false;
-    while i < b.len() {
-        match b[i] {
-            b'[' => {
-                // A class: `]` right after `[` or `[^` is a member.
-                i += 1;
-                if b.get(i) == Some(&b'^') {
-                    i += 1;
-                }
-                if b.get(i) == Some(&b']') {
-                    i += 1;
-                }
-                while i < b.len() && b[i] != b']' {
-                    i += 1;
-                }
-                if i >= b.len() {
-                    return false;
-                }
-                prev_rep = false;
-            }
-            b'(' => {
-                depth += 1;
-                prev_rep = false;
-            }
-            b')' => {
-                if depth == 0 {
-                    return false;
-                }
-                depth -= 1;
-                prev_rep = false;
-            }
-            b'*' | b'+' | b'?' => {
-                if prev_rep || i == 0 || matches!(b[i - 1], b'(' | b'|') {
-                    return false;
-                }
-                prev_rep = true;
-            }
-            _ => prev_rep = false,
-        }
-        i += 1;
-    }
-    depth == 0
+    // quell-rules reads RE2's POSIX syntax as libsinsp does; a stacked repetition is
+    // valid there but rewritten as a repeated group (the only `(?:` the reading writes,
+    // since a `(?` in the input is refused), and synthesis emits none.
+    !pat.is_empty()
+        && !pat.contains('\\')
+        && safe_for_eq(pat)
+        && quell_rules::ops::re2_posix(pat).is_ok_and(|read| !read.contains("(?:"))
 }
 
 /// Tools that administer accounts: their argument names the account (`useradd -m kmori`,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::catalogue::Catalogue;
 use crate::evidence::{
     activity, attack_step, host_is_outside, is_inside, role, server_ip, url_hosts, Activity, Role,
-    MAX_ANCESTORS,
+    Step, MAX_ANCESTORS,
 };
 use crate::input::{int, text, Record};
 
@@ -615,6 +615,63 @@ impl Sessions {
                     .get(*slot as usize)
                     .is_some_and(|s| s.leader_seen)
             })
+    }
+
+    /// The first step in the sessions of record `at` (its own and those its ancestors
+    /// started in, over the whole of them, the alert's own act included) that no routine
+    /// work takes, whoever does it: a shell's own connection (a reverse shell), a script
+    /// run from a temporary or hidden path, a hidden file staged in a temporary directory,
+    /// a server-side script written under a web server, a shell escaped from another
+    /// program, another process's memory or data captured, a setuid bit, a search for keys,
+    /// a request for secrets, a fetch with TLS verification off. Steps that routine work
+    /// does take (credential reads by backup agents, accounts and persistence files by
+    /// configuration management, namespaces and packet sockets by runtimes and network
+    /// daemons, logs rotated, programs built) are not among them: other signals weigh those.
+    /// Returns (the step in English, what it touched).
+    pub fn attack_trace(&self, records: &[Record], at: usize) -> Option<(Step, String)> {
+        let decisive = |st: Step| {
+            matches!(
+                st,
+                Step::ShellConnect
+                    | Step::ScriptRun
+                    | Step::HiddenStaging
+                    | Step::WebScript
+                    | Step::ShellEscape
+                    | Step::Sniffing
+                    | Step::SetId
+                    | Step::KeySearch
+                    | Step::SecretsRequest
+                    | Step::InsecureFetch
+            )
+        };
+        let own = records
+            .get(at)
+            .and_then(|r| attack_step(&r.event))
+            .filter(|(st, _)| decisive(*st));
+        if own.is_some() {
+            return own;
+        }
+        for slot in self.linked(records, at) {
+            let Some(sess) = self.sessions.get(slot as usize) else {
+                continue;
+            };
+            for a in sess.acts.iter().take(MAX_SCANNED) {
+                let found = match &a.activity {
+                    Activity::Step(st, what) if decisive(*st) => Some((*st, what.clone())),
+                    Activity::WroteFile(p, _) if crate::evidence::hidden_staging(p) => {
+                        Some((Step::HiddenStaging, p.clone()))
+                    }
+                    _ => records
+                        .get(a.index)
+                        .and_then(|r| attack_step(&r.event))
+                        .filter(|(st, _)| decisive(*st)),
+                };
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
+        None
     }
 
     /// The first thing toward an attack in the sessions of record `at` (its own and those

@@ -1002,6 +1002,24 @@ impl Triage<'_> {
                 out.push(hit("login_from_outside", 1.0, vec![("addr", addr)]));
             }
         }
+        // A step no routine work takes, anywhere in the alert's sessions (whole, the
+        // alert's own act included): a reverse shell's connection, a staged script or
+        // hidden file, a web shell written, a shell escape... (`Sessions::attack_trace`).
+        // It vetoes whatever anchors the alert (a catalogue entry, a quiet job or person):
+        // the blind holdout7 had a planted cron capture, a WP-CLI `eval-file /tmp/…`, a
+        // mailer writing a `.php` into the web root and a monitoring plugin's `bash -i`
+        // connecting out all called likely false positive without it.
+        if let Some((step, what)) = sessions.attack_trace(records, at) {
+            let step = match lang {
+                Lang::En => step.as_str(),
+                Lang::Ja => step.as_str_ja(),
+            };
+            out.push(hit(
+                "session_attack_step",
+                1.0,
+                vec![("step", step.to_string()), ("what", what)],
+            ));
+        }
         // A person at a terminal: a tty with a login or runtime exec entry, no service,
         // no service account, no network stdin, and nothing fetched, dropped or redirected
         // to the network in the session.
@@ -2434,9 +2452,10 @@ mod tests {
         assert_eq!(clean.verdict, Verdict::LikelyFalsePositive, "{clean:#?}");
         assert_eq!(with.verdict, Verdict::Uncertain, "{with:#?}");
         assert!(with.score >= FP_THRESHOLD, "{with:#?}");
+        // The shell's own connection is also a step no routine work takes.
         assert!(
             with.summary
-                .contains("evidence of an attack (session_outbound)"),
+                .contains("evidence of an attack (session_attack_step, session_outbound)"),
             "{}",
             with.summary
         );
@@ -2567,6 +2586,51 @@ mod tests {
         let r = verdict_of(&dl, "Exec from tmp");
         assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
         assert!(!signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+    }
+
+    /// Session 9 (lead), from the blind holdout7: a scheduler's job running a capture tool
+    /// is quiet, and anchored, when it writes its capture where captures go; the same job
+    /// staging a hidden file in a temporary directory took a step no routine work takes
+    /// (`session_attack_step`, a veto), after the alert as well as before it.
+    #[test]
+    fn a_step_no_routine_work_takes_vetoes_a_quiet_jobs_anchor() {
+        let job = |sid: i64, out: &str| -> Vec<String> {
+            let base = json!({"proc.sid":sid,"proc.tty":0,"proc.pname":"sh","proc.aname[2]":"cron","user.name":"root","user.uid":0});
+            let with = |extra: serde_json::Value| {
+                let mut x = base.clone();
+                for (k, v) in extra.as_object().unwrap() {
+                    x[k] = v.clone();
+                }
+                l(x)
+            };
+            vec![
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":1,"proc.name":"sh","proc.exepath":"/usr/bin/sh","proc.cmdline":format!("sh -c tcpdump -ni eth0 -w {out} udp port 514"),"proc.tty":0,"proc.pname":"cron","proc.aname[2]":"systemd"}),
+                ),
+                with(
+                    json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":2,"proc.name":"tcpdump","proc.exepath":"/usr/bin/tcpdump","proc.cmdline":format!("tcpdump -ni eth0 -w {out} udp port 514")}),
+                ),
+                with(
+                    json!({"evt.type":"openat","evt.rawres":4,"evt.is_open_write":true,"evt.arg.flags":"O_WRONLY|O_CREAT|O_TRUNC","evt.rawtime":3,"proc.name":"tcpdump","proc.exepath":"/usr/bin/tcpdump","fd.name":out}),
+                ),
+            ]
+        };
+        let r = verdict_of(&job(900, "/var/tmp/syslog-20261205.pcap"), "Network tool");
+        assert!(
+            !signals(&r[0]).contains(&"session_attack_step"),
+            "{:#?}",
+            r[0]
+        );
+        let quiet = r[0].verdict;
+        let r = verdict_of(&job(901, "/tmp/.s.pcap"), "Network tool");
+        assert!(
+            signals(&r[0]).contains(&"session_attack_step"),
+            "{:#?}",
+            r[0]
+        );
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        // The veto is what tells them apart (the quiet job is anchored).
+        assert_eq!(quiet, Verdict::LikelyFalsePositive);
     }
 
     /// Issue 11 (terminal helpers): a terminal client's `sh -c "stty -echo; stty echo;

@@ -41,7 +41,7 @@
 //! lines `holdout6`); see tests/judgment/holdout6/README.md before reading it.
 //! A ninth, tests/judgment/holdout7, was written blind the same way once holdout6 had become
 //! a development set (`holdout7_corpus_is_well_formed`, ignored `judgment_figures_holdout7`,
-//! lines `holdout7`); see tests/judgment/holdout7/README.md before reading it.
+//! lines `holdout7`); measured blind once in session 9, then read: a development set since.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;

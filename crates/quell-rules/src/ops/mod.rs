@@ -28,7 +28,7 @@ pub use self::num::{parse_bool, parse_int, parse_int_sinsp, parse_ip, parse_uint
 pub use self::pmatch::PathPrefixSet;
 pub use self::strings::{
     bcontains, bstartswith, c_str, compile_regex, contains, endswith, icontains, parse_hex,
-    startswith, HEX_ONLY_ERROR,
+    re2_posix, startswith, HEX_ONLY_ERROR,
 };
 pub use self::transform::{
     b64_decode, basename, concat, getopt_list, getopt_select, getopt_selector, join, len_bytes,
