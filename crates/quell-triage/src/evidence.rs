@@ -1800,7 +1800,9 @@ pub enum Step {
     /// A setuid or setgid bit set on a file (`chmod 4755`, `chmod u+s`).
     SetId,
     /// An account or group created or changed, a password set (`useradd`, `usermod`,
-    /// `chpasswd`...).
+    /// `chpasswd`...), or an account, role or privilege granted through a program's own
+    /// subcommand (`add_user`, `create clusterrolebinding`, `user:create`: see
+    /// [`grants_by_subcommand`]).
     AccountChange,
     /// A persistence location or an account or privilege database (`authorized_keys`,
     /// `sudoers`, `shadow`, `passwd`, `group`) opened for writing, created or renamed onto.
@@ -1867,7 +1869,7 @@ impl Step {
     pub fn as_str(self) -> &'static str {
         match self {
             Step::SetId => "a setuid or setgid bit set",
-            Step::AccountChange => "an account or password changed",
+            Step::AccountChange => "an account, privilege or password changed",
             Step::PrivilegedWrite => "a persistence or account file written",
             Step::LogCleared => "a security log cleared",
             Step::CredentialMaterial => "credential material read",
@@ -1892,7 +1894,7 @@ impl Step {
     pub fn as_str_ja(self) -> &'static str {
         match self {
             Step::SetId => "setuid/setgid ビットの設定",
-            Step::AccountChange => "アカウントまたはパスワードの変更",
+            Step::AccountChange => "アカウント・権限・パスワードの変更",
             Step::PrivilegedWrite => "永続化・アカウント関連ファイルへの書き込み",
             Step::LogCleared => "セキュリティログの消去",
             Step::CredentialMaterial => "認証情報の読み取り",
@@ -1919,6 +1921,69 @@ const ACCOUNT_CHANGERS: &[&str] = &[
     "useradd", "adduser", "usermod", "chpasswd", "newusers", "gpasswd", "groupadd", "addgroup",
     "groupmod", "passwd", "visudo", "vipw", "vigr",
 ];
+
+/// Verbs of a subcommand that create or change something ([`grants_by_subcommand`]).
+const GRANT_VERBS: &[&str] = &[
+    "add", "create", "new", "grant", "set", "bind", "change", "reset", "invite", "register",
+    "promote",
+];
+
+/// What such a verb must act on to grant access: an identity, a role or a privilege.
+const GRANT_OBJECTS: &[&str] = &[
+    "user",
+    "users",
+    "account",
+    "accounts",
+    "admin",
+    "admins",
+    "administrator",
+    "role",
+    "roles",
+    "rolebinding",
+    "rolebindings",
+    "clusterrolebinding",
+    "clusterrolebindings",
+    "binding",
+    "permission",
+    "permissions",
+    "privilege",
+    "privileges",
+    "superuser",
+    "password",
+    "passwd",
+];
+
+/// Whether a command line's words (its arguments, options left out) grant an account, a
+/// role or a privilege through the program's own subcommand, whatever the program: a verb
+/// that creates or changes ([`GRANT_VERBS`]) and an identity, role or privilege
+/// ([`GRANT_OBJECTS`]), as two words (`create clusterrolebinding`, `user create` read
+/// either way) or as the parts of one (`add_user`, `set-user-tags`, `user:create`,
+/// `createuser`). An application's own accounts are as much a way back in as the
+/// system's (`useradd`). Quoted SQL counts too (`"CREATE USER ..."`).
+pub fn grants_by_subcommand(args: &[&str]) -> bool {
+    let words: Vec<String> = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .map(|a| {
+            a.trim_matches(|c: char| c == '"' || c == '\'' || c == ';')
+                .to_ascii_lowercase()
+        })
+        .filter(|a| !a.is_empty() && !a.contains('/') && !a.contains('='))
+        .collect();
+    let verb = |w: &str| GRANT_VERBS.contains(&w);
+    let object = |w: &str| GRANT_OBJECTS.contains(&w);
+    let compound = |w: &str| {
+        let parts: Vec<&str> = w.split(['_', '-', ':', '.']).collect();
+        (parts.len() > 1 && parts.iter().any(|p| verb(p)) && parts.iter().any(|p| object(p)))
+            || GRANT_VERBS
+                .iter()
+                .any(|v| w.strip_prefix(v).is_some_and(object))
+    };
+    words.iter().any(|w| compound(w))
+        || words
+            .windows(2)
+            .any(|p| (verb(&p[0]) && object(&p[1])) || (object(&p[0]) && verb(&p[1])))
+}
 
 /// General-purpose programs that read, encode, copy or pack a file's contents.
 const READERS: &[&str] = &[
@@ -2384,6 +2449,9 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
                 return Some((Step::AccountChange, cmd));
             }
         }
+        if grants_by_subcommand(&args) {
+            return Some((Step::AccountChange, cmd));
+        }
         if SEARCHERS.contains(&name.as_str()) || (name == "git" && args.first() == Some(&"grep")) {
             let lower = cmd.to_ascii_lowercase();
             // Also a search for setuid or setgid programs (`find / -perm -4000`).
@@ -2682,6 +2750,55 @@ mod tests {
 
     fn ev(json: &str) -> FlatEvent {
         FlatEvent::from_json_line(json).unwrap()
+    }
+
+    /// An account, role or privilege granted through a program's own subcommand is an
+    /// account change, whatever the program (issue 11, session 9); listing, reading and
+    /// options naming users are not.
+    #[test]
+    fn grants_through_a_subcommand_are_account_changes() {
+        let yes: &[&[&str]] = &[
+            &["add_user", "svc", "pw"],
+            &["set_user_tags", "svc", "administrator"],
+            &[
+                "create",
+                "clusterrolebinding",
+                "x",
+                "--clusterrole=cluster-admin",
+            ],
+            &["-n", "ns", "create", "rolebinding", "x"],
+            &["user:create", "--email=a@b"],
+            &["-c", "\"CREATE", "USER", "x;\""],
+            &["createuser", "-s", "x"],
+            &["admin", "reset-password", "x"],
+        ];
+        for a in yes {
+            assert!(grants_by_subcommand(a), "{a:?}");
+        }
+        let no: &[&[&str]] = &[
+            &["list_users"],
+            &["list_queues", "name", "messages"],
+            &["get", "pods", "-A"],
+            &["config", "--global", "user.name", "x"],
+            &["set", "image", "deploy/web", "web=img:2"],
+            &["--user", "add", "pkg"],
+            &["purge_queue", "orders.dlq"],
+            &["describe", "rolebinding", "x"],
+        ];
+        for a in no {
+            assert!(!grants_by_subcommand(a), "{a:?}");
+        }
+        let grant = ev(
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"kubectl","proc.exepath":"/usr/bin/kubectl","proc.cmdline":"kubectl create clusterrolebinding sa-debug --clusterrole=cluster-admin --serviceaccount=tools:default"}"#,
+        );
+        assert_eq!(
+            attack_step(&grant).map(|(s, _)| s),
+            Some(Step::AccountChange)
+        );
+        let list = ev(
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"kubectl","proc.exepath":"/usr/bin/kubectl","proc.cmdline":"kubectl get clusterrolebindings"}"#,
+        );
+        assert_eq!(attack_step(&list), None);
     }
 
     #[test]

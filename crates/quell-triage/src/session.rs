@@ -149,6 +149,37 @@ pub struct Sessions {
     /// Processes that show a login from outside the site (a login daemon's accept, an
     /// `SSH_CONNECTION` in the environment), by host/container/pid: the client's address.
     logins_from_outside: HashMap<String, String>,
+    /// A runtime client's `exec` into a container run on the host (`docker exec -it web
+    /// sh`), per host: see [`Sessions::issuer`].
+    runtime_execs: HashMap<String, Vec<RuntimeExec>>,
+}
+
+/// A runtime client's `exec` command seen on a host, run from a session of that host.
+#[derive(Debug)]
+struct RuntimeExec {
+    time: Option<u64>,
+    /// The words after `exec` that may name the container or pod (options left out).
+    targets: Vec<String>,
+    /// The session that ran it.
+    slot: Option<u32>,
+    /// The address outside the site that session's login came from, if any.
+    outside: Option<String>,
+}
+
+/// The words of a runtime client's command line that may name the container an `exec`
+/// enters: the plain words after an `exec` word, up to `--`, at most four. `None` when the
+/// command is no `exec`.
+fn exec_targets(cmdline: &str) -> Option<Vec<String>> {
+    let mut words = cmdline.split_whitespace().skip(1);
+    words.by_ref().find(|w| *w == "exec")?;
+    Some(
+        words
+            .take_while(|w| *w != "--")
+            .filter(|w| !w.starts_with('-'))
+            .take(4)
+            .map(str::to_string)
+            .collect(),
+    )
 }
 
 /// The host/container part of a record's keys.
@@ -193,6 +224,7 @@ impl Sessions {
             }
             self.note_pid(r, id);
         }
+        self.note_runtime_exec(r);
     }
 
     /// [`Sessions::count_event`] of an event line (not an alert line) from its parts, with
@@ -221,6 +253,68 @@ impl Sessions {
                 self.by_pid.insert(buf.clone(), id);
             }
         }
+    }
+
+    /// Notes a runtime client's `exec` into a container run from a session of the host
+    /// (not a runtime's own plumbing: a runtime started by a runtime, `runc exec` under
+    /// the shim), so that the container session it opens is linked to the session that
+    /// issued it ([`Sessions::issuer`]).
+    fn note_runtime_exec(&mut self, r: &Record) {
+        let ev = &r.event;
+        let exec = text(ev, "evt.type").is_some_and(|t| t == "execve" || t == "execveat")
+            && int(ev, "evt.rawres").is_none_or(|x| x == 0);
+        let on_host = text(ev, "container.id").is_none_or(|c| c.is_empty() || c == "host");
+        let name = text(ev, "proc.name").unwrap_or_default();
+        let parent = text(ev, "proc.pname").unwrap_or_default();
+        if !exec || !on_host || role(&name) != Role::Runtime || role(&parent) == Role::Runtime {
+            return;
+        }
+        let Some(targets) = text(ev, "proc.cmdline").and_then(|c| exec_targets(&c)) else {
+            return;
+        };
+        let slot = key(r).and_then(|k| self.by_key.get(&k).copied());
+        let outside = self.entered_from_outside(r);
+        self.runtime_execs
+            .entry(r.hostname.clone().unwrap_or_default())
+            .or_default()
+            .push(RuntimeExec {
+                time: ev.timestamp_ns(),
+                targets,
+                slot,
+                outside,
+            });
+    }
+
+    /// The runtime client's `exec` on the same host that opened the container session of
+    /// record `r`, where the events allow: `r` runs in a container at a terminal, and the
+    /// latest `exec` before it (by time; any, when times are missing) named its container
+    /// (name, or a prefix of its id of at least four characters) or its pod. Linking only
+    /// adds evidence to the container session (the host session's steps, a login from
+    /// outside the site); a false link never makes a session look quieter.
+    fn issuer(&self, r: &Record) -> Option<&RuntimeExec> {
+        let ev = &r.event;
+        let id = text(ev, "container.id").filter(|c| !c.is_empty() && c != "host")?;
+        if int(ev, "proc.tty").is_none_or(|t| t == 0) {
+            return None;
+        }
+        let name = text(ev, "container.name");
+        let pod = text(ev, "k8s.pod.name");
+        let t0 = ev.timestamp_ns();
+        self.runtime_execs
+            .get(r.hostname.as_deref().unwrap_or_default())?
+            .iter()
+            .filter(|x| match (x.time, t0) {
+                (Some(t), Some(t0)) => t <= t0,
+                _ => true,
+            })
+            .filter(|x| {
+                x.targets.iter().any(|w| {
+                    Some(w) == name.as_ref()
+                        || Some(w) == pod.as_ref()
+                        || (w.len() >= 4 && (id.starts_with(w.as_str()) || w.starts_with(&id)))
+                })
+            })
+            .max_by_key(|x| x.time)
     }
 
     fn note_pid(&mut self, r: &Record, slot: u32) {
@@ -284,10 +378,16 @@ impl Sessions {
             return Some(addr.clone());
         }
         for level in 1..=MAX_ANCESTORS {
-            let name = text(&r.event, &format!("proc.aname[{level}]"))
-                .or_else(|| (level == 1).then(|| text(&r.event, "proc.pname")).flatten())?;
-            let pid = int(&r.event, &format!("proc.apid[{level}]"))
-                .or_else(|| (level == 1).then(|| int(&r.event, "proc.ppid")).flatten())?;
+            let Some(name) = text(&r.event, &format!("proc.aname[{level}]"))
+                .or_else(|| (level == 1).then(|| text(&r.event, "proc.pname")).flatten())
+            else {
+                break;
+            };
+            let Some(pid) = int(&r.event, &format!("proc.apid[{level}]"))
+                .or_else(|| (level == 1).then(|| int(&r.event, "proc.ppid")).flatten())
+            else {
+                break;
+            };
             if let Some(addr) = self.logins_from_outside.get(&pid_key(r, pid)) {
                 return Some(addr.clone());
             }
@@ -295,7 +395,9 @@ impl Sessions {
                 return None;
             }
         }
-        None
+        // A container session opened by a runtime client's `exec` from a host session:
+        // that session's login.
+        self.issuer(r).and_then(|x| x.outside.clone())
     }
 
     /// Adds one record.
@@ -320,6 +422,9 @@ impl Sessions {
             self.keys.resize(i + 1, None);
         }
         self.keys[i] = slot;
+        if r.rule.is_none() {
+            self.note_runtime_exec(r);
+        }
         let Some(slot) = slot else { return };
         self.note_pid(r, slot);
         let Some(sess) = self.sessions.get_mut(slot as usize) else {
@@ -683,6 +788,40 @@ impl Sessions {
     /// catalogue agent's reads are its job when nobody entered the session, not a
     /// person's). `None`: nothing. Returns (what, detail).
     pub fn person_trace(&self, records: &[Record], at: usize) -> Option<(String, String)> {
+        let mut first = None;
+        self.trace(records, at, &mut |what, detail| {
+            first = Some((what.to_string(), detail));
+            false
+        });
+        first
+    }
+
+    /// The kinds of things toward an attack in the sessions of record `at`, by the same
+    /// strict test as [`Sessions::person_trace`] (its `what`s, each once, sorted): what
+    /// splits a cluster part (issue 11, session 9). Two alerts that look alike, one from
+    /// an operator's quiet session and one from a session that also granted an account,
+    /// wrote a hidden file in a temporary directory or talked to the orchestrator's API,
+    /// are two behaviours even when no weighed signal tells them apart.
+    pub fn trace_kinds(&self, records: &[Record], at: usize) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = Vec::new();
+        self.trace(records, at, &mut |what, _| {
+            if !kinds.contains(&what) {
+                kinds.push(what);
+            }
+            true
+        });
+        kinds.sort_unstable();
+        kinds
+    }
+
+    /// Calls `found(what, detail)` for each thing toward an attack in the sessions of
+    /// record `at` (see [`Sessions::person_trace`]), in order, while it returns true.
+    fn trace(
+        &self,
+        records: &[Record],
+        at: usize,
+        found: &mut dyn FnMut(&'static str, String) -> bool,
+    ) {
         // The entry of the alert's own lineage (the runtime that started the exec'd shell,
         // the login daemon): its own namespace entering (`/proc/N/root`, `/proc/N/ns/mnt`
         // opened by the runtime before it became the shell) is how the person came in,
@@ -701,15 +840,23 @@ impl Sessions {
                     )
             })
         };
-        for slot in self.linked(records, at) {
+        let mut slots = self.linked(records, at);
+        if let Some(x) = records.get(at).and_then(|r| self.issuer(r)) {
+            if let Some(s) = x.slot.filter(|s| !slots.contains(s)) {
+                slots.push(s);
+            }
+        }
+        for slot in slots {
             let Some(sess) = self.sessions.get(slot as usize) else {
                 continue;
             };
             if let Some(a) = sess.suspicious.first() {
-                return Some(("a suspicious alert".into(), a.rule.clone()));
+                if !found("a suspicious alert", a.rule.clone()) {
+                    return;
+                }
             }
             for a in sess.acts.iter().take(MAX_SCANNED) {
-                let found = match &a.activity {
+                let step = match &a.activity {
                     Activity::Step(st, _) if entering(a.index, *st) => None,
                     Activity::Download(_, cmd) => Some(("a download", cmd.clone())),
                     Activity::FetchToStdout(_, cmd)
@@ -751,12 +898,13 @@ impl Sessions {
                         .filter(|(st, _)| !entering(a.index, *st))
                         .map(|(st, what)| (st.as_str(), what))
                 });
-                if let Some((what, detail)) = found {
-                    return Some((what.to_string(), detail));
+                if let Some((what, detail)) = step {
+                    if !found(what, detail) {
+                        return;
+                    }
                 }
             }
         }
-        None
     }
 }
 
@@ -764,6 +912,76 @@ impl Sessions {
 mod tests {
     use super::*;
     use crate::input::parse_records;
+
+    /// A container session opened by a runtime client's `exec` from a host session is
+    /// linked to that session (issue 11, session 9): its login from outside the site and
+    /// the steps it took count for the container shell; an `exec` into another container,
+    /// a runtime's own `exec` under the shim, or a shell without a terminal is not linked.
+    #[test]
+    fn a_runtime_exec_is_linked_to_the_session_that_issued_it() {
+        use crate::evidence::Step;
+        let accept = r#"{"evt.type":"accept4","evt.rawres":5,"evt.rawtime":1,"proc.pid":100,"proc.name":"sshd","fd.cip":"198.51.100.72","fd.sip":"10.1.0.5","fd.sport":22}"#;
+        let grant = r#"{"evt.type":"execve","evt.rawres":0,"evt.rawtime":2,"proc.pid":104,"proc.sid":101,"proc.tty":34817,"proc.name":"kubectl","proc.exepath":"/usr/bin/kubectl","proc.cmdline":"kubectl create rolebinding x --clusterrole=admin","proc.ppid":101,"proc.pname":"bash","proc.apid[2]":100,"proc.aname[2]":"sshd"}"#;
+        let cli = |target: &str, parent: &str| {
+            format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"evt.rawtime":3,"proc.pid":103,"proc.sid":101,"proc.tty":34817,"proc.name":"docker","proc.cmdline":"docker exec -it {target} bash","proc.ppid":102,"proc.pname":"{parent}","proc.apid[2]":101,"proc.aname[2]":"bash","proc.apid[3]":100,"proc.aname[3]":"sshd"}}"#
+            )
+        };
+        let shell = |tty: i64| {
+            format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"evt.rawtime":4,"proc.pid":900,"proc.sid":900,"proc.tty":{tty},"proc.name":"bash","proc.ppid":800,"proc.pname":"runc","proc.apid[2]":700,"proc.aname[2]":"containerd-shim","container.id":"8c1f2e9a0b11","container.name":"broker"}}"#
+            )
+        };
+        let check = |lines: &[String]| {
+            let recs = parse_records(&lines.join("\n"), "t").unwrap();
+            let s = Sessions::new(&recs);
+            let at = lines.len() - 1;
+            (
+                s.entered_from_outside(&recs[at]),
+                s.trace_kinds(&recs, at)
+                    .contains(&Step::AccountChange.as_str()),
+            )
+        };
+        let outside = Some("198.51.100.72".to_string());
+        for target in ["broker", "8c1f2e", "8c1f2e9a0b11"] {
+            assert_eq!(
+                check(&[
+                    accept.into(),
+                    grant.into(),
+                    cli(target, "sudo"),
+                    shell(34816)
+                ]),
+                (outside.clone(), true),
+                "{target}"
+            );
+        }
+        for (what, lines) in [
+            (
+                "another container",
+                [
+                    accept.into(),
+                    grant.into(),
+                    cli("web", "sudo"),
+                    shell(34816),
+                ],
+            ),
+            (
+                "a runtime's own exec",
+                [
+                    accept.into(),
+                    grant.into(),
+                    cli("broker", "containerd-shim"),
+                    shell(34816),
+                ],
+            ),
+            (
+                "no terminal",
+                [accept.into(), grant.into(), cli("broker", "sudo"), shell(0)],
+            ),
+        ] {
+            assert_eq!(check(&lines), (None, false), "{what}");
+        }
+    }
 
     #[test]
     fn a_login_from_outside_is_seen_through_the_nearest_login_daemon() {

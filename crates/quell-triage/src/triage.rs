@@ -500,8 +500,16 @@ const STEP_PATH_FIELDS: &[&str] = &[
 ];
 
 /// What splits a cluster into parts: the attack signals present, the verdict, whether a
-/// benign signal anchored, and the rules the alert's session raised besides its own.
-type PartKey = (Vec<&'static str>, Verdict, bool, Vec<String>);
+/// benign signal anchored, the rules the alert's session raised besides its own, and the
+/// kinds of steps toward an attack its sessions show by the strict person test
+/// ([`Sessions::trace_kinds`]), weighed or not.
+type PartKey = (
+    Vec<&'static str>,
+    Verdict,
+    bool,
+    Vec<String>,
+    Vec<&'static str>,
+);
 
 /// One signal in a cluster part: id, alerts showing it, sum and maximum of its activation,
 /// the first alert's values for its text.
@@ -664,7 +672,13 @@ impl Triage<'_> {
                     .collect();
                 class.sort_unstable();
                 class.dedup();
-                let key = (class, v, anchor.is_some(), others(i, rule));
+                let key = (
+                    class,
+                    v,
+                    anchor.is_some(),
+                    others(i, rule),
+                    sessions.trace_kinds(records, i),
+                );
                 match parts.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, agg)) => agg.add(i, hits, anchor),
                     None => {
@@ -679,7 +693,7 @@ impl Triage<'_> {
                 }
             }
             let split = parts.len() > 1;
-            for ((class, v, anchored, with), agg) in parts {
+            for ((class, v, anchored, with, steps), agg) in parts {
                 let id = if split {
                     let anchor = if anchored { "/anchored" } else { "" };
                     let with = if with.is_empty() {
@@ -687,8 +701,16 @@ impl Triage<'_> {
                     } else {
                         format!("/with={}", with.join(","))
                     };
-                    c.signature
-                        .id_for(&format!("{}/{}{anchor}{with}", class.join(","), v.as_str()))
+                    let steps = if steps.is_empty() {
+                        String::new()
+                    } else {
+                        format!("/steps={}", steps.join(","))
+                    };
+                    c.signature.id_for(&format!(
+                        "{}/{}{anchor}{with}{steps}",
+                        class.join(","),
+                        v.as_str()
+                    ))
                 } else {
                     c.id.clone()
                 };
@@ -2279,6 +2301,41 @@ mod tests {
         let again = verdict_of(&lines, "Clear Log Activities");
         assert_eq!(again[0].cluster, r[0].cluster);
         assert_eq!(again[1].cluster, r[1].cluster);
+    }
+
+    /// Alerts that look alike and get the same verdict and the same weighed signals are
+    /// still split when their sessions show different steps toward an attack by the strict
+    /// person test (issue 11, session 9): a hidden file staged in a temporary directory, an
+    /// account granted through a program's own subcommand. Without the split the operator's
+    /// and the intruder's deletion share one cluster, and tuning that cluster silences both.
+    #[test]
+    fn a_cluster_is_split_by_the_steps_its_sessions_show() {
+        let rm = |sid: i64| {
+            l(
+                json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":sid,"evt.rawtime":9,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.cmdline":"rm /var/log/app/old.log","proc.tty":0,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/app/old.log"}),
+            )
+        };
+        let lines = vec![
+            rm(600),
+            l(
+                json!({"evt.type":"openat","evt.rawres":3,"proc.sid":601,"evt.rawtime":2,"proc.name":"bash","proc.exepath":"/usr/bin/bash","proc.tty":0,"proc.pname":"sshd","evt.is_open_write":true,"evt.arg.flags":"O_WRONLY|O_CREAT","fd.name":"/tmp/.k"}),
+            ),
+            rm(601),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":602,"evt.rawtime":2,"proc.name":"kubectl","proc.exepath":"/usr/bin/kubectl","proc.cmdline":"kubectl create clusterrolebinding sa-x --clusterrole=cluster-admin --serviceaccount=a:b","proc.tty":0,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+            ),
+            rm(602),
+            rm(603),
+        ];
+        let r = verdict_of(&lines, "Clear Log Activities");
+        assert_eq!(r.len(), 3, "{r:#?}");
+        // The same verdict and signals: only the steps tell them apart.
+        assert!(r.iter().all(|c| c.verdict == r[0].verdict), "{r:#?}");
+        assert!(r.iter().all(|c| signals(c) == signals(&r[0])), "{r:#?}");
+        assert_eq!(r[0].members, vec![0, 5]);
+        assert_eq!(r[1].members, vec![2]);
+        assert_eq!(r[2].members, vec![4]);
+        assert!(r.iter().all(|c| c.signature == r[0].signature));
     }
 
     /// Two alerts of one person's quiet session do not count against each other, and a
