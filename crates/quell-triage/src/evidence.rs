@@ -1859,9 +1859,14 @@ pub enum Step {
     /// server by a program that is neither the server nor an interpreter (a mailer, a
     /// shell, a copier): a web shell dropped through an injected command.
     WebScript,
-    /// A shell's own connection to another host: shells do not connect except through a
-    /// redirection to `/dev/tcp` or `/dev/udp`, which is how a reverse shell is made.
+    /// A shell's own connection to a host outside the site: shells do not connect except
+    /// through a redirection to `/dev/tcp` or `/dev/udp`, which is how a reverse shell is
+    /// made (inside the site the same redirection is a routine readiness probe).
     ShellConnect,
+    /// A script file in a temporary directory handed to a program's own script as an
+    /// argument (`php wp eval-file /tmp/u.php`): run all the same, and not the program's
+    /// own code.
+    ScriptArgument,
 }
 
 impl Step {
@@ -1886,7 +1891,10 @@ impl Step {
             Step::HiddenStaging => "a hidden file written in a temporary directory",
             Step::ShellEscape => "a shell started from inside another program",
             Step::WebScript => "a server-side script written under a web server",
-            Step::ShellConnect => "a shell connecting to another host itself (a reverse shell)",
+            Step::ShellConnect => {
+                "a shell connecting to a host outside the site itself (a reverse shell)"
+            }
+            Step::ScriptArgument => "a script in a temporary directory handed to a program to run",
         }
     }
 
@@ -1911,7 +1919,8 @@ impl Step {
             Step::HiddenStaging => "一時ディレクトリへの隠しファイルの書き込み",
             Step::ShellEscape => "他のプログラムの内部から起動されたシェル",
             Step::WebScript => "Web サーバー配下でのサーバーサイドスクリプトの書き込み",
-            Step::ShellConnect => "シェル自身による他ホストへの接続（リバースシェル）",
+            Step::ShellConnect => "シェル自身によるサイト外ホストへの接続（リバースシェル）",
+            Step::ScriptArgument => "一時ディレクトリのスクリプトをプログラムに渡して実行",
         }
     }
 }
@@ -2171,14 +2180,18 @@ const WEB_SCRIPT_EXTENSIONS: &[&str] = &[
     "php", "phtml", "php5", "php7", "phar", "jsp", "jspx", "asp", "aspx", "ashx", "cgi",
 ];
 
+/// Whether `path` names a server-side script by its extension.
+fn web_script_name(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    base.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !stem.is_empty() && WEB_SCRIPT_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
+    })
+}
+
 /// A server-side script written by a program below a web server that is neither a server
 /// nor an interpreter ([`Step::WebScript`]).
 fn web_script_drop(ev: &FlatEvent, path: &str) -> bool {
-    let base = path.rsplit('/').next().unwrap_or(path);
-    let web_script = base.rsplit_once('.').is_some_and(|(stem, ext)| {
-        !stem.is_empty() && WEB_SCRIPT_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
-    });
-    if !web_script {
+    if !web_script_name(path) {
         return false;
     }
     let line = lineage(ev);
@@ -2194,8 +2207,9 @@ fn web_script_drop(ev: &FlatEvent, path: &str) -> bool {
             .any(|(_, n, _)| role(n) == Role::Service)
 }
 
-/// A shell's own connection to another host over the network ([`Step::ShellConnect`]),
-/// as `addr` (`fd.name`), or `None`. Local sockets and loopback are not counted.
+/// A shell's own connection to a host outside the site ([`Step::ShellConnect`]), as
+/// `addr` (`fd.name`), or `None`. Local sockets, loopback and the site's own addresses
+/// (`timeout 1 bash -c '</dev/tcp/db/5432'`, a readiness probe) are not counted.
 fn shell_connection(ev: &FlatEvent) -> Option<String> {
     let name = text(ev, "proc.name")?;
     if role(&name) != Role::Shell {
@@ -2203,7 +2217,7 @@ fn shell_connection(ev: &FlatEvent) -> Option<String> {
     }
     let ip = text(ev, "fd.sip")?;
     let inet = ip.parse::<std::net::IpAddr>().ok()?;
-    if inet.is_loopback() || inet.is_unspecified() {
+    if inet.is_loopback() || inet.is_unspecified() || !host_is_outside(&ip) {
         return None;
     }
     Some(format!(
@@ -2573,15 +2587,22 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
                     return Some((Step::ScriptRun, script));
                 }
             }
-            // A script file handed to the program's own script (`php wp eval-file
-            // /tmp/u.php`, `python manage.py shell -f /tmp/.x.py`): run all the same.
+        }
+        // A script file in a temporary directory handed to an interpreter's own script
+        // (`php wp eval-file /tmp/u.php`): by the executable too, since a script started by
+        // its `#!` line is named after itself (`wp`), not after its interpreter.
+        let exe_base = exe.rsplit('/').next().unwrap_or("");
+        let interpreted = matches!(role(&name), Role::Shell | Role::Interpreter)
+            || SHELLS.contains(&exe_base)
+            || INTERPRETERS.iter().any(|i| exe_base.starts_with(i));
+        if interpreted {
             if let Some(p) = args
                 .iter()
                 .skip(1)
                 .map(|a| a.trim_matches(|c| c == '"' || c == '\''))
-                .find(|a| staged_path(a) && script_file(a))
+                .find(|a| a.starts_with('/') && in_drop_dir(a) && script_file(a))
             {
-                return Some((Step::ScriptRun, p.to_string()));
+                return Some((Step::ScriptArgument, p.to_string()));
             }
         }
         return None;
@@ -2739,6 +2760,7 @@ pub fn may_be_step(ty: &str, paths: impl IntoIterator<Item = String>) -> bool {
                 || security_record(&p)
                 || host_path(&p)
                 || hidden_staging(&p)
+                || web_script_name(&p)
         }),
         _ => false,
     }
@@ -3471,7 +3493,8 @@ mod tests {
             ))
         };
         assert_eq!(connect("bash", "80.94.92.31"), Some(Step::ShellConnect));
-        assert_eq!(connect("sh", "10.1.2.3"), Some(Step::ShellConnect));
+        // Inside the site the same redirection is a readiness probe.
+        assert_eq!(connect("sh", "10.1.2.3"), None);
         assert_eq!(connect("bash", "127.0.0.1"), None);
         assert_eq!(connect("curl", "80.94.92.31"), None);
         // A script in a temporary or hidden path handed to an interpreter's own script.
@@ -3486,14 +3509,19 @@ mod tests {
                 "php",
                 "php /usr/local/bin/wp eval-file /tmp/u.php --path=/var/www/shop"
             ),
-            Some(Step::ScriptRun)
+            Some(Step::ScriptArgument)
         );
+        assert_eq!(
+            exec("python3", "python3 manage.py runscript /var/tmp/x.py"),
+            Some(Step::ScriptArgument)
+        );
+        // Outside a temporary directory (an application's hidden cache) it is not.
         assert_eq!(
             exec(
                 "python3",
                 "python3 manage.py runscript /srv/app/.cache/x.py"
             ),
-            Some(Step::ScriptRun)
+            None
         );
         assert_eq!(
             exec("php", "php /usr/local/bin/wp plugin update --all"),

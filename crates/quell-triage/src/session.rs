@@ -724,35 +724,34 @@ impl Sessions {
 
     /// The first step in the sessions of record `at` (its own and those its ancestors
     /// started in, over the whole of them, the alert's own act included) that no routine
-    /// work takes, whoever does it: a shell's own connection (a reverse shell), a script
-    /// run from a temporary or hidden path, a hidden file staged in a temporary directory,
-    /// a server-side script written under a web server, a shell escaped from another
-    /// program, another process's memory or data captured, a setuid bit, a search for keys,
-    /// a request for secrets, a fetch with TLS verification off. Steps that routine work
-    /// does take (credential reads by backup agents, accounts and persistence files by
-    /// configuration management, namespaces and packet sockets by runtimes and network
-    /// daemons, logs rotated, programs built) are not among them: other signals weigh those.
+    /// work takes, whoever does it: a shell's own connection outside the site (a reverse
+    /// shell), a hidden script run from a temporary directory or a temporary script handed
+    /// to a program to run, a hidden file staged in a temporary directory, a server-side
+    /// script written under a web server, a shell escaped from another program. Steps that
+    /// routine work does take are not among them, other signals weigh those: credential
+    /// reads (backup agents), accounts and persistence files (configuration management),
+    /// namespaces and packet sockets (runtimes, network daemons), rotated logs, built
+    /// programs, searches for keys and setuid files (compliance scanners), tracers
+    /// (debugging), requests for secrets (operators), fetches with TLS checks off (internal
+    /// services with their own certificates).
     /// Returns (the step in English, what it touched).
     pub fn attack_trace(&self, records: &[Record], at: usize) -> Option<(Step, String)> {
-        let decisive = |st: Step| {
-            matches!(
-                st,
-                Step::ShellConnect
-                    | Step::ScriptRun
-                    | Step::HiddenStaging
-                    | Step::WebScript
-                    | Step::ShellEscape
-                    | Step::Sniffing
-                    | Step::SetId
-                    | Step::KeySearch
-                    | Step::SecretsRequest
-                    | Step::InsecureFetch
-            )
+        // A script run from a temporary directory is routine for installers and
+        // configuration management (`python3 /var/tmp/ansible-tmp-…/AnsiballZ_x.py`): only
+        // a hidden one is decisive.
+        let decisive = |st: Step, what: &str| match st {
+            Step::ShellConnect
+            | Step::ScriptArgument
+            | Step::HiddenStaging
+            | Step::WebScript
+            | Step::ShellEscape => true,
+            Step::ScriptRun => crate::evidence::hidden_staging(what),
+            _ => false,
         };
         let own = records
             .get(at)
             .and_then(|r| attack_step(&r.event))
-            .filter(|(st, _)| decisive(*st));
+            .filter(|(st, what)| decisive(*st, what));
         if own.is_some() {
             return own;
         }
@@ -762,14 +761,14 @@ impl Sessions {
             };
             for a in sess.acts.iter().take(MAX_SCANNED) {
                 let found = match &a.activity {
-                    Activity::Step(st, what) if decisive(*st) => Some((*st, what.clone())),
+                    Activity::Step(st, what) if decisive(*st, what) => Some((*st, what.clone())),
                     Activity::WroteFile(p, _) if crate::evidence::hidden_staging(p) => {
                         Some((Step::HiddenStaging, p.clone()))
                     }
                     _ => records
                         .get(a.index)
                         .and_then(|r| attack_step(&r.event))
-                        .filter(|(st, _)| decisive(*st)),
+                        .filter(|(st, what)| decisive(*st, what)),
                 };
                 if found.is_some() {
                     return found;

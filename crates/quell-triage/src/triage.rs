@@ -2329,9 +2329,12 @@ mod tests {
         ];
         let r = verdict_of(&lines, "Clear Log Activities");
         assert_eq!(r.len(), 3, "{r:#?}");
-        // The same verdict and signals: only the steps tell them apart.
-        assert!(r.iter().all(|c| c.verdict == r[0].verdict), "{r:#?}");
-        assert!(r.iter().all(|c| signals(c) == signals(&r[0])), "{r:#?}");
+        // The grant: the same verdict and signals as the clean deletions, only the steps
+        // tell them apart. The hidden staging file is also a step no routine work takes
+        // (`session_attack_step`), weighed as well.
+        assert_eq!(r[2].verdict, r[0].verdict, "{r:#?}");
+        assert_eq!(signals(&r[2]), signals(&r[0]), "{r:#?}");
+        assert!(signals(&r[1]).contains(&"session_attack_step"), "{r:#?}");
         assert_eq!(r[0].members, vec![0, 5]);
         assert_eq!(r[1].members, vec![2]);
         assert_eq!(r[2].members, vec![4]);
