@@ -96,6 +96,39 @@ pub fn document() -> Json {
                         "ids": {"type": "array", "items": {"type": "integer"}, "description": "Each alert's id in the batch's order (a duplicate's is the id stored before)."}
                     }
                 },
+                "RuleFile": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string", "description": "Base files are named `base/NN-FILE` (NN: their place in `quell serve -r`); every other file is local."},
+                        "kind": {"type": "string", "enum": ["base", "local"]},
+                        "contents": {"type": "string"}
+                    }
+                },
+                "ExceptionProvenance": {
+                    "type": "object",
+                    "properties": {
+                        "rule": {"type": "string"}, "name": {"type": "string"},
+                        "proposer": {"type": "string", "description": "Who or what proposed it (`quell tune`, a person)."},
+                        "verification": {"description": "quell tune's proof, as JSON."},
+                        "comment": {"type": "string"},
+                        "expires_ns": {"type": ["integer", "null"], "description": "When it stops applying (nanoseconds since the epoch)."},
+                        "expired": {"type": "boolean"}
+                    }
+                },
+                "ActiveRuleSet": {
+                    "type": "object",
+                    "properties": {
+                        "version": {"type": "integer"},
+                        "revision": {"type": "string", "description": "`V.E`: the version and how many of its exceptions have expired; grows with every save, rollback and expiry. Pass it back as `after`."},
+                        "author": {"type": "string"}, "at_ns": {"type": "integer"}, "comment": {"type": "string"},
+                        "files": {"type": "array", "items": {"$ref": "#/components/schemas/RuleFile"}, "description": "In load order, as in effect now."},
+                        "exceptions": {"type": "array", "items": {"$ref": "#/components/schemas/ExceptionProvenance"}},
+                        "expired": {"type": "array", "items": {"type": "object", "properties": {
+                            "rule": {"type": "string"}, "name": {"type": "string"}, "expires_ns": {"type": "integer"},
+                            "removed": {"type": "integer", "description": "Entries removed from the local files."}}}},
+                        "next_expiry_ns": {"type": ["integer", "null"]}
+                    }
+                },
                 "Decision": {
                     "type": "object",
                     "required": ["decision"],
@@ -188,6 +221,20 @@ pub fn document() -> Json {
                     q("limit", "Page size (1 to 1000, default 100)."), q("cursor", "`next_cursor` of the previous page.")
                 ],
                 "responses": with_auth(json!({"200": {"description": "Clusters.", "content": {"application/json": {}}}}))
+            }},
+            "/api/v1/rulesets/active": {"get": {
+                "summary": "The active rule set (the newest version) as in effect now: its files in load order (base files from `quell serve -r`, then local files), each exception's provenance, and the exceptions past their expiry (removed from the local files served). With `after`, answers at once only when the active revision is newer; otherwise waits up to `wait` seconds (at most 30) for a save, a rollback or an expiry, then answers 204. Sensors long-poll it.",
+                "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                "parameters": [
+                    q("after", "The `revision` of the previous answer (`3.1`: version 3 with 1 exception expired), or a version number (`3`, read as `3.0`)."),
+                    q("wait", "Seconds to wait for a newer revision (0 to 30, default 0).")
+                ],
+                "responses": with_auth(json!({
+                    "200": {"description": "The active version.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ActiveRuleSet"}}}},
+                    "204": {"description": "No revision newer than `after` within `wait`."},
+                    "400": error_response("`after` or `wait` is malformed, or an unknown parameter was given."),
+                    "404": error_response("No rule set has been saved yet (without `after`).")
+                }))
             }},
             "/api/v1/decisions": {"post": {
                 "summary": "Record a person's decision on an alert or a cluster (benign, real, investigating), with why; the token is recorded as who.",
