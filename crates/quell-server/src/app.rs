@@ -36,6 +36,9 @@ pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// The limit of a decision's body, in bytes.
 const MAX_DECISION_BYTES: usize = 64 << 10;
 
+/// The limit of a small body (a rollback's comment), in bytes.
+pub(crate) const MAX_SMALL_BODY_BYTES: usize = 64 << 10;
+
 /// What the server needs besides its store.
 #[derive(Clone)]
 pub struct Config {
@@ -307,6 +310,48 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
             "/api/v1/rulesets/active",
             Access::Rules,
             get_route(crate::rulesets::get_active),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets",
+            Access::Rules,
+            get_route(crate::rulesets::get_rulesets),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/rulesets",
+            Access::Admin,
+            post_route(crate::rulesets::post_ruleset),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets/diff",
+            Access::Rules,
+            get_route(crate::rulesets::get_diff),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/rulesets/validate",
+            Access::Read,
+            post_route(crate::rulesets::post_validate),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets/{version}",
+            Access::Rules,
+            get_route(crate::rulesets::get_ruleset),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/rulesets/{version}/rollback",
+            Access::Admin,
+            post_route(crate::rulesets::post_rollback),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets/{version}/export",
+            Access::Rules,
+            get_route(crate::rulesets::get_export),
         );
     let routes = b.routes;
     let router = b.router.fallback(unmatched).with_state(state);

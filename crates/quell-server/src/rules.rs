@@ -204,7 +204,7 @@ pub fn check_expiring(rs_files: &[RuleFile], expiring: &[(String, String)]) -> V
 }
 
 /// Whether two nodes hold the same YAML (positions ignored).
-fn same(a: &Node, b: &Node) -> bool {
+pub(crate) fn same(a: &Node, b: &Node) -> bool {
     match (&a.kind, &b.kind) {
         (Kind::Null, Kind::Null) => true,
         (Kind::Scalar(x), Kind::Scalar(y)) => x == y,
