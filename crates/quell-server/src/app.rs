@@ -352,6 +352,18 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
             "/api/v1/rulesets/{version}/export",
             Access::Rules,
             get_route(crate::rulesets::get_export),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/tune",
+            Access::Admin,
+            post_route(crate::tune::post_tune),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/tune/check",
+            Access::Read,
+            post_route(crate::tune::post_check),
         );
     let routes = b.routes;
     let router = b.router.fallback(unmatched).with_state(state);

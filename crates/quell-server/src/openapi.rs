@@ -339,6 +339,33 @@ pub fn document() -> Json {
                     "409": error_response("The local files cannot be joined into one file.")
                 }))
             }},
+            "/api/v1/tune": {"post": {
+                "summary": "Alerts or clusters judged benign → quell-triage's proposed exception for their rule, verified as `quell tune` proves it: it loads after the active rules, silences the benign alerts, keeps quell's recorded attacks and near-attacks alerting, and its blast radius over the stored history (the newest 5000 stored alerts of the rule, people's decisions as `quell.decision`) with example alerts it would silence; alternatives; both YAML forms (`yaml`: the rules-editor block with `override`; `legacy.yaml`: the append form). Body: `{\"alert_ids\": [..]}` and/or `{\"cluster_ids\": [..]}` (one rule; at most 1000 alerts).",
+                "x-quell-roles": roles(&["admin"]),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "alert_ids": {"type": "array", "items": {"type": "integer"}},
+                    "cluster_ids": {"type": "array", "items": {"type": "integer"}}}}}}},
+                "responses": with_auth(json!({
+                    "200": {"description": "`{rule, template, generality, names, yaml, legacy: {yaml, verification}, verification, silences, alternatives, benign, history}`.", "content": {"application/json": {}}},
+                    "400": error_response("Malformed body, no alerts, alerts of several rules, or a rule the active rules do not have."),
+                    "404": error_response("No such alert or cluster."),
+                    "422": error_response("No exception passes verification (the reason is said).")
+                }))
+            }},
+            "/api/v1/tune/check": {"post": {
+                "summary": "An exception block written elsewhere → every problem with its fix, its verification against the active rules and the stored history of the rules it names, and a corrected, verified block when one can be inferred (`quell tune --check`). Body: `{\"yaml\": \"...\", \"name\": \"file name\", \"alert_ids\": [..], \"cluster_ids\": [..]}` (benign alerts optional).",
+                "x-quell-roles": roles(&["admin", "viewer"]),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["yaml"], "properties": {
+                    "yaml": {"type": "string"}, "name": {"type": "string"},
+                    "alert_ids": {"type": "array", "items": {"type": "integer"}},
+                    "cluster_ids": {"type": "array", "items": {"type": "integer"}}}}}}},
+                "responses": with_auth(json!({
+                    "200": {"description": "`{ok, problems: [{what, fix}], rules: [{rule, verification, corrected}], history}`.", "content": {"application/json": {}}},
+                    "400": error_response("Malformed body."),
+                    "404": error_response("No such alert or cluster."),
+                    "413": error_response("Body over 1 MiB.")
+                }))
+            }},
             "/api/v1/decisions": {"post": {
                 "summary": "Record a person's decision on an alert or a cluster (benign, real, investigating), with why; the token is recorded as who.",
                 "x-quell-roles": roles(&["admin"]),

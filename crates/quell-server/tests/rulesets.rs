@@ -583,3 +583,100 @@ fn save_diff_rollback_export_and_roles() {
         ]
     );
 }
+
+fn shell_alert(cmd: &str, n: u64, image: &str) -> Json {
+    json!({
+        "hostname": "node-1",
+        "output": format!("shell {cmd}"),
+        "output_fields": {"evt.time": 1_785_501_296_000_000_000u64 + n, "evt.type": "execve",
+            "proc.name": "bash", "proc.cmdline": cmd, "proc.pname": "kubelet",
+            "container.id": "3ad7b26ded6d", "container.image.repository": image,
+            "k8s.ns.name": "web", "user.name": "root"},
+        "priority": "Warning", "rule": "Shell in container", "source": "syscall",
+        "time": quell_rules::output::falco_time(1_785_501_296_000_000_000 + n)
+    })
+}
+
+#[test]
+fn tune_from_stored_alerts_and_check() {
+    let s = start_with_base();
+    let lines: String = (0..4)
+        .map(|n| {
+            format!(
+                "{}\n",
+                shell_alert("bash -c /opt/probe/check.sh", n, "ops/probe")
+            )
+        })
+        .collect();
+    let r = s.post("/api/v1/alerts", "application/x-ndjson", lines.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    let ids: Vec<i64> = r.json()["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    // Roles: admin only.
+    let body = json!({"alert_ids": ids});
+    assert_eq!(
+        s.req(
+            "POST",
+            "/api/v1/tune",
+            None,
+            Some("application/json"),
+            body.to_string().as_bytes()
+        )
+        .status,
+        401
+    );
+    for tok in [&s.sensor, &s.viewer] {
+        assert_eq!(post_json(&s, "/api/v1/tune", tok, &body).status, 403);
+    }
+    let r = post_json(&s, "/api/v1/tune", &s.admin, &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["rule"], json!("Shell in container"));
+    assert_eq!(v["verification"]["passed"], json!(true), "{v}");
+    assert_eq!(v["verification"]["benign_silenced"], json!(4));
+    let yaml = v["yaml"].as_str().unwrap();
+    assert!(yaml.contains("override:"), "{yaml}");
+    let legacy = v["legacy"]["yaml"].as_str().unwrap();
+    assert!(legacy.contains("append: true"), "{legacy}");
+    assert_eq!(v["legacy"]["verification"]["passed"], json!(true));
+    assert_eq!(v["history"]["alerts_read"], json!(4));
+    assert_eq!(v["history"]["limit"], json!(5000));
+    // The proposed block saves as a version and the check finds it sound.
+    let r = post_json(
+        &s,
+        "/api/v1/tune/check",
+        &s.viewer,
+        &json!({"yaml": yaml, "alert_ids": ids}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["ok"], json!(true), "{}", r.text());
+    let names = v["names"].as_array().unwrap();
+    let mut save = save_body("tuned", yaml);
+    save["exceptions"] = json!([{"rule": "Shell in container", "name": names[0], "proposer": "quell tune", "verification": v["verification"]}]);
+    let r = post_json(&s, "/api/v1/rulesets", &s.admin, &save);
+    assert_eq!(r.status, 201, "{}", r.text());
+    // A broken block: problems and a fix.
+    let broken = "- rule: Shell in container\n  exceptions:\n  - name: x\n    fields: [proc.cmdline]\n    values: [bash -c /opt/probe/check.sh]\n";
+    let r = post_json(&s, "/api/v1/tune/check", &s.admin, &json!({"yaml": broken}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let c = r.json();
+    assert_eq!(c["ok"], json!(false), "{c}");
+    assert!(!c["problems"].as_array().unwrap().is_empty());
+    // Alerts of two rules; unknown alert; nothing given.
+    assert_eq!(
+        post_json(&s, "/api/v1/tune", &s.admin, &json!({"alert_ids": [999]})).status,
+        404
+    );
+    assert_eq!(
+        post_json(&s, "/api/v1/tune", &s.admin, &json!({})).status,
+        400
+    );
+    assert_eq!(
+        post_json(&s, "/api/v1/tune", &s.admin, &json!({"alert_ids": "x"})).status,
+        400
+    );
+}
