@@ -28,4 +28,4 @@ pub mod serve;
 pub mod tune;
 
 pub use app::{router, Access, Caller, Config, RouteInfo};
-pub use serve::{new_token, run, serve_on, ServeError, ServeOptions};
+pub use serve::{new_token, run, serve_on, serve_on_tls, tls_config, ServeError, ServeOptions};

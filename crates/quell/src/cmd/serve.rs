@@ -45,6 +45,7 @@ pub fn run(
     rules: &[PathBuf],
     default_rules: bool,
     max_body_bytes: usize,
+    tls: Option<(PathBuf, PathBuf)>,
 ) -> Result<ExitCode> {
     // The rules triage uses; checked before the server starts: invalid rules stop it here.
     let engine = crate::ruleset::load(rules, default_rules)?;
@@ -59,7 +60,9 @@ pub fn run(
             "quell serve: listening on {listen}, reachable from other machines; every request but /healthz needs a token"
         );
     }
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let options = ServeOptions {
+        tls,
         listen,
         db: db.clone(),
         config: Config {
@@ -71,7 +74,7 @@ pub fn run(
     };
     quell_server::run(options, |addr| {
         crate::note!(
-            "quell serve: listening on http://{addr} (store {}); SIGTERM or Ctrl-C stops it",
+            "quell serve: listening on {scheme}://{addr} (store {}); SIGTERM or Ctrl-C stops it",
             quell_events::term::escape(&db)
         );
     })?;
