@@ -7,6 +7,10 @@
 //! - [`judge`]: quell-triage's verdict on one stored alert, in English or Japanese;
 //! - [`metrics`]: Prometheus text at `/metrics`;
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
+//! - [`rules`]: rule-set versions: base and local files, exceptions past their expiry
+//!   removed, the active version and its change notifications;
+//! - [`tune`]: `quell tune` from the store: verified exceptions for alerts or clusters
+//!   judged benign, and checks of exceptions written elsewhere;
 //! - [`serve`]: binding, signals, graceful shutdown, and `quell token new`.
 //!
 //! The `quell` binary parses options and calls [`serve::run`] / [`serve::new_token`].
@@ -18,7 +22,10 @@ pub mod ingest;
 pub mod judge;
 pub mod metrics;
 pub mod openapi;
+pub mod rules;
+mod rulesets;
 pub mod serve;
+pub mod tune;
 
 pub use app::{router, Access, Caller, Config, RouteInfo};
-pub use serve::{new_token, run, serve_on, ServeError, ServeOptions};
+pub use serve::{new_token, run, serve_on, serve_on_tls, tls_config, ServeError, ServeOptions};

@@ -3,6 +3,11 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
 
 use quell_store::{CreatedToken, NewToken, Role, Store};
 
@@ -17,6 +22,8 @@ pub struct ServeOptions {
     pub db: String,
     /// The server's limits.
     pub config: Config,
+    /// TLS: the certificate chain and the private key, PEM files (`--tls-cert`, `--tls-key`).
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -41,6 +48,9 @@ pub enum ServeError {
         /// Why.
         source: quell_store::Error,
     },
+    /// The TLS certificate or key could not be used.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The runtime or the listener failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -62,6 +72,110 @@ pub async fn serve_on(
 ) -> std::io::Result<()> {
     let (app, _routes) = router(store, config);
     axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// How long a client may take to complete the TLS handshake.
+pub const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A rustls server configuration (ring, TLS 1.2 and 1.3, HTTP/1.1) from a PEM certificate
+/// chain and a PEM private key (PKCS#8, PKCS#1 or SEC1).
+pub fn tls_config(cert_pem: &[u8], key_pem: &[u8]) -> Result<Arc<ServerConfig>, ServeError> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ServeError::Tls(format!("the certificate file is not PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(ServeError::Tls(
+            "the certificate file holds no certificate".into(),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem)
+        .map_err(|e| ServeError::Tls(format!("the key file holds no private key: {e}")))?;
+    // ring (pure Rust and assembly; aws-lc-rs would need cmake and a C toolchain). rustls
+    // marks ring's provider deprecated for lacking post-quantum key exchange.
+    #[allow(deprecated)]
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServeError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| ServeError::Tls(format!("the certificate and key do not go together: {e}")))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A listener that hands axum TLS connections: TCP connections are accepted on a task and
+/// each handshake runs on its own task (at most [`TLS_HANDSHAKE_TIMEOUT`]), so a slow or
+/// failed handshake delays no one else.
+struct TlsListener {
+    rx: tokio::sync::mpsc::Receiver<(TlsStream<tokio::net::TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl TlsListener {
+    fn new(tcp: tokio::net::TcpListener, config: Arc<ServerConfig>) -> std::io::Result<Self> {
+        let local = tcp.local_addr()?;
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let acceptor = TlsAcceptor::from(config);
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    _ = tx.closed() => return,
+                    a = tcp.accept() => a,
+                };
+                let (stream, addr) = match accepted {
+                    Ok(a) => a,
+                    // Out of file descriptors and the like: wait rather than spin.
+                    Err(_) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                tokio::spawn(async move {
+                    if let Ok(Ok(tls)) =
+                        tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    {
+                        let _ = tx.send((tls, addr)).await;
+                    }
+                });
+            }
+        });
+        Ok(TlsListener { rx, local })
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.rx.recv().await {
+            Some(c) => c,
+            // The accepting task ended: no more connections.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}
+
+/// [`serve_on`] over TLS.
+pub async fn serve_on_tls(
+    listener: tokio::net::TcpListener,
+    tls: Arc<ServerConfig>,
+    store: Store,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (app, _routes) = router(store, config);
+    axum::serve(TlsListener::new(listener, tls)?, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -96,6 +210,16 @@ async fn stop_signal() {
 /// `on_ready` with the bound address, serves until SIGTERM or Ctrl-C, then closes the store
 /// once every acknowledged batch is committed. Blocks the calling thread.
 pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+    let tls = match &options.tls {
+        Some((cert, key)) => {
+            let read = |p: &std::path::Path| {
+                std::fs::read(p)
+                    .map_err(|e| ServeError::Tls(format!("cannot read {}: {e}", p.display())))
+            };
+            Some(tls_config(&read(cert)?, &read(key)?)?)
+        }
+        None => None,
+    };
     let rt = runtime()?;
     rt.block_on(async move {
         let store = Store::open(&options.db)
@@ -104,6 +228,16 @@ pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
                 db: options.db.clone(),
                 source,
             })?;
+        // The server's triage and the sensors run the same rules: `-r`'s base files
+        // become a new version when they differ from the newest one's.
+        if !options.config.base_rules.is_empty() {
+            crate::rules::sync_base(&store, &options.config.base_rules)
+                .await
+                .map_err(|source| ServeError::Store {
+                    db: options.db.clone(),
+                    source,
+                })?;
+        }
         let listener = match tokio::net::TcpListener::bind(options.listen).await {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -117,7 +251,12 @@ pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
             }
         };
         on_ready(listener.local_addr()?);
-        serve_on(listener, store.clone(), options.config, stop_signal()).await?;
+        match tls {
+            Some(tls) => {
+                serve_on_tls(listener, tls, store.clone(), options.config, stop_signal()).await?
+            }
+            None => serve_on(listener, store.clone(), options.config, stop_signal()).await?,
+        }
         store.close().await.map_err(|source| ServeError::Store {
             db: options.db.clone(),
             source,

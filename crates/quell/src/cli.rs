@@ -290,6 +290,12 @@ pub enum Command {
         /// The largest request body accepted, in bytes (a larger one gets 413).
         #[arg(long, value_name = "BYTES", default_value_t = quell_server::app::DEFAULT_MAX_BODY_BYTES)]
         max_body_bytes: usize,
+        /// Serve HTTPS (rustls) with this PEM certificate chain (with --tls-key).
+        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// API tokens of `quell serve`.
     Token {
@@ -456,12 +462,15 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             db,
             rules,
             max_body_bytes,
+            tls_cert,
+            tls_key,
         } => cmd::serve::run(
             listen,
             db.as_deref(),
             &rules.rules,
             rules.default_rules,
             max_body_bytes,
+            tls_cert.zip(tls_key),
         ),
         Command::Token {
             action: TokenCommand::New { db, role, name },
