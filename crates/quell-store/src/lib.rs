@@ -431,6 +431,72 @@ impl Store {
     }
 }
 
+/// `spec` fit to show (logs, errors): a PostgreSQL URL's password, in its user part or as
+/// a `password=` parameter, is replaced by `***`; a file path is returned as it is.
+pub fn redacted(spec: &str) -> String {
+    let lower = spec.to_ascii_lowercase();
+    if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
+        return spec.to_string();
+    }
+    let Some((scheme, rest)) = spec.split_once("://") else {
+        return spec.to_string();
+    };
+    let (head, query) = match rest.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, path) = match head.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (head, None),
+    };
+    let mut out = format!("{scheme}://");
+    match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            match user.split_once(':') {
+                Some((u, _)) => out.push_str(&format!("{u}:***")),
+                None => out.push_str(user),
+            }
+            out.push('@');
+            out.push_str(host);
+        }
+        None => out.push_str(authority),
+    }
+    if let Some(p) = path {
+        out.push('/');
+        out.push_str(p);
+    }
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacted_hides_passwords() {
+        use super::redacted;
+        assert_eq!(
+            redacted("postgresql://quell:s3cret@db:5432/quell?sslmode=disable"),
+            "postgresql://quell:***@db:5432/quell?sslmode=disable"
+        );
+        assert_eq!(
+            redacted("postgres://u@h/d?password=x&host=/run"),
+            "postgres://u@h/d?password=***&host=/run"
+        );
+        assert_eq!(redacted("postgres://h"), "postgres://h");
+        assert_eq!(redacted("/var/lib/quell/q.db"), "/var/lib/quell/q.db");
+    }
+}
+
 /// Runs blocking work off the async runtime.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
