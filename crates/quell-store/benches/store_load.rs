@@ -168,7 +168,11 @@ fn main() {
                 let dir = dir.clone();
                 let size = move || async move {
                     std::fs::read_dir(&dir)
-                        .map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
+                        .map(|rd| {
+                            rd.filter_map(|e| e.ok()?.metadata().ok())
+                                .map(|m| m.len())
+                                .sum()
+                        })
                         .unwrap_or(0)
                 };
                 rt.block_on(bench("sqlite", spec, total, senders, runs, size));
@@ -212,7 +216,9 @@ fn main() {
 async fn pg_client(url: &str) -> tokio_postgres::Client {
     let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
-        .unwrap_or_else(|e| panic!("no PostgreSQL at {url:?}: {e} (see QUELL_STORE_BENCH_POSTGRES)"));
+        .unwrap_or_else(|e| {
+            panic!("no PostgreSQL at {url:?}: {e} (see QUELL_STORE_BENCH_POSTGRES)")
+        });
     tokio::spawn(conn);
     c
 }
@@ -255,7 +261,10 @@ where
                     let hi = ((b + 1) * BATCH).min(total) as u64;
                     let batch: Vec<NewAlert> = (lo..hi).map(alert).collect();
                     let t = Instant::now();
-                    let out = store.ingest(&format!("sensor-{s}"), batch).await.expect("ingest");
+                    let out = store
+                        .ingest(&format!("sensor-{s}"), batch)
+                        .await
+                        .expect("ingest");
                     lat.push(t.elapsed());
                     stored += out.stored;
                     b += senders;
@@ -295,7 +304,13 @@ where
         let st = store.clone();
         time_query("alerts, newest page of 100", runs, |_| {
             let st = st.clone();
-            async move { st.alerts(AlertQuery::default()).await.expect("q").alerts.len() }
+            async move {
+                st.alerts(AlertQuery::default())
+                    .await
+                    .expect("q")
+                    .alerts
+                    .len()
+            }
         })
         .await;
         let st = store.clone();
@@ -315,13 +330,17 @@ where
         })
         .await;
         let st = store.clone();
-        time_query("alerts, priority = Critical and namespace, page of 100", runs, |r| {
-            let st = st.clone();
-            let mut q = AlertQuery::default();
-            q.priority = Some("critical".into());
-            q.namespace = Some(format!("ns-{}", r % 8));
-            async move { st.alerts(q).await.expect("q").alerts.len() }
-        })
+        time_query(
+            "alerts, priority = Critical and namespace, page of 100",
+            runs,
+            |r| {
+                let st = st.clone();
+                let mut q = AlertQuery::default();
+                q.priority = Some("critical".into());
+                q.namespace = Some(format!("ns-{}", r % 8));
+                async move { st.alerts(q).await.expect("q").alerts.len() }
+            },
+        )
         .await;
         let st = store.clone();
         time_query("alerts, one-minute time range, page of 100", runs, |r| {
@@ -335,20 +354,24 @@ where
         })
         .await;
         let st = store.clone();
-        time_query("alerts, 10th page of 100 by cursor (10 queries)", runs.div_ceil(10), |r| {
-            let st = st.clone();
-            let mut q = AlertQuery::default();
-            q.rule = Some(format!("Rule number {}", r % 40));
-            async move {
-                let mut rows = 0;
-                for _ in 0..10 {
-                    let p = st.alerts(q.clone()).await.expect("q");
-                    rows = p.alerts.len();
-                    q.cursor = p.next_cursor;
+        time_query(
+            "alerts, 10th page of 100 by cursor (10 queries)",
+            runs.div_ceil(10),
+            |r| {
+                let st = st.clone();
+                let mut q = AlertQuery::default();
+                q.rule = Some(format!("Rule number {}", r % 40));
+                async move {
+                    let mut rows = 0;
+                    for _ in 0..10 {
+                        let p = st.alerts(q.clone()).await.expect("q");
+                        rows = p.alerts.len();
+                        q.cursor = p.next_cursor;
+                    }
+                    rows
                 }
-                rows
-            }
-        })
+            },
+        )
         .await;
         let st = store.clone();
         time_query("alerts, text in 1 of 97 outputs, page of 100", runs, |r| {
@@ -359,25 +382,40 @@ where
         })
         .await;
         let st = store.clone();
-        time_query("alerts, text matching nothing (full scan)", runs.div_ceil(20), |_| {
-            let st = st.clone();
-            let mut q = AlertQuery::default();
-            q.text = Some("no such text".into());
-            async move { st.alerts(q).await.expect("q").alerts.len() }
-        })
+        time_query(
+            "alerts, text matching nothing (full scan)",
+            runs.div_ceil(20),
+            |_| {
+                let st = st.clone();
+                let mut q = AlertQuery::default();
+                q.text = Some("no such text".into());
+                async move { st.alerts(q).await.expect("q").alerts.len() }
+            },
+        )
         .await;
         let st = store.clone();
         time_query("alert by id, with context", runs, |r| {
             let st = st.clone();
             async move {
-                usize::from(st.alert(1 + (r as i64 * 4_999) % n as i64).await.expect("q").is_some())
+                usize::from(
+                    st.alert(1 + (r as i64 * 4_999) % n as i64)
+                        .await
+                        .expect("q")
+                        .is_some(),
+                )
             }
         })
         .await;
         let st = store.clone();
         time_query("clusters, first page of 100", runs, |_| {
             let st = st.clone();
-            async move { st.clusters(ClusterQuery::default()).await.expect("q").clusters.len() }
+            async move {
+                st.clusters(ClusterQuery::default())
+                    .await
+                    .expect("q")
+                    .clusters
+                    .len()
+            }
         })
         .await;
         let st = store.clone();

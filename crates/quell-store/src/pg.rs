@@ -177,11 +177,7 @@ impl From<PgErr> for Error {
 /// tokio-postgres' own message is terse ("db error"): take the server's when there is one.
 fn pg_error(e: &tokio_postgres::Error) -> Error {
     match e.as_db_error() {
-        Some(db) => Error::Database(format!(
-            "PostgreSQL {}: {}",
-            db.code().code(),
-            db.message()
-        )),
+        Some(db) => Error::Database(format!("PostgreSQL {}: {}", db.code().code(), db.message())),
         None => Error::Database(format!("PostgreSQL: {e}")),
     }
 }
@@ -347,7 +343,10 @@ impl Pg {
     async fn ensure_partitions(&self, days: &BTreeSet<i64>) -> Result<()> {
         let missing: Vec<i64> = {
             let known = self.partitions.lock().map_err(|_| Error::Closed)?;
-            days.iter().filter(|d| !known.contains(d)).copied().collect()
+            days.iter()
+                .filter(|d| !known.contains(d))
+                .copied()
+                .collect()
         };
         if missing.is_empty() {
             return Ok(());
@@ -430,13 +429,10 @@ impl Pg {
         let c = self.client().await?;
         let r: PResult<Option<Cluster>> = async {
             let row = c
-                .query_opt(
-                    &format!("SELECT {CLUSTER_COLUMNS} FROM clusters WHERE id = $1"),
-                    &[&id],
-                )
+                .query_opt(&format!("{CLUSTER_SELECT} WHERE c.id = $1"), &[&id])
                 .await?;
             match row {
-                Some(r) => Ok(Some(cluster_row(&c, &r).await?)),
+                Some(r) => Ok(Some(cluster_row(&r)?)),
                 None => Ok(None),
             }
         }
@@ -780,10 +776,8 @@ fn text(r: &Row, i: usize) -> Result<String> {
 
 fn opt_text(r: &Row, i: usize) -> Result<Option<String>> {
     let b: Option<Vec<u8>> = r.try_get(i).map_err(|e| pg_error(&e))?;
-    b.map(|b| {
-        String::from_utf8(b).map_err(|_| Error::Database(format!("column {i} is not UTF-8")))
-    })
-    .transpose()
+    b.map(|b| String::from_utf8(b).map_err(|_| Error::Database(format!("column {i} is not UTF-8"))))
+        .transpose()
 }
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -814,10 +808,7 @@ async fn audit_row(
     Ok(())
 }
 
-async fn ingest_tx(
-    t: &deadpool_postgres::Transaction<'_>,
-    b: &Batch,
-) -> PResult<IngestOutcome> {
+async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult<IngestOutcome> {
     let mut out = IngestOutcome::default();
     if b.alerts.is_empty() {
         return Ok(out);
@@ -874,7 +865,10 @@ async fn ingest_tx(
             t.execute(&create, &cluster_params(&want, Some(&times)).as_refs())
                 .await?;
         }
-        for r in t.query(&find, &cluster_params(&want, None).as_refs()).await? {
+        for r in t
+            .query(&find, &cluster_params(&want, None).as_refs())
+            .await?
+        {
             let id: i64 = r.get(0);
             let key: (Vec<u8>, Vec<u8>, Vec<u8>) = (r.get(1), r.get(2), r.get(3));
             if let Some(slot) = cluster_of.iter_mut().find(|(k, _)| {
@@ -942,8 +936,22 @@ async fn ingest_tx(
         .query(
             &insert,
             &[
-                &ids, &p_key, &p_time, &p_rule, &p_prio, &p_host, &p_cid, &p_img, &p_ns, &p_src,
-                &c_ids, &p_out, &p_raw, &p_ctx, &b.received_ns, &sensor,
+                &ids,
+                &p_key,
+                &p_time,
+                &p_rule,
+                &p_prio,
+                &p_host,
+                &p_cid,
+                &p_img,
+                &p_ns,
+                &p_src,
+                &c_ids,
+                &p_out,
+                &p_raw,
+                &p_ctx,
+                &b.received_ns,
+                &sensor,
             ],
         )
         .await?
@@ -1089,7 +1097,8 @@ async fn expire_tx(t: &deadpool_postgres::Transaction<'_>, cutoff: i64) -> PResu
             *dropped.entry(r.get(0)).or_default() += n;
             out.alerts += un(n);
         }
-        t.batch_execute(&format!("DROP TABLE alerts_d{day}")).await?;
+        t.batch_execute(&format!("DROP TABLE alerts_d{day}"))
+            .await?;
         out.partitions += 1;
     }
     let cid: Vec<i64> = dropped.keys().copied().collect();
@@ -1224,10 +1233,7 @@ async fn alerts(c: &deadpool_postgres::Object, q: &AlertQuery) -> PResult<AlertP
     ));
     let st = c.prepare_cached(&sql.text).await?;
     let rows = c.query(&st, &sql.refs()).await?;
-    let mut alerts = rows
-        .iter()
-        .map(alert_row)
-        .collect::<Result<Vec<_>>>()?;
+    let mut alerts = rows.iter().map(alert_row).collect::<Result<Vec<_>>>()?;
     let next_cursor = if alerts.len() > limit {
         alerts.truncate(limit);
         alerts
@@ -1252,11 +1258,16 @@ fn target_parts(t: Target) -> (&'static str, i64) {
 const DECISION_COLUMNS: &str = "id, target_kind, target_id, verdict, actor, at_ns, reason";
 
 fn decision_row(r: &Row) -> Result<Decision> {
-    let kind: String = r.get(1);
-    let tid: i64 = r.get(2);
-    let verdict: String = r.get(3);
+    decision_row_at(r, 0)
+}
+
+/// A decision in the columns from `b` on (in `DECISION_COLUMNS`' order).
+fn decision_row_at(r: &Row, b: usize) -> Result<Decision> {
+    let kind: String = r.get(b + 1);
+    let tid: i64 = r.get(b + 2);
+    let verdict: String = r.get(b + 3);
     Ok(Decision {
-        id: r.get(0),
+        id: r.get(b),
         target: if kind == "cluster" {
             Target::Cluster(tid)
         } else {
@@ -1264,26 +1275,25 @@ fn decision_row(r: &Row) -> Result<Decision> {
         },
         verdict: Verdict::parse(&verdict)
             .ok_or_else(|| Error::Database(format!("unknown verdict {verdict:?}")))?,
-        actor: text(r, 4)?,
-        at_ns: un(r.get(5)),
-        reason: text(r, 6)?,
+        actor: text(r, b + 4)?,
+        at_ns: un(r.get(b + 5)),
+        reason: text(r, b + 6)?,
     })
 }
 
-const CLUSTER_COLUMNS: &str = "id, rule, hostname, image, count, first_ns, last_ns";
+/// A cluster with its latest decision (one statement, not one per cluster).
+const CLUSTER_SELECT: &str =
+    "SELECT c.id, c.rule, c.hostname, c.image, c.count, c.first_ns, c.last_ns,
+   d.id, d.target_kind, d.target_id, d.verdict, d.actor, d.at_ns, d.reason
+ FROM clusters c LEFT JOIN LATERAL (
+   SELECT id, target_kind, target_id, verdict, actor, at_ns, reason FROM decisions
+   WHERE target_kind = 'cluster' AND target_id = c.id ORDER BY id DESC LIMIT 1
+ ) d ON true";
 
-async fn cluster_row(c: &deadpool_postgres::Object, r: &Row) -> PResult<Cluster> {
+fn cluster_row(r: &Row) -> Result<Cluster> {
     let id: i64 = r.get(0);
     let image = text(r, 3)?;
-    let latest = c
-        .query_opt(
-            &format!(
-                "SELECT {DECISION_COLUMNS} FROM decisions WHERE target_kind = 'cluster' AND target_id = $1
-                 ORDER BY id DESC LIMIT 1"
-            ),
-            &[&id],
-        )
-        .await?;
+    let decided: Option<i64> = r.get(7);
     Ok(Cluster {
         id,
         rule: text(r, 1)?,
@@ -1292,45 +1302,43 @@ async fn cluster_row(c: &deadpool_postgres::Object, r: &Row) -> PResult<Cluster>
         count: un(r.get(4)),
         first_seen_ns: un(r.get(5)),
         last_seen_ns: un(r.get(6)),
-        decision: latest.map(|d| decision_row(&d)).transpose()?,
+        decision: match decided {
+            Some(_) => Some(decision_row_at(r, 7)?),
+            None => None,
+        },
     })
 }
 
 async fn clusters(c: &deadpool_postgres::Object, q: &ClusterQuery) -> PResult<ClusterPage> {
-    let mut sql = Sql::new(format!(
-        "SELECT {CLUSTER_COLUMNS} FROM clusters WHERE true"
-    ));
+    let mut sql = Sql::new(format!("{CLUSTER_SELECT} WHERE true"));
     if let Some(v) = &q.rule {
-        sql.add(" AND rule = ?", bytes(v));
+        sql.add(" AND c.rule = ?", bytes(v));
     }
     if let Some(v) = &q.host {
-        sql.add(" AND hostname = ?", bytes(v));
+        sql.add(" AND c.hostname = ?", bytes(v));
     }
     if let Some(v) = &q.image {
-        sql.add(" AND image = ?", bytes(v));
+        sql.add(" AND c.image = ?", bytes(v));
     }
     if let Some(v) = q.since_ns {
-        sql.add(" AND last_ns >= ?", ns(v));
+        sql.add(" AND c.last_ns >= ?", ns(v));
     }
     if let Some(v) = q.until_ns {
-        sql.add(" AND first_ns < ?", ns(v));
+        sql.add(" AND c.first_ns < ?", ns(v));
     }
     if let Some(cur) = &q.cursor {
         let id: i64 = cur
             .strip_prefix('c')
             .and_then(|s| s.parse().ok())
             .ok_or(Error::InvalidCursor)?;
-        sql.add(" AND id < ?", id);
+        sql.add(" AND c.id < ?", id);
     }
     let limit = crate::sqlite::limit_of(q.limit);
     sql.text
-        .push_str(&format!(" ORDER BY id DESC LIMIT {}", limit + 1));
+        .push_str(&format!(" ORDER BY c.id DESC LIMIT {}", limit + 1));
     let st = c.prepare_cached(&sql.text).await?;
     let rows = c.query(&st, &sql.refs()).await?;
-    let mut clusters = Vec::with_capacity(rows.len());
-    for r in &rows {
-        clusters.push(cluster_row(c, r).await?);
-    }
+    let mut clusters = rows.iter().map(cluster_row).collect::<Result<Vec<_>>>()?;
     let next_cursor = if clusters.len() > limit {
         clusters.truncate(limit);
         clusters.last().map(|k| format!("c{}", k.id))
@@ -1356,11 +1364,8 @@ async fn decide_tx(
                 .await?
         }
         Target::Cluster(_) => {
-            t.query_opt(
-                "SELECT 1 FROM clusters WHERE id = $1 FOR KEY SHARE",
-                &[&id],
-            )
-            .await?
+            t.query_opt("SELECT 1 FROM clusters WHERE id = $1 FOR KEY SHARE", &[&id])
+                .await?
         }
     };
     if exists.is_none() {

@@ -696,50 +696,73 @@ fn hostile(
     ws: String,
     escape_unicode: bool,
 ) -> Result<(), TestCaseError> {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        rt.block_on(async {
-            let db = TestDb::new(kind).await;
-            let store = Store::open(&db.spec).await.unwrap();
-            let mut of = serde_json::Map::new();
-            of.insert(key.clone(), json!(value));
-            of.insert("container.image.repository".into(), json!(value));
-            let obj = json!({
-                "hostname": host, "output": value, "output_fields": of, "priority": "Critical",
-                "rule": rule, "time": "2024-05-01T00:00:00Z", "tags": [value],
-            });
-            let mut raw = format!("{ws}{obj}{ws}");
-            if escape_unicode {
-                // The same JSON written with \u escapes for every non-ASCII character.
-                raw = raw.chars().map(|c| if c.is_ascii() { c.to_string() } else {
-                    let mut b = [0u16; 2];
-                    c.encode_utf16(&mut b).iter().map(|u| format!("\\u{u:04x}")).collect()
-                }).collect();
-            }
-            let ctx = json!({"lineage": [value, host]});
-            let out = store.ingest(&host, vec![NewAlert::new(raw.clone()).with_context(ctx.clone())]).await.unwrap();
-            let a = store.alert(out.ids[0]).await.unwrap().unwrap();
-            prop_assert_eq!(&a.raw, &raw);
-            prop_assert_eq!(&a.rule, &rule);
-            prop_assert_eq!(&a.hostname, &host);
-            prop_assert_eq!(&a.sensor, &host);
-            prop_assert_eq!(&a.output, &value);
-            prop_assert_eq!(a.container_image.as_deref(), Some(value.as_str()));
-            prop_assert_eq!(a.context.as_ref(), Some(&ctx));
-            let mut q = AlertQuery::default();
-            q.host = Some(host.clone());
-            q.rule = Some(rule.clone());
-            q.text = Some(value.clone());
-            let page = store.alerts(q).await.unwrap();
-            prop_assert_eq!(page.alerts.len(), 1);
-            prop_assert_eq!(&page.alerts[0].raw, &raw);
-            let mut q = ClusterQuery::default();
-            q.image = Some(value.clone());
-            let clusters = store.clusters(q).await.unwrap().clusters;
-            prop_assert_eq!(clusters.len(), 1);
-            prop_assert_eq!(&clusters[0].rule, &rule);
-            let dup = store.ingest(&host, vec![NewAlert::new(raw.clone())]).await.unwrap();
-            prop_assert_eq!(dup.duplicates, 1);
-            store.close().await.unwrap();
-            Ok(())
-        })
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let db = TestDb::new(kind).await;
+        let store = Store::open(&db.spec).await.unwrap();
+        let mut of = serde_json::Map::new();
+        of.insert(key.clone(), json!(value));
+        of.insert("container.image.repository".into(), json!(value));
+        let obj = json!({
+            "hostname": host, "output": value, "output_fields": of, "priority": "Critical",
+            "rule": rule, "time": "2024-05-01T00:00:00Z", "tags": [value],
+        });
+        let mut raw = format!("{ws}{obj}{ws}");
+        if escape_unicode {
+            // The same JSON written with \u escapes for every non-ASCII character.
+            raw = raw
+                .chars()
+                .map(|c| {
+                    if c.is_ascii() {
+                        c.to_string()
+                    } else {
+                        let mut b = [0u16; 2];
+                        c.encode_utf16(&mut b)
+                            .iter()
+                            .map(|u| format!("\\u{u:04x}"))
+                            .collect()
+                    }
+                })
+                .collect();
+        }
+        let ctx = json!({"lineage": [value, host]});
+        let out = store
+            .ingest(
+                &host,
+                vec![NewAlert::new(raw.clone()).with_context(ctx.clone())],
+            )
+            .await
+            .unwrap();
+        let a = store.alert(out.ids[0]).await.unwrap().unwrap();
+        prop_assert_eq!(&a.raw, &raw);
+        prop_assert_eq!(&a.rule, &rule);
+        prop_assert_eq!(&a.hostname, &host);
+        prop_assert_eq!(&a.sensor, &host);
+        prop_assert_eq!(&a.output, &value);
+        prop_assert_eq!(a.container_image.as_deref(), Some(value.as_str()));
+        prop_assert_eq!(a.context.as_ref(), Some(&ctx));
+        let mut q = AlertQuery::default();
+        q.host = Some(host.clone());
+        q.rule = Some(rule.clone());
+        q.text = Some(value.clone());
+        let page = store.alerts(q).await.unwrap();
+        prop_assert_eq!(page.alerts.len(), 1);
+        prop_assert_eq!(&page.alerts[0].raw, &raw);
+        let mut q = ClusterQuery::default();
+        q.image = Some(value.clone());
+        let clusters = store.clusters(q).await.unwrap().clusters;
+        prop_assert_eq!(clusters.len(), 1);
+        prop_assert_eq!(&clusters[0].rule, &rule);
+        let dup = store
+            .ingest(&host, vec![NewAlert::new(raw.clone())])
+            .await
+            .unwrap();
+        prop_assert_eq!(dup.duplicates, 1);
+        store.close().await.unwrap();
+        Ok(())
+    })
 }
