@@ -222,8 +222,8 @@ fn two_servers_on_one_postgres_see_every_alert_once() {
             let body = r.split_once("\r\n\r\n").unwrap().1;
             let v: serde_json::Value = serde_json::from_str(body).unwrap();
             for a in v["alerts"].as_array().unwrap() {
-                let raw: serde_json::Value =
-                    serde_json::from_str(a["raw"].as_str().unwrap()).unwrap();
+                // The alert as received, embedded as JSON.
+                let raw = &a["alert"];
                 *seen
                     .entry(raw["output"].as_str().unwrap().to_string())
                     .or_default() += 1;
