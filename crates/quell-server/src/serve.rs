@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::server::TlsStream;
@@ -18,12 +19,55 @@ use crate::app::{router, Config};
 pub struct ServeOptions {
     /// Where to listen (loopback by default in the binary).
     pub listen: SocketAddr,
-    /// The store's spec: a SQLite file path.
+    /// The store's spec: a SQLite file path or a `postgres://` URL.
     pub db: String,
     /// The server's limits.
     pub config: Config,
     /// TLS: the certificate chain and the private key, PEM files (`--tls-cert`, `--tls-key`).
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Keep alerts this long (by the alert's own time, whole UTC days): older ones are
+    /// deleted at start and then every [`RETENTION_PERIOD`]. `None` keeps everything.
+    pub retention: Option<Duration>,
+}
+
+/// How often retention runs while the server is up.
+pub const RETENTION_PERIOD: Duration = Duration::from_secs(3600);
+
+/// Parses a retention such as `30d`, `12h`, `90m` or `3600s` (a whole number and a unit).
+pub fn parse_retention(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{text:?}: a retention is a whole number and a unit, e.g. 30d"))?;
+    let secs = match unit {
+        "d" => n.checked_mul(86_400),
+        "h" => n.checked_mul(3_600),
+        "m" => n.checked_mul(60),
+        "s" => Some(n),
+        _ => return Err(format!("{text:?}: the unit is d, h, m or s (e.g. 30d)")),
+    }
+    .ok_or_else(|| format!("{text:?}: too long"))?;
+    if secs == 0 {
+        return Err(format!("{text:?}: a retention must be above 0"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// Runs retention once: deletes alerts older than `keep` (whole UTC days, see
+/// [`Store::expire_before`]).
+pub async fn expire_once(
+    store: &Store,
+    keep: Duration,
+) -> Result<quell_store::Retention, quell_store::Error> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let cutoff = now.saturating_sub(keep).as_nanos();
+    store
+        .expire_before(u64::try_from(cutoff).unwrap_or(u64::MAX))
+        .await
 }
 
 /// Why the server could not start or stopped with an error.
@@ -225,7 +269,7 @@ pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
         let store = Store::open(&options.db)
             .await
             .map_err(|source| ServeError::Store {
-                db: options.db.clone(),
+                db: quell_store::redacted(&options.db),
                 source,
             })?;
         // The server's triage and the sensors run the same rules: `-r`'s base files
@@ -234,7 +278,7 @@ pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
             crate::rules::sync_base(&store, &options.config.base_rules)
                 .await
                 .map_err(|source| ServeError::Store {
-                    db: options.db.clone(),
+                    db: quell_store::redacted(&options.db),
                     source,
                 })?;
         }
@@ -250,6 +294,29 @@ pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
                 })
             }
         };
+        let spec = quell_store::redacted(&options.db);
+        if let Some(keep) = options.retention {
+            // Before serving, then every hour; a failure is reported and tried again later.
+            // Several servers on one PostgreSQL may each run it: it is idempotent.
+            let store = store.clone();
+            tokio::spawn(async move {
+                loop {
+                    match expire_once(&store, keep).await {
+                        Ok(r) if r.alerts > 0 || r.partitions > 0 => eprintln!(
+                            "quell serve: retention ({} s) deleted {} alerts ({} partitions) of {}",
+                            keep.as_secs(),
+                            r.alerts,
+                            r.partitions,
+                            quell_events::term::escape(&spec)
+                        ),
+                        Ok(_) => {}
+                        Err(quell_store::Error::Closed) => return,
+                        Err(e) => eprintln!("quell serve: retention failed: {e}"),
+                    }
+                    tokio::time::sleep(RETENTION_PERIOD).await;
+                }
+            });
+        }
         on_ready(listener.local_addr()?);
         match tls {
             Some(tls) => {
@@ -258,7 +325,7 @@ pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
             None => serve_on(listener, store.clone(), options.config, stop_signal()).await?,
         }
         store.close().await.map_err(|source| ServeError::Store {
-            db: options.db.clone(),
+            db: quell_store::redacted(&options.db),
             source,
         })
     })
@@ -275,7 +342,7 @@ pub fn new_token(
     let rt = runtime()?;
     rt.block_on(async {
         let err = |source| ServeError::Store {
-            db: db.to_string(),
+            db: quell_store::redacted(db),
             source,
         };
         let store = Store::open(db).await.map_err(err)?;

@@ -134,6 +134,21 @@ fn canonical(v: &Json, out: &mut String) {
     }
 }
 
+/// A decided alert as a line of triage history: the alert as received with
+/// `"quell.decision": verdict` at its top level; a `quell.decision` the sender wrote in
+/// `output_fields` is removed, so only recorded decisions reach triage. `None` if `raw` is
+/// not a JSON object (stored alerts were parsed as objects at ingest).
+pub(crate) fn history_line(raw: &str, verdict: String) -> Option<String> {
+    let Ok(Json::Object(mut obj)) = serde_json::from_str::<Json>(raw) else {
+        return None;
+    };
+    if let Some(Json::Object(of)) = obj.get_mut("output_fields") {
+        of.remove("quell.decision");
+    }
+    obj.insert("quell.decision".into(), Json::String(verdict));
+    Some(Json::Object(obj).to_string())
+}
+
 /// A new token: `quell_` and 32 random bytes in hex.
 pub(crate) fn new_token() -> Result<String> {
     let mut bytes = [0u8; 32];

@@ -452,12 +452,12 @@ fn alert_row(r: &Row<'_>, context: Option<String>) -> rusqlite::Result<StoredAle
     })
 }
 
-fn limit_of(l: Option<usize>) -> usize {
+pub(crate) fn limit_of(l: Option<usize>) -> usize {
     l.unwrap_or(100).clamp(1, 1000)
 }
 
 /// A cursor: `a<time>.<id>` for alerts, `c<id>` for clusters.
-fn parse_alert_cursor(s: &str) -> Result<(i64, i64)> {
+pub(crate) fn parse_alert_cursor(s: &str) -> Result<(i64, i64)> {
     let rest = s.strip_prefix('a').ok_or(Error::InvalidCursor)?;
     let (t, id) = rest.split_once('.').ok_or(Error::InvalidCursor)?;
     Ok((
@@ -544,7 +544,7 @@ pub(crate) fn alerts(c: &Connection, q: &AlertQuery) -> Result<AlertPage> {
 
 /// A priority as stored (`Warning`: stored priorities went through
 /// [`quell_events::FalcoAlert::from_json`]), or a value no alert has.
-fn stored_priority(s: &str) -> String {
+pub(crate) fn stored_priority(s: &str) -> String {
     quell_rules::load::Priority::parse(s).map_or_else(|| "\0none".into(), |p| p.as_str().into())
 }
 
@@ -804,15 +804,9 @@ pub(crate) fn decisions_as_history(c: &Connection) -> Result<Vec<String>> {
     while let Some(r) = rows.next()? {
         let raw: String = r.get(0)?;
         let verdict: String = r.get(1)?;
-        // Stored alerts were parsed as objects at ingest.
-        let Ok(Json::Object(mut obj)) = serde_json::from_str::<Json>(&raw) else {
-            continue;
-        };
-        if let Some(Json::Object(of)) = obj.get_mut("output_fields") {
-            of.remove("quell.decision");
+        if let Some(line) = crate::prep::history_line(&raw, verdict) {
+            out.push(line);
         }
-        obj.insert("quell.decision".into(), Json::String(verdict));
-        out.push(Json::Object(obj).to_string());
     }
     Ok(out)
 }

@@ -615,6 +615,8 @@ pub struct Options {
     pub readers: usize,
     /// Writes committed together at most (SQLite; default 64).
     pub max_group: usize,
+    /// Connections in the pool (PostgreSQL; default 16).
+    pub pg_connections: usize,
 }
 
 impl Default for Options {
@@ -622,6 +624,17 @@ impl Default for Options {
         Options {
             readers: 4,
             max_group: 64,
+            pg_connections: 16,
         }
     }
+}
+
+/// What [`crate::Store::expire_before`] deleted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Retention {
+    /// Alerts deleted.
+    pub alerts: u64,
+    /// Day partitions dropped (PostgreSQL; 0 on SQLite, which deletes rows).
+    pub partitions: u64,
 }

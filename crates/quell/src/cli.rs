@@ -272,17 +272,23 @@ pub enum Command {
         lang: LangArg,
     },
     /// Run quell's server: Falco alerts in over HTTP (Falco's http_output, falcosidekick,
-    /// JSON Lines), stored in SQLite, queried and decided on under /api/v1 (OpenAPI at
+    /// JSON Lines), stored in SQLite or PostgreSQL, queried and decided on under /api/v1 (OpenAPI at
     /// /api/v1/openapi.json). Every request but /healthz needs a bearer token from
     /// `quell token new`. Stops on SIGTERM or Ctrl-C once the requests in flight are answered.
     Serve {
         /// The address to listen on (loopback unless told otherwise).
         #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8765")]
         listen: std::net::SocketAddr,
-        /// The SQLite database file (created if absent). Default:
+        /// The SQLite database file (created if absent), or a PostgreSQL URL
+        /// (postgres://USER@HOST/DB; several servers may share one database). Default:
         /// $XDG_DATA_HOME/quell/quell.db, else ~/.local/share/quell/quell.db.
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, value_name = "PATH|URL")]
         db: Option<PathBuf>,
+        /// Keep alerts this long by their own time, in whole UTC days (e.g. 30d; units d, h,
+        /// m, s): older ones are deleted at start and then hourly (PostgreSQL drops their day
+        /// partitions). Default: keep everything.
+        #[arg(long, value_name = "DURATION", value_parser = quell_server::serve::parse_retention)]
+        retention: Option<std::time::Duration>,
         /// The rules triage uses for `GET /api/v1/alerts/{id}` (default: the bundled ruleset);
         /// checked at start: invalid rules stop the server.
         #[command(flatten)]
@@ -340,8 +346,9 @@ impl From<RoleArg> for quell_store::Role {
 pub enum TokenCommand {
     /// Create a token and print it once (the store keeps only its hash).
     New {
-        /// The SQLite database file of `quell serve` (same default as `quell serve`).
-        #[arg(long, value_name = "PATH")]
+        /// The SQLite database file or PostgreSQL URL of `quell serve` (same default as
+        /// `quell serve`).
+        #[arg(long, value_name = "PATH|URL")]
         db: Option<PathBuf>,
         /// What the token may do.
         #[arg(long, value_enum)]
@@ -460,6 +467,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve {
             listen,
             db,
+            retention,
             rules,
             max_body_bytes,
             tls_cert,
@@ -467,6 +475,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         } => cmd::serve::run(
             listen,
             db.as_deref(),
+            retention,
             &rules.rules,
             rules.default_rules,
             max_body_bytes,

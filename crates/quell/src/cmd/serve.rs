@@ -42,6 +42,7 @@ fn db_spec(db: Option<&Path>) -> Result<String> {
 pub fn run(
     listen: SocketAddr,
     db: Option<&Path>,
+    retention: Option<std::time::Duration>,
     rules: &[PathBuf],
     default_rules: bool,
     max_body_bytes: usize,
@@ -71,11 +72,12 @@ pub fn run(
             base_rules,
             ..Config::default()
         },
+        retention,
     };
     quell_server::run(options, |addr| {
         crate::note!(
             "quell serve: listening on {scheme}://{addr} (store {}); SIGTERM or Ctrl-C stops it",
-            quell_events::term::escape(&db)
+            quell_events::term::escape(&quell_store::redacted(&db))
         );
     })?;
     Ok(ExitCode::SUCCESS)
