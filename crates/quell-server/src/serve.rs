@@ -15,9 +15,6 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// The store's spec: a SQLite file path.
     pub db: String,
-    /// Flush every commit to the disk before acknowledging it
-    /// ([`quell_store::Options::full_sync`]).
-    pub full_sync: bool,
     /// The server's limits.
     pub config: Config,
 }
@@ -154,9 +151,7 @@ async fn stop_signal() {
 pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     let rt = runtime()?;
     rt.block_on(async move {
-        let mut store_options = quell_store::Options::default();
-        store_options.full_sync = options.full_sync;
-        let store = Store::open_with(&options.db, store_options)
+        let store = Store::open(&options.db)
             .await
             .map_err(|source| ServeError::Store {
                 db: options.db.clone(),

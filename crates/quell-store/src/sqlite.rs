@@ -232,11 +232,11 @@ impl Sqlite {
         let mut w = connect(&path, WRITER_CACHE_KIB)?;
         // Larger pages: fewer system calls per alert (takes effect only on a new database).
         w.pragma_update(None, "page_size", 16384)?;
-        // NORMAL (the default) in WAL mode: a commit is in the WAL file, written by the
-        // operating system, when acknowledged; it survives the process being killed, and only
-        // a power loss or OS crash can lose the last commits (never corrupting the database).
-        // FULL (`Options::full_sync`): a commit is fsynced to the disk before it is
-        // acknowledged, which costs a disk flush per group commit.
+        // FULL (the default, `Options::full_sync`): a commit is fsynced to the disk before it
+        // is acknowledged. NORMAL in WAL mode: a commit is in the WAL file, written through
+        // the operating system, when acknowledged; it survives the process being killed, and
+        // only a power loss or OS crash can lose the last commits (never corrupting the
+        // database).
         w.pragma_update(
             None,
             "synchronous",

@@ -642,12 +642,13 @@ pub struct Options {
     pub readers: usize,
     /// Writes committed together at most (SQLite; default 64).
     pub max_group: usize,
-    /// Whether every commit waits until it is on the disk (SQLite `synchronous = FULL`), so
-    /// that an acknowledged write survives a power loss or an operating-system crash too.
-    /// Default `false`: WAL with `synchronous = NORMAL`, where an acknowledged write survives
-    /// the server process being killed (the data is in the WAL file, written before the
-    /// acknowledgement), but the last commits before a power loss or OS crash can be lost;
-    /// the database stays consistent either way.
+    /// Whether every commit waits until it is on the disk (SQLite `synchronous = FULL`, the
+    /// default), so that an acknowledged write survives a power loss or an operating-system
+    /// crash too. `false`: WAL with `synchronous = NORMAL`, where an acknowledged write
+    /// survives the server process being killed (the commit is in the WAL file, written
+    /// before the acknowledgement) but the last commits before a power loss or OS crash can
+    /// be lost; the database stays consistent either way. On the benchmark machine NORMAL
+    /// gave no measurable ingest gain (BENCHMARKS.md), so the default stays FULL.
     pub full_sync: bool,
     /// Rows an alert query reads at most for one page (default 10,000): a filter that
     /// matches few alerts (text, priority, sensor, or a second column beside the one the
@@ -661,7 +662,7 @@ impl Default for Options {
         Options {
             readers: 4,
             max_group: 64,
-            full_sync: false,
+            full_sync: true,
             scan_budget: 10_000,
         }
     }

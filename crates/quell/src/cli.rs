@@ -290,11 +290,6 @@ pub enum Command {
         /// The largest request body accepted, in bytes (a larger one gets 413).
         #[arg(long, value_name = "BYTES", default_value_t = quell_server::app::DEFAULT_MAX_BODY_BYTES)]
         max_body_bytes: usize,
-        /// Flush every commit to the disk before acknowledging it (SQLite synchronous=FULL):
-        /// acknowledged alerts then survive a power loss or OS crash too. By default they
-        /// survive the server being killed, and a power loss can lose the last commits.
-        #[arg(long)]
-        full_sync: bool,
     },
     /// API tokens of `quell serve`.
     Token {
@@ -461,14 +456,12 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             db,
             rules,
             max_body_bytes,
-            full_sync,
         } => cmd::serve::run(
             listen,
             db.as_deref(),
             &rules.rules,
             rules.default_rules,
             max_body_bytes,
-            full_sync,
         ),
         Command::Token {
             action: TokenCommand::New { db, role, name },

@@ -45,7 +45,6 @@ pub fn run(
     rules: &[PathBuf],
     default_rules: bool,
     max_body_bytes: usize,
-    full_sync: bool,
 ) -> Result<ExitCode> {
     // The rules triage uses; checked before the server starts: invalid rules stop it here.
     let engine = crate::ruleset::load(rules, default_rules)?;
@@ -58,7 +57,6 @@ pub fn run(
     let options = ServeOptions {
         listen,
         db: db.clone(),
-        full_sync,
         config: Config {
             max_body_bytes,
             rules: std::sync::Arc::new(engine),
