@@ -459,7 +459,12 @@ async fn rare_filters_read_a_bounded_scan_per_page_and_find_everything() {
                 let page = store.alerts(q.clone()).await.unwrap();
                 pages += 1;
                 partial += usize::from(page.partial);
-                found.extend(page.alerts.iter().map(|a| a.time_ns / 1_000_000_000));
+                // Seconds after 2024-01-01T00:00:00Z: the alert's number.
+                found.extend(
+                    page.alerts
+                        .iter()
+                        .map(|a| a.time_ns / 1_000_000_000 - 1_704_067_200),
+                );
                 match page.next_cursor {
                     Some(c) => q.cursor = Some(c),
                     None => return (found, pages, partial),
