@@ -33,6 +33,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
 /// How long a request body may take to arrive by default (a client that trickles it gets 408).
 pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How long a request's head (request line and headers) may take to arrive by default: a
+/// client that trickles it is disconnected.
+pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The limit of a decision's body, in bytes.
 const MAX_DECISION_BYTES: usize = 64 << 10;
 
@@ -46,6 +50,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// A request body that has not fully arrived after this gets 408.
     pub body_timeout: std::time::Duration,
+    /// A request whose head (request line and headers) has not fully arrived after this is
+    /// dropped with its connection.
+    pub header_timeout: std::time::Duration,
     /// The rules triage uses (`quell serve -r`): to render samples and evaluate events.
     /// An alert names its rule, so an empty engine still triages stored alerts.
     pub rules: Arc<Engine>,
@@ -60,6 +67,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("max_body_bytes", &self.max_body_bytes)
             .field("body_timeout", &self.body_timeout)
+            .field("header_timeout", &self.header_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +77,7 @@ impl Default for Config {
         Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
             rules: Arc::new(Engine::new()),
             base_rules: Vec::new(),
         }
@@ -567,14 +576,15 @@ async fn post_alerts(
                 format!("parsing failed: {e}"),
             )
         })?;
-    let batch = parsed.map_err(|e| {
+    let mut batch = parsed.map_err(|e| {
         state.metrics.rejected("malformed");
         ApiError::bad_request(e.to_string())
     })?;
+    // Each alert's text and parsed object move to the store: parsed once, not copied.
     let new: Vec<NewAlert> = batch
         .alerts
-        .iter()
-        .map(|a| NewAlert::new(a.raw.clone()))
+        .iter_mut()
+        .map(|a| NewAlert::parsed(std::mem::take(&mut a.raw), std::mem::take(&mut a.object)))
         .collect();
     let outcome = state.store.ingest(&caller.name, new).await?;
     // The alerts stored now have the `stored` highest distinct ids of the batch (ids grow
@@ -692,6 +702,8 @@ struct AlertParams {
 struct AlertsAnswer {
     alerts: Vec<AlertView>,
     next_cursor: Option<String>,
+    /// The page stopped at the store's scan budget before it was full.
+    partial: bool,
 }
 
 async fn get_alerts(
@@ -714,6 +726,7 @@ async fn get_alerts(
     Ok(axum::Json(AlertsAnswer {
         alerts: page.alerts.into_iter().map(AlertView::from).collect(),
         next_cursor: page.next_cursor,
+        partial: page.partial,
     }))
 }
 

@@ -219,7 +219,8 @@ pub fn document() -> Json {
                     "responses": with_auth(json!({
                         "200": {"description": "A page.", "content": {"application/json": {"schema": {"type": "object", "properties": {
                             "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/StoredAlert"}},
-                            "next_cursor": {"type": ["string", "null"]}
+                            "next_cursor": {"type": ["string", "null"]},
+                            "partial": {"type": "boolean", "description": "The page stopped at the server's scan budget before it was full (filters matching few alerts): it may hold fewer alerts than asked, even none; `next_cursor` continues the search."}
                         }}}}},
                         "400": error_response("A filter or the cursor is malformed.")
                     }))

@@ -108,16 +108,69 @@ fn runtime() -> Result<tokio::runtime::Runtime, ServeError> {
 
 /// Serves the API on `listener` over `store` until `shutdown` completes, then waits for
 /// the requests in flight.
+///
+/// Each connection is served by hyper's HTTP/1.1 server with a timer, so that a request's
+/// head (request line and headers) must arrive within [`Config::header_timeout`]: a client
+/// that trickles its headers, or opens a connection and sends a partial head, is
+/// disconnected instead of holding the connection forever (a body that trickles gets 408
+/// after [`Config::body_timeout`]).
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     store: Store,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let header_timeout = config.header_timeout;
     let (app, _routes) = router(store, config);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Connections hold a receiver; the sender's `closed()` resolves when all are gone.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                // A connection that failed before it was accepted (reset, too many open
+                // files): keep serving the others, after a pause if resources ran out.
+                Err(e) => {
+                    if !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset
+                    ) {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    // Ask every connection to finish its request in flight and close, then wait for them.
+    let _ = stop_tx.send(true);
+    drop(stop_rx);
+    stop_tx.closed().await;
+    Ok(())
 }
 
 /// How long a client may take to complete the TLS handshake.

@@ -661,3 +661,43 @@ fn concurrent_senders_each_alert_once() {
     let m = s.get("/metrics", &s.admin).text();
     assert!(m.contains("quell_alerts_duplicate_total 1200\n"), "{m}");
 }
+
+/// A client that trickles its request head (one byte every 50 ms, never a whole head) is
+/// disconnected once the header timeout (500 ms here) has passed, and does not stop the
+/// server answering others.
+#[test]
+fn a_client_trickling_its_request_head_is_disconnected() {
+    let s = start();
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    let t = std::time::Instant::now();
+    let mut closed_after = None;
+    while t.elapsed() < Duration::from_secs(10) {
+        if c.write_all(b"a").is_err() {
+            closed_after = Some(t.elapsed());
+            break;
+        }
+        let mut buf = [0u8; 512];
+        match c.read(&mut buf) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            // End of stream, an error, or an answer before closing: the server gave up.
+            _ => {
+                closed_after = Some(t.elapsed());
+                break;
+            }
+        }
+    }
+    let closed_after = closed_after.expect("the connection was still open after 10 s");
+    assert!(
+        closed_after < Duration::from_secs(5),
+        "closed only after {closed_after:?}"
+    );
+    let r = s.req("GET", "/healthz", None, None, b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+}

@@ -184,10 +184,15 @@ impl Store {
         }
     }
 
-    /// A page of alerts matching `query`, newest first (by alert time, then by id).
+    /// A page of alerts matching `query`, newest first (by alert time, then by id). A page
+    /// reads at most [`Options::scan_budget`] rows: filters that match few of them give a
+    /// partial page ([`AlertPage::partial`]) whose `next_cursor` continues the search.
     pub async fn alerts(&self, query: AlertQuery) -> Result<AlertPage> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(move |c| sqlite::alerts(c, &query)).await,
+            Backend::Sqlite(s) => {
+                let budget = s.scan_budget;
+                s.read(move |c| sqlite::alerts(c, &query, budget)).await
+            }
             Backend::Postgres(p) => p.alerts(&query).await,
         }
     }

@@ -461,3 +461,73 @@ fn futures_are_send(s: &Store) {
     send(s.tokens());
     send(s.audit(AuditQuery::default()));
 }
+
+/// A filter that matches few alerts reads at most the scan budget per page: partial pages
+/// whose cursors continue the search find every match once, in order; filters the store
+/// seeks by (one column) and unfiltered pages are never partial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rare_filters_read_a_bounded_scan_per_page_and_find_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = quell_store::Options::default();
+    options.scan_budget = 25;
+    let store = Store::open_with(dir.path().join("q.db").to_str().unwrap(), options)
+        .await
+        .unwrap();
+    let batch: Vec<NewAlert> = (0..200u64)
+        .map(|i| {
+            let cmd = if i % 60 == 7 { "needle" } else { "hay" };
+            let host = if i % 50 == 3 { "rare" } else { "common" };
+            NewAlert::new(alert(&format!("R{}", i % 3), host, None, i, cmd))
+        })
+        .collect();
+    store.ingest("s", batch).await.unwrap();
+    let all = |mut q: AlertQuery| {
+        let store = store.clone();
+        async move {
+            let (mut found, mut pages, mut partial) = (Vec::new(), 0, 0);
+            loop {
+                let page = store.alerts(q.clone()).await.unwrap();
+                pages += 1;
+                partial += usize::from(page.partial);
+                // Seconds after 2024-01-01T00:00:00Z: the alert's number.
+                found.extend(
+                    page.alerts
+                        .iter()
+                        .map(|a| a.time_ns / 1_000_000_000 - 1_704_067_200),
+                );
+                match page.next_cursor {
+                    Some(c) => q.cursor = Some(c),
+                    None => return (found, pages, partial),
+                }
+            }
+        }
+    };
+    // Text in 4 alerts of 200: 25 rows read per page at most, so 8 pages, partial ones
+    // among them; every match once, newest first.
+    let mut q = AlertQuery::default();
+    q.text = Some("needle".into());
+    q.limit = Some(10);
+    let (found, pages, partial) = all(q).await;
+    assert_eq!(found, [187, 127, 67, 7]);
+    assert!(
+        pages >= 8 && partial >= 4,
+        "{pages} pages, {partial} partial"
+    );
+    // A rare combination (rule R0 and host rare: one column sought, one checked).
+    let mut q = AlertQuery::default();
+    q.rule = Some("R0".into());
+    q.host = Some("rare".into());
+    let (found, _, _) = all(q).await;
+    assert_eq!(found, [153, 3]);
+    // One column, sought by its index: full pages, never partial.
+    let mut q = AlertQuery::default();
+    q.host = Some("rare".into());
+    q.limit = Some(2);
+    let (found, _, partial) = all(q).await;
+    assert_eq!((found, partial), (vec![153, 103, 53, 3], 0));
+    let mut q = AlertQuery::default();
+    q.limit = Some(50);
+    let (found, pages, partial) = all(q).await;
+    assert_eq!((found.len(), pages, partial), (200, 4, 0));
+    store.close().await.unwrap();
+}

@@ -43,6 +43,7 @@ pub fn start() -> Server {
     start_with(Config {
         max_body_bytes: LIMIT,
         body_timeout: Duration::from_millis(500),
+        header_timeout: Duration::from_millis(500),
         ..Config::default()
     })
 }
