@@ -7,6 +7,8 @@
 //! - [`judge`]: quell-triage's verdict on one stored alert, in English or Japanese;
 //! - [`metrics`]: Prometheus text at `/metrics`;
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
+//! - [`sensors`]: quell sensors' batches (alerts with event context), heartbeats, and
+//!   what the server shows of them;
 //! - [`serve`]: binding, signals, graceful shutdown, and `quell token new`.
 //!
 //! The `quell` binary parses options and calls [`serve::run`] / [`serve::new_token`].
@@ -18,6 +20,7 @@ pub mod ingest;
 pub mod judge;
 pub mod metrics;
 pub mod openapi;
+pub mod sensors;
 pub mod serve;
 
 pub use app::{router, Access, Caller, Config, RouteInfo};
