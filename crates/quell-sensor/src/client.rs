@@ -69,6 +69,10 @@ impl std::fmt::Debug for Client {
 pub struct ActiveRuleSet {
     /// The version.
     pub version: i64,
+    /// `V.E`: the version and how many of its exceptions have expired (an expiry changes
+    /// the rules in effect without a new version); passed back as `after`.
+    #[serde(default)]
+    pub revision: String,
     /// Its files, in the order they load.
     pub files: Vec<RuleFileText>,
 }
@@ -85,9 +89,9 @@ pub struct RuleFileText {
 /// The answer of a long poll for the active rule set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Active {
-    /// The active version (another than the one asked `after`).
+    /// The active revision (newer than the one asked `after`).
     Version(ActiveRuleSet),
-    /// Nothing new within the wait (204), or the server has no rule set (404).
+    /// Nothing newer within the wait (204), or the server has no rule set (404).
     Unchanged,
 }
 
@@ -215,9 +219,10 @@ impl Client {
         self.finish(r).map(|_| ())
     }
 
-    /// `GET /api/v1/rulesets/active?after=V&wait=SECS`: the active rule set if it is not
-    /// version `after` (at once when `after` is `None`), waiting up to `wait` for a change.
-    pub fn active_rules(&self, after: Option<i64>, wait: Duration) -> Result<Active, ClientError> {
+    /// `GET /api/v1/rulesets/active?after=REV&wait=SECS`: the active rule set if its
+    /// revision is newer than `after` (at once when `after` is `None`), waiting up to `wait`
+    /// for one.
+    pub fn active_rules(&self, after: Option<&str>, wait: Duration) -> Result<Active, ClientError> {
         let mut req = self
             .agent
             .get(format!("{}/api/v1/rulesets/active", self.base))
@@ -227,14 +232,19 @@ impl Client {
             .header("Authorization", &self.auth);
         if let Some(v) = after {
             req = req
-                .query("after", v.to_string())
+                .query("after", v)
                 .query("wait", wait.as_secs().to_string());
         }
         match self.finish(req.call()) {
             Ok((204, _)) => Ok(Active::Unchanged),
-            Ok((_, body)) => serde_json::from_str::<ActiveRuleSet>(&body)
-                .map(Active::Version)
-                .map_err(|e| ClientError::Protocol(format!("the active rule set: {e}"))),
+            Ok((_, body)) => {
+                let mut set = serde_json::from_str::<ActiveRuleSet>(&body)
+                    .map_err(|e| ClientError::Protocol(format!("the active rule set: {e}")))?;
+                if set.revision.is_empty() {
+                    set.revision = set.version.to_string();
+                }
+                Ok(Active::Version(set))
+            }
             Err(ClientError::Status { status: 404, .. }) => Ok(Active::Unchanged),
             Err(e) => Err(e),
         }

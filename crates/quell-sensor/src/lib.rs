@@ -140,6 +140,8 @@ pub enum RulesAtStart {
     Refused {
         /// The version.
         version: i64,
+        /// Its revision.
+        revision: String,
         /// Why.
         error: String,
     },
@@ -318,8 +320,10 @@ impl Sensor {
                     let mut st = lock(&self.status);
                     st.source = "server".into();
                     st.version = Some(set.version);
+                    st.revision = Some(set.revision.clone());
                     RulesAtStart::Server(Reload {
                         version: set.version,
+                        revision: set.revision,
                         engine,
                     })
                 }
@@ -330,6 +334,7 @@ impl Sensor {
                     });
                     RulesAtStart::Refused {
                         version: set.version,
+                        revision: set.revision,
                         error,
                     }
                 }
@@ -338,11 +343,11 @@ impl Sensor {
         }
     }
 
-    /// Starts the rules watcher: each version after `after` that compiles arrives on the
+    /// Starts the rules watcher: each revision newer than `after` that compiles arrives on the
     /// returned channel (take it between events); `check` looks at each engine first.
     pub fn watch_rules(
         &mut self,
-        after: Option<i64>,
+        after: Option<String>,
         check: Option<EngineCheck>,
     ) -> Result<Reloads, SensorError> {
         let (tx, rx) = mpsc::channel();
@@ -370,6 +375,7 @@ impl Sensor {
         let mut st = lock(&self.status);
         st.source = "local".into();
         st.version = None;
+        st.revision = None;
     }
 
     /// The rules status the heartbeats report.

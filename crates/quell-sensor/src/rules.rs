@@ -20,6 +20,8 @@ use crate::client::{Active, ActiveRuleSet, Client};
 pub struct Reload {
     /// The rule set's version on the server.
     pub version: i64,
+    /// Its revision (`V.E`, see [`ActiveRuleSet::revision`]).
+    pub revision: String,
     /// The compiled rules.
     pub engine: Engine,
 }
@@ -28,6 +30,7 @@ impl std::fmt::Debug for Reload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reload")
             .field("version", &self.version)
+            .field("revision", &self.revision)
             .finish_non_exhaustive()
     }
 }
@@ -39,6 +42,8 @@ pub struct RulesStatus {
     pub source: String,
     /// The server's version in use (`None` with local rules).
     pub version: Option<i64>,
+    /// Its revision (`V.E`).
+    pub revision: Option<String>,
     /// The last version that was refused, and why (it did not compile).
     pub refused: Option<RefusedVersion>,
     /// A warning about the version in use (such as an event type the running capture does
@@ -111,8 +116,8 @@ pub(crate) struct Watcher {
     pub stop: Arc<AtomicBool>,
     pub wait: Duration,
     pub check: Option<EngineCheck>,
-    /// The version the loop has (or was last refused), if any.
-    pub after: Option<i64>,
+    /// The revision the loop has (or was last refused), if any.
+    pub after: Option<String>,
     /// Printing (stderr in the binary).
     pub say: crate::Say,
 }
@@ -123,20 +128,22 @@ impl Watcher {
         let mut backoff = Duration::from_secs(1);
         let mut said_unreachable = false;
         while !self.stop.load(Ordering::Relaxed) {
-            // Without a version yet, ask again each `wait` (the server answers at once).
-            let answer = self.client.active_rules(self.after.or(Some(-1)), self.wait);
+            // Without a revision yet, `0` (older than any): the server answers as soon as
+            // it has one.
+            let answer = self
+                .client
+                .active_rules(Some(self.after.as_deref().unwrap_or("0")), self.wait);
             match answer {
                 Ok(Active::Unchanged) => {
                     backoff = Duration::from_secs(1);
                     said_unreachable = false;
-                    if self.after.is_none() {
-                        sleep_unless(&self.stop, self.wait.min(Duration::from_secs(5)));
-                    }
                 }
                 Ok(Active::Version(set)) => {
                     backoff = Duration::from_secs(1);
                     said_unreachable = false;
-                    if Some(set.version) == self.after {
+                    if self.after.as_deref() == Some(set.revision.as_str()) {
+                        // Not newer (a server that ignores `after`): do not spin.
+                        sleep_unless(&self.stop, Duration::from_secs(1));
                         continue;
                     }
                     self.take(set);
@@ -156,7 +163,7 @@ impl Watcher {
     }
 
     fn take(&mut self, set: ActiveRuleSet) {
-        self.after = Some(set.version);
+        self.after = Some(set.revision.clone());
         match compile(&set) {
             Ok(engine) => {
                 let warning = self.check.as_ref().and_then(|c| c(&engine));
@@ -167,6 +174,7 @@ impl Watcher {
                     .tx
                     .send(Reload {
                         version: set.version,
+                        revision: set.revision.clone(),
                         engine,
                     })
                     .is_err()
@@ -174,12 +182,13 @@ impl Watcher {
                     return;
                 }
                 (self.say)(&format!(
-                    "quell: rules version {} from the server takes effect",
-                    set.version
+                    "quell: rules version {} (revision {}) from the server takes effect",
+                    set.version, set.revision
                 ));
                 let mut st = self.status.lock().unwrap_or_else(|e| e.into_inner());
                 st.source = "server".into();
                 st.version = Some(set.version);
+                st.revision = Some(set.revision.clone());
                 st.warning = warning;
             }
             Err(error) => {
@@ -219,6 +228,7 @@ mod tests {
     fn set(version: i64, text: &str) -> ActiveRuleSet {
         ActiveRuleSet {
             version,
+            revision: format!("{version}.0"),
             files: vec![RuleFileText {
                 name: "r.yaml".into(),
                 contents: text.into(),
@@ -242,6 +252,7 @@ mod tests {
         assert!(err.starts_with("r.yaml:"), "{err}");
         let none = ActiveRuleSet {
             version: 3,
+            revision: "3.0".into(),
             files: vec![],
         };
         assert!(compile(&none).is_err());

@@ -36,6 +36,9 @@ pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// The limit of a decision's body, in bytes.
 const MAX_DECISION_BYTES: usize = 64 << 10;
 
+/// The limit of a small body (a rollback's comment), in bytes.
+pub(crate) const MAX_SMALL_BODY_BYTES: usize = 64 << 10;
+
 /// What the server needs besides its store.
 #[derive(Clone)]
 pub struct Config {
@@ -46,6 +49,10 @@ pub struct Config {
     /// The rules triage uses (`quell serve -r`): to render samples and evaluate events.
     /// An alert names its rule, so an empty engine still triages stored alerts.
     pub rules: Arc<Engine>,
+    /// The base rules files `(name, text)` in load order (`quell serve -r`, else the
+    /// bundled ruleset). At start, [`crate::serve::run`] saves a new rule-set version when
+    /// the newest one's base files differ ([`crate::rules::sync_base`]). Empty: no sync.
+    pub base_rules: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Config {
@@ -63,6 +70,7 @@ impl Default for Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             rules: Arc::new(Engine::new()),
+            base_rules: Vec::new(),
         }
     }
 }
@@ -78,15 +86,17 @@ pub enum Access {
     Ingest,
     /// Admin and viewer tokens: reading alerts, clusters, metrics.
     Read,
-    /// Admin tokens only: recording decisions.
+    /// Admin tokens only: recording decisions, saving rules.
     Admin,
+    /// Every role: reading rule sets (sensors fetch the active one).
+    Rules,
 }
 
 impl Access {
     /// Whether a token of `role` may use a route of this access.
     pub fn allows(self, role: Role) -> bool {
         match self {
-            Access::Public | Access::AnyToken => true,
+            Access::Public | Access::AnyToken | Access::Rules => true,
             Access::Ingest => matches!(role, Role::Admin | Role::Sensor),
             Access::Read => matches!(role, Role::Admin | Role::Viewer),
             Access::Admin => role == Role::Admin,
@@ -126,30 +136,33 @@ pub struct Caller {
     pub role: Role,
 }
 
-struct AppState {
-    store: Store,
-    metrics: Metrics,
-    config: Config,
-    catalogue: Arc<Catalogue>,
-    sensors: crate::sensors::LiveStatus,
+pub(crate) struct AppState {
+    pub(crate) store: Store,
+    pub(crate) metrics: Metrics,
+    pub(crate) config: Config,
+    pub(crate) catalogue: Arc<Catalogue>,
+    /// The active rule-set version and its change notifications.
+    pub(crate) rules: crate::rules::Rules,
+    /// What sensors' latest heartbeats said beyond what the store keeps.
+    pub(crate) sensors: crate::sensors::LiveStatus,
 }
 
 /// An error answer: a status and a JSON body `{"error": message}`.
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    message: String,
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             message: message.into(),
         }
     }
 
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 }
@@ -183,7 +196,7 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-type Shared = Arc<AppState>;
+pub(crate) type Shared = Arc<AppState>;
 
 /// Registers routes with their access and metrics, recording each in [`RouteInfo`]s.
 struct Builder {
@@ -249,6 +262,7 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
         config,
         catalogue: Arc::new(Catalogue::builtin()),
         sensors: crate::sensors::LiveStatus::default(),
+        rules: crate::rules::Rules::default(),
     });
     let b = Builder {
         state: state.clone(),
@@ -305,6 +319,54 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
             "/api/v1/sensors",
             Access::Read,
             get_route(get_sensors),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets/active",
+            Access::Rules,
+            get_route(crate::rulesets::get_active),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets",
+            Access::Rules,
+            get_route(crate::rulesets::get_rulesets),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/rulesets",
+            Access::Admin,
+            post_route(crate::rulesets::post_ruleset),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets/diff",
+            Access::Rules,
+            get_route(crate::rulesets::get_diff),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/rulesets/validate",
+            Access::Read,
+            post_route(crate::rulesets::post_validate),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets/{version}",
+            Access::Rules,
+            get_route(crate::rulesets::get_ruleset),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/rulesets/{version}/rollback",
+            Access::Admin,
+            post_route(crate::rulesets::post_rollback),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets/{version}/export",
+            Access::Rules,
+            get_route(crate::rulesets::get_export),
         );
     let routes = b.routes;
     let router = b.router.fallback(unmatched).with_state(state);
@@ -416,7 +478,7 @@ async fn openapi() -> axum::Json<Json> {
 }
 
 /// Reads a body of at most `limit` bytes (413 past it, without reading the rest).
-async fn read_body(
+pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
@@ -701,7 +763,12 @@ async fn get_alert(
     };
     let history = state.store.decisions_as_history().await?;
     let raw = a.raw.clone();
-    let (engine, catalogue) = (state.config.rules.clone(), state.catalogue.clone());
+    // The active rule-set version's rules once one is saved, else `quell serve -r`'s.
+    let engine = match state.rules.active(&state.store, false).await? {
+        Some(active) => active.engine.clone(),
+        None => state.config.rules.clone(),
+    };
+    let catalogue = state.catalogue.clone();
     // Triage is CPU work: off the async workers.
     let triage = tokio::task::spawn_blocking(move || {
         crate::judge::judge(&engine, &catalogue, &raw, &history, lang)

@@ -9,6 +9,8 @@
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
 //! - [`sensors`]: quell sensors' batches (alerts with event context), heartbeats, and
 //!   what the server shows of them;
+//! - [`rules`]: rule-set versions: base and local files, exceptions past their expiry
+//!   removed, the active version and its change notifications;
 //! - [`serve`]: binding, signals, graceful shutdown, and `quell token new`.
 //!
 //! The `quell` binary parses options and calls [`serve::run`] / [`serve::new_token`].
@@ -20,6 +22,8 @@ pub mod ingest;
 pub mod judge;
 pub mod metrics;
 pub mod openapi;
+pub mod rules;
+mod rulesets;
 pub mod sensors;
 pub mod serve;
 

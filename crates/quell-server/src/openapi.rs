@@ -117,6 +117,66 @@ pub fn document() -> Json {
                         "spool": {"type": ["object", "null"]}
                     }
                 },
+                "RuleFile": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string", "description": "Base files are named `base/NN-FILE` (NN: their place in `quell serve -r`); every other file is local."},
+                        "kind": {"type": "string", "enum": ["base", "local"]},
+                        "contents": {"type": "string"}
+                    }
+                },
+                "ExceptionProvenance": {
+                    "type": "object",
+                    "properties": {
+                        "rule": {"type": "string"}, "name": {"type": "string"},
+                        "proposer": {"type": "string", "description": "Who or what proposed it (`quell tune`, a person)."},
+                        "verification": {"description": "quell tune's proof, as JSON."},
+                        "comment": {"type": "string"},
+                        "expires_ns": {"type": ["integer", "null"], "description": "When it stops applying (nanoseconds since the epoch)."},
+                        "expired": {"type": "boolean"}
+                    }
+                },
+                "RuleSetBody": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "comment": {"type": "string", "description": "Why (required to save)."},
+                        "files": {"type": "array", "items": {"type": "object", "required": ["name", "contents"], "properties": {
+                            "name": {"type": "string", "description": "NAME.yaml or DIR/NAME.yaml (ASCII letters, digits, `.`, `_`, `-`); not base/…"},
+                            "contents": {"type": "string"}}}},
+                        "exceptions": {"type": "array", "items": {"type": "object", "required": ["rule", "name"], "properties": {
+                            "rule": {"type": "string"}, "name": {"type": "string"},
+                            "proposer": {"type": "string", "description": "Default: the token's name."},
+                            "verification": {}, "comment": {"type": "string"},
+                            "expires": {"type": "string", "format": "date-time"}, "expires_ns": {"type": "integer"}}}}
+                    }
+                },
+                "Validation": {
+                    "type": "object",
+                    "properties": {
+                        "ok": {"type": "boolean"}, "errors": {"type": "integer"}, "warnings": {"type": "integer"},
+                        "diagnostics": {"type": "array", "items": {"type": "object", "properties": {
+                            "code": {"type": "string", "description": "quell-rules' stable code (Falco's: LOAD_ERR_YAML_PARSE, …) or QUELL_*."},
+                            "severity": {"type": "string", "enum": ["error", "warning"]},
+                            "message": {"type": "string"},
+                            "file": {"type": ["string", "null"]}, "line": {"type": ["integer", "null"]}, "column": {"type": ["integer", "null"]},
+                            "item_type": {"type": ["string", "null"]}, "item_name": {"type": ["string", "null"]}}}}
+                    }
+                },
+                "ActiveRuleSet": {
+                    "type": "object",
+                    "properties": {
+                        "version": {"type": "integer"},
+                        "revision": {"type": "string", "description": "`V.E`: the version and how many of its exceptions have expired; grows with every save, rollback and expiry. Pass it back as `after`."},
+                        "author": {"type": "string"}, "at_ns": {"type": "integer"}, "comment": {"type": "string"},
+                        "files": {"type": "array", "items": {"$ref": "#/components/schemas/RuleFile"}, "description": "In load order, as in effect now."},
+                        "exceptions": {"type": "array", "items": {"$ref": "#/components/schemas/ExceptionProvenance"}},
+                        "expired": {"type": "array", "items": {"type": "object", "properties": {
+                            "rule": {"type": "string"}, "name": {"type": "string"}, "expires_ns": {"type": "integer"},
+                            "removed": {"type": "integer", "description": "Entries removed from the local files."}}}},
+                        "next_expiry_ns": {"type": ["integer", "null"]}
+                    }
+                },
                 "Decision": {
                     "type": "object",
                     "required": ["decision"],
@@ -210,6 +270,96 @@ pub fn document() -> Json {
                     q("limit", "Page size (1 to 1000, default 100)."), q("cursor", "`next_cursor` of the previous page.")
                 ],
                 "responses": with_auth(json!({"200": {"description": "Clusters.", "content": {"application/json": {}}}}))
+            }},
+            "/api/v1/rulesets/active": {"get": {
+                "summary": "The active rule set (the newest version) as in effect now: its files in load order (base files from `quell serve -r`, then local files), each exception's provenance, and the exceptions past their expiry (removed from the local files served). With `after`, answers at once only when the active revision is newer; otherwise waits up to `wait` seconds (at most 30) for a save, a rollback or an expiry, then answers 204. Sensors long-poll it.",
+                "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                "parameters": [
+                    q("after", "The `revision` of the previous answer (`3.1`: version 3 with 1 exception expired), or a version number (`3`, read as `3.0`)."),
+                    q("wait", "Seconds to wait for a newer revision (0 to 30, default 0).")
+                ],
+                "responses": with_auth(json!({
+                    "200": {"description": "The active version.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ActiveRuleSet"}}}},
+                    "204": {"description": "No revision newer than `after` within `wait`."},
+                    "400": error_response("`after` or `wait` is malformed, or an unknown parameter was given."),
+                    "404": error_response("No rule set has been saved yet (without `after`).")
+                }))
+            }},
+            "/api/v1/rulesets": {
+                "get": {
+                    "summary": "Every rule-set version, newest first (the first is the active one): version, author, time, comment, how many files and exceptions.",
+                    "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                    "responses": with_auth(json!({"200": {"description": "`{active, versions}`.", "content": {"application/json": {}}}}))
+                },
+                "post": {
+                    "summary": "Save a new version: the local files (base files are the active version's) and exceptions' provenance (proposer, verification, comment, expiry as `expires` RFC 3339 or `expires_ns`). The whole set is loaded through quell-rules first; any error refuses it (422 with the diagnostics) and nothing is saved. Provenance of the previous version carries over for exceptions still present. `comment` is required. Audited; sensors long-polling the active version are woken.",
+                    "x-quell-roles": roles(&["admin"]),
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RuleSetBody"}}}},
+                    "responses": with_auth(json!({
+                        "201": {"description": "Saved: `{saved, diagnostics}` (warnings only).", "content": {"application/json": {}}},
+                        "400": error_response("Malformed body, or no comment."),
+                        "413": error_response("Body over the size limit."),
+                        "422": {"description": "Invalid rules: `{error, ok, errors, warnings, diagnostics}`; nothing saved.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Validation"}}}}
+                    }))
+                }
+            },
+            "/api/v1/rulesets/diff": {"get": {
+                "summary": "A unified diff per file between two versions (files equal in both are left out), and the exceptions whose provenance was added or removed.",
+                "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                "parameters": [
+                    {"name": "from", "in": "query", "required": true, "schema": {"type": "integer"}},
+                    {"name": "to", "in": "query", "required": true, "schema": {"type": "integer"}}
+                ],
+                "responses": with_auth(json!({
+                    "200": {"description": "`{from, to, files: [{name, kind, status, diff}], exceptions: {added, removed}}`.", "content": {"application/json": {}}},
+                    "400": error_response("`from` or `to` is missing or not a version number."),
+                    "404": error_response("No such version.")
+                }))
+            }},
+            "/api/v1/rulesets/validate": {"post": {
+                "summary": "Check local files (and exceptions' provenance) with the active version's base files, through quell-rules: diagnostics with stable codes, file, line and column. Nothing is saved.",
+                "x-quell-roles": roles(&["admin", "viewer"]),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RuleSetBody"}}}},
+                "responses": with_auth(json!({
+                    "200": {"description": "The diagnostics (`ok` is false when any is an error).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Validation"}}}},
+                    "400": error_response("Malformed body."),
+                    "413": error_response("Body over the size limit.")
+                }))
+            }},
+            "/api/v1/rulesets/{version}": {"get": {
+                "summary": "One version as stored: files in load order with their kind, each exception's provenance and whether it has expired now, whether it is the active version.",
+                "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                "parameters": [{"name": "version", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": with_auth(json!({
+                    "200": {"description": "The version.", "content": {"application/json": {}}},
+                    "400": error_response("Not a version number."),
+                    "404": error_response("No such version.")
+                }))
+            }},
+            "/api/v1/rulesets/{version}/rollback": {"post": {
+                "summary": "Save a new version with this version's local files and exceptions (the base files stay the active version's); the comment says `rollback to version N`. History is never rewritten. Optional body `{\"comment\": \"...\"}`.",
+                "x-quell-roles": roles(&["admin"]),
+                "parameters": [{"name": "version", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": with_auth(json!({
+                    "201": {"description": "Saved.", "content": {"application/json": {}}},
+                    "400": error_response("Not a version number, or a malformed body."),
+                    "404": error_response("No such version."),
+                    "422": {"description": "That version's local files do not load with the current base files; nothing saved.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Validation"}}}}
+                }))
+            }},
+            "/api/v1/rulesets/{version}/export": {"get": {
+                "summary": "The version's local files as in effect now (expired exceptions removed) as one YAML file for a real Falco: `form=local` a falco_rules.local.yaml, `form=rulesd` a file for /etc/falco/rules.d/.",
+                "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                "parameters": [
+                    {"name": "version", "in": "path", "required": true, "schema": {"type": "integer"}},
+                    q("form", "`local` (default) or `rulesd`.")
+                ],
+                "responses": with_auth(json!({
+                    "200": {"description": "The file.", "content": {"application/yaml": {}}},
+                    "400": error_response("Not a version number, or an unknown form."),
+                    "404": error_response("No such version."),
+                    "409": error_response("The local files cannot be joined into one file.")
+                }))
             }},
             "/api/v1/decisions": {"post": {
                 "summary": "Record a person's decision on an alert or a cluster (benign, real, investigating), with why; the token is recorded as who.",

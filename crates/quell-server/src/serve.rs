@@ -104,6 +104,16 @@ pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
                 db: options.db.clone(),
                 source,
             })?;
+        // The server's triage and the sensors run the same rules: `-r`'s base files
+        // become a new version when they differ from the newest one's.
+        if !options.config.base_rules.is_empty() {
+            crate::rules::sync_base(&store, &options.config.base_rules)
+                .await
+                .map_err(|source| ServeError::Store {
+                    db: options.db.clone(),
+                    source,
+                })?;
+        }
         let listener = match tokio::net::TcpListener::bind(options.listen).await {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {

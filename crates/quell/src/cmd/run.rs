@@ -64,7 +64,7 @@ fn start_sensor(
     opts: &SensorOpts,
     rules: &[PathBuf],
     with_defaults: bool,
-) -> Result<(quell_sensor::Sensor, Engine, Option<i64>)> {
+) -> Result<(quell_sensor::Sensor, Engine, Option<String>)> {
     let server = opts.server.as_deref().unwrap_or_default();
     let token_file = opts
         .token_file
@@ -89,8 +89,8 @@ fn start_sensor(
                 "quell: evaluating the rules of version {} from {server_name}",
                 r.version
             );
-            let version = Some(r.version);
-            (sensor, r.engine, version)
+            let revision = Some(r.revision);
+            (sensor, r.engine, revision)
         }
         quell_sensor::RulesAtStart::NoneOnServer => {
             crate::note!("quell: {server_name} has no rule set yet: evaluating the local rules until one is saved there");
@@ -105,13 +105,17 @@ fn start_sensor(
             let e = local()?;
             (sensor, e, None)
         }
-        quell_sensor::RulesAtStart::Refused { version, error } => {
+        quell_sensor::RulesAtStart::Refused {
+            version,
+            revision,
+            error,
+        } => {
             crate::note!(
                 "quell: the rules of version {version} from {server_name} are refused ({}): evaluating the local rules",
                 quell_events::term::escape(&error)
             );
             let e = local()?;
-            (sensor, e, Some(version))
+            (sensor, e, Some(revision))
         }
     })
 }

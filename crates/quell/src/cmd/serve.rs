@@ -48,6 +48,11 @@ pub fn run(
 ) -> Result<ExitCode> {
     // The rules triage uses; checked before the server starts: invalid rules stop it here.
     let engine = crate::ruleset::load(rules, default_rules)?;
+    // The same files, as the base files of the server's rule-set versions.
+    let base_rules = crate::cmd::tune::rules_files(rules, default_rules)?
+        .into_iter()
+        .map(|f| (f.name, f.text))
+        .collect();
     let db = db_spec(db)?;
     if !listen.ip().is_loopback() {
         crate::note!(
@@ -60,6 +65,7 @@ pub fn run(
         config: Config {
             max_body_bytes,
             rules: std::sync::Arc::new(engine),
+            base_rules,
             ..Config::default()
         },
     };
