@@ -86,7 +86,7 @@ pub fn serve_with(db: &str, listen: &str, more: &[&str]) -> (Child, String) {
 }
 
 pub fn token(db: &str, role: &str, name: &str) -> String {
-    let o = common::run(&["token", "new", "--db", db, "--role", role, "--name", name]);
+    let o = super::common::run(&["token", "new", "--db", db, "--role", role, "--name", name]);
     assert_eq!(code(&o), 0, "{}", show(&o));
     out(&o).trim().to_string()
 }
