@@ -152,6 +152,8 @@ pub(crate) struct AppState {
     pub(crate) catalogue: Arc<Catalogue>,
     /// The active rule-set version and its change notifications.
     pub(crate) rules: crate::rules::Rules,
+    /// What sensors' latest heartbeats said beyond what the store keeps.
+    pub(crate) sensors: crate::sensors::LiveStatus,
 }
 
 /// An error answer: a status and a JSON body `{"error": message}`.
@@ -268,6 +270,7 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
         metrics: Metrics::new(),
         config,
         catalogue: Arc::new(Catalogue::builtin()),
+        sensors: crate::sensors::LiveStatus::default(),
         rules: crate::rules::Rules::default(),
     });
     let b = Builder {
@@ -313,6 +316,18 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
             "/api/v1/decisions",
             Access::Admin,
             post_route(post_decision),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/sensors",
+            Access::Ingest,
+            post_route(post_sensor),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/sensors",
+            Access::Read,
+            get_route(get_sensors),
         )
         .add(
             Method::GET,
@@ -467,9 +482,14 @@ async fn healthz(State(state): State<Shared>) -> Response {
 }
 
 async fn metrics(State(state): State<Shared>) -> Response {
+    let mut text = state.metrics.render();
+    match state.store.sensors().await {
+        Ok(sensors) => text.push_str(&crate::sensors::render_metrics(&sensors)),
+        Err(e) => return ApiError::from(e).into_response(),
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(),
+        text,
     )
         .into_response()
 }
@@ -567,16 +587,26 @@ async fn post_alerts(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    // Parsing a large batch is CPU work: off the async workers.
-    let parsed = tokio::task::spawn_blocking(move || parse_batch(&bytes, content_type.as_deref()))
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("parsing failed: {e}"),
-            )
-        })?;
-    let mut batch = parsed.map_err(|e| {
+    // Parsing a large batch is CPU work: off the async workers. A quell sensor's batch
+    // carries each alert's event context (crate::sensors).
+    let parsed = tokio::task::spawn_blocking(move || {
+        if crate::sensors::is_sensor_batch(content_type.as_deref()) {
+            crate::sensors::parse_sensor_batch(&bytes).map(|(b, c)| ("sensor", b, c))
+        } else {
+            parse_batch(&bytes, content_type.as_deref()).map(|b| {
+                let none = vec![None; b.alerts.len()];
+                (b.format.as_str(), b, none)
+            })
+        }
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("parsing failed: {e}"),
+        )
+    })?;
+    let (format, mut batch, contexts) = parsed.map_err(|e| {
         state.metrics.rejected("malformed");
         ApiError::bad_request(e.to_string())
     })?;
@@ -584,7 +614,14 @@ async fn post_alerts(
     let new: Vec<NewAlert> = batch
         .alerts
         .iter_mut()
-        .map(|a| NewAlert::parsed(std::mem::take(&mut a.raw), std::mem::take(&mut a.object)))
+        .zip(contexts)
+        .map(|(a, c)| {
+            let alert = NewAlert::parsed(std::mem::take(&mut a.raw), std::mem::take(&mut a.object));
+            match c {
+                Some(c) => alert.with_context(c),
+                None => alert,
+            }
+        })
         .collect();
     let outcome = state.store.ingest(&caller.name, new).await?;
     // The alerts stored now have the `stored` highest distinct ids of the batch (ids grow
@@ -603,16 +640,14 @@ async fn post_alerts(
         .zip(&outcome.ids)
         .filter(|(_, id)| fresh.contains(id) && seen.insert(**id))
         .map(|(a, _)| (a.alert.rule.as_str(), a.alert.priority));
-    state.metrics.ingested(
-        batch.format.as_str(),
-        stored_alerts,
-        outcome.duplicates as u64,
-    );
+    state
+        .metrics
+        .ingested(format, stored_alerts, outcome.duplicates as u64);
     Ok(axum::Json(IngestAnswer {
         received: batch.alerts.len(),
         stored: outcome.stored,
         duplicates: outcome.duplicates,
-        format: batch.format.as_str(),
+        format,
         ids: outcome.ids,
     }))
 }
@@ -847,4 +882,65 @@ async fn post_decision(
         .decide(NewDecision::new(target, verdict, caller.name, d.reason))
         .await?;
     Ok((StatusCode::CREATED, axum::Json(recorded)))
+}
+
+/// The limit of a heartbeat's body, in bytes.
+const MAX_HEARTBEAT_BYTES: usize = 64 << 10;
+
+/// `POST /api/v1/sensors`: a sensor's heartbeat, recorded under the token's name.
+async fn post_sensor(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<axum::Json<crate::sensors::SensorView>, ApiError> {
+    let bytes = read_body(
+        &headers,
+        body,
+        MAX_HEARTBEAT_BYTES,
+        state.config.body_timeout,
+    )
+    .await?;
+    let hb: crate::sensors::Heartbeat = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid heartbeat: {e}")))?;
+    hb.check().map_err(ApiError::bad_request)?;
+    let mut report = quell_store::SensorReport::new(caller.name.clone());
+    report.host = hb.host;
+    report.kernel = hb.kernel;
+    report.quell_version = hb.quell_version;
+    report.drops = hb.drops;
+    let sensor = state.store.report_sensor(report).await?;
+    let live = crate::sensors::Live {
+        rules: hb.rules,
+        spool: hb.spool,
+    };
+    state.sensors.set(&caller.name, live.clone());
+    Ok(axum::Json(crate::sensors::SensorView {
+        sensor,
+        rules: live.rules,
+        spool: live.spool,
+    }))
+}
+
+#[derive(Serialize)]
+struct SensorsAnswer {
+    sensors: Vec<crate::sensors::SensorView>,
+}
+
+/// `GET /api/v1/sensors`: every sensor, with what its latest heartbeat said.
+async fn get_sensors(State(state): State<Shared>) -> Result<axum::Json<SensorsAnswer>, ApiError> {
+    let sensors = state.store.sensors().await?;
+    Ok(axum::Json(SensorsAnswer {
+        sensors: sensors
+            .into_iter()
+            .map(|sensor| {
+                let live = state.sensors.get(&sensor.name).unwrap_or_default();
+                crate::sensors::SensorView {
+                    sensor,
+                    rules: live.rules,
+                    spool: live.spool,
+                }
+            })
+            .collect(),
+    }))
 }

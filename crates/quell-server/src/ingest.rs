@@ -160,7 +160,7 @@ fn syntax(e: &serde_json::Error) -> String {
 }
 
 /// One alert from its JSON text.
-fn incoming(raw: &str, place: Place) -> Result<Incoming, IngestError> {
+pub(crate) fn incoming(raw: &str, place: Place) -> Result<Incoming, IngestError> {
     let value: Json = serde_json::from_str(raw).map_err(|e| IngestError::at(place, syntax(&e)))?;
     let obj = match value {
         Json::Object(obj) => obj,

@@ -7,6 +7,8 @@
 //! - [`judge`]: quell-triage's verdict on one stored alert, in English or Japanese;
 //! - [`metrics`]: Prometheus text at `/metrics`;
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
+//! - [`sensors`]: quell sensors' batches (alerts with event context), heartbeats, and
+//!   what the server shows of them;
 //! - [`rules`]: rule-set versions: base and local files, exceptions past their expiry
 //!   removed, the active version and its change notifications;
 //! - [`tune`]: `quell tune` from the store: verified exceptions for alerts or clusters
@@ -24,6 +26,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod rules;
 mod rulesets;
+pub mod sensors;
 pub mod serve;
 pub mod tune;
 

@@ -92,8 +92,29 @@ pub fn document() -> Json {
                     "type": "object",
                     "properties": {
                         "received": {"type": "integer"}, "stored": {"type": "integer"},
-                        "duplicates": {"type": "integer"}, "format": {"type": "string", "enum": ["object", "array", "jsonl"]},
+                        "duplicates": {"type": "integer"}, "format": {"type": "string", "enum": ["object", "array", "jsonl", "sensor"]},
                         "ids": {"type": "array", "items": {"type": "integer"}, "description": "Each alert's id in the batch's order (a duplicate's is the id stored before)."}
+                    }
+                },
+                "Heartbeat": {
+                    "type": "object",
+                    "description": "What a sensor reports every ~10 s. Its name is the token's.",
+                    "properties": {
+                        "host": {"type": "string"}, "kernel": {"type": "string"}, "quell_version": {"type": "string"},
+                        "drops": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "Totals since the sensor started, by kind: `kernel` (ring buffers full), `spool` (spool full)."},
+                        "rules": {"type": "object", "description": "The rules it evaluates: `source` (server or local), `version`, `refused` ({version, error}: a version that did not compile), `warning`."},
+                        "spool": {"type": "object", "description": "Its spool: `pending` alerts, `bytes`."}
+                    }
+                },
+                "Sensor": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"}, "name": {"type": "string"}, "host": {"type": "string"},
+                        "kernel": {"type": "string"}, "quell_version": {"type": "string"},
+                        "first_seen_ns": {"type": "integer"}, "last_seen_ns": {"type": "integer"},
+                        "drops": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        "rules": {"type": ["object", "null"], "description": "From its latest heartbeat since the server started."},
+                        "spool": {"type": ["object", "null"]}
                     }
                 },
                 "RuleFile": {
@@ -195,7 +216,8 @@ pub fn document() -> Json {
                             {"$ref": "#/components/schemas/FalcoAlert"},
                             {"type": "array", "items": {"$ref": "#/components/schemas/FalcoAlert"}}
                         ]}},
-                        "application/x-ndjson": {"schema": {"type": "string", "description": "One FalcoAlert object per line."}}
+                        "application/x-ndjson": {"schema": {"type": "string", "description": "One FalcoAlert object per line."}},
+                        "application/x-quell-sensor+jsonl": {"schema": {"type": "string", "description": "A quell sensor's batch: one `{\"alert\": FalcoAlert, \"context\": object}` per line; the alert is stored byte for byte, the context as its event context."}}
                     }},
                     "responses": with_auth(json!({
                         "200": {"description": "Committed.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}}},
@@ -376,7 +398,25 @@ pub fn document() -> Json {
                     "400": error_response("Malformed decision."),
                     "404": error_response("No such alert.")
                 }))
-            }}
+            }},
+            "/api/v1/sensors": {
+                "post": {
+                    "summary": "A sensor's heartbeat (`quell run --server` sends one at start and every ~10 s): host, kernel, quell version, drop counters, the rules it evaluates. Recorded under the token's name.",
+                    "x-quell-roles": roles(&["admin", "sensor"]),
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Heartbeat"}}}},
+                    "responses": with_auth(json!({
+                        "200": {"description": "Recorded.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Sensor"}}}},
+                        "400": error_response("Malformed heartbeat, or a value over its limit.")
+                    }))
+                },
+                "get": {
+                    "summary": "Every sensor: host, kernel, version, first and last seen, drop counters, and the rules and spool of its latest heartbeat.",
+                    "x-quell-roles": roles(&["admin", "viewer"]),
+                    "responses": with_auth(json!({"200": {"description": "Sensors.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "sensors": {"type": "array", "items": {"$ref": "#/components/schemas/Sensor"}}
+                    }}}}}}))
+                }
+            }
         }
     })
 }

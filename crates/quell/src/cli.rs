@@ -76,6 +76,43 @@ pub struct RulesOpts {
     pub default_rules: bool,
 }
 
+/// `quell run --server`: sending alerts to a `quell serve`.
+#[derive(Args, Debug, Clone)]
+pub struct SensorOpts {
+    /// Also send every alert, with quell's event context, to the `quell serve` at URL
+    /// (`http://127.0.0.1:8765`, `https://…`), through a spool on disk: the capture never
+    /// waits for the network, and alerts spooled while the server is away are delivered
+    /// later, in order, once. The sensor registers itself, reports its drop counters every
+    /// 10 s, and evaluates the server's active rule set when it has one (else the local
+    /// rules), taking each new version within seconds without restarting the capture.
+    #[arg(long, value_name = "URL", requires = "token_file")]
+    pub server: Option<String>,
+    /// A file holding the sensor's token (`quell token new --role sensor`).
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub token_file: Option<PathBuf>,
+    /// The spool's directory. Default: $XDG_STATE_HOME/quell/spool, else
+    /// ~/.local/state/quell/spool. One `quell run --server` at a time per directory.
+    #[arg(long, value_name = "DIR", requires = "server")]
+    pub spool_dir: Option<PathBuf>,
+    /// The spool's size limit: when full, its oldest undelivered alerts are dropped (and
+    /// counted: printed at exit and reported to the server).
+    #[arg(long, value_name = "BYTES", requires = "server", default_value_t = quell_sensor::DEFAULT_SPOOL_BYTES)]
+    pub spool_max_bytes: u64,
+    /// A PEM file with the CA certificate(s) that signed the server's certificate, instead
+    /// of the public roots (certificates are always verified).
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub ca_file: Option<PathBuf>,
+    /// At exit, how long to keep delivering the spool before leaving the rest for the
+    /// next run.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        requires = "server",
+        default_value_t = 10
+    )]
+    pub flush_timeout: u64,
+}
+
 /// How event files are read (shared by every command that reads events).
 #[derive(Args, Debug, Clone)]
 pub struct InputOpts {
@@ -162,6 +199,8 @@ pub enum Command {
         /// Stop at the first matching rule per event, or report them all.
         #[arg(long, value_enum, default_value_t = Matching::First)]
         rule_matching: Matching,
+        #[command(flatten)]
+        sensor: SensorOpts,
         /// The command to start and watch (after `--`).
         #[arg(last = true)]
         command: Vec<String>,
@@ -490,6 +529,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             record,
             record_format,
             rule_matching,
+            sensor,
             command,
         } => cmd::run::run(
             &rules.rules,
@@ -499,6 +539,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             record
                 .as_deref()
                 .map(|p| (p, RecordFormat::choose(record_format, p))),
+            sensor.server.is_some().then_some(&sensor),
             &command,
         ),
     }
