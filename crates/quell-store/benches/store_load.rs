@@ -120,14 +120,17 @@ fn main() {
             "sqlite" => {
                 let spec = path.to_str().expect("utf-8 path").to_string();
                 let dir = dir.clone();
-                let size = move || async move {
-                    std::fs::read_dir(&dir)
-                        .map(|rd| {
-                            rd.filter_map(|e| e.ok()?.metadata().ok())
-                                .map(|m| m.len())
-                                .sum()
-                        })
-                        .unwrap_or(0)
+                let size = move || {
+                    let dir = dir.clone();
+                    async move {
+                        std::fs::read_dir(&dir)
+                            .map(|rd| {
+                                rd.filter_map(|e| e.ok()?.metadata().ok())
+                                    .map(|m| m.len())
+                                    .sum()
+                            })
+                            .unwrap_or(0)
+                    }
                 };
                 rt.block_on(bench("sqlite", spec, total, senders, runs, size));
             }

@@ -484,6 +484,21 @@ pub fn redacted(spec: &str) -> String {
     out
 }
 
+/// Runs blocking work off the async runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Database(format!("store task failed: {e}")))?
+}
+
+/// Now, in nanoseconds since the epoch (0 if the clock is before 1970).
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -500,19 +515,4 @@ mod tests {
         assert_eq!(redacted("postgres://h"), "postgres://h");
         assert_eq!(redacted("/var/lib/quell/q.db"), "/var/lib/quell/q.db");
     }
-}
-
-/// Runs blocking work off the async runtime.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::Database(format!("store task failed: {e}")))?
-}
-
-/// Now, in nanoseconds since the epoch (0 if the clock is before 1970).
-fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
