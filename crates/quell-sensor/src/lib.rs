@@ -131,7 +131,7 @@ pub enum SensorError {
 #[derive(Debug)]
 pub enum RulesAtStart {
     /// The server's active version, compiled.
-    Server(Reload),
+    Server(Box<Reload>),
     /// The server has no rule set: local rules.
     NoneOnServer,
     /// The server could not be asked: local rules, and the watcher keeps asking.
@@ -321,11 +321,11 @@ impl Sensor {
                     st.source = "server".into();
                     st.version = Some(set.version);
                     st.revision = Some(set.revision.clone());
-                    RulesAtStart::Server(Reload {
+                    RulesAtStart::Server(Box::new(Reload {
                         version: set.version,
                         revision: set.revision,
                         engine,
-                    })
+                    }))
                 }
                 Err(error) => {
                     lock(&self.status).refused = Some(rules::RefusedVersion {

@@ -248,7 +248,9 @@ mod tests {
             2,
             "- rule: r\n  desc: d\n  condition: evt.type = = open\n  output: o\n  priority: WARNING\n",
         );
-        let err = compile(&bad).err().expect("refused");
+        let Err(err) = compile(&bad) else {
+            panic!("an invalid rule set compiled")
+        };
         assert!(err.starts_with("r.yaml:"), "{err}");
         let none = ActiveRuleSet {
             version: 3,
