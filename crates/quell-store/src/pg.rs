@@ -32,7 +32,7 @@ use crate::{
 
 /// The newest schema version this backend knows: the same number as SQLite's (one version
 /// number for the store; a migration that concerns one backend only is a no-op in the other).
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// The advisory lock class of quell (`QUEL`); key 0 guards migrations, key 1 partition DDL.
 const LOCK_CLASS: i32 = 0x5155_454c;
@@ -143,7 +143,11 @@ CREATE TABLE audit (
     target BYTEA NOT NULL,
     detail TEXT NOT NULL
 );
-"#];
+"#,
+    // 2: SQLite's migration 2 made the idempotency key unique with the alert time; here
+    // alerts have been unique on (key, time_ns) since version 1 (the partition key must be
+    // in the constraint). Nothing to do: the version number is shared by both backends.
+    r#"SELECT 1"#];
 
 /// An error inside the backend: PostgreSQL's (kept whole so its SQLSTATE decides on a
 /// retry) or the store's.
