@@ -1246,9 +1246,11 @@ async fn alerts(c: &deadpool_postgres::Object, q: &AlertQuery) -> PResult<AlertP
     } else {
         None
     };
+    // PostgreSQL answers whole pages: its planner bounds the work (no scan budget here).
     Ok(AlertPage {
         alerts,
         next_cursor,
+        partial: false,
     })
 }
 
