@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! quell's server, `quell serve`: an HTTP API (axum on tokio) over quell-store.
 //!
 //! - [`ingest`]: the request body of `POST /api/v1/alerts` → alerts (Falco's `http_output`
