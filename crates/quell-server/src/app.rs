@@ -33,8 +33,15 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 16 << 20;
 /// How long a request body may take to arrive by default (a client that trickles it gets 408).
 pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How long a request's head (request line and headers) may take to arrive by default: a
+/// client that trickles it is disconnected.
+pub const DEFAULT_HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The limit of a decision's body, in bytes.
 const MAX_DECISION_BYTES: usize = 64 << 10;
+
+/// The limit of a small body (a rollback's comment), in bytes.
+pub(crate) const MAX_SMALL_BODY_BYTES: usize = 64 << 10;
 
 /// What the server needs besides its store.
 #[derive(Clone)]
@@ -43,9 +50,16 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// A request body that has not fully arrived after this gets 408.
     pub body_timeout: std::time::Duration,
+    /// A request whose head (request line and headers) has not fully arrived after this is
+    /// dropped with its connection.
+    pub header_timeout: std::time::Duration,
     /// The rules triage uses (`quell serve -r`): to render samples and evaluate events.
     /// An alert names its rule, so an empty engine still triages stored alerts.
     pub rules: Arc<Engine>,
+    /// The base rules files `(name, text)` in load order (`quell serve -r`, else the
+    /// bundled ruleset). At start, [`crate::serve::run`] saves a new rule-set version when
+    /// the newest one's base files differ ([`crate::rules::sync_base`]). Empty: no sync.
+    pub base_rules: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Config {
@@ -53,6 +67,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("max_body_bytes", &self.max_body_bytes)
             .field("body_timeout", &self.body_timeout)
+            .field("header_timeout", &self.header_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -62,7 +77,9 @@ impl Default for Config {
         Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
             rules: Arc::new(Engine::new()),
+            base_rules: Vec::new(),
         }
     }
 }
@@ -78,15 +95,17 @@ pub enum Access {
     Ingest,
     /// Admin and viewer tokens: reading alerts, clusters, metrics.
     Read,
-    /// Admin tokens only: recording decisions.
+    /// Admin tokens only: recording decisions, saving rules.
     Admin,
+    /// Every role: reading rule sets (sensors fetch the active one).
+    Rules,
 }
 
 impl Access {
     /// Whether a token of `role` may use a route of this access.
     pub fn allows(self, role: Role) -> bool {
         match self {
-            Access::Public | Access::AnyToken => true,
+            Access::Public | Access::AnyToken | Access::Rules => true,
             Access::Ingest => matches!(role, Role::Admin | Role::Sensor),
             Access::Read => matches!(role, Role::Admin | Role::Viewer),
             Access::Admin => role == Role::Admin,
@@ -126,29 +145,33 @@ pub struct Caller {
     pub role: Role,
 }
 
-struct AppState {
-    store: Store,
-    metrics: Metrics,
-    config: Config,
-    catalogue: Arc<Catalogue>,
+pub(crate) struct AppState {
+    pub(crate) store: Store,
+    pub(crate) metrics: Metrics,
+    pub(crate) config: Config,
+    pub(crate) catalogue: Arc<Catalogue>,
+    /// The active rule-set version and its change notifications.
+    pub(crate) rules: crate::rules::Rules,
+    /// What sensors' latest heartbeats said beyond what the store keeps.
+    pub(crate) sensors: crate::sensors::LiveStatus,
 }
 
 /// An error answer: a status and a JSON body `{"error": message}`.
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    message: String,
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             message: message.into(),
         }
     }
 
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 }
@@ -182,7 +205,7 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-type Shared = Arc<AppState>;
+pub(crate) type Shared = Arc<AppState>;
 
 /// Registers routes with their access and metrics, recording each in [`RouteInfo`]s.
 struct Builder {
@@ -247,6 +270,8 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
         metrics: Metrics::new(),
         config,
         catalogue: Arc::new(Catalogue::builtin()),
+        sensors: crate::sensors::LiveStatus::default(),
+        rules: crate::rules::Rules::default(),
     });
     let b = Builder {
         state: state.clone(),
@@ -291,6 +316,78 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
             "/api/v1/decisions",
             Access::Admin,
             post_route(post_decision),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/sensors",
+            Access::Ingest,
+            post_route(post_sensor),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/sensors",
+            Access::Read,
+            get_route(get_sensors),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets/active",
+            Access::Rules,
+            get_route(crate::rulesets::get_active),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets",
+            Access::Rules,
+            get_route(crate::rulesets::get_rulesets),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/rulesets",
+            Access::Admin,
+            post_route(crate::rulesets::post_ruleset),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets/diff",
+            Access::Rules,
+            get_route(crate::rulesets::get_diff),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/rulesets/validate",
+            Access::Read,
+            post_route(crate::rulesets::post_validate),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets/{version}",
+            Access::Rules,
+            get_route(crate::rulesets::get_ruleset),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/rulesets/{version}/rollback",
+            Access::Admin,
+            post_route(crate::rulesets::post_rollback),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/rulesets/{version}/export",
+            Access::Rules,
+            get_route(crate::rulesets::get_export),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/tune",
+            Access::Admin,
+            post_route(crate::tune::post_tune),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/tune/check",
+            Access::Read,
+            post_route(crate::tune::post_check),
         );
     let routes = b.routes;
     let router = b.router.fallback(unmatched).with_state(state);
@@ -385,9 +482,14 @@ async fn healthz(State(state): State<Shared>) -> Response {
 }
 
 async fn metrics(State(state): State<Shared>) -> Response {
+    let mut text = state.metrics.render();
+    match state.store.sensors().await {
+        Ok(sensors) => text.push_str(&crate::sensors::render_metrics(&sensors)),
+        Err(e) => return ApiError::from(e).into_response(),
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(),
+        text,
     )
         .into_response()
 }
@@ -397,7 +499,7 @@ async fn openapi() -> axum::Json<Json> {
 }
 
 /// Reads a body of at most `limit` bytes (413 past it, without reading the rest).
-async fn read_body(
+pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
@@ -485,23 +587,41 @@ async fn post_alerts(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    // Parsing a large batch is CPU work: off the async workers.
-    let parsed = tokio::task::spawn_blocking(move || parse_batch(&bytes, content_type.as_deref()))
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("parsing failed: {e}"),
-            )
-        })?;
-    let batch = parsed.map_err(|e| {
+    // Parsing a large batch is CPU work: off the async workers. A quell sensor's batch
+    // carries each alert's event context (crate::sensors).
+    let parsed = tokio::task::spawn_blocking(move || {
+        if crate::sensors::is_sensor_batch(content_type.as_deref()) {
+            crate::sensors::parse_sensor_batch(&bytes).map(|(b, c)| ("sensor", b, c))
+        } else {
+            parse_batch(&bytes, content_type.as_deref()).map(|b| {
+                let none = vec![None; b.alerts.len()];
+                (b.format.as_str(), b, none)
+            })
+        }
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("parsing failed: {e}"),
+        )
+    })?;
+    let (format, mut batch, contexts) = parsed.map_err(|e| {
         state.metrics.rejected("malformed");
         ApiError::bad_request(e.to_string())
     })?;
+    // Each alert's text and parsed object move to the store: parsed once, not copied.
     let new: Vec<NewAlert> = batch
         .alerts
-        .iter()
-        .map(|a| NewAlert::new(a.raw.clone()))
+        .iter_mut()
+        .zip(contexts)
+        .map(|(a, c)| {
+            let alert = NewAlert::parsed(std::mem::take(&mut a.raw), std::mem::take(&mut a.object));
+            match c {
+                Some(c) => alert.with_context(c),
+                None => alert,
+            }
+        })
         .collect();
     let outcome = state.store.ingest(&caller.name, new).await?;
     // The alerts stored now have the `stored` highest distinct ids of the batch (ids grow
@@ -520,16 +640,14 @@ async fn post_alerts(
         .zip(&outcome.ids)
         .filter(|(_, id)| fresh.contains(id) && seen.insert(**id))
         .map(|(a, _)| (a.alert.rule.as_str(), a.alert.priority));
-    state.metrics.ingested(
-        batch.format.as_str(),
-        stored_alerts,
-        outcome.duplicates as u64,
-    );
+    state
+        .metrics
+        .ingested(format, stored_alerts, outcome.duplicates as u64);
     Ok(axum::Json(IngestAnswer {
         received: batch.alerts.len(),
         stored: outcome.stored,
         duplicates: outcome.duplicates,
-        format: batch.format.as_str(),
+        format,
         ids: outcome.ids,
     }))
 }
@@ -619,6 +737,8 @@ struct AlertParams {
 struct AlertsAnswer {
     alerts: Vec<AlertView>,
     next_cursor: Option<String>,
+    /// The page stopped at the store's scan budget before it was full.
+    partial: bool,
 }
 
 async fn get_alerts(
@@ -641,6 +761,7 @@ async fn get_alerts(
     Ok(axum::Json(AlertsAnswer {
         alerts: page.alerts.into_iter().map(AlertView::from).collect(),
         next_cursor: page.next_cursor,
+        partial: page.partial,
     }))
 }
 
@@ -670,7 +791,12 @@ async fn get_alert(
     };
     let history = state.store.decisions_as_history().await?;
     let raw = a.raw.clone();
-    let (engine, catalogue) = (state.config.rules.clone(), state.catalogue.clone());
+    // The active rule-set version's rules once one is saved, else `quell serve -r`'s.
+    let engine = match state.rules.active(&state.store, false).await? {
+        Some(active) => active.engine.clone(),
+        None => state.config.rules.clone(),
+    };
+    let catalogue = state.catalogue.clone();
     // Triage is CPU work: off the async workers.
     let triage = tokio::task::spawn_blocking(move || {
         crate::judge::judge(&engine, &catalogue, &raw, &history, lang)
@@ -756,4 +882,65 @@ async fn post_decision(
         .decide(NewDecision::new(target, verdict, caller.name, d.reason))
         .await?;
     Ok((StatusCode::CREATED, axum::Json(recorded)))
+}
+
+/// The limit of a heartbeat's body, in bytes.
+const MAX_HEARTBEAT_BYTES: usize = 64 << 10;
+
+/// `POST /api/v1/sensors`: a sensor's heartbeat, recorded under the token's name.
+async fn post_sensor(
+    State(state): State<Shared>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<axum::Json<crate::sensors::SensorView>, ApiError> {
+    let bytes = read_body(
+        &headers,
+        body,
+        MAX_HEARTBEAT_BYTES,
+        state.config.body_timeout,
+    )
+    .await?;
+    let hb: crate::sensors::Heartbeat = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid heartbeat: {e}")))?;
+    hb.check().map_err(ApiError::bad_request)?;
+    let mut report = quell_store::SensorReport::new(caller.name.clone());
+    report.host = hb.host;
+    report.kernel = hb.kernel;
+    report.quell_version = hb.quell_version;
+    report.drops = hb.drops;
+    let sensor = state.store.report_sensor(report).await?;
+    let live = crate::sensors::Live {
+        rules: hb.rules,
+        spool: hb.spool,
+    };
+    state.sensors.set(&caller.name, live.clone());
+    Ok(axum::Json(crate::sensors::SensorView {
+        sensor,
+        rules: live.rules,
+        spool: live.spool,
+    }))
+}
+
+#[derive(Serialize)]
+struct SensorsAnswer {
+    sensors: Vec<crate::sensors::SensorView>,
+}
+
+/// `GET /api/v1/sensors`: every sensor, with what its latest heartbeat said.
+async fn get_sensors(State(state): State<Shared>) -> Result<axum::Json<SensorsAnswer>, ApiError> {
+    let sensors = state.store.sensors().await?;
+    Ok(axum::Json(SensorsAnswer {
+        sensors: sensors
+            .into_iter()
+            .map(|sensor| {
+                let live = state.sensors.get(&sensor.name).unwrap_or_default();
+                crate::sensors::SensorView {
+                    sensor,
+                    rules: live.rules,
+                    spool: live.spool,
+                }
+            })
+            .collect(),
+    }))
 }

@@ -56,6 +56,9 @@ pub struct Incoming {
     /// Its JSON text exactly as received (for an array element or a line: that element's
     /// bytes), to be stored and returned byte for byte.
     pub raw: String,
+    /// `raw` parsed (the object [`FalcoAlert::from_json`] read), handed to the store with
+    /// `raw` (`quell_store::NewAlert::parsed`) so that the alert is parsed once.
+    pub object: serde_json::Map<String, Json>,
 }
 
 /// A parsed batch.
@@ -157,15 +160,18 @@ fn syntax(e: &serde_json::Error) -> String {
 }
 
 /// One alert from its JSON text.
-fn incoming(raw: &str, place: Place) -> Result<Incoming, IngestError> {
+pub(crate) fn incoming(raw: &str, place: Place) -> Result<Incoming, IngestError> {
     let value: Json = serde_json::from_str(raw).map_err(|e| IngestError::at(place, syntax(&e)))?;
-    let Json::Object(obj) = &value else {
-        return Err(IngestError::at(
-            place,
-            format!("expected a JSON object, found {}", json_kind(&value)),
-        ));
+    let obj = match value {
+        Json::Object(obj) => obj,
+        other => {
+            return Err(IngestError::at(
+                place,
+                format!("expected a JSON object, found {}", json_kind(&other)),
+            ))
+        }
     };
-    let alert = FalcoAlert::from_json(obj).map_err(|e| IngestError::at(place, e.to_string()))?;
+    let alert = FalcoAlert::from_json(&obj).map_err(|e| IngestError::at(place, e.to_string()))?;
     let id = match obj.get("uuid") {
         None | Some(Json::Null) => None,
         Some(Json::String(s)) if s.is_empty() => None,
@@ -182,6 +188,7 @@ fn incoming(raw: &str, place: Place) -> Result<Incoming, IngestError> {
         alert,
         id,
         raw: raw.to_string(),
+        object: obj,
     })
 }
 

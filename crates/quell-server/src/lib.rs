@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! quell's server, `quell serve`: an HTTP API (axum on tokio) over quell-store.
 //!
 //! - [`ingest`]: the request body of `POST /api/v1/alerts` → alerts (Falco's `http_output`
@@ -7,6 +8,12 @@
 //! - [`judge`]: quell-triage's verdict on one stored alert, in English or Japanese;
 //! - [`metrics`]: Prometheus text at `/metrics`;
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
+//! - [`sensors`]: quell sensors' batches (alerts with event context), heartbeats, and
+//!   what the server shows of them;
+//! - [`rules`]: rule-set versions: base and local files, exceptions past their expiry
+//!   removed, the active version and its change notifications;
+//! - [`tune`]: `quell tune` from the store: verified exceptions for alerts or clusters
+//!   judged benign, and checks of exceptions written elsewhere;
 //! - [`serve`]: binding, signals, graceful shutdown, and `quell token new`.
 //!
 //! The `quell` binary parses options and calls [`serve::run`] / [`serve::new_token`].
@@ -18,7 +25,11 @@ pub mod ingest;
 pub mod judge;
 pub mod metrics;
 pub mod openapi;
+pub mod rules;
+mod rulesets;
+pub mod sensors;
 pub mod serve;
+pub mod tune;
 
 pub use app::{router, Access, Caller, Config, RouteInfo};
-pub use serve::{new_token, run, serve_on, ServeError, ServeOptions};
+pub use serve::{new_token, run, serve_on, serve_on_tls, tls_config, ServeError, ServeOptions};

@@ -50,7 +50,7 @@ pub struct Metrics {
 }
 
 /// Escapes a label value: backslash, double quote and line feed, as the text format says.
-fn escape_label(v: &str) -> String {
+pub(crate) fn escape_label(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
         match c {

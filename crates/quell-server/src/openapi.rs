@@ -92,8 +92,89 @@ pub fn document() -> Json {
                     "type": "object",
                     "properties": {
                         "received": {"type": "integer"}, "stored": {"type": "integer"},
-                        "duplicates": {"type": "integer"}, "format": {"type": "string", "enum": ["object", "array", "jsonl"]},
+                        "duplicates": {"type": "integer"}, "format": {"type": "string", "enum": ["object", "array", "jsonl", "sensor"]},
                         "ids": {"type": "array", "items": {"type": "integer"}, "description": "Each alert's id in the batch's order (a duplicate's is the id stored before)."}
+                    }
+                },
+                "Heartbeat": {
+                    "type": "object",
+                    "description": "What a sensor reports every ~10 s. Its name is the token's.",
+                    "properties": {
+                        "host": {"type": "string"}, "kernel": {"type": "string"}, "quell_version": {"type": "string"},
+                        "drops": {"type": "object", "additionalProperties": {"type": "integer"}, "description": "Totals since the sensor started, by kind: `kernel` (ring buffers full), `spool` (spool full)."},
+                        "rules": {"type": "object", "description": "The rules it evaluates: `source` (server or local), `version`, `refused` ({version, error}: a version that did not compile), `warning`."},
+                        "spool": {"type": "object", "description": "Its spool: `pending` alerts, `bytes`."}
+                    }
+                },
+                "Sensor": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"}, "name": {"type": "string"}, "host": {"type": "string"},
+                        "kernel": {"type": "string"}, "quell_version": {"type": "string"},
+                        "first_seen_ns": {"type": "integer"}, "last_seen_ns": {"type": "integer"},
+                        "drops": {"type": "object", "additionalProperties": {"type": "integer"}},
+                        "rules": {"type": ["object", "null"], "description": "From its latest heartbeat since the server started."},
+                        "spool": {"type": ["object", "null"]}
+                    }
+                },
+                "RuleFile": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string", "description": "Base files are named `base/NN-FILE` (NN: their place in `quell serve -r`); every other file is local."},
+                        "kind": {"type": "string", "enum": ["base", "local"]},
+                        "contents": {"type": "string"}
+                    }
+                },
+                "ExceptionProvenance": {
+                    "type": "object",
+                    "properties": {
+                        "rule": {"type": "string"}, "name": {"type": "string"},
+                        "proposer": {"type": "string", "description": "Who or what proposed it (`quell tune`, a person)."},
+                        "verification": {"description": "quell tune's proof, as JSON."},
+                        "comment": {"type": "string"},
+                        "expires_ns": {"type": ["integer", "null"], "description": "When it stops applying (nanoseconds since the epoch)."},
+                        "expired": {"type": "boolean"}
+                    }
+                },
+                "RuleSetBody": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "comment": {"type": "string", "description": "Why (required to save)."},
+                        "files": {"type": "array", "items": {"type": "object", "required": ["name", "contents"], "properties": {
+                            "name": {"type": "string", "description": "NAME.yaml or DIR/NAME.yaml (ASCII letters, digits, `.`, `_`, `-`); not base/…"},
+                            "contents": {"type": "string"}}}},
+                        "exceptions": {"type": "array", "items": {"type": "object", "required": ["rule", "name"], "properties": {
+                            "rule": {"type": "string"}, "name": {"type": "string"},
+                            "proposer": {"type": "string", "description": "Default: the token's name."},
+                            "verification": {}, "comment": {"type": "string"},
+                            "expires": {"type": "string", "format": "date-time"}, "expires_ns": {"type": "integer"}}}}
+                    }
+                },
+                "Validation": {
+                    "type": "object",
+                    "properties": {
+                        "ok": {"type": "boolean"}, "errors": {"type": "integer"}, "warnings": {"type": "integer"},
+                        "diagnostics": {"type": "array", "items": {"type": "object", "properties": {
+                            "code": {"type": "string", "description": "quell-rules' stable code (Falco's: LOAD_ERR_YAML_PARSE, …) or QUELL_*."},
+                            "severity": {"type": "string", "enum": ["error", "warning"]},
+                            "message": {"type": "string"},
+                            "file": {"type": ["string", "null"]}, "line": {"type": ["integer", "null"]}, "column": {"type": ["integer", "null"]},
+                            "item_type": {"type": ["string", "null"]}, "item_name": {"type": ["string", "null"]}}}}
+                    }
+                },
+                "ActiveRuleSet": {
+                    "type": "object",
+                    "properties": {
+                        "version": {"type": "integer"},
+                        "revision": {"type": "string", "description": "`V.E`: the version and how many of its exceptions have expired; grows with every save, rollback and expiry. Pass it back as `after`."},
+                        "author": {"type": "string"}, "at_ns": {"type": "integer"}, "comment": {"type": "string"},
+                        "files": {"type": "array", "items": {"$ref": "#/components/schemas/RuleFile"}, "description": "In load order, as in effect now."},
+                        "exceptions": {"type": "array", "items": {"$ref": "#/components/schemas/ExceptionProvenance"}},
+                        "expired": {"type": "array", "items": {"type": "object", "properties": {
+                            "rule": {"type": "string"}, "name": {"type": "string"}, "expires_ns": {"type": "integer"},
+                            "removed": {"type": "integer", "description": "Entries removed from the local files."}}}},
+                        "next_expiry_ns": {"type": ["integer", "null"]}
                     }
                 },
                 "Decision": {
@@ -135,7 +216,8 @@ pub fn document() -> Json {
                             {"$ref": "#/components/schemas/FalcoAlert"},
                             {"type": "array", "items": {"$ref": "#/components/schemas/FalcoAlert"}}
                         ]}},
-                        "application/x-ndjson": {"schema": {"type": "string", "description": "One FalcoAlert object per line."}}
+                        "application/x-ndjson": {"schema": {"type": "string", "description": "One FalcoAlert object per line."}},
+                        "application/x-quell-sensor+jsonl": {"schema": {"type": "string", "description": "A quell sensor's batch: one `{\"alert\": FalcoAlert, \"context\": object}` per line; the alert is stored byte for byte, the context as its event context."}}
                     }},
                     "responses": with_auth(json!({
                         "200": {"description": "Committed.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}}},
@@ -159,7 +241,8 @@ pub fn document() -> Json {
                     "responses": with_auth(json!({
                         "200": {"description": "A page.", "content": {"application/json": {"schema": {"type": "object", "properties": {
                             "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/StoredAlert"}},
-                            "next_cursor": {"type": ["string", "null"]}
+                            "next_cursor": {"type": ["string", "null"]},
+                            "partial": {"type": "boolean", "description": "The page stopped at the server's scan budget before it was full (filters matching few alerts): it may hold fewer alerts than asked, even none; `next_cursor` continues the search."}
                         }}}}},
                         "400": error_response("A filter or the cursor is malformed.")
                     }))
@@ -189,6 +272,123 @@ pub fn document() -> Json {
                 ],
                 "responses": with_auth(json!({"200": {"description": "Clusters.", "content": {"application/json": {}}}}))
             }},
+            "/api/v1/rulesets/active": {"get": {
+                "summary": "The active rule set (the newest version) as in effect now: its files in load order (base files from `quell serve -r`, then local files), each exception's provenance, and the exceptions past their expiry (removed from the local files served). With `after`, answers at once only when the active revision is newer; otherwise waits up to `wait` seconds (at most 30) for a save, a rollback or an expiry, then answers 204. Sensors long-poll it.",
+                "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                "parameters": [
+                    q("after", "The `revision` of the previous answer (`3.1`: version 3 with 1 exception expired), or a version number (`3`, read as `3.0`)."),
+                    q("wait", "Seconds to wait for a newer revision (0 to 30, default 0).")
+                ],
+                "responses": with_auth(json!({
+                    "200": {"description": "The active version.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ActiveRuleSet"}}}},
+                    "204": {"description": "No revision newer than `after` within `wait`."},
+                    "400": error_response("`after` or `wait` is malformed, or an unknown parameter was given."),
+                    "404": error_response("No rule set has been saved yet (without `after`).")
+                }))
+            }},
+            "/api/v1/rulesets": {
+                "get": {
+                    "summary": "Every rule-set version, newest first (the first is the active one): version, author, time, comment, how many files and exceptions.",
+                    "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                    "responses": with_auth(json!({"200": {"description": "`{active, versions}`.", "content": {"application/json": {}}}}))
+                },
+                "post": {
+                    "summary": "Save a new version: the local files (base files are the active version's) and exceptions' provenance (proposer, verification, comment, expiry as `expires` RFC 3339 or `expires_ns`). The whole set is loaded through quell-rules first; any error refuses it (422 with the diagnostics) and nothing is saved. Provenance of the previous version carries over for exceptions still present. `comment` is required. Audited; sensors long-polling the active version are woken.",
+                    "x-quell-roles": roles(&["admin"]),
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RuleSetBody"}}}},
+                    "responses": with_auth(json!({
+                        "201": {"description": "Saved: `{saved, diagnostics}` (warnings only).", "content": {"application/json": {}}},
+                        "400": error_response("Malformed body, or no comment."),
+                        "413": error_response("Body over the size limit."),
+                        "422": {"description": "Invalid rules: `{error, ok, errors, warnings, diagnostics}`; nothing saved.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Validation"}}}}
+                    }))
+                }
+            },
+            "/api/v1/rulesets/diff": {"get": {
+                "summary": "A unified diff per file between two versions (files equal in both are left out), and the exceptions whose provenance was added or removed.",
+                "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                "parameters": [
+                    {"name": "from", "in": "query", "required": true, "schema": {"type": "integer"}},
+                    {"name": "to", "in": "query", "required": true, "schema": {"type": "integer"}}
+                ],
+                "responses": with_auth(json!({
+                    "200": {"description": "`{from, to, files: [{name, kind, status, diff}], exceptions: {added, removed}}`.", "content": {"application/json": {}}},
+                    "400": error_response("`from` or `to` is missing or not a version number."),
+                    "404": error_response("No such version.")
+                }))
+            }},
+            "/api/v1/rulesets/validate": {"post": {
+                "summary": "Check local files (and exceptions' provenance) with the active version's base files, through quell-rules: diagnostics with stable codes, file, line and column. Nothing is saved.",
+                "x-quell-roles": roles(&["admin", "viewer"]),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RuleSetBody"}}}},
+                "responses": with_auth(json!({
+                    "200": {"description": "The diagnostics (`ok` is false when any is an error).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Validation"}}}},
+                    "400": error_response("Malformed body."),
+                    "413": error_response("Body over the size limit.")
+                }))
+            }},
+            "/api/v1/rulesets/{version}": {"get": {
+                "summary": "One version as stored: files in load order with their kind, each exception's provenance and whether it has expired now, whether it is the active version.",
+                "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                "parameters": [{"name": "version", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": with_auth(json!({
+                    "200": {"description": "The version.", "content": {"application/json": {}}},
+                    "400": error_response("Not a version number."),
+                    "404": error_response("No such version.")
+                }))
+            }},
+            "/api/v1/rulesets/{version}/rollback": {"post": {
+                "summary": "Save a new version with this version's local files and exceptions (the base files stay the active version's); the comment says `rollback to version N`. History is never rewritten. Optional body `{\"comment\": \"...\"}`.",
+                "x-quell-roles": roles(&["admin"]),
+                "parameters": [{"name": "version", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": with_auth(json!({
+                    "201": {"description": "Saved.", "content": {"application/json": {}}},
+                    "400": error_response("Not a version number, or a malformed body."),
+                    "404": error_response("No such version."),
+                    "422": {"description": "That version's local files do not load with the current base files; nothing saved.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Validation"}}}}
+                }))
+            }},
+            "/api/v1/rulesets/{version}/export": {"get": {
+                "summary": "The version's local files as in effect now (expired exceptions removed) as one YAML file for a real Falco: `form=local` a falco_rules.local.yaml, `form=rulesd` a file for /etc/falco/rules.d/.",
+                "x-quell-roles": roles(&["admin", "sensor", "viewer"]),
+                "parameters": [
+                    {"name": "version", "in": "path", "required": true, "schema": {"type": "integer"}},
+                    q("form", "`local` (default) or `rulesd`.")
+                ],
+                "responses": with_auth(json!({
+                    "200": {"description": "The file.", "content": {"application/yaml": {}}},
+                    "400": error_response("Not a version number, or an unknown form."),
+                    "404": error_response("No such version."),
+                    "409": error_response("The local files cannot be joined into one file.")
+                }))
+            }},
+            "/api/v1/tune": {"post": {
+                "summary": "Alerts or clusters judged benign → quell-triage's proposed exception for their rule, verified as `quell tune` proves it: it loads after the active rules, silences the benign alerts, keeps quell's recorded attacks and near-attacks alerting, and its blast radius over the stored history (the newest 5000 stored alerts of the rule, people's decisions as `quell.decision`) with example alerts it would silence; alternatives; both YAML forms (`yaml`: the rules-editor block with `override`; `legacy.yaml`: the append form). Body: `{\"alert_ids\": [..]}` and/or `{\"cluster_ids\": [..]}` (one rule; at most 1000 alerts).",
+                "x-quell-roles": roles(&["admin"]),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "alert_ids": {"type": "array", "items": {"type": "integer"}},
+                    "cluster_ids": {"type": "array", "items": {"type": "integer"}}}}}}},
+                "responses": with_auth(json!({
+                    "200": {"description": "`{rule, template, generality, names, yaml, legacy: {yaml, verification}, verification, silences, alternatives, benign, history}`.", "content": {"application/json": {}}},
+                    "400": error_response("Malformed body, no alerts, alerts of several rules, or a rule the active rules do not have."),
+                    "404": error_response("No such alert or cluster."),
+                    "422": error_response("No exception passes verification (the reason is said).")
+                }))
+            }},
+            "/api/v1/tune/check": {"post": {
+                "summary": "An exception block written elsewhere → every problem with its fix, its verification against the active rules and the stored history of the rules it names, and a corrected, verified block when one can be inferred (`quell tune --check`). Body: `{\"yaml\": \"...\", \"name\": \"file name\", \"alert_ids\": [..], \"cluster_ids\": [..]}` (benign alerts optional).",
+                "x-quell-roles": roles(&["admin", "viewer"]),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["yaml"], "properties": {
+                    "yaml": {"type": "string"}, "name": {"type": "string"},
+                    "alert_ids": {"type": "array", "items": {"type": "integer"}},
+                    "cluster_ids": {"type": "array", "items": {"type": "integer"}}}}}}},
+                "responses": with_auth(json!({
+                    "200": {"description": "`{ok, problems: [{what, fix}], rules: [{rule, verification, corrected}], history}`.", "content": {"application/json": {}}},
+                    "400": error_response("Malformed body."),
+                    "404": error_response("No such alert or cluster."),
+                    "413": error_response("Body over 1 MiB.")
+                }))
+            }},
             "/api/v1/decisions": {"post": {
                 "summary": "Record a person's decision on an alert or a cluster (benign, real, investigating), with why; the token is recorded as who.",
                 "x-quell-roles": roles(&["admin"]),
@@ -198,7 +398,25 @@ pub fn document() -> Json {
                     "400": error_response("Malformed decision."),
                     "404": error_response("No such alert.")
                 }))
-            }}
+            }},
+            "/api/v1/sensors": {
+                "post": {
+                    "summary": "A sensor's heartbeat (`quell run --server` sends one at start and every ~10 s): host, kernel, quell version, drop counters, the rules it evaluates. Recorded under the token's name.",
+                    "x-quell-roles": roles(&["admin", "sensor"]),
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Heartbeat"}}}},
+                    "responses": with_auth(json!({
+                        "200": {"description": "Recorded.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Sensor"}}}},
+                        "400": error_response("Malformed heartbeat, or a value over its limit.")
+                    }))
+                },
+                "get": {
+                    "summary": "Every sensor: host, kernel, version, first and last seen, drop counters, and the rules and spool of its latest heartbeat.",
+                    "x-quell-roles": roles(&["admin", "viewer"]),
+                    "responses": with_auth(json!({"200": {"description": "Sensors.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "sensors": {"type": "array", "items": {"$ref": "#/components/schemas/Sensor"}}
+                    }}}}}}))
+                }
+            }
         }
     })
 }

@@ -1,243 +1,17 @@
 //! The server over loopback: a real listener on 127.0.0.1 (port 0), a SQLite store in a
-//! temporary directory, and a minimal HTTP/1.1 client on std's TcpStream, so that the
-//! bytes sent and received are exactly the test's.
+//! temporary directory, and a minimal HTTP/1.1 client on std's TcpStream (`common`), so
+//! that the bytes sent and received are exactly the test's.
+
+mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
+use common::*;
 use quell_server::{Access, Config};
-use quell_store::{NewToken, Role, Store};
+use quell_store::Store;
 use serde_json::{json, Value as Json};
-
-const LIMIT: usize = 256 << 10;
-
-struct Server {
-    addr: SocketAddr,
-    rt: tokio::runtime::Runtime,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    admin: String,
-    sensor: String,
-    viewer: String,
-    _dir: tempfile::TempDir,
-}
-
-struct Resp {
-    status: u16,
-    headers: String,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Json {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("quell.db");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (store, admin, sensor, viewer, listener) = rt.block_on(async {
-        let store = Store::open(db.to_str().unwrap()).await.unwrap();
-        let mut toks = Vec::new();
-        for (name, role) in [
-            ("alice", Role::Admin),
-            ("node-a", Role::Sensor),
-            ("bob", Role::Viewer),
-        ] {
-            toks.push(
-                store
-                    .create_token(NewToken::new(name, role, "test"))
-                    .await
-                    .unwrap()
-                    .token,
-            );
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        (
-            store,
-            toks[0].clone(),
-            toks[1].clone(),
-            toks[2].clone(),
-            listener,
-        )
-    });
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    rt.spawn(quell_server::serve_on(
-        listener,
-        store,
-        Config {
-            max_body_bytes: LIMIT,
-            body_timeout: Duration::from_millis(500),
-            ..Config::default()
-        },
-        async {
-            let _ = rx.await;
-        },
-    ));
-    Server {
-        addr,
-        rt,
-        stop: Some(tx),
-        admin,
-        sensor,
-        viewer,
-        _dir: dir,
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        let _ = &self.rt;
-    }
-}
-
-/// Decodes a chunked body.
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(nl) = b.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size = usize::from_str_radix(
-            std::str::from_utf8(&b[..nl])
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .trim(),
-            16,
-        )
-        .unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[nl + 2..nl + 2 + size]);
-        b = &b[nl + 2 + size + 2..];
-    }
-}
-
-impl Server {
-    /// Sends raw request bytes and reads the whole answer (`Connection: close`).
-    fn raw(&self, request: &[u8]) -> Resp {
-        let mut s = TcpStream::connect(self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        // The server may answer (413) and close before reading all of a body: a write error
-        // is not the test's failure; the answer is.
-        let _ = s.write_all(request);
-        let mut buf = Vec::new();
-        let _ = s.read_to_end(&mut buf);
-        let end = buf
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .unwrap_or_else(|| panic!("no answer: {:?}", String::from_utf8_lossy(&buf)));
-        let headers = String::from_utf8_lossy(&buf[..end]).into_owned();
-        let status = headers[9..12].parse().unwrap();
-        let mut body = buf[end + 4..].to_vec();
-        if headers
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            body = dechunk(&body);
-        }
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    fn req(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        ctype: Option<&str>,
-        body: &[u8],
-    ) -> Resp {
-        let mut r = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-            self.addr
-        );
-        if let Some(t) = token {
-            r.push_str(&format!("Authorization: Bearer {t}\r\n"));
-        }
-        if let Some(c) = ctype {
-            r.push_str(&format!("Content-Type: {c}\r\n"));
-        }
-        if method == "POST" {
-            r.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        r.push_str("\r\n");
-        let mut bytes = r.into_bytes();
-        bytes.extend_from_slice(body);
-        self.raw(&bytes)
-    }
-
-    fn get(&self, path: &str, token: &str) -> Resp {
-        self.req("GET", path, Some(token), None, b"")
-    }
-
-    fn post(&self, path: &str, ctype: &str, body: &[u8]) -> Resp {
-        self.req("POST", path, Some(&self.sensor), Some(ctype), body)
-    }
-
-    /// Every alert stored with `rule` (all pages).
-    fn alerts_of(&self, rule: &str) -> Vec<Json> {
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut path = format!("/api/v1/alerts?limit=100&rule={}", enc(rule));
-            if let Some(c) = &cursor {
-                path.push_str(&format!("&cursor={}", enc(c)));
-            }
-            let r = self.get(&path, &self.viewer);
-            assert_eq!(r.status, 200, "{}", r.text());
-            let v = r.json();
-            out.extend(v["alerts"].as_array().unwrap().iter().cloned());
-            match v["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_string()),
-                None => return out,
-            }
-        }
-    }
-}
-
-/// Percent-encodes a query value.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn alert(rule: &str, n: u64) -> Json {
-    json!({
-        "hostname": "node-1",
-        "output": format!("12:00:00.000000000: Warning {rule} n={n}"),
-        "output_fields": {"evt.time": 1_785_501_296_000_000_000u64 + n, "proc.name": "sh",
-                          "container.id": "3ad7b26ded6d", "k8s.ns.name": "web"},
-        "priority": "Warning", "rule": rule, "source": "syscall", "tags": ["t"],
-        "time": quell_rules::output::falco_time(1_785_501_296_000_000_000 + n)
-    })
-}
 
 #[test]
 fn each_format_is_ingested_and_read_back() {
@@ -733,7 +507,7 @@ fn openapi_describes_every_route_the_router_serves() {
             r.path
         );
         // The router answers it (a JSON error of ours at worst, never the bare 404 or 405).
-        let path = r.path.replace("{id}", "1");
+        let path = r.path.replace("{id}", "1").replace("{version}", "1");
         let resp = s.req(
             r.method,
             &path,
@@ -744,7 +518,7 @@ fn openapi_describes_every_route_the_router_serves() {
         assert!(resp.status != 405, "{} {}", r.method, r.path);
         if resp.status == 404 {
             assert!(
-                resp.text().contains("no alert 1"),
+                !resp.text().contains("no such route"),
                 "{} {}: {}",
                 r.method,
                 r.path,
@@ -762,7 +536,7 @@ fn openapi_describes_every_route_the_router_serves() {
         served, documented,
         "the document's operations are the routes served"
     );
-    assert_eq!(routes.len(), 8);
+    assert_eq!(routes.len(), 18);
 }
 
 #[test]
@@ -886,4 +660,44 @@ fn concurrent_senders_each_alert_once() {
     }
     let m = s.get("/metrics", &s.admin).text();
     assert!(m.contains("quell_alerts_duplicate_total 1200\n"), "{m}");
+}
+
+/// A client that trickles its request head (one byte every 50 ms, never a whole head) is
+/// disconnected once the header timeout (500 ms here) has passed, and does not stop the
+/// server answering others.
+#[test]
+fn a_client_trickling_its_request_head_is_disconnected() {
+    let s = start();
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .unwrap();
+    let t = std::time::Instant::now();
+    let mut closed_after = None;
+    while t.elapsed() < Duration::from_secs(10) {
+        if c.write_all(b"a").is_err() {
+            closed_after = Some(t.elapsed());
+            break;
+        }
+        let mut buf = [0u8; 512];
+        match c.read(&mut buf) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            // End of stream, an error, or an answer before closing: the server gave up.
+            _ => {
+                closed_after = Some(t.elapsed());
+                break;
+            }
+        }
+    }
+    let closed_after = closed_after.expect("the connection was still open after 10 s");
+    assert!(
+        closed_after < Duration::from_secs(5),
+        "closed only after {closed_after:?}"
+    );
+    let r = s.req("GET", "/healthz", None, None, b"");
+    assert_eq!(r.status, 200, "{}", r.text());
 }

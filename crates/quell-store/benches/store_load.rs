@@ -1,20 +1,25 @@
-//! Load benchmark of the SQLite backend: sustained ingest in batches of 500, then the alert
+//! Load benchmark of the store's backends: sustained ingest in batches of 500, then the alert
 //! and cluster queries at the stored total (p50/p95/max over repeated runs).
 //!
 //! `cargo bench -p quell-store --bench store_load --locked`
 //! Environment: `QUELL_STORE_BENCH_ALERTS` (default 1000000), `QUELL_STORE_BENCH_SENDERS`
-//! (concurrent senders, default 3), `QUELL_STORE_BENCH_DIR` (where the database goes;
+//! (concurrent senders, default 3), `QUELL_STORE_BENCH_DIR` (where the SQLite database goes;
 //! default a temporary directory, removed afterwards), `QUELL_STORE_BENCH_RUNS` (runs per
-//! query, default 200).
+//! query, default 200), `QUELL_STORE_BENCH_BACKENDS` (`sqlite`, `postgres` or both, comma
+//! separated, run one after the other in this process; default `sqlite`),
+//! `QUELL_STORE_BENCH_POSTGRES` (the server: a URL of a database the role may connect to and
+//! CREATE DATABASE from; default the local socket as the current user): the bench creates
+//! its own database there and drops it afterwards.
 
 use std::time::{Duration, Instant};
 
-use quell_rules::output::{falco_time, text_time};
 use quell_store::{AlertQuery, ClusterQuery, NewAlert, Store};
-use serde_json::json;
+
+#[path = "common/alerts.rs"]
+mod common;
+use common::T0_S;
 
 const BATCH: usize = 500;
-const T0_S: u64 = 1_717_200_000; // 2024-06-01
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -23,57 +28,10 @@ fn env(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Alert number `i`: 40 rules, 200 hosts, 60 images (a third on the host), varied commands;
-/// about 700 bytes of JSON and a small event context, like a sensor's.
+/// Alert number `i` with its event context (`common/alerts.rs`).
 fn alert(i: u64) -> NewAlert {
-    let ns = (T0_S * 1_000_000_000) + i * 2_000_000; // 500 alerts a second of alert time
-    let rule = format!("Rule number {}", i % 40);
-    let host = format!("node-{:03}", (i * 7) % 200);
-    let image = (i % 3 != 0).then(|| format!("registry.example/team/app-{}", (i * 13) % 60));
-    let cmd = format!(
-        "sh -c 'curl -s http://svc-{}/health | grep ok' #{i}",
-        i % 97
-    );
-    let mut of = serde_json::Map::new();
-    of.insert("evt.time".into(), json!(ns));
-    of.insert("proc.cmdline".into(), json!(cmd));
-    of.insert("proc.name".into(), json!("sh"));
-    of.insert("proc.pname".into(), json!("python3"));
-    of.insert("user.name".into(), json!("www-data"));
-    of.insert(
-        "fd.name".into(),
-        json!(format!("/var/lib/app/{}.db", i % 1000)),
-    );
-    if let Some(img) = &image {
-        of.insert(
-            "container.id".into(),
-            json!(format!("{:012x}", (i * 13) % 60 + 0xabc000)),
-        );
-        of.insert("container.image.repository".into(), json!(img));
-        of.insert(
-            "k8s.ns.name".into(),
-            json!(format!("ns-{}", (i * 13) % 60 % 8)),
-        );
-        of.insert(
-            "k8s.pod.name".into(),
-            json!(format!("app-{}-7d9f", (i * 13) % 60)),
-        );
-    }
-    let raw = json!({
-        "hostname": host,
-        "output": format!("{}: Warning {rule} ({cmd} user=www-data parent=python3)", text_time(ns)),
-        "output_fields": of,
-        "priority": if i % 10 == 0 { "Critical" } else { "Warning" },
-        "rule": rule,
-        "source": "syscall",
-        "tags": ["host", "container", "mitre_execution"],
-        "time": falco_time(ns),
-    })
-    .to_string();
-    NewAlert::new(raw).with_context(json!({
-        "lineage": ["systemd", "containerd-shim", "python3", "sh"],
-        "session": [{"evt.type": "execve", "proc.name": "curl"}],
-    }))
+    let (raw, context) = common::alert(i);
+    NewAlert::new(raw).with_context(context)
 }
 
 fn pct(v: &mut [Duration], p: f64) -> Duration {
@@ -156,10 +114,96 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(async move {
-        let store = Store::open(path.to_str().expect("utf-8 path")).await.expect("open");
+    let backends = std::env::var("QUELL_STORE_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite".into());
+    for backend in backends.split(',').map(str::trim) {
+        match backend {
+            "sqlite" => {
+                let spec = path.to_str().expect("utf-8 path").to_string();
+                let dir = dir.clone();
+                let size = move || {
+                    let dir = dir.clone();
+                    async move {
+                        std::fs::read_dir(&dir)
+                            .map(|rd| {
+                                rd.filter_map(|e| e.ok()?.metadata().ok())
+                                    .map(|m| m.len())
+                                    .sum()
+                            })
+                            .unwrap_or(0)
+                    }
+                };
+                rt.block_on(bench("sqlite", spec, total, senders, runs, size));
+            }
+            "postgres" => {
+                let admin = std::env::var("QUELL_STORE_BENCH_POSTGRES")
+                    .unwrap_or_else(|_| "postgresql:///postgres?host=/var/run/postgresql".into());
+                let name = format!("quell_bench_{}", std::process::id());
+                rt.block_on(async {
+                    let admin_client = pg_client(&admin).await;
+                    admin_client
+                        .batch_execute(&format!("CREATE DATABASE {name}"))
+                        .await
+                        .expect("CREATE DATABASE");
+                    let spec = with_dbname(&admin, &name);
+                    let spec2 = spec.clone();
+                    let size = move || {
+                        let spec = spec2.clone();
+                        async move {
+                            let c = pg_client(&spec).await;
+                            let n: i64 = c
+                                .query_one("SELECT pg_database_size(current_database())", &[])
+                                .await
+                                .expect("size")
+                                .get(0);
+                            u64::try_from(n).unwrap_or(0)
+                        }
+                    };
+                    bench("postgres", spec, total, senders, runs, size).await;
+                    admin_client
+                        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                        .await
+                        .expect("DROP DATABASE");
+                });
+            }
+            other => panic!("unknown backend {other:?} in QUELL_STORE_BENCH_BACKENDS"),
+        }
+    }
+}
+
+async fn pg_client(url: &str) -> tokio_postgres::Client {
+    let (c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("no PostgreSQL at {url:?}: {e} (see QUELL_STORE_BENCH_POSTGRES)")
+        });
+    tokio::spawn(conn);
+    c
+}
+
+/// `url` with its database replaced by `db`.
+fn with_dbname(url: &str, db: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let (head, query) = match rest.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (rest, None),
+    };
+    let authority = head.split_once('/').map_or(head, |(a, _)| a);
+    match query {
+        Some(q) => format!("{scheme}://{authority}/{db}?{q}"),
+        None => format!("{scheme}://{authority}/{db}"),
+    }
+}
+
+async fn bench<S, F>(label: &str, spec: String, total: usize, senders: usize, runs: usize, size: S)
+where
+    S: Fn() -> F,
+    F: std::future::Future<Output = u64>,
+{
+    {
+        println!("== backend: {label}");
+        let store = Store::open(&spec).await.expect("open");
         let batches = total.div_ceil(BATCH);
-        println!("ingest: {total} alerts in batches of {BATCH} from {senders} concurrent senders into {}", path.display());
+        println!("ingest: {total} alerts in batches of {BATCH} from {senders} concurrent senders into {}", quell_store::redacted(&spec));
         let start = Instant::now();
         let cpu0 = cpu_s();
         let mut tasks = Vec::new();
@@ -174,7 +218,10 @@ fn main() {
                     let hi = ((b + 1) * BATCH).min(total) as u64;
                     let batch: Vec<NewAlert> = (lo..hi).map(alert).collect();
                     let t = Instant::now();
-                    let out = store.ingest(&format!("sensor-{s}"), batch).await.expect("ingest");
+                    let out = store
+                        .ingest(&format!("sensor-{s}"), batch)
+                        .await
+                        .expect("ingest");
                     lat.push(t.elapsed());
                     stored += out.stored;
                     b += senders;
@@ -205,10 +252,8 @@ fn main() {
             ms(pct(&mut lat, 1.0)),
             rss_mb(),
         );
-        let size: u64 = std::fs::read_dir(&dir)
-            .map(|rd| rd.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum())
-            .unwrap_or(0);
-        println!("database files: {:.0} MB", size as f64 / 1e6);
+        let size: u64 = size().await;
+        println!("database size: {:.0} MB", size as f64 / 1e6);
         println!();
         println!("| query (at {stored} alerts) | runs | rows | p50 ms | p95 ms | max ms |");
         println!("|---|---|---|---|---|---|");
@@ -216,7 +261,13 @@ fn main() {
         let st = store.clone();
         time_query("alerts, newest page of 100", runs, |_| {
             let st = st.clone();
-            async move { st.alerts(AlertQuery::default()).await.expect("q").alerts.len() }
+            async move {
+                st.alerts(AlertQuery::default())
+                    .await
+                    .expect("q")
+                    .alerts
+                    .len()
+            }
         })
         .await;
         let st = store.clone();
@@ -236,13 +287,17 @@ fn main() {
         })
         .await;
         let st = store.clone();
-        time_query("alerts, priority = Critical and namespace, page of 100", runs, |r| {
-            let st = st.clone();
-            let mut q = AlertQuery::default();
-            q.priority = Some("critical".into());
-            q.namespace = Some(format!("ns-{}", r % 8));
-            async move { st.alerts(q).await.expect("q").alerts.len() }
-        })
+        time_query(
+            "alerts, priority = Critical and namespace, page of 100",
+            runs,
+            |r| {
+                let st = st.clone();
+                let mut q = AlertQuery::default();
+                q.priority = Some("critical".into());
+                q.namespace = Some(format!("ns-{}", r % 8));
+                async move { st.alerts(q).await.expect("q").alerts.len() }
+            },
+        )
         .await;
         let st = store.clone();
         time_query("alerts, one-minute time range, page of 100", runs, |r| {
@@ -256,20 +311,24 @@ fn main() {
         })
         .await;
         let st = store.clone();
-        time_query("alerts, 10th page of 100 by cursor (10 queries)", runs.div_ceil(10), |r| {
-            let st = st.clone();
-            let mut q = AlertQuery::default();
-            q.rule = Some(format!("Rule number {}", r % 40));
-            async move {
-                let mut rows = 0;
-                for _ in 0..10 {
-                    let p = st.alerts(q.clone()).await.expect("q");
-                    rows = p.alerts.len();
-                    q.cursor = p.next_cursor;
+        time_query(
+            "alerts, 10th page of 100 by cursor (10 queries)",
+            runs.div_ceil(10),
+            |r| {
+                let st = st.clone();
+                let mut q = AlertQuery::default();
+                q.rule = Some(format!("Rule number {}", r % 40));
+                async move {
+                    let mut rows = 0;
+                    for _ in 0..10 {
+                        let p = st.alerts(q.clone()).await.expect("q");
+                        rows = p.alerts.len();
+                        q.cursor = p.next_cursor;
+                    }
+                    rows
                 }
-                rows
-            }
-        })
+            },
+        )
         .await;
         let st = store.clone();
         time_query("alerts, text in 1 of 97 outputs, page of 100", runs, |r| {
@@ -280,25 +339,40 @@ fn main() {
         })
         .await;
         let st = store.clone();
-        time_query("alerts, text matching nothing (full scan)", runs.div_ceil(20), |_| {
-            let st = st.clone();
-            let mut q = AlertQuery::default();
-            q.text = Some("no such text".into());
-            async move { st.alerts(q).await.expect("q").alerts.len() }
-        })
+        time_query(
+            "alerts, text matching nothing (full scan)",
+            runs.div_ceil(20),
+            |_| {
+                let st = st.clone();
+                let mut q = AlertQuery::default();
+                q.text = Some("no such text".into());
+                async move { st.alerts(q).await.expect("q").alerts.len() }
+            },
+        )
         .await;
         let st = store.clone();
         time_query("alert by id, with context", runs, |r| {
             let st = st.clone();
             async move {
-                usize::from(st.alert(1 + (r as i64 * 4_999) % n as i64).await.expect("q").is_some())
+                usize::from(
+                    st.alert(1 + (r as i64 * 4_999) % n as i64)
+                        .await
+                        .expect("q")
+                        .is_some(),
+                )
             }
         })
         .await;
         let st = store.clone();
         time_query("clusters, first page of 100", runs, |_| {
             let st = st.clone();
-            async move { st.clusters(ClusterQuery::default()).await.expect("q").clusters.len() }
+            async move {
+                st.clusters(ClusterQuery::default())
+                    .await
+                    .expect("q")
+                    .clusters
+                    .len()
+            }
         })
         .await;
         let st = store.clone();
@@ -311,6 +385,6 @@ fn main() {
         .await;
         store.close().await.expect("close");
         println!();
-        println!("peak RSS of the process: {}", rss_mb());
-    });
+        println!("peak RSS of the process so far: {}", rss_mb());
+    }
 }

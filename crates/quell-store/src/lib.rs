@@ -2,12 +2,14 @@
 //! clusters, decisions, rule-set versions, sensors, tokens and an audit log.
 //!
 //! One API, [`Store`], with backends chosen by the spec given to [`Store::open`]: a file
-//! path is SQLite (embedded, the default); `postgres://…` is reserved for the PostgreSQL
-//! backend of a later session. Callers see only the backend-neutral types of this crate.
+//! path is SQLite (embedded, the default); a `postgres://…` URL is PostgreSQL (several
+//! `quell serve` processes may share one database). Callers see only the backend-neutral
+//! types of this crate.
 //!
 //! Every method is `async` for tokio callers; blocking database work runs off the runtime
 //! (SQLite: one writer thread that commits queued writes together, each in its own
-//! savepoint, and a small pool of reader connections used through `spawn_blocking`).
+//! savepoint, and a small pool of reader connections used through `spawn_blocking`;
+//! PostgreSQL: a pool of connections, one transaction per write).
 //! A write method returns only after its transaction is committed.
 //!
 //! The crate holds no HTTP: the server crate owns requests, authentication and parsing of
@@ -15,7 +17,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod pg;
 mod prep;
+mod retention;
 mod sqlite;
 mod types;
 
@@ -24,8 +28,12 @@ use std::sync::Arc;
 pub use quell_events::AlertError;
 pub use types::*;
 
-/// The schema version this binary writes and the newest it can open.
+/// The schema version this binary writes and the newest it can open (one number for both
+/// backends: a migration that concerns one backend is a no-op in the other).
 pub const SCHEMA_VERSION: i64 = sqlite::SCHEMA_VERSION;
+
+// The two backends' migrations move together.
+const _: () = assert!(pg::SCHEMA_VERSION == sqlite::SCHEMA_VERSION);
 
 /// Errors of the store. The variants are stable: callers may match on them (an HTTP server
 /// maps [`Error::InvalidAlert`], [`Error::Invalid`] and [`Error::InvalidCursor`] to 400,
@@ -33,8 +41,8 @@ pub const SCHEMA_VERSION: i64 = sqlite::SCHEMA_VERSION;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The spec names a backend this build does not have (`postgres://…` for now).
-    #[error("unsupported store {0:?}: only a SQLite file path is supported in this build")]
+    /// The spec names a backend this build does not have.
+    #[error("unsupported store {0:?}")]
     Unsupported(String),
     /// The database was written by a newer quell: its schema is newer than this binary knows.
     #[error("the database's schema is version {found}, newer than this quell knows ({known}): use a newer quell")]
@@ -87,12 +95,14 @@ pub struct Store {
 #[derive(Clone)]
 enum Backend {
     Sqlite(Arc<sqlite::Sqlite>),
+    Postgres(Arc<pg::Pg>),
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.backend {
             Backend::Sqlite(s) => f.debug_struct("Store").field("sqlite", &s.path).finish(),
+            Backend::Postgres(p) => f.debug_struct("Store").field("postgres", &p.label).finish(),
         }
     }
 }
@@ -100,9 +110,11 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the store named by `spec` and applies pending migrations.
     ///
-    /// `spec` is a file path (`sqlite://PATH` is accepted too) for SQLite. `postgres://…`
-    /// and `postgresql://…` are refused with [`Error::Unsupported`] until that backend
-    /// exists. A database whose schema is newer than [`SCHEMA_VERSION`] is refused with
+    /// `spec` is a file path (`sqlite://PATH` is accepted too) for SQLite, or a
+    /// `postgres://…` / `postgresql://…` URL (libpq's form, e.g.
+    /// `postgresql://quell@db.internal/quell` or `postgresql://quell@/quell?host=/var/run/postgresql`
+    /// for the local socket) for PostgreSQL; the database must exist, its tables are created.
+    /// A database whose schema is newer than [`SCHEMA_VERSION`] is refused with
     /// [`Error::SchemaTooNew`] and left untouched.
     pub async fn open(spec: &str) -> Result<Store> {
         Store::open_with(spec, Options::default()).await
@@ -112,7 +124,10 @@ impl Store {
     pub async fn open_with(spec: &str, options: Options) -> Result<Store> {
         let lower = spec.to_ascii_lowercase();
         if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            return Err(Error::Unsupported("postgres://…".into()));
+            let p = pg::Pg::open(spec, &options).await?;
+            return Ok(Store {
+                backend: Backend::Postgres(Arc::new(p)),
+            });
         }
         let path = spec.strip_prefix("sqlite://").unwrap_or(spec);
         if path.is_empty() || path == ":memory:" {
@@ -135,6 +150,10 @@ impl Store {
                 let s = Arc::clone(s);
                 blocking(move || s.close()).await
             }
+            Backend::Postgres(p) => {
+                p.close();
+                Ok(())
+            }
         }
     }
 
@@ -142,6 +161,7 @@ impl Store {
     pub async fn schema_version(&self) -> Result<i64> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(sqlite::schema_version).await,
+            Backend::Postgres(p) => p.schema_version().await,
         }
     }
 
@@ -160,13 +180,20 @@ impl Store {
         let batch = blocking(move || prep::prepare(&sensor, alerts, now_ns())).await?;
         match &self.backend {
             Backend::Sqlite(s) => s.write(move |c| sqlite::ingest(c, &batch)).await,
+            Backend::Postgres(p) => p.ingest(&batch).await,
         }
     }
 
-    /// A page of alerts matching `query`, newest first (by alert time, then by id).
+    /// A page of alerts matching `query`, newest first (by alert time, then by id). A page
+    /// reads at most [`Options::scan_budget`] rows: filters that match few of them give a
+    /// partial page ([`AlertPage::partial`]) whose `next_cursor` continues the search.
     pub async fn alerts(&self, query: AlertQuery) -> Result<AlertPage> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(move |c| sqlite::alerts(c, &query)).await,
+            Backend::Sqlite(s) => {
+                let budget = s.scan_budget;
+                s.read(move |c| sqlite::alerts(c, &query, budget)).await
+            }
+            Backend::Postgres(p) => p.alerts(&query).await,
         }
     }
 
@@ -174,6 +201,7 @@ impl Store {
     pub async fn alert(&self, id: i64) -> Result<Option<StoredAlert>> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(move |c| sqlite::alert(c, id)).await,
+            Backend::Postgres(p) => p.alert(id).await,
         }
     }
 
@@ -181,6 +209,7 @@ impl Store {
     pub async fn clusters(&self, query: ClusterQuery) -> Result<ClusterPage> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(move |c| sqlite::clusters(c, &query)).await,
+            Backend::Postgres(p) => p.clusters(&query).await,
         }
     }
 
@@ -188,6 +217,7 @@ impl Store {
     pub async fn cluster(&self, id: i64) -> Result<Option<Cluster>> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(move |c| sqlite::cluster(c, id)).await,
+            Backend::Postgres(p) => p.cluster(id).await,
         }
     }
 
@@ -218,6 +248,16 @@ impl Store {
                 })
                 .await
             }
+            Backend::Postgres(p) => {
+                p.cluster_trend(
+                    cluster_id,
+                    i64::try_from(since_ns).unwrap_or(i64::MAX),
+                    i64::try_from(until).unwrap_or(i64::MAX),
+                    i64::try_from(bucket_ns).unwrap_or(i64::MAX),
+                    buckets,
+                )
+                .await
+            }
         }
     }
 
@@ -227,6 +267,7 @@ impl Store {
         let now = now_ns();
         match &self.backend {
             Backend::Sqlite(s) => s.write(move |c| sqlite::decide(c, &decision, now)).await,
+            Backend::Postgres(p) => p.decide(&decision, now).await,
         }
     }
 
@@ -234,6 +275,7 @@ impl Store {
     pub async fn decisions(&self, target: Option<Target>) -> Result<Vec<Decision>> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(move |c| sqlite::decisions(c, target)).await,
+            Backend::Postgres(p) => p.decisions(target).await,
         }
     }
 
@@ -250,6 +292,7 @@ impl Store {
     pub async fn decisions_as_history(&self) -> Result<Vec<String>> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(sqlite::decisions_as_history).await,
+            Backend::Postgres(p) => p.decisions_as_history().await,
         }
     }
 
@@ -263,6 +306,7 @@ impl Store {
                 s.write(move |c| sqlite::save_ruleset(c, &ruleset, now))
                     .await
             }
+            Backend::Postgres(p) => p.save_ruleset(&ruleset, now).await,
         }
     }
 
@@ -270,6 +314,7 @@ impl Store {
     pub async fn rulesets(&self) -> Result<Vec<RuleSetSummary>> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(sqlite::rulesets).await,
+            Backend::Postgres(p) => p.rulesets().await,
         }
     }
 
@@ -277,6 +322,7 @@ impl Store {
     pub async fn ruleset(&self, version: i64) -> Result<Option<RuleSet>> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(move |c| sqlite::ruleset(c, Some(version))).await,
+            Backend::Postgres(p) => p.ruleset(Some(version)).await,
         }
     }
 
@@ -284,6 +330,7 @@ impl Store {
     pub async fn latest_ruleset(&self) -> Result<Option<RuleSet>> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(move |c| sqlite::ruleset(c, None)).await,
+            Backend::Postgres(p) => p.ruleset(None).await,
         }
     }
 
@@ -297,6 +344,7 @@ impl Store {
                 s.write(move |c| sqlite::report_sensor(c, &report, now))
                     .await
             }
+            Backend::Postgres(p) => p.report_sensor(&report, now).await,
         }
     }
 
@@ -304,6 +352,7 @@ impl Store {
     pub async fn sensors(&self) -> Result<Vec<Sensor>> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(sqlite::sensors).await,
+            Backend::Postgres(p) => p.sensors().await,
         }
     }
 
@@ -312,14 +361,14 @@ impl Store {
         let plain = prep::new_token()?;
         let hash = prep::token_hash(&plain);
         let now = now_ns();
-        match &self.backend {
+        let info = match &self.backend {
             Backend::Sqlite(s) => {
-                let info = s
-                    .write(move |c| sqlite::create_token(c, &token, &hash, now))
-                    .await?;
-                Ok(CreatedToken { info, token: plain })
+                s.write(move |c| sqlite::create_token(c, &token, &hash, now))
+                    .await?
             }
-        }
+            Backend::Postgres(p) => p.create_token(&token, &hash, now).await?,
+        };
+        Ok(CreatedToken { info, token: plain })
     }
 
     /// The token `plain` stands for, if it exists and is not revoked.
@@ -327,6 +376,7 @@ impl Store {
         let hash = prep::token_hash(plain);
         match &self.backend {
             Backend::Sqlite(s) => s.read(move |c| sqlite::verify_token(c, &hash)).await,
+            Backend::Postgres(p) => p.verify_token(&hash).await,
         }
     }
 
@@ -339,6 +389,7 @@ impl Store {
                 s.write(move |c| sqlite::revoke_token(c, id, &actor, now))
                     .await
             }
+            Backend::Postgres(p) => p.revoke_token(id, &actor, now).await,
         }
     }
 
@@ -346,6 +397,7 @@ impl Store {
     pub async fn tokens(&self) -> Result<Vec<TokenInfo>> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(sqlite::tokens).await,
+            Backend::Postgres(p) => p.tokens().await,
         }
     }
 
@@ -353,8 +405,83 @@ impl Store {
     pub async fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEntry>> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(move |c| sqlite::audit(c, &query)).await,
+            Backend::Postgres(p) => p.audit(&query).await,
         }
     }
+
+    /// Retention: deletes the alerts of every UTC day (of the alert's own time) that ends at
+    /// or before `cutoff_ns`; alerts of the cutoff's own day and later stay. PostgreSQL drops
+    /// those days' partitions; SQLite deletes the rows in bounded chunks, each its own
+    /// transaction. Clusters' counts drop by the alerts deleted and their first seen becomes
+    /// their oldest alert still stored (a cluster left empty keeps its times, count 0).
+    /// Decisions are kept; a decision on a deleted alert no longer exports history.
+    pub async fn expire_before(&self, cutoff_ns: u64) -> Result<Retention> {
+        let cutoff = i64::try_from(cutoff_ns).unwrap_or(i64::MAX);
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                let keep_from = retention::keep_from(cutoff);
+                let mut out = Retention::default();
+                loop {
+                    let n = s
+                        .write(move |c| retention::sqlite_expire_chunk(c, keep_from))
+                        .await?;
+                    out.alerts += n;
+                    if n < retention::SQLITE_CHUNK as u64 {
+                        return Ok(out);
+                    }
+                }
+            }
+            Backend::Postgres(p) => p.expire(cutoff).await,
+        }
+    }
+}
+
+/// `spec` fit to show (logs, errors): a PostgreSQL URL's password, in its user part or as
+/// a `password=` parameter, is replaced by `***`; a file path is returned as it is.
+pub fn redacted(spec: &str) -> String {
+    let lower = spec.to_ascii_lowercase();
+    if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
+        return spec.to_string();
+    }
+    let Some((scheme, rest)) = spec.split_once("://") else {
+        return spec.to_string();
+    };
+    let (head, query) = match rest.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, path) = match head.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (head, None),
+    };
+    let mut out = format!("{scheme}://");
+    match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            match user.split_once(':') {
+                Some((u, _)) => out.push_str(&format!("{u}:***")),
+                None => out.push_str(user),
+            }
+            out.push('@');
+            out.push_str(host);
+        }
+        None => out.push_str(authority),
+    }
+    if let Some(p) = path {
+        out.push('/');
+        out.push_str(p);
+    }
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
 }
 
 /// Runs blocking work off the async runtime.
@@ -370,4 +497,22 @@ fn now_ns() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacted_hides_passwords() {
+        use super::redacted;
+        assert_eq!(
+            redacted("postgresql://quell:s3cret@db:5432/quell?sslmode=disable"),
+            "postgresql://quell:***@db:5432/quell?sslmode=disable"
+        );
+        assert_eq!(
+            redacted("postgres://u@h/d?password=x&host=/run"),
+            "postgres://u@h/d?password=***&host=/run"
+        );
+        assert_eq!(redacted("postgres://h"), "postgres://h");
+        assert_eq!(redacted("/var/lib/quell/q.db"), "/var/lib/quell/q.db");
+    }
 }

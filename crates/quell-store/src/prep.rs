@@ -32,17 +32,21 @@ pub(crate) struct Batch {
 /// Parses and keys every alert of a batch; the first that is not a Falco alert refuses it.
 pub(crate) fn prepare(sensor: &str, alerts: Vec<NewAlert>, now_ns: u64) -> Result<Batch> {
     let mut out = Vec::with_capacity(alerts.len());
-    for (index, a) in alerts.into_iter().enumerate() {
+    for (index, mut a) in alerts.into_iter().enumerate() {
         let invalid = |reason| Error::InvalidAlert { index, reason };
-        let obj = match serde_json::from_str::<Json>(&a.raw) {
-            Ok(Json::Object(obj)) => obj,
-            Ok(_) => return Err(invalid(quell_events::AlertError::NotAnObject("alert"))),
-            Err(e) => {
-                return Err(invalid(quell_events::AlertError::Json {
-                    line: e.line(),
-                    column: e.column(),
-                }))
-            }
+        // Parsed once: by the caller when it already did (`NewAlert::parsed`), else here.
+        let obj = match a.take_object() {
+            Some(obj) => obj,
+            None => match serde_json::from_str::<Json>(&a.raw) {
+                Ok(Json::Object(obj)) => obj,
+                Ok(_) => return Err(invalid(quell_events::AlertError::NotAnObject("alert"))),
+                Err(e) => {
+                    return Err(invalid(quell_events::AlertError::Json {
+                        line: e.line(),
+                        column: e.column(),
+                    }))
+                }
+            },
         };
         let alert = FalcoAlert::from_json(&obj).map_err(invalid)?;
         let time_ns = alert
@@ -95,8 +99,8 @@ pub(crate) fn alert_key(sensor: &str, obj: &Map<String, Json>) -> String {
     h.update((sensor.len() as u64).to_le_bytes());
     h.update(sensor.as_bytes());
     h.update(b"\0content\0");
-    let mut text = String::new();
-    canonical(&Json::Object(obj.clone()), &mut text);
+    let mut text = String::with_capacity(1024);
+    canonical_map(obj, &mut text);
     h.update(text.as_bytes());
     hex(&h.finalize())
 }
@@ -104,22 +108,7 @@ pub(crate) fn alert_key(sensor: &str, obj: &Map<String, Json>) -> String {
 /// JSON with object keys sorted at every level, whatever serde_json's map order.
 fn canonical(v: &Json, out: &mut String) {
     match v {
-        Json::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Json::String(k.clone()).to_string());
-                out.push(':');
-                if let Some(x) = m.get(k) {
-                    canonical(x, out);
-                }
-            }
-            out.push('}');
-        }
+        Json::Object(m) => canonical_map(m, out),
         Json::Array(a) => {
             out.push('[');
             for (i, x) in a.iter().enumerate() {
@@ -130,7 +119,47 @@ fn canonical(v: &Json, out: &mut String) {
             }
             out.push(']');
         }
+        Json::String(t) => string(t, out),
         other => out.push_str(&other.to_string()),
+    }
+}
+
+/// A decided alert as a line of triage history: the alert as received with
+/// `"quell.decision": verdict` at its top level; a `quell.decision` the sender wrote in
+/// `output_fields` is removed, so only recorded decisions reach triage. `None` if `raw` is
+/// not a JSON object (stored alerts were parsed as objects at ingest).
+pub(crate) fn history_line(raw: &str, verdict: String) -> Option<String> {
+    let Ok(Json::Object(mut obj)) = serde_json::from_str::<Json>(raw) else {
+        return None;
+    };
+    if let Some(Json::Object(of)) = obj.get_mut("output_fields") {
+        of.remove("quell.decision");
+    }
+    obj.insert("quell.decision".into(), Json::String(verdict));
+    Some(Json::Object(obj).to_string())
+}
+
+/// An object with its keys sorted (serde_json's map may keep insertion order).
+fn canonical_map(m: &Map<String, Json>, out: &mut String) {
+    let mut entries: Vec<(&String, &Json)> = m.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out.push('{');
+    for (i, (k, x)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        string(k, out);
+        out.push(':');
+        canonical(x, out);
+    }
+    out.push('}');
+}
+
+/// A JSON string, escaped as serde_json writes it.
+fn string(s: &str, out: &mut String) {
+    // Writing into a String cannot fail.
+    if let Ok(text) = serde_json::to_string(s) {
+        out.push_str(&text);
     }
 }
 

@@ -20,11 +20,12 @@ use crate::{
 };
 
 /// The newest schema version this backend knows.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// Migrations: version n is `MIGRATIONS[n - 1]`, applied in order in one transaction each.
 /// Add new versions at the end; never edit a released one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE clusters (
     id INTEGER PRIMARY KEY,
     rule TEXT NOT NULL,
@@ -119,7 +120,48 @@ CREATE TABLE audit (
     target TEXT NOT NULL,
     detail TEXT NOT NULL
 );
-"#];
+"#,
+    // 2: the idempotency key is unique together with the alert time, `(time_ns, key)`, not
+    // alone. The key hashes the whole alert, its time included, so two alerts with one key have
+    // one time and the constraint is the same; but a B-tree ordered by random hashes took a
+    // write into a random page for every alert (most pages of that index dirtied, and written
+    // to the WAL, by every commit), while alerts arrive roughly in time order, so the new index
+    // is written near its end. SQLite cannot drop a table's UNIQUE constraint: the table is
+    // rebuilt (ids kept).
+    r#"
+CREATE TABLE alerts_v2 (
+    id INTEGER PRIMARY KEY,
+    key BLOB NOT NULL,             -- SHA-256, 32 bytes (hex in the API); unique with time_ns
+    received_ns INTEGER NOT NULL,
+    time_ns INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    container_id TEXT,
+    container_image TEXT,
+    k8s_ns TEXT,
+    source TEXT NOT NULL,
+    sensor TEXT NOT NULL,
+    cluster_id INTEGER NOT NULL REFERENCES clusters(id),
+    output TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    context TEXT
+);
+INSERT INTO alerts_v2 SELECT id, key, received_ns, time_ns, rule, priority, hostname,
+    container_id, container_image, k8s_ns, source, sensor, cluster_id, output, raw, context
+    FROM alerts;
+DROP TABLE alerts;
+ALTER TABLE alerts_v2 RENAME TO alerts;
+CREATE UNIQUE INDEX alerts_key ON alerts (time_ns, key);
+CREATE INDEX alerts_time ON alerts (time_ns, id);
+CREATE INDEX alerts_rule ON alerts (rule, time_ns);
+CREATE INDEX alerts_host ON alerts (hostname, time_ns);
+CREATE INDEX alerts_container ON alerts (container_id, time_ns);
+CREATE INDEX alerts_image ON alerts (container_image, time_ns);
+CREATE INDEX alerts_ns ON alerts (k8s_ns, time_ns);
+CREATE INDEX alerts_cluster ON alerts (cluster_id, time_ns);
+"#,
+];
 
 type Reply = Box<dyn FnOnce(Option<Error>) + Send>;
 
@@ -166,6 +208,7 @@ pub(crate) struct Sqlite {
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
     max_readers: usize,
+    pub(crate) scan_budget: usize,
 }
 
 /// A connection with `cache_kib` KiB of page cache.
@@ -189,8 +232,16 @@ impl Sqlite {
         let mut w = connect(&path, WRITER_CACHE_KIB)?;
         // Larger pages: fewer system calls per alert (takes effect only on a new database).
         w.pragma_update(None, "page_size", 16384)?;
-        // FULL: a commit is on disk when acknowledged.
-        w.pragma_update(None, "synchronous", "FULL")?;
+        // FULL (the default, `Options::full_sync`): a commit is fsynced to the disk before it
+        // is acknowledged. NORMAL in WAL mode: a commit is in the WAL file, written through
+        // the operating system, when acknowledged; it survives the process being killed, and
+        // only a power loss or OS crash can lose the last commits (never corrupting the
+        // database).
+        w.pragma_update(
+            None,
+            "synchronous",
+            if options.full_sync { "FULL" } else { "NORMAL" },
+        )?;
         // Before anything is changed: a database from a newer quell is refused untouched.
         migrate(&mut w)?;
         // WAL: readers do not block the writer.
@@ -214,6 +265,7 @@ impl Sqlite {
             writer: Mutex::new(Some(writer)),
             readers: Mutex::new(Vec::new()),
             max_readers: options.readers.max(1),
+            scan_budget: options.scan_budget.max(1),
         })
     }
 
@@ -377,7 +429,9 @@ fn audit_row(
 
 pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
     let mut out = IngestOutcome::default();
-    let mut find = c.prepare_cached("SELECT id FROM alerts WHERE key = unhex(?1)")?;
+    // The key is unique with the alert time (migration 2): looked up by both.
+    let mut find =
+        c.prepare_cached("SELECT id FROM alerts WHERE time_ns = ?2 AND key = unhex(?1)")?;
     let mut cluster = c.prepare_cached(
         "INSERT INTO clusters (rule, hostname, image, count, first_ns, last_ns)
          VALUES (?1, ?2, ?3, 1, ?4, ?4)
@@ -394,7 +448,7 @@ pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
     )?;
     for a in &batch.alerts {
         if let Some(id) = find
-            .query_row([&a.key], |r| r.get::<_, i64>(0))
+            .query_row(params![a.key, a.time_ns], |r| r.get::<_, i64>(0))
             .optional()?
         {
             out.duplicates += 1;
@@ -452,12 +506,12 @@ fn alert_row(r: &Row<'_>, context: Option<String>) -> rusqlite::Result<StoredAle
     })
 }
 
-fn limit_of(l: Option<usize>) -> usize {
+pub(crate) fn limit_of(l: Option<usize>) -> usize {
     l.unwrap_or(100).clamp(1, 1000)
 }
 
 /// A cursor: `a<time>.<id>` for alerts, `c<id>` for clusters.
-fn parse_alert_cursor(s: &str) -> Result<(i64, i64)> {
+pub(crate) fn parse_alert_cursor(s: &str) -> Result<(i64, i64)> {
     let rest = s.strip_prefix('a').ok_or(Error::InvalidCursor)?;
     let (t, id) = rest.split_once('.').ok_or(Error::InvalidCursor)?;
     Ok((
@@ -466,85 +520,128 @@ fn parse_alert_cursor(s: &str) -> Result<(i64, i64)> {
     ))
 }
 
-pub(crate) fn alerts(c: &Connection, q: &AlertQuery) -> Result<AlertPage> {
-    let mut sql = format!(
-        "SELECT {ALERT_COLUMNS}, {} FROM alerts WHERE 1",
-        if q.with_context { "context" } else { "NULL" }
-    );
-    let mut args: Vec<rusqlite::types::Value> = Vec::new();
-    let mut add = |clause: &str, v: rusqlite::types::Value, sql: &mut String| {
-        args.push(v);
-        sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-    };
+pub(crate) fn alerts(c: &Connection, q: &AlertQuery, budget: usize) -> Result<AlertPage> {
     use rusqlite::types::Value as V;
+    // One filter is sought through its index (the first present of cluster, host, rule,
+    // namespace, container; else the time index), with the time range and the cursor; the
+    // others are checked on each row read, and at most `budget` rows are read for a page.
+    // A rare combination or a text found in few alerts thus costs a bounded scan and a
+    // partial page with a cursor, never a scan of the whole table in one request.
+    let mut args: Vec<V> = Vec::new();
+    let mut arg = |v: V| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    let mut seek: Option<String> = None;
+    let mut check: Vec<String> = Vec::new();
+    let mut filter = |clause: String, seekable: bool| {
+        if seekable && seek.is_none() {
+            seek = Some(clause);
+        } else {
+            check.push(clause);
+        }
+    };
+    if let Some(v) = q.cluster_id {
+        filter(format!("cluster_id = {}", arg(V::Integer(v))), true);
+    }
+    if let Some(v) = &q.host {
+        filter(format!("hostname = {}", arg(V::Text(v.clone()))), true);
+    }
     if let Some(v) = &q.rule {
-        add(" AND rule = ?", V::Text(v.clone()), &mut sql);
+        filter(format!("rule = {}", arg(V::Text(v.clone()))), true);
+    }
+    if let Some(v) = &q.namespace {
+        filter(format!("k8s_ns = {}", arg(V::Text(v.clone()))), true);
+    }
+    if let Some(v) = &q.container {
+        let (a, b) = (arg(V::Text(v.clone())), arg(V::Text(v.clone())));
+        filter(
+            format!("(container_id = {a} OR container_image = {b})"),
+            true,
+        );
     }
     if let Some(v) = &q.priority {
         let p = stored_priority(v);
-        add(" AND priority = ?", V::Text(p), &mut sql);
-    }
-    if let Some(v) = &q.host {
-        add(" AND hostname = ?", V::Text(v.clone()), &mut sql);
-    }
-    if let Some(v) = &q.container {
-        add(" AND (container_id = ?", V::Text(v.clone()), &mut sql);
-        add(" OR container_image = ?)", V::Text(v.clone()), &mut sql);
-    }
-    if let Some(v) = &q.namespace {
-        add(" AND k8s_ns = ?", V::Text(v.clone()), &mut sql);
+        filter(format!("priority = {}", arg(V::Text(p))), false);
     }
     if let Some(v) = &q.sensor {
-        add(" AND sensor = ?", V::Text(v.clone()), &mut sql);
-    }
-    if let Some(v) = q.cluster_id {
-        add(" AND cluster_id = ?", V::Integer(v), &mut sql);
-    }
-    if let Some(v) = q.since_ns {
-        add(" AND time_ns >= ?", V::Integer(ns(v)), &mut sql);
-    }
-    if let Some(v) = q.until_ns {
-        add(" AND time_ns < ?", V::Integer(ns(v)), &mut sql);
+        filter(format!("sensor = {}", arg(V::Text(v.clone()))), false);
     }
     if let Some(v) = &q.text {
-        add(" AND (instr(output, ?) > 0", V::Text(v.clone()), &mut sql);
-        add(" OR instr(rule, ?) > 0)", V::Text(v.clone()), &mut sql);
+        let (a, b) = (arg(V::Text(v.clone())), arg(V::Text(v.clone())));
+        filter(
+            format!("(instr(output, {a}) > 0 OR instr(rule, {b}) > 0)"),
+            false,
+        );
+    }
+    let mut sql_where = String::from(" WHERE 1");
+    if let Some(s) = &seek {
+        sql_where.push_str(&format!(" AND {s}"));
+    }
+    if let Some(v) = q.since_ns {
+        sql_where.push_str(&format!(" AND time_ns >= {}", arg(V::Integer(ns(v)))));
+    }
+    if let Some(v) = q.until_ns {
+        sql_where.push_str(&format!(" AND time_ns < {}", arg(V::Integer(ns(v)))));
     }
     if let Some(cur) = &q.cursor {
         let (t, id) = parse_alert_cursor(cur)?;
-        add(" AND (time_ns < ?", V::Integer(t), &mut sql);
-        add(" OR (time_ns = ?", V::Integer(t), &mut sql);
-        add(" AND id < ?))", V::Integer(id), &mut sql);
+        let (a, b, i) = (arg(V::Integer(t)), arg(V::Integer(t)), arg(V::Integer(id)));
+        sql_where.push_str(&format!(
+            " AND (time_ns < {a} OR (time_ns = {b} AND id < {i}))"
+        ));
     }
     let limit = limit_of(q.limit);
-    sql.push_str(&format!(
-        " ORDER BY time_ns DESC, id DESC LIMIT {}",
-        limit + 1
-    ));
+    let budget = budget.max(limit + 1);
+    let hit = if check.is_empty() {
+        "1".to_string()
+    } else {
+        check.join(" AND ")
+    };
+    let sql = format!(
+        "SELECT {ALERT_COLUMNS}, {}, {hit} FROM alerts{sql_where}
+         ORDER BY time_ns DESC, id DESC LIMIT {}",
+        if q.with_context { "context" } else { "NULL" },
+        if check.is_empty() { limit + 1 } else { budget }
+    );
     let mut st = c.prepare_cached(&sql)?;
     let mut rows = st.query(rusqlite::params_from_iter(args))?;
     let mut alerts = Vec::new();
+    let mut read = 0usize;
+    let mut last_read: Option<(i64, i64)> = None;
     while let Some(r) = rows.next()? {
-        let context: Option<String> = r.get(15)?;
-        alerts.push(alert_row(r, context)?);
+        read += 1;
+        last_read = Some((r.get(3)?, r.get(0)?));
+        if r.get::<_, bool>(16)? {
+            let context: Option<String> = r.get(15)?;
+            alerts.push(alert_row(r, context)?);
+            if alerts.len() > limit {
+                break;
+            }
+        }
     }
-    let next_cursor = if alerts.len() > limit {
+    let (next_cursor, partial) = if alerts.len() > limit {
         alerts.truncate(limit);
-        alerts
+        let cursor = alerts
             .last()
-            .map(|a| format!("a{}.{}", ns(a.time_ns), a.id))
+            .map(|a| format!("a{}.{}", ns(a.time_ns), a.id));
+        (cursor, false)
+    } else if !check.is_empty() && read >= budget {
+        // The budget ran out: the search goes on from the last row read.
+        (last_read.map(|(t, id)| format!("a{t}.{id}")), true)
     } else {
-        None
+        (None, false)
     };
     Ok(AlertPage {
         alerts,
         next_cursor,
+        partial,
     })
 }
 
 /// A priority as stored (`Warning`: stored priorities went through
 /// [`quell_events::FalcoAlert::from_json`]), or a value no alert has.
-fn stored_priority(s: &str) -> String {
+pub(crate) fn stored_priority(s: &str) -> String {
     quell_rules::load::Priority::parse(s).map_or_else(|| "\0none".into(), |p| p.as_str().into())
 }
 
@@ -804,15 +901,9 @@ pub(crate) fn decisions_as_history(c: &Connection) -> Result<Vec<String>> {
     while let Some(r) = rows.next()? {
         let raw: String = r.get(0)?;
         let verdict: String = r.get(1)?;
-        // Stored alerts were parsed as objects at ingest.
-        let Ok(Json::Object(mut obj)) = serde_json::from_str::<Json>(&raw) else {
-            continue;
-        };
-        if let Some(Json::Object(of)) = obj.get_mut("output_fields") {
-            of.remove("quell.decision");
+        if let Some(line) = crate::prep::history_line(&raw, verdict) {
+            out.push(line);
         }
-        obj.insert("quell.decision".into(), Json::String(verdict));
-        out.push(Json::Object(obj).to_string());
     }
     Ok(out)
 }
@@ -1117,4 +1208,106 @@ pub(crate) fn audit(c: &Connection, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
         },
     )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NewAlert;
+
+    fn alert(i: u64) -> NewAlert {
+        NewAlert::new(
+            serde_json::json!({
+                "rule": format!("R{}", i % 3), "priority": "Warning", "hostname": "h",
+                "time": format!("2024-01-01T00:00:{:02}.{:09}Z", i % 60, i),
+                "output": format!("o {i}"),
+                "output_fields": {"container.image.repository": "img", "k8s.ns.name": "ns"},
+            })
+            .to_string(),
+        )
+    }
+
+    fn batch(range: std::ops::Range<u64>) -> Batch {
+        crate::prep::prepare("s", range.map(alert).collect(), 7).unwrap()
+    }
+
+    /// A database written by schema 1 (the key unique alone) is migrated to 2 (unique with
+    /// the alert time) with every alert, id and cluster kept, and retries still dedup.
+    #[test]
+    fn migration_2_keeps_alerts_and_dedup() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let mut c = Connection::open(&path).unwrap();
+            let tx = c.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.execute_batch(
+                "CREATE TABLE schema_version (version INTEGER NOT NULL);
+                 INSERT INTO schema_version (version) VALUES (1);",
+            )
+            .unwrap();
+            let out = ingest(&tx, &batch(0..50)).unwrap();
+            assert_eq!(out.stored, 50);
+            tx.commit().unwrap();
+        }
+        let mut c = Connection::open(&path).unwrap();
+        let before: Vec<(i64, Vec<u8>, String)> = c
+            .prepare("SELECT id, key, raw FROM alerts ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        migrate(&mut c).unwrap();
+        assert_eq!(schema_version(&c).unwrap(), 2);
+        let after: Vec<(i64, Vec<u8>, String)> = c
+            .prepare("SELECT id, key, raw FROM alerts ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(before, after);
+        let indexes: Vec<String> = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            indexes,
+            [
+                "alerts_cluster",
+                "alerts_container",
+                "alerts_host",
+                "alerts_image",
+                "alerts_key",
+                "alerts_ns",
+                "alerts_rule",
+                "alerts_time"
+            ]
+        );
+        // A retry of what schema 1 stored, and more: the old alerts are duplicates.
+        let tx = c.transaction().unwrap();
+        let out = ingest(&tx, &batch(40..60)).unwrap();
+        assert_eq!((out.stored, out.duplicates), (10, 10));
+        assert_eq!(out.ids[..10], (41..=50).collect::<Vec<i64>>()[..]);
+        // The index refuses a second row with the same time and key.
+        let again = tx.execute(
+            "INSERT INTO alerts SELECT NULL, key, received_ns, time_ns, rule, priority, hostname,
+               container_id, container_image, k8s_ns, source, sensor, cluster_id, output, raw,
+               context FROM alerts WHERE id = 1",
+            [],
+        );
+        assert!(again.is_err(), "{again:?}");
+        tx.commit().unwrap();
+        let count: i64 = c
+            .query_row("SELECT sum(count) FROM clusters", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 60);
+        // Migrating again changes nothing.
+        migrate(&mut c).unwrap();
+        assert_eq!(schema_version(&c).unwrap(), 2);
+    }
 }

@@ -19,6 +19,10 @@ pub struct NewAlert {
     pub raw: String,
     /// quell's event context (lineage, the session's events around it), if the sensor sent it.
     pub context: Option<Json>,
+    /// `raw` already parsed by the caller ([`NewAlert::parsed`]), so the store does not
+    /// parse it a second time.
+    #[serde(skip)]
+    object: Option<serde_json::Map<String, Json>>,
 }
 
 impl NewAlert {
@@ -27,7 +31,25 @@ impl NewAlert {
         NewAlert {
             raw: raw.into(),
             context: None,
+            object: None,
         }
+    }
+
+    /// An alert its caller has already parsed: `object` must be `raw` parsed as a JSON
+    /// object (a server that parsed the request body passes both, and the store reads the
+    /// alert's columns and key from `object` instead of parsing `raw` again). `raw` is still
+    /// what is stored and returned byte for byte.
+    pub fn parsed(raw: impl Into<String>, object: serde_json::Map<String, Json>) -> NewAlert {
+        NewAlert {
+            raw: raw.into(),
+            context: None,
+            object: Some(object),
+        }
+    }
+
+    /// The parsed object given to [`NewAlert::parsed`], if any (the store's preparation).
+    pub(crate) fn take_object(&mut self) -> Option<serde_json::Map<String, Json>> {
+        self.object.take()
     }
 
     /// The same alert with its event context.
@@ -134,6 +156,11 @@ pub struct AlertPage {
     pub alerts: Vec<StoredAlert>,
     /// The cursor of the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+    /// The page stopped at the scan budget ([`Options::scan_budget`]) before it was full:
+    /// it may hold fewer alerts than asked (none, even) and `next_cursor` continues the
+    /// search where it stopped. Happens only when filters beyond the one the store seeks
+    /// by (text, priority, sensor, a second column) match few of the alerts read.
+    pub partial: bool,
 }
 
 /// A cluster: alerts of one rule on one host in one container image (no image: host
@@ -615,6 +642,21 @@ pub struct Options {
     pub readers: usize,
     /// Writes committed together at most (SQLite; default 64).
     pub max_group: usize,
+    /// Connections in the pool (PostgreSQL; default 16).
+    pub pg_connections: usize,
+    /// Whether every commit waits until it is on the disk (SQLite `synchronous = FULL`, the
+    /// default), so that an acknowledged write survives a power loss or an operating-system
+    /// crash too. `false`: WAL with `synchronous = NORMAL`, where an acknowledged write
+    /// survives the server process being killed (the commit is in the WAL file, written
+    /// before the acknowledgement) but the last commits before a power loss or OS crash can
+    /// be lost; the database stays consistent either way. On the benchmark machine NORMAL
+    /// gave no measurable ingest gain (BENCHMARKS.md), so the default stays FULL.
+    pub full_sync: bool,
+    /// Rows an alert query reads at most for one page (default 10,000): a filter that
+    /// matches few alerts (text, priority, sensor, or a second column beside the one the
+    /// store seeks by) answers a partial page ([`AlertPage::partial`]) with a cursor, rather
+    /// than scanning the whole table in one request.
+    pub scan_budget: usize,
 }
 
 impl Default for Options {
@@ -622,6 +664,19 @@ impl Default for Options {
         Options {
             readers: 4,
             max_group: 64,
+            pg_connections: 16,
+            full_sync: true,
+            scan_budget: 10_000,
         }
     }
+}
+
+/// What [`crate::Store::expire_before`] deleted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Retention {
+    /// Alerts deleted.
+    pub alerts: u64,
+    /// Day partitions dropped (PostgreSQL; 0 on SQLite, which deletes rows).
+    pub partitions: u64,
 }

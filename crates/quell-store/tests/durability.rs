@@ -1,5 +1,10 @@
 //! Migrations, all-or-nothing batches, reopening, concurrent ingest, stable pagination,
-//! hostile strings, and decisions exported as triage history.
+//! hostile strings, retention, and decisions exported as triage history, on both backends
+//! (see `common`).
+
+mod common;
+
+use common::{Kind, TestDb};
 
 use std::collections::BTreeSet;
 
@@ -19,13 +24,10 @@ fn alert(rule: &str, host: &str, t_s: u64, cmd: &str) -> String {
         "rule": rule,
         "source": "syscall",
         "tags": [],
-        "time": format!("2024-01-01T{:02}:{:02}:{:02}.000000000Z", t_s / 3600, (t_s / 60) % 60, t_s % 60),
+        // Seconds since 2024-01-01T00:00:00Z, days included.
+        "time": quell_rules::output::falco_time(1_704_067_200_000_000_000 + t_s * 1_000_000_000),
     })
     .to_string()
-}
-
-fn db(dir: &tempfile::TempDir) -> String {
-    dir.path().join("q.db").to_str().unwrap().to_string()
 }
 
 async fn count(store: &Store) -> usize {
@@ -42,10 +44,26 @@ async fn count(store: &Store) -> usize {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn migrations_and_a_newer_schema_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&db(&dir)).await.unwrap();
+on_both!(
+    migrations_and_a_newer_schema_is_refused,
+    2,
+    migrations_and_a_newer_schema_is_refused
+);
+async fn migrations_and_a_newer_schema_is_refused(db: &TestDb) {
+    // Several processes opening a new database at once: one migrates, the others wait for
+    // it (PostgreSQL's advisory lock; SQLite's immediate transaction) and find it done.
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let spec = db.spec.clone();
+            tokio::spawn(async move { Store::open(&spec).await })
+        })
+        .collect();
+    for o in opens {
+        let s = o.await.unwrap().unwrap();
+        assert_eq!(s.schema_version().await.unwrap(), SCHEMA_VERSION);
+        s.close().await.unwrap();
+    }
+    let store = Store::open(&db.spec).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
     store
         .ingest("s", vec![NewAlert::new(alert("R", "h", 1, "x"))])
@@ -54,15 +72,48 @@ async fn migrations_and_a_newer_schema_is_refused() {
     store.close().await.unwrap();
     drop(store);
     // Opening again applies nothing and keeps the data.
-    let store = Store::open(&db(&dir)).await.unwrap();
+    let store = Store::open(&db.spec).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
     assert_eq!(count(&store).await, 1);
     store.close().await.unwrap();
     drop(store);
+    if db.kind == Kind::Postgres {
+        // A database written by a newer quell is refused, and left as it was.
+        let c = db.pg_client().await;
+        c.execute(
+            "UPDATE schema_version SET version = $1",
+            &[&(SCHEMA_VERSION + 1)],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            Store::open(&db.spec).await.unwrap_err(),
+            Error::SchemaTooNew {
+                found: SCHEMA_VERSION + 1,
+                known: SCHEMA_VERSION
+            }
+        );
+        let v: i64 = c
+            .query_one("SELECT version FROM schema_version", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(v, SCHEMA_VERSION + 1);
+        // Not a PostgreSQL URL; no server there.
+        assert!(matches!(
+            Store::open("postgresql://[not a host").await,
+            Err(Error::Invalid(_))
+        ));
+        assert!(matches!(
+            Store::open("postgresql://quell@127.0.0.1:1/quell").await,
+            Err(Error::Database(_))
+        ));
+        return;
+    }
     // A database written by a newer quell is refused, and left as it was (journal mode
     // included: set back to the rollback journal here, it stays so).
     {
-        let c = rusqlite::Connection::open(db(&dir)).unwrap();
+        let c = rusqlite::Connection::open(&db.spec).unwrap();
         c.execute(
             "UPDATE schema_version SET version = ?1",
             [SCHEMA_VERSION + 1],
@@ -74,13 +125,13 @@ async fn migrations_and_a_newer_schema_is_refused() {
         assert_eq!(mode, "delete");
     }
     assert_eq!(
-        Store::open(&db(&dir)).await.unwrap_err(),
+        Store::open(&db.spec).await.unwrap_err(),
         Error::SchemaTooNew {
             found: SCHEMA_VERSION + 1,
             known: SCHEMA_VERSION
         }
     );
-    let c = rusqlite::Connection::open(db(&dir)).unwrap();
+    let c = rusqlite::Connection::open(&db.spec).unwrap();
     let v: i64 = c
         .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
         .unwrap();
@@ -91,16 +142,12 @@ async fn migrations_and_a_newer_schema_is_refused() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "delete");
-    // Not a database; PostgreSQL not built; no file.
-    let junk = dir.path().join("junk.db");
+    // Not a database; no file.
+    let junk = db.path().with_file_name("junk.db");
     std::fs::write(&junk, b"this is not a sqlite database, not at all........").unwrap();
     assert!(matches!(
         Store::open(junk.to_str().unwrap()).await,
         Err(Error::Database(_))
-    ));
-    assert!(matches!(
-        Store::open("postgres://localhost/quell").await,
-        Err(Error::Unsupported(_))
     ));
     assert!(matches!(
         Store::open(":memory:").await,
@@ -108,10 +155,13 @@ async fn migrations_and_a_newer_schema_is_refused() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_batch_that_fails_midway_stores_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&db(&dir)).await.unwrap();
+on_both!(
+    a_batch_that_fails_midway_stores_nothing,
+    2,
+    a_batch_that_fails_midway_stores_nothing
+);
+async fn a_batch_that_fails_midway_stores_nothing(db: &TestDb) {
+    let store = Store::open(&db.spec).await.unwrap();
     // An alert that is not a Falco alert, third of five: refused whole, with its index.
     let mut batch: Vec<NewAlert> = (0..5)
         .map(|i| NewAlert::new(alert("R", "h", i, "x")))
@@ -127,13 +177,27 @@ async fn a_batch_that_fails_midway_stores_nothing() {
     assert_eq!(count(&store).await, 0);
     // A failure inside the database after two alerts were inserted: a trigger aborts the
     // third insert. Nothing of the batch stays, clusters included; the next batch works.
-    {
-        let c = rusqlite::Connection::open(db(&dir)).unwrap();
-        c.execute_batch(
-            "CREATE TRIGGER boom BEFORE INSERT ON alerts WHEN NEW.rule = 'boom'
-             BEGIN SELECT RAISE(ABORT, 'boom'); END;",
-        )
-        .unwrap();
+    match db.kind {
+        Kind::Sqlite => {
+            let c = rusqlite::Connection::open(&db.spec).unwrap();
+            c.execute_batch(
+                "CREATE TRIGGER boom BEFORE INSERT ON alerts WHEN NEW.rule = 'boom'
+                 BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+            )
+            .unwrap();
+        }
+        Kind::Postgres => {
+            db.pg_client()
+                .await
+                .batch_execute(
+                    "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS
+                       $$ BEGIN RAISE EXCEPTION 'boom'; END $$;
+                     CREATE TRIGGER boom BEFORE INSERT ON alerts FOR EACH ROW
+                       WHEN (NEW.rule = convert_to('boom', 'UTF8')) EXECUTE FUNCTION boom();",
+                )
+                .await
+                .unwrap();
+        }
     }
     let batch = vec![
         NewAlert::new(alert("R", "h", 1, "a")),
@@ -192,11 +256,14 @@ async fn a_batch_that_fails_midway_stores_nothing() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reopen_after_drop_keeps_everything() {
-    let dir = tempfile::tempdir().unwrap();
+on_both!(
+    reopen_after_drop_keeps_everything,
+    2,
+    reopen_after_drop_keeps_everything
+);
+async fn reopen_after_drop_keeps_everything(db: &TestDb) {
     let (ids, cluster) = {
-        let store = Store::open(&db(&dir)).await.unwrap();
+        let store = Store::open(&db.spec).await.unwrap();
         let out = store
             .ingest(
                 "s",
@@ -219,7 +286,7 @@ async fn reopen_after_drop_keeps_everything() {
         // Dropped without close: what was acknowledged is committed.
         (out.ids, cluster)
     };
-    let store = Store::open(&db(&dir)).await.unwrap();
+    let store = Store::open(&db.spec).await.unwrap();
     assert_eq!(count(&store).await, 50);
     let a = store.alert(ids[7]).await.unwrap().unwrap();
     assert_eq!(a.raw, alert("R", "h", 7, "x"));
@@ -238,10 +305,13 @@ async fn reopen_after_drop_keeps_everything() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
-async fn concurrent_ingest_from_three_tasks_stores_each_alert_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&db(&dir)).await.unwrap();
+on_both!(
+    concurrent_ingest_from_three_tasks_stores_each_alert_once,
+    3,
+    concurrent_ingest_from_three_tasks_stores_each_alert_once
+);
+async fn concurrent_ingest_from_three_tasks_stores_each_alert_once(db: &TestDb) {
+    let store = Store::open(&db.spec).await.unwrap();
     let mut tasks = Vec::new();
     for sender in 0..3u64 {
         let store = store.clone();
@@ -292,10 +362,13 @@ async fn concurrent_ingest_from_three_tasks_stores_each_alert_once() {
     store.close().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pagination_is_stable_under_concurrent_ingest() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&db(&dir)).await.unwrap();
+on_both!(
+    pagination_is_stable_under_concurrent_ingest,
+    2,
+    pagination_is_stable_under_concurrent_ingest
+);
+async fn pagination_is_stable_under_concurrent_ingest(db: &TestDb) {
+    let store = Store::open(&db.spec).await.unwrap();
     // Several alerts share a time: the id breaks the tie.
     let first: Vec<NewAlert> = (0..300u64)
         .map(|i| NewAlert::new(alert("R", "h", 1000 + i / 3, &format!("x{i}"))))
@@ -341,10 +414,13 @@ async fn pagination_is_stable_under_concurrent_ingest() {
     assert_eq!(store.clusters(q).await.unwrap_err(), Error::InvalidCursor);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn decisions_become_triage_history() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&db(&dir)).await.unwrap();
+on_both!(
+    decisions_become_triage_history,
+    2,
+    decisions_become_triage_history
+);
+async fn decisions_become_triage_history(db: &TestDb) {
+    let store = Store::open(&db.spec).await.unwrap();
     // The sender tries to pre-decide its own alerts: ignored.
     let forged = |t: u64, host: &str| {
         let mut v: serde_json::Value =
@@ -428,13 +504,165 @@ async fn decisions_become_triage_history() {
     assert_eq!(h.total, 4);
 }
 
+on_both!(
+    two_stores_on_one_database_store_each_alert_once,
+    3,
+    two_stores_on_one_database_store_each_alert_once
+);
+/// Two stores on one database, as two `quell serve` processes: three senders split between
+/// them, every batch retried on the other one at the same time. Each alert is stored once and
+/// the clusters count each once.
+async fn two_stores_on_one_database_store_each_alert_once(db: &TestDb) {
+    let a = Store::open(&db.spec).await.unwrap();
+    let b = Store::open(&db.spec).await.unwrap();
+    let mut tasks = Vec::new();
+    for sender in 0..3u64 {
+        let (first, other) = if sender % 2 == 0 {
+            (a.clone(), b.clone())
+        } else {
+            (b.clone(), a.clone())
+        };
+        tasks.push(tokio::spawn(async move {
+            let (mut stored, mut dups) = (0, 0);
+            for n in 0..10u64 {
+                // Three rules on three hosts: several clusters per batch, in varying order.
+                let batch: Vec<NewAlert> = (0..40u64)
+                    .map(|i| {
+                        let t = n * 40 + i;
+                        NewAlert::new(alert(
+                            &format!("R{}", (t + sender) % 3),
+                            &format!("h{}", (t * 7 + sender) % 3),
+                            t,
+                            &format!("s{sender}"),
+                        ))
+                    })
+                    .collect();
+                let (x, y) = tokio::join!(
+                    first.ingest("s", batch.clone()),
+                    other.ingest("s", batch.clone())
+                );
+                let (x, y) = (x.unwrap(), y.unwrap());
+                assert_eq!(x.ids, y.ids, "both servers name each alert by the same id");
+                stored += x.stored + y.stored;
+                dups += x.duplicates + y.duplicates;
+            }
+            (stored, dups)
+        }));
+    }
+    let (mut stored, mut dups) = (0, 0);
+    for t in tasks {
+        let (s, d) = t.await.unwrap();
+        stored += s;
+        dups += d;
+    }
+    assert_eq!(stored, 3 * 10 * 40);
+    assert_eq!(dups, 3 * 10 * 40);
+    assert_eq!(count(&a).await, 1200);
+    assert_eq!(count(&b).await, 1200);
+    let total: u64 = b
+        .clusters(ClusterQuery::default())
+        .await
+        .unwrap()
+        .clusters
+        .iter()
+        .map(|k| k.count)
+        .sum();
+    assert_eq!(total, 1200);
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
+
+on_both!(
+    retention_deletes_whole_days_and_keeps_clusters_consistent,
+    2,
+    retention_deletes_whole_days_and_keeps_clusters_consistent
+);
+async fn retention_deletes_whole_days_and_keeps_clusters_consistent(db: &TestDb) {
+    const DAY: u64 = 86_400;
+    const T0: u64 = 1_704_067_200_000_000_000; // 2024-01-01T00:00:00Z
+    let store = Store::open(&db.spec).await.unwrap();
+    // Alert times are seconds since 2024-01-01: days 0, 1 and 2; rule "Old" only on day 0.
+    let batch: Vec<NewAlert> = [
+        ("R", 10),
+        ("R", DAY - 1),
+        ("Old", 20),
+        ("R", DAY),
+        ("R", DAY + 5),
+        ("R", 2 * DAY + 1),
+    ]
+    .iter()
+    .map(|(r, t)| NewAlert::new(alert(r, "h", *t, "x")))
+    .collect();
+    let out = store.ingest("s", batch).await.unwrap();
+    assert_eq!(out.stored, 6);
+    // A second store (another server) knows day 0 already.
+    let other = Store::open(&db.spec).await.unwrap();
+    other
+        .ingest("s", vec![NewAlert::new(alert("R", "h", 30, "y"))])
+        .await
+        .unwrap();
+    let cluster = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            let mut q = ClusterQuery::default();
+            q.rule = Some(name.into());
+            store.clusters(q).await.unwrap().clusters.remove(0)
+        }
+    };
+    let r = cluster("R").await;
+    assert_eq!((r.count, r.first_seen_ns), (6, T0 + 10_000_000_000));
+    // A cutoff inside day 1: day 0 goes (4 alerts), day 1 stays whole.
+    let gone = store
+        .expire_before(T0 + (DAY + 3600) * 1_000_000_000)
+        .await
+        .unwrap();
+    assert_eq!(gone.alerts, 4);
+    assert_eq!(
+        gone.partitions,
+        if db.kind == Kind::Postgres { 1 } else { 0 }
+    );
+    assert_eq!(count(&store).await, 3);
+    let r = cluster("R").await;
+    assert_eq!(
+        (r.count, r.first_seen_ns, r.last_seen_ns),
+        (
+            3,
+            T0 + DAY * 1_000_000_000,
+            T0 + (2 * DAY + 1) * 1_000_000_000
+        )
+    );
+    let old = cluster("Old").await;
+    assert_eq!(
+        (old.count, old.first_seen_ns),
+        (0, T0 + 20_000_000_000),
+        "an emptied cluster stays, count 0"
+    );
+    // Nothing more to do at the same cutoff.
+    let again = store
+        .expire_before(T0 + (DAY + 3600) * 1_000_000_000)
+        .await
+        .unwrap();
+    assert_eq!((again.alerts, again.partitions), (0, 0));
+    // The other server still ingests an alert of the dropped day (its partition is made again).
+    let late = other
+        .ingest("s", vec![NewAlert::new(alert("R", "h", 40, "late"))])
+        .await
+        .unwrap();
+    assert_eq!(late.stored, 1);
+    assert_eq!(count(&store).await, 4);
+    let r = cluster("R").await;
+    assert_eq!((r.count, r.first_seen_ns), (4, T0 + 40_000_000_000));
+    other.close().await.unwrap();
+    store.close().await.unwrap();
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
 
     /// Attacker-chosen strings anywhere in an alert are stored and returned byte for byte,
     /// and a literal text search finds them.
     #[test]
-    fn hostile_strings_round_trip_byte_for_byte(
+    fn hostile_strings_round_trip_byte_for_byte_sqlite(
         rule in "\\PC{1,40}|[\\x00-\\x1f'\"%_\\\\;]{1,20}",
         host in any::<String>(),
         value in any::<String>(),
@@ -442,51 +670,99 @@ proptest! {
         ws in "[ \t\r\n]{0,3}",
         escape_unicode in any::<bool>(),
     ) {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        rt.block_on(async {
-            let dir = tempfile::tempdir().unwrap();
-            let store = Store::open(&db(&dir)).await.unwrap();
-            let mut of = serde_json::Map::new();
-            of.insert(key.clone(), json!(value));
-            of.insert("container.image.repository".into(), json!(value));
-            let obj = json!({
-                "hostname": host, "output": value, "output_fields": of, "priority": "Critical",
-                "rule": rule, "time": "2024-05-01T00:00:00Z", "tags": [value],
-            });
-            let mut raw = format!("{ws}{obj}{ws}");
-            if escape_unicode {
-                // The same JSON written with \u escapes for every non-ASCII character.
-                raw = raw.chars().map(|c| if c.is_ascii() { c.to_string() } else {
-                    let mut b = [0u16; 2];
-                    c.encode_utf16(&mut b).iter().map(|u| format!("\\u{u:04x}")).collect()
-                }).collect();
-            }
-            let ctx = json!({"lineage": [value, host]});
-            let out = store.ingest(&host, vec![NewAlert::new(raw.clone()).with_context(ctx.clone())]).await.unwrap();
-            let a = store.alert(out.ids[0]).await.unwrap().unwrap();
-            prop_assert_eq!(&a.raw, &raw);
-            prop_assert_eq!(&a.rule, &rule);
-            prop_assert_eq!(&a.hostname, &host);
-            prop_assert_eq!(&a.sensor, &host);
-            prop_assert_eq!(&a.output, &value);
-            prop_assert_eq!(a.container_image.as_deref(), Some(value.as_str()));
-            prop_assert_eq!(a.context.as_ref(), Some(&ctx));
-            let mut q = AlertQuery::default();
-            q.host = Some(host.clone());
-            q.rule = Some(rule.clone());
-            q.text = Some(value.clone());
-            let page = store.alerts(q).await.unwrap();
-            prop_assert_eq!(page.alerts.len(), 1);
-            prop_assert_eq!(&page.alerts[0].raw, &raw);
-            let mut q = ClusterQuery::default();
-            q.image = Some(value.clone());
-            let clusters = store.clusters(q).await.unwrap().clusters;
-            prop_assert_eq!(clusters.len(), 1);
-            prop_assert_eq!(&clusters[0].rule, &rule);
-            let dup = store.ingest(&host, vec![NewAlert::new(raw.clone())]).await.unwrap();
-            prop_assert_eq!(dup.duplicates, 1);
-            store.close().await.unwrap();
-            Ok(())
-        })?;
+        hostile(Kind::Sqlite, rule, host, value, key, ws, escape_unicode)?;
     }
+
+    /// The same on PostgreSQL.
+    #[test]
+    fn hostile_strings_round_trip_byte_for_byte_postgres(
+        rule in "\\PC{1,40}|[\\x00-\\x1f'\"%_\\\\;]{1,20}",
+        host in any::<String>(),
+        value in any::<String>(),
+        key in any::<String>(),
+        ws in "[ \t\r\n]{0,3}",
+        escape_unicode in any::<bool>(),
+    ) {
+        hostile(Kind::Postgres, rule, host, value, key, ws, escape_unicode)?;
+    }
+}
+
+fn hostile(
+    kind: Kind,
+    rule: String,
+    host: String,
+    value: String,
+    key: String,
+    ws: String,
+    escape_unicode: bool,
+) -> Result<(), TestCaseError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let db = TestDb::new(kind).await;
+        let store = Store::open(&db.spec).await.unwrap();
+        let mut of = serde_json::Map::new();
+        of.insert(key.clone(), json!(value));
+        of.insert("container.image.repository".into(), json!(value));
+        let obj = json!({
+            "hostname": host, "output": value, "output_fields": of, "priority": "Critical",
+            "rule": rule, "time": "2024-05-01T00:00:00Z", "tags": [value],
+        });
+        let mut raw = format!("{ws}{obj}{ws}");
+        if escape_unicode {
+            // The same JSON written with \u escapes for every non-ASCII character.
+            raw = raw
+                .chars()
+                .map(|c| {
+                    if c.is_ascii() {
+                        c.to_string()
+                    } else {
+                        let mut b = [0u16; 2];
+                        c.encode_utf16(&mut b)
+                            .iter()
+                            .map(|u| format!("\\u{u:04x}"))
+                            .collect()
+                    }
+                })
+                .collect();
+        }
+        let ctx = json!({"lineage": [value, host]});
+        let out = store
+            .ingest(
+                &host,
+                vec![NewAlert::new(raw.clone()).with_context(ctx.clone())],
+            )
+            .await
+            .unwrap();
+        let a = store.alert(out.ids[0]).await.unwrap().unwrap();
+        prop_assert_eq!(&a.raw, &raw);
+        prop_assert_eq!(&a.rule, &rule);
+        prop_assert_eq!(&a.hostname, &host);
+        prop_assert_eq!(&a.sensor, &host);
+        prop_assert_eq!(&a.output, &value);
+        prop_assert_eq!(a.container_image.as_deref(), Some(value.as_str()));
+        prop_assert_eq!(a.context.as_ref(), Some(&ctx));
+        let mut q = AlertQuery::default();
+        q.host = Some(host.clone());
+        q.rule = Some(rule.clone());
+        q.text = Some(value.clone());
+        let page = store.alerts(q).await.unwrap();
+        prop_assert_eq!(page.alerts.len(), 1);
+        prop_assert_eq!(&page.alerts[0].raw, &raw);
+        let mut q = ClusterQuery::default();
+        q.image = Some(value.clone());
+        let clusters = store.clusters(q).await.unwrap().clusters;
+        prop_assert_eq!(clusters.len(), 1);
+        prop_assert_eq!(&clusters[0].rule, &rule);
+        let dup = store
+            .ingest(&host, vec![NewAlert::new(raw.clone())])
+            .await
+            .unwrap();
+        prop_assert_eq!(dup.duplicates, 1);
+        store.close().await.unwrap();
+        Ok(())
+    })
 }

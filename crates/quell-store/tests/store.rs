@@ -1,4 +1,9 @@
-//! The store's behaviour through its public API, on SQLite files in temporary directories.
+//! The store's behaviour through its public API, on both backends: a SQLite file in a
+//! temporary directory and a PostgreSQL database of its own (see `common`).
+
+mod common;
+
+use common::{Kind, TestDb};
 
 use quell_store::{
     AlertQuery, AuditQuery, ClusterQuery, Error, ExceptionProvenance, NewAlert, NewDecision,
@@ -28,16 +33,17 @@ fn alert(rule: &str, host: &str, image: Option<&str>, t_s: u64, cmd: &str) -> St
     .to_string()
 }
 
-async fn open(dir: &tempfile::TempDir) -> Store {
-    Store::open(dir.path().join("q.db").to_str().unwrap())
-        .await
-        .unwrap()
+async fn open(db: &TestDb) -> Store {
+    Store::open(&db.spec).await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ingest_is_idempotent_and_queries_filter() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+on_both!(
+    ingest_is_idempotent_and_queries_filter,
+    2,
+    ingest_is_idempotent_and_queries_filter
+);
+async fn ingest_is_idempotent_and_queries_filter(db: &TestDb) {
+    let store = open(db).await;
     assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
     let batch = vec![
         NewAlert::new(alert("Shell", "h1", Some("nginx"), 1, "sh -c id")),
@@ -213,10 +219,13 @@ async fn ingest_is_idempotent_and_queries_filter() {
     store.close().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn decisions_rulesets_sensors_tokens_and_audit() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir).await;
+on_both!(
+    decisions_rulesets_sensors_tokens_and_audit,
+    2,
+    decisions_rulesets_sensors_tokens_and_audit
+);
+async fn decisions_rulesets_sensors_tokens_and_audit(db: &TestDb) {
+    let store = open(db).await;
     let out = store
         .ingest(
             "s1",
@@ -365,11 +374,32 @@ async fn decisions_rulesets_sensors_tokens_and_audit() {
     assert!(!store.revoke_token(t.info.id, "alice").await.unwrap());
     assert_eq!(store.verify_token(&t.token).await.unwrap(), None);
     assert!(store.tokens().await.unwrap()[0].revoked_ns.is_some());
-    let db = std::fs::read(dir.path().join("q.db")).unwrap();
-    let wal = std::fs::read(dir.path().join("q.db-wal")).unwrap_or_default();
     let needle = t.token.as_bytes();
-    assert!(!db.windows(needle.len()).any(|w| w == needle));
-    assert!(!wal.windows(needle.len()).any(|w| w == needle));
+    let stored: Vec<u8> = match db.kind {
+        Kind::Sqlite => {
+            let mut b = std::fs::read(db.path()).unwrap();
+            b.extend(std::fs::read(db.path().with_extension("db-wal")).unwrap_or_default());
+            b
+        }
+        Kind::Postgres => {
+            // Every column of the tables a token touches, as stored.
+            let c = db.pg_client().await;
+            let mut b = Vec::new();
+            for sql in [
+                "SELECT name, convert_to(role, 'UTF8'), convert_to(hash, 'UTF8'), created_by FROM tokens",
+                "SELECT actor, convert_to(action, 'UTF8'), target, convert_to(detail, 'UTF8') FROM audit",
+            ] {
+                for r in c.query(sql, &[]).await.unwrap() {
+                    for i in 0..4 {
+                        b.extend(r.get::<_, Vec<u8>>(i));
+                    }
+                }
+            }
+            assert!(b.len() > 64, "the token's hash is read back");
+            b
+        }
+    };
+    assert!(!stored.windows(needle.len()).any(|w| w == needle));
 
     // Audit: one row per change, newest first.
     let log = store.audit(AuditQuery::default()).await.unwrap();
@@ -430,4 +460,74 @@ fn futures_are_send(s: &Store) {
     send(s.revoke_token(1, "a"));
     send(s.tokens());
     send(s.audit(AuditQuery::default()));
+}
+
+/// A filter that matches few alerts reads at most the scan budget per page: partial pages
+/// whose cursors continue the search find every match once, in order; filters the store
+/// seeks by (one column) and unfiltered pages are never partial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rare_filters_read_a_bounded_scan_per_page_and_find_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = quell_store::Options::default();
+    options.scan_budget = 25;
+    let store = Store::open_with(dir.path().join("q.db").to_str().unwrap(), options)
+        .await
+        .unwrap();
+    let batch: Vec<NewAlert> = (0..200u64)
+        .map(|i| {
+            let cmd = if i % 60 == 7 { "needle" } else { "hay" };
+            let host = if i % 50 == 3 { "rare" } else { "common" };
+            NewAlert::new(alert(&format!("R{}", i % 3), host, None, i, cmd))
+        })
+        .collect();
+    store.ingest("s", batch).await.unwrap();
+    let all = |mut q: AlertQuery| {
+        let store = store.clone();
+        async move {
+            let (mut found, mut pages, mut partial) = (Vec::new(), 0, 0);
+            loop {
+                let page = store.alerts(q.clone()).await.unwrap();
+                pages += 1;
+                partial += usize::from(page.partial);
+                // Seconds after 2024-01-01T00:00:00Z: the alert's number.
+                found.extend(
+                    page.alerts
+                        .iter()
+                        .map(|a| a.time_ns / 1_000_000_000 - 1_704_067_200),
+                );
+                match page.next_cursor {
+                    Some(c) => q.cursor = Some(c),
+                    None => return (found, pages, partial),
+                }
+            }
+        }
+    };
+    // Text in 4 alerts of 200: 25 rows read per page at most, so 8 pages, partial ones
+    // among them; every match once, newest first.
+    let mut q = AlertQuery::default();
+    q.text = Some("needle".into());
+    q.limit = Some(10);
+    let (found, pages, partial) = all(q).await;
+    assert_eq!(found, [187, 127, 67, 7]);
+    assert!(
+        pages >= 8 && partial >= 4,
+        "{pages} pages, {partial} partial"
+    );
+    // A rare combination (rule R0 and host rare: one column sought, one checked).
+    let mut q = AlertQuery::default();
+    q.rule = Some("R0".into());
+    q.host = Some("rare".into());
+    let (found, _, _) = all(q).await;
+    assert_eq!(found, [153, 3]);
+    // One column, sought by its index: full pages, never partial.
+    let mut q = AlertQuery::default();
+    q.host = Some("rare".into());
+    q.limit = Some(2);
+    let (found, _, partial) = all(q).await;
+    assert_eq!((found, partial), (vec![153, 103, 53, 3], 0));
+    let mut q = AlertQuery::default();
+    q.limit = Some(50);
+    let (found, pages, partial) = all(q).await;
+    assert_eq!((found.len(), pages, partial), (200, 4, 0));
+    store.close().await.unwrap();
 }

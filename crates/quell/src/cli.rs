@@ -76,6 +76,43 @@ pub struct RulesOpts {
     pub default_rules: bool,
 }
 
+/// `quell run --server`: sending alerts to a `quell serve`.
+#[derive(Args, Debug, Clone)]
+pub struct SensorOpts {
+    /// Also send every alert, with quell's event context, to the `quell serve` at URL
+    /// (`http://127.0.0.1:8765`, `https://…`), through a spool on disk: the capture never
+    /// waits for the network, and alerts spooled while the server is away are delivered
+    /// later, in order, once. The sensor registers itself, reports its drop counters every
+    /// 10 s, and evaluates the server's active rule set when it has one (else the local
+    /// rules), taking each new version within seconds without restarting the capture.
+    #[arg(long, value_name = "URL", requires = "token_file")]
+    pub server: Option<String>,
+    /// A file holding the sensor's token (`quell token new --role sensor`).
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub token_file: Option<PathBuf>,
+    /// The spool's directory. Default: $XDG_STATE_HOME/quell/spool, else
+    /// ~/.local/state/quell/spool. One `quell run --server` at a time per directory.
+    #[arg(long, value_name = "DIR", requires = "server")]
+    pub spool_dir: Option<PathBuf>,
+    /// The spool's size limit: when full, its oldest undelivered alerts are dropped (and
+    /// counted: printed at exit and reported to the server).
+    #[arg(long, value_name = "BYTES", requires = "server", default_value_t = quell_sensor::DEFAULT_SPOOL_BYTES)]
+    pub spool_max_bytes: u64,
+    /// A PEM file with the CA certificate(s) that signed the server's certificate, instead
+    /// of the public roots (certificates are always verified).
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub ca_file: Option<PathBuf>,
+    /// At exit, how long to keep delivering the spool before leaving the rest for the
+    /// next run.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        requires = "server",
+        default_value_t = 10
+    )]
+    pub flush_timeout: u64,
+}
+
 /// How event files are read (shared by every command that reads events).
 #[derive(Args, Debug, Clone)]
 pub struct InputOpts {
@@ -162,6 +199,8 @@ pub enum Command {
         /// Stop at the first matching rule per event, or report them all.
         #[arg(long, value_enum, default_value_t = Matching::First)]
         rule_matching: Matching,
+        #[command(flatten)]
+        sensor: SensorOpts,
         /// The command to start and watch (after `--`).
         #[arg(last = true)]
         command: Vec<String>,
@@ -272,17 +311,23 @@ pub enum Command {
         lang: LangArg,
     },
     /// Run quell's server: Falco alerts in over HTTP (Falco's http_output, falcosidekick,
-    /// JSON Lines), stored in SQLite, queried and decided on under /api/v1 (OpenAPI at
+    /// JSON Lines), stored in SQLite or PostgreSQL, queried and decided on under /api/v1 (OpenAPI at
     /// /api/v1/openapi.json). Every request but /healthz needs a bearer token from
     /// `quell token new`. Stops on SIGTERM or Ctrl-C once the requests in flight are answered.
     Serve {
         /// The address to listen on (loopback unless told otherwise).
         #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8765")]
         listen: std::net::SocketAddr,
-        /// The SQLite database file (created if absent). Default:
+        /// The SQLite database file (created if absent), or a PostgreSQL URL
+        /// (postgres://USER@HOST/DB; several servers may share one database). Default:
         /// $XDG_DATA_HOME/quell/quell.db, else ~/.local/share/quell/quell.db.
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, value_name = "PATH|URL")]
         db: Option<PathBuf>,
+        /// Keep alerts this long by their own time, in whole UTC days (e.g. 30d; units d, h,
+        /// m, s): older ones are deleted at start and then hourly (PostgreSQL drops their day
+        /// partitions). Default: keep everything.
+        #[arg(long, value_name = "DURATION", value_parser = quell_server::serve::parse_retention)]
+        retention: Option<std::time::Duration>,
         /// The rules triage uses for `GET /api/v1/alerts/{id}` (default: the bundled ruleset);
         /// checked at start: invalid rules stop the server.
         #[command(flatten)]
@@ -290,6 +335,12 @@ pub enum Command {
         /// The largest request body accepted, in bytes (a larger one gets 413).
         #[arg(long, value_name = "BYTES", default_value_t = quell_server::app::DEFAULT_MAX_BODY_BYTES)]
         max_body_bytes: usize,
+        /// Serve HTTPS (rustls) with this PEM certificate chain (with --tls-key).
+        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// API tokens of `quell serve`.
     Token {
@@ -334,8 +385,9 @@ impl From<RoleArg> for quell_store::Role {
 pub enum TokenCommand {
     /// Create a token and print it once (the store keeps only its hash).
     New {
-        /// The SQLite database file of `quell serve` (same default as `quell serve`).
-        #[arg(long, value_name = "PATH")]
+        /// The SQLite database file or PostgreSQL URL of `quell serve` (same default as
+        /// `quell serve`).
+        #[arg(long, value_name = "PATH|URL")]
         db: Option<PathBuf>,
         /// What the token may do.
         #[arg(long, value_enum)]
@@ -454,14 +506,19 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve {
             listen,
             db,
+            retention,
             rules,
             max_body_bytes,
+            tls_cert,
+            tls_key,
         } => cmd::serve::run(
             listen,
             db.as_deref(),
+            retention,
             &rules.rules,
             rules.default_rules,
             max_body_bytes,
+            tls_cert.zip(tls_key),
         ),
         Command::Token {
             action: TokenCommand::New { db, role, name },
@@ -472,6 +529,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             record,
             record_format,
             rule_matching,
+            sensor,
             command,
         } => cmd::run::run(
             &rules.rules,
@@ -481,6 +539,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             record
                 .as_deref()
                 .map(|p| (p, RecordFormat::choose(record_format, p))),
+            sensor.server.is_some().then_some(&sensor),
             &command,
         ),
     }

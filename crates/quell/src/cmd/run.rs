@@ -30,7 +30,7 @@ use quell_capture::{Capture, CaptureConfig, LiveEvent};
 use quell_rules::engine::Engine;
 use quell_rules::engine::RuleMatching;
 
-use crate::cli::RecordFormat;
+use crate::cli::{RecordFormat, SensorOpts};
 
 #[cfg(feature = "live")]
 use crate::alerts::{now_ns, AlertSink};
@@ -46,6 +46,116 @@ fn env_on(name: &str) -> bool {
     std::env::var(name).as_deref() == Ok("1")
 }
 
+/// The spool's directory when `--spool-dir` is not given.
+#[cfg(feature = "live")]
+fn default_spool_dir() -> PathBuf {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("/var/lib"));
+    state.join("quell/spool")
+}
+
+/// Starts the sensor of `quell run --server` and picks the rules: the server's active
+/// version when it has one that compiles, else the local ones (`-r`, or the bundled rules).
+#[cfg(feature = "live")]
+fn start_sensor(
+    opts: &SensorOpts,
+    rules: &[PathBuf],
+    with_defaults: bool,
+) -> Result<(quell_sensor::Sensor, Engine, Option<String>)> {
+    let server = opts.server.as_deref().unwrap_or_default();
+    let token_file = opts
+        .token_file
+        .as_deref()
+        .context("--server needs --token-file")?;
+    let token = ruleset::read(token_file)?;
+    let spool_dir = opts.spool_dir.clone().unwrap_or_else(default_spool_dir);
+    let mut cfg = quell_sensor::SensorConfig::new(server, &token, spool_dir);
+    cfg.spool_max_bytes = opts.spool_max_bytes;
+    cfg.ca_file = opts.ca_file.clone();
+    cfg.host = crate::alerts::host_name();
+    cfg.say = Arc::new(|m: &str| crate::note!("{}", quell_events::term::escape(m)));
+    let sensor = quell_sensor::Sensor::start(cfg).context("cannot start the sensor")?;
+    let local = || -> Result<Engine> {
+        sensor.set_local_rules();
+        ruleset::load(rules, with_defaults)
+    };
+    let server_name = quell_events::term::escape(server);
+    Ok(match sensor.fetch_rules(Duration::from_secs(5)) {
+        quell_sensor::RulesAtStart::Server(r) => {
+            crate::note!(
+                "quell: evaluating the rules of version {} from {server_name}",
+                r.version
+            );
+            let revision = Some(r.revision);
+            (sensor, r.engine, revision)
+        }
+        quell_sensor::RulesAtStart::NoneOnServer => {
+            crate::note!("quell: {server_name} has no rule set yet: evaluating the local rules until one is saved there");
+            let e = local()?;
+            (sensor, e, None)
+        }
+        quell_sensor::RulesAtStart::Unreachable(why) => {
+            crate::note!(
+                "quell: cannot fetch the rules from {server_name} ({}): evaluating the local rules; alerts are spooled and delivered when it answers, and its rules are fetched then",
+                quell_events::term::escape(&why)
+            );
+            let e = local()?;
+            (sensor, e, None)
+        }
+        quell_sensor::RulesAtStart::Refused {
+            version,
+            revision,
+            error,
+        } => {
+            crate::note!(
+                "quell: the rules of version {version} from {server_name} are refused ({}): evaluating the local rules",
+                quell_events::term::escape(&error)
+            );
+            let e = local()?;
+            (sensor, e, Some(revision))
+        }
+    })
+}
+
+/// What a new rule set needs captured that the running capture does not collect (the
+/// capture is configured once, at start): a warning, or `None`.
+#[cfg(feature = "live")]
+fn capture_gap(running: &CaptureConfig, record: bool, engine: &Engine) -> Option<String> {
+    if record {
+        return None;
+    }
+    let want = CaptureConfig::for_rules(engine.rules(), false);
+    let mut gaps = Vec::new();
+    if let Some(have) = &running.event_types {
+        match &want.event_types {
+            None => gaps.push("every event type".to_string()),
+            Some(w) => {
+                let missing: Vec<&str> = w.difference(have).map(String::as_str).collect();
+                if !missing.is_empty() {
+                    gaps.push(format!("the event types {}", missing.join(", ")));
+                }
+            }
+        }
+    }
+    if let Some(have) = &running.open_filter {
+        if want.open_filter.as_ref() != Some(have) {
+            gaps.push("opens the running prefilter may leave in the kernel".into());
+        }
+    }
+    if !want.host_names.is_subset(&running.host_names) {
+        gaps.push("host names resolved at start only".into());
+    }
+    (!gaps.is_empty()).then(|| {
+        format!(
+            "it may need {} that this capture, configured at start, does not collect: restart `quell run` to collect them",
+            gaps.join("; ")
+        )
+    })
+}
+
 /// Runs `quell run`.
 #[cfg(feature = "live")]
 pub fn run(
@@ -54,13 +164,20 @@ pub fn run(
     matching: RuleMatching,
     json: bool,
     record: Option<(&Path, RecordFormat)>,
+    server: Option<&SensorOpts>,
     command: &[String],
 ) -> Result<ExitCode> {
-    let engine = ruleset::load(rules, with_defaults)?;
     if let Err(e) = quell_capture::check_support() {
         crate::note!("quell: {e}");
         return Ok(ExitCode::from(EXIT_UNSUPPORTED));
     }
+    let (mut sensor, mut engine, version) = match server {
+        Some(opts) => {
+            let (s, e, v) = start_sensor(opts, rules, with_defaults)?;
+            (Some(s), e, v)
+        }
+        None => (None, ruleset::load(rules, with_defaults)?, None),
+    };
     let mut recorder = match record {
         Some((p, RecordFormat::Jsonl)) => {
             Some(BufWriter::new(File::create(p).with_context(|| {
@@ -89,6 +206,16 @@ pub fn run(
     cfg.hook_only = env_on("QUELL_CAPTURE_EMPTY_INTEREST");
     cfg.fd_helper_only = env_on("QUELL_CAPTURE_FD_HELPER");
     report_never_firing(&engine);
+    let reloads = match &mut sensor {
+        Some(ref mut s) => {
+            let running = cfg.clone();
+            let recording = record.is_some();
+            let check: quell_sensor::EngineCheck =
+                Box::new(move |e: &Engine| capture_gap(&running, recording, e));
+            Some(s.watch_rules(version, Some(check))?)
+        }
+        None => None,
+    };
     let mut cap = match Capture::start(&cfg) {
         Ok(c) => c,
         Err(e) => {
@@ -145,11 +272,25 @@ pub fn run(
     let mut sink = AlertSink::new(crate::output::Out::new(), json);
     let mut write_err: Option<io::Error> = None;
     let start = Instant::now();
+    let host = crate::alerts::host_name();
+    let mut alert_json = Vec::new();
+    // Shared by the event callback (spooling alerts) and the loop (syncing the spool).
+    let sensor = RefCell::new(sensor);
     // Rules read the live view, which extracts only the fields they ask for;
     // the complete event is built only for `--record`.
     let mut on_event = |ev: &LiveEvent<'_>| {
         if write_err.is_some() {
             return;
+        }
+        // A new rule set from the server takes effect between two events.
+        if let Some(rx) = &reloads {
+            while let Ok(r) = rx.try_recv() {
+                engine = r.engine;
+            }
+        }
+        let get = |k: &str| ev.get(k);
+        if let Some(s) = sensor.borrow_mut().as_mut() {
+            s.observe(quell_rules::field::Event::evt_type(ev), &get);
         }
         if let Some(w) = recorder.as_mut() {
             if let Err(e) = writeln!(w, "{}", ev.to_flat().to_json_line()) {
@@ -162,6 +303,11 @@ pub fn run(
             if let Err(e) = sink.emit(rule, ev, ts) {
                 write_err = Some(e);
                 return;
+            }
+            if let Some(s) = sensor.borrow_mut().as_mut() {
+                alert_json.clear();
+                quell_events::FalcoAlert::write_json_line(&mut alert_json, rule, ev, ts, &host);
+                s.emit(&alert_json, &get);
             }
         }
     };
@@ -176,8 +322,17 @@ pub fn run(
         .transpose()
         .context("cannot install the benchmark's signal handlers")?;
     let mut child_status = None;
+    let mut synced = Instant::now();
     loop {
         cap.poll_live(Duration::from_millis(100), &mut on_event)?;
+        // Spooled alerts are made durable (and the sender woken) every 50 ms at most.
+        if synced.elapsed() >= Duration::from_millis(50) {
+            if let Some(s) = sensor.borrow_mut().as_mut() {
+                s.sync();
+                s.set_kernel_drops(cap.stats().dropped);
+            }
+            synced = Instant::now();
+        }
         if let Some(signals) = &toggle {
             use quell_capture::BenchState;
             for state in signals.take() {
@@ -209,6 +364,10 @@ pub fn run(
         }
     }
     cap.drain_live(&mut on_event)?;
+    let sensor = sensor.into_inner();
+    if let Some(s) = &sensor {
+        s.set_kernel_drops(cap.stats().dropped);
+    }
     if let Some(e) = write_err {
         return Err(e).context("writing output");
     }
@@ -260,6 +419,33 @@ pub fn run(
     for (rule, n) in &sink.counts {
         crate::note!("quell:   {n:>8}  {rule}");
     }
+    if let (Some(s), Some(opts)) = (sensor, server) {
+        let flush = Duration::from_secs(opts.flush_timeout);
+        let sum = s.finish(flush);
+        let to = quell_events::term::escape(opts.server.as_deref().unwrap_or_default());
+        crate::note!(
+            "quell: {} alerts delivered to {to} in this run; {} left in the spool{}",
+            sum.delivered,
+            sum.pending,
+            if sum.pending > 0 {
+                " (the next `quell run --server` with the same spool delivers them)"
+            } else {
+                ""
+            }
+        );
+        if sum.dropped > 0 {
+            crate::note!(
+                "quell: warning: {} alerts were dropped because the spool was full (--spool-max-bytes)",
+                sum.dropped
+            );
+        }
+        if sum.rejected > 0 {
+            crate::note!(
+                "quell: warning: the server refused {} alerts as malformed",
+                sum.rejected
+            );
+        }
+    }
     if let Some(st) = child_status {
         if !st.success() {
             crate::note!("quell: the command exited with {st}");
@@ -306,6 +492,7 @@ pub fn run(
     _matching: RuleMatching,
     _json: bool,
     _record: Option<(&Path, RecordFormat)>,
+    _server: Option<&SensorOpts>,
     _command: &[String],
 ) -> Result<ExitCode> {
     crate::note!("quell: this quell was built without live capture (the `live` cargo feature, which needs clang and libbpf); rebuild it with default features to use `quell run`");

@@ -42,31 +42,42 @@ fn db_spec(db: Option<&Path>) -> Result<String> {
 pub fn run(
     listen: SocketAddr,
     db: Option<&Path>,
+    retention: Option<std::time::Duration>,
     rules: &[PathBuf],
     default_rules: bool,
     max_body_bytes: usize,
+    tls: Option<(PathBuf, PathBuf)>,
 ) -> Result<ExitCode> {
     // The rules triage uses; checked before the server starts: invalid rules stop it here.
     let engine = crate::ruleset::load(rules, default_rules)?;
+    // The same files, as the base files of the server's rule-set versions.
+    let base_rules = crate::cmd::tune::rules_files(rules, default_rules)?
+        .into_iter()
+        .map(|f| (f.name, f.text))
+        .collect();
     let db = db_spec(db)?;
     if !listen.ip().is_loopback() {
         crate::note!(
             "quell serve: listening on {listen}, reachable from other machines; every request but /healthz needs a token"
         );
     }
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let options = ServeOptions {
+        tls,
         listen,
         db: db.clone(),
         config: Config {
             max_body_bytes,
             rules: std::sync::Arc::new(engine),
+            base_rules,
             ..Config::default()
         },
+        retention,
     };
     quell_server::run(options, |addr| {
         crate::note!(
-            "quell serve: listening on http://{addr} (store {}); SIGTERM or Ctrl-C stops it",
-            quell_events::term::escape(&db)
+            "quell serve: listening on {scheme}://{addr} (store {}); SIGTERM or Ctrl-C stops it",
+            quell_events::term::escape(&quell_store::redacted(&db))
         );
     })?;
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,405 @@
+//! Tuning from the store: `POST /api/v1/tune` (alerts or clusters judged benign →
+//! quell-triage's verified exception, as `quell tune` proves it) and `POST
+//! /api/v1/tune/check` (an exception written elsewhere → problems and a corrected block,
+//! as `quell tune --check`). quell-triage does the work; this module gathers its inputs
+//! from the store: the benign alerts, the history (the newest [`HISTORY_LIMIT`] stored
+//! alerts of the rule, people's decisions as `quell.decision`), quell's bundled
+//! true-positive catalogue as the keep set, and the active rule set's files in effect.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use quell_store::{AlertQuery, StoredAlert};
+use quell_triage::input::Record;
+use quell_triage::synth::{emit_verified, synthesize, Options};
+use quell_triage::verify::{RulesFile, Verifier};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+
+use crate::app::{read_body, ApiError, Shared, MAX_SMALL_BODY_BYTES};
+use crate::rules::{base_files, load_order};
+
+/// The history read for a tune: the newest this many stored alerts of the rule.
+pub const HISTORY_LIMIT: usize = 5000;
+
+/// The most benign alerts a tune reads (alerts given, or the newest of the clusters given).
+pub const MAX_BENIGN: usize = 1000;
+
+/// The limit of a tune check's body (an exception block), in bytes.
+const MAX_CHECK_BYTES: usize = 1 << 20;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TuneBody {
+    #[serde(default)]
+    alert_ids: Vec<i64>,
+    #[serde(default)]
+    cluster_ids: Vec<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckBody {
+    /// The exception block (YAML).
+    yaml: String,
+    /// Its file name in the answers (default `exception.yaml`).
+    name: Option<String>,
+    #[serde(default)]
+    alert_ids: Vec<i64>,
+    #[serde(default)]
+    cluster_ids: Vec<i64>,
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+/// The active rule set's files in effect (else `quell serve -r`'s), in load order.
+async fn rules_files(state: &Shared) -> Result<Vec<RulesFile>, ApiError> {
+    Ok(match state.rules.active(&state.store, false).await? {
+        Some(a) => a
+            .effect
+            .files
+            .iter()
+            .map(|f| RulesFile {
+                name: f.name.clone(),
+                text: f.contents.clone(),
+            })
+            .collect(),
+        None => load_order(&base_files(&state.config.base_rules))
+            .into_iter()
+            .map(|f| RulesFile {
+                name: f.name.clone(),
+                text: f.contents.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// The alerts judged benign: the alerts given and the newest alerts of the clusters given.
+async fn benign_alerts(
+    state: &Shared,
+    alert_ids: &[i64],
+    cluster_ids: &[i64],
+) -> Result<Vec<StoredAlert>, ApiError> {
+    if alert_ids.is_empty() && cluster_ids.is_empty() {
+        return Err(ApiError::bad_request(
+            "give the alerts judged benign: `alert_ids` or `cluster_ids`",
+        ));
+    }
+    if alert_ids.len() > MAX_BENIGN || cluster_ids.len() > MAX_BENIGN {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_BENIGN} alerts or clusters"
+        )));
+    }
+    let mut out = Vec::new();
+    for &id in alert_ids {
+        let a = state
+            .store
+            .alert(id)
+            .await?
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no alert {id}")))?;
+        out.push(a);
+    }
+    for &id in cluster_ids {
+        if state.store.cluster(id).await?.is_none() {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no cluster {id}"),
+            ));
+        }
+        let mut q = AlertQuery::default();
+        q.cluster_id = Some(id);
+        q.limit = Some(MAX_BENIGN);
+        out.extend(state.store.alerts(q).await?.alerts);
+    }
+    out.truncate(MAX_BENIGN);
+    Ok(out)
+}
+
+/// An alert's JSON without any `quell.decision` (top level and `output_fields`).
+fn without_decision(mut v: Json) -> Json {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("quell.decision");
+        if let Some(f) = o.get_mut("output_fields").and_then(Json::as_object_mut) {
+            f.remove("quell.decision");
+        }
+    }
+    v
+}
+
+/// Parses a stored alert as a triage record, a decision its sender wrote ignored.
+fn record(raw: &str, line: usize, what: &str) -> Option<Record> {
+    let mut r = quell_triage::input::parse_line(raw, line, what).ok()?;
+    r.decision = None;
+    Some(r)
+}
+
+/// What the history holds.
+struct HistoryRead {
+    records: Vec<Record>,
+    alerts_read: usize,
+    decided: usize,
+    truncated: bool,
+}
+
+/// The newest [`HISTORY_LIMIT`] stored alerts of `rule`, each with people's decision
+/// (from [`quell_store::Store::decisions_as_history`]) as `quell.decision`.
+async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, ApiError> {
+    let decided_lines = state.store.decisions_as_history().await?;
+    // Decided alerts by (rule, time), compared as JSON without the decision.
+    let mut decided: HashMap<(String, String), Vec<(Json, String)>> = HashMap::new();
+    for line in decided_lines {
+        let Ok(v) = serde_json::from_str::<Json>(&line) else {
+            continue;
+        };
+        let key = (
+            v["rule"].as_str().unwrap_or("").to_string(),
+            v["time"].as_str().unwrap_or("").to_string(),
+        );
+        decided
+            .entry(key)
+            .or_default()
+            .push((without_decision(v), line));
+    }
+    let mut records = Vec::new();
+    let (mut alerts_read, mut with_decision) = (0usize, 0usize);
+    let mut cursor: Option<String> = None;
+    let mut truncated = false;
+    loop {
+        let mut q = AlertQuery::default();
+        q.rule = Some(rule.to_string());
+        q.limit = Some(1000.min(HISTORY_LIMIT - alerts_read));
+        q.cursor = cursor.take();
+        let page = state.store.alerts(q).await?;
+        for a in &page.alerts {
+            alerts_read += 1;
+            let line = alerts_read;
+            let parsed: Json = serde_json::from_str(&a.raw).unwrap_or(Json::Null);
+            let key = (
+                parsed["rule"].as_str().unwrap_or("").to_string(),
+                parsed["time"].as_str().unwrap_or("").to_string(),
+            );
+            let stripped = without_decision(parsed);
+            let decided_line = decided
+                .get(&key)
+                .and_then(|v| v.iter().find(|(j, _)| *j == stripped))
+                .map(|(_, l)| l.as_str());
+            let rec = match decided_line {
+                Some(l) => {
+                    with_decision += 1;
+                    quell_triage::input::parse_line(l, line, "history").ok()
+                }
+                None => record(&a.raw, line, "history"),
+            };
+            records.extend(rec);
+        }
+        match page.next_cursor {
+            Some(c) if alerts_read < HISTORY_LIMIT => cursor = Some(c),
+            Some(_) => {
+                truncated = true;
+                break;
+            }
+            None => break,
+        }
+    }
+    Ok(HistoryRead {
+        records,
+        alerts_read,
+        decided: with_decision,
+        truncated,
+    })
+}
+
+fn history_json(h: &HistoryRead, rule: &str) -> Json {
+    json!({
+        "rule": rule,
+        "alerts_read": h.alerts_read,
+        "decided": h.decided,
+        "limit": HISTORY_LIMIT,
+        "truncated": h.truncated,
+        "note": format!("the history is the newest {HISTORY_LIMIT} stored alerts of the rule at most, with people's decisions"),
+    })
+}
+
+fn keep_set() -> Result<Vec<Record>, ApiError> {
+    quell_triage::keep::true_positives().map_err(|e| {
+        internal(format!(
+            "quell's bundled true-positive catalogue does not parse: {e}"
+        ))
+    })
+}
+
+/// `POST /api/v1/tune` (admin).
+pub(crate) async fn post_tune(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+    let bytes = read_body(
+        &headers,
+        body,
+        MAX_SMALL_BODY_BYTES,
+        state.config.body_timeout,
+    )
+    .await?;
+    let b: TuneBody = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid tune request: {e}")))?;
+    quell_triage::signals::table().map_err(internal)?;
+    let alerts = benign_alerts(&state, &b.alert_ids, &b.cluster_ids).await?;
+    let mut rules_named: Vec<&str> = alerts.iter().map(|a| a.rule.as_str()).collect();
+    rules_named.sort_unstable();
+    rules_named.dedup();
+    let rule = match rules_named.as_slice() {
+        [one] => one.to_string(),
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "the alerts judged benign must be of one rule (they are of {})",
+                rules_named.len()
+            )))
+        }
+    };
+    let benign: Vec<Record> = alerts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| record(&a.raw, i + 1, "benign"))
+        .collect();
+    let hist = history(&state, &rule).await?;
+    let files = rules_files(&state).await?;
+    let n_alerts = alerts.len();
+    let (ids, clusters) = (b.alert_ids.clone(), b.cluster_ids.clone());
+    let answer = tokio::task::spawn_blocking(move || -> Result<(StatusCode, Json), ApiError> {
+        let keep = keep_set()?;
+        let vf = Verifier::new(&files, &rule, &benign, &keep, &hist.records)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let provenance = vec![
+            format!(
+                "benign: {n_alerts} stored alert(s) judged benign (alerts {ids:?}, clusters {clusters:?})"
+            ),
+            format!("keep: quell's true-positive catalogue ({} recorded attack events)", keep.len()),
+            format!(
+                "history: the newest {} stored alert(s) of the rule ({} with a person's decision{})",
+                hist.alerts_read,
+                hist.decided,
+                if hist.truncated { "; older ones not read" } else { "" }
+            ),
+            format!(
+                "rules: {}; generated by quell serve {}",
+                files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),
+                env!("CARGO_PKG_VERSION")
+            ),
+        ];
+        let opts = Options {
+            legacy: false,
+            provenance,
+            max_alternatives: 5,
+        };
+        let proposal = match synthesize(&vf, &opts) {
+            Ok(p) => p,
+            Err(e) => {
+                return Ok((
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    json!({"error": e.to_string(), "history": history_json(&hist, &rule)}),
+                ))
+            }
+        };
+        let best = &proposal.best;
+        let legacy_opts = Options {
+            legacy: true,
+            ..opts
+        };
+        let (legacy_yaml, legacy_verification) =
+            emit_verified(&vf, &best.exceptions, &legacy_opts);
+        let examples: Vec<Json> = best
+            .verification
+            .blast_radius
+            .clusters
+            .iter()
+            .map(|c| json!({"cluster": c.cluster, "count": c.count, "in_benign_set": c.in_benign_set, "examples": c.examples}))
+            .collect();
+        let alternatives: Vec<Json> = proposal
+            .alternatives
+            .iter()
+            .map(|c| json!({
+                "template": c.template, "generality": c.generality,
+                "names": c.exceptions.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+                "yaml": c.yaml, "verification": c.verification,
+            }))
+            .collect();
+        Ok((
+            StatusCode::OK,
+            json!({
+                "rule": proposal.rule,
+                "template": best.template,
+                "generality": best.generality,
+                "names": best.exceptions.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+                "yaml": best.yaml,
+                "legacy": {"yaml": legacy_yaml, "verification": legacy_verification},
+                "verification": best.verification,
+                "silences": examples,
+                "alternatives": alternatives,
+                "benign": {"alerts": n_alerts, "records": benign.len()},
+                "history": history_json(&hist, &proposal.rule),
+            }),
+        ))
+    })
+    .await
+    .map_err(internal)??;
+    Ok((answer.0, axum::Json(answer.1)))
+}
+
+/// `POST /api/v1/tune/check` (admin, viewer).
+pub(crate) async fn post_check(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<axum::Json<Json>, ApiError> {
+    let bytes = read_body(&headers, body, MAX_CHECK_BYTES, state.config.body_timeout).await?;
+    let b: CheckBody = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid check request: {e}")))?;
+    quell_triage::signals::table().map_err(internal)?;
+    let alerts = if b.alert_ids.is_empty() && b.cluster_ids.is_empty() {
+        Vec::new()
+    } else {
+        benign_alerts(&state, &b.alert_ids, &b.cluster_ids).await?
+    };
+    let benign: Vec<Record> = alerts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| record(&a.raw, i + 1, "benign"))
+        .collect();
+    // The history of the rules the block names: read per rule named in the block.
+    let mut rules_named = Vec::new();
+    if let Ok(Some(doc)) = quell_rules::yaml::parse("exception.yaml", &b.yaml) {
+        for item in doc.as_seq().unwrap_or_default() {
+            if let Some(r) = item
+                .get("rule")
+                .and_then(quell_rules::yaml::Node::as_scalar)
+            {
+                if !rules_named.iter().any(|x: &String| x == r) {
+                    rules_named.push(r.to_string());
+                }
+            }
+        }
+    }
+    let mut records = Vec::new();
+    let mut read = Vec::new();
+    for r in rules_named.iter().take(20) {
+        let h = history(&state, r).await?;
+        read.push(history_json(&h, r));
+        records.extend(h.records);
+    }
+    let files = rules_files(&state).await?;
+    let name = b.name.unwrap_or_else(|| "exception.yaml".to_string());
+    let report = tokio::task::spawn_blocking(move || -> Result<Json, ApiError> {
+        let keep = keep_set()?;
+        let report = quell_triage::check::check_named(&files, &name, &b.yaml, &benign, &keep, &records)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(json!({"ok": report.ok, "problems": report.problems, "rules": report.rules, "history": read}))
+    })
+    .await
+    .map_err(internal)??;
+    Ok(axum::Json(report))
+}
