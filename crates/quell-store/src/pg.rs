@@ -42,7 +42,8 @@ const LOCK_PARTITIONS: i32 = 1;
 /// Migrations: version n is `MIGRATIONS[n - 1]`, applied in order at open, in one transaction
 /// under an advisory lock (two processes starting at once do not both migrate). Add new
 /// versions at the end; never edit a released one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE clusters (
     id BIGSERIAL PRIMARY KEY,
     rule BYTEA NOT NULL,
@@ -147,7 +148,8 @@ CREATE TABLE audit (
     // 2: SQLite's migration 2 made the idempotency key unique with the alert time; here
     // alerts have been unique on (key, time_ns) since version 1 (the partition key must be
     // in the constraint). Nothing to do: the version number is shared by both backends.
-    r#"SELECT 1"#];
+    r#"SELECT 1"#,
+];
 
 /// An error inside the backend: PostgreSQL's (kept whole so its SQLSTATE decides on a
 /// retry) or the store's.
