@@ -1964,8 +1964,8 @@ const GRANT_OBJECTS: &[&str] = &[
 
 /// Whether a command line's words (its arguments, options left out) grant an account, a
 /// role or a privilege through the program's own subcommand, whatever the program: a verb
-/// that creates or changes ([`GRANT_VERBS`]) and an identity, role or privilege
-/// ([`GRANT_OBJECTS`]), as two words (`create clusterrolebinding`, `user create` read
+/// that creates or changes (`GRANT_VERBS`) and an identity, role or privilege
+/// (`GRANT_OBJECTS`), as two words (`create clusterrolebinding`, `user create` read
 /// either way) or as the parts of one (`add_user`, `set-user-tags`, `user:create`,
 /// `createuser`). An application's own accounts are as much a way back in as the
 /// system's (`useradd`). Quoted SQL counts too (`"CREATE USER ..."`).
