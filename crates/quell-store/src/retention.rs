@@ -41,6 +41,9 @@ pub(crate) const SQLITE_CHUNK: i64 = 5_000;
 /// Deletes at most [`SQLITE_CHUNK`] alerts older than `keep_from`, adjusting their clusters;
 /// returns how many went.
 pub(crate) fn sqlite_expire_chunk(c: &Connection, keep_from: i64) -> Result<u64> {
+    // Every alert in one table, so that both the deletion and the clusters' new first
+    // seen see them all.
+    crate::sqlite::merge_recent(c)?;
     let mut del = c.prepare_cached(
         "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts WHERE time_ns < ?1 LIMIT ?2)
          RETURNING cluster_id",

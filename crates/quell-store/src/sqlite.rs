@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// The newest schema version this backend knows.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// Migrations: version n is `MIGRATIONS[n - 1]`, applied in order in one transaction each.
 /// Add new versions at the end; never edit a released one.
@@ -161,7 +161,73 @@ CREATE INDEX alerts_image ON alerts (container_image, time_ns);
 CREATE INDEX alerts_ns ON alerts (k8s_ns, time_ns);
 CREATE INDEX alerts_cluster ON alerts (cluster_id, time_ns);
 "#,
+    // 3: new alerts land in `alerts_recent`, whose two indexes are both ordered by time and so
+    // written near their ends, and the writer moves them into `alerts` in batches of
+    // thousands (`Options::merge_rows`). A commit into `alerts` itself dirtied a page of every
+    // secondary index for each distinct value it inserted (hosts, rules, clusters, images...),
+    // hundreds of 16 KiB pages per commit of 500 alerts, all written to the WAL: most of the
+    // writer's time and about 34 KB of disk writes per alert. Moving many commits' alerts at
+    // once shares those pages among many more alerts. Readers see both tables
+    // (`alerts_all`, or both arms of a query); an alert keeps its id when it moves.
+    r#"
+CREATE TABLE alerts_recent (
+    id INTEGER PRIMARY KEY,        -- given by the writer: above every id of both tables
+    key BLOB NOT NULL,
+    received_ns INTEGER NOT NULL,
+    time_ns INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    container_id TEXT,
+    container_image TEXT,
+    k8s_ns TEXT,
+    source TEXT NOT NULL,
+    sensor TEXT NOT NULL,
+    cluster_id INTEGER NOT NULL REFERENCES clusters(id),
+    output TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    context TEXT
+);
+CREATE UNIQUE INDEX alerts_recent_key ON alerts_recent (time_ns, key);
+CREATE INDEX alerts_recent_time ON alerts_recent (time_ns, id);
+CREATE VIEW alerts_all AS
+    SELECT id, key, received_ns, time_ns, rule, priority, hostname, container_id,
+        container_image, k8s_ns, source, sensor, cluster_id, output, raw, context FROM alerts
+    UNION ALL
+    SELECT id, key, received_ns, time_ns, rule, priority, hostname, container_id,
+        container_image, k8s_ns, source, sensor, cluster_id, output, raw, context
+        FROM alerts_recent;
+"#,
 ];
+
+/// Every column of `alerts` and `alerts_recent`, in their order.
+const STORED_COLUMNS: &str = "id, key, received_ns, time_ns, rule, priority, hostname, \
+    container_id, container_image, k8s_ns, source, sensor, cluster_id, output, raw, context";
+
+/// Moves every alert of `alerts_recent` into `alerts` (ids kept), in the caller's
+/// transaction; returns how many moved.
+pub(crate) fn merge_recent(c: &Connection) -> Result<usize> {
+    let moved = c.execute(
+        &format!(
+            "INSERT INTO alerts ({STORED_COLUMNS}) SELECT {STORED_COLUMNS} FROM alerts_recent \
+             ORDER BY id"
+        ),
+        [],
+    )?;
+    c.execute("DELETE FROM alerts_recent", [])?;
+    Ok(moved)
+}
+
+/// At least as many alerts as `alerts_recent` holds (ids there are dense: the writer gives
+/// them in order), read from its id index alone.
+fn recent_rows(c: &Connection) -> Result<usize> {
+    let n: i64 = c.query_row(
+        "SELECT coalesce((SELECT max(id) FROM alerts_recent) - (SELECT min(id) FROM alerts_recent) + 1, 0)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
 
 type Reply = Box<dyn FnOnce(Option<Error>) + Send>;
 
@@ -254,10 +320,11 @@ impl Sqlite {
         // Checkpoint the WAL into the database every ~64 MiB rather than every 4 MiB.
         w.pragma_update(None, "wal_autocheckpoint", 4096)?;
         let max_group = options.max_group.max(1);
+        let merge_rows = options.merge_rows.max(1);
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         let writer = std::thread::Builder::new()
             .name("quell-store-writer".into())
-            .spawn(move || writer_loop(w, rx, max_group))
+            .spawn(move || writer_loop(w, rx, max_group, merge_rows))
             .map_err(|e| Error::Database(format!("cannot start the writer thread: {e}")))?;
         Ok(Sqlite {
             path,
@@ -321,8 +388,26 @@ impl Sqlite {
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, max_group: usize) {
+fn writer_loop(
+    conn: Connection,
+    rx: mpsc::Receiver<Box<dyn Job>>,
+    max_group: usize,
+    merge_rows: usize,
+) {
     while let Ok(first) = rx.recv() {
+        // Between groups: move the recent alerts once there are enough of them (migration
+        // 3). A failure leaves them where they are, still read, and is tried again later.
+        if recent_rows(&conn).is_ok_and(|n| n >= merge_rows)
+            && conn.execute_batch("BEGIN IMMEDIATE").is_ok()
+        {
+            let end = match merge_recent(&conn) {
+                Ok(_) => "COMMIT",
+                Err(_) => "ROLLBACK",
+            };
+            if conn.execute_batch(end).is_err() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+        }
         let mut jobs = vec![first];
         while jobs.len() < max_group {
             match rx.try_recv() {
@@ -430,8 +515,18 @@ fn audit_row(
 pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
     let mut out = IngestOutcome::default();
     // The key is unique with the alert time (migration 2): looked up by both.
-    let mut find =
-        c.prepare_cached("SELECT id FROM alerts WHERE time_ns = ?2 AND key = unhex(?1)")?;
+    let mut find = c.prepare_cached(
+        "SELECT id FROM alerts WHERE time_ns = ?2 AND key = unhex(?1)
+         UNION ALL SELECT id FROM alerts_recent WHERE time_ns = ?2 AND key = unhex(?1)",
+    )?;
+    // Ids continue above both tables' (the newest alerts are in `alerts_recent`, unless
+    // it was just merged).
+    let mut next_id: i64 = c.query_row(
+        "SELECT max(coalesce((SELECT max(id) FROM alerts), 0),
+                    coalesce((SELECT max(id) FROM alerts_recent), 0)) + 1",
+        [],
+        |r| r.get(0),
+    )?;
     let mut cluster = c.prepare_cached(
         "INSERT INTO clusters (rule, hostname, image, count, first_ns, last_ns)
          VALUES (?1, ?2, ?3, 1, ?4, ?4)
@@ -442,9 +537,10 @@ pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
          RETURNING id",
     )?;
     let mut insert = c.prepare_cached(
-        "INSERT INTO alerts (key, received_ns, time_ns, rule, priority, hostname, container_id,
-           container_image, k8s_ns, source, sensor, cluster_id, output, raw, context)
-         VALUES (unhex(?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        "INSERT INTO alerts_recent (key, received_ns, time_ns, rule, priority, hostname,
+           container_id, container_image, k8s_ns, source, sensor, cluster_id, output, raw,
+           context, id)
+         VALUES (unhex(?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?;
     for a in &batch.alerts {
         if let Some(id) = find
@@ -474,9 +570,11 @@ pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
             a.output,
             a.raw,
             a.context,
+            next_id,
         ])?;
         out.stored += 1;
-        out.ids.push(c.last_insert_rowid());
+        out.ids.push(next_id);
+        next_id += 1;
     }
     Ok(out)
 }
@@ -598,10 +696,15 @@ pub(crate) fn alerts(c: &Connection, q: &AlertQuery, budget: usize) -> Result<Al
     } else {
         check.join(" AND ")
     };
+    // Both tables, each read in time order through its own index, merged by SQLite (a
+    // compound with ORDER BY is a merge of its arms, so LIMIT stops both early; a view
+    // under ORDER BY would sort every match first).
+    let context = if q.with_context { "context" } else { "NULL" };
     let sql = format!(
-        "SELECT {ALERT_COLUMNS}, {}, {hit} FROM alerts{sql_where}
+        "SELECT {ALERT_COLUMNS}, {context}, {hit} FROM alerts{sql_where}
+         UNION ALL
+         SELECT {ALERT_COLUMNS}, {context}, {hit} FROM alerts_recent{sql_where}
          ORDER BY time_ns DESC, id DESC LIMIT {}",
-        if q.with_context { "context" } else { "NULL" },
         if check.is_empty() { limit + 1 } else { budget }
     );
     let mut st = c.prepare_cached(&sql)?;
@@ -647,7 +750,7 @@ pub(crate) fn stored_priority(s: &str) -> String {
 
 pub(crate) fn alert(c: &Connection, id: i64) -> Result<Option<StoredAlert>> {
     let mut st = c.prepare_cached(&format!(
-        "SELECT {ALERT_COLUMNS}, context FROM alerts WHERE id = ?1"
+        "SELECT {ALERT_COLUMNS}, context FROM alerts_all WHERE id = ?1"
     ))?;
     Ok(st
         .query_row([id], |r| {
@@ -782,7 +885,7 @@ pub(crate) fn cluster_trend(
     buckets: usize,
 ) -> Result<Vec<u64>> {
     let mut st = c.prepare_cached(
-        "SELECT (time_ns - ?2) / ?4, count(*) FROM alerts
+        "SELECT (time_ns - ?2) / ?4, count(*) FROM alerts_all
          WHERE cluster_id = ?1 AND time_ns >= ?2 AND time_ns < ?3 GROUP BY 1",
     )?;
     let mut out = vec![0u64; buckets];
@@ -808,7 +911,7 @@ fn target_parts(t: Target) -> (&'static str, i64) {
 pub(crate) fn decide(c: &Connection, d: &NewDecision, now: u64) -> Result<Decision> {
     let (kind, id) = target_parts(d.target);
     let table = if kind == "alert" {
-        "alerts"
+        "alerts_all"
     } else {
         "clusters"
     };
@@ -884,12 +987,12 @@ pub(crate) fn decisions_as_history(c: &Connection) -> Result<Vec<String>> {
          decided AS (
            SELECT target_id AS id FROM latest WHERE target_kind = 'alert'
            UNION
-           SELECT a.id FROM latest l JOIN alerts a
+           SELECT a.id FROM latest l JOIN alerts_all a
              ON a.cluster_id = l.target_id AND a.received_ns <= l.at_ns
            WHERE l.target_kind = 'cluster'
          )
          SELECT a.raw, coalesce(own.verdict, cl.verdict) AS v
-         FROM decided CROSS JOIN alerts a ON a.id = decided.id
+         FROM decided CROSS JOIN alerts_all a ON a.id = decided.id
          LEFT JOIN latest own ON own.target_kind = 'alert' AND own.target_id = a.id
          LEFT JOIN latest cl ON cl.target_kind = 'cluster' AND cl.target_id = a.cluster_id
            AND a.received_ns <= cl.at_ns
@@ -1231,10 +1334,54 @@ mod tests {
         crate::prep::prepare("s", range.map(alert).collect(), 7).unwrap()
     }
 
-    /// A database written by schema 1 (the key unique alone) is migrated to 2 (unique with
-    /// the alert time) with every alert, id and cluster kept, and retries still dedup.
+    /// Stores a batch as schema 1 did: straight into `alerts`, ids given by SQLite.
+    fn ingest_v1(c: &Connection, batch: &Batch) {
+        for a in &batch.alerts {
+            let image = a.container_image.as_deref().unwrap_or("");
+            let cluster: i64 = c
+                .query_row(
+                    "INSERT INTO clusters (rule, hostname, image, count, first_ns, last_ns)
+                     VALUES (?1, ?2, ?3, 1, ?4, ?4)
+                     ON CONFLICT (rule, hostname, image) DO UPDATE SET count = count + 1,
+                       first_ns = min(first_ns, excluded.first_ns),
+                       last_ns = max(last_ns, excluded.last_ns)
+                     RETURNING id",
+                    params![a.rule, a.hostname, image, a.time_ns],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            c.execute(
+                "INSERT INTO alerts (key, received_ns, time_ns, rule, priority, hostname,
+                   container_id, container_image, k8s_ns, source, sensor, cluster_id, output,
+                   raw, context)
+                 VALUES (unhex(?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                params![
+                    a.key,
+                    batch.received_ns,
+                    a.time_ns,
+                    a.rule,
+                    a.priority,
+                    a.hostname,
+                    a.container_id,
+                    a.container_image,
+                    a.k8s_namespace,
+                    a.source,
+                    batch.sensor,
+                    cluster,
+                    a.output,
+                    a.raw,
+                    a.context,
+                ],
+            )
+            .unwrap();
+        }
+    }
+
+    /// A database written by schema 1 (the key unique alone) is migrated to the newest
+    /// schema (2: unique with the alert time; 3: a recent table beside) with every alert,
+    /// id and cluster kept; retries still dedup and new alerts take the next ids.
     #[test]
-    fn migration_2_keeps_alerts_and_dedup() {
+    fn migrations_keep_alerts_and_dedup() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v1.db");
         {
@@ -1246,8 +1393,7 @@ mod tests {
                  INSERT INTO schema_version (version) VALUES (1);",
             )
             .unwrap();
-            let out = ingest(&tx, &batch(0..50)).unwrap();
-            assert_eq!(out.stored, 50);
+            ingest_v1(&tx, &batch(0..50));
             tx.commit().unwrap();
         }
         let mut c = Connection::open(&path).unwrap();
@@ -1258,8 +1404,9 @@ mod tests {
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
+        assert_eq!(before.len(), 50);
         migrate(&mut c).unwrap();
-        assert_eq!(schema_version(&c).unwrap(), 2);
+        assert_eq!(schema_version(&c).unwrap(), SCHEMA_VERSION);
         let after: Vec<(i64, Vec<u8>, String)> = c
             .prepare("SELECT id, key, raw FROM alerts ORDER BY id")
             .unwrap()
@@ -1292,7 +1439,7 @@ mod tests {
         let tx = c.transaction().unwrap();
         let out = ingest(&tx, &batch(40..60)).unwrap();
         assert_eq!((out.stored, out.duplicates), (10, 10));
-        assert_eq!(out.ids[..10], (41..=50).collect::<Vec<i64>>()[..]);
+        assert_eq!(out.ids, (41..=60).collect::<Vec<i64>>());
         // The index refuses a second row with the same time and key.
         let again = tx.execute(
             "INSERT INTO alerts SELECT NULL, key, received_ns, time_ns, rule, priority, hostname,
@@ -1308,6 +1455,6 @@ mod tests {
         assert_eq!(count, 60);
         // Migrating again changes nothing.
         migrate(&mut c).unwrap();
-        assert_eq!(schema_version(&c).unwrap(), 2);
+        assert_eq!(schema_version(&c).unwrap(), SCHEMA_VERSION);
     }
 }

@@ -657,6 +657,10 @@ pub struct Options {
     /// store seeks by) answers a partial page ([`AlertPage::partial`]) with a cursor, rather
     /// than scanning the whole table in one request.
     pub scan_budget: usize,
+    /// Alerts gathered in the small recent table before the writer moves them into the
+    /// indexed one in one transaction (SQLite; default 20,000): larger moves write fewer
+    /// index pages per alert and stall ingest longer when they happen.
+    pub merge_rows: usize,
 }
 
 impl Default for Options {
@@ -667,6 +671,7 @@ impl Default for Options {
             pg_connections: 16,
             full_sync: true,
             scan_budget: 10_000,
+            merge_rows: 20_000,
         }
     }
 }

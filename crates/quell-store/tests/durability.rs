@@ -179,9 +179,10 @@ async fn a_batch_that_fails_midway_stores_nothing(db: &TestDb) {
     // third insert. Nothing of the batch stays, clusters included; the next batch works.
     match db.kind {
         Kind::Sqlite => {
+            // New alerts are inserted into `alerts_recent` (migration 3).
             let c = rusqlite::Connection::open(&db.spec).unwrap();
             c.execute_batch(
-                "CREATE TRIGGER boom BEFORE INSERT ON alerts WHEN NEW.rule = 'boom'
+                "CREATE TRIGGER boom BEFORE INSERT ON alerts_recent WHEN NEW.rule = 'boom'
                  BEGIN SELECT RAISE(ABORT, 'boom'); END;",
             )
             .unwrap();

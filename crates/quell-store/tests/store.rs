@@ -33,8 +33,12 @@ fn alert(rule: &str, host: &str, image: Option<&str>, t_s: u64, cmd: &str) -> St
     .to_string()
 }
 
+/// The store under test. SQLite moves its recent alerts into the indexed table after every
+/// three: each test then reads alerts from both tables, merged and not yet merged.
 async fn open(db: &TestDb) -> Store {
-    Store::open(&db.spec).await.unwrap()
+    let mut options = quell_store::Options::default();
+    options.merge_rows = 3;
+    Store::open_with(&db.spec, options).await.unwrap()
 }
 
 on_both!(
@@ -530,4 +534,75 @@ async fn rare_filters_read_a_bounded_scan_per_page_and_find_everything() {
     let (found, pages, partial) = all(q).await;
     assert_eq!((found.len(), pages, partial), (200, 4, 0));
     store.close().await.unwrap();
+}
+
+/// SQLite's recent alerts move into the indexed table in batches: ids stay, a retry of moved
+/// alerts is still a duplicate, pages and lookups see both tables in one order, and
+/// retention deletes from both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recent_alerts_move_into_the_indexed_table_and_stay_one_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let mut options = quell_store::Options::default();
+    options.merge_rows = 10;
+    let store = Store::open_with(path.to_str().unwrap(), options)
+        .await
+        .unwrap();
+    let count = |table: &str| -> i64 {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let batch = |from: u64| -> Vec<NewAlert> {
+        (from..from + 6)
+            .map(|i| {
+                let host = if i % 2 == 0 { "even" } else { "odd" };
+                NewAlert::new(alert("R", host, None, i, &format!("cmd{i}")))
+            })
+            .collect()
+    };
+    let first = store.ingest("s", batch(0)).await.unwrap();
+    let second = store.ingest("s", batch(6)).await.unwrap();
+    assert_eq!((count("alerts"), count("alerts_recent")), (0, 12));
+    // The next write moves the twelve, then stores its own in the recent table.
+    let third = store.ingest("s", batch(12)).await.unwrap();
+    assert_eq!((count("alerts"), count("alerts_recent")), (12, 6));
+    let ids: Vec<i64> = [&first, &second, &third]
+        .iter()
+        .flat_map(|o| o.ids.clone())
+        .collect();
+    assert_eq!(ids, (1..=18).collect::<Vec<i64>>(), "ids in arrival order");
+    // Retries of moved and of recent alerts are duplicates, with their ids.
+    let again = store.ingest("s", batch(0)).await.unwrap();
+    assert_eq!((again.stored, again.duplicates), (0, 6));
+    assert_eq!(again.ids, first.ids);
+    let again = store.ingest("s", batch(12)).await.unwrap();
+    assert_eq!((again.stored, again.duplicates), (0, 6));
+    assert_eq!(again.ids, third.ids);
+    // Pages of 4 by cursor, host filter: newest first across both tables, each once.
+    let mut q = AlertQuery::default();
+    q.host = Some("even".into());
+    q.limit = Some(4);
+    let mut seen = Vec::new();
+    loop {
+        let page = store.alerts(q.clone()).await.unwrap();
+        seen.extend(page.alerts.iter().map(|a| a.id));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [17, 15, 13, 11, 9, 7, 5, 3, 1]);
+    // Lookups by id on either side; the cluster counts every alert once.
+    for id in [1, 12, 13, 18] {
+        let a = store.alert(id).await.unwrap().expect("stored");
+        assert_eq!(a.id, id);
+    }
+    let clusters = store.clusters(ClusterQuery::default()).await.unwrap();
+    assert_eq!(clusters.clusters.iter().map(|c| c.count).sum::<u64>(), 18);
+    // Retention of everything before 2024-01-02 (every alert is on 2024-01-01): both tables.
+    let cutoff = (1_704_067_200 + 86_400) * 1_000_000_000;
+    let gone = store.expire_before(cutoff).await.unwrap();
+    assert_eq!(gone.alerts, 18);
+    assert_eq!((count("alerts"), count("alerts_recent")), (0, 0));
 }
