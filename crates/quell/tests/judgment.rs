@@ -42,6 +42,9 @@
 //! A ninth, tests/judgment/holdout7, was written blind the same way once holdout6 had become
 //! a development set (`holdout7_corpus_is_well_formed`, ignored `judgment_figures_holdout7`,
 //! lines `holdout7`); measured blind once in session 9, then read: a development set since.
+//! A tenth, tests/judgment/holdout8, was written blind the same way once holdout7 had become
+//! a development set (`holdout8_corpus_is_well_formed`, ignored `judgment_figures_holdout8`,
+//! lines `holdout8`); see tests/judgment/holdout8/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1225,6 +1228,11 @@ const HOLDOUT6_BARS: BlindBars = HOLDOUT5_BARS;
 /// holdout3, holdout4, holdout5 or holdout6 family.
 const HOLDOUT7_BARS: BlindBars = HOLDOUT6_BARS;
 
+/// The eighth blind corpus (tests/judgment/holdout8), written once holdout7 had become a
+/// development set: holdout7's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6 or holdout7 family.
+const HOLDOUT8_BARS: BlindBars = HOLDOUT7_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1294,6 +1302,20 @@ fn holdout7_corpus_is_well_formed() {
             "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6",
         ],
         &HOLDOUT7_BARS,
+    );
+}
+
+/// The eighth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6 or holdout7
+/// family. Counts only, no verdict figure.
+#[test]
+fn holdout8_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout8",
+        &[
+            "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7",
+        ],
+        &HOLDOUT8_BARS,
     );
 }
 
@@ -1568,4 +1590,14 @@ fn judgment_figures_holdout6() {
 #[ignore = "the seventh blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout7() {
     measure_blind("holdout7", true);
+}
+
+/// The judgment figures of the eighth blind corpus (tests/judgment/holdout8), all of it
+/// together, printed as lines `holdout8`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout8 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the eighth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout8() {
+    measure_blind("holdout8", true);
 }
