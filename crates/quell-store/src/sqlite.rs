@@ -183,7 +183,8 @@ CREATE TABLE alerts_recent (
     k8s_ns TEXT,
     source TEXT NOT NULL,
     sensor TEXT NOT NULL,
-    cluster_id INTEGER NOT NULL REFERENCES clusters(id),
+    cluster_id INTEGER NOT NULL,   -- no foreign key: it would make emptying the table visit
+                                   -- every row; the move into `alerts` checks it
     output TEXT NOT NULL,
     raw TEXT NOT NULL,
     context TEXT
@@ -317,6 +318,9 @@ impl Sqlite {
                 "could not switch the database to WAL (journal mode {mode})"
             )));
         }
+        // Each job runs in a savepoint, whose journal of the pages it changes is a temporary
+        // file by default: kept in memory instead (one job's pages).
+        w.pragma_update(None, "temp_store", "MEMORY")?;
         // Checkpoint the WAL into the database every ~64 MiB rather than every 4 MiB.
         w.pragma_update(None, "wal_autocheckpoint", 4096)?;
         let max_group = options.max_group.max(1);
