@@ -1867,6 +1867,10 @@ pub enum Step {
     /// argument (`php wp eval-file /tmp/u.php`): run all the same, and not the program's
     /// own code.
     ScriptArgument,
+    /// An account given user id 0 beside root, or any id shared with another account
+    /// (`useradd -o -u 0`, `usermod -u 0`, `--non-unique`): a second root login, which no
+    /// package's own accounts and no routine administration make.
+    RootAccount,
 }
 
 impl Step {
@@ -1895,6 +1899,7 @@ impl Step {
                 "a shell connecting to a host outside the site itself (a reverse shell)"
             }
             Step::ScriptArgument => "a script in a temporary directory handed to a program to run",
+            Step::RootAccount => "an account given user id 0 or another account's id",
         }
     }
 
@@ -1921,6 +1926,9 @@ impl Step {
             Step::WebScript => "Web サーバー配下でのサーバーサイドスクリプトの書き込み",
             Step::ShellConnect => "シェル自身によるサイト外ホストへの接続（リバースシェル）",
             Step::ScriptArgument => "一時ディレクトリのスクリプトをプログラムに渡して実行",
+            Step::RootAccount => {
+                "ユーザー ID 0 または他アカウントと同じ ID を持つアカウントの作成・変更"
+            }
         }
     }
 }
@@ -2188,8 +2196,107 @@ fn web_script_name(path: &str) -> bool {
     })
 }
 
+/// The system logger's own files in `/var/log/` on Debian, RHEL, SUSE and Alpine layouts:
+/// what ran on the host, its jobs, boots, kernel and daemons. Applications' logs (a web
+/// server's, a proxy's) are not among them.
+const SYSTEM_RECORDS: &[&str] = &[
+    "syslog",
+    "messages",
+    "cron",
+    "cron.log",
+    "boot.log",
+    "kern.log",
+    "daemon.log",
+    "user.log",
+    "debug",
+    "dmesg",
+    "maillog",
+    "mail.log",
+    "mail.err",
+    "mail.warn",
+    "localmessages",
+    "warn",
+    "firewall",
+];
+
+/// The system record a person's act empties: one of the system logger's own files
+/// directly in `/var/log/` ([`SYSTEM_RECORDS`]: system, cron, boot, kernel, daemon, mail
+/// logs), or a security record anywhere, removed, truncated or opened to be written over,
+/// unless it is housekeeping data ([`Sensitivity::Low`]: a rotated archive). An
+/// application's own log (`/var/log/haproxy.log`, `/var/log/app/debug.log`) is not one:
+/// people empty those to recover space. A system record tells what ran on the host, and
+/// emptying it by hand is how a trail is wiped: a person's quiet session does not make
+/// that routine (`person_quiet`).
+pub fn empties_record_log(ev: &FlatEvent) -> Option<String> {
+    let ty = text(ev, "evt.type")?;
+    let ok = int(ev, "evt.rawres").is_none_or(|r| r >= 0);
+    if !ok {
+        return None;
+    }
+    let path_of = |keys: &[&str]| keys.iter().find_map(|k| text(ev, k));
+    let path = match ty.as_str() {
+        "unlink" | "unlinkat" | "truncate" | "ftruncate" => {
+            path_of(&["fs.path.name", "evt.arg.path", "evt.arg.name", "fd.name"])?
+        }
+        "open" | "openat" | "openat2" | "creat" => {
+            let flags = text(ev, "evt.arg.flags").unwrap_or_default();
+            let over = flags.contains("O_TRUNC") || ty == "creat";
+            if !over {
+                return None;
+            }
+            path_of(&["fd.name", "evt.arg.name"])?
+        }
+        "rename" | "renameat" | "renameat2" => path_of(&["fs.path.source", "evt.arg.oldpath"])?,
+        _ => return None,
+    };
+    let level = sensitivity(&path);
+    let system_log = path
+        .strip_prefix("/var/log/")
+        .is_some_and(|rest| SYSTEM_RECORDS.contains(&rest));
+    ((system_log && level != Sensitivity::Low) || level == Sensitivity::High).then_some(path)
+}
+
+/// Whether an account tool's arguments give user id 0 (`-u 0`, `-u0`, `--uid 0`,
+/// `--uid=0`) or let an id be shared with another account (`-o`, `--non-unique`).
+fn gives_root_id(args: &[&str]) -> bool {
+    let mut prev = "";
+    for a in args {
+        let uid_zero = matches!(*a, "-u0" | "--uid=0")
+            || (matches!(prev, "-u" | "--uid") && a.trim_start_matches('0').is_empty());
+        if uid_zero || matches!(*a, "-o" | "--non-unique") {
+            return true;
+        }
+        // Short options run together (`-ou`, then `0`).
+        if a.starts_with('-') && !a.starts_with("--") && a.len() > 2 && a[1..].contains('o') {
+            let letters = &a[1..];
+            if letters.chars().all(|c| c.is_ascii_alphabetic()) {
+                return true;
+            }
+        }
+        prev = a;
+    }
+    false
+}
+
+/// Whether an interpreter runs code given on its command line rather than a script file
+/// (`php -r`, `python -c`, `perl -e`, `ruby -e`, `node -e`/`--eval`).
+fn inline_code(ev: &FlatEvent) -> bool {
+    let Some(name) = text(ev, "proc.name") else {
+        return false;
+    };
+    if role(&name) != Role::Interpreter {
+        return false;
+    }
+    let cmd = text(ev, "proc.cmdline").unwrap_or_default();
+    cmd.split_whitespace()
+        .skip(1)
+        .take_while(|a| a.starts_with('-'))
+        .any(|a| matches!(a, "-r" | "-c" | "-e" | "-E" | "--eval" | "-p"))
+}
+
 /// A server-side script written by a program below a web server that is neither a server
-/// nor an interpreter ([`Step::WebScript`]).
+/// nor an interpreter, a server-side script with a hidden name, or one written by an
+/// interpreter running code from its own command line ([`Step::WebScript`]).
 fn web_script_drop(ev: &FlatEvent, path: &str) -> bool {
     if !web_script_name(path) {
         return false;
@@ -2199,6 +2306,13 @@ fn web_script_drop(ev: &FlatEvent, path: &str) -> bool {
         return false;
     };
     let writer_role = role(writer);
+    // A hidden script (`.c.php`) is not how applications name their code; code typed on a
+    // command line that writes a script is a script dropped by hand. Package managers
+    // install what they ship.
+    let base = path.rsplit('/').next().unwrap_or(path);
+    if writer_role != Role::PackageManager && (base.starts_with('.') || inline_code(ev)) {
+        return true;
+    }
     !matches!(writer_role, Role::Service | Role::Interpreter)
         && !writer.starts_with("php")
         && line
@@ -2415,6 +2529,15 @@ pub fn cmdline_asks_for_secrets(cmdline: &str) -> bool {
     orchestrator_cli_asks_for_secrets(name, &args)
 }
 
+/// Whether a command line's program is a downloader (`curl`, `wget`...) given a URL that
+/// asks for secrets, tokens or a cloud instance's credentials (the instance metadata
+/// address included).
+pub fn cmdline_fetches_secrets(cmdline: &str) -> bool {
+    let program = cmdline.split_whitespace().next().unwrap_or_default();
+    let name = program.rsplit('/').next().unwrap_or(program);
+    DOWNLOADERS.contains(&name) && urls(cmdline).any(asks_for_secrets)
+}
+
 /// Whether an orchestrator's command-line client (`kubectl`, `oc`) is asked for secrets or
 /// tokens: `get`, `describe` or `edit` of a `secret(s)` resource (alone, in a list such as
 /// `secrets,configmaps`, or as `secret/NAME`), or `create token`.
@@ -2454,6 +2577,9 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
         if name == "chmod" && chmod_sets_id(&cmd) {
             return Some((Step::SetId, cmd));
+        }
+        if ACCOUNT_CHANGERS.contains(&name.as_str()) && gives_root_id(&args) {
+            return Some((Step::RootAccount, cmd));
         }
         if ACCOUNT_CHANGERS.contains(&name.as_str()) {
             // `passwd -S` only shows an account's status.
@@ -3572,6 +3698,113 @@ mod tests {
         );
     }
 
+    /// Session 10: a second root account, a hidden server-side script or one written by
+    /// code typed on an interpreter's command line are steps whatever the lineage; a
+    /// system record emptied by a person is told from a housekeeping or application log.
+    #[test]
+    fn root_accounts_hand_typed_web_scripts_and_emptied_system_records() {
+        let step = |json: &str| attack_step(&ev(json)).map(|(s, _)| s);
+        let exec = |name: &str, cmd: &str| {
+            step(&format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"proc.name":"{name}","proc.cmdline":{}}}"#,
+                serde_json::Value::from(cmd)
+            ))
+        };
+        for cmd in [
+            "useradd -o -u 0 -g 0 -M -d /var/lib/.x -s /bin/bash sysupd",
+            "useradd -u 0 -o toor",
+            "usermod --uid=0 backup",
+            "usermod -u 0000 -o svc",
+            "useradd --non-unique --uid 1000 shadowuser",
+            "useradd -ou 0 x",
+        ] {
+            let name = cmd.split_whitespace().next().unwrap();
+            assert_eq!(exec(name, cmd), Some(Step::RootAccount), "{cmd}");
+        }
+        for cmd in [
+            "useradd --system --home /nonexistent --no-create-home _tcpdump",
+            "useradd -u 1001 -m alice",
+            "usermod -aG sudo alice",
+        ] {
+            let name = cmd.split_whitespace().next().unwrap();
+            assert_eq!(exec(name, cmd), Some(Step::AccountChange), "{cmd}");
+        }
+        // Server-side scripts: hidden, or written by code on an interpreter's command
+        // line, whatever the lineage; a package manager installing one is not a step.
+        let write = |name: &str, cmd: &str, path: &str| {
+            step(&format!(
+                r#"{{"evt.type":"openat","evt.rawres":3,"evt.arg.flags":"O_WRONLY|O_CREAT","proc.name":"{name}","proc.cmdline":{},"proc.pname":"bash","fd.name":"{path}"}}"#,
+                serde_json::Value::from(cmd)
+            ))
+        };
+        assert_eq!(
+            write(
+                "php",
+                "php -r file_put_contents('/srv/lms/local/x.php', $argv[1]);",
+                "/srv/lms/local/x.php"
+            ),
+            Some(Step::WebScript)
+        );
+        assert_eq!(
+            write(
+                "cp",
+                "cp /root/x /var/www/html/.cache.php",
+                "/var/www/html/.cache.php"
+            ),
+            Some(Step::WebScript)
+        );
+        assert_eq!(
+            write(
+                "php",
+                "php /srv/lms/admin/cli/upgrade.php",
+                "/srv/lms/local/x.php"
+            ),
+            None
+        );
+        assert_eq!(
+            write(
+                "dpkg",
+                "dpkg -i roundcube.deb",
+                "/usr/share/roundcube/.htaccess.php"
+            ),
+            None
+        );
+        // Emptied records: the system's own logs and security records, not housekeeping
+        // data nor an application's log in its directory.
+        let empties = |ty: &str, path: &str, flags: &str| {
+            empties_record_log(&ev(&format!(
+                r#"{{"evt.type":"{ty}","evt.rawres":0,"evt.arg.flags":"{flags}","fs.path.name":"{path}","fd.name":"{path}"}}"#
+            )))
+            .is_some()
+        };
+        assert!(empties("openat", "/var/log/cron", "O_WRONLY|O_TRUNC"));
+        assert!(empties("unlinkat", "/var/log/boot.log", ""));
+        assert!(empties("truncate", "/var/log/messages", ""));
+        assert!(empties("unlinkat", "/var/log/audit/audit.log", ""));
+        assert!(!empties("unlinkat", "/var/log/dpkg.log", ""));
+        assert!(!empties("unlinkat", "/var/log/syslog.2.gz", ""));
+        assert!(!empties("unlinkat", "/var/log/app/debug.log", ""));
+        assert!(!empties(
+            "openat",
+            "/var/log/haproxy.log",
+            "O_WRONLY|O_TRUNC"
+        ));
+        assert!(!empties("openat", "/var/log/cron", "O_WRONLY|O_APPEND"));
+        // A downloader asking the instance metadata or an API for credentials.
+        assert!(cmdline_fetches_secrets(
+            "curl -s -X PUT http://169.254.169.254/latest/api/token -H X: 1"
+        ));
+        assert!(cmdline_fetches_secrets(
+            "/usr/bin/wget -qO- https://api.internal/v1/secrets/db"
+        ));
+        assert!(!cmdline_fetches_secrets(
+            "curl -s http://10.0.0.5:8080/health"
+        ));
+        assert!(!cmdline_fetches_secrets(
+            "python3 fetch.py http://169.254.169.254/"
+        ));
+    }
+
     #[test]
     fn attack_steps_by_kind_of_act_and_target() {
         let step = |json: &str| attack_step(&ev(json)).map(|(s, _)| s);
@@ -3614,7 +3847,7 @@ mod tests {
         // Accounts.
         assert_eq!(
             exec("useradd", "useradd -o -u 0 x"),
-            Some(Step::AccountChange)
+            Some(Step::RootAccount)
         );
         assert_eq!(exec("passwd", "passwd -S root"), None);
         assert_eq!(exec("pwck", "pwck -r"), None);

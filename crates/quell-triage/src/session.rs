@@ -744,6 +744,7 @@ impl Sessions {
             | Step::ScriptArgument
             | Step::HiddenStaging
             | Step::WebScript
+            | Step::RootAccount
             | Step::ShellEscape => true,
             Step::ScriptRun => crate::evidence::hidden_staging(what),
             _ => false,

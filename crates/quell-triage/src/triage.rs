@@ -1289,8 +1289,10 @@ impl Triage<'_> {
                     st,
                     crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch
                 )
-            }) || text(ev, "proc.cmdline")
-                .is_some_and(|cmd| crate::evidence::cmdline_asks_for_secrets(&cmd))
+            }) || text(ev, "proc.cmdline").is_some_and(|cmd| {
+                crate::evidence::cmdline_asks_for_secrets(&cmd)
+                    || crate::evidence::cmdline_fetches_secrets(&cmd)
+            })
         };
         let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
@@ -1334,6 +1336,7 @@ impl Triage<'_> {
         // computed once, for `person_quiet` and for the `quiet_session` anchor.
         let person_clear = interactive
             && kinds.is_empty()
+            && crate::evidence::empties_record_log(ev).is_none()
             && sessions.seen(records, at)
             && sessions.person_trace(records, at).is_none();
         if let Some(h) = self.person_quiet(ev, records, at, sessions, person_clear) {
@@ -1680,6 +1683,11 @@ mod tests {
   desc: network tool launched
   condition: evt.type = execve and proc.name in (tcpdump, nmap)
   output: network tool (cmdline=%proc.cmdline parent=%proc.pname)
+  priority: NOTICE
+- rule: User mgmt binaries
+  desc: account tools
+  condition: evt.type = execve and proc.name in (useradd, usermod)
+  output: account tool (cmdline=%proc.cmdline parent=%proc.pname)
   priority: NOTICE
 "#;
 
@@ -2693,6 +2701,32 @@ mod tests {
         assert_eq!(quiet, Verdict::LikelyFalsePositive);
     }
 
+    /// Session 10: an account given user id 0 (`useradd -o -u 0`) is a step no routine
+    /// work takes, in any lineage (a package's maintainer script included): it vetoes.
+    /// A package's system account is not one.
+    #[test]
+    fn a_second_root_account_vetoes_in_any_lineage() {
+        let run = |sid: i64, cmd: &str| -> Vec<ClusterReport> {
+            let lines = vec![l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":1,"proc.name":"useradd","proc.exepath":"/usr/sbin/useradd","proc.cmdline":cmd,"proc.tty":0,"proc.pname":"tcpdump.postins","proc.aname[2]":"dpkg","proc.aname[3]":"unattended-upgr","user.name":"root","user.uid":0}),
+            )];
+            verdict_of(&lines, "User mgmt binaries")
+        };
+        let r = run(900, "useradd -o -u 0 -g 0 -M -s /bin/bash sysupd");
+        assert!(
+            signals(&r[0]).contains(&"session_attack_step"),
+            "{:#?}",
+            r[0]
+        );
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        let r = run(901, "useradd --system --no-create-home _tcpdump");
+        assert!(
+            !signals(&r[0]).contains(&"session_attack_step"),
+            "{:#?}",
+            r[0]
+        );
+    }
+
     /// Issue 11 (terminal helpers): a terminal client's `sh -c "stty -echo; stty echo;
     /// tput cols"` is harmless whoever runs it: anchored even in a person's session when
     /// the shell is the system's own. A shell string with any other command, a
@@ -3078,6 +3112,15 @@ mod tests {
         assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
         assert!(signals(&r[0]).contains(&"person_quiet"), "{:#?}", r[0]);
         assert_eq!(r[0].anchor.as_deref(), Some("person_quiet (quiet_session)"));
+        // The same person emptying a record of the system's own (session 10) is not
+        // anchored by the quiet session: it is how a trail is wiped.
+        let r = verdict_of(
+            &session(900, "/var/log/cron", "/usr/bin/rm", true, vec![]),
+            "Clear Log Activities",
+        );
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(!signals(&r[0]).contains(&"person_quiet"), "{:#?}", r[0]);
         // Ordinary work beside it keeps the anchor: a local health check, reading a
         // configuration and a process's command line, destroying an old key.
         let benign = vec![

@@ -1122,8 +1122,13 @@ fn judgment_figures_live() {
 // holdout5); hand/test: 0 attack clusters likely FP, 2 mixed, precision 1.000, recall 0.250
 // (9 of 36), tuned 6 of 17. The precision floor is the issue's 0.97, and no attack cluster
 // called likely FP is asserted as the issue states it.
+// Session 10: recall floor 0.25 -> 0.19 (7 of 36), a deliberate trade: a person emptying a
+// system log of the host's own (syslog, cron, boot, daemon logs) is no longer anchored by a
+// quiet session (`evidence::empties_record_log`), because the blind holdout8 had two attack
+// clusters doing exactly that, called likely FP; hand/test lost 2 benign clusters to it
+// (measured twice, aggregates only), live/train 1 and holdout6 1.
 const MAX_MIXED: usize = 2;
-const FLOOR_RECALL: f64 = 0.25;
+const FLOOR_RECALL: f64 = 0.19;
 const FLOOR_PRECISION: f64 = 0.97;
 const FLOOR_TUNED: f64 = 0.35;
 // The live recordings' TEST split: no attack cluster called likely FP and no mixed cluster
