@@ -32,7 +32,7 @@ use crate::{
 
 /// The newest schema version this backend knows: the same number as SQLite's (one version
 /// number for the store; a migration that concerns one backend only is a no-op in the other).
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// The advisory lock class of quell (`QUEL`); key 0 guards migrations, key 1 partition DDL.
 const LOCK_CLASS: i32 = 0x5155_454c;
@@ -149,6 +149,13 @@ CREATE TABLE audit (
     // alerts have been unique on (key, time_ns) since version 1 (the partition key must be
     // in the constraint). Nothing to do: the version number is shared by both backends.
     r#"SELECT 1"#,
+    // 3: no foreign key from alerts to clusters. It made PostgreSQL look up and lock
+    // (KEY SHARE, a multixact when batches share a cluster) the cluster row of every inserted
+    // alert: about 15 % of the server's CPU at ingest (BENCHMARKS.md). The store itself is
+    // what keeps the reference: an alert's cluster id comes from the clusters table in the
+    // alert's own transaction, and clusters are never deleted (retention keeps them, at a
+    // count of 0).
+    r#"ALTER TABLE alerts DROP CONSTRAINT IF EXISTS alerts_cluster_id_fkey"#,
 ];
 
 /// An error inside the backend: PostgreSQL's (kept whole so its SQLSTATE decides on a
@@ -254,6 +261,13 @@ fn pool_error(e: deadpool_postgres::PoolError) -> Error {
 impl Pg {
     /// Connects, migrates (refusing a newer schema untouched), builds the pool.
     pub(crate) async fn open(spec: &str, options: &Options) -> Result<Pg> {
+        let pg = Pg::connect(spec, options)?;
+        pg.migrate(SCHEMA_VERSION).await?;
+        Ok(pg)
+    }
+
+    /// The pool, without touching the database (connections are made when first used).
+    fn connect(spec: &str, options: &Options) -> Result<Pg> {
         let cfg: tokio_postgres::Config = spec
             .parse()
             .map_err(|e| Error::Invalid(format!("not a PostgreSQL connection URL: {e}")))?;
@@ -276,13 +290,11 @@ impl Pg {
             .wait_timeout(Some(Duration::from_secs(60)))
             .build()
             .map_err(|e| Error::Database(format!("PostgreSQL pool: {e}")))?;
-        let pg = Pg {
+        Ok(Pg {
             pool,
             label,
             partitions: Mutex::new(HashSet::new()),
-        };
-        pg.migrate().await?;
-        Ok(pg)
+        })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -295,7 +307,10 @@ impl Pg {
         self.pool.close();
     }
 
-    async fn migrate(&self) -> Result<()> {
+    /// Applies the migrations up to version `target` (the binary's, [`SCHEMA_VERSION`],
+    /// except in tests that build an older database); refuses a database newer than this
+    /// binary, untouched.
+    async fn migrate(&self, target: i64) -> Result<()> {
         let mut client = self.client().await?;
         let r: PResult<()> = async {
             let t = client.transaction().await?;
@@ -320,7 +335,7 @@ impl Pg {
             }
             for (i, sql) in MIGRATIONS.iter().enumerate() {
                 let v = i as i64 + 1;
-                if v > found {
+                if v > found && v <= target {
                     t.batch_execute(sql).await?;
                     t.execute("DELETE FROM schema_version", &[]).await?;
                     t.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&v])
@@ -1558,4 +1573,186 @@ fn token_row(r: &Row) -> Result<TokenInfo> {
         created_by: text(r, 4)?,
         revoked_ns: revoked.map(un),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NewAlert, NewDecision, Target, Verdict};
+
+    /// A database of its own on the test server (`QUELL_TEST_POSTGRES`, as the store's
+    /// integration tests), dropped afterwards, also when the test fails.
+    struct Db {
+        admin: String,
+        name: String,
+        spec: String,
+    }
+
+    impl Db {
+        async fn new() -> Db {
+            let admin = std::env::var("QUELL_TEST_POSTGRES")
+                .unwrap_or_else(|_| "postgresql:///postgres?host=/var/run/postgresql".into());
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let name = format!("quell_unit_{}_{nanos}", std::process::id());
+            let c = client(&admin).await;
+            c.batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            // The URL with the database replaced: `scheme://authority/name?query`.
+            let (scheme, rest) = admin.split_once("://").unwrap();
+            let (head, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let authority = head.split_once('/').map_or(head, |(a, _)| a);
+            let spec = format!("{scheme}://{authority}/{name}?{query}");
+            Db { admin, name, spec }
+        }
+    }
+
+    impl Drop for Db {
+        fn drop(&mut self) {
+            let (admin, name) = (self.admin.clone(), self.name.clone());
+            let r = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    client(&admin)
+                        .await
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await
+                })
+            })
+            .join();
+            if !matches!(r, Ok(Ok(()))) && !std::thread::panicking() {
+                panic!("could not drop the test database: {r:?}");
+            }
+        }
+    }
+
+    async fn client(url: &str) -> tokio_postgres::Client {
+        let (c, conn) = tokio_postgres::connect(url, NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("no PostgreSQL at {url:?} ({e}): see the crate README"));
+        tokio::spawn(conn);
+        c
+    }
+
+    fn batch(range: std::ops::Range<u64>) -> Batch {
+        let alerts = range
+            .map(|i| {
+                NewAlert::new(
+                    serde_json::json!({
+                        "rule": format!("R{}", i % 3), "priority": "Warning", "hostname": "h",
+                        "time": format!("2024-01-01T00:00:{:02}.{:09}Z", i % 60, i),
+                        "output": format!("o {i}"),
+                        "output_fields": {"container.image.repository": "img"},
+                    })
+                    .to_string(),
+                )
+            })
+            .collect();
+        crate::prep::prepare("s", alerts, 7).unwrap()
+    }
+
+    type Rows = Vec<(i64, Vec<u8>, String, i64)>;
+
+    async fn rows(c: &tokio_postgres::Client) -> Rows {
+        c.query(
+            "SELECT id, key, raw, cluster_id FROM alerts ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect()
+    }
+
+    /// Foreign keys to clusters: on `alerts` and on each of its partitions.
+    async fn foreign_keys(c: &tokio_postgres::Client) -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = 'clusters'::regclass",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+    }
+
+    /// A database at the previous schema version, with alerts, clusters and a decision, is
+    /// migrated by the current code with everything kept (ids, keys, clusters, decisions;
+    /// retries still duplicates); a database marked newer than the binary is then refused
+    /// and left untouched.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_previous_schema_is_migrated_and_a_newer_one_refused() {
+        let db = Db::new().await;
+        let options = Options::default();
+        let old = Pg::connect(&db.spec, &options).unwrap();
+        old.migrate(SCHEMA_VERSION - 1).await.unwrap();
+        assert_eq!(old.schema_version().await.unwrap(), SCHEMA_VERSION - 1);
+        let out = old.ingest(&batch(0..50)).await.unwrap();
+        assert_eq!((out.stored, out.duplicates), (50, 0));
+        let decided = old
+            .decide(
+                &NewDecision::new(Target::Cluster(1), Verdict::Benign, "ana", "known job"),
+                9,
+            )
+            .await
+            .unwrap();
+        old.close();
+        let c = client(&db.spec).await;
+        let before = rows(&c).await;
+        assert_eq!(before.len(), 50);
+        // Version 2 had the foreign key that version 3 drops (on `alerts` and its one
+        // partition).
+        if SCHEMA_VERSION == 3 {
+            assert_eq!(foreign_keys(&c).await, 2);
+        }
+
+        let pg = Pg::open(&db.spec, &options).await.unwrap();
+        assert_eq!(pg.schema_version().await.unwrap(), SCHEMA_VERSION);
+        assert_eq!(rows(&c).await, before);
+        assert_eq!(foreign_keys(&c).await, 0);
+        assert_eq!(pg.decisions(None).await.unwrap(), vec![decided]);
+        // A retry of what the old schema stored, and more: the old alerts are duplicates
+        // with their ids, the new ones follow.
+        let out = pg.ingest(&batch(40..60)).await.unwrap();
+        assert_eq!((out.stored, out.duplicates), (10, 10));
+        assert_eq!(
+            out.ids[..10],
+            before[40..].iter().map(|r| r.0).collect::<Vec<_>>()[..]
+        );
+        let counts: i64 = c
+            .query_one("SELECT sum(count)::int8 FROM clusters", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(counts, 60);
+        pg.close();
+
+        // Marked newer than this binary: refused, nothing changed.
+        c.execute(
+            "UPDATE schema_version SET version = $1",
+            &[&(SCHEMA_VERSION + 1)],
+        )
+        .await
+        .unwrap();
+        let kept = rows(&c).await;
+        match Pg::open(&db.spec, &options).await {
+            Err(Error::SchemaTooNew { found, known }) => {
+                assert_eq!((found, known), (SCHEMA_VERSION + 1, SCHEMA_VERSION));
+            }
+            other => panic!("a newer schema was opened: {:?}", other.map(|p| p.label)),
+        }
+        let v: i64 = c
+            .query_one("SELECT version FROM schema_version", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(v, SCHEMA_VERSION + 1);
+        assert_eq!(rows(&c).await, kept);
+    }
 }
