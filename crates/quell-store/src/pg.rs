@@ -248,6 +248,8 @@ pub(crate) struct Pg {
     pub(crate) label: String,
     /// Days whose partition this process knows exists.
     partitions: Mutex<HashSet<i64>>,
+    /// Rows an alert query reads at most for one page ([`Options::scan_budget`]).
+    scan_budget: usize,
 }
 
 fn pool_error(e: deadpool_postgres::PoolError) -> Error {
@@ -294,6 +296,7 @@ impl Pg {
             pool,
             label,
             partitions: Mutex::new(HashSet::new()),
+            scan_budget: options.scan_budget.max(1),
         })
     }
 
@@ -426,7 +429,7 @@ impl Pg {
 
     pub(crate) async fn alerts(&self, q: &AlertQuery) -> Result<AlertPage> {
         let c = self.client().await?;
-        alerts(&c, q).await.map_err(Error::from)
+        alerts(&c, q, self.scan_budget).await.map_err(Error::from)
     }
 
     pub(crate) async fn alert(&self, id: i64) -> Result<Option<StoredAlert>> {
@@ -1193,53 +1196,89 @@ fn bytes(s: &str) -> Vec<u8> {
     s.as_bytes().to_vec()
 }
 
-async fn alerts(c: &deadpool_postgres::Object, q: &AlertQuery) -> PResult<AlertPage> {
-    let mut sql = Sql::new(format!(
-        "SELECT {ALERT_COLUMNS}, {} FROM alerts WHERE true",
-        if q.with_context {
-            "context"
-        } else {
-            "NULL::text"
+async fn alerts(
+    c: &deadpool_postgres::Object,
+    q: &AlertQuery,
+    budget: usize,
+) -> PResult<AlertPage> {
+    // As SQLite's (`sqlite::alerts`): one filter is sought through its index (the first
+    // present of cluster, host, rule, namespace, container; else the time index), with the
+    // time range and the cursor, in an inner query that reads at most `budget` rows; the
+    // other filters are checked on each of those rows. Only the matching rows come back,
+    // and the last row read (`n = budget`) when the budget ran out: a rare combination or a
+    // text found in few alerts costs a bounded scan and a partial page with a cursor, never
+    // a scan of the whole table in one request.
+    let mut sql = Sql::new(String::new());
+    let mut seek: Option<&str> = None;
+    let mut check: Vec<String> = Vec::new();
+    // Adds `clause` (with `?` placeholders for `vals`) to the seek or to the checks.
+    let mut filter = |sql: &mut Sql, name: &'static str, clause: &str, vals: Vec<Boxed>| {
+        let mut text = String::new();
+        let mut parts = clause.split('?');
+        text.push_str(parts.next().unwrap_or(""));
+        for (v, rest) in vals.into_iter().zip(parts) {
+            sql.args.push(v);
+            text.push_str(&format!("${}", sql.args.len()));
+            text.push_str(rest);
         }
-    ));
+        if !name.is_empty() && seek.is_none() {
+            seek = Some(name);
+            sql.text.push_str(&format!(" AND {text}"));
+        } else {
+            check.push(text);
+        }
+    };
+    if let Some(v) = q.cluster_id {
+        filter(&mut sql, "cluster", "cluster_id = ?", vec![Box::new(v)]);
+    }
+    if let Some(v) = &q.host {
+        filter(&mut sql, "host", "hostname = ?", vec![Box::new(bytes(v))]);
+    }
     if let Some(v) = &q.rule {
-        sql.add(" AND rule = ?", bytes(v));
+        filter(&mut sql, "rule", "rule = ?", vec![Box::new(bytes(v))]);
+    }
+    if let Some(v) = &q.namespace {
+        filter(
+            &mut sql,
+            "namespace",
+            "k8s_ns = ?",
+            vec![Box::new(bytes(v))],
+        );
+    }
+    if let Some(v) = &q.container {
+        filter(
+            &mut sql,
+            "container",
+            "(container_id = ? OR container_image = ?)",
+            vec![Box::new(bytes(v)), Box::new(bytes(v))],
+        );
     }
     if let Some(v) = &q.priority {
         // An unknown priority matches nothing (SQLite's marker has a NUL, which TEXT refuses).
         let p = crate::sqlite::stored_priority(v);
         if p.contains('\0') {
-            sql.text.push_str(" AND false");
+            filter(&mut sql, "", "false", vec![]);
         } else {
-            sql.add(" AND priority = ?", p);
+            filter(&mut sql, "", "priority = ?", vec![Box::new(p)]);
         }
     }
-    if let Some(v) = &q.host {
-        sql.add(" AND hostname = ?", bytes(v));
-    }
-    if let Some(v) = &q.container {
-        sql.add(" AND (container_id = ?", bytes(v));
-        sql.add(" OR container_image = ?)", bytes(v));
-    }
-    if let Some(v) = &q.namespace {
-        sql.add(" AND k8s_ns = ?", bytes(v));
-    }
     if let Some(v) = &q.sensor {
-        sql.add(" AND sensor = ?", bytes(v));
+        filter(&mut sql, "", "sensor = ?", vec![Box::new(bytes(v))]);
     }
-    if let Some(v) = q.cluster_id {
-        sql.add(" AND cluster_id = ?", v);
+    if let Some(v) = &q.text {
+        // Literal: position() has no wildcards.
+        filter(
+            &mut sql,
+            "",
+            "(position(? in output) > 0 OR position(? in rule) > 0)",
+            vec![Box::new(bytes(v)), Box::new(bytes(v))],
+        );
     }
     if let Some(v) = q.since_ns {
         sql.add(" AND time_ns >= ?", ns(v));
     }
     if let Some(v) = q.until_ns {
         sql.add(" AND time_ns < ?", ns(v));
-    }
-    if let Some(v) = &q.text {
-        // Literal: position() has no wildcards.
-        sql.add(" AND (position(? in output) > 0", bytes(v));
-        sql.add(" OR position(? in rule) > 0)", bytes(v));
     }
     if let Some(cur) = &q.cursor {
         let (t, id) = crate::sqlite::parse_alert_cursor(cur)?;
@@ -1248,28 +1287,67 @@ async fn alerts(c: &deadpool_postgres::Object, q: &AlertQuery) -> PResult<AlertP
         sql.add(" AND id < ?))", id);
     }
     let limit = crate::sqlite::limit_of(q.limit);
-    sql.text.push_str(&format!(
-        " ORDER BY time_ns DESC, id DESC LIMIT {}",
-        limit + 1
-    ));
+    let budget = budget.max(limit + 1);
+    let context = if q.with_context {
+        "context"
+    } else {
+        "NULL::text"
+    };
+    let seek_where = std::mem::take(&mut sql.text);
+    sql.text = if check.is_empty() {
+        format!(
+            "SELECT {ALERT_COLUMNS}, {context}, true, 0::int8 FROM alerts WHERE true{seek_where}
+             ORDER BY time_ns DESC, id DESC LIMIT {}",
+            limit + 1
+        )
+    } else {
+        // The inner query reads at most `budget` rows in page order; the outer one keeps the
+        // matches and the last row read, and stops at `limit + 1` of them.
+        format!(
+            "SELECT {ALERT_COLUMNS}, {context}, hit, n FROM (
+               SELECT *, {hit} AS hit, row_number() OVER (ORDER BY time_ns DESC, id DESC) AS n
+               FROM (SELECT * FROM alerts WHERE true{seek_where}
+                     ORDER BY time_ns DESC, id DESC LIMIT {budget}) AS r
+             ) AS s WHERE hit OR n = {budget}
+             ORDER BY time_ns DESC, id DESC LIMIT {}",
+            limit + 1,
+            hit = check.join(" AND "),
+        )
+    };
     let st = c.prepare_cached(&sql.text).await?;
     let rows = c.query(&st, &sql.refs()).await?;
-    let mut alerts = rows.iter().map(alert_row).collect::<Result<Vec<_>>>()?;
-    let next_cursor = if alerts.len() > limit {
+    let mut alerts = Vec::new();
+    let mut last_read: Option<(i64, i64)> = None;
+    for r in &rows {
+        let n: i64 = r.get(17);
+        if usize::try_from(n).is_ok_and(|n| n == budget) {
+            last_read = Some((r.get(3), r.get(0)));
+        }
+        if r.get::<_, bool>(16) {
+            alerts.push(alert_row(r)?);
+        }
+    }
+    let (next_cursor, partial) = if alerts.len() > limit {
         alerts.truncate(limit);
-        alerts
+        let cursor = alerts
             .last()
-            .map(|a| format!("a{}.{}", ns(a.time_ns), a.id))
+            .map(|a| format!("a{}.{}", ns(a.time_ns), a.id));
+        (cursor, false)
+    } else if let Some((t, id)) = last_read {
+        // The budget ran out: the search goes on from the last row read.
+        (Some(format!("a{t}.{id}")), true)
     } else {
-        None
+        (None, false)
     };
-    // PostgreSQL answers whole pages: its planner bounds the work (no scan budget here).
     Ok(AlertPage {
         alerts,
         next_cursor,
-        partial: false,
+        partial,
     })
 }
+
+/// A statement parameter.
+type Boxed = Box<dyn ToSql + Sync + Send>;
 
 fn target_parts(t: Target) -> (&'static str, i64) {
     match t {
