@@ -246,10 +246,7 @@ fn run_one(
             let admin = std::env::var("QUELL_BENCH_POSTGRES")
                 .unwrap_or_else(|_| "postgresql:///postgres?host=/var/run/postgresql".into());
             // A name made of integers and the label's letters and digits only.
-            let safe: String = label
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .collect();
+            let safe: String = label.chars().filter(char::is_ascii_alphanumeric).collect();
             let name = format!("quell_httpbench_{}_{safe}_{n}", std::process::id());
             psql(&admin, &format!("CREATE DATABASE {name}"));
             Db::Postgres(admin, name)
