@@ -905,11 +905,15 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
 
     // Ids in the batch's order, taken before the insert (which runs in key order, the order
     // in which concurrent batches lock the unique index).
-    let ids: Vec<i64> = t
-        .query(
+    // Every statement of the batch is prepared once per connection (`prepare_cached`): a
+    // batch costs its statements' executions, no parsing or planning.
+    let next_ids = t
+        .prepare_cached(
             "SELECT nextval(pg_get_serial_sequence('alerts', 'id')) FROM generate_series(1, $1::int8)",
-            &[&(uniq.len() as i64)],
         )
+        .await?;
+    let ids: Vec<i64> = t
+        .query(&next_ids, &[&(uniq.len() as i64)])
         .await?
         .iter()
         .map(|r| r.get::<_, i64>(0))
@@ -996,15 +1000,14 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
         }
     }
     if !dup_keys.is_empty() {
-        for r in t
-            .query(
+        let stored_before = t
+            .prepare_cached(
                 "SELECT a.key, a.id FROM alerts a
                  JOIN unnest($1::bytea[], $2::int8[]) AS u(key, time_ns)
                    ON a.key = u.key AND a.time_ns = u.time_ns",
-                &[&dup_keys, &dup_times],
             )
-            .await?
-        {
+            .await?;
+        for r in t.query(&stored_before, &[&dup_keys, &dup_times]).await? {
             id_of.insert(r.get(0), r.get(1));
         }
     }
@@ -1036,19 +1039,21 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
         let cn: Vec<i64> = agg.values().map(|v| v.0).collect();
         let cf: Vec<i64> = agg.values().map(|v| v.1).collect();
         let cl: Vec<i64> = agg.values().map(|v| v.2).collect();
-        t.execute(
-            "SELECT 1 FROM clusters WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
-            &[&cid],
-        )
-        .await?;
-        t.execute(
-            "UPDATE clusters c SET count = c.count + u.n, first_ns = least(c.first_ns, u.f),
-               last_ns = greatest(c.last_ns, u.l)
-             FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[]) AS u(id, n, f, l)
-             WHERE c.id = u.id",
-            &[&cid, &cn, &cf, &cl],
-        )
-        .await?;
+        let lock = t
+            .prepare_cached(
+                "SELECT 1 FROM clusters WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+            )
+            .await?;
+        t.execute(&lock, &[&cid]).await?;
+        let update = t
+            .prepare_cached(
+                "UPDATE clusters c SET count = c.count + u.n, first_ns = least(c.first_ns, u.f),
+                   last_ns = greatest(c.last_ns, u.l)
+                 FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[]) AS u(id, n, f, l)
+                 WHERE c.id = u.id",
+            )
+            .await?;
+        t.execute(&update, &[&cid, &cn, &cf, &cl]).await?;
     }
     Ok(out)
 }
