@@ -1306,15 +1306,20 @@ async fn alerts(
             limit + 1
         )
     } else {
-        // The inner query reads at most `budget` rows in page order; the outer one keeps the
-        // matches and the last row read, and stops at `limit + 1` of them.
+        // The inner query reads at most `budget` rows in page order and numbers them, carrying
+        // only their time, id and whether they match (so that the numbering does not copy
+        // whole rows); the matches and the last row read are joined back to their rows, in
+        // the same order, until `limit + 1` of them.
         format!(
-            "SELECT {ALERT_COLUMNS}, {context}, hit, n FROM (
-               SELECT *, {hit} AS hit, row_number() OVER (ORDER BY time_ns DESC, id DESC) AS n
-               FROM (SELECT * FROM alerts WHERE true{seek_where}
+            "SELECT {ALERT_COLUMNS}, {context}, s.hit, s.n
+             FROM (
+               SELECT t, i, hit, row_number() OVER (ORDER BY t DESC, i DESC) AS n
+               FROM (SELECT time_ns AS t, id AS i, {hit} AS hit FROM alerts WHERE true{seek_where}
                      ORDER BY time_ns DESC, id DESC LIMIT {budget}) AS r
-             ) AS s WHERE hit OR n = {budget}
-             ORDER BY time_ns DESC, id DESC LIMIT {}",
+             ) AS s
+             JOIN alerts a ON a.time_ns = s.t AND a.id = s.i
+             WHERE s.hit OR s.n = {budget}
+             ORDER BY s.t DESC, s.i DESC LIMIT {}",
             limit + 1,
             hit = check.join(" AND "),
         )
