@@ -1,4 +1,5 @@
-//! HTTP ingest benchmark: release `quell serve` binaries on loopback with SQLite, N
+//! HTTP ingest benchmark: release `quell serve` binaries on loopback with SQLite (or
+//! PostgreSQL), N
 //! concurrent senders posting Falco JSON arrays of 500 varied alerts over keep-alive
 //! connections. Per binary: sustained alerts/s, p50/p95/max request latency, the server's
 //! CPU seconds and peak RSS (`VmHWM` of /proc/PID/status), the load average before and
@@ -15,7 +16,13 @@
 //! `target/release/quell`), `QUELL_BENCH_ALERTS` (per run, default 200000),
 //! `QUELL_BENCH_SENDERS` (default 4), `QUELL_BENCH_ROUNDS` (runs of each binary, default 1),
 //! `QUELL_BENCH_DIR` (where the databases go; default a temporary directory),
-//! `QUELL_BENCH_SERVE_ARGS` (extra arguments of `quell serve`, split on spaces).
+//! `QUELL_BENCH_SERVE_ARGS` (extra arguments of `quell serve`, split on spaces),
+//! `QUELL_BENCH_BACKENDS` (`sqlite`, `postgres` or both, comma separated, each run in turn;
+//! default `sqlite`), `QUELL_BENCH_POSTGRES` (a URL of a database the role may connect to
+//! and `CREATE DATABASE` from; default the local socket as the current user): each
+//! PostgreSQL run creates its own database there with `psql` and drops it afterwards, and
+//! the table adds the CPU seconds of the PostgreSQL server's processes (those of
+//! `pg_stat_activity`, read from `/proc`: a server on this machine).
 //! Without `--bench` (`cargo test --benches`) it does nothing.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -138,6 +145,52 @@ impl Conn {
     }
 }
 
+/// `psql URL -Atc SQL`'s output lines.
+fn psql(url: &str, sql: &str) -> Vec<String> {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-Atc", sql])
+        .output()
+        .expect("psql (the PostgreSQL client) is needed for QUELL_BENCH_BACKENDS=postgres");
+    assert!(out.status.success(), "psql {sql:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// `url` with its database replaced by `db`.
+fn with_dbname(url: &str, db: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let (head, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let authority = head.split_once('/').map_or(head, |(a, _)| a);
+    format!("{scheme}://{authority}/{db}?{query}")
+}
+
+/// CPU clock ticks of the PostgreSQL server's processes, by process id.
+fn pg_ticks(url: &str) -> std::collections::HashMap<u32, u64> {
+    psql(url, "SELECT pid FROM pg_stat_activity")
+        .iter()
+        .filter_map(|p| p.parse::<u32>().ok())
+        .map(|pid| (pid, (cpu_s(pid) * 100.0).round() as u64))
+        .collect()
+}
+
+/// Where a run's database is.
+enum Db {
+    Sqlite(std::path::PathBuf),
+    /// The admin URL and the database's name.
+    Postgres(String, String),
+}
+
+impl Db {
+    fn spec(&self) -> String {
+        match self {
+            Db::Sqlite(p) => p.to_str().expect("utf-8 path").to_string(),
+            Db::Postgres(admin, name) => with_dbname(admin, name),
+        }
+    }
+}
+
 fn start(bin: &str, db: &str, extra: &[String]) -> (Child, String) {
     let mut child = Command::new(bin)
         .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
@@ -178,6 +231,7 @@ fn ms(d: Duration) -> String {
 #[allow(clippy::too_many_arguments)]
 fn run_one(
     label: &str,
+    backend: &str,
     bin: &str,
     dir: &std::path::Path,
     n: usize,
@@ -186,8 +240,20 @@ fn run_one(
     senders: usize,
     extra: &[String],
 ) {
-    let db_path = dir.join(format!("{label}-{n}.db"));
-    let db = db_path.to_str().expect("utf-8 path").to_string();
+    let store = match backend {
+        "sqlite" => Db::Sqlite(dir.join(format!("{label}-{n}.db"))),
+        "postgres" => {
+            let admin = std::env::var("QUELL_BENCH_POSTGRES")
+                .unwrap_or_else(|_| "postgresql:///postgres?host=/var/run/postgresql".into());
+            // A name made of integers and the label's letters and digits only.
+            let safe: String = label.chars().filter(char::is_ascii_alphanumeric).collect();
+            let name = format!("quell_httpbench_{}_{safe}_{n}", std::process::id());
+            psql(&admin, &format!("CREATE DATABASE {name}"));
+            Db::Postgres(admin, name)
+        }
+        other => panic!("unknown backend {other:?} in QUELL_BENCH_BACKENDS"),
+    };
+    let db = store.spec();
     let out = Command::new(bin)
         .args([
             "token", "new", "--db", &db, "--role", "sensor", "--name", "bench",
@@ -198,6 +264,10 @@ fn run_one(
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let (mut child, addr) = start(bin, &db, extra);
     let pid = child.id();
+    let pg0 = match &store {
+        Db::Postgres(..) => Some(pg_ticks(&db)),
+        Db::Sqlite(_) => None,
+    };
     let load0 = loadavg();
     let cpu0 = cpu_s(pid);
     let t0 = Instant::now();
@@ -232,39 +302,60 @@ fn run_one(
     let cpu = cpu_s(pid) - cpu0;
     let hwm = status_kb(pid, "VmHWM:");
     let load1 = loadavg();
+    let pg_cpu = pg0.map(|before| {
+        let ticks: u64 = pg_ticks(&db)
+            .iter()
+            .map(|(p, t)| t.saturating_sub(before.get(p).copied().unwrap_or(0)))
+            .sum();
+        ticks as f64 / 100.0
+    });
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
     let _ = child.wait();
-    let size: u64 = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter(|e| {
-                    e.file_name()
-                        .to_string_lossy()
-                        .starts_with(&format!("{label}-{n}.db"))
-                })
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0);
+    let size: u64 = match &store {
+        Db::Sqlite(_) => std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| {
+                        e.file_name()
+                            .to_string_lossy()
+                            .starts_with(&format!("{label}-{n}.db"))
+                    })
+                    .filter_map(|e| e.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0),
+        Db::Postgres(..) => psql(&db, "SELECT pg_database_size(current_database())")
+            .first()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    };
     assert_eq!(
         stored as usize, total,
         "every alert is new: each is stored once"
     );
     println!(
-        "| {label} | {stored} | {secs:.1} | **{:.0}** | {} | {} | {} | {cpu:.1} | {:.0} | {} | {:.0} | {load0} → {load1} |",
+        "| {label} | {backend} | {stored} | {secs:.1} | **{:.0}** | {} | {} | {} | {cpu:.1} | {:.0} | {} | {} | {:.0} | {load0} → {load1} |",
         stored as f64 / secs,
         ms(pct(&mut lat, 0.5)),
         ms(pct(&mut lat, 0.95)),
         ms(pct(&mut lat, 1.0)),
         stored as f64 / cpu.max(1e-9),
+        pg_cpu.map_or_else(|| "-".to_string(), |c| format!("{c:.1}")),
         hwm / 1024,
         size as f64 / 1e6,
     );
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{db}{suffix}"));
+    match &store {
+        Db::Sqlite(_) => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{db}{suffix}"));
+            }
+        }
+        Db::Postgres(admin, name) => {
+            psql(admin, &format!("DROP DATABASE {name} WITH (FORCE)"));
+        }
     }
 }
 
@@ -306,11 +397,16 @@ fn main() {
         bytes as f64 / total as f64
     );
     println!();
-    println!("| binary | stored | seconds | alerts/s | p50 ms | p95 ms | max ms | server CPU s | alerts per server CPU s | server peak RSS MB | db MB | load average before → after |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let backends = std::env::var("QUELL_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite".into());
+    println!("| binary | db | stored | seconds | alerts/s | p50 ms | p95 ms | max ms | server CPU s | alerts per server CPU s | PostgreSQL CPU s | server peak RSS MB | db MB | load average before → after |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for round in 0..rounds {
-        for (label, bin) in &bins {
-            run_one(label, bin, &dir, round, total, &bodies, senders, &extra);
+        for backend in backends.split(',').map(str::trim) {
+            for (label, bin) in &bins {
+                run_one(
+                    label, backend, bin, &dir, round, total, &bodies, senders, &extra,
+                );
+            }
         }
     }
 }

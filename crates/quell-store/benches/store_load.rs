@@ -132,7 +132,7 @@ fn main() {
                             .unwrap_or(0)
                     }
                 };
-                rt.block_on(bench("sqlite", spec, total, senders, runs, size));
+                rt.block_on(bench("sqlite", spec, total, senders, runs, size, None));
             }
             "postgres" => {
                 let admin = std::env::var("QUELL_STORE_BENCH_POSTGRES")
@@ -158,7 +158,8 @@ fn main() {
                             u64::try_from(n).unwrap_or(0)
                         }
                     };
-                    bench("postgres", spec, total, senders, runs, size).await;
+                    let probe = Some(spec.clone());
+                    bench("postgres", spec, total, senders, runs, size, probe).await;
                     admin_client
                         .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
                         .await
@@ -194,8 +195,80 @@ fn with_dbname(url: &str, db: &str) -> String {
     }
 }
 
-async fn bench<S, F>(label: &str, spec: String, total: usize, senders: usize, runs: usize, size: S)
-where
+/// What the PostgreSQL server did: CPU seconds of its processes (every process in
+/// `pg_stat_activity`: this database's backends and the server's background processes, read
+/// from `/proc`, so only when the server runs on this machine) and its WAL counters.
+#[derive(Default)]
+struct PgSnapshot {
+    /// CPU clock ticks (user + system) by process id.
+    cpu: std::collections::HashMap<i32, u64>,
+    wal_records: i64,
+    wal_fpi: i64,
+    wal_bytes: f64,
+}
+
+fn proc_cpu_ticks(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let f: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+async fn pg_snapshot(url: &str) -> PgSnapshot {
+    let c = pg_client(url).await;
+    let mut s = PgSnapshot::default();
+    for r in c
+        .query("SELECT pid FROM pg_stat_activity", &[])
+        .await
+        .expect("pg_stat_activity")
+    {
+        let pid: i32 = r.get(0);
+        if let Some(t) = proc_cpu_ticks(pid) {
+            s.cpu.insert(pid, t);
+        }
+    }
+    let w = c
+        .query_one(
+            "SELECT wal_records, wal_fpi, wal_bytes::float8 FROM pg_stat_wal",
+            &[],
+        )
+        .await
+        .expect("pg_stat_wal");
+    s.wal_records = w.get(0);
+    s.wal_fpi = w.get(1);
+    s.wal_bytes = w.get(2);
+    s
+}
+
+/// The server's work between two snapshots (the `after` one taken while the store's pool
+/// still holds its connections: a backend that exited between them is not counted).
+fn pg_report(before: &PgSnapshot, after: &PgSnapshot, stored: u64) {
+    let ticks: u64 = after
+        .cpu
+        .iter()
+        .map(|(pid, t)| t.saturating_sub(before.cpu.get(pid).copied().unwrap_or(0)))
+        .sum();
+    let cpu = ticks as f64 / 100.0;
+    let n = stored.max(1) as f64;
+    println!(
+        "ingest: CPU of the PostgreSQL server's processes {cpu:.1} s = {:.0} alerts per server CPU second; WAL {:.0} MB = {:.0} bytes per alert ({} records, {} full-page images)",
+        n / cpu.max(1e-9),
+        (after.wal_bytes - before.wal_bytes) / 1e6,
+        (after.wal_bytes - before.wal_bytes) / n,
+        after.wal_records - before.wal_records,
+        after.wal_fpi - before.wal_fpi,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn bench<S, F>(
+    label: &str,
+    spec: String,
+    total: usize,
+    senders: usize,
+    runs: usize,
+    size: S,
+    pg_probe: Option<String>,
+) where
     S: Fn() -> F,
     F: std::future::Future<Output = u64>,
 {
@@ -204,6 +277,10 @@ where
         let store = Store::open(&spec).await.expect("open");
         let batches = total.div_ceil(BATCH);
         println!("ingest: {total} alerts in batches of {BATCH} from {senders} concurrent senders into {}", quell_store::redacted(&spec));
+        let pg0 = match &pg_probe {
+            Some(url) => Some(pg_snapshot(url).await),
+            None => None,
+        };
         let start = Instant::now();
         let cpu0 = cpu_s();
         let mut tasks = Vec::new();
@@ -252,6 +329,9 @@ where
             ms(pct(&mut lat, 1.0)),
             rss_mb(),
         );
+        if let (Some(url), Some(pg0)) = (&pg_probe, &pg0) {
+            pg_report(pg0, &pg_snapshot(url).await, stored as u64);
+        }
         let size: u64 = size().await;
         println!("database size: {:.0} MB", size as f64 / 1e6);
         println!();

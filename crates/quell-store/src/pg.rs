@@ -149,11 +149,13 @@ CREATE TABLE audit (
     // alerts have been unique on (key, time_ns) since version 1 (the partition key must be
     // in the constraint). Nothing to do: the version number is shared by both backends.
     r#"SELECT 1"#,
-    // 3: SQLite's migration 3 gathers new alerts in a recent table before moving them into
-    // the indexed one; PostgreSQL keeps its index pages in shared buffers and logs rows, not
-    // pages (a whole page only at its first change after a checkpoint), so its commits do
-    // not rewrite a page per distinct value. Nothing to do.
-    r#"SELECT 1"#,
+    // 3 (SQLite's 3 adds its recent table, a SQLite matter): no foreign key from alerts to
+    // clusters. It made PostgreSQL look up and lock (KEY SHARE, a multixact when batches share a cluster) the cluster row of every inserted
+    // alert: about 15 % of the server's CPU at ingest (BENCHMARKS.md). The store itself is
+    // what keeps the reference: an alert's cluster id comes from the clusters table in the
+    // alert's own transaction, and clusters are never deleted (retention keeps them, at a
+    // count of 0).
+    r#"ALTER TABLE alerts DROP CONSTRAINT IF EXISTS alerts_cluster_id_fkey"#,
 ];
 
 /// An error inside the backend: PostgreSQL's (kept whole so its SQLSTATE decides on a
@@ -246,6 +248,8 @@ pub(crate) struct Pg {
     pub(crate) label: String,
     /// Days whose partition this process knows exists.
     partitions: Mutex<HashSet<i64>>,
+    /// Rows an alert query reads at most for one page ([`Options::scan_budget`]).
+    scan_budget: usize,
 }
 
 fn pool_error(e: deadpool_postgres::PoolError) -> Error {
@@ -259,6 +263,13 @@ fn pool_error(e: deadpool_postgres::PoolError) -> Error {
 impl Pg {
     /// Connects, migrates (refusing a newer schema untouched), builds the pool.
     pub(crate) async fn open(spec: &str, options: &Options) -> Result<Pg> {
+        let pg = Pg::connect(spec, options)?;
+        pg.migrate(SCHEMA_VERSION).await?;
+        Ok(pg)
+    }
+
+    /// The pool, without touching the database (connections are made when first used).
+    fn connect(spec: &str, options: &Options) -> Result<Pg> {
         let cfg: tokio_postgres::Config = spec
             .parse()
             .map_err(|e| Error::Invalid(format!("not a PostgreSQL connection URL: {e}")))?;
@@ -281,13 +292,12 @@ impl Pg {
             .wait_timeout(Some(Duration::from_secs(60)))
             .build()
             .map_err(|e| Error::Database(format!("PostgreSQL pool: {e}")))?;
-        let pg = Pg {
+        Ok(Pg {
             pool,
             label,
             partitions: Mutex::new(HashSet::new()),
-        };
-        pg.migrate().await?;
-        Ok(pg)
+            scan_budget: options.scan_budget.max(1),
+        })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -300,7 +310,10 @@ impl Pg {
         self.pool.close();
     }
 
-    async fn migrate(&self) -> Result<()> {
+    /// Applies the migrations up to version `target` (the binary's, [`SCHEMA_VERSION`],
+    /// except in tests that build an older database); refuses a database newer than this
+    /// binary, untouched.
+    async fn migrate(&self, target: i64) -> Result<()> {
         let mut client = self.client().await?;
         let r: PResult<()> = async {
             let t = client.transaction().await?;
@@ -325,7 +338,7 @@ impl Pg {
             }
             for (i, sql) in MIGRATIONS.iter().enumerate() {
                 let v = i as i64 + 1;
-                if v > found {
+                if v > found && v <= target {
                     t.batch_execute(sql).await?;
                     t.execute("DELETE FROM schema_version", &[]).await?;
                     t.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&v])
@@ -416,7 +429,7 @@ impl Pg {
 
     pub(crate) async fn alerts(&self, q: &AlertQuery) -> Result<AlertPage> {
         let c = self.client().await?;
-        alerts(&c, q).await.map_err(Error::from)
+        alerts(&c, q, self.scan_budget).await.map_err(Error::from)
     }
 
     pub(crate) async fn alert(&self, id: i64) -> Result<Option<StoredAlert>> {
@@ -892,11 +905,15 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
 
     // Ids in the batch's order, taken before the insert (which runs in key order, the order
     // in which concurrent batches lock the unique index).
-    let ids: Vec<i64> = t
-        .query(
+    // Every statement of the batch is prepared once per connection (`prepare_cached`): a
+    // batch costs its statements' executions, no parsing or planning.
+    let next_ids = t
+        .prepare_cached(
             "SELECT nextval(pg_get_serial_sequence('alerts', 'id')) FROM generate_series(1, $1::int8)",
-            &[&(uniq.len() as i64)],
         )
+        .await?;
+    let ids: Vec<i64> = t
+        .query(&next_ids, &[&(uniq.len() as i64)])
         .await?
         .iter()
         .map(|r| r.get::<_, i64>(0))
@@ -983,15 +1000,14 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
         }
     }
     if !dup_keys.is_empty() {
-        for r in t
-            .query(
+        let stored_before = t
+            .prepare_cached(
                 "SELECT a.key, a.id FROM alerts a
                  JOIN unnest($1::bytea[], $2::int8[]) AS u(key, time_ns)
                    ON a.key = u.key AND a.time_ns = u.time_ns",
-                &[&dup_keys, &dup_times],
             )
-            .await?
-        {
+            .await?;
+        for r in t.query(&stored_before, &[&dup_keys, &dup_times]).await? {
             id_of.insert(r.get(0), r.get(1));
         }
     }
@@ -1023,19 +1039,21 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
         let cn: Vec<i64> = agg.values().map(|v| v.0).collect();
         let cf: Vec<i64> = agg.values().map(|v| v.1).collect();
         let cl: Vec<i64> = agg.values().map(|v| v.2).collect();
-        t.execute(
-            "SELECT 1 FROM clusters WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
-            &[&cid],
-        )
-        .await?;
-        t.execute(
-            "UPDATE clusters c SET count = c.count + u.n, first_ns = least(c.first_ns, u.f),
-               last_ns = greatest(c.last_ns, u.l)
-             FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[]) AS u(id, n, f, l)
-             WHERE c.id = u.id",
-            &[&cid, &cn, &cf, &cl],
-        )
-        .await?;
+        let lock = t
+            .prepare_cached(
+                "SELECT 1 FROM clusters WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+            )
+            .await?;
+        t.execute(&lock, &[&cid]).await?;
+        let update = t
+            .prepare_cached(
+                "UPDATE clusters c SET count = c.count + u.n, first_ns = least(c.first_ns, u.f),
+                   last_ns = greatest(c.last_ns, u.l)
+                 FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[]) AS u(id, n, f, l)
+                 WHERE c.id = u.id",
+            )
+            .await?;
+        t.execute(&update, &[&cid, &cn, &cf, &cl]).await?;
     }
     Ok(out)
 }
@@ -1183,53 +1201,89 @@ fn bytes(s: &str) -> Vec<u8> {
     s.as_bytes().to_vec()
 }
 
-async fn alerts(c: &deadpool_postgres::Object, q: &AlertQuery) -> PResult<AlertPage> {
-    let mut sql = Sql::new(format!(
-        "SELECT {ALERT_COLUMNS}, {} FROM alerts WHERE true",
-        if q.with_context {
-            "context"
-        } else {
-            "NULL::text"
+async fn alerts(
+    c: &deadpool_postgres::Object,
+    q: &AlertQuery,
+    budget: usize,
+) -> PResult<AlertPage> {
+    // As SQLite's (`sqlite::alerts`): one filter is sought through its index (the first
+    // present of cluster, host, rule, namespace, container; else the time index), with the
+    // time range and the cursor, in an inner query that reads at most `budget` rows; the
+    // other filters are checked on each of those rows. Only the matching rows come back,
+    // and the last row read (`n = budget`) when the budget ran out: a rare combination or a
+    // text found in few alerts costs a bounded scan and a partial page with a cursor, never
+    // a scan of the whole table in one request.
+    let mut sql = Sql::new(String::new());
+    let mut seek: Option<&str> = None;
+    let mut check: Vec<String> = Vec::new();
+    // Adds `clause` (with `?` placeholders for `vals`) to the seek or to the checks.
+    let mut filter = |sql: &mut Sql, name: &'static str, clause: &str, vals: Vec<Boxed>| {
+        let mut text = String::new();
+        let mut parts = clause.split('?');
+        text.push_str(parts.next().unwrap_or(""));
+        for (v, rest) in vals.into_iter().zip(parts) {
+            sql.args.push(v);
+            text.push_str(&format!("${}", sql.args.len()));
+            text.push_str(rest);
         }
-    ));
+        if !name.is_empty() && seek.is_none() {
+            seek = Some(name);
+            sql.text.push_str(&format!(" AND {text}"));
+        } else {
+            check.push(text);
+        }
+    };
+    if let Some(v) = q.cluster_id {
+        filter(&mut sql, "cluster", "cluster_id = ?", vec![Box::new(v)]);
+    }
+    if let Some(v) = &q.host {
+        filter(&mut sql, "host", "hostname = ?", vec![Box::new(bytes(v))]);
+    }
     if let Some(v) = &q.rule {
-        sql.add(" AND rule = ?", bytes(v));
+        filter(&mut sql, "rule", "rule = ?", vec![Box::new(bytes(v))]);
+    }
+    if let Some(v) = &q.namespace {
+        filter(
+            &mut sql,
+            "namespace",
+            "k8s_ns = ?",
+            vec![Box::new(bytes(v))],
+        );
+    }
+    if let Some(v) = &q.container {
+        filter(
+            &mut sql,
+            "container",
+            "(container_id = ? OR container_image = ?)",
+            vec![Box::new(bytes(v)), Box::new(bytes(v))],
+        );
     }
     if let Some(v) = &q.priority {
         // An unknown priority matches nothing (SQLite's marker has a NUL, which TEXT refuses).
         let p = crate::sqlite::stored_priority(v);
         if p.contains('\0') {
-            sql.text.push_str(" AND false");
+            filter(&mut sql, "", "false", vec![]);
         } else {
-            sql.add(" AND priority = ?", p);
+            filter(&mut sql, "", "priority = ?", vec![Box::new(p)]);
         }
     }
-    if let Some(v) = &q.host {
-        sql.add(" AND hostname = ?", bytes(v));
-    }
-    if let Some(v) = &q.container {
-        sql.add(" AND (container_id = ?", bytes(v));
-        sql.add(" OR container_image = ?)", bytes(v));
-    }
-    if let Some(v) = &q.namespace {
-        sql.add(" AND k8s_ns = ?", bytes(v));
-    }
     if let Some(v) = &q.sensor {
-        sql.add(" AND sensor = ?", bytes(v));
+        filter(&mut sql, "", "sensor = ?", vec![Box::new(bytes(v))]);
     }
-    if let Some(v) = q.cluster_id {
-        sql.add(" AND cluster_id = ?", v);
+    if let Some(v) = &q.text {
+        // Literal: position() has no wildcards.
+        filter(
+            &mut sql,
+            "",
+            "(position(? in output) > 0 OR position(? in rule) > 0)",
+            vec![Box::new(bytes(v)), Box::new(bytes(v))],
+        );
     }
     if let Some(v) = q.since_ns {
         sql.add(" AND time_ns >= ?", ns(v));
     }
     if let Some(v) = q.until_ns {
         sql.add(" AND time_ns < ?", ns(v));
-    }
-    if let Some(v) = &q.text {
-        // Literal: position() has no wildcards.
-        sql.add(" AND (position(? in output) > 0", bytes(v));
-        sql.add(" OR position(? in rule) > 0)", bytes(v));
     }
     if let Some(cur) = &q.cursor {
         let (t, id) = crate::sqlite::parse_alert_cursor(cur)?;
@@ -1238,28 +1292,72 @@ async fn alerts(c: &deadpool_postgres::Object, q: &AlertQuery) -> PResult<AlertP
         sql.add(" AND id < ?))", id);
     }
     let limit = crate::sqlite::limit_of(q.limit);
-    sql.text.push_str(&format!(
-        " ORDER BY time_ns DESC, id DESC LIMIT {}",
-        limit + 1
-    ));
+    let budget = budget.max(limit + 1);
+    let context = if q.with_context {
+        "context"
+    } else {
+        "NULL::text"
+    };
+    let seek_where = std::mem::take(&mut sql.text);
+    sql.text = if check.is_empty() {
+        format!(
+            "SELECT {ALERT_COLUMNS}, {context}, true, 0::int8 FROM alerts WHERE true{seek_where}
+             ORDER BY time_ns DESC, id DESC LIMIT {}",
+            limit + 1
+        )
+    } else {
+        // The inner query reads at most `budget` rows in page order and numbers them, carrying
+        // only their time, id and whether they match (so that the numbering does not copy
+        // whole rows); the matches and the last row read are joined back to their rows, in
+        // the same order, until `limit + 1` of them.
+        format!(
+            "SELECT {ALERT_COLUMNS}, {context}, s.hit, s.n
+             FROM (
+               SELECT t, i, hit, row_number() OVER (ORDER BY t DESC, i DESC) AS n
+               FROM (SELECT time_ns AS t, id AS i, {hit} AS hit FROM alerts WHERE true{seek_where}
+                     ORDER BY time_ns DESC, id DESC LIMIT {budget}) AS r
+             ) AS s
+             JOIN alerts a ON a.time_ns = s.t AND a.id = s.i
+             WHERE s.hit OR s.n = {budget}
+             ORDER BY s.t DESC, s.i DESC LIMIT {}",
+            limit + 1,
+            hit = check.join(" AND "),
+        )
+    };
     let st = c.prepare_cached(&sql.text).await?;
     let rows = c.query(&st, &sql.refs()).await?;
-    let mut alerts = rows.iter().map(alert_row).collect::<Result<Vec<_>>>()?;
-    let next_cursor = if alerts.len() > limit {
+    let mut alerts = Vec::new();
+    let mut last_read: Option<(i64, i64)> = None;
+    for r in &rows {
+        let n: i64 = r.get(17);
+        if usize::try_from(n).is_ok_and(|n| n == budget) {
+            last_read = Some((r.get(3), r.get(0)));
+        }
+        if r.get::<_, bool>(16) {
+            alerts.push(alert_row(r)?);
+        }
+    }
+    let (next_cursor, partial) = if alerts.len() > limit {
         alerts.truncate(limit);
-        alerts
+        let cursor = alerts
             .last()
-            .map(|a| format!("a{}.{}", ns(a.time_ns), a.id))
+            .map(|a| format!("a{}.{}", ns(a.time_ns), a.id));
+        (cursor, false)
+    } else if let Some((t, id)) = last_read {
+        // The budget ran out: the search goes on from the last row read.
+        (Some(format!("a{t}.{id}")), true)
     } else {
-        None
+        (None, false)
     };
-    // PostgreSQL answers whole pages: its planner bounds the work (no scan budget here).
     Ok(AlertPage {
         alerts,
         next_cursor,
-        partial: false,
+        partial,
     })
 }
+
+/// A statement parameter.
+type Boxed = Box<dyn ToSql + Sync + Send>;
 
 fn target_parts(t: Target) -> (&'static str, i64) {
     match t {
@@ -1563,4 +1661,189 @@ fn token_row(r: &Row) -> Result<TokenInfo> {
         created_by: text(r, 4)?,
         revoked_ns: revoked.map(un),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NewAlert, NewDecision, Target, Verdict};
+
+    /// A database of its own on the test server (`QUELL_TEST_POSTGRES`, as the store's
+    /// integration tests), dropped afterwards, also when the test fails.
+    struct Db {
+        admin: String,
+        name: String,
+        spec: String,
+    }
+
+    impl Db {
+        async fn new() -> Db {
+            let admin = std::env::var("QUELL_TEST_POSTGRES")
+                .unwrap_or_else(|_| "postgresql:///postgres?host=/var/run/postgresql".into());
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos();
+            let name = format!("quell_unit_{}_{nanos}", std::process::id());
+            let c = client(&admin).await;
+            c.batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+            // The URL with the database replaced: `scheme://authority/name?query`.
+            let (scheme, rest) = admin.split_once("://").unwrap();
+            let (head, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let authority = head.split_once('/').map_or(head, |(a, _)| a);
+            let spec = format!("{scheme}://{authority}/{name}?{query}");
+            Db { admin, name, spec }
+        }
+    }
+
+    impl Drop for Db {
+        fn drop(&mut self) {
+            let (admin, name) = (self.admin.clone(), self.name.clone());
+            let r = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    client(&admin)
+                        .await
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await
+                })
+            })
+            .join();
+            if !matches!(r, Ok(Ok(()))) && !std::thread::panicking() {
+                panic!("could not drop the test database: {r:?}");
+            }
+        }
+    }
+
+    async fn client(url: &str) -> tokio_postgres::Client {
+        let (c, conn) = tokio_postgres::connect(url, NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("no PostgreSQL at {url:?} ({e}): see the crate README"));
+        tokio::spawn(conn);
+        c
+    }
+
+    fn batch(range: std::ops::Range<u64>) -> Batch {
+        let alerts = range
+            .map(|i| {
+                NewAlert::new(
+                    serde_json::json!({
+                        "rule": format!("R{}", i % 3), "priority": "Warning", "hostname": "h",
+                        "time": format!("2024-01-01T00:00:{:02}.{:09}Z", i % 60, i),
+                        "output": format!("o {i}"),
+                        "output_fields": {"container.image.repository": "img"},
+                    })
+                    .to_string(),
+                )
+            })
+            .collect();
+        crate::prep::prepare("s", alerts, 7).unwrap()
+    }
+
+    type Rows = Vec<(i64, Vec<u8>, String, i64)>;
+
+    async fn rows(c: &tokio_postgres::Client) -> Rows {
+        c.query(
+            "SELECT id, key, raw, cluster_id FROM alerts ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect()
+    }
+
+    /// Foreign keys to clusters: on `alerts` and on each of its partitions.
+    async fn foreign_keys(c: &tokio_postgres::Client) -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = 'clusters'::regclass",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+    }
+
+    /// A database at the previous schema version, with alerts, clusters and a decision, is
+    /// migrated by the current code with everything kept (ids, keys, clusters, decisions;
+    /// retries still duplicates); a database marked newer than the binary is then refused
+    /// and left untouched.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_previous_schema_is_migrated_and_a_newer_one_refused() {
+        let db = Db::new().await;
+        let options = Options::default();
+        let old = Pg::connect(&db.spec, &options).unwrap();
+        old.migrate(SCHEMA_VERSION - 1).await.unwrap();
+        assert_eq!(old.schema_version().await.unwrap(), SCHEMA_VERSION - 1);
+        let out = old.ingest(&batch(0..50)).await.unwrap();
+        assert_eq!((out.stored, out.duplicates), (50, 0));
+        let decided = old
+            .decide(
+                &NewDecision::new(Target::Cluster(1), Verdict::Benign, "ana", "known job"),
+                9,
+            )
+            .await
+            .unwrap();
+        old.close();
+        let c = client(&db.spec).await;
+        let before = rows(&c).await;
+        assert_eq!(before.len(), 50);
+        // While the newest migration is the one dropping the foreign key, the previous
+        // version has it (on `alerts` and its one partition).
+        if MIGRATIONS
+            .last()
+            .is_some_and(|m| m.contains("DROP CONSTRAINT IF EXISTS alerts_cluster_id_fkey"))
+        {
+            assert_eq!(foreign_keys(&c).await, 2);
+        }
+
+        let pg = Pg::open(&db.spec, &options).await.unwrap();
+        assert_eq!(pg.schema_version().await.unwrap(), SCHEMA_VERSION);
+        assert_eq!(rows(&c).await, before);
+        assert_eq!(foreign_keys(&c).await, 0);
+        assert_eq!(pg.decisions(None).await.unwrap(), vec![decided]);
+        // A retry of what the old schema stored, and more: the old alerts are duplicates
+        // with their ids, the new ones follow.
+        let out = pg.ingest(&batch(40..60)).await.unwrap();
+        assert_eq!((out.stored, out.duplicates), (10, 10));
+        assert_eq!(
+            out.ids[..10],
+            before[40..].iter().map(|r| r.0).collect::<Vec<_>>()[..]
+        );
+        let counts: i64 = c
+            .query_one("SELECT sum(count)::int8 FROM clusters", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(counts, 60);
+        pg.close();
+
+        // Marked newer than this binary: refused, nothing changed.
+        c.execute(
+            "UPDATE schema_version SET version = $1",
+            &[&(SCHEMA_VERSION + 1)],
+        )
+        .await
+        .unwrap();
+        let kept = rows(&c).await;
+        match Pg::open(&db.spec, &options).await {
+            Err(Error::SchemaTooNew { found, known }) => {
+                assert_eq!((found, known), (SCHEMA_VERSION + 1, SCHEMA_VERSION));
+            }
+            other => panic!("a newer schema was opened: {:?}", other.map(|p| p.label)),
+        }
+        let v: i64 = c
+            .query_one("SELECT version FROM schema_version", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(v, SCHEMA_VERSION + 1);
+        assert_eq!(rows(&c).await, kept);
+    }
 }

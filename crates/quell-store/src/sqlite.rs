@@ -161,8 +161,9 @@ CREATE INDEX alerts_image ON alerts (container_image, time_ns);
 CREATE INDEX alerts_ns ON alerts (k8s_ns, time_ns);
 CREATE INDEX alerts_cluster ON alerts (cluster_id, time_ns);
 "#,
-    // 3: new alerts land in `alerts_recent`, whose two indexes are both ordered by time and so
-    // written near their ends, and the writer moves them into `alerts` in batches of
+    // 3 (PostgreSQL's 3 drops its alerts' foreign key, a PostgreSQL matter): new alerts
+    // land in `alerts_recent`, whose two indexes are both ordered by time and so written
+    // near their ends, and the writer moves them into `alerts` in batches of
     // thousands (`Options::merge_rows`). A commit into `alerts` itself dirtied a page of every
     // secondary index for each distinct value it inserted (hosts, rules, clusters, images...),
     // hundreds of 16 KiB pages per commit of 500 alerts, all written to the WAL: most of the

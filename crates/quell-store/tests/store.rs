@@ -466,17 +466,18 @@ fn futures_are_send(s: &Store) {
     send(s.audit(AuditQuery::default()));
 }
 
+on_both!(
+    rare_filters_read_a_bounded_scan_per_page_and_find_everything,
+    2,
+    rare_filters_read_a_bounded_scan_per_page_and_find_everything
+);
 /// A filter that matches few alerts reads at most the scan budget per page: partial pages
 /// whose cursors continue the search find every match once, in order; filters the store
 /// seeks by (one column) and unfiltered pages are never partial.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rare_filters_read_a_bounded_scan_per_page_and_find_everything() {
-    let dir = tempfile::tempdir().unwrap();
+async fn rare_filters_read_a_bounded_scan_per_page_and_find_everything(db: &TestDb) {
     let mut options = quell_store::Options::default();
     options.scan_budget = 25;
-    let store = Store::open_with(dir.path().join("q.db").to_str().unwrap(), options)
-        .await
-        .unwrap();
+    let store = Store::open_with(&db.spec, options).await.unwrap();
     let batch: Vec<NewAlert> = (0..200u64)
         .map(|i| {
             let cmd = if i % 60 == 7 { "needle" } else { "hay" };
@@ -523,6 +524,16 @@ async fn rare_filters_read_a_bounded_scan_per_page_and_find_everything() {
     q.host = Some("rare".into());
     let (found, _, _) = all(q).await;
     assert_eq!(found, [153, 3]);
+    // A rare combination whose sought column is common (rule R1: 67 alerts, the 4 with the
+    // text among them), pages of 10: the rule's index read 25 rows per page, so three pages, the first
+    // two partial (the budget ran out), the last one ending the search.
+    let mut q = AlertQuery::default();
+    q.rule = Some("R1".into());
+    q.text = Some("needle".into());
+    q.limit = Some(10);
+    let (found, pages, partial) = all(q).await;
+    assert_eq!(found, [187, 127, 67, 7]);
+    assert_eq!((pages, partial), (3, 2));
     // One column, sought by its index: full pages, never partial.
     let mut q = AlertQuery::default();
     q.host = Some("rare".into());
