@@ -973,7 +973,52 @@ fn rx_masked_word(w: &str, out: &mut String) -> Option<bool> {
     Some(changed)
 }
 
-/// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`.
+/// A URL's server side in a word (`https://dl.example.com/v1/x.tgz`, `--url=http://h:8080/`):
+/// the word up to and with the server and the `/` after it, and whether a path follows.
+/// `None` when the word holds no `scheme://host`.
+fn url_server(w: &str) -> Option<(String, bool)> {
+    let i = w.find("://")?;
+    let scheme_start = w[..i]
+        .rfind(|c: char| !c.is_ascii_alphabetic())
+        .map_or(0, |j| j + 1);
+    let rest = &w[i + 3..];
+    let end = rest
+        .find(|c: char| matches!(c, '/' | '?' | '#'))
+        .unwrap_or(rest.len());
+    let server = &rest[..end];
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '@');
+    if scheme_start == i || server.is_empty() || !server.chars().all(ok) {
+        return None;
+    }
+    let (lead, _) = masked(&w[..scheme_start]).unwrap_or_default();
+    if scheme_start > 0 && lead.is_empty() {
+        return None;
+    }
+    let path = rest[end..].starts_with('/') && end + 1 < rest.len();
+    Some((
+        format!("{lead}{}://{server}/", &w[scheme_start..i]),
+        path || end < rest.len(),
+    ))
+}
+
+/// A command that names a URL, through the URL's server, then anything: `curl -sSL -o
+/// /tmp/s.zip https://binaries.example.com/*` (the next release's file from the same
+/// server; never another server, as `curl -sSL -o /tmp/s.zip *` would take). The words
+/// before the URL are masked as [`glob_of`] does. `None` without a URL after the first word.
+fn url_prefix(words: &[&str]) -> Option<String> {
+    let (u, (server, more)) = words
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find_map(|(i, w)| url_server(w).map(|s| (i, s)))?;
+    let (head, _) = masked(&words[..u].join(" "))?;
+    let tail = if more || u + 1 < words.len() { "*" } else { "" };
+    let p = format!("{head} {server}{tail}");
+    safe_for_eq(&p).then_some(p)
+}
+
+/// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`;
+/// a command naming a URL, through the URL's server ([`url_prefix`]).
 fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
     let mut pats = BTreeSet::new();
     for v in distinct {
@@ -981,6 +1026,10 @@ fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
         if is_shell_program(&words) {
             // A shell's program followed by anything takes any command chained after it.
             return None;
+        }
+        if let Some(p) = url_prefix(&words) {
+            pats.insert(p);
+            continue;
         }
         let n = command_words(&words);
         if n >= words.len() || n < 2 {
@@ -1786,6 +1835,39 @@ mod tests {
         let g = ladder("proc.cmdline", &s(&["strace -f -p 40912 -e trace=network"]));
         assert!(
             !has(&g, "proc.cmdline", "glob", "strace *"),
+            "{:?}",
+            comps(&g)
+        );
+        // A command naming a URL keeps the URL's server: the next file from the same
+        // server, never any server.
+        let g = ladder(
+            "proc.cmdline",
+            &s(&["curl -sSL -o /tmp/scanner.zip https://binaries.example.com/cli/cli-6.2.1-linux-x64.zip"]),
+        );
+        assert!(
+            has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "curl -sSL -o /tmp/scanner.zip https://binaries.example.com/*"
+            ),
+            "{:?}",
+            comps(&g)
+        );
+        assert!(
+            !has(&g, "proc.cmdline", "glob", "curl -sSL -o /tmp/scanner.zip *"),
+            "{:?}",
+            comps(&g)
+        );
+        let g = ladder(
+            "proc.cmdline",
+            &s(&[
+                "wget -qO- http://127.0.0.1:8080/healthz",
+                "wget -qO- http://127.0.0.1:8080/metrics",
+            ]),
+        );
+        assert!(
+            has(&g, "proc.cmdline", "glob", "wget -qO- http://127.0.0.1:8080/*"),
             "{:?}",
             comps(&g)
         );
