@@ -800,13 +800,15 @@ pub fn shell_program_regex(v: &str) -> Option<String> {
                 }
                 out.push('/');
                 out.push_str(RX_WORD);
-                if !ext.is_empty() {
-                    out.push_str("[.]");
-                    ext.chars().try_for_each(|c| rx_char(c, &mut out))?;
-                }
+                rx_ext(ext, &mut out)?;
                 widened = true;
                 continue;
             }
+        }
+        if let Some(u) = url_file_regex(w) {
+            out.push_str(&u);
+            widened = true;
+            continue;
         }
         if !prefix.is_empty() {
             // A home path not widened by its name: its owner only.
@@ -824,6 +826,68 @@ pub fn shell_program_regex(v: &str) -> Option<String> {
         w.chars().try_for_each(|c| rx_char(c, &mut out))?;
     }
     (widened && safe_for_eq(&out)).then_some(out)
+}
+
+/// A file name's extension in a regex, after its stem: each component literal but a run of
+/// digits, which takes any run of digits (a rotation number: `log.2.gz` → `[.]log[.][0-9]+[.]gz`).
+fn rx_ext(ext: &str, out: &mut String) -> Option<()> {
+    if ext.is_empty() {
+        return Some(());
+    }
+    for c in ext.split('.') {
+        out.push_str("[.]");
+        if !c.is_empty() && c.chars().all(|ch| ch.is_ascii_digit()) {
+            out.push_str("[0-9]+");
+        } else {
+            c.chars().try_for_each(|ch| rx_char(ch, out))?;
+        }
+    }
+    Some(())
+}
+
+/// A URL word of a shell's program (`https://feeds.example.com/daily/fx.csv`) as a regex
+/// that takes another file of the same directory on the same server: the scheme, the
+/// server and the directory literal, the file's stem any plain name, its extension as
+/// [`rx_ext`] writes it. `None` for anything else (a query string, no file name, another
+/// character in the server).
+fn url_file_regex(w: &str) -> Option<String> {
+    let i = w.find("://")?;
+    let scheme = &w[..i];
+    let rest = &w[i + 3..];
+    let slash = rest.find('/')?;
+    let server = &rest[..slash];
+    let server_ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
+    if scheme.is_empty()
+        || !scheme.chars().all(|c| c.is_ascii_alphabetic())
+        || server.is_empty()
+        || !server.chars().all(server_ok)
+    {
+        return None;
+    }
+    let (dir, name) = rest[slash..].rsplit_once('/')?;
+    let (stem, ext) = name.split_once('.').unwrap_or((name, ""));
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    let dir_ok = dir
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.'))
+        && !dir.contains("..");
+    let ext_ok = ext
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.');
+    if !plain(stem) || !dir_ok || !ext_ok {
+        return None;
+    }
+    let mut out = String::with_capacity(w.len() * 2);
+    format!("{scheme}://{server}{dir}/")
+        .chars()
+        .try_for_each(|c| rx_char(c, &mut out))?;
+    out.push_str(RX_WORD);
+    rx_ext(ext, &mut out)?;
+    Some(out)
 }
 
 /// Whether a pattern is one synthesis may emit for Falco's `regex` operator: libsinsp
@@ -1525,6 +1589,17 @@ mod tests {
             p,
             "sh -c test ! -f /mnt/wal-archive/[A-Za-z0-9_-]+ && cp pg_wal/[A-Za-z0-9]+ /mnt/wal-archive/[A-Za-z0-9_-]+"
         );
+        // A rotation number in a file's extension takes the next rotation.
+        assert_eq!(
+            rx("sh -c /bin/gzip -dc /var/log/apache2/access.log.2.gz").as_deref(),
+            Some("sh -c /bin/gzip -dc /var/log/apache2/[A-Za-z0-9_-]+[.]log[.][0-9]+[.]gz")
+        );
+        // A URL: another file of the same directory on the same server.
+        assert_eq!(
+            rx("sh -c curl -s https://feeds.example.com/daily/fx.csv").as_deref(),
+            Some("sh -c curl -s https://feeds[.]example[.]com/daily/[A-Za-z0-9_-]+[.]csv")
+        );
+        assert_eq!(rx("sh -c curl -s https://feeds.example.com/fx.csv?k=a"), None);
         // Broad and sensitive directories stay literal: nothing widens, no regex.
         assert_eq!(rx("sh -c /usr/local/bin/check.sh"), None);
         assert_eq!(rx("sh -c cp x /etc/cron.d/job"), None);
@@ -1561,6 +1636,17 @@ mod tests {
         assert!(!m(&p, "sh -c /fluentd/scripts/../../tmp/x.sh"));
         assert!(!m(&p, "sh -c /tmp/scripts/x.sh"));
         assert!(!m(&p, "sh -c /fluentd/scriptsXx.sh"));
+        let p = rx("sh -c curl -s https://feeds.example.com/daily/fx.csv").unwrap();
+        assert!(m(&p, "sh -c curl -s https://feeds.example.com/daily/ir.csv"));
+        assert!(!m(&p, "sh -c curl -s https://203.0.113.7/daily/ir.csv"));
+        assert!(!m(&p, "sh -c curl -s https://feeds.example.com.evil.net/daily/ir.csv"));
+        assert!(!m(
+            &p,
+            "sh -c curl -s https://feeds.example.com/daily/x.csv | sh"
+        ));
+        let p = rx("sh -c /bin/gzip -dc /var/log/apache2/access.log.2.gz").unwrap();
+        assert!(m(&p, "sh -c /bin/gzip -dc /var/log/apache2/access.log.13.gz"));
+        assert!(!m(&p, "sh -c /bin/gzip -dc /var/log/apache2/access.log.x.gz"));
         let p = rx("sh -c formail -ds >> /home/alice/Mail/lists/ops-announce").unwrap();
         assert!(m(&p, "sh -c formail -ds >> /home/bob/Mail/lists/db-oncall"));
         assert!(!m(
