@@ -875,9 +875,7 @@ fn url_file_regex(w: &str) -> Option<String> {
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.'))
         && !dir.contains("..");
-    let ext_ok = ext
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '.');
+    let ext_ok = ext.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
     if !plain(stem) || !dir_ok || !ext_ok {
         return None;
     }
@@ -1046,9 +1044,7 @@ fn url_server(w: &str) -> Option<(String, bool)> {
         .rfind(|c: char| !c.is_ascii_alphabetic())
         .map_or(0, |j| j + 1);
     let rest = &w[i + 3..];
-    let end = rest
-        .find(|c: char| matches!(c, '/' | '?' | '#'))
-        .unwrap_or(rest.len());
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let server = &rest[..end];
     let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '@');
     if scheme_start == i || server.is_empty() || !server.chars().all(ok) {
@@ -1599,7 +1595,10 @@ mod tests {
             rx("sh -c curl -s https://feeds.example.com/daily/fx.csv").as_deref(),
             Some("sh -c curl -s https://feeds[.]example[.]com/daily/[A-Za-z0-9_-]+[.]csv")
         );
-        assert_eq!(rx("sh -c curl -s https://feeds.example.com/fx.csv?k=a"), None);
+        assert_eq!(
+            rx("sh -c curl -s https://feeds.example.com/fx.csv?k=a"),
+            None
+        );
         // Broad and sensitive directories stay literal: nothing widens, no regex.
         assert_eq!(rx("sh -c /usr/local/bin/check.sh"), None);
         assert_eq!(rx("sh -c cp x /etc/cron.d/job"), None);
@@ -1637,16 +1636,28 @@ mod tests {
         assert!(!m(&p, "sh -c /tmp/scripts/x.sh"));
         assert!(!m(&p, "sh -c /fluentd/scriptsXx.sh"));
         let p = rx("sh -c curl -s https://feeds.example.com/daily/fx.csv").unwrap();
-        assert!(m(&p, "sh -c curl -s https://feeds.example.com/daily/ir.csv"));
+        assert!(m(
+            &p,
+            "sh -c curl -s https://feeds.example.com/daily/ir.csv"
+        ));
         assert!(!m(&p, "sh -c curl -s https://203.0.113.7/daily/ir.csv"));
-        assert!(!m(&p, "sh -c curl -s https://feeds.example.com.evil.net/daily/ir.csv"));
+        assert!(!m(
+            &p,
+            "sh -c curl -s https://feeds.example.com.evil.net/daily/ir.csv"
+        ));
         assert!(!m(
             &p,
             "sh -c curl -s https://feeds.example.com/daily/x.csv | sh"
         ));
         let p = rx("sh -c /bin/gzip -dc /var/log/apache2/access.log.2.gz").unwrap();
-        assert!(m(&p, "sh -c /bin/gzip -dc /var/log/apache2/access.log.13.gz"));
-        assert!(!m(&p, "sh -c /bin/gzip -dc /var/log/apache2/access.log.x.gz"));
+        assert!(m(
+            &p,
+            "sh -c /bin/gzip -dc /var/log/apache2/access.log.13.gz"
+        ));
+        assert!(!m(
+            &p,
+            "sh -c /bin/gzip -dc /var/log/apache2/access.log.x.gz"
+        ));
         let p = rx("sh -c formail -ds >> /home/alice/Mail/lists/ops-announce").unwrap();
         assert!(m(&p, "sh -c formail -ds >> /home/bob/Mail/lists/db-oncall"));
         assert!(!m(
@@ -1941,7 +1952,12 @@ mod tests {
             comps(&g)
         );
         assert!(
-            !has(&g, "proc.cmdline", "glob", "curl -sSL -o /tmp/scanner.zip *"),
+            !has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "curl -sSL -o /tmp/scanner.zip *"
+            ),
             "{:?}",
             comps(&g)
         );
@@ -1953,7 +1969,12 @@ mod tests {
             ]),
         );
         assert!(
-            has(&g, "proc.cmdline", "glob", "wget -qO- http://127.0.0.1:8080/*"),
+            has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "wget -qO- http://127.0.0.1:8080/*"
+            ),
             "{:?}",
             comps(&g)
         );

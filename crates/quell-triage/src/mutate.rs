@@ -237,7 +237,7 @@ fn other_url_host(cmd: &str) -> Option<String> {
             .last()
             .is_some_and(|c| c.is_ascii_alphabetic());
         let end = tail
-            .find(|c: char| matches!(c, '/' | ':' | ' ' | '?' | '#' | '\'' | '"'))
+            .find(['/', ':', ' ', '?', '#', '\'', '"'])
             .unwrap_or(tail.len());
         // `user@host`: the host is after the last `@`.
         let host_at = tail[..end].rfind('@').map_or(0, |a| a + 1);
