@@ -11,7 +11,7 @@
 //! | server address | `fd.sip` | `=`/`in`; the server network (`fd.snet` CIDR, /24 or /16) when several addresses are seen |
 //! | server port, server name | `fd.sport`, `fd.sip.name` | `=`/`in`; names also `glob` over digit runs (`db-0.db`, `db-1.db`) |
 //! | pod or container name | `k8s.pod.name`, `container.name` | `=`/`in`; the controller's prefix without the generated suffix (`startswith web-`); else, widest, the name's first part for pods per user or instance (`startswith jupyter-`) |
-//! | command line | `proc.cmdline` | `=`/`in`; `glob` over timestamps, segment numbers, hashes and temp names; the command through its script or subcommand followed by `*` |
+//! | command line | `proc.cmdline` | `=`/`in`; `glob` over timestamps, segment numbers, hashes and temp names; the command through its script or subcommand followed by `*`, or through a URL's server (`curl -o /tmp/x https://dl.example.com/*`, never any server); a shell's program as a regex (another file of its directories or of a URL's directory on the same server, the next rotation number) |
 //! | names, ancestors, image, namespace, user | everything else | `=`/`in` only |
 //!
 //! The client's port (`fd.cport`, `fd.lport` of a connect) is never a key: it is
