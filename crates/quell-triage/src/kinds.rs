@@ -191,6 +191,9 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
         Kind::CmdLine => {
             if let Some(p) = script_prefix(&distinct) {
                 out.push(gen(field, "glob", ExVal::One(p), 2));
+            } else if let Some(p) = url_prefixes(&distinct) {
+                // Several URL servers (or ports): one exception row each.
+                out.push(gen(field, "glob", ExVal::Many(p.into_iter().collect()), 2));
             }
             // Each value widened along its own shape (a shell's program, an account tool's
             // line); a value with no such shape stays itself, as a literal pattern. Several
@@ -1075,6 +1078,24 @@ fn url_prefix(words: &[&str]) -> Option<String> {
     let tail = if more || u + 1 < words.len() { "*" } else { "" };
     let p = format!("{head} {server}{tail}");
     safe_for_eq(&p).then_some(p)
+}
+
+/// The commands naming a URL through each URL's server ([`url_prefix`]) when they give
+/// several shapes (two ports, two servers), at most [`MAX_IN`]: one exception row each.
+/// `None` when a value names no URL, is a shell's program, or all give one shape
+/// ([`script_prefix`] has it then).
+fn url_prefixes(distinct: &BTreeSet<&str>) -> Option<BTreeSet<String>> {
+    let pats: BTreeSet<String> = distinct
+        .iter()
+        .map(|v| {
+            let words: Vec<&str> = v.split(' ').collect();
+            if is_shell_program(&words) {
+                return None;
+            }
+            url_prefix(&words).filter(|p| p.len() >= 6)
+        })
+        .collect::<Option<_>>()?;
+    (pats.len() > 1 && pats.len() <= MAX_IN).then_some(pats)
 }
 
 /// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`;
@@ -1967,6 +1988,24 @@ mod tests {
                 "wget -qO- http://127.0.0.1:8080/healthz",
                 "wget -qO- http://127.0.0.1:8080/metrics",
             ]),
+        );
+        // Two servers (or ports): one row each, each through its own server.
+        let g2 = ladder(
+            "proc.cmdline",
+            &s(&[
+                "wget -qO- http://127.0.0.1:8080/healthz",
+                "wget -qO- http://127.0.0.1:9090/metrics",
+            ]),
+        );
+        assert!(
+            g2.iter().any(|g| g.comp == "glob"
+                && g.value
+                    == ExVal::Many(vec![
+                        "wget -qO- http://127.0.0.1:8080/*".into(),
+                        "wget -qO- http://127.0.0.1:9090/*".into()
+                    ])),
+            "{:?}",
+            comps(&g2)
         );
         assert!(
             has(
