@@ -11,7 +11,7 @@
 //! | server address | `fd.sip` | `=`/`in`; the server network (`fd.snet` CIDR, /24 or /16) when several addresses are seen |
 //! | server port, server name | `fd.sport`, `fd.sip.name` | `=`/`in`; names also `glob` over digit runs (`db-0.db`, `db-1.db`) |
 //! | pod or container name | `k8s.pod.name`, `container.name` | `=`/`in`; the controller's prefix without the generated suffix (`startswith web-`); else, widest, the name's first part for pods per user or instance (`startswith jupyter-`) |
-//! | command line | `proc.cmdline` | `=`/`in`; `glob` over timestamps, segment numbers, hashes and temp names; the command through its script or subcommand followed by `*` |
+//! | command line | `proc.cmdline` | `=`/`in`; `glob` over timestamps, segment numbers, hashes and temp names; the command through its script or subcommand followed by `*`, or through a URL's server (`curl -o /tmp/x https://dl.example.com/*`, never any server); a shell's program as a regex (another file of its directories or of a URL's directory on the same server, the next rotation number) |
 //! | names, ancestors, image, namespace, user | everything else | `=`/`in` only |
 //!
 //! The client's port (`fd.cport`, `fd.lport` of a connect) is never a key: it is
@@ -191,6 +191,9 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
         Kind::CmdLine => {
             if let Some(p) = script_prefix(&distinct) {
                 out.push(gen(field, "glob", ExVal::One(p), 2));
+            } else if let Some(p) = url_prefixes(&distinct) {
+                // Several URL servers (or ports): one exception row each.
+                out.push(gen(field, "glob", ExVal::Many(p.into_iter().collect()), 2));
             }
             // Each value widened along its own shape (a shell's program, an account tool's
             // line); a value with no such shape stays itself, as a literal pattern. Several
@@ -800,13 +803,15 @@ pub fn shell_program_regex(v: &str) -> Option<String> {
                 }
                 out.push('/');
                 out.push_str(RX_WORD);
-                if !ext.is_empty() {
-                    out.push_str("[.]");
-                    ext.chars().try_for_each(|c| rx_char(c, &mut out))?;
-                }
+                rx_ext(ext, &mut out)?;
                 widened = true;
                 continue;
             }
+        }
+        if let Some(u) = url_file_regex(w) {
+            out.push_str(&u);
+            widened = true;
+            continue;
         }
         if !prefix.is_empty() {
             // A home path not widened by its name: its owner only.
@@ -824,6 +829,66 @@ pub fn shell_program_regex(v: &str) -> Option<String> {
         w.chars().try_for_each(|c| rx_char(c, &mut out))?;
     }
     (widened && safe_for_eq(&out)).then_some(out)
+}
+
+/// A file name's extension in a regex, after its stem: each component literal but a run of
+/// digits, which takes any run of digits (a rotation number: `log.2.gz` → `[.]log[.][0-9]+[.]gz`).
+fn rx_ext(ext: &str, out: &mut String) -> Option<()> {
+    if ext.is_empty() {
+        return Some(());
+    }
+    for c in ext.split('.') {
+        out.push_str("[.]");
+        if !c.is_empty() && c.chars().all(|ch| ch.is_ascii_digit()) {
+            out.push_str("[0-9]+");
+        } else {
+            c.chars().try_for_each(|ch| rx_char(ch, out))?;
+        }
+    }
+    Some(())
+}
+
+/// A URL word of a shell's program (`https://feeds.example.com/daily/fx.csv`) as a regex
+/// that takes another file of the same directory on the same server: the scheme, the
+/// server and the directory literal, the file's stem any plain name, its extension as
+/// [`rx_ext`] writes it. `None` for anything else (a query string, no file name, another
+/// character in the server).
+fn url_file_regex(w: &str) -> Option<String> {
+    let i = w.find("://")?;
+    let scheme = &w[..i];
+    let rest = &w[i + 3..];
+    let slash = rest.find('/')?;
+    let server = &rest[..slash];
+    let server_ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':');
+    if scheme.is_empty()
+        || !scheme.chars().all(|c| c.is_ascii_alphabetic())
+        || server.is_empty()
+        || !server.chars().all(server_ok)
+    {
+        return None;
+    }
+    let (dir, name) = rest[slash..].rsplit_once('/')?;
+    let (stem, ext) = name.split_once('.').unwrap_or((name, ""));
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    let dir_ok = dir
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.'))
+        && !dir.contains("..");
+    let ext_ok = ext.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
+    if !plain(stem) || !dir_ok || !ext_ok {
+        return None;
+    }
+    let mut out = String::with_capacity(w.len() * 2);
+    format!("{scheme}://{server}{dir}/")
+        .chars()
+        .try_for_each(|c| rx_char(c, &mut out))?;
+    out.push_str(RX_WORD);
+    rx_ext(ext, &mut out)?;
+    Some(out)
 }
 
 /// Whether a pattern is one synthesis may emit for Falco's `regex` operator: libsinsp
@@ -973,7 +1038,68 @@ fn rx_masked_word(w: &str, out: &mut String) -> Option<bool> {
     Some(changed)
 }
 
-/// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`.
+/// A URL's server side in a word (`https://dl.example.com/v1/x.tgz`, `--url=http://h:8080/`):
+/// the word up to and with the server and the `/` after it, and whether a path follows.
+/// `None` when the word holds no `scheme://host`.
+fn url_server(w: &str) -> Option<(String, bool)> {
+    let i = w.find("://")?;
+    let scheme_start = w[..i]
+        .rfind(|c: char| !c.is_ascii_alphabetic())
+        .map_or(0, |j| j + 1);
+    let rest = &w[i + 3..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let server = &rest[..end];
+    let ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '@');
+    if scheme_start == i || server.is_empty() || !server.chars().all(ok) {
+        return None;
+    }
+    let (lead, _) = masked(&w[..scheme_start]).unwrap_or_default();
+    if scheme_start > 0 && lead.is_empty() {
+        return None;
+    }
+    let path = rest[end..].starts_with('/') && end + 1 < rest.len();
+    Some((
+        format!("{lead}{}://{server}/", &w[scheme_start..i]),
+        path || end < rest.len(),
+    ))
+}
+
+/// A command that names a URL, through the URL's server, then anything: `curl -sSL -o
+/// /tmp/s.zip https://binaries.example.com/*` (the next release's file from the same
+/// server; never another server, as `curl -sSL -o /tmp/s.zip *` would take). The words
+/// before the URL are masked as [`glob_of`] does. `None` without a URL after the first word.
+fn url_prefix(words: &[&str]) -> Option<String> {
+    let (u, (server, more)) = words
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find_map(|(i, w)| url_server(w).map(|s| (i, s)))?;
+    let (head, _) = masked(&words[..u].join(" "))?;
+    let tail = if more || u + 1 < words.len() { "*" } else { "" };
+    let p = format!("{head} {server}{tail}");
+    safe_for_eq(&p).then_some(p)
+}
+
+/// The commands naming a URL through each URL's server ([`url_prefix`]) when they give
+/// several shapes (two ports, two servers), at most [`MAX_IN`]: one exception row each.
+/// `None` when a value names no URL, is a shell's program, or all give one shape
+/// ([`script_prefix`] has it then).
+fn url_prefixes(distinct: &BTreeSet<&str>) -> Option<BTreeSet<String>> {
+    let pats: BTreeSet<String> = distinct
+        .iter()
+        .map(|v| {
+            let words: Vec<&str> = v.split(' ').collect();
+            if is_shell_program(&words) {
+                return None;
+            }
+            url_prefix(&words).filter(|p| p.len() >= 6)
+        })
+        .collect::<Option<_>>()?;
+    (pats.len() > 1 && pats.len() <= MAX_IN).then_some(pats)
+}
+
+/// The command through its script or subcommand, then anything: `python* /opt/app/job.py *`;
+/// a command naming a URL, through the URL's server ([`url_prefix`]).
 fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
     let mut pats = BTreeSet::new();
     for v in distinct {
@@ -981,6 +1107,10 @@ fn script_prefix(distinct: &BTreeSet<&str>) -> Option<String> {
         if is_shell_program(&words) {
             // A shell's program followed by anything takes any command chained after it.
             return None;
+        }
+        if let Some(p) = url_prefix(&words) {
+            pats.insert(p);
+            continue;
         }
         let n = command_words(&words);
         if n >= words.len() || n < 2 {
@@ -1476,6 +1606,20 @@ mod tests {
             p,
             "sh -c test ! -f /mnt/wal-archive/[A-Za-z0-9_-]+ && cp pg_wal/[A-Za-z0-9]+ /mnt/wal-archive/[A-Za-z0-9_-]+"
         );
+        // A rotation number in a file's extension takes the next rotation.
+        assert_eq!(
+            rx("sh -c /bin/gzip -dc /var/log/apache2/access.log.2.gz").as_deref(),
+            Some("sh -c /bin/gzip -dc /var/log/apache2/[A-Za-z0-9_-]+[.]log[.][0-9]+[.]gz")
+        );
+        // A URL: another file of the same directory on the same server.
+        assert_eq!(
+            rx("sh -c curl -s https://feeds.example.com/daily/fx.csv").as_deref(),
+            Some("sh -c curl -s https://feeds[.]example[.]com/daily/[A-Za-z0-9_-]+[.]csv")
+        );
+        assert_eq!(
+            rx("sh -c curl -s https://feeds.example.com/fx.csv?k=a"),
+            None
+        );
         // Broad and sensitive directories stay literal: nothing widens, no regex.
         assert_eq!(rx("sh -c /usr/local/bin/check.sh"), None);
         assert_eq!(rx("sh -c cp x /etc/cron.d/job"), None);
@@ -1512,6 +1656,29 @@ mod tests {
         assert!(!m(&p, "sh -c /fluentd/scripts/../../tmp/x.sh"));
         assert!(!m(&p, "sh -c /tmp/scripts/x.sh"));
         assert!(!m(&p, "sh -c /fluentd/scriptsXx.sh"));
+        let p = rx("sh -c curl -s https://feeds.example.com/daily/fx.csv").unwrap();
+        assert!(m(
+            &p,
+            "sh -c curl -s https://feeds.example.com/daily/ir.csv"
+        ));
+        assert!(!m(&p, "sh -c curl -s https://203.0.113.7/daily/ir.csv"));
+        assert!(!m(
+            &p,
+            "sh -c curl -s https://feeds.example.com.evil.net/daily/ir.csv"
+        ));
+        assert!(!m(
+            &p,
+            "sh -c curl -s https://feeds.example.com/daily/x.csv | sh"
+        ));
+        let p = rx("sh -c /bin/gzip -dc /var/log/apache2/access.log.2.gz").unwrap();
+        assert!(m(
+            &p,
+            "sh -c /bin/gzip -dc /var/log/apache2/access.log.13.gz"
+        ));
+        assert!(!m(
+            &p,
+            "sh -c /bin/gzip -dc /var/log/apache2/access.log.x.gz"
+        ));
         let p = rx("sh -c formail -ds >> /home/alice/Mail/lists/ops-announce").unwrap();
         assert!(m(&p, "sh -c formail -ds >> /home/bob/Mail/lists/db-oncall"));
         assert!(!m(
@@ -1786,6 +1953,67 @@ mod tests {
         let g = ladder("proc.cmdline", &s(&["strace -f -p 40912 -e trace=network"]));
         assert!(
             !has(&g, "proc.cmdline", "glob", "strace *"),
+            "{:?}",
+            comps(&g)
+        );
+        // A command naming a URL keeps the URL's server: the next file from the same
+        // server, never any server.
+        let g = ladder(
+            "proc.cmdline",
+            &s(&["curl -sSL -o /tmp/scanner.zip https://binaries.example.com/cli/cli-6.2.1-linux-x64.zip"]),
+        );
+        assert!(
+            has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "curl -sSL -o /tmp/scanner.zip https://binaries.example.com/*"
+            ),
+            "{:?}",
+            comps(&g)
+        );
+        assert!(
+            !has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "curl -sSL -o /tmp/scanner.zip *"
+            ),
+            "{:?}",
+            comps(&g)
+        );
+        let g = ladder(
+            "proc.cmdline",
+            &s(&[
+                "wget -qO- http://127.0.0.1:8080/healthz",
+                "wget -qO- http://127.0.0.1:8080/metrics",
+            ]),
+        );
+        // Two servers (or ports): one row each, each through its own server.
+        let g2 = ladder(
+            "proc.cmdline",
+            &s(&[
+                "wget -qO- http://127.0.0.1:8080/healthz",
+                "wget -qO- http://127.0.0.1:9090/metrics",
+            ]),
+        );
+        assert!(
+            g2.iter().any(|g| g.comp == "glob"
+                && g.value
+                    == ExVal::Many(vec![
+                        "wget -qO- http://127.0.0.1:8080/*".into(),
+                        "wget -qO- http://127.0.0.1:9090/*".into()
+                    ])),
+            "{:?}",
+            comps(&g2)
+        );
+        assert!(
+            has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "wget -qO- http://127.0.0.1:8080/*"
+            ),
             "{:?}",
             comps(&g)
         );

@@ -11,8 +11,8 @@
 //! - `chained_command`, `injected_argument`: a shell's `-c` program with a command
 //!   chained after it, or a command substitution in place of its last argument (an
 //!   injection through the program's arguments);
-//! - `other_destination`: the same command with the address it sends to (an IPv4
-//!   address in its command line) replaced by an outside one;
+//! - `other_destination`: the same command with the address it sends to or fetches from
+//!   (an IPv4 address in its command line, a URL's server) replaced by an outside one;
 //! - `other_argument`: the same tool and subcommand with its first path argument in a
 //!   hidden temporary place (`tar czf /dev/shm/.quell-near-attack /etc`);
 //! - `other_account`: an account tool (`useradd`, `gpasswd`, `crontab -u`) acting on
@@ -179,8 +179,8 @@ fn with_cmdline(
         .build(kind, true)
 }
 
-/// The command line with every IPv4 address in it replaced by an outside one; `None`
-/// when it holds none.
+/// The command line with every IPv4 address in it, and every URL's server, replaced by
+/// an outside address; `None` when it holds neither.
 pub fn other_destination(cmd: &str) -> Option<String> {
     let mut out = String::with_capacity(cmd.len());
     let mut changed = false;
@@ -211,7 +211,48 @@ pub fn other_destination(cmd: &str) -> Option<String> {
         out.push_str(&rest[..step]);
         rest = &rest[step..];
     }
+    let out = match other_url_host(&out) {
+        Some(o) => {
+            changed = true;
+            o
+        }
+        None => out,
+    };
     (changed && out != cmd).then_some(out)
+}
+
+/// The command line with the server of every URL in it (`scheme://HOST[:port]/...`, a
+/// name or an address) replaced by an outside address: the same tool fetching from or
+/// sending to another server. `None` when it holds no URL with a host.
+fn other_url_host(cmd: &str) -> Option<String> {
+    let mut out = String::with_capacity(cmd.len());
+    let mut rest = cmd;
+    let mut changed = false;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        // The scheme is letters right before `://`.
+        let scheme_ok = head[..i]
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_alphabetic());
+        let end = tail
+            .find(['/', ':', ' ', '?', '#', '\'', '"'])
+            .unwrap_or(tail.len());
+        // `user@host`: the host is after the last `@`.
+        let host_at = tail[..end].rfind('@').map_or(0, |a| a + 1);
+        let host = &tail[host_at..end];
+        if scheme_ok && !host.is_empty() && host != "203.0.113.7" {
+            out.push_str(&tail[..host_at]);
+            out.push_str("203.0.113.7");
+            changed = true;
+        } else {
+            out.push_str(&tail[..end]);
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
 }
 
 /// A tool's command line (not an interpreter's, not a shell's program) with the first
@@ -609,6 +650,16 @@ mod tests {
         assert_eq!(
             other_destination("curl -s http://10.0.0.9:8080/health").as_deref(),
             Some("curl -s http://203.0.113.7:8080/health")
+        );
+        // A URL's server, named or not, is the destination too.
+        assert_eq!(
+            other_destination("curl -sSL -o /tmp/s.zip https://binaries.example.com/cli-6.2.zip")
+                .as_deref(),
+            Some("curl -sSL -o /tmp/s.zip https://203.0.113.7/cli-6.2.zip")
+        );
+        assert_eq!(
+            other_destination("wget -qO- http://user@mirror.example.org:8080/a?b=1").as_deref(),
+            Some("wget -qO- http://user@203.0.113.7:8080/a?b=1")
         );
         // Versions and dates are not addresses.
         assert_eq!(other_destination("pip install duckdb==1.1.1"), None);

@@ -721,6 +721,10 @@ fn measure(
     let keep = parse_records(TRUE_POSITIVES, "true_positives.jsonl").unwrap();
     let mut res = BTreeMap::new();
     for sp in [Split::Train, Split::Test] {
+        if sp == Split::Test && train_only() {
+            eprintln!("QUELL_JUDGMENT_SPLITS=train: {kind}/test not measured");
+            continue;
+        }
         let us: Vec<&Unit> = units.iter().filter(|u| split(&u.family) == sp).collect();
         let fig = measure_group(
             &format!("{kind} / {}", sp.as_str()),
@@ -734,6 +738,13 @@ fn measure(
         res.insert(sp, fig);
     }
     res
+}
+
+/// `QUELL_JUDGMENT_SPLITS=train`: measure the train split only (the test split is neither
+/// triaged, tuned nor printed, and its floors are not checked): for development runs,
+/// which must not see the test split's figures.
+fn train_only() -> bool {
+    std::env::var("QUELL_JUDGMENT_SPLITS").is_ok_and(|v| v == "train")
 }
 
 /// Triage (and tune) of one group of units measured together; prints a header naming the
@@ -1042,7 +1053,9 @@ fn judgment_figures_hand() {
     for (sp, f) in &h {
         eprintln!("{}", f.line(&format!("hand/{}", sp.as_str())));
     }
-    let t = &h[&Split::Test];
+    let Some(t) = h.get(&Split::Test) else {
+        return;
+    };
     // Regression floors at what the code achieves today (see BENCHMARKS.md).
     // The target, held since the eighth session: no attack cluster called likely FP.
     assert_eq!(
@@ -1096,7 +1109,9 @@ fn judgment_figures_live() {
         benign > 0 && benign < live.len(),
         "live recordings of both labels"
     );
-    let t = &l[&Split::Test];
+    let Some(t) = l.get(&Split::Test) else {
+        return;
+    };
     assert_eq!(
         t.attack_called_fp, 0,
         "live/test attack clusters called likely FP"
