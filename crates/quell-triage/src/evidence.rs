@@ -2220,7 +2220,7 @@ const SYSTEM_RECORDS: &[&str] = &[
 ];
 
 /// The system record a person's act empties: one of the system logger's own files
-/// directly in `/var/log/` ([`SYSTEM_RECORDS`]: system, cron, boot, kernel, daemon, mail
+/// directly in `/var/log/` (`SYSTEM_RECORDS`: system, cron, boot, kernel, daemon, mail
 /// logs), or a security record anywhere, removed, truncated or opened to be written over,
 /// unless it is housekeeping data ([`Sensitivity::Low`]: a rotated archive). An
 /// application's own log (`/var/log/haproxy.log`, `/var/log/app/debug.log`) is not one:
