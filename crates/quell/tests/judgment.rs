@@ -45,6 +45,9 @@
 //! A tenth, tests/judgment/holdout8, was written blind the same way once holdout7 had become
 //! a development set (`holdout8_corpus_is_well_formed`, ignored `judgment_figures_holdout8`,
 //! lines `holdout8`); see tests/judgment/holdout8/README.md before reading it.
+//! An eleventh, tests/judgment/holdout9, was written blind the same way once holdout8 had become
+//! a development set (`holdout9_corpus_is_well_formed`, ignored `judgment_figures_holdout9`,
+//! lines `holdout9`); see tests/judgment/holdout9/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1253,6 +1256,11 @@ const HOLDOUT7_BARS: BlindBars = HOLDOUT6_BARS;
 /// holdout3, holdout4, holdout5, holdout6 or holdout7 family.
 const HOLDOUT8_BARS: BlindBars = HOLDOUT7_BARS;
 
+/// The ninth blind corpus (tests/judgment/holdout9), written once holdout8 had become a
+/// development set: holdout8's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7 or holdout8 family.
+const HOLDOUT9_BARS: BlindBars = HOLDOUT8_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1336,6 +1344,21 @@ fn holdout8_corpus_is_well_formed() {
             "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7",
         ],
         &HOLDOUT8_BARS,
+    );
+}
+
+/// The ninth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7 or
+/// holdout8 family. Counts only, no verdict figure.
+#[test]
+fn holdout9_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout9",
+        &[
+            "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7",
+            "holdout8",
+        ],
+        &HOLDOUT9_BARS,
     );
 }
 
@@ -1620,4 +1643,14 @@ fn judgment_figures_holdout7() {
 #[ignore = "the eighth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout8() {
     measure_blind("holdout8", true);
+}
+
+/// The judgment figures of the ninth blind corpus (tests/judgment/holdout9), all of it
+/// together, printed as lines `holdout9`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout9 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the ninth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout9() {
+    measure_blind("holdout9", true);
 }
