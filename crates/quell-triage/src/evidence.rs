@@ -2229,8 +2229,7 @@ const SYSTEM_RECORDS: &[&str] = &[
 /// that routine (`person_quiet`).
 pub fn empties_record_log(ev: &FlatEvent) -> Option<String> {
     let ty = text(ev, "evt.type")?;
-    let ok = int(ev, "evt.rawres").is_none_or(|r| r >= 0);
-    if !ok {
+    if !succeeded(ev) {
         return None;
     }
     let path_of = |keys: &[&str]| keys.iter().find_map(|k| text(ev, k));
@@ -2561,13 +2560,17 @@ pub fn orchestrator_cli_asks_for_secrets(name: &str, args: &[&str]) -> bool {
     })
 }
 
+/// Whether a system call succeeded (no negative return, not marked failed).
+fn succeeded(ev: &FlatEvent) -> bool {
+    int(ev, "evt.rawres").is_none_or(|r| r >= 0)
+        && !matches!(ev.get("evt.failed"), Some(quell_rules::Value::Bool(true)))
+}
+
 /// The step toward an attack that one event shows by itself, if any, with what it touched
 /// or ran. See [`Step`].
 pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
     let ty = text(ev, "evt.type")?;
-    let ok = int(ev, "evt.rawres").is_none_or(|r| r >= 0)
-        && !matches!(ev.get("evt.failed"), Some(quell_rules::Value::Bool(true)));
-    if !ok {
+    if !succeeded(ev) {
         return None;
     }
     let path_of = |keys: &[&str]| keys.iter().find_map(|k| text(ev, k));
@@ -3790,6 +3793,11 @@ mod tests {
             "O_WRONLY|O_TRUNC"
         ));
         assert!(!empties("openat", "/var/log/cron", "O_WRONLY|O_APPEND"));
+        // A failed removal empties nothing.
+        assert!(empties_record_log(&ev(
+            r#"{"evt.type":"unlinkat","evt.rawres":-13,"fs.path.name":"/var/log/cron"}"#
+        ))
+        .is_none());
         // A downloader asking the instance metadata or an API for credentials.
         assert!(cmdline_fetches_secrets(
             "curl -s -X PUT http://169.254.169.254/latest/api/token -H X: 1"
