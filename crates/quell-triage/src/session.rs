@@ -727,7 +727,9 @@ impl Sessions {
     /// work takes, whoever does it: a shell's own connection outside the site (a reverse
     /// shell), a hidden script run from a temporary directory or a temporary script handed
     /// to a program to run, a hidden file staged in a temporary directory, a server-side
-    /// script written under a web server, a shell escaped from another program. Steps that
+    /// script written under a web server, a shell escaped from another program, a program
+    /// its shell's command does not name (an injected command), a key written into root's
+    /// own login keys (which a compromised configuration master plants). Steps that
     /// routine work does take are not among them, other signals weigh those: credential
     /// reads (backup agents), accounts and persistence files (configuration management),
     /// namespaces and packet sockets (runtimes, network daemons), rotated logs, built
@@ -745,8 +747,10 @@ impl Sessions {
             | Step::HiddenStaging
             | Step::WebScript
             | Step::RootAccount
+            | Step::InjectedCommand
             | Step::ShellEscape => true,
             Step::ScriptRun => crate::evidence::hidden_staging(what),
+            Step::PrivilegedWrite => crate::evidence::root_login_key(what),
             _ => false,
         };
         let own = records
@@ -765,6 +769,9 @@ impl Sessions {
                     Activity::Step(st, what) if decisive(*st, what) => Some((*st, what.clone())),
                     Activity::WroteFile(p, _) if crate::evidence::hidden_staging(p) => {
                         Some((Step::HiddenStaging, p.clone()))
+                    }
+                    Activity::PersistenceWrite(p, _) if crate::evidence::root_login_key(p) => {
+                        Some((Step::PrivilegedWrite, p.clone()))
                     }
                     _ => records
                         .get(a.index)
