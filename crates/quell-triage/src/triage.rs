@@ -1056,6 +1056,25 @@ impl Triage<'_> {
             && !downloaded
             && exec_dropped.is_none()
             && net_stdio.is_none();
+        // Another session of the same container that took a step toward an attack in the
+        // window, for work nobody entered (the blind holdout8 had a controller's API call
+        // anchored as a quiet job while an `exec` session in its pod fetched a tool from
+        // outside). A person's own session is judged by what it did itself: an intruder's
+        // session beside it does not make the person's typed commands suspect.
+        let beside = (!interactive)
+            .then(|| sessions.container_trace(records, at))
+            .flatten();
+        if let Some((en, ja, what)) = beside {
+            let step = match lang {
+                Lang::En => en,
+                Lang::Ja => ja,
+            };
+            out.push(hit(
+                "container_attack_step",
+                1.0,
+                vec![("step", step.to_string()), ("what", what)],
+            ));
+        }
         if interactive {
             let mut how = Vec::new();
             match lang {
