@@ -48,6 +48,9 @@
 //! An eleventh, tests/judgment/holdout9, was written blind the same way once holdout8 had become
 //! a development set (`holdout9_corpus_is_well_formed`, ignored `judgment_figures_holdout9`,
 //! lines `holdout9`); see tests/judgment/holdout9/README.md before reading it.
+//! A twelfth, tests/judgment/holdout10, was written blind the same way once holdout9 had become
+//! a development set (`holdout10_corpus_is_well_formed`, ignored `judgment_figures_holdout10`,
+//! lines `holdout10`); see tests/judgment/holdout10/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1261,6 +1264,11 @@ const HOLDOUT8_BARS: BlindBars = HOLDOUT7_BARS;
 /// holdout3, holdout4, holdout5, holdout6, holdout7 or holdout8 family.
 const HOLDOUT9_BARS: BlindBars = HOLDOUT8_BARS;
 
+/// The tenth blind corpus (tests/judgment/holdout10), written once holdout9 had become a
+/// development set: holdout9's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8 or holdout9 family.
+const HOLDOUT10_BARS: BlindBars = HOLDOUT9_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1359,6 +1367,21 @@ fn holdout9_corpus_is_well_formed() {
             "holdout8",
         ],
         &HOLDOUT9_BARS,
+    );
+}
+
+/// The tenth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8 or holdout9 family. Counts only, no verdict figure.
+#[test]
+fn holdout10_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout10",
+        &[
+            "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7",
+            "holdout8", "holdout9",
+        ],
+        &HOLDOUT10_BARS,
     );
 }
 
@@ -1653,4 +1676,14 @@ fn judgment_figures_holdout8() {
 #[ignore = "the ninth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout9() {
     measure_blind("holdout9", true);
+}
+
+/// The judgment figures of the tenth blind corpus (tests/judgment/holdout10), all of it
+/// together, printed as lines `holdout10`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout10 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the tenth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout10() {
+    measure_blind("holdout10", true);
 }
