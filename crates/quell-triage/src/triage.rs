@@ -892,12 +892,31 @@ impl Triage<'_> {
         // master's `cmd.run`, a hook's `tee`) is not the agent's own managed file.
         let writes_persistence = crate::evidence::writes_target(ev)
             && target(ev).is_some_and(|(_, t)| crate::evidence::persists(&t));
-        let cat = if downloaded || net_stdio.is_some() {
+        // Nor does an entry explain a read of credential material (a web server's image
+        // helper reading `/etc/shadow` through a path that climbs out of the uploads) unless
+        // the entry says its work reads credentials (a backup agent's `tar`) or the program
+        // reads it by design (`useradd` the password database), nor any entry a program hidden in a dot-directory
+        // (`/var/lib/vector/.bin/vector` is not the packaged agent), nor an agent's
+        // connection to an address outside the site: the catalogue knows the agent, not
+        // where it was told to send (an intruder changes a sink's address).
+        let reads_credentials = !crate::evidence::writes_target(ev)
+            && target(ev).is_some_and(|(_, t)| {
+                crate::evidence::is_credential_material(&t)
+                    && !crate::evidence::reads_by_design(&proc_name, &t)
+            });
+        let hidden_exe = text(ev, "proc.exepath").is_some_and(|p| p.contains("/."));
+        let sends_outside = matches!(
+            text(ev, "evt.type").as_deref(),
+            Some("connect" | "sendto" | "sendmsg")
+        ) && crate::evidence::server_ip(ev)
+            .is_some_and(|ip| !crate::evidence::is_inside(&ip));
+        let cat = if downloaded || net_stdio.is_some() || hidden_exe || sends_outside {
             None
         } else {
             self.catalogue
                 .find(ev)
                 .filter(|m| m.level == 0 || !writes_persistence)
+                .filter(|m| !reads_credentials || m.entry.allows_signal("session_credentials"))
         };
         let allows = |s: &str| cat.as_ref().is_some_and(|m| m.entry.allows_signal(s));
         if let Some(m) = &cat {
@@ -937,7 +956,13 @@ impl Triage<'_> {
         // compiler of the same session wrote it, or a build tool runs its own temporary
         // output) is the entry's known-benign activity, not only the absence of a dropped
         // binary: the entry's weight counts, anchored like any entry (unattended).
-        if cat.is_none() && dropped.is_none() && !downloaded && net_stdio.is_none() {
+        if cat.is_none()
+            && dropped.is_none()
+            && !downloaded
+            && net_stdio.is_none()
+            && !hidden_exe
+            && !sends_outside
+        {
             if let Some((entry, by)) = a.dropped_exe.as_ref().and_then(|(_, p)| {
                 let w = sessions.writer(at, p);
                 self.catalogue
@@ -1703,6 +1728,11 @@ mod tests {
   condition: evt.type = execve and proc.name in (tcpdump, nmap)
   output: network tool (cmdline=%proc.cmdline parent=%proc.pname)
   priority: NOTICE
+- rule: Agent connect
+  desc: a monitoring agent's connection
+  condition: evt.type = connect and proc.name = telegraf
+  output: agent connect (connection=%fd.name process=%proc.name)
+  priority: NOTICE
 - rule: User mgmt binaries
   desc: account tools
   condition: evt.type = execve and proc.name in (useradd, usermod)
@@ -1864,6 +1894,35 @@ mod tests {
 
     fn signals(c: &ClusterReport) -> Vec<&str> {
         c.reasons.iter().map(|r| r.signal.as_str()).collect()
+    }
+
+    /// The catalogue explains an agent's or a helper's act, not the same name hidden in a
+    /// dot-directory, not a credential read its entry does not say its work makes (a web
+    /// application's image converter reading a private key), and not a connection to an
+    /// address outside the site (an agent's sink moved outside) (issue 11, session 11:
+    /// holdout10's first blind measure).
+    #[test]
+    fn the_catalogue_explains_the_agent_not_its_name_or_its_new_destinations() {
+        let has_known = |json: serde_json::Value, rule: &str| {
+            let r = verdict_of(&[l(json)], rule);
+            assert_eq!(r.len(), 1, "{r:#?}");
+            signals(&r[0]).contains(&"known_benign")
+        };
+        let read = |exe: &str, path: &str| json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":610,"evt.rawtime":10,"proc.name":"restic","proc.exepath":exe,"proc.cmdline":"restic backup /root","proc.pname":"systemd","fd.name":path});
+        assert!(has_known(
+            read("/usr/bin/restic", "/root/.ssh/id_ed25519"),
+            "Read ssh"
+        ));
+        assert!(!has_known(
+            read("/var/lib/restic/.bin/restic", "/root/.ssh/id_ed25519"),
+            "Read ssh"
+        ));
+        let convert = |path: &str| json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"proc.sid":611,"evt.rawtime":10,"proc.name":"vipsthumbnail","proc.exepath":"/usr/bin/vipsthumbnail","proc.cmdline":"vipsthumbnail /data/uploads/../../root/.ssh/x -o /data/thumbs/x.jpg","proc.pname":"sh","proc.pcmdline":"sh -c vipsthumbnail /data/uploads/../../root/.ssh/x -o /data/thumbs/x.jpg","proc.aname[2]":"nginx","fd.name":path});
+        assert!(has_known(convert("/root/.ssh/known_hosts"), "Read ssh"));
+        assert!(!has_known(convert("/root/.ssh/id_rsa"), "Read ssh"));
+        let connect = |ip: &str| json!({"evt.type":"connect","evt.rawres":0,"proc.sid":612,"evt.rawtime":10,"proc.name":"telegraf","proc.exepath":"/usr/bin/telegraf","proc.cmdline":"telegraf --config /etc/telegraf/telegraf.conf","proc.pname":"systemd","fd.sip":ip,"fd.sport":8086,"fd.name":format!("10.0.0.5:41000->{ip}:8086")});
+        assert!(has_known(connect("10.12.0.40"), "Agent connect"));
+        assert!(!has_known(connect("185.220.101.7"), "Agent connect"));
     }
 
     /// Issue 11: an intruder's `kubectl exec` installing tools, with or without a tty, looks
