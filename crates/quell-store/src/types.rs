@@ -273,6 +273,17 @@ pub struct InboxCluster {
     pub trend: Vec<u64>,
 }
 
+impl InboxCluster {
+    /// The cursor of an inbox page that continues after this cluster.
+    pub fn cursor(&self) -> String {
+        format!(
+            "k{}.{}",
+            i64::try_from(self.cluster.last_seen_ns).unwrap_or(i64::MAX),
+            self.cluster.id
+        )
+    }
+}
+
 /// A page of the inbox.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[non_exhaustive]
