@@ -1237,7 +1237,18 @@ pub(crate) fn decisions_as_history(c: &Connection) -> Result<Vec<String>> {
     // saw: an alert arriving later in a cluster called benign, perhaps an attacker's, is not
     // benign history). Driven by the decisions (the alerts decided on and those of decided
     // clusters), so an export does not read every alert when few are decided.
-    let mut st = c.prepare_cached(
+    // Each table is read through its own index: a join with the `alerts_all` view made
+    // SQLite materialise the whole view (every alert's text) first, seconds at 1 M alerts.
+    let arm = |table: &str| {
+        format!(
+            "SELECT a.raw, a.time_ns, a.id, coalesce(own.verdict, cl.verdict) AS v
+             FROM decided CROSS JOIN {table} a ON a.id = decided.id
+             LEFT JOIN latest own ON own.target_kind = 'alert' AND own.target_id = a.id
+             LEFT JOIN latest cl ON cl.target_kind = 'cluster' AND cl.target_id = a.cluster_id
+               AND a.received_ns <= cl.at_ns"
+        )
+    };
+    let mut st = c.prepare_cached(&format!(
         "WITH latest AS (
            SELECT target_kind, target_id, verdict, at_ns FROM decisions d
            WHERE id = (SELECT max(id) FROM decisions e
@@ -1246,18 +1257,20 @@ pub(crate) fn decisions_as_history(c: &Connection) -> Result<Vec<String>> {
          decided AS (
            SELECT target_id AS id FROM latest WHERE target_kind = 'alert'
            UNION
-           SELECT a.id FROM latest l JOIN alerts_all a
+           SELECT a.id FROM latest l JOIN alerts a
+             ON a.cluster_id = l.target_id AND a.received_ns <= l.at_ns
+           WHERE l.target_kind = 'cluster'
+           UNION
+           SELECT a.id FROM latest l JOIN alerts_recent a
              ON a.cluster_id = l.target_id AND a.received_ns <= l.at_ns
            WHERE l.target_kind = 'cluster'
          )
-         SELECT a.raw, coalesce(own.verdict, cl.verdict) AS v
-         FROM decided CROSS JOIN alerts_all a ON a.id = decided.id
-         LEFT JOIN latest own ON own.target_kind = 'alert' AND own.target_id = a.id
-         LEFT JOIN latest cl ON cl.target_kind = 'cluster' AND cl.target_id = a.cluster_id
-           AND a.received_ns <= cl.at_ns
-         WHERE coalesce(own.verdict, cl.verdict) IN ('benign', 'real')
-         ORDER BY a.time_ns, a.id",
-    )?;
+         SELECT raw, v FROM ({} UNION ALL {})
+         WHERE v IN ('benign', 'real')
+         ORDER BY time_ns, id",
+        arm("alerts"),
+        arm("alerts_recent")
+    ))?;
     let mut out = Vec::new();
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
