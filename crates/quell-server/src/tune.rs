@@ -113,6 +113,7 @@ async fn benign_alerts(
         let mut q = AlertQuery::default();
         q.cluster_id = Some(id);
         q.limit = Some(MAX_BENIGN);
+        q.with_context = true;
         out.extend(state.store.alerts(q).await?.alerts);
     }
     out.truncate(MAX_BENIGN);
@@ -173,10 +174,22 @@ async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, ApiError> {
         q.rule = Some(rule.to_string());
         q.limit = Some(1000.min(HISTORY_LIMIT - alerts_read));
         q.cursor = cursor.take();
+        q.with_context = true;
         let page = state.store.alerts(q).await?;
         for a in &page.alerts {
             alerts_read += 1;
             let line = alerts_read;
+            // What the alert's session ran before it (its context's process starts), so
+            // that triage of the history sees a web shell's download before its `rm` and
+            // such an alert blocks a candidate that would silence it.
+            if let Some(ctx) = &a.context {
+                if let Some(mut recs) =
+                    crate::judge::alert_records(&a.raw, Some(ctx), line, "history")
+                {
+                    recs.pop();
+                    records.extend(recs);
+                }
+            }
             let parsed: Json = serde_json::from_str(&a.raw).unwrap_or(Json::Null);
             let key = (
                 parsed["rule"].as_str().unwrap_or("").to_string(),
@@ -187,13 +200,16 @@ async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, ApiError> {
                 .get(&key)
                 .and_then(|v| v.iter().find(|(j, _)| *j == stripped))
                 .map(|(_, l)| l.as_str());
-            let rec = match decided_line {
+            let mut rec = match decided_line {
                 Some(l) => {
                     with_decision += 1;
                     quell_triage::input::parse_line(l, line, "history").ok()
                 }
                 None => record(&a.raw, line, "history"),
             };
+            if let (Some(r), Some(ctx)) = (rec.as_mut(), &a.context) {
+                quell_store::behaviour::add_context(&mut r.event, ctx);
+            }
             records.extend(rec);
         }
         match page.next_cursor {
@@ -264,7 +280,13 @@ pub(crate) async fn post_tune(
     let benign: Vec<Record> = alerts
         .iter()
         .enumerate()
-        .filter_map(|(i, a)| record(&a.raw, i + 1, "benign"))
+        .filter_map(|(i, a)| {
+            let mut r = record(&a.raw, i + 1, "benign")?;
+            if let Some(ctx) = &a.context {
+                quell_store::behaviour::add_context(&mut r.event, ctx);
+            }
+            Some(r)
+        })
         .collect();
     let hist = history(&state, &rule).await?;
     let files = rules_files(&state).await?;

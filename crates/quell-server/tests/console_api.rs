@@ -432,3 +432,76 @@ fn verdict_filter_is_bounded_and_complete() {
     assert_eq!(found, want);
     assert!(partial >= 2, "{partial} partial pages");
 }
+
+/// The server judges a stored alert with what its session ran before it (its context's
+/// process starts), as `quell triage` does over the recording: the story's web shell's
+/// `rm -f` after a download is likely real, the operator's `rm` is not called likely real,
+/// and tune, asked for the operator's deletion, proposes nothing that silences the web
+/// shell's (issue 11's first bullet, over HTTP).
+#[test]
+fn seed_story_verdicts_and_tune_weigh_the_session() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../quell/rules/default_rules.yaml"
+    ))
+    .unwrap();
+    let s = start_with(Config {
+        rules: std::sync::Arc::new(engine()),
+        base_rules: vec![("default_rules.yaml".into(), text)],
+        ..Config::default()
+    });
+    post_sensor_batch(&s, &seed_batch());
+    let rule = "Clear Log Activities";
+    let op = alert_with_cmd(&s, rule, "rm /var/log/dpkg.log");
+    let shell = alert_with_cmd(&s, rule, "rm -f /var/log/dpkg.log");
+    let triage = |a: &Json| {
+        s.get(&format!("/api/v1/alerts/{}", a["id"]), &s.viewer)
+            .json()["triage"]
+            .clone()
+    };
+    let (top, tshell) = (triage(&op), triage(&shell));
+    assert_eq!(tshell["verdict"], "likely_real", "{tshell:#}");
+    // The operator's is not called likely real (an alert line is not the session seen
+    // whole, so a person's quiet session cannot anchor it here: uncertain).
+    assert_ne!(top["verdict"], "likely_real", "{top:#}");
+    let body = json!({"alert_ids": [op["id"]]}).to_string();
+    let r = s.req(
+        "POST",
+        "/api/v1/tune",
+        Some(&s.admin),
+        Some("application/json"),
+        body.as_bytes(),
+    );
+    let t = r.json();
+    assert_eq!(r.status, 200, "{t:#}");
+    // Of the rule's two stored alerts, the exception silences the operator's only.
+    let blast = &t["verification"]["blast_radius"];
+    assert_eq!(blast["history_alerts"], 2, "{t:#}");
+    assert_eq!(blast["silenced"], 1, "{t:#}");
+    assert_eq!(blast["outside_benign_set"], 0, "{t:#}");
+    assert_eq!(t["verification"]["passed"], true, "{t:#}");
+    // Every alternative that passes leaves the web shell's alerting; one that would silence
+    // it is refused, blocked by the web shell's deletion triaged likely real with its
+    // session (what triage of the alert alone could not see).
+    let mut blocked = 0;
+    for alt in t["alternatives"].as_array().unwrap() {
+        let v = &alt["verification"];
+        if v["passed"] == true {
+            assert_eq!(v["blast_radius"]["outside_benign_set"], 0, "{alt:#}");
+        } else if v["blast_radius"]["outside_benign_set"] != 0 {
+            assert!(
+                v["blocking"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|b| b["verdict"] == "likely_real"),
+                "{alt:#}"
+            );
+            blocked += 1;
+        }
+    }
+    assert!(
+        blocked > 0,
+        "no alternative reached the web shell's deletion: {t:#}"
+    );
+}

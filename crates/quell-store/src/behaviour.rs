@@ -97,6 +97,96 @@ pub fn add_context(ev: &mut FlatEvent, ctx: &Json) {
     }
 }
 
+/// The most process starts read from one context's session (quell-sensor keeps 16).
+const MAX_STARTS: usize = 64;
+
+/// The session's recent process starts that a context carries (`session.recent_starts`:
+/// `{time_ns, pid, ppid, exepath, cmdline, user}`, oldest first) as plain `execve` events of
+/// the alert's session (its `proc.sid` and `container.id`, from `alert` with the context
+/// added), so that triage weighs what the session ran before the alert (a download, a
+/// program from a drop directory) as it does in a recording. A start's name is its command
+/// line's first word (Falco's `proc.cmdline` begins with the process name), else its
+/// executable's base name; its parent's name, when the parent is among the starts or the
+/// alert's lineage. Starts without a command line or an executable are skipped.
+pub fn session_starts(ctx: &Json, alert: &FlatEvent) -> Vec<FlatEvent> {
+    let Some(session) = ctx.get("session") else {
+        return Vec::new();
+    };
+    let Some(starts) = session.get("recent_starts").and_then(Json::as_array) else {
+        return Vec::new();
+    };
+    let sid = session
+        .get("sid")
+        .and_then(Json::as_i64)
+        .or_else(|| quell_triage::input::int(alert, "proc.sid"));
+    let container = quell_triage::input::text(alert, "container.id");
+    let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let name_of = |st: &Json| -> Option<String> {
+        let cmd = st
+            .get("cmdline")
+            .and_then(Json::as_str)
+            .filter(|c| !c.is_empty());
+        let exe = st
+            .get("exepath")
+            .and_then(Json::as_str)
+            .filter(|e| !e.is_empty());
+        cmd.and_then(|c| c.split_whitespace().next().map(base))
+            .or_else(|| exe.map(base))
+    };
+    // Names by pid: the starts, then the alert's own lineage.
+    let mut names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    for st in starts.iter().take(MAX_STARTS) {
+        if let (Some(pid), Some(name)) = (st.get("pid").and_then(Json::as_i64), name_of(st)) {
+            names.insert(pid, name);
+        }
+    }
+    if let Some(lineage) = ctx.get("lineage").and_then(Json::as_array) {
+        for entry in lineage {
+            if let (Some(pid), Some(name)) = (
+                entry.get("pid").and_then(Json::as_i64),
+                entry.get("name").and_then(Json::as_str),
+            ) {
+                names.entry(pid).or_insert_with(|| name.to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for st in starts.iter().take(MAX_STARTS) {
+        let Some(name) = name_of(st) else { continue };
+        let mut ev = FlatEvent::from_pairs(std::iter::empty());
+        ev.set("evt.type", Value::Str(Cow::Borrowed("execve")));
+        ev.set("evt.rawres", Value::Int(0));
+        ev.set("proc.name", Value::Str(Cow::Owned(name)));
+        for (key, field) in [
+            ("time_ns", "evt.rawtime"),
+            ("pid", "proc.pid"),
+            ("ppid", "proc.ppid"),
+            ("exepath", "proc.exepath"),
+            ("cmdline", "proc.cmdline"),
+            ("user", "user.name"),
+        ] {
+            if let Some(v) = st.get(key).and_then(value_of) {
+                ev.set(field, v);
+            }
+        }
+        if let Some(pname) = st
+            .get("ppid")
+            .and_then(Json::as_i64)
+            .and_then(|p| names.get(&p))
+        {
+            ev.set("proc.pname", Value::Str(Cow::Owned(pname.clone())));
+        }
+        if let Some(sid) = sid {
+            ev.set("proc.sid", Value::Int(sid));
+        }
+        if let Some(c) = &container {
+            ev.set("container.id", Value::Str(Cow::Owned(c.clone())));
+        }
+        out.push(ev);
+    }
+    out
+}
+
 /// A context value as a field value (text, integer, boolean); anything else is not read.
 fn value_of(v: &Json) -> Option<Value<'static>> {
     match v {
