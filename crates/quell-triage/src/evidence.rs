@@ -1875,7 +1875,7 @@ pub enum Step {
     /// command injected into a service's shell-out runs (`sh -c 'convert x.jpg y.jpg'`
     /// starting `curl`). A shell given a command runs the programs it names, and nothing
     /// else unless the command computes a program's name (a variable, `eval`, `source`),
-    /// which is then no evidence ([`unnamed_by_shell`]).
+    /// which is then no evidence.
     InjectedCommand,
 }
 

@@ -790,7 +790,7 @@ impl Sessions {
     }
 
     /// A step toward an attack that another session of the same container took within
-    /// [`WINDOW_NS`] of record `at`: a decisive step ([`decisive`]), a download from
+    /// [`WINDOW_NS`] of record `at`: a decisive step (as for [`Sessions::attack_trace`]), a download from
     /// outside the site, or a program run from a drop directory that nothing explains.
     /// A container is one workload: an intruder's `exec` session beside the workload's
     /// own processes makes the workload's alerts of that time suspect too, whatever their
