@@ -84,9 +84,28 @@ pub fn process_context(get: Getter<'_>) -> Json {
             process.insert((*f).to_string(), to_json(&v));
         }
     }
+    // Level 0 is the process itself and level 1 its parent, read from their own fields
+    // when the event has no `proc.apid[0]`-style key (the live capture's ancestor keys
+    // start at 1, and it has no `proc.acmdline[N]`); higher levels from `proc.apid[N]`.
+    let own = |level: usize, key: &str| -> Option<&'static str> {
+        match (level, key) {
+            (0, "pid") => Some("proc.pid"),
+            (0, "name") => Some("proc.name"),
+            (0, "exepath") => Some("proc.exepath"),
+            (0, "cmdline") => Some("proc.cmdline"),
+            (1, "pid") => Some("proc.ppid"),
+            (1, "name") => Some("proc.pname"),
+            (1, "exepath") => Some("proc.pexepath"),
+            (1, "cmdline") => Some("proc.pcmdline"),
+            _ => None,
+        }
+    };
     let mut lineage = Vec::new();
     for level in 0..LINEAGE_LEVELS {
-        let Some(pid) = get(&format!("proc.apid[{level}]")) else {
+        let read = |key: &str, field: &str| {
+            get(&format!("{field}[{level}]")).or_else(|| own(level, key).and_then(|f| get(f)))
+        };
+        let Some(pid) = read("pid", "proc.apid") else {
             break;
         };
         let mut entry = Map::new();
@@ -97,7 +116,7 @@ pub fn process_context(get: Getter<'_>) -> Json {
             ("exepath", "proc.aexepath"),
             ("cmdline", "proc.acmdline"),
         ] {
-            if let Some(v) = get(&format!("{field}[{level}]")) {
+            if let Some(v) = read(key, field) {
                 entry.insert(key.into(), to_json(&v));
             }
         }
@@ -282,6 +301,36 @@ mod tests {
         assert_eq!(
             ctx["process"]["proc.name"].as_str().unwrap().len(),
             MAX_TEXT
+        );
+        // As the live capture gives them: no `[0]` level, no `proc.acmdline[N]`; the
+        // process and its parent from their own fields, the grandparent from `[2]`.
+        let live = event(&[
+            ("proc.pid", Value::Int(120)),
+            ("proc.name", s("rm")),
+            ("proc.cmdline", s("rm /var/log/dpkg.log")),
+            ("proc.ppid", Value::Int(110)),
+            ("proc.pname", s("sh")),
+            ("proc.pcmdline", s("sh -i")),
+            ("proc.apid[1]", Value::Int(110)),
+            ("proc.aname[1]", s("sh")),
+            ("proc.apid[2]", Value::Int(100)),
+            ("proc.aname[2]", s("runc")),
+        ]);
+        let getl = |k: &str| live.get(k).map(Value::borrowed);
+        let l = process_context(&getl)["lineage"].clone();
+        assert_eq!(l.as_array().unwrap().len(), 3, "{l:#}");
+        assert_eq!(
+            (l[0]["pid"].as_i64(), l[0]["name"].as_str()),
+            (Some(120), Some("rm"))
+        );
+        assert_eq!(l[0]["cmdline"], "rm /var/log/dpkg.log");
+        assert_eq!(
+            (l[1]["name"].as_str(), l[1]["cmdline"].as_str()),
+            (Some("sh"), Some("sh -i"))
+        );
+        assert_eq!(
+            (l[2]["pid"].as_i64(), l[2]["name"].as_str()),
+            (Some(100), Some("runc"))
         );
         let ev10 = event(&[("proc.sid", Value::Int(10))]);
         let get10 = |k: &str| ev10.get(k).map(Value::borrowed);
