@@ -31,12 +31,22 @@ function setAttrs(el: Element, attrs: Attrs | null | undefined): void {
   }
 }
 
+// Control characters (but tab and newline) and bidi controls, which would hide or reorder
+// what is shown (a terminal escape, U+202E turning a file name around): shown as `\u202e`,
+// as quell's terminal output writes them.
+const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with control and bidi characters made visible (`\u001b`). */
+export function visible(text: string): string {
+  return text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function append(el: Node, children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false || c === true) continue;
     if (Array.isArray(c)) append(el, c);
     else if (c instanceof Node) el.appendChild(c);
-    else el.appendChild(document.createTextNode(String(c)));
+    else el.appendChild(document.createTextNode(visible(String(c))));
   }
 }
 
