@@ -447,6 +447,22 @@ fn live_walk(lang: &str) {
         "{block}"
     );
     b.screenshot("05-tune");
+    // The person reads the near-attacks: an exception on the program, its parent and the
+    // file alone also silences the same `rm` from a web server's shell (service_shell). So
+    // they take the alternative that also requires the operator's exact command line; the
+    // console verifies it again (tune/check) before it can be applied.
+    if !block.contains("proc.cmdline") {
+        b.click("#alternatives li[data-template*=command] .use-alternative");
+        b.wait("#check-status[data-ok=true]");
+        assert!(b.exists("#verification [data-check=benign][data-ok=true]"));
+        assert!(b.exists("#verification [data-check=keep][data-ok=true]"));
+        let edited = b.js("return document.getElementById('yaml').value");
+        assert!(
+            edited.as_str().unwrap().contains("proc.cmdline"),
+            "{edited}"
+        );
+        b.screenshot("05b-tune-alternative");
+    }
 
     // 5. Apply: a new rule-set version.
     b.click("#apply");

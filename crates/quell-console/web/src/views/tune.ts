@@ -133,6 +133,9 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
   const problems = h('div', { id: 'problems' });
   let lastChecked = answer.yaml;
   let passed = answer.verification.passed;
+  // The verification of the block as it stands (the proposal's, then each re-check's): the
+  // provenance saved with it.
+  let current: Verification = answer.verification;
 
   const applyBtn = h('button', { type: 'button', class: 'primary', id: 'apply', disabled: ctx.role !== 'admin' || !passed }, t('tune.apply'));
   const recheck = async () => {
@@ -146,12 +149,16 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
       if (yaml.value !== text) return;
       passed = r.ok;
       checkStatus.textContent = r.ok ? t('tune.check_ok') : t('tune.check_bad', { n: r.problems.length });
+      checkStatus.dataset.ok = String(r.ok);
       const rule = r.rules.find((x) => x.rule === answer.rule) ?? r.rules[0];
       mount(problems,
         r.problems.length ? h('ul', { class: 'error' }, ...r.problems.map((p) => h('li', null, p.what, h('div', { class: 'muted' }, p.fix)))) : null,
         rule?.corrected ? h('div', null, h('p', null, t('tune.corrected', { how: rule.corrected.how })),
           h('button', { type: 'button', id: 'use-corrected', onclick: () => setYaml(rule.corrected!.yaml) }, t('tune.use_corrected'))) : null);
-      if (rule?.verification) mount(verification, h('h2', null, t('tune.verification')), verificationView(rule.verification, t));
+      if (rule?.verification) {
+        current = rule.verification;
+        mount(verification, h('h2', null, t('tune.verification')), verificationView(rule.verification, t));
+      }
       applyBtn.disabled = ctx.role !== 'admin' || !passed;
     } catch (e) {
       checkStatus.textContent = t('common.error', { error: e instanceof Error ? e.message : String(e) });
@@ -185,11 +192,11 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
       const names = answer.names.filter((n) => yaml.value.includes(n));
       const exceptions = names.map((name) => ({
         rule: answer.rule, name, proposer: `quell tune (console, ${ctx.name})`,
-        verification: answer.verification, comment: comment.value, expires,
+        verification: current, comment: comment.value, expires,
       }));
-      const saved = await ctx.api<{ version: number }>('POST', 'api/v1/rulesets', { comment: comment.value, files, exceptions });
+      const saved = await ctx.api<{ saved: { version: number } }>('POST', 'api/v1/rulesets', { comment: comment.value, files, exceptions });
       applied.className = 'ok';
-      mount(applied, t('tune.applied', { version: saved.version }), ' ', h('a', { href: '#/inbox' }, t('nav.inbox')), ' · ',
+      mount(applied, t('tune.applied', { version: saved.saved.version }), ' ', h('a', { href: '#/inbox' }, t('nav.inbox')), ' · ',
         h('a', { href: '#/rules' }, t('nav.rules')));
     } catch (e) {
       applyBtn.disabled = false;
@@ -224,10 +231,10 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
         h('section', { class: 'card', id: 'alternatives' },
           h('h2', null, t('tune.alternatives')),
           answer.alternatives.length
-            ? h('ul', null, ...answer.alternatives.map((alt) => h('li', null,
+            ? h('ul', null, ...answer.alternatives.map((alt) => h('li', { 'data-template': alt.template },
               h('strong', null, alt.template), ` (${t('tune.generality', { g: str(alt.generality) })}) `,
               alt.verification.passed ? t('tune.passed') : t('tune.failed'), ' ',
-              h('button', { type: 'button', class: 'link', onclick: () => setYaml(alt.yaml) }, t('tune.use')),
+              h('button', { type: 'button', class: 'link use-alternative', onclick: () => setYaml(alt.yaml) }, t('tune.use')),
               h('pre', null, alt.yaml))))
             : h('p', { class: 'muted' }, t('tune.no_alternatives'))))),
   );
