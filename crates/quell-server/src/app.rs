@@ -62,6 +62,9 @@ pub struct Config {
     pub base_rules: Vec<(String, String)>,
     /// Mark the console's session cookie `Secure` (set when serving TLS).
     pub secure_cookies: bool,
+    /// Clusters one inbox request judges at most when it filters by verdict (default
+    /// [`crate::console::VERDICT_SCAN`]); past it the page is partial.
+    pub inbox_verdict_scan: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -83,6 +86,7 @@ impl Default for Config {
             rules: Arc::new(Engine::new()),
             base_rules: Vec::new(),
             secure_cookies: false,
+            inbox_verdict_scan: crate::console::VERDICT_SCAN,
         }
     }
 }
@@ -159,6 +163,8 @@ pub(crate) struct AppState {
     pub(crate) sensors: crate::sensors::LiveStatus,
     /// The console's signed-in sessions.
     pub(crate) sessions: crate::session::Sessions,
+    /// The inbox's verdicts, cached (crate::console).
+    pub(crate) verdicts: crate::console::Verdicts,
 }
 
 /// An error answer: a status and a JSON body `{"error": message}`.
@@ -287,6 +293,7 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
         sensors: crate::sensors::LiveStatus::default(),
         rules: crate::rules::Rules::default(),
         sessions: crate::session::Sessions::default(),
+        verdicts: crate::console::Verdicts::default(),
     });
     let b = Builder {
         state: state.clone(),
@@ -340,9 +347,27 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
         )
         .add(
             Method::GET,
+            "/api/v1/alerts/{id}/timeline",
+            Access::Read,
+            get_route(crate::console::get_timeline),
+        )
+        .add(
+            Method::GET,
             "/api/v1/clusters",
             Access::Read,
             get_route(get_clusters),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/clusters/{id}/alerts",
+            Access::Read,
+            get_route(get_cluster_alerts),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/inbox",
+            Access::Read,
+            get_route(crate::console::get_inbox),
         )
         .add(
             Method::POST,
@@ -750,6 +775,9 @@ struct AlertView {
     /// quell's triage of the alert (one alert only).
     #[serde(skip_serializing_if = "Option::is_none")]
     triage: Option<Json>,
+    /// The process tree, from the process up to its oldest known ancestor (one alert only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lineage: Option<Vec<Json>>,
 }
 
 impl From<StoredAlert> for AlertView {
@@ -775,12 +803,13 @@ impl From<StoredAlert> for AlertView {
             alert,
             context: a.context,
             triage: None,
+            lineage: None,
         }
     }
 }
 
 /// A time filter: RFC 3339 (`2026-07-31T12:00:00Z`) or nanoseconds since the epoch.
-fn time_param(name: &str, v: Option<&str>) -> Result<Option<u64>, ApiError> {
+pub(crate) fn time_param(name: &str, v: Option<&str>) -> Result<Option<u64>, ApiError> {
     let Some(v) = v else { return Ok(None) };
     if let Ok(ns) = v.parse::<u64>() {
         return Ok(Some(ns));
@@ -867,6 +896,7 @@ async fn get_alert(
     };
     let history = state.store.decisions_as_history().await?;
     let raw = a.raw.clone();
+    let context = a.context.clone();
     // The active rule-set version's rules once one is saved, else `quell serve -r`'s.
     let engine = match state.rules.active(&state.store, false).await? {
         Some(active) => active.engine.clone(),
@@ -875,7 +905,10 @@ async fn get_alert(
     let catalogue = state.catalogue.clone();
     // Triage is CPU work: off the async workers.
     let triage = tokio::task::spawn_blocking(move || {
-        crate::judge::judge(&engine, &catalogue, &raw, &history, lang)
+        let hist = crate::judge::history_of(&engine, &history);
+        let triage =
+            crate::judge::judge_with(&engine, &catalogue, &raw, context.as_ref(), &hist, lang);
+        (triage, crate::console::lineage(&raw, context.as_ref()))
     })
     .await
     .map_err(|e| {
@@ -885,7 +918,7 @@ async fn get_alert(
         )
     })?;
     let mut view = AlertView::from(a);
-    view.triage = triage;
+    (view.triage, view.lineage) = (triage.0, Some(triage.1));
     Ok(axum::Json(view))
 }
 
@@ -915,6 +948,41 @@ async fn get_clusters(
     q.limit = p.limit;
     q.cursor = p.cursor;
     Ok(axum::Json(state.store.clusters(q).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageParams {
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// `GET /api/v1/clusters/{id}/alerts`: a cluster's alerts, newest first, by pages.
+async fn get_cluster_alerts(
+    State(state): State<Shared>,
+    Path(id): Path<String>,
+    params: Result<Query<PageParams>, QueryRejection>,
+) -> Result<axum::Json<AlertsAnswer>, ApiError> {
+    let Query(p) = params?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("a cluster id is a number"))?;
+    if state.store.cluster(id).await?.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no cluster {id}"),
+        ));
+    }
+    let mut q = AlertQuery::default();
+    q.cluster_id = Some(id);
+    q.limit = p.limit;
+    q.cursor = p.cursor;
+    let page = state.store.alerts(q).await?;
+    Ok(axum::Json(AlertsAnswer {
+        alerts: page.alerts.into_iter().map(AlertView::from).collect(),
+        next_cursor: page.next_cursor,
+        partial: page.partial,
+    }))
 }
 
 #[derive(Deserialize)]

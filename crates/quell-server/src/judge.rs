@@ -46,23 +46,52 @@ pub fn judge(
     history: &[String],
     lang: Lang,
 ) -> Option<Json> {
-    let mut record = quell_triage::input::parse_line(raw, 1, "alert").ok()?;
-    record.decision = None;
+    judge_with(
+        engine,
+        catalogue,
+        raw,
+        None,
+        &history_of(engine, history),
+        lang,
+    )
+}
+
+/// The history triage reads, built once from the decided alerts' lines (what several
+/// judgments against one state of the decisions share).
+pub fn history_of(engine: &Engine, history: &[String]) -> History {
     let past: Vec<_> = history
         .iter()
         .enumerate()
         .filter_map(|(i, line)| quell_triage::input::parse_line(line, i + 1, "history").ok())
         .collect();
-    let hist = if past.is_empty() {
+    if past.is_empty() {
         History::empty()
     } else {
         History::build(engine, &past)
-    };
+    }
+}
+
+/// [`judge`] with a history already built and the alert's event context (a quell sensor's:
+/// the process's lineage and fields the alert's output lacks, added as
+/// [`quell_store::behaviour::alert_event`] does for the cluster key).
+pub fn judge_with(
+    engine: &Engine,
+    catalogue: &Catalogue,
+    raw: &str,
+    context: Option<&Json>,
+    hist: &History,
+    lang: Lang,
+) -> Option<Json> {
+    let mut record = quell_triage::input::parse_line(raw, 1, "alert").ok()?;
+    record.decision = None;
+    if let Some(ctx) = context {
+        quell_store::behaviour::add_context(&mut record.event, ctx);
+    }
     let hostname = record.hostname.clone().unwrap_or_default();
     let triage = Triage {
         engine,
         catalogue,
-        history: &hist,
+        history: hist,
         lang,
         hostname: &hostname,
     };

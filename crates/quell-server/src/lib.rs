@@ -5,6 +5,8 @@
 //!   object, an array, JSON Lines, falcosidekick's payload), all or nothing;
 //! - [`app`]: the router: bearer-token authentication with roles (admin, sensor, viewer),
 //!   body limits, the handlers;
+//! - [`console`]: the console's data: the inbox of behaviour clusters with verdicts and
+//!   trends, an alert's process lineage and its session's timeline;
 //! - [`judge`]: quell-triage's verdict on one stored alert, in English or Japanese;
 //! - [`metrics`]: Prometheus text at `/metrics`;
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
@@ -23,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod console;
 pub mod ingest;
 pub mod judge;
 pub mod metrics;

@@ -34,7 +34,7 @@ pub fn document() -> Json {
         }
         responses
     };
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "quell serve",
@@ -456,5 +456,109 @@ pub fn document() -> Json {
                 }
             }
         }
-    })
+    });
+    console_paths(&mut doc, &with_auth);
+    doc
+}
+
+/// The console's data routes (crate::console), added to `doc`'s paths and schemas.
+fn console_paths(doc: &mut Json, with_auth: &dyn Fn(Json) -> Json) {
+    let inbox = json!({"get": {
+        "summary": "The inbox: behaviour clusters (rule, host, container image and quell-triage's behaviour signature) by their latest alert, newest first, each with quell-triage's verdict on its latest alert (with its event context and the store's decisions as history; cached until the cluster, the decisions or the active rule set change), its latest decision and its hourly trend over 24 hours.",
+        "x-quell-roles": roles(&["admin", "viewer"]),
+        "parameters": [
+            q("rule", "Exact rule name."), q("priority", "Minimum priority (any case): `warning` keeps Warning and more severe."),
+            q("host", "Exact host name."), q("image", "Container image."), q("namespace", "Kubernetes namespace of the latest alert."),
+            q("since", "RFC 3339 time or nanoseconds: last seen at or after."),
+            q("until", "RFC 3339 time or nanoseconds: first seen before."),
+            q("verdict", "likely_false_positive, uncertain or likely_real. A request judges at most 400 clusters: past that the page is partial and `next_cursor` continues."),
+            q("decision", "The latest decision on the cluster: benign, real, investigating, or none."),
+            q("q", "Text (literal, case-sensitive) in the rule, host, image or namespace."),
+            q("limit", "Page size (1 to 200, default 50)."), q("cursor", "`next_cursor` of the previous page."),
+            q("lang", "`en` or `ja` for the verdict's text (else Accept-Language).")
+        ],
+        "responses": with_auth(json!({
+            "200": {"description": "A page.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "clusters": {"type": "array", "items": {"$ref": "#/components/schemas/InboxCluster"}},
+                "next_cursor": {"type": ["string", "null"]},
+                "partial": {"type": "boolean", "description": "The page stopped at a scan budget (the store's, or the verdicts judged) before it was full: follow `next_cursor`."}
+            }}}}},
+            "400": error_response("A filter, `lang` or the cursor is malformed.")
+        }))
+    }});
+    let timeline = json!({"get": {
+        "summary": "What the alert's session did before and after it: the stored alerts of the same host, container and session (quell-triage's session key: host, container, session id; else the alerts sharing the process's ancestors) within the window, and the process starts their event contexts carry, each classified (exec, download, connect, file).",
+        "x-quell-roles": roles(&["admin", "viewer"]),
+        "parameters": [
+            {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+            q("window", "Seconds before and after the alert (1 to 86400, default 600).")
+        ],
+        "responses": with_auth(json!({
+            "200": {"description": "The timeline.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "session": {"type": "object", "properties": {"key": {"type": "string"}, "kind": {"type": "string", "enum": ["session", "lineage", "alert"]}}},
+                "window": {"type": "object", "properties": {"from_ns": {"type": "integer"}, "to_ns": {"type": "integer"}}},
+                "items": {"type": "array", "items": {"type": "object", "properties": {
+                    "time_ns": {"type": "integer"}, "kind": {"type": "string", "enum": ["exec", "download", "connect", "file", "alert"]},
+                    "text": {"type": "string"}, "alert_id": {"type": "integer"}, "rule": {"type": "string"},
+                    "pid": {"type": ["integer", "null"]}, "this": {"type": "boolean"}
+                }}},
+                "truncated": {"type": "boolean", "description": "More than 5,000 alerts of the host and container in the window: the newest were read."}
+            }}}}},
+            "400": error_response("The id is not a number, or the window is out of range."),
+            "404": error_response("No such alert.")
+        }))
+    }});
+    let cluster_alerts = json!({"get": {
+        "summary": "A cluster's alerts, newest first; `next_cursor` gives the next page.",
+        "x-quell-roles": roles(&["admin", "viewer"]),
+        "parameters": [
+            {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+            q("limit", "Page size (1 to 1000, default 100)."), q("cursor", "`next_cursor` of the previous page.")
+        ],
+        "responses": with_auth(json!({
+            "200": {"description": "A page.", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/StoredAlert"}},
+                "next_cursor": {"type": ["string", "null"]},
+                "partial": {"type": "boolean"}
+            }}}}},
+            "400": error_response("The id is not a number, or the cursor is malformed."),
+            "404": error_response("No such cluster.")
+        }))
+    }});
+    let inbox_cluster = json!({
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "rule": {"type": "string"}, "priority": {"type": "string"},
+            "hostname": {"type": "string"}, "image": {"type": ["string", "null"]}, "namespace": {"type": ["string", "null"]},
+            "signature": {"type": "string", "description": "quell-triage's behaviour signature id (empty for clusters made before schema 4)."},
+            "count": {"type": "integer"}, "first_ns": {"type": "integer"}, "last_ns": {"type": "integer"},
+            "verdict": {"type": ["string", "null"], "enum": ["likely_false_positive", "uncertain", "likely_real", null]},
+            "verdict_text": {"type": ["string", "null"]}, "score": {"type": ["number", "null"]}, "summary": {"type": ["string", "null"]},
+            "decision": {"type": ["object", "null"], "properties": {"decision": {"type": "string"}, "actor": {"type": "string"}, "at_ns": {"type": "integer"}, "reason": {"type": "string"}}},
+            "trend": {"type": "object", "properties": {"start_ns": {"type": "integer"}, "bucket_ns": {"type": "integer"}, "counts": {"type": "array", "items": {"type": "integer"}, "minItems": 24, "maxItems": 24}}},
+            "latest_alert_id": {"type": "integer"}
+        }
+    });
+    let lineage = json!({"type": "array", "description": "GET /api/v1/alerts/{id} only: the process tree from the alert's process up to its oldest known ancestor, from the alert's fields and its event context.",
+    "items": {"type": "object", "properties": {
+        "pid": {"type": ["integer", "null"]}, "name": {"type": ["string", "null"]}, "exe": {"type": ["string", "null"]},
+        "cmdline": {"type": ["string", "null"]}, "user": {"type": ["string", "null"]}, "tty": {"type": ["integer", "null"]}
+    }}});
+    if let Some(paths) = doc.get_mut("paths").and_then(Json::as_object_mut) {
+        paths.insert("/api/v1/inbox".into(), inbox);
+        paths.insert("/api/v1/alerts/{id}/timeline".into(), timeline);
+        paths.insert("/api/v1/clusters/{id}/alerts".into(), cluster_alerts);
+    }
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Json::as_object_mut)
+    {
+        schemas.insert("InboxCluster".into(), inbox_cluster);
+    }
+    if let Some(props) = doc
+        .pointer_mut("/components/schemas/StoredAlert/properties")
+        .and_then(Json::as_object_mut)
+    {
+        props.insert("lineage".into(), lineage);
+    }
 }

@@ -463,6 +463,50 @@ async fn bench<S, F>(
             async move { st.clusters(q).await.expect("q").clusters.len() }
         })
         .await;
+        // The console's inbox (clusters by latest alert, each with its latest alert, latest
+        // decision and 24 hourly counts): the store's part; the server adds the verdicts
+        // (quell-server's `inbox` bench).
+        let inbox = |f: fn(&mut quell_store::InboxQuery, usize)| {
+            let st = store.clone();
+            move |r: usize| {
+                let st = st.clone();
+                let mut q = quell_store::InboxQuery::default();
+                q.limit = Some(50);
+                f(&mut q, r);
+                async move { st.inbox(q).await.expect("q").clusters.len() }
+            }
+        };
+        time_query("inbox, first page of 50", runs, inbox(|_, _| {})).await;
+        time_query(
+            "inbox, rule = R, page of 50",
+            runs,
+            inbox(|q, r| q.rule = Some(format!("Rule number {}", r % 40))),
+        )
+        .await;
+        time_query(
+            "inbox, priority >= Critical, page of 50",
+            runs,
+            inbox(|q, _| q.priority = Some("critical".into())),
+        )
+        .await;
+        time_query(
+            "inbox, host = H, page of 50",
+            runs,
+            inbox(|q, r| q.host = Some(format!("node-{:03}", (r * 7) % 200))),
+        )
+        .await;
+        time_query(
+            "inbox, text, page of 50",
+            runs,
+            inbox(|q, r| q.text = Some(format!("app-{}", r % 60))),
+        )
+        .await;
+        time_query(
+            "inbox, decision = none, page of 50",
+            runs,
+            inbox(|q, _| q.decision = Some("none".into())),
+        )
+        .await;
         store.close().await.expect("close");
         println!();
         println!("peak RSS of the process so far: {}", rss_mb());

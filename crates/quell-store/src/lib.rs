@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod behaviour;
 mod pg;
 mod prep;
 mod retention;
@@ -261,6 +262,42 @@ impl Store {
         }
     }
 
+    /// The inbox: a page of clusters by their latest alert, newest first, each with its
+    /// latest alert (with context), its latest decision and its trend (the 24 hours before
+    /// the end of the hour holding [`InboxQuery::trend_end_ns`], from the per-hour counts
+    /// kept at ingest). A page reads at most [`Options::scan_budget`] clusters: filters that
+    /// match few of them give a partial page ([`InboxPage::partial`]) whose `next_cursor`
+    /// continues the search.
+    pub async fn inbox(&self, query: InboxQuery) -> Result<InboxPage> {
+        let plan = InboxPlan::of(query, now_ns())?;
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                let budget = s.scan_budget;
+                s.read(move |c| sqlite::inbox(c, &plan, budget)).await
+            }
+            Backend::Postgres(p) => p.inbox(&plan).await,
+        }
+    }
+
+    /// A number that changes whenever a decision is recorded (the newest decision's id; 0
+    /// before any): a cache of verdicts that read the decisions as history is valid while
+    /// it stays the same.
+    pub async fn decisions_mark(&self) -> Result<i64> {
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                s.read(|c| {
+                    Ok(
+                        c.query_row("SELECT coalesce(max(id), 0) FROM decisions", [], |r| {
+                            r.get(0)
+                        })?,
+                    )
+                })
+                .await
+            }
+            Backend::Postgres(p) => p.decisions_mark().await,
+        }
+    }
+
     /// Records a decision on an alert or a cluster (with an audit row). The target must
     /// exist ([`Error::NotFound`]).
     pub async fn decide(&self, decision: NewDecision) -> Result<Decision> {
@@ -433,6 +470,45 @@ impl Store {
             }
             Backend::Postgres(p) => p.expire(cutoff).await,
         }
+    }
+}
+
+/// An inbox query checked, with what both backends need computed once.
+pub(crate) struct InboxPlan {
+    pub(crate) query: InboxQuery,
+    /// The page size (1 to 200).
+    pub(crate) limit: usize,
+    /// The least severe priority rank kept (0 Emergency … 7 Debug).
+    pub(crate) max_prio: Option<i64>,
+    /// The trend's first hour (`time_ns / TREND_BUCKET_NS`).
+    pub(crate) trend_start_hour: i64,
+}
+
+impl InboxPlan {
+    fn of(query: InboxQuery, now: u64) -> Result<InboxPlan> {
+        let max_prio = match &query.priority {
+            None => None,
+            Some(p) => Some(
+                quell_rules::load::Priority::parse(p)
+                    .ok_or_else(|| Error::Invalid(format!("unknown priority {p:?}")))?
+                    as i64,
+            ),
+        };
+        if let Some(d) = &query.decision {
+            if !matches!(d.as_str(), "benign" | "real" | "investigating" | "none") {
+                return Err(Error::Invalid(
+                    "a decision filter is benign, real, investigating or none".into(),
+                ));
+            }
+        }
+        let end = query.trend_end_ns.unwrap_or(now);
+        let end_hour = i64::try_from(end / TREND_BUCKET_NS).unwrap_or(i64::MAX / 2) + 1;
+        Ok(InboxPlan {
+            limit: query.limit.unwrap_or(50).clamp(1, 200),
+            max_prio,
+            trend_start_hour: end_hour - TREND_BUCKETS as i64,
+            query,
+        })
     }
 }
 

@@ -25,14 +25,14 @@ use crate::prep::Batch;
 use crate::retention::{day_bounds, day_of};
 use crate::{
     AlertPage, AlertQuery, AuditEntry, AuditQuery, Cluster, ClusterPage, ClusterQuery, Decision,
-    Error, ExceptionProvenance, IngestOutcome, NewDecision, NewRuleSet, NewToken, Options, Result,
-    Retention, Role, RuleFile, RuleSet, RuleSetSummary, Sensor, SensorReport, StoredAlert, Target,
-    TokenInfo, Verdict,
+    Error, ExceptionProvenance, InboxPage, IngestOutcome, NewDecision, NewRuleSet, NewToken,
+    Options, Result, Retention, Role, RuleFile, RuleSet, RuleSetSummary, Sensor, SensorReport,
+    StoredAlert, Target, TokenInfo, Verdict,
 };
 
 /// The newest schema version this backend knows: the same number as SQLite's (one version
 /// number for the store; a migration that concerns one backend only is a no-op in the other).
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// The advisory lock class of quell (`QUEL`); key 0 guards migrations, key 1 partition DDL.
 const LOCK_CLASS: i32 = 0x5155_454c;
@@ -156,6 +156,34 @@ CREATE TABLE audit (
     // alert's own transaction, and clusters are never deleted (retention keeps them, at a
     // count of 0).
     r#"ALTER TABLE alerts DROP CONSTRAINT IF EXISTS alerts_cluster_id_fkey"#,
+    // 4: behaviour clusters and the inbox (see SQLite's 4): the cluster key gains the
+    // behaviour signature (clusters made before keep their alerts, with an empty one); a
+    // cluster keeps its latest alert (id, priority and its rank, namespace), sorted by last
+    // seen; `cluster_hours` counts each cluster's alerts per hour, kept at ingest.
+    r#"
+ALTER TABLE clusters ADD COLUMN signature BYTEA NOT NULL DEFAULT ''::bytea,
+    ADD COLUMN last_id BIGINT NOT NULL DEFAULT 0,
+    ADD COLUMN priority TEXT NOT NULL DEFAULT '',
+    ADD COLUMN prio INT NOT NULL DEFAULT 8,
+    ADD COLUMN namespace BYTEA;
+ALTER TABLE clusters DROP CONSTRAINT clusters_rule_hostname_image_key;
+ALTER TABLE clusters ADD CONSTRAINT clusters_key UNIQUE (rule, hostname, image, signature);
+UPDATE clusters c SET last_id = coalesce((SELECT max(a.id) FROM alerts a
+    WHERE a.cluster_id = c.id AND a.time_ns = c.last_ns), 0);
+UPDATE clusters c SET priority = a.priority, namespace = a.k8s_ns FROM alerts a WHERE a.id = c.last_id;
+UPDATE clusters SET prio = CASE priority WHEN 'Emergency' THEN 0 WHEN 'Alert' THEN 1
+    WHEN 'Critical' THEN 2 WHEN 'Error' THEN 3 WHEN 'Warning' THEN 4 WHEN 'Notice' THEN 5
+    WHEN 'Informational' THEN 6 WHEN 'Debug' THEN 7 ELSE 8 END;
+CREATE INDEX clusters_last ON clusters (last_ns, id);
+CREATE TABLE cluster_hours (
+    cluster_id BIGINT NOT NULL,
+    hour BIGINT NOT NULL,            -- time_ns / 3600e9
+    count BIGINT NOT NULL,
+    PRIMARY KEY (cluster_id, hour)
+);
+INSERT INTO cluster_hours (cluster_id, hour, count)
+    SELECT cluster_id, time_ns / 3600000000000, count(*) FROM alerts GROUP BY 1, 2;
+"#,
 ];
 
 /// An error inside the backend: PostgreSQL's (kept whole so its SQLSTATE decides on a
@@ -490,6 +518,20 @@ impl Pg {
             }
         }
         Ok(out)
+    }
+
+    pub(crate) async fn inbox(&self, q: &crate::InboxPlan) -> Result<InboxPage> {
+        let c = self.client().await?;
+        inbox(&c, q, self.scan_budget).await.map_err(Error::from)
+    }
+
+    pub(crate) async fn decisions_mark(&self) -> Result<i64> {
+        let c = self.client().await?;
+        let row = c
+            .query_one("SELECT coalesce(max(id), 0)::int8 FROM decisions", &[])
+            .await
+            .map_err(|e| pg_error(&e))?;
+        Ok(row.get(0))
     }
 
     pub(crate) async fn decide(&self, d: &NewDecision, now: u64) -> Result<Decision> {
@@ -851,23 +893,32 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
     // Clusters: find those of the batch, create the missing ones (in a fixed order, so
     // concurrent batches do not deadlock on the unique index), find them again.
     let image = |i: usize| b.alerts[i].container_image.as_deref().unwrap_or("");
-    let mut cluster_of: BTreeMap<(&str, &str, &str), Option<i64>> = BTreeMap::new();
-    let mut first_time: HashMap<(&str, &str, &str), i64> = HashMap::new();
+    let key_of = |i: usize| {
+        let a = &b.alerts[i];
+        (
+            a.rule.as_str(),
+            a.hostname.as_str(),
+            image(i),
+            a.signature.as_str(),
+        )
+    };
+    let mut cluster_of: BTreeMap<ClusterKey<'_>, Option<i64>> = BTreeMap::new();
+    let mut first_time: HashMap<ClusterKey<'_>, i64> = HashMap::new();
     for &i in &uniq {
         let a = &b.alerts[i];
-        let k = (a.rule.as_str(), a.hostname.as_str(), image(i));
+        let k = key_of(i);
         cluster_of.insert(k, None);
         first_time.entry(k).or_insert(a.time_ns);
     }
     let find = t
         .prepare_cached(
-            "SELECT c.id, c.rule, c.hostname, c.image FROM clusters c
-             JOIN unnest($1::bytea[], $2::bytea[], $3::bytea[]) AS u(r, h, i)
-               ON c.rule = u.r AND c.hostname = u.h AND c.image = u.i",
+            "SELECT c.id, c.rule, c.hostname, c.image, c.signature FROM clusters c
+             JOIN unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::bytea[]) AS u(r, h, i, s)
+               ON c.rule = u.r AND c.hostname = u.h AND c.image = u.i AND c.signature = u.s",
         )
         .await?;
     for round in 0..2 {
-        let want: Vec<(&str, &str, &str)> = cluster_of
+        let want: Vec<ClusterKey<'_>> = cluster_of
             .iter()
             .filter(|(_, v)| v.is_none())
             .map(|(k, _)| *k)
@@ -878,11 +929,12 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
         if round == 1 {
             let create = t
                 .prepare_cached(
-                    "INSERT INTO clusters (rule, hostname, image, count, first_ns, last_ns)
-                     SELECT r, h, i, 0, t, t FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::int8[])
-                       AS u(r, h, i, t)
-                     ORDER BY r, h, i
-                     ON CONFLICT (rule, hostname, image) DO NOTHING",
+                    "INSERT INTO clusters (rule, hostname, image, signature, count, first_ns, last_ns)
+                     SELECT r, h, i, s, 0, t, t
+                     FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::bytea[], $5::int8[])
+                       AS u(r, h, i, s, t)
+                     ORDER BY r, h, i, s
+                     ON CONFLICT (rule, hostname, image, signature) DO NOTHING",
                 )
                 .await?;
             let times: Vec<i64> = want.iter().map(|k| first_time[k]).collect();
@@ -894,9 +946,13 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
             .await?
         {
             let id: i64 = r.get(0);
-            let key: (Vec<u8>, Vec<u8>, Vec<u8>) = (r.get(1), r.get(2), r.get(3));
+            let key: (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) =
+                (r.get(1), r.get(2), r.get(3), r.get(4));
             if let Some(slot) = cluster_of.iter_mut().find(|(k, _)| {
-                k.0.as_bytes() == key.0 && k.1.as_bytes() == key.1 && k.2.as_bytes() == key.2
+                k.0.as_bytes() == key.0
+                    && k.1.as_bytes() == key.1
+                    && k.2.as_bytes() == key.2
+                    && k.3.as_bytes() == key.3
             }) {
                 *slot.1 = Some(id);
             }
@@ -923,7 +979,8 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
     let mut c_ids = Vec::with_capacity(uniq.len());
     for &i in &uniq {
         let a = &b.alerts[i];
-        let id = cluster_of[&(a.rule.as_str(), a.hostname.as_str(), image(i))]
+        let _ = a;
+        let id = cluster_of[&key_of(i)]
             .ok_or_else(|| Error::Database("a cluster could not be created".into()))?;
         c_ids.push(id);
     }
@@ -1023,15 +1080,24 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
         out.ids.push(id);
     }
 
-    // Cluster counts, last: rows locked in id order, held for the shortest time.
-    let mut agg: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
+    // Cluster counts, last: rows locked in id order, held for the shortest time. Each
+    // cluster's latest alert of the batch (by time, then id) and the counts per hour.
+    let mut agg: BTreeMap<i64, (i64, i64, i64, i64, usize)> = BTreeMap::new();
+    let mut hours: BTreeMap<(i64, i64), i64> = BTreeMap::new();
     for (n, &i) in uniq.iter().enumerate() {
         if stored.contains(&ids[n]) {
             let tm = b.alerts[i].time_ns;
-            let e = agg.entry(c_ids[n]).or_insert((0, tm, tm));
+            let e = agg.entry(c_ids[n]).or_insert((0, tm, tm, ids[n], i));
             e.0 += 1;
             e.1 = e.1.min(tm);
-            e.2 = e.2.max(tm);
+            if (tm, ids[n]) >= (e.2, e.3) {
+                e.2 = tm;
+                e.3 = ids[n];
+                e.4 = i;
+            }
+            *hours
+                .entry((c_ids[n], tm / crate::TREND_BUCKET_NS as i64))
+                .or_default() += 1;
         }
     }
     if !agg.is_empty() {
@@ -1039,6 +1105,16 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
         let cn: Vec<i64> = agg.values().map(|v| v.0).collect();
         let cf: Vec<i64> = agg.values().map(|v| v.1).collect();
         let cl: Vec<i64> = agg.values().map(|v| v.2).collect();
+        let clid: Vec<i64> = agg.values().map(|v| v.3).collect();
+        let cprio: Vec<&str> = agg.values().map(|v| b.alerts[v.4].priority).collect();
+        let crank: Vec<i32> = agg
+            .values()
+            .map(|v| i32::try_from(b.alerts[v.4].prio).unwrap_or(8))
+            .collect();
+        let cns: Vec<Option<&[u8]>> = agg
+            .values()
+            .map(|v| b.alerts[v.4].k8s_namespace.as_deref().map(str::as_bytes))
+            .collect();
         let lock = t
             .prepare_cached(
                 "SELECT 1 FROM clusters WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
@@ -1048,12 +1124,31 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
         let update = t
             .prepare_cached(
                 "UPDATE clusters c SET count = c.count + u.n, first_ns = least(c.first_ns, u.f),
-                   last_ns = greatest(c.last_ns, u.l)
-                 FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[]) AS u(id, n, f, l)
+                   last_ns = greatest(c.last_ns, u.l),
+                   last_id = CASE WHEN u.l >= c.last_ns THEN u.lid ELSE c.last_id END,
+                   priority = CASE WHEN u.l >= c.last_ns THEN u.p ELSE c.priority END,
+                   prio = CASE WHEN u.l >= c.last_ns THEN u.pr ELSE c.prio END,
+                   namespace = CASE WHEN u.l >= c.last_ns THEN u.ns ELSE c.namespace END
+                 FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[],
+                   $6::text[], $7::int4[], $8::bytea[]) AS u(id, n, f, l, lid, p, pr, ns)
                  WHERE c.id = u.id",
             )
             .await?;
-        t.execute(&update, &[&cid, &cn, &cf, &cl]).await?;
+        t.execute(&update, &[&cid, &cn, &cf, &cl, &clid, &cprio, &crank, &cns])
+            .await?;
+        // The trend's counts, in key order (concurrent batches lock them in one order).
+        let hid: Vec<i64> = hours.keys().map(|k| k.0).collect();
+        let hh: Vec<i64> = hours.keys().map(|k| k.1).collect();
+        let hn: Vec<i64> = hours.values().copied().collect();
+        let upsert = t
+            .prepare_cached(
+                "INSERT INTO cluster_hours (cluster_id, hour, count)
+                 SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[]) AS u(c, h, n)
+                 ORDER BY c, h
+                 ON CONFLICT (cluster_id, hour) DO UPDATE SET count = cluster_hours.count + excluded.count",
+            )
+            .await?;
+        t.execute(&upsert, &[&hid, &hh, &hn]).await?;
     }
     Ok(out)
 }
@@ -1070,14 +1165,21 @@ impl Params {
     }
 }
 
-fn cluster_params(keys: &[(&str, &str, &str)], times: Option<&[i64]>) -> Params {
+/// A cluster's key: rule, host, image, behaviour signature.
+type ClusterKey<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+fn cluster_params(keys: &[ClusterKey<'_>], times: Option<&[i64]>) -> Params {
     let col = |n: usize| -> Vec<Vec<u8>> {
         keys.iter()
-            .map(|k| [k.0, k.1, k.2][n].as_bytes().to_vec())
+            .map(|k| [k.0, k.1, k.2, k.3][n].as_bytes().to_vec())
             .collect()
     };
-    let mut p: Vec<Box<dyn ToSql + Sync + Send>> =
-        vec![Box::new(col(0)), Box::new(col(1)), Box::new(col(2))];
+    let mut p: Vec<Box<dyn ToSql + Sync + Send>> = vec![
+        Box::new(col(0)),
+        Box::new(col(1)),
+        Box::new(col(2)),
+        Box::new(col(3)),
+    ];
     if let Some(t) = times {
         p.push(Box::new(t.to_vec()));
     }
@@ -1137,6 +1239,12 @@ async fn expire_tx(t: &deadpool_postgres::Transaction<'_>, cutoff: i64) -> PResu
            first_ns = coalesce((SELECT min(a.time_ns) FROM alerts a WHERE a.cluster_id = c.id), c.first_ns)
          FROM unnest($1::int8[], $2::int8[]) AS u(id, n) WHERE c.id = u.id",
         &[&cid, &cn],
+    )
+    .await?;
+    // The trend's counts of the days dropped (whole days: every hour before the cutoff's day).
+    t.execute(
+        "DELETE FROM cluster_hours WHERE hour < $1",
+        &[&(crate::retention::keep_from(cutoff) / crate::TREND_BUCKET_NS as i64)],
     )
     .await?;
     Ok(out)
@@ -1395,7 +1503,8 @@ fn decision_row_at(r: &Row, b: usize) -> Result<Decision> {
 /// A cluster with its latest decision (one statement, not one per cluster).
 const CLUSTER_SELECT: &str =
     "SELECT c.id, c.rule, c.hostname, c.image, c.count, c.first_ns, c.last_ns,
-   d.id, d.target_kind, d.target_id, d.verdict, d.actor, d.at_ns, d.reason
+   d.id, d.target_kind, d.target_id, d.verdict, d.actor, d.at_ns, d.reason,
+   c.signature, c.last_id, c.priority, c.namespace
  FROM clusters c LEFT JOIN LATERAL (
    SELECT id, target_kind, target_id, verdict, actor, at_ns, reason FROM decisions
    WHERE target_kind = 'cluster' AND target_id = c.id ORDER BY id DESC LIMIT 1
@@ -1410,6 +1519,7 @@ fn cluster_row(r: &Row) -> Result<Cluster> {
         rule: text(r, 1)?,
         hostname: text(r, 2)?,
         container_image: (!image.is_empty()).then_some(image),
+        signature: text(r, 14)?,
         count: un(r.get(4)),
         first_seen_ns: un(r.get(5)),
         last_seen_ns: un(r.get(6)),
@@ -1459,6 +1569,193 @@ async fn clusters(c: &deadpool_postgres::Object, q: &ClusterQuery) -> PResult<Cl
     Ok(ClusterPage {
         clusters,
         next_cursor,
+    })
+}
+
+/// The inbox, as SQLite's (`sqlite::inbox`): clusters by last seen, the filters checked on
+/// at most `budget` clusters read in that order (an inner query numbers them; the matches
+/// and the last one read come back).
+async fn inbox(
+    c: &deadpool_postgres::Object,
+    q: &crate::InboxPlan,
+    budget: usize,
+) -> PResult<InboxPage> {
+    let mut sql = Sql::new(String::new());
+    let mut check: Vec<String> = Vec::new();
+    let mut filter = |sql: &mut Sql, clause: &str, vals: Vec<Boxed>| {
+        let mut text = String::new();
+        let mut parts = clause.split('?');
+        text.push_str(parts.next().unwrap_or(""));
+        for (v, rest) in vals.into_iter().zip(parts) {
+            sql.args.push(v);
+            text.push_str(&format!("${}", sql.args.len()));
+            text.push_str(rest);
+        }
+        check.push(text);
+    };
+    if let Some(v) = &q.query.rule {
+        filter(&mut sql, "rule = ?", vec![Box::new(bytes(v))]);
+    }
+    if let Some(v) = &q.query.host {
+        filter(&mut sql, "hostname = ?", vec![Box::new(bytes(v))]);
+    }
+    if let Some(v) = &q.query.image {
+        filter(&mut sql, "image = ?", vec![Box::new(bytes(v))]);
+    }
+    if let Some(v) = &q.query.namespace {
+        filter(&mut sql, "namespace = ?", vec![Box::new(bytes(v))]);
+    }
+    if let Some(p) = q.max_prio {
+        filter(
+            &mut sql,
+            "prio <= ?",
+            vec![Box::new(i32::try_from(p).unwrap_or(8))],
+        );
+    }
+    if let Some(v) = q.query.since_ns {
+        filter(&mut sql, "last_ns >= ?", vec![Box::new(ns(v))]);
+    }
+    if let Some(v) = q.query.until_ns {
+        filter(&mut sql, "first_ns < ?", vec![Box::new(ns(v))]);
+    }
+    if let Some(d) = &q.query.decision {
+        filter(
+            &mut sql,
+            "coalesce((SELECT verdict FROM decisions WHERE target_kind = 'cluster'
+               AND target_id = clusters.id ORDER BY id DESC LIMIT 1), 'none') = ?",
+            vec![Box::new(d.clone())],
+        );
+    }
+    if let Some(v) = &q.query.text {
+        filter(
+            &mut sql,
+            "(position(? in rule) > 0 OR position(? in hostname) > 0 OR position(? in image) > 0
+              OR position(? in coalesce(namespace, ''::bytea)) > 0)",
+            vec![
+                Box::new(bytes(v)),
+                Box::new(bytes(v)),
+                Box::new(bytes(v)),
+                Box::new(bytes(v)),
+            ],
+        );
+    }
+    let mut seek = String::new();
+    if let Some(cur) = &q.query.cursor {
+        let (t, id) = crate::sqlite::parse_inbox_cursor(cur)?;
+        let before = std::mem::take(&mut sql.text);
+        sql.add(" AND (last_ns < ?", t);
+        sql.add(" OR (last_ns = ?", t);
+        sql.add(" AND id < ?))", id);
+        seek = std::mem::replace(&mut sql.text, before);
+    }
+    let limit = q.limit;
+    let budget = budget.max(limit + 1);
+    let hit = if check.is_empty() {
+        "true".to_string()
+    } else {
+        check.join(" AND ")
+    };
+    let read = if check.is_empty() { limit + 1 } else { budget };
+    sql.text = format!(
+        "SELECT c.id, c.rule, c.hostname, c.image, c.count, c.first_ns, c.last_ns,
+           d.id, d.target_kind, d.target_id, d.verdict, d.actor, d.at_ns, d.reason,
+           c.signature, c.last_id, c.priority, c.namespace, s.hit, s.n
+         FROM (
+           SELECT i, t, hit, row_number() OVER (ORDER BY t DESC, i DESC) AS n
+           FROM (SELECT id AS i, last_ns AS t, coalesce({hit}, false) AS hit FROM clusters WHERE true{seek}
+                 ORDER BY last_ns DESC, id DESC LIMIT {read}) AS r
+         ) AS s
+         JOIN clusters c ON c.id = s.i
+         LEFT JOIN LATERAL (
+           SELECT id, target_kind, target_id, verdict, actor, at_ns, reason FROM decisions
+           WHERE target_kind = 'cluster' AND target_id = c.id ORDER BY id DESC LIMIT 1
+         ) d ON true
+         WHERE s.hit OR s.n = {read}
+         ORDER BY s.t DESC, s.i DESC LIMIT {}",
+        limit + 1
+    );
+    let st = c.prepare_cached(&sql.text).await?;
+    let rows = c.query(&st, &sql.refs()).await?;
+    let mut found = Vec::new();
+    let mut last_read: Option<(i64, i64)> = None;
+    for r in &rows {
+        let n: i64 = r.get(19);
+        if usize::try_from(n).is_ok_and(|n| n == read) && !check.is_empty() {
+            last_read = Some((r.get(6), r.get(0)));
+        }
+        if r.get::<_, bool>(18) {
+            let last_id: i64 = r.get(15);
+            let priority: String = r.get(16);
+            found.push((cluster_row(r)?, last_id, priority, opt_text(r, 17)?));
+        }
+    }
+    let (next_cursor, partial) = if found.len() > limit {
+        found.truncate(limit);
+        let cursor = found
+            .last()
+            .map(|k| format!("k{}.{}", ns(k.0.last_seen_ns), k.0.id));
+        (cursor, false)
+    } else if let Some((t, id)) = last_read {
+        (Some(format!("k{t}.{id}")), true)
+    } else {
+        (None, false)
+    };
+    let cids: Vec<i64> = found.iter().map(|k| k.0.id).collect();
+    let lids: Vec<i64> = found.iter().map(|k| k.1).collect();
+    let mut latest: HashMap<i64, StoredAlert> = HashMap::new();
+    let mut trends: HashMap<i64, Vec<u64>> = HashMap::new();
+    if !found.is_empty() {
+        let st = c
+            .prepare_cached(&format!(
+                "SELECT {ALERT_COLUMNS}, context FROM alerts WHERE id = ANY($1)"
+            ))
+            .await?;
+        for r in c.query(&st, &[&lids]).await? {
+            let a = alert_row(&r)?;
+            latest.insert(a.id, a);
+        }
+        let st = c
+            .prepare_cached(
+                "SELECT cluster_id, hour, count FROM cluster_hours
+                 WHERE cluster_id = ANY($1) AND hour >= $2 AND hour < $3",
+            )
+            .await?;
+        let end = q.trend_start_hour + crate::TREND_BUCKETS as i64;
+        for r in c.query(&st, &[&cids, &q.trend_start_hour, &end]).await? {
+            let (cid, h, n): (i64, i64, i64) = (r.get(0), r.get(1), r.get(2));
+            let slot = trends
+                .entry(cid)
+                .or_insert_with(|| vec![0; crate::TREND_BUCKETS]);
+            if let Some(x) = usize::try_from(h - q.trend_start_hour)
+                .ok()
+                .and_then(|i| slot.get_mut(i))
+            {
+                *x = un(n);
+            }
+        }
+    }
+    let clusters = found
+        .into_iter()
+        .map(
+            |(cluster, last_id, priority, namespace)| crate::InboxCluster {
+                latest: latest.remove(&last_id),
+                trend: trends
+                    .remove(&cluster.id)
+                    .unwrap_or_else(|| vec![0; crate::TREND_BUCKETS]),
+                cluster,
+                priority,
+                namespace,
+                latest_alert_id: last_id,
+                trend_start_ns: un(q
+                    .trend_start_hour
+                    .saturating_mul(crate::TREND_BUCKET_NS as i64)),
+            },
+        )
+        .collect();
+    Ok(InboxPage {
+        clusters,
+        next_cursor,
+        partial,
     })
 }
 
@@ -1770,6 +2067,57 @@ mod tests {
         .get(0)
     }
 
+    /// Stores a batch as schema 3 did (clusters by rule, host and image only).
+    async fn ingest_v3(pg: &Pg, b: &Batch) {
+        let days: BTreeSet<i64> = b.alerts.iter().map(|a| day_of(a.time_ns)).collect();
+        pg.ensure_partitions(&days).await.unwrap();
+        let c = pg.client().await.unwrap();
+        for a in &b.alerts {
+            let image = a.container_image.as_deref().unwrap_or("").as_bytes();
+            let cluster: i64 = c
+                .query_one(
+                    "INSERT INTO clusters (rule, hostname, image, count, first_ns, last_ns)
+                     VALUES ($1, $2, $3, 1, $4, $4)
+                     ON CONFLICT (rule, hostname, image) DO UPDATE SET count = clusters.count + 1,
+                       first_ns = least(clusters.first_ns, excluded.first_ns),
+                       last_ns = greatest(clusters.last_ns, excluded.last_ns)
+                     RETURNING id",
+                    &[
+                        &a.rule.as_bytes(),
+                        &a.hostname.as_bytes(),
+                        &image,
+                        &a.time_ns,
+                    ],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            c.execute(
+                "INSERT INTO alerts (key, received_ns, time_ns, rule, priority, hostname,
+                   container_id, container_image, k8s_ns, source, sensor, cluster_id, output, raw)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                &[
+                    &unhex(&a.key),
+                    &b.received_ns,
+                    &a.time_ns,
+                    &a.rule.as_bytes(),
+                    &a.priority,
+                    &a.hostname.as_bytes(),
+                    &a.container_id.as_deref().map(str::as_bytes),
+                    &a.container_image.as_deref().map(str::as_bytes),
+                    &a.k8s_namespace.as_deref().map(str::as_bytes),
+                    &a.source.as_bytes(),
+                    &b.sensor.as_bytes(),
+                    &cluster,
+                    &a.output.as_bytes(),
+                    &a.raw,
+                ],
+            )
+            .await
+            .unwrap();
+        }
+    }
+
     /// A database at the previous schema version, with alerts, clusters and a decision, is
     /// migrated by the current code with everything kept (ids, keys, clusters, decisions;
     /// retries still duplicates); a database marked newer than the binary is then refused
@@ -1781,8 +2129,7 @@ mod tests {
         let old = Pg::connect(&db.spec, &options).unwrap();
         old.migrate(SCHEMA_VERSION - 1).await.unwrap();
         assert_eq!(old.schema_version().await.unwrap(), SCHEMA_VERSION - 1);
-        let out = old.ingest(&batch(0..50)).await.unwrap();
-        assert_eq!((out.stored, out.duplicates), (50, 0));
+        ingest_v3(&old, &batch(0..50)).await;
         let decided = old
             .decide(
                 &NewDecision::new(Target::Cluster(1), Verdict::Benign, "ana", "known job"),
@@ -1808,6 +2155,39 @@ mod tests {
         assert_eq!(rows(&c).await, before);
         assert_eq!(foreign_keys(&c).await, 0);
         assert_eq!(pg.decisions(None).await.unwrap(), vec![decided]);
+        // Schema 4: the clusters are kept with an empty behaviour signature, their latest
+        // alert found; the hourly counts made.
+        let clusters: Vec<(i64, Vec<u8>, i64, i64, String)> = c
+            .query(
+                "SELECT id, signature, count, last_id, priority FROM clusters ORDER BY id",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .collect();
+        assert_eq!(clusters.len(), 3);
+        for k in &clusters {
+            let latest: i64 = c
+                .query_one(
+                    "SELECT id FROM alerts WHERE cluster_id = $1 ORDER BY time_ns DESC, id DESC LIMIT 1",
+                    &[&k.0],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(
+                (k.1.as_slice(), k.2, k.3, k.4.as_str()),
+                (&b""[..], 17 - i64::from(k.0 == 3), latest, "Warning")
+            );
+        }
+        let hours: i64 = c
+            .query_one("SELECT sum(count)::int8 FROM cluster_hours", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(hours, 50);
         // A retry of what the old schema stored, and more: the old alerts are duplicates
         // with their ids, the new ones follow.
         let out = pg.ingest(&batch(40..60)).await.unwrap();

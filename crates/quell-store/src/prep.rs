@@ -20,6 +20,10 @@ pub(crate) struct Prepared {
     pub output: String,
     pub raw: String,
     pub context: Option<String>,
+    /// quell-triage's behaviour signature (the cluster key's last part, schema 4).
+    pub signature: String,
+    /// The priority's rank (0 Emergency … 7 Debug), for the inbox's minimum priority.
+    pub prio: i64,
 }
 
 /// A batch ready to insert.
@@ -62,10 +66,13 @@ pub(crate) fn prepare(sensor: &str, alerts: Vec<NewAlert>, now_ns: u64) -> Resul
         };
         let container_image =
             field("container.image.repository").or_else(|| field("container.image"));
-        let context = match a.context {
+        let context = match &a.context {
             None | Some(Json::Null) => None,
-            Some(c) => Some(serde_json::to_string(&c).map_err(|e| Error::Invalid(e.to_string()))?),
+            Some(c) => Some(serde_json::to_string(c).map_err(|e| Error::Invalid(e.to_string()))?),
         };
+        let ctx = a.context.as_ref().filter(|c| !c.is_null());
+        let signature = crate::behaviour::signature(&alert.rule, &a.raw, ctx);
+        let prio = quell_rules::load::Priority::parse(alert.priority).map_or(8, |p| p as i64);
         out.push(Prepared {
             key: alert_key(sensor, &obj),
             time_ns,
@@ -79,6 +86,8 @@ pub(crate) fn prepare(sensor: &str, alerts: Vec<NewAlert>, now_ns: u64) -> Resul
             output: alert.output,
             raw: a.raw,
             context,
+            signature,
+            prio,
         });
     }
     Ok(Batch {

@@ -64,6 +64,9 @@ pub(crate) fn sqlite_expire_chunk(c: &Connection, keep_from: i64) -> Result<u64>
     for (id, k) in per_cluster {
         upd.execute(params![id, k])?;
     }
+    // The trend's counts of those hours (whole days go: every hour before `keep_from`).
+    c.prepare_cached("DELETE FROM cluster_hours WHERE hour < ?1")?
+        .execute([keep_from / crate::TREND_BUCKET_NS as i64])?;
     Ok(n)
 }
 

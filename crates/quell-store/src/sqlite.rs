@@ -14,13 +14,13 @@ use serde_json::Value as Json;
 use crate::prep::Batch;
 use crate::{
     AlertPage, AlertQuery, AuditEntry, AuditQuery, Cluster, ClusterPage, ClusterQuery, Decision,
-    Error, ExceptionProvenance, IngestOutcome, NewDecision, NewRuleSet, NewToken, Options, Result,
-    Role, RuleFile, RuleSet, RuleSetSummary, Sensor, SensorReport, StoredAlert, Target, TokenInfo,
-    Verdict,
+    Error, ExceptionProvenance, InboxPage, IngestOutcome, NewDecision, NewRuleSet, NewToken,
+    Options, Result, Role, RuleFile, RuleSet, RuleSetSummary, Sensor, SensorReport, StoredAlert,
+    Target, TokenInfo, Verdict,
 };
 
 /// The newest schema version this backend knows.
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// Migrations: version n is `MIGRATIONS[n - 1]`, applied in order in one transaction each.
 /// Add new versions at the end; never edit a released one.
@@ -199,6 +199,53 @@ CREATE VIEW alerts_all AS
     SELECT id, key, received_ns, time_ns, rule, priority, hostname, container_id,
         container_image, k8s_ns, source, sensor, cluster_id, output, raw, context
         FROM alerts_recent;
+"#,
+    // 4: behaviour clusters and the inbox. A cluster's key gains quell-triage's behaviour
+    // signature (computed at ingest from the alert and its event context): an operator's
+    // deletion and a web shell's deletion in one container are two clusters. Clusters
+    // made before keep their alerts, with an empty signature. A cluster also keeps its
+    // latest alert (id, priority and its rank, namespace) for the inbox, sorted by last
+    // seen; `cluster_hours` counts each cluster's alerts per hour of their time, kept at
+    // ingest in the same transaction, so a trend reads no alert. SQLite cannot drop a
+    // UNIQUE constraint: the table is rebuilt, ids kept (foreign keys are off during
+    // migrations and checked before the commit).
+    r#"
+CREATE TABLE clusters_v4 (
+    id INTEGER PRIMARY KEY,
+    rule TEXT NOT NULL,
+    hostname TEXT NOT NULL,
+    image TEXT NOT NULL,            -- '' for the host
+    signature TEXT NOT NULL,        -- '' for clusters made before schema 4
+    count INTEGER NOT NULL,
+    first_ns INTEGER NOT NULL,
+    last_ns INTEGER NOT NULL,
+    last_id INTEGER NOT NULL DEFAULT 0,
+    priority TEXT NOT NULL DEFAULT '',
+    prio INTEGER NOT NULL DEFAULT 8,
+    namespace TEXT,
+    UNIQUE (rule, hostname, image, signature)
+);
+INSERT INTO clusters_v4 (id, rule, hostname, image, signature, count, first_ns, last_ns)
+    SELECT id, rule, hostname, image, '', count, first_ns, last_ns FROM clusters;
+DROP TABLE clusters;
+ALTER TABLE clusters_v4 RENAME TO clusters;
+UPDATE clusters SET last_id = coalesce((SELECT max(a.id) FROM alerts_all a
+    WHERE a.cluster_id = clusters.id AND a.time_ns = clusters.last_ns), 0);
+UPDATE clusters SET
+    priority = coalesce((SELECT a.priority FROM alerts_all a WHERE a.id = clusters.last_id), ''),
+    namespace = (SELECT a.k8s_ns FROM alerts_all a WHERE a.id = clusters.last_id);
+UPDATE clusters SET prio = CASE priority WHEN 'Emergency' THEN 0 WHEN 'Alert' THEN 1
+    WHEN 'Critical' THEN 2 WHEN 'Error' THEN 3 WHEN 'Warning' THEN 4 WHEN 'Notice' THEN 5
+    WHEN 'Informational' THEN 6 WHEN 'Debug' THEN 7 ELSE 8 END;
+CREATE INDEX clusters_last ON clusters (last_ns, id);
+CREATE TABLE cluster_hours (
+    cluster_id INTEGER NOT NULL,
+    hour INTEGER NOT NULL,          -- time_ns / 3600e9
+    count INTEGER NOT NULL,
+    PRIMARY KEY (cluster_id, hour)
+) WITHOUT ROWID;
+INSERT INTO cluster_hours (cluster_id, hour, count)
+    SELECT cluster_id, time_ns / 3600000000000, count(*) FROM alerts_all GROUP BY 1, 2;
 "#,
 ];
 
@@ -467,6 +514,16 @@ fn writer_loop(
 
 /// Applies pending migrations; refuses a database newer than this binary.
 fn migrate(c: &mut Connection) -> Result<()> {
+    // A migration may rebuild a table others refer to (4: `clusters`): foreign keys are off
+    // meanwhile (they cannot be switched inside a transaction) and checked before the commit.
+    let enforced: bool = c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    c.pragma_update(None, "foreign_keys", false)?;
+    let r = migrate_tx(c);
+    c.pragma_update(None, "foreign_keys", enforced)?;
+    r
+}
+
+fn migrate_tx(c: &mut Connection) -> Result<()> {
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
     let found: Option<i64> =
@@ -485,6 +542,14 @@ fn migrate(c: &mut Connection) -> Result<()> {
             tx.execute("DELETE FROM schema_version", [])?;
             tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [v])?;
         }
+    }
+    let broken: Option<String> = tx
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .optional()?;
+    if let Some(table) = broken {
+        return Err(Error::Database(format!(
+            "a migration left a broken reference in {table}"
+        )));
     }
     tx.commit()?;
     Ok(())
@@ -532,15 +597,23 @@ pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
         [],
         |r| r.get(0),
     )?;
+    // A cluster keeps its latest alert (by time; the later id on a tie): the expressions
+    // of the update all read the row as it was.
     let mut cluster = c.prepare_cached(
-        "INSERT INTO clusters (rule, hostname, image, count, first_ns, last_ns)
-         VALUES (?1, ?2, ?3, 1, ?4, ?4)
-         ON CONFLICT (rule, hostname, image) DO UPDATE SET
+        "INSERT INTO clusters (rule, hostname, image, signature, count, first_ns, last_ns,
+           last_id, priority, prio, namespace)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (rule, hostname, image, signature) DO UPDATE SET
            count = count + 1,
            first_ns = min(first_ns, excluded.first_ns),
-           last_ns = max(last_ns, excluded.last_ns)
+           last_ns = max(last_ns, excluded.last_ns),
+           last_id = CASE WHEN excluded.last_ns >= last_ns THEN excluded.last_id ELSE last_id END,
+           priority = CASE WHEN excluded.last_ns >= last_ns THEN excluded.priority ELSE priority END,
+           prio = CASE WHEN excluded.last_ns >= last_ns THEN excluded.prio ELSE prio END,
+           namespace = CASE WHEN excluded.last_ns >= last_ns THEN excluded.namespace ELSE namespace END
          RETURNING id",
     )?;
+    let mut hours: BTreeMap<(i64, i64), i64> = BTreeMap::new();
     let mut insert = c.prepare_cached(
         "INSERT INTO alerts_recent (key, received_ns, time_ns, rule, priority, hostname,
            container_id, container_image, k8s_ns, source, sensor, cluster_id, output, raw,
@@ -557,8 +630,23 @@ pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
             continue;
         }
         let image = a.container_image.as_deref().unwrap_or("");
-        let cluster_id: i64 =
-            cluster.query_row(params![a.rule, a.hostname, image, a.time_ns], |r| r.get(0))?;
+        let cluster_id: i64 = cluster.query_row(
+            params![
+                a.rule,
+                a.hostname,
+                image,
+                a.signature,
+                a.time_ns,
+                next_id,
+                a.priority,
+                a.prio,
+                a.k8s_namespace
+            ],
+            |r| r.get(0),
+        )?;
+        *hours
+            .entry((cluster_id, a.time_ns / crate::TREND_BUCKET_NS as i64))
+            .or_default() += 1;
         insert.execute(params![
             a.key,
             batch.received_ns,
@@ -580,6 +668,14 @@ pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
         out.stored += 1;
         out.ids.push(next_id);
         next_id += 1;
+    }
+    // The trend's counts, in the same transaction: one row per cluster and hour.
+    let mut hour = c.prepare_cached(
+        "INSERT INTO cluster_hours (cluster_id, hour, count) VALUES (?1, ?2, ?3)
+         ON CONFLICT (cluster_id, hour) DO UPDATE SET count = count + excluded.count",
+    )?;
+    for ((cid, h), n) in hours {
+        hour.execute(params![cid, h, n])?;
     }
     Ok(out)
 }
@@ -811,6 +907,7 @@ fn cluster_row(c: &Connection, r: &Row<'_>) -> Result<Cluster> {
         rule: r.get(1)?,
         hostname: r.get(2)?,
         container_image: (!image.is_empty()).then_some(image),
+        signature: r.get(7)?,
         count: un(r.get(4)?),
         first_seen_ns: un(r.get(5)?),
         last_seen_ns: un(r.get(6)?),
@@ -818,7 +915,7 @@ fn cluster_row(c: &Connection, r: &Row<'_>) -> Result<Cluster> {
     })
 }
 
-const CLUSTER_COLUMNS: &str = "id, rule, hostname, image, count, first_ns, last_ns";
+const CLUSTER_COLUMNS: &str = "id, rule, hostname, image, count, first_ns, last_ns, signature";
 
 pub(crate) fn clusters(c: &Connection, q: &ClusterQuery) -> Result<ClusterPage> {
     use rusqlite::types::Value as V;
@@ -879,6 +976,151 @@ pub(crate) fn cluster(c: &Connection, id: i64) -> Result<Option<Cluster>> {
         Some(r) => Ok(Some(cluster_row(c, r)?)),
         None => Ok(None),
     }
+}
+
+/// An inbox cursor: `k<last_ns>.<id>`.
+pub(crate) fn parse_inbox_cursor(s: &str) -> Result<(i64, i64)> {
+    let rest = s.strip_prefix('k').ok_or(Error::InvalidCursor)?;
+    let (t, id) = rest.split_once('.').ok_or(Error::InvalidCursor)?;
+    Ok((
+        t.parse().map_err(|_| Error::InvalidCursor)?,
+        id.parse().map_err(|_| Error::InvalidCursor)?,
+    ))
+}
+
+/// The inbox: clusters by last seen (then id), newest first, read through `clusters_last`;
+/// the filters are checked on each cluster read, at most `budget` of them per page (a
+/// partial page with a cursor past that), as alert pages do.
+pub(crate) fn inbox(c: &Connection, q: &crate::InboxPlan, budget: usize) -> Result<InboxPage> {
+    use rusqlite::types::Value as V;
+    let mut args: Vec<V> = Vec::new();
+    let mut arg = |v: V| {
+        args.push(v);
+        format!("?{}", args.len())
+    };
+    let mut check: Vec<String> = Vec::new();
+    if let Some(v) = &q.query.rule {
+        check.push(format!("rule = {}", arg(V::Text(v.clone()))));
+    }
+    if let Some(v) = &q.query.host {
+        check.push(format!("hostname = {}", arg(V::Text(v.clone()))));
+    }
+    if let Some(v) = &q.query.image {
+        check.push(format!("image = {}", arg(V::Text(v.clone()))));
+    }
+    if let Some(v) = &q.query.namespace {
+        check.push(format!("namespace = {}", arg(V::Text(v.clone()))));
+    }
+    if let Some(p) = q.max_prio {
+        check.push(format!("prio <= {}", arg(V::Integer(p))));
+    }
+    if let Some(v) = q.query.since_ns {
+        check.push(format!("last_ns >= {}", arg(V::Integer(ns(v)))));
+    }
+    if let Some(v) = q.query.until_ns {
+        check.push(format!("first_ns < {}", arg(V::Integer(ns(v)))));
+    }
+    if let Some(d) = &q.query.decision {
+        check.push(format!(
+            "coalesce((SELECT verdict FROM decisions WHERE target_kind = 'cluster'
+               AND target_id = clusters.id ORDER BY id DESC LIMIT 1), 'none') = {}",
+            arg(V::Text(d.clone()))
+        ));
+    }
+    if let Some(v) = &q.query.text {
+        let parts: Vec<String> = ["rule", "hostname", "image", "coalesce(namespace, '')"]
+            .iter()
+            .map(|col| format!("instr({col}, {}) > 0", arg(V::Text(v.clone()))))
+            .collect();
+        check.push(format!("({})", parts.join(" OR ")));
+    }
+    let mut sql_where = String::from(" WHERE 1");
+    if let Some(cur) = &q.query.cursor {
+        let (t, id) = parse_inbox_cursor(cur)?;
+        let (a, b, i) = (arg(V::Integer(t)), arg(V::Integer(t)), arg(V::Integer(id)));
+        sql_where.push_str(&format!(
+            " AND (last_ns < {a} OR (last_ns = {b} AND id < {i}))"
+        ));
+    }
+    let limit = q.limit;
+    let budget = budget.max(limit + 1);
+    let hit = if check.is_empty() {
+        "1".to_string()
+    } else {
+        check.join(" AND ")
+    };
+    let sql = format!(
+        "SELECT {CLUSTER_COLUMNS}, last_id, priority, namespace, coalesce({hit}, 0) FROM clusters{sql_where}
+         ORDER BY last_ns DESC, id DESC LIMIT {}",
+        if check.is_empty() { limit + 1 } else { budget }
+    );
+    let mut st = c.prepare_cached(&sql)?;
+    let mut rows = st.query(rusqlite::params_from_iter(args))?;
+    let mut found: Vec<(Cluster, i64, String, Option<String>)> = Vec::new();
+    let mut read = 0usize;
+    let mut last_read: Option<(i64, i64)> = None;
+    while let Some(r) = rows.next()? {
+        read += 1;
+        last_read = Some((r.get(6)?, r.get(0)?));
+        if r.get::<_, bool>(11)? {
+            found.push((cluster_row(c, r)?, r.get(8)?, r.get(9)?, r.get(10)?));
+            if found.len() > limit {
+                break;
+            }
+        }
+    }
+    drop(rows);
+    let (next_cursor, partial) = if found.len() > limit {
+        found.truncate(limit);
+        let cursor = found
+            .last()
+            .map(|k| format!("k{}.{}", ns(k.0.last_seen_ns), k.0.id));
+        (cursor, false)
+    } else if !check.is_empty() && read >= budget {
+        (last_read.map(|(t, id)| format!("k{t}.{id}")), true)
+    } else {
+        (None, false)
+    };
+    let mut hours = c.prepare_cached(
+        "SELECT hour, count FROM cluster_hours WHERE cluster_id = ?1 AND hour >= ?2 AND hour < ?3",
+    )?;
+    let mut clusters = Vec::with_capacity(found.len());
+    for (cluster, last_id, priority, namespace) in found {
+        let mut trend = vec![0u64; crate::TREND_BUCKETS];
+        let rows = hours.query_map(
+            params![
+                cluster.id,
+                q.trend_start_hour,
+                q.trend_start_hour + crate::TREND_BUCKETS as i64
+            ],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+        )?;
+        for row in rows {
+            let (h, n) = row?;
+            if let Some(slot) = usize::try_from(h - q.trend_start_hour)
+                .ok()
+                .and_then(|i| trend.get_mut(i))
+            {
+                *slot = un(n);
+            }
+        }
+        clusters.push(crate::InboxCluster {
+            latest: alert(c, last_id)?,
+            cluster,
+            priority,
+            namespace,
+            latest_alert_id: last_id,
+            trend_start_ns: un(q
+                .trend_start_hour
+                .saturating_mul(crate::TREND_BUCKET_NS as i64)),
+            trend,
+        });
+    }
+    Ok(InboxPage {
+        clusters,
+        next_cursor,
+        partial,
+    })
 }
 
 pub(crate) fn cluster_trend(
@@ -1420,6 +1662,46 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         assert_eq!(before, after);
+        // Schema 4: the clusters are kept (ids, counts, every alert's cluster) with an empty
+        // behaviour signature, their latest alert found, and the hourly counts made.
+        let clusters: Vec<(i64, String, i64, i64, String)> = c
+            .prepare("SELECT id, signature, count, last_id, priority FROM clusters ORDER BY id")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let latest: Vec<i64> = c
+            .prepare(
+                "SELECT (SELECT id FROM alerts a WHERE a.cluster_id = k.id
+                   ORDER BY time_ns DESC, id DESC LIMIT 1) FROM clusters k ORDER BY k.id",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(clusters.len(), 3);
+        for (k, want) in clusters.iter().zip(&latest) {
+            assert_eq!(
+                (k.1.as_str(), k.2, k.3, k.4.as_str()),
+                ("", 17 - i64::from(k.0 == 3), *want, "Warning")
+            );
+        }
+        let per_cluster: i64 = c
+            .query_row(
+                "SELECT count(*) FROM alerts a JOIN clusters k ON k.id = a.cluster_id",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(per_cluster, 50);
+        let hours: i64 = c
+            .query_row("SELECT sum(count) FROM cluster_hours", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(hours, 50);
         let indexes: Vec<String> = c
             .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts' ORDER BY name")
             .unwrap()

@@ -164,7 +164,10 @@ pub struct AlertPage {
 }
 
 /// A cluster: alerts of one rule on one host in one container image (no image: host
-/// processes). This grouping is the store's, for now; triage's clusters are finer.
+/// processes) with one behaviour signature (quell-triage's
+/// [`quell_triage::cluster::Signature`] of the alert with its event context, computed at
+/// ingest: [`crate::behaviour::signature`]). Clusters made before schema 4 have an empty
+/// signature and keep their alerts.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Cluster {
@@ -176,6 +179,9 @@ pub struct Cluster {
     pub hostname: String,
     /// The container image (`None` for the host).
     pub container_image: Option<String>,
+    /// The behaviour signature's id (12 hex digits; empty for a cluster made before
+    /// schema 4).
+    pub signature: String,
     /// Alerts stored in it.
     pub count: u64,
     /// The earliest alert time.
@@ -204,6 +210,93 @@ pub struct ClusterQuery {
     pub cursor: Option<String>,
     /// Page size: default 100, at most 1000.
     pub limit: Option<usize>,
+}
+
+/// Filters and page of [`crate::Store::inbox`]: clusters by their latest alert, newest
+/// first. Every filter is an exact match unless said.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct InboxQuery {
+    /// Rule.
+    pub rule: Option<String>,
+    /// Minimum priority (`warning`: Warning and more severe), any case; an unknown
+    /// priority is [`crate::Error::Invalid`].
+    pub priority: Option<String>,
+    /// Host.
+    pub host: Option<String>,
+    /// Container image (`container.image.repository`, else `container.image`).
+    pub image: Option<String>,
+    /// Kubernetes namespace of the cluster's latest alert.
+    pub namespace: Option<String>,
+    /// Last seen at or after.
+    pub since_ns: Option<u64>,
+    /// First seen before.
+    pub until_ns: Option<u64>,
+    /// The latest decision on the cluster: `benign`, `real`, `investigating`, or `none`
+    /// (no decision).
+    pub decision: Option<String>,
+    /// Substring (case-sensitive, literal) of the rule, host, image or namespace.
+    pub text: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size: default 50, at most 200.
+    pub limit: Option<usize>,
+    /// The end of the trend's window (default: now); the trend is the 24 hours before the
+    /// end of the hour holding it.
+    pub trend_end_ns: Option<u64>,
+}
+
+/// The width of an inbox trend's bucket: one hour.
+pub const TREND_BUCKET_NS: u64 = 3_600_000_000_000;
+
+/// The buckets of an inbox trend: 24 hours.
+pub const TREND_BUCKETS: usize = 24;
+
+/// A cluster as the inbox shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct InboxCluster {
+    /// The cluster (with its latest decision).
+    pub cluster: Cluster,
+    /// The priority of its latest alert.
+    pub priority: String,
+    /// The Kubernetes namespace of its latest alert.
+    pub namespace: Option<String>,
+    /// Its latest alert (by alert time, then id), with its event context; `None` if
+    /// retention deleted it.
+    pub latest: Option<StoredAlert>,
+    /// The id of its latest alert.
+    pub latest_alert_id: i64,
+    /// The start of the trend's window ([`TREND_BUCKETS`] buckets of [`TREND_BUCKET_NS`]).
+    pub trend_start_ns: u64,
+    /// Its alerts per bucket, from a count table maintained at ingest (no alert is read).
+    pub trend: Vec<u64>,
+}
+
+impl InboxCluster {
+    /// The cursor of an inbox page that continues after this cluster.
+    pub fn cursor(&self) -> String {
+        format!(
+            "k{}.{}",
+            i64::try_from(self.cluster.last_seen_ns).unwrap_or(i64::MAX),
+            self.cluster.id
+        )
+    }
+}
+
+/// A page of the inbox.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct InboxPage {
+    /// The clusters, latest alert first (by last seen, then id).
+    pub clusters: Vec<InboxCluster>,
+    /// The cursor of the next page; `None` on the last page. Clusters move to the top as
+    /// alerts arrive: a cluster that moves while a person pages is shown again on the first
+    /// page, not twice in one walk below it.
+    pub next_cursor: Option<String>,
+    /// The page stopped at the scan budget ([`Options::scan_budget`] clusters read) before
+    /// it was full: follow `next_cursor`.
+    pub partial: bool,
 }
 
 /// A page of clusters, newest cluster (highest id) first: stable under concurrent ingest.

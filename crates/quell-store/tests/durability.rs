@@ -599,7 +599,7 @@ async fn retention_deletes_whole_days_and_keeps_clusters_consistent(db: &TestDb)
     // A second store (another server) knows day 0 already.
     let other = Store::open(&db.spec).await.unwrap();
     other
-        .ingest("s", vec![NewAlert::new(alert("R", "h", 30, "y"))])
+        .ingest("s", vec![NewAlert::new(alert("R", "h", 30, "x"))])
         .await
         .unwrap();
     let cluster = |name: &'static str| {
@@ -612,6 +612,17 @@ async fn retention_deletes_whole_days_and_keeps_clusters_consistent(db: &TestDb)
     };
     let r = cluster("R").await;
     assert_eq!((r.count, r.first_seen_ns), (6, T0 + 10_000_000_000));
+    // The inbox's hourly counts of day 0 (the trend ending at 23:59 of day 0).
+    let day0_trend = |store: Store| async move {
+        let mut q = quell_store::InboxQuery::default();
+        q.rule = Some("R".into());
+        q.trend_end_ns = Some(T0 + (DAY - 1) * 1_000_000_000);
+        store.inbox(q).await.unwrap().clusters[0]
+            .trend
+            .iter()
+            .sum::<u64>()
+    };
+    assert_eq!(day0_trend(store.clone()).await, 3);
     // A cutoff inside day 1: day 0 goes (4 alerts), day 1 stays whole.
     let gone = store
         .expire_before(T0 + (DAY + 3600) * 1_000_000_000)
@@ -632,6 +643,11 @@ async fn retention_deletes_whole_days_and_keeps_clusters_consistent(db: &TestDb)
             T0 + (2 * DAY + 1) * 1_000_000_000
         )
     );
+    assert_eq!(
+        day0_trend(store.clone()).await,
+        0,
+        "day 0's hourly counts go too"
+    );
     let old = cluster("Old").await;
     assert_eq!(
         (old.count, old.first_seen_ns),
@@ -646,7 +662,7 @@ async fn retention_deletes_whole_days_and_keeps_clusters_consistent(db: &TestDb)
     assert_eq!((again.alerts, again.partitions), (0, 0));
     // The other server still ingests an alert of the dropped day (its partition is made again).
     let late = other
-        .ingest("s", vec![NewAlert::new(alert("R", "h", 40, "late"))])
+        .ingest("s", vec![NewAlert::new(alert("R", "h", 40, "x"))])
         .await
         .unwrap();
     assert_eq!(late.stored, 1);

