@@ -44,7 +44,13 @@ fn ms(d: Duration) -> String {
 }
 
 /// One request on a new connection; the status, the body and the time to the last byte.
-fn request(addr: SocketAddr, method: &str, path: &str, token: &str, body: &str) -> (u16, Vec<u8>, Duration) {
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> (u16, Vec<u8>, Duration) {
     let t = Instant::now();
     let mut s = TcpStream::connect(addr).expect("connect");
     let mut r = format!(
@@ -177,7 +183,9 @@ fn main() {
                             NewAlert::new(raw).with_context(ctx)
                         })
                         .collect();
-                    st.ingest(&format!("sensor-{s}"), batch).await.expect("ingest");
+                    st.ingest(&format!("sensor-{s}"), batch)
+                        .await
+                        .expect("ingest");
                     i = end;
                 }
             }));
@@ -206,26 +214,52 @@ fn main() {
         rules: std::sync::Arc::new(engine),
         ..quell_server::Config::default()
     };
-    let server = rt.spawn(quell_server::serve_on(listener, store.clone(), config, async {
-        let _ = rx.await;
-    }));
+    let server = rt.spawn(quell_server::serve_on(
+        listener,
+        store.clone(),
+        config,
+        async {
+            let _ = rx.await;
+        },
+    ));
     println!("{total} alerts, store {}", quell_store::redacted(&spec));
     println!();
     println!("| request | runs | clusters | bytes | p50 ms | p95 ms | max ms |");
     println!("|---|---|---|---|---|---|---|");
     let t = &token;
-    time(addr, t, "inbox, first page of 50, verdicts not cached (first request)", 1, &|_| {
-        "/api/v1/inbox".into()
-    });
-    let first = time(addr, t, "inbox, first page of 50, verdicts cached", runs, &|_| {
-        "/api/v1/inbox".into()
-    });
-    time(addr, t, "inbox, first page in Japanese, first request", 1, &|_| {
-        "/api/v1/inbox?lang=ja".into()
-    });
-    time(addr, t, "filter rule = R (one of 40; each value new the first time)", runs, &|r| {
-        format!("/api/v1/inbox?rule={}", enc(&format!("Rule number {}", r % 40)))
-    });
+    time(
+        addr,
+        t,
+        "inbox, first page of 50, verdicts not cached (first request)",
+        1,
+        &|_| "/api/v1/inbox".into(),
+    );
+    let first = time(
+        addr,
+        t,
+        "inbox, first page of 50, verdicts cached",
+        runs,
+        &|_| "/api/v1/inbox".into(),
+    );
+    time(
+        addr,
+        t,
+        "inbox, first page in Japanese, first request",
+        1,
+        &|_| "/api/v1/inbox?lang=ja".into(),
+    );
+    time(
+        addr,
+        t,
+        "filter rule = R (one of 40; each value new the first time)",
+        runs,
+        &|r| {
+            format!(
+                "/api/v1/inbox?rule={}",
+                enc(&format!("Rule number {}", r % 40))
+            )
+        },
+    );
     time(addr, t, "filter priority >= Critical", runs, &|_| {
         "/api/v1/inbox?priority=critical".into()
     });
@@ -238,12 +272,20 @@ fn main() {
     time(addr, t, "filter decision = none", runs, &|_| {
         "/api/v1/inbox?decision=none".into()
     });
-    time(addr, t, "filter verdict = likely_real (first: judges up to 400 clusters)", 1, &|_| {
-        "/api/v1/inbox?verdict=likely_real".into()
-    });
-    time(addr, t, "filter verdict = likely_real, cached", runs, &|_| {
-        "/api/v1/inbox?verdict=likely_real".into()
-    });
+    time(
+        addr,
+        t,
+        "filter verdict = likely_real (first: judges up to 400 clusters)",
+        1,
+        &|_| "/api/v1/inbox?verdict=likely_real".into(),
+    );
+    time(
+        addr,
+        t,
+        "filter verdict = likely_real, cached",
+        runs,
+        &|_| "/api/v1/inbox?verdict=likely_real".into(),
+    );
     time(addr, t, "filter verdict = uncertain, cached", runs, &|_| {
         "/api/v1/inbox?verdict=uncertain".into()
     });
@@ -260,12 +302,17 @@ fn main() {
         "POST",
         "/api/v1/decisions",
         t,
-        &serde_json::json!({"cluster_id": cluster, "decision": "benign", "reason": "bench"}).to_string(),
+        &serde_json::json!({"cluster_id": cluster, "decision": "benign", "reason": "bench"})
+            .to_string(),
     );
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
-    time(addr, t, "inbox, first page after a decision (every verdict judged again)", 1, &|_| {
-        "/api/v1/inbox".into()
-    });
+    time(
+        addr,
+        t,
+        "inbox, first page after a decision (every verdict judged again)",
+        1,
+        &|_| "/api/v1/inbox".into(),
+    );
     time(addr, t, "one alert with triage and lineage", runs, &|_| {
         format!("/api/v1/alerts/{alert}")
     });

@@ -53,8 +53,9 @@ export function sparkline(counts: number[], label: string): SVGElement {
 /** The verdict as a coloured label with its score. */
 export function verdictLabel(verdict: string | null, text: string | null, score: number | null): HTMLElement {
   if (!verdict) return h('span', { class: 'muted' }, '—');
-  const pct = score === null || score === undefined ? '' : ` (${Math.round(score * 100)}%)`;
-  return h('span', { class: `verdict ${verdict}`, 'data-verdict': verdict }, (text || verdict) + pct);
+  // The score is triage's estimated probability of a false positive (0 to 1).
+  const sc = score === null || score === undefined ? null : h('span', { class: 'score', title: 'P(false positive)' }, ` ${score.toFixed(2)}`);
+  return h('span', { class: `verdict ${verdict}`, 'data-verdict': verdict }, text || verdict, sc);
 }
 
 /** The query of the inbox request from the hash's filters. */
@@ -176,7 +177,7 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
       } },
       h('td', null, box),
       h('td', null, h('span', { class: `prio ${c.priority}` }, c.priority)),
-      h('td', { class: 'rule' }, c.rule, c.summary ? h('div', { class: 'muted' }, c.summary) : null),
+      h('td', { class: 'rule' }, c.rule, c.summary ? h('div', { class: 'muted summary', title: c.summary }, c.summary) : null),
       h('td', null, verdictLabel(c.verdict, c.verdict_text, c.score)),
       h('td', { class: 'num' }, String(c.count)),
       h('td', null, fmtTime(c.first_ns, ctx.lang)),
