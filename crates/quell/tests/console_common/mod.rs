@@ -176,6 +176,16 @@ impl Browser {
         self.rt.block_on(e.send_keys(text)).expect("type");
     }
 
+    /// Sends `keys` to the element that has the focus (the page's body when none has).
+    pub fn press(&self, keys: &str) {
+        self.rt
+            .block_on(async {
+                let e = self.c().active_element().await?;
+                e.send_keys(keys).await
+            })
+            .expect("press keys");
+    }
+
     /// The text of the first element matching `css` (waits for it).
     pub fn text(&self, css: &str) -> String {
         let e = self.wait(css);

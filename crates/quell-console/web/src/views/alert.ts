@@ -158,7 +158,8 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
 
   // Decisions.
   const comment = h('textarea', { id: 'decision-comment', 'aria-label': t('alert.comment'), placeholder: t('alert.comment') });
-  const wholeCluster = h('input', { type: 'checkbox', id: 'decide-cluster' });
+  // Opened from the inbox (a behaviour cluster's row): the decision is the cluster's by default.
+  const wholeCluster = h('input', { type: 'checkbox', id: 'decide-cluster', checked: Boolean(params.cluster) });
   const result = h('p', { id: 'decision-result', role: 'status' });
   const readOnly = ctx.role !== 'admin';
   const decide = async (decision: string) => {
