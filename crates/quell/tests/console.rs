@@ -15,7 +15,8 @@
 //!   (download, run, delete) still alerts and is shown as likely real. In English, then in
 //!   Japanese (the browser's language).
 //!
-//! Screenshots of each step: `target/console-artifacts/{en,ja,inert}-NN-step.png`.
+//! Screenshots of each step: `target/console-artifacts/{en,ja,inert}-NN-step.png` (sign-in, inbox,
+//! alert, benign, tune, the alternative taken, applied, inbox after, filtered, the attack).
 //!
 //! Gate: ignored where Chromium or chromedriver is missing (and, for the live walks, where
 //! BPF capture cannot run or quell was built without live capture), unless
@@ -490,6 +491,7 @@ fn live_walk(lang: &str) {
             edited.as_str().unwrap().contains("proc.cmdline"),
             "{edited}"
         );
+        b.js("window.scrollTo(0, 0)");
         b.screenshot("05b-tune-alternative");
     }
 
@@ -524,6 +526,7 @@ fn live_walk(lang: &str) {
         .unwrap();
     b.goto(&format!("{url}#/inbox"));
     b.wait(&row);
+    b.screenshot("07-inbox");
     // Filter by rule (kept in the URL): the operator's and the web shell's deletions are two
     // behaviour clusters of the rule.
     b.type_into("#view input[name=rule]", &format!("{RULE}\u{e007}"));
@@ -549,12 +552,21 @@ fn live_walk(lang: &str) {
         rules.len() >= 2 && rules.iter().all(|r| r == RULE),
         "{rules:?}"
     );
-    b.screenshot("07-inbox-after");
+    b.screenshot("08-inbox-filtered");
+    if std::env::var_os("QUELL_CONSOLE_DEBUG").is_some() {
+        let (_, one) = http(&addr, "GET", &format!("/api/v1/alerts/{newest}"), &admin);
+        eprintln!("NEWEST: {one}");
+    }
     b.goto(&format!("{url}#/alerts/{newest}"));
     b.wait("#reasons li");
+    b.screenshot("09-attack");
     let v = b.js("return document.querySelector('#verdict [data-verdict]').dataset.verdict");
-    assert_eq!(v, json!("likely_real"), "{}", b.body_text());
-    b.screenshot("08-attack");
+    assert_eq!(
+        v,
+        json!("likely_real"),
+        "the web shell's deletion is not shown as likely real: {}",
+        b.body_text()
+    );
     drop(b);
     drop(c);
     stop(&mut server);

@@ -235,7 +235,8 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
               h('strong', null, alt.template), ` (${t('tune.generality', { g: str(alt.generality) })}) `,
               alt.verification.passed ? t('tune.passed') : t('tune.failed'), ' ',
               h('button', { type: 'button', class: 'link use-alternative', onclick: () => setYaml(alt.yaml) }, t('tune.use')),
-              h('pre', null, alt.yaml))))
+              // The exception itself; its provenance comments are the same as the proposal's.
+              h('pre', null, alt.yaml.split('\n').filter((l) => !l.startsWith('#')).join('\n')))))
             : h('p', { class: 'muted' }, t('tune.no_alternatives'))))),
   );
 }
