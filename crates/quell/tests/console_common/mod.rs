@@ -81,16 +81,20 @@ impl Browser {
             .build()
             .unwrap();
         let port = free_port();
-        let driver = Command::new(chromedriver())
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
         let profile = tempfile::Builder::new()
             .prefix("quell-console-chromium-")
             .tempdir()
             .unwrap();
+        // Chromium's own temporary files go below the profile, removed with it.
+        let tmp = profile.path().join("tmp");
+        std::fs::create_dir(&tmp).unwrap();
+        let driver = Command::new(chromedriver())
+            .arg(format!("--port={port}"))
+            .env("TMPDIR", &tmp)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
         let mut b = Browser {
             rt,
             client: None,
@@ -113,7 +117,7 @@ impl Browser {
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--window-size=1400,1000", format!("--lang={}", if lang == "ja" { "ja-JP" } else { "en-US" }),
-                    format!("--user-data-dir={}", b.profile.path().display()),
+                    format!("--user-data-dir={}", b.profile.path().join("profile").display()),
                     "--no-first-run", "--disable-extensions", "--disable-background-networking",
                 ],
                 "prefs": {"intl.accept_languages": accept},
