@@ -217,7 +217,8 @@ pub fn document() -> Json {
                         "200": {"description": "signed in", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}},
                         "400": error_response("Not `{token}`."),
                         "401": error_response("An unknown or revoked token."),
-                        "403": error_response("A sensor token.")
+                        "403": error_response("A sensor token."),
+                        "415": error_response("Not `Content-Type: application/json`.")
                     }
                 },
                 "get": {

@@ -192,6 +192,19 @@ pub(crate) async fn post_session(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // JSON only: a form on another site cannot send `application/json` without CORS, so it
+    // cannot sign someone in with the attacker's token (login CSRF).
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "sign in with `Content-Type: application/json` and {\"token\": \"...\"}",
+        ));
+    }
     let bytes = read_body(
         &headers,
         body,

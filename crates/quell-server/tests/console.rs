@@ -153,6 +153,16 @@ fn a_session_cookie_stands_for_its_token_and_writes_need_the_csrf_header() {
         400
     );
     assert_eq!(send(&s, "GET", "/api/v1/session", &[], None).status, 401);
+    // A form post (another site's `text/plain` form can send a JSON-looking body): refused.
+    let form = s.req(
+        "POST",
+        "/api/v1/session",
+        None,
+        Some("text/plain"),
+        json!({ "token": s.admin }).to_string().as_bytes(),
+    );
+    assert_eq!(form.status, 415, "{}", form.text());
+    assert!(header(&form, "set-cookie").is_none());
 
     let (cookie, csrf, r) = sign_in(&s, &s.admin);
     let set = header(&r, "set-cookie").unwrap();
