@@ -22,7 +22,6 @@
 #[path = "../../quell-store/benches/common/alerts.rs"]
 mod alerts;
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 #[path = "../tests/console_common/mod.rs"]
 mod console_common;
