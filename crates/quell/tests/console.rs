@@ -221,6 +221,123 @@ fn assert_inert(b: &Browser, texts: &[&str]) {
     }
 }
 
+/// A reverse proxy on loopback serving `upstream` under `/quell/` (the prefix stripped, as
+/// a proxy mounting the console under a sub-path does); anything else is 404. One request
+/// per connection (`Connection: close` both ways). Returns its address.
+fn sub_path_proxy(upstream: String) -> String {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for client in l.incoming() {
+            let Ok(mut client) = client else { continue };
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                let head_end = loop {
+                    if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break p + 4;
+                    }
+                    match client.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while buf.len() < head_end + length {
+                    match client.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let mut lines = head.split("\r\n");
+                let first = lines.next().unwrap_or("");
+                let mut parts = first.splitn(3, ' ');
+                let (method, path, version) = (
+                    parts.next().unwrap_or(""),
+                    parts.next().unwrap_or(""),
+                    parts.next().unwrap_or(""),
+                );
+                let Some(rest) = path.strip_prefix("/quell/") else {
+                    let _ = client.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                    return;
+                };
+                let mut out = format!("{method} /{rest} {version}\r\n");
+                for l in lines.filter(|l| !l.is_empty()) {
+                    if !l.to_ascii_lowercase().starts_with("connection:") {
+                        out.push_str(l);
+                        out.push_str("\r\n");
+                    }
+                }
+                out.push_str("Connection: close\r\n\r\n");
+                let Ok(mut up) = std::net::TcpStream::connect(&upstream) else {
+                    return;
+                };
+                let mut bytes = out.into_bytes();
+                bytes.extend_from_slice(&buf[head_end..head_end + length]);
+                if up.write_all(&bytes).is_err() {
+                    return;
+                }
+                let mut answer = Vec::new();
+                let _ = up.read_to_end(&mut answer);
+                let _ = client.write_all(&answer);
+            });
+        }
+    });
+    addr
+}
+
+fn the_console_works_under_a_sub_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("quell.db");
+    let db = db.to_str().unwrap();
+    let admin = token(db, "admin", "ops");
+    let sensor = token(db, "sensor", "edge");
+    let (mut server, addr) = serve_with(db, "127.0.0.1:0", &[]);
+    let alert = json!({
+        "time": "2026-07-31T12:00:00Z", "rule": "Sub-path rule", "priority": "Notice",
+        "output": "an alert seen through a proxy", "hostname": "h1",
+        "output_fields": {"proc.name": "sh", "proc.cmdline": "sh -c true"}
+    });
+    let (st, body) = http_body(&addr, "POST", "/api/v1/alerts", &sensor, &alert.to_string());
+    assert_eq!(st, 200, "{body}");
+    let proxy = sub_path_proxy(addr.clone());
+    let url = format!("http://{proxy}/quell/");
+    let b = Browser::start("en", "subpath-");
+    b.sign_in(&url, &admin);
+    b.wait("#inbox tr.row[data-rule=\"Sub-path rule\"]");
+    b.click("#inbox tr.row[data-rule=\"Sub-path rule\"]");
+    b.wait("#fields td");
+    // A write through the proxy (cookie and CSRF header pass), then sign-out.
+    b.click("#decide-investigating");
+    b.wait_text("#decision-result", "ops", 20);
+    b.screenshot("02-alert");
+    assert!(
+        b.js("return location.pathname").as_str() == Some("/quell/"),
+        "{}",
+        b.js("return location.href")
+    );
+    b.click("#signout");
+    b.wait("#signin");
+    // Signed out on the server too: a reload asks to sign in again.
+    b.goto(&url);
+    b.wait("#signin");
+    assert!(!b.exists("#signout"));
+    drop(b);
+    stop(&mut server);
+}
+
 /// The scratch container of crates/quell/demo (setup.sh), removed on drop (teardown.sh).
 #[cfg(feature = "live")]
 struct Container {
@@ -590,6 +707,11 @@ fn main() {
             "inert_attacker_strings_render_as_text",
             inert_attacker_strings_render_as_text,
             browser,
+        ),
+        (
+            "the_console_works_under_a_sub_path",
+            the_console_works_under_a_sub_path,
+            console_common::browser_missing(),
         ),
         ("live_walk_en", live_walk_en, live.clone()),
         ("live_walk_ja", live_walk_ja, live),
