@@ -592,13 +592,30 @@ fn live_walk(lang: &str) {
         b.screenshot("05b-tune-alternative");
     }
 
-    // 5. Apply: a new rule-set version.
+    // 5. Apply: a new rule-set version, the exception expiring in 30 days.
+    b.js("const d = new Date(Date.now() + 30 * 86400e3); \
+          document.getElementById('apply-expiry').value = d.toISOString().slice(0, 10); return 0");
     b.click("#apply");
     b.wait_text("#applied", "2", 60);
     b.screenshot("06-applied");
     let (_, active) = http(&addr, "GET", "/api/v1/rulesets/active", &admin);
     let active: Json = serde_json::from_str(&active).unwrap();
     assert_eq!(active["version"], 2, "{active}");
+    let provenance = active["exceptions"]
+        .as_array()
+        .and_then(|v| v.iter().find(|e| e["rule"] == RULE))
+        .unwrap_or_else(|| panic!("no provenance for the exception: {active}"));
+    let expires = provenance["expires_ns"].as_u64().expect("an expiry");
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let day = 86_400_000_000_000u64;
+    assert!(
+        expires > now_ns + 29 * day && expires < now_ns + 32 * day,
+        "{provenance}"
+    );
+    assert!(provenance["verification"]["passed"] == true, "{provenance}");
 
     // 6. The same deletion again: no alert (the sensor runs the new version).
     c.reset_log();
