@@ -304,6 +304,7 @@ fn the_console_works_under_a_sub_path() {
     let db = db.to_str().unwrap();
     let admin = token(db, "admin", "ops");
     let sensor = token(db, "sensor", "edge");
+    let viewer = token(db, "viewer", "auditor");
     let (mut server, addr) = serve_with(db, "127.0.0.1:0", &[]);
     let alert = json!({
         "time": "2026-07-31T12:00:00Z", "rule": "Sub-path rule", "priority": "Notice",
@@ -334,6 +335,25 @@ fn the_console_works_under_a_sub_path() {
     b.goto(&url);
     b.wait("#signin");
     assert!(!b.exists("#signout"));
+    // A viewer sees the alert and can change nothing: the buttons are disabled.
+    b.type_into("#token", &viewer);
+    b.click("#signin button[type=submit]");
+    b.wait("#signout");
+    assert!(b.text("#who").contains("viewer"), "{}", b.text("#who"));
+    b.click("#inbox tr.row[data-rule=\"Sub-path rule\"]");
+    b.wait("#fields td");
+    for button in [
+        "#decide-benign",
+        "#decide-real",
+        "#decide-investigating",
+        "#propose",
+    ] {
+        assert!(
+            b.exists(&format!("{button}[disabled]")),
+            "{button} is enabled for a viewer"
+        );
+    }
+    b.screenshot("03-viewer");
     drop(b);
     stop(&mut server);
 }
