@@ -81,12 +81,16 @@ mod tests {
                 } else if p.extension().is_some_and(|x| x == "ts") {
                     seen += 1;
                     let text = std::fs::read_to_string(&p).unwrap();
+                    // Text only through h()/mount(), which show control and bidi
+                    // characters visibly: no direct textContent or innerText either.
                     for bad in [
                         "innerHTML",
                         "outerHTML",
                         "insertAdjacentHTML",
                         "document.write",
                         "eval(",
+                        "textContent =",
+                        "innerText =",
                     ] {
                         assert!(!text.contains(bad), "{} uses {bad}", p.display());
                     }

@@ -166,7 +166,7 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
     const target = wholeCluster.checked ? { cluster_id: a.cluster_id } : { alert_id: a.id };
     try {
       const d = await ctx.api<{ verdict: string; actor: string }>('POST', 'api/v1/decisions', { ...target, decision, reason: comment.value });
-      result.textContent = t('alert.decided', { decision: t(`decision.${decision}` as any), actor: d.actor });
+      mount(result, t('alert.decided', { decision: t(`decision.${decision}` as any), actor: d.actor }));
       result.className = 'ok';
       // The decision is history for triage: show the verdict as it now stands.
       const again = await ctx.api<AlertView>('GET', `api/v1/alerts/${id}${query({ lang: ctx.lang })}`);

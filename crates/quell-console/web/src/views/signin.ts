@@ -19,13 +19,13 @@ export function render(el: HTMLElement, _params: Record<string, string>, ctx: Si
   const form = h('form', { class: 'signin', id: 'signin',
     onsubmit: async (e: Event) => {
       e.preventDefault();
-      msg.textContent = '';
+      mount(msg, '');
       try {
         const s = await api<Session>('POST', 'api/v1/session', { token: input.value.trim() });
         input.value = '';
         ctx.done(s);
       } catch (err) {
-        msg.textContent = t('signin.failed', { error: err instanceof ApiError ? err.message : String(err) });
+        mount(msg, t('signin.failed', { error: err instanceof ApiError ? err.message : String(err) }));
       }
     } },
     h('h1', null, t('signin.title')),

@@ -142,13 +142,13 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
     const text = yaml.value;
     if (text === lastChecked) return;
     lastChecked = text;
-    checkStatus.textContent = t('tune.checking');
+    mount(checkStatus, t('tune.checking'));
     applyBtn.disabled = true;
     try {
       const r = await ctx.api<CheckAnswer>('POST', 'api/v1/tune/check', { yaml: text, alert_ids: alertIds, cluster_ids: clusterIds });
       if (yaml.value !== text) return;
       passed = r.ok;
-      checkStatus.textContent = r.ok ? t('tune.check_ok') : t('tune.check_bad', { n: r.problems.length });
+      mount(checkStatus, r.ok ? t('tune.check_ok') : t('tune.check_bad', { n: r.problems.length }));
       checkStatus.dataset.ok = String(r.ok);
       const rule = r.rules.find((x) => x.rule === answer.rule) ?? r.rules[0];
       mount(problems,
@@ -161,7 +161,7 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
       }
       applyBtn.disabled = ctx.role !== 'admin' || !passed;
     } catch (e) {
-      checkStatus.textContent = t('common.error', { error: e instanceof Error ? e.message : String(e) });
+      mount(checkStatus, t('common.error', { error: e instanceof Error ? e.message : String(e) }));
     }
   };
   const setYaml = (text: string) => {
