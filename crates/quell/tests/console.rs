@@ -318,6 +318,14 @@ fn the_console_works_under_a_sub_path() {
     let b = Browser::start("en", "subpath-");
     b.sign_in(&url, &admin);
     b.wait("#inbox tr.row[data-rule=\"Sub-path rule\"]");
+    // The shared keys: `/` focuses the filter, Escape leaves it, `?` shows the keys.
+    b.press("/");
+    assert_eq!(b.js("return document.activeElement.name"), json!("q"));
+    b.press("\u{e00c}");
+    b.press("?");
+    b.wait("dialog.keys[open]");
+    b.press("\u{e00c}");
+    assert!(!b.exists("dialog.keys[open]"));
     b.click("#inbox tr.row[data-rule=\"Sub-path rule\"]");
     b.wait("#fields td");
     // A write through the proxy (cookie and CSRF header pass), then sign-out.
