@@ -313,6 +313,21 @@ fn the_console_works_under_a_sub_path() {
     });
     let (st, body) = http_body(&addr, "POST", "/api/v1/alerts", &sensor, &alert.to_string());
     assert_eq!(st, 200, "{body}");
+    // 60 more clusters (older): the inbox shows 50 a page.
+    let more: Vec<Json> = (0..60)
+        .map(|i| {
+            json!({"time": format!("2026-07-30T12:00:{:02}Z", i % 60), "rule": format!("Paged rule {i}"),
+                   "priority": "Notice", "output": "x", "hostname": "h1", "output_fields": {}})
+        })
+        .collect();
+    let (st, body) = http_body(
+        &addr,
+        "POST",
+        "/api/v1/alerts",
+        &sensor,
+        &Json::from(more).to_string(),
+    );
+    assert_eq!(st, 200, "{body}");
     let proxy = sub_path_proxy(addr.clone());
     let url = format!("http://{proxy}/quell/");
     let b = Browser::start("en", "subpath-");
@@ -326,6 +341,19 @@ fn the_console_works_under_a_sub_path() {
     b.wait("dialog.keys[open]");
     b.press("\u{e00c}");
     assert!(!b.exists("dialog.keys[open]"));
+    // Pages: 50, then the rest; back to the first.
+    let rows = |b: &Browser| b.js("return document.querySelectorAll('#inbox tr.row').length");
+    assert_eq!(rows(&b), json!(50));
+    b.click("#next-page");
+    b.wait("#inbox tr.row[data-rule=\"Paged rule 0\"]");
+    assert_eq!(rows(&b), json!(11));
+    assert!(b
+        .js("return location.hash")
+        .as_str()
+        .unwrap()
+        .contains("cursor="));
+    b.click("#prev-page");
+    b.wait("#inbox tr.row[data-rule=\"Sub-path rule\"]");
     b.click("#inbox tr.row[data-rule=\"Sub-path rule\"]");
     b.wait("#fields td");
     // A write through the proxy (cookie and CSRF header pass), then sign-out.

@@ -202,7 +202,7 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
         h('tbody', null, ...rows)),
       h('div', { class: 'pager' },
         tuneBtn,
-        cursors.length || current.cursor ? h('button', { type: 'button', onclick: () => {
+        cursors.length || current.cursor ? h('button', { type: 'button', id: 'prev-page', onclick: () => {
           const prev = cursors.pop();
           go({ cursor: prev ?? '' });
         } }, t('inbox.prev')) : null,
