@@ -894,29 +894,9 @@ async fn get_alert(
             format!("no alert {id}"),
         ));
     };
-    let history = state.store.decisions_as_history().await?;
-    let raw = a.raw.clone();
-    let context = a.context.clone();
-    // The active rule-set version's rules once one is saved, else `quell serve -r`'s.
-    let engine = match state.rules.active(&state.store, false).await? {
-        Some(active) => active.engine.clone(),
-        None => state.config.rules.clone(),
-    };
-    let catalogue = state.catalogue.clone();
-    // Triage is CPU work: off the async workers.
-    let triage = tokio::task::spawn_blocking(move || {
-        let hist = crate::judge::history_of(&engine, &history);
-        let triage =
-            crate::judge::judge_with(&engine, &catalogue, &raw, context.as_ref(), &hist, lang);
-        (triage, crate::console::lineage(&raw, context.as_ref()))
-    })
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("triage failed: {e}"),
-        )
-    })?;
+    // quell-triage's verdict with the decisions as history (built once per state of the
+    // decisions and of the active rules: crate::console), and the process lineage.
+    let triage = crate::console::triage_one(&state, &a, lang).await?;
     let mut view = AlertView::from(a);
     (view.triage, view.lineage) = (triage.0, Some(triage.1));
     Ok(axum::Json(view))

@@ -156,6 +156,30 @@ impl Judging {
     }
 }
 
+/// One alert's triage (with its context, the decisions as history built once per state of
+/// the decisions and rules) and its lineage, for `GET /api/v1/alerts/{id}`.
+pub(crate) async fn triage_one(
+    state: &Shared,
+    a: &StoredAlert,
+    lang: Lang,
+) -> Result<(Option<Json>, Vec<Json>), ApiError> {
+    let j = Judging::now(state, lang).await?;
+    let (raw, ctx) = (a.raw.clone(), a.context.clone());
+    let catalogue = state.catalogue.clone();
+    blocking(move || {
+        let triage = crate::judge::judge_with(
+            &j.engine,
+            &catalogue,
+            &raw,
+            ctx.as_ref(),
+            &j.history,
+            j.lang,
+        );
+        (triage, lineage(&raw, ctx.as_ref()))
+    })
+    .await
+}
+
 /// The verdict of each cluster (`Json::Null` when its latest alert is gone), from the cache
 /// or judged now (off the async workers, all of a page in one task).
 async fn verdicts(

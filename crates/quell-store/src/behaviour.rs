@@ -5,8 +5,8 @@
 //! A Falco alert carries only the fields of its rule's output; a quell sensor sends beside
 //! it the event context (`{"process": {field: value}, "lineage": [{level, pid, name,
 //! exepath, cmdline}], "session": {...}}`, quell-sensor's `context` module). The event read
-//! here is the alert's output fields (quell-events' one reader) with the context's process
-//! fields and ancestors added where the alert lacks them: the alert's own values always win.
+//! here is the alert's output fields with the context's process fields and ancestors added
+//! where the alert lacks them: the alert's own values always win.
 
 use std::borrow::Cow;
 
@@ -17,23 +17,39 @@ use serde_json::Value as Json;
 /// Ancestor levels read from a context's lineage at most (quell-sensor sends 8).
 const MAX_LEVELS: u64 = 64;
 
-/// The alert whose JSON text is `raw` as one event: its output fields (and its time as
-/// `evt.rawtime`), with the event context's process fields (`proc.*`, `user.*`,
-/// `container.*`, `evt.type`) and lineage (`proc.apid[N]`, `proc.aname[N]`,
-/// `proc.aexepath[N]`, `proc.acmdline[N]`; the parent also as `proc.ppid`, `proc.pname`,
-/// `proc.pexepath`, `proc.pcmdline`) added where the alert has no value. Also gives the
-/// alert object as read. `None` when `raw` is not an alert line.
+/// The alert whose JSON text is `raw` as one event ([`object_event`] of it parsed), and the
+/// alert object. `None` when `raw` is not a JSON object.
 pub fn alert_event(
     raw: &str,
     context: Option<&Json>,
 ) -> Option<(FlatEvent, serde_json::Map<String, Json>)> {
-    let parsed = quell_events::parse_line(raw, quell_rules::fields_table::registry()).ok()?;
-    let alert = parsed.alert?;
-    let mut ev = parsed.event;
+    let Ok(Json::Object(obj)) = serde_json::from_str::<Json>(raw) else {
+        return None;
+    };
+    Some((object_event(&obj, context), obj))
+}
+
+/// An alert object (a Falco alert as parsed JSON) as one event: its `output_fields` (text,
+/// integers and booleans; `null`, `<NA>`, lists and objects are not read), with the event
+/// context's process fields (`proc.*`, `user.*`, `container.*`, `evt.type`) and lineage
+/// (`proc.apid[N]`, `proc.aname[N]`, `proc.aexepath[N]`, `proc.acmdline[N]`; the parent also
+/// as `proc.ppid`, `proc.pname`, `proc.pexepath`, `proc.pcmdline`) added where the alert has
+/// no value.
+///
+/// Built from the JSON the store already parsed rather than by quell-events' reader: at
+/// ingest a second parse of every alert cost more than the signature itself (BENCHMARKS.md),
+/// and what reads this event (the signature, the lineage) takes text and integers as they
+/// come (quell-triage's `input::text` and `input::int`).
+pub fn object_event(obj: &serde_json::Map<String, Json>, context: Option<&Json>) -> FlatEvent {
+    let fields = obj.get("output_fields").and_then(Json::as_object);
+    let mut ev = FlatEvent::from_pairs(fields.into_iter().flatten().filter_map(|(k, v)| {
+        let v = value_of(v)?;
+        Some((Cow::Owned(k.clone()), v))
+    }));
     if let Some(ctx) = context {
         add_context(&mut ev, ctx);
     }
-    Some((ev, alert))
+    ev
 }
 
 /// Adds what `ctx` knows and `ev` lacks.
@@ -84,6 +100,7 @@ pub fn add_context(ev: &mut FlatEvent, ctx: &Json) {
 /// A context value as a field value (text, integer, boolean); anything else is not read.
 fn value_of(v: &Json) -> Option<Value<'static>> {
     match v {
+        Json::String(s) if s.is_empty() || s == "<NA>" => None,
         Json::String(s) => Some(Value::Str(Cow::Owned(s.clone()))),
         Json::Number(n) => n
             .as_i64()
@@ -95,12 +112,13 @@ fn value_of(v: &Json) -> Option<Value<'static>> {
 }
 
 /// The behaviour signature of an alert of `rule` (quell-triage's
-/// [`quell_triage::cluster::Signature::of`] on [`alert_event`]'s event, as its stable id):
+/// [`quell_triage::cluster::Signature::of`] on [`object_event`]'s event, as its stable id):
 /// an operator's `rm` at a runtime's terminal and a web shell's `rm -f` of the same file in
-/// the same container differ. Empty when `raw` cannot be read as an alert line.
-pub fn signature(rule: &str, raw: &str, context: Option<&Json>) -> String {
-    match alert_event(raw, context) {
-        Some((ev, _)) => quell_triage::cluster::Signature::of(rule, &ev).id(),
-        None => String::new(),
-    }
+/// the same container differ.
+pub fn signature(
+    rule: &str,
+    obj: &serde_json::Map<String, Json>,
+    context: Option<&Json>,
+) -> String {
+    quell_triage::cluster::Signature::of(rule, &object_event(obj, context)).id()
 }

@@ -159,13 +159,15 @@ CREATE TABLE audit (
     // 4: behaviour clusters and the inbox (see SQLite's 4): the cluster key gains the
     // behaviour signature (clusters made before keep their alerts, with an empty one); a
     // cluster keeps its latest alert (id, priority and its rank, namespace), sorted by last
-    // seen; `cluster_hours` counts each cluster's alerts per hour, kept at ingest.
+    // seen (indexed by its hour: an update that leaves the hour is a HOT update, no index
+    // touched); `cluster_hours` counts each cluster's alerts per hour, kept at ingest.
     r#"
 ALTER TABLE clusters ADD COLUMN signature BYTEA NOT NULL DEFAULT ''::bytea,
     ADD COLUMN last_id BIGINT NOT NULL DEFAULT 0,
     ADD COLUMN priority TEXT NOT NULL DEFAULT '',
     ADD COLUMN prio INT NOT NULL DEFAULT 8,
-    ADD COLUMN namespace BYTEA;
+    ADD COLUMN namespace BYTEA,
+    ADD COLUMN last_hour BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE clusters DROP CONSTRAINT clusters_rule_hostname_image_key;
 ALTER TABLE clusters ADD CONSTRAINT clusters_key UNIQUE (rule, hostname, image, signature);
 UPDATE clusters c SET last_id = coalesce((SELECT max(a.id) FROM alerts a
@@ -174,7 +176,8 @@ UPDATE clusters c SET priority = a.priority, namespace = a.k8s_ns FROM alerts a 
 UPDATE clusters SET prio = CASE priority WHEN 'Emergency' THEN 0 WHEN 'Alert' THEN 1
     WHEN 'Critical' THEN 2 WHEN 'Error' THEN 3 WHEN 'Warning' THEN 4 WHEN 'Notice' THEN 5
     WHEN 'Informational' THEN 6 WHEN 'Debug' THEN 7 ELSE 8 END;
-CREATE INDEX clusters_last ON clusters (last_ns, id);
+UPDATE clusters SET last_hour = last_ns / 3600000000000;
+CREATE INDEX clusters_last ON clusters (last_hour);
 CREATE TABLE cluster_hours (
     cluster_id BIGINT NOT NULL,
     hour BIGINT NOT NULL,            -- time_ns / 3600e9
@@ -929,8 +932,9 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
         if round == 1 {
             let create = t
                 .prepare_cached(
-                    "INSERT INTO clusters (rule, hostname, image, signature, count, first_ns, last_ns)
-                     SELECT r, h, i, s, 0, t, t
+                    "INSERT INTO clusters (rule, hostname, image, signature, count, first_ns, last_ns,
+                       last_hour)
+                     SELECT r, h, i, s, 0, t, t, t / 3600000000000
                      FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::bytea[], $5::int8[])
                        AS u(r, h, i, s, t)
                      ORDER BY r, h, i, s
@@ -1128,7 +1132,8 @@ async fn ingest_tx(t: &deadpool_postgres::Transaction<'_>, b: &Batch) -> PResult
                    last_id = CASE WHEN u.l >= c.last_ns THEN u.lid ELSE c.last_id END,
                    priority = CASE WHEN u.l >= c.last_ns THEN u.p ELSE c.priority END,
                    prio = CASE WHEN u.l >= c.last_ns THEN u.pr ELSE c.prio END,
-                   namespace = CASE WHEN u.l >= c.last_ns THEN u.ns ELSE c.namespace END
+                   namespace = CASE WHEN u.l >= c.last_ns THEN u.ns ELSE c.namespace END,
+                   last_hour = greatest(c.last_hour, u.l / 3600000000000)
                  FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[],
                    $6::text[], $7::int4[], $8::bytea[]) AS u(id, n, f, l, lid, p, pr, ns)
                  WHERE c.id = u.id",
@@ -1643,6 +1648,7 @@ async fn inbox(
     if let Some(cur) = &q.query.cursor {
         let (t, id) = crate::sqlite::parse_inbox_cursor(cur)?;
         let before = std::mem::take(&mut sql.text);
+        sql.add(" AND last_hour <= ?", t / crate::TREND_BUCKET_NS as i64);
         sql.add(" AND (last_ns < ?", t);
         sql.add(" OR (last_ns = ?", t);
         sql.add(" AND id < ?))", id);
@@ -1663,7 +1669,7 @@ async fn inbox(
          FROM (
            SELECT i, t, hit, row_number() OVER (ORDER BY t DESC, i DESC) AS n
            FROM (SELECT id AS i, last_ns AS t, coalesce({hit}, false) AS hit FROM clusters WHERE true{seek}
-                 ORDER BY last_ns DESC, id DESC LIMIT {read}) AS r
+                 ORDER BY last_hour DESC, last_ns DESC, id DESC LIMIT {read}) AS r
          ) AS s
          JOIN clusters c ON c.id = s.i
          LEFT JOIN LATERAL (

@@ -71,7 +71,7 @@ pub(crate) fn prepare(sensor: &str, alerts: Vec<NewAlert>, now_ns: u64) -> Resul
             Some(c) => Some(serde_json::to_string(c).map_err(|e| Error::Invalid(e.to_string()))?),
         };
         let ctx = a.context.as_ref().filter(|c| !c.is_null());
-        let signature = crate::behaviour::signature(&alert.rule, &a.raw, ctx);
+        let signature = crate::behaviour::signature(&alert.rule, &obj, ctx);
         let prio = quell_rules::load::Priority::parse(alert.priority).map_or(8, |p| p as i64);
         out.push(Prepared {
             key: alert_key(sensor, &obj),

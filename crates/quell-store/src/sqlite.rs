@@ -205,8 +205,9 @@ CREATE VIEW alerts_all AS
     // deletion and a web shell's deletion in one container are two clusters. Clusters
     // made before keep their alerts, with an empty signature. A cluster also keeps its
     // latest alert (id, priority and its rank, namespace) for the inbox, sorted by last
-    // seen; `cluster_hours` counts each cluster's alerts per hour of their time, kept at
-    // ingest in the same transaction, so a trend reads no alert. SQLite cannot drop a
+    // seen (indexed by its hour, which changes at most once an hour, rather than by the time,
+    // which changes with every alert); `cluster_hours` counts each cluster's alerts per hour
+    // of their time, kept at ingest in the same transaction, so a trend reads no alert. SQLite cannot drop a
     // UNIQUE constraint: the table is rebuilt, ids kept (foreign keys are off during
     // migrations and checked before the commit).
     r#"
@@ -223,6 +224,7 @@ CREATE TABLE clusters_v4 (
     priority TEXT NOT NULL DEFAULT '',
     prio INTEGER NOT NULL DEFAULT 8,
     namespace TEXT,
+    last_hour INTEGER NOT NULL DEFAULT 0,   -- last_ns / 3600e9: the inbox's order, indexed
     UNIQUE (rule, hostname, image, signature)
 );
 INSERT INTO clusters_v4 (id, rule, hostname, image, signature, count, first_ns, last_ns)
@@ -237,7 +239,8 @@ UPDATE clusters SET
 UPDATE clusters SET prio = CASE priority WHEN 'Emergency' THEN 0 WHEN 'Alert' THEN 1
     WHEN 'Critical' THEN 2 WHEN 'Error' THEN 3 WHEN 'Warning' THEN 4 WHEN 'Notice' THEN 5
     WHEN 'Informational' THEN 6 WHEN 'Debug' THEN 7 ELSE 8 END;
-CREATE INDEX clusters_last ON clusters (last_ns, id);
+UPDATE clusters SET last_hour = last_ns / 3600000000000;
+CREATE INDEX clusters_last ON clusters (last_hour);
 CREATE TABLE cluster_hours (
     cluster_id INTEGER NOT NULL,
     hour INTEGER NOT NULL,          -- time_ns / 3600e9
@@ -601,8 +604,8 @@ pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
     // of the update all read the row as it was.
     let mut cluster = c.prepare_cached(
         "INSERT INTO clusters (rule, hostname, image, signature, count, first_ns, last_ns,
-           last_id, priority, prio, namespace)
-         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9)
+           last_id, priority, prio, namespace, last_hour)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (rule, hostname, image, signature) DO UPDATE SET
            count = count + 1,
            first_ns = min(first_ns, excluded.first_ns),
@@ -611,8 +614,12 @@ pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
            priority = CASE WHEN excluded.last_ns >= last_ns THEN excluded.priority ELSE priority END,
            prio = CASE WHEN excluded.last_ns >= last_ns THEN excluded.prio ELSE prio END,
            namespace = CASE WHEN excluded.last_ns >= last_ns THEN excluded.namespace ELSE namespace END
-         RETURNING id",
+         RETURNING id, last_hour",
     )?;
+    // The indexed hour is written only when it moves (an assignment, even of the same value,
+    // would rewrite the index entry for every alert).
+    let mut hour_moved =
+        c.prepare_cached("UPDATE clusters SET last_hour = ?2 WHERE id = ?1 AND last_hour < ?2")?;
     let mut hours: BTreeMap<(i64, i64), i64> = BTreeMap::new();
     let mut insert = c.prepare_cached(
         "INSERT INTO alerts_recent (key, received_ns, time_ns, rule, priority, hostname,
@@ -630,7 +637,8 @@ pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
             continue;
         }
         let image = a.container_image.as_deref().unwrap_or("");
-        let cluster_id: i64 = cluster.query_row(
+        let hour = a.time_ns / crate::TREND_BUCKET_NS as i64;
+        let (cluster_id, last_hour): (i64, i64) = cluster.query_row(
             params![
                 a.rule,
                 a.hostname,
@@ -640,13 +648,15 @@ pub(crate) fn ingest(c: &Connection, batch: &Batch) -> Result<IngestOutcome> {
                 next_id,
                 a.priority,
                 a.prio,
-                a.k8s_namespace
+                a.k8s_namespace,
+                hour
             ],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        *hours
-            .entry((cluster_id, a.time_ns / crate::TREND_BUCKET_NS as i64))
-            .or_default() += 1;
+        if hour > last_hour {
+            hour_moved.execute(params![cluster_id, hour])?;
+        }
+        *hours.entry((cluster_id, hour)).or_default() += 1;
         insert.execute(params![
             a.key,
             batch.received_ns,
@@ -988,7 +998,8 @@ pub(crate) fn parse_inbox_cursor(s: &str) -> Result<(i64, i64)> {
     ))
 }
 
-/// The inbox: clusters by last seen (then id), newest first, read through `clusters_last`;
+/// The inbox: clusters by last seen (then id), newest first, read through `clusters_last`
+/// (by hour, then sorted within the hour);
 /// the filters are checked on each cluster read, at most `budget` of them per page (a
 /// partial page with a cursor past that), as alert pages do.
 pub(crate) fn inbox(c: &Connection, q: &crate::InboxPlan, budget: usize) -> Result<InboxPage> {
@@ -1038,8 +1049,9 @@ pub(crate) fn inbox(c: &Connection, q: &crate::InboxPlan, budget: usize) -> Resu
     if let Some(cur) = &q.query.cursor {
         let (t, id) = parse_inbox_cursor(cur)?;
         let (a, b, i) = (arg(V::Integer(t)), arg(V::Integer(t)), arg(V::Integer(id)));
+        let h = arg(V::Integer(t / crate::TREND_BUCKET_NS as i64));
         sql_where.push_str(&format!(
-            " AND (last_ns < {a} OR (last_ns = {b} AND id < {i}))"
+            " AND last_hour <= {h} AND (last_ns < {a} OR (last_ns = {b} AND id < {i}))"
         ));
     }
     let limit = q.limit;
@@ -1051,7 +1063,7 @@ pub(crate) fn inbox(c: &Connection, q: &crate::InboxPlan, budget: usize) -> Resu
     };
     let sql = format!(
         "SELECT {CLUSTER_COLUMNS}, last_id, priority, namespace, coalesce({hit}, 0) FROM clusters{sql_where}
-         ORDER BY last_ns DESC, id DESC LIMIT {}",
+         ORDER BY last_hour DESC, last_ns DESC, id DESC LIMIT {}",
         if check.is_empty() { limit + 1 } else { budget }
     );
     let mut st = c.prepare_cached(&sql)?;
@@ -1225,7 +1237,18 @@ pub(crate) fn decisions_as_history(c: &Connection) -> Result<Vec<String>> {
     // saw: an alert arriving later in a cluster called benign, perhaps an attacker's, is not
     // benign history). Driven by the decisions (the alerts decided on and those of decided
     // clusters), so an export does not read every alert when few are decided.
-    let mut st = c.prepare_cached(
+    // Each table is read through its own index: a join with the `alerts_all` view made
+    // SQLite materialise the whole view (every alert's text) first, seconds at 1 M alerts.
+    let arm = |table: &str| {
+        format!(
+            "SELECT a.raw, a.time_ns, a.id, coalesce(own.verdict, cl.verdict) AS v
+             FROM decided CROSS JOIN {table} a ON a.id = decided.id
+             LEFT JOIN latest own ON own.target_kind = 'alert' AND own.target_id = a.id
+             LEFT JOIN latest cl ON cl.target_kind = 'cluster' AND cl.target_id = a.cluster_id
+               AND a.received_ns <= cl.at_ns"
+        )
+    };
+    let mut st = c.prepare_cached(&format!(
         "WITH latest AS (
            SELECT target_kind, target_id, verdict, at_ns FROM decisions d
            WHERE id = (SELECT max(id) FROM decisions e
@@ -1234,18 +1257,20 @@ pub(crate) fn decisions_as_history(c: &Connection) -> Result<Vec<String>> {
          decided AS (
            SELECT target_id AS id FROM latest WHERE target_kind = 'alert'
            UNION
-           SELECT a.id FROM latest l JOIN alerts_all a
+           SELECT a.id FROM latest l JOIN alerts a
+             ON a.cluster_id = l.target_id AND a.received_ns <= l.at_ns
+           WHERE l.target_kind = 'cluster'
+           UNION
+           SELECT a.id FROM latest l JOIN alerts_recent a
              ON a.cluster_id = l.target_id AND a.received_ns <= l.at_ns
            WHERE l.target_kind = 'cluster'
          )
-         SELECT a.raw, coalesce(own.verdict, cl.verdict) AS v
-         FROM decided CROSS JOIN alerts_all a ON a.id = decided.id
-         LEFT JOIN latest own ON own.target_kind = 'alert' AND own.target_id = a.id
-         LEFT JOIN latest cl ON cl.target_kind = 'cluster' AND cl.target_id = a.cluster_id
-           AND a.received_ns <= cl.at_ns
-         WHERE coalesce(own.verdict, cl.verdict) IN ('benign', 'real')
-         ORDER BY a.time_ns, a.id",
-    )?;
+         SELECT raw, v FROM ({} UNION ALL {})
+         WHERE v IN ('benign', 'real')
+         ORDER BY time_ns, id",
+        arm("alerts"),
+        arm("alerts_recent")
+    ))?;
     let mut out = Vec::new();
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
