@@ -605,8 +605,23 @@ fn live_walk(lang: &str) {
     b.wait_text("#decision-result", "ops", 20);
     b.screenshot("04-benign");
 
-    // 4. The proposed exception, verified; its blast radius.
-    b.click("#propose");
+    // 4. The proposed exception, verified; its blast radius. In English from the alert ("propose
+    // an exception" for it); in Japanese from the inbox, for the behaviour cluster just marked
+    // benign (selected, then "propose an exception for the selected").
+    if ja {
+        b.goto(&format!("{url}#/inbox"));
+        b.wait(&row);
+        assert!(
+            b.text(&format!("{row} td.decision")).contains("ops"),
+            "the cluster's decision is in the inbox"
+        );
+        b.click(&format!("{row} input[type=checkbox]"));
+        b.click("#tune-selected");
+        let hash = b.js("return location.hash");
+        assert!(hash.as_str().unwrap().contains("clusters="), "{hash}");
+    } else {
+        b.click("#propose");
+    }
     b.wait("#verification [data-check=benign]");
     assert!(
         b.exists("#verification [data-check=benign][data-ok=true]"),
