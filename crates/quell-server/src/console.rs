@@ -44,6 +44,10 @@ use crate::app::{ApiError, Shared};
 /// continues the search.
 pub const VERDICT_SCAN: usize = 400;
 
+/// Store pages one inbox request filtering by verdict reads at most (each bounded by the
+/// store's scan budget); past them the page is partial.
+const MAX_STORE_PAGES: usize = 4;
+
 /// Verdicts kept in memory at most (the cache is emptied when it would grow past).
 const MAX_CACHED: usize = 100_000;
 
@@ -341,7 +345,9 @@ pub(crate) async fn get_inbox(
             q.limit = Some(200);
             let scan = state.config.inbox_verdict_scan.max(1);
             let mut judged = 0usize;
+            let mut pages = 0usize;
             loop {
+                pages += 1;
                 let page = state.store.inbox(q.clone()).await?;
                 let vs = verdicts(&state, &judging, &page.clusters).await?;
                 let n = page.clusters.len();
@@ -365,6 +371,9 @@ pub(crate) async fn get_inbox(
                     break s;
                 }
                 match page.next_cursor {
+                    // Store pages are bounded by its scan budget; their number per request
+                    // too, when other filters match few clusters.
+                    Some(c) if pages >= MAX_STORE_PAGES => break (Some(c), true),
                     Some(c) => q.cursor = Some(c),
                     None => break (None, false),
                 }

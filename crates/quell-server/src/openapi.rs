@@ -301,7 +301,7 @@ pub fn document() -> Json {
                 }))
             }},
             "/api/v1/clusters": {"get": {
-                "summary": "Alerts grouped by the store (rule, host, container image): counts, first and last seen, the latest decision on the cluster; newest first, `next_cursor` gives the next page.",
+                "summary": "Alerts grouped by the store (rule, host, container image and quell-triage's behaviour signature): counts, first and last seen, the latest decision on the cluster; newest first, `next_cursor` gives the next page.",
                 "x-quell-roles": roles(&["admin", "viewer"]),
                 "parameters": [
                     q("rule", "Exact rule name."), q("host", "Exact host name."), q("image", "Container image."),

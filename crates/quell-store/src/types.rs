@@ -291,8 +291,9 @@ pub struct InboxPage {
     /// The clusters, latest alert first (by last seen, then id).
     pub clusters: Vec<InboxCluster>,
     /// The cursor of the next page; `None` on the last page. Clusters move to the top as
-    /// alerts arrive: a cluster that moves while a person pages is shown again on the first
-    /// page, not twice in one walk below it.
+    /// alerts arrive: one walk by cursors never shows a cluster twice, and a cluster that
+    /// receives an alert while a person pages moves above the cursor (onto a fresh first
+    /// page) instead of being shown further down.
     pub next_cursor: Option<String>,
     /// The page stopped at the scan budget ([`Options::scan_budget`] clusters read) before
     /// it was full: follow `next_cursor`.
