@@ -49,7 +49,7 @@ fn alerts_of(addr: &str, admin: &str, rule: &str) -> Vec<Json> {
 }
 
 /// Starts `quell serve` on `db` and reads its first three lines of standard error.
-fn serve_first_lines(db: &std::path::Path) -> (std::process::Child, String) {
+fn serve_first_lines(db: &std::path::Path) -> (Served, String) {
     let mut child = common::quell()
         .args([
             "serve",
@@ -69,13 +69,13 @@ fn serve_first_lines(db: &std::path::Path) -> (std::process::Child, String) {
             break;
         }
     }
-    (child, text)
+    (Served(child), text)
 }
 
 fn serve_prints_the_console_and_a_first_admin_token() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("quell.db");
-    let (mut child, text) = serve_first_lines(&db);
+    let (child, text) = serve_first_lines(&db);
     let addr = text
         .split("listening on http://")
         .nth(1)
@@ -100,12 +100,22 @@ fn serve_prints_the_console_and_a_first_admin_token() {
         &json!({ "token": token }).to_string(),
     );
     assert_eq!(st, 200);
-    stop(&mut child);
+    drop(child);
     // Started again on the same store: no second token, a hint instead.
-    let (mut child, text) = serve_first_lines(&db);
+    let (child, text) = serve_first_lines(&db);
     assert!(!text.contains("first admin token"), "{text}");
     assert!(text.contains("quell token new --role admin"), "{text}");
-    stop(&mut child);
+    drop(child);
+}
+
+/// A `quell serve` this test started, stopped (SIGTERM by its pid) when dropped: also when
+/// the test fails, so that no server outlives it.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        stop(&mut self.0);
+    }
 }
 
 /// Payloads that would set `window.__pwned` if any reached the page as markup or script.
@@ -121,7 +131,8 @@ fn inert_attacker_strings_render_as_text() {
     let db = db.to_str().unwrap();
     let admin = token(db, "admin", "ops");
     let sensor = token(db, "sensor", "edge");
-    let (mut server, addr) = serve_with(db, "127.0.0.1:0", &[]);
+    let (server, addr) = serve_with(db, "127.0.0.1:0", &[]);
+    let server = Served(server);
     let cmdline = format!("sh -c '{SCRIPT}' {JS_URL} {TEMPLATE} {ESCAPES}");
     let file = format!("/tmp/{IMG}");
     let container = format!("<svg onload=\"window.__pwned='svg'\">{TEMPLATE}");
@@ -172,7 +183,7 @@ fn inert_attacker_strings_render_as_text() {
     );
     assert_eq!(csp, json!("undefined"), "an inline script ran: no CSP?");
     drop(b);
-    stop(&mut server);
+    drop(server);
 }
 
 /// `s` as the console shows text: control characters but tab and newline, and bidi
@@ -305,7 +316,8 @@ fn the_console_works_under_a_sub_path() {
     let admin = token(db, "admin", "ops");
     let sensor = token(db, "sensor", "edge");
     let viewer = token(db, "viewer", "auditor");
-    let (mut server, addr) = serve_with(db, "127.0.0.1:0", &[]);
+    let (server, addr) = serve_with(db, "127.0.0.1:0", &[]);
+    let server = Served(server);
     let alert = json!({
         "time": "2026-07-31T12:00:00Z", "rule": "Sub-path rule", "priority": "Notice",
         "output": "an alert seen through a proxy", "hostname": "h1",
@@ -391,7 +403,7 @@ fn the_console_works_under_a_sub_path() {
     }
     b.screenshot("03-viewer");
     drop(b);
-    stop(&mut server);
+    drop(server);
 }
 
 /// The scratch container of crates/quell/demo (setup.sh), removed on drop (teardown.sh).
@@ -526,7 +538,8 @@ fn live_walk(lang: &str) {
     let db = db.to_str().unwrap();
     let admin = token(db, "admin", "ops");
     std::fs::write(dir.path().join("sensor.token"), token(db, "sensor", "edge")).unwrap();
-    let (mut server, addr) = serve_with(db, "127.0.0.1:0", &[]);
+    let (server, addr) = serve_with(db, "127.0.0.1:0", &[]);
+    let server = Served(server);
     let c = Container::new(lang);
     let port = payload_server(std::fs::read(c.t.join("srv/payload")).unwrap());
 
@@ -754,7 +767,7 @@ fn live_walk(lang: &str) {
     );
     drop(b);
     drop(c);
-    stop(&mut server);
+    drop(server);
 }
 
 #[cfg(feature = "live")]
