@@ -60,6 +60,8 @@ pub struct Config {
     /// bundled ruleset). At start, [`crate::serve::run`] saves a new rule-set version when
     /// the newest one's base files differ ([`crate::rules::sync_base`]). Empty: no sync.
     pub base_rules: Vec<(String, String)>,
+    /// Mark the console's session cookie `Secure` (set when serving TLS).
+    pub secure_cookies: bool,
     /// Clusters one inbox request judges at most when it filters by verdict (default
     /// [`crate::console::VERDICT_SCAN`]); past it the page is partial.
     pub inbox_verdict_scan: usize,
@@ -83,6 +85,7 @@ impl Default for Config {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             rules: Arc::new(Engine::new()),
             base_rules: Vec::new(),
+            secure_cookies: false,
             inbox_verdict_scan: crate::console::VERDICT_SCAN,
         }
     }
@@ -91,7 +94,7 @@ impl Default for Config {
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone, without a token (`/healthz` only).
+    /// Anyone, without a token (`/healthz`, the console's sign-in).
     Public,
     /// Any valid token.
     AnyToken,
@@ -158,6 +161,8 @@ pub(crate) struct AppState {
     pub(crate) rules: crate::rules::Rules,
     /// What sensors' latest heartbeats said beyond what the store keeps.
     pub(crate) sensors: crate::sensors::LiveStatus,
+    /// The console's signed-in sessions.
+    pub(crate) sessions: crate::session::Sessions,
     /// The inbox's verdicts, cached (crate::console).
     pub(crate) verdicts: crate::console::Verdicts,
 }
@@ -242,6 +247,7 @@ impl Builder {
         self.router = self.router.route(path, mr);
         let method = match method {
             Method::POST => "POST",
+            Method::DELETE => "DELETE",
             _ => "GET",
         };
         self.routes.push(RouteInfo {
@@ -269,6 +275,14 @@ where
     on(MethodFilter::POST, h)
 }
 
+fn delete_route<H, T>(h: H) -> MethodRouter<Shared>
+where
+    H: axum::handler::Handler<T, Shared>,
+    T: 'static,
+{
+    on(MethodFilter::DELETE, h)
+}
+
 /// The server's router over `store`, and the routes it serves (method, path, access).
 pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
     let state = Arc::new(AppState {
@@ -278,6 +292,7 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
         catalogue: Arc::new(Catalogue::builtin()),
         sensors: crate::sensors::LiveStatus::default(),
         rules: crate::rules::Rules::default(),
+        sessions: crate::session::Sessions::default(),
         verdicts: crate::console::Verdicts::default(),
     });
     let b = Builder {
@@ -288,6 +303,24 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
     let b = b
         .add(Method::GET, "/healthz", Access::Public, get_route(healthz))
         .add(Method::GET, "/metrics", Access::Read, get_route(metrics))
+        .add(
+            Method::POST,
+            "/api/v1/session",
+            Access::Public,
+            post_route(crate::session::post_session),
+        )
+        .add(
+            Method::GET,
+            "/api/v1/session",
+            Access::Public,
+            get_route(crate::session::get_session),
+        )
+        .add(
+            Method::DELETE,
+            "/api/v1/session",
+            Access::Public,
+            delete_route(crate::session::delete_session),
+        )
         .add(
             Method::GET,
             "/api/v1/openapi.json",
@@ -415,8 +448,31 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
             post_route(crate::tune::post_check),
         );
     let routes = b.routes;
-    let router = b.router.fallback(unmatched).with_state(state);
+    // The console's files: public (the page must load before sign-in), not API routes.
+    let console = |path: &'static str, mr: MethodRouter<Shared>| {
+        mr.route_layer(middleware::from_fn_with_state((state.clone(), path), track))
+    };
+    let router = b
+        .router
+        .route("/", console("/", get_route(crate::session::index)))
+        .route(
+            "/assets/{*path}",
+            console("/assets/{*path}", get_route(crate::session::asset)),
+        )
+        .fallback(unmatched)
+        .layer(middleware::map_response(nosniff))
+        .with_state(state);
     (router, routes)
+}
+
+/// `X-Content-Type-Options: nosniff` on every answer: JSON holding attacker text is never
+/// read as a page.
+async fn nosniff(mut resp: Response) -> Response {
+    resp.headers_mut().insert(
+        axum::http::HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
 }
 
 /// Counts every routed request: route, method, status, latency.
@@ -453,12 +509,32 @@ async fn authenticate(
         })
         .filter(|t| !t.is_empty())
         .map(str::to_string);
-    let Some(token) = token else {
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "missing bearer token: send `Authorization: Bearer TOKEN` (create one with `quell token new`)",
-        )
-        .into_response();
+    // Without a bearer token, the console's session cookie stands for the token it was
+    // made from; a change made with it needs the session's CSRF header.
+    let token = match token {
+        Some(t) => t,
+        None => match crate::session::cookie(req.headers()) {
+            Some(id) => {
+                let Some(session) = state.sessions.get(&id) else {
+                    return ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "the console's session has ended: sign in again",
+                    )
+                    .into_response();
+                };
+                if !crate::session::csrf_ok(req.method(), req.headers(), &session) {
+                    return crate::session::csrf_error().into_response();
+                }
+                session.token
+            }
+            None => {
+                return ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "missing bearer token: send `Authorization: Bearer TOKEN` (create one with `quell token new`)",
+                )
+                .into_response();
+            }
+        },
     };
     let info = match state.store.verify_token(&token).await {
         Ok(Some(info)) => info,

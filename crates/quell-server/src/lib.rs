@@ -16,6 +16,8 @@
 //!   removed, the active version and its change notifications;
 //! - [`tune`]: `quell tune` from the store: verified exceptions for alerts or clusters
 //!   judged benign, and checks of exceptions written elsewhere;
+//! - [`session`]: the web console's sign-in (a session cookie made from a token, CSRF
+//!   on writes) and its files (`/`, `/assets/*`) with their security headers;
 //! - [`serve`]: binding, signals, graceful shutdown, and `quell token new`.
 //!
 //! The `quell` binary parses options and calls [`serve::run`] / [`serve::new_token`].
@@ -32,7 +34,10 @@ pub mod rules;
 mod rulesets;
 pub mod sensors;
 pub mod serve;
+pub mod session;
 pub mod tune;
 
 pub use app::{router, Access, Caller, Config, RouteInfo};
-pub use serve::{new_token, run, serve_on, serve_on_tls, tls_config, ServeError, ServeOptions};
+pub use serve::{
+    new_token, run, serve_on, serve_on_tls, tls_config, Ready, ServeError, ServeOptions,
+};

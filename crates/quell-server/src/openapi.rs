@@ -45,6 +45,11 @@ pub fn document() -> Json {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+                "Session": {"type": "object", "required": ["name", "role", "csrf"], "properties": {
+                    "name": {"type": "string", "description": "The token's name."},
+                    "role": {"type": "string", "enum": ["admin", "viewer"]},
+                    "csrf": {"type": "string", "description": "The value of `X-Quell-CSRF` on writes made with the cookie."}
+                }},
                 "FalcoAlert": {
                     "type": "object",
                     "description": "A Falco JSON alert as Falco's json_output writes it; falcosidekick's `uuid` is the alert's id for idempotent ingest.",
@@ -202,6 +207,40 @@ pub fn document() -> Json {
                 "x-quell-roles": roles(&["admin", "viewer"]),
                 "responses": with_auth(json!({"200": {"description": "metrics", "content": {"text/plain; version=0.0.4": {}}}}))
             }},
+            "/api/v1/session": {
+                "post": {
+                    "summary": "The web console's sign-in: an admin or viewer token in; `{name, role, csrf}` out with `Set-Cookie: quell_session=...; HttpOnly; SameSite=Strict; Path=/` (`Secure` under TLS), valid 12 h in the server's memory. The cookie then authenticates like the token (same roles; a revoked token ends it); a request with the cookie that is not GET or HEAD must carry `X-Quell-CSRF: csrf`, else 403.",
+                    "security": [],
+                    "x-quell-roles": roles(&[]),
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}}}}}},
+                    "responses": {
+                        "200": {"description": "signed in", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}},
+                        "400": error_response("Not `{token}`."),
+                        "401": error_response("An unknown or revoked token."),
+                        "403": error_response("A sensor token."),
+                        "415": error_response("Not `Content-Type: application/json`.")
+                    }
+                },
+                "get": {
+                    "summary": "Who the session cookie signs in, or 401.",
+                    "security": [],
+                    "x-quell-roles": roles(&[]),
+                    "responses": {
+                        "200": {"description": "the session", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Session"}}}},
+                        "401": error_response("No session, an ended one, or its token revoked.")
+                    }
+                },
+                "delete": {
+                    "summary": "Sign out: ends the cookie's session (needs `X-Quell-CSRF`).",
+                    "security": [],
+                    "x-quell-roles": roles(&[]),
+                    "responses": {
+                        "204": {"description": "signed out; the cookie is cleared"},
+                        "401": error_response("No session."),
+                        "403": error_response("No or a wrong `X-Quell-CSRF` header.")
+                    }
+                }
+            },
             "/api/v1/openapi.json": {"get": {
                 "summary": "This document.",
                 "x-quell-roles": roles(&["admin", "sensor", "viewer"]),

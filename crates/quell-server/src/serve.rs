@@ -303,10 +303,50 @@ async fn stop_signal() {
     }
 }
 
-/// `quell serve`: opens the store (applying migrations), binds `options.listen`, calls
-/// `on_ready` with the bound address, serves until SIGTERM or Ctrl-C, then closes the store
-/// once every acknowledged batch is committed. Blocks the calling thread.
-pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+/// What [`run`] tells its caller once it listens.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Ready {
+    /// The address bound.
+    pub addr: SocketAddr,
+    /// When the store had no admin token (none, or all revoked): the one [`run`] just
+    /// created (named `admin`), to be shown once; only its hash is stored.
+    pub first_admin_token: Option<String>,
+}
+
+impl std::fmt::Debug for Ready {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ready")
+            .field("addr", &self.addr)
+            .field(
+                "first_admin_token",
+                &self.first_admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// Creates an admin token named `admin` when the store has no admin token that is not
+/// revoked, and returns it.
+pub async fn first_admin_token(store: &Store) -> Result<Option<String>, quell_store::Error> {
+    let tokens = store.tokens().await?;
+    if tokens
+        .iter()
+        .any(|t| t.role == Role::Admin && t.revoked_ns.is_none())
+    {
+        return Ok(None);
+    }
+    let created = store
+        .create_token(NewToken::new("admin", Role::Admin, "quell serve"))
+        .await?;
+    Ok(Some(created.token))
+}
+
+/// `quell serve`: opens the store (applying migrations), creates a first admin token when
+/// the store has none ([`first_admin_token`]), binds `options.listen`, calls `on_ready`
+/// with the bound address (and that token), serves until SIGTERM or Ctrl-C, then closes
+/// the store once every acknowledged batch is committed. Blocks the calling thread.
+pub fn run(options: ServeOptions, on_ready: impl FnOnce(Ready)) -> Result<(), ServeError> {
     let tls = match &options.tls {
         Some((cert, key)) => {
             let read = |p: &std::path::Path| {
@@ -317,6 +357,8 @@ pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
         }
         None => None,
     };
+    let mut options = options;
+    options.config.secure_cookies = tls.is_some();
     let rt = runtime()?;
     rt.block_on(async move {
         let store = Store::open(&options.db)
@@ -370,7 +412,17 @@ pub fn run(options: ServeOptions, on_ready: impl FnOnce(SocketAddr)) -> Result<(
                 }
             });
         }
-        on_ready(listener.local_addr()?);
+        let first_admin_token =
+            first_admin_token(&store)
+                .await
+                .map_err(|source| ServeError::Store {
+                    db: quell_store::redacted(&options.db),
+                    source,
+                })?;
+        on_ready(Ready {
+            addr: listener.local_addr()?,
+            first_admin_token,
+        });
         match tls {
             Some(tls) => {
                 serve_on_tls(listener, tls, store.clone(), options.config, stop_signal()).await?

@@ -74,11 +74,21 @@ pub fn run(
         },
         retention,
     };
-    quell_server::run(options, |addr| {
+    quell_server::run(options, |ready| {
+        let addr = ready.addr;
         crate::note!(
             "quell serve: listening on {scheme}://{addr} (store {}); SIGTERM or Ctrl-C stops it",
             quell_events::term::escape(&quell_store::redacted(&db))
         );
+        crate::note!("quell serve: console: {scheme}://{addr}/");
+        match ready.first_admin_token {
+            Some(token) => crate::note!(
+                "quell serve: first admin token (shown only now; the store keeps only its hash; sign in to the console with it): {token}"
+            ),
+            None => crate::note!(
+                "quell serve: sign in to the console with an admin or viewer token (make one with `quell token new --role admin`)"
+            ),
+        }
     })?;
     Ok(ExitCode::SUCCESS)
 }

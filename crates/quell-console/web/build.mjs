@@ -1,0 +1,13 @@
+// Builds the console into one directory (argument 1, default `dist`):
+//   index.html, assets/app.js (src/main.ts bundled and minified), assets/app.css.
+// Run by crates/quell-console/build.rs into Cargo's OUT_DIR; `npm run build` builds into ./dist.
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const out = process.argv[2] ?? 'dist';
+mkdirSync(join(out, 'assets'), { recursive: true });
+const common = { bundle: true, minify: true, legalComments: 'none', logLevel: 'warning', target: 'es2020' };
+await esbuild.build({ ...common, entryPoints: ['src/main.ts'], format: 'iife', outfile: join(out, 'assets', 'app.js') });
+await esbuild.build({ ...common, entryPoints: ['src/app.css'], outfile: join(out, 'assets', 'app.css') });
+copyFileSync('src/index.html', join(out, 'index.html'));
