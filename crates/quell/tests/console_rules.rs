@@ -31,6 +31,7 @@ use server_common::{http, http_body, serve_with, stop, token};
 
 const ENTER: &str = "\u{E007}";
 const END: &str = "\u{E010}";
+const UP: &str = "\u{E013}";
 
 /// The editor's document as its lines show it.
 fn editor_text(b: &Browser) -> String {
@@ -157,12 +158,14 @@ fn rules_editor_lints_saves_diffs_rolls_back_exports() {
             "priority: WARNING",
             ENTER,
             "condition: evt.type = open and",
+            ENTER,
+            "# the end of the rule",
         ]
         .concat(),
     );
     let text = editor_text(&b);
     let bad_line = line_of(&b, "condition: evt.type = open and").expect("the condition line");
-    assert!(bad_line > 2, "{text}");
+    assert!(bad_line > 2 && text.lines().count() > bad_line, "{text}");
     until(&b, "an error underlined", 20, || {
         !underlined_lines(&b).is_empty()
     });
@@ -192,7 +195,7 @@ fn rules_editor_lints_saves_diffs_rolls_back_exports() {
     );
 
     // Fixed: the underline and the listed error go.
-    b.press(&[END, " proc.name = nope_console_test"].concat());
+    b.press(&[UP, END, " proc.name = nope_console_test"].concat());
     until(&b, "the error gone", 20, || {
         underlined_lines(&b).is_empty() && !b.exists("#problems li.error")
     });
