@@ -199,7 +199,13 @@ fn a_session_cookie_stands_for_its_token_and_writes_need_the_csrf_header() {
     assert!(!set.contains("Secure"), "no TLS here: {set}");
     assert_eq!(r.json()["name"], "alice");
     assert_eq!(r.json()["role"], "admin");
-    let me = send(&s, "GET", "/api/v1/session", &[cookie.clone()], None);
+    let me = send(
+        &s,
+        "GET",
+        "/api/v1/session",
+        std::slice::from_ref(&cookie),
+        None,
+    );
     assert_eq!(me.status, 200);
     assert_eq!(me.json()["csrf"], csrf.as_str());
 
@@ -209,7 +215,13 @@ fn a_session_cookie_stands_for_its_token_and_writes_need_the_csrf_header() {
         "application/json",
         alert("Console rule", 1).to_string().as_bytes(),
     );
-    let list = send(&s, "GET", "/api/v1/alerts", &[cookie.clone()], None);
+    let list = send(
+        &s,
+        "GET",
+        "/api/v1/alerts",
+        std::slice::from_ref(&cookie),
+        None,
+    );
     assert_eq!(list.status, 200, "{}", list.text());
     let id = list.json()["alerts"][0]["id"].as_i64().unwrap();
 
@@ -220,7 +232,7 @@ fn a_session_cookie_stands_for_its_token_and_writes_need_the_csrf_header() {
         &s,
         "POST",
         "/api/v1/decisions",
-        &[cookie.clone()],
+        std::slice::from_ref(&cookie),
         Some(&decision),
     );
     assert_eq!(r.status, 403, "{}", r.text());
@@ -256,7 +268,13 @@ fn a_session_cookie_stands_for_its_token_and_writes_need_the_csrf_header() {
     assert_eq!(r.status, 201);
 
     // Sign-out needs the header too, then the cookie is worth nothing.
-    let r = send(&s, "DELETE", "/api/v1/session", &[cookie.clone()], None);
+    let r = send(
+        &s,
+        "DELETE",
+        "/api/v1/session",
+        std::slice::from_ref(&cookie),
+        None,
+    );
     assert_eq!(r.status, 403);
     let r = send(
         &s,
@@ -268,7 +286,14 @@ fn a_session_cookie_stands_for_its_token_and_writes_need_the_csrf_header() {
     assert_eq!(r.status, 204);
     assert!(header(&r, "set-cookie").unwrap().contains("Max-Age=0"));
     assert_eq!(
-        send(&s, "GET", "/api/v1/alerts", &[cookie.clone()], None).status,
+        send(
+            &s,
+            "GET",
+            "/api/v1/alerts",
+            std::slice::from_ref(&cookie),
+            None
+        )
+        .status,
         401
     );
     assert_eq!(
@@ -287,7 +312,13 @@ fn a_viewers_session_reads_and_changes_nothing() {
         "application/json",
         alert("Viewer rule", 1).to_string().as_bytes(),
     );
-    let list = send(&s, "GET", "/api/v1/alerts", &[cookie.clone()], None);
+    let list = send(
+        &s,
+        "GET",
+        "/api/v1/alerts",
+        std::slice::from_ref(&cookie),
+        None,
+    );
     assert_eq!(list.status, 200);
     let id = list.json()["alerts"][0]["id"].as_i64().unwrap();
     let with = [cookie.clone(), format!("X-Quell-CSRF: {csrf}")];
@@ -309,7 +340,14 @@ fn revoking_the_token_ends_its_sessions() {
     let s = start();
     let (cookie, _csrf, _) = sign_in(&s, &s.viewer);
     assert_eq!(
-        send(&s, "GET", "/api/v1/alerts", &[cookie.clone()], None).status,
+        send(
+            &s,
+            "GET",
+            "/api/v1/alerts",
+            std::slice::from_ref(&cookie),
+            None
+        )
+        .status,
         200
     );
     let id =
@@ -321,7 +359,14 @@ fn revoking_the_token_ends_its_sessions() {
             .id;
     assert!(s.rt.block_on(s.store.revoke_token(id, "test")).unwrap());
     assert_eq!(
-        send(&s, "GET", "/api/v1/alerts", &[cookie.clone()], None).status,
+        send(
+            &s,
+            "GET",
+            "/api/v1/alerts",
+            std::slice::from_ref(&cookie),
+            None
+        )
+        .status,
         401
     );
     assert_eq!(

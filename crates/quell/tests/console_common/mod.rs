@@ -257,9 +257,12 @@ impl Drop for Browser {
     }
 }
 
+/// A test: its name, its function, and why it cannot run here (if it cannot).
+pub type Test = (&'static str, fn(), Option<String>);
+
 /// Runs `tests` under libtest-mimic: ignored (with the reason) where `missing` says they
 /// cannot run, unless `QUELL_LIVE_TESTS=1`, where they run (and fail).
-pub fn run(tests: Vec<(&'static str, fn(), Option<String>)>) -> ! {
+pub fn run(tests: Vec<Test>) -> ! {
     use libtest_mimic::{Arguments, Trial};
     let args = Arguments::from_args();
     let strict = std::env::var("QUELL_LIVE_TESTS").as_deref() == Ok("1");
