@@ -84,6 +84,9 @@ async function renderEditor(el: HTMLElement, params: Params, ctx: Ctx): Promise<
 
   const shared = cm.baseExtensions({
     label: t('rules.editor_label'),
+    save: () => {
+      if (!saveBtn.disabled) void save();
+    },
     validate: async (v) => {
       try {
         const body = { files: localFiles(v), exceptions: [] };

@@ -93,6 +93,8 @@ export interface EditorHooks {
   validate: (view: EditorView) => Promise<Problem[] | null>;
   /** Called after every change of a document. */
   changed: (view: EditorView) => void;
+  /** Ctrl-S / Cmd-S: save (when saving is possible). */
+  save: () => void;
   /** The editable area's accessible name. */
   label: string;
 }
@@ -116,7 +118,10 @@ export function baseExtensions(hooks: EditorHooks): Extension[] {
       if (!problems) return [];
       return toDiagnostics(view.state, view.state.facet(fileName), problems);
     }, { delay: 400 }),
-    keymap.of([...defaultKeymap, ...historyKeymap, ...lintKeymap]),
+    keymap.of([
+      { key: 'Mod-s', preventDefault: true, run: () => { hooks.save(); return true; } },
+      ...defaultKeymap, ...historyKeymap, ...lintKeymap,
+    ]),
     EditorView.updateListener.of((u) => {
       if (u.docChanged) hooks.changed(u.view);
     }),
