@@ -396,6 +396,15 @@ fn viewer_reads_rules_and_sensors_in_japanese() {
         b.js("return document.querySelector(\"#sensors tr[data-sensor='edge-sensor']\").dataset.stale"),
         json!("false")
     );
+    // Two minutes later (the page's clock moved on), the sensor is marked stale.
+    b.js("var now = Date.now; Date.now = function () { return now() + 120000; }; location.hash = '#/inbox'; return 1");
+    b.wait("#inbox-status");
+    b.js("location.hash = '#/sensors'; return 1");
+    b.wait("#sensors tr[data-sensor='edge-sensor'][data-stale='true']");
+    let row = b.text("#sensors tr[data-sensor='edge-sensor']");
+    assert!(row.contains("停止中"), "{row}");
+    assert!(b.text("#sensors p").contains("停止中 1 台"));
+    b.screenshot("03-sensors-stale");
     drop(b);
     stop(&mut server);
 }

@@ -242,6 +242,16 @@ async function renderEditor(el: HTMLElement, params: Params, ctx: Ctx): Promise<
     }
   }
 
+  // Leaving the page (reload, close) with unsaved changes asks first.
+  const guard = (e: BeforeUnloadEvent) => {
+    if (!el.isConnected) {
+      window.removeEventListener('beforeunload', guard);
+      return;
+    }
+    if (admin && files.some(dirty)) e.preventDefault();
+  };
+  window.addEventListener('beforeunload', guard);
+
   // --- versions ---
   const versionsEl = versionsView(list, ctx, el);
 
