@@ -10,7 +10,9 @@
 //!
 //! The console itself (`/` and `/assets/*`, from the `quell-console` crate) is served with a
 //! Content-Security-Policy that forbids inline script, `X-Content-Type-Options: nosniff`,
-//! an ETag and `Cache-Control: no-cache` (revalidate; 304 when unchanged).
+//! an ETag and `Cache-Control: no-cache` (revalidate; 304 when unchanged). The page (`/`)
+//! differs: each response has a new style nonce ([`page_csp`]) for the rules editor's
+//! style element, so it is `no-store` without an ETag.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -35,10 +37,27 @@ pub const COOKIE_NAME: &str = "quell_session";
 /// The header a write authenticated by the cookie must carry.
 pub const CSRF_HEADER: &str = "x-quell-csrf";
 
-/// The Content-Security-Policy of every console response.
+/// The Content-Security-Policy of every console response (the page's adds a style nonce:
+/// [`page_csp`]).
 pub const CSP: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// The placeholder of `index.html`'s `<meta name="csp-nonce" nonce="…">` that the page
+/// route (`GET /`) replaces with the response's style nonce.
+pub const NONCE_PLACEHOLDER: &str = "QUELL_CSP_NONCE";
+
+/// The CSP of the console's page: [`CSP`] with `style-src 'self' 'nonce-NONCE'`, so that the
+/// rules editor (CodeMirror 6, which puts its styles in a `<style>` element carrying the nonce
+/// it reads from the page) is styled. Scripts stay `'self'` only; style attributes stay
+/// refused (no `'unsafe-inline'`).
+pub fn page_csp(nonce: &str) -> String {
+    CSP.replacen(
+        "style-src 'self';",
+        &format!("style-src 'self' 'nonce-{nonce}';"),
+        1,
+    )
+}
 
 /// At most this many sessions are kept: past it, expired ones go, then the oldest.
 const MAX_SESSIONS: usize = 10_000;
@@ -341,9 +360,27 @@ fn asset_response(asset: Option<&'static quell_console::Asset>, headers: &Header
     r
 }
 
-/// `GET /`: the console's page.
-pub(crate) async fn index(headers: HeaderMap) -> Response {
-    asset_response(Some(quell_console::index()), &headers)
+/// `GET /`: the console's page, with a new style nonce in its CSP and in its
+/// `<meta name="csp-nonce">` on every response (so never cached: `no-store`, no ETag).
+pub(crate) async fn index() -> Response {
+    let nonce = random_hex();
+    let page = String::from_utf8_lossy(quell_console::index().bytes).replacen(
+        NONCE_PLACEHOLDER,
+        &nonce,
+        1,
+    );
+    let mut r = Body::from(page).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(quell_console::index().content_type),
+    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    console_headers(h);
+    if let Ok(v) = HeaderValue::from_str(&page_csp(&nonce)) {
+        h.insert(HeaderName::from_static("content-security-policy"), v);
+    }
+    r
 }
 
 /// `GET /assets/{*path}`: the console's scripts and styles.
@@ -358,6 +395,23 @@ pub(crate) async fn asset(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_csp_adds_a_style_nonce_and_nothing_else() {
+        let csp = page_csp("abc123");
+        assert_eq!(
+            csp,
+            CSP.replace("style-src 'self';", "style-src 'self' 'nonce-abc123';")
+        );
+        assert!(csp.contains("script-src 'self';"), "{csp}");
+        assert!(!csp.contains("unsafe"), "{csp}");
+        let page = std::str::from_utf8(quell_console::index().bytes).unwrap();
+        assert_eq!(
+            page.matches(NONCE_PLACEHOLDER).count(),
+            1,
+            "index.html has one nonce placeholder: {page}"
+        );
+    }
 
     #[test]
     fn cookie_is_found_among_others() {

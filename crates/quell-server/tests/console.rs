@@ -72,13 +72,50 @@ fn the_page_and_its_assets_are_served_with_a_csp_that_forbids_inline_script() {
         header(&page, "content-type"),
         Some("text/html; charset=utf-8")
     );
+    // The page's CSP is the assets' with a style nonce (the rules editor's style element),
+    // new on every response and the one the page's `<meta name="csp-nonce">` carries.
+    let nonce_of = |page: &Resp| -> String {
+        let text = page.text();
+        let nonce = text
+            .split("<meta name=\"csp-nonce\" nonce=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_else(|| panic!("no csp-nonce meta: {text}"))
+            .to_string();
+        assert!(
+            nonce.len() == 64 && nonce.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{nonce}"
+        );
+        assert_eq!(
+            header(page, "content-security-policy"),
+            Some(quell_server::session::page_csp(&nonce).as_str()),
+            "{}",
+            page.headers
+        );
+        nonce
+    };
+    let first = nonce_of(&page);
+    let again = send(&s, "GET", "/", &[], None);
+    assert_ne!(first, nonce_of(&again), "a new nonce per response");
+    let csp = header(&page, "content-security-policy").unwrap();
     assert!(
-        page.headers.to_ascii_lowercase().contains(CSP),
-        "{}",
-        page.headers
+        csp.contains("script-src 'self';") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    assert_eq!(
+        format!(
+            "content-security-policy: {}",
+            csp.replace(&format!(" 'nonce-{first}'"), "")
+        ),
+        CSP
     );
     assert_eq!(header(&page, "x-content-type-options"), Some("nosniff"));
-    assert_eq!(header(&page, "cache-control"), Some("no-cache"));
+    assert_eq!(header(&page, "cache-control"), Some("no-store"));
+    assert_eq!(
+        header(&page, "etag"),
+        None,
+        "the page changes on every response"
+    );
     // Relative URLs: the console works under a reverse proxy's sub-path.
     assert!(
         page.text().contains("src=\"assets/app.js\""),
