@@ -658,11 +658,17 @@ fn live_walk(lang: &str) {
         "{block}"
     );
     b.screenshot("05-tune");
-    // The person reads the near-attacks: an exception on the program, its parent and the
-    // file alone also silences the same `rm` from a web server's shell (service_shell). So
-    // they take the alternative that also requires the operator's exact command line; the
-    // console verifies it again (tune/check) before it can be applied.
-    if !block.contains("proc.cmdline") {
+    // The best proposal keys on the lineage the sensor's context gives (the runtime two
+    // levels up: `proc.aname[2]`), which tells the operator's shell from a web server's, so
+    // the person applies it as proposed. Were it keyed on the program, its parent and the
+    // file alone (which also silences the same `rm` from a web server's shell), they would
+    // take the alternative that also requires the operator's exact command line; the console
+    // verifies it again (tune/check) before it can be applied.
+    assert!(
+        block.contains("proc.aname"),
+        "the proposal does not tell the runtime's shell from a web server's: {block}"
+    );
+    if !block.contains("proc.cmdline") && !block.contains("proc.aname") {
         b.click("#alternatives li[data-template*=command] .use-alternative");
         b.wait("#check-status[data-ok=true]");
         assert!(b.exists("#verification [data-check=benign][data-ok=true]"));
