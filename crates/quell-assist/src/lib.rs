@@ -227,7 +227,11 @@ impl Assistant<'_> {
                 }
             },
             _ => match cx.subject(q.about) {
-                None => t(lang, "Nothing to answer about: see the diagnostics.", "対象のアラートがありません。診断を参照してください。"),
+                None => t(
+                    lang,
+                    "Nothing to answer about: see the diagnostics.",
+                    "対象のアラートがありません。診断を参照してください。",
+                ),
                 Some(s) => match intent {
                     Intent::FalsePositive => cx.false_positive(&s, &mut answer),
                     Intent::NextSteps => cx.next_steps(&s, &mut answer),
@@ -301,13 +305,21 @@ impl Ctx<'_> {
     /// The alerts the selector picks (the first alert without one).
     fn subject(&mut self, about: Option<&str>) -> Option<Subject> {
         if self.alerts.is_empty() {
-            self.diag(ASK_NO_ALERTS, "the events hold no alert".into(), "イベントにアラートがありません".into());
+            self.diag(
+                ASK_NO_ALERTS,
+                "the events hold no alert".into(),
+                "イベントにアラートがありません".into(),
+            );
             return None;
         }
         let Some(sel) = about.map(str::trim) else {
             return Some(Subject {
                 alerts: vec![0],
-                how: t(self.lang, "no --about given: the first alert", "--about の指定なし：最初のアラート"),
+                how: t(
+                    self.lang,
+                    "no --about given: the first alert",
+                    "--about の指定なし：最初のアラート",
+                ),
             });
         };
         if let Ok(n) = sel.parse::<usize>() {
@@ -319,8 +331,14 @@ impl Ctx<'_> {
             }
             self.diag(
                 ASK_SELECTOR_NO_MATCH,
-                format!("there is no alert {n} (the events hold {} alerts)", self.alerts.len()),
-                format!("アラート {n} はありません（アラートは {} 件）", self.alerts.len()),
+                format!(
+                    "there is no alert {n} (the events hold {} alerts)",
+                    self.alerts.len()
+                ),
+                format!(
+                    "アラート {n} はありません（アラートは {} 件）",
+                    self.alerts.len()
+                ),
             );
             return None;
         }
@@ -337,7 +355,11 @@ impl Ctx<'_> {
                 if !picked.is_empty() {
                     return Some(Subject {
                         alerts: picked,
-                        how: t(self.lang, format!("cluster {sel}"), format!("クラスタ {sel}")),
+                        how: t(
+                            self.lang,
+                            format!("cluster {sel}"),
+                            format!("クラスタ {sel}"),
+                        ),
                     });
                 }
             }
@@ -349,7 +371,10 @@ impl Ctx<'_> {
             yaml_scalar(sel, false)
         );
         let res = e.load("--about", &text);
-        let Some(rule) = e.rule("quell-ask selector").filter(|_| res.errors.is_empty()) else {
+        let Some(rule) = e
+            .rule("quell-ask selector")
+            .filter(|_| res.errors.is_empty())
+        else {
             let why = res
                 .errors
                 .first()
@@ -357,8 +382,16 @@ impl Ctx<'_> {
                 .unwrap_or_default();
             self.diag(
                 ASK_SELECTOR_INVALID,
-                format!("--about {}: not an alert number, a cluster id or a condition ({})", quote(sel), escape(&why)),
-                format!("--about {}：アラート番号・クラスタ ID・条件のいずれでもありません（{}）", quote(sel), escape(&why)),
+                format!(
+                    "--about {}: not an alert number, a cluster id or a condition ({})",
+                    quote(sel),
+                    escape(&why)
+                ),
+                format!(
+                    "--about {}：アラート番号・クラスタ ID・条件のいずれでもありません（{}）",
+                    quote(sel),
+                    escape(&why)
+                ),
             );
             return None;
         };
@@ -375,7 +408,11 @@ impl Ctx<'_> {
         }
         Some(Subject {
             alerts: picked,
-            how: t(self.lang, format!("the alerts where {}", quote(sel)), format!("{} のアラート", quote(sel))),
+            how: t(
+                self.lang,
+                format!("the alerts where {}", quote(sel)),
+                format!("{} のアラート", quote(sel)),
+            ),
         })
     }
 
@@ -398,11 +435,23 @@ impl Ctx<'_> {
         let r = self.record(s.alerts[0]);
         let d = describe(r);
         let rule = escape(&a.rule).into_owned();
-        self.evidence.push(Evidence { kind: "alert", line: Some(r.line), text: format!("\"{rule}\": {d}") });
+        self.evidence.push(Evidence {
+            kind: "alert",
+            line: Some(r.line),
+            text: format!("\"{rule}\": {d}"),
+        });
         t(
             self.lang,
-            format!("About {} ({} alert(s)): rule \"{rule}\", {d}\n", s.how, s.alerts.len()),
-            format!("対象：{}（{} 件のアラート）：ルール \"{rule}\"、{d}\n", s.how, s.alerts.len()),
+            format!(
+                "About {} ({} alert(s)): rule \"{rule}\", {d}\n",
+                s.how,
+                s.alerts.len()
+            ),
+            format!(
+                "対象：{}（{} 件のアラート）：ルール \"{rule}\"、{d}\n",
+                s.how,
+                s.alerts.len()
+            ),
         )
     }
 
@@ -410,14 +459,37 @@ impl Ctx<'_> {
         let lang = self.lang;
         let mut s = t(
             lang,
-            format!("Verdict: {} (score {:.2}) for cluster {} ({} alert(s)).\n", r.verdict.text(lang), r.score, r.cluster, r.alerts),
-            format!("判定：{}（スコア {:.2}）、クラスタ {}（{} 件のアラート）。\n", r.verdict.text(lang), r.score, r.cluster, r.alerts),
+            format!(
+                "Verdict: {} (score {:.2}) for cluster {} ({} alert(s)).\n",
+                r.verdict.text(lang),
+                r.score,
+                r.cluster,
+                r.alerts
+            ),
+            format!(
+                "判定：{}（スコア {:.2}）、クラスタ {}（{} 件のアラート）。\n",
+                r.verdict.text(lang),
+                r.score,
+                r.cluster,
+                r.alerts
+            ),
         );
-        s.push_str(&t(lang, "Reasons (effect on the log-odds of a false positive):\n", "理由（誤検知である対数オッズへの影響）：\n"));
+        s.push_str(&t(
+            lang,
+            "Reasons (effect on the log-odds of a false positive):\n",
+            "理由（誤検知である対数オッズへの影響）：\n",
+        ));
         for reason in &r.reasons {
             let ev = escape(&reason.evidence);
-            s.push_str(&format!("  {:+.2} {}: {ev}\n", reason.effect, reason.signal));
-            self.evidence.push(Evidence { kind: "reason", line: None, text: format!("{} {:+.2}: {ev}", reason.signal, reason.effect) });
+            s.push_str(&format!(
+                "  {:+.2} {}: {ev}\n",
+                reason.effect, reason.signal
+            ));
+            self.evidence.push(Evidence {
+                kind: "reason",
+                line: None,
+                text: format!("{} {:+.2}: {ev}", reason.signal, reason.effect),
+            });
         }
         s
     }
@@ -438,7 +510,11 @@ impl Ctx<'_> {
                     "スコアは quell が確認できた根拠の重み付けであり、証明ではありません。最終判断は担当者が行います。\n",
                 ));
             }
-            None => text.push_str(&t(self.lang, "Triage has no cluster for this alert.\n", "このアラートのクラスタがトリアージにありません。\n")),
+            None => text.push_str(&t(
+                self.lang,
+                "Triage has no cluster for this alert.\n",
+                "このアラートのクラスタがトリアージにありません。\n",
+            )),
         }
         text
     }
@@ -449,15 +525,31 @@ impl Ctx<'_> {
             out.verdict = Some(verdict_json(&r, self.lang));
             text.push_str(&t(
                 self.lang,
-                format!("Triage rates it {} (score {:.2}). Check next:\n", r.verdict.text(self.lang), r.score),
-                format!("トリアージの判定は {}（スコア {:.2}）。次に確認すべきこと：\n", r.verdict.text(self.lang), r.score),
+                format!(
+                    "Triage rates it {} (score {:.2}). Check next:\n",
+                    r.verdict.text(self.lang),
+                    r.score
+                ),
+                format!(
+                    "トリアージの判定は {}（スコア {:.2}）。次に確認すべきこと：\n",
+                    r.verdict.text(self.lang),
+                    r.score
+                ),
             ));
             for c in &r.confirm {
                 text.push_str(&format!("  - {}\n", escape(c)));
-                self.evidence.push(Evidence { kind: "reason", line: None, text: escape(c).into_owned() });
+                self.evidence.push(Evidence {
+                    kind: "reason",
+                    line: None,
+                    text: escape(c).into_owned(),
+                });
             }
             if r.confirm.is_empty() {
-                text.push_str(&t(self.lang, "  (triage lists nothing to confirm)\n", "  （トリアージに確認事項はありません）\n"));
+                text.push_str(&t(
+                    self.lang,
+                    "  (triage lists nothing to confirm)\n",
+                    "  （トリアージに確認事項はありません）\n",
+                ));
             }
         }
         text
@@ -468,13 +560,23 @@ impl Ctx<'_> {
         let rule_name = self.alerts[s.alerts[0]].rule.clone();
         let r = self.record(s.alerts[0]).clone();
         let Some(rule) = self.engine.rule(&rule_name).cloned() else {
-            text.push_str(&t(self.lang, "The rule is not in the rules loaded.\n", "このルールは読み込んだルールにありません。\n"));
+            text.push_str(&t(
+                self.lang,
+                "The rule is not in the rules loaded.\n",
+                "このルールは読み込んだルールにありません。\n",
+            ));
             return text;
         };
         text.push_str(&t(
             self.lang,
-            format!("Condition (macros and lists expanded): {}\nClause by clause, on this event:\n", escape(&rule.condition_compiled)),
-            format!("条件（マクロ・リスト展開後）：{}\n句ごとの評価（このイベント）：\n", escape(&rule.condition_compiled)),
+            format!(
+                "Condition (macros and lists expanded): {}\nClause by clause, on this event:\n",
+                escape(&rule.condition_compiled)
+            ),
+            format!(
+                "条件（マクロ・リスト展開後）：{}\n句ごとの評価（このイベント）：\n",
+                escape(&rule.condition_compiled)
+            ),
         ));
         let clauses: Vec<&Expr> = match &rule.expr {
             Expr::And(v) => v.iter().collect(),
@@ -512,15 +614,40 @@ impl Ctx<'_> {
                 (None, Lang::Ja) => "評価できず",
             };
             let line = format!("  [{verdict}] {}  <- {}\n", escape(&ctext), vals.join(", "));
-            self.evidence.push(Evidence { kind: "clause", line: Some(r.line), text: line.trim().to_string() });
+            self.evidence.push(Evidence {
+                kind: "clause",
+                line: Some(r.line),
+                text: line.trim().to_string(),
+            });
             text.push_str(&line);
+            // An `or` clause: which alternative held.
+            if let Expr::Or(alts) = c {
+                for alt in alts {
+                    let at = alt.to_string();
+                    let mark = match (clause_holds(&at, &r), self.lang) {
+                        (Some(true), Lang::En) => "true",
+                        (Some(false), Lang::En) => "false",
+                        (None, Lang::En) => "not evaluated",
+                        (Some(true), Lang::Ja) => "真",
+                        (Some(false), Lang::Ja) => "偽",
+                        (None, Lang::Ja) => "評価できず",
+                    };
+                    text.push_str(&format!("      [{mark}] {}\n", escape(&at)));
+                }
+            }
         }
         if !rule.exception_fields.is_empty() {
             let f: Vec<&str> = rule.exception_fields.iter().map(String::as_str).collect();
             text.push_str(&t(
                 self.lang,
-                format!("The rule's exceptions (over {}) did not apply: none matched this event.\n", f.join(", ")),
-                format!("ルールの例外（{}）はこのイベントに一致せず、適用されませんでした。\n", f.join(", ")),
+                format!(
+                    "The rule's exceptions (over {}) did not apply: none matched this event.\n",
+                    f.join(", ")
+                ),
+                format!(
+                    "ルールの例外（{}）はこのイベントに一致せず、適用されませんでした。\n",
+                    f.join(", ")
+                ),
             ));
         }
         text
@@ -530,12 +657,24 @@ impl Ctx<'_> {
         let mut text = self.subject_header(s);
         let r = self.record(s.alerts[0]).clone();
         let Some(key) = quell_triage::session::key(&r) else {
-            text.push_str(&t(self.lang, "The alert carries no session id (proc.sid): no timeline can be drawn.\n", "アラートにセッション ID（proc.sid）がなく、時系列を作れません。\n"));
+            text.push_str(&t(
+                self.lang,
+                "The alert carries no session id (proc.sid): no timeline can be drawn.\n",
+                "アラートにセッション ID（proc.sid）がなく、時系列を作れません。\n",
+            ));
             return text;
         };
-        let alert_rules: BTreeMap<usize, &str> = self.alerts.iter().map(|a| (a.index, a.rule.as_str())).collect();
+        let alert_rules: BTreeMap<usize, &str> = self
+            .alerts
+            .iter()
+            .map(|a| (a.index, a.rule.as_str()))
+            .collect();
         let t0 = quell_triage::input::time_ns(&r.event);
-        text.push_str(&t(self.lang, "Timeline of the session (process starts and alerts, in order):\n", "セッションの時系列（プロセスの開始とアラート、順に）：\n"));
+        text.push_str(&t(
+            self.lang,
+            "Timeline of the session (process starts and alerts, in order):\n",
+            "セッションの時系列（プロセスの開始とアラート、順に）：\n",
+        ));
         let mut shown = 0usize;
         let mut lines = Vec::new();
         for (i, rec) in self.a.records.iter().enumerate() {
@@ -543,7 +682,8 @@ impl Ctx<'_> {
                 continue;
             }
             let alert = alert_rules.get(&i).copied();
-            let is_exec = quell_triage::input::text(&rec.event, "evt.type").as_deref() == Some("execve");
+            let is_exec =
+                quell_triage::input::text(&rec.event, "evt.type").as_deref() == Some("execve");
             if alert.is_none() && !is_exec {
                 continue;
             }
@@ -557,7 +697,11 @@ impl Ctx<'_> {
             };
             let mut l = format!("  {when}  {}", describe(rec));
             if let Some(rule) = alert {
-                l.push_str(&t(self.lang, format!("  ALERT \"{}\"", escape(rule)), format!("  アラート \"{}\"", escape(rule))));
+                l.push_str(&t(
+                    self.lang,
+                    format!("  ALERT \"{}\"", escape(rule)),
+                    format!("  アラート \"{}\"", escape(rule)),
+                ));
             }
             if i == self.alerts[s.alerts[0]].index {
                 l.push_str(&t(self.lang, "  <- this alert", "  ← このアラート"));
@@ -565,12 +709,20 @@ impl Ctx<'_> {
             lines.push((rec.line, l));
         }
         for (line, l) in lines {
-            self.evidence.push(Evidence { kind: "event", line: Some(line), text: l.trim().to_string() });
+            self.evidence.push(Evidence {
+                kind: "event",
+                line: Some(line),
+                text: l.trim().to_string(),
+            });
             text.push_str(&l);
             text.push('\n');
         }
         if shown > 60 {
-            text.push_str(&t(self.lang, format!("  ... {} more\n", shown - 60), format!("  ……ほか {} 件\n", shown - 60)));
+            text.push_str(&t(
+                self.lang,
+                format!("  ... {} more\n", shown - 60),
+                format!("  ……ほか {} 件\n", shown - 60),
+            ));
         }
         text
     }
@@ -579,7 +731,11 @@ impl Ctx<'_> {
         let lang = self.lang;
         let mut text = self.subject_header(s);
         let Some(r) = self.report_of(s) else {
-            text.push_str(&t(lang, "Triage has no cluster for this alert.\n", "このアラートのクラスタがトリアージにありません。\n"));
+            text.push_str(&t(
+                lang,
+                "Triage has no cluster for this alert.\n",
+                "このアラートのクラスタがトリアージにありません。\n",
+            ));
             return text;
         };
         out.verdict = Some(verdict_json(&r, lang));
@@ -587,8 +743,14 @@ impl Ctx<'_> {
             text.push_str(&self.verdict_text(&r));
             self.diag(
                 ASK_EXCEPTION_REFUSED,
-                format!("cluster {} is rated likely real: quell writes no exception for it", r.cluster),
-                format!("クラスタ {} は実際の攻撃の可能性が高いため、例外は作成しません", r.cluster),
+                format!(
+                    "cluster {} is rated likely real: quell writes no exception for it",
+                    r.cluster
+                ),
+                format!(
+                    "クラスタ {} は実際の攻撃の可能性が高いため、例外は作成しません",
+                    r.cluster
+                ),
             );
             text.push_str(&t(
                 lang,
@@ -604,20 +766,39 @@ impl Ctx<'_> {
                 return text;
             }
         };
-        let benign: Vec<Record> = r.members.iter().map(|&i| self.a.records[i].clone()).collect();
+        let benign: Vec<Record> = r
+            .members
+            .iter()
+            .map(|&i| self.a.records[i].clone())
+            .collect();
         let vf = match Verifier::new(self.a.rules, &r.rule, &benign, &keep, self.a.records) {
             Ok(v) => v,
             Err(e) => {
-                self.diag(ASK_NO_VERIFIED_EXCEPTION, escape(&e.to_string()).into_owned(), escape(&e.to_string()).into_owned());
+                self.diag(
+                    ASK_NO_VERIFIED_EXCEPTION,
+                    escape(&e.to_string()).into_owned(),
+                    escape(&e.to_string()).into_owned(),
+                );
                 return text;
             }
         };
         let opts = Options {
             legacy: false,
             provenance: vec![
-                format!("benign: cluster {} ({} alert(s)), triaged {}", r.cluster, r.alerts, r.verdict.as_str()),
-                format!("keep: quell's true-positive catalogue ({} events)", keep.len()),
-                format!("history: the {} record(s) the question was asked over", self.a.records.len()),
+                format!(
+                    "benign: cluster {} ({} alert(s)), triaged {}",
+                    r.cluster,
+                    r.alerts,
+                    r.verdict.as_str()
+                ),
+                format!(
+                    "keep: quell's true-positive catalogue ({} events)",
+                    keep.len()
+                ),
+                format!(
+                    "history: the {} record(s) the question was asked over",
+                    self.a.records.len()
+                ),
                 "generated by quell ask".into(),
             ],
             max_alternatives: 0,
@@ -630,30 +811,61 @@ impl Ctx<'_> {
                     format!("no exception for cluster {} passes verification", r.cluster),
                     format!("クラスタ {} について検証を通る例外がありません", r.cluster),
                 );
-                text.push_str(&t(lang, "No exception passes verification; none is shown.\n", "検証を通る例外がないため、表示しません。\n"));
+                text.push_str(&t(
+                    lang,
+                    "No exception passes verification; none is shown.\n",
+                    "検証を通る例外がないため、表示しません。\n",
+                ));
                 return text;
             }
         };
-        let (legacy_yaml, legacy_verification) =
-            emit_verified(&vf, &p.best.exceptions, &Options { legacy: true, ..opts });
+        let (legacy_yaml, legacy_verification) = emit_verified(
+            &vf,
+            &p.best.exceptions,
+            &Options {
+                legacy: true,
+                ..opts
+            },
+        );
         let v = p.best.verification.clone();
         if !blast {
             text.push_str(&t(
                 lang,
-                format!("Triage rates it {} (score {:.2}).\n", r.verdict.text(lang), r.score),
-                format!("トリアージの判定：{}（スコア {:.2}）。\n", r.verdict.text(lang), r.score),
+                format!(
+                    "Triage rates it {} (score {:.2}).\n",
+                    r.verdict.text(lang),
+                    r.score
+                ),
+                format!(
+                    "トリアージの判定：{}（スコア {:.2}）。\n",
+                    r.verdict.text(lang),
+                    r.score
+                ),
             ));
             if r.verdict != Verdict::LikelyFalsePositive {
                 text.push_str(&t(lang, "The verdict is not \"likely false positive\": load this only if a person judged the events benign.\n", "判定は「誤検知の可能性が高い」ではありません。担当者が良性と判断した場合にのみ読み込んでください。\n"));
             }
-            text.push_str(&t(lang, "A verified exception (rules-editor form, loaded after the rules):\n", "検証済みの例外（ルールエディタ形式、ルールの後に読み込み）：\n"));
+            text.push_str(&t(
+                lang,
+                "A verified exception (rules-editor form, loaded after the rules):\n",
+                "検証済みの例外（ルールエディタ形式、ルールの後に読み込み）：\n",
+            ));
             text.push_str(&p.best.yaml);
-            text.push_str(&t(lang, "\nThe same for a local rules file (legacy `append: true` form):\n", "\nローカルルールファイル用（従来の `append: true` 形式）：\n"));
+            text.push_str(&t(
+                lang,
+                "\nThe same for a local rules file (legacy `append: true` form):\n",
+                "\nローカルルールファイル用（従来の `append: true` 形式）：\n",
+            ));
             text.push_str(&legacy_yaml);
             text.push('\n');
         }
         text.push_str(&self.verification_text(&v));
-        out.exception = Some(Exception { yaml: p.best.yaml.clone(), verification: v, legacy_yaml, legacy_verification });
+        out.exception = Some(Exception {
+            yaml: p.best.yaml.clone(),
+            verification: v,
+            legacy_yaml,
+            legacy_verification,
+        });
         text
     }
 
@@ -675,13 +887,28 @@ impl Ctx<'_> {
         );
         for c in &b.clusters {
             for e in &c.examples {
-                let line = t(lang, format!("  silences ({}): {e}\n", c.cluster), format!("  抑止（{}）：{e}\n", c.cluster));
-                self.evidence.push(Evidence { kind: "check", line: None, text: line.trim().to_string() });
+                let line = t(
+                    lang,
+                    format!("  silences ({}): {e}\n", c.cluster),
+                    format!("  抑止（{}）：{e}\n", c.cluster),
+                );
+                self.evidence.push(Evidence {
+                    kind: "check",
+                    line: None,
+                    text: line.trim().to_string(),
+                });
                 s.push_str(&line);
             }
         }
         for m in v.mutations.iter().filter(|m| m.silenced) {
-            s.push_str(&t(lang, format!("  also silences the near-attack {}: {}\n", m.kind, m.description), format!("  近い攻撃 {} も抑止：{}\n", m.kind, m.description)));
+            s.push_str(&t(
+                lang,
+                format!(
+                    "  also silences the near-attack {}: {}\n",
+                    m.kind, m.description
+                ),
+                format!("  近い攻撃 {} も抑止：{}\n", m.kind, m.description),
+            ));
         }
         s
     }
@@ -702,31 +929,66 @@ impl Ctx<'_> {
                 return String::new();
             }
         };
-        let rep = match check_named(self.a.rules, "pasted.yaml", yaml, &benign, &keep, self.a.records) {
+        let rep = match check_named(
+            self.a.rules,
+            "pasted.yaml",
+            yaml,
+            &benign,
+            &keep,
+            self.a.records,
+        ) {
             Ok(r) => r,
             Err(e) => {
-                self.diag(ASK_RULES, escape(&e.to_string()).into_owned(), escape(&e.to_string()).into_owned());
+                self.diag(
+                    ASK_RULES,
+                    escape(&e.to_string()).into_owned(),
+                    escape(&e.to_string()).into_owned(),
+                );
                 return t(lang, "The rules do not load.", "ルールを読み込めません。");
             }
         };
         let mut s = if rep.ok {
-            t(lang, "The pasted exception loads and passes verification.\n", "貼り付けた例外は読み込め、検証に合格しました。\n")
+            t(
+                lang,
+                "The pasted exception loads and passes verification.\n",
+                "貼り付けた例外は読み込め、検証に合格しました。\n",
+            )
         } else {
-            t(lang, "The pasted exception has problems:\n", "貼り付けた例外には問題があります：\n")
+            t(
+                lang,
+                "The pasted exception has problems:\n",
+                "貼り付けた例外には問題があります：\n",
+            )
         };
         for p in &rep.problems {
-            let l = t(lang, format!("  - {}\n    fix: {}\n", escape(&p.what), escape(&p.fix)), format!("  - {}\n    修正：{}\n", escape(&p.what), escape(&p.fix)));
-            self.evidence.push(Evidence { kind: "check", line: None, text: escape(&p.what).into_owned() });
+            let l = t(
+                lang,
+                format!("  - {}\n    fix: {}\n", escape(&p.what), escape(&p.fix)),
+                format!("  - {}\n    修正：{}\n", escape(&p.what), escape(&p.fix)),
+            );
+            self.evidence.push(Evidence {
+                kind: "check",
+                line: None,
+                text: escape(&p.what).into_owned(),
+            });
             s.push_str(&l);
         }
         for rc in &rep.rules {
             if let Some(v) = &rc.verification {
-                s.push_str(&t(lang, format!("As written, for rule \"{}\":\n", escape(&rc.rule)), format!("書かれたとおり（ルール \"{}\"）：\n", escape(&rc.rule))));
+                s.push_str(&t(
+                    lang,
+                    format!("As written, for rule \"{}\":\n", escape(&rc.rule)),
+                    format!("書かれたとおり（ルール \"{}\"）：\n", escape(&rc.rule)),
+                ));
                 let vt = self.verification_text(v);
                 s.push_str(&vt);
             }
             if let Some(c) = &rc.corrected {
-                s.push_str(&t(lang, format!("Corrected ({}):\n", escape(&c.how)), format!("修正版（{}）：\n", escape(&c.how))));
+                s.push_str(&t(
+                    lang,
+                    format!("Corrected ({}):\n", escape(&c.how)),
+                    format!("修正版（{}）：\n", escape(&c.how)),
+                ));
                 s.push_str(&c.yaml);
                 s.push('\n');
                 let vt = self.verification_text(&c.verification);
@@ -755,13 +1017,25 @@ impl Ctx<'_> {
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         let mut s = t(
             lang,
-            format!("{} alert(s) of {} rule(s) in the events; most first:\n", self.alerts.len(), v.len()),
-            format!("イベント中のアラート {} 件（{} ルール）、多い順：\n", self.alerts.len(), v.len()),
+            format!(
+                "{} alert(s) of {} rule(s) in the events; most first:\n",
+                self.alerts.len(),
+                v.len()
+            ),
+            format!(
+                "イベント中のアラート {} 件（{} ルール）、多い順：\n",
+                self.alerts.len(),
+                v.len()
+            ),
         );
         let mut ev = Vec::new();
         for (rule, n) in v.iter().take(10) {
             let l = format!("  {n:>6}  \"{}\"\n", escape(rule));
-            ev.push(Evidence { kind: "rule", line: None, text: l.trim().to_string() });
+            ev.push(Evidence {
+                kind: "rule",
+                line: None,
+                text: l.trim().to_string(),
+            });
             s.push_str(&l);
         }
         self.evidence.extend(ev);
@@ -782,14 +1056,34 @@ impl Ctx<'_> {
             Some(n) => n,
             None => match self.subject(about) {
                 Some(s) => self.alerts[s.alerts[0]].rule.clone(),
-                None => return t(lang, "Name the rule in the question, or give --about.", "質問でルール名を挙げるか、--about を指定してください。"),
+                None => {
+                    return t(
+                        lang,
+                        "Name the rule in the question, or give --about.",
+                        "質問でルール名を挙げるか、--about を指定してください。",
+                    )
+                }
             },
         };
         let Some(rule) = self.engine.rule(&name).cloned() else {
-            return t(lang, format!("The rule \"{}\" is not in the rules loaded.\n", escape(&name)), format!("ルール \"{}\" は読み込んだルールにありません。\n", escape(&name)));
+            return t(
+                lang,
+                format!(
+                    "The rule \"{}\" is not in the rules loaded.\n",
+                    escape(&name)
+                ),
+                format!(
+                    "ルール \"{}\" は読み込んだルールにありません。\n",
+                    escape(&name)
+                ),
+            );
         };
         let n = self.alerts.iter().filter(|a| a.rule == name).count();
-        self.evidence.push(Evidence { kind: "rule", line: None, text: escape(&rule.name).into_owned() });
+        self.evidence.push(Evidence {
+            kind: "rule",
+            line: None,
+            text: escape(&rule.name).into_owned(),
+        });
         t(
             lang,
             format!(
