@@ -257,7 +257,8 @@ pub enum Command {
     /// "このイベントは誤検知の可能性が高いですか？"...). Answered from quell's own results
     /// (triage, tune, --check, the rules), never by a model; an unrecognised question gets
     /// the list of what can be answered. A YAML block after the question (from a line
-    /// starting with `- rule:`) is an exception to check. Exit 1 with diagnostics.
+    /// starting with `- rule:`) is an exception to check. Exit 1 with diagnostics, or when a
+    /// pasted exception has problems.
     Ask {
         #[command(flatten)]
         rules: RulesOpts,

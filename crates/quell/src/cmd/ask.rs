@@ -55,7 +55,9 @@ pub fn run(
     for d in &answer.diagnostics {
         crate::note!("quell ask: {}: {}", d.code, escape(&d.message));
     }
-    Ok(if answer.diagnostics.is_empty() {
+    // A pasted exception with problems fails as `quell tune --check` does.
+    let check_failed = answer.check.as_ref().is_some_and(|c| !c.ok);
+    Ok(if answer.diagnostics.is_empty() && !check_failed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
