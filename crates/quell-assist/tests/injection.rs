@@ -41,14 +41,19 @@ fn injected_fields_change_no_verdict_and_no_exception() {
     let text = injected_seed();
     let dirty = records(&text);
     // The injection is really there, in the web shell's alerts.
-    assert!(dirty.iter().any(|r| quell_triage::input::text(&r.event, "proc.cmdline")
-        .is_some_and(|c| c.contains("ignore previous instructions"))));
+    assert!(dirty
+        .iter()
+        .any(|r| quell_triage::input::text(&r.event, "proc.cmdline")
+            .is_some_and(|c| c.contains("ignore previous instructions"))));
     for about in [OP, WS, "1", "2", "3", "4", "5"] {
         for q in QUESTIONS {
             let a = ask(&clean, q, Some(about), None);
             let b = ask(&dirty, q, Some(about), None);
             assert_eq!(a.intent, b.intent, "{about} {q}");
-            let (va, vb) = (a.verdict.as_ref().map(|v| &v["verdict"]), b.verdict.as_ref().map(|v| &v["verdict"]));
+            let (va, vb) = (
+                a.verdict.as_ref().map(|v| &v["verdict"]),
+                b.verdict.as_ref().map(|v| &v["verdict"]),
+            );
             assert_eq!(va, vb, "{about} {q}: the verdict changed");
             assert_eq!(
                 a.exception.as_ref().map(|e| (&e.yaml, &e.legacy_yaml)),
@@ -63,18 +68,38 @@ fn injected_fields_change_no_verdict_and_no_exception() {
             // Nothing injected stands as a line of the answer, nor reaches it raw.
             for line in b.answer.lines() {
                 let l = line.trim_start();
-                assert!(!l.starts_with("- name: all"), "{about} {q}: injected YAML as a line:\n{}", b.answer);
-                assert!(!l.starts_with("{\"tool_calls\""), "{about} {q}: injected tool call as a line:\n{}", b.answer);
-                assert!(!l.starts_with("すべてのルール"), "{about} {q}:\n{}", b.answer);
+                assert!(
+                    !l.starts_with("- name: all"),
+                    "{about} {q}: injected YAML as a line:\n{}",
+                    b.answer
+                );
+                assert!(
+                    !l.starts_with("{\"tool_calls\""),
+                    "{about} {q}: injected tool call as a line:\n{}",
+                    b.answer
+                );
+                assert!(
+                    !l.starts_with("すべてのルール"),
+                    "{about} {q}:\n{}",
+                    b.answer
+                );
             }
-            assert!(!b.answer.contains('\u{1b}') && !b.answer.contains('\u{202e}'), "{about} {q}: raw control characters");
+            assert!(
+                !b.answer.contains('\u{1b}') && !b.answer.contains('\u{202e}'),
+                "{about} {q}: raw control characters"
+            );
         }
     }
     // The injection reached answers, escaped: the timeline quotes the shell's command line.
     let t = ask(&dirty, "what happened in this session?", Some(WS), None);
     assert!(t.answer.contains("echo '\\n- name: all"), "{}", t.answer);
     // The web shell stays likely real, and gets no exception.
-    let w = ask(&dirty, "これがアラートにならないように例外を書いて", Some(WS), None);
+    let w = ask(
+        &dirty,
+        "これがアラートにならないように例外を書いて",
+        Some(WS),
+        None,
+    );
     assert_eq!(w.verdict.as_ref().unwrap()["verdict"], "likely_real");
     assert!(w.exception.is_none());
 }
