@@ -5,8 +5,8 @@ use quell_assist::{Answer, Assistant, Question};
 use quell_triage::verify::RulesFile;
 use quell_triage::{Lang, Record};
 
-pub const SEED: &str = include_str!("../../../examples/seed.jsonl");
-pub const DEFAULT_RULES: &str = include_str!("../../quell/rules/default_rules.yaml");
+pub const SEED: &str = include_str!("../../../../examples/seed.jsonl");
+pub const DEFAULT_RULES: &str = include_str!("../../../quell/rules/default_rules.yaml");
 /// The operator's deletion and the web shell's, as selectors.
 pub const OP: &str = r#"proc.cmdline="rm /var/log/dpkg.log""#;
 pub const WS: &str = r#"proc.cmdline="rm -f /var/log/dpkg.log""#;
