@@ -605,14 +605,7 @@ impl Ctx<'_> {
                     None => format!("{k}={}", t(self.lang, "(absent)", "（なし）")),
                 })
                 .collect();
-            let verdict = match (held, self.lang) {
-                (Some(true), Lang::En) => "true",
-                (Some(false), Lang::En) => "false",
-                (None, Lang::En) => "not evaluated",
-                (Some(true), Lang::Ja) => "真",
-                (Some(false), Lang::Ja) => "偽",
-                (None, Lang::Ja) => "評価できず",
-            };
+            let verdict = held_mark(held, self.lang);
             let line = format!("  [{verdict}] {}  <- {}\n", escape(&ctext), vals.join(", "));
             self.evidence.push(Evidence {
                 kind: "clause",
@@ -624,14 +617,7 @@ impl Ctx<'_> {
             if let Expr::Or(alts) = c {
                 for alt in alts {
                     let at = alt.to_string();
-                    let mark = match (clause_holds(&at, &r), self.lang) {
-                        (Some(true), Lang::En) => "true",
-                        (Some(false), Lang::En) => "false",
-                        (None, Lang::En) => "not evaluated",
-                        (Some(true), Lang::Ja) => "真",
-                        (Some(false), Lang::Ja) => "偽",
-                        (None, Lang::Ja) => "評価できず",
-                    };
+                    let mark = held_mark(clause_holds(&at, &r), self.lang);
                     text.push_str(&format!("      [{mark}] {}\n", escape(&at)));
                 }
             }
@@ -1106,6 +1092,18 @@ fn quote(s: &str) -> String {
 
 fn text_of(r: &Record, key: &str) -> Option<String> {
     text(&r.event, key)
+}
+
+/// A clause's outcome in words.
+fn held_mark(held: Option<bool>, lang: Lang) -> &'static str {
+    match (held, lang) {
+        (Some(true), Lang::En) => "true",
+        (Some(false), Lang::En) => "false",
+        (None, Lang::En) => "not evaluated",
+        (Some(true), Lang::Ja) => "真",
+        (Some(false), Lang::Ja) => "偽",
+        (None, Lang::Ja) => "評価できず",
+    }
 }
 
 /// Whether one clause of a condition holds on a record: the clause compiled by
