@@ -252,6 +252,34 @@ pub enum Command {
         /// by its first bytes); `-` reads standard input.
         events: PathBuf,
     },
+    /// Ask a question in English or Japanese about the alerts in an events file ("is this
+    /// likely a false positive?", "write an exception so that this no longer alerts",
+    /// "このイベントは誤検知の可能性が高いですか？"...). Answered from quell's own results
+    /// (triage, tune, --check, the rules), never by a model; an unrecognised question gets
+    /// the list of what can be answered. A YAML block after the question (from a line
+    /// starting with `- rule:`) is an exception to check. Exit 1 with diagnostics, or when a
+    /// pasted exception has problems.
+    Ask {
+        #[command(flatten)]
+        rules: RulesOpts,
+        /// The events or Falco JSON alerts the question is about.
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+        /// What the question is about: an alert number (1-based, in file order), a cluster
+        /// id, or a condition such as `proc.cmdline="rm /var/log/dpkg.log"`. Default: the first alert.
+        #[arg(long, value_name = "SELECTOR")]
+        about: Option<String>,
+        /// Language of the answer (default: the question's).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+        /// The answer as one JSON object: intent, answer, verdict, exception, evidence.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        input: InputOpts,
+        /// The question.
+        question: String,
+    },
     /// Synthesize a verified Falco exception for exactly the events a person judged benign
     /// (never the rest of their cluster); or, with --check, verify an exception written
     /// elsewhere. Exit 1 when every candidate would silence a keep event or a past alert
@@ -471,6 +499,24 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             quiet,
             progress,
             &events,
+        ),
+        Command::Ask {
+            rules,
+            events,
+            about,
+            lang,
+            json,
+            input,
+            question,
+        } => cmd::ask::run(
+            &rules.rules,
+            rules.default_rules,
+            &events,
+            about.as_deref(),
+            lang.map(Into::into),
+            json,
+            &input,
+            &question,
         ),
         Command::Tune {
             rules,

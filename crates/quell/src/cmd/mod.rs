@@ -1,4 +1,5 @@
 //! One module per subcommand.
+pub mod ask;
 pub mod demo;
 pub mod replay;
 pub mod rules;
