@@ -166,7 +166,11 @@ fn unused_dependencies() -> Vec<String> {
 
 #[test]
 fn every_declared_dependency_is_used() {
-    assert_eq!(crates().len(), 11, "the eleven crates are found (quell-console, quell-assist)");
+    assert_eq!(
+        crates().len(),
+        11,
+        "the eleven crates are found (quell-console, quell-assist)"
+    );
     let unused = unused_dependencies();
     assert!(
         unused.is_empty(),
