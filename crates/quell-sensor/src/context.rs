@@ -103,7 +103,7 @@ pub fn process_context(get: Getter<'_>) -> Json {
     let mut lineage = Vec::new();
     for level in 0..LINEAGE_LEVELS {
         let read = |key: &str, field: &str| {
-            get(&format!("{field}[{level}]")).or_else(|| own(level, key).and_then(|f| get(f)))
+            get(&format!("{field}[{level}]")).or_else(|| own(level, key).and_then(get))
         };
         let Some(pid) = read("pid", "proc.apid") else {
             break;
