@@ -165,8 +165,8 @@ async function renderEditor(el: HTMLElement, params: Params, ctx: Ctx): Promise<
           f.removed ? t('rules.restore_file') : t('rules.remove_file'))
         : null);
     saveBtn.disabled = !admin || !changed.length || !comment.value.trim();
-    saveState.textContent = !admin ? t('common.readonly')
-      : changed.length ? t('rules.unsaved', { n: changed.length }) : t('rules.no_changes');
+    mount(saveState, !admin ? t('common.readonly')
+      : changed.length ? t('rules.unsaved', { n: changed.length }) : t('rules.no_changes'));
   }
 
   function toggleRemove(i: number): void {
