@@ -152,9 +152,52 @@ pub struct Sessions {
     /// A runtime client's `exec` into a container run on the host (`docker exec -it web
     /// sh`), per host: see [`Sessions::issuer`].
     runtime_execs: HashMap<String, Vec<RuntimeExec>>,
-    /// The sessions of each container (host/container, never the host itself), made by
-    /// [`Sessions::finish`]: see [`Sessions::container_trace`].
-    by_container: HashMap<String, Vec<u32>>,
+    /// The steps toward an attack each container's sessions took (host/container, never
+    /// the host itself), in time order, made once by [`Sessions::finish`]: see
+    /// [`Sessions::container_trace`].
+    container_steps: HashMap<String, Vec<ContainerStep>>,
+}
+
+/// A step toward an attack one session of a container took ([`Sessions::container_trace`]).
+#[derive(Debug)]
+struct ContainerStep {
+    time: Option<u64>,
+    slot: u32,
+    en: &'static str,
+    ja: &'static str,
+    what: String,
+}
+
+/// What an activity shows toward an attack for [`Sessions::container_trace`], read from the
+/// activity alone: a decisive step ([`decisive`]), a hidden staging file, a write into
+/// root's login keys, a download from outside the site, an unexplained dropped program.
+fn container_step(a: &Act) -> Option<(&'static str, &'static str, String)> {
+    match &a.activity {
+        Activity::Download(_, cmd) if a.outside => Some((
+            "a download from outside the site",
+            "サイト外からのダウンロード",
+            cmd.clone(),
+        )),
+        Activity::ExecDropped(p) if a.excused.is_none() => Some((
+            "a program run from a drop directory",
+            "一時ディレクトリなどに置かれたプログラムの実行",
+            p.clone(),
+        )),
+        Activity::Step(st, what) if decisive(*st, what) => {
+            Some((st.as_str(), st.as_str_ja(), what.clone()))
+        }
+        Activity::WroteFile(p, _) if crate::evidence::hidden_staging(p) => Some((
+            Step::HiddenStaging.as_str(),
+            Step::HiddenStaging.as_str_ja(),
+            p.clone(),
+        )),
+        Activity::PersistenceWrite(p, _) if crate::evidence::root_login_key(p) => Some((
+            Step::PrivilegedWrite.as_str(),
+            Step::PrivilegedWrite.as_str_ja(),
+            p.clone(),
+        )),
+        _ => None,
+    }
 }
 
 /// A runtime client's `exec` command seen on a host, run from a session of that host.
@@ -531,19 +574,34 @@ impl Sessions {
             }
             sess.suspicious.sort_by_key(|a| (a.time, a.index));
         }
-        self.by_container.clear();
+        self.container_steps.clear();
         for (key, slot) in &self.by_key {
-            if let Some((place, _sid)) = key.rsplit_once('/') {
-                if !place.ends_with("/host") {
-                    self.by_container
+            let Some((place, _sid)) = key.rsplit_once('/') else {
+                continue;
+            };
+            if place.ends_with("/host") {
+                continue;
+            }
+            let Some(sess) = self.sessions.get(*slot as usize) else {
+                continue;
+            };
+            for a in sess.acts.iter().take(MAX_SCANNED) {
+                if let Some((en, ja, what)) = container_step(a) {
+                    self.container_steps
                         .entry(place.to_string())
                         .or_default()
-                        .push(*slot);
+                        .push(ContainerStep {
+                            time: a.time,
+                            slot: *slot,
+                            en,
+                            ja,
+                            what,
+                        });
                 }
             }
         }
-        for slots in self.by_container.values_mut() {
-            slots.sort_unstable();
+        for steps in self.container_steps.values_mut() {
+            steps.sort_by_key(|st| (st.time, st.slot));
         }
     }
 
@@ -782,7 +840,7 @@ impl Sessions {
             return own;
         }
         for slot in self.linked(records, at) {
-            if let Some(found) = self.decisive_act(records, slot, |_| true) {
+            if let Some(found) = self.decisive_act(records, slot) {
                 return Some(found);
             }
         }
@@ -796,7 +854,10 @@ impl Sessions {
     /// own processes makes the workload's alerts of that time suspect too, whatever their
     /// own session shows (a controller's routine API call while somebody in its pod fetches
     /// a tool). Never across a host's sessions, which belong to unrelated people and jobs.
-    /// Returns (the step in English, in Japanese, what it touched).
+    /// Read from the activities as [`Sessions::finish`] indexed them per container
+    /// (`container_step`), so that an alert costs a look at its container's few steps, not a
+    /// scan of every session's events. Returns (the step in English, in Japanese, what it
+    /// touched).
     pub fn container_trace(
         &self,
         records: &[Record],
@@ -805,60 +866,23 @@ impl Sessions {
         let r = records.get(at)?;
         let container = text(&r.event, "container.id").filter(|c| !c.is_empty() && c != "host")?;
         let host = r.hostname.clone().unwrap_or_default();
-        let slots = self.by_container.get(&format!("{host}/{container}"))?;
+        let steps = self.container_steps.get(&format!("{host}/{container}"))?;
         let linked = self.linked(records, at);
         let t0 = r.event.timestamp_ns();
-        let near = |a: &Act| match (t0, a.time) {
-            (Some(t0), Some(t)) => t0.abs_diff(t) <= WINDOW_NS,
-            _ => true,
-        };
-        // At most MAX_SCANNED activities over all the container's sessions: a container
-        // with thousands of sessions (a job every minute) costs each alert a bounded scan.
-        let mut budget = MAX_SCANNED;
-        for slot in slots.iter().filter(|s| !linked.contains(s)) {
-            let Some(sess) = self.sessions.get(*slot as usize) else {
-                continue;
-            };
-            if budget == 0 {
-                break;
-            }
-            budget = budget.saturating_sub(sess.acts.len().clamp(1, MAX_SCANNED));
-            for a in sess.acts.iter().take(MAX_SCANNED).filter(|a| near(a)) {
-                match &a.activity {
-                    Activity::Download(_, cmd) if a.outside => {
-                        return Some((
-                            "a download from outside the site",
-                            "サイト外からのダウンロード",
-                            cmd.clone(),
-                        ));
-                    }
-                    Activity::ExecDropped(p) if a.excused.is_none() => {
-                        return Some((
-                            "a program run from a drop directory",
-                            "一時ディレクトリなどに置かれたプログラムの実行",
-                            p.clone(),
-                        ));
-                    }
-                    _ => {}
-                }
-            }
-            if let Some((st, what)) = self.decisive_act(records, *slot, near) {
-                return Some((st.as_str(), st.as_str_ja(), what));
-            }
-        }
-        None
+        steps
+            .iter()
+            .filter(|st| !linked.contains(&st.slot))
+            .find(|st| match (t0, st.time) {
+                (Some(t0), Some(t)) => t0.abs_diff(t) <= WINDOW_NS,
+                _ => true,
+            })
+            .map(|st| (st.en, st.ja, st.what.clone()))
     }
 
-    /// The first decisive step ([`decisive`]) among the activities of session `slot` that
-    /// `keep` accepts.
-    fn decisive_act(
-        &self,
-        records: &[Record],
-        slot: u32,
-        keep: impl Fn(&Act) -> bool,
-    ) -> Option<(Step, String)> {
+    /// The first decisive step ([`decisive`]) among the activities of session `slot`.
+    fn decisive_act(&self, records: &[Record], slot: u32) -> Option<(Step, String)> {
         let sess = self.sessions.get(slot as usize)?;
-        for a in sess.acts.iter().take(MAX_SCANNED).filter(|a| keep(a)) {
+        for a in sess.acts.iter().take(MAX_SCANNED) {
             let found = match &a.activity {
                 Activity::Step(st, what) if decisive(*st, what) => Some((*st, what.clone())),
                 Activity::WroteFile(p, _) if crate::evidence::hidden_staging(p) => {
