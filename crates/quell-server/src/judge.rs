@@ -110,9 +110,8 @@ pub fn judge_with(
 }
 
 /// A stored alert as triage records: the session's recent process starts its event context
-/// carries ([`quell_store::behaviour::session_starts`], plain events, numbered from
-/// `first_line`), then the alert itself with the context's process fields and lineage added
-/// (last). A `quell.decision` its sender wrote is dropped. `None` when `raw` is no alert
+/// carries ([`with_context`]), then the alert itself with the context's process fields and
+/// lineage added (last, line `first_line`). A `quell.decision` its sender wrote is dropped. `None` when `raw` is no alert
 /// triage can read.
 ///
 /// Triage then weighs what the session ran before the alert (the web shell's download
@@ -126,26 +125,30 @@ pub fn alert_records(
 ) -> Option<Vec<quell_triage::Record>> {
     let mut record = quell_triage::input::parse_line(raw, first_line, what).ok()?;
     record.decision = None;
-    let mut out = Vec::new();
-    if let Some(ctx) = context {
-        quell_store::behaviour::add_context(&mut record.event, ctx);
-        for (i, event) in quell_store::behaviour::session_starts(ctx, &record.event)
-            .into_iter()
-            .enumerate()
-        {
-            out.push(quell_triage::Record {
-                event,
-                rule: None,
-                hostname: record.hostname.clone(),
-                decision: None,
-                line: first_line + i,
-                raw_alert: None,
-            });
-        }
-        record.line = first_line + out.len();
-    }
+    let mut out = match context {
+        Some(ctx) => with_context(&mut record, ctx),
+        None => Vec::new(),
+    };
     out.push(record);
     Some(out)
+}
+
+/// Adds the event context `ctx` to the alert `record` (its process fields and lineage) and
+/// returns the session's recent process starts it carries, as plain events to put before
+/// the alert (numbered with the alert's line: they are its context).
+pub fn with_context(record: &mut quell_triage::Record, ctx: &Json) -> Vec<quell_triage::Record> {
+    quell_store::behaviour::add_context(&mut record.event, ctx);
+    quell_store::behaviour::session_starts(ctx, &record.event)
+        .into_iter()
+        .map(|event| quell_triage::Record {
+            event,
+            rule: None,
+            hostname: record.hostname.clone(),
+            decision: None,
+            line: record.line,
+            raw_alert: None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

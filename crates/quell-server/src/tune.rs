@@ -179,17 +179,6 @@ async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, ApiError> {
         for a in &page.alerts {
             alerts_read += 1;
             let line = alerts_read;
-            // What the alert's session ran before it (its context's process starts), so
-            // that triage of the history sees a web shell's download before its `rm` and
-            // such an alert blocks a candidate that would silence it.
-            if let Some(ctx) = &a.context {
-                if let Some(mut recs) =
-                    crate::judge::alert_records(&a.raw, Some(ctx), line, "history")
-                {
-                    recs.pop();
-                    records.extend(recs);
-                }
-            }
             let parsed: Json = serde_json::from_str(&a.raw).unwrap_or(Json::Null);
             let key = (
                 parsed["rule"].as_str().unwrap_or("").to_string(),
@@ -207,8 +196,11 @@ async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, ApiError> {
                 }
                 None => record(&a.raw, line, "history"),
             };
+            // With its context, and what its session ran before it (the context's process
+            // starts), so that triage of the history sees a web shell's download before its
+            // `rm` and such an alert blocks a candidate that would silence it.
             if let (Some(r), Some(ctx)) = (rec.as_mut(), &a.context) {
-                quell_store::behaviour::add_context(&mut r.event, ctx);
+                records.extend(crate::judge::with_context(r, ctx));
             }
             records.extend(rec);
         }
@@ -283,6 +275,8 @@ pub(crate) async fn post_tune(
         .filter_map(|(i, a)| {
             let mut r = record(&a.raw, i + 1, "benign")?;
             if let Some(ctx) = &a.context {
+                // The benign set holds the alerts only: their sessions' starts are context
+                // for triage, not events a person judged benign.
                 quell_store::behaviour::add_context(&mut r.event, ctx);
             }
             Some(r)
