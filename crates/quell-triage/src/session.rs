@@ -267,6 +267,11 @@ impl Sessions {
             };
             if let Some(s) = self.sessions.get_mut(id as usize) {
                 s.events += 1;
+                // The leader's own start is seen whether or not it is an activity: as
+                // `push` notes it (`seen_whole`), so that streaming and batch agree.
+                if is_leader_exec(r) {
+                    s.leader_seen = true;
+                }
             }
             self.note_pid(r, id);
         }
