@@ -1401,8 +1401,16 @@ fn holdout11_corpus_is_well_formed() {
     blind_corpus_is_well_formed(
         "holdout11",
         &[
-            "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7",
-            "holdout8", "holdout9", "holdout10",
+            "holdout",
+            "holdout2",
+            "holdout3",
+            "holdout4",
+            "holdout5",
+            "holdout6",
+            "holdout7",
+            "holdout8",
+            "holdout9",
+            "holdout10",
         ],
         &HOLDOUT11_BARS,
     );
