@@ -51,6 +51,9 @@
 //! A twelfth, tests/judgment/holdout10, was written blind the same way once holdout9 had become
 //! a development set (`holdout10_corpus_is_well_formed`, ignored `judgment_figures_holdout10`,
 //! lines `holdout10`); see tests/judgment/holdout10/README.md before reading it.
+//! A thirteenth, tests/judgment/holdout11, was written blind the same way once holdout10 had become
+//! a development set (`holdout11_corpus_is_well_formed`, ignored `judgment_figures_holdout11`,
+//! lines `holdout11`); see tests/judgment/holdout11/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1269,6 +1272,11 @@ const HOLDOUT9_BARS: BlindBars = HOLDOUT8_BARS;
 /// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8 or holdout9 family.
 const HOLDOUT10_BARS: BlindBars = HOLDOUT9_BARS;
 
+/// The eleventh blind corpus (tests/judgment/holdout11), written once holdout10 had become a
+/// development set: holdout10's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9 or holdout10 family.
+const HOLDOUT11_BARS: BlindBars = HOLDOUT10_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1382,6 +1390,29 @@ fn holdout10_corpus_is_well_formed() {
             "holdout8", "holdout9",
         ],
         &HOLDOUT10_BARS,
+    );
+}
+
+/// The eleventh blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9 or holdout10 family. Counts only, no verdict figure.
+#[test]
+fn holdout11_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout11",
+        &[
+            "holdout",
+            "holdout2",
+            "holdout3",
+            "holdout4",
+            "holdout5",
+            "holdout6",
+            "holdout7",
+            "holdout8",
+            "holdout9",
+            "holdout10",
+        ],
+        &HOLDOUT11_BARS,
     );
 }
 
@@ -1686,4 +1717,14 @@ fn judgment_figures_holdout9() {
 #[ignore = "the tenth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout10() {
     measure_blind("holdout10", true);
+}
+
+/// The judgment figures of the eleventh blind corpus (tests/judgment/holdout11), all of it
+/// together, printed as lines `holdout11`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout11 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the eleventh blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout11() {
+    measure_blind("holdout11", true);
 }
