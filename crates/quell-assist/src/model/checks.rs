@@ -235,7 +235,15 @@ pub(crate) fn check_reply(
         .as_ref()
         .and_then(|v| v["verdict"].as_str())
         .map(str::to_string);
-    if let Some(model) = claimed_verdict(content) {
+    // Its prose only: the blocks are quell's to judge (and their comments carry quell's words).
+    let mut prose = String::new();
+    let mut from = 0;
+    for b in &blocks {
+        prose.push_str(&content[from..b.start]);
+        from = b.end;
+    }
+    prose.push_str(&content[from..]);
+    if let Some(model) = claimed_verdict(&prose) {
         let agrees = quell.as_deref() == Some(model);
         report.verdict = Some(VerdictClaim {
             model,
@@ -330,12 +338,26 @@ fn check_block(
             (None, Some(v)) if v.passed && rep.ok && rep.rules.len() == 1 && single_item => {
                 shown.push((yaml.clone(), v.clone()));
             }
-            _ => {
+            (c, v) => {
                 all_accepted = false;
+                let failed = c.as_ref().map(|c| &c.verification).or(v.as_ref());
                 reasons.push(format!(
-                    "the exception for rule \"{}\" does not pass verification, and no corrected block does",
-                    escape(&rc.rule)
+                    "the exception for rule \"{}\"{} does not pass verification{}",
+                    escape(&rc.rule),
+                    if c.is_some() { ", even corrected," } else { "" },
+                    failed.map(why_not).unwrap_or_default()
                 ));
+                // The exception quell writes for the same alerts, when the question is
+                // about this rule: what `tune` synthesizes from the benign events.
+                if subject_rule.is_some() && shown.is_empty() {
+                    if let Some(e) = quell_exception(asker, base, about, lang) {
+                        reasons.push(
+                            "shown instead: the exception quell synthesized and verified for the same alerts"
+                                .into(),
+                        );
+                        shown.push((e.yaml, e.verification));
+                    }
+                }
             }
         }
     }
@@ -370,6 +392,68 @@ fn check_block(
         },
         Some(ex),
     )
+}
+
+/// Why a verification failed, in words (untrusted parts escaped).
+fn why_not(v: &Verification) -> String {
+    let mut w = Vec::new();
+    if !v.loads {
+        w.push(format!(
+            "it does not load ({})",
+            escape(&v.errors.first().cloned().unwrap_or_default())
+        ));
+    }
+    if v.benign_silenced < v.benign_total || v.benign_total == 0 {
+        w.push(format!(
+            "it silences {} of {} benign alert(s)",
+            v.benign_silenced, v.benign_total
+        ));
+    }
+    if v.keep_alerting < v.keep_total {
+        w.push(format!(
+            "it silences {} of {} keep event(s) (real attacks that must keep alerting)",
+            v.keep_total - v.keep_alerting,
+            v.keep_total
+        ));
+    }
+    if v.blast_radius.blocking > 0 {
+        w.push(format!(
+            "over history it would silence {} alert(s) outside the benign set that triage rates likely real or uncertain{}",
+            v.blast_radius.blocking,
+            v.blocking
+                .first()
+                .map(|b| format!(", e.g. {}", escape(&b.description)))
+                .unwrap_or_default()
+        ));
+    }
+    if w.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", w.join("; "))
+    }
+}
+
+/// quell's own verified exception for the question's alerts: the answer's, else what
+/// `write an exception` gives for the same selector.
+fn quell_exception(
+    asker: &dyn Asker,
+    base: &Answer,
+    about: Option<&str>,
+    lang: Lang,
+) -> Option<Exception> {
+    let e = match &base.exception {
+        Some(e) => Some(e.clone()),
+        None => {
+            asker
+                .ask(&Question {
+                    text: "write an exception so that this no longer alerts",
+                    about,
+                    lang: Some(lang),
+                })
+                .exception
+        }
+    };
+    e.filter(|e| e.verification.passed)
 }
 
 const FP: &str = "likely_false_positive";
