@@ -136,15 +136,14 @@ pub fn fence(yaml: &str) -> String {
 }
 
 /// Tabs at the start of lines (YAML forbids them in indentation): the block with each
-/// such tab read as 2, 4 or 8 spaces (the first that parses), and the problem in words.
-pub fn untab(yaml: &str) -> (String, Option<String>) {
+/// such tab read as 2, 4 or 8 spaces (the first that parses), and whether it had any.
+pub fn untab(yaml: &str) -> (String, bool) {
     let tabbed = yaml
         .lines()
         .any(|l| l[..l.len() - l.trim_start().len()].contains('\t'));
     if !tabbed {
-        return (yaml.to_string(), None);
+        return (yaml.to_string(), false);
     }
-    let problem = "the block indents with tabs, which YAML forbids (Falco's loader rejects the file); read with tabs as spaces".to_string();
     for width in [2usize, 4, 8] {
         let spaced: String = yaml
             .split_inclusive('\n')
@@ -159,10 +158,10 @@ pub fn untab(yaml: &str) -> (String, Option<String>) {
             })
             .collect();
         if quell_rules::yaml::parse("model.yaml", &spaced).is_ok() {
-            return (spaced, Some(problem));
+            return (spaced, true);
         }
     }
-    (yaml.to_string(), Some(problem))
+    (yaml.to_string(), true)
 }
 
 /// The number of top-level items of a YAML list (`None`: not a YAML list).
@@ -293,8 +292,11 @@ fn check_block(
             Lang::Ja => "quell はこのクラスタを実際の攻撃の可能性が高いと判定しており、例外を作成せず、モデルの例外も表示しません".into(),
         }]);
     }
-    let (yaml, tab_problem) = untab(block);
-    let mut reasons: Vec<String> = tab_problem.into_iter().collect();
+    let (yaml, tabs) = untab(block);
+    let mut reasons: Vec<String> = Vec::new();
+    if tabs {
+        reasons.push(t(lang, "the block indents with tabs, which YAML forbids (Falco's loader rejects the file); it was read with the tabs as spaces", "ブロックがタブでインデントされています。YAML はこれを許さず、Falco のローダーはファイルを拒否します（タブを空白として読みました）"));
+    }
     // The benign set is the subject's alerts: the question's selector, else the first
     // alert (the deterministic answer's own default subject).
     let about = q.about.or(Some("1"));
@@ -311,7 +313,11 @@ fn check_block(
                 .map(|d| escape(&d.message).into_owned()),
         );
         if reasons.is_empty() {
-            reasons.push("quell could not check it".into());
+            reasons.push(t(
+                lang,
+                "quell could not check it",
+                "quell はこれを検査できませんでした",
+            ));
         }
         return removed(reasons);
     };
@@ -323,10 +329,18 @@ fn check_block(
         if let Some(sr) = subject_rule {
             if !rc.rule.eq_ignore_ascii_case(sr) {
                 all_accepted = false;
-                reasons.push(format!(
-                    "an exception for rule \"{}\": the question is about rule \"{}\", and quell shows no exception wider than the one asked for",
-                    escape(&rc.rule),
-                    escape(sr)
+                reasons.push(t(
+                    lang,
+                    format!(
+                        "an exception for rule \"{}\": the question is about rule \"{}\", and quell shows no exception wider than the one asked for",
+                        escape(&rc.rule),
+                        escape(sr)
+                    ),
+                    format!(
+                        "ルール \"{}\" の例外：質問はルール \"{}\" についてのもので、quell は求められた範囲より広い例外を表示しません",
+                        escape(&rc.rule),
+                        escape(sr)
+                    ),
                 ));
                 continue;
             }
@@ -341,20 +355,29 @@ fn check_block(
             (c, v) => {
                 all_accepted = false;
                 let failed = c.as_ref().map(|c| &c.verification).or(v.as_ref());
-                reasons.push(format!(
-                    "the exception for rule \"{}\"{} does not pass verification{}",
-                    escape(&rc.rule),
-                    if c.is_some() { ", even corrected," } else { "" },
-                    failed.map(why_not).unwrap_or_default()
+                let why = failed.map(|v| why_not(v, lang)).unwrap_or_default();
+                reasons.push(t(
+                    lang,
+                    format!(
+                        "the exception for rule \"{}\"{} does not pass verification{why}",
+                        escape(&rc.rule),
+                        if c.is_some() { ", even corrected," } else { "" },
+                    ),
+                    format!(
+                        "ルール \"{}\" の例外は{}検証に合格しません{why}",
+                        escape(&rc.rule),
+                        if c.is_some() { "修正しても" } else { "" },
+                    ),
                 ));
                 // The exception quell writes for the same alerts, when the question is
                 // about this rule: what `tune` synthesizes from the benign events.
                 if subject_rule.is_some() && shown.is_empty() {
                     if let Some(e) = quell_exception(asker, base, about, lang) {
-                        reasons.push(
-                            "shown instead: the exception quell synthesized and verified for the same alerts"
-                                .into(),
-                        );
+                        reasons.push(t(
+                            lang,
+                            "shown instead: the exception quell synthesized and verified for the same alerts",
+                            "代わりに表示：quell が同じアラートについて合成し検証した例外",
+                        ));
                         shown.push((e.yaml, e.verification));
                     }
                 }
@@ -363,7 +386,11 @@ fn check_block(
     }
     if shown.is_empty() {
         if rep.rules.is_empty() && reasons.is_empty() {
-            reasons.push("no `- rule:` item with `exceptions` in it".into());
+            reasons.push(t(
+                lang,
+                "no `- rule:` item with `exceptions` in it",
+                "`exceptions` を持つ `- rule:` 項目がありません",
+            ));
         }
         return removed(reasons);
     }
@@ -394,42 +421,77 @@ fn check_block(
     )
 }
 
+fn t(lang: Lang, en: impl Into<String>, ja: impl Into<String>) -> String {
+    match lang {
+        Lang::En => en.into(),
+        Lang::Ja => ja.into(),
+    }
+}
+
 /// Why a verification failed, in words (untrusted parts escaped).
-fn why_not(v: &Verification) -> String {
+fn why_not(v: &Verification, lang: Lang) -> String {
     let mut w = Vec::new();
     if !v.loads {
-        w.push(format!(
-            "it does not load ({})",
-            escape(&v.errors.first().cloned().unwrap_or_default())
+        let e = escape(&v.errors.first().cloned().unwrap_or_default()).into_owned();
+        w.push(t(
+            lang,
+            format!("it does not load ({e})"),
+            format!("読み込めません（{e}）"),
         ));
     }
     if v.benign_silenced < v.benign_total || v.benign_total == 0 {
-        w.push(format!(
-            "it silences {} of {} benign alert(s)",
-            v.benign_silenced, v.benign_total
+        w.push(t(
+            lang,
+            format!(
+                "it silences {} of {} benign alert(s)",
+                v.benign_silenced, v.benign_total
+            ),
+            format!(
+                "良性アラート {} 件中 {} 件しか抑止しません",
+                v.benign_total, v.benign_silenced
+            ),
         ));
     }
     if v.keep_alerting < v.keep_total {
-        w.push(format!(
-            "it silences {} of {} keep event(s) (real attacks that must keep alerting)",
-            v.keep_total - v.keep_alerting,
-            v.keep_total
+        let n = v.keep_total - v.keep_alerting;
+        w.push(t(
+            lang,
+            format!(
+                "it silences {n} of {} keep event(s) (real attacks that must keep alerting)",
+                v.keep_total
+            ),
+            format!(
+                "維持すべきイベント（アラートし続けるべき実際の攻撃）{} 件中 {n} 件を抑止します",
+                v.keep_total
+            ),
         ));
     }
     if v.blast_radius.blocking > 0 {
-        w.push(format!(
-            "over history it would silence {} alert(s) outside the benign set that triage rates likely real or uncertain{}",
-            v.blast_radius.blocking,
-            v.blocking
-                .first()
-                .map(|b| format!(", e.g. {}", escape(&b.description)))
-                .unwrap_or_default()
+        let eg = v
+            .blocking
+            .first()
+            .map(|b| escape(&b.description).into_owned())
+            .unwrap_or_default();
+        w.push(t(
+            lang,
+            format!(
+                "over history it would silence {} alert(s) outside the benign set that triage rates likely real or uncertain, e.g. {eg}",
+                v.blast_radius.blocking
+            ),
+            format!(
+                "過去のアラートのうち良性セット外で、実際の攻撃または判断保留と判定された {} 件を抑止します（例：{eg}）",
+                v.blast_radius.blocking
+            ),
         ));
     }
     if w.is_empty() {
         String::new()
     } else {
-        format!(": {}", w.join("; "))
+        format!(
+            "{}{}",
+            t(lang, ": ", "："),
+            w.join(t(lang, "; ", "、").as_str())
+        )
     }
 }
 
@@ -607,10 +669,10 @@ mod tests {
     #[test]
     fn tabs_read_as_spaces() {
         let (y, p) = untab("- rule: A\n\texceptions:\n\t\t- name: x\n");
-        assert!(p.is_some());
+        assert!(p);
         assert!(quell_rules::yaml::parse("t", &y).is_ok(), "{y}");
         assert!(!y.contains('\t'));
-        assert_eq!(untab("- rule: A\n").1, None);
+        assert!(!untab("- rule: A\n").1);
     }
 
     #[test]

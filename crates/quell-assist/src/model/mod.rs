@@ -719,12 +719,10 @@ fn footer(a: &Answer, r: &ModelReport, lang: Lang) -> String {
             ("replaced", true) => "モデルの例外を、修正し検証済みのブロックに置き換えました",
             (_, true) => "モデルの例外を削除しました",
         };
-        s.push_str(&format!("- {what}"));
-        if !e.reasons.is_empty() {
-            s.push_str(if ja { "：" } else { ": " });
-            s.push_str(&e.reasons.join("; "));
+        s.push_str(&format!("- {what}\n"));
+        for why in &e.reasons {
+            s.push_str(&format!("    - {why}\n"));
         }
-        s.push('\n');
     }
     if !r.unknown_fields.is_empty() {
         s.push_str(&if ja {
