@@ -784,3 +784,38 @@ fn the_key_is_sent_as_a_bearer_token_and_never_reported() {
     assert!(!serde_json::to_string(&m).unwrap().contains("sk-test-123"));
     assert!(!format!("{cfg:?}").contains("sk-test-123"));
 }
+
+#[test]
+fn an_endpoint_without_tools_is_asked_again_without_them() {
+    let recs = records(SEED);
+    let s = serve(4, |_, req| {
+        if req.get("tools").is_some() {
+            Reply::Http(
+                400,
+                "{\"error\":\"tools param requires --jinja flag\"}".into(),
+            )
+        } else {
+            say("It is likely a false positive: an operator's shell in the container.")
+        }
+    });
+    let m = with_model(&recs, &config(&s), FP_Q, Some(OP));
+    assert!(m.model.used, "{:?}", m.model.fallback);
+    assert_eq!(m.model.rounds, 2);
+    assert!(
+        m.model.checks[0].contains("asked again without tools"),
+        "{:?}",
+        m.model.checks
+    );
+    let bodies = s.bodies.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 2);
+    let second: Json = serde_json::from_str(&bodies[1]).unwrap();
+    assert!(second.get("tools").is_none() && second.get("tool_choice").is_none());
+    // A second 400 is a fallback.
+    let s = serve(4, |_, _| Reply::Http(400, "{}".into()));
+    let m = with_model(&recs, &config(&s), FP_Q, Some(OP));
+    assert_eq!(
+        m.model.fallback.as_ref().unwrap().code,
+        model::ASK_MODEL_HTTP
+    );
+    assert_eq!(s.bodies.lock().unwrap().len(), 2);
+}

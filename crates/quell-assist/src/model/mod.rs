@@ -492,6 +492,7 @@ fn converse(
         json!({"role": "user", "content": q.text}),
     ];
     let url = config.endpoint();
+    let mut with_tools = true;
     for round in 0..=config.max_rounds {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -500,14 +501,16 @@ fn converse(
                 format!("no answer within {:?}", config.timeout),
             ));
         }
-        let body = json!({
+        let mut body = json!({
             "model": config.model,
             "messages": messages,
-            "tools": tools(),
-            "tool_choice": "auto",
             "temperature": 0,
             "stream": false,
         });
+        if with_tools {
+            body["tools"] = tools();
+            body["tool_choice"] = json!("auto");
+        }
         report.rounds += 1;
         let reply = transport
             .post(&url, config.key.as_deref(), &body.to_string(), left)
@@ -522,6 +525,16 @@ fn converse(
                     format!("the reply could not be read whole: {}", short(&m, 200)),
                 ),
             })?;
+        if reply.status == 400 && round == 0 && with_tools {
+            // An endpoint without function calling (llama.cpp's server without `--jinja`)
+            // refuses `tools`: asked once more without them.
+            with_tools = false;
+            report.checks.push(format!(
+                "the endpoint refused the request with tools (HTTP 400: {}); asked again without tools",
+                short(reply.body.trim(), 120)
+            ));
+            continue;
+        }
         if !(200..300).contains(&reply.status) {
             return Err(fallback(
                 ASK_MODEL_HTTP,
@@ -623,7 +636,7 @@ fn converse(
             results.push(json!({"role": "tool", "tool_call_id": id,
                 "content": result.to_string()}));
         }
-        messages.push(json!({"role": "assistant", "content": Json::Null, "tool_calls": echoed}));
+        messages.push(json!({"role": "assistant", "content": "", "tool_calls": echoed}));
         messages.extend(results);
     }
     Err(fallback(
