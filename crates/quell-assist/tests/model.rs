@@ -819,3 +819,23 @@ fn an_endpoint_without_tools_is_asked_again_without_them() {
     );
     assert_eq!(s.bodies.lock().unwrap().len(), 2);
 }
+
+#[test]
+fn a_verdict_where_quell_gives_none_is_not_quells() {
+    let recs = records(SEED);
+    let s = serve(1, |_, _| {
+        say("Mostly noise.\nVERDICT: likely_false_positive")
+    });
+    let m = with_model(&recs, &config(&s), "which rules alert most?", None);
+    assert!(m.model.used);
+    assert!(m.answer.verdict.is_none());
+    let c = m.model.verdict.as_ref().unwrap();
+    assert_eq!(
+        (c.model, c.quell.as_deref(), c.agrees),
+        ("likely_false_positive", None, false)
+    );
+    assert!(m
+        .answer
+        .answer
+        .contains("quell gives no verdict for this question, and the model's is not quell's"));
+}

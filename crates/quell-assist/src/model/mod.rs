@@ -706,8 +706,20 @@ fn footer(a: &Answer, r: &ModelReport, lang: Lang) -> String {
         });
     }
     if let Some(c) = &r.verdict {
-        if !c.agrees {
-            let quell = c.quell.clone().unwrap_or_else(|| "-".into());
+        if c.quell.is_none() {
+            s.push_str(&if ja {
+                format!(
+                    "モデルは判定「{}」を述べましたが、この質問に quell の判定はありません。モデルの判定は quell のものではありません。\n",
+                    c.model
+                )
+            } else {
+                format!(
+                    "The model said \"{}\"; quell gives no verdict for this question, and the model's is not quell's.\n",
+                    c.model
+                )
+            });
+        } else if !c.agrees {
+            let quell = c.quell.clone().unwrap_or_default();
             s.push_str(&if ja {
                 format!(
                     "モデルの判定「{}」は quell の判定「{}」と異なります。quell の判定が有効です（モデルの判定は併記のみ）。\n",
