@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod intent;
+pub mod model;
 
 use std::collections::BTreeMap;
 

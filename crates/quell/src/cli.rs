@@ -125,6 +125,28 @@ pub struct InputOpts {
     pub max_line_bytes: usize,
 }
 
+/// `quell ask --llm-url`: an optional language model writes the prose; quell checks it.
+#[derive(Args, Debug, Clone)]
+pub struct LlmOpts {
+    /// An OpenAI-compatible chat-completions endpoint (`http://127.0.0.1:11434/v1` for
+    /// Ollama, llama.cpp's `llama-server` at `http://127.0.0.1:8080/v1`). The model gets
+    /// quell's answer as quoted data and quell's tools; every exception it writes is checked
+    /// as `quell tune --check` does, its verdict never replaces quell's, and a model that is
+    /// down, slow or broken gives quell's own answer with a note.
+    #[arg(long, value_name = "URL", requires = "llm_model")]
+    pub llm_url: Option<String>,
+    /// The model's name at that endpoint.
+    #[arg(long, value_name = "NAME", requires = "llm_url")]
+    pub llm_model: Option<String>,
+    /// A file holding the endpoint's key (first line); else the environment's QUELL_LLM_KEY.
+    #[arg(long, value_name = "FILE", requires = "llm_url")]
+    pub llm_key_file: Option<PathBuf>,
+    /// How long the whole exchange with the model may take: seconds (20, 1.5s) or
+    /// milliseconds (500ms).
+    #[arg(long, value_name = "DURATION", default_value = "20s")]
+    pub llm_timeout: String,
+}
+
 /// The language of explanations.
 #[derive(Clone, Copy, Debug, ValueEnum, Default)]
 pub enum LangArg {
@@ -277,6 +299,8 @@ pub enum Command {
         json: bool,
         #[command(flatten)]
         input: InputOpts,
+        #[command(flatten)]
+        llm: LlmOpts,
         /// The question.
         question: String,
     },
@@ -507,6 +531,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             lang,
             json,
             input,
+            llm,
             question,
         } => cmd::ask::run(
             &rules.rules,
@@ -516,6 +541,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             lang.map(Into::into),
             json,
             &input,
+            &llm,
             &question,
         ),
         Command::Tune {
