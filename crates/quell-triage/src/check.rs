@@ -171,6 +171,17 @@ pub enum SpecError {
     DifferentFields,
 }
 
+/// Whether a corrected block may be offered: it loads, silences every benign event given
+/// (when some are), leaves every keep event alerting and silences no past alert that
+/// triage rates likely real or uncertain, nor one a person marked real.
+fn corrected_holds(v: &Verification, no_benign: bool) -> bool {
+    v.loads
+        && (no_benign || v.benign_silenced == v.benign_total)
+        && v.keep_alerting == v.keep_total
+        && v.blast_radius.blocking == 0
+        && v.blast_radius.marked_real == 0
+}
+
 /// Translates a condition (what to exclude) into exception tuples: a conjunction of
 /// `field op value` checks, or a disjunction of such conjunctions over the same fields.
 pub fn condition_to_spec(cond: &str, name: &str) -> Result<ExceptionSpec, SpecError> {
@@ -548,17 +559,45 @@ pub fn check_named(
             // A corrected block.
             if inferable && !specs.is_empty() {
                 let (yaml, cv) = emit_verified(&vf, &specs, &Options { provenance: vec!["corrected by quell tune --check from the proposal's own fields and values".into()], ..Options::default() });
-                let good = cv.loads
-                    && (benign.is_empty() || cv.benign_silenced == cv.benign_total)
-                    && cv.keep_alerting == cv.keep_total;
-                if good || vf.benign_alerting().next().is_none() {
-                    rc.corrected = Some(Corrected { yaml, how: "the proposal's own fields and values, in Falco's exception form".into(), verification: cv });
-                } else if let Ok(prop) = synthesize(&vf, &Options { provenance: vec!["proposed by quell tune --check: the proposal as corrected did not pass verification".into()], ..Options::default() }) {
+                // A corrected block is offered only when it holds: it loads, silences the
+                // benign events given, leaves every keep event alerting and silences no past
+                // alert triage rates likely real or uncertain (the same refusal as tune's).
+                let good = corrected_holds(&cv, benign.is_empty());
+                if good {
+                    rc.corrected = Some(Corrected {
+                        yaml,
+                        how: "the proposal's own fields and values, in Falco's exception form"
+                            .into(),
+                        verification: cv,
+                    });
+                } else {
+                    let blocked = cv.blocking.first().map(|b| format!("; it would silence {} past alert(s) triaged likely real or uncertain, e.g. line {} ({})", cv.blast_radius.blocking, b.line, b.verdict)).unwrap_or_default();
+                    let synthesized = if vf.benign_alerting().next().is_some() {
+                        synthesize(&vf, &Options { provenance: vec!["proposed by quell tune --check: the proposal as corrected did not pass verification".into()], ..Options::default() })
+                            .ok()
+                            .filter(|prop| prop.best.verification.passed)
+                    } else {
+                        None
+                    };
+                    let fix = if synthesized.is_some() {
+                        "use the narrower exception quell synthesized from the benign events (below)"
+                    } else {
+                        "narrow it (more fields: the parent, the ancestor, the workload) or give the benign events with --benign so that quell can write one; no corrected block is offered"
+                    };
                     problems.push(p(
-                        format!("even in valid form, the proposal for \"{target_rule}\" fails verification (benign silenced {} of {}, keep still alerting {} of {})", cv.benign_silenced, cv.benign_total, cv.keep_alerting, cv.keep_total),
-                        "use the narrower exception quell synthesized from the benign events (below)",
+                        format!("even in valid form, the proposal for \"{target_rule}\" fails verification (benign silenced {} of {}, keep still alerting {} of {}{blocked})", cv.benign_silenced, cv.benign_total, cv.keep_alerting, cv.keep_total),
+                        fix,
                     ));
-                    rc.corrected = Some(Corrected { yaml: prop.best.yaml, how: format!("synthesized from the benign events ({})", prop.best.template), verification: prop.best.verification });
+                    if let Some(prop) = synthesized {
+                        rc.corrected = Some(Corrected {
+                            yaml: prop.best.yaml,
+                            how: format!(
+                                "synthesized from the benign events ({})",
+                                prop.best.template
+                            ),
+                            verification: prop.best.verification,
+                        });
+                    }
                 }
             } else if !v.passed && vf.benign_alerting().next().is_some() {
                 if let Ok(prop) = synthesize(
@@ -720,6 +759,37 @@ mod tests {
             .problems
             .iter()
             .any(|p| p.what.contains("even in valid form")));
+    }
+
+    /// A corrected block that would silence a past alert people marked real, or one triage
+    /// rates likely real, is never offered: without benign events there is no corrected
+    /// block at all; with them, the narrower synthesized one that leaves it alerting.
+    #[test]
+    fn corrected_form_that_silences_a_real_past_alert_is_not_offered() {
+        let rules = rules();
+        let real = ev("sh").replace('}', r#","quell.decision":"real"}"#);
+        let history = parse_records(&[ev("bash"), real].join("\n"), "h").unwrap();
+        let r = check(&rules, CHAT_ANSWER, &[], &[], &history).unwrap();
+        assert!(!r.ok);
+        assert!(
+            r.rules[0].corrected.is_none(),
+            "{:#?}",
+            r.rules[0].corrected
+        );
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.what.contains("even in valid form")
+                    && p.fix.contains("no corrected block is offered")),
+            "{:#?}",
+            r.problems
+        );
+        let benign = parse_records(&ev("bash"), "b").unwrap();
+        let r = check(&rules, CHAT_ANSWER, &benign, &[], &history).unwrap();
+        let c = r.rules[0].corrected.as_ref().expect("a synthesized block");
+        assert!(c.how.starts_with("synthesized"), "{c:#?}");
+        assert!(c.verification.passed, "{c:#?}");
+        assert_eq!(c.verification.blast_radius.marked_real, 0, "{c:#?}");
     }
 
     #[test]
