@@ -443,6 +443,12 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
         )
         .add(
             Method::POST,
+            "/api/v1/assistant",
+            Access::Read,
+            post_route(crate::assistant::post_assistant),
+        )
+        .add(
+            Method::POST,
             "/api/v1/tune/check",
             Access::Read,
             post_route(crate::tune::post_check),

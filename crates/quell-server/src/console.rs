@@ -160,6 +160,15 @@ impl Judging {
     }
 }
 
+/// The rules triage uses now and the decisions as triage's history (built once per state
+/// of the decisions and rules, as the inbox's verdicts use them): for the assistant.
+pub(crate) async fn engine_and_history(
+    state: &Shared,
+) -> Result<(Arc<Engine>, Arc<History>), ApiError> {
+    let j = Judging::now(state, Lang::En).await?;
+    Ok((j.engine, j.history))
+}
+
 /// One alert's triage (with its context, the decisions as history built once per state of
 /// the decisions and rules) and its lineage, for `GET /api/v1/alerts/{id}`.
 pub(crate) async fn triage_one(

@@ -1,0 +1,225 @@
+//! `POST /api/v1/assistant` (admin, viewer): a question in English or Japanese about stored
+//! alerts, answered by quell-assist's deterministic assistant ([`quell_assist::Assistant`],
+//! the intents and answers of `quell ask`) from what the store gives cheaply
+//! ([`quell_assist::Stored`]):
+//!
+//! - the subject: the alert (`about.alert_id`), the newest [`MAX_SUBJECT`] alerts of a
+//!   cluster (`about.cluster_id`), the alerts among the newest [`FILTER_SCAN`] that a
+//!   condition matches (`about.filter`, compiled by quell-rules as `quell ask --about`
+//!   does), else the newest stored alert; each as [`crate::judge::alert_records`] builds it
+//!   (its event context and the session starts it carries);
+//! - triage's verdict with the store's decisions as history and the active rules (built once
+//!   per state of the decisions and rules, [`crate::console`]);
+//! - for an exception (written, checked, or its blast radius): the rule's history as
+//!   `POST /api/v1/tune` reads it ([`crate::tune`], the newest
+//!   [`crate::tune::HISTORY_LIMIT`] alerts of the rule, with people's decisions);
+//! - for "which rules alert most" and "what does rule R detect": the store's counts per
+//!   rule ([`quell_store::Store::rule_counts`]).
+//!
+//! Nothing is applied: a proposed exception is in the answer for a person to save (a viewer
+//! gets it too). Stored alert fields are data to quell-assist, never a question.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::{HeaderMap, StatusCode};
+use quell_assist::{Intent, Question, Stored};
+use quell_store::{AlertQuery, StoredAlert};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::app::{read_body, ApiError, Shared};
+
+/// The limit of a question's body (the question, and an exception pasted after it), in bytes.
+pub const MAX_ASK_BYTES: usize = 64 << 10;
+
+/// The newest alerts of a cluster a question about the cluster reads.
+pub const MAX_SUBJECT: usize = 50;
+
+/// The newest stored alerts a filter (`about.filter`) is matched against.
+pub const FILTER_SCAN: usize = 1000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AskBody {
+    question: String,
+    about: Option<About>,
+    lang: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct About {
+    alert_id: Option<i64>,
+    cluster_id: Option<i64>,
+    filter: Option<String>,
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+/// The newest alerts matching `q` (at most `n`), oldest first.
+async fn newest(state: &Shared, mut q: AlertQuery, n: usize) -> Result<Vec<StoredAlert>, ApiError> {
+    q.limit = Some(n);
+    q.with_context = true;
+    let mut alerts = state.store.alerts(q).await?.alerts;
+    alerts.reverse();
+    Ok(alerts)
+}
+
+/// `POST /api/v1/assistant` (admin, viewer).
+pub(crate) async fn post_assistant(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<axum::Json<Json>, ApiError> {
+    let bytes = read_body(&headers, body, MAX_ASK_BYTES, state.config.body_timeout).await?;
+    let b: AskBody = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid question: {e}")))?;
+    if b.question.trim().is_empty() {
+        return Err(ApiError::bad_request("`question` is empty"));
+    }
+    // `lang` in the body, else Accept-Language, else the question's own language.
+    let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let lang = match (&b.lang, accept) {
+        (None, None) => None,
+        (l, a) => Some(crate::judge::language(l.as_deref(), a).map_err(ApiError::bad_request)?),
+    };
+    quell_triage::signals::table().map_err(internal)?;
+    let about = b.about.unwrap_or_default();
+    let given = [
+        about.alert_id.is_some(),
+        about.cluster_id.is_some(),
+        about.filter.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err(ApiError::bad_request(
+            "`about` is one of `alert_id`, `cluster_id` and `filter`",
+        ));
+    }
+    // The subject.
+    let (alerts, how, filter): (Vec<StoredAlert>, Option<String>, Option<String>) =
+        if let Some(id) = about.alert_id {
+            let a =
+                state.store.alert(id).await?.ok_or_else(|| {
+                    ApiError::new(StatusCode::NOT_FOUND, format!("no alert {id}"))
+                })?;
+            (vec![a], Some(format!("alert {id}")), None)
+        } else if let Some(id) = about.cluster_id {
+            if state.store.cluster(id).await?.is_none() {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no cluster {id}"),
+                ));
+            }
+            let mut q = AlertQuery::default();
+            q.cluster_id = Some(id);
+            let alerts = newest(&state, q, MAX_SUBJECT).await?;
+            let how = format!("cluster {id} (its newest {} alert(s))", alerts.len());
+            (alerts, Some(how), None)
+        } else if let Some(f) = about.filter {
+            let alerts = newest(&state, AlertQuery::default(), FILTER_SCAN).await?;
+            (alerts, None, Some(f))
+        } else {
+            let alerts = newest(&state, AlertQuery::default(), 1).await?;
+            let how = alerts
+                .first()
+                .map(|a| format!("the newest stored alert ({})", a.id));
+            (alerts, how, None)
+        };
+    let mut records = Vec::new();
+    let mut subject = Vec::new();
+    for a in &alerts {
+        let line = usize::try_from(a.id).unwrap_or(0);
+        if let Some(rs) = crate::judge::alert_records(&a.raw, a.context.as_ref(), line, "alert") {
+            records.extend(rs);
+            subject.push(records.len() - 1);
+        }
+    }
+    let hostname = alerts
+        .first()
+        .map(|a| a.hostname.clone())
+        .unwrap_or_default();
+    // What the intent needs beyond the subject.
+    let (question, pasted) = quell_assist::split_pasted(&b.question);
+    let (intent, _) = quell_assist::recognise(question);
+    let exception_intent = pasted.is_some()
+        || matches!(
+            intent,
+            Intent::WriteException | Intent::Silence | Intent::CheckException
+        );
+    let history = if exception_intent {
+        let mut rules: Vec<String> = pasted
+            .as_deref()
+            .map(crate::tune::rules_named)
+            .unwrap_or_default();
+        if let Some(a) = alerts.last() {
+            if !rules.contains(&a.rule) {
+                rules.push(a.rule.clone());
+            }
+        }
+        let mut recs = Vec::new();
+        let mut read = Vec::new();
+        for r in rules.iter().take(5) {
+            let h = crate::tune::history(&state, r).await?;
+            read.push(format!(
+                "the newest {} stored alert(s) of \"{}\" ({} with a person's decision{})",
+                h.alerts_read,
+                quell_events::term::escape(r),
+                h.decided,
+                if h.truncated {
+                    "; older ones not read"
+                } else {
+                    ""
+                }
+            ));
+            recs.extend(h.records);
+        }
+        Some((recs, read.join("; ")))
+    } else {
+        None
+    };
+    let rule_counts = if matches!(intent, Intent::TopRules | Intent::RuleDetects) {
+        let counts = state.store.rule_counts().await?;
+        let total = counts.iter().map(|(_, n)| n).sum();
+        Some((counts, total))
+    } else {
+        None
+    };
+    let (engine, decisions) = crate::console::engine_and_history(&state).await?;
+    let files = crate::tune::rules_files(&state).await?;
+    let text = b.question;
+    let answer = tokio::task::spawn_blocking(move || {
+        let assistant = quell_assist::Assistant {
+            rules: &files,
+            records: &records,
+            hostname: &hostname,
+        };
+        let stored = Stored {
+            subject: how.map(|h| (subject, h)),
+            engine: Some(&engine),
+            decisions: Some(&decisions),
+            history: history.as_ref().map(|(r, w)| (r.as_slice(), w.clone())),
+            rule_counts,
+        };
+        assistant.ask_stored(
+            &Question {
+                text: &text,
+                about: filter.as_deref(),
+                lang,
+            },
+            &stored,
+        )
+    })
+    .await
+    .map_err(internal)?;
+    if let Some(d) = answer
+        .diagnostics
+        .iter()
+        .find(|d| d.code == quell_assist::ASK_SELECTOR_INVALID)
+    {
+        return Err(ApiError::bad_request(d.message.clone()));
+    }
+    Ok(axum::Json(serde_json::to_value(&answer).map_err(internal)?))
+}
