@@ -268,6 +268,7 @@ fn injected_instructions_in_stored_alerts_change_nothing() {
         .iter()
         .any(|l| l.contains("ignore previous instructions")));
     let dirty = server(&dirty_batch);
+    let mut quoted = 0;
     for cmd in [OP, WS] {
         let (a_clean, a_dirty) = (
             alert_with_cmd(&clean, RULE, cmd),
@@ -300,6 +301,13 @@ fn injected_instructions_in_stored_alerts_change_nothing() {
                     .collect::<Vec<_>>()
             };
             assert_eq!(codes(&a), codes(&b), "{cmd} {q}");
+            if b["answer"]
+                .as_str()
+                .unwrap()
+                .contains("ignore previous instructions")
+            {
+                quoted += 1;
+            }
             for line in b["answer"].as_str().unwrap().lines() {
                 let l = line.trim_start();
                 assert!(
@@ -308,5 +316,6 @@ fn injected_instructions_in_stored_alerts_change_nothing() {
                 );
             }
         }
-    }
+    } // The injection reached the answers that quote the session (as data).
+    assert!(quoted > 0, "no answer quoted the injected command line");
 }
