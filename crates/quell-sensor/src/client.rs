@@ -219,6 +219,23 @@ impl Client {
         self.finish(r).map(|_| ())
     }
 
+    /// `POST /api/v1/assistant` (`quell ask --server`): the question's body
+    /// (`{question, about?, lang?}`) → the answer's JSON, waiting at most `timeout`.
+    pub fn post_assistant(&self, body: &Json, timeout: Duration) -> Result<Json, ClientError> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let r = self
+            .agent
+            .post(format!("{}/api/v1/assistant", self.base))
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .header("Authorization", &self.auth)
+            .header("Content-Type", "application/json")
+            .send(&body[..]);
+        let (_, text) = self.finish(r)?;
+        serde_json::from_str(&text).map_err(|e| ClientError::Protocol(format!("the answer: {e}")))
+    }
+
     /// `GET /api/v1/rulesets/active?after=REV&wait=SECS`: the active rule set if its
     /// revision is newer than `after` (at once when `after` is `None`), waiting up to `wait`
     /// for one.
