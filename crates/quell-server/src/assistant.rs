@@ -87,6 +87,11 @@ pub(crate) async fn post_assistant(
         (l, a) => Some(crate::judge::language(l.as_deref(), a).map_err(ApiError::bad_request)?),
     };
     quell_triage::signals::table().map_err(internal)?;
+    // The subject is named in the answer's language (the question's unless `lang` says).
+    let ja = lang
+        .unwrap_or_else(|| quell_assist::detect_lang(quell_assist::split_pasted(&b.question).0))
+        == quell_triage::Lang::Ja;
+    let name = |en: String, jp: String| if ja { jp } else { en };
     let about = b.about.unwrap_or_default();
     let given = [
         about.alert_id.is_some(),
@@ -105,7 +110,8 @@ pub(crate) async fn post_assistant(
                 state.store.alert(id).await?.ok_or_else(|| {
                     ApiError::new(StatusCode::NOT_FOUND, format!("no alert {id}"))
                 })?;
-            (vec![a], Some(format!("alert {id}")), None)
+            let how = name(format!("alert {id}"), format!("アラート {id}"));
+            (vec![a], Some(how), None)
         } else if let Some(id) = about.cluster_id {
             if state.store.cluster(id).await?.is_none() {
                 return Err(ApiError::new(
@@ -116,16 +122,22 @@ pub(crate) async fn post_assistant(
             let mut q = AlertQuery::default();
             q.cluster_id = Some(id);
             let alerts = newest(&state, q, MAX_SUBJECT).await?;
-            let how = format!("cluster {id} (its newest {} alert(s))", alerts.len());
+            let how = name(
+                format!("cluster {id} (its newest {} alert(s))", alerts.len()),
+                format!("クラスタ {id}（最新のアラート {} 件）", alerts.len()),
+            );
             (alerts, Some(how), None)
         } else if let Some(f) = about.filter {
             let alerts = newest(&state, AlertQuery::default(), FILTER_SCAN).await?;
             (alerts, None, Some(f))
         } else {
             let alerts = newest(&state, AlertQuery::default(), 1).await?;
-            let how = alerts
-                .first()
-                .map(|a| format!("the newest stored alert ({})", a.id));
+            let how = alerts.first().map(|a| {
+                name(
+                    format!("the newest stored alert ({})", a.id),
+                    format!("最新の保存済みアラート（{}）", a.id),
+                )
+            });
             (alerts, how, None)
         };
     let mut records = Vec::new();

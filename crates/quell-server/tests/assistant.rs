@@ -105,6 +105,18 @@ fn the_story_through_the_endpoint() {
         assert_eq!(w["verdict"]["verdict"], "likely_real", "{w:#}");
         assert_eq!(w["verdict"]["verdict"], server_verdict(&ws));
         let reason_word = if lang == "ja" { "理由" } else { "Reasons" };
+        let about = if lang == "ja" {
+            "アラート"
+        } else {
+            "alert"
+        };
+        assert!(
+            w["answer"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{about} {}", ws["id"])),
+            "{w:#}"
+        );
         assert!(w["answer"].as_str().unwrap().contains(reason_word), "{w:#}");
         // The evidence names the stored alert by its id.
         assert!(w["evidence"]
