@@ -158,6 +158,29 @@ pub struct Stored<'a> {
     pub rule_counts: Option<(Vec<(String, u64)>, u64)>,
 }
 
+/// The rule a compiled selector holds ([`compile_selector`]).
+pub const SELECTOR_RULE: &str = "quell-ask selector";
+
+/// A selector's condition (`proc.cmdline="rm /var/log/dpkg.log"`) compiled by quell-rules
+/// as a rule of its own, [`SELECTOR_RULE`]; else the first error (code and message).
+pub fn compile_selector(sel: &str) -> Result<Engine, String> {
+    let mut e = Engine::new();
+    let text = format!(
+        "- rule: {SELECTOR_RULE}\n  desc: selector\n  condition: {}\n  output: selector\n  priority: INFO\n",
+        yaml_scalar(sel, false)
+    );
+    let res = e.load("--about", &text);
+    if res.errors.is_empty() && e.rule(SELECTOR_RULE).is_some() {
+        Ok(e)
+    } else {
+        Err(res
+            .errors
+            .first()
+            .map(|d| format!("{}: {}", d.code.name(), d.message))
+            .unwrap_or_default())
+    }
+}
+
 /// Splits a question from a YAML block pasted after it.
 pub fn split_pasted(q: &str) -> (&str, Option<String>) {
     let mut offset = 0;
@@ -419,34 +442,26 @@ impl<'a> Ctx<'a> {
             }
         }
         // A condition, compiled by quell-rules as a rule of its own.
-        let mut e = Engine::new();
-        let text = format!(
-            "- rule: quell-ask selector\n  desc: selector\n  condition: {}\n  output: selector\n  priority: INFO\n",
-            yaml_scalar(sel, false)
-        );
-        let res = e.load("--about", &text);
-        let Some(rule) = e
-            .rule("quell-ask selector")
-            .filter(|_| res.errors.is_empty())
-        else {
-            let why = res
-                .errors
-                .first()
-                .map(|d| format!("{}: {}", d.code.name(), d.message))
-                .unwrap_or_default();
-            self.diag(
-                ASK_SELECTOR_INVALID,
-                format!(
-                    "--about {}: not an alert number, a cluster id or a condition ({})",
-                    quote(sel),
-                    escape(&why)
-                ),
-                format!(
-                    "--about {}：アラート番号・クラスタ ID・条件のいずれでもありません（{}）",
-                    quote(sel),
-                    escape(&why)
-                ),
-            );
+        let e = match compile_selector(sel) {
+            Ok(e) => e,
+            Err(why) => {
+                self.diag(
+                    ASK_SELECTOR_INVALID,
+                    format!(
+                        "--about {}: not an alert number, a cluster id or a condition ({})",
+                        quote(sel),
+                        escape(&why)
+                    ),
+                    format!(
+                        "--about {}：アラート番号・クラスタ ID・条件のいずれでもありません（{}）",
+                        quote(sel),
+                        escape(&why)
+                    ),
+                );
+                return None;
+            }
+        };
+        let Some(rule) = e.rule(SELECTOR_RULE) else {
             return None;
         };
         let picked: Vec<usize> = (0..self.alerts.len())

@@ -26,7 +26,9 @@ use axum::http::{HeaderMap, StatusCode};
 use quell_assist::{Intent, Question, Stored};
 use quell_store::{AlertQuery, StoredAlert};
 use serde::Deserialize;
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use crate::app::{read_body, ApiError, Shared};
 
@@ -38,6 +40,10 @@ pub const MAX_SUBJECT: usize = 50;
 
 /// The newest stored alerts a filter (`about.filter`) is matched against.
 pub const FILTER_SCAN: usize = 1000;
+
+/// The rules whose stored history an exception is verified against, at most (a pasted
+/// block's, then the subject's).
+const MAX_HISTORY_RULES: usize = 5;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,42 +110,129 @@ pub(crate) async fn post_assistant(
         ));
     }
     // The subject.
-    let (alerts, how, filter): (Vec<StoredAlert>, Option<String>, Option<String>) =
-        if let Some(id) = about.alert_id {
-            let a =
-                state.store.alert(id).await?.ok_or_else(|| {
-                    ApiError::new(StatusCode::NOT_FOUND, format!("no alert {id}"))
-                })?;
-            let how = name(format!("alert {id}"), format!("アラート {id}"));
-            (vec![a], Some(how), None)
-        } else if let Some(id) = about.cluster_id {
-            if state.store.cluster(id).await?.is_none() {
-                return Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    format!("no cluster {id}"),
-                ));
+    let (alerts, how): (Vec<StoredAlert>, Option<String>) = if let Some(id) = about.alert_id {
+        let a = state
+            .store
+            .alert(id)
+            .await?
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no alert {id}")))?;
+        let how = name(format!("alert {id}"), format!("アラート {id}"));
+        (vec![a], Some(how))
+    } else if let Some(id) = about.cluster_id {
+        if state.store.cluster(id).await?.is_none() {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no cluster {id}"),
+            ));
+        }
+        let mut q = AlertQuery::default();
+        q.cluster_id = Some(id);
+        let alerts = newest(&state, q, MAX_SUBJECT).await?;
+        let how = name(
+            format!("cluster {id} (its newest {} alert(s))", alerts.len()),
+            format!("クラスタ {id}（最新のアラート {} 件）", alerts.len()),
+        );
+        (alerts, Some(how))
+    } else if let Some(f) = &about.filter {
+        // quell ask's selector, compiled as `--about` compiles it, matched against the
+        // newest stored alerts (each with its event context).
+        let e = quell_assist::compile_selector(f).map_err(|why| {
+            ApiError::bad_request(format!("`about.filter` does not compile: {why}"))
+        })?;
+        let rule = e
+            .rule(quell_assist::SELECTOR_RULE)
+            .ok_or_else(|| internal("the compiled selector has no rule"))?;
+        let mut matched = Vec::new();
+        for a in newest(&state, AlertQuery::default(), FILTER_SCAN).await? {
+            let hit = crate::judge::alert_records(&a.raw, a.context.as_ref(), 1, "alert")
+                .and_then(|rs| rs.last().map(|r| rule.matches(&r.event)))
+                .unwrap_or(false);
+            if hit {
+                matched.push(a);
             }
+        }
+        if matched.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no alert among the newest {FILTER_SCAN} stored matches the filter"),
+            ));
+        }
+        let shown = quell_events::term::escape(f);
+        let how = name(
+            format!(
+                "the {} alert(s) matching `{shown}` (of the newest {FILTER_SCAN})",
+                matched.len()
+            ),
+            format!(
+                "`{shown}` に一致するアラート {} 件（最新 {FILTER_SCAN} 件中）",
+                matched.len()
+            ),
+        );
+        (matched, Some(how))
+    } else {
+        let alerts = newest(&state, AlertQuery::default(), 1).await?;
+        let how = alerts.first().map(|a| {
+            name(
+                format!("the newest stored alert ({})", a.id),
+                format!("最新の保存済みアラート（{}）", a.id),
+            )
+        });
+        (alerts, how)
+    };
+    // What the intent needs beyond the subject.
+    let (question, pasted) = quell_assist::split_pasted(&b.question);
+    let (intent, _) = quell_assist::recognise(question);
+    let exception_intent = pasted.is_some()
+        || matches!(
+            intent,
+            Intent::WriteException | Intent::Silence | Intent::CheckException
+        );
+    // The rules whose history an exception is verified against: those a pasted block
+    // names, and the subject's.
+    let mut rules: Vec<String> = pasted
+        .as_deref()
+        .map(crate::tune::rules_named)
+        .unwrap_or_default();
+    if let Some(a) = alerts.last() {
+        if !rules.contains(&a.rule) {
+            rules.push(a.rule.clone());
+        }
+    }
+    rules.truncate(MAX_HISTORY_RULES);
+    let judging = crate::console::judging_now(&state).await?;
+    // An exception's answer (the slow one: the rule's history read and every candidate
+    // verified over it) is kept while nothing it rests on changes: the question, the
+    // subject, the decisions, the rules, and each history's newest alert and count.
+    let key = if exception_intent {
+        let counts = state.store.rule_counts().await?;
+        let mut fresh = Vec::new();
+        for r in &rules {
             let mut q = AlertQuery::default();
-            q.cluster_id = Some(id);
-            let alerts = newest(&state, q, MAX_SUBJECT).await?;
-            let how = name(
-                format!("cluster {id} (its newest {} alert(s))", alerts.len()),
-                format!("クラスタ {id}（最新のアラート {} 件）", alerts.len()),
-            );
-            (alerts, Some(how), None)
-        } else if let Some(f) = about.filter {
-            let alerts = newest(&state, AlertQuery::default(), FILTER_SCAN).await?;
-            (alerts, None, Some(f))
-        } else {
-            let alerts = newest(&state, AlertQuery::default(), 1).await?;
-            let how = alerts.first().map(|a| {
-                name(
-                    format!("the newest stored alert ({})", a.id),
-                    format!("最新の保存済みアラート（{}）", a.id),
-                )
-            });
-            (alerts, how, None)
-        };
+            q.rule = Some(r.clone());
+            q.limit = Some(1);
+            let newest_id = state.store.alerts(q).await?.alerts.first().map(|a| a.id);
+            let count = counts.iter().find(|(n, _)| n == r).map_or(0, |(_, c)| *c);
+            fresh.push(json!([r, newest_id, count]));
+        }
+        let ids: Vec<i64> = alerts.iter().map(|a| a.id).collect();
+        Some(
+            json!([
+                b.question,
+                how,
+                ids,
+                lang.map(|l| l == quell_triage::Lang::Ja),
+                judging.mark,
+                judging.revision,
+                fresh
+            ])
+            .to_string(),
+        )
+    } else {
+        None
+    };
+    if let Some(hit) = key.as_ref().and_then(|k| state.answers.get(k)) {
+        return Ok(axum::Json((*hit).clone()));
+    }
     let mut records = Vec::new();
     let mut subject = Vec::new();
     for a in &alerts {
@@ -153,27 +246,10 @@ pub(crate) async fn post_assistant(
         .first()
         .map(|a| a.hostname.clone())
         .unwrap_or_default();
-    // What the intent needs beyond the subject.
-    let (question, pasted) = quell_assist::split_pasted(&b.question);
-    let (intent, _) = quell_assist::recognise(question);
-    let exception_intent = pasted.is_some()
-        || matches!(
-            intent,
-            Intent::WriteException | Intent::Silence | Intent::CheckException
-        );
     let history = if exception_intent {
-        let mut rules: Vec<String> = pasted
-            .as_deref()
-            .map(crate::tune::rules_named)
-            .unwrap_or_default();
-        if let Some(a) = alerts.last() {
-            if !rules.contains(&a.rule) {
-                rules.push(a.rule.clone());
-            }
-        }
         let mut recs = Vec::new();
         let mut read = Vec::new();
-        for r in rules.iter().take(5) {
+        for r in &rules {
             let h = crate::tune::history(&state, r).await?;
             read.push(format!(
                 "the newest {} stored alert(s) of \"{}\" ({} with a person's decision{})",
@@ -199,7 +275,7 @@ pub(crate) async fn post_assistant(
     } else {
         None
     };
-    let (engine, decisions) = crate::console::engine_and_history(&state).await?;
+    let (engine, decisions) = (judging.engine, judging.history);
     let files = crate::tune::rules_files(&state).await?;
     let text = b.question;
     let answer = tokio::task::spawn_blocking(move || {
@@ -218,7 +294,7 @@ pub(crate) async fn post_assistant(
         assistant.ask_stored(
             &Question {
                 text: &text,
-                about: filter.as_deref(),
+                about: None,
                 lang,
             },
             &stored,
@@ -233,5 +309,44 @@ pub(crate) async fn post_assistant(
     {
         return Err(ApiError::bad_request(d.message.clone()));
     }
-    Ok(axum::Json(serde_json::to_value(&answer).map_err(internal)?))
+    let answer = serde_json::to_value(&answer).map_err(internal)?;
+    if let Some(k) = key {
+        state.answers.put(k, answer.clone());
+    }
+    Ok(axum::Json(answer))
+}
+
+/// Exception answers kept at most (the cache is emptied when it would grow past).
+const MAX_CACHED_ANSWERS: usize = 256;
+
+/// Exception answers, kept while what they rest on is unchanged (see `post_assistant`).
+#[derive(Default)]
+pub(crate) struct Answers {
+    cache: Mutex<HashMap<String, Arc<Json>>>,
+}
+
+impl std::fmt::Debug for Answers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answers").finish_non_exhaustive()
+    }
+}
+
+impl Answers {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Json>>> {
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, key: &str) -> Option<Arc<Json>> {
+        self.lock().get(key).cloned()
+    }
+
+    fn put(&self, key: String, answer: Json) {
+        let mut c = self.lock();
+        if c.len() >= MAX_CACHED_ANSWERS {
+            c.clear();
+        }
+        c.insert(key, Arc::new(answer));
+    }
 }

@@ -160,13 +160,25 @@ impl Judging {
     }
 }
 
-/// The rules triage uses now and the decisions as triage's history (built once per state
-/// of the decisions and rules, as the inbox's verdicts use them): for the assistant.
-pub(crate) async fn engine_and_history(
-    state: &Shared,
-) -> Result<(Arc<Engine>, Arc<History>), ApiError> {
+/// What triage judges with now, for the assistant: the rules and the decisions as
+/// history (built once per state of the decisions and rules, as the inbox's verdicts use
+/// them), with the decisions' mark and the rule-set revision they are valid for.
+pub(crate) struct JudgingNow {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) history: Arc<History>,
+    pub(crate) mark: i64,
+    pub(crate) revision: Option<(i64, usize)>,
+}
+
+/// [`JudgingNow`] of the store's state.
+pub(crate) async fn judging_now(state: &Shared) -> Result<JudgingNow, ApiError> {
     let j = Judging::now(state, Lang::En).await?;
-    Ok((j.engine, j.history))
+    Ok(JudgingNow {
+        engine: j.engine,
+        history: j.history,
+        mark: j.mark,
+        revision: j.revision,
+    })
 }
 
 /// One alert's triage (with its context, the decisions as history built once per state of

@@ -157,6 +157,28 @@ fn the_story_through_the_endpoint() {
             "{w:#}"
         );
     }
+    // Asked again: the same answer (kept); after a new alert of the rule is stored, the
+    // exception is verified again over the history that now holds it.
+    let again = ask(&s, EX_JA, &op);
+    assert_eq!(again["exception"], ask(&s, EX_JA, &op)["exception"]);
+    assert_eq!(
+        again["exception"]["verification"]["blast_radius"]["history_alerts"],
+        2
+    );
+    let mut third: Json = serde_json::from_str(&op["alert"].to_string()).unwrap();
+    third["time"] = json!("2026-12-06T10:00:00.000000000Z");
+    third["output_fields"]["fs.path.name"] = json!("/var/log/apt/history.log");
+    let r = s.post(
+        "/api/v1/alerts",
+        "application/json",
+        third.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let after = ask(&s, EX_JA, &op);
+    assert_eq!(
+        after["exception"]["verification"]["blast_radius"]["history_alerts"], 3,
+        "{after:#}"
+    );
     // The same through a filter and through the cluster.
     let (st, f) = ask_as(
         &s,
