@@ -461,9 +461,7 @@ impl<'a> Ctx<'a> {
                 return None;
             }
         };
-        let Some(rule) = e.rule(SELECTOR_RULE) else {
-            return None;
-        };
+        let rule = e.rule(SELECTOR_RULE)?;
         let picked: Vec<usize> = (0..self.alerts.len())
             .filter(|&i| rule.matches(&self.a.records[self.alerts[i].index].event))
             .collect();

@@ -249,6 +249,7 @@ pub fn alert(rule: &str, n: u64) -> Json {
 }
 
 mod seed;
+#[allow(unused_imports)]
 pub use seed::*;
 
 pub fn post_sensor_batch(s: &Server, lines: &[String]) -> Json {
