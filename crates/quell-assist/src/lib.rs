@@ -135,6 +135,53 @@ fn t(lang: Lang, en: impl Into<String>, ja: impl Into<String>) -> String {
     }
 }
 
+/// What a store gives the assistant besides its records (`quell serve`'s
+/// `POST /api/v1/assistant`): the subject already chosen, people's decisions, the rule's
+/// history, the counts of alerts per rule. With it the records are only the subject's
+/// (each stored alert with the session starts its event context carries), so that an answer
+/// costs what the subject costs, not what the store holds. [`Stored::default`] is the
+/// file path's behaviour (`quell ask --events`).
+#[derive(Default)]
+pub struct Stored<'a> {
+    /// The subject: indices into [`Assistant::records`] of its alerts, and how it was
+    /// chosen (shown in the answer, e.g. `alert 42`). `None`: `Question::about` picks it
+    /// among the records.
+    pub subject: Option<(Vec<usize>, String)>,
+    /// The rules already loaded from [`Assistant::rules`] (else they are loaded per question).
+    pub engine: Option<&'a Engine>,
+    /// Triage's history: people's decisions (else none).
+    pub decisions: Option<&'a History>,
+    /// The past alerts exceptions are verified against (blast radius) and what they are,
+    /// for the exception's provenance (else the records).
+    pub history: Option<(&'a [Record], String)>,
+    /// Alerts per rule, most first (at most ten are shown), and the total of alerts stored
+    /// (else counted over the records).
+    pub rule_counts: Option<(Vec<(String, u64)>, u64)>,
+}
+
+/// The rule a compiled selector holds ([`compile_selector`]).
+pub const SELECTOR_RULE: &str = "quell-ask selector";
+
+/// A selector's condition (`proc.cmdline="rm /var/log/dpkg.log"`) compiled by quell-rules
+/// as a rule of its own, [`SELECTOR_RULE`]; else the first error (code and message).
+pub fn compile_selector(sel: &str) -> Result<Engine, String> {
+    let mut e = Engine::new();
+    let text = format!(
+        "- rule: {SELECTOR_RULE}\n  desc: selector\n  condition: {}\n  output: selector\n  priority: INFO\n",
+        yaml_scalar(sel, false)
+    );
+    let res = e.load("--about", &text);
+    if res.errors.is_empty() && e.rule(SELECTOR_RULE).is_some() {
+        Ok(e)
+    } else {
+        Err(res
+            .errors
+            .first()
+            .map(|d| format!("{}: {}", d.code.name(), d.message))
+            .unwrap_or_default())
+    }
+}
+
 /// Splits a question from a YAML block pasted after it.
 pub fn split_pasted(q: &str) -> (&str, Option<String>) {
     let mut offset = 0;
@@ -162,8 +209,9 @@ struct Subject {
 
 struct Ctx<'a> {
     a: &'a Assistant<'a>,
+    st: &'a Stored<'a>,
     lang: Lang,
-    engine: Engine,
+    engine: std::borrow::Cow<'a, Engine>,
     alerts: Vec<Alert>,
     reports: Option<Vec<ClusterReport>>,
     diags: Vec<Diag>,
@@ -173,6 +221,12 @@ struct Ctx<'a> {
 impl Assistant<'_> {
     /// Answers a question. Never fails: problems are diagnostics in the answer.
     pub fn ask(&self, q: &Question<'_>) -> Answer {
+        self.ask_stored(q, &Stored::default())
+    }
+
+    /// [`Assistant::ask`] with what a store gives ([`Stored`]): the same intents, the same
+    /// answers, from the subject the store picked, its decisions, history and counts.
+    pub fn ask_stored(&self, q: &Question<'_>, st: &Stored<'_>) -> Answer {
         let (question, pasted) = split_pasted(q.text);
         let lang = q.lang.unwrap_or_else(|| detect_lang(question));
         let (mut intent, _) = recognise(question);
@@ -192,7 +246,11 @@ impl Assistant<'_> {
             evidence: Vec::new(),
             diagnostics: Vec::new(),
         };
-        let engine = match load_rules(self.rules) {
+        let engine = match st.engine {
+            Some(e) => Ok(std::borrow::Cow::Borrowed(e)),
+            None => load_rules(self.rules).map(std::borrow::Cow::Owned),
+        };
+        let engine = match engine {
             Ok(e) => e,
             Err(e) => {
                 answer.diagnostics.push(Diag {
@@ -206,6 +264,7 @@ impl Assistant<'_> {
         let all = alerts(&engine, self.records);
         let mut cx = Ctx {
             a: self,
+            st,
             lang,
             engine,
             alerts: all,
@@ -281,15 +340,15 @@ fn verdict_json(r: &ClusterReport, lang: Lang) -> Json {
     })
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     fn reports(&mut self) -> &[ClusterReport] {
         if self.reports.is_none() {
             let cat = Catalogue::builtin();
-            let hist = History::empty();
+            let empty = History::empty();
             let tr = Triage {
                 engine: &self.engine,
                 catalogue: &cat,
-                history: &hist,
+                history: self.st.decisions.unwrap_or(&empty),
                 lang: self.lang,
                 hostname: self.a.hostname,
             };
@@ -312,6 +371,24 @@ impl Ctx<'_> {
                 "イベントにアラートがありません".into(),
             );
             return None;
+        }
+        if let Some((picked, how)) = &self.st.subject {
+            // Record indices to alert indices.
+            let alerts: Vec<usize> = (0..self.alerts.len())
+                .filter(|&i| picked.contains(&self.alerts[i].index))
+                .collect();
+            if alerts.is_empty() {
+                self.diag(
+                    ASK_SELECTOR_NO_MATCH,
+                    format!("{how}: no alert"),
+                    format!("{how}：アラートがありません"),
+                );
+                return None;
+            }
+            return Some(Subject {
+                alerts,
+                how: how.clone(),
+            });
         }
         let Some(sel) = about.map(str::trim) else {
             return Some(Subject {
@@ -366,36 +443,26 @@ impl Ctx<'_> {
             }
         }
         // A condition, compiled by quell-rules as a rule of its own.
-        let mut e = Engine::new();
-        let text = format!(
-            "- rule: quell-ask selector\n  desc: selector\n  condition: {}\n  output: selector\n  priority: INFO\n",
-            yaml_scalar(sel, false)
-        );
-        let res = e.load("--about", &text);
-        let Some(rule) = e
-            .rule("quell-ask selector")
-            .filter(|_| res.errors.is_empty())
-        else {
-            let why = res
-                .errors
-                .first()
-                .map(|d| format!("{}: {}", d.code.name(), d.message))
-                .unwrap_or_default();
-            self.diag(
-                ASK_SELECTOR_INVALID,
-                format!(
-                    "--about {}: not an alert number, a cluster id or a condition ({})",
-                    quote(sel),
-                    escape(&why)
-                ),
-                format!(
-                    "--about {}：アラート番号・クラスタ ID・条件のいずれでもありません（{}）",
-                    quote(sel),
-                    escape(&why)
-                ),
-            );
-            return None;
+        let e = match compile_selector(sel) {
+            Ok(e) => e,
+            Err(why) => {
+                self.diag(
+                    ASK_SELECTOR_INVALID,
+                    format!(
+                        "--about {}: not an alert number, a cluster id or a condition ({})",
+                        quote(sel),
+                        escape(&why)
+                    ),
+                    format!(
+                        "--about {}：アラート番号・クラスタ ID・条件のいずれでもありません（{}）",
+                        quote(sel),
+                        escape(&why)
+                    ),
+                );
+                return None;
+            }
         };
+        let rule = e.rule(SELECTOR_RULE)?;
         let picked: Vec<usize> = (0..self.alerts.len())
             .filter(|&i| rule.matches(&self.a.records[self.alerts[i].index].event))
             .collect();
@@ -415,6 +482,14 @@ impl Ctx<'_> {
                 format!("{} のアラート", quote(sel)),
             ),
         })
+    }
+
+    /// The past alerts exceptions are verified against: the store's, else the records.
+    fn history(&self) -> &'a [Record] {
+        match &self.st.history {
+            Some((h, _)) => h,
+            None => self.a.records,
+        }
     }
 
     fn record(&self, alert: usize) -> &Record {
@@ -758,7 +833,8 @@ impl Ctx<'_> {
             .iter()
             .map(|&i| self.a.records[i].clone())
             .collect();
-        let vf = match Verifier::new(self.a.rules, &r.rule, &benign, &keep, self.a.records) {
+        let history = self.history();
+        let vf = match Verifier::new(self.a.rules, &r.rule, &benign, &keep, history) {
             Ok(v) => v,
             Err(e) => {
                 self.diag(
@@ -782,10 +858,13 @@ impl Ctx<'_> {
                     "keep: quell's true-positive catalogue ({} events)",
                     keep.len()
                 ),
-                format!(
-                    "history: the {} record(s) the question was asked over",
-                    self.a.records.len()
-                ),
+                match &self.st.history {
+                    Some((_, what)) => format!("history: {what}"),
+                    None => format!(
+                        "history: the {} record(s) the question was asked over",
+                        self.a.records.len()
+                    ),
+                },
                 "generated by quell ask".into(),
             ],
             max_alternatives: 0,
@@ -922,7 +1001,7 @@ impl Ctx<'_> {
             yaml,
             &benign,
             &keep,
-            self.a.records,
+            self.history(),
         ) {
             Ok(r) => r,
             Err(e) => {
@@ -996,22 +1075,29 @@ impl Ctx<'_> {
 
     fn top_rules(&mut self) -> String {
         let lang = self.lang;
-        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for a in &self.alerts {
-            *counts.entry(a.rule.as_str()).or_default() += 1;
-        }
-        let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let (v, total): (Vec<(String, u64)>, u64) = match &self.st.rule_counts {
+            Some((v, total)) => (v.clone(), *total),
+            None => {
+                let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+                for a in &self.alerts {
+                    *counts.entry(a.rule.as_str()).or_default() += 1;
+                }
+                let mut v: Vec<(String, u64)> = counts
+                    .into_iter()
+                    .map(|(r, n)| (r.to_string(), n))
+                    .collect();
+                v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                (v, self.alerts.len() as u64)
+            }
+        };
         let mut s = t(
             lang,
             format!(
-                "{} alert(s) of {} rule(s) in the events; most first:\n",
-                self.alerts.len(),
+                "{total} alert(s) of {} rule(s) in the events; most first:\n",
                 v.len()
             ),
             format!(
-                "イベント中のアラート {} 件（{} ルール）、多い順：\n",
-                self.alerts.len(),
+                "イベント中のアラート {total} 件（{} ルール）、多い順：\n",
                 v.len()
             ),
         );
@@ -1065,7 +1151,10 @@ impl Ctx<'_> {
                 ),
             );
         };
-        let n = self.alerts.iter().filter(|a| a.rule == name).count();
+        let n = match &self.st.rule_counts {
+            Some((v, _)) => v.iter().find(|(r, _)| *r == name).map_or(0, |(_, n)| *n),
+            None => self.alerts.iter().filter(|a| a.rule == name).count() as u64,
+        };
         self.evidence.push(Evidence {
             kind: "rule",
             line: None,

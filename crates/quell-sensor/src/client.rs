@@ -204,19 +204,32 @@ impl Client {
         self.finish(r).map(|_| ())
     }
 
-    /// `POST /api/v1/sensors`: the heartbeat.
-    pub fn post_heartbeat(&self, report: &Json, timeout: Duration) -> Result<(), ClientError> {
-        let body = serde_json::to_vec(report).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    /// `POST` of a JSON body to `path` (`/api/v1/...`): the answer's body.
+    fn post_json(&self, path: &str, body: &Json, timeout: Duration) -> Result<String, ClientError> {
+        let body = serde_json::to_vec(body).map_err(|e| ClientError::Protocol(e.to_string()))?;
         let r = self
             .agent
-            .post(format!("{}/api/v1/sensors", self.base))
+            .post(format!("{}{path}", self.base))
             .config()
             .timeout_global(Some(timeout))
             .build()
             .header("Authorization", &self.auth)
             .header("Content-Type", "application/json")
             .send(&body[..]);
-        self.finish(r).map(|_| ())
+        self.finish(r).map(|(_, text)| text)
+    }
+
+    /// `POST /api/v1/sensors`: the heartbeat.
+    pub fn post_heartbeat(&self, report: &Json, timeout: Duration) -> Result<(), ClientError> {
+        self.post_json("/api/v1/sensors", report, timeout)
+            .map(|_| ())
+    }
+
+    /// `POST /api/v1/assistant` (`quell ask --server`): the question's body
+    /// (`{question, about?, lang?}`) → the answer's JSON, waiting at most `timeout`.
+    pub fn post_assistant(&self, body: &Json, timeout: Duration) -> Result<Json, ClientError> {
+        let text = self.post_json("/api/v1/assistant", body, timeout)?;
+        serde_json::from_str(&text).map_err(|e| ClientError::Protocol(format!("the answer: {e}")))
     }
 
     /// `GET /api/v1/rulesets/active?after=REV&wait=SECS`: the active rule set if its

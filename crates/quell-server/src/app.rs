@@ -165,6 +165,8 @@ pub(crate) struct AppState {
     pub(crate) sessions: crate::session::Sessions,
     /// The inbox's verdicts, cached (crate::console).
     pub(crate) verdicts: crate::console::Verdicts,
+    /// The assistant's exception answers, cached (crate::assistant).
+    pub(crate) answers: crate::assistant::Answers,
 }
 
 /// An error answer: a status and a JSON body `{"error": message}`.
@@ -294,6 +296,7 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
         rules: crate::rules::Rules::default(),
         sessions: crate::session::Sessions::default(),
         verdicts: crate::console::Verdicts::default(),
+        answers: crate::assistant::Answers::default(),
     });
     let b = Builder {
         state: state.clone(),
@@ -440,6 +443,12 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
             "/api/v1/tune",
             Access::Admin,
             post_route(crate::tune::post_tune),
+        )
+        .add(
+            Method::POST,
+            "/api/v1/assistant",
+            Access::Read,
+            post_route(crate::assistant::post_assistant),
         )
         .add(
             Method::POST,

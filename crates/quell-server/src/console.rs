@@ -160,6 +160,27 @@ impl Judging {
     }
 }
 
+/// What triage judges with now, for the assistant: the rules and the decisions as
+/// history (built once per state of the decisions and rules, as the inbox's verdicts use
+/// them), with the decisions' mark and the rule-set revision they are valid for.
+pub(crate) struct JudgingNow {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) history: Arc<History>,
+    pub(crate) mark: i64,
+    pub(crate) revision: Option<(i64, usize)>,
+}
+
+/// [`JudgingNow`] of the store's state.
+pub(crate) async fn judging_now(state: &Shared) -> Result<JudgingNow, ApiError> {
+    let j = Judging::now(state, Lang::En).await?;
+    Ok(JudgingNow {
+        engine: j.engine,
+        history: j.history,
+        mark: j.mark,
+        revision: j.revision,
+    })
+}
+
 /// One alert's triage (with its context, the decisions as history built once per state of
 /// the decisions and rules) and its lineage, for `GET /api/v1/alerts/{id}`.
 pub(crate) async fn triage_one(

@@ -8,6 +8,7 @@
 //! - [`console`]: the console's data: the inbox of behaviour clusters with verdicts and
 //!   trends, an alert's process lineage and its session's timeline;
 //! - [`judge`]: quell-triage's verdict on one stored alert, in English or Japanese;
+//! - [`assistant`]: `POST /api/v1/assistant`: quell ask's questions about stored alerts;
 //! - [`metrics`]: Prometheus text at `/metrics`;
 //! - [`openapi`]: the OpenAPI document at `/api/v1/openapi.json`;
 //! - [`sensors`]: quell sensors' batches (alerts with event context), heartbeats, and
@@ -25,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod assistant;
 pub mod console;
 pub mod ingest;
 pub mod judge;

@@ -414,6 +414,22 @@ pub fn document() -> Json {
                     "422": error_response("No exception passes verification (the reason is said).")
                 }))
             }},
+            "/api/v1/assistant": {"post": {
+                "summary": "A question in English or Japanese about stored alerts (is this likely a false positive, why did this rule fire, what happened in this session, write an exception, what would it silence, is this exception right, what to check next, what does rule R detect, which rules alert most), answered by quell's deterministic assistant (`quell ask`) from triage with the stored decisions, the rule's stored history (as `/api/v1/tune` reads it) and the store's counts per rule. An unrecognised question gets the list of what can be answered. A proposed exception is shown, never applied. Body: `{\"question\": \"...\", \"about\": {\"alert_id\": N} | {\"cluster_id\": N} | {\"filter\": \"condition\"}, \"lang\": \"en\"|\"ja\"}` (`about` omitted: the newest stored alert; a filter is matched against the newest 1000 alerts; a cluster's newest 50 alerts are read).",
+                "x-quell-roles": roles(&["admin", "viewer"]),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["question"], "properties": {
+                    "question": {"type": "string", "description": "The question; an exception block pasted after it (from a line starting with `- rule:` or a code fence) is checked."},
+                    "about": {"type": "object", "properties": {
+                        "alert_id": {"type": "integer"}, "cluster_id": {"type": "integer"},
+                        "filter": {"type": "string", "description": "A condition compiled by quell-rules, e.g. `proc.cmdline=\"rm /var/log/dpkg.log\"`."}}},
+                    "lang": {"type": "string", "enum": ["en", "ja"]}}}}}},
+                "responses": with_auth(json!({
+                    "200": {"description": "`quell ask --json`'s answer: `{intent, lang, answer, verdict, exception: {yaml, verification, legacy_yaml, legacy_verification}, check, evidence: [{kind, line, text}], diagnostics: [{code, message}]}` (`line`: the stored alert's id).", "content": {"application/json": {}}},
+                    "400": error_response("Malformed body, an empty question, several `about`s, or a filter that does not compile."),
+                    "404": error_response("No such alert or cluster."),
+                    "413": error_response("Body over 64 KiB.")
+                }))
+            }},
             "/api/v1/tune/check": {"post": {
                 "summary": "An exception block written elsewhere → every problem with its fix, its verification against the active rules and the stored history of the rules it names, and a corrected, verified block when one can be inferred (`quell tune --check`). Body: `{\"yaml\": \"...\", \"name\": \"file name\", \"alert_ids\": [..], \"cluster_ids\": [..]}` (benign alerts optional).",
                 "x-quell-roles": roles(&["admin", "viewer"]),

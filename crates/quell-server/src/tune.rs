@@ -57,7 +57,7 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 /// The active rule set's files in effect (else `quell serve -r`'s), in load order.
-async fn rules_files(state: &Shared) -> Result<Vec<RulesFile>, ApiError> {
+pub(crate) async fn rules_files(state: &Shared) -> Result<Vec<RulesFile>, ApiError> {
     Ok(match state.rules.active(&state.store, false).await? {
         Some(a) => a
             .effect
@@ -139,16 +139,16 @@ fn record(raw: &str, line: usize, what: &str) -> Option<Record> {
 }
 
 /// What the history holds.
-struct HistoryRead {
-    records: Vec<Record>,
-    alerts_read: usize,
-    decided: usize,
-    truncated: bool,
+pub(crate) struct HistoryRead {
+    pub(crate) records: Vec<Record>,
+    pub(crate) alerts_read: usize,
+    pub(crate) decided: usize,
+    pub(crate) truncated: bool,
 }
 
 /// The newest [`HISTORY_LIMIT`] stored alerts of `rule`, each with people's decision
 /// (from [`quell_store::Store::decisions_as_history`]) as `quell.decision`.
-async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, ApiError> {
+pub(crate) async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, ApiError> {
     let decided_lines = state.store.decisions_as_history().await?;
     // Decided alerts by (rule, time), compared as JSON without the decision.
     let mut decided: HashMap<(String, String), Vec<(Json, String)>> = HashMap::new();
@@ -219,6 +219,24 @@ async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, ApiError> {
         decided: with_decision,
         truncated,
     })
+}
+
+/// The rules an exception block names (`- rule:` items), in order, once each.
+pub(crate) fn rules_named(yaml: &str) -> Vec<String> {
+    let mut rules_named = Vec::new();
+    if let Ok(Some(doc)) = quell_rules::yaml::parse("exception.yaml", yaml) {
+        for item in doc.as_seq().unwrap_or_default() {
+            if let Some(r) = item
+                .get("rule")
+                .and_then(quell_rules::yaml::Node::as_scalar)
+            {
+                if !rules_named.iter().any(|x: &String| x == r) {
+                    rules_named.push(r.to_string());
+                }
+            }
+        }
+    }
+    rules_named
 }
 
 fn history_json(h: &HistoryRead, rule: &str) -> Json {
@@ -387,19 +405,7 @@ pub(crate) async fn post_check(
         .filter_map(|(i, a)| record(&a.raw, i + 1, "benign"))
         .collect();
     // The history of the rules the block names: read per rule named in the block.
-    let mut rules_named = Vec::new();
-    if let Ok(Some(doc)) = quell_rules::yaml::parse("exception.yaml", &b.yaml) {
-        for item in doc.as_seq().unwrap_or_default() {
-            if let Some(r) = item
-                .get("rule")
-                .and_then(quell_rules::yaml::Node::as_scalar)
-            {
-                if !rules_named.iter().any(|x: &String| x == r) {
-                    rules_named.push(r.to_string());
-                }
-            }
-        }
-    }
+    let rules_named = rules_named(&b.yaml);
     let mut records = Vec::new();
     let mut read = Vec::new();
     for r in rules_named.iter().take(20) {

@@ -279,6 +279,31 @@ impl Store {
         }
     }
 
+    /// Alerts stored per rule, most first (then by rule name), read from the clusters'
+    /// counts (kept at ingest and by retention): a query over the clusters, not a scan of
+    /// the alerts. Rules without a stored alert are left out.
+    pub async fn rule_counts(&self) -> Result<Vec<(String, u64)>> {
+        const SQL: &str = "SELECT rule, sum(count) AS n FROM clusters GROUP BY rule \
+                           HAVING sum(count) > 0 ORDER BY n DESC, rule";
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                s.read(|c| {
+                    let mut st = c.prepare_cached(SQL)?;
+                    let rows =
+                        st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+                    let mut out = Vec::new();
+                    for row in rows {
+                        let (rule, n) = row?;
+                        out.push((rule, u64::try_from(n).unwrap_or(0)));
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            Backend::Postgres(p) => p.rule_counts(SQL).await,
+        }
+    }
+
     /// A number that changes whenever a decision is recorded (the newest decision's id; 0
     /// before any): a cache of verdicts that read the decisions as history is valid while
     /// it stays the same.

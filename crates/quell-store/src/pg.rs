@@ -528,6 +528,17 @@ impl Pg {
         inbox(&c, q, self.scan_budget).await.map_err(Error::from)
     }
 
+    pub(crate) async fn rule_counts(&self, sql: &str) -> Result<Vec<(String, u64)>> {
+        let c = self.client().await?;
+        // `sum` of a bigint is numeric in PostgreSQL: cast back to int8.
+        let sql = sql.replace("sum(count) AS n", "sum(count)::int8 AS n");
+        let rows = c.query(&sql, &[]).await.map_err(|e| pg_error(&e))?;
+        // Rules are bytes here (ordered bytewise, as SQLite's text).
+        rows.iter()
+            .map(|r| Ok((text(r, 0)?, un(r.get(1)))))
+            .collect()
+    }
+
     pub(crate) async fn decisions_mark(&self) -> Result<i64> {
         let c = self.client().await?;
         let row = c

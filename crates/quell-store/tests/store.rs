@@ -883,3 +883,47 @@ async fn behaviour_clusters_and_the_inbox(db: &TestDb) {
     ));
     store.close().await.unwrap();
 }
+
+on_both!(
+    rule_counts_sum_the_clusters,
+    2,
+    rule_counts_sum_the_clusters
+);
+/// Alerts per rule, most first, summed over the rule's clusters (hosts, images); a
+/// duplicate is not counted, and alerts expired by retention no longer are.
+async fn rule_counts_sum_the_clusters(db: &TestDb) {
+    let store = open(db).await;
+    assert!(store.rule_counts().await.unwrap().is_empty());
+    // An alert of 2024-01-02 (the helper's are of 2024-01-01).
+    let next_day = |raw: String| {
+        let mut v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        v["time"] = json!("2024-01-02T00:00:01.000000000Z");
+        NewAlert::new(v.to_string())
+    };
+    let batch = vec![
+        NewAlert::new(alert("Shell", "h1", Some("nginx"), 1, "sh -c id")),
+        NewAlert::new(alert("Write", "h1", Some("nginx"), 2, "dd")),
+        next_day(alert("Shell", "h2", None, 3, "bash")),
+        next_day(alert("Shell", "h1", Some("nginx"), 4, "sh -c ls")),
+        next_day(alert("Write", "h3", None, 5, "dd")),
+        next_day(alert("Apt", "h3", None, 6, "apt")),
+    ];
+    store.ingest("s1", batch.clone()).await.unwrap();
+    store.ingest("s1", batch[..2].to_vec()).await.unwrap();
+    let want = |v: &[(&str, u64)]| -> Vec<(String, u64)> {
+        v.iter().map(|(r, n)| (r.to_string(), *n)).collect()
+    };
+    assert_eq!(
+        store.rule_counts().await.unwrap(),
+        want(&[("Shell", 3), ("Write", 2), ("Apt", 1)])
+    );
+    // Retention drops 2024-01-01 (the first Shell and the first Write).
+    store
+        .expire_before(1_704_153_600_000_000_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.rule_counts().await.unwrap(),
+        want(&[("Shell", 2), ("Apt", 1), ("Write", 1)])
+    );
+}

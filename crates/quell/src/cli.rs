@@ -285,10 +285,24 @@ pub enum Command {
         #[command(flatten)]
         rules: RulesOpts,
         /// The events or Falco JSON alerts the question is about.
-        #[arg(long, value_name = "FILE")]
-        events: PathBuf,
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "server",
+            conflicts_with = "server"
+        )]
+        events: Option<PathBuf>,
+        /// Ask the `quell serve` at URL about its stored alerts instead (`POST
+        /// /api/v1/assistant`, an admin or viewer token).
+        #[arg(long, value_name = "URL", requires = "token_file")]
+        server: Option<String>,
+        /// A file holding the token for --server (`quell token new --role viewer`).
+        #[arg(long, value_name = "FILE", requires = "server")]
+        token_file: Option<PathBuf>,
         /// What the question is about: an alert number (1-based, in file order), a cluster
         /// id, or a condition such as `proc.cmdline="rm /var/log/dpkg.log"`. Default: the first alert.
+        /// With --server: a stored alert's id, `cluster:ID` (a stored cluster), or a
+        /// condition (matched against the newest 1000 stored alerts); default: the newest alert.
         #[arg(long, value_name = "SELECTOR")]
         about: Option<String>,
         /// Language of the answer (default: the question's).
@@ -527,23 +541,38 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Ask {
             rules,
             events,
+            server,
+            token_file,
             about,
             lang,
             json,
             input,
             llm,
             question,
-        } => cmd::ask::run(
-            &rules.rules,
-            rules.default_rules,
-            &events,
-            about.as_deref(),
-            lang.map(Into::into),
-            json,
-            &input,
-            &llm,
-            &question,
-        ),
+        } => match (server, token_file, events) {
+            (Some(_), Some(_), _) if llm.llm_url.is_some() => anyhow::bail!(
+                "--llm-url applies to --events; with --server, the server's own model answers (quell serve --llm-url)"
+            ),
+            (Some(server), Some(token_file), _) => cmd::ask::run_server(
+                &server,
+                &token_file,
+                about.as_deref(),
+                lang.map(Into::into),
+                json,
+                &question,
+            ),
+            (_, _, events) => cmd::ask::run(
+                &rules.rules,
+                rules.default_rules,
+                &events.unwrap_or_default(),
+                about.as_deref(),
+                lang.map(Into::into),
+                json,
+                &input,
+                &llm,
+                &question,
+            ),
+        },
         Command::Tune {
             rules,
             rule,

@@ -169,8 +169,43 @@ const jaEditor: Record<keyof typeof enEditor, string> = {
 };
 // ---- end of the rules editor and sensors block ----
 
+// ---- the assistant panel (issue 15, helper assistapi): its own block, spread into en and ja ----
+const enAssistant = {
+  'ask.title': 'Ask quell',
+  'ask.help': 'In English or Japanese, about this alert. Answered from quell\'s own results (triage, tune, the rules), never invented; nothing is applied from here.',
+  'ask.placeholder': 'A question (Ctrl-Enter sends)',
+  'ask.send': 'Ask',
+  'ask.working': 'Answering…',
+  'ask.verdict': 'quell\'s verdict: {text} (score {score})',
+  'ask.exception': 'Proposed exception (verified)',
+  'ask.to_tune': 'Open it in the tune view (review, edit, apply)',
+  'ask.evidence': 'Evidence ({n})',
+  'ask.q.fp': 'Is this likely a false positive?',
+  'ask.q.exception': 'Write an exception so that this no longer alerts',
+  'ask.q.why': 'Why did this rule fire?',
+  'ask.q.next': 'What should I check next?',
+} as const;
+
+const jaAssistant: Record<keyof typeof enAssistant, string> = {
+  'ask.title': 'quell に質問',
+  'ask.help': 'このアラートについて日本語または英語で質問できます。quell 自身の結果（トリアージ・チューニング・ルール）から答え、推測はしません。ここから何かが適用されることはありません。',
+  'ask.placeholder': '質問（Ctrl-Enter で送信）',
+  'ask.send': '質問する',
+  'ask.working': '回答中…',
+  'ask.verdict': 'quell の判定：{text}（スコア {score}）',
+  'ask.exception': '提案された例外（検証済み）',
+  'ask.to_tune': 'チューニング画面で開く（確認・編集・適用）',
+  'ask.evidence': '根拠（{n} 件）',
+  'ask.q.fp': 'このイベントは誤検知の可能性が高いですか？',
+  'ask.q.exception': 'これがアラートにならないように例外を書いて',
+  'ask.q.why': 'なぜこのルールが発火した？',
+  'ask.q.next': '次に何を確認すべき？',
+};
+// ---- end of the assistant block ----
+
 const en = {
   ...enEditor,
+  ...enAssistant,
   'app.title': 'quell',
   'nav.inbox': 'Inbox',
   'nav.rules': 'Rules',
@@ -335,6 +370,7 @@ export type Key = keyof typeof en;
 
 const ja: Record<Key, string> = {
   ...jaEditor,
+  ...jaAssistant,
   'app.title': 'quell',
   'nav.inbox': '受信箱',
   'nav.rules': 'ルール',

@@ -247,3 +247,35 @@ pub fn alert(rule: &str, n: u64) -> Json {
         "time": quell_rules::output::falco_time(1_785_501_296_000_000_000 + n)
     })
 }
+
+mod seed;
+#[allow(unused_imports)]
+pub use seed::*;
+
+pub fn post_sensor_batch(s: &Server, lines: &[String]) -> Json {
+    let body = lines.join("\n");
+    let r = s.post(
+        "/api/v1/alerts",
+        "application/x-quell-sensor+jsonl",
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+pub fn inbox(s: &Server, query: &str) -> Json {
+    let r = s.get(&format!("/api/v1/inbox?{query}"), &s.viewer);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+/// The alert id of the (only) stored alert whose command line is `cmd`.
+pub fn alert_with_cmd(s: &Server, rule: &str, cmd: &str) -> Json {
+    let found: Vec<Json> = s
+        .alerts_of(rule)
+        .into_iter()
+        .filter(|a| a["alert"]["output_fields"]["proc.cmdline"] == cmd)
+        .collect();
+    assert_eq!(found.len(), 1, "{cmd}: {found:#?}");
+    found[0].clone()
+}

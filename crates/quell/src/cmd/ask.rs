@@ -52,31 +52,81 @@ pub fn run(
     if let Some(f) = model.as_ref().and_then(|m| m.fallback.as_ref()) {
         crate::note!("quell ask: {}: {}", f.code, escape(&f.reason));
     }
+    let value = match model {
+        Some(model) => serde_json::to_value(quell_assist::model::ModelAnswer { answer, model })?,
+        None => serde_json::to_value(&answer)?,
+    };
+    render(&value, json)
+}
+
+/// Runs `quell ask --server URL --token-file F`: the question to the server's
+/// `POST /api/v1/assistant` (through quell-sensor's client, as `quell run --server`),
+/// rendered as the file path's answer is.
+pub fn run_server(
+    server: &str,
+    token_file: &Path,
+    about: Option<&str>,
+    lang: Option<Lang>,
+    json: bool,
+    question: &str,
+) -> Result<ExitCode> {
+    let token = crate::ruleset::read(token_file)?;
+    let client = quell_sensor::Client::new(server, &token, None)?;
+    let mut body = serde_json::json!({ "question": question });
+    if let Some(a) = about.map(str::trim) {
+        body["about"] = if let Ok(id) = a.parse::<i64>() {
+            serde_json::json!({ "alert_id": id })
+        } else if let Some(id) = a
+            .strip_prefix("cluster:")
+            .and_then(|c| c.trim().parse::<i64>().ok())
+        {
+            serde_json::json!({ "cluster_id": id })
+        } else {
+            serde_json::json!({ "filter": a })
+        };
+    }
+    if let Some(l) = lang {
+        body["lang"] = serde_json::json!(match l {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        });
+    }
+    let answer = client
+        .post_assistant(&body, std::time::Duration::from_secs(120))
+        .map_err(|e| anyhow::anyhow!("{}: {}", escape(server), escape(&e.to_string())))?;
+    render(&answer, json)
+}
+
+/// Prints an answer (`quell_assist::Answer` as JSON, from this process or a server): the
+/// JSON itself, or its text with the diagnostics on stderr. Exit 1 with diagnostics, or
+/// when a pasted exception has problems (as `quell tune --check`).
+fn render(answer: &serde_json::Value, json: bool) -> Result<ExitCode> {
     let mut out = Out::new();
     if json {
-        let j = match model {
-            Some(model) => serde_json::to_string(&quell_assist::model::ModelAnswer {
-                answer: answer.clone(),
-                model,
-            })?,
-            None => serde_json::to_string(&answer)?,
-        };
-        writeln!(out, "{j}")?;
+        writeln!(out, "{}", serde_json::to_string(answer)?)?;
     } else {
         // The answer's untrusted parts are escaped by quell-assist; its layout (newlines)
         // is its own. Diagnostics go to stderr with their codes.
-        write!(out, "{}", answer.answer)?;
-        if !answer.answer.ends_with('\n') {
+        let text = answer["answer"].as_str().unwrap_or_default();
+        write!(out, "{text}")?;
+        if !text.ends_with('\n') {
             writeln!(out)?;
         }
     }
     out.flush()?;
-    for d in &answer.diagnostics {
-        crate::note!("quell ask: {}: {}", d.code, escape(&d.message));
+    let diagnostics = answer["diagnostics"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
+    for d in diagnostics {
+        crate::note!(
+            "quell ask: {}: {}",
+            escape(d["code"].as_str().unwrap_or_default()),
+            escape(d["message"].as_str().unwrap_or_default())
+        );
     }
     // A pasted exception with problems fails as `quell tune --check` does.
-    let check_failed = answer.check.as_ref().is_some_and(|c| !c.ok);
-    Ok(if answer.diagnostics.is_empty() && !check_failed {
+    let check_failed = answer["check"]["ok"] == serde_json::json!(false);
+    Ok(if diagnostics.is_empty() && !check_failed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

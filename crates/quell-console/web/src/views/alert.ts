@@ -1,11 +1,13 @@
 // Alert detail (#/alerts/ID[?cluster=C]): every field, the process lineage as a tree, the
 // session's timeline around the alert, the verdict with each reason and its weight, what to
-// confirm, and the decision buttons; "propose exception" leads to the tune view.
+// confirm, the decision buttons, and the assistant panel (views/assistant.ts); "propose
+// exception" leads to the tune view.
 
 import type { Ctx, Params } from '../main';
 import { ApiError, query } from '../api';
 import { h, mount, fmtTime, str } from '../dom';
 import { verdictLabel } from './inbox';
+import { assistantPanel } from './assistant';
 
 interface Reason {
   signal: string;
@@ -216,6 +218,9 @@ export async function render(el: HTMLElement, params: Params, ctx: Ctx): Promise
         timelineCard),
       h('div', null,
         decideCard,
+        // The assistant beside the detail: about this alert, or its cluster when opened
+        // from the inbox's cluster row.
+        assistantPanel(ctx, params.cluster ? { cluster_id: a.cluster_id } : { alert_id: a.id }),
         h('section', { class: 'card', id: 'fields' },
           h('h2', null, t('alert.fields')),
           fieldsTable(stored),

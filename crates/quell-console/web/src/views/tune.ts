@@ -17,7 +17,7 @@ interface BlastCluster {
   examples: string[];
 }
 
-interface Verification {
+export interface Verification {
   loads: boolean;
   errors: string[];
   warnings: string[];
