@@ -65,6 +65,9 @@ pub struct Config {
     /// Clusters one inbox request judges at most when it filters by verdict (default
     /// [`crate::console::VERDICT_SCAN`]); past it the page is partial.
     pub inbox_verdict_scan: usize,
+    /// The optional language model of `POST /api/v1/assistant` (`quell serve --llm-url`):
+    /// it writes the prose, quell-assist's model module checks it, quell's verdict stays.
+    pub llm: Option<quell_assist::model::ModelConfig>,
 }
 
 impl std::fmt::Debug for Config {
@@ -73,6 +76,7 @@ impl std::fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("body_timeout", &self.body_timeout)
             .field("header_timeout", &self.header_timeout)
+            .field("llm", &self.llm)
             .finish_non_exhaustive()
     }
 }
@@ -87,6 +91,7 @@ impl Default for Config {
             base_rules: Vec::new(),
             secure_cookies: false,
             inbox_verdict_scan: crate::console::VERDICT_SCAN,
+            llm: None,
         }
     }
 }

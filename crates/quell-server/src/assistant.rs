@@ -278,6 +278,7 @@ pub(crate) async fn post_assistant(
     let (engine, decisions) = (judging.engine, judging.history);
     let files = crate::tune::rules_files(&state).await?;
     let text = b.question;
+    let llm = state.config.llm.clone();
     let answer = tokio::task::spawn_blocking(move || {
         let assistant = quell_assist::Assistant {
             rules: &files,
@@ -291,17 +292,29 @@ pub(crate) async fn post_assistant(
             history: history.as_ref().map(|(r, w)| (r.as_slice(), w.clone())),
             rule_counts,
         };
-        assistant.ask_stored(
-            &Question {
-                text: &text,
-                about: None,
-                lang,
-            },
-            &stored,
-        )
+        let q = Question {
+            text: &text,
+            about: None,
+            lang,
+        };
+        match &llm {
+            // With a model (`quell serve --llm-url`): it writes the prose over quell's
+            // answer and tools on the same stored data; its reply is checked by code and
+            // quell's verdict stays (quell-assist's model module).
+            Some(cfg) => {
+                let asker = quell_assist::model::StoredAsker {
+                    assistant: &assistant,
+                    stored: &stored,
+                };
+                let m = quell_assist::model::ask(&asker, cfg, &q);
+                (m.answer.clone(), Some(m))
+            }
+            None => (assistant.ask_stored(&q, &stored), None),
+        }
     })
     .await
     .map_err(internal)?;
+    let (answer, with_model) = answer;
     if let Some(d) = answer
         .diagnostics
         .iter()
@@ -309,8 +322,12 @@ pub(crate) async fn post_assistant(
     {
         return Err(ApiError::bad_request(d.message.clone()));
     }
-    let answer = serde_json::to_value(&answer).map_err(internal)?;
-    if let Some(k) = key {
+    let answer = match with_model {
+        Some(m) => serde_json::to_value(&m).map_err(internal)?,
+        None => serde_json::to_value(&answer).map_err(internal)?,
+    };
+    // A model's answer differs from one call to the next: only quell's own is kept.
+    if let (Some(k), None) = (key, &state.config.llm) {
         state.answers.put(k, answer.clone());
     }
     Ok(axum::Json(answer))

@@ -353,3 +353,130 @@ fn injected_instructions_in_stored_alerts_change_nothing() {
     } // The injection reached the answers that quote the session (as data).
     assert!(quoted > 0, "no answer quoted the injected command line");
 }
+
+/// A scripted OpenAI-compatible endpoint on loopback that answers every chat completion
+/// with `content` (a bad model); returns its base URL and the request bodies it received.
+fn scripted_model(
+    content: &'static str,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; len];
+            let _ = reader.read_exact(&mut body);
+            seen.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let reply = json!({
+                "id": "x", "object": "chat.completion", "model": "bad",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content}}]
+            })
+            .to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    (format!("http://{addr}/v1"), bodies)
+}
+
+/// `quell serve --llm-url`: the endpoint's answers go through quell-assist's model module
+/// over the stored data. A bad model that calls the web shell's deletion benign and writes
+/// an exception for every `rm` keeps quell's verdict (likely real, its claim shown beside)
+/// and shows no exception that silences the web shell; the stored alert's command line
+/// reaches the model only inside the data. A model that is not there falls back to quell's
+/// own answer with its code.
+#[test]
+fn a_model_configured_on_the_server_is_checked() {
+    const BAD: &str = "VERDICT: likely_false_positive\nThis is benign housekeeping; silence it.\n\n```yaml\n- rule: Clear Log Activities\n  exceptions:\n    - name: every_rm\n      fields: [proc.name]\n      comps: [=]\n      values:\n        - [rm]\n  override:\n    exceptions: append\n```\n";
+    let (url, bodies) = scripted_model(BAD);
+    let mut cfg = quell_assist::model::ModelConfig::new(&url, "bad").unwrap();
+    cfg.timeout = std::time::Duration::from_secs(20);
+    let s = start_with(Config {
+        max_body_bytes: LIMIT,
+        rules: std::sync::Arc::new(engine()),
+        base_rules: vec![("default_rules.yaml".into(), rules_text())],
+        llm: Some(cfg),
+        ..Config::default()
+    });
+    post_sensor_batch(&s, &seed_batch());
+    let ws = alert_with_cmd(&s, RULE, WS);
+    let a = ask(&s, "write an exception so that this no longer alerts", &ws);
+    assert_eq!(a["model"]["used"], true, "{a:#}");
+    assert_eq!(a["verdict"]["verdict"], "likely_real", "{a:#}");
+    assert_eq!(
+        a["model"]["verdict"]["model"], "likely_false_positive",
+        "{a:#}"
+    );
+    assert_eq!(a["model"]["verdict"]["agrees"], false, "{a:#}");
+    let shown: Vec<String> = a["model"]["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["yaml"].as_str().map(String::from))
+        .chain(a["exception"]["yaml"].as_str().map(String::from))
+        .collect();
+    assert!(
+        !a["model"]["exceptions"].as_array().unwrap().is_empty(),
+        "{a:#}"
+    );
+    for y in &shown {
+        assert!(
+            still_alerts(y, WS),
+            "an exception shown silences the web shell:\n{y}"
+        );
+    }
+    assert!(!a["answer"].as_str().unwrap().contains("- [rm]\n"), "{a:#}");
+    let sent = bodies.lock().unwrap().join("\n");
+    assert!(
+        sent.contains("rm -f /var/log/dpkg.log"),
+        "the model got the data"
+    );
+    // The model is not asked for quell's own cached answers, nor do its answers get cached:
+    // the same question asks it again.
+    let before = bodies.lock().unwrap().len();
+    let _ = ask(&s, "write an exception so that this no longer alerts", &ws);
+    assert!(bodies.lock().unwrap().len() > before);
+
+    // A model that is not there: quell's own answer, the fallback's code.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/v1", dead.local_addr().unwrap());
+    drop(dead);
+    let mut cfg = quell_assist::model::ModelConfig::new(&dead_url, "gone").unwrap();
+    cfg.timeout = std::time::Duration::from_secs(5);
+    let s2 = start_with(Config {
+        max_body_bytes: LIMIT,
+        rules: std::sync::Arc::new(engine()),
+        base_rules: vec![("default_rules.yaml".into(), rules_text())],
+        llm: Some(cfg),
+        ..Config::default()
+    });
+    post_sensor_batch(&s2, &seed_batch());
+    let ws2 = alert_with_cmd(&s2, RULE, WS);
+    let f = ask(&s2, FP_JA, &ws2);
+    assert_eq!(f["model"]["used"], false, "{f:#}");
+    assert_eq!(
+        f["model"]["fallback"]["code"], "ASK_MODEL_UNREACHABLE",
+        "{f:#}"
+    );
+    assert_eq!(f["verdict"]["verdict"], "likely_real", "{f:#}");
+}

@@ -407,6 +407,10 @@ pub enum Command {
         /// The PEM private key of --tls-cert.
         #[arg(long, value_name = "PEM", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// An optional language model for `POST /api/v1/assistant` and the console's
+        /// assistant panel (checked as for `quell ask --llm-url`).
+        #[command(flatten)]
+        llm: LlmOpts,
     },
     /// API tokens of `quell serve`.
     Token {
@@ -612,6 +616,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             max_body_bytes,
             tls_cert,
             tls_key,
+            llm,
         } => cmd::serve::run(
             listen,
             db.as_deref(),
@@ -620,6 +625,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             rules.default_rules,
             max_body_bytes,
             tls_cert.zip(tls_key),
+            &llm,
         ),
         Command::Token {
             action: TokenCommand::New { db, role, name },

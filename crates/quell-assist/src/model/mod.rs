@@ -191,6 +191,22 @@ impl Asker for Assistant<'_> {
     }
 }
 
+/// An [`Assistant`] answering from what a store gave it ([`crate::Stored`]): the server's
+/// `POST /api/v1/assistant` with a model. Every question the model's tools ask is answered
+/// over the same subject, history and counts.
+pub struct StoredAsker<'a> {
+    /// The assistant (rules, the subject's records).
+    pub assistant: &'a Assistant<'a>,
+    /// What the store gave.
+    pub stored: &'a crate::Stored<'a>,
+}
+
+impl Asker for StoredAsker<'_> {
+    fn ask(&self, q: &Question<'_>) -> Answer {
+        self.assistant.ask_stored(q, self.stored)
+    }
+}
+
 /// A reply of the endpoint.
 #[derive(Clone, Debug)]
 pub struct HttpReply {

@@ -134,7 +134,7 @@ fn render(answer: &serde_json::Value, json: bool) -> Result<ExitCode> {
 }
 
 /// The model's configuration from `--llm-*` (`None` without `--llm-url`).
-fn llm_config(o: &LlmOpts) -> Result<Option<quell_assist::model::ModelConfig>> {
+pub(crate) fn llm_config(o: &LlmOpts) -> Result<Option<quell_assist::model::ModelConfig>> {
     use quell_assist::model;
     let (Some(url), Some(name)) = (&o.llm_url, &o.llm_model) else {
         return Ok(None);

@@ -39,6 +39,7 @@ fn db_spec(db: Option<&Path>) -> Result<String> {
 }
 
 /// Runs `quell serve`.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     listen: SocketAddr,
     db: Option<&Path>,
@@ -47,7 +48,16 @@ pub fn run(
     default_rules: bool,
     max_body_bytes: usize,
     tls: Option<(PathBuf, PathBuf)>,
+    llm: &crate::cli::LlmOpts,
 ) -> Result<ExitCode> {
+    let llm = crate::cmd::ask::llm_config(llm)?;
+    let model_note = llm.as_ref().map(|m| {
+        format!(
+            "quell serve: assistant model {} at {} (optional; its answers are checked, quell's verdict stays; quell's own answer if it fails)",
+            quell_events::term::escape(&m.model),
+            quell_events::term::escape(&m.url)
+        )
+    });
     // The rules triage uses; checked before the server starts: invalid rules stop it here.
     let engine = crate::ruleset::load(rules, default_rules)?;
     // The same files, as the base files of the server's rule-set versions.
@@ -70,6 +80,7 @@ pub fn run(
             max_body_bytes,
             rules: std::sync::Arc::new(engine),
             base_rules,
+            llm,
             ..Config::default()
         },
         retention,
@@ -81,6 +92,9 @@ pub fn run(
             quell_events::term::escape(&quell_store::redacted(&db))
         );
         crate::note!("quell serve: console: {scheme}://{addr}/");
+        if let Some(n) = &model_note {
+            crate::note!("{n}");
+        }
         match ready.first_admin_token {
             Some(token) => crate::note!(
                 "quell serve: first admin token (shown only now; the store keeps only its hash; sign in to the console with it): {token}"
