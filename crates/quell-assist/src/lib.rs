@@ -173,11 +173,18 @@ impl Assistant<'_> {
     /// Answers a question. Never fails: problems are diagnostics in the answer.
     pub fn ask(&self, q: &Question<'_>) -> Answer {
         let (question, pasted) = split_pasted(q.text);
-        let lang = q.lang.unwrap_or_else(|| detect_lang(question));
         let (mut intent, _) = recognise(question);
         if intent == Intent::Unknown && pasted.is_some() {
             intent = Intent::CheckException;
         }
+        self.answer(intent, q)
+    }
+
+    /// Answers a question as `intent`, recognition skipped (the MCP server's tools know
+    /// what they ask). Never fails: problems are diagnostics in the answer.
+    pub fn answer(&self, intent: Intent, q: &Question<'_>) -> Answer {
+        let (question, pasted) = split_pasted(q.text);
+        let lang = q.lang.unwrap_or_else(|| detect_lang(question));
         let mut answer = Answer {
             intent,
             lang: match lang {

@@ -280,6 +280,20 @@ pub enum Command {
         /// The question.
         question: String,
     },
+    /// Serve quell's tools to an MCP client (Claude Desktop, an IDE, any assistant) over
+    /// stdin/stdout: validate_rules, replay, triage, explain_alert, search_alerts,
+    /// propose_exception, check_exception, all read-only. Logs go to stderr; stdout is the
+    /// protocol.
+    Mcp {
+        #[command(flatten)]
+        rules: RulesOpts,
+        /// Events or Falco JSON alerts the tools answer about when a call gives no `events`
+        /// of its own (the history and the searchable alerts).
+        #[arg(long, value_name = "FILE")]
+        events: Option<PathBuf>,
+        #[command(flatten)]
+        input: InputOpts,
+    },
     /// Synthesize a verified Falco exception for exactly the events a person judged benign
     /// (never the rest of their cluster); or, with --check, verify an exception written
     /// elsewhere. Exit 1 when every candidate would silence a keep event or a past alert
@@ -518,6 +532,11 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             &input,
             &question,
         ),
+        Command::Mcp {
+            rules,
+            events,
+            input,
+        } => cmd::mcp::run(&rules.rules, rules.default_rules, events.as_deref(), &input),
         Command::Tune {
             rules,
             rule,
