@@ -238,23 +238,35 @@ impl Recorded {
         })
     }
 
-    /// `explain_alert`: why the rule fired (clause by clause) and the verdict.
-    pub fn explain(&self, a: &ExplainArgs) -> Result<Output, ToolError> {
-        signals()?;
-        let lang = lang(a.lang);
-        let sel = a.alert.as_deref();
-        let why = self.ask(Intent::WhyFired, "", sel, lang);
+    /// Why the rule fired on the alert `alert` picks (the first without one): its
+    /// condition clause by clause with the event's values (quell-assist's `why_fired`).
+    pub fn why_fired(
+        &self,
+        alert: Option<&str>,
+        lang: Option<crate::args::LangArg>,
+    ) -> Result<Output, ToolError> {
+        let why = self.ask(Intent::WhyFired, "", alert, self::lang(lang));
         if why.evidence.is_empty() && !why.diagnostics.is_empty() {
             return Err(selector_error("alert", &why));
         }
-        let fp = self.ask(Intent::FalsePositive, "", sel, lang);
         Ok(Output {
-            text: format!("{}\n{}", why.answer.trim_end(), fp.answer.trim_end()),
+            text: why.answer.clone(),
+            json: json!({"answer": why.answer, "evidence": why.evidence, "diagnostics": why.diagnostics}),
+        })
+    }
+
+    /// `explain_alert`: why the rule fired (clause by clause) and the verdict.
+    pub fn explain(&self, a: &ExplainArgs) -> Result<Output, ToolError> {
+        signals()?;
+        let sel = a.alert.as_deref();
+        let why = self.why_fired(sel, a.lang)?;
+        let fp = self.ask(Intent::FalsePositive, "", sel, lang(a.lang));
+        Ok(Output {
+            text: format!("{}\n{}", why.text.trim_end(), fp.answer.trim_end()),
             json: json!({
-                "why_fired": {"answer": why.answer, "evidence": why.evidence},
+                "why_fired": why.json,
                 "verdict": fp.verdict,
                 "reasons": {"answer": fp.answer, "evidence": fp.evidence},
-                "diagnostics": why.diagnostics,
             }),
         })
     }

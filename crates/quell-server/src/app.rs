@@ -65,6 +65,10 @@ pub struct Config {
     /// Clusters one inbox request judges at most when it filters by verdict (default
     /// [`crate::console::VERDICT_SCAN`]); past it the page is partial.
     pub inbox_verdict_scan: usize,
+    /// The `Host` names `/mcp` accepts besides the loopback ones
+    /// ([`crate::mcp::LOOPBACK_HOSTS`]): the server's names as clients reach it
+    /// (`quell serve --mcp-allowed-host`), a name or `name:port`.
+    pub mcp_allowed_hosts: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -87,6 +91,7 @@ impl Default for Config {
             base_rules: Vec::new(),
             secure_cookies: false,
             inbox_verdict_scan: crate::console::VERDICT_SCAN,
+            mcp_allowed_hosts: Vec::new(),
         }
     }
 }
@@ -446,6 +451,13 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
             "/api/v1/tune/check",
             Access::Read,
             post_route(crate::tune::post_check),
+        )
+        // The MCP tools (streamable HTTP: POST, and GET/DELETE answered by rmcp).
+        .add(
+            Method::POST,
+            "/mcp",
+            Access::Read,
+            crate::mcp::route(state.clone()),
         );
     let routes = b.routes;
     // The console's files: public (the page must load before sign-in), not API routes.

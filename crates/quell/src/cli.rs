@@ -383,6 +383,11 @@ pub enum Command {
         /// The PEM private key of --tls-cert.
         #[arg(long, value_name = "PEM", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// A `Host` name `/mcp` accepts besides the loopback names and a non-loopback
+        /// --listen address (against DNS rebinding): the name clients reach the server by,
+        /// `NAME` or `NAME:PORT`. Repeatable.
+        #[arg(long, value_name = "NAME")]
+        mcp_allowed_host: Vec<String>,
     },
     /// API tokens of `quell serve`.
     Token {
@@ -576,6 +581,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             max_body_bytes,
             tls_cert,
             tls_key,
+            mcp_allowed_host,
         } => cmd::serve::run(
             listen,
             db.as_deref(),
@@ -584,6 +590,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             rules.default_rules,
             max_body_bytes,
             tls_cert.zip(tls_key),
+            mcp_allowed_host,
         ),
         Command::Token {
             action: TokenCommand::New { db, role, name },

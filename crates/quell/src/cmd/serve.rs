@@ -39,6 +39,7 @@ fn db_spec(db: Option<&Path>) -> Result<String> {
 }
 
 /// Runs `quell serve`.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     listen: SocketAddr,
     db: Option<&Path>,
@@ -47,7 +48,13 @@ pub fn run(
     default_rules: bool,
     max_body_bytes: usize,
     tls: Option<(PathBuf, PathBuf)>,
+    mut mcp_allowed_hosts: Vec<String>,
 ) -> Result<ExitCode> {
+    // `/mcp` accepts the address the server listens on as a `Host` too, when it is a
+    // specific one (not loopback, named already, nor the unspecified 0.0.0.0 / ::).
+    if !listen.ip().is_loopback() && !listen.ip().is_unspecified() {
+        mcp_allowed_hosts.push(listen.ip().to_string());
+    }
     // The rules triage uses; checked before the server starts: invalid rules stop it here.
     let engine = crate::ruleset::load(rules, default_rules)?;
     // The same files, as the base files of the server's rule-set versions.
@@ -70,6 +77,7 @@ pub fn run(
             max_body_bytes,
             rules: std::sync::Arc::new(engine),
             base_rules,
+            mcp_allowed_hosts,
             ..Config::default()
         },
         retention,
