@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use axum::routing::{any_service, MethodRouter};
+use axum::routing::{on_service, MethodFilter, MethodRouter};
 use quell_events::term::escape;
 use quell_mcp::args::{CheckArgs, ExplainArgs, ProposeArgs, SearchArgs, TriageArgs};
 use quell_mcp::{blocking, clip, Backend, BoxFut, Output, QuellMcp, Recorded, ToolError};
@@ -77,7 +77,14 @@ pub(crate) fn route(state: Shared) -> MethodRouter<Shared> {
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    any_service(service)
+    // POST carries the messages; GET (a server-sent event stream) and DELETE (a session's
+    // end) are answered by rmcp (405 and 202 without sessions).
+    on_service(
+        MethodFilter::POST
+            .or(MethodFilter::GET)
+            .or(MethodFilter::DELETE),
+        service,
+    )
 }
 
 struct StoreBackend {

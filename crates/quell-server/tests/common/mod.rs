@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use quell_rules::engine::Engine;
 use quell_server::Config;
 use quell_store::{NewToken, Role, Store};
 use serde_json::{json, Value as Json};
@@ -246,4 +247,61 @@ pub fn alert(rule: &str, n: u64) -> Json {
         "priority": "Warning", "rule": rule, "source": "syscall", "tags": ["t"],
         "time": quell_rules::output::falco_time(1_785_501_296_000_000_000 + n)
     })
+}
+
+/// The bundled rules (what `quell serve` triages with by default).
+pub fn engine() -> Engine {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../quell/rules/default_rules.yaml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut e = Engine::new();
+    e.load("default_rules.yaml", &text);
+    e
+}
+
+/// The seed story (examples/seed.jsonl) as `quell run --server` sends it: every alert the
+/// bundled rules raise, as Falco JSON with the sensor's event context (process, lineage,
+/// the session's recent process starts, fed by every event before it). Lines of a sensor
+/// batch.
+pub fn seed_batch() -> Vec<String> {
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/seed.jsonl"
+    ))
+    .unwrap();
+    let engine = engine();
+    let records = quell_triage::input::parse_records(&seed, "seed").unwrap();
+    let mut log = quell_sensor::SessionLog::default();
+    let mut lines = Vec::new();
+    for r in &records {
+        // The live event resolves the process itself as ancestor level 0 and its parent as
+        // level 1; a recorded event holds only the levels it wrote.
+        let get = |k: &str| {
+            let plain = match k {
+                "proc.apid[0]" => Some("proc.pid"),
+                "proc.aname[0]" => Some("proc.name"),
+                "proc.aexepath[0]" => Some("proc.exepath"),
+                "proc.acmdline[0]" => Some("proc.cmdline"),
+                "proc.acmdline[1]" => Some("proc.pcmdline"),
+                _ => None,
+            };
+            r.event
+                .get(k)
+                .or_else(|| plain.and_then(|p| r.event.get(p)))
+                .map(quell_rules::Value::borrowed)
+        };
+        let ty = r
+            .event
+            .get("evt.type")
+            .and_then(|v| v.as_str().map(str::to_string));
+        log.observe(ty.as_deref(), &get);
+        for rule in engine.evaluate(&r.event, quell_rules::engine::RuleMatching::All) {
+            let ts = r.event.timestamp_ns().unwrap();
+            let alert = quell_events::FalcoAlert::new(rule, &r.event, ts, "shop-host");
+            lines.push(json!({"alert": alert.to_json(), "context": log.context(&get)}).to_string());
+        }
+    }
+    lines
 }
