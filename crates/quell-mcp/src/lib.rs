@@ -374,7 +374,7 @@ impl QuellMcp {
             other => Err(ToolError::arg(
                 "name",
                 format!(
-                    "there is no tool {:?}: the tools are {}",
+                    "there is no tool `{}`: the tools are {}",
                     clip(other),
                     TOOLS.join(", ")
                 ),

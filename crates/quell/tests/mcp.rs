@@ -326,8 +326,27 @@ async fn hostile(c: &Client, seed: &str) {
     assert!(msg.contains("check_exception"), "{msg}");
     let (arg, _) = tool_error(c, "propose_exception", json!({"alerts": OP})).await;
     assert_eq!(arg, "alerts");
-    let (arg, _) = tool_error(c, "search_alerts", json!({"limit": "all"})).await;
+    let r = call(c, "validate_rules", json!({"yaml": "- rule: \"\u{1b}[2Jx\"\n  condition: evt.type = open\n  append: true\n- rule: y\n  condition: \u{1b}]0;t\u{7}\n", "over_loaded_rules": false})).await;
+    let text = serde_json::to_value(&r.content).unwrap()[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.contains("does not load"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text}"
+    );
+    let (arg, msg) = tool_error(c, "\u{1b}]0;pwned\u{7}", json!({})).await;
+    assert_eq!(arg, "name");
+    assert!(!msg.contains('\u{1b}') && !msg.contains('\u{7}'), "{msg:?}");
+    let (arg, msg) = tool_error(
+        c,
+        "search_alerts",
+        json!({"limit": "\u{1b}[2J\u{1b}]0;x\u{7}"}),
+    )
+    .await;
     assert_eq!(arg, "limit");
+    assert!(!msg.contains('\u{1b}') && !msg.contains('\u{7}'), "{msg:?}");
     let (arg, _) = tool_error(c, "search_alerts", json!({"limit": 100000})).await;
     assert_eq!(arg, "limit");
     let (arg, _) = tool_error(c, "triage", json!({"lang": "fr"})).await;
