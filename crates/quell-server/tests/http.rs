@@ -536,7 +536,7 @@ fn openapi_describes_every_route_the_router_serves() {
         served, documented,
         "the document's operations are the routes served"
     );
-    assert_eq!(routes.len(), 26);
+    assert_eq!(routes.len(), 27); // 26 and `/mcp`
 }
 
 #[test]
