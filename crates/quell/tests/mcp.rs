@@ -272,12 +272,18 @@ async fn hostile(c: &Client, seed: &str) {
     assert_eq!(s["matched"], 0);
     // 10 MB strings.
     let big = "A".repeat(10 << 20);
-    let (arg, _) = tool_error(c, "triage", json!({"events": big})).await;
-    assert_eq!(arg, "events");
-    let (arg, _) = tool_error(c, "check_exception", json!({"yaml": big})).await;
-    assert_eq!(arg, "yaml");
-    let (arg, _) = tool_error(c, "explain_alert", json!({"alert": big})).await;
-    assert_eq!(arg, "alert");
+    for (tool, arg) in [
+        ("triage", "events"),
+        ("check_exception", "yaml"),
+        ("explain_alert", "alert"),
+        ("validate_rules", "yaml"),
+        ("search_alerts", "text"),
+    ] {
+        let (a, msg) = tool_error(c, tool, json!({ arg: big })).await;
+        assert_eq!(a, arg, "{tool}");
+        assert!(msg.contains("at most"), "{tool}: {msg}");
+        assert!(msg.len() < 300, "{tool}: the argument is not echoed");
+    }
     // Invalid YAML.
     let v = ok(
         c,
