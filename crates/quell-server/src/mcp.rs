@@ -136,8 +136,13 @@ fn alert_json(a: &StoredAlert) -> Json {
 }
 
 fn verdict_text(t: &Json) -> String {
+    let label = if t["lang"] == "ja" {
+        "判定"
+    } else {
+        "Verdict"
+    };
     let mut s = format!(
-        "Verdict: {} (score {:.2}).",
+        "{label}: {} (score {:.2}).",
         t["verdict_text"].as_str().unwrap_or("none"),
         t["score"].as_f64().unwrap_or(0.0)
     );
