@@ -228,11 +228,23 @@ impl Assistant<'_> {
     /// answers, from the subject the store picked, its decisions, history and counts.
     pub fn ask_stored(&self, q: &Question<'_>, st: &Stored<'_>) -> Answer {
         let (question, pasted) = split_pasted(q.text);
-        let lang = q.lang.unwrap_or_else(|| detect_lang(question));
         let (mut intent, _) = recognise(question);
         if intent == Intent::Unknown && pasted.is_some() {
             intent = Intent::CheckException;
         }
+        self.answer_stored(intent, q, st)
+    }
+
+    /// Answers a question as `intent`, recognition skipped (the MCP server's tools know
+    /// what they ask). Never fails: problems are diagnostics in the answer.
+    pub fn answer(&self, intent: Intent, q: &Question<'_>) -> Answer {
+        self.answer_stored(intent, q, &Stored::default())
+    }
+
+    /// [`Assistant::answer`] with what a store gives ([`Stored`]).
+    pub fn answer_stored(&self, intent: Intent, q: &Question<'_>, st: &Stored<'_>) -> Answer {
+        let (question, pasted) = split_pasted(q.text);
+        let lang = q.lang.unwrap_or_else(|| detect_lang(question));
         let mut answer = Answer {
             intent,
             lang: match lang {

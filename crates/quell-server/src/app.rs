@@ -68,6 +68,10 @@ pub struct Config {
     /// The optional language model of `POST /api/v1/assistant` (`quell serve --llm-url`):
     /// it writes the prose, quell-assist's model module checks it, quell's verdict stays.
     pub llm: Option<quell_assist::model::ModelConfig>,
+    /// The `Host` names `/mcp` accepts besides the loopback ones
+    /// ([`crate::mcp::LOOPBACK_HOSTS`]): the server's names as clients reach it
+    /// (`quell serve --mcp-allowed-host`), a name or `name:port`.
+    pub mcp_allowed_hosts: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -92,6 +96,7 @@ impl Default for Config {
             secure_cookies: false,
             inbox_verdict_scan: crate::console::VERDICT_SCAN,
             llm: None,
+            mcp_allowed_hosts: Vec::new(),
         }
     }
 }
@@ -460,6 +465,13 @@ pub fn router(store: Store, config: Config) -> (Router, Vec<RouteInfo>) {
             "/api/v1/tune/check",
             Access::Read,
             post_route(crate::tune::post_check),
+        )
+        // The MCP tools (streamable HTTP: POST, and GET/DELETE answered by rmcp).
+        .add(
+            Method::POST,
+            "/mcp",
+            Access::Read,
+            crate::mcp::route(state.clone()),
         );
     let routes = b.routes;
     // The console's files: public (the page must load before sign-in), not API routes.

@@ -19,6 +19,8 @@
 //!   judged benign, and checks of exceptions written elsewhere;
 //! - [`session`]: the web console's sign-in (a session cookie made from a token, CSRF
 //!   on writes) and its files (`/`, `/assets/*`) with their security headers;
+//! - [`mcp`]: `/mcp`, quell's MCP tools (quell-mcp) over streamable HTTP, backed by the
+//!   store;
 //! - [`serve`]: binding, signals, graceful shutdown, and `quell token new`.
 //!
 //! The `quell` binary parses options and calls [`serve::run`] / [`serve::new_token`].
@@ -30,6 +32,7 @@ pub mod assistant;
 pub mod console;
 pub mod ingest;
 pub mod judge;
+pub mod mcp;
 pub mod metrics;
 pub mod openapi;
 pub mod rules;

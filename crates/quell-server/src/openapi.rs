@@ -444,6 +444,18 @@ pub fn document() -> Json {
                     "413": error_response("Body over 1 MiB.")
                 }))
             }},
+            "/mcp": {"post": {
+                "summary": "quell's MCP tools over the Model Context Protocol's streamable HTTP transport (JSON-RPC 2.0 messages, not REST): validate_rules, replay, triage, explain_alert, search_alerts, propose_exception, check_exception, all read-only, backed by the store. The `Host` (and a browser's `Origin`) must be a loopback name or one of `quell serve --mcp-allowed-host`. Use an MCP client; see quell-mcp's README.",
+                "x-quell-roles": roles(&["admin", "viewer"]),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "A JSON-RPC 2.0 request or notification of the MCP protocol."}}}},
+                "responses": with_auth(json!({
+                    "200": {"description": "The JSON-RPC answer (a tool's failure is a result with `isError: true` naming the argument at fault).", "content": {"application/json": {}}},
+                    "202": {"description": "A notification accepted."},
+                    "400": error_response("Not a JSON-RPC message of the protocol."),
+                    "406": error_response("The client does not accept `application/json` and `text/event-stream`."),
+                    "413": error_response("Body over the server's limit.")
+                }))
+            }},
             "/api/v1/decisions": {"post": {
                 "summary": "Record a person's decision on an alert or a cluster (benign, real, investigating), with why; the token is recorded as who.",
                 "x-quell-roles": roles(&["admin"]),

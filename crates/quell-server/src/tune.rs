@@ -43,13 +43,13 @@ pub(crate) struct TuneBody {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CheckBody {
     /// The exception block (YAML).
-    yaml: String,
+    pub(crate) yaml: String,
     /// Its file name in the answers (default `exception.yaml`).
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(default)]
-    alert_ids: Vec<i64>,
+    pub(crate) alert_ids: Vec<i64>,
     #[serde(default)]
-    cluster_ids: Vec<i64>,
+    pub(crate) cluster_ids: Vec<i64>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -273,8 +273,23 @@ pub(crate) async fn post_tune(
     .await?;
     let b: TuneBody = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("invalid tune request: {e}")))?;
+    let answer = tune(&state, b.alert_ids, b.cluster_ids).await?;
+    Ok((answer.0, axum::Json(answer.1)))
+}
+
+/// quell-triage's verified exception for the stored alerts and clusters judged benign (the
+/// answer of `POST /api/v1/tune` and of the MCP tool `propose_exception`).
+pub(crate) async fn tune(
+    state: &Shared,
+    alert_ids: Vec<i64>,
+    cluster_ids: Vec<i64>,
+) -> Result<(StatusCode, Json), ApiError> {
+    let b = TuneBody {
+        alert_ids,
+        cluster_ids,
+    };
     quell_triage::signals::table().map_err(internal)?;
-    let alerts = benign_alerts(&state, &b.alert_ids, &b.cluster_ids).await?;
+    let alerts = benign_alerts(state, &b.alert_ids, &b.cluster_ids).await?;
     let mut rules_named: Vec<&str> = alerts.iter().map(|a| a.rule.as_str()).collect();
     rules_named.sort_unstable();
     rules_named.dedup();
@@ -300,8 +315,8 @@ pub(crate) async fn post_tune(
             Some(r)
         })
         .collect();
-    let hist = history(&state, &rule).await?;
-    let files = rules_files(&state).await?;
+    let hist = history(state, &rule).await?;
+    let files = rules_files(state).await?;
     let n_alerts = alerts.len();
     let (ids, clusters) = (b.alert_ids.clone(), b.cluster_ids.clone());
     let answer = tokio::task::spawn_blocking(move || -> Result<(StatusCode, Json), ApiError> {
@@ -381,7 +396,7 @@ pub(crate) async fn post_tune(
     })
     .await
     .map_err(internal)??;
-    Ok((answer.0, axum::Json(answer.1)))
+    Ok(answer)
 }
 
 /// `POST /api/v1/tune/check` (admin, viewer).
@@ -393,11 +408,17 @@ pub(crate) async fn post_check(
     let bytes = read_body(&headers, body, MAX_CHECK_BYTES, state.config.body_timeout).await?;
     let b: CheckBody = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("invalid check request: {e}")))?;
+    Ok(axum::Json(check(&state, b).await?))
+}
+
+/// quell-triage's check of an exception written elsewhere, the history read from the store
+/// (the answer of `POST /api/v1/tune/check` and of the MCP tool `check_exception`).
+pub(crate) async fn check(state: &Shared, b: CheckBody) -> Result<Json, ApiError> {
     quell_triage::signals::table().map_err(internal)?;
     let alerts = if b.alert_ids.is_empty() && b.cluster_ids.is_empty() {
         Vec::new()
     } else {
-        benign_alerts(&state, &b.alert_ids, &b.cluster_ids).await?
+        benign_alerts(state, &b.alert_ids, &b.cluster_ids).await?
     };
     let benign: Vec<Record> = alerts
         .iter()
@@ -409,11 +430,11 @@ pub(crate) async fn post_check(
     let mut records = Vec::new();
     let mut read = Vec::new();
     for r in rules_named.iter().take(20) {
-        let h = history(&state, r).await?;
+        let h = history(state, r).await?;
         read.push(history_json(&h, r));
         records.extend(h.records);
     }
-    let files = rules_files(&state).await?;
+    let files = rules_files(state).await?;
     let name = b.name.unwrap_or_else(|| "exception.yaml".to_string());
     let report = tokio::task::spawn_blocking(move || -> Result<Json, ApiError> {
         let keep = keep_set()?;
@@ -423,5 +444,5 @@ pub(crate) async fn post_check(
     })
     .await
     .map_err(internal)??;
-    Ok(axum::Json(report))
+    Ok(report)
 }

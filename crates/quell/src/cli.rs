@@ -318,6 +318,20 @@ pub enum Command {
         /// The question.
         question: String,
     },
+    /// Serve quell's tools to an MCP client (Claude Desktop, an IDE, any assistant) over
+    /// stdin/stdout: validate_rules, replay, triage, explain_alert, search_alerts,
+    /// propose_exception, check_exception, all read-only. Logs go to stderr; stdout is the
+    /// protocol.
+    Mcp {
+        #[command(flatten)]
+        rules: RulesOpts,
+        /// Events or Falco JSON alerts the tools answer about when a call gives no `events`
+        /// of its own (the history and the searchable alerts).
+        #[arg(long, value_name = "FILE")]
+        events: Option<PathBuf>,
+        #[command(flatten)]
+        input: InputOpts,
+    },
     /// Synthesize a verified Falco exception for exactly the events a person judged benign
     /// (never the rest of their cluster); or, with --check, verify an exception written
     /// elsewhere. Exit 1 when every candidate would silence a keep event or a past alert
@@ -411,6 +425,11 @@ pub enum Command {
         /// assistant panel (checked as for `quell ask --llm-url`).
         #[command(flatten)]
         llm: LlmOpts,
+        /// A `Host` name `/mcp` accepts besides the loopback names and a non-loopback
+        /// --listen address (against DNS rebinding): the name clients reach the server by,
+        /// `NAME` or `NAME:PORT`. Repeatable.
+        #[arg(long, value_name = "NAME")]
+        mcp_allowed_host: Vec<String>,
     },
     /// API tokens of `quell serve`.
     Token {
@@ -577,6 +596,11 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 &question,
             ),
         },
+        Command::Mcp {
+            rules,
+            events,
+            input,
+        } => cmd::mcp::run(&rules.rules, rules.default_rules, events.as_deref(), &input),
         Command::Tune {
             rules,
             rule,
@@ -617,6 +641,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             tls_cert,
             tls_key,
             llm,
+            mcp_allowed_host,
         } => cmd::serve::run(
             listen,
             db.as_deref(),
@@ -626,6 +651,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             max_body_bytes,
             tls_cert.zip(tls_key),
             &llm,
+            mcp_allowed_host,
         ),
         Command::Token {
             action: TokenCommand::New { db, role, name },

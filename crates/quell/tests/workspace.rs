@@ -168,8 +168,8 @@ fn unused_dependencies() -> Vec<String> {
 fn every_declared_dependency_is_used() {
     assert_eq!(
         crates().len(),
-        11,
-        "the eleven crates are found (quell-console, quell-assist)"
+        12,
+        "the twelve crates are found (quell-console, quell-assist, quell-mcp)"
     );
     let unused = unused_dependencies();
     assert!(

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 pub mod ask;
 pub mod demo;
+pub mod mcp;
 pub mod replay;
 pub mod rules;
 pub mod run;

@@ -49,6 +49,7 @@ pub fn run(
     max_body_bytes: usize,
     tls: Option<(PathBuf, PathBuf)>,
     llm: &crate::cli::LlmOpts,
+    mut mcp_allowed_hosts: Vec<String>,
 ) -> Result<ExitCode> {
     let llm = crate::cmd::ask::llm_config(llm)?;
     let model_note = llm.as_ref().map(|m| {
@@ -58,6 +59,11 @@ pub fn run(
             quell_events::term::escape(&m.url)
         )
     });
+    // `/mcp` accepts the address the server listens on as a `Host` too, when it is a
+    // specific one (not loopback, named already, nor the unspecified 0.0.0.0 / ::).
+    if !listen.ip().is_loopback() && !listen.ip().is_unspecified() {
+        mcp_allowed_hosts.push(listen.ip().to_string());
+    }
     // The rules triage uses; checked before the server starts: invalid rules stop it here.
     let engine = crate::ruleset::load(rules, default_rules)?;
     // The same files, as the base files of the server's rule-set versions.
@@ -81,6 +87,7 @@ pub fn run(
             rules: std::sync::Arc::new(engine),
             base_rules,
             llm,
+            mcp_allowed_hosts,
             ..Config::default()
         },
         retention,
