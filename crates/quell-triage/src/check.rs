@@ -171,6 +171,35 @@ pub enum SpecError {
     DifferentFields,
 }
 
+/// Tabs at the start of lines (YAML forbids them in indentation): the text with each such
+/// tab read as 2, 4 or 8 spaces (the first width that parses), and whether it had any.
+pub fn untab(text: &str) -> (String, bool) {
+    let tabbed = text
+        .lines()
+        .any(|l| l[..l.len() - l.trim_start().len()].contains('\t'));
+    if !tabbed {
+        return (text.to_string(), false);
+    }
+    for width in [2usize, 4, 8] {
+        let spaced: String = text
+            .split_inclusive('\n')
+            .map(|l| {
+                let rest = l.trim_start_matches([' ', '\t']);
+                let lead = &l[..l.len() - rest.len()];
+                let n: usize = lead
+                    .chars()
+                    .map(|c| if c == '\t' { width } else { 1 })
+                    .sum();
+                format!("{}{rest}", " ".repeat(n))
+            })
+            .collect();
+        if yaml::parse("untab.yaml", &spaced).is_ok() {
+            return (spaced, true);
+        }
+    }
+    (text.to_string(), true)
+}
+
 /// Whether a corrected block may be offered: it loads, silences every benign event given
 /// (when some are), leaves every keep event alerting and silences no past alert that
 /// triage rates likely real or uncertain, nor one a person marked real.
@@ -338,6 +367,25 @@ pub fn check_named(
     let base = load_rules(rules)?;
     let mut problems = Vec::new();
     let mut per_rule = Vec::new();
+    // Tabs in indentation (a chat answer's habit): YAML forbids them and Falco's loader
+    // rejects the file. Said as a problem, then the rest is checked with them read as
+    // spaces, so that the other problems and a corrected block are still given.
+    let untabbed;
+    let proposal = match (yaml::parse(name, proposal), untab(proposal)) {
+        (Err(_), (spaced, true)) if yaml::parse(name, &spaced).is_ok() => {
+            let line = proposal
+                .lines()
+                .position(|l| l[..l.len() - l.trim_start().len()].contains('\t'))
+                .map_or(1, |i| i + 1);
+            problems.push(p(
+                format!("the file indents with tabs ({name}:{line}), which YAML forbids; Falco's loader rejects the file (the rest is checked with the tabs read as spaces)"),
+                "indent with spaces only",
+            ));
+            untabbed = spaced;
+            untabbed.as_str()
+        }
+        _ => proposal,
+    };
     let doc = match yaml::parse(name, proposal) {
         Ok(d) => d,
         Err(d) => {
@@ -790,6 +838,30 @@ mod tests {
         assert!(c.how.starts_with("synthesized"), "{c:#?}");
         assert!(c.verification.passed, "{c:#?}");
         assert_eq!(c.verification.blast_radius.marked_real, 0, "{c:#?}");
+    }
+
+    /// The story's first exception as a chat assistant wrote it, indented with tabs: the tab
+    /// problem is said with its line, and the other problems and a corrected block follow.
+    #[test]
+    fn tabs_are_a_problem_and_the_rest_is_still_checked() {
+        let rules = rules();
+        let benign = parse_records(&ev("bash"), "b").unwrap();
+        let tabbed = CHAT_ANSWER.replace("  ", "\t");
+        assert!(tabbed.contains('\t'));
+        let r = check_named(&rules, "chat.yaml", &tabbed, &benign, &[], &[]).unwrap();
+        assert!(!r.ok);
+        let whats: Vec<&str> = r.problems.iter().map(|p| p.what.as_str()).collect();
+        assert!(
+            whats
+                .iter()
+                .any(|w| w.contains("indents with tabs (chat.yaml:2)")),
+            "{whats:#?}"
+        );
+        assert!(whats.iter().any(|w| w.contains("no `name`")), "{whats:#?}");
+        let c = r.rules[0].corrected.as_ref().expect("a corrected block");
+        assert!(c.verification.passed, "{c:#?}");
+        assert!(!c.yaml.contains('\t'));
+        assert_eq!(untab("- rule: A\n").1, false);
     }
 
     #[test]

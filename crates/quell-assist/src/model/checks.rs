@@ -135,34 +135,8 @@ pub fn fence(yaml: &str) -> String {
     s
 }
 
-/// Tabs at the start of lines (YAML forbids them in indentation): the block with each
-/// such tab read as 2, 4 or 8 spaces (the first that parses), and whether it had any.
-pub fn untab(yaml: &str) -> (String, bool) {
-    let tabbed = yaml
-        .lines()
-        .any(|l| l[..l.len() - l.trim_start().len()].contains('\t'));
-    if !tabbed {
-        return (yaml.to_string(), false);
-    }
-    for width in [2usize, 4, 8] {
-        let spaced: String = yaml
-            .split_inclusive('\n')
-            .map(|l| {
-                let rest = l.trim_start_matches([' ', '\t']);
-                let lead = &l[..l.len() - rest.len()];
-                let n: usize = lead
-                    .chars()
-                    .map(|c| if c == '\t' { width } else { 1 })
-                    .sum();
-                format!("{}{rest}", " ".repeat(n))
-            })
-            .collect();
-        if quell_rules::yaml::parse("model.yaml", &spaced).is_ok() {
-            return (spaced, true);
-        }
-    }
-    (yaml.to_string(), true)
-}
+/// Tabs at the start of lines: quell-triage's [`quell_triage::check::untab`], the one reading.
+pub use quell_triage::check::untab;
 
 /// The number of top-level items of a YAML list (`None`: not a YAML list).
 fn item_count(yaml: &str) -> Option<usize> {

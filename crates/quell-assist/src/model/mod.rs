@@ -132,8 +132,9 @@ impl ModelConfig {
     }
 }
 
-/// The key: the first line of `file` when given, else [`KEY_ENV`] when set and not empty.
-pub fn read_key(file: Option<&Path>) -> Result<Option<String>, Diag> {
+/// The key: the first line of `file` when given, else `from_env` (the binary reads
+/// [`KEY_ENV`]; a library reads no environment) when set and not empty.
+pub fn read_key(file: Option<&Path>, from_env: Option<String>) -> Result<Option<String>, Diag> {
     if let Some(f) = file {
         let text = std::fs::read_to_string(f).map_err(|e| {
             config_diag(format!(
@@ -150,8 +151,7 @@ pub fn read_key(file: Option<&Path>) -> Result<Option<String>, Diag> {
         }
         return Ok(Some(key));
     }
-    Ok(std::env::var(KEY_ENV)
-        .ok()
+    Ok(from_env
         .map(|k| k.trim().to_string())
         .filter(|k| !k.is_empty()))
 }

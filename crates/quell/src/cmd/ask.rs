@@ -141,7 +141,11 @@ pub(crate) fn llm_config(o: &LlmOpts) -> Result<Option<quell_assist::model::Mode
     };
     let diag = |d: quell_assist::Diag| anyhow::anyhow!("{}: {}", d.code, d.message);
     let mut cfg = model::ModelConfig::new(url, name).map_err(diag)?;
-    cfg.key = model::read_key(o.llm_key_file.as_deref()).map_err(diag)?;
+    cfg.key = model::read_key(
+        o.llm_key_file.as_deref(),
+        std::env::var(model::KEY_ENV).ok(),
+    )
+    .map_err(diag)?;
     cfg.timeout = model::parse_timeout(&o.llm_timeout).map_err(diag)?;
     Ok(Some(cfg))
 }
