@@ -670,21 +670,27 @@ impl<'a> Ctx<'a> {
             Expr::And(v) => v.iter().collect(),
             other => vec![other],
         };
+        // An alert line carries only its rule's output fields: a clause false only for want
+        // of a field the line does not carry is not evaluated, not false.
+        let alert_line = r.rule.is_some();
+        if alert_line {
+            text.push_str(&t(
+                self.lang,
+                "(An alert line carries only the rule's output fields: a clause over a field it does not carry is not evaluated.)\n",
+                "（アラート行はルールの出力フィールドしか持たないため、持たないフィールドを使う句は評価できません。）\n",
+            ));
+        }
+        let mark = |e: &Expr| -> Option<bool> {
+            if alert_line {
+                eval3(e, &r)
+            } else {
+                clause_holds(&e.to_string(), &r)
+            }
+        };
         for c in clauses {
             let ctext = c.to_string();
-            let held = clause_holds(&ctext, &r);
-            let mut fields = Vec::new();
-            c.walk_checks(&mut |chk| {
-                if let Operand::Field { name, arg, .. } = &chk.lhs {
-                    let key = match arg {
-                        Some(a) => format!("{name}[{a}]"),
-                        None => name.clone(),
-                    };
-                    if !fields.contains(&key) {
-                        fields.push(key);
-                    }
-                }
-            });
+            let held = mark(c);
+            let fields = clause_fields(c);
             let vals: Vec<String> = fields
                 .iter()
                 .take(6)
@@ -705,8 +711,8 @@ impl<'a> Ctx<'a> {
             if let Expr::Or(alts) = c {
                 for alt in alts {
                     let at = alt.to_string();
-                    let mark = held_mark(clause_holds(&at, &r), self.lang);
-                    text.push_str(&format!("      [{mark}] {}\n", escape(&at)));
+                    let m = held_mark(mark(alt), self.lang);
+                    text.push_str(&format!("      [{m}] {}\n", escape(&at)));
                 }
             }
         }
@@ -1197,6 +1203,60 @@ fn text_of(r: &Record, key: &str) -> Option<String> {
 }
 
 /// A clause's outcome in words.
+/// A condition on an alert line, with three values: `None` where it reads a field the line
+/// does not carry (and nothing else decides it): `and` is false when one part is, `or` true
+/// when one part is, `not` of an unknown is unknown; a check over present fields is
+/// compiled and evaluated by quell-rules.
+fn eval3(e: &Expr, r: &Record) -> Option<bool> {
+    match e {
+        Expr::And(v) => {
+            let parts: Vec<Option<bool>> = v.iter().map(|x| eval3(x, r)).collect();
+            if parts.contains(&Some(false)) {
+                Some(false)
+            } else if parts.iter().all(|p| *p == Some(true)) {
+                Some(true)
+            } else {
+                None
+            }
+        }
+        Expr::Or(v) => {
+            let parts: Vec<Option<bool>> = v.iter().map(|x| eval3(x, r)).collect();
+            if parts.contains(&Some(true)) {
+                Some(true)
+            } else if parts.iter().all(|p| *p == Some(false)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        Expr::Not(x) => eval3(x, r).map(|b| !b),
+        leaf => {
+            if clause_fields(leaf).iter().any(|k| text_of(r, k).is_none()) {
+                None
+            } else {
+                clause_holds(&leaf.to_string(), r)
+            }
+        }
+    }
+}
+
+/// The fields a clause reads (`name` or `name[arg]`), in order, once each.
+fn clause_fields(e: &Expr) -> Vec<String> {
+    let mut fields = Vec::new();
+    e.walk_checks(&mut |chk| {
+        if let Operand::Field { name, arg, .. } = &chk.lhs {
+            let key = match arg {
+                Some(a) => format!("{name}[{a}]"),
+                None => name.clone(),
+            };
+            if !fields.contains(&key) {
+                fields.push(key);
+            }
+        }
+    });
+    fields
+}
+
 fn held_mark(held: Option<bool>, lang: Lang) -> &'static str {
     match (held, lang) {
         (Some(true), Lang::En) => "true",

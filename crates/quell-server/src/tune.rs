@@ -302,19 +302,7 @@ pub(crate) async fn tune(
             )))
         }
     };
-    let benign: Vec<Record> = alerts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| {
-            let mut r = record(&a.raw, i + 1, "benign")?;
-            if let Some(ctx) = &a.context {
-                // The benign set holds the alerts only: their sessions' starts are context
-                // for triage, not events a person judged benign.
-                quell_store::behaviour::add_context(&mut r.event, ctx);
-            }
-            Some(r)
-        })
-        .collect();
+    let benign = benign_records(&alerts);
     let hist = history(state, &rule).await?;
     let files = rules_files(state).await?;
     let n_alerts = alerts.len();
@@ -411,6 +399,24 @@ pub(crate) async fn post_check(
     Ok(axum::Json(check(&state, b).await?))
 }
 
+/// The alerts a person judged benign as records, each with its event context (the same
+/// form as the history's records, so that verification knows them there). The benign set
+/// holds the alerts only: their sessions' starts are context for triage, not events a
+/// person judged benign.
+fn benign_records(alerts: &[StoredAlert]) -> Vec<Record> {
+    alerts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let mut r = record(&a.raw, i + 1, "benign")?;
+            if let Some(ctx) = &a.context {
+                quell_store::behaviour::add_context(&mut r.event, ctx);
+            }
+            Some(r)
+        })
+        .collect()
+}
+
 /// quell-triage's check of an exception written elsewhere, the history read from the store
 /// (the answer of `POST /api/v1/tune/check` and of the MCP tool `check_exception`).
 pub(crate) async fn check(state: &Shared, b: CheckBody) -> Result<Json, ApiError> {
@@ -420,11 +426,9 @@ pub(crate) async fn check(state: &Shared, b: CheckBody) -> Result<Json, ApiError
     } else {
         benign_alerts(state, &b.alert_ids, &b.cluster_ids).await?
     };
-    let benign: Vec<Record> = alerts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| record(&a.raw, i + 1, "benign"))
-        .collect();
+    // With their contexts, as tune reads them and as the history holds them: the same
+    // alert in the history is then recognised as one of the benign set.
+    let benign = benign_records(&alerts);
     // The history of the rules the block names: read per rule named in the block.
     let rules_named = rules_named(&b.yaml);
     let mut records = Vec::new();

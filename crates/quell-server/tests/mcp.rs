@@ -297,7 +297,7 @@ fn a_client_session_over_http() {
         assert!(k["problems"].to_string().contains("name"), "{k:#}");
         let corrected = k["rules"][0]["corrected"]["yaml"]
             .as_str()
-            .expect("a corrected block");
+            .unwrap_or_else(|| panic!("a corrected block: {k:#}"));
         let left = replayed(&c, &seed, corrected).await;
         assert_eq!(left.len(), 1, "{left:?}");
         assert!(left[0].contains("rm -f"), "{left:?}");

@@ -229,8 +229,8 @@ async fn a_client_session_over_stdio() {
     assert_eq!(fixed.len(), 1, "{fixed:?}");
     assert!(fixed[0].contains("rm -f"), "{fixed:?}");
 
-    // Indented with a tab: the YAML error names the tab and its line (quell-triage's check
-    // stops there: no corrected block for a file that does not parse).
+    // Indented with a tab: the problem names the tabs and their line, and the rest is
+    // checked with them read as spaces (the other problems, a corrected block).
     let k = ok(
         &c,
         "check_exception",
@@ -240,9 +240,10 @@ async fn a_client_session_over_stdio() {
     assert_eq!(k["ok"], false, "{k:#}");
     let problems = k["problems"].to_string();
     assert!(
-        problems.contains("tabs") && problems.contains(":3:"),
+        problems.contains("indents with tabs") && problems.contains(".yaml:3)"),
         "{problems}"
     );
+    assert!(problems.contains("no `name`"), "{problems}");
 
     hostile(&c, &seed).await;
 
