@@ -861,7 +861,7 @@ mod tests {
         let c = r.rules[0].corrected.as_ref().expect("a corrected block");
         assert!(c.verification.passed, "{c:#?}");
         assert!(!c.yaml.contains('\t'));
-        assert_eq!(untab("- rule: A\n").1, false);
+        assert!(!untab("- rule: A\n").1);
     }
 
     #[test]
