@@ -2480,9 +2480,18 @@ pub fn is_credential_material(path: &str) -> bool {
 /// stores, password managers' databases, password maps such as `sasl_passwd` or
 /// `.htpasswd` (not `/etc/passwd`, which holds no secret, nor its backup `passwd-`).
 fn key_or_password_file(base: &str) -> bool {
-    let b = base.to_ascii_lowercase();
-    let ends = |sfx: &[&str]| sfx.iter().any(|x| b.ends_with(x));
-    (ends(&[
+    // Called for every opened path triage weighs: no allocation, ASCII case ignored.
+    let b = base.as_bytes();
+    let ends = |sfx: &str| {
+        b.len() >= sfx.len() && b[b.len() - sfx.len()..].eq_ignore_ascii_case(sfx.as_bytes())
+    };
+    let starts =
+        |pfx: &str| b.len() >= pfx.len() && b[..pfx.len()].eq_ignore_ascii_case(pfx.as_bytes());
+    let has = |part: &str| {
+        b.windows(part.len())
+            .any(|w| w.eq_ignore_ascii_case(part.as_bytes()))
+    };
+    let key_suffix = [
         ".key",
         ".private",
         ".p12",
@@ -2490,11 +2499,19 @@ fn key_or_password_file(base: &str) -> bool {
         ".jks",
         ".keystore",
         ".kdbx",
-    ]) && !ends(&[".pub.key", "public.key"]))
-        || b.starts_with("privkey")
-        || (b.contains("private") && ends(&[".pem", ".der"]))
-        || ends(&["_rsa", "_dsa", "_ecdsa", "_ed25519"])
-        || (b.contains("passwd") && !matches!(b.as_str(), "passwd" | "passwd-" | "passwd.lock"))
+    ]
+    .iter()
+    .any(|x| ends(x));
+    (key_suffix && !ends(".pub.key") && !ends("public.key"))
+        || starts("privkey")
+        || (has("private") && (ends(".pem") || ends(".der")))
+        || ["_rsa", "_dsa", "_ecdsa", "_ed25519"]
+            .iter()
+            .any(|x| ends(x))
+        || (has("passwd")
+            && !["passwd", "passwd-", "passwd.lock"]
+                .iter()
+                .any(|x| base.eq_ignore_ascii_case(x)))
 }
 
 /// Whether a path lies in a directory of mounted secrets by its name (`/var/openfaas/secrets/`,
