@@ -625,6 +625,20 @@ async fn openapi() -> axum::Json<Json> {
     axum::Json(crate::openapi::document())
 }
 
+/// Reads a JSON body of at most `limit` bytes as `T` ([`read_body`]); a body that is not
+/// a `T` is a 400 naming `what` and serde's reason (the key and position at fault).
+pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    timeout: std::time::Duration,
+    what: &str,
+) -> Result<T, ApiError> {
+    let bytes = read_body(headers, body, limit, timeout).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid {what}: {e}")))
+}
+
 /// Reads a body of at most `limit` bytes (413 past it, without reading the rest).
 pub(crate) async fn read_body(
     headers: &HeaderMap,
@@ -1007,15 +1021,14 @@ async fn post_decision(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, axum::Json<quell_store::Decision>), ApiError> {
-    let bytes = read_body(
+    let d: DecisionBody = read_json(
         &headers,
         body,
         MAX_DECISION_BYTES,
         state.config.body_timeout,
+        "decision",
     )
     .await?;
-    let d: DecisionBody = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("invalid decision: {e}")))?;
     let target = match (d.alert_id, d.cluster_id) {
         (Some(a), None) => Target::Alert(a),
         (None, Some(c)) => Target::Cluster(c),
@@ -1044,15 +1057,14 @@ async fn post_sensor(
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::Json<crate::sensors::SensorView>, ApiError> {
-    let bytes = read_body(
+    let hb: crate::sensors::Heartbeat = read_json(
         &headers,
         body,
         MAX_HEARTBEAT_BYTES,
         state.config.body_timeout,
+        "heartbeat",
     )
     .await?;
-    let hb: crate::sensors::Heartbeat = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("invalid heartbeat: {e}")))?;
     hb.check().map_err(ApiError::bad_request)?;
     let mut report = quell_store::SensorReport::new(caller.name.clone());
     report.host = hb.host;

@@ -30,7 +30,7 @@ use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::app::{read_body, ApiError, Shared};
+use crate::app::{read_json, ApiError, Shared};
 
 /// The limit of a question's body (the question, and an exception pasted after it), in bytes.
 pub const MAX_ASK_BYTES: usize = 64 << 10;
@@ -80,9 +80,14 @@ pub(crate) async fn post_assistant(
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let bytes = read_body(&headers, body, MAX_ASK_BYTES, state.config.body_timeout).await?;
-    let b: AskBody = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("invalid question: {e}")))?;
+    let b: AskBody = read_json(
+        &headers,
+        body,
+        MAX_ASK_BYTES,
+        state.config.body_timeout,
+        "question",
+    )
+    .await?;
     if b.question.trim().is_empty() {
         return Err(ApiError::bad_request("`question` is empty"));
     }

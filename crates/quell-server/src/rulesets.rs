@@ -17,7 +17,7 @@ use quell_store::{ExceptionProvenance, NewRuleSet, RuleFile, RuleSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
-use crate::app::{read_body, ApiError, Caller, Shared};
+use crate::app::{read_body, read_json, ApiError, Caller, Shared};
 use crate::rules::{
     base_files, check_expiring, in_effect, is_base, load_engine, load_order, now_ns, Active,
     EffectiveFile, Expired,
@@ -614,15 +614,14 @@ async fn read_save_body(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<SaveBody, ApiError> {
-    let bytes = read_body(
+    read_json(
         headers,
         body,
         state.config.max_body_bytes,
         state.config.body_timeout,
+        "rule set",
     )
-    .await?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("invalid rule set: {e}")))
+    .await
 }
 
 async fn check_off_thread(

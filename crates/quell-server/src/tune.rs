@@ -18,7 +18,7 @@ use quell_triage::verify::{RulesFile, Verifier};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
-use crate::app::{read_body, ApiError, Shared, MAX_SMALL_BODY_BYTES};
+use crate::app::{read_json, ApiError, Shared, MAX_SMALL_BODY_BYTES};
 use crate::rules::{base_files, load_order};
 
 /// The history read for a tune: the newest this many stored alerts of the rule.
@@ -264,15 +264,14 @@ pub(crate) async fn post_tune(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
-    let bytes = read_body(
+    let b: TuneBody = read_json(
         &headers,
         body,
         MAX_SMALL_BODY_BYTES,
         state.config.body_timeout,
+        "tune request",
     )
     .await?;
-    let b: TuneBody = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("invalid tune request: {e}")))?;
     let answer = tune(&state, b.alert_ids, b.cluster_ids).await?;
     Ok((answer.0, axum::Json(answer.1)))
 }
@@ -393,9 +392,14 @@ pub(crate) async fn post_check(
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let bytes = read_body(&headers, body, MAX_CHECK_BYTES, state.config.body_timeout).await?;
-    let b: CheckBody = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("invalid check request: {e}")))?;
+    let b: CheckBody = read_json(
+        &headers,
+        body,
+        MAX_CHECK_BYTES,
+        state.config.body_timeout,
+        "check request",
+    )
+    .await?;
     Ok(axum::Json(check(&state, b).await?))
 }
 
