@@ -147,12 +147,50 @@ pub(crate) struct HistoryRead {
 }
 
 /// The newest [`HISTORY_LIMIT`] stored alerts of `rule`, each with people's decision
-/// (from [`quell_store::Store::decisions_as_history`]) as `quell.decision`.
+/// (from [`quell_store::Store::decisions_as_history`]) as `quell.decision`. The alerts are
+/// read page by page, then parsed off the async workers, on every core.
 pub(crate) async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, ApiError> {
     let decided_lines = state.store.decisions_as_history().await?;
-    // Decided alerts by (rule, time), compared as JSON without the decision.
-    let mut decided: HashMap<(String, String), Vec<(Json, String)>> = HashMap::new();
-    for line in decided_lines {
+    let mut alerts: Vec<StoredAlert> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut truncated = false;
+    loop {
+        let mut q = AlertQuery::default();
+        q.rule = Some(rule.to_string());
+        q.limit = Some(1000.min(HISTORY_LIMIT - alerts.len()));
+        q.cursor = cursor.take();
+        q.with_context = true;
+        let page = state.store.alerts(q).await?;
+        alerts.extend(page.alerts);
+        match page.next_cursor {
+            Some(c) if alerts.len() < HISTORY_LIMIT => cursor = Some(c),
+            Some(_) => {
+                truncated = true;
+                break;
+            }
+            None => break,
+        }
+    }
+    let alerts_read = alerts.len();
+    let (records, decided) = tokio::task::spawn_blocking(move || {
+        history_records(&alerts, &decided_by_time(decided_lines))
+    })
+    .await
+    .map_err(internal)?;
+    Ok(HistoryRead {
+        records,
+        alerts_read,
+        decided,
+        truncated,
+    })
+}
+
+/// Decided alerts by (rule, time), each as JSON without the decision, with its line.
+type Decided = HashMap<(String, String), Vec<(Json, String)>>;
+
+fn decided_by_time(lines: Vec<String>) -> Decided {
+    let mut decided: Decided = HashMap::new();
+    for line in lines {
         let Ok(v) = serde_json::from_str::<Json>(&line) else {
             continue;
         };
@@ -165,60 +203,76 @@ pub(crate) async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, A
             .or_default()
             .push((without_decision(v), line));
     }
-    let mut records = Vec::new();
-    let (mut alerts_read, mut with_decision) = (0usize, 0usize);
-    let mut cursor: Option<String> = None;
-    let mut truncated = false;
-    loop {
-        let mut q = AlertQuery::default();
-        q.rule = Some(rule.to_string());
-        q.limit = Some(1000.min(HISTORY_LIMIT - alerts_read));
-        q.cursor = cursor.take();
-        q.with_context = true;
-        let page = state.store.alerts(q).await?;
-        for a in &page.alerts {
-            alerts_read += 1;
-            let line = alerts_read;
-            let parsed: Json = serde_json::from_str(&a.raw).unwrap_or(Json::Null);
-            let key = (
-                parsed["rule"].as_str().unwrap_or("").to_string(),
-                parsed["time"].as_str().unwrap_or("").to_string(),
-            );
-            let stripped = without_decision(parsed);
-            let decided_line = decided
-                .get(&key)
-                .and_then(|v| v.iter().find(|(j, _)| *j == stripped))
-                .map(|(_, l)| l.as_str());
-            let mut rec = match decided_line {
-                Some(l) => {
-                    with_decision += 1;
-                    quell_triage::input::parse_line(l, line, "history").ok()
-                }
-                None => record(&a.raw, line, "history"),
-            };
-            // With its context, and what its session ran before it (the context's process
-            // starts), so that triage of the history sees a web shell's download before its
-            // `rm` and such an alert blocks a candidate that would silence it.
-            if let (Some(r), Some(ctx)) = (rec.as_mut(), &a.context) {
-                records.extend(crate::judge::with_context(r, ctx));
-            }
-            records.extend(rec);
-        }
-        match page.next_cursor {
-            Some(c) if alerts_read < HISTORY_LIMIT => cursor = Some(c),
-            Some(_) => {
-                truncated = true;
-                break;
-            }
-            None => break,
-        }
+    decided
+}
+
+/// The history's records (alerts numbered from 1 in the order given, each after its
+/// context's process starts) and how many carry a person's decision, parsed on every core.
+fn history_records(alerts: &[StoredAlert], decided: &Decided) -> (Vec<Record>, usize) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, 8);
+    let chunk = alerts.len().div_ceil(threads).max(256);
+    let parts: Vec<(Vec<Record>, usize)> = std::thread::scope(|s| {
+        let handles: Vec<_> = alerts
+            .chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| s.spawn(move || history_part(part, k * chunk, decided)))
+            .collect();
+        handles
+            .into_iter()
+            // A part that panicked fails the whole read (an internal error), never a
+            // shorter history.
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut records = Vec::with_capacity(parts.iter().map(|(r, _)| r.len()).sum());
+    let mut with_decision = 0;
+    for (r, n) in parts {
+        records.extend(r);
+        with_decision += n;
     }
-    Ok(HistoryRead {
-        records,
-        alerts_read,
-        decided: with_decision,
-        truncated,
-    })
+    (records, with_decision)
+}
+
+/// [`history_records`] of `alerts`, the first of them numbered `first + 1`.
+fn history_part(alerts: &[StoredAlert], first: usize, decided: &Decided) -> (Vec<Record>, usize) {
+    let mut records = Vec::with_capacity(alerts.len() * 2);
+    let mut with_decision = 0;
+    for (k, a) in alerts.iter().enumerate() {
+        let line = first + k + 1;
+        let mut rec = record(&a.raw, line, "history");
+        // A person's decision on this alert: the decided line equal to it but for the
+        // decision (looked up by rule and time, compared as JSON).
+        let decided_line = rec
+            .as_ref()
+            .and_then(|r| r.raw_alert.as_ref())
+            .filter(|_| !decided.is_empty())
+            .and_then(|raw| {
+                let key = (
+                    raw["rule"].as_str().unwrap_or("").to_string(),
+                    raw["time"].as_str().unwrap_or("").to_string(),
+                );
+                let same_time = decided.get(&key)?;
+                let stripped = without_decision(raw.clone());
+                same_time
+                    .iter()
+                    .find(|(j, _)| *j == stripped)
+                    .map(|(_, l)| l.as_str())
+            });
+        if let Some(l) = decided_line {
+            with_decision += 1;
+            rec = quell_triage::input::parse_line(l, line, "history").ok();
+        }
+        // With its context, and what its session ran before it (the context's process
+        // starts), so that triage of the history sees a web shell's download before its
+        // `rm` and such an alert blocks a candidate that would silence it.
+        if let (Some(r), Some(ctx)) = (rec.as_mut(), &a.context) {
+            records.extend(crate::judge::with_context(r, ctx));
+        }
+        records.extend(rec);
+    }
+    (records, with_decision)
 }
 
 /// The rules an exception block names (`- rule:` items), in order, once each.

@@ -420,4 +420,42 @@ fn seed_story_verdicts_and_tune_weigh_the_session() {
         blocked > 0,
         "no alternative reached the web shell's deletion: {t:#}"
     );
+    assert_eq!(t["history"]["decided"], 0, "{t:#}");
+    // A person's decision on a stored alert is read into the history: the web shell's
+    // deletion marked real blocks, as marked real, every alternative that silences it.
+    let d = json!({"alert_id": shell["id"], "decision": "real", "reason": "web shell"}).to_string();
+    let r = s.req(
+        "POST",
+        "/api/v1/decisions",
+        Some(&s.admin),
+        Some("application/json"),
+        d.as_bytes(),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = s.req(
+        "POST",
+        "/api/v1/tune",
+        Some(&s.admin),
+        Some("application/json"),
+        body.as_bytes(),
+    );
+    let t = r.json();
+    assert_eq!(r.status, 200, "{t:#}");
+    assert_eq!(t["history"]["decided"], 1, "{t:#}");
+    assert_eq!(t["verification"]["passed"], true, "{t:#}");
+    let marked: usize = t["alternatives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|alt| {
+            let v = &alt["verification"];
+            v["blast_radius"]["outside_benign_set"] != 0
+                && v["blocking"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|b| b["verdict"] == "marked_real")
+        })
+        .count();
+    assert!(marked > 0, "no alternative blocked as marked real: {t:#}");
 }

@@ -88,7 +88,8 @@ pub struct Options {
     pub legacy: bool,
     /// Provenance lines for the comment header (sources of the events, tool version).
     pub provenance: Vec<String>,
-    /// Most alternatives returned.
+    /// Most alternatives returned (0: the best alone). Only what is returned gets its
+    /// printed text verified again.
     pub max_alternatives: usize,
 }
 
@@ -946,11 +947,7 @@ pub fn synthesize_with_progress(
         .map(|((o, t, g, e, b), v)| (o, t, g, e, b, v))
         .collect();
     ranked.sort_by_key(|(o, _, g, _, _, v)| rank_key(v, *g, *o));
-    let max = if opts.max_alternatives == 0 {
-        5
-    } else {
-        opts.max_alternatives
-    };
+    let max = opts.max_alternatives;
     // Only what is returned gets its final text (header + block) built and verified.
     let cands: Vec<Candidate> = ranked
         .into_iter()
@@ -1082,6 +1079,7 @@ mod tests {
             &vf,
             &Options {
                 provenance: vec!["1 benign event from benign.jsonl".into()],
+                max_alternatives: 5,
                 ..Options::default()
             },
         )

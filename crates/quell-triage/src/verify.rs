@@ -240,11 +240,21 @@ pub struct Verifier<'a> {
     keep_alerting: Vec<usize>,
     /// History alerts of the rule (indices).
     history_alerting: Vec<usize>,
-    /// Triage of the history (record index → cluster id, verdict), computed the first
-    /// time a candidate silences a history alert outside the benign set.
-    verdicts: OnceLock<HashMap<usize, (String, Verdict)>>,
-    /// History records that are events of the benign set.
-    in_benign_set: HashSet<usize>,
+    /// The history's hosts: per host (by the records' `hostname`), the indices of its
+    /// records in order; `host_of[i]` is record `i`'s host.
+    hosts: Vec<Vec<usize>>,
+    host_of: Vec<usize>,
+    /// Per host, triage of its records (record index → cluster id, verdict), computed the
+    /// first time a candidate silences an alert of that host outside the benign set.
+    verdicts: Vec<OnceLock<HashMap<usize, (String, Verdict)>>>,
+    /// The built-in catalogue triage weighs, read the first time a host is triaged.
+    catalogue: OnceLock<Catalogue>,
+    /// The benign set's events as canonical JSON lines (equal events, equal lines).
+    benign_keys: HashSet<String>,
+    /// Per history record, whether it is an event of the benign set: found the first time
+    /// a candidate silences it (a history of thousands is otherwise written out as JSON
+    /// for every verifier).
+    in_benign_set: Vec<OnceLock<bool>>,
     mutations: Vec<Mutation>,
     any_alert_lines: bool,
     /// The engine with the rules alone.
@@ -285,15 +295,7 @@ impl<'a> Verifier<'a> {
             .iter()
             .map(|b| b.event.to_json_line())
             .collect();
-        let in_benign_set = hist_idx
-            .iter()
-            .copied()
-            .filter(|&i| {
-                history
-                    .get(i)
-                    .is_some_and(|h| benign_keys.contains(&h.event.to_json_line()))
-            })
-            .collect();
+        let in_benign_set = history.iter().map(|_| OnceLock::new()).collect();
         let mut muts = mutations(&benign_events);
         let alerting: HashSet<usize> = {
             let recs: Vec<Record> = muts.iter().map(|m| m.record.clone()).collect();
@@ -304,6 +306,22 @@ impl<'a> Verifier<'a> {
             i += 1;
             alerting.contains(&(i - 1))
         });
+        let mut hosts: Vec<Vec<usize>> = Vec::new();
+        let mut host_of = Vec::with_capacity(history.len());
+        {
+            let mut slot: HashMap<&str, usize> = HashMap::new();
+            for (i, r) in history.iter().enumerate() {
+                let h = r.hostname.as_deref().unwrap_or_default();
+                let n = hosts.len();
+                let s = *slot.entry(h).or_insert(n);
+                if s == n {
+                    hosts.push(Vec::new());
+                }
+                hosts[s].push(i);
+                host_of.push(s);
+            }
+        }
+        let verdicts = hosts.iter().map(|_| OnceLock::new()).collect();
         let any_alert_lines = benign
             .iter()
             .chain(keep)
@@ -317,7 +335,11 @@ impl<'a> Verifier<'a> {
             benign_alerting,
             keep_alerting,
             history_alerting,
-            verdicts: OnceLock::new(),
+            hosts,
+            host_of,
+            verdicts,
+            catalogue: OnceLock::new(),
+            benign_keys,
             in_benign_set,
             mutations: muts,
             any_alert_lines,
@@ -348,33 +370,55 @@ impl<'a> Verifier<'a> {
         &self.mutations
     }
 
-    /// The history's triage: each alert takes its cluster's verdict. The history is triaged
-    /// as it stands, with no prior of its own: an alert is benign only when triage, or a
-    /// person, says so.
-    fn verdicts(&self) -> &HashMap<usize, (String, Verdict)> {
-        self.verdicts.get_or_init(|| {
-            let cat = Catalogue::builtin();
-            let prior = History::empty();
-            let reports = Triage {
-                engine: &self.base,
-                catalogue: &cat,
-                history: &prior,
-                lang: Lang::En,
-                hostname: "",
-            }
-            .run(self.history);
-            let mut verdicts: HashMap<usize, (String, Verdict)> = HashMap::new();
-            // An event another rule matched first (Falco's default matching) is triaged
-            // under that rule: it takes that cluster's verdict.
-            for rep in &reports {
-                for &m in &rep.members {
-                    if rep.rule == self.rule || !verdicts.contains_key(&m) {
-                        verdicts.insert(m, (rep.cluster.clone(), rep.verdict));
+    /// Whether history record `i` is an event of the benign set.
+    fn in_benign_set(&self, i: usize) -> bool {
+        match (self.in_benign_set.get(i), self.history.get(i)) {
+            (Some(cell), Some(h)) => *cell.get_or_init(|| {
+                !self.benign_keys.is_empty() && self.benign_keys.contains(&h.event.to_json_line())
+            }),
+            _ => false,
+        }
+    }
+
+    /// The history alert `i`'s cluster and verdict, from triage of the records of its host.
+    ///
+    /// The history is triaged as it stands, with no prior of its own: an alert is benign
+    /// only when triage, or a person, says so. Only the hosts of alerts a candidate
+    /// silences are triaged, each once and on its own: every piece of evidence triage
+    /// weighs for an alert (its session, the other sessions of its container, the
+    /// schedules and programs written, the alerts of its session) is of its own host, so
+    /// an alert's verdict is the one triage of the whole history gives it (the test
+    /// `per_host_triage_gives_the_whole_historys_verdicts`). A cluster id can differ: one
+    /// triage splits a cluster whose alerts' verdicts differ, and the whole history's
+    /// cluster can span hosts whose alerts agree.
+    fn verdict_of(&self, i: usize) -> Option<&(String, Verdict)> {
+        let host = *self.host_of.get(i)?;
+        self.verdicts
+            .get(host)?
+            .get_or_init(|| {
+                let idx = &self.hosts[host];
+                // One host (a recording, the usual `--history` file): the history itself.
+                let own: Vec<Record>;
+                let records: &[Record] = if idx.len() == self.history.len() {
+                    self.history
+                } else {
+                    own = idx.iter().map(|&k| self.history[k].clone()).collect();
+                    &own
+                };
+                let orig = |m: usize| {
+                    if idx.len() == self.history.len() {
+                        m
+                    } else {
+                        idx[m]
                     }
-                }
-            }
-            verdicts
-        })
+                };
+                let cat = self.catalogue.get_or_init(Catalogue::builtin);
+                triage_verdicts(&self.base, cat, &self.rule, records)
+                    .into_iter()
+                    .map(|(m, v)| (orig(m), v))
+                    .collect()
+            })
+            .get(&i)
     }
 
     /// Verifies one block (the exact text that will be shown).
@@ -448,12 +492,12 @@ impl<'a> Verifier<'a> {
                 continue;
             }
             blast.silenced += 1;
-            let in_set = self.in_benign_set.contains(i);
+            let in_set = self.in_benign_set(*i);
             // The benign set's own events need no verdict: they are excepted by definition.
             let (id, verdict): (String, Option<Verdict>) = if in_set {
                 ("benign-set".to_string(), None)
             } else {
-                match self.verdicts().get(i) {
+                match self.verdict_of(*i) {
                     Some((c, v)) => (c.clone(), Some(*v)),
                     None => ("-".to_string(), None),
                 }
@@ -542,6 +586,35 @@ impl<'a> Verifier<'a> {
     }
 }
 
+/// Triage of `records` with no prior: record index → (cluster id, verdict) of each
+/// alert. An event another rule matched first (Falco's default matching) is triaged under
+/// that rule: it takes that cluster's verdict, unless it is also in `rule`'s cluster.
+fn triage_verdicts(
+    engine: &Engine,
+    catalogue: &Catalogue,
+    rule: &str,
+    records: &[Record],
+) -> HashMap<usize, (String, Verdict)> {
+    let prior = History::empty();
+    let reports = Triage {
+        engine,
+        catalogue,
+        history: &prior,
+        lang: Lang::En,
+        hostname: "",
+    }
+    .run(records);
+    let mut verdicts: HashMap<usize, (String, Verdict)> = HashMap::new();
+    for rep in &reports {
+        for &m in &rep.members {
+            if rep.rule == rule || !verdicts.contains_key(&m) {
+                verdicts.insert(m, (rep.cluster.clone(), rep.verdict));
+            }
+        }
+    }
+    verdicts
+}
+
 /// An engine where the probe rule carries the block's exceptions for `rule`. The block is
 /// read with the workspace's one YAML loader (`quell_rules::yaml`, node- and
 /// depth-limited); the probe items are written back with [`flow_yaml`] (quell-rules has no
@@ -621,6 +694,7 @@ fn flow_string(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::input::parse_records;
+    use std::collections::BTreeSet;
 
     pub(crate) const RULES: &str = r#"
 - list: shells
@@ -727,6 +801,63 @@ mod tests {
         let v = vf.verify(&block.replace("- name: x\n      fields", "- fields"), false);
         assert!(!v.loads && !v.errors.is_empty(), "{v:?}");
         assert_eq!(v.benign_silenced, 0);
+    }
+
+    /// Triage per host gives each alert the verdict triage of the whole history gives it:
+    /// the seed story on three hosts, whole on one, without the web shell's download and
+    /// run on another, and as its alerts alone (Falco alert lines) on a third.
+    #[test]
+    fn per_host_triage_gives_the_whole_historys_verdicts() {
+        let rules = rules();
+        let seed = parse_records(include_str!("../../../examples/seed.jsonl"), "seed").unwrap();
+        let on = |host: &str, keep: &dyn Fn(&Record) -> bool| -> Vec<Record> {
+            seed.iter()
+                .filter(|r| keep(r))
+                .cloned()
+                .map(|mut r| {
+                    r.hostname = Some(host.to_string());
+                    r
+                })
+                .collect::<Vec<_>>()
+        };
+        let engine = load_rules(&rules).unwrap();
+        let rule = "Clear Log Activities";
+        let fires = |r: &Record| rule_alerts(&engine, rule, std::slice::from_ref(r)).len() == 1;
+        let mut history = on("whole", &|_| true);
+        history.extend(on("no-download", &|r| {
+            !matches!(
+                text(&r.event, "proc.name").as_deref(),
+                Some("curl" | ".update" | "chmod")
+            )
+        }));
+        let mut lines = on("lines", &fires);
+        for r in &mut lines {
+            r.rule = Some(rule.to_string());
+        }
+        history.extend(lines);
+        let vf = Verifier::new(&rules, rule, &[], &[], &history).unwrap();
+        let whole = triage_verdicts(&vf.base, &Catalogue::builtin(), rule, &history);
+        let mut seen: BTreeMap<(String, &str), usize> = BTreeMap::new();
+        for &i in &vf.history_alerting {
+            let per_host = vf.verdict_of(i).map(|(_, v)| *v);
+            assert_eq!(
+                per_host,
+                whole.get(&i).map(|(_, v)| *v),
+                "alert {i} on {:?}",
+                history[i].hostname
+            );
+            if let Some(v) = per_host {
+                *seen
+                    .entry((history[i].hostname.clone().unwrap_or_default(), v.as_str()))
+                    .or_default() += 1;
+            }
+        }
+        // Not vacuous: alerts on every host, and verdicts that differ.
+        let hosts: BTreeSet<&str> = seen.keys().map(|(h, _)| h.as_str()).collect();
+        let verdicts: BTreeSet<&str> = seen.keys().map(|(_, v)| *v).collect();
+        assert_eq!(hosts.len(), 3, "{seen:?}");
+        assert!(verdicts.len() >= 2, "{seen:?}");
+        assert!(verdicts.contains("likely_real"), "{seen:?}");
     }
 
     #[test]

@@ -495,7 +495,12 @@ fn tune_base(
         let verdict = (|| -> Result<String, String> {
             let vf = Verifier::new(rules, rule, &b.records, keep, &history)
                 .map_err(|e| format!("setup: {e:?}"))?;
-            let p = synthesize(&vf, &Options::default()).map_err(|e| format!("refused: {e}"))?;
+            // Alternatives only for the diagnostics of `QUELL_JUDGMENT_TUNE_WHY`.
+            let opts = Options {
+                max_alternatives: if tune_why() { 5 } else { 0 },
+                ..Options::default()
+            };
+            let p = synthesize(&vf, &opts).map_err(|e| format!("refused: {e}"))?;
             let v = &p.best.verification;
             if !(v.passed && v.loads) {
                 return Err(format!("best candidate not verified ({})", p.best.template));
