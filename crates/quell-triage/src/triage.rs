@@ -220,6 +220,9 @@ struct AnchorFacts {
     /// package manager run in it (removing a package log after an install hides the
     /// install).
     quiet: bool,
+    /// Work a service manager started, quiet as a job (see `signals_for`): weighed as
+    /// `job_recurs` once its cluster shows the same act in two or more such sessions.
+    recurs: bool,
 }
 
 /// The signal that anchors a likely false positive among an alert's hits, if any, with
@@ -658,9 +661,17 @@ impl Triage<'_> {
             // The key: the attack signals present, the verdict, and whether a benign signal
             // anchored (so that a cluster never mixes alerts whose verdicts could differ).
             let mut parts: Vec<(PartKey, Agg)> = Vec::new();
-            for &i in &c.members {
-                let (mut hits, facts) = self.signals_for(rule, records, i, &sessions, seen);
-                hits.extend(hist_hits.iter().cloned());
+            let mut scored: Vec<(usize, Vec<Hit>, AnchorFacts)> = c
+                .members
+                .iter()
+                .map(|&i| {
+                    let (mut hits, facts) = self.signals_for(rule, records, i, &sessions, seen);
+                    hits.extend(hist_hits.iter().cloned());
+                    (i, hits, facts)
+                })
+                .collect();
+            recurrence(&mut scored, records, &sessions, &w);
+            for (i, hits, facts) in scored {
                 let logit: f64 = hits.iter().map(|h| w(h.id) * h.act).sum();
                 let vetoed = hits.iter().any(|h| vetoes(h.id, w(h.id) * h.act));
                 let anchor = anchor_of(&hits, facts);
@@ -1389,7 +1400,26 @@ impl Triage<'_> {
         let installed = ctx.iter().any(|c| {
             matches!(&c.act.activity, Activity::Maintenance(n) if crate::evidence::role(n) == crate::evidence::Role::PackageManager)
         });
+        // Work a service manager started (a unit's or a timer's process tree: init, and no
+        // terminal, login, runtime exec, service, scheduler or CI runner below it), quiet by
+        // the same test as a scheduler's job, its session seen, and answering nobody outside
+        // the site: a candidate for `job_recurs` (session 13). Init alone is no evidence
+        // (`setsid cmd &` is re-parented to it), so `run_core` weighs it only when the
+        // cluster shows the same act in two or more separate such sessions.
+        let recurs = !out.iter().any(|h| h.id == "job_quiet")
+            && kinds.is_empty()
+            && !own_act_toward_attack
+            && dropped.is_none()
+            && a.network_stdio.is_none()
+            && !reached_outside
+            && shipped_executable(ev)
+            && !matches!(target_sensitivity(ev), Some((_, Sensitivity::Persistence)))
+            && crate::evidence::init_launcher(ev).is_some()
+            && sessions.seen(records, at)
+            && sessions.served_outside(r).is_none()
+            && !collects_secrets();
         let facts = AnchorFacts {
+            recurs,
             // A person's session anchors only when nothing in the whole of it counts toward
             // an attack by the strict test (tests/adversary.rs: a housekeeping removal in a
             // session that escaped from a program run through sudo, or read a workload's
@@ -1608,6 +1638,58 @@ impl Work {
                 format!("コンテナのエントリポイント {}", w.name),
             )
         })
+    }
+}
+
+/// Sessions of one cluster that must show its act, each quiet, for `job_recurs`.
+pub const RECUR_SESSIONS: usize = 2;
+
+/// `job_recurs` (session 13): the cluster's act, by work a service manager started, quiet
+/// as a job and unvetoed (`AnchorFacts::recurs`), recurred in [`RECUR_SESSIONS`] or more
+/// separate sessions of the input. Routine work repeats (a timer's nightly run, the same
+/// unit on several hosts); an intruder's act is usually once, and an intruder who repeats
+/// it must keep each session free of every step the quiet-job test and the vetoes see.
+/// Each such alert gets the signal, and `job_reads_by_purpose` when it only read a
+/// sensitive file (nothing in its session reached outside the site: the candidate's own
+/// test). Alerts that are not candidates (another lineage, a download in the session, a
+/// veto) neither count nor get it.
+fn recurrence(
+    scored: &mut [(usize, Vec<Hit>, AnchorFacts)],
+    records: &[Record],
+    sessions: &Sessions,
+    w: &dyn Fn(&str) -> f64,
+) {
+    let candidate = |hits: &[Hit], facts: &AnchorFacts| {
+        facts.recurs && !hits.iter().any(|h| vetoes(h.id, w(h.id) * h.act))
+    };
+    let mut seen_in: Vec<*const Session> = Vec::new();
+    for (i, hits, facts) in scored.iter() {
+        if !candidate(hits, facts) {
+            continue;
+        }
+        if let Some(s) = sessions.session(*i) {
+            let p = std::ptr::from_ref(s);
+            if !seen_in.contains(&p) {
+                seen_in.push(p);
+            }
+        }
+    }
+    if seen_in.len() < RECUR_SESSIONS {
+        return;
+    }
+    let n = seen_in.len().to_string();
+    for (i, hits, facts) in scored.iter_mut() {
+        if !candidate(hits, facts) || sessions.session(*i).is_none() {
+            continue;
+        }
+        hits.push(hit("job_recurs", 1.0, vec![("sessions", n.clone())]));
+        if let Some(ev) = records.get(*i).map(|r| &r.event) {
+            if reads_only(ev) {
+                if let Some((t, Sensitivity::High)) = target_sensitivity(ev) {
+                    hits.push(hit("job_reads_by_purpose", 1.0, vec![("target", t)]));
+                }
+            }
+        }
     }
 }
 
