@@ -54,6 +54,9 @@
 //! A thirteenth, tests/judgment/holdout11, was written blind the same way once holdout10 had become
 //! a development set (`holdout11_corpus_is_well_formed`, ignored `judgment_figures_holdout11`,
 //! lines `holdout11`); see tests/judgment/holdout11/README.md before reading it.
+//! A fourteenth, tests/judgment/holdout12, was written blind the same way once holdout11 had become
+//! a development set (`holdout12_corpus_is_well_formed`, ignored `judgment_figures_holdout12`,
+//! lines `holdout12`); see tests/judgment/holdout12/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1282,6 +1285,12 @@ const HOLDOUT10_BARS: BlindBars = HOLDOUT9_BARS;
 /// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9 or holdout10 family.
 const HOLDOUT11_BARS: BlindBars = HOLDOUT10_BARS;
 
+/// The twelfth blind corpus (tests/judgment/holdout12), written once holdout11 had become a
+/// development set: holdout11's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10 or
+/// holdout11 family.
+const HOLDOUT12_BARS: BlindBars = HOLDOUT11_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1418,6 +1427,30 @@ fn holdout11_corpus_is_well_formed() {
             "holdout10",
         ],
         &HOLDOUT11_BARS,
+    );
+}
+
+/// The twelfth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10 or holdout11 family. Counts only, no verdict figure.
+#[test]
+fn holdout12_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout12",
+        &[
+            "holdout",
+            "holdout2",
+            "holdout3",
+            "holdout4",
+            "holdout5",
+            "holdout6",
+            "holdout7",
+            "holdout8",
+            "holdout9",
+            "holdout10",
+            "holdout11",
+        ],
+        &HOLDOUT12_BARS,
     );
 }
 
@@ -1732,4 +1765,14 @@ fn judgment_figures_holdout10() {
 #[ignore = "the eleventh blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout11() {
     measure_blind("holdout11", true);
+}
+
+/// The judgment figures of the twelfth blind corpus (tests/judgment/holdout12), all of it
+/// together, printed as lines `holdout12`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout12 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the twelfth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout12() {
+    measure_blind("holdout12", true);
 }
