@@ -26,7 +26,7 @@ use quell_triage::check::{check_named, CheckReport};
 use quell_triage::emit::yaml_scalar;
 use quell_triage::history::History;
 use quell_triage::input::{alerts, text, Alert};
-use quell_triage::synth::{emit_verified, synthesize, Options};
+use quell_triage::synth::{emit_verified_as, synthesize, Options};
 use quell_triage::verify::{describe, load_rules, RulesFile, Verification, Verifier};
 use quell_triage::{ClusterReport, Lang, Record, Triage, Verdict};
 use serde::Serialize;
@@ -903,13 +903,14 @@ impl<'a> Ctx<'a> {
                 return text;
             }
         };
-        let (legacy_yaml, legacy_verification) = emit_verified(
+        let (legacy_yaml, legacy_verification) = emit_verified_as(
             &vf,
             &p.best.exceptions,
             &Options {
                 legacy: true,
                 ..opts
             },
+            &p.best.verification,
         );
         let v = p.best.verification.clone();
         if !blast {

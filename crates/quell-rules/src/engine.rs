@@ -258,6 +258,98 @@ mod tests {
         }
     }
 
+    /// An event with the string fields given.
+    struct Fields(Vec<(&'static str, &'static str)>);
+
+    impl Event for Fields {
+        fn evt_type(&self) -> Option<&str> {
+            self.0
+                .iter()
+                .find(|(k, _)| *k == "evt.type")
+                .map(|(_, v)| *v)
+        }
+        fn field(&self, f: &FieldRef) -> Option<Value<'_>> {
+            self.0
+                .iter()
+                .find(|(k, _)| *k == f.key.as_str())
+                .map(|(_, v)| Value::Str(Cow::Borrowed(*v)))
+        }
+    }
+
+    /// A rule's exceptions evaluate on their own, whatever its condition gives (an alert
+    /// line lacks the condition's fields); the rule matches exactly when its condition does
+    /// and its exceptions do not, also when the condition ends in `and not` itself.
+    #[test]
+    fn exceptions_evaluate_alone() {
+        let rules = "\
+- rule: Del
+  desc: d
+  condition: evt.type = unlinkat and fs.path.name startswith /var/log/ and not proc.name = logrotate
+  output: o
+  priority: WARNING
+  exceptions:
+    - name: ops
+      fields: [proc.name, fs.path.name]
+      values:
+        - [rm, /var/log/dpkg.log]
+    - name: empty
+      fields: [proc.pname]
+      values: []
+    - name: parents
+      fields: proc.pname
+      comps: in
+      values: [cron, anacron]
+- rule: Plain
+  desc: d
+  condition: evt.type = unlinkat and not proc.name = logrotate
+  output: o
+  priority: WARNING
+";
+        let mut e = Engine::new();
+        let r = e.load("r.yaml", rules);
+        assert!(r.successful, "{:?}", r.errors);
+        let del = e.rule("Del").unwrap();
+        let plain = e.rule("Plain").unwrap();
+        let ev = |f: &[(&'static str, &'static str)]| Fields(f.to_vec());
+        let unlink = |name, parent, path| {
+            ev(&[
+                ("evt.type", "unlinkat"),
+                ("proc.name", name),
+                ("proc.pname", parent),
+                ("fs.path.name", path),
+            ])
+        };
+        assert_eq!(plain.excepts(&unlink("rm", "bash", "/x")), Some(false));
+        let cases = [
+            ("rm", "bash", "/var/log/dpkg.log", true),
+            ("rm", "bash", "/var/log/syslog", false),
+            ("rm", "cron", "/var/log/syslog", true),
+            ("logrotate", "bash", "/var/log/syslog", false),
+            ("logrotate", "anacron", "/tmp/x", true),
+            ("sh", "bash", "/tmp/x", false),
+        ];
+        for (name, parent, path, excepted) in cases {
+            let event = unlink(name, parent, path);
+            assert_eq!(
+                del.excepts(&event),
+                Some(excepted),
+                "{name} {parent} {path}"
+            );
+            let cond = path.starts_with("/var/log/") && name != "logrotate";
+            assert_eq!(
+                del.matches(&event),
+                cond && !excepted,
+                "{name} {parent} {path}"
+            );
+        }
+        // An alert line: the output's fields only, no event type or path.
+        let line = ev(&[("proc.name", "rm"), ("proc.pname", "cron")]);
+        assert!(!del.matches(&line));
+        assert_eq!(del.excepts(&line), Some(true));
+        let line = ev(&[("proc.name", "rm"), ("proc.pname", "bash")]);
+        assert_eq!(del.excepts(&line), Some(false));
+    }
+
     /// Candidate rules by event type id: a named type gets its rules, an unnamed or unknown
     /// type the rules excluding other types and the unrestricted ones, an untyped event the
     /// unrestricted ones only; each in load order.

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use quell_store::{AlertQuery, StoredAlert};
 use quell_triage::input::Record;
-use quell_triage::synth::{emit_verified, synthesize, Options};
+use quell_triage::synth::{emit_verified_as, synthesize, Options};
 use quell_triage::verify::{RulesFile, Verifier};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -401,7 +401,7 @@ pub(crate) async fn tune(
             ..opts
         };
         let (legacy_yaml, legacy_verification) =
-            emit_verified(&vf, &best.exceptions, &legacy_opts);
+            emit_verified_as(&vf, &best.exceptions, &legacy_opts, &best.verification);
         let examples: Vec<Json> = best
             .verification
             .blast_radius

@@ -731,6 +731,33 @@ pub fn emit_verified(
     finalize(vf, &block, first, opts, uses_regex(exceptions))
 }
 
+/// [`emit_verified`] for exceptions already verified in another form as `expected` (the
+/// legacy form of a candidate verified in the rules-editor form): the header is written from
+/// `expected` and the printed text is verified once. When that verification differs from
+/// `expected`, the block is verified on its own first, as [`emit_verified`] does, so the
+/// header always states the verification of the very text it heads.
+pub fn emit_verified_as(
+    vf: &Verifier<'_>,
+    exceptions: &[ExceptionSpec],
+    opts: &Options,
+    expected: &Verification,
+) -> (String, Verification) {
+    let style = if opts.legacy {
+        Style::Legacy
+    } else {
+        Style::Override
+    };
+    let block = block_yaml(vf.rule(), exceptions, style);
+    let regex = uses_regex(exceptions);
+    let text = format!("{}{}", header(vf.rule(), expected, opts, regex), block);
+    let fin = vf.verify(&text, opts.legacy);
+    if fin == *expected {
+        return (text, fin);
+    }
+    let first = vf.verify(&block, opts.legacy);
+    finalize(vf, &block, first, opts, regex)
+}
+
 /// Whether an exception compares with `regex` (Falco 0.39.0 and later load it).
 fn uses_regex(exceptions: &[ExceptionSpec]) -> bool {
     exceptions
@@ -1133,6 +1160,45 @@ mod tests {
             .alternatives
             .iter()
             .any(|c| !c.verification.passed && c.verification.keep_alerting == 0));
+    }
+
+    /// The legacy form written from the rules-editor form's verification is the text and
+    /// verification [`emit_verified`] gives (one verification instead of two); a wrong
+    /// expectation falls back to verifying the block first.
+    #[test]
+    fn legacy_form_from_the_verified_form_is_the_same() {
+        let rules = rules();
+        let seed = include_str!("../../../examples/seed.jsonl");
+        let history = parse_records(seed, "seed.jsonl").unwrap();
+        let benign: Vec<Record> = history
+            .iter()
+            .filter(|r| {
+                text(&r.event, "proc.cmdline").as_deref() == Some("rm /var/log/dpkg.log")
+                    && text(&r.event, "evt.type").as_deref() == Some("unlinkat")
+            })
+            .cloned()
+            .collect();
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &history).unwrap();
+        let opts = Options {
+            provenance: vec!["seed".into()],
+            ..Options::default()
+        };
+        let p = synthesize(&vf, &opts).unwrap();
+        let legacy = Options {
+            legacy: true,
+            ..opts
+        };
+        let two = emit_verified(&vf, &p.best.exceptions, &legacy);
+        assert!(two.1.passed, "{two:#?}");
+        assert!(two.0.contains("append: true"), "{}", two.0);
+        let one = emit_verified_as(&vf, &p.best.exceptions, &legacy, &p.best.verification);
+        assert_eq!(one, two);
+        let mut wrong = p.best.verification.clone();
+        wrong.benign_silenced = 0;
+        assert_eq!(
+            emit_verified_as(&vf, &p.best.exceptions, &legacy, &wrong),
+            two
+        );
     }
 
     /// The seed story with only the history (no keep set): the web shell's deletion in

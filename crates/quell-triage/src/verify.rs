@@ -256,7 +256,10 @@ pub struct Verifier<'a> {
     /// for every verifier).
     in_benign_set: Vec<OnceLock<bool>>,
     mutations: Vec<Mutation>,
-    any_alert_lines: bool,
+    /// Some alert line (of the benign, keep and history alerts, and the near-attacks) is
+    /// matched by the rule's own exceptions already, or they cannot be evaluated alone: alert
+    /// lines are then judged by the block's exceptions alone, through a probe rule.
+    excepted_before: bool,
     /// The engine with the rules alone.
     pub base: Engine,
 }
@@ -322,11 +325,15 @@ impl<'a> Verifier<'a> {
             }
         }
         let verdicts = hosts.iter().map(|_| OnceLock::new()).collect();
-        let any_alert_lines = benign
-            .iter()
-            .chain(keep)
-            .chain(history)
-            .any(|r| r.rule.is_some());
+        let excepted_before = base.rule(rule).is_some_and(|r| {
+            benign_alerting
+                .iter()
+                .filter_map(|&i| benign.get(i))
+                .chain(keep_alerting.iter().filter_map(|&i| keep.get(i)))
+                .chain(history_alerting.iter().filter_map(|&i| history.get(i)))
+                .chain(muts.iter().map(|m| &m.record))
+                .any(|a| a.rule.is_some() && r.excepts(&a.event) != Some(false))
+        });
         Ok(Verifier {
             rule: rule.to_string(),
             benign,
@@ -342,7 +349,7 @@ impl<'a> Verifier<'a> {
             benign_keys,
             in_benign_set,
             mutations: muts,
-            any_alert_lines,
+            excepted_before,
             base,
         })
     }
@@ -450,17 +457,25 @@ impl<'a> Verifier<'a> {
             }
             return v;
         };
-        // Alert lines carry only output fields: judge them by the exceptions alone.
-        let probe = if self.any_alert_lines {
-            probe_engine(&self.base, &self.rule, block)
-        } else {
-            None
+        // Alert lines carry only output fields: judge them by the exceptions alone. The rule
+        // after the block evaluates its exceptions on their own (none of them matched an
+        // alert line before the block: `excepted_before`); else a probe rule carries the
+        // block's exceptions alone (built the first time it is needed).
+        let probe: std::cell::OnceCell<Option<Engine>> = std::cell::OnceCell::new();
+        let by_probe = |r: &Record| -> bool {
+            probe
+                .get_or_init(|| probe_engine(&self.base, &self.rule, block))
+                .as_ref()
+                .is_none_or(|p| p.rule(PROBE_RULE).is_some_and(|pr| pr.matches(&r.event)))
         };
         let alerts_after = |r: &Record| -> bool {
-            match (&r.rule, &probe) {
-                (Some(_), Some(p)) => p.rule(PROBE_RULE).is_some_and(|pr| pr.matches(&r.event)),
-                (Some(_), None) => true,
-                (None, _) => rule.matches(&r.event),
+            match &r.rule {
+                None => rule.matches(&r.event),
+                Some(_) if self.excepted_before => by_probe(r),
+                Some(_) => match rule.excepts(&r.event) {
+                    Some(excepted) => !excepted,
+                    None => by_probe(r),
+                },
             }
         };
         for r in self.benign_alerting() {
@@ -858,6 +873,63 @@ mod tests {
         assert_eq!(hosts.len(), 3, "{seen:?}");
         assert!(verdicts.len() >= 2, "{seen:?}");
         assert!(verdicts.contains("likely_real"), "{seen:?}");
+    }
+
+    /// Alert lines judged by the rule's own exceptions after the block give the verification
+    /// the probe rule (the block's exceptions alone) gives, for every candidate synthesis
+    /// writes for the seed story's alerts; and an alert line the rule's exceptions already
+    /// match sends verification to the probe.
+    #[test]
+    fn the_rules_exceptions_judge_alert_lines_as_the_probe_does() {
+        let rules = rules();
+        let seed = parse_records(include_str!("../../../examples/seed.jsonl"), "seed").unwrap();
+        let engine = load_rules(&rules).unwrap();
+        let rule = "Clear Log Activities";
+        let lines: Vec<Record> = rule_alerts(&engine, rule, &seed)
+            .into_iter()
+            .map(|i| {
+                let mut r = seed[i].clone();
+                r.rule = Some(rule.to_string());
+                r
+            })
+            .collect();
+        assert!(lines.len() >= 2);
+        let benign: Vec<Record> = lines
+            .iter()
+            .filter(|r| text(&r.event, "proc.cmdline").as_deref() == Some("rm /var/log/dpkg.log"))
+            .cloned()
+            .collect();
+        let fast = Verifier::new(&rules, rule, &benign, &[], &lines).unwrap();
+        assert!(!fast.excepted_before);
+        let mut slow = Verifier::new(&rules, rule, &benign, &[], &lines).unwrap();
+        slow.excepted_before = true;
+        let p = crate::synth::synthesize(
+            &fast,
+            &crate::synth::Options {
+                max_alternatives: 40,
+                ..crate::synth::Options::default()
+            },
+        )
+        .unwrap();
+        let mut differ = 0;
+        for c in std::iter::once(&p.best).chain(&p.alternatives) {
+            let (a, b) = (fast.verify(&c.yaml, false), slow.verify(&c.yaml, false));
+            assert_eq!(a, b, "{}", c.yaml);
+            differ += usize::from(a.benign_silenced != a.blast_radius.silenced);
+        }
+        assert!(p.alternatives.len() >= 3, "{p:#?}");
+        // Not vacuous: some candidate silences more than the benign set.
+        assert!(differ > 0 || p.alternatives.iter().any(|c| !c.verification.passed));
+        // The rule's own exceptions already match an alert line: the probe judges.
+        let excepting = format!(
+            "{RULES}  exceptions:\n    - name: pre\n      fields: [proc.name]\n      values: [[rm]]\n"
+        );
+        let pre = vec![RulesFile {
+            name: "rules.yaml".into(),
+            text: excepting,
+        }];
+        let vf = Verifier::new(&pre, rule, &benign, &[], &lines).unwrap();
+        assert!(vf.excepted_before);
     }
 
     #[test]

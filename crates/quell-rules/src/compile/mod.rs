@@ -55,6 +55,11 @@ pub struct CompiledRule {
     /// The expanded condition tree (macros resolved).
     pub expr: Expr,
     pub(crate) node: Node,
+    /// How many exception clauses end the condition (the exceptions with values).
+    pub(crate) exception_clauses: usize,
+    /// Those clauses alone (any of them true), when they end the expanded tree as Falco's
+    /// text puts them.
+    pub(crate) exceptions: Option<Node>,
 }
 
 impl CompiledRule {
@@ -62,6 +67,45 @@ impl CompiledRule {
     pub fn matches(&self, ev: &dyn crate::field::Event) -> bool {
         self.node.eval(ev)
     }
+
+    /// Whether the rule's exceptions match an event, whatever its condition gives (a Falco
+    /// alert carries only the output's fields: its condition cannot be evaluated again,
+    /// its exceptions can). `Some(false)` when no exception has values; `None` when the
+    /// exceptions could not be told apart from the condition.
+    pub fn excepts(&self, ev: &dyn crate::field::Event) -> Option<bool> {
+        match (&self.exceptions, self.exception_clauses) {
+            (_, 0) => Some(false),
+            (Some(n), _) => Some(n.eval(ev)),
+            (None, _) => None,
+        }
+    }
+}
+
+/// The exceptions' clauses of an expanded condition built as
+/// `(condition) and not (e1) and not (e2) ...` with `clauses` exception clauses: the last
+/// `clauses` operands of its top `and`, each a `not`, lowered as one `or` of what they
+/// negate. `None` when there are none, or the tree does not end that way.
+fn exceptions_node(expr: &Expr, clauses: usize, registry: &Registry) -> Option<Node> {
+    if clauses == 0 {
+        return None;
+    }
+    let Expr::And(children) = expr else {
+        return None;
+    };
+    let first = children.len().checked_sub(clauses).filter(|&f| f >= 1)?;
+    let inner: Vec<Expr> = children[first..]
+        .iter()
+        .map(|c| match c {
+            Expr::Not(x) => Some((**x).clone()),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let any = if inner.len() == 1 {
+        inner.into_iter().next()?
+    } else {
+        Expr::Or(inner)
+    };
+    lower::lower(&any, registry, &mut Vec::new()).ok()
 }
 
 /// Maps a position inside a condition string onto the rules file, as Falco does
@@ -485,7 +529,7 @@ pub fn compile(
     for r in col.rules() {
         let rule_loc = r.loc.clone();
         let root = load::root_location(&r.loc.position.name);
-        let text = match load::build_exception_condition(r) {
+        let (text, clauses) = match load::build_exception_parts(r) {
             Ok(t) => t,
             Err(d) => {
                 diags.push(d);
@@ -655,6 +699,7 @@ pub fn compile(
             .iter()
             .flat_map(|e| scalars(&e.fields))
             .collect();
+        let exceptions = exceptions_node(&expr, clauses, registry);
         out.push(CompiledRule {
             name: r.name.clone(),
             desc: r.desc.clone(),
@@ -671,6 +716,8 @@ pub fn compile(
             format,
             expr,
             node,
+            exception_clauses: clauses,
+            exceptions,
         });
     }
 

@@ -290,10 +290,17 @@ fn exception_error(rule: &RuleInfo, ex: &ExceptionInfo, msg: &str) -> Diagnostic
 /// Falco's `build_rule_exception_infos`: `"(" + condition + ")"` followed by
 /// `" and not (...)"` for every exception that has values, byte for byte.
 pub fn build_exception_condition(rule: &RuleInfo) -> Result<String, Diagnostic> {
+    build_exception_parts(rule).map(|(text, _)| text)
+}
+
+/// [`build_exception_condition`], with how many `" and not (...)"` clauses end it (the
+/// exceptions that have values).
+pub fn build_exception_parts(rule: &RuleInfo) -> Result<(String, usize), Diagnostic> {
     // Falco only rewrites (and parenthesises) conditions of rules that have exceptions.
     if rule.exceptions.is_empty() {
-        return Ok(rule.cond.clone());
+        return Ok((rule.cond.clone(), 0));
     }
+    let mut clauses = 0;
     let mut condition = format!("({})", rule.cond);
     for ex in &rule.exceptions {
         let mut icond = String::new();
@@ -374,9 +381,10 @@ pub fn build_exception_condition(rule: &RuleInfo) -> Result<String, Diagnostic> 
         if !icond.is_empty() {
             condition.push_str(" and not ");
             condition.push_str(&icond);
+            clauses += 1;
         }
     }
-    Ok(condition)
+    Ok((condition, clauses))
 }
 
 #[cfg(test)]

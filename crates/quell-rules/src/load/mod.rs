@@ -66,7 +66,8 @@ pub use collector::{
     Collector, ListInfo, MacroInfo, PluginRequirement, RuleInfo, ENGINE_VERSION, SYSCALL_SOURCE,
 };
 pub use exceptions::{
-    build_exception_condition, paren_item, quote_item, ExValue, ExceptionError, ExceptionInfo,
+    build_exception_condition, build_exception_parts, paren_item, quote_item, ExValue,
+    ExceptionError, ExceptionInfo,
 };
 pub use lists::substitute_lists;
 pub use result::{condition_context_name, condition_location, make_diag, root_location, snippet};
