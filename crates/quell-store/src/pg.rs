@@ -580,6 +580,14 @@ impl Pg {
 
     pub(crate) async fn decisions_as_history(&self) -> Result<Vec<String>> {
         let c = self.client().await?;
+        // No decision at all (the usual start): no join over the alerts to plan and run.
+        let any = c
+            .query_opt("SELECT 1 FROM decisions LIMIT 1", &[])
+            .await
+            .map_err(|e| pg_error(&e))?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         // The same rule as SQLite's (see there): an alert's own latest decision, else its
         // cluster's latest if the alert was received before that decision.
         let rows = c
