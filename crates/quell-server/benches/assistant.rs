@@ -22,8 +22,10 @@
 //! Environment: `QUELL_ASSIST_BENCH_ALERTS` (default 100000), `QUELL_ASSIST_BENCH_RUNS`
 //! (repeats per question, default 20), `QUELL_ASSIST_BENCH_STORE` (a store spec instead of
 //! a SQLite file in a temporary directory, e.g. a `postgresql://…` URL of an empty
-//! database), `QUELL_ASSIST_BENCH_FILE_PATH=0` skips the file path. Without `--bench` it
-//! does nothing.
+//! database), `QUELL_ASSIST_BENCH_FILE_PATH=0` skips the file path,
+//! `QUELL_ASSIST_BENCH_SUBJECT=logrotate` asks about the newest logrotate deletion instead of
+//! the operator's (the rule's commonest alert, on 200 hosts). Without `--bench` it does
+//! nothing.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -40,6 +42,8 @@ mod seed;
 const RULE: &str = "Clear Log Activities";
 const OP_CMD: &str = "rm /var/log/dpkg.log";
 const OP_SELECTOR: &str = r#"proc.cmdline="rm /var/log/dpkg.log""#;
+const FILLER_CMD: &str = "logrotate /etc/logrotate.conf";
+const FILLER_SELECTOR: &str = r#"proc.cmdline="logrotate /etc/logrotate.conf""#;
 
 /// The story's questions (the issue's: false positive?, write an exception, why did it
 /// fire, which rules alert most).
@@ -80,7 +84,7 @@ fn filler(i: u64) -> (String, Json) {
     of["evt.type"] = json!("unlinkat");
     of["proc.name"] = json!("logrotate");
     of["proc.exepath"] = json!("/usr/sbin/logrotate");
-    of["proc.cmdline"] = json!("logrotate /etc/logrotate.conf");
+    of["proc.cmdline"] = json!(FILLER_CMD);
     of["proc.pname"] = json!("cron");
     of["user.name"] = json!("root");
     of["fs.path.name"] = json!(path);
@@ -190,7 +194,15 @@ fn main() {
             .expect("bind");
         (store, token, listener)
     });
-    // The operator's deletion, by id.
+    // The subject, by id: the operator's deletion, or (`QUELL_ASSIST_BENCH_SUBJECT=logrotate`)
+    // the newest of the 5000 logrotate deletions on 200 hosts, whose exception's candidates
+    // silence alerts of every host (the verifier then triages every host's history).
+    let (cmd, selector) =
+        if std::env::var("QUELL_ASSIST_BENCH_SUBJECT").as_deref() == Ok("logrotate") {
+            (FILLER_CMD, FILLER_SELECTOR)
+        } else {
+            (OP_CMD, OP_SELECTOR)
+        };
     let op_id = rt.block_on(async {
         let mut q = quell_store::AlertQuery::default();
         q.rule = Some(RULE.into());
@@ -198,8 +210,8 @@ fn main() {
         let page = store.alerts(q).await.expect("alerts");
         page.alerts
             .iter()
-            .find(|a| a.raw.contains(&format!("\"proc.cmdline\":\"{OP_CMD}\"")))
-            .expect("the operator's deletion is stored")
+            .find(|a| a.raw.contains(&format!("\"proc.cmdline\":\"{cmd}\"")))
+            .expect("the subject is stored")
             .id
     });
     let addr = listener.local_addr().expect("addr");
@@ -285,7 +297,7 @@ fn main() {
             }
             .ask(&quell_assist::Question {
                 text: q,
-                about: Some(OP_SELECTOR),
+                about: Some(selector),
                 lang: None,
             });
             file_times[k] = Some(t.elapsed());

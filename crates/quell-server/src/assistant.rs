@@ -302,7 +302,7 @@ pub(crate) async fn post_assistant(
             about: None,
             lang,
         };
-        match &llm {
+        let answered = match &llm {
             // With a model (`quell serve --llm-url`): it writes the prose over quell's
             // answer and tools on the same stored data; its reply is checked by code and
             // quell's verdict stays (quell-assist's model module).
@@ -315,11 +315,14 @@ pub(crate) async fn post_assistant(
                 (m.answer.clone(), Some(m))
             }
             None => (assistant.ask_stored(&q, &stored), None),
-        }
+        };
+        (answered, (history, records))
     })
     .await
     .map_err(internal)?;
-    let (answer, with_model) = answer;
+    let ((answer, with_model), read) = answer;
+    // The history read (thousands of records) is freed off the answer's path.
+    drop(tokio::task::spawn_blocking(move || drop(read)));
     if let Some(d) = answer
         .diagnostics
         .iter()
