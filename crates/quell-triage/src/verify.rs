@@ -399,33 +399,79 @@ impl<'a> Verifier<'a> {
     /// triage splits a cluster whose alerts' verdicts differ, and the whole history's
     /// cluster can span hosts whose alerts agree.
     fn verdict_of(&self, i: usize) -> Option<&(String, Verdict)> {
-        let host = *self.host_of.get(i)?;
-        self.verdicts
-            .get(host)?
-            .get_or_init(|| {
-                let idx = &self.hosts[host];
-                // One host (a recording, the usual `--history` file): the history itself.
-                let own: Vec<Record>;
-                let records: &[Record] = if idx.len() == self.history.len() {
-                    self.history
+        self.host_verdicts(*self.host_of.get(i)?)?.get(&i)
+    }
+
+    /// Triage of host `host`'s records (record index → cluster id, verdict), made once.
+    fn host_verdicts(&self, host: usize) -> Option<&HashMap<usize, (String, Verdict)>> {
+        Some(self.verdicts.get(host)?.get_or_init(|| {
+            let idx = &self.hosts[host];
+            // One host (a recording, the usual `--history` file): the history itself.
+            let own: Vec<Record>;
+            let records: &[Record] = if idx.len() == self.history.len() {
+                self.history
+            } else {
+                // Without the alert lines' JSON objects (triage builds only a sample
+                // from them, which the verdicts do not use).
+                own = idx
+                    .iter()
+                    .map(|&k| {
+                        let r = &self.history[k];
+                        Record {
+                            event: r.event.clone(),
+                            rule: r.rule.clone(),
+                            hostname: r.hostname.clone(),
+                            decision: r.decision,
+                            line: r.line,
+                            raw_alert: None,
+                        }
+                    })
+                    .collect();
+                &own
+            };
+            let orig = |m: usize| {
+                if idx.len() == self.history.len() {
+                    m
                 } else {
-                    own = idx.iter().map(|&k| self.history[k].clone()).collect();
-                    &own
-                };
-                let orig = |m: usize| {
-                    if idx.len() == self.history.len() {
-                        m
-                    } else {
-                        idx[m]
+                    idx[m]
+                }
+            };
+            let cat = self.catalogue.get_or_init(Catalogue::builtin);
+            triage_verdicts(&self.base, cat, &self.rule, records)
+                .into_iter()
+                .map(|(m, v)| (orig(m), v))
+                .collect()
+        }))
+    }
+
+    /// Triages, on every core, the hosts of the silenced history alerts `silenced` outside
+    /// the benign set that are not triaged yet (a broad candidate reaches many hosts).
+    fn triage_hosts_of(&self, silenced: &[usize]) {
+        let mut todo: Vec<usize> = silenced
+            .iter()
+            .filter(|&&i| !self.in_benign_set(i))
+            .filter_map(|&i| self.host_of.get(i).copied())
+            .filter(|&h| self.verdicts.get(h).is_some_and(|c| c.get().is_none()))
+            .collect();
+        todo.sort_unstable();
+        todo.dedup();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .clamp(1, 8)
+            .min(todo.len());
+        if threads <= 1 {
+            return;
+        }
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let todo = &todo;
+                s.spawn(move || {
+                    for &h in todo.iter().skip(t).step_by(threads) {
+                        self.host_verdicts(h);
                     }
-                };
-                let cat = self.catalogue.get_or_init(Catalogue::builtin);
-                triage_verdicts(&self.base, cat, &self.rule, records)
-                    .into_iter()
-                    .map(|(m, v)| (orig(m), v))
-                    .collect()
-            })
-            .get(&i)
+                });
+            }
+        });
     }
 
     /// Verifies one block (the exact text that will be shown).
@@ -499,13 +545,17 @@ impl<'a> Verifier<'a> {
             history_alerts: self.history_alerting.len(),
             ..BlastRadius::default()
         };
-        for i in &self.history_alerting {
+        let silenced: Vec<usize> = self
+            .history_alerting
+            .iter()
+            .copied()
+            .filter(|&i| self.history.get(i).is_some_and(|r| !alerts_after(r)))
+            .collect();
+        self.triage_hosts_of(&silenced);
+        for i in &silenced {
             let Some(r) = self.history.get(*i) else {
                 continue;
             };
-            if alerts_after(r) {
-                continue;
-            }
             blast.silenced += 1;
             let in_set = self.in_benign_set(*i);
             // The benign set's own events need no verdict: they are excepted by definition.
