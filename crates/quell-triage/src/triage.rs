@@ -2993,14 +2993,20 @@ mod tests {
                 )]
             }
         };
-        let cases: [(i64, &str, &dyn Fn(i64) -> Vec<String>); 4] = [
-            (731, "/usr/bin/sqlplus", &environ),
-            (732, "/usr/bin/sqlplus", &write("/etc/cron.d/sync-cache")),
-            (733, "/usr/bin/sqlplus", &write("/root/.bashrc")),
-            (734, "/opt/oracle/bin/sqlplus", &none),
+        let cases = [
+            (731, session(731, "/usr/bin/sqlplus", &environ)),
+            (
+                732,
+                session(732, "/usr/bin/sqlplus", &write("/etc/cron.d/sync-cache")),
+            ),
+            (
+                733,
+                session(733, "/usr/bin/sqlplus", &write("/root/.bashrc")),
+            ),
+            (734, session(734, "/opt/oracle/bin/sqlplus", &none)),
         ];
-        for (sid, client, extra) in cases {
-            let r = probe(&session(sid, client, extra));
+        for (sid, lines) in cases {
+            let r = probe(&lines);
             assert_ne!(r.verdict, Verdict::LikelyFalsePositive, "{sid}: {r:#?}");
             assert_eq!(r.anchor, None, "{sid}");
         }
