@@ -46,8 +46,10 @@ pub struct Entry {
     pub exe_prefixes: Vec<String>,
     /// `anchor: always`: the act is harmless whoever runs it (a terminal helper), so a
     /// match anchors a likely false positive even in a session a person entered, provided
-    /// the executable was shipped by the system (see [`shipped_executable`]). Default
-    /// (`anchor: unattended`): a match anchors only outside entered sessions.
+    /// the executable was shipped by the system (see [`shipped_executable`]) and, in a
+    /// session somebody entered (a terminal or a login entry), nothing in the whole of it
+    /// counts toward an attack by the strict person test (`Sessions::person_trace`, session
+    /// 13). Default (`anchor: unattended`): a match anchors only outside entered sessions.
     pub anchor_always: bool,
 }
 

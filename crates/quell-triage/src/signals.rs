@@ -36,7 +36,8 @@ pub enum Anchor {
     /// Only when nobody entered the session: no controlling terminal and no login or
     /// runtime `exec` entry in the lineage (a scheduler's job, a service's own child, an
     /// agent started by init), or when the matching catalogue entry says
-    /// `anchor: always` (an act harmless whoever runs it).
+    /// `anchor: always` (an act harmless whoever runs it; in a session somebody entered,
+    /// only when the strict person test finds nothing in the whole of it).
     Unattended,
     /// Only in a person's session quell saw as events with nothing in it toward an attack
     /// (no download, dropped binary, unusual connection, credential read or other alert)

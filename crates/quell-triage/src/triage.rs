@@ -212,8 +212,10 @@ pub fn verdict(score: f64, vetoed: bool, anchored: bool) -> Verdict {
 struct AnchorFacts {
     /// Nobody entered the session ([`unattended`]).
     unattended: bool,
-    /// The catalogue entry matched says its act is harmless whoever runs it, and the
-    /// executable is the system's own.
+    /// The catalogue entry matched says its act is harmless whoever runs it, the
+    /// executable is the system's own, and, in a session somebody entered (a terminal or
+    /// a login entry), nothing in the whole of it counts toward an attack by
+    /// `Sessions::person_trace`'s strict test.
     harmless_act: bool,
     /// A person's session quell saw as events, with nothing in it that counts toward an
     /// attack (in the window, and in the whole of it by `Sessions::person_trace`) and no
@@ -1426,9 +1428,19 @@ impl Triage<'_> {
             // environment, anchored on the window's activities alone).
             quiet: person_clear && !installed,
             unattended: (unattended(ev) && !work.cron_refuted) || work.workload.is_some(),
+            // An act harmless whoever runs it (a terminal probe) anchors in a session
+            // somebody entered (a terminal, a login) only when nothing in the whole of that
+            // session, or of the sessions its ancestors started in, counts toward an attack
+            // by the strict person test (`Sessions::person_trace`), as a person's quiet
+            // session does: the probe is harmless, the session around it need not be
+            // (tests/adversary.rs: a web user's REPL at a terminal writing a cron entry, a
+            // unit or a shell start-up file, or reading a workload's environment, kept its
+            // probes' anchor, and the persistence write itself, a child of the probe's
+            // shell, matched the probe's entry). Work nobody entered keeps the anchor.
             harmless_act: cat
                 .as_ref()
-                .is_some_and(|m| m.entry.anchor_always && shipped_executable(ev)),
+                .is_some_and(|m| m.entry.anchor_always && shipped_executable(ev))
+                && (!(a.tty || a.entry.is_some()) || sessions.person_trace(records, at).is_none()),
         };
         (out, facts)
     }
@@ -2922,6 +2934,95 @@ mod tests {
                 r[0]
             );
         }
+    }
+
+    /// Session 13 (helper adv13): a terminal probe is harmless whoever runs it, the session
+    /// around it need not be. In a session somebody entered (a terminal, a login), the
+    /// probe anchors only when nothing in the whole session counts toward an attack by the
+    /// strict person test (`Sessions::person_trace`): after another process's environment
+    /// read (no veto weighs it), a cron entry or a shell start-up file written by a child of
+    /// the probe's own shell (which the probe's entry matched and excused), or a terminal
+    /// client that is not the system's own program, it is not likely a false positive. The
+    /// same probe with no terminal and no login entry keeps its anchor whatever the strict
+    /// test finds (tests/adversary.rs: holdout4's web user's REPL).
+    #[test]
+    fn a_harmless_act_at_a_terminal_anchors_only_in_a_clean_session() {
+        const PROBE: &str = "stty -echo; tput cols";
+        // A person's session: bash from sshd at a terminal, the client's probe shell, then
+        // `extra` (events of the same session, built from the session id).
+        let session = |sid: i64, client: &str, extra: &dyn Fn(i64) -> Vec<String>| {
+            let mut v = vec![
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":1,"proc.pid":sid,"proc.name":"bash","proc.exepath":"/usr/bin/bash","proc.tty":34816,"proc.pname":"sshd"}),
+                ),
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":2,"proc.pid":sid + 1,"proc.name":"sqlplus","proc.exepath":client,"proc.cmdline":"sqlplus scott@orcl","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+                ),
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":3,"proc.pid":sid + 2,"proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.cmdline":format!("sh -c {PROBE}"),"proc.tty":34816,"proc.pname":"sqlplus","proc.aname[2]":"bash","proc.aname[3]":"sshd"}),
+                ),
+            ];
+            v.extend(extra(sid));
+            v
+        };
+        let probe = |lines: &[String]| {
+            let r = verdict_of(lines, "Run shell untrusted");
+            assert_eq!(r.len(), 1, "{r:#?}");
+            r.into_iter().next().unwrap()
+        };
+        let none = |_: i64| Vec::new();
+        let r = probe(&session(730, "/usr/bin/sqlplus", &none));
+        assert_eq!(r.verdict, Verdict::LikelyFalsePositive, "{r:#?}");
+        assert_eq!(r.anchor.as_deref(), Some("known_benign (harmless_act)"));
+        // Another process's environment read by the person's shell's `cat`.
+        let environ = |sid: i64| {
+            vec![
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"proc.sid":sid,"evt.rawtime":5,"proc.pid":sid + 5,"proc.name":"cat","proc.exepath":"/usr/bin/cat","proc.cmdline":"cat /proc/1/environ","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+                ),
+                l(
+                    json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"fd.name":"/proc/1/environ","proc.sid":sid,"evt.rawtime":6,"proc.pid":sid + 5,"proc.name":"cat","proc.exepath":"/usr/bin/cat","proc.cmdline":"cat /proc/1/environ","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd"}),
+                ),
+            ]
+        };
+        // A write where intruders persist by a child of the probe's own shell.
+        let write = |path: &'static str| {
+            move |sid: i64| {
+                vec![l(
+                    json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_write":true,"evt.arg.flags":"O_WRONLY|O_CREAT|O_APPEND","fd.num":3,"fd.name":path,"proc.sid":sid,"evt.rawtime":6,"proc.pid":sid + 6,"proc.name":"tee","proc.exepath":"/usr/bin/tee","proc.cmdline":"tee -a","proc.tty":34816,"proc.pname":"sh","proc.pcmdline":format!("sh -c {PROBE}"),"proc.aname[2]":"sqlplus","proc.aname[3]":"bash","proc.aname[4]":"sshd"}),
+                )]
+            }
+        };
+        let cases = [
+            (731, session(731, "/usr/bin/sqlplus", &environ)),
+            (
+                732,
+                session(732, "/usr/bin/sqlplus", &write("/etc/cron.d/sync-cache")),
+            ),
+            (
+                733,
+                session(733, "/usr/bin/sqlplus", &write("/root/.bashrc")),
+            ),
+            (734, session(734, "/opt/oracle/bin/sqlplus", &none)),
+        ];
+        for (sid, lines) in cases {
+            let r = probe(&lines);
+            assert_ne!(r.verdict, Verdict::LikelyFalsePositive, "{sid}: {r:#?}");
+            assert_eq!(r.anchor, None, "{sid}");
+        }
+        // The same probe with no terminal and no login entry (a client's own child, the
+        // client not the system's own): the strict test's finding does not take the anchor.
+        let job = vec![
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":740,"evt.rawtime":2,"proc.pid":741,"proc.name":"sqlplus","proc.exepath":"/opt/oracle/bin/sqlplus","proc.cmdline":"sqlplus -s scott@orcl @report.sql","proc.pname":"bash"}),
+            ),
+            l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":740,"evt.rawtime":3,"proc.pid":742,"proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.cmdline":format!("sh -c {PROBE}"),"proc.pname":"sqlplus","proc.aname[2]":"bash"}),
+            ),
+        ];
+        let r = probe(&job);
+        assert_eq!(r.verdict, Verdict::LikelyFalsePositive, "{r:#?}");
+        assert_eq!(r.anchor.as_deref(), Some("known_benign (harmless_act)"));
     }
 
     /// Issue 11 (service patterns): a web application's `sh -c convert ...` thumbnail is

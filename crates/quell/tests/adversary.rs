@@ -38,14 +38,14 @@
 //! anchor it got, and the test fails when any is. It reads only what the split
 //! discipline allows: hand and live TRAIN families, and the holdout (dev) and holdout3 (dev
 //! since session 8) corpora, and since session 13 the development sets holdout5, holdout6,
-//! holdout7, holdout8 and holdout10 (where `job_recurs` anchors most); the hand and live
-//! TEST families and holdout2 are never loaded. Not loaded although development sets:
-//! holdout9 and holdout11 (each still has an attack cluster called likely false positive,
-//! which `anchored_targets` refuses), and holdout4, whose terminal-probe clusters anchored
-//! as a harmless act (`known_benign (harmless_act)`, a web user's REPL at a terminal)
-//! stay likely false positive after `persist_cron`, `persist_unit`, `persist_rc`,
-//! `cron_replay` and `environ_read` (68 versions, measured in session 13; left to the
-//! lead, not this test's subject).
+//! holdout7, holdout8 and holdout10 (where `job_recurs` anchors most), and holdout4 (helper
+//! adv13, session 13: its terminal-probe clusters anchored as a harmless act, a web user's
+//! REPL at a terminal, kept `known_benign (harmless_act)` after `persist_cron`,
+//! `persist_unit`, `persist_rc`, `cron_replay` and `environ_read`, 68 versions, until a
+//! harmless act in a session somebody entered had to pass the strict person test); the
+//! hand and live TEST families and holdout2 are never loaded. Not loaded although
+//! development sets: holdout9, holdout11 and holdout12 (each still has an attack cluster
+//! called likely false positive, which `anchored_targets` refuses).
 //!
 //! `cargo test -p quell --test adversary -- --nocapture` prints the table.
 
@@ -879,6 +879,10 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         (
             "holdout3-dev",
             yaml_units("holdout3", "holdout3-dev", false),
+        ),
+        (
+            "holdout4-dev",
+            yaml_units("holdout4", "holdout4-dev", false),
         ),
         (
             "holdout5-dev",
