@@ -29,7 +29,8 @@ pub struct Entry {
     /// `known_benign`'s weight).
     pub weight: f64,
     /// Scope: the commands a `sh -c` string (of the process, or of its parent shell) may
-    /// run, by base name; every command of the string must be one of them. Empty: no scope.
+    /// run, by base name; every command of the string must be one of them, and through the
+    /// parent shell's string the process itself must be one of them. Empty: no scope.
     pub commands: Vec<String>,
     /// Scope: the process's or its parent's command line contains one of these.
     pub cmdline_contains: Vec<String>,
@@ -385,6 +386,9 @@ impl Catalogue {
         let tgt = target(ev).map(|(_, t)| t);
         let a = actor(ev);
         let shell_cmd = shell_command(ev);
+        // Whether the `sh -c` string is the process's own (else its parent shell's).
+        let own_shell = text(ev, "proc.name").is_some_and(|n| SHELLS.contains(&n.as_str()))
+            && text(ev, "proc.cmdline").is_some_and(|c| c.contains(" -c "));
         let cmdlines = [text(ev, "proc.cmdline"), text(ev, "proc.pcmdline")];
         let proc_name = text(ev, "proc.name");
         let ships_out = cmdlines
@@ -422,13 +426,20 @@ impl Catalogue {
                 continue;
             }
             if !entry.commands.is_empty() {
+                let named = || {
+                    proc_name
+                        .as_ref()
+                        .is_some_and(|n| entry.commands.contains(n))
+                };
+                // The parent shell's string explains only the commands it names: a child
+                // that is not one of them (a `tee` below `sh -c "stty -g"`) is something
+                // else the shell was made to run.
                 let ok = match &shell_cmd {
                     Some(cmd) => {
                         commands_within(cmd, &entry.commands, !entry.cmdline_contains.is_empty())
+                            && (own_shell || named())
                     }
-                    None => proc_name
-                        .as_ref()
-                        .is_some_and(|n| entry.commands.contains(n)),
+                    None => named(),
                 };
                 if !ok {
                     continue;
@@ -617,6 +628,25 @@ mod tests {
             r#"{"proc.name":"ssh","proc.cmdline":"ssh -l u 198.51.100.201 rsync --server","proc.pname":"rsync","proc.pcmdline":"rsync -a /data/ u@198.51.100.201:/d/"}"#,
         );
         assert!(c.find(&child).is_none());
+    }
+
+    #[test]
+    fn a_parent_shells_string_explains_only_the_commands_it_names() {
+        let cat = Catalogue::builtin();
+        let child = |name: &str| {
+            FlatEvent::from_json_line(&format!(
+                r#"{{"evt.type":"execve","proc.name":"{name}","proc.exepath":"/usr/bin/{name}","proc.cmdline":"{name} -a","proc.pname":"sh","proc.pcmdline":"sh -c stty -echo; tput cols"}}"#
+            ))
+            .unwrap()
+        };
+        let probe = FlatEvent::from_json_line(
+            r#"{"evt.type":"execve","proc.name":"sh","proc.exepath":"/usr/bin/dash","proc.cmdline":"sh -c stty -echo; tput cols","proc.pname":"sqlplus"}"#,
+        )
+        .unwrap();
+        let entry = |ev: &FlatEvent| cat.find(ev).map(|m| m.entry.name.clone());
+        assert_eq!(entry(&probe).as_deref(), Some("terminal_probe_shell"));
+        assert!(entry(&child("stty")).is_some());
+        assert_eq!(entry(&child("tee")), None);
     }
 
     #[test]

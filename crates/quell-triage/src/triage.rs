@@ -3023,6 +3023,16 @@ mod tests {
         let r = probe(&job);
         assert_eq!(r.verdict, Verdict::LikelyFalsePositive, "{r:#?}");
         assert_eq!(r.anchor.as_deref(), Some("known_benign (harmless_act)"));
+        // Nobody entered it, but a child of the probe's shell that the string does not
+        // name writes where intruders persist: the probe's entry does not explain the write.
+        for path in ["/etc/cron.d/sync-cache", "/root/.bashrc"] {
+            let mut with_write = job.clone();
+            with_write.push(l(
+                json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_write":true,"evt.arg.flags":"O_WRONLY|O_CREAT|O_APPEND","fd.num":3,"fd.name":path,"proc.sid":740,"evt.rawtime":6,"proc.pid":746,"proc.name":"tee","proc.exepath":"/usr/bin/tee","proc.cmdline":"tee -a","proc.pname":"sh","proc.pcmdline":format!("sh -c {PROBE}"),"proc.aname[2]":"sqlplus","proc.aname[3]":"bash"}),
+            ));
+            let r = probe(&with_write);
+            assert_ne!(r.verdict, Verdict::LikelyFalsePositive, "{path}: {r:#?}");
+        }
     }
 
     /// Issue 11 (service patterns): a web application's `sh -c convert ...` thumbnail is
