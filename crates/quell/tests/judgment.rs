@@ -57,6 +57,9 @@
 //! A fourteenth, tests/judgment/holdout12, was written blind the same way once holdout11 had become
 //! a development set (`holdout12_corpus_is_well_formed`, ignored `judgment_figures_holdout12`,
 //! lines `holdout12`); see tests/judgment/holdout12/README.md before reading it.
+//! A fifteenth, tests/judgment/holdout13, was written blind the same way once holdout12 had become
+//! a development set (`holdout13_corpus_is_well_formed`, ignored `judgment_figures_holdout13`,
+//! lines `holdout13`); see tests/judgment/holdout13/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1291,6 +1294,12 @@ const HOLDOUT11_BARS: BlindBars = HOLDOUT10_BARS;
 /// holdout11 family.
 const HOLDOUT12_BARS: BlindBars = HOLDOUT11_BARS;
 
+/// The thirteenth blind corpus (tests/judgment/holdout13), written once holdout12 had become a
+/// development set: holdout12's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11
+/// or holdout12 family.
+const HOLDOUT13_BARS: BlindBars = HOLDOUT12_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1451,6 +1460,31 @@ fn holdout12_corpus_is_well_formed() {
             "holdout11",
         ],
         &HOLDOUT12_BARS,
+    );
+}
+
+/// The thirteenth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11 or holdout12 family. Counts only, no verdict figure.
+#[test]
+fn holdout13_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout13",
+        &[
+            "holdout",
+            "holdout2",
+            "holdout3",
+            "holdout4",
+            "holdout5",
+            "holdout6",
+            "holdout7",
+            "holdout8",
+            "holdout9",
+            "holdout10",
+            "holdout11",
+            "holdout12",
+        ],
+        &HOLDOUT13_BARS,
     );
 }
 
@@ -1775,4 +1809,14 @@ fn judgment_figures_holdout11() {
 #[ignore = "the twelfth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout12() {
     measure_blind("holdout12", true);
+}
+
+/// The judgment figures of the thirteenth blind corpus (tests/judgment/holdout13), all of it
+/// together, printed as lines `holdout13`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout13 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the thirteenth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout13() {
+    measure_blind("holdout13", true);
 }
