@@ -380,14 +380,8 @@ fn seed_story_verdicts_and_tune_weigh_the_session() {
     // The operator's is not called likely real (an alert line is not the session seen
     // whole, so a person's quiet session cannot anchor it here: uncertain).
     assert_ne!(top["verdict"], "likely_real", "{top:#}");
-    let body = json!({"alert_ids": [op["id"]]}).to_string();
-    let r = s.req(
-        "POST",
-        "/api/v1/tune",
-        Some(&s.admin),
-        Some("application/json"),
-        body.as_bytes(),
-    );
+    let body = json!({"alert_ids": [op["id"]]});
+    let r = s.post_json("/api/v1/tune", &s.admin, &body);
     let t = r.json();
     assert_eq!(r.status, 200, "{t:#}");
     // Of the rule's two stored alerts, the exception silences the operator's only.
@@ -423,22 +417,10 @@ fn seed_story_verdicts_and_tune_weigh_the_session() {
     assert_eq!(t["history"]["decided"], 0, "{t:#}");
     // A person's decision on a stored alert is read into the history: the web shell's
     // deletion marked real blocks, as marked real, every alternative that silences it.
-    let d = json!({"alert_id": shell["id"], "decision": "real", "reason": "web shell"}).to_string();
-    let r = s.req(
-        "POST",
-        "/api/v1/decisions",
-        Some(&s.admin),
-        Some("application/json"),
-        d.as_bytes(),
-    );
+    let d = json!({"alert_id": shell["id"], "decision": "real", "reason": "web shell"});
+    let r = s.post_json("/api/v1/decisions", &s.admin, &d);
     assert_eq!(r.status, 201, "{}", r.text());
-    let r = s.req(
-        "POST",
-        "/api/v1/tune",
-        Some(&s.admin),
-        Some("application/json"),
-        body.as_bytes(),
-    );
+    let r = s.post_json("/api/v1/tune", &s.admin, &body);
     let t = r.json();
     assert_eq!(r.status, 200, "{t:#}");
     assert_eq!(t["history"]["decided"], 1, "{t:#}");

@@ -721,12 +721,7 @@ pub fn emit_verified(
     exceptions: &[ExceptionSpec],
     opts: &Options,
 ) -> (String, Verification) {
-    let style = if opts.legacy {
-        Style::Legacy
-    } else {
-        Style::Override
-    };
-    let block = block_yaml(vf.rule(), exceptions, style);
+    let block = block_yaml(vf.rule(), exceptions, style_of(opts));
     let first = vf.verify(&block, opts.legacy);
     finalize(vf, &block, first, opts, uses_regex(exceptions))
 }
@@ -742,12 +737,7 @@ pub fn emit_verified_as(
     opts: &Options,
     expected: &Verification,
 ) -> (String, Verification) {
-    let style = if opts.legacy {
-        Style::Legacy
-    } else {
-        Style::Override
-    };
-    let block = block_yaml(vf.rule(), exceptions, style);
+    let block = block_yaml(vf.rule(), exceptions, style_of(opts));
     let regex = uses_regex(exceptions);
     let text = format!("{}{}", header(vf.rule(), expected, opts, regex), block);
     let fin = vf.verify(&text, opts.legacy);
@@ -756,6 +746,15 @@ pub fn emit_verified_as(
     }
     let first = vf.verify(&block, opts.legacy);
     finalize(vf, &block, first, opts, regex)
+}
+
+/// How a block is written for `opts`.
+fn style_of(opts: &Options) -> Style {
+    if opts.legacy {
+        Style::Legacy
+    } else {
+        Style::Override
+    }
 }
 
 /// Whether an exception compares with `regex` (Falco 0.39.0 and later load it).
@@ -914,11 +913,7 @@ pub fn synthesize_with_progress(
     }
     let parts = partitions(&benign);
     let mut seen: BTreeSet<Vec<ExceptionSpec>> = BTreeSet::new();
-    let style = if opts.legacy {
-        Style::Legacy
-    } else {
-        Style::Override
-    };
+    let style = style_of(opts);
     let mut built: Vec<(usize, &str, u32, Vec<ExceptionSpec>, String)> = Vec::new();
     for (t_order, (tname, roles)) in TEMPLATES.iter().enumerate() {
         let per_part: Option<Vec<Vec<Vec<Gen>>>> = parts
@@ -1162,15 +1157,11 @@ mod tests {
             .any(|c| !c.verification.passed && c.verification.keep_alerting == 0));
     }
 
-    /// The legacy form written from the rules-editor form's verification is the text and
-    /// verification [`emit_verified`] gives (one verification instead of two); a wrong
-    /// expectation falls back to verifying the block first.
-    #[test]
-    fn legacy_form_from_the_verified_form_is_the_same() {
-        let rules = rules();
-        let seed = include_str!("../../../examples/seed.jsonl");
-        let history = parse_records(seed, "seed.jsonl").unwrap();
-        let benign: Vec<Record> = history
+    /// The seed story's records, and the operator's deletion among them (the benign set).
+    fn seed_story() -> (Vec<Record>, Vec<Record>) {
+        let history =
+            parse_records(include_str!("../../../examples/seed.jsonl"), "seed.jsonl").unwrap();
+        let benign = history
             .iter()
             .filter(|r| {
                 text(&r.event, "proc.cmdline").as_deref() == Some("rm /var/log/dpkg.log")
@@ -1178,6 +1169,16 @@ mod tests {
             })
             .cloned()
             .collect();
+        (history, benign)
+    }
+
+    /// The legacy form written from the rules-editor form's verification is the text and
+    /// verification [`emit_verified`] gives (one verification instead of two); a wrong
+    /// expectation falls back to verifying the block first.
+    #[test]
+    fn legacy_form_from_the_verified_form_is_the_same() {
+        let rules = rules();
+        let (history, benign) = seed_story();
         let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &history).unwrap();
         let opts = Options {
             provenance: vec!["seed".into()],
@@ -1207,16 +1208,7 @@ mod tests {
     #[test]
     fn history_attack_refuses_the_broad_candidate() {
         let rules = rules();
-        let seed = include_str!("../../../examples/seed.jsonl");
-        let history = parse_records(seed, "seed.jsonl").unwrap();
-        let benign: Vec<Record> = history
-            .iter()
-            .filter(|r| {
-                text(&r.event, "proc.cmdline").as_deref() == Some("rm /var/log/dpkg.log")
-                    && text(&r.event, "evt.type").as_deref() == Some("unlinkat")
-            })
-            .cloned()
-            .collect();
+        let (history, benign) = seed_story();
         assert_eq!(benign.len(), 1);
         let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &history).unwrap();
         let p = synthesize(

@@ -203,6 +203,18 @@ impl Server {
         self.req("POST", path, Some(&self.sensor), Some(ctype), body)
     }
 
+    /// A JSON body posted with `token`.
+    pub fn post_json(&self, path: &str, token: &str, body: &Json) -> Resp {
+        let text = body.to_string();
+        self.req(
+            "POST",
+            path,
+            Some(token),
+            Some("application/json"),
+            text.as_bytes(),
+        )
+    }
+
     /// Every alert stored with `rule` (all pages).
     pub fn alerts_of(&self, rule: &str) -> Vec<Json> {
         let mut out = Vec::new();
