@@ -126,9 +126,40 @@ fn sorted_last_wins(
     out
 }
 
+/// The byte order of two keys (the order `str::cmp` gives), compared eight bytes at a time.
+/// Keys are short and share long prefixes (`proc.aname[`, `container.`): a library
+/// `memcmp` call at every step of a binary search costs more than the comparison itself,
+/// and triage and exception checks look fields up millions of times.
+#[inline]
+fn key_cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let word = |s: &[u8]| {
+            s.get(i..i + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                .map_or(0, u64::from_be_bytes)
+        };
+        let (x, y) = (word(a), word(b));
+        if x != y {
+            return x.cmp(&y);
+        }
+        i += 8;
+    }
+    while i < n {
+        let (x, y) = (a.get(i), b.get(i));
+        if x != y {
+            return x.cmp(&y);
+        }
+        i += 1;
+    }
+    a.len().cmp(&b.len())
+}
+
 impl FlatEvent {
     fn find(&self, key: &str) -> Result<usize, usize> {
-        self.fields.binary_search_by(|(k, _)| k.as_ref().cmp(key))
+        self.fields
+            .binary_search_by(|(k, _)| key_cmp(k.as_bytes(), key.as_bytes()))
     }
 
     fn insert(&mut self, key: Cow<'static, str>, v: Value<'static>) {
@@ -650,6 +681,22 @@ mod tests {
         ]);
         assert_eq!(c, a, "the last value of a repeated key wins");
         assert_eq!(c.to_json_line(), r#"{"evt.num":2,"proc.name":"x"}"#);
+    }
+
+    proptest! {
+        /// The fast key comparison orders keys as `str::cmp` does (the order the fields
+        /// are kept in, and `iter` gives).
+        #[test]
+        fn keys_compare_in_byte_order(a in "[a-z.\\[\\]0-9_]{0,40}", b in "[a-z.\\[\\]0-9_]{0,40}", p in "[a-z.]{0,20}") {
+            let (a, b) = (format!("{p}{a}"), format!("{p}{b}"));
+            prop_assert_eq!(key_cmp(a.as_bytes(), b.as_bytes()), a.cmp(&b));
+            prop_assert_eq!(key_cmp(a.as_bytes(), a.as_bytes()), std::cmp::Ordering::Equal);
+        }
+
+        #[test]
+        fn any_bytes_compare_in_byte_order(a in proptest::collection::vec(any::<u8>(), 0..40), b in proptest::collection::vec(any::<u8>(), 0..40)) {
+            prop_assert_eq!(key_cmp(&a, &b), a.cmp(&b));
+        }
     }
 
     #[test]

@@ -429,12 +429,31 @@ impl ServerHandler for QuellMcp {
 
 /// Serves the tools over stdin/stdout until the client closes them (`quell mcp`). Logging
 /// goes to stderr: stdout is the protocol.
+///
+/// A client that leaves before the session begins (stdin closed before `initialize`, or
+/// stdout closed before the answer to it could be written) ends the server as a client
+/// that leaves later does: without an error, as other commands end on a closed pipe.
 pub async fn serve_stdio(backend: Arc<dyn Backend>) -> Result<(), Box<dyn std::error::Error>> {
-    let service = QuellMcp::new(backend)
-        .serve(rmcp::transport::stdio())
-        .await?;
+    let service = match QuellMcp::new(backend).serve(rmcp::transport::stdio()).await {
+        Ok(s) => s,
+        Err(e) if client_left(&e) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
     service.waiting().await?;
     Ok(())
+}
+
+/// Whether a session that never began ended because the client went away.
+fn client_left(e: &rmcp::service::ServerInitializeError) -> bool {
+    use rmcp::service::ServerInitializeError as E;
+    match e {
+        E::ConnectionClosed(_) => true,
+        E::TransportError { error, .. } => error
+            .error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe),
+        _ => false,
+    }
 }
 
 /// [`serve_stdio`] on a runtime of its own, for the `quell` binary.

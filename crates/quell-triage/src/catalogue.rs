@@ -454,9 +454,9 @@ impl Catalogue {
             }
             for level in 0..=entry.depth {
                 let key = if level == 0 {
-                    "proc.name".to_string()
+                    "proc.name".into()
                 } else {
-                    format!("proc.aname[{level}]")
+                    crate::evidence::ancestor_key("proc.aname", level)
                 };
                 let name = if level == 1 {
                     text(ev, &key).or_else(|| text(ev, "proc.pname"))

@@ -53,8 +53,11 @@ fn pid_key(r: &Record, pid: i64) -> String {
 fn entry_pids(r: &Record) -> Vec<i64> {
     (1..=crate::evidence::MAX_ANCESTORS)
         .filter_map(|level| {
-            let name = text(&r.event, &format!("proc.aname[{level}]"))?;
-            let pid = int(&r.event, &format!("proc.apid[{level}]"))?;
+            let name = text(
+                &r.event,
+                &crate::evidence::ancestor_key("proc.aname", level),
+            )?;
+            let pid = int(&r.event, &crate::evidence::ancestor_key("proc.apid", level))?;
             matches!(role(&name), Role::Runtime | Role::Login).then_some(pid)
         })
         .collect()
@@ -389,14 +392,19 @@ impl Sessions {
         let mut out = vec![own];
         let Some(r) = records.get(at) else { return out };
         for level in 1..=MAX_ANCESTORS {
-            let pid = int(&r.event, &format!("proc.apid[{level}]")).or_else(|| {
-                if level == 1 {
-                    int(&r.event, "proc.ppid")
-                } else {
-                    None
-                }
-            });
-            let name = text(&r.event, &format!("proc.aname[{level}]")).or_else(|| {
+            let pid =
+                int(&r.event, &crate::evidence::ancestor_key("proc.apid", level)).or_else(|| {
+                    if level == 1 {
+                        int(&r.event, "proc.ppid")
+                    } else {
+                        None
+                    }
+                });
+            let name = text(
+                &r.event,
+                &crate::evidence::ancestor_key("proc.aname", level),
+            )
+            .or_else(|| {
                 if level == 1 {
                     text(&r.event, "proc.pname")
                 } else {
@@ -432,12 +440,14 @@ impl Sessions {
             return Some(addr.clone());
         }
         for level in 1..=MAX_ANCESTORS {
-            let Some(name) = text(&r.event, &format!("proc.aname[{level}]"))
-                .or_else(|| (level == 1).then(|| text(&r.event, "proc.pname")).flatten())
-            else {
+            let Some(name) = text(
+                &r.event,
+                &crate::evidence::ancestor_key("proc.aname", level),
+            )
+            .or_else(|| (level == 1).then(|| text(&r.event, "proc.pname")).flatten()) else {
                 break;
             };
-            let Some(pid) = int(&r.event, &format!("proc.apid[{level}]"))
+            let Some(pid) = int(&r.event, &crate::evidence::ancestor_key("proc.apid", level))
                 .or_else(|| (level == 1).then(|| int(&r.event, "proc.ppid")).flatten())
             else {
                 break;
@@ -463,7 +473,7 @@ impl Sessions {
         }
         let own = int(&r.event, "proc.pid");
         let ancestors = (1..=MAX_ANCESTORS).map_while(|level| {
-            int(&r.event, &format!("proc.apid[{level}]"))
+            int(&r.event, &crate::evidence::ancestor_key("proc.apid", level))
                 .or_else(|| (level == 1).then(|| int(&r.event, "proc.ppid")).flatten())
         });
         own.into_iter()

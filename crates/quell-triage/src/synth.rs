@@ -787,19 +787,25 @@ fn finalize(
 /// threads, so it must be `Sync`.
 pub type ProgressFn<'p> = &'p (dyn Fn(usize, usize) + Sync);
 
-/// Verifies blocks on all cores (each verification loads a fresh engine), reporting each
-/// verified block to `progress`.
+/// Verifies blocks on all cores (each verification loads a fresh engine), over the history
+/// or without it ([`Verifier::verify_without_history`]), reporting each verified block to
+/// `progress`.
 fn verify_all(
     vf: &Verifier<'_>,
     blocks: &[String],
     legacy: bool,
+    history: bool,
     progress: ProgressFn<'_>,
 ) -> Vec<Verification> {
     let total = blocks.len();
     // Counted and reported under one lock, so that reports arrive in order.
     let done = std::sync::Mutex::new(0usize);
     let verify_one = |b: &String| {
-        let v = vf.verify(b, legacy);
+        let v = if history {
+            vf.verify(b, legacy)
+        } else {
+            vf.verify_without_history(b, legacy)
+        };
         if let Ok(mut n) = done.lock() {
             *n += 1;
             progress((*n).min(total), total);
@@ -844,8 +850,80 @@ fn verify_all(
     });
     out.into_iter()
         .zip(blocks)
-        .map(|(v, b)| v.unwrap_or_else(|| vf.verify(b, legacy)))
+        .map(|(v, b)| v.unwrap_or_else(|| verify_one(b)))
         .collect()
+}
+
+/// Whether a verification without the history can still pass with it.
+fn can_pass(v: &Verification) -> bool {
+    v.loads
+        && v.benign_total > 0
+        && v.benign_silenced == v.benign_total
+        && v.keep_alerting == v.keep_total
+}
+
+/// The verifications of the candidates `built`, enough of them over the history for the
+/// first `wanted` of the ranking ([`rank_key`]) to be the full verification's.
+///
+/// Every candidate is first verified without the history (loading, the benign and keep
+/// sets, the near-attacks: the short part). Among passing candidates the ranking is by
+/// near-attacks silenced, generality and template order alone, none of which the history
+/// changes; so those that can still pass are checked over the history in that order, and
+/// once `wanted` of them pass, the others cannot rank before them and are left as verified
+/// without the history (never `passed`). When fewer pass, every candidate is verified
+/// over the history and ranked as a whole, failures included.
+fn verify_ranked(
+    vf: &Verifier<'_>,
+    built: &[Built],
+    legacy: bool,
+    wanted: usize,
+    progress: ProgressFn<'_>,
+) -> Vec<Verification> {
+    let blocks: Vec<String> = built.iter().map(|b| b.4.clone()).collect();
+    let total = blocks.len();
+    let mut out = verify_all(vf, &blocks, legacy, false, &|_, _| {});
+    let mut order: Vec<usize> = (0..total)
+        .filter(|&i| out.get(i).is_some_and(can_pass))
+        .collect();
+    order.sort_by_key(|&i| {
+        (
+            out.get(i).map_or(usize::MAX, |v| v.mutations_silenced),
+            std::cmp::Reverse(built.get(i).map_or(0, |b| b.2)),
+            built.get(i).map_or(usize::MAX, |b| b.0),
+        )
+    });
+    let mut full = vec![false; total];
+    let (mut passed, mut done) = (0, 0);
+    for i in order {
+        if passed >= wanted {
+            break;
+        }
+        let (Some(slot), Some(b)) = (out.get_mut(i), blocks.get(i)) else {
+            continue;
+        };
+        *slot = vf.verify(b, legacy);
+        passed += usize::from(slot.passed);
+        full[i] = true;
+        done += 1;
+        progress(done, total);
+    }
+    if passed < wanted {
+        let rest: Vec<usize> = (0..total).filter(|&i| !full[i]).collect();
+        let rest_blocks: Vec<String> = rest
+            .iter()
+            .filter_map(|&i| blocks.get(i).cloned())
+            .collect();
+        let verified = verify_all(vf, &rest_blocks, legacy, true, &|n, _| {
+            progress(done + n, total);
+        });
+        for (i, v) in rest.into_iter().zip(verified) {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = v;
+            }
+        }
+    }
+    progress(total, total);
+    out
 }
 
 /// Ranking: passing first; then fewer keep events silenced, fewer blocking history
@@ -889,32 +967,15 @@ type Ranked<'t> = (
 /// Widening levels tried for each template.
 const LEVELS: [u8; 3] = [0, 1, 2];
 
-/// Synthesizes and verifies candidate exceptions for the verifier's rule.
-pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthError> {
-    synthesize_with_progress(vf, opts, &|_, _| {})
-}
+/// A candidate before verification: order, template, generality, exceptions, block.
+type Built = (usize, &'static str, u32, Vec<ExceptionSpec>, String);
 
-/// [`synthesize`], reporting `(candidates verified, candidates)` to `progress` as the
-/// candidates are verified (the long part on a large history).
-pub fn synthesize_with_progress(
-    vf: &Verifier<'_>,
-    opts: &Options,
-    progress: ProgressFn<'_>,
-) -> Result<Proposal, SynthError> {
-    if vf.benign_given() == 0 {
-        return Err(SynthError::NoBenign);
-    }
-    let benign: Vec<&Record> = vf.benign_alerting().collect();
-    if benign.is_empty() {
-        return Err(SynthError::BenignDoNotAlert {
-            rule: vf.rule().to_string(),
-            given: vf.benign_given(),
-        });
-    }
-    let parts = partitions(&benign);
+/// The candidate blocks for `rule` from the benign events: every template at every
+/// widening level, each distinct set of exceptions once.
+fn candidates(rule: &str, benign: &[&Record], style: Style) -> Vec<Built> {
+    let parts = partitions(benign);
     let mut seen: BTreeSet<Vec<ExceptionSpec>> = BTreeSet::new();
-    let style = style_of(opts);
-    let mut built: Vec<(usize, &str, u32, Vec<ExceptionSpec>, String)> = Vec::new();
+    let mut built: Vec<Built> = Vec::new();
     for (t_order, (tname, roles)) in TEMPLATES.iter().enumerate() {
         let per_part: Option<Vec<Vec<Vec<Gen>>>> = parts
             .iter()
@@ -951,7 +1012,7 @@ pub fn synthesize_with_progress(
             if exs.len() != parts.len() || !seen.insert(exs.clone()) {
                 continue;
             }
-            let block = block_yaml(vf.rule(), &exs, style);
+            let block = block_yaml(rule, &exs, style);
             built.push((
                 t_order * LEVELS.len() + l_order,
                 tname,
@@ -961,8 +1022,33 @@ pub fn synthesize_with_progress(
             ));
         }
     }
-    let blocks: Vec<String> = built.iter().map(|b| b.4.clone()).collect();
-    let firsts = verify_all(vf, &blocks, opts.legacy, progress);
+    built
+}
+
+/// Synthesizes and verifies candidate exceptions for the verifier's rule.
+pub fn synthesize(vf: &Verifier<'_>, opts: &Options) -> Result<Proposal, SynthError> {
+    synthesize_with_progress(vf, opts, &|_, _| {})
+}
+
+/// [`synthesize`], reporting `(candidates verified, candidates)` to `progress` as the
+/// candidates are verified (the long part on a large history).
+pub fn synthesize_with_progress(
+    vf: &Verifier<'_>,
+    opts: &Options,
+    progress: ProgressFn<'_>,
+) -> Result<Proposal, SynthError> {
+    if vf.benign_given() == 0 {
+        return Err(SynthError::NoBenign);
+    }
+    let benign: Vec<&Record> = vf.benign_alerting().collect();
+    if benign.is_empty() {
+        return Err(SynthError::BenignDoNotAlert {
+            rule: vf.rule().to_string(),
+            given: vf.benign_given(),
+        });
+    }
+    let built = candidates(vf.rule(), &benign, style_of(opts));
+    let firsts = verify_ranked(vf, &built, opts.legacy, opts.max_alternatives + 1, progress);
     let mut ranked: Vec<Ranked<'_>> = built
         .into_iter()
         .zip(firsts)
@@ -1241,6 +1327,115 @@ mod tests {
         assert_eq!(b.verdict, "likely_real");
         assert!(b.description.contains("rm -f /var/log/dpkg.log"), "{b:?}");
         assert_eq!(broad.verification.blast_radius.blocking, 1);
+    }
+
+    /// Checking the history only of the candidates that can still pass, in ranking order,
+    /// ranks first what verifying every candidate over the history ranks first: on the seed
+    /// story (the broadest candidate silences the web shell's deletion and fails over the
+    /// history), and when no candidate passes (everything is then verified).
+    #[test]
+    fn the_history_of_the_leading_candidates_ranks_as_the_whole() {
+        let rules = rules();
+        let (history, benign) = seed_story();
+        let ranked_first = |vs: &[Verification], built: &[Built], n: usize| -> Vec<usize> {
+            let mut idx: Vec<usize> = (0..built.len()).collect();
+            idx.sort_by_key(|&i| rank_key(&vs[i], built[i].2, built[i].0));
+            idx.truncate(n);
+            idx
+        };
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &history).unwrap();
+        let b: Vec<&Record> = vf.benign_alerting().collect();
+        let built = candidates(vf.rule(), &b, Style::Override);
+        assert!(built.len() > 3, "{}", built.len());
+        let blocks: Vec<String> = built.iter().map(|c| c.4.clone()).collect();
+        let whole = verify_all(&vf, &blocks, false, true, &|_, _| {});
+        assert!(
+            whole
+                .iter()
+                .any(|v| !v.passed && v.blast_radius.blocking > 0),
+            "a candidate fails over the history"
+        );
+        for wanted in [1, 2, 3, built.len(), built.len() + 1] {
+            let lazy = verify_ranked(&vf, &built, false, wanted, &|_, _| {});
+            let (a, b) = (
+                ranked_first(&lazy, &built, wanted),
+                ranked_first(&whole, &built, wanted),
+            );
+            assert_eq!(a, b, "wanted {wanted}");
+            for i in a {
+                assert_eq!(lazy[i], whole[i], "wanted {wanted}, candidate {i}");
+            }
+        }
+        // Only the leading candidate's history was needed for the best.
+        let lazy = verify_ranked(&vf, &built, false, 1, &|_, _| {});
+        assert!(
+            lazy.iter()
+                .filter(|v| v.blast_radius.history_alerts > 0)
+                .count()
+                < built.len(),
+            "every candidate was checked over the history"
+        );
+
+        // Several candidates pass (a rotation job's deletions, its history of the same job
+        // on other files): the ranking among them decides the best.
+        let rot = |path: &str| del("/usr/sbin/logrotate", "cron", "cron", path, "app");
+        let benign = parse_records(&rot("/var/log/app/svc-1.log.7"), "b").unwrap();
+        let hist = parse_records(
+            &[
+                rot("/var/log/app/svc-1.log.7"),
+                rot("/var/log/app/svc-2.log.7"),
+                rot("/var/log/app/svc-3.log.7"),
+            ]
+            .join("\n"),
+            "h",
+        )
+        .unwrap();
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &hist).unwrap();
+        let b: Vec<&Record> = vf.benign_alerting().collect();
+        let built = candidates(vf.rule(), &b, Style::Override);
+        let blocks: Vec<String> = built.iter().map(|c| c.4.clone()).collect();
+        let whole = verify_all(&vf, &blocks, false, true, &|_, _| {});
+        let passing: Vec<(usize, u32)> = whole
+            .iter()
+            .zip(&built)
+            .filter(|(v, _)| v.passed)
+            .map(|(v, c)| (v.mutations_silenced, c.2))
+            .collect();
+        assert!(passing.len() > 2, "{passing:?}");
+        for wanted in [1, 2, 3] {
+            let lazy = verify_ranked(&vf, &built, false, wanted, &|_, _| {});
+            let a = ranked_first(&lazy, &built, wanted);
+            assert_eq!(a, ranked_first(&whole, &built, wanted), "wanted {wanted}");
+            for i in a {
+                assert_eq!(lazy[i], whole[i], "wanted {wanted}, candidate {i}");
+            }
+        }
+
+        // No candidate passes: every one is verified over the history.
+        let benign = parse_records(
+            &del("/usr/bin/rm", "bash", "runc", "/var/log/dpkg.log", "httpd"),
+            "b",
+        )
+        .unwrap();
+        let mut real: serde_json::Value = serde_json::from_str(&del(
+            "/usr/bin/rm",
+            "bash",
+            "runc",
+            "/var/log/dpkg.log",
+            "httpd",
+        ))
+        .unwrap();
+        real["proc.pid"] = 4242.into();
+        real["quell.decision"] = "real".into();
+        let hist = parse_records(&real.to_string(), "h").unwrap();
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &hist).unwrap();
+        let b: Vec<&Record> = vf.benign_alerting().collect();
+        let built = candidates(vf.rule(), &b, Style::Override);
+        let blocks: Vec<String> = built.iter().map(|c| c.4.clone()).collect();
+        let whole = verify_all(&vf, &blocks, false, true, &|_, _| {});
+        assert!(whole.iter().all(|v| !v.passed));
+        let lazy = verify_ranked(&vf, &built, false, 1, &|_, _| {});
+        assert_eq!(lazy, whole);
     }
 
     #[test]

@@ -476,6 +476,18 @@ impl<'a> Verifier<'a> {
 
     /// Verifies one block (the exact text that will be shown).
     pub fn verify(&self, block: &str, legacy: bool) -> Verification {
+        self.verify_as(block, legacy, true)
+    }
+
+    /// [`Verifier::verify`] without the history: what it says of loading, the benign set,
+    /// the keep set and the near-attacks is the full verification's, but the blast radius
+    /// is empty and the block is never `passed`. Synthesis ranks candidates by this first
+    /// and checks the history (the long part) only of those that can still pass.
+    pub fn verify_without_history(&self, block: &str, legacy: bool) -> Verification {
+        self.verify_as(block, legacy, false)
+    }
+
+    fn verify_as(&self, block: &str, legacy: bool, history: bool) -> Verification {
         let mut v = Verification {
             benign_total: self.benign_alerting.len(),
             benign_not_alerting: self.benign.len() - self.benign_alerting.len(),
@@ -540,6 +552,52 @@ impl<'a> Verifier<'a> {
                 v.keep_silenced.push(describe(r));
             }
         }
+        if history {
+            v.blast_radius = self.blast_radius(&alerts_after, &mut v.blocking);
+        }
+        for m in &self.mutations {
+            let silenced = !alerts_after(&m.record);
+            v.mutations_silenced += usize::from(silenced && m.avoidable);
+            let changed: Vec<String> = m
+                .changed
+                .iter()
+                .map(|k| {
+                    let val: String = text(&m.record.event, k)
+                        .unwrap_or_default()
+                        .chars()
+                        .take(60)
+                        .collect();
+                    format!("{k}={val}")
+                })
+                .collect();
+            v.mutations.push(MutationCheck {
+                kind: m.kind.to_string(),
+                avoidable: m.avoidable,
+                description: quell_events::term::escape(&format!(
+                    "{} with {}",
+                    describe(&m.record),
+                    changed.join(", ")
+                ))
+                .into_owned(),
+                silenced,
+            });
+        }
+        v.passed = history
+            && v.loads
+            && v.benign_total > 0
+            && v.benign_silenced == v.benign_total
+            && v.keep_alerting == v.keep_total
+            && v.blast_radius.blocking == 0;
+        v
+    }
+
+    /// The history alerts a block silences (`alerts_after` false), with the verdicts of
+    /// those outside the benign set; the first few blocking ones go to `blocking`.
+    fn blast_radius(
+        &self,
+        alerts_after: &dyn Fn(&Record) -> bool,
+        blocking: &mut Vec<Blocking>,
+    ) -> BlastRadius {
         let mut per: BTreeMap<String, BlastCluster> = BTreeMap::new();
         let mut blast = BlastRadius {
             history_alerts: self.history_alerting.len(),
@@ -579,8 +637,8 @@ impl<'a> Verifier<'a> {
                 };
                 if let Some(why) = why {
                     blast.blocking += 1;
-                    if v.blocking.len() < 5 {
-                        v.blocking.push(Blocking {
+                    if blocking.len() < 5 {
+                        blocking.push(Blocking {
                             rule: self.rule.clone(),
                             line: r.line,
                             verdict: why.to_string(),
@@ -614,40 +672,7 @@ impl<'a> Verifier<'a> {
                 .cmp(&a.count)
                 .then_with(|| a.cluster.cmp(&b.cluster))
         });
-        v.blast_radius = blast;
-        for m in &self.mutations {
-            let silenced = !alerts_after(&m.record);
-            v.mutations_silenced += usize::from(silenced && m.avoidable);
-            let changed: Vec<String> = m
-                .changed
-                .iter()
-                .map(|k| {
-                    let val: String = text(&m.record.event, k)
-                        .unwrap_or_default()
-                        .chars()
-                        .take(60)
-                        .collect();
-                    format!("{k}={val}")
-                })
-                .collect();
-            v.mutations.push(MutationCheck {
-                kind: m.kind.to_string(),
-                avoidable: m.avoidable,
-                description: quell_events::term::escape(&format!(
-                    "{} with {}",
-                    describe(&m.record),
-                    changed.join(", ")
-                ))
-                .into_owned(),
-                silenced,
-            });
-        }
-        v.passed = v.loads
-            && v.benign_total > 0
-            && v.benign_silenced == v.benign_total
-            && v.keep_alerting == v.keep_total
-            && v.blast_radius.blocking == 0;
-        v
+        blast
     }
 }
 

@@ -420,3 +420,47 @@ async fn hostile(c: &Client, seed: &str) {
     let after = replayed(c, &injected, Some(y)).await;
     assert_eq!(after.len(), 1, "{after:?}");
 }
+
+/// A client that leaves before the session begins ends the server without an error, as a
+/// client that leaves later does: stdin closed before `initialize`, and stdout closed before
+/// the answer to `initialize` could be written.
+#[test]
+fn a_client_that_leaves_before_initialize_ends_the_server_cleanly() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let out = Command::new(env!("CARGO_BIN_EXE_quell"))
+        .args(["mcp", "--events", SEED])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "stdin closed: {:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quell"))
+        .args(["mcp", "--events", SEED])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reading end of stdout closed before anything is asked.
+    drop(child.stdout.take());
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "leaver", "version": "0"}}});
+    let mut stdin = child.stdin.take().unwrap();
+    // The server may already have ended: a failed write is the same departure.
+    let _ = writeln!(stdin, "{init}");
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "stdout closed: {:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
