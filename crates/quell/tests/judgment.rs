@@ -60,6 +60,9 @@
 //! A fifteenth, tests/judgment/holdout13, was written blind the same way once holdout12 had become
 //! a development set (`holdout13_corpus_is_well_formed`, ignored `judgment_figures_holdout13`,
 //! lines `holdout13`); see tests/judgment/holdout13/README.md before reading it.
+//! A sixteenth, tests/judgment/holdout14, was written blind the same way once holdout13 had become
+//! a development set (`holdout14_corpus_is_well_formed`, ignored `judgment_figures_holdout14`,
+//! lines `holdout14`); see tests/judgment/holdout14/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1300,6 +1303,12 @@ const HOLDOUT12_BARS: BlindBars = HOLDOUT11_BARS;
 /// or holdout12 family.
 const HOLDOUT13_BARS: BlindBars = HOLDOUT12_BARS;
 
+/// The fourteenth blind corpus (tests/judgment/holdout14), written once holdout13 had become a
+/// development set: holdout13's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12 or holdout13 family.
+const HOLDOUT14_BARS: BlindBars = HOLDOUT13_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1485,6 +1494,33 @@ fn holdout13_corpus_is_well_formed() {
             "holdout12",
         ],
         &HOLDOUT13_BARS,
+    );
+}
+
+/// The fourteenth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12 or holdout13 family. Counts only, no
+/// verdict figure.
+#[test]
+fn holdout14_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout14",
+        &[
+            "holdout",
+            "holdout2",
+            "holdout3",
+            "holdout4",
+            "holdout5",
+            "holdout6",
+            "holdout7",
+            "holdout8",
+            "holdout9",
+            "holdout10",
+            "holdout11",
+            "holdout12",
+            "holdout13",
+        ],
+        &HOLDOUT14_BARS,
     );
 }
 
@@ -1819,4 +1855,14 @@ fn judgment_figures_holdout12() {
 #[ignore = "the thirteenth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout13() {
     measure_blind("holdout13", true);
+}
+
+/// The judgment figures of the fourteenth blind corpus (tests/judgment/holdout14), all of it
+/// together, printed as lines `holdout14`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout14 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the fourteenth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout14() {
+    measure_blind("holdout14", true);
 }
