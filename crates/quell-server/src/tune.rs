@@ -148,22 +148,29 @@ pub(crate) struct HistoryRead {
 
 /// The newest [`HISTORY_LIMIT`] stored alerts of `rule`, each with people's decision
 /// (from [`quell_store::Store::decisions_as_history`]) as `quell.decision`. The alerts are
-/// read page by page, then parsed off the async workers, on every core.
+/// read page by page; each page is parsed off the async workers while the next is read.
 pub(crate) async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, ApiError> {
-    let decided_lines = state.store.decisions_as_history().await?;
-    let mut alerts: Vec<StoredAlert> = Vec::new();
+    let decided = std::sync::Arc::new(decided_by_time(state.store.decisions_as_history().await?));
+    let mut parts = Vec::new();
+    let mut alerts_read = 0;
     let mut cursor: Option<String> = None;
     let mut truncated = false;
     loop {
         let mut q = AlertQuery::default();
         q.rule = Some(rule.to_string());
-        q.limit = Some(1000.min(HISTORY_LIMIT - alerts.len()));
+        q.limit = Some(1000.min(HISTORY_LIMIT - alerts_read));
         q.cursor = cursor.take();
         q.with_context = true;
         let page = state.store.alerts(q).await?;
-        alerts.extend(page.alerts);
+        let first = alerts_read;
+        alerts_read += page.alerts.len();
+        let decided = std::sync::Arc::clone(&decided);
+        let alerts = page.alerts;
+        parts.push(tokio::task::spawn_blocking(move || {
+            history_records(&alerts, first, &decided)
+        }));
         match page.next_cursor {
-            Some(c) if alerts.len() < HISTORY_LIMIT => cursor = Some(c),
+            Some(c) if alerts_read < HISTORY_LIMIT => cursor = Some(c),
             Some(_) => {
                 truncated = true;
                 break;
@@ -171,16 +178,17 @@ pub(crate) async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, A
             None => break,
         }
     }
-    let alerts_read = alerts.len();
-    let (records, decided) = tokio::task::spawn_blocking(move || {
-        history_records(&alerts, &decided_by_time(decided_lines))
-    })
-    .await
-    .map_err(internal)?;
+    let mut records = Vec::new();
+    let mut decided_n = 0;
+    for p in parts {
+        let (r, n) = p.await.map_err(internal)?;
+        records.extend(r);
+        decided_n += n;
+    }
     Ok(HistoryRead {
         records,
         alerts_read,
-        decided,
+        decided: decided_n,
         truncated,
     })
 }
@@ -206,9 +214,14 @@ fn decided_by_time(lines: Vec<String>) -> Decided {
     decided
 }
 
-/// The history's records (alerts numbered from 1 in the order given, each after its
-/// context's process starts) and how many carry a person's decision, parsed on every core.
-fn history_records(alerts: &[StoredAlert], decided: &Decided) -> (Vec<Record>, usize) {
+/// The history's records (alerts numbered from `first + 1` in the order given, each after
+/// its context's process starts) and how many carry a person's decision, parsed on every
+/// core.
+fn history_records(
+    alerts: &[StoredAlert],
+    first: usize,
+    decided: &Decided,
+) -> (Vec<Record>, usize) {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, 8);
@@ -217,7 +230,7 @@ fn history_records(alerts: &[StoredAlert], decided: &Decided) -> (Vec<Record>, u
         let handles: Vec<_> = alerts
             .chunks(chunk)
             .enumerate()
-            .map(|(k, part)| s.spawn(move || history_part(part, k * chunk, decided)))
+            .map(|(k, part)| s.spawn(move || history_part(part, first + k * chunk, decided)))
             .collect();
         handles
             .into_iter()
