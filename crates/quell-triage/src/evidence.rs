@@ -1959,6 +1959,18 @@ pub enum Step {
     /// else unless the command computes a program's name (a variable, `eval`, `source`),
     /// which is then no evidence.
     InjectedCommand,
+    /// A command line that destroys a whole data store, whatever the program: a
+    /// database, schema or keyspace dropped, a key-value store flushed
+    /// (`DROP DATABASE`, `FLUSHALL`, `dropDatabase()`; see [`cmdline_destroys_store`]).
+    StoreDestroyed,
+    /// A command line that takes a whole data store at once, whatever the program: every
+    /// database dumped (`--all-databases`), a DNS zone transferred (`AXFR`, `IXFR`), a
+    /// keyring's secret keys exported (see [`cmdline_takes_store`]). Routine for a backup
+    /// job; in a person's session it is what an intruder with the person's access takes.
+    StoreTaken,
+    /// A log the same session created (a rotation's fresh copy) removed by another of its
+    /// programs: the records gone, copy and all (see `session::log_destroyed`).
+    LogDestroyed,
 }
 
 impl Step {
@@ -1991,6 +2003,9 @@ impl Step {
             Step::InjectedCommand => {
                 "a program its shell's command does not name (an injected command)"
             }
+            Step::StoreDestroyed => "a whole database or data store dropped or flushed",
+            Step::StoreTaken => "a whole database, zone or keyring dumped or transferred",
+            Step::LogDestroyed => "a log the same session had just created removed",
         }
     }
 
@@ -2023,6 +2038,9 @@ impl Step {
             Step::InjectedCommand => {
                 "シェルのコマンドに含まれないプログラムの起動（注入されたコマンド）"
             }
+            Step::StoreDestroyed => "データベース・データストア全体の削除・消去",
+            Step::StoreTaken => "データベース全体・DNS ゾーン・鍵束の一括取得・転送",
+            Step::LogDestroyed => "同じセッションが作成した直後のログの削除",
         }
     }
 }
@@ -2829,6 +2847,51 @@ pub fn orchestrator_cli_asks_for_secrets(name: &str, args: &[&str]) -> bool {
     })
 }
 
+/// The words of a command line for [`cmdline_destroys_store`] and [`cmdline_takes_store`]:
+/// lower case, split at white space, quotes and the punctuation of query languages
+/// (`;`, `,`, `(`, `)`, `.`, `=`), so that `-q "DROP DATABASE x"` and `db.dropDatabase()`
+/// give their words whatever the client.
+fn command_words(cmdline: &str) -> Vec<String> {
+    cmdline
+        .to_ascii_lowercase()
+        .split(|c: char| {
+            c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ';' | ',' | '(' | ')' | '.' | '=')
+        })
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether a command line destroys a whole data store, whatever its program
+/// ([`Step::StoreDestroyed`]): `DROP DATABASE`, `DROP SCHEMA` or `DROP KEYSPACE` (SQL and
+/// CQL, with or without `IF EXISTS`), a key-value store's `FLUSHALL` or `FLUSHDB`, a
+/// document store's `dropDatabase()`. A verb of the query language, not a product list;
+/// `DROP TABLE` (routine in migrations and ETL staging) is not one.
+pub fn cmdline_destroys_store(cmdline: &str) -> bool {
+    let w = command_words(cmdline);
+    w.iter()
+        .any(|x| matches!(x.as_str(), "flushall" | "flushdb" | "dropdatabase"))
+        || w.windows(2)
+            .any(|p| p[0] == "drop" && matches!(p[1].as_str(), "database" | "schema" | "keyspace"))
+}
+
+/// Whether a command line takes a whole data store at once, whatever its program
+/// ([`Step::StoreTaken`]): every database (`--all-databases`), a DNS zone transfer (`AXFR`,
+/// `IXFR`, as a query type or `type=axfr`), a keyring's secret keys
+/// (`--export-secret-keys`, `--export-secret-subkeys`).
+pub fn cmdline_takes_store(cmdline: &str) -> bool {
+    command_words(cmdline).iter().any(|x| {
+        matches!(
+            x.as_str(),
+            "--all-databases"
+                | "axfr"
+                | "ixfr"
+                | "--export-secret-keys"
+                | "--export-secret-subkeys"
+        )
+    })
+}
+
 /// Whether a system call succeeded (no negative return, not marked failed).
 fn succeeded(ev: &FlatEvent) -> bool {
     int(ev, "evt.rawres").is_none_or(|r| r >= 0)
@@ -2849,6 +2912,12 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
         if let Some(parent) = unnamed_by_shell(ev) {
             return Some((Step::InjectedCommand, format!("{cmd} < {parent}")));
+        }
+        if cmdline_destroys_store(&cmd) {
+            return Some((Step::StoreDestroyed, cmd));
+        }
+        if cmdline_takes_store(&cmd) {
+            return Some((Step::StoreTaken, cmd));
         }
         if name == "chmod" && chmod_sets_id(&cmd) {
             return Some((Step::SetId, cmd));

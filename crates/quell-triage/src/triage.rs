@@ -225,6 +225,11 @@ struct AnchorFacts {
     /// Work a service manager started, quiet as a job (see `signals_for`): weighed as
     /// `job_recurs` once its cluster shows the same act in two or more such sessions.
     recurs: bool,
+    /// The alert's own act writes where intruders persist (a cron entry, a unit, login
+    /// keys, a shell start-up file): a catalogue entry knows the agent, not what it was told
+    /// to install, so it does not anchor (holdout13: a configuration agent's run writing a
+    /// cron file whose line pipes a download into a shell looked like its routine run).
+    writes_persistence: bool,
 }
 
 /// The signal that anchors a likely false positive among an alert's hits, if any, with
@@ -237,6 +242,7 @@ fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<(&'static str, &'static
         .find_map(|h| match signals::bundled().anchor(h.id) {
             Anchor::Never => None,
             Anchor::Always => Some((h.id, "recorded")),
+            Anchor::Unattended if h.id == "known_benign" && facts.writes_persistence => None,
             Anchor::Unattended if facts.unattended => Some((h.id, "unattended")),
             Anchor::Unattended if h.id == "known_benign" && facts.harmless_act => {
                 Some((h.id, "harmless_act"))
@@ -923,14 +929,55 @@ impl Triage<'_> {
             Some("connect" | "sendto" | "sendmsg")
         ) && crate::evidence::server_ip(ev)
             .is_some_and(|ip| !crate::evidence::is_inside(&ip));
-        let cat = if downloaded || net_stdio.is_some() || hidden_exe || sends_outside {
-            None
-        } else {
-            self.catalogue
-                .find(ev)
-                .filter(|m| m.level == 0 || !writes_persistence)
-                .filter(|m| !reads_credentials || m.entry.allows_signal("session_credentials"))
+        // A job that asks the orchestrator for its secrets or searches for keys collects
+        // what an intruder comes for: no routine job's quietness excuses it (an intruder's
+        // CronJob dumping every secret of the cluster is as quiet as a restart job).
+        // A closure: weighed only where an anchor is at stake (a launcher, a catalogue entry).
+        let collects_secrets = || {
+            ctx.iter().any(|c| {
+                matches!(
+                    &c.act.activity,
+                    Activity::Step(
+                        crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch,
+                        _
+                    )
+                )
+            }) || crate::evidence::attack_step(ev).is_some_and(|(st, _)| {
+                matches!(
+                    st,
+                    crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch
+                )
+            }) || text(ev, "proc.cmdline").is_some_and(|cmd| {
+                crate::evidence::cmdline_asks_for_secrets(&cmd)
+                    || crate::evidence::cmdline_fetches_secrets(&cmd)
+            })
         };
+        // A command line that drops or flushes a whole data store, the alert's own or one
+        // in its session (`DROP DATABASE`, `FLUSHALL`): no catalogue entry, quiet job or
+        // recurrence explains it, whatever the program (holdout13: a quiet session's
+        // database client dropping the database). A person's sessions are judged by the
+        // strict test, where the step counts as well.
+        let destroys_store = text(ev, "proc.cmdline")
+            .is_some_and(|c| crate::evidence::cmdline_destroys_store(&c))
+            || ctx.iter().any(|c| {
+                records.get(c.act.index).is_some_and(|r| {
+                    text(&r.event, "proc.cmdline")
+                        .is_some_and(|c| crate::evidence::cmdline_destroys_store(&c))
+                })
+            });
+        // Nor does an entry explain work whose session asks the orchestrator for its secrets
+        // or searches for keys (`collects_secrets`): the catalogue knows the agent, not an
+        // intruder's `kubectl get secrets` beside it (tests/adversary.rs `secrets_request`).
+        let cat =
+            if downloaded || net_stdio.is_some() || hidden_exe || sends_outside || destroys_store {
+                None
+            } else {
+                self.catalogue
+                    .find(ev)
+                    .filter(|m| m.level == 0 || !writes_persistence)
+                    .filter(|m| !reads_credentials || m.entry.allows_signal("session_credentials"))
+                    .filter(|_| !collects_secrets())
+            };
         let allows = |s: &str| cat.as_ref().is_some_and(|m| m.entry.allows_signal(s));
         if let Some(m) = &cat {
             let (who, who_ja) = if m.level == 0 {
@@ -972,6 +1019,8 @@ impl Triage<'_> {
         if cat.is_none()
             && dropped.is_none()
             && !downloaded
+            && !destroys_store
+            && !collects_secrets()
             && net_stdio.is_none()
             && !hidden_exe
             && !sends_outside
@@ -1328,34 +1377,12 @@ impl Triage<'_> {
                     | Activity::Contact(_, _, true)
             )
         });
-        // A job that asks the orchestrator for its secrets or searches for keys collects
-        // what an intruder comes for: no routine job's quietness excuses it (an intruder's
-        // CronJob dumping every secret of the cluster is as quiet as a restart job).
-        // Only weighed for an alert that has a launcher (a closure: most alerts have none).
-        let collects_secrets = || {
-            ctx.iter().any(|c| {
-                matches!(
-                    &c.act.activity,
-                    Activity::Step(
-                        crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch,
-                        _
-                    )
-                )
-            }) || crate::evidence::attack_step(ev).is_some_and(|(st, _)| {
-                matches!(
-                    st,
-                    crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch
-                )
-            }) || text(ev, "proc.cmdline").is_some_and(|cmd| {
-                crate::evidence::cmdline_asks_for_secrets(&cmd)
-                    || crate::evidence::cmdline_fetches_secrets(&cmd)
-            })
-        };
         let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
                 && !own_act_toward_attack
                 && !collects_secrets()
+                && !destroys_store
                 && dropped.is_none()
                 && a.network_stdio.is_none()
                 && own_program
@@ -1419,9 +1446,11 @@ impl Triage<'_> {
             && crate::evidence::init_launcher(ev).is_some()
             && sessions.seen(records, at)
             && sessions.served_outside(r).is_none()
-            && !collects_secrets();
+            && !collects_secrets()
+            && !destroys_store;
         let facts = AnchorFacts {
             recurs,
+            writes_persistence,
             // A person's session anchors only when nothing in the whole of it counts toward
             // an attack by the strict test (tests/adversary.rs: a housekeeping removal in a
             // session that escaped from a program run through sudo, or read a workload's
