@@ -3189,6 +3189,201 @@ mod tests {
         assert_not_anchored(&lineage_job(908, 1000, &tty, vec![]), rule, "a terminal");
     }
 
+    /// Session 14 (judge14): what the blind sets' attacks called likely false positive had
+    /// in common that no anchor weighed. A person's quiet session whose commands take or
+    /// destroy a whole store (every database dumped, a zone transferred, secret keys
+    /// exported, a database dropped) or remove a log the session itself had just created;
+    /// a quiet job whose session drops a database; a catalogue agent's own write of a
+    /// persistence location; a container's work beside another session asking for its
+    /// secrets: none is anchored, while the same sessions without it are.
+    #[test]
+    fn whole_store_commands_destroyed_logs_and_agent_persistence_are_not_anchored() {
+        const LOG: &str = "/var/log/app/debug.log";
+        let rule = "Clear Log Activities";
+        // sshd -> bash (leader) -> rm of an application log, with `extra` in the session.
+        let person = |sid: i64, extra: Vec<serde_json::Value>| {
+            let mut evs = vec![
+                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1_000_000_000_000u64,"proc.pid":sid,"proc.name":"bash","proc.exepath":"/usr/bin/bash","proc.cmdline":"-bash","proc.pname":"sshd","proc.aname[1]":"sshd","proc.apid[1]":sid - 1}),
+                json!({"evt.type":"unlinkat","evt.rawres":0,"evt.rawtime":1_000_200_000_000u64,"proc.pid":sid + 2,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.cmdline":format!("rm -f {LOG}"),"fs.path.name":LOG}),
+            ];
+            evs.extend(extra);
+            evs.into_iter()
+                .map(|mut v| {
+                    v["proc.sid"] = json!(sid);
+                    v["proc.tty"] = json!(34816);
+                    if v.get("proc.pname").is_none() {
+                        v["proc.pname"] = json!("bash");
+                        v["proc.aname[1]"] = json!("bash");
+                        v["proc.apid[1]"] = json!(sid);
+                        v["proc.aname[2]"] = json!("sshd");
+                        v["proc.apid[2]"] = json!(sid - 1);
+                    }
+                    l(v)
+                })
+                .collect::<Vec<String>>()
+        };
+        let run = |t: u64, exe: &str, cmd: &str| {
+            let name = exe.rsplit('/').next().unwrap_or(exe);
+            json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":t,"proc.pid":990_000 + (t / 1_000_000_000) % 1000,"proc.name":name,"proc.exepath":exe,"proc.cmdline":cmd})
+        };
+        let file = |t: u64, ty: &str, exe: &str, path: &str, flags: &str| {
+            let name = exe.rsplit('/').next().unwrap_or(exe);
+            json!({"evt.type":ty,"evt.rawres":0,"evt.rawtime":t,"proc.pid":980_000 + (t / 1_000_000_000) % 1000,"proc.name":name,"proc.exepath":exe,"fd.name":path,"fs.path.name":path,"evt.arg.name":path,"evt.arg.flags":flags})
+        };
+        let t = 1_000_300_000_000u64;
+        let lfp = |lines: Vec<String>, why: &str| {
+            let r = verdict_of(&lines, rule);
+            assert!(!r.is_empty(), "{why}");
+            for c in &r {
+                assert_eq!(c.verdict, Verdict::LikelyFalsePositive, "{why}: {c:#?}");
+            }
+        };
+        let not_lfp = |lines: Vec<String>, why: &str| {
+            let r = verdict_of(&lines, rule);
+            assert!(!r.is_empty(), "{why}");
+            for c in &r {
+                assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{why}: {c:#?}");
+            }
+        };
+        // The same tools asked for one thing keep the person's anchor.
+        lfp(person(800, vec![]), "the quiet session");
+        lfp(
+            person(801, vec![run(t, "/usr/bin/mysql", "mysql -e SELECT 1")]),
+            "a query",
+        );
+        lfp(
+            person(
+                802,
+                vec![run(
+                    t,
+                    "/usr/bin/dig",
+                    "dig @10.0.0.2 api.corp.example +short",
+                )],
+            ),
+            "a lookup",
+        );
+        lfp(
+            person(
+                803,
+                vec![run(t, "/usr/bin/mysqldump", "mysqldump shop orders")],
+            ),
+            "one table dumped",
+        );
+        // A rotation creating its copy and removing it itself (compress), by one program.
+        lfp(
+            person(
+                804,
+                vec![
+                    file(
+                        t,
+                        "openat",
+                        "/usr/sbin/logrotate",
+                        "/var/log/nginx/access.log.1",
+                        "O_WRONLY|O_CREAT|O_EXCL",
+                    ),
+                    file(
+                        t + 1,
+                        "unlinkat",
+                        "/usr/sbin/logrotate",
+                        "/var/log/nginx/access.log.1",
+                        "",
+                    ),
+                ],
+            ),
+            "a rotation removing its own copy",
+        );
+        for (sid, cmd) in [
+            (810, "mysql -u root -e \"DROP DATABASE shop\""),
+            (811, "clickhouse-client -q 'drop schema if exists events'"),
+            (812, "redis-cli -h 10.0.0.9 FLUSHALL"),
+            (813, "mongosh --eval db.dropDatabase()"),
+            (814, "mysqldump --all-databases --single-transaction"),
+            (815, "dig @10.0.0.2 corp.example AXFR"),
+            (816, "host -t axfr corp.example 10.0.0.2"),
+            (817, "gpg --armor --export-secret-keys"),
+        ] {
+            let exe = format!("/usr/bin/{}", cmd.split_whitespace().next().unwrap());
+            not_lfp(person(sid, vec![run(t, &exe, cmd)]), cmd);
+        }
+        // The rotation's fresh copy removed by another program of the session.
+        not_lfp(
+            person(
+                820,
+                vec![
+                    file(
+                        t,
+                        "openat",
+                        "/usr/sbin/logrotate",
+                        "/var/log/nginx/access.log.1",
+                        "O_WRONLY|O_CREAT|O_EXCL",
+                    ),
+                    file(
+                        t + 1,
+                        "unlinkat",
+                        "/usr/bin/rm",
+                        "/var/log/nginx/access.log.1",
+                        "",
+                    ),
+                ],
+            ),
+            "the fresh copy removed",
+        );
+
+        // A cron job: quiet, anchored; the same job's session dropping a database, not.
+        let cron = json!({"proc.tty":0,"proc.pname":"sh","proc.pcmdline":"sh -c rm -f /var/log/app/old.log","proc.aname[2]":"cron","proc.aname[3]":"systemd"});
+        assert_anchored_by(&lineage_job(830, 1000, &cron, vec![]), rule, "cron");
+        let drop = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1001,"proc.name":"psql","proc.exepath":"/usr/bin/psql","proc.cmdline":"psql -c \"DROP DATABASE reports\""});
+        assert_not_anchored(
+            &lineage_job(831, 1000, &cron, vec![drop]),
+            rule,
+            "a database dropped",
+        );
+
+        // A configuration agent's own write of login keys: its catalogue entry is weighed,
+        // it does not anchor (what a compromised server tells the agent to install is the
+        // intruder's).
+        let agent = |sid: i64, path: &str| {
+            vec![l(
+                json!({"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.rawtime":2000,"proc.sid":sid,"proc.pid":sid + 1,"proc.tty":0,"proc.name":"cf-agent","proc.exepath":"/var/cfengine/bin/cf-agent","proc.cmdline":"/var/cfengine/bin/cf-agent -I","proc.pname":"cf-execd","proc.aname[1]":"cf-execd","proc.aname[2]":"systemd","fd.name":path,"evt.is_open_write":true,"evt.arg.flags":"O_WRONLY|O_CREAT|O_TRUNC"}),
+            )]
+        };
+        let r = verdict_of(&agent(840, "/home/deploy/.ssh/authorized_keys"), "Read ssh");
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert!(signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert_eq!(r[0].anchor, None, "{:#?}", r[0]);
+
+        // A workload's own tree is anchored; beside another session of its container that
+        // asks the orchestrator for secrets, it is not (a health check beside it keeps it).
+        let ctr = json!({"container.id":"c0ffee000009","container.privileged":false,"proc.tty":0,"proc.vpid":9,"proc.pname":"sh","proc.aname[2]":"containerd-shim","proc.apid[1]":4001,"proc.apid[2]":4000,"thread.cap_effective":"CAP_CHOWN CAP_KILL"});
+        let beside = |sid: i64, cmd: &str| {
+            let mut lines = lineage_job(sid, 1000, &ctr, vec![]);
+            lines.push(l(
+                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1005,"proc.sid":sid + 1,"proc.pid":sid + 2,"proc.vpid":40,"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":cmd,"container.id":"c0ffee000009","proc.pname":"bash","proc.tty":34816}),
+            ));
+            lines
+        };
+        assert_anchored_by(
+            &beside(850, "curl -s http://127.0.0.1:8080/healthz"),
+            rule,
+            "entrypoint sh",
+        );
+        let r = verdict_of(
+            &beside(
+                852,
+                "curl -sk https://kubernetes.default.svc/api/v1/namespaces/shop/secrets",
+            ),
+            rule,
+        );
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(
+            signals(&r[0]).contains(&"container_attack_step"),
+            "{:#?}",
+            r[0]
+        );
+    }
+
     /// Session 13 (helper recall13): a unit's or timer's job (init, no terminal, login,
     /// runtime, service, scheduler or CI runner below it) is anchored by `job_recurs` only
     /// when the same act recurs, quiet, in two or more separate sessions. One session is
