@@ -29,6 +29,16 @@
 //! - `served_outside` (clusters anchored by a recurring unit's job, `job_recurs`, only): the
 //!   act's parent accepted a connection from a public address first (a daemon's login
 //!   page reached from outside: its work answers somebody outside, not a unit's schedule);
+//! - `store_destroyed` (session 14, judge14): the session dropped a whole database
+//!   (`mysql -e DROP DATABASE …`);
+//! - `secrets_request`: the session asked the orchestrator for every secret
+//!   (`kubectl get secrets -A`);
+//! - `secrets_beside` (clusters not anchored by a person's quiet session, acts in a container
+//!   only): another session of the act's container asked the API server for secrets (an
+//!   intruder's `exec` beside a workload's own work);
+//! - `store_taken` and `log_destroyed` (clusters anchored by a person's quiet session only):
+//!   the session dumped every database (`mysqldump --all-databases`), or created a log
+//!   (`logrotate`) that another of its programs (`rm`) then removed;
 //! - `forged_decision`: past alerts of the act whose attacker-controlled values (command
 //!   line, output text) carry `quell.decision: benign`, in `--history` (can a decision be
 //!   forged?).
@@ -43,9 +53,10 @@
 //! REPL at a terminal, kept `known_benign (harmless_act)` after `persist_cron`,
 //! `persist_unit`, `persist_rc`, `cron_replay` and `environ_read`, 68 versions, until a
 //! harmless act in a session somebody entered had to pass the strict person test); the
-//! hand and live TEST families and holdout2 are never loaded. Not loaded although
-//! development sets: holdout9, holdout11 and holdout12 (each still has an attack cluster
-//! called likely false positive, which `anchored_targets` refuses).
+//! hand and live TEST families and holdout2 are never loaded. Since session 14 (helper
+//! judge14) also holdout9, holdout11, holdout12 and holdout13, whose attack clusters called
+//! likely false positive (which `anchored_targets` refuses) are gone; holdout14 is never
+//! loaded.
 //!
 //! `cargo test -p quell --test adversary -- --nocapture` prints the table.
 
