@@ -3248,6 +3248,60 @@ mod tests {
     /// An account, role or privilege granted through a program's own subcommand is an
     /// account change, whatever the program (issue 11, session 9); listing, reading and
     /// options naming users are not.
+    /// Session 14 (judge14): whole-store verbs by their words, whatever the client; the
+    /// same clients asked for one table or one name are not steps.
+    #[test]
+    fn whole_store_commands_are_steps_whatever_the_client() {
+        for cmd in [
+            "mysql -u root -e \"DROP DATABASE shop\"",
+            "psql -c 'drop schema if exists app cascade'",
+            "cqlsh -e \"DROP KEYSPACE metrics;\"",
+            "redis-cli -h 10.0.0.9 FLUSHALL",
+            "valkey-cli flushdb",
+            "mongosh --quiet --eval db.dropDatabase()",
+        ] {
+            assert!(cmdline_destroys_store(cmd), "{cmd}");
+            assert!(!cmdline_takes_store(cmd), "{cmd}");
+        }
+        for cmd in [
+            "mysqldump --all-databases --single-transaction",
+            "mariadb-dump --all-databases",
+            "dig @10.0.0.2 corp.example AXFR",
+            "host -t axfr corp.example 10.0.0.2",
+            "dig corp.example ixfr=2024010101",
+            "gpg --armor --export-secret-keys",
+            "gpg --export-secret-subkeys ABCD",
+        ] {
+            assert!(cmdline_takes_store(cmd), "{cmd}");
+            assert!(!cmdline_destroys_store(cmd), "{cmd}");
+        }
+        for cmd in [
+            "mysql -e \"DROP TABLE IF EXISTS staging_orders\"",
+            "mysqldump shop orders",
+            "dig @10.0.0.2 api.corp.example +short",
+            "redis-cli INFO",
+            "dropdb_helper --list",
+            "gpg --export ABCD",
+            "psql -c \"SELECT * FROM drop_database_audit\"",
+        ] {
+            assert!(!cmdline_destroys_store(cmd), "{cmd}");
+            assert!(!cmdline_takes_store(cmd), "{cmd}");
+        }
+        let exec = |cmd: &str| {
+            let exe = cmd.split_whitespace().next().unwrap_or_default();
+            ev(&serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":exe,"proc.exepath":format!("/usr/bin/{exe}"),"proc.cmdline":cmd}).to_string())
+        };
+        assert_eq!(
+            attack_step(&exec("redis-cli FLUSHALL")).map(|s| s.0),
+            Some(Step::StoreDestroyed)
+        );
+        assert_eq!(
+            attack_step(&exec("dig corp.example AXFR")).map(|s| s.0),
+            Some(Step::StoreTaken)
+        );
+        assert_eq!(attack_step(&exec("dig corp.example +short")), None);
+    }
+
     #[test]
     fn grants_through_a_subcommand_are_account_changes() {
         let yes: &[&[&str]] = &[
