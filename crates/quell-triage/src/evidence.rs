@@ -2022,6 +2022,18 @@ pub enum Step {
     /// else unless the command computes a program's name (a variable, `eval`, `source`),
     /// which is then no evidence.
     InjectedCommand,
+    /// A command line that destroys a whole data store, whatever the program: a
+    /// database, schema or keyspace dropped, a key-value store flushed
+    /// (`DROP DATABASE`, `FLUSHALL`, `dropDatabase()`; see [`cmdline_destroys_store`]).
+    StoreDestroyed,
+    /// A command line that takes a whole data store at once, whatever the program: every
+    /// database dumped (`--all-databases`), a DNS zone transferred (`AXFR`, `IXFR`), a
+    /// keyring's secret keys exported (see [`cmdline_takes_store`]). Routine for a backup
+    /// job; in a person's session it is what an intruder with the person's access takes.
+    StoreTaken,
+    /// A log the same session created (a rotation's fresh copy) removed by another of its
+    /// programs: the records gone, copy and all (see `session::log_destroyed`).
+    LogDestroyed,
 }
 
 impl Step {
@@ -2054,6 +2066,9 @@ impl Step {
             Step::InjectedCommand => {
                 "a program its shell's command does not name (an injected command)"
             }
+            Step::StoreDestroyed => "a whole database or data store dropped or flushed",
+            Step::StoreTaken => "a whole database, zone or keyring dumped or transferred",
+            Step::LogDestroyed => "a log the same session had just created removed",
         }
     }
 
@@ -2086,6 +2101,9 @@ impl Step {
             Step::InjectedCommand => {
                 "シェルのコマンドに含まれないプログラムの起動（注入されたコマンド）"
             }
+            Step::StoreDestroyed => "データベース・データストア全体の削除・消去",
+            Step::StoreTaken => "データベース全体・DNS ゾーン・鍵束の一括取得・転送",
+            Step::LogDestroyed => "同じセッションが作成した直後のログの削除",
         }
     }
 }
@@ -2892,6 +2910,51 @@ pub fn orchestrator_cli_asks_for_secrets(name: &str, args: &[&str]) -> bool {
     })
 }
 
+/// The words of a command line for [`cmdline_destroys_store`] and [`cmdline_takes_store`]:
+/// lower case, split at white space, quotes and the punctuation of query languages
+/// (`;`, `,`, `(`, `)`, `.`, `=`), so that `-q "DROP DATABASE x"` and `db.dropDatabase()`
+/// give their words whatever the client.
+fn command_words(cmdline: &str) -> Vec<String> {
+    cmdline
+        .to_ascii_lowercase()
+        .split(|c: char| {
+            c.is_whitespace() || matches!(c, '"' | '\'' | '`' | ';' | ',' | '(' | ')' | '.' | '=')
+        })
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether a command line destroys a whole data store, whatever its program
+/// ([`Step::StoreDestroyed`]): `DROP DATABASE`, `DROP SCHEMA` or `DROP KEYSPACE` (SQL and
+/// CQL, with or without `IF EXISTS`), a key-value store's `FLUSHALL` or `FLUSHDB`, a
+/// document store's `dropDatabase()`. A verb of the query language, not a product list;
+/// `DROP TABLE` (routine in migrations and ETL staging) is not one.
+pub fn cmdline_destroys_store(cmdline: &str) -> bool {
+    let w = command_words(cmdline);
+    w.iter()
+        .any(|x| matches!(x.as_str(), "flushall" | "flushdb" | "dropdatabase"))
+        || w.windows(2)
+            .any(|p| p[0] == "drop" && matches!(p[1].as_str(), "database" | "schema" | "keyspace"))
+}
+
+/// Whether a command line takes a whole data store at once, whatever its program
+/// ([`Step::StoreTaken`]): every database (`--all-databases`), a DNS zone transfer (`AXFR`,
+/// `IXFR`, as a query type or `type=axfr`), a keyring's secret keys
+/// (`--export-secret-keys`, `--export-secret-subkeys`).
+pub fn cmdline_takes_store(cmdline: &str) -> bool {
+    command_words(cmdline).iter().any(|x| {
+        matches!(
+            x.as_str(),
+            "--all-databases"
+                | "axfr"
+                | "ixfr"
+                | "--export-secret-keys"
+                | "--export-secret-subkeys"
+        )
+    })
+}
+
 /// Whether a system call succeeded (no negative return, not marked failed).
 fn succeeded(ev: &FlatEvent) -> bool {
     int(ev, "evt.rawres").is_none_or(|r| r >= 0)
@@ -2912,6 +2975,12 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
         if let Some(parent) = unnamed_by_shell(ev) {
             return Some((Step::InjectedCommand, format!("{cmd} < {parent}")));
+        }
+        if cmdline_destroys_store(&cmd) {
+            return Some((Step::StoreDestroyed, cmd));
+        }
+        if cmdline_takes_store(&cmd) {
+            return Some((Step::StoreTaken, cmd));
         }
         if name == "chmod" && chmod_sets_id(&cmd) {
             return Some((Step::SetId, cmd));
@@ -3242,6 +3311,60 @@ mod tests {
     /// An account, role or privilege granted through a program's own subcommand is an
     /// account change, whatever the program (issue 11, session 9); listing, reading and
     /// options naming users are not.
+    /// Session 14 (judge14): whole-store verbs by their words, whatever the client; the
+    /// same clients asked for one table or one name are not steps.
+    #[test]
+    fn whole_store_commands_are_steps_whatever_the_client() {
+        for cmd in [
+            "mysql -u root -e \"DROP DATABASE shop\"",
+            "psql -c 'drop schema if exists app cascade'",
+            "cqlsh -e \"DROP KEYSPACE metrics;\"",
+            "redis-cli -h 10.0.0.9 FLUSHALL",
+            "valkey-cli flushdb",
+            "mongosh --quiet --eval db.dropDatabase()",
+        ] {
+            assert!(cmdline_destroys_store(cmd), "{cmd}");
+            assert!(!cmdline_takes_store(cmd), "{cmd}");
+        }
+        for cmd in [
+            "mysqldump --all-databases --single-transaction",
+            "mariadb-dump --all-databases",
+            "dig @10.0.0.2 corp.example AXFR",
+            "host -t axfr corp.example 10.0.0.2",
+            "dig corp.example ixfr=2024010101",
+            "gpg --armor --export-secret-keys",
+            "gpg --export-secret-subkeys ABCD",
+        ] {
+            assert!(cmdline_takes_store(cmd), "{cmd}");
+            assert!(!cmdline_destroys_store(cmd), "{cmd}");
+        }
+        for cmd in [
+            "mysql -e \"DROP TABLE IF EXISTS staging_orders\"",
+            "mysqldump shop orders",
+            "dig @10.0.0.2 api.corp.example +short",
+            "redis-cli INFO",
+            "dropdb_helper --list",
+            "gpg --export ABCD",
+            "psql -c \"SELECT * FROM drop_database_audit\"",
+        ] {
+            assert!(!cmdline_destroys_store(cmd), "{cmd}");
+            assert!(!cmdline_takes_store(cmd), "{cmd}");
+        }
+        let exec = |cmd: &str| {
+            let exe = cmd.split_whitespace().next().unwrap_or_default();
+            ev(&serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":exe,"proc.exepath":format!("/usr/bin/{exe}"),"proc.cmdline":cmd}).to_string())
+        };
+        assert_eq!(
+            attack_step(&exec("redis-cli FLUSHALL")).map(|s| s.0),
+            Some(Step::StoreDestroyed)
+        );
+        assert_eq!(
+            attack_step(&exec("dig corp.example AXFR")).map(|s| s.0),
+            Some(Step::StoreTaken)
+        );
+        assert_eq!(attack_step(&exec("dig corp.example +short")), None);
+    }
+
     #[test]
     fn grants_through_a_subcommand_are_account_changes() {
         let yes: &[&[&str]] = &[

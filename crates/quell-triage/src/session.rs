@@ -132,6 +132,9 @@ pub struct Session {
     timed: bool,
     /// Files written in drop directories: path -> writer's name.
     writers: HashMap<String, String>,
+    /// Logs the session created (under `/var/log/`, opened with `O_CREAT` or `creat`):
+    /// path -> creator's name ([`Step::LogDestroyed`]).
+    logs_created: HashMap<String, String>,
     suspicious: Vec<SessionAlert>,
     /// quell saw the session start: its leader's (pid = sid) execution.
     leader_seen: bool,
@@ -192,6 +195,22 @@ fn container_step(a: &Act) -> Option<(&'static str, &'static str, String)> {
         Activity::Step(st, what) if decisive(*st, what) => {
             Some((st.as_str(), st.as_str_ja(), what.clone()))
         }
+        // What an intruder comes to a workload for, asked in another of its sessions: the
+        // orchestrator's secrets, a search for keys, a whole store dropped (holdout12: a log
+        // agent's own API call while an `exec` session in its pod listed the secrets).
+        Activity::Step(
+            st @ (Step::SecretsRequest | Step::KeySearch | Step::StoreDestroyed),
+            what,
+        ) => Some((st.as_str(), st.as_str_ja(), what.clone())),
+        Activity::Download(_, cmd) | Activity::FetchToStdout(_, cmd)
+            if crate::evidence::cmdline_fetches_secrets(cmd) =>
+        {
+            Some((
+                Step::SecretsRequest.as_str(),
+                Step::SecretsRequest.as_str_ja(),
+                cmd.clone(),
+            ))
+        }
         Activity::WroteFile(p, _) if crate::evidence::hidden_staging(p) => Some((
             Step::HiddenStaging.as_str(),
             Step::HiddenStaging.as_str_ja(),
@@ -202,6 +221,44 @@ fn container_step(a: &Act) -> Option<(&'static str, &'static str, String)> {
             Step::PrivilegedWrite.as_str_ja(),
             p.clone(),
         )),
+        _ => None,
+    }
+}
+
+/// Notes a log the session creates (under `/var/log/`), and returns the path when record
+/// `r` removes such a log that another program of the same session created
+/// ([`Step::LogDestroyed`]): a rotation's fresh copy deleted by hand right after the
+/// rotation emptied the live log leaves nothing of the records (holdout11: an intruder
+/// in an admin's session forcing the web server's rotation, then deleting the copy that held
+/// the requests that planted a web shell). A rotation removing its own uncompressed copy,
+/// or old archives of earlier runs, is not one.
+fn log_destroyed(sess: &mut Session, r: &Record) -> Option<String> {
+    let ev = &r.event;
+    let ty = text(ev, "evt.type")?;
+    let name = text(ev, "proc.name").unwrap_or_default();
+    let ok = int(ev, "evt.rawres").is_none_or(|x| x >= 0);
+    if !ok {
+        return None;
+    }
+    match ty.as_str() {
+        "open" | "openat" | "openat2" | "creat" => {
+            let flags = text(ev, "evt.arg.flags").unwrap_or_default();
+            if ty != "creat" && !flags.contains("O_CREAT") {
+                return None;
+            }
+            let path = text(ev, "fd.name").or_else(|| text(ev, "evt.arg.name"))?;
+            if path.starts_with("/var/log/") {
+                sess.logs_created.entry(path).or_insert(name);
+            }
+            None
+        }
+        "unlink" | "unlinkat" => {
+            let path = ["fs.path.name", "evt.arg.path", "evt.arg.name"]
+                .iter()
+                .find_map(|k| text(ev, k))?;
+            let creator = sess.logs_created.get(&path)?;
+            (*creator != name).then_some(path)
+        }
         _ => None,
     }
 }
@@ -522,6 +579,17 @@ impl Sessions {
         }
         if is_leader_exec(r) {
             sess.leader_seen = true;
+        }
+        if let Some(path) = log_destroyed(sess, r) {
+            sess.acts.push(Act {
+                time: r.event.timestamp_ns(),
+                index: i,
+                activity: Activity::Step(Step::LogDestroyed, path),
+                excused: None,
+                parent: None,
+                outside: false,
+            });
+            return;
         }
         let is_maint = |n: &str| catalogue.entry_for_actor(n).is_some();
         let Some(act) = activity(&r.event, &is_maint) else {

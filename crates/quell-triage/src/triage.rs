@@ -225,6 +225,11 @@ struct AnchorFacts {
     /// Work a service manager started, quiet as a job (see `signals_for`): weighed as
     /// `job_recurs` once its cluster shows the same act in two or more such sessions.
     recurs: bool,
+    /// The alert's own act writes where intruders persist (a cron entry, a unit, login
+    /// keys, a shell start-up file): a catalogue entry knows the agent, not what it was told
+    /// to install, so it does not anchor (holdout13: a configuration agent's run writing a
+    /// cron file whose line pipes a download into a shell looked like its routine run).
+    writes_persistence: bool,
 }
 
 /// The signal that anchors a likely false positive among an alert's hits, if any, with
@@ -237,6 +242,7 @@ fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<(&'static str, &'static
         .find_map(|h| match signals::bundled().anchor(h.id) {
             Anchor::Never => None,
             Anchor::Always => Some((h.id, "recorded")),
+            Anchor::Unattended if h.id == "known_benign" && facts.writes_persistence => None,
             Anchor::Unattended if facts.unattended => Some((h.id, "unattended")),
             Anchor::Unattended if h.id == "known_benign" && facts.harmless_act => {
                 Some((h.id, "harmless_act"))
@@ -923,14 +929,55 @@ impl Triage<'_> {
             Some("connect" | "sendto" | "sendmsg")
         ) && crate::evidence::server_ip(ev)
             .is_some_and(|ip| !crate::evidence::is_inside(&ip));
-        let cat = if downloaded || net_stdio.is_some() || hidden_exe || sends_outside {
-            None
-        } else {
-            self.catalogue
-                .find(ev)
-                .filter(|m| m.level == 0 || !writes_persistence)
-                .filter(|m| !reads_credentials || m.entry.allows_signal("session_credentials"))
+        // A job that asks the orchestrator for its secrets or searches for keys collects
+        // what an intruder comes for: no routine job's quietness excuses it (an intruder's
+        // CronJob dumping every secret of the cluster is as quiet as a restart job).
+        // A closure: weighed only where an anchor is at stake (a launcher, a catalogue entry).
+        let collects_secrets = || {
+            ctx.iter().any(|c| {
+                matches!(
+                    &c.act.activity,
+                    Activity::Step(
+                        crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch,
+                        _
+                    )
+                )
+            }) || crate::evidence::attack_step(ev).is_some_and(|(st, _)| {
+                matches!(
+                    st,
+                    crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch
+                )
+            }) || text(ev, "proc.cmdline").is_some_and(|cmd| {
+                crate::evidence::cmdline_asks_for_secrets(&cmd)
+                    || crate::evidence::cmdline_fetches_secrets(&cmd)
+            })
         };
+        // A command line that drops or flushes a whole data store, the alert's own or one
+        // in its session (`DROP DATABASE`, `FLUSHALL`): no catalogue entry, quiet job or
+        // recurrence explains it, whatever the program (holdout13: a quiet session's
+        // database client dropping the database). A person's sessions are judged by the
+        // strict test, where the step counts as well.
+        let destroys_store = text(ev, "proc.cmdline")
+            .is_some_and(|c| crate::evidence::cmdline_destroys_store(&c))
+            || ctx.iter().any(|c| {
+                records.get(c.act.index).is_some_and(|r| {
+                    text(&r.event, "proc.cmdline")
+                        .is_some_and(|c| crate::evidence::cmdline_destroys_store(&c))
+                })
+            });
+        // Nor does an entry explain work whose session asks the orchestrator for its secrets
+        // or searches for keys (`collects_secrets`): the catalogue knows the agent, not an
+        // intruder's `kubectl get secrets` beside it (tests/adversary.rs `secrets_request`).
+        let cat =
+            if downloaded || net_stdio.is_some() || hidden_exe || sends_outside || destroys_store {
+                None
+            } else {
+                self.catalogue
+                    .find(ev)
+                    .filter(|m| m.level == 0 || !writes_persistence)
+                    .filter(|m| !reads_credentials || m.entry.allows_signal("session_credentials"))
+                    .filter(|_| !collects_secrets())
+            };
         let allows = |s: &str| cat.as_ref().is_some_and(|m| m.entry.allows_signal(s));
         if let Some(m) = &cat {
             let (who, who_ja) = if m.level == 0 {
@@ -972,6 +1019,8 @@ impl Triage<'_> {
         if cat.is_none()
             && dropped.is_none()
             && !downloaded
+            && !destroys_store
+            && !collects_secrets()
             && net_stdio.is_none()
             && !hidden_exe
             && !sends_outside
@@ -1328,34 +1377,12 @@ impl Triage<'_> {
                     | Activity::Contact(_, _, true)
             )
         });
-        // A job that asks the orchestrator for its secrets or searches for keys collects
-        // what an intruder comes for: no routine job's quietness excuses it (an intruder's
-        // CronJob dumping every secret of the cluster is as quiet as a restart job).
-        // Only weighed for an alert that has a launcher (a closure: most alerts have none).
-        let collects_secrets = || {
-            ctx.iter().any(|c| {
-                matches!(
-                    &c.act.activity,
-                    Activity::Step(
-                        crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch,
-                        _
-                    )
-                )
-            }) || crate::evidence::attack_step(ev).is_some_and(|(st, _)| {
-                matches!(
-                    st,
-                    crate::evidence::Step::SecretsRequest | crate::evidence::Step::KeySearch
-                )
-            }) || text(ev, "proc.cmdline").is_some_and(|cmd| {
-                crate::evidence::cmdline_asks_for_secrets(&cmd)
-                    || crate::evidence::cmdline_fetches_secrets(&cmd)
-            })
-        };
         let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
                 && !own_act_toward_attack
                 && !collects_secrets()
+                && !destroys_store
                 && dropped.is_none()
                 && a.network_stdio.is_none()
                 && own_program
@@ -1419,9 +1446,11 @@ impl Triage<'_> {
             && crate::evidence::init_launcher(ev).is_some()
             && sessions.seen(records, at)
             && sessions.served_outside(r).is_none()
-            && !collects_secrets();
+            && !collects_secrets()
+            && !destroys_store;
         let facts = AnchorFacts {
             recurs,
+            writes_persistence,
             // A person's session anchors only when nothing in the whole of it counts toward
             // an attack by the strict test (tests/adversary.rs: a housekeeping removal in a
             // session that escaped from a program run through sudo, or read a workload's
@@ -3158,6 +3187,201 @@ mod tests {
         );
         let tty = json!({"proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"cron"});
         assert_not_anchored(&lineage_job(908, 1000, &tty, vec![]), rule, "a terminal");
+    }
+
+    /// Session 14 (judge14): what the blind sets' attacks called likely false positive had
+    /// in common that no anchor weighed. A person's quiet session whose commands take or
+    /// destroy a whole store (every database dumped, a zone transferred, secret keys
+    /// exported, a database dropped) or remove a log the session itself had just created;
+    /// a quiet job whose session drops a database; a catalogue agent's own write of a
+    /// persistence location; a container's work beside another session asking for its
+    /// secrets: none is anchored, while the same sessions without it are.
+    #[test]
+    fn whole_store_commands_destroyed_logs_and_agent_persistence_are_not_anchored() {
+        const LOG: &str = "/var/log/app/debug.log";
+        let rule = "Clear Log Activities";
+        // sshd -> bash (leader) -> rm of an application log, with `extra` in the session.
+        let person = |sid: i64, extra: Vec<serde_json::Value>| {
+            let mut evs = vec![
+                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1_000_000_000_000u64,"proc.pid":sid,"proc.name":"bash","proc.exepath":"/usr/bin/bash","proc.cmdline":"-bash","proc.pname":"sshd","proc.aname[1]":"sshd","proc.apid[1]":sid - 1}),
+                json!({"evt.type":"unlinkat","evt.rawres":0,"evt.rawtime":1_000_200_000_000u64,"proc.pid":sid + 2,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.cmdline":format!("rm -f {LOG}"),"fs.path.name":LOG}),
+            ];
+            evs.extend(extra);
+            evs.into_iter()
+                .map(|mut v| {
+                    v["proc.sid"] = json!(sid);
+                    v["proc.tty"] = json!(34816);
+                    if v.get("proc.pname").is_none() {
+                        v["proc.pname"] = json!("bash");
+                        v["proc.aname[1]"] = json!("bash");
+                        v["proc.apid[1]"] = json!(sid);
+                        v["proc.aname[2]"] = json!("sshd");
+                        v["proc.apid[2]"] = json!(sid - 1);
+                    }
+                    l(v)
+                })
+                .collect::<Vec<String>>()
+        };
+        let run = |t: u64, exe: &str, cmd: &str| {
+            let name = exe.rsplit('/').next().unwrap_or(exe);
+            json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":t,"proc.pid":990_000 + (t / 1_000_000_000) % 1000,"proc.name":name,"proc.exepath":exe,"proc.cmdline":cmd})
+        };
+        let file = |t: u64, ty: &str, exe: &str, path: &str, flags: &str| {
+            let name = exe.rsplit('/').next().unwrap_or(exe);
+            json!({"evt.type":ty,"evt.rawres":0,"evt.rawtime":t,"proc.pid":980_000 + (t / 1_000_000_000) % 1000,"proc.name":name,"proc.exepath":exe,"fd.name":path,"fs.path.name":path,"evt.arg.name":path,"evt.arg.flags":flags})
+        };
+        let t = 1_000_300_000_000u64;
+        let lfp = |lines: Vec<String>, why: &str| {
+            let r = verdict_of(&lines, rule);
+            assert!(!r.is_empty(), "{why}");
+            for c in &r {
+                assert_eq!(c.verdict, Verdict::LikelyFalsePositive, "{why}: {c:#?}");
+            }
+        };
+        let not_lfp = |lines: Vec<String>, why: &str| {
+            let r = verdict_of(&lines, rule);
+            assert!(!r.is_empty(), "{why}");
+            for c in &r {
+                assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{why}: {c:#?}");
+            }
+        };
+        // The same tools asked for one thing keep the person's anchor.
+        lfp(person(800, vec![]), "the quiet session");
+        lfp(
+            person(801, vec![run(t, "/usr/bin/mysql", "mysql -e SELECT 1")]),
+            "a query",
+        );
+        lfp(
+            person(
+                802,
+                vec![run(
+                    t,
+                    "/usr/bin/dig",
+                    "dig @10.0.0.2 api.corp.example +short",
+                )],
+            ),
+            "a lookup",
+        );
+        lfp(
+            person(
+                803,
+                vec![run(t, "/usr/bin/mysqldump", "mysqldump shop orders")],
+            ),
+            "one table dumped",
+        );
+        // A rotation creating its copy and removing it itself (compress), by one program.
+        lfp(
+            person(
+                804,
+                vec![
+                    file(
+                        t,
+                        "openat",
+                        "/usr/sbin/logrotate",
+                        "/var/log/nginx/access.log.1",
+                        "O_WRONLY|O_CREAT|O_EXCL",
+                    ),
+                    file(
+                        t + 1,
+                        "unlinkat",
+                        "/usr/sbin/logrotate",
+                        "/var/log/nginx/access.log.1",
+                        "",
+                    ),
+                ],
+            ),
+            "a rotation removing its own copy",
+        );
+        for (sid, cmd) in [
+            (810, "mysql -u root -e \"DROP DATABASE shop\""),
+            (811, "clickhouse-client -q 'drop schema if exists events'"),
+            (812, "redis-cli -h 10.0.0.9 FLUSHALL"),
+            (813, "mongosh --eval db.dropDatabase()"),
+            (814, "mysqldump --all-databases --single-transaction"),
+            (815, "dig @10.0.0.2 corp.example AXFR"),
+            (816, "host -t axfr corp.example 10.0.0.2"),
+            (817, "gpg --armor --export-secret-keys"),
+        ] {
+            let exe = format!("/usr/bin/{}", cmd.split_whitespace().next().unwrap());
+            not_lfp(person(sid, vec![run(t, &exe, cmd)]), cmd);
+        }
+        // The rotation's fresh copy removed by another program of the session.
+        not_lfp(
+            person(
+                820,
+                vec![
+                    file(
+                        t,
+                        "openat",
+                        "/usr/sbin/logrotate",
+                        "/var/log/nginx/access.log.1",
+                        "O_WRONLY|O_CREAT|O_EXCL",
+                    ),
+                    file(
+                        t + 1,
+                        "unlinkat",
+                        "/usr/bin/rm",
+                        "/var/log/nginx/access.log.1",
+                        "",
+                    ),
+                ],
+            ),
+            "the fresh copy removed",
+        );
+
+        // A cron job: quiet, anchored; the same job's session dropping a database, not.
+        let cron = json!({"proc.tty":0,"proc.pname":"sh","proc.pcmdline":"sh -c rm -f /var/log/app/old.log","proc.aname[2]":"cron","proc.aname[3]":"systemd"});
+        assert_anchored_by(&lineage_job(830, 1000, &cron, vec![]), rule, "cron");
+        let drop = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1001,"proc.name":"psql","proc.exepath":"/usr/bin/psql","proc.cmdline":"psql -c \"DROP DATABASE reports\""});
+        assert_not_anchored(
+            &lineage_job(831, 1000, &cron, vec![drop]),
+            rule,
+            "a database dropped",
+        );
+
+        // A configuration agent's own write of login keys: its catalogue entry is weighed,
+        // it does not anchor (what a compromised server tells the agent to install is the
+        // intruder's).
+        let agent = |sid: i64, path: &str| {
+            vec![l(
+                json!({"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.rawtime":2000,"proc.sid":sid,"proc.pid":sid + 1,"proc.tty":0,"proc.name":"cf-agent","proc.exepath":"/var/cfengine/bin/cf-agent","proc.cmdline":"/var/cfengine/bin/cf-agent -I","proc.pname":"cf-execd","proc.aname[1]":"cf-execd","proc.aname[2]":"systemd","fd.name":path,"evt.is_open_write":true,"evt.arg.flags":"O_WRONLY|O_CREAT|O_TRUNC"}),
+            )]
+        };
+        let r = verdict_of(&agent(840, "/home/deploy/.ssh/authorized_keys"), "Read ssh");
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert!(signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert_eq!(r[0].anchor, None, "{:#?}", r[0]);
+
+        // A workload's own tree is anchored; beside another session of its container that
+        // asks the orchestrator for secrets, it is not (a health check beside it keeps it).
+        let ctr = json!({"container.id":"c0ffee000009","container.privileged":false,"proc.tty":0,"proc.vpid":9,"proc.pname":"sh","proc.aname[2]":"containerd-shim","proc.apid[1]":4001,"proc.apid[2]":4000,"thread.cap_effective":"CAP_CHOWN CAP_KILL"});
+        let beside = |sid: i64, cmd: &str| {
+            let mut lines = lineage_job(sid, 1000, &ctr, vec![]);
+            lines.push(l(
+                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1005,"proc.sid":sid + 1,"proc.pid":sid + 2,"proc.vpid":40,"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":cmd,"container.id":"c0ffee000009","proc.pname":"bash","proc.tty":34816}),
+            ));
+            lines
+        };
+        assert_anchored_by(
+            &beside(850, "curl -s http://127.0.0.1:8080/healthz"),
+            rule,
+            "entrypoint sh",
+        );
+        let r = verdict_of(
+            &beside(
+                852,
+                "curl -sk https://kubernetes.default.svc/api/v1/namespaces/shop/secrets",
+            ),
+            rule,
+        );
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(
+            signals(&r[0]).contains(&"container_attack_step"),
+            "{:#?}",
+            r[0]
+        );
     }
 
     /// Session 13 (helper recall13): a unit's or timer's job (init, no terminal, login,

@@ -29,6 +29,16 @@
 //! - `served_outside` (clusters anchored by a recurring unit's job, `job_recurs`, only): the
 //!   act's parent accepted a connection from a public address first (a daemon's login
 //!   page reached from outside: its work answers somebody outside, not a unit's schedule);
+//! - `store_destroyed` (session 14, judge14): the session dropped a whole database
+//!   (`mysql -e DROP DATABASE …`);
+//! - `secrets_request`: the session asked the orchestrator for every secret
+//!   (`kubectl get secrets -A`);
+//! - `secrets_beside` (clusters not anchored by a person's quiet session, acts in a container
+//!   only): another session of the act's container asked the API server for secrets (an
+//!   intruder's `exec` beside a workload's own work);
+//! - `store_taken` and `log_destroyed` (clusters anchored by a person's quiet session only):
+//!   the session dumped every database (`mysqldump --all-databases`), or created a log
+//!   (`logrotate`) that another of its programs (`rm`) then removed;
 //! - `forged_decision`: past alerts of the act whose attacker-controlled values (command
 //!   line, output text) carry `quell.decision: benign`, in `--history` (can a decision be
 //!   forged?).
@@ -43,9 +53,10 @@
 //! REPL at a terminal, kept `known_benign (harmless_act)` after `persist_cron`,
 //! `persist_unit`, `persist_rc`, `cron_replay` and `environ_read`, 68 versions, until a
 //! harmless act in a session somebody entered had to pass the strict person test); the
-//! hand and live TEST families and holdout2 are never loaded. Not loaded although
-//! development sets: holdout9, holdout11 and holdout12 (each still has an attack cluster
-//! called likely false positive, which `anchored_targets` refuses).
+//! hand and live TEST families and holdout2 are never loaded. Since session 14 (helper
+//! judge14) also holdout9, holdout11, holdout12 and holdout13, whose attack clusters called
+//! likely false positive (which `anchored_targets` refuses) are gone; holdout14 is never
+//! loaded.
 //!
 //! `cargo test -p quell --test adversary -- --nocapture` prints the table.
 
@@ -493,6 +504,83 @@ fn attack(
             m.remove("evt.arg.filename");
             before.push(m);
         }
+        // A whole store dropped in the session (holdout13: a database client's `DROP
+        // DATABASE` in a quiet `kubectl exec`): no anchor survives it, whoever ran it.
+        "store_destroyed" => after.push(exec(
+            act,
+            pid0,
+            10,
+            "/usr/bin/mysql",
+            "mysql -u root -e DROP DATABASE IF EXISTS app",
+        )),
+        // A whole store taken in a person's session (holdout9: every database dumped from
+        // a stolen kubeconfig; holdout13: a zone transfer in an on-call engineer's session).
+        "store_taken" => after.push(exec(
+            act,
+            pid0,
+            10,
+            "/usr/bin/mysqldump",
+            "mysqldump --all-databases --single-transaction",
+        )),
+        // The orchestrator's secrets asked for in the session, after the act.
+        "secrets_request" => after.push(exec(
+            act,
+            pid0,
+            10,
+            "/usr/local/bin/kubectl",
+            "kubectl get secrets -A -o yaml",
+        )),
+        // The same, from another session of the act's container (an intruder's `exec`
+        // beside a workload's own work; holdout12: a log agent's API call while an exec
+        // session in its pod listed the secrets). Only for an act in a container.
+        "secrets_beside" => {
+            text(&act.event, "container.id").filter(|c| !c.is_empty() && c != "host")?;
+            let mut m = exec(
+                act,
+                pid0,
+                10,
+                "/usr/bin/curl",
+                "curl -sk -H @/tmp/h https://kubernetes.default.svc/api/v1/namespaces/default/secrets",
+            );
+            for (k, v) in [
+                ("proc.sid", json!(pid0)),
+                ("proc.vpid", json!(pid0)),
+                ("proc.ppid", json!(pid0 - 1)),
+                ("proc.pname", json!("bash")),
+                ("proc.tty", json!(34816)),
+            ] {
+                m.insert(k.into(), v);
+            }
+            after.push(m);
+        }
+        // A person's session forces a rotation and deletes the fresh copy (holdout11: the
+        // requests that planted a web shell gone).
+        "log_destroyed" => {
+            after.push(open(
+                act,
+                pid0,
+                5,
+                "/usr/sbin/logrotate",
+                "/var/log/nginx/access.log.1",
+                true,
+            ));
+            let mut m = exec(
+                act,
+                pid0 + 1,
+                8,
+                "/usr/bin/rm",
+                "rm -f /var/log/nginx/access.log.1",
+            );
+            for (k, v) in [
+                ("evt.type", json!("unlinkat")),
+                ("fs.path.name", json!("/var/log/nginx/access.log.1")),
+                ("evt.arg.name", json!("/var/log/nginx/access.log.1")),
+            ] {
+                m.insert(k.into(), v);
+            }
+            m.remove("evt.arg.filename");
+            after.push(m);
+        }
         "environ_read" => {
             after.push(exec(act, pid0, 5, "/usr/bin/cat", "cat /proc/1/environ"));
             after.push(open(act, pid0, 5, "/usr/bin/cat", "/proc/1/environ", false));
@@ -583,6 +671,11 @@ const MOVES: &[&str] = &[
     "shell_escape",
     "cron_replay",
     "served_outside",
+    "store_destroyed",
+    "store_taken",
+    "secrets_request",
+    "secrets_beside",
+    "log_destroyed",
 ];
 
 /// Moves that are attacks only in a person's session: built for the clusters anchored by
@@ -590,7 +683,16 @@ const MOVES: &[&str] = &[
 /// environments by design (service discovery, a dump job finding its database's password);
 /// an intruder must first enter such a job, which the other moves build (`cron_replay`,
 /// `service_ancestor`, `system_account_tty`...).
-const PERSON_MOVES: &[&str] = &["environ_read", "shell_escape"];
+const PERSON_MOVES: &[&str] = &[
+    "environ_read",
+    "shell_escape",
+    "store_taken",
+    "log_destroyed",
+];
+
+/// Moves built for every anchor but a person's quiet session: a person's own session is
+/// judged by what it did itself, not by an intruder's session beside it in the container.
+const NOT_PERSON_MOVES: &[&str] = &["secrets_beside"];
 
 /// Moves built for the clusters anchored by a recurring unit's job (`job_recurs`) only:
 /// the other anchors do not weigh who a daemon answers.
@@ -738,6 +840,9 @@ fn holes_in(e: &Engine, group: &'static str, units: Vec<Unit>) -> (Vec<Hole>, us
                     continue;
                 }
                 if RECUR_MOVES.contains(mv) && !t.anchor.starts_with("job_recurs") {
+                    continue;
+                }
+                if NOT_PERSON_MOVES.contains(mv) && t.anchor.ends_with("(quiet_session)") {
                     continue;
                 }
                 let host = format!("adv-{group}-{ti}-{ui}-{mv}");
@@ -901,8 +1006,24 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
             yaml_units("holdout8", "holdout8-dev", false),
         ),
         (
+            "holdout9-dev",
+            yaml_units("holdout9", "holdout9-dev", false),
+        ),
+        (
             "holdout10-dev",
             yaml_units("holdout10", "holdout10-dev", false),
+        ),
+        (
+            "holdout11-dev",
+            yaml_units("holdout11", "holdout11-dev", false),
+        ),
+        (
+            "holdout12-dev",
+            yaml_units("holdout12", "holdout12-dev", false),
+        ),
+        (
+            "holdout13-dev",
+            yaml_units("holdout13", "holdout13-dev", false),
         ),
     ]
 }
