@@ -2630,6 +2630,12 @@ fn key_or_password_file(base: &str) -> bool {
             && !["passwd", "passwd-", "passwd.lock"]
                 .iter()
                 .any(|x| base.eq_ignore_ascii_case(x)))
+        // A bearer token's file, whatever issued it: a secret agent's sink (`.vault-token`),
+        // a projected service-account `token`, `bootstrap-token`, an editor's `token.json`,
+        // a static token table (`tokens.csv`).
+        || ["token", "tokens", "token.json", "token.txt", "tokens.csv"]
+            .iter()
+            .any(|x| ends(x))
 }
 
 /// Whether a path lies in a directory of mounted secrets by its name (`/var/openfaas/secrets/`,
@@ -2868,14 +2874,14 @@ fn asks_for_secrets(url: &str) -> bool {
     })
 }
 
-/// [`orchestrator_cli_asks_for_secrets`] of a whole command line (its program's file name,
-/// then its arguments).
+/// [`orchestrator_cli_asks_for_secrets`] or [`cli_reads_secret_store`] of a whole command
+/// line (its program's file name, then its arguments).
 pub fn cmdline_asks_for_secrets(cmdline: &str) -> bool {
     let mut words = cmdline.split_whitespace();
     let program = words.next().unwrap_or_default();
     let name = program.rsplit('/').next().unwrap_or(program);
     let args: Vec<&str> = words.collect();
-    orchestrator_cli_asks_for_secrets(name, &args)
+    orchestrator_cli_asks_for_secrets(name, &args) || cli_reads_secret_store(&args)
 }
 
 /// Whether a command line's program is a downloader (`curl`, `wget`...) given a URL that
@@ -2955,6 +2961,68 @@ pub fn cmdline_takes_store(cmdline: &str) -> bool {
     })
 }
 
+/// Whether a command-line client reads a secret store, whatever its product
+/// ([`Step::SecretsRequest`]): a read verb (`get`, `list`, `read`, `show`, `access`,
+/// `describe`, `export`, or a `get-…` operation) beside the name of a secrets engine, path or
+/// resource (a `secret`/`secrets` path segment, `secretsmanager`, `keyvault`, a `get-…secret…`
+/// operation): `vault kv get secret/app`, `aws secretsmanager get-secret-value`, `gcloud
+/// secrets versions access`, `az keyvault secret show`. Flags are not words, nor is the word
+/// after a flag written without `=` (its value: `kubectl get pods -n secrets`).
+pub fn cli_reads_secret_store(args: &[&str]) -> bool {
+    let words: Vec<String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| {
+            !a.starts_with('-')
+                && !(i.checked_sub(1).and_then(|j| args.get(j)))
+                    .is_some_and(|prev| prev.starts_with('-') && !prev.contains('='))
+        })
+        .map(|(_, a)| a.to_ascii_lowercase())
+        .collect();
+    let secretish = |w: &str| {
+        w.split(['/', ':'])
+            .any(|seg| matches!(seg, "secret" | "secrets" | "secretsmanager" | "keyvault"))
+            || (w.starts_with("get-") && w.contains("secret"))
+    };
+    let verb = |w: &str| {
+        matches!(
+            w,
+            "get" | "list" | "read" | "show" | "access" | "describe" | "export"
+        ) || w.starts_with("get-")
+    };
+    words.iter().any(|w| secretish(w)) && words.iter().any(|w| verb(w))
+}
+
+/// Whether a command line gives a data store account the run of the whole store, whatever
+/// its program ([`Step::AccountChange`]): an account created or altered as a superuser
+/// (`CREATE USER … SUPERUSER`, `ALTER ROLE … SUPERUSER`), every privilege on every database
+/// (`GRANT ALL … ON *.*`), a document store's account made or given an administrator's role
+/// (`createUser`/`grantRolesToUser`/`updateUser` with `root`, `clusterAdmin` or an
+/// `…AnyDatabase` role), a key-value store's account given every command (`ACL SETUSER … +@all`).
+pub fn cmdline_grants_store_admin(cmdline: &str) -> bool {
+    let w = command_words(cmdline);
+    let has = |x: &str| w.iter().any(|y| y == x);
+    let sql_account = w.windows(2).any(|p| {
+        matches!(p[0].as_str(), "create" | "alter")
+            && matches!(p[1].as_str(), "user" | "role" | "login")
+    });
+    let doc_account = has("createuser") || has("grantrolestouser") || has("updateuser");
+    // `root` only as a role (after a word naming roles), never `-u root` logging in.
+    let admin_role = w
+        .iter()
+        .any(|y| y == "clusteradmin" || y.ends_with("anydatabase"))
+        || w.windows(2).any(|p| {
+            p[0].contains("role")
+                && p[1].trim_matches(|c: char| !c.is_ascii_alphanumeric()) == "root"
+        });
+    let grant_everything =
+        w.windows(2).any(|p| p[0] == "grant" && p[1] == "all") && cmdline.contains("*.*");
+    (sql_account && has("superuser"))
+        || (doc_account && admin_role)
+        || grant_everything
+        || (has("setuser") && (has("+@all") || has("allcommands")))
+}
+
 /// Whether a system call succeeded (no negative return, not marked failed).
 fn succeeded(ev: &FlatEvent) -> bool {
     int(ev, "evt.rawres").is_none_or(|r| r >= 0)
@@ -2981,6 +3049,9 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         }
         if cmdline_takes_store(&cmd) {
             return Some((Step::StoreTaken, cmd));
+        }
+        if cmdline_grants_store_admin(&cmd) {
+            return Some((Step::AccountChange, cmd));
         }
         if name == "chmod" && chmod_sets_id(&cmd) {
             return Some((Step::SetId, cmd));
@@ -3014,7 +3085,7 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
                 return Some((Step::KeySearch, cmd));
             }
         }
-        if orchestrator_cli_asks_for_secrets(&name, &args) {
+        if orchestrator_cli_asks_for_secrets(&name, &args) || cli_reads_secret_store(&args) {
             return Some((Step::SecretsRequest, cmd));
         }
         if DOWNLOADERS.contains(&name.as_str()) || name == "ssh" || name == "openssl" {
@@ -3363,6 +3434,94 @@ mod tests {
             Some(Step::StoreTaken)
         );
         assert_eq!(attack_step(&exec("dig corp.example +short")), None);
+    }
+
+    /// Session 14 (lead, after holdout14's blind measure): a secret store read by any
+    /// client, an account given the run of a whole data store, and a bearer token's file,
+    /// by their words and names whatever the product; their routine twins are not.
+    #[test]
+    fn secret_stores_store_admins_and_token_files_by_kind() {
+        let words = |c: &str| {
+            c.split_whitespace()
+                .skip(1)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        for cmd in [
+            "vault kv get -format=json secret/payments/stripe",
+            "vault kv list secret/billing",
+            "vault read secret/data/app",
+            "aws secretsmanager get-secret-value --secret-id prod/db",
+            "gcloud secrets versions access latest --secret=api-key",
+            "az keyvault secret show --vault-name kv1 --name db",
+            "kubectl get secrets -A",
+        ] {
+            let w = words(cmd);
+            let args: Vec<&str> = w.iter().map(String::as_str).collect();
+            assert!(cli_reads_secret_store(&args), "{cmd}");
+            assert!(cmdline_asks_for_secrets(cmd), "{cmd}");
+        }
+        for cmd in [
+            "vault status",
+            "vault kv put secret/app key=value",
+            "kubectl create secret generic x --from-literal=a=b",
+            "aws s3 ls s3://backups",
+            "cat /etc/secrets/db-password",
+            "git log --oneline",
+            "gcloud secrets create api-key",
+        ] {
+            let w = words(cmd);
+            let args: Vec<&str> = w.iter().map(String::as_str).collect();
+            assert!(!cli_reads_secret_store(&args), "{cmd}");
+        }
+        for cmd in [
+            "mongosh --quiet mongodb://localhost:27017/admin -u dba -p --eval db.createUser({user:'svc',pwd:'x',roles:['root']})",
+            "mongosh --eval db.grantRolesToUser('svc',[{role:'userAdminAnyDatabase',db:'admin'}])",
+            "psql -c \"CREATE ROLE sync LOGIN SUPERUSER PASSWORD 'x'\"",
+            "psql -c 'ALTER USER app WITH SUPERUSER'",
+            "mysql -e \"GRANT ALL PRIVILEGES ON *.* TO 'x'@'%' WITH GRANT OPTION\"",
+            "redis-cli ACL SETUSER backdoor on >pw ~* +@all",
+        ] {
+            assert!(cmdline_grants_store_admin(cmd), "{cmd}");
+        }
+        for cmd in [
+            "mysql -u root -p -e \"CREATE USER 'app'@'%' IDENTIFIED BY 'x'\"",
+            "mysql -u root -e \"GRANT SELECT ON shop.* TO 'report'@'%'\"",
+            "mongosh --eval db.createUser({user:'reader',pwd:'x',roles:['read']})",
+            "psql -c 'CREATE USER app'",
+            "redis-cli ACL SETUSER reader on >pw ~cache:* +get",
+            "sudo -u root systemctl restart postgresql",
+        ] {
+            assert!(!cmdline_grants_store_admin(cmd), "{cmd}");
+        }
+        for p in [
+            "/home/vault/.vault-token",
+            "/var/lib/kubelet/pods/1/volumes/kubernetes.io~projected/kube-api-access-x/token",
+            "/etc/kubernetes/known_tokens.csv",
+            "/home/dev/.config/app/token.json",
+        ] {
+            assert!(is_credential_material(p), "{p}");
+        }
+        for p in [
+            "/usr/lib/python3.11/tokenize.py",
+            "/srv/app/tokens.md",
+            "/var/log/token-service.log",
+        ] {
+            assert!(!is_credential_material(p), "{p}");
+        }
+        let exec = |cmd: &str| {
+            let exe = cmd.split_whitespace().next().unwrap_or_default();
+            ev(&serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":exe,"proc.exepath":format!("/usr/bin/{exe}"),"proc.cmdline":cmd}).to_string())
+        };
+        assert_eq!(
+            attack_step(&exec("vault kv get secret/payments/stripe")).map(|s| s.0),
+            Some(Step::SecretsRequest)
+        );
+        assert_eq!(
+            attack_step(&exec("redis-cli ACL SETUSER x on >p ~* +@all")).map(|s| s.0),
+            Some(Step::AccountChange)
+        );
+        assert_eq!(attack_step(&exec("vault status")), None);
     }
 
     #[test]
