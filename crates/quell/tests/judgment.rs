@@ -63,6 +63,9 @@
 //! A sixteenth, tests/judgment/holdout14, was written blind the same way once holdout13 had become
 //! a development set (`holdout14_corpus_is_well_formed`, ignored `judgment_figures_holdout14`,
 //! lines `holdout14`); see tests/judgment/holdout14/README.md before reading it.
+//! A seventeenth, tests/judgment/holdout15, was written blind the same way once holdout14 had become
+//! a development set (`holdout15_corpus_is_well_formed`, ignored `judgment_figures_holdout15`,
+//! lines `holdout15`); see tests/judgment/holdout15/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1316,6 +1319,12 @@ const HOLDOUT13_BARS: BlindBars = HOLDOUT12_BARS;
 /// holdout12 or holdout13 family.
 const HOLDOUT14_BARS: BlindBars = HOLDOUT13_BARS;
 
+/// The fifteenth blind corpus (tests/judgment/holdout15), written once holdout14 had become a
+/// development set: holdout14's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13 or holdout14 family.
+const HOLDOUT15_BARS: BlindBars = HOLDOUT14_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1528,6 +1537,34 @@ fn holdout14_corpus_is_well_formed() {
             "holdout13",
         ],
         &HOLDOUT14_BARS,
+    );
+}
+
+/// The fifteenth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13 or holdout14 family.
+/// Counts only, no verdict figure.
+#[test]
+fn holdout15_corpus_is_well_formed() {
+    blind_corpus_is_well_formed(
+        "holdout15",
+        &[
+            "holdout",
+            "holdout2",
+            "holdout3",
+            "holdout4",
+            "holdout5",
+            "holdout6",
+            "holdout7",
+            "holdout8",
+            "holdout9",
+            "holdout10",
+            "holdout11",
+            "holdout12",
+            "holdout13",
+            "holdout14",
+        ],
+        &HOLDOUT15_BARS,
     );
 }
 
@@ -1872,4 +1909,14 @@ fn judgment_figures_holdout13() {
 #[ignore = "the fourteenth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout14() {
     measure_blind("holdout14", true);
+}
+
+/// The judgment figures of the fifteenth blind corpus (tests/judgment/holdout15), all of it
+/// together, printed as lines `holdout15`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout15 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the fifteenth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout15() {
+    measure_blind("holdout15", true);
 }
