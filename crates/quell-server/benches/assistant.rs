@@ -46,7 +46,8 @@ const FILLER_CMD: &str = "logrotate /etc/logrotate.conf";
 const FILLER_SELECTOR: &str = r#"proc.cmdline="logrotate /etc/logrotate.conf""#;
 
 /// The story's questions (the issue's: false positive?, write an exception, why did it
-/// fire, which rules alert most).
+/// fire, which rules alert most), and the other two that read the rule's history: what an
+/// exception would silence, and a pasted exception checked (the story's first, invalid one).
 const QUESTIONS: &[(&str, &str)] = &[
     (
         "false positive? (ja)",
@@ -58,6 +59,14 @@ const QUESTIONS: &[(&str, &str)] = &[
     ),
     ("why did it fire? (en)", "why did this rule fire?"),
     ("which rules alert most? (en)", "which rules alert most?"),
+    (
+        "what would it silence? (en)",
+        "What would this exception silence?",
+    ),
+    (
+        "is this exception right? (ja)",
+        "この例外は正しいですか？\n- rule: Clear Log Activities\n  exceptions:\n  - condition: proc.cmdline = \"rm /var/log/dpkg.log\"\n",
+    ),
 ];
 
 fn env(name: &str, default: usize) -> usize {
