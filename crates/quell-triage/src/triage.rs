@@ -622,11 +622,17 @@ impl Triage<'_> {
         progress: &mut dyn FnMut(usize, usize),
     ) -> Vec<ClusterReport> {
         let clusters = cluster(all, records);
+        // The catalogue entry each alert's own event matches, looked up once (both the
+        // suspicion below and the alert's signals weigh it).
+        let found: HashMap<usize, Option<crate::catalogue::Match<'_>>> = all
+            .iter()
+            .filter_map(|a| Some((a.index, self.catalogue.find(&records.get(a.index)?.event))))
+            .collect();
         // Alerts whose own lineage shows an attack count against the other alerts of their
         // session; the others (the same benign session's several alerts) do not.
         for a in all {
             if let Some(r) = records.get(a.index) {
-                if self.intrinsically_suspicious(&r.event) {
+                if self.intrinsically_suspicious(&r.event, found.get(&a.index)) {
                     sessions.add_suspicious_alert(records, a.index, &a.rule);
                 }
             }
@@ -673,7 +679,8 @@ impl Triage<'_> {
                 .members
                 .iter()
                 .map(|&i| {
-                    let (mut hits, facts) = self.signals_for(rule, records, i, &sessions, seen);
+                    let (mut hits, facts) =
+                        self.signals_for(rule, records, i, &sessions, seen, found.get(&i));
                     hits.extend(hist_hits.iter().cloned());
                     (i, hits, facts)
                 })
@@ -747,9 +754,16 @@ impl Triage<'_> {
     /// binary, either unexplained by the catalogue, a network stdin, a service account at a
     /// terminal. Weak evidence (a plain command under a service's shell) does not make an
     /// alert evidence against the other alerts of its session.
-    fn intrinsically_suspicious(&self, ev: &FlatEvent) -> bool {
+    fn intrinsically_suspicious(
+        &self,
+        ev: &FlatEvent,
+        found: Option<&Option<crate::catalogue::Match<'_>>>,
+    ) -> bool {
         let a = actor(ev);
-        let cat = self.catalogue.find(ev);
+        let cat = match found {
+            Some(f) => f.clone(),
+            None => self.catalogue.find(ev),
+        };
         let allows = |s: &str| cat.as_ref().is_some_and(|m| m.entry.allows_signal(s));
         let dropped = a.dropped_exe.as_ref().is_some_and(|(_, p)| {
             !allows("dropped_binary")
@@ -805,6 +819,8 @@ impl Triage<'_> {
         out
     }
 
+    /// The signals of alert `at`; `found` is the catalogue entry its event matches when
+    /// already looked up ([`Catalogue::find`]).
     fn signals_for(
         &self,
         rule: &str,
@@ -812,6 +828,7 @@ impl Triage<'_> {
         at: usize,
         sessions: &Sessions,
         seen: &WorkSeen,
+        found: Option<&Option<crate::catalogue::Match<'_>>>,
     ) -> (Vec<Hit>, AnchorFacts) {
         let mut out = Vec::new();
         let Some(r) = records.get(at) else {
@@ -972,11 +989,13 @@ impl Triage<'_> {
             if downloaded || net_stdio.is_some() || hidden_exe || sends_outside || destroys_store {
                 None
             } else {
-                self.catalogue
-                    .find(ev)
-                    .filter(|m| m.level == 0 || !writes_persistence)
-                    .filter(|m| !reads_credentials || m.entry.allows_signal("session_credentials"))
-                    .filter(|_| !collects_secrets())
+                match found {
+                    Some(f) => f.clone(),
+                    None => self.catalogue.find(ev),
+                }
+                .filter(|m| m.level == 0 || !writes_persistence)
+                .filter(|m| !reads_credentials || m.entry.allows_signal("session_credentials"))
+                .filter(|_| !collects_secrets())
             };
         let allows = |s: &str| cat.as_ref().is_some_and(|m| m.entry.allows_signal(s));
         if let Some(m) = &cat {
