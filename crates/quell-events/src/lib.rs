@@ -14,12 +14,14 @@
 #![warn(missing_docs)]
 
 mod alert;
+mod ancestors;
 mod flat;
 mod reader;
 pub mod term;
 mod view;
 
 pub use alert::{AlertError, FalcoAlert};
+pub use ancestors::{ancestor_key, AEXEPATH, ANAME, ANCESTOR_LEVELS, APID};
 pub use flat::{field_from, parse_line, timestamp_from, EventError, FlatEvent, ParsedLine};
 pub use reader::{
     open, Line, LineError, LineRef, OpenError, Problem, ReadError, ReadOptions, RecordReader,

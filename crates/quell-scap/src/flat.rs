@@ -110,43 +110,8 @@ const PROC: &[&str] = &[
 ];
 
 /// Ancestor levels given (`proc.aname[N]`, `proc.apid[N]`), as many as the live capture's.
-pub const ANCESTORS: usize = 16;
-const ANAME: [&str; ANCESTORS] = [
-    "proc.aname[1]",
-    "proc.aname[2]",
-    "proc.aname[3]",
-    "proc.aname[4]",
-    "proc.aname[5]",
-    "proc.aname[6]",
-    "proc.aname[7]",
-    "proc.aname[8]",
-    "proc.aname[9]",
-    "proc.aname[10]",
-    "proc.aname[11]",
-    "proc.aname[12]",
-    "proc.aname[13]",
-    "proc.aname[14]",
-    "proc.aname[15]",
-    "proc.aname[16]",
-];
-const APID: [&str; ANCESTORS] = [
-    "proc.apid[1]",
-    "proc.apid[2]",
-    "proc.apid[3]",
-    "proc.apid[4]",
-    "proc.apid[5]",
-    "proc.apid[6]",
-    "proc.apid[7]",
-    "proc.apid[8]",
-    "proc.apid[9]",
-    "proc.apid[10]",
-    "proc.apid[11]",
-    "proc.apid[12]",
-    "proc.apid[13]",
-    "proc.apid[14]",
-    "proc.apid[15]",
-    "proc.apid[16]",
-];
+pub const ANCESTORS: usize = quell_events::ANCESTOR_LEVELS;
+use quell_events::{ANAME, APID};
 /// Executables of the first two ancestors, as the live capture gives them.
 const AEXE: [&str; 2] = ["proc.aexe[1]", "proc.aexe[2]"];
 const AEXEPATH: [&str; 2] = ["proc.aexepath[1]", "proc.aexepath[2]"];

@@ -12,68 +12,7 @@ use crate::input::{int, text};
 /// How many ancestor levels are looked at.
 pub const MAX_ANCESTORS: usize = 12;
 
-/// `proc.aname[N]`, `proc.aexepath[N]` and `proc.apid[N]` for N up to [`MAX_ANCESTORS`],
-/// spelled once: triage reads the lineage of every alert several times, and a key written
-/// out at each read was a measurable share of it.
-const ANAME: [&str; MAX_ANCESTORS + 1] = [
-    "proc.aname[0]",
-    "proc.aname[1]",
-    "proc.aname[2]",
-    "proc.aname[3]",
-    "proc.aname[4]",
-    "proc.aname[5]",
-    "proc.aname[6]",
-    "proc.aname[7]",
-    "proc.aname[8]",
-    "proc.aname[9]",
-    "proc.aname[10]",
-    "proc.aname[11]",
-    "proc.aname[12]",
-];
-const AEXEPATH: [&str; MAX_ANCESTORS + 1] = [
-    "proc.aexepath[0]",
-    "proc.aexepath[1]",
-    "proc.aexepath[2]",
-    "proc.aexepath[3]",
-    "proc.aexepath[4]",
-    "proc.aexepath[5]",
-    "proc.aexepath[6]",
-    "proc.aexepath[7]",
-    "proc.aexepath[8]",
-    "proc.aexepath[9]",
-    "proc.aexepath[10]",
-    "proc.aexepath[11]",
-    "proc.aexepath[12]",
-];
-const APID: [&str; MAX_ANCESTORS + 1] = [
-    "proc.apid[0]",
-    "proc.apid[1]",
-    "proc.apid[2]",
-    "proc.apid[3]",
-    "proc.apid[4]",
-    "proc.apid[5]",
-    "proc.apid[6]",
-    "proc.apid[7]",
-    "proc.apid[8]",
-    "proc.apid[9]",
-    "proc.apid[10]",
-    "proc.apid[11]",
-    "proc.apid[12]",
-];
-
-/// The key of ancestor field `base` (`proc.aname`, `proc.aexepath`, `proc.apid`) at `level`.
-pub(crate) fn ancestor_key(base: &str, level: usize) -> std::borrow::Cow<'static, str> {
-    let table = match base {
-        "proc.aname" => &ANAME,
-        "proc.aexepath" => &AEXEPATH,
-        "proc.apid" => &APID,
-        _ => return format!("{base}[{level}]").into(),
-    };
-    match table.get(level) {
-        Some(k) => (*k).into(),
-        None => format!("{base}[{level}]").into(),
-    }
-}
+pub(crate) use quell_events::ancestor_key;
 
 /// How many ancestor levels are checked for a dropped binary.
 pub const MAX_DROP_LEVEL: usize = 4;
