@@ -1331,7 +1331,7 @@ const HOLDOUT15_BARS: BlindBars = HOLDOUT14_BARS;
 /// figure (the corpus stays blind while it is written; `judgment_figures_holdout` measures).
 #[test]
 fn holdout_corpus_is_well_formed() {
-    blind_corpus_is_well_formed("holdout", &[], &HOLDOUT_BARS);
+    blind_corpus_is_well_formed::<&str>("holdout", &[], &HOLDOUT_BARS);
 }
 
 /// The second blind corpus is well formed: the same checks as the first one's, and none of
@@ -1426,19 +1426,20 @@ fn holdout9_corpus_is_well_formed() {
     );
 }
 
+/// The corpora written before the `n`th held-out one (`holdout`, `holdout2` ...
+/// `holdout{n-1}`), whose family names a new blind corpus must not repeat.
+fn before_holdout(n: usize) -> Vec<String> {
+    std::iter::once("holdout".to_string())
+        .chain((2..n).map(|k| format!("holdout{k}")))
+        .collect()
+}
+
 /// The tenth blind corpus is well formed: the same checks, and none of its families is
 /// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
 /// holdout8 or holdout9 family. Counts only, no verdict figure.
 #[test]
 fn holdout10_corpus_is_well_formed() {
-    blind_corpus_is_well_formed(
-        "holdout10",
-        &[
-            "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7",
-            "holdout8", "holdout9",
-        ],
-        &HOLDOUT10_BARS,
-    );
+    blind_corpus_is_well_formed("holdout10", &before_holdout(10), &HOLDOUT10_BARS);
 }
 
 /// The eleventh blind corpus is well formed: the same checks, and none of its families is
@@ -1446,22 +1447,7 @@ fn holdout10_corpus_is_well_formed() {
 /// holdout8, holdout9 or holdout10 family. Counts only, no verdict figure.
 #[test]
 fn holdout11_corpus_is_well_formed() {
-    blind_corpus_is_well_formed(
-        "holdout11",
-        &[
-            "holdout",
-            "holdout2",
-            "holdout3",
-            "holdout4",
-            "holdout5",
-            "holdout6",
-            "holdout7",
-            "holdout8",
-            "holdout9",
-            "holdout10",
-        ],
-        &HOLDOUT11_BARS,
-    );
+    blind_corpus_is_well_formed("holdout11", &before_holdout(11), &HOLDOUT11_BARS);
 }
 
 /// The twelfth blind corpus is well formed: the same checks, and none of its families is
@@ -1469,23 +1455,7 @@ fn holdout11_corpus_is_well_formed() {
 /// holdout8, holdout9, holdout10 or holdout11 family. Counts only, no verdict figure.
 #[test]
 fn holdout12_corpus_is_well_formed() {
-    blind_corpus_is_well_formed(
-        "holdout12",
-        &[
-            "holdout",
-            "holdout2",
-            "holdout3",
-            "holdout4",
-            "holdout5",
-            "holdout6",
-            "holdout7",
-            "holdout8",
-            "holdout9",
-            "holdout10",
-            "holdout11",
-        ],
-        &HOLDOUT12_BARS,
-    );
+    blind_corpus_is_well_formed("holdout12", &before_holdout(12), &HOLDOUT12_BARS);
 }
 
 /// The thirteenth blind corpus is well formed: the same checks, and none of its families is
@@ -1493,24 +1463,7 @@ fn holdout12_corpus_is_well_formed() {
 /// holdout8, holdout9, holdout10, holdout11 or holdout12 family. Counts only, no verdict figure.
 #[test]
 fn holdout13_corpus_is_well_formed() {
-    blind_corpus_is_well_formed(
-        "holdout13",
-        &[
-            "holdout",
-            "holdout2",
-            "holdout3",
-            "holdout4",
-            "holdout5",
-            "holdout6",
-            "holdout7",
-            "holdout8",
-            "holdout9",
-            "holdout10",
-            "holdout11",
-            "holdout12",
-        ],
-        &HOLDOUT13_BARS,
-    );
+    blind_corpus_is_well_formed("holdout13", &before_holdout(13), &HOLDOUT13_BARS);
 }
 
 /// The fourteenth blind corpus is well formed: the same checks, and none of its families is
@@ -1519,25 +1472,7 @@ fn holdout13_corpus_is_well_formed() {
 /// verdict figure.
 #[test]
 fn holdout14_corpus_is_well_formed() {
-    blind_corpus_is_well_formed(
-        "holdout14",
-        &[
-            "holdout",
-            "holdout2",
-            "holdout3",
-            "holdout4",
-            "holdout5",
-            "holdout6",
-            "holdout7",
-            "holdout8",
-            "holdout9",
-            "holdout10",
-            "holdout11",
-            "holdout12",
-            "holdout13",
-        ],
-        &HOLDOUT14_BARS,
-    );
+    blind_corpus_is_well_formed("holdout14", &before_holdout(14), &HOLDOUT14_BARS);
 }
 
 /// The fifteenth blind corpus is well formed: the same checks, and none of its families is
@@ -1546,31 +1481,16 @@ fn holdout14_corpus_is_well_formed() {
 /// Counts only, no verdict figure.
 #[test]
 fn holdout15_corpus_is_well_formed() {
-    blind_corpus_is_well_formed(
-        "holdout15",
-        &[
-            "holdout",
-            "holdout2",
-            "holdout3",
-            "holdout4",
-            "holdout5",
-            "holdout6",
-            "holdout7",
-            "holdout8",
-            "holdout9",
-            "holdout10",
-            "holdout11",
-            "holdout12",
-            "holdout13",
-            "holdout14",
-        ],
-        &HOLDOUT15_BARS,
-    );
+    blind_corpus_is_well_formed("holdout15", &before_holdout(15), &HOLDOUT15_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
 /// hand corpus's nor like those of the corpora in `not_like`.
-fn blind_corpus_is_well_formed(corpus: &str, not_like: &[&str], bars: &BlindBars) {
+fn blind_corpus_is_well_formed<S: AsRef<str> + std::fmt::Debug>(
+    corpus: &str,
+    not_like: &[S],
+    bars: &BlindBars,
+) {
     let rules = rules_files();
     let e = engine(&rules);
     let units = units_of(yaml_scenarios(corpus, |_| true));
@@ -1603,7 +1523,7 @@ fn blind_corpus_is_well_formed(corpus: &str, not_like: &[&str], bars: &BlindBars
         hand_scenarios().into_iter().map(|s| s.family).collect();
     for other in not_like {
         taken_families.extend(
-            yaml_scenarios(other, |_| true)
+            yaml_scenarios(other.as_ref(), |_| true)
                 .into_iter()
                 .map(|s| s.family),
         );
