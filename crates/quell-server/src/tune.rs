@@ -158,7 +158,7 @@ pub(crate) async fn history(state: &Shared, rule: &str) -> Result<HistoryRead, A
     loop {
         let mut q = AlertQuery::default();
         q.rule = Some(rule.to_string());
-        q.limit = Some(1000.min(HISTORY_LIMIT - alerts_read));
+        q.limit = Some(1000.min(HISTORY_LIMIT.saturating_sub(alerts_read)));
         q.cursor = cursor.take();
         q.with_context = true;
         let page = state.store.alerts(q).await?;

@@ -1048,7 +1048,13 @@ pub fn synthesize_with_progress(
         });
     }
     let built = candidates(vf.rule(), &benign, style_of(opts));
-    let firsts = verify_ranked(vf, &built, opts.legacy, opts.max_alternatives + 1, progress);
+    let firsts = verify_ranked(
+        vf,
+        &built,
+        opts.legacy,
+        opts.max_alternatives.saturating_add(1),
+        progress,
+    );
     let mut ranked: Vec<Ranked<'_>> = built
         .into_iter()
         .zip(firsts)
@@ -1059,7 +1065,7 @@ pub fn synthesize_with_progress(
     // Only what is returned gets its final text (header + block) built and verified.
     let cands: Vec<Candidate> = ranked
         .into_iter()
-        .take(max + 1)
+        .take(max.saturating_add(1))
         .map(|(_, t, g, exs, block, first)| {
             let (yaml, verification) = finalize(vf, &block, first, opts, uses_regex(&exs));
             Candidate {
