@@ -2876,7 +2876,11 @@ fn command_words(cmdline: &str) -> Vec<String> {
 /// document store's `dropDatabase()`. A verb of the query language, not a product list;
 /// `DROP TABLE` (routine in migrations and ETL staging) is not one.
 pub fn cmdline_destroys_store(cmdline: &str) -> bool {
-    let w = command_words(cmdline);
+    destroys_store(&command_words(cmdline))
+}
+
+/// [`cmdline_destroys_store`] of a command line's [`command_words`].
+fn destroys_store(w: &[String]) -> bool {
     w.iter()
         .any(|x| matches!(x.as_str(), "flushall" | "flushdb" | "dropdatabase"))
         || w.windows(2)
@@ -2888,7 +2892,12 @@ pub fn cmdline_destroys_store(cmdline: &str) -> bool {
 /// `IXFR`, as a query type or `type=axfr`), a keyring's secret keys
 /// (`--export-secret-keys`, `--export-secret-subkeys`).
 pub fn cmdline_takes_store(cmdline: &str) -> bool {
-    command_words(cmdline).iter().any(|x| {
+    takes_store(&command_words(cmdline))
+}
+
+/// [`cmdline_takes_store`] of a command line's [`command_words`].
+fn takes_store(w: &[String]) -> bool {
+    w.iter().any(|x| {
         matches!(
             x.as_str(),
             "--all-databases"
@@ -2908,6 +2917,15 @@ pub fn cmdline_takes_store(cmdline: &str) -> bool {
 /// secrets versions access`, `az keyvault secret show`. Flags are not words, nor is the word
 /// after a flag written without `=` (its value: `kubectl get pods -n secrets`).
 pub fn cli_reads_secret_store(args: &[&str]) -> bool {
+    // Called for every program started: nothing is allocated unless a word names secrets.
+    let names_secrets = |a: &&str| {
+        let b = a.as_bytes();
+        b.windows(6).any(|w| w.eq_ignore_ascii_case(b"secret"))
+            || b.windows(8).any(|w| w.eq_ignore_ascii_case(b"keyvault"))
+    };
+    if !args.iter().any(names_secrets) {
+        return false;
+    }
     let words: Vec<String> = args
         .iter()
         .enumerate()
@@ -2939,7 +2957,11 @@ pub fn cli_reads_secret_store(args: &[&str]) -> bool {
 /// (`createUser`/`grantRolesToUser`/`updateUser` with `root`, `clusterAdmin` or an
 /// `…AnyDatabase` role), a key-value store's account given every command (`ACL SETUSER … +@all`).
 pub fn cmdline_grants_store_admin(cmdline: &str) -> bool {
-    let w = command_words(cmdline);
+    grants_store_admin(&command_words(cmdline), cmdline)
+}
+
+/// [`cmdline_grants_store_admin`] of a command line's [`command_words`] (`w`) and its text.
+fn grants_store_admin(w: &[String], cmdline: &str) -> bool {
     let has = |x: &str| w.iter().any(|y| y == x);
     let sql_account = w.windows(2).any(|p| {
         matches!(p[0].as_str(), "create" | "alter")
@@ -2983,13 +3005,15 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         if let Some(parent) = unnamed_by_shell(ev) {
             return Some((Step::InjectedCommand, format!("{cmd} < {parent}")));
         }
-        if cmdline_destroys_store(&cmd) {
+        // The command line's words, split once for the three whole-store checks.
+        let words = command_words(&cmd);
+        if destroys_store(&words) {
             return Some((Step::StoreDestroyed, cmd));
         }
-        if cmdline_takes_store(&cmd) {
+        if takes_store(&words) {
             return Some((Step::StoreTaken, cmd));
         }
-        if cmdline_grants_store_admin(&cmd) {
+        if grants_store_admin(&words, &cmd) {
             return Some((Step::AccountChange, cmd));
         }
         if name == "chmod" && chmod_sets_id(&cmd) {

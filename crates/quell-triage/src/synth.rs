@@ -1418,21 +1418,7 @@ mod tests {
         }
 
         // No candidate passes: every one is verified over the history.
-        let benign = parse_records(
-            &del("/usr/bin/rm", "bash", "runc", "/var/log/dpkg.log", "httpd"),
-            "b",
-        )
-        .unwrap();
-        let mut real: serde_json::Value = serde_json::from_str(&del(
-            "/usr/bin/rm",
-            "bash",
-            "runc",
-            "/var/log/dpkg.log",
-            "httpd",
-        ))
-        .unwrap();
-        real["proc.pid"] = 4242.into();
-        real["quell.decision"] = "real".into();
+        let (benign, real) = deletion_and_its_twin_marked_real();
         let hist = parse_records(&real.to_string(), "h").unwrap();
         let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &[], &hist).unwrap();
         let b: Vec<&Record> = vf.benign_alerting().collect();
@@ -1444,26 +1430,22 @@ mod tests {
         assert_eq!(lazy, whole);
     }
 
+    /// An operator's deletion as the benign set, and the same action differing only in a
+    /// field no exception keys on (its pid), marked real by a person.
+    fn deletion_and_its_twin_marked_real() -> (Vec<Record>, serde_json::Value) {
+        let line = del("/usr/bin/rm", "bash", "runc", "/var/log/dpkg.log", "httpd");
+        let benign = parse_records(&line, "b").unwrap();
+        let mut real: serde_json::Value = serde_json::from_str(&line).unwrap();
+        real["proc.pid"] = 4242.into();
+        real["quell.decision"] = "real".into();
+        (benign, real)
+    }
+
     #[test]
     fn blocked_when_every_candidate_silences_an_alert_marked_real() {
         let rules = rules();
-        let benign = parse_records(
-            &del("/usr/bin/rm", "bash", "runc", "/var/log/dpkg.log", "httpd"),
-            "b",
-        )
-        .unwrap();
-        // The same action, differing only in a field no exception keys on, marked real,
-        // with an escape sequence in its command line.
-        let mut real: serde_json::Value = serde_json::from_str(&del(
-            "/usr/bin/rm",
-            "bash",
-            "runc",
-            "/var/log/dpkg.log",
-            "httpd",
-        ))
-        .unwrap();
-        real["proc.pid"] = 4242.into();
-        real["quell.decision"] = "real".into();
+        // The twin marked real also carries an escape sequence in its command line.
+        let (benign, mut real) = deletion_and_its_twin_marked_real();
         real["proc.cmdline"] = "rm /var/log/dpkg.log \u{1b}[2J".into();
         real["proc.pcmdline"] = "x".into();
         let hist = parse_records(&real.to_string(), "h").unwrap();
