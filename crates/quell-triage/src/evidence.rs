@@ -68,7 +68,18 @@ pub const LOGIN_ENTRIES: &[&str] = &[
     "gnome-terminal-",
     "konsole",
 ];
-/// Container runtimes through which `exec` sessions are entered.
+/// The runtime processes a shell `exec`'d into a container has for its parent, whichever
+/// runtime the node runs (containerd's shim, CRI-O's and Podman's conmon, the OCI
+/// runtimes): one lineage shape, "entered through the runtime". A subset of [`RUNTIMES`].
+pub const RUNTIME_SHIMS: &[&str] = &[
+    "containerd-shim",
+    "containerd-shim-runc-v2",
+    "conmon",
+    "runc",
+    "crun",
+];
+/// Container runtimes through which `exec` sessions are entered (the [`RUNTIME_SHIMS`]
+/// and the clients that ask them).
 pub const RUNTIMES: &[&str] = &[
     "runc",
     "crun",
@@ -831,6 +842,103 @@ pub fn schedule_write(ev: &FlatEvent) -> Option<String> {
     }
 }
 
+/// Whose jobs a written schedule entry can start (issue 11, session 15). A job scheduler
+/// starts a job from its own tables only, and an account's own table runs that account's
+/// jobs only, so a schedule change refutes "a job nobody entered" only for the jobs it can
+/// have started (the blind holdout15 had every cron job of a host lose its anchor to a
+/// configuration tool installing a service account's crontab).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScheduleScope {
+    /// A systemd unit: the service manager starts it (a timer's job), never a job
+    /// scheduler.
+    Unit,
+    /// One account's own table (`crontab -u NAME`, `crontab FILE` as NAME, or
+    /// `/var/spool/cron/{crontabs/,tabs/,}NAME`): its jobs run as NAME.
+    User(String),
+    /// A system table (`/etc/crontab`, `/etc/cron.d/`, the `cron.daily`... directories,
+    /// anacron's table, the `at` spool) or a table whose owner is not known: jobs as
+    /// anybody.
+    Any,
+}
+
+/// The scope of the schedule entry `entry` (a path, or `crontab`'s command line) that the
+/// event `ev` writes ([`schedule_write`]).
+pub fn schedule_scope(ev: &FlatEvent, entry: &str) -> ScheduleScope {
+    if entry.starts_with('/')
+        && (entry.contains("/systemd/system/") || entry.contains("/.config/systemd/user/"))
+    {
+        return ScheduleScope::Unit;
+    }
+    // The crontab program installs one account's table: `-u NAME`, else its own user's.
+    if text(ev, "proc.name").as_deref() == Some("crontab") {
+        let cmd = text(ev, "proc.cmdline").unwrap_or_default();
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        let named = words
+            .iter()
+            .position(|w| *w == "-u")
+            .and_then(|i| words.get(i + 1).copied())
+            .or_else(|| {
+                words
+                    .iter()
+                    .find_map(|w| w.strip_prefix("-u").filter(|u| !u.is_empty()))
+            });
+        let owner = match named {
+            Some(u) => Some(u.to_string()),
+            None => text(ev, "user.name"),
+        };
+        return match owner {
+            Some(u) if crate::kinds::is_account_name(&u) => ScheduleScope::User(u),
+            _ => ScheduleScope::Any,
+        };
+    }
+    // A file of an account's spool, named after the account (not a temporary file of
+    // the program that writes it).
+    let spool_name = [
+        "/var/spool/cron/crontabs/",
+        "/var/spool/cron/tabs/",
+        "/var/spool/cron/",
+    ]
+    .iter()
+    .find_map(|d| entry.strip_prefix(d))
+    .filter(|n| !n.contains('/'));
+    match spool_name {
+        Some(n) if crate::kinds::is_account_name(n) && !n.starts_with("tmp") => {
+            ScheduleScope::User(n.to_string())
+        }
+        _ => ScheduleScope::Any,
+    }
+}
+
+/// Whether a schedule entry of `scope` can have started the job whose event is `job`: a
+/// system table starts anybody's; an account's table only jobs that run as that account,
+/// or whose lineage changes user on the way (`sudo`, `su`, `runuser`...); a unit any job
+/// but one a job scheduler (cron, anacron, atd) started.
+pub fn schedule_reaches(scope: &ScheduleScope, job: &FlatEvent) -> bool {
+    match scope {
+        ScheduleScope::Unit => !lineage(job)
+            .iter()
+            .any(|(_, n, _)| role(n) == Role::Scheduler),
+        ScheduleScope::Any => true,
+        ScheduleScope::User(u) => {
+            let changes_user = lineage(job).iter().any(|(_, n, _)| {
+                role(n) == Role::Privilege
+                    || matches!(
+                        n.as_str(),
+                        "pkexec"
+                            | "sudoedit"
+                            | "setpriv"
+                            | "gosu"
+                            | "su-exec"
+                            | "chpst"
+                            | "setuidgid"
+                            | "s6-setuidgid"
+                    )
+            });
+            changes_user || text(job, "user.name").is_none_or(|j| j == *u)
+        }
+    }
+}
+
 /// The dropped script or program a job runs, if any: in the process's and its parent's
 /// command lines, a program in command position of a `sh -c` string, or the script a
 /// shell or interpreter runs, that lives in a drop directory ([`DROP_DIRS`]). A job's
@@ -885,8 +993,9 @@ pub fn job_runs_dropped(ev: &FlatEvent) -> Option<String> {
 pub struct WorkSeen {
     /// `host/container/pid` of container processes seen with `proc.vpid` other than 1.
     not_init: std::collections::HashSet<String>,
-    /// `host/container` -> times the schedule was written (`None`: untimed).
-    schedule: std::collections::HashMap<String, Vec<Option<u64>>>,
+    /// `host/container` -> times the schedule was written (`None`: untimed) and whose
+    /// jobs each write can start.
+    schedule: std::collections::HashMap<String, Vec<(Option<u64>, ScheduleScope)>>,
     buf: String,
 }
 
@@ -919,12 +1028,13 @@ impl WorkSeen {
                 .iter()
                 .any(|(_, n, _)| role(n) == Role::PackageManager)
         };
-        if schedule_write(ev).is_some() && !by_package() {
+        if let Some(entry) = schedule_write(ev).filter(|_| !by_package()) {
             let (h, c) = Self::place(r);
+            let scope = schedule_scope(ev, &entry);
             self.schedule
                 .entry(format!("{h}/{c}"))
                 .or_default()
-                .push(ev.timestamp_ns());
+                .push((ev.timestamp_ns(), scope));
         }
         let Some(c) = text(ev, "container.id").filter(|c| !c.is_empty() && c != "host") else {
             return;
@@ -966,15 +1076,19 @@ impl WorkSeen {
         self.not_init.contains(&format!("{h}/{c}/{pid}"))
     }
 
-    /// Whether a schedule entry of the record's host and container was written at or
-    /// before the record's time (any time, when either is untimed).
+    /// Whether a schedule entry of the record's host and container that can have started
+    /// the record's job ([`schedule_reaches`]) was written at or before the record's time
+    /// (any time, when either is untimed).
     pub fn schedule_written_before(&self, r: &crate::input::Record) -> bool {
         let (h, c) = Self::place(r);
         let at = r.event.timestamp_ns();
         self.schedule.get(&format!("{h}/{c}")).is_some_and(|ts| {
-            ts.iter().any(|t| match (t, at) {
-                (Some(t), Some(at)) => *t <= at,
-                _ => true,
+            ts.iter().any(|(t, scope)| {
+                let before = match (t, at) {
+                    (Some(t), Some(at)) => *t <= at,
+                    _ => true,
+                };
+                before && schedule_reaches(scope, &r.event)
             })
         })
     }

@@ -22,6 +22,7 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::emit::ExVal;
+use crate::evidence::RUNTIME_SHIMS;
 
 /// Most distinct values an `in` list takes.
 pub const MAX_IN: usize = 6;
@@ -235,10 +236,31 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
             }
         }
         Kind::Exe => {
+            if let Some(paths) = system_program_paths(&distinct) {
+                out.push(gen(field, "in", ExVal::Many(paths), 1));
+            }
+            if let Some(paths) = posix_shell_paths(&distinct) {
+                out.push(gen(field, "in", ExVal::Many(paths), 2));
+            }
             let gens: Option<BTreeSet<String>> =
                 distinct.iter().map(|v| generated_binary(v)).collect();
             if let Some(g) = gens.filter(|g| g.len() == 1) {
                 out.extend(g.into_iter().map(|g| gen(field, "glob", ExVal::One(g), 2)));
+            }
+        }
+        Kind::Name if field == "proc.pname" => {
+            // A parent that is the container runtime's exec entry: the same lineage shape
+            // whichever runtime the node runs (`containerd-shim`, `conmon`, `runc`). Only
+            // the parent: further up, which runtime process a tree hangs from is what tells
+            // a workload's own tree from an `exec`'d one (the development corpora's
+            // sidecar entrypoint under the shim, an `exec`'d shell under `runc`).
+            if distinct.iter().all(|v| RUNTIME_SHIMS.contains(v)) {
+                out.push(gen(
+                    field,
+                    "in",
+                    ExVal::Many(RUNTIME_SHIMS.iter().map(|s| s.to_string()).collect()),
+                    1,
+                ));
             }
         }
         Kind::ServerAddr => {
@@ -251,6 +273,53 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
     let mut seen = BTreeSet::new();
     out.retain(|g| seen.insert((g.comp.clone(), g.value.clone())));
     out
+}
+
+/// The system's own program directories: one program may be in any of them (a merged
+/// `/usr` links `/bin` to `/usr/bin`; distributions put `tcpdump` or `mkfs` in `bin` or
+/// `sbin`), and all four are root's.
+const SYSTEM_BIN_DIRS: &[&str] = &["/bin", "/sbin", "/usr/bin", "/usr/sbin"];
+
+/// The same programs in every system program directory ([`SYSTEM_BIN_DIRS`]): when each
+/// value is a program directly in one of them, `in` over each name in all four (one
+/// name: `/usr/bin/tcpdump` also takes `/usr/sbin/tcpdump` and `/bin/tcpdump`). `None`
+/// past [`MAX_IN`] paths or when a value lies elsewhere.
+fn system_program_paths(distinct: &BTreeSet<&str>) -> Option<Vec<String>> {
+    let names: BTreeSet<&str> = distinct
+        .iter()
+        .map(|v| {
+            let (dir, name) = v.rsplit_once('/')?;
+            (SYSTEM_BIN_DIRS.contains(&dir) && !name.is_empty() && safe_in_list(name))
+                .then_some(name)
+        })
+        .collect::<Option<_>>()?;
+    let paths: Vec<String> = names
+        .iter()
+        .flat_map(|n| SYSTEM_BIN_DIRS.iter().map(move |d| format!("{d}/{n}")))
+        .collect();
+    (paths.len() <= MAX_IN).then_some(paths)
+}
+
+/// The POSIX shells a system links `sh` to (`dash` on Debian, `bash` on RHEL), at every
+/// place they are installed: any of them runs a `sh -c` program alike.
+const POSIX_SHELLS: &[&str] = &["sh", "bash", "dash"];
+
+/// Every POSIX shell at both system places (`/bin`, `/usr/bin`), when every value is one
+/// of them there: a program's shell-out through `sh -c` is the same whichever shell the
+/// distribution's `sh` is. (The command line, which an interpreter never goes without in
+/// an exception, still says what the shell runs.)
+fn posix_shell_paths(distinct: &BTreeSet<&str>) -> Option<Vec<String>> {
+    let all = distinct.iter().all(|v| {
+        v.rsplit_once('/').is_some_and(|(dir, name)| {
+            matches!(dir, "/bin" | "/usr/bin") && POSIX_SHELLS.contains(&name)
+        })
+    });
+    all.then(|| {
+        ["/bin", "/usr/bin"]
+            .iter()
+            .flat_map(|d| POSIX_SHELLS.iter().map(move |n| format!("{d}/{n}")))
+            .collect()
+    })
 }
 
 /// A glob over the variable parts of a value: digit runs, hashes, random temp names and
@@ -920,7 +989,8 @@ const ACCOUNT_TOOLS: &[&str] = &[
 /// non-capturing group (see [`falco_regex`]).
 const ACCOUNT_RX: &str = "([a-qs-z_][a-z0-9_.-]*|r|r[a-np-z0-9_.-][a-z0-9_.-]*|ro|ro[a-np-z0-9_.-][a-z0-9_.-]*|roo|roo[a-su-z0-9_.-][a-z0-9_.-]*|root[a-z0-9_.-]+)";
 
-fn is_account_name(w: &str) -> bool {
+/// Whether a word has the shape of an account name (`shadow-utils`' default pattern).
+pub(crate) fn is_account_name(w: &str) -> bool {
     (2..=32).contains(&w.len())
         && w.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         && w.chars()
@@ -1359,6 +1429,13 @@ mod tests {
     fn has(g: &[Gen], field: &str, comp: &str, v: &str) -> bool {
         g.iter()
             .any(|g| g.field == field && g.comp == comp && g.value == ExVal::One(v.into()))
+    }
+
+    /// An `in` list of the comma-separated values, in that order.
+    fn has_in(g: &[Gen], field: &str, list: &str) -> bool {
+        let v: Vec<String> = list.split(',').map(str::to_string).collect();
+        g.iter()
+            .any(|g| g.field == field && g.comp == "in" && g.value == ExVal::Many(v.clone()))
     }
 
     #[test]
@@ -2205,6 +2282,54 @@ mod tests {
         let g = ladder("proc.pname", &s(&["worker1", "job2"]));
         assert!(g.iter().all(|g| g.comp != "glob"), "{:?}", comps(&g));
         assert_eq!(kind("proc.aname[3]"), Kind::Name);
+    }
+
+    /// Session 15: the same program in another system program directory (a merged `/usr`,
+    /// `bin` or `sbin` by distribution), the distribution's other POSIX shell, and
+    /// another runtime's exec entry as the parent are the same actor or lineage; a program elsewhere,
+    /// two names past the list's length, another shell family or a parent that is no
+    /// runtime entry get none of it.
+    #[test]
+    fn system_programs_shells_and_runtime_entries_take_their_kind() {
+        let g = ladder("proc.exepath", &s(&["/usr/bin/tcpdump"]));
+        let all4 = "/bin/tcpdump,/sbin/tcpdump,/usr/bin/tcpdump,/usr/sbin/tcpdump";
+        assert!(has_in(&g, "proc.exepath", all4), "{:?}", comps(&g));
+        assert!(g.iter().all(
+            |g| !matches!(&g.value, ExVal::Many(v) if v.iter().any(|p| p.contains("/bin/sh")))
+        ));
+        let g = ladder("proc.exepath", &s(&["/usr/bin/dash"]));
+        let dash = "/bin/dash,/sbin/dash,/usr/bin/dash,/usr/sbin/dash";
+        let shells = "/bin/sh,/bin/bash,/bin/dash,/usr/bin/sh,/usr/bin/bash,/usr/bin/dash";
+        assert!(has_in(&g, "proc.exepath", dash), "{:?}", comps(&g));
+        assert!(has_in(&g, "proc.exepath", shells), "{:?}", comps(&g));
+        let levels: Vec<u8> = g.iter().map(|g| g.level).collect();
+        assert_eq!(levels, vec![0, 1, 2], "narrowest first: {:?}", comps(&g));
+        // Not a system directory, two names (eight paths), a shell outside the family.
+        assert_eq!(
+            ladder("proc.exepath", &s(&["/opt/tools/bin/tcpdump"])).len(),
+            1
+        );
+        assert_eq!(
+            ladder("proc.exepath", &s(&["/usr/bin/dig", "/usr/bin/host"])).len(),
+            1
+        );
+        assert_eq!(
+            ladder("proc.exepath", &s(&["/usr/local/bin/tcpdump"])).len(),
+            1
+        );
+        let g = ladder("proc.exepath", &s(&["/usr/bin/zsh"]));
+        assert!(!has_in(&g, "proc.exepath", shells), "{:?}", comps(&g));
+        // A runtime's exec entry as the parent; never an ancestor further up, nor the
+        // process's own name.
+        let shims = "containerd-shim,containerd-shim-runc-v2,conmon,runc,crun";
+        let g = ladder("proc.pname", &s(&["containerd-shim"]));
+        assert!(has_in(&g, "proc.pname", shims), "{:?}", comps(&g));
+        assert_eq!(g.iter().map(|g| g.level).collect::<Vec<_>>(), vec![0, 1]);
+        for f in ["proc.aname[2]", "proc.name"] {
+            assert_eq!(ladder(f, &s(&["runc"])).len(), 1, "{f}");
+        }
+        assert_eq!(ladder("proc.pname", &s(&["containerd"])).len(), 1);
+        assert_eq!(ladder("proc.pname", &s(&["conmon", "sshd"])).len(), 1);
     }
 
     #[test]

@@ -150,8 +150,9 @@ pub struct Sessions {
     keys: Vec<Option<u32>>,
     sessions: Vec<Session>,
     /// Scheduler entries (cron, at, systemd units) written by a process no catalogue
-    /// entry explains, per host/container: (time, record index, path).
-    schedules: HashMap<String, Vec<(Option<u64>, usize, String)>>,
+    /// entry explains, per host/container: (time, record index, path, whose jobs it can
+    /// start).
+    schedules: HashMap<String, Vec<(Option<u64>, usize, String, crate::evidence::ScheduleScope)>>,
     /// Processes that show a login from outside the site (a login daemon's accept, an
     /// `SSH_CONNECTION` in the environment), by host/container/pid: the client's address.
     logins_from_outside: HashMap<String, String>,
@@ -640,10 +641,12 @@ impl Sessions {
                 .iter()
                 .any(|(_, n, _)| crate::evidence::role(n) == crate::evidence::Role::PackageManager);
             if crate::evidence::is_schedule_entry(p) && !by_package {
+                let scope = crate::evidence::schedule_scope(&r.event, p);
                 self.schedules.entry(place(r)).or_default().push((
                     r.event.timestamp_ns(),
                     i,
                     p.clone(),
+                    scope,
                 ));
             }
         }
@@ -738,8 +741,10 @@ impl Sessions {
 
     /// A scheduler entry (cron, at, a systemd unit) that a process no catalogue entry
     /// explains wrote on the same host or container within [`WINDOW_NS`] before record
-    /// `at` (its path), if quell saw one: a job a scheduler starts that soon after is
-    /// likely that entry's (`* * * * *`), set up by somebody who entered a session. The
+    /// `at` (its path), if quell saw one and it can have started that job
+    /// ([`crate::evidence::schedule_reaches`]: another account's crontab cannot): a job a
+    /// scheduler starts that soon after is likely that entry's (`* * * * *`), set up by
+    /// somebody who entered a session. The
     /// window keeps one write from reaching every job of the host for good; an entry that
     /// waits longer before its first run is not linked (a stated residual).
     pub fn schedule_written_before(&self, records: &[Record], at: usize) -> Option<&str> {
@@ -748,11 +753,14 @@ impl Sessions {
         self.schedules
             .get(&place(r))?
             .iter()
-            .find(|(t, i, _)| match (t0, t) {
-                (Some(t0), Some(t)) => *t < t0 && t0 - *t <= WINDOW_NS,
-                _ => *i < at,
+            .find(|(t, i, _, scope)| {
+                let before = match (t0, t) {
+                    (Some(t0), Some(t)) => *t < t0 && t0 - *t <= WINDOW_NS,
+                    _ => *i < at,
+                };
+                before && crate::evidence::schedule_reaches(scope, &r.event)
             })
-            .map(|(_, _, p)| p.as_str())
+            .map(|(_, _, p, _)| p.as_str())
     }
 
     /// Records a suspicious alert (its own lineage shows an attack) in its session.

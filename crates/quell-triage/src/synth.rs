@@ -1193,7 +1193,9 @@ mod tests {
             &vf,
             &Options {
                 provenance: vec!["1 benign event from benign.jsonl".into()],
-                max_alternatives: 5,
+                // Enough to reach past the passing candidates (each level of the
+                // executable's kind is one) to a failing one.
+                max_alternatives: 20,
                 ..Options::default()
             },
         )

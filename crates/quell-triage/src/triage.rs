@@ -3208,6 +3208,85 @@ mod tests {
         assert_not_anchored(&lineage_job(908, 1000, &tty, vec![]), rule, "a terminal");
     }
 
+    /// Session 15: a schedule change refutes only the jobs it can have started. Another
+    /// account's own crontab (installed with `crontab -u`, by `crontab FILE` as that
+    /// account, or written into the spool under its name) or a systemd unit leaves a root
+    /// cron job anchored; the same account's job, a job that changes user on the way, a
+    /// system table and a table whose owner is unknown still refute it.
+    #[test]
+    fn a_schedule_change_refutes_only_the_jobs_it_can_start() {
+        let rule = "Clear Log Activities";
+        let job_as = |user: &str, pname: &str| json!({"proc.tty":0,"proc.pname":pname,"proc.pcmdline":"sh -c rm -f /var/log/app/old.log","proc.aname[2]":"cron","proc.aname[3]":"systemd","user.name":user});
+        let crontab = |cmd: &str, user: &str| json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":6,"proc.sid":43,"proc.name":"crontab","proc.cmdline":cmd,"proc.pname":"sh","user.name":user});
+        let wrote = |path: &str, user: &str| json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":5,"proc.sid":42,"proc.name":"bash","proc.pname":"sshd","proc.tty":34816,"fd.name":path,"evt.is_open_write":true,"fd.num":3,"user.name":user});
+        let run = |before: serde_json::Value, sid: i64, job: &serde_json::Value| {
+            let mut lines = vec![l(before)];
+            lines.extend(lineage_job(sid, 1000, job, vec![]));
+            lines
+        };
+        let root_job = job_as("root", "sh");
+        // Another account's table: the root job keeps its anchor.
+        for (i, before) in [
+            crontab("crontab -u logship -", "root"),
+            crontab("crontab -ulogship /tmp/c", "root"),
+            crontab("crontab /tmp/tmpk2x_9xwq", "frappe"),
+            wrote("/var/spool/cron/crontabs/logship", "root"),
+            wrote("/var/spool/cron/metrics", "root"),
+            wrote("/etc/systemd/system/backup.timer", "root"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let why = before.to_string();
+            let lines = run(before, 920 + i as i64, &root_job);
+            let r = verdict_of(&lines, rule);
+            assert_eq!(r.len(), 1, "{why}: {r:#?}");
+            assert_eq!(
+                r[0].verdict,
+                Verdict::LikelyFalsePositive,
+                "{why}: {:#?}",
+                r[0]
+            );
+            assert!(signals(&r[0]).contains(&"job_quiet"), "{why}: {:#?}", r[0]);
+        }
+        // The same account's job; a job that changes user on its way; a system table; a
+        // spool file or table whose owner is not known.
+        let cases = [
+            (
+                crontab("crontab -u logship -", "root"),
+                job_as("logship", "sh"),
+            ),
+            (
+                crontab("crontab /tmp/tmpk2x_9xwq", "frappe"),
+                job_as("frappe", "sh"),
+            ),
+            (
+                crontab("crontab -u logship -", "root"),
+                job_as("root", "sudo"),
+            ),
+            (
+                wrote("/var/spool/cron/crontabs/logship", "root"),
+                job_as("logship", "sh"),
+            ),
+            (wrote("/etc/cron.d/sync", "logship"), root_job.clone()),
+            (wrote("/etc/crontab", "root"), root_job.clone()),
+            (wrote("/etc/cron.daily/sync", "root"), root_job.clone()),
+            (
+                wrote("/var/spool/cron/crontabs/tmp.3310", "root"),
+                root_job.clone(),
+            ),
+            (crontab("crontab /tmp/c", "root"), root_job.clone()),
+            (
+                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":6,"proc.sid":43,"proc.name":"crontab","proc.cmdline":"crontab /tmp/c","proc.pname":"sh"}),
+                job_as("logship", "sh"),
+            ),
+        ];
+        for (i, (before, job)) in cases.into_iter().enumerate() {
+            let why = format!("{before} then {job}");
+            assert_not_anchored(&run(before, 940 + i as i64, &job), rule, &why);
+        }
+    }
+
     /// Session 14 (judge14): what the blind sets' attacks called likely false positive had
     /// in common that no anchor weighed. A person's quiet session whose commands take or
     /// destroy a whole store (every database dumped, a zone transferred, secret keys

@@ -136,9 +136,14 @@ fn hand_units() -> Vec<Unit> {
 
 /// `QUELL_JUDGMENT_DUMP=NAME`: the expanded events of the scenario NAME of the corpora
 /// this run loads are written to `$TMPDIR/quell-judgment-NAME.jsonl` (for `quell triage`
-/// by hand; the split discipline still applies).
+/// by hand; the split discipline still applies). A trailing `*` takes every scenario whose
+/// name starts with the rest (`*` alone: all of them, to triage a corpus as the run does).
 fn dump(s: &Scenario) {
-    if std::env::var("QUELL_JUDGMENT_DUMP").is_ok_and(|d| d == s.name) {
+    let wanted = |d: String| match d.strip_suffix('*') {
+        Some(prefix) => s.name.starts_with(prefix),
+        None => d == s.name,
+    };
+    if std::env::var("QUELL_JUDGMENT_DUMP").is_ok_and(wanted) {
         let path = std::env::temp_dir().join(format!("quell-judgment-{}.jsonl", s.name));
         std::fs::write(&path, s.jsonl()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         eprintln!("dumped {} to {}", s.name, path.display());
