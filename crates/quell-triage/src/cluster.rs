@@ -88,9 +88,12 @@ impl Signature {
         // actor whatever the package it tests: the glob over its generated directory and
         // any name with its extension (the same kind tune generalises by).
         let generated = crate::kinds::generated_binary(&exepath);
+        // A system program is one actor whichever system directory holds it, and so is
+        // the distribution's POSIX shell (the kinds tune widens by: `/usr/sbin/tcpdump`
+        // and `/usr/bin/tcpdump`, `dash` and `bash` running one `sh -c` program).
         let mut exe = match &generated {
             Some(g) => mask_path(g),
-            None => mask_path(&exepath),
+            None => mask_path(&crate::kinds::exe_class(&exepath)),
         };
         // An interpreter is never the whole actor: its script goes in.
         if let Some(name) = text(ev, "proc.name") {
@@ -102,8 +105,10 @@ impl Signature {
         }
         // The shape, and the parent itself: `ssh` run by `git` is not `ssh` run by a shell.
         let mut lineage = vec![shape(ev)];
-        if let Some(p) = text(ev, "proc.pname").or_else(|| text(ev, "proc.aname[1]")) {
-            lineage.push(format!("parent={}", mask(&p)));
+        // A runtime's exec entry is one parent whichever runtime the node runs.
+        let parent = text(ev, "proc.pname").or_else(|| text(ev, "proc.aname[1]"));
+        if let Some(p) = &parent {
+            lineage.push(format!("parent={}", mask(crate::kinds::name_class(p))));
         }
         // Who started the parent's shell or program: the first ancestor above the parent
         // that is not a shell (a notebook kernel's `sh -c pip …` is not a web server's).
@@ -111,7 +116,7 @@ impl Signature {
             .into_iter()
             .find(|(level, name, _)| *level >= 2 && role(name) != Role::Shell)
         {
-            lineage.push(format!("above={}", mask(&above)));
+            lineage.push(format!("above={}", mask(crate::kinds::name_class(&above))));
         }
         // Who it runs as, by kind: root, a service account by name (a role), or a person
         // (whose name is incidental); and whether it has a terminal (a runtime's piped exec
@@ -139,7 +144,11 @@ impl Signature {
         }
         // The parent's command line by kind: the same program run by `bash` at a terminal
         // and by `sh -c 'curl … | sh; …'` is not one behaviour.
-        if let Some(pc) = text(ev, "proc.pcmdline") {
+        // (A runtime's exec entry's own command line says nothing of the behaviour.)
+        let runtime_parent = parent
+            .as_deref()
+            .is_some_and(|p| crate::kinds::name_class(p) != p);
+        if let Some(pc) = text(ev, "proc.pcmdline").filter(|_| !runtime_parent) {
             lineage.push(format!("pcmd={}", command_reach(&pc)));
         }
         let command = text(ev, "proc.cmdline");
@@ -1157,6 +1166,52 @@ mod tests {
             mask_command("usermod -a -G wheel alice"),
             mask_command("usermod -a -G wheel root")
         );
+    }
+
+    /// Session 15: another runtime's exec entry (parent or further up), the same system
+    /// program in another system directory, and the distribution's other POSIX shell
+    /// running the same `sh -c` program are one behaviour; a program outside the system
+    /// directories, another shell family and a parent that is no runtime entry are not.
+    #[test]
+    fn runtimes_system_directories_and_posix_shells_are_one_kind() {
+        let exec = |above: &str| {
+            sig(&format!(
+                r#"{{"evt.type":"execve","proc.name":"tcpdump","proc.exepath":"/usr/sbin/tcpdump","proc.cmdline":"tcpdump -ni eth0","proc.pname":"bash","proc.pcmdline":"bash","proc.aname[2]":"{above}","proc.tty":34816,"container.id":"c1","container.image.repository":"r/x","k8s.ns.name":"n"}}"#
+            ))
+        };
+        assert_eq!(exec("containerd-shim").id(), exec("conmon").id());
+        assert_eq!(exec("runc").id(), exec("crun").id());
+        assert_ne!(exec("containerd-shim").id(), exec("sshd").id());
+        let shell = |parent: &str| {
+            sig(&format!(
+                r#"{{"evt.type":"execve","proc.name":"bash","proc.exepath":"/bin/bash","proc.cmdline":"bash","proc.pname":"{parent}","proc.pcmdline":"{parent} -b /run/x -c 41c2","proc.tty":34816,"container.id":"c1"}}"#
+            ))
+        };
+        assert_eq!(shell("containerd-shim").id(), shell("conmon").id());
+        assert_ne!(shell("containerd-shim").id(), shell("sshd").id());
+        let prog = |exe: &str| {
+            sig(&format!(
+                r#"{{"evt.type":"execve","proc.name":"x","proc.exepath":"{exe}","proc.cmdline":"x -n","proc.pname":"cron"}}"#
+            ))
+        };
+        assert_eq!(
+            prog("/usr/sbin/tcpdump").id(),
+            prog("/usr/bin/tcpdump").id()
+        );
+        assert_eq!(prog("/sbin/mkfs").id(), prog("/usr/sbin/mkfs").id());
+        assert_ne!(prog("/usr/bin/tcpdump").id(), prog("/opt/td/tcpdump").id());
+        assert_ne!(
+            prog("/usr/bin/tcpdump").id(),
+            prog("/usr/local/bin/tcpdump").id()
+        );
+        let sh_c = |exe: &str| {
+            sig(&format!(
+                r#"{{"evt.type":"execve","proc.name":"sh","proc.exepath":"{exe}","proc.cmdline":"sh -c /etc/hooks/render.sh payments","proc.pname":"consul"}}"#
+            ))
+        };
+        assert_eq!(sh_c("/usr/bin/dash").id(), sh_c("/usr/bin/bash").id());
+        assert_eq!(sh_c("/bin/sh").id(), sh_c("/usr/bin/dash").id());
+        assert_ne!(sh_c("/usr/bin/dash").id(), sh_c("/usr/bin/zsh").id());
     }
 
     #[test]

@@ -300,6 +300,33 @@ fn system_program_paths(distinct: &BTreeSet<&str>) -> Option<Vec<String>> {
     (paths.len() <= MAX_IN).then_some(paths)
 }
 
+/// What a process name stands for in a cluster's signature: a container runtime's exec
+/// entry ([`RUNTIME_SHIMS`]) is `runtime-shim` whichever runtime the node runs; any other
+/// name is itself. (The lineage shape tune widens `proc.pname` by.)
+pub fn name_class(name: &str) -> &str {
+    if RUNTIME_SHIMS.contains(&name) {
+        "runtime-shim"
+    } else {
+        name
+    }
+}
+
+/// What an executable's path stands for in a cluster's signature: a program directly in a
+/// system program directory ([`SYSTEM_BIN_DIRS`]) is `/{sys}/NAME` whichever of them it is
+/// in, and a POSIX shell there ([`POSIX_SHELLS`]) `/{sys}/sh`; any other path is itself.
+/// (The kinds tune widens `proc.exepath` by: the same program, another distribution's
+/// layout.)
+pub fn exe_class(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.rsplit_once('/') {
+        Some((dir, name)) if SYSTEM_BIN_DIRS.contains(&dir) && !name.is_empty() => {
+            let posix = matches!(dir, "/bin" | "/usr/bin") && POSIX_SHELLS.contains(&name);
+            let name = if posix { "sh" } else { name };
+            std::borrow::Cow::Owned(format!("/{{sys}}/{name}"))
+        }
+        _ => std::borrow::Cow::Borrowed(path),
+    }
+}
+
 /// The POSIX shells a system links `sh` to (`dash` on Debian, `bash` on RHEL), at every
 /// place they are installed: any of them runs a `sh -c` program alike.
 const POSIX_SHELLS: &[&str] = &["sh", "bash", "dash"];
