@@ -144,12 +144,23 @@ impl Signature {
         }
         // The parent's command line by kind: the same program run by `bash` at a terminal
         // and by `sh -c 'curl … | sh; …'` is not one behaviour.
-        // (A runtime's exec entry's own command line says nothing of the behaviour.)
+        // (A runtime's exec entry's own program is one whichever runtime it is: its
+        // class goes in; anything else its command line reaches stays.)
         let runtime_parent = parent
             .as_deref()
             .is_some_and(|p| crate::kinds::name_class(p) != p);
-        if let Some(pc) = text(ev, "proc.pcmdline").filter(|_| !runtime_parent) {
-            lineage.push(format!("pcmd={}", command_reach(&pc)));
+        if let Some(pc) = text(ev, "proc.pcmdline") {
+            let reach = command_reach(&pc);
+            let reach = if runtime_parent {
+                reach
+                    .split(' ')
+                    .map(|w| crate::kinds::name_class(w.rsplit('/').next().unwrap_or(w)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            } else {
+                reach
+            };
+            lineage.push(format!("pcmd={reach}"));
         }
         let command = text(ev, "proc.cmdline");
         let target = match target(ev) {
