@@ -863,13 +863,14 @@ fn can_pass(v: &Verification) -> bool {
 }
 
 /// The verifications of the candidates `built`, enough of them over the history for the
-/// first `wanted` of the ranking ([`rank_key`]) to be the full verification's.
+/// first `wanted` templates of the ranking ([`rank_key`], each template's best candidate:
+/// `synthesize` keeps one per template) to be the full verification's.
 ///
 /// Every candidate is first verified without the history (loading, the benign and keep
 /// sets, the near-attacks: the short part). Among passing candidates the ranking is by
 /// near-attacks silenced, generality and template order alone, none of which the history
 /// changes; so those that can still pass are checked over the history in that order, and
-/// once `wanted` of them pass, the others cannot rank before them and are left as verified
+/// once candidates of `wanted` templates pass, the others cannot rank before them and are left as verified
 /// without the history (never `passed`). When fewer pass, every candidate is verified
 /// over the history and ranked as a whole, failures included.
 fn verify_ranked(
@@ -893,21 +894,27 @@ fn verify_ranked(
         )
     });
     let mut full = vec![false; total];
-    let (mut passed, mut done) = (0, 0);
+    // Alternatives are one per template (`synthesize`): `wanted` counts templates.
+    let mut passed: BTreeSet<&str> = BTreeSet::new();
+    let mut done = 0;
     for i in order {
-        if passed >= wanted {
+        if passed.len() >= wanted {
             break;
         }
         let (Some(slot), Some(b)) = (out.get_mut(i), blocks.get(i)) else {
             continue;
         };
         *slot = vf.verify(b, legacy);
-        passed += usize::from(slot.passed);
+        if slot.passed {
+            if let Some(t) = built.get(i) {
+                passed.insert(t.1);
+            }
+        }
         full[i] = true;
         done += 1;
         progress(done, total);
     }
-    if passed < wanted {
+    if passed.len() < wanted {
         let rest: Vec<usize> = (0..total).filter(|&i| !full[i]).collect();
         let rest_blocks: Vec<String> = rest
             .iter()
@@ -1061,6 +1068,10 @@ pub fn synthesize_with_progress(
         .map(|((o, t, g, e, b), v)| (o, t, g, e, b, v))
         .collect();
     ranked.sort_by_key(|(o, _, g, _, _, v)| rank_key(v, *g, *o));
+    // One candidate per template, its best: alternatives show other shapes of exception
+    // (another set of fields), not the same fields widened one level more or less.
+    let mut templates: BTreeSet<&str> = BTreeSet::new();
+    ranked.retain(|(_, t, ..)| templates.insert(t));
     let max = opts.max_alternatives;
     // Only what is returned gets its final text (header + block) built and verified.
     let cands: Vec<Candidate> = ranked
@@ -1193,9 +1204,7 @@ mod tests {
             &vf,
             &Options {
                 provenance: vec!["1 benign event from benign.jsonl".into()],
-                // Enough to reach past the passing candidates (each level of the
-                // executable's kind is one) to a failing one.
-                max_alternatives: 20,
+                max_alternatives: 5,
                 ..Options::default()
             },
         )
@@ -1238,6 +1247,14 @@ mod tests {
         );
         // The printed text is the verified text.
         assert_eq!(vf.verify(&b.yaml, false), b.verification);
+        // One candidate per template: alternatives are other shapes of exception, not the
+        // same fields one widening level apart (the executable's `=` and its `in` over the
+        // system directories).
+        let templates: BTreeSet<&str> = std::iter::once(&p.best)
+            .chain(&p.alternatives)
+            .map(|c| c.template.as_str())
+            .collect();
+        assert_eq!(templates.len(), 1 + p.alternatives.len(), "{templates:?}");
         // Alternatives are ranked: passing ones before failing ones; a failing one says why.
         let passing: Vec<bool> = p
             .alternatives
