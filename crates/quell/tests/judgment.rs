@@ -66,6 +66,9 @@
 //! A seventeenth, tests/judgment/holdout15, was written blind the same way once holdout14 had become
 //! a development set (`holdout15_corpus_is_well_formed`, ignored `judgment_figures_holdout15`,
 //! lines `holdout15`); see tests/judgment/holdout15/README.md before reading it.
+//! An eighteenth, tests/judgment/holdout16, was written blind the same way once holdout15 had become
+//! a development set (`holdout16_corpus_is_well_formed`, ignored `judgment_figures_holdout16`,
+//! lines `holdout16`); see tests/judgment/holdout16/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1330,6 +1333,12 @@ const HOLDOUT14_BARS: BlindBars = HOLDOUT13_BARS;
 /// holdout12, holdout13 or holdout14 family.
 const HOLDOUT15_BARS: BlindBars = HOLDOUT14_BARS;
 
+/// The sixteenth blind corpus (tests/judgment/holdout16), written once holdout15 had become a
+/// development set: holdout15's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14 or holdout15 family.
+const HOLDOUT16_BARS: BlindBars = HOLDOUT15_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1487,6 +1496,15 @@ fn holdout14_corpus_is_well_formed() {
 #[test]
 fn holdout15_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout15", &before_holdout(15), &HOLDOUT15_BARS);
+}
+
+/// The sixteenth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14 or holdout15
+/// family. Counts only, no verdict figure.
+#[test]
+fn holdout16_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout16", &before_holdout(16), &HOLDOUT16_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -1844,4 +1862,14 @@ fn judgment_figures_holdout14() {
 #[ignore = "the fifteenth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout15() {
     measure_blind("holdout15", true);
+}
+
+/// The judgment figures of the sixteenth blind corpus (tests/judgment/holdout16), all of it
+/// together, printed as lines `holdout16`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout16 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the sixteenth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout16() {
+    measure_blind("holdout16", true);
 }
