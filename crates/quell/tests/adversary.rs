@@ -56,7 +56,8 @@
 //! hand and live TEST families and holdout2 are never loaded. Since session 14 (helper
 //! judge14) also holdout9, holdout11, holdout12 and holdout13, whose attack clusters called
 //! likely false positive (which `anchored_targets` refuses) are gone; and holdout14, measured
-//! blind once (three attack clusters called likely false positive, gone since).
+//! blind once (three attack clusters called likely false positive, gone since). Since session
+//! 15 also holdout15 and holdout16, each measured blind once with none.
 //!
 //! `cargo test -p quell --test adversary -- --nocapture` prints the table.
 
@@ -1028,6 +1029,14 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         (
             "holdout14-dev",
             yaml_units("holdout14", "holdout14-dev", false),
+        ),
+        (
+            "holdout15-dev",
+            yaml_units("holdout15", "holdout15-dev", false),
+        ),
+        (
+            "holdout16-dev",
+            yaml_units("holdout16", "holdout16-dev", false),
         ),
     ]
 }
