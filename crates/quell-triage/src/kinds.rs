@@ -248,20 +248,20 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
                 out.extend(g.into_iter().map(|g| gen(field, "glob", ExVal::One(g), 2)));
             }
         }
-        Kind::Name if field == "proc.pname" => {
-            // A parent that is the container runtime's exec entry: the same lineage shape
-            // whichever runtime the node runs (`containerd-shim`, `conmon`, `runc`). Only
-            // the parent: further up, which runtime process a tree hangs from is what tells
-            // a workload's own tree from an `exec`'d one (the development corpora's
-            // sidecar entrypoint under the shim, an `exec`'d shell under `runc`).
-            if distinct.iter().all(|v| RUNTIME_SHIMS.contains(v)) {
-                out.push(gen(
-                    field,
-                    "in",
-                    ExVal::Many(RUNTIME_SHIMS.iter().map(|s| s.to_string()).collect()),
-                    1,
-                ));
-            }
+        // A parent that is the container runtime's exec entry: the same lineage shape
+        // whichever runtime the node runs (`containerd-shim`, `conmon`, `runc`). Only the
+        // parent: further up, which runtime process a tree hangs from is what tells a
+        // workload's own tree from an `exec`'d one (the development corpora's sidecar
+        // entrypoint under the shim, an `exec`'d shell under `runc`).
+        Kind::Name
+            if field == "proc.pname" && distinct.iter().all(|v| RUNTIME_SHIMS.contains(v)) =>
+        {
+            out.push(gen(
+                field,
+                "in",
+                ExVal::Many(RUNTIME_SHIMS.iter().map(|s| s.to_string()).collect()),
+                1,
+            ));
         }
         Kind::ServerAddr => {
             if let Some(net) = server_net(&distinct) {
@@ -312,8 +312,9 @@ pub fn name_class(name: &str) -> &str {
 }
 
 /// What an executable's path stands for in a cluster's signature: a program directly in a
-/// system program directory ([`SYSTEM_BIN_DIRS`]) is `/{sys}/NAME` whichever of them it is
-/// in, and a POSIX shell there ([`POSIX_SHELLS`]) `/{sys}/sh`; any other path is itself.
+/// system program directory (`/bin`, `/sbin`, `/usr/bin`, `/usr/sbin`) is `/{sys}/NAME`
+/// whichever of them it is in, and a POSIX shell (`sh`, `bash`, `dash`) in `/bin` or
+/// `/usr/bin` is `/{sys}/sh`; any other path is itself.
 /// (The kinds tune widens `proc.exepath` by: the same program, another distribution's
 /// layout.)
 pub fn exe_class(path: &str) -> std::borrow::Cow<'_, str> {

@@ -140,6 +140,9 @@ pub struct Session {
     leader_seen: bool,
 }
 
+/// A schedule entry written: its time, record index, path and whose jobs it can start.
+type ScheduleWrite = (Option<u64>, usize, String, crate::evidence::ScheduleScope);
+
 /// Events grouped by session: the kernel session id within a container (or the host).
 #[derive(Debug, Default)]
 pub struct Sessions {
@@ -152,7 +155,7 @@ pub struct Sessions {
     /// Scheduler entries (cron, at, systemd units) written by a process no catalogue
     /// entry explains, per host/container: (time, record index, path, whose jobs it can
     /// start).
-    schedules: HashMap<String, Vec<(Option<u64>, usize, String, crate::evidence::ScheduleScope)>>,
+    schedules: HashMap<String, Vec<ScheduleWrite>>,
     /// Processes that show a login from outside the site (a login daemon's accept, an
     /// `SSH_CONNECTION` in the environment), by host/container/pid: the client's address.
     logins_from_outside: HashMap<String, String>,
