@@ -154,7 +154,7 @@ impl Signature {
             let reach = if runtime_parent {
                 reach
                     .split(' ')
-                    .map(|w| crate::kinds::name_class(w.rsplit('/').next().unwrap_or(w)))
+                    .map(crate::kinds::name_class)
                     .collect::<Vec<_>>()
                     .join(" ")
             } else {

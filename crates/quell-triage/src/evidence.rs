@@ -920,23 +920,28 @@ pub fn schedule_reaches(scope: &ScheduleScope, job: &FlatEvent) -> bool {
             .any(|(_, n, _)| role(n) == Role::Scheduler),
         ScheduleScope::Any => true,
         ScheduleScope::User(u) => {
-            let changes_user = lineage(job).iter().any(|(_, n, _)| {
-                role(n) == Role::Privilege
-                    || matches!(
-                        n.as_str(),
-                        "pkexec"
-                            | "sudoedit"
-                            | "setpriv"
-                            | "gosu"
-                            | "su-exec"
-                            | "chpst"
-                            | "setuidgid"
-                            | "s6-setuidgid"
-                    )
-            });
-            changes_user || text(job, "user.name").is_none_or(|j| j == *u)
+            lineage(job).iter().any(|(_, n, _)| changes_user(n))
+                || text(job, "user.name").is_none_or(|j| j == *u)
         }
     }
+}
+
+/// Whether a program runs what it is given as another user: the privilege tools
+/// ([`Role::Privilege`]) and the launchers that drop or switch identity (`setpriv`,
+/// `gosu`, `su-exec`, `chpst`, `setuidgid`...).
+fn changes_user(name: &str) -> bool {
+    role(name) == Role::Privilege
+        || matches!(
+            name,
+            "pkexec"
+                | "sudoedit"
+                | "setpriv"
+                | "gosu"
+                | "su-exec"
+                | "chpst"
+                | "setuidgid"
+                | "s6-setuidgid"
+        )
 }
 
 /// The dropped script or program a job runs, if any: in the process's and its parent's

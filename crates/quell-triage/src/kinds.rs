@@ -287,17 +287,27 @@ const SYSTEM_BIN_DIRS: &[&str] = &["/bin", "/sbin", "/usr/bin", "/usr/sbin"];
 fn system_program_paths(distinct: &BTreeSet<&str>) -> Option<Vec<String>> {
     let names: BTreeSet<&str> = distinct
         .iter()
-        .map(|v| {
-            let (dir, name) = v.rsplit_once('/')?;
-            (SYSTEM_BIN_DIRS.contains(&dir) && !name.is_empty() && safe_in_list(name))
-                .then_some(name)
-        })
+        .map(|v| system_program(v).filter(|n| safe_in_list(n)))
         .collect::<Option<_>>()?;
     let paths: Vec<String> = names
         .iter()
         .flat_map(|n| SYSTEM_BIN_DIRS.iter().map(move |d| format!("{d}/{n}")))
         .collect();
     (paths.len() <= MAX_IN).then_some(paths)
+}
+
+/// The name of a program directly in a system program directory ([`SYSTEM_BIN_DIRS`]).
+fn system_program(path: &str) -> Option<&str> {
+    path.rsplit_once('/')
+        .filter(|(dir, name)| SYSTEM_BIN_DIRS.contains(dir) && !name.is_empty())
+        .map(|(_, name)| name)
+}
+
+/// Whether a path is a POSIX shell ([`POSIX_SHELLS`]) in `/bin` or `/usr/bin`.
+fn is_posix_shell_path(path: &str) -> bool {
+    path.rsplit_once('/').is_some_and(|(dir, name)| {
+        matches!(dir, "/bin" | "/usr/bin") && POSIX_SHELLS.contains(&name)
+    })
 }
 
 /// What a process name stands for in a cluster's signature: a container runtime's exec
@@ -318,13 +328,10 @@ pub fn name_class(name: &str) -> &str {
 /// (The kinds tune widens `proc.exepath` by: the same program, another distribution's
 /// layout.)
 pub fn exe_class(path: &str) -> std::borrow::Cow<'_, str> {
-    match path.rsplit_once('/') {
-        Some((dir, name)) if SYSTEM_BIN_DIRS.contains(&dir) && !name.is_empty() => {
-            let posix = matches!(dir, "/bin" | "/usr/bin") && POSIX_SHELLS.contains(&name);
-            let name = if posix { "sh" } else { name };
-            std::borrow::Cow::Owned(format!("/{{sys}}/{name}"))
-        }
-        _ => std::borrow::Cow::Borrowed(path),
+    match system_program(path) {
+        Some(_) if is_posix_shell_path(path) => std::borrow::Cow::Borrowed("/{sys}/sh"),
+        Some(name) => std::borrow::Cow::Owned(format!("/{{sys}}/{name}")),
+        None => std::borrow::Cow::Borrowed(path),
     }
 }
 
@@ -337,12 +344,7 @@ const POSIX_SHELLS: &[&str] = &["sh", "bash", "dash"];
 /// distribution's `sh` is. (The command line, which an interpreter never goes without in
 /// an exception, still says what the shell runs.)
 fn posix_shell_paths(distinct: &BTreeSet<&str>) -> Option<Vec<String>> {
-    let all = distinct.iter().all(|v| {
-        v.rsplit_once('/').is_some_and(|(dir, name)| {
-            matches!(dir, "/bin" | "/usr/bin") && POSIX_SHELLS.contains(&name)
-        })
-    });
-    all.then(|| {
+    distinct.iter().all(|v| is_posix_shell_path(v)).then(|| {
         ["/bin", "/usr/bin"]
             .iter()
             .flat_map(|d| POSIX_SHELLS.iter().map(move |n| format!("{d}/{n}")))

@@ -870,9 +870,9 @@ fn can_pass(v: &Verification) -> bool {
 /// sets, the near-attacks: the short part). Among passing candidates the ranking is by
 /// near-attacks silenced, generality and template order alone, none of which the history
 /// changes; so those that can still pass are checked over the history in that order, and
-/// once candidates of `wanted` templates pass, the others cannot rank before them and are left as verified
-/// without the history (never `passed`). When fewer pass, every candidate is verified
-/// over the history and ranked as a whole, failures included.
+/// once candidates of `wanted` templates pass, the others cannot rank before them and are
+/// left as verified without the history (never `passed`). When fewer pass, every
+/// candidate is verified over the history and ranked as a whole, failures included.
 fn verify_ranked(
     vf: &Verifier<'_>,
     built: &[Built],
