@@ -69,6 +69,9 @@
 //! An eighteenth, tests/judgment/holdout16, was written blind the same way once holdout15 had become
 //! a development set (`holdout16_corpus_is_well_formed`, ignored `judgment_figures_holdout16`,
 //! lines `holdout16`); see tests/judgment/holdout16/README.md before reading it.
+//! A nineteenth, tests/judgment/holdout17, was written blind the same way once holdout16 had become
+//! a development set (`holdout17_corpus_is_well_formed`, ignored `judgment_figures_holdout17`,
+//! lines `holdout17`); see tests/judgment/holdout17/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1339,6 +1342,12 @@ const HOLDOUT15_BARS: BlindBars = HOLDOUT14_BARS;
 /// holdout12, holdout13, holdout14 or holdout15 family.
 const HOLDOUT16_BARS: BlindBars = HOLDOUT15_BARS;
 
+/// The seventeenth blind corpus (tests/judgment/holdout17), written once holdout16 had become a
+/// development set: holdout16's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15 or holdout16 family.
+const HOLDOUT17_BARS: BlindBars = HOLDOUT16_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1505,6 +1514,15 @@ fn holdout15_corpus_is_well_formed() {
 #[test]
 fn holdout16_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout16", &before_holdout(16), &HOLDOUT16_BARS);
+}
+
+/// The seventeenth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15 or
+/// holdout16 family. Counts only, no verdict figure.
+#[test]
+fn holdout17_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout17", &before_holdout(17), &HOLDOUT17_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -1872,4 +1890,14 @@ fn judgment_figures_holdout15() {
 #[ignore = "the sixteenth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout16() {
     measure_blind("holdout16", true);
+}
+
+/// The judgment figures of the seventeenth blind corpus (tests/judgment/holdout17), all of it
+/// together, printed as lines `holdout17`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout17 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the seventeenth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout17() {
+    measure_blind("holdout17", true);
 }
