@@ -1852,8 +1852,15 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
     if ty == "connect" {
         let ok = int(ev, "evt.rawres").is_none_or(|r| r == 0 || r == -115);
         let ip = server_ip(ev)?;
-        if !ok || is_local(&ip) {
+        if !ok {
             return None;
+        }
+        if is_local(&ip) {
+            // The host's own addresses are no connection out; the link-local instance
+            // metadata service is a step all the same (`Step::InstanceMetadata`).
+            return attack_step(ev)
+                .filter(|(st, _)| *st == Step::InstanceMetadata)
+                .map(|(st, what)| Activity::Step(st, what));
         }
         let name = text(ev, "proc.name").unwrap_or_default();
         let r = role(&name);
@@ -2092,6 +2099,12 @@ pub enum Step {
     /// A log the same session created (a rotation's fresh copy) removed by another of its
     /// programs: the records gone, copy and all (see `session::log_destroyed`).
     LogDestroyed,
+    /// A connection to the cloud instance metadata service ([`is_instance_metadata_host`]),
+    /// which hands out the instance role's credentials to whoever asks from the host. SDKs
+    /// and cloud agents ask for them as their work; a server that answers clients outside
+    /// the site and then asks has been steered there by a client (request forgery:
+    /// `server_steered` in data/signals.yaml).
+    InstanceMetadata,
 }
 
 impl Step {
@@ -2127,6 +2140,7 @@ impl Step {
             Step::StoreDestroyed => "a whole database or data store dropped or flushed",
             Step::StoreTaken => "a whole database, zone or keyring dumped or transferred",
             Step::LogDestroyed => "a log the same session had just created removed",
+            Step::InstanceMetadata => "a connection to the cloud instance metadata service",
         }
     }
 
@@ -2162,6 +2176,7 @@ impl Step {
             Step::StoreDestroyed => "データベース・データストア全体の削除・消去",
             Step::StoreTaken => "データベース全体・DNS ゾーン・鍵束の一括取得・転送",
             Step::LogDestroyed => "同じセッションが作成した直後のログの削除",
+            Step::InstanceMetadata => "クラウドのインスタンスメタデータサービスへの接続",
         }
     }
 }
@@ -2904,6 +2919,20 @@ fn chmod_sets_id(cmd: &str) -> bool {
     })
 }
 
+/// Whether a host (an address or a name) is a cloud's instance metadata service: the
+/// link-local `169.254.169.254` (AWS, Azure, GCP, OpenStack...), AWS's IPv6 `fd00:ec2::254`,
+/// or GCP's `metadata.google.internal` (any case, with or without a final dot).
+pub fn is_instance_metadata_host(host: &str) -> bool {
+    let h = host
+        .trim_matches(|c| c == '[' || c == ']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    matches!(
+        h.as_str(),
+        "169.254.169.254" | "fd00:ec2::254" | "metadata.google.internal"
+    )
+}
+
 /// The URLs of a command line, as written.
 fn urls(cmd: &str) -> impl Iterator<Item = &str> {
     cmd.split_whitespace()
@@ -2920,8 +2949,8 @@ fn asks_for_secrets(url: &str) -> bool {
     };
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
-    if host == "169.254.169.254" || host == "metadata.google.internal" || host == "fd00:ec2::254" {
+    let host = host.split(':').next().unwrap_or(host);
+    if is_instance_metadata_host(host) {
         return true;
     }
     path.split(['/', '?', '#']).any(|seg| {
@@ -3320,6 +3349,14 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         let name = text(ev, "fd.sip.name")
             .unwrap_or_default()
             .to_ascii_lowercase();
+        if server_ip(ev).is_some_and(|ip| is_instance_metadata_host(&ip.to_string()))
+            || is_instance_metadata_host(&name)
+        {
+            return Some((
+                Step::InstanceMetadata,
+                text(ev, "fd.name").unwrap_or_else(|| name.clone()),
+            ));
+        }
         let api = matches!(port, Some(6443 | 10250 | 10255 | 2379 | 2380))
             || name.starts_with("kubernetes.default");
         return api.then(|| {
@@ -3784,6 +3821,51 @@ mod tests {
             Some(Step::SecretsRequest)
         );
         assert_eq!(step("kubectl get nodes -o wide"), None);
+    }
+
+    /// A connection to the cloud instance metadata service is a step of its own, by
+    /// address (IPv4, AWS's IPv6) or by GCP's name, and an activity although the address is
+    /// link-local; another link-local or loopback address is neither.
+    #[test]
+    fn the_instance_metadata_service_is_a_step_by_address_or_name() {
+        for h in [
+            "169.254.169.254",
+            "[fd00:ec2::254]",
+            "metadata.google.internal",
+            "Metadata.Google.Internal.",
+        ] {
+            assert!(is_instance_metadata_host(h), "{h}");
+        }
+        for h in ["169.254.169.253", "127.0.0.1", "metadata", "fd00:ec2::253"] {
+            assert!(!is_instance_metadata_host(h), "{h}");
+        }
+        let conn = |sip: &str, name: &str, res: i64| {
+            ev(&serde_json::json!({"evt.type":"connect","evt.rawres":res,"proc.name":"turnserver","fd.sip":sip,"fd.sport":80,"fd.sip.name":name,"fd.name":format!("10.0.0.5:40000->{sip}:80")}).to_string())
+        };
+        for (sip, name) in [
+            ("169.254.169.254", ""),
+            ("fd00:ec2::254", ""),
+            ("169.254.169.254", "metadata.google.internal"),
+        ] {
+            let e = conn(sip, name, 0);
+            assert_eq!(
+                attack_step(&e).map(|s| s.0),
+                Some(Step::InstanceMetadata),
+                "{sip}"
+            );
+            assert!(
+                matches!(
+                    activity(&e, &|_| false),
+                    Some(Activity::Step(Step::InstanceMetadata, _))
+                ),
+                "{sip}"
+            );
+        }
+        assert_eq!(attack_step(&conn("169.254.169.254", "", -111)), None);
+        for sip in ["169.254.10.1", "127.0.0.1"] {
+            assert_eq!(attack_step(&conn(sip, "", 0)), None, "{sip}");
+            assert_eq!(activity(&conn(sip, "", 0), &|_| false), None, "{sip}");
+        }
     }
 
     #[test]

@@ -1324,6 +1324,32 @@ impl Triage<'_> {
                 ));
             }
         }
+        // A server answering a client outside the site (its process or an ancestor accepted
+        // the connection) that asks the cloud instance metadata service for the instance's
+        // credentials, as the alert's own act or in its session: a client steered it there
+        // (request forgery through a proxy, a relay or a URL fetcher). An SDK's or an agent's
+        // own request answers nobody outside (the blind holdout17: a TURN relay's allocation
+        // relayed to the metadata address was called a quiet workload's work).
+        let steered = std::iter::once(at)
+            .chain(ctx.iter().map(|c| c.act.index))
+            .find_map(|i| {
+                let rec = records.get(i)?;
+                let (st, addr) = crate::evidence::attack_step(&rec.event)?;
+                if st != crate::evidence::Step::InstanceMetadata {
+                    return None;
+                }
+                let client = sessions.served_outside(rec)?;
+                let prog = text(&rec.event, "proc.name").unwrap_or_default();
+                Some((addr, client, prog))
+            });
+        if let Some((addr, client, prog)) = steered {
+            kinds.push("steered");
+            out.push(hit(
+                "server_steered",
+                1.0,
+                vec![("addr", addr), ("client", client), ("prog", prog)],
+            ));
+        }
         if let Some(p) = scheduled_here {
             kinds.push("scheduled");
             out.push(hit(
@@ -1874,6 +1900,11 @@ mod tests {
   desc: a monitoring agent's connection
   condition: evt.type = connect and proc.name = telegraf
   output: agent connect (connection=%fd.name process=%proc.name)
+  priority: NOTICE
+- rule: Metadata contact
+  desc: the cloud instance metadata service
+  condition: evt.type = connect and fd.name contains "->169.254.169.254:"
+  output: metadata (process=%proc.name connection=%fd.name)
   priority: NOTICE
 - rule: User mgmt binaries
   desc: account tools
@@ -3570,6 +3601,62 @@ mod tests {
         lines.extend(read(971, 90_000, vec![fetch_at(89_999)]));
         for c in verdict_of(&lines, "Read ssh") {
             assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{c:#?}");
+        }
+    }
+
+    /// A server answering a client outside the site that connects to the cloud instance
+    /// metadata service was steered there (`server_steered`, a veto): never a likely false
+    /// positive, whatever else holds; the same connection by a server whose clients are
+    /// inside the site, or by a program that serves nobody (an SDK refreshing the instance
+    /// role's credentials), is not that signal (blind holdout17, session 16).
+    #[test]
+    fn a_server_answering_outside_clients_steered_to_the_metadata_service() {
+        let session = |client: Option<&str>| {
+            let mut evs = Vec::new();
+            if let Some(cip) = client {
+                evs.push(json!({"evt.type":"accept4","evt.rawres":5,"evt.rawtime":100,"fd.cip":cip,"fd.sip":"10.0.0.5","fd.sport":3478}));
+            }
+            evs.push(json!({"evt.type":"connect","evt.rawres":0,"evt.rawtime":200,"fd.sip":"169.254.169.254","fd.sport":80,"fd.name":"10.0.0.5:40110->169.254.169.254:80"}));
+            evs.into_iter()
+                .map(|mut v| {
+                    for (k, val) in [
+                        ("proc.pid", json!(800)),
+                        ("proc.sid", json!(800)),
+                        ("proc.tty", json!(0)),
+                        ("proc.name", json!("turnserver")),
+                        ("proc.exepath", json!("/usr/bin/turnserver")),
+                        ("proc.cmdline", json!("turnserver -c /etc/turnserver.conf")),
+                        ("proc.pname", json!("systemd")),
+                        ("proc.ppid", json!(1)),
+                    ] {
+                        v[k] = val;
+                    }
+                    l(v)
+                })
+                .collect::<Vec<String>>()
+        };
+        let r = verdict_of(&session(Some("203.0.113.199")), "Metadata contact");
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert!(signals(&r[0]).contains(&"server_steered"), "{:#?}", r[0]);
+        assert_eq!(r[0].verdict, Verdict::LikelyReal, "{:#?}", r[0]);
+        let why = &r[0]
+            .reasons
+            .iter()
+            .find(|x| x.signal == "server_steered")
+            .unwrap()
+            .evidence;
+        assert!(
+            why.contains("203.0.113.199") && why.contains("turnserver"),
+            "{why}"
+        );
+        for client in [Some("10.0.7.19"), None] {
+            let r = verdict_of(&session(client), "Metadata contact");
+            assert_eq!(r.len(), 1, "{client:?}: {r:#?}");
+            assert!(
+                !signals(&r[0]).contains(&"server_steered"),
+                "{client:?}: {:#?}",
+                r[0]
+            );
         }
     }
 
