@@ -57,7 +57,9 @@
 //! judge14) also holdout9, holdout11, holdout12 and holdout13, whose attack clusters called
 //! likely false positive (which `anchored_targets` refuses) are gone; and holdout14, measured
 //! blind once (three attack clusters called likely false positive, gone since). Since session
-//! 15 also holdout15 and holdout16, each measured blind once with none.
+//! 15 also holdout15 and holdout16, each measured blind once with none; since session 16
+//! holdout17, measured blind once with two (a relay steered to the cloud metadata service,
+//! gone since).
 //!
 //! `cargo test -p quell --test adversary -- --nocapture` prints the table.
 
@@ -1037,6 +1039,10 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         (
             "holdout16-dev",
             yaml_units("holdout16", "holdout16-dev", false),
+        ),
+        (
+            "holdout17-dev",
+            yaml_units("holdout17", "holdout17-dev", false),
         ),
     ]
 }
