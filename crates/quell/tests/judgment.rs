@@ -72,6 +72,9 @@
 //! A nineteenth, tests/judgment/holdout17, was written blind the same way once holdout16 had become
 //! a development set (`holdout17_corpus_is_well_formed`, ignored `judgment_figures_holdout17`,
 //! lines `holdout17`); see tests/judgment/holdout17/README.md before reading it.
+//! A twentieth, tests/judgment/holdout18, was written blind the same way once holdout17 had become
+//! a development set (`holdout18_corpus_is_well_formed`, ignored `judgment_figures_holdout18`,
+//! lines `holdout18`); see tests/judgment/holdout18/README.md before reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1348,6 +1351,12 @@ const HOLDOUT16_BARS: BlindBars = HOLDOUT15_BARS;
 /// holdout12, holdout13, holdout14, holdout15 or holdout16 family.
 const HOLDOUT17_BARS: BlindBars = HOLDOUT16_BARS;
 
+/// The eighteenth blind corpus (tests/judgment/holdout18), written once holdout17 had become a
+/// development set: holdout17's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16 or holdout17 family.
+const HOLDOUT18_BARS: BlindBars = HOLDOUT17_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1523,6 +1532,15 @@ fn holdout16_corpus_is_well_formed() {
 #[test]
 fn holdout17_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout17", &before_holdout(17), &HOLDOUT17_BARS);
+}
+
+/// The eighteenth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16 or holdout17 family. Counts only, no verdict figure.
+#[test]
+fn holdout18_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout18", &before_holdout(18), &HOLDOUT18_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -1900,4 +1918,14 @@ fn judgment_figures_holdout16() {
 #[ignore = "the seventeenth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout17() {
     measure_blind("holdout17", true);
+}
+
+/// The judgment figures of the eighteenth blind corpus (tests/judgment/holdout18), all of it
+/// together, printed as lines `holdout18`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout18 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the eighteenth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout18() {
+    measure_blind("holdout18", true);
 }
