@@ -1436,6 +1436,11 @@ impl Triage<'_> {
                 // doing its work" unless a catalogue entry says whose work it is.
                 && !matches!(target_sensitivity(ev), Some((_, Sensitivity::Persistence)))
                 && sessions.seen(records, at)
+                // A workload whose process (or an ancestor) answers clients outside the
+                // site does what its clients ask: its quiet is theirs, as for `job_recurs`.
+                && (job_launcher(ev).is_some()
+                    || work.cron.is_some()
+                    || sessions.served_outside(r).is_none())
         }) {
             out.push(hit("job_quiet", 1.0, vec![("launcher", l.clone())]));
             // Only a scheduler's or a CI runner's job: a workload's entrypoint reading
@@ -3713,8 +3718,9 @@ mod tests {
     /// container (a `runc exec` re-parented to the shim), a runtime exec in the lineage, a
     /// privileged container (a pod created to break out), an application between the
     /// entrypoint and the shell (a web application's command injection), a credential
-    /// read (counted in full for a workload, unlike a scheduled job's) or a contact
-    /// outside the site in the session.
+    /// read (counted in full for a workload, unlike a scheduled job's), a contact
+    /// outside the site in the session, or (session 16) a client outside the site that the
+    /// entrypoint answers.
     #[test]
     fn a_workloads_own_tree_is_anchored_and_its_forgeries_are_not() {
         let rule = "Clear Log Activities";
@@ -3821,6 +3827,19 @@ mod tests {
         })
         .collect();
         assert_anchored_by(&lines, rule, "entrypoint logpruner");
+        // Session 16: an entrypoint that answers a client outside the site does what its
+        // clients ask; one whose clients are inside the site is still its own work.
+        let served = |cip: &str| {
+            let mut v = json!({"evt.type":"accept4","evt.rawres":5,"evt.rawtime":9,"proc.sid":970,"proc.name":"logpruner","proc.exepath":"/app/logpruner","fd.cip":cip,"fd.sip":"10.0.0.5","fd.sport":8080});
+            for (k, val) in init.as_object().unwrap() {
+                v[k] = val.clone();
+            }
+            let mut with = vec![l(v)];
+            with.extend(lines.iter().cloned());
+            with
+        };
+        assert_not_anchored(&served("203.0.113.77"), rule, "a client outside the site");
+        assert_anchored_by(&served("10.60.2.9"), rule, "entrypoint logpruner");
         let interp: Vec<String> = lines
             .iter()
             .map(|s| {
