@@ -178,7 +178,7 @@ impl Signature {
                     }
                     c
                 } else {
-                    mask_path(&t)
+                    fragment_read(mask_path(&t), ev)
                 }
             }
             None => command
@@ -732,6 +732,26 @@ pub fn mask_path(s: &str) -> String {
     out
 }
 
+/// A file only read from a directory of configuration fragments (its parent named `*.d`:
+/// `/etc/sudoers.d/`, `/etc/pam.d/`, `/etc/cron.d/`) counts as one fragment of that
+/// configuration, `DIR/*`: a reader going through them (a backup, an integrity agent, an
+/// audit) reads each, and which one is incidental. A write keeps its name (which fragment
+/// is written is the act), and so does a hidden name (not how packages name fragments).
+fn fragment_read(masked: String, ev: &FlatEvent) -> String {
+    let Some((dir, base)) = masked.rsplit_once('/') else {
+        return masked;
+    };
+    let fragments = dir
+        .rsplit('/')
+        .next()
+        .is_some_and(|d| d.len() > 2 && d.ends_with(".d"));
+    if fragments && !base.is_empty() && !base.starts_with('.') && crate::triage::reads_only(ev) {
+        format!("{dir}/*")
+    } else {
+        masked
+    }
+}
+
 /// `/home/NAME/` → `/home/U/` wherever it appears.
 fn mask_home(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -983,6 +1003,43 @@ mod tests {
     fn sig(json: &str) -> Signature {
         let recs = parse_records(json, "t").unwrap();
         Signature::of("R", &recs[0].event)
+    }
+
+    /// A file only read from a directory of configuration fragments is one fragment of it
+    /// (session 16): a reader going through `/etc/sudoers.d/` or `/etc/pam.d/` is one
+    /// behaviour whichever fragment; a write, a hidden fragment, a file in an ordinary
+    /// directory keep their names.
+    #[test]
+    fn a_read_of_a_configuration_fragment_is_one_target_class() {
+        let open = |path: &str, read: bool| {
+            let flags = if read {
+                "O_RDONLY"
+            } else {
+                "O_WRONLY|O_CREAT|O_TRUNC"
+            };
+            sig(&format!(
+                r#"{{"evt.type":"openat","evt.rawres":3,"proc.exepath":"/usr/sbin/bareos-fd","proc.pname":"systemd","fd.name":"{path}","evt.is_open_read":{read},"evt.is_open_write":{w},"evt.arg.flags":"{flags}"}}"#,
+                w = !read
+            ))
+            .target
+        };
+        assert_eq!(open("/etc/sudoers.d/10-admins", true), "/etc/sudoers.d/*");
+        assert_eq!(
+            open("/etc/sudoers.d/10-admins", true),
+            open("/etc/sudoers.d/90-cloud-init-users", true)
+        );
+        assert_eq!(
+            open("/etc/pam.d/common-auth", true),
+            open("/etc/pam.d/common-session", true)
+        );
+        assert_ne!(
+            open("/etc/pam.d/common-auth", true),
+            open("/etc/sudoers.d/10-admins", true)
+        );
+        assert_eq!(open("/etc/cron.d/backup", false), "/etc/cron.d/backup");
+        assert_eq!(open("/etc/cron.d/.hidden", true), "/etc/cron.d/.hidden");
+        assert_eq!(open("/etc/shadow", true), "/etc/shadow");
+        assert_ne!(open("/etc/sudoers", true), open("/etc/shadow", true));
     }
 
     /// Names given as arguments are incidental; the command, its options and its

@@ -1811,7 +1811,7 @@ fn unattended_work(r: &Record, seen: &WorkSeen, reached_outside: bool) -> Work {
 }
 
 /// Whether the event opens its file for reading only.
-fn reads_only(ev: &FlatEvent) -> bool {
+pub(crate) fn reads_only(ev: &FlatEvent) -> bool {
     let flag = |k: &str| matches!(ev.get(k), Some(quell_rules::Value::Bool(true)));
     matches!(
         text(ev, "evt.type").as_deref(),
