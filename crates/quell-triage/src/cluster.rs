@@ -144,14 +144,25 @@ impl Signature {
         }
         // The parent's command line by kind: the same program run by `bash` at a terminal
         // and by `sh -c 'curl … | sh; …'` is not one behaviour.
-        // (A runtime's exec entry's own program is one whichever runtime it is: its
-        // class goes in; anything else its command line reaches stays.)
-        let runtime_parent = parent
+        // (A parent with a class, a runtime's exec entry or one program under a
+        // distribution's name, is one whichever it is: the class of each name goes in;
+        // anything else its command line reaches stays.)
+        let classed_parent = parent
             .as_deref()
             .is_some_and(|p| crate::kinds::name_class(p) != p);
         if let Some(pc) = text(ev, "proc.pcmdline") {
+            // The program's own name by its class before masking (`apache2` is not
+            // `apacheN` but the Apache web server).
+            let pc = match pc.split_once(' ') {
+                Some((program, rest)) if classed_parent => {
+                    let name = program.rsplit('/').next().unwrap_or(program);
+                    format!("{} {rest}", crate::kinds::name_class(name))
+                }
+                _ if classed_parent => crate::kinds::name_class(&pc).to_string(),
+                _ => pc,
+            };
             let reach = command_reach(&pc);
-            let reach = if runtime_parent {
+            let reach = if classed_parent {
                 reach
                     .split(' ')
                     .map(crate::kinds::name_class)
@@ -361,6 +372,9 @@ pub fn script_of(cmdline: &str) -> Option<String> {
 /// event does not say.
 pub fn user_class(ev: &FlatEvent) -> Option<String> {
     if let Some(sys) = system_account(ev) {
+        if crate::kinds::WEB_SERVER_ACCOUNTS.contains(&sys.as_str()) {
+            return Some("web-server-account".into());
+        }
         return Some(mask(&sys));
     }
     match (int(ev, "user.uid"), text(ev, "user.name")) {
@@ -1282,6 +1296,47 @@ mod tests {
         assert_ne!(sh_c("/usr/bin/dash").id(), sh_c("/usr/bin/zsh").id());
     }
 
+    /// One program under each distribution's name is one parent and one ancestor, and a
+    /// distribution's web server account is one account (session 16): Debian's `apache2`
+    /// running as `www-data` and RHEL's `httpd` as `apache`, `cron` and cronie's `crond`,
+    /// `sshd` and OpenSSH's `sshd-session`. Another server, another account, stay apart.
+    #[test]
+    fn one_program_under_each_distributions_name_is_one_kind() {
+        let shell_out = |server: &str, user: &str| {
+            sig(&format!(
+                r#"{{"evt.type":"execve","proc.name":"sh","proc.exepath":"/bin/sh","proc.cmdline":"sh -c /usr/bin/convert in.png out.png","proc.pname":"{server}","proc.pcmdline":"{server} -DFOREGROUND","proc.aname[2]":"{server}","user.name":"{user}","user.uid":48}}"#
+            ))
+        };
+        assert_eq!(
+            shell_out("httpd", "apache").id(),
+            shell_out("apache2", "www-data").id()
+        );
+        assert_eq!(
+            shell_out("httpd", "apache").id(),
+            shell_out("httpd", "wwwrun").id()
+        );
+        assert_ne!(
+            shell_out("httpd", "apache").id(),
+            shell_out("nginx", "apache").id()
+        );
+        assert_ne!(
+            shell_out("httpd", "apache").id(),
+            shell_out("httpd", "postgres").id()
+        );
+        let job = |daemon: &str| {
+            sig(&format!(
+                r#"{{"evt.type":"unlinkat","proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.cmdline":"rm -f /var/log/app/old.log","proc.pname":"sh","proc.aname[2]":"{daemon}","fs.path.name":"/var/log/app/old.log"}}"#
+            ))
+        };
+        assert_eq!(job("cron").id(), job("crond").id());
+        assert_ne!(job("cron").id(), job("atd").id());
+        assert_eq!(
+            crate::kinds::name_class("sshd-session"),
+            crate::kinds::name_class("sshd")
+        );
+        assert_eq!(crate::kinds::name_class("nginx"), "nginx");
+    }
+
     #[test]
     fn generated_test_binaries_are_one_actor() {
         let s = |exe: &str, cmd: &str| {
@@ -1442,7 +1497,7 @@ mod tests {
         );
         assert_ne!(a, www);
         assert!(
-            www.lineage.contains(&"user=www-data".to_string()),
+            www.lineage.contains(&"user=web-server-account".to_string()),
             "{www:?}"
         );
         let alice = sig(

@@ -311,15 +311,33 @@ fn is_posix_shell_path(path: &str) -> bool {
 }
 
 /// What a process name stands for in a cluster's signature: a container runtime's exec
-/// entry ([`RUNTIME_SHIMS`]) is `runtime-shim` whichever runtime the node runs; any other
-/// name is itself. (The lineage shape tune widens `proc.pname` by.)
+/// entry ([`RUNTIME_SHIMS`]) is `runtime-shim` whichever runtime the node runs; one program
+/// under each distribution's name ([`SAME_PROGRAM`]: `httpd` and `apache2`, `cron` and
+/// `crond`, `sshd` and OpenSSH's `sshd-session`) is that program; any other name is itself.
+/// (The lineage shape tune widens `proc.pname` by, for the runtimes.)
 pub fn name_class(name: &str) -> &str {
     if RUNTIME_SHIMS.contains(&name) {
-        "runtime-shim"
-    } else {
-        name
+        return "runtime-shim";
     }
+    SAME_PROGRAM
+        .iter()
+        .find(|(_, names)| names.contains(&name))
+        .map_or(name, |(class, _)| class)
 }
+
+/// One program under the names distributions give it: the Apache web server (`httpd` on
+/// RHEL, SUSE and Alpine, `apache2` on Debian), the cron daemon (`cron` on Debian, `crond`
+/// from cronie on RHEL and Alpine), and OpenSSH's server (`sshd`, whose per-connection
+/// process is `sshd-session` since 9.8).
+pub const SAME_PROGRAM: &[(&str, &[&str])] = &[
+    ("apache-httpd", &["httpd", "apache2"]),
+    ("cron", &["cron", "crond", "cronie"]),
+    ("sshd", &["sshd", "sshd-session"]),
+];
+
+/// The account a distribution runs its web server as (`www-data` on Debian, `apache` on
+/// RHEL, `http` on Arch, `wwwrun` on SUSE): one account kind in a cluster's signature.
+pub const WEB_SERVER_ACCOUNTS: &[&str] = &["www-data", "apache", "http", "wwwrun"];
 
 /// What an executable's path stands for in a cluster's signature: a program directly in a
 /// system program directory (`/bin`, `/sbin`, `/usr/bin`, `/usr/sbin`) is `/{sys}/NAME`
