@@ -2137,7 +2137,9 @@ impl Step {
             Step::InjectedCommand => {
                 "a program its shell's command does not name (an injected command)"
             }
-            Step::StoreDestroyed => "a whole database or data store dropped or flushed",
+            Step::StoreDestroyed => {
+                "a whole database or data store dropped or flushed, or its newest files destroyed"
+            }
             Step::StoreTaken => "a whole database, zone or keyring dumped or transferred",
             Step::LogDestroyed => "a log the same session had just created removed",
             Step::InstanceMetadata => "a connection to the cloud instance metadata service",
@@ -2173,7 +2175,9 @@ impl Step {
             Step::InjectedCommand => {
                 "シェルのコマンドに含まれないプログラムの起動（注入されたコマンド）"
             }
-            Step::StoreDestroyed => "データベース・データストア全体の削除・消去",
+            Step::StoreDestroyed => {
+                "データベース・データストア全体の削除・消去、または最新ファイルの破棄"
+            }
             Step::StoreTaken => "データベース全体・DNS ゾーン・鍵束の一括取得・転送",
             Step::LogDestroyed => "同じセッションが作成した直後のログの削除",
             Step::InstanceMetadata => "クラウドのインスタンスメタデータサービスへの接続",
@@ -3022,7 +3026,9 @@ fn command_words(cmdline: &str) -> Vec<String> {
 /// ([`Step::StoreDestroyed`]): `DROP DATABASE`, `DROP SCHEMA` or `DROP KEYSPACE` (SQL and
 /// CQL, with or without `IF EXISTS`), a key-value store's `FLUSHALL` or `FLUSHDB`, a
 /// document store's `dropDatabase()`. A verb of the query language, not a product list;
-/// `DROP TABLE` (routine in migrations and ETL staging) is not one.
+/// `DROP TABLE` (routine in migrations and ETL staging) is not one. Also the files a search
+/// selects as changed recently and destroys (`find … -mtime -30 -exec shred -u {} +`,
+/// [`destroys_recent`]): a retention purge takes the oldest, never the newest.
 pub fn cmdline_destroys_store(cmdline: &str) -> bool {
     destroys_store(&command_words(cmdline))
 }
@@ -3033,6 +3039,31 @@ fn destroys_store(w: &[String]) -> bool {
         .any(|x| matches!(x.as_str(), "flushall" | "flushdb" | "dropdatabase"))
         || w.windows(2)
             .any(|p| p[0] == "drop" && matches!(p[1].as_str(), "database" | "schema" | "keyspace"))
+        || destroys_recent(w)
+}
+
+/// A file search that selects what changed recently (`-mtime -N`, `-mmin -N`, `-ctime -N`,
+/// `-cmin -N`, `-newer FILE`, `-newermt DATE`) and destroys it (`-delete`, or `-exec`,
+/// `-execdir`, `-ok` of `rm`, `shred`, `unlink`, `wipe`, `srm`): data still in use destroyed.
+/// A retention job removes what is older than its period (`-mtime +N`), never the newest.
+fn destroys_recent(w: &[String]) -> bool {
+    let window = |v: &str| {
+        v.strip_prefix('-')
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    let recent = w
+        .windows(2)
+        .any(|p| matches!(p[0].as_str(), "-mtime" | "-mmin" | "-ctime" | "-cmin") && window(&p[1]))
+        || w.iter().any(|x| x.starts_with("-newer"));
+    let destroys = w.iter().any(|x| x == "-delete")
+        || w.windows(2).any(|p| {
+            matches!(p[0].as_str(), "-exec" | "-execdir" | "-ok" | "-okdir")
+                && matches!(
+                    p[1].rsplit('/').next().unwrap_or_default(),
+                    "rm" | "shred" | "unlink" | "wipe" | "srm"
+                )
+        });
+    recent && destroys
 }
 
 /// Whether a command line takes a whole data store at once, whatever its program
@@ -3512,6 +3543,9 @@ mod tests {
             "redis-cli -h 10.0.0.9 FLUSHALL",
             "valkey-cli flushdb",
             "mongosh --quiet --eval db.dropDatabase()",
+            "find /srv/claims/outbound -name *.dat -mtime -30 -exec shred -u {} +",
+            "find /data/exports -mmin -120 -delete",
+            "find /var/lib/app -newermt 2026-11-01 -exec /bin/rm -f {} ;",
         ] {
             assert!(cmdline_destroys_store(cmd), "{cmd}");
             assert!(!cmdline_takes_store(cmd), "{cmd}");
@@ -3536,6 +3570,10 @@ mod tests {
             "dropdb_helper --list",
             "gpg --export ABCD",
             "psql -c \"SELECT * FROM drop_database_audit\"",
+            "find /srv/claims/archive -name *.835 -mtime +2555 -exec shred -u {} +",
+            "find /var/log/app -mtime +14 -delete",
+            "find /data/exports -mmin -120 -print",
+            "find /tmp -mtime -1 -exec ls -l {} ;",
         ] {
             assert!(!cmdline_destroys_store(cmd), "{cmd}");
             assert!(!cmdline_takes_store(cmd), "{cmd}");
