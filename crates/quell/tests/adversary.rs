@@ -58,8 +58,8 @@
 //! likely false positive (which `anchored_targets` refuses) are gone; and holdout14, measured
 //! blind once (three attack clusters called likely false positive, gone since). Since session
 //! 15 also holdout15 and holdout16, each measured blind once with none; since session 16
-//! holdout17, measured blind once with two (a relay steered to the cloud metadata service,
-//! gone since).
+//! holdout17 and holdout18, each measured blind once, with two (a relay steered to the cloud
+//! metadata service) and one (a cron job shredding the newest files), gone since.
 //!
 //! `cargo test -p quell --test adversary -- --nocapture` prints the table.
 
@@ -1043,6 +1043,10 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         (
             "holdout17-dev",
             yaml_units("holdout17", "holdout17-dev", false),
+        ),
+        (
+            "holdout18-dev",
+            yaml_units("holdout18", "holdout18-dev", false),
         ),
     ]
 }
