@@ -3028,7 +3028,7 @@ fn command_words(cmdline: &str) -> Vec<String> {
 /// document store's `dropDatabase()`. A verb of the query language, not a product list;
 /// `DROP TABLE` (routine in migrations and ETL staging) is not one. Also the files a search
 /// selects as changed recently and destroys (`find … -mtime -30 -exec shred -u {} +`,
-/// [`destroys_recent`]): a retention purge takes the oldest, never the newest.
+/// `destroys_recent`): a retention purge takes the oldest, never the newest.
 pub fn cmdline_destroys_store(cmdline: &str) -> bool {
     destroys_store(&command_words(cmdline))
 }
