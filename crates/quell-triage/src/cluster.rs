@@ -153,13 +153,12 @@ impl Signature {
         if let Some(pc) = text(ev, "proc.pcmdline") {
             // The program's own name by its class before masking (`apache2` is not
             // `apacheN` but the Apache web server).
-            let pc = match pc.split_once(' ') {
-                Some((program, rest)) if classed_parent => {
-                    let name = program.rsplit('/').next().unwrap_or(program);
-                    format!("{} {rest}", crate::kinds::name_class(name))
-                }
-                _ if classed_parent => crate::kinds::name_class(&pc).to_string(),
-                _ => pc,
+            let pc = if classed_parent {
+                let (program, rest) = pc.split_once(' ').unwrap_or((&pc, ""));
+                let name = program.rsplit('/').next().unwrap_or(program);
+                format!("{} {rest}", crate::kinds::name_class(name))
+            } else {
+                pc
             };
             let reach = command_reach(&pc);
             let reach = if classed_parent {

@@ -1858,6 +1858,9 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
         if is_local(&ip) {
             // The host's own addresses are no connection out; the link-local instance
             // metadata service is a step all the same (`Step::InstanceMetadata`).
+            if !is_instance_metadata_ip(&ip) {
+                return None;
+            }
             return attack_step(ev)
                 .filter(|(st, _)| *st == Step::InstanceMetadata)
                 .map(|(st, what)| Activity::Step(st, what));
@@ -2929,12 +2932,19 @@ fn chmod_sets_id(cmd: &str) -> bool {
 pub fn is_instance_metadata_host(host: &str) -> bool {
     let h = host
         .trim_matches(|c| c == '[' || c == ']')
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    matches!(
-        h.as_str(),
-        "169.254.169.254" | "fd00:ec2::254" | "metadata.google.internal"
-    )
+        .trim_end_matches('.');
+    match h.parse::<IpAddr>() {
+        Ok(ip) => is_instance_metadata_ip(&ip),
+        Err(_) => h.eq_ignore_ascii_case("metadata.google.internal"),
+    }
+}
+
+/// [`is_instance_metadata_host`] of an address, without formatting it.
+pub fn is_instance_metadata_ip(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v) => v.octets() == [169, 254, 169, 254],
+        IpAddr::V6(v) => v.segments() == [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254],
+    }
 }
 
 /// The URLs of a command line, as written.
@@ -3380,7 +3390,7 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         let name = text(ev, "fd.sip.name")
             .unwrap_or_default()
             .to_ascii_lowercase();
-        if server_ip(ev).is_some_and(|ip| is_instance_metadata_host(&ip.to_string()))
+        if server_ip(ev).is_some_and(|ip| is_instance_metadata_ip(&ip))
             || is_instance_metadata_host(&name)
         {
             return Some((

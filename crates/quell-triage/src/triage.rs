@@ -1330,14 +1330,21 @@ impl Triage<'_> {
         // (request forgery through a proxy, a relay or a URL fetcher). An SDK's or an agent's
         // own request answers nobody outside (the blind holdout17: a TURN relay's allocation
         // relayed to the metadata address was called a quiet workload's work).
-        let steered = std::iter::once(at)
-            .chain(ctx.iter().map(|c| c.act.index))
-            .find_map(|i| {
-                let rec = records.get(i)?;
-                let (st, addr) = crate::evidence::attack_step(&rec.event)?;
-                if st != crate::evidence::Step::InstanceMetadata {
-                    return None;
+        // The session's acts are classified already; only the alert's own is looked at here.
+        let own = match activity(ev, &|_| false) {
+            Some(Activity::Step(crate::evidence::Step::InstanceMetadata, addr)) => Some((at, addr)),
+            _ => None,
+        };
+        let steered = own
+            .into_iter()
+            .chain(ctx.iter().filter_map(|c| match &c.act.activity {
+                Activity::Step(crate::evidence::Step::InstanceMetadata, addr) => {
+                    Some((c.act.index, addr.clone()))
                 }
+                _ => None,
+            }))
+            .find_map(|(i, addr)| {
+                let rec = records.get(i)?;
                 let client = sessions.served_outside(rec)?;
                 let prog = text(&rec.event, "proc.name").unwrap_or_default();
                 Some((addr, client, prog))
