@@ -773,9 +773,19 @@ pub fn is_shell_program(words: &[&str]) -> bool {
         )
 }
 
+/// A word made of digits, with at most `.`, `:` or `,` between them (`48211`, `10`,
+/// `1.5`, `0:30`).
+fn is_number_word(w: &str) -> bool {
+    w.starts_with(|c: char| c.is_ascii_digit())
+        && w.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ':' | ','))
+}
+
 /// Where the command line stops being the command and starts being its arguments: the
 /// interpreter's script, module (`-m`), main class or jar; for other tools, the first
-/// word that is not an option (the subcommand). Returns the number of words kept.
+/// word that is not an option (the subcommand). A number is an option's value or a
+/// count, never a subcommand (`gdb -p 48211 -batch ...`, `tail -n 100 FILE`): a glob
+/// after it would take the tool with any arguments. Returns the number of words kept.
 pub fn command_words(words: &[&str]) -> usize {
     let Some(argv0) = words.first() else { return 0 };
     let interp = is_interpreter(argv0);
@@ -794,7 +804,7 @@ pub fn command_words(words: &[&str]) -> usize {
             // `sh -c CMD`: the command's first word is the "script".
             return (i + 2).min(words.len());
         }
-        if w.starts_with('-') {
+        if w.starts_with('-') || is_number_word(w) {
             i += 1;
             continue;
         }
@@ -2166,6 +2176,30 @@ mod tests {
             4
         );
         assert_eq!(command_words(&["sh", "-c", "tar", "czf"]), 3);
+        // A number is an option's value, not a subcommand: no glob takes the tool with
+        // any arguments after a pid or a count.
+        assert_eq!(
+            command_words(&["gdb", "-p", "48211", "-batch", "-ex", "bt"]),
+            6
+        );
+        assert_eq!(command_words(&["tail", "-n", "100", "/var/log/app.log"]), 4);
+        let g = ladder(
+            "proc.cmdline",
+            &s(&["gdb -p 48211 -batch -ex thread apply all bt"]),
+        );
+        assert!(
+            !g.iter()
+                .any(|g| matches!(&g.value, ExVal::One(v) if v.starts_with("gdb -p * *"))),
+            "{:?}",
+            comps(&g)
+        );
+        let g = ladder("proc.cmdline", &s(&["tail -n 100 /var/log/app.log"]));
+        assert!(
+            !g.iter()
+                .any(|g| matches!(&g.value, ExVal::One(v) if v.ends_with(" *"))),
+            "{:?}",
+            comps(&g)
+        );
         assert!(
             is_interpreter("python3.11")
                 && is_interpreter("/usr/bin/php8.2")
