@@ -75,6 +75,10 @@
 //! A twentieth, tests/judgment/holdout18, was written blind the same way once holdout17 had become
 //! a development set (`holdout18_corpus_is_well_formed`, ignored `judgment_figures_holdout18`,
 //! lines `holdout18`); see tests/judgment/holdout18/README.md before reading it.
+//! A twenty-first, tests/judgment/holdout19, was written blind the same way once holdout18 had
+//! become a development set (`holdout19_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout19`, lines `holdout19`); see tests/judgment/holdout19/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1357,6 +1361,12 @@ const HOLDOUT17_BARS: BlindBars = HOLDOUT16_BARS;
 /// holdout12, holdout13, holdout14, holdout15, holdout16 or holdout17 family.
 const HOLDOUT18_BARS: BlindBars = HOLDOUT17_BARS;
 
+/// The nineteenth blind corpus (tests/judgment/holdout19), written once holdout18 had become a
+/// development set: holdout18's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17 or holdout18 family.
+const HOLDOUT19_BARS: BlindBars = HOLDOUT18_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1541,6 +1551,15 @@ fn holdout17_corpus_is_well_formed() {
 #[test]
 fn holdout18_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout18", &before_holdout(18), &HOLDOUT18_BARS);
+}
+
+/// The nineteenth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17 or holdout18 family. Counts only, no verdict figure.
+#[test]
+fn holdout19_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout19", &before_holdout(19), &HOLDOUT19_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -1928,4 +1947,14 @@ fn judgment_figures_holdout17() {
 #[ignore = "the eighteenth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout18() {
     measure_blind("holdout18", true);
+}
+
+/// The judgment figures of the nineteenth blind corpus (tests/judgment/holdout19), all of it
+/// together, printed as lines `holdout19`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout19 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the nineteenth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout19() {
+    measure_blind("holdout19", true);
 }
