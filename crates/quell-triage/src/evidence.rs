@@ -2725,21 +2725,43 @@ fn key_or_password_file(base: &str) -> bool {
             .any(|x| ends(x))
 }
 
-/// Options of the copy and upload tools whose value is the tool's own configuration or
-/// identity, not what it sends: ssh's identity, configuration, options, program, port,
-/// cipher, limit and jump host (`scp`, `sftp`), rsync's remote shell and password file,
-/// curl's client certificate and key.
-const COPY_OWN_OPTIONS: &[&str] = &[
-    "-i", "-F", "-o", "-S", "-P", "-c", "-l", "-J", "-e", "--rsh", "-E", "--cert", "--key",
-    "--cacert", "--capath", "-u", "--user", "-H", "--header",
+/// Options of `scp` and `sftp` that take a value which is the tool's own configuration
+/// or identity, not what it sends: ssh's identity, configuration, options, program, port,
+/// cipher, limit, jump host, buffer, batch file and server paths.
+const SSH_COPY_VALUE_OPTIONS: &[&str] = &[
+    "-i", "-F", "-o", "-S", "-P", "-c", "-l", "-J", "-D", "-B", "-b", "-R", "-s", "-X",
+];
+
+/// Options of `rsync` that take a separate value (most of its short options take none:
+/// `-l`, `-P`, `-c`, `-i` are flags there): the remote shell (`-e "ssh -i KEY"`), filters
+/// and their files, the block size, the temporary directory, the password file, the port,
+/// the log file.
+const RSYNC_VALUE_OPTIONS: &[&str] = &[
+    "-e",
+    "--rsh",
+    "-f",
+    "--filter",
+    "-B",
+    "--block-size",
+    "-T",
+    "--temp-dir",
+    "--password-file",
+    "--port",
+    "--exclude",
+    "--include",
+    "--exclude-from",
+    "--include-from",
+    "--files-from",
+    "--log-file",
 ];
 
 /// The key or credential material ([`is_credential_material`]) a copy or upload tool's
 /// command line names as what it sends to another host: a local source of `scp`, `sftp`
 /// or `rsync` when a destination is remote (`host:path`, `rsync://`), or what curl or
 /// wget upload (`-T FILE`, `--upload-file`, `-F name=@FILE`, `--data-binary @FILE`,
-/// `--post-file=FILE`). The values of the tool's own options ([`COPY_OWN_OPTIONS`]: an
-/// identity key, a client certificate) are not sent. Backups copy trees (`rsync -a /etc/
+/// `--post-file=FILE`). The values of the tool's own options (an identity key, a remote
+/// shell's command, quoted or not) are not sent, nor what curl presents as its client
+/// certificate or key. Backups copy trees (`rsync -a /etc/
 /// host:`); naming the key itself is taking it.
 pub fn sends_key_material(name: &str, args: &[&str]) -> Option<String> {
     let unq = |a: &str| a.trim_matches(|c| c == '"' || c == '\'').to_string();
@@ -2758,11 +2780,26 @@ pub fn sends_key_material(name: &str, args: &[&str]) -> Option<String> {
             // The operands: sources, then the destination last.
             let mut operands: Vec<String> = Vec::new();
             let mut skip = false;
+            let mut open_quote: Option<char> = None;
             for a in args {
-                if skip {
+                if let Some(q) = open_quote {
+                    // Inside an option's quoted value (`-e "ssh -i KEY"`): up to its end.
+                    if a.ends_with(q) {
+                        open_quote = None;
+                    }
+                } else if skip {
                     skip = false;
+                    // A quoted value split on blanks goes on to the word that closes it.
+                    open_quote = ['"', '\'']
+                        .into_iter()
+                        .find(|&q| a.starts_with(q) && (a.len() == 1 || !a.ends_with(q)));
                 } else if a.starts_with('-') {
-                    skip = COPY_OWN_OPTIONS.contains(a);
+                    let takes_value = if name == "rsync" {
+                        RSYNC_VALUE_OPTIONS
+                    } else {
+                        SSH_COPY_VALUE_OPTIONS
+                    };
+                    skip = takes_value.contains(a);
                 } else {
                     operands.push(unq(a));
                 }
