@@ -263,6 +263,26 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
                 1,
             ));
         }
+        // A parent or an ancestor that is one program under each distribution's name
+        // ([`SAME_PROGRAM`]: `httpd` and `apache2`, `cron` and `crond`): the same lineage on
+        // another distribution. The process's own name is keyed by its executable instead.
+        Kind::Name if field != "proc.name" && field != "proc.aname" => {
+            if let Some(names) = same_program_names(&distinct) {
+                out.push(gen(field, "in", ExVal::Many(names), 1));
+            }
+        }
+        // A distribution's web server account under each distribution's name
+        // ([`WEB_SERVER_ACCOUNTS`]): the same account kind on another distribution.
+        Kind::Exact
+            if field == "user.name" && distinct.iter().all(|v| WEB_SERVER_ACCOUNTS.contains(v)) =>
+        {
+            out.push(gen(
+                field,
+                "in",
+                ExVal::Many(WEB_SERVER_ACCOUNTS.iter().map(|s| s.to_string()).collect()),
+                1,
+            ));
+        }
         Kind::ServerAddr => {
             if let Some(net) = server_net(&distinct) {
                 out.push(gen("fd.snet", "=", ExVal::One(net), 2));
@@ -334,6 +354,15 @@ pub const SAME_PROGRAM: &[(&str, &[&str])] = &[
     ("cron", &["cron", "crond", "cronie"]),
     ("sshd", &["sshd", "sshd-session"]),
 ];
+
+/// Every name of the one program ([`SAME_PROGRAM`]) all the values are names of; `None`
+/// when they are not all one program's.
+fn same_program_names(distinct: &BTreeSet<&str>) -> Option<Vec<String>> {
+    SAME_PROGRAM
+        .iter()
+        .find(|(_, names)| distinct.iter().all(|v| names.contains(v)))
+        .map(|(_, names)| names.iter().map(|n| n.to_string()).collect())
+}
 
 /// The account a distribution runs its web server as (`www-data` on Debian, `apache` on
 /// RHEL, `http` on Arch, `wwwrun` on SUSE): one account kind in a cluster's signature.
@@ -2042,6 +2071,43 @@ mod tests {
             "runner-*-project-*-concurrent-*-*",
             "runner-p2s7dk1-project-91-concurrent-0-w8e7r"
         ));
+    }
+
+    /// A parent or ancestor under one distribution's name widens to the same program's
+    /// other names, and a web server account to every distribution's name for it; other
+    /// names and accounts do not widen, nor does the process's own name.
+    #[test]
+    fn one_program_and_one_account_under_each_distributions_name() {
+        let names = |g: &[Gen], f: &str| -> Option<Vec<String>> {
+            g.iter().find_map(|g| match (&g.value, g.comp.as_str()) {
+                (ExVal::Many(v), "in") if g.field == f && g.level == 1 => Some(v.clone()),
+                _ => None,
+            })
+        };
+        let g = ladder("proc.pname", &s(&["httpd"]));
+        assert_eq!(names(&g, "proc.pname"), Some(s(&["httpd", "apache2"])));
+        let g = ladder("proc.aname[2]", &s(&["crond"]));
+        assert_eq!(
+            names(&g, "proc.aname[2]"),
+            Some(s(&["cron", "crond", "cronie"]))
+        );
+        let g = ladder("user.name", &s(&["apache", "www-data"]));
+        assert_eq!(
+            names(&g, "user.name"),
+            Some(s(&["www-data", "apache", "http", "wwwrun"]))
+        );
+        for (f, v) in [
+            ("proc.pname", "bash"),
+            ("proc.name", "httpd"),
+            ("user.name", "deploy"),
+        ] {
+            assert_eq!(names(&ladder(f, &s(&[v])), f), None, "{f}={v}");
+        }
+        // Two programs' names are no one program.
+        assert_eq!(
+            names(&ladder("proc.pname", &s(&["httpd", "cron"])), "proc.pname"),
+            None
+        );
     }
 
     #[test]

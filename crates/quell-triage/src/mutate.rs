@@ -500,7 +500,9 @@ pub fn mutations(benign: &[&Record]) -> Vec<Mutation> {
             }));
         }
         if let Some(u) = text(ev, "user.name") {
-            let (other, uid) = if u == "www-data" {
+            // Another kind of account: a distribution's web server account under another
+            // distribution's name is the same account (`kinds::WEB_SERVER_ACCOUNTS`).
+            let (other, uid) = if crate::kinds::WEB_SERVER_ACCOUNTS.contains(&u.as_str()) {
                 ("nobody", 65534)
             } else {
                 ("www-data", 33)
@@ -550,6 +552,23 @@ mod tests {
         ] {
             assert!(kinds.contains(k), "{k}: {kinds:?}");
         }
+        let user = m.iter().find(|m| m.kind == "other_user").unwrap();
+        assert_eq!(
+            text(&user.record.event, "user.name").as_deref(),
+            Some("www-data")
+        );
+        // A web server account's other account is not another distribution's name for it.
+        let web = parse_records(
+            r#"{"evt.type":"execve","proc.name":"sh","proc.exepath":"/bin/sh","proc.cmdline":"sh -c /usr/sbin/sendmail -t","proc.pname":"httpd","user.name":"apache"}"#,
+            "w",
+        )
+        .unwrap();
+        let wm = mutations(&web.iter().collect::<Vec<_>>());
+        let user = wm.iter().find(|m| m.kind == "other_user").unwrap();
+        assert_eq!(
+            text(&user.record.event, "user.name").as_deref(),
+            Some("nobody")
+        );
         let shell = m.iter().find(|m| m.kind == "service_shell").unwrap();
         assert_eq!(
             text(&shell.record.event, "proc.aname[2]").as_deref(),
