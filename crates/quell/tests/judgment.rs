@@ -79,6 +79,10 @@
 //! become a development set (`holdout19_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout19`, lines `holdout19`); see tests/judgment/holdout19/README.md before
 //! reading it.
+//! A twenty-second, tests/judgment/holdout20, was written blind the same way once holdout19 had
+//! become a development set (`holdout20_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout20`, lines `holdout20`); see tests/judgment/holdout20/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1367,6 +1371,13 @@ const HOLDOUT18_BARS: BlindBars = HOLDOUT17_BARS;
 /// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17 or holdout18 family.
 const HOLDOUT19_BARS: BlindBars = HOLDOUT18_BARS;
 
+/// The twentieth blind corpus (tests/judgment/holdout20), written once holdout19 had become a
+/// development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18 or holdout19
+/// family.
+const HOLDOUT20_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1560,6 +1571,15 @@ fn holdout18_corpus_is_well_formed() {
 #[test]
 fn holdout19_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout19", &before_holdout(19), &HOLDOUT19_BARS);
+}
+
+/// The twentieth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18 or holdout19 family. Counts only, no verdict figure.
+#[test]
+fn holdout20_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout20", &before_holdout(20), &HOLDOUT20_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -1957,4 +1977,14 @@ fn judgment_figures_holdout18() {
 #[ignore = "the nineteenth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout19() {
     measure_blind("holdout19", true);
+}
+
+/// The judgment figures of the twentieth blind corpus (tests/judgment/holdout20), all of it
+/// together, printed as lines `holdout20`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout20 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the twentieth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout20() {
+    measure_blind("holdout20", true);
 }
