@@ -2732,6 +2732,13 @@ const SSH_COPY_VALUE_OPTIONS: &[&str] = &[
     "-i", "-F", "-o", "-S", "-P", "-c", "-l", "-J", "-D", "-B", "-b", "-R", "-s", "-X",
 ];
 
+/// Options of `ssh` that take a value (its identity, configuration, options, port, login,
+/// jump host, cipher, bind address, log file, MAC, control socket): the words of rsync's
+/// remote shell (`-e ssh -p 2222 -i KEY`).
+const SSH_VALUE_OPTIONS: &[&str] = &[
+    "-i", "-F", "-o", "-p", "-l", "-J", "-c", "-b", "-E", "-m", "-S",
+];
+
 /// Options of `rsync` that take a separate value (most of its short options take none:
 /// `-l`, `-P`, `-c`, `-i` are flags there): the remote shell (`-e "ssh -i KEY"`), filters
 /// and their files, the block size, the temporary directory, the password file, the port,
@@ -2781,6 +2788,7 @@ pub fn sends_key_material(name: &str, args: &[&str]) -> Option<String> {
             let mut operands: Vec<String> = Vec::new();
             let mut skip = false;
             let mut open_quote: Option<char> = None;
+            let mut in_rsh = false;
             for a in args {
                 if let Some(q) = open_quote {
                     // Inside an option's quoted value (`-e "ssh -i KEY"`): up to its end.
@@ -2794,13 +2802,19 @@ pub fn sends_key_material(name: &str, args: &[&str]) -> Option<String> {
                         .into_iter()
                         .find(|&q| a.starts_with(q) && (a.len() == 1 || !a.ends_with(q)));
                 } else if a.starts_with('-') {
-                    let takes_value = if name == "rsync" {
-                        RSYNC_VALUE_OPTIONS
+                    // rsync's own short options are mostly flags; but a command line shows
+                    // the remote shell's words unquoted (`-e ssh -i KEY`): after `-e`/`--rsh`
+                    // and up to the next operand, ssh's options take their values too.
+                    skip = if name == "rsync" {
+                        RSYNC_VALUE_OPTIONS.contains(a) || (in_rsh && SSH_VALUE_OPTIONS.contains(a))
                     } else {
-                        SSH_COPY_VALUE_OPTIONS
+                        SSH_COPY_VALUE_OPTIONS.contains(a)
                     };
-                    skip = takes_value.contains(a);
+                    if name == "rsync" && (*a == "-e" || *a == "--rsh" || a.starts_with("--rsh=")) {
+                        in_rsh = true;
+                    }
                 } else {
+                    in_rsh = false;
                     operands.push(unq(a));
                 }
             }
@@ -4049,6 +4063,9 @@ mod tests {
             // The tool's own identity and configuration, not what it sends.
             "scp -i /keys/id_ed25519 -o StrictHostKeyChecking=yes /data/hotlist-20261103.bin afc@10.60.4.21:/srv/",
             "rsync -a -e \"ssh -i /root/.ssh/id_backup\" /etc/ backup@10.70.0.20:/srv/etc/",
+            // A captured command line shows the remote shell's words unquoted.
+            "rsync -a --delete -e ssh -i /secrets/id_ed25519 /data/uploads/ backup@10.70.0.20:/srv/",
+            "rsync -a --rsh=ssh -p 2222 -i /secrets/id_ed25519 /data/ b@10.70.0.20:/srv/",
             "curl --cert /etc/pki/client.pem --key /etc/pki/private/client.key -T /data/report.csv https://10.0.0.5/u",
             // A download of a key, a copy between local paths, a public key.
             "scp u@h:/etc/ssl/private/site.key /etc/ssl/private/",
