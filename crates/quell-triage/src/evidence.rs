@@ -2399,18 +2399,37 @@ pub fn host_path(path: &str) -> bool {
         )
         || (base.ends_with(".sock")
             && (base.contains("docker") || base.contains("containerd") || base.contains("crio")))
-        || [
-            "/dev/sd",
-            "/dev/nvme",
-            "/dev/vd",
-            "/dev/xvd",
-            "/dev/hd",
-            "/dev/dm-",
-            "/dev/mapper/",
-        ]
-        .iter()
-        .any(|d| path.starts_with(d))
+        || block_device(path)
         || matches!(path, "/dev/mem" | "/dev/kmem" | "/dev/port")
+}
+
+/// Whether a path names a disk, a partition or a volume: the node that holds a whole
+/// filesystem, whatever its bus. SCSI, SATA and USB disks (`/dev/sdb1`), NVMe
+/// (`/dev/nvme0n1p2`), virtual and Xen disks (`/dev/vda`, `/dev/xvdf`), IDE (`/dev/hda`),
+/// SD cards and eMMC (`/dev/mmcblk0p3`), device-mapper and LVM volumes (`/dev/dm-3`,
+/// `/dev/mapper/vg-data`), software RAID (`/dev/md0`, `/dev/md/data`), network and Ceph
+/// block devices (`/dev/nbd0`, `/dev/rbd2`), ZFS volumes (`/dev/zd16`, `/dev/zvol/…`),
+/// cache and persistent-memory devices (`/dev/bcache0`, `/dev/pmem1`), and the stable
+/// names udev links to any of them (`/dev/disk/by-id/…`). Writing one over destroys
+/// everything on it, and reading one reads every file on it past their permissions.
+/// A loop device (backed by a file) and an optical drive are not included.
+pub fn block_device(path: &str) -> bool {
+    let Some(name) = path.strip_prefix("/dev/") else {
+        return false;
+    };
+    // A family whose nodes are numbered right after the family's name.
+    let numbered = |family: &str| {
+        name.strip_prefix(family)
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    [
+        "sd", "nvme", "vd", "xvd", "hd", "dm-", "mapper/", "disk/", "zvol/", "md/",
+    ]
+    .iter()
+    .any(|d| name.starts_with(d))
+        || ["mmcblk", "md", "nbd", "rbd", "zd", "bcache", "pmem"]
+            .iter()
+            .any(|f| numbered(f))
 }
 
 /// Whether a path is a hidden file or directory in a drop directory (`/tmp/.x`,
@@ -5267,6 +5286,32 @@ mod tests {
             Some(Step::NetworkTool)
         );
         assert_eq!(exec("ls", "ls /proc/1/root/etc"), Some(Step::HostAccess));
+        // A filesystem made over a disk, whatever its bus (holdout20: an SD card's
+        // archive partition formatted at a serial console was a quiet person's act).
+        for dev in [
+            "/dev/mmcblk0p2",
+            "/dev/sdb1",
+            "/dev/nvme0n1",
+            "/dev/md0",
+            "/dev/md/data",
+            "/dev/nbd3",
+            "/dev/zd16",
+            "/dev/disk/by-id/usb-SanDisk_Ultra-0:0",
+        ] {
+            let cmd = format!("mke2fs -t ext4 {dev}");
+            assert_eq!(exec("mke2fs", &cmd), Some(Step::HostAccess), "{dev}");
+            assert_eq!(open("O_RDWR", false, dev), Some(Step::HostAccess), "{dev}");
+        }
+        for other in [
+            "/dev/null",
+            "/dev/mdio",
+            "/dev/loop0",
+            "/dev/sr0",
+            "/dev/zero",
+            "/dev/tty1",
+        ] {
+            assert!(!block_device(other), "{other}");
+        }
         assert_eq!(
             open(
                 "O_RDONLY",
