@@ -11,7 +11,7 @@
 //! | server address | `fd.sip` | `=`/`in`; the server network (`fd.snet` CIDR, /24 or /16) when several addresses are seen |
 //! | server port, server name | `fd.sport`, `fd.sip.name` | `=`/`in`; names also `glob` over digit runs (`db-0.db`, `db-1.db`) |
 //! | pod or container name | `k8s.pod.name`, `container.name` | `=`/`in`; the controller's prefix without the generated suffix (`startswith web-`); else, widest, the name's first part for pods per user or instance (`startswith jupyter-`) |
-//! | command line | `proc.cmdline` | `=`/`in`; `glob` over timestamps, segment numbers, hashes and temp names; the command through its script or subcommand followed by `*`, or through a URL's server (`curl -o /tmp/x https://dl.example.com/*`, never any server); a shell's program as a regex (another file of its directories or of a URL's directory on the same server, the next rotation number) |
+//! | command line | `proc.cmdline` | `=`/`in`; `glob` over timestamps, segment numbers, hashes and temp names, and the host octet of an address of the site's own networks (`root@10.40.2.*:`; an outside address stays whole); the command through its script or subcommand followed by `*`, or through a URL's server (`curl -o /tmp/x https://dl.example.com/*`, never any server); a shell's program as a regex (another file of its directories or of a URL's directory on the same server, the next rotation number) |
 //! | names, ancestors, image, namespace, user | everything else | `=`/`in` only |
 //!
 //! The client's port (`fd.cport`, `fd.lport` of a connect) is never a key: it is
@@ -256,19 +256,14 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
         Kind::Name
             if field == "proc.pname" && distinct.iter().all(|v| RUNTIME_SHIMS.contains(v)) =>
         {
-            out.push(gen(
-                field,
-                "in",
-                ExVal::Many(RUNTIME_SHIMS.iter().map(|s| s.to_string()).collect()),
-                1,
-            ));
+            out.push(class_rung(field, RUNTIME_SHIMS));
         }
         // A parent or an ancestor that is one program under each distribution's name
         // ([`SAME_PROGRAM`]: `httpd` and `apache2`, `cron` and `crond`): the same lineage on
         // another distribution. The process's own name is keyed by its executable instead.
         Kind::Name if field != "proc.name" && field != "proc.aname" => {
             if let Some(names) = same_program_names(&distinct) {
-                out.push(gen(field, "in", ExVal::Many(names), 1));
+                out.push(class_rung(field, names));
             }
         }
         // A distribution's web server account under each distribution's name
@@ -276,12 +271,7 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
         Kind::Exact
             if field == "user.name" && distinct.iter().all(|v| WEB_SERVER_ACCOUNTS.contains(v)) =>
         {
-            out.push(gen(
-                field,
-                "in",
-                ExVal::Many(WEB_SERVER_ACCOUNTS.iter().map(|s| s.to_string()).collect()),
-                1,
-            ));
+            out.push(class_rung(field, WEB_SERVER_ACCOUNTS));
         }
         Kind::ServerAddr => {
             if let Some(net) = server_net(&distinct) {
@@ -357,11 +347,19 @@ pub const SAME_PROGRAM: &[(&str, &[&str])] = &[
 
 /// Every name of the one program ([`SAME_PROGRAM`]) all the values are names of; `None`
 /// when they are not all one program's.
-fn same_program_names(distinct: &BTreeSet<&str>) -> Option<Vec<String>> {
+fn same_program_names(distinct: &BTreeSet<&str>) -> Option<&'static [&'static str]> {
     SAME_PROGRAM
         .iter()
         .find(|(_, names)| distinct.iter().all(|v| names.contains(v)))
-        .map(|(_, names)| names.iter().map(|n| n.to_string()).collect())
+        .map(|(_, names)| *names)
+}
+
+/// The level-1 rung `in` over every name of one class (a container runtime's exec entry,
+/// one program's names on each distribution, a distribution's web server account): the
+/// same thing under each name it goes by.
+fn class_rung(field: &str, class: &[&str]) -> Gen {
+    let names = class.iter().map(|s| s.to_string()).collect();
+    gen(field, "in", ExVal::Many(names), 1)
 }
 
 /// The account a distribution runs its web server as (`www-data` on Debian, `apache` on
@@ -413,6 +411,12 @@ pub fn glob_of(v: &str) -> Option<String> {
 
 /// The value as a glob with its variable parts masked, and whether anything was masked.
 fn masked(v: &str) -> Option<(String, bool)> {
+    masked_in(v, false)
+}
+
+/// [`masked`]; with `hosts`, an address of the site's own networks also takes any host of
+/// its /24 ([`site_host_mask`]).
+fn masked_in(v: &str, hosts: bool) -> Option<(String, bool)> {
     if v.chars().any(char::is_control) || v.contains('"') || v.contains('\\') {
         return None;
     }
@@ -428,11 +432,20 @@ fn masked(v: &str) -> Option<(String, bool)> {
         }
     };
     let ips = ipv4_spans(v);
+    let mut host_masked = false;
     for (i, c) in v.char_indices() {
         if let Some(&(_, end)) = ips.iter().find(|(s, _)| *s == i) {
-            // An address is an endpoint, not a counter: it stays as it is.
+            // An address is an endpoint, not a counter: it stays as it is, unless it is
+            // one of the site's own hosts in a command line.
             flush(&mut token, &mut out);
-            out.push_str(&v[i..end]);
+            match site_host_mask(&v[i..end]).filter(|_| hosts) {
+                Some((net, _)) => {
+                    out.push_str(net);
+                    out.push('*');
+                    host_masked = true;
+                }
+                None => out.push_str(&v[i..end]),
+            }
             continue;
         }
         if ips.iter().any(|&(s, e)| s < i && i < e) {
@@ -452,6 +465,7 @@ fn masked(v: &str) -> Option<(String, bool)> {
         }
     }
     flush(&mut token, &mut out);
+    let changed = changed || host_masked;
     // Adjacent wildcards say no more than one.
     while out.contains("**") {
         out = out.replace("**", "*");
@@ -484,6 +498,22 @@ pub fn ipv4_spans(v: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// An address of the site's own networks (RFC 1918, shared address space 100.64/10,
+/// link-local; not loopback) split into its /24 (`10.40.2.`, with the dot) and its host
+/// octet (`11`). In a command line, the host octet is the next server of the same
+/// service (`scp … root@10.40.2.12:`, `ipmitool -H 10.90.4.52`, `nc -zv 10.61.4.21`) as
+/// `fd.snet` is for a connection's server ([`server_net`]); an outside address, where
+/// intruders' servers are too, stays whole, and the `other_destination` mutation
+/// (an outside address in its place) still checks every candidate.
+pub fn site_host_mask(addr: &str) -> Option<(&str, &str)> {
+    let ip: Ipv4Addr = addr.parse().ok()?;
+    if ip.is_loopback() || ip.is_link_local() || !crate::evidence::is_inside(&IpAddr::V4(ip)) {
+        return None;
+    }
+    let dot = addr.rfind('.')?;
+    Some((&addr[..=dot], &addr[dot + 1..]))
 }
 
 fn glob_token(t: &str) -> String {
@@ -533,7 +563,7 @@ fn globs(k: Kind, distinct: &BTreeSet<&str>) -> Option<BTreeSet<String>> {
         let (g, changed) = if shell {
             class_masked(v)?
         } else if matches!(k, Kind::Path | Kind::CmdLine) {
-            home_masked(v)?
+            home_masked_in(v, k == Kind::CmdLine)?
         } else {
             masked(v)?
         };
@@ -572,7 +602,12 @@ pub fn home_shape(v: &str) -> String {
 /// [`masked`], and the owner's name of a home directory (`/home/NAME/...`, where
 /// `/home/` begins a path) as `*`: the same file in another user's home.
 fn home_masked(v: &str) -> Option<(String, bool)> {
-    let (m, changed) = masked(v)?;
+    home_masked_in(v, false)
+}
+
+/// [`home_masked`]; with `hosts`, the site's addresses as [`masked_in`] takes them.
+fn home_masked_in(v: &str, hosts: bool) -> Option<(String, bool)> {
+    let (m, changed) = masked_in(v, hosts)?;
     let mut out = String::with_capacity(m.len());
     let mut home = false;
     let mut rest = m.as_str();
@@ -640,7 +675,17 @@ fn class_masked(v: &str) -> Option<(String, bool)> {
     for (i, c) in v.char_indices() {
         if let Some(&(_, end)) = ips.iter().find(|(s, _)| *s == i) {
             flush(&mut token, &mut out, &mut changed);
-            out.push_str(&v[i..end]);
+            // A site's host octet as one digit class per digit (see `masked_in`).
+            match site_host_mask(&v[i..end]) {
+                Some((net, host)) => {
+                    out.push_str(net);
+                    for _ in host.chars() {
+                        out.push_str("[0-9]");
+                    }
+                    changed = true;
+                }
+                None => out.push_str(&v[i..end]),
+            }
             continue;
         }
         if ips.iter().any(|&(s, e)| s < i && i < e) {
@@ -2323,6 +2368,57 @@ mod tests {
         assert!(!is_shell_program(&["python3", "-c", "x"]));
     }
 
+    /// A site's own server named in a command line takes the next host of its /24 (the
+    /// second edge of a pair, the next BMC of a rack), never another network's or an
+    /// outside one; a shell's program by one digit class per digit of the host.
+    #[test]
+    fn site_hosts_in_command_lines_take_their_subnet() {
+        let globs_of = |cmd: &str| -> Vec<String> {
+            ladder("proc.cmdline", &s(&[cmd]))
+                .into_iter()
+                .filter(|g| g.comp == "glob")
+                .filter_map(|g| match g.value {
+                    ExVal::One(v) => Some(v),
+                    ExVal::Many(_) => None,
+                })
+                .collect()
+        };
+        // Only the rungs that keep the destination (a tool with any arguments, `scp -q
+        // FILE *`, is the `other_destination` mutation's to refuse).
+        let globs_of = |cmd: &str| -> Vec<String> {
+            globs_of(cmd)
+                .into_iter()
+                .filter(|g| !g.ends_with(" *"))
+                .collect()
+        };
+        let cmd = "scp -q /acme/shop.pem root@10.40.2.11:/etc/haproxy/certs/shop.pem";
+        let g = globs_of(cmd);
+        let m = |v: &str| g.iter().any(|p| crate::kinds::tests::fnmatch(p, v));
+        assert!(m(cmd), "{g:?}");
+        assert!(m(&cmd.replace("10.40.2.11", "10.40.2.12")), "{g:?}");
+        assert!(!m(&cmd.replace("10.40.2.11", "10.40.3.11")), "{g:?}");
+        assert!(!m(&cmd.replace("10.40.2.11", "203.0.113.7")), "{g:?}");
+        // An outside server stays whole.
+        let out = "socat -T 3 STDIO UDP4:198.51.100.40:5060";
+        let g = globs_of(out);
+        let m = |v: &str| g.iter().any(|p| crate::kinds::tests::fnmatch(p, v));
+        assert!(m(out), "{g:?}");
+        assert!(!m(&out.replace("198.51.100.40", "198.51.100.41")), "{g:?}");
+        // A shell's program: the host octet by digit classes, nothing chained.
+        let sh = "sh -c nc -zv 10.61.4.20 2575";
+        let g = globs_of(sh);
+        let m = |v: &str| g.iter().any(|p| crate::kinds::tests::fnmatch(p, v));
+        assert!(m("sh -c nc -zv 10.61.4.21 2575"), "{g:?}");
+        assert!(!m("sh -c nc -zv 10.61.4.2;id 2575"), "{g:?}");
+        assert!(!m("sh -c nc -zv 10.61.5.20 2575"), "{g:?}");
+        // Loopback and the metadata address are no site host.
+        assert_eq!(site_host_mask("127.0.0.1"), None);
+        assert_eq!(site_host_mask("169.254.169.254"), None);
+        assert_eq!(site_host_mask("192.0.2.9"), None);
+        assert_eq!(site_host_mask("10.61.4.20"), Some(("10.61.4.", "20")));
+        assert_eq!(site_host_mask("100.64.3.7"), Some(("100.64.3.", "7")));
+    }
+
     /// Falco's glob (fnmatch without flags), through the rules engine.
     pub(crate) fn fnmatch(pat: &str, v: &str) -> bool {
         let rules = "- rule: G\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: NOTICE\n";
@@ -2383,7 +2479,23 @@ mod tests {
     }
 
     #[test]
-    fn addresses_in_command_lines_stay_literal() {
+    fn addresses_in_command_lines_are_endpoints_not_counters() {
+        // An outside address stays literal; a site's host keeps its /24 (see
+        // `site_hosts_in_command_lines_take_their_subnet`).
+        let g = ladder(
+            "proc.cmdline",
+            &s(&["rsync -a /data/up2/ backup@198.51.100.20:/srv/backup/"]),
+        );
+        assert!(
+            has(
+                &g,
+                "proc.cmdline",
+                "glob",
+                "rsync -a /data/up*/ backup@198.51.100.20:/srv/backup/"
+            ),
+            "{:?}",
+            comps(&g)
+        );
         let g = ladder(
             "proc.cmdline",
             &s(&["rsync -a /data/up2/ backup@10.70.0.20:/srv/backup/"]),
@@ -2393,7 +2505,7 @@ mod tests {
                 &g,
                 "proc.cmdline",
                 "glob",
-                "rsync -a /data/up*/ backup@10.70.0.20:/srv/backup/"
+                "rsync -a /data/up*/ backup@10.70.0.*:/srv/backup/"
             ),
             "{:?}",
             comps(&g)
