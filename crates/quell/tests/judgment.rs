@@ -83,6 +83,10 @@
 //! become a development set (`holdout20_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout20`, lines `holdout20`); see tests/judgment/holdout20/README.md before
 //! reading it.
+//! A twenty-third, tests/judgment/holdout21, was written blind the same way once holdout20 had
+//! become a development set (`holdout21_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout21`, lines `holdout21`); see tests/judgment/holdout21/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1378,6 +1382,13 @@ const HOLDOUT19_BARS: BlindBars = HOLDOUT18_BARS;
 /// family.
 const HOLDOUT20_BARS: BlindBars = HOLDOUT19_BARS;
 
+/// The twenty-first blind corpus (tests/judgment/holdout21), written once holdout20 had become a
+/// development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19 or
+/// holdout20 family.
+const HOLDOUT21_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1580,6 +1591,16 @@ fn holdout19_corpus_is_well_formed() {
 #[test]
 fn holdout20_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout20", &before_holdout(20), &HOLDOUT20_BARS);
+}
+
+/// The twenty-first blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18, holdout19 or holdout20 family. Counts only, no verdict
+/// figure.
+#[test]
+fn holdout21_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout21", &before_holdout(21), &HOLDOUT21_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -1987,4 +2008,14 @@ fn judgment_figures_holdout19() {
 #[ignore = "the twentieth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout20() {
     measure_blind("holdout20", true);
+}
+
+/// The judgment figures of the twenty-first blind corpus (tests/judgment/holdout21), all of it
+/// together, printed as lines `holdout21`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout21 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the twenty-first blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout21() {
+    measure_blind("holdout21", true);
 }
