@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | path | `fd.name` (files), `fs.path.*`, `evt.arg.*` paths | `=`/`in`; `glob` over digit runs, hashes and temp names in a name; the directory (`startswith dir/`, or `pmatch` over several) |
 //! | executable | `proc.exepath` | `=`/`in`; `glob` over digit runs and hashes; widest, in a generated directory, any name with the same extension (a build tool's next binary, `/dev/shm/go-build*/b*/*.test`; its command line's first word with it) |
-//! | server address | `fd.sip` | `=`/`in`; the server network (`fd.snet` CIDR, /24 or /16) when several addresses are seen |
+//! | server address | `fd.sip` | `=`/`in`; the server network (`fd.snet` CIDR, /24 or /16) when several addresses are seen, the /24 of one address of the site's own networks (never of an outside one) |
 //! | server port, server name | `fd.sport`, `fd.sip.name` | `=`/`in`; names also `glob` over digit runs (`db-0.db`, `db-1.db`) |
 //! | pod or container name | `k8s.pod.name`, `container.name` | `=`/`in`; the controller's prefix without the generated suffix (`startswith web-`); else, widest, the name's first part for pods per user or instance (`startswith jupyter-`) |
 //! | command line | `proc.cmdline` | `=`/`in`; `glob` over timestamps, segment numbers, hashes and temp names, and the host octet of an address of the site's own networks (`root@10.40.2.*:`; an outside address stays whole); the command through its script or subcommand followed by `*`, or through a URL's server (`curl -o /tmp/x https://dl.example.com/*`, never any server); a shell's program as a regex (another file of its directories or of a URL's directory on the same server, the next rotation number) |
@@ -1504,10 +1504,13 @@ fn pod_prefix(v: &str) -> Option<String> {
     (keep >= 1).then(|| format!("{}-", parts[..keep].join("-")))
 }
 
-/// The server network several server addresses share: /24, else /16 (IPv4 only).
+/// The server network several server addresses share: /24, else /16 (IPv4 only). One
+/// address of the site's own networks ([`site_host_mask`]) gives its /24: the next server
+/// of the same service; one outside address gives none.
 fn server_net(distinct: &BTreeSet<&str>) -> Option<String> {
-    if distinct.len() < 2 {
-        return None;
+    if distinct.len() == 1 {
+        let (net, _) = distinct.iter().next().and_then(|a| site_host_mask(a))?;
+        return Some(format!("{net}0/24"));
     }
     let ips: Vec<Ipv4Addr> = distinct
         .iter()
@@ -1645,10 +1648,28 @@ mod tests {
 
     #[test]
     fn network_endpoints_key_on_the_server() {
+        // One site server: itself, then its /24 (the same service's next server). One
+        // outside server: itself only.
         let g = ladder("fd.sip", &s(&["10.0.3.7"]));
         assert_eq!(
             comps(&g),
-            vec![("fd.sip".into(), "=".into(), ExVal::One("10.0.3.7".into()))]
+            vec![
+                ("fd.sip".into(), "=".into(), ExVal::One("10.0.3.7".into())),
+                (
+                    "fd.snet".into(),
+                    "=".into(),
+                    ExVal::One("10.0.3.0/24".into())
+                )
+            ]
+        );
+        let g = ladder("fd.sip", &s(&["198.51.100.40"]));
+        assert_eq!(
+            comps(&g),
+            vec![(
+                "fd.sip".into(),
+                "=".into(),
+                ExVal::One("198.51.100.40".into())
+            )]
         );
         let g = ladder("fd.sip", &s(&["10.0.3.7", "10.0.3.9"]));
         assert!(has(&g, "fd.snet", "=", "10.0.3.0/24"), "{:?}", comps(&g));
