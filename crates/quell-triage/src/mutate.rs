@@ -255,20 +255,29 @@ fn other_url_host(cmd: &str) -> Option<String> {
     changed.then_some(out)
 }
 
-/// A tool's command line (not an interpreter's, not a shell's program) with the first
-/// argument after its subcommand, when it is a path, replaced by a hidden temporary one.
+/// A tool's command line (not an interpreter's, not a shell's program) with its first
+/// path after its command words (the tool, its subcommand and their options:
+/// [`command_words`]) replaced by a hidden temporary one: `tar czf /var/backups/x.tgz
+/// /etc` → `tar czf /dev/shm/.quell-near-attack /etc`, and where options come first,
+/// `tcpdump -i any -c 200 -w /tmp/link.pcap port 53` → `… -w /dev/shm/.quell-near-attack
+/// port 53`: what a glob over everything after the command words (`tcpdump -i any *`)
+/// would also take.
 pub fn other_argument(cmd: &str) -> Option<String> {
     let words: Vec<&str> = cmd.split(' ').collect();
     if words.first().is_none_or(|w| is_interpreter(w)) {
         return None;
     }
     let n = command_words(&words);
-    let w = words.get(n)?;
-    if !w.starts_with('/') || w.starts_with("/dev/shm/") {
-        return None;
-    }
+    // A path: `/` and a name (not an awk or sed program, `/^[!*]/`, `/x/d`).
+    let path = |w: &str| {
+        w.strip_prefix('/').is_some_and(|rest| {
+            rest.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/._-+@:,~".contains(c))
+        }) && !w.starts_with("/dev/shm/")
+    };
+    let at = (n..words.len()).find(|&i| words.get(i).is_some_and(|w| path(w)))?;
     let mut out: Vec<&str> = words.clone();
-    out[n] = "/dev/shm/.quell-near-attack";
+    out[at] = "/dev/shm/.quell-near-attack";
     Some(out.join(" "))
 }
 
@@ -637,7 +646,17 @@ mod tests {
             other_argument("tar czf /var/backups/etc-20261105.tgz /etc").as_deref(),
             Some("tar czf /dev/shm/.quell-near-attack /etc")
         );
-        assert_eq!(other_argument("useradd -m -s /bin/bash carol"), None);
+        assert_eq!(
+            other_argument("tcpdump -i any -c 200 -w /tmp/link-2026-11-02.pcap udp port 14550")
+                .as_deref(),
+            Some("tcpdump -i any -c 200 -w /dev/shm/.quell-near-attack udp port 14550")
+        );
+        assert_eq!(other_argument("ngrep -q -d eth0 '' udp port 47808"), None);
+        // An awk program is no path; the file it reads is.
+        assert_eq!(
+            other_argument("awk -F: -v now=20793 $2 !~ /^[!*]/ {print $1} /etc/shadow").as_deref(),
+            Some("awk -F: -v now=20793 $2 !~ /^[!*]/ {print $1} /dev/shm/.quell-near-attack")
+        );
         assert_eq!(other_argument("python3 /opt/job.py /var/x"), None);
         assert_eq!(other_argument("kubectl rollout restart deploy/web"), None);
     }
