@@ -504,7 +504,7 @@ pub fn ipv4_spans(v: &str) -> Vec<(usize, usize)> {
 /// link-local; not loopback) split into its /24 (`10.40.2.`, with the dot) and its host
 /// octet (`11`). In a command line, the host octet is the next server of the same
 /// service (`scp … root@10.40.2.12:`, `ipmitool -H 10.90.4.52`, `nc -zv 10.61.4.21`) as
-/// `fd.snet` is for a connection's server ([`server_net`]); an outside address, where
+/// `fd.snet` is for a connection's server (`server_net`); an outside address, where
 /// intruders' servers are too, stays whole, and the `other_destination` mutation
 /// (an outside address in its place) still checks every candidate.
 pub fn site_host_mask(addr: &str) -> Option<(&str, &str)> {
