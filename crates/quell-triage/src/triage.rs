@@ -1415,20 +1415,29 @@ impl Triage<'_> {
         // connection out of the site, a stream redirected to a socket, a dropped program, a
         // shell fed from the network or a persistence or schedule write is not quiet,
         // whatever its session held before (tests/adversary.rs: an attacker's move added to a
-        // workload's session alerts on its own act).
-        let own_act_toward_attack = crate::evidence::activity(ev, &|_| false).is_some_and(|a| {
-            matches!(
-                a,
-                Activity::Download(..)
-                    | Activity::Outbound(..)
-                    | Activity::NetworkStdio(..)
-                    | Activity::ExecDropped(..)
-                    | Activity::ShellFromStdin(..)
-                    | Activity::PersistenceWrite(..)
-                    | Activity::WroteSchedule(..)
-                    | Activity::Contact(_, _, true)
-            )
-        });
+        // workload's session alerts on its own act). So is a job whose alerting act empties
+        // a security record (an authentication or audit log, login records, the journal, a
+        // shell history: `: > /var/log/auth.log` from a cron line): rotation renames those
+        // and the catalogue names the rotators; nothing's quiet work empties them by hand
+        // (holdout20: a cron line of a slot-accounting account emptying the authentication
+        // log was anchored as the job's quiet work, kept from likely false positive only
+        // by the target's weight).
+        let clears_security_record = crate::evidence::empties_record_log(ev)
+            .is_some_and(|p| crate::evidence::sensitivity(&p) == Sensitivity::High);
+        let own_act_toward_attack = clears_security_record
+            || crate::evidence::activity(ev, &|_| false).is_some_and(|a| {
+                matches!(
+                    a,
+                    Activity::Download(..)
+                        | Activity::Outbound(..)
+                        | Activity::NetworkStdio(..)
+                        | Activity::ExecDropped(..)
+                        | Activity::ShellFromStdin(..)
+                        | Activity::PersistenceWrite(..)
+                        | Activity::WroteSchedule(..)
+                        | Activity::Contact(_, _, true)
+                )
+            });
         let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
@@ -3249,6 +3258,17 @@ mod tests {
         );
         let tty = json!({"proc.tty":34816,"proc.pname":"sh","proc.aname[2]":"cron"});
         assert_not_anchored(&lineage_job(908, 1000, &tty, vec![]), rule, "a terminal");
+        // The same quiet job emptying a security record instead of its own log.
+        let auth = lineage_job(909, 1000, &cron, vec![])
+            .into_iter()
+            .map(|line| line.replace("/var/log/app/old.log", "/var/log/auth.log"))
+            .collect::<Vec<_>>();
+        assert_not_anchored(&auth, rule, "the authentication log emptied");
+        let rotated = lineage_job(910, 1000, &cron, vec![])
+            .into_iter()
+            .map(|line| line.replace("/var/log/app/old.log", "/var/log/app/old.log.1"))
+            .collect::<Vec<_>>();
+        assert_anchored_by(&rotated, rule, "cron");
     }
 
     /// Session 15: a schedule change refutes only the jobs it can have started. Another
