@@ -438,10 +438,9 @@ fn masked_in(v: &str, hosts: bool) -> Option<(String, bool)> {
             // An address is an endpoint, not a counter: it stays as it is, unless it is
             // one of the site's own hosts in a command line.
             flush(&mut token, &mut out);
-            match site_host_mask(&v[i..end]).filter(|_| hosts) {
-                Some((net, _)) => {
-                    out.push_str(net);
-                    out.push('*');
+            match site_host_glob(&v[i..end], false).filter(|_| hosts) {
+                Some(g) => {
+                    out.push_str(&g);
                     host_masked = true;
                 }
                 None => out.push_str(&v[i..end]),
@@ -500,8 +499,8 @@ pub fn ipv4_spans(v: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// An address of the site's own networks (RFC 1918, shared address space 100.64/10,
-/// link-local; not loopback) split into its /24 (`10.40.2.`, with the dot) and its host
+/// An address of the site's own networks (RFC 1918, shared address space 100.64/10; not
+/// loopback, nor link-local, where the cloud metadata service answers) split into its /24 (`10.40.2.`, with the dot) and its host
 /// octet (`11`). In a command line, the host octet is the next server of the same
 /// service (`scp … root@10.40.2.12:`, `ipmitool -H 10.90.4.52`, `nc -zv 10.61.4.21`) as
 /// `fd.snet` is for a connection's server (`server_net`); an outside address, where
@@ -514,6 +513,19 @@ pub fn site_host_mask(addr: &str) -> Option<(&str, &str)> {
     }
     let dot = addr.rfind('.')?;
     Some((&addr[..=dot], &addr[dot + 1..]))
+}
+
+/// A site's address as a glob over its /24 ([`site_host_mask`]): `10.40.2.*`, or with
+/// `classes` one `[0-9]` per digit of the host (`10.61.4.[0-9][0-9]`, for a shell's
+/// program, where a `*` could take a chained command).
+fn site_host_glob(addr: &str, classes: bool) -> Option<String> {
+    let (net, host) = site_host_mask(addr)?;
+    let tail = if classes {
+        "[0-9]".repeat(host.len())
+    } else {
+        "*".to_string()
+    };
+    Some(format!("{net}{tail}"))
 }
 
 fn glob_token(t: &str) -> String {
@@ -676,12 +688,9 @@ fn class_masked(v: &str) -> Option<(String, bool)> {
         if let Some(&(_, end)) = ips.iter().find(|(s, _)| *s == i) {
             flush(&mut token, &mut out, &mut changed);
             // A site's host octet as one digit class per digit (see `masked_in`).
-            match site_host_mask(&v[i..end]) {
-                Some((net, host)) => {
-                    out.push_str(net);
-                    for _ in host.chars() {
-                        out.push_str("[0-9]");
-                    }
+            match site_host_glob(&v[i..end], true) {
+                Some(g) => {
+                    out.push_str(&g);
                     changed = true;
                 }
                 None => out.push_str(&v[i..end]),
