@@ -268,7 +268,8 @@ pub fn other_argument(cmd: &str) -> Option<String> {
         return None;
     }
     let n = command_words(&words);
-    // A path: `/` and a name (not an awk or sed program, `/^[!*]/`, `/x/d`).
+    // A path: `/` and a name's characters only (not an awk program's pattern, `/^[!*]/`;
+    // a sed program without pattern characters, `/x/d`, still reads as one).
     let path = |w: &str| {
         w.strip_prefix('/').is_some_and(|rest| {
             rest.chars()
