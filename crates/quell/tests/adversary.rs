@@ -1050,10 +1050,15 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         ),
         // holdout19 is not loaded: one of its attacks (a workload's own entrypoint asking
         // the API server for secrets) is its benign base's events in another order, called
-        // likely false positive (see its README). holdout20 is, since session 18.
+        // likely false positive (see its README). holdout20 is, since session 18, and
+        // holdout21 since session 19.
         (
             "holdout20-dev",
             yaml_units("holdout20", "holdout20-dev", false),
+        ),
+        (
+            "holdout21-dev",
+            yaml_units("holdout21", "holdout21-dev", false),
         ),
     ]
 }
