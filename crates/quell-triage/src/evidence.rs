@@ -1869,8 +1869,15 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
         let r = role(&name);
         let unusual_port = server_port(ev).is_none_or(|p| !COMMON_PORTS.contains(&p));
         let dropped = in_drop_dir(&text(ev, "proc.exepath").unwrap_or_default());
+        // An interpreter running a program file of its own (a service's `python3
+        // /app/collector.py`, `java -jar /opt/app.jar`) that connects to a server of the site
+        // on a service's port is an application at its work (its database, its broker), not
+        // a reverse shell: those run code given inline or on standard input, or a staged
+        // script, or reach outside the site or an unusual port.
+        let application =
+            r == Role::Interpreter && is_inside(&ip) && !unusual_port && runs_program_file(ev);
         if r == Role::Shell
-            || r == Role::Interpreter
+            || (r == Role::Interpreter && !application)
             || NET_TOOLS.contains(&name.as_str())
             || dropped
             || unusual_port
@@ -1976,8 +1983,18 @@ pub fn reads_by_design(program: &str, path: &str) -> bool {
     false
 }
 
-/// Credential files.
+/// Credential files: at the root of this filesystem, or of another one mounted or reached
+/// below it (`/mnt/disk/etc/shadow`, `/host/etc/sudoers`, `/proc/1/root/etc/shadow`), where
+/// a container that mounted the host's disk reads the host's.
 pub fn is_credential(path: &str) -> bool {
+    credential_at_root(path)
+        || path
+            .match_indices("/etc/")
+            .any(|(i, _)| i > 0 && credential_at_root(&path[i..]))
+}
+
+/// [`is_credential`] of a path taken from this filesystem's root.
+fn credential_at_root(path: &str) -> bool {
     matches!(
         path,
         "/etc/shadow" | "/etc/gshadow" | "/etc/sudoers" | "/etc/master.passwd"
@@ -2647,6 +2664,17 @@ pub fn exec_grants_admin_group(ev: &FlatEvent) -> Option<String> {
     let cmd = text(ev, "proc.cmdline")?;
     let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
     grants_admin_group(&name, &args)
+}
+
+/// Whether an interpreter's execution runs a program file (a script, a module, a jar) that
+/// is neither staged (in a drop directory or a hidden path) nor absent: not code given on
+/// the command line (`python -c`), not a program read from standard input (`python3 -`).
+fn runs_program_file(ev: &FlatEvent) -> bool {
+    if inline_code(ev) {
+        return false;
+    }
+    let cmd = text(ev, "proc.cmdline").unwrap_or_default();
+    crate::cluster::script_of(&cmd).is_some_and(|p| p != "-" && !p.is_empty() && !staged_path(&p))
 }
 
 /// Whether an interpreter runs code given on its command line rather than a script file
@@ -4062,6 +4090,75 @@ mod tests {
         // A web server running rm directly (no shell between) is not a spawned shell.
         let a = actor(&ev(r#"{"proc.name":"rm","proc.pname":"httpd"}"#));
         assert!(a.service_shell.is_none());
+    }
+
+    /// An interpreter running its own program file that connects to a server of the site on
+    /// a service's port is an application at work; code given inline or on standard input,
+    /// a staged script, an unusual port or a server outside the site is a connection out.
+    /// The host's credential files reached below another root (a mounted disk, a host
+    /// path, a process's root) are credential files; the same names elsewhere are not.
+    #[test]
+    fn credentials_of_a_filesystem_mounted_below_are_credentials() {
+        for p in [
+            "/etc/shadow",
+            "/mnt/logger/etc/shadow",
+            "/host/etc/sudoers",
+            "/proc/1/root/etc/gshadow",
+            "/mnt/h/etc/sudoers.d/90-x",
+            "/mnt/h/etc/ssh/ssh_host_ed25519_key",
+        ] {
+            assert!(is_credential(p), "{p}");
+        }
+        for p in [
+            "/mnt/h/etc/passwd",
+            "/srv/etc/shadow.md",
+            "/mnt/h/etc/ssh/ssh_host_ed25519_key.pub",
+            "/usr/share/doc/etc/hosts",
+        ] {
+            assert!(!is_credential(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn an_applications_connection_to_a_site_server_is_no_connection_out() {
+        let connect = |cmd: &str, dest: &str| {
+            let name = if cmd.starts_with("java") {
+                "java"
+            } else {
+                "python3"
+            };
+            activity(
+                &ev(&serde_json::json!({"evt.type":"connect","evt.rawres":0,"proc.name":name,"proc.cmdline":cmd,"fd.name":format!("10.40.3.8:51422->{dest}")}).to_string()),
+                &|_| false,
+            )
+        };
+        for (cmd, dest) in [
+            (
+                "python3 /app/collector.py --plc 10.40.3.21",
+                "10.40.9.5:5432",
+            ),
+            ("python3 -m worker.main", "10.40.9.6:5672"),
+            ("java -Xmx2g -jar /opt/app/ledger.jar", "10.40.9.7:3306"),
+        ] {
+            assert_eq!(connect(cmd, dest), None, "{cmd} -> {dest}");
+        }
+        for (cmd, dest) in [
+            // Inline code, a program on standard input, a staged script.
+            (
+                "python3 -c import socket;s=socket.socket()",
+                "10.40.9.5:5432",
+            ),
+            ("python3 -", "10.40.9.5:5432"),
+            ("python3 /tmp/.x/r.py", "10.40.9.5:5432"),
+            // An unusual port, a server outside the site.
+            ("python3 /app/collector.py", "10.40.9.5:4444"),
+            ("python3 /app/collector.py", "203.0.113.9:5432"),
+        ] {
+            assert!(
+                matches!(connect(cmd, dest), Some(Activity::Outbound(..))),
+                "{cmd} -> {dest}"
+            );
+        }
     }
 
     #[test]
