@@ -87,6 +87,10 @@
 //! become a development set (`holdout21_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout21`, lines `holdout21`); see tests/judgment/holdout21/README.md before
 //! reading it.
+//! A twenty-fourth, tests/judgment/holdout22, was written blind the same way once holdout21 had
+//! become a development set (`holdout22_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout22`, lines `holdout22`); see tests/judgment/holdout22/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1389,6 +1393,13 @@ const HOLDOUT20_BARS: BlindBars = HOLDOUT19_BARS;
 /// holdout20 family.
 const HOLDOUT21_BARS: BlindBars = HOLDOUT19_BARS;
 
+/// The twenty-second blind corpus (tests/judgment/holdout22), written once holdout21 had become a
+/// development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20 or holdout21 family.
+const HOLDOUT22_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1601,6 +1612,16 @@ fn holdout20_corpus_is_well_formed() {
 #[test]
 fn holdout21_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout21", &before_holdout(21), &HOLDOUT21_BARS);
+}
+
+/// The twenty-second blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18, holdout19, holdout20 or holdout21 family. Counts only, no
+/// verdict figure.
+#[test]
+fn holdout22_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout22", &before_holdout(22), &HOLDOUT22_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2018,4 +2039,14 @@ fn judgment_figures_holdout20() {
 #[ignore = "the twenty-first blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout21() {
     measure_blind("holdout21", true);
+}
+
+/// The judgment figures of the twenty-second blind corpus (tests/judgment/holdout22), all of it
+/// together, printed as lines `holdout22`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout22 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the twenty-second blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout22() {
+    measure_blind("holdout22", true);
 }
