@@ -2654,6 +2654,16 @@ pub fn grants_admin_group(name: &str, args: &[&str]) -> Option<String> {
     }
 }
 
+/// The administrators' group a command line (`gpasswd -a u wheel`) puts an account into
+/// ([`grants_admin_group`]), by the program's file name.
+pub fn cmdline_grants_admin_group(cmd: &str) -> Option<String> {
+    let mut words = cmd.split_whitespace();
+    let argv0 = words.next()?;
+    let name = argv0.rsplit('/').next().unwrap_or(argv0);
+    let args: Vec<&str> = words.collect();
+    grants_admin_group(name, &args)
+}
+
 /// The administrators' group an execution's command line puts an account into
 /// ([`grants_admin_group`]), for a successful execution of an account tool.
 pub fn exec_grants_admin_group(ev: &FlatEvent) -> Option<String> {

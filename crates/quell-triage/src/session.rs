@@ -63,6 +63,30 @@ fn entry_pids(r: &Record) -> Vec<i64> {
         .collect()
 }
 
+/// The pids of record `r`'s ancestors (`proc.ppid`, `proc.apid[N]`) up to the first that
+/// hosts many sessions (a service, runtime, scheduler, login daemon or init), as
+/// [`Sessions::linked`] climbs them.
+fn ancestors_below_hosts(r: &Record) -> Vec<i64> {
+    let mut out = Vec::new();
+    for level in 1..=MAX_ANCESTORS {
+        let pid = int(&r.event, &crate::evidence::ancestor_key("proc.apid", level))
+            .or_else(|| (level == 1).then(|| int(&r.event, "proc.ppid")).flatten());
+        let name = text(
+            &r.event,
+            &crate::evidence::ancestor_key("proc.aname", level),
+        )
+        .or_else(|| (level == 1).then(|| text(&r.event, "proc.pname")).flatten());
+        let (Some(pid), Some(name)) = (pid.filter(|p| *p > 1), name) else {
+            break;
+        };
+        if hosts_many_sessions(&name) {
+            break;
+        }
+        out.push(pid);
+    }
+    out
+}
+
 /// What counting a plain event in its session needs (see [`Sessions::count_plain`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PlainEvent<'a> {
@@ -138,6 +162,8 @@ pub struct Session {
     suspicious: Vec<SessionAlert>,
     /// quell saw the session start: its leader's (pid = sid) execution.
     leader_seen: bool,
+    /// The session is listed under its ancestors' pids in [`Sessions::below`].
+    listed_below: bool,
 }
 
 /// A schedule entry written: its time, record index, path and whose jobs it can start.
@@ -169,6 +195,10 @@ pub struct Sessions {
     /// the host itself), in time order, made once by [`Sessions::finish`]: see
     /// [`Sessions::container_trace`].
     container_steps: HashMap<String, Vec<ContainerStep>>,
+    /// The sessions that were started below each process (by
+    /// host/container/pid of its ancestors, up to the first that hosts many sessions): see
+    /// [`Sessions::below_trace`].
+    below: HashMap<String, Vec<u32>>,
 }
 
 /// A step toward an attack one session of a container took ([`Sessions::container_trace`]).
@@ -441,6 +471,59 @@ impl Sessions {
         }
     }
 
+    /// Lists session `slot` (of record `r`, the first of its records `push` saw) under the
+    /// pids of `r`'s ancestors up to the first that hosts many sessions (as [`Self::linked`]
+    /// climbs), once per session.
+    fn list_below(&mut self, r: &Record, slot: u32) {
+        match self.sessions.get_mut(slot as usize) {
+            Some(s) if !s.listed_below => s.listed_below = true,
+            _ => return,
+        }
+        for pid in ancestors_below_hosts(r) {
+            let list = self.below.entry(pid_key(r, pid)).or_default();
+            if !list.contains(&slot) {
+                list.push(slot);
+            }
+        }
+    }
+
+    /// A step toward an attack taken in a session started below the process of record `at`
+    /// (a login page's or a terminal server's process whose session then clears a
+    /// security log, puts an account into an administrators' group or takes a decisive
+    /// step of those [`Sessions::attack_trace`] weighs): what a process let in is part of
+    /// what it did, as the entry of an intruder's session. Sessions of its own lineage are
+    /// not "below"; the shell escape that starts a session below (a web terminal's shell)
+    /// is its entry, not a step in it.
+    pub fn below_trace(&self, records: &[Record], at: usize) -> Option<(Step, String)> {
+        let r = records.get(at)?;
+        let pid = int(&r.event, "proc.pid").filter(|p| *p > 1)?;
+        let slots = self.below.get(&pid_key(r, pid))?;
+        let linked = self.linked(records, at);
+        for &slot in slots.iter().filter(|s| !linked.contains(s)) {
+            let sess = self.sessions.get(slot as usize)?;
+            for a in sess.acts.iter().take(MAX_SCANNED) {
+                match &a.activity {
+                    // The shell the process started is how the session below began (a web
+                    // terminal's `bash -l` under its server), not a step inside it.
+                    Activity::Step(Step::ShellEscape, _) => {}
+                    Activity::Step(st, what) if decisive(*st, what) => {
+                        return Some((*st, what.clone()))
+                    }
+                    Activity::Step(Step::LogCleared, p) => {
+                        return Some((Step::LogCleared, p.clone()))
+                    }
+                    Activity::Step(Step::AccountChange, cmd)
+                        if crate::evidence::cmdline_grants_admin_group(cmd).is_some() =>
+                    {
+                        return Some((Step::AccountChange, cmd.clone()))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
     /// The sessions whose activity counts for record `at`: its own, then those of its
     /// ancestors up to the first one that hosts many sessions (a service, runtime,
     /// scheduler, login daemon or init). A command started through `sudo` or `setsid` gets
@@ -575,6 +658,7 @@ impl Sessions {
         }
         let Some(slot) = slot else { return };
         self.note_pid(r, slot);
+        self.list_below(r, slot);
         let Some(sess) = self.sessions.get_mut(slot as usize) else {
             return;
         };

@@ -1137,7 +1137,14 @@ impl Triage<'_> {
         // the blind holdout7 had a planted cron capture, a WP-CLI `eval-file /tmp/…`, a
         // mailer writing a `.php` into the web root and a monitoring plugin's `bash -i`
         // connecting out all called likely false positive without it.
-        if let Some((step, what)) = sessions.attack_trace(records, at) {
+        // Also a step taken in a session the alert's process started below it (a login
+        // page's password check, then its terminal's session granting `wheel`).
+        let trace = sessions.attack_trace(records, at).or_else(|| {
+            sessions
+                .below_trace(records, at)
+                .map(|(st, what)| (st, format!("{what} (in a session it started)")))
+        });
+        if let Some((step, what)) = trace {
             let step = match lang {
                 Lang::En => step.as_str(),
                 Lang::Ja => step.as_str_ja(),
@@ -1430,8 +1437,18 @@ impl Triage<'_> {
         // its inputs were edited to make it do (the blind holdout21: a directory sync's
         // mapping edited to create an account in `wheel`, anchored as its recurring work).
         let grants_admin = crate::evidence::exec_grants_admin_group(ev).is_some();
+        // And one whose session empties a security record beside its own work (a daily
+        // script edited to also empty the authentication log: the blind holdout22): the
+        // job's other alerts are no quieter than that act.
+        let session_clears_record = ctx.iter().any(|c| {
+            matches!(
+                &c.act.activity,
+                Activity::Step(crate::evidence::Step::LogCleared, _)
+            )
+        });
         let own_act_toward_attack = clears_security_record
             || grants_admin
+            || session_clears_record
             || crate::evidence::activity(ev, &|_| false).is_some_and(|a| {
                 matches!(
                     a,
@@ -3305,6 +3322,14 @@ mod tests {
             }
             vec![l(ev), l(read)]
         };
+        // The quiet job's session also empties a security record: its own log's removal
+        // is no quieter than that.
+        let trunc = json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":1005,"proc.name":"sh","proc.exepath":"/bin/sh","fd.name":"/var/log/auth.log","fd.num":3,"evt.arg.flags":"O_WRONLY|O_TRUNC","evt.is_open_write":true});
+        assert_not_anchored(
+            &lineage_job(914, 1000, &cron, vec![trunc]),
+            rule,
+            "the session empties the authentication log",
+        );
         let rule = "User mgmt binaries";
         assert_anchored_by(
             &job_adds(911, "useradd -m -G teachers -s /bin/bash t.okafor"),
@@ -3321,6 +3346,35 @@ mod tests {
             rule,
             "an account put into sudo's group",
         );
+    }
+
+    /// Session 19: what a process let in counts against its own alert. A login page's
+    /// process (here reading a key file) whose terminal session below it puts an account
+    /// into `wheel` or empties a security log gets the attack step; the same session
+    /// removing an account from an ordinary group, or a shell escape that only starts the
+    /// session, does not.
+    #[test]
+    fn a_step_in_a_session_started_below_counts_against_the_process() {
+        let rule = "Read ssh";
+        let run = |cmd: &str, extra: Option<serde_json::Value>| {
+            let mut evs = vec![
+                json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":100,"proc.pid":700,"proc.sid":700,"proc.name":"miniserv.pl","proc.exepath":"/usr/bin/perl","proc.cmdline":"miniserv.pl /etc/webmin/miniserv.conf","proc.pname":"systemd","proc.ppid":1,"fd.name":"/home/admin/.ssh/known_hosts","fd.num":3,"evt.is_open_read":true}),
+                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":110,"proc.pid":705,"proc.sid":700,"proc.name":"shellserver.pl","proc.exepath":"/usr/bin/perl","proc.cmdline":"shellserver.pl 555 root","proc.pname":"miniserv.pl","proc.ppid":700}),
+                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":120,"proc.pid":710,"proc.sid":710,"proc.name":"bash","proc.exepath":"/usr/bin/bash","proc.cmdline":"bash -l","proc.tty":34817,"proc.pname":"shellserver.pl","proc.ppid":705,"proc.apid[2]":700,"proc.aname[2]":"miniserv.pl"}),
+                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":130,"proc.pid":711,"proc.sid":710,"proc.name":cmd.split(' ').next().unwrap(),"proc.exepath":"/usr/sbin/gpasswd","proc.cmdline":cmd,"proc.tty":34817,"proc.pname":"bash","proc.ppid":710,"proc.apid[2]":705,"proc.aname[2]":"shellserver.pl","proc.apid[3]":700,"proc.aname[3]":"miniserv.pl"}),
+            ];
+            evs.extend(extra);
+            let lines: Vec<String> = evs.into_iter().map(l).collect();
+            verdict_of(&lines, rule)
+        };
+        let has_step = |r: &[ClusterReport]| {
+            assert_eq!(r.len(), 1, "{r:#?}");
+            signals(&r[0]).contains(&"session_attack_step")
+        };
+        assert!(has_step(&run("gpasswd -a billingsvc wheel", None)));
+        assert!(!has_step(&run("gpasswd -d jhalloran billing", None)));
+        let wipe = json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":140,"proc.pid":712,"proc.sid":710,"proc.name":"cp","proc.exepath":"/usr/bin/cp","proc.cmdline":"cp /dev/null /var/log/secure","proc.pname":"bash","proc.ppid":710,"fd.name":"/var/log/secure","fd.num":3,"evt.arg.flags":"O_WRONLY|O_TRUNC","evt.is_open_write":true});
+        assert!(has_step(&run("gpasswd -d jhalloran billing", Some(wipe))));
     }
 
     /// Session 15: a schedule change refutes only the jobs it can have started. Another
