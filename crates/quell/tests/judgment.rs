@@ -91,6 +91,10 @@
 //! become a development set (`holdout22_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout22`, lines `holdout22`); see tests/judgment/holdout22/README.md before
 //! reading it.
+//! A twenty-fifth, tests/judgment/holdout23, was written blind the same way once holdout22 had
+//! become a development set (`holdout23_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout23`, lines `holdout23`); see tests/judgment/holdout23/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1400,6 +1404,13 @@ const HOLDOUT21_BARS: BlindBars = HOLDOUT19_BARS;
 /// holdout20 or holdout21 family.
 const HOLDOUT22_BARS: BlindBars = HOLDOUT19_BARS;
 
+/// The twenty-third blind corpus (tests/judgment/holdout23), written once holdout22 had become a
+/// development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20, holdout21 or holdout22 family.
+const HOLDOUT23_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1622,6 +1633,16 @@ fn holdout21_corpus_is_well_formed() {
 #[test]
 fn holdout22_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout22", &before_holdout(22), &HOLDOUT22_BARS);
+}
+
+/// The twenty-third blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18, holdout19, holdout20, holdout21 or holdout22 family. Counts
+/// only, no verdict figure.
+#[test]
+fn holdout23_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout23", &before_holdout(23), &HOLDOUT23_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2049,4 +2070,14 @@ fn judgment_figures_holdout21() {
 #[ignore = "the twenty-second blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout22() {
     measure_blind("holdout22", true);
+}
+
+/// The judgment figures of the twenty-third blind corpus (tests/judgment/holdout23), all of it
+/// together, printed as lines `holdout23`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout23 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the twenty-third blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout23() {
+    measure_blind("holdout23", true);
 }
