@@ -1051,7 +1051,9 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         // holdout19 is not loaded: one of its attacks (a workload's own entrypoint asking
         // the API server for secrets) is its benign base's events in another order, called
         // likely false positive (see its README). holdout20 is, since session 18, and
-        // holdout21 since session 19.
+        // holdout21 since session 19. holdout22 is not: one of its attacks (a CronJob
+        // whose arguments were edited, nothing else in its session) is still called likely
+        // false positive (see its README).
         (
             "holdout20-dev",
             yaml_units("holdout20", "holdout20-dev", false),
