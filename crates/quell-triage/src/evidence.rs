@@ -2583,7 +2583,7 @@ const ADMIN_GROUPS: &[&str] = &[
     "wheel", "sudo", "admin", "root", "docker", "lxd", "disk", "shadow",
 ];
 
-/// The administrators' group ([`ADMIN_GROUPS`]) an account tool's command line puts an
+/// The administrators' group (`ADMIN_GROUPS`) an account tool's command line puts an
 /// account into, if any: `useradd`/`usermod` with `-G`/`--groups` (also `-aG`, `-Gwheel`,
 /// `--groups=`) or a primary group `-g`/`--gid`; `gpasswd -a USER GROUP` or `-M USERS
 /// GROUP`; Debian's `adduser USER GROUP`; `groupmems -g GROUP -a USER`. Listing, removing

@@ -64,8 +64,8 @@ fn entry_pids(r: &Record) -> Vec<i64> {
 }
 
 /// The pids of record `r`'s ancestors (`proc.ppid`, `proc.apid[N]`) up to the first that
-/// hosts many sessions (a service, runtime, scheduler, login daemon or init), as
-/// [`Sessions::linked`] climbs them.
+/// hosts many sessions (a service, runtime, scheduler, login daemon or init): the climb of
+/// [`Sessions::linked`] and of [`Sessions::below`]'s listing.
 fn ancestors_below_hosts(r: &Record) -> Vec<i64> {
     let mut out = Vec::new();
     for level in 1..=MAX_ANCESTORS {
@@ -472,8 +472,8 @@ impl Sessions {
     }
 
     /// Lists session `slot` (of record `r`, the first of its records `push` saw) under the
-    /// pids of `r`'s ancestors up to the first that hosts many sessions (as [`Self::linked`]
-    /// climbs), once per session.
+    /// pids of `r`'s ancestors up to the first that hosts many sessions
+    /// ([`ancestors_below_hosts`]), once per session.
     fn list_below(&mut self, r: &Record, slot: u32) {
         match self.sessions.get_mut(slot as usize) {
             Some(s) if !s.listed_below => s.listed_below = true,
@@ -535,32 +535,7 @@ impl Sessions {
         };
         let mut out = vec![own];
         let Some(r) = records.get(at) else { return out };
-        for level in 1..=MAX_ANCESTORS {
-            let pid =
-                int(&r.event, &crate::evidence::ancestor_key("proc.apid", level)).or_else(|| {
-                    if level == 1 {
-                        int(&r.event, "proc.ppid")
-                    } else {
-                        None
-                    }
-                });
-            let name = text(
-                &r.event,
-                &crate::evidence::ancestor_key("proc.aname", level),
-            )
-            .or_else(|| {
-                if level == 1 {
-                    text(&r.event, "proc.pname")
-                } else {
-                    None
-                }
-            });
-            let (Some(pid), Some(name)) = (pid.filter(|p| *p > 1), name) else {
-                break;
-            };
-            if hosts_many_sessions(&name) {
-                break;
-            }
+        for pid in ancestors_below_hosts(r) {
             if let Some(&slot) = self.by_pid.get(&pid_key(r, pid)) {
                 if !out.contains(&slot) {
                     out.push(slot);
