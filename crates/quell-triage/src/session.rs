@@ -479,11 +479,10 @@ impl Sessions {
             Some(s) if !s.listed_below => s.listed_below = true,
             _ => return,
         }
+        // Once per session (`listed_below`), and each ancestor's pid once: no slot is
+        // listed twice under one process.
         for pid in ancestors_below_hosts(r) {
-            let list = self.below.entry(pid_key(r, pid)).or_default();
-            if !list.contains(&slot) {
-                list.push(slot);
-            }
+            self.below.entry(pid_key(r, pid)).or_default().push(slot);
         }
     }
 
@@ -500,7 +499,9 @@ impl Sessions {
         let slots = self.below.get(&pid_key(r, pid))?;
         let linked = self.linked(records, at);
         for &slot in slots.iter().filter(|s| !linked.contains(s)) {
-            let sess = self.sessions.get(slot as usize)?;
+            let Some(sess) = self.sessions.get(slot as usize) else {
+                continue;
+            };
             for a in sess.acts.iter().take(MAX_SCANNED) {
                 match &a.activity {
                     // The shell the process started is how the session below began (a web

@@ -1140,9 +1140,13 @@ impl Triage<'_> {
         // Also a step taken in a session the alert's process started below it (a login
         // page's password check, then its terminal's session granting `wheel`).
         let trace = sessions.attack_trace(records, at).or_else(|| {
-            sessions
-                .below_trace(records, at)
-                .map(|(st, what)| (st, format!("{what} (in a session it started)")))
+            sessions.below_trace(records, at).map(|(st, what)| {
+                let note = match lang {
+                    Lang::En => "in a session it started",
+                    Lang::Ja => "このプロセスが開始したセッション内",
+                };
+                (st, format!("{what} ({note})"))
+            })
         });
         if let Some((step, what)) = trace {
             let step = match lang {
@@ -3371,7 +3375,10 @@ mod tests {
             assert_eq!(r.len(), 1, "{r:#?}");
             signals(&r[0]).contains(&"session_attack_step")
         };
-        assert!(has_step(&run("gpasswd -a billingsvc wheel", None)));
+        let granted = run("gpasswd -a billingsvc wheel", None);
+        assert!(has_step(&granted));
+        let text = serde_json::to_string(&granted[0].to_json()).unwrap();
+        assert!(text.contains("in a session it started"), "{text}");
         assert!(!has_step(&run("gpasswd -d jhalloran billing", None)));
         let wipe = json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":140,"proc.pid":712,"proc.sid":710,"proc.name":"cp","proc.exepath":"/usr/bin/cp","proc.cmdline":"cp /dev/null /var/log/secure","proc.pname":"bash","proc.ppid":710,"fd.name":"/var/log/secure","fd.num":3,"evt.arg.flags":"O_WRONLY|O_TRUNC","evt.is_open_write":true});
         assert!(has_step(&run("gpasswd -d jhalloran billing", Some(wipe))));
