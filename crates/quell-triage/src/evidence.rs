@@ -2670,10 +2670,7 @@ pub fn exec_grants_admin_group(ev: &FlatEvent) -> Option<String> {
     if !is_exec(ev) || !succeeded(ev) {
         return None;
     }
-    let name = text(ev, "proc.name")?;
-    let cmd = text(ev, "proc.cmdline")?;
-    let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
-    grants_admin_group(&name, &args)
+    cmdline_grants_admin_group(&text(ev, "proc.cmdline")?)
 }
 
 /// Whether an interpreter's execution runs a program file (a script, a module, a jar) that
