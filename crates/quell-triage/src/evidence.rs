@@ -173,6 +173,22 @@ pub const COMMON_PORTS: &[u16] = &[
     5432, 5671, 5672, 6379, 6443, 8080, 8086, 8125, 8200, 8443, 8500, 9000, 9090, 9091, 9092, 9093,
     9100, 9200, 9300, 11211, 27017,
 ];
+/// Ports of remote-administration services (telnet, Microsoft RPC, NetBIOS, SMB, RDP, VNC,
+/// WinRM, MikroTik's Winbox): a program connecting to one on another host is taking that
+/// host over, not using a service of it. SSH (22) is not here: backups, Git and file
+/// transfer use it as a transport. Nor is a container runtime's or a kubelet's API: CI
+/// jobs reach a Docker daemon and metrics scrapers the kubelet by design.
+pub const REMOTE_ADMIN_PORTS: &[u16] = &[23, 135, 139, 445, 3389, 5900, 5985, 5986, 8291];
+
+/// The remote-administration port ([`REMOTE_ADMIN_PORTS`]) a connection's server listens
+/// on, if it is one.
+pub fn remote_admin_port(ev: &FlatEvent) -> Option<u16> {
+    if text(ev, "evt.type").as_deref() != Some("connect") {
+        return None;
+    }
+    server_port(ev).filter(|p| REMOTE_ADMIN_PORTS.contains(p))
+}
+
 /// Download tools.
 pub const DOWNLOADERS: &[&str] = &[
     "curl",
@@ -1386,7 +1402,7 @@ fn remote_hosts(cmd: &str) -> Vec<String> {
     out
 }
 
-fn is_exec(ev: &FlatEvent) -> bool {
+pub(crate) fn is_exec(ev: &FlatEvent) -> bool {
     let ok = int(ev, "evt.rawres").is_none_or(|r| r == 0)
         && !matches!(ev.get("evt.failed"), Some(quell_rules::Value::Bool(true)));
     matches!(text(ev, "evt.type").as_deref(), Some("execve" | "execveat")) && ok
@@ -3244,6 +3260,86 @@ fn chmod_sets_id(cmd: &str) -> bool {
     })
 }
 
+/// The files a setuid or setgid act gives the bit to: the path of a `chmod` syscall whose
+/// mode sets one, or the operands of a `chmod` command line that does (the words after its
+/// mode). Empty for any other act.
+pub fn setid_paths(ev: &FlatEvent) -> Vec<String> {
+    match attack_step(ev) {
+        Some((Step::SetId, what)) if !is_exec(ev) => {
+            vec![what].into_iter().filter(|p| !p.is_empty()).collect()
+        }
+        Some((Step::SetId, cmd)) => cmd
+            .split_whitespace()
+            .skip(1)
+            .filter(|w| !w.starts_with('-'))
+            .skip(1)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a file is, by its name, a shell or an interpreter (`/bin/bash`,
+/// `/tmp/python3.11`, `/usr/local/bin/busybox`): a setuid copy of one is a root shell.
+pub fn names_shell(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    let stem = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    SHELLS.contains(&stem) || INTERPRETERS.contains(&stem)
+}
+
+/// The file a copy command line makes of a shell or interpreter, if it makes one: `cp`,
+/// `install` or `rsync` whose sources include a shell or interpreter by name
+/// ([`names_shell`]), or `dd if=SHELL of=FILE`. The destination as written, and, for a
+/// destination that ends with `/`, the copy's path inside it.
+pub fn copies_shell(cmd: &str) -> Vec<String> {
+    let mut words = cmd.split_whitespace();
+    let prog = words.next().unwrap_or_default();
+    let prog = prog.rsplit('/').next().unwrap_or(prog);
+    let args: Vec<&str> = words.collect();
+    if prog == "dd" {
+        let get = |k: &str| args.iter().find_map(|a| a.strip_prefix(k));
+        return match (get("if="), get("of=")) {
+            (Some(src), Some(dst)) if names_shell(src) => vec![dst.to_string()],
+            _ => Vec::new(),
+        };
+    }
+    if !matches!(prog, "cp" | "install" | "rsync") {
+        return Vec::new();
+    }
+    // Options that take the next word as their value.
+    let valued: &[&str] = match prog {
+        "install" => &["-m", "-o", "-g", "-S", "-t", "--mode", "--owner", "--group"],
+        "cp" => &["-t", "--target-directory"],
+        _ => &["-e", "--rsh", "--exclude", "--include", "-f", "--filter"],
+    };
+    let mut operands = Vec::new();
+    let mut skip = false;
+    for a in &args {
+        if skip {
+            skip = false;
+            continue;
+        }
+        if a.starts_with('-') {
+            skip = valued.contains(a);
+            continue;
+        }
+        operands.push(*a);
+    }
+    let Some((dst, srcs)) = operands.split_last() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for src in srcs.iter().filter(|s| names_shell(s)) {
+        if let Some(dir) = dst.strip_suffix('/') {
+            let base = src.rsplit('/').next().unwrap_or(src);
+            out.push(format!("{dir}/{base}"));
+        } else {
+            out.push(dst.to_string());
+        }
+    }
+    out
+}
+
 /// Whether a host (an address or a name) is a cloud's instance metadata service: the
 /// link-local `169.254.169.254` (AWS, Azure, GCP, OpenStack...), AWS's IPv6 `fd00:ec2::254`,
 /// or GCP's `metadata.google.internal` (any case, with or without a final dot).
@@ -4124,6 +4220,68 @@ mod tests {
         ] {
             assert!(!is_credential(p), "{p}");
         }
+    }
+
+    /// Session 20 (the blind holdout23): a setuid bit on a shell or an interpreter, by
+    /// name or as a copy a command line made; a remote-administration port by number.
+    #[test]
+    fn shells_copied_and_given_setuid_and_remote_administration_ports_are_named() {
+        for p in [
+            "/bin/bash",
+            "/tmp/python3.11",
+            "/usr/local/bin/busybox",
+            "perl5.36",
+        ] {
+            assert!(names_shell(p), "{p}");
+        }
+        for p in [
+            "/opt/x/bin/.helper",
+            "/usr/bin/bashbug",
+            "/usr/lib/openssh/ssh-keysign",
+        ] {
+            assert!(!names_shell(p), "{p}");
+        }
+        for (cmd, made) in [
+            ("cp /bin/bash /opt/w/bin/.h", vec!["/opt/w/bin/.h"]),
+            ("cp -p /usr/bin/dash /var/tmp/", vec!["/var/tmp/dash"]),
+            (
+                "/usr/bin/install -m 4755 -o root /bin/sh /srv/x",
+                vec!["/srv/x"],
+            ),
+            (
+                "dd if=/usr/bin/python3 of=/dev/shm/p bs=1M",
+                vec!["/dev/shm/p"],
+            ),
+            ("rsync -a /bin/zsh /mnt/r/zsh", vec!["/mnt/r/zsh"]),
+            ("cp /opt/w/share/helper /opt/w/bin/helper", vec![]),
+            ("cp -m /bin/bash", vec![]),
+            ("tar -cf /tmp/b.tar /bin/bash", vec![]),
+            ("dd if=/dev/zero of=/tmp/f", vec![]),
+        ] {
+            assert_eq!(copies_shell(cmd), made, "{cmd}");
+        }
+        let setid = |json: serde_json::Value| setid_paths(&ev(&json.to_string()));
+        assert_eq!(
+            setid(
+                serde_json::json!({"evt.type":"fchmodat","evt.rawres":0,"fs.path.name":"/opt/w/.h","evt.arg.mode":"S_IRUSR|S_ISUID"})
+            ),
+            vec!["/opt/w/.h"]
+        );
+        assert_eq!(
+            setid(
+                serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":"chmod","proc.cmdline":"chmod -v u+s /bin/bash /usr/bin/find"})
+            ),
+            vec!["/bin/bash", "/usr/bin/find"]
+        );
+        assert!(setid(serde_json::json!({"evt.type":"fchmodat","evt.rawres":0,"fs.path.name":"/opt/w/.h","evt.arg.mode":"S_IRUSR|S_IXUSR"})).is_empty());
+        let port = |dest: &str| {
+            remote_admin_port(&ev(&serde_json::json!({"evt.type":"connect","evt.rawres":0,"fd.name":format!("10.1.1.2:40000->{dest}")}).to_string()))
+        };
+        assert_eq!(port("10.180.0.1:8291"), Some(8291));
+        assert_eq!(port("10.0.0.5:3389"), Some(3389));
+        assert_eq!(port("10.0.0.5:22"), None);
+        assert_eq!(port("10.0.0.5:2375"), None);
+        assert_eq!(port("10.0.0.5:554"), None);
     }
 
     #[test]

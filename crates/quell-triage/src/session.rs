@@ -164,6 +164,26 @@ pub struct Session {
     leader_seen: bool,
     /// The session is listed under its ancestors' pids in [`Sessions::below`].
     listed_below: bool,
+    /// Files the session made as copies of a shell or an interpreter
+    /// ([`crate::evidence::copies_shell`]).
+    shell_copies: std::collections::HashSet<String>,
+}
+
+impl Session {
+    /// What an execution of the session tells whether or not it is an activity: its
+    /// leader's start (`seen_whole`), and a copy of a shell or an interpreter it made
+    /// ([`Sessions::copied_shell`]).
+    fn note_exec(&mut self, r: &Record) {
+        if is_leader_exec(r) {
+            self.leader_seen = true;
+        }
+        if crate::evidence::is_exec(&r.event) {
+            if let Some(cmd) = text(&r.event, "proc.cmdline") {
+                self.shell_copies
+                    .extend(crate::evidence::copies_shell(&cmd));
+            }
+        }
+    }
 }
 
 /// A schedule entry written: its time, record index, path and whose jobs it can start.
@@ -364,11 +384,9 @@ impl Sessions {
             };
             if let Some(s) = self.sessions.get_mut(id as usize) {
                 s.events += 1;
-                // The leader's own start is seen whether or not it is an activity: as
-                // `push` notes it (`seen_whole`), so that streaming and batch agree.
-                if is_leader_exec(r) {
-                    s.leader_seen = true;
-                }
+                // What an execution tells of the session whether or not it is an
+                // activity, as `push` notes it, so that streaming and batch agree.
+                s.note_exec(r);
             }
             self.note_pid(r, id);
         }
@@ -641,9 +659,7 @@ impl Sessions {
         if r.rule.is_none() {
             sess.events += 1;
         }
-        if is_leader_exec(r) {
-            sess.leader_seen = true;
-        }
+        sess.note_exec(r);
         if let Some(path) = log_destroyed(sess, r) {
             sess.acts.push(Act {
                 time: r.event.timestamp_ns(),
@@ -800,6 +816,13 @@ impl Sessions {
     /// Who wrote `path` in the session of record `at`, if quell saw it.
     pub fn writer(&self, at: usize, path: &str) -> Option<&str> {
         self.session_of(at)?.writers.get(path).map(String::as_str)
+    }
+
+    /// Whether the session of record `at` made `path` as a copy of a shell or an
+    /// interpreter (`cp /bin/bash /opt/x/.helper`).
+    pub fn copied_shell(&self, at: usize, path: &str) -> bool {
+        self.session_of(at)
+            .is_some_and(|s| s.shell_copies.contains(path))
     }
 
     /// A scheduler entry (cron, at, a systemd unit) that a process no catalogue entry

@@ -882,10 +882,19 @@ impl Triage<'_> {
                 None
             }
         });
+        // Except a connection to another host's remote-administration service (telnet, SMB,
+        // RDP, WinRM, a router's management port): no workload's or job's work takes
+        // another host over (the blind holdout23: a camera classifier's container, started
+        // as every morning, also connecting to the site router's management port).
+        let remote_admin = |c: &&Context| {
+            records
+                .get(c.act.index)
+                .is_some_and(|r| crate::evidence::remote_admin_port(&r.event).is_some())
+        };
         let outbound = ctx
             .iter()
             .filter(counts)
-            .filter(|c| !inside_work || c.act.outside)
+            .filter(|c| !inside_work || c.act.outside || remote_admin(c))
             .find(|c| matches!(c.act.activity, Activity::Outbound(..)));
         let net_stdio = ctx
             .iter()
@@ -941,6 +950,14 @@ impl Triage<'_> {
                     && !crate::evidence::reads_by_design(&proc_name, &t)
             });
         let hidden_exe = text(ev, "proc.exepath").is_some_and(|p| p.contains("/."));
+        // A setuid or setgid bit given to a shell or an interpreter, by name or as a copy
+        // its session made (`cp /bin/bash /opt/x/.helper; chmod 4755 /opt/x/.helper`): a
+        // root shell left for whoever comes back. A package's own setuid helpers are
+        // programs of their own; no agent's work explains this one (the blind holdout23: a
+        // tampered package's maintainer script, anchored as the package manager's work).
+        let setid_shell = crate::evidence::setid_paths(ev)
+            .iter()
+            .any(|p| crate::evidence::names_shell(p) || sessions.copied_shell(at, p));
         let sends_outside = matches!(
             text(ev, "evt.type").as_deref(),
             Some("connect" | "sendto" | "sendmsg")
@@ -985,18 +1002,23 @@ impl Triage<'_> {
         // Nor does an entry explain work whose session asks the orchestrator for its secrets
         // or searches for keys (`collects_secrets`): the catalogue knows the agent, not an
         // intruder's `kubectl get secrets` beside it (tests/adversary.rs `secrets_request`).
-        let cat =
-            if downloaded || net_stdio.is_some() || hidden_exe || sends_outside || destroys_store {
-                None
-            } else {
-                match found {
-                    Some(f) => f.clone(),
-                    None => self.catalogue.find(ev),
-                }
-                .filter(|m| m.level == 0 || !writes_persistence)
-                .filter(|m| !reads_credentials || m.entry.allows_signal("session_credentials"))
-                .filter(|_| !collects_secrets())
-            };
+        let cat = if downloaded
+            || net_stdio.is_some()
+            || hidden_exe
+            || sends_outside
+            || destroys_store
+            || setid_shell
+        {
+            None
+        } else {
+            match found {
+                Some(f) => f.clone(),
+                None => self.catalogue.find(ev),
+            }
+            .filter(|m| m.level == 0 || !writes_persistence)
+            .filter(|m| !reads_credentials || m.entry.allows_signal("session_credentials"))
+            .filter(|_| !collects_secrets())
+        };
         let allows = |s: &str| cat.as_ref().is_some_and(|m| m.entry.allows_signal(s));
         if let Some(m) = &cat {
             let (who, who_ja) = if m.level == 0 {
@@ -1452,6 +1474,7 @@ impl Triage<'_> {
         });
         let own_act_toward_attack = clears_security_record
             || grants_admin
+            || setid_shell
             || session_clears_record
             || crate::evidence::activity(ev, &|_| false).is_some_and(|a| {
                 matches!(
@@ -3350,6 +3373,61 @@ mod tests {
             rule,
             "an account put into sudo's group",
         );
+    }
+
+    /// Session 20 (the blind holdout23): a workload's connections inside the site are its
+    /// work, except to another host's remote-administration service. A container's
+    /// entrypoint installing its pinned package, then its application reaching its camera,
+    /// stays the package manager's known work; the same application also reaching the site
+    /// router's management port is a connection that counts.
+    #[test]
+    fn a_workloads_connection_to_a_remote_administration_port_counts() {
+        let rule = "Package manager";
+        let run = |dest: &str| {
+            let ctr = |v: serde_json::Value| {
+                let mut v = v;
+                for (k, x) in [
+                    ("container.id", json!("2c7b90e4a611")),
+                    ("container.image.repository", json!("registry.example/cam")),
+                    ("proc.sid", json!(9001)),
+                    ("proc.tty", json!(0)),
+                    ("user.name", json!("bee")),
+                    ("proc.aname[2]", json!("containerd-shim")),
+                    ("proc.apid[2]", json!(9001)),
+                ] {
+                    v[k] = x;
+                }
+                l(v)
+            };
+            let lines = vec![
+                ctr(
+                    json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":100,"proc.pid":9003,"proc.vpid":3,"proc.name":"pip","proc.exepath":"/usr/local/bin/python3.11","proc.cmdline":"pip /usr/local/bin/pip install --user tflite-runtime==2.14.0","proc.pname":"sh","proc.ppid":9002,"proc.pcmdline":"sh /entrypoint.sh"}),
+                ),
+                ctr(
+                    json!({"evt.type":"connect","evt.rawres":0,"evt.rawtime":110,"proc.pid":9003,"proc.vpid":3,"proc.name":"pip","proc.exepath":"/usr/local/bin/python3.11","proc.cmdline":"pip /usr/local/bin/pip install --user tflite-runtime==2.14.0","proc.pname":"sh","proc.ppid":9002,"fd.name":"10.25.8.85:47983->10.180.0.2:3141"}),
+                ),
+                ctr(
+                    json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":120,"proc.pid":9004,"proc.vpid":4,"proc.name":"python3","proc.exepath":"/usr/local/bin/python3.11","proc.cmdline":"python3 -m camwatch --camera rtsp://10.180.1.30:554/a","proc.pname":"sh","proc.ppid":9002}),
+                ),
+                ctr(
+                    json!({"evt.type":"connect","evt.rawres":0,"evt.rawtime":130,"proc.pid":9004,"proc.vpid":4,"proc.name":"python3","proc.exepath":"/usr/local/bin/python3.11","proc.cmdline":"python3 -m camwatch --camera rtsp://10.180.1.30:554/a","proc.pname":"sh","proc.ppid":9002,"fd.name":format!("10.25.8.85:34089->{dest}")}),
+                ),
+            ];
+            let r = verdict_of(&lines, rule);
+            assert_eq!(r.len(), 1, "{r:#?}");
+            r[0].clone()
+        };
+        let camera = run("10.180.1.30:554");
+        assert!(signals(&camera).contains(&"known_benign"), "{camera:#?}");
+        assert!(
+            !signals(&camera).contains(&"session_outbound"),
+            "{camera:#?}"
+        );
+        for dest in ["10.180.0.1:8291", "10.180.0.9:3389", "10.180.0.9:445"] {
+            let r = run(dest);
+            assert!(signals(&r).contains(&"session_outbound"), "{dest}: {r:#?}");
+            assert_ne!(r.verdict, Verdict::LikelyFalsePositive, "{dest}: {r:#?}");
+        }
     }
 
     /// Session 19: what a process let in counts against its own alert. A login page's

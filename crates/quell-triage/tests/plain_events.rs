@@ -308,3 +308,63 @@ fn streaming_and_batch_triage_agree() {
     // Not vacuous: the signal that depends on the leader being seen occurs.
     assert!(quiet > 0, "no person_quiet in any report");
 }
+
+/// Session 20 (the blind holdout23): a package's maintainer script that copies a shell and
+/// gives the copy the setuid bit leaves a root shell, whatever package manager ran it: not
+/// the package manager's known work. The copy is an execution that is no activity, which
+/// the streaming form `quell triage` uses only counts: it must see the copy as the batch
+/// form does. A copy of the package's own helper is still the package manager's work.
+#[test]
+fn a_setuid_copy_of_a_shell_is_no_package_work_in_either_form() {
+    let engine = engine();
+    let cat = Catalogue::builtin();
+    let hist = History::empty();
+    let t = Triage {
+        engine: &engine,
+        catalogue: &cat,
+        history: &hist,
+        lang: Lang::En,
+        hostname: "h",
+    };
+    let lines = |src: &str| {
+        let base = r#""proc.sid":7100,"user.name":"root","proc.tty":0"#;
+        [
+            format!(r#"{{"evt.type":"execve","evt.rawres":0,"evt.rawtime":1000,"proc.pid":7101,"proc.name":"dpkg","proc.exepath":"/usr/bin/dpkg","proc.cmdline":"dpkg --configure vendorctl","proc.pname":"apt-get","proc.ppid":7100,{base}}}"#),
+            format!(r#"{{"evt.type":"execve","evt.rawres":0,"evt.rawtime":1010,"proc.pid":7102,"proc.name":"vendorctl.posti","proc.exepath":"/usr/bin/dash","proc.cmdline":"vendorctl.posti /var/lib/dpkg/info/vendorctl.postinst configure","proc.pname":"dpkg","proc.ppid":7101,"proc.aname[2]":"apt-get",{base}}}"#),
+            format!(r#"{{"evt.type":"execve","evt.rawres":0,"evt.rawtime":1020,"proc.pid":7103,"proc.name":"cp","proc.exepath":"/usr/bin/cp","proc.cmdline":"cp {src} /opt/vendorctl/bin/.helper","proc.pname":"vendorctl.posti","proc.ppid":7102,"proc.aname[2]":"dpkg","proc.aname[3]":"apt-get",{base}}}"#),
+            format!(r#"{{"evt.type":"execve","evt.rawres":0,"evt.rawtime":1030,"proc.pid":7104,"proc.name":"chmod","proc.exepath":"/usr/bin/chmod","proc.cmdline":"chmod 4755 /opt/vendorctl/bin/.helper","proc.pname":"vendorctl.posti","proc.ppid":7102,"proc.aname[2]":"dpkg","proc.aname[3]":"apt-get",{base}}}"#),
+            format!(r#"{{"evt.type":"fchmodat","evt.rawres":0,"evt.rawtime":1040,"proc.pid":7104,"proc.name":"chmod","proc.exepath":"/usr/bin/chmod","proc.cmdline":"chmod 4755 /opt/vendorctl/bin/.helper","proc.pname":"vendorctl.posti","proc.ppid":7102,"proc.aname[2]":"dpkg","proc.aname[3]":"apt-get","fs.path.name":"/opt/vendorctl/bin/.helper","evt.arg.filename":"/opt/vendorctl/bin/.helper","evt.arg.mode":"S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID",{base}}}"#),
+        ]
+        .join("\n")
+    };
+    let setuid = |reports: &[String]| -> serde_json::Value {
+        let found: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|r| serde_json::from_str(r).expect("report"))
+            .filter(|r: &serde_json::Value| r["rule"] == "Setuid or Setgid Bit Set")
+            .collect();
+        assert_eq!(found.len(), 1, "{reports:#?}");
+        found[0].clone()
+    };
+    let known = |r: &serde_json::Value| r.to_string().contains("\"known_benign\"");
+    for (src, shell) in [
+        ("/bin/bash", true),
+        ("/usr/bin/python3.11", true),
+        ("/opt/vendorctl/share/helper", false),
+    ] {
+        let text = lines(src);
+        let records = quell_triage::input::parse_records(&text, src).expect("records");
+        let batch: Vec<String> = t
+            .run(&records)
+            .iter()
+            .map(|r| r.to_json().to_string())
+            .collect();
+        let (streamed, _) = triage_text(&engine, &text, true);
+        assert_eq!(batch, streamed, "{src}");
+        let r = setuid(&streamed);
+        assert_eq!(known(&r), !shell, "{src}: {r:#}");
+        if shell {
+            assert_ne!(r["verdict"], "likely_false_positive", "{src}: {r:#}");
+        }
+    }
+}
