@@ -95,6 +95,10 @@
 //! become a development set (`holdout23_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout23`, lines `holdout23`); see tests/judgment/holdout23/README.md before
 //! reading it.
+//! A twenty-sixth, tests/judgment/holdout24, was written blind the same way once holdout23 had
+//! become a development set (`holdout24_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout24`, lines `holdout24`); see tests/judgment/holdout24/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1411,6 +1415,13 @@ const HOLDOUT22_BARS: BlindBars = HOLDOUT19_BARS;
 /// holdout20, holdout21 or holdout22 family.
 const HOLDOUT23_BARS: BlindBars = HOLDOUT19_BARS;
 
+/// The twenty-fourth blind corpus (tests/judgment/holdout24), written once holdout23 had become a
+/// development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20, holdout21, holdout22 or holdout23 family.
+const HOLDOUT24_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1643,6 +1654,16 @@ fn holdout22_corpus_is_well_formed() {
 #[test]
 fn holdout23_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout23", &before_holdout(23), &HOLDOUT23_BARS);
+}
+
+/// The twenty-fourth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18, holdout19, holdout20, holdout21, holdout22 or holdout23
+/// family. Counts only, no verdict figure.
+#[test]
+fn holdout24_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout24", &before_holdout(24), &HOLDOUT24_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2080,4 +2101,14 @@ fn judgment_figures_holdout22() {
 #[ignore = "the twenty-third blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout23() {
     measure_blind("holdout23", true);
+}
+
+/// The judgment figures of the twenty-fourth blind corpus (tests/judgment/holdout24), all of it
+/// together, printed as lines `holdout24`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout24 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the twenty-fourth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout24() {
+    measure_blind("holdout24", true);
 }
