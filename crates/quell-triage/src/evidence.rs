@@ -3260,23 +3260,42 @@ fn chmod_sets_id(cmd: &str) -> bool {
     })
 }
 
-/// The files a setuid or setgid act gives the bit to: the path of a `chmod` syscall whose
-/// mode sets one, or the operands of a `chmod` command line that does (the words after its
-/// mode). Empty for any other act.
-pub fn setid_paths(ev: &FlatEvent) -> Vec<String> {
-    match attack_step(ev) {
-        Some((Step::SetId, what)) if !is_exec(ev) => {
-            vec![what].into_iter().filter(|p| !p.is_empty()).collect()
-        }
-        Some((Step::SetId, cmd)) => cmd
+/// Whether a setuid or setgid step ([`Step::SetId`], by what it touched: the path of a
+/// `chmod` call, or the command line of `chmod` or `install -m`) gives the bit to a shell
+/// or an interpreter: one by name ([`names_shell`]), a file `copied` says the session made
+/// as a copy of one, or `install -m 4755 /bin/bash FILE`. A setuid shell is a root shell
+/// for whoever runs it; no routine work leaves one.
+pub fn gives_shell_setid(what: &str, copied: &dyn Fn(&str) -> bool) -> bool {
+    let first = what.split_whitespace().next().unwrap_or_default();
+    match first.rsplit('/').next().unwrap_or(first) {
+        "chmod" if what.contains(char::is_whitespace) => what
             .split_whitespace()
             .skip(1)
             .filter(|w| !w.starts_with('-'))
             .skip(1)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
+            .any(|p| names_shell(p) || copied(p)),
+        "install" if what.contains(char::is_whitespace) => !copies_shell(what).is_empty(),
+        _ => names_shell(what) || copied(what),
     }
+}
+
+/// Whether an `install` command line's mode (`-m 4755`, `-m4755`, `--mode=u+s`) sets a
+/// setuid or setgid bit.
+fn install_sets_id(args: &[&str]) -> bool {
+    let mode_sets = |m: &str| {
+        mode_sets_id(m)
+            || m.split(',').any(|c| {
+                c.contains(['+', '='])
+                    && c.rsplit(['+', '=']).next().is_some_and(|p| p.contains('s'))
+            })
+    };
+    args.iter().enumerate().any(|(i, a)| match *a {
+        "-m" | "--mode" => args.get(i + 1).is_some_and(|m| mode_sets(m)),
+        a => a
+            .strip_prefix("--mode=")
+            .or_else(|| a.strip_prefix("-m").filter(|m| !m.is_empty()))
+            .is_some_and(mode_sets),
+    })
 }
 
 /// Whether a file is, by its name, a shell or an interpreter (`/bin/bash`,
@@ -3295,6 +3314,10 @@ pub fn copies_shell(cmd: &str) -> Vec<String> {
     let mut words = cmd.split_whitespace();
     let prog = words.next().unwrap_or_default();
     let prog = prog.rsplit('/').next().unwrap_or(prog);
+    // Every execution passes here: no allocation for any other program.
+    if !matches!(prog, "cp" | "install" | "rsync" | "dd") {
+        return Vec::new();
+    }
     let args: Vec<&str> = words.collect();
     if prog == "dd" {
         let get = |k: &str| args.iter().find_map(|a| a.strip_prefix(k));
@@ -3302,9 +3325,6 @@ pub fn copies_shell(cmd: &str) -> Vec<String> {
             (Some(src), Some(dst)) if names_shell(src) => vec![dst.to_string()],
             _ => Vec::new(),
         };
-    }
-    if !matches!(prog, "cp" | "install" | "rsync") {
-        return Vec::new();
     }
     // Options that take the next word as their value.
     let valued: &[&str] = match prog {
@@ -3620,6 +3640,9 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             return Some((Step::AccountChange, cmd));
         }
         if name == "chmod" && chmod_sets_id(&cmd) {
+            return Some((Step::SetId, cmd));
+        }
+        if name == "install" && install_sets_id(&args) {
             return Some((Step::SetId, cmd));
         }
         if ACCOUNT_CHANGERS.contains(&name.as_str()) && gives_root_id(&args) {
@@ -4222,8 +4245,9 @@ mod tests {
         }
     }
 
-    /// Session 20 (the blind holdout23): a setuid bit on a shell or an interpreter, by
-    /// name or as a copy a command line made; a remote-administration port by number.
+    /// Session 20 (the blind holdouts 23 and 24): a setuid bit on a shell or an
+    /// interpreter, by name or as a copy a command line made (`install -m 4755` sets the bit
+    /// too); a remote-administration port by number.
     #[test]
     fn shells_copied_and_given_setuid_and_remote_administration_ports_are_named() {
         for p in [
@@ -4260,20 +4284,32 @@ mod tests {
         ] {
             assert_eq!(copies_shell(cmd), made, "{cmd}");
         }
-        let setid = |json: serde_json::Value| setid_paths(&ev(&json.to_string()));
-        assert_eq!(
-            setid(
-                serde_json::json!({"evt.type":"fchmodat","evt.rawres":0,"fs.path.name":"/opt/w/.h","evt.arg.mode":"S_IRUSR|S_ISUID"})
-            ),
-            vec!["/opt/w/.h"]
-        );
-        assert_eq!(
-            setid(
-                serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":"chmod","proc.cmdline":"chmod -v u+s /bin/bash /usr/bin/find"})
-            ),
-            vec!["/bin/bash", "/usr/bin/find"]
-        );
-        assert!(setid(serde_json::json!({"evt.type":"fchmodat","evt.rawres":0,"fs.path.name":"/opt/w/.h","evt.arg.mode":"S_IRUSR|S_IXUSR"})).is_empty());
+        let copied = |p: &str| p == "/opt/w/.h";
+        for (what, shell) in [
+            ("/opt/w/.h", true),
+            ("/bin/bash", true),
+            ("/opt/w/bin/helper", false),
+            ("chmod -v u+s /usr/bin/find /bin/dash", true),
+            ("chmod 4755 /opt/w/.h", true),
+            ("chmod 2775 /srv/jobs", false),
+            ("install -m 4755 /bin/bash /srv/jobs/.j", true),
+            ("install -m 4755 /opt/w/helper /usr/local/bin/helper", false),
+        ] {
+            assert_eq!(gives_shell_setid(what, &copied), shell, "{what}");
+        }
+        let exec = |cmd: &str| {
+            attack_step(&ev(&serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":cmd.split(' ').next().unwrap(),"proc.cmdline":cmd}).to_string()))
+        };
+        for cmd in [
+            "install -m 4755 /bin/bash /srv/x",
+            "install -m2755 a b",
+            "install --mode=u+s a b",
+        ] {
+            assert_eq!(exec(cmd).map(|s| s.0), Some(Step::SetId), "{cmd}");
+        }
+        for cmd in ["install -m 0755 a b", "install -D -m 644 a b"] {
+            assert_eq!(exec(cmd), None, "{cmd}");
+        }
         let port = |dest: &str| {
             remote_admin_port(&ev(&serde_json::json!({"evt.type":"connect","evt.rawres":0,"fd.name":format!("10.1.1.2:40000->{dest}")}).to_string()))
         };

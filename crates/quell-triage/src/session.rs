@@ -170,9 +170,16 @@ pub struct Session {
 }
 
 impl Session {
+    /// Whether a step of this session gives a shell or an interpreter the setuid or setgid
+    /// bit: by name, or as a copy the session made ([`crate::evidence::copies_shell`]).
+    fn gives_shell_setid(&self, st: Step, what: &str) -> bool {
+        st == Step::SetId
+            && crate::evidence::gives_shell_setid(what, &|p| self.shell_copies.contains(p))
+    }
+
     /// What an execution of the session tells whether or not it is an activity: its
     /// leader's start (`seen_whole`), and a copy of a shell or an interpreter it made
-    /// ([`Sessions::copied_shell`]).
+    /// ([`Sessions::gives_shell_setid`]).
     fn note_exec(&mut self, r: &Record) {
         if is_leader_exec(r) {
             self.leader_seen = true;
@@ -818,11 +825,16 @@ impl Sessions {
         self.session_of(at)?.writers.get(path).map(String::as_str)
     }
 
-    /// Whether the session of record `at` made `path` as a copy of a shell or an
-    /// interpreter (`cp /bin/bash /opt/x/.helper`).
-    pub fn copied_shell(&self, at: usize, path: &str) -> bool {
-        self.session_of(at)
-            .is_some_and(|s| s.shell_copies.contains(path))
+    /// Whether the act of record `at` gives a shell or an interpreter the setuid or setgid
+    /// bit ([`crate::evidence::gives_shell_setid`]), by name or as a copy its session made.
+    pub fn gives_shell_setid(&self, records: &[Record], at: usize) -> bool {
+        let Some((st, what)) = records.get(at).and_then(|r| attack_step(&r.event)) else {
+            return false;
+        };
+        match self.session_of(at) {
+            Some(sess) => sess.gives_shell_setid(st, &what),
+            None => st == Step::SetId && crate::evidence::gives_shell_setid(&what, &|_| false),
+        }
     }
 
     /// A scheduler entry (cron, at, a systemd unit) that a process no catalogue entry
@@ -1040,7 +1052,12 @@ impl Sessions {
         let own = records
             .get(at)
             .and_then(|r| attack_step(&r.event))
-            .filter(|(st, what)| decisive(*st, what));
+            .filter(|(st, what)| {
+                decisive(*st, what)
+                    || self
+                        .session_of(at)
+                        .is_some_and(|sess| sess.gives_shell_setid(*st, what))
+            });
         if own.is_some() {
             return own;
         }
@@ -1090,6 +1107,9 @@ impl Sessions {
         for a in sess.acts.iter().take(MAX_SCANNED) {
             let found = match &a.activity {
                 Activity::Step(st, what) if decisive(*st, what) => Some((*st, what.clone())),
+                Activity::Step(st, what) if sess.gives_shell_setid(*st, what) => {
+                    Some((*st, what.clone()))
+                }
                 Activity::WroteFile(p, _) if crate::evidence::hidden_staging(p) => {
                     Some((Step::HiddenStaging, p.clone()))
                 }

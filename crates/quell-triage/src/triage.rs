@@ -230,6 +230,12 @@ struct AnchorFacts {
     /// to install, so it does not anchor (holdout13: a configuration agent's run writing a
     /// cron file whose line pipes a download into a shell looked like its routine run).
     writes_persistence: bool,
+    /// The alert's target is sensitive or a persistence location and its session reached
+    /// outside the site: a catalogue entry knows the agent, not where its instructions
+    /// came from, so it does not anchor (the blind holdout24: a configuration pull pointed
+    /// at a repository outside the site, reading and rewriting login keys as its routine
+    /// run does).
+    sensitive_outside: bool,
 }
 
 /// The signal that anchors a likely false positive among an alert's hits, if any, with
@@ -242,7 +248,12 @@ fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<(&'static str, &'static
         .find_map(|h| match signals::bundled().anchor(h.id) {
             Anchor::Never => None,
             Anchor::Always => Some((h.id, "recorded")),
-            Anchor::Unattended if h.id == "known_benign" && facts.writes_persistence => None,
+            Anchor::Unattended
+                if h.id == "known_benign"
+                    && (facts.writes_persistence || facts.sensitive_outside) =>
+            {
+                None
+            }
             Anchor::Unattended if facts.unattended => Some((h.id, "unattended")),
             Anchor::Unattended if h.id == "known_benign" && facts.harmless_act => {
                 Some((h.id, "harmless_act"))
@@ -955,9 +966,7 @@ impl Triage<'_> {
         // root shell left for whoever comes back. A package's own setuid helpers are
         // programs of their own; no agent's work explains this one (the blind holdout23: a
         // tampered package's maintainer script, anchored as the package manager's work).
-        let setid_shell = crate::evidence::setid_paths(ev)
-            .iter()
-            .any(|p| crate::evidence::names_shell(p) || sessions.copied_shell(at, p));
+        let setid_shell = sessions.gives_shell_setid(records, at);
         let sends_outside = matches!(
             text(ev, "evt.type").as_deref(),
             Some("connect" | "sendto" | "sendmsg")
@@ -1568,6 +1577,7 @@ impl Triage<'_> {
         let facts = AnchorFacts {
             recurs,
             writes_persistence,
+            sensitive_outside: sensitive_target && reached_outside,
             // A person's session anchors only when nothing in the whole of it counts toward
             // an attack by the strict test (tests/adversary.rs: a housekeeping removal in a
             // session that escaped from a program run through sudo, or read a workload's
@@ -3428,6 +3438,88 @@ mod tests {
             assert!(signals(&r).contains(&"session_outbound"), "{dest}: {r:#?}");
             assert_ne!(r.verdict, Verdict::LikelyFalsePositive, "{dest}: {r:#?}");
         }
+    }
+
+    /// Session 20 (the blind holdout24): a configuration run's read of login keys is the
+    /// agent's known work while its session stays in the site; pulled from a repository
+    /// outside the site, the catalogue still names the agent but no longer anchors a likely
+    /// false positive.
+    #[test]
+    fn a_known_agent_pulled_from_outside_does_not_anchor_a_sensitive_read() {
+        let rule = "Read ssh";
+        let run = |dest: &str| {
+            let base = json!({"proc.sid":6100,"proc.tty":0,"user.name":"root","proc.aname[2]":"ansible-playboo","proc.aname[3]":"ansible-pull","proc.aname[4]":"systemd","proc.apid[4]":1});
+            let ev = |v: serde_json::Value| {
+                let mut out = base.clone();
+                for (k, x) in v.as_object().unwrap() {
+                    out[k] = x.clone();
+                }
+                l(out)
+            };
+            let lines = vec![
+                ev(
+                    json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":100,"proc.pid":6101,"proc.name":"git-remote-http","proc.exepath":"/usr/lib/git-core/git-remote-https","proc.cmdline":"git-remote-http origin https://git.example/laptops.git","proc.pname":"git","proc.aname[2]":"ansible-pull","proc.aname[3]":"systemd"}),
+                ),
+                ev(
+                    json!({"evt.type":"connect","evt.rawres":0,"evt.rawtime":110,"proc.pid":6101,"proc.name":"git-remote-http","proc.exepath":"/usr/lib/git-core/git-remote-https","proc.cmdline":"git-remote-http origin https://git.example/laptops.git","proc.pname":"git","proc.aname[2]":"ansible-pull","proc.aname[3]":"systemd","fd.name":format!("10.9.0.4:40100->{dest}")}),
+                ),
+                ev(
+                    json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":120,"proc.pid":6103,"proc.name":"python3","proc.exepath":"/usr/bin/python3.11","proc.cmdline":"python3 /root/.ansible/tmp/a-1/AnsiballZ_authorized_key.py","proc.pname":"sh"}),
+                ),
+                ev(
+                    json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":130,"proc.pid":6103,"proc.name":"python3","proc.exepath":"/usr/bin/python3.11","proc.cmdline":"python3 /root/.ansible/tmp/a-1/AnsiballZ_authorized_key.py","proc.pname":"sh","fd.name":"/home/field/.ssh/authorized_keys","fd.num":3,"evt.is_open_read":true}),
+                ),
+            ];
+            let r = verdict_of(&lines, rule);
+            assert_eq!(r.len(), 1, "{r:#?}");
+            r[0].clone()
+        };
+        let inside = run("10.90.0.15:443");
+        assert!(signals(&inside).contains(&"known_benign"), "{inside:#?}");
+        assert_eq!(inside.verdict, Verdict::LikelyFalsePositive, "{inside:#?}");
+        let outside = run("198.51.100.202:443");
+        assert!(signals(&outside).contains(&"known_benign"), "{outside:#?}");
+        assert_eq!(outside.anchor, None, "{outside:#?}");
+        assert_ne!(
+            outside.verdict,
+            Verdict::LikelyFalsePositive,
+            "{outside:#?}"
+        );
+    }
+
+    /// Session 20 (the blind holdout24): a setuid copy of a shell made in a person's session
+    /// is a step no routine work takes, against that session's other alerts as well.
+    #[test]
+    fn a_setuid_shell_is_a_step_against_its_session() {
+        let rule = "Read ssh";
+        let run = |cmd: &str| {
+            let base = json!({"proc.sid":6200,"proc.tty":34819,"user.name":"root","proc.pname":"sudo","proc.aname[2]":"zsh","proc.aname[3]":"screen"});
+            let ev = |v: serde_json::Value| {
+                let mut out = base.clone();
+                for (k, x) in v.as_object().unwrap() {
+                    out[k] = x.clone();
+                }
+                l(out)
+            };
+            let name = cmd.split(' ').next().unwrap();
+            let lines = vec![
+                ev(
+                    json!({"evt.type":"openat","evt.rawres":3,"evt.rawtime":100,"proc.pid":6201,"proc.name":"cat","proc.exepath":"/usr/bin/cat","proc.cmdline":"cat /home/lab/.ssh/known_hosts","fd.name":"/home/lab/.ssh/known_hosts","fd.num":3,"evt.is_open_read":true}),
+                ),
+                ev(
+                    json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":110,"proc.pid":6202,"proc.name":name,"proc.exepath":format!("/usr/bin/{name}"),"proc.cmdline":cmd}),
+                ),
+            ];
+            let r = verdict_of(&lines, rule);
+            assert_eq!(r.len(), 1, "{r:#?}");
+            signals(&r[0]).contains(&"session_attack_step")
+        };
+        assert!(run("install -m 4755 /bin/bash /srv/jobs/.j"));
+        assert!(run("chmod u+s /usr/bin/python3.11"));
+        assert!(!run("chmod 2775 /srv/jobs"));
+        assert!(!run(
+            "install -m 4755 /opt/lab/helper /usr/local/bin/helper"
+        ));
     }
 
     /// Session 19: what a process let in counts against its own alert. A login page's

@@ -1053,7 +1053,7 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         // likely false positive (see its README). holdout20 is, since session 18, and
         // holdout21 since session 19. holdout22 is not: one of its attacks (a CronJob
         // whose arguments were edited, nothing else in its session) is still called likely
-        // false positive (see its README).
+        // false positive (see its README). holdout23 is, since session 20.
         (
             "holdout20-dev",
             yaml_units("holdout20", "holdout20-dev", false),
@@ -1061,6 +1061,10 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         (
             "holdout21-dev",
             yaml_units("holdout21", "holdout21-dev", false),
+        ),
+        (
+            "holdout23-dev",
+            yaml_units("holdout23", "holdout23-dev", false),
         ),
     ]
 }
