@@ -3510,6 +3510,34 @@ fn destroys_recent(w: &[String]) -> bool {
     recent && destroys
 }
 
+/// Programs that overwrite files before removing them, so nothing can be recovered.
+const WIPERS: &[&str] = &["shred", "wipe", "srm"];
+
+/// Whether a secure-deletion program (`shred`, `wipe`, `srm`, or `find` running one) wipes
+/// files dated in the current year of the event at `ts_ns` (a path's run of digits that is
+/// that year, or a `YYYYMM`/`YYYYMMDD` run starting with it): the records still in use, not
+/// a retention purge, which takes the oldest (the blind holdout25: an insider's `sudo shred
+/// -u` of the current year's batch records, in a session as quiet as any admin's).
+pub fn wipes_current_records(program: &str, args: &[&str], ts_ns: u64) -> bool {
+    let wiper = |p: &str| WIPERS.contains(&p.rsplit('/').next().unwrap_or(p));
+    let wipes = wiper(program)
+        || (program == "find"
+            && args
+                .windows(2)
+                .any(|w| matches!(w[0], "-exec" | "-execdir" | "-ok" | "-okdir") && wiper(w[1])));
+    if !wipes {
+        return false;
+    }
+    let time = quell_rules::output::falco_time(ts_ns);
+    let Some(year) = time.get(..4) else {
+        return false;
+    };
+    args.iter().filter(|a| a.contains('/')).any(|a| {
+        a.split(|c: char| !c.is_ascii_digit())
+            .any(|run| run == year || (matches!(run.len(), 6 | 8) && run.starts_with(year)))
+    })
+}
+
 /// Whether a command line takes a whole data store at once, whatever its program
 /// ([`Step::StoreTaken`]): every database (`--all-databases`), a DNS zone transfer (`AXFR`,
 /// `IXFR`, as a query type or `type=axfr`), a keyring's secret keys
@@ -3631,6 +3659,12 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         // The command line's words, split once for the three whole-store checks.
         let words = command_words(&cmd);
         if destroys_store(&words) {
+            return Some((Step::StoreDestroyed, cmd));
+        }
+        if ev
+            .timestamp_ns()
+            .is_some_and(|t| wipes_current_records(&name, &args, t))
+        {
             return Some((Step::StoreDestroyed, cmd));
         }
         if takes_store(&words) {
@@ -4243,6 +4277,38 @@ mod tests {
         ] {
             assert!(!is_credential(p), "{p}");
         }
+    }
+
+    /// Session 20 (the blind holdout25): wiping the current year's records is a store
+    /// destroyed; wiping an older year's, a key, or removing without a wiper is not.
+    #[test]
+    fn wiping_the_current_years_records_destroys_a_store() {
+        // 2026-11-08T17:00:01Z.
+        let t = 1_794_157_201_000_000_000;
+        let w = |prog: &str, args: &str| {
+            let a: Vec<&str> = args.split_whitespace().collect();
+            wipes_current_records(prog, &a, t)
+        };
+        assert!(w("shred", "-u -n 3 /srv/batchrec/2026/FDG/B26-0412.pdf"));
+        assert!(w("shred", "-u -z /srv/batchrec/2026b/PSMA/B26-1107.pdf"));
+        assert!(w("srm", "-r /data/claims/202611/"));
+        assert!(w(
+            "find",
+            "/srv/rec/20261101 -name *.pdf -exec shred -u {} +"
+        ));
+        assert!(!w("shred", "-u /srv/batchrec/2019/FDG/B19-0001.pdf"));
+        assert!(!w("shred", "-u /root/old-signing.key"));
+        assert!(!w("rm", "-f /srv/batchrec/2026/FDG/B26-0412.pdf"));
+        assert!(!w("find", "/srv/rec/2026 -name *.tmp -delete"));
+        assert!(!w("shred", "-u -n 2026 old.bin"));
+        let ev = |cmd: &str| {
+            attack_step(&ev(&serde_json::json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":t,"proc.name":cmd.split(' ').next().unwrap(),"proc.cmdline":cmd}).to_string()))
+        };
+        assert_eq!(
+            ev("shred -u /srv/batchrec/2026/a.pdf").map(|s| s.0),
+            Some(Step::StoreDestroyed)
+        );
+        assert_eq!(ev("shred -u /srv/batchrec/2025/a.pdf"), None);
     }
 
     /// Session 20 (the blind holdouts 23 and 24): a setuid bit on a shell or an

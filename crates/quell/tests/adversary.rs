@@ -1053,7 +1053,8 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         // likely false positive (see its README). holdout20 is, since session 18, and
         // holdout21 since session 19. holdout22 is not: one of its attacks (a CronJob
         // whose arguments were edited, nothing else in its session) is still called likely
-        // false positive (see its README). holdout23 is, since session 20.
+        // false positive (see its README). holdout23, holdout24 and holdout25 are, since
+        // session 20.
         (
             "holdout20-dev",
             yaml_units("holdout20", "holdout20-dev", false),
@@ -1065,6 +1066,14 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         (
             "holdout23-dev",
             yaml_units("holdout23", "holdout23-dev", false),
+        ),
+        (
+            "holdout24-dev",
+            yaml_units("holdout24", "holdout24-dev", false),
+        ),
+        (
+            "holdout25-dev",
+            yaml_units("holdout25", "holdout25-dev", false),
         ),
     ]
 }
