@@ -155,6 +155,25 @@ fn triage_text(engine: &Engine, text: &str, fast: bool) -> (Vec<String>, usize) 
     (reports, taken)
 }
 
+/// Triage of one text in the batch form (`Triage::run`, every record kept): the reports as
+/// JSON.
+fn triage_batch(engine: &Engine, text: &str, name: &str) -> Vec<String> {
+    let cat = Catalogue::builtin();
+    let hist = History::empty();
+    let t = Triage {
+        engine,
+        catalogue: &cat,
+        history: &hist,
+        lang: Lang::En,
+        hostname: "h",
+    };
+    let records = quell_triage::input::parse_records(text, name).expect("records");
+    t.run(&records)
+        .iter()
+        .map(|r| r.to_json().to_string())
+        .collect()
+}
+
 #[test]
 fn reports_are_the_same_with_and_without_the_fast_path() {
     let engine = engine();
@@ -278,15 +297,6 @@ proptest! {
 #[test]
 fn streaming_and_batch_triage_agree() {
     let engine = engine();
-    let cat = Catalogue::builtin();
-    let hist = History::empty();
-    let t = Triage {
-        engine: &engine,
-        catalogue: &cat,
-        history: &hist,
-        lang: Lang::En,
-        hostname: "h",
-    };
     let seed = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed.jsonl"),
     )
@@ -295,12 +305,7 @@ fn streaming_and_batch_triage_agree() {
     inputs.push(("seed".to_string(), seed));
     let mut quiet = 0;
     for (name, text) in &inputs {
-        let records = quell_triage::input::parse_records(text, name).expect("records");
-        let batch: Vec<String> = t
-            .run(&records)
-            .iter()
-            .map(|r| r.to_json().to_string())
-            .collect();
+        let batch = triage_batch(&engine, text, name);
         let (streamed, _) = triage_text(&engine, text, true);
         assert_eq!(batch, streamed, "{name}");
         quiet += batch.iter().filter(|r| r.contains("person_quiet")).count();
@@ -317,15 +322,6 @@ fn streaming_and_batch_triage_agree() {
 #[test]
 fn a_setuid_copy_of_a_shell_is_no_package_work_in_either_form() {
     let engine = engine();
-    let cat = Catalogue::builtin();
-    let hist = History::empty();
-    let t = Triage {
-        engine: &engine,
-        catalogue: &cat,
-        history: &hist,
-        lang: Lang::En,
-        hostname: "h",
-    };
     let lines = |src: &str| {
         let base = r#""proc.sid":7100,"user.name":"root","proc.tty":0"#;
         [
@@ -353,12 +349,7 @@ fn a_setuid_copy_of_a_shell_is_no_package_work_in_either_form() {
         ("/opt/vendorctl/share/helper", false),
     ] {
         let text = lines(src);
-        let records = quell_triage::input::parse_records(&text, src).expect("records");
-        let batch: Vec<String> = t
-            .run(&records)
-            .iter()
-            .map(|r| r.to_json().to_string())
-            .collect();
+        let batch = triage_batch(&engine, &text, src);
         let (streamed, _) = triage_text(&engine, &text, true);
         assert_eq!(batch, streamed, "{src}");
         let r = setuid(&streamed);
