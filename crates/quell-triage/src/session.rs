@@ -828,12 +828,18 @@ impl Sessions {
     /// Whether the act of record `at` gives a shell or an interpreter the setuid or setgid
     /// bit ([`crate::evidence::gives_shell_setid`]), by name or as a copy its session made.
     pub fn gives_shell_setid(&self, records: &[Record], at: usize) -> bool {
-        let Some((st, what)) = records.get(at).and_then(|r| attack_step(&r.event)) else {
-            return false;
-        };
+        records
+            .get(at)
+            .and_then(|r| attack_step(&r.event))
+            .is_some_and(|(st, what)| self.shell_setid(at, st, &what))
+    }
+
+    /// [`Session::gives_shell_setid`] of step `st` (touching `what`) of record `at`, in its
+    /// session; by the shell's name alone when the record has no session.
+    fn shell_setid(&self, at: usize, st: Step, what: &str) -> bool {
         match self.session_of(at) {
-            Some(sess) => sess.gives_shell_setid(st, &what),
-            None => st == Step::SetId && crate::evidence::gives_shell_setid(&what, &|_| false),
+            Some(sess) => sess.gives_shell_setid(st, what),
+            None => st == Step::SetId && crate::evidence::gives_shell_setid(what, &|_| false),
         }
     }
 
@@ -1052,12 +1058,7 @@ impl Sessions {
         let own = records
             .get(at)
             .and_then(|r| attack_step(&r.event))
-            .filter(|(st, what)| {
-                decisive(*st, what)
-                    || self
-                        .session_of(at)
-                        .is_some_and(|sess| sess.gives_shell_setid(*st, what))
-            });
+            .filter(|(st, what)| decisive(*st, what) || self.shell_setid(at, *st, what));
         if own.is_some() {
             return own;
         }
