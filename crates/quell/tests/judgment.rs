@@ -103,6 +103,10 @@
 //! become a development set (`holdout25_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout25`, lines `holdout25`); see tests/judgment/holdout25/README.md before
 //! reading it.
+//! A twenty-eighth, tests/judgment/holdout26, was written blind the same way once holdout25 had
+//! become a development set (`holdout26_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout26`, lines `holdout26`); see tests/judgment/holdout26/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1433,6 +1437,13 @@ const HOLDOUT24_BARS: BlindBars = HOLDOUT19_BARS;
 /// holdout20, holdout21, holdout22, holdout23 or holdout24 family.
 const HOLDOUT25_BARS: BlindBars = HOLDOUT19_BARS;
 
+/// The twenty-sixth blind corpus (tests/judgment/holdout26), written once holdout25 had become a
+/// development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20, holdout21, holdout22, holdout23, holdout24 or holdout25 family.
+const HOLDOUT26_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1685,6 +1696,16 @@ fn holdout24_corpus_is_well_formed() {
 #[test]
 fn holdout25_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout25", &before_holdout(25), &HOLDOUT25_BARS);
+}
+
+/// The twenty-sixth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18, holdout19, holdout20, holdout21, holdout22, holdout23,
+/// holdout24 or holdout25 family. Counts only, no verdict figure.
+#[test]
+fn holdout26_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout26", &before_holdout(26), &HOLDOUT26_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2142,4 +2163,14 @@ fn judgment_figures_holdout24() {
 #[ignore = "the twenty-fifth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout25() {
     measure_blind("holdout25", true);
+}
+
+/// The judgment figures of the twenty-sixth blind corpus (tests/judgment/holdout26), all of it
+/// together, printed as lines `holdout26`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout26 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the twenty-sixth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout26() {
+    measure_blind("holdout26", true);
 }
