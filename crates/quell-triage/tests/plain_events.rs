@@ -120,15 +120,23 @@ fn the_prefilter_never_hides_an_activity_on_the_recordings() {
 /// Triage of one text pushed record by record (the slow path), or through the fast path
 /// for plain events, as `quell triage` reads it: the reports as JSON.
 fn triage_text(engine: &Engine, text: &str, fast: bool) -> (Vec<String>, usize) {
+    with_triage(engine, |t| stream_text(t, engine, text, fast))
+}
+
+/// Runs `f` with the triage these tests use: the built-in catalogue, no history, English.
+fn with_triage<R>(engine: &Engine, f: impl FnOnce(&Triage) -> R) -> R {
     let cat = Catalogue::builtin();
     let hist = History::empty();
-    let t = Triage {
+    f(&Triage {
         engine,
         catalogue: &cat,
         history: &hist,
         lang: Lang::En,
         hostname: "h",
-    };
+    })
+}
+
+fn stream_text(t: &Triage, engine: &Engine, text: &str, fast: bool) -> (Vec<String>, usize) {
     let weights = quell_triage::signals::table().expect("signals").weights();
     let mut stream = t.stream();
     let mut taken = 0;
@@ -158,20 +166,13 @@ fn triage_text(engine: &Engine, text: &str, fast: bool) -> (Vec<String>, usize) 
 /// Triage of one text in the batch form (`Triage::run`, every record kept): the reports as
 /// JSON.
 fn triage_batch(engine: &Engine, text: &str, name: &str) -> Vec<String> {
-    let cat = Catalogue::builtin();
-    let hist = History::empty();
-    let t = Triage {
-        engine,
-        catalogue: &cat,
-        history: &hist,
-        lang: Lang::En,
-        hostname: "h",
-    };
     let records = quell_triage::input::parse_records(text, name).expect("records");
-    t.run(&records)
-        .iter()
-        .map(|r| r.to_json().to_string())
-        .collect()
+    with_triage(engine, |t| {
+        t.run(&records)
+            .iter()
+            .map(|r| r.to_json().to_string())
+            .collect()
+    })
 }
 
 #[test]
