@@ -107,6 +107,10 @@
 //! become a development set (`holdout26_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout26`, lines `holdout26`); see tests/judgment/holdout26/README.md before
 //! reading it.
+//! A twenty-ninth, tests/judgment/holdout27, was written blind the same way once holdout26 had
+//! become a development set (`holdout27_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout27`, lines `holdout27`); see tests/judgment/holdout27/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1444,6 +1448,13 @@ const HOLDOUT25_BARS: BlindBars = HOLDOUT19_BARS;
 /// holdout20, holdout21, holdout22, holdout23, holdout24 or holdout25 family.
 const HOLDOUT26_BARS: BlindBars = HOLDOUT19_BARS;
 
+/// The twenty-seventh blind corpus (tests/judgment/holdout27), written once holdout26 had become
+/// a development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20, holdout21, holdout22, holdout23, holdout24, holdout25 or holdout26 family.
+const HOLDOUT27_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1706,6 +1717,16 @@ fn holdout25_corpus_is_well_formed() {
 #[test]
 fn holdout26_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout26", &before_holdout(26), &HOLDOUT26_BARS);
+}
+
+/// The twenty-seventh blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18, holdout19, holdout20, holdout21, holdout22, holdout23,
+/// holdout24, holdout25 or holdout26 family. Counts only, no verdict figure.
+#[test]
+fn holdout27_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout27", &before_holdout(27), &HOLDOUT27_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2173,4 +2194,14 @@ fn judgment_figures_holdout25() {
 #[ignore = "the twenty-sixth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout26() {
     measure_blind("holdout26", true);
+}
+
+/// The judgment figures of the twenty-seventh blind corpus (tests/judgment/holdout27), all of it
+/// together, printed as lines `holdout27`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout27 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the twenty-seventh blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout27() {
+    measure_blind("holdout27", true);
 }
