@@ -246,6 +246,21 @@ pub fn is_persistence(path: &str) -> bool {
         "bash.bashrc",
         "profile",
         "environment",
+        // The system-wide start-up files of bash on Red Hat, SUSE and Arch, of zsh and of
+        // the C shells, and a login's own csh and zsh files; fish's configuration.
+        "bashrc",
+        "zshrc",
+        "zprofile",
+        "zshenv",
+        "zlogin",
+        "zlogout",
+        ".zlogin",
+        ".zlogout",
+        "csh.cshrc",
+        "csh.login",
+        ".login",
+        ".logout",
+        "config.fish",
     ];
     const PARTS: &[&str] = &[
         "/etc/cron",
@@ -255,6 +270,9 @@ pub fn is_persistence(path: &str) -> bool {
         "/lib/systemd/system/",
         "/.config/systemd/user/",
         "/etc/profile.d/",
+        "/etc/zsh/",
+        "/etc/fish/conf.d/",
+        "/.config/fish/conf.d/",
         "/etc/init.d/",
         "/etc/rc.d/",
         "/etc/xdg/autostart/",
@@ -1865,8 +1883,12 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
         }
         return attack_step(ev).map(|(st, what)| Activity::Step(st, what));
     }
-    if ty == "connect" {
-        let ok = int(ev, "evt.rawres").is_none_or(|r| r == 0 || r == -115);
+    // A datagram sent to an address is UDP's connection: its destination counts as a
+    // connect's does (holdout26: a workload's Art-Net sends to an outside address).
+    let datagram = matches!(ty.as_str(), "sendto" | "sendmsg")
+        && text(ev, "fd.l4proto").is_some_and(|p| p == "udp");
+    if ty == "connect" || datagram {
+        let ok = int(ev, "evt.rawres").is_none_or(|r| r == 0 || r == -115 || (datagram && r > 0));
         let ip = server_ip(ev)?;
         if !ok {
             return None;
@@ -2147,6 +2169,10 @@ pub enum Step {
     /// identity (`scp -i KEY`): the secret itself leaves, whichever address it goes to
     /// (see [`sends_key_material`]).
     KeySent,
+    /// A sweep of a network: a network tool or a scanner given a range of addresses
+    /// (`10.0.0.1-254`, `10.0.0.0/24`) or of more than a hundred ports (`1-1024`): looking for
+    /// what answers, not checking a service it knows (see [`sweeps_network`]).
+    Sweep,
 }
 
 impl Step {
@@ -2165,6 +2191,7 @@ impl Step {
             Step::KernelInterface => "a namespace, mount, module or raw socket used",
             Step::HostAccess => "the host reached from inside",
             Step::NetworkTool => "a network tool or a listening socket",
+            Step::Sweep => "a sweep of addresses or ports",
             Step::ForeignProgram => "a program that is not the system's own",
             Step::OrchestratorApi => "a connection to the orchestrator's API",
             Step::Sniffing => "another process's memory written or its data captured",
@@ -2204,6 +2231,7 @@ impl Step {
             Step::KernelInterface => "名前空間・マウント・カーネルモジュール・raw ソケットの使用",
             Step::HostAccess => "コンテナ内からのホストへのアクセス",
             Step::NetworkTool => "ネットワークツールの実行または待ち受けソケット",
+            Step::Sweep => "アドレスまたはポートの走査",
             Step::ForeignProgram => "システム標準ではないプログラムの実行",
             Step::OrchestratorApi => "オーケストレーター API への接続",
             Step::Sniffing => "他プロセスのメモリ書き換えまたは入出力データの取得",
@@ -2392,6 +2420,94 @@ const SCANNERS: &[&str] = &[
     "dsniff",
     "mitmproxy",
 ];
+
+/// Packages whose programs reach other hosts by hand: [`NET_TOOLS`] and [`SCANNERS`] under
+/// their distributions' package names, and the clients an intruder installs in a running
+/// container to move on from it (an SSH client, a password feeder, a proxy chain, a tunnel).
+const REACH_PACKAGES: &[&str] = &[
+    "netcat-openbsd",
+    "netcat-traditional",
+    "openbsd-netcat",
+    "gnu-netcat",
+    "nmap-ncat",
+    "inetutils-telnet",
+    "busybox-extras",
+    "openssh-client",
+    "openssh-clients",
+    "openssh-client-default",
+    "openssh",
+    "dropbear-dbclient",
+    "dropbear-ssh",
+    "sshpass",
+    "proxychains",
+    "proxychains-ng",
+    "proxychains4",
+    "chisel",
+    "hydra",
+    "wireshark-cli",
+];
+
+/// The package an installation by a package manager brings that reaches other hosts by
+/// hand ([`REACH_PACKAGES`], or a package named as a [`NET_TOOLS`] or [`SCANNERS`] program),
+/// if any: `apk add socat`, `apt-get install -y openssh-client=1:9.2p1-2`, `dnf install
+/// nmap-ncat`, `zypper in netcat-openbsd`, `pacman -S openbsd-netcat`. Only an installation
+/// from the distribution's repositories, by its verb (`add`, `install`, `in`, `-S`); a
+/// version or release written after the name (`=`, `~`, `<`, `>`) is no part of it. A
+/// person installing one in a running container is equipping it to move on: their quiet
+/// session is no evidence of routine work ([`Step::NetworkTool`]).
+pub fn installs_network_tool(program: &str, args: &[&str]) -> Option<String> {
+    let verb = |a: &str| match program {
+        "apk" => a == "add",
+        "apt" | "apt-get" | "aptitude" | "yum" | "dnf" | "microdnf" => a == "install",
+        "zypper" => matches!(a, "in" | "install"),
+        // `-S` with refresh and upgrade letters (`-Sy`, `-Syu`); not a search, an information
+        // query or a cache clean (`-Ss`, `-Si`, `-Sc`).
+        "pacman" => {
+            a.strip_prefix("-S").is_some_and(|rest| {
+                !a.starts_with("--") && rest.chars().all(|c| matches!(c, 'y' | 'u' | 'w'))
+            }) || a == "--sync"
+        }
+        _ => false,
+    };
+    let at = args.iter().position(|a| verb(a))?;
+    args[at + 1..]
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .map(|a| {
+            a.trim_matches(|c| c == '"' || c == '\'')
+                .split(['=', '~', '<', '>'])
+                .next()
+                .unwrap_or_default()
+        })
+        .find(|p| REACH_PACKAGES.contains(p) || NET_TOOLS.contains(p) || SCANNERS.contains(p))
+        .map(str::to_string)
+}
+
+/// Whether a network tool's or a scanner's arguments sweep a network ([`Step::Sweep`]): an
+/// IPv4 address range in its last octet (`10.0.0.1-254`), a block of more than one address
+/// (`10.0.0.0/24`; not `/32`), or a port range of more than a hundred ports (`1-1024`,
+/// `-p 1-65535`). One service's address and port, or a few neighbouring ports, are a check.
+pub fn sweeps_network(args: &[&str]) -> bool {
+    let range = |a: &str| -> Option<(u32, u32)> {
+        let (lo, hi) = a.split_once('-')?;
+        Some((lo.parse().ok()?, hi.parse().ok()?))
+    };
+    args.iter().any(|a| {
+        let a = a.trim_start_matches("-p").trim_start_matches('=');
+        if let Some((net, bits)) = a.split_once('/') {
+            return net.parse::<std::net::Ipv4Addr>().is_ok()
+                && bits.parse::<u8>().is_ok_and(|b| b < 32);
+        }
+        if let Some((head, last)) = a.rsplit_once('.') {
+            // `10.0.0.1-254`: the first three octets an address's, the last a range.
+            let octets = head.split('.').filter(|o| o.parse::<u8>().is_ok()).count();
+            return octets == 3
+                && head.split('.').count() == 3
+                && range(last).is_some_and(|(lo, hi)| lo < hi && hi <= 255);
+        }
+        range(a).is_some_and(|(lo, hi)| hi <= 65_535 && hi > lo && hi - lo >= 100)
+    })
+}
 
 /// System calls of a privileged kernel interface (see [`Step::KernelInterface`]).
 const KERNEL_CALLS: &[&str] = &[
@@ -3733,6 +3849,17 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         if !exe.is_empty() && !entry && !crate::catalogue::shipped_executable(ev) {
             return Some((Step::ForeignProgram, exe));
         }
+        // debugfs reads a file from its filesystem's raw device, past its permissions
+        // (`debugfs -R "cat /etc/shadow" /dev/sda2`).
+        if name == "debugfs" {
+            if let Some(p) = args
+                .iter()
+                .map(|a| a.trim_matches(|c| c == '"' || c == '\''))
+                .find(|a| a.starts_with('/') && is_credential_material(a))
+            {
+                return Some((Step::CredentialMaterial, p.to_string()));
+            }
+        }
         if KERNEL_TOOLS.contains(&name.as_str()) {
             return Some((Step::KernelInterface, cmd));
         }
@@ -3773,6 +3900,12 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             }
         }
         if NET_TOOLS.contains(&name.as_str()) || SCANNERS.contains(&name.as_str()) {
+            if sweeps_network(&args) {
+                return Some((Step::Sweep, cmd));
+            }
+            return Some((Step::NetworkTool, cmd));
+        }
+        if installs_network_tool(&name, &args).is_some() {
             return Some((Step::NetworkTool, cmd));
         }
         if let Some(p) = args
@@ -4309,6 +4442,95 @@ mod tests {
             Some(Step::StoreDestroyed)
         );
         assert_eq!(ev("shred -u /srv/batchrec/2025/a.pdf"), None);
+    }
+
+    /// Session 21 (holdout26): the packages that bring a tool to reach other hosts, by a
+    /// package manager's install verb only; and every shell's system-wide start-up files are
+    /// persistence locations, not only Debian's.
+    #[test]
+    fn installed_network_tools_and_every_shells_start_up_files_are_named() {
+        for (prog, cmd, pkg) in [
+            (
+                "apk",
+                "add --no-cache openssh-client",
+                Some("openssh-client"),
+            ),
+            (
+                "apk",
+                "add -X http://198.51.100.5/alpine socat",
+                Some("socat"),
+            ),
+            (
+                "apt-get",
+                "install -y netcat-openbsd=1.219-1",
+                Some("netcat-openbsd"),
+            ),
+            ("dnf", "-y install nmap-ncat", Some("nmap-ncat")),
+            ("zypper", "in -y tcpdump", Some("tcpdump")),
+            ("pacman", "-Syu openbsd-netcat", Some("openbsd-netcat")),
+            ("apk", "add --no-cache strace", None),
+            ("apt-get", "remove -y openssh-client", None),
+            ("pacman", "-Ss netcat", None),
+            ("apt-get", "install -y libssh-4", None),
+            ("cp", "install socat", None),
+        ] {
+            let args: Vec<&str> = cmd.split(' ').collect();
+            assert_eq!(
+                installs_network_tool(prog, &args).as_deref(),
+                pkg,
+                "{prog} {cmd}"
+            );
+        }
+        for p in [
+            "/etc/profile",
+            "/etc/bashrc",
+            "/etc/zshrc",
+            "/etc/zsh/zprofile",
+            "/etc/csh.cshrc",
+            "/home/ops/.zlogin",
+            "/root/.config/fish/config.fish",
+            "/etc/fish/conf.d/proxy.fish",
+        ] {
+            assert_eq!(sensitivity(p), Sensitivity::Persistence, "{p}");
+        }
+        for p in ["/srv/app/bashrc.example", "/opt/x/profile/run.sh"] {
+            assert_ne!(sensitivity(p), Sensitivity::Persistence, "{p}");
+        }
+        // A sweep of addresses or ports, against a check of one service.
+        for (cmd, sweep) in [
+            ("nc -zv -w 1 10.70.12.1-254 1-1024", true),
+            ("nc -zv 10.70.12.41 1-1024", true),
+            ("nmap -sT 10.0.0.0/24", true),
+            ("nmap -p1-65535 10.0.0.4", true),
+            ("nc -zv -w 3 10.70.12.41 8180", false),
+            ("nc -zv 10.70.12.41 8080-8090", false),
+            ("nmap -sT 10.0.0.4/32", false),
+            ("nc -lvkp 8180 -e /bin/sh", false),
+        ] {
+            let args: Vec<&str> = cmd.split(' ').skip(1).collect();
+            assert_eq!(sweeps_network(&args), sweep, "{cmd}");
+        }
+        let exec = |cmd: &str| {
+            let name = cmd.split(' ').next().unwrap();
+            attack_step(&ev(&serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":name,"proc.exepath":format!("/usr/bin/{name}"),"proc.cmdline":cmd}).to_string())).map(|s| s.0)
+        };
+        assert_eq!(exec("nc -zv -w 1 10.70.12.1-254 1-1024"), Some(Step::Sweep));
+        assert_eq!(
+            exec("nc -zv -w 3 10.70.12.41 8180"),
+            Some(Step::NetworkTool)
+        );
+        assert_eq!(exec("apk add socat"), Some(Step::NetworkTool));
+        assert_eq!(exec("apk add strace"), None);
+        // debugfs reading credential material off the raw device; its statistics are a
+        // kernel interface only.
+        assert_eq!(
+            exec("debugfs -R \"cat /etc/shadow\" /dev/nvme0n1p2"),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(
+            exec("debugfs -R stats /dev/nvme0n1p3"),
+            Some(Step::KernelInterface)
+        );
     }
 
     /// Session 20 (the blind holdouts 23 and 24): a setuid bit on a shell or an

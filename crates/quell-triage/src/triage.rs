@@ -2229,6 +2229,51 @@ mod tests {
         }
     }
 
+    /// Holdout26 (session 21): a person's quiet session installing a debugging tool is
+    /// anchored, the same session installing a client that reaches other hosts (an SSH
+    /// client, netcat, a scanner) is not: it is equipping the host or the container to move
+    /// on, whatever the session's quiet (`evidence::installs_network_tool`).
+    #[test]
+    fn a_quiet_session_installing_a_tool_to_reach_other_hosts_is_not_anchored() {
+        let session = |sid: i64, cmd: &str| {
+            let name = cmd.split(' ').next().unwrap();
+            vec![
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1_000_000_000_000u64,"proc.pid":sid,"proc.sid":sid,"proc.tty":34816,"proc.name":"bash","proc.exepath":"/usr/bin/bash","proc.cmdline":"-bash","proc.pname":"sshd","proc.aname[1]":"sshd","proc.apid[1]":sid - 1}),
+                ),
+                l(
+                    json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":1_000_100_000_000u64,"proc.pid":sid + 1,"proc.sid":sid,"proc.tty":34816,"proc.name":name,"proc.exepath":format!("/usr/bin/{name}"),"proc.cmdline":cmd,"proc.pname":"bash","proc.aname[1]":"bash","proc.apid[1]":sid,"proc.aname[2]":"sshd","proc.apid[2]":sid - 1}),
+                ),
+            ]
+        };
+        let r = verdict_of(
+            &session(1400, "apt-get install -y strace"),
+            "Package manager",
+        );
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert!(signals(&r[0]).contains(&"person_quiet"), "{:#?}", r[0]);
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        for cmd in [
+            "apt-get install -y openssh-client",
+            "apt-get install -y --no-install-recommends netcat-openbsd=1.219-1",
+            "apk add --no-cache socat",
+        ] {
+            let r = verdict_of(&session(1410, cmd), "Package manager");
+            assert_eq!(r.len(), 1, "{cmd}: {r:#?}");
+            assert!(
+                !signals(&r[0]).contains(&"person_quiet"),
+                "{cmd}: {:#?}",
+                r[0]
+            );
+            assert_ne!(
+                r[0].verdict,
+                Verdict::LikelyFalsePositive,
+                "{cmd}: {:#?}",
+                r[0]
+            );
+        }
+    }
+
     /// The same package manager started by nobody at a terminal (a timer's unattended
     /// upgrade under init) is anchored: its catalogue match may make a likely false
     /// positive.
