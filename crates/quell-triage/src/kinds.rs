@@ -10,7 +10,7 @@
 //! | executable | `proc.exepath` | `=`/`in`; `glob` over digit runs and hashes; widest, in a generated directory, any name with the same extension (a build tool's next binary, `/dev/shm/go-build*/b*/*.test`; its command line's first word with it) |
 //! | server address | `fd.sip` | `=`/`in`; the server network (`fd.snet` CIDR, /24 or /16) when several addresses are seen, the /24 of one address of the site's own networks (never of an outside one) |
 //! | server port, server name | `fd.sport`, `fd.sip.name` | `=`/`in`; names also `glob` over digit runs (`db-0.db`, `db-1.db`) |
-//! | pod or container name | `k8s.pod.name`, `container.name` | `=`/`in`; the controller's prefix without the generated suffix (`startswith web-`); else, widest, the name's first part for pods per user or instance (`startswith jupyter-`) |
+//! | pod or container name | `k8s.pod.name`, `container.name` | the controller's prefix without the generated suffix (`startswith web-`), never one replica's own name; else `=`/`in`, and, widest, the name's first part for pods per user or instance (`startswith jupyter-`) |
 //! | command line | `proc.cmdline` | `=`/`in`; `glob` over timestamps, segment numbers, hashes and temp names, and the host octet of an address of the site's own networks (`root@10.40.2.*:`; an outside address stays whole); the command through its script or subcommand followed by `*`, or through a URL's server (`curl -o /tmp/x https://dl.example.com/*`, never any server); a shell's program as a regex (another file of its directories or of a URL's directory on the same server, the next rotation number) |
 //! | names, ancestors, image, namespace, user | everything else | `=`/`in` only |
 //!
@@ -221,11 +221,18 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
         }
         Kind::Pod => {
             if let Some(p) = controller_prefix(&distinct) {
+                // A controller's pod (a Deployment's, a StatefulSet's ordinal, a debug
+                // container's) is replaced under a new generated name at every rollout,
+                // rescheduling or restart: its own name is no narrower unit of the workload
+                // than the controller's prefix, only one that breaks at the next replacement
+                // (holdout26: every exception keyed on one replica failed on the next). The
+                // prefix is the narrowest rung.
+                out.retain(|g| g.level > 0);
                 // A prefix that still holds a generated segment (a Job's or a runner's run id:
                 // `rust-build-8f2kd-`, `runner-...-project-412-concurrent-`) also takes, wider,
                 // the same controller's pods of another run (`rust-build-*-*`).
                 let generated = p.split('-').any(generated_segment);
-                out.push(gen(field, "startswith", ExVal::One(p), 1));
+                out.push(gen(field, "startswith", ExVal::One(p), 0));
                 if let Some(g) = pod_glob(&distinct).filter(|_| generated) {
                     out.push(gen(field, "glob", ExVal::One(g), 2));
                 }
@@ -1805,9 +1812,21 @@ mod tests {
         assert!(g.iter().any(|g| g.comp == "startswith"
             && g.value == ExVal::One("jupyter-".into())
             && g.level == 2));
-        // A controller's pod keeps its controller prefix (level 1), not this one.
+        // A controller's pod keeps its controller prefix, not this one; and the prefix is
+        // its narrowest rung: no exception names one replica (session 21).
         let g = ladder("k8s.pod.name", &s(&["web-7d9f8c6b5-x2x9k"]));
         assert!(!g.iter().any(|g| g.level == 2), "{g:?}");
+        for (pod, prefix) in [
+            ("web-7d9f8c6b5-x2x9k", "web-"),
+            ("historian-0", "historian-"),
+            ("debugger-x7k2p", "debugger-"),
+        ] {
+            let g = ladder("k8s.pod.name", &s(&[pod]));
+            assert_eq!(g[0].comp, "startswith", "{pod}: {g:?}");
+            assert_eq!(g[0].value, ExVal::One(prefix.into()), "{pod}: {g:?}");
+            assert_eq!(g[0].level, 0, "{pod}: {g:?}");
+            assert!(!g.iter().any(|g| g.comp == "="), "{pod}: {g:?}");
+        }
         let g = ladder(
             "k8s.pod.name",
             &s(&["web-7d9f8c6b5-x2x9k", "web-7d9f8c6b5-abcde"]),

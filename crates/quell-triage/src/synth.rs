@@ -1840,7 +1840,7 @@ mod tests {
                 r#"{"fd.sip":"10.0.4.1","fd.cip":"10.0.3.5"}"#,
             ),
             (
-                ladder("k8s.pod.name", &s(&["web-7d9f8c6b5-x2x9k"]))[1].clone(),
+                ladder("k8s.pod.name", &s(&["web-7d9f8c6b5-x2x9k"]))[0].clone(),
                 r#"{"k8s.pod.name":"web-5c4d7f9b8-qq2rt"}"#,
                 r#"{"k8s.pod.name":"webhook-1"}"#,
             ),
