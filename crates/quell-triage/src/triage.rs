@@ -466,6 +466,12 @@ pub fn cannot_be_activity(ev: &impl Fields) -> bool {
         // A login daemon's accept: where a person's session came from
         // (`Sessions::entered_from_outside`).
         "accept" | "accept4" => false,
+        // A datagram sent to an address: UDP's connection.
+        "sendto" | "sendmsg" => !ev
+            .value("fd.l4proto")
+            .as_ref()
+            .and_then(value_text)
+            .is_some_and(|p| p == "udp"),
         // A schedule entry renamed or linked into place (`Activity::WroteSchedule`).
         "rename" | "renameat" | "renameat2" | "link" | "linkat" | "symlink" | "symlinkat" => false,
         "open" | "openat" | "openat2"

@@ -216,6 +216,8 @@ fn event_line() -> impl Strategy<Value = String> {
         Just("execve"),
         Just("execveat"),
         Just("connect"),
+        Just("sendto"),
+        Just("sendmsg"),
         Just("dup2"),
         Just("open"),
         Just("openat"),
@@ -268,6 +270,7 @@ fn event_line() -> impl Strategy<Value = String> {
             if let Some(ip) = ip {
                 m.insert("fd.sip".into(), ip.into());
                 m.insert("fd.type".into(), "ipv4".into());
+                m.insert("fd.l4proto".into(), if rd { "udp" } else { "tcp" }.into());
             }
             if let Some(sid) = sid {
                 m.insert("proc.sid".into(), sid.into());
