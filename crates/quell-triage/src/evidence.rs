@@ -2173,6 +2173,11 @@ pub enum Step {
     /// (`10.0.0.1-254`, `10.0.0.0/24`) or of more than a hundred ports (`1-1024`): looking for
     /// what answers, not checking a service it knows (see [`sweeps_network`]).
     Sweep,
+    /// An interactive shell taken through a privilege change as an account that serves
+    /// clients (`sudo -u www-data /bin/bash`, `su -s /bin/sh nginx`): the identity a web
+    /// shell runs as, with the service's files and secrets, in a person's hands (see
+    /// [`SERVING_ACCOUNTS`]). Running one program as that account is not.
+    ServingAccountShell,
 }
 
 impl Step {
@@ -2192,6 +2197,7 @@ impl Step {
             Step::HostAccess => "the host reached from inside",
             Step::NetworkTool => "a network tool or a listening socket",
             Step::Sweep => "a sweep of addresses or ports",
+            Step::ServingAccountShell => "an interactive shell as a serving account",
             Step::ForeignProgram => "a program that is not the system's own",
             Step::OrchestratorApi => "a connection to the orchestrator's API",
             Step::Sniffing => "another process's memory written or its data captured",
@@ -2232,6 +2238,7 @@ impl Step {
             Step::HostAccess => "コンテナ内からのホストへのアクセス",
             Step::NetworkTool => "ネットワークツールの実行または待ち受けソケット",
             Step::Sweep => "アドレスまたはポートの走査",
+            Step::ServingAccountShell => "サービス提供用アカウントでの対話シェル",
             Step::ForeignProgram => "システム標準ではないプログラムの実行",
             Step::OrchestratorApi => "オーケストレーター API への接続",
             Step::Sniffing => "他プロセスのメモリ書き換えまたは入出力データの取得",
@@ -3209,6 +3216,26 @@ fn shell_escape(ev: &FlatEvent, args: &[&str]) -> bool {
         )
 }
 
+/// Accounts that serve clients over the network: the web servers' under each distribution's
+/// name ([`crate::kinds::WEB_SERVER_ACCOUNTS`]), nginx's, application servers' and `nobody`.
+/// A database's or a build server's account is not among them: administrators take their
+/// shells by routine (`sudo -u postgres -i`).
+pub const SERVING_ACCOUNTS: &[&str] = &["nginx", "_www", "tomcat", "node", "nobody", "nfsnobody"];
+
+/// The serving account ([`SERVING_ACCOUNTS`]) an interactive shell (no command, no script:
+/// arguments only short options without `c`) runs as when a privilege change started it
+/// (`sudo -u www-data /bin/bash`, `su -s /bin/sh nginx`), if any ([`Step::ServingAccountShell`]).
+fn serving_account_shell(ev: &FlatEvent, args: &[&str]) -> Option<String> {
+    let interactive = args
+        .iter()
+        .all(|a| a.starts_with('-') && !a.starts_with("--") && !a.contains('c'));
+    let user = text(ev, "user.name")?;
+    let serving = crate::kinds::WEB_SERVER_ACCOUNTS.contains(&user.as_str())
+        || SERVING_ACCOUNTS.contains(&user.as_str());
+    let parent = text(ev, "proc.pname")?;
+    (interactive && serving && role(&parent) == Role::Privilege).then_some(user)
+}
+
 /// The longest shell command (`-c`) read for [`unnamed_by_shell`]: a longer one may have been
 /// cut short where it was recorded, and a program named past the cut would look unnamed.
 const MAX_SHELL_COMMAND: usize = 2048;
@@ -3937,6 +3964,11 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         {
             return Some((Step::CredentialMaterial, cmd));
         }
+        if role(&name) == Role::Shell {
+            if let Some(user) = serving_account_shell(ev, &args) {
+                return Some((Step::ServingAccountShell, format!("{cmd} as {user}")));
+            }
+        }
         if role(&name) == Role::Shell && shell_escape(ev, &args) {
             return Some((
                 Step::ShellEscape,
@@ -4521,6 +4553,31 @@ mod tests {
         );
         assert_eq!(exec("apk add socat"), Some(Step::NetworkTool));
         assert_eq!(exec("apk add strace"), None);
+        // An interactive shell as a serving account through sudo; one program as that
+        // account, or a database account's shell, is not.
+        let as_user = |cmd: &str, user: &str, parent: &str| {
+            let name = cmd.split(' ').next().unwrap();
+            attack_step(&ev(&serde_json::json!({"evt.type":"execve","evt.rawres":0,"proc.name":name,"proc.exepath":format!("/usr/bin/{name}"),"proc.cmdline":cmd,"user.name":user,"proc.pname":parent}).to_string())).map(|s| s.0)
+        };
+        assert_eq!(
+            as_user("bash", "www-data", "sudo"),
+            Some(Step::ServingAccountShell)
+        );
+        assert_eq!(
+            as_user("sh -i", "nginx", "su"),
+            Some(Step::ServingAccountShell)
+        );
+        assert_eq!(as_user("bash", "postgres", "sudo"), None);
+        // (a service starting a shell is a shell escape, not this)
+        assert_eq!(
+            as_user("bash", "www-data", "php-fpm"),
+            Some(Step::ShellEscape)
+        );
+        assert_eq!(as_user("sh -c id", "www-data", "sudo"), None);
+        assert_eq!(
+            as_user("check_tcp -H 10.0.0.2 -p 7100", "nobody", "sudo"),
+            None
+        );
         // debugfs reading credential material off the raw device; its statistics are a
         // kernel interface only.
         assert_eq!(

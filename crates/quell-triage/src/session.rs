@@ -9,7 +9,7 @@ use crate::evidence::{
     activity, attack_step, host_is_outside, is_inside, role, server_ip, url_hosts, Activity, Role,
     Step, MAX_ANCESTORS,
 };
-use crate::input::{int, text, Record};
+use crate::input::{int, text, value_text, Record};
 
 /// How far before and after an alert the session is looked at, in nanoseconds.
 pub const WINDOW_NS: u64 = 10 * 60 * 1_000_000_000;
@@ -184,8 +184,10 @@ impl Session {
         if is_leader_exec(r) {
             self.leader_seen = true;
         }
+        // Every execution passes here: the command line is borrowed, and `copies_shell`
+        // allocates nothing for a program that is no copier.
         if crate::evidence::is_exec(&r.event) {
-            if let Some(cmd) = text(&r.event, "proc.cmdline") {
+            if let Some(cmd) = r.event.get("proc.cmdline").and_then(value_text) {
                 self.shell_copies
                     .extend(crate::evidence::copies_shell(&cmd));
             }

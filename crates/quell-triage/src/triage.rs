@@ -4356,6 +4356,10 @@ mod tests {
         let late = 1_000_200_000_000 + 30 * 60 * 1_000_000_000;
         let steps: Vec<(&str, serde_json::Value)> = vec![
             (
+                "an interactive shell as the web server's account",
+                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":late,"proc.name":"bash","proc.exepath":"/usr/bin/bash","proc.cmdline":"/bin/bash","user.name":"www-data","proc.pname":"sudo"}),
+            ),
+            (
                 "setuid bit by chmod's syscall",
                 json!({"evt.type":"fchmodat","evt.rawres":0,"evt.rawtime":late,"proc.name":"chmod","proc.exepath":"/usr/bin/chmod","evt.arg.filename":"/tmp/.ICE-unix-q","fs.path.name":"/tmp/.ICE-unix-q","evt.arg.mode":"S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID"}),
             ),
