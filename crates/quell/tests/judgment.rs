@@ -111,6 +111,10 @@
 //! become a development set (`holdout27_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout27`, lines `holdout27`); see tests/judgment/holdout27/README.md before
 //! reading it.
+//! A thirtieth, tests/judgment/holdout28, was written blind the same way once holdout27 had
+//! become a development set (`holdout28_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout28`, lines `holdout28`); see tests/judgment/holdout28/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1455,6 +1459,14 @@ const HOLDOUT26_BARS: BlindBars = HOLDOUT19_BARS;
 /// holdout20, holdout21, holdout22, holdout23, holdout24, holdout25 or holdout26 family.
 const HOLDOUT27_BARS: BlindBars = HOLDOUT19_BARS;
 
+/// The twenty-eighth blind corpus (tests/judgment/holdout28), written once holdout27 had become
+/// a development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20, holdout21, holdout22, holdout23, holdout24, holdout25, holdout26 or holdout27
+/// family.
+const HOLDOUT28_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1727,6 +1739,16 @@ fn holdout26_corpus_is_well_formed() {
 #[test]
 fn holdout27_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout27", &before_holdout(27), &HOLDOUT27_BARS);
+}
+
+/// The twenty-eighth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18, holdout19, holdout20, holdout21, holdout22, holdout23,
+/// holdout24, holdout25, holdout26 or holdout27 family. Counts only, no verdict figure.
+#[test]
+fn holdout28_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout28", &before_holdout(28), &HOLDOUT28_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2204,4 +2226,14 @@ fn judgment_figures_holdout26() {
 #[ignore = "the twenty-seventh blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout27() {
     measure_blind("holdout27", true);
+}
+
+/// The judgment figures of the twenty-eighth blind corpus (tests/judgment/holdout28), all of it
+/// together, printed as lines `holdout28`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout28 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the twenty-eighth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout28() {
+    measure_blind("holdout28", true);
 }
