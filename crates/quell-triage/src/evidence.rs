@@ -1893,6 +1893,15 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
         if !ok {
             return None;
         }
+        // A datagram to a multicast group or a broadcast address announces to the local
+        // segment (VRRP, a multicast video feed, discovery): no server is reached.
+        let group = match ip {
+            IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast(),
+            IpAddr::V6(v6) => v6.is_multicast(),
+        };
+        if datagram && group {
+            return None;
+        }
         if is_local(&ip) {
             // The host's own addresses are no connection out; the link-local instance
             // metadata service is a step all the same (`Step::InstanceMetadata`).
@@ -2993,6 +3002,8 @@ fn key_or_password_file(base: &str) -> bool {
     .any(|x| ends(x));
     (key_suffix && !ends(".pub.key") && !ends("public.key"))
         || starts("privkey")
+        // A PEM named as a key (`key.pem`, `ca-key.pem`, `server_key.pem`), not a public one.
+        || (ends("key.pem") && !has("pub"))
         || (has("private") && (ends(".pem") || ends(".der")))
         || ["_rsa", "_dsa", "_ecdsa", "_ed25519"]
             .iter()
@@ -3214,6 +3225,47 @@ fn shell_escape(ev: &FlatEvent, args: &[&str]) -> bool {
                 | Role::Scheduler
                 | Role::CiRunner
         )
+}
+
+/// The credential material a general-purpose reader ([`READERS`]) is given inside a command
+/// line, if any: a reader heading a command after a shell separator (`;`, `&`, `|`, a new
+/// line) or a shell's `-c` (`bwrap --bind / / sh -c id; cat /builds/x/.signing/key.pem`). The
+/// command line's own program is judged as itself; a variable names nothing.
+pub fn command_reads_credentials(cmd: &str) -> Option<String> {
+    // Every execution passes here: nothing is allocated unless the line has a sub-command.
+    if !cmd.contains([';', '&', '|', '\n']) && !cmd.contains(" -c ") {
+        return None;
+    }
+    let separators = |c: char| matches!(c, ';' | '&' | '|' | '\n' | '(' | ')' | '`');
+    for segment in cmd.split(separators) {
+        let words: Vec<&str> = segment
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c| matches!(c, '"' | '\'' | '\\')))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let heads = std::iter::once(0).chain(
+            words
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| **w == "-c")
+                .map(|(i, _)| i + 1),
+        );
+        for h in heads {
+            let Some(head) = words.get(h) else { continue };
+            let base = head.rsplit('/').next().unwrap_or(head);
+            // The line's own first word is its program, judged by `attack_step` itself.
+            if (h == 0 && segment.as_ptr() == cmd.as_ptr()) || !READERS.contains(&base) {
+                continue;
+            }
+            if let Some(p) = words[h + 1..]
+                .iter()
+                .find(|a| a.starts_with('/') && is_credential_material(a))
+            {
+                return Some((*p).to_string());
+            }
+        }
+    }
+    None
 }
 
 /// Accounts that serve clients over the network: the web servers' under each distribution's
@@ -3886,6 +3938,11 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             {
                 return Some((Step::CredentialMaterial, p.to_string()));
             }
+        }
+        // A reader given credential material inside another program's command (a sandbox's
+        // or a shell's `-c` program, after a `;`, `&&` or `|`): read all the same.
+        if let Some(p) = command_reads_credentials(&cmd) {
+            return Some((Step::CredentialMaterial, p));
         }
         if KERNEL_TOOLS.contains(&name.as_str()) {
             return Some((Step::KernelInterface, cmd));
@@ -4578,6 +4635,56 @@ mod tests {
             as_user("check_tcp -H 10.0.0.2 -p 7100", "nobody", "sudo"),
             None
         );
+        // A datagram to an outside address is a connection; to a multicast group or a
+        // broadcast address it announces to the segment; over TCP a send is no connection.
+        let send = |dst: &str, proto: &str| {
+            activity(&ev(&serde_json::json!({"evt.type":"sendto","evt.rawres":48,"proc.name":"relay","proc.exepath":"/usr/bin/relay","fd.l4proto":proto,"fd.sip":dst,"fd.sport":4444,"fd.name":format!("10.1.0.5:40000->{dst}:4444")}).to_string()), &|_| false)
+        };
+        assert!(matches!(
+            send("198.51.100.7", "udp"),
+            Some(Activity::Outbound(..))
+        ));
+        assert_eq!(send("224.0.0.18", "udp"), None);
+        assert_eq!(send("239.20.4.10", "udp"), None);
+        assert_eq!(send("255.255.255.255", "udp"), None);
+        assert_eq!(send("198.51.100.7", "tcp"), None);
+        // A reader inside another program's command reads all the same.
+        assert_eq!(
+            exec(
+                "bwrap --unshare-user --uid 0 --bind / / sh -c id; cat /builds/w/.signing/key.pem"
+            ),
+            Some(Step::CredentialMaterial)
+        );
+        assert_eq!(
+            command_reads_credentials("sh -c cat /etc/ssl/private/site.key | base64").as_deref(),
+            Some("/etc/ssl/private/site.key")
+        );
+        assert_eq!(
+            command_reads_credentials("cat /etc/ssl/private/site.key"),
+            None
+        );
+        assert_eq!(
+            command_reads_credentials("sh -c make && cat /srv/app/README"),
+            None
+        );
+        assert_eq!(
+            command_reads_credentials("sh -c cat $KEY_FILE | gpg --import"),
+            None
+        );
+        for (base, key) in [
+            ("key.pem", true),
+            ("ca-key.pem", true),
+            ("server_key.pem", true),
+            ("pubkey.pem", false),
+            ("public-key.pem", false),
+            ("cert.pem", false),
+        ] {
+            assert_eq!(
+                is_credential_material(&format!("/etc/app/{base}")),
+                key,
+                "{base}"
+            );
+        }
         // debugfs reading credential material off the raw device; its statistics are a
         // kernel interface only.
         assert_eq!(
