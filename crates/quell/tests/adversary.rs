@@ -1054,7 +1054,8 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         // holdout21 since session 19. holdout22 is not: one of its attacks (a CronJob
         // whose arguments were edited, nothing else in its session) is still called likely
         // false positive (see its README). holdout23, holdout24 and holdout25 are, since
-        // session 20.
+        // session 20, holdout26 and holdout27 since session 21 (holdout28 is not: its edited
+        // CI job's sandbox, see its README).
         (
             "holdout20-dev",
             yaml_units("holdout20", "holdout20-dev", false),
@@ -1074,6 +1075,14 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         (
             "holdout25-dev",
             yaml_units("holdout25", "holdout25-dev", false),
+        ),
+        (
+            "holdout26-dev",
+            yaml_units("holdout26", "holdout26-dev", false),
+        ),
+        (
+            "holdout27-dev",
+            yaml_units("holdout27", "holdout27-dev", false),
         ),
     ]
 }
