@@ -2464,7 +2464,7 @@ const REACH_PACKAGES: &[&str] = &[
 ];
 
 /// The package an installation by a package manager brings that reaches other hosts by
-/// hand ([`REACH_PACKAGES`], or a package named as a [`NET_TOOLS`] or [`SCANNERS`] program),
+/// hand (`REACH_PACKAGES`, or a package named as a [`NET_TOOLS`] or `SCANNERS` program),
 /// if any: `apk add socat`, `apt-get install -y openssh-client=1:9.2p1-2`, `dnf install
 /// nmap-ncat`, `zypper in netcat-openbsd`, `pacman -S openbsd-netcat`. Only an installation
 /// from the distribution's repositories, by its verb (`add`, `install`, `in`, `-S`); a
@@ -3227,7 +3227,7 @@ fn shell_escape(ev: &FlatEvent, args: &[&str]) -> bool {
         )
 }
 
-/// The credential material a general-purpose reader ([`READERS`]) is given inside a command
+/// The credential material a general-purpose reader (`READERS`) is given inside a command
 /// line, if any: a reader heading a command after a shell separator (`;`, `&`, `|`, a new
 /// line) or a shell's `-c` (`bwrap --bind / / sh -c id; cat /builds/x/.signing/key.pem`). The
 /// command line's own program is judged as itself; a variable names nothing.

@@ -467,11 +467,11 @@ pub fn cannot_be_activity(ev: &impl Fields) -> bool {
         // (`Sessions::entered_from_outside`).
         "accept" | "accept4" => false,
         // A datagram sent to an address: UDP's connection.
-        "sendto" | "sendmsg" => !ev
+        "sendto" | "sendmsg" => ev
             .value("fd.l4proto")
             .as_ref()
             .and_then(value_text)
-            .is_some_and(|p| p == "udp"),
+            .is_none_or(|p| p != "udp"),
         // A schedule entry renamed or linked into place (`Activity::WroteSchedule`).
         "rename" | "renameat" | "renameat2" | "link" | "linkat" | "symlink" | "symlinkat" => false,
         "open" | "openat" | "openat2"
