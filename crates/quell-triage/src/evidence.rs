@@ -3203,14 +3203,19 @@ pub fn root_login_key(path: &str) -> bool {
         .is_some_and(|rest| rest.starts_with("authorized_keys"))
 }
 
+/// Whether a shell's arguments start it interactive: no command and no script, only short
+/// options without `c` (`bash`, `sh -i`, `bash -l`).
+fn interactive_shell_args(args: &[&str]) -> bool {
+    args.iter()
+        .all(|a| a.starts_with('-') && !a.starts_with("--") && !a.contains('c'))
+}
+
 /// Whether the execution of a shell (arguments `args`) is a [`Step::ShellEscape`]: an
 /// interactive shell (no command, no script: only flags such as `-i`, `-l`, `-p`) whose
 /// parent is a program of its own, not a shell, a login or terminal entry, a runtime, a
 /// privilege change, an init, a scheduler or a CI runner. An unknown parent is no escape.
 fn shell_escape(ev: &FlatEvent, args: &[&str]) -> bool {
-    let interactive = args
-        .iter()
-        .all(|a| a.starts_with('-') && !a.starts_with("--") && !a.contains('c'));
+    let interactive = interactive_shell_args(args);
     let Some(parent) = text(ev, "proc.pname").filter(|p| !p.is_empty()) else {
         return false;
     };
@@ -3278,9 +3283,7 @@ pub const SERVING_ACCOUNTS: &[&str] = &["nginx", "_www", "tomcat", "node", "nobo
 /// arguments only short options without `c`) runs as when a privilege change started it
 /// (`sudo -u www-data /bin/bash`, `su -s /bin/sh nginx`), if any ([`Step::ServingAccountShell`]).
 fn serving_account_shell(ev: &FlatEvent, args: &[&str]) -> Option<String> {
-    let interactive = args
-        .iter()
-        .all(|a| a.starts_with('-') && !a.starts_with("--") && !a.contains('c'));
+    let interactive = interactive_shell_args(args);
     let user = text(ev, "user.name")?;
     let serving = crate::kinds::WEB_SERVER_ACCOUNTS.contains(&user.as_str())
         || SERVING_ACCOUNTS.contains(&user.as_str());
