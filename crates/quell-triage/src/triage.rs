@@ -1487,10 +1487,19 @@ impl Triage<'_> {
                 Activity::Step(crate::evidence::Step::LogCleared, _)
             )
         });
+        // And one whose alerting program's own command line hands credential material to a
+        // general-purpose reader inside it (a sandbox's or a shell's `-c` program: `bwrap
+        // --bind / / sh -c 'cat …/key.pem'`): a job's signing or deploy tool consumes its
+        // key itself; a reader nested in another program's command prints it (into the
+        // job's log or wherever its output goes). The blind holdout28: a CI job edited to
+        // read its signing key inside bwrap was anchored as the job's quiet work.
+        let nested_credential_read = text(ev, "proc.cmdline")
+            .is_some_and(|c| crate::evidence::command_reads_credentials(&c).is_some());
         let own_act_toward_attack = clears_security_record
             || grants_admin
             || setid_shell
             || session_clears_record
+            || nested_credential_read
             || crate::evidence::activity(ev, &|_| false).is_some_and(|a| {
                 matches!(
                     a,
@@ -2981,6 +2990,17 @@ mod tests {
         not_anchored(
             job(805, ci.clone(), "/usr/bin/rm", vec![tunnel]),
             "ssh tunnel out",
+        );
+        // A job whose alerting program's own command line hands a key to a reader nested in
+        // it (the blind holdout28: a merge request's `bwrap --uid 0 --bind / / sh -c` reading
+        // the signing key) is not the job's quiet work.
+        let mut nested = ci.clone();
+        nested["proc.cmdline"] = json!(
+            "bwrap --unshare-user --uid 0 --bind / / sh -c id; cat /builds/x/.signing/key.pem"
+        );
+        not_anchored(
+            job(807, nested, "/usr/bin/rm", vec![]),
+            "a reader of a key nested in the alerting program's command line",
         );
         // The same tunnel to the site's own host is the job's work.
         let inside = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":5,"proc.name":"ssh","proc.exepath":"/usr/bin/ssh","proc.cmdline":"ssh -N -L 5432:db:5432 deploy@10.0.4.7"});
