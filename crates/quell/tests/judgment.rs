@@ -115,6 +115,10 @@
 //! become a development set (`holdout28_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout28`, lines `holdout28`); see tests/judgment/holdout28/README.md before
 //! reading it.
+//! A thirty-first, tests/judgment/holdout29, was written blind the same way once holdout28 had
+//! become a development set (`holdout29_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout29`, lines `holdout29`); see tests/judgment/holdout29/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1467,6 +1471,14 @@ const HOLDOUT27_BARS: BlindBars = HOLDOUT19_BARS;
 /// family.
 const HOLDOUT28_BARS: BlindBars = HOLDOUT19_BARS;
 
+/// The twenty-ninth blind corpus (tests/judgment/holdout29), written once holdout28 had become
+/// a development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20, holdout21, holdout22, holdout23, holdout24, holdout25, holdout26, holdout27 or
+/// holdout28 family.
+const HOLDOUT29_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1749,6 +1761,17 @@ fn holdout27_corpus_is_well_formed() {
 #[test]
 fn holdout28_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout28", &before_holdout(28), &HOLDOUT28_BARS);
+}
+
+/// The twenty-ninth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18, holdout19, holdout20, holdout21, holdout22, holdout23,
+/// holdout24, holdout25, holdout26, holdout27 or holdout28 family. Counts only, no verdict
+/// figure.
+#[test]
+fn holdout29_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout29", &before_holdout(29), &HOLDOUT29_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2236,4 +2259,14 @@ fn judgment_figures_holdout27() {
 #[ignore = "the twenty-eighth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout28() {
     measure_blind("holdout28", true);
+}
+
+/// The judgment figures of the twenty-ninth blind corpus (tests/judgment/holdout29), all of it
+/// together, printed as lines `holdout29`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout29 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the twenty-ninth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout29() {
+    measure_blind("holdout29", true);
 }
