@@ -2541,6 +2541,15 @@ const KERNEL_CALLS: &[&str] = &[
     "open_by_handle_at",
 ];
 
+/// Whether a path names a program the kernel runs as root on the host when told to: a
+/// cgroup v1 hierarchy's `release_agent`, the hotplug helper `uevent_helper`.
+pub fn kernel_helper(path: &str) -> bool {
+    matches!(
+        path.rsplit('/').next().unwrap_or(path),
+        "release_agent" | "uevent_helper"
+    )
+}
+
 /// Whether a path reaches the host from inside a container, or the node's credentials.
 pub fn host_path(path: &str) -> bool {
     let proc_root = path.strip_prefix("/proc/").is_some_and(|rest| {

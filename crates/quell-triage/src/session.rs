@@ -1019,6 +1019,11 @@ fn decisive(st: Step, what: &str) -> bool {
         | Step::KeySent => true,
         Step::ScriptRun => crate::evidence::hidden_staging(what),
         Step::PrivilegedWrite => crate::evidence::root_login_key(what),
+        // A cgroup's release agent or the kernel's hotplug helper: a program the kernel
+        // runs as root on the host when told to. Runtimes and network daemons enter
+        // namespaces and mount by routine; nothing's routine sets these by hand (the blind
+        // holdout29: a shell exec'd into a privileged pod writing `release_agent`).
+        Step::HostAccess => crate::evidence::kernel_helper(what),
         _ => false,
     }
 }

@@ -1431,6 +1431,13 @@ impl Triage<'_> {
         if kinds.len() >= 2 {
             out.push(hit("attack_chain", 1.0, vec![("chain", kinds.join(" → "))]));
         }
+        // The strict person test over the whole of the alert's sessions (see `person_clear`
+        // below), computed once: an interactive session quell saw, with nothing in it
+        // toward an attack.
+        let trace_clear = interactive
+            && kinds.is_empty()
+            && sessions.seen(records, at)
+            && sessions.person_trace(records, at).is_none();
         if kinds.is_empty() {
             if let Some(c) = maintenance {
                 if let Activity::Maintenance(n) = &c.act.activity {
@@ -1440,8 +1447,12 @@ impl Triage<'_> {
                         vec![("name", n.clone()), ("when", when(c.before))],
                     ));
                 }
-            } else if interactive && sessions.seen(records, at) {
-                // Only from a session quell saw as events: bare alerts say nothing of it.
+            } else if trace_clear {
+                // Only from a session quell saw as events (bare alerts say nothing of it),
+                // and only when nothing in it, the alert's own act included, counts toward an
+                // attack by the strict person test: "no other suspicious activity" is what the
+                // signal says (the blind holdout29: a shell exec'd into a privileged pod
+                // mounting a cgroup hierarchy and writing its release agent was called quiet).
                 out.push(hit("session_quiet", 1.0, Vec::new()));
             }
         }
@@ -1559,11 +1570,7 @@ impl Triage<'_> {
         // The person test (interactive, nothing in the window) and, over the whole of the
         // sessions, nothing toward an attack by `Sessions::person_trace`'s strict test:
         // computed once, for `person_quiet` and for the `quiet_session` anchor.
-        let person_clear = interactive
-            && kinds.is_empty()
-            && crate::evidence::empties_record_log(ev).is_none()
-            && sessions.seen(records, at)
-            && sessions.person_trace(records, at).is_none();
+        let person_clear = trace_clear && crate::evidence::empties_record_log(ev).is_none();
         if let Some(h) = self.person_quiet(ev, records, at, sessions, person_clear) {
             out.push(h);
         }
@@ -2775,6 +2782,54 @@ mod tests {
         ];
         let r = run(&bare, Lang::En, &History::empty());
         assert!(!signals(&r[0]).contains(&"session_quiet"), "{:#?}", r[0]);
+    }
+
+    /// A person's session that wrote a cgroup's release agent (a container escape: the
+    /// kernel runs it as root on the host) is not quiet, and the write is a step no
+    /// routine work takes (the blind holdout29: a shell exec'd into a privileged pod
+    /// mounting a cgroup hierarchy and writing `release_agent` was called quiet). The
+    /// same session without the write is quiet.
+    #[test]
+    fn a_session_writing_a_release_agent_is_not_quiet() {
+        let session = |helper: Option<&str>| {
+            let mut v = vec![l(
+                json!({"evt.type":"execve","evt.rawres":0,"proc.sid":510,"evt.rawtime":1,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd"}),
+            )];
+            if let Some(p) = helper {
+                v.push(l(
+                    json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_write":true,"evt.arg.flags":"O_WRONLY|O_CREAT|O_TRUNC","fd.num":3,"proc.sid":510,"evt.rawtime":2,"proc.name":"bash","proc.tty":34816,"proc.pname":"sshd","fd.name":p}),
+                ));
+            }
+            v.push(l(
+                json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":510,"evt.rawtime":3,"proc.name":"rm","proc.exepath":"/usr/bin/rm","proc.tty":34816,"proc.pname":"bash","proc.aname[2]":"sshd","fs.path.name":"/var/log/dpkg.log"}),
+            ));
+            verdict_of(&v, "Clear Log Activities")
+        };
+        let quiet = session(None);
+        assert!(
+            signals(&quiet[0]).contains(&"session_quiet"),
+            "{:#?}",
+            quiet[0]
+        );
+        for p in ["/tmp/cg/release_agent", "/sys/kernel/uevent_helper"] {
+            let r = session(Some(p));
+            assert!(
+                !signals(&r[0]).contains(&"session_quiet"),
+                "{p}: {:#?}",
+                r[0]
+            );
+            assert!(
+                signals(&r[0]).contains(&"session_attack_step"),
+                "{p}: {:#?}",
+                r[0]
+            );
+            assert_ne!(
+                r[0].verdict,
+                Verdict::LikelyFalsePositive,
+                "{p}: {:#?}",
+                r[0]
+            );
+        }
     }
 
     /// Fitted weights change the score; the table's weights are the default.
