@@ -1524,10 +1524,31 @@ impl Triage<'_> {
                         | Activity::Contact(_, _, true)
                 )
             });
+        // A workload that asks both the orchestrator's API (with its service account) and
+        // the cloud's instance metadata service (for the node's role) holds the keys of two
+        // authorities: a controller talks to its API, an SDK to its cloud; one doing both is
+        // not quiet by lineage alone, whatever its image (the blind holdout29: a tampered
+        // operator release also fetching the node's credentials was anchored as its
+        // workload's quiet work). Scheduler and CI jobs deploy with both by routine
+        // (a registry login, then `kubectl apply`): only a workload's own process tree.
+        let session_step = |want: crate::evidence::Step| {
+            std::iter::once(ev)
+                .chain(
+                    ctx.iter()
+                        .filter_map(|c| records.get(c.act.index).map(|r| &r.event)),
+                )
+                .any(|e| crate::evidence::attack_step(e).is_some_and(|(st, _)| st == want))
+        };
+        let two_authorities = work.workload.is_some()
+            && job_launcher(ev).is_none()
+            && work.cron.is_none()
+            && session_step(crate::evidence::Step::InstanceMetadata)
+            && session_step(crate::evidence::Step::OrchestratorApi);
         let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
                 && !own_act_toward_attack
+                && !two_authorities
                 && !collects_secrets()
                 && !destroys_store
                 && dropped.is_none()
@@ -4306,6 +4327,33 @@ mod tests {
         };
         assert_not_anchored(&served("203.0.113.77"), rule, "a client outside the site");
         assert_anchored_by(&served("10.60.2.9"), rule, "entrypoint logpruner");
+        // The blind holdout29: an entrypoint that asks both the orchestrator's API and the
+        // cloud's instance metadata service holds two authorities' keys; either alone is
+        // still its own work.
+        let contacts = |to: &[(&str, u16, &str)]| {
+            let mut with: Vec<String> = to
+                .iter()
+                .enumerate()
+                .map(|(i, (ip, port, name))| {
+                    let mut v = json!({"evt.type":"connect","evt.rawres":0,"evt.rawtime":5 + i as i64,"proc.sid":970,"proc.name":"logpruner","proc.exepath":"/app/logpruner","fd.sip":ip,"fd.sport":port,"fd.sip.name":name,"fd.name":format!("10.0.0.5:4{i}000->{ip}:{port}")});
+                    for (k, val) in init.as_object().unwrap() {
+                        v[k] = val.clone();
+                    }
+                    l(v)
+                })
+                .collect();
+            with.extend(lines.iter().cloned());
+            with
+        };
+        let api = ("172.30.0.1", 443, "kubernetes.default.svc.cluster.local");
+        let imds = ("169.254.169.254", 80, "");
+        assert_not_anchored(
+            &contacts(&[api, imds]),
+            rule,
+            "the orchestrator's API and the instance metadata service",
+        );
+        assert_anchored_by(&contacts(&[api]), rule, "entrypoint logpruner");
+        assert_anchored_by(&contacts(&[imds]), rule, "entrypoint logpruner");
         let interp: Vec<String> = lines
             .iter()
             .map(|s| {
