@@ -1054,8 +1054,11 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         // holdout21 since session 19. holdout22 is not: one of its attacks (a CronJob
         // whose arguments were edited, nothing else in its session) is still called likely
         // false positive (see its README). holdout23, holdout24 and holdout25 are, since
-        // session 20, holdout26 and holdout27 since session 21 (holdout28 is not: its edited
-        // CI job's sandbox, see its README).
+        // session 20, holdout26 and holdout27 since session 21, holdout28 since session 22
+        // (its edited CI job's sandbox closed by kind). holdout29 is not: a backup unit's
+        // added command writing root's login keys is a separate process of init, and the
+        // backup's own alerts, event for event the benign base's, are called likely false
+        // positive (see its README).
         (
             "holdout20-dev",
             yaml_units("holdout20", "holdout20-dev", false),
@@ -1083,6 +1086,10 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         (
             "holdout27-dev",
             yaml_units("holdout27", "holdout27-dev", false),
+        ),
+        (
+            "holdout28-dev",
+            yaml_units("holdout28", "holdout28-dev", false),
         ),
     ]
 }
