@@ -3443,13 +3443,54 @@ fn security_record(path: &str) -> bool {
 /// Whether a mode (`evt.arg.mode`: Falco's flag notation `S_IRUSR|...|S_ISUID`, or an
 /// octal number) sets the setuid or setgid bit.
 fn mode_sets_id(mode: &str) -> bool {
-    if mode.contains("S_ISUID") || mode.contains("S_ISGID") {
-        return true;
+    match mode_bits(mode) {
+        Some(m) => m & 0o6000 != 0 && !shared_directory_mode(m),
+        // A notation not read whole (another flag, a value beside the flags): by its flags.
+        None => mode.contains("S_ISUID") || mode.contains("S_ISGID"),
     }
-    let digits = mode.trim().trim_start_matches("0o");
-    !digits.is_empty()
-        && digits.chars().all(|c| c.is_digit(8))
-        && u32::from_str_radix(digits, 8).is_ok_and(|m| m & 0o6000 != 0)
+}
+
+/// The permission bits of a mode written as Falco's flags (`S_IRWXU|S_ISGID|...`) or in
+/// octal (`2775`, `0o4755`). `None` for anything else.
+fn mode_bits(mode: &str) -> Option<u32> {
+    const FLAGS: &[(&str, u32)] = &[
+        ("S_ISUID", 0o4000),
+        ("S_ISGID", 0o2000),
+        ("S_ISVTX", 0o1000),
+        ("S_IRWXU", 0o700),
+        ("S_IRUSR", 0o400),
+        ("S_IWUSR", 0o200),
+        ("S_IXUSR", 0o100),
+        ("S_IRWXG", 0o070),
+        ("S_IRGRP", 0o040),
+        ("S_IWGRP", 0o020),
+        ("S_IXGRP", 0o010),
+        ("S_IRWXO", 0o007),
+        ("S_IROTH", 0o004),
+        ("S_IWOTH", 0o002),
+        ("S_IXOTH", 0o001),
+    ];
+    let m = mode.trim();
+    if m.contains("S_I") {
+        return m
+            .split('|')
+            .map(|f| FLAGS.iter().find(|(n, _)| *n == f.trim()).map(|(_, b)| *b))
+            .try_fold(0, |acc, b| b.map(|b| acc | b));
+    }
+    let digits = m.trim_start_matches("0o");
+    (!digits.is_empty() && digits.chars().all(|c| c.is_digit(8)))
+        .then(|| u32::from_str_radix(digits, 8).ok())
+        .flatten()
+}
+
+/// Whether a mode is a shared directory's: setgid without setuid, writable by the group and
+/// not by others (`2775`, `2770`). New files below such a directory take its group, which
+/// is what teams' shares, upload drops and build areas are set up for; on a program the
+/// group write would let any member replace it, so no one grants a program's setgid that
+/// way. A setuid bit, a world-writable setgid mode (`2777`) or a setgid without group write
+/// (`2755`, `2555`: `postdrop`) is still a setid step.
+fn shared_directory_mode(m: u32) -> bool {
+    m & 0o4000 == 0 && m & 0o2000 != 0 && m & 0o020 != 0 && m & 0o002 == 0
 }
 
 /// Whether a `chmod` command line sets a setuid or setgid bit (`u+s`, `g+s`, `+s`, or a
@@ -6045,6 +6086,39 @@ mod tests {
         assert_eq!(exec("chmod", "chmod u+x,g+s /srv/d"), Some(Step::SetId));
         assert_eq!(exec("chmod", "chmod 0755 /usr/local/bin/tool"), None);
         assert_eq!(exec("chmod", "chmod u+x deploy.sh"), None);
+        // A shared directory's mode (setgid, group-writable, not world-writable) is no
+        // setid step; a setuid bit, a world-writable setgid mode or a setgid program's mode
+        // (no group write) is.
+        let chmod_call = |mode: &str| {
+            step(&format!(
+                r#"{{"evt.type":"fchmodat","evt.rawres":0,"evt.arg.mode":"{mode}","fs.path.name":"/srv/share"}}"#
+            ))
+        };
+        for shared in [
+            "S_IXOTH|S_IROTH|S_IXGRP|S_IWGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISGID",
+            "S_IXGRP|S_IWGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISGID",
+            "02775",
+        ] {
+            assert_eq!(chmod_call(shared), None, "{shared}");
+        }
+        for id in [
+            "S_IXOTH|S_IWOTH|S_IROTH|S_IXGRP|S_IWGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISGID",
+            "S_IXGRP|S_IWGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISGID|S_ISUID",
+            "S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISGID",
+            "S_ISGID|S_IFDIR",
+        ] {
+            assert_eq!(chmod_call(id), Some(Step::SetId), "{id}");
+        }
+        assert_eq!(exec("chmod", "chmod 2775 /srv/finds/2026-season"), None);
+        assert_eq!(exec("chmod", "chmod 2770 /srv/berths/contracts"), None);
+        for cmd in [
+            "chmod 6775 /srv/x",
+            "chmod 2777 /var/www/uploads",
+            "chmod 2755 /usr/sbin/postdrop",
+            "chmod g+s /srv/d",
+        ] {
+            assert_eq!(exec("chmod", cmd), Some(Step::SetId), "{cmd}");
+        }
         // Accounts.
         assert_eq!(
             exec("useradd", "useradd -o -u 0 x"),
