@@ -119,6 +119,10 @@
 //! become a development set (`holdout29_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout29`, lines `holdout29`); see tests/judgment/holdout29/README.md before
 //! reading it.
+//! A thirty-second, tests/judgment/holdout30, was written blind the same way once holdout29 had
+//! become a development set (`holdout30_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout30`, lines `holdout30`); see tests/judgment/holdout30/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1479,6 +1483,14 @@ const HOLDOUT28_BARS: BlindBars = HOLDOUT19_BARS;
 /// holdout28 family.
 const HOLDOUT29_BARS: BlindBars = HOLDOUT19_BARS;
 
+/// The thirtieth blind corpus (tests/judgment/holdout30), written once holdout29 had become
+/// a development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20, holdout21, holdout22, holdout23, holdout24, holdout25, holdout26, holdout27,
+/// holdout28 or holdout29 family.
+const HOLDOUT30_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1772,6 +1784,17 @@ fn holdout28_corpus_is_well_formed() {
 #[test]
 fn holdout29_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout29", &before_holdout(29), &HOLDOUT29_BARS);
+}
+
+/// The thirtieth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18, holdout19, holdout20, holdout21, holdout22, holdout23,
+/// holdout24, holdout25, holdout26, holdout27, holdout28 or holdout29 family. Counts only, no
+/// verdict figure.
+#[test]
+fn holdout30_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout30", &before_holdout(30), &HOLDOUT30_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2269,4 +2292,14 @@ fn judgment_figures_holdout28() {
 #[ignore = "the twenty-ninth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout29() {
     measure_blind("holdout29", true);
+}
+
+/// The judgment figures of the thirtieth blind corpus (tests/judgment/holdout30), all of it
+/// together, printed as lines `holdout30`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout30 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the thirtieth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout30() {
+    measure_blind("holdout30", true);
 }
