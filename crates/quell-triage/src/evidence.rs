@@ -2608,17 +2608,25 @@ pub fn block_device(path: &str) -> bool {
 }
 
 /// Whether a path is a hidden file or directory in a drop directory (`/tmp/.x`,
-/// `/dev/shm/.d/p`), other than the X11 and ICE socket directories.
+/// `/dev/shm/.d/p`), other than the X11 and ICE socket directories, or anywhere below
+/// `/dev` (`/dev/.ptpd`): the device filesystem holds device nodes and the runtime's
+/// directories; a hidden regular file there is a payload kept off the disk and out of sight
+/// (the blind holdout30: a tampered image's entrypoint writing one).
 pub fn hidden_staging(path: &str) -> bool {
-    in_drop_dir(path)
-        && path.split('/').skip(2).any(|c| {
-            c.starts_with('.')
-                && c.len() > 1
-                && !matches!(
-                    c,
-                    ".X11-unix" | ".ICE-unix" | ".font-unix" | ".XIM-unix" | ".Test-unix"
-                )
-        })
+    let hidden_below_dev = path.strip_prefix("/dev/").is_some_and(|rest| {
+        rest.split('/')
+            .any(|c| c.starts_with('.') && c.len() > 1 && c != "..")
+    });
+    hidden_below_dev
+        || in_drop_dir(path)
+            && path.split('/').skip(2).any(|c| {
+                c.starts_with('.')
+                    && c.len() > 1
+                    && !matches!(
+                        c,
+                        ".X11-unix" | ".ICE-unix" | ".font-unix" | ".XIM-unix" | ".Test-unix"
+                    )
+            })
 }
 
 /// A path where a dropped script or tool is staged: a temporary directory, or a hidden
@@ -3392,6 +3400,29 @@ fn unnamed_by_shell(ev: &FlatEvent) -> Option<String> {
         named.contains(c) || (c.len() == 15 && named.iter().any(|n| n.starts_with(c.as_str())))
     });
     (!found).then_some(pcmd)
+}
+
+/// Whether an event is the execution of a general-purpose reader (`READERS`: `cat`,
+/// `strings`, `xxd`...) given another process's environment (`cat /proc/1/environ`): the
+/// environment printed, not read by a program's own code.
+pub fn prints_environment(ev: &FlatEvent) -> bool {
+    let exec = matches!(text(ev, "evt.type").as_deref(), Some("execve" | "execveat"))
+        && crate::input::int(ev, "evt.rawres").is_none_or(|r| r == 0);
+    if !exec {
+        return false;
+    }
+    let Some(cmd) = text(ev, "proc.cmdline") else {
+        return false;
+    };
+    let mut words = cmd.split_whitespace();
+    let reader = words
+        .next()
+        .map(|w| w.rsplit('/').next().unwrap_or(w))
+        .is_some_and(|n| READERS.contains(&n));
+    reader
+        && words
+            .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+            .any(process_environment)
 }
 
 /// Whether a path is another process's environment (`/proc/1/environ`,
@@ -6399,6 +6430,21 @@ mod tests {
         );
         assert_eq!(open("O_WRONLY|O_CREAT", false, "/tmp/build-1/out.o"), None);
         assert!(!hidden_staging("/tmp/.X11-unix/X0"));
+        // A hidden file below /dev (the blind holdout30: `/dev/.ptpd`); device nodes are not.
+        assert_eq!(
+            open("O_WRONLY|O_CREAT", false, "/dev/.ptpd"),
+            Some(Step::HiddenStaging)
+        );
+        assert!(hidden_staging("/dev/.lib/x"));
+        assert!(hidden_staging("/dev/shm/.d/p"));
+        for p in [
+            "/dev/null",
+            "/dev/pts/0",
+            "/dev/shm/buf",
+            "/dev/../etc/passwd",
+        ] {
+            assert!(!hidden_staging(p), "{p}");
+        }
         // A program that is not the system's own; the orchestrator's API.
         assert_eq!(
             step(

@@ -236,6 +236,13 @@ struct AnchorFacts {
     /// at a repository outside the site, reading and rewriting login keys as its routine
     /// run does).
     sensitive_outside: bool,
+    /// A general-purpose reader printed another process's environment in the alert's
+    /// session (`cat /proc/1/environ`): an agent discovering services reads environments
+    /// with its own code; a job's or a workload's script printing one takes the secrets
+    /// the orchestrator passed that process, so nothing unattended anchors (the blind
+    /// holdout30: a CronJob's sync script, edited to also `cat /proc/1/environ`, kept its
+    /// copy tool's catalogue anchor).
+    prints_environment: bool,
 }
 
 /// The signal that anchors a likely false positive among an alert's hits, if any, with
@@ -254,6 +261,7 @@ fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<(&'static str, &'static
             {
                 None
             }
+            Anchor::Unattended if facts.prints_environment => None,
             Anchor::Unattended if facts.unattended => Some((h.id, "unattended")),
             Anchor::Unattended if h.id == "known_benign" && facts.harmless_act => {
                 Some((h.id, "harmless_act"))
@@ -1539,16 +1547,42 @@ impl Triage<'_> {
                 )
                 .any(|e| crate::evidence::attack_step(e).is_some_and(|(st, _)| st == want))
         };
-        let two_authorities = work.workload.is_some()
-            && job_launcher(ev).is_none()
-            && work.cron.is_none()
+        let own_tree = work.workload.is_some() && job_launcher(ev).is_none() && work.cron.is_none();
+        let two_authorities = own_tree
             && session_step(crate::evidence::Step::InstanceMetadata)
             && session_step(crate::evidence::Step::OrchestratorApi);
+        // Nor is one whose container session shows a process exec'd into it (the runtime's
+        // child other than the container's init) taking a step toward an attack: somebody
+        // entered the workload (the blind holdout30: tcpdump exec'd into a PTP pod sniffing
+        // the clinic's network, its packet socket anchored as the pod's own). Exec probes
+        // take no such step.
+        let entered_with_step = own_tree
+            && std::iter::once(ev)
+                .chain(
+                    ctx.iter()
+                        .filter_map(|c| records.get(c.act.index).map(|r| &r.event)),
+                )
+                .any(|e| {
+                    text(e, "proc.pname").is_some_and(|p| {
+                        crate::evidence::role(&p) == crate::evidence::Role::Runtime
+                    }) && crate::input::int(e, "proc.vpid").is_some_and(|v| v != 1)
+                        && crate::evidence::attack_step(e).is_some()
+                });
+        // A reader printing another process's environment in the session (see
+        // `AnchorFacts::prints_environment`): no job's quiet work.
+        let prints_environment = std::iter::once(ev)
+            .chain(
+                ctx.iter()
+                    .filter_map(|c| records.get(c.act.index).map(|r| &r.event)),
+            )
+            .any(crate::evidence::prints_environment);
         let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
                 && !own_act_toward_attack
                 && !two_authorities
+                && !entered_with_step
+                && !prints_environment
                 && !collects_secrets()
                 && !destroys_store
                 && dropped.is_none()
@@ -1607,6 +1641,7 @@ impl Triage<'_> {
         let recurs = !out.iter().any(|h| h.id == "job_quiet")
             && kinds.is_empty()
             && !own_act_toward_attack
+            && !prints_environment
             && dropped.is_none()
             && a.network_stdio.is_none()
             && !reached_outside
@@ -1620,6 +1655,7 @@ impl Triage<'_> {
         let facts = AnchorFacts {
             recurs,
             writes_persistence,
+            prints_environment,
             sensitive_outside: sensitive_target && reached_outside,
             // A person's session anchors only when nothing in the whole of it counts toward
             // an attack by the strict test (tests/adversary.rs: a housekeeping removal in a
@@ -2999,6 +3035,44 @@ mod tests {
         assert_ne!(with.cluster, clean.cluster);
     }
 
+    /// A catalogue entry's run nobody entered (logrotate under cron) anchors; the same run in
+    /// a session where a reader printed another process's environment does not (the blind
+    /// holdout30: a sync CronJob's script edited to also `cat /proc/1/environ` kept its copy
+    /// tool's catalogue anchor).
+    #[test]
+    fn a_reader_printing_an_environment_vetoes_unattended_anchors() {
+        let run = |sid: i64, extra: Option<&str>| {
+            let mut lines = vec![format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"proc.pid":{sid},"proc.sid":{sid},"evt.rawtime":1000,"proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron"}}"#
+            )];
+            if let Some(cmd) = extra {
+                lines.push(format!(r#"{{"evt.type":"execve","evt.rawres":0,"proc.pid":{},"proc.sid":{sid},"evt.rawtime":1500,"proc.name":"cat","proc.exepath":"/usr/bin/cat","proc.cmdline":"{cmd}","proc.pname":"sh","proc.aname[2]":"cron"}}"#, sid + 1));
+            }
+            lines.push(format!(r#"{{"evt.type":"unlinkat","evt.rawres":0,"proc.pid":{sid},"proc.sid":{sid},"evt.rawtime":2000,"proc.name":"logrotate","proc.exepath":"/usr/sbin/logrotate","proc.pname":"cron","fs.path.name":"/var/log/app.log.2"}}"#));
+            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+            run(&refs, Lang::En, &History::empty())
+                .into_iter()
+                .filter(|c| c.rule == "Clear Log Activities")
+                .collect::<Vec<_>>()
+        };
+        let clean = run(20, None);
+        assert_eq!(clean[0].verdict, Verdict::LikelyFalsePositive, "{clean:#?}");
+        let printed = run(30, Some("cat /proc/1/environ"));
+        assert_ne!(
+            printed[0].verdict,
+            Verdict::LikelyFalsePositive,
+            "{printed:#?}"
+        );
+        assert_eq!(printed[0].anchor, None, "{printed:#?}");
+        // A reader of an ordinary file in the same place is no veto.
+        let ordinary = run(40, Some("cat /etc/hostname"));
+        assert_eq!(
+            ordinary[0].verdict,
+            Verdict::LikelyFalsePositive,
+            "{ordinary:#?}"
+        );
+    }
+
     /// Issue 11 (recall): a CI runner's job whose session quell saw with nothing in it
     /// toward an attack, run by the system's own program, is anchored by its lineage shape
     /// (runner → job shell), with no catalogue entry. The near-attacks are not: the same
@@ -3078,6 +3152,20 @@ mod tests {
             job(807, nested, "/usr/bin/rm", vec![]),
             "a reader of a key nested in the alerting program's command line",
         );
+        // A job whose script prints another process's environment with a reader takes the
+        // secrets passed to that process (the blind holdout30: a sync CronJob edited to also
+        // `cat /proc/1/environ`); an agent reading environments with its own code is not this.
+        let environ = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":5,"proc.name":"cat","proc.exepath":"/usr/bin/cat","proc.cmdline":"cat /proc/1/environ"});
+        not_anchored(
+            job(808, ci.clone(), "/usr/bin/rm", vec![environ]),
+            "a reader printing pid 1's environment in the job's session",
+        );
+        let own_code = json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"evt.rawtime":5,"proc.name":"bash","proc.exepath":"/usr/bin/bash","fd.name":"/etc/hostname"});
+        let r = verdict_of(
+            &job(809, ci.clone(), "/usr/bin/rm", vec![own_code]),
+            "Clear Log Activities",
+        );
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
         // The same tunnel to the site's own host is the job's work.
         let inside = json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":5,"proc.name":"ssh","proc.exepath":"/usr/bin/ssh","proc.cmdline":"ssh -N -L 5432:db:5432 deploy@10.0.4.7"});
         let r = verdict_of(
@@ -4354,6 +4442,36 @@ mod tests {
         );
         assert_anchored_by(&contacts(&[api]), rule, "entrypoint logpruner");
         assert_anchored_by(&contacts(&[imds]), rule, "entrypoint logpruner");
+        // The blind holdout30: a process exec'd into the container (the runtime's child, not
+        // its init) taking a step toward an attack means somebody entered the workload; an
+        // exec probe taking none does not.
+        let exec_in = |v: serde_json::Value| {
+            let mut x = v;
+            for (k, val) in init.as_object().unwrap() {
+                if x.get(k).is_none() {
+                    x[k] = val.clone();
+                }
+            }
+            x["proc.vpid"] = json!(7);
+            x["proc.pid"] = json!(5007);
+            let mut with = vec![l(x)];
+            with.extend(lines.iter().cloned());
+            with
+        };
+        assert_not_anchored(
+            &exec_in(
+                json!({"evt.type":"socket","evt.rawres":3,"evt.rawtime":5,"proc.sid":970,"proc.name":"tcpdump","proc.exepath":"/usr/bin/tcpdump","proc.cmdline":"tcpdump -i eth0 -w /tmp/c.pcap","evt.arg.domain":"AF_PACKET","evt.arg.type":"SOCK_RAW"}),
+            ),
+            rule,
+            "a process exec'd into the container opening a packet socket",
+        );
+        assert_anchored_by(
+            &exec_in(
+                json!({"evt.type":"execve","evt.rawres":0,"evt.rawtime":5,"proc.sid":970,"proc.name":"pg_isready","proc.exepath":"/usr/bin/pg_isready","proc.cmdline":"pg_isready -h 127.0.0.1"}),
+            ),
+            rule,
+            "entrypoint logpruner",
+        );
         let interp: Vec<String> = lines
             .iter()
             .map(|s| {
