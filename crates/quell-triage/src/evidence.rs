@@ -2564,14 +2564,8 @@ pub fn host_path(path: &str) -> bool {
         || path == "/host"
         || path.contains("/var/lib/kubelet/")
         || path.contains("/etc/kubernetes/")
-        || matches!(
-            base,
-            "release_agent"
-                | "notify_on_release"
-                | "core_pattern"
-                | "uevent_helper"
-                | "sysrq-trigger"
-        )
+        || kernel_helper(path)
+        || matches!(base, "notify_on_release" | "core_pattern" | "sysrq-trigger")
         || (base.ends_with(".sock")
             && (base.contains("docker") || base.contains("containerd") || base.contains("crio")))
         || block_device(path)
@@ -2613,20 +2607,16 @@ pub fn block_device(path: &str) -> bool {
 /// directories; a hidden regular file there is a payload kept off the disk and out of sight
 /// (the blind holdout30: a tampered image's entrypoint writing one).
 pub fn hidden_staging(path: &str) -> bool {
-    let hidden_below_dev = path.strip_prefix("/dev/").is_some_and(|rest| {
-        rest.split('/')
-            .any(|c| c.starts_with('.') && c.len() > 1 && c != "..")
-    });
-    hidden_below_dev
-        || in_drop_dir(path)
-            && path.split('/').skip(2).any(|c| {
-                c.starts_with('.')
-                    && c.len() > 1
-                    && !matches!(
-                        c,
-                        ".X11-unix" | ".ICE-unix" | ".font-unix" | ".XIM-unix" | ".Test-unix"
-                    )
-            })
+    let hidden = |c: &str| {
+        c.starts_with('.')
+            && c.len() > 1
+            && c != ".."
+            && !matches!(
+                c,
+                ".X11-unix" | ".ICE-unix" | ".font-unix" | ".XIM-unix" | ".Test-unix"
+            )
+    };
+    (in_drop_dir(path) || path.starts_with("/dev/")) && path.split('/').skip(2).any(hidden)
 }
 
 /// A path where a dropped script or tool is staged: a temporary directory, or a hidden

@@ -1539,43 +1539,37 @@ impl Triage<'_> {
         // operator release also fetching the node's credentials was anchored as its
         // workload's quiet work). Scheduler and CI jobs deploy with both by routine
         // (a registry login, then `kubectl apply`): only a workload's own process tree.
-        let session_step = |want: crate::evidence::Step| {
-            std::iter::once(ev)
-                .chain(
-                    ctx.iter()
-                        .filter_map(|c| records.get(c.act.index).map(|r| &r.event)),
-                )
-                .any(|e| crate::evidence::attack_step(e).is_some_and(|(st, _)| st == want))
+        // The alert's own event and those of its session's context window, each once.
+        let session_events = || {
+            std::iter::once(ev).chain(
+                ctx.iter()
+                    .filter_map(|c| records.get(c.act.index).map(|r| &r.event)),
+            )
         };
         let own_tree = work.workload.is_some() && job_launcher(ev).is_none() && work.cron.is_none();
-        let two_authorities = own_tree
-            && session_step(crate::evidence::Step::InstanceMetadata)
-            && session_step(crate::evidence::Step::OrchestratorApi);
+        // One pass over the session's steps for the workload tests below.
+        let (mut metadata, mut api, mut entered_with_step) = (false, false, false);
+        if own_tree {
+            for e in session_events() {
+                let Some((st, _)) = crate::evidence::attack_step(e) else {
+                    continue;
+                };
+                metadata |= st == crate::evidence::Step::InstanceMetadata;
+                api |= st == crate::evidence::Step::OrchestratorApi;
+                entered_with_step |= text(e, "proc.pname")
+                    .is_some_and(|p| crate::evidence::role(&p) == crate::evidence::Role::Runtime)
+                    && crate::input::int(e, "proc.vpid").is_some_and(|v| v != 1);
+            }
+        }
+        let two_authorities = metadata && api;
         // Nor is one whose container session shows a process exec'd into it (the runtime's
         // child other than the container's init) taking a step toward an attack: somebody
         // entered the workload (the blind holdout30: tcpdump exec'd into a PTP pod sniffing
         // the clinic's network, its packet socket anchored as the pod's own). Exec probes
         // take no such step.
-        let entered_with_step = own_tree
-            && std::iter::once(ev)
-                .chain(
-                    ctx.iter()
-                        .filter_map(|c| records.get(c.act.index).map(|r| &r.event)),
-                )
-                .any(|e| {
-                    text(e, "proc.pname").is_some_and(|p| {
-                        crate::evidence::role(&p) == crate::evidence::Role::Runtime
-                    }) && crate::input::int(e, "proc.vpid").is_some_and(|v| v != 1)
-                        && crate::evidence::attack_step(e).is_some()
-                });
         // A reader printing another process's environment in the session (see
         // `AnchorFacts::prints_environment`): no job's quiet work.
-        let prints_environment = std::iter::once(ev)
-            .chain(
-                ctx.iter()
-                    .filter_map(|c| records.get(c.act.index).map(|r| &r.event)),
-            )
-            .any(crate::evidence::prints_environment);
+        let prints_environment = session_events().any(crate::evidence::prints_environment);
         let mut quiet_job = false;
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
