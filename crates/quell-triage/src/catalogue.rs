@@ -79,6 +79,45 @@ pub fn shipped_executable(ev: &FlatEvent) -> bool {
     })
 }
 
+/// Whether the process's executable is installed software: under a directory where
+/// packages and administrators install programs (`/usr/local/`, `/opt/`, `/usr/lib/`,
+/// `/usr/share/`, `/lib/`, `/snap/`...), with no hidden or `..` component, not written
+/// after its container started and not run from memory. Weaker than
+/// [`shipped_executable`] (a program installed there is nobody's evidence of a person's
+/// routine), and never a gate for an anchor: the strict person test
+/// (`Sessions::person_trace`) counts a program run in a session as brought in only when it
+/// is neither shipped nor installed, or when the session wrote it (issue 11, session 23:
+/// a database's client under `/usr/lib/postgresql/N/bin`, a broker's control script under
+/// `/opt`, an interpreter built into `/usr/local/bin`).
+pub fn installed_executable(ev: &FlatEvent) -> bool {
+    let flag = |f: &str| matches!(ev.get(f), Some(quell_rules::Value::Bool(true)));
+    text(ev, "proc.exepath").is_some_and(|p| {
+        installed_location(&p)
+            && !flag("proc.is_exe_upper_layer")
+            && !flag("proc.is_exe_from_memfd")
+    })
+}
+
+/// Whether `path` lies where packages and administrators install programs (see
+/// [`installed_executable`]), with no hidden or `..` component. A session that writes such
+/// a file keeps it as written (`Activity::WroteFile`), so that running it later is still
+/// a program brought in.
+pub fn installed_location(path: &str) -> bool {
+    const INSTALLED: &[&str] = &[
+        "/usr/local/",
+        "/opt/",
+        "/usr/lib/",
+        "/usr/lib64/",
+        "/usr/lib32/",
+        "/usr/share/",
+        "/usr/games/",
+        "/lib/",
+        "/lib64/",
+        "/snap/",
+    ];
+    INSTALLED.iter().any(|d| path.starts_with(d)) && !path.split('/').any(|c| c.starts_with('.'))
+}
+
 /// Where a catalogue match was found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Match<'a> {

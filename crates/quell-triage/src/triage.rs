@@ -457,9 +457,27 @@ impl Stream<'_> {
     }
 }
 
+/// Whether an open event of `ev` may write its file (`evt.is_open_write`, or write flags in
+/// `evt.arg.flags`), as `evidence::opened_for_write` reads it; unknown counts as a write.
+fn open_writes(ev: &impl Fields) -> bool {
+    let write_flag = ev.value("evt.is_open_write");
+    let flags = ev.value("evt.arg.flags");
+    let flags = flags.as_ref().and_then(value_text);
+    let write_flag = match write_flag {
+        Some(quell_rules::Value::Bool(b)) => Some(b),
+        _ => None,
+    };
+    match (write_flag, flags) {
+        (Some(true), _) => true,
+        (_, Some(f)) => f.contains("O_WRONLY") || f.contains("O_RDWR"),
+        (Some(false), None) => false,
+        (None, None) => true,
+    }
+}
+
 /// True when [`activity`] is certainly `None` for the event: its type is none that an
-/// activity is made of, or it opens a file that is neither a credential nor in a drop
-/// directory. A necessary condition only (the owned record is judged in full otherwise);
+/// activity is made of, or it opens a file that is neither a credential, nor in a drop
+/// directory, nor written where programs are installed. A necessary condition only (the owned record is judged in full otherwise);
 /// it must stay one when `activity` learns new kinds (tested on the corpora and on
 /// generated events).
 pub fn cannot_be_activity(ev: &impl Fields) -> bool {
@@ -490,6 +508,7 @@ pub fn cannot_be_activity(ev: &impl Fields) -> bool {
                 .is_some_and(|path| {
                     is_credential(&path)
                         || in_drop_dir(&path)
+                        || (crate::catalogue::installed_location(&path) && open_writes(ev))
                         || is_schedule_entry(&path)
                         || crate::evidence::persists(&path)
                 }) =>
@@ -3332,7 +3351,8 @@ mod tests {
     /// strict person test (`Sessions::person_trace`): after another process's environment
     /// read (no veto weighs it), a cron entry or a shell start-up file written by a child of
     /// the probe's own shell (which the probe's entry matched and excused), or a terminal
-    /// client that is not the system's own program, it is not likely a false positive. The
+    /// client that is neither the system's own program nor installed software (a home
+    /// directory's), it is not likely a false positive. The
     /// same probe with no terminal and no login entry keeps its anchor whatever the strict
     /// test finds (tests/adversary.rs: holdout4's web user's REPL).
     #[test]
@@ -3364,6 +3384,9 @@ mod tests {
         let r = probe(&session(730, "/usr/bin/sqlplus", &none));
         assert_eq!(r.verdict, Verdict::LikelyFalsePositive, "{r:#?}");
         assert_eq!(r.anchor.as_deref(), Some("known_benign (harmless_act)"));
+        // A client installed under /opt is the host's, not brought in (session 23).
+        let r = probe(&session(729, "/opt/oracle/bin/sqlplus", &none));
+        assert_eq!(r.verdict, Verdict::LikelyFalsePositive, "{r:#?}");
         // Another process's environment read by the person's shell's `cat`.
         let environ = |sid: i64| {
             vec![
@@ -3393,7 +3416,7 @@ mod tests {
                 733,
                 session(733, "/usr/bin/sqlplus", &write("/root/.bashrc")),
             ),
-            (734, session(734, "/opt/oracle/bin/sqlplus", &none)),
+            (734, session(734, "/home/scott/bin/sqlplus", &none)),
         ];
         for (sid, lines) in cases {
             let r = probe(&lines);
