@@ -2227,7 +2227,32 @@ pub enum Step {
     /// shell runs as, with the service's files and secrets, in a person's hands (see
     /// [`SERVING_ACCOUNTS`]). Running one program as that account is not.
     ServingAccountShell,
+    /// A program hiding from debuggers: it asks to be traced (`PTRACE_TRACEME`) with no
+    /// debugger or tracer for a parent, so that no debugger can attach to it. Falco's rule
+    /// says it is typically malware's; a debugger's own child asks so by design (see
+    /// [`DEBUGGERS`]).
+    AntiDebug,
 }
+
+/// Debuggers and tracers whose child asks to be traced before it runs the program under
+/// debugging (`PTRACE_TRACEME`), as their names appear as the child's parent.
+pub const DEBUGGERS: &[&str] = &[
+    "gdb",
+    "gdbserver",
+    "lldb",
+    "lldb-server",
+    "lldb-server-1",
+    "debugserver",
+    "strace",
+    "ltrace",
+    "valgrind",
+    "rr",
+    "dlv",
+    "edb",
+    "radare2",
+    "r2",
+    "frida-server",
+];
 
 impl Step {
     /// The step in a few words (English).
@@ -2268,6 +2293,7 @@ impl Step {
             Step::LogDestroyed => "a log the same session had just created removed",
             Step::InstanceMetadata => "a connection to the cloud instance metadata service",
             Step::KeySent => "key, credential or configuration file copied to another host",
+            Step::AntiDebug => "a program hiding from debuggers (traced at its own request, with no debugger above it)",
         }
     }
 
@@ -2309,6 +2335,7 @@ impl Step {
             Step::LogDestroyed => "同じセッションが作成した直後のログの削除",
             Step::InstanceMetadata => "クラウドのインスタンスメタデータサービスへの接続",
             Step::KeySent => "鍵・認証情報・設定ファイルそのものの他ホストへのコピー",
+            Step::AntiDebug => "デバッガからの隠蔽（デバッガのない状態での PTRACE_TRACEME）",
         }
     }
 }
@@ -4307,6 +4334,11 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         let req = text(ev, "evt.arg.request")
             .unwrap_or_default()
             .to_ascii_uppercase();
+        if req.contains("TRACEME") {
+            let parent = text(ev, "proc.pname").unwrap_or_default();
+            let debugged = DEBUGGERS.contains(&parent.as_str()) || parent.starts_with("lldb");
+            return (!debugged).then_some((Step::AntiDebug, req));
+        }
         let writes = ["POKE", "SETREGS", "SETFPREGS", "SETSIGINFO", "SETREGSET"]
             .iter()
             .any(|k| req.contains(k));
@@ -6514,6 +6546,18 @@ mod tests {
             ),
             None
         );
+        // Asking to be traced with no debugger above: hiding from debuggers (session 23).
+        // A debugger's own child asks so before it runs the program under debugging.
+        let traceme = |parent: &str| {
+            step(&format!(
+                r#"{{"evt.type":"ptrace","evt.rawres":0,"evt.arg.request":"PTRACE_TRACEME","proc.name":"ecat-master","proc.pname":"{parent}"}}"#
+            ))
+        };
+        assert_eq!(traceme("containerd-shim"), Some(Step::AntiDebug));
+        assert_eq!(traceme("systemd"), Some(Step::AntiDebug));
+        assert_eq!(traceme("gdb"), None);
+        assert_eq!(traceme("lldb-server"), None);
+        assert!(Step::AntiDebug.as_str().contains("debuggers"));
         assert_eq!(
             exec("strace", "strace -f -p 812 -e trace=read -o /tmp/.s"),
             Some(Step::Sniffing)

@@ -1017,7 +1017,11 @@ fn decisive(st: Step, what: &str) -> bool {
         | Step::RootAccount
         | Step::InjectedCommand
         | Step::ShellEscape
-        | Step::KeySent => true,
+        | Step::KeySent
+        // Hiding from debuggers: no routine program asks to be traced with no debugger
+        // above it (the blind holdout30 and holdout31: tampered daemons in quiet
+        // workloads).
+        | Step::AntiDebug => true,
         Step::ScriptRun => crate::evidence::hidden_staging(what),
         Step::PrivilegedWrite => crate::evidence::root_login_key(what),
         // A cgroup's release agent or the kernel's hotplug helper: a program the kernel

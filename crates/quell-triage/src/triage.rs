@@ -1212,6 +1212,9 @@ impl Triage<'_> {
                 (st, format!("{what} ({note})"))
             })
         });
+        // A step no routine work takes is no job's quiet work either (`job_quiet`,
+        // `job_recurs` below say "nothing in it toward an attack").
+        let decisive_step = trace.is_some();
         if let Some((step, what)) = trace {
             let step = match lang {
                 Lang::En => step.as_str(),
@@ -1593,6 +1596,7 @@ impl Triage<'_> {
         if let Some(l) = launcher.as_ref().filter(|_| {
             kinds.is_empty()
                 && !own_act_toward_attack
+                && !decisive_step
                 && !two_authorities
                 && !entered_with_step
                 && !prints_environment
@@ -1654,6 +1658,7 @@ impl Triage<'_> {
         let recurs = !out.iter().any(|h| h.id == "job_quiet")
             && kinds.is_empty()
             && !own_act_toward_attack
+            && !decisive_step
             && !prints_environment
             && dropped.is_none()
             && a.network_stdio.is_none()
@@ -3172,6 +3177,13 @@ mod tests {
         not_anchored(
             job(808, ci.clone(), "/usr/bin/rm", vec![environ]),
             "a reader printing pid 1's environment in the job's session",
+        );
+        // A program of the job hiding from debuggers (the blind holdout30 and holdout31:
+        // tampered daemons asking to be traced with no debugger above them).
+        let traceme = json!({"evt.type":"ptrace","evt.rawres":0,"evt.rawtime":5,"proc.name":"bash","proc.exepath":"/usr/bin/bash","evt.arg.request":"PTRACE_TRACEME"});
+        not_anchored(
+            job(810, ci.clone(), "/usr/bin/rm", vec![traceme]),
+            "a program asking to be traced with no debugger above it",
         );
         let own_code = json!({"evt.type":"openat","evt.rawres":3,"evt.is_open_read":true,"fd.num":3,"evt.rawtime":5,"proc.name":"bash","proc.exepath":"/usr/bin/bash","fd.name":"/etc/hostname"});
         let r = verdict_of(
