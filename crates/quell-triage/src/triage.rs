@@ -1259,6 +1259,22 @@ impl Triage<'_> {
                 vec![("step", step.to_string()), ("what", what)],
             ));
         }
+        // The same for the host's own units: a session init started, beside another that
+        // init started within the window and took such a step (`Sessions::unit_trace`).
+        let beside_unit = (!interactive)
+            .then(|| sessions.unit_trace(records, at))
+            .flatten();
+        if let Some((en, ja, what)) = beside_unit {
+            let step = match lang {
+                Lang::En => en,
+                Lang::Ja => ja,
+            };
+            out.push(hit(
+                "unit_attack_step",
+                1.0,
+                vec![("step", step.to_string()), ("what", what)],
+            ));
+        }
         if interactive {
             let mut how = Vec::new();
             match lang {
