@@ -1055,10 +1055,11 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         // whose arguments were edited, nothing else in its session) is still called likely
         // false positive (see its README). holdout23, holdout24 and holdout25 are, since
         // session 20, holdout26 and holdout27 since session 21, holdout28 since session 22
-        // (its edited CI job's sandbox closed by kind). holdout29 is not: a backup unit's
-        // added command writing root's login keys is a separate process of init, and the
-        // backup's own alerts, event for event the benign base's, are called likely false
-        // positive (see its README).
+        // (its edited CI job's sandbox closed by kind), holdout29 and holdout31 since
+        // session 23 (a backup unit's added command, a separate process of init, linked
+        // to the unit's alerts by `Sessions::unit_trace`). holdout30 is not: an acquisition
+        // daemon's own request to the instance metadata service looks like an agent's (see
+        // its README).
         (
             "holdout20-dev",
             yaml_units("holdout20", "holdout20-dev", false),
@@ -1090,6 +1091,14 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         (
             "holdout28-dev",
             yaml_units("holdout28", "holdout28-dev", false),
+        ),
+        (
+            "holdout29-dev",
+            yaml_units("holdout29", "holdout29-dev", false),
+        ),
+        (
+            "holdout31-dev",
+            yaml_units("holdout31", "holdout31-dev", false),
         ),
     ]
 }
