@@ -272,6 +272,48 @@ fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<(&'static str, &'static
         })
 }
 
+/// The fact that withheld an unattended anchor from an alert whose work nobody entered,
+/// when one did (see [`anchor_of`]): `writes_persistence`, `sensitive_outside` or
+/// `prints_environment`. The report says it instead of the generic text about what an
+/// intruder at a terminal could produce.
+fn withheld_by(hits: &[Hit], facts: AnchorFacts) -> Option<&'static str> {
+    if !facts.unattended {
+        return None;
+    }
+    let unattended_hit = |id: &str| {
+        hits.iter().any(|h| {
+            h.id == id
+                && h.act > 0.0
+                && kind_of(h.id) == Kind::Benign
+                && signals::bundled().anchor(h.id) == Anchor::Unattended
+        })
+    };
+    if facts.prints_environment && hits.iter().any(|h| unattended_hit(h.id)) {
+        return Some("prints_environment");
+    }
+    if unattended_hit("known_benign") {
+        if facts.writes_persistence {
+            return Some("writes_persistence");
+        }
+        if facts.sensitive_outside {
+            return Some("sensitive_outside");
+        }
+    }
+    None
+}
+
+/// Why an unattended anchor was withheld ([`withheld_by`]), in words.
+fn withheld_text(fact: &str, lang: Lang) -> &'static str {
+    match (fact, lang) {
+        ("prints_environment", Lang::En) => "a program in its session printed another process's environment, which holds the secrets passed to that process",
+        ("prints_environment", Lang::Ja) => "セッション内のプログラムが他のプロセスの環境変数（そのプロセスに渡された秘密情報を含む）を出力している",
+        ("writes_persistence", Lang::En) => "its own act writes where intruders persist, and a known agent's name says nothing of what it was told to install",
+        ("writes_persistence", Lang::Ja) => "アラート自身の動作が侵入者の永続化先への書き込みであり、既知のエージェント名からは何を導入させられたかは分からない",
+        (_, Lang::En) => "its target is sensitive and its session reached outside the site, and a known agent's name says nothing of where its instructions came from",
+        (_, Lang::Ja) => "対象が機密ファイルで、セッションがサイト外へ接続しており、既知のエージェント名からは指示の出どころは分からない",
+    }
+}
+
 /// A Falco JSON alert for a record: the alert line itself when it is one, else built
 /// from the rule's output format.
 pub fn sample_alert(engine: &Engine, rule: &str, r: &Record, hostname: &str) -> Json {
@@ -578,12 +620,22 @@ struct Agg {
     signals: Vec<AggSignal>,
     /// Per alert, its anchor (see [`anchor_of`]).
     anchors: Vec<Option<(&'static str, &'static str)>>,
+    /// The first fact that withheld an unattended anchor from one of its alerts
+    /// ([`withheld_by`]).
+    withheld: Option<&'static str>,
 }
 
 impl Agg {
-    fn add(&mut self, at: usize, hits: Vec<Hit>, anchor: Option<(&'static str, &'static str)>) {
+    fn add(
+        &mut self,
+        at: usize,
+        hits: Vec<Hit>,
+        anchor: Option<(&'static str, &'static str)>,
+        withheld: Option<&'static str>,
+    ) {
         self.members.push(at);
         self.anchors.push(anchor);
+        self.withheld = self.withheld.or(withheld);
         for h in hits {
             match self.signals.iter_mut().find(|s| s.0 == h.id) {
                 Some(s) => {
@@ -734,6 +786,10 @@ impl Triage<'_> {
                 let logit: f64 = hits.iter().map(|h| w(h.id) * h.act).sum();
                 let vetoed = hits.iter().any(|h| vetoes(h.id, w(h.id) * h.act));
                 let anchor = anchor_of(&hits, facts);
+                let withheld = anchor
+                    .is_none()
+                    .then(|| withheld_by(&hits, facts))
+                    .flatten();
                 let v = verdict(round3(sigmoid(logit)), vetoed, anchor.is_some());
                 let mut class: Vec<&'static str> = hits
                     .iter()
@@ -750,10 +806,10 @@ impl Triage<'_> {
                     sessions.trace_kinds(records, i),
                 );
                 match parts.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, agg)) => agg.add(i, hits, anchor),
+                    Some((_, agg)) => agg.add(i, hits, anchor, withheld),
                     None => {
                         let mut agg = Agg::default();
-                        agg.add(i, hits, anchor);
+                        agg.add(i, hits, anchor, withheld);
                         parts.push((key, agg));
                     }
                 }
@@ -1817,6 +1873,7 @@ impl Triage<'_> {
         let verdict = verdict(score, !vetoed.is_empty(), anchored);
         let held_back = verdict == Verdict::Uncertain && Verdict::from_score(score) != verdict;
         let unanchored = held_back && vetoed.is_empty();
+        let agg_withheld = agg.withheld;
         reasons.sort_by(|a, b| {
             b.0.effect
                 .abs()
@@ -1865,14 +1922,14 @@ impl Triage<'_> {
                 capitalise(verdict.text(lang)),
                 score,
                 if why.is_empty() { "no evidence either way".to_string() } else { why.join("; ") },
-                if unanchored { " Not called a likely false positive despite the score: all the evidence toward a false positive is something an intruder at the same terminal could produce too (a person at a terminal, a program run before); none shows a scheduled job, a service's own child or an agent nobody entered, people's past decisions or repetition across hosts and days.".to_string() } else if held_back { format!(" Not called a likely false positive despite the score: there is evidence of an attack ({}).", vetoed.join(", ")) } else { String::new() }
+                if let (true, Some(f)) = (unanchored, agg_withheld) { format!(" Not called a likely false positive despite the score: the work looks unattended, but {}.", withheld_text(f, lang)) } else if unanchored { " Not called a likely false positive despite the score: all the evidence toward a false positive is something an intruder at the same terminal could produce too (a person at a terminal, a program run before); none shows a scheduled job, a service's own child or an agent nobody entered, people's past decisions or repetition across hosts and days.".to_string() } else if held_back { format!(" Not called a likely false positive despite the score: there is evidence of an attack ({}).", vetoed.join(", ")) } else { String::new() }
             ),
             Lang::Ja => format!(
                 "{}（スコア {:.2}）：{action}。このクラスタのアラートは {alerts_n} 件です。主な理由：{}。{}スコアは quell が確認できた根拠の重み付けであり、証明ではありません。最終判断は担当者が行います。判断を次回に反映させるには、--history に渡すアラートに \"quell.decision\": \"benign\" または \"real\" を記録してください。",
                 verdict.text(lang),
                 score,
                 if why.is_empty() { "どちらとも判断できる根拠がありません".to_string() } else { why.join("／") },
-                if unanchored { "スコアは高いものの、誤検知を示す根拠はいずれも同じ端末の侵入者にも作り出せるもの（端末の人、事前に実行されたプログラム）であり、定期ジョブ・サービス自身の子プロセス・誰も入っていないエージェント、過去の判断、複数ホスト・複数日にわたる繰り返しのいずれも見られないため「誤検知の可能性が高い」とはしていません。".to_string() } else if held_back { format!("スコアは高いものの、攻撃を示す根拠（{}）があるため「誤検知の可能性が高い」とはしていません。", vetoed.join("、")) } else { String::new() }
+                if let (true, Some(f)) = (unanchored, agg_withheld) { format!("スコアは高いものの、誰も入っていない作業に見える一方で、{}ため「誤検知の可能性が高い」とはしていません。", withheld_text(f, lang)) } else if unanchored { "スコアは高いものの、誤検知を示す根拠はいずれも同じ端末の侵入者にも作り出せるもの（端末の人、事前に実行されたプログラム）であり、定期ジョブ・サービス自身の子プロセス・誰も入っていないエージェント、過去の判断、複数ホスト・複数日にわたる繰り返しのいずれも見られないため「誤検知の可能性が高い」とはしていません。".to_string() } else if held_back { format!("スコアは高いものの、攻撃を示す根拠（{}）があるため「誤検知の可能性が高い」とはしていません。", vetoed.join("、")) } else { String::new() }
             ),
         };
         ClusterReport {
@@ -3098,6 +3155,21 @@ mod tests {
             "{printed:#?}"
         );
         assert_eq!(printed[0].anchor, None, "{printed:#?}");
+        // The summary says which fact withheld the anchor, not what an intruder at a
+        // terminal could produce (nobody was at one).
+        assert!(printed[0].score >= FP_THRESHOLD, "{printed:#?}");
+        assert!(
+            printed[0]
+                .summary
+                .contains("printed another process's environment"),
+            "{}",
+            printed[0].summary
+        );
+        assert!(
+            !printed[0].summary.contains("same terminal"),
+            "{}",
+            printed[0].summary
+        );
         // A reader of an ordinary file in the same place is no veto.
         let ordinary = run(40, Some("cat /etc/hostname"));
         assert_eq!(
