@@ -1885,6 +1885,10 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
                             // reads it.
                             return Some(Activity::FetchToStdout(name, cmd));
                         }
+                        // A request without a body to this host's own loopback (`curl -s -o
+                        // /dev/null http://localhost:8080/health`) reaches no other host. An
+                        // upload to it still counts (a local port may forward elsewhere).
+                        None if local_only && !sends_body(&cmd) => {}
                         None if !hosts.is_empty() => {
                             // A local file sent to a public address written as a number
                             // (`curl -T FILE https://203.0.113.9/`): data leaving the site,
@@ -3324,6 +3328,32 @@ pub fn sends_key_material(name: &str, args: &[&str]) -> Option<String> {
         _ => return None,
     }
     sent.into_iter().find_map(|a| key(&a))
+}
+
+/// Whether a fetch tool's command line sends a body: an upload (`-T`, `--upload-file`), a
+/// form (`-F`, `--form`), data (`-d`, `--data…`, `--json`) or a file posted (`--post-file`,
+/// `--body-file`, `--post-data`).
+fn sends_body(cmd: &str) -> bool {
+    cmd.split_whitespace().skip(1).any(|a| {
+        matches!(a, "-T" | "-F" | "-d" | "--form" | "--json")
+            || [
+                "--upload-file",
+                "--data",
+                "--post-file",
+                "--body-file",
+                "--post-data",
+                "--form",
+            ]
+            .iter()
+            .any(|p| a.starts_with(p))
+            || (a.starts_with('-')
+                && !a.starts_with("--")
+                && a.len() > 2
+                && a[1..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| matches!(c, 'T' | 'F' | 'd')))
+    })
 }
 
 /// Whether a path names one configuration file of the system's own services: under `/etc/`,
@@ -5417,10 +5447,18 @@ mod tests {
             Some(Activity::Contact(_, _, outside)) => Some(outside),
             _ => None,
         };
+        // A request to this host's own loopback reaches no other host (session 23).
         assert_eq!(
             contact(exec(
                 "curl",
                 "curl -s -o /dev/null -w %{http_code} http://127.0.0.1/health"
+            )),
+            None
+        );
+        assert_eq!(
+            contact(exec(
+                "curl",
+                "curl -s -o /dev/null -w %{http_code} http://10.0.4.7/health"
             )),
             Some(false)
         );
