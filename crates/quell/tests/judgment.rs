@@ -128,6 +128,11 @@
 //! become a development set (`holdout31_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout31`, lines `holdout31`); see tests/judgment/holdout31/README.md before
 //! reading it.
+//!
+//! A thirty-fourth, tests/judgment/holdout32, was written blind the same way once holdout31 had
+//! become a development set (`holdout32_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout32`, lines `holdout32`); see tests/judgment/holdout32/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1504,6 +1509,14 @@ const HOLDOUT30_BARS: BlindBars = HOLDOUT19_BARS;
 /// holdout28, holdout29 or holdout30 family.
 const HOLDOUT31_BARS: BlindBars = HOLDOUT19_BARS;
 
+/// The thirty-second blind corpus (tests/judgment/holdout32), written once holdout31 had become
+/// a development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20, holdout21, holdout22, holdout23, holdout24, holdout25, holdout26, holdout27,
+/// holdout28, holdout29, holdout30 or holdout31 family.
+const HOLDOUT32_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1819,6 +1832,17 @@ fn holdout30_corpus_is_well_formed() {
 #[test]
 fn holdout31_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout31", &before_holdout(31), &HOLDOUT31_BARS);
+}
+
+/// The thirty-second blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18, holdout19, holdout20, holdout21, holdout22, holdout23,
+/// holdout24, holdout25, holdout26, holdout27, holdout28, holdout29, holdout30 or holdout31
+/// family. Counts only, no verdict figure.
+#[test]
+fn holdout32_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout32", &before_holdout(32), &HOLDOUT32_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2336,4 +2360,14 @@ fn judgment_figures_holdout30() {
 #[ignore = "the thirty-first blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout31() {
     measure_blind("holdout31", true);
+}
+
+/// The judgment figures of the thirty-second blind corpus (tests/judgment/holdout32), all of it
+/// together, printed as lines `holdout32`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout32 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the thirty-second blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout32() {
+    measure_blind("holdout32", true);
 }
