@@ -1055,8 +1055,8 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         // whose arguments were edited, nothing else in its session) is still called likely
         // false positive (see its README). holdout23, holdout24 and holdout25 are, since
         // session 20, holdout26 and holdout27 since session 21, holdout28 since session 22
-        // (its edited CI job's sandbox closed by kind), holdout29 and holdout31 since
-        // session 23 (a backup unit's added command, a separate process of init, linked
+        // (its edited CI job's sandbox closed by kind), holdout29, holdout31 and holdout32
+        // since session 23 (a backup unit's added command, a separate process of init, linked
         // to the unit's alerts by `Sessions::unit_trace`). holdout30 is not: an acquisition
         // daemon's own request to the instance metadata service looks like an agent's (see
         // its README).
@@ -1099,6 +1099,10 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
         (
             "holdout31-dev",
             yaml_units("holdout31", "holdout31-dev", false),
+        ),
+        (
+            "holdout32-dev",
+            yaml_units("holdout32", "holdout32-dev", false),
         ),
     ]
 }
