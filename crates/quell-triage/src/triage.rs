@@ -1301,35 +1301,29 @@ impl Triage<'_> {
         // anchored as a quiet job while an `exec` session in its pod fetched a tool from
         // outside). A person's own session is judged by what it did itself: an intruder's
         // session beside it does not make the person's typed commands suspect.
-        let beside = (!interactive)
-            .then(|| sessions.container_trace(records, at))
-            .flatten();
-        if let Some((en, ja, what)) = beside {
-            let step = match lang {
-                Lang::En => en,
-                Lang::Ja => ja,
-            };
-            out.push(hit(
-                "container_attack_step",
-                1.0,
-                vec![("step", step.to_string()), ("what", what)],
-            ));
-        }
         // The same for the host's own units: a session init started, beside another that
         // init started within the window and took such a step (`Sessions::unit_trace`).
-        let beside_unit = (!interactive)
-            .then(|| sessions.unit_trace(records, at))
-            .flatten();
-        if let Some((en, ja, what)) = beside_unit {
-            let step = match lang {
-                Lang::En => en,
-                Lang::Ja => ja,
-            };
-            out.push(hit(
-                "unit_attack_step",
-                1.0,
-                vec![("step", step.to_string()), ("what", what)],
-            ));
+        if !interactive {
+            let beside = [
+                (
+                    "container_attack_step",
+                    sessions.container_trace(records, at),
+                ),
+                ("unit_attack_step", sessions.unit_trace(records, at)),
+            ];
+            for (id, found) in beside {
+                if let Some((en, ja, what)) = found {
+                    let step = match lang {
+                        Lang::En => en,
+                        Lang::Ja => ja,
+                    };
+                    out.push(hit(
+                        id,
+                        1.0,
+                        vec![("step", step.to_string()), ("what", what)],
+                    ));
+                }
+            }
         }
         if interactive {
             let mut how = Vec::new();
