@@ -2420,7 +2420,7 @@ pub fn grants_by_subcommand(args: &[&str]) -> bool {
 
 /// Verbs of a program's own subcommand that destroy or take away what it manages: data,
 /// topics, queues, nodes, sessions (`topics delete`, `db:rollback`, `admin purge`).
-const DESTRUCTIVE_VERBS: &[&str] = &[
+pub const DESTRUCTIVE_VERBS: &[&str] = &[
     "delete",
     "del",
     "drop",
