@@ -336,11 +336,15 @@ pub fn persists(path: &str) -> bool {
 
 /// Whether an open event opened its file for writing (`evt.is_open_write`, or `O_WRONLY`
 /// / `O_RDWR` in its flags).
-fn opened_for_write(ev: &FlatEvent) -> bool {
+pub(crate) fn opened_for_write(ev: &impl crate::input::Fields) -> bool {
     matches!(
-        ev.get("evt.is_open_write"),
+        ev.value("evt.is_open_write"),
         Some(quell_rules::Value::Bool(true))
-    ) || text(ev, "evt.arg.flags").is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR"))
+    ) || ev
+        .value("evt.arg.flags")
+        .as_ref()
+        .and_then(crate::input::value_text)
+        .is_some_and(|f| f.contains("O_WRONLY") || f.contains("O_RDWR"))
 }
 
 /// Whether the event writes its target: an open for writing, a creation, a rename or a
@@ -1733,8 +1737,24 @@ fn copies_from_remote(cmd: &str) -> bool {
 /// --post-file`, `scp`/`rsync`/`sftp` from a local path to `HOST:`. A host given by name
 /// is not judged (where a name points is not on the command line).
 fn uploads_to_public_ip(name: &str, cmd: &str, hosts: &[String]) -> Option<String> {
+    if !sends_file(name, cmd) {
+        return None;
+    }
+    hosts.iter().find_map(|h| {
+        let h = h.trim_matches(|c| c == '[' || c == ']');
+        match h.parse::<IpAddr>() {
+            Ok(ip) if !is_inside(&ip) => Some(h.to_string()),
+            _ => None,
+        }
+    })
+}
+
+/// Whether a copy or fetch tool's command line sends a local file: curl's upload, a form
+/// field or data read from a file (`-T F`, `-F f=@F`, `-d @F`), wget's posted file, or an
+/// `scp`/`sftp`/`rsync` copy that is not from a remote host.
+fn sends_file(name: &str, cmd: &str) -> bool {
     let words: Vec<&str> = cmd.split_whitespace().collect();
-    let sends = match name {
+    match name {
         "curl" => words.iter().enumerate().any(|(i, w)| {
             let next = words.get(i + 1).copied().unwrap_or("");
             *w == "-T"
@@ -1751,17 +1771,7 @@ fn uploads_to_public_ip(name: &str, cmd: &str, hosts: &[String]) -> Option<Strin
             .any(|w| w.starts_with("--post-file") || w.starts_with("--body-file")),
         "scp" | "sftp" | "rsync" => !copies_from_remote(cmd),
         _ => false,
-    };
-    if !sends {
-        return None;
     }
-    hosts.iter().find_map(|h| {
-        let h = h.trim_matches(|c| c == '[' || c == ']');
-        match h.parse::<IpAddr>() {
-            Ok(ip) if !is_inside(&ip) => Some(h.to_string()),
-            _ => None,
-        }
-    })
 }
 
 /// The destination host of an `ssh` command line that opens a tunnel (port forwarding
@@ -1885,10 +1895,10 @@ fn activity_of(ev: &FlatEvent, is_maintenance: &dyn Fn(&str) -> bool) -> Option<
                             // reads it.
                             return Some(Activity::FetchToStdout(name, cmd));
                         }
-                        // A request without a body to this host's own loopback (`curl -s -o
-                        // /dev/null http://localhost:8080/health`) reaches no other host. An
+                        // A request to this host's own loopback that sends no file (`curl -s
+                        // -o /dev/null http://localhost:8080/health`) reaches no other host. An
                         // upload to it still counts (a local port may forward elsewhere).
-                        None if local_only && !sends_body(&cmd) => {}
+                        None if local_only && !sends_file(&name, &cmd) => {}
                         None if !hosts.is_empty() => {
                             // A local file sent to a public address written as a number
                             // (`curl -T FILE https://203.0.113.9/`): data leaving the site,
@@ -3345,32 +3355,6 @@ pub fn sends_key_material(name: &str, args: &[&str]) -> Option<String> {
     sent.into_iter().find_map(|a| key(&a))
 }
 
-/// Whether a fetch tool's command line sends a body: an upload (`-T`, `--upload-file`), a
-/// form (`-F`, `--form`), data (`-d`, `--data…`, `--json`) or a file posted (`--post-file`,
-/// `--body-file`, `--post-data`).
-fn sends_body(cmd: &str) -> bool {
-    cmd.split_whitespace().skip(1).any(|a| {
-        matches!(a, "-T" | "-F" | "-d" | "--form" | "--json")
-            || [
-                "--upload-file",
-                "--data",
-                "--post-file",
-                "--body-file",
-                "--post-data",
-                "--form",
-            ]
-            .iter()
-            .any(|p| a.starts_with(p))
-            || (a.starts_with('-')
-                && !a.starts_with("--")
-                && a.len() > 2
-                && a[1..]
-                    .chars()
-                    .next()
-                    .is_some_and(|c| matches!(c, 'T' | 'F' | 'd')))
-    })
-}
-
 /// Whether a path names one configuration file of the system's own services: under `/etc/`,
 /// a file name with a configuration format's extension (`/etc/bbis/db.conf`, `/etc/my.cnf`,
 /// `/etc/app/settings.yaml`, `/etc/app/.env`). Such a file holds what its service connects
@@ -4046,7 +4030,7 @@ fn takes_store(w: &[String]) -> bool {
 fn exports_table(w: &[String]) -> bool {
     let copy = w.iter().position(|x| x == "copy" || x == "\\copy");
     let to_out = |i: usize| {
-        w.get(i) == Some(&"to".to_string())
+        w.get(i).is_some_and(|x| x == "to")
             && w.get(i + 1)
                 .is_some_and(|d| d == "stdout" || d == "program" || d.starts_with('/'))
     };

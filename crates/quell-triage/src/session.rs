@@ -1098,7 +1098,7 @@ impl Sessions {
             return own;
         }
         for slot in self.linked(records, at) {
-            if let Some(found) = self.decisive_act(records, slot) {
+            if let Some(found) = self.decisive_act(slot) {
                 return Some(found);
             }
         }
@@ -1172,7 +1172,7 @@ impl Sessions {
     }
 
     /// The first decisive step ([`decisive`]) among the activities of session `slot`.
-    fn decisive_act(&self, records: &[Record], slot: u32) -> Option<(Step, String)> {
+    fn decisive_act(&self, slot: u32) -> Option<(Step, String)> {
         let sess = self.sessions.get(slot as usize)?;
         for a in sess.acts.iter().take(MAX_SCANNED) {
             let found = match &a.activity {
@@ -1186,10 +1186,8 @@ impl Sessions {
                 Activity::PersistenceWrite(p, _) if crate::evidence::root_login_key(p) => {
                     Some((Step::PrivilegedWrite, p.clone()))
                 }
-                _ => records
-                    .get(a.index)
-                    .and_then(|r| attack_step(&r.event))
-                    .filter(|(st, what)| decisive(*st, what)),
+                // The record's decisive step, kept when it was pushed.
+                _ => a.decisive.clone(),
             };
             if found.is_some() {
                 return found;
@@ -1274,10 +1272,11 @@ impl Sessions {
         let installed = |index: usize, st: crate::evidence::Step| {
             st == crate::evidence::Step::ForeignProgram
                 && records.get(index).is_some_and(|r| {
-                    let cmd = text(&r.event, "proc.cmdline").unwrap_or_default();
-                    let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
                     crate::catalogue::installed_executable(&r.event)
-                        && !crate::evidence::sensitive_subcommand(&args)
+                        && !text(&r.event, "proc.cmdline").is_some_and(|cmd| {
+                            let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+                            crate::evidence::sensitive_subcommand(&args)
+                        })
                         && text(&r.event, "proc.exepath").is_some_and(|exe| {
                             !slots.iter().any(|s| {
                                 self.sessions

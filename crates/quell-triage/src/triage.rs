@@ -499,24 +499,6 @@ impl Stream<'_> {
     }
 }
 
-/// Whether an open event of `ev` may write its file (`evt.is_open_write`, or write flags in
-/// `evt.arg.flags`), as `evidence::opened_for_write` reads it; unknown counts as a write.
-fn open_writes(ev: &impl Fields) -> bool {
-    let write_flag = ev.value("evt.is_open_write");
-    let flags = ev.value("evt.arg.flags");
-    let flags = flags.as_ref().and_then(value_text);
-    let write_flag = match write_flag {
-        Some(quell_rules::Value::Bool(b)) => Some(b),
-        _ => None,
-    };
-    match (write_flag, flags) {
-        (Some(true), _) => true,
-        (_, Some(f)) => f.contains("O_WRONLY") || f.contains("O_RDWR"),
-        (Some(false), None) => false,
-        (None, None) => true,
-    }
-}
-
 /// True when [`activity`] is certainly `None` for the event: its type is none that an
 /// activity is made of, or it opens a file that is neither a credential, nor in a drop
 /// directory, nor written where programs are installed. A necessary condition only (the owned record is judged in full otherwise);
@@ -550,7 +532,8 @@ pub fn cannot_be_activity(ev: &impl Fields) -> bool {
                 .is_some_and(|path| {
                     is_credential(&path)
                         || in_drop_dir(&path)
-                        || (crate::catalogue::installed_location(&path) && open_writes(ev))
+                        || (crate::catalogue::installed_location(&path)
+                            && crate::evidence::opened_for_write(ev))
                         || is_schedule_entry(&path)
                         || crate::evidence::persists(&path)
                 }) =>
