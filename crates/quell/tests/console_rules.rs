@@ -265,7 +265,12 @@ fn rules_editor_lints_saves_diffs_rolls_back_exports() {
     b.js("window.__blobs = []; var o = URL.createObjectURL; URL.createObjectURL = function (x) { window.__blobs.push(x); return o.call(URL, x); }; return 1");
     let downloads = b.js("var n = []; document.addEventListener('click', e => { if (e.target.download) n.push(e.target.download); }, true); window.__names = n; return 1");
     assert_eq!(downloads, json!(1));
-    b.click("#versions button[data-export='local'][data-version='2']");
+    // Clicked through the DOM, not at coordinates: the rolled-back page may still be laying
+    // out, and a coordinate click could land on version 3's row (seen once in a full run).
+    dom_click(
+        &b,
+        "#versions button[data-export='local'][data-version='2']",
+    );
     until(&b, "the download", 10, || {
         b.js("return window.__blobs.length").as_u64() == Some(1)
     });
@@ -297,7 +302,10 @@ fn rules_editor_lints_saves_diffs_rolls_back_exports() {
     assert_eq!(v["ok"], true, "{body}");
     assert_eq!(v["errors"], 0, "{body}");
     // The rules.d form is offered under its own name.
-    b.click("#versions button[data-export='rulesd'][data-version='2']");
+    dom_click(
+        &b,
+        "#versions button[data-export='rulesd'][data-version='2']",
+    );
     until(&b, "the second download", 10, || {
         b.js("return window.__blobs.length").as_u64() == Some(2)
     });
@@ -307,6 +315,20 @@ fn rules_editor_lints_saves_diffs_rolls_back_exports() {
     );
     drop(b);
     stop(&mut server);
+}
+
+/// Waits for `css` and clicks it with the element's own `click()`, so the click reaches that
+/// element even if the page moves under the pointer.
+fn dom_click(b: &Browser, css: &str) {
+    b.wait(css);
+    let quoted = serde_json::to_string(css).unwrap();
+    assert_eq!(
+        b.js(&format!(
+            "var e = document.querySelector({quoted}); if (!e) return 0; e.click(); return 1"
+        )),
+        json!(1),
+        "{css} to click"
+    );
 }
 
 fn viewer_reads_rules_and_sensors_in_japanese() {
