@@ -4,7 +4,7 @@ use quell_events::FlatEvent;
 use quell_rules::yaml::{self, Kind, Node};
 
 use crate::cluster::target;
-use crate::evidence::{actor, is_inside, SHELLS};
+use crate::evidence::{actor, changes_state, is_inside, SHELLS};
 use crate::input::text;
 
 /// The bundled catalogue.
@@ -36,6 +36,10 @@ pub struct Entry {
     pub cmdline_contains: Vec<String>,
     /// Scope: the process has a controlling terminal.
     pub requires_tty: bool,
+    /// Scope: the entry's work only reads state (a monitoring agent polling), so it never
+    /// matches a process whose command line, or its parent shell's string, changes state
+    /// ([`crate::evidence::changes_state`]).
+    pub read_only: bool,
     /// Attack signals this entry explains when it matches (`service_shell`,
     /// `dropped_binary`, `session_credentials`, `session_outbound`, `target_sensitive`). A match never explains
     /// a download, a network stdin or a dropped binary it does not name.
@@ -173,6 +177,7 @@ pub const ALLOWABLE: &[&str] = &[
     "session_credentials",
     "session_outbound",
     "target_sensitive",
+    "setid",
 ];
 
 impl Entry {
@@ -333,6 +338,18 @@ impl Catalogue {
                     )))
                 }
             };
+            let read_only = match item
+                .get("read_only")
+                .map(|n| n.as_scalar().filter(|_| n.plain))
+            {
+                None | Some(Some("false")) => false,
+                Some(Some("true")) => true,
+                Some(_) => {
+                    return Err(err(format!(
+                        "entry `{name}`: `read_only` must be true or false"
+                    )))
+                }
+            };
             let anchor_always = match item
                 .get("anchor")
                 .map(|n| n.as_scalar().filter(|_| n.plain))
@@ -399,6 +416,7 @@ impl Catalogue {
                 commands,
                 cmdline_contains,
                 requires_tty,
+                read_only,
                 allows,
                 writers,
                 exe_prefixes,
@@ -445,6 +463,7 @@ impl Catalogue {
                 || (a.service_shell.is_some() && !entry.allows_signal("service_shell"))
                 || (a.dropped_exe.is_some() && !entry.allows_signal("dropped_binary"))
                 || (entry.requires_tty && !a.tty)
+                || (entry.read_only && cmdlines.iter().flatten().any(|c| changes_state(c)))
             {
                 continue;
             }

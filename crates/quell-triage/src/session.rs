@@ -1044,7 +1044,9 @@ fn decisive(st: Step, what: &str) -> bool {
         // Hiding from debuggers: no routine program asks to be traced with no debugger
         // above it (the blind holdout30 and holdout31: tampered daemons in quiet
         // workloads).
-        | Step::AntiDebug => true,
+        | Step::AntiDebug
+        // A shell handed to a network connection by a netcat or socat command line.
+        | Step::ShellServed => true,
         Step::ScriptRun => crate::evidence::hidden_staging(what),
         Step::PrivilegedWrite => crate::evidence::root_login_key(what),
         // A cgroup's release agent or the kernel's hotplug helper: a program the kernel
@@ -1314,6 +1316,18 @@ impl Sessions {
                     Activity::ExecDropped(p) => {
                         Some(("a program run from a drop directory", p.clone()))
                     }
+                    // A forwarded port or a proxy (`ssh -R`, `-L`, `-D`) opens a way between
+                    // the hosts, which a copy over the same connection does not: its own kind,
+                    // so that a job's rsync and the same job's tunnel are two behaviours.
+                    Activity::Outbound(addr, prog)
+                        if prog == "ssh"
+                            && records
+                                .get(a.index)
+                                .and_then(|r| text(&r.event, "proc.cmdline"))
+                                .is_some_and(|c| crate::evidence::ssh_tunnel(&c).is_some()) =>
+                    {
+                        Some(("a tunnel to another host", format!("{prog} to {addr}")))
+                    }
                     Activity::Outbound(addr, prog) => {
                         Some(("a connection out", format!("{prog} to {addr}")))
                     }
@@ -1321,6 +1335,13 @@ impl Sessions {
                         Some(("a network standard stream", addr.clone()))
                     }
                     Activity::CredentialRead(p, _) => Some(("a credential read", p.clone())),
+                    // An account put in an administrators' group grants what creating one
+                    // does not: its own kind, beside the account change.
+                    Activity::Step(crate::evidence::Step::AccountChange, cmd)
+                        if crate::evidence::cmdline_grants_admin_group(cmd).is_some() =>
+                    {
+                        Some(("an account put in an administrators' group", cmd.clone()))
+                    }
                     // An upload or a copy to another host, inside the site or not: a
                     // person's session sends nothing away and stays quiet.
                     Activity::Contact(dest, prog, _) => Some((
@@ -1880,5 +1901,53 @@ mod tests {
             unit(520, "systemd", 111 * S),
         ];
         assert_eq!(trace(quiet), None);
+    }
+
+    /// Session 24, from the blind holdout33's mixed clusters: an account put in an
+    /// administrators' group and an ssh tunnel are kinds of their own beside an account
+    /// created and a copy to another host, so a session that adds one splits from one that
+    /// does not.
+    #[test]
+    fn admin_grants_and_tunnels_are_kinds_of_their_own() {
+        let exec = |pid: i64, t: i64, cmd: &str| {
+            let name = cmd.split(' ').next().unwrap();
+            format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"evt.rawtime":{t},"proc.pid":{pid},"proc.sid":300,"proc.tty":34816,"proc.name":"{name}","proc.exepath":"/usr/sbin/{name}","proc.cmdline":"{cmd}","proc.ppid":300,"proc.pname":"bash","proc.aname[2]":"gnome-terminal-"}}"#
+            )
+        };
+        let kinds = |lines: &[String]| {
+            let recs = parse_records(&lines.join("\n"), "t").unwrap();
+            Sessions::new(&recs).trace_kinds(&recs, lines.len() - 1)
+        };
+        let created = exec(301, 1, "useradd -m -s /bin/bash volunteer7");
+        let granted = exec(302, 2, "usermod -aG sudo volunteer7");
+        let plain = kinds(std::slice::from_ref(&created));
+        let with_grant = kinds(&[created.clone(), granted]);
+        assert!(
+            !plain.contains(&"an account put in an administrators' group"),
+            "{plain:?}"
+        );
+        assert!(
+            with_grant.contains(&"an account put in an administrators' group"),
+            "{with_grant:?}"
+        );
+        assert_ne!(plain, with_grant);
+        let copy = exec(
+            303,
+            1,
+            "rsync -az /srv/cues/ cues@91.208.12.40:/data/incoming/",
+        );
+        let tunnel = exec(
+            304,
+            2,
+            "ssh -f -N -p 443 -R 2222:localhost:22 cues@198.51.100.26",
+        );
+        let plain = kinds(std::slice::from_ref(&copy));
+        let with_tunnel = kinds(&[copy, tunnel]);
+        assert!(!plain.contains(&"a tunnel to another host"), "{plain:?}");
+        assert!(
+            with_tunnel.contains(&"a tunnel to another host"),
+            "{with_tunnel:?}"
+        );
     }
 }

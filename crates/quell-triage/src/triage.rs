@@ -1039,6 +1039,16 @@ impl Triage<'_> {
         // programs of their own; no agent's work explains this one (the blind holdout23: a
         // tampered package's maintainer script, anchored as the package manager's work).
         let setid_shell = sessions.gives_shell_setid(records, at);
+        // Any setuid or setgid bit given in the session (a shared directory's group bit is
+        // none, see `evidence::attack_step`): only an entry that says its work sets them
+        // (`allows: [setid]`, the package managers installing their own setuid helpers)
+        // explains it (session 24, the blind holdout33: a configuration run's state also
+        // giving `find` the setuid bit kept the configuration agent's anchor).
+        let is_setid = |st: crate::evidence::Step| st == crate::evidence::Step::SetId;
+        let setid_step = crate::evidence::attack_step(ev).is_some_and(|(st, _)| is_setid(st))
+            || ctx
+                .iter()
+                .any(|c| matches!(&c.act.activity, Activity::Step(st, _) if is_setid(*st)));
         let sends_outside = matches!(
             text(ev, "evt.type").as_deref(),
             Some("connect" | "sendto" | "sendmsg")
@@ -1097,6 +1107,7 @@ impl Triage<'_> {
                 None => self.catalogue.find(ev),
             }
             .filter(|m| m.level == 0 || !writes_persistence)
+            .filter(|m| !setid_step || m.entry.allows_signal("setid"))
             .filter(|m| !reads_credentials || m.entry.allows_signal("session_credentials"))
             .filter(|_| !collects_secrets())
         };
@@ -2135,6 +2146,16 @@ mod tests {
   condition: evt.type = connect and fd.name contains "->169.254.169.254:"
   output: metadata (process=%proc.name connection=%fd.name)
   priority: NOTICE
+- rule: Mode change
+  desc: a mode changed
+  condition: evt.type in (chmod, fchmod, fchmodat)
+  output: mode change (path=%fs.path.name mode=%evt.arg.mode process=%proc.name)
+  priority: NOTICE
+- rule: SNMP
+  desc: an SNMP client's datagram
+  condition: evt.type = connect and proc.name in (snmpget, snmpset)
+  output: snmp (process=%proc.name connection=%fd.name)
+  priority: NOTICE
 - rule: User mgmt binaries
   desc: account tools
   condition: evt.type = execve and proc.name in (useradd, usermod)
@@ -2325,6 +2346,62 @@ mod tests {
         let connect = |ip: &str| json!({"evt.type":"connect","evt.rawres":0,"proc.sid":612,"evt.rawtime":10,"proc.name":"telegraf","proc.exepath":"/usr/bin/telegraf","proc.cmdline":"telegraf --config /etc/telegraf/telegraf.conf","proc.pname":"systemd","fd.sip":ip,"fd.sport":8086,"fd.name":format!("10.0.0.5:41000->{ip}:8086")});
         assert!(has_known(connect("10.12.0.40"), "Agent connect"));
         assert!(!has_known(connect("185.220.101.7"), "Agent connect"));
+    }
+
+    /// Session 24, from the blind holdout33: a catalogue entry explains its agent's routine
+    /// work, not a setuid bit given in the same session (a configuration run's shared
+    /// folder, then `chmod 4755 /usr/bin/find`) unless it says its work sets them
+    /// (`allows: [setid]`, the package managers); and a read-only entry (a monitoring agent)
+    /// never explains a command that changes a device's state (`snmpset`).
+    #[test]
+    fn the_catalogue_explains_neither_a_setid_bit_nor_a_pollers_write() {
+        let chmod = |sid: i64, t: i64, actor: &str, path: &str, mode: &str| json!({"evt.type":"fchmodat","evt.rawres":0,"proc.sid":sid,"evt.rawtime":t,"proc.name":actor,"proc.exepath":format!("/usr/bin/{actor}"),"proc.cmdline":format!("{actor} run"),"proc.pname":"systemd","proc.tty":0,"fs.path.name":path,"evt.arg.mode":mode});
+        let verdicts = |lines: Vec<serde_json::Value>| {
+            let lines: Vec<String> = lines.into_iter().map(l).collect();
+            verdict_of(&lines, "Mode change")
+        };
+        // The shared folder alone: the configuration agent's work, nobody entered.
+        let r = verdicts(vec![chmod(
+            720,
+            1,
+            "salt-minion",
+            "/srv/share/logs",
+            "2775",
+        )]);
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+        // The same run also giving find the setuid bit: no entry explains either alert.
+        let r = verdicts(vec![
+            chmod(721, 1, "salt-minion", "/srv/share/logs", "2775"),
+            chmod(721, 2, "salt-minion", "/usr/bin/find", "4755"),
+        ]);
+        assert!(!r.is_empty());
+        for c in &r {
+            assert!(!signals(c).contains(&"known_benign"), "{c:#?}");
+            assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{c:#?}");
+        }
+        // A package manager installing its setuid helper: its entry says so.
+        let r = verdicts(vec![chmod(722, 1, "dpkg", "/usr/bin/passwd", "4755")]);
+        assert!(signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+        // A monitoring agent's poll, and the same agent's item setting an outlet off.
+        let snmp = |sid: i64, prog: &str, cmd: &str| {
+            let lines = vec![l(
+                json!({"evt.type":"connect","evt.rawres":0,"proc.sid":sid,"evt.rawtime":5,"proc.name":prog,"proc.exepath":format!("/usr/bin/{prog}"),"proc.cmdline":cmd,"proc.pname":"sh","proc.pcmdline":format!("sh -c {cmd}"),"proc.aname[2]":"zabbix_agent2","proc.tty":0,"fd.sip":"10.40.2.11","fd.sport":161,"fd.l4proto":"udp","fd.name":"10.40.0.9:40000->10.40.2.11:161"}),
+            )];
+            verdict_of(&lines, "SNMP")
+        };
+        let r = snmp(
+            723,
+            "snmpget",
+            "snmpget -v2c -c ro -Oqv 10.40.2.11 1.3.6.1.2.1.1.3.0",
+        );
+        assert!(signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+        let r = snmp(
+            724,
+            "snmpset",
+            "snmpset -v2c -c rw 10.40.2.11 1.3.6.1.4.1.318.1.1.12.3.3.1.1.4.3 i 2",
+        );
+        assert!(!signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
     }
 
     /// Issue 11: an intruder's `kubectl exec` installing tools, with or without a tty, looks
