@@ -2252,6 +2252,14 @@ pub enum Step {
     /// TCP-LISTEN:… EXEC:/bin/bash`): a bind or reverse shell by its command line, which no
     /// check of a port needs (see [`serves_shell`]).
     ShellServed,
+    /// A security control turned off or its records' times forged: the audit rules deleted
+    /// or auditing disabled (`auditctl -D`, `-e 0`), a security or audit agent stopped,
+    /// disabled, masked or killed (`systemctl stop falco`), the firewall flushed or
+    /// disabled (`iptables -F`, `ufw disable`, `nft flush ruleset`), AppArmor torn down,
+    /// or a system file's times set from another file or a given date (`touch -r`,
+    /// `touch -d` on a program or a configuration file: hiding when it was changed). See
+    /// [`evades_defenses`].
+    DefenseEvasion,
 }
 
 /// Whether a network tool's arguments hand a shell or an interpreter to its connection
@@ -2288,6 +2296,98 @@ pub fn serves_shell(name: &str, args: &[&str]) -> bool {
                     .is_some_and(|i| shell(&a[i + p.len()..]) || *p == "SYSTEM:")
             })
         }),
+        _ => false,
+    }
+}
+
+/// Security and audit agents by their process, unit or service names: stopping one
+/// blinds the host's defenders.
+pub const SECURITY_AGENTS: &[&str] = &[
+    "auditd",
+    "falco",
+    "falco-modern-bpf",
+    "falco-bpf",
+    "falco-kmod",
+    "apparmor",
+    "wazuh-agent",
+    "ossec",
+    "osqueryd",
+    "falcon-sensor",
+    "cbagentd",
+    "sysdig",
+    "tetragon",
+    "tracee",
+    "aide",
+    "clamav-daemon",
+    "clamd",
+    "fail2ban",
+    "mdatp",
+    "rsyslog",
+    "syslog-ng",
+    "systemd-journald",
+    "firewalld",
+    "ufw",
+    "nftables",
+];
+
+/// Whether an execution turns a security control off or forges a system file's times
+/// ([`Step::DefenseEvasion`]). SELinux set permissive (`setenforce 0`) is left out:
+/// administrators do it while troubleshooting, and the mode shows afterwards.
+pub fn evades_defenses(name: &str, args: &[&str]) -> bool {
+    let agent = |w: &str| SECURITY_AGENTS.contains(&w.trim_end_matches(".service"));
+    match name {
+        "auditctl" => args.contains(&"-D") || args.windows(2).any(|w| w[0] == "-e" && w[1] == "0"),
+        // A reload signal (`systemctl kill -s HUP rsyslog`, logrotate's postrotate) is how
+        // a log rotation reopens the files, not a stop.
+        "systemctl" => {
+            args.iter()
+                .any(|a| matches!(*a, "stop" | "disable" | "mask"))
+                && args.iter().any(|a| agent(a))
+        }
+        "service" => args.len() >= 2 && agent(args[0]) && args[1] == "stop",
+        "pkill" | "killall" => {
+            let reload = args
+                .iter()
+                .any(|a| a.contains("HUP") || a.contains("USR") || matches!(*a, "-1" | "-10"));
+            !reload
+                && args
+                    .iter()
+                    .any(|a| agent(a) || agent(a.trim_end_matches('d')))
+        }
+        "ufw" => args.first() == Some(&"disable"),
+        "iptables" | "ip6tables" | "iptables-legacy" | "iptables-nft" => {
+            args.iter().any(|a| matches!(*a, "-F" | "--flush"))
+                || args.windows(3).any(|w| {
+                    matches!(w[0], "-P" | "--policy") && w[1] == "INPUT" && w[2] == "ACCEPT"
+                })
+        }
+        "nft" => args
+            .windows(2)
+            .any(|w| w[0] == "flush" && w[1] == "ruleset"),
+        "aa-teardown" => true,
+        "touch" => {
+            let forged = args.iter().any(|a| {
+                matches!(*a, "-r" | "-t" | "-d" | "--reference" | "--date")
+                    || a.starts_with("--reference=")
+                    || a.starts_with("--date=")
+            });
+            let system = args.iter().any(|a| {
+                [
+                    "/etc/",
+                    "/usr/",
+                    "/bin/",
+                    "/sbin/",
+                    "/lib",
+                    "/root/",
+                    "/var/spool/cron",
+                    "/boot/",
+                ]
+                .iter()
+                .any(|p| a.starts_with(p))
+                    || a.contains("/.ssh/")
+            });
+            forged && system
+        }
         _ => false,
     }
 }
@@ -2353,6 +2453,7 @@ impl Step {
             Step::KeySent => "key, credential or configuration file copied to another host",
             Step::AntiDebug => "a program hiding from debuggers (traced at its own request, with no debugger above it)",
             Step::ShellServed => "a network tool handing a shell to its connection (a bind or reverse shell)",
+            Step::DefenseEvasion => "a security control turned off or a system file's times forged",
         }
     }
 
@@ -2396,6 +2497,7 @@ impl Step {
             Step::KeySent => "鍵・認証情報・設定ファイルそのものの他ホストへのコピー",
             Step::AntiDebug => "デバッガからの隠蔽（デバッガのない状態での PTRACE_TRACEME）",
             Step::ShellServed => "ネットワークツールが接続先にシェルを渡している（バインドシェルまたはリバースシェル）",
+            Step::DefenseEvasion => "セキュリティ機能の停止、またはシステムファイルのタイムスタンプ偽装",
         }
     }
 }
@@ -4377,6 +4479,9 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         if serves_shell(&name, &args) {
             return Some((Step::ShellServed, cmd));
         }
+        if evades_defenses(&name, &args) {
+            return Some((Step::DefenseEvasion, cmd));
+        }
         if KERNEL_TOOLS.contains(&name.as_str()) {
             return Some((Step::KernelInterface, cmd));
         }
@@ -5764,6 +5869,54 @@ mod tests {
             r#"{"proc.name":"rm","proc.tty":0}"#,
         ] {
             assert!(!unattended(&ev(j)), "{j}");
+        }
+    }
+
+    /// Session 24: turning a security control off, or forging a system file's times, is a
+    /// step of its own; reloading, restarting or asking for a status is not.
+    #[test]
+    fn defenses_turned_off() {
+        let evades = |cmd: &str| {
+            let mut w = cmd.split_whitespace();
+            let name = w.next().unwrap();
+            let args: Vec<&str> = w.collect();
+            evades_defenses(name, &args)
+        };
+        for cmd in [
+            "auditctl -D",
+            "auditctl -e 0",
+            "systemctl stop falco",
+            "systemctl disable --now auditd.service",
+            "systemctl mask wazuh-agent",
+            "service auditd stop",
+            "pkill -9 osqueryd",
+            "killall falco",
+            "ufw disable",
+            "iptables -F",
+            "iptables -P INPUT ACCEPT",
+            "nft flush ruleset",
+            "aa-teardown",
+            "touch -r /usr/bin/ls /usr/bin/sshd",
+            "touch -d 2023-01-04 /etc/cron.d/0hourly",
+            "touch --reference=/etc/hosts /root/.ssh/authorized_keys",
+        ] {
+            assert!(evades(cmd), "{cmd}");
+        }
+        for cmd in [
+            "auditctl -l",
+            "systemctl restart falco",
+            "systemctl status auditd",
+            "systemctl kill -s HUP rsyslog.service",
+            "systemctl stop nginx",
+            "pkill -HUP rsyslogd",
+            "killall -USR1 fail2ban",
+            "ufw status",
+            "iptables -L -n",
+            "touch /etc/motd",
+            "touch -d @1700000000 build/out.o",
+            "setenforce 0",
+        ] {
+            assert!(!evades(cmd), "{cmd}");
         }
     }
 

@@ -1046,7 +1046,9 @@ fn decisive(st: Step, what: &str) -> bool {
         // workloads).
         | Step::AntiDebug
         // A shell handed to a network connection by a netcat or socat command line.
-        | Step::ShellServed => true,
+        | Step::ShellServed
+        // The defenders blinded: no routine work turns off auditing or a security agent.
+        | Step::DefenseEvasion => true,
         Step::ScriptRun => crate::evidence::hidden_staging(what),
         Step::PrivilegedWrite => crate::evidence::root_login_key(what),
         // A cgroup's release agent or the kernel's hotplug helper: a program the kernel
