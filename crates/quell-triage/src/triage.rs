@@ -230,6 +230,12 @@ struct AnchorFacts {
     /// to install, so it does not anchor (holdout13: a configuration agent's run writing a
     /// cron file whose line pipes a download into a shell looked like its routine run).
     writes_persistence: bool,
+    /// Another act of the alert's session (its own process's too) wrote where intruders
+    /// persist, whoever excused it: a catalogue entry knows the agent, not what its run was told to install,
+    /// so the run's other alerts are not anchored by the agent's name either (session 24,
+    /// the blind holdout33: a configuration state's shared folder anchored while the same
+    /// run wrote a cron file).
+    session_persists: bool,
     /// The alert's target is sensitive or a persistence location and its session reached
     /// outside the site: a catalogue entry knows the agent, not where its instructions
     /// came from, so it does not anchor (the blind holdout24: a configuration pull pointed
@@ -257,7 +263,9 @@ fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<(&'static str, &'static
             Anchor::Always => Some((h.id, "recorded")),
             Anchor::Unattended
                 if h.id == "known_benign"
-                    && (facts.writes_persistence || facts.sensitive_outside) =>
+                    && (facts.writes_persistence
+                        || facts.session_persists
+                        || facts.sensitive_outside) =>
             {
                 None
             }
@@ -273,8 +281,8 @@ fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<(&'static str, &'static
 }
 
 /// The fact that withheld an unattended anchor from an alert whose work nobody entered,
-/// when one did (see [`anchor_of`]): `writes_persistence`, `sensitive_outside` or
-/// `prints_environment`. The report says it instead of the generic text about what an
+/// when one did (see [`anchor_of`]): `writes_persistence`, `session_persists`,
+/// `sensitive_outside` or `prints_environment`. The report says it instead of the generic text about what an
 /// intruder at a terminal could produce.
 fn withheld_by(hits: &[Hit], facts: AnchorFacts) -> Option<&'static str> {
     if !facts.unattended {
@@ -295,6 +303,9 @@ fn withheld_by(hits: &[Hit], facts: AnchorFacts) -> Option<&'static str> {
         if facts.writes_persistence {
             return Some("writes_persistence");
         }
+        if facts.session_persists {
+            return Some("session_persists");
+        }
         if facts.sensitive_outside {
             return Some("sensitive_outside");
         }
@@ -309,6 +320,8 @@ fn withheld_text(fact: &str, lang: Lang) -> &'static str {
         ("prints_environment", Lang::Ja) => "セッション内のプログラムが他のプロセスの環境変数（そのプロセスに渡された秘密情報を含む）を出力している",
         ("writes_persistence", Lang::En) => "its own act writes where intruders persist, and a known agent's name says nothing of what it was told to install",
         ("writes_persistence", Lang::Ja) => "アラート自身の動作が侵入者の永続化先への書き込みであり、既知のエージェント名からは何を導入させられたかは分からない",
+        ("session_persists", Lang::En) => "its session also wrote where intruders persist, and a known agent's name says nothing of what its run was told to install",
+        ("session_persists", Lang::Ja) => "同じセッションが侵入者の永続化先にも書き込んでおり、既知のエージェント名からはその実行で何を導入させられたかは分からない",
         (_, Lang::En) => "its target is sensitive and its session reached outside the site, and a known agent's name says nothing of where its instructions came from",
         (_, Lang::Ja) => "対象が機密ファイルで、セッションがサイト外へ接続しており、既知のエージェント名からは指示の出どころは分からない",
     }
@@ -1730,9 +1743,15 @@ impl Triage<'_> {
             && sessions.served_outside(r).is_none()
             && !collects_secrets()
             && !destroys_store;
+        // Any write of the session but the alert's own event, by its own process too (a
+        // configuration run's one worker applies every state).
+        let session_persists = ctx
+            .iter()
+            .any(|c| c.act.index != at && matches!(c.act.activity, Activity::PersistenceWrite(..)));
         let facts = AnchorFacts {
             recurs,
             writes_persistence,
+            session_persists,
             prints_environment,
             sensitive_outside: sensitive_target && reached_outside,
             // A person's session anchors only when nothing in the whole of it counts toward
@@ -2380,6 +2399,22 @@ mod tests {
             assert!(!signals(c).contains(&"known_benign"), "{c:#?}");
             assert_ne!(c.verdict, Verdict::LikelyFalsePositive, "{c:#?}");
         }
+        // The same run also writing a cron file (the same worker process): the
+        // agent's name says nothing of what the run was told to install, so the shared
+        // folder's alert keeps its catalogue match but not the anchor, and says why.
+        let cron = json!({"evt.type":"openat","evt.rawres":4,"evt.is_open_write":true,"fd.num":4,"proc.sid":723,"evt.rawtime":2,"proc.name":"salt-minion","proc.exepath":"/usr/bin/salt-minion","proc.cmdline":"salt-minion run","proc.pname":"systemd","proc.tty":0,"fd.name":"/etc/cron.d/flightlog-sync"});
+        let r = verdicts(vec![
+            chmod(723, 1, "salt-minion", "/srv/share/logs", "2775"),
+            cron,
+        ]);
+        assert!(signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);
+        assert_ne!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        assert!(
+            r[0].summary
+                .contains("its session also wrote where intruders persist"),
+            "{:#?}",
+            r[0]
+        );
         // A package manager installing its setuid helper: its entry says so.
         let r = verdicts(vec![chmod(722, 1, "dpkg", "/usr/bin/passwd", "4755")]);
         assert!(signals(&r[0]).contains(&"known_benign"), "{:#?}", r[0]);

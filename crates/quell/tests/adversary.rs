@@ -1104,6 +1104,10 @@ fn dev_groups() -> Vec<(&'static str, Vec<Unit>)> {
             "holdout32-dev",
             yaml_units("holdout32", "holdout32-dev", false),
         ),
+        (
+            "holdout33-dev",
+            yaml_units("holdout33", "holdout33-dev", false),
+        ),
     ]
 }
 
