@@ -138,6 +138,10 @@
 //! become a development set (`holdout33_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout33`, lines `holdout33`); see tests/judgment/holdout33/README.md before
 //! reading it.
+//! A thirty-sixth, tests/judgment/holdout34, was written blind the same way once holdout33 had
+//! become a development set (`holdout34_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout34`, lines `holdout34`); see tests/judgment/holdout34/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1530,6 +1534,14 @@ const HOLDOUT32_BARS: BlindBars = HOLDOUT19_BARS;
 /// holdout28, holdout29, holdout30, holdout31 or holdout32 family.
 const HOLDOUT33_BARS: BlindBars = HOLDOUT19_BARS;
 
+/// The thirty-fourth blind corpus (tests/judgment/holdout34), written once holdout33 had become
+/// a development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20, holdout21, holdout22, holdout23, holdout24, holdout25, holdout26, holdout27,
+/// holdout28, holdout29, holdout30, holdout31, holdout32 or holdout33 family.
+const HOLDOUT34_BARS: BlindBars = HOLDOUT19_BARS;
+
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
 /// it meets its size, shape, coverage and balance bars. Prints counts only: no verdict
@@ -1867,6 +1879,17 @@ fn holdout32_corpus_is_well_formed() {
 #[test]
 fn holdout33_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout33", &before_holdout(33), &HOLDOUT33_BARS);
+}
+
+/// The thirty-fourth blind corpus is well formed: the same checks, and none of its families is
+/// named like a hand, holdout, holdout2, holdout3, holdout4, holdout5, holdout6, holdout7,
+/// holdout8, holdout9, holdout10, holdout11, holdout12, holdout13, holdout14, holdout15,
+/// holdout16, holdout17, holdout18, holdout19, holdout20, holdout21, holdout22, holdout23,
+/// holdout24, holdout25, holdout26, holdout27, holdout28, holdout29, holdout30, holdout31,
+/// holdout32 or holdout33 family. Counts only, no verdict figure.
+#[test]
+fn holdout34_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout34", &before_holdout(34), &HOLDOUT34_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2404,4 +2427,14 @@ fn judgment_figures_holdout32() {
 #[ignore = "the thirty-third blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout33() {
     measure_blind("holdout33", true);
+}
+
+/// The judgment figures of the thirty-fourth blind corpus (tests/judgment/holdout34), all of it
+/// together, printed as lines `holdout34`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout34 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the thirty-fourth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout34() {
+    measure_blind("holdout34", true);
 }
