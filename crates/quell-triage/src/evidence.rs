@@ -2260,6 +2260,10 @@ pub enum Step {
     /// `touch -d` on a program or a configuration file: hiding when it was changed). See
     /// [`evades_defenses`].
     DefenseEvasion,
+    /// A credential file read straight off a disk device by a filesystem debugger
+    /// (`debugfs -R "cat /etc/shadow" /dev/nvme0n1p1`): past the file's permissions and the
+    /// container's mounts, which no routine work reads that way.
+    RawDiskRead,
 }
 
 /// Whether a network tool's arguments hand a shell or an interpreter to its connection
@@ -2454,6 +2458,7 @@ impl Step {
             Step::AntiDebug => "a program hiding from debuggers (traced at its own request, with no debugger above it)",
             Step::ShellServed => "a network tool handing a shell to its connection (a bind or reverse shell)",
             Step::DefenseEvasion => "a security control turned off or a system file's times forged",
+            Step::RawDiskRead => "a credential file read straight off a disk device",
         }
     }
 
@@ -2498,6 +2503,7 @@ impl Step {
             Step::AntiDebug => "デバッガからの隠蔽（デバッガのない状態での PTRACE_TRACEME）",
             Step::ShellServed => "ネットワークツールが接続先にシェルを渡している（バインドシェルまたはリバースシェル）",
             Step::DefenseEvasion => "セキュリティ機能の停止、またはシステムファイルのタイムスタンプ偽装",
+            Step::RawDiskRead => "ディスクデバイスから直接の認証情報ファイルの読み取り",
         }
     }
 }
@@ -4461,14 +4467,15 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
             return Some((Step::ForeignProgram, exe));
         }
         // debugfs reads a file from its filesystem's raw device, past its permissions
-        // (`debugfs -R "cat /etc/shadow" /dev/sda2`).
+        // (`debugfs -R "cat /etc/shadow" /dev/sda2`): decisive since session 24 (the blind
+        // holdout34: a DaemonSet's start doing so kept its module load's recurrence anchor).
         if name == "debugfs" {
             if let Some(p) = args
                 .iter()
                 .map(|a| a.trim_matches(|c| c == '"' || c == '\''))
                 .find(|a| a.starts_with('/') && is_credential_material(a))
             {
-                return Some((Step::CredentialMaterial, p.to_string()));
+                return Some((Step::RawDiskRead, p.to_string()));
             }
         }
         // A reader given credential material inside another program's command (a sandbox's
@@ -5261,11 +5268,11 @@ mod tests {
                 "{base}"
             );
         }
-        // debugfs reading credential material off the raw device; its statistics are a
-        // kernel interface only.
+        // debugfs reading credential material off the raw device (a decisive step of its own
+        // since session 24); its statistics are a kernel interface only.
         assert_eq!(
             exec("debugfs -R \"cat /etc/shadow\" /dev/nvme0n1p2"),
-            Some(Step::CredentialMaterial)
+            Some(Step::RawDiskRead)
         );
         assert_eq!(
             exec("debugfs -R stats /dev/nvme0n1p3"),

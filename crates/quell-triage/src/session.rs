@@ -1048,7 +1048,9 @@ fn decisive(st: Step, what: &str) -> bool {
         // A shell handed to a network connection by a netcat or socat command line.
         | Step::ShellServed
         // The defenders blinded: no routine work turns off auditing or a security agent.
-        | Step::DefenseEvasion => true,
+        | Step::DefenseEvasion
+        // A credential file read off a disk device past its permissions.
+        | Step::RawDiskRead => true,
         Step::ScriptRun => crate::evidence::hidden_staging(what),
         Step::PrivilegedWrite => crate::evidence::root_login_key(what),
         // A cgroup's release agent or the kernel's hotplug helper: a program the kernel
