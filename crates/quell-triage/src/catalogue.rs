@@ -325,31 +325,16 @@ impl Catalogue {
                 }
             }
             let exe_prefixes = list("exe_prefixes")?;
-            let requires_tty = match item
-                .get("requires_tty")
-                .map(|n| n.as_scalar().filter(|_| n.plain))
-            {
-                None => false,
-                Some(Some("true")) => true,
-                Some(Some("false")) => false,
-                Some(_) => {
-                    return Err(err(format!(
-                        "entry `{name}`: `requires_tty` must be true or false"
-                    )))
-                }
+            // A scope flag: absent or `false`, or `true`.
+            let flag = |key: &str| match item.get(key).map(|n| n.as_scalar().filter(|_| n.plain)) {
+                None | Some(Some("false")) => Ok(false),
+                Some(Some("true")) => Ok(true),
+                Some(_) => Err(err(format!(
+                    "entry `{name}`: `{key}` must be true or false"
+                ))),
             };
-            let read_only = match item
-                .get("read_only")
-                .map(|n| n.as_scalar().filter(|_| n.plain))
-            {
-                None | Some(Some("false")) => false,
-                Some(Some("true")) => true,
-                Some(_) => {
-                    return Err(err(format!(
-                        "entry `{name}`: `read_only` must be true or false"
-                    )))
-                }
-            };
+            let requires_tty = flag("requires_tty")?;
+            let read_only = flag("read_only")?;
             let anchor_always = match item
                 .get("anchor")
                 .map(|n| n.as_scalar().filter(|_| n.plain))

@@ -5879,14 +5879,18 @@ mod tests {
         }
     }
 
+    /// A test command line's program and arguments, split at whitespace.
+    fn program_and_args(cmd: &str) -> (&str, Vec<&str>) {
+        let mut w = cmd.split_whitespace();
+        (w.next().unwrap_or_default(), w.collect())
+    }
+
     /// Session 24: turning a security control off, or forging a system file's times, is a
     /// step of its own; reloading, restarting or asking for a status is not.
     #[test]
     fn defenses_turned_off() {
         let evades = |cmd: &str| {
-            let mut w = cmd.split_whitespace();
-            let name = w.next().unwrap();
-            let args: Vec<&str> = w.collect();
+            let (name, args) = program_and_args(cmd);
             evades_defenses(name, &args)
         };
         for cmd in [
@@ -5933,9 +5937,7 @@ mod tests {
     #[test]
     fn network_tools_serving_a_shell() {
         let served = |cmd: &str| {
-            let mut w = cmd.split_whitespace();
-            let name = w.next().unwrap();
-            let args: Vec<&str> = w.collect();
+            let (name, args) = program_and_args(cmd);
             serves_shell(name, &args)
         };
         for cmd in [
