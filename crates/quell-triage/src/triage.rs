@@ -1057,11 +1057,14 @@ impl Triage<'_> {
         // (`allows: [setid]`, the package managers installing their own setuid helpers)
         // explains it (session 24, the blind holdout33: a configuration run's state also
         // giving `find` the setuid bit kept the configuration agent's anchor).
-        let is_setid = |st: crate::evidence::Step| st == crate::evidence::Step::SetId;
-        let setid_step = crate::evidence::attack_step(ev).is_some_and(|(st, _)| is_setid(st))
-            || ctx
-                .iter()
-                .any(|c| matches!(&c.act.activity, Activity::Step(st, _) if is_setid(*st)));
+        // A closure: weighed only when an entry matched and does not allow it.
+        let setid_step = || {
+            let is_setid = |st: crate::evidence::Step| st == crate::evidence::Step::SetId;
+            crate::evidence::attack_step(ev).is_some_and(|(st, _)| is_setid(st))
+                || ctx
+                    .iter()
+                    .any(|c| matches!(&c.act.activity, Activity::Step(st, _) if is_setid(*st)))
+        };
         let sends_outside = matches!(
             text(ev, "evt.type").as_deref(),
             Some("connect" | "sendto" | "sendmsg")
@@ -1120,7 +1123,7 @@ impl Triage<'_> {
                 None => self.catalogue.find(ev),
             }
             .filter(|m| m.level == 0 || !writes_persistence)
-            .filter(|m| !setid_step || m.entry.allows_signal("setid"))
+            .filter(|m| m.entry.allows_signal("setid") || !setid_step())
             .filter(|m| !reads_credentials || m.entry.allows_signal("session_credentials"))
             .filter(|_| !collects_secrets())
         };
