@@ -6,7 +6,7 @@
 //!
 //! | kind | fields | generalisations (narrowest first) |
 //! |---|---|---|
-//! | path | `fd.name` (files), `fs.path.*`, `evt.arg.*` paths | `=`/`in`; `glob` over digit runs, hashes and temp names in a name; the directory (`startswith dir/`, or `pmatch` over several) |
+//! | path | `fd.name` (files), `fs.path.*`, `evt.arg.*` paths | `=`/`in`; `glob` over digit runs, hashes and temp names in a name; the file's family (a package manager's logs, the activity logs, a home's start-up files of one shell: `pmatch` or one glob row each); the directory (`startswith dir/`, or `pmatch` over several) |
 //! | executable | `proc.exepath` | `=`/`in`; `glob` over digit runs and hashes; widest, in a generated directory, any name with the same extension (a build tool's next binary, `/dev/shm/go-build*/b*/*.test`; its command line's first word with it) |
 //! | server address | `fd.sip` | `=`/`in`; the server network (`fd.snet` CIDR, /24 or /16) when several addresses are seen, the /24 of one address of the site's own networks (never of an outside one) |
 //! | server port, server name | `fd.sport`, `fd.sip.name` | `=`/`in`; names also `glob` over digit runs (`db-0.db`, `db-1.db`) |
@@ -180,6 +180,9 @@ pub fn ladder(field: &str, values: &[String]) -> Vec<Gen> {
     }
     match k {
         Kind::Path => {
+            // Another file of the same kind ([`PATH_FAMILIES`]): the package manager's
+            // other log, the skeleton's other start-up file.
+            out.extend(family(field, &distinct));
             // The directory widens the glob only when it has no variable part itself
             // (`/proc/1/environ`: the glob `/proc/*/environ`, not everything in `/proc/1/`).
             let fixed_dirs = distinct
@@ -727,6 +730,162 @@ fn class_masked(v: &str) -> Option<(String, bool)> {
     safe_for_eq(&out).then_some((out, changed))
 }
 
+/// Files that are one kind of target: a tool that touches one of them in its routine run
+/// touches the others too (a package manager writes each of its logs, an operator freeing
+/// a full disk empties whichever activity log grew, a toolchain's installer edits
+/// whichever start-up file the system has). Each is a `pmatch` list: an entry that is a
+/// directory takes what is under it. Security records (`auth.log`, `secure`, `wtmp`,
+/// `btmp`, `lastlog`, audit logs) are in none, and neither is a directory where a new file
+/// is itself the attack ([`SENSITIVE_DIRS`]: a new sudoers or PAM drop-in): an exception
+/// names the files there.
+const PATH_FAMILIES: &[(&str, &[&str])] = &[
+    (
+        "package_logs",
+        &[
+            "/var/log/dpkg.log",
+            "/var/log/alternatives.log",
+            "/var/log/apt",
+            "/var/log/bootstrap.log",
+            "/var/log/dnf.log",
+            "/var/log/dnf.librepo.log",
+            "/var/log/dnf.rpm.log",
+            "/var/log/yum.log",
+            "/var/log/zypp",
+        ],
+    ),
+    (
+        "activity_logs",
+        &[
+            "/var/log/syslog",
+            "/var/log/messages",
+            "/var/log/kern.log",
+            "/var/log/daemon.log",
+            "/var/log/user.log",
+            "/var/log/debug",
+            "/var/log/mail.log",
+            "/var/log/maillog",
+            "/var/log/cron",
+            "/var/log/cron.log",
+        ],
+    ),
+    (
+        "shell_profiles",
+        &["/etc/profile", "/etc/bashrc", "/etc/bash.bashrc"],
+    ),
+];
+
+/// The start-up files of one shell in a home: an account's skeleton copy or a toolchain's
+/// installer writes each of them.
+const HOME_FAMILIES: &[(&str, &[&str])] = &[
+    (
+        "bash_startup_files",
+        &[
+            ".bashrc",
+            ".profile",
+            ".bash_profile",
+            ".bash_login",
+            ".bash_logout",
+        ],
+    ),
+    (
+        "zsh_startup_files",
+        &[".zshrc", ".zprofile", ".zshenv", ".zlogin", ".zlogout"],
+    ),
+];
+
+fn in_entry(v: &str, entry: &str) -> bool {
+    v == entry || v.strip_prefix(entry).is_some_and(|r| r.starts_with('/'))
+}
+
+/// A home's part and a dot file's name: `/root/.bashrc` → (`/root`, `.bashrc`),
+/// `/home/ana/.profile` → (`/home/*`, `.profile`).
+fn home_file(v: &str) -> Option<(&'static str, &str)> {
+    if let Some(f) = v.strip_prefix("/root/") {
+        return (!f.contains('/')).then_some(("/root", f));
+    }
+    let rest = v.strip_prefix("/home/")?;
+    let (owner, f) = rest.split_once('/')?;
+    (!owner.is_empty() && !f.contains('/')).then_some(("/home/*", f))
+}
+
+/// The family ([`PATH_FAMILIES`], [`HOME_FAMILIES`]) a path belongs to, by index (homes'
+/// after the others).
+fn family_of(v: &str) -> Option<usize> {
+    PATH_FAMILIES
+        .iter()
+        .position(|(_, f)| f.iter().any(|e| in_entry(v, e)))
+        .or_else(|| {
+            let (_, f) = home_file(v)?;
+            HOME_FAMILIES
+                .iter()
+                .position(|(_, fam)| fam.contains(&f))
+                .map(|i| PATH_FAMILIES.len() + i)
+        })
+}
+
+/// Whether two paths are one kind of target ([`PATH_FAMILIES`], [`HOME_FAMILIES`]). No
+/// near-attack place of the mutations lies in a family (a test holds it), so a family rung
+/// never silences one by construction.
+pub fn same_family(a: &str, b: &str) -> bool {
+    family_of(a).is_some_and(|f| family_of(b) == Some(f))
+}
+
+/// The family every value belongs to, as a rung: `pmatch` over its entries, or one glob
+/// row per home shape seen and start-up file.
+fn family(field: &str, distinct: &BTreeSet<&str>) -> Option<Gen> {
+    let fams: BTreeSet<usize> = distinct
+        .iter()
+        .map(|v| family_of(v))
+        .collect::<Option<_>>()?;
+    let [f] = fams.into_iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    if let Some((_, entries)) = PATH_FAMILIES.get(f) {
+        let list = entries.iter().map(|e| e.to_string()).collect();
+        return Some(gen(field, "pmatch", ExVal::Many(list), 1));
+    }
+    let (_, names) = HOME_FAMILIES.get(f - PATH_FAMILIES.len())?;
+    let homes: BTreeSet<&str> = distinct
+        .iter()
+        .filter_map(|v| home_file(v))
+        .map(|(h, _)| h)
+        .collect();
+    let rows: BTreeSet<String> = homes
+        .iter()
+        .flat_map(|h| names.iter().map(move |n| format!("{h}/{n}")))
+        .collect();
+    Some(gen(
+        field,
+        "glob",
+        ExVal::Many(rows.into_iter().collect()),
+        1,
+    ))
+}
+
+/// The name of the family a path rung covers whole (`package_logs`), for an exception's
+/// readable name: the rung lists the family, not the file seen.
+pub fn family_label(comp: &str, v: &ExVal) -> Option<&'static str> {
+    let ExVal::Many(list) = v else { return None };
+    match comp {
+        "pmatch" => PATH_FAMILIES
+            .iter()
+            .find(|(_, e)| e.len() == list.len() && e.iter().zip(list).all(|(a, b)| a == b))
+            .map(|(l, _)| *l),
+        "glob" => {
+            let f = list
+                .iter()
+                .map(|r| family_of(r))
+                .collect::<Option<BTreeSet<_>>>()?;
+            let [f] = f.into_iter().collect::<Vec<_>>()[..] else {
+                return None;
+            };
+            let (label, names) = HOME_FAMILIES.get(f.checked_sub(PATH_FAMILIES.len())?)?;
+            (list.len() >= names.len()).then_some(*label)
+        }
+        _ => None,
+    }
+}
+
 /// Top-level directories too broad to be an exception's target on their own.
 const BROAD_DIRS: &[&str] = &[
     "/",
@@ -795,9 +954,13 @@ fn directory(field: &str, distinct: &BTreeSet<&str>) -> Option<Gen> {
         .iter()
         .map(|v| parent_dir(v))
         .collect::<Option<_>>()?;
+    // A home itself (`/home/ana`) holds its owner's keys and start-up files: a file there
+    // widens by its kind (the owner, its family), never to the whole home.
+    let home_root = |d: &str| d.strip_prefix("/home/").is_some_and(|o| !o.contains('/'));
     let ok = |d: &str| {
         d.starts_with('/')
             && !BROAD_DIRS.contains(&d)
+            && !home_root(d)
             && !is_sensitive_dir(d)
             && d.matches('/').count() >= 2
             && !d.contains("/.")
@@ -1646,6 +1809,22 @@ mod tests {
             "startswith",
             "/etc/nginx/conf.d/"
         ));
+        // Nor a home itself: its keys and start-up files lie there.
+        for p in ["/home/kiosk/.bashrc", "/home/ana/notes.txt"] {
+            let g = ladder("fd.name", &s(&[p]));
+            assert!(
+                g.iter()
+                    .all(|g| g.comp != "startswith" && g.comp != "pmatch"),
+                "{p}: {:?}",
+                comps(&g)
+            );
+        }
+        assert!(has(
+            &ladder("fd.name", &s(&["/home/ana/reports/q1.csv"])),
+            "fd.name",
+            "startswith",
+            "/home/ana/reports/"
+        ));
         let g = ladder("fd.name", &s(&["/tmp/tmp.Xa81Kd9q1w"]));
         assert!(has(&g, "fd.name", "glob", "/tmp/tmp.*"), "{:?}", comps(&g));
         assert!(!g.iter().any(|g| g.comp == "startswith"));
@@ -1843,6 +2022,59 @@ mod tests {
 
     /// A shell's program widens only by the files of its directories (and a home's owner,
     /// a digit run), never by a blank or a shell metacharacter: checked through the engine.
+    #[test]
+    fn paths_take_another_file_of_their_family() {
+        // A package manager's log: its other logs, never the security records.
+        let g = ladder("fd.name", &s(&["/var/log/dpkg.log"]));
+        let fam = g
+            .iter()
+            .find(|g| g.comp == "pmatch")
+            .unwrap_or_else(|| panic!("{:?}", comps(&g)));
+        let ExVal::Many(list) = &fam.value else {
+            panic!("{fam:?}")
+        };
+        assert!(list.contains(&"/var/log/alternatives.log".to_string()));
+        assert!(list.contains(&"/var/log/apt".to_string()));
+        assert!(!list
+            .iter()
+            .any(|p| p.contains("auth") || p.contains("wtmp")));
+        // Two files of different families share none.
+        let g = ladder("fd.name", &s(&["/var/log/dpkg.log", "/var/log/syslog"]));
+        assert!(!g.iter().any(|g| g.comp == "pmatch"), "{:?}", comps(&g));
+        // A home's start-up files: one glob row per home shape and file of that shell.
+        let g = ladder("fd.name", &s(&["/home/ana/.bashrc", "/root/.profile"]));
+        let rows = g
+            .iter()
+            .find(|g| g.comp == "glob" && matches!(&g.value, ExVal::Many(v) if v.len() == 10))
+            .unwrap_or_else(|| panic!("{:?}", comps(&g)));
+        let ExVal::Many(rows) = &rows.value else {
+            unreachable!()
+        };
+        assert!(rows.contains(&"/home/*/.bash_logout".to_string()));
+        assert!(rows.contains(&"/root/.bashrc".to_string()));
+        assert!(!rows.iter().any(|r| r.contains("zsh")));
+        // Sudoers and PAM drop-ins, and persistence places, have no family.
+        for p in [
+            "/etc/sudoers.d/ops",
+            "/etc/pam.d/sshd",
+            "/etc/cron.d/backup",
+            "/var/log/auth.log",
+        ] {
+            let g = ladder("fd.name", &s(&[p]));
+            assert!(
+                !g.iter()
+                    .any(|g| g.comp == "pmatch" || matches!(g.value, ExVal::Many(_))),
+                "{p}: {:?}",
+                comps(&g)
+            );
+        }
+        assert!(same_family("/var/log/apt/history.log", "/var/log/dpkg.log"));
+        assert!(same_family("/home/a/.zshrc", "/root/.zlogin"));
+        assert!(!same_family("/home/a/.zshrc", "/home/a/.bashrc"));
+        assert!(!same_family("/var/log/syslog", "/var/log/auth.log"));
+        assert!(!same_family("/var/log/syslogx", "/var/log/syslog"));
+    }
+
     #[test]
     fn shell_programs_take_another_file_of_the_same_directory() {
         let rx = shell_program_regex;

@@ -542,6 +542,26 @@ mod tests {
     use super::*;
     use crate::input::parse_records;
 
+    /// A path family ([`crate::kinds::same_family`]) is one target: a family rung may
+    /// silence its other members, so no near-attack place may be one of them.
+    #[test]
+    fn near_attack_places_lie_in_no_path_family() {
+        for p in OTHER_PATHS {
+            for q in [
+                "/var/log/dpkg.log",
+                "/var/log/syslog",
+                "/etc/profile",
+                "/root/.bashrc",
+                "/home/a/.zshrc",
+            ] {
+                assert!(
+                    !crate::kinds::same_family(p, q),
+                    "{p} is in the family of {q}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn mutations_of_an_operators_deletion() {
         let recs = parse_records(

@@ -400,14 +400,26 @@ fn rows(chosen: &[Gen]) -> Option<Vec<Vec<ExVal>>> {
     Some(rows)
 }
 
-/// Builds one partition's exception at a widening level: each field takes its widest
-/// generalisation not above `level`.
-fn build(ladders: &[Vec<Gen>], level: u8, name: &str) -> Option<(ExceptionSpec, u32, Vec<Gen>)> {
-    let mut chosen: Vec<Gen> = Vec::new();
-    for l in ladders {
-        let g = l.iter().rfind(|g| g.level <= level)?;
-        chosen.push(g.clone());
-    }
+/// The rung each field takes at a widening level: its widest generalisation not above
+/// `level` (an index into its ladder).
+fn rungs_at(ladders: &[Vec<Gen>], level: u8) -> Option<Vec<usize>> {
+    ladders
+        .iter()
+        .map(|l| l.iter().rposition(|g| g.level <= level))
+        .collect()
+}
+
+/// Builds one partition's exception from the rung each field takes.
+fn build(
+    ladders: &[Vec<Gen>],
+    rungs: &[usize],
+    name: &str,
+) -> Option<(ExceptionSpec, u32, Vec<Gen>)> {
+    let chosen: Vec<Gen> = ladders
+        .iter()
+        .zip(rungs)
+        .map(|(l, &r)| l.get(r).cloned())
+        .collect::<Option<_>>()?;
     let generality = chosen.iter().map(|g| u32::from(g.level)).sum();
     Some((
         ExceptionSpec {
@@ -587,6 +599,11 @@ fn readable_name(ev: &FlatEvent, chosen: &[Gen]) -> String {
                 ExVal::Many(v) => v.first().cloned().unwrap_or_default(),
             };
             match crate::kinds::kind(&g.field) {
+                crate::kinds::Kind::Path
+                    if crate::kinds::family_label(&g.comp, &g.value).is_some() =>
+                {
+                    crate::kinds::family_label(&g.comp, &g.value).map(str::to_string)
+                }
                 crate::kinds::Kind::Path => {
                     let t = if g.comp == "startswith" || g.comp == "pmatch" {
                         // A directory: its last two components.
@@ -979,44 +996,71 @@ type Built = (usize, &'static str, u32, Vec<ExceptionSpec>, String);
 
 /// The candidate blocks for `rule` from the benign events: every template at every
 /// widening level, each distinct set of exceptions once.
+/// Each partition's field ladders under a template's roles (`None`: the template does not
+/// apply to some partition).
+fn template_ladders(
+    roles: &[Role],
+    parts: &[(TargetKind, Vec<&FlatEvent>)],
+) -> Option<Vec<Vec<Vec<Gen>>>> {
+    parts
+        .iter()
+        .map(|(tk, events)| {
+            let fields = fields_for(roles, tk, events)?;
+            let ladders: Vec<Vec<Gen>> = fields.iter().map(|f| field_ladder(f, events)).collect();
+            ladders.iter().all(|l| !l.is_empty()).then_some(ladders)
+        })
+        .collect()
+}
+
+/// The exceptions of every partition with the rungs chosen for each, named, and their
+/// generality (`None`: some partition's exception cannot be built).
+fn assemble(
+    parts: &[(TargetKind, Vec<&FlatEvent>)],
+    per_part: &[Vec<Vec<Gen>>],
+    rungs: &[Vec<usize>],
+) -> Option<(Vec<ExceptionSpec>, u32)> {
+    let mut exs = Vec::new();
+    let mut generality = 0;
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for (((_, events), ladders), r) in parts.iter().zip(per_part).zip(rungs) {
+        let (mut ex, g, chosen) = build(ladders, r, "")?;
+        let base = events
+            .first()
+            .map(|e| readable_name(e, &chosen))
+            .unwrap_or_default();
+        let mut name = base.clone();
+        let mut k = 2;
+        while !names.insert(name.clone()) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        ex.name = name;
+        generality += g;
+        exs.push(ex);
+    }
+    (exs.len() == parts.len()).then_some((exs, generality))
+}
+
 fn candidates(rule: &str, benign: &[&Record], style: Style) -> Vec<Built> {
     let parts = partitions(benign);
     let mut seen: BTreeSet<Vec<ExceptionSpec>> = BTreeSet::new();
     let mut built: Vec<Built> = Vec::new();
     for (t_order, (tname, roles)) in TEMPLATES.iter().enumerate() {
-        let per_part: Option<Vec<Vec<Vec<Gen>>>> = parts
-            .iter()
-            .map(|(tk, events)| {
-                let fields = fields_for(roles, tk, events)?;
-                let ladders: Vec<Vec<Gen>> =
-                    fields.iter().map(|f| field_ladder(f, events)).collect();
-                ladders.iter().all(|l| !l.is_empty()).then_some(ladders)
-            })
-            .collect();
-        let Some(per_part) = per_part else { continue };
+        let Some(per_part) = template_ladders(roles, &parts) else {
+            continue;
+        };
         for (l_order, level) in LEVELS.iter().enumerate() {
-            let mut exs = Vec::new();
-            let mut generality = 0;
-            let mut names: BTreeSet<String> = BTreeSet::new();
-            for ((_, events), ladders) in parts.iter().zip(&per_part) {
-                let Some((mut ex, g, chosen)) = build(ladders, *level, "") else {
-                    break;
-                };
-                let base = events
-                    .first()
-                    .map(|e| readable_name(e, &chosen))
-                    .unwrap_or_default();
-                let mut name = base.clone();
-                let mut k = 2;
-                while !names.insert(name.clone()) {
-                    name = format!("{base}_{k}");
-                    k += 1;
-                }
-                ex.name = name;
-                generality += g;
-                exs.push(ex);
-            }
-            if exs.len() != parts.len() || !seen.insert(exs.clone()) {
+            let Some(rungs) = per_part
+                .iter()
+                .map(|ladders| rungs_at(ladders, *level))
+                .collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            let Some((exs, generality)) = assemble(&parts, &per_part, &rungs) else {
+                continue;
+            };
+            if !seen.insert(exs.clone()) {
                 continue;
             }
             let block = block_yaml(rule, &exs, style);
@@ -1030,6 +1074,63 @@ fn candidates(rule: &str, benign: &[&Record], style: Style) -> Vec<Built> {
         }
     }
     built
+}
+
+/// The best passing candidate widened one field at a time: the uniform levels move every
+/// field together, so a field whose wider rung is harmless stays narrow whenever another
+/// field's wider rung silences a near-attack or a past alert. Each field in turn takes its
+/// widest rung above the current one that still passes over the history and silences no
+/// more avoidable near-attacks; `None` when no field widens.
+fn widen_fields(
+    vf: &Verifier<'_>,
+    benign: &[&Record],
+    best: &Ranked<'_>,
+    style: Style,
+    legacy: bool,
+) -> Option<(u32, Vec<ExceptionSpec>, String, Verification)> {
+    let (order, tname, ..) = *best;
+    let level = *LEVELS.get(order % LEVELS.len())?;
+    let roles = TEMPLATES.iter().find(|(n, _)| *n == tname)?.1;
+    let parts = partitions(benign);
+    let per_part = template_ladders(roles, &parts)?;
+    let mut rungs: Vec<Vec<usize>> = per_part
+        .iter()
+        .map(|ladders| rungs_at(ladders, level))
+        .collect::<Option<_>>()?;
+    let mut current = best.5.clone();
+    let mut widened = None;
+    for p in 0..per_part.len() {
+        for f in 0..per_part.get(p)?.len() {
+            let (Some(ladder), Some(&at)) = (
+                per_part.get(p).and_then(|l| l.get(f)),
+                rungs.get(p).and_then(|r| r.get(f)),
+            ) else {
+                continue;
+            };
+            for r in (at + 1..ladder.len()).rev() {
+                let mut trial = rungs.clone();
+                if let Some(slot) = trial.get_mut(p).and_then(|t| t.get_mut(f)) {
+                    *slot = r;
+                }
+                let Some((exs, g)) = assemble(&parts, &per_part, &trial) else {
+                    continue;
+                };
+                let block = block_yaml(vf.rule(), &exs, style);
+                let quick = vf.verify_without_history(&block, legacy);
+                if !can_pass(&quick) || quick.mutations_silenced > current.mutations_silenced {
+                    continue;
+                }
+                let v = vf.verify(&block, legacy);
+                if v.passed && v.mutations_silenced <= current.mutations_silenced {
+                    rungs = trial;
+                    current = v.clone();
+                    widened = Some((g, exs, block, v));
+                    break;
+                }
+            }
+        }
+    }
+    widened
 }
 
 /// Synthesizes and verifies candidate exceptions for the verifier's rule.
@@ -1072,6 +1173,16 @@ pub fn synthesize_with_progress(
     // (another set of fields), not the same fields widened one level more or less.
     let mut templates: BTreeSet<&str> = BTreeSet::new();
     ranked.retain(|(_, t, ..)| templates.insert(t));
+    if let Some(first) = ranked.first_mut().filter(|r| r.5.passed) {
+        if let Some((g, exs, block, v)) =
+            widen_fields(vf, &benign, first, style_of(opts), opts.legacy)
+        {
+            first.2 = g;
+            first.3 = exs;
+            first.4 = block;
+            first.5 = v;
+        }
+    }
     let max = opts.max_alternatives;
     // Only what is returned gets its final text (header + block) built and verified.
     let cands: Vec<Candidate> = ranked
@@ -1176,6 +1287,68 @@ mod tests {
         )
     }
 
+    /// The uniform levels widen every field at once; one field's wider rung that takes a
+    /// keep event must not hold back another field's harmless one.
+    #[test]
+    fn fields_widen_one_at_a_time() {
+        let rules = rules();
+        let benign = parse_records(
+            &del("/usr/bin/rm", "bash", "runc", "/var/log/dpkg.log", "httpd"),
+            "benign.jsonl",
+        )
+        .unwrap();
+        // The same deletion by the same name from another system directory must keep
+        // alerting: the executable stays `=`, yet the target still takes its family.
+        let keep = parse_records(
+            &del("/bin/rm", "bash", "runc", "/var/log/dpkg.log", "httpd"),
+            "keep",
+        )
+        .unwrap();
+        let vf = Verifier::new(&rules, "Clear Log Activities", &benign, &keep, &[]).unwrap();
+        let p = synthesize(&vf, &Options::default()).unwrap();
+        let ex = &p.best.exceptions[0];
+        assert!(p.best.verification.passed, "{:#?}", p.best);
+        let comp = |f: &str| {
+            ex.fields
+                .iter()
+                .position(|x| x == f)
+                .and_then(|i| ex.comps.get(i))
+                .cloned()
+        };
+        assert_eq!(comp("proc.exepath").as_deref(), Some("="), "{ex:?}");
+        assert_eq!(comp("fs.path.name").as_deref(), Some("pmatch"), "{ex:?}");
+        assert_eq!(ex.name, "rm_deletes_package_logs");
+        // The widened block is what was verified: the next package log is silenced, the
+        // keep event and the security log are not.
+        let text = &p.best.yaml;
+        let other = parse_records(
+            &[
+                del(
+                    "/usr/bin/rm",
+                    "bash",
+                    "runc",
+                    "/var/log/apt/history.log",
+                    "httpd",
+                ),
+                del("/usr/bin/rm", "bash", "runc", "/var/log/auth.log", "httpd"),
+            ]
+            .join("\n"),
+            "o",
+        )
+        .unwrap();
+        let vf2 = Verifier::new(
+            &rules,
+            "Clear Log Activities",
+            &other[..1],
+            &other[1..],
+            &[],
+        )
+        .unwrap();
+        let v = vf2.verify(text, false);
+        assert_eq!(v.benign_silenced, 1, "{v:#?}");
+        assert_eq!(v.keep_alerting, 1, "{v:#?}");
+    }
+
     #[test]
     fn narrowest_exception_keeps_the_attack() {
         let rules = rules();
@@ -1221,7 +1394,8 @@ mod tests {
                 "container.image.repository"
             ]
         );
-        assert_eq!(b.exceptions[0].name, "rm_deletes_dpkg_log");
+        // The package manager's other logs are the same target (a family of paths).
+        assert_eq!(b.exceptions[0].name, "rm_deletes_package_logs");
         assert_eq!(b.verification.blast_radius.silenced, 1);
         assert_eq!(b.verification.blast_radius.outside_benign_set, 0);
         assert!(b
