@@ -142,6 +142,10 @@
 //! become a development set (`holdout34_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout34`, lines `holdout34`); see tests/judgment/holdout34/README.md before
 //! reading it.
+//! A thirty-seventh, tests/judgment/holdout35, was written blind the same way once holdout34 had
+//! become a development set (`holdout35_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout35`, lines `holdout35`); see tests/judgment/holdout35/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1541,6 +1545,13 @@ const HOLDOUT33_BARS: BlindBars = HOLDOUT19_BARS;
 /// holdout20, holdout21, holdout22, holdout23, holdout24, holdout25, holdout26, holdout27,
 /// holdout28, holdout29, holdout30, holdout31, holdout32 or holdout33 family.
 const HOLDOUT34_BARS: BlindBars = HOLDOUT19_BARS;
+/// The thirty-fifth blind corpus (tests/judgment/holdout35), written once holdout34 had become
+/// a development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20, holdout21, holdout22, holdout23, holdout24, holdout25, holdout26, holdout27,
+/// holdout28, holdout29, holdout30, holdout31, holdout32, holdout33 or holdout34 family.
+const HOLDOUT35_BARS: BlindBars = HOLDOUT19_BARS;
 
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
@@ -1890,6 +1901,13 @@ fn holdout33_corpus_is_well_formed() {
 #[test]
 fn holdout34_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout34", &before_holdout(34), &HOLDOUT34_BARS);
+}
+/// The thirty-fifth blind corpus (tests/judgment/holdout35) is well formed: every scenario fires
+/// exactly its `expect`, and no family is named like a hand, holdout, holdout2 … holdout33 or
+/// holdout34 family. Counts only, no verdict figure.
+#[test]
+fn holdout35_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout35", &before_holdout(35), &HOLDOUT35_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2437,4 +2455,13 @@ fn judgment_figures_holdout33() {
 #[ignore = "the thirty-fourth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout34() {
     measure_blind("holdout34", true);
+}
+/// The judgment figures of the thirty-fifth blind corpus (tests/judgment/holdout35), all of it
+/// together, printed as lines `holdout35`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout35 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the thirty-fifth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout35() {
+    measure_blind("holdout35", true);
 }
