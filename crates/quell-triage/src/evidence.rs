@@ -399,7 +399,6 @@ pub fn sensitivity(path: &str) -> Sensitivity {
     ];
     const HIGH_PARTS: &[&str] = &[
         "/var/log/audit/",
-        "_history",
         "/.ssh/",
         "/var/log/journal/",
         "/.aws/",
@@ -425,7 +424,11 @@ pub fn sensitivity(path: &str) -> Sensitivity {
         "/var/cache/",
         "/var/lib/apt/",
     ];
-    if HIGH_NAMES.contains(&base) || HIGH_PARTS.iter().any(|p| path.contains(p)) {
+    // A shell's or a client's history (`.bash_history`, `.psql_history`, `fish_history`)
+    // by its name's end: a media file named `oral_history_1987.mp4` is no history (session
+    // 25: an upload's name made a web application's write a cleared security record).
+    let history = base.ends_with("_history") || base == ".history";
+    if HIGH_NAMES.contains(&base) || history || HIGH_PARTS.iter().any(|p| path.contains(p)) {
         return Sensitivity::High;
     }
     if is_persistence(path) {
@@ -5037,6 +5040,14 @@ mod tests {
         assert_eq!(sensitivity("/var/log/auth.log"), Sensitivity::High);
         assert_eq!(sensitivity("/var/log/audit/audit.log"), Sensitivity::High);
         assert_eq!(sensitivity("/root/.bash_history"), Sensitivity::High);
+        assert_eq!(
+            sensitivity("/home/ana/.local/share/fish/fish_history"),
+            Sensitivity::High
+        );
+        assert_eq!(
+            sensitivity("/srv/media/tilepics/oral_history_1987_0412.mp4"),
+            Sensitivity::Medium
+        );
         assert_eq!(sensitivity(""), Sensitivity::Medium);
         assert_eq!(sensitivity("/home/ops/.bashrc"), Sensitivity::Persistence);
         assert_eq!(sensitivity("/etc/cron.d/job"), Sensitivity::Persistence);
