@@ -111,7 +111,14 @@ fn tune_json_and_output_file() {
         "{v}"
     );
     assert_eq!(v["blocking"].as_array().map(Vec::len), Some(0));
-    assert_eq!(j["names"][0], "rm_deletes_dpkg_log", "{j}");
+    // The package manager's log widens to its family (its other logs), never to the
+    // authentication records.
+    assert_eq!(j["names"][0], "rm_deletes_package_logs", "{j}");
+    let yaml = j["yaml"].as_str().unwrap();
+    assert!(
+        yaml.contains("/var/log/alternatives.log") && !yaml.contains("auth.log"),
+        "{yaml}"
+    );
     assert!(v["blast_radius"]["clusters"].as_array().unwrap().len() == 1);
     assert!(j["alternatives"]
         .as_array()
