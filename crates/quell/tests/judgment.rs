@@ -146,6 +146,10 @@
 //! become a development set (`holdout35_corpus_is_well_formed`, ignored
 //! `judgment_figures_holdout35`, lines `holdout35`); see tests/judgment/holdout35/README.md before
 //! reading it.
+//! A thirty-eighth, tests/judgment/holdout36, was written blind the same way once holdout35 had
+//! become a development set (`holdout36_corpus_is_well_formed`, ignored
+//! `judgment_figures_holdout36`, lines `holdout36`); see tests/judgment/holdout36/README.md before
+//! reading it.
 
 #[path = "judgment/corpus.rs"]
 mod corpus;
@@ -1552,6 +1556,13 @@ const HOLDOUT34_BARS: BlindBars = HOLDOUT19_BARS;
 /// holdout20, holdout21, holdout22, holdout23, holdout24, holdout25, holdout26, holdout27,
 /// holdout28, holdout29, holdout30, holdout31, holdout32, holdout33 or holdout34 family.
 const HOLDOUT35_BARS: BlindBars = HOLDOUT19_BARS;
+/// The thirty-sixth blind corpus (tests/judgment/holdout36), written once holdout35 had become
+/// a development set: holdout19's bars, and no family named like a hand, holdout, holdout2,
+/// holdout3, holdout4, holdout5, holdout6, holdout7, holdout8, holdout9, holdout10, holdout11,
+/// holdout12, holdout13, holdout14, holdout15, holdout16, holdout17, holdout18, holdout19,
+/// holdout20, holdout21, holdout22, holdout23, holdout24, holdout25, holdout26, holdout27,
+/// holdout28, holdout29, holdout30, holdout31, holdout32, holdout33, holdout34 or holdout35 family.
+const HOLDOUT36_BARS: BlindBars = HOLDOUT19_BARS;
 
 /// The held-out corpus is well formed: every scenario fires exactly the upstream rules its
 /// `expect` names, names and pids are unique, its families are not the hand corpus's, and
@@ -1908,6 +1919,13 @@ fn holdout34_corpus_is_well_formed() {
 #[test]
 fn holdout35_corpus_is_well_formed() {
     blind_corpus_is_well_formed("holdout35", &before_holdout(35), &HOLDOUT35_BARS);
+}
+/// The thirty-sixth blind corpus (tests/judgment/holdout36) is well formed: every scenario fires
+/// exactly its `expect`, and no family is named like a hand, holdout, holdout2 … holdout34 or
+/// holdout35 family. Counts only, no verdict figure.
+#[test]
+fn holdout36_corpus_is_well_formed() {
+    blind_corpus_is_well_formed("holdout36", &before_holdout(36), &HOLDOUT36_BARS);
 }
 
 /// The checks of a blind YAML corpus (`corpus`): its families must not be named like the
@@ -2464,4 +2482,13 @@ fn judgment_figures_holdout34() {
 #[ignore = "the thirty-fifth blind held-out corpus is measured on purpose only (--ignored)"]
 fn judgment_figures_holdout35() {
     measure_blind("holdout35", true);
+}
+/// The judgment figures of the thirty-sixth blind corpus (tests/judgment/holdout36), all of it
+/// together, printed as lines `holdout36`, with no floors; ignored by default for the same
+/// reason as `judgment_figures_holdout`. Run on purpose with
+/// `cargo test -p quell --test judgment judgment_figures_holdout36 -- --ignored --exact --nocapture`.
+#[test]
+#[ignore = "the thirty-sixth blind held-out corpus is measured on purpose only (--ignored)"]
+fn judgment_figures_holdout36() {
+    measure_blind("holdout36", true);
 }
