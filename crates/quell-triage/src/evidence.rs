@@ -2250,6 +2250,18 @@ pub enum Step {
     /// says it is typically malware's; a debugger's own child asks so by design (see
     /// [`DEBUGGERS`]).
     AntiDebug,
+    /// A program started with its dynamic loader turned against it: a `GLIBC_TUNABLES` value
+    /// that nests the tunables string in itself (the only way to reach CVE-2023-4911,
+    /// "Looney Tunables", which no configuration writes), or a privilege program (`su`,
+    /// `sudo`, `pkexec`, `passwd`, `mount`...) started with `LD_PRELOAD`, `LD_AUDIT` or
+    /// `LD_LIBRARY_PATH` naming a temporary directory (see [`loader_hijack`]).
+    LoaderHijack,
+    /// Another process's memory or registers written through `ptrace` (`PTRACE_POKEDATA`,
+    /// `PTRACE_SETREGS`) by a program that is no debugger ([`DEBUGGERS`]) nor a tool that
+    /// moves a process by design (`criu`, `reptyr`): code put into a running process, such as
+    /// a login daemon's (the blind holdout36: a replaced monitoring plugin writing into
+    /// `sshd`). A debugger's writes are breakpoints: [`Step::Sniffing`].
+    ProcessInjection,
     /// A network tool told to hand a shell or an interpreter to whoever is at the other end
     /// of its connection (`nc -e /bin/sh`, `nc -lvp 4444 -c bash`, `ncat --exec`, `socat
     /// TCP-LISTEN:… EXEC:/bin/bash`): a bind or reverse shell by its command line, which no
@@ -2459,6 +2471,8 @@ impl Step {
             Step::InstanceMetadata => "a connection to the cloud instance metadata service",
             Step::KeySent => "key, credential or configuration file copied to another host",
             Step::AntiDebug => "a program hiding from debuggers (traced at its own request, with no debugger above it)",
+            Step::ProcessInjection => "code written into another process by a program that is no debugger",
+            Step::LoaderHijack => "a program started with its dynamic loader turned against it (an exploit's GLIBC_TUNABLES, or a privilege program given a library from a temporary directory)",
             Step::ShellServed => "a network tool handing a shell to its connection (a bind or reverse shell)",
             Step::DefenseEvasion => "a security control turned off or a system file's times forged",
             Step::RawDiskRead => "a credential file read straight off a disk device",
@@ -2504,6 +2518,8 @@ impl Step {
             Step::InstanceMetadata => "クラウドのインスタンスメタデータサービスへの接続",
             Step::KeySent => "鍵・認証情報・設定ファイルそのものの他ホストへのコピー",
             Step::AntiDebug => "デバッガからの隠蔽（デバッガのない状態での PTRACE_TRACEME）",
+            Step::ProcessInjection => "デバッガではないプログラムによる他プロセスへのコード書き込み",
+            Step::LoaderHijack => "動的ローダーを悪用した起動（攻撃コードの GLIBC_TUNABLES、または一時ディレクトリのライブラリを与えられた特権プログラム）",
             Step::ShellServed => "ネットワークツールが接続先にシェルを渡している（バインドシェルまたはリバースシェル）",
             Step::DefenseEvasion => "セキュリティ機能の停止、またはシステムファイルのタイムスタンプ偽装",
             Step::RawDiskRead => "ディスクデバイスから直接の認証情報ファイルの読み取り",
@@ -4380,6 +4396,49 @@ fn grants_store_admin(w: &[String], cmdline: &str) -> bool {
         || (has("setuser") && (has("+@all") || has("allcommands")))
 }
 
+/// Programs that run with more privilege than their caller (setuid root, or a privilege
+/// tool): the dynamic loader's variables given to one of them are an attack on it.
+const PRIVILEGE_PROGRAMS: &[&str] = &[
+    "su",
+    "sudo",
+    "pkexec",
+    "doas",
+    "passwd",
+    "chsh",
+    "chfn",
+    "newgrp",
+    "gpasswd",
+    "mount",
+    "umount",
+    "fusermount",
+    "fusermount3",
+    "at",
+    "crontab",
+    "expiry",
+    "chage",
+];
+
+/// The loader variable an exec turns against the program ([`Step::LoaderHijack`]), from
+/// the process's environment (`proc.env`, `K=V K=V`).
+pub fn loader_hijack(ev: &FlatEvent) -> Option<String> {
+    let env = text(ev, "proc.env")?;
+    let name = text(ev, "proc.name").unwrap_or_default();
+    let privileged = PRIVILEGE_PROGRAMS.contains(&name.as_str());
+    env.split(' ').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        let hit = match k {
+            "GLIBC_TUNABLES" => v.contains("glibc.tunables="),
+            "LD_PRELOAD" | "LD_AUDIT" | "LD_LIBRARY_PATH" => {
+                privileged
+                    && v.split([':', ' '])
+                        .any(|p| p.starts_with('/') && in_drop_dir(p))
+            }
+            _ => false,
+        };
+        hit.then(|| format!("{name} with {}", kv.chars().take(120).collect::<String>()))
+    })
+}
+
 /// Whether a system call succeeded (no negative return, not marked failed).
 fn succeeded(ev: &FlatEvent) -> bool {
     int(ev, "evt.rawres").is_none_or(|r| r >= 0)
@@ -4400,6 +4459,9 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
         if let Some(parent) = unnamed_by_shell(ev) {
             return Some((Step::InjectedCommand, format!("{cmd} < {parent}")));
+        }
+        if let Some(what) = loader_hijack(ev) {
+            return Some((Step::LoaderHijack, what));
         }
         // The command line's words, split once for the three whole-store checks.
         let words = command_words(&cmd);
@@ -4675,7 +4737,21 @@ pub fn attack_step(ev: &FlatEvent) -> Option<(Step, String)> {
         let writes = ["POKE", "SETREGS", "SETFPREGS", "SETSIGINFO", "SETREGSET"]
             .iter()
             .any(|k| req.contains(k));
-        return writes.then_some((Step::Sniffing, req));
+        let name = text(ev, "proc.name").unwrap_or_default();
+        let by_design = DEBUGGERS.contains(&name.as_str())
+            || name.starts_with("lldb")
+            || matches!(name.as_str(), "criu" | "reptyr");
+        return writes.then(|| {
+            let target = text(ev, "evt.arg.pid").unwrap_or_default();
+            if by_design {
+                (Step::Sniffing, req)
+            } else {
+                (
+                    Step::ProcessInjection,
+                    format!("{req} {target}").trim_end().to_string(),
+                )
+            }
+        });
     }
     if ty == "listen" {
         return Some((Step::NetworkTool, text(ev, "fd.name").unwrap_or_default()));
@@ -7060,12 +7136,55 @@ mod tests {
         assert_eq!(open("O_RDONLY", true, "/proc/self/environ"), None);
         assert_eq!(open("O_RDONLY", true, "/proc/1/cmdline"), None);
         // Tracers that write another process's memory or capture its data; not an attach.
+        // A debugger's write is a breakpoint; anything else's puts code into the process.
+        let poke = |name: &str, req: &str| {
+            step(&format!(
+                r#"{{"evt.type":"ptrace","evt.rawres":0,"evt.arg.request":"{req}","evt.arg.pid":"812","proc.name":"{name}"}}"#
+            ))
+        };
+        assert_eq!(poke("gdb", "PTRACE_POKETEXT"), Some(Step::Sniffing));
+        assert_eq!(poke("reptyr", "PTRACE_SETREGS"), Some(Step::Sniffing));
         assert_eq!(
-            step(
-                r#"{"evt.type":"ptrace","evt.rawres":0,"evt.arg.request":"PTRACE_POKETEXT","evt.arg.pid":"812"}"#
-            ),
-            Some(Step::Sniffing)
+            poke("ebpf.plugin", "PTRACE_POKEDATA"),
+            Some(Step::ProcessInjection)
         );
+        assert_eq!(
+            poke("python3", "PTRACE_SETREGS"),
+            Some(Step::ProcessInjection)
+        );
+        assert_eq!(poke("ebpf.plugin", "PTRACE_ATTACH"), None);
+        // The dynamic loader turned against a program (session 25, the blind holdout36).
+        let started = |name: &str, env: &str| {
+            step(&format!(
+                r#"{{"evt.type":"execve","evt.rawres":0,"proc.name":"{name}","proc.cmdline":"{name} --help","proc.env":"{env}"}}"#
+            ))
+        };
+        assert_eq!(
+            started(
+                "su",
+                "PATH=/usr/bin GLIBC_TUNABLES=glibc.tunables=glibc.malloc.mxfast=glibc.malloc.mxfast=AAAA"
+            ),
+            Some(Step::LoaderHijack)
+        );
+        assert_eq!(
+            started("sudo", "LD_PRELOAD=/dev/shm/x.so HOME=/root"),
+            Some(Step::LoaderHijack)
+        );
+        // A service's memory tuning, inherited by whatever it runs, and a library path of
+        // the system's own directories, are not.
+        assert_eq!(
+            started("wkhtmltopdf", "GLIBC_TUNABLES=glibc.malloc.arena_max=2"),
+            None
+        );
+        assert_eq!(
+            started("sudo", "GLIBC_TUNABLES=glibc.malloc.arena_max=2"),
+            None
+        );
+        assert_eq!(
+            started("sudo", "LD_LIBRARY_PATH=/opt/oracle/instantclient"),
+            None
+        );
+        assert_eq!(started("python3", "LD_PRELOAD=/tmp/x.so"), None);
         assert_eq!(
             step(
                 r#"{"evt.type":"ptrace","evt.rawres":0,"evt.arg.request":"PTRACE_SEIZE","evt.arg.pid":"812"}"#

@@ -1085,6 +1085,10 @@ fn decisive(st: Step, what: &str) -> bool {
         // above it (the blind holdout30 and holdout31: tampered daemons in quiet
         // workloads).
         | Step::AntiDebug
+        // Code written into another process by a program that is no debugger.
+        | Step::ProcessInjection
+        // An exploit's loader variable, or a privilege program given a temporary library.
+        | Step::LoaderHijack
         // A shell handed to a network connection by a netcat or socat command line.
         | Step::ShellServed
         // The defenders blinded: no routine work turns off auditing or a security agent.
