@@ -823,7 +823,8 @@ fn family_of(v: &str) -> Option<usize> {
         })
 }
 
-/// Whether two paths are one kind of target ([`PATH_FAMILIES`], [`HOME_FAMILIES`]). No
+/// Whether two paths are one kind of target (the same path family: a package manager's logs,
+/// the activity logs, the shell profiles, a home's start-up files of one shell). No
 /// near-attack place of the mutations lies in a family (a test holds it), so a family rung
 /// never silences one by construction.
 pub fn same_family(a: &str, b: &str) -> bool {
