@@ -955,13 +955,9 @@ fn directory(field: &str, distinct: &BTreeSet<&str>) -> Option<Gen> {
         .iter()
         .map(|v| parent_dir(v))
         .collect::<Option<_>>()?;
-    // A home itself (`/home/ana`) holds its owner's keys and start-up files: a file there
-    // widens by its kind (the owner, its family), never to the whole home.
-    let home_root = |d: &str| d.strip_prefix("/home/").is_some_and(|o| !o.contains('/'));
     let ok = |d: &str| {
         d.starts_with('/')
             && !BROAD_DIRS.contains(&d)
-            && !home_root(d)
             && !is_sensitive_dir(d)
             && d.matches('/').count() >= 2
             && !d.contains("/.")
@@ -1795,9 +1791,6 @@ mod tests {
             "/etc/systemd/system/app.service",
             "/home/ops/.ssh/authorized_keys",
             "/etc/sudoers.d/ops",
-            // Nor a home itself: its keys and start-up files lie there.
-            "/home/kiosk/.bashrc",
-            "/home/ana/notes.txt",
         ] {
             let g = ladder("fd.name", &s(&[p]));
             assert!(
@@ -1812,12 +1805,6 @@ mod tests {
             "fd.name",
             "startswith",
             "/etc/nginx/conf.d/"
-        ));
-        assert!(has(
-            &ladder("fd.name", &s(&["/home/ana/reports/q1.csv"])),
-            "fd.name",
-            "startswith",
-            "/home/ana/reports/"
         ));
         let g = ladder("fd.name", &s(&["/tmp/tmp.Xa81Kd9q1w"]));
         assert!(has(&g, "fd.name", "glob", "/tmp/tmp.*"), "{:?}", comps(&g));
